@@ -1,0 +1,45 @@
+"""Recognising an input's format by its name and, above all, its content."""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePath
+
+_IPTABLES_SAVE_LINE = re.compile(r"^\s*(\*(filter|nat|mangle|raw|security)\s*$|:[^\s]+\s+(ACCEPT|DROP|RETURN|-)\s)", re.M)
+_IPTABLES_RULE = re.compile(r"^\s*(\[\d+:\d+\]\s*)?-[AI]\s+\S+", re.M)
+_NFT_CONTENT = re.compile(r"^\s*(table\s+(ip|ip6|inet|arp|bridge|netdev)\s+\S+|flush\s+ruleset|(add|insert)\s+(rule|table|chain)\s)|^#!.*\bnft\b", re.M)
+_SHELL_IPTABLES = re.compile(r"(^|[\s;|&/$({])(ip6?tables(-legacy|-nft)?|\$\{?IPT\w*\}?)\s+(-[tAIDRPNXFZw]|--(append|insert|policy|new-chain|flush|table))", re.M)
+_COMPOSE_NAMES = re.compile(r"^(docker-)?compose([.-][\w.-]+)?\.ya?ml$", re.I)
+
+IPTABLES_NAMES = re.compile(r"^(rules\.v[46]|ip6?tables([.-][\w.-]*)?|.*\.rules|.*\.ipt)$", re.I)
+NFT_NAMES = re.compile(r"^(nftables\.conf|.*\.nft)$", re.I)
+
+
+def detect_format(path: str, text: str) -> str | None:
+    """The front end for this file ("iptables-save", "nftables", "compose", "iptables-script"), or None.
+
+    Content wins over names: an iptables-save dump named anything is recognised.
+    """
+    name = PurePath(path).name
+    head = text[:200_000]
+    if _IPTABLES_SAVE_LINE.search(head) and (_IPTABLES_RULE.search(head) or "COMMIT" in head):
+        if not _SHELL_IPTABLES.search(head):
+            return "iptables-save"
+    if _COMPOSE_NAMES.match(name) or (name.endswith((".yml", ".yaml")) and re.search(r"^services\s*:", head, re.M)):
+        return "compose"
+    if _NFT_CONTENT.search(head) or NFT_NAMES.match(name):
+        return "nftables"
+    if _SHELL_IPTABLES.search(head):
+        return "iptables-script"
+    if _IPTABLES_SAVE_LINE.search(head) or IPTABLES_NAMES.match(name):
+        return "iptables-save"
+    return None
+
+
+def looks_lintable(path: str) -> bool:
+    """Whether a file found in a directory walk is worth reading (by name alone)."""
+    name = PurePath(path).name
+    return bool(
+        IPTABLES_NAMES.match(name) or NFT_NAMES.match(name) or _COMPOSE_NAMES.match(name)
+        or name.endswith((".sh", ".fw")) or name in ("rc.local", "firewall")
+    )

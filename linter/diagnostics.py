@@ -1,0 +1,26 @@
+"""Diagnostics: what a front end says about input it could not fully read.
+
+Front ends know nothing of rule metadata; they emit a Diagnostic with a PL0xx code
+and the pipeline turns it into a Finding with the rule's name and severity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from linter.model import Span
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    code: str
+    message: str
+    span: Span
+    hint: str | None = None
+    excerpt: str | None = None  # a caret excerpt for parse errors (line + "    ^")
+
+
+def caret_excerpt(line_text: str, column: int) -> str:
+    """The offending line and a caret under ``column`` (1-based)."""
+    line_text = line_text.rstrip("\r\n").expandtabs(1)
+    return f"{line_text}\n{' ' * max(column - 1, 0)}^"

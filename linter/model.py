@@ -1,0 +1,385 @@
+"""The common model: plain, frozen data that every front end produces.
+
+Front ends (iptables-save, iptables shell scripts, nftables, compose) turn their
+syntax into these objects and nothing else; the engine, the checks and the
+reporters only ever see this module's types. Nothing here holds a parser object.
+
+Ports are inclusive ``(lo, hi)`` ranges, kept sorted, disjoint and merged.
+Addresses are inclusive ranges over the integer address space of one family
+(IPv4: 0..2**32-1, IPv6: 0..2**128-1), so prefixes, iprange and sets all share
+one representation.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Union
+
+Range = tuple[int, int]
+
+MAX_PORT = 65535
+IPV4_MAX = 2**32 - 1
+IPV6_MAX = 2**128 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Where a model object came from: 1-based line and column, inclusive end."""
+
+    path: str
+    line: int
+    column: int = 1
+    end_line: int | None = None
+    end_column: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+def normalize_ranges(ranges) -> tuple[Range, ...]:
+    """Sort, merge overlapping and adjacent ranges; the canonical form of a range set."""
+    merged: list[list[int]] = []
+    for lo, hi in sorted(ranges):
+        if lo > hi:
+            raise ValueError(f"empty range {lo}-{hi}")
+        if merged and lo <= merged[-1][1] + 1:
+            if hi > merged[-1][1]:
+                merged[-1][1] = hi
+        else:
+            merged.append([lo, hi])
+    return tuple((lo, hi) for lo, hi in merged)
+
+
+@dataclass(frozen=True, slots=True)
+class PortSet:
+    """A set of ports (or any small integers) as sorted, disjoint, merged ranges."""
+
+    ranges: tuple[Range, ...]
+
+    @classmethod
+    def of(cls, *items: int | Range) -> "PortSet":
+        """Build from ports and ``(lo, hi)`` pairs: ``PortSet.of(22, (80, 90))``."""
+        return cls(normalize_ranges((i, i) if isinstance(i, int) else i for i in items))
+
+    @classmethod
+    def all(cls) -> "PortSet":
+        return cls(((0, MAX_PORT),))
+
+    def __contains__(self, port: int) -> bool:
+        return any(lo <= port <= hi for lo, hi in self.ranges)
+
+    def __str__(self) -> str:
+        return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in self.ranges)
+
+
+class Family(str, enum.Enum):
+    """Address family of a table or ruleset. INET covers both IPv4 and IPv6."""
+
+    IPV4 = "ipv4"
+    IPV6 = "ipv6"
+    INET = "inet"
+    ARP = "arp"
+    BRIDGE = "bridge"
+    NETDEV = "netdev"
+
+    def covers(self, family: "Family") -> bool:
+        """True when packets of ``family`` (IPV4 or IPV6) pass through tables of self."""
+        if self is family:
+            return True
+        return self in (Family.INET, Family.NETDEV, Family.BRIDGE) and family in (Family.IPV4, Family.IPV6)
+
+
+@dataclass(frozen=True, slots=True)
+class AddressSet:
+    """IP addresses of one family as integer ranges; ``text`` is how the input wrote it."""
+
+    family: Family
+    ranges: tuple[Range, ...]
+    text: str = ""
+
+
+class Direction(str, enum.Enum):
+    SOURCE = "source"
+    DESTINATION = "destination"
+
+
+# --- Matches -----------------------------------------------------------------
+# A rule's matches are ANDed, in order. Each may be negated ("! -s 10.0.0.0/8").
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolMatch:
+    """Layer-4 protocol numbers (6 tcp, 17 udp, 132 sctp, 1 icmp, 58 icmpv6...)."""
+
+    protocols: frozenset[int]
+    negated: bool = False
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AddressMatch:
+    direction: Direction
+    addresses: AddressSet
+    negated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class InterfaceMatch:
+    """Input or output interface; a name ending in ``+`` (iptables) or ``*`` (nft) is a prefix."""
+
+    direction: str  # "in" or "out"
+    names: tuple[str, ...]
+    negated: bool = False
+
+    def matches(self, iface: str) -> bool:
+        """True when ``iface`` is one of the names or wildcards (before negation)."""
+        for name in self.names:
+            if name.endswith(("+", "*")):
+                if iface.startswith(name[:-1]):
+                    return True
+            elif iface == name:
+                return True
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class PortMatch:
+    """Source or destination port of tcp/udp/sctp/dccp (``--dport``, ``multiport``, ``th dport``)."""
+
+    direction: Direction
+    ports: PortSet
+    negated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StateMatch:
+    """Conntrack state: new, established, related, invalid, untracked (lower case)."""
+
+    states: frozenset[str]
+    negated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AddrTypeMatch:
+    """Address type of source or destination (``-m addrtype``, nft ``fib daddr type``)."""
+
+    direction: Direction
+    types: frozenset[str]  # upper case: LOCAL, UNICAST, BROADCAST, MULTICAST...
+    negated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OpaqueMatch:
+    """Anything not modelled (limit, recent, mark, time, owner...), kept verbatim.
+
+    The engine treats it conservatively: it may or may not match.
+    """
+
+    module: str
+    text: str
+    negated: bool = False
+
+
+Match = Union[ProtocolMatch, AddressMatch, InterfaceMatch, PortMatch, StateMatch, AddrTypeMatch, OpaqueMatch]
+
+
+# --- Verdicts ----------------------------------------------------------------
+
+
+class VerdictKind(str, enum.Enum):
+    ACCEPT = "accept"
+    DROP = "drop"
+    REJECT = "reject"
+    RETURN = "return"
+    JUMP = "jump"
+    GOTO = "goto"
+    DNAT = "dnat"
+    SNAT = "snat"
+    MASQUERADE = "masquerade"
+    REDIRECT = "redirect"
+    QUEUE = "queue"
+    LOG = "log"
+    CONTINUE = "continue"  # no verdict: counters, marks and other non-terminal statements
+    OTHER = "other"  # a named target portlint does not model (see Verdict.target)
+
+
+TERMINAL_KINDS = frozenset(
+    {
+        VerdictKind.ACCEPT,
+        VerdictKind.DROP,
+        VerdictKind.REJECT,
+        VerdictKind.RETURN,
+        VerdictKind.GOTO,
+        VerdictKind.DNAT,
+        VerdictKind.SNAT,
+        VerdictKind.MASQUERADE,
+        VerdictKind.REDIRECT,
+        VerdictKind.QUEUE,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What a rule does when it matches.
+
+    ``target`` is the chain of a jump/goto or the target's name for OTHER (``TPROXY``).
+    ``to_addresses``/``to_ports`` are the rewrite of dnat/snat/redirect.
+    ``options`` keeps the remaining target options verbatim, in order.
+    ``terminal`` overrides the default for OTHER targets known to end evaluation.
+    """
+
+    kind: VerdictKind
+    target: str | None = None
+    to_addresses: AddressSet | None = None
+    to_ports: PortSet | None = None
+    options: tuple[tuple[str, str], ...] = ()
+    terminal_other: bool = False
+
+    @property
+    def terminal(self) -> bool:
+        if self.kind is VerdictKind.OTHER:
+            return self.terminal_other
+        return self.kind in TERMINAL_KINDS
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """A non-terminal action beside the verdict (nft ``counter``, ``log``, ``meta mark set``)."""
+
+    name: str
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    matches: tuple[Match, ...]
+    verdict: Verdict
+    span: Span
+    comment: str | None = None
+    statements: tuple[Statement, ...] = ()
+    text: str = ""  # the rule as written, for messages and code frames
+
+
+# --- Chains, tables, rulesets -------------------------------------------------
+
+
+class Hook(str, enum.Enum):
+    INGRESS = "ingress"
+    PREROUTING = "prerouting"
+    INPUT = "input"
+    FORWARD = "forward"
+    OUTPUT = "output"
+    POSTROUTING = "postrouting"
+
+
+class Policy(str, enum.Enum):
+    ACCEPT = "accept"
+    DROP = "drop"
+
+
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """A chain. Base chains have a hook, a type (filter/nat/route), a priority and a policy."""
+
+    name: str
+    rules: tuple[Rule, ...]
+    span: Span
+    hook: Hook | None = None
+    type: str | None = None
+    priority: int | None = None
+    policy: Policy | None = None
+    device: str | None = None
+
+    @property
+    def is_base(self) -> bool:
+        return self.hook is not None
+
+
+@dataclass(frozen=True, slots=True)
+class NamedSet:
+    """An nftables named set or map, kept for hygiene checks (its elements are inlined into rules)."""
+
+    name: str
+    span: Span
+    type: str = ""
+    flags: tuple[str, ...] = ()
+    elements: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    name: str
+    family: Family
+    chains: tuple[Chain, ...]
+    span: Span
+    sets: tuple[NamedSet, ...] = ()
+
+    def chain(self, name: str) -> Chain | None:
+        for chain in self.chains:
+            if chain.name == name:
+                return chain
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Ruleset:
+    """A whole firewall configuration read from one file.
+
+    ``format`` names the front end ("iptables-save", "iptables-script", "nftables", "compose").
+    ``family`` is IPV4 or IPV6 for iptables input and INET for nftables (tables carry their own).
+    """
+
+    path: str
+    format: str
+    family: Family
+    tables: tuple[Table, ...]
+
+    def table(self, name: str, family: Family | None = None) -> Table | None:
+        for table in self.tables:
+            if table.name == name and (family is None or table.family is family):
+                return table
+        return None
+
+
+# --- Compose ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """One published (or exposed) container port of a compose service.
+
+    ``published`` None means Docker picks an ephemeral host port.
+    ``host_ip`` None means all interfaces (0.0.0.0 and [::]).
+    """
+
+    target: Range
+    published: Range | None
+    host_ip: str | None
+    protocol: str
+    span: Span
+    mode: str = "ingress"
+    exposed_only: bool = False  # from `expose:`: reachable only by other containers
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    name: str
+    publications: tuple[Publication, ...]
+    span: Span
+    network_mode: str | None = None
+    profiles: tuple[str, ...] = ()
+    image: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ComposeProject:
+    path: str
+    services: tuple[Service, ...]
+    files: tuple[str, ...] = field(default=())
+    format: str = "compose"
+
+
+Document = Union[Ruleset, ComposeProject]
