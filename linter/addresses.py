@@ -1,0 +1,91 @@
+"""Parsing addresses into AddressSets (integer ranges) and the well-known address classes."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from linter.model import IPV4_MAX, IPV6_MAX, AddressSet, Family, normalize_ranges
+
+
+class AddressError(ValueError):
+    """An address, prefix or range that cannot be read; the message says why."""
+
+
+def family_max(family: Family) -> int:
+    return IPV6_MAX if family is Family.IPV6 else IPV4_MAX
+
+
+def parse_address_range(text: str, family: Family | None = None) -> tuple[Family, int, int]:
+    """One address, prefix (``/len`` or dotted mask) or ``a-b`` range as (family, lo, hi).
+
+    Host bits in a prefix are ignored, as iptables and nft do (``10.1.2.3/8`` is 10.0.0.0/8).
+    """
+    text = text.strip()
+    if "-" in text and "/" not in text:
+        first, _, last = text.partition("-")
+        fam_a, lo, _ = parse_address_range(first, family)
+        fam_b, _, hi = parse_address_range(last, family)
+        if fam_a is not fam_b:
+            raise AddressError(f"range mixes IPv4 and IPv6: {text!r}")
+        if lo > hi:
+            raise AddressError(f"range start is above its end: {text!r}")
+        return fam_a, lo, hi
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise AddressError(f"not an IP address or prefix: {text!r}") from None
+    fam = Family.IPV6 if network.version == 6 else Family.IPV4
+    if family in (Family.IPV4, Family.IPV6) and fam is not family:
+        raise AddressError(f"{'IPv6' if fam is Family.IPV6 else 'IPv4'} address in an {family.value} ruleset: {text!r}")
+    return fam, int(network.network_address), int(network.broadcast_address)
+
+
+def parse_address_set(items: list[str] | str, family: Family | None = None) -> AddressSet:
+    """Several comma-separated or listed addresses of one family as an AddressSet."""
+    if isinstance(items, str):
+        text = items
+        items = [part for part in items.split(",") if part.strip()]
+    else:
+        text = ",".join(items)
+    if not items:
+        raise AddressError("empty address list")
+    families = set()
+    ranges = []
+    for item in items:
+        fam, lo, hi = parse_address_range(item, family)
+        families.add(fam)
+        ranges.append((lo, hi))
+    if len(families) > 1:
+        raise AddressError(f"list mixes IPv4 and IPv6: {text!r}")
+    return AddressSet(families.pop(), normalize_ranges(ranges), text)
+
+
+def _ranges(family: Family, prefixes: list[str]) -> tuple[tuple[int, int], ...]:
+    return normalize_ranges(parse_address_range(p, family)[1:] for p in prefixes)
+
+
+# Sources that count as "private" (internal) rather than the internet.
+PRIVATE_V4 = _ranges(Family.IPV4, ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16"])
+PRIVATE_V6 = _ranges(Family.IPV6, ["fc00::/7", "fe80::/10"])
+LOOPBACK_V4 = _ranges(Family.IPV4, ["127.0.0.0/8"])
+LOOPBACK_V6 = _ranges(Family.IPV6, ["::1/128"])
+# Never a real internet source: unspecified, "this network", multicast, reserved, documentation.
+NON_INTERNET_V4 = _ranges(Family.IPV4, ["0.0.0.0/8", "224.0.0.0/4", "240.0.0.0/4", "192.0.2.0/24",
+                                         "198.51.100.0/24", "203.0.113.0/24"])
+NON_INTERNET_V6 = _ranges(Family.IPV6, ["::/128", "ff00::/8", "2001:db8::/32"])
+
+
+def format_range(family: Family, lo: int, hi: int) -> str:
+    """The shortest readable form of an address range: an address, a prefix or ``a-b``."""
+    cls = ipaddress.IPv6Address if family is Family.IPV6 else ipaddress.IPv4Address
+    if lo == hi:
+        return str(cls(lo))
+    try:
+        nets = list(ipaddress.summarize_address_range(cls(lo), cls(hi)))
+    except (ValueError, TypeError):
+        nets = []
+    if len(nets) == 1:
+        return str(nets[0])
+    return f"{cls(lo)}-{cls(hi)}"
