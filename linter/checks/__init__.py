@@ -1,0 +1,102 @@
+"""Checks: small functions that judge the model, each reporting under its rule codes.
+
+A check is registered with ``@check("PL101", "PL201", on=Ruleset)`` and receives a
+CheckContext; it reads the model and the engine's results (``ctx.exposure``) and
+calls ``ctx.report(...)``. Checks never import a parser (lark, yaml): the layering
+test keeps it so.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable
+
+from linter.findings import Finding, Severity
+from linter.model import Span
+from linter.ports import PortRegistry, default_registry
+from linter.rulebook import all_rules
+
+CHECK_MODULES = ("linter.checks.exposure_checks", "linter.checks.hygiene")
+
+
+@dataclass
+class Settings:
+    """What checks may be tuned by (configuration fills these in)."""
+
+    ephemeral_ranges: tuple[tuple[str, int, int], ...] = (("Linux default", 32768, 60999),)
+    trusted_v4: tuple[tuple[int, int], ...] = ()
+    trusted_v6: tuple[tuple[int, int], ...] = ()
+    registry: PortRegistry | None = None
+    rule_options: dict = field(default_factory=dict)  # code -> {option: value}
+
+    def port_registry(self) -> PortRegistry:
+        return self.registry or default_registry()
+
+    def option(self, code: str, name: str):
+        meta = all_rules()[code]
+        return self.rule_options.get(code, {}).get(name, (meta.options or {}).get(name))
+
+
+@dataclass
+class Check:
+    codes: tuple[str, ...]
+    function: Callable
+    on: tuple[type, ...]
+
+
+CHECKS: list[Check] = []
+
+
+def check(*codes: str, on):
+    """Register a check function for ``codes`` on documents of type(s) ``on``."""
+    types = on if isinstance(on, tuple) else (on,)
+
+    def register(function):
+        CHECKS.append(Check(codes, function, types))
+        return function
+
+    return register
+
+
+def load_checks() -> list[Check]:
+    for module in CHECK_MODULES:
+        importlib.import_module(module)
+    return CHECKS
+
+
+class CheckContext:
+    """What a check sees: one document, the settings, and the engine's answers."""
+
+    def __init__(self, document, settings: Settings, source_line: Callable[[str, int], str] | None = None):
+        self.document = document
+        self.settings = settings
+        self.registry = settings.port_registry()
+        self.findings: list[Finding] = []
+        self._source_line = source_line
+
+    @cached_property
+    def exposure(self):
+        from linter.engine.exposure import ExposureAnalysis, NetworkClasses
+
+        classes = NetworkClasses(self.settings.trusted_v4, self.settings.trusted_v6)
+        return ExposureAnalysis([self.document], classes)
+
+    def report(self, code: str, span: Span, message: str | None = None, *, severity: Severity | None = None,
+               hint: str | None = None, proto: str | None = None, ports=None, key: str = "",
+               related=(), **fields) -> Finding:
+        """Record a finding of rule ``code`` at ``span``; the message defaults to the rule's template."""
+        meta = all_rules()[code]
+        if message is None:
+            message = meta.message.format(**fields)
+        finding = Finding(
+            code=code, name=meta.name, severity=meta.severity if severity is None else severity,
+            category=meta.category, path=span.path, line=span.line, column=span.column, message=message,
+            hint=hint, proto=proto, ports=tuple(ports) if ports is not None else None, key=key,
+            end_line=span.end_line, end_column=span.end_column,
+            source_line=self._source_line(span.path, span.line) if self._source_line else None,
+            related=tuple(related),
+        )
+        self.findings.append(finding)
+        return finding

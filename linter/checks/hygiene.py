@@ -1,0 +1,186 @@
+"""Ruleset hygiene: default-accept chains, dead rules, broken jumps, unused chains and sets."""
+
+from __future__ import annotations
+
+import re
+
+from linter.checks import CheckContext, check
+from linter.engine.space import ALL_STATES, Box, split_rule
+from linter.engine.universe import initial_boxes, interface_representatives
+from linter.engine.walk import Outcome, Walker
+from linter.model import Chain, Family, Hook, Policy, Ruleset, Table, VerdictKind
+
+_DEFAULT_DENY_HOOKS = (Hook.INPUT, Hook.FORWARD)
+MAX_SHADOW_RULES = 5000  # beyond this a chain is skipped for shadowing (cost grows with rules x boxes)
+
+
+def _families(table: Table) -> list[Family]:
+    if table.family in (Family.IPV4, Family.IPV6):
+        return [table.family]
+    if table.family in (Family.INET, Family.NETDEV, Family.BRIDGE):
+        return [Family.IPV4, Family.IPV6]
+    return []
+
+
+def _all_space(family: Family, interfaces) -> list[Box]:
+    # Every state and every source, destination and interface: hygiene is about the rules, not one flow.
+    from dataclasses import replace
+
+    return [replace(b, state=ALL_STATES) for b in initial_boxes(family, interfaces)]
+
+
+@check("PL401", on=Ruleset)
+def default_accept(ctx: CheckContext) -> None:
+    """Input and forward filter chains where unmatched traffic meets an accepting policy."""
+    ruleset: Ruleset = ctx.document
+    interfaces = interface_representatives([ruleset])
+    for table in ruleset.tables:
+        for chain in table.chains:
+            if chain.hook not in _DEFAULT_DENY_HOOKS or (chain.type or "filter") != "filter":
+                continue
+            if (chain.policy or Policy.ACCEPT) is not Policy.ACCEPT:
+                continue
+            if ruleset.format.startswith("iptables") and table.name != "filter":
+                continue
+            falls_through = False
+            for family in _families(table):
+                for _, outcome in Walker().walk(table, chain, _all_space(family, interfaces)):
+                    if outcome is Outcome.RETURN:
+                        falls_through = True
+                        break
+                if falls_through:
+                    break
+            if falls_through:
+                ctx.report("PL401", chain.span, key=f"{table.name}/{chain.name}", chain=f"{table.name} {chain.name}"
+                           if not ruleset.format.startswith("iptables") else chain.name,
+                           hint="Set the policy to drop and accept what you serve, or end the chain with a drop")
+
+
+def _is_catch_all(rule) -> bool:
+    return not rule.matches and rule.verdict.terminal
+
+
+@check("PL402", "PL403", on=Ruleset)
+def dead_rules(ctx: CheckContext) -> None:
+    """Rules after a catch-all (PL403) and rules that earlier rules shadow completely (PL402)."""
+    ruleset: Ruleset = ctx.document
+    interfaces = interface_representatives([ruleset])
+    for table in ruleset.tables:
+        for chain in table.chains:
+            after_catch_all = None
+            for index, rule in enumerate(chain.rules):
+                if _is_catch_all(rule) and index + 1 < len(chain.rules):
+                    after_catch_all = index
+                    following = chain.rules[index + 1]
+                    count = len(chain.rules) - index - 1
+                    ctx.report("PL403", following.span,
+                               f"{count} rule{'s' if count > 1 else ''} follow{'s' if count == 1 else ''} an "
+                               f"unconditional {rule.verdict.kind.value} in {chain.name} and "
+                               f"{'are' if count > 1 else 'is'} never reached",
+                               key=f"{table.name}/{chain.name}/{following.text}",
+                               hint="Insert the rule before the catch-all, or move the catch-all to the end")
+                    break
+            limit = after_catch_all if after_catch_all is not None else len(chain.rules)
+            if limit > MAX_SHADOW_RULES:
+                continue
+            for family in _families(table):
+                _report_shadowed(ctx, table, chain, chain.rules[:limit], _all_space(family, interfaces))
+
+
+def _report_shadowed(ctx: CheckContext, table: Table, chain: Chain, rules, pending: list[Box]) -> None:
+    walker = Walker()
+    for rule in rules:
+        if not pending:
+            return
+        verdict = rule.verdict
+        inside_parts = []
+        outside_parts = []
+        for box in pending:
+            inside, outside = split_rule(box, rule.matches, rule)
+            outside_parts.extend(outside)
+            if inside is not None:
+                inside_parts.append(inside)
+        if not inside_parts:
+            key = f"{table.name}/{chain.name}/{rule.text}"
+            if not any(f.code == "PL402" and f.key == key for f in ctx.findings):
+                ctx.report("PL402", rule.span, key=key, chain=chain.name,
+                           hint="Move it before the rules that cover it, or delete it")
+            continue
+        if not verdict.terminal and verdict.kind is not VerdictKind.JUMP:
+            continue
+        if verdict.kind is VerdictKind.JUMP:
+            target = table.chain(verdict.target or "")
+            if target is None:
+                continue
+            returned = [b for b, o in walker.walk(table, target, inside_parts, (chain.name,)) if o is Outcome.RETURN]
+            pending = outside_parts + returned
+        else:
+            pending = outside_parts
+
+
+@check("PL404", "PL405", "PL406", on=Ruleset)
+def chain_graph(ctx: CheckContext) -> None:
+    """Jumps to undefined chains, user chains never used, and jump loops."""
+    ruleset: Ruleset = ctx.document
+    for table in ruleset.tables:
+        names = {chain.name for chain in table.chains}
+        edges: dict[str, list[tuple[str, object]]] = {name: [] for name in names}
+        used: set[str] = set()
+        for chain in table.chains:
+            for rule in chain.rules:
+                if rule.verdict.kind in (VerdictKind.JUMP, VerdictKind.GOTO) and rule.verdict.target:
+                    target = rule.verdict.target
+                    used.add(target)
+                    if target not in names:
+                        ctx.report("PL404", rule.span, key=f"{table.name}/{target}", target=target,
+                                   hint=f"Define the chain {target} or fix the name")
+                    else:
+                        edges[chain.name].append((target, rule))
+        for chain in table.chains:
+            if not chain.is_base and chain.name not in used:
+                ctx.report("PL405", chain.span, key=f"{table.name}/{chain.name}", chain=chain.name,
+                           hint="Jump to it from the chain it belongs to, or delete it")
+        for cycle, rule in _cycles(edges):
+            ctx.report("PL406", rule.span, key=f"{table.name}/{'>'.join(sorted(cycle))}",
+                       cycle=" -> ".join(cycle + [cycle[0]]), hint="Break the cycle; RETURN goes back to the caller")
+
+
+def _cycles(edges):
+    """Each elementary jump cycle once, found by depth-first search, with a rule that closes it."""
+    found = []
+    seen_sets = set()
+    state: dict[str, int] = {}
+
+    def visit(node, path):
+        state[node] = 1
+        path.append(node)
+        for target, rule in edges.get(node, ()):
+            if state.get(target) == 1:
+                cycle = path[path.index(target):]
+                key = frozenset(cycle)
+                if key not in seen_sets:
+                    seen_sets.add(key)
+                    found.append((list(cycle), rule))
+            elif state.get(target) is None:
+                visit(target, path)
+        path.pop()
+        state[node] = 2
+
+    for node in sorted(edges):
+        if state.get(node) is None:
+            visit(node, [])
+    return found
+
+
+@check("PL407", on=Ruleset)
+def unused_sets(ctx: CheckContext) -> None:
+    """nftables named sets and maps no rule refers to."""
+    ruleset: Ruleset = ctx.document
+    for table in ruleset.tables:
+        if not table.sets:
+            continue
+        texts = "\n".join(rule.text for chain in table.chains for rule in chain.rules)
+        for named in table.sets:
+            if not re.search(r"@" + re.escape(named.name) + r"\b", texts):
+                ctx.report("PL407", named.span, key=f"{table.name}/{named.name}", set=named.name,
+                           hint=f"Use it in a rule (@{named.name}) or delete it")

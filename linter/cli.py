@@ -1,0 +1,205 @@
+"""The command line: `portlint PATH...` and its subcommands.
+
+Exit codes: 0 nothing at or above --fail-on; 1 something is; 2 usage error or an
+input that could not be read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from linter import __version__
+
+FORMATS = ("text", "concise", "json")
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class DefaultToCheck(click.Group):
+    """`portlint PATH...` means `portlint check PATH...` unless PATH is a subcommand."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+            args = ["check", *args]
+        elif not args:
+            args = ["check", "--help-if-empty"]
+        return super().parse_args(ctx, args)
+
+
+def _console(no_color: bool, file=None):
+    from rich.console import Console
+
+    color = not no_color and "NO_COLOR" not in os.environ
+    return Console(file=file or sys.stdout, no_color=not color, highlight=False, emoji=False,
+                   color_system="auto" if color else None, width=None if (file or sys.stdout).isatty() else 10_000)
+
+
+@click.group(cls=DefaultToCheck, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="portlint")
+def main():
+    """Lint firewall rules and container port configs for what they really expose.
+
+    \b
+    portlint firewall.rules            lint files and directories (same as `check`)
+    portlint exposure rules.v4         what new connections can reach, and from where
+    portlint trace rules.v4 --dport 23 the verdict and path of one flow
+    portlint rule PL101                what a rule checks and why
+    portlint port telnet               what portlint knows of a port
+    """
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "--output-format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Report format.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
+              help="Exit 1 when a finding has this severity or higher.")
+@click.option("--input-format", type=click.Choice(["iptables-save", "nftables", "iptables-script", "compose"]),
+              help="Read every file as this format instead of detecting it.")
+@click.option("--no-color", is_flag=True, help="No colour, even on a terminal (NO_COLOR works too).")
+@click.option("--help-if-empty", is_flag=True, hidden=True)
+@click.pass_context
+def check(ctx, paths, fmt, fail_on, input_format, no_color, help_if_empty):
+    """Lint PATHS (files and directories; - for standard input)."""
+    if not paths:
+        click.echo(ctx.get_help())
+        ctx.exit(EXIT_ERROR)
+    from linter.checks import Settings
+    from linter.findings import Severity
+    from linter.pipeline import lint_paths
+
+    result = lint_paths(list(paths), Settings(), input_format)
+    findings = result.findings
+    errors = [f for r in result.unreadable for f in r.findings]
+    reported = [f for f in findings if f not in errors]
+    files = len(result.files)
+    if fmt == "json":
+        from linter.reporters import json_report
+
+        sys.stdout.write(json_report.render(reported, errors, files))
+    else:
+        from linter.reporters import text
+
+        console = _console(no_color)
+        if fmt == "concise":
+            text.render_concise(console, findings, files)
+        else:
+            text.render(console, findings, files)
+    if errors:
+        ctx.exit(EXIT_ERROR)
+    threshold = Severity.parse(fail_on)
+    ctx.exit(EXIT_FINDINGS if any(f.severity >= threshold for f in reported) else EXIT_OK)
+
+
+@main.command("rules")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def list_rules(fmt):
+    """List every rule: code, name, default severity, category."""
+    from linter.rulebook import all_rules
+
+    rules = all_rules().values()
+    if fmt == "json":
+        click.echo(json.dumps([{"code": r.code, "name": r.name, "severity": str(r.severity),
+                                "category": r.category, "status": r.status} for r in rules], indent=2))
+        return
+    for meta in rules:
+        click.echo(f"{meta.code}  {meta.name:<36} {str(meta.severity):<9} {meta.category}")
+
+
+@main.command("rule")
+@click.argument("code")
+@click.pass_context
+def explain_rule(ctx, code):
+    """Explain a rule: what it does, why, an example and the fix."""
+    from linter.rulebook import get_rule
+
+    meta = get_rule(code)
+    if meta is None:
+        click.echo(f"portlint: no rule {code!r}; `portlint rules` lists them", err=True)
+        ctx.exit(EXIT_ERROR)
+    click.echo(meta.render_doc(), nl=False)
+
+
+@main.command("port")
+@click.argument("query")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.pass_context
+def port(ctx, query, fmt):
+    """What portlint knows of a port: `portlint port 23`, `portlint port telnet`, `53/udp`."""
+    from linter.netdb import service_name
+    from linter.ports import default_registry
+
+    registry = default_registry()
+    hits = registry.resolve_query(query)
+    valid = [(p, t) for p, t in hits if 0 <= p <= 65535]
+    if not valid:
+        click.echo(f"portlint: {query!r} is not a port number (0-65535) or a known service name", err=True)
+        ctx.exit(EXIT_ERROR)
+    rows = []
+    for number, transport in valid:
+        entry = registry.lookup(number, transport)
+        row = {"port": number, "transport": transport, "system_name": service_name(number, transport)}
+        if entry:
+            row.update(name=entry.name, ports=entry.ports_text(), description=entry.description,
+                       category=entry.category, plaintext=entry.plaintext, alternative=entry.alternative,
+                       risk=entry.risk, why=entry.why, references=list(entry.references))
+        if entry or row["system_name"]:
+            rows.append(row)
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo(f"{valid[0][0]}: nothing known (not in portlint's registry or the system's services)")
+        return
+    for row in rows:
+        click.echo(f"{row['port']}/{row['transport']}: {row.get('name') or row['system_name']}")
+        if "name" in row:
+            click.echo(f"  {row['description']}")
+            click.echo(f"  category: {row['category']}   risk if exposed: {row['risk']}   "
+                       f"plaintext: {'yes' if row['plaintext'] else 'no'}")
+            if row["alternative"]:
+                click.echo(f"  use instead: {row['alternative']}")
+            if row["why"]:
+                click.echo(f"  why: {row['why']}")
+            if row["references"]:
+                click.echo(f"  references: {', '.join(row['references'])}")
+        else:
+            click.echo("  (name from the system's services database; not in portlint's registry)")
+
+
+def load_rulesets(ctx, paths, input_format=None):
+    """Parse rulesets for trace/exposure; parse problems go to stderr, unreadable input exits 2."""
+    from linter.detect import detect_format
+    from linter.diagnostics import Diagnostic
+    from linter.frontends import FRONT_ENDS, parse_source
+    from linter.model import Ruleset
+    from linter.source import read_source
+
+    rulesets = []
+    for path in paths:
+        source = read_source(path)
+        if isinstance(source, Diagnostic):
+            click.echo(f"{source.span}: {source.code} {source.message}", err=True)
+            ctx.exit(EXIT_ERROR)
+        fmt = input_format or detect_format(path, source.text)
+        if fmt not in FRONT_ENDS:
+            click.echo(f"{path}:1:1: PL004 Cannot tell what kind of file this is", err=True)
+            ctx.exit(EXIT_ERROR)
+        parsed = parse_source(source, fmt)
+        for diag in source.diagnostics + parsed.diagnostics:
+            if diag.code != "PL013":
+                click.echo(f"{diag.span}: {diag.code} {diag.message}", err=True)
+        if isinstance(parsed.document, Ruleset):
+            rulesets.append(parsed.document)
+    return rulesets
+
+
+from linter.commands import exposure as _exposure_cmd  # noqa: E402
+from linter.commands import trace as _trace_cmd  # noqa: E402
+
+main.add_command(_trace_cmd.trace)
+main.add_command(_exposure_cmd.exposure)

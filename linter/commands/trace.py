@@ -1,0 +1,137 @@
+"""`portlint trace`: the verdict and path of one flow, or of many (JSON Lines)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from linter.engine.universe import describe_interface
+
+
+def _step_record(step) -> dict:
+    record = {"event": step.event, "table": step.table.name, "family": step.table.family.value,
+              "chain": step.chain.name}
+    if step.rule is not None:
+        record.update(path=step.rule.span.path, line=step.rule.span.line, rule=step.rule.text,
+                      verdict=step.rule.verdict.kind.value)
+        if step.rule.verdict.target:
+            record["target"] = step.rule.verdict.target
+    elif step.event == "policy":
+        record.update(path=step.chain.span.path, line=step.chain.span.line, policy=step.detail)
+    elif step.event == "leave":
+        record["outcome"] = step.detail
+    return record
+
+
+def result_record(result) -> dict:
+    flow = result.flow
+    return {
+        "flow": {"src": flow.src, "dst": flow.dst, "proto": flow.proto, "dport": flow.dport, "sport": flow.sport,
+                 "iface": flow.iface, "state": flow.state},
+        "verdict": result.verdict,
+        "forwarded": result.forwarded,
+        "path": [_step_record(s) for s in result.path],
+        "assumed_not_matching": list(result.assumed),
+        "other_possible_verdicts": list(result.other_verdicts),
+    }
+
+
+def print_text(result) -> None:
+    flow = result.flow
+    iface = flow.iface or "an interface no rule names"
+    port = f":{flow.dport}" if flow.dport is not None else ""
+    click.echo(f"Flow: {flow.proto} {flow.src}:{flow.sport} -> {flow.dst}{port} in on {iface} ({flow.state})")
+    depth = 0
+    for step in result.path:
+        if step.event == "enter":
+            click.echo(f"{'  ' * depth}enter {step.table.name} {step.chain.name}")
+            depth += 1
+        elif step.event == "leave":
+            depth = max(depth - 1, 0)
+            click.echo(f"{'  ' * depth}leave {step.chain.name}: {step.detail}")
+        elif step.event == "rule":
+            span = step.rule.span
+            click.echo(f"{'  ' * depth}{span.path}:{span.line}: {step.rule.text}")
+        elif step.event == "policy":
+            click.echo(f"{'  ' * depth}policy of {step.table.name} {step.chain.name}: {step.detail}")
+    click.echo(f"Verdict: {result.verdict}" + (" (forwarded after DNAT)" if result.forwarded else ""))
+    if result.assumed:
+        click.echo(f"Assumed not to match: {'; '.join(result.assumed)}")
+    if result.other_verdicts:
+        click.echo(f"If those matched, the verdict could be: {', '.join(result.other_verdicts)}")
+
+
+@click.command()
+@click.argument("rulesets", nargs=-1, required=True, type=click.Path())
+@click.option("--src", help="Source address (default 203.0.113.7 or 2001:db8:ffff::7).")
+@click.option("--dst", help="Destination address, one of this host's (default 192.0.2.1 or 2001:db8::1).")
+@click.option("--proto", default="tcp", show_default=True, help="Protocol name or number.")
+@click.option("--dport", help="Destination port or service name.")
+@click.option("--sport", help="Source port (default 40000).")
+@click.option("--iface", help="Input interface (default: one no rule names).")
+@click.option("--state", default="new", show_default=True, help="Conntrack state.")
+@click.option("--flows", "flows_file", type=click.Path(), help="JSON Lines of flows ('-' for stdin).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--input-format", type=click.Choice(["iptables-save", "nftables", "iptables-script"]))
+@click.pass_context
+def trace(ctx, rulesets, src, dst, proto, dport, sport, iface, state, flows_file, fmt, input_format):
+    """Trace flows through RULESETS (files of one host) and print verdict and path."""
+    from linter.cli import EXIT_ERROR, load_rulesets
+    from linter.engine.trace import FlowError, make_flow, trace_flow
+
+    loaded = load_rulesets(ctx, rulesets, input_format)
+    if flows_file:
+        handle = sys.stdin if flows_file == "-" else _open(ctx, flows_file)
+        status = 0
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+                if not isinstance(data, dict):
+                    raise FlowError("each line must be a JSON object")
+                unknown = set(data) - {"src", "dst", "proto", "dport", "sport", "iface", "state"}
+                if unknown:
+                    raise FlowError(f"unknown field(s) {', '.join(sorted(unknown))}")
+                flow = make_flow(data.get("src"), data.get("dst"), data.get("proto", "tcp"), data.get("dport"),
+                                 data.get("sport"), data.get("iface"), data.get("state", "new"))
+                result = trace_flow(flow, loaded)
+            except (ValueError, FlowError) as exc:
+                message = f"{flows_file}:{number}: {exc}"
+                status = EXIT_ERROR
+                if fmt == "json":
+                    click.echo(json.dumps({"line": number, "error": str(exc)}))
+                else:
+                    click.echo(f"portlint: {message}", err=True)
+                continue
+            if fmt == "json":
+                click.echo(json.dumps(result_record(result)))
+            else:
+                print_text(result)
+                click.echo()
+        ctx.exit(status)
+    try:
+        flow = make_flow(src, dst, proto, dport, sport, iface, state)
+    except FlowError as exc:
+        click.echo(f"portlint: {exc}", err=True)
+        ctx.exit(EXIT_ERROR)
+    result = trace_flow(flow, loaded)
+    if fmt == "json":
+        click.echo(json.dumps(result_record(result), indent=2))
+    else:
+        print_text(result)
+
+
+def _open(ctx, path):
+    try:
+        return open(path, encoding="utf-8")
+    except OSError as exc:
+        from linter.cli import EXIT_ERROR
+
+        click.echo(f"portlint: cannot read {path}: {exc.strerror}", err=True)
+        ctx.exit(EXIT_ERROR)
+
+
+__all__ = ["trace", "describe_interface"]

@@ -1,0 +1,230 @@
+"""What new connections can reach: the accepted packet space, summarised for people and checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from linter.addresses import (
+    LOOPBACK_V4, LOOPBACK_V6, NON_INTERNET_V4, NON_INTERNET_V6, PRIVATE_V4, PRIVATE_V6, family_max, format_range,
+)
+from linter.engine import intervals as iv
+from linter.engine.paths import PathEvaluator, Result
+from linter.engine.universe import LOOPBACK_IFACE, OTHER_IFACE, initial_boxes, interface_representatives
+from linter.engine.walk import Outcome, Step
+from linter.model import Family, Hook, Rule, Ruleset, Span, VerdictKind
+from linter.netdb import PORT_PROTOCOLS
+
+REACH_ORDER = ("internet", "restricted", "private", "loopback")
+_ACCEPTING = (VerdictKind.ACCEPT, VerdictKind.DNAT, VerdictKind.REDIRECT, VerdictKind.QUEUE)
+
+
+@dataclass(frozen=True)
+class Decider:
+    """What let a part of the space in: a rule, or a chain's accepting policy (rule None)."""
+
+    span: Span
+    rule: Rule | None
+    chain: str
+    table: str
+    hook: Hook | None
+
+    @property
+    def text(self) -> str:
+        if self.rule is not None:
+            return self.rule.text
+        return f"policy of {self.table} {self.chain}"
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """Ports of one protocol that new connections from one kind of source can reach."""
+
+    family: Family
+    protocol: int  # IP protocol number; ports only mean something for tcp/udp/sctp/dccp/udplite
+    ports: iv.Ranges
+    reach: str  # internet, restricted (some public sources only), private, loopback
+    sources: iv.Ranges
+    interfaces: frozenset[str]  # input interface representatives
+    possible: bool  # reached only by assuming opaque matches matched
+    conditions: tuple[str, ...]  # the opaque matches assumed, as written
+    deciders: tuple[Decider, ...]  # the accepting rules or policies, in path order
+    forwarded: bool = False  # reached a container or another host through DNAT
+    nat_targets: tuple[str, ...] = ()
+    nat_ports: iv.Ranges | None = None  # the ports after DNAT/REDIRECT: the service behind them
+
+    @property
+    def primary(self) -> Decider:
+        """The decider a finding points at: the DNAT for forwarded traffic, else the final accept."""
+        if self.forwarded:
+            for decider in self.deciders:
+                if decider.rule is not None and decider.rule.verdict.kind is VerdictKind.DNAT:
+                    return decider
+        return self.deciders[-1]
+
+
+@dataclass
+class NetworkClasses:
+    """Source classes; ``trusted`` networks (from configuration) count as private."""
+
+    trusted_v4: iv.Ranges = ()
+    trusted_v6: iv.Ranges = ()
+
+    def classes(self, family: Family) -> list[tuple[str, iv.Ranges]]:
+        if family is Family.IPV6:
+            private, loop, non = iv.union(PRIVATE_V6, self.trusted_v6), LOOPBACK_V6, NON_INTERNET_V6
+        else:
+            private, loop, non = iv.union(PRIVATE_V4, self.trusted_v4), LOOPBACK_V4, NON_INTERNET_V4
+        public = iv.subtract(iv.subtract(iv.subtract(iv.full(family_max(family)), private), loop), non)
+        return [("public", public), ("private", private)]
+
+
+def _deciders(trail: tuple[Step, ...]) -> tuple[Decider, ...]:
+    rule_steps = []
+    policy_steps = []
+    for step in trail:
+        if step.event == "rule" and step.rule is not None and step.rule.verdict.kind in _ACCEPTING:
+            rule_steps.append(Decider(step.rule.span, step.rule, step.chain.name, step.table.name, _hook_of(trail, step)))
+        elif step.event == "policy" and step.detail == "accept" and step.chain.rules:
+            policy_steps.append(Decider(step.chain.span, None, step.chain.name, step.table.name, step.chain.hook))
+    final_hook = None
+    for step in reversed(trail):
+        if step.event == "policy" or (step.event == "rule" and step.chain.hook is not None):
+            final_hook = step.chain.hook
+            break
+    on_final = [d for d in rule_steps if d.hook is final_hook] or [d for d in policy_steps if d.hook is final_hook]
+    dnat = [d for d in rule_steps if d.rule.verdict.kind in (VerdictKind.DNAT, VerdictKind.REDIRECT)]
+    chosen = dnat + [d for d in on_final if d not in dnat]
+    if not chosen:
+        chosen = rule_steps[-1:] or policy_steps[-1:]
+    return tuple(chosen)
+
+
+def _hook_of(trail: tuple[Step, ...], step: Step) -> Hook | None:
+    """The hook of the base chain a step ran under (user chains inherit their caller's)."""
+    if step.chain.hook is not None:
+        return step.chain.hook
+    index = trail.index(step)
+    for earlier in reversed(trail[:index]):
+        if earlier.chain.hook is not None and earlier.table is step.table:
+            return earlier.chain.hook
+    return None
+
+
+def _implicit_decider(result: Result) -> tuple[Decider, ...]:
+    found = _deciders(result.box.trail)
+    return found
+
+
+class ExposureAnalysis:
+    """The exposure of one or more rulesets that run on the same host."""
+
+    def __init__(self, rulesets: list[Ruleset], classes: NetworkClasses | None = None):
+        self.rulesets = rulesets
+        self.classes = classes or NetworkClasses()
+        self.interfaces = interface_representatives(rulesets)
+        self._results: dict[Family, list[Result]] = {}
+
+    def families(self) -> list[Family]:
+        fams: list[Family] = []
+        for ruleset in self.rulesets:
+            for table in ruleset.tables:
+                for fam in (Family.IPV4, Family.IPV6):
+                    if table.family.covers(fam) and fam not in fams and table.family not in (Family.ARP, Family.BRIDGE):
+                        fams.append(fam)
+            if not ruleset.tables and ruleset.family in (Family.IPV4, Family.IPV6) and ruleset.family not in fams:
+                fams.append(ruleset.family)
+        return sorted(fams, key=lambda f: f.value)
+
+    def results(self, family: Family) -> list[Result]:
+        if family not in self._results:
+            evaluator = PathEvaluator(self.rulesets)
+            self._results[family] = evaluator.evaluate(initial_boxes(family, self.interfaces))
+        return self._results[family]
+
+    def exposures(self) -> list[Exposure]:
+        """Every accepted part of the space, one entry per protocol, reach and decider."""
+        merged: dict[tuple, dict] = {}
+        for family in self.families():
+            classes = self.classes.classes(family)
+            for result in self.results(family):
+                if result.verdict is not Outcome.ACCEPT:
+                    continue
+                box = result.box
+                deciders = _implicit_decider(result)
+                conditions = tuple(dict.fromkeys(
+                    f"{'' if a.matched else 'not '}{getattr(a.match, 'text', '') or _describe_match(a.match)}"
+                    for a in box.assumptions if a.matched))
+                nat = ()
+                if box.nat_dst is not None:
+                    nat = tuple(format_range(family, lo, hi) for lo, hi in box.nat_dst[:4])
+                    if box.nat_dport is not None:
+                        nat = tuple(f"{n} port {_ports_text(box.nat_dport)}" for n in nat)
+                reaches = []
+                if LOOPBACK_IFACE in box.iif:
+                    reaches.append(("loopback", box.src, frozenset({LOOPBACK_IFACE})))
+                external = box.iif - {LOOPBACK_IFACE}
+                if external:
+                    public = iv.intersect(box.src, classes[0][1])
+                    if public:
+                        wide = iv.size(public) * 2 >= iv.size(classes[0][1])
+                        reaches.append(("internet" if wide else "restricted", public, external))
+                    private = iv.intersect(box.src, classes[1][1])
+                    if private:
+                        reaches.append(("private", private, external))
+                protocols = _protocol_split(box.proto)
+                for reach, sources, ifaces in reaches:
+                    for proto, has_ports in protocols:
+                        key = (family, proto, reach, ifaces, box.possible, conditions,
+                               tuple(d.span for d in deciders), result.forwarded, nat)
+                        entry = merged.get(key)
+                        ports = box.dport if has_ports else ()
+                        if entry is None:
+                            merged[key] = dict(family=family, protocol=proto, ports=ports, reach=reach,
+                                               sources=sources, interfaces=ifaces, possible=box.possible,
+                                               conditions=conditions, deciders=deciders,
+                                               forwarded=result.forwarded, nat_targets=nat,
+                                               nat_ports=box.nat_dport if has_ports else None)
+                        else:
+                            entry["ports"] = iv.union(entry["ports"], ports)
+                            entry["sources"] = iv.union(entry["sources"], sources)
+                            if has_ports and box.nat_dport is not None:
+                                entry["nat_ports"] = iv.union(entry["nat_ports"] or (), box.nat_dport)
+        exposures = [Exposure(**value) for value in merged.values()]
+        exposures.sort(key=lambda e: (e.family.value, e.protocol, REACH_ORDER.index(e.reach), e.ports, e.possible))
+        return exposures
+
+
+def _protocol_split(proto: iv.Ranges) -> list[tuple[int, bool]]:
+    """Protocols worth reporting one by one: the port protocols, then -1 for 'the others'."""
+    out = [(p, True) for p in sorted(PORT_PROTOCOLS) if iv.contains(proto, p)]
+    others = iv.subtract(proto, tuple((p, p) for p in sorted(PORT_PROTOCOLS)))
+    if others:
+        if iv.size(others) == 1:
+            out.append((others[0][0], False))
+        else:
+            for lo, hi in others:
+                for p in (1, 58):
+                    if lo <= p <= hi:
+                        out.append((p, False))
+            if iv.size(others) > 2:
+                out.append((-1, False))
+    return out
+
+
+def _ports_text(ranges: iv.Ranges) -> str:
+    return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ranges)
+
+
+def _describe_match(match) -> str:
+    if getattr(match, "direction", None) == "out":
+        return f"output interface {' '.join(match.names)}"
+    return type(match).__name__
+
+
+def interface_text(interfaces: frozenset[str], all_interfaces: frozenset[str]) -> str:
+    """'any' when every non-loopback interface is in, else the names."""
+    from linter.engine.universe import describe_interface
+
+    if OTHER_IFACE in interfaces and interfaces >= (all_interfaces - {LOOPBACK_IFACE}):
+        return "any"
+    return ",".join(sorted(describe_interface(i) for i in interfaces))

@@ -1,0 +1,124 @@
+"""The path of a packet through every base chain of every table, hook by hook.
+
+A packet for this host meets, in order: netdev ingress, then every prerouting base
+chain, then (after routing) every input base chain; when a DNAT in prerouting sent it
+to an address that is not local, it meets the forward and postrouting chains
+instead. On each hook the base chains of all tables (and, for nftables, all
+families that see the packet: inet and ip for IPv4) run in priority order. An
+accept ends only its own chain; drop and reject end everything; falling off a
+base chain applies its policy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from linter.engine.space import Box
+from linter.engine.walk import Outcome, Step, Walker
+from linter.model import Chain, Family, Hook, Policy, Ruleset, Table
+
+LOCAL_PATH = (Hook.INGRESS, Hook.PREROUTING, Hook.INPUT)
+FORWARD_HOOKS = (Hook.FORWARD, Hook.POSTROUTING)
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """A part of packet space and what finally happens to it."""
+
+    box: Box
+    verdict: Outcome  # ACCEPT, DROP or REJECT (QUEUE counts as accept, with a note)
+    forwarded: bool  # True when a DNAT sent it through FORWARD
+
+
+def base_chains(rulesets: list[Ruleset], hook: Hook, family: Family) -> list[tuple[Table, Chain]]:
+    """The base chains that see ``family`` packets on ``hook``, in the order they run."""
+    found = []
+    order = 0
+    for ruleset in rulesets:
+        for table in ruleset.tables:
+            if table.family in (Family.ARP, Family.BRIDGE) or not table.family.covers(family):
+                continue
+            if table.family is Family.NETDEV and hook is not Hook.INGRESS:
+                continue
+            for chain in table.chains:
+                if chain.hook is hook:
+                    found.append((chain.priority or 0, order, table, chain))
+                    order += 1
+    found.sort(key=lambda item: (item[0], item[1]))
+    return [(table, chain) for _, _, table, chain in found]
+
+
+class PathEvaluator:
+    """Evaluates boxes along the packet path through a set of rulesets."""
+
+    def __init__(self, rulesets: list[Ruleset], record: bool = False):
+        self.rulesets = rulesets
+        self.walker = Walker(record=record)
+        self.record = record
+        self._chains: dict[tuple[Hook, Family], list[tuple[Table, Chain]]] = {}
+
+    def chains(self, hook: Hook, family: Family) -> list[tuple[Table, Chain]]:
+        key = (hook, family)
+        if key not in self._chains:
+            self._chains[key] = base_chains(self.rulesets, hook, family)
+        return self._chains[key]
+
+    def evaluate(self, boxes: list[Box]) -> list[Result]:
+        """Every final result for ``boxes`` (all of one family) arriving at this host."""
+        if not boxes:
+            return []
+        family = boxes[0].family
+        finals: list[Result] = []
+        alive = boxes
+        for hook in (Hook.INGRESS, Hook.PREROUTING):
+            alive = self._run_hook(hook, family, alive, finals, forwarded=False)
+        local = [b for b in alive if b.local]
+        forwarded = [b for b in alive if not b.local]
+        alive_local = self._run_hook(Hook.INPUT, family, local, finals, forwarded=False)
+        finals.extend(Result(b, Outcome.ACCEPT, False) for b in alive_local)
+        for hook in FORWARD_HOOKS:
+            forwarded = self._run_hook(hook, family, forwarded, finals, forwarded=True)
+        finals.extend(Result(b, Outcome.ACCEPT, True) for b in forwarded)
+        return finals
+
+    def _run_hook(self, hook: Hook, family: Family, boxes: list[Box], finals: list[Result], forwarded: bool) -> list[Box]:
+        for table, chain in self.chains(hook, family):
+            if not boxes:
+                break
+            boxes = self._run_chain(table, chain, boxes, finals, forwarded)
+        return boxes
+
+    def _run_chain(self, table: Table, chain: Chain, boxes: list[Box], finals: list[Result], forwarded: bool) -> list[Box]:
+        skipped: list[Box] = []
+        entering: list[Box] = []
+        for box in boxes:
+            # nat chains see only the first packet of a connection; an ingress
+            # chain bound to a device sees only that device's packets.
+            part, rest = box, []
+            if chain.type == "nat" and box.state != frozenset({"new"}):
+                inside_states = box.state & {"new"}
+                if box.state - inside_states:
+                    rest.append(replace(box, state=box.state - inside_states))
+                part = replace(box, state=inside_states) if inside_states else None
+            if part is not None and chain.hook is Hook.INGRESS and chain.device:
+                hit = frozenset(i for i in part.iif if i == chain.device)
+                if part.iif - hit:
+                    rest.append(replace(part, iif=part.iif - hit))
+                part = replace(part, iif=hit) if hit else None
+            skipped.extend(rest)
+            if part is not None:
+                entering.append(part)
+        survivors = skipped
+        for box, outcome in self.walker.walk(table, chain, entering):
+            if outcome is Outcome.RETURN:
+                policy = chain.policy or Policy.ACCEPT
+                box = replace(box, trail=box.trail + (Step("policy", table, chain, detail=policy.value),))
+                if policy is Policy.DROP:
+                    finals.append(Result(box, Outcome.DROP, forwarded))
+                else:
+                    survivors.append(box)
+            elif outcome in (Outcome.ACCEPT, Outcome.QUEUE):
+                survivors.append(box)
+            else:
+                finals.append(Result(box, outcome, forwarded))
+        return survivors

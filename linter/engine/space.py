@@ -1,0 +1,183 @@
+"""A box in packet space, and splitting a box by a rule's matches.
+
+A Box is a product of sets, one per dimension a rule can test. The engine never
+enumerates ports or addresses: a match splits a box into the part it matches and
+the parts it does not, each still a box. Destination and port are kept twice once
+a DNAT has rewritten them: ``dst``/``dport`` stay what the client sent (what
+exposure reports) and ``nat_dst``/``nat_dport`` are what later rules see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from linter.engine import intervals as iv
+from linter.model import (
+    AddressMatch,
+    AddrTypeMatch,
+    Direction,
+    Family,
+    InterfaceMatch,
+    OpaqueMatch,
+    PortMatch,
+    ProtocolMatch,
+    StateMatch,
+)
+from linter.addresses import LOOPBACK_V4, LOOPBACK_V6, family_max
+from linter.netdb import PORT_PROTOCOLS
+
+PORT_PROTOCOL_RANGES = iv.union((), tuple((p, p) for p in sorted(PORT_PROTOCOLS)))
+ALL_STATES = frozenset({"new", "established", "related", "invalid", "untracked"})
+MULTICAST_V4 = ((0xE0000000, 0xEFFFFFFF),)
+BROADCAST_V4 = ((0xFFFFFFFF, 0xFFFFFFFF),)
+MULTICAST_V6 = ((0xFF << 120, 2**128 - 1),)
+
+
+@dataclass(frozen=True, slots=True)
+class Assumption:
+    """An opaque match the engine assumed to match (or not) on this box's path."""
+
+    rule: object  # model.Rule
+    match: OpaqueMatch | InterfaceMatch
+    matched: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    family: Family
+    proto: iv.Ranges
+    sport: iv.Ranges
+    dport: iv.Ranges
+    src: iv.Ranges
+    dst: iv.Ranges
+    iif: frozenset[str]
+    state: frozenset[str]
+    local: bool = True  # is the (current) destination an address of this host?
+    nat_dst: iv.Ranges | None = None
+    nat_dport: iv.Ranges | None = None
+    assumptions: tuple[Assumption, ...] = ()
+    trail: tuple = ()  # engine.walk.Step records, in order
+
+    @property
+    def cur_dst(self) -> iv.Ranges:
+        return self.dst if self.nat_dst is None else self.nat_dst
+
+    @property
+    def cur_dport(self) -> iv.Ranges:
+        return self.dport if self.nat_dport is None else self.nat_dport
+
+    @property
+    def possible(self) -> bool:
+        """True when the box reached its outcome only by assuming an opaque match matched."""
+        return any(a.matched for a in self.assumptions)
+
+    def is_empty(self) -> bool:
+        return not (self.proto and self.sport and self.dport and self.src and self.dst and self.iif and self.state
+                    and (self.nat_dst is None or self.nat_dst) and (self.nat_dport is None or self.nat_dport))
+
+
+def _with_dst(box: Box, ranges: iv.Ranges) -> Box:
+    if box.nat_dst is None:
+        return replace(box, dst=ranges)
+    return replace(box, nat_dst=ranges)
+
+
+def _with_dport(box: Box, ranges: iv.Ranges) -> Box:
+    if box.nat_dport is None:
+        return replace(box, dport=ranges)
+    return replace(box, nat_dport=ranges)
+
+
+def _split_ranges(box: Box, current: iv.Ranges, wanted: iv.Ranges, rebuild) -> tuple[Box | None, Box | None]:
+    inside = iv.intersect(current, wanted)
+    outside = iv.subtract(current, wanted)
+    return (rebuild(box, inside) if inside else None, rebuild(box, outside) if outside else None)
+
+
+def _addrtype_ranges(family: Family, types: frozenset[str], direction: Direction, box: Box) -> iv.Ranges:
+    """The addresses of ``direction`` whose type is one of ``types`` for this box's path."""
+    maximum = family_max(family)
+    if family is Family.IPV6:
+        multicast, broadcast, loopback = MULTICAST_V6, (), LOOPBACK_V6
+    else:
+        multicast, broadcast, loopback = MULTICAST_V4, BROADCAST_V4, LOOPBACK_V4
+    unicast = iv.subtract(iv.subtract(iv.full(maximum), multicast), broadcast)
+    result: iv.Ranges = ()
+    if "MULTICAST" in types:
+        result = iv.union(result, multicast)
+    if "BROADCAST" in types:
+        result = iv.union(result, broadcast)
+    if "UNICAST" in types:
+        result = iv.union(result, unicast)
+    if "LOCAL" in types:
+        if direction is Direction.DESTINATION:
+            if box.local:
+                result = iv.union(result, unicast)
+        else:
+            result = iv.union(result, loopback)
+    return result
+
+
+def split_match(box: Box, match, rule) -> tuple[Box | None, list[Box]]:
+    """Split ``box`` by one match: (the part that matches or None, the parts that don't)."""
+    negated = match.negated
+    if isinstance(match, ProtocolMatch):
+        wanted = tuple((p, p) for p in sorted(match.protocols))
+        inside, outside = _split_ranges(box, box.proto, iv.union((), wanted), lambda b, r: replace(b, proto=r))
+    elif isinstance(match, PortMatch):
+        if match.direction is Direction.DESTINATION:
+            inside, outside = _split_ranges(box, box.cur_dport, match.ports.ranges, _with_dport)
+        else:
+            inside, outside = _split_ranges(box, box.sport, match.ports.ranges, lambda b, r: replace(b, sport=r))
+        if not negated and inside is not None:
+            # A port match only ever matches packets that have ports.
+            proto_in = iv.intersect(inside.proto, PORT_PROTOCOL_RANGES)
+            proto_out = iv.subtract(inside.proto, PORT_PROTOCOL_RANGES)
+            extra = replace(inside, proto=proto_out) if proto_out else None
+            inside = replace(inside, proto=proto_in) if proto_in else None
+            return inside, [b for b in (outside, extra) if b is not None]
+    elif isinstance(match, AddressMatch):
+        if not match.addresses.family.covers(box.family) or match.addresses.family is not box.family and \
+                match.addresses.family in (Family.IPV4, Family.IPV6):
+            return None, [box]  # an ip match never matches an ip6 packet, negated or not
+        if match.direction is Direction.SOURCE:
+            inside, outside = _split_ranges(box, box.src, match.addresses.ranges, lambda b, r: replace(b, src=r))
+        else:
+            inside, outside = _split_ranges(box, box.cur_dst, match.addresses.ranges, _with_dst)
+    elif isinstance(match, StateMatch):
+        inside_states = box.state & match.states
+        outside_states = box.state - match.states
+        inside = replace(box, state=inside_states) if inside_states else None
+        outside = replace(box, state=outside_states) if outside_states else None
+    elif isinstance(match, InterfaceMatch) and match.direction == "in":
+        hit = frozenset(i for i in box.iif if match.matches(i))
+        miss = box.iif - hit
+        inside = replace(box, iif=hit) if hit else None
+        outside = replace(box, iif=miss) if miss else None
+    elif isinstance(match, AddrTypeMatch):
+        wanted = _addrtype_ranges(box.family, match.types, match.direction, box)
+        if match.direction is Direction.SOURCE:
+            inside, outside = _split_ranges(box, box.src, wanted, lambda b, r: replace(b, src=r))
+        else:
+            inside, outside = _split_ranges(box, box.cur_dst, wanted, _with_dst)
+    else:
+        # Opaque (or an output interface, unknown before routing): it may match or not.
+        # Both possibilities go on, each remembering what was assumed.
+        yes = replace(box, assumptions=box.assumptions + (Assumption(rule, match, True),))
+        no = replace(box, assumptions=box.assumptions + (Assumption(rule, match, False),))
+        return yes, [no]
+    if negated:
+        inside, outside = outside, inside
+    return inside, [outside] if outside is not None else []
+
+
+def split_rule(box: Box, matches, rule) -> tuple[Box | None, list[Box]]:
+    """Split ``box`` by a rule's conjunction of matches: (matching part, non-matching parts)."""
+    outside: list[Box] = []
+    inside: Box | None = box
+    for match in matches:
+        inside, rest = split_match(inside, match, rule)
+        outside.extend(rest)
+        if inside is None:
+            break
+    return inside, outside

@@ -1,0 +1,126 @@
+"""From paths to findings: discover, read, detect, parse, check.
+
+This is the only place that ties front ends, checks and rule metadata together;
+the CLI calls it and reporters read what it returns.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from linter.checks import CheckContext, Settings, load_checks
+from linter.detect import detect_format, looks_lintable
+from linter.diagnostics import Diagnostic
+from linter.findings import Finding
+from linter.frontends import FRONT_ENDS, parse_source
+from linter.model import Document, Span
+from linter.rulebook import all_rules
+from linter.source import SourceFile, read_source
+
+SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache"}
+
+
+@dataclass
+class FileResult:
+    path: str
+    format: str | None
+    document: Document | None
+    findings: list[Finding] = field(default_factory=list)
+    source: SourceFile | None = None
+    unreadable: bool = False
+
+
+@dataclass
+class LintResult:
+    files: list[FileResult]
+
+    @property
+    def findings(self) -> list[Finding]:
+        return sorted((f for r in self.files for f in r.findings), key=Finding.sort_key)
+
+    @property
+    def unreadable(self) -> list[FileResult]:
+        return [r for r in self.files if r.unreadable]
+
+
+def discover(paths: list[str]) -> tuple[list[str], list[Diagnostic]]:
+    """Files to lint: named files as they are, directories walked for lintable names.
+
+    Symbolic links to directories are not followed (no loops); hidden and VCS
+    directories are skipped.
+    """
+    files: list[str] = []
+    problems: list[Diagnostic] = []
+    for path in paths:
+        if path == "-" or not os.path.isdir(path):
+            if path != "-" and not os.path.lexists(path):
+                problems.append(Diagnostic("PL001", "No such file or directory", Span(path, 1, 1)))
+            else:
+                files.append(path)
+            continue
+        found = []
+        for root, dirs, names in os.walk(path, followlinks=False, onerror=lambda e: problems.append(
+                Diagnostic("PL001", f"Cannot read directory: {e.strerror}", Span(e.filename or path, 1, 1)))):
+            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+            for name in sorted(names):
+                full = os.path.join(root, name)
+                if looks_lintable(full) and os.path.isfile(full):
+                    found.append(full)
+        files.extend(found)
+    return files, problems
+
+
+def diagnostic_finding(diag: Diagnostic, source: SourceFile | None = None) -> Finding:
+    """A front end's diagnostic as a finding, with the rule's name and severity."""
+    meta = all_rules()[diag.code]
+    return Finding(
+        code=diag.code, name=meta.name, severity=meta.severity, category=meta.category,
+        path=diag.span.path, line=diag.span.line, column=diag.span.column, message=diag.message,
+        hint=diag.hint, key=f"{diag.message}", end_line=diag.span.end_line, end_column=diag.span.end_column,
+        source_line=source.line(diag.span.line) if source is not None else None, excerpt=diag.excerpt,
+    )
+
+
+def lint_file(path: str, settings: Settings, input_format: str | None = None) -> FileResult:
+    """Read, parse and check one file."""
+    source = read_source(path)
+    if isinstance(source, Diagnostic):
+        return FileResult(path, None, None, [diagnostic_finding(source)], unreadable=source.code == "PL001")
+    findings = [diagnostic_finding(d, source) for d in source.diagnostics]
+    fmt = input_format or detect_format(path, source.text)
+    if fmt is None or fmt not in FRONT_ENDS:
+        why = "Cannot tell what kind of file this is" if fmt is None else f"No front end for {fmt} input yet"
+        findings.append(diagnostic_finding(Diagnostic(
+            "PL004", why, Span(path, 1, 1),
+            hint="portlint reads iptables-save output, nftables rulesets, iptables scripts and compose files"), source))
+        return FileResult(path, fmt, None, findings, source)
+    parsed = parse_source(source, fmt)
+    findings.extend(diagnostic_finding(d, source) for d in parsed.diagnostics)
+    result = FileResult(path, fmt, parsed.document, findings, source)
+    if parsed.document is not None:
+        findings.extend(run_checks(parsed.document, settings, source))
+    return result
+
+
+def run_checks(document: Document, settings: Settings, source: SourceFile | None = None) -> list[Finding]:
+    """Every registered check that applies to ``document``."""
+    def source_line(path: str, line: int) -> str:
+        if source is not None and path == source.path:
+            return source.line(line)
+        return ""
+
+    ctx = CheckContext(document, settings, source_line)
+    for registered in load_checks():
+        if isinstance(document, registered.on):
+            registered.function(ctx)
+    return ctx.findings
+
+
+def lint_paths(paths: list[str], settings: Settings, input_format: str | None = None) -> LintResult:
+    """Lint every file under ``paths``."""
+    files, problems = discover(paths)
+    results = [FileResult(d.span.path, None, None, [diagnostic_finding(d)], unreadable=True) for d in problems]
+    for path in files:
+        results.append(lint_file(path, settings, input_format))
+    return LintResult(results)
