@@ -18,6 +18,9 @@ from linter.findings import Severity
 from linter.netdb import service_name, service_port
 
 RISKS = ("none", "low", "medium", "high", "critical")
+# Categories whose exposure is the problem even more than their cleartext: reported by PL201.
+RISKY_CATEGORIES = frozenset({"file-sharing", "database", "cache", "container-api", "orchestration",
+                              "remote-desktop", "backdoor", "industrial"})
 
 
 class RegistryError(ValueError):
@@ -36,6 +39,14 @@ class PortEntry:
     risk: str
     why: str
     references: tuple[str, ...] = ()
+    finding: str | None = None  # "plaintext" or "risky"; None derives it from plaintext and category
+
+    @property
+    def check_kind(self) -> str:
+        """Which check reports this service: "plaintext" (PL101) or "risky" (PL201)."""
+        if self.finding:
+            return self.finding
+        return "plaintext" if self.plaintext and self.category not in RISKY_CATEGORIES else "risky"
 
     @property
     def severity(self) -> Severity | None:
@@ -65,6 +76,8 @@ def entry_from_dict(data: dict) -> PortEntry:
     """A registry entry from its YAML (or configuration) form."""
     try:
         risk = str(data["risk"]).lower()
+        if data.get("finding") not in (None, "plaintext", "risky"):
+            raise RegistryError(f"{data.get('name')}: finding must be plaintext or risky")
         if risk not in RISKS:
             raise RegistryError(f"{data.get('name')}: risk must be one of {', '.join(RISKS)}")
         return PortEntry(
@@ -73,6 +86,7 @@ def entry_from_dict(data: dict) -> PortEntry:
             description=str(data.get("description", "")), category=str(data.get("category", "other")),
             plaintext=bool(data.get("plaintext", False)), alternative=data.get("alternative"),
             risk=risk, why=str(data.get("why", "")), references=tuple(data.get("references") or ()),
+            finding=data.get("finding"),
         )
     except KeyError as exc:
         raise RegistryError(f"registry entry {data!r} lacks {exc}") from None

@@ -77,7 +77,7 @@ def exposed_services(ctx: CheckContext) -> None:
             severity = _registry_severity(entry)
             if exposure.reach == "restricted":
                 severity = severity.lowered()
-            code = "PL101" if entry.plaintext else "PL201"
+            code = "PL101" if entry.check_kind == "plaintext" else "PL201"
             if is_wide:
                 wide.setdefault((code, decider.span, transport, reach_text(exposure), decider.text), []).append(
                     (entry, ports, severity))
@@ -88,7 +88,7 @@ def exposed_services(ctx: CheckContext) -> None:
             seen.add((code, key, decider.span))
             hint = f"Use {entry.alternative} instead, or allow it only from the networks that need it" \
                 if entry.plaintext and entry.alternative else "Allow it only from the networks that need it"
-            ctx.report(code, decider.span, _service_message(code, entry.name, ports, transport, exposure),
+            ctx.report(code, decider.span, _service_message(code, entry, ports, transport, exposure),
                        severity=severity, hint=hint, proto=transport, ports=ports, key=key, related=related)
     for (code, span, transport, reach, decider_text), items in wide.items():
         items.sort(key=lambda item: (-item[2], item[1]))
@@ -102,9 +102,11 @@ def exposed_services(ctx: CheckContext) -> None:
                    key=f"{transport}/wide/{decider_text}", hint="Deny by default and allow only the ports you serve")
 
 
-def _service_message(code: str, service: str, ports, proto: str, exposure: Exposure) -> str:
-    kind = " is a plaintext protocol" if code == "PL101" else " is"
-    return f"{service} ({_ports_text(ports)}/{proto}){kind} reachable {reach_text(exposure)}"
+def _service_message(code: str, entry, ports, proto: str, exposure: Exposure) -> str:
+    if code == "PL101":
+        return f"{entry.name} ({_ports_text(ports)}/{proto}) is a plaintext protocol reachable {reach_text(exposure)}"
+    unencrypted = "; it is also unencrypted" if entry.plaintext else ""
+    return f"{entry.name} ({_ports_text(ports)}/{proto}) is reachable {reach_text(exposure)}{unencrypted}"
 
 
 def _related(exposure: Exposure):

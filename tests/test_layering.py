@@ -1,0 +1,39 @@
+"""Layers point one way: checks, engine, model and reporters never import a parser."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "linter"
+PARSER_MODULES = {"lark", "yaml"}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def _files(*parts: str):
+    for part in parts:
+        target = PACKAGE / part
+        yield from ([target] if target.is_file() else sorted(target.rglob("*.py")))
+
+
+def test_analysis_layers_do_not_import_parsers():
+    for path in _files("checks", "engine", "reporters", "model.py", "findings.py"):
+        roots = {name.split(".")[0] for name in _imports(path)}
+        assert not roots & PARSER_MODULES, f"{path.relative_to(PACKAGE)} imports {roots & PARSER_MODULES}"
+
+
+def test_model_and_engine_do_not_import_front_ends_or_cli():
+    for path in _files("engine", "model.py", "checks", "reporters"):
+        for name in _imports(path):
+            assert not name.startswith(("linter.frontends", "linter.cli", "linter.pipeline")), \
+                f"{path.relative_to(PACKAGE)} imports {name}"
