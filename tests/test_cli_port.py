@@ -29,7 +29,7 @@ def test_port_by_name_matches_number():
 def test_port_json():
     rows = json.loads(run("port", "445", "--format", "json").output)
     tcp = [r for r in rows if r["transport"] == "tcp"][0]
-    assert tcp["category"] == "file-sharing" and tcp["risk"] == "critical" and tcp["plaintext"] is False
+    assert tcp["category"] == "file-sharing" and tcp["risk"] == "critical" and tcp["name"] == "smb"
 
 
 def test_port_out_of_range_is_a_usage_error():
