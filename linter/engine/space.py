@@ -181,3 +181,44 @@ def split_rule(box: Box, matches, rule) -> tuple[Box | None, list[Box]]:
         if inside is None:
             break
     return inside, outside
+
+
+_DIMENSIONS = ("dst", "dport", "proto", "src", "sport", "nat_dst", "nat_dport")
+_SET_DIMENSIONS = ("iif", "state")
+
+
+def _key_without(box: Box, skip: str):
+    # Trails and assumptions are compared by identity: boxes split from one box share them.
+    return (
+        box.family, box.local, id(box.trail), id(box.assumptions),
+        *(getattr(box, name) if name != skip else None for name in _DIMENSIONS),
+        *(getattr(box, name) if name != skip else None for name in _SET_DIMENSIONS),
+    )
+
+
+def coalesce(boxes: list[Box]) -> list[Box]:
+    """Merge boxes that differ in one dimension only, so splitting does not multiply them.
+
+    Boxes of one path share their trail and assumption tuples; only such boxes merge,
+    so what each box remembers of its path stays exact.
+    """
+    if len(boxes) < 2:
+        return boxes
+    for name in _DIMENSIONS + _SET_DIMENSIONS:
+        if name.startswith("nat_") and all(getattr(b, name) is None for b in boxes):
+            continue
+        groups: dict[tuple, Box] = {}
+        for box in boxes:
+            key = _key_without(box, name)
+            other = groups.get(key)
+            if other is None:
+                groups[key] = box
+            elif name in _SET_DIMENSIONS:
+                groups[key] = replace(other, **{name: getattr(other, name) | getattr(box, name)})
+            else:
+                groups[key] = replace(other, **{name: iv.union(getattr(other, name), getattr(box, name))})
+        if len(groups) < len(boxes):
+            boxes = list(groups.values())
+            if len(boxes) < 2:
+                break
+    return boxes

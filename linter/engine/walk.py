@@ -12,7 +12,7 @@ from bisect import bisect_left, insort
 from dataclasses import dataclass, field, replace
 
 from linter.engine import intervals as iv
-from linter.engine.space import Box, _with_dport, _with_dst, split_rule
+from linter.engine.space import Box, _with_dport, _with_dst, coalesce, split_rule
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
 from linter.model import AddressMatch, Chain, Direction, Family, PortMatch, Rule, Table, VerdictKind
 
@@ -75,7 +75,7 @@ class Walker:
                 pending = self._apply_segment(table, chain, block, pending, results, stack)
             else:
                 pending = self._apply_rule(table, chain, block, pending, results, stack)
-        for box in pending:
+        for box in coalesce(pending):
             results.append((box, Outcome.RETURN))
         if self.record:
             results = [
@@ -137,7 +137,7 @@ class Walker:
                         break
                     parts = self._apply_rule(table, chain, rule, parts, results, stack)
                 next_pending.extend(parts)
-        return next_pending
+        return coalesce(next_pending)
 
     def _record_nonterminal(self, table: Table, chain: Chain, rule: Rule, pending: list[Box]) -> list[Box]:
         out = []
