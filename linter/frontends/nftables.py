@@ -873,7 +873,10 @@ class _Cursor:
     def read_nat(self, first, word: str) -> Term:
         family = None
         options: list[tuple[str, str]] = []
-        if self.peek_word() in ("ip", "ip6"):
+        after = self.peek(1)
+        if self.peek_word() in ("ip", "ip6") and (
+                _word(after) in ("to", "addr", "prefix") or after is not None and after.type in ("IPV4", "COLONADDR")
+                or _is_op(after, "[")):
             family = self.take().value
             options.append(("family", family))
         if self.peek_word() in ("addr", "prefix"):
@@ -882,22 +885,26 @@ class _Cursor:
                 self.take()
         addresses = ports = None
         mapping = None
-        if self.peek_word() == "to" or (word in ("dnat", "snat") and self.peek() is not None
-                                        and self.peek().type in ("IPV4", "COLONADDR", "VAR")):
-            if self.peek_word() == "to":
+        explicit = self.peek_word() == "to"
+        if explicit:
+            self.take()
+        atom = self.peek()
+        if self._selector_start(0) and (explicit or word in ("dnat", "snat")):
+            sel = self.read_selector()
+            if self.peek_word() == "map":
                 self.take()
-            if self._selector_start(0):
-                sel = self.read_selector()
-                if self.peek_word() == "map":
-                    self.take()
-                    table = self.primary()
-                    mapping = (sel, table)
-                else:
-                    options.append(("to", "expression"))
+                table = self.primary()
+                mapping = (sel, table)
             else:
-                addresses, ports = self.read_nat_target(word)
-        elif word == "redirect" and self.peek() is not None and self.peek().type == "NUM":
-            ports = self.read_port_value()
+                options.append(("to", "expression"))
+            if _is_op(self.peek(), ":") and self.peek(1) is not None:
+                self.take()  # `dnat tcp dport map {...} : tcp dport map {...}`: the port is mapped too
+                self.read_expr()
+                options.append(("port", "expression"))
+        elif explicit or atom is not None and (
+                atom.type in ("IPV4", "COLONADDR", "VAR") or _is_op(atom, "[", ":")
+                or word == "redirect" and atom.type == "NUM"):
+            addresses, ports = self.read_nat_target(word)
         flags = []
         while True:
             key = self.peek_word()
@@ -2145,14 +2152,12 @@ class _TableBuilder:
             if result is not None and head == "ether":
                 implied = []
         if result is None:
-            if value.kind == "empty":
+            if term.kind == "match" and len(term.sel.parts) == 1:
                 result = [self.opaque(module, term.first, term.last, negated)]
-            else:
-                first, last = (value.first, value.last) if term.kind != "match" else (term.first, term.last)
-                if term.kind != "match":
-                    first = value.first or term.first
-                    last = value.last or term.last
-                result = [self.opaque(module, first, last, negated)]
+            else:  # a component of a concatenation or a map key: say which
+                self.state.note_opaque(module, _span(self.path, term.first))
+                shown = "{}" if value.kind == "empty" else _value_text(value)
+                result = [OpaqueMatch(module, f"{module} {shown}", negated)]
         return implied + result
 
     def _has_unknown(self, value: Val) -> bool:
