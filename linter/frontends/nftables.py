@@ -1209,11 +1209,11 @@ class _Loader(Interpreter):
             if isinstance(line, Tree):
                 self.body_line(line)
 
-    def get_table(self, family: str, name: str, first, create: bool = True) -> _TableB | None:
+    def get_table(self, family: str, name: str, first, last=None) -> _TableB:
         key = (family, name)
         table = self.state.tables.get(key)
-        if table is None and create:
-            table = _TableB(name, family, self.span(first))
+        if table is None:
+            table = _TableB(name, family, self.span(first, last))
             self.state.tables[key] = table
         return table
 
@@ -1221,7 +1221,7 @@ class _Loader(Interpreter):
         family = self.family_word(self.child(tree, "family"))
         name_tree = self.child(tree, "name")
         name = self.name(name_tree)
-        table = self.get_table(family, name, tree.meta)
+        table = self.get_table(family, name, tree.meta, name_tree)
         body = self.child(tree, "table_body")
         if body is not None:
             self.in_table(table, body.children[0])
@@ -1236,16 +1236,16 @@ class _Loader(Interpreter):
             self.state.scopes.pop()
             self.table = saved
 
-    def get_chain(self, table: _TableB, name: str, first) -> _ChainB:
+    def get_chain(self, table: _TableB, name: str, first, last=None) -> _ChainB:
         chain = table.chains.get(name)
         if chain is None:
-            chain = _ChainB(name, self.span(first), table.handle())
+            chain = _ChainB(name, self.span(first, last), table.handle())
             table.chains[name] = chain
         return chain
 
     def chain_decl(self, tree: Tree) -> None:
-        name = self.name(self.child(tree, "name"))
-        chain = self.get_chain(self.table, name, tree.meta)
+        name_tree = self.child(tree, "name")
+        chain = self.get_chain(self.table, self.name(name_tree), tree.meta, name_tree)
         self.in_chain(chain, self.child(tree, "chain_body"))
 
     def in_chain(self, chain: _ChainB, body: Tree | None) -> None:
@@ -1264,7 +1264,7 @@ class _Loader(Interpreter):
         family = self.family_word(self.child(tree, "family"))
         names = self.children(tree, "name")
         table = self.lookup_table(family, self.name(names[0]), names[0])
-        chain = self.get_chain(table, self.name(names[1]), tree.meta)
+        chain = self.get_chain(table, self.name(names[1]), tree.meta, names[1])
         saved = self.table
         self.table = table
         try:
@@ -1281,8 +1281,9 @@ class _Loader(Interpreter):
         return table
 
     def set_decl(self, tree: Tree, kind: str = "set") -> None:
-        name = self.name(self.child(tree, "name"))
-        self.declare_set(self.table, name, kind, tree.meta, self.child(tree, "block_body"))
+        name_tree = self.child(tree, "name")
+        self.declare_set(self.table, self.name(name_tree), kind, (tree.meta, name_tree),
+                         self.child(tree, "block_body"))
 
     def map_decl(self, tree: Tree) -> None:
         self.set_decl(tree, "map")
@@ -1290,7 +1291,7 @@ class _Loader(Interpreter):
     def declare_set(self, table: _TableB, name: str, kind: str, meta, body: Tree | None) -> None:
         named = table.sets.get(name)
         if named is None:
-            named = _SetB(name, kind, self.span(meta))
+            named = _SetB(name, kind, self.span(*meta))
             table.sets[name] = named
             table.handle()
         if body is not None:
@@ -1305,7 +1306,7 @@ class _Loader(Interpreter):
         family = self.family_word(self.child(tree, "family"))
         names = self.children(tree, "name")
         table = self.lookup_table(family, self.name(names[0]), names[0])
-        self.declare_set(table, self.name(names[1]), kind, tree.meta, self.child(tree, "block_body"))
+        self.declare_set(table, self.name(names[1]), kind, (tree.meta, names[1]), self.child(tree, "block_body"))
 
     def map_cmd(self, tree: Tree) -> None:
         self.set_cmd(tree, "map")
@@ -1471,10 +1472,10 @@ class _Loader(Interpreter):
 
     def handle_for(self, table: _TableB, last) -> int:
         """The rule's handle: a `# handle N` comment after it (nft list -a), else the next one."""
-        if last is not None:
-            line = self.source.line(last.meta.end_line if isinstance(last, Tree) else last.end_line)
-            column = (last.meta.end_column if isinstance(last, Tree) else last.end_column) - 1
-            match = _HANDLE_COMMENT.search(line, max(column, 0))
+        where = last.meta if isinstance(last, Tree) else last
+        end_line, end_column = getattr(where, "end_line", None), getattr(where, "end_column", None)
+        if end_line is not None and end_column is not None:
+            match = _HANDLE_COMMENT.search(self.source.line(end_line), max(end_column - 1, 0))
             if match:
                 value = int(match.group(1))
                 table.next_handle = max(table.next_handle, value + 1)
@@ -1714,6 +1715,7 @@ class _State:
         self.scopes: list[dict[str, list]] = [{}]
         self.include_stack: list[str] = []
         self.opaque_seen: set[tuple[str, str]] = set()
+        self.errors_reported = 0
         self.syntax_errors = 0
 
     def lookup(self, name: str):
@@ -1753,7 +1755,8 @@ class _State:
                 hint = "a '}' is missing" if "RBRACE" in exc.expected else None
             else:
                 message = f"Syntax error: unexpected {_describe(token)}"
-                expected = sorted({_TOKEN_NAMES.get(name, name.lower()) for name in exc.expected})
+                expected = sorted({_TOKEN_NAMES.get(name, name.lower()) for name in exc.expected
+                                   if not name.startswith("__")})
                 hint = "expected " + ", ".join(expected[:6]) + (" ..." if len(expected) > 6 else "")
         elif isinstance(exc, UnexpectedCharacters):
             line, column = exc.line, exc.column
@@ -1770,10 +1773,7 @@ class _State:
     def ruleset(self) -> Ruleset:
         tables = []
         for table in self.tables.values():
-            try:
-                tables.append(_TableBuilder(self, table).build())
-            except RecursionError:  # pragma: no cover
-                continue
+            tables.append(_TableBuilder(self, table).build())
         return Ruleset(self.root.path, "nftables", Family.INET, tuple(tables))
 
     def note_opaque(self, module: str, span: Span) -> None:
@@ -1784,6 +1784,26 @@ class _State:
         self.diagnostics.append(Diagnostic(
             "PL013", f"Match '{module}' is not modelled; it is treated as may-match", span,
         ))
+
+
+def _opens_block(values: list, i: int) -> bool:
+    """Whether ``values[i]`` is the ``{`` of a table, chain, set or object block."""
+    value = values[i]
+    return isinstance(value, Token) and value.type == "LBRACE" and i > 0 and \
+        isinstance(values[i - 1], Tree) and values[i - 1].data == "name"
+
+
+def _closing_braces(parser) -> int | None:
+    """How many ``}`` end the input cleanly from here (None when that is not enough)."""
+    trial = parser.copy()
+    for count in range(64):
+        accepts = trial.accepts()
+        if "$END" in accepts:
+            return count
+        if "RBRACE" not in accepts:
+            return None
+        trial.feed_token(Token("RBRACE", "}"))
+    return None
 
 
 def _recover(exc: UnexpectedInput, text: str) -> bool:
@@ -1798,20 +1818,41 @@ def _recover(exc: UnexpectedInput, text: str) -> bool:
         return False
     state = parser.parser_state
     values, states = state.value_stack, state.state_stack
+    token = exc.token if isinstance(exc, UnexpectedToken) else None
+    lexer_state = parser.lexer_thread.state
+    counter = lexer_state.line_ctr
+    if token is not None and token.type not in ("$END", "RBRACE") and len(values) >= 4 and \
+            isinstance(values[-1], Token) and values[-1].type == "RBRACE" and _opens_block(values, len(values) - 3):
+        # `table t { ... } junk`: the block is complete; skip the junk only.
+        end = _statement_end(text, token.start_pos)
+        if end > counter.char_pos:
+            counter.feed(text[counter.char_pos:end])
+        return True
     i = len(values) - 1
     while i >= 0:
         value = values[i]
-        if isinstance(value, Token) and value.type == "LBRACE" and i > 0 and isinstance(values[i - 1], Tree) \
-                and values[i - 1].data == "name":
+        if _opens_block(values, i):
             break
         i -= 1
     boundary = i + 1
     if boundary < len(values) and isinstance(values[boundary], Tree) and \
             str(values[boundary].data).startswith(_LIST_HELPERS):
         boundary += 1
-    lexer_state = parser.lexer_thread.state
-    counter = lexer_state.line_ctr
-    token = exc.token if isinstance(exc, UnexpectedToken) else None
+    # Keep the statements already complete in this block: the bad one starts after the
+    # last separator that is not inside an open { } group.
+    for j in range(boundary, len(values)):
+        value = values[j]
+        if isinstance(value, Token):
+            if value.type in ("NL", "SEMI"):
+                boundary = j + 1
+            elif value.type == "LBRACE":
+                break
+    if token is not None and token.type == "$END":
+        closes = _closing_braces(parser)
+        if closes is not None:
+            for _ in range(closes):
+                parser.feed_token(Token("RBRACE", "}"))
+            return True
     if boundary < len(values):
         first = values[boundary]
         start = first.start_pos if isinstance(first, Token) else getattr(first.meta, "start_pos", None)
@@ -1871,6 +1912,7 @@ class _TableBuilder:
 
     # -- diagnostics
     def diag(self, code: str, message: str, atom, hint: str | None = None) -> None:
+        self.state.errors_reported += 1
         span = _span(self.path, atom) if atom is not None else self.rule_span
         excerpt = caret_excerpt(self.source.line(span.line), span.column) if code == "PL010" else None
         self.state.diagnostics.append(Diagnostic(code, message, span, hint=hint, excerpt=excerpt))
@@ -1896,6 +1938,9 @@ class _TableBuilder:
         except ReadError as exc:
             self.diag("PL010", f"Syntax error: {exc}", exc.atom)
             return []
+        except RecursionError:
+            self.diag("PL010", "Syntax error: nesting too deep", None)
+            return []
 
     def model_rules(self, terms: list[Term], span: Span, text: str) -> list[Rule]:
         alts: list[tuple[list, VerdictSpec | None]] = [([], None)]
@@ -1915,7 +1960,7 @@ class _TableBuilder:
                     if len(alts) * len(options) > MAX_EXPANSION:
                         too_large = True
                         self.too_large(term)
-                        op = self.opaque(_module(term.sel), term.first, term.last)
+                        op = OpaqueMatch(_module(term.sel), self.text(term.first, term.last))
                         for matches, _ in alts:
                             matches.append(op)
                         continue
@@ -1934,7 +1979,7 @@ class _TableBuilder:
                     continue
                 if len(alts) * len(options) > MAX_EXPANSION:
                     self.too_large(term)
-                    op = self.opaque(_module(term.sel) if term.sel else "map", term.first, term.last)
+                    op = OpaqueMatch(_module(term.sel) if term.sel else "map", self.text(term.first, term.last))
                     for matches, _ in alts:
                         matches.append(op)
                     continue
@@ -2077,7 +2122,7 @@ class _TableBuilder:
         options = []
         if len(elements) > MAX_EXPANSION:
             self.too_large(term)
-            return [self.opaque_for(sel, term)]
+            return [[OpaqueMatch(_module(sel), self.text(term.first, term.last))]]
         for element in elements:
             parts = element.a if element.kind == "concat" else [element]
             if len(parts) != len(sel.parts):
@@ -2105,6 +2150,7 @@ class _TableBuilder:
             implied.append(_Implied(Family.IPV4 if head == "ip" else Family.IPV6))
         negated = op == "!="
         simple = op in ("==", "!=") and not masked
+        errors_before = self.state.errors_reported
         module = " ".join(w for w in words if w)
         result = None
         if simple and head in ("ip", "ip6") and key in ("saddr", "daddr") and len(words) == 2:
@@ -2152,7 +2198,11 @@ class _TableBuilder:
             if result is not None and head == "ether":
                 implied = []
         if result is None:
-            if term.kind == "match" and len(term.sel.parts) == 1:
+            if self.state.errors_reported > errors_before or _has_var(value):
+                # already reported (PL011/PL031): no "not modelled" note on top
+                shown = self.text(term.first, term.last) if term.kind == "match" else _value_text(value)
+                result = [OpaqueMatch(module, shown, negated)]
+            elif term.kind == "match" and len(term.sel.parts) == 1:
                 result = [self.opaque(module, term.first, term.last, negated)]
             else:  # a component of a concatenation or a map key: say which
                 self.state.note_opaque(module, _span(self.path, term.first))
@@ -2471,6 +2521,13 @@ def _collect(value: Val, out: list) -> None:
         _collect(value.a, out)
 
 
+def _has_var(value: Val) -> bool:
+    """Whether a value holds a ``$variable`` left in place (undefined: PL031 said so)."""
+    atoms: list = []
+    _collect(value, atoms)
+    return any(getattr(atom, "type", "") == "VAR" for atom in atoms)
+
+
 def _number(text: str) -> int | None:
     try:
         return int(text, 0) if text[:2].lower() == "0x" else int(text, 10)
@@ -2479,6 +2536,13 @@ def _number(text: str) -> int | None:
 
 
 # --- Entry point ---------------------------------------------------------------------
+
+
+def _internal_error(path: str, exc: Exception) -> Diagnostic:
+    return Diagnostic(
+        "PL010", f"Could not read the ruleset: internal error ({type(exc).__name__}: {exc})", Span(path, 1, 1),
+        hint="please report this input to the portlint developers",
+    )
 
 
 def parse(source: SourceFile) -> ParseResult:
@@ -2493,9 +2557,12 @@ def parse(source: SourceFile) -> ParseResult:
             _Loader(state, source).visit(tree)
     except RecursionError:
         state.diagnostics.append(Diagnostic("PL010", "Syntax error: nesting too deep", Span(source.path, 1, 1)))
+    except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop a run
+        state.diagnostics.append(_internal_error(source.path, exc))
     try:
         ruleset = state.ruleset()
-    except RecursionError:  # pragma: no cover
+    except Exception as exc:  # noqa: BLE001
+        state.diagnostics.append(_internal_error(source.path, exc))
         ruleset = Ruleset(source.path, "nftables", Family.INET, ())
     diagnostics.extend(sorted(state.diagnostics, key=lambda d: (d.span.path != source.path, d.span.path,
                                                                 d.span.line, d.span.column)))
