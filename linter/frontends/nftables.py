@@ -18,6 +18,7 @@ is one PL010 diagnostic and reading goes on at the next statement.
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import re
@@ -2236,7 +2237,7 @@ class _TableBuilder:
                 if atom.value == "*":  # the catch-all element
                     return 0, IPV6_MAX if family is Family.IPV6 else IPV4_MAX
                 if atom.type in ("IPV4", "COLONADDR"):
-                    return parse_address_range(atom.value, family)[1:]
+                    return _address(atom.value, family)
                 if atom.type == "VAR":
                     return None
                 if atom.type == "STRING" or atom.type == "WORD":
@@ -2246,7 +2247,7 @@ class _TableBuilder:
                 return self.address_range(value.a, family)
             if kind == "prefix" and value.a.kind in ("tok", "paren") and value.b.kind == "tok":
                 inner = value.a.a.a if value.a.kind == "paren" else value.a.a
-                return parse_address_range(f"{inner.value}/{value.b.a.value}", family)[1:]
+                return _address(f"{inner.value}/{value.b.a.value}", family)
             if kind == "range":
                 low = self.address_range(value.a, family)
                 high = self.address_range(value.b, family)
@@ -2519,6 +2520,12 @@ def _collect(value: Val, out: list) -> None:
     elif kind == "neg" and value.a is not None:
         out.append(Token("OP", value.b))
         _collect(value.a, out)
+
+
+@functools.lru_cache(maxsize=8192)
+def _address(text: str, family: Family | None) -> tuple[int, int]:
+    """parse_address_range, cached: rulesets repeat their addresses a lot."""
+    return parse_address_range(text, family)[1:]
 
 
 def _has_var(value: Val) -> bool:
