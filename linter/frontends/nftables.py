@@ -525,6 +525,9 @@ class _Cursor:
             if word == "exthdr":
                 key = self._next_word_or_num() or ""
                 return ("exthdr", key)
+            if word in ("vxlan", "geneve", "gre", "gretap") and nxt in PAYLOAD_HEADS:
+                inner = self.selector_part()  # inner header matching: `vxlan ip saddr`
+                return (word, *(inner or ()))
             key = self.peek_word()
             if key is None:
                 return (word,)
@@ -937,6 +940,9 @@ class _Cursor:
         atom = self.peek()
         if _is_op(atom, ":"):
             self.take()
+            if self._selector_start(0):  # `redirect to :tcp dport map { ... }`
+                self.read_expr()
+                return None, None
             return None, self.read_port_value()
         if _is_op(atom, "["):
             self.take()
@@ -954,7 +960,10 @@ class _Cursor:
                 addresses = Val("range" if op == "-" else "prefix", addresses, right, first=addresses.first, last=right.last)
             if _is_op(self.peek(), ":"):
                 self.take()
-                ports = self.read_port_value()
+                if self._selector_start(0):  # `dnat to 10.0.0.1 : numgen inc mod 2 map { ... }`
+                    self.read_expr()
+                else:
+                    ports = self.read_port_value()
         return addresses, ports
 
 
@@ -1950,6 +1959,7 @@ class _TableBuilder:
         comment = None
         has_log = False
         too_large = False
+        pending_text = ""
         for term in terms:
             kind = term.kind
             if kind == "match":
@@ -1992,16 +2002,18 @@ class _TableBuilder:
                 spec.to_ports = self.nat_ports(ports)
                 if nat_kind is VerdictKind.OTHER:
                     spec.target = "TPROXY"
+                    pending_text = self.text(term.first, term.last)
                 if verdict is None:
                     verdict = spec
                 else:
-                    statements.append(Statement(term.module or "tproxy", self.text(term.first, term.last)))
+                    statements.append(Statement(term.first.value, self.text(term.first, term.last)))
             elif kind == "verdict":
                 spec = term.verdict
                 if spec.binding is not None:
                     spec = VerdictSpec(spec.kind, self.binding_chain(spec.binding))
                 if verdict is not None and verdict.kind is VerdictKind.OTHER and not verdict.terminal_other:
-                    statements.append(Statement("tproxy", ""))
+                    # tproxy does not end the rule: it is a statement before the verdict
+                    statements.append(Statement("tproxy", pending_text))
                     verdict = spec
                 elif verdict is None:
                     verdict = spec
