@@ -272,6 +272,7 @@ class Hook(str, enum.Enum):
     FORWARD = "forward"
     OUTPUT = "output"
     POSTROUTING = "postrouting"
+    EGRESS = "egress"  # nftables netdev family (Linux 5.16+)
 
 
 class Policy(str, enum.Enum):

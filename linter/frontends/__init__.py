@@ -16,6 +16,7 @@ from linter.source import SourceFile
 
 FRONT_ENDS: dict[str, str] = {
     "iptables-save": "linter.frontends.iptables_save",
+    "nftables": "linter.frontends.nftables",
 }
 
 
