@@ -101,7 +101,8 @@ class PathEvaluator:
                     rest.append(replace(box, state=box.state - inside_states))
                 part = replace(box, state=inside_states) if inside_states else None
             if part is not None and chain.hook is Hook.INGRESS and chain.device:
-                hit = frozenset(i for i in part.iif if i == chain.device)
+                devices = {d.strip() for d in chain.device.split(",")}
+                hit = frozenset(i for i in part.iif if i in devices)
                 if part.iif - hit:
                     rest.append(replace(part, iif=part.iif - hit))
                 part = replace(part, iif=hit) if hit else None
