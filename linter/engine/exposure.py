@@ -54,7 +54,7 @@ class Exposure:
     via: tuple[Decider, ...] = ()  # jumps with matches on the way to the accept
 
     @property
-    def primary(self) -> Decider:
+    def primary(self) -> Decider | None:
         """The decider a finding points at: the DNAT for forwarded traffic, else the final accept,
         or, when that accept matches everything (a shared accept chain), the last jump that
         chose this traffic."""
@@ -62,6 +62,8 @@ class Exposure:
             for decider in self.deciders:
                 if decider.rule is not None and decider.rule.verdict.kind is VerdictKind.DNAT:
                     return decider
+        if not self.deciders:
+            return None  # no chain on the path: nothing in these rulesets decided
         last = self.deciders[-1]
         if last.rule is not None and not last.rule.matches and self.via:
             return self.via[-1]
