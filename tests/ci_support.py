@@ -22,7 +22,8 @@ def finding(code: str = "PL101", path: str = "fw/rules.v4", line: int = 3, colum
             **fields) -> Finding:
     meta = all_rules()[code]
     values = dict(code=code, name=meta.name, severity=meta.severity, category=meta.category, path=path, line=line,
-                  column=column, message=message or f"{meta.name} at {path}", key=f"{code}-key")
+                  column=column, message=f"{meta.name} at {path}" if message is None else message,
+                  key=f"{code}-key")
     values.update(fields)
     return Finding(**values)
 

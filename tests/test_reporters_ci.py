@@ -297,7 +297,7 @@ def _unescape(value: str) -> str:
 
 def parse_annotations(output: str) -> list[dict]:
     annotations = []
-    for line in output.splitlines():
+    for line in output.rstrip("\n").split("\n"):  # the runner splits on newlines only, not on U+0085 or U+2028
         match = COMMAND.match(line)
         assert match, f"not a workflow command: {line!r}"
         props = dict(part.split("=", 1) for part in match["props"].split(","))
@@ -358,3 +358,19 @@ def test_gitlab_fingerprints_are_unique():
 
 def test_junit_module_renders_directly(report):
     assert junit.render(report).startswith('<?xml version="1.0" encoding="UTF-8"?>')
+
+
+def test_github_annotations_read_back_whatever_the_text():
+    from hypothesis import given, settings, strategies as st
+
+    @settings(max_examples=200, deadline=None)
+    @given(path=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1),
+           message=st.text(st.characters(blacklist_categories=("Cs",))))
+    def check(path, message):
+        path = "x" + path.replace("\\", "/")  # relative, as findings name files
+        one = finding("PL101", path, 2, message=message)
+        (annotation,) = parse_annotations(rendered("github", Report(findings=[one])))
+        assert annotation["message"] == message
+        assert annotation["file"] == github.relative_path(path)
+
+    check()

@@ -211,3 +211,20 @@ def test_positions_of_reported_directives():
     text = "-A INPUT -j ACCEPT  # portlint: ignore[PL999]\n"
     (problem,) = scan(source(text)).problems
     assert (problem.span.line, problem.span.column, problem.span.end_column) == (1, 21, len(text.rstrip()) + 1)
+
+
+def test_scanning_never_fails_on_odd_text():
+    from hypothesis import given, settings, strategies as st
+
+    pieces = st.sampled_from(["#", '"', "'", "portlint:", " ignore", "ignore-file", "[", "]", "PL1", "PL101,",
+                              "until=", "2027-01-01", "\\", "\n", " ", "x", "pl9"])
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(pieces, max_size=40).map("".join))
+    def check(text):
+        found = scan(SourceFile("f", text))
+        for problem in found.problems:
+            assert problem.code in ("PL021", "PL024") and 1 <= problem.span.line <= max(len(text.splitlines()), 1)
+        found.leftovers(TODAY, lambda code: True)
+
+    check()
