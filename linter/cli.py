@@ -15,6 +15,7 @@ from linter import __version__
 from linter.detect import INPUT_FORMATS
 from linter.gate import DEFAULT_FAIL_ON, gate_options
 from linter.reporters import FORMATS
+
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
