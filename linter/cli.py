@@ -7,14 +7,15 @@ input that could not be read.
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 import click
 
 from linter import __version__
+from linter.detect import INPUT_FORMATS
+from linter.gate import DEFAULT_FAIL_ON, gate_options
+from linter.reporters import FORMATS
 
-FORMATS = ("text", "concise", "json")
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -31,11 +32,9 @@ class DefaultToCheck(click.Group):
 
 
 def _console(no_color: bool, file=None):
-    from rich.console import Console
+    from linter.reporters.text import console_for, wants_color
 
-    color = not no_color and "NO_COLOR" not in os.environ
-    return Console(file=file or sys.stdout, no_color=not color, highlight=False, emoji=False,
-                   color_system="auto" if color else None, width=None if (file or sys.stdout).isatty() else 10_000)
+    return console_for(file or sys.stdout, wants_color(no_color))
 
 
 @click.group(cls=DefaultToCheck, context_settings={"help_option_names": ["-h", "--help"]})
@@ -54,45 +53,25 @@ def main():
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "--output-format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="Report format.")
-@click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
-              help="Exit 1 when a finding has this severity or higher.")
-@click.option("--input-format", type=click.Choice(["iptables-save", "nftables", "iptables-script", "compose"]),
+@click.option("--format", "--output-format", "fmt", type=click.Choice(list(FORMATS)), default="text",
+              show_default=True, help="Report format.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default=None,
+              help=f"Exit 1 when a finding has this severity or higher.  [default: fail-on in the "
+                   f"configuration, else {DEFAULT_FAIL_ON}]")
+@click.option("--input-format", type=click.Choice(INPUT_FORMATS),
               help="Read every file as this format instead of detecting it.")
 @click.option("--no-color", is_flag=True, help="No colour, even on a terminal (NO_COLOR works too).")
+@gate_options
 @click.option("--help-if-empty", is_flag=True, hidden=True)
 @click.pass_context
-def check(ctx, paths, fmt, fail_on, input_format, no_color, help_if_empty):
-    """Lint PATHS (files and directories; - for standard input)."""
+def check(ctx, paths, fmt, fail_on, input_format, no_color, help_if_empty, **gate):
+    """Lint PATHS (files and directories; - for standard input; `--` ends the options)."""
     if not paths:
         click.echo(ctx.get_help())
         ctx.exit(EXIT_ERROR)
-    from linter.checks import Settings
-    from linter.findings import Severity
-    from linter.pipeline import lint_paths
+    from linter.gate import run
 
-    result = lint_paths(list(paths), Settings(), input_format)
-    findings = result.findings
-    errors = [f for r in result.unreadable for f in r.findings]
-    reported = [f for f in findings if f not in errors]
-    files = len(result.files)
-    if fmt == "json":
-        from linter.reporters import json_report
-
-        sys.stdout.write(json_report.render(reported, errors, files))
-    else:
-        from linter.reporters import text
-
-        console = _console(no_color)
-        if fmt == "concise":
-            text.render_concise(console, findings, files)
-        else:
-            text.render(console, findings, files)
-    if errors:
-        ctx.exit(EXIT_ERROR)
-    threshold = Severity.parse(fail_on)
-    ctx.exit(EXIT_FINDINGS if any(f.severity >= threshold for f in reported) else EXIT_OK)
+    ctx.exit(run(list(paths), fmt=fmt, fail_on=fail_on, input_format=input_format, no_color=no_color, **gate))
 
 
 @main.command("rules")

@@ -11,6 +11,9 @@ _NFT_CONTENT = re.compile(r"^\s*(table\s+(ip|ip6|inet|arp|bridge|netdev)\s+\S+|f
 _SHELL_IPTABLES = re.compile(r"(^|[\s;|&/$({])(ip6?tables(-legacy|-nft)?|\$\{?IPT\w*\}?)\s+(-[tAIDRPNXFZw]|--(append|insert|policy|new-chain|flush|table))", re.M)
 _COMPOSE_NAMES = re.compile(r"^(docker-)?compose([.-][\w.-]+)?\.ya?ml$", re.I)
 
+# Every input format portlint knows (--input-format, input-format in configuration).
+INPUT_FORMATS = ("iptables-save", "nftables", "iptables-script", "compose")
+
 IPTABLES_NAMES = re.compile(r"^(rules\.v[46]|ip6?tables([.-][\w.-]*)?|.*\.rules|.*\.ipt)$", re.I)
 NFT_NAMES = re.compile(r"^(nftables\.conf|.*\.nft)$", re.I)
 

@@ -14,6 +14,7 @@ from linter.detect import detect_format, looks_lintable
 from linter.diagnostics import Diagnostic
 from linter.findings import Finding
 from linter.frontends import FRONT_ENDS, parse_source
+from linter.gitignore import drop_ignored
 from linter.model import Document, Span
 from linter.rulebook import all_rules
 from linter.source import SourceFile, read_source
@@ -48,7 +49,7 @@ def discover(paths: list[str]) -> tuple[list[str], list[Diagnostic]]:
     """Files to lint: named files as they are, directories walked for lintable names.
 
     Symbolic links to directories are not followed (no loops); hidden and VCS
-    directories are skipped.
+    directories are skipped, and so are files the enclosing git repository ignores.
     """
     files: list[str] = []
     problems: list[Diagnostic] = []
@@ -67,7 +68,7 @@ def discover(paths: list[str]) -> tuple[list[str], list[Diagnostic]]:
                 full = os.path.join(root, name)
                 if looks_lintable(full) and os.path.isfile(full):
                     found.append(full)
-        files.extend(found)
+        files.extend(drop_ignored(path, found))
     return files, problems
 
 
@@ -82,9 +83,10 @@ def diagnostic_finding(diag: Diagnostic, source: SourceFile | None = None) -> Fi
     )
 
 
-def lint_file(path: str, settings: Settings, input_format: str | None = None) -> FileResult:
-    """Read, parse and check one file."""
-    source = read_source(path)
+def lint_file(path: str, settings: Settings, input_format: str | None = None, name: str | None = None) -> FileResult:
+    """Read, parse and check one file; ``name`` labels it instead of ``path`` (standard input)."""
+    source = read_source(path, name)
+    path = name or path
     if isinstance(source, Diagnostic):
         return FileResult(path, None, None, [diagnostic_finding(source)], unreadable=source.code == "PL001")
     findings = [diagnostic_finding(d, source) for d in source.diagnostics]
@@ -117,10 +119,16 @@ def run_checks(document: Document, settings: Settings, source: SourceFile | None
     return ctx.findings
 
 
-def lint_paths(paths: list[str], settings: Settings, input_format: str | None = None) -> LintResult:
-    """Lint every file under ``paths``."""
+def lint_paths(paths: list[str], settings: Settings, input_format=None, stdin_filename: str | None = None) -> LintResult:
+    """Lint every file under ``paths``.
+
+    ``input_format`` is a format name for every file, or a function of the file's
+    name (configuration by glob) answering a name or None (detect it).
+    """
     files, problems = discover(paths)
     results = [FileResult(d.span.path, None, None, [diagnostic_finding(d)], unreadable=True) for d in problems]
     for path in files:
-        results.append(lint_file(path, settings, input_format))
+        name = stdin_filename if path == "-" else None
+        fmt = input_format(name or path) if callable(input_format) else input_format
+        results.append(lint_file(path, settings, fmt, name))
     return LintResult(results)
