@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from linter.checks import CheckContext, check
-from linter.engine.space import ALL_STATES, Box, split_rule
+from linter.engine.space import ALL_STATES, Box, replace, split_rule
 from linter.engine.universe import initial_boxes, interface_representatives
-from linter.engine.walk import Outcome, Walker
+from linter.engine.walk import Outcome, Walker, chain_named
 from linter.model import Chain, Family, Hook, Policy, Ruleset, Table, VerdictKind
 
 _DEFAULT_DENY_HOOKS = (Hook.INPUT, Hook.FORWARD)
@@ -24,8 +24,6 @@ def _families(table: Table) -> list[Family]:
 
 def _all_space(family: Family, interfaces) -> list[Box]:
     # Every state and every source, destination and interface: hygiene is about the rules, not one flow.
-    from dataclasses import replace
-
     return [replace(b, state=ALL_STATES) for b in initial_boxes(family, interfaces)]
 
 
@@ -128,7 +126,7 @@ def _dead_rules(table: Table, chain: Chain, rules, pending: list[Box]) -> tuple[
         if not verdict.terminal and verdict.kind is not VerdictKind.JUMP:
             continue
         if verdict.kind is VerdictKind.JUMP:
-            target = table.chain(verdict.target or "")
+            target = chain_named(table, verdict.target)
             if target is None:
                 continue
             returned = [b for b, o in walker.walk(table, target, inside_parts, (chain.name,)) if o is Outcome.RETURN]

@@ -11,9 +11,9 @@ base chain applies its policy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from linter.engine.space import Box
+from linter.engine.space import Box, replace
 from linter.engine.walk import Outcome, Step, Walker
 from linter.model import Chain, Family, Hook, Policy, Ruleset, Table
 

@@ -9,7 +9,8 @@ exposure reports) and ``nat_dst``/``nat_dport`` are what later rules see.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from linter.engine import intervals as iv
 from linter.model import (
@@ -42,8 +43,9 @@ class Assumption:
     matched: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Box:
+class Box(NamedTuple):
+    """One box of packet space (a NamedTuple: boxes are made and copied by the million)."""
+
     family: Family
     proto: iv.Ranges
     sport: iv.Ranges
@@ -74,6 +76,11 @@ class Box:
     def is_empty(self) -> bool:
         return not (self.proto and self.sport and self.dport and self.src and self.dst and self.iif and self.state
                     and (self.nat_dst is None or self.nat_dst) and (self.nat_dport is None or self.nat_dport))
+
+
+def replace(box: Box, **changes) -> Box:
+    """A copy of ``box`` with some dimensions changed."""
+    return box._replace(**changes)
 
 
 def _with_dst(box: Box, ranges: iv.Ranges) -> Box:

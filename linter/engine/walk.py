@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import enum
 from bisect import bisect_left, insort
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from linter.engine import intervals as iv
-from linter.engine.space import Box, _with_dport, _with_dst, coalesce, split_rule
+from linter.engine.space import Box, _with_dport, _with_dst, coalesce, replace, split_rule
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
 from linter.model import AddressMatch, Chain, Direction, Family, PortMatch, Rule, Table, VerdictKind
 
@@ -98,7 +98,7 @@ class Walker:
                 continue
             inside = replace(inside, trail=inside.trail + (Step("rule", table, chain, rule),))
             if kind is VerdictKind.JUMP or kind is VerdictKind.GOTO:
-                target = table.chain(verdict.target or "")
+                target = chain_named(table, verdict.target)
                 if target is None or target.name in stack or len(stack) >= MAX_DEPTH:
                     # Undefined chain or loop: the kernel would refuse the ruleset;
                     # hygiene checks report it, evaluation goes on past the rule.
@@ -165,6 +165,20 @@ def apply_nat(box: Box, rule: Rule) -> Box:
         nat_dport = verdict.to_ports.ranges if verdict.to_ports is not None else box.cur_dport
         return replace(box, nat_dst=box.cur_dst, nat_dport=nat_dport, local=True)
     return box
+
+
+_CHAIN_INDEX: dict[int, tuple[Table, dict[str, Chain]]] = {}
+
+
+def chain_named(table: Table, name: str | None) -> Chain | None:
+    """The chain ``name`` of ``table``, through an index built once per table."""
+    cached = _CHAIN_INDEX.get(id(table))
+    if cached is None or cached[0] is not table:
+        if len(_CHAIN_INDEX) > 10_000:
+            _CHAIN_INDEX.clear()
+        cached = (table, {chain.name: chain for chain in table.chains})
+        _CHAIN_INDEX[id(table)] = cached
+    return cached[1].get(name or "")
 
 
 # --- Dispatch segments ----------------------------------------------------------
