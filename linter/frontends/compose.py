@@ -90,6 +90,7 @@ class _Reader:
         self._raw: dict[str, dict[str, _Draft] | None] = {}
         self._resolved: dict[tuple[str, str], _Draft] = {}
         self._resolved_files: dict[str, dict[str, _Draft] | None] = {}
+        self._missing: set[tuple[str, str]] = set()
         self.interpolator = Interpolator(self._variables(main_path))
 
     # variables ---------------------------------------------------------------------------
@@ -183,10 +184,15 @@ class _Reader:
         if base_file:
             base_path = base_file if os.path.isabs(base_file) else os.path.normpath(
                 os.path.join(os.path.dirname(path), base_file))
-        base_drafts = self.raw_file(base_path)
+        if not os.path.isfile(base_path):
+            if (path, base_path) not in self._missing:  # once per file and missing target, not per service
+                self._missing.add((path, base_path))
+                self._diag("PL010", f"extends: {base_file!r} not found; services extending it are read "
+                                    f"without what it defines", where)
+            base_drafts = None
+        else:
+            base_drafts = self.raw_file(base_path)
         if base_drafts is None:
-            if not os.path.exists(base_path):
-                self._diag("PL010", f"extends: cannot read {base_file!r}", where)
             result = own
         elif base_name not in base_drafts:
             where_text = f" in {base_file}" if base_file else ""

@@ -143,6 +143,8 @@ def _syntax_error(exc: UnexpectedInput, text: str) -> PortSpecError:
             return PortSpecError("no container port before the '/'")
         if token.type == "RANGE_DASH":
             return PortSpecError(f"unexpected '-' at position {token.column} (a port range needs a start)")
+        if token.type in ("WORD", "BRACKETED") and "/" not in text[: token.start_pos]:
+            return PortSpecError(f"container port {token.value!r} is not a number")
         if token.type == "NUMBER" and text[: token.start_pos].endswith("/"):
             return PortSpecError(f"invalid protocol {token.value!r} (tcp, udp or sctp)")
         return PortSpecError(f"unexpected {token.value!r} at position {token.column}")
