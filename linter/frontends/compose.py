@@ -405,11 +405,15 @@ def _kind(node: YNode) -> str:
     return {"map": "mapping", "seq": "list"}[node.kind]
 
 
-def _base60(text: str) -> int:
-    value = 0
-    for part in text.replace("_", "").split(":"):
-        value = value * 60 + int(float(part))
-    return value
+def _base60(text: str) -> str:
+    """What YAML 1.1 makes of a base-60 scalar ("22:22" is 1342), as text."""
+    try:
+        value = 0.0
+        for part in text.replace("_", "").split(":"):
+            value = value * 60 + float(part)
+        return str(int(value)) if value.is_integer() else str(value)
+    except (ValueError, OverflowError):
+        return "a base-60 number"
 
 
 # --- merging ------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from typing import Mapping
 _NAME_START = "_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _NAME_CHARS = _NAME_START + "0123456789"
 _OPERATORS = (":-", ":?", ":+", "-", "?", "+")
+MAX_NESTING = 32  # ${A:-${B:-...}} levels; Compose files need two or three
 
 
 class InvalidTemplate(ValueError):
@@ -55,7 +56,7 @@ class Interpolator:
     def expand(self, text: str) -> Expansion:
         """``text`` with every variable replaced; raises InvalidTemplate for a broken ``${``."""
         result = Expansion("")
-        result.text = self._expand(text, result)
+        result.text = self._expand(text, result, 0)
         return result
 
     def _lookup(self, name: str, result: Expansion) -> str | None:
@@ -63,7 +64,9 @@ class Interpolator:
             result.used.append(name)
         return self.variables.get(name)
 
-    def _expand(self, text: str, result: Expansion) -> str:
+    def _expand(self, text: str, result: Expansion, depth: int) -> str:
+        if depth > MAX_NESTING:
+            raise InvalidTemplate(f"variables nested more than {MAX_NESTING} levels deep")
         out: list[str] = []
         i = 0
         length = len(text)
@@ -92,14 +95,14 @@ class Interpolator:
                 close = _closing_brace(text, i + 1)
                 if close < 0:
                     raise InvalidTemplate(f"no closing brace in {text[i:]!r}")
-                out.append(self._braced(text[i + 2:close], text[i:close + 1], result))
+                out.append(self._braced(text[i + 2:close], text[i:close + 1], result, depth))
                 i = close + 1
             else:
                 out.append(char)
                 i += 1
         return "".join(out)
 
-    def _braced(self, body: str, whole: str, result: Expansion) -> str:
+    def _braced(self, body: str, whole: str, result: Expansion, depth: int) -> str:
         if not body or body[0] not in _NAME_START:
             raise InvalidTemplate(f"invalid variable in {whole!r}")
         end = 1
@@ -121,14 +124,14 @@ class Interpolator:
         missing = value is None or (empty_counts and value == "")
         kind = operator[-1]
         if kind == "-":
-            return self._expand(argument, result) if missing else value
+            return self._expand(argument, result, depth + 1) if missing else value
         if kind == "?":
             if missing:
-                result.required.append((name, self._expand(argument, result)))
+                result.required.append((name, self._expand(argument, result, depth + 1)))
                 return ""
             return value
         # "+": the replacement when set (and, for ":+", not empty)
-        return self._expand(argument, result) if not missing else (value or "")
+        return self._expand(argument, result, depth + 1) if not missing else (value or "")
 
 
 def _closing_brace(text: str, start: int) -> int:

@@ -56,6 +56,8 @@ def _parser(start: str):
 def _number(text: str, what: str) -> int:
     if not text.isdigit():
         raise PortSpecError(f"{what} {text!r} is not a number")
+    if len(text.lstrip("0")) > 5:
+        raise PortSpecError(f"{what} {text[:12]}{'...' if len(text) > 12 else ''} is out of range (0-65535)")
     value = int(text)
     if value > 65535:
         raise PortSpecError(f"{what} {text} is out of range (0-65535)")

@@ -106,6 +106,8 @@ def resolve_plain(text: str):
         return None
     if _BOOL.match(text):
         return text.lower() == "true"
+    if len(text) > 64:
+        return text  # no port or setting is that long a number; keeps int() away from huge digit strings
     if _INT10.match(text):
         return int(text)
     if _INT8.match(text):

@@ -130,3 +130,36 @@ def test_expose_errors(entry, reason):
     with pytest.raises(PortSpecError) as caught:
         parse_expose(entry)
     assert reason in str(caught.value)
+
+
+def test_round_trip_property():
+    """Any entry built from valid parts reads back as those parts."""
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+
+    ports = st.integers(1, 65535)
+    addresses = st.sampled_from([None, "127.0.0.1", "0.0.0.0", "10.1.2.3", "::1", "fd00::1:2", "::"])
+
+    @hypothesis.given(addresses, ports, st.integers(0, 20), st.one_of(st.none(), ports), st.booleans(),
+                      st.sampled_from(["", "/tcp", "/udp", "/sctp", "/UDP"]))
+    @hypothesis.settings(max_examples=300, deadline=None)
+    def check(host_ip, target, width, published, bracket, proto):
+        hi = min(target + width, 65535)
+        container = f"{target}" if hi == target else f"{target}-{hi}"
+        parts = [container]
+        pub_range = None
+        if published is not None:
+            p_hi = published + (hi - target)
+            hypothesis.assume(p_hi <= 65535)
+            pub_range = (published, p_hi)
+            parts.insert(0, f"{published}" if p_hi == published else f"{published}-{p_hi}")
+            if host_ip is not None:
+                parts.insert(0, f"[{host_ip}]" if bracket and ":" in host_ip else host_ip)
+        elif host_ip is not None:
+            parts = [f"[{host_ip}]" if bracket and ":" in host_ip else host_ip, "", container]
+        text = ":".join(parts) + proto
+        spec = parse_short(text)
+        expected_ip = host_ip if (published is not None or host_ip is not None) else None
+        assert spec == PortSpec((target, hi), pub_range, expected_ip, (proto[1:] or "tcp").lower())
+
+    check()
