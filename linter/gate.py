@@ -156,11 +156,13 @@ def exit_code(report, fail_on: Severity) -> int:
 def run(paths: list[str], *, fmt: str = "text", fail_on: str | None = None, input_format: str | None = None,
         no_color: bool = False, output: str | None = None, config_file: str | None = None, isolated: bool = False,
         no_inline_suppressions: bool = False, baseline_file: str | None = None,
-        write_baseline_file: str | None = None, stdin_filename: str | None = None) -> int:
+        write_baseline_file: str | None = None, stdin_filename: str | None = None,
+        env_files: tuple[str, ...] = ()) -> int:
     """Run the check command; the exit code."""
     from linter.baseline import BaselineError, load_baseline, write_baseline
     from linter.cli import EXIT_ERROR, EXIT_OK
     from linter.config import ConfigError, load_config
+    from linter.frontends import FrontEndOptions
     from linter.pipeline import lint_paths
     from linter.reporters import write_report
     from linter.reporters.text import console_for, summary, wants_color
@@ -175,7 +177,8 @@ def run(paths: list[str], *, fmt: str = "text", fail_on: str | None = None, inpu
     except (ConfigError, BaselineError) as exc:
         return fail(str(exc))
     settings = config.settings()
-    result = lint_paths(paths, settings, input_format or config.format_for, stdin_filename=stdin_filename)
+    result = lint_paths(paths, settings, input_format or config.format_for, stdin_filename=stdin_filename,
+                        options=FrontEndOptions(env_files=tuple(env_files)))
     report = build_report(result, config, settings, inline=not no_inline_suppressions, baseline=baseline)
     threshold = Severity.parse(fail_on or (str(config.fail_on) if config.fail_on else DEFAULT_FAIL_ON))
     code = exit_code(report, threshold)

@@ -363,6 +363,8 @@ class Publication:
     mode: str = "ingress"
     exposed_only: bool = False  # from `expose:`: reachable only by other containers
     text: str = ""
+    name: str | None = None  # long syntax `name:`, a label for people
+    app_protocol: str | None = None  # long syntax `app_protocol:` ("http", "https"...)
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,9 +91,10 @@ def test_standard_input_and_its_name():
     suppressed = report_of("--stdin-filename", "fw/rules.v4", "-",
                            input=RULES.replace("ACCEPT\nCOMMIT", "ACCEPT  # portlint: ignore[PL012] stdin\nCOMMIT"))
     assert suppressed["exit"] == 0 and suppressed["suppressed"][0]["suppression"]["justification"] == "stdin"
-    # The name decides the format: a compose name has no front end yet, so PL004 says so.
-    compose = report_of("--stdin-filename", "compose.yaml", "-", input="services: {}\n")
-    assert compose["findings"][0]["code"] == "PL004" and compose["findings"][0]["path"] == "compose.yaml"
+    # The name decides the format: read as compose, findings carry the given name.
+    compose = report_of("--stdin-filename", "compose.yaml", "-",
+                        input='services:\n  db:\n    image: postgres\n    ports:\n      - "5432:5432"\n')
+    assert [(f["code"], f["path"], f["line"]) for f in compose["findings"]] == [("PL210", "compose.yaml", 5)]
 
 
 def test_standard_input_name_meets_per_file_ignores():
