@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from linter.engine.space import Box, replace
-from linter.engine.walk import Outcome, Step, Walker
+from linter.engine.walk import Outcome, Step, Walker, step
 from linter.model import Chain, Family, Hook, Policy, Ruleset, Table
 
 LOCAL_PATH = (Hook.INGRESS, Hook.PREROUTING, Hook.INPUT)
@@ -113,7 +113,7 @@ class PathEvaluator:
         for box, outcome in self.walker.walk(table, chain, entering):
             if outcome is Outcome.RETURN:
                 policy = chain.policy or Policy.ACCEPT
-                box = replace(box, trail=box.trail + (Step("policy", table, chain, detail=policy.value),))
+                box = replace(box, trail=step(box.trail, "policy", table, chain, detail=policy.value))
                 if policy is Policy.DROP:
                     finals.append(Result(box, Outcome.DROP, forwarded))
                 else:

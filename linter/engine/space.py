@@ -78,6 +78,26 @@ class Box(NamedTuple):
                     and (self.nat_dst is None or self.nat_dst) and (self.nat_dport is None or self.nat_dport))
 
 
+_PATHS: dict[tuple, tuple] = {}
+
+
+def extend_path(path: tuple, item, identity: tuple) -> tuple:
+    """``path + (item,)``, hash-consed: equal paths are the same tuple object.
+
+    Boxes compare their trails and assumptions by identity (coalesce), so two boxes
+    that took the same way through the rules must share one tuple.
+    """
+    key = (id(path), identity)
+    hit = _PATHS.get(key)
+    if hit is not None and hit[0] is path:
+        return hit[1]
+    if len(_PATHS) > 2_000_000:
+        _PATHS.clear()
+    extended = path + (item,)
+    _PATHS[key] = (path, extended)
+    return extended
+
+
 def replace(box: Box, **changes) -> Box:
     """A copy of ``box`` with some dimensions changed."""
     return box._replace(**changes)
@@ -170,8 +190,10 @@ def split_match(box: Box, match, rule) -> tuple[Box | None, list[Box]]:
     else:
         # Opaque (or an output interface, unknown before routing): it may match or not.
         # Both possibilities go on, each remembering what was assumed.
-        yes = replace(box, assumptions=box.assumptions + (Assumption(rule, match, True),))
-        no = replace(box, assumptions=box.assumptions + (Assumption(rule, match, False),))
+        yes = replace(box, assumptions=extend_path(box.assumptions, Assumption(rule, match, True),
+                                                   (id(rule), id(match), True)))
+        no = replace(box, assumptions=extend_path(box.assumptions, Assumption(rule, match, False),
+                                                  (id(rule), id(match), False)))
         return yes, [no]
     if negated:
         inside, outside = outside, inside
@@ -209,7 +231,7 @@ def coalesce(boxes: list[Box]) -> list[Box]:
     Boxes of one path share their trail and assumption tuples; only such boxes merge,
     so what each box remembers of its path stays exact.
     """
-    if len(boxes) < 2:
+    if len(boxes) < 3:
         return boxes
     for name in _DIMENSIONS + _SET_DIMENSIONS:
         if name.startswith("nat_") and all(getattr(b, name) is None for b in boxes):
