@@ -16,7 +16,7 @@ Division of labour
   take a fast path: a regular expression for the line head and a tokenizer for the
   option list, both assembled from the grammar's own terminal patterns, so a token is
   exactly what the grammar says it is. A line the fast path does not take goes to Lark.
-  ``tests/test_grammars.py`` checks that both agree.
+  ``tests/frontends/test_iptables_save.py`` checks that both agree.
 * The meaning of the option list is not context-free: which module an option belongs
   to and how many arguments it takes depend on the ``-m``/``-p``/``-j`` seen earlier
   in the rule (``--set`` takes no argument after ``-m recent`` and two after
@@ -131,6 +131,27 @@ class _FastPath:
         self.args = re.compile(
             rf"({pattern['STRING']})|({pattern['OPEN_STRING']})|({re.escape('!')})|({pattern['WORD']})|([^ \t])"
         )
+
+    def read_rule(self, line: str):
+        """A well-formed ``-A``/``-I`` line as (command, chain, chain column, position token or
+        None, option tokens, rule column, where the options start), or None for Lark to read."""
+        m = self.head.match(line)
+        if m is None:
+            return None
+        end = m.end()
+        tokens = self.tokenize(line, end)
+        if tokens is None:
+            return None
+        _, command, chain = m.groups()
+        position = None
+        if command == "-I" and tokens and tokens[0][0] == WORD and tokens[0][1].isdigit():
+            # A rule number (the grammar's POSITION) when white space or the line's end follows it.
+            value = tokens[0][1]
+            at = line.index(value, end)
+            if line[at + len(value):at + len(value) + 1] in ("", " ", "\t"):
+                position = (WORD, value, value, at + 1)
+                tokens = tokens[1:]
+        return command, chain, m.start(3) + 1, position, tokens, m.start(2) + 1, end
 
     def tokenize(self, line: str, start: int) -> list[tuple[str, str, str, int]] | None:
         """The option list of ``line`` from ``start`` as (kind, value, raw, column), or None.
@@ -922,26 +943,26 @@ class RuleReader:
         """getopt's unambiguous prefixes: ``--dpo`` for ``--dport``; None, a hit or _AMBIGUOUS."""
         if not name.startswith("--") or len(name) < 3:
             return None
-        candidates: dict[str, tuple] = {}
+        candidates: dict[str, tuple] = {}  # canonical name -> (where, hit, spelling shown)
         for spelling, hit in _TOP.items():
             if spelling.startswith(name) and spelling.startswith("--"):
-                candidates[hit[0]] = ("top", hit)
-        scopes = [m for m in reversed(loaded) if m.options is not None]
-        for module in scopes:
-            for spelling, hit in module.options.items():
-                if spelling.startswith(name):
-                    candidates.setdefault(hit[0], (module, hit))
+                candidates.setdefault(hit[0], ("top", hit, spelling))
+        for module in reversed(loaded):
+            if module.options is not None:
+                for spelling, hit in module.options.items():
+                    if spelling.startswith(name):
+                        candidates.setdefault(hit[0], (module, hit, spelling))
         if not candidates and proto_module is not None:
             for spelling, hit in (_MATCHES.get(proto_module) or {}).items():
                 if spelling.startswith(name):
-                    candidates.setdefault(hit[0], ("implicit", hit))
+                    candidates.setdefault(hit[0], ("implicit", hit, spelling))
         if not candidates:
             return None
         if len(candidates) > 1:
-            names = ", ".join(sorted(candidates))
+            names = ", ".join(sorted(c[2] for c in candidates.values()))
             self._report(UNKNOWN_OPTION, f"Ambiguous option {name} (could be {names})", tok, len(name))
             return _AMBIGUOUS
-        canonical, (where, hit) = next(iter(candidates.items()))
+        where, hit, _ = next(iter(candidates.values()))
         if where == "top":
             return ("top", hit)
         if where == "implicit":
@@ -1161,8 +1182,7 @@ class _FileReader:
             hint=hint, excerpt=caret_excerpt(line, column)))
 
     def read(self) -> ParseResult:
-        head = self.fast.head
-        tokenize = self.fast.tokenize
+        read_rule = self.fast.read_rule
         crlf_reported = False
         for lineno, line in enumerate(self.source.text.split("\n"), 1):
             if line.endswith("\r"):
@@ -1173,20 +1193,10 @@ class _FileReader:
                                  line, len(line) + 1, hint="convert the file to Unix line endings (LF)")
             first = line[:1]
             if first == "-" or first == "[" or (first in " \t" and line.lstrip(" \t")[:1] in ("-", "[")):
-                m = head.match(line)
-                if m is not None:
-                    end = m.end()
-                    tokens = tokenize(line, end)
-                    if tokens is not None:
-                        _, command, chain = m.groups()
-                        position = None
-                        if command == "-I" and tokens and tokens[0][0] == WORD and tokens[0][1].isdigit():
-                            value = tokens[0][1]
-                            position = (WORD, value, value, line.index(value, end) + 1)
-                            tokens = tokens[1:]
-                        self._rule(command, chain, m.start(3) + 1, position, tokens, line, lineno, m.start(2) + 1,
-                                   end)
-                        continue
+                fast = read_rule(line)
+                if fast is not None:
+                    self._rule(*fast, line, lineno)
+                    continue
             elif first == "#" or not line:
                 continue
             self._lark_line(line, lineno)
@@ -1312,7 +1322,7 @@ class _FileReader:
                 position = (WORD, str(rest[0]), str(rest[0]), rest[0].column)
                 rest = rest[1:]
             self._rule("-A" if kind == "append" else "-I", str(chain_tok), chain_tok.column, position,
-                       tokens_from_tree(rest), line, lineno, cmd.column)
+                       tokens_from_tree(rest), cmd.column, 0, line, lineno)
             return
         table = self._need_table("Chain command", line, lineno, items[0].column)
         if table is None:
@@ -1355,7 +1365,7 @@ class _FileReader:
             chain = table.chains[name] = _ChainState(name, span, Policy.ACCEPT if builtin else None, declare)
         return chain
 
-    def _rule(self, command, chain_name, chain_column, position, tokens, line, lineno, column, args_start=0):
+    def _rule(self, command, chain_name, chain_column, position, tokens, column, args_start, line, lineno):
         table = self.table
         if table is None:
             self._need_table("Rule", line, lineno, column)
