@@ -9,8 +9,10 @@ Division of labour
 * ``grammars/iptables.lark`` defines the structure of one line and what a token is
   (a word, a double-quoted string with backslash escapes, the ``!`` mark). Every line
   that is not a rule (tables, chains, COMMIT) is parsed by Lark, and so is every rule
-  line the fast path below does not take; Lark's errors, with ``match_examples`` and
-  ``get_context``, become the PL010 diagnostics.
+  line the fast path below does not take; Lark's errors, named by ``match_examples``
+  or by the terminals the parser expected, become the PL010 diagnostics (the caret
+  excerpt is made by linter.diagnostics.caret_excerpt at Lark's error column, so it
+  counts columns as every other diagnostic does).
 * Rule lines are 97% of a file, and Lark costs about 100 µs per rule line (10,000
   rules/s), too slow for 100,000-rule files. Well-formed ``-A``/``-I`` lines therefore
   take a fast path: a regular expression for the line head and a tokenizer for the
@@ -41,15 +43,25 @@ Modelling choices
 * ``-s a,b`` is one AddressMatch with both. iptables expands lists into one rule per
   address, so ``! -s a,b`` becomes "not a" OR "not b", i.e. "not in (a and b)": it is
   modelled as a negated match of the intersection (often empty: it matches everything).
-* A value portlint cannot read (port 70000, a host name) is a PL011 diagnostic and the
+* A value portlint cannot read (port 70000, a bad address) is a PL011 diagnostic and the
   option becomes an OpaqueMatch, so the rule is treated as may-match rather than as
-  broader than written. A missing value is PL010.
+  broader than written. A missing value is PL010. A value iptables accepts but portlint
+  does not model (a host name, a non-contiguous netmask) is PL013 and an OpaqueMatch.
+* Values of modules kept verbatim are not checked (a malformed --mac-source is kept).
 * An unknown match module is an OpaqueMatch plus PL013 (info); its options are taken
   up to the next top-level option (``-m``, ``-j``, ``-p``, ``! -s``...) or the next
   option of a module already loaded in the rule.
-* ``-j NAME`` is a jump when NAME is a chain of the file, else an extension target;
-  a name that is neither is PL011 and an OTHER, non-terminal verdict.
-* Several blocks of the same table are merged, in file order.
+* ``-j NAME`` is a target extension when iptables knows one by that name (and no chain
+  of the file has it), else a jump. A jump to a chain the file never declares is left
+  as it is for the hygiene checks (PL404), which is what fragments such as ufw's
+  after.rules need. A name followed by options nothing loaded knows is an unknown
+  target extension: PL011, an OTHER non-terminal verdict, its options kept.
+* Verdict.target names the target for LOG/NFLOG/ULOG too (kind LOG), not only OTHER.
+* Several blocks of the same table are merged, in file order. ``-N``, ``-P``, ``-F``,
+  ``-X``, ``-Z`` lines (which iptables-restore accepts) declare, set the policy of,
+  flush and delete chains.
+* White space iptables-restore refuses (CR LF line ends, "COMMIT ", indented ``*``,
+  ``:`` or ``#`` lines, lines of spaces) is reported as PL010, and the line is read.
 """
 
 from __future__ import annotations
@@ -126,7 +138,6 @@ class _FastPath:
         self.head = re.compile(
             rf"[ \t]*(?:({pattern['COUNTERS']})[ \t]+)?(-A|-I)[ \t]+({pattern['CHAIN']})(?=[ \t]|\Z)"
         )
-        self.position = re.compile(pattern["POSITION"])
         # One alternative per token kind, and a catch-all that sends the line to Lark.
         self.args = re.compile(
             rf"({pattern['STRING']})|({pattern['OPEN_STRING']})|({re.escape('!')})|({pattern['WORD']})|([^ \t])"
@@ -157,8 +168,8 @@ class _FastPath:
         """The option list of ``line`` from ``start`` as (kind, value, raw, column), or None.
 
         Most lines have no quotes and no white space but spaces: they are split by
-        str.split, and their columns are left for later (negative: -index), computed
-        only when a diagnostic needs one (see ``columns``).
+        str.split, and their columns are left for later (stored as -index), computed
+        only when a diagnostic needs one (RuleReader._at). Other lines go to ``scan``.
         """
         rest = line[start:]
         if not rest.isprintable():
@@ -441,7 +452,7 @@ def address_list(text: str, family: Family, allow_ranges: bool = False) -> list[
 
 
 def _port(text: str, proto: str, offset: int = 0) -> int:
-    if text.isdigit():
+    if text.isdigit() and text.isascii():
         value = int(text)
         if value > MAX_PORT:
             raise BadValue(f"Port {value} is above {MAX_PORT}", offset)
@@ -544,7 +555,7 @@ _AMBIGUOUS = object()
 class _Module:
     """One loaded match module (or the target) of the rule being read."""
 
-    __slots__ = ("name", "options", "slot", "parts", "count", "negated", "known", "is_target")
+    __slots__ = ("name", "options", "slot", "parts", "count", "negated", "is_target")
 
     def __init__(self, name: str, options: dict | None, is_target: bool = False) -> None:
         self.name = name
@@ -553,23 +564,29 @@ class _Module:
         self.parts: list[str] = []
         self.count = 0  # options read into the OpaqueMatch
         self.negated = False
-        self.known = options is not None
         self.is_target = is_target
 
 
 class RuleReader:
     """Turns the option list of one rule into matches and a verdict (shared by iptables front ends).
 
-    ``chains`` is the set of chain names of the file (for ``-j NAME``); ``diagnostics``
-    receives what is wrong with the rule.
+    ``chain_names`` gives the chain names of the file, asked for only when a ``-j NAME``
+    could be a chain or a target extension; ``diagnostics`` receives what is wrong.
     """
 
-    def __init__(self, path: str, family: Family, chains: set[str], diagnostics: list[Diagnostic]) -> None:
+    def __init__(self, path: str, family: Family, chain_names, diagnostics: list[Diagnostic]) -> None:
         self.path = path
         self.family = family
-        self.chains = chains
+        self._chain_names = chain_names
+        self._chains: set[str] | None = None
         self.diagnostics = diagnostics
         self._memo: dict = {}
+
+    @property
+    def chains(self) -> set[str]:
+        if self._chains is None:
+            self._chains = set(self._chain_names())
+        return self._chains
 
     # -- diagnostics
     def _at(self, tok) -> int:
@@ -790,8 +807,8 @@ class RuleReader:
                                                                             Verdict(VerdictKind.GOTO, name))
                     elif name in _STANDARD_VERDICTS:
                         verdict = _STANDARD_VERDICTS[name]
-                    elif name in self.chains or (name not in _TARGETS and not self._unknown_option_follows(
-                            tokens, i, loaded, proto_module)):
+                    elif (name not in _TARGETS and not self._unknown_option_follows(tokens, i, loaded, proto_module)
+                          or name in self.chains):
                         # A jump; one to a chain the file never declares is the hygiene checks' business.
                         verdict = memo.get(("-j", name)) or memo.setdefault(("-j", name),
                                                                             Verdict(VerdictKind.JUMP, name))
@@ -1172,9 +1189,9 @@ class _FileReader:
         self.table: _TableState | None = None
         text = source.text
         self.family = detect_family(text)
-        chains = set(_CHAIN_NAMES.findall(text))
-        self.rules = RuleReader(self.path, self.family, chains, self.diagnostics)
+        self.rules = RuleReader(self.path, self.family, lambda: _CHAIN_NAMES.findall(text), self.diagnostics)
         self.fast = fast_path()
+        self._lines: list[str] | None = None
 
     def _report(self, code, message, line_no, line, column, width=1, hint=None):
         self.diagnostics.append(Diagnostic(
@@ -1279,7 +1296,7 @@ class _FileReader:
         table.open = False
 
     def _line(self, lineno: int) -> str:
-        if not hasattr(self, "_lines"):
+        if self._lines is None:
             self._lines = self.source.text.split("\n")
         return self._lines[lineno - 1].rstrip("\r") if 0 < lineno <= len(self._lines) else ""
 
