@@ -7,18 +7,18 @@ without ``[p:b]`` counters), ``-N``/``-P``/``-F``/``-Z``/``-X``, ``COMMIT`` and 
 Division of labour
 ------------------
 * ``grammars/iptables.lark`` defines the structure of one line and what a token is
-  (a word, a double-quoted string with backslash escapes, the ``!`` mark). Every line
-  that is not a rule (tables, chains, COMMIT) is parsed by Lark, and so is every rule
-  line the fast path below does not take; Lark's errors, named by ``match_examples``
-  or by the terminals the parser expected, become the PL010 diagnostics (the caret
-  excerpt is made by linter.diagnostics.caret_excerpt at Lark's error column, so it
-  counts columns as every other diagnostic does).
-* Rule lines are 97% of a file, and Lark costs about 100 µs per rule line (10,000
-  rules/s), too slow for 100,000-rule files. Well-formed ``-A``/``-I`` lines therefore
-  take a fast path: a regular expression for the line head and a tokenizer for the
-  option list, both assembled from the grammar's own terminal patterns, so a token is
-  exactly what the grammar says it is. A line the fast path does not take goes to Lark.
-  ``tests/frontends/test_iptables_save.py`` checks that both agree.
+  (a word, a double-quoted string with backslash escapes, the ``!`` mark). Lark parses
+  every line the fast path below does not take; its errors, named by
+  ``match_examples`` or by the terminals the parser expected, become the PL010
+  diagnostics (the caret excerpt is made by linter.diagnostics.caret_excerpt at Lark's
+  error column, so it counts columns as every other diagnostic does).
+* Lark costs about 100 µs per rule line (10,000 rules/s), too slow for 100,000-rule
+  files. Well-formed lines therefore take a fast path: regular expressions for the
+  ``-A``/``-I`` head, ``:CHAIN POLICY [p:b]`` and ``*table`` lines and a tokenizer for
+  the option list, all assembled from the grammar's own terminal patterns, so a token
+  is exactly what the grammar says it is. The fast path only ever accepts a subset of
+  what the grammar accepts; anything else (including every malformed line) goes to
+  Lark. ``tests/frontends/test_iptables_save.py`` checks that both agree.
 * The meaning of the option list is not context-free: which module an option belongs
   to and how many arguments it takes depend on the ``-m``/``-p``/``-j`` seen earlier
   in the rule (``--set`` takes no argument after ``-m recent`` and two after
@@ -137,6 +137,10 @@ class _FastPath:
         pattern = {t.name: t.pattern.to_regexp() for t in parser.terminals}
         self.head = re.compile(
             rf"[ \t]*(?:({pattern['COUNTERS']})[ \t]+)?(-A|-I)[ \t]+({pattern['CHAIN']})(?=[ \t]|\Z)"
+        )
+        self.table = re.compile(rf"\*({pattern['NAME']})[ \t]*\Z")
+        self.chain = re.compile(
+            rf":({pattern['CHAIN']})[ \t]+({pattern['POLICY']})(?:[ \t]+({pattern['COUNTERS']}))?[ \t]*\Z"
         )
         # One alternative per token kind, and a catch-all that sends the line to Lark.
         self.args = re.compile(
@@ -625,6 +629,8 @@ class RuleReader:
         self._args_start = args_start
         self._columns = None
         memo = self._memo
+        memo_get = memo.get
+        top_get = _TOP.get
         matches: list = []
         loaded: list[_Module] = []
         verdict: Verdict | None = None
@@ -667,7 +673,7 @@ class RuleReader:
             name = text
             if "=" in text and text[1] == "-":
                 name, _, inline = text.partition("=")
-            top = _TOP.get(name)
+            top = top_get(name)
             if top is None:
                 found = None
                 if loaded:  # most often the option belongs to the module loaded last
@@ -722,10 +728,50 @@ class RuleReader:
                 continue
             if module is None:
                 # --- top-level options
-                if canonical == "-p":
+                if canonical == "-j" or canonical == "-g":
+                    arg = args[0]
+                    if negated:
+                        self._report(SYNTAX, f"'!' cannot negate {text}", tok)
+                    if verdict is not None or target is not None or bad_target:
+                        self._report(SYNTAX, "More than one target (-j/-g) in the rule", tok, len(text))
+                        continue
+                    name = arg[1]
+                    if canonical == "-g":
+                        verdict = memo_get(("-g", name)) or memo.setdefault(("-g", name),
+                                                                            Verdict(VerdictKind.GOTO, name))
+                    elif name in _STANDARD_VERDICTS:
+                        verdict = _STANDARD_VERDICTS[name]
+                    elif (name not in _TARGETS and not self._unknown_option_follows(tokens, i, loaded, proto_module)
+                          or name in self.chains):
+                        # A jump; one to a chain the file never declares is the hygiene checks' business.
+                        verdict = memo_get(("-j", name)) or memo.setdefault(("-j", name),
+                                                                            Verdict(VerdictKind.JUMP, name))
+                    else:
+                        spec = _TARGETS.get(name)
+                        target = _Module(name, spec, is_target=True)
+                        loaded.append(target)
+                        if spec is None:
+                            self._report(INVALID, f"Unknown target {name!r}", arg, len(arg[2]))
+                            swallowing = target
+                elif canonical == "-m":
+                    arg = args[0]
+                    if negated:
+                        self._report(SYNTAX, "'!' cannot negate -m", tok)
+                    name = opt.MATCH_ALIASES.get(arg[1], arg[1])
+                    spec = _MATCHES.get(name)
+                    module = _Module(name, spec)
+                    loaded.append(module)
+                    if spec is None:
+                        self._report(UNMODELLED, f"Match module {arg[1]!r} is not modelled; treated as may-match",
+                                     arg, len(arg[2]))
+                        swallowing = module
+                    if name not in opt.MODELLED_MODULES:
+                        module.slot = len(matches)
+                        matches.append(None)
+                elif canonical == "-p":
                     arg = args[0]
                     key = ("-p", arg[1], negated)
-                    cached = memo.get(key)
+                    cached = memo_get(key)
                     if cached is None:
                         lower = arg[1].lower()
                         number = 0 if lower == "all" else netdb.protocol_number(lower)
@@ -748,7 +794,7 @@ class RuleReader:
                 elif canonical == "-s" or canonical == "-d":
                     arg = args[0]
                     key = (canonical, arg[1], negated)
-                    match = memo.get(key)
+                    match = memo_get(key)
                     if match is None:
                         try:
                             match = self._address_match(SOURCE if canonical == "-s" else DESTINATION, arg[1],
@@ -767,7 +813,7 @@ class RuleReader:
                 elif canonical == "-i" or canonical == "-o":
                     arg = args[0]
                     key = (canonical, arg[1], negated)
-                    match = memo.get(key)
+                    match = memo_get(key)
                     if match is None:
                         if len(arg[1]) > 15:
                             self._report(INVALID, f"Interface name {arg[1]!r} is longer than 15 characters",
@@ -779,46 +825,6 @@ class RuleReader:
                                      f"{'input' if canonical == '-i' else 'output'} interface there",
                                      tok, len(text))
                     matches.append(match)
-                elif canonical == "-m":
-                    arg = args[0]
-                    if negated:
-                        self._report(SYNTAX, "'!' cannot negate -m", tok)
-                    name = opt.MATCH_ALIASES.get(arg[1], arg[1])
-                    spec = _MATCHES.get(name)
-                    module = _Module(name, spec)
-                    loaded.append(module)
-                    if spec is None:
-                        self._report(UNMODELLED, f"Match module {arg[1]!r} is not modelled; treated as may-match",
-                                     arg, len(arg[2]))
-                        swallowing = module
-                    if name not in opt.MODELLED_MODULES:
-                        module.slot = len(matches)
-                        matches.append(None)
-                elif canonical == "-j" or canonical == "-g":
-                    arg = args[0]
-                    if negated:
-                        self._report(SYNTAX, f"'!' cannot negate {text}", tok)
-                    if verdict is not None or target is not None or bad_target:
-                        self._report(SYNTAX, "More than one target (-j/-g) in the rule", tok, len(text))
-                        continue
-                    name = arg[1]
-                    if canonical == "-g":
-                        verdict = memo.get(("-g", name)) or memo.setdefault(("-g", name),
-                                                                            Verdict(VerdictKind.GOTO, name))
-                    elif name in _STANDARD_VERDICTS:
-                        verdict = _STANDARD_VERDICTS[name]
-                    elif (name not in _TARGETS and not self._unknown_option_follows(tokens, i, loaded, proto_module)
-                          or name in self.chains):
-                        # A jump; one to a chain the file never declares is the hygiene checks' business.
-                        verdict = memo.get(("-j", name)) or memo.setdefault(("-j", name),
-                                                                            Verdict(VerdictKind.JUMP, name))
-                    else:
-                        spec = _TARGETS.get(name)
-                        target = _Module(name, spec, is_target=True)
-                        loaded.append(target)
-                        if spec is None:
-                            self._report(INVALID, f"Unknown target {name!r}", arg, len(arg[2]))
-                            swallowing = target
                 elif canonical == "-f":
                     matches.append(OpaqueMatch("fragment", "-f", negated))
                 elif canonical == "-6" or canonical == "-4":
@@ -842,7 +848,7 @@ class RuleReader:
                 comment = arg[1] if comment is None else f"{comment}; {arg[1]}"
                 continue
             key = (handler, arg[1], negated, proto_name)
-            match = memo.get(key)
+            match = memo_get(key)
             if match is None:
                 try:
                     match = self._modelled(handler, arg[1], negated, proto_name, module.name)
@@ -1200,6 +1206,8 @@ class _FileReader:
 
     def read(self) -> ParseResult:
         read_rule = self.fast.read_rule
+        chain_line = self.fast.chain.match
+        table_line = self.fast.table.match
         crlf_reported = False
         for lineno, line in enumerate(self.source.text.split("\n"), 1):
             if line.endswith("\r"):
@@ -1215,6 +1223,19 @@ class _FileReader:
                     self._rule(*fast, line, lineno)
                     continue
             elif first == "#" or not line:
+                continue
+            elif first == ":":
+                m = chain_line(line)
+                if m is not None:
+                    self._chain_line(m.group(1), m.group(2), m.start(2) + 1, line, lineno)
+                    continue
+            elif first == "*":
+                m = table_line(line)
+                if m is not None:
+                    self._table_line(m.group(1), 2, line, lineno)
+                    continue
+            elif line == "COMMIT":
+                self._commit(line, lineno)
                 continue
             self._lark_line(line, lineno)
         if self.table is not None and self.table.open:
@@ -1253,15 +1274,11 @@ class _FileReader:
             self._layout(line, lineno, {"table_line": "A *table line", "chain_line": "A :CHAIN line",
                                         "commit_line": "COMMIT", "comment_line": "A # comment"}[kind])
         if kind == "table_line":
-            self._table_line(items[0], line, lineno)
+            self._table_line(str(items[0]), items[0].column, line, lineno)
         elif kind == "chain_line":
-            self._chain_line(items[0], items[1], line, lineno)
+            self._chain_line(str(items[0]), str(items[1]), items[1].column, line, lineno)
         elif kind == "commit_line":
-            table = self._need_table("COMMIT", line, lineno, items[0].column)
-            if table is not None:
-                table.open = False
-                table.last_line = lineno
-                self.table = None
+            self._commit(line, lineno)
         elif kind == "rule_line":
             command = items[-1]
             self._command(command.data, command.children, line, lineno)
@@ -1274,14 +1291,20 @@ class _FileReader:
             self.table.last_line = lineno
         return self.table
 
-    def _table_line(self, name_tok, line, lineno):
+    def _commit(self, line: str, lineno: int) -> None:
+        table = self._need_table("COMMIT", line, lineno, _first_column(line))
+        if table is not None:
+            table.open = False
+            table.last_line = lineno
+            self.table = None
+
+    def _table_line(self, name, column, line, lineno):
         if self.table is not None and self.table.open:
             self._missing_commit(self.table)
-        name = str(name_tok)
         span = Span(self.path, lineno, _first_column(line), lineno, len(line.rstrip()))
         if name not in opt.BUILTIN_CHAINS:
             self._report(INVALID, f"Unknown table {name!r} (filter, nat, mangle, raw or security)", lineno, line,
-                         name_tok.column, len(name))
+                         column, len(name))
         table = self.tables.get(name)
         if table is None:
             table = self.tables[name] = _TableState(name, span)
@@ -1300,13 +1323,12 @@ class _FileReader:
             self._lines = self.source.text.split("\n")
         return self._lines[lineno - 1].rstrip("\r") if 0 < lineno <= len(self._lines) else ""
 
-    def _chain_line(self, name_tok, policy_tok, line, lineno):
+    def _chain_line(self, name, policy, policy_column, line, lineno):
         table = self._need_table("Chain declaration", line, lineno, 1)
         if table is None:
             return
-        name = str(name_tok)
         span = Span(self.path, lineno, _first_column(line), lineno, len(line.rstrip()))
-        policy = self._policy(table, name, policy_tok, line, lineno)
+        policy = self._policy(table, name, policy, policy_column, line, lineno)
         chain = table.chains.get(name)
         if chain is None:
             table.chains[name] = _ChainState(name, span, policy, True)
@@ -1316,18 +1338,17 @@ class _FileReader:
                 chain.declared = True
                 chain.span = span
 
-    def _policy(self, table, name, policy_tok, line, lineno) -> Policy | None:
-        value = str(policy_tok)
+    def _policy(self, table, name, value, column, line, lineno) -> Policy | None:
         if name not in table.builtin:
             if value not in ("-", "ACCEPT", "DROP"):
-                self._report(INVALID, f"Invalid policy {value!r}", lineno, line, policy_tok.column, len(value))
+                self._report(INVALID, f"Invalid policy {value!r}", lineno, line, column, len(value))
             return None
         if value == "ACCEPT" or value == "-":
             return Policy.ACCEPT
         if value == "DROP":
             return Policy.DROP
         self._report(INVALID, f"Invalid policy {value!r} for a built-in chain (ACCEPT or DROP)", lineno, line,
-                     policy_tok.column, len(value))
+                     column, len(value))
         return Policy.ACCEPT
 
     def _command(self, kind, items, line, lineno):
@@ -1357,7 +1378,7 @@ class _FileReader:
                 self._report(INVALID, f"Only built-in chains have a policy; {name!r} is not one", lineno, line,
                              chain_tok.column, len(name))
                 return
-            policy = self._policy(table, name, items[2], line, lineno)
+            policy = self._policy(table, name, str(items[2]), items[2].column, line, lineno)
             chain = self._chain(table, name, lineno, line, chain_tok.column, declare=True)
             chain.policy = policy
         elif kind == "flush":

@@ -695,3 +695,24 @@ def test_fast_path_agrees_with_the_grammar_on_random_lines():
             assert lark == fast, line
 
     check()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [":INPUT ACCEPT [0:0]", ":my-chain - [1:2]  ", ":X DROP", ":INPUT ACCEPT[0:0]", ": INPUT ACCEPT [0:0]",
+     ":INPUT accept [0:0]", ":INPUT ACCEPT [0:0] x", "*filter", "*nat  ", "* nat", "*filter x", "*"],
+)
+def test_fast_chain_and_table_lines_agree_with_the_grammar(line):
+    from lark.exceptions import UnexpectedInput
+
+    try:
+        node = line_parser().parse(line).children[0]
+        lark = (node.data, [str(t) for t in node.children][:2])
+    except UnexpectedInput:
+        lark = None
+    chain = fast_path().chain.match(line)
+    table = fast_path().table.match(line)
+    if chain is not None:
+        assert lark == ("chain_line", [chain.group(1), chain.group(2)])
+    if table is not None:
+        assert lark == ("table_line", [table.group(1)])
