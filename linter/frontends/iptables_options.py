@@ -91,7 +91,6 @@ MATCH_SPECS: dict[str, str] = {
     # modelled (fully or in part)
     "tcp": f"{_PORTS} --tcp-flags:2 --syn:0 --tcp-option",
     "udp": _PORTS,
-    "udplite": _PORTS,
     "sctp": f"{_PORTS} --chunk-types:2",
     "dccp": f"{_PORTS} --dccp-types --dccp-option",
     "multiport": "--sports|--source-ports --dports|--destination-ports --ports",
@@ -172,17 +171,18 @@ MATCH_ALIASES = {"icmpv6": "icmp6", "ipv6-icmp": "icmp6", "ctstate": "conntrack"
 MATCH_OPTIONS: dict[str, dict[str, tuple[str, int]]] = {name: _parse_spec(spec) for name, spec in MATCH_SPECS.items()}
 
 # The module iptables loads by itself for "-p NAME" when an option is not otherwise known.
-PROTOCOL_MODULE = {6: "tcp", 17: "udp", 136: "udplite", 132: "sctp", 33: "dccp", 1: "icmp", 58: "icmp6",
+PROTOCOL_MODULE = {6: "tcp", 17: "udp", 132: "sctp", 33: "dccp", 1: "icmp", 58: "icmp6",
                    135: "mh", 50: "esp", 51: "ah", 108: "ipcomp"}
-# Protocols whose module offers --sport/--dport; multiport also works with them.
+# Protocols with ports: the names used for service lookups (multiport works with all of them;
+# udplite has no module of its own).
 PORT_PROTOCOLS = {6: "tcp", 17: "udp", 136: "udplite", 132: "sctp", 33: "dccp"}
 
 # Modules whose options portlint turns into model matches; an option of theirs not listed
 # in MODELLED_OPTIONS becomes an OpaqueMatch. Every other known module is an OpaqueMatch.
-MODELLED_MODULES = frozenset({"tcp", "udp", "udplite", "sctp", "dccp", "multiport", "state", "conntrack",
+MODELLED_MODULES = frozenset({"tcp", "udp", "sctp", "dccp", "multiport", "state", "conntrack",
                               "addrtype", "iprange", "comment"})
 MODELLED_OPTIONS: dict[tuple[str, str], str] = {}
-for _module in ("tcp", "udp", "udplite", "sctp", "dccp"):
+for _module in ("tcp", "udp", "sctp", "dccp"):
     MODELLED_OPTIONS[(_module, "--sport")] = "port-source"
     MODELLED_OPTIONS[(_module, "--dport")] = "port-destination"
 MODELLED_OPTIONS.update({

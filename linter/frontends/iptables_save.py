@@ -31,7 +31,7 @@ Division of labour
 Modelling choices
 -----------------
 * Each ``-m`` module becomes at most one OpaqueMatch (module name, its options as
-  written) unless portlint models it: ports (tcp/udp/sctp/dccp/udplite ``--sport``/
+  written) unless portlint models it: ports (tcp/udp/sctp/dccp ``--sport``/
   ``--dport``, multiport ``--sports``/``--dports``), ``state``/``conntrack --ctstate``,
   ``addrtype``, ``iprange``; their other options (``--tcp-flags``, ``--ctstatus``,
   ``--limit-iface-in``...) form the module's OpaqueMatch. An OpaqueMatch is negated
