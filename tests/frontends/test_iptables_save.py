@@ -648,7 +648,7 @@ def _lark_tokens(line):
     position = None
     if items and items[0].type == "POSITION":
         position, items = str(items[0]), items[1:]
-    return str(command.children[1]), position, [t[:3] + (t[3],) for t in tokens_from_tree(items)]
+    return str(command.children[1]), position, tokens_from_tree(items)
 
 
 def _fast_tokens(line):
