@@ -870,8 +870,8 @@ class RuleReader:
             if not bad_target:
                 hint = "add -j ACCEPT, -j DROP or another target if the rule should decide"
                 if n and tokens[-1][0] == OPEN_STRING:
-                    hint = (f"the quote at column {self._at(tokens[-1])} is never closed, so iptables reads the rest of "
-                            "the line, target included, as one value")
+                    hint = (f"the quote at column {self._at(tokens[-1])} is never closed, so iptables reads the "
+                            "rest of the line, target included, as one value")
                 self._report(NO_TARGET, "Rule has no target; it only counts packets", rule_column, hint=hint)
         # --- the OpaqueMatches of the loaded modules, in their places
         for module in loaded:
@@ -1119,7 +1119,8 @@ _IPV6_ADDRESS = re.compile(r"(?:-s|-d|--source|--destination|--src|--dst|--src-r
                            r"|--to-source)[ \t]+(?:![ \t]+)?\[?[0-9A-Fa-f.]*:[0-9A-Fa-f.]*:")
 _IPV4_ADDRESS = re.compile(r"(?:-s|-d|--source|--destination|--src|--dst|--src-range|--dst-range)[ \t]+(?:![ \t]+)?"
                            r"[0-9]{1,3}\.[0-9]{1,3}\.")
-_IPV6_MODULES = re.compile(r"(?:-m|--match)[ \t]+(?:icmp6|icmpv6|hl|rt|frag|ipv6header|mh|hbh|dst|eui64|srh)(?![^ \t\r\n])"
+_IPV6_MODULES = re.compile(r"(?:-m|--match)[ \t]+(?:icmp6|icmpv6|hl|rt|frag|ipv6header|mh|hbh|dst|eui64|srh)"
+                           r"(?![^ \t\r\n])"
                            r"|(?:-j|--jump)[ \t]+(?:HL|DNPT|SNPT)(?![^ \t\r\n])")
 
 
