@@ -123,10 +123,14 @@ WORD, STRING, OPEN_STRING, BANG = "W", "S", "U", "!"
 
 @functools.lru_cache(maxsize=1)
 def line_parser():
-    """The Lark parser for one line (grammars/iptables.lark)."""
+    """The Lark parser for one line (grammars/iptables.lark).
+
+    ``cache=True`` keeps Lark's analysis of the grammar in the temporary directory
+    (0.08 s to load instead of 0.4 s to build), which matters for a linter run on one file.
+    """
     from linter.grammars import load_parser
 
-    return load_parser(GRAMMAR)
+    return load_parser(GRAMMAR, cache=True)
 
 
 class _FastPath:
@@ -866,8 +870,8 @@ class RuleReader:
             if not bad_target:
                 hint = "add -j ACCEPT, -j DROP or another target if the rule should decide"
                 if n and tokens[-1][0] == OPEN_STRING:
-                    hint = (f"the quote at column {self._at(tokens[-1])} is never closed, so iptables reads the rest of "
-                            "the line, target included, as one value")
+                    hint = (f"the quote at column {self._at(tokens[-1])} is never closed, so iptables reads the "
+                            "rest of the line, target included, as one value")
                 self._report(NO_TARGET, "Rule has no target; it only counts packets", rule_column, hint=hint)
         # --- the OpaqueMatches of the loaded modules, in their places
         for module in loaded:
@@ -1115,7 +1119,8 @@ _IPV6_ADDRESS = re.compile(r"(?:-s|-d|--source|--destination|--src|--dst|--src-r
                            r"|--to-source)[ \t]+(?:![ \t]+)?\[?[0-9A-Fa-f.]*:[0-9A-Fa-f.]*:")
 _IPV4_ADDRESS = re.compile(r"(?:-s|-d|--source|--destination|--src|--dst|--src-range|--dst-range)[ \t]+(?:![ \t]+)?"
                            r"[0-9]{1,3}\.[0-9]{1,3}\.")
-_IPV6_MODULES = re.compile(r"(?:-m|--match)[ \t]+(?:icmp6|icmpv6|hl|rt|frag|ipv6header|mh|hbh|dst|eui64|srh)(?![^ \t\r\n])"
+_IPV6_MODULES = re.compile(r"(?:-m|--match)[ \t]+(?:icmp6|icmpv6|hl|rt|frag|ipv6header|mh|hbh|dst|eui64|srh)"
+                           r"(?![^ \t\r\n])"
                            r"|(?:-j|--jump)[ \t]+(?:HL|DNPT|SNPT)(?![^ \t\r\n])")
 
 

@@ -124,7 +124,8 @@ def test_service_names_use_the_rule_protocol():
 
 def test_implicit_protocol_modules():
     rule, diagnostics = one_rule("-A INPUT -p icmp --icmp-type echo-request -j ACCEPT")
-    assert rule.matches == (ProtocolMatch(frozenset({1}), False, "icmp"), OpaqueMatch("icmp", "--icmp-type echo-request"))
+    icmp = ProtocolMatch(frozenset({1}), False, "icmp")
+    assert rule.matches == (icmp, OpaqueMatch("icmp", "--icmp-type echo-request"))
     assert diagnostics == []
 
 
@@ -170,7 +171,8 @@ def test_address_lists_and_dotted_masks():
     lo1 = int(ipaddress.ip_address("10.0.0.1"))
     lo2 = int(ipaddress.ip_address("192.168.1.0"))
     assert rule.matches == (
-        AddressMatch(SRC, AddressSet(Family.IPV4, ((lo1, lo1), (lo2, lo2 + 255)), "192.168.1.0/255.255.255.0,10.0.0.1")),
+        AddressMatch(SRC, AddressSet(Family.IPV4, ((lo1, lo1), (lo2, lo2 + 255)),
+                                     "192.168.1.0/255.255.255.0,10.0.0.1")),
         AddressMatch(DST, v4_range("10.0.0.0", "10.255.255.255", "10/8")),
     )
 
@@ -648,7 +650,7 @@ def _lark_tokens(line):
     position = None
     if items and items[0].type == "POSITION":
         position, items = str(items[0]), items[1:]
-    return str(command.children[1]), position, [t[:3] + (t[3],) for t in tokens_from_tree(items)]
+    return str(command.children[1]), position, tokens_from_tree(items)
 
 
 def _fast_tokens(line):
