@@ -107,6 +107,7 @@ FORMAT = "iptables-save"
 GRAMMAR = "iptables"
 
 SYNTAX = "PL010"
+LAYOUT = "PL005"  # read fine, but iptables-restore refuses the layout (CR LF, indentation...)
 INVALID = "PL011"
 UNKNOWN_OPTION = "PL012"
 UNMODELLED = "PL013"
@@ -1219,7 +1220,7 @@ class _FileReader:
                 line = line[:-1]
                 if not crlf_reported:
                     crlf_reported = True
-                    self._report(SYNTAX, "Windows line ending (CR LF); iptables-restore rejects the file", lineno,
+                    self._report(LAYOUT, "Windows line ending (CR LF); iptables-restore rejects the file", lineno,
                                  line, len(line) + 1, hint="convert the file to Unix line endings (LF)")
             first = line[:1]
             if first == "-" or first == "[" or (first in " \t" and line.lstrip(" \t")[:1] in ("-", "[")):
@@ -1251,10 +1252,10 @@ class _FileReader:
         """iptables-restore reads "*", ":", "#" and COMMIT only in column 1, and COMMIT alone."""
         column = _first_column(line)
         if column > 1:
-            self._report(SYNTAX, f"{what} must start in column 1; iptables-restore rejects the line", lineno, line,
+            self._report(LAYOUT, f"{what} must start in column 1; iptables-restore rejects the line", lineno, line,
                          column)
         elif what == "COMMIT" and line != "COMMIT":
-            self._report(SYNTAX, "Text after COMMIT; iptables-restore rejects the line", lineno, line, 7)
+            self._report(LAYOUT, "Text after COMMIT; iptables-restore rejects the line", lineno, line, 7)
 
     # -- lines through Lark
     def _lark_line(self, line: str, lineno: int) -> None:
@@ -1269,7 +1270,7 @@ class _FileReader:
                 self.table.last_line = lineno
             return
         if not tree.children:
-            self._report(SYNTAX, "Line of spaces; iptables-restore rejects it (no command specified)", lineno, line, 1,
+            self._report(LAYOUT, "Line of spaces; iptables-restore rejects it (no command specified)", lineno, line, 1,
                          hint="remove the spaces or the line")
             return
         node = tree.children[0]

@@ -593,8 +593,8 @@ def test_append_to_an_undeclared_chain():
 def test_crlf_file():
     text = HEAD + "-A INPUT -p tcp --dport 22 -j ACCEPT  \nCOMMIT\n"
     result = read(text.replace("\n", "\r\n"))
-    # iptables-restore rejects CR LF ("table name 'filter\r' invalid"): one finding, then read as usual.
-    assert [(d.code, d.span.line, d.span.column) for d in result.diagnostics] == [("PL010", 1, 8)]
+    # iptables-restore rejects CR LF ("table name 'filter\r' invalid"): one PL005 finding (read fine, refused by the tool), then read as usual.
+    assert [(d.code, d.span.line, d.span.column) for d in result.diagnostics] == [("PL005", 1, 8)]
     rule = result.document.table("filter").chain("INPUT").rules[0]
     assert rule.span == Span(PATH, 6, 1, 6, 36)
     assert rule.text == "-A INPUT -p tcp --dport 22 -j ACCEPT"
@@ -613,7 +613,7 @@ def test_crlf_file():
 def test_white_space_iptables_restore_refuses(line, column, start):
     result = read(HEAD + "-A INPUT -j ACCEPT\n" + line + "\nCOMMIT\n")
     diagnostic = [d for d in result.diagnostics if d.span.line == 7]
-    assert [(d.code, d.span.column) for d in diagnostic] == [("PL010", column)]
+    assert [(d.code, d.span.column) for d in diagnostic] == [("PL005", column)]
     assert diagnostic[0].message.startswith(start)
 
 
