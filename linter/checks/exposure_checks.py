@@ -97,7 +97,7 @@ def exposed_services(ctx: CheckContext) -> None:
         listed = ", ".join(names[:LIST_AT_MOST]) + (f" and {len(names) - LIST_AT_MOST} more" if len(names) > LIST_AT_MOST else "")
         kind = "plaintext services" if code == "PL101" else "services that should not face the internet"
         message = f"Every {transport} port is reachable {reach}, including {len(items)} {kind}: {listed}"
-        ports = iv.union((), tuple(r for _, ports, _ in items for r in ports))
+        ports = iv.normalize(tuple(r for _, ports, _ in items for r in ports))
         ctx.report(code, span, message, severity=severity, proto=transport, ports=ports,
                    key=f"{transport}/wide/{decider_text}", hint="Deny by default and allow only the ports you serve")
 

@@ -165,10 +165,15 @@ class ExposureAnalysis:
                 external = box.iif - {LOOPBACK_IFACE}
                 if external:
                     public = iv.intersect(box.src, classes[0][1])
+                    private = iv.intersect(box.src, classes[1][1])
+                    # A packet from the internet cannot be addressed to a private address of this
+                    # host (only a NAT in front of it could do that, and portlint cannot see it).
+                    if public and not iv.intersect(box.dst, classes[0][1]):
+                        private = iv.union(private, public)
+                        public = ()
                     if public:
                         wide = iv.size(public) * 2 >= iv.size(classes[0][1])
                         reaches.append(("internet" if wide else "restricted", public, external))
-                    private = iv.intersect(box.src, classes[1][1])
                     if private:
                         reaches.append(("private", private, external))
                 protocols = _protocol_split(box.proto)

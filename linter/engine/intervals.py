@@ -58,12 +58,18 @@ def subtract(a: Ranges, b: Ranges) -> Ranges:
     return tuple(out)
 
 
-def union(a: Ranges, b: Ranges) -> Ranges:
-    """a ∪ b, merged."""
-    if not a:
-        return b
-    if not b:
-        return a
+def normalize(ranges) -> Ranges:
+    """Sorted, merged ranges from any iterable of (lo, hi) pairs."""
+    return union((), tuple(ranges), _force=True)
+
+
+def union(a: Ranges, b: Ranges, _force: bool = False) -> Ranges:
+    """a ∪ b, merged (both are taken to be canonical already, unless one is empty)."""
+    if not _force:
+        if not a:
+            return b
+        if not b:
+            return a
     merged: list[list[int]] = []
     for lo, hi in sorted(a + b):
         if merged and lo <= merged[-1][1] + 1:

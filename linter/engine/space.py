@@ -26,7 +26,7 @@ from linter.model import (
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6, family_max
 from linter.netdb import PORT_PROTOCOLS
 
-PORT_PROTOCOL_RANGES = iv.union((), tuple((p, p) for p in sorted(PORT_PROTOCOLS)))
+PORT_PROTOCOL_RANGES = iv.normalize(tuple((p, p) for p in sorted(PORT_PROTOCOLS)))
 ALL_STATES = frozenset({"new", "established", "related", "invalid", "untracked"})
 MULTICAST_V4 = ((0xE0000000, 0xEFFFFFFF),)
 BROADCAST_V4 = ((0xFFFFFFFF, 0xFFFFFFFF),)
@@ -123,7 +123,7 @@ def split_match(box: Box, match, rule) -> tuple[Box | None, list[Box]]:
     negated = match.negated
     if isinstance(match, ProtocolMatch):
         wanted = tuple((p, p) for p in sorted(match.protocols))
-        inside, outside = _split_ranges(box, box.proto, iv.union((), wanted), lambda b, r: replace(b, proto=r))
+        inside, outside = _split_ranges(box, box.proto, iv.normalize(wanted), lambda b, r: replace(b, proto=r))
     elif isinstance(match, PortMatch):
         if match.direction is Direction.DESTINATION:
             inside, outside = _split_ranges(box, box.cur_dport, match.ports.ranges, _with_dport)

@@ -8,12 +8,13 @@ packet go on. The result of walking a chain is a list of (box, outcome) pairs.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, replace
+from bisect import bisect_left, insort
+from dataclasses import dataclass, field, replace
 
 from linter.engine import intervals as iv
-from linter.engine.space import Box, split_rule
+from linter.engine.space import Box, _with_dport, _with_dst, split_rule
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
-from linter.model import Chain, Family, Rule, Table, VerdictKind
+from linter.model import AddressMatch, Chain, Direction, Family, PortMatch, Rule, Table, VerdictKind
 
 
 class Outcome(str, enum.Enum):
@@ -67,40 +68,13 @@ class Walker:
         stack = stack + (chain.name,)
         results: list[tuple[Box, Outcome]] = []
         pending = boxes
-        for rule in chain.rules:
+        for block in blocks_of(chain):
             if not pending:
                 break
-            verdict = rule.verdict
-            kind = verdict.kind
-            if not verdict.terminal and kind is not VerdictKind.JUMP:
-                if self.record:
-                    pending = self._record_nonterminal(table, chain, rule, pending)
-                continue
-            next_pending: list[Box] = []
-            for box in pending:
-                inside, outside = split_rule(box, rule.matches, rule)
-                next_pending.extend(outside)
-                if inside is None:
-                    continue
-                inside = replace(inside, trail=inside.trail + (Step("rule", table, chain, rule),))
-                if kind is VerdictKind.JUMP or kind is VerdictKind.GOTO:
-                    target = table.chain(verdict.target or "")
-                    if target is None or target.name in stack or len(stack) >= MAX_DEPTH:
-                        # Undefined chain or loop: the kernel would refuse the ruleset;
-                        # hygiene checks report it, evaluation goes on past the rule.
-                        next_pending.append(inside)
-                        continue
-                    for sub_box, outcome in self.walk(table, target, [inside], stack):
-                        if outcome is Outcome.RETURN:
-                            if kind is VerdictKind.GOTO:
-                                results.append((sub_box, Outcome.RETURN))
-                            else:
-                                next_pending.append(sub_box)
-                        else:
-                            results.append((sub_box, outcome))
-                else:
-                    results.append((apply_nat(inside, rule), _VERDICT_OUTCOME[kind]))
-            pending = next_pending
+            if isinstance(block, Segment):
+                pending = self._apply_segment(table, chain, block, pending, results, stack)
+            else:
+                pending = self._apply_rule(table, chain, block, pending, results, stack)
         for box in pending:
             results.append((box, Outcome.RETURN))
         if self.record:
@@ -108,6 +82,62 @@ class Walker:
                 (replace(b, trail=b.trail + (Step("leave", table, chain, detail=o.value),)), o) for b, o in results
             ]
         return results
+
+    def _apply_rule(self, table: Table, chain: Chain, rule: Rule, pending: list[Box],
+                    results: list[tuple[Box, Outcome]], stack: tuple[str, ...]) -> list[Box]:
+        """Split ``pending`` by one rule; matched parts get its verdict, the rest is returned."""
+        verdict = rule.verdict
+        kind = verdict.kind
+        if not verdict.terminal and kind is not VerdictKind.JUMP:
+            return self._record_nonterminal(table, chain, rule, pending) if self.record else pending
+        next_pending: list[Box] = []
+        for box in pending:
+            inside, outside = split_rule(box, rule.matches, rule)
+            next_pending.extend(outside)
+            if inside is None:
+                continue
+            inside = replace(inside, trail=inside.trail + (Step("rule", table, chain, rule),))
+            if kind is VerdictKind.JUMP or kind is VerdictKind.GOTO:
+                target = table.chain(verdict.target or "")
+                if target is None or target.name in stack or len(stack) >= MAX_DEPTH:
+                    # Undefined chain or loop: the kernel would refuse the ruleset;
+                    # hygiene checks report it, evaluation goes on past the rule.
+                    next_pending.append(inside)
+                    continue
+                for sub_box, outcome in self.walk(table, target, [inside], stack):
+                    if outcome is Outcome.RETURN:
+                        if kind is VerdictKind.GOTO:
+                            results.append((sub_box, Outcome.RETURN))
+                        else:
+                            next_pending.append(sub_box)
+                    else:
+                        results.append((sub_box, outcome))
+            else:
+                results.append((apply_nat(inside, rule), _VERDICT_OUTCOME[kind]))
+        return next_pending
+
+    def _apply_segment(self, table: Table, chain: Chain, segment: "Segment", pending: list[Box],
+                       results: list[tuple[Box, Outcome]], stack: tuple[str, ...]) -> list[Box]:
+        """A run of rules dispatching on disjoint destinations (or ports): each part of a box
+        meets only the rules of its own group, in order; the rest skips the run."""
+        next_pending: list[Box] = []
+        for box in pending:
+            if segment.dimension == "dst" and box.family is not segment.family:
+                next_pending.append(box)
+                continue
+            current = box.cur_dst if segment.dimension == "dst" else box.cur_dport
+            rebuild = _with_dst if segment.dimension == "dst" else _with_dport
+            rest = iv.subtract(current, segment.covered)
+            if rest:
+                next_pending.append(rebuild(box, rest))
+            for group, part in segment.parts(current):
+                parts = [rebuild(box, part)]
+                for rule in group:
+                    if not parts:
+                        break
+                    parts = self._apply_rule(table, chain, rule, parts, results, stack)
+                next_pending.extend(parts)
+        return next_pending
 
     def _record_nonterminal(self, table: Table, chain: Chain, rule: Rule, pending: list[Box]) -> list[Box]:
         out = []
@@ -135,3 +165,120 @@ def apply_nat(box: Box, rule: Rule) -> Box:
         nat_dport = verdict.to_ports.ranges if verdict.to_ports is not None else box.cur_dport
         return replace(box, nat_dst=box.cur_dst, nat_dport=nat_dport, local=True)
     return box
+
+
+# --- Dispatch segments ----------------------------------------------------------
+# Large rulesets (kube-proxy, ipset-like allowlists) are long runs of rules that each
+# test one destination address or port. Walking every box through every such rule
+# costs rules x boxes; grouping a run by its disjoint keys makes it rules x log(rules).
+
+MIN_SEGMENT = 8
+
+
+@dataclass
+class Segment:
+    dimension: str  # "dst" or "dport"
+    family: Family | None
+    groups: list[list[Rule]] = field(default_factory=list)
+    keys: list[iv.Ranges] = field(default_factory=list)
+    index: list[tuple[int, int, int]] = field(default_factory=list)  # (lo, hi, group), sorted
+    covered: iv.Ranges = ()
+
+    def parts(self, current: iv.Ranges):
+        """(group rules, the part of ``current`` that falls in the group's key), in rule order."""
+        found: dict[int, list[tuple[int, int]]] = {}
+        starts = [row[0] for row in self.index]
+        for lo, hi in current:
+            position = max(bisect_left(starts, lo) - 1, 0)
+            while position < len(self.index) and self.index[position][0] <= hi:
+                r_lo, r_hi, group = self.index[position]
+                if r_hi >= lo:
+                    found.setdefault(group, []).append((max(lo, r_lo), min(hi, r_hi)))
+                position += 1
+        for group in sorted(found):
+            yield self.groups[group], iv.normalize(tuple(found[group]))
+
+
+def _dispatch_key(rule: Rule, dimension: str | None = None):
+    for match in rule.matches:
+        if dimension in (None, "dst") and isinstance(match, AddressMatch) and not match.negated \
+                and match.direction is Direction.DESTINATION:
+            return "dst", match.addresses.family, match.addresses.ranges
+    if dimension == "dst":
+        return None
+    for match in rule.matches:
+        if isinstance(match, PortMatch) and not match.negated and match.direction is Direction.DESTINATION:
+            return "dport", None, match.ports.ranges
+    return None
+
+
+_BLOCKS: dict[int, tuple[Chain, list]] = {}
+
+
+def blocks_of(chain: Chain) -> list:
+    """The chain's rules, with long dispatching runs folded into Segments (cached per chain)."""
+    cached = _BLOCKS.get(id(chain))
+    if cached is not None and cached[0] is chain:
+        return cached[1]
+    rules = chain.rules
+    blocks: list = []
+    i = 0
+    if len(rules) < MIN_SEGMENT:
+        blocks = list(rules)
+    while len(rules) >= MIN_SEGMENT and i < len(rules):
+        key = _dispatch_key(rules[i])
+        if key is None:
+            blocks.append(rules[i])
+            i += 1
+            continue
+        segment, j = _grow_segment(rules, i, key[0], key[1])
+        if j - i >= MIN_SEGMENT:
+            blocks.append(segment)
+            i = j
+        else:
+            blocks.append(rules[i])
+            i += 1
+    if len(_BLOCKS) > 10_000:
+        _BLOCKS.clear()
+    _BLOCKS[id(chain)] = (chain, blocks)
+    return blocks
+
+
+def _grow_segment(rules, start: int, dimension: str, family):
+    segment = Segment(dimension, family)
+    by_key: dict[iv.Ranges, int] = {}
+    taken: list[tuple[int, int]] = []  # sorted, disjoint: every key's ranges so far
+    intervals: list[tuple[int, int, int]] = []
+    j = start
+    while j < len(rules):
+        key = _dispatch_key(rules[j], dimension)
+        if key is None or key[0] != dimension or key[1] is not family:
+            break
+        ranges = key[2]
+        group = by_key.get(ranges)
+        if group is None:
+            if not ranges or _overlaps(taken, ranges):
+                break
+            group = len(segment.groups)
+            by_key[ranges] = group
+            segment.groups.append([])
+            segment.keys.append(ranges)
+            for lo, hi in ranges:
+                intervals.append((lo, hi, group))
+                insort(taken, (lo, hi))
+        segment.groups[group].append(rules[j])
+        j += 1
+    intervals.sort()
+    segment.index = intervals
+    segment.covered = iv.normalize(tuple((lo, hi) for lo, hi, _ in intervals))
+    return segment, j
+
+
+def _overlaps(taken: list[tuple[int, int]], ranges) -> bool:
+    for lo, hi in ranges:
+        position = bisect_left(taken, (lo, -1))
+        if position > 0 and taken[position - 1][1] >= lo:
+            return True
+        if position < len(taken) and taken[position][0] <= hi:
+            return True
+    return False

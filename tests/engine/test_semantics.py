@@ -1,0 +1,142 @@
+"""The engine evaluates rule order the way netfilter does; findings follow from it."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("linter.frontends.iptables_save")
+
+from tests.engine.helpers import exposure, findings, ruleset, verdict  # noqa: E402
+
+TELNET_AFTER_CATCH_ALL = """*filter
+:INPUT DROP [0:0]
+-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+-A INPUT -p tcp -j DROP
+-A INPUT -p tcp -m tcp --dport 23 -j ACCEPT
+COMMIT
+"""
+
+
+def test_shadowed_telnet_is_not_exposed_but_the_shadowing_is_reported():
+    assert findings(TELNET_AFTER_CATCH_ALL, {"PL101", "PL402"}) == [("PL402", 5, None)]
+    assert verdict(ruleset(TELNET_AFTER_CATCH_ALL), dport=23) == "drop"
+
+
+def test_rule_after_unconditional_drop():
+    text = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j DROP\n-A INPUT -p tcp --dport 23 -j ACCEPT\nCOMMIT\n"
+    assert findings(text, {"PL101", "PL402", "PL403", "PL401"}) == [("PL403", 4, None)]
+
+
+TELNET_IN_USER_CHAIN = """*filter
+:INPUT DROP [0:0]
+:SERVICES - [0:0]
+-A INPUT -i lo -j ACCEPT
+-A INPUT -j SERVICES
+-A INPUT -j DROP
+-A SERVICES -p tcp -m tcp --dport 22 -j ACCEPT
+-A SERVICES -p tcp -m tcp --dport 23 -j ACCEPT
+COMMIT
+"""
+
+
+def test_telnet_through_a_user_chain_is_reported_at_its_rule():
+    assert findings(TELNET_IN_USER_CHAIN, {"PL101"}) == [("PL101", 8, ((23, 23),))]
+    assert verdict(ruleset(TELNET_IN_USER_CHAIN), dport=23) == "accept"
+    assert verdict(ruleset(TELNET_IN_USER_CHAIN), dport=25) == "drop"
+
+
+SMB_PRIVATE_AFTER_RETURN = """*filter
+:INPUT DROP [0:0]
+:SMB - [0:0]
+-A INPUT -p tcp -m multiport --dports 139,445 -j SMB
+-A SMB ! -s 192.168.0.0/16 -j RETURN
+-A SMB -p tcp -j ACCEPT
+COMMIT
+"""
+
+
+def test_smb_from_private_only_after_return_is_not_internet_exposed():
+    assert findings(SMB_PRIVATE_AFTER_RETURN, {"PL101", "PL201"}) == []
+    reaches = {(e.reach, e.ports) for e in exposure(SMB_PRIVATE_AFTER_RETURN) if e.protocol == 6}
+    assert reaches == {("private", ((139, 139), (445, 445)))}
+    rules = ruleset(SMB_PRIVATE_AFTER_RETURN)
+    assert verdict(rules, src="192.168.1.5", dport=445) == "accept"
+    assert verdict(rules, src="198.51.100.5", dport=445) == "drop"
+
+
+def test_established_only_accept_exposes_nothing():
+    text = """*filter
+:INPUT DROP [0:0]
+-A INPUT -p tcp -m tcp --dport 23 -m conntrack --ctstate ESTABLISHED -j ACCEPT
+-A INPUT -p tcp -m tcp --dport 3306 -m state --state RELATED,ESTABLISHED -j ACCEPT
+COMMIT
+"""
+    assert findings(text, {"PL101", "PL201"}) == []
+    assert [e for e in exposure(text) if e.reach != "loopback"] == []
+    assert verdict(ruleset(text), dport=23, state="established") == "accept"
+
+
+DOCKER_DNAT = """*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:DOCKER - [0:0]
+-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+-A DOCKER -i docker0 -j RETURN
+-A DOCKER ! -i docker0 -p tcp -m tcp --dport 5432 -j DNAT --to-destination 172.17.0.3:5432
+COMMIT
+*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+:DOCKER - [0:0]
+-A INPUT -p tcp -m tcp --dport 5432 -j DROP
+-A FORWARD -o docker0 -j DOCKER
+-A DOCKER -d 172.17.0.3/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 5432 -j ACCEPT
+COMMIT
+"""
+
+
+def test_docker_dnat_to_a_database_is_reported_although_input_drops_it():
+    found = findings(DOCKER_DNAT, {"PL201"})
+    assert found == [("PL201", 9, ((5432, 5432),))]
+    trace = verdict(ruleset(DOCKER_DNAT), dport=5432)
+    assert trace == "drop"  # -o docker0 is unknown before routing: taken as not matching in a trace
+
+
+def test_goto_does_not_come_back():
+    text = """*filter
+:INPUT DROP [0:0]
+:G - [0:0]
+-A INPUT -p tcp -g G
+-A INPUT -p tcp --dport 23 -j ACCEPT
+-A G -p tcp --dport 80 -j ACCEPT
+COMMIT
+"""
+    rules = ruleset(text)
+    assert verdict(rules, dport=80) == "accept"
+    assert verdict(rules, dport=23) == "drop"  # falls off G: INPUT's policy applies, not the next rule
+    assert findings(text, {"PL101"}) == []
+
+
+def test_negated_interface_and_wildcards():
+    text = """*filter
+:INPUT DROP [0:0]
+-A INPUT ! -i eth+ -p tcp --dport 23 -j ACCEPT
+-A INPUT -i eth1 -p tcp --dport 21 -j ACCEPT
+COMMIT
+"""
+    rules = ruleset(text)
+    assert verdict(rules, dport=23, iface="eth0") == "drop"
+    assert verdict(rules, dport=23, iface="wlan0") == "accept"
+    assert verdict(rules, dport=21, iface="eth1") == "accept"
+    assert verdict(rules, dport=21, iface="eth2") == "drop"
+
+
+def test_policy_accept_without_final_drop_and_protocol_all():
+    text = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n"
+    codes = {c for c, _, _ in findings(text)}
+    assert "PL401" in codes
+    wide = [f for f in findings(text, {"PL101"})]
+    assert wide and wide[0][1] == 2  # reported once, at the policy line
