@@ -2,9 +2,15 @@
 
 Topology (names carry the test process id, so parallel runs do not collide)::
 
-    plk-cli-<pid>                              plk-srv-<pid>
+    plk-cli-<pid>                              plk-srv-<pid>                     plk-ctr-<pid>
     plk0 10.99.0.2/24  <---- veth ---->  eth0 10.99.0.1/24
     plk1 10.98.0.2/24  <---- veth ---->  eth1 10.98.0.1/24
+                                         docker0 172.17.0.1/16 <-- veth --> eth0 172.17.0.2-4/16
+
+The third namespace stands in for Docker containers (CONTAINER_ADDRS), so that
+a DNAT to a container (samples/docker-host.rules) is really forwarded and
+answered; the server forwards (ip_forward=1) and the containers route back
+through it.
 
 The server namespace holds the firewall under test and a listener
 (``listener.py``) on LISTEN_PORTS, TCP and UDP. The client namespace holds
@@ -56,6 +62,8 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "eth1": ("10.98.0.2", "192.168.50.2", "192.168.10.5", "203.0.113.66", "10.20.200.1"),
 }
 ALL_SOURCES = tuple(s for group in SOURCES.values() for s in group)
+CONTAINER_GATEWAY = "172.17.0.1/16"
+CONTAINER_ADDRS = ("172.17.0.2", "172.17.0.3", "172.17.0.4")
 
 # Ports the listener serves, TCP and UDP. The random rulesets use these; the
 # samples' ports are here too so that their flows have someone to answer.
@@ -123,11 +131,12 @@ class Lab:
         tag = tag or str(os.getpid())
         self.srv = f"plk-srv-{tag}"
         self.cli = f"plk-cli-{tag}"
+        self.ctr = f"plk-ctr-{tag}"
         self.ip = which("ip")
         self.iptables_restore = which("iptables-restore")
         self.nft = which("nft")
         self._created: list[str] = []
-        self._listener: subprocess.Popen | None = None
+        self._listeners: list[subprocess.Popen] = []
         self._prober: subprocess.Popen | None = None
         self._tables: set[str] = set()
         self._nft_loaded = False
@@ -165,7 +174,7 @@ class Lab:
         """Build both namespaces, the veths, addresses and routes; start listener and prober."""
         self.check_prerequisites()
         ip = self.ip
-        for ns in (self.srv, self.cli):
+        for ns in (self.srv, self.cli, self.ctr):
             self._run([ip, "netns", "add", ns])
             self._created.append(ns)
         self.in_srv(["true"])  # can we enter it at all?
@@ -174,14 +183,22 @@ class Lab:
                        "netns", self.cli])
             self._run([ip, "-n", self.srv, "addr", "add", server_addr, "dev", server_if])
             self._run([ip, "-n", self.cli, "addr", "add", client_addr, "dev", client_if])
+        self._run([ip, "-n", self.srv, "link", "add", "docker0", "type", "veth", "peer", "name", "eth0",
+                   "netns", self.ctr])
+        self._run([ip, "-n", self.srv, "addr", "add", CONTAINER_GATEWAY, "dev", "docker0"])
+        for address in CONTAINER_ADDRS:
+            self._run([ip, "-n", self.ctr, "addr", "add", f"{address}/16", "dev", "eth0"])
         sysctls = ["net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0"]
-        self._sysctl(self.srv, sysctls + ["net.ipv4.conf.eth0.rp_filter=0", "net.ipv4.conf.eth1.rp_filter=0"],
+        self._sysctl(self.srv, sysctls + ["net.ipv4.conf.eth0.rp_filter=0", "net.ipv4.conf.eth1.rp_filter=0",
+                                          "net.ipv4.conf.docker0.rp_filter=0", "net.ipv4.ip_forward=1"],
                      optional=["net.ipv4.icmp_ratelimit=0", "net.ipv4.icmp_msgs_per_sec=1000000",
                                "net.ipv4.icmp_msgs_burst=1000000"])
         self._sysctl(self.cli, sysctls + ["net.ipv4.conf.plk0.rp_filter=0", "net.ipv4.conf.plk1.rp_filter=0"])
-        for ns, links in ((self.srv, ("lo", *SERVER_IFACES)), (self.cli, ("lo", "plk0", "plk1"))):
+        for ns, links in ((self.srv, ("lo", *SERVER_IFACES, "docker0")), (self.cli, ("lo", "plk0", "plk1")),
+                          (self.ctr, ("lo", "eth0"))):
             for link in links:
                 self._run([ip, "-n", ns, "link", "set", link, "up"])
+        self._run([ip, "-n", self.ctr, "route", "add", "default", "via", CONTAINER_GATEWAY.split("/")[0]])
         for server_if, sources in SOURCES.items():
             client_if = SERVER_IFACES[server_if][1]
             connected = SERVER_IFACES[server_if][2].split("/")[0]
@@ -193,7 +210,8 @@ class Lab:
         if empty.returncode != 0:
             raise LabError(f"iptables-restore refuses an empty filter table here: {empty.stderr.strip()}")
         self._tables = {"filter"}
-        self._start_listener()
+        self._start_listener(self.srv)
+        self._start_listener(self.ctr)
         self._start_prober()
 
     def _sysctl(self, ns: str, settings: list[str], optional: list[str] = ()) -> None:
@@ -205,18 +223,16 @@ class Lab:
             lines.append(f"echo {value} > {path}{redirect}")
         self._run([self.ip, "netns", "exec", ns, "sh", "-ec", "\n".join(lines)])
 
-    def _start_listener(self) -> None:
-        argv = [self.ip, "netns", "exec", self.srv, sys.executable, str(HERE / "listener.py"),
-                *map(str, LISTEN_PORTS)]
-        self._listener = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, text=True)
-        ready, _, _ = select.select([self._listener.stdout], [], [], 15)
-        line = self._listener.stdout.readline() if ready else ""
+    def _start_listener(self, ns: str) -> None:
+        argv = [self.ip, "netns", "exec", ns, sys.executable, str(HERE / "listener.py"), *map(str, LISTEN_PORTS)]
+        listener = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True)
+        self._listeners.append(listener)
+        ready, _, _ = select.select([listener.stdout], [], [], 15)
+        line = listener.stdout.readline() if ready else ""
         if line.strip() != "ready":
-            err = ""
-            if self._listener.poll() is not None:
-                err = self._listener.stderr.read()
-            raise LabError(f"listener did not start: {line.strip() or 'no output'} {err.strip()}")
+            err = listener.stderr.read() if listener.poll() is not None else ""
+            raise LabError(f"listener in {ns} did not start: {line.strip() or 'no output'} {err.strip()}")
 
     def _start_prober(self) -> None:
         argv = [self.ip, "netns", "exec", self.cli, sys.executable, str(HERE / "probe.py"), "--serve"]
@@ -225,7 +241,7 @@ class Lab:
 
     def close(self) -> None:
         """Stop the processes and delete the namespaces; never raises."""
-        for proc in (self._prober, self._listener):
+        for proc in (self._prober, *self._listeners):
             if proc is None:
                 continue
             try:
@@ -237,7 +253,8 @@ class Lab:
                     proc.wait(timeout=3)
                 except Exception:  # noqa: BLE001
                     pass
-        self._prober = self._listener = None
+        self._prober = None
+        self._listeners = []
         for ns in reversed(self._created):
             try:
                 subprocess.run([self.ip, "netns", "del", ns], capture_output=True, timeout=COMMAND_TIMEOUT)
