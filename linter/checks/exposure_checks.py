@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from linter.checks import CheckContext, check
 from linter.engine import intervals as iv
-from linter.engine.exposure import Exposure
+from linter.engine.exposure import Exposure, interface_text
 from linter.findings import Severity
 from linter.model import PortMatch, Ruleset, StateMatch
 
@@ -23,7 +23,8 @@ def _ports_text(ranges) -> str:
     return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ranges)
 
 
-def reach_text(exposure: Exposure) -> str:
+def reach_text(exposure: Exposure, all_interfaces=None) -> str:
+    """How far a port reaches, in words: 'from the internet on eth0 through DNAT to ...'."""
     if exposure.reach == "internet":
         text = "from the internet"
     elif exposure.reach == "restricted":
@@ -31,6 +32,10 @@ def reach_text(exposure: Exposure) -> str:
         text = f"from {count} public address{'es' if count != 1 else ''} only"
     else:
         text = f"from {exposure.reach} networks"
+    if all_interfaces is not None:
+        interfaces = interface_text(exposure.interfaces, all_interfaces)
+        if interfaces != "any":
+            text += f" on {interfaces}"
     if exposure.forwarded:
         target = exposure.nat_targets[0] if exposure.nat_targets else "another address"
         text += f" through DNAT to {target} (INPUT rules do not apply)"
@@ -79,8 +84,10 @@ def exposed_services(ctx: CheckContext) -> None:
                 severity = severity.lowered()
             code = "PL101" if entry.check_kind == "plaintext" else "PL201"
             if is_wide:
-                wide.setdefault((code, decider.span, transport, reach_text(exposure), decider.text), []).append(
-                    (entry, ports, severity))
+                group = wide.setdefault((code, decider.span, transport, reach_text(exposure, ctx.exposure.interfaces),
+                                         decider.text), {"items": [], "ports": ()})
+                group["items"].append((entry, ports, severity))
+                group["ports"] = iv.union(group["ports"], exposure.ports)
                 continue
             key = f"{transport}/{entry.name}/{exposure.reach}/{exposure.family.value}"
             if (code, key, decider.span) in seen:
@@ -88,25 +95,28 @@ def exposed_services(ctx: CheckContext) -> None:
             seen.add((code, key, decider.span))
             hint = f"Use {entry.alternative} instead, or allow it only from the networks that need it" \
                 if entry.plaintext and entry.alternative else "Allow it only from the networks that need it"
-            ctx.report(code, decider.span, _service_message(code, entry, ports, transport, exposure),
+            ctx.report(code, decider.span, _service_message(ctx, code, entry, ports, transport, exposure),
                        severity=severity, hint=hint, proto=transport, ports=ports, key=key, related=related)
-    for (code, span, transport, reach, decider_text), items in wide.items():
-        items.sort(key=lambda item: (-item[2], item[1]))
+    for (code, span, transport, reach, decider_text), group in wide.items():
+        items = sorted(group["items"], key=lambda item: (-item[2], item[1]))
         severity = max(item[2] for item in items)
         names = [f"{entry.name} {_ports_text(ports)}" for entry, ports, _ in items]
-        listed = ", ".join(names[:LIST_AT_MOST]) + (f" and {len(names) - LIST_AT_MOST} more" if len(names) > LIST_AT_MOST else "")
+        listed = ", ".join(names[:LIST_AT_MOST])
+        if len(names) > LIST_AT_MOST:
+            listed += f" and {len(names) - LIST_AT_MOST} more"
         kind = "plaintext services" if code == "PL101" else "services that should not face the internet"
-        message = f"Every {transport} port is reachable {reach}, including {len(items)} {kind}: {listed}"
-        ports = iv.normalize(tuple(r for _, ports, _ in items for r in ports))
+        message = (f"{iv.size(group['ports'])} {transport} ports are reachable {reach}, "
+                   f"including {len(items)} {kind}: {listed}")
+        ports = iv.normalize(r for _, ports, _ in items for r in ports)
         ctx.report(code, span, message, severity=severity, proto=transport, ports=ports,
                    key=f"{transport}/wide/{decider_text}", hint="Deny by default and allow only the ports you serve")
 
 
-def _service_message(code: str, entry, ports, proto: str, exposure: Exposure) -> str:
+def _service_message(ctx: CheckContext, code: str, entry, ports, proto: str, exposure: Exposure) -> str:
     if code == "PL101":
-        return f"{entry.name} ({_ports_text(ports)}/{proto}) is a plaintext protocol reachable {reach_text(exposure)}"
+        return f"{entry.name} ({_ports_text(ports)}/{proto}) is a plaintext protocol reachable {reach_text(exposure, ctx.exposure.interfaces)}"
     unencrypted = "; it is also unencrypted" if entry.plaintext else ""
-    return f"{entry.name} ({_ports_text(ports)}/{proto}) is reachable {reach_text(exposure)}{unencrypted}"
+    return f"{entry.name} ({_ports_text(ports)}/{proto}) is reachable {reach_text(exposure, ctx.exposure.interfaces)}{unencrypted}"
 
 
 def _related(exposure: Exposure):
@@ -168,7 +178,7 @@ def stateless_high_ports(ctx: CheckContext) -> None:
             continue
         seen.add((decider.span, transport))
         ctx.report("PL302", decider.span,
-                   f"Accepts {iv.size(high)} {transport} ports ({_ports_text(high)}) {reach_text(exposure)} "
+                   f"Accepts {iv.size(high)} {transport} ports ({_ports_text(high)}) {reach_text(exposure, ctx.exposure.interfaces)} "
                    f"without connection tracking",
                    proto=transport, ports=high, key=f"{transport}/{_ports_text(high)}",
                    hint="Let replies in with -m conntrack --ctstate ESTABLISHED,RELATED instead")

@@ -34,10 +34,13 @@ def default_accept(ctx: CheckContext) -> None:
     """Input and forward filter chains where unmatched traffic meets an accepting policy."""
     ruleset: Ruleset = ctx.document
     interfaces = interface_representatives([ruleset])
+    forwarding = _forwarding_in_use(ruleset)
     for table in ruleset.tables:
         for chain in table.chains:
             if chain.hook not in _DEFAULT_DENY_HOOKS or (chain.type or "filter") != "filter":
                 continue
+            if chain.hook is Hook.FORWARD and not (chain.rules or forwarding):
+                continue  # a host that does not route: an empty accepting FORWARD changes nothing
             if (chain.policy or Policy.ACCEPT) is not Policy.ACCEPT:
                 continue
             if ruleset.format.startswith("iptables") and table.name != "filter":
@@ -54,6 +57,11 @@ def default_accept(ctx: CheckContext) -> None:
                 ctx.report("PL401", chain.span, key=f"{table.name}/{chain.name}", chain=f"{table.name} {chain.name}"
                            if not ruleset.format.startswith("iptables") else chain.name,
                            hint="Set the policy to drop and accept what you serve, or end the chain with a drop")
+
+
+def _forwarding_in_use(ruleset: Ruleset) -> bool:
+    nat = (VerdictKind.DNAT, VerdictKind.SNAT, VerdictKind.MASQUERADE)
+    return any(rule.verdict.kind in nat for table in ruleset.tables for chain in table.chains for rule in chain.rules)
 
 
 def _is_catch_all(rule) -> bool:

@@ -51,15 +51,21 @@ class Exposure:
     forwarded: bool = False  # reached a container or another host through DNAT
     nat_targets: tuple[str, ...] = ()
     nat_ports: iv.Ranges | None = None  # the ports after DNAT/REDIRECT: the service behind them
+    via: tuple[Decider, ...] = ()  # jumps with matches on the way to the accept
 
     @property
     def primary(self) -> Decider:
-        """The decider a finding points at: the DNAT for forwarded traffic, else the final accept."""
+        """The decider a finding points at: the DNAT for forwarded traffic, else the final accept,
+        or, when that accept matches everything (a shared accept chain), the last jump that
+        chose this traffic."""
         if self.forwarded:
             for decider in self.deciders:
                 if decider.rule is not None and decider.rule.verdict.kind is VerdictKind.DNAT:
                     return decider
-        return self.deciders[-1]
+        last = self.deciders[-1]
+        if last.rule is not None and not last.rule.matches and self.via:
+            return self.via[-1]
+        return last
 
 
 @dataclass
@@ -78,7 +84,7 @@ class NetworkClasses:
         return [("public", public), ("private", private)]
 
 
-def _deciders(trail: tuple[Step, ...]) -> tuple[Decider, ...]:
+def _deciders(trail: tuple[Step, ...], forwarded: bool) -> tuple[Decider, ...]:
     rule_steps = []
     policy_steps = []
     for step in trail:
@@ -86,11 +92,7 @@ def _deciders(trail: tuple[Step, ...]) -> tuple[Decider, ...]:
             rule_steps.append(Decider(step.rule.span, step.rule, step.chain.name, step.table.name, _hook_of(trail, step)))
         elif step.event == "policy" and step.detail == "accept" and step.chain.rules:
             policy_steps.append(Decider(step.chain.span, None, step.chain.name, step.table.name, step.chain.hook))
-    final_hook = None
-    for step in reversed(trail):
-        if step.event == "policy" or (step.event == "rule" and step.chain.hook is not None):
-            final_hook = step.chain.hook
-            break
+    final_hook = Hook.FORWARD if forwarded else Hook.INPUT
     on_final = [d for d in rule_steps if d.hook is final_hook] or [d for d in policy_steps if d.hook is final_hook]
     dnat = [d for d in rule_steps if d.rule.verdict.kind in (VerdictKind.DNAT, VerdictKind.REDIRECT)]
     chosen = dnat + [d for d in on_final if d not in dnat]
@@ -110,9 +112,11 @@ def _hook_of(trail: tuple[Step, ...], step: Step) -> Hook | None:
     return None
 
 
-def _implicit_decider(result: Result) -> tuple[Decider, ...]:
-    found = _deciders(result.box.trail)
-    return found
+def _via(trail: tuple[Step, ...]) -> tuple[Decider, ...]:
+    """The jumps that led to the accept, with their matches (user chains entered on the way)."""
+    return tuple(Decider(s.rule.span, s.rule, s.chain.name, s.table.name, s.chain.hook) for s in trail
+                 if s.event == "rule" and s.rule is not None and s.rule.matches
+                 and s.rule.verdict.kind in (VerdictKind.JUMP, VerdictKind.GOTO))
 
 
 class ExposureAnalysis:
@@ -150,7 +154,8 @@ class ExposureAnalysis:
                 if result.verdict is not Outcome.ACCEPT:
                     continue
                 box = result.box
-                deciders = _implicit_decider(result)
+                deciders = _deciders(box.trail, result.forwarded)
+                via = _via(box.trail)
                 conditions = tuple(dict.fromkeys(
                     f"{'' if a.matched else 'not '}{getattr(a.match, 'text', '') or _describe_match(a.match)}"
                     for a in box.assumptions if a.matched))
@@ -180,7 +185,7 @@ class ExposureAnalysis:
                 for reach, sources, ifaces in reaches:
                     for proto, has_ports in protocols:
                         key = (family, proto, reach, ifaces, box.possible, conditions,
-                               tuple(d.span for d in deciders), result.forwarded, nat)
+                               tuple(d.span for d in deciders), tuple(d.span for d in via), result.forwarded, nat)
                         entry = merged.get(key)
                         ports = box.dport if has_ports else ()
                         if entry is None:
@@ -188,7 +193,7 @@ class ExposureAnalysis:
                                                sources=sources, interfaces=ifaces, possible=box.possible,
                                                conditions=conditions, deciders=deciders,
                                                forwarded=result.forwarded, nat_targets=nat,
-                                               nat_ports=box.nat_dport if has_ports else None)
+                                               nat_ports=box.nat_dport if has_ports else None, via=via)
                         else:
                             entry["ports"] = iv.union(entry["ports"], ports)
                             entry["sources"] = iv.union(entry["sources"], sources)
