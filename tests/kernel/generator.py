@@ -3,8 +3,10 @@
 ``generate_ruleset(seed)`` is deterministic: the same seed and attempt always
 give the same text. A ruleset has a filter table (INPUT policy ACCEPT or DROP,
 one to three user chains) and sometimes a nat table whose PREROUTING chain
-REDIRECTs or DNATs to one of the server's own addresses on another listened
-port. INPUT always starts with the ESTABLISHED,RELATED accept rule: the later
+REDIRECTs to another listened port, or DNATs to the address the packet was
+sent to (a rule tied to it by -d or -i) on another listened port. A DNAT
+from one of the host's addresses to another is left out on purpose: portlint
+does not know the host's addresses and takes it as forwarded. INPUT always starts with the ESTABLISHED,RELATED accept rule: the later
 packets of a TCP handshake and UDP replies meet the rules too, and without it
 the kernel's outcome would depend on more than the first packet.
 
@@ -208,12 +210,22 @@ def _nat_rule(b: _Builder, chains: list[str], chain_index: int) -> str:
         parts, _ = _matches(b)
         return " ".join(parts + [rng.choice(("-j ACCEPT", "-j RETURN"))])
     parts: list[str] = []
+    dnat = rng.random() >= 0.5
+    # A DNAT goes to the address the packet was sent to (only a new port): portlint
+    # cannot know which other addresses are the host's own, and takes a DNAT to
+    # another address as forwarded. So a DNAT rule is tied to its address by -d or -i.
+    iface, address = rng.choice(tuple(SERVER_ADDRS.items()))
     if rng.random() < 0.3:
         parts.append(f"{_neg(rng, 0.3)}-s {rng.choice(SRC_PREFIXES)}")
-    if rng.random() < 0.2:
-        parts.append(f"-d {rng.choice(DST_PREFIXES)}")
-    if rng.random() < 0.3:
-        parts.append(rng.choice(("-i eth0", "-i eth1", "! -i eth1", "-i eth+")))
+    if dnat and rng.random() < 0.5:
+        parts.append(f"-d {address}/32")
+    elif dnat:
+        parts.append(f"-i {iface}")
+    else:
+        if rng.random() < 0.2:
+            parts.append(f"-d {rng.choice(DST_PREFIXES)}")
+        if rng.random() < 0.3:
+            parts.append(rng.choice(("-i eth0", "-i eth1", "! -i eth1", "-i eth+")))
     proto = rng.choice(("tcp", "udp"))
     parts.append(f"-p {proto}")
     if rng.random() < 0.8:
@@ -222,14 +234,12 @@ def _nat_rule(b: _Builder, chains: list[str], chain_index: int) -> str:
         parts.append(f"-m multiport --dports {b.multiport_list()}")
     target_port = rng.choice(LISTEN)
     b.ports.add(target_port)
-    roll = rng.random()
-    if roll < 0.45:
-        parts.append(f"-j REDIRECT --to-ports {target_port}")
-    elif roll < 0.5:
-        parts.append("-j REDIRECT")
-    else:
-        address = rng.choice(tuple(SERVER_ADDRS.values()))
+    if dnat:
         parts.append(f"-j DNAT --to-destination {address}" + (f":{target_port}" if rng.random() < 0.9 else ""))
+    elif rng.random() < 0.9:
+        parts.append(f"-j REDIRECT --to-ports {target_port}")
+    else:
+        parts.append("-j REDIRECT")
     return " ".join(parts)
 
 
