@@ -7,14 +7,15 @@ input that could not be read.
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 import click
 
 from linter import __version__
+from linter.detect import INPUT_FORMATS
+from linter.gate import DEFAULT_FAIL_ON, gate_options
+from linter.reporters import FORMATS
 
-FORMATS = ("text", "concise", "json")
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -31,11 +32,9 @@ class DefaultToCheck(click.Group):
 
 
 def _console(no_color: bool, file=None):
-    from rich.console import Console
+    from linter.reporters.text import console_for, wants_color
 
-    color = not no_color and "NO_COLOR" not in os.environ
-    return Console(file=file or sys.stdout, no_color=not color, highlight=False, emoji=False,
-                   color_system="auto" if color else None, width=None if (file or sys.stdout).isatty() else 10_000)
+    return console_for(file or sys.stdout, wants_color(no_color))
 
 
 @click.group(cls=DefaultToCheck, context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,50 +48,34 @@ def main():
     portlint trace rules.v4 --dport 23 the verdict and path of one flow
     portlint rule PL101                what a rule checks and why
     portlint port telnet               what portlint knows of a port
+    portlint show compose.yaml         what portlint read from a file (--format json)
     """
 
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "--output-format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="Report format.")
-@click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
-              help="Exit 1 when a finding has this severity or higher.")
-@click.option("--input-format", type=click.Choice(["iptables-save", "nftables", "iptables-script", "compose"]),
+@click.option("--format", "--output-format", "fmt", type=click.Choice(list(FORMATS)), default="text",
+              show_default=True, help="Report format.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default=None,
+              help=f"Exit 1 when a finding has this severity or higher.  [default: fail-on in the "
+                   f"configuration, else {DEFAULT_FAIL_ON}]")
+@click.option("--input-format", type=click.Choice(INPUT_FORMATS),
               help="Read every file as this format instead of detecting it.")
 @click.option("--no-color", is_flag=True, help="No colour, even on a terminal (NO_COLOR works too).")
+@click.option("--env-file", "env_files", multiple=True, type=click.Path(),
+              help="Variables for compose interpolation, instead of the .env beside the compose file (repeatable).")
+@gate_options
 @click.option("--help-if-empty", is_flag=True, hidden=True)
 @click.pass_context
-def check(ctx, paths, fmt, fail_on, input_format, no_color, help_if_empty):
-    """Lint PATHS (files and directories; - for standard input)."""
+def check(ctx, paths, fmt, fail_on, input_format, no_color, env_files, help_if_empty, **gate):
+    """Lint PATHS (files and directories; - for standard input; `--` ends the options)."""
     if not paths:
         click.echo(ctx.get_help())
         ctx.exit(EXIT_ERROR)
-    from linter.checks import Settings
-    from linter.findings import Severity
-    from linter.pipeline import lint_paths
+    from linter.gate import run
 
-    result = lint_paths(list(paths), Settings(), input_format)
-    findings = result.findings
-    errors = [f for r in result.unreadable for f in r.findings]
-    reported = [f for f in findings if f not in errors]
-    files = len(result.files)
-    if fmt == "json":
-        from linter.reporters import json_report
-
-        sys.stdout.write(json_report.render(reported, errors, files))
-    else:
-        from linter.reporters import text
-
-        console = _console(no_color)
-        if fmt == "concise":
-            text.render_concise(console, findings, files)
-        else:
-            text.render(console, findings, files)
-    if errors:
-        ctx.exit(EXIT_ERROR)
-    threshold = Severity.parse(fail_on)
-    ctx.exit(EXIT_FINDINGS if any(f.severity >= threshold for f in reported) else EXIT_OK)
+    ctx.exit(run(list(paths), fmt=fmt, fail_on=fail_on, input_format=input_format, no_color=no_color,
+                 env_files=tuple(env_files), **gate))
 
 
 @main.command("rules")
@@ -169,6 +152,48 @@ def port(ctx, query, fmt):
                 click.echo(f"  references: {', '.join(row['references'])}")
         else:
             click.echo("  (name from the system's services database; not in portlint's registry)")
+
+
+@main.command("show")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--input-format", type=click.Choice(["iptables-save", "nftables", "iptables-script", "compose"]),
+              help="Read the input as this format instead of detecting it.")
+@click.option("--env-file", "env_files", multiple=True, type=click.Path(),
+              help="Variables for compose interpolation, instead of the .env beside the compose file (repeatable).")
+@click.pass_context
+def show(ctx, paths, fmt, input_format, env_files):
+    """The model portlint read from an input: a compose project's services and publications, or
+    a ruleset's tables, chains and rules. Several compose files merge in order, as with
+    `docker compose -f a.yml -f b.yml`."""
+    from linter.detect import detect_format
+    from linter.diagnostics import Diagnostic
+    from linter.frontends import FRONT_ENDS, FrontEndOptions, parse_source
+    from linter.reporters import model_json
+    from linter.source import read_source
+
+    source = read_source(paths[0])
+    if isinstance(source, Diagnostic):
+        click.echo(f"{source.span}: {source.code} {source.message}", err=True)
+        ctx.exit(EXIT_ERROR)
+    kind = input_format or detect_format(paths[0], source.text)
+    if kind not in FRONT_ENDS:
+        click.echo(f"{paths[0]}:1:1: PL004 Cannot tell what kind of file this is", err=True)
+        ctx.exit(EXIT_ERROR)
+    if len(paths) > 1 and kind != "compose":
+        click.echo("portlint: only compose files merge; show one ruleset at a time", err=True)
+        ctx.exit(EXIT_ERROR)
+    options = FrontEndOptions(env_files=tuple(env_files), compose_overrides=tuple(paths[1:]))
+    parsed = parse_source(source, kind, options)
+    for diag in source.diagnostics + parsed.diagnostics:
+        click.echo(f"{diag.span}: {diag.code} {diag.message}", err=True)
+    if parsed.document is None:
+        ctx.exit(EXIT_ERROR)
+    if fmt == "json":
+        sys.stdout.write(model_json.render(parsed.document))
+        return
+    for line in model_json.text_lines(parsed.document):
+        click.echo(line)
 
 
 def load_rulesets(ctx, paths, input_format=None):

@@ -9,7 +9,10 @@ _IPTABLES_SAVE_LINE = re.compile(r"^\s*(\*(filter|nat|mangle|raw|security)\s*$|:
 _IPTABLES_RULE = re.compile(r"^\s*(\[\d+:\d+\]\s*)?-[AI]\s+\S+", re.M)
 _NFT_CONTENT = re.compile(r"^\s*(table\s+(ip|ip6|inet|arp|bridge|netdev)\s+\S+|flush\s+ruleset|(add|insert)\s+(rule|table|chain)\s)|^#!.*\bnft\b", re.M)
 _SHELL_IPTABLES = re.compile(r"(^|[\s;|&/$({])(ip6?tables(-legacy|-nft)?|\$\{?IPT\w*\}?)\s+(-[tAIDRPNXFZw]|--(append|insert|policy|new-chain|flush|table))", re.M)
-_COMPOSE_NAMES = re.compile(r"^(docker-)?compose([.-][\w.-]+)?\.ya?ml$", re.I)
+_COMPOSE_NAMES = re.compile(r"^((docker-)?compose([.-][\w.-]+)?|[\w.-]+\.override)\.ya?ml$", re.I)
+
+# Every input format portlint knows (--input-format, input-format in configuration).
+INPUT_FORMATS = ("iptables-save", "nftables", "iptables-script", "compose")
 
 IPTABLES_NAMES = re.compile(r"^(rules\.v[46]|ip6?tables([.-][\w.-]*)?|.*\.rules|.*\.ipt)$", re.I)
 NFT_NAMES = re.compile(r"^(nftables\.conf|.*\.nft)$", re.I)

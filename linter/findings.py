@@ -4,7 +4,28 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import os
+import posixpath
 from dataclasses import dataclass, field
+
+
+def stable_path(path: str) -> str:
+    """``path`` with forward slashes and no ``.`` or redundant separators."""
+    return posixpath.normpath(path.replace(os.sep, "/")) if path else path
+
+
+def relative_path(path: str, cwd: str | None = None) -> str:
+    """``path`` relative to ``cwd`` (default: the working directory, a checkout's root in CI) when
+    inside it, else absolute; forward slashes, no "./". How reports and configuration globs name a file.
+    """
+    if path == "-":
+        return path
+    absolute = os.path.abspath(path)
+    try:
+        relative = os.path.relpath(absolute, cwd or os.getcwd())
+    except ValueError:  # another drive on Windows
+        return stable_path(absolute)
+    return stable_path(absolute if relative == ".." or relative.startswith(".." + os.sep) else relative)
 
 
 class Severity(enum.IntEnum):
@@ -54,8 +75,12 @@ class Finding:
 
     @property
     def fingerprint(self) -> str:
-        """A stable identity: rule, file and what it is about, never the line."""
-        basis = "\x1f".join((self.code, self.path, self.key or self.message))
+        """A stable identity: rule, file and what it is about, never the line.
+
+        The path is normalised lexically ("./fw/rules.v4" and "fw/rules.v4" are one file),
+        so `portlint .` and `portlint fw` agree.
+        """
+        basis = "\x1f".join((self.code, stable_path(self.path), self.key or self.message))
         return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
 
     def sort_key(self):
@@ -86,4 +111,25 @@ class Finding:
             record["related"] = [
                 {"path": p, "line": line, "column": col, "note": note} for p, line, col, note in self.related
             ]
+        return record
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    """A finding kept out of the exit code: by an inline comment or by the baseline."""
+
+    finding: Finding
+    kind: str  # "inline" or "baseline"
+    justification: str | None = None
+    scope: str | None = None  # inline: "line" or "file"
+    line: int | None = None  # inline: the line of the suppression comment
+    until: str | None = None  # inline: the ISO date after which it no longer applies
+
+    def as_record(self) -> dict:
+        """The finding's JSON form with a "suppression" object."""
+        record = self.finding.as_record()
+        record["suppression"] = {
+            "kind": self.kind, "justification": self.justification, "scope": self.scope,
+            "line": self.line, "until": self.until,
+        }
         return record

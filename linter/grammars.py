@@ -21,8 +21,12 @@ def data_dir(name: str) -> Path:
 
 
 @functools.lru_cache(maxsize=None)
-def load_parser(grammar: str, start: str = "start", **options):
-    """A Lark LALR parser (contextual lexer, positions on) for grammars/<grammar>.lark, cached."""
+def load_parser(grammar: str, start: str | tuple[str, ...] = "start", **options):
+    """A Lark LALR parser (contextual lexer, positions on) for grammars/<grammar>.lark, cached.
+
+    ``start`` is one start symbol or a tuple of them (a tuple, not a list, so the call
+    can be cached); with several, each ``parse`` call names the one it wants.
+    """
     from lark import Lark
 
     path = data_dir("grammars") / f"{grammar}.lark"
@@ -32,6 +36,6 @@ def load_parser(grammar: str, start: str = "start", **options):
         lexer="contextual",
         propagate_positions=True,
         maybe_placeholders=True,
-        start=start,
+        start=list(start) if isinstance(start, tuple) else start,
         **options,
     )

@@ -272,6 +272,7 @@ class Hook(str, enum.Enum):
     FORWARD = "forward"
     OUTPUT = "output"
     POSTROUTING = "postrouting"
+    EGRESS = "egress"  # nftables netdev family (Linux 5.16+)
 
 
 class Policy(str, enum.Enum):
@@ -362,6 +363,8 @@ class Publication:
     mode: str = "ingress"
     exposed_only: bool = False  # from `expose:`: reachable only by other containers
     text: str = ""
+    name: str | None = None  # long syntax `name:`, a label for people
+    app_protocol: str | None = None  # long syntax `app_protocol:` ("http", "https"...)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,13 +7,15 @@ the CLI calls it and reporters read what it returns.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from linter.checks import CheckContext, Settings, load_checks
+from linter.checks import CheckContext, LintRun, Settings, load_checks
 from linter.detect import detect_format, looks_lintable
 from linter.diagnostics import Diagnostic
 from linter.findings import Finding
-from linter.frontends import FRONT_ENDS, parse_source
+from linter.frontends import FRONT_ENDS, FrontEndOptions, parse_source
+from linter.frontends.compose_files import override_groups
+from linter.gitignore import drop_ignored
 from linter.model import Document, Span
 from linter.rulebook import all_rules
 from linter.source import SourceFile, read_source
@@ -29,6 +31,7 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     source: SourceFile | None = None
     unreadable: bool = False
+    merged_into: str | None = None  # a compose override file, read as part of this base file's project
 
 
 @dataclass
@@ -48,7 +51,7 @@ def discover(paths: list[str]) -> tuple[list[str], list[Diagnostic]]:
     """Files to lint: named files as they are, directories walked for lintable names.
 
     Symbolic links to directories are not followed (no loops); hidden and VCS
-    directories are skipped.
+    directories are skipped, and so are files the enclosing git repository ignores.
     """
     files: list[str] = []
     problems: list[Diagnostic] = []
@@ -67,26 +70,59 @@ def discover(paths: list[str]) -> tuple[list[str], list[Diagnostic]]:
                 full = os.path.join(root, name)
                 if looks_lintable(full) and os.path.isfile(full):
                     found.append(full)
-        files.extend(found)
+        files.extend(drop_ignored(path, found))
     return files, problems
 
 
-def diagnostic_finding(diag: Diagnostic, source: SourceFile | None = None) -> Finding:
+class SourceLines:
+    """The text of the lines findings point at, for any file of the run, each file read once.
+
+    A compose project's findings can point into override files, extended files and
+    `.env` files; a cross-file check's into a ruleset and a compose file.
+    """
+
+    def __init__(self, *sources: SourceFile | None):
+        self._sources: dict[str, SourceFile | None] = {s.path: s for s in sources if s is not None}
+
+    def add(self, source: SourceFile | None) -> None:
+        if source is not None:
+            self._sources[source.path] = source
+
+    def __call__(self, path: str, line: int) -> str:
+        if path not in self._sources:
+            found = read_source(path) if path != "-" and os.path.isfile(path) else None
+            self._sources[path] = found if isinstance(found, SourceFile) else None
+        source = self._sources[path]
+        return source.line(line) if source is not None else ""
+
+
+def diagnostic_finding(diag: Diagnostic, source: SourceFile | None = None, lines: SourceLines | None = None) -> Finding:
     """A front end's diagnostic as a finding, with the rule's name and severity."""
     meta = all_rules()[diag.code]
+    if lines is not None:
+        source_line = lines(diag.span.path, diag.span.line)
+    elif source is not None and diag.span.path == source.path:
+        source_line = source.line(diag.span.line)
+    else:
+        source_line = None
     return Finding(
         code=diag.code, name=meta.name, severity=meta.severity, category=meta.category,
         path=diag.span.path, line=diag.span.line, column=diag.span.column, message=diag.message,
         hint=diag.hint, key=f"{diag.message}", end_line=diag.span.end_line, end_column=diag.span.end_column,
-        source_line=source.line(diag.span.line) if source is not None else None, excerpt=diag.excerpt,
+        source_line=source_line, excerpt=diag.excerpt,
     )
 
 
-def lint_file(path: str, settings: Settings, input_format: str | None = None) -> FileResult:
-    """Read, parse and check one file."""
-    source = read_source(path)
+def lint_file(path: str, settings: Settings, input_format: str | None = None, name: str | None = None,
+              options: FrontEndOptions | None = None, lines: SourceLines | None = None) -> FileResult:
+    """Read, parse and check one file; ``name`` labels it instead of ``path`` (standard input);
+    a compose file gets ``options.compose_overrides`` merged in."""
+    source = read_source(path, name)
+    path = name or path
     if isinstance(source, Diagnostic):
         return FileResult(path, None, None, [diagnostic_finding(source)], unreadable=source.code == "PL001")
+    lines = lines if lines is not None else SourceLines()
+    lines.add(source)
     findings = [diagnostic_finding(d, source) for d in source.diagnostics]
     fmt = input_format or detect_format(path, source.text)
     if fmt is None or fmt not in FRONT_ENDS:
@@ -95,32 +131,52 @@ def lint_file(path: str, settings: Settings, input_format: str | None = None) ->
             "PL004", why, Span(path, 1, 1),
             hint="portlint reads iptables-save output, nftables rulesets, iptables scripts and compose files"), source))
         return FileResult(path, fmt, None, findings, source)
-    parsed = parse_source(source, fmt)
-    findings.extend(diagnostic_finding(d, source) for d in parsed.diagnostics)
+    parsed = parse_source(source, fmt, options)
+    findings.extend(diagnostic_finding(d, source, lines) for d in parsed.diagnostics)
     result = FileResult(path, fmt, parsed.document, findings, source)
     if parsed.document is not None:
-        findings.extend(run_checks(parsed.document, settings, source))
+        findings.extend(run_checks(parsed.document, settings, source, lines))
     return result
 
 
-def run_checks(document: Document, settings: Settings, source: SourceFile | None = None) -> list[Finding]:
-    """Every registered check that applies to ``document``."""
-    def source_line(path: str, line: int) -> str:
-        if source is not None and path == source.path:
-            return source.line(line)
-        return ""
-
-    ctx = CheckContext(document, settings, source_line)
+def run_checks(document, settings: Settings, source: SourceFile | None = None,
+               lines: SourceLines | None = None) -> list[Finding]:
+    """Every registered check that applies to ``document`` (a model document, or a LintRun)."""
+    ctx = CheckContext(document, settings, lines if lines is not None else SourceLines(source))
     for registered in load_checks():
         if isinstance(document, registered.on):
             registered.function(ctx)
     return ctx.findings
 
 
-def lint_paths(paths: list[str], settings: Settings, input_format: str | None = None) -> LintResult:
-    """Lint every file under ``paths``."""
+def lint_paths(paths: list[str], settings: Settings, input_format=None, stdin_filename: str | None = None,
+               options: FrontEndOptions | None = None) -> LintResult:
+    """Lint every file under ``paths``, then run the checks that look across files (LintRun).
+
+    ``input_format`` is a format name for every file, or a function of the file's
+    name (configuration by glob) answering a name or None (detect it).
+    A compose override file (docker-compose.override.yml) found next to its base file
+    is read as part of the base file's project, as docker compose does; its FileResult
+    says so with ``merged_into``.
+    """
+    options = options or FrontEndOptions()
     files, problems = discover(paths)
     results = [FileResult(d.span.path, None, None, [diagnostic_finding(d)], unreadable=True) for d in problems]
+    groups = override_groups(files) if input_format in (None, "compose") or callable(input_format) else {}
+    merged = {override: base for base, overrides in groups.items() for override in overrides}
+    lines = SourceLines()
     for path in files:
-        results.append(lint_file(path, settings, input_format))
+        name = stdin_filename if path == "-" else None
+        fmt = input_format(name or path) if callable(input_format) else input_format
+        if path in merged:
+            results.append(FileResult(path, "compose", None, merged_into=merged[path]))
+            continue
+        file_options = replace(options, compose_overrides=tuple(groups.get(path, ())))
+        results.append(lint_file(path, settings, fmt, name, file_options, lines))
+    documents = tuple(r.document for r in results if r.document is not None)
+    if len(documents) > 1:
+        by_path = {r.path: r for r in results}
+        for finding in run_checks(LintRun(documents), settings, lines=lines):
+            owner = by_path.get(finding.path) or next(r for r in results if r.document is not None)
+            owner.findings.append(finding)
     return LintResult(results)

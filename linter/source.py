@@ -69,20 +69,24 @@ def decode(path: str, data: bytes) -> SourceFile | Diagnostic:
     return SourceFile(path, text, diagnostics)
 
 
-def read_source(path: str) -> SourceFile | Diagnostic:
-    """Read and decode ``path`` ("-" is standard input); a Diagnostic when it cannot be read."""
+def read_source(path: str, name: str | None = None) -> SourceFile | Diagnostic:
+    """Read and decode ``path`` ("-" is standard input); a Diagnostic when it cannot be read.
+
+    ``name`` labels the result instead of ``path`` (``--stdin-filename``).
+    """
+    label = name or path
     try:
         if path == STDIN_PATH:
             data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
         else:
             if os.path.isdir(path):
-                return Diagnostic("PL001", "Is a directory", Span(path, 1, 1))
+                return Diagnostic("PL001", "Is a directory", Span(label, 1, 1))
             with open(path, "rb") as handle:
                 data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        return Diagnostic("PL001", f"Cannot read file: {exc.strerror or exc}", Span(path, 1, 1))
+        return Diagnostic("PL001", f"Cannot read file: {exc.strerror or exc}", Span(label, 1, 1))
     if len(data) > MAX_FILE_BYTES:
         return Diagnostic(
-            "PL001", f"File larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not linted", Span(path, 1, 1)
+            "PL001", f"File larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not linted", Span(label, 1, 1)
         )
-    return decode(path, data)
+    return decode(label, data)

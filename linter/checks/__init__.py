@@ -18,7 +18,8 @@ from linter.model import Span
 from linter.ports import PortRegistry, default_registry
 from linter.rulebook import all_rules
 
-CHECK_MODULES = ("linter.checks.exposure_checks", "linter.checks.hygiene")
+CHECK_MODULES = ("linter.checks.exposure_checks", "linter.checks.hygiene", "linter.checks.compose_checks",
+                 "linter.checks.docker_firewall")
 
 
 @dataclass
@@ -37,6 +38,25 @@ class Settings:
     def option(self, code: str, name: str):
         meta = all_rules()[code]
         return self.rule_options.get(code, {}).get(name, (meta.options or {}).get(name))
+
+
+@dataclass(frozen=True)
+class LintRun:
+    """Every document of one run, for checks that look across files.
+
+    Register such a check with ``@check("PL220", on=LintRun)``: the pipeline runs it
+    once, after the per-document checks, with ``ctx.document`` set to the LintRun
+    (compose projects and firewall rulesets read in the same run, or found in the
+    same directory walk). Per-document runs never see a LintRun, so these checks do
+    not fire twice. ``ctx.exposure`` is not available on a LintRun: build the
+    ExposureAnalysis of the documents the check needs.
+    """
+
+    documents: tuple = ()
+
+    def of_type(self, kind) -> list:
+        """The documents of type ``kind`` (model.Ruleset, model.ComposeProject...), in run order."""
+        return [d for d in self.documents if isinstance(d, kind)]
 
 
 @dataclass

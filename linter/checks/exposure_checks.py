@@ -73,6 +73,8 @@ def exposed_services(ctx: CheckContext) -> None:
         if transport is None or not _public(exposure):
             continue
         decider = exposure.primary
+        if decider is None:
+            continue
         related = _related(exposure)
         is_wide = iv.size(exposure.ports) > WIDE_PORTS
         for entry, ports in _services_behind(ctx, exposure, transport):
@@ -89,7 +91,7 @@ def exposed_services(ctx: CheckContext) -> None:
                 group["items"].append((entry, ports, severity))
                 group["ports"] = iv.union(group["ports"], exposure.ports)
                 continue
-            key = f"{transport}/{entry.name}/{exposure.reach}/{exposure.family.value}"
+            key = f"{transport}/{entry.name}/{exposure.reach}"
             if (code, key, decider.span) in seen:
                 continue
             seen.add((code, key, decider.span))
@@ -120,7 +122,7 @@ def _service_message(ctx: CheckContext, code: str, entry, ports, proto: str, exp
 
 
 def _related(exposure: Exposure):
-    if len(exposure.deciders) < 2:
+    if len(exposure.deciders) < 2 or exposure.primary is None:
         return ()
     primary = exposure.primary
     return tuple(
@@ -136,7 +138,7 @@ def ephemeral_service_ports(ctx: CheckContext) -> None:
     for exposure in ctx.exposure.exposures():
         transport = PORT_TRANSPORTS.get(exposure.protocol)
         decider = exposure.primary
-        if transport is None or exposure.reach == "loopback" or decider.rule is None:
+        if transport is None or exposure.reach == "loopback" or decider is None or decider.rule is None:
             continue
         if iv.size(exposure.ports) > WIDE_PORTS or not _names_ports(decider.rule):
             continue
@@ -169,7 +171,7 @@ def stateless_high_ports(ctx: CheckContext) -> None:
     for exposure in ctx.exposure.exposures():
         transport = PORT_TRANSPORTS.get(exposure.protocol)
         decider = exposure.primary
-        if transport is None or not _public(exposure) or decider.rule is None:
+        if transport is None or not _public(exposure) or decider is None or decider.rule is None:
             continue
         if any(isinstance(m, StateMatch) for m in decider.rule.matches) or not _names_ports(decider.rule):
             continue

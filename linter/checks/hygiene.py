@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from linter.checks import CheckContext, check
-from linter.engine.space import ALL_STATES, Box, split_rule
+from linter.engine.space import ALL_STATES, Box, replace, split_rule
 from linter.engine.universe import initial_boxes, interface_representatives
-from linter.engine.walk import Outcome, Walker
+from linter.engine.walk import Outcome, Walker, chain_named
 from linter.model import Chain, Family, Hook, Policy, Ruleset, Table, VerdictKind
 
 _DEFAULT_DENY_HOOKS = (Hook.INPUT, Hook.FORWARD)
@@ -24,8 +24,6 @@ def _families(table: Table) -> list[Family]:
 
 def _all_space(family: Family, interfaces) -> list[Box]:
     # Every state and every source, destination and interface: hygiene is about the rules, not one flow.
-    from dataclasses import replace
-
     return [replace(b, state=ALL_STATES) for b in initial_boxes(family, interfaces)]
 
 
@@ -91,15 +89,27 @@ def dead_rules(ctx: CheckContext) -> None:
             limit = after_catch_all if after_catch_all is not None else len(chain.rules)
             if limit > MAX_SHADOW_RULES:
                 continue
+            rules = chain.rules[:limit]
+            dead_everywhere = None
+            shadowed_somewhere: set[int] = set()
             for family in _families(table):
-                _report_shadowed(ctx, table, chain, chain.rules[:limit], _all_space(family, interfaces))
+                dead, shadowed = _dead_rules(table, chain, rules, _all_space(family, interfaces))
+                shadowed_somewhere |= shadowed
+                dead_everywhere = dead if dead_everywhere is None else dead_everywhere & dead
+            for index in sorted((dead_everywhere or set()) & shadowed_somewhere):
+                rule = rules[index]
+                ctx.report("PL402", rule.span, key=f"{table.name}/{chain.name}/{rule.text}", chain=chain.name,
+                           hint="Move it before the rules that cover it, or delete it")
 
 
-def _report_shadowed(ctx: CheckContext, table: Table, chain: Chain, rules, pending: list[Box]) -> None:
+def _dead_rules(table: Table, chain: Chain, rules, pending: list[Box]) -> tuple[set[int], set[int]]:
+    """Rules no packet of this family reaches with a chance to match: (all such rules, the
+    ones among them that could match on their own, i.e. that earlier rules shadow)."""
     walker = Walker()
-    for rule in rules:
-        if not pending:
-            return
+    full = list(pending)
+    dead: set[int] = set()
+    shadowed: set[int] = set()
+    for index, rule in enumerate(rules):
         verdict = rule.verdict
         inside_parts = []
         outside_parts = []
@@ -109,21 +119,21 @@ def _report_shadowed(ctx: CheckContext, table: Table, chain: Chain, rules, pendi
             if inside is not None:
                 inside_parts.append(inside)
         if not inside_parts:
-            key = f"{table.name}/{chain.name}/{rule.text}"
-            if not any(f.code == "PL402" and f.key == key for f in ctx.findings):
-                ctx.report("PL402", rule.span, key=key, chain=chain.name,
-                           hint="Move it before the rules that cover it, or delete it")
+            dead.add(index)
+            if any(split_rule(box, rule.matches, rule)[0] is not None for box in full):
+                shadowed.add(index)
             continue
         if not verdict.terminal and verdict.kind is not VerdictKind.JUMP:
             continue
         if verdict.kind is VerdictKind.JUMP:
-            target = table.chain(verdict.target or "")
+            target = chain_named(table, verdict.target)
             if target is None:
                 continue
             returned = [b for b, o in walker.walk(table, target, inside_parts, (chain.name,)) if o is Outcome.RETURN]
             pending = outside_parts + returned
         else:
             pending = outside_parts
+    return dead, shadowed
 
 
 @check("PL404", "PL405", "PL406", on=Ruleset)

@@ -54,7 +54,7 @@ class Exposure:
     via: tuple[Decider, ...] = ()  # jumps with matches on the way to the accept
 
     @property
-    def primary(self) -> Decider:
+    def primary(self) -> Decider | None:
         """The decider a finding points at: the DNAT for forwarded traffic, else the final accept,
         or, when that accept matches everything (a shared accept chain), the last jump that
         chose this traffic."""
@@ -62,6 +62,8 @@ class Exposure:
             for decider in self.deciders:
                 if decider.rule is not None and decider.rule.verdict.kind is VerdictKind.DNAT:
                     return decider
+        if not self.deciders:
+            return None  # no chain on the path: nothing in these rulesets decided
         last = self.deciders[-1]
         if last.rule is not None and not last.rule.matches and self.via:
             return self.via[-1]
@@ -148,8 +150,18 @@ class ExposureAnalysis:
     def exposures(self) -> list[Exposure]:
         """Every accepted part of the space, one entry per protocol, reach and decider."""
         merged: dict[tuple, dict] = {}
+        nat_texts: dict[tuple, tuple[str, ...]] = {}
         for family in self.families():
             classes = self.classes.classes(family)
+            cuts: dict[tuple[int, int], tuple] = {}
+
+            def cut(ranges, which, classes=classes, cuts=cuts):
+                # Boxes split from one another share their range tuples: intersect each once.
+                key = (id(ranges), which)
+                hit = cuts.get(key)
+                if hit is None or hit[0] is not ranges:
+                    hit = cuts[key] = (ranges, iv.intersect(ranges, classes[which][1]))
+                return hit[1]
             for result in self.results(family):
                 if result.verdict is not Outcome.ACCEPT:
                     continue
@@ -161,19 +173,23 @@ class ExposureAnalysis:
                     for a in box.assumptions if a.matched))
                 nat = ()
                 if box.nat_dst is not None:
-                    nat = tuple(format_range(family, lo, hi) for lo, hi in box.nat_dst[:4])
-                    if box.nat_dport is not None:
-                        nat = tuple(f"{n} port {_ports_text(box.nat_dport)}" for n in nat)
+                    nat_key = (box.nat_dst, box.nat_dport)
+                    nat = nat_texts.get(nat_key)
+                    if nat is None:
+                        nat = tuple(format_range(family, lo, hi) for lo, hi in box.nat_dst[:4])
+                        if box.nat_dport is not None:
+                            nat = tuple(f"{n} port {_ports_text(box.nat_dport)}" for n in nat)
+                        nat_texts[nat_key] = nat
                 reaches = []
                 if LOOPBACK_IFACE in box.iif:
                     reaches.append(("loopback", box.src, frozenset({LOOPBACK_IFACE})))
                 external = box.iif - {LOOPBACK_IFACE}
                 if external:
-                    public = iv.intersect(box.src, classes[0][1])
-                    private = iv.intersect(box.src, classes[1][1])
+                    public = cut(box.src, 0)
+                    private = cut(box.src, 1)
                     # A packet from the internet cannot be addressed to a private address of this
                     # host (only a NAT in front of it could do that, and portlint cannot see it).
-                    if public and not iv.intersect(box.dst, classes[0][1]):
+                    if public and not cut(box.dst, 0):
                         private = iv.union(private, public)
                         public = ()
                     if public:

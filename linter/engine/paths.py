@@ -11,10 +11,10 @@ base chain applies its policy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from linter.engine.space import Box
-from linter.engine.walk import Outcome, Step, Walker
+from linter.engine.space import Box, replace
+from linter.engine.walk import Outcome, Step, Walker, step
 from linter.model import Chain, Family, Hook, Policy, Ruleset, Table
 
 LOCAL_PATH = (Hook.INGRESS, Hook.PREROUTING, Hook.INPUT)
@@ -101,7 +101,8 @@ class PathEvaluator:
                     rest.append(replace(box, state=box.state - inside_states))
                 part = replace(box, state=inside_states) if inside_states else None
             if part is not None and chain.hook is Hook.INGRESS and chain.device:
-                hit = frozenset(i for i in part.iif if i == chain.device)
+                devices = {d.strip() for d in chain.device.split(",")}
+                hit = frozenset(i for i in part.iif if i in devices)
                 if part.iif - hit:
                     rest.append(replace(part, iif=part.iif - hit))
                 part = replace(part, iif=hit) if hit else None
@@ -112,7 +113,7 @@ class PathEvaluator:
         for box, outcome in self.walker.walk(table, chain, entering):
             if outcome is Outcome.RETURN:
                 policy = chain.policy or Policy.ACCEPT
-                box = replace(box, trail=box.trail + (Step("policy", table, chain, detail=policy.value),))
+                box = replace(box, trail=step(box.trail, "policy", table, chain, detail=policy.value))
                 if policy is Policy.DROP:
                     finals.append(Result(box, Outcome.DROP, forwarded))
                 else:

@@ -9,7 +9,8 @@ exposure reports) and ``nat_dst``/``nat_dport`` are what later rules see.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from linter.engine import intervals as iv
 from linter.model import (
@@ -42,8 +43,9 @@ class Assumption:
     matched: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Box:
+class Box(NamedTuple):
+    """One box of packet space (a NamedTuple: boxes are made and copied by the million)."""
+
     family: Family
     proto: iv.Ranges
     sport: iv.Ranges
@@ -74,6 +76,31 @@ class Box:
     def is_empty(self) -> bool:
         return not (self.proto and self.sport and self.dport and self.src and self.dst and self.iif and self.state
                     and (self.nat_dst is None or self.nat_dst) and (self.nat_dport is None or self.nat_dport))
+
+
+_PATHS: dict[tuple, tuple] = {}
+
+
+def extend_path(path: tuple, item, identity: tuple) -> tuple:
+    """``path + (item,)``, hash-consed: equal paths are the same tuple object.
+
+    Boxes compare their trails and assumptions by identity (coalesce), so two boxes
+    that took the same way through the rules must share one tuple.
+    """
+    key = (id(path), identity)
+    hit = _PATHS.get(key)
+    if hit is not None and hit[0] is path:
+        return hit[1]
+    if len(_PATHS) > 2_000_000:
+        _PATHS.clear()
+    extended = path + (item,)
+    _PATHS[key] = (path, extended)
+    return extended
+
+
+def replace(box: Box, **changes) -> Box:
+    """A copy of ``box`` with some dimensions changed."""
+    return box._replace(**changes)
 
 
 def _with_dst(box: Box, ranges: iv.Ranges) -> Box:
@@ -163,8 +190,10 @@ def split_match(box: Box, match, rule) -> tuple[Box | None, list[Box]]:
     else:
         # Opaque (or an output interface, unknown before routing): it may match or not.
         # Both possibilities go on, each remembering what was assumed.
-        yes = replace(box, assumptions=box.assumptions + (Assumption(rule, match, True),))
-        no = replace(box, assumptions=box.assumptions + (Assumption(rule, match, False),))
+        yes = replace(box, assumptions=extend_path(box.assumptions, Assumption(rule, match, True),
+                                                   (id(rule), id(match), True)))
+        no = replace(box, assumptions=extend_path(box.assumptions, Assumption(rule, match, False),
+                                                  (id(rule), id(match), False)))
         return yes, [no]
     if negated:
         inside, outside = outside, inside
@@ -181,3 +210,44 @@ def split_rule(box: Box, matches, rule) -> tuple[Box | None, list[Box]]:
         if inside is None:
             break
     return inside, outside
+
+
+_DIMENSIONS = ("dst", "dport", "proto", "src", "sport", "nat_dst", "nat_dport")
+_SET_DIMENSIONS = ("iif", "state")
+
+
+def _key_without(box: Box, skip: str):
+    # Trails and assumptions are compared by identity: boxes split from one box share them.
+    return (
+        box.family, box.local, id(box.trail), id(box.assumptions),
+        *(getattr(box, name) if name != skip else None for name in _DIMENSIONS),
+        *(getattr(box, name) if name != skip else None for name in _SET_DIMENSIONS),
+    )
+
+
+def coalesce(boxes: list[Box]) -> list[Box]:
+    """Merge boxes that differ in one dimension only, so splitting does not multiply them.
+
+    Boxes of one path share their trail and assumption tuples; only such boxes merge,
+    so what each box remembers of its path stays exact.
+    """
+    if len(boxes) < 3:
+        return boxes
+    for name in _DIMENSIONS + _SET_DIMENSIONS:
+        if name.startswith("nat_") and all(getattr(b, name) is None for b in boxes):
+            continue
+        groups: dict[tuple, Box] = {}
+        for box in boxes:
+            key = _key_without(box, name)
+            other = groups.get(key)
+            if other is None:
+                groups[key] = box
+            elif name in _SET_DIMENSIONS:
+                groups[key] = replace(other, **{name: getattr(other, name) | getattr(box, name)})
+            else:
+                groups[key] = replace(other, **{name: iv.union(getattr(other, name), getattr(box, name))})
+        if len(groups) < len(boxes):
+            boxes = list(groups.values())
+            if len(boxes) < 2:
+                break
+    return boxes

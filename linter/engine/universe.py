@@ -23,7 +23,7 @@ def interface_representatives(rulesets: list[Ruleset]) -> frozenset[str]:
         for table in ruleset.tables:
             for chain in table.chains:
                 if chain.device:
-                    names.add(chain.device)
+                    names.update(d.strip() for d in chain.device.split(","))
                 for rule in chain.rules:
                     for match in rule.matches:
                         if isinstance(match, InterfaceMatch):

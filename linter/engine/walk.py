@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import enum
 from bisect import bisect_left, insort
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from linter.engine import intervals as iv
-from linter.engine.space import Box, _with_dport, _with_dst, split_rule
+from linter.engine.space import Box, _with_dport, _with_dst, coalesce, extend_path, replace, split_rule
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
 from linter.model import AddressMatch, Chain, Direction, Family, PortMatch, Rule, Table, VerdictKind
 
@@ -34,6 +34,11 @@ class Step:
     chain: Chain
     rule: Rule | None = None
     detail: str = ""
+
+
+def step(trail: tuple, event: str, table: Table, chain: Chain, rule: Rule | None = None, detail: str = "") -> tuple:
+    """The trail with one more Step (shared with every other box that took the same way)."""
+    return extend_path(trail, Step(event, table, chain, rule, detail), (event, id(table), id(chain), id(rule), detail))
 
 
 _VERDICT_OUTCOME = {
@@ -64,7 +69,7 @@ class Walker:
 
     def walk(self, table: Table, chain: Chain, boxes: list[Box], stack: tuple[str, ...] = ()) -> list[tuple[Box, Outcome]]:
         if self.record:
-            boxes = [replace(b, trail=b.trail + (Step("enter", table, chain),)) for b in boxes]
+            boxes = [replace(b, trail=step(b.trail, "enter", table, chain)) for b in boxes]
         stack = stack + (chain.name,)
         results: list[tuple[Box, Outcome]] = []
         pending = boxes
@@ -75,11 +80,11 @@ class Walker:
                 pending = self._apply_segment(table, chain, block, pending, results, stack)
             else:
                 pending = self._apply_rule(table, chain, block, pending, results, stack)
-        for box in pending:
+        for box in coalesce(pending):
             results.append((box, Outcome.RETURN))
         if self.record:
             results = [
-                (replace(b, trail=b.trail + (Step("leave", table, chain, detail=o.value),)), o) for b, o in results
+                (replace(b, trail=step(b.trail, "leave", table, chain, detail=o.value)), o) for b, o in results
             ]
         return results
 
@@ -91,29 +96,33 @@ class Walker:
         if not verdict.terminal and kind is not VerdictKind.JUMP:
             return self._record_nonterminal(table, chain, rule, pending) if self.record else pending
         next_pending: list[Box] = []
+        matched: list[Box] = []
         for box in pending:
             inside, outside = split_rule(box, rule.matches, rule)
             next_pending.extend(outside)
-            if inside is None:
-                continue
-            inside = replace(inside, trail=inside.trail + (Step("rule", table, chain, rule),))
-            if kind is VerdictKind.JUMP or kind is VerdictKind.GOTO:
-                target = table.chain(verdict.target or "")
-                if target is None or target.name in stack or len(stack) >= MAX_DEPTH:
-                    # Undefined chain or loop: the kernel would refuse the ruleset;
-                    # hygiene checks report it, evaluation goes on past the rule.
-                    next_pending.append(inside)
-                    continue
-                for sub_box, outcome in self.walk(table, target, [inside], stack):
-                    if outcome is Outcome.RETURN:
-                        if kind is VerdictKind.GOTO:
-                            results.append((sub_box, Outcome.RETURN))
-                        else:
-                            next_pending.append(sub_box)
+            if inside is not None:
+                matched.append(replace(inside, trail=step(inside.trail, "rule", table, chain, rule)))
+        if not matched:
+            return next_pending
+        if kind is VerdictKind.JUMP or kind is VerdictKind.GOTO:
+            target = chain_named(table, verdict.target)
+            if target is None or target.name in stack or len(stack) >= MAX_DEPTH:
+                # Undefined chain or loop: the kernel would refuse the ruleset;
+                # hygiene checks report it, evaluation goes on past the rule.
+                next_pending.extend(matched)
+                return next_pending
+            # Every part that matched enters the target together (merged), not one by one.
+            for sub_box, outcome in self.walk(table, target, coalesce(matched), stack):
+                if outcome is Outcome.RETURN:
+                    if kind is VerdictKind.GOTO:
+                        results.append((sub_box, Outcome.RETURN))
                     else:
-                        results.append((sub_box, outcome))
-            else:
-                results.append((apply_nat(inside, rule), _VERDICT_OUTCOME[kind]))
+                        next_pending.append(sub_box)
+                else:
+                    results.append((sub_box, outcome))
+        else:
+            outcome = _VERDICT_OUTCOME[kind]
+            results.extend((apply_nat(box, rule), outcome) for box in matched)
         return next_pending
 
     def _apply_segment(self, table: Table, chain: Chain, segment: "Segment", pending: list[Box],
@@ -121,6 +130,7 @@ class Walker:
         """A run of rules dispatching on disjoint destinations (or ports): each part of a box
         meets only the rules of its own group, in order; the rest skips the run."""
         next_pending: list[Box] = []
+        by_group: dict[int, tuple[list[Rule], list[Box]]] = {}
         for box in pending:
             if segment.dimension == "dst" and box.family is not segment.family:
                 next_pending.append(box)
@@ -131,20 +141,23 @@ class Walker:
             if rest:
                 next_pending.append(rebuild(box, rest))
             for group, part in segment.parts(current):
-                parts = [rebuild(box, part)]
-                for rule in group:
-                    if not parts:
-                        break
-                    parts = self._apply_rule(table, chain, rule, parts, results, stack)
-                next_pending.extend(parts)
-        return next_pending
+                by_group.setdefault(id(group), (group, []))[1].append(rebuild(box, part))
+        # Parts of different boxes bound for one group go through it together, merged first.
+        for group, parts in by_group.values():
+            parts = coalesce(parts)
+            for rule in group:
+                if not parts:
+                    break
+                parts = self._apply_rule(table, chain, rule, parts, results, stack)
+            next_pending.extend(parts)
+        return coalesce(next_pending)
 
     def _record_nonterminal(self, table: Table, chain: Chain, rule: Rule, pending: list[Box]) -> list[Box]:
         out = []
         for box in pending:
             inside, outside = split_rule(box, rule.matches, rule)
             if inside is not None:
-                out.append(replace(inside, trail=inside.trail + (Step("rule", table, chain, rule),)))
+                out.append(replace(inside, trail=step(inside.trail, "rule", table, chain, rule)))
             out.extend(outside)
         return out
 
@@ -165,6 +178,20 @@ def apply_nat(box: Box, rule: Rule) -> Box:
         nat_dport = verdict.to_ports.ranges if verdict.to_ports is not None else box.cur_dport
         return replace(box, nat_dst=box.cur_dst, nat_dport=nat_dport, local=True)
     return box
+
+
+_CHAIN_INDEX: dict[int, tuple[Table, dict[str, Chain]]] = {}
+
+
+def chain_named(table: Table, name: str | None) -> Chain | None:
+    """The chain ``name`` of ``table``, through an index built once per table."""
+    cached = _CHAIN_INDEX.get(id(table))
+    if cached is None or cached[0] is not table:
+        if len(_CHAIN_INDEX) > 10_000:
+            _CHAIN_INDEX.clear()
+        cached = (table, {chain.name: chain for chain in table.chains})
+        _CHAIN_INDEX[id(table)] = cached
+    return cached[1].get(name or "")
 
 
 # --- Dispatch segments ----------------------------------------------------------

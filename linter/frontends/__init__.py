@@ -3,12 +3,20 @@
 Each front end module exposes ``parse(source: SourceFile) -> ParseResult``. FRONT_ENDS
 maps a format name to the module path, imported lazily so a run only loads the
 grammars it needs.
+
+A front end that needs more than the file's text (the compose front end reads
+`.env` files, override files and the environment) declares a second parameter,
+``parse(source, options: FrontEndOptions)``; parse_source passes the options only
+to front ends that take them, so the others keep the one-argument form.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
+import inspect
 from dataclasses import dataclass, field
+from typing import Mapping
 
 from linter.diagnostics import Diagnostic
 from linter.model import Document
@@ -16,7 +24,25 @@ from linter.source import SourceFile
 
 FRONT_ENDS: dict[str, str] = {
     "iptables-save": "linter.frontends.iptables_save",
+    "nftables": "linter.frontends.nftables",
+    "compose": "linter.frontends.compose",
 }
+
+
+@dataclass(frozen=True)
+class FrontEndOptions:
+    """What a run tells front ends beyond the file itself.
+
+    ``env_files``: files of variables for compose interpolation (``--env-file``),
+    read instead of the `.env` beside the compose file.
+    ``environ``: the environment variables; None means the process environment.
+    ``compose_overrides``: compose files merged after the one parsed, in order
+    (``docker compose -f a -f b``).
+    """
+
+    env_files: tuple[str, ...] = ()
+    environ: Mapping[str, str] | None = None
+    compose_overrides: tuple[str, ...] = field(default=())
 
 
 @dataclass
@@ -25,7 +51,15 @@ class ParseResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-def parse_source(source: SourceFile, fmt: str) -> ParseResult:
+@functools.lru_cache(maxsize=None)
+def _takes_options(fmt: str) -> bool:
+    module = importlib.import_module(FRONT_ENDS[fmt])
+    return len(inspect.signature(module.parse).parameters) > 1
+
+
+def parse_source(source: SourceFile, fmt: str, options: FrontEndOptions | None = None) -> ParseResult:
     """Parse ``source`` with the front end registered for ``fmt``."""
     module = importlib.import_module(FRONT_ENDS[fmt])
+    if _takes_options(fmt):
+        return module.parse(source, options or FrontEndOptions())
     return module.parse(source)

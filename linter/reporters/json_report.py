@@ -1,4 +1,14 @@
-"""The JSON report (schema version 1; later versions only add fields)."""
+"""The JSON report (schema version 1; later versions only add fields).
+
+    {"version": 1, "tool": {...}, "files": 3,
+     "findings": [record...],      what counts for the exit code
+     "errors": [record...],        inputs that could not be read
+     "suppressed": [record + "suppression": {kind, justification, scope, line, until}...],
+     "baselined": 2}
+
+A record is Finding.as_record(). "suppressed" holds findings silenced inline
+(kind "inline") and those recorded in the baseline (kind "baseline").
+"""
 
 from __future__ import annotations
 
@@ -9,12 +19,16 @@ from linter.findings import Finding
 SCHEMA_VERSION = 1
 
 
-def render(findings: list[Finding], errors: list[Finding], files: int) -> str:
+def render(report) -> str:
+    from linter import __version__
+
     document = {
         "version": SCHEMA_VERSION,
-        "tool": {"name": "portlint"},
-        "files": files,
-        "findings": [f.as_record() for f in findings],
-        "errors": [f.as_record() for f in errors],
+        "tool": {"name": "portlint", "version": __version__},
+        "files": len(report.files),
+        "findings": [f.as_record() for f in sorted(report.findings, key=Finding.sort_key)],
+        "errors": [f.as_record() for f in sorted(report.errors, key=Finding.sort_key)],
+        "suppressed": [s.as_record() for s in sorted(report.suppressed, key=lambda s: s.finding.sort_key())],
+        "baselined": report.baselined,
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 
 from rich.console import Console
@@ -35,7 +36,26 @@ def _frame(finding: Finding) -> list[str]:
     return [f"{' ' * width} |", f"{finding.line} | {line}", f"{' ' * width} | {' ' * start}{'^' * length}"]
 
 
-def render(console: Console, findings: list[Finding], files: int, show_source: bool = True) -> None:
+def console_for(stream, color: bool) -> Console:
+    """A console on ``stream``: colour only when asked and the stream is a terminal; no wrapping when piped."""
+    tty = hasattr(stream, "isatty") and stream.isatty()
+    return Console(file=stream, no_color=not color, highlight=False, emoji=False,
+                   color_system="auto" if color else None, width=None if tty else 10_000)
+
+
+def wants_color(no_color: bool = False) -> bool:
+    """Colour unless --no-color or NO_COLOR (https://no-color.org) says otherwise."""
+    return not no_color and "NO_COLOR" not in os.environ
+
+
+def write(report, stream, color: bool = False) -> None:
+    """The text format of a Report."""
+    render(console_for(stream, color), report.reported, len(report.files),
+           suppressed=report.inline_suppressed, baselined=report.baselined)
+
+
+def render(console: Console, findings: list[Finding], files: int, show_source: bool = True,
+           suppressed: int = 0, baselined: int = 0) -> None:
     """Print every finding and a summary line."""
     for finding in findings:
         style = SEVERITY_STYLE[finding.severity]
@@ -52,18 +72,17 @@ def render(console: Console, findings: list[Finding], files: int, show_source: b
             if finding.hint:
                 console.print(f"  [dim]= hint: {escape(finding.hint)}[/dim]", soft_wrap=True)
             console.print()
-    console.print(summary(findings, files), soft_wrap=True)
+    console.print(escape(summary(findings, files, suppressed, baselined)), soft_wrap=True)
 
 
-def summary(findings: list[Finding], files: int) -> str:
+def summary(findings: list[Finding], files: int, suppressed: int = 0, baselined: int = 0) -> str:
+    """One line: how many findings of which severity in how many files, and how many were set aside."""
+    in_files = f"in {files} file{'s' if files != 1 else ''}"
     if not findings:
-        return f"No findings in {files} file{'s' if files != 1 else ''}."
-    counts = Counter(f.severity for f in findings)
-    parts = ", ".join(f"{counts[s]} {s}" for s in sorted(counts, reverse=True))
-    return (f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''} ({parts}) "
-            f"in {files} file{'s' if files != 1 else ''}.")
-
-
-def render_concise(console: Console, findings: list[Finding], files: int) -> None:
-    """One line per finding, no source, then the summary."""
-    render(console, findings, files, show_source=False)
+        text = f"No findings {in_files}"
+    else:
+        counts = Counter(f.severity for f in findings)
+        parts = ", ".join(f"{counts[s]} {s}" for s in sorted(counts, reverse=True))
+        text = f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''} ({parts}) {in_files}"
+    aside = [f"{n} {what}" for n, what in ((suppressed, "suppressed"), (baselined, "baselined")) if n]
+    return text + (f"; {', '.join(aside)}" if aside else "") + "."

@@ -1,0 +1,194 @@
+"""Compose and the host firewall together: checks over every document of a run.
+
+- PL220: a port compose publishes on all interfaces that the firewall's INPUT path
+  drops. Docker's DNAT in nat PREROUTING sends the connection to the container
+  through filter FORWARD, so the INPUT drop never sees it.
+- PL221: a DOCKER-USER rule that matches a published *host* port that differs from
+  the container port. DOCKER-USER runs in FORWARD, after the DNAT: the packet then
+  carries the container port, and the rule never matches.
+
+Both read the engine: the firewall's exposure (its own INPUT path), Docker's path
+from compose_nat.compose_as_ruleset, and a walk of DOCKER-USER for the packets
+Docker forwards. All firewall rulesets of the run count as one host's.
+"""
+
+from __future__ import annotations
+
+from linter.checks import CheckContext, LintRun, check
+from linter.checks.compose_checks import container_service
+from linter.checks.exposure_checks import PORT_TRANSPORTS, _ports_text
+from linter.compose_nat import (
+    CONTAINER_BASE, PROTOCOL_NUMBERS, compose_as_ruleset, host_address, published_ports,
+)
+from linter.engine import intervals as iv
+from linter.engine.exposure import ExposureAnalysis, NetworkClasses
+from linter.engine.space import Box
+from linter.engine.universe import LOOPBACK_IFACE, interface_representatives
+from linter.engine.walk import Outcome, Walker
+from linter.findings import Severity
+from linter.model import ComposeProject, Family, PortMatch, ProtocolMatch, Direction, Ruleset, Table
+
+DOCKER_USER = "DOCKER-USER"
+
+
+def _firewalls(run: LintRun) -> list[Ruleset]:
+    return [d for d in run.of_type(Ruleset) if d.format != "compose"]
+
+
+def _classes(ctx: CheckContext) -> NetworkClasses:
+    return NetworkClasses(ctx.settings.trusted_v4, ctx.settings.trusted_v6)
+
+
+def _internet_accepted(analysis: ExposureAnalysis, protocol: int) -> iv.Ranges:
+    """Ports of ``protocol`` that new IPv4 connections from the internet reach on the INPUT path."""
+    accepted: iv.Ranges = ()
+    for exposure in analysis.exposures():
+        if exposure.family is Family.IPV4 and exposure.protocol == protocol and exposure.reach == "internet" \
+                and not exposure.forwarded:
+            accepted = iv.union(accepted, exposure.ports)
+    return accepted
+
+
+def _public_v4(ctx: CheckContext) -> iv.Ranges:
+    return _classes(ctx).classes(Family.IPV4)[0][1]
+
+
+def _dropped_by(ctx: CheckContext, analysis: ExposureAnalysis, protocol: int, ports: iv.Ranges):
+    """The rule or policy that drops new internet connections to ``ports``: (span, note) or None."""
+    public = _public_v4(ctx)
+    for result in analysis.results(Family.IPV4):
+        if result.verdict not in (Outcome.DROP, Outcome.REJECT) or result.forwarded:
+            continue
+        box = result.box
+        if not iv.contains(box.proto, protocol) or not iv.intersect(box.dport, ports):
+            continue
+        if not (box.iif - {LOOPBACK_IFACE}) or not iv.intersect(box.src, public):
+            continue
+        for step in reversed(box.trail):
+            if step.event == "rule" and step.rule is not None:
+                return step.rule.span, f"{result.verdict.value}s it: {step.rule.text or 'this rule'}"
+            if step.event == "policy":
+                return step.chain.span, f"the {step.detail.upper()} policy of {step.table.name} {step.chain.name} drops it"
+    return None
+
+
+def _docker_user_chains(firewalls: list[Ruleset]) -> list[tuple[Table, object]]:
+    found = []
+    for ruleset in firewalls:
+        for table in ruleset.tables:
+            if table.family in (Family.IPV4, Family.INET) and table.chain(DOCKER_USER) is not None:
+                found.append((table, table.chain(DOCKER_USER)))
+    return found
+
+
+def _docker_user_blocks(ctx: CheckContext, firewalls, protocol: int, host_ports: iv.Ranges, target, index: int) -> bool:
+    """Whether DOCKER-USER drops every new internet connection Docker forwards to this container port."""
+    chains = _docker_user_chains(firewalls)
+    if not chains:
+        return False
+    interfaces = interface_representatives(firewalls) - {LOOPBACK_IFACE}
+    container = int(CONTAINER_BASE) + index
+    everything = iv.full(2**32 - 1)
+    box = Box(Family.IPV4, ((protocol, protocol),), iv.full(65535), host_ports, _public_v4(ctx),
+              iv.subtract(everything, ((0x7F000000, 0x7FFFFFFF),)), frozenset(interfaces), frozenset({"new"}),
+              local=False, nat_dst=((container, container),), nat_dport=(target,))
+    for table, chain in chains:
+        outcomes = Walker().walk(table, chain, [box])
+        if outcomes and all(outcome in (Outcome.DROP, Outcome.REJECT) for _, outcome in outcomes):
+            return True
+    return False
+
+
+@check("PL220", on=LintRun)
+def docker_bypasses_input_firewall(ctx: CheckContext) -> None:
+    """Ports compose publishes on all interfaces while the firewall's INPUT path drops them."""
+    run: LintRun = ctx.document
+    firewalls = _firewalls(run)
+    projects = run.of_type(ComposeProject)
+    if not firewalls or not projects:
+        return
+    firewall = ExposureAnalysis(firewalls, _classes(ctx))
+    if Family.IPV4 not in firewall.families():
+        return
+    accepted: dict[int, iv.Ranges] = {}
+    for project in projects:
+        by_span = {}
+        for index, service in enumerate(project.services):
+            for pub in published_ports(service):
+                by_span[pub.span] = (index, service, pub)
+        docker = ExposureAnalysis([compose_as_ruleset(project)], _classes(ctx))
+        reported = set()
+        for exposure in docker.exposures():
+            transport = PORT_TRANSPORTS.get(exposure.protocol)
+            if transport is None or not exposure.forwarded or exposure.reach not in ("internet", "restricted"):
+                continue
+            found = by_span.get(exposure.primary.span)
+            if found is None or found[2].span in reported:
+                continue
+            index, service, pub = found
+            if host_address(pub.host_ip).scope not in ("all", "public"):
+                continue
+            if exposure.protocol not in accepted:
+                accepted[exposure.protocol] = _internet_accepted(firewall, exposure.protocol)
+            blocked = iv.subtract(exposure.ports, accepted[exposure.protocol])
+            if not blocked:
+                continue
+            if _docker_user_blocks(ctx, firewalls, exposure.protocol, blocked, pub.target, index):
+                continue
+            reported.add(pub.span)
+            dropper = _dropped_by(ctx, firewall, exposure.protocol, blocked)
+            related = ()
+            where = "the firewall"
+            if dropper is not None:
+                span, note = dropper
+                related = ((span.path, span.line, span.column, note),)
+                where = f"the INPUT drop in {span.path}"
+            risk = container_service(ctx, pub)
+            severity = max(Severity.HIGH, risk[0]) if risk else Severity.HIGH
+            name = f"{risk[1]} " if risk and risk[1] else ""
+            ephemeral = " (a random host port)" if pub.published is None else ""
+            ctx.report(
+                "PL220", pub.span,
+                f"Service {service.name} publishes {name}{_ports_text(blocked)}/{transport}{ephemeral} on all "
+                f"interfaces, and {where} does not protect it: Docker's DNAT sends it through FORWARD, not INPUT",
+                severity=severity, proto=transport, ports=blocked, related=related,
+                key=f"{service.name}/{transport}/{_ports_text(blocked)}",
+                hint=f"Bind the port to 127.0.0.1 or a private address, or filter it in the DOCKER-USER chain "
+                     f"(matching the container port {pub.target[0]})")
+
+
+@check("PL221", on=LintRun)
+def docker_user_matches_host_port(ctx: CheckContext) -> None:
+    """DOCKER-USER rules that match a published host port where the container port differs."""
+    run: LintRun = ctx.document
+    firewalls = _firewalls(run)
+    projects = run.of_type(ComposeProject)
+    if not firewalls or not projects:
+        return
+    publications = [(service, pub) for project in projects for service in project.services
+                    for pub in published_ports(service) if pub.published is not None]
+    for _, chain in _docker_user_chains(firewalls):
+        for rule in chain.rules:
+            protocols = [m for m in rule.matches if isinstance(m, ProtocolMatch) and not m.negated]
+            dports = [m for m in rule.matches if isinstance(m, PortMatch) and m.direction is Direction.DESTINATION
+                      and not m.negated]
+            if not dports:
+                continue
+            for service, pub in publications:
+                number = PROTOCOL_NUMBERS[pub.protocol]
+                if protocols and not all(number in m.protocols for m in protocols):
+                    continue
+                host = iv.intersect(dports[0].ports.ranges, (pub.published,))
+                if not host or pub.published == pub.target or iv.intersect(dports[0].ports.ranges, (pub.target,)):
+                    continue
+                ctx.report(
+                    "PL221", rule.span,
+                    f"DOCKER-USER rule matches host port {_ports_text(host)}/{pub.protocol}, but Docker has already "
+                    f"rewritten it to container port {_ports_text((pub.target,))} of service {service.name}: "
+                    f"the rule never matches that traffic",
+                    proto=pub.protocol, ports=host,
+                    key=f"{chain.name}/{rule.text or rule.span.line}/{service.name}/{_ports_text(host)}",
+                    related=((pub.span.path, pub.span.line, pub.span.column,
+                              f"service {service.name} publishes {pub.text or 'it'} here"),),
+                    hint=f"Match the container port (--dport {_ports_text((pub.target,))}), or the original port "
+                         f"with -m conntrack --ctorigdstport {_ports_text(host)}")

@@ -1,0 +1,182 @@
+"""Compose publications seen the way Docker and the engine see them.
+
+- ``host_address``: what a publication's host IP means (all interfaces, loopback,
+  a private or public address, or not an address at all);
+- ``compose_as_ruleset``: the rules Docker installs for a project's published ports
+  (bridge networking, iptables): a DNAT in the nat table's PREROUTING chain for each
+  publication, and an accept in filter FORWARD for the container behind it. Packets
+  to a published port therefore go PREROUTING → FORWARD and never meet filter INPUT.
+  The engine can evaluate this ruleset like any other; every rule's span is the
+  compose port entry it stands for.
+
+Only IPv4 is modelled: Docker's IPv6 NAT exists only when the daemon enables it,
+and containers get placeholder addresses (172.17.0.2, .3, ... one per service)
+because the real ones are known only at run time.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+from linter.addresses import LOOPBACK_V4, LOOPBACK_V6, NON_INTERNET_V4, NON_INTERNET_V6, PRIVATE_V4, PRIVATE_V6
+from linter.model import (
+    AddressMatch, AddressSet, AddrTypeMatch, Chain, ComposeProject, Direction, Family, Hook, Policy, PortMatch,
+    PortSet, ProtocolMatch, Publication, Rule, Ruleset, Service, Span, Table, Verdict, VerdictKind,
+)
+
+DOCKER_EPHEMERAL = (32768, 60999)  # the kernel's default ip_local_port_range, which Docker allocates from
+EPHEMERAL_MARK = "portlint:ephemeral-host-port"
+CONTAINER_BASE = ipaddress.IPv4Address("172.17.0.2")
+PAIRWISE_LIMIT = 256  # ranges up to this size get one DNAT per port, as Docker installs them
+PROTOCOL_NUMBERS = {"tcp": 6, "udp": 17, "sctp": 132}
+_HOST_NAME = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$")
+_UNSPECIFIED = {"0.0.0.0", "::", "::ffff:0.0.0.0"}
+
+
+@dataclass(frozen=True)
+class HostAddress:
+    """What a publication's host IP means.
+
+    ``scope`` is "all" (every interface), "loopback", "private", "public" or "invalid".
+    ``family`` is None for no host IP (Docker binds 0.0.0.0 and [::]) and for invalid ones.
+    """
+
+    text: str | None
+    scope: str
+    family: Family | None
+    value: int | None = None  # the address as an integer (specific addresses only)
+    reason: str = ""  # why an invalid one is invalid
+
+
+def _in(ranges, value: int) -> bool:
+    return any(lo <= value <= hi for lo, hi in ranges)
+
+
+def host_address(host_ip: str | None) -> HostAddress:
+    """Classify a host IP as written in a compose file (brackets already removed)."""
+    if not host_ip:
+        return HostAddress(host_ip, "all", None)
+    text = host_ip[1:-1] if host_ip.startswith("[") and host_ip.endswith("]") else host_ip
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        reason = "a host name" if _HOST_NAME.match(text) else "not an IP address"
+        return HostAddress(host_ip, "invalid", None, reason=reason)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+        if int(address) == 0:
+            return HostAddress(host_ip, "all", Family.IPV4, 0)
+    family = Family.IPV6 if address.version == 6 else Family.IPV4
+    value = int(address)
+    if str(address) in _UNSPECIFIED or value == 0:
+        return HostAddress(host_ip, "all", family, 0)
+    loop, private, non = (LOOPBACK_V6, PRIVATE_V6, NON_INTERNET_V6) if family is Family.IPV6 else \
+        (LOOPBACK_V4, PRIVATE_V4, NON_INTERNET_V4)
+    if _in(loop, value):
+        scope = "loopback"
+    elif _in(private, value) or _in(non, value):
+        scope = "private"
+    else:
+        scope = "public"
+    return HostAddress(host_ip, scope, family, value)
+
+
+def addresses_overlap(a: HostAddress, b: HostAddress) -> bool:
+    """Whether two host IPs can clash on a port: the same address, or one is a wildcard
+    of the other's family (no host IP is both 0.0.0.0 and [::])."""
+    if a.scope == "invalid" or b.scope == "invalid":
+        return a.text == b.text
+    if a.scope == "all" and a.family is None or b.scope == "all" and b.family is None:
+        return True
+    if a.family is not b.family:
+        return False
+    if a.scope == "all" or b.scope == "all":
+        return True
+    return a.value == b.value
+
+
+def publishes(service: Service) -> bool:
+    """Whether Docker publishes this service's ports at all (not with host, none, service: or container: networking)."""
+    mode = (service.network_mode or "").strip().lower()
+    return not (mode in ("host", "none") or mode.startswith(("service:", "container:")))
+
+
+def published_ports(service: Service) -> list[Publication]:
+    """The publications Docker maps to host ports: no `expose:` entries, none under host networking."""
+    if not publishes(service):
+        return []
+    return [p for p in service.publications if not p.exposed_only]
+
+
+def host_ports(pub: Publication) -> tuple[int, int]:
+    """The host ports a publication may take: its own, or Docker's ephemeral range."""
+    return pub.published if pub.published is not None else DOCKER_EPHEMERAL
+
+
+def is_ephemeral(rule: Rule) -> bool:
+    """Whether a rule of compose_as_ruleset stands for a publication with no host port."""
+    return (rule.comment or "").startswith(EPHEMERAL_MARK)
+
+
+def container_address(index: int) -> str:
+    return str(CONTAINER_BASE + index)
+
+
+def _ports_text(lo: int, hi: int, sep: str = "-") -> str:
+    return str(lo) if lo == hi else f"{lo}{sep}{hi}"
+
+
+def compose_as_ruleset(project: ComposeProject) -> Ruleset:
+    """The iptables rules Docker installs for ``project``'s published ports (IPv4)."""
+    path = project.path
+    top = Span(path, 1, 1)
+    dnat_rules: list[Rule] = []
+    accept_rules: list[Rule] = []
+    for index, service in enumerate(project.services):
+        container = container_address(index)
+        container_set = AddressSet(Family.IPV4, ((int(CONTAINER_BASE) + index,) * 2,), container)
+        for pub in published_ports(service):
+            where = host_address(pub.host_ip)
+            if where.scope == "invalid" or where.family is Family.IPV6:
+                continue
+            proto = PROTOCOL_NUMBERS[pub.protocol]
+            comment = f"{EPHEMERAL_MARK} compose service {service.name}" if pub.published is None \
+                else f"compose service {service.name}"
+            base: list = [ProtocolMatch(frozenset({proto}), text=pub.protocol)]
+            if where.scope == "all":
+                base.insert(0, AddrTypeMatch(Direction.DESTINATION, frozenset({"LOCAL"})))
+            else:
+                base.insert(0, AddressMatch(Direction.DESTINATION, AddressSet(
+                    Family.IPV4, ((where.value, where.value),), pub.host_ip)))
+            lo, hi = host_ports(pub)
+            t_lo, t_hi = pub.target
+            if hi - lo == t_hi - t_lo and 0 < hi - lo < PAIRWISE_LIMIT:
+                pairs = [((p, p), (t_lo + p - lo, t_lo + p - lo)) for p in range(lo, hi + 1)]
+            else:
+                pairs = [((lo, hi), (t_lo, t_hi))]
+            for (h_lo, h_hi), (c_lo, c_hi) in pairs:
+                dport = PortMatch(Direction.DESTINATION, PortSet(((h_lo, h_hi),)))
+                destination = "" if where.scope == "all" else f"-d {pub.host_ip}/32 "
+                text = (f"-A PREROUTING {destination}-p {pub.protocol} --dport {_ports_text(h_lo, h_hi, ':')} "
+                        f"-j DNAT --to-destination {container}:{_ports_text(c_lo, c_hi)}")
+                dnat_rules.append(Rule(
+                    tuple(base) + (dport,),
+                    Verdict(VerdictKind.DNAT, to_addresses=container_set, to_ports=PortSet(((c_lo, c_hi),))),
+                    pub.span, comment=comment, text=text))
+            accept_rules.append(Rule(
+                (AddressMatch(Direction.DESTINATION, container_set), ProtocolMatch(frozenset({proto}), text=pub.protocol),
+                 PortMatch(Direction.DESTINATION, PortSet((pub.target,)))),
+                Verdict(VerdictKind.ACCEPT), pub.span, comment=comment,
+                text=f"-A DOCKER -d {container}/32 -p {pub.protocol} --dport {_ports_text(t_lo, t_hi, ':')} -j ACCEPT"))
+    nat = Table("nat", Family.IPV4, (
+        Chain("PREROUTING", tuple(dnat_rules), top, hook=Hook.PREROUTING, type="nat", priority=-100,
+              policy=Policy.ACCEPT),
+    ), top)
+    jump = Rule((), Verdict(VerdictKind.JUMP, target="DOCKER"), top, text="-A FORWARD -j DOCKER")
+    filter_table = Table("filter", Family.IPV4, (
+        Chain("FORWARD", (jump,), top, hook=Hook.FORWARD, type="filter", priority=0, policy=Policy.DROP),
+        Chain("DOCKER", tuple(accept_rules), top),
+    ), top)
+    return Ruleset(path=path, format="compose", family=Family.IPV4, tables=(nat, filter_table))

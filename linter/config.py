@@ -1,0 +1,447 @@
+"""Configuration: ``[tool.portlint]`` in pyproject.toml or the top-level table of .portlint.toml.
+
+Found from the current directory upward: in each directory .portlint.toml first, then a
+pyproject.toml that has a ``[tool.portlint]`` table; the search stops at the filesystem
+root or after a directory that contains ``.git``. ``--config FILE`` names the file,
+``--isolated`` ignores all configuration.
+
+Every key is checked: an unknown key or a bad value is a ConfigError whose message names
+the file and the key. Glob patterns (per-file-ignores, input-format) are matched against
+paths relative to the configuration file's directory; a pattern without a slash also
+matches the file name alone.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+from linter.detect import INPUT_FORMATS
+from linter.findings import Severity, relative_path
+
+KEYS = ("select", "ignore", "extend-select", "per-file-ignores", "fail-on", "severity", "ephemeral-ranges",
+        "trusted-networks", "registry", "input-format", "rules")
+SEVERITIES = tuple(str(s) for s in Severity)
+# Ranges the kernel and Docker hand out for outgoing connections and random host ports.
+NAMED_EPHEMERAL_RANGES = {
+    "linux": ("Linux default", 32768, 60999),
+    "iana": ("IANA", 49152, 65535),
+    "docker": ("Docker fallback", 49153, 65535),
+}
+REGISTRY_KEYS = {
+    "name": str, "ports": (str, int), "transports": list, "category": str, "plaintext": bool,
+    "alternative": str, "risk": str, "description": str, "why": str, "references": list,
+}
+TRANSPORTS = ("tcp", "udp", "sctp")
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; the message names the file and the key."""
+
+
+def known_codes() -> tuple[str, ...]:
+    from linter.rulebook import all_rules
+
+    return tuple(all_rules())
+
+
+def glob_regex(pattern: str) -> re.Pattern:
+    """A glob as a regular expression: ``*`` and ``?`` stay inside a directory, ``**`` crosses them."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        char = pattern[i]
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "[" and "]" in pattern[i + 2:]:
+            end = pattern.index("]", i + 2)
+            body = pattern[i + 1:end]
+            negate = body.startswith("!")
+            body = body[1:] if negate else body
+            out.append("[" + ("^" if negate else "") + body.replace("\\", "\\\\") + "]")
+            i = end
+        else:
+            out.append(re.escape(char))
+        i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+@dataclass(frozen=True)
+class PathPattern:
+    text: str
+    regex: re.Pattern
+
+    @classmethod
+    def of(cls, text: str) -> "PathPattern":
+        return cls(text, glob_regex(text.removeprefix("./")))
+
+    def matches(self, relative: str) -> bool:
+        if self.regex.match(relative):
+            return True
+        return "/" not in self.text and bool(self.regex.match(relative.rsplit("/", 1)[-1]))
+
+
+@dataclass
+class Config:
+    """Validated configuration; the defaults are what portlint does without a file."""
+
+    path: Path | None = None
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[PathPattern, tuple[str, ...]], ...] = ()
+    fail_on: Severity | None = None
+    severity: dict[str, Severity] = field(default_factory=dict)
+    ephemeral_ranges: tuple[tuple[str, int, int], ...] | None = None
+    trusted_v4: tuple[tuple[int, int], ...] = ()
+    trusted_v6: tuple[tuple[int, int], ...] = ()
+    registry: tuple = ()  # PortEntry
+    input_format: tuple[tuple[PathPattern, str], ...] = ()
+    rules: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent if self.path else Path.cwd()
+
+    # -- what runs ---------------------------------------------------------------------
+    def enabled(self, code: str) -> bool:
+        """Whether rule ``code`` is selected; the longest matching selector decides, ignore wins a tie."""
+        best, on = -1, False
+        for selector in (self.select or ("PL",)) + self.extend_select:
+            if code.startswith(selector) and len(selector) > best:
+                best, on = len(selector), True
+        for selector in self.ignore:
+            if code.startswith(selector) and len(selector) >= best:
+                best, on = len(selector), False
+        return on
+
+    def relative(self, path: str) -> str:
+        """``path`` relative to the configuration's directory, as globs are matched."""
+        return relative_path(path, str(self.root))
+
+    def selected(self, code: str, path: str) -> bool:
+        """Whether findings of ``code`` in ``path`` are reported (select, ignore and per-file-ignores)."""
+        if not self.enabled(code):
+            return False
+        if self.per_file_ignores:
+            relative = self.relative(path)
+            for pattern, codes in self.per_file_ignores:
+                if pattern.matches(relative) and any(code.startswith(c) for c in codes):
+                    return False
+        return True
+
+    def severity_of(self, code: str, default: Severity) -> Severity:
+        """The configured severity of ``code`` (longest matching code or prefix), else ``default``."""
+        matches = [prefix for prefix in self.severity if code.startswith(prefix)]
+        return self.severity[max(matches, key=len)] if matches else default
+
+    def format_for(self, path: str) -> str | None:
+        """The input format configured for ``path`` (first matching glob), None to detect it."""
+        relative = self.relative(path)
+        for pattern, fmt in self.input_format:
+            if pattern.matches(relative):
+                return fmt
+        return None
+
+    def settings(self):
+        """The Settings checks read."""
+        from linter.checks import Settings
+        from linter.ports import default_registry
+
+        settings = Settings(trusted_v4=self.trusted_v4, trusted_v6=self.trusted_v6, rule_options=self.rules)
+        if self.ephemeral_ranges is not None:
+            settings.ephemeral_ranges = self.ephemeral_ranges
+        if self.registry:
+            settings.registry = default_registry().with_additions(list(self.registry))
+        return settings
+
+
+# -- finding and reading the file --------------------------------------------------------
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read configuration: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _portlint_table(path: Path, data: dict) -> dict | None:
+    """The portlint table of a parsed file: [tool.portlint] of a pyproject.toml, else the whole file."""
+    if path.name != "pyproject.toml":
+        return data
+    tool = data.get("tool")
+    table = tool.get("portlint") if isinstance(tool, dict) else None
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f"{path}: tool.portlint must be a table")
+    return table
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """The configuration file that applies in ``start`` (default: the current directory)."""
+    directory = (start or Path.cwd()).resolve()
+    for candidate in (directory, *directory.parents):
+        dotfile = candidate / ".portlint.toml"
+        if dotfile.is_file():
+            return dotfile
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file() and _portlint_table(pyproject, _read_toml(pyproject)) is not None:
+            return pyproject
+        if (candidate / ".git").exists():
+            return None
+    return None
+
+
+def load_config(path: Path | str | None = None, *, isolated: bool = False, start: Path | None = None) -> Config:
+    """The configuration for this run: ``path`` when named, else the one found upward, else the defaults."""
+    if isolated:
+        if path is not None:
+            raise ConfigError("--config and --isolated cannot be used together")
+        return Config()
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"{path}: no such configuration file")
+    else:
+        path = find_config(start)
+        if path is None:
+            return Config()
+    table = _portlint_table(path, _read_toml(path))
+    if table is None:
+        raise ConfigError(f"{path}: no [tool.portlint] table")
+    return parse_config(table, path)
+
+
+# -- validating ------------------------------------------------------------------------------
+
+def _suggest(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+class _Reader:
+    """Reads one file's table; every error names the file and the key."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, key: str, problem: str):
+        raise ConfigError(f"{self.path}: {key}: {problem}")
+
+    def string_list(self, key: str, value) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            self.fail(key, "expected a list of strings")
+        return value
+
+    def table(self, key: str, value) -> dict:
+        if not isinstance(value, dict):
+            self.fail(key, "expected a table")
+        return value
+
+    def selectors(self, key: str, value) -> tuple[str, ...]:
+        codes = known_codes()
+        out = []
+        for item in self.string_list(key, value):
+            selector = item.strip().upper()
+            if not re.fullmatch(r"PL\d{0,3}", selector) or not any(c.startswith(selector) for c in codes):
+                self.fail(key, f"unknown rule code or prefix {item!r}" + _suggest(selector, codes))
+            out.append(selector)
+        return tuple(out)
+
+    def severity(self, key: str, value) -> Severity:
+        if not isinstance(value, str) or value.strip().lower() not in SEVERITIES:
+            self.fail(key, f"unknown severity {value!r} (one of {', '.join(SEVERITIES)})")
+        return Severity.parse(value)
+
+
+def _port(reader: _Reader, key: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        reader.fail(key, f"expected a port number 1-65535, got {value!r}")
+    return value
+
+
+def _ephemeral_ranges(reader: _Reader, key: str, value) -> tuple[tuple[str, int, int], ...]:
+    if not isinstance(value, list):
+        reader.fail(key, 'expected a list of "lo-hi" strings or tables {name, start, end}')
+    out = []
+    for index, item in enumerate(value):
+        where = f"{key}[{index}]"
+        if isinstance(item, str):
+            named = NAMED_EPHEMERAL_RANGES.get(item.strip().lower())
+            if named:
+                out.append(named)
+                continue
+            match = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", item)
+            if not match:
+                reader.fail(where, f'expected "lo-hi" or one of {", ".join(NAMED_EPHEMERAL_RANGES)}, got {item!r}')
+            lo, hi = int(match[1]), int(match[2])
+            name = "configured"
+        elif isinstance(item, dict):
+            unknown = set(item) - {"name", "start", "end"}
+            if unknown:
+                reader.fail(where, f"unknown key {sorted(unknown)[0]!r} (keys: name, start, end)")
+            for required in ("start", "end"):
+                if required not in item:
+                    reader.fail(where, f"missing {required!r}")
+            lo, hi = _port(reader, f"{where}.start", item["start"]), _port(reader, f"{where}.end", item["end"])
+            name = item.get("name", f"{lo}-{hi}")
+            if not isinstance(name, str):
+                reader.fail(f"{where}.name", "expected a string")
+        else:
+            reader.fail(where, 'expected a "lo-hi" string or a table {name, start, end}')
+        if not 1 <= lo <= hi <= 65535:
+            reader.fail(where, f"{lo}-{hi} is not a port range within 1-65535 (low end first)")
+        out.append((name, lo, hi))
+    return tuple(out)
+
+
+def _trusted_networks(reader: _Reader, key: str, value):
+    from linter.addresses import AddressError, parse_address_range
+    from linter.model import Family, normalize_ranges
+
+    v4, v6 = [], []
+    for index, item in enumerate(reader.string_list(key, value)):
+        try:
+            family, lo, hi = parse_address_range(item)
+        except AddressError as exc:
+            reader.fail(f"{key}[{index}]", str(exc))
+        (v6 if family is Family.IPV6 else v4).append((lo, hi))
+    return normalize_ranges(v4), normalize_ranges(v6)
+
+
+def _registry(reader: _Reader, key: str, value) -> tuple:
+    from linter.ports import RISKS, RegistryError, entry_from_dict
+
+    if not isinstance(value, list):
+        reader.fail(key, "expected a list of tables {name, ports, transports, ...}")
+    entries = []
+    for index, item in enumerate(value):
+        where = f"{key}[{index}]"
+        item = reader.table(where, item)
+        for name, item_value in item.items():
+            if name not in REGISTRY_KEYS:
+                reader.fail(f"{where}.{name}", "unknown key" + _suggest(name, REGISTRY_KEYS)
+                            + f" (keys: {', '.join(REGISTRY_KEYS)})")
+            expected = REGISTRY_KEYS[name]
+            if not isinstance(item_value, expected) or (expected is not bool and isinstance(item_value, bool)):
+                kind = {str: "a string", bool: "true or false", list: "a list"}.get(expected, "a string or a number")
+                reader.fail(f"{where}.{name}", f"expected {kind}, got {item_value!r}")
+        for required in ("name", "ports", "risk"):
+            if required not in item:
+                reader.fail(where, f"missing {required!r}")
+        for transport in item.get("transports", []):
+            if str(transport).lower() not in TRANSPORTS:
+                reader.fail(f"{where}.transports", f"unknown transport {transport!r} (one of {', '.join(TRANSPORTS)})")
+        if str(item["risk"]).lower() not in RISKS:
+            reader.fail(f"{where}.risk", f"unknown risk {item['risk']!r} (one of {', '.join(RISKS)})")
+        data = dict(item, name=item["name"].strip().lower(), ports=str(item["ports"]))
+        try:
+            entries.append(entry_from_dict(data))
+        except RegistryError as exc:
+            reader.fail(where, str(exc))
+    return tuple(entries)
+
+
+def _per_file_ignores(reader: _Reader, key: str, value):
+    out = []
+    for pattern, codes in reader.table(key, value).items():
+        out.append((PathPattern.of(pattern), reader.selectors(f"{key}.{pattern!r}", codes)))
+    return tuple(out)
+
+
+def _severity_table(reader: _Reader, key: str, value) -> dict[str, Severity]:
+    out = {}
+    for code, severity in reader.table(key, value).items():
+        (selector,) = reader.selectors(key, [code])
+        out[selector] = reader.severity(f"{key}.{code}", severity)
+    return out
+
+
+def _input_format(reader: _Reader, key: str, value):
+    out = []
+    for pattern, fmt in reader.table(key, value).items():
+        if fmt not in INPUT_FORMATS:
+            reader.fail(f"{key}.{pattern!r}", f"unknown input format {fmt!r} (one of {', '.join(INPUT_FORMATS)})")
+        out.append((PathPattern.of(pattern), fmt))
+    return tuple(out)
+
+
+def _option_value_ok(default, value) -> bool:
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if default is None:
+        return True
+    return isinstance(value, type(default))
+
+
+def _rule_options(reader: _Reader, key: str, value) -> dict[str, dict]:
+    from linter.rulebook import all_rules
+
+    rules = all_rules()
+    out = {}
+    for code, options in reader.table(key, value).items():
+        meta = rules.get(code.upper())
+        if meta is None:
+            reader.fail(f"{key}.{code}", "unknown rule code" + _suggest(code.upper(), rules))
+        declared = meta.options or {}
+        options = reader.table(f"{key}.{code}", options)
+        for name, option in options.items():
+            if name not in declared:
+                known = f"options: {', '.join(declared)}" if declared else "the rule has no options"
+                reader.fail(f"{key}.{code}.{name}", f"unknown option{_suggest(name, declared)} ({known})")
+            if not _option_value_ok(declared[name], option):
+                reader.fail(f"{key}.{code}.{name}",
+                            f"expected a value like the default {declared[name]!r}, got {option!r}")
+        out[meta.code] = dict(options)
+    return out
+
+
+def parse_config(table: dict, path: Path) -> Config:
+    """A Config from the portlint table of the file at ``path``."""
+    reader = _Reader(path)
+    config = Config(path=path)
+    for key, value in table.items():
+        if key in ("select", "ignore", "extend-select"):
+            setattr(config, key.replace("-", "_"), reader.selectors(key, value))
+        elif key == "per-file-ignores":
+            config.per_file_ignores = _per_file_ignores(reader, key, value)
+        elif key == "fail-on":
+            config.fail_on = reader.severity(key, value)
+        elif key == "severity":
+            config.severity = _severity_table(reader, key, value)
+        elif key == "ephemeral-ranges":
+            config.ephemeral_ranges = _ephemeral_ranges(reader, key, value)
+        elif key == "trusted-networks":
+            config.trusted_v4, config.trusted_v6 = _trusted_networks(reader, key, value)
+        elif key == "registry":
+            config.registry = _registry(reader, key, value)
+        elif key == "input-format":
+            config.input_format = _input_format(reader, key, value)
+        elif key == "rules":
+            config.rules = _rule_options(reader, key, value)
+        else:
+            reader.fail(key, "unknown key" + _suggest(key, KEYS) + f" (keys: {', '.join(KEYS)})")
+    return config

@@ -1,0 +1,208 @@
+"""`portlint check` as a CI gate: configuration, lint, suppressions, baseline, report, exit code.
+
+After the checks, findings pass three filters in order:
+
+1. configuration: select / ignore / extend-select / per-file-ignores drop findings of rules
+   that are off, and ``severity`` overrides a rule's severity;
+2. inline suppressions (linter.suppressions), which add their own findings for unknown
+   codes, unused, expired and malformed suppressions (PL021-PL024; those pass step 1 too,
+   and an inline suppression that names them silences them);
+3. the baseline, which sets aside findings recorded earlier.
+
+What steps 2 and 3 set aside is reported as suppressed, never counted for the exit code.
+Inputs that could not be read are errors: exit 2 whatever the configuration says.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from dataclasses import replace
+
+import click
+
+from linter.findings import Finding, Severity, Suppressed
+
+DEFAULT_FAIL_ON = "low"
+DEFAULT_BASELINE = ".portlint-baseline.json"
+
+
+def gate_options(function):
+    """The check command's CI options (kept here so cli.py stays small)."""
+    options = [
+        click.option("--output", "output", type=click.Path(dir_okay=False),
+                     help="Write the report to FILE; the terminal gets a one-line summary."),
+        click.option("--config", "config_file", type=click.Path(dir_okay=False),
+                     help="Read configuration from FILE instead of the .portlint.toml or pyproject.toml found "
+                          "from the current directory upward."),
+        click.option("--isolated", is_flag=True, help="Ignore all configuration files."),
+        click.option("--no-inline-suppressions", is_flag=True,
+                     help="Ignore `portlint: ignore[...]` comments (for audits)."),
+        click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False),
+                     help="Report only findings that are not recorded in this baseline file."),
+        click.option("--write-baseline", "write_baseline_file", type=click.Path(dir_okay=False),
+                     help=f"Record today's findings in FILE (e.g. {DEFAULT_BASELINE}) and exit 0."),
+        click.option("--stdin-filename", metavar="NAME",
+                     help="The name of the file read from standard input (-), for format detection, "
+                          "suppressions and per-file-ignores."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+class _Suppressions:
+    """The inline suppressions of every file a finding names, scanned once.
+
+    A finding may sit in a file other than the one linted (an included file): its
+    text is read when first needed.
+    """
+
+    def __init__(self, results, require_reason: bool):
+        self.require_reason = require_reason
+        self.sources = {r.path: r.source for r in results if r.source is not None}
+        self.scanned: dict = {}
+
+    def source(self, path: str):
+        if path not in self.sources:
+            from linter.source import SourceFile, read_source
+
+            source = read_source(path) if path != "-" else None
+            self.sources[path] = source if isinstance(source, SourceFile) else None
+        return self.sources[path]
+
+    def of(self, path: str):
+        """The FileSuppressions of ``path``, None when its text cannot be had."""
+        from linter.suppressions import scan
+
+        if path not in self.scanned:
+            source = self.source(path)
+            self.scanned[path] = scan(source, self.require_reason) if source is not None else None
+        return self.scanned[path]
+
+
+def _configured(findings, config) -> list[Finding]:
+    """Findings of selected rules, with the configured severity."""
+    return [replace(f, severity=config.severity_of(f.code, f.severity)) for f in findings
+            if config.selected(f.code, f.path)]
+
+
+def _apply_inline(results, config, settings, today: dt.date) -> tuple[list[Finding], list[Suppressed]]:
+    """(kept, suppressed): every file's findings sifted through the inline suppressions, then the
+    suppressions' own findings (PL021-PL024) once every finding has had its chance to use them."""
+    from linter.pipeline import diagnostic_finding
+
+    suppressions = _Suppressions(results, bool(settings.option("PL024", "require_reason")))
+    kept: list[Finding] = []
+    suppressed: list[Suppressed] = []
+
+    def sift(finding: Finding, record: bool) -> None:
+        found = suppressions.of(finding.path)
+        directive = found.match(finding, today, record) if found else None
+        if directive is None:
+            kept.append(finding)
+        else:
+            suppressed.append(Suppressed(finding, "inline", directive.reason, directive.scope, directive.line,
+                                         directive.until.isoformat() if directive.until else None))
+
+    for result in results:
+        for finding in _configured(result.findings, config):
+            sift(finding, record=True)
+    for result in results:
+        own = suppressions.of(result.path)
+        if own is None:
+            continue
+        problems = own.problems + own.leftovers(today, lambda code, path=result.path: config.selected(code, path),
+                                                checked=result.document is not None)
+        source = suppressions.source(result.path)
+        for finding in _configured([diagnostic_finding(d, source) for d in problems], config):
+            sift(finding, record=False)
+    return kept, suppressed
+
+
+def build_report(result, config, settings, *, inline: bool = True, baseline=None, today: dt.date | None = None):
+    """The Report of a lint run after configuration, inline suppressions and the baseline."""
+    from linter.reporters import Report
+    from linter.rulebook import all_rules
+
+    errors = [f for r in result.unreadable for f in r.findings]
+    readable = [r for r in result.files if not r.unreadable]
+    if inline:
+        kept, suppressed = _apply_inline(readable, config, settings, today or dt.date.today())
+    else:
+        kept, suppressed = _configured([f for r in readable for f in r.findings], config), []
+    if baseline is not None:
+        kept, known = baseline.split(kept)
+        suppressed += [Suppressed(f, "baseline", f"Recorded in the baseline {baseline.path}") for f in known]
+    rules = {code: config.severity_of(code, meta.severity) for code, meta in all_rules().items()
+             if config.enabled(code)}
+    paths = [r.path for r in result.files]
+    file_rules = {}
+    if config.per_file_ignores:
+        file_rules = {path: tuple(code for code in rules if config.selected(code, path)) for path in paths}
+    return Report(findings=sorted(kept, key=Finding.sort_key), errors=errors,
+                  suppressed=sorted(suppressed, key=lambda s: s.finding.sort_key()),
+                  files=paths, rules=rules, file_rules=file_rules)
+
+
+def exit_code(report, fail_on: Severity) -> int:
+    from linter.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
+
+    if report.errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if any(f.severity >= fail_on for f in report.findings) else EXIT_OK
+
+
+def run(paths: list[str], *, fmt: str = "text", fail_on: str | None = None, input_format: str | None = None,
+        no_color: bool = False, output: str | None = None, config_file: str | None = None, isolated: bool = False,
+        no_inline_suppressions: bool = False, baseline_file: str | None = None,
+        write_baseline_file: str | None = None, stdin_filename: str | None = None,
+        env_files: tuple[str, ...] = ()) -> int:
+    """Run the check command; the exit code."""
+    from linter.baseline import BaselineError, load_baseline, write_baseline
+    from linter.cli import EXIT_ERROR, EXIT_OK
+    from linter.config import ConfigError, load_config
+    from linter.frontends import FrontEndOptions
+    from linter.pipeline import lint_paths
+    from linter.reporters import write_report
+    from linter.reporters.text import console_for, summary, wants_color
+
+    def fail(message: str) -> int:
+        click.echo(f"portlint: {message}", err=True)
+        return EXIT_ERROR
+
+    try:
+        config = load_config(config_file, isolated=isolated)
+        baseline = load_baseline(baseline_file) if baseline_file else None
+    except (ConfigError, BaselineError) as exc:
+        return fail(str(exc))
+    settings = config.settings()
+    result = lint_paths(paths, settings, input_format or config.format_for, stdin_filename=stdin_filename,
+                        options=FrontEndOptions(env_files=tuple(env_files)))
+    report = build_report(result, config, settings, inline=not no_inline_suppressions, baseline=baseline)
+    threshold = Severity.parse(fail_on or (str(config.fail_on) if config.fail_on else DEFAULT_FAIL_ON))
+    code = exit_code(report, threshold)
+
+    note = ""
+    if write_baseline_file:
+        try:
+            known = [s.finding for s in report.suppressed if s.kind == "baseline"]
+            count = write_baseline(write_baseline_file, report.findings + known)
+        except BaselineError as exc:
+            return fail(str(exc))
+        note = f" Wrote {count} finding{'s' if count != 1 else ''} to the baseline {write_baseline_file}."
+        code = EXIT_ERROR if report.errors else EXIT_OK
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8", newline="") as handle:
+                write_report(fmt, report, handle, color=False)
+        except OSError as exc:
+            return fail(f"{output}: cannot write the report: {exc.strerror or exc}")
+        note += f" Wrote the {fmt} report to {output}."
+        line = summary(report.reported, len(report.files), report.inline_suppressed, report.baselined) + note
+        console_for(sys.stdout, wants_color(no_color)).print(line, soft_wrap=True, markup=False)
+    else:
+        write_report(fmt, report, sys.stdout, color=wants_color(no_color))
+        if note:
+            click.echo(note.strip(), err=True)
+    return code

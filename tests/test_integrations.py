@@ -1,0 +1,188 @@
+"""The pre-commit hook, the GitHub Action and the snippets in docs/ci.md."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ci_support import real_iptables_front_end
+from linter.config import parse_config
+
+ROOT = Path(__file__).resolve().parents[1]
+HOOKS = ROOT / ".pre-commit-hooks.yaml"
+ACTION = ROOT / "action.yml"
+DOC = ROOT / "docs" / "ci.md"
+
+
+def hook() -> dict:
+    (only,) = yaml.safe_load(HOOKS.read_text(encoding="utf-8"))
+    return only
+
+
+# -- pre-commit ------------------------------------------------------------------------------------
+
+def test_hook_manifest():
+    entry = hook()
+    assert entry["id"] == "portlint"
+    assert entry["entry"] == "portlint check --"
+    assert entry["language"] == "python"
+
+
+@pytest.mark.parametrize("path", [
+    "firewall/office.rules", "x.nft", "etc/iptables/rules.v4", "rules.v6", "iptables", "iptables.up",
+    "ip6tables-save.txt", "etc/nftables.conf", "compose.yaml", "compose.yml", "docker-compose.yml",
+    "deploy/docker-compose.prod.yaml", "compose.override.yaml",
+])
+def test_hook_files_match(path):
+    assert re.search(hook()["files"], path)
+
+
+@pytest.mark.parametrize("path", [
+    "README.md", "rules.v5", "docs/iptables.md/x.txt", "composer.yml", "compose.json", "nftables.conf.bak",
+    "my.rules.txt", "mycompose.yaml",
+])
+def test_hook_files_do_not_match(path):
+    assert not re.search(hook()["files"], path)
+
+
+def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", "-C", str(cwd), "-c", "user.name=portlint tests",
+                           "-c", "user.email=tests@example.org", *args],
+                          capture_output=True, text=True, check=False)
+
+
+def _pre_commit() -> list[str] | None:
+    exe = shutil.which("pre-commit") or shutil.which("pre-commit", path=os.path.dirname(sys.executable))
+    return [exe] if exe else None
+
+
+def _skip_unless_try_repo_can_run():
+    if _pre_commit() is None:
+        pytest.skip("pre-commit is not installed (pip install -e .[test])")
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    if _git(ROOT, "rev-parse", "--verify", "HEAD").returncode != 0:
+        pytest.skip("the repository under test is not a git checkout with a commit")
+    if _git(ROOT, "ls-files", "--error-unmatch", ".pre-commit-hooks.yaml").returncode != 0:
+        pytest.skip("try-repo uses tracked files only and .pre-commit-hooks.yaml is not committed yet")
+    if not (ROOT / "grammars").is_dir():
+        pytest.skip("grammars/ is missing, so the package cannot be built for the hook's environment")
+
+
+def _scratch_repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "scratch"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    (repo / "README.md").write_text("# scratch\n")
+    _git(repo, "add", "README.md")
+    _git(repo, "commit", "-q", "-m", "start")
+    return repo
+
+
+def _try_repo(repo: Path, tmp_path: Path) -> subprocess.CompletedProcess:
+    """Run the hook on what is staged in ``repo``, as a commit would."""
+    env = dict(os.environ, PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"))
+    env.pop("NO_COLOR", None)
+    return subprocess.run([*_pre_commit(), "try-repo", str(ROOT), "portlint", "--color", "never"], cwd=repo,
+                          env=env, capture_output=True, text=True, timeout=900, check=False)
+
+
+@pytest.mark.slow
+def test_hook_skips_commits_without_firewall_files(tmp_path):
+    _skip_unless_try_repo_can_run()
+    repo = _scratch_repo(tmp_path)
+    (repo / "notes.txt").write_text("telnet is on port 23\n")
+    _git(repo, "add", "notes.txt")
+    result = _try_repo(repo, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "(no files to check)" in result.stdout
+
+
+@pytest.mark.slow
+def test_hook_fails_a_commit_that_exposes_telnet(tmp_path):
+    _skip_unless_try_repo_can_run()
+    if not real_iptables_front_end():
+        pytest.skip("linter.frontends.iptables_save is not merged yet")
+    repo = _scratch_repo(tmp_path)
+    (repo / "rules.v4").write_text("*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n"
+                                   "COMMIT\n")
+    _git(repo, "add", "rules.v4")
+    assert _try_repo(repo, tmp_path).returncode == 0
+    _git(repo, "commit", "-q", "-m", "ssh")
+    (repo / "rules.v4").write_text("*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n"
+                                   "-A INPUT -p tcp -m tcp --dport 23 -j ACCEPT\nCOMMIT\n")
+    _git(repo, "add", "rules.v4")
+    result = _try_repo(repo, tmp_path)
+    assert result.returncode != 0
+    assert "rules.v4:4:" in result.stdout and "PL101" in result.stdout
+
+
+# -- GitHub Action -------------------------------------------------------------------------------------
+
+def test_action_is_a_composite_that_uploads_sarif():
+    action = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
+    assert set(action["inputs"]) == {"paths", "fail-on", "sarif-file", "version"}
+    assert action["runs"]["using"] == "composite"
+    steps = action["runs"]["steps"]
+    uses = [step.get("uses", "") for step in steps]
+    assert any(u.startswith("actions/setup-python@") for u in uses)
+    upload = next(step for step in steps if step.get("uses", "").startswith("github/codeql-action/upload-sarif@"))
+    assert upload["with"]["sarif_file"] == "${{ inputs.sarif-file }}"
+    scripts = "\n".join(step.get("run", "") for step in steps)
+    assert "pip install" in scripts
+    assert re.search(r"portlint check --format sarif --output \"\$PORTLINT_SARIF\"", scripts)
+    # Inputs reach scripts through the environment, never pasted into the script text.
+    assert "${{" not in scripts
+    for step in steps:
+        if "run" in step:
+            assert step["shell"] == "bash"
+
+
+# -- docs/ci.md ---------------------------------------------------------------------------------------
+
+def _blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
+
+
+def test_doc_toml_snippets_are_valid_configuration():
+    from linter.config import tomllib
+
+    blocks = _blocks("toml")
+    assert len(blocks) >= 3
+    for block in blocks:
+        data = tomllib.loads(block)
+        table = data["tool"]["portlint"] if "tool" in data else data
+        parse_config(table, Path("docs/ci.md"))  # raises ConfigError on any mistake
+
+
+def test_doc_yaml_snippets_parse_and_use_what_exists():
+    documents = [yaml.safe_load(block) for block in _blocks("yaml")]
+    pre_commit = next(d for d in documents if "repos" in d)
+    assert pre_commit["repos"][0]["hooks"][0]["id"] == hook()["id"]
+    inputs = set(yaml.safe_load(ACTION.read_text(encoding="utf-8"))["inputs"])
+    workflows = [d for d in documents if "jobs" in d]
+    used = [step for d in workflows for job in d["jobs"].values() for step in job["steps"]
+            if "portlint@" in step.get("uses", "")]
+    assert used and all(set(step.get("with", {})) <= inputs for step in used)
+    gitlab = next(d for d in documents if "portlint" in d and "script" in d["portlint"])
+    assert gitlab["portlint"]["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
+    assert any("--format gitlab --output gl-code-quality-report.json" in line for line in gitlab["portlint"]["script"])
+    compose = next(d for d in documents if "services" in d)
+    assert compose["services"]["lab"]["ports"] == ["23:23"]
+
+
+def test_doc_suppression_examples_are_read_as_written():
+    from linter.source import SourceFile
+    from linter.suppressions import scan
+
+    for block in _blocks("text"):
+        found = scan(SourceFile("docs.txt", block))
+        assert not found.problems, found.problems
+    assert len(scan(SourceFile("docs.txt", "".join(_blocks("text")))).directives) == 6
