@@ -171,7 +171,10 @@ def apply_nat(box: Box, rule: Rule) -> Box:
         if verdict.to_addresses is not None and verdict.to_addresses.family is box.family:
             nat_dst = verdict.to_addresses.ranges
             loopback = LOOPBACK_V6 if box.family is Family.IPV6 else LOOPBACK_V4
-            local = iv.covers(loopback, nat_dst)
+            # Still for this host: a loopback target, or the very address the packet was
+            # sent to (a local one) with only the port changed. Any other address is
+            # taken as forwarded: the engine does not know the host's other addresses.
+            local = iv.covers(loopback, nat_dst) or (box.local and nat_dst == box.cur_dst)
         nat_dport = verdict.to_ports.ranges if verdict.to_ports is not None else box.cur_dport
         return replace(box, nat_dst=nat_dst, nat_dport=nat_dport, local=local)
     if verdict.kind is VerdictKind.REDIRECT:
