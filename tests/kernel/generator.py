@@ -10,10 +10,15 @@ does not know the host's addresses and takes it as forwarded. INPUT always start
 packets of a TCP handshake and UDP replies meet the rules too, and without it
 the kernel's outcome would depend on more than the first packet.
 
-Everything generated is something portlint models exactly (addresses,
-interfaces, protocols, ports, conntrack state, addrtype, jumps, gotos,
-RETURN, LOG, REJECT, DNAT, REDIRECT): no limit, recent or other module whose
-outcome the engine can only guess. Some generated rules are refused by
+Sometimes there are raw (PREROUTING: before conntrack, so state matches
+see INVALID; CT --notrack), mangle (PREROUTING and INPUT) and security (INPUT)
+tables too, so the order of tables on each hook and what each one sees (the
+address and port before or after DNAT) are checked.
+
+Everything generated is something portlint models exactly (addresses and
+address lists, iprange, interfaces, protocols, ports, conntrack state,
+addrtype, jumps, gotos, RETURN, LOG, MARK, REJECT, DNAT, REDIRECT, notrack):
+no limit, recent or other module whose outcome the engine can only guess. Some generated rules are refused by
 iptables (the caller validates with ``iptables-restore --test`` and asks for
 the next attempt); the generator does not try to know every rule iptables
 refuses.
@@ -27,7 +32,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from .netns import LISTEN_PORTS, SERVER_ADDRS
+from .netns import LISTEN_PORTS, SERVER_ADDRS, tables_in
 
 LISTEN = tuple(sorted(LISTEN_PORTS))
 # Ports the random rules talk about: the listened ones, plus a few no flow uses.
@@ -53,7 +58,13 @@ IFACES = ("-i eth0", "-i eth1", "-i eth+", "-i lo", "! -i eth1", "! -i eth0", "!
 STATES = (
     "-m conntrack --ctstate NEW", "-m conntrack --ctstate INVALID", "-m conntrack ! --ctstate INVALID",
     "-m conntrack --ctstate NEW,ESTABLISHED", "-m state --state NEW", "-m conntrack ! --ctstate NEW",
-    "-m conntrack --ctstate RELATED,ESTABLISHED", "-m state --state INVALID",
+    "-m conntrack --ctstate RELATED,ESTABLISHED", "-m state --state INVALID", "-m conntrack --ctstate UNTRACKED",
+    "-m state --state UNTRACKED", "-m conntrack --ctstate NEW,UNTRACKED",
+)
+IPRANGES = (
+    "--src-range 192.168.77.1-192.168.77.9", "--src-range 10.0.0.0-10.98.255.255",
+    "--src-range 100.64.1.1-203.0.113.50", "--src-range 172.16.5.2-172.16.5.2", "--src-range 10.20.3.5-10.98.0.2",
+    "--dst-range 10.99.0.0-10.99.0.1", "--dst-range 10.98.0.1-10.99.0.0", "--dst-range 10.99.0.2-10.99.0.200",
 )
 ADDRTYPES = (
     "-m addrtype --dst-type LOCAL", "-m addrtype ! --dst-type LOCAL", "-m addrtype --dst-type UNICAST",
@@ -74,6 +85,7 @@ class GeneratedRuleset:
     ports: tuple[int, ...]  # listened ports the rules mention
     nat: bool
     rules: int
+    tables: tuple[str, ...] = ()
 
 
 @dataclass
@@ -126,10 +138,19 @@ def _matches(b: _Builder, *, allow_ports: bool = True) -> tuple[list[str], str |
     rng = b.rng
     parts: list[str] = []
     if rng.random() < 0.35:
-        prefix = rng.choice(SRC_ODD_FORMS) if rng.random() < 0.08 else rng.choice(SRC_PREFIXES)
-        parts.append(f"{_neg(rng, 0.3)}-s {prefix}")
+        roll = rng.random()
+        if roll < 0.08:
+            parts.append(f"{_neg(rng, 0.3)}-s {rng.choice(SRC_ODD_FORMS)}")
+        elif roll < 0.2:
+            # A list: iptables-restore makes one rule per address (and refuses "!" with a list).
+            parts.append(f"{_neg(rng, 0.05)}-s {','.join(rng.sample(SRC_PREFIXES, rng.randint(2, 3)))}")
+        else:
+            parts.append(f"{_neg(rng, 0.3)}-s {rng.choice(SRC_PREFIXES)}")
     if rng.random() < 0.15:
-        parts.append(f"{_neg(rng, 0.3)}-d {rng.choice(DST_PREFIXES)}")
+        if rng.random() < 0.1:
+            parts.append(f"-d {','.join(rng.sample(DST_PREFIXES, 2))}")
+        else:
+            parts.append(f"{_neg(rng, 0.3)}-d {rng.choice(DST_PREFIXES)}")
     if rng.random() < 0.25:
         parts.append(rng.choice(IFACES))
     roll = rng.random()
@@ -161,6 +182,8 @@ def _matches(b: _Builder, *, allow_ports: bool = True) -> tuple[list[str], str |
             parts.append(" ".join(prefix + plain))
         for _, text in (m for m in port_matches if not isinstance(m, str)):
             parts.append(f"-m multiport {text}")
+    if rng.random() < 0.06:
+        parts.append(f"-m iprange {_neg(rng, 0.3)}{rng.choice(IPRANGES)}")
     if rng.random() < 0.18:
         parts.append(rng.choice(STATES))
     if rng.random() < 0.07:
@@ -243,6 +266,23 @@ def _nat_rule(b: _Builder, chains: list[str], chain_index: int) -> str:
     return " ".join(parts)
 
 
+# Targets of the tables other than filter and nat (REJECT is for filter only).
+RAW_TARGETS = {"-j DROP": 20, "-j ACCEPT": 15, "-j CT --notrack": 30, "-j NOTRACK": 5, "-j RETURN": 10,
+               "-j LOG": 5}
+MANGLE_TARGETS = {"-j DROP": 25, "-j ACCEPT": 25, "-j RETURN": 10, '-j LOG --log-prefix "mangle: "': 10,
+                  "-j MARK --set-xmark 0x1/0xffffffff": 10}
+SECURITY_TARGETS = {"-j DROP": 30, "-j ACCEPT": 30, "-j RETURN": 10, "-j LOG": 10}
+
+
+def _simple_rules(b: _Builder, chain: str, targets: dict[str, int], count: tuple[int, int]) -> list[tuple[str, str]]:
+    rules = []
+    for _ in range(b.rng.randint(*count)):
+        parts, _ = _matches(b)
+        parts.append(b.rng.choices(list(targets), weights=list(targets.values()))[0])
+        rules.append((chain, " ".join(parts)))
+    return rules
+
+
 def _table(name: str, policies: dict[str, str], user_chains: list[str], rules: list[tuple[str, str]]) -> str:
     lines = [f"*{name}"]
     lines += [f":{chain} {policy} [0:0]" for chain, policy in policies.items()]
@@ -256,6 +296,21 @@ def generate_ruleset(seed: int, attempt: int = 0) -> GeneratedRuleset:
     rng = random.Random(f"portlint-kernel-ruleset-{seed}-{attempt}")
     b = _Builder(rng)
     sections = []
+    extra_rules = 0
+    # The tables around nat and filter: raw (before conntrack: state matches see INVALID,
+    # notrack), mangle (before and after nat) and security (after filter).
+    if rng.random() < 0.22:
+        rules = _simple_rules(b, "PREROUTING", RAW_TARGETS, (1, 3))
+        extra_rules += len(rules)
+        sections.append(_table("raw", {"PREROUTING": "ACCEPT", "OUTPUT": "ACCEPT"}, [], rules))
+    if rng.random() < 0.25:
+        rules = []
+        for chain in ("PREROUTING", "INPUT"):
+            if rng.random() < 0.7:
+                rules += _simple_rules(b, chain, MANGLE_TARGETS, (1, 3))
+        extra_rules += len(rules)
+        sections.append(_table("mangle", {c: "ACCEPT" for c in ("PREROUTING", "INPUT", "FORWARD", "OUTPUT",
+                                                               "POSTROUTING")}, [], rules))
     nat = rng.random() < 0.35
     nat_rules: list[tuple[str, str]] = []
     if nat:
@@ -280,9 +335,15 @@ def generate_ruleset(seed: int, attempt: int = 0) -> GeneratedRuleset:
     policies = {"INPUT": rng.choice(("ACCEPT", "DROP")), "FORWARD": rng.choice(("ACCEPT", "DROP")),
                 "OUTPUT": "ACCEPT"}
     sections.append(_table("filter", policies, user_chains, rules))
+    if rng.random() < 0.15:
+        security = _simple_rules(b, "INPUT", SECURITY_TARGETS, (1, 3))
+        extra_rules += len(security)
+        sections.append(_table("security", {"INPUT": "ACCEPT", "FORWARD": "ACCEPT", "OUTPUT": "ACCEPT"}, [],
+                               security))
     text = "# Generated by portlint's kernel test generator\n" + "".join(sections) + "# Completed\n"
     ports = tuple(sorted(p for p in b.ports if p in LISTEN_PORTS))
-    return GeneratedRuleset(seed, attempt, text, ports, nat, len(rules) + len(nat_rules))
+    return GeneratedRuleset(seed, attempt, text, ports, nat, len(rules) + len(nat_rules) + extra_rules,
+                            tuple(sorted(tables_in(text))))
 
 
 def generate_flows(seed: int, ruleset: GeneratedRuleset, sources: tuple[str, ...],

@@ -392,7 +392,7 @@ def test_random_rulesets_agree_with_kernel(lab):
         ruleset = load_random_ruleset(lab, seed, stats)
         name = f"random ruleset seed={seed} attempt={ruleset.attempt}"
         stats["rulesets"] += 1
-        stats["rulesets with nat"] += ruleset.nat
+        stats.update(f"table {t}" for t in ruleset.tables)
         flows = [lab.flow(*spec) for spec in generate_flows(seed, ruleset, ALL_SOURCES)]
         outcomes = lab.probe(flows, PROBE_TIMEOUT)
         document, diagnostics = parse_iptables(ruleset.text, f"seed-{seed}.rules")
@@ -404,7 +404,8 @@ def test_random_rulesets_agree_with_kernel(lab):
         disagreements += compare(lab, name, ruleset.text, document, unexpected, flows, outcomes, stats)
     elapsed = time.monotonic() - start
     SUMMARY.append(
-        f"random rulesets: {stats['rulesets']} ({stats['rulesets with nat']} with nat), {stats['flows']} flows "
+        f"random rulesets: {stats['rulesets']} (with nat {stats['table nat']}, raw {stats['table raw']}, "
+        f"mangle {stats['table mangle']}, security {stats['table security']}), {stats['flows']} flows "
         f"(kernel: {stats['kernel accept']} accept, {stats['kernel reject']} reject, {stats['kernel drop']} drop); "
         f"agree {stats['agree']}/{stats['flows']}, disagree {stats['disagree']}, "
         f"re-probed {stats['re-probed']} (agreed after re-probe {stats['agree after a re-probe']}); "
