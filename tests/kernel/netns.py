@@ -1,4 +1,4 @@
-"""A two-namespace network lab for comparing portlint with the kernel.
+"""A network-namespace lab for comparing portlint with the kernel.
 
 Topology (names carry the test process id, so parallel runs do not collide)::
 
@@ -19,8 +19,14 @@ server routes it back through the peer (/32 routes), so a flow's source address
 decides its input interface (``iface_of``). A flow goes to the server address
 of that interface (SERVER_ADDRS: 10.99.0.1 on eth0, 10.98.0.1 on eth1), the way
 a client on that network would connect; REDIRECT then leaves the address as it
-is (it rewrites to the input interface's primary address). rp_filter is off and ICMP rate limits are lifted so that
-REJECT answers every probe.
+is (it rewrites it to the input interface's primary address). rp_filter is off
+and ICMP rate limits are lifted so that REJECT answers every probe.
+
+The listener echoes UDP from the address the datagram was sent to, and the
+probe uses connected UDP sockets with IP_RECVERR, so that every ICMP error a
+REJECT sends (port, host, net unreachable, prohibited...) reaches the probe.
+Every flow gets a source port no earlier flow used (``next_sport``): each one
+is a fresh conntrack entry, whatever earlier rulesets did.
 
 A long-running probe process (``probe.py --serve``) in the client namespace
 makes the connections; ``Lab.probe`` sends it a batch of flows and returns the
@@ -31,7 +37,7 @@ the tables the previous ruleset used) or ``load_nft`` (``nft -f`` of
 "flush ruleset" plus the text, one transaction).
 
 Everything here uses only the standard library and the ip, iptables-restore
-and nft commands; ``Lab.close`` deletes both namespaces and stops both
+and nft commands; ``Lab.close`` deletes the namespaces and stops the
 processes, and is safe to call after a failed or partial ``setup``.
 """
 
