@@ -71,10 +71,11 @@ PRIVATE_V4 = _ranges(Family.IPV4, ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/1
 PRIVATE_V6 = _ranges(Family.IPV6, ["fc00::/7", "fe80::/10"])
 LOOPBACK_V4 = _ranges(Family.IPV4, ["127.0.0.0/8"])
 LOOPBACK_V6 = _ranges(Family.IPV6, ["::1/128"])
-# Never a real internet source: unspecified, "this network", multicast, reserved, documentation.
-NON_INTERNET_V4 = _ranges(Family.IPV4, ["0.0.0.0/8", "224.0.0.0/4", "240.0.0.0/4", "192.0.2.0/24",
-                                         "198.51.100.0/24", "203.0.113.0/24"])
-NON_INTERNET_V6 = _ranges(Family.IPV6, ["::/128", "ff00::/8", "2001:db8::/32"])
+# Never a real internet source: unspecified, "this network", multicast, reserved. The
+# documentation ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32) stay
+# public on purpose: examples and tests use them to stand for internet addresses.
+NON_INTERNET_V4 = _ranges(Family.IPV4, ["0.0.0.0/8", "224.0.0.0/4", "240.0.0.0/4"])
+NON_INTERNET_V6 = _ranges(Family.IPV6, ["::/128", "ff00::/8"])
 
 
 def format_range(family: Family, lo: int, hi: int) -> str:

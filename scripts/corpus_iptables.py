@@ -61,6 +61,20 @@ def is_restore_file(path: Path) -> bool:
     return bool(_TABLE.search(text) and _COMMIT.search(text))
 
 
+_RESTORE_LINE = re.compile(r"^(\*|:|-[AINPFXZRD]\b|\[\d+:\d+\]|COMMIT)")
+
+
+def is_pure_dump(path: Path) -> bool:
+    """A file that *is* an iptables-save dump: at least 90% of its non-blank, non-comment
+    lines are restore-format lines (logs, prose and scripts that contain a dump are not)."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+    if not lines:
+        return False
+    restore = sum(1 for line in lines if _RESTORE_LINE.match(line))
+    return restore >= 0.9 * len(lines)
+
+
 def collect(corpus: Path) -> dict[str, list[Path]]:
     groups: dict[str, list[Path]] = {}
     groups["iptables"] = sorted(p for p in (corpus / "iptables").rglob("*") if p.is_file() and is_restore_file(p))
@@ -151,6 +165,12 @@ def main(argv: list[str] | None = None) -> int:
             results.append((path, list(source.diagnostics) + result.diagnostics))
         summarise(group, results, corpus, args.show, args.files)
         all_results.extend(results)
+        if group == "iptables":
+            dumps = [(p, d) for p, d in results if is_pure_dump(p)]
+            others = sorted(str(p.relative_to(corpus)) for p, _ in results if not is_pure_dump(p))
+            summarise("iptables: dumps only (logs and scripts that contain a dump left out)", dumps, corpus,
+                      args.show, args.files)
+            print(f"left out as not a dump ({len(others)}): " + ", ".join(others))
     listed = [(p, d) for p, d in all_results if str(p.relative_to(corpus)) in accepted]
     summarise("files listed in iptables/iptables-restore-accepted.txt", listed, corpus, args.show, args.files)
     elapsed = time.perf_counter() - started

@@ -28,8 +28,7 @@ def reach_text(exposure: Exposure, all_interfaces=None) -> str:
     if exposure.reach == "internet":
         text = "from the internet"
     elif exposure.reach == "restricted":
-        count = iv.size(exposure.sources)
-        text = f"from {count} public address{'es' if count != 1 else ''} only"
+        text = f"from {sources_text(exposure)} only"
     else:
         text = f"from {exposure.reach} networks"
     if all_interfaces is not None:
@@ -42,6 +41,16 @@ def reach_text(exposure: Exposure, all_interfaces=None) -> str:
     if exposure.possible:
         text += f" (possibly: if {', '.join(exposure.conditions[:3])} matches)"
     return text
+
+
+def sources_text(exposure: Exposure) -> str:
+    """The public sources of a restricted exposure, shortest first: '203.0.113.5' or '3 ranges'."""
+    from linter.addresses import format_range
+
+    ranges = exposure.sources
+    if len(ranges) <= 2:
+        return ", ".join(format_range(exposure.family, lo, hi) for lo, hi in ranges)
+    return f"{len(ranges)} public address ranges"
 
 
 def _registry_severity(entry) -> Severity:

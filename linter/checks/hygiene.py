@@ -23,8 +23,10 @@ def _families(table: Table) -> list[Family]:
 
 
 def _all_space(family: Family, interfaces) -> list[Box]:
-    # Every state and every source, destination and interface: hygiene is about the rules, not one flow.
-    return [replace(b, state=ALL_STATES) for b in initial_boxes(family, interfaces)]
+    # Every state, source, destination and interface, for this host or passing through it:
+    # hygiene is about the rules as written, not one flow or one hook.
+    boxes = [replace(b, state=ALL_STATES) for b in initial_boxes(family, interfaces)]
+    return boxes + [replace(b, local=False) for b in boxes]
 
 
 @check("PL401", on=Ruleset)

@@ -150,6 +150,7 @@ class ExposureAnalysis:
     def exposures(self) -> list[Exposure]:
         """Every accepted part of the space, one entry per protocol, reach and decider."""
         merged: dict[tuple, dict] = {}
+        gathered: dict[tuple, dict] = {}
         nat_texts: dict[tuple, tuple[str, ...]] = {}
         for family in self.families():
             classes = self.classes.classes(family)
@@ -180,10 +181,8 @@ class ExposureAnalysis:
                         if box.nat_dport is not None:
                             nat = tuple(f"{n} port {_ports_text(box.nat_dport)}" for n in nat)
                         nat_texts[nat_key] = nat
-                reaches = []
-                if LOOPBACK_IFACE in box.iif:
-                    reaches.append(("loopback", box.src, frozenset({LOOPBACK_IFACE})))
                 external = box.iif - {LOOPBACK_IFACE}
+                public = private = ()
                 if external:
                     public = cut(box.src, 0)
                     private = cut(box.src, 1)
@@ -192,29 +191,46 @@ class ExposureAnalysis:
                     if public and not cut(box.dst, 0):
                         private = iv.union(private, public)
                         public = ()
-                    if public:
-                        wide = iv.size(public) * 2 >= iv.size(classes[0][1])
-                        reaches.append(("internet" if wide else "restricted", public, external))
-                    if private:
-                        reaches.append(("private", private, external))
                 protocols = _protocol_split(box.proto)
-                for reach, sources, ifaces in reaches:
-                    for proto, has_ports in protocols:
-                        key = (family, proto, reach, ifaces, box.possible, conditions,
-                               tuple(d.span for d in deciders), tuple(d.span for d in via), result.forwarded, nat)
-                        entry = merged.get(key)
-                        ports = box.dport if has_ports else ()
+                for proto, has_ports in protocols:
+                    ports = box.dport if has_ports else ()
+                    base = (family, proto, ports, box.possible, conditions, tuple(d.span for d in deciders),
+                            tuple(d.span for d in via), result.forwarded, nat)
+                    for kind, sources, ifaces in (("loopback", box.src if LOOPBACK_IFACE in box.iif else (),
+                                                   frozenset({LOOPBACK_IFACE})),
+                                                  ("public", public, external), ("private", private, external)):
+                        if not sources:
+                            continue
+                        entry = gathered.get((kind, ifaces) + base)
                         if entry is None:
-                            merged[key] = dict(family=family, protocol=proto, ports=ports, reach=reach,
-                                               sources=sources, interfaces=ifaces, possible=box.possible,
-                                               conditions=conditions, deciders=deciders,
-                                               forwarded=result.forwarded, nat_targets=nat,
-                                               nat_ports=box.nat_dport if has_ports else None, via=via)
+                            gathered[(kind, ifaces) + base] = dict(
+                                family=family, protocol=proto, ports=ports, reach=kind, sources=sources,
+                                interfaces=ifaces, possible=box.possible, conditions=conditions, deciders=deciders,
+                                forwarded=result.forwarded, nat_targets=nat,
+                                nat_ports=box.nat_dport if has_ports else None, via=via)
                         else:
-                            entry["ports"] = iv.union(entry["ports"], ports)
                             entry["sources"] = iv.union(entry["sources"], sources)
                             if has_ports and box.nat_dport is not None:
                                 entry["nat_ports"] = iv.union(entry["nat_ports"] or (), box.nat_dport)
+            # Second pass: public sources are judged as a whole per port set (a rule open to
+            # everyone is split by earlier rules into pieces; together they are the internet),
+            # then entries that differ only in ports are merged.
+            public_size = iv.size(classes[0][1])
+            for entry in gathered.values():
+                if entry["reach"] == "public":
+                    entry["reach"] = "internet" if iv.size(entry["sources"]) * 2 >= public_size else "restricted"
+                key = (family, entry["protocol"], entry["reach"], entry["interfaces"], entry["possible"],
+                       entry["conditions"], tuple(d.span for d in entry["deciders"]),
+                       tuple(d.span for d in entry["via"]), entry["forwarded"], entry["nat_targets"])
+                other = merged.get(key)
+                if other is None:
+                    merged[key] = entry
+                else:
+                    other["ports"] = iv.union(other["ports"], entry["ports"])
+                    other["sources"] = iv.union(other["sources"], entry["sources"])
+                    if entry["nat_ports"] is not None:
+                        other["nat_ports"] = iv.union(other["nat_ports"] or (), entry["nat_ports"])
+            gathered.clear()
         exposures = [Exposure(**value) for value in merged.values()]
         exposures.sort(key=lambda e: (e.family.value, e.protocol, REACH_ORDER.index(e.reach), e.ports, e.possible))
         return exposures

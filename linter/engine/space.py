@@ -98,8 +98,16 @@ def extend_path(path: tuple, item, identity: tuple) -> tuple:
     return extended
 
 
+_FIELD_INDEX = {name: index for index, name in enumerate(Box._fields)}
+_new_box = tuple.__new__
+
+
 def replace(box: Box, **changes) -> Box:
     """A copy of ``box`` with some dimensions changed."""
+    if len(changes) == 1:
+        (name, value), = changes.items()
+        index = _FIELD_INDEX[name]
+        return _new_box(Box, (*box[:index], value, *box[index + 1:]))
     return box._replace(**changes)
 
 
@@ -217,42 +225,45 @@ def split_rule(box: Box, matches, rule) -> tuple[Box | None, list[Box]]:
     return inside, outside
 
 
-_DIMENSIONS = ("dst", "dport", "proto", "src", "sport", "nat_dst", "nat_dport")
-_SET_DIMENSIONS = ("iif", "state")
+_DIMENSIONS = ("dst", "dport", "proto", "src", "sport", "nat_dst", "nat_dport", "iif", "state")
+_SET_DIMENSIONS = frozenset({"iif", "state"})
+_VALUE_FIELDS = tuple(f for f in Box._fields if f not in ("assumptions", "trail"))
 
 
-def _key_without(box: Box, skip: str):
-    # Trails and assumptions are compared by identity: boxes split from one box share them.
-    return (
-        box.family, box.local, id(box.trail), id(box.assumptions),
-        *(getattr(box, name) if name != skip else None for name in _DIMENSIONS),
-        *(getattr(box, name) if name != skip else None for name in _SET_DIMENSIONS),
-    )
+COALESCE_AT_LEAST = 6  # below this, merging saves less than it costs
 
 
 def coalesce(boxes: list[Box]) -> list[Box]:
     """Merge boxes that differ in one dimension only, so splitting does not multiply them.
 
-    Boxes of one path share their trail and assumption tuples; only such boxes merge,
-    so what each box remembers of its path stays exact.
+    Boxes of one path share their trail and assumption tuples (hash-consed); only such
+    boxes merge, so what each box remembers of its path stays exact.
     """
-    if len(boxes) < 3:
+    if len(boxes) < COALESCE_AT_LEAST:
         return boxes
-    for name in _DIMENSIONS + _SET_DIMENSIONS:
-        if name.startswith("nat_") and all(getattr(b, name) is None for b in boxes):
+    for name in _DIMENSIONS:
+        if name.startswith("nat_") and boxes[0].nat_dst is None and all(b.nat_dst is None for b in boxes):
             continue
-        groups: dict[tuple, Box] = {}
+        index = Box._fields.index(name)
+        groups: dict[tuple, list[Box]] = {}
         for box in boxes:
-            key = _key_without(box, name)
-            other = groups.get(key)
-            if other is None:
-                groups[key] = box
+            # Long range lists are compared by identity: hashing them costs their length, and
+            # boxes split from one another share them anyway.
+            key = tuple(v if not isinstance(v, tuple) or len(v) <= 8 else id(v)
+                        for i, v in enumerate(box[:len(_VALUE_FIELDS)]) if i != index)
+            key += (id(box.assumptions), id(box.trail))
+            groups.setdefault(key, []).append(box)
+        if len(groups) == len(boxes):
+            continue
+        merged = []
+        for members in groups.values():
+            if len(members) == 1:
+                merged.append(members[0])
             elif name in _SET_DIMENSIONS:
-                groups[key] = replace(other, **{name: getattr(other, name) | getattr(box, name)})
+                merged.append(members[0]._replace(**{name: frozenset().union(*(m[index] for m in members))}))
             else:
-                groups[key] = replace(other, **{name: iv.union(getattr(other, name), getattr(box, name))})
-        if len(groups) < len(boxes):
-            boxes = list(groups.values())
-            if len(boxes) < 2:
-                break
+                merged.append(members[0]._replace(**{name: iv.normalize(r for m in members for r in m[index])}))
+        boxes = merged
+        if len(boxes) < 2:
+            break
     return boxes

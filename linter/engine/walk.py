@@ -242,11 +242,12 @@ class Segment:
     keys: list[iv.Ranges] = field(default_factory=list)
     index: list[tuple[int, int, int]] = field(default_factory=list)  # (lo, hi, group), sorted
     covered: iv.Ranges = ()
+    starts: list[int] = field(default_factory=list)
 
     def parts(self, current: iv.Ranges):
         """(group rules, the part of ``current`` that falls in the group's key), in rule order."""
         found: dict[int, list[tuple[int, int]]] = {}
-        starts = [row[0] for row in self.index]
+        starts = self.starts
         for lo, hi in current:
             position = max(bisect_left(starts, lo) - 1, 0)
             while position < len(self.index) and self.index[position][0] <= hi:
@@ -329,6 +330,7 @@ def _grow_segment(rules, start: int, dimension: str, family):
         j += 1
     intervals.sort()
     segment.index = intervals
+    segment.starts = [row[0] for row in intervals]
     segment.covered = iv.normalize(tuple((lo, hi) for lo, hi, _ in intervals))
     return segment, j
 

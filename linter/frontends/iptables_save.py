@@ -107,6 +107,7 @@ FORMAT = "iptables-save"
 GRAMMAR = "iptables"
 
 SYNTAX = "PL010"
+LAYOUT = "PL005"  # read fine, but iptables-restore refuses the layout (CR LF, indentation...)
 INVALID = "PL011"
 UNKNOWN_OPTION = "PL012"
 UNMODELLED = "PL013"
@@ -123,10 +124,14 @@ WORD, STRING, OPEN_STRING, BANG = "W", "S", "U", "!"
 
 @functools.lru_cache(maxsize=1)
 def line_parser():
-    """The Lark parser for one line (grammars/iptables.lark)."""
+    """The Lark parser for one line (grammars/iptables.lark).
+
+    ``cache=True`` keeps Lark's analysis of the grammar in the temporary directory
+    (0.08 s to load instead of 0.4 s to build), which matters for a linter run on one file.
+    """
     from linter.grammars import load_parser
 
-    return load_parser(GRAMMAR)
+    return load_parser(GRAMMAR, cache=True)
 
 
 class _FastPath:
@@ -866,8 +871,8 @@ class RuleReader:
             if not bad_target:
                 hint = "add -j ACCEPT, -j DROP or another target if the rule should decide"
                 if n and tokens[-1][0] == OPEN_STRING:
-                    hint = (f"the quote at column {self._at(tokens[-1])} is never closed, so iptables reads the rest of "
-                            "the line, target included, as one value")
+                    hint = (f"the quote at column {self._at(tokens[-1])} is never closed, so iptables reads the "
+                            "rest of the line, target included, as one value")
                 self._report(NO_TARGET, "Rule has no target; it only counts packets", rule_column, hint=hint)
         # --- the OpaqueMatches of the loaded modules, in their places
         for module in loaded:
@@ -1115,7 +1120,8 @@ _IPV6_ADDRESS = re.compile(r"(?:-s|-d|--source|--destination|--src|--dst|--src-r
                            r"|--to-source)[ \t]+(?:![ \t]+)?\[?[0-9A-Fa-f.]*:[0-9A-Fa-f.]*:")
 _IPV4_ADDRESS = re.compile(r"(?:-s|-d|--source|--destination|--src|--dst|--src-range|--dst-range)[ \t]+(?:![ \t]+)?"
                            r"[0-9]{1,3}\.[0-9]{1,3}\.")
-_IPV6_MODULES = re.compile(r"(?:-m|--match)[ \t]+(?:icmp6|icmpv6|hl|rt|frag|ipv6header|mh|hbh|dst|eui64|srh)(?![^ \t\r\n])"
+_IPV6_MODULES = re.compile(r"(?:-m|--match)[ \t]+(?:icmp6|icmpv6|hl|rt|frag|ipv6header|mh|hbh|dst|eui64|srh)"
+                           r"(?![^ \t\r\n])"
                            r"|(?:-j|--jump)[ \t]+(?:HL|DNPT|SNPT)(?![^ \t\r\n])")
 
 
@@ -1214,7 +1220,7 @@ class _FileReader:
                 line = line[:-1]
                 if not crlf_reported:
                     crlf_reported = True
-                    self._report(SYNTAX, "Windows line ending (CR LF); iptables-restore rejects the file", lineno,
+                    self._report(LAYOUT, "Windows line ending (CR LF); iptables-restore rejects the file", lineno,
                                  line, len(line) + 1, hint="convert the file to Unix line endings (LF)")
             first = line[:1]
             if first == "-" or first == "[" or (first in " \t" and line.lstrip(" \t")[:1] in ("-", "[")):
@@ -1246,10 +1252,10 @@ class _FileReader:
         """iptables-restore reads "*", ":", "#" and COMMIT only in column 1, and COMMIT alone."""
         column = _first_column(line)
         if column > 1:
-            self._report(SYNTAX, f"{what} must start in column 1; iptables-restore rejects the line", lineno, line,
+            self._report(LAYOUT, f"{what} must start in column 1; iptables-restore rejects the line", lineno, line,
                          column)
         elif what == "COMMIT" and line != "COMMIT":
-            self._report(SYNTAX, "Text after COMMIT; iptables-restore rejects the line", lineno, line, 7)
+            self._report(LAYOUT, "Text after COMMIT; iptables-restore rejects the line", lineno, line, 7)
 
     # -- lines through Lark
     def _lark_line(self, line: str, lineno: int) -> None:
@@ -1264,7 +1270,7 @@ class _FileReader:
                 self.table.last_line = lineno
             return
         if not tree.children:
-            self._report(SYNTAX, "Line of spaces; iptables-restore rejects it (no command specified)", lineno, line, 1,
+            self._report(LAYOUT, "Line of spaces; iptables-restore rejects it (no command specified)", lineno, line, 1,
                          hint="remove the spaces or the line")
             return
         node = tree.children[0]
