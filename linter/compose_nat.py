@@ -4,7 +4,8 @@
   a private or public address, or not an address at all);
 - ``compose_as_ruleset``: the rules Docker installs for a project's published ports
   (bridge networking, iptables): a DNAT in the nat table's PREROUTING chain for each
-  publication, and an accept in filter FORWARD for the container behind it. Packets
+  publication (the same DNATs in nat OUTPUT for the host's own connections), and an
+  accept in filter FORWARD for the container behind it. Packets
   to a published port therefore go PREROUTING → FORWARD and never meet filter INPUT.
   The engine can evaluate this ruleset like any other; every rule's span is the
   compose port entry it stands for.
@@ -172,6 +173,9 @@ def compose_as_ruleset(project: ComposeProject) -> Ruleset:
                 text=f"-A DOCKER -d {container}/32 -p {pub.protocol} --dport {_ports_text(t_lo, t_hi, ':')} -j ACCEPT"))
     nat = Table("nat", Family.IPV4, (
         Chain("PREROUTING", tuple(dnat_rules), top, hook=Hook.PREROUTING, type="nat", priority=-100,
+              policy=Policy.ACCEPT),
+        # Connections the host makes to its own published ports take their DNAT in nat OUTPUT.
+        Chain("OUTPUT", tuple(dnat_rules), top, hook=Hook.OUTPUT, type="nat", priority=-100,
               policy=Policy.ACCEPT),
     ), top)
     jump = Rule((), Verdict(VerdictKind.JUMP, target="DOCKER"), top, text="-A FORWARD -j DOCKER")

@@ -36,7 +36,9 @@ def test_docker_rules(tmp_path):
     ruleset = compose_as_ruleset(project)
     assert ruleset.format == "compose" and ruleset.family is Family.IPV4
     nat = ruleset.table("nat")
-    [prerouting] = nat.chains
+    prerouting, output = nat.chains
+    assert (output.name, output.hook, output.type, output.priority) == ("OUTPUT", Hook.OUTPUT, "nat", -100)
+    assert output.rules == prerouting.rules  # the host's own connections take the same DNATs
     assert (prerouting.name, prerouting.hook, prerouting.type, prerouting.priority, prerouting.policy) == (
         "PREROUTING", Hook.PREROUTING, "nat", -100, Policy.ACCEPT)
     assert [r.text for r in prerouting.rules] == [

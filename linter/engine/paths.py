@@ -73,12 +73,29 @@ class PathEvaluator:
         return self._chains[key]
 
     def evaluate(self, boxes: list[Box]) -> list[Result]:
-        """Every final result for ``boxes`` (all of one family) arriving at this host."""
+        """Every final result for ``boxes`` (all of one family) arriving at this host.
+
+        Packets that come in on lo were sent by this host to itself: they take the
+        output path first (where nat OUTPUT decides their NAT), then come back in
+        through prerouting and input, where nat chains are not consulted again.
+        """
         if not boxes:
             return []
         family = boxes[0].family
         finals: list[Result] = []
-        alive = boxes
+        external: list[Box] = []
+        looped: list[Box] = []
+        for box in boxes:
+            lo = box.iif & {LOOPBACK_IFACE}
+            if lo:
+                looped.append(replace(box, iif=lo))
+            if box.iif - lo:
+                external.append(replace(box, iif=box.iif - lo) if lo else box)
+        self._from_outside(family, external, finals)
+        self._from_this_host(family, looped, finals)
+        return finals
+
+    def _from_outside(self, family: Family, alive: list[Box], finals: list[Result]) -> None:
         for hook in (Hook.INGRESS, Hook.PREROUTING):
             alive = self._run_hook(hook, family, alive, finals, forwarded=False)
         local = [b for b in alive if b.local]
@@ -88,12 +105,26 @@ class PathEvaluator:
         for hook in FORWARD_HOOKS:
             forwarded = self._run_hook(hook, family, forwarded, finals, forwarded=True)
         finals.extend(Result(b, Outcome.ACCEPT, True) for b in forwarded)
-        return finals
 
-    def _run_hook(self, hook: Hook, family: Family, boxes: list[Box], finals: list[Result], forwarded: bool) -> list[Box]:
+    def _from_this_host(self, family: Family, alive: list[Box], finals: list[Result]) -> None:
+        if not alive:
+            return
+        for hook in (Hook.OUTPUT, Hook.POSTROUTING):
+            alive = self._run_hook(hook, family, alive, finals, forwarded=False)
+        # A nat OUTPUT DNAT to another address sends the packet away from this host.
+        finals.extend(Result(b, Outcome.ACCEPT, True) for b in alive if not b.local)
+        alive = [b for b in alive if b.local]
+        for hook in (Hook.PREROUTING, Hook.INPUT):
+            alive = self._run_hook(hook, family, alive, finals, forwarded=False, skip_nat=True)
+        finals.extend(Result(b, Outcome.ACCEPT, False) for b in alive)
+
+    def _run_hook(self, hook: Hook, family: Family, boxes: list[Box], finals: list[Result], forwarded: bool,
+                  skip_nat: bool = False) -> list[Box]:
         for table, chain in self.chains(hook, family):
             if not boxes:
                 break
+            if skip_nat and chain.type == "nat":
+                continue
             boxes = self._run_chain(table, chain, boxes, finals, forwarded)
         return boxes
 
