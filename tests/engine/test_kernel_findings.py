@@ -92,3 +92,28 @@ def test_packets_looped_back_through_lo_are_tracked_before_raw_prerouting():
                          "-i lo -p tcp -m tcp --dport 1024 -j CT --notrack") + NEW_ONLY)
     assert verdict(rules, **lo, dport=2000) == "drop"
     assert verdict(rules, **lo, dport=1024) == "accept"
+
+
+def test_connections_to_self_take_their_nat_in_output_not_prerouting():
+    # Kernel (kernel test, repro A): a REDIRECT in nat PREROUTING does not apply to a connection
+    # from the host to itself (its NAT is decided in nat OUTPUT), so INPUT sees port 2000.
+    text = """*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -p tcp --dport 2000 -j REDIRECT --to-ports 22
+COMMIT
+*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+-A INPUT -p tcp --dport 2000 -j ACCEPT
+COMMIT
+"""
+    rules = ruleset(text)
+    assert verdict(rules, src="10.99.0.1", dst="10.99.0.1", iface="lo", dport=2000) == "accept"
+    assert verdict(rules, src="10.99.0.2", dst="10.99.0.1", iface="eth0", dport=2000) == "drop"
+    output = text.replace("-A PREROUTING -p tcp --dport 2000", "-A OUTPUT -p tcp --dport 2000")
+    assert verdict(ruleset(output), src="10.99.0.1", dst="10.99.0.1", iface="lo", dport=2000) == "drop"
