@@ -241,6 +241,41 @@ def coalesce(boxes: list[Box]) -> list[Box]:
     """
     if len(boxes) < COALESCE_AT_LEAST:
         return boxes
+    width = len(_VALUE_FIELDS)
+    # Long range lists are compared by identity: hashing them costs their length, and boxes
+    # split from one another share them anyway.
+    signatures = {id(box): _signature(box, width) for box in boxes}
+    for name in _DIMENSIONS:
+        if name.startswith("nat_") and all(b.nat_dst is None for b in boxes):
+            continue
+        index = Box._fields.index(name)
+        groups: dict[tuple, list[Box]] = {}
+        for box in boxes:
+            signature = signatures[id(box)]
+            groups.setdefault(signature[:index] + signature[index + 1:], []).append(box)
+        if len(groups) == len(boxes):
+            continue
+        merged = []
+        for members in groups.values():
+            if len(members) == 1:
+                merged.append(members[0])
+                continue
+            if name in _SET_DIMENSIONS:
+                box = replace(members[0], **{name: frozenset().union(*(m[index] for m in members))})
+            else:
+                box = replace(members[0], **{name: iv.normalize(r for m in members for r in m[index])})
+            signatures[id(box)] = _signature(box, width)
+            merged.append(box)
+        boxes = merged
+        if len(boxes) < 2:
+            break
+    return boxes
+
+
+def _signature(box: Box, width: int) -> tuple:
+    values = box[:width]
+    return tuple(v if type(v) is not tuple or len(v) <= 8 else id(v) for v in values) + (
+        id(box.assumptions), id(box.trail))
     for name in _DIMENSIONS:
         if name.startswith("nat_") and boxes[0].nat_dst is None and all(b.nat_dst is None for b in boxes):
             continue
