@@ -228,3 +228,17 @@ from linter.commands import trace as _trace_cmd  # noqa: E402
 
 main.add_command(_trace_cmd.trace)
 main.add_command(_exposure_cmd.exposure)
+
+
+def run() -> None:
+    """The console entry point: a bug in portlint ends with a one-line message, not a traceback."""
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("PORTLINT_DEBUG"):
+            raise
+        click.echo(f"portlint: internal error: {type(exc).__name__}: {exc} "
+                   f"(set PORTLINT_DEBUG=1 for the traceback; please report it)", err=True)
+        sys.exit(EXIT_ERROR)

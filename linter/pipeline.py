@@ -131,7 +131,11 @@ def lint_file(path: str, settings: Settings, input_format: str | None = None, na
             "PL004", why, Span(path, 1, 1),
             hint="portlint reads iptables-save output, nftables rulesets, iptables scripts and compose files"), source))
         return FileResult(path, fmt, None, findings, source)
-    parsed = parse_source(source, fmt, options)
+    try:
+        parsed = parse_source(source, fmt, options)
+    except Exception as exc:  # a bug in a front end must not cost the user the other files
+        findings.append(diagnostic_finding(internal_error(f"The {fmt} reader failed", exc, path), source, lines))
+        return FileResult(path, fmt, None, findings, source)
     findings.extend(diagnostic_finding(d, source, lines) for d in parsed.diagnostics)
     result = FileResult(path, fmt, parsed.document, findings, source)
     if parsed.document is not None:
@@ -145,8 +149,28 @@ def run_checks(document, settings: Settings, source: SourceFile | None = None,
     ctx = CheckContext(document, settings, lines if lines is not None else SourceLines(source))
     for registered in load_checks():
         if isinstance(document, registered.on):
-            registered.function(ctx)
+            try:
+                registered.function(ctx)
+            except Exception as exc:  # one broken check must not hide what the others found
+                path = _document_path(document)
+                ctx.findings.append(diagnostic_finding(
+                    internal_error(f"Check {'/'.join(registered.codes)} failed", exc, path)))
     return ctx.findings
+
+
+def internal_error(what: str, exc: Exception, path: str) -> Diagnostic:
+    """A PL009 diagnostic for a bug in portlint itself, at the top of ``path``."""
+    return Diagnostic("PL009", f"{what}: {type(exc).__name__}: {exc}", Span(path, 1, 1),
+                      hint="This is a bug in portlint; the rest of the run went on. Please report it "
+                           "with the input that caused it")
+
+
+def _document_path(document) -> str:
+    path = getattr(document, "path", None)
+    if path:
+        return path
+    documents = getattr(document, "documents", ())
+    return getattr(documents[0], "path", "-") if documents else "-"
 
 
 def lint_paths(paths: list[str], settings: Settings, input_format=None, stdin_filename: str | None = None,

@@ -116,13 +116,13 @@ def _dead_rules(table: Table, chain: Chain, rules, pending: list[Box]) -> tuple[
         inside_parts = []
         outside_parts = []
         for box in pending:
-            inside, outside = split_rule(box, rule.matches, rule)
+            inside, outside = split_rule(box, rule.matches, rule, False)
             outside_parts.extend(outside)
             if inside is not None:
                 inside_parts.append(inside)
         if not inside_parts:
             dead.add(index)
-            if any(split_rule(box, rule.matches, rule)[0] is not None for box in full):
+            if any(split_rule(box, rule.matches, rule, False)[0] is not None for box in full):
                 shadowed.add(index)
             continue
         if not verdict.terminal and verdict.kind is not VerdictKind.JUMP:

@@ -158,7 +158,7 @@ def _addrtype_ranges(family: Family, types: frozenset[str], direction: Direction
     return result
 
 
-def split_match(box: Box, match, rule) -> tuple[Box | None, list[Box]]:
+def split_match(box: Box, match, rule, record_misses: bool = True) -> tuple[Box | None, list[Box]]:
     """Split ``box`` by one match: (the part that matches or None, the parts that don't)."""
     negated = match.negated
     if isinstance(match, ProtocolMatch):
@@ -202,9 +202,13 @@ def split_match(box: Box, match, rule) -> tuple[Box | None, list[Box]]:
             inside, outside = _split_ranges(box, box.cur_dst, wanted, _with_dst)
     else:
         # Opaque (or an output interface, unknown before routing): it may match or not.
-        # Both possibilities go on, each remembering what was assumed.
+        # Both possibilities go on, each remembering what was assumed. Assuming "no match"
+        # is only worth remembering for a trace: a box that took that branch is no less
+        # certain, and leaving it unchanged lets it merge with its siblings again.
         yes = replace(box, assumptions=extend_path(box.assumptions, Assumption(rule, match, True),
                                                    (id(rule), id(match), True)))
+        if not record_misses:
+            return yes, [box]
         no = replace(box, assumptions=extend_path(box.assumptions, Assumption(rule, match, False),
                                                   (id(rule), id(match), False)))
         return yes, [no]
@@ -213,16 +217,29 @@ def split_match(box: Box, match, rule) -> tuple[Box | None, list[Box]]:
     return inside, [outside] if outside is not None else []
 
 
-def split_rule(box: Box, matches, rule) -> tuple[Box | None, list[Box]]:
+def split_rule(box: Box, matches, rule, record_misses: bool = True) -> tuple[Box | None, list[Box]]:
     """Split ``box`` by a rule's conjunction of matches: (matching part, non-matching parts)."""
     outside: list[Box] = []
     inside: Box | None = box
+    covered = False
     for match in matches:
-        inside, rest = split_match(inside, match, rule)
-        outside.extend(rest)
+        inside, rest = split_match(inside, match, rule, record_misses)
+        if not covered:
+            outside.extend(rest)
         if inside is None:
             break
+        if not record_misses and is_opaque(match):
+            # The opaque match's "no" branch is the whole box as it was: every later
+            # non-matching part lies inside it already.
+            covered = True
     return inside, outside
+
+
+def is_opaque(match) -> bool:
+    """Whether the engine cannot decide this match (it may match or not)."""
+    if isinstance(match, OpaqueMatch):
+        return True
+    return isinstance(match, InterfaceMatch) and match.direction != "in"
 
 
 _DIMENSIONS = ("dst", "dport", "proto", "src", "sport", "nat_dst", "nat_dport", "iif", "state")

@@ -12,7 +12,7 @@ from bisect import bisect_left, insort
 from dataclasses import dataclass, field
 
 from linter.engine import intervals as iv
-from linter.engine.space import Box, _with_dport, _with_dst, coalesce, extend_path, replace, split_rule
+from linter.engine.space import Box, _with_dport, _with_dst, coalesce, extend_path, is_opaque, replace, split_rule
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
 from linter.model import AddressMatch, Chain, Direction, Family, PortMatch, Rule, Table, VerdictKind
 
@@ -100,7 +100,7 @@ class Walker:
         next_pending: list[Box] = []
         matched: list[Box] = []
         for box in pending:
-            inside, outside = split_rule(box, rule.matches, rule)
+            inside, outside = split_rule(box, rule.matches, rule, self.record)
             next_pending.extend(outside)
             if inside is not None:
                 matched.append(replace(inside, trail=step(inside.trail, "rule", table, chain, rule)))
@@ -114,16 +114,21 @@ class Walker:
                 next_pending.extend(matched)
                 return next_pending
             # Every part that matched enters the target together (merged), not one by one.
+            # Without a trace, a jump taken only by assuming an opaque match leaves its
+            # "no match" branch going on with the whole box: what comes back lies inside it.
+            subsumed = kind is VerdictKind.JUMP and not self.record and any(is_opaque(m) for m in rule.matches)
             for sub_box, outcome in self.walk(table, target, coalesce(matched), stack):
                 if outcome is Outcome.RETURN:
                     if kind is VerdictKind.GOTO:
                         results.append((sub_box, Outcome.RETURN))
-                    else:
+                    elif not subsumed:
                         next_pending.append(sub_box)
                 else:
                     results.append((sub_box, outcome))
         else:
-            outcome = _VERDICT_OUTCOME[kind]
+            # A terminal target portlint does not model (TPROXY, SYNPROXY...) may let the
+            # packet in: counted as accept, the conservative answer for exposure.
+            outcome = _VERDICT_OUTCOME.get(kind, Outcome.ACCEPT)
             results.extend((apply_nat(box, rule), outcome) for box in matched)
         return next_pending
 
@@ -158,7 +163,7 @@ class Walker:
         """``-j CT --notrack`` / ``-j NOTRACK`` / nft ``notrack``: the matched part goes on untracked."""
         out = []
         for box in pending:
-            inside, outside = split_rule(box, rule.matches, rule)
+            inside, outside = split_rule(box, rule.matches, rule, self.record)
             out.extend(outside)
             if inside is not None:
                 inside = replace(inside, state=UNTRACKED)
@@ -170,7 +175,7 @@ class Walker:
     def _record_nonterminal(self, table: Table, chain: Chain, rule: Rule, pending: list[Box]) -> list[Box]:
         out = []
         for box in pending:
-            inside, outside = split_rule(box, rule.matches, rule)
+            inside, outside = split_rule(box, rule.matches, rule, self.record)
             if inside is not None:
                 out.append(replace(inside, trail=step(inside.trail, "rule", table, chain, rule)))
             out.extend(outside)
