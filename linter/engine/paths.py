@@ -14,11 +14,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from linter.engine.space import Box, replace
+from linter.engine.universe import LOOPBACK_IFACE
 from linter.engine.walk import Outcome, Step, Walker, step
 from linter.model import Chain, Family, Hook, Policy, Ruleset, Table
 
 LOCAL_PATH = (Hook.INGRESS, Hook.PREROUTING, Hook.INPUT)
 FORWARD_HOOKS = (Hook.FORWARD, Hook.POSTROUTING)
+CONNTRACK_PRIORITY = -200  # NF_IP_PRI_CONNTRACK
+
+
+def before_conntrack(chain: Chain) -> bool:
+    """True for a base chain that sees packets before conntrack does (iptables raw, nft
+    priority raw): there a conntrack state match sees no connection, i.e. the state invalid."""
+    return chain.hook in (Hook.PREROUTING, Hook.OUTPUT) and chain.priority is not None \
+        and chain.priority < CONNTRACK_PRIORITY
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +97,32 @@ class PathEvaluator:
             boxes = self._run_chain(table, chain, boxes, finals, forwarded)
         return boxes
 
+    def _walk_before_conntrack(self, table: Table, chain: Chain, boxes: list[Box]) -> list[tuple[Box, Outcome]]:
+        """Walk a chain that runs before conntrack: its state matches see every packet as
+        invalid (untracked once a notrack rule took it); afterwards the packet has its
+        real state again, or stays untracked."""
+        walked = []
+        groups: dict[frozenset[str], list[Box]] = {}
+        for box in boxes:
+            looped = box.iif & {LOOPBACK_IFACE} if chain.hook is Hook.PREROUTING else frozenset()
+            if looped:
+                # Packets looped back through lo were tracked on their way out (OUTPUT):
+                # here they already have their real state, and notrack does nothing to them.
+                for done, outcome in self.walker.walk(table, chain, [replace(box, iif=looped)]):
+                    walked.append((replace(done, state=box.state), outcome))
+                if box.iif == looped:
+                    continue
+                box = replace(box, iif=box.iif - looped)
+            groups.setdefault(box.state, []).append(box)
+        for states, group in groups.items():
+            seen = frozenset("untracked" if s == "untracked" else "invalid" for s in states)
+            for box, outcome in self.walker.walk(table, chain, [replace(b, state=seen) for b in group]):
+                real = states - {"untracked"} if "invalid" in box.state else frozenset()
+                if "untracked" in box.state:
+                    real = real | {"untracked"}
+                walked.append((replace(box, state=frozenset(real)), outcome))
+        return walked
+
     def _run_chain(self, table: Table, chain: Chain, boxes: list[Box], finals: list[Result], forwarded: bool) -> list[Box]:
         skipped: list[Box] = []
         entering: list[Box] = []
@@ -110,7 +145,11 @@ class PathEvaluator:
             if part is not None:
                 entering.append(part)
         survivors = skipped
-        for box, outcome in self.walker.walk(table, chain, entering):
+        if before_conntrack(chain):
+            walked = self._walk_before_conntrack(table, chain, entering)
+        else:
+            walked = self.walker.walk(table, chain, entering)
+        for box, outcome in walked:
             if outcome is Outcome.RETURN:
                 policy = chain.policy or Policy.ACCEPT
                 box = replace(box, trail=step(box.trail, "policy", table, chain, detail=policy.value))

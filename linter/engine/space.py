@@ -142,8 +142,13 @@ def _addrtype_ranges(family: Family, types: frozenset[str], direction: Direction
         result = iv.union(result, multicast)
     if "BROADCAST" in types:
         result = iv.union(result, broadcast)
+    # The kernel gives an address one type, from its route: an address of this host is
+    # LOCAL and not UNICAST (so is every loopback address).
     if "UNICAST" in types:
-        result = iv.union(result, unicast)
+        if direction is Direction.SOURCE:
+            result = iv.union(result, iv.subtract(unicast, loopback))
+        elif not box.local:
+            result = iv.union(result, unicast)
     if "LOCAL" in types:
         if direction is Direction.DESTINATION:
             if box.local:

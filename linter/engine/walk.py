@@ -94,6 +94,8 @@ class Walker:
         verdict = rule.verdict
         kind = verdict.kind
         if not verdict.terminal and kind is not VerdictKind.JUMP:
+            if sets_notrack(rule):
+                return self._apply_notrack(table, chain, rule, pending)
             return self._record_nonterminal(table, chain, rule, pending) if self.record else pending
         next_pending: list[Box] = []
         matched: list[Box] = []
@@ -152,6 +154,19 @@ class Walker:
             next_pending.extend(parts)
         return coalesce(next_pending)
 
+    def _apply_notrack(self, table: Table, chain: Chain, rule: Rule, pending: list[Box]) -> list[Box]:
+        """``-j CT --notrack`` / ``-j NOTRACK`` / nft ``notrack``: the matched part goes on untracked."""
+        out = []
+        for box in pending:
+            inside, outside = split_rule(box, rule.matches, rule)
+            out.extend(outside)
+            if inside is not None:
+                inside = replace(inside, state=UNTRACKED)
+                if self.record:
+                    inside = replace(inside, trail=step(inside.trail, "rule", table, chain, rule))
+                out.append(inside)
+        return out
+
     def _record_nonterminal(self, table: Table, chain: Chain, rule: Rule, pending: list[Box]) -> list[Box]:
         out = []
         for box in pending:
@@ -160,6 +175,20 @@ class Walker:
                 out.append(replace(inside, trail=step(inside.trail, "rule", table, chain, rule)))
             out.extend(outside)
         return out
+
+
+UNTRACKED = frozenset({"untracked"})
+
+
+def sets_notrack(rule: Rule) -> bool:
+    """True for a rule that exempts its packets from connection tracking."""
+    verdict = rule.verdict
+    if verdict.kind is VerdictKind.OTHER and verdict.target == "NOTRACK":
+        return True
+    if verdict.kind is VerdictKind.OTHER and verdict.target == "CT" and any(
+            name == "--notrack" for name, _ in verdict.options):
+        return True
+    return any(statement.name == "notrack" for statement in rule.statements)
 
 
 def apply_nat(box: Box, rule: Rule) -> Box:
@@ -171,7 +200,10 @@ def apply_nat(box: Box, rule: Rule) -> Box:
         if verdict.to_addresses is not None and verdict.to_addresses.family is box.family:
             nat_dst = verdict.to_addresses.ranges
             loopback = LOOPBACK_V6 if box.family is Family.IPV6 else LOOPBACK_V4
-            local = iv.covers(loopback, nat_dst)
+            # Still for this host: a loopback target, or the very address the packet was
+            # sent to (a local one) with only the port changed. Any other address is
+            # taken as forwarded: the engine does not know the host's other addresses.
+            local = iv.covers(loopback, nat_dst) or (box.local and nat_dst == box.cur_dst)
         nat_dport = verdict.to_ports.ranges if verdict.to_ports is not None else box.cur_dport
         return replace(box, nat_dst=nat_dst, nat_dport=nat_dport, local=local)
     if verdict.kind is VerdictKind.REDIRECT:
