@@ -231,9 +231,58 @@ class ExposureAnalysis:
                     if entry["nat_ports"] is not None:
                         other["nat_ports"] = iv.union(other["nat_ports"] or (), entry["nat_ports"])
             gathered.clear()
-        exposures = [Exposure(**value) for value in merged.values()]
+        exposures = [Exposure(**value) for value in _regroup_interfaces(list(merged.values()))]
         exposures.sort(key=lambda e: (e.family.value, e.protocol, REACH_ORDER.index(e.reach), e.ports, e.possible))
         return exposures
+
+
+def _regroup_interfaces(entries: list[dict]) -> list[dict]:
+    """Entries that differ only in their input interfaces, regrouped: per interface the union
+    of its ports, then one entry per distinct port set with every interface that has it.
+
+    How the rules split the space decides which interfaces share a box (the order of the
+    matches in a rule, one rule with an address list or one rule per address), so without
+    this the same accepted space could read as one exposure or as several (``on eth1``
+    and ``on any`` for the same ports).
+    """
+    groups: dict[tuple, list[dict]] = {}
+    for entry in entries:
+        key = (entry["family"], entry["protocol"], entry["reach"], entry["possible"], entry["conditions"],
+               tuple(d.span for d in entry["deciders"]), tuple(d.span for d in entry["via"]),
+               entry["forwarded"], entry["nat_targets"])
+        groups.setdefault(key, []).append(entry)
+    out = []
+    for group in groups.values():
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+        per_interface: dict[str, dict] = {}
+        for entry in group:
+            for iface in entry["interfaces"]:
+                slot = per_interface.get(iface)
+                if slot is None:
+                    per_interface[iface] = dict(entry)
+                else:
+                    _absorb(slot, entry, ports=True)
+        by_ports: dict[tuple, dict] = {}
+        for iface in sorted(per_interface):
+            slot = per_interface[iface]
+            same = by_ports.get(slot["ports"])
+            if same is None:
+                by_ports[slot["ports"]] = dict(slot, interfaces={iface})
+            else:
+                same["interfaces"].add(iface)
+                _absorb(same, slot, ports=False)
+        out.extend(dict(entry, interfaces=frozenset(entry["interfaces"])) for entry in by_ports.values())
+    return out
+
+
+def _absorb(into: dict, entry: dict, ports: bool) -> None:
+    if ports:
+        into["ports"] = iv.union(into["ports"], entry["ports"])
+    into["sources"] = iv.union(into["sources"], entry["sources"])
+    if entry["nat_ports"] is not None:
+        into["nat_ports"] = iv.union(into["nat_ports"] or (), entry["nat_ports"])
 
 
 def _protocol_split(proto: iv.Ranges) -> list[tuple[int, bool]]:
