@@ -152,6 +152,7 @@ class ExposureAnalysis:
         merged: dict[tuple, dict] = {}
         gathered: dict[tuple, dict] = {}
         nat_texts: dict[tuple, tuple[str, ...]] = {}
+        single: dict[str, frozenset[str]] = {}
         for family in self.families():
             classes = self.classes.classes(family)
             cuts: dict[tuple[int, int], tuple] = {}
@@ -201,20 +202,25 @@ class ExposureAnalysis:
                                                   ("public", public, external), ("private", private, external)):
                         if not sources:
                             continue
-                        entry = gathered.get((kind, ifaces) + base)
-                        if entry is None:
-                            gathered[(kind, ifaces) + base] = dict(
-                                family=family, protocol=proto, ports=ports, reach=kind, sources=sources,
-                                interfaces=ifaces, possible=box.possible, conditions=conditions, deciders=deciders,
-                                forwarded=result.forwarded, nat_targets=nat,
-                                nat_ports=box.nat_dport if has_ports else None, via=via)
-                        else:
-                            entry["sources"] = iv.union(entry["sources"], sources)
-                            if has_ports and box.nat_dport is not None:
-                                entry["nat_ports"] = iv.union(entry["nat_ports"] or (), box.nat_dport)
-            # Second pass: public sources are judged as a whole per port set (a rule open to
-            # everyone is split by earlier rules into pieces; together they are the internet),
-            # then entries that differ only in ports are merged.
+                        # One entry per interface: which interfaces share a box depends on how
+                        # the rules split the space, what each interface lets in does not.
+                        for iface in ifaces:
+                            key = (kind, iface) + base
+                            entry = gathered.get(key)
+                            if entry is None:
+                                gathered[key] = dict(
+                                    family=family, protocol=proto, ports=ports, reach=kind, sources=sources,
+                                    interfaces=single.get(iface) or single.setdefault(iface, frozenset({iface})),
+                                    possible=box.possible, conditions=conditions, deciders=deciders,
+                                    forwarded=result.forwarded, nat_targets=nat,
+                                    nat_ports=box.nat_dport if has_ports else None, via=via)
+                            else:
+                                entry["sources"] = iv.union(entry["sources"], sources)
+                                if has_ports and box.nat_dport is not None:
+                                    entry["nat_ports"] = iv.union(entry["nat_ports"] or (), box.nat_dport)
+            # Second pass: public sources are judged as a whole per interface and port set (a
+            # rule open to everyone is split by earlier rules into pieces; together they are the
+            # internet), then entries that differ only in ports are merged.
             public_size = iv.size(classes[0][1])
             for entry in gathered.values():
                 if entry["reach"] == "public":
@@ -241,9 +247,10 @@ def _regroup_interfaces(entries: list[dict]) -> list[dict]:
     of its ports, then one entry per distinct port set with every interface that has it.
 
     How the rules split the space decides which interfaces share a box (the order of the
-    matches in a rule, one rule with an address list or one rule per address), so without
-    this the same accepted space could read as one exposure or as several (``on eth1``
-    and ``on any`` for the same ports).
+    matches in a rule, one rule with an address list or one rule per address), so entries
+    are gathered per interface and grouped here; otherwise the same accepted space could
+    read as one exposure or as several (``on eth1`` and ``on any`` for the same ports), and
+    a source could count as restricted on one interface because a rule split it off there.
     """
     groups: dict[tuple, list[dict]] = {}
     for entry in entries:

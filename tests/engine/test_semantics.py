@@ -164,3 +164,17 @@ def test_exposure_does_not_depend_on_how_the_rules_split_the_space():
     split = head + "-A INPUT -i eth1 -p udp -m udp --dport 1024:30002 -j DROP\nCOMMIT\n"
     udp = sorted((sorted(e.interfaces), e.ports) for e in exposure(split) if e.protocol == 17 and e.reach == "internet")
     assert udp == [([OTHER_IFACE], ((0, 65535),)), (["eth1"], ((0, 1023), (30003, 65535)))]
+
+
+def test_reach_of_a_source_does_not_depend_on_where_a_rule_split_it_off():
+    # 192.0.2.99 jumps to an empty chain on every interface but eth0: on eth0 it meets the
+    # policy like everyone else, so there it is part of the internet, not a restricted source.
+    # With -s read first, a box of 192.0.2.99 on eth0 alone used to reach the policy apart
+    # from the rest of the internet and be reported as "reachable from 192.0.2.99 only on eth0".
+    head = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n:empty - [0:0]\n"
+    s_first = head + "-A INPUT -s 192.0.2.99/32 ! -i eth0 -j empty\nCOMMIT\n"
+    i_first = head + "-A INPUT ! -i eth0 -s 192.0.2.99/32 -j empty\nCOMMIT\n"
+    assert _exposure_summary(s_first) == _exposure_summary(i_first)
+    restricted = [e for e in exposure(s_first) if e.protocol == 6 and e.reach == "restricted"]
+    assert [sorted(e.interfaces) for e in restricted] == [[OTHER_IFACE]]
+    assert findings(s_first, {"PL201"}) == findings(i_first, {"PL201"})
