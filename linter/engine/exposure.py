@@ -152,6 +152,7 @@ class ExposureAnalysis:
         merged: dict[tuple, dict] = {}
         gathered: dict[tuple, dict] = {}
         nat_texts: dict[tuple, tuple[str, ...]] = {}
+        single: dict[str, frozenset[str]] = {}
         for family in self.families():
             classes = self.classes.classes(family)
             cuts: dict[tuple[int, int], tuple] = {}
@@ -201,20 +202,25 @@ class ExposureAnalysis:
                                                   ("public", public, external), ("private", private, external)):
                         if not sources:
                             continue
-                        entry = gathered.get((kind, ifaces) + base)
-                        if entry is None:
-                            gathered[(kind, ifaces) + base] = dict(
-                                family=family, protocol=proto, ports=ports, reach=kind, sources=sources,
-                                interfaces=ifaces, possible=box.possible, conditions=conditions, deciders=deciders,
-                                forwarded=result.forwarded, nat_targets=nat,
-                                nat_ports=box.nat_dport if has_ports else None, via=via)
-                        else:
-                            entry["sources"] = iv.union(entry["sources"], sources)
-                            if has_ports and box.nat_dport is not None:
-                                entry["nat_ports"] = iv.union(entry["nat_ports"] or (), box.nat_dport)
-            # Second pass: public sources are judged as a whole per port set (a rule open to
-            # everyone is split by earlier rules into pieces; together they are the internet),
-            # then entries that differ only in ports are merged.
+                        # One entry per interface: which interfaces share a box depends on how
+                        # the rules split the space, what each interface lets in does not.
+                        for iface in ifaces:
+                            key = (kind, iface) + base
+                            entry = gathered.get(key)
+                            if entry is None:
+                                gathered[key] = dict(
+                                    family=family, protocol=proto, ports=ports, reach=kind, sources=sources,
+                                    interfaces=single.get(iface) or single.setdefault(iface, frozenset({iface})),
+                                    possible=box.possible, conditions=conditions, deciders=deciders,
+                                    forwarded=result.forwarded, nat_targets=nat,
+                                    nat_ports=box.nat_dport if has_ports else None, via=via)
+                            else:
+                                entry["sources"] = iv.union(entry["sources"], sources)
+                                if has_ports and box.nat_dport is not None:
+                                    entry["nat_ports"] = iv.union(entry["nat_ports"] or (), box.nat_dport)
+            # Second pass: public sources are judged as a whole per interface and port set (a
+            # rule open to everyone is split by earlier rules into pieces; together they are the
+            # internet), then entries that differ only in ports are merged.
             public_size = iv.size(classes[0][1])
             for entry in gathered.values():
                 if entry["reach"] == "public":
@@ -231,9 +237,59 @@ class ExposureAnalysis:
                     if entry["nat_ports"] is not None:
                         other["nat_ports"] = iv.union(other["nat_ports"] or (), entry["nat_ports"])
             gathered.clear()
-        exposures = [Exposure(**value) for value in merged.values()]
+        exposures = [Exposure(**value) for value in _regroup_interfaces(list(merged.values()))]
         exposures.sort(key=lambda e: (e.family.value, e.protocol, REACH_ORDER.index(e.reach), e.ports, e.possible))
         return exposures
+
+
+def _regroup_interfaces(entries: list[dict]) -> list[dict]:
+    """Entries that differ only in their input interfaces, regrouped: per interface the union
+    of its ports, then one entry per distinct port set with every interface that has it.
+
+    How the rules split the space decides which interfaces share a box (the order of the
+    matches in a rule, one rule with an address list or one rule per address), so entries
+    are gathered per interface and grouped here; otherwise the same accepted space could
+    read as one exposure or as several (``on eth1`` and ``on any`` for the same ports), and
+    a source could count as restricted on one interface because a rule split it off there.
+    """
+    groups: dict[tuple, list[dict]] = {}
+    for entry in entries:
+        key = (entry["family"], entry["protocol"], entry["reach"], entry["possible"], entry["conditions"],
+               tuple(d.span for d in entry["deciders"]), tuple(d.span for d in entry["via"]),
+               entry["forwarded"], entry["nat_targets"])
+        groups.setdefault(key, []).append(entry)
+    out = []
+    for group in groups.values():
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+        per_interface: dict[str, dict] = {}
+        for entry in group:
+            for iface in entry["interfaces"]:
+                slot = per_interface.get(iface)
+                if slot is None:
+                    per_interface[iface] = dict(entry)
+                else:
+                    _absorb(slot, entry, ports=True)
+        by_ports: dict[tuple, dict] = {}
+        for iface in sorted(per_interface):
+            slot = per_interface[iface]
+            same = by_ports.get(slot["ports"])
+            if same is None:
+                by_ports[slot["ports"]] = dict(slot, interfaces={iface})
+            else:
+                same["interfaces"].add(iface)
+                _absorb(same, slot, ports=False)
+        out.extend(dict(entry, interfaces=frozenset(entry["interfaces"])) for entry in by_ports.values())
+    return out
+
+
+def _absorb(into: dict, entry: dict, ports: bool) -> None:
+    if ports:
+        into["ports"] = iv.union(into["ports"], entry["ports"])
+    into["sources"] = iv.union(into["sources"], entry["sources"])
+    if entry["nat_ports"] is not None:
+        into["nat_ports"] = iv.union(into["nat_ports"] or (), entry["nat_ports"])
 
 
 def _protocol_split(proto: iv.Ranges) -> list[tuple[int, bool]]:

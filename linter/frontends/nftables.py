@@ -565,6 +565,11 @@ class _Cursor:
         if atom is not None and (atom.type == "OP" and atom.value in RELOPS or word in RELOPS):
             op = RELOPS[atom.value]
             self.take()
+        elif _is_op(atom, "!"):
+            # nft's negation operator (`ct state ! invalid`): true when none of the value's
+            # bits are set; nft allows it only for bitmask types, with one value (no set).
+            op = "!"
+            self.take()
         value = self.read_value()
         if value is None:
             what = " ".join(" ".join(p) for p in sel.parts)
@@ -2182,10 +2187,11 @@ class _TableBuilder:
             protocols = self.protocols(value, term)
             if protocols is not None:
                 result = [ProtocolMatch(protocols, negated, _value_text(value))]
-        elif simple and words == ("ct", "state"):
+        elif words == ("ct", "state") and (simple or op == "!" and value.kind in ("tok", "list")):
             states = self.names(value, term, CT_STATES, "conntrack state")
             if states is not None:
-                result = [StateMatch(frozenset(states), negated)]
+                # A packet has exactly one state bit, so `! a,b` (no bit of a|b set) is "not a or b".
+                result = [StateMatch(frozenset(states), negated or op == "!")]
         elif simple and words in (("meta", "iifname"), ("meta", "iif"), ("meta", "oifname"), ("meta", "oif")):
             names = self.names(value, term, None, "interface")
             if names is not None:

@@ -6,6 +6,7 @@ import pytest
 
 pytest.importorskip("linter.frontends.iptables_save")
 
+from linter.engine.universe import OTHER_IFACE  # noqa: E402
 from tests.engine.helpers import exposure, findings, ruleset, verdict  # noqa: E402
 
 TELNET_AFTER_CATCH_ALL = """*filter
@@ -140,3 +141,40 @@ def test_policy_accept_without_final_drop_and_protocol_all():
     assert "PL401" in codes
     wide = [f for f in findings(text, {"PL101"})]
     assert wide and wide[0][1] == 2  # reported once, at the policy line
+
+
+def _exposure_summary(text: str) -> set:
+    return {(e.protocol, e.reach, e.ports, e.interfaces, tuple(d.span.line for d in e.deciders))
+            for e in exposure(text) if e.reach != "loopback"}
+
+
+def test_exposure_does_not_depend_on_how_the_rules_split_the_space():
+    # The same accepted space, whatever the order of the matches in the one rule: the
+    # policy lets every tcp port in on every interface. Reading -d before -i used to keep
+    # the tcp space whole, reading -i first split it by interface, and the policy's
+    # exposure then read as two ("on eth1" and "on any" for the same 65536 ports).
+    head = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+    d_first = head + "-A INPUT -d 10.99.0.0/24 -i eth1 -p udp -m udp --dport 1024:30002 -j DROP\nCOMMIT\n"
+    i_first = head + "-A INPUT -i eth1 -d 10.99.0.0/24 -p udp -m udp --dport 1024:30002 -j DROP\nCOMMIT\n"
+    assert _exposure_summary(d_first) == _exposure_summary(i_first)
+    tcp = [e for e in exposure(i_first) if e.protocol == 6 and e.reach == "internet"]
+    assert len(tcp) == 1 and tcp[0].ports == ((0, 65535),)
+    assert [c for c, _, _ in findings(i_first, {"PL201"})] == [c for c, _, _ in findings(d_first, {"PL201"})]
+    # Interfaces whose ports differ stay apart.
+    split = head + "-A INPUT -i eth1 -p udp -m udp --dport 1024:30002 -j DROP\nCOMMIT\n"
+    udp = sorted((sorted(e.interfaces), e.ports) for e in exposure(split) if e.protocol == 17 and e.reach == "internet")
+    assert udp == [([OTHER_IFACE], ((0, 65535),)), (["eth1"], ((0, 1023), (30003, 65535)))]
+
+
+def test_reach_of_a_source_does_not_depend_on_where_a_rule_split_it_off():
+    # 192.0.2.99 jumps to an empty chain on every interface but eth0: on eth0 it meets the
+    # policy like everyone else, so there it is part of the internet, not a restricted source.
+    # With -s read first, a box of 192.0.2.99 on eth0 alone used to reach the policy apart
+    # from the rest of the internet and be reported as "reachable from 192.0.2.99 only on eth0".
+    head = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n:empty - [0:0]\n"
+    s_first = head + "-A INPUT -s 192.0.2.99/32 ! -i eth0 -j empty\nCOMMIT\n"
+    i_first = head + "-A INPUT ! -i eth0 -s 192.0.2.99/32 -j empty\nCOMMIT\n"
+    assert _exposure_summary(s_first) == _exposure_summary(i_first)
+    restricted = [e for e in exposure(s_first) if e.protocol == 6 and e.reach == "restricted"]
+    assert [sorted(e.interfaces) for e in restricted] == [[OTHER_IFACE]]
+    assert findings(s_first, {"PL201"}) == findings(i_first, {"PL201"})

@@ -393,6 +393,26 @@ def test_ct_state_interfaces_fib_comment_log_limit_and_statements():
     assert r[6].verdict == Verdict(VerdictKind.CONTINUE)
 
 
+def test_ct_state_negation_operator():
+    # `ct state ! invalid` (what iptables-restore-translate writes for `! --ctstate INVALID`):
+    # nft's `!` is true when none of the value's bits are set; a packet has one state bit,
+    # so it is "not one of these states". nft refuses `!` for non-bitmask types.
+    text = """table ip t {
+    chain c {
+        type filter hook input priority 0; policy drop;
+        ct state ! invalid accept
+        ct state ! new,untracked drop
+        tcp dport ! 22 accept
+    }
+}
+"""
+    doc, diags = read(text)
+    r = rules_of(doc)
+    assert r[0].matches == (StateMatch(frozenset({"invalid"}), negated=True),)
+    assert r[1].matches == (StateMatch(frozenset({"new", "untracked"}), negated=True),)
+    assert r[2].matches == (TCP, OpaqueMatch("tcp dport", "tcp dport ! 22"))
+    assert codes(diags) == ["PL013"] and diags[0].span.line == 6
+
 def test_reject_jump_goto_queue_and_opaque_matches():
     text = """table inet t {
     chain other { }
