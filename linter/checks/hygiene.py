@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from linter.checks import CheckContext, check
-from linter.engine.space import ALL_STATES, Box, replace, split_rule
+from linter.engine.space import ALL_STATES, Box, coalesce, replace, split_rule
 from linter.engine.universe import initial_boxes, interface_representatives
 from linter.engine.walk import Outcome, Walker, chain_named
 from linter.model import Chain, Family, Hook, Policy, Ruleset, Table, VerdictKind
@@ -33,7 +33,6 @@ def _all_space(family: Family, interfaces) -> list[Box]:
 def default_accept(ctx: CheckContext) -> None:
     """Input and forward filter chains where unmatched traffic meets an accepting policy."""
     ruleset: Ruleset = ctx.document
-    interfaces = interface_representatives([ruleset])
     forwarding = _forwarding_in_use(ruleset)
     for table in ruleset.tables:
         for chain in table.chains:
@@ -45,18 +44,34 @@ def default_accept(ctx: CheckContext) -> None:
                 continue
             if ruleset.format.startswith("iptables") and table.name != "filter":
                 continue
-            falls_through = False
-            for family in _families(table):
-                for _, outcome in Walker().walk(table, chain, _all_space(family, interfaces)):
-                    if outcome is Outcome.RETURN:
-                        falls_through = True
-                        break
-                if falls_through:
-                    break
-            if falls_through:
+            if not _ends_in_catch_all_drop(table, chain):
                 ctx.report("PL401", chain.span, key=f"{table.name}/{chain.name}", chain=f"{table.name} {chain.name}"
                            if not ruleset.format.startswith("iptables") else chain.name,
                            hint="Set the policy to drop and accept what you serve, or end the chain with a drop")
+
+
+def _ends_in_catch_all_drop(table: Table, chain: Chain, depth: int = 0) -> bool:
+    """Whether every packet that would reach the end of ``chain`` meets an unconditional drop
+    or reject first: the chain's first rule without matches is one, or is an unconditional
+    goto (or jump) to a chain that ends that way."""
+    if depth > 16:
+        return False
+    for rule in chain.rules:
+        if rule.matches:
+            continue
+        kind = rule.verdict.kind
+        if kind in (VerdictKind.DROP, VerdictKind.REJECT):
+            return True
+        if kind in (VerdictKind.JUMP, VerdictKind.GOTO):
+            target = chain_named(table, rule.verdict.target)
+            if target is not None and _ends_in_catch_all_drop(table, target, depth + 1):
+                return True
+            if kind is VerdictKind.GOTO:
+                return False
+            continue
+        if rule.verdict.terminal:
+            return False  # an unconditional accept or return: the default is accept
+    return False
 
 
 def _forwarding_in_use(ruleset: Ruleset) -> bool:
@@ -104,17 +119,27 @@ def dead_rules(ctx: CheckContext) -> None:
                            hint="Move it before the rules that cover it, or delete it")
 
 
+SHADOW_BUDGET = 40_000  # box splits per chain and family; past it the chain is not judged (no finding)
+
+
 def _dead_rules(table: Table, chain: Chain, rules, pending: list[Box]) -> tuple[set[int], set[int]]:
     """Rules no packet of this family reaches with a chance to match: (all such rules, the
-    ones among them that could match on their own, i.e. that earlier rules shadow)."""
+    ones among them that could match on their own, i.e. that earlier rules shadow).
+
+    The cost is bounded: a chain whose analysis needs more than SHADOW_BUDGET box splits
+    is left unjudged rather than reported on a guess."""
     walker = Walker()
     full = list(pending)
     dead: set[int] = set()
     shadowed: set[int] = set()
+    spent = 0
     for index, rule in enumerate(rules):
         verdict = rule.verdict
         inside_parts = []
         outside_parts = []
+        spent += len(pending)
+        if spent > SHADOW_BUDGET:
+            return set(), set()
         for box in pending:
             inside, outside = split_rule(box, rule.matches, rule, False)
             outside_parts.extend(outside)
@@ -131,10 +156,14 @@ def _dead_rules(table: Table, chain: Chain, rules, pending: list[Box]) -> tuple[
             target = chain_named(table, verdict.target)
             if target is None:
                 continue
-            returned = [b for b, o in walker.walk(table, target, inside_parts, (chain.name,)) if o is Outcome.RETURN]
-            pending = outside_parts + returned
+            if len(target.rules) * len(inside_parts) > SHADOW_BUDGET - spent:
+                return set(), set()
+            spent += len(target.rules) * len(inside_parts)
+            returned = [b for b, o in walker.walk(table, target, coalesce(inside_parts), (chain.name,))
+                        if o is Outcome.RETURN]
+            pending = coalesce(outside_parts + returned)
         else:
-            pending = outside_parts
+            pending = coalesce(outside_parts)
     return dead, shadowed
 
 
