@@ -133,8 +133,11 @@ class _FastPath:
     """Regular expressions for well-formed rule lines, made from the grammar's terminals."""
 
     def __init__(self) -> None:
-        parser = line_parser()
-        pattern = {t.name: t.pattern.to_regexp() for t in parser.terminals}
+        from linter.grammars import terminal_patterns
+
+        # The grammar's terminals, read without building (or importing) Lark when the
+        # compiled parser is there: a file whose lines all take the fast path never needs Lark.
+        pattern = terminal_patterns(GRAMMAR)
         self.head = re.compile(
             rf"[ \t]*(?:({pattern['COUNTERS']})[ \t]+)?(-A|-I)[ \t]+({pattern['CHAIN']})(?=[ \t]|\Z)"
         )
