@@ -165,7 +165,7 @@ def run(paths: list[str], *, fmt: str = "text", fail_on: str | None = None, inpu
     from linter.frontends import FrontEndOptions
     from linter.pipeline import lint_paths
     from linter.reporters import write_report
-    from linter.reporters.text import console_for, summary, wants_color
+    from linter.reporters.text import print_line, summary, wants_color
 
     def fail(message: str) -> int:
         click.echo(f"portlint: {message}", err=True)
@@ -200,7 +200,7 @@ def run(paths: list[str], *, fmt: str = "text", fail_on: str | None = None, inpu
             return fail(f"{output}: cannot write the report: {exc.strerror or exc}")
         note += f" Wrote the {fmt} report to {output}."
         line = summary(report.reported, len(report.files), report.inline_suppressed, report.baselined) + note
-        console_for(sys.stdout, wants_color(no_color)).print(line, soft_wrap=True, markup=False)
+        print_line(sys.stdout, wants_color(no_color), line)
     else:
         write_report(fmt, report, sys.stdout, color=wants_color(no_color))
         if note:
