@@ -17,20 +17,40 @@ SEVERITY_STYLE = {
 }
 
 
+# A quoted line longer than this is shown as a window around the caret, "..." marking the cuts.
+SHOWN_CHARS = 240
+
+
+def _window(line: str, start: int, length: int) -> tuple[str, int, int]:
+    """(the part of ``line`` to show, the caret's start in it, the caret's length)."""
+    if len(line) <= SHOWN_CHARS:
+        return line, start, length
+    first = min(max(start - SHOWN_CHARS // 4, 0), max(len(line) - SHOWN_CHARS, 0))
+    last = first + SHOWN_CHARS
+    shown = ("..." if first else "") + line[first:last] + ("..." if last < len(line) else "")
+    offset = 3 if first else 0
+    caret = max(min(start, len(line)) - first, 0)
+    return shown, caret + offset, max(min(length, last - max(start, first)), 1)
+
+
 def _frame(finding: Finding) -> list[str]:
+    width = len(str(finding.line))
     if finding.excerpt:
         first, _, caret = finding.excerpt.partition("\n")
-        width = len(str(finding.line))
+        if len(first) > SHOWN_CHARS:
+            start = len(caret) - len(caret.lstrip(" "))
+            first, start, length = _window(first, start, len(caret.strip()) or 1)
+            caret = " " * start + "^" * length
         return [f"{' ' * width} |", f"{finding.line} | {first}", f"{' ' * width} | {caret}"]
     if not finding.source_line:
         return []
     line = finding.source_line.rstrip("\r\n").expandtabs(1)
-    width = len(str(finding.line))
     start = max(finding.column - 1, 0)
     if finding.end_line == finding.line and finding.end_column and finding.end_column > finding.column:
         length = finding.end_column - finding.column
     else:
         length = max(len(line.rstrip()) - start, 1)
+    line, start, length = _window(line, start, length)
     return [f"{' ' * width} |", f"{finding.line} | {line}", f"{' ' * width} | {' ' * start}{'^' * length}"]
 
 
