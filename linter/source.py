@@ -48,8 +48,16 @@ class SourceFile:
 
     @property
     def lines(self) -> list[str]:
+        """The lines as the front ends count them: split at "\\n" only (a CR before it dropped).
+        str.splitlines would also split at form feeds, NEL, U+2028..., and findings after
+        one would quote the wrong line."""
         if self._lines is None:
-            self._lines = self.text.splitlines()
+            lines = self.text.split("\n")
+            if lines[-1] == "":
+                lines.pop()
+            if "\r" in self.text:
+                lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+            self._lines = lines
         return self._lines
 
     def line(self, number: int) -> str:
