@@ -818,11 +818,11 @@ class RuleReader:
                     key = (canonical, arg[1], negated)
                     match = memo_get(key)
                     if match is None:
-                        if len(arg[1]) > 15:
-                            self._report(INVALID, f"Interface name {arg[1]!r} is longer than 15 characters",
-                                         arg, len(arg[2]))
                         match = memo[key] = InterfaceMatch("in" if canonical == "-i" else "out", (arg[1],),
                                                            negated)
+                    if len(arg[1]) > 15:  # on every line that has it, not only the first (the match is shared)
+                        self._report(INVALID, f"Interface name {arg[1]!r} is longer than 15 characters",
+                                     arg, len(arg[2]))
                     if chain and chain in (opt.NO_IN_INTERFACE if canonical == "-i" else opt.NO_OUT_INTERFACE):
                         self._report(INVALID, f"Can't use {text} in {chain}: the packet has no "
                                      f"{'input' if canonical == '-i' else 'output'} interface there",
