@@ -1144,10 +1144,10 @@ def detect_family(text: str) -> Family:
     """
     if _ipv6_header(text) or _IPV6_ADDRESS.search(text):
         return Family.IPV6
+    if _IPV4_ADDRESS.search(text):  # addresses outweigh hints; usually found in the first lines
+        return Family.IPV4
     hints = "icmpv6" in text or "ipv6-icmp" in text or "icmp6" in text or _IPV6_MODULES.search(text)
-    if hints and not _IPV4_ADDRESS.search(text):
-        return Family.IPV6
-    return Family.IPV4
+    return Family.IPV6 if hints else Family.IPV4
 
 
 _CHAIN_NAMES = re.compile(
