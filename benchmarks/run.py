@@ -38,6 +38,7 @@ import os
 import platform
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -62,11 +63,32 @@ class Run:
     note: str = ""
 
 
+GNU_TIME = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
+
+
 def run(command: list[str], env: dict | None = None, timeout: float = 1800, stdin=None) -> Run:
-    """Run ``command`` with output discarded; its wall time, CPU time and peak memory (wait4)."""
+    """Run ``command`` with output discarded; its wall time, CPU time and peak memory.
+
+    The peak memory comes from GNU time when it is installed: a child forked from this
+    Python process starts with this process's pages resident, and the kernel's maximum
+    resident set of the child would count them. Without GNU time it comes from wait4
+    (then small figures are this process's size, not the command's).
+    """
+    report = None
+    if GNU_TIME:
+        report = tempfile.NamedTemporaryFile("r", prefix="portlint-bench-time-", delete=False)
+        command = [GNU_TIME, "-q", "-f", "%U %S %M", "-o", report.name, *command]
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=stdin, env=env)
-    timer = threading.Timer(timeout, process.kill)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=stdin, env=env,
+                               start_new_session=True)  # a group of its own: a timeout kills the whole of it
+
+    def kill() -> None:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    timer = threading.Timer(timeout, kill)
     timer.start()
     try:
         _, status, usage = os.wait4(process.pid, 0)
@@ -77,9 +99,20 @@ def run(command: list[str], env: dict | None = None, timeout: float = 1800, stdi
     process.returncode = code
     error = process.stderr.read().decode("utf-8", "replace") if process.stderr else ""
     process.stderr.close()
-    if code < 0:
+    cpu, rss = usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    if report is not None:
+        try:
+            fields = Path(report.name).read_text().split()
+            if len(fields) >= 3 and not fields[0].startswith("Command"):
+                cpu, rss = float(fields[-3]) + float(fields[-2]), int(fields[-1]) / 1024
+            elif "signal" in " ".join(fields):
+                code = -9
+        finally:
+            report.close()
+            os.unlink(report.name)
+    if code < 0 or (GNU_TIME and wall >= timeout):
         return Run(None, None, None, code, f"killed after {timeout:.0f} s" if wall >= timeout else f"signal {-code}")
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, code, error.strip()[-300:])
+    return Run(wall, cpu, rss, code, error.strip()[-300:])
 
 
 def best(runs: list[Run]) -> Run:
