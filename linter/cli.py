@@ -20,11 +20,31 @@ SEVERITIES = ("info", "low", "medium", "high", "critical")
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
+# Subcommands defined in their own modules, imported only when named (or listed by --help),
+# so that `portlint check` does not pay for the engine's trace and exposure code at start-up.
+LAZY_COMMANDS = {
+    "trace": ("linter.commands.trace", "trace"),
+    "exposure": ("linter.commands.exposure", "exposure"),
+}
+
+
 class DefaultToCheck(click.Group):
     """`portlint PATH...` means `portlint check PATH...` unless PATH is a subcommand."""
 
+    def list_commands(self, ctx):
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx, name):
+        if name in LAZY_COMMANDS and name not in self.commands:
+            import importlib
+
+            module, attribute = LAZY_COMMANDS[name]
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return super().get_command(ctx, name)
+
     def parse_args(self, ctx, args):
-        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+        if (args and args[0] not in self.commands and args[0] not in LAZY_COMMANDS
+                and args[0] not in ("--help", "-h", "--version")):
             args = ["check", *args]
         elif not args:
             args = ["check", "--help-if-empty"]
@@ -222,12 +242,6 @@ def load_rulesets(ctx, paths, input_format=None):
             rulesets.append(parsed.document)
     return rulesets
 
-
-from linter.commands import exposure as _exposure_cmd  # noqa: E402
-from linter.commands import trace as _trace_cmd  # noqa: E402
-
-main.add_command(_trace_cmd.trace)
-main.add_command(_exposure_cmd.exposure)
 
 
 def run() -> None:

@@ -42,6 +42,8 @@ def gate_options(function):
                      help="Report only findings that are not recorded in this baseline file."),
         click.option("--write-baseline", "write_baseline_file", type=click.Path(dir_okay=False),
                      help=f"Record today's findings in FILE (e.g. {DEFAULT_BASELINE}) and exit 0."),
+        click.option("--jobs", "jobs", type=click.IntRange(min=0), default=0, show_default=False,
+                     help="Lint in N processes; 1 for none. [default: 0, one per core when there are many files]"),
         click.option("--stdin-filename", metavar="NAME",
                      help="The name of the file read from standard input (-), for format detection, "
                           "suppressions and per-file-ignores."),
@@ -157,7 +159,7 @@ def run(paths: list[str], *, fmt: str = "text", fail_on: str | None = None, inpu
         no_color: bool = False, output: str | None = None, config_file: str | None = None, isolated: bool = False,
         no_inline_suppressions: bool = False, baseline_file: str | None = None,
         write_baseline_file: str | None = None, stdin_filename: str | None = None,
-        env_files: tuple[str, ...] = ()) -> int:
+        env_files: tuple[str, ...] = (), jobs: int = 0) -> int:
     """Run the check command; the exit code."""
     from linter.baseline import BaselineError, load_baseline, write_baseline
     from linter.cli import EXIT_ERROR, EXIT_OK
@@ -165,7 +167,7 @@ def run(paths: list[str], *, fmt: str = "text", fail_on: str | None = None, inpu
     from linter.frontends import FrontEndOptions
     from linter.pipeline import lint_paths
     from linter.reporters import write_report
-    from linter.reporters.text import console_for, summary, wants_color
+    from linter.reporters.text import print_line, summary, wants_color
 
     def fail(message: str) -> int:
         click.echo(f"portlint: {message}", err=True)
@@ -178,7 +180,7 @@ def run(paths: list[str], *, fmt: str = "text", fail_on: str | None = None, inpu
         return fail(str(exc))
     settings = config.settings()
     result = lint_paths(paths, settings, input_format or config.format_for, stdin_filename=stdin_filename,
-                        options=FrontEndOptions(env_files=tuple(env_files)))
+                        options=FrontEndOptions(env_files=tuple(env_files)), jobs=jobs or None)
     report = build_report(result, config, settings, inline=not no_inline_suppressions, baseline=baseline)
     threshold = Severity.parse(fail_on or (str(config.fail_on) if config.fail_on else DEFAULT_FAIL_ON))
     code = exit_code(report, threshold)
@@ -200,7 +202,7 @@ def run(paths: list[str], *, fmt: str = "text", fail_on: str | None = None, inpu
             return fail(f"{output}: cannot write the report: {exc.strerror or exc}")
         note += f" Wrote the {fmt} report to {output}."
         line = summary(report.reported, len(report.files), report.inline_suppressed, report.baselined) + note
-        console_for(sys.stdout, wants_color(no_color)).print(line, soft_wrap=True, markup=False)
+        print_line(sys.stdout, wants_color(no_color), line)
     else:
         write_report(fmt, report, sys.stdout, color=wants_color(no_color))
         if note:

@@ -2,14 +2,41 @@
 
 In a checkout the data lives at the project root; in an installed wheel it is
 packaged under ``linter/_data`` (see pyproject.toml's force-include).
+
+Building a Lark LALR parser from a grammar costs 0.1-0.3 s (the LALR tables, and the
+terminal collision check when ``interegular`` is installed): more than a whole
+pre-commit run may take. The parsers the front ends use are therefore compiled ahead
+of time into ``grammars/compiled/<grammar>.pickle`` by ``python -m linter.grammars``:
+Lark's own serialised form of the parser (plain dicts, lists, strings and numbers)
+under a key made of the grammar's text, the start symbols, the options and Lark's
+version. Loading one takes a few milliseconds. A key that does not match (the grammar
+was edited, another Lark version) falls back to building from the grammar, so a
+stale file costs time, never correctness; ``tests/test_grammars.py`` fails when a
+compiled file is stale. Nothing is ever written at run time.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import io
+import pickle
+import sys
 from pathlib import Path
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
+
+# The parsers the front ends ask for: (grammar, start symbols). `python -m linter.grammars`
+# compiles exactly these; any other call to load_parser builds from the grammar.
+COMPILED: tuple[tuple[str, str | tuple[str, ...]], ...] = (
+    ("iptables", "start"),
+    ("nftables", ("start", "table_content", "lines")),
+    ("compose_ports", "start"),
+    ("compose_ports", "expose"),
+)
+
+# Keys of the parsers this process built from a grammar rather than loaded compiled (tests read it).
+built_from_source: list[tuple[str, object, tuple]] = []
 
 
 def data_dir(name: str) -> Path:
@@ -18,6 +45,136 @@ def data_dir(name: str) -> Path:
     if installed.is_dir():
         return installed
     return _PACKAGE_DIR.parent / name
+
+
+def read_yaml(path: Path):
+    """The data of a YAML file shipped with portlint (rules, the port registry).
+
+    Taken from rules/compiled.json when that holds this file's data for its current
+    content (no YAML parser is even imported then), else parsed with libyaml's safe
+    loader when PyYAML has it (eight times faster than the pure-Python one). The data
+    from compiled.json is shared: callers must not change it.
+    """
+    raw = path.read_bytes()
+    try:
+        name = path.resolve().relative_to(data_dir("rules").resolve()).as_posix()
+    except ValueError:
+        name = None
+    found = _compiled_data().get(name) if name else None
+    if isinstance(found, dict) and found.get("sha256") == hashlib.sha256(raw).hexdigest():
+        return found.get("data")
+    return _parse_yaml(raw.decode("utf-8"))
+
+
+def _parse_yaml(text: str):
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+
+
+def compiled_data_path() -> Path:
+    return data_dir("rules") / "compiled.json"
+
+
+@functools.lru_cache(maxsize=1)
+def _compiled_data() -> dict:
+    import json
+
+    try:
+        found = json.loads(compiled_data_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _data_files() -> list[Path]:
+    return sorted(path for path in data_dir("rules").rglob("*.yaml"))
+
+
+def compile_data(out=sys.stdout) -> Path:
+    """Write rules/compiled.json: every YAML file under rules/ as JSON, with the digest of its text."""
+    import json
+
+    rules = data_dir("rules")
+    entries = {}
+    for path in _data_files():
+        raw = path.read_bytes()
+        data = _parse_yaml(raw.decode("utf-8"))
+        if json.loads(json.dumps(data)) != data:  # not plain JSON data (a date, a number key): read as YAML
+            continue
+        entries[path.relative_to(rules).as_posix()] = {"sha256": hashlib.sha256(raw).hexdigest(), "data": data}
+    lines = [f"{json.dumps(name)}:{json.dumps(entry, ensure_ascii=False, separators=(',', ':'))}"
+             for name, entry in sorted(entries.items())]
+    text = "{\n" + ",\n".join(lines) + "\n}\n"
+    path = compiled_data_path()
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        print(f"{path} is up to date", file=out)
+    else:
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path} ({len(entries)} files)", file=out)
+    return path
+
+
+def stale_data() -> list[str]:
+    """The YAML files under rules/ whose compiled data is missing or out of date."""
+    rules = data_dir("rules")
+    compiled = _compiled_data()
+    stale = []
+    for path in _data_files():
+        entry = compiled.get(path.relative_to(rules).as_posix())
+        if not isinstance(entry, dict) or entry.get("sha256") != hashlib.sha256(path.read_bytes()).hexdigest():
+            stale.append(path.relative_to(rules).as_posix())
+    return stale
+
+
+def _options(start, options: dict) -> dict:
+    return dict(
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        start=list(start) if isinstance(start, tuple) else start,
+        **options,
+    )
+
+
+def _source_key(text: str, options: dict) -> str:
+    """A digest of what a parser is built from: the grammar's text and the options."""
+    digest = hashlib.sha256()
+    for part in (text, repr(sorted(options.items()))):
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _key(text: str, options: dict) -> str:
+    """What a compiled parser must have been built from to stand in for this call (Lark's version too)."""
+    import lark
+
+    return hashlib.sha256(f"{_source_key(text, options)} lark {lark.__version__}".encode()).hexdigest()
+
+
+def compiled_path(grammar: str) -> Path:
+    return data_dir("grammars") / "compiled" / f"{grammar}.pickle"
+
+
+class _PlainData(pickle.Unpickler):
+    """Unpickles dicts, lists, tuples, strings and numbers only: no class is ever looked up."""
+
+    def find_class(self, module, name):
+        raise pickle.UnpicklingError(f"compiled grammar refers to {module}.{name}")
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(grammar: str) -> dict:
+    """The compiled parsers of ``grammar`` by key ({} when there is no usable file)."""
+    try:
+        with open(compiled_path(grammar), "rb") as handle:
+            found = _PlainData(handle).load()
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError):
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 @functools.lru_cache(maxsize=None)
@@ -29,13 +186,93 @@ def load_parser(grammar: str, start: str | tuple[str, ...] = "start", **options)
     """
     from lark import Lark
 
-    path = data_dir("grammars") / f"{grammar}.lark"
-    return Lark(
-        path.read_text(encoding="utf-8"),
-        parser="lalr",
-        lexer="contextual",
-        propagate_positions=True,
-        maybe_placeholders=True,
-        start=list(start) if isinstance(start, tuple) else start,
-        **options,
-    )
+    text = (data_dir("grammars") / f"{grammar}.lark").read_text(encoding="utf-8")
+    settings = _options(start, options)
+    compiled = _compiled(grammar).get(_key(text, settings))
+    if compiled is not None:
+        try:
+            return Lark.load({"data": compiled["data"], "memo": compiled["memo"]})
+        except Exception:  # a damaged file: build from the grammar instead
+            pass
+    built_from_source.append((grammar, start, tuple(sorted(options.items()))))
+    return Lark(text, **settings)
+
+
+@functools.lru_cache(maxsize=None)
+def terminal_patterns(grammar: str, start: str | tuple[str, ...] = "start") -> dict[str, str]:
+    """Each terminal's regular expression (as Lark's ``TerminalDef.pattern.to_regexp()``), by name.
+
+    Read from the compiled parser without importing Lark when it is up to date (a file
+    whose every line takes a front end's fast path never needs Lark at all), else from
+    the parser ``load_parser`` builds.
+    """
+    import re
+
+    text = (data_dir("grammars") / f"{grammar}.lark").read_text(encoding="utf-8")
+    source = _source_key(text, _options(start, {}))
+    patterns: dict[str, str] = {}
+    try:
+        # The terminals depend on the grammar alone: any Lark version's compiled parser will do.
+        compiled = next(c for c in _compiled(grammar).values() if c["source"] == source)
+        for entry in compiled["memo"].values():
+            if entry.get("__type__") != "TerminalDef":
+                continue
+            pattern = entry["pattern"]
+            if pattern["flags"]:
+                raise ValueError("flags")
+            kind = pattern["__type__"]
+            if kind not in ("PatternStr", "PatternRE"):
+                raise ValueError(kind)
+            value = pattern["value"]
+            patterns[entry["name"]] = re.escape(value) if kind == "PatternStr" else value
+        return patterns
+    except (StopIteration, TypeError, KeyError, AttributeError, ValueError):
+        return {t.name: t.pattern.to_regexp() for t in load_parser(grammar, start).terminals}
+
+
+def compile_grammars(out=sys.stdout, force: bool = False) -> list[Path]:
+    """Write grammars/compiled/*.pickle for the parsers in COMPILED; the paths written.
+
+    A grammar whose compiled file is up to date is left alone (Lark's tables come out in
+    a different order from one run to the next, so rewriting would only churn the file).
+    """
+    from lark import Lark
+    from lark.grammar import Rule
+    from lark.lexer import TerminalDef
+
+    by_grammar: dict[str, dict] = {}
+    for grammar, start in COMPILED:
+        text = (data_dir("grammars") / f"{grammar}.lark").read_text(encoding="utf-8")
+        settings = _options(start, {})
+        data, memo = Lark(text, **settings).memo_serialize([TerminalDef, Rule])
+        by_grammar.setdefault(grammar, {})[_key(text, settings)] = {
+            "data": data, "memo": memo, "source": _source_key(text, settings)}
+    written = []
+    for grammar, parsers in by_grammar.items():
+        if not force and set(parsers) == set(_compiled(grammar)):
+            print(f"{compiled_path(grammar)} is up to date", file=out)
+            continue
+        path = compiled_path(grammar)
+        path.parent.mkdir(exist_ok=True)
+        buffer = io.BytesIO()
+        pickle.dump(parsers, buffer, protocol=4)
+        _PlainData(io.BytesIO(buffer.getvalue())).load()  # refuses anything but plain data
+        path.write_bytes(buffer.getvalue())
+        written.append(path)
+        print(f"wrote {path} ({len(parsers)} parser{'s' if len(parsers) != 1 else ''})", file=out)
+    return written
+
+
+def stale_grammars() -> list[tuple[str, object]]:
+    """The entries of COMPILED whose compiled parser is missing or out of date."""
+    stale = []
+    for grammar, start in COMPILED:
+        text = (data_dir("grammars") / f"{grammar}.lark").read_text(encoding="utf-8")
+        if _key(text, _options(start, {})) not in _compiled(grammar):
+            stale.append((grammar, start))
+    return stale
+
+
+if __name__ == "__main__":
+    compile_grammars(force="--force" in sys.argv[1:])
+    compile_data()

@@ -7,6 +7,7 @@ the CLI calls it and reporters read what it returns.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field, replace
 
 from linter.checks import CheckContext, LintRun, Settings, load_checks
@@ -21,6 +22,11 @@ from linter.rulebook import all_rules
 from linter.source import SourceFile, read_source
 
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache"}
+
+# With jobs "auto", a run of at least this many files is linted by a pool of processes, one
+# per available core. Below it a pool costs more than it saves: starting a worker takes
+# about as long as linting a dozen small files (docs/performance.md has the measurements).
+POOL_MIN_FILES = 24
 
 
 @dataclass
@@ -173,8 +179,75 @@ def _document_path(document) -> str:
     return getattr(documents[0], "path", "-") if documents else "-"
 
 
+def available_cores() -> int:
+    """The cores this process may run on (its affinity mask where the system tells it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def worker_count(files: int, jobs: int | None = None) -> int:
+    """How many processes lint ``files`` files: ``jobs`` when given (1: this process alone),
+    else one per available core for a run of POOL_MIN_FILES files or more."""
+    if jobs is not None and jobs > 0:
+        wanted = jobs
+    elif files >= POOL_MIN_FILES:
+        wanted = available_cores()
+    else:
+        wanted = 1
+    return max(1, min(wanted, files))
+
+
+_worker_settings: Settings | None = None
+
+
+def _start_worker(settings: Settings) -> None:
+    global _worker_settings
+    _worker_settings = settings
+
+
+def _lint_in_worker(task) -> FileResult:
+    path, fmt, options = task
+    return lint_file(path, _worker_settings, fmt, None, options)
+
+
+def _lint_in_pool(tasks: list, settings: Settings, workers: int) -> list[FileResult] | None:
+    """FileResults of ``tasks`` (path, format, options) from a pool of ``workers`` processes, in
+    task order; None when no pool can be had here (the caller lints them itself)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    # fork starts a worker in milliseconds with everything this process has loaded; it is
+    # safe here (no threads). Elsewhere the platform's default (spawn) is used.
+    method = "fork" if sys.platform.startswith("linux") else None
+    try:
+        context = multiprocessing.get_context(method)
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                 initargs=(settings,)) as pool:
+            chunk = max(1, len(tasks) // (workers * 8))
+            return list(pool.map(_lint_in_worker, tasks, chunksize=chunk))
+    except (OSError, ImportError, NotImplementedError, BrokenProcessPool):
+        return None
+
+
+def _warm_up(settings: Settings, formats) -> None:
+    """Load what every worker needs (checks, rules, registry, front ends) before the pool forks."""
+    import importlib
+
+    from linter.checks import load_checks
+
+    load_checks()
+    all_rules()
+    settings.port_registry()
+    for fmt in formats:
+        if fmt in FRONT_ENDS:
+            importlib.import_module(FRONT_ENDS[fmt])
+
+
 def lint_paths(paths: list[str], settings: Settings, input_format=None, stdin_filename: str | None = None,
-               options: FrontEndOptions | None = None) -> LintResult:
+               options: FrontEndOptions | None = None, jobs: int | None = None) -> LintResult:
     """Lint every file under ``paths``, then run the checks that look across files (LintRun).
 
     ``input_format`` is a format name for every file, or a function of the file's
@@ -182,6 +255,8 @@ def lint_paths(paths: list[str], settings: Settings, input_format=None, stdin_fi
     A compose override file (docker-compose.override.yml) found next to its base file
     is read as part of the base file's project, as docker compose does; its FileResult
     says so with ``merged_into``.
+    ``jobs``: processes to lint in (None: decided by ``worker_count``); the results and
+    their order are the same however many there are.
     """
     options = options or FrontEndOptions()
     files, problems = discover(paths)
@@ -189,14 +264,32 @@ def lint_paths(paths: list[str], settings: Settings, input_format=None, stdin_fi
     groups = override_groups(files) if input_format in (None, "compose") or callable(input_format) else {}
     merged = {override: base for base, overrides in groups.items() for override in overrides}
     lines = SourceLines()
+    planned: list = []  # per file: a FileResult already known, or a task (path, format, options)
     for path in files:
         name = stdin_filename if path == "-" else None
         fmt = input_format(name or path) if callable(input_format) else input_format
         if path in merged:
-            results.append(FileResult(path, "compose", None, merged_into=merged[path]))
+            planned.append(FileResult(path, "compose", None, merged_into=merged[path]))
             continue
         file_options = replace(options, compose_overrides=tuple(groups.get(path, ())))
-        results.append(lint_file(path, settings, fmt, name, file_options, lines))
+        if path == "-":  # standard input is this process's to read
+            planned.append(lint_file(path, settings, fmt, name, file_options, lines))
+        else:
+            planned.append((path, fmt, file_options))
+    tasks = [p for p in planned if not isinstance(p, FileResult)]
+    workers = worker_count(len(tasks), jobs)
+    done = None
+    if workers > 1:
+        formats = {t[1] for t in tasks}
+        _warm_up(settings, set(FRONT_ENDS) if None in formats else formats)
+        done = _lint_in_pool(tasks, settings, workers)
+    if done is None:
+        done = [lint_file(path, settings, fmt, None, file_options, lines) for path, fmt, file_options in tasks]
+    else:
+        for result in done:
+            lines.add(result.source)
+    linted = iter(done)
+    results.extend(p if isinstance(p, FileResult) else next(linted) for p in planned)
     documents = tuple(r.document for r in results if r.document is not None)
     if len(documents) > 1:
         by_path = {r.path: r for r in results}

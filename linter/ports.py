@@ -11,9 +11,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-import yaml
-
-from linter.grammars import data_dir
+from linter.grammars import data_dir, read_yaml
 from linter.findings import Severity
 from linter.netdb import service_name, service_port
 
@@ -171,5 +169,5 @@ class PortRegistry:
 def default_registry() -> PortRegistry:
     """The registry shipped with portlint."""
     path = data_dir("rules") / "registry" / "ports.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else []
+    data = read_yaml(path) if path.exists() else []
     return PortRegistry([entry_from_dict(item) for item in data or []])

@@ -5,10 +5,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-import yaml
-
 from linter.findings import Severity
-from linter.grammars import data_dir
+from linter.grammars import data_dir, read_yaml
 
 DOC_SECTIONS = ("what_it_does", "why_is_this_bad", "example", "use_instead", "references")
 DOC_TITLES = {
@@ -57,7 +55,7 @@ class RuleMeta:
 
 
 def _load_one(path) -> RuleMeta:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = read_yaml(path)
     required = ("code", "name", "category", "severity", "status", "message", "docs")
     for key in required:
         if key not in data:

@@ -52,3 +52,120 @@ def test_iptables_grammar_rejects_malformed_lines(line):
 
     with pytest.raises(UnexpectedInput):
         load_parser("iptables").parse(line)
+
+
+# --- Compiled parsers (grammars/compiled, `python -m linter.grammars`) ----------------
+
+
+def test_compiled_parsers_are_up_to_date():
+    from linter.grammars import stale_grammars
+
+    stale = stale_grammars()
+    assert not stale, f"grammars/compiled is out of date for {stale}: run `python -m linter.grammars`"
+
+
+def test_front_ends_load_compiled_parsers(samples):
+    from linter import grammars
+    from linter.frontends import compose_ports, iptables_save, nftables
+    from linter.source import SourceFile
+
+    iptables_save.parse(SourceFile("a.rules", "*filter\n-A INPUT -p tcp --dport 22 -j ACCEPT x y\nCOMMIT\n"))
+    nftables.parse(SourceFile("a.nft", "table inet f { chain c { tcp dport 22 accept } }\n"))
+    compose_ports.parse_short("127.0.0.1:8080:80/tcp")
+    compose_ports.parse_expose("80/udp")
+    wanted = {(g, s) for g, s in grammars.COMPILED}
+    built = {(g, s) for g, s, options in grammars.built_from_source if not options}
+    assert not wanted & built
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["*filter", ":INPUT DROP [0:0]", "COMMIT", '-A INPUT -m comment --comment "a \\"b\\"" -j ACCEPT', "-A", "x y",
+     "-I INPUT 2 ! -s 10.0.0.0/8 -j DROP", '-A X "open'],
+)
+def test_a_compiled_parser_reads_as_the_grammar_does(line):
+    from lark import Lark
+    from lark.exceptions import UnexpectedInput
+
+    from linter.grammars import _options
+
+    compiled = load_parser("iptables")
+    built = Lark((data_dir("grammars") / "iptables.lark").read_text(encoding="utf-8"), **_options("start", {}))
+
+    def outcome(parser):
+        try:
+            return parser.parse(line)
+        except UnexpectedInput as exc:
+            return (type(exc).__name__, exc.line, exc.column, sorted(getattr(exc, "expected", ()) or ()))
+
+    assert outcome(compiled) == outcome(built)
+
+
+def test_a_compiled_file_that_names_a_class_is_refused(tmp_path, monkeypatch):
+    import pickle
+
+    from linter import grammars
+
+    evil = tmp_path / "grammars" / "compiled"
+    evil.mkdir(parents=True)
+    (evil / "iptables.pickle").write_bytes(pickle.dumps({"k": Exception("x")}))
+    monkeypatch.setattr(grammars, "compiled_path", lambda grammar: evil / f"{grammar}.pickle")
+    grammars._compiled.cache_clear()
+    try:
+        assert grammars._compiled("iptables") == {}
+    finally:
+        grammars._compiled.cache_clear()
+
+
+@pytest.mark.parametrize("grammar, start", [("iptables", "start"), ("compose_ports", "start"), ("compose_ports", "expose")])
+def test_terminal_patterns_are_lark_s(grammar, start):
+    from linter.grammars import terminal_patterns
+
+    lark_s = {t.name: t.pattern.to_regexp() for t in load_parser(grammar, start).terminals}
+    assert terminal_patterns(grammar, start) == lark_s
+
+
+def test_a_file_of_fast_path_lines_is_read_without_importing_lark(samples):
+    import subprocess
+    import sys
+
+    code = ("import sys; from linter.source import read_source; from linter.frontends.iptables_save import parse; "
+            f"r = parse(read_source({str(samples / 'docker-host.rules')!r})); "
+            "assert r.document is not None; print('lark' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+
+
+def test_compiled_rule_data_is_up_to_date():
+    from linter.grammars import stale_data
+
+    stale = stale_data()
+    assert not stale, f"rules/compiled.json is out of date for {stale}: run `python -m linter.grammars`"
+
+
+def test_rule_data_from_compiled_json_is_the_yaml_s():
+    import yaml
+
+    from linter.grammars import _data_files, read_yaml
+
+    for path in _data_files():
+        expected = yaml.safe_load(path.read_text(encoding="utf-8"))
+        found = read_yaml(path)
+        assert found == expected and repr(found) == repr(expected), path  # the same keys in the same order
+
+
+def test_a_stale_compiled_entry_is_ignored(tmp_path, monkeypatch):
+    from linter import grammars
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "x.yaml").write_text("a: 1\n", encoding="utf-8")
+    (rules / "compiled.json").write_text('{"x.yaml": {"sha256": "0", "data": {"a": 2}}}', encoding="utf-8")
+    monkeypatch.setattr(grammars, "data_dir", lambda name: tmp_path / name)
+    grammars._compiled_data.cache_clear()
+    try:
+        assert grammars.read_yaml(rules / "x.yaml") == {"a": 1}
+        assert grammars.stale_data() == ["x.yaml"]
+    finally:
+        grammars._compiled_data.cache_clear()

@@ -250,7 +250,13 @@ class _Builder:
 
 def load(text: str) -> tuple[YNode | None, list[YamlProblem]]:
     """The document as YNodes (None for an empty document) and the problems met reading it."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # PyYAML's reader refuses control characters here, before any parsing
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        return None, [YamlProblem("PL010", f"Invalid YAML: character {exc.character:#06x} is not allowed",
+                                  line, column)]
     try:
         root = loader.get_single_node()
     except _TooDeep as exc:

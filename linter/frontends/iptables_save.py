@@ -138,8 +138,11 @@ class _FastPath:
     """Regular expressions for well-formed rule lines, made from the grammar's terminals."""
 
     def __init__(self) -> None:
-        parser = line_parser()
-        pattern = {t.name: t.pattern.to_regexp() for t in parser.terminals}
+        from linter.grammars import terminal_patterns
+
+        # The grammar's terminals, read without building (or importing) Lark when the
+        # compiled parser is there: a file whose lines all take the fast path never needs Lark.
+        pattern = terminal_patterns(GRAMMAR)
         self.head = re.compile(
             rf"[ \t]*(?:({pattern['COUNTERS']})[ \t]+)?(-A|-I)[ \t]+({pattern['CHAIN']})(?=[ \t]|\Z)"
         )
@@ -820,11 +823,11 @@ class RuleReader:
                     key = (canonical, arg[1], negated)
                     match = memo_get(key)
                     if match is None:
-                        if len(arg[1]) > 15:
-                            self._report(INVALID, f"Interface name {arg[1]!r} is longer than 15 characters",
-                                         arg, len(arg[2]))
                         match = memo[key] = InterfaceMatch("in" if canonical == "-i" else "out", (arg[1],),
                                                            negated)
+                    if len(arg[1]) > 15:  # on every line that has it, not only the first (the match is shared)
+                        self._report(INVALID, f"Interface name {arg[1]!r} is longer than 15 characters",
+                                     arg, len(arg[2]))
                     if chain and chain in (opt.NO_IN_INTERFACE if canonical == "-i" else opt.NO_OUT_INTERFACE):
                         self._report(INVALID, f"Can't use {text} in {chain}: the packet has no "
                                      f"{'input' if canonical == '-i' else 'output'} interface there",
@@ -1147,10 +1150,10 @@ def detect_family(text: str) -> Family:
     """
     if _ipv6_header(text) or _IPV6_ADDRESS.search(text):
         return Family.IPV6
+    if _IPV4_ADDRESS.search(text):  # addresses outweigh hints; usually found in the first lines
+        return Family.IPV4
     hints = "icmpv6" in text or "ipv6-icmp" in text or "icmp6" in text or _IPV6_MODULES.search(text)
-    if hints and not _IPV4_ADDRESS.search(text):
-        return Family.IPV6
-    return Family.IPV4
+    return Family.IPV6 if hints else Family.IPV4
 
 
 _CHAIN_NAMES = re.compile(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from linter.reporters.text import console_for, render
+from linter.reporters.text import output_for, render
 
 
 def write(report, stream, color: bool = False) -> None:
-    render(console_for(stream, color), report.reported, len(report.files), show_source=False,
+    render(output_for(stream, color), report.reported, len(report.files), show_source=False,
            suppressed=report.inline_suppressed, baselined=report.baselined)

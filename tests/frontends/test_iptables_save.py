@@ -718,3 +718,8 @@ def test_fast_chain_and_table_lines_agree_with_the_grammar(line):
         assert lark == ("chain_line", [chain.group(1), chain.group(2)])
     if table is not None:
         assert lark == ("table_line", [table.group(1)])
+
+
+def test_a_long_interface_name_is_reported_on_every_line_that_has_it():
+    result = read(HEAD + "-A INPUT -i averyverylongname0 -j DROP\n-A INPUT -i averyverylongname0 -j DROP\nCOMMIT\n")
+    assert [(d.code, d.span.line) for d in result.diagnostics] == [("PL011", 6), ("PL011", 7)]

@@ -1,0 +1,89 @@
+"""Shared pieces of the robustness tests: inputs, mutations, hypothesis settings.
+
+The fuzz tests run thousands of cases in CI, so they are tuned to stay well under a
+minute together: derandomized (the same cases on every run, no example database
+written), no per-example deadline, and the costly whole-pipeline properties get fewer
+examples than the front-end ones.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "samples"
+INPUTS = Path(__file__).resolve().parent / "inputs"
+
+
+def fuzz_settings(examples: int) -> settings:
+    return settings(max_examples=examples, deadline=None, derandomize=True, database=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                           HealthCheck.function_scoped_fixture, HealthCheck.data_too_large])
+
+
+def texts(paths) -> dict[str, str]:
+    return {path.name: path.read_text(encoding="utf-8") for path in paths}
+
+
+IPTABLES_SAMPLES = texts(sorted(SAMPLES.glob("*.rules")))
+NFT_INPUTS = texts(sorted(INPUTS.glob("*.nft")))
+COMPOSE_INPUTS = texts([INPUTS / "compose.yaml"])
+SCRIPT_INPUTS = texts(sorted((SAMPLES / "scripts").glob("*")) if (SAMPLES / "scripts").is_dir() else []) or texts(
+    sorted(INPUTS.glob("*.sh")))
+
+# Pieces that mean something to one syntax or another, and characters that trouble readers.
+PIECES = [
+    '"', "'", "!", "-", "--", "#", ":", "::", "*", "[", "]", "{", "}", ";", "\\", " ", "\t", "\r", "\n",
+    "\x0c", "\x0b", "\x85", "\u2028", "\ufeff", "é", "€", "\U0001f525", "$", "${", "${X:-", "}", "@", ",", "/", ".",
+    "0", "65535", "65536", "99999", "-1", "0x10", "::1", "10.0.0.0/8", "300.1.1.1", "1.2.3.4/33",
+    "-A", "-I", "-N", "-P", "-j", "-g", "-m", "-p", "-s", "-d", "-i", "--dport", "--sport", "--dports", "--comment",
+    "--ctstate", "ACCEPT", "DROP", "COMMIT", "*filter", "*nat", ":X - [0:0]", "[0:0]", "tcp", "udp", "all",
+    "table", "chain", "jump", "goto", "accept", "drop", "dport", "saddr", "define", "include", "set", "map",
+    "elements", "vmap", "policy", "type", "hook", "priority", "ip", "ip6", "inet", "ct state",
+    "services:", "ports:", "- ", "&a", "*a", "<<: *a", "!!python/object", "0:0", "80:80", "127.0.0.1:",
+    "iptables", "ip6tables", "$IPT", "&&", "|", "`", "$(", ")", "<<EOF",
+]
+
+piece = st.one_of(st.sampled_from(PIECES), st.text(max_size=4))
+EDITS = ("insert", "delete", "replace", "duplicate-line", "drop-line", "swap-lines", "truncate")
+edit = st.tuples(st.floats(0, 1, allow_nan=False), st.sampled_from(EDITS), piece, st.integers(1, 12))
+edits = st.lists(edit, min_size=1, max_size=4)
+
+
+def apply_edits(text: str, changes) -> str:
+    """``text`` after each (where, kind, piece, size) edit in turn."""
+    for where, kind, what, size in changes:
+        at = int(where * len(text))
+        if kind == "insert":
+            text = text[:at] + what + text[at:]
+        elif kind == "delete":
+            text = text[:at] + text[at + size:]
+        elif kind == "replace":
+            text = text[:at] + what + text[at + len(what):]
+        elif kind == "truncate":
+            text = text[:at]
+        else:
+            lines = text.split("\n")
+            k = min(int(where * len(lines)), len(lines) - 1)
+            if kind == "duplicate-line":
+                lines.insert(k, lines[k])
+            elif kind == "drop-line":
+                del lines[k]
+            elif kind == "swap-lines" and k + 1 < len(lines):
+                lines[k], lines[k + 1] = lines[k + 1], lines[k]
+            text = "\n".join(lines)
+    return text
+
+
+BAD_BYTES = [b"\xff", b"\xfe\xff", b"\xe9", b"\xc3", b"\xed\xa0\x80", b"\x00", b"\xef\xbb\xbf", b"\x80\x80"]
+byte_edit = st.tuples(st.floats(0, 1, allow_nan=False), st.sampled_from(BAD_BYTES))
+
+
+def apply_bytes(data: bytes, changes) -> bytes:
+    for where, what in changes:
+        at = int(where * len(data))
+        data = data[:at] + what + data[at:]
+    return data
