@@ -8,7 +8,14 @@ from pathlib import PurePath
 _IPTABLES_SAVE_LINE = re.compile(r"^\s*(\*(filter|nat|mangle|raw|security)\s*$|:[^\s]+\s+(ACCEPT|DROP|RETURN|-)\s)", re.M)
 _IPTABLES_RULE = re.compile(r"^\s*(\[\d+:\d+\]\s*)?-[AI]\s+\S+", re.M)
 _NFT_CONTENT = re.compile(r"^\s*(table\s+(ip|ip6|inet|arp|bridge|netdev)\s+\S+|flush\s+ruleset|(add|insert)\s+(rule|table|chain)\s)|^#!.*\bnft\b", re.M)
-_SHELL_IPTABLES = re.compile(r"(^|[\s;|&/$({])(ip6?tables(-legacy|-nft)?|\$\{?IPT\w*\}?)\s+(-[tAIDRPNXFZw]|--(append|insert|policy|new-chain|flush|table))", re.M)
+# A shell command running iptables/ip6tables (by name, path, sudo or a $IPT-like variable) with a command
+# option, or iptables-restore fed a here-document.
+_SHELL_IPTABLES = re.compile(
+    r"(^|[\s;|&/$({`])(ip6?tables(-legacy|-nft)?|\$\{?[Ii][Pp]6?[Tt]\w*\}?)[ \t]+"
+    r"(-[tAIDRPNXFZwWCE]|--(append|insert|delete|replace|policy|new-chain|delete-chain|flush|zero|table|wait)\b)"
+    r"|(^|[\s;|&/({`])ip6?tables(-legacy|-nft)?-restore\b[^\n]*<<",
+    re.M,
+)
 _COMPOSE_NAMES = re.compile(r"^((docker-)?compose([.-][\w.-]+)?|[\w.-]+\.override)\.ya?ml$", re.I)
 
 # Every input format portlint knows (--input-format, input-format in configuration).
