@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from linter.checks import CheckContext, check
-from linter.engine.space import ALL_STATES, Box, replace, split_rule
+from linter.engine.space import ALL_STATES, Box, coalesce, replace, split_rule
 from linter.engine.universe import initial_boxes, interface_representatives
 from linter.engine.walk import Outcome, Walker, chain_named
 from linter.model import Chain, Family, Hook, Policy, Ruleset, Table, VerdictKind
@@ -130,10 +130,17 @@ def _dead_rules(table: Table, chain: Chain, rules, pending: list[Box]) -> tuple[
             if target is None:
                 continue
             returned = [b for b, o in walker.walk(table, target, inside_parts, (chain.name,)) if o is Outcome.RETURN]
-            pending = outside_parts + returned
+            pending = _forget(outside_parts + returned)
         else:
-            pending = outside_parts
+            pending = _forget(outside_parts)
     return dead, shadowed
+
+
+def _forget(boxes: list[Box]) -> list[Box]:
+    """The boxes without their path and assumptions, merged. Which rule let a box pass does not
+    matter to dead-rule analysis; remembering it kept every opaque match's two outcomes apart, so
+    a chain of opaque matches (-o in OUTPUT, -m limit) doubled the boxes at each rule."""
+    return coalesce([replace(b, assumptions=(), trail=()) for b in boxes])
 
 
 @check("PL404", "PL405", "PL406", on=Ruleset)
