@@ -1332,11 +1332,13 @@ class _FileReader:
     document's first line, ``restore`` makes every ``*table`` line flush the table first
     (as iptables-restore does without --noflush), ``shifts`` adds columns per line (tabs a
     ``<<-`` here-document lost) and ``token_hook`` may rewrite a rule's option tokens.
+    ``line_numbers`` gives the script line of each line of the text when they are not
+    consecutive (lines echoed into iptables-restore).
     """
 
     def __init__(self, source: SourceFile, store: TableStore | None = None, first_line: int = 1,
                  restore: bool = False, shifts: dict[int, int] | None = None, token_hook=None,
-                 rules: RuleReader | None = None) -> None:
+                 rules: RuleReader | None = None, line_numbers: list[int] | None = None) -> None:
         self.source = source
         self.path = source.path
         self.diagnostics: list[Diagnostic] = []
@@ -1355,6 +1357,7 @@ class _FileReader:
         self.fast = fast_path()
         self._lines: list[str] | None = None
         self.offset = first_line - 1
+        self.line_numbers = line_numbers
         self.restore = restore
         self.shifts = shifts or {}
         self.token_hook = token_hook
@@ -1369,7 +1372,9 @@ class _FileReader:
         chain_line = self.fast.chain.match
         table_line = self.fast.table.match
         crlf_reported = False
-        for lineno, line in enumerate(self.source.text.split("\n"), 1 + self.offset):
+        lines = self.source.text.split("\n")
+        numbered = zip(self.line_numbers, lines) if self.line_numbers else enumerate(lines, 1 + self.offset)
+        for lineno, line in numbered:
             if line.endswith("\r"):
                 line = line[:-1]
                 if not crlf_reported:
@@ -1485,7 +1490,10 @@ class _FileReader:
     def _line(self, lineno: int) -> str:
         if self._lines is None:
             self._lines = self.source.text.split("\n")
-        lineno -= self.offset
+        if self.line_numbers:
+            lineno = self.line_numbers.index(lineno) + 1 if lineno in self.line_numbers else 0
+        else:
+            lineno -= self.offset
         return self._lines[lineno - 1].rstrip("\r") if 0 < lineno <= len(self._lines) else ""
 
     def _chain_line(self, name, policy, policy_column, line, lineno):

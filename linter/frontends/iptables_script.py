@@ -63,6 +63,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass, field
+from dataclasses import replace as dc_replace
 
 from linter.diagnostics import Diagnostic, caret_excerpt
 from linter.frontends import ParseResult
@@ -108,6 +109,7 @@ _PREFIXES = {
     "stdbuf": {"-i", "-o", "-e"},
     "env": {"-u", "-C", "-S"},
     "timeout": {"-s", "-k"},
+    "action": set(),
 }
 # Commands whose exit status is success for any purpose here.
 _SUCCEEDS = {
@@ -240,6 +242,14 @@ class ScriptReader:
         self._prescan: list[str] | None = None
         self.command_state: dict[tuple[int, int], str] = {}  # position -> understood/opaque/error
         self.unknown_here = False  # set while a command meets an unknown value
+        self.capture: list | None = None  # output lines (line, text, column shift) fed to iptables-restore
+        self.capture_unknown: Simple | None = None  # a command whose output portlint cannot know
+        self._marks: list[Field] = []  # unknown values inside text fed to iptables-restore
+        self._marks_reported: set[int] = set()
+        # Brace expansion ({a,b}, {1..5}) is bash's (and ksh's, zsh's); dash has none.
+        first = self.lines[0] if self.lines else ""
+        self.braces = not (first.startswith("#!") and re.search(r"\bdash\b|^#!\s*/bin/sh\s*$", first) is not None
+                           and "dash" in first)
 
     # -- entry
     def read(self) -> ParseResult:
@@ -374,23 +384,118 @@ class ScriptReader:
     def run_pipeline(self, node: Pipeline) -> bool | None:
         commands = node.commands
         status: bool | None = True
-        if len(commands) > 1 and type(commands[-1]) is Simple and type(commands[0]) is Simple:
-            # cat <<EOF | iptables-restore: the document is the restore's input.
-            first = commands[0]
-            feeding = first.words and first.words[0].literal == "cat" and any(
-                r.heredoc is not None for r in first.redirects)
-            if feeding:
-                for command in commands[:-1]:
-                    if command is not first:
-                        self.run(command)
-                doc = next(r.heredoc for r in first.redirects if r.heredoc is not None)
-                status = self.run_simple(commands[-1], stdin=doc)
-                return (not status if status is not None else None) if node.negated else status
-        for command in commands:
-            status = self.run(command)
+        if len(commands) > 1 and self._feeds_restore(commands[-1]):
+            # ( echo '*filter'; echo ... ) | iptables-restore, cat <<EOF | iptables-restore: what the
+            # stage before the restore prints (echo, printf, cat of a here-document) is its input.
+            for command in commands[:-2]:
+                self.run(command)
+            saved = (self.capture, self.capture_unknown)
+            self.capture, self.capture_unknown = [], None
+            try:
+                self.run(commands[-2])
+                captured = (self.capture, self.capture_unknown)
+            finally:
+                self.capture, self.capture_unknown = saved
+            status = self.run_simple(commands[-1], stdin=captured)
+        else:
+            for command in commands:
+                status = self.run(command)
         if node.negated:
             return None if status is None else not status
         return status
+
+    def _feeds_restore(self, node) -> bool:
+        """Whether a pipeline's last command is iptables-restore/ip6tables-restore."""
+        if type(node) is not Simple or not node.words:
+            return False
+        for word in node.words[:4]:
+            fields = self.expand(word)
+            for fld in fields:
+                if not fld.known:
+                    return False
+                name = fld.text.rsplit("/", 1)[-1]
+                if name in RESTORE_NAMES:
+                    return True
+                if name not in _PREFIXES and not fld.text.startswith("-"):
+                    return False
+        return False
+
+    def _stdout_redirected(self, node: Simple) -> bool:
+        for redirect in node.redirects:
+            if redirect.op in (">", ">>", ">|", "&>", "&>>") and redirect.fd in (None, "1"):
+                return True
+            if redirect.op == ">&" and redirect.fd in (None, "1") and redirect.target is not None \
+                    and redirect.target.text != "1":
+                return True
+        return False
+
+    def captured_output(self, node: Simple, name: str, args: list[Field]) -> bool:
+        """Record what echo, printf or cat print while a pipeline feeds iptables-restore; False when
+        the command's output is not something portlint can know."""
+        words = node.words[len(node.words) - len(args):] if len(args) <= len(node.words) else []
+        if name == "cat":
+            docs = [r.heredoc for r in node.redirects if r.heredoc is not None]
+            if docs and not args:
+                self.capture.extend(self._heredoc_lines(docs[-1]))
+                return True
+            return False
+        if name == "echo":
+            interpret = False
+            newline = True
+            k = 0
+            while k < len(args) and args[k].known and re.fullmatch(r"-[neE]+", args[k].text):
+                interpret = "e" in args[k].text or interpret
+                newline = "n" not in args[k].text and newline
+                k += 1
+            texts = [self.marked_word(word) for word in node.words[1 + k:]] if node.words else []
+            text = " ".join(texts)
+            if interpret:
+                text = _c_escapes(text)
+            first = node.words[1 + k] if len(node.words) > 1 + k else node.words[0]
+            shift = first.column - 1 + (1 if first.text[:1] in "\"'" else 0)
+            pieces = text.split("\n")
+            if not newline and pieces and pieces[-1] == "":
+                pieces.pop()
+            for piece in pieces:
+                self.capture.append((first.line, piece, shift))
+            return True
+        if name == "printf" and node.words[1:]:
+            fmt = self.marked_word(node.words[1])
+            values = [self.marked_word(word) for word in node.words[2:]]
+            text = _printf(fmt, values)
+            first = node.words[1]
+            for piece in text.split("\n")[:-1] if text.endswith("\n") else text.split("\n"):
+                self.capture.append((first.line, piece, 0))
+            return True
+        return False
+
+    def marked_word(self, word: Word) -> str:
+        """A word's text with what portlint cannot know replaced by marks (for iptables-restore input)."""
+        out = []
+        for part in word.parts:
+            if type(part) is Lit:
+                out.append(part.text)
+                continue
+            if type(part) is Param and (part.name in ("@", "*") or part.index in ("@", "*")):
+                fields = self.expand(Word((part,), word.line, word.column, word.end_line, word.end_column,
+                                          word.text), split=False)
+                value = fields[0].unknown if fields and not fields[0].known else \
+                    (fields[0].text if fields else "")
+            else:
+                value = self.expand_part_text(part, word)
+            if isinstance(value, Unknown):
+                raw = getattr(part, "raw", "") or word.text
+                at = word.text.find(raw) if "\n" not in word.text else -1
+                column = word.column + max(at, 0)
+                where = Word((part,), word.line, column, word.line, column + len(raw) - 1, raw)
+                out.append(self._mark_unknown(Field(raw, where, value)))
+            else:
+                out.append(value)
+        return "".join(out)
+
+    def _mark_unknown(self, fld: Field) -> str:
+        self._marks.append(fld)
+        return f"\u27e6{len(self._marks) - 1}\u27e7"
 
     # -- compound commands
     def run_if(self, node: If) -> bool | None:
@@ -552,22 +657,28 @@ class ScriptReader:
     def lookup(self, name: str, index: str | None = None):
         """The value of a parameter: str, list (array), Unknown, or None when unset."""
         script = not self.frames and self.script_args is None
+        params = self._positional()
         if name.isdigit():
             number = int(name)
             if number == 0:
                 return Unknown("is the script's name", "0")
             if script:
                 return Unknown("is an argument of the script", name, guess="start" if number == 1 else None)
-            params = self._positional()
+            if isinstance(params, Unknown):
+                return Unknown(params.why, name)
             return params[number - 1] if number <= len(params) else None
         if name in ("@", "*"):
             if script:
                 return Unknown("are the script's arguments", name, guess="start")
-            return list(self._positional())
+            if isinstance(params, Unknown):
+                return Unknown(params.why, name)
+            return list(params)
         if name == "#":
             if script:
                 return Unknown("is the number of the script's arguments", "#")
-            return str(len(self._positional()))
+            if isinstance(params, Unknown):
+                return Unknown(params.why, name)
+            return str(len(params))
         if name in ("?", "$", "!", "-"):
             return Unknown("is only known when the script runs", name)
         value = self.vars.get(name)
@@ -586,23 +697,35 @@ class ScriptReader:
             return None if isinstance(value, str) else value
         return value
 
-    def _positional(self) -> list:
+    def _positional(self):
+        """The positional parameters: a list of values, or Unknown."""
         if self.frames:
             return self.frames[-1].positional
-        return self.script_args or []
+        return self.script_args if self.script_args is not None else []
 
     def _positional_values(self) -> list[Field]:
         dummy = Word((Lit('"$@"'),), 0, 0, 0, 0, '"$@"')
         if not self.frames and self.script_args is None:
             return [Field('"$@"', dummy, Unknown("are the script's arguments", "@"))]
+        params = self._positional()
+        if isinstance(params, Unknown):
+            return [Field("$@", dummy, params)]
         out = []
-        for value in self._positional():
+        for value in params:
             out.append(Field(value, dummy) if isinstance(value, str) else Field("$@", dummy, value))
         return out
 
     # -- expansion
     def expand(self, word: Word, split: bool = True) -> list[Field]:
         """The fields of a word after expansion (no globbing: patterns stay as written)."""
+        if split and self.braces and any(type(p) is Lit and not p.quoted and "{" in p.text for p in word.parts):
+            variants = _brace_variants(list(word.parts))
+            if len(variants) > 1:
+                out: list[Field] = []
+                for parts in variants:
+                    out.extend(self.expand(Word(tuple(parts), word.line, word.column, word.end_line,
+                                                word.end_column, word.text), split))
+                return out
         fields: list[Field] = []
         current: list[str] = []
         unknown: Unknown | None = None
@@ -854,6 +977,9 @@ class ScriptReader:
             rest = fields[1:]
             if name == "command" and rest and rest[0].known and rest[0].text in ("-v", "-V"):
                 return None
+            if name == "action":  # Red Hat's init functions: action "message" command...
+                fields = rest[1:]
+                continue
             k = 0
             while k < len(rest) and rest[k].known and rest[k].text.startswith("-") and rest[k].text != "--":
                 k += 2 if rest[k].text in options else 1
@@ -895,6 +1021,13 @@ class ScriptReader:
 
     def builtin(self, node: Simple, name: str, fields: list[Field]) -> bool | None:
         args = fields[1:]
+        if self.capture is not None and not self._stdout_redirected(node) and name not in _ASSIGNING \
+                and name not in ("set", "unset", "shift", "read", "exit", "return", "[", "test", "[[", "true", ":",
+                                 "false", "break", "continue"):
+            if not self.captured_output(node, name, args) and self.capture_unknown is None:
+                self.capture_unknown = node
+            if name in ("echo", "printf", "cat"):
+                return True
         if name in _ASSIGNING:
             local = name == "local" or (name in ("declare", "typeset") and bool(self.frames))
             for word in node.words[1:]:
@@ -922,18 +1055,31 @@ class ScriptReader:
                     self._set(arg.text, Unknown("is read from input", arg.text))
             return None
         if name == "shift":
-            if self.frames:
-                count = int(args[0].text) if args and args[0].known and args[0].text.isdigit() else 1
-                frame = self.frames[-1]
-                frame.positional = frame.positional[count:]
+            count = int(args[0].text) if args and args[0].known and args[0].text.isdigit() else 1
+            params = self._positional()
+            if not isinstance(params, Unknown):
+                if self.frames:
+                    self.frames[-1].positional = params[count:]
+                elif self.script_args is not None:
+                    self.script_args = params[count:]
             return True
         if name == "set":
+            start = 0
             if args and args[0].known and args[0].text == "--":
-                values = [a.text if a.known else a.unknown for a in args[1:]]
-                if self.frames:
-                    self.frames[-1].positional = values
-                else:
-                    self.script_args = values
+                start = 1
+            elif not args or (args[0].known and args[0].text[:1] in "-+"):
+                return True  # options (set -e, set -o pipefail) or a listing
+            values = args[start:]
+            unknown = next((a for a in values if not a.known), None)
+            if unknown is not None:
+                positional = Unknown(f"is set by 'set' from {_short(unknown.word.text)}, which is not known "
+                                     f"({unknown.unknown.describe()})")
+            else:
+                positional = [a.text for a in values]
+            if self.frames:
+                self.frames[-1].positional = positional
+            else:
+                self.script_args = positional
             return True
         if name in ("exit", "return", "break", "continue"):
             if self.uncertain:
@@ -1101,7 +1247,9 @@ class ScriptReader:
         return names
 
     def _mark(self, node: Simple, state: str) -> None:
-        key = (node.line, node.column)
+        self._mark_at((node.line, node.column), state)
+
+    def _mark_at(self, key: tuple[int, int], state: str) -> None:
         old = self.command_state.get(key)
         order = {"understood": 0, "opaque": 1, "error": 2}
         if old is None or order[state] > order[old]:
@@ -1314,8 +1462,6 @@ class ScriptReader:
 
     @staticmethod
     def _rename(table, old: str, new: str) -> None:
-        from dataclasses import replace as dc_replace
-
         chains = {}
         for name, chain in table.chains.items():
             if name == old:
@@ -1402,62 +1548,86 @@ class ScriptReader:
             elif text is None or not text.startswith("-"):
                 files.append(fld)
             k += 1
-        doc = stdin
+        lines = None
+        unknown_input = None
+        if stdin is not None:
+            lines, unknown_input = stdin
+            if unknown_input is not None:
+                lines = None
         for redirect in node.redirects:
             if redirect.heredoc is not None and (redirect.fd in (None, "0")):
-                doc = redirect.heredoc
+                lines = self._heredoc_lines(redirect.heredoc)
+                unknown_input = None
             elif redirect.op == "<" and redirect.target is not None and redirect.fd in (None, "0"):
                 files.append(Field(redirect.target.text, redirect.target))
-        if doc is None:
+        tool = fields[0].text.rsplit("/", 1)[-1]
+        if lines is None:
             if files:
                 what = files[0].word.text
-                self._diag(UNRESOLVED, f"{_short(what)} is read by {fields[0].text.rsplit('/', 1)[-1]}; portlint does "
-                                       "not read that file here", files[0].word.line, files[0].word.column,
+                self._diag(UNRESOLVED, f"{_short(what)} is read by {tool}; portlint does not read that file here",
+                           files[0].word.line, files[0].word.column,
                            hint="Lint that file too (portlint reads iptables-save files)")
-                self._mark(node, "opaque")
+            elif unknown_input is not None:
+                self._diag(UNRESOLVED, f"The input of {tool} comes from '{_short(self._node_text(unknown_input))}', "
+                                       "which portlint cannot know; the rules it loads are not read",
+                           unknown_input.line, unknown_input.column)
+            self._mark(node, "opaque")
             return True
         if test_only:
             return True
-        self._restore_document(node, doc, family, flush)
+        self._restore_document(node, lines, family, flush)
         return True
 
-    def _restore_document(self, node: Simple, doc, family: Family, flush: bool) -> None:
-        if not doc.body:
-            self._mark(node, "understood")
-            return
-        lines = []
-        shifts = {}
-        marks: list[tuple[str, Field]] = []
-        errors: list = []
+    def _unmark_texts(self, family: Family) -> None:
+        """Rule texts read from marked input show the values as written ($ADMIN), not the marks."""
+        for table in self._store(family).tables.values():
+            for chain in table.chains.values():
+                rules = chain.merged()
+                for index, rule in enumerate(rules):
+                    if "\u27e6" in rule.text:
+                        text = _HEREDOC_MARK.sub(lambda g: self._marks[int(g.group(1))].text, rule.text)
+                        rules[index] = dc_replace(rule, text=text)
+
+    def _heredoc_lines(self, doc) -> list[tuple[int, str, int]]:
+        """The lines of a here-document as (script line, text, column shift), expanded unless quoted."""
+        out = []
         for lineno, text, stripped in doc.body:
-            if stripped:
-                shifts[lineno] = stripped
-            if doc.quoted or ("$" not in text and "`" not in text):
-                lines.append(text)
+            if doc.quoted or ("$" not in text and "`" not in text and "\\" not in text):
+                out.append((lineno, text, stripped))
                 continue
-            out = []
+            parts = expand_heredoc_line(text)
+            word = Word(tuple(parts), lineno, stripped + 1, lineno, stripped + len(text), text)
+            pieces = []
             position = 0
-            for part in expand_heredoc_line(text, errors):
+            for part in parts:
                 if type(part) is Lit:
-                    out.append(part.text)
+                    pieces.append(part.text)
                     position += len(part.text)
                     continue
-                raw = getattr(part, "raw", "") or ("$(" + part.text + ")" if type(part) is CommandSub else "$((...))")
-                at = text.find(raw[:2], position) if raw else -1
-                column = (at if at >= 0 else position) + 1 + stripped
-                word = Word((part,), lineno, column, lineno, column + len(raw) - 1, raw)
                 value = self.expand_part_text(part, word)
+                raw = getattr(part, "raw", "") or ("$(" + part.text + ")" if type(part) is CommandSub else "$((...))")
                 if isinstance(value, Unknown):
-                    marks.append((raw, Field(raw, word, value)))
-                    out.append(f"\u27e6{len(marks) - 1}\u27e7")
+                    at = text.find(raw[:2], position)
+                    column = (at if at >= 0 else position) + 1 + stripped
+                    pieces.append(self._mark_unknown(Field(raw, Word((part,), lineno, column, lineno,
+                                                                     column + len(raw) - 1, raw), value)))
                 else:
-                    out.append(value)
-            lines.append("".join(out))
+                    pieces.append(value)
+                position = text.find(raw, position) + len(raw) if raw and raw in text[position:] else position
+            out.append((lineno, "".join(pieces), stripped))
+        return out
+
+    def _restore_document(self, node: Simple, lines: list[tuple[int, str, int]], family: Family,
+                          flush: bool) -> None:
+        """Read iptables-restore input (here-document or echoed lines) onto the family's tables."""
+        if not lines:
+            return
+        shifts = {lineno: shift for lineno, _, shift in lines if shift}
+        numbers = [lineno for lineno, _, _ in lines]
         reader = self._reader(family)
         diagnostics: list[Diagnostic] = []
         reader.diagnostics = diagnostics
-        first = doc.body[0][0]
-        marks_seen = set()
+        marked = []
 
         def hook(tokens, line, lineno):
             if "\u27e6" not in line:
@@ -1468,23 +1638,33 @@ class ScriptReader:
                 if m is None:
                     out.append(tok)
                     continue
-                raw, fld = marks[int(m.group(1))]
-                if int(m.group(1)) not in marks_seen:
-                    marks_seen.add(int(m.group(1)))
+                index = int(m.group(1))
+                fld = self._marks[index]
+                marked.append(index)
+                if index not in self._marks_reported:
+                    self._marks_reported.add(index)
                     self._unresolved(fld, "the rule is kept and this value treated as may-match")
+                raw = _HEREDOC_MARK.sub(lambda g: self._marks[int(g.group(1))].text, tok[2])
                 out.append((UNKNOWN, raw, raw, tok[3]))
             return out
 
-        source = SourceFile(self.path, "\n".join(lines))
-        _FileReader(source, self._store(family), first, restore=flush, shifts=shifts, token_hook=hook,
-                    rules=reader).read()
+        source = SourceFile(self.path, "\n".join(text for _, text, _ in lines))
+        _FileReader(source, self._store(family), numbers[0], restore=flush, shifts=shifts, token_hook=hook,
+                    rules=reader, line_numbers=numbers).read()
         for diag in diagnostics:
             shift = shifts.get(diag.span.line, 0)
-            self._diag(diag.code, diag.message, diag.span.line, diag.span.column + shift,
+            self._diag(diag.code, _HEREDOC_MARK.sub(lambda g: self._marks[int(g.group(1))].text, diag.message),
+                       diag.span.line, diag.span.column + shift,
                        (diag.span.end_column or diag.span.column) - diag.span.column + 1, diag.hint)
-        state = "error" if any(d.code in (SYNTAX, INVALID, "PL012") for d in diagnostics) else \
-            "opaque" if marks else "understood"
-        self._mark(node, state)
+        if marked:
+            self._unmark_texts(family)
+        # Each line of the input that is a command (*table, :CHAIN, -A...) counts as one iptables command.
+        errors = {d.span.line for d in diagnostics if d.code in (SYNTAX, INVALID, "PL012")}
+        for lineno, text, shift in lines:
+            if not text.lstrip()[:1] in ("*", ":", "-", "["):
+                continue
+            state = "error" if lineno in errors else "opaque" if "\u27e6" in text else "understood"
+            self._mark_at((lineno, shift + 1 + len(text) - len(text.lstrip())), state)
 
 
 _BINARY = {"=", "==", "!=", "-eq", "-ne", "-lt", "-le", "-gt", "-ge", "=~", "<", ">"}
@@ -1538,6 +1718,91 @@ def _trim(value: str, pattern: str, op: str) -> str:
         if fnmatch.fnmatchcase(value[start:], pattern):
             return value[:start]
     return value
+
+
+_BRACE_RANGE = re.compile(r"(-?\d+)\.\.(-?\d+)(?:\.\.(-?\d+))?\Z|([A-Za-z])\.\.([A-Za-z])\Z")
+MAX_BRACE_WORDS = 1024
+
+
+def _brace_variants(parts: list) -> list[list]:
+    """Bash brace expansion of a word's unquoted text: a{b,c} -> ab ac, {1..3} -> 1 2 3."""
+    for index, part in enumerate(parts):
+        if type(part) is not Lit or part.quoted or "{" not in part.text:
+            continue
+        text = part.text
+        start = text.find("{")
+        while start >= 0:
+            found = _brace_group(text, start)
+            if found is not None:
+                end, alternatives = found
+                before, after = Lit(text[:start]), Lit(text[end + 1:])
+                variants = []
+                for alternative in alternatives:
+                    rest = _brace_variants([after] + list(parts[index + 1:]))
+                    for tail in rest:
+                        variants.append(list(parts[:index]) + [before, Lit(alternative, True)] + tail)
+                        if len(variants) >= MAX_BRACE_WORDS:
+                            return variants
+                return variants
+            start = text.find("{", start + 1)
+    return [parts]
+
+
+def _brace_group(text: str, start: int):
+    """(end, alternatives) of the brace group opening at ``start``, or None when it is not one."""
+    depth = 0
+    commas = []
+    for i in range(start, len(text)):
+        ch = text[i]
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                inner = text[start + 1:i]
+                if commas:
+                    bounds = [start] + commas + [i]
+                    return i, [text[a + 1:b] for a, b in zip(bounds, bounds[1:])]
+                m = _BRACE_RANGE.match(inner)
+                if m is None:
+                    return None
+                if m.group(1) is not None:
+                    lo, hi = int(m.group(1)), int(m.group(2))
+                    step = abs(int(m.group(3) or 1)) or 1
+                    if abs(hi - lo) // step > MAX_BRACE_WORDS:
+                        return None
+                    values = range(lo, hi + 1, step) if lo <= hi else range(lo, hi - 1, -step)
+                    return i, [str(v) for v in values]
+                a, b = ord(m.group(4)), ord(m.group(5))
+                return i, [chr(c) for c in (range(a, b + 1) if a <= b else range(a, b - 1, -1))]
+        elif ch == "," and depth == 1:
+            commas.append(i)
+    return None
+
+
+def _c_escapes(text: str) -> str:
+    """echo -e / printf backslash escapes (\\n, \\t, \\\\ and \\")."""
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t", "\\": "\\", '"': '"'}.get(m.group(1),
+                                                                                    "\\" + m.group(1)), text)
+
+
+def _printf(fmt: str, values: list[str]) -> str:
+    """printf FORMAT ARGS for %s, %d, %b and %%, repeating the format while arguments remain."""
+    out = []
+    values = list(values)
+    while True:
+        used = False
+
+        def conversion(m):
+            nonlocal used
+            if m.group(1) == "%":
+                return "%"
+            used = True
+            return values.pop(0) if values else ""
+        out.append(_c_escapes(re.sub(r"%[-0-9.]*([sdb%])", conversion, fmt)))
+        if not values or not used:
+            break
+    return "".join(out)
 
 
 def _display(text: str) -> str:
