@@ -174,15 +174,14 @@ def _ipv6_only_ports(ctx: CheckContext, v4: ExposureAnalysis, v6: ExposureAnalys
             message = (f"{what} are reachable from the internet over IPv6{how} but not over IPv4"
                        + (f", including {listed}{more}" if listed else ""))
         else:
-            names = ", ".join(f"{entry.name} {_ports_text(p)}" for entry, p in entries)
+            names = [entry.name for entry, _ in entries]
             unnamed = iv.subtract(ports, iv.normalize(r for _, p in entries for r in p))
-            parts = [names] if names else []
-            if unnamed:
-                parts.append(", ".join(ctx.registry.describe(lo, transport) + f" {lo}" if lo == hi
-                                       else f"{lo}-{hi}" for lo, hi in unnamed))
-            service = ", ".join(parts)
-            message = (f"{service} ({_ports_text(ports)}/{transport}) is reachable from the internet over IPv6{how} "
-                       f"but IPv4 does not let it in")
+            names.extend(ctx.registry.describe(lo, transport) if lo == hi else f"ports {lo}-{hi}"
+                         for lo, hi in unnamed)
+            service = ", ".join(dict.fromkeys(names))
+            verb = "are" if len(names) > 1 else "is"
+            message = (f"{service} ({_ports_text(ports)}/{transport}) {verb} reachable from the internet over "
+                       f"IPv6{how} but IPv4 does not let {'them' if len(names) > 1 else 'it'} in")
         related = []
         dropper = _dropped_by(ctx, v4, protocol, ports)
         if dropper is not None:

@@ -72,7 +72,7 @@ from linter.frontends.iptables_save import (
     _CHAIN_NAMES, BANG, INVALID, SYNTAX, UNKNOWN, WORD, RuleReader, TableStore, _ChainState, _FileReader, same_rule,
 )
 from linter.frontends.shell_syntax import (
-    AndOr, Arith, ArithCommand, Assignment, Case, CommandSub, For, FunctionDef, Group, If, Lit, Node, Param,
+    AndOr, Arith, ArithCommand, ArrayWords, Assignment, Case, CommandSub, For, FunctionDef, Group, If, Lit, Node, Param,
     Pipeline, Simple, While, Word, expand_heredoc_line, parse_script,
 )
 from linter.model import Family, Policy, Rule, Ruleset, Span
@@ -246,6 +246,7 @@ class ScriptReader:
         self.capture_unknown: Simple | None = None  # a command whose output portlint cannot know
         self._marks: list[Field] = []  # unknown values inside text fed to iptables-restore
         self._marks_reported: set[int] = set()
+        self.tainted: set[str] = set()  # variables holding a function's arguments
         # Brace expansion ({a,b}, {1..5}) is bash's (and ksh's, zsh's); dash has none.
         first = self.lines[0] if self.lines else ""
         self.braces = not (first.startswith("#!") and re.search(r"\bdash\b|^#!\s*/bin/sh\s*$", first) is not None
@@ -555,6 +556,7 @@ class ScriptReader:
         try:
             for value in known[:MAX_LOOP_ITEMS]:
                 self._set(node.var, value.text)
+                self._taint(node.var, value.positional)
                 try:
                     status = self.run_list(node.body)
                 except _Break as exc:
@@ -602,6 +604,10 @@ class ScriptReader:
                     status = self.uncertainly(self.run_list, item.body)
                 return status
         subject = guessed if guessed is not None else value
+        if guessed is not None:
+            self._undecided_note(node, f"'case {_short(node.word.text)}' tests the script's first argument, "
+                                       f"taken as '{guessed}' (how init systems run a firewall script); "
+                                       "the other branches are not read")
         falling = False
         status = True
         for index, item in enumerate(node.items):
@@ -614,9 +620,6 @@ class ScriptReader:
                     continue
                 if not hit:
                     continue
-            if guessed is not None:
-                self._undecided_note(node, f"'case {_short(node.word.text)}' tests the script's first argument, "
-                                           f"taken as '{guessed}'; the other branches are not read")
             status = self.run_list(item.body)
             if item.terminator == ";&":
                 falling = True
@@ -759,7 +762,7 @@ class ScriptReader:
                 if part.quoted:
                     started = True
                 continue
-            if kind is Param and (part.name.isdigit() or part.name in ("@", "*", "#")):
+            if kind is Param and (part.name.isdigit() or part.name in ("@", "*", "#") or part.name in self.tainted):
                 positional = positional or bool(self.frames)
             if kind is Param and part.name in ("@", "*") and part.op is None:
                 values = self.lookup(part.name)
@@ -943,6 +946,8 @@ class ScriptReader:
                 values = self.vars[name] + values
             self._assign_value(name, values, local)
             return
+        fields = self.expand(assignment.value, split=False)
+        self._taint(name, any(f.positional for f in fields))
         value = self.expand_joined(assignment.value)
         if isinstance(value, Unknown):
             if value.name is None:
@@ -956,6 +961,13 @@ class ScriptReader:
             else:
                 value = (old or "") + value
         self._assign_value(name, value, local)
+
+    def _taint(self, name: str, positional: bool) -> None:
+        """Remember whether a variable holds (part of) a function's arguments."""
+        if positional and self.frames:
+            self.tainted.add(name)
+        else:
+            self.tainted.discard(name)
 
     def _assign_value(self, name, value, local: bool) -> None:
         if local and self.frames:
@@ -1117,9 +1129,8 @@ class ScriptReader:
             name = name.rstrip("+")
             if not re.fullmatch(r"[A-Za-z_]\w*", name):
                 return
-            if word.text.endswith(")") and rest.startswith("(") and len(word.parts) == 1:
-                items = rest[1:-1].split()
-                self._assign_value(name, items, local)
+            if len(word.parts) == 2 and type(word.parts[1]) is ArrayWords and not rest:
+                self.assign(Assignment(name, None, list(word.parts[1].words), append, word), local)
                 return
             value_word = Word(((Lit(rest),) if rest else ()) + tuple(word.parts[1:]) or (Lit("", True),),
                               word.line, word.column, word.end_line, word.end_column, word.text.partition("=")[2])

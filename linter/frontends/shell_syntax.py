@@ -68,6 +68,13 @@ class Arith:
 
 
 @dataclass(frozen=True, slots=True)
+class ArrayWords:
+    """The ``(a b c)`` of ``declare -a NAME=(a b c)`` / ``local NAME=(...)``, after ``NAME=``."""
+
+    words: tuple
+
+
+@dataclass(frozen=True, slots=True)
 class Word:
     parts: tuple
     line: int
@@ -997,9 +1004,13 @@ class Parser:
             end = tok.end
             self.advance()
             if words[0].bare in ("export", "readonly", "local", "declare", "typeset") and self.is_op("(") and \
-                    words[-1].text.endswith("="):
+                    words[-1].text.endswith("=") and self.tok.pos == tok.end:
                 array = self._array_words()
-                words.append(Word((Lit("(" + " ".join(w.text for w in array) + ")"),), 0, 0, 0, 0, "(...)"))
+                name = words[-1]
+                words[-1] = Word(name.parts + (ArrayWords(tuple(array)),), name.line, name.column,
+                                 array[-1].end_line if array else name.end_line,
+                                 array[-1].end_column + 1 if array else name.end_column,
+                                 name.text + "(" + " ".join(w.text for w in array) + ")")
                 end = self.scanner.pos
         line, column = self.where(start)
         end_line, end_column = self.end_of(end)
