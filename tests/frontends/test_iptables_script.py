@@ -719,3 +719,33 @@ def test_read_script_counts_commands():
     text = "iptables -A INPUT -j ACCEPT\niptables -A INPUT -s $X -j DROP\niptables -A INPUT --bogus 1 -j DROP\n"
     result, stats = read_script(SourceFile(PATH, text))
     assert (stats.commands, stats.understood, stats.opaque, stats.errors) == (3, 1, 1, 1)
+
+
+# --- Never fails ---------------------------------------------------------------------------------------
+
+
+def test_any_text_is_read_without_an_exception():
+    """Whatever the text, the front end returns a ruleset and diagnostics; it never raises."""
+    hypothesis = pytest.importorskip("hypothesis")
+    from hypothesis import strategies as st
+
+    pieces = st.sampled_from([
+        "iptables", "ip6tables", "$IPT", "${IPT:-iptables}", "-A", "INPUT", "-I", "1", "-D", "-p", "tcp",
+        "--dport", "22", "$1", "$(cat x)", "`id`", "-j", "ACCEPT", "DROP", "-N", "X", "-F", "-t", "nat",
+        "'", '"', "\\", "\\\n", ";", "&&", "||", "|", "(", ")", "{", "}", "if", "then", "fi", "for", "in",
+        "do", "done", "case", "esac", ";;", "while", "<<EOF", "<<-'E'", "EOF", "E", "\n", "#", "$((1+", "${",
+        "f()", "f", "x=1", "A=(1 2)", "${A[@]}", "{1..3}", "[[", "]]", "[", "]", "!", "*filter", "COMMIT",
+        "iptables-restore", "echo", "-s", "10.0.0.0/8", "$X", "exit", "return", "break", "set", "--", "local",
+    ])
+    separators = st.sampled_from([" ", " ", "\n", "\t", ""])
+
+    @hypothesis.settings(max_examples=400, deadline=None)
+    @hypothesis.given(st.lists(st.tuples(pieces, separators), max_size=40))
+    def check(parts):
+        text = "".join(piece + separator for piece, separator in parts)
+        result = parse(SourceFile(PATH, text))
+        assert result.document is not None
+        for diagnostic in result.diagnostics:
+            assert diagnostic.span.line >= 1 and diagnostic.span.column >= 1
+
+    check()
