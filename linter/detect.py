@@ -23,6 +23,8 @@ INPUT_FORMATS = ("iptables-save", "nftables", "iptables-script", "compose")
 
 IPTABLES_NAMES = re.compile(r"^(rules\.v[46]|ip6?tables([.-][\w.-]*)?|.*\.rules|.*\.ipt)$", re.I)
 NFT_NAMES = re.compile(r"^(nftables\.conf|.*\.nft)$", re.I)
+# Firewall scripts by name: rc.firewall, rc.fw, firewall, firewall.sh, start.fw, fw-up...
+SCRIPT_NAMES = re.compile(r"^(.*\.(sh|fw)|rc\.(local|fw|firewall[\w.-]*)|[\w.-]*firewall[\w-]*)$", re.I)
 
 
 def detect_format(path: str, text: str) -> str | None:
@@ -51,5 +53,5 @@ def looks_lintable(path: str) -> bool:
     name = PurePath(path).name
     return bool(
         IPTABLES_NAMES.match(name) or NFT_NAMES.match(name) or _COMPOSE_NAMES.match(name)
-        or name.endswith((".sh", ".fw")) or name in ("rc.local", "firewall")
+        or SCRIPT_NAMES.match(name)
     )

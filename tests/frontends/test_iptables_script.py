@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from linter.detect import detect_format
+from linter.detect import detect_format, looks_lintable
 from linter.frontends import FRONT_ENDS, parse_source
 from linter.frontends.iptables_script import parse, read_script
 from linter.model import (
@@ -97,6 +97,14 @@ def test_registered_and_detected():
 ])
 def test_detected_as_script(text):
     assert detect_format("setup", "#!/bin/bash\n" + text + "\n") == "iptables-script"
+
+
+@pytest.mark.parametrize("name, walked", [
+    ("rc.firewall", True), ("rc.fw", True), ("firewall", True), ("firewall.sh", True), ("start.fw", True),
+    ("my-firewall", True), ("rc.local", True), ("setup.sh", True), ("firewall.md", False), ("notes.txt", False),
+])
+def test_directory_walks_pick_up_script_names(name, walked):
+    assert looks_lintable(f"/etc/rc.d/{name}") is walked
 
 
 @pytest.mark.parametrize("module", ["iptables_script", "shell_syntax"])
