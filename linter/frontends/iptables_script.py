@@ -236,7 +236,6 @@ class ScriptReader:
         self.count = 0
         self.stores: dict[Family, TableStore] = {}
         self.readers: dict[Family, RuleReader] = {}
-        self.chain_spans: dict[tuple, Span] = {}
         self._reported: set = set()
         self._undecided: set = set()
         self._prescan: list[str] | None = None
@@ -249,8 +248,7 @@ class ScriptReader:
         self.tainted: set[str] = set()  # variables holding a function's arguments
         # Brace expansion ({a,b}, {1..5}) is bash's (and ksh's, zsh's); dash has none.
         first = self.lines[0] if self.lines else ""
-        self.braces = not (first.startswith("#!") and re.search(r"\bdash\b|^#!\s*/bin/sh\s*$", first) is not None
-                           and "dash" in first)
+        self.braces = not (first.startswith("#!") and "dash" in first)
 
     # -- entry
     def read(self) -> ParseResult:
@@ -306,8 +304,8 @@ class ScriptReader:
         what = fld.word.text if fld.word.text else "a value"
         cause = fld.unknown.describe()
         subject = _short(what)
-        message = f"{subject} is not known: {_short(cause, 70)}; {effect}" if subject not in cause \
-            else f"{_short(cause, 70)}; {effect}"
+        message = f"{subject} is not known: {_short(cause, 110)}; {effect}" if subject not in cause \
+            else f"{_short(cause, 110)}; {effect}"
         self._diag(UNRESOLVED, message, fld.word.line, fld.word.column, len(fld.word.text.split("\n")[0]),
                    hint="Set the variable to a literal value in the script, or lint the ruleset the script produces "
                         "(iptables-save)")
@@ -376,8 +374,7 @@ class ScriptReader:
             if (op == "&&" and status is False) or (op == "||" and status is True):
                 continue
             if status is None:
-                status = self.uncertainly(self.run_pipeline, pipeline)
-                status = None
+                self.uncertainly(self.run_pipeline, pipeline)
             else:
                 status = self.run_pipeline(pipeline)
         return status
@@ -977,16 +974,18 @@ class ScriptReader:
         self.vars[name] = value
 
     def command(self, node: Simple, fields: list[Field], stdin=None) -> bool | None:
-        # Strip wrappers: sudo, env, nice, command...
+        # Strip wrappers: sudo, env, nice, command... (a function of the script goes first, as in the shell)
+        no_functions = False
         while fields:
             head = fields[0]
             if not head.known:
                 break
             name = head.text.rsplit("/", 1)[-1]
             options = _PREFIXES.get(name)
-            if options is None:
+            if options is None or (name in self.functions and not no_functions and "/" not in head.text):
                 break
             rest = fields[1:]
+            no_functions = no_functions or name in ("command", "builtin", "exec", "sudo", "doas", "env")
             if name == "command" and rest and rest[0].known and rest[0].text in ("-v", "-V"):
                 return None
             if name == "action":  # Red Hat's init functions: action "message" command...
@@ -1006,6 +1005,8 @@ class ScriptReader:
         if not fields:
             return True
         head = fields[0]
+        if head.known and head.text in self.functions and not no_functions:
+            return self.call(node, self.functions[head.text], fields[1:])
         if not head.known:
             family = self._iptables_by_name(head)
             if family is None:
@@ -1020,8 +1021,6 @@ class ScriptReader:
         family = RESTORE_NAMES.get(name)
         if family is not None:
             return self.restore(node, fields, family, stdin)
-        if name in self.functions and "/" not in head.text:
-            return self.call(node, self.functions[name], fields[1:])
         return self.builtin(node, name, fields)
 
     def _iptables_by_name(self, head: Field) -> Family | None:

@@ -289,12 +289,15 @@ def test_replace_rename_and_check():
         iptables -N ADMIN
         iptables -A INPUT -p tcp --dport 22 -j ADMIN
         iptables -A INPUT -p tcp --dport 80 -j ACCEPT
-        iptables -R INPUT 2 -p tcp --dport 443 -j ACCEPT
-        iptables -E ADMIN SSH-ADMIN
+        iptables --replace INPUT 2 -p tcp --dport 443 -j ACCEPT
+        iptables --rename-chain ADMIN SSH-ADMIN
         iptables -C INPUT -p tcp --dport 443 -j ACCEPT || iptables -A INPUT -p tcp --dport 443 -j ACCEPT
-        iptables -C INPUT -p tcp --dport 25 -j ACCEPT || iptables -A INPUT -p tcp --dport 25 -j ACCEPT
+        iptables --check INPUT -p tcp --dport 25 -j ACCEPT || iptables -A INPUT -p tcp --dport 25 -j ACCEPT
+        iptables -L ADMIN >/dev/null 2>&1 && iptables -A INPUT -p tcp --dport 26 -j ACCEPT
+        iptables --list SSH-ADMIN -n >/dev/null && iptables -A INPUT -p tcp --dport 27 -j ACCEPT
+        iptables -R INPUT 9 -p tcp --dport 28 -j ACCEPT 2>/dev/null
     """)
-    assert dports(result) == ["22", "443", "25"]
+    assert dports(result) == ["22", "443", "25", "27"]
     assert rules(result)[0].verdict == Verdict(VerdictKind.JUMP, "SSH-ADMIN")
     assert chain(result, "SSH-ADMIN") is not None and chain(result, "ADMIN") is None
 
@@ -493,6 +496,21 @@ def test_functions_with_positional_parameters():
     assert [r.span.line for r in rules(result)] == [11, 14, 15, 16, 16]
     assert rules(result)[3].matches[0] == AddressMatch(SRC, v4("10.0.0.0/8"))
     assert result.diagnostics == []
+
+
+def test_a_function_named_iptables_wraps_the_command():
+    result = script("""
+        iptables() {
+            echo "+ iptables $*" >> /var/log/fw.log
+            command iptables -w "$@"
+        }
+        ip6tables() { /sbin/ip6tables -w "$@"; }
+        iptables -A INPUT -p tcp --dport 22 -j ACCEPT
+        ip6tables -A INPUT -p tcp --dport 22 -j ACCEPT
+    """)
+    assert result.diagnostics == []
+    assert [r.span.line for r in rules(result)] == [6]
+    assert [r.span.line for r in rules(result, family=Family.IPV6)] == [7]
 
 
 def test_a_function_called_with_an_unknown_value_and_recursion():
