@@ -299,7 +299,8 @@ class Scanner:
         j = start
         while j < self.n and text[j].isdigit():
             j += 1
-        if j < self.n and text[j] in "<>" or text.startswith("&>", start):
+        if (j < self.n and text[j] in "<>" and not (j == start and text.startswith("(", j + 1))) \
+                or text.startswith("&>", start):
             return self._redirect(start, j)
         if ch in ";&|()":
             for op in (";;&", ";;", ";&", "&&", "||", "|&", ";", "&", "|", ")"):
@@ -354,7 +355,8 @@ class Scanner:
             self.pos = j
             return Token("REDIR", Redirect(op, fd, target, None, line, column), start, self.pos)
         self.skip_blanks()
-        target = self.scan_word(self.pos) if self.pos < self.n and self.text[self.pos] not in _META else None
+        at_word = self.pos < self.n and (self.text[self.pos] not in _META or self.text.startswith(("<(", ">("), self.pos))
+        target = self.scan_word(self.pos) if at_word else None
         if target is None:
             self.error(f"Missing file name after {op}", start)
         return Token("REDIR", Redirect(op, fd, target, None, line, column), start, self.pos)
@@ -434,6 +436,14 @@ class Scanner:
 
         while self.pos < limit:
             ch = text[self.pos]
+            if mode == "word" and ch in "<>" and text.startswith("(", self.pos + 1):
+                # Process substitution <(cmd) / >(cmd): a file name portlint cannot know.
+                close = self._paren_end(self.pos + 2, limit)
+                if close is not None:
+                    flush()
+                    parts.append(CommandSub(text[self.pos + 2:close], quoted))
+                    self.pos = close + 1
+                    continue
             if mode == "word":
                 if ch in _META and not (self.dbracket and ch not in " \t\n"):
                     break
