@@ -430,7 +430,6 @@ class ScriptReader:
     def captured_output(self, node: Simple, name: str, args: list[Field]) -> bool:
         """Record what echo, printf or cat print while a pipeline feeds iptables-restore; False when
         the command's output is not something portlint can know."""
-        words = node.words[len(node.words) - len(args):] if len(args) <= len(node.words) else []
         if name == "cat":
             docs = [r.heredoc for r in node.redirects if r.heredoc is not None]
             if docs and not args:

@@ -25,7 +25,6 @@ from linter.model import (
     ProtocolMatch,
     Rule,
     Span,
-    StateMatch,
     Verdict,
     VerdictKind,
 )
