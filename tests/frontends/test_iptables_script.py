@@ -412,13 +412,18 @@ def test_unknown_chain_target_and_whole_option():
         iptables -A $CHAIN -j ACCEPT
         iptables -A INPUT -p tcp --dport 22 -j $TARGET
         iptables -A INPUT $EXTRA_MATCH -j DROP
+        iptables -A INPUT -p $PROTO --dport 22 -j ACCEPT
+        iptables -A INPUT -m $MODULE --its-option 1 -p tcp --dport 80 -j ACCEPT
     """)
-    target, extra = rules(result)
+    target, extra, proto, module = rules(result)
     assert target.verdict == Verdict(VerdictKind.OTHER, "$TARGET")
     assert not target.verdict.terminal
     assert extra.matches == (OpaqueMatch("shell", "$EXTRA_MATCH"),)
+    # An unknown protocol still reads port options (as tcp's); an unknown module takes its options.
+    assert proto.matches == (OpaqueMatch("protocol", "-p $PROTO"), dport(22))
+    assert module.matches == (OpaqueMatch("$MODULE", "--its-option 1"), TCP, dport(80))
     messages = [d.message for d in result.diagnostics]
-    assert [d.code for d in result.diagnostics] == ["PL050"] * 3
+    assert [d.code for d in result.diagnostics] == ["PL050"] * 5
     assert "command is skipped" in messages[0] and "$CHAIN" in messages[0]
 
 
