@@ -27,6 +27,12 @@ Division of labour
   the most recently loaded module first, then the protocol's module (``-p tcp
   --dport 22`` loads ``tcp`` implicitly), then unambiguous abbreviations
   (``--dpo``), then "Unknown option" (PL012).
+* The tables being built live in a ``TableStore`` (chains, rules in order, ``-I n``,
+  ``-D``, ``-R``, flushes). The iptables-script front end replays a shell script's
+  commands onto one, reads their options with ``RuleReader``, and feeds here-documents
+  to ``_FileReader`` (at the script's line numbers, replacing each table it names as
+  iptables-restore does). Its option tokens may be of kind ``UNKNOWN`` (a value the
+  script leaves unknown): ``RuleReader`` makes the option holding one a may-match.
 
 Modelling choices
 -----------------
