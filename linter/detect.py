@@ -8,7 +8,14 @@ from pathlib import PurePath
 _IPTABLES_SAVE_LINE = re.compile(r"^\s*(\*(filter|nat|mangle|raw|security)\s*$|:[^\s]+\s+(ACCEPT|DROP|RETURN|-)\s)", re.M)
 _IPTABLES_RULE = re.compile(r"^\s*(\[\d+:\d+\]\s*)?-[AI]\s+\S+", re.M)
 _NFT_CONTENT = re.compile(r"^\s*(table\s+(ip|ip6|inet|arp|bridge|netdev)\s+\S+|flush\s+ruleset|(add|insert)\s+(rule|table|chain)\s)|^#!.*\bnft\b", re.M)
-_SHELL_IPTABLES = re.compile(r"(^|[\s;|&/$({])(ip6?tables(-legacy|-nft)?|\$\{?IPT\w*\}?)\s+(-[tAIDRPNXFZw]|--(append|insert|policy|new-chain|flush|table))", re.M)
+# A shell command running iptables/ip6tables (by name, path, sudo or a $IPT-like variable) with a command
+# option, or iptables-restore fed a here-document.
+_SHELL_IPTABLES = re.compile(
+    r"(^|[\s;|&/$({`])(ip6?tables(-legacy|-nft)?|\$\{?[Ii][Pp]6?[Tt]\w*\}?)[ \t]+"
+    r"(-[tAIDRPNXFZwWCE]|--(append|insert|delete|replace|policy|new-chain|delete-chain|flush|zero|table|wait)\b)"
+    r"|(^|[\s;|&/({`])ip6?tables(-legacy|-nft)?-restore\b[^\n]*<<",
+    re.M,
+)
 _COMPOSE_NAMES = re.compile(r"^((docker-)?compose([.-][\w.-]+)?|[\w.-]+\.override)\.ya?ml$", re.I)
 
 # Every input format portlint knows (--input-format, input-format in configuration).
@@ -16,6 +23,8 @@ INPUT_FORMATS = ("iptables-save", "nftables", "iptables-script", "compose")
 
 IPTABLES_NAMES = re.compile(r"^(rules\.v[46]|ip6?tables([.-][\w.-]*)?|.*\.rules|.*\.ipt)$", re.I)
 NFT_NAMES = re.compile(r"^(nftables\.conf|.*\.nft)$", re.I)
+# Firewall scripts by name: rc.firewall, rc.fw, firewall, firewall.sh, start.fw, fw-up...
+SCRIPT_NAMES = re.compile(r"^(.*\.(sh|fw)|rc\.(local|fw|firewall[\w.-]*)|[\w.-]*firewall[\w-]*)$", re.I)
 
 
 def detect_format(path: str, text: str) -> str | None:
@@ -44,5 +53,5 @@ def looks_lintable(path: str) -> bool:
     name = PurePath(path).name
     return bool(
         IPTABLES_NAMES.match(name) or NFT_NAMES.match(name) or _COMPOSE_NAMES.match(name)
-        or name.endswith((".sh", ".fw")) or name in ("rc.local", "firewall")
+        or SCRIPT_NAMES.match(name)
     )

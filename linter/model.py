@@ -330,6 +330,8 @@ class Ruleset:
 
     ``format`` names the front end ("iptables-save", "iptables-script", "nftables", "compose").
     ``family`` is IPV4 or IPV6 for iptables input and INET for nftables (tables carry their own).
+    A shell script that runs both iptables and ip6tables gives one Ruleset of family INET holding
+    IPV4 tables and IPV6 tables (the engine selects tables by Family.covers).
     """
 
     path: str

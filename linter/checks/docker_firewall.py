@@ -10,6 +10,11 @@
 Both read the engine: the firewall's exposure (its own INPUT path), Docker's path
 from compose_nat.compose_as_ruleset, and a walk of DOCKER-USER for the packets
 Docker forwards. All firewall rulesets of the run count as one host's.
+
+Both are about IPv4. A publication without a host address is bound on [::] as well,
+so it is reachable over IPv6 too; PL220 does not say so. The host's IPv6 rules are
+compared with its IPv4 rules by PL230/PL431 (family_consistency.py); see
+docs/compose.md, "IPv6".
 """
 
 from __future__ import annotations

@@ -159,12 +159,19 @@ def _dead_rules(table: Table, chain: Chain, rules, pending: list[Box]) -> tuple[
             if len(target.rules) * len(inside_parts) > SHADOW_BUDGET - spent:
                 return set(), set()
             spent += len(target.rules) * len(inside_parts)
-            returned = [b for b, o in walker.walk(table, target, coalesce(inside_parts), (chain.name,))
+            returned = [b for b, o in walker.walk(table, target, _forget(inside_parts), (chain.name,))
                         if o is Outcome.RETURN]
-            pending = coalesce(outside_parts + returned)
+            pending = _forget(outside_parts + returned)
         else:
-            pending = coalesce(outside_parts)
+            pending = _forget(outside_parts)
     return dead, shadowed
+
+
+def _forget(boxes: list[Box]) -> list[Box]:
+    """The boxes without their path and assumptions, merged. Which rule let a box pass does not
+    matter to dead-rule analysis; remembering it kept every opaque match's two outcomes apart, so
+    a chain of opaque matches (-o in OUTPUT, -m limit) doubled the boxes at each rule."""
+    return coalesce([replace(b, assumptions=(), trail=()) for b in boxes])
 
 
 @check("PL404", "PL405", "PL406", on=Ruleset)

@@ -53,6 +53,19 @@ _VERDICT_OUTCOME = {
     VerdictKind.REDIRECT: Outcome.ACCEPT,
 }
 
+# Terminal targets portlint keeps as OTHER (TPROXY, SYNPROXY, NETMAP...): the packet is taken in
+# (diverted to a local socket, answered for, or rewritten), except these.
+_OTHER_OUTCOME = {"NFQUEUE": Outcome.QUEUE, "MIRROR": Outcome.DROP}
+
+
+def verdict_outcome(verdict) -> Outcome:
+    """The outcome of a terminal verdict other than jump and goto."""
+    outcome = _VERDICT_OUTCOME.get(verdict.kind)
+    if outcome is None:
+        outcome = _OTHER_OUTCOME.get((verdict.target or "").upper(), Outcome.ACCEPT)
+    return outcome
+
+
 MAX_DEPTH = 64
 
 
@@ -126,9 +139,7 @@ class Walker:
                 else:
                     results.append((sub_box, outcome))
         else:
-            # A terminal target portlint does not model (TPROXY, SYNPROXY...) may let the
-            # packet in: counted as accept, the conservative answer for exposure.
-            outcome = _VERDICT_OUTCOME.get(kind, Outcome.ACCEPT)
+            outcome = verdict_outcome(verdict)
             results.extend((apply_nat(box, rule), outcome) for box in matched)
         return next_pending
 

@@ -24,6 +24,7 @@ from linter.source import SourceFile
 
 FRONT_ENDS: dict[str, str] = {
     "iptables-save": "linter.frontends.iptables_save",
+    "iptables-script": "linter.frontends.iptables_script",
     "nftables": "linter.frontends.nftables",
     "compose": "linter.frontends.compose",
 }

@@ -27,6 +27,12 @@ Division of labour
   the most recently loaded module first, then the protocol's module (``-p tcp
   --dport 22`` loads ``tcp`` implicitly), then unambiguous abbreviations
   (``--dpo``), then "Unknown option" (PL012).
+* The tables being built live in a ``TableStore`` (chains, rules in order, ``-I n``,
+  ``-D``, ``-R``, flushes). The iptables-script front end replays a shell script's
+  commands onto one, reads their options with ``RuleReader``, and feeds here-documents
+  to ``_FileReader`` (at the script's line numbers, replacing each table it names as
+  iptables-restore does). Its option tokens may be of kind ``UNKNOWN`` (a value the
+  script leaves unknown): ``RuleReader`` makes the option holding one a may-match.
 
 Modelling choices
 -----------------
@@ -117,6 +123,9 @@ SOURCE, DESTINATION = Direction.SOURCE, Direction.DESTINATION
 
 # Token kinds of the option list (the grammar's WORD, STRING, OPEN_STRING and BANG).
 WORD, STRING, OPEN_STRING, BANG = "W", "S", "U", "!"
+# A value the input does not give (a shell variable portlint cannot resolve); never made
+# by this front end's tokenizers, only by iptables_script. Its value is the text as written.
+UNKNOWN = "?"
 
 
 # --- The grammar and the fast path built from its terminals ------------------------
@@ -593,12 +602,18 @@ class RuleReader:
         self._chains: set[str] | None = None
         self.diagnostics = diagnostics
         self._memo: dict = {}
+        self.unknowns = False  # set by front ends whose tokens may be UNKNOWN
 
     @property
     def chains(self) -> set[str]:
         if self._chains is None:
             self._chains = set(self._chain_names())
         return self._chains
+
+    def add_chain(self, name: str) -> None:
+        """A chain created after the reader was made (a script's ``-N``): ``-j name`` jumps to it."""
+        if self._chains is not None:
+            self._chains.add(name)
 
     # -- diagnostics
     def _at(self, tok) -> int:
@@ -652,6 +667,7 @@ class RuleReader:
         swallowing: _Module | None = None  # an unknown module or target taking its options
         ignore = False
         bad_target = False
+        has_unknown = any(t[0] == UNKNOWN for t in tokens) if self.unknowns else False
         i = 0
         n = len(tokens)
         while i < n:
@@ -672,6 +688,11 @@ class RuleReader:
                     break
                 tok = tokens[i]
             text = tok[1]
+            if tok[0] == UNKNOWN:
+                # A word in place of an option that portlint cannot know ("$EXTRA_OPTS"): may-match.
+                matches.append(OpaqueMatch("shell", tok[2], negated))
+                i += 1
+                continue
             if tok[0] != WORD or len(text) < 2 or text[0] != "-":
                 self._report(SYNTAX, f"Unexpected argument {tok[2]!r}; an option was expected", tok, len(tok[2]))
                 i += 1
@@ -733,6 +754,31 @@ class RuleReader:
                     self._opaque(module, matches, tok[2], negated)
                 elif canonical == "-j" or canonical == "-g":
                     bad_target = True
+                continue
+            if has_unknown and any(a[0] == UNKNOWN for a in args):
+                # A value portlint cannot know (an unresolved shell variable): the option may match.
+                written = " ".join([tok[2]] + [a[2] for a in args])
+                if module is not None:
+                    if module.is_target:
+                        target_options.append((canonical, " ".join(a[2] for a in args)))
+                    else:
+                        self._opaque(module, matches, written, negated)
+                elif canonical == "-j" or canonical == "-g":
+                    if verdict is not None or target is not None or bad_target:
+                        self._report(SYNTAX, "More than one target (-j/-g) in the rule", tok, len(text))
+                    else:
+                        # Which target is unknown: a non-terminal OTHER, so the rule decides nothing.
+                        verdict = Verdict(VerdictKind.OTHER, args[0][2])
+                elif canonical == "-m":
+                    module = _Module(args[0][2], None)
+                    loaded.append(module)
+                    module.slot = len(matches)
+                    matches.append(None)
+                    swallowing = module
+                elif canonical in opt.TOP_LEVEL_MODULE:
+                    matches.append(OpaqueMatch(opt.TOP_LEVEL_MODULE[canonical], written, negated))
+                    if canonical == "-p":  # port options are still read, as tcp's
+                        proto_name, proto_module = None, "tcp"
                 continue
             if module is None:
                 # --- top-level options
@@ -1184,6 +1230,44 @@ class _ChainState:
             self.front = []
         return self.rules
 
+    def insert(self, number: int, rule: Rule) -> bool:
+        """Insert at rule ``number`` (1-based); False when the chain is too short (nothing inserted)."""
+        if number == 1:
+            self.front.append(rule)
+            return True
+        rules = self.merged()
+        if not 1 <= number <= len(rules) + 1:
+            return False
+        rules.insert(number - 1, rule)
+        return True
+
+    def delete_at(self, number: int) -> Rule | None:
+        """Delete rule ``number`` (1-based); the rule, or None when there is no such rule."""
+        rules = self.merged()
+        if not 1 <= number <= len(rules):
+            return None
+        return rules.pop(number - 1)
+
+    def delete_like(self, rule: Rule) -> Rule | None:
+        """Delete the first rule with the same matches, verdict and comment (``-D CHAIN spec``)."""
+        rules = self.merged()
+        for index, old in enumerate(rules):
+            if same_rule(old, rule):
+                return rules.pop(index)
+        return None
+
+    def replace_at(self, number: int, rule: Rule) -> bool:
+        rules = self.merged()
+        if not 1 <= number <= len(rules):
+            return False
+        rules[number - 1] = rule
+        return True
+
+
+def same_rule(a: Rule, b: Rule) -> bool:
+    """Whether two rules are the same rule to iptables (``-D``/``-C`` by specification)."""
+    return a.matches == b.matches and a.verdict == b.verdict and a.comment == b.comment
+
 
 class _TableState:
     def __init__(self, name: str, span: Span) -> None:
@@ -1194,19 +1278,104 @@ class _TableState:
         self.open = True
         self.last_line = span.line
 
+    def flush(self, name: str | None = None) -> None:
+        """Delete the rules of chain ``name``, or of every chain."""
+        for chain in self.chains.values():
+            if name is None or chain.name == name:
+                chain.rules.clear()
+                chain.front.clear()
+
+    def delete_chains(self, name: str | None = None) -> None:
+        """Delete user chain ``name``, or every user chain (built-in chains stay)."""
+        for chain_name in list(self.chains):
+            if (name is None or chain_name == name) and chain_name not in self.builtin:
+                del self.chains[chain_name]
+
+    def reset(self) -> None:
+        """What iptables-restore does to a table it reads (without --noflush): rules and user chains go."""
+        self.flush()
+        self.delete_chains()
+
+
+class TableStore:
+    """The tables of one address family as rules are added, inserted, deleted and flushed.
+
+    Shared by the iptables-save reader and the shell-script front end
+    (linter/frontends/iptables_script.py), which replays a script's commands on it.
+    """
+
+    def __init__(self, path: str, family: Family, format: str = FORMAT) -> None:
+        self.path = path
+        self.family = family
+        self.format = format
+        self.tables: dict[str, _TableState] = {}
+
+    def table(self, name: str, span: Span) -> _TableState:
+        """The table ``name``, created (with ``span``) when it is new."""
+        table = self.tables.get(name)
+        if table is None:
+            table = self.tables[name] = _TableState(name, span)
+        return table
+
+    def build_tables(self) -> list[Table]:
+        tables = []
+        for table in self.tables.values():
+            for name in table.builtin:
+                if name not in table.chains:
+                    table.chains[name] = _ChainState(name, table.span, Policy.ACCEPT, False)
+            chains = []
+            for chain in table.chains.values():
+                base = table.builtin.get(chain.name)
+                if base is not None:
+                    hook, kind, priority = base
+                    chains.append(Chain(chain.name, tuple(chain.merged()), chain.span, hook, kind, priority,
+                                        chain.policy or Policy.ACCEPT))
+                else:
+                    chains.append(Chain(chain.name, tuple(chain.merged()), chain.span))
+            tables.append(Table(table.name, self.family, tuple(chains), table.span))
+        return tables
+
+    def build(self) -> Ruleset:
+        return Ruleset(self.path, self.format, self.family, tuple(self.build_tables()))
+
 
 class _FileReader:
-    def __init__(self, source: SourceFile) -> None:
+    """Reads iptables-restore input into a TableStore.
+
+    The shell-script front end uses it for here-documents fed to iptables-restore:
+    ``store`` is the script's state for that family, ``first_line`` the script line of the
+    document's first line, ``restore`` makes every ``*table`` line flush the table first
+    (as iptables-restore does without --noflush), ``shifts`` adds columns per line (tabs a
+    ``<<-`` here-document lost) and ``token_hook`` may rewrite a rule's option tokens.
+    ``line_numbers`` gives the script line of each line of the text when they are not
+    consecutive (lines echoed into iptables-restore).
+    """
+
+    def __init__(self, source: SourceFile, store: TableStore | None = None, first_line: int = 1,
+                 restore: bool = False, shifts: dict[int, int] | None = None, token_hook=None,
+                 rules: RuleReader | None = None, line_numbers: list[int] | None = None) -> None:
         self.source = source
         self.path = source.path
         self.diagnostics: list[Diagnostic] = []
-        self.tables: dict[str, _TableState] = {}
-        self.table: _TableState | None = None
         text = source.text
-        self.family = detect_family(text)
-        self.rules = RuleReader(self.path, self.family, lambda: _CHAIN_NAMES.findall(text), self.diagnostics)
+        if store is None:
+            store = TableStore(self.path, detect_family(text))
+        self.store = store
+        self.tables = store.tables
+        self.table: _TableState | None = None
+        self.family = store.family
+        if rules is None:
+            rules = RuleReader(self.path, self.family, lambda: _CHAIN_NAMES.findall(text), self.diagnostics)
+        else:
+            self.diagnostics = rules.diagnostics
+        self.rules = rules
         self.fast = fast_path()
         self._lines: list[str] | None = None
+        self.offset = first_line - 1
+        self.line_numbers = line_numbers
+        self.restore = restore
+        self.shifts = shifts or {}
+        self.token_hook = token_hook
 
     def _report(self, code, message, line_no, line, column, width=1, hint=None):
         self.diagnostics.append(Diagnostic(
@@ -1218,7 +1387,9 @@ class _FileReader:
         chain_line = self.fast.chain.match
         table_line = self.fast.table.match
         crlf_reported = False
-        for lineno, line in enumerate(self.source.text.split("\n"), 1):
+        lines = self.source.text.split("\n")
+        numbered = zip(self.line_numbers, lines) if self.line_numbers else enumerate(lines, 1 + self.offset)
+        for lineno, line in numbered:
             if line.endswith("\r"):
                 line = line[:-1]
                 if not crlf_reported:
@@ -1249,7 +1420,11 @@ class _FileReader:
             self._lark_line(line, lineno)
         if self.table is not None and self.table.open:
             self._missing_commit(self.table)
-        return ParseResult(self._build(), self.diagnostics)
+        return ParseResult(self.store.build(), self.diagnostics)
+
+    def _span(self, lineno: int, column: int, end: int) -> Span:
+        shift = self.shifts.get(lineno, 0) if self.shifts else 0
+        return Span(self.path, lineno, column + shift, lineno, end + shift)
 
     def _layout(self, line: str, lineno: int, what: str) -> None:
         """iptables-restore reads "*", ":", "#" and COMMIT only in column 1, and COMMIT alone."""
@@ -1310,13 +1485,13 @@ class _FileReader:
     def _table_line(self, name, column, line, lineno):
         if self.table is not None and self.table.open:
             self._missing_commit(self.table)
-        span = Span(self.path, lineno, _first_column(line), lineno, len(line.rstrip()))
+        span = self._span(lineno, _first_column(line), len(line.rstrip()))
         if name not in opt.BUILTIN_CHAINS:
             self._report(INVALID, f"Unknown table {name!r} (filter, nat, mangle, raw or security)", lineno, line,
                          column, len(name))
-        table = self.tables.get(name)
-        if table is None:
-            table = self.tables[name] = _TableState(name, span)
+        table = self.store.table(name, span)
+        if self.restore:
+            table.reset()  # iptables-restore without --noflush replaces the table
         table.open = True
         table.last_line = lineno
         self.table = table
@@ -1330,13 +1505,17 @@ class _FileReader:
     def _line(self, lineno: int) -> str:
         if self._lines is None:
             self._lines = self.source.text.split("\n")
+        if self.line_numbers:
+            lineno = self.line_numbers.index(lineno) + 1 if lineno in self.line_numbers else 0
+        else:
+            lineno -= self.offset
         return self._lines[lineno - 1].rstrip("\r") if 0 < lineno <= len(self._lines) else ""
 
     def _chain_line(self, name, policy, policy_column, line, lineno):
         table = self._need_table("Chain declaration", line, lineno, 1)
         if table is None:
             return
-        span = Span(self.path, lineno, _first_column(line), lineno, len(line.rstrip()))
+        span = self._span(lineno, _first_column(line), len(line.rstrip()))
         policy = self._policy(table, name, policy, policy_column, line, lineno)
         chain = table.chains.get(name)
         if chain is None:
@@ -1380,8 +1559,9 @@ class _FileReader:
             if name in table.chains or name in table.builtin:
                 self._report(INVALID, f"Chain {name!r} already exists", lineno, line, chain_tok.column, len(name))
                 return
-            span = Span(self.path, lineno, items[0].column, lineno, len(line.rstrip()))
+            span = self._span(lineno, items[0].column, len(line.rstrip()))
             table.chains[name] = _ChainState(name, span, None, True)
+            self.rules.add_chain(name)
         elif kind == "set_policy":
             if name not in table.builtin:
                 self._report(INVALID, f"Only built-in chains have a policy; {name!r} is not one", lineno, line,
@@ -1391,20 +1571,15 @@ class _FileReader:
             chain = self._chain(table, name, lineno, line, chain_tok.column, declare=True)
             chain.policy = policy
         elif kind == "flush":
-            for chain in table.chains.values():
-                if name is None or chain.name == name:
-                    chain.rules.clear()
-                    chain.front.clear()
+            table.flush(name)
         elif kind == "delete_chain":
-            for chain_name in list(table.chains):
-                if (name is None or chain_name == name) and chain_name not in table.builtin:
-                    del table.chains[chain_name]
+            table.delete_chains(name)
         # zero: counters are not modelled
 
     def _chain(self, table, name, lineno, line, column, declare=False) -> _ChainState:
         chain = table.chains.get(name)
         if chain is None:
-            span = Span(self.path, lineno, column, lineno, column + len(name) - 1)
+            span = self._span(lineno, column, column + len(name) - 1)
             builtin = name in table.builtin
             if not builtin and not declare:
                 self._report(INVALID, f"Chain {name!r} is not declared", lineno, line, column, len(name),
@@ -1421,6 +1596,8 @@ class _FileReader:
         chain = table.chains.get(chain_name)
         if chain is None:
             chain = self._chain(table, chain_name, lineno, line, chain_column)
+        if self.token_hook is not None:
+            tokens = self.token_hook(tokens, line, lineno)
         matches, verdict, comment, ignore = self.rules.read(
             tokens, line, lineno, chain_name if chain_name in table.builtin else "", column, args_start)
         if ignore:
@@ -1429,8 +1606,8 @@ class _FileReader:
         while line[end] in " \t":
             end -= 1
         end += 1
-        rule = Rule(matches, verdict, Span(self.path, lineno, column, lineno, end), comment, (),
-                    line[column - 1:end])
+        span = Span(self.path, lineno, column, lineno, end) if not self.shifts else self._span(lineno, column, end)
+        rule = Rule(matches, verdict, span, comment, (), line[column - 1:end])
         if command == "-A":
             chain.rules.append(rule)
             return
@@ -1446,25 +1623,6 @@ class _FileReader:
                          lineno, line, position[3], len(position[1]))
             number = len(rules) + 1 if number > 1 else 1
         rules.insert(number - 1, rule)
-
-    # -- the model
-    def _build(self) -> Ruleset:
-        tables = []
-        for table in self.tables.values():
-            for name in table.builtin:
-                if name not in table.chains:
-                    table.chains[name] = _ChainState(name, table.span, Policy.ACCEPT, False)
-            chains = []
-            for chain in table.chains.values():
-                base = table.builtin.get(chain.name)
-                if base is not None:
-                    hook, kind, priority = base
-                    chains.append(Chain(chain.name, tuple(chain.merged()), chain.span, hook, kind, priority,
-                                        chain.policy or Policy.ACCEPT))
-                else:
-                    chains.append(Chain(chain.name, tuple(chain.merged()), chain.span))
-            tables.append(Table(table.name, self.family, tuple(chains), table.span))
-        return Ruleset(self.path, FORMAT, self.family, tuple(tables))
 
 
 def _first_column(line: str) -> int:
