@@ -36,7 +36,6 @@ import json
 import math
 import os
 import platform
-import resource
 import shutil
 import signal
 import statistics
@@ -239,9 +238,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-nft", action="store_true", help="leave out the nft rulesets")
     parser.add_argument("--skip-exposure", action="store_true", help="leave out portlint exposure")
     parser.add_argument("--files", type=int, default=200, help="small files in the many-files run")
+    parser.add_argument("--only", default="iptables,nft,small,many",
+                        help="parts to run, comma-separated: iptables, nft, small, many")
     parser.add_argument("--json", type=Path, help="write every figure here too")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
+    parts = set(args.only.split(","))
+    if args.skip_nft:
+        parts.discard("nft")
     results: dict = {"machine": machine(), "iptables": [], "nft": [], "small": {}, "many": {}}
     print(json.dumps(results["machine"], indent=2))
 
@@ -259,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n== iptables-save (kube-proxy style) ==")
         print(f"{'rules':>8} {'restore s':>9} {'MB':>6} | {'front end s':>11} | {'check s':>8} {'cpu s':>7} {'MB':>6} "
               f"{'ratio':>6} | {'exposure s':>10} {'MB':>6} {'ratio':>6}")
-        for n in sizes:
+        for n in sizes if "iptables" in parts else ():
             path = tmp_path / f"kube-{n}.rules"
             path.write_text(generate.iptables(n))
             reference = None
@@ -288,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
                   + (f"  ({check.note})" if check.wall is None else ""), flush=True)
 
         # --- nftables
-        if not args.skip_nft:
+        if "nft" in parts:
             print("\n== nftables (kube-proxy layout) ==")
             print(f"{'n':>8} {'rules':>8} {'nft -c s':>9} {'MB':>6} | {'front end s':>11} | {'check s':>8} "
                   f"{'cpu s':>7} {'MB':>6} {'ratio':>6}")
@@ -330,50 +334,58 @@ def main(argv: list[str] | None = None) -> int:
         results["scaling"] = scaling
 
         # --- one small file, end to end
-        small = tmp_path / "small" / "rules.v4"
-        small.parent.mkdir()
-        small.write_bytes((PROJECT / "samples" / "hardened.rules").read_bytes())
-        for label, env in (("bytecode cached", warm), ("no bytecode", cold)):
-            runs = [run(portlint("check", str(small), "--isolated"), env, 60) for _ in range(10)]
-            walls = [r.wall for r in runs if r.wall is not None]
-            results["small"][label] = {"median": statistics.median(walls), "min": min(walls), "max": max(walls),
-                                       "cpu_median": statistics.median(r.cpu for r in runs if r.cpu is not None),
-                                       "rss_mb": max(r.rss_mb for r in runs if r.rss_mb)}
-        python_only = [run([sys.executable, "-c", "pass"], warm, 60).wall for _ in range(10)]
-        results["small"]["bare python"] = {"median": statistics.median(python_only)}
-        print("\n== one small file (samples/hardened.rules), wall seconds, median of 10 ==")
-        for label, row in results["small"].items():
-            print(f"{label:<16} {row['median']:.3f}" + (f" (min {row['min']:.3f}, max {row['max']:.3f}, cpu "
-                                                       f"{row['cpu_median']:.3f}, {row['rss_mb']:.0f} MB)"
-                                                       if "min" in row else ""))
-
-        # --- many small files
-        many = tmp_path / "many"
-        many.mkdir()
-        samples = sorted((PROJECT / "samples").glob("*.rules"))
-        for index in range(args.files):
-            source = samples[index % len(samples)]
-            (many / f"host{index:03d}-{source.name}").write_bytes(source.read_bytes())
-        print(f"\n== {args.files} small files (copies of samples/*.rules) ==")
-        for label, extra in (("--jobs 1", ["--jobs", "1"]), ("default (pool)", [])):
-            runs = [run(portlint("check", str(many), "--isolated", *extra), warm, args.timeout) for _ in range(3)]
-            chosen = best(runs)
-            results["many"][label] = asdict(chosen)
-            print(f"{label:<15} wall {fmt_s(chosen.wall)} s  cpu {fmt_s(chosen.cpu)} s  "
-                  f"cpu/wall {chosen.cpu / chosen.wall:.2f}  peak {chosen.rss_mb:.0f} MB (largest process)")
-        one, pool = results["many"]["--jobs 1"], results["many"]["default (pool)"]
-        if one["wall"] and pool["wall"]:
-            results["many"]["speedup"] = one["wall"] / pool["wall"]
-            print(f"speed-up {results['many']['speedup']:.2f}x on {results['machine']['cores']} cores")
+        if "small" in parts:
+            small_file(tmp_path, warm, cold, results)
+        if "many" in parts:
+            many_files(tmp_path, warm, args, results)
 
     results["machine"]["load_average_end"] = os.getloadavg()
-    results["machine"]["benchmark_rusage_children_cpu"] = (resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
-                                                          + resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime)
     print(f"\nload average at the end: {results['machine']['load_average_end']}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
         print(f"wrote {args.json}")
     return 0
+
+
+def small_file(tmp_path: Path, warm: dict, cold: dict, results: dict) -> None:
+    """One small file end to end, 10 times, with and without bytecode; and Python doing nothing."""
+    small = tmp_path / "small" / "rules.v4"
+    small.parent.mkdir()
+    small.write_bytes((PROJECT / "samples" / "hardened.rules").read_bytes())
+    for label, env in (("bytecode cached", warm), ("no bytecode", cold)):
+        runs = [run(portlint("check", str(small), "--isolated"), env, 60) for _ in range(10)]
+        walls = [r.wall for r in runs if r.wall is not None]
+        results["small"][label] = {"median": statistics.median(walls), "min": min(walls), "max": max(walls),
+                                   "cpu_median": statistics.median(r.cpu for r in runs if r.cpu is not None),
+                                   "rss_mb": max(r.rss_mb for r in runs if r.rss_mb)}
+    python_only = [run([sys.executable, "-c", "pass"], warm, 60).wall for _ in range(10)]
+    results["small"]["bare python"] = {"median": statistics.median(python_only)}
+    print("\n== one small file (samples/hardened.rules), wall seconds, median of 10 ==")
+    for label, row in results["small"].items():
+        print(f"{label:<16} {row['median']:.3f}" + (f" (min {row['min']:.3f}, max {row['max']:.3f}, cpu "
+                                                   f"{row['cpu_median']:.3f}, {row['rss_mb']:.0f} MB)"
+                                                   if "min" in row else ""))
+
+
+def many_files(tmp_path: Path, warm: dict, args, results: dict) -> None:
+    """Many small files in one process, then with the default pool."""
+    many = tmp_path / "many"
+    many.mkdir()
+    samples = sorted((PROJECT / "samples").glob("*.rules"))
+    for index in range(args.files):
+        source = samples[index % len(samples)]
+        (many / f"host{index:03d}-{source.name}").write_bytes(source.read_bytes())
+    print(f"\n== {args.files} small files (copies of samples/*.rules) ==")
+    for label, extra in (("--jobs 1", ["--jobs", "1"]), ("default (pool)", [])):
+        runs = [run(portlint("check", str(many), "--isolated", *extra), warm, args.timeout) for _ in range(3)]
+        chosen = best(runs)
+        results["many"][label] = asdict(chosen)
+        print(f"{label:<15} wall {fmt_s(chosen.wall)} s  cpu {fmt_s(chosen.cpu)} s  "
+              f"cpu/wall {chosen.cpu / chosen.wall:.2f}  peak {chosen.rss_mb:.0f} MB (largest process)")
+    one, pool = results["many"]["--jobs 1"], results["many"]["default (pool)"]
+    if one["wall"] and pool["wall"]:
+        results["many"]["speedup"] = one["wall"] / pool["wall"]
+        print(f"speed-up {results['many']['speedup']:.2f}x on {results['machine']['cores']} cores")
 
 
 if __name__ == "__main__":

@@ -233,7 +233,9 @@ def _lint_in_pool(tasks: list, settings: Settings, workers: int) -> list[FileRes
 
 
 def _warm_up(settings: Settings, formats) -> None:
-    """Load what every worker needs (checks, rules, registry, front ends) before the pool forks."""
+    """Load what every worker needs (checks, rules, registry, the front ends named) before the pool
+    forks. Front ends of detected formats are left to the workers: importing all three here
+    (Lark, PyYAML) would cost more than a worker importing the one it needs."""
     import importlib
 
     from linter.checks import load_checks
@@ -280,8 +282,7 @@ def lint_paths(paths: list[str], settings: Settings, input_format=None, stdin_fi
     workers = worker_count(len(tasks), jobs)
     done = None
     if workers > 1:
-        formats = {t[1] for t in tasks}
-        _warm_up(settings, set(FRONT_ENDS) if None in formats else formats)
+        _warm_up(settings, {t[1] for t in tasks})
         done = _lint_in_pool(tasks, settings, workers)
     if done is None:
         done = [lint_file(path, settings, fmt, None, file_options, lines) for path, fmt, file_options in tasks]
