@@ -13,6 +13,7 @@ to front ends that take them, so the others keep the one-argument form.
 from __future__ import annotations
 
 import functools
+import gc
 import importlib
 import inspect
 from dataclasses import dataclass, field
@@ -59,8 +60,20 @@ def _takes_options(fmt: str) -> bool:
 
 
 def parse_source(source: SourceFile, fmt: str, options: FrontEndOptions | None = None) -> ParseResult:
-    """Parse ``source`` with the front end registered for ``fmt``."""
+    """Parse ``source`` with the front end registered for ``fmt``.
+
+    The cyclic garbage collector is paused meanwhile: a front end builds a large acyclic
+    model (frozen dataclasses and tuples) and Lark's trees, where the collector finds
+    nothing but would cost 40% of the time on a 100,000-rule nft file. Reference
+    counting still frees everything as usual.
+    """
     module = importlib.import_module(FRONT_ENDS[fmt])
-    if _takes_options(fmt):
-        return module.parse(source, options or FrontEndOptions())
-    return module.parse(source)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        if _takes_options(fmt):
+            return module.parse(source, options or FrontEndOptions())
+        return module.parse(source)
+    finally:
+        if enabled:
+            gc.enable()
