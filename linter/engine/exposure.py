@@ -129,6 +129,7 @@ class ExposureAnalysis:
         self.classes = classes or NetworkClasses()
         self.interfaces = interface_representatives(rulesets)
         self._results: dict[Family, list[Result]] = {}
+        self._exposures: list[Exposure] | None = None
 
     def families(self) -> list[Family]:
         fams: list[Family] = []
@@ -148,6 +149,13 @@ class ExposureAnalysis:
         return self._results[family]
 
     def exposures(self) -> list[Exposure]:
+        """Every accepted part of the space, one entry per protocol, reach and decider
+        (computed once: PL101/PL201, PL301 and PL302 all read it)."""
+        if self._exposures is None:
+            self._exposures = self._summarise()
+        return list(self._exposures)
+
+    def _summarise(self) -> list[Exposure]:
         """Every accepted part of the space, one entry per protocol, reach and decider."""
         merged: dict[tuple, dict] = {}
         gathered: dict[tuple, dict] = {}
