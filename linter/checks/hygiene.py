@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 
 from linter.checks import CheckContext, check
-from linter.engine.space import ALL_STATES, Box, coalesce, replace, split_rule
-from linter.engine.universe import initial_boxes, interface_representatives
-from linter.engine.walk import Outcome, Walker, chain_named
+from linter.engine.shadow import ShadowAnalysis
+from linter.engine.universe import interface_representatives
+from linter.engine.walk import chain_named
 from linter.model import Chain, Family, Hook, Policy, Ruleset, Table, VerdictKind
 
 _DEFAULT_DENY_HOOKS = (Hook.INPUT, Hook.FORWARD)
-MAX_SHADOW_RULES = 5000  # beyond this a chain is skipped for shadowing (cost grows with rules x boxes)
 
 
 def _families(table: Table) -> list[Family]:
@@ -20,13 +19,6 @@ def _families(table: Table) -> list[Family]:
     if table.family in (Family.INET, Family.NETDEV, Family.BRIDGE):
         return [Family.IPV4, Family.IPV6]
     return []
-
-
-def _all_space(family: Family, interfaces) -> list[Box]:
-    # Every state, source, destination and interface, for this host or passing through it:
-    # hygiene is about the rules as written, not one flow or one hook.
-    boxes = [replace(b, state=ALL_STATES) for b in initial_boxes(family, interfaces)]
-    return boxes + [replace(b, local=False) for b in boxes]
 
 
 @check("PL401", on=Ruleset)
@@ -89,6 +81,7 @@ def dead_rules(ctx: CheckContext) -> None:
     ruleset: Ruleset = ctx.document
     interfaces = interface_representatives([ruleset])
     for table in ruleset.tables:
+        analyses = [ShadowAnalysis(table, family, interfaces) for family in _families(table)]
         for chain in table.chains:
             after_catch_all = None
             for index, rule in enumerate(chain.rules):
@@ -104,74 +97,18 @@ def dead_rules(ctx: CheckContext) -> None:
                                hint="Insert the rule before the catch-all, or move the catch-all to the end")
                     break
             limit = after_catch_all if after_catch_all is not None else len(chain.rules)
-            if limit > MAX_SHADOW_RULES:
-                continue
-            rules = chain.rules[:limit]
             dead_everywhere = None
             shadowed_somewhere: set[int] = set()
-            for family in _families(table):
-                dead, shadowed = _dead_rules(table, chain, rules, _all_space(family, interfaces))
-                shadowed_somewhere |= shadowed
-                dead_everywhere = dead if dead_everywhere is None else dead_everywhere & dead
+            for analysis in analyses:
+                verdicts = analysis.chain(chain)
+                shadowed_somewhere |= verdicts.shadowed
+                dead_everywhere = verdicts.dead if dead_everywhere is None else dead_everywhere & verdicts.dead
             for index in sorted((dead_everywhere or set()) & shadowed_somewhere):
-                rule = rules[index]
+                if index >= limit:
+                    continue  # after a catch-all: PL403 says so once
+                rule = chain.rules[index]
                 ctx.report("PL402", rule.span, key=f"{table.name}/{chain.name}/{rule.text}", chain=chain.name,
                            hint="Move it before the rules that cover it, or delete it")
-
-
-SHADOW_BUDGET = 40_000  # box splits per chain and family; past it the chain is not judged (no finding)
-
-
-def _dead_rules(table: Table, chain: Chain, rules, pending: list[Box]) -> tuple[set[int], set[int]]:
-    """Rules no packet of this family reaches with a chance to match: (all such rules, the
-    ones among them that could match on their own, i.e. that earlier rules shadow).
-
-    The cost is bounded: a chain whose analysis needs more than SHADOW_BUDGET box splits
-    is left unjudged rather than reported on a guess."""
-    walker = Walker()
-    full = list(pending)
-    dead: set[int] = set()
-    shadowed: set[int] = set()
-    spent = 0
-    for index, rule in enumerate(rules):
-        verdict = rule.verdict
-        inside_parts = []
-        outside_parts = []
-        spent += len(pending)
-        if spent > SHADOW_BUDGET:
-            return set(), set()
-        for box in pending:
-            inside, outside = split_rule(box, rule.matches, rule, False)
-            outside_parts.extend(outside)
-            if inside is not None:
-                inside_parts.append(inside)
-        if not inside_parts:
-            dead.add(index)
-            if any(split_rule(box, rule.matches, rule, False)[0] is not None for box in full):
-                shadowed.add(index)
-            continue
-        if not verdict.terminal and verdict.kind is not VerdictKind.JUMP:
-            continue
-        if verdict.kind is VerdictKind.JUMP:
-            target = chain_named(table, verdict.target)
-            if target is None:
-                continue
-            if len(target.rules) * len(inside_parts) > SHADOW_BUDGET - spent:
-                return set(), set()
-            spent += len(target.rules) * len(inside_parts)
-            returned = [b for b, o in walker.walk(table, target, _forget(inside_parts), (chain.name,))
-                        if o is Outcome.RETURN]
-            pending = _forget(outside_parts + returned)
-        else:
-            pending = _forget(outside_parts)
-    return dead, shadowed
-
-
-def _forget(boxes: list[Box]) -> list[Box]:
-    """The boxes without their path and assumptions, merged. Which rule let a box pass does not
-    matter to dead-rule analysis; remembering it kept every opaque match's two outcomes apart, so
-    a chain of opaque matches (-o in OUTPUT, -m limit) doubled the boxes at each rule."""
-    return coalesce([replace(b, assumptions=(), trail=()) for b in boxes])
 
 
 @check("PL404", "PL405", "PL406", on=Ruleset)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from linter.engine.space import Box, replace
 from linter.engine.universe import LOOPBACK_IFACE
-from linter.engine.walk import Outcome, Step, Walker, step
+from linter.engine.walk import Outcome, Step, Walker, is_transparent, step
 from linter.model import Chain, Family, Hook, Policy, Ruleset, Table
 
 LOCAL_PATH = (Hook.INGRESS, Hook.PREROUTING, Hook.INPUT)
@@ -155,6 +155,11 @@ class PathEvaluator:
         return walked
 
     def _run_chain(self, table: Table, chain: Chain, boxes: list[Box], finals: list[Result], forwarded: bool) -> list[Box]:
+        if not self.record and (chain.policy or Policy.ACCEPT) is Policy.ACCEPT and is_transparent(table, chain):
+            # Nothing in the chain can change what happens to a box: skip the walk, which in a
+            # nat POSTROUTING chain of opaque marks would split every box for nothing.
+            return [replace(box, trail=step(box.trail, "policy", table, chain, detail=Policy.ACCEPT.value))
+                    for box in boxes]
         skipped: list[Box] = []
         entering: list[Box] = []
         for box in boxes:

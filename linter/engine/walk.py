@@ -193,6 +193,49 @@ class Walker:
         return out
 
 
+_PASSING_KINDS = frozenset({VerdictKind.RETURN, VerdictKind.SNAT, VerdictKind.MASQUERADE,
+                            VerdictKind.LOG, VerdictKind.CONTINUE})
+_TRANSPARENT: dict[int, tuple[Chain, bool]] = {}
+
+
+def is_transparent(table: Table, chain: Chain, _seen: frozenset[str] = frozenset()) -> bool:
+    """Whether every packet leaves ``chain`` as it came in, going on: no rule here or in a chain
+    it jumps to can drop, reject, accept, queue or rewrite the destination, and none changes
+    the conntrack state (kube-proxy's and Docker's nat POSTROUTING chains: marks, SNAT and
+    returns), and every jump is unconditional. Walking such a chain cannot change what happens
+    to a box, nor what exposure reports about its path (accepting rules and choosing jumps)."""
+    cached = _TRANSPARENT.get(id(chain))
+    if cached is not None and cached[0] is chain:
+        return cached[1]
+    result = _transparent(table, chain, _seen | {chain.name})
+    if not _seen:
+        if len(_TRANSPARENT) > 10_000:
+            _TRANSPARENT.clear()
+        _TRANSPARENT[id(chain)] = (chain, result)
+    return result
+
+
+def _transparent(table: Table, chain: Chain, seen: frozenset[str]) -> bool:
+    for rule in chain.rules:
+        verdict = rule.verdict
+        if sets_notrack(rule):
+            return False
+        kind = verdict.kind
+        if kind in _PASSING_KINDS or (kind is VerdictKind.OTHER and not verdict.terminal):
+            continue
+        if kind is VerdictKind.JUMP or kind is VerdictKind.GOTO:
+            if rule.matches:
+                return False  # a jump that chooses traffic is part of how exposure explains a path
+            target = chain_named(table, verdict.target)
+            if target is None:
+                continue  # an undefined chain: evaluation goes on past the rule
+            if target.name in seen or len(seen) >= MAX_DEPTH or not is_transparent(table, target, seen):
+                return False
+            continue
+        return False
+    return True
+
+
 UNTRACKED = frozenset({"untracked"})
 
 

@@ -1,0 +1,208 @@
+"""Which rules of a chain no packet can reach with a chance to match (dead-rule analysis).
+
+Every packet of a family (any state, source, destination and interface, for this host or
+passing through) is walked through a chain's rules in order. A rule that the packets still
+going on cannot match is dead; a dead rule that would match some packet on its own is
+shadowed by the rules before it.
+
+A jump sends part of the space into another chain and some of it comes back. What comes
+back from a chain does not depend on who jumped: it is the packets the chain returns, cut
+to the part that jumped. So each chain is analysed once, its returned space is kept, and a
+jump to it costs an intersection instead of a walk (kube-proxy's KUBE-SERVICES jumps to
+thousands of small chains, each from one rule).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from linter.engine import intervals as iv
+from linter.engine.space import ALL_STATES, Box, coalesce, replace, split_rule
+from linter.engine.universe import initial_boxes
+from linter.engine.walk import MAX_DEPTH, Outcome, Segment, Walker, blocks_of, chain_named, is_transparent
+from linter.model import Chain, Family, Rule, Table, VerdictKind
+
+SHADOW_BUDGET = 40_000  # box splits per chain; past it the chain is not judged (no finding)
+
+
+@dataclass
+class ChainVerdicts:
+    """The dead-rule analysis of one chain for one family."""
+
+    dead: set[int]  # indexes of rules nothing reaches with a chance to match
+    shadowed: set[int]  # those of them that would match something on their own
+    judged: bool  # False when the chain was too costly to analyse (dead and shadowed empty)
+    returned: list[Box] | None  # what the chain returns to its caller; None until asked when not judged
+
+
+def universe(family: Family, interfaces) -> list[Box]:
+    """Every packet of ``family``: any state, source, destination and interface, for this host
+    or passing through it (hygiene is about the rules as written, not one flow or one hook)."""
+    boxes = [replace(b, state=ALL_STATES) for b in initial_boxes(family, interfaces)]
+    return boxes + [replace(b, local=False) for b in boxes]
+
+
+class ShadowAnalysis:
+    """Dead-rule analysis of the chains of one table for one family, each chain once."""
+
+    def __init__(self, table: Table, family: Family, interfaces):
+        self.table = table
+        self.space = universe(family, interfaces)
+        self._done: dict[str, ChainVerdicts] = {}
+        self._active: list[str] = []
+
+    def chain(self, chain: Chain) -> ChainVerdicts:
+        """The analysis of ``chain`` (computed once)."""
+        found = self._done.get(chain.name)
+        if found is None:
+            self._active.append(chain.name)
+            try:
+                found = self._analyse(chain)
+            finally:
+                self._active.pop()
+            self._done[chain.name] = found
+        return found
+
+    def returned(self, chain: Chain) -> list[Box]:
+        """Every packet ``chain`` returns to its caller (assumptions and trails forgotten)."""
+        verdicts = self.chain(chain)
+        if verdicts.returned is None:
+            walked = Walker().walk(self.table, chain, list(self.space))
+            verdicts.returned = forget([box for box, outcome in walked if outcome is Outcome.RETURN])
+        return verdicts.returned
+
+    def _analyse(self, chain: Chain) -> ChainVerdicts:
+        index_of = {id(rule): index for index, rule in enumerate(chain.rules)}
+        state = _Progress(list(self.space))
+        for block in blocks_of(chain):
+            if isinstance(block, Segment):
+                self._segment(block, state, index_of)
+            else:
+                state.pending = self._rule(block, index_of[id(block)], state.pending, state)
+            if state.over_budget:
+                return ChainVerdicts(set(), set(), False, None)
+        returned = forget(state.pending + state.returned)
+        return ChainVerdicts(state.dead, state.shadowed, True, returned)
+
+    def _segment(self, segment: Segment, state: "_Progress", index_of: dict[int, int]) -> None:
+        """A dispatch run: each group of rules meets only the part of the space in its key."""
+        going_on: list[Box] = []
+        by_group: dict[int, list[Box]] = {}
+        for box in state.pending:
+            if segment.dimension == "dst" and box.family is not segment.family:
+                going_on.append(box)
+                continue
+            current = box.cur_dst if segment.dimension == "dst" else box.cur_dport
+            field = "dst" if segment.dimension == "dst" else "dport"
+            rest = iv.subtract(current, segment.covered)
+            if rest:
+                going_on.append(replace(box, **{field: rest}))
+            for group, part in segment.parts(current):
+                by_group.setdefault(id(group), []).append(replace(box, **{field: part}))
+        for group in segment.groups:
+            parts = coalesce(by_group.get(id(group), []))
+            for rule in group:
+                parts = self._rule(rule, index_of[id(rule)], parts, state)
+                if state.over_budget:
+                    return
+            going_on.extend(parts)
+        state.pending = forget(going_on)
+
+    def _rule(self, rule: Rule, index: int, pending: list[Box], state: "_Progress") -> list[Box]:
+        """Split ``pending`` by one rule, noting whether it is dead; returns what goes on."""
+        state.spent += len(pending)
+        if state.spent > SHADOW_BUDGET:
+            state.over_budget = True
+            return pending
+        inside_parts: list[Box] = []
+        outside_parts: list[Box] = []
+        for box in pending:
+            inside, outside = split_rule(box, rule.matches, rule, False)
+            outside_parts.extend(outside)
+            if inside is not None:
+                inside_parts.append(inside)
+        if not inside_parts:
+            state.dead.add(index)
+            if any(split_rule(box, rule.matches, rule, False)[0] is not None for box in self.space):
+                state.shadowed.add(index)
+            return pending
+        verdict = rule.verdict
+        kind = verdict.kind
+        if not verdict.terminal and kind is not VerdictKind.JUMP:
+            return pending
+        if kind is VerdictKind.RETURN:
+            state.returned.extend(inside_parts)
+            return forget(outside_parts)
+        if kind is VerdictKind.JUMP or kind is VerdictKind.GOTO:
+            back = self._back_from(verdict.target, inside_parts, state)
+            if kind is VerdictKind.GOTO:
+                # What the goto's target returns goes back to this chain's caller.
+                state.returned.extend(back)
+                return forget(outside_parts)
+            return forget(outside_parts + back)
+        return forget(outside_parts)
+
+    def _back_from(self, name: str | None, parts: list[Box], state: "_Progress") -> list[Box]:
+        """The part of ``parts`` that comes back from a jump to chain ``name``."""
+        target = chain_named(self.table, name)
+        if target is None or target.name in self._active or len(self._active) >= MAX_DEPTH:
+            # Undefined chain or a loop: the kernel refuses the ruleset (PL404/PL406);
+            # evaluation goes on past the rule, as the walker does.
+            return parts
+        if not target.rules or is_transparent(self.table, target):
+            return parts
+        back = self.returned(target)
+        state.spent += len(parts) * len(back)
+        return [box for part in parts for other in back if (box := intersect(part, other)) is not None]
+
+
+class _Progress:
+    """What the walk through one chain has found so far."""
+
+    __slots__ = ("pending", "dead", "shadowed", "returned", "spent", "over_budget")
+
+    def __init__(self, pending: list[Box]):
+        self.pending = pending
+        self.dead: set[int] = set()
+        self.shadowed: set[int] = set()
+        self.returned: list[Box] = []
+        self.spent = 0
+        self.over_budget = False
+
+
+def forget(boxes: list[Box]) -> list[Box]:
+    """The boxes without their path and assumptions, merged. Which rule let a box pass does not
+    matter to dead-rule analysis; remembering it kept every opaque match's two outcomes apart, so
+    a chain of opaque matches (-o in OUTPUT, -m limit) doubled the boxes at each rule."""
+    return coalesce([replace(b, assumptions=(), trail=()) if b.assumptions or b.trail else b for b in boxes])
+
+
+def intersect(a: Box, b: Box) -> Box | None:
+    """The packets in both boxes (as ``a`` sees them: its path is kept), or None.
+
+    Only for boxes no NAT has rewritten: the boxes of this analysis go on past a rule only
+    when it did not match, and a matching DNAT ends the chain for them."""
+    if a.family is not b.family or a.local is not b.local:
+        return None
+    proto = iv.intersect(a.proto, b.proto)
+    if not proto:
+        return None
+    sport = iv.intersect(a.sport, b.sport)
+    if not sport:
+        return None
+    dport = iv.intersect(a.dport, b.dport)
+    if not dport:
+        return None
+    src = iv.intersect(a.src, b.src)
+    if not src:
+        return None
+    dst = iv.intersect(a.dst, b.dst)
+    if not dst:
+        return None
+    iif = a.iif & b.iif
+    if not iif:
+        return None
+    states = a.state & b.state
+    if not states:
+        return None
+    return a._replace(proto=proto, sport=sport, dport=dport, src=src, dst=dst, iif=iif, state=states)
