@@ -110,6 +110,11 @@ class Walker:
             if sets_notrack(rule):
                 return self._apply_notrack(table, chain, rule, pending)
             return self._record_nonterminal(table, chain, rule, pending) if self.record else pending
+        if kind is VerdictKind.JUMP and not self.record:
+            target = chain_named(table, verdict.target)
+            if target is not None and target.name not in stack and is_transparent(table, target):
+                # Everything that jumps comes back unchanged (KUBE-MARK-MASQ): as a MARK would.
+                return pending
         next_pending: list[Box] = []
         matched: list[Box] = []
         for box in pending:

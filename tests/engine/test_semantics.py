@@ -167,14 +167,28 @@ def test_exposure_does_not_depend_on_how_the_rules_split_the_space():
 
 
 def test_reach_of_a_source_does_not_depend_on_where_a_rule_split_it_off():
-    # 192.0.2.99 jumps to an empty chain on every interface but eth0: on eth0 it meets the
-    # policy like everyone else, so there it is part of the internet, not a restricted source.
-    # With -s read first, a box of 192.0.2.99 on eth0 alone used to reach the policy apart
-    # from the rest of the internet and be reported as "reachable from 192.0.2.99 only on eth0".
-    head = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n:empty - [0:0]\n"
-    s_first = head + "-A INPUT -s 192.0.2.99/32 ! -i eth0 -j empty\nCOMMIT\n"
-    i_first = head + "-A INPUT ! -i eth0 -s 192.0.2.99/32 -j empty\nCOMMIT\n"
+    # 192.0.2.99 jumps to a chain that drops only udp/9 on every interface but eth0: on eth0 it
+    # meets the policy like everyone else, so there it is part of the internet, not a
+    # restricted source. With -s read first, a box of 192.0.2.99 on eth0 alone used to reach
+    # the policy apart from the rest of the internet and be reported as "reachable from
+    # 192.0.2.99 only on eth0". (A jump to a chain that can change nothing, an empty one, is
+    # not part of any path: see test_a_jump_that_changes_nothing_is_not_a_path.)
+    head = ("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n:discard - [0:0]\n"
+            "-A discard -p udp --dport 9 -j DROP\n")
+    s_first = head + "-A INPUT -s 192.0.2.99/32 ! -i eth0 -j discard\nCOMMIT\n"
+    i_first = head + "-A INPUT ! -i eth0 -s 192.0.2.99/32 -j discard\nCOMMIT\n"
     assert _exposure_summary(s_first) == _exposure_summary(i_first)
     restricted = [e for e in exposure(s_first) if e.protocol == 6 and e.reach == "restricted"]
     assert [sorted(e.interfaces) for e in restricted] == [[OTHER_IFACE]]
     assert findings(s_first, {"PL201"}) == findings(i_first, {"PL201"})
+
+
+def test_a_jump_that_changes_nothing_is_not_a_path():
+    # kube-proxy's "-s <pod> -j KUBE-MARK-MASQ": the chain only marks, so the jump decides
+    # nothing and the source it names is part of the internet like every other.
+    head = ("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n:mark - [0:0]\n"
+            "-A mark -j MARK --set-xmark 0x4000/0x4000\n")
+    text = head + "-A INPUT -s 192.0.2.99/32 ! -i eth0 -j mark\nCOMMIT\n"
+    public = [e for e in exposure(text) if e.protocol == 6 and e.reach != "loopback"]
+    assert [(e.reach, e.via, e.ports) for e in public] == [("internet", (), ((0, 65535),)),
+                                                           ("private", (), ((0, 65535),))]
