@@ -17,12 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from linter.engine import intervals as iv
-from linter.engine.space import ALL_STATES, Box, coalesce, replace, split_rule
+from linter.engine.space import ALL_STATES, Box, coalesce, is_opaque, replace, split_rule
 from linter.engine.universe import initial_boxes
-from linter.engine.walk import MAX_DEPTH, Outcome, Segment, Walker, blocks_of, chain_named, is_transparent
+from linter.engine.walk import MAX_DEPTH, Segment, blocks_of, chain_named, is_transparent
 from linter.model import Chain, Family, Rule, Table, VerdictKind
 
-SHADOW_BUDGET = 40_000  # box splits per chain; past it the chain is not judged (no finding)
+SHADOW_BUDGET = 40_000  # box splits per chain, plus SHADOW_BUDGET_PER_RULE for each of its rules;
+SHADOW_BUDGET_PER_RULE = 40  # past that the chain is not judged (no finding): a chain costs at most this
 
 
 @dataclass
@@ -64,16 +65,18 @@ class ShadowAnalysis:
         return found
 
     def returned(self, chain: Chain) -> list[Box]:
-        """Every packet ``chain`` returns to its caller (assumptions and trails forgotten)."""
+        """Every packet ``chain`` may return to its caller (assumptions and trails forgotten).
+
+        For a chain too costly to analyse, everything: its callers then find fewer dead
+        rules, never a false one."""
         verdicts = self.chain(chain)
         if verdicts.returned is None:
-            walked = Walker().walk(self.table, chain, list(self.space))
-            verdicts.returned = forget([box for box, outcome in walked if outcome is Outcome.RETURN])
+            verdicts.returned = list(self.space)
         return verdicts.returned
 
     def _analyse(self, chain: Chain) -> ChainVerdicts:
         index_of = {id(rule): index for index, rule in enumerate(chain.rules)}
-        state = _Progress(list(self.space))
+        state = _Progress(list(self.space), SHADOW_BUDGET + SHADOW_BUDGET_PER_RULE * len(chain.rules))
         for block in blocks_of(chain):
             if isinstance(block, Segment):
                 self._segment(block, state, index_of)
@@ -111,7 +114,7 @@ class ShadowAnalysis:
     def _rule(self, rule: Rule, index: int, pending: list[Box], state: "_Progress") -> list[Box]:
         """Split ``pending`` by one rule, noting whether it is dead; returns what goes on."""
         state.spent += len(pending)
-        if state.spent > SHADOW_BUDGET:
+        if state.spent > state.budget:
             state.over_budget = True
             return pending
         inside_parts: list[Box] = []
@@ -130,6 +133,16 @@ class ShadowAnalysis:
         kind = verdict.kind
         if not verdict.terminal and kind is not VerdictKind.JUMP:
             return pending
+        if _has_opaque(rule):
+            # It may not match any packet at all: everything may go on, as it came (and what
+            # a jump brings back lies inside that). What it may return still leaves the chain.
+            if kind is VerdictKind.RETURN:
+                state.returned.extend(inside_parts)
+            elif kind is VerdictKind.GOTO:
+                state.returned.extend(self._back_from(verdict.target, inside_parts, state))
+            return pending
+        if kind is VerdictKind.JUMP and self._unchanging(verdict.target):
+            return pending
         if kind is VerdictKind.RETURN:
             state.returned.extend(inside_parts)
             return forget(outside_parts)
@@ -141,6 +154,11 @@ class ShadowAnalysis:
                 return forget(outside_parts)
             return forget(outside_parts + back)
         return forget(outside_parts)
+
+    def _unchanging(self, name: str | None) -> bool:
+        """Whether a jump to chain ``name`` brings every packet back as it was."""
+        target = chain_named(self.table, name)
+        return target is not None and target.name not in self._active and is_transparent(self.table, target)
 
     def _back_from(self, name: str | None, parts: list[Box], state: "_Progress") -> list[Box]:
         """The part of ``parts`` that comes back from a jump to chain ``name``."""
@@ -156,13 +174,26 @@ class ShadowAnalysis:
         return [box for part in parts for other in back if (box := intersect(part, other)) is not None]
 
 
+_OPAQUE: dict[int, tuple[Rule, bool]] = {}
+
+
+def _has_opaque(rule: Rule) -> bool:
+    cached = _OPAQUE.get(id(rule))
+    if cached is None or cached[0] is not rule:
+        if len(_OPAQUE) > 1_000_000:
+            _OPAQUE.clear()
+        cached = _OPAQUE[id(rule)] = (rule, any(is_opaque(match) for match in rule.matches))
+    return cached[1]
+
+
 class _Progress:
     """What the walk through one chain has found so far."""
 
-    __slots__ = ("pending", "dead", "shadowed", "returned", "spent", "over_budget")
+    __slots__ = ("pending", "budget", "dead", "shadowed", "returned", "spent", "over_budget")
 
-    def __init__(self, pending: list[Box]):
+    def __init__(self, pending: list[Box], budget: int):
         self.pending = pending
+        self.budget = budget
         self.dead: set[int] = set()
         self.shadowed: set[int] = set()
         self.returned: list[Box] = []

@@ -111,6 +111,13 @@ def replace(box: Box, **changes) -> Box:
     return box._replace(**changes)
 
 
+_PROTOCOL_RANGES: dict[frozenset[int], iv.Ranges] = {}
+
+
+def _with_proto(box: Box, ranges: iv.Ranges) -> Box:
+    return replace(box, proto=ranges)
+
+
 def _with_dst(box: Box, ranges: iv.Ranges) -> Box:
     if box.nat_dst is None:
         return replace(box, dst=ranges)
@@ -162,8 +169,10 @@ def split_match(box: Box, match, rule, record_misses: bool = True) -> tuple[Box 
     """Split ``box`` by one match: (the part that matches or None, the parts that don't)."""
     negated = match.negated
     if isinstance(match, ProtocolMatch):
-        wanted = tuple((p, p) for p in sorted(match.protocols))
-        inside, outside = _split_ranges(box, box.proto, iv.normalize(wanted), lambda b, r: replace(b, proto=r))
+        wanted = _PROTOCOL_RANGES.get(match.protocols)
+        if wanted is None:
+            wanted = _PROTOCOL_RANGES[match.protocols] = iv.normalize((p, p) for p in sorted(match.protocols))
+        inside, outside = _split_ranges(box, box.proto, wanted, _with_proto)
     elif isinstance(match, PortMatch):
         if match.direction is Direction.DESTINATION:
             inside, outside = _split_ranges(box, box.cur_dport, match.ports.ranges, _with_dport)
@@ -293,29 +302,3 @@ def _signature(box: Box, width: int) -> tuple:
     values = box[:width]
     return tuple(v if type(v) is not tuple or len(v) <= 8 else id(v) for v in values) + (
         id(box.assumptions), id(box.trail))
-    for name in _DIMENSIONS:
-        if name.startswith("nat_") and boxes[0].nat_dst is None and all(b.nat_dst is None for b in boxes):
-            continue
-        index = Box._fields.index(name)
-        groups: dict[tuple, list[Box]] = {}
-        for box in boxes:
-            # Long range lists are compared by identity: hashing them costs their length, and
-            # boxes split from one another share them anyway.
-            key = tuple(v if not isinstance(v, tuple) or len(v) <= 8 else id(v)
-                        for i, v in enumerate(box[:len(_VALUE_FIELDS)]) if i != index)
-            key += (id(box.assumptions), id(box.trail))
-            groups.setdefault(key, []).append(box)
-        if len(groups) == len(boxes):
-            continue
-        merged = []
-        for members in groups.values():
-            if len(members) == 1:
-                merged.append(members[0])
-            elif name in _SET_DIMENSIONS:
-                merged.append(members[0]._replace(**{name: frozenset().union(*(m[index] for m in members))}))
-            else:
-                merged.append(members[0]._replace(**{name: iv.normalize(r for m in members for r in m[index])}))
-        boxes = merged
-        if len(boxes) < 2:
-            break
-    return boxes
