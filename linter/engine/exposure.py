@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from linter.addresses import (
     LOOPBACK_V4, LOOPBACK_V6, NON_INTERNET_V4, NON_INTERNET_V6, PRIVATE_V4, PRIVATE_V6, family_max, format_range,
@@ -10,6 +10,7 @@ from linter.addresses import (
 from linter.engine import intervals as iv
 from linter.engine.paths import PathEvaluator, Result
 from linter.engine.universe import LOOPBACK_IFACE, OTHER_IFACE, initial_boxes, interface_representatives
+from linter.engine.space import Box
 from linter.engine.walk import Outcome, Step
 from linter.model import Family, Hook, Rule, Ruleset, Span, VerdictKind
 from linter.netdb import PORT_PROTOCOLS
@@ -89,11 +90,20 @@ class NetworkClasses:
 def _deciders(trail: tuple[Step, ...], forwarded: bool) -> tuple[Decider, ...]:
     rule_steps = []
     policy_steps = []
+    hooks: dict[int, Hook] = {}  # table -> the hook of the base chain its steps run under
     for step in trail:
-        if step.event == "rule" and step.rule is not None and step.rule.verdict.kind in _ACCEPTING:
-            rule_steps.append(Decider(step.rule.span, step.rule, step.chain.name, step.table.name, _hook_of(trail, step)))
-        elif step.event == "policy" and step.detail == "accept" and step.chain.rules:
-            policy_steps.append(Decider(step.chain.span, None, step.chain.name, step.table.name, step.chain.hook))
+        chain = step.chain
+        hook = chain.hook
+        if hook is not None:
+            hooks[id(step.table)] = hook
+        else:
+            # A user chain inherits its caller's hook.
+            hook = hooks.get(id(step.table))
+        if step.event == "rule":
+            if step.rule is not None and step.rule.verdict.kind in _ACCEPTING:
+                rule_steps.append(_decider(step.rule, chain, step.table, hook))
+        elif step.event == "policy" and step.detail == "accept" and chain.rules:
+            policy_steps.append(_decider(None, chain, step.table, chain.hook))
     final_hook = Hook.FORWARD if forwarded else Hook.INPUT
     on_final = [d for d in rule_steps if d.hook is final_hook] or [d for d in policy_steps if d.hook is final_hook]
     dnat = [d for d in rule_steps if d.rule.verdict.kind in (VerdictKind.DNAT, VerdictKind.REDIRECT)]
@@ -103,15 +113,31 @@ def _deciders(trail: tuple[Step, ...], forwarded: bool) -> tuple[Decider, ...]:
     return tuple(chosen)
 
 
-def _hook_of(trail: tuple[Step, ...], step: Step) -> Hook | None:
-    """The hook of the base chain a step ran under (user chains inherit their caller's)."""
-    if step.chain.hook is not None:
-        return step.chain.hook
-    index = trail.index(step)
-    for earlier in reversed(trail[:index]):
-        if earlier.chain.hook is not None and earlier.table is step.table:
-            return earlier.chain.hook
-    return None
+_DECIDERS: dict[tuple, tuple[object, Decider]] = {}
+
+
+def _decider(rule: Rule | None, chain, table, hook: Hook | None) -> Decider:
+    """One Decider object per rule (or policy) and hook: results share them."""
+    owner = rule if rule is not None else chain
+    key = (id(owner), hook)
+    hit = _DECIDERS.get(key)
+    if hit is None or hit[0] is not owner:
+        if len(_DECIDERS) > 100_000:
+            _DECIDERS.clear()
+        span = rule.span if rule is not None else chain.span
+        hit = _DECIDERS[key] = (owner, Decider(span, rule, chain.name, table.name, hook))
+    return hit[1]
+
+
+def _conditions(assumptions: tuple, cache: dict[int, tuple]) -> tuple[bool, tuple[str, ...]]:
+    """(whether the path assumed an opaque match matched, those matches as written); assumption
+    tuples are shared by every box of one path, so each is described once."""
+    hit = cache.get(id(assumptions))
+    if hit is None or hit[0] is not assumptions:
+        texts = tuple(dict.fromkeys(getattr(a.match, "text", "") or _describe_match(a.match)
+                                    for a in assumptions if a.matched))
+        hit = cache[id(assumptions)] = (assumptions, bool(texts), texts)
+    return hit[1], hit[2]
 
 
 def _via(trail: tuple[Step, ...]) -> tuple[Decider, ...]:
@@ -145,7 +171,7 @@ class ExposureAnalysis:
     def results(self, family: Family) -> list[Result]:
         if family not in self._results:
             evaluator = PathEvaluator(self.rulesets)
-            self._results[family] = evaluator.evaluate(initial_boxes(family, self.interfaces))
+            self._results[family] = drop_subsumed(evaluator.evaluate(initial_boxes(family, self.interfaces)))
         return self._results[family]
 
     def exposures(self) -> list[Exposure]:
@@ -161,6 +187,8 @@ class ExposureAnalysis:
         gathered: dict[tuple, dict] = {}
         nat_texts: dict[tuple, tuple[str, ...]] = {}
         single: dict[str, frozenset[str]] = {}
+        condition_texts: dict[int, tuple] = {}
+        protocol_splits: dict[iv.Ranges, list[tuple[int, bool]]] = {}
         for family in self.families():
             classes = self.classes.classes(family)
             cuts: dict[tuple[int, int], tuple] = {}
@@ -178,9 +206,7 @@ class ExposureAnalysis:
                 box = result.box
                 deciders = _deciders(box.trail, result.forwarded)
                 via = _via(box.trail)
-                conditions = tuple(dict.fromkeys(
-                    f"{'' if a.matched else 'not '}{getattr(a.match, 'text', '') or _describe_match(a.match)}"
-                    for a in box.assumptions if a.matched))
+                possible, conditions = _conditions(box.assumptions, condition_texts)
                 nat = ()
                 if box.nat_dst is not None:
                     nat_key = (box.nat_dst, box.nat_dport)
@@ -200,11 +226,14 @@ class ExposureAnalysis:
                     if public and not cut(box.dst, 0):
                         private = iv.union(private, public)
                         public = ()
-                protocols = _protocol_split(box.proto)
+                protocols = protocol_splits.get(box.proto)
+                if protocols is None:
+                    protocols = protocol_splits[box.proto] = _protocol_split(box.proto)
+                # Spans by identity: one object per rule or chain, and hashing a Span is slow.
+                decided_by = (tuple(map(id, [d.span for d in deciders])), tuple(map(id, [d.span for d in via])))
                 for proto, has_ports in protocols:
                     ports = box.dport if has_ports else ()
-                    base = (family, proto, ports, box.possible, conditions, tuple(d.span for d in deciders),
-                            tuple(d.span for d in via), result.forwarded, nat)
+                    base = (family, proto, ports, possible, conditions) + decided_by + (result.forwarded, nat)
                     for kind, sources, ifaces in (("loopback", box.src if LOOPBACK_IFACE in box.iif else (),
                                                    frozenset({LOOPBACK_IFACE})),
                                                   ("public", public, external), ("private", private, external)):
@@ -219,7 +248,7 @@ class ExposureAnalysis:
                                 gathered[key] = dict(
                                     family=family, protocol=proto, ports=ports, reach=kind, sources=sources,
                                     interfaces=single.get(iface) or single.setdefault(iface, frozenset({iface})),
-                                    possible=box.possible, conditions=conditions, deciders=deciders,
+                                    possible=possible, conditions=conditions, deciders=deciders,
                                     forwarded=result.forwarded, nat_targets=nat,
                                     nat_ports=box.nat_dport if has_ports else None, via=via)
                             else:
@@ -248,6 +277,38 @@ class ExposureAnalysis:
         exposures = [Exposure(**value) for value in _regroup_interfaces(list(merged.values()))]
         exposures.sort(key=lambda e: (e.family.value, e.protocol, REACH_ORDER.index(e.reach), e.ports, e.possible))
         return exposures
+
+
+_VALUE_WIDTH = Box._fields.index("assumptions")
+
+
+def drop_subsumed(results: list[Result]) -> list[Result]:
+    """The results without accepts that only assumed more: a part of the space accepted if an
+    opaque match matched (``-m mark --mark 0x4000 -j ACCEPT``) that the rules accept anyway,
+    with fewer assumptions, through a later rule. Reporting both would list the same ports
+    twice, once as "possibly" through a rule that decides nothing."""
+    assumed: dict[tuple, list[frozenset]] = {}
+    keyed = []
+    for result in results:
+        box = result.box
+        if result.verdict is not Outcome.ACCEPT:
+            keyed.append(None)
+            continue
+        key = (box[:_VALUE_WIDTH], result.forwarded)
+        matched = frozenset((id(a.rule), id(a.match)) for a in box.assumptions if a.matched)
+        assumed.setdefault(key, []).append(matched)
+        keyed.append((key, matched))
+    kept = []
+    for result, entry in zip(results, keyed):
+        if entry is not None and entry[1]:
+            key, matched = entry
+            others = assumed[key]
+            # A certain accept of the same part subsumes every assumed one; otherwise compare
+            # assumption sets (a few per part; many only in contrived rulesets, left as they are).
+            if len(others) > 1 and (frozenset() in others or len(others) <= 64 and any(o < matched for o in others)):
+                continue
+        kept.append(result)
+    return kept
 
 
 def _regroup_interfaces(entries: list[dict]) -> list[dict]:

@@ -68,7 +68,7 @@ def union(a: Ranges, b: Ranges, _force: bool = False) -> Ranges:
     if not _force:
         if not a:
             return b
-        if not b:
+        if not b or a is b or a == b:
             return a
     merged: list[list[int]] = []
     for lo, hi in sorted(a + b):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from linter.engine.space import Box, replace
 from linter.engine.universe import LOOPBACK_IFACE
-from linter.engine.walk import Outcome, Step, Walker, is_transparent, step
+from linter.engine.walk import Outcome, Walker, is_transparent, step
 from linter.model import Chain, Family, Hook, Policy, Ruleset, Table
 
 LOCAL_PATH = (Hook.INGRESS, Hook.PREROUTING, Hook.INPUT)

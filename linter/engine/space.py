@@ -289,13 +289,35 @@ def coalesce(boxes: list[Box]) -> list[Box]:
             if name in _SET_DIMENSIONS:
                 box = replace(members[0], **{name: frozenset().union(*(m[index] for m in members))})
             else:
-                box = replace(members[0], **{name: iv.normalize(r for m in members for r in m[index])})
+                box = replace(members[0], **{name: _merged_ranges(tuple(m[index] for m in members))})
             signatures[id(box)] = _signature(box, width)
             merged.append(box)
         boxes = merged
         if len(boxes) < 2:
             break
     return boxes
+
+
+_MERGED: dict[tuple[int, ...], tuple[tuple, iv.Ranges]] = {}
+
+
+def _merged_ranges(lists: tuple[iv.Ranges, ...]) -> iv.Ranges:
+    """The union of range lists; long ones remembered by the identity of their parts.
+
+    The same boxes are cut the same way over and over (every NodePort cuts the boxes left
+    after thousands of cluster IPs): merging their long destination lists again each time
+    made a 100k-rule ruleset quadratic."""
+    if sum(len(ranges) for ranges in lists) <= 64:
+        return iv.normalize(r for ranges in lists for r in ranges)
+    key = tuple(map(id, lists))
+    hit = _MERGED.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], lists)):
+        return hit[1]
+    if len(_MERGED) > 10_000:
+        _MERGED.clear()
+    merged = iv.normalize(r for ranges in lists for r in ranges)
+    _MERGED[key] = (lists, merged)
+    return merged
 
 
 def _signature(box: Box, width: int) -> tuple:

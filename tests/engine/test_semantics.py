@@ -192,3 +192,27 @@ def test_a_jump_that_changes_nothing_is_not_a_path():
     public = [e for e in exposure(text) if e.protocol == 6 and e.reach != "loopback"]
     assert [(e.reach, e.via, e.ports) for e in public] == [("internet", (), ((0, 65535),)),
                                                            ("private", (), ((0, 65535),))]
+
+
+def test_an_accept_that_only_assumed_more_is_not_reported_beside_a_certain_one():
+    # kube-proxy's KUBE-FORWARD: "-m mark --mark 0x4000/0x4000 -j ACCEPT" then "-d 10.0.0.0/8
+    # -j ACCEPT". DNATed traffic is accepted either way: one certain exposure, not a second
+    # "possibly" one through the mark rule.
+    text = """*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -p tcp --dport 8080 -j DNAT --to-destination 10.1.0.2:80
+COMMIT
+*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -m mark --mark 0x4000/0x4000 -j ACCEPT
+-A FORWARD -d 10.0.0.0/8 -j ACCEPT
+COMMIT
+"""
+    forwarded = [(e.reach, e.possible, [d.span.line for d in e.deciders]) for e in exposure(text)
+                 if e.forwarded and e.protocol == 6]
+    assert forwarded == [("internet", False, [6, 13]), ("private", False, [6, 13])]
