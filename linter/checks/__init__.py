@@ -101,7 +101,7 @@ class CheckContext:
         from linter.engine.exposure import ExposureAnalysis, NetworkClasses
 
         classes = NetworkClasses(self.settings.trusted_v4, self.settings.trusted_v6)
-        return ExposureAnalysis([self.document], classes)
+        return ExposureAnalysis([self.document], classes, loopback=False)
 
     def report(self, code: str, span: Span, message: str | None = None, *, severity: Severity | None = None,
                hint: str | None = None, proto: str | None = None, ports=None, key: str = "",

@@ -112,7 +112,7 @@ def docker_bypasses_input_firewall(ctx: CheckContext) -> None:
     projects = run.of_type(ComposeProject)
     if not firewalls or not projects:
         return
-    firewall = ExposureAnalysis(firewalls, _classes(ctx))
+    firewall = ExposureAnalysis(firewalls, _classes(ctx), loopback=False)
     if Family.IPV4 not in firewall.families():
         return
     accepted: dict[int, iv.Ranges] = {}
@@ -121,7 +121,7 @@ def docker_bypasses_input_firewall(ctx: CheckContext) -> None:
         for index, service in enumerate(project.services):
             for pub in published_ports(service):
                 by_span[pub.span] = (index, service, pub)
-        docker = ExposureAnalysis([compose_as_ruleset(project)], _classes(ctx))
+        docker = ExposureAnalysis([compose_as_ruleset(project)], _classes(ctx), loopback=False)
         reported = set()
         for exposure in docker.exposures():
             transport = PORT_TRANSPORTS.get(exposure.protocol)

@@ -122,8 +122,8 @@ def families_of_paired_documents(ctx: CheckContext) -> None:
     run: LintRun = ctx.document
     rulesets = [d for d in run.of_type(Ruleset) if d.format != "compose"]
     for v4, v6 in pair_documents(rulesets):
-        compare_families(ctx, [v4], [v6], ExposureAnalysis([v4], _classes(ctx)),
-                         ExposureAnalysis([v6], _classes(ctx)))
+        compare_families(ctx, [v4], [v6], ExposureAnalysis([v4], _classes(ctx), loopback=False),
+                         ExposureAnalysis([v6], _classes(ctx), loopback=False))
 
 
 def compare_families(ctx: CheckContext, v4_rulesets, v6_rulesets, v4: ExposureAnalysis, v6: ExposureAnalysis) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 
@@ -28,8 +29,15 @@ def _service_names(registry, exposure) -> str:
     return ", ".join(names[:8]) + (" ..." if len(names) > 8 else "")
 
 
-def exposure_record(analysis, exposure, registry) -> dict:
+@functools.lru_cache(maxsize=4096)
+def _sources_text(family, sources) -> list[str]:
+    """Source ranges as CIDR text (the same few lists come back for thousands of entries)."""
     from linter.addresses import format_range
+
+    return [format_range(family, lo, hi) for lo, hi in sources[:16]] + (["..."] if len(sources) > 16 else [])
+
+
+def exposure_record(analysis, exposure, registry) -> dict:
     from linter.engine.exposure import interface_text
 
     return {
@@ -38,8 +46,7 @@ def exposure_record(analysis, exposure, registry) -> dict:
         "ports": [[lo, hi] for lo, hi in exposure.ports],
         "services": _service_names(registry, exposure),
         "reach": exposure.reach,
-        "sources": [format_range(exposure.family, lo, hi) for lo, hi in exposure.sources[:16]]
-                   + (["..."] if len(exposure.sources) > 16 else []),
+        "sources": list(_sources_text(exposure.family, exposure.sources)),
         "interfaces": interface_text(exposure.interfaces, analysis.interfaces),
         "possible": exposure.possible,
         "conditions": list(exposure.conditions),
@@ -64,7 +71,7 @@ def exposure(ctx, rulesets, fmt, show_all, input_format):
     from linter.ports import default_registry
 
     loaded = load_rulesets(ctx, rulesets, input_format)
-    analysis = ExposureAnalysis(loaded)
+    analysis = ExposureAnalysis(loaded, loopback=show_all)
     registry = default_registry()
     entries = [e for e in analysis.exposures() if show_all or e.reach != "loopback"]
     records = [exposure_record(analysis, e, registry) for e in entries]
