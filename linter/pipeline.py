@@ -10,6 +10,7 @@ import os
 import sys
 from dataclasses import dataclass, field, replace
 
+from linter import collector
 from linter.checks import CheckContext, LintRun, Settings, load_checks
 from linter.detect import detect_format, looks_lintable
 from linter.diagnostics import Diagnostic
@@ -153,6 +154,12 @@ def run_checks(document, settings: Settings, source: SourceFile | None = None,
                lines: SourceLines | None = None) -> list[Finding]:
     """Every registered check that applies to ``document`` (a model document, or a LintRun)."""
     ctx = CheckContext(document, settings, lines if lines is not None else SourceLines(source))
+    with collector.paused():  # the engine's packet spaces are acyclic (linter/collector.py)
+        _run_registered(ctx, document)
+    return ctx.findings
+
+
+def _run_registered(ctx: CheckContext, document) -> None:
     for registered in load_checks():
         if isinstance(document, registered.on):
             try:
@@ -161,7 +168,6 @@ def run_checks(document, settings: Settings, source: SourceFile | None = None,
                 path = _document_path(document)
                 ctx.findings.append(diagnostic_finding(
                     internal_error(f"Check {'/'.join(registered.codes)} failed", exc, path)))
-    return ctx.findings
 
 
 def internal_error(what: str, exc: Exception, path: str) -> Diagnostic:

@@ -8,6 +8,7 @@ import re
 
 import click
 
+from linter import collector
 from linter.engine import intervals as iv
 from linter.netdb import protocol_name
 
@@ -73,8 +74,9 @@ def exposure(ctx, rulesets, fmt, show_all, input_format):
     loaded = load_rulesets(ctx, rulesets, input_format)
     analysis = ExposureAnalysis(loaded, loopback=show_all)
     registry = default_registry()
-    entries = [e for e in analysis.exposures() if show_all or e.reach != "loopback"]
-    records = [exposure_record(analysis, e, registry) for e in entries]
+    with collector.paused():
+        entries = [e for e in analysis.exposures() if show_all or e.reach != "loopback"]
+        records = [exposure_record(analysis, e, registry) for e in entries]
     if fmt == "json":
         click.echo(json.dumps({"version": 1, "exposure": records}, indent=2))
         return

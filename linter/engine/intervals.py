@@ -18,43 +18,76 @@ def full(maximum: int) -> Ranges:
 
 
 def intersect(a: Ranges, b: Ranges) -> Ranges:
-    """a ∩ b."""
+    """a ∩ b (``a`` or ``b`` itself when the result equals it: boxes split from one another
+    keep sharing their range tuples)."""
     if not a or not b:
         return EMPTY
     if a is b:
         return a
+    if len(a) == 1 and len(b) == 1:
+        (a_lo, a_hi), = a
+        (b_lo, b_hi), = b
+        lo = a_lo if a_lo > b_lo else b_lo
+        hi = a_hi if a_hi < b_hi else b_hi
+        if lo > hi:
+            return EMPTY
+        if lo == a_lo and hi == a_hi:
+            return a
+        if lo == b_lo and hi == b_hi:
+            return b
+        return ((lo, hi),)
     out = []
     i = j = 0
-    while i < len(a) and j < len(b):
-        lo = max(a[i][0], b[j][0])
-        hi = min(a[i][1], b[j][1])
+    len_a, len_b = len(a), len(b)
+    while i < len_a and j < len_b:
+        a_lo, a_hi = a[i]
+        b_lo, b_hi = b[j]
+        lo = a_lo if a_lo > b_lo else b_lo
+        hi = a_hi if a_hi < b_hi else b_hi
         if lo <= hi:
             out.append((lo, hi))
-        if a[i][1] < b[j][1]:
+        if a_hi < b_hi:
             i += 1
         else:
             j += 1
+    if len(out) == len_a and all(x == y for x, y in zip(out, a)):
+        return a
     return tuple(out)
 
 
 def subtract(a: Ranges, b: Ranges) -> Ranges:
-    """a ∖ b."""
+    """a ∖ b (``a`` itself when nothing is taken away)."""
     if not a or not b:
         return a
+    if len(a) == 1 and len(b) == 1:
+        (a_lo, a_hi), = a
+        (b_lo, b_hi), = b
+        if b_hi < a_lo or b_lo > a_hi:
+            return a
+        if b_lo <= a_lo:
+            return ((b_hi + 1, a_hi),) if b_hi < a_hi else EMPTY
+        if b_hi >= a_hi:
+            return ((a_lo, b_lo - 1),)
+        return ((a_lo, b_lo - 1), (b_hi + 1, a_hi))
     out = []
     j = 0
+    len_b = len(b)
     for lo, hi in a:
-        while j < len(b) and b[j][1] < lo:
+        while j < len_b and b[j][1] < lo:
             j += 1
         k = j
         cur = lo
-        while k < len(b) and b[k][0] <= hi:
-            if b[k][0] > cur:
-                out.append((cur, b[k][0] - 1))
-            cur = max(cur, b[k][1] + 1)
+        while k < len_b and b[k][0] <= hi:
+            b_lo, b_hi = b[k]
+            if b_lo > cur:
+                out.append((cur, b_lo - 1))
+            if b_hi + 1 > cur:
+                cur = b_hi + 1
             k += 1
         if cur <= hi:
             out.append((cur, hi))
+    if len(out) == len(a) and all(x == y for x, y in zip(out, a)):
+        return a
     return tuple(out)
 
 

@@ -98,6 +98,14 @@ def extend_path(path: tuple, item, identity: tuple) -> tuple:
     return extended
 
 
+def _assume(assumptions: tuple, rule, match, matched: bool) -> tuple:
+    identity = (id(rule), id(match), matched)
+    known = _PATHS.get((id(assumptions), identity))
+    if known is not None and known[0] is assumptions:
+        return known[1]
+    return extend_path(assumptions, Assumption(rule, match, matched), identity)
+
+
 _FIELD_INDEX = {name: index for index, name in enumerate(Box._fields)}
 _new_box = tuple.__new__
 
@@ -214,12 +222,10 @@ def split_match(box: Box, match, rule, record_misses: bool = True) -> tuple[Box 
         # Both possibilities go on, each remembering what was assumed. Assuming "no match"
         # is only worth remembering for a trace: a box that took that branch is no less
         # certain, and leaving it unchanged lets it merge with its siblings again.
-        yes = replace(box, assumptions=extend_path(box.assumptions, Assumption(rule, match, True),
-                                                   (id(rule), id(match), True)))
+        yes = replace(box, assumptions=_assume(box.assumptions, rule, match, True))
         if not record_misses:
             return yes, [box]
-        no = replace(box, assumptions=extend_path(box.assumptions, Assumption(rule, match, False),
-                                                  (id(rule), id(match), False)))
+        no = replace(box, assumptions=_assume(box.assumptions, rule, match, False))
         return yes, [no]
     if negated:
         inside, outside = outside, inside

@@ -13,12 +13,12 @@ to front ends that take them, so the others keep the one-argument form.
 from __future__ import annotations
 
 import functools
-import gc
 import importlib
 import inspect
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from linter import collector
 from linter.diagnostics import Diagnostic
 from linter.model import Document
 from linter.source import SourceFile
@@ -62,18 +62,12 @@ def _takes_options(fmt: str) -> bool:
 def parse_source(source: SourceFile, fmt: str, options: FrontEndOptions | None = None) -> ParseResult:
     """Parse ``source`` with the front end registered for ``fmt``.
 
-    The cyclic garbage collector is paused meanwhile: a front end builds a large acyclic
-    model (frozen dataclasses and tuples) and Lark's trees, where the collector finds
-    nothing but would cost 40% of the time on a 100,000-rule nft file. Reference
-    counting still frees everything as usual.
+    The cyclic garbage collector is paused meanwhile (linter/collector.py): a front end
+    builds a large acyclic model and Lark's trees, where it finds nothing but would cost
+    40% of the time on a 100,000-rule nft file.
     """
     module = importlib.import_module(FRONT_ENDS[fmt])
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector.paused():
         if _takes_options(fmt):
             return module.parse(source, options or FrontEndOptions())
         return module.parse(source)
-    finally:
-        if enabled:
-            gc.enable()
