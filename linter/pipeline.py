@@ -138,15 +138,16 @@ def lint_file(path: str, settings: Settings, input_format: str | None = None, na
             "PL004", why, Span(path, 1, 1),
             hint="portlint reads iptables-save output, nftables rulesets, iptables scripts and compose files"), source))
         return FileResult(path, fmt, None, findings, source)
-    try:
-        parsed = parse_source(source, fmt, options)
-    except Exception as exc:  # a bug in a front end must not cost the user the other files
-        findings.append(diagnostic_finding(internal_error(f"The {fmt} reader failed", exc, path), source, lines))
-        return FileResult(path, fmt, None, findings, source)
-    findings.extend(diagnostic_finding(d, source, lines) for d in parsed.diagnostics)
-    result = FileResult(path, fmt, parsed.document, findings, source)
-    if parsed.document is not None:
-        findings.extend(run_checks(parsed.document, settings, source, lines))
+    with collector.paused():  # one pause for parsing and checking (linter/collector.py)
+        try:
+            parsed = parse_source(source, fmt, options)
+        except Exception as exc:  # a bug in a front end must not cost the user the other files
+            findings.append(diagnostic_finding(internal_error(f"The {fmt} reader failed", exc, path), source, lines))
+            return FileResult(path, fmt, None, findings, source)
+        findings.extend(diagnostic_finding(d, source, lines) for d in parsed.diagnostics)
+        result = FileResult(path, fmt, parsed.document, findings, source)
+        if parsed.document is not None:
+            findings.extend(run_checks(parsed.document, settings, source, lines))
     return result
 
 

@@ -71,10 +71,10 @@ def exposure(ctx, rulesets, fmt, show_all, input_format):
     from linter.engine.exposure import ExposureAnalysis
     from linter.ports import default_registry
 
-    loaded = load_rulesets(ctx, rulesets, input_format)
-    analysis = ExposureAnalysis(loaded, loopback=show_all)
-    registry = default_registry()
-    with collector.paused():
+    with collector.paused():  # one pause for reading, analysing and writing (linter/collector.py)
+        loaded = load_rulesets(ctx, rulesets, input_format)
+        analysis = ExposureAnalysis(loaded, loopback=show_all)
+        registry = default_registry()
         entries = [e for e in analysis.exposures() if show_all or e.reach != "loopback"]
         records = [exposure_record(analysis, e, registry) for e in entries]
     if fmt == "json":
