@@ -26,12 +26,15 @@ SHADOW_BUDGET = 40_000  # box splits per chain, plus SHADOW_BUDGET_PER_RULE for 
 SHADOW_BUDGET_PER_RULE = 40  # past that the chain is not judged (no finding): a chain costs at most this
 
 
+_NONE: frozenset[int] = frozenset()
+
+
 @dataclass
 class ChainVerdicts:
     """The dead-rule analysis of one chain for one family."""
 
-    dead: set[int]  # indexes of rules nothing reaches with a chance to match
-    shadowed: set[int]  # those of them that would match something on their own
+    dead: set[int] | frozenset[int]  # indexes of rules nothing reaches with a chance to match
+    shadowed: set[int] | frozenset[int]  # those of them that would match something on their own
     judged: bool  # False when the chain was too costly to analyse (dead and shadowed empty)
     returned: list[Box] | None  # what the chain returns to its caller; None until asked when not judged
 
@@ -50,6 +53,7 @@ class ShadowAnalysis:
         self.table = table
         self.space = universe(family, interfaces)
         self._done: dict[str, ChainVerdicts] = {}
+        self._returned_spaces: dict[tuple[Box, ...], list[Box]] = {}
         self._active: list[str] = []
 
     def chain(self, chain: Chain) -> ChainVerdicts:
@@ -84,8 +88,14 @@ class ShadowAnalysis:
                 state.pending = self._rule(block, index_of[id(block)], state.pending, state)
             if state.over_budget:
                 return ChainVerdicts(set(), set(), False, None)
-        returned = forget(state.pending + state.returned)
-        return ChainVerdicts(state.dead, state.shadowed, True, returned)
+        returned = self._interned(forget(state.pending + state.returned))
+        return ChainVerdicts(state.dead or _NONE, state.shadowed or _NONE, True, returned)
+
+    def _interned(self, boxes: list[Box]) -> list[Box]:
+        """One shared list for equal returned spaces: thousands of generated chains (one per
+        Kubernetes endpoint) return the same space, and keeping a copy each cost 100 MB."""
+        key = tuple(boxes)
+        return self._returned_spaces.setdefault(key, boxes)
 
     def _segment(self, segment: Segment, state: "_Progress", index_of: dict[int, int]) -> None:
         """A dispatch run: each group of rules meets only the part of the space in its key."""
