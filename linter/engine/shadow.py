@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from linter.addresses import family_max
 from linter.engine import intervals as iv
 from linter.engine.space import ALL_STATES, Box, coalesce, is_opaque, replace, split_rule
-from linter.engine.universe import initial_boxes
 from linter.engine.walk import MAX_DEPTH, Segment, blocks_of, chain_named, is_transparent
 from linter.model import Chain, Family, Rule, Table, VerdictKind
 
@@ -41,9 +41,13 @@ class ChainVerdicts:
 
 def universe(family: Family, interfaces) -> list[Box]:
     """Every packet of ``family``: any state, source, destination and interface, for this host
-    or passing through it (hygiene is about the rules as written, not one flow or one hook)."""
-    boxes = [replace(b, state=ALL_STATES) for b in initial_boxes(family, interfaces)]
-    return boxes + [replace(b, local=False) for b in boxes]
+    or passing through it (hygiene is about the rules as written, not one flow or one hook:
+    a loopback destination arriving on another interface, which routing drops, counts too)."""
+    maximum = family_max(family)
+    everything = iv.full(maximum)
+    box = Box(family, iv.full(255), iv.full(65535), iv.full(65535), everything, everything,
+              frozenset(interfaces), ALL_STATES)
+    return [box, replace(box, local=False)]
 
 
 class ShadowAnalysis:
