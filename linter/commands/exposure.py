@@ -22,6 +22,12 @@ def _service_names(registry, exposure) -> str:
     if transport not in ("tcp", "udp", "sctp") or not exposure.ports:
         return ""
     ports = exposure.nat_ports if exposure.forwarded and exposure.nat_ports else exposure.ports
+    return _names_for(registry, ports, transport)
+
+
+@functools.lru_cache(maxsize=4096)
+def _names_for(registry, ports, transport: str) -> str:
+    """The registry's names for ``ports`` (thousands of entries share a handful of port sets)."""
     if iv.size(ports) > 1024:
         return "(all services)" if iv.size(ports) > 60000 else "(many services)"
     names = [entry.name for entry, _ in registry.overlapping(ports, transport)]
