@@ -63,7 +63,7 @@ def host_address(host_ip: str | None) -> HostAddress:
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
-        reason = "a host name" if _HOST_NAME.match(text) else "not an IP address"
+        reason = "a host name" if _HOST_NAME.match(text) else "malformed"
         return HostAddress(host_ip, "invalid", None, reason=reason)
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped

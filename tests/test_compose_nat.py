@@ -81,7 +81,7 @@ def test_host_addresses():
     assert host_address("192.168.1.1").scope == "private" and host_address("fd00::1").scope == "private"
     assert host_address("93.184.216.34").scope == "public"
     assert host_address("localhost").reason == "a host name"
-    assert host_address("300.1.1.1").reason == "not an IP address"
+    assert host_address("300.1.1.1").reason == "malformed"
 
 
 def test_address_overlap():

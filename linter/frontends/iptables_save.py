@@ -844,6 +844,11 @@ class RuleReader:
                     match, proto_name, proto_module = cached
                     if match is not None:
                         matches.append(match)
+                        if negated and len(match.protocols) == 256:
+                            # Not every protocol: no packet. iptables-restore refuses the rule.
+                            self._report(INVALID, f"'! {text} {arg[2]}' never matches a packet (iptables refuses "
+                                         "it: rule would never match protocol)", arg, len(arg[2]),
+                                         hint="Delete the rule, or name the protocol it should leave out")
                 elif canonical == "-s" or canonical == "-d":
                     arg = args[0]
                     key = (canonical, arg[1], negated)

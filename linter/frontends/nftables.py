@@ -703,6 +703,10 @@ class _Cursor:
             kind = VerdictKind.JUMP if word == "jump" else VerdictKind.GOTO
             if target is None or target.type not in ("WORD", "STRING", "VAR", "GROUP", "NUM"):
                 raise ReadError(f"missing chain name after '{word}'", target or first)
+            if target.type == "WORD" and target.value in VERDICTS:
+                # nft reads a verdict word there as a keyword, not a chain name ("jump return").
+                raise ReadError(f"'{target.value}' is a verdict, not a chain name after '{word}' "
+                                f"(quote it to name a chain so)", target)
             self.take()
             if target.type == "GROUP":
                 spec = VerdictSpec(kind, None, binding=target)

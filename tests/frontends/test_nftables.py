@@ -570,6 +570,19 @@ def test_bad_rule_dropped_chain_kept():
     assert [r.matches[1] for r in rules_of(doc)] == [dport(1), dport(2)]
 
 
+def test_a_verdict_word_is_not_a_chain_name():
+    # nft: "syntax error, unexpected return, expecting '{'"; a quoted name would be a chain.
+    text = "table ip t {\n chain c {\n  jump return\n  goto accept\n  tcp dport 1 accept\n }\n}\n"
+    doc, diags = read(text)
+    assert [(d.code, d.span.line, d.span.column, d.message) for d in diags] == [
+        ("PL010", 3, 8, "Syntax error: 'return' is a verdict, not a chain name after 'jump' (quote it to name a "
+                        "chain so)"),
+        ("PL010", 4, 8, "Syntax error: 'accept' is a verdict, not a chain name after 'goto' (quote it to name a "
+                        "chain so)"),
+    ]
+    assert [r.text for r in rules_of(doc)] == ["tcp dport 1 accept"]
+
+
 def test_unclosed_block_at_end_of_file():
     doc, diags = read("table ip t {\n chain c {\n  drop\n")
     assert codes(diags) == ["PL010"]
