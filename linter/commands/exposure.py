@@ -104,6 +104,8 @@ def _row(record: dict) -> tuple[str, ...]:
     if len(ranges) > SHOWN_PORT_RANGES:
         ports += f",... ({iv.size(tuple(ranges))} ports in {len(ranges)} ranges)"
     cells = (record["family"], record["protocol"], ports, record["services"], reach, record["interfaces"], deciders)
+    if _CONTROL.search("".join(cells)) is None:
+        return cells
     return tuple(_CONTROL.sub("?", cell) for cell in cells)
 
 

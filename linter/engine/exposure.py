@@ -301,7 +301,10 @@ def drop_subsumed(results: list[Result]) -> list[Result]:
         if result.verdict is not Outcome.ACCEPT:
             keyed.append(None)
             continue
-        key = (box[:_VALUE_WIDTH], result.forwarded)
+        # Long range lists by identity (hashing them costs their length): boxes split from
+        # one another share them, and a part left unpruned is only reported once more.
+        key = (tuple(v if type(v) is not tuple or len(v) <= 8 else id(v) for v in box[:_VALUE_WIDTH]),
+               result.forwarded)
         matched = frozenset((id(a.rule), id(a.match)) for a in box.assumptions if a.matched)
         assumed.setdefault(key, []).append(matched)
         keyed.append((key, matched))

@@ -157,9 +157,10 @@ class PathEvaluator:
     def _run_chain(self, table: Table, chain: Chain, boxes: list[Box], finals: list[Result], forwarded: bool) -> list[Box]:
         if not self.record and (chain.policy or Policy.ACCEPT) is Policy.ACCEPT and is_transparent(table, chain):
             # Nothing in the chain can change what happens to a box: skip the walk, which in a
-            # nat POSTROUTING chain of opaque marks would split every box for nothing.
-            return [replace(box, trail=step(box.trail, "policy", table, chain, detail=Policy.ACCEPT.value))
-                    for box in boxes]
+            # nat POSTROUTING chain of opaque marks would split every box for nothing. Such a
+            # chain decides nothing, so it leaves no step either (its accepting policy is not a
+            # decider of anything).
+            return boxes
         skipped: list[Box] = []
         entering: list[Box] = []
         for box in boxes:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from linter.addresses import family_max
 from linter.engine import intervals as iv
-from linter.engine.space import ALL_STATES, Box, coalesce, is_opaque, replace, split_rule
+from linter.engine.space import ALL_STATES, Box, coalesce, has_opaque, replace, split_rule
 from linter.engine.walk import MAX_DEPTH, Segment, blocks_of, chain_named, is_transparent
 from linter.model import Chain, Family, Rule, Table, VerdictKind
 
@@ -147,7 +147,7 @@ class ShadowAnalysis:
         kind = verdict.kind
         if not verdict.terminal and kind is not VerdictKind.JUMP:
             return pending
-        if _has_opaque(rule):
+        if has_opaque(rule):
             # It may not match any packet at all: everything may go on, as it came (and what
             # a jump brings back lies inside that). What it may return still leaves the chain.
             if kind is VerdictKind.RETURN:
@@ -186,18 +186,6 @@ class ShadowAnalysis:
         back = self.returned(target)
         state.spent += len(parts) * len(back)
         return [box for part in parts for other in back if (box := intersect(part, other)) is not None]
-
-
-_OPAQUE: dict[int, tuple[Rule, bool]] = {}
-
-
-def _has_opaque(rule: Rule) -> bool:
-    cached = _OPAQUE.get(id(rule))
-    if cached is None or cached[0] is not rule:
-        if len(_OPAQUE) > 1_000_000:
-            _OPAQUE.clear()
-        cached = _OPAQUE[id(rule)] = (rule, any(is_opaque(match) for match in rule.matches))
-    return cached[1]
 
 
 class _Progress:

@@ -254,6 +254,19 @@ def split_rule(box: Box, matches, rule, record_misses: bool = True) -> tuple[Box
     return inside, outside
 
 
+_OPAQUE: dict[int, tuple[object, bool]] = {}
+
+
+def has_opaque(rule) -> bool:
+    """Whether any of the rule's matches is opaque (cached per rule)."""
+    cached = _OPAQUE.get(id(rule))
+    if cached is None or cached[0] is not rule:
+        if len(_OPAQUE) > 1_000_000:
+            _OPAQUE.clear()
+        cached = _OPAQUE[id(rule)] = (rule, any(is_opaque(match) for match in rule.matches))
+    return cached[1]
+
+
 def is_opaque(match) -> bool:
     """Whether the engine cannot decide this match (it may match or not)."""
     if isinstance(match, OpaqueMatch):

@@ -12,7 +12,7 @@ from bisect import bisect_left, insort
 from dataclasses import dataclass, field
 
 from linter.engine import intervals as iv
-from linter.engine.space import _PATHS, Box, _with_dport, _with_dst, coalesce, extend_path, is_opaque, replace, split_rule
+from linter.engine.space import _PATHS, Box, _with_dport, _with_dst, coalesce, extend_path, has_opaque, replace, split_rule
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
 from linter.model import AddressMatch, Chain, Direction, Family, PortMatch, Rule, Table, VerdictKind
 
@@ -138,7 +138,7 @@ class Walker:
             # Every part that matched enters the target together (merged), not one by one.
             # Without a trace, a jump taken only by assuming an opaque match leaves its
             # "no match" branch going on with the whole box: what comes back lies inside it.
-            subsumed = kind is VerdictKind.JUMP and not self.record and any(is_opaque(m) for m in rule.matches)
+            subsumed = kind is VerdictKind.JUMP and not self.record and has_opaque(rule)
             for sub_box, outcome in self.walk(table, target, coalesce(matched), stack):
                 if outcome is Outcome.RETURN:
                     if kind is VerdictKind.GOTO:
