@@ -82,6 +82,9 @@ def format_range(family: Family, lo: int, hi: int) -> str:
     """The shortest readable form of an address range: an address, a prefix or ``a-b``."""
     cls = ipaddress.IPv6Address if family is Family.IPV6 else ipaddress.IPv4Address
     if lo == hi:
+        if cls is ipaddress.IPv4Address and 0 <= lo <= 0xFFFFFFFF:
+            # The common case (a DNAT target, a host), without building an address object.
+            return f"{lo >> 24}.{(lo >> 16) & 255}.{(lo >> 8) & 255}.{lo & 255}"
         return str(cls(lo))
     try:
         nets = list(ipaddress.summarize_address_range(cls(lo), cls(hi)))

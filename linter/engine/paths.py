@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from linter.engine.space import Box, replace
+from linter.engine.space import Box, replace, with_trail
 from linter.engine.universe import LOOPBACK_IFACE
 from linter.engine.walk import Outcome, Walker, is_transparent, step
 from linter.model import Chain, Family, Hook, Policy, Ruleset, Table
@@ -189,7 +189,7 @@ class PathEvaluator:
         for box, outcome in walked:
             if outcome is Outcome.RETURN:
                 policy = chain.policy or Policy.ACCEPT
-                box = replace(box, trail=step(box.trail, "policy", table, chain, detail=policy.value))
+                box = with_trail(box, step(box.trail, "policy", table, chain, detail=policy.value))
                 if policy is Policy.DROP:
                     finals.append(Result(box, Outcome.DROP, forwarded))
                 else:

@@ -130,6 +130,11 @@ def _with_proto(box: Box, ranges: iv.Ranges) -> Box:
     return replace(box, proto=ranges)
 
 
+def with_trail(box: Box, trail: tuple) -> Box:
+    """A copy of ``box`` with another trail (the last field: one slice, no lookups)."""
+    return _new_box(Box, box[:-1] + (trail,))
+
+
 def _with_dst(box: Box, ranges: iv.Ranges) -> Box:
     if box.nat_dst is None:
         return replace(box, dst=ranges)

@@ -12,7 +12,9 @@ from bisect import bisect_left, insort
 from dataclasses import dataclass, field
 
 from linter.engine import intervals as iv
-from linter.engine.space import _PATHS, Box, _with_dport, _with_dst, coalesce, extend_path, has_opaque, replace, split_rule
+from linter.engine.space import (
+    _PATHS, Box, _with_dport, _with_dst, coalesce, extend_path, has_opaque, replace, split_rule, with_trail,
+)
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
 from linter.model import AddressMatch, Chain, Direction, Family, PortMatch, Rule, Table, VerdictKind
 
@@ -87,17 +89,8 @@ class Walker:
     def walk(self, table: Table, chain: Chain, boxes: list[Box], stack: tuple[str, ...] = ()) -> list[tuple[Box, Outcome]]:
         if self.record:
             boxes = [replace(b, trail=step(b.trail, "enter", table, chain)) for b in boxes]
-        stack = stack + (chain.name,)
         results: list[tuple[Box, Outcome]] = []
-        pending = boxes
-        for block in blocks_of(chain):
-            if not pending:
-                break
-            if isinstance(block, Segment):
-                pending = self._apply_segment(table, chain, block, pending, results, stack)
-            else:
-                pending = self._apply_rule(table, chain, block, pending, results, stack)
-        for box in coalesce(pending):
+        for box in self._run(table, chain, boxes, stack, results):
             results.append((box, Outcome.RETURN))
         if self.record:
             results = [
@@ -105,8 +98,24 @@ class Walker:
             ]
         return results
 
+    def _run(self, table: Table, chain: Chain, boxes: list[Box], stack: tuple[str, ...],
+             results: list[tuple[Box, Outcome]], returned: list[Box] | None = None) -> list[Box]:
+        """Walk ``boxes`` through ``chain``: outcomes go to ``results`` (a RETURN verdict's boxes
+        to ``returned`` when given), what falls off the end is returned."""
+        stack = stack + (chain.name,)
+        pending = boxes
+        for block in blocks_of(chain):
+            if not pending:
+                break
+            if isinstance(block, Segment):
+                pending = self._apply_segment(table, chain, block, pending, results, stack, returned)
+            else:
+                pending = self._apply_rule(table, chain, block, pending, results, stack, returned)
+        return coalesce(pending)
+
     def _apply_rule(self, table: Table, chain: Chain, rule: Rule, pending: list[Box],
-                    results: list[tuple[Box, Outcome]], stack: tuple[str, ...]) -> list[Box]:
+                    results: list[tuple[Box, Outcome]], stack: tuple[str, ...],
+                    returned: list[Box] | None = None) -> list[Box]:
         """Split ``pending`` by one rule; matched parts get its verdict, the rest is returned."""
         verdict = rule.verdict
         kind = verdict.kind
@@ -125,7 +134,7 @@ class Walker:
             inside, outside = split_rule(box, rule.matches, rule, self.record)
             next_pending.extend(outside)
             if inside is not None:
-                matched.append(replace(inside, trail=step(inside.trail, "rule", table, chain, rule)))
+                matched.append(with_trail(inside, step(inside.trail, "rule", table, chain, rule)))
         if not matched:
             return next_pending
         if kind is VerdictKind.JUMP or kind is VerdictKind.GOTO:
@@ -138,22 +147,40 @@ class Walker:
             # Every part that matched enters the target together (merged), not one by one.
             # Without a trace, a jump taken only by assuming an opaque match leaves its
             # "no match" branch going on with the whole box: what comes back lies inside it.
-            subsumed = kind is VerdictKind.JUMP and not self.record and has_opaque(rule)
-            for sub_box, outcome in self.walk(table, target, coalesce(matched), stack):
-                if outcome is Outcome.RETURN:
-                    if kind is VerdictKind.GOTO:
-                        results.append((sub_box, Outcome.RETURN))
-                    elif not subsumed:
-                        next_pending.append(sub_box)
+            if self.record:
+                # Each chain's enter and leave steps: through walk(), results and all.
+                for sub_box, outcome in self.walk(table, target, coalesce(matched), stack):
+                    if outcome is Outcome.RETURN:
+                        if kind is VerdictKind.GOTO:
+                            results.append((sub_box, Outcome.RETURN))
+                        else:
+                            next_pending.append(sub_box)
+                    else:
+                        results.append((sub_box, outcome))
+                return next_pending
+            # Final outcomes inside the target go straight to ``results``; what it returns
+            # (falling off its end or by a RETURN verdict) comes back here.
+            back: list[Box] = []
+            back.extend(self._run(table, target, coalesce(matched), stack, results, back))
+            if kind is VerdictKind.GOTO:
+                # Back to this chain's caller.
+                if returned is not None:
+                    returned.extend(back)
                 else:
-                    results.append((sub_box, outcome))
+                    results.extend((sub_box, Outcome.RETURN) for sub_box in back)
+            elif not has_opaque(rule):
+                next_pending.extend(back)
         else:
             outcome = verdict_outcome(verdict)
-            results.extend((apply_nat(box, rule), outcome) for box in matched)
+            if outcome is Outcome.RETURN and returned is not None:
+                returned.extend(matched)
+            else:
+                results.extend((apply_nat(box, rule), outcome) for box in matched)
         return next_pending
 
     def _apply_segment(self, table: Table, chain: Chain, segment: "Segment", pending: list[Box],
-                       results: list[tuple[Box, Outcome]], stack: tuple[str, ...]) -> list[Box]:
+                       results: list[tuple[Box, Outcome]], stack: tuple[str, ...],
+                       returned: list[Box] | None = None) -> list[Box]:
         """A run of rules dispatching on disjoint destinations (or ports): each part of a box
         meets only the rules of its own group, in order; the rest skips the run."""
         next_pending: list[Box] = []
@@ -175,7 +202,7 @@ class Walker:
             for rule in group:
                 if not parts:
                     break
-                parts = self._apply_rule(table, chain, rule, parts, results, stack)
+                parts = self._apply_rule(table, chain, rule, parts, results, stack, returned)
             next_pending.extend(parts)
         return coalesce(next_pending)
 
@@ -324,7 +351,8 @@ class Segment:
                     found.setdefault(group, []).append((max(lo, r_lo), min(hi, r_hi)))
                 position += 1
         for group in sorted(found):
-            yield self.groups[group], iv.normalize(tuple(found[group]))
+            pieces = found[group]
+            yield self.groups[group], (pieces[0],) if len(pieces) == 1 else iv.normalize(tuple(pieces))
 
 
 def _dispatch_key(rule: Rule, dimension: str | None = None):

@@ -216,3 +216,27 @@ COMMIT
     forwarded = [(e.reach, e.possible, [d.span.line for d in e.deciders]) for e in exposure(text)
                  if e.forwarded and e.protocol == 6]
     assert forwarded == [("internet", False, [6, 13]), ("private", False, [6, 13])]
+
+
+def test_a_return_verdict_in_a_nested_chain_goes_back_to_its_caller_only():
+    # INPUT -> outer -> inner; inner's RETURN goes back to outer, whose RETURN goes back to
+    # INPUT, where 443 is accepted. Neither ends the base chain (its policy drops).
+    text = """*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+:outer - [0:0]
+:inner - [0:0]
+-A INPUT -j outer
+-A INPUT -p tcp --dport 443 -j ACCEPT
+-A outer -j inner
+-A outer -p tcp --dport 443 -j RETURN
+-A outer -j DROP
+-A inner -p udp -j DROP
+-A inner -j RETURN
+COMMIT
+"""
+    assert verdict(ruleset(text), dport=443) == "accept"
+    assert verdict(ruleset(text), dport=80) == "drop"
+    internet = [(e.protocol, e.ports) for e in exposure(text) if e.reach == "internet"]
+    assert internet == [(6, ((443, 443),))]
