@@ -295,6 +295,23 @@ def coalesce(boxes: list[Box]) -> list[Box]:
     """
     if len(boxes) < COALESCE_AT_LEAST:
         return boxes
+    # Only boxes of one path can merge: when most boxes have a path of their own (thousands
+    # of DNATed connections entering FORWARD), only the paths shared by several are merged.
+    by_path: dict[tuple[int, int], list[Box]] = {}
+    for box in boxes:
+        by_path.setdefault((id(box.trail), id(box.assumptions)), []).append(box)
+    if len(by_path) == len(boxes):
+        return boxes
+    if len(by_path) > 1:
+        merged_all: list[Box] = []
+        for members in by_path.values():
+            merged_all.extend(_coalesce_path(members) if len(members) > 1 else members)
+        return merged_all
+    return _coalesce_path(boxes)
+
+
+def _coalesce_path(boxes: list[Box]) -> list[Box]:
+    """coalesce() for boxes that all took one path."""
     width = len(_VALUE_FIELDS)
     # Long range lists are compared by identity: hashing them costs their length, and boxes
     # split from one another share them anyway.
