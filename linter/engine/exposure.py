@@ -10,7 +10,6 @@ from linter.addresses import (
 from linter.engine import intervals as iv
 from linter.engine.paths import PathEvaluator, Result
 from linter.engine.universe import LOOPBACK_IFACE, OTHER_IFACE, initial_boxes, interface_representatives
-from linter.engine.space import Box
 from linter.engine.walk import Outcome, Step
 from linter.model import Family, Hook, Rule, Ruleset, Span, VerdictKind
 from linter.netdb import PORT_PROTOCOLS
@@ -286,9 +285,6 @@ class ExposureAnalysis:
         return exposures
 
 
-_VALUE_WIDTH = Box._fields.index("assumptions")
-
-
 def drop_subsumed(results: list[Result]) -> list[Result]:
     """The results without accepts that only assumed more: a part of the space accepted if an
     opaque match matched (``-m mark --mark 0x4000 -j ACCEPT``) that the rules accept anyway,
@@ -296,16 +292,24 @@ def drop_subsumed(results: list[Result]) -> list[Result]:
     twice, once as "possibly" through a rule that decides nothing."""
     assumed: dict[tuple, list[frozenset]] = {}
     keyed = []
+    matched_sets: dict[int, tuple[tuple, frozenset]] = {}
     for result in results:
         box = result.box
         if result.verdict is not Outcome.ACCEPT:
             keyed.append(None)
             continue
-        # Long range lists by identity (hashing them costs their length): boxes split from
+        # Long address lists by identity (hashing them costs their length): boxes split from
         # one another share them, and a part left unpruned is only reported once more.
-        key = (tuple(v if type(v) is not tuple or len(v) <= 8 else id(v) for v in box[:_VALUE_WIDTH]),
-               result.forwarded)
-        matched = frozenset((id(a.rule), id(a.match)) for a in box.assumptions if a.matched)
+        src, dst, nat_dst = box.src, box.dst, box.nat_dst
+        key = (box.family, box.proto, box.sport, box.dport, src if len(src) <= 8 else id(src),
+               dst if len(dst) <= 8 else id(dst), box.iif, box.state, box.local,
+               nat_dst if nat_dst is None or len(nat_dst) <= 8 else id(nat_dst), box.nat_dport, result.forwarded)
+        assumptions = box.assumptions
+        hit = matched_sets.get(id(assumptions))
+        if hit is None or hit[0] is not assumptions:
+            hit = matched_sets[id(assumptions)] = (
+                assumptions, frozenset((id(a.rule), id(a.match)) for a in assumptions if a.matched))
+        matched = hit[1]
         assumed.setdefault(key, []).append(matched)
         keyed.append((key, matched))
     kept = []
