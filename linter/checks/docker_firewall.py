@@ -9,7 +9,8 @@
 
 Both read the engine: the firewall's exposure (its own INPUT path), Docker's path
 from compose_nat.compose_as_ruleset, and a walk of DOCKER-USER for the packets
-Docker forwards. All firewall rulesets of the run count as one host's.
+Docker forwards. A compose project is judged against the firewall rulesets in its
+directory (up to four, one host's), else against the run's only ruleset (host_firewalls).
 
 Both are about IPv4. A publication without a host address is bound on [::] as well,
 so it is reachable over IPv6 too; PL220 does not say so. The host's IPv6 rules are
@@ -18,6 +19,8 @@ docs/compose.md, "IPv6".
 """
 
 from __future__ import annotations
+
+import posixpath
 
 from linter.checks import CheckContext, LintRun, check
 from linter.checks.compose_checks import container_service
@@ -31,13 +34,28 @@ from linter.engine.space import Box
 from linter.engine.universe import LOOPBACK_IFACE, interface_representatives
 from linter.engine.walk import Outcome, Walker
 from linter.findings import Severity
-from linter.model import ComposeProject, Family, PortMatch, ProtocolMatch, Direction, Ruleset, Table
+from linter.model import ComposeProject, Direction, Family, PortMatch, ProtocolMatch, Ruleset, Table
 
 DOCKER_USER = "DOCKER-USER"
 
 
+MAX_HOST_RULESETS = 4  # more firewall files beside one compose file are taken for several hosts
+
+
 def _firewalls(run: LintRun) -> list[Ruleset]:
     return [d for d in run.of_type(Ruleset) if d.format != "compose"]
+
+
+def host_firewalls(project: ComposeProject, firewalls: list[Ruleset]) -> list[Ruleset]:
+    """The firewall rulesets of the host a compose project runs on: those in the compose file's
+    directory (rules.v4 beside docker-compose.yml), else the run's only one. Unrelated
+    rulesets are not joined into one imaginary host: a repository of thirty hosts' rules and
+    one compose file used to be judged as a single host (and took minutes)."""
+    folder = posixpath.dirname(project.path.replace("\\", "/"))
+    beside = [f for f in firewalls if posixpath.dirname(f.path.replace("\\", "/")) == folder]
+    if beside:
+        return beside if len(beside) <= MAX_HOST_RULESETS else []
+    return firewalls if len(firewalls) == 1 else []
 
 
 def _classes(ctx: CheckContext) -> NetworkClasses:
@@ -108,15 +126,18 @@ def _docker_user_blocks(ctx: CheckContext, firewalls, protocol: int, host_ports:
 def docker_bypasses_input_firewall(ctx: CheckContext) -> None:
     """Ports compose publishes on all interfaces while the firewall's INPUT path drops them."""
     run: LintRun = ctx.document
-    firewalls = _firewalls(run)
-    projects = run.of_type(ComposeProject)
-    if not firewalls or not projects:
-        return
-    firewall = ExposureAnalysis(firewalls, _classes(ctx), loopback=False)
-    if Family.IPV4 not in firewall.families():
-        return
-    accepted: dict[int, iv.Ranges] = {}
-    for project in projects:
+    all_firewalls = _firewalls(run)
+    analyses: dict[tuple[int, ...], tuple[ExposureAnalysis, dict[int, iv.Ranges]]] = {}
+    for project in run.of_type(ComposeProject):
+        firewalls = host_firewalls(project, all_firewalls)
+        if not firewalls:
+            continue
+        key = tuple(id(f) for f in firewalls)
+        if key not in analyses:
+            analyses[key] = (ExposureAnalysis(firewalls, _classes(ctx), loopback=False), {})
+        firewall, accepted = analyses[key]
+        if Family.IPV4 not in firewall.families():
+            continue
         by_span = {}
         for index, service in enumerate(project.services):
             for pub in published_ports(service):
@@ -167,12 +188,14 @@ def docker_bypasses_input_firewall(ctx: CheckContext) -> None:
 def docker_user_matches_host_port(ctx: CheckContext) -> None:
     """DOCKER-USER rules that match a published host port where the container port differs."""
     run: LintRun = ctx.document
-    firewalls = _firewalls(run)
-    projects = run.of_type(ComposeProject)
-    if not firewalls or not projects:
-        return
-    publications = [(service, pub) for project in projects for service in project.services
-                    for pub in published_ports(service) if pub.published is not None]
+    all_firewalls = _firewalls(run)
+    for project in run.of_type(ComposeProject):
+        publications = [(service, pub) for service in project.services
+                        for pub in published_ports(service) if pub.published is not None]
+        _docker_user_host_ports(ctx, host_firewalls(project, all_firewalls), publications)
+
+
+def _docker_user_host_ports(ctx: CheckContext, firewalls: list[Ruleset], publications) -> None:
     for _, chain in _docker_user_chains(firewalls):
         for rule in chain.rules:
             protocols = [m for m in rule.matches if isinstance(m, ProtocolMatch) and not m.negated]

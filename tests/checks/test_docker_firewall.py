@@ -181,3 +181,53 @@ def test_lint_paths_runs_cross_file_checks_once(tmp_path, monkeypatch):
     [finding] = [f for f in result.findings if f.code == "PL220"]
     assert finding.source_line == '      - "5432:5432"'
     assert finding.related == ((FW, 2, 1, "the DROP policy of filter INPUT drops it"),)  # the stand-in's spans
+
+
+def _host(tmp_path, name: str, input_rules: str = "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n"):
+    folder = tmp_path / name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "rules.v4").write_text("*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+                                     + input_rules + "COMMIT\n")
+    return folder
+
+
+def _compose(folder):
+    (folder / "compose.yaml").write_text('services:\n  db:\n    image: postgres:16\n    ports:\n      - "5432:5432"\n')
+
+
+def _pl220(tmp_path):
+    result = lint_paths([str(tmp_path)], Settings(), options=FrontEndOptions(environ={}))
+    return sorted((f.path, f.line) for f in result.findings if f.code in ("PL220", "PL221"))
+
+
+def test_pl220_judges_a_compose_file_against_the_rulesets_beside_it(tmp_path):
+    pytest.importorskip("linter.frontends.iptables_save")
+    web = _host(tmp_path, "web")
+    _host(tmp_path, "db", "-A INPUT -p tcp -m tcp --dport 5432 -j ACCEPT\n")  # another host: not joined
+    _compose(web)
+    assert _pl220(tmp_path) == [(str(web / "compose.yaml"), 5)]
+
+
+def test_pl220_says_nothing_when_the_host_cannot_be_told(tmp_path):
+    pytest.importorskip("linter.frontends.iptables_save")
+    for name in ("a", "b", "c"):
+        _host(tmp_path, name)
+    (tmp_path / "app").mkdir()
+    _compose(tmp_path / "app")
+    assert _pl220(tmp_path) == []  # three hosts elsewhere: which one runs it?
+    crowded = _host(tmp_path, "many")
+    for index in range(5):
+        (crowded / f"host{index}.rules").write_text((crowded / "rules.v4").read_text())
+    _compose(crowded)
+    assert _pl220(tmp_path) == []  # six rulesets beside it are several hosts, not one
+
+
+def test_pl220_in_a_repository_of_thirty_hosts_takes_the_compose_files_own(tmp_path):
+    # Thirty rulesets used to be evaluated as one host (30 real dumps took minutes with the engine
+    # of the time); now the compose file is judged against the ruleset beside it only.
+    pytest.importorskip("linter.frontends.iptables_save")
+    rules = "".join(f"-A INPUT -s 10.{i}.0.0/16 -p tcp -m tcp --dport {1000 + i} -j ACCEPT\n" for i in range(40))
+    for index in range(30):
+        _host(tmp_path, f"host{index:02d}", rules)
+    _compose(tmp_path / "host07")
+    assert _pl220(tmp_path) == [(str(tmp_path / "host07" / "compose.yaml"), 5)]
