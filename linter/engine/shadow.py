@@ -217,25 +217,19 @@ def intersect(a: Box, b: Box) -> Box | None:
     when it did not match, and a matching DNAT ends the chain for them."""
     if a.family is not b.family or a.local is not b.local:
         return None
-    proto = iv.intersect(a.proto, b.proto)
-    if not proto:
-        return None
-    sport = iv.intersect(a.sport, b.sport)
-    if not sport:
-        return None
-    dport = iv.intersect(a.dport, b.dport)
-    if not dport:
-        return None
-    src = iv.intersect(a.src, b.src)
-    if not src:
-        return None
-    dst = iv.intersect(a.dst, b.dst)
-    if not dst:
-        return None
-    iif = a.iif & b.iif
-    if not iif:
-        return None
-    states = a.state & b.state
-    if not states:
-        return None
-    return a._replace(proto=proto, sport=sport, dport=dport, src=src, dst=dst, iif=iif, state=states)
+    both = {}
+    for name in _RANGE_FIELDS:
+        ranges = iv.intersect(getattr(a, name), getattr(b, name))
+        if not ranges:
+            return None
+        both[name] = ranges
+    for name in _SET_FIELDS:
+        common = getattr(a, name) & getattr(b, name)
+        if not common:
+            return None
+        both[name] = common
+    return a._replace(**both)
+
+
+_RANGE_FIELDS = ("proto", "sport", "dport", "src", "dst")
+_SET_FIELDS = ("iif", "state")

@@ -324,22 +324,15 @@ class ScriptReader:
             status = self.run(item)
         return status
 
+    # The node types that have a runner of their own (run_<name>).
+    _RUNNERS = {AndOr: "run_and_or", Pipeline: "run_pipeline", Simple: "run_simple", If: "run_if",
+                For: "run_for", While: "run_while", Case: "run_case"}
+
     def run(self, node) -> bool | None:
         kind = type(node)
-        if kind is AndOr:
-            return self.run_and_or(node)
-        if kind is Pipeline:
-            return self.run_pipeline(node)
-        if kind is Simple:
-            return self.run_simple(node)
-        if kind is If:
-            return self.run_if(node)
-        if kind is For:
-            return self.run_for(node)
-        if kind is While:
-            return self.run_while(node)
-        if kind is Case:
-            return self.run_case(node)
+        runner = self._RUNNERS.get(kind)
+        if runner is not None:
+            return getattr(self, runner)(node)
         if kind is Group:
             if node.subshell:
                 saved = dict(self.vars)

@@ -618,36 +618,7 @@ class Scanner:
 
     def _paren_end(self, pos: int, limit: int) -> int | None:
         """The ``)`` closing a ``$(`` whose content starts at ``pos``."""
-        text = self.text
-        depth = 0
-        i = pos
-        while i < limit:
-            ch = text[i]
-            if ch == "\\":
-                i += 2
-                continue
-            if ch == "'":
-                close = text.find("'", i + 1)
-                if close < 0:
-                    return None
-                i = close + 1
-                continue
-            if ch == '"':
-                i = self._skip_dquote(i + 1, limit)
-                if i is None:
-                    return None
-                continue
-            if ch == "#" and (i == pos or text[i - 1] in " \t\n;"):
-                i = self.line_end(i)
-                continue
-            if ch == "(":
-                depth += 1
-            elif ch == ")":
-                if depth == 0:
-                    return i
-                depth -= 1
-            i += 1
-        return None
+        return self._closing(pos, limit, "(", ")")
 
     def _skip_dquote(self, pos: int, limit: int) -> int | None:
         text = self.text
@@ -669,7 +640,15 @@ class Scanner:
         return None
 
     def _brace_end(self, pos: int, limit: int) -> int | None:
+        """The ``}`` closing a ``${`` whose content starts at ``pos``."""
+        return self._closing(pos, limit, "${", "}")
+
+    def _closing(self, pos: int, limit: int, opener: str, closer: str) -> int | None:
+        """Where ``closer`` ends what starts at ``pos``, skipping quotes, escapes and nested
+        ``opener``s; in ``$(...)`` also comments (a whole command line lives there), while a
+        ``${...}`` that reaches a line end with no ``}`` left is not closed at all."""
         text = self.text
+        in_command = closer == ")"
         depth = 0
         i = pos
         while i < limit:
@@ -688,15 +667,18 @@ class Scanner:
                 if i is None:
                     return None
                 continue
-            if ch == "$" and text.startswith("${", i):
-                depth += 1
-                i += 2
+            if in_command and ch == "#" and (i == pos or text[i - 1] in " \t\n;"):
+                i = self.line_end(i)
                 continue
-            if ch == "}":
+            if text.startswith(opener, i):
+                depth += 1
+                i += len(opener)
+                continue
+            if ch == closer:
                 if depth == 0:
                     return i
                 depth -= 1
-            if ch == "\n" and depth == 0 and "}" not in text[i:limit]:
+            elif not in_command and ch == "\n" and depth == 0 and closer not in text[i:limit]:
                 return None
             i += 1
         return None
