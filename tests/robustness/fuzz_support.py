@@ -87,3 +87,23 @@ def apply_bytes(data: bytes, changes) -> bytes:
         at = int(where * len(data))
         data = data[:at] + what + data[at:]
     return data
+
+
+def assert_located(diagnostics) -> None:
+    """Every diagnostic is a PL0xx finding at a real place (line and column from 1)."""
+    for diag in diagnostics:
+        assert diag.code.startswith("PL0") and diag.span.line >= 1 and diag.span.column >= 1
+
+
+def lint_mutated(tmp_path, name: str, text: str, changes, byte_changes, fmt: str | None = None, **options):
+    """Write ``text`` with edits and byte edits applied and lint it through the whole pipeline
+    (reading, detection, front end, checks): it must not raise, and every finding is located."""
+    from linter.checks import Settings
+    from linter.pipeline import lint_file
+
+    path = tmp_path / name
+    path.write_bytes(apply_bytes(apply_edits(text, changes).encode("utf-8", "surrogatepass"), byte_changes))
+    result = lint_file(str(path), Settings(), fmt, **options)
+    for finding in result.findings:
+        assert finding.line >= 1 and finding.column >= 1
+    return result

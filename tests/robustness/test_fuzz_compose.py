@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from fuzz_support import COMPOSE_INPUTS, apply_bytes, apply_edits, byte_edit, edits, fuzz_settings
+from fuzz_support import COMPOSE_INPUTS, apply_edits, assert_located, byte_edit, edits, fuzz_settings, lint_mutated
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -30,18 +30,13 @@ def parse(name: str, text: str):
 @fuzz_settings(700)
 @given(st.sampled_from(NAMES), edits)
 def test_parse_never_raises_on_mutated_projects(name, changes):
-    result = parse(name, apply_edits(COMPOSE_INPUTS[name], changes))
-    for diag in result.diagnostics:
-        assert diag.code.startswith("PL0") and diag.span.line >= 1 and diag.span.column >= 1
+    assert_located(parse(name, apply_edits(COMPOSE_INPUTS[name], changes)).diagnostics)
 
 
 @fuzz_settings(80)
 @given(st.sampled_from(NAMES), edits, st.lists(byte_edit, max_size=2))
 def test_lint_file_never_raises_on_mutated_projects(tmp_path, name, changes, byte_changes):
-    data = apply_bytes(apply_edits(COMPOSE_INPUTS[name], changes).encode("utf-8", "surrogatepass"), byte_changes)
-    path = tmp_path / name
-    path.write_bytes(data)
-    lint_file(str(path), Settings(), "compose", options=OPTIONS)
+    lint_mutated(tmp_path, name, COMPOSE_INPUTS[name], changes, byte_changes, "compose", options=OPTIONS)
 
 
 _SHORT_ENTRY = re.compile(r'^(\s+- )"([^"]*)"$')

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import re
 
-from fuzz_support import IPTABLES_SAMPLES, apply_bytes, apply_edits, byte_edit, edits, fuzz_settings, piece
+from fuzz_support import (
+    IPTABLES_SAMPLES, apply_edits, assert_located, byte_edit, edits, fuzz_settings, lint_mutated, piece,
+)
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -47,21 +49,13 @@ def diagnostics_off(result, line: int) -> list:
 @fuzz_settings(1200)
 @given(sample, edits)
 def test_parse_never_raises_on_mutated_samples(name, changes):
-    text = apply_edits(IPTABLES_SAMPLES[name], changes)
-    result = parse(SourceFile(name, text))
-    for diag in result.diagnostics:
-        assert diag.code.startswith("PL0") and diag.span.line >= 1 and diag.span.column >= 1
+    assert_located(parse(SourceFile(name, apply_edits(IPTABLES_SAMPLES[name], changes))).diagnostics)
 
 
 @fuzz_settings(120)
 @given(sample, edits, st.lists(byte_edit, max_size=2))
 def test_lint_file_never_raises_on_mutated_samples(tmp_path, name, changes, byte_changes):
-    data = apply_bytes(apply_edits(IPTABLES_SAMPLES[name], changes).encode("utf-8", "surrogatepass"), byte_changes)
-    path = tmp_path / name
-    path.write_bytes(data)
-    result = lint_file(str(path), Settings())
-    for finding in result.findings:
-        assert finding.line >= 1 and finding.column >= 1
+    lint_mutated(tmp_path, name, IPTABLES_SAMPLES[name], changes, byte_changes)
 
 
 def _rule_lines(text: str) -> list[int]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
-from fuzz_support import SCRIPT_INPUTS, apply_bytes, apply_edits, byte_edit, edits, fuzz_settings
+from fuzz_support import SCRIPT_INPUTS, apply_edits, assert_located, byte_edit, edits, fuzz_settings, lint_mutated
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -20,9 +20,7 @@ if importlib.util.find_spec("linter.frontends.iptables_script") is None:
     pytest.skip("linter/frontends/iptables_script.py is not on this branch yet (written on the shell branch)",
                 allow_module_level=True)
 
-from linter.checks import Settings  # noqa: E402
 from linter.frontends import FrontEndOptions  # noqa: E402
-from linter.pipeline import lint_file  # noqa: E402
 from linter.source import SourceFile  # noqa: E402
 
 script = importlib.import_module("linter.frontends.iptables_script")
@@ -41,18 +39,13 @@ def parse(name: str, text: str):
 @fuzz_settings(500)
 @given(st.sampled_from(NAMES), edits)
 def test_parse_never_raises_on_mutated_scripts(name, changes):
-    result = parse(name, apply_edits(SCRIPT_INPUTS[name], changes))
-    for diag in result.diagnostics:
-        assert diag.code.startswith("PL0") and diag.span.line >= 1 and diag.span.column >= 1
+    assert_located(parse(name, apply_edits(SCRIPT_INPUTS[name], changes)).diagnostics)
 
 
 @fuzz_settings(60)
 @given(st.sampled_from(NAMES), edits, st.lists(byte_edit, max_size=2))
 def test_lint_file_never_raises_on_mutated_scripts(tmp_path, name, changes, byte_changes):
-    data = apply_bytes(apply_edits(SCRIPT_INPUTS[name], changes).encode("utf-8", "surrogatepass"), byte_changes)
-    path = tmp_path / name
-    path.write_bytes(data)
-    lint_file(str(path), Settings(), "iptables-script", options=OPTIONS)
+    lint_mutated(tmp_path, name, SCRIPT_INPUTS[name], changes, byte_changes, "iptables-script", options=OPTIONS)
 
 
 BAD = ["-p tcp --dport 99999", "-s 300.1.2.3", "--bogus-option", "-m conntrack --ctstate NEWISH"]

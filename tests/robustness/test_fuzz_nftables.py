@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from fuzz_support import NFT_INPUTS, apply_bytes, apply_edits, byte_edit, edits, fuzz_settings
+from fuzz_support import NFT_INPUTS, apply_edits, assert_located, byte_edit, edits, fuzz_settings, lint_mutated
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -23,19 +23,13 @@ name_of_input = st.sampled_from(NAMES)
 @fuzz_settings(700)
 @given(name_of_input, edits)
 def test_parse_never_raises_on_mutated_rulesets(name, changes):
-    text = apply_edits(NFT_INPUTS[name], changes)
-    result = parse(SourceFile(name, text))
-    for diag in result.diagnostics:
-        assert diag.code.startswith("PL0") and diag.span.line >= 1 and diag.span.column >= 1
+    assert_located(parse(SourceFile(name, apply_edits(NFT_INPUTS[name], changes))).diagnostics)
 
 
 @fuzz_settings(80)
 @given(name_of_input, edits, st.lists(byte_edit, max_size=2))
 def test_lint_file_never_raises_on_mutated_rulesets(tmp_path, name, changes, byte_changes):
-    data = apply_bytes(apply_edits(NFT_INPUTS[name], changes).encode("utf-8", "surrogatepass"), byte_changes)
-    path = tmp_path / name
-    path.write_bytes(data)
-    lint_file(str(path), Settings(), "nftables")
+    lint_mutated(tmp_path, name, NFT_INPUTS[name], changes, byte_changes, "nftables")
 
 
 def _statement_lines(text: str) -> list[int]:
