@@ -8,6 +8,7 @@ from linter.addresses import (
     LOOPBACK_V4, LOOPBACK_V6, NON_INTERNET_V4, NON_INTERNET_V6, PRIVATE_V4, PRIVATE_V6, family_max, format_range,
 )
 from linter.engine import intervals as iv
+from linter.engine.memo import IdentityCache
 from linter.engine.paths import PathEvaluator, Result
 from linter.engine.universe import LOOPBACK_IFACE, OTHER_IFACE, initial_boxes, interface_representatives
 from linter.engine.walk import Outcome, Step
@@ -113,31 +114,30 @@ def _deciders(trail: tuple[Step, ...], forwarded: bool) -> tuple[Decider, ...]:
     return tuple(chosen)
 
 
-_DECIDERS: dict[tuple, tuple[object, Decider]] = {}
+_DECIDERS: IdentityCache[dict] = IdentityCache()
 
 
 def _decider(rule: Rule | None, chain, table, hook: Hook | None) -> Decider:
     """One Decider object per rule (or policy) and hook: results share them."""
     owner = rule if rule is not None else chain
-    key = (id(owner), hook)
-    hit = _DECIDERS.get(key)
-    if hit is None or hit[0] is not owner:
-        if len(_DECIDERS) > 100_000:
-            _DECIDERS.clear()
+    by_hook = _DECIDERS.get(owner)
+    if by_hook is None:
+        by_hook = _DECIDERS.put(owner, {})
+    found = by_hook.get(hook)
+    if found is None:
         span = rule.span if rule is not None else chain.span
-        hit = _DECIDERS[key] = (owner, Decider(span, rule, chain.name, table.name, hook))
-    return hit[1]
+        found = by_hook[hook] = Decider(span, rule, chain.name, table.name, hook)
+    return found
 
 
-def _conditions(assumptions: tuple, cache: dict[int, tuple]) -> tuple[bool, tuple[str, ...]]:
+def _conditions(assumptions: tuple, cache: IdentityCache) -> tuple[bool, tuple[str, ...]]:
     """(whether the path assumed an opaque match matched, those matches as written); assumption
     tuples are shared by every box of one path, so each is described once."""
-    hit = cache.get(id(assumptions))
-    if hit is None or hit[0] is not assumptions:
-        texts = tuple(dict.fromkeys(getattr(a.match, "text", "") or _describe_match(a.match)
-                                    for a in assumptions if a.matched))
-        hit = cache[id(assumptions)] = (assumptions, bool(texts), texts)
-    return hit[1], hit[2]
+    texts = cache.get(assumptions)
+    if texts is None:
+        texts = cache.put(assumptions, tuple(dict.fromkeys(
+            getattr(a.match, "text", "") or _describe_match(a.match) for a in assumptions if a.matched)))
+    return bool(texts), texts
 
 
 def _via(trail: tuple[Step, ...]) -> tuple[Decider, ...]:
@@ -193,19 +193,18 @@ class ExposureAnalysis:
         gathered: dict[tuple, dict] = {}
         nat_texts: dict[tuple, tuple[str, ...]] = {}
         single: dict[str, frozenset[str]] = {}
-        condition_texts: dict[int, tuple] = {}
+        condition_texts: IdentityCache[tuple[str, ...]] = IdentityCache(1_000_000)
         protocol_splits: dict[iv.Ranges, list[tuple[int, bool]]] = {}
         for family in self.families():
             classes = self.classes.classes(family)
-            cuts: dict[tuple[int, int], tuple] = {}
+            cuts = (IdentityCache(1_000_000), IdentityCache(1_000_000))  # per class: public, private
 
             def cut(ranges, which, classes=classes, cuts=cuts):
                 # Boxes split from one another share their range tuples: intersect each once.
-                key = (id(ranges), which)
-                hit = cuts.get(key)
-                if hit is None or hit[0] is not ranges:
-                    hit = cuts[key] = (ranges, iv.intersect(ranges, classes[which][1]))
-                return hit[1]
+                found = cuts[which].get(ranges)
+                if found is None:
+                    found = cuts[which].put(ranges, iv.intersect(ranges, classes[which][1]))
+                return found
             for result in self.results(family):
                 if result.verdict is not Outcome.ACCEPT:
                     continue
@@ -292,7 +291,7 @@ def drop_subsumed(results: list[Result]) -> list[Result]:
     twice, once as "possibly" through a rule that decides nothing."""
     assumed: dict[tuple, list[frozenset]] = {}
     keyed = []
-    matched_sets: dict[int, tuple[tuple, frozenset]] = {}
+    matched_sets: IdentityCache[frozenset] = IdentityCache(1_000_000)
     for result in results:
         box = result.box
         if result.verdict is not Outcome.ACCEPT:
@@ -305,11 +304,10 @@ def drop_subsumed(results: list[Result]) -> list[Result]:
                dst if len(dst) <= 8 else id(dst), box.iif, box.state, box.local,
                nat_dst if nat_dst is None or len(nat_dst) <= 8 else id(nat_dst), box.nat_dport, result.forwarded)
         assumptions = box.assumptions
-        hit = matched_sets.get(id(assumptions))
-        if hit is None or hit[0] is not assumptions:
-            hit = matched_sets[id(assumptions)] = (
+        matched = matched_sets.get(assumptions)
+        if matched is None:
+            matched = matched_sets.put(
                 assumptions, frozenset((id(a.rule), id(a.match)) for a in assumptions if a.matched))
-        matched = hit[1]
         assumed.setdefault(key, []).append(matched)
         keyed.append((key, matched))
     kept = []

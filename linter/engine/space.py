@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from linter.engine import intervals as iv
+from linter.engine.memo import IdentityCache
 from linter.model import (
     AddressMatch,
     AddrTypeMatch,
@@ -278,17 +279,15 @@ def split_rule(box: Box, matches, rule, record_misses: bool = True) -> tuple[Box
     return inside, outside
 
 
-_OPAQUE: dict[int, tuple[object, bool]] = {}
+_OPAQUE: IdentityCache[bool] = IdentityCache(1_000_000)
 
 
 def has_opaque(rule) -> bool:
-    """Whether any of the rule's matches is opaque (cached per rule)."""
-    cached = _OPAQUE.get(id(rule))
-    if cached is None or cached[0] is not rule:
-        if len(_OPAQUE) > 1_000_000:
-            _OPAQUE.clear()
-        cached = _OPAQUE[id(rule)] = (rule, any(is_opaque(match) for match in rule.matches))
-    return cached[1]
+    """Whether any of the rule's matches is opaque (remembered per rule)."""
+    found = _OPAQUE.get(rule)
+    if found is None:
+        found = _OPAQUE.put(rule, any(is_opaque(match) for match in rule.matches))
+    return found
 
 
 def is_opaque(match) -> bool:

@@ -12,6 +12,7 @@ from bisect import bisect_left, insort
 from dataclasses import dataclass, field
 
 from linter.engine import intervals as iv
+from linter.engine.memo import IdentityCache
 from linter.engine.space import (
     _PATHS, Box, _with_dport, _with_dst, coalesce, extend_path, has_opaque, replace, split_rule, with_trail,
 )
@@ -231,7 +232,7 @@ class Walker:
 
 _PASSING_KINDS = frozenset({VerdictKind.RETURN, VerdictKind.SNAT, VerdictKind.MASQUERADE,
                             VerdictKind.LOG, VerdictKind.CONTINUE})
-_TRANSPARENT: dict[int, tuple[Chain, bool]] = {}
+_TRANSPARENT: IdentityCache[bool] = IdentityCache()
 
 
 def is_transparent(table: Table, chain: Chain, _seen: frozenset[str] = frozenset()) -> bool:
@@ -240,14 +241,12 @@ def is_transparent(table: Table, chain: Chain, _seen: frozenset[str] = frozenset
     the conntrack state (kube-proxy's and Docker's nat POSTROUTING chains: marks, SNAT and
     returns), and every jump is unconditional. Walking such a chain cannot change what happens
     to a box, nor what exposure reports about its path (accepting rules and choosing jumps)."""
-    cached = _TRANSPARENT.get(id(chain))
-    if cached is not None and cached[0] is chain:
-        return cached[1]
+    known = _TRANSPARENT.get(chain)
+    if known is not None:
+        return known
     result = _transparent(table, chain, _seen | {chain.name})
-    if not _seen:
-        if len(_TRANSPARENT) > 10_000:
-            _TRANSPARENT.clear()
-        _TRANSPARENT[id(chain)] = (chain, result)
+    if not _seen:  # one found inside a jump loop depends on where the loop was entered
+        _TRANSPARENT.put(chain, result)
     return result
 
 
@@ -307,18 +306,15 @@ def apply_nat(box: Box, rule: Rule) -> Box:
     return box
 
 
-_CHAIN_INDEX: dict[int, tuple[Table, dict[str, Chain]]] = {}
+_CHAIN_INDEX: IdentityCache[dict[str, Chain]] = IdentityCache(10_000)
 
 
 def chain_named(table: Table, name: str | None) -> Chain | None:
     """The chain ``name`` of ``table``, through an index built once per table."""
-    cached = _CHAIN_INDEX.get(id(table))
-    if cached is None or cached[0] is not table:
-        if len(_CHAIN_INDEX) > 10_000:
-            _CHAIN_INDEX.clear()
-        cached = (table, {chain.name: chain for chain in table.chains})
-        _CHAIN_INDEX[id(table)] = cached
-    return cached[1].get(name or "")
+    index = _CHAIN_INDEX.get(table)
+    if index is None:
+        index = _CHAIN_INDEX.put(table, {chain.name: chain for chain in table.chains})
+    return index.get(name or "")
 
 
 # --- Dispatch segments ----------------------------------------------------------
@@ -368,14 +364,14 @@ def _dispatch_key(rule: Rule, dimension: str | None = None):
     return None
 
 
-_BLOCKS: dict[int, tuple[Chain, list]] = {}
+_BLOCKS: IdentityCache[list] = IdentityCache(100_000)
 
 
 def blocks_of(chain: Chain) -> list:
     """The chain's rules, with long dispatching runs folded into Segments (cached per chain)."""
-    cached = _BLOCKS.get(id(chain))
-    if cached is not None and cached[0] is chain:
-        return cached[1]
+    known = _BLOCKS.get(chain)
+    if known is not None:
+        return known
     rules = chain.rules
     blocks: list = []
     i = 0
@@ -394,10 +390,7 @@ def blocks_of(chain: Chain) -> list:
         else:
             blocks.append(rules[i])
             i += 1
-    if len(_BLOCKS) > 10_000:
-        _BLOCKS.clear()
-    _BLOCKS[id(chain)] = (chain, blocks)
-    return blocks
+    return _BLOCKS.put(chain, blocks)
 
 
 def _grow_segment(rules, start: int, dimension: str, family):
