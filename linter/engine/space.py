@@ -86,8 +86,9 @@ _PATHS: dict[tuple, tuple] = {}
 PATH_CACHE_SIZE = 50_000
 
 
-def extend_path(path: tuple, item, identity: tuple) -> tuple:
-    """``path + (item,)``, hash-consed: equal paths are the same tuple object.
+def extend_path(path: tuple, identity: tuple, make, *args) -> tuple:
+    """``path + (make(*args),)``, hash-consed by ``identity``: equal paths are the same tuple
+    object, and the new item is only built when this extension is new.
 
     Boxes compare their trails and assumptions by identity (coalesce), so two boxes
     that took the same way through the rules must share one tuple.
@@ -98,17 +99,13 @@ def extend_path(path: tuple, item, identity: tuple) -> tuple:
         return hit[1]
     if len(_PATHS) > PATH_CACHE_SIZE:
         _PATHS.clear()
-    extended = path + (item,)
+    extended = path + (make(*args),)
     _PATHS[key] = (path, extended)
     return extended
 
 
 def _assume(assumptions: tuple, rule, match, matched: bool) -> tuple:
-    identity = (id(rule), id(match), matched)
-    known = _PATHS.get((id(assumptions), identity))
-    if known is not None and known[0] is assumptions:
-        return known[1]
-    return extend_path(assumptions, Assumption(rule, match, matched), identity)
+    return extend_path(assumptions, (id(rule), id(match), matched), Assumption, rule, match, matched)
 
 
 _FIELD_INDEX = {name: index for index, name in enumerate(Box._fields)}

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from linter.engine import intervals as iv
 from linter.engine.memo import IdentityCache
 from linter.engine.space import (
-    _PATHS, Box, _with_dport, _with_dst, coalesce, extend_path, has_opaque, replace, split_rule, with_trail,
+    Box, _with_dport, _with_dst, coalesce, extend_path, has_opaque, replace, split_rule, with_trail,
 )
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
 from linter.model import AddressMatch, Chain, Direction, Family, PortMatch, Rule, Table, VerdictKind
@@ -42,10 +42,7 @@ class Step:
 def step(trail: tuple, event: str, table: Table, chain: Chain, rule: Rule | None = None, detail: str = "") -> tuple:
     """The trail with one more Step (shared with every other box that took the same way)."""
     identity = (event, id(table), id(chain), id(rule), detail)
-    known = _PATHS.get((id(trail), identity))
-    if known is not None and known[0] is trail:
-        return known[1]  # built before: no new Step object
-    return extend_path(trail, Step(event, table, chain, rule, detail), identity)
+    return extend_path(trail, identity, Step, event, table, chain, rule, detail)
 
 
 _VERDICT_OUTCOME = {
