@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from linter.addresses import family_max
 from linter.engine import intervals as iv
 from linter.engine.space import ALL_STATES, Box, coalesce, has_opaque, replace, split_rule
-from linter.engine.walk import MAX_DEPTH, Segment, blocks_of, chain_named, is_transparent
+from linter.engine.walk import MAX_DEPTH, Segment, blocks_of, chain_named, is_transparent, jump_changes_nothing
 from linter.model import Chain, Family, Rule, Table, VerdictKind
 
 SHADOW_BUDGET = 40_000  # box splits per chain, plus SHADOW_BUDGET_PER_RULE for each of its rules;
@@ -155,7 +155,7 @@ class ShadowAnalysis:
             elif kind is VerdictKind.GOTO:
                 state.returned.extend(self._back_from(verdict.target, inside_parts, state))
             return pending
-        if kind is VerdictKind.JUMP and self._unchanging(verdict.target):
+        if kind is VerdictKind.JUMP and jump_changes_nothing(self.table, verdict.target, self._active):
             return pending
         if kind is VerdictKind.RETURN:
             state.returned.extend(inside_parts)
@@ -168,11 +168,6 @@ class ShadowAnalysis:
                 return forget(outside_parts)
             return forget(outside_parts + back)
         return forget(outside_parts)
-
-    def _unchanging(self, name: str | None) -> bool:
-        """Whether a jump to chain ``name`` brings every packet back as it was."""
-        target = chain_named(self.table, name)
-        return target is not None and target.name not in self._active and is_transparent(self.table, target)
 
     def _back_from(self, name: str | None, parts: list[Box], state: "_Progress") -> list[Box]:
         """The part of ``parts`` that comes back from a jump to chain ``name``."""

@@ -121,11 +121,8 @@ class Walker:
             if sets_notrack(rule):
                 return self._apply_notrack(table, chain, rule, pending)
             return self._record_nonterminal(table, chain, rule, pending) if self.record else pending
-        if kind is VerdictKind.JUMP and not self.record:
-            target = chain_named(table, verdict.target)
-            if target is not None and target.name not in stack and is_transparent(table, target):
-                # Everything that jumps comes back unchanged (KUBE-MARK-MASQ): as a MARK would.
-                return pending
+        if kind is VerdictKind.JUMP and not self.record and jump_changes_nothing(table, verdict.target, stack):
+            return pending  # everything that jumps comes back unchanged (KUBE-MARK-MASQ): as a MARK would
         next_pending: list[Box] = []
         matched: list[Box] = []
         for box in pending:
@@ -245,6 +242,13 @@ def is_transparent(table: Table, chain: Chain, _seen: frozenset[str] = frozenset
     if not _seen:  # one found inside a jump loop depends on where the loop was entered
         _TRANSPARENT.put(chain, result)
     return result
+
+
+def jump_changes_nothing(table: Table, name: str | None, active) -> bool:
+    """Whether a jump to chain ``name`` brings every packet back as it was (``active``: the
+    chains being walked, where a jump would be a loop)."""
+    target = chain_named(table, name)
+    return target is not None and target.name not in active and is_transparent(table, target)
 
 
 def _transparent(table: Table, chain: Chain, seen: frozenset[str]) -> bool:
