@@ -103,21 +103,9 @@ class ShadowAnalysis:
 
     def _segment(self, segment: Segment, state: "_Progress", index_of: dict[int, int]) -> None:
         """A dispatch run: each group of rules meets only the part of the space in its key."""
-        going_on: list[Box] = []
-        by_group: dict[int, list[Box]] = {}
-        for box in state.pending:
-            if segment.dimension == "dst" and box.family is not segment.family:
-                going_on.append(box)
-                continue
-            current = box.cur_dst if segment.dimension == "dst" else box.cur_dport
-            field = "dst" if segment.dimension == "dst" else "dport"
-            rest = iv.subtract(current, segment.covered)
-            if rest:
-                going_on.append(replace(box, **{field: rest}))
-            for group, part in segment.parts(current):
-                by_group.setdefault(id(group), []).append(replace(box, **{field: part}))
+        going_on, by_group = segment.partition(state.pending)
         for group in segment.groups:
-            parts = coalesce(by_group.get(id(group), []))
+            parts = coalesce(by_group[id(group)][1] if id(group) in by_group else [])
             for rule in group:
                 parts = self._rule(rule, index_of[id(rule)], parts, state)
                 if state.over_budget:

@@ -178,19 +178,7 @@ class Walker:
                        returned: list[Box] | None = None) -> list[Box]:
         """A run of rules dispatching on disjoint destinations (or ports): each part of a box
         meets only the rules of its own group, in order; the rest skips the run."""
-        next_pending: list[Box] = []
-        by_group: dict[int, tuple[list[Rule], list[Box]]] = {}
-        for box in pending:
-            if segment.dimension == "dst" and box.family is not segment.family:
-                next_pending.append(box)
-                continue
-            current = box.cur_dst if segment.dimension == "dst" else box.cur_dport
-            rebuild = _with_dst if segment.dimension == "dst" else _with_dport
-            rest = iv.subtract(current, segment.covered)
-            if rest:
-                next_pending.append(rebuild(box, rest))
-            for group, part in segment.parts(current):
-                by_group.setdefault(id(group), (group, []))[1].append(rebuild(box, part))
+        next_pending, by_group = segment.partition(pending)
         # Parts of different boxes bound for one group go through it together, merged first.
         for group, parts in by_group.values():
             parts = coalesce(parts)
@@ -335,6 +323,24 @@ class Segment:
     index: list[tuple[int, int, int]] = field(default_factory=list)  # (lo, hi, group), sorted
     covered: iv.Ranges = ()
     starts: list[int] = field(default_factory=list)
+
+    def partition(self, boxes: list[Box]) -> tuple[list[Box], dict[int, tuple[list[Rule], list[Box]]]]:
+        """(the parts of ``boxes`` outside every key, which skip the run; per group met, in the
+        order met: (its rules, the parts of ``boxes`` in its key))."""
+        skipping: list[Box] = []
+        by_group: dict[int, tuple[list[Rule], list[Box]]] = {}
+        for box in boxes:
+            if self.dimension == "dst" and box.family is not self.family:
+                skipping.append(box)
+                continue
+            current = box.cur_dst if self.dimension == "dst" else box.cur_dport
+            rebuild = _with_dst if self.dimension == "dst" else _with_dport
+            rest = iv.subtract(current, self.covered)
+            if rest:
+                skipping.append(rebuild(box, rest))
+            for group, part in self.parts(current):
+                by_group.setdefault(id(group), (group, []))[1].append(rebuild(box, part))
+        return skipping, by_group
 
     def parts(self, current: iv.Ranges):
         """(group rules, the part of ``current`` that falls in the group's key), in rule order."""
