@@ -28,7 +28,7 @@ from linter.detect import INPUT_FORMATS
 from linter.findings import Severity, relative_path
 
 KEYS = ("select", "ignore", "extend-select", "per-file-ignores", "fail-on", "severity", "ephemeral-ranges",
-        "trusted-networks", "registry", "input-format", "rules")
+        "trusted-networks", "interfaces", "registry", "input-format", "rules")
 SEVERITIES = tuple(str(s) for s in Severity)
 # Ranges the kernel and Docker hand out for outgoing connections and random host ports.
 NAMED_EPHEMERAL_RANGES = {
@@ -112,6 +112,8 @@ class Config:
     ephemeral_ranges: tuple[tuple[str, int, int], ...] | None = None
     trusted_v4: tuple[tuple[int, int], ...] = ()
     trusted_v6: tuple[tuple[int, int], ...] = ()
+    internet_interfaces: tuple[str, ...] = ()
+    internal_interfaces: tuple[str, ...] = ()
     registry: tuple = ()  # PortEntry
     input_format: tuple[tuple[PathPattern, str], ...] = ()
     rules: dict[str, dict] = field(default_factory=dict)
@@ -165,7 +167,9 @@ class Config:
         from linter.checks import Settings
         from linter.ports import default_registry
 
-        settings = Settings(trusted_v4=self.trusted_v4, trusted_v6=self.trusted_v6, rule_options=self.rules)
+        settings = Settings(trusted_v4=self.trusted_v4, trusted_v6=self.trusted_v6, rule_options=self.rules,
+                            internet_interfaces=self.internet_interfaces,
+                            internal_interfaces=self.internal_interfaces)
         if self.ephemeral_ranges is not None:
             settings.ephemeral_ranges = self.ephemeral_ranges
         if self.registry:
@@ -328,6 +332,29 @@ def _trusted_networks(reader: _Reader, key: str, value):
     return normalize_ranges(v4), normalize_ranges(v6)
 
 
+INTERFACE_ROLES = ("internet", "internal")
+
+
+def _interfaces(reader: _Reader, key: str, value) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``interfaces = { internet = ["eth0", "ppp+"], internal = ["eth1"] }``."""
+    table = reader.table(key, value)
+    roles: dict[str, tuple[str, ...]] = {}
+    for role, names in table.items():
+        if role not in INTERFACE_ROLES:
+            reader.fail(f"{key}.{role}", "unknown key" + _suggest(role, INTERFACE_ROLES)
+                        + f" (keys: {', '.join(INTERFACE_ROLES)})")
+        names = tuple(reader.string_list(f"{key}.{role}", names))
+        for index, name in enumerate(names):
+            if not name or len(name) > 15 or any(c.isspace() or c == "/" for c in name):
+                reader.fail(f"{key}.{role}[{index}]", f"{name!r} is not an interface name (at most 15 characters, "
+                            "no spaces or '/'; a trailing * or + matches a prefix)")
+        roles[role] = names
+    both = set(roles.get("internet", ())) & set(roles.get("internal", ()))
+    if both:
+        reader.fail(key, f"{sorted(both)[0]!r} is both internet and internal")
+    return roles.get("internet", ()), roles.get("internal", ())
+
+
 def _registry(reader: _Reader, key: str, value) -> tuple:
     from linter.ports import RISKS, RegistryError, entry_from_dict
 
@@ -436,6 +463,8 @@ def parse_config(table: dict, path: Path) -> Config:
             config.ephemeral_ranges = _ephemeral_ranges(reader, key, value)
         elif key == "trusted-networks":
             config.trusted_v4, config.trusted_v6 = _trusted_networks(reader, key, value)
+        elif key == "interfaces":
+            config.internet_interfaces, config.internal_interfaces = _interfaces(reader, key, value)
         elif key == "registry":
             config.registry = _registry(reader, key, value)
         elif key == "input-format":

@@ -29,8 +29,16 @@ class Settings:
     ephemeral_ranges: tuple[tuple[str, int, int], ...] = (("Linux default", 32768, 60999),)
     trusted_v4: tuple[tuple[int, int], ...] = ()
     trusted_v6: tuple[tuple[int, int], ...] = ()
+    internet_interfaces: tuple[str, ...] = ()  # interface names/patterns that face the internet
+    internal_interfaces: tuple[str, ...] = ()  # ... and an internal network
     registry: PortRegistry | None = None
     rule_options: dict = field(default_factory=dict)  # code -> {option: value}
+
+    def network_classes(self):
+        """The engine's view of trusted networks and interface roles, from these settings."""
+        from linter.engine.exposure import NetworkClasses
+
+        return NetworkClasses(self.trusted_v4, self.trusted_v6, self.internet_interfaces, self.internal_interfaces)
 
     def port_registry(self) -> PortRegistry:
         return self.registry or default_registry()
@@ -100,8 +108,7 @@ class CheckContext:
     def exposure(self):
         from linter.engine.exposure import ExposureAnalysis, NetworkClasses
 
-        classes = NetworkClasses(self.settings.trusted_v4, self.settings.trusted_v6)
-        return ExposureAnalysis([self.document], classes, loopback=False)
+        return ExposureAnalysis([self.document], self.settings.network_classes(), loopback=False)
 
     def report(self, code: str, span: Span, message: str | None = None, *, severity: Severity | None = None,
                hint: str | None = None, proto: str | None = None, ports=None, key: str = "",

@@ -59,7 +59,7 @@ def host_firewalls(project: ComposeProject, firewalls: list[Ruleset]) -> list[Ru
 
 
 def _classes(ctx: CheckContext) -> NetworkClasses:
-    return NetworkClasses(ctx.settings.trusted_v4, ctx.settings.trusted_v6)
+    return ctx.settings.network_classes()
 
 
 def _internet_accepted(analysis: ExposureAnalysis, protocol: int) -> iv.Ranges:

@@ -12,7 +12,7 @@ from linter.checks import CheckContext, check
 from linter.engine import intervals as iv
 from linter.engine.exposure import Exposure, interface_text
 from linter.findings import Severity
-from linter.model import PortMatch, Ruleset, StateMatch
+from linter.model import Family, PortMatch, Ruleset, StateMatch
 
 PORT_TRANSPORTS = {6: "tcp", 17: "udp", 132: "sctp"}
 WIDE_PORTS = 1024  # an accept wider than this is reported once, listing the services
@@ -23,8 +23,9 @@ def _ports_text(ranges) -> str:
     return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ranges)
 
 
-def reach_text(exposure: Exposure, all_interfaces=None) -> str:
-    """How far a port reaches, in words: 'from the internet on eth0 through DNAT to ...'."""
+def reach_text(exposure: Exposure, all_interfaces=None, interfaces=None) -> str:
+    """How far a port reaches, in words: 'from the internet on eth0 through DNAT to ...'
+    (``interfaces``: the interfaces to name, when not the exposure's own)."""
     if exposure.reach == "internet":
         text = "from the internet"
     elif exposure.reach == "restricted":
@@ -32,9 +33,9 @@ def reach_text(exposure: Exposure, all_interfaces=None) -> str:
     else:
         text = f"from {exposure.reach} networks"
     if all_interfaces is not None:
-        interfaces = interface_text(exposure.interfaces, all_interfaces)
-        if interfaces != "any":
-            text += f" on {interfaces}"
+        named = interface_text(exposure.interfaces if interfaces is None else interfaces, all_interfaces)
+        if named != "any":
+            text += f" on {named}"
     if exposure.forwarded:
         target = exposure.nat_targets[0] if exposure.nat_targets else "another address"
         text += f" through DNAT to {target} (INPUT rules do not apply)"
@@ -72,62 +73,316 @@ def _services_behind(ctx: CheckContext, exposure: Exposure, transport: str):
     return found
 
 
-@check("PL101", "PL201", on=Ruleset)
-def exposed_services(ctx: CheckContext) -> None:
-    """Plaintext and risky services that new connections from public addresses reach."""
-    seen = set()
-    wide: dict[tuple, list] = {}
+# Reach counts addresses: a handful of public addresses is an admin host, a /8 or more is the
+# internet; in between, some public networks.
+ADMIN_HOSTS_AT_MOST = {Family.IPV4: 16, Family.IPV6: 16 * 2**64}
+INTERNET_AT_LEAST = {Family.IPV4: 2**24, Family.IPV6: 2**104}
+RANGE_AT_LEAST = 10  # ports in a row that make a deliberate range (25565:25575, 8510:8519)
+MOST_OF_THE_PORTS = 32768  # a range this wide is "everything", judged like a default accept
+# What matters on a host comes first in "including ..." lists; trojans' historical ports last.
+CATEGORY_RANK = ("container-api", "database", "remote-admin", "remote-desktop", "file-sharing", "cache",
+                 "orchestration", "directory", "messaging", "industrial", "mail", "monitoring")
+
+
+def reach_level(exposure: Exposure) -> str:
+    """internet, networks (some public ranges), admin (a handful of addresses) or internal."""
+    if exposure.reach == "internal":
+        return "internal"
+    if exposure.reach != "restricted":
+        return "internet"
+    size = iv.size(exposure.sources)
+    if size >= INTERNET_AT_LEAST.get(exposure.family, 2**24):
+        return "internet"
+    if size <= ADMIN_HOSTS_AT_MOST.get(exposure.family, 16):
+        return "admin"
+    return "networks"
+
+
+def calibrated(severity: Severity, level: str) -> Severity:
+    """A service's severity for the reach it has: the internet as the registry says, some public
+    networks one step lower, an admin host or an internal network low at most."""
+    if level == "internet":
+        return severity
+    if level == "networks":
+        return severity.lowered()
+    return Severity.LOW if severity >= Severity.HIGH else Severity.INFO
+
+
+_LEVEL_ORDER = ("internet", "networks", "admin", "internal")
+
+
+class Cause:
+    """Everything one rule (or policy) lets in: the unit of a finding. tcp and udp, both
+    families of an inet table and every interface set it admits are one cause."""
+
+    def __init__(self, decider):
+        self.decider = decider
+        self.exposures: list[Exposure] = []
+        self.ports: dict[str, iv.Ranges] = {}  # transport -> ports admitted
+        self.services: dict[tuple[str, str], list] = {}  # (name, transport) -> [entry, ports, severity]
+
+    def add(self, ctx: CheckContext, exposure: Exposure, transport: str) -> None:
+        self.exposures.append(exposure)
+        self.ports[transport] = iv.union(self.ports.get(transport, ()), exposure.ports)
+        level = reach_level(exposure)
+        for entry, ports in _services_behind(ctx, exposure, transport):
+            if entry.severity is None:
+                continue
+            severity = calibrated(_registry_severity(entry), level)
+            slot = self.services.get((entry.name, transport))
+            if slot is None:
+                self.services[(entry.name, transport)] = [entry, ports, severity]
+            else:
+                slot[1] = iv.union(slot[1], ports)
+                slot[2] = max(slot[2], severity)
+
+    @property
+    def worst(self) -> Exposure:
+        """The exposure with the widest reach (what the message describes)."""
+        return min(self.exposures, key=lambda e: (_LEVEL_ORDER.index(reach_level(e)), e.possible))
+
+    @property
+    def possible(self) -> bool:
+        return all(e.possible for e in self.exposures)
+
+    def width(self) -> int:
+        return max(iv.size(ports) for ports in self.ports.values())
+
+    def is_range(self, registry) -> bool:
+        """Whether the rule opens a port range (10 ports or more in a row, more than 1,024 in
+        all) rather than services: a registered service's own range (x11 6000-6063) is a service."""
+        if self.width() > WIDE_PORTS:
+            return True
+        for transport, ranges in self.ports.items():
+            for lo, hi in ranges:
+                if hi - lo + 1 >= RANGE_AT_LEAST and not _one_service(registry, lo, hi, transport):
+                    return True
+        return False
+
+    def ranked_services(self) -> list:
+        """Services by what matters on a host: severity, then category, then port."""
+        def rank(item):
+            entry, ports, severity = item
+            category = CATEGORY_RANK.index(entry.category) if entry.category in CATEGORY_RANK else len(CATEGORY_RANK)
+            if entry.category == "backdoor":
+                category += 100
+            return (-severity, category, ports[0][0] if ports else 0, entry.name)
+        return sorted(self.services.values(), key=rank)
+
+
+def _one_service(registry, lo: int, hi: int, transport: str) -> bool:
+    found = registry.overlapping(((lo, hi),), transport)
+    return len(found) == 1 and iv.subtract(((lo, hi),), found[0][0].ranges) == ()
+
+
+def _causes(ctx: CheckContext, internal: bool) -> list[Cause]:
+    """The exposures of the document gathered per deciding rule, in file order."""
+    causes: dict[int, Cause] = {}
     for exposure in ctx.exposure.exposures():
         transport = PORT_TRANSPORTS.get(exposure.protocol)
-        if transport is None or not _public(exposure):
+        if transport is None:
+            continue
+        if (exposure.reach == "internal") != internal or not internal and not _public(exposure):
             continue
         decider = exposure.primary
         if decider is None:
             continue
-        related = _related(exposure)
-        is_wide = iv.size(exposure.ports) > WIDE_PORTS
-        for entry, ports in _services_behind(ctx, exposure, transport):
-            severity = entry.severity
-            if severity is None:
-                continue
-            severity = _registry_severity(entry)
-            if exposure.reach == "restricted":
-                severity = severity.lowered()
-            code = "PL101" if entry.check_kind == "plaintext" else "PL201"
-            if is_wide:
-                group = wide.setdefault((code, decider.span, transport, reach_text(exposure, ctx.exposure.interfaces),
-                                         decider.text), {"items": [], "ports": ()})
-                group["items"].append((entry, ports, severity))
-                group["ports"] = iv.union(group["ports"], exposure.ports)
-                continue
-            key = f"{transport}/{entry.name}/{exposure.reach}"
-            if (code, key, decider.span) in seen:
-                continue
-            seen.add((code, key, decider.span))
-            hint = f"Use {entry.alternative} instead, or allow it only from the networks that need it" \
-                if entry.plaintext and entry.alternative else "Allow it only from the networks that need it"
-            ctx.report(code, decider.span, _service_message(ctx, code, entry, ports, transport, exposure),
-                       severity=severity, hint=hint, proto=transport, ports=ports, key=key, related=related)
-    for (code, span, transport, reach, decider_text), group in wide.items():
-        items = sorted(group["items"], key=lambda item: (-item[2], item[1]))
-        severity = max(item[2] for item in items)
-        names = [f"{entry.name} {_ports_text(ports)}" for entry, ports, _ in items]
-        listed = ", ".join(names[:LIST_AT_MOST])
-        if len(names) > LIST_AT_MOST:
-            listed += f" and {len(names) - LIST_AT_MOST} more"
-        kind = "plaintext services" if code == "PL101" else "services that should not face the internet"
-        message = (f"{iv.size(group['ports'])} {transport} ports are reachable {reach}, "
-                   f"including {len(items)} {kind}: {listed}")
-        ports = iv.normalize(r for _, ports, _ in items for r in ports)
-        ctx.report(code, span, message, severity=severity, proto=transport, ports=ports,
-                   key=f"{transport}/wide/{decider_text}", hint="Deny by default and allow only the ports you serve")
+        cause = causes.get(id(decider.span))
+        if cause is None:
+            cause = causes[id(decider.span)] = Cause(decider)
+        cause.add(ctx, exposure, transport)
+    return sorted(causes.values(), key=lambda c: (c.decider.span.path, c.decider.span.line, c.decider.span.column))
 
 
-def _service_message(ctx: CheckContext, code: str, entry, ports, proto: str, exposure: Exposure) -> str:
-    if code == "PL101":
-        return f"{entry.name} ({_ports_text(ports)}/{proto}) is a plaintext protocol reachable {reach_text(exposure, ctx.exposure.interfaces)}"
-    unencrypted = "; it is also unencrypted" if entry.plaintext else ""
-    return f"{entry.name} ({_ports_text(ports)}/{proto}) is reachable {reach_text(exposure, ctx.exposure.interfaces)}{unencrypted}"
+def _reach(ctx: CheckContext, cause: Cause) -> str:
+    """The reach of a cause in words: its widest reach, over every interface that reach has."""
+    exposure = cause.worst
+    level = reach_level(exposure)
+    interfaces = frozenset().union(*(e.interfaces for e in cause.exposures if reach_level(e) == level))
+    text = reach_text(exposure, ctx.exposure.interfaces, interfaces)
+    if exposure.possible and not cause.possible and " (possibly" in text:
+        text = text[:text.index(" (possibly")]
+    return text
+
+
+def _ports_by_transport(ports: dict[str, iv.Ranges]) -> str:
+    return ", ".join(f"{_ports_text(r)}/{t}" for t, r in sorted(ports.items()) if r)
+
+
+def _service_list(services: list, at_most: int = LIST_AT_MOST) -> str:
+    names = [f"{entry.name} {_ports_text(ports)}" for entry, ports, _ in services]
+    unique = list(dict.fromkeys(names))
+    listed = ", ".join(unique[:at_most])
+    if len(unique) > at_most:
+        listed += f" and {len(unique) - at_most} more"
+    return listed
+
+
+@check("PL101", "PL201", "PL202", "PL302", "PL401", on=Ruleset)
+def exposed_services(ctx: CheckContext) -> None:
+    """One finding per rule (or policy) that lets new connections reach a plaintext or risky
+    service, a wide port range, or everything by default; severity from the services and
+    from how many addresses can connect."""
+    reported_policies = set()
+    for internal in (False, True):
+        for cause in _causes(ctx, internal):
+            if cause.decider.rule is None:
+                if not internal:
+                    _report_default_accept(ctx, cause)
+                    reported_policies.add(id(cause.decider.span))
+                continue
+            if cause.is_range(ctx.registry):
+                _report_range(ctx, cause, internal)
+            else:
+                _report_services(ctx, cause, internal)
+    _hygiene_default_accept(ctx, reported_policies)
+
+
+def _most_severe(cause: Cause, floor: Severity | None = None) -> Severity:
+    severities = [severity for _, _, severity in cause.services.values()]
+    worst = max(severities, default=Severity.INFO)
+    return max(worst, floor) if floor is not None else worst
+
+
+def _report_default_accept(ctx: CheckContext, cause: Cause) -> None:
+    """The policy of an input chain admits new connections from public addresses: one finding,
+    on the policy line, at least high when the internet reaches most ports."""
+    decider = cause.decider
+    level = reach_level(cause.worst)
+    floor = calibrated(Severity.HIGH, level) if cause.width() >= MOST_OF_THE_PORTS else None
+    severity = _most_severe(cause, floor)
+    services = cause.ranked_services()
+    listed = f", including {_service_list(services)}" if services else ""
+    chain = decider.chain if ctx.document.format.startswith("iptables") else f"{decider.table} {decider.chain}"
+    message = f"Base chain {chain} accepts by default: {_ports_phrase(cause.ports)} reachable {_reach(ctx, cause)}{listed}"
+    ctx.report("PL401", decider.span, message, severity=severity, proto=",".join(sorted(cause.ports)),
+               ports=iv.normalize(r for p in cause.ports.values() for r in p),
+               key=f"{decider.table}/{decider.chain}",
+               hint="Set the policy to drop and accept only what you serve")
+
+
+def _report_range(ctx: CheckContext, cause: Cause, internal: bool) -> None:
+    """A rule that opens a port range: one finding about the range, its size, reach and the
+    notable services inside; everything or most of it is judged like a default accept. A
+    stateless range of high ports (PL302) is the classic way to let replies in without conntrack."""
+    decider = cause.decider
+    level = reach_level(cause.worst)
+    if cause.width() >= MOST_OF_THE_PORTS:
+        severity = _most_severe(cause, calibrated(Severity.HIGH, level))
+    else:
+        severity = calibrated(Severity.MEDIUM, level)
+    if internal:
+        severity = min(severity, Severity.LOW)
+    services = cause.ranked_services()
+    listed = f"; includes {_service_list(services)}" if services else ""
+    what = _ports_phrase(cause.ports)
+    code, hint = "PL202", "Open only the ports the service uses, and only to the networks that need them"
+    high = max(iv.size(iv.intersect(p, ((1024, 65535),))) for p in cause.ports.values())
+    if decider.rule is not None and not internal and high >= int(ctx.settings.option("PL302", "min_ports")) \
+            and not any(isinstance(m, StateMatch) for m in decider.rule.matches) and _names_ports(decider.rule):
+        code = "PL302"
+        listed = " without connection tracking" + listed
+        hint = "Let replies in with -m conntrack --ctstate ESTABLISHED,RELATED instead of opening high ports"
+    ephemeral = [f"{lo}-{hi} ({name})" for name, lo, hi in ctx.settings.ephemeral_ranges
+                 if any(iv.intersect(p, ((lo, hi),)) for p in cause.ports.values())]
+    if ephemeral and cause.width() < MOST_OF_THE_PORTS:
+        listed += f"; it overlaps the ephemeral port range {ephemeral[0]}"
+    message = f"{what} reachable {_reach(ctx, cause)}{listed}"
+    ctx.report(code, decider.span, message, severity=severity, proto=",".join(sorted(cause.ports)),
+               ports=iv.normalize(r for p in cause.ports.values() for r in p),
+               key=f"range/{_ports_by_transport(cause.ports)}/{decider.text}", hint=hint)
+
+
+_TRANSPORT_ORDER = ("tcp", "udp", "sctp")
+
+
+def _ports_phrase(ports: dict[str, iv.Ranges]) -> str:
+    """'every tcp and udp port is', '64512 ports (1024-65535/tcp) are': the subject of a message."""
+    transports = sorted((t for t in ports if ports[t]), key=_TRANSPORT_ORDER.index)
+    names = " and ".join(transports) if len(transports) < 3 else f"{', '.join(transports[:-1])} and {transports[-1]}"
+    count = sum(iv.size(ports[t]) for t in transports)
+    if all(iv.size(ports[t]) >= 65536 for t in transports):
+        return f"every {names} port is"
+    if all(iv.size(ports[t]) >= MOST_OF_THE_PORTS for t in transports):
+        return f"every other {names} port ({count} ports) is"
+    if count == 1:
+        return f"port {_compact_ports(ports)} is"
+    return f"{count} ports ({_compact_ports(ports)}) are"
+
+
+def _compact_ports(ports: dict[str, iv.Ranges], at_most: int = 4) -> str:
+    parts = []
+    for transport, ranges in sorted(ports.items()):
+        if not ranges:
+            continue
+        if ranges == ((0, 65535),) or ranges == ((1, 65535),):
+            parts.append(f"all {transport}")
+            continue
+        text = _ports_text(ranges[:at_most])
+        if len(ranges) > at_most:
+            text += f" and {len(ranges) - at_most} more ranges"
+        parts.append(f"{text}/{transport}")
+    return ", ".join(parts)
+
+
+def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
+    """Plaintext and risky services one rule lets in: one finding naming them all."""
+    services = cause.ranked_services()
+    if not services:
+        return
+    severity = services[0][2]
+    if internal:
+        if severity < Severity.HIGH and not any(e.plaintext for e, _, _ in services if e.severity is not None):
+            return
+        severity = min(severity, Severity.LOW)
+    top = [item for item in services if item[2] == severity]
+    plaintext = any(entry.check_kind == "plaintext" for entry, _, _ in top)
+    code = "PL101" if plaintext else "PL201"
+    decider = cause.decider
+    reach = _reach(ctx, cause)
+    by_name: dict[str, list] = {}
+    for entry, ports, _ in services:
+        by_name.setdefault(entry.name, []).append((entry, ports))
+    transports_of = {name: sorted({t for (n, t) in cause.services if n == name}) for name in by_name}
+    parts = []
+    for name, items in by_name.items():
+        ports = iv.normalize(r for _, p in items for r in p)
+        parts.append(f"{name} ({'/'.join([_ports_text(ports)] + transports_of[name])})")
+    if len(parts) == 1:
+        entry = services[0][0]
+        if code == "PL101":
+            message = f"{parts[0]} is a plaintext protocol reachable {reach}"
+        else:
+            message = f"{parts[0]} is reachable {reach}" + ("; it is also unencrypted" if entry.plaintext else "")
+    else:
+        plain = [name for name, items in by_name.items() if items[0][0].plaintext]
+        listed = ", ".join(parts[:LIST_AT_MOST]) + (f" and {len(parts) - LIST_AT_MOST} more" if len(parts) > LIST_AT_MOST else "")
+        message = f"{len(parts)} services are reachable {reach}: {listed}"
+        if plain:
+            message += f"; plaintext: {', '.join(plain[:LIST_AT_MOST])}"
+    first = services[0][0]
+    hint = f"Use {first.alternative} instead, or allow it only from the networks that need it" \
+        if code == "PL101" and first.alternative else "Allow it only from the networks that need it"
+    ports = iv.normalize(r for _, p, _ in services for r in p)
+    transports = ",".join(sorted({t for (_, t) in cause.services}))
+    key = f"{transports}/{'+'.join(by_name)}/{reach_level(cause.worst)}"
+    ctx.report(code, decider.span, message, severity=severity, hint=hint, proto=transports, ports=ports,
+               key=key, related=_related(cause.worst))
+
+
+def _hygiene_default_accept(ctx: CheckContext, reported: set) -> None:
+    """Input and forward filter chains where unmatched traffic meets an accepting policy and no
+    public exposure finding said so already (a forward chain, or a policy that only private
+    sources reach)."""
+    from linter.checks.hygiene import default_accept_chains
+
+    ruleset: Ruleset = ctx.document
+    for table, chain in default_accept_chains(ruleset):
+        if id(chain.span) in reported:
+            continue
+        name = chain.name if ruleset.format.startswith("iptables") else f"{table.name} {chain.name}"
+        ctx.report("PL401", chain.span, key=f"{table.name}/{chain.name}", chain=name,
+                   hint="Set the policy to drop and accept what you serve, or end the chain with a drop")
 
 
 def _related(exposure: Exposure):
@@ -149,8 +404,9 @@ def ephemeral_service_ports(ctx: CheckContext) -> None:
         decider = exposure.primary
         if transport is None or exposure.reach == "loopback" or decider is None or decider.rule is None:
             continue
-        if iv.size(exposure.ports) > WIDE_PORTS or not _names_ports(decider.rule):
-            continue
+        if iv.size(exposure.ports) > WIDE_PORTS or not _names_ports(decider.rule) \
+                or any(hi - lo + 1 >= RANGE_AT_LEAST for lo, hi in exposure.ports):
+            continue  # a port range: its PL202/PL302 finding names the overlap
         for name, lo, hi in ctx.settings.ephemeral_ranges:
             inside = iv.intersect(exposure.ports, ((lo, hi),))
             if not inside:
@@ -170,27 +426,3 @@ def ephemeral_service_ports(ctx: CheckContext) -> None:
 
 def _names_ports(rule) -> bool:
     return any(isinstance(m, PortMatch) and not m.negated for m in rule.matches)
-
-
-@check("PL302", on=Ruleset)
-def stateless_high_ports(ctx: CheckContext) -> None:
-    """Rules that accept new connections on a wide range of high ports, with no state match."""
-    minimum = int(ctx.settings.option("PL302", "min_ports"))
-    seen = set()
-    for exposure in ctx.exposure.exposures():
-        transport = PORT_TRANSPORTS.get(exposure.protocol)
-        decider = exposure.primary
-        if transport is None or not _public(exposure) or decider is None or decider.rule is None:
-            continue
-        if any(isinstance(m, StateMatch) for m in decider.rule.matches) or not _names_ports(decider.rule):
-            continue
-        high = iv.intersect(exposure.ports, ((1024, 65535),))
-        if iv.size(high) < minimum or (decider.span, transport) in seen:
-            continue
-        seen.add((decider.span, transport))
-        ctx.report("PL302", decider.span,
-                   f"Accepts {iv.size(high)} {transport} ports ({_ports_text(high)}) {reach_text(exposure, ctx.exposure.interfaces)} "
-                   f"without connection tracking",
-                   proto=transport, ports=high, key=f"{transport}/{_ports_text(high)}",
-                   hint="Let replies in with -m conntrack --ctstate ESTABLISHED,RELATED instead")
-

@@ -104,7 +104,7 @@ def pair_documents(documents: list[Ruleset]) -> list[tuple[Ruleset, Ruleset]]:
 
 
 def _classes(ctx: CheckContext) -> NetworkClasses:
-    return NetworkClasses(ctx.settings.trusted_v4, ctx.settings.trusted_v6)
+    return ctx.settings.network_classes()
 
 
 @check("PL230", "PL431", on=Ruleset)
@@ -150,7 +150,8 @@ def _ipv6_only_ports(ctx: CheckContext, v4: ExposureAnalysis, v6: ExposureAnalys
     for exposure in _internet(v6, V6, certain=True):
         only = iv.subtract(exposure.ports, open_v4.get(exposure.protocol, ()))
         decider = exposure.primary
-        if not only or decider is None:
+        # An accepting policy is PL431's (and PL401's) to report, once, not port by port here.
+        if not only or decider is None or decider.rule is None:
             continue
         key = (decider.span, exposure.protocol)
         group = groups.setdefault(key, {"ports": (), "decider": decider})

@@ -21,10 +21,10 @@ def _families(table: Table) -> list[Family]:
     return []
 
 
-@check("PL401", on=Ruleset)
-def default_accept(ctx: CheckContext) -> None:
-    """Input and forward filter chains where unmatched traffic meets an accepting policy."""
-    ruleset: Ruleset = ctx.document
+def default_accept_chains(ruleset: Ruleset):
+    """(table, chain) of the input and forward filter base chains where unmatched traffic meets
+    an accepting policy: no catch-all drop or reject ends them. PL401 reports them (see
+    exposure_checks, which rates the ones that let the internet in by what they expose)."""
     forwarding = _forwarding_in_use(ruleset)
     for table in ruleset.tables:
         for chain in table.chains:
@@ -37,9 +37,7 @@ def default_accept(ctx: CheckContext) -> None:
             if ruleset.format.startswith("iptables") and table.name != "filter":
                 continue
             if not _ends_in_catch_all_drop(table, chain):
-                ctx.report("PL401", chain.span, key=f"{table.name}/{chain.name}", chain=f"{table.name} {chain.name}"
-                           if not ruleset.format.startswith("iptables") else chain.name,
-                           hint="Set the policy to drop and accept what you serve, or end the chain with a drop")
+                yield table, chain
 
 
 def _ends_in_catch_all_drop(table: Table, chain: Chain, depth: int = 0) -> bool:

@@ -10,12 +10,13 @@ from linter.addresses import (
 from linter.engine import intervals as iv
 from linter.engine.memo import IdentityCache
 from linter.engine.paths import PathEvaluator, Result
+from linter.engine.roles import InterfaceRoles, infer_roles
 from linter.engine.universe import LOOPBACK_IFACE, OTHER_IFACE, initial_boxes, interface_representatives
 from linter.engine.walk import Outcome, Step
 from linter.model import Family, Hook, Rule, Ruleset, Span, VerdictKind
 from linter.netdb import PORT_PROTOCOLS
 
-REACH_ORDER = ("internet", "restricted", "private", "loopback")
+REACH_ORDER = ("internet", "restricted", "private", "internal", "loopback")
 LOOPBACK_ONLY = frozenset({LOOPBACK_IFACE})
 _ACCEPTING = (VerdictKind.ACCEPT, VerdictKind.DNAT, VerdictKind.REDIRECT, VerdictKind.QUEUE)
 
@@ -44,7 +45,7 @@ class Exposure:
     family: Family
     protocol: int  # IP protocol number; ports only mean something for tcp/udp/sctp/dccp/udplite
     ports: iv.Ranges
-    reach: str  # internet, restricted (some public sources only), private, loopback
+    reach: str  # internet, restricted (some public sources only), private, internal (interface), loopback
     sources: iv.Ranges
     interfaces: frozenset[str]  # input interface representatives
     possible: bool  # reached only by assuming opaque matches matched
@@ -78,6 +79,8 @@ class NetworkClasses:
 
     trusted_v4: iv.Ranges = ()
     trusted_v6: iv.Ranges = ()
+    internet_interfaces: tuple[str, ...] = ()  # configured: these face the internet
+    internal_interfaces: tuple[str, ...] = ()  # configured: these face an internal network
 
     def classes(self, family: Family) -> list[tuple[str, iv.Ranges]]:
         if family is Family.IPV6:
@@ -88,9 +91,13 @@ class NetworkClasses:
         return [("public", public), ("private", private)]
 
 
-def _deciders(trail: tuple[Step, ...], forwarded: bool) -> tuple[Decider, ...]:
+def _deciders(trail: tuple[Step, ...], forwarded: bool, fallback: Decider | None = None) -> tuple[Decider, ...]:
+    """The rules and policies that let a box in, in path order; ``fallback`` (the accepting
+    policy of the final hook's last chain) when the walk left no step, as an empty chain does."""
     rule_steps = []
-    policy_steps = []
+    policy_steps = []  # accepting policies of chains with rules
+    final_policies = []  # accepting policies on the final hook, empty chains too
+    final_hook = Hook.FORWARD if forwarded else Hook.INPUT
     hooks: dict[int, Hook] = {}  # table -> the hook of the base chain its steps run under
     for step in trail:
         chain = step.chain
@@ -103,15 +110,34 @@ def _deciders(trail: tuple[Step, ...], forwarded: bool) -> tuple[Decider, ...]:
         if step.event == "rule":
             if step.rule is not None and step.rule.verdict.kind in _ACCEPTING:
                 rule_steps.append(_decider(step.rule, chain, step.table, hook))
-        elif step.event == "policy" and step.detail == "accept" and chain.rules:
-            policy_steps.append(_decider(None, chain, step.table, chain.hook))
-    final_hook = Hook.FORWARD if forwarded else Hook.INPUT
-    on_final = [d for d in rule_steps if d.hook is final_hook] or [d for d in policy_steps if d.hook is final_hook]
+        elif step.event == "policy" and step.detail == "accept":
+            if chain.rules:
+                policy_steps.append(_decider(None, chain, step.table, chain.hook))
+            if chain.hook is final_hook:
+                final_policies.append(_decider(None, chain, step.table, chain.hook))
+    # With no accepting rule on the final hook, the last accepting policy there decided (the
+    # filter chain's, after mangle's), whether or not its chain has rules: an empty
+    # default-accept INPUT exposes as much as one with an unrelated rule.
+    on_final = [d for d in rule_steps if d.hook is final_hook] or final_policies[-1:]
     dnat = [d for d in rule_steps if d.rule.verdict.kind in (VerdictKind.DNAT, VerdictKind.REDIRECT)]
     chosen = dnat + [d for d in on_final if d not in dnat]
     if not chosen:
         chosen = rule_steps[-1:] or policy_steps[-1:]
+    if not chosen and fallback is not None and not forwarded:
+        chosen = [fallback]
     return tuple(chosen)
+
+
+def _final_policy(evaluator: PathEvaluator, family: Family) -> Decider | None:
+    """The accepting policy that lets in what no rule decides on the input hook: the last base
+    chain's there (an empty chain leaves no step on a box's path: nothing in it can change a box)."""
+    chains = [(t, c) for t, c in evaluator.chains(Hook.INPUT, family) if (c.type or "filter") == "filter"]
+    if not chains:
+        return None
+    table, chain = chains[-1]
+    if chain.policy is not None and chain.policy.value != "accept":
+        return None
+    return _decider(None, chain, table, chain.hook)
 
 
 _DECIDERS: IdentityCache[dict] = IdentityCache()
@@ -157,6 +183,8 @@ class ExposureAnalysis:
         self.classes = classes or NetworkClasses()
         self.loopback = loopback
         self.interfaces = interface_representatives(rulesets)
+        self.roles: InterfaceRoles = infer_roles(rulesets, self.classes.internet_interfaces,
+                                                 self.classes.internal_interfaces)
         self._results: dict[Family, list[Result]] = {}
         self._exposures: list[Exposure] | None = None
 
@@ -195,6 +223,13 @@ class ExposureAnalysis:
         single: dict[str, frozenset[str]] = {}
         condition_texts: IdentityCache[tuple[str, ...]] = IdentityCache(1_000_000)
         protocol_splits: dict[iv.Ranges, list[tuple[int, bool]]] = {}
+        internal_sets: dict[frozenset[str], frozenset[str]] = {}
+
+        def internal_of(interfaces: frozenset[str]) -> frozenset[str]:
+            found = internal_sets.get(interfaces)
+            if found is None:
+                found = internal_sets[interfaces] = frozenset(i for i in interfaces if self.roles.is_internal(i))
+            return found
         for family in self.families():
             classes = self.classes.classes(family)
             cuts = (IdentityCache(1_000_000), IdentityCache(1_000_000))  # per class: public, private
@@ -205,11 +240,12 @@ class ExposureAnalysis:
                 if found is None:
                     found = cuts[which].put(ranges, iv.intersect(ranges, classes[which][1]))
                 return found
+            fallback = _final_policy(PathEvaluator(self.rulesets), family)
             for result in self.results(family):
                 if result.verdict is not Outcome.ACCEPT:
                     continue
                 box = result.box
-                deciders = _deciders(box.trail, result.forwarded)
+                deciders = _deciders(box.trail, result.forwarded, fallback)
                 via = _via(box.trail)
                 possible, conditions = _conditions(box.assumptions, condition_texts)
                 nat = ()
@@ -222,8 +258,11 @@ class ExposureAnalysis:
                             nat = tuple(f"{n} port {_ports_text(box.nat_dport)}" for n in nat)
                         nat_texts[nat_key] = nat
                 external = box.iif - {LOOPBACK_IFACE}
+                inside = internal_of(external)
+                if inside:
+                    external = external - inside
                 public = private = ()
-                if external:
+                if external or inside:
                     public = cut(box.src, 0)
                     private = cut(box.src, 1)
                     # A packet from the internet cannot be addressed to a private address of this
@@ -241,7 +280,8 @@ class ExposureAnalysis:
                     base = (family, proto, ports, possible, conditions) + decided_by + (result.forwarded, nat)
                     for kind, sources, ifaces in (("loopback", box.src if LOOPBACK_IFACE in box.iif else (),
                                                    frozenset({LOOPBACK_IFACE})),
-                                                  ("public", public, external), ("private", private, external)):
+                                                  ("public", public, external), ("private", private, external),
+                                                  ("internal", iv.union(public, private) if inside else (), inside)):
                         if not sources:
                             continue
                         # One entry per interface: which interfaces share a box depends on how
@@ -395,6 +435,9 @@ def _ports_text(ranges: iv.Ranges) -> str:
 
 
 def _describe_match(match) -> str:
+    module = getattr(match, "module", None)
+    if module:
+        return f"the {module} match"  # an option-less module (-m rpfilter): its name is what was written
     if getattr(match, "direction", None) == "out":
         return f"output interface {' '.join(match.names)}"
     return type(match).__name__

@@ -30,5 +30,10 @@ def findings(text: str, codes=None):
     return sorted((f.code, f.line, f.ports) for f in found if codes is None or f.code in codes)
 
 
+def findings_full(text: str):
+    """Every Finding of ``text``, in (line, code) order."""
+    return sorted(run_checks(ruleset(text), Settings()), key=lambda f: (f.line, f.code))
+
+
 def exposure(text: str):
     return ExposureAnalysis([ruleset(text)]).exposures()

@@ -7,7 +7,7 @@ import pytest
 pytest.importorskip("linter.frontends.iptables_save")
 
 from linter.engine.universe import OTHER_IFACE  # noqa: E402
-from tests.engine.helpers import exposure, findings, ruleset, verdict  # noqa: E402
+from tests.engine.helpers import exposure, findings, findings_full, ruleset, verdict  # noqa: E402
 
 TELNET_AFTER_CATCH_ALL = """*filter
 :INPUT DROP [0:0]
@@ -137,10 +137,24 @@ COMMIT
 
 def test_policy_accept_without_final_drop_and_protocol_all():
     text = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n"
-    codes = {c for c, _, _ in findings(text)}
-    assert "PL401" in codes
-    wide = [f for f in findings(text, {"PL101"})]
-    assert wide and wide[0][1] == 2  # reported once, at the policy line
+    # The default accept is one finding, on the policy line, rated by what it exposes (Telnet, SMB...):
+    # the same whether or not other rules exist (see test_empty_default_accept_chain_is_the_same_exposure).
+    assert sorted((line, c) for c, line, _ in findings(text, {"PL101", "PL201", "PL202", "PL401"})) == [
+        (2, "PL401"), (3, "PL201")]
+    policy = [f for f in findings_full(text) if f.code == "PL401"][0]
+    assert policy.severity.name == "CRITICAL"
+    assert policy.message.startswith("Base chain INPUT accepts by default: every other tcp, udp and sctp port")
+
+
+def test_empty_default_accept_chain_is_the_same_exposure():
+    empty = "*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n"
+    unrelated = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p icmp -j ACCEPT\nCOMMIT\n"
+    for text in (empty, unrelated):
+        found = [(f.code, f.line, f.severity.name) for f in findings_full(text)
+                 if f.code in ("PL101", "PL201", "PL202", "PL401")]
+        assert found == [("PL401", 2, "CRITICAL")], text
+    assert "every tcp, udp and sctp port is reachable from the internet" in \
+        [f for f in findings_full(empty) if f.code == "PL401"][0].message
 
 
 def _exposure_summary(text: str) -> set:

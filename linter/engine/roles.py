@@ -1,0 +1,134 @@
+"""Which input interfaces face the internet, and which face an internal network.
+
+"From the internet" must mean arriving on an internet-facing interface. The ruleset often
+says which one that is, and portlint reads it the way an engineer would:
+
+- the output interface of a MASQUERADE or SNAT rule, and the input interface of a DNAT, face
+  the internet (a home router's ``-o eth0 -j MASQUERADE``);
+- an accept of everything except one input interface (``! -i eth0 -j ACCEPT``, nft
+  ``iifname != $wan accept``) names that interface as the outside one;
+- conventional names are internal: loopback, container and VM bridges (docker0, br-*, virbr*,
+  cni*, flannel*, cali*, veth*, kube-*), LAN names (lan*, br-lan) and VPN tunnels (tun*, tap*,
+  wg*, zt*, tailscale*);
+- configuration overrides both: ``interfaces = { internet = ["eth0"], internal = ["eth1"] }``.
+
+Once any interface is known to face the internet, every other interface is internal: the
+ruleset has told us where the outside is. When nothing says, every interface not
+conventionally internal may face the internet (the safe reading).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from linter.engine.universe import LOOPBACK_IFACE, OTHER_IFACE, describe_interface
+from linter.model import Hook, InterfaceMatch, Ruleset, VerdictKind
+
+CONVENTIONAL_INTERNAL = (
+    "lo", "docker0", "docker_gwbridge", "br-*", "virbr*", "cni*", "flannel*", "cali*", "veth*", "kube-*",
+    "weave", "vxlan*", "lan*", "br-lan", "tun*", "tap*", "wg*", "zt*", "tailscale*",
+)
+
+_NAT_OUT = (VerdictKind.MASQUERADE, VerdictKind.SNAT)
+_NAT_IN = (VerdictKind.DNAT,)
+
+
+def _name_matches(pattern: str, rep: str) -> bool:
+    """Whether interface representative ``rep`` falls under ``pattern`` (``eth*``/``eth+`` or a name)."""
+    if rep == OTHER_IFACE:
+        return False
+    name = rep[:-1] if rep.endswith("\x00") else rep
+    if pattern.endswith(("*", "+")):
+        return name.startswith(pattern[:-1])
+    return not rep.endswith("\x00") and name == pattern
+
+
+@dataclass(frozen=True)
+class InterfaceRoles:
+    """Interface patterns known to face the internet or an internal network, with the evidence."""
+
+    internet: tuple[str, ...] = ()
+    internal: tuple[str, ...] = ()
+    evidence: dict = field(default_factory=dict, compare=False, hash=False)  # pattern -> how we know
+
+    def is_internal(self, rep: str) -> bool:
+        """Whether connections arriving on interface representative ``rep`` come from an
+        internal network rather than (possibly) the internet."""
+        if rep == LOOPBACK_IFACE:
+            return True
+        if any(_name_matches(p, rep) for p in self.internet):
+            return False
+        if any(_name_matches(p, rep) for p in self.internal):
+            return True
+        if self.internet:
+            # The ruleset named the outside: anything else is inside (the unnamed rest too).
+            return True
+        return any(_name_matches(p, rep) for p in CONVENTIONAL_INTERNAL)
+
+    def describe(self, rep: str) -> str:
+        """Why ``rep`` has its role, in words (for messages and `portlint exposure`)."""
+        for pattern in self.internet + self.internal:
+            if _name_matches(pattern, rep):
+                return self.evidence.get(pattern, "configuration")
+        if self.internet and rep != LOOPBACK_IFACE:
+            return f"not {', '.join(self.internet)}, which face the internet"
+        return "conventional name" if self.is_internal(rep) else "nothing says otherwise"
+
+
+def infer_roles(rulesets: list[Ruleset], internet=(), internal=()) -> InterfaceRoles:
+    """The interface roles the rulesets (and configured ``internet``/``internal`` patterns) imply."""
+    found_internet: dict[str, str] = {p: "configuration" for p in internet}
+    found_internal: dict[str, str] = {p: "configuration" for p in internal}
+    for ruleset in rulesets:
+        for table in ruleset.tables:
+            for chain in table.chains:
+                for rule in chain.rules:
+                    for pattern, why in _evidence(rule, chain):
+                        # Configuration wins; a conventionally internal name (docker0's hairpin
+                        # MASQUERADE, a VPN tunnel) is never taken for the outside by inference.
+                        if pattern in found_internal or _conventionally_internal(pattern):
+                            continue
+                        found_internet.setdefault(pattern, f"{why} at line {rule.span.line}")
+    evidence = {**found_internal, **found_internet}
+    return InterfaceRoles(tuple(_canonical(p) for p in found_internet),
+                          tuple(_canonical(p) for p in found_internal),
+                          {_canonical(k): v for k, v in evidence.items()})
+
+
+def _conventionally_internal(pattern: str) -> bool:
+    rep = pattern[:-1] + "\x00" if pattern.endswith(("+", "*")) else pattern
+    return rep == LOOPBACK_IFACE or any(_name_matches(p, rep) for p in CONVENTIONAL_INTERNAL)
+
+
+def _canonical(pattern: str) -> str:
+    return pattern[:-1] + "*" if pattern.endswith("+") else pattern
+
+
+def _evidence(rule, chain):
+    """(interface pattern, reason) pairs a rule gives for an internet-facing interface."""
+    kind = rule.verdict.kind
+    interfaces = [m for m in rule.matches if isinstance(m, InterfaceMatch)]
+    if kind in _NAT_OUT:
+        for match in interfaces:
+            if match.direction == "out" and not match.negated:
+                for name in match.names:
+                    yield name, f"{kind.value.upper()} out of it"
+    elif kind in _NAT_IN:
+        for match in interfaces:
+            if match.direction == "in" and not match.negated:
+                for name in match.names:
+                    yield name, "DNAT on arrival from it"
+    elif kind is VerdictKind.ACCEPT and chain.hook in (Hook.INPUT, Hook.FORWARD) and len(rule.matches) == 1:
+        match = rule.matches[0]
+        if isinstance(match, InterfaceMatch) and match.direction == "in" and match.negated:
+            for name in match.names:
+                yield name, "the one interface everything but is accepted from"
+
+
+def describe_roles(roles: InterfaceRoles, reps) -> list[tuple[str, str, str]]:
+    """(interface, role, why) for each named representative, for `portlint exposure`."""
+    rows = []
+    for rep in sorted(r for r in reps if r not in (LOOPBACK_IFACE, OTHER_IFACE)):
+        role = "internal" if roles.is_internal(rep) else "internet"
+        rows.append((describe_interface(rep), role, roles.describe(rep)))
+    return rows
