@@ -124,6 +124,7 @@ def _apply_inline(results, config, settings, today: dt.date) -> tuple[list[Findi
 
 def build_report(result, config, settings, *, inline: bool = True, baseline=None, today: dt.date | None = None):
     """The Report of a lint run after configuration, inline suppressions and the baseline."""
+    from linter.collapse import collapse_repeats
     from linter.reporters import Report
     from linter.rulebook import all_rules
 
@@ -133,6 +134,7 @@ def build_report(result, config, settings, *, inline: bool = True, baseline=None
         kept, suppressed = _apply_inline(readable, config, settings, today or dt.date.today())
     else:
         kept, suppressed = _configured([f for r in readable for f in r.findings], config), []
+    kept = collapse_repeats(kept)
     if baseline is not None:
         kept, known = baseline.split(kept)
         suppressed += [Suppressed(f, "baseline", f"Recorded in the baseline {baseline.path}") for f in known]

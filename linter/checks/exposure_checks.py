@@ -227,7 +227,7 @@ def exposed_services(ctx: CheckContext) -> None:
     for internal in (False, True):
         for cause in _causes(ctx, internal):
             if cause.decider.rule is None:
-                if not internal:
+                if not internal and not _fragment_policy(ctx, cause.decider):
                     _report_default_accept(ctx, cause)
                     reported_policies.add(id(cause.decider.span))
                 continue
@@ -236,6 +236,18 @@ def exposed_services(ctx: CheckContext) -> None:
             else:
                 _report_services(ctx, cause, internal)
     _hygiene_default_accept(ctx, reported_policies)
+
+
+def _fragment_policy(ctx: CheckContext, decider) -> bool:
+    """Whether the deciding policy is one the file never set (a --noflush fragment's chain)."""
+    from linter.checks.hygiene import is_fragment_chain
+
+    for table in ctx.document.tables:
+        if table.name == decider.table:
+            chain = table.chain(decider.chain)
+            if chain is not None and chain.span is decider.span:
+                return is_fragment_chain(table, chain)
+    return False
 
 
 def _most_severe(cause: Cause, floor: Severity | None = None) -> Severity:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from linter.checks import CheckContext, check
+from linter.findings import Severity
 from linter.engine.shadow import ShadowAnalysis
 from linter.engine.universe import interface_representatives
 from linter.engine.walk import chain_named
@@ -36,8 +37,18 @@ def default_accept_chains(ruleset: Ruleset):
                 continue
             if ruleset.format.startswith("iptables") and table.name != "filter":
                 continue
+            if is_fragment_chain(table, chain):
+                continue
             if not _ends_in_catch_all_drop(table, chain):
                 yield table, chain
+
+
+def is_fragment_chain(table: Table, chain: Chain) -> bool:
+    """A built-in chain the file never declares (no ``:INPUT ACCEPT`` line), in a table that
+    declares none: a fragment loaded with ``iptables-restore --noflush`` (ufw's before.rules),
+    whose policy is whatever the host already has, not accept."""
+    return chain.is_base and not chain.rules and chain.span == table.span and \
+        all(c.span == table.span for c in table.chains if c.is_base)
 
 
 def _ends_in_catch_all_drop(table: Table, chain: Chain, depth: int = 0) -> bool:
@@ -122,18 +133,35 @@ def chain_graph(ctx: CheckContext) -> None:
                 if rule.verdict.kind in (VerdictKind.JUMP, VerdictKind.GOTO) and rule.verdict.target:
                     target = rule.verdict.target
                     used.add(target)
-                    if target not in names:
+                    if target not in names and _ufw_fragment(table, target):
+                        # ufw's before.rules/after.rules jump to chains ufw itself defines when it
+                        # loads them: nothing the user can act on in this file.
+                        ctx.report("PL404", rule.span, f"Jump to chain {target}, which ufw defines when it loads "
+                                   "this file", severity=Severity.INFO, key=f"{table.name}/{target}",
+                                   hint="Lint the ruleset ufw builds (iptables-save) to judge these jumps")
+                    elif target not in names:
                         ctx.report("PL404", rule.span, key=f"{table.name}/{target}", target=target,
                                    hint=f"Define the chain {target} or fix the name")
                     else:
                         edges[chain.name].append((target, rule))
         for chain in table.chains:
-            if not chain.is_base and chain.name not in used:
+            if not chain.is_base and chain.name not in used and not GENERATOR_CHAIN.match(chain.name):
                 ctx.report("PL405", chain.span, key=f"{table.name}/{chain.name}", chain=chain.name,
                            hint="Jump to it from the chain it belongs to, or delete it")
         for cycle, rule in _cycles(edges):
             ctx.report("PL406", rule.span, key=f"{table.name}/{'>'.join(sorted(cycle))}",
                        cycle=" -> ".join(cycle + [cycle[0]]), hint="Break the cycle; RETURN goes back to the caller")
+
+
+UFW_CHAIN = re.compile(r"ufw6?-")
+# Chains generators create and jump to from elsewhere (ufw's other files, the kubelet's canaries):
+# nothing the user can act on when one looks unused.
+GENERATOR_CHAIN = re.compile(r"ufw6?-|KUBE-(?:KUBELET|PROXY)-CANARY$")
+
+
+def _ufw_fragment(table: Table, target: str) -> bool:
+    """Whether ``target`` is one of ufw's own chains, jumped to from a ufw rules file."""
+    return bool(UFW_CHAIN.match(target)) and any(UFW_CHAIN.match(chain.name) for chain in table.chains)
 
 
 def _cycles(edges):

@@ -121,10 +121,10 @@ def _deciders(trail: tuple[Step, ...], forwarded: bool, fallback: Decider | None
     on_final = [d for d in rule_steps if d.hook is final_hook] or final_policies[-1:]
     dnat = [d for d in rule_steps if d.rule.verdict.kind in (VerdictKind.DNAT, VerdictKind.REDIRECT)]
     chosen = dnat + [d for d in on_final if d not in dnat]
+    if not chosen and fallback is not None and not forwarded:
+        chosen = [fallback]  # the input chain was empty: its policy let the box in
     if not chosen:
         chosen = rule_steps[-1:] or policy_steps[-1:]
-    if not chosen and fallback is not None and not forwarded:
-        chosen = [fallback]
     return tuple(chosen)
 
 
