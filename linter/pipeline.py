@@ -106,7 +106,9 @@ class SourceLines:
 def diagnostic_finding(diag: Diagnostic, source: SourceFile | None = None, lines: SourceLines | None = None) -> Finding:
     """A front end's diagnostic as a finding, with the rule's name and severity."""
     meta = all_rules()[diag.code]
-    if lines is not None:
+    if not diag.quote_source:
+        source_line = None
+    elif lines is not None:
         source_line = lines(diag.span.path, diag.span.line)
     elif source is not None and diag.span.path == source.path:
         source_line = source.line(diag.span.line)
@@ -268,6 +270,8 @@ def lint_paths(paths: list[str], settings: Settings, input_format=None, stdin_fi
     their order are the same however many there are.
     """
     options = options or FrontEndOptions()
+    if not options.scan_roots:  # what a compose file may read beside itself (extends, .env)
+        options = replace(options, scan_roots=tuple(p for p in paths if p != "-"))
     files, problems = discover(paths)
     results = [FileResult(d.span.path, None, None, [diagnostic_finding(d)], unreadable=True) for d in problems]
     groups = override_groups(files) if input_format in (None, "compose") or callable(input_format) else {}
