@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from linter import collector
 from linter.checks import CheckContext, LintRun, Settings, load_checks
-from linter.detect import detect_format, looks_lintable
+from linter.detect import detect_format, looks_like_compose, looks_lintable
 from linter.diagnostics import Diagnostic
 from linter.findings import Finding
 from linter.frontends import FRONT_ENDS, FrontEndOptions, parse_source
@@ -55,7 +55,8 @@ class LintResult:
 
 
 def discover(paths: list[str]) -> tuple[list[str], list[Diagnostic]]:
-    """Files to lint: named files as they are, directories walked for lintable names.
+    """Files to lint: named files as they are, directories walked for lintable names and for
+    YAML files that read as compose files (a top-level ``services:`` mapping in their first KBs).
 
     Symbolic links to directories are not followed (no loops); hidden and VCS
     directories are skipped, and so are files the enclosing git repository ignores.
@@ -75,9 +76,10 @@ def discover(paths: list[str]) -> tuple[list[str], list[Diagnostic]]:
             dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
             for name in sorted(names):
                 full = os.path.join(root, name)
-                if looks_lintable(full) and os.path.isfile(full):
+                if (looks_lintable(full) or name.lower().endswith((".yml", ".yaml"))) and os.path.isfile(full):
                     found.append(full)
-        files.extend(drop_ignored(path, found))
+        # A YAML file named like no compose file is read (its first KBs) only if git does not ignore it.
+        files.extend(f for f in drop_ignored(path, found) if looks_lintable(f) or looks_like_compose(f))
     return files, problems
 
 
