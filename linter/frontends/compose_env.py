@@ -105,6 +105,8 @@ class Interpolator:
     def expand(self, text: str) -> Expansion:
         """``text`` with every variable replaced; raises InvalidTemplate for a broken ``${``
         and TooLarge past the value's or the file's limit."""
+        if "$" not in text:
+            return Expansion(text)
         if self.budget.exhausted:
             raise TooLarge(f"variables substitute more than {_size(self.budget.limit)} in this file", True)
         result = Expansion("")
@@ -122,7 +124,7 @@ class Interpolator:
             result.substituted = True
             result.spent += len(value)
             if result.spent > MAX_VALUE_CHARS:
-                self.budget.spend(len(value))
+                self.budget.left -= len(value)  # spent on this value, which still fails alone
                 raise TooLarge(f"the value would grow past {_size(MAX_VALUE_CHARS)}", False)
             self.budget.spend(len(value))
         return value
