@@ -146,6 +146,55 @@ def test_messages_quote_the_file_as_written(workspace):
     assert "Unclosed \" quote in the value of OPEN" in lines[".env:4:6"]
 
 
+EVERY_POSITION = """\
+services:
+  a:
+    image: ${CI_SECRET}
+    network_mode: "container:${CI_SECRET}"
+    ports:
+      - "${CI_SECRET}"
+      - "80/${CI_SECRET}"
+      - "127.0.0.1:${CI_SECRET}:80"
+      - "${CI_SECRET}-9000:80"
+      - "[${CI_SECRET}]:80:80"
+      - "${CI_SECRET}:80:80/udp"
+      - "1.2.3.4:${CI_SECRET}"
+      - target: ${CI_SECRET}
+      - {target: 80, protocol: "${CI_SECRET}"}
+      - {target: 80, mode: "${CI_SECRET}"}
+      - {target: 80, name: "${CI_SECRET}", app_protocol: "${CI_SECRET}", published: "8000"}
+      - {target: 80, host_ip: "[${CI_SECRET}]", published: "8001"}
+      - "${CI_SECRET:-}${CI_SECRET}${CI_SECRET}:1:1"
+      - "${CI_SECRET:+x}${UNSET_ONE:?}"
+    expose: ["${CI_SECRET}/tcp", "80/${CI_SECRET}", "${CI_SECRET}-${CI_SECRET}"]
+  b:
+    extends: ${CI_SECRET}
+  c:
+    extends: {service: "${CI_SECRET}", file: "${CI_SECRET}"}
+  e:
+    network_mode: "service:${CI_SECRET}"
+    profiles: ["${CI_SECRET}", "p"]
+    ports: ["${CI_SECRET}:${CI_SECRET}"]
+"""
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_variable_anywhere_stays_out_of_every_format(workspace, fmt):
+    write("app/compose.yaml", EVERY_POSITION)
+    output, code = run("check", "--format", fmt, "app")
+    assert code == 1 and SECRET not in output and SECRET[:8] not in output
+    shown, _ = run("show", "--format", "json" if fmt == "json" else "text", "app/compose.yaml")
+    assert SECRET not in shown and "${CI_SECRET}" in shown
+
+
+def test_a_variable_anywhere_findings(workspace):
+    write("app/compose.yaml", EVERY_POSITION)
+    found = findings("app")
+    assert {line for _, line, _, code in found if code == "PL040"} == {6, 7, 8, 9, 12, 13, 14, 15, 20, 28}
+    assert {line for _, line, _, code in found if code == "PL413"} == {10, 11, 17, 18}
+    assert {line for _, line, _, code in found if code == "PL010"} == {22, 24}
+
+
 def test_show_prints_templates_not_values(workspace):
     project(workspace / "app")
     result = invoke("show", "--format", "json", "app/compose.yaml")
