@@ -558,7 +558,7 @@ def _top_level_split(text: str) -> list[str]:
     """``text`` split at ':' outside ${...}."""
     parts, depth, start = [], 0, 0
     for index, char in enumerate(text):
-        if char == "{" and index and text[index - 1] == "$" or char == "{" and depth:
+        if char == "{" and (depth or (index and text[index - 1] == "$")):
             depth += 1
         elif char == "}" and depth:
             depth -= 1
@@ -617,7 +617,10 @@ def _merge(base: _Draft, over: _Draft) -> _Draft:
     """``over`` merged onto ``base`` as Compose merges a later file (or an extending service)."""
     profiles = base.profiles
     if over.profiles is not None:
-        profiles = tuple(dict.fromkeys((base.profiles or ()) + over.profiles))  # Settings: by value and text
+        merged: dict[str, Setting] = {}
+        for profile in (base.profiles or ()) + over.profiles:
+            merged.setdefault(profile.value, profile)  # each profile once, first come first
+        profiles = tuple(merged.values())
     return _Draft(
         name=base.name, span=base.span,
         ports=_merge_list(base.ports, over.ports, over.ports_tag, port_key),
