@@ -150,7 +150,7 @@ def compose_as_ruleset(project: ComposeProject) -> Ruleset:
                 base.insert(0, AddrTypeMatch(Direction.DESTINATION, frozenset({"LOCAL"})))
             else:
                 base.insert(0, AddressMatch(Direction.DESTINATION, AddressSet(
-                    Family.IPV4, ((where.value, where.value),), pub.host_ip)))
+                    Family.IPV4, ((where.value, where.value),), pub.shown_host_ip)))
             lo, hi = host_ports(pub)
             t_lo, t_hi = pub.target
             if hi - lo == t_hi - t_lo and 0 < hi - lo < PAIRWISE_LIMIT:
@@ -159,7 +159,7 @@ def compose_as_ruleset(project: ComposeProject) -> Ruleset:
                 pairs = [((lo, hi), (t_lo, t_hi))]
             for (h_lo, h_hi), (c_lo, c_hi) in pairs:
                 dport = PortMatch(Direction.DESTINATION, PortSet(((h_lo, h_hi),)))
-                destination = "" if where.scope == "all" else f"-d {pub.host_ip}/32 "
+                destination = "" if where.scope == "all" else f"-d {pub.shown_host_ip}/32 "
                 text = (f"-A PREROUTING {destination}-p {pub.protocol} --dport {_ports_text(h_lo, h_hi, ':')} "
                         f"-j DNAT --to-destination {container}:{_ports_text(c_lo, c_hi)}")
                 dnat_rules.append(Rule(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import PurePath
 
 _IPTABLES_SAVE_LINE = re.compile(r"^\s*(\*(filter|nat|mangle|raw|security)\s*$|:[^\s]+\s+(ACCEPT|DROP|RETURN|-)\s)", re.M)
@@ -37,7 +39,8 @@ def detect_format(path: str, text: str) -> str | None:
     if _IPTABLES_SAVE_LINE.search(head) and (_IPTABLES_RULE.search(head) or "COMMIT" in head):
         if not _SHELL_IPTABLES.search(head):
             return "iptables-save"
-    if _COMPOSE_NAMES.match(name) or (name.endswith((".yml", ".yaml")) and re.search(r"^services\s*:", head, re.M)):
+    if _COMPOSE_NAMES.match(name) or (name.endswith((".yml", ".yaml")) and (
+            re.search(r"^services\s*:", head, re.M) or looks_like_compose_head(head[:COMPOSE_SNIFF_BYTES]))):
         return "compose"
     if _NFT_CONTENT.search(head) or NFT_NAMES.match(name):
         return "nftables"
@@ -46,6 +49,68 @@ def detect_format(path: str, text: str) -> str | None:
     if _IPTABLES_SAVE_LINE.search(head) or IPTABLES_NAMES.match(name):
         return "iptables-save"
     return None
+
+
+COMPOSE_TOP_LEVEL = frozenset({"version", "name", "include", "services", "networks", "volumes", "secrets",
+                               "configs", "models"})
+COMPOSE_SNIFF_BYTES = 8192
+_TOP_LEVEL_KEY = re.compile(r"""^(?:"([^"]*)"|'([^']*)'|([^\s:#'"][^:#]*?))\s*:(?:\s|$)""")
+
+
+def looks_like_compose_head(head: str) -> bool:
+    """Whether the start of a YAML file reads as a compose file: a top-level ``services:``
+    holding a mapping, and no top-level key Compose does not know (so a Kubernetes manifest's
+    ``apiVersion:``/``kind:``, a GitHub workflow's ``on:``/``jobs:`` or a GitLab CI file, whose
+    ``services:`` is a list, are not taken). Read line by line, without a YAML parser."""
+    keys: list[str] = []
+    services_at = None
+    lines = head.split("\n")
+    if len(head) >= COMPOSE_SNIFF_BYTES and len(lines) > 1:
+        lines.pop()  # the last line may be cut anywhere
+    for number, line in enumerate(lines):
+        line = line.rstrip("\r")
+        if not line.strip() or line.lstrip().startswith("#") or line[0] in " \t":
+            continue
+        if line.startswith(("---", "...", "%")):
+            if keys:
+                break  # a second document: the first decides
+            continue
+        match = _TOP_LEVEL_KEY.match(line)
+        if not match:
+            return False  # a top-level list or scalar
+        key = next(group for group in match.groups() if group is not None)
+        if key not in COMPOSE_TOP_LEVEL and not key.startswith("x-"):
+            return False
+        keys.append(key)
+        if key == "services":
+            services_at = number
+    if services_at is None:
+        return False
+    rest = lines[services_at].split(":", 1)[1].split(" #", 1)[0].strip()
+    if rest:
+        return rest.startswith("{")
+    for line in lines[services_at + 1:]:
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        return line[0] in " \t" and not stripped.startswith("-")
+    return False
+
+
+def looks_like_compose(path: str) -> bool:
+    """Whether a YAML file found in a directory walk, named like no compose file, is one
+    anyway (``app.yml`` holding ``services:``): only the first COMPOSE_SNIFF_BYTES are read,
+    and only from a regular file (no symbolic link, FIFO or device)."""
+    if not PurePath(path).name.lower().endswith((".yml", ".yaml")):
+        return False
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return False
+        with open(path, "rb") as handle:
+            head = handle.read(COMPOSE_SNIFF_BYTES)
+    except OSError:
+        return False
+    return looks_like_compose_head(head.decode("utf-8", errors="replace").lstrip("\ufeff"))
 
 
 def looks_lintable(path: str) -> bool:

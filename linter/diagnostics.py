@@ -18,6 +18,8 @@ class Diagnostic:
     span: Span
     hint: str | None = None
     excerpt: str | None = None  # a caret excerpt for parse errors (line + "    ^")
+    # False for a line that may hold a secret (an env file's): reporters then show no source line
+    quote_source: bool = True
 
 
 def caret_excerpt(line_text: str, column: int) -> str:

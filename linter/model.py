@@ -367,6 +367,14 @@ class Publication:
     text: str = ""
     name: str | None = None  # long syntax `name:`, a label for people
     app_protocol: str | None = None  # long syntax `app_protocol:` ("http", "https"...)
+    # the host IP as written ("${BIND_IP}") when a variable's value went into it; None: as read
+    host_ip_text: str | None = None
+
+    @property
+    def shown_host_ip(self) -> str | None:
+        """The host IP for messages and reports: as written when it came from a variable (whose
+        value may be a secret), else as read."""
+        return self.host_ip_text if self.host_ip_text is not None else self.host_ip
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,6 +385,23 @@ class Service:
     network_mode: str | None = None
     profiles: tuple[str, ...] = ()
     image: str | None = None
+    # the settings as written ("${TAG}") where a variable's value went into them (None: as read);
+    # messages and `portlint show` print these, since a variable may hold a secret
+    network_mode_text: str | None = None
+    image_text: str | None = None
+    profiles_text: tuple[str, ...] | None = None
+
+    @property
+    def shown_network_mode(self) -> str | None:
+        return self.network_mode_text if self.network_mode_text is not None else self.network_mode
+
+    @property
+    def shown_image(self) -> str | None:
+        return self.image_text if self.image_text is not None else self.image
+
+    @property
+    def shown_profiles(self) -> tuple[str, ...]:
+        return self.profiles_text if self.profiles_text is not None else self.profiles
 
 
 @dataclass(frozen=True, slots=True)

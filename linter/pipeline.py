@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from linter import collector
 from linter.checks import CheckContext, LintRun, Settings, load_checks
-from linter.detect import detect_format, looks_lintable
+from linter.detect import detect_format, looks_like_compose, looks_lintable
 from linter.diagnostics import Diagnostic
 from linter.findings import Finding
 from linter.frontends import FRONT_ENDS, FrontEndOptions, parse_source
@@ -55,7 +55,8 @@ class LintResult:
 
 
 def discover(paths: list[str]) -> tuple[list[str], list[Diagnostic]]:
-    """Files to lint: named files as they are, directories walked for lintable names.
+    """Files to lint: named files as they are, directories walked for lintable names and for
+    YAML files that read as compose files (a top-level ``services:`` mapping in their first KBs).
 
     Symbolic links to directories are not followed (no loops); hidden and VCS
     directories are skipped, and so are files the enclosing git repository ignores.
@@ -75,9 +76,10 @@ def discover(paths: list[str]) -> tuple[list[str], list[Diagnostic]]:
             dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
             for name in sorted(names):
                 full = os.path.join(root, name)
-                if looks_lintable(full) and os.path.isfile(full):
+                if (looks_lintable(full) or name.lower().endswith((".yml", ".yaml"))) and os.path.isfile(full):
                     found.append(full)
-        files.extend(drop_ignored(path, found))
+        # A YAML file named like no compose file is read (its first KBs) only if git does not ignore it.
+        files.extend(f for f in drop_ignored(path, found) if looks_lintable(f) or looks_like_compose(f))
     return files, problems
 
 
@@ -106,7 +108,9 @@ class SourceLines:
 def diagnostic_finding(diag: Diagnostic, source: SourceFile | None = None, lines: SourceLines | None = None) -> Finding:
     """A front end's diagnostic as a finding, with the rule's name and severity."""
     meta = all_rules()[diag.code]
-    if lines is not None:
+    if not diag.quote_source:
+        source_line = None
+    elif lines is not None:
         source_line = lines(diag.span.path, diag.span.line)
     elif source is not None and diag.span.path == source.path:
         source_line = source.line(diag.span.line)
@@ -268,6 +272,8 @@ def lint_paths(paths: list[str], settings: Settings, input_format=None, stdin_fi
     their order are the same however many there are.
     """
     options = options or FrontEndOptions()
+    if not options.scan_roots:  # what a compose file may read beside itself (extends, .env)
+        options = replace(options, scan_roots=tuple(p for p in paths if p != "-"))
     files, problems = discover(paths)
     results = [FileResult(d.span.path, None, None, [diagnostic_finding(d)], unreadable=True) for d in problems]
     groups = override_groups(files) if input_format in (None, "compose") or callable(input_format) else {}

@@ -5,6 +5,9 @@ Severity follows the port registry for the service behind the *container* port
 (``"8080:5432"`` publishes PostgreSQL, whatever the host port), with the helpers of
 the firewall checks, so a database or the Docker API weighs the same in a ruleset
 and in a compose file.
+
+Messages name settings as written (``Publication.shown_host_ip``,
+``Service.shown_network_mode``): a value that came from a variable may be a secret.
 """
 
 from __future__ import annotations
@@ -51,12 +54,12 @@ def _service_words(name, entry, ports, proto: str) -> str:
     return f"{name} (container port {_ports_text(ports)}/{proto}){plain}"
 
 
-def _where(address: HostAddress) -> str:
+def _where(address: HostAddress, pub: Publication) -> str:
     if address.scope == "all":
         if address.family is None:
             return "on all interfaces"
-        return f"on all {'IPv6' if address.family.value == 'ipv6' else 'IPv4'} interfaces ({address.text})"
-    return f"on the public address {address.text}"
+        return f"on all {'IPv6' if address.family.value == 'ipv6' else 'IPv4'} interfaces ({pub.shown_host_ip})"
+    return f"on the public address {pub.shown_host_ip}"
 
 
 @check("PL210", on=ComposeProject)
@@ -77,7 +80,7 @@ def published_on_all_interfaces(ctx: CheckContext) -> None:
             if address.scope == "public":
                 severity = severity.lowered()
             what = _service_words(name, entry, ports, pub.protocol)
-            message = f"{what} of service {service.name} is published {_where(address)} as host port " \
+            message = f"{what} of service {service.name} is published {_where(address, pub)} as host port " \
                       f"{_text(pub.published)}"
             hint = (f'Bind it to loopback ("127.0.0.1:{_text(pub.published)}:{_text(pub.target)}") or a private '
                     f"address, or leave the port unpublished and reach it over the compose network")
@@ -105,7 +108,7 @@ def ephemeral_host_port(ctx: CheckContext) -> None:
                 f"Container port {_text(pub.target)}/{pub.protocol}"
             ctx.report("PL211", pub.span,
                        f"{what} of service {service.name} has no host port: Docker publishes it on a random "
-                       f"port in {lo}-{hi} {_where(address)}",
+                       f"port in {lo}-{hi} {_where(address, pub)}",
                        severity=severity, proto=pub.protocol, ports=((lo, hi),),
                        key=f"{service.name}/{pub.protocol}/{_text(pub.target)}",
                        hint=f'Name the host port and address ("127.0.0.1:{pub.target[0]}:{pub.target[0]}"), or use '
@@ -176,6 +179,7 @@ def ports_without_publishing(ctx: CheckContext) -> None:
         if publishes(service):
             continue
         mode = (service.network_mode or "").strip()
+        shown = (service.shown_network_mode or "").strip()  # for messages: as written when interpolated
         for pub in service.publications:
             if pub.exposed_only:
                 continue
@@ -189,8 +193,11 @@ def ports_without_publishing(ctx: CheckContext) -> None:
                 message = f"ports has no effect with network_mode: none (service {service.name})"
                 hint = "Remove the ports entry or the network mode"
             else:
-                owner = mode.split(":", 1)[1] if ":" in mode else mode
-                message = (f"ports cannot be used with network_mode: {mode} (service {service.name}): "
+                if service.network_mode_text is None:
+                    owner = mode.split(":", 1)[1] if ":" in mode else mode
+                else:
+                    owner = "the service or container it names"
+                message = (f"ports cannot be used with network_mode: {shown} (service {service.name}): "
                            f"Docker refuses to publish ports of a container that uses another's network")
                 hint = f"Publish the port on {owner} instead"
             ctx.report("PL412", pub.span, message, proto=pub.protocol, hint=hint,
@@ -209,7 +216,7 @@ def host_ip_not_address(ctx: CheckContext) -> None:
             if address.scope != "invalid":
                 continue
             ctx.report("PL413", pub.span,
-                       f"Host IP {pub.host_ip!r} of service {service.name} is {address.reason}, not an IP address: "
-                       f"Compose refuses it",
-                       proto=pub.protocol, key=f"{service.name}/{pub.host_ip}",
+                       f"Host IP {pub.shown_host_ip!r} of service {service.name} is {address.reason}, not an IP "
+                       f"address: Compose refuses it",
+                       proto=pub.protocol, key=f"{service.name}/{pub.shown_host_ip}",
                        hint="Use an address: 127.0.0.1 or ::1 for loopback, 0.0.0.0 for every IPv4 interface")

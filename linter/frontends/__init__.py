@@ -40,11 +40,15 @@ class FrontEndOptions:
     ``environ``: the environment variables; None means the process environment.
     ``compose_overrides``: compose files merged after the one parsed, in order
     (``docker compose -f a -f b``).
+    ``scan_roots``: the directories being linted (a named file stands for its directory);
+    a compose file may read other files (extends, .env) only inside them. Empty: the
+    directories of the compose files themselves.
     """
 
     env_files: tuple[str, ...] = ()
     environ: Mapping[str, str] | None = None
     compose_overrides: tuple[str, ...] = field(default=())
+    scan_roots: tuple[str, ...] = field(default=())
 
 
 @dataclass

@@ -12,18 +12,30 @@ does.
 
 Every problem is a Diagnostic at the line and column of the entry that caused it:
 PL010 (YAML or structure), PL040 (a port entry Compose would refuse), PL041 (a
-variable a port needs is not set), PL042 (alias bombs, nesting too deep) and PL043
-(an unquoted ``22:22`` that YAML 1.1 tools read as a base-60 number).
+variable a port needs is not set), PL042 (alias bombs, nesting too deep, interpolation
+past its limits, extends chains deeper than MAX_EXTENDS_DEPTH) and PL043 (an unquoted
+``22:22`` that YAML 1.1 tools read as a base-60 number); PL001 for a file outside the
+directories being linted, which is never read.
+
+Interpolated values may be secrets (CI passes them as environment variables, and
+reports are public): a setting that got a variable's value keeps its text as written
+(``Setting.written``, ``Publication.host_ip_text``, ``Service.image_text``...), and
+messages quote that, never the value. A problem in an env file names its line and
+variable only, and its findings carry no source line (``Diagnostic.quote_source``).
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from linter.diagnostics import Diagnostic, caret_excerpt
 from linter.frontends import FrontEndOptions, ParseResult
-from linter.frontends.compose_env import InvalidTemplate, Interpolator, parse_env_file, variables
+from linter.frontends.compose_env import (
+    Budget, Expansion, InvalidTemplate, Interpolator, TooLarge, parse_env_file, variables,
+)
+from linter.frontends.compose_files import readable_by_compose, scan_roots
 from linter.frontends.compose_ports import PortSpec, PortSpecError, parse_expose, parse_long, parse_short
 from linter.frontends.compose_yaml import YNode, load
 from linter.model import ComposeProject, Publication, Service, Span
@@ -32,6 +44,7 @@ from linter.source import SourceFile, read_source
 TOP_LEVEL_KEYS = frozenset({"version", "name", "include", "services", "networks", "volumes", "secrets",
                             "configs", "models"})
 RESET, OVERRIDE = "!reset", "!override"
+MAX_EXTENDS_DEPTH = 32  # services an extends chain may pass through; real ones have two or three
 
 
 def parse(source: SourceFile, options: FrontEndOptions | None = None) -> ParseResult:
@@ -51,16 +64,38 @@ def parse(source: SourceFile, options: FrontEndOptions | None = None) -> ParseRe
             merged[name] = _merge(merged[name], draft) if name in merged else draft
     if not any_read:
         return ParseResult(None, reader.diagnostics)
-    services = tuple(
-        Service(name=d.name, publications=tuple((d.ports or []) + (d.expose or [])), span=d.span,
-                network_mode=d.network_mode, profiles=tuple(d.profiles or ()), image=d.image)
-        for d in merged.values()
-    )
+    services = tuple(_service(d) for d in merged.values())
     project = ComposeProject(path=source.path, services=services, files=tuple(reader.files_read))
     return ParseResult(project, reader.diagnostics)
 
 
+def _service(draft: "_Draft") -> Service:
+    profiles = draft.profiles or ()
+    return Service(
+        name=draft.name, publications=tuple((draft.ports or []) + (draft.expose or [])), span=draft.span,
+        network_mode=draft.network_mode.value if draft.network_mode else None,
+        profiles=tuple(p.value for p in profiles),
+        image=draft.image.value if draft.image else None,
+        network_mode_text=draft.network_mode.written if draft.network_mode else None,
+        image_text=draft.image.written if draft.image else None,
+        profiles_text=tuple(p.shown for p in profiles) if any(p.written is not None for p in profiles) else None,
+    )
+
+
 # --- one file ---------------------------------------------------------------------------------
+
+
+class Setting(NamedTuple):
+    """A scalar setting, interpolated: its value, and its text as written when a variable's
+    value went into it (None: the value is the text as written)."""
+
+    value: str
+    written: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """What a message may quote: the text as written, or the value when it holds no variable's."""
+        return self.written if self.written is not None else self.value
 
 
 @dataclass
@@ -73,10 +108,10 @@ class _Draft:
     ports_tag: str = ""
     expose: list[Publication] | None = None
     expose_tag: str = ""
-    network_mode: str | None = None
-    profiles: tuple[str, ...] | None = None
-    image: str | None = None
-    extends: tuple[str, str | None, Span] | None = None  # (service, file or None, where)
+    network_mode: Setting | None = None
+    profiles: tuple[Setting, ...] | None = None
+    image: Setting | None = None
+    extends: tuple[Setting, Setting | None, Span] | None = None  # (service, file or None, where)
 
 
 class _Reader:
@@ -87,10 +122,12 @@ class _Reader:
         self.diagnostics: list[Diagnostic] = []
         self.sources: dict[str, SourceFile] = {}
         self.files_read: list[str] = []
+        self.roots = scan_roots(options.scan_roots, [main_path, *options.compose_overrides])
         self._raw: dict[str, dict[str, _Draft] | None] = {}
         self._resolved: dict[tuple[str, str], _Draft] = {}
         self._resolved_files: dict[str, dict[str, _Draft] | None] = {}
         self._missing: set[tuple[str, str]] = set()
+        self._too_deep: set[str] = set()  # files whose too-deep extends chain was reported
         self.interpolator = Interpolator(self._variables(main_path))
 
     # variables ---------------------------------------------------------------------------
@@ -98,26 +135,40 @@ class _Reader:
     def _variables(self, main_path: str) -> dict[str, str]:
         env_values: dict[str, str] = {}
         if self.options.env_files:
-            files, required = list(self.options.env_files), True
+            files, required = list(self.options.env_files), True  # named by the user: read as asked
         else:
             folder = os.path.dirname(main_path) if main_path != "-" else "."
             files, required = [os.path.join(folder, ".env")], False
         environ = os.environ if self.options.environ is None else self.options.environ
         for path in files:
-            if not os.path.isfile(path):
+            if not os.path.lexists(path):
                 if required:
-                    self.diagnostics.append(Diagnostic("PL001", "Cannot read env file: no such file",
-                                                       Span(path, 1, 1)))
+                    self._env_diag(Diagnostic("PL001", "Cannot read env file: no such file", Span(path, 1, 1)))
+                continue
+            if not required and not readable_by_compose(path, self.roots):
+                self._env_diag(Diagnostic(
+                    "PL001", "The .env beside the compose file leads outside the directories being linted; "
+                             "not read", Span(path, 1, 1),
+                    hint="portlint reads only files inside the directories it lints; pass --env-file to "
+                         "name an env file"))
+                continue
+            if not os.path.isfile(path):
                 continue
             source = read_source(path)
             if isinstance(source, Diagnostic):
-                self.diagnostics.append(source)
+                self._env_diag(source)
                 continue
+            for problem in source.diagnostics:
+                self._env_diag(problem)
             values, problems = parse_env_file(source.text, {**env_values, **environ})
             for problem in problems:
-                self.diagnostics.append(Diagnostic("PL010", problem.message, Span(path, problem.line, 1)))
+                self._env_diag(Diagnostic(problem.code, problem.message, Span(path, problem.line, problem.column)))
             env_values.update(values)
         return variables(env_values, environ)
+
+    def _env_diag(self, diag: Diagnostic) -> None:
+        """A finding about an env file: its lines hold secrets, so reporters show none of them."""
+        self.diagnostics.append(replace(diag, quote_source=False, excerpt=None))
 
     # files ---------------------------------------------------------------------------------
 
@@ -162,47 +213,78 @@ class _Reader:
         if drafts is None:
             self._resolved_files[path] = None
             return None
-        resolved = {name: self._resolve(path, name, ()) for name in drafts}
+        resolved = {name: self._resolve(path, name) for name in drafts}
         self._resolved_files[path] = resolved
         return resolved
 
-    def _resolve(self, path: str, name: str, stack: tuple[tuple[str, str], ...]) -> _Draft:
+    def _resolve(self, path: str, name: str) -> _Draft:
+        """A service with what its ``extends`` chain adds, followed without recursion: the chain is
+        listed first (ending at a service that extends nothing, one already resolved, a problem, a
+        loop or MAX_EXTENDS_DEPTH services), then merged from its far end back."""
         key = (path, name)
-        if key in self._resolved:
-            return self._resolved[key]
-        draft = self._raw[path][name]
-        if draft.extends is None:
-            self._resolved[key] = draft
-            return draft
+        chain = [key]
+        on_chain = {key}
+        while chain[-1] not in self._resolved:
+            here = chain[-1]
+            draft = self._raw[here[0]][here[1]]
+            if draft.extends is None:
+                break
+            base = self._base(here[0], draft)
+            if base is None:
+                break
+            if base in on_chain:
+                loop = chain[chain.index(base):]
+                names = " -> ".join(n for _, n in loop) + f" -> {base[1]}"
+                self._diag("PL010", f"extends loops: {names}", draft.extends[2])
+                break
+            if len(chain) > MAX_EXTENDS_DEPTH:
+                if here[0] not in self._too_deep:  # once per file: a 5,000-service chain is one problem
+                    self._too_deep.add(here[0])
+                    self._diag("PL042", f"extends chain of service {name!r} is more than {MAX_EXTENDS_DEPTH} "
+                                        f"services long; it is cut there (services further down are not "
+                                        f"merged in)", draft.extends[2])
+                break
+            chain.append(base)
+            on_chain.add(base)
+        last = chain[-1]
+        result = self._resolved.get(last) or replace(self._raw[last[0]][last[1]], extends=None)
+        self._resolved[last] = result
+        for here in reversed(chain[:-1]):
+            own = replace(self._raw[here[0]][here[1]], extends=None)
+            result = _merge(replace(result, name=own.name, span=own.span), own)
+            self._resolved[here] = result
+        return self._resolved[key]
+
+    def _base(self, path: str, draft: _Draft) -> tuple[str, str] | None:
+        """(file, service) that ``draft`` extends, or None after saying why it cannot be read."""
         base_name, base_file, where = draft.extends
-        own = replace(draft, extends=None)
-        if key in stack:
-            chain = " -> ".join(n for _, n in stack[stack.index(key):]) + f" -> {name}"
-            self._diag("PL010", f"extends loops: {chain}", where)
-            return own
         base_path = path
-        if base_file:
-            base_path = base_file if os.path.isabs(base_file) else os.path.normpath(
-                os.path.join(os.path.dirname(path), base_file))
-        if not os.path.isfile(base_path):
-            if (path, base_path) not in self._missing:  # once per file and missing target, not per service
-                self._missing.add((path, base_path))
-                self._diag("PL010", f"extends: {base_file!r} not found; services extending it are read "
-                                    f"without what it defines", where)
-            base_drafts = None
-        else:
-            base_drafts = self.raw_file(base_path)
+        if base_file is not None and base_file.value:
+            written = base_file.shown
+            base_path = base_file.value if os.path.isabs(base_file.value) else os.path.normpath(
+                os.path.join(os.path.dirname(path), base_file.value))
+            if not readable_by_compose(base_path, self.roots):
+                if (path, base_path) not in self._missing:
+                    self._missing.add((path, base_path))
+                    self._diag("PL001", f"extends: file {written!r} lies outside the directories being linted; "
+                                        f"not read", where,
+                               hint="portlint reads only files inside the directories it lints: lint the "
+                                    "directory that holds both files")
+                return None
+            if not os.path.isfile(base_path):
+                if (path, base_path) not in self._missing:  # once per file and missing target, not per service
+                    self._missing.add((path, base_path))
+                    self._diag("PL010", f"extends: {written!r} not found; services extending it are read "
+                                        f"without what it defines", where)
+                return None
+        base_drafts = self.raw_file(base_path)
         if base_drafts is None:
-            result = own
-        elif base_name not in base_drafts:
-            where_text = f" in {base_file}" if base_file else ""
-            self._diag("PL010", f"extends: no service {base_name!r}{where_text}", where)
-            result = own
-        else:
-            base = self._resolve(base_path, base_name, stack + (key,))
-            result = _merge(replace(base, name=name, span=draft.span), own)
-        self._resolved[key] = result
-        return result
+            return None
+        if base_name.value not in base_drafts:
+            where_text = f" in {base_file.shown}" if base_file is not None and base_file.value else ""
+            self._diag("PL010", f"extends: no service {base_name.shown!r}{where_text}", where)
+            return None
+        return base_path, base_name.value
 
     def _diag(self, code: str, message: str, span: Span, hint: str | None = None, excerpt: str | None = None):
         self.diagnostics.append(Diagnostic(code, message, span, hint=hint, excerpt=excerpt))
@@ -218,6 +300,8 @@ class _FileReader:
     def __init__(self, reader: _Reader, path: str):
         self.reader = reader
         self.path = path
+        self.interpolator = reader.interpolator.with_budget(Budget())  # each file its own budget
+        self._over_budget = False  # the file's interpolation budget ran out (said once)
         self._unset_seen = False  # the entry being read used an unset variable (PL041 already says so)
 
     def diag(self, code: str, message: str, node: YNode, hint: str | None = None) -> None:
@@ -258,36 +342,59 @@ class _FileReader:
         expose = node.get("expose")
         if expose is not None:
             draft.expose, draft.expose_tag = self.entries(expose, name, self.expose_entry, "expose")
-        draft.network_mode = self.text_value(node.get("network_mode"))
-        draft.image = self.text_value(node.get("image"))
+        draft.network_mode = self.setting(node.get("network_mode"))
+        draft.image = self.setting(node.get("image"))
         profiles = node.get("profiles")
         if profiles is not None and profiles.kind == "seq":
-            draft.profiles = tuple(t for t in (self.text_value(p) for p in profiles.value) if t)
+            draft.profiles = tuple(t for t in (self.setting(p) for p in profiles.value) if t and t.value)
         extends = node.get("extends")
         if extends is not None:
             draft.extends = self.extends(extends)
         return draft
 
-    def text_value(self, node: YNode | None) -> str | None:
+    def interpolate(self, text: str, node: YNode, what: str) -> Expansion | None:
+        """``text`` interpolated; None after a PL042 when it passes the limits (``what`` names
+        the setting, as written). Raises InvalidTemplate for the caller to word."""
+        try:
+            return self.interpolator.expand(text)
+        except TooLarge as exc:
+            if not exc.file_budget:
+                self.diag("PL042", f"{what} is not read: {exc}", node,
+                          hint="Compose values are short; look for variables defined from each other "
+                               "(A=xx, B=${A}${A}, ...)")
+            elif not self._over_budget:
+                self._over_budget = True
+                self.diag("PL042", f"{what} is not read: {exc}; this and every later value of the file "
+                                   f"that uses variables are left out",
+                          node, hint="Compose values are short; look for variables defined from each other "
+                                     "(A=xx, B=${A}${A}, ...)")
+            return None
+
+    def setting(self, node: YNode | None) -> Setting | None:
         """A scalar setting, interpolated (unset variables become '', as in Compose)."""
         if node is None or node.kind != "scalar" or node.value is None:
             return None
         if not isinstance(node.value, str):
-            return str(node.value)
+            return Setting(str(node.value))
         try:
-            return self.reader.interpolator.expand(node.value).text
+            result = self.interpolate(node.value, node, f"The value {node.value!r}")
         except InvalidTemplate:
-            return node.value
+            return Setting(node.value)
+        if result is None:
+            return None
+        return Setting(result.text, node.value if result.substituted else None)
 
-    def extends(self, node: YNode) -> tuple[str, str | None, Span] | None:
+    def extends(self, node: YNode) -> tuple[Setting, Setting | None, Span] | None:
         where = _span(self.path, node)
         if node.kind == "scalar" and isinstance(node.value, str):
-            return self.text_value(node), None, where
+            service = self.setting(node)
+            if service is not None and service.value:
+                return service, None, where
         if node.kind == "map" and node.get("service") is not None:
-            service = self.text_value(node.get("service"))
-            file = self.text_value(node.get("file"))
-            if service:
-                return service, file or None, where
+            service = self.setting(node.get("service"))
+            file = self.setting(node.get("file"))
+            if service is not None and service.value:
+                return service, file if file is not None and file.value else None, where
         self.diag("PL010", "extends needs a service name (extends: {service: NAME, file: FILE})", node)
         return None
 
@@ -307,13 +414,16 @@ class _FileReader:
 
     # one entry -------------------------------------------------------------------------------
 
-    def expand(self, text: str, node: YNode, service: str) -> str | None:
-        """Interpolate a port value; None (after a finding) when Compose could not use it."""
+    def expand(self, text: str, node: YNode, service: str) -> Expansion | None:
+        """Interpolate a port value; None (after a finding) when Compose could not use it.
+        Messages quote ``text``, the template as written: never what a variable holds."""
         try:
-            result = self.reader.interpolator.expand(text)
+            result = self.interpolate(text, node, f"Port entry {text!r} of service {service!r}")
         except InvalidTemplate as exc:
             self.diag("PL040", f"Invalid port entry {text!r} of service {service!r}: invalid interpolation, {exc}",
                       node)
+            return None
+        if result is None:
             return None
         for name, message in result.required:
             detail = f": {message}" if message else ""
@@ -327,7 +437,7 @@ class _FileReader:
                                f"which is not set and has no default: Compose reads it as an empty string",
                       node, hint=f"Set {name} (environment, .env or --env-file) or give a default: ${{{name}:-...}}")
         self._unset_seen = self._unset_seen or bool(result.unset)
-        return result.text
+        return result
 
     def port_entry(self, node: YNode, service: str) -> Publication | None:
         self._unset_seen = False
@@ -341,18 +451,25 @@ class _FileReader:
                 self.diag("PL040", f"Invalid port entry {node.raw!r} of service {service!r}: a port entry is a "
                                    f"string, a number or a mapping", node)
                 return None
-            text = str(value) if isinstance(value, int) else self.expand(value, node, service)
-            if text is None:
-                return None
+            if isinstance(value, int):
+                text, written = str(value), None
+            else:
+                result = self.expand(value, node, service)
+                if result is None:
+                    return None
+                text, written = result.text, (value if result.substituted else None)
             try:
                 spec = parse_short(text)
             except PortSpecError as exc:
                 if not self._unset_seen:
-                    self.diag("PL040", f"Invalid port entry {text!r} of service {service!r}: {exc}", node)
+                    self.diag("PL040", f"Invalid port entry {_quoted(text, written)} of service {service!r}: "
+                                       f"{_reason(exc, written)}", node)
                 return None
-            return self.publication(spec, node, node.raw or text)
+            host_ip_text = _host_template(written, spec.host_ip) if written is not None else None
+            return self.publication(spec, node, node.raw or text, host_ip_text=host_ip_text)
         if node.kind == "map":
             fields = {}
+            written_fields = {}
             for key, value in node.value.items():
                 if value.kind != "scalar":
                     self.diag("PL040", f"Invalid port mapping of service {service!r}: {key} must be a single "
@@ -360,18 +477,25 @@ class _FileReader:
                     return None
                 raw = value.value
                 if isinstance(raw, str):
-                    raw = self.expand(raw, node, service)
-                    if raw is None:
+                    result = self.expand(raw, node, service)
+                    if result is None:
                         return None
+                    if result.substituted:
+                        written_fields[key] = raw
+                    raw = result.text
                 fields[key] = raw
             try:
                 spec = parse_long(fields)
             except PortSpecError as exc:
                 if not self._unset_seen:
-                    self.diag("PL040", f"Invalid port mapping of service {service!r}: {exc}", node)
+                    self.diag("PL040", f"Invalid port mapping of service {service!r}: "
+                                       f"{_reason(exc, 'interpolated' if written_fields else None)}", node)
                 return None
             text = ", ".join(f"{k}: {v.raw if v.kind == 'scalar' else '...'}" for k, v in node.value.items())
-            return self.publication(spec, node, text)
+            host_ip_text = written_fields.get("host_ip")
+            if host_ip_text is not None and spec.host_ip is None:
+                host_ip_text = None  # the variable was empty: all interfaces
+            return self.publication(spec, node, text, host_ip_text=host_ip_text)
         self.diag("PL040", f"Invalid port entry of service {service!r}: a {_kind(node)} is not a port", node)
         return None
 
@@ -382,21 +506,67 @@ class _FileReader:
             self.diag("PL040", f"Invalid expose entry of service {service!r}: a port number or range is expected",
                       node)
             return None
-        text = str(value) if isinstance(value, int) else self.expand(value, node, service)
-        if text is None:
-            return None
+        if isinstance(value, int):
+            text, written = str(value), None
+        else:
+            result = self.expand(value, node, service)
+            if result is None:
+                return None
+            text, written = result.text, (value if result.substituted else None)
         try:
             spec = parse_expose(text)
         except PortSpecError as exc:
             if not self._unset_seen:
-                self.diag("PL040", f"Invalid expose entry {text!r} of service {service!r}: {exc}", node)
+                self.diag("PL040", f"Invalid expose entry {_quoted(text, written)} of service {service!r}: "
+                                   f"{_reason(exc, written)}", node)
             return None
         return self.publication(spec, node, node.raw or text, exposed_only=True)
 
-    def publication(self, spec: PortSpec, node: YNode, text: str, exposed_only: bool = False) -> Publication:
+    def publication(self, spec: PortSpec, node: YNode, text: str, exposed_only: bool = False,
+                    host_ip_text: str | None = None) -> Publication:
         return Publication(target=spec.target, published=spec.published, host_ip=spec.host_ip,
                            protocol=spec.protocol, span=_span(self.path, node), mode=spec.mode,
-                           exposed_only=exposed_only, text=text, name=spec.name, app_protocol=spec.app_protocol)
+                           exposed_only=exposed_only, text=text, name=spec.name, app_protocol=spec.app_protocol,
+                           host_ip_text=host_ip_text)
+
+
+def _quoted(text: str, written: str | None) -> str:
+    """An entry for a message: as written when a variable's value is in it, else as read."""
+    return repr(written if written is not None else text)
+
+
+def _reason(exc: PortSpecError, written: str | None) -> str:
+    """Why an entry is refused; without quoting any of it when a variable's value is in it."""
+    if written is None:
+        return str(exc)
+    return f"after interpolation, {exc.safe}"
+
+
+def _host_template(written: str, host_ip: str | None) -> str | None:
+    """The host IP part of a short-syntax entry as written ("${IP}" of "${IP}:80:80"), or the
+    whole entry when the variables make the parts impossible to tell apart."""
+    if host_ip is None:
+        return None
+    parts = _top_level_split(written.rpartition("/")[0] if "/" in written.rpartition("}")[2] else written)
+    if len(parts) >= 3:
+        host = ":".join(parts[:-2])
+        return host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    return written
+
+
+def _top_level_split(text: str) -> list[str]:
+    """``text`` split at ':' outside ${...}."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        if char == "{" and (depth or (index and text[index - 1] == "$")):
+            depth += 1
+        elif char == "}" and depth:
+            depth -= 1
+        elif char == ":" and depth == 0:
+            parts.append(text[start:index])
+            start = index + 1
+    parts.append(text[start:])
+    return parts
 
 
 def _kind(node: YNode) -> str:
@@ -447,7 +617,10 @@ def _merge(base: _Draft, over: _Draft) -> _Draft:
     """``over`` merged onto ``base`` as Compose merges a later file (or an extending service)."""
     profiles = base.profiles
     if over.profiles is not None:
-        profiles = tuple(dict.fromkeys((base.profiles or ()) + over.profiles))
+        merged: dict[str, Setting] = {}
+        for profile in (base.profiles or ()) + over.profiles:
+            merged.setdefault(profile.value, profile)  # each profile once, first come first
+        profiles = tuple(merged.values())
     return _Draft(
         name=base.name, span=base.span,
         ports=_merge_list(base.ports, over.ports, over.ports_tag, port_key),

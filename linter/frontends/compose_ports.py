@@ -46,7 +46,16 @@ class PortSpec:
 
 
 class PortSpecError(ValueError):
-    """A port entry Compose would refuse; the message is the reason."""
+    """A port entry Compose would refuse; the message is the reason.
+
+    ``safe`` says the same without quoting any part of the entry: the compose front end
+    words its finding with it when a variable's value (perhaps a secret) is in the entry.
+    A message that quotes the entry must therefore come with its ``safe`` form.
+    """
+
+    def __init__(self, message: str, safe: str | None = None):
+        super().__init__(message)
+        self.safe = message if safe is None else safe
 
 
 def _parser(start: str):
@@ -55,12 +64,13 @@ def _parser(start: str):
 
 def _number(text: str, what: str) -> int:
     if not text.isdigit():
-        raise PortSpecError(f"{what} {text!r} is not a number")
+        raise PortSpecError(f"{what} {text!r} is not a number", f"{what} is not a number")
     if len(text.lstrip("0")) > 5:
-        raise PortSpecError(f"{what} {text[:12]}{'...' if len(text) > 12 else ''} is out of range (0-65535)")
+        raise PortSpecError(f"{what} {text[:12]}{'...' if len(text) > 12 else ''} is out of range (0-65535)",
+                            f"{what} is out of range (0-65535)")
     value = int(text)
     if value > 65535:
-        raise PortSpecError(f"{what} {text} is out of range (0-65535)")
+        raise PortSpecError(f"{what} {text} is out of range (0-65535)", f"{what} is out of range (0-65535)")
     return value
 
 
@@ -70,13 +80,13 @@ def parse_range(text: str, what: str) -> Range:
         raise PortSpecError(f"no {what} given")
     lo_text, dash, hi_text = text.partition("-")
     if dash and hi_text == "":
-        raise PortSpecError(f"{what} range {text!r} has no end")
+        raise PortSpecError(f"{what} range {text!r} has no end", f"{what} range has no end")
     if dash and lo_text == "":
-        raise PortSpecError(f"{what} range {text!r} has no start")
+        raise PortSpecError(f"{what} range {text!r} has no start", f"{what} range has no start")
     lo = _number(lo_text, what)
     hi = _number(hi_text, what) if dash else lo
     if hi < lo:
-        raise PortSpecError(f"{what} range {text} ends before it starts")
+        raise PortSpecError(f"{what} range {text} ends before it starts", f"{what} range ends before it starts")
     return lo, hi
 
 
@@ -94,7 +104,7 @@ def _published(text: str) -> Range | None:
     if (lo, hi) == (0, 0):
         return None  # Docker reads host port 0 as "any free port"
     if lo == 0:
-        raise PortSpecError(f"host port range {text} starts at 0")
+        raise PortSpecError(f"host port range {text} starts at 0", "host port range starts at 0")
     return lo, hi
 
 
@@ -102,7 +112,7 @@ def protocol_of(text: str | None) -> str:
     """The protocol, lower case; '' or None is tcp."""
     proto = (text or "tcp").lower()
     if proto not in PROTOCOLS:
-        raise PortSpecError(f"invalid protocol {text!r} (tcp, udp or sctp)")
+        raise PortSpecError(f"invalid protocol {text!r} (tcp, udp or sctp)", "invalid protocol (tcp, udp or sctp)")
     return proto
 
 
@@ -113,7 +123,8 @@ def _check_sizes(published: Range | None, target: Range) -> None:
     container_size = target[1] - target[0]
     if host_size != container_size and container_size != 0:
         raise PortSpecError(
-            f"host and container port ranges differ in size ({_text(published)} and {_text(target)})")
+            f"host and container port ranges differ in size ({_text(published)} and {_text(target)})",
+            "host and container port ranges differ in size")
 
 
 def _text(r: Range) -> str:
@@ -132,7 +143,8 @@ def normalize_host_ip(text: str | None) -> str | None:
 def _syntax_error(exc: UnexpectedInput, text: str) -> PortSpecError:
     if isinstance(exc, UnexpectedCharacters):
         char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
-        return PortSpecError(f"unexpected character {char!r} at position {exc.column}")
+        return PortSpecError(f"unexpected character {char!r} at position {exc.column}",
+                             "an unexpected character")
     if isinstance(exc, (UnexpectedToken, UnexpectedEOF)):
         token = getattr(exc, "token", None)
         if token is None or token.type == "$END":
@@ -140,17 +152,18 @@ def _syntax_error(exc: UnexpectedInput, text: str) -> PortSpecError:
                 return PortSpecError("no port specified")
             if text.endswith(":"):
                 return PortSpecError("no container port after the last ':'")
-            return PortSpecError(f"{text!r} ends too early")
+            return PortSpecError(f"{text!r} ends too early", "it ends too early")
         if token.value == "/" and text[: token.start_pos].endswith(":"):
             return PortSpecError("no container port before the '/'")
         if token.type == "RANGE_DASH":
             return PortSpecError(f"unexpected '-' at position {token.column} (a port range needs a start)")
         if token.type in ("WORD", "BRACKETED") and "/" not in text[: token.start_pos]:
-            return PortSpecError(f"container port {token.value!r} is not a number")
+            return PortSpecError(f"container port {token.value!r} is not a number", "container port is not a number")
         if token.type == "NUMBER" and text[: token.start_pos].endswith("/"):
-            return PortSpecError(f"invalid protocol {token.value!r} (tcp, udp or sctp)")
-        return PortSpecError(f"unexpected {token.value!r} at position {token.column}")
-    return PortSpecError(str(exc).splitlines()[0])
+            return PortSpecError(f"invalid protocol {token.value!r} (tcp, udp or sctp)",
+                                 "invalid protocol (tcp, udp or sctp)")
+        return PortSpecError(f"unexpected {token.value!r} at position {token.column}", "an unexpected part")
+    return PortSpecError(str(exc).splitlines()[0], "it is not a valid port entry")
 
 
 def _part_text(part) -> str:
@@ -183,14 +196,14 @@ def parse_short(text: str) -> PortSpec:
     container_text = _part_text(container_part)
     protocol = _protocol(protocol_tree)
     if isinstance(container_part, Tree) and container_part.data == "address":
-        raise PortSpecError(f"container port {container_text!r} is not a number")
+        raise PortSpecError(f"container port {container_text!r} is not a number", "container port is not a number")
     target = _container(container_text)
     published = None
     host_ip = None
     if texts:
         host_text = texts[-1]
         if parts[-1] is not None and parts[-1].data == "address":
-            raise PortSpecError(f"host port {host_text!r} is not a number")
+            raise PortSpecError(f"host port {host_text!r} is not a number", "host port is not a number")
         published = _published(host_text)
         host_ip = normalize_host_ip(":".join(texts[:-1]))
     _check_sizes(published, target)
@@ -221,7 +234,8 @@ def parse_long(fields: dict) -> PortSpec:
         raise PortSpecError("a port mapping needs a target (the container port)")
     target_text = _scalar_text(target_value, "target")
     if "-" in target_text:
-        raise PortSpecError(f"target {target_text!r} must be a single container port")
+        raise PortSpecError(f"target {target_text!r} must be a single container port",
+                            "target must be a single container port")
     target = _container(target_text)
     published_value = fields.get("published")
     published = None
@@ -231,7 +245,7 @@ def parse_long(fields: dict) -> PortSpec:
     protocol = protocol_of(_optional_text(fields.get("protocol"), "protocol"))
     mode = (_optional_text(fields.get("mode"), "mode") or "ingress")
     if mode not in MODES:
-        raise PortSpecError(f"invalid mode {mode!r} (ingress or host)")
+        raise PortSpecError(f"invalid mode {mode!r} (ingress or host)", "invalid mode (ingress or host)")
     host_ip = normalize_host_ip(_optional_text(fields.get("host_ip"), "host_ip"))
     return PortSpec(target, published, host_ip, protocol, mode,
                     name=_optional_text(fields.get("name"), "name") or None,

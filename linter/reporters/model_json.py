@@ -45,10 +45,12 @@ def _range(value):
 
 def compose_document(project: ComposeProject) -> dict:
     """A compose project: its services and every publication, one object each."""
-    services = [{"name": s.name, "image": s.image, "network_mode": s.network_mode, "profiles": list(s.profiles),
-                 "path": s.span.path, "line": s.span.line} for s in project.services]
+    # Settings that came from variables are shown as written ("${TAG}"): a value may be a secret.
+    services = [{"name": s.name, "image": s.shown_image, "network_mode": s.shown_network_mode,
+                 "profiles": list(s.shown_profiles), "path": s.span.path, "line": s.span.line}
+                for s in project.services]
     publications = [
-        {"service": s.name, "host_ip": p.host_ip, "published": _range(p.published), "target": _range(p.target),
+        {"service": s.name, "host_ip": p.shown_host_ip, "published": _range(p.published), "target": _range(p.target),
          "protocol": p.protocol, "mode": p.mode, "line": p.span.line, "column": p.span.column, "path": p.span.path,
          "exposed_only": p.exposed_only}
         for s in project.services for p in s.publications
@@ -86,12 +88,12 @@ def text_lines(document) -> list[str]:
         lines = [f"compose project {document.path}" + (f" (+ {', '.join(document.files[1:])})"
                                                         if len(document.files) > 1 else "")]
         for service in document.services:
-            extra = [f"network_mode {service.network_mode}"] if service.network_mode else []
+            extra = [f"network_mode {service.shown_network_mode}"] if service.network_mode else []
             if service.profiles:
-                extra.append(f"profiles {','.join(service.profiles)}")
+                extra.append(f"profiles {','.join(service.shown_profiles)}")
             lines.append(f"service {service.name}" + (f" ({'; '.join(extra)})" if extra else ""))
             for pub in service.publications:
-                where = pub.host_ip or "*"
+                where = pub.shown_host_ip or "*"
                 if pub.exposed_only:
                     lines.append(f"  expose {_ports(pub.target)}/{pub.protocol}"
                                  f"    {pub.span.path}:{pub.span.line}")
