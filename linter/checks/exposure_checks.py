@@ -175,14 +175,13 @@ def _one_service(registry, lo: int, hi: int, transport: str) -> bool:
     return len(found) == 1 and iv.subtract(((lo, hi),), found[0][0].ranges) == ()
 
 
-def _causes(ctx: CheckContext, internal: bool) -> list[Cause]:
-    """The exposures of the document gathered per deciding rule, in file order."""
+def _causes(ctx: CheckContext) -> list[Cause]:
+    """The exposures of the document gathered per deciding rule, in file order: what one rule
+    admits from the internet and from internal interfaces is one cause."""
     causes: dict[int, Cause] = {}
     for exposure in ctx.exposure.exposures():
         transport = PORT_TRANSPORTS.get(exposure.protocol)
-        if transport is None:
-            continue
-        if (exposure.reach == "internal") != internal or not internal and not _public(exposure):
+        if transport is None or not (_public(exposure) or exposure.reach == "internal"):
             continue
         decider = exposure.primary
         if decider is None:
@@ -224,17 +223,17 @@ def exposed_services(ctx: CheckContext) -> None:
     service, a wide port range, or everything by default; severity from the services and
     from how many addresses can connect."""
     reported_policies = set()
-    for internal in (False, True):
-        for cause in _causes(ctx, internal):
-            if cause.decider.rule is None:
-                if not internal and not _fragment_policy(ctx, cause.decider):
-                    _report_default_accept(ctx, cause)
-                    reported_policies.add(id(cause.decider.span))
-                continue
-            if cause.is_range(ctx.registry):
-                _report_range(ctx, cause, internal)
-            else:
-                _report_services(ctx, cause, internal)
+    for cause in _causes(ctx):
+        internal = reach_level(cause.worst) == "internal"
+        if cause.decider.rule is None:
+            if not internal and not _fragment_policy(ctx, cause.decider):
+                _report_default_accept(ctx, cause)
+                reported_policies.add(id(cause.decider.span))
+            continue
+        if cause.is_range(ctx.registry):
+            _report_range(ctx, cause, internal)
+        else:
+            _report_services(ctx, cause, internal)
     _hygiene_default_accept(ctx, reported_policies)
 
 

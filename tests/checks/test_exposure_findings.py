@@ -1,0 +1,132 @@
+"""Findings an engineer would sign: one per cause, calibrated on reach, interface roles read
+from the ruleset (issues 12 and 13)."""
+
+from __future__ import annotations
+
+import pytest
+
+from linter.checks import Settings
+from linter.collapse import collapse_repeats
+from linter.engine.roles import infer_roles
+from linter.findings import Finding, Severity
+from linter.pipeline import lint_file, run_checks
+from tests.engine.helpers import ruleset
+
+EXPOSURE = {"PL101", "PL201", "PL202", "PL302", "PL401"}
+
+ROUTER = """*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A POSTROUTING -s 192.168.1.0/24 -o ppp0 -j MASQUERADE
+COMMIT
+*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -i lo -j ACCEPT
+-A INPUT -i eth1 -p tcp -m tcp --dport 445 -j ACCEPT
+-A INPUT -i ppp0 -p tcp -m tcp --dport 22 -j ACCEPT
+-A INPUT -p tcp -m multiport --dports 23,3306 -j ACCEPT
+-A INPUT -p udp -m udp --dport 10000:20000 -j ACCEPT
+-A INPUT -s 198.51.100.7/32 -p tcp -m tcp --dport 5432 -j ACCEPT
+-A INPUT -s 198.51.0.0/16 -p tcp -m tcp --dport 6379 -j ACCEPT
+-A INPUT -p tcp -m tcp --dport 1024:65535 -j ACCEPT
+COMMIT
+"""
+
+
+def exposure_findings(text: str, settings: Settings | None = None) -> list[tuple[int, str, str, str]]:
+    found = run_checks(ruleset(text), settings or Settings())
+    return sorted((f.line, f.code, str(f.severity), f.message) for f in found if f.code in EXPOSURE)
+
+
+def test_router_one_finding_per_rule_calibrated_on_reach():
+    assert exposure_findings(ROUTER) == [
+        # eth1 is the LAN: MASQUERADE -o ppp0 says where the internet is.
+        (13, "PL201", "low", "smb (445/tcp) is reachable from internal networks on eth1; it is also unencrypted"),
+        (14, "PL201", "info", "ssh (22/tcp) is reachable from the internet on ppp0"),
+        # Two services of one rule: one finding, rated by the worse (telnet).
+        (15, "PL101", "critical", "2 services are reachable from the internet on ppp0: telnet (23/tcp), "
+                                  "mysql (3306/tcp); plaintext: telnet"),
+        # A deliberate range is one finding about the range, not critical for memcached's number.
+        (16, "PL302", "medium", "10001 ports (10000-20000/udp) are reachable from the internet on ppp0 without "
+                                "connection tracking; includes memcached 11211, dnp3 20000, ubiquiti-discovery 10001, "
+                                "gelf 12201, dropbox-lansync 17500, minecraft-bedrock 19132-19133"),
+        # One admin host: low. A /16: one step below the internet.
+        (17, "PL201", "low", "postgresql (5432/tcp) is reachable from 198.51.100.7 only on ppp0; it is also unencrypted"),
+        (18, "PL201", "high", "redis (6379/tcp) is reachable from 198.51.0.0/16 only on ppp0; it is also unencrypted"),
+        (19, "PL302", "critical", "every other tcp port (64511 ports) is reachable from the internet on ppp0 without "
+                                  "connection tracking; includes docker 2375, solr 8983, elasticsearch 9200, "
+                                  "telnet-alt 2323, salt 4505-4506, x11 6000-6063 and 271 more"),
+    ]
+
+
+def test_without_evidence_every_interface_may_face_the_internet():
+    text = ROUTER.replace("-A POSTROUTING -s 192.168.1.0/24 -o ppp0 -j MASQUERADE\n", "# no NAT\n")
+    found = {line: (code, severity) for line, code, severity, _ in exposure_findings(text)}
+    assert found[13] == ("PL201", "critical")  # smb on eth1: nothing says eth1 is internal
+
+
+def test_configured_interfaces_override_inference():
+    settings = Settings(internal_interfaces=("ppp0",), internet_interfaces=("eth1",))
+    found = {line: (code, severity) for line, code, severity, _ in exposure_findings(ROUTER, settings)}
+    assert found[13] == ("PL201", "critical")
+    assert 14 not in found  # ssh on ppp0, now internal: info, not reported
+
+
+@pytest.mark.parametrize("rule, internet", [
+    ("-A POSTROUTING -o eth0 -j MASQUERADE", ("eth0",)),
+    ("-A POSTROUTING -o wan+ -j SNAT --to-source 203.0.113.1", ("wan*",)),
+    ("-A POSTROUTING ! -o docker0 -j MASQUERADE", ()),  # negated: says nothing
+    ("-A POSTROUTING -o docker0 -m addrtype --src-type LOCAL -j MASQUERADE", ()),  # Docker's hairpin
+    ("-A PREROUTING -i eth0 -p tcp --dport 80 -j DNAT --to-destination 10.0.0.2", ("eth0",)),
+])
+def test_internet_interfaces_inferred_from_nat(rule, internet):
+    text = f"*nat\n:PREROUTING ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n{rule}\nCOMMIT\n"
+    assert infer_roles([ruleset(text)]).internet == internet
+
+
+def test_conventional_names_are_internal():
+    roles = infer_roles([])
+    assert [roles.is_internal(name) for name in ("lo", "docker0", "br-1a2b", "wg0", "lan", "eth0", "ens3")] == [
+        True, True, True, True, True, False, False]
+
+
+def test_empty_nft_input_chain_accepts_everything_once():
+    from linter.frontends.nftables import parse
+    from linter.source import SourceFile
+
+    text = "table inet filter {\n  chain input {\n    type filter hook input priority 0; policy accept;\n  }\n}\n"
+    document = parse(SourceFile("fw.nft", text)).document
+    found = [(f.code, f.line, str(f.severity)) for f in run_checks(document, Settings()) if f.code in EXPOSURE]
+    assert found == [("PL401", 2, "critical")]
+
+
+def test_ufw_fragment_has_no_policy_to_judge(tmp_path):
+    path = tmp_path / "before.rules"
+    path.write_text("*filter\n:ufw-before-input - [0:0]\n-A ufw-before-input -j ufw-logging-deny\n"
+                    "-A ufw-before-input -p tcp --dport 23 -j ACCEPT\nCOMMIT\n")
+    found = sorted((f.code, f.line, str(f.severity)) for f in lint_file(str(path), Settings()).findings)
+    # No PL401 for the INPUT the file never declares; the jump to ufw's own chain is info; ufw's
+    # chain is not "unused"; the telnet accept is judged (reached only when ufw jumps here).
+    assert ("PL401", 1, "critical") not in found and ("PL401", 1, "medium") not in found
+    assert ("PL404", 3, "info") in found
+    assert not [f for f in found if f[0] == "PL405"]
+
+
+def _finding(line: int, code: str = "PL015", message: str = "Rule has no target; it only counts packets") -> Finding:
+    return Finding(code=code, name="x", severity=Severity.INFO, category="hygiene", path="a.rules", line=line,
+                   column=1, message=message)
+
+
+def test_repeated_low_value_findings_collapse_with_a_count():
+    many = [_finding(line) for line in (10, 11, 12, 13, 14, 15, 16)]
+    other = _finding(5, "PL402", "dead")
+    collapsed = collapse_repeats([other] + many)
+    assert [f.line for f in collapsed] == [5, 10]
+    assert collapsed[1].message == ("Rule has no target; it only counts packets "
+                                    "(6 more like it in this file: lines 11, 12, 13, 14, 15, ...)")
+    assert [r[1] for r in collapsed[1].related] == [11, 12, 13, 14, 15, 16]
+    assert collapse_repeats(many[:3]) == many[:3]  # three stay three
