@@ -83,12 +83,21 @@ def exposure(ctx, rulesets, fmt, show_all, input_format):
         registry = default_registry()
         entries = [e for e in analysis.exposures() if show_all or e.reach != "loopback"]
         records = [exposure_record(analysis, e, registry) for e in entries]
+    from linter.engine.roles import describe_roles
+
+    roles = [{"interface": name, "role": role, "why": why}
+             for name, role, why in describe_roles(analysis.roles, analysis.interfaces)]
     if fmt == "json":
-        click.echo(json.dumps({"version": 1, "exposure": records}, indent=2))
+        click.echo(json.dumps({"version": 1, "exposure": records, "interfaces": roles}, indent=2))
         return
     rows = [_row(record) for record in records]
     click.echo(_table(("family", "proto", "ports", "services", "reach", "interfaces", "decided by"), rows,
                       "New connections accepted"))
+    if roles:
+        # "internal" reach above is what arrives on an internal interface; how each role was read:
+        click.echo("\n" + _table(("interface", "role", "why"),
+                                 [tuple(_CONTROL.sub("?", r[k]) for k in ("interface", "role", "why")) for r in roles],
+                                 "Interface roles"))
 
 
 SHOWN_PORT_RANGES = 8  # a longer port list is cut in the table (JSON has all of it)
