@@ -180,6 +180,15 @@ def test_ephemeral_ranges(tmp_path):
     assert Config().settings().ephemeral_ranges == (("Linux default", 32768, 60999),)
 
 
+def test_interface_roles_reach_the_settings(tmp_path):
+    settings = config_of(tmp_path, """
+        interfaces = { internet = ["eth0", "ppp+"], internal = ["br0"] }
+    """).settings()
+    assert (settings.internet_interfaces, settings.internal_interfaces) == (("eth0", "ppp+"), ("br0",))
+    classes = settings.network_classes()
+    assert (classes.internet_interfaces, classes.internal_interfaces) == (("eth0", "ppp+"), ("br0",))
+
+
 def test_trusted_networks_become_integer_ranges(tmp_path):
     config = config_of(tmp_path, """
         trusted-networks = ["203.0.113.0/24", "198.51.100.7", "2001:db8:1::/48"]
@@ -254,6 +263,9 @@ def test_rule_options_validated_against_the_rule_file(tmp_path):
     ("ephemeral-ranges = [5]", "ephemeral-ranges[0]", "expected a \"lo-hi\" string"),
     ("trusted-networks = ['10.0.0.0/33']", "trusted-networks[0]", "not an IP address or prefix"),
     ("trusted-networks = '10.0.0.0/8'", "trusted-networks", "expected a list of strings"),
+    ("interfaces = {wan = ['eth0']}", "interfaces.wan", "unknown key (keys: internet, internal)"),
+    ("interfaces = {internet = ['eth 0']}", "interfaces.internet[0]", "is not an interface name"),
+    ("interfaces = {internet = ['eth0'], internal = ['eth0']}", "interfaces", "'eth0' is both internet and internal"),
     ("registry = {name = 'x'}", "registry", "expected a list of tables"),
     ("[[registry]]\nname = 'x'\nports = '1'\nrisk = 'high'\ncolour = 'red'", "registry[0].colour", "unknown key"),
     ("[[registry]]\nname = 'x'\nports = '1'", "registry[0]", "missing 'risk'"),
