@@ -12,8 +12,9 @@ from dataclasses import replace
 from linter.findings import Finding
 
 # Findings that are worth one line per file, not one per rule: accounting rules without a
-# target, unmodelled matches, unused chains.
-PER_FILE = frozenset({"PL013", "PL015", "PL405"})
+# target, unmodelled matches, unused chains, the variables of a fragment whose defines live in
+# the file that includes it.
+PER_FILE = frozenset({"PL013", "PL015", "PL031", "PL405"})
 # Findings whose identical messages in one file share one cause (every jump to one missing chain).
 PER_MESSAGE = frozenset({"PL404"})
 COLLAPSE_FROM = 4  # fewer than this stay as they are

@@ -8,6 +8,8 @@ an accept reached through a user chain always is.
 
 from __future__ import annotations
 
+import re
+
 from linter.checks import CheckContext, check
 from linter.engine import intervals as iv
 from linter.engine.exposure import Exposure, interface_text
@@ -64,12 +66,19 @@ def _public(exposure: Exposure) -> bool:
     return exposure.reach in ("internet", "restricted")
 
 
+def service_ports(exposure: Exposure) -> iv.Ranges:
+    """The ports of the services a connection reaches: after DNAT or REDIRECT, the new ones."""
+    return exposure.nat_ports if exposure.nat_ports else exposure.ports
+
+
 def _services_behind(ctx: CheckContext, exposure: Exposure, transport: str):
-    """Registry entries for the service a connection reaches, and the host ports it uses."""
-    ports = exposure.nat_ports if exposure.forwarded and exposure.nat_ports else exposure.ports
-    found = ctx.registry.overlapping(ports, transport)
-    if exposure.forwarded and exposure.nat_ports:
-        return [(entry, exposure.ports) for entry, _ in found]
+    """Registry entries for the service a connection reaches, and the ports a client uses for it:
+    the service's own ports, or the published ports when a NAT moved one service elsewhere
+    (2222 redirected to 22 is ssh on 2222)."""
+    behind = service_ports(exposure)
+    found = ctx.registry.overlapping(behind, transport)
+    if behind is not exposure.ports and behind != exposure.ports and len(found) == 1:
+        return [(found[0][0], exposure.ports)]
     return found
 
 
@@ -109,6 +118,17 @@ def calibrated(severity: Severity, level: str) -> Severity:
 
 
 _LEVEL_ORDER = ("internet", "networks", "admin", "internal")
+# Conditions that only say *when* or *how often* (a schedule, a rate): the exposure is real
+# whenever it holds. Any other assumed match decides *who* gets in (an address set filled at
+# run time, an undefined variable, a port knock, a mark set elsewhere), and a ruleset that
+# narrows by an unknown is not "the internet": such a finding is medium at most.
+_TIMING = re.compile(r"^(?:-m\s+)?(?:time\b|--time|--week|--month|--date|--kernel-tz|limit\b|--limit|"
+                     r"meta\s+(?:hour|day|time)\b|statistic\b|--mode|--probability|--every|numgen\b)")
+
+
+def restricts_who(conditions) -> bool:
+    """Whether any assumed condition narrows who can connect rather than when."""
+    return any(not _TIMING.match(text.strip()) for text in conditions)
 
 
 class Cause:
@@ -119,16 +139,19 @@ class Cause:
         self.decider = decider
         self.exposures: list[Exposure] = []
         self.ports: dict[str, iv.Ranges] = {}  # transport -> ports admitted
+        self.behind: dict[str, iv.Ranges] = {}  # transport -> ports of the services reached (after NAT)
         self.services: dict[tuple[str, str], list] = {}  # (name, transport) -> [entry, ports, severity]
 
     def add(self, ctx: CheckContext, exposure: Exposure, transport: str) -> None:
         self.exposures.append(exposure)
         self.ports[transport] = iv.union(self.ports.get(transport, ()), exposure.ports)
+        self.behind[transport] = iv.union(self.behind.get(transport, ()), service_ports(exposure))
         level = reach_level(exposure)
+        cap = Severity.MEDIUM if exposure.possible and restricts_who(exposure.conditions) else Severity.CRITICAL
         for entry, ports in _services_behind(ctx, exposure, transport):
             if entry.severity is None:
                 continue
-            severity = calibrated(_registry_severity(entry), level)
+            severity = min(calibrated(_registry_severity(entry), level), cap)
             slot = self.services.get((entry.name, transport))
             if slot is None:
                 self.services[(entry.name, transport)] = [entry, ports, severity]
@@ -145,15 +168,23 @@ class Cause:
     def possible(self) -> bool:
         return all(e.possible for e in self.exposures)
 
+    @property
+    def cap(self) -> Severity:
+        """The most this cause can be: medium when it rests on who an unknown lets in."""
+        if all(e.possible and restricts_who(e.conditions) for e in self.exposures):
+            return Severity.MEDIUM
+        return Severity.CRITICAL
+
     def width(self) -> int:
-        return max(iv.size(ports) for ports in self.ports.values())
+        """The most ports of one transport the services behind this cause listen on."""
+        return max(iv.size(ports) for ports in self.behind.values())
 
     def is_range(self, registry) -> bool:
         """Whether the rule opens a port range (10 ports or more in a row, more than 1,024 in
         all) rather than services: a registered service's own range (x11 6000-6063) is a service."""
         if self.width() > WIDE_PORTS:
             return True
-        for transport, ranges in self.ports.items():
+        for transport, ranges in self.behind.items():
             for lo, hi in ranges:
                 if hi - lo + 1 >= RANGE_AT_LEAST and not _one_service(registry, lo, hi, transport):
                     return True
@@ -178,7 +209,7 @@ def _one_service(registry, lo: int, hi: int, transport: str) -> bool:
 def _causes(ctx: CheckContext) -> list[Cause]:
     """The exposures of the document gathered per deciding rule, in file order: what one rule
     admits from the internet and from internal interfaces is one cause."""
-    causes: dict[int, Cause] = {}
+    causes: dict[tuple, Cause] = {}
     for exposure in ctx.exposure.exposures():
         transport = PORT_TRANSPORTS.get(exposure.protocol)
         if transport is None or not (_public(exposure) or exposure.reach == "internal"):
@@ -186,9 +217,10 @@ def _causes(ctx: CheckContext) -> list[Cause]:
         decider = exposure.primary
         if decider is None:
             continue
-        cause = causes.get(id(decider.span))
+        where = (decider.span.path, decider.span.line, decider.span.column)
+        cause = causes.get(where)
         if cause is None:
-            cause = causes[id(decider.span)] = Cause(decider)
+            cause = causes[where] = Cause(decider)
         cause.add(ctx, exposure, transport)
     return sorted(causes.values(), key=lambda c: (c.decider.span.path, c.decider.span.line, c.decider.span.column))
 
@@ -228,7 +260,7 @@ def exposed_services(ctx: CheckContext) -> None:
         if cause.decider.rule is None:
             if not internal and not _fragment_policy(ctx, cause.decider):
                 _report_default_accept(ctx, cause)
-                reported_policies.add(id(cause.decider.span))
+                reported_policies.add(_where(cause.decider.span))
             continue
         if cause.is_range(ctx.registry):
             _report_range(ctx, cause, internal)
@@ -261,7 +293,7 @@ def _report_default_accept(ctx: CheckContext, cause: Cause) -> None:
     decider = cause.decider
     level = reach_level(cause.worst)
     floor = calibrated(Severity.HIGH, level) if cause.width() >= MOST_OF_THE_PORTS else None
-    severity = _most_severe(cause, floor)
+    severity = min(_most_severe(cause, floor), cause.cap)
     services = cause.ranked_services()
     listed = f", including {_service_list(services)}" if services else ""
     chain = decider.chain if ctx.document.format.startswith("iptables") else f"{decider.table} {decider.chain}"
@@ -282,8 +314,7 @@ def _report_range(ctx: CheckContext, cause: Cause, internal: bool) -> None:
         severity = _most_severe(cause, calibrated(Severity.HIGH, level))
     else:
         severity = calibrated(Severity.MEDIUM, level)
-    if internal:
-        severity = min(severity, Severity.LOW)
+    severity = min(severity, cause.cap, Severity.LOW if internal else Severity.CRITICAL)
     services = cause.ranked_services()
     listed = f"; includes {_service_list(services)}" if services else ""
     what = _ports_phrase(cause.ports)
@@ -381,6 +412,10 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
                key=key, related=_related(cause.worst))
 
 
+def _where(span) -> tuple:
+    return (span.path, span.line, span.column)
+
+
 def _hygiene_default_accept(ctx: CheckContext, reported: set) -> None:
     """Input and forward filter chains where unmatched traffic meets an accepting policy and no
     public exposure finding said so already (a forward chain, or a policy that only private
@@ -389,7 +424,7 @@ def _hygiene_default_accept(ctx: CheckContext, reported: set) -> None:
 
     ruleset: Ruleset = ctx.document
     for table, chain in default_accept_chains(ruleset):
-        if id(chain.span) in reported:
+        if _where(chain.span) in reported:
             continue
         name = chain.name if ruleset.format.startswith("iptables") else f"{table.name} {chain.name}"
         ctx.report("PL401", chain.span, key=f"{table.name}/{chain.name}", chain=name,

@@ -254,7 +254,8 @@ class ExposureAnalysis:
                     nat = nat_texts.get(nat_key)
                     if nat is None:
                         nat = tuple(format_range(family, lo, hi) for lo, hi in box.nat_dst[:4])
-                        if box.nat_dport is not None:
+                        # A DNAT that keeps the port says only where to: no "port 0-79,81-442,...".
+                        if box.nat_dport is not None and box.nat_dport != box.dport:
                             nat = tuple(f"{n} port {_ports_text(box.nat_dport)}" for n in nat)
                         nat_texts[nat_key] = nat
                 external = box.iif - {LOOPBACK_IFACE}
