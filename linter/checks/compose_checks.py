@@ -1,13 +1,17 @@
-"""Checks on compose projects: what Docker publishes, and where (PL210, PL211, PL310,
-PL411, PL412, PL413).
+"""Checks on compose projects: what Docker publishes, and where (PL101, PL201, PL210,
+PL211, PL310, PL411, PL412, PL413).
 
-Severity follows the port registry for the service behind the *container* port
-(``"8080:5432"`` publishes PostgreSQL, whatever the host port), with the helpers of
-the firewall checks, so a database or the Docker API weighs the same in a ruleset
-and in a compose file.
+The service behind a publication is the image's when the port registry lists the image
+(a ``postgres:16`` container is PostgreSQL on any port), else the registry's for the
+*container* port (``"8080:5432"`` publishes PostgreSQL, whatever the host port). A
+registered service published on all interfaces gets the code and severity a firewall
+accept of it gets: plaintext protocols PL101, risky services PL201 (exposure_checks.py);
+PL210 is left for container ports the registry does not know.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from linter.checks import CheckContext, check
 from linter.checks.exposure_checks import _ports_text, _registry_severity
@@ -17,18 +21,45 @@ from linter.compose_nat import (
 from linter.engine import intervals as iv
 from linter.findings import Severity
 from linter.model import ComposeProject, Publication, Service
+from linter.service_identity import Identity, identify
 
 
 def _text(r) -> str:
     return str(r[0]) if r[0] == r[1] else f"{r[0]}-{r[1]}"
 
 
-def container_service(ctx: CheckContext, pub: Publication):
-    """(severity, name, plaintext entry or None) of the worst service behind the container ports.
+@dataclass(frozen=True)
+class ContainerService:
+    """The worst service behind a publication's container ports.
 
-    Severity None means nothing worth reporting (an encrypted service such as HTTPS).
-    Container ports the registry does not know count as an unknown service, low.
-    """
+    ``identity.entry`` is None for container ports the registry does not know (an unknown
+    service, low). ``severity`` None means nothing worth reporting (HTTPS)."""
+
+    severity: Severity | None
+    identity: Identity
+    ports: tuple[tuple[int, int], ...]
+
+    @property
+    def entry(self):
+        return self.identity.entry
+
+    @property
+    def name(self) -> str | None:
+        return self.identity.name if self.identity.entry is not None or self.identity.from_evidence else None
+
+
+def container_service(ctx: CheckContext, service: Service, pub: Publication) -> ContainerService | None:
+    """What runs behind ``pub``'s container ports: the image's service when the registry lists
+    the image (a ``postgres`` container is PostgreSQL on any port, an ``nginx`` one HTTP), else
+    the registry entry of each container port, the worst first. None: nothing worth reporting."""
+    lo, hi = pub.target
+    if lo == hi or (service.image and ctx.registry.by_image(service.image)):
+        identity = identify(ctx.registry, lo, pub.protocol, image=service.image)
+        if identity.entry is None:
+            return ContainerService(Severity.LOW, identity, (pub.target,))
+        if identity.entry.severity is None:
+            return None
+        return ContainerService(_registry_severity(identity.entry), identity, (pub.target,))
     found = ctx.registry.overlapping((pub.target,), pub.protocol)
     covered = iv.union((), tuple(r for _, ports in found for r in ports))
     worst = None
@@ -36,19 +67,24 @@ def container_service(ctx: CheckContext, pub: Publication):
         if entry.severity is None:
             continue
         severity = _registry_severity(entry)
-        if worst is None or severity > worst[0]:
-            worst = (severity, entry.name, entry, ports)
+        if worst is None or severity > worst.severity:
+            identity = Identity(entry, entry.name, "port", ports[0][0], pub.protocol, None, entry)
+            worst = ContainerService(severity, identity, ports)
     unknown = iv.subtract((pub.target,), covered)
-    if unknown and (worst is None or worst[0] < Severity.LOW):
-        worst = (Severity.LOW, None, None, unknown)
+    if unknown and (worst is None or worst.severity < Severity.LOW):
+        identity = identify(ctx.registry, unknown[0][0], pub.protocol)
+        worst = ContainerService(Severity.LOW, identity, unknown)
     return worst
 
 
-def _service_words(name, entry, ports, proto: str) -> str:
-    if name is None:
-        return f"Container port {_ports_text(ports)}/{proto} (unknown service)"
-    plain = ", a plaintext protocol," if entry is not None and entry.plaintext else ""
-    return f"{name} (container port {_ports_text(ports)}/{proto}){plain}"
+def _service_words(found: ContainerService, proto: str) -> str:
+    """ "PostgreSQL (image postgres:16, container port 5432/tcp)", "telnet (container port 23/tcp)"."""
+    ports = f"container port {_ports_text(found.ports)}/{proto}"
+    if found.name is None:
+        return f"Container port {_ports_text(found.ports)}/{proto} (unknown service)"
+    if found.identity.source == "image":
+        return f"{found.name} (image {found.identity.evidence}, {ports})"
+    return f"{found.name} ({ports})"
 
 
 def _where(address: HostAddress) -> str:
@@ -59,9 +95,11 @@ def _where(address: HostAddress) -> str:
     return f"on the public address {address.text}"
 
 
-@check("PL210", on=ComposeProject)
+@check("PL101", "PL201", "PL210", on=ComposeProject)
 def published_on_all_interfaces(ctx: CheckContext) -> None:
-    """Publications bound to every interface (or a public address), weighed by the service behind them."""
+    """Publications bound to every interface (or a public address). A service the registry
+    knows is reported as it is for a firewall that lets it in: plaintext protocols by PL101,
+    risky services by PL201; a container port the registry does not know by PL210."""
     project: ComposeProject = ctx.document
     for service in project.services:
         for pub in published_ports(service):
@@ -70,20 +108,30 @@ def published_on_all_interfaces(ctx: CheckContext) -> None:
             address = host_address(pub.host_ip)
             if address.scope not in ("all", "public"):
                 continue
-            risk = container_service(ctx, pub)
-            if risk is None:
+            found = container_service(ctx, service, pub)
+            if found is None:
                 continue
-            severity, name, entry, ports = risk
+            severity = found.severity
             if address.scope == "public":
                 severity = severity.lowered()
-            what = _service_words(name, entry, ports, pub.protocol)
-            message = f"{what} of service {service.name} is published {_where(address)} as host port " \
-                      f"{_text(pub.published)}"
+            entry = found.entry
+            what = _service_words(found, pub.protocol)
+            where = f"{_where(address)} as host port {_text(pub.published)}"
             hint = (f'Bind it to loopback ("127.0.0.1:{_text(pub.published)}:{_text(pub.target)}") or a private '
                     f"address, or leave the port unpublished and reach it over the compose network")
+            if entry is None:
+                code = "PL210"
+                message = f"{what} of service {service.name} is published {where}"
+            elif entry.check_kind == "plaintext":
+                code = "PL101"
+                message = f"{what} of service {service.name} is a plaintext protocol published {where}"
+            else:
+                code = "PL201"
+                unencrypted = "; it is also unencrypted" if entry.plaintext else ""
+                message = f"{what} of service {service.name} is published {where}{unencrypted}"
             if entry is not None and entry.plaintext and entry.alternative:
                 hint = f"Use {entry.alternative}, or bind it to 127.0.0.1 or a private address"
-            ctx.report("PL210", pub.span, message, severity=severity, hint=hint, proto=pub.protocol,
+            ctx.report(code, pub.span, message, severity=severity, hint=hint, proto=pub.protocol,
                        ports=(pub.published,), key=f"{service.name}/{pub.protocol}/{_text(pub.published)}")
 
 
@@ -99,9 +147,9 @@ def ephemeral_host_port(ctx: CheckContext) -> None:
             address = host_address(pub.host_ip)
             if address.scope not in ("all", "public"):
                 continue
-            risk = container_service(ctx, pub)
-            severity = max(Severity.LOW, risk[0]) if risk else Severity.LOW
-            what = _service_words(risk[1], risk[2], risk[3], pub.protocol) if risk else \
+            found = container_service(ctx, service, pub)
+            severity = max(Severity.LOW, found.severity) if found else Severity.LOW
+            what = _service_words(found, pub.protocol) if found else \
                 f"Container port {_text(pub.target)}/{pub.protocol}"
             ctx.report("PL211", pub.span,
                        f"{what} of service {service.name} has no host port: Docker publishes it on a random "

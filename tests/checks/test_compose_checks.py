@@ -7,7 +7,8 @@ from linter.findings import Severity
 from linter.frontends import FrontEndOptions
 from linter.pipeline import lint_paths
 
-COMPOSE_CODES = {"PL210", "PL211", "PL310", "PL411", "PL412", "PL413"}
+COMPOSE_CODES = {"PL101", "PL201", "PL210", "PL211", "PL212", "PL310", "PL411", "PL412", "PL413"}
+PUBLISHED = {"PL101", "PL201", "PL210"}
 
 
 def lint(tmp_path, text, name="compose.yaml", settings=None):
@@ -21,10 +22,10 @@ def found(tmp_path, text, codes=COMPOSE_CODES, **kwargs):
     return [(f.code, f.line, str(f.severity)) for f in lint(tmp_path, text, **kwargs) if f.code in codes]
 
 
-# --- PL210 -------------------------------------------------------------------------------------
+# --- PL101 / PL201 / PL210: published on all interfaces -----------------------------------------
 
 
-def test_pl210_severity_follows_the_container_port(tmp_path):
+def test_published_services_get_the_firewall_codes(tmp_path):
     text = """\
 services:
   db:
@@ -38,24 +39,86 @@ services:
       - "0.0.0.0:3306:3306"
       - "[::]:27017:27017"
       - "::ffff:0.0.0.0:9200:9200"
+      - "23:23"
 """
-    assert found(tmp_path, text, {"PL210"}) == [
-        ("PL210", 4, "high"),      # postgresql
-        ("PL210", 5, "critical"),  # redis behind host port 16379
-        ("PL210", 6, "critical"),  # the Docker API
-        ("PL210", 7, "info"),      # plain HTTP: a note
+    assert found(tmp_path, text, PUBLISHED) == [
+        ("PL201", 4, "high"),      # postgresql
+        ("PL201", 5, "critical"),  # redis behind host port 16379
+        ("PL201", 6, "critical"),  # the Docker API
+        ("PL101", 7, "info"),      # plain HTTP: a note
         ("PL210", 9, "low"),       # unknown service
-        ("PL210", 10, "high"),     # mysql on 0.0.0.0
-        ("PL210", 11, "high"),     # mongodb on [::]
-        ("PL210", 12, "critical"),  # elasticsearch on ::ffff:0.0.0.0
+        ("PL201", 10, "high"),     # mysql on 0.0.0.0
+        ("PL201", 11, "high"),     # mongodb on [::]
+        ("PL201", 12, "critical"),  # elasticsearch on ::ffff:0.0.0.0
+        ("PL101", 13, "critical"),  # telnet
     ]  # 8443:443 (HTTPS) is quiet
 
 
-def test_pl210_messages_say_plaintext_and_where(tmp_path):
-    [pg] = [f for f in lint(tmp_path, 'services:\n  db:\n    ports: ["5432:5432"]\n') if f.code == "PL210"]
-    assert "postgresql" in pg.message and "plaintext" in pg.message and "all interfaces" in pg.message
-    assert (pg.line, pg.column) == (3, 13)
+def test_messages_say_service_host_port_and_where(tmp_path):
+    [pg] = lint(tmp_path, 'services:\n  db:\n    ports: ["5432:5432"]\n')
+    assert pg.message == ("postgresql (container port 5432/tcp) of service db is published on all interfaces as "
+                          "host port 5432; it is also unencrypted")
+    assert (pg.code, pg.line, pg.column) == ("PL201", 3, 13)
     assert pg.ports == ((5432, 5432),) and pg.proto == "tcp"
+    [telnet] = lint(tmp_path, 'services:\n  tn:\n    ports: ["2323:23"]\n')
+    assert telnet.message == ("telnet (container port 23/tcp) of service tn is a plaintext protocol published on all "
+                              "interfaces as host port 2323")
+    assert telnet.hint == "Use ssh (22/tcp), or bind it to 127.0.0.1 or a private address"
+    [unknown] = lint(tmp_path, 'services:\n  app:\n    ports: ["3999:3999"]\n')
+    assert unknown.message == ("Container port 3999/tcp (unknown service) of service app is published on all "
+                               "interfaces as host port 3999")
+
+
+def test_image_names_the_service(tmp_path):
+    text = """\
+services:
+  db:
+    image: postgres:16
+    ports: ["15432:5432", "16000:16000"]
+  web:
+    image: nginx:1.27
+    ports: ["9000:9000", "8443:443"]
+  store:
+    image: quay.io/minio/minio:latest
+    ports: ["9000:9000"]
+  app:
+    image: ghcr.io/acme/backend:1
+    ports: ["19000:9000"]
+"""
+    findings = [f for f in lint(tmp_path, text) if f.code in PUBLISHED]
+    assert [(f.code, f.line, str(f.severity)) for f in findings] == [
+        ("PL201", 4, "high"), ("PL201", 4, "high"),  # PostgreSQL, on whichever container port
+        ("PL101", 7, "info"),                        # nginx serves HTTP on 9000, not ClickHouse; 443 is quiet
+        ("PL201", 10, "high"),                       # MinIO
+        ("PL201", 13, "high"),                       # an unknown image: the port's clickhouse-native
+    ]
+    assert findings[0].message == ("PostgreSQL (image postgres:16, container port 5432/tcp) of service db is "
+                                   "published on all interfaces as host port 15432; it is also unencrypted")
+    assert findings[2].message.startswith("HTTP (image nginx:1.27, container port 9000/tcp) of service web is a "
+                                          "plaintext protocol")
+    assert findings[3].message.startswith("MinIO (image quay.io/minio/minio:latest, container port 9000/tcp)")
+    assert findings[4].message.startswith("clickhouse-native (container port 9000/tcp) of service app")
+
+
+SAME_EXPOSURE = [
+    (23, "PL101", "critical"),
+    (5432, "PL201", "high"),
+]
+
+
+@pytest.mark.parametrize("port,code,severity", SAME_EXPOSURE)
+def test_same_exposure_same_code_in_every_format(tmp_path, port, code, severity):
+    """Telnet or PostgreSQL published by compose, opened by iptables or by nft: one code, one severity."""
+    compose = tmp_path / "compose.yaml"
+    compose.write_text(f'services:\n  s:\n    ports: ["{port}:{port}"]\n')
+    save = tmp_path / "rules.v4"
+    save.write_text(f"*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport {port} -j ACCEPT\nCOMMIT\n")
+    nft = tmp_path / "ruleset.nft"
+    nft.write_text("table inet f {\n  chain input {\n    type filter hook input priority 0; policy drop;\n"
+                   f"    tcp dport {port} accept\n  }}\n}}\n")
+    for path in (compose, save, nft):
+        result = lint_paths([str(path)], Settings(), options=FrontEndOptions(environ={}))
+        assert [(f.code, str(f.severity)) for f in result.findings if f.code in PUBLISHED] == [(code, severity)], path
 
 
 def test_pl210_quiet_for_loopback_private_and_unpublished(tmp_path):
@@ -75,9 +138,11 @@ services:
     assert found(tmp_path, text) == []
 
 
-def test_pl210_public_address_is_one_step_lower(tmp_path):
-    text = 'services:\n  db:\n    ports: ["93.184.216.34:5432:5432"]\n'
-    assert found(tmp_path, text, {"PL210"}) == [("PL210", 3, "medium")]
+def test_public_address_is_one_step_lower(tmp_path):
+    text = 'services:\n  db:\n    ports: ["93.184.216.34:5432:5432", "93.184.216.34:3999:3999"]\n'
+    assert found(tmp_path, text, PUBLISHED) == [("PL201", 3, "medium"), ("PL210", 3, "info")]
+    [pg, _] = [f for f in lint(tmp_path, text) if f.code in PUBLISHED]
+    assert "is published on the public address 93.184.216.34 as host port 5432" in pg.message
 
 
 # --- PL211 -------------------------------------------------------------------------------------
@@ -229,7 +294,7 @@ def test_override_file_beside_its_base_is_merged(tmp_path):
     assert by_name["docker-compose.override.yml"].merged_into.endswith("docker-compose.yml")
     project = by_name["docker-compose.yml"].document
     assert [p.published for p in project.services[0].publications] == [(8080, 8080), (5432, 5432)]
-    [finding] = [f for f in result.findings if f.code == "PL210"]
+    [finding] = [f for f in result.findings if f.code == "PL201"]
     assert finding.path.endswith("docker-compose.override.yml") and finding.line == 3
     assert finding.source_line == '    ports: ["5432:5432"]'
 
@@ -237,7 +302,7 @@ def test_override_file_beside_its_base_is_merged(tmp_path):
 @pytest.mark.parametrize("name", ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml",
                                   "web.override.yml"])
 def test_compose_names_are_detected(tmp_path, name):
-    assert found(tmp_path, 'services:\n  a:\n    ports: ["5432:5432"]\n', name=name) == [("PL210", 3, "high")]
+    assert found(tmp_path, 'services:\n  a:\n    ports: ["5432:5432"]\n', name=name) == [("PL201", 3, "high")]
 
 
 def test_check_cli_env_file(tmp_path):
