@@ -56,9 +56,12 @@ def _in(ranges, value: int) -> bool:
 
 
 def host_address(host_ip: str | None) -> HostAddress:
-    """Classify a host IP as written in a compose file (brackets already removed)."""
-    if not host_ip:
+    """Classify a host IP as written in a compose file (brackets already removed).
+    None (no host IP) is every interface; an empty or blank one is invalid, as Compose refuses it."""
+    if host_ip is None:
         return HostAddress(host_ip, "all", None)
+    if not host_ip.strip():
+        return HostAddress(host_ip, "invalid", None, reason="empty")
     text = host_ip[1:-1] if host_ip.startswith("[") and host_ip.endswith("]") else host_ip
     try:
         address = ipaddress.ip_address(text)

@@ -377,6 +377,7 @@ class Service:
     network_mode: str | None = None
     profiles: tuple[str, ...] = ()
     image: str | None = None
+    network_mode_span: Span | None = None  # where `network_mode:` is set, for findings about it
 
 
 @dataclass(frozen=True, slots=True)

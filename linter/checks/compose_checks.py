@@ -1,5 +1,5 @@
 """Checks on compose projects: what Docker publishes, and where (PL101, PL201, PL210,
-PL211, PL310, PL411, PL412, PL413).
+PL211, PL212, PL310, PL411, PL412, PL413).
 
 The service behind a publication is the image's when the port registry lists the image
 (a ``postgres:16`` container is PostgreSQL on any port), else the registry's for the
@@ -11,7 +11,7 @@ PL210 is left for container ports the registry does not know.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from linter.checks import CheckContext, check
 from linter.checks.exposure_checks import _ports_text, _registry_severity
@@ -135,6 +135,32 @@ def published_on_all_interfaces(ctx: CheckContext) -> None:
                        ports=(pub.published,), key=f"{service.name}/{pub.protocol}/{_text(pub.published)}")
 
 
+@check("PL212", on=ComposeProject)
+def host_network(ctx: CheckContext) -> None:
+    """`network_mode: host`: every port the container listens on is a port of the host."""
+    project: ComposeProject = ctx.document
+    for service in project.services:
+        if (service.network_mode or "").strip().lower() != "host":
+            continue
+        entries = [e for e in ctx.registry.by_image(service.image)] if service.image else []
+        message = (f"Service {service.name} uses network_mode: host: every port it listens on is open on the "
+                   f"host's interfaces, with only the host firewall in front")
+        severity = Severity.MEDIUM
+        if entries:
+            usual = ", ".join(f"{_usual_ports(entry)} ({entry.display_name})" for entry in entries)
+            message += f"; image {service.image} usually listens on {usual}"
+            severities = [_registry_severity(e) for e in entries if e.severity is not None]
+            severity = max(severities) if severities else Severity.INFO
+        ctx.report("PL212", service.network_mode_span or service.span, message, severity=severity,
+                   key=f"{service.name}/host-network",
+                   hint='Use bridge networking and publish only the ports needed, bound to an address '
+                        '("127.0.0.1:5432:5432")')
+
+
+def _usual_ports(entry) -> str:
+    return ", ".join(f"{entry.ports_text()}/{transport}" for transport in entry.transports)
+
+
 @check("PL211", on=ComposeProject)
 def ephemeral_host_port(ctx: CheckContext) -> None:
     """Container-only ports ("3000"): Docker picks a random host port on every interface."""
@@ -186,20 +212,31 @@ def _profiles_exclusive(a: Service, b: Service) -> bool:
     return bool(a.profiles) and bool(b.profiles) and not set(a.profiles) & set(b.profiles)
 
 
+def picks_one_port(pub: Publication) -> bool:
+    """ "8000-8010:80": Docker binds one free port of the host range, not all of them."""
+    lo, hi = pub.published
+    return hi > lo and pub.target[0] == pub.target[1]
+
+
 @check("PL411", on=ComposeProject)
 def duplicate_host_port(ctx: CheckContext) -> None:
-    """Two publications of the same host address, port and protocol (ranges that overlap count)."""
+    """Two publications of the same host address, port and protocol (ranges that overlap count).
+
+    A host range for one container port ("8000-8010:80") is a choice, not a claim: Docker binds
+    the first free port of it, so it clashes only when every port of the range is taken."""
     project: ComposeProject = ctx.document
-    seen: list[tuple[Service, Publication, HostAddress]] = []
+    fixed: list[tuple[Service, Publication, HostAddress]] = []
+    choosers: list[tuple[Service, Publication, HostAddress]] = []
     for service in project.services:
         for pub in published_ports(service):
             if pub.published is None:
                 continue
             address = host_address(pub.host_ip)
-            for other_service, other, other_address in seen:
-                if other.protocol != pub.protocol or not iv.intersect((other.published,), (pub.published,)):
-                    continue
-                if not addresses_overlap(address, other_address) or _profiles_exclusive(service, other_service):
+            if picks_one_port(pub):
+                choosers.append((service, pub, address))
+                continue
+            for other_service, other, other_address in fixed:
+                if not _may_clash(service, pub, address, other_service, other, other_address):
                     continue
                 clash = iv.intersect((other.published,), (pub.published,))
                 by = "another entry of the same service" if other_service is service else \
@@ -213,7 +250,39 @@ def duplicate_host_port(ctx: CheckContext) -> None:
                                      f"first published here by service {other_service.name}"),),
                            hint="Give each service its own host port, or publish on different addresses")
                 break
-            seen.append((service, pub, address))
+            fixed.append((service, pub, address))
+    _exhausted_ranges(ctx, fixed, choosers)
+
+
+def _may_clash(service, pub, address, other_service, other, other_address) -> bool:
+    return (other.protocol == pub.protocol and bool(iv.intersect((other.published,), (pub.published,)))
+            and addresses_overlap(address, other_address) and not _profiles_exclusive(service, other_service))
+
+
+def _exhausted_ranges(ctx: CheckContext, fixed, choosers) -> None:
+    """Host ranges whose every port another publication holds: Docker finds none free."""
+    picked: list[tuple[Service, Publication, HostAddress]] = []
+    for service, pub, address in choosers:
+        holders = [(s, p, a, p.published) for s, p, a in fixed if _may_clash(service, pub, address, s, p, a)]
+        holders += [(s, p, a, p.published) for s, p, a in picked if _may_clash(service, pub, address, s, p, a)]
+        taken = iv.union((), tuple(ports for *_, ports in holders))
+        free = iv.subtract((pub.published,), taken)
+        if free:
+            port = free[0][0]
+            picked.append((service, replace(pub, published=(port, port)), address))
+            continue
+        others = sorted({s.name for s, *_ in holders if s is not service})
+        by = " and ".join(filter(None, [
+            ("service " if len(others) == 1 else "services ") + ", ".join(others) if others else "",
+            "other entries of the same service" if any(s is service for s, *_ in holders) else ""]))
+        ctx.report("PL411", pub.span,
+                   f"Host ports {_text(pub.published)}/{pub.protocol} of service {service.name} are all taken by "
+                   f"{by}: Docker cannot pick a free one, and the service fails to start",
+                   proto=pub.protocol, ports=(pub.published,),
+                   key=f"{service.name}/{pub.protocol}/{_text(pub.published)}/exhausted",
+                   related=tuple((p.span.path, p.span.line, p.span.column, f"service {s.name} holds {_text(ports)}")
+                                 for s, p, _, ports in holders),
+                   hint="Widen the range, or give the other services ports outside it")
 
 
 @check("PL412", on=ComposeProject)
@@ -247,7 +316,7 @@ def ports_without_publishing(ctx: CheckContext) -> None:
 
 @check("PL413", on=ComposeProject)
 def host_ip_not_address(ctx: CheckContext) -> None:
-    """A host IP that is a host name or not an address at all."""
+    """A host IP that is a host name, empty (`host_ip: ""`) or not an address at all."""
     project: ComposeProject = ctx.document
     for service in project.services:
         for pub in service.publications:
@@ -260,4 +329,6 @@ def host_ip_not_address(ctx: CheckContext) -> None:
                        f"Host IP {pub.host_ip!r} of service {service.name} is {address.reason}, not an IP address: "
                        f"Compose refuses it",
                        proto=pub.protocol, key=f"{service.name}/{pub.host_ip}",
-                       hint="Use an address: 127.0.0.1 or ::1 for loopback, 0.0.0.0 for every IPv4 interface")
+                       hint="Remove host_ip to publish on every interface, or use an address: 127.0.0.1 or ::1 "
+                            "for loopback" if address.reason == "empty" else
+                       "Use an address: 127.0.0.1 or ::1 for loopback, 0.0.0.0 for every IPv4 interface")

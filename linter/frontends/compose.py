@@ -53,7 +53,8 @@ def parse(source: SourceFile, options: FrontEndOptions | None = None) -> ParseRe
         return ParseResult(None, reader.diagnostics)
     services = tuple(
         Service(name=d.name, publications=tuple((d.ports or []) + (d.expose or [])), span=d.span,
-                network_mode=d.network_mode, profiles=tuple(d.profiles or ()), image=d.image)
+                network_mode=d.network_mode, profiles=tuple(d.profiles or ()), image=d.image,
+                network_mode_span=d.network_mode_span)
         for d in merged.values()
     )
     project = ComposeProject(path=source.path, services=services, files=tuple(reader.files_read))
@@ -74,6 +75,7 @@ class _Draft:
     expose: list[Publication] | None = None
     expose_tag: str = ""
     network_mode: str | None = None
+    network_mode_span: Span | None = None
     profiles: tuple[str, ...] | None = None
     image: str | None = None
     extends: tuple[str, str | None, Span] | None = None  # (service, file or None, where)
@@ -259,6 +261,8 @@ class _FileReader:
         if expose is not None:
             draft.expose, draft.expose_tag = self.entries(expose, name, self.expose_entry, "expose")
         draft.network_mode = self.text_value(node.get("network_mode"))
+        if draft.network_mode is not None:
+            draft.network_mode_span = _span(self.path, node.get("network_mode"))
         draft.image = self.text_value(node.get("image"))
         profiles = node.get("profiles")
         if profiles is not None and profiles.kind == "seq":
@@ -453,6 +457,7 @@ def _merge(base: _Draft, over: _Draft) -> _Draft:
         ports=_merge_list(base.ports, over.ports, over.ports_tag, port_key),
         expose=_merge_list(base.expose, over.expose, over.expose_tag, lambda p: (p.target, p.protocol)),
         network_mode=over.network_mode if over.network_mode is not None else base.network_mode,
+        network_mode_span=over.network_mode_span if over.network_mode is not None else base.network_mode_span,
         profiles=profiles,
         image=over.image if over.image is not None else base.image,
         extends=None,

@@ -231,6 +231,61 @@ services:
     assert found(tmp_path, text, {"PL411"}) == []
 
 
+def test_pl411_a_host_range_for_one_container_port_picks_a_free_port(tmp_path):
+    text = """\
+services:
+  a:
+    ports:
+      - "127.0.0.1:8000-8002:80"
+      - "127.0.0.1:8000:8000"
+  b:
+    ports:
+      - "127.0.0.1:8001:8001"
+      - "127.0.0.1:8000-8002:81"
+  c:
+    ports:
+      - "127.0.0.1:8000-8002:82"
+      - "127.0.0.1:8002:8002"
+"""
+    findings = [f for f in lint(tmp_path, text) if f.code == "PL411"]
+    # lines 5, 8 and 13 hold 8000, 8001 and 8002 whatever the start order: no port is left for the three
+    # ranges (a range does not clash with a fixed port while it has another one free)
+    assert [(f.line, f.ports) for f in findings] == [(4, ((8000, 8002),)), (9, ((8000, 8002),)),
+                                                     (12, ((8000, 8002),))]
+    assert findings[0].message == ("Host ports 8000-8002/tcp of service a are all taken by services b, c and other "
+                                   "entries of the same service: Docker cannot pick a free one, and the service "
+                                   "fails to start")
+    assert [r[1] for r in findings[0].related] == [5, 8, 13]
+
+
+def test_pl411_ranges_with_room_do_not_clash(tmp_path):
+    text = """\
+services:
+  a:
+    ports:
+      - "127.0.0.1:8000-8010:80"
+      - "127.0.0.1:8000:8000"
+  b:
+    ports:
+      - "127.0.0.1:8000-8010:80"
+      - "127.0.0.1:8005-8006:8005-8006"
+"""
+    assert found(tmp_path, text, {"PL411"}) == []
+
+
+def test_pl411_ranges_exhausted_by_each_other(tmp_path):
+    text = """\
+services:
+  a:
+    ports: ["127.0.0.1:8000-8001:80", "127.0.0.1:8000-8001:81"]
+  b:
+    ports: ["127.0.0.1:8000-8001:80"]
+"""
+    findings = [f for f in lint(tmp_path, text) if f.code == "PL411"]
+    assert [(f.line, f.column) for f in findings] == [(5, 13)]
+    assert "taken by service a:" in findings[0].message
+
+
 def test_pl411_same_service_twice(tmp_path):
     text = 'services:\n  a:\n    ports:\n      - "127.0.0.1:8080:80"\n      - "127.0.0.1:8080:81"\n'
     [finding] = [f for f in lint(tmp_path, text) if f.code == "PL411"]
@@ -255,12 +310,57 @@ services:
     network_mode: bridge
     ports: ["127.0.0.1:9001:9001"]
 """
-    assert found(tmp_path, text) == [("PL412", 5, "medium"), ("PL412", 9, "medium")]
+    assert found(tmp_path, text, COMPOSE_CODES - {"PL212"}) == [("PL412", 5, "medium"), ("PL412", 9, "medium")]
 
 
 def test_host_network_ports_are_not_judged_as_published(tmp_path):
     text = 'services:\n  a:\n    network_mode: host\n    ports: ["5432:5432"]\n'
-    assert found(tmp_path, text) == [("PL412", 4, "medium")]
+    assert found(tmp_path, text) == [("PL212", 3, "medium"), ("PL412", 4, "medium")]
+
+
+# --- PL212 -------------------------------------------------------------------------------------
+
+
+def test_pl212_host_network_names_the_images_usual_ports(tmp_path):
+    text = """\
+services:
+  db:
+    image: postgres:16
+    network_mode: host
+  web:
+    image: nginx
+    network_mode: "HOST"
+  app:
+    image: ghcr.io/acme/app:2
+    network_mode: host
+  es:
+    image: docker.elastic.co/elasticsearch/elasticsearch:8.13.0
+    network_mode: host
+  bridged:
+    image: postgres:16
+    network_mode: bridge
+  shared:
+    image: redis
+    network_mode: "service:db"
+"""
+    findings = [f for f in lint(tmp_path, text) if f.code == "PL212"]
+    assert [(f.line, f.column, str(f.severity)) for f in findings] == [
+        (4, 19, "high"), (7, 19, "info"), (10, 19, "medium"), (13, 19, "critical")]
+    assert findings[0].message == (
+        "Service db uses network_mode: host: every port it listens on is open on the host's interfaces, with only "
+        "the host firewall in front; image postgres:16 usually listens on 5432/tcp (PostgreSQL)")
+    assert findings[1].message.endswith("image nginx usually listens on 80/tcp (HTTP), 443/tcp, 443/udp (HTTPS)")
+    assert findings[2].message.endswith("with only the host firewall in front")
+    assert "9200/tcp (Elasticsearch), 9300/tcp (Elasticsearch transport)" in findings[3].message
+
+
+def test_pl212_network_mode_from_an_override_points_at_the_override(tmp_path):
+    (tmp_path / "compose.yaml").write_text('services:\n  db:\n    image: redis:7\n')
+    (tmp_path / "compose.override.yaml").write_text('services:\n  db:\n    network_mode: host\n')
+    result = lint_paths([str(tmp_path)], Settings(), options=FrontEndOptions(environ={}))
+    [finding] = [f for f in result.findings if f.code == "PL212"]
+    assert finding.path.endswith("compose.override.yaml") and (finding.line, finding.column) == (3, 19)
+    assert str(finding.severity) == "critical" and "6379/tcp (Redis)" in finding.message
 
 
 # --- PL413 -------------------------------------------------------------------------------------
@@ -281,6 +381,26 @@ services:
     findings = [f for f in lint(tmp_path, text) if f.code in COMPOSE_CODES]
     assert [(f.code, f.line) for f in findings] == [("PL413", 4), ("PL413", 5), ("PL413", 6)]
     assert "a host name" in findings[0].message and "not an IP address" in findings[1].message
+
+
+def test_pl413_empty_host_ip_is_an_error_not_all_interfaces(tmp_path):
+    text = """\
+services:
+  a:
+    ports:
+      - target: 5432
+        published: 5432
+        host_ip: ""
+      - target: 80
+        published: 8080
+        host_ip: "${BIND_ADDRESS}"
+      - ":8081:80"
+"""
+    findings = [f for f in lint(tmp_path, text) if f.code in COMPOSE_CODES]
+    # the empty ones are refused (no PL201 for them); the short syntax's empty address is every interface
+    assert [(f.code, f.line) for f in findings] == [("PL413", 4), ("PL413", 7), ("PL101", 10)]
+    assert findings[0].message == "Host IP '' of service a is empty, not an IP address: Compose refuses it"
+    assert findings[0].hint.startswith("Remove host_ip to publish on every interface")
 
 
 # --- the pipeline ------------------------------------------------------------------------------
