@@ -108,7 +108,8 @@ def identify(registry: PortRegistry, port: int, transport: str, *, comment: str 
     """The service behind ``port``/``transport``, from the image, the comment, then the port.
 
     - An image the registry lists names its entry; among several entries of one image the one
-      whose ports hold ``port`` (a ``mysql`` container's 33060 is the X Protocol), else the first.
+      whose ports hold ``port`` (a ``mysql`` container's 33060 is the X Protocol), else the first
+      when the image's entries are all of one category (``nginx`` on 9000 is HTTP).
     - A comment that names a registered service (name, alias or title, whole words, any case)
       selects it, even on another port; one that names a service the registry does not hold
       gives ``entry`` None and the comment's words as the name; one that names nothing (only
@@ -152,10 +153,19 @@ def _from_port(registry: PortRegistry, port: int, transport: str, port_entry: Po
 
 
 def _from_image(registry, port, transport, image, port_entry) -> Identity | None:
-    entries = [e for e in registry.by_image(image) if transport in e.transports]
+    """The image's entry for this port. A port none of its entries lists is still the image's
+    service when all its entries are of one kind (nginx serves HTTP on any port it is told to,
+    postgres with PGPORT=5433 is PostgreSQL), but not for an image of several kinds of service
+    (Pi-hole's 67/udp is DHCP, not its DNS or its web admin): there the image says nothing."""
+    every = registry.by_image(image)
+    entries = [e for e in every if transport in e.transports]
     if not entries:
         return None
-    chosen = next((e for e in entries if e.covers(port, transport)), entries[0])
+    chosen = next((e for e in entries if e.covers(port, transport)), None)
+    if chosen is None:
+        if len({e.category for e in every}) > 1:
+            return None
+        chosen = entries[0]
     return Identity(chosen, chosen.display_name, IMAGE, port, transport, image, port_entry)
 
 

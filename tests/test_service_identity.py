@@ -203,6 +203,22 @@ def test_image_names_the_service(registry, image, port, name):
     assert (found.entry.name, found.source, found.evidence) == (name, "image", image)
 
 
+def test_unlisted_port_of_a_single_kind_image_is_still_its_service(registry):
+    assert identify(registry, 5433, "tcp", image="postgres:16").entry.name == "postgresql"
+    assert identify(registry, 8081, "tcp", image="nginx").entry.name == "http"
+    assert identify(registry, 9002, "tcp", image="minio/minio").entry.name == "minio"  # all file-sharing
+
+
+def test_unlisted_port_of_a_mixed_image_says_nothing(registry):
+    # Pi-hole is DNS and a web admin: its 67/udp is DHCP, by the port
+    found = identify(registry, 67, "udp", image="pihole/pihole:latest")
+    assert (found.entry.name, found.source) == ("dhcp", "port")
+    assert identify(registry, 3000, "tcp", image="adguard/adguardhome").entry.name == "adguard-home"
+    found = identify(registry, 6789, "tcp", image="lscr.io/linuxserver/unifi-network-application:8")
+    assert (found.entry.name, found.source) == ("ceph-mon", "port")
+    assert identify(registry, 8080, "tcp", image="jacobalberty/unifi").entry.name == "unifi-inform"
+
+
 def test_image_per_transport(registry):
     assert identify(registry, 53, "udp", image="pihole/pihole:latest").entry.name == "dns"
     assert identify(registry, 80, "tcp", image="pihole/pihole:latest").entry.name == "pihole"
