@@ -218,14 +218,15 @@ class PortRegistry:
                 return entry
         return None
 
-    def by_image(self, image: str) -> list[PortEntry]:
+    def by_image(self, image: str, *, lookalike: bool = True) -> list[PortEntry]:
         """Entries that list ``image`` (registry host, tag and digest ignored), in file order.
 
-        An image the registry does not list by its full path is looked up by its last
-        component when that is an official image ("myorg/postgres" runs PostgreSQL)."""
+        With ``lookalike``, an image the registry does not list by its full path is looked up
+        by its last component when that is an official image ("myorg/postgres" is likely
+        PostgreSQL; "mailu/nginx" is a mail proxy, so callers trust a lookalike less)."""
         key = normalize_image(image)
         found = self._images.get(key)
-        if found is None and "/" in key:
+        if found is None and lookalike and "/" in key:
             found = self._images.get(key.rsplit("/", 1)[1])
         return list(found or ())
 

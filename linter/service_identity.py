@@ -157,13 +157,17 @@ def _from_image(registry, port, transport, image, port_entry) -> Identity | None
     service when all its entries are of one kind (nginx serves HTTP on any port it is told to,
     postgres with PGPORT=5433 is PostgreSQL), but not for an image of several kinds of service
     (Pi-hole's 67/udp is DHCP, not its DNS or its web admin): there the image says nothing."""
-    every = registry.by_image(image)
+    every = registry.by_image(image, lookalike=False)
+    lookalike = not every
+    if lookalike:
+        every = registry.by_image(image)
     entries = [e for e in every if transport in e.transports]
     if not entries:
         return None
     chosen = next((e for e in entries if e.covers(port, transport)), None)
     if chosen is None:
-        if len({e.category for e in every}) > 1:
+        # A lookalike ("mailu/nginx" is a mail proxy) only confirms the ports its namesake lists.
+        if lookalike or len({e.category for e in every}) > 1:
             return None
         chosen = entries[0]
     return Identity(chosen, chosen.display_name, IMAGE, port, transport, image, port_entry)

@@ -175,7 +175,6 @@ def test_name_on_another_transport_prefers_an_entry_of_this_transport(registry):
     ("docker.io/library/postgres:16-alpine", 5432, "postgresql"),
     ("postgres@sha256:" + "a" * 64, 5432, "postgresql"),
     ("bitnami/postgresql:15", 5432, "postgresql"),
-    ("myorg/postgres:16", 5433, "postgresql"),
     ("mcr.microsoft.com/mssql/server:2022-latest", 1433, "mssql"),
     ("docker.elastic.co/elasticsearch/elasticsearch:8.13.0", 9200, "elasticsearch"),
     ("docker.elastic.co/elasticsearch/elasticsearch:8.13.0", 9300, "elasticsearch-transport"),
@@ -207,6 +206,13 @@ def test_unlisted_port_of_a_single_kind_image_is_still_its_service(registry):
     assert identify(registry, 5433, "tcp", image="postgres:16").entry.name == "postgresql"
     assert identify(registry, 8081, "tcp", image="nginx").entry.name == "http"
     assert identify(registry, 9002, "tcp", image="minio/minio").entry.name == "minio"  # all file-sharing
+
+
+def test_lookalike_image_only_confirms_its_namesakes_ports(registry):
+    assert identify(registry, 5432, "tcp", image="myorg/postgres:16").entry.name == "postgresql"
+    found = identify(registry, 25, "tcp", image="ghcr.io/mailu/nginx:2024.06")  # a mail proxy, not HTTP
+    assert (found.entry.name, found.source) == ("smtp", "port")
+    assert identify(registry, 80, "tcp", image="ghcr.io/mailu/nginx:2024.06").source == "image"
 
 
 def test_unlisted_port_of_a_mixed_image_says_nothing(registry):

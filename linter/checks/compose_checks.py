@@ -145,7 +145,7 @@ def host_network(ctx: CheckContext) -> None:
         entries = [e for e in ctx.registry.by_image(service.image)] if service.image else []
         message = (f"Service {service.name} uses network_mode: host: every port it listens on is open on the "
                    f"host's interfaces, with only the host firewall in front")
-        severity = Severity.MEDIUM
+        severity = Severity.LOW  # an image the registry does not know may listen on nothing (fail2ban)
         if entries:
             usual = ", ".join(f"{_usual_ports(entry)} ({entry.display_name})" for entry in entries)
             message += f"; image {service.image} usually listens on {usual}"

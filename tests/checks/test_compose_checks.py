@@ -315,7 +315,7 @@ services:
 
 def test_host_network_ports_are_not_judged_as_published(tmp_path):
     text = 'services:\n  a:\n    network_mode: host\n    ports: ["5432:5432"]\n'
-    assert found(tmp_path, text) == [("PL212", 3, "medium"), ("PL412", 4, "medium")]
+    assert found(tmp_path, text) == [("PL212", 3, "low"), ("PL412", 4, "medium")]
 
 
 # --- PL212 -------------------------------------------------------------------------------------
@@ -345,7 +345,7 @@ services:
 """
     findings = [f for f in lint(tmp_path, text) if f.code == "PL212"]
     assert [(f.line, f.column, str(f.severity)) for f in findings] == [
-        (4, 19, "high"), (7, 19, "info"), (10, 19, "medium"), (13, 19, "critical")]
+        (4, 19, "high"), (7, 19, "info"), (10, 19, "low"), (13, 19, "critical")]
     assert findings[0].message == (
         "Service db uses network_mode: host: every port it listens on is open on the host's interfaces, with only "
         "the host firewall in front; image postgres:16 usually listens on 5432/tcp (PostgreSQL)")
