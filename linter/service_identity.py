@@ -174,6 +174,7 @@ def _from_image(registry, port, transport, image, port_entry) -> Identity | None
 
 
 def _from_comment(registry, port, transport, comment, port_entry, ranges=None) -> Identity | None:
+    comment = _HOST_OR_ADDRESS.sub(" ", comment)  # "pageboard.fr", "10.0.0.0/8": where, not what
     words = _WORD.findall(comment)
     if not words or len(words) > LABEL_WORDS:
         return None
@@ -206,11 +207,16 @@ def _same_family(port_entry: PortEntry, named: PortEntry, text: str) -> bool:
     """ "clickhouse" on 8123 is ClickHouse's HTTP port, "ssh" on 2222 the alternate SSH port."""
     stem = "-".join(_norm(text).split())
     return (port_entry.name.startswith(named.name + "-") or port_entry.name.startswith(stem + "-")
+            or port_entry.name.endswith("-" + named.name) or port_entry.name.endswith("-" + stem)
             or named.name.startswith(port_entry.name + "-") or bool(set(port_entry.images) & set(named.images)))
 
 
 def _describes(entry: PortEntry, significant: list[str]) -> bool:
-    known = set(_norm(" ".join([entry.name, entry.display_name, entry.description, *entry.aliases])).split())
+    """Whether the comment's words describe the entry ("Border Gateway Protocol" on 179, "mail" on
+    143). A description's parenthesis names other services on the port ("9091 is also the
+    Transmission web UI"): those words do not confirm the entry."""
+    description = _PARENTHESIS.sub(" ", entry.description)
+    known = set(_norm(" ".join([entry.name, entry.display_name, description, entry.category, *entry.aliases])).split())
     return any(_norm(w) in known for w in significant)
 
 
@@ -227,6 +233,8 @@ def _label(words: list[str], comment: str) -> str:
 
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+_HOST_OR_ADDRESS = re.compile(r"[\w-]+(?:[.:][\w-]+)+(?:/\d+)?")
+_PARENTHESIS = re.compile(r"\([^)]*\)")
 
 
 def _norm(text: str) -> str:

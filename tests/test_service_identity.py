@@ -93,6 +93,27 @@ def test_comment_describing_the_ports_own_service_keeps_it(registry):
     assert identify(registry, 7547, "tcp", comment="CPE WAN Management Protocol").entry.name == "cwmp"
 
 
+def test_host_names_and_addresses_are_where_not_what(registry):
+    for comment in ("pageboard.fr", "redirect http to pageboard.io user port", "from 10.0.0.0/8", "fd00::1"):
+        found = identify(registry, 80, "tcp", comment=comment)
+        assert found.entry.name == "http", comment
+
+
+def test_a_descriptions_parenthesis_does_not_confirm_the_entry(registry):
+    # pushgateway's description says "9091 is also the Transmission web UI": Transmission is not pushgateway
+    found = identify(registry, 9091, "tcp", comment="Local Transmission")
+    assert (found.entry, found.name) == (None, "Transmission")
+
+
+def test_category_words_confirm_the_port(registry):
+    found = identify(registry, 143, "tcp", comment="INSIDE > DMZ MAIL PROTOKOLLOK SZAMOLVA ES ENGEDVE")
+    assert (found.entry.name, found.source) == ("imap", "port")
+
+
+def test_web_server_names_are_http(registry):
+    assert identify(registry, 80, "tcp", comment="Local Nginx-server").entry.name == "http"
+
+
 def test_long_prose_comment_is_not_evidence(registry):
     comment = ("See the Oracle-Provided Images section in the Oracle Cloud Infrastructure documentation "
                "for security impact of modifying or removing this rule")
@@ -150,6 +171,8 @@ def test_family_member_on_its_own_port(registry):
     assert (found.entry.name, found.name) == ("clickhouse-http", "ClickHouse")
     found = identify(registry, 2222, "tcp", comment="ssh for git")
     assert found.entry.name == "ssh-alt"
+    found = identify(registry, 8472, "udp", comment="Other sites VXLAN-tunnels")
+    assert (found.entry.name, found.name) == ("flannel-vxlan", "VXLAN")
 
 
 def test_comment_naming_the_ports_own_service_confirms_it(registry):
