@@ -204,11 +204,12 @@ def _from_comment(registry, port, transport, comment, port_entry, ranges=None) -
 
 
 def _same_family(port_entry: PortEntry, named: PortEntry, text: str) -> bool:
-    """ "clickhouse" on 8123 is ClickHouse's HTTP port, "ssh" on 2222 the alternate SSH port."""
+    """ "clickhouse" on 8123 is ClickHouse's HTTP port, "ssh" on 2222 the alternate SSH port, "tor
+    relay" on 9030 the relay's DirPort, "nginx" on 443 HTTPS (one image serves both)."""
     stem = "-".join(_norm(text).split())
-    return (port_entry.name.startswith(named.name + "-") or port_entry.name.startswith(stem + "-")
+    return (port_entry.name.split("-")[0] == named.name.split("-")[0] or port_entry.name.startswith(stem + "-")
             or port_entry.name.endswith("-" + named.name) or port_entry.name.endswith("-" + stem)
-            or named.name.startswith(port_entry.name + "-") or bool(set(port_entry.images) & set(named.images)))
+            or bool(set(port_entry.images) & set(named.images)))
 
 
 def _describes(entry: PortEntry, significant: list[str]) -> bool:

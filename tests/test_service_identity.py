@@ -171,6 +171,10 @@ def test_family_member_on_its_own_port(registry):
     assert (found.entry.name, found.name) == ("clickhouse-http", "ClickHouse")
     found = identify(registry, 2222, "tcp", comment="ssh for git")
     assert found.entry.name == "ssh-alt"
+    found = identify(registry, 9030, "tcp", comment="tor relay")
+    assert (found.entry.name, found.name) == ("tor-dirport", "tor relay")
+    found = identify(registry, 443, "tcp", comment="nginx")
+    assert (found.entry.name, found.entry.severity) == ("https", None)  # nginx serves HTTPS too: still quiet
     found = identify(registry, 8472, "udp", comment="Other sites VXLAN-tunnels")
     assert (found.entry.name, found.name) == ("flannel-vxlan", "VXLAN")
 
