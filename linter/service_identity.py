@@ -40,7 +40,9 @@ FILLER = frozenset("""
     admin admins administrator management mgmt monitoring backup
     test testing tests temp temporary tmp todo fixme foo bar baz example sample misc other others various
     main primary secondary extra custom legacy generic common standard
-""".split())
+    compose container containers cluster nodeport nodeports kubernetes k8s kube pod pods svc endpoint endpoints
+    loadbalancer system namespace ufw dapp sapp firewalld zone zones generated managed auto
+""".split())  # the last line: words generators (Docker, kube-proxy, ufw, firewalld) put in their comments
 
 
 @dataclass(frozen=True)
@@ -234,7 +236,8 @@ def _label(words: list[str], comment: str) -> str:
 
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
-_HOST_OR_ADDRESS = re.compile(r"[\w-]+(?:[.:][\w-]+)+(?:/\d+)?")
+# Host names, addresses, prefixes and kube-proxy's "namespace/service:port" labels.
+_HOST_OR_ADDRESS = re.compile(r"[\w-]+(?:[.:/][\w-]+)+")
 _PARENTHESIS = re.compile(r"\([^)]*\)")
 
 

@@ -99,6 +99,13 @@ def test_host_names_and_addresses_are_where_not_what(registry):
         assert found.entry.name == "http", comment
 
 
+@pytest.mark.parametrize("comment", ["compose service db", "default/web:http nodePort",
+                                     "kube-system/kube-dns:dns cluster IP", "dapp_Apache%20Full"])
+def test_generator_comments_make_no_name_up(registry, comment):
+    found = identify(registry, 80, "tcp", comment=comment)
+    assert found.entry.name == "http", comment
+
+
 def test_a_descriptions_parenthesis_does_not_confirm_the_entry(registry):
     # pushgateway's description says "9091 is also the Transmission web UI": Transmission is not pushgateway
     found = identify(registry, 9091, "tcp", comment="Local Transmission")

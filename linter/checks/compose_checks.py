@@ -53,8 +53,8 @@ def container_service(ctx: CheckContext, service: Service, pub: Publication) -> 
     the image (a ``postgres`` container is PostgreSQL on any port, an ``nginx`` one HTTP), else
     the registry entry of each container port, the worst first. None: nothing worth reporting."""
     lo, hi = pub.target
-    if lo == hi or (service.image and ctx.registry.by_image(service.image)):
-        identity = identify(ctx.registry, lo, pub.protocol, image=service.image)
+    identity = identify(ctx.registry, lo, pub.protocol, image=service.image)
+    if lo == hi or identity.source == "image":
         if identity.entry is None:
             return ContainerService(Severity.LOW, identity, (pub.target,))
         if identity.entry.severity is None:

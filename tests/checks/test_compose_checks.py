@@ -100,6 +100,26 @@ services:
     assert findings[4].message.startswith("clickhouse-native (container port 9000/tcp) of service app")
 
 
+def test_container_port_ranges(tmp_path):
+    text = """\
+services:
+  db:
+    image: postgres:16
+    ports: ["15432-15433:5432-5433"]
+  mixed:
+    ports: ["6378-6380:6378-6380"]
+  dns:
+    image: pihole/pihole
+    ports: ["66-68:66-68/udp"]
+"""
+    findings = [f for f in lint(tmp_path, text) if f.code in PUBLISHED]
+    assert [(f.code, f.line, str(f.severity)) for f in findings] == [
+        ("PL201", 4, "high"), ("PL201", 6, "critical"), ("PL201", 9, "medium")]
+    assert findings[0].message.startswith("PostgreSQL (image postgres:16, container port 5432-5433/tcp)")
+    assert findings[1].message.startswith("redis (container port 6379/tcp)")  # the worst inside the range
+    assert findings[2].message.startswith("dhcp (container port 67/udp)")  # the image says nothing of 66
+
+
 SAME_EXPOSURE = [
     (23, "PL101", "critical"),
     (5432, "PL201", "high"),
