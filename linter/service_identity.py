@@ -245,38 +245,53 @@ def _norm(text: str) -> str:
     return " ".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
 
 
-_PATTERNS: "weakref.WeakKeyDictionary[PortRegistry, list]" = weakref.WeakKeyDictionary()
+_MATCHERS: "weakref.WeakKeyDictionary[PortRegistry, tuple]" = weakref.WeakKeyDictionary()
 
 
-def _patterns(registry: PortRegistry) -> list[tuple[re.Pattern, PortEntry]]:
-    """One regular expression per name, alias and title: whole words, any case, any separator."""
-    found = _PATTERNS.get(registry)
+def _squash(text: str) -> str:
+    return "".join(c for c in text.lower() if c.isalnum())
+
+
+def _matcher(registry: PortRegistry) -> tuple[re.Pattern | None, dict[str, list[PortEntry]]]:
+    """One regular expression for every name, alias and title (whole words, any case, any
+    separator between a term's words), longest first so that a longer mention wins where two
+    start together ("http-alt" over "http"); and each term's entries by its squashed form."""
+    found = _MATCHERS.get(registry)
     if found is None:
-        found = []
+        entries: dict[str, list[PortEntry]] = {}
+        bodies: dict[str, str] = {}
         for entry in registry.entries:
-            terms = {_norm(t) for t in (entry.name, *entry.aliases, *( [entry.title] if entry.title else []))}
-            for term in sorted(t for t in terms if t):
-                body = r"[\W_]*".join(re.escape(word) for word in term.split())
-                found.append((re.compile(rf"(?<![A-Za-z0-9]){body}(?![A-Za-z0-9])", re.IGNORECASE), entry))
-        _PATTERNS[registry] = found
+            for term in (entry.name, *entry.aliases, *([entry.title] if entry.title else [])):
+                words = _norm(term).split()
+                if not words:
+                    continue
+                key = "".join(words)
+                if entry not in entries.setdefault(key, []):
+                    entries[key].append(entry)
+                bodies.setdefault(" ".join(words), r"[\W_]*".join(re.escape(w) for w in words))
+        ordered = sorted(bodies.items(), key=lambda item: (-len(item[0]), item[0]))
+        pattern = re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(body for _, body in ordered) + r")(?![A-Za-z0-9])",
+                             re.IGNORECASE) if ordered else None
+        found = (pattern, entries)
+        _MATCHERS[registry] = found
     return found
 
 
 def _named_in(registry: PortRegistry, comment: str) -> list[tuple[PortEntry, str]]:
-    """Entries the comment names, in the order it names them, each with its longest mention as
-    written; a mention inside a longer one of another entry does not count ("http" in "http-alt")."""
-    best: dict[str, tuple[int, int, str, PortEntry]] = {}
-    for pattern, entry in _patterns(registry):
-        for match in pattern.finditer(comment):
-            start, end = match.span()
+    """Entries the comment names, in the order it names them, each with its first longest mention
+    as written; a mention inside a longer one does not count ("http" in "http-alt")."""
+    pattern, entries = _matcher(registry)
+    if pattern is None:
+        return []
+    best: dict[str, tuple[int, str, PortEntry]] = {}
+    for match in pattern.finditer(comment):
+        text = match.group(0)
+        for entry in entries.get(_squash(text), ()):
             prev = best.get(entry.name)
-            if prev is None or end - start > prev[1] - prev[0] or (end - start == prev[1] - prev[0] and start < prev[0]):
-                best[entry.name] = (start, end, match.group(0), entry)
-    mentions = list(best.values())
-    kept = [m for m in mentions if not any(o is not m and o[0] <= m[0] and m[1] <= o[1] and o[1] - o[0] > m[1] - m[0]
-                                           for o in mentions)]
-    kept.sort(key=lambda m: (m[0], m[0] - m[1]))
-    return [(entry, text) for _, _, text, entry in kept]
+            if prev is None or len(text) > len(prev[1]):
+                best[entry.name] = (prev[0] if prev else match.start(), text, entry)
+    ordered = sorted(best.values(), key=lambda m: m[0])
+    return [(entry, text) for _, text, entry in ordered]
 
 
 def _ports_text(ranges) -> str:

@@ -168,7 +168,8 @@ def test_optional_keys_types(entries):
 
 
 def _words(text):
-    return " ".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
+    """A name as comments may write it: case and separators do not count ("SQL-Server" is "sqlserver")."""
+    return "".join(c for c in text.lower() if c.isalnum())
 
 
 def test_names_and_aliases_are_unambiguous(entries):
