@@ -148,14 +148,19 @@ def port(ctx, query, fmt):
     if not valid:
         click.echo(f"portlint: {query!r} is not a port number (0-65535) or a known service name", err=True)
         ctx.exit(EXIT_ERROR)
+    named = None if query.strip().partition("/")[0].isdigit() else registry.by_name(query.partition("/")[0])
     rows = []
     for number, transport in valid:
-        entry = registry.lookup(number, transport)
+        # A name picks its own entry, even one that only evidence names (tor-orport shares 9001).
+        entry = named if named is not None and named.covers(number, transport) else registry.lookup(number, transport)
         row = {"port": number, "transport": transport, "system_name": service_name(number, transport)}
         if entry:
             row.update(name=entry.name, ports=entry.ports_text(), description=entry.description,
                        category=entry.category, plaintext=entry.plaintext, alternative=entry.alternative,
-                       risk=entry.risk, why=entry.why, references=list(entry.references))
+                       risk=entry.risk, why=entry.why, references=list(entry.references),
+                       aliases=list(entry.aliases), images=list(entry.images), evidence_only=entry.evidence_only,
+                       also=[e.name for e in registry.entries if e is not entry and e.evidence_only
+                             and e.covers(number, transport) and e.ranges[-1][1] - e.ranges[0][0] < 1024])
         if entry or row["system_name"]:
             rows.append(row)
     if fmt == "json":
@@ -176,6 +181,14 @@ def port(ctx, query, fmt):
                 click.echo(f"  why: {row['why']}")
             if row["references"]:
                 click.echo(f"  references: {', '.join(row['references'])}")
+            if row["aliases"]:
+                click.echo(f"  also written: {', '.join(row['aliases'])}")
+            if row["images"]:
+                click.echo(f"  images: {', '.join(row['images'])}")
+            if row["evidence_only"]:
+                click.echo("  named only by a rule's comment or a container image, never by the port alone")
+            if row["also"]:
+                click.echo(f"  a comment or image may name instead: {', '.join(row['also'])}")
         else:
             click.echo("  (name from the system's services database; not in portlint's registry)")
 

@@ -8,7 +8,8 @@
   accept in filter FORWARD for the container behind it. Packets
   to a published port therefore go PREROUTING → FORWARD and never meet filter INPUT.
   The engine can evaluate this ruleset like any other; every rule's span is the
-  compose port entry it stands for.
+  compose port entry it stands for, and its comment names the service and its image
+  (``image_of``), so a check can identify the service by the image.
 
 Only IPv4 is modelled: Docker's IPv6 NAT exists only when the daemon enables it,
 and containers get placeholder addresses (172.17.0.2, .3, ... one per service)
@@ -29,6 +30,7 @@ from linter.model import (
 
 DOCKER_EPHEMERAL = (32768, 60999)  # the kernel's default ip_local_port_range, which Docker allocates from
 EPHEMERAL_MARK = "portlint:ephemeral-host-port"
+IMAGE_MARK = ", image "  # generated rules' comments: "compose service db, image postgres:16"
 CONTAINER_BASE = ipaddress.IPv4Address("172.17.0.2")
 PAIRWISE_LIMIT = 256  # ranges up to this size get one DNAT per port, as Docker installs them
 PROTOCOL_NUMBERS = {"tcp": 6, "udp": 17, "sctp": 132}
@@ -56,9 +58,12 @@ def _in(ranges, value: int) -> bool:
 
 
 def host_address(host_ip: str | None) -> HostAddress:
-    """Classify a host IP as written in a compose file (brackets already removed)."""
-    if not host_ip:
+    """Classify a host IP as written in a compose file (brackets already removed).
+    None (no host IP) is every interface; an empty or blank one is invalid, as Compose refuses it."""
+    if host_ip is None:
         return HostAddress(host_ip, "all", None)
+    if not host_ip.strip():
+        return HostAddress(host_ip, "invalid", None, reason="empty")
     text = host_ip[1:-1] if host_ip.startswith("[") and host_ip.endswith("]") else host_ip
     try:
         address = ipaddress.ip_address(text)
@@ -121,6 +126,13 @@ def is_ephemeral(rule: Rule) -> bool:
     return (rule.comment or "").startswith(EPHEMERAL_MARK)
 
 
+def image_of(rule: Rule) -> str | None:
+    """The image of the compose service a rule of compose_as_ruleset stands for (for
+    ``service_identity.identify(..., image=...)``), None when the service names none."""
+    comment = rule.comment or ""
+    return comment.split(IMAGE_MARK, 1)[1] if IMAGE_MARK in comment else None
+
+
 def container_address(index: int) -> str:
     return str(CONTAINER_BASE + index)
 
@@ -145,6 +157,9 @@ def compose_as_ruleset(project: ComposeProject) -> Ruleset:
             proto = PROTOCOL_NUMBERS[pub.protocol]
             comment = f"{EPHEMERAL_MARK} compose service {service.name}" if pub.published is None \
                 else f"compose service {service.name}"
+            if service.image:
+                # As written: a variable's value (a private registry, a token) never enters the model.
+                comment += f"{IMAGE_MARK}{service.shown_image}"
             base: list = [ProtocolMatch(frozenset({proto}), text=pub.protocol)]
             if where.scope == "all":
                 base.insert(0, AddrTypeMatch(Direction.DESTINATION, frozenset({"LOCAL"})))

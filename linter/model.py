@@ -402,6 +402,7 @@ class Service:
     @property
     def shown_profiles(self) -> tuple[str, ...]:
         return self.profiles_text if self.profiles_text is not None else self.profiles
+    network_mode_span: Span | None = None  # where `network_mode:` is set, for findings about it
 
 
 @dataclass(frozen=True, slots=True)

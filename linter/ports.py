@@ -19,6 +19,17 @@ RISKS = ("none", "low", "medium", "high", "critical")
 # Categories whose exposure is the problem even more than their cleartext: reported by PL201.
 RISKY_CATEGORIES = frozenset({"file-sharing", "database", "cache", "container-api", "orchestration",
                               "remote-desktop", "backdoor", "industrial"})
+# What matters most on a host when a wide range lets many services in, by category (lower first):
+# data and control of the host before the historical ports of long-dead trojans.
+CATEGORY_WEIGHT = {
+    "database": 0, "cache": 0, "container-api": 0, "orchestration": 0,
+    "remote-admin": 1, "remote-desktop": 1,
+    "file-sharing": 2, "industrial": 2,
+    "directory": 3, "mail": 3, "messaging": 3, "monitoring": 3, "development": 3, "printing": 3,
+    "network-management": 4, "discovery": 4, "proxy": 4, "voip": 4, "web": 4, "dns": 4, "time": 4,
+    "media": 5, "vpn": 5, "game": 5, "other": 5,
+    "backdoor": 6,
+}
 
 
 class RegistryError(ValueError):
@@ -38,6 +49,26 @@ class PortEntry:
     why: str
     references: tuple[str, ...] = ()
     finding: str | None = None  # "plaintext" or "risky"; None derives it from plaintext and category
+    title: str | None = None  # how people write the name ("PostgreSQL"); None: the name
+    aliases: tuple[str, ...] = ()  # other names people write in comments ("postgres", "pgsql")
+    images: tuple[str, ...] = ()  # container images that run it ("postgres", "bitnami/postgresql")
+    evidence_only: bool = False  # named only by a comment or an image, never by the port number alone
+
+    @property
+    def display_name(self) -> str:
+        """The name for people: the title, else the registry name."""
+        return self.title or self.name
+
+    @property
+    def rank_key(self) -> tuple:
+        """Sort key putting what matters most on a host first: databases, caches and container or
+        cluster APIs, then remote administration, file sharing, ... and trojans' historical ports
+        last; within a category the riskier first, then by port."""
+        return (CATEGORY_WEIGHT.get(self.category, 5), -RISKS.index(self.risk), self.ranges[0][0], self.name)
+
+    def covers(self, port: int, transport: str) -> bool:
+        """Whether this entry's ports include ``port`` on ``transport``."""
+        return transport in self.transports and any(lo <= port <= hi for lo, hi in self.ranges)
 
     @property
     def check_kind(self) -> str:
@@ -70,9 +101,26 @@ def parse_port_list(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(sorted(ranges))
 
 
+def _names(data: dict, key: str) -> tuple[str, ...]:
+    value = data.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise RegistryError(f"{data.get('name')}: {key} must be a list of non-empty strings")
+    return tuple(v.strip() for v in value)
+
+
 def entry_from_dict(data: dict) -> PortEntry:
     """A registry entry from its YAML (or configuration) form."""
     try:
+        title = data.get("title")
+        if title is not None and (not isinstance(title, str) or not title.strip()):
+            raise RegistryError(f"{data.get('name')}: title must be a non-empty string")
+        evidence_only = data.get("evidence_only", False)
+        if not isinstance(evidence_only, bool):
+            raise RegistryError(f"{data.get('name')}: evidence_only must be true or false")
+        aliases = tuple(a.lower() for a in _names(data, "aliases"))
+        images = tuple(normalize_image(i) for i in _names(data, "images"))
         risk = str(data["risk"]).lower()
         if data.get("finding") not in (None, "plaintext", "risky"):
             raise RegistryError(f"{data.get('name')}: finding must be plaintext or risky")
@@ -84,19 +132,44 @@ def entry_from_dict(data: dict) -> PortEntry:
             description=str(data.get("description", "")), category=str(data.get("category", "other")),
             plaintext=bool(data.get("plaintext", False)), alternative=data.get("alternative"),
             risk=risk, why=str(data.get("why", "")), references=tuple(data.get("references") or ()),
-            finding=data.get("finding"),
+            finding=data.get("finding"), title=title, aliases=aliases, images=images,
+            evidence_only=evidence_only,
         )
     except KeyError as exc:
         raise RegistryError(f"registry entry {data!r} lacks {exc}") from None
 
 
+def normalize_image(image: str) -> str:
+    """An image reference without registry host, tag and digest, lowercase:
+    "docker.io/library/postgres:16@sha256:..." → "postgres",
+    "mcr.microsoft.com/mssql/server:2022-latest" → "mssql/server"."""
+    text = image.strip().lower().split("@", 1)[0]
+    parts = text.split("/")
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        parts = parts[1:]
+    if parts and ":" in parts[-1]:
+        parts[-1] = parts[-1].split(":", 1)[0]
+    if len(parts) > 1 and parts[0] == "library":
+        parts = parts[1:]
+    return "/".join(parts)
+
+
 class PortRegistry:
-    """Look-ups by port, range and name, per transport, with interval search."""
+    """Look-ups by port, range, name and image, per transport, with interval search.
+
+    Entries marked ``evidence_only`` (a Tor relay's 9001, UniFi's 8443) are found by name,
+    alias or image only: the port number alone keeps naming the entry that owns it.
+    """
 
     def __init__(self, entries: list[PortEntry]):
         self.entries = list(entries)
         self._index: dict[str, list[tuple[int, int, PortEntry]]] = {}
+        self._images: dict[str, list[PortEntry]] = {}
         for entry in self.entries:
+            for image in entry.images:
+                self._images.setdefault(image, []).append(entry)
+            if entry.evidence_only:
+                continue
             for transport in entry.transports:
                 for lo, hi in entry.ranges:
                     self._index.setdefault(transport, []).append((lo, hi, entry))
@@ -107,8 +180,8 @@ class PortRegistry:
         """A registry where ``extra`` entries replace any entry on the same port and transport."""
         kept = []
         for entry in self.entries:
-            clash = any(
-                set(entry.transports) & set(e.transports)
+            clash = not entry.evidence_only and any(
+                not e.evidence_only and set(entry.transports) & set(e.transports)
                 and any(lo <= h2 and l2 <= hi for lo, hi in entry.ranges for l2, h2 in e.ranges)
                 for e in extra
             )
@@ -135,11 +208,27 @@ class PortRegistry:
                 sorted(found.values(), key=lambda item: min(item[1]))]
 
     def by_name(self, name: str) -> PortEntry | None:
+        """The entry called ``name``, else the one with that alias."""
         wanted = name.strip().lower()
         for entry in self.entries:
             if entry.name == wanted:
                 return entry
+        for entry in self.entries:
+            if wanted in entry.aliases:
+                return entry
         return None
+
+    def by_image(self, image: str, *, lookalike: bool = True) -> list[PortEntry]:
+        """Entries that list ``image`` (registry host, tag and digest ignored), in file order.
+
+        With ``lookalike``, an image the registry does not list by its full path is looked up
+        by its last component when that is an official image ("myorg/postgres" is likely
+        PostgreSQL; "mailu/nginx" is a mail proxy, so callers trust a lookalike less)."""
+        key = normalize_image(image)
+        found = self._images.get(key)
+        if found is None and lookalike and "/" in key:
+            found = self._images.get(key.rsplit("/", 1)[1])
+        return list(found or ())
 
     def describe(self, port: int, transport: str = "tcp") -> str:
         """A short name for a port: the registry's, the system's, or the number."""

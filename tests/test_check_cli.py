@@ -94,7 +94,7 @@ def test_standard_input_and_its_name():
     # The name decides the format: read as compose, findings carry the given name.
     compose = report_of("--stdin-filename", "compose.yaml", "-",
                         input='services:\n  db:\n    image: postgres\n    ports:\n      - "5432:5432"\n')
-    assert [(f["code"], f["path"], f["line"]) for f in compose["findings"]] == [("PL210", "compose.yaml", 5)]
+    assert [(f["code"], f["path"], f["line"]) for f in compose["findings"]] == [("PL201", "compose.yaml", 5)]
 
 
 def test_standard_input_name_meets_per_file_ignores():

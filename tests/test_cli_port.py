@@ -55,3 +55,18 @@ def test_registry_overlapping_and_additions():
     changed = registry.with_additions([extra])
     assert isinstance(changed, PortRegistry)
     assert changed.lookup(23, "tcp").name == "inhouse-admin"
+
+
+def test_port_by_alias_and_evidence_only_name():
+    assert run("port", "postgres").output == run("port", "5432/tcp").output
+    result = run("port", "tor-orport")
+    assert result.exit_code == 0 and result.output.splitlines()[0] == "9001/tcp: tor-orport"
+    assert "named only by a rule's comment or a container image" in result.output
+
+
+def test_port_lists_what_evidence_may_name_instead():
+    result = run("port", "9001")
+    assert result.output.splitlines()[0] == "9001/tcp: supervisord"
+    assert "a comment or image may name instead: tor-orport, minio-console" in result.output
+    rows = json.loads(run("port", "5432", "--format", "json").output)
+    assert rows[0]["aliases"] == ["postgres", "pgsql", "psql"] and "postgres" in rows[0]["images"]

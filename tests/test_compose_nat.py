@@ -1,7 +1,7 @@
 """compose_as_ruleset: Docker's rules for a compose project, and what the engine makes of them."""
 
 from linter.compose_nat import (
-    DOCKER_EPHEMERAL, addresses_overlap, compose_as_ruleset, host_address, is_ephemeral,
+    DOCKER_EPHEMERAL, addresses_overlap, compose_as_ruleset, host_address, image_of, is_ephemeral,
 )
 from linter.engine.exposure import ExposureAnalysis
 from linter.frontends import FrontEndOptions
@@ -82,6 +82,21 @@ def test_host_addresses():
     assert host_address("93.184.216.34").scope == "public"
     assert host_address("localhost").reason == "a host name"
     assert host_address("300.1.1.1").reason == "malformed"
+    assert (host_address("").scope, host_address("").reason) == ("invalid", "empty")  # Compose refuses it
+    assert host_address("  ").reason == "empty"
+
+
+def test_generated_rules_carry_the_image(tmp_path):
+    path = tmp_path / "compose.yaml"
+    path.write_text('services:\n  db:\n    image: postgres:16\n    ports: ["5432:5432", "5433"]\n'
+                    '  app:\n    ports: ["8080:80"]\n')
+    project = parse(read_source(str(path)), FrontEndOptions(environ={})).document
+    nat = compose_as_ruleset(project).tables[0].chain("PREROUTING")
+    assert [(rule.comment, image_of(rule), is_ephemeral(rule)) for rule in nat.rules] == [
+        ("compose service db, image postgres:16", "postgres:16", False),
+        ("portlint:ephemeral-host-port compose service db, image postgres:16", "postgres:16", True),
+        ("compose service app", None, False),
+    ]
 
 
 def test_address_overlap():

@@ -169,10 +169,10 @@ def docker_bypasses_input_firewall(ctx: CheckContext) -> None:
                 span, note = dropper
                 related = ((span.path, span.line, span.column, note),)
                 where = f"the INPUT drop in {span.path}"
-            risk = container_service(ctx, pub)
+            found = container_service(ctx, service, pub)
             # The firewall says closed and Docker opens it: medium at least, more for a risky service.
-            severity = max(Severity.MEDIUM, risk[0]) if risk else Severity.MEDIUM
-            name = f"{risk[1]} " if risk and risk[1] else ""
+            severity = max(Severity.MEDIUM, found.severity) if found else Severity.MEDIUM
+            name = f"{found.name} " if found and found.name else ""
             ephemeral = " (a random host port)" if pub.published is None else ""
             ctx.report(
                 "PL220", pub.span,

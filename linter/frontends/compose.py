@@ -79,6 +79,7 @@ def _service(draft: "_Draft") -> Service:
         network_mode_text=draft.network_mode.written if draft.network_mode else None,
         image_text=draft.image.written if draft.image else None,
         profiles_text=tuple(p.shown for p in profiles) if any(p.written is not None for p in profiles) else None,
+        network_mode_span=draft.network_mode_span,
     )
 
 
@@ -109,6 +110,7 @@ class _Draft:
     expose: list[Publication] | None = None
     expose_tag: str = ""
     network_mode: Setting | None = None
+    network_mode_span: Span | None = None
     profiles: tuple[Setting, ...] | None = None
     image: Setting | None = None
     extends: tuple[Setting, Setting | None, Span] | None = None  # (service, file or None, where)
@@ -343,6 +345,8 @@ class _FileReader:
         if expose is not None:
             draft.expose, draft.expose_tag = self.entries(expose, name, self.expose_entry, "expose")
         draft.network_mode = self.setting(node.get("network_mode"))
+        if draft.network_mode is not None:
+            draft.network_mode_span = _span(self.path, node.get("network_mode"))
         draft.image = self.setting(node.get("image"))
         profiles = node.get("profiles")
         if profiles is not None and profiles.kind == "seq":
@@ -626,6 +630,7 @@ def _merge(base: _Draft, over: _Draft) -> _Draft:
         ports=_merge_list(base.ports, over.ports, over.ports_tag, port_key),
         expose=_merge_list(base.expose, over.expose, over.expose_tag, lambda p: (p.target, p.protocol)),
         network_mode=over.network_mode if over.network_mode is not None else base.network_mode,
+        network_mode_span=over.network_mode_span if over.network_mode is not None else base.network_mode_span,
         profiles=profiles,
         image=over.image if over.image is not None else base.image,
         extends=None,

@@ -246,7 +246,9 @@ def parse_long(fields: dict) -> PortSpec:
     mode = (_optional_text(fields.get("mode"), "mode") or "ingress")
     if mode not in MODES:
         raise PortSpecError(f"invalid mode {mode!r} (ingress or host)", "invalid mode (ingress or host)")
-    host_ip = normalize_host_ip(_optional_text(fields.get("host_ip"), "host_ip"))
+    host_ip_text = _optional_text(fields.get("host_ip"), "host_ip")
+    # `host_ip: ""` is kept as written: Compose refuses it (the checks report it), it does not mean "all".
+    host_ip = "" if host_ip_text is not None and not host_ip_text.strip() else normalize_host_ip(host_ip_text)
     return PortSpec(target, published, host_ip, protocol, mode,
                     name=_optional_text(fields.get("name"), "name") or None,
                     app_protocol=_optional_text(fields.get("app_protocol"), "app_protocol") or None)

@@ -44,9 +44,9 @@ SSH_ONLY = [
 ]
 
 
-def project(tmp_path, ports):
+def project(tmp_path, ports, image="postgres:16"):
     path = tmp_path / "compose.yaml"
-    path.write_text("services:\n  db:\n    image: postgres:16\n    ports:\n"
+    path.write_text(f"services:\n  db:\n    image: {image}\n    ports:\n"
                     + "".join(f'      - "{p}"\n' for p in ports))
     result = parse(read_source(str(path)), FrontEndOptions(environ={}))
     assert result.diagnostics == []
@@ -61,7 +61,7 @@ def test_pl220_input_policy_drop_does_not_protect_a_published_port(tmp_path):
     [finding] = cross(project(tmp_path, ["5432:5432"]), firewall(SSH_ONLY))
     assert (finding.code, finding.path, finding.line, finding.column) == ("PL220", str(tmp_path / "compose.yaml"), 5, 9)
     assert str(finding.severity) == "high"
-    assert "postgresql" in finding.message and "FORWARD" in finding.message
+    assert "publishes PostgreSQL 5432/tcp" in finding.message and "FORWARD" in finding.message
     assert finding.related == ((FW, 2, 1, "the DROP policy of filter INPUT drops it"),)
     assert finding.ports == ((5432, 5432),)
 
@@ -82,7 +82,7 @@ def test_pl220_explicit_drop_on_the_host_port(tmp_path):
 
 
 def test_pl220_ephemeral_publication(tmp_path):
-    [finding] = cross(project(tmp_path, ["6379"]), firewall(SSH_ONLY))
+    [finding] = cross(project(tmp_path, ["6379"], image="redis:7"), firewall(SSH_ONLY))
     assert finding.line == 5 and str(finding.severity) == "critical"
     assert finding.ports == ((32768, 60999),) and "random host port" in finding.message
 

@@ -68,7 +68,7 @@ def test_representative_file_exact_model(tmp_path):
                 image="nginx:1.27",
             ),
             Service(name="db", publications=(), span=Span(path, 15, 3, 15, 5), network_mode="service:web",
-                    profiles=("debug",), image="postgres:16"),
+                    profiles=("debug",), image="postgres:16", network_mode_span=Span(path, 18, 19, 18, 32)),
         ),
         files=(path,),
     )

@@ -71,7 +71,7 @@ EXPECTED = {
     ("compose.yaml", 12, 9, "PL413"),  # "${CI_SECRET}:83:83"
     ("compose.yaml", 14, 14, "PL040"),  # expose: ["${DB_PASSWORD}"]
     ("compose.yaml", 17, 13, "PL412"),  # network_mode: service:${DB_PASSWORD}
-    ("compose.yaml", 20, 13, "PL210"),  # redis on every interface: the rest is still linted
+    ("compose.yaml", 20, 13, "PL201"),  # redis on every interface (a risky service: PL201): the rest is still linted
 }
 
 
@@ -256,7 +256,7 @@ def test_extends_outside_is_one_finding_without_the_content(workspace):
     assert findings("app") == {
         ("compose.yaml", 3, 14, "PL001"), ("compose.yaml", 5, 14, "PL001"), ("compose.yaml", 7, 14, "PL001"),
         ("compose.yaml", 11, 14, "PL001"),  # not "not found": whether an outside file exists is not said
-        ("compose.yaml", 13, 13, "PL210"),
+        ("compose.yaml", 13, 13, "PL201"),
     }
     for fmt in FORMATS:
         output, _ = run("check", "--format", fmt, "app")
@@ -280,15 +280,15 @@ def test_extends_outside_names_the_path_as_written(workspace):
 def test_extends_inside_the_linted_tree_still_works(workspace):
     write("repo/common/base.yml", "services:\n  x:\n    ports: ['5432:5432']\n")
     write("repo/app/compose.yaml", "services:\n  a:\n    extends: {file: ../common/base.yml, service: x}\n")
-    assert ("compose.yaml", 3, 11, "PL210") not in findings("repo/app")  # ../common is outside repo/app
-    assert ("base.yml", 3, 13, "PL210") in findings("repo")
+    assert ("compose.yaml", 3, 11, "PL201") not in findings("repo/app")  # ../common is outside repo/app
+    assert ("base.yml", 3, 13, "PL201") in findings("repo")
 
 
 def test_dotenv_leading_outside_is_not_read(workspace):
     write("outside/env", f"PORT={FILE_SECRET}\nBROKEN {FILE_SECRET}\n")
     write("app/compose.yaml", 'services:\n  web:\n    ports: ["${PORT:-8080}:80"]\n')
     os.symlink(workspace / "outside" / "env", workspace / "app" / ".env")
-    assert findings("app") == {(".env", 1, 1, "PL001"), ("compose.yaml", 3, 13, "PL210")}
+    assert findings("app") == {(".env", 1, 1, "PL001"), ("compose.yaml", 3, 13, "PL101")}
     output, _ = run("check", "app")
     assert FILE_SECRET not in output
 
@@ -317,7 +317,7 @@ def test_doubling_env_file_rest_still_linted(workspace):
     assert findings("app") == {
         (".env", 20, 5, "PL042"),
         ("compose.yaml", 3, 13, "PL041"), ("compose.yaml", 3, 13, "PL211"),  # V40 was left unset
-        ("compose.yaml", 3, 26, "PL210"),  # ${PORT} is still read
+        ("compose.yaml", 3, 26, "PL201"),  # ${PORT} is still read
     }
 
 
@@ -336,7 +336,7 @@ def test_compose_file_budget_is_spent_once(workspace):
     write("app/compose.yaml", f'services:\n  web:\n    ports: [{entries}]\n  db:\n    ports: ["5432:5432"]\n')
     found = findings("app")
     assert [f for f in found if f[3] == "PL042"] == [("compose.yaml", 3, 13 + 13 * 3, "PL042")]  # the 4th entry
-    assert ("compose.yaml", 5, 13, "PL210") in found
+    assert ("compose.yaml", 5, 13, "PL201") in found
 
 
 def test_deep_extends_chain_and_loop(tmp_path):
@@ -368,7 +368,7 @@ def test_directory_walk_finds_compose_files_by_content(workspace):
     write("repo/values.yaml", "services:\n  - name: web\n")
     files, problems = discover(["repo"])
     assert problems == [] and sorted(files) == ["repo/deploy/app.yml", "repo/deploy/stack.yaml"]
-    assert ("app.yml", 4, 13, "PL210") in findings("repo")
+    assert ("app.yml", 4, 13, "PL201") in findings("repo")
 
 
 @pytest.mark.parametrize("head, compose", [
