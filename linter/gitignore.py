@@ -124,7 +124,7 @@ def _class_matches(items, char: str) -> bool:
         if item[0] == "posix":
             if item[1](char):
                 return True
-        elif item[1] <= char <= item[2]:
+        elif item[1] <= char <= item[2] or char == item[1]:  # git's wildmatch: [z-a] still matches "z"
             return True
     return False
 
@@ -188,8 +188,10 @@ def _regex_class(step) -> str | None:
     for item in step[2]:
         if item[0] == "posix":
             return None
-        if item[1] <= item[2]:  # an empty range like [z-a] matches nothing
-            body.append(re.escape(item[1]) + ("-" + re.escape(item[2]) if item[2] != item[1] else ""))
+        if item[1] < item[2]:
+            body.append(re.escape(item[1]) + "-" + re.escape(item[2]))
+        else:  # one character, or a range out of order like [z-a], which git matches by its first end only
+            body.append(re.escape(item[1]))
     if step[1]:
         return "[^/" + "".join(body) + "]"
     return "(?!/)[" + "".join(body) + "]" if body else "(?!)"
