@@ -440,9 +440,12 @@ class WalkFilter:
 
     def __init__(self):
         self._rules: dict[str, IgnoreRules | None] = {}
+        self._tops: dict[str, str | None] = {}
 
     def rules_for(self, directory: str) -> IgnoreRules | None:
-        top = work_tree_top(directory)
+        if directory not in self._tops:
+            self._tops[directory] = work_tree_top(directory)
+        top = self._tops[directory]
         if top is None:
             return None
         if top not in self._rules:
