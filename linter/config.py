@@ -222,11 +222,33 @@ def _portlint_table(path: Path, data: dict) -> dict | None:
     return table
 
 
+def _linked_out(path: Path, directory: Path, stop: Path) -> bool:
+    """Whether ``path`` is a symbolic link to a file outside the tree the search covers (up to
+    the repository's top, ``stop``): a committed `.portlint.toml -> ~/.aws/credentials` is
+    not read, as no other file outside the scanned tree is (docs/security.md)."""
+    if not path.is_symlink():
+        return False
+    real = path.resolve()
+    return not (real.is_relative_to(stop) or real.is_relative_to(directory))
+
+
+def _search_top(directory: Path) -> Path:
+    for candidate in (directory, *directory.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return directory
+
+
 def find_config(start: Path | None = None) -> Path | None:
     """The configuration file that applies in ``start`` (default: the current directory)."""
     directory = (start or Path.cwd()).resolve()
+    top = _search_top(directory)
     for candidate in (directory, *directory.parents):
         dotfile = candidate / ".portlint.toml"
+        for found in (dotfile, candidate / "pyproject.toml"):
+            if found.is_file() and _linked_out(found, candidate, top):
+                raise ConfigError(f"{found}: a symbolic link to a file outside the repository; not read "
+                                  "(name the file with --config)")
         if dotfile.is_file():
             return dotfile
         pyproject = candidate / "pyproject.toml"

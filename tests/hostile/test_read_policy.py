@@ -356,3 +356,17 @@ def test_a_utf16_configuration_is_a_configuration_error(tmp_path):
     (tmp_path / ".portlint.toml").write_bytes(b"fail-on = 'high'\n# caf\xe9\n")
     with pytest.raises(ConfigError, match=r"\.portlint\.toml:2:6: not UTF-8 \(byte 0xe9\)"):
         load_config(tmp_path / ".portlint.toml")
+
+
+def test_a_configuration_linked_out_of_the_repository_is_not_read(hostile):
+    secret = write(hostile.parent / "outside" / "credentials", f'[default]\nfail-on = "{SECRET}"\n')
+    os.symlink(secret, hostile / ".portlint.toml")
+    write(hostile / "fw.rules", TELNET)
+    done = portlint("check", "fw.rules", cwd=hostile)
+    assert done.returncode == 2 and SECRET not in done.stdout + done.stderr
+    assert done.stderr == (f"portlint: {hostile}/.portlint.toml: a symbolic link to a file outside the repository; "
+                           "not read (name the file with --config)\n")
+    os.unlink(hostile / ".portlint.toml")
+    write(hostile / "shared" / "portlint.toml", 'fail-on = "high"\n')
+    os.symlink("shared/portlint.toml", hostile / ".portlint.toml")  # a link inside the repository is fine
+    assert load_config(start=hostile).fail_on is not None
