@@ -400,6 +400,7 @@ class IgnoreRules:
         self.tracked_dirs = {path.rsplit("/", i)[0] for path in self.tracked
                              for i in range(1, path.count("/") + 1)}
         self._per_directory: dict[str, list[Pattern]] = {}
+        self._directories: dict[str, bool] = {}  # directory -> whether it (or one above) is ignored
 
     def _patterns_of(self, directory: str) -> list[Pattern]:
         if directory not in self._per_directory:
@@ -423,11 +424,16 @@ class IgnoreRules:
         directory above it is ignored, and it is not tracked."""
         if path in self.tracked or (is_dir and path in self.tracked_dirs):
             return False
-        parts = path.split("/")
-        for depth in range(1, len(parts)):
-            if self._matched("/".join(parts[:depth]), True):
-                return True
-        return self._matched(path, is_dir)
+        parent = path.rpartition("/")[0]
+        return (bool(parent) and self._directory_ignored(parent)) or self._matched(path, is_dir)
+
+    def _directory_ignored(self, directory: str) -> bool:
+        """Whether ``directory`` or one above it is ignored (tracked files aside)."""
+        if directory not in self._directories:
+            parent = directory.rpartition("/")[0]
+            self._directories[directory] = ((bool(parent) and self._directory_ignored(parent))
+                                            or self._matched(directory, True))
+        return self._directories[directory]
 
 
 def _relative(path: str, top: str) -> str:

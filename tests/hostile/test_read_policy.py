@@ -370,3 +370,24 @@ def test_a_configuration_linked_out_of_the_repository_is_not_read(hostile):
     write(hostile / "shared" / "portlint.toml", 'fail-on = "high"\n')
     os.symlink("shared/portlint.toml", hostile / ".portlint.toml")  # a link inside the repository is fine
     assert load_config(start=hostile).fail_on is not None
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git writes the index")
+@pytest.mark.parametrize("version", ["2", "3", "4"])
+def test_tracked_paths_are_read_from_every_index_version(tmp_path, version):
+    from linter.gitignore import tracked_paths
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    names = ["a.rules", "fw/deep/er/b.rules", "fw/deep/er/b2.rules", "x" * 200 + "/" + "y" * 200 + ".nft", "z/ü.rules"]
+    for name in names:
+        write(repo / name, "")
+    _git(repo, "add", ".")
+    if version == "3":  # an entry with extended flags (intent to add) is what version 3 is for
+        write(repo / "later.rules", "")
+        _git(repo, "add", "--intent-to-add", "later.rules")
+        names.append("later.rules")
+    _git(repo, "update-index", "--index-version", version)
+    assert (repo / ".git" / "index").read_bytes()[4:8] == int(version).to_bytes(4, "big")
+    assert tracked_paths(str(repo / ".git")) == set(names)
