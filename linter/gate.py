@@ -175,8 +175,8 @@ def run(paths: list[str], *, fmt: str = "text", fail_on: str | None = None, inpu
     from linter.pipeline import lint_paths
     from linter.readpolicy import ReadPolicy
     from linter.reporters import write_report
-    from linter.writing import WriteError, write_atomically
     from linter.reporters.text import print_line, summary, wants_color
+    from linter.writing import WriteError, write_atomically
 
     def fail(message: str) -> int:
         click.echo(f"portlint: {message}", err=True)
@@ -211,7 +211,13 @@ def run(paths: list[str], *, fmt: str = "text", fail_on: str | None = None, inpu
             return fail(f"cannot write the report: {exc}")
         note += f" Wrote the {fmt} report to {output}."
         line = summary(report.reported, len(report.files), report.inline_suppressed, report.baselined) + note
-        print_line(sys.stdout, wants_color(no_color), line)
+        try:
+            print_line(sys.stdout, wants_color(no_color), line)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            pass
+        except OSError as exc:
+            return fail(f"cannot write to standard output: {exc.strerror or exc}")
     else:
         try:
             write_report(fmt, report, sys.stdout, color=wants_color(no_color))
