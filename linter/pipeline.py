@@ -19,7 +19,7 @@ from linter.frontends import FRONT_ENDS, FrontEndOptions, parse_source
 from linter.frontends.compose_files import override_groups
 from linter.gitignore import WalkFilter
 from linter.model import Document, Span
-from linter.readpolicy import ReadPolicy, named_file_refusal
+from linter.readpolicy import OUTSIDE, ReadPolicy, named_file_refusal
 from linter.rulebook import all_rules
 from linter.source import SourceFile, read_source
 
@@ -86,7 +86,7 @@ def discover(paths: list[str], policy: ReadPolicy | None = None) -> tuple[list[s
                 if not looks_lintable(full) or ignore.ignored(full, False):
                     continue
                 why = policy.refusal(full)
-                if why == "is outside the scanned tree":
+                if why == OUTSIDE:
                     problems.append(policy.diagnostic(full, "is a symbolic link to a file outside the scanned tree",
                                                       Span(full, 1, 1)))
                 elif why is None and os.path.isfile(full):

@@ -28,6 +28,7 @@ from linter.diagnostics import Diagnostic
 from linter.model import Span
 
 REFUSED_CODE = "PL006"
+OUTSIDE = "is outside the scanned tree"  # the refusal of a path that resolves out of every root
 
 
 def _real_directory(path: str) -> str:
@@ -103,7 +104,7 @@ class ReadPolicy:
         may be read (its reader reports it missing); outside, it is refused whether or not it
         exists, so a finding never tells which files exist elsewhere."""
         if not self.inside(path):
-            return "is outside the scanned tree"
+            return OUTSIDE
         try:
             mode = os.stat(path).st_mode
         except OSError:

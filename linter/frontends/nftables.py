@@ -61,7 +61,7 @@ from linter.model import (
     VerdictKind,
     normalize_ranges,
 )
-from linter.readpolicy import ReadPolicy
+from linter.readpolicy import OUTSIDE, ReadPolicy
 from linter.source import SourceFile, read_source
 
 START_SYMBOLS = ("start", "table_content", "lines")
@@ -1420,8 +1420,7 @@ class _Loader(Interpreter):
         if any(char in pattern for char in "*?["):
             # Only list directories a readable file could be in: `include "/etc/*"` lists nothing.
             if not policy.may_contain(_glob_directory(path)):
-                self.state.diagnostics.append(policy.diagnostic(pattern, "is outside the scanned tree",
-                                                                self.span(token)))
+                self.state.diagnostics.append(policy.diagnostic(pattern, OUTSIDE, self.span(token)))
                 return
             paths = []
             refused = False
