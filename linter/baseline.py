@@ -42,11 +42,14 @@ def baseline_document(findings: list[Finding], now: dt.datetime | None = None) -
 
 def write_baseline(path: str | Path, findings: list[Finding]) -> int:
     """Record ``findings`` in ``path``; the number of entries written."""
+    from linter.writing import WriteError, write_atomically
+
     document = baseline_document(findings)
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     try:
-        Path(path).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise BaselineError(f"{path}: cannot write baseline: {exc.strerror or exc}") from None
+        write_atomically(str(path), lambda handle: handle.write(text))
+    except WriteError as exc:
+        raise BaselineError(f"cannot write baseline: {exc}") from None
     return len(document["entries"])
 
 

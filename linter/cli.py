@@ -222,8 +222,10 @@ def show(ctx, paths, fmt, input_format, env_files):
     if len(paths) > 1 and kind != "compose":
         click.echo("portlint: only compose files merge; show one ruleset at a time", err=True)
         ctx.exit(EXIT_ERROR)
+    from linter.readpolicy import ReadPolicy
+
     options = FrontEndOptions(env_files=tuple(env_files), compose_overrides=tuple(paths[1:]),
-                              scan_roots=tuple(p for p in paths if p != "-"))
+                              read_policy=ReadPolicy.for_paths(list(paths)))
     parsed = parse_source(source, kind, options)
     for diag in source.diagnostics + parsed.diagnostics:
         click.echo(f"{diag.span}: {diag.code} {diag.message}", err=True)

@@ -28,7 +28,10 @@ from linter.detect import INPUT_FORMATS
 from linter.findings import Severity, relative_path
 
 KEYS = ("select", "ignore", "extend-select", "per-file-ignores", "fail-on", "severity", "ephemeral-ranges",
-        "trusted-networks", "interfaces", "registry", "input-format", "rules")
+        "trusted-networks", "interfaces", "registry", "input-format", "rules", "allow-read")
+# Bounds of numeric rule options (inclusive); an option not named here is a count or a
+# threshold and must be at least 1.
+OPTION_BOUNDS = {("PL302", "min_ports"): (1, 65536)}
 SEVERITIES = tuple(str(s) for s in Severity)
 # Ranges the kernel and Docker hand out for outgoing connections and random host ports.
 NAMED_EPHEMERAL_RANGES = {
@@ -80,7 +83,10 @@ def glob_regex(pattern: str) -> re.Pattern:
         else:
             out.append(re.escape(char))
         i += 1
-    return re.compile("".join(out) + r"\Z")
+    try:
+        return re.compile("".join(out) + r"\Z")
+    except re.error as exc:  # e.g. a range out of order, [z-a]
+        raise ValueError(exc.msg) from None
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,7 @@ class Config:
     registry: tuple = ()  # PortEntry
     input_format: tuple[tuple[PathPattern, str], ...] = ()
     rules: dict[str, dict] = field(default_factory=dict)
+    allow_read: tuple[str, ...] = ()  # directories (relative ones resolved from the file's) includes may read
 
     @property
     def root(self) -> Path:
@@ -179,14 +186,33 @@ class Config:
 
 # -- finding and reading the file --------------------------------------------------------
 
+def _decode_config(path: Path, data: bytes) -> str:
+    """The text of a configuration file; UTF-16/UTF-32 and invalid UTF-8 are ConfigErrors at file:line."""
+    from linter.source import _position, _wide_encoding
+
+    wide = _wide_encoding(data) if data[:4].count(0) or data[:2] in (b"\xff\xfe", b"\xfe\xff") else None
+    if wide is not None:
+        raise ConfigError(f"{path}:1: {wide} text; TOML is read as UTF-8 (convert it: iconv -f UTF-16 -t UTF-8)")
+    try:
+        return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = _position(data, exc.start)
+        raise ConfigError(f"{path}:{line}:{column}: not UTF-8 (byte 0x{data[exc.start]:02x}); "
+                          "save the configuration as UTF-8") from None
+
+
 def _read_toml(path: Path) -> dict:
     try:
         with open(path, "rb") as handle:
-            return tomllib.load(handle)
+            data = handle.read()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read configuration: {exc.strerror or exc}") from None
+    try:
+        return tomllib.loads(_decode_config(path, data))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: nested too deep") from None
 
 
 def _portlint_table(path: Path, data: dict) -> dict | None:
@@ -200,11 +226,33 @@ def _portlint_table(path: Path, data: dict) -> dict | None:
     return table
 
 
+def _linked_out(path: Path, directory: Path, stop: Path) -> bool:
+    """Whether ``path`` is a symbolic link to a file outside the tree the search covers (up to
+    the repository's top, ``stop``): a committed `.portlint.toml -> ~/.aws/credentials` is
+    not read, as no other file outside the scanned tree is (docs/security.md)."""
+    if not path.is_symlink():
+        return False
+    real = path.resolve()
+    return not (real.is_relative_to(stop) or real.is_relative_to(directory))
+
+
+def _search_top(directory: Path) -> Path:
+    for candidate in (directory, *directory.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return directory
+
+
 def find_config(start: Path | None = None) -> Path | None:
     """The configuration file that applies in ``start`` (default: the current directory)."""
     directory = (start or Path.cwd()).resolve()
+    top = _search_top(directory)
     for candidate in (directory, *directory.parents):
         dotfile = candidate / ".portlint.toml"
+        for found in (dotfile, candidate / "pyproject.toml"):
+            if found.is_file() and _linked_out(found, candidate, top):
+                raise ConfigError(f"{found}: a symbolic link to a file outside the repository; not read "
+                                  "(name the file with --config)")
         if dotfile.is_file():
             return dotfile
         pyproject = candidate / "pyproject.toml"
@@ -247,9 +295,38 @@ class _Reader:
 
     def __init__(self, path: Path):
         self.path = path
+        self._lines: list[str] | None = None
+
+    def line_of(self, key: str) -> int | None:
+        """The line where ``key``'s last part is written, found in the file's text; None when
+        it cannot be told (tomllib keeps no positions)."""
+        needle = re.sub(r"\[\d+\]$", "", key.rsplit(".", 1)[-1] if not key.endswith("'") else
+                        key[key.rfind(".'") + 1:]).strip("'")
+        if not needle:
+            return None
+        if self._lines is None:
+            try:
+                self._lines = self.path.read_bytes().decode("utf-8", errors="replace").split("\n")
+            except OSError:
+                self._lines = []
+        for number, line in enumerate(self._lines, 1):
+            text = line.strip()
+            if text.startswith("#"):
+                continue
+            if needle in text:
+                return number
+        return None
 
     def fail(self, key: str, problem: str):
-        raise ConfigError(f"{self.path}: {key}: {problem}")
+        line = self.line_of(key)
+        where = f"{self.path}:{line}" if line else f"{self.path}"
+        raise ConfigError(f"{where}: {key}: {problem}")
+
+    def pattern(self, key: str, text: str) -> PathPattern:
+        try:
+            return PathPattern.of(text)
+        except ValueError as exc:
+            self.fail(key, f"bad glob pattern {text!r}: {exc}")
 
     def string_list(self, key: str, value) -> list[str]:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
@@ -391,7 +468,8 @@ def _registry(reader: _Reader, key: str, value) -> tuple:
 def _per_file_ignores(reader: _Reader, key: str, value):
     out = []
     for pattern, codes in reader.table(key, value).items():
-        out.append((PathPattern.of(pattern), reader.selectors(f"{key}.{pattern!r}", codes)))
+        where = f"{key}.{pattern!r}"
+        out.append((reader.pattern(where, pattern), reader.selectors(where, codes)))
     return tuple(out)
 
 
@@ -408,7 +486,7 @@ def _input_format(reader: _Reader, key: str, value):
     for pattern, fmt in reader.table(key, value).items():
         if fmt not in INPUT_FORMATS:
             reader.fail(f"{key}.{pattern!r}", f"unknown input format {fmt!r} (one of {', '.join(INPUT_FORMATS)})")
-        out.append((PathPattern.of(pattern), fmt))
+        out.append((reader.pattern(f"{key}.{pattern!r}", pattern), fmt))
     return tuple(out)
 
 
@@ -442,6 +520,11 @@ def _rule_options(reader: _Reader, key: str, value) -> dict[str, dict]:
             if not _option_value_ok(declared[name], option):
                 reader.fail(f"{key}.{code}.{name}",
                             f"expected a value like the default {declared[name]!r}, got {option!r}")
+            if isinstance(option, (int, float)) and not isinstance(option, bool):
+                low, high = OPTION_BOUNDS.get((meta.code, name), (1, None))
+                if option < low or (high is not None and option > high):
+                    bounds = f"from {low} to {high}" if high is not None else f"at least {low}"
+                    reader.fail(f"{key}.{code}.{name}", f"must be {bounds}, got {option!r}")
         out[meta.code] = dict(options)
     return out
 
@@ -471,6 +554,8 @@ def parse_config(table: dict, path: Path) -> Config:
             config.input_format = _input_format(reader, key, value)
         elif key == "rules":
             config.rules = _rule_options(reader, key, value)
+        elif key == "allow-read":
+            config.allow_read = tuple(str(path.parent / item) for item in reader.string_list(key, value))
         else:
             reader.fail(key, "unknown key" + _suggest(key, KEYS) + f" (keys: {', '.join(KEYS)})")
     return config

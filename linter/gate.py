@@ -42,6 +42,10 @@ def gate_options(function):
                      help="Report only findings that are not recorded in this baseline file."),
         click.option("--write-baseline", "write_baseline_file", type=click.Path(dir_okay=False),
                      help=f"Record today's findings in FILE (e.g. {DEFAULT_BASELINE}) and exit 0."),
+        click.option("--allow-read", "allow_read", multiple=True, type=click.Path(file_okay=False),
+                     metavar="DIR",
+                     help="Let includes and symbolic links read files under DIR too (repeatable); by default "
+                          "only files inside the PATHS given are read."),
         click.option("--jobs", "jobs", type=click.IntRange(min=0), default=0, show_default=False,
                      help="Lint in N processes; 1 for none. [default: 0, one per core when there are many files]"),
         click.option("--stdin-filename", metavar="NAME",
@@ -60,8 +64,9 @@ class _Suppressions:
     text is read when first needed.
     """
 
-    def __init__(self, results, require_reason: bool):
+    def __init__(self, results, require_reason: bool, policy=None):
         self.require_reason = require_reason
+        self.policy = policy
         self.sources = {r.path: r.source for r in results if r.source is not None}
         self.scanned: dict = {}
 
@@ -69,7 +74,8 @@ class _Suppressions:
         if path not in self.sources:
             from linter.source import SourceFile, read_source
 
-            source = read_source(path) if path != "-" else None
+            allowed = path != "-" and self.policy is not None and self.policy.refusal(path) is None
+            source = read_source(path) if allowed else None
             self.sources[path] = source if isinstance(source, SourceFile) else None
         return self.sources[path]
 
@@ -89,12 +95,12 @@ def _configured(findings, config) -> list[Finding]:
             if config.selected(f.code, f.path)]
 
 
-def _apply_inline(results, config, settings, today: dt.date) -> tuple[list[Finding], list[Suppressed]]:
+def _apply_inline(results, config, settings, today: dt.date, policy=None) -> tuple[list[Finding], list[Suppressed]]:
     """(kept, suppressed): every file's findings sifted through the inline suppressions, then the
     suppressions' own findings (PL021-PL024) once every finding has had its chance to use them."""
     from linter.pipeline import diagnostic_finding
 
-    suppressions = _Suppressions(results, bool(settings.option("PL024", "require_reason")))
+    suppressions = _Suppressions(results, bool(settings.option("PL024", "require_reason")), policy)
     kept: list[Finding] = []
     suppressed: list[Suppressed] = []
 
@@ -131,7 +137,8 @@ def build_report(result, config, settings, *, inline: bool = True, baseline=None
     errors = [f for r in result.unreadable for f in r.findings]
     readable = [r for r in result.files if not r.unreadable]
     if inline:
-        kept, suppressed = _apply_inline(readable, config, settings, today or dt.date.today())
+        kept, suppressed = _apply_inline(readable, config, settings, today or dt.date.today(),
+                                         getattr(result, "policy", None))
     else:
         kept, suppressed = _configured([f for r in readable for f in r.findings], config), []
     kept = collapse_repeats(kept)
@@ -161,15 +168,17 @@ def run(paths: list[str], *, fmt: str = "text", fail_on: str | None = None, inpu
         no_color: bool = False, output: str | None = None, config_file: str | None = None, isolated: bool = False,
         no_inline_suppressions: bool = False, baseline_file: str | None = None,
         write_baseline_file: str | None = None, stdin_filename: str | None = None,
-        env_files: tuple[str, ...] = (), jobs: int = 0) -> int:
+        env_files: tuple[str, ...] = (), jobs: int = 0, allow_read: tuple[str, ...] = ()) -> int:
     """Run the check command; the exit code."""
     from linter.baseline import BaselineError, load_baseline, write_baseline
     from linter.cli import EXIT_ERROR, EXIT_OK
     from linter.config import ConfigError, load_config
     from linter.frontends import FrontEndOptions
     from linter.pipeline import lint_paths
+    from linter.readpolicy import ReadPolicy
     from linter.reporters import write_report
     from linter.reporters.text import print_line, summary, wants_color
+    from linter.writing import WriteError, write_atomically
 
     def fail(message: str) -> int:
         click.echo(f"portlint: {message}", err=True)
@@ -181,8 +190,9 @@ def run(paths: list[str], *, fmt: str = "text", fail_on: str | None = None, inpu
     except (ConfigError, BaselineError) as exc:
         return fail(str(exc))
     settings = config.settings()
+    policy = ReadPolicy.for_paths(paths, allow=tuple(allow_read) + config.allow_read)
     result = lint_paths(paths, settings, input_format or config.format_for, stdin_filename=stdin_filename,
-                        options=FrontEndOptions(env_files=tuple(env_files)), jobs=jobs or None)
+                        options=FrontEndOptions(env_files=tuple(env_files), read_policy=policy), jobs=jobs or None)
     report = build_report(result, config, settings, inline=not no_inline_suppressions, baseline=baseline)
     threshold = Severity.parse(fail_on or (str(config.fail_on) if config.fail_on else DEFAULT_FAIL_ON))
     code = exit_code(report, threshold)
@@ -198,15 +208,26 @@ def run(paths: list[str], *, fmt: str = "text", fail_on: str | None = None, inpu
         code = EXIT_ERROR if report.errors else EXIT_OK
     if output:
         try:
-            with open(output, "w", encoding="utf-8", newline="") as handle:
-                write_report(fmt, report, handle, color=False)
-        except OSError as exc:
-            return fail(f"{output}: cannot write the report: {exc.strerror or exc}")
+            write_atomically(output, lambda handle: write_report(fmt, report, handle, color=False))
+        except WriteError as exc:
+            return fail(f"cannot write the report: {exc}")
         note += f" Wrote the {fmt} report to {output}."
         line = summary(report.reported, len(report.files), report.inline_suppressed, report.baselined) + note
-        print_line(sys.stdout, wants_color(no_color), line)
+        try:
+            print_line(sys.stdout, wants_color(no_color), line)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            pass
+        except OSError as exc:
+            return fail(f"cannot write to standard output: {exc.strerror or exc}")
     else:
-        write_report(fmt, report, sys.stdout, color=wants_color(no_color))
+        try:
+            write_report(fmt, report, sys.stdout, color=wants_color(no_color))
+            sys.stdout.flush()
+        except BrokenPipeError:
+            pass  # `portlint ... | head`: the reader has what it wanted
+        except OSError as exc:  # a full disk behind a redirection
+            return fail(f"cannot write the report to standard output: {exc.strerror or exc}")
         if note:
             click.echo(note.strip(), err=True)
     return code

@@ -17,8 +17,9 @@ from linter.diagnostics import Diagnostic
 from linter.findings import Finding
 from linter.frontends import FRONT_ENDS, FrontEndOptions, parse_source
 from linter.frontends.compose_files import override_groups
-from linter.gitignore import drop_ignored
+from linter.gitignore import WalkFilter
 from linter.model import Document, Span
+from linter.readpolicy import OUTSIDE, ReadPolicy, named_file_refusal
 from linter.rulebook import all_rules
 from linter.source import SourceFile, read_source
 
@@ -44,6 +45,7 @@ class FileResult:
 @dataclass
 class LintResult:
     files: list[FileResult]
+    policy: ReadPolicy | None = None  # what the run could read; suppressions are read under it too
 
     @property
     def findings(self) -> list[Finding]:
@@ -54,32 +56,45 @@ class LintResult:
         return [r for r in self.files if r.unreadable]
 
 
-def discover(paths: list[str]) -> tuple[list[str], list[Diagnostic]]:
+def discover(paths: list[str], policy: ReadPolicy | None = None) -> tuple[list[str], list[Diagnostic]]:
     """Files to lint: named files as they are, directories walked for lintable names and for
     YAML files that read as compose files (a top-level ``services:`` mapping in their first KBs).
 
     Symbolic links to directories are not followed (no loops); hidden and VCS
-    directories are skipped, and so are files the enclosing git repository ignores.
+    directories are skipped, and so are files the enclosing git repository ignores
+    (read from its .gitignore files, git is never run). A file the read ``policy`` refuses
+    (a symbolic link out of the scanned tree) is not read: it becomes a PL006 diagnostic.
     """
+    policy = policy or ReadPolicy.for_paths(paths)
     files: list[str] = []
     problems: list[Diagnostic] = []
     for path in paths:
         if path == "-" or not os.path.isdir(path):
             if path != "-" and not os.path.lexists(path):
                 problems.append(Diagnostic("PL001", "No such file or directory", Span(path, 1, 1)))
+            elif (why := named_file_refusal(path, policy)) is not None:
+                problems.append(policy.diagnostic(path, why, Span(path, 1, 1)))
             else:
                 files.append(path)
             continue
-        found = []
+        ignore = WalkFilter()
         for root, dirs, names in os.walk(path, followlinks=False, onerror=lambda e: problems.append(
                 Diagnostic("PL001", f"Cannot read directory: {e.strerror}", Span(e.filename or path, 1, 1)))):
-            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith(".")
+                             and not ignore.ignored(os.path.join(root, d), True))
             for name in sorted(names):
                 full = os.path.join(root, name)
-                if (looks_lintable(full) or name.lower().endswith((".yml", ".yaml"))) and os.path.isfile(full):
-                    found.append(full)
-        # A YAML file named like no compose file is read (its first KBs) only if git does not ignore it.
-        files.extend(f for f in drop_ignored(path, found) if looks_lintable(f) or looks_like_compose(f))
+                yaml = name.lower().endswith((".yml", ".yaml"))
+                if not (looks_lintable(full) or yaml) or ignore.ignored(full, False):
+                    continue
+                why = policy.refusal(full)
+                if why == OUTSIDE:
+                    problems.append(policy.diagnostic(full, "is a symbolic link to a file outside the scanned tree",
+                                                      Span(full, 1, 1)))
+                elif why is None and os.path.isfile(full) and (looks_lintable(full) or looks_like_compose(full)):
+                    # A YAML file named like no compose file is read (its first KBs) only once
+                    # neither .gitignore nor the read policy excludes it.
+                    files.append(full)
     return files, problems
 
 
@@ -87,11 +102,13 @@ class SourceLines:
     """The text of the lines findings point at, for any file of the run, each file read once.
 
     A compose project's findings can point into override files, extended files and
-    `.env` files; a cross-file check's into a ruleset and a compose file.
+    `.env` files; a cross-file check's into a ruleset and a compose file. A file the read
+    policy refuses is never read, so no finding quotes it.
     """
 
-    def __init__(self, *sources: SourceFile | None):
+    def __init__(self, *sources: SourceFile | None, policy: ReadPolicy | None = None):
         self._sources: dict[str, SourceFile | None] = {s.path: s for s in sources if s is not None}
+        self.policy = policy
 
     def add(self, source: SourceFile | None) -> None:
         if source is not None:
@@ -99,7 +116,10 @@ class SourceLines:
 
     def __call__(self, path: str, line: int) -> str:
         if path not in self._sources:
-            found = read_source(path) if path != "-" and os.path.isfile(path) else None
+            readable = path != "-" and os.path.isfile(path)
+            if readable and (self.policy is None or self.policy.refusal(path) is not None):
+                readable = False  # no policy: only the files added are quoted
+            found = read_source(path) if readable else None
             self._sources[path] = found if isinstance(found, SourceFile) else None
         source = self._sources[path]
         return source.line(line) if source is not None else ""
@@ -132,7 +152,10 @@ def lint_file(path: str, settings: Settings, input_format: str | None = None, na
     path = name or path
     if isinstance(source, Diagnostic):
         return FileResult(path, None, None, [diagnostic_finding(source)], unreadable=source.code == "PL001")
-    lines = lines if lines is not None else SourceLines()
+    if lines is None:
+        lines = SourceLines(policy=options.read_policy if options is not None else None)
+        if lines.policy is None:
+            lines.policy = ReadPolicy.for_file(path)
     lines.add(source)
     findings = [diagnostic_finding(d, source) for d in source.diagnostics]
     fmt = input_format or detect_format(path, source.text)
@@ -158,7 +181,9 @@ def lint_file(path: str, settings: Settings, input_format: str | None = None, na
 def run_checks(document, settings: Settings, source: SourceFile | None = None,
                lines: SourceLines | None = None) -> list[Finding]:
     """Every registered check that applies to ``document`` (a model document, or a LintRun)."""
-    ctx = CheckContext(document, settings, lines if lines is not None else SourceLines(source))
+    if lines is None:
+        lines = SourceLines(source, policy=ReadPolicy.for_file(source.path) if source is not None else None)
+    ctx = CheckContext(document, settings, lines)
     with collector.paused():  # the engine's packet spaces are acyclic (linter/collector.py)
         _run_registered(ctx, document)
     return ctx.findings
@@ -272,13 +297,14 @@ def lint_paths(paths: list[str], settings: Settings, input_format=None, stdin_fi
     their order are the same however many there are.
     """
     options = options or FrontEndOptions()
-    if not options.scan_roots:  # what a compose file may read beside itself (extends, .env)
-        options = replace(options, scan_roots=tuple(p for p in paths if p != "-"))
-    files, problems = discover(paths)
-    results = [FileResult(d.span.path, None, None, [diagnostic_finding(d)], unreadable=True) for d in problems]
+    if options.read_policy is None:
+        options = replace(options, read_policy=ReadPolicy.for_paths(paths))
+    files, problems = discover(paths, options.read_policy)
+    results = [FileResult(d.span.path, None, None, [diagnostic_finding(d)], unreadable=d.code == "PL001")
+               for d in problems]
     groups = override_groups(files) if input_format in (None, "compose") or callable(input_format) else {}
     merged = {override: base for base, overrides in groups.items() for override in overrides}
-    lines = SourceLines()
+    lines = SourceLines(policy=options.read_policy)
     planned: list = []  # per file: a FileResult already known, or a task (path, format, options)
     for path in files:
         name = stdin_filename if path == "-" else None
@@ -310,4 +336,4 @@ def lint_paths(paths: list[str], settings: Settings, input_format=None, stdin_fi
         for finding in run_checks(LintRun(documents), settings, lines=lines):
             owner = by_path.get(finding.path) or next(r for r in results if r.document is not None)
             owner.findings.append(finding)
-    return LintResult(results)
+    return LintResult(results, options.read_policy)

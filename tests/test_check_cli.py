@@ -286,7 +286,7 @@ def test_cli_reports_config_errors_with_exit_2_and_no_traceback():
     result = run("check", "x.txt")
     assert result.exit_code == 2
     assert result.stderr.startswith("portlint: ")
-    assert ".portlint.toml: fail_on: unknown key (did you mean 'fail-on'?)" in result.stderr
+    assert ".portlint.toml:2: fail_on: unknown key (did you mean 'fail-on'?)" in result.stderr
     named = run("check", "--config", "missing.toml", "x.txt")
     assert named.exit_code == 2 and "missing.toml: no such configuration file" in named.stderr
     both = run("check", "--config", ".portlint.toml", "--isolated", "x.txt")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -288,5 +289,6 @@ def test_rule_options_validated_against_the_rule_file(tmp_path):
 ])
 def test_bad_values_name_the_file_and_the_key(tmp_path, body, key, problem):
     message = error_of(tmp_path, body)
-    assert message.startswith(f"{tmp_path / '.portlint.toml'}: {key}: ")
+    # file:line: key: problem (the line where the key is written)
+    assert re.match(rf"{re.escape(str(tmp_path / '.portlint.toml'))}:\d+: {re.escape(key)}: ", message), message
     assert problem in message

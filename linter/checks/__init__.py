@@ -106,7 +106,7 @@ class CheckContext:
 
     @cached_property
     def exposure(self):
-        from linter.engine.exposure import ExposureAnalysis, NetworkClasses
+        from linter.engine.exposure import ExposureAnalysis
 
         return ExposureAnalysis([self.document], self.settings.network_classes(), loopback=False)
 

@@ -21,6 +21,7 @@ from typing import Mapping
 from linter import collector
 from linter.diagnostics import Diagnostic
 from linter.model import Document
+from linter.readpolicy import ReadPolicy
 from linter.source import SourceFile
 
 FRONT_ENDS: dict[str, str] = {
@@ -40,15 +41,14 @@ class FrontEndOptions:
     ``environ``: the environment variables; None means the process environment.
     ``compose_overrides``: compose files merged after the one parsed, in order
     (``docker compose -f a -f b``).
-    ``scan_roots``: the directories being linted (a named file stands for its directory);
-    a compose file may read other files (extends, .env) only inside them. Empty: the
-    directories of the compose files themselves.
+    ``read_policy``: which other files the input may make portlint read (linter/readpolicy.py);
+    None means the parsed file's own directory.
     """
 
     env_files: tuple[str, ...] = ()
     environ: Mapping[str, str] | None = None
     compose_overrides: tuple[str, ...] = field(default=())
-    scan_roots: tuple[str, ...] = field(default=())
+    read_policy: ReadPolicy | None = None
 
 
 @dataclass

@@ -35,7 +35,7 @@ from linter.frontends import FrontEndOptions, ParseResult
 from linter.frontends.compose_env import (
     Budget, Expansion, InvalidTemplate, Interpolator, TooLarge, parse_env_file, variables,
 )
-from linter.frontends.compose_files import readable_by_compose, scan_roots
+from linter.readpolicy import ReadPolicy
 from linter.frontends.compose_ports import PortSpec, PortSpecError, parse_expose, parse_long, parse_short
 from linter.frontends.compose_yaml import YNode, load
 from linter.model import ComposeProject, Publication, Service, Span
@@ -124,7 +124,10 @@ class _Reader:
         self.diagnostics: list[Diagnostic] = []
         self.sources: dict[str, SourceFile] = {}
         self.files_read: list[str] = []
-        self.roots = scan_roots(options.scan_roots, [main_path, *options.compose_overrides])
+        # Which other files this project may make portlint read (extends, .env): the run's policy,
+        # else the directories of the compose files themselves.
+        self.policy = options.read_policy or ReadPolicy.for_paths(
+            [p for p in (main_path, *options.compose_overrides) if p != "-"] or ["-"])
         self._raw: dict[str, dict[str, _Draft] | None] = {}
         self._resolved: dict[tuple[str, str], _Draft] = {}
         self._resolved_files: dict[str, dict[str, _Draft] | None] = {}
@@ -147,12 +150,9 @@ class _Reader:
                 if required:
                     self._env_diag(Diagnostic("PL001", "Cannot read env file: no such file", Span(path, 1, 1)))
                 continue
-            if not required and not readable_by_compose(path, self.roots):
-                self._env_diag(Diagnostic(
-                    "PL001", "The .env beside the compose file leads outside the directories being linted; "
-                             "not read", Span(path, 1, 1),
-                    hint="portlint reads only files inside the directories it lints; pass --env-file to "
-                         "name an env file"))
+            why = None if required else self.policy.refusal(path)
+            if why is not None:
+                self._env_diag(self.policy.diagnostic(os.path.basename(path), why, Span(path, 1, 1)))
                 continue
             if not os.path.isfile(path):
                 continue
@@ -265,13 +265,11 @@ class _Reader:
             written = base_file.shown
             base_path = base_file.value if os.path.isabs(base_file.value) else os.path.normpath(
                 os.path.join(os.path.dirname(path), base_file.value))
-            if not readable_by_compose(base_path, self.roots):
+            why = self.policy.refusal(base_path)
+            if why is not None:
                 if (path, base_path) not in self._missing:
                     self._missing.add((path, base_path))
-                    self._diag("PL001", f"extends: file {written!r} lies outside the directories being linted; "
-                                        f"not read", where,
-                               hint="portlint reads only files inside the directories it lints: lint the "
-                                    "directory that holds both files")
+                    self.diagnostics.append(self.policy.diagnostic(f"extends: file {written!r}", why, where))
                 return None
             if not os.path.isfile(base_path):
                 if (path, base_path) not in self._missing:  # once per file and missing target, not per service

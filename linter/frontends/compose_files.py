@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import re
 from pathlib import PurePath
-from typing import Iterable
 
 _OVERRIDE_NAME = re.compile(r"^(?P<stem>.+)\.override\.(?P<ext>ya?ml)$", re.I)
 
@@ -38,24 +37,3 @@ def override_groups(paths: list[str]) -> dict[str, list[str]]:
     return groups
 
 
-def scan_roots(given: Iterable[str], compose_paths: Iterable[str]) -> tuple[str, ...]:
-    """The directories a compose project may read files in: ``given`` (the paths being linted,
-    a file standing for its directory), or else the directories of its compose files."""
-    roots = [p if os.path.isdir(p) else os.path.dirname(p) or "." for p in given if p != "-"]
-    if not roots:
-        roots = [os.path.dirname(p) or "." for p in compose_paths if p != "-"] or [os.getcwd()]
-    return tuple(dict.fromkeys(os.path.realpath(r) for r in roots))
-
-
-def readable_by_compose(path: str, roots: Iterable[str]) -> bool:
-    """Whether a compose file may make portlint read ``path``: its real path (every symbolic
-    link resolved) lies inside one of ``roots`` (real paths, from scan_roots).
-
-    The one place this rule lives, so that a shared read policy can take its place.
-    """
-    real = os.path.realpath(path)
-    for root in roots:
-        prefix = root if root.endswith(os.sep) else root + os.sep
-        if real == root or real.startswith(prefix):
-            return True
-    return False

@@ -31,7 +31,7 @@ from lark.visitors import Interpreter
 from linter import netdb
 from linter.addresses import AddressError, parse_address_range
 from linter.diagnostics import Diagnostic, caret_excerpt
-from linter.frontends import ParseResult
+from linter.frontends import FrontEndOptions, ParseResult
 from linter.grammars import load_parser
 from linter.model import (
     IPV4_MAX,
@@ -61,6 +61,7 @@ from linter.model import (
     VerdictKind,
     normalize_ranges,
 )
+from linter.readpolicy import OUTSIDE, ReadPolicy
 from linter.source import SourceFile, read_source
 
 START_SYMBOLS = ("start", "table_content", "lines")
@@ -1106,6 +1107,17 @@ _TOKEN_NAMES = {
 }
 
 
+def _glob_directory(path: str) -> str:
+    """The directory a glob pattern lists: its components before the first one with a wildcard."""
+    parts = path.split(os.sep)
+    fixed = []
+    for part in parts[:-1]:
+        if any(char in part for char in "*?["):
+            break
+        fixed.append(part)
+    return os.sep.join(fixed) or (os.sep if path.startswith(os.sep) else ".")
+
+
 def _describe(token) -> str:
     if token.type == "$END":
         return "end of file"
@@ -1404,14 +1416,35 @@ class _Loader(Interpreter):
     def include_path(self, pattern: str, token, start: str) -> None:
         base = os.path.dirname(self.path) if self.path != "-" else ""
         path = pattern if os.path.isabs(pattern) else os.path.join(base, pattern)
+        policy = self.state.policy
         if any(char in pattern for char in "*?["):
-            paths = sorted(glob.glob(path))
-        elif os.path.exists(path) and not os.path.isdir(path):
-            paths = [path]
+            # Only list directories a readable file could be in: `include "/etc/*"` lists nothing.
+            if not policy.may_contain(_glob_directory(path)):
+                self.state.diagnostics.append(policy.diagnostic(pattern, OUTSIDE, self.span(token)))
+                return
+            paths = []
+            refused = False
+            for item in sorted(glob.glob(path)):
+                if os.path.isdir(item):
+                    continue
+                if policy.refusal(item):
+                    refused = True
+                else:
+                    paths.append(item)
+            if refused:  # one finding for the include, however many files it matched
+                self.state.diagnostics.append(policy.diagnostic(
+                    pattern, "matches files outside the scanned tree or not regular files", self.span(token)))
         else:
-            self.error("PL032", f"Included file not found: {pattern}", token,
-                       hint="paths are relative to the including file's directory")
-            return
+            why = policy.refusal(path)
+            if why:
+                self.state.diagnostics.append(policy.diagnostic(pattern, why, self.span(token)))
+                return
+            if os.path.exists(path) and not os.path.isdir(path):
+                paths = [path]
+            else:
+                self.error("PL032", f"Included file not found: {pattern}", token,
+                           hint="paths are relative to the including file's directory")
+                return
         for item in paths:
             if os.path.isdir(item):
                 continue
@@ -1727,8 +1760,9 @@ def _elements(group: Group) -> list[_Elem]:
 
 
 class _State:
-    def __init__(self, root: SourceFile):
+    def __init__(self, root: SourceFile, policy: ReadPolicy):
         self.root = root
+        self.policy = policy
         self.diagnostics: list[Diagnostic] = []
         self.tables: dict[tuple[str, str], _TableB] = {}
         self.scopes: list[dict[str, list]] = [{}]
@@ -2574,9 +2608,11 @@ def _internal_error(path: str, exc: Exception) -> Diagnostic:
     )
 
 
-def parse(source: SourceFile) -> ParseResult:
-    """Read an nftables ruleset (script or `nft list ruleset` output) into the model."""
-    state = _State(source)
+def parse(source: SourceFile, options: FrontEndOptions | None = None) -> ParseResult:
+    """Read an nftables ruleset (script or `nft list ruleset` output) into the model; includes
+    are read as ``options.read_policy`` allows (default: inside the file's own directory)."""
+    policy = options.read_policy if options is not None and options.read_policy is not None else None
+    state = _State(source, policy or ReadPolicy.for_file(source.path))
     diagnostics = list(source.diagnostics)
     real = os.path.realpath(source.path) if source.path != "-" else "-"
     state.include_stack.append(real)

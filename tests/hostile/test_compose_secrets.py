@@ -254,15 +254,16 @@ def test_extends_outside_is_one_finding_without_the_content(workspace):
             ports: ["5432:5432"]
         """)
     assert findings("app") == {
-        ("compose.yaml", 3, 14, "PL001"), ("compose.yaml", 5, 14, "PL001"), ("compose.yaml", 7, 14, "PL001"),
-        ("compose.yaml", 11, 14, "PL001"),  # not "not found": whether an outside file exists is not said
+        ("compose.yaml", 3, 14, "PL006"), ("compose.yaml", 5, 14, "PL006"), ("compose.yaml", 7, 14, "PL006"),
+        ("compose.yaml", 11, 14, "PL006"),  # not "not found": whether an outside file exists is not said
         ("compose.yaml", 13, 13, "PL201"),
+        ("link.yml", 1, 1, "PL006"),  # the committed symlink out of the tree, met by the directory walk
     }
     for fmt in FORMATS:
         output, _ = run("check", "--format", fmt, "app")
         assert FILE_SECRET not in output
     output, _ = run("show", "--format", "json", "app/compose.yaml")
-    assert FILE_SECRET not in output and "outside the directories being linted" in output
+    assert FILE_SECRET not in output and "is outside the scanned tree" in output
 
 
 def test_extends_outside_names_the_path_as_written(workspace):
@@ -273,7 +274,7 @@ def test_extends_outside_names_the_path_as_written(workspace):
         output, _ = run("check", "--format", "concise", "app")
     finally:
         del os.environ["BASE_DIR"]
-    assert "extends: file '${BASE_DIR}/base.yml' lies outside the directories being linted" in output
+    assert "Not read: extends: file '${BASE_DIR}/base.yml' is outside the scanned tree" in output
     assert str(workspace / "outside") not in output
 
 
@@ -288,7 +289,7 @@ def test_dotenv_leading_outside_is_not_read(workspace):
     write("outside/env", f"PORT={FILE_SECRET}\nBROKEN {FILE_SECRET}\n")
     write("app/compose.yaml", 'services:\n  web:\n    ports: ["${PORT:-8080}:80"]\n')
     os.symlink(workspace / "outside" / "env", workspace / "app" / ".env")
-    assert findings("app") == {(".env", 1, 1, "PL001"), ("compose.yaml", 3, 13, "PL101")}
+    assert findings("app") == {(".env", 1, 1, "PL006"), ("compose.yaml", 3, 13, "PL101")}
     output, _ = run("check", "app")
     assert FILE_SECRET not in output
 
