@@ -24,6 +24,9 @@ PORT = "port"
 # A comment longer than this is prose ("See the Oracle-Provided Images section ..."), not a label
 # naming the service: it is not taken as evidence.
 LABEL_WORDS = 8
+# Longer than this, a comment is prose whatever its words: it is not searched at all (matching
+# names against a 500,000-character comment took minutes).
+LABEL_CHARS = 200
 # Words that say what a rule does, for whom or from where, not which service it is.
 FILLER = frozenset("""
     a an the and or of on in at by via to from for with without into only all any every this that these those
@@ -120,11 +123,11 @@ def identify(registry: PortRegistry, port: int, transport: str, *, comment: str 
     """
     transport = transport.lower()
     port_entry = registry.lookup(port, transport)
-    if image and image.strip():
+    if image and image.strip() and len(image) <= LABEL_CHARS * 4:  # an image reference is short
         found = _from_image(registry, port, transport, image.strip(), port_entry)
         if found is not None:
             return found
-    if comment and comment.strip():
+    if comment and comment.strip() and len(comment) <= LABEL_CHARS:
         found = _from_comment(registry, port, transport, comment, port_entry)
         if found is not None:
             return found
@@ -139,7 +142,7 @@ def identify_range(registry: PortRegistry, ranges, transport: str, comment: str 
     ranges = tuple(sorted((int(lo), int(hi)) for lo, hi in ranges))
     size = sum(hi - lo + 1 for lo, hi in ranges)
     purpose = None
-    if comment and comment.strip():
+    if comment and comment.strip() and len(comment) <= LABEL_CHARS:
         purpose = _from_comment(registry, ranges[0][0] if ranges else 0, transport, comment, None, ranges=ranges)
     inside = [(entry, ports) for entry, ports in registry.overlapping(ranges, transport) if entry.severity is not None]
     inside.sort(key=lambda item: item[0].rank_key)

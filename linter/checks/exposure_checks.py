@@ -14,6 +14,7 @@ from linter.checks import CheckContext, check
 from linter.engine import intervals as iv
 from linter.engine.exposure import Exposure, interface_text
 from linter.findings import Severity
+from linter.service_identity import identify, identify_range
 from linter.model import Family, PortMatch, Ruleset, StateMatch
 
 PORT_TRANSPORTS = {6: "tcp", 17: "udp", 132: "sctp"}
@@ -141,6 +142,7 @@ class Cause:
         self.ports: dict[str, iv.Ranges] = {}  # transport -> ports admitted
         self.behind: dict[str, iv.Ranges] = {}  # transport -> ports of the services reached (after NAT)
         self.services: dict[tuple[str, str], list] = {}  # (name, transport) -> [entry, ports, severity]
+        self.named_by_comment: dict[str, str] = {}  # transport -> the service the rule's comment names
 
     def add(self, ctx: CheckContext, exposure: Exposure, transport: str) -> None:
         self.exposures.append(exposure)
@@ -148,7 +150,7 @@ class Cause:
         self.behind[transport] = iv.union(self.behind.get(transport, ()), service_ports(exposure))
         level = reach_level(exposure)
         cap = Severity.MEDIUM if exposure.possible and restricts_who(exposure.conditions) else Severity.CRITICAL
-        for entry, ports in _services_behind(ctx, exposure, transport):
+        for entry, ports in self._identified(ctx, exposure, transport):
             if entry.severity is None:
                 continue
             severity = min(calibrated(_registry_severity(entry), level), cap)
@@ -158,6 +160,29 @@ class Cause:
             else:
                 slot[1] = iv.union(slot[1], ports)
                 slot[2] = max(slot[2], severity)
+
+    def _identified(self, ctx: CheckContext, exposure: Exposure, transport: str):
+        """The services behind an exposure, named by the rule's own words where they name one:
+        a rule on one port commented "tor ORPort" is Tor, not supervisord; one commented
+        "minecraft" is a service the registry does not hold, so no finding is made up from the
+        port number; "postgres" on 15432 is PostgreSQL although 15432 is nobody's port."""
+        found = _services_behind(ctx, exposure, transport)
+        comment = self.decider.rule.comment if self.decider.rule is not None else None
+        ports = service_ports(exposure)
+        if not comment or iv.size(ports) != 1 or len(found) > 1:
+            return found
+        port = ports[0][0]
+        ident = identify(ctx.registry, port, transport, comment=comment)
+        if not ident.from_evidence or ident.confirms_port or ident.entry is None:
+            # A comment naming nothing the registry holds ("legacy console") never hides what
+            # the port is: a gate that a comment could silence would be no gate.
+            return found
+        port_entry = found[0][0] if found else None
+        if port_entry is not None and not ident.entry.covers(port, transport) and \
+                (ident.entry.severity or Severity.INFO) < (port_entry.severity or Severity.INFO):
+            return found  # "ssh" on 23 does not make Telnet's port harmless; tor's ORPort on 9001 does
+        self.named_by_comment[transport] = ident.entry.name
+        return [(ident.entry, exposure.ports)]
 
     @property
     def worst(self) -> Exposure:
@@ -191,14 +216,20 @@ class Cause:
         return False
 
     def ranked_services(self) -> list:
-        """Services by what matters on a host: severity, then category, then port."""
-        def rank(item):
-            entry, ports, severity = item
-            category = CATEGORY_RANK.index(entry.category) if entry.category in CATEGORY_RANK else len(CATEGORY_RANK)
-            if entry.category == "backdoor":
-                category += 100
-            return (-severity, category, ports[0][0] if ports else 0, entry.name)
-        return sorted(self.services.values(), key=rank)
+        """Services by what matters on a host: databases, caches and container APIs, then remote
+        administration, file sharing..., trojans' historical ports last (PortEntry.rank_key)."""
+        return sorted(self.services.values(), key=lambda item: item[0].rank_key)
+
+    def purpose(self, ctx: CheckContext) -> str | None:
+        """What the rule's comment says a range is for ("asterisk RTP"), if it names something."""
+        comment = self.decider.rule.comment if self.decider.rule is not None else None
+        if not comment:
+            return None
+        for transport, ranges in sorted(self.behind.items()):
+            found = identify_range(ctx.registry, ranges, transport, comment).purpose
+            if found is not None:
+                return found.name
+        return None
 
 
 def _one_service(registry, lo: int, hi: int, transport: str) -> bool:
@@ -319,8 +350,14 @@ def _report_range(ctx: CheckContext, cause: Cause, internal: bool) -> None:
     listed = f"; includes {_service_list(services)}" if services else ""
     what = _ports_phrase(cause.ports)
     code, hint = "PL202", "Open only the ports the service uses, and only to the networks that need them"
+    purpose = cause.purpose(ctx)
+    if purpose:
+        what = what.replace(") ", f", {purpose} per the rule's comment) ", 1) if ") " in what else what
     high = max(iv.size(iv.intersect(p, ((1024, 65535),))) for p in cause.ports.values())
-    if decider.rule is not None and not internal and high >= int(ctx.settings.option("PL302", "min_ports")) \
+    # A range the comment gives a purpose (RTP media, passive FTP) is deliberate, not a stateless
+    # way to let replies in.
+    if decider.rule is not None and not internal and not purpose and \
+            high >= int(ctx.settings.option("PL302", "min_ports")) \
             and not any(isinstance(m, StateMatch) for m in decider.rule.matches) and _names_ports(decider.rule):
         code = "PL302"
         listed = " without connection tracking" + listed
@@ -372,7 +409,7 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
     services = cause.ranked_services()
     if not services:
         return
-    severity = services[0][2]
+    severity = max(item[2] for item in services)
     if internal:
         if severity < Severity.HIGH and not any(e.plaintext for e, _, _ in services if e.severity is not None):
             return
@@ -387,11 +424,18 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
         by_name.setdefault(entry.name, []).append((entry, ports))
     transports_of = {name: sorted({t for (n, t) in cause.services if n == name}) for name in by_name}
     parts = []
+    by_comment = set(cause.named_by_comment.values())
     for name, items in by_name.items():
         ports = iv.normalize(r for _, p in items for r in p)
-        parts.append(f"{name} ({'/'.join([_ports_text(ports)] + transports_of[name])})")
+        said = ", per the rule's comment" if name in by_comment else ""
+        parts.append(f"{name} ({'/'.join([_ports_text(ports)] + transports_of[name])}{said})")
     if len(parts) == 1:
         entry = services[0][0]
+        name = next(iter(by_name))
+        if name not in by_comment:
+            # Nothing in the file names the service: the port's usual one, said as such.
+            ports = iv.normalize(r for _, p in by_name[name] for r in p)
+            parts[0] = f"port {_ports_text(ports)}/{'/'.join(transports_of[name])} (commonly {name})"
         if code == "PL101":
             message = f"{parts[0]} is a plaintext protocol reachable {reach}"
         else:

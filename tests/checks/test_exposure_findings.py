@@ -45,21 +45,54 @@ def exposure_findings(text: str, settings: Settings | None = None) -> list[tuple
 def test_router_one_finding_per_rule_calibrated_on_reach():
     assert exposure_findings(ROUTER) == [
         # eth1 is the LAN: MASQUERADE -o ppp0 says where the internet is.
-        (13, "PL201", "low", "smb (445/tcp) is reachable from internal networks on eth1; it is also unencrypted"),
-        (14, "PL201", "info", "ssh (22/tcp) is reachable from the internet on ppp0"),
-        # Two services of one rule: one finding, rated by the worse (telnet).
-        (15, "PL101", "critical", "2 services are reachable from the internet on ppp0: telnet (23/tcp), "
-                                  "mysql (3306/tcp); plaintext: telnet"),
+        (13, "PL201", "low", "port 445/tcp (commonly smb) is reachable from internal networks on eth1; it is also "
+                             "unencrypted"),
+        (14, "PL201", "info", "port 22/tcp (commonly ssh) is reachable from the internet on ppp0"),
+        # Two services of one rule: one finding, rated by the worse (telnet); databases listed first.
+        (15, "PL101", "critical", "2 services are reachable from the internet on ppp0: mysql (3306/tcp), "
+                                  "telnet (23/tcp); plaintext: telnet"),
         # A deliberate range is one finding about the range, not critical for memcached's number.
         (16, "PL302", "medium", "10001 ports (10000-20000/udp) are reachable from the internet on ppp0 without "
-                                "connection tracking; includes memcached 11211, dnp3 20000, ubiquiti-discovery 10001, "
-                                "gelf 12201, dropbox-lansync 17500, minecraft-bedrock 19132-19133"),
+                                "connection tracking; includes memcached 11211, dnp3 20000, gelf 12201, "
+                                "ubiquiti-discovery 10001, dropbox-lansync 17500, minecraft-bedrock 19132-19133"),
         # One admin host: low. A /16: one step below the internet.
-        (17, "PL201", "low", "postgresql (5432/tcp) is reachable from 198.51.100.7 only on ppp0; it is also unencrypted"),
-        (18, "PL201", "high", "redis (6379/tcp) is reachable from 198.51.0.0/16 only on ppp0; it is also unencrypted"),
+        (17, "PL201", "low", "port 5432/tcp (commonly postgresql) is reachable from 198.51.100.7 only on ppp0; it is "
+                             "also unencrypted"),
+        (18, "PL201", "high", "port 6379/tcp (commonly redis) is reachable from 198.51.0.0/16 only on ppp0; it is "
+                              "also unencrypted"),
         (19, "PL302", "critical", "every other tcp port (64511 ports) is reachable from the internet on ppp0 without "
-                                  "connection tracking; includes docker 2375, solr 8983, elasticsearch 9200, "
-                                  "telnet-alt 2323, salt 4505-4506, x11 6000-6063 and 272 more"),
+                                  "connection tracking; includes docker 2375, etcd 2379, nomad 4646, mesos-master "
+                                  "5050, hazelcast 5701-5703, redis 6379 and 272 more"),
+    ]
+
+
+COMMENTED = """*filter
+:INPUT DROP [0:0]
+-A INPUT -p tcp -m tcp --dport 9001 -m comment --comment "tor ORPort" -j ACCEPT
+-A INPUT -p tcp -m tcp --dport 15432 -m comment --comment "postgres replica" -j ACCEPT
+-A INPUT -p tcp -m tcp --dport 23 -m comment --comment "ssh for the admins" -j ACCEPT
+-A INPUT -p tcp -m tcp --dport 2323 -m comment --comment "legacy console" -j ACCEPT
+-A INPUT -p udp -m udp --dport 10000:20000 -m comment --comment "asterisk rtp" -j ACCEPT
+-A INPUT -p tcp -m tcp --dport 9090 -j ACCEPT
+COMMIT
+"""
+
+
+def test_the_rules_own_words_name_the_service():
+    assert exposure_findings(COMMENTED) == [
+        # 9001 "tor ORPort": Tor (no finding), not supervisord. 15432 "postgres": PostgreSQL.
+        (4, "PL201", "high", "postgresql (15432/tcp, per the rule's comment) is reachable from the internet; it is "
+                             "also unencrypted"),
+        # A comment never makes a riskier port harmless: "ssh" on 23 is still Telnet's port, and words
+        # that name nothing ("legacy console") leave the port's service.
+        (5, "PL101", "critical", "port 23/tcp (commonly telnet) is a plaintext protocol reachable from the internet"),
+        (6, "PL101", "critical", "port 2323/tcp (commonly telnet-alt) is a plaintext protocol reachable from the "
+                                 "internet"),
+        # The range's purpose from its comment: a deliberate range (PL202), not a stateless reply hole.
+        (7, "PL202", "medium", "10001 ports (10000-20000/udp, asterisk rtp per the rule's comment) are reachable from "
+                               "the internet; includes memcached 11211, dnp3 20000, gelf 12201, ubiquiti-discovery "
+                               "10001, dropbox-lansync 17500, minecraft-bedrock 19132-19133"),
+        (8, "PL101", "high", "port 9090/tcp (commonly prometheus) is a plaintext protocol reachable from the internet"),
     ]
 
 
