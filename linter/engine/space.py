@@ -207,12 +207,15 @@ def _addrtype_ranges(family: Family, types: frozenset[str], direction: Direction
     return result
 
 
-def split_match(box: Box, match, rule, record_misses: bool = True, decide: bool = True) -> tuple[Box | None, list[Box]]:
+def split_match(box: Box, match, rule, record_misses: bool = True,
+                decide: bool | str = True) -> tuple[Box | None, list[Box]]:
     """Split ``box`` by one match: (the part that matches or None, the parts that don't).
 
     ``decide=False`` leaves the matches this packet's path decides (conntrack status, the
     original tuple, tcp flags, limits, fragments) opaque: for an analysis of one chain
-    without the path that led to it (the dead-rule analysis)."""
+    without the path that led to it (the dead-rule analysis). ``decide=FIRST_PACKET`` says
+    the box is a new connection's first packet that conntrack has not seen yet (a raw
+    chain: its state is invalid there, and its tcp flags are still a SYN's)."""
     negated = match.negated
     if isinstance(match, ProtocolMatch):
         wanted = _PROTOCOL_RANGES.get(match.protocols)
@@ -256,7 +259,7 @@ def split_match(box: Box, match, rule, record_misses: bool = True, decide: bool 
         else:
             inside, outside = _split_ranges(box, box.cur_dst, wanted, _with_dst)
     elif decide and type(match) in _DECIDERS:
-        decided = _decide(box, match)
+        decided = _decide(box, match, decide is FIRST_PACKET)
         if decided is None:
             return _opaque_split(box, match, rule, record_misses)
         return decided
@@ -281,7 +284,7 @@ def _opaque_split(box: Box, match, rule, record_misses: bool) -> tuple[Box | Non
 
 
 def split_rule(box: Box, matches, rule, record_misses: bool = True,
-               decide: bool = True) -> tuple[Box | None, list[Box]]:
+               decide: bool | str = True) -> tuple[Box | None, list[Box]]:
     """Split ``box`` by a rule's conjunction of matches: (matching part, non-matching parts).
 
     Boxes whose conntrack states a path-decided match treats differently should be split
@@ -347,14 +350,17 @@ _ECN_SYN = _FIRST_SYN | TCP_FLAG_BITS["ece"] | TCP_FLAG_BITS["cwr"]  # a SYN ask
 TCP = 6
 
 
-def _state_class(match, state: str) -> str:
+FIRST_PACKET = "first-packet"  # split_match(decide=...): a first packet before conntrack
+
+
+def _state_class(match, state: str, first: bool = False) -> str:
     """How ``match`` is decided for a packet in conntrack ``state``: "new", "none" (no
     conntrack entry), "all" (the same for every state), "yes" (matched by the state alone)
-    or "opaque"."""
+    or "opaque". ``first``: the packet is a new connection's first one whatever its state."""
     kind = type(match)
     if kind is LimitMatch:
         return "all"
-    if state == "new":
+    if state == "new" or first and (kind is TcpFlagsMatch or kind is FragmentMatch):
         return "new"
     if kind is TcpFlagsMatch or kind is FragmentMatch:
         return "opaque"
@@ -385,10 +391,10 @@ def state_parts(box: Box, rule) -> list[Box]:
     return [_with_state(box, frozenset(states)) for states in groups.values()]
 
 
-def _decide(box: Box, match) -> tuple[Box | None, list[Box]] | None:
+def _decide(box: Box, match, first: bool = False) -> tuple[Box | None, list[Box]] | None:
     """(matching part, the other parts) of a box for a path-decided match; None when the box's
     states leave it opaque (or mix classes)."""
-    classes = {_state_class(match, state) for state in box.state}
+    classes = {_state_class(match, state, first) for state in box.state}
     if len(classes) != 1:
         return None
     (cls,) = classes

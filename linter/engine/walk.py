@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from linter.engine import intervals as iv
 from linter.engine.memo import IdentityCache
 from linter.engine.space import (
-    Box, _with_dport, _with_dst, coalesce, extend_path, replace, split_rule, state_parts, with_trail,
+    FIRST_PACKET, Box, _with_dport, _with_dst, coalesce, extend_path, replace, split_rule, state_parts, with_trail,
 )
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
 from linter.model import AddressMatch, Chain, Direction, Family, PortMatch, Rule, Table, VerdictKind
@@ -83,6 +83,13 @@ class Walker:
 
     def __init__(self, record: bool = False):
         self.record = record
+        # Set while walking new connections' first packets through a chain that runs before
+        # conntrack (paths.PathEvaluator): their state is invalid there, their flags a SYN's.
+        self.first_packet = False
+
+    @property
+    def decide(self) -> bool | str:
+        return FIRST_PACKET if self.first_packet else True
 
     def walk(self, table: Table, chain: Chain, boxes: list[Box], stack: tuple[str, ...] = ()) -> list[tuple[Box, Outcome]]:
         if self.record:
@@ -128,7 +135,7 @@ class Walker:
         assumed: list[Box] = []  # matched only by assuming an opaque match of this rule matched
         for whole in pending:
             for box in state_parts(whole, rule):
-                inside, outside = split_rule(box, rule.matches, rule, self.record)
+                inside, outside = split_rule(box, rule.matches, rule, self.record, self.decide)
                 next_pending.extend(outside)
                 if inside is not None:
                     inside = with_trail(inside, step(inside.trail, "rule", table, chain, rule))
@@ -205,7 +212,7 @@ class Walker:
         """``-j CT --notrack`` / ``-j NOTRACK`` / nft ``notrack``: the matched part goes on untracked."""
         out = []
         for box in (part for whole in pending for part in state_parts(whole, rule)):
-            inside, outside = split_rule(box, rule.matches, rule, self.record)
+            inside, outside = split_rule(box, rule.matches, rule, self.record, self.decide)
             out.extend(outside)
             if inside is not None:
                 inside = replace(inside, state=UNTRACKED)
@@ -217,7 +224,7 @@ class Walker:
     def _record_nonterminal(self, table: Table, chain: Chain, rule: Rule, pending: list[Box]) -> list[Box]:
         out = []
         for box in (part for whole in pending for part in state_parts(whole, rule)):
-            inside, outside = split_rule(box, rule.matches, rule, self.record)
+            inside, outside = split_rule(box, rule.matches, rule, self.record, self.decide)
             if inside is not None:
                 out.append(replace(inside, trail=step(inside.trail, "rule", table, chain, rule)))
             out.extend(outside)

@@ -246,3 +246,18 @@ COMMIT
     table = ruleset(text).tables[0]
     verdicts = ShadowAnalysis(table, Family.IPV4, frozenset({"eth0", "lo"})).chain(table.chain("INPUT"))
     assert (verdicts.dead, verdicts.shadowed) == (set(), set())
+
+
+def test_a_raw_chain_sees_a_first_packet_as_a_syn():
+    # Before conntrack the state is invalid, but the packet is still a new connection's SYN.
+    text = """table inet raw {
+    chain pre {
+        type filter hook prerouting priority raw; policy accept;
+        tcp dport 22 tcp flags syn drop
+        tcp dport 23 tcp flags & (syn|ack) == ack drop
+    }
+}
+"""
+    tcp = [row for row in summary([nft(text, "raw.nft")]) if row[0] == 6]
+    assert tcp == [(6, "internet", ((0, 21), (23, 65535)), False, False)]
+    assert verdict(nft(text, "raw.nft"), dport=22) == "drop"
