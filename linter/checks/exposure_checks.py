@@ -12,7 +12,7 @@ from linter.checks import CheckContext, check
 from linter.engine import intervals as iv
 from linter.engine.exposure import Exposure, interface_text
 from linter.findings import Severity
-from linter.model import PortMatch, Ruleset, StateMatch
+from linter.model import CtStatusMatch, NatStateMatch, PortMatch, Ruleset, StateMatch
 
 PORT_TRANSPORTS = {6: "tcp", 17: "udp", 132: "sctp"}
 WIDE_PORTS = 1024  # an accept wider than this is reported once, listing the services
@@ -168,6 +168,9 @@ def ephemeral_service_ports(ctx: CheckContext) -> None:
                 hint="Move the service below 32768 or reserve the port (net.ipv4.ip_local_reserved_ports)")
 
 
+_CONNTRACK_MATCHES = (StateMatch, NatStateMatch, CtStatusMatch)
+
+
 def _names_ports(rule) -> bool:
     return any(isinstance(m, PortMatch) and not m.negated for m in rule.matches)
 
@@ -182,7 +185,7 @@ def stateless_high_ports(ctx: CheckContext) -> None:
         decider = exposure.primary
         if transport is None or not _public(exposure) or decider is None or decider.rule is None:
             continue
-        if any(isinstance(m, StateMatch) for m in decider.rule.matches) or not _names_ports(decider.rule):
+        if any(isinstance(m, _CONNTRACK_MATCHES) for m in decider.rule.matches) or not _names_ports(decider.rule):
             continue
         high = iv.intersect(exposure.ports, ((1024, 65535),))
         if iv.size(high) < minimum or (decider.span, transport) in seen:

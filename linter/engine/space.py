@@ -117,6 +117,7 @@ def _assume(assumptions: tuple, rule, match, matched: bool) -> tuple:
 
 
 _FIELD_INDEX = {name: index for index, name in enumerate(Box._fields)}
+_ASSUMPTIONS = _FIELD_INDEX["assumptions"]
 _new_box = tuple.__new__
 
 
@@ -294,13 +295,13 @@ def split_rule(box: Box, matches, rule, record_misses: bool = True,
     inside: Box | None = box
     covered = False
     for match in matches:
-        assumed = inside.assumptions
+        assumed = inside[_ASSUMPTIONS]
         inside, rest = split_match(inside, match, rule, record_misses, decide)
         if not covered:
             outside.extend(rest)
         if inside is None:
             break
-        if not record_misses and inside.assumptions is not assumed:
+        if not record_misses and inside[_ASSUMPTIONS] is not assumed:
             # The match was taken as opaque: its "no" branch is the whole box as it was,
             # and every later non-matching part lies inside it already.
             covered = True

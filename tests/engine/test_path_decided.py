@@ -261,3 +261,13 @@ def test_a_raw_chain_sees_a_first_packet_as_a_syn():
     tcp = [row for row in summary([nft(text, "raw.nft")]) if row[0] == 6]
     assert tcp == [(6, "internet", ((0, 21), (23, 65535)), False, False)]
     assert verdict(nft(text, "raw.nft"), dport=22) == "drop"
+
+
+def test_pl302_counts_a_nat_state_as_connection_tracking():
+    text = """*filter
+:INPUT DROP [0:0]
+-A INPUT -p tcp --dport 10000:20000 -j ACCEPT
+-A INPUT -p udp --dport 10000:20000 -m conntrack --ctstate NEW,DNAT -j ACCEPT
+COMMIT
+"""
+    assert [(code, line) for code, line, _ in findings(text, {"PL302"})] == [("PL302", 3)]
