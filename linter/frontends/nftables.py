@@ -2615,10 +2615,15 @@ def _tcp_flags_match(op: str, value: Val, ops: list, explicit: bool, text: str) 
     """nft ``tcp flags`` in the forms nft gives a meaning to (nft 1.0: ``tcp flags syn`` is
     "syn set", ``== syn`` and ``!= syn`` compare the whole byte, ``! syn`` is "syn unset",
     ``syn / syn,ack`` and ``& (syn|ack) == syn`` compare under a mask)."""
-    if value.kind == "list" and value.a[0].kind == "prefix":
-        # `syn / fin,syn,rst,ack`: the comma list after "/" is the mask.
-        head = value.a[0]
-        value = Val("prefix", head.a, Val("list", [head.b, *value.a[1:]]), first=value.first, last=value.last)
+    slashes = [i for i, item in enumerate(value.a) if item.kind == "prefix"] if value.kind == "list" else []
+    if len(slashes) == 1:
+        # `syn,ack / syn,ack,fin`: commas bind looser than "/" in the reader; the flags before
+        # the "/" are the value, those after it the mask.
+        at = slashes[0]
+        items = value.a
+        bits = Val("list", [*items[:at], items[at].a])
+        mask = Val("list", [items[at].b, *items[at + 1:]])
+        value = Val("prefix", bits, mask, first=value.first, last=value.last)
     if value.kind == "prefix" and not ops and op in ("==", "!="):
         bits, mask = _number_value(value.a, TCP_FLAG_BITS), _number_value(value.b, TCP_FLAG_BITS)
         if bits is None or mask is None:

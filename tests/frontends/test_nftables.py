@@ -435,6 +435,8 @@ def test_tcp_flags_forms():
         "tcp flags != syn": TcpFlagsMatch(0xFF, 0x02, negated=True),
         "tcp flags ! syn": TcpFlagsMatch(0x02, 0),
         "tcp flags syn / fin,syn,rst,ack": TcpFlagsMatch(0x17, 0x02),
+        "tcp flags syn,ack / syn,ack": TcpFlagsMatch(0x12, 0x12),
+        "tcp flags != 0x0 / fin,syn,rst,psh,ack,urg": TcpFlagsMatch(0x3F, 0, negated=True),
         "tcp flags & (fin|syn|rst|ack) == syn": TcpFlagsMatch(0x17, 0x02),
         "tcp flags & (syn|ack) == syn|ack": TcpFlagsMatch(0x12, 0x12),
         "tcp flags & (syn | ack) != syn": TcpFlagsMatch(0x12, 0x02, negated=True),
