@@ -169,6 +169,103 @@ class AddrTypeMatch:
     negated: bool = False
 
 
+# Conntrack status bits a rule may test (nft names; iptables --ctstatus spells them in upper case).
+CT_STATUSES = frozenset({"expected", "seen-reply", "assured", "confirmed", "snat", "dnat", "dying"})
+
+
+@dataclass(frozen=True, slots=True)
+class CtStatusMatch:
+    """Conntrack status bits (nft ``ct status dnat``, iptables ``-m conntrack --ctstatus DNAT``).
+
+    Matches when any of ``statuses`` is set, or all of them with ``all_of`` (nft
+    ``ct status & (snat|dnat) == snat|dnat``). A packet without a conntrack entry
+    (invalid, untracked) matches only if ``without_entry``, negated or not: iptables'
+    conntrack match lets such a packet through when the same ``-m conntrack`` also has
+    ``--ctstate``, nft never does.
+    """
+
+    statuses: frozenset[str]
+    all_of: bool = False
+    without_entry: bool = False
+    negated: bool = False
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NatStateMatch:
+    """iptables ``--ctstate`` naming the virtual states SNAT/DNAT: the conntrack state is
+    one of ``states``, or the connection's ``nat`` ("snat"/"dnat") status bit is set."""
+
+    states: frozenset[str]
+    nat: frozenset[str]
+    negated: bool = False
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OriginalAddressMatch:
+    """An address of the connection's original tuple, before NAT (``--ctorigdst``,
+    nft ``ct original ip daddr``). ``without_entry`` as for CtStatusMatch."""
+
+    direction: Direction
+    addresses: AddressSet
+    negated: bool = False
+    without_entry: bool = False
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OriginalPortMatch:
+    """A port of the connection's original tuple, before NAT (``--ctorigdstport``,
+    nft ``ct original proto-dst``). ``without_entry`` as for CtStatusMatch."""
+
+    direction: Direction
+    ports: PortSet
+    negated: bool = False
+    without_entry: bool = False
+    text: str = ""
+
+
+TCP_FLAG_BITS = {"fin": 0x01, "syn": 0x02, "rst": 0x04, "psh": 0x08, "ack": 0x10, "urg": 0x20,
+                 "ece": 0x40, "cwr": 0x80}
+
+
+@dataclass(frozen=True, slots=True)
+class TcpFlagsMatch:
+    """TCP flags (``--tcp-flags MASK COMP``, ``--syn``, nft ``tcp flags``) as bits of
+    ``TCP_FLAG_BITS``: the packet is tcp and ``flags & mask == value``, or with ``any_of``
+    ``flags & mask != 0``. Negation keeps the tcp part: a udp packet never matches."""
+
+    mask: int
+    value: int
+    any_of: bool = False
+    negated: bool = False
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LimitMatch:
+    """A rate or count limit (``-m limit``, ``hashlimit``, ``connlimit``, nft ``limit rate``,
+    ``ct count``) or a match kept for its side effect (``-m recent --set``, nft ``add @set``).
+
+    For reach analysis the first packets of a first connection stay within every limit:
+    it matches unless ``over`` (``limit rate over``, ``--hashlimit-above``, ``--connlimit-above``).
+    """
+
+    module: str
+    over: bool = False
+    negated: bool = False
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FragmentMatch:
+    """Non-first IPv4 fragments (``-f``, nft ``ip frag-off & 0x1fff != 0``)."""
+
+    negated: bool = False
+    text: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class OpaqueMatch:
     """Anything not modelled (limit, recent, mark, time, owner...), kept verbatim.
@@ -181,7 +278,9 @@ class OpaqueMatch:
     negated: bool = False
 
 
-Match = Union[ProtocolMatch, AddressMatch, InterfaceMatch, PortMatch, StateMatch, AddrTypeMatch, OpaqueMatch]
+Match = Union[ProtocolMatch, AddressMatch, InterfaceMatch, PortMatch, StateMatch, AddrTypeMatch, CtStatusMatch,
+              NatStateMatch, OriginalAddressMatch, OriginalPortMatch, TcpFlagsMatch, LimitMatch, FragmentMatch,
+              OpaqueMatch]
 
 
 # --- Verdicts ----------------------------------------------------------------

@@ -79,3 +79,33 @@ def test_ruleset_json_is_generic():
 
 def test_to_json_plain_values():
     assert to_json({"a": (1, 2), "b": frozenset({"y", "x"}), "c": None}) == {"a": [1, 2], "b": ["x", "y"], "c": None}
+
+
+def test_show_json_of_the_path_decided_matches(tmp_path):
+    path = tmp_path / "rules.v4"
+    path.write_text("*filter\n:INPUT DROP [0:0]\n"
+                    "-A INPUT -p tcp --syn -m limit --limit 3/min -m conntrack --ctstate NEW,DNAT "
+                    "--ctorigdstport 8080 ! --ctstatus CONFIRMED -j ACCEPT\n"
+                    "-A INPUT ! -f -m conntrack --ctorigdst 10.0.0.1 -j ACCEPT\nCOMMIT\n")
+    result = CliRunner().invoke(main, ["show", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rules = json.loads(result.output)["tables"][0]["chains"][0]["rules"]
+    # one -m conntrack with --ctstate: packets without an entry pass its other options (without_entry)
+    assert rules[0]["matches"][1:] == [
+        {"_class": "TcpFlagsMatch", "mask": 0x17, "value": 0x02, "any_of": False, "negated": False, "text": "--syn"},
+        {"_class": "LimitMatch", "module": "limit", "over": False, "negated": False, "text": "--limit 3/min"},
+        {"_class": "NatStateMatch", "states": ["new"], "nat": ["dnat"], "negated": False,
+         "text": "--ctstate NEW,DNAT"},
+        {"_class": "OriginalPortMatch", "direction": "destination",
+         "ports": {"_class": "PortSet", "ranges": [[8080, 8080]]}, "negated": False, "without_entry": True,
+         "text": "--ctorigdstport 8080"},
+        {"_class": "CtStatusMatch", "statuses": ["confirmed"], "all_of": False, "without_entry": True,
+         "negated": True, "text": "--ctstatus CONFIRMED"},
+    ]
+    assert rules[1]["matches"] == [
+        {"_class": "FragmentMatch", "negated": True, "text": "-f"},
+        {"_class": "OriginalAddressMatch", "direction": "destination",
+         "addresses": {"_class": "AddressSet", "family": "ipv4", "ranges": [[167772161, 167772161]],
+                       "text": "10.0.0.1"},
+         "negated": False, "without_entry": False, "text": "--ctorigdst 10.0.0.1"},
+    ]

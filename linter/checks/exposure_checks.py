@@ -15,7 +15,7 @@ from linter.engine import intervals as iv
 from linter.engine.exposure import Exposure, interface_text
 from linter.findings import Severity
 from linter.service_identity import identify, identify_range
-from linter.model import Family, PortMatch, Ruleset, StateMatch
+from linter.model import CtStatusMatch, Family, NatStateMatch, PortMatch, Ruleset, StateMatch
 
 PORT_TRANSPORTS = {6: "tcp", 17: "udp", 132: "sctp"}
 WIDE_PORTS = 1024  # an accept wider than this is reported once, listing the services
@@ -358,7 +358,7 @@ def _report_range(ctx: CheckContext, cause: Cause, internal: bool) -> None:
     # way to let replies in.
     if decider.rule is not None and not internal and not purpose and \
             high >= int(ctx.settings.option("PL302", "min_ports")) \
-            and not any(isinstance(m, StateMatch) for m in decider.rule.matches) and _names_ports(decider.rule):
+            and not any(isinstance(m, _CONNTRACK_MATCHES) for m in decider.rule.matches) and _names_ports(decider.rule):
         code = "PL302"
         listed = " without connection tracking" + listed
         hint = "Let replies in with -m conntrack --ctstate ESTABLISHED,RELATED instead of opening high ports"
@@ -512,6 +512,9 @@ def ephemeral_service_ports(ctx: CheckContext) -> None:
                 f"{lo}-{hi} ({name})",
                 proto=transport, ports=inside, key=key,
                 hint="Move the service below 32768 or reserve the port (net.ipv4.ip_local_reserved_ports)")
+
+
+_CONNTRACK_MATCHES = (StateMatch, NatStateMatch, CtStatusMatch)
 
 
 def _names_ports(rule) -> bool:

@@ -21,6 +21,7 @@ from linter.model import Chain, Family, Hook, Policy, Ruleset, Table
 LOCAL_PATH = (Hook.INGRESS, Hook.PREROUTING, Hook.INPUT)
 FORWARD_HOOKS = (Hook.FORWARD, Hook.POSTROUTING)
 CONNTRACK_PRIORITY = -200  # NF_IP_PRI_CONNTRACK
+NEW = frozenset({"new"})
 
 
 def before_conntrack(chain: Chain) -> bool:
@@ -147,7 +148,12 @@ class PathEvaluator:
             groups.setdefault(box.state, []).append(box)
         for states, group in groups.items():
             seen = frozenset("untracked" if s == "untracked" else "invalid" for s in states)
-            for box, outcome in self.walker.walk(table, chain, [replace(b, state=seen) for b in group]):
+            self.walker.first_packet = states == NEW
+            try:
+                walked_group = self.walker.walk(table, chain, [replace(b, state=seen) for b in group])
+            finally:
+                self.walker.first_packet = False
+            for box, outcome in walked_group:
                 real = states - {"untracked"} if "invalid" in box.state else frozenset()
                 if "untracked" in box.state:
                     real = real | {"untracked"}

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from linter.addresses import family_max
 from linter.engine import intervals as iv
-from linter.engine.space import ALL_STATES, Box, coalesce, has_opaque, replace, split_rule
+from linter.engine.space import ALL_STATES, Box, coalesce, has_opaque, has_path_decided, replace, split_rule
 from linter.engine.walk import MAX_DEPTH, Segment, blocks_of, chain_named, is_transparent, jump_changes_nothing
 from linter.model import Chain, Family, Rule, Table, VerdictKind
 
@@ -122,20 +122,22 @@ class ShadowAnalysis:
         inside_parts: list[Box] = []
         outside_parts: list[Box] = []
         for box in pending:
-            inside, outside = split_rule(box, rule.matches, rule, False)
+            inside, outside = split_rule(box, rule.matches, rule, False, decide=False)
             outside_parts.extend(outside)
             if inside is not None:
                 inside_parts.append(inside)
         if not inside_parts:
             state.dead.add(index)
-            if any(split_rule(box, rule.matches, rule, False)[0] is not None for box in self.space):
+            if any(split_rule(box, rule.matches, rule, False, decide=False)[0] is not None for box in self.space):
                 state.shadowed.add(index)
             return pending
         verdict = rule.verdict
         kind = verdict.kind
         if not verdict.terminal and kind is not VerdictKind.JUMP:
             return pending
-        if has_opaque(rule):
+        if has_opaque(rule) or has_path_decided(rule):
+            # (What a packet's path decides, a conntrack status or a limit, is opaque here:
+            # the analysis of one chain knows no path.)
             # It may not match any packet at all: everything may go on, as it came (and what
             # a jump brings back lies inside that). What it may return still leaves the chain.
             if kind is VerdictKind.RETURN:

@@ -15,15 +15,23 @@ from typing import NamedTuple
 from linter.engine import intervals as iv
 from linter.engine.memo import IdentityCache
 from linter.model import (
+    TCP_FLAG_BITS,
     AddressMatch,
     AddrTypeMatch,
+    CtStatusMatch,
     Direction,
     Family,
+    FragmentMatch,
     InterfaceMatch,
+    LimitMatch,
+    NatStateMatch,
     OpaqueMatch,
+    OriginalAddressMatch,
+    OriginalPortMatch,
     PortMatch,
     ProtocolMatch,
     StateMatch,
+    TcpFlagsMatch,
 )
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6, family_max
 from linter.netdb import PORT_PROTOCOLS
@@ -40,7 +48,7 @@ class Assumption:
     """An opaque match the engine assumed to match (or not) on this box's path."""
 
     rule: object  # model.Rule
-    match: OpaqueMatch | InterfaceMatch
+    match: object  # OpaqueMatch, an output InterfaceMatch, or a path-decided match it could not decide
     matched: bool
 
 
@@ -109,6 +117,7 @@ def _assume(assumptions: tuple, rule, match, matched: bool) -> tuple:
 
 
 _FIELD_INDEX = {name: index for index, name in enumerate(Box._fields)}
+_ASSUMPTIONS = _FIELD_INDEX["assumptions"]
 _new_box = tuple.__new__
 
 
@@ -199,8 +208,15 @@ def _addrtype_ranges(family: Family, types: frozenset[str], direction: Direction
     return result
 
 
-def split_match(box: Box, match, rule, record_misses: bool = True) -> tuple[Box | None, list[Box]]:
-    """Split ``box`` by one match: (the part that matches or None, the parts that don't)."""
+def split_match(box: Box, match, rule, record_misses: bool = True,
+                decide: bool | str = True) -> tuple[Box | None, list[Box]]:
+    """Split ``box`` by one match: (the part that matches or None, the parts that don't).
+
+    ``decide=False`` leaves the matches this packet's path decides (conntrack status, the
+    original tuple, tcp flags, limits, fragments) opaque: for an analysis of one chain
+    without the path that led to it (the dead-rule analysis). ``decide=FIRST_PACKET`` says
+    the box is a new connection's first packet that conntrack has not seen yet (a raw
+    chain: its state is invalid there, and its tcp flags are still a SYN's)."""
     negated = match.negated
     if isinstance(match, ProtocolMatch):
         wanted = _PROTOCOL_RANGES.get(match.protocols)
@@ -243,35 +259,51 @@ def split_match(box: Box, match, rule, record_misses: bool = True) -> tuple[Box 
             inside, outside = _split_ranges(box, box.src, wanted, _with_src)
         else:
             inside, outside = _split_ranges(box, box.cur_dst, wanted, _with_dst)
+    elif decide and type(match) in _DECIDERS:
+        decided = _decide(box, match, decide is FIRST_PACKET)
+        if decided is None:
+            return _opaque_split(box, match, rule, record_misses)
+        return decided
     else:
-        # Opaque (or an output interface, unknown before routing): it may match or not.
-        # Both possibilities go on, each remembering what was assumed. Assuming "no match"
-        # is only worth remembering for a trace: a box that took that branch is no less
-        # certain, and leaving it unchanged lets it merge with its siblings again.
-        yes = _with_assumptions(box, _assume(box.assumptions, rule, match, True))
-        if not record_misses:
-            return yes, [box]
-        no = _with_assumptions(box, _assume(box.assumptions, rule, match, False))
-        return yes, [no]
+        return _opaque_split(box, match, rule, record_misses)
     if negated:
         inside, outside = outside, inside
     return inside, [outside] if outside is not None else []
 
 
-def split_rule(box: Box, matches, rule, record_misses: bool = True) -> tuple[Box | None, list[Box]]:
-    """Split ``box`` by a rule's conjunction of matches: (matching part, non-matching parts)."""
+def _opaque_split(box: Box, match, rule, record_misses: bool) -> tuple[Box | None, list[Box]]:
+    """Both branches of a match the engine cannot decide for this box."""
+    # Opaque (or an output interface, unknown before routing): it may match or not.
+    # Both possibilities go on, each remembering what was assumed. Assuming "no match"
+    # is only worth remembering for a trace: a box that took that branch is no less
+    # certain, and leaving it unchanged lets it merge with its siblings again.
+    yes = _with_assumptions(box, _assume(box.assumptions, rule, match, True))
+    if not record_misses:
+        return yes, [box]
+    no = _with_assumptions(box, _assume(box.assumptions, rule, match, False))
+    return yes, [no]
+
+
+def split_rule(box: Box, matches, rule, record_misses: bool = True,
+               decide: bool | str = True) -> tuple[Box | None, list[Box]]:
+    """Split ``box`` by a rule's conjunction of matches: (matching part, non-matching parts).
+
+    Boxes whose conntrack states a path-decided match treats differently should be split
+    with ``state_parts`` first (the walker does): a box mixing them takes such a match as
+    opaque."""
     outside: list[Box] = []
     inside: Box | None = box
     covered = False
     for match in matches:
-        inside, rest = split_match(inside, match, rule, record_misses)
+        assumed = inside[_ASSUMPTIONS]
+        inside, rest = split_match(inside, match, rule, record_misses, decide)
         if not covered:
             outside.extend(rest)
         if inside is None:
             break
-        if not record_misses and is_opaque(match):
-            # The opaque match's "no" branch is the whole box as it was: every later
-            # non-matching part lies inside it already.
+        if not record_misses and inside[_ASSUMPTIONS] is not assumed:
+            # The match was taken as opaque: its "no" branch is the whole box as it was,
+            # and every later non-matching part lies inside it already.
             covered = True
     return inside, outside
 
@@ -292,6 +324,193 @@ def is_opaque(match) -> bool:
     if isinstance(match, OpaqueMatch):
         return True
     return isinstance(match, InterfaceMatch) and match.direction != "in"
+
+
+_PATH_DECIDED: IdentityCache[bool] = IdentityCache(1_000_000)
+
+
+def has_path_decided(rule) -> bool:
+    """Whether any of the rule's matches is one only a packet's path decides (remembered per
+    rule): opaque where the path is unknown (``decide=False``)."""
+    found = _PATH_DECIDED.get(rule)
+    if found is None:
+        found = _PATH_DECIDED.put(rule, any(type(match) in _DECIDERS for match in rule.matches))
+    return found
+
+
+# --- Matches the packet's path decides ------------------------------------------------
+# For a new connection's first packet the ruleset itself decides a conntrack status, the
+# original tuple, the tcp flags (SYN), a limit or whether it is a fragment. For the other
+# conntrack states some stay opaque. ``_state_class`` names, per match and state, how the
+# match is decided; a box whose states fall in several classes is split first
+# (``state_parts``), so each part is decided one way.
+
+NO_ENTRY = frozenset({"invalid", "untracked"})  # packets without a conntrack entry
+_FIRST_SYN = TCP_FLAG_BITS["syn"]
+_ECN_SYN = _FIRST_SYN | TCP_FLAG_BITS["ece"] | TCP_FLAG_BITS["cwr"]  # a SYN asking for ECN
+TCP = 6
+
+
+FIRST_PACKET = "first-packet"  # split_match(decide=...): a first packet before conntrack
+
+
+def _state_class(match, state: str, first: bool = False) -> str:
+    """How ``match`` is decided for a packet in conntrack ``state``: "new", "none" (no
+    conntrack entry), "all" (the same for every state), "yes" (matched by the state alone)
+    or "opaque". ``first``: the packet is a new connection's first one whatever its state."""
+    kind = type(match)
+    if kind is LimitMatch:
+        return "all"
+    if state == "new" or first and (kind is TcpFlagsMatch or kind is FragmentMatch):
+        return "new"
+    if kind is TcpFlagsMatch or kind is FragmentMatch:
+        return "opaque"
+    if state in NO_ENTRY:
+        return "none"
+    if kind is NatStateMatch and state in match.states:
+        return "yes"
+    return "opaque"
+
+
+_STATE_KEYS: IdentityCache[dict] = IdentityCache(100_000)
+
+
+def state_parts(box: Box, rule) -> list[Box]:
+    """``box`` split by conntrack state so that each part meets every path-decided match of
+    ``rule`` in one class (``[box]`` when it already does)."""
+    if len(box.state) < 2 or not has_path_decided(rule):
+        return [box]
+    keys = _STATE_KEYS.get(rule)
+    if keys is None:
+        decided = [m for m in rule.matches if type(m) in _DECIDERS]
+        keys = _STATE_KEYS.put(rule, {s: tuple(_state_class(m, s) for m in decided) for s in ALL_STATES})
+    groups: dict[tuple, set[str]] = {}
+    for state in box.state:
+        groups.setdefault(keys.get(state, ()), set()).add(state)
+    if len(groups) == 1:
+        return [box]
+    return [_with_state(box, frozenset(states)) for states in groups.values()]
+
+
+def _decide(box: Box, match, first: bool = False) -> tuple[Box | None, list[Box]] | None:
+    """(matching part, the other parts) of a box for a path-decided match; None when the box's
+    states leave it opaque (or mix classes)."""
+    classes = {_state_class(match, state, first) for state in box.state}
+    if len(classes) != 1:
+        return None
+    (cls,) = classes
+    if cls == "opaque":
+        return None
+    return _DECIDERS[type(match)](box, match, cls)
+
+
+def _constant(box: Box, matched: bool) -> tuple[Box | None, list[Box]]:
+    return (box, []) if matched else (None, [box])
+
+
+def _pair(inside: Box | None, outside: Box | None, negated: bool) -> tuple[Box | None, list[Box]]:
+    if negated:
+        inside, outside = outside, inside
+    return inside, [outside] if outside is not None else []
+
+
+def _nat_statuses(box: Box) -> frozenset[str]:
+    """The NAT status bits a new connection's first packet has so far: dnat once a DNAT (or
+    REDIRECT) rewrote it. SNAT happens in postrouting, after the input and forward paths."""
+    return _DNAT if box.nat_dst is not None or box.nat_dport is not None else frozenset()
+
+
+_DNAT = frozenset({"dnat"})
+
+
+def _decide_ct_status(box: Box, match: CtStatusMatch, cls: str):
+    if cls == "none":
+        return _constant(box, match.without_entry)
+    # A new connection's first packet: not confirmed, assured, seen-reply, expected or dying.
+    present = match.statuses & _nat_statuses(box)
+    hit = present == match.statuses if match.all_of else bool(present)
+    return _constant(box, hit != match.negated)
+
+
+def _decide_nat_state(box: Box, match: NatStateMatch, cls: str):
+    if cls == "yes":
+        return _constant(box, not match.negated)
+    inside_states = box.state & match.states
+    if cls == "new" and match.nat & _nat_statuses(box):
+        inside_states = box.state
+    outside_states = box.state - inside_states
+    inside = _with_state(box, inside_states) if inside_states else None
+    outside = _with_state(box, outside_states) if outside_states else None
+    return _pair(inside, outside, match.negated)
+
+
+def _decide_original_address(box: Box, match: OriginalAddressMatch, cls: str):
+    if cls == "none":
+        return _constant(box, match.without_entry)
+    family = match.addresses.family
+    if not family.covers(box.family) or family is not box.family and family in (Family.IPV4, Family.IPV6):
+        return None, [box]
+    # The original tuple is what the client sent: the box's destination before any DNAT.
+    if match.direction is Direction.SOURCE:
+        inside, outside = _split_ranges(box, box.src, match.addresses.ranges, _with_src)
+    else:
+        inside, outside = _split_ranges(box, box.dst, match.addresses.ranges, _set_dst)
+    return _pair(inside, outside, match.negated)
+
+
+def _decide_original_port(box: Box, match: OriginalPortMatch, cls: str):
+    if cls == "none":
+        return _constant(box, match.without_entry)
+    if match.direction is Direction.SOURCE:
+        inside, outside = _split_ranges(box, box.sport, match.ports.ranges, _with_sport)
+    else:
+        inside, outside = _split_ranges(box, box.dport, match.ports.ranges, _set_dport)
+    if match.negated or inside is None:
+        return _pair(inside, outside, match.negated)
+    rest = [outside] if outside is not None else []
+    # Like a port match: only packets that have ports match.
+    proto_out = iv.subtract(inside.proto, PORT_PROTOCOL_RANGES)
+    if proto_out:
+        rest.append(_with_proto(inside, proto_out))
+        proto_in = iv.intersect(inside.proto, PORT_PROTOCOL_RANGES)
+        inside = _with_proto(inside, proto_in) if proto_in else None
+    return inside, rest
+
+
+def _decide_tcp_flags(box: Box, match: TcpFlagsMatch, cls: str):
+    def hit(flags: int) -> bool:
+        masked = flags & match.mask
+        return (masked != 0) if match.any_of else masked == match.value
+
+    # A new connection's first packet is a SYN, maybe asking for ECN (ECE and CWR set too).
+    result = hit(_FIRST_SYN)
+    if hit(_ECN_SYN) != result:
+        return None
+    tcp = ((TCP, TCP),)
+    inside, outside = _split_ranges(box, box.proto, tcp, _with_proto)
+    if inside is None or result == match.negated:
+        return None, [box]  # tcp or not, it does not match
+    return inside, [outside] if outside is not None else []
+
+
+def _decide_limit(box: Box, match: LimitMatch, cls: str):
+    return _constant(box, (not match.over) != match.negated)
+
+
+def _decide_fragment(box: Box, match: FragmentMatch, cls: str):
+    # The first packet of a connection is never a non-first fragment.
+    return _constant(box, match.negated)
+
+
+_DECIDERS = {
+    CtStatusMatch: _decide_ct_status,
+    NatStateMatch: _decide_nat_state,
+    OriginalAddressMatch: _decide_original_address,
+    OriginalPortMatch: _decide_original_port,
+    TcpFlagsMatch: _decide_tcp_flags,
+    LimitMatch: _decide_limit,
+    FragmentMatch: _decide_fragment,
+}
 
 
 _DIMENSIONS = ("dst", "dport", "proto", "src", "sport", "nat_dst", "nat_dport", "iif", "state")

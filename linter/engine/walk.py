@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from linter.engine import intervals as iv
 from linter.engine.memo import IdentityCache
 from linter.engine.space import (
-    Box, _with_dport, _with_dst, coalesce, extend_path, has_opaque, replace, split_rule, with_trail,
+    FIRST_PACKET, Box, _with_dport, _with_dst, coalesce, extend_path, replace, split_rule, state_parts, with_trail,
 )
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
 from linter.model import AddressMatch, Chain, Direction, Family, PortMatch, Rule, Table, VerdictKind
@@ -83,6 +83,13 @@ class Walker:
 
     def __init__(self, record: bool = False):
         self.record = record
+        # Set while walking new connections' first packets through a chain that runs before
+        # conntrack (paths.PathEvaluator): their state is invalid there, their flags a SYN's.
+        self.first_packet = False
+
+    @property
+    def decide(self) -> bool | str:
+        return FIRST_PACKET if self.first_packet else True
 
     def walk(self, table: Table, chain: Chain, boxes: list[Box], stack: tuple[str, ...] = ()) -> list[tuple[Box, Outcome]]:
         if self.record:
@@ -125,12 +132,18 @@ class Walker:
             return pending  # everything that jumps comes back unchanged (KUBE-MARK-MASQ): as a MARK would
         next_pending: list[Box] = []
         matched: list[Box] = []
-        for box in pending:
-            inside, outside = split_rule(box, rule.matches, rule, self.record)
-            next_pending.extend(outside)
-            if inside is not None:
-                matched.append(with_trail(inside, step(inside.trail, "rule", table, chain, rule)))
-        if not matched:
+        assumed: list[Box] = []  # matched only by assuming an opaque match of this rule matched
+        for whole in pending:
+            for box in state_parts(whole, rule):
+                inside, outside = split_rule(box, rule.matches, rule, self.record, self.decide)
+                next_pending.extend(outside)
+                if inside is not None:
+                    inside = with_trail(inside, step(inside.trail, "rule", table, chain, rule))
+                    if inside.assumptions is not box.assumptions and not self.record:
+                        assumed.append(inside)
+                    else:
+                        matched.append(inside)
+        if not matched and not assumed:
             return next_pending
         if kind is VerdictKind.JUMP or kind is VerdictKind.GOTO:
             target = chain_named(table, verdict.target)
@@ -138,12 +151,14 @@ class Walker:
                 # Undefined chain or loop: the kernel would refuse the ruleset;
                 # hygiene checks report it, evaluation goes on past the rule.
                 next_pending.extend(matched)
+                next_pending.extend(assumed)
                 return next_pending
             # Every part that matched enters the target together (merged), not one by one.
             # Without a trace, a jump taken only by assuming an opaque match leaves its
             # "no match" branch going on with the whole box: what comes back lies inside it.
             if self.record:
-                # Each chain's enter and leave steps: through walk(), results and all.
+                # Each chain's enter and leave steps: through walk(), results and all
+                # (a trace keeps every assumption: nothing was put in ``assumed``).
                 for sub_box, outcome in self.walk(table, target, coalesce(matched), stack):
                     if outcome is Outcome.RETURN:
                         if kind is VerdictKind.GOTO:
@@ -155,17 +170,21 @@ class Walker:
                 return next_pending
             # Final outcomes inside the target go straight to ``results``; what it returns
             # (falling off its end or by a RETURN verdict) comes back here.
-            back: list[Box] = []
-            back.extend(self._run(table, target, coalesce(matched), stack, results, back))
-            if kind is VerdictKind.GOTO:
-                # Back to this chain's caller.
-                if returned is not None:
-                    returned.extend(back)
-                else:
-                    results.extend((sub_box, Outcome.RETURN) for sub_box in back)
-            elif not has_opaque(rule):
-                next_pending.extend(back)
+            for parts, certain in ((matched, True), (assumed, False)):
+                if not parts:
+                    continue
+                back: list[Box] = []
+                back.extend(self._run(table, target, coalesce(parts), stack, results, back))
+                if kind is VerdictKind.GOTO:
+                    # Back to this chain's caller.
+                    if returned is not None:
+                        returned.extend(back)
+                    else:
+                        results.extend((sub_box, Outcome.RETURN) for sub_box in back)
+                elif certain:
+                    next_pending.extend(back)
         else:
+            matched.extend(assumed)
             outcome = verdict_outcome(verdict)
             if outcome is Outcome.RETURN and returned is not None:
                 returned.extend(matched)
@@ -192,8 +211,8 @@ class Walker:
     def _apply_notrack(self, table: Table, chain: Chain, rule: Rule, pending: list[Box]) -> list[Box]:
         """``-j CT --notrack`` / ``-j NOTRACK`` / nft ``notrack``: the matched part goes on untracked."""
         out = []
-        for box in pending:
-            inside, outside = split_rule(box, rule.matches, rule, self.record)
+        for box in (part for whole in pending for part in state_parts(whole, rule)):
+            inside, outside = split_rule(box, rule.matches, rule, self.record, self.decide)
             out.extend(outside)
             if inside is not None:
                 inside = replace(inside, state=UNTRACKED)
@@ -204,8 +223,8 @@ class Walker:
 
     def _record_nonterminal(self, table: Table, chain: Chain, rule: Rule, pending: list[Box]) -> list[Box]:
         out = []
-        for box in pending:
-            inside, outside = split_rule(box, rule.matches, rule, self.record)
+        for box in (part for whole in pending for part in state_parts(whole, rule)):
+            inside, outside = split_rule(box, rule.matches, rule, self.record, self.decide)
             if inside is not None:
                 out.append(replace(inside, trail=step(inside.trail, "rule", table, chain, rule)))
             out.extend(outside)

@@ -195,13 +195,44 @@ MODELLED_OPTIONS.update({
     ("iprange", "--src-range"): "range-source",
     ("iprange", "--dst-range"): "range-destination",
     ("comment", "--comment"): "comment",
+    ("tcp", "--syn"): "syn",
+    ("tcp", "--tcp-flags"): "tcp-flags",
+    ("conntrack", "--ctstatus"): "ctstatus",
+    ("conntrack", "--ctorigsrc"): "ctorig-source",
+    ("conntrack", "--ctorigdst"): "ctorig-destination",
+    ("conntrack", "--ctorigsrcport"): "ctorigport-source",
+    ("conntrack", "--ctorigdstport"): "ctorigport-destination",
 })
+# Options of these handlers become conntrack matches a packet without a conntrack entry
+# (invalid, untracked) passes when the same -m conntrack also has --ctstate.
+CONNTRACK_ENTRY_HANDLERS = frozenset({"ctstatus", "ctorig-source", "ctorig-destination", "ctorigport-source",
+                                      "ctorigport-destination"})
 
 # Modules that only exist in ip6tables; their presence makes a file IPv6.
 IPV6_ONLY_MODULES = frozenset({"icmp6", "hl", "rt", "frag", "ipv6header", "mh", "hbh", "dst", "eui64", "srh"})
 
 STATES = frozenset({"INVALID", "ESTABLISHED", "NEW", "RELATED", "UNTRACKED"})
 CT_STATES = STATES | {"SNAT", "DNAT"}
+CT_STATUSES = {"NONE": None, "EXPECTED": "expected", "SEEN_REPLY": "seen-reply", "ASSURED": "assured",
+               "CONFIRMED": "confirmed"}
+TCP_FLAGS = {"FIN": 0x01, "SYN": 0x02, "RST": 0x04, "PSH": 0x08, "ACK": 0x10, "URG": 0x20, "ALL": 0x3F, "NONE": 0}
+# Modules that limit a rate or a count, or act for their side effect: with these options
+# (and any of LIMIT_PLAIN_OPTIONS) a module becomes a LimitMatch (``over`` for the
+# second set); anything else keeps it opaque.
+LIMIT_OPTIONS = {
+    "limit": ({"--limit"}, set()),
+    "hashlimit": ({"--hashlimit-upto", "--hashlimit"}, {"--hashlimit-above"}),
+    "connlimit": ({"--connlimit-upto"}, {"--connlimit-above"}),
+    "recent": ({"--set"}, set()),
+}
+LIMIT_PLAIN_OPTIONS = {
+    "limit": {"--limit-burst"},
+    "hashlimit": {"--hashlimit-burst", "--hashlimit-mode", "--hashlimit-srcmask", "--hashlimit-dstmask",
+                  "--hashlimit-name", "--hashlimit-htable-size", "--hashlimit-htable-max",
+                  "--hashlimit-htable-expire", "--hashlimit-htable-gcinterval", "--hashlimit-rate-interval"},
+    "connlimit": {"--connlimit-mask", "--connlimit-saddr", "--connlimit-daddr"},
+    "recent": {"--name", "--rsource", "--rdest", "--mask"},
+}
 ADDRESS_TYPES = frozenset({"UNSPEC", "UNICAST", "LOCAL", "BROADCAST", "ANYCAST", "MULTICAST", "BLACKHOLE",
                            "UNREACHABLE", "PROHIBIT", "THROW", "NAT", "XRESOLVE"})
 

@@ -72,6 +72,7 @@ Modelling choices
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import ipaddress
 import re
@@ -89,10 +90,16 @@ from linter.model import (
     AddressSet,
     AddrTypeMatch,
     Chain,
+    CtStatusMatch,
     Direction,
     Family,
+    FragmentMatch,
     InterfaceMatch,
+    LimitMatch,
+    NatStateMatch,
     OpaqueMatch,
+    OriginalAddressMatch,
+    OriginalPortMatch,
     Policy,
     PortMatch,
     PortSet,
@@ -102,6 +109,7 @@ from linter.model import (
     Span,
     StateMatch,
     Table,
+    TcpFlagsMatch,
     Verdict,
     VerdictKind,
     normalize_ranges,
@@ -575,7 +583,7 @@ _AMBIGUOUS = object()
 class _Module:
     """One loaded match module (or the target) of the rule being read."""
 
-    __slots__ = ("name", "options", "slot", "parts", "count", "negated", "is_target")
+    __slots__ = ("name", "options", "slot", "parts", "count", "negated", "is_target", "read")
 
     def __init__(self, name: str, options: dict | None, is_target: bool = False) -> None:
         self.name = name
@@ -585,6 +593,7 @@ class _Module:
         self.count = 0  # options read into the OpaqueMatch
         self.negated = False
         self.is_target = is_target
+        self.read: list[tuple[str, bool, str]] = []  # (canonical option, negated, value) kept opaque
 
 
 class RuleReader:
@@ -667,6 +676,8 @@ class RuleReader:
         ignore = False
         bad_target = False
         has_unknown = any(t[0] == UNKNOWN for t in tokens) if self.unknowns else False
+        entry_matches: list[tuple[_Module, int]] = []  # conntrack matches that look at the entry
+        with_state: set[int] = set()  # conntrack modules with a --ctstate
         i = 0
         n = len(tokens)
         while i < n:
@@ -750,7 +761,7 @@ class RuleReader:
                 noun = opt.TOP_LEVEL_NOUN.get(canonical, "value") if module is None else _noun(canonical)
                 self._report(SYNTAX, f"Missing {noun} after {text}", tok, len(text))
                 if module is not None:
-                    self._opaque(module, matches, tok[2], negated)
+                    self._opaque(module, matches, tok[2], negated, "?")
                 elif canonical == "-j" or canonical == "-g":
                     bad_target = True
                 continue
@@ -761,7 +772,7 @@ class RuleReader:
                     if module.is_target:
                         target_options.append((canonical, " ".join(a[2] for a in args)))
                     else:
-                        self._opaque(module, matches, written, negated)
+                        self._opaque(module, matches, written, negated, "?")
                 elif canonical == "-j" or canonical == "-g":
                     if verdict is not None or target is not None or bad_target:
                         self._report(SYNTAX, "More than one target (-j/-g) in the rule", tok, len(text))
@@ -884,7 +895,7 @@ class RuleReader:
                                      tok, len(text))
                     matches.append(match)
                 elif canonical == "-f":
-                    matches.append(OpaqueMatch("fragment", "-f", negated))
+                    matches.append(FragmentMatch(negated, "-f"))
                 elif canonical == "-6" or canonical == "-4":
                     if (canonical == "-6") != (self.family is Family.IPV6):
                         ignore = True
@@ -899,7 +910,16 @@ class RuleReader:
                 continue
             # --- options of a match module
             if handler is None:
-                self._opaque(module, matches, " ".join([tok[2]] + [a[2] for a in args]), negated)
+                self._opaque(module, matches, " ".join([tok[2]] + [a[2] for a in args]), negated, canonical,
+                             " ".join(a[1] for a in args))
+                continue
+            if handler == "syn" or handler == "tcp-flags":
+                written = " ".join([tok[2]] + [a[2] for a in args])
+                try:
+                    matches.append(_tcp_flags(handler, [a[1] for a in args], negated, written))
+                except BadValue as exc:
+                    self._bad_value(exc, args[getattr(exc, "index", 0)])
+                    self._opaque(module, matches, written, negated, "?")
                 continue
             arg = args[0]
             if handler == "comment":
@@ -912,9 +932,14 @@ class RuleReader:
                     match = self._modelled(handler, arg[1], negated, proto_name, module.name)
                 except BadValue as exc:
                     self._bad_value(exc, arg)
-                    self._opaque(module, matches, f"{tok[2]} {arg[2]}", negated)
+                    self._opaque(module, matches, f"{tok[2]} {arg[2]}", negated, "?")
                     continue
                 memo[key] = match
+            if module.name == "conntrack":
+                if handler in opt.CONNTRACK_ENTRY_HANDLERS:
+                    entry_matches.append((module, len(matches)))
+                elif handler == "state":
+                    with_state.add(id(module))
             matches.append(match)
         # --- the verdict
         if target is not None:
@@ -934,7 +959,13 @@ class RuleReader:
                 negated = module.negated and module.count == 1
                 if negated:
                     parts = parts[1:]
-                matches[module.slot] = OpaqueMatch(module.name, " ".join(parts), negated)
+                matches[module.slot] = _limit_match(module, " ".join(parts), negated) or OpaqueMatch(
+                    module.name, " ".join(parts), negated)
+        # iptables' conntrack match passes a packet without a conntrack entry once its --ctstate
+        # did: the module's other options then do not look at it.
+        for module, index in entry_matches:
+            if id(module) in with_state:
+                matches[index] = dataclasses.replace(matches[index], without_entry=True)
         if None in matches:
             matches = [m for m in matches if m is not None]
         return tuple(matches), verdict, comment, ignore
@@ -1071,10 +1102,13 @@ class RuleReader:
                 return True
         return False
 
-    def _opaque(self, module: _Module, matches: list, text: str, negated: bool) -> None:
+    def _opaque(self, module: _Module, matches: list, text: str, negated: bool, canonical: str = "?",
+                value: str = "") -> None:
+        """Add an option to its module's OpaqueMatch (``canonical`` "?" for one that must stay opaque)."""
         if module.slot == -2 or module.slot == -1:
             module.slot = len(matches)
             matches.append(None)
+        module.read.append((canonical, negated, value))
         if negated:
             module.parts.append("!")
             module.negated = True
@@ -1107,7 +1141,30 @@ class RuleReader:
             for state in states:
                 if state not in allowed:
                     raise BadValue(f"Unknown conntrack state {state!r}", value.upper().find(state) if state else 0)
+            nat = frozenset(s.lower() for s in states if s in ("SNAT", "DNAT"))
+            if nat:
+                # The virtual states: the connection's NAT status bits, not a state.
+                plain = frozenset(s.lower() for s in states if s not in ("SNAT", "DNAT"))
+                return NatStateMatch(plain, nat, negated, f"--ctstate {value}")
             return StateMatch(frozenset(s.lower() for s in states), negated)
+        if handler == "ctstatus":
+            statuses = set()
+            for name in value.upper().split(","):
+                if name not in opt.CT_STATUSES:
+                    raise BadValue(f"Bad ctstatus {name!r}", value.upper().find(name) if name else 0)
+                if opt.CT_STATUSES[name] is not None:
+                    statuses.add(opt.CT_STATUSES[name])
+            return CtStatusMatch(frozenset(statuses), negated=negated, text=f"--ctstatus {value}")
+        if handler == "ctorig-source" or handler == "ctorig-destination":
+            direction = SOURCE if handler == "ctorig-source" else DESTINATION
+            addresses = AddressSet(self.family, (address_range(value, self.family),), value)
+            option = "--ctorigsrc" if direction is SOURCE else "--ctorigdst"
+            return OriginalAddressMatch(direction, addresses, negated, text=f"{option} {value}")
+        if handler == "ctorigport-source" or handler == "ctorigport-destination":
+            direction = SOURCE if handler == "ctorigport-source" else DESTINATION
+            option = "--ctorigsrcport" if direction is SOURCE else "--ctorigdstport"
+            return OriginalPortMatch(direction, PortSet((port_range(value, proto),)), negated,
+                                     text=f"{option} {value}")
         if handler == "addrtype-source" or handler == "addrtype-destination":
             direction = SOURCE if handler == "addrtype-source" else DESTINATION
             types = value.upper().split(",")
@@ -1142,6 +1199,58 @@ class RuleReader:
         terminal = name in opt.TERMINAL_TARGETS
         return Verdict(kind, name if kind is VerdictKind.OTHER or kind is VerdictKind.LOG else None,
                        to_addresses, to_ports, tuple(options), terminal)
+
+
+_SYN_MASK = opt.TCP_FLAGS["FIN"] | opt.TCP_FLAGS["SYN"] | opt.TCP_FLAGS["RST"] | opt.TCP_FLAGS["ACK"]
+
+
+def _tcp_flags(handler: str, values: list[str], negated: bool, text: str) -> TcpFlagsMatch:
+    """``--syn`` or ``--tcp-flags MASK COMP`` (comma lists of flag names, ALL and NONE)."""
+    if handler == "syn":
+        return TcpFlagsMatch(_SYN_MASK, opt.TCP_FLAGS["SYN"], negated=negated, text=text)
+    bits = []
+    for index, value in enumerate(values):
+        total = 0
+        for name in value.split(","):
+            bit = opt.TCP_FLAGS.get(name.upper())
+            if bit is None:
+                exc = BadValue(f"Unknown TCP flag {name!r}", value.find(name) if name else 0)
+                exc.index = index  # which of the two values
+                raise exc
+            total |= bit
+        bits.append(total)
+    return TcpFlagsMatch(bits[0], bits[1], negated=negated, text=text)
+
+
+def _limit_match(module: _Module, text: str, negated: bool) -> LimitMatch | None:
+    """The LimitMatch a limit, hashlimit, connlimit or ``recent --set`` module stands for, or None."""
+    spec = opt.LIMIT_OPTIONS.get(module.name)
+    if spec is None:
+        return None
+    under, above = spec
+    plain = opt.LIMIT_PLAIN_OPTIONS[module.name]
+    over = None
+    for canonical, option_negated, value in module.read:
+        if canonical in plain:
+            continue
+        if canonical not in under and canonical not in above:
+            return None
+        if option_negated and module.count > 1:
+            return None  # the "!" of one option among several: kept in the text, not modelled
+        limited = canonical in above
+        if module.name == "connlimit":
+            # Counted with the new connection itself: the first one makes 1.
+            if not value.isdigit():
+                return None
+            limited = int(value) >= 1 if limited else int(value) == 0
+        if over is not None:
+            return None
+        over = limited
+    if over is None:
+        if module.name != "limit":
+            return None
+        over = False  # -m limit alone: 3/hour, a burst of 5
+    return LimitMatch(module.name, over, negated, text)
 
 
 def _is_option(tok) -> bool:

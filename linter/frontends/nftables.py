@@ -39,14 +39,20 @@ from linter.model import (
     MAX_PORT,
     AddressMatch,
     AddressSet,
+    TCP_FLAG_BITS,
     AddrTypeMatch,
     Chain,
+    CtStatusMatch,
     Direction,
     Family,
+    FragmentMatch,
     Hook,
     InterfaceMatch,
+    LimitMatch,
     NamedSet,
     OpaqueMatch,
+    OriginalAddressMatch,
+    OriginalPortMatch,
     Policy,
     PortMatch,
     PortSet,
@@ -57,6 +63,7 @@ from linter.model import (
     StateMatch,
     Statement,
     Table,
+    TcpFlagsMatch,
     Verdict,
     VerdictKind,
     normalize_ranges,
@@ -267,6 +274,7 @@ class Sel:
     first: object
     last: object
     masked: bool = False
+    ops: list = field(default_factory=list)  # (operator, value or None for a selector) of each binop
 
 
 @dataclass
@@ -281,6 +289,8 @@ class Term:
     verdict: object = None
     matchlike: bool = False
     nat: tuple | None = None  # (kind, addresses Val, ports Val, options, map (Sel, Val) or None)
+    explicit: bool = False  # the relational operator was written (`tcp flags == syn`, not `tcp flags syn`)
+    over: bool | None = None  # a limit term: `over` or not; None when a named object decides
 
 
 @dataclass
@@ -351,11 +361,17 @@ class _Cursor:
         if word == "ct" and self.peek_word(1) == "count":
             first = self.take()
             self.take()
+            words = []
             while self.peek_word() in ("over", "until"):
-                self.take()
+                words.append(self.take().value)
+            limit = None
             if self.peek() is not None and self.peek().type in ("NUM", "VAR"):
-                self.take()
-            return Term("opaque", first, self.last(), module="ct count", matchlike=True)
+                limit = _number(self.take().value)
+            over = None
+            if limit is not None and words in ([], ["over"]):
+                # Counted with the new connection itself: the first one makes 1.
+                over = limit >= 1 if words else limit == 0
+            return Term("opaque", first, self.last(), module="ct count", matchlike=True, over=over)
         if word in STATEMENTS:
             return self.read_statement(word)
         if word in ("add", "update", "delete") and self.peek(1) is not None and self.peek(1).type == "SETREF":
@@ -403,10 +419,15 @@ class _Cursor:
             atom = self.peek()
             if _is_op(atom, *BINOPS) or _word(atom) in WORD_BINOPS:
                 self.take()
+                operator = atom.value if atom.type == "OP" else WORD_BINOPS[atom.value]
                 if self._selector_start(0):
                     self.read_selector()
-                elif self.read_value() is None:
-                    raise ReadError("missing operand", self.peek() or atom)
+                    sel.ops.append((operator, None))
+                else:
+                    operand = self.read_value()
+                    if operand is None:
+                        raise ReadError("missing operand", self.peek() or atom)
+                    sel.ops.append((operator, operand))
                 sel.masked = True
                 sel.last = self.last()
             else:
@@ -563,8 +584,10 @@ class _Cursor:
             mapping = self.primary()
             return Term("opaque", sel.first, self.last(), module=" ".join(sel.parts[0]))
         op = "=="
+        explicit = False
         if atom is not None and (atom.type == "OP" and atom.value in RELOPS or word in RELOPS):
             op = RELOPS[atom.value]
+            explicit = True
             self.take()
         elif _is_op(atom, "!"):
             # nft's negation operator (`ct state ! invalid`): true when none of the value's
@@ -575,7 +598,7 @@ class _Cursor:
         if value is None:
             what = " ".join(" ".join(p) for p in sel.parts)
             raise ReadError(f"missing value after '{what}'", self.peek() or sel.last)
-        return Term("match", sel.first, self.last(), sel=sel, op=op, value=value)
+        return Term("match", sel.first, self.last(), sel=sel, op=op, value=value, explicit=explicit)
 
     # -- values
     def primary(self) -> Val | None:
@@ -794,12 +817,16 @@ class _Cursor:
                     break
             return Term("stmt", first, self.last(), module="log")
         if word in ("limit", "quota"):
+            over = None
             if self.peek_word() == "name":
                 self.take()
                 self.read_expr()
             else:
+                start = self.i
                 self._skip_words(RATE_WORDS)
-            return Term("opaque", first, self.last(), module=word, matchlike=True)
+                if word == "limit":
+                    over = any(_word(atom) == "over" for atom in self.atoms[start:self.i])
+            return Term("opaque", first, self.last(), module=word, matchlike=True, over=over)
         if word == "last":
             if self.peek_word() == "used":
                 self.take()
@@ -882,7 +909,10 @@ class _Cursor:
             _words_in(group, contained)
         matchlike = bool(contained & OPAQUE_CONTAINED)
         kind = "opaque" if matchlike else "stmt"
-        return Term(kind, first, self.last(), module=name, matchlike=matchlike)
+        over = None
+        if matchlike and not contained & {"quota", "count", "name"}:
+            over = "over" in contained  # a limit per element: a new element starts within it
+        return Term(kind, first, self.last(), module=name, matchlike=matchlike, over=over)
 
     def read_nat(self, first, word: str) -> Term:
         family = None
@@ -2060,6 +2090,10 @@ class _TableBuilder:
                     verdict = spec
                 elif verdict is None:
                     verdict = spec
+            elif kind == "opaque" and term.over is not None:
+                op = LimitMatch(term.module, term.over, text=self.text(term.first, term.last))
+                for matches, _ in alts:
+                    matches.append(op)
             elif kind == "opaque":
                 op = self.opaque(term.module, term.first, term.last)
                 for matches, _ in alts:
@@ -2209,7 +2243,10 @@ class _TableBuilder:
         errors_before = self.state.errors_reported
         module = " ".join(w for w in words if w)
         result = None
-        if simple and head in ("ip", "ip6") and key in ("saddr", "daddr") and len(words) == 2:
+        if words in _PATH_DECIDED:
+            if term.kind == "match" and len(term.sel.parts) == 1:
+                result = self.path_decided(words, op, value, term, masked)
+        elif simple and head in ("ip", "ip6") and key in ("saddr", "daddr") and len(words) == 2:
             family = Family.IPV4 if head == "ip" else Family.IPV6
             addresses = self.addresses(value, family, term)
             if addresses is not None:
@@ -2266,6 +2303,44 @@ class _TableBuilder:
                 shown = "{}" if value.kind == "empty" else _value_text(value)
                 result = [OpaqueMatch(module, f"{module} {shown}", negated)]
         return implied + result
+
+    def path_decided(self, words: tuple, op: str, value: Val, term: Term, masked: bool) -> list | None:
+        """A match a packet's path decides (tcp flags, ct status, the original tuple, fragments),
+        or None when written in a form portlint keeps opaque."""
+        ops = term.sel.ops if masked else []
+        if masked and (len(ops) != 1 or ops[0][0] != "&" or ops[0][1] is None):
+            return None
+        text = self.text(term.first, term.last)
+        negated = op == "!="
+        if words == ("tcp", "flags"):
+            return _tcp_flags_match(op, value, ops, term.explicit, text)
+        if words == ("ct", "status"):
+            return _ct_status_match(op, value, ops, term.explicit, text)
+        if words == ("ip", "frag-off"):
+            if ops and _number_value(ops[0][1], {}) == 0x1FFF and op in ("==", "!=") \
+                    and _number_value(value, {}) == 0:
+                return [FragmentMatch(op == "==", text)]
+            return None
+        if masked or op not in ("==", "!="):
+            return None
+        field_name = words[-1]
+        if field_name in ("proto-src", "proto-dst"):
+            ports = self.ports(value, op, "tcp", term)
+            if ports is None:
+                return None
+            direction = Direction.SOURCE if field_name == "proto-src" else Direction.DESTINATION
+            return [OriginalPortMatch(direction, ports, negated, text=text)]
+        if len(words) == 4:
+            family = Family.IPV4 if words[2] == "ip" else Family.IPV6
+        elif self.family in (Family.IPV4, Family.IPV6):
+            family = self.family
+        else:
+            return None  # `ct original saddr` in an inet table: nft needs the family
+        addresses = self.addresses(value, family, term)
+        if addresses is None:
+            return None
+        direction = Direction.SOURCE if field_name == "saddr" else Direction.DESTINATION
+        return [OriginalAddressMatch(direction, addresses, negated, text=text)]
 
     def _has_unknown(self, value: Val) -> bool:
         atom = value.first
@@ -2537,6 +2612,102 @@ def _extend(matches: list, new: list) -> list:
             continue
         matches.append(match)
     return matches
+
+
+_PATH_DECIDED = {("tcp", "flags"), ("ct", "status"), ("ip", "frag-off")} | {
+    ("ct", "original", *family, key) for family in ((), ("ip",), ("ip6",)) for key in ("saddr", "daddr")} | {
+    ("ct", "original", "proto-src"), ("ct", "original", "proto-dst")}
+CT_STATUS_BITS = {"expected": 0x1, "seen-reply": 0x2, "assured": 0x4, "confirmed": 0x8, "snat": 0x10,
+                  "dnat": 0x20, "dying": 0x200}
+
+
+def _number_value(value: Val | None, names: dict) -> int | None:
+    """The number a flag value stands for: names of ``names``, numbers, ``a|b``, ``a,b``, ``(a)``."""
+    if value is None:
+        return None
+    kind = value.kind
+    if kind == "tok":
+        atom = value.a
+        if atom.type == "NUM":
+            return _number(atom.value)
+        return names.get(atom.value) if atom.type == "WORD" else None
+    if kind == "paren":
+        return _number_value(value.a, names)
+    if kind == "list" or kind == "binop" and value.b[0] == "|":
+        items = value.a if kind == "list" else [value.a, value.b[1]]
+        total = 0
+        for item in items:
+            bits = _number_value(item, names)
+            if bits is None:
+                return None
+            total |= bits
+        return total
+    return None
+
+
+def _tcp_flags_match(op: str, value: Val, ops: list, explicit: bool, text: str) -> list | None:
+    """nft ``tcp flags`` in the forms nft gives a meaning to (nft 1.0: ``tcp flags syn`` is
+    "syn set", ``== syn`` and ``!= syn`` compare the whole byte, ``! syn`` is "syn unset",
+    ``syn / syn,ack`` and ``& (syn|ack) == syn`` compare under a mask)."""
+    slashes = [i for i, item in enumerate(value.a) if item.kind == "prefix"] if value.kind == "list" else []
+    if len(slashes) == 1:
+        # `syn,ack / syn,ack,fin`: commas bind looser than "/" in the reader; the flags before
+        # the "/" are the value, those after it the mask.
+        at = slashes[0]
+        items = value.a
+        bits = Val("list", [*items[:at], items[at].a])
+        mask = Val("list", [items[at].b, *items[at + 1:]])
+        value = Val("prefix", bits, mask, first=value.first, last=value.last)
+    if value.kind == "prefix" and not ops and op in ("==", "!="):
+        bits, mask = _number_value(value.a, TCP_FLAG_BITS), _number_value(value.b, TCP_FLAG_BITS)
+        if bits is None or mask is None:
+            return None
+        return [TcpFlagsMatch(mask, bits, negated=op == "!=", text=text)]
+    bits = _number_value(value, TCP_FLAG_BITS)
+    if bits is None or bits > 0xFF:
+        return None
+    if ops:
+        mask = _number_value(ops[0][1], TCP_FLAG_BITS)
+        if mask is None or op not in ("==", "!="):
+            return None
+        return [TcpFlagsMatch(mask, bits, negated=op == "!=", text=text)]
+    if op == "!":
+        return [TcpFlagsMatch(bits, 0, text=text)]
+    if op in ("==", "!=") and (explicit or op == "!="):
+        return [TcpFlagsMatch(0xFF, bits, negated=op == "!=", text=text)]
+    if op == "==" and value.kind != "group":
+        return [TcpFlagsMatch(bits, 0, any_of=True, text=text)]
+    return None
+
+
+def _ct_status_match(op: str, value: Val, ops: list, explicit: bool, text: str) -> list | None:
+    """nft ``ct status``: ``dnat`` / ``dnat,snat`` (any set), ``! dnat`` (none set),
+    ``& dnat == dnat``, ``& dnat != 0``... The whole word compared (``== dnat``) stays opaque:
+    it holds bits portlint does not know."""
+    names_of = {bit: name for name, bit in CT_STATUS_BITS.items()}
+
+    def statuses(bits: int) -> frozenset[str] | None:
+        found = frozenset(name for bit, name in names_of.items() if bits & bit)
+        return found if sum(CT_STATUS_BITS[n] for n in found) == bits else None
+
+    if ops:
+        mask = _number_value(ops[0][1], CT_STATUS_BITS)
+        bits = _number_value(value, CT_STATUS_BITS)
+        if mask is None or bits is None or op not in ("==", "!=") or statuses(mask) is None:
+            return None
+        names = statuses(mask)
+        if bits == 0:
+            return [CtStatusMatch(names, negated=op == "==", text=text)]
+        if bits == mask:
+            return [CtStatusMatch(names, all_of=len(names) > 1, negated=op == "!=", text=text)]
+        return None
+    if value.kind == "group" or explicit or op not in ("==", "!"):
+        return None
+    bits = _number_value(value, CT_STATUS_BITS)
+    names = statuses(bits) if bits is not None else None
+    if names is None or not names:
+        return None
+    return [CtStatusMatch(names, negated=op == "!", text=text)]
 
 
 def _module(sel: Sel | None) -> str:

@@ -9,8 +9,8 @@ from linter.checks import LintRun, Settings
 from linter.frontends import FrontEndOptions
 from linter.frontends.compose import parse
 from linter.model import (
-    Chain, Direction, Family, Hook, Policy, PortMatch, PortSet, ProtocolMatch, Rule, Ruleset, Span, StateMatch,
-    Table, Verdict, VerdictKind,
+    Chain, Direction, Family, Hook, OriginalPortMatch, Policy, PortMatch, PortSet, ProtocolMatch, Rule, Ruleset, Span,
+    StateMatch, Table, Verdict, VerdictKind,
 )
 from linter.pipeline import lint_paths, run_checks
 from linter.source import read_source
@@ -104,6 +104,18 @@ def test_pl220_docker_user_matching_the_host_port_does_not_protect(tmp_path):
     found = cross(project(tmp_path, ["15432:5432"]), fw)
     assert sorted((f.code, f.path, f.line) for f in found) == [
         ("PL220", str(tmp_path / "compose.yaml"), 5), ("PL221", FW, 9)]
+
+
+def test_pl220_docker_user_matching_the_original_port_protects(tmp_path):
+    # Docker's documented DOCKER-USER filter: --ctorigdstport is the host port before the DNAT.
+    orig = OriginalPortMatch(Direction.DESTINATION, PortSet.of(15432), text="--ctorigdstport 15432")
+    fw = firewall(SSH_ONLY, docker_user=[rule(9, DROP, TCP, orig, text="-A DOCKER-USER -p tcp -m conntrack "
+                                                                       "--ctorigdstport 15432 -j DROP")])
+    assert cross(project(tmp_path, ["15432:5432"]), fw) == []
+    # the container port is not the original one: that rule protects nothing
+    wrong = OriginalPortMatch(Direction.DESTINATION, PortSet.of(5432), text="--ctorigdstport 5432")
+    fw = firewall(SSH_ONLY, docker_user=[rule(9, DROP, TCP, wrong)])
+    assert [f.code for f in cross(project(tmp_path, ["15432:5432"]), fw)] == ["PL220"]
 
 
 def test_pl220_needs_both_kinds_of_document(tmp_path):

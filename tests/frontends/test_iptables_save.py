@@ -12,11 +12,17 @@ from linter.model import (
     AddressMatch,
     AddressSet,
     AddrTypeMatch,
+    CtStatusMatch,
     Direction,
     Family,
+    FragmentMatch,
     Hook,
     InterfaceMatch,
+    LimitMatch,
+    NatStateMatch,
     OpaqueMatch,
+    OriginalAddressMatch,
+    OriginalPortMatch,
     Policy,
     PortMatch,
     PortSet,
@@ -24,6 +30,7 @@ from linter.model import (
     Rule,
     Span,
     StateMatch,
+    TcpFlagsMatch,
     Verdict,
     VerdictKind,
 )
@@ -131,12 +138,108 @@ def test_implicit_protocol_modules():
 
 def test_conntrack_state_and_other_conntrack_options():
     rule, _ = one_rule("-A INPUT -m conntrack --ctstate NEW,ESTABLISHED --ctstatus ASSURED -j ACCEPT")
+    # The same -m conntrack has --ctstate: a packet without a conntrack entry that passed it
+    # passes --ctstatus too (xt_conntrack stops looking there).
     assert rule.matches == (
         StateMatch(frozenset({"new", "established"})),
-        OpaqueMatch("conntrack", "--ctstatus ASSURED"),
+        CtStatusMatch(frozenset({"assured"}), without_entry=True, text="--ctstatus ASSURED"),
     )
     state, _ = one_rule("-A INPUT -m state ! --state INVALID -j ACCEPT")
     assert state.matches == (StateMatch(frozenset({"invalid"}), negated=True),)
+
+
+def test_ctstate_dnat_and_snat_are_nat_status_bits():
+    rule, diagnostics = one_rule("-A FORWARD -m conntrack --ctstate DNAT -j ACCEPT")
+    assert rule.matches == (NatStateMatch(frozenset(), frozenset({"dnat"}), text="--ctstate DNAT"),)
+    assert diagnostics == []
+    rule, _ = one_rule("-A INPUT -m conntrack ! --ctstate NEW,SNAT -j DROP")
+    assert rule.matches == (NatStateMatch(frozenset({"new"}), frozenset({"snat"}), True, "--ctstate NEW,SNAT"),)
+    # -m state knows no virtual states
+    rule, diagnostics = one_rule("-A INPUT -m state --state DNAT -j ACCEPT")
+    assert rule.matches == (OpaqueMatch("state", "--state DNAT"),) and codes(diagnostics) == [("PL011", 6, 27)]
+
+
+def test_ctstatus_values():
+    rule, diagnostics = one_rule("-A INPUT -m conntrack --ctstatus CONFIRMED,SEEN_REPLY,NONE -j ACCEPT")
+    assert rule.matches == (CtStatusMatch(frozenset({"confirmed", "seen-reply"}),
+                                          text="--ctstatus CONFIRMED,SEEN_REPLY,NONE"),)
+    assert diagnostics == []
+    rule, _ = one_rule("-A INPUT -m conntrack ! --ctstatus EXPECTED -j ACCEPT")
+    assert rule.matches == (CtStatusMatch(frozenset({"expected"}), negated=True, text="--ctstatus EXPECTED"),)
+    # iptables refuses DNAT there ("Bad ctstatus"): the virtual state --ctstate DNAT is how it is said
+    rule, diagnostics = one_rule("-A INPUT -m conntrack --ctstatus DNAT -j ACCEPT")
+    assert rule.matches == (OpaqueMatch("conntrack", "--ctstatus DNAT"),)
+    assert [(d.code, d.message, d.span.column) for d in diagnostics] == [("PL011", "Bad ctstatus 'DNAT'", 34)]
+
+
+def test_original_tuple_options():
+    rule, diagnostics = one_rule("-A FORWARD -p tcp -m conntrack --ctorigdstport 5432 ! --ctorigsrc 10.0.0.0/8 "
+                                 "--ctorigdst 203.0.113.7 --ctorigsrcport 1024:65535 --ctrepldst 10.1.1.1 -j DROP")
+    assert rule.matches == (
+        TCP,
+        OriginalPortMatch(DST, PortSet.of(5432), text="--ctorigdstport 5432"),
+        OriginalAddressMatch(Direction.SOURCE, v4("10.0.0.0/8"), True, text="--ctorigsrc 10.0.0.0/8"),
+        OriginalAddressMatch(DST, v4("203.0.113.7"), text="--ctorigdst 203.0.113.7"),
+        OriginalPortMatch(Direction.SOURCE, PortSet.of((1024, 65535)), text="--ctorigsrcport 1024:65535"),
+        OpaqueMatch("conntrack", "--ctrepldst 10.1.1.1"),
+    )
+    assert diagnostics == []
+    # with --ctstate in the same module, packets without a conntrack entry pass the other options
+    rule, _ = one_rule("-A INPUT -m conntrack --ctorigdstport 22 --ctstate INVALID -j DROP")
+    assert rule.matches == (OriginalPortMatch(DST, PortSet.of(22), without_entry=True, text="--ctorigdstport 22"),
+                            StateMatch(frozenset({"invalid"})))
+    rule, _ = one_rule("-A INPUT -m conntrack --ctorigdstport 22 -m conntrack --ctstate INVALID -j DROP")
+    assert rule.matches[0] == OriginalPortMatch(DST, PortSet.of(22), text="--ctorigdstport 22")
+
+
+def test_tcp_flags_and_syn():
+    syn = TcpFlagsMatch(0x17, 0x02, text="--syn")
+    rule, _ = one_rule("-A INPUT -p tcp --syn -j ACCEPT")
+    assert rule.matches == (TCP, syn)
+    rule, _ = one_rule("-A INPUT -p tcp ! --syn -m state --state NEW -j DROP")
+    assert rule.matches == (TCP, TcpFlagsMatch(0x17, 0x02, negated=True, text="--syn"),
+                            StateMatch(frozenset({"new"})))
+    rule, _ = one_rule("-A INPUT -p tcp --tcp-flags RST RST -j DROP")
+    assert rule.matches == (TCP, TcpFlagsMatch(0x04, 0x04, text="--tcp-flags RST RST"))
+    rule, _ = one_rule("-A INPUT -p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN -j ACCEPT")
+    assert rule.matches == (TCP, TcpFlagsMatch(0x17, 0x02, text="--tcp-flags FIN,SYN,RST,ACK SYN"))
+    rule, _ = one_rule("-A INPUT -p tcp --tcp-flags ALL NONE -j DROP")
+    assert rule.matches == (TCP, TcpFlagsMatch(0x3F, 0, text="--tcp-flags ALL NONE"))
+    rule, _ = one_rule("-A INPUT -p tcp ! --tcp-flags ALL FIN,URG,PSH -j DROP")
+    assert rule.matches == (TCP, TcpFlagsMatch(0x3F, 0x29, negated=True, text="--tcp-flags ALL FIN,URG,PSH"))
+    rule, diagnostics = one_rule("-A INPUT -p tcp --tcp-flags SYN,ACK ECE -j DROP")
+    assert rule.matches == (TCP, OpaqueMatch("tcp", "--tcp-flags SYN,ACK ECE"))
+    assert [(d.code, d.message, d.span.column) for d in diagnostics] == [("PL011", "Unknown TCP flag 'ECE'", 37)]
+
+
+def test_limits_and_recent_set():
+    cases = {
+        "-m limit --limit 3/min --limit-burst 10": LimitMatch("limit", text="--limit 3/min --limit-burst 10"),
+        "-m hashlimit --hashlimit-upto 5/sec --hashlimit-name h": LimitMatch(
+            "hashlimit", text="--hashlimit-upto 5/sec --hashlimit-name h"),
+        "-m hashlimit --hashlimit-above 5/sec --hashlimit-mode srcip --hashlimit-name h": LimitMatch(
+            "hashlimit", True, text="--hashlimit-above 5/sec --hashlimit-mode srcip --hashlimit-name h"),
+        "-m connlimit --connlimit-above 10": LimitMatch("connlimit", True, text="--connlimit-above 10"),
+        "-m connlimit ! --connlimit-above 10": LimitMatch("connlimit", True, True, "--connlimit-above 10"),
+        # the first connection counts itself: above 0 matches it, upto 0 does not
+        "-m connlimit --connlimit-above 0": LimitMatch("connlimit", False, text="--connlimit-above 0"),
+        "-m connlimit --connlimit-upto 0": LimitMatch("connlimit", True, text="--connlimit-upto 0"),
+        "-m recent --set --name SSH": LimitMatch("recent", text="--set --name SSH"),
+        "-m recent --update --seconds 60 --hitcount 4 --name SSH": OpaqueMatch(
+            "recent", "--update --seconds 60 --hitcount 4 --name SSH"),
+        "-m recent --rcheck --name SSH": OpaqueMatch("recent", "--rcheck --name SSH"),
+    }
+    for text, expected in cases.items():
+        rule, diagnostics = one_rule(f"-A INPUT -p tcp --dport 22 {text} -j ACCEPT")
+        assert rule.matches == (TCP, PortMatch(DST, PortSet.of(22)), expected), text
+        assert diagnostics == [], text
+
+
+def test_fragment_option():
+    rule, _ = one_rule("-A INPUT -f -j DROP")
+    assert rule.matches == (FragmentMatch(text="-f"),)
+    rule, _ = one_rule("-A INPUT ! -f -j ACCEPT")
+    assert rule.matches == (FragmentMatch(True, "-f"),)
 
 
 def test_conntrack_match_order_follows_the_options():
@@ -220,10 +323,10 @@ def test_options_take_the_right_number_of_arguments():
     )
     assert rule.matches == (
         TCP,
-        OpaqueMatch("tcp", "--tcp-flags SYN,ACK SYN"),
+        TcpFlagsMatch(0x12, 0x02, text="--tcp-flags SYN,ACK SYN"),
         PortMatch(DST, PortSet.of(22)),
-        OpaqueMatch("recent", "--set --name SSH --rsource"),
-        OpaqueMatch("limit", "--limit 3/min"),
+        LimitMatch("recent", text="--set --name SSH --rsource"),
+        LimitMatch("limit", text="--limit 3/min"),
     )
     assert rule.verdict == Verdict(VerdictKind.LOG, "LOG", options=(("--log-prefix", "SSH: "),
                                                                     ("--log-tcp-options", "")))
@@ -232,7 +335,7 @@ def test_options_take_the_right_number_of_arguments():
 
 def test_set_means_different_things_after_recent_and_set():
     rule, diagnostics = one_rule("-A INPUT -m recent --set -m set --set blocklist src -j DROP")
-    assert rule.matches == (OpaqueMatch("recent", "--set"), OpaqueMatch("set", "--set blocklist src"))
+    assert rule.matches == (LimitMatch("recent", text="--set"), OpaqueMatch("set", "--set blocklist src"))
     assert diagnostics == []
 
 
@@ -244,9 +347,12 @@ def test_single_negated_option_negates_its_opaque_match():
     )
 
 
-def test_module_without_options_is_still_a_may_match():
+def test_module_without_options_is_still_a_match():
+    # -m limit alone limits to 3/hour with a burst of 5: the first packets pass.
     rule, _ = one_rule("-A INPUT -m limit -j ACCEPT")
-    assert rule.matches == (OpaqueMatch("limit", ""),)
+    assert rule.matches == (LimitMatch("limit"),)
+    rule, _ = one_rule("-A INPUT -m hashlimit -j ACCEPT")
+    assert rule.matches == (OpaqueMatch("hashlimit", ""),)
 
 
 def test_multiport_ports_is_opaque():

@@ -17,8 +17,16 @@ address and port before or after DNAT) are checked.
 
 Everything generated is something portlint models exactly (addresses and
 address lists, iprange, interfaces, protocols, ports, conntrack state,
-addrtype, jumps, gotos, RETURN, LOG, MARK, REJECT, DNAT, REDIRECT, notrack):
-no limit, recent or other module whose outcome the engine can only guess. Some generated rules are refused by
+addrtype, jumps, gotos, RETURN, LOG, MARK, REJECT, DNAT, REDIRECT, notrack),
+or decides for a new connection's first packet: filter rules sometimes also test
+the virtual conntrack states DNAT/SNAT, --ctstatus, the original destination
+(--ctorigdstport, --ctorigdst), tcp flags (--syn, --tcp-flags) or a limit far
+above the probe count (-m limit; hashlimit is left out: iptables-restore-translate
+leaves it as a comment, and the nft kernel test would skip the ruleset). Those come after INPUT's
+ESTABLISHED,RELATED accept, which the later packets of a connection meet first,
+and are drawn from a random stream of their own, so the rest of a seed's ruleset
+stays what it was. No recent --update or other module whose outcome the engine can
+only guess. Some generated rules are refused by
 iptables (the caller validates with ``iptables-restore --test`` and asks for
 the next attempt); the generator does not try to know every rule iptables
 refuses.
@@ -92,6 +100,7 @@ class GeneratedRuleset:
 class _Builder:
     rng: random.Random
     ports: set[int] = field(default_factory=set)
+    decided: random.Random | None = None  # the stream of the path-decided matches
 
     def port(self) -> int:
         port = self.rng.choice(PORT_POOL)
@@ -199,9 +208,39 @@ def _reject(rng: random.Random, proto: str | None) -> str:
     return f"-j REJECT --reject-with {rng.choice(ICMP_REJECTS)}"
 
 
+# Matches a new connection's first packet decides (tcp ones only after -p tcp).
+# Left out, because the nft side cannot use them: --tcp-flags with a one-flag mask
+# (iptables-restore-translate writes `tcp flags rst / rst`, which nft 1.0.6 refuses), and
+# --ctstate DNAT with a negation or another state (translated as `ct status dnat` alone).
+DECIDED_TCP = ("--syn", "! --syn", "--tcp-flags FIN,SYN,RST,ACK SYN", "--tcp-flags SYN,ACK SYN,ACK",
+               "--tcp-flags RST,ACK RST", "! --tcp-flags ALL NONE", "--tcp-flags ALL SYN",
+               "! --tcp-flags SYN,RST SYN")
+DECIDED_ANY = (
+    "-m conntrack --ctstate DNAT", "-m conntrack --ctstate SNAT", "-m conntrack --ctstatus CONFIRMED", "-m conntrack ! --ctstatus SEEN_REPLY",
+    "-m conntrack --ctorigdst 10.99.0.1", "-m conntrack ! --ctorigdst 10.98.0.0/16",
+    "-m limit --limit 10000/sec --limit-burst 10000",
+)
+
+
+def _decided(b: _Builder, proto: str | None) -> list[str]:
+    """Sometimes a match a new connection's first packet decides (from b.decided's own stream)."""
+    rng = b.decided
+    if rng is None or rng.random() >= 0.3:
+        return []
+    roll = rng.random()
+    if proto == "tcp" and roll < 0.4:
+        return [f"-m tcp {rng.choice(DECIDED_TCP)}"]
+    if proto is not None and roll < 0.6:
+        port = rng.choice(PORT_POOL)
+        b.ports.add(port)
+        return [f"-m conntrack {_neg(rng, 0.3)}--ctorigdstport {port}"]
+    return [rng.choice(DECIDED_ANY)]
+
+
 def _filter_rule(b: _Builder, chain_index: int, chains: list[str]) -> str:
     rng = b.rng
     parts, proto = _matches(b)
+    parts += _decided(b, proto)
     later = chains[chain_index + 1:]
     base = chain_index == 0
     weights = {
@@ -294,7 +333,7 @@ def _table(name: str, policies: dict[str, str], user_chains: list[str], rules: l
 
 def generate_ruleset(seed: int, attempt: int = 0) -> GeneratedRuleset:
     rng = random.Random(f"portlint-kernel-ruleset-{seed}-{attempt}")
-    b = _Builder(rng)
+    b = _Builder(rng, decided=random.Random(f"portlint-kernel-decided-{seed}-{attempt}"))
     sections = []
     extra_rules = 0
     # The tables around nat and filter: raw (before conntrack: state matches see INVALID,
