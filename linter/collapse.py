@@ -22,7 +22,16 @@ LINES_LISTED = 5
 
 
 def collapse_repeats(findings: list[Finding]) -> list[Finding]:
-    """``findings`` with each large group of repeats replaced by its first finding and a count."""
+    """``findings`` without exact duplicates (a file both walked and included by another is read
+    twice), and with each large group of repeats replaced by its first finding and a count."""
+    seen: set[tuple] = set()
+    unique = []
+    for finding in findings:
+        identity = (finding.code, finding.path, finding.line, finding.column, finding.message)
+        if identity not in seen:
+            seen.add(identity)
+            unique.append(finding)
+    findings = unique
     groups: dict[tuple, list[Finding]] = {}
     for finding in findings:
         key = _group_key(finding)

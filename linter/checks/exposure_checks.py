@@ -15,7 +15,7 @@ from linter.engine import intervals as iv
 from linter.engine.exposure import Exposure, interface_text
 from linter.findings import Severity
 from linter.service_identity import identify, identify_range
-from linter.model import CtStatusMatch, Family, NatStateMatch, PortMatch, Ruleset, StateMatch
+from linter.model import CtStatusMatch, Family, Hook, NatStateMatch, PortMatch, Ruleset, StateMatch
 
 PORT_TRANSPORTS = {6: "tcp", 17: "udp", 132: "sctp"}
 WIDE_PORTS = 1024  # an accept wider than this is reported once, listing the services
@@ -289,7 +289,10 @@ def exposed_services(ctx: CheckContext) -> None:
     for cause in _causes(ctx):
         internal = reach_level(cause.worst) == "internal"
         if cause.decider.rule is None:
-            if not internal and not _fragment_policy(ctx, cause.decider):
+            # Only an input (or forward) filter chain's policy is a default accept to report: a
+            # file with nat or ingress chains alone is not this host's input filter.
+            if not internal and cause.decider.hook in (Hook.INPUT, Hook.FORWARD) \
+                    and _filter_chain(ctx, cause.decider) and not _fragment_policy(ctx, cause.decider):
                 _report_default_accept(ctx, cause)
                 reported_policies.add(_where(cause.decider.span))
             continue
@@ -298,6 +301,25 @@ def exposed_services(ctx: CheckContext) -> None:
         else:
             _report_services(ctx, cause, internal)
     _hygiene_default_accept(ctx, reported_policies)
+
+
+def _chain_of(ctx: CheckContext, decider):
+    for table in ctx.document.tables:
+        if table.name == decider.table:
+            chain = table.chain(decider.chain)
+            if chain is not None and chain.span is decider.span:
+                return table, chain
+    return None, None
+
+
+def _filter_chain(ctx: CheckContext, decider) -> bool:
+    """Whether the deciding policy is a filter chain's (an iptables filter table's)."""
+    table, chain = _chain_of(ctx, decider)
+    if chain is None:
+        return False
+    if ctx.document.format.startswith("iptables"):
+        return table.name == "filter"
+    return (chain.type or "filter") == "filter"
 
 
 def _fragment_policy(ctx: CheckContext, decider) -> bool:

@@ -119,6 +119,11 @@ def _deciders(trail: tuple[Step, ...], forwarded: bool, fallback: Decider | None
     # filter chain's, after mangle's), whether or not its chain has rules: an empty
     # default-accept INPUT exposes as much as one with an unrelated rule.
     on_final = [d for d in rule_steps if d.hook is final_hook] or final_policies[-1:]
+    if len(on_final) > 1:
+        # A queue to an IPS (Suricata's NFQUEUE) in a later chain sees what an accept let in
+        # already: the accept decided, the queue only inspects.
+        kept = [d for d in on_final if d.rule is None or d.rule.verdict.kind is not VerdictKind.QUEUE]
+        on_final = kept or on_final
     dnat = [d for d in rule_steps if d.rule.verdict.kind in (VerdictKind.DNAT, VerdictKind.REDIRECT)]
     chosen = dnat + [d for d in on_final if d not in dnat]
     if not chosen and fallback is not None and not forwarded:

@@ -19,6 +19,7 @@ conventionally internal may face the internet (the safe reading).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from linter.engine.universe import LOOPBACK_IFACE, OTHER_IFACE, describe_interface
@@ -104,9 +105,15 @@ def _canonical(pattern: str) -> str:
     return pattern[:-1] + "*" if pattern.endswith("+") else pattern
 
 
+# A NAT rule its own comment calls a VPN's ("VPN Source NAT") says nothing about the internet.
+_VPN_WORDS = re.compile(r"\b(?:vpn|wireguard|wg|openvpn|ipsec|tunnel|tailscale|zerotier)\b", re.I)
+
+
 def _evidence(rule, chain):
     """(interface pattern, reason) pairs a rule gives for an internet-facing interface."""
     kind = rule.verdict.kind
+    if rule.comment and _VPN_WORDS.search(rule.comment[:200]):
+        return
     interfaces = [m for m in rule.matches if isinstance(m, InterfaceMatch)]
     if kind in _NAT_OUT:
         for match in interfaces:

@@ -131,6 +131,10 @@ RATE_WORDS = {
 PORT_PROTOCOLS = {"tcp": 6, "udp": 17, "udplite": 136, "sctp": 132, "dccp": 33}
 IMPLIED_PROTOCOLS = dict(PORT_PROTOCOLS, icmp=1, icmpv6=58, igmp=2, ah=51, esp=50, comp=108)
 CT_STATES = {"new", "established", "related", "invalid", "untracked"}
+# The state bits of nft's numeric output (NF_CT_STATE_INVALID_BIT ... NF_CT_STATE_UNTRACKED_BIT).
+_CT_STATE_BITS = ((0x1, "invalid"), (0x2, "established"), (0x4, "related"), (0x8, "new"), (0x40, "untracked"))
+_CT_STATE_ALL = 0x4F
+_CT_STATE_NUMBER = re.compile(r"0x[0-9a-fA-F]{1,8}|[0-9]{1,3}")
 ADDR_TYPES = {
     "unspec", "unicast", "local", "broadcast", "anycast", "multicast", "blackhole", "unreachable",
     "prohibit", "throw", "nat", "xresolve",
@@ -2483,6 +2487,13 @@ class _TableBuilder:
             if element.kind != "tok" or element.a.type not in ("WORD", "STRING", "NUM"):
                 return None
             name = _unquote(element.a.value)
+            if what == "conntrack state" and name not in allowed and _CT_STATE_NUMBER.fullmatch(name):
+                # `nft -n list ruleset` writes states as their bits: 0x2 is established.
+                bits = int(name, 0)
+                named = [state for bit, state in _CT_STATE_BITS if bits & bit]
+                if named and not bits & ~_CT_STATE_ALL:
+                    out.extend(named)
+                    continue
             if allowed is not None and name not in allowed:
                 if what:
                     self.diag("PL011", f"Unknown {what} {name!r}", element.a)

@@ -163,3 +163,22 @@ def test_repeated_low_value_findings_collapse_with_a_count():
                                     "(6 more like it in this file: lines 11, 12, 13, 14, 15, ...)")
     assert [r[1] for r in collapsed[1].related] == [11, 12, 13, 14, 15, 16]
     assert collapse_repeats(many[:3]) == many[:3]  # three stay three
+
+
+def test_exact_duplicates_are_reported_once():
+    twice = [_finding(3, "PL401", "Base chain INPUT accepts by default"), _finding(3, "PL401", "Base chain INPUT accepts by default")]
+    assert collapse_repeats(twice) == twice[:1]
+
+
+def test_numeric_ct_states_of_nft_list_output(tmp_path):
+    path = tmp_path / "ruleset.nft"
+    path.write_text("table inet f {\n chain input {\n  type filter hook input priority 0; policy drop;\n"
+                    "  ct state 0x6 accept\n  ct state 0x8 tcp dport 23 accept\n }\n}\n")
+    found = sorted((f.code, f.line, str(f.severity)) for f in lint_file(str(path), Settings()).findings)
+    assert found == [("PL101", 5, "critical")]  # 0x6 established,related; 0x8 new: no PL011, no "possibly"
+
+
+@pytest.mark.parametrize("comment, internet", [("VPN Source NAT", ()), ("Internet Source NAT", ("rex9",))])
+def test_a_vpn_masquerade_says_nothing_about_the_internet(comment, internet):
+    text = f'*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o rex9 -m comment --comment "{comment}" -j MASQUERADE\nCOMMIT\n'
+    assert infer_roles([ruleset(text)]).internet == internet
