@@ -5,8 +5,6 @@ says which one that is, and portlint reads it the way an engineer would:
 
 - the output interface of a MASQUERADE or SNAT rule, and the input interface of a DNAT, face
   the internet (a home router's ``-o eth0 -j MASQUERADE``);
-- an accept of everything except one input interface (``! -i eth0 -j ACCEPT``, nft
-  ``iifname != $wan accept``) names that interface as the outside one;
 - conventional names are internal: loopback, container and VM bridges (docker0, br-*, virbr*,
   cni*, flannel*, cali*, veth*, kube-*), LAN names (lan*, br-lan) and VPN tunnels (tun*, tap*,
   wg*, zt*, tailscale*);
@@ -14,7 +12,9 @@ says which one that is, and portlint reads it the way an engineer would:
 
 Once any interface is known to face the internet, every other interface is internal: the
 ruleset has told us where the outside is. When nothing says, every interface not
-conventionally internal may face the internet (the safe reading).
+conventionally internal may face the internet (the safe reading). Only NAT rules and names are
+evidence, never an accept: adding an accept must never make another interface's exposure look
+smaller (``! -i eth0 -j ACCEPT`` would otherwise turn every other interface internal).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 
 from linter.engine.universe import LOOPBACK_IFACE, OTHER_IFACE, describe_interface
-from linter.model import Hook, InterfaceMatch, Ruleset, VerdictKind
+from linter.model import InterfaceMatch, Ruleset, VerdictKind
 
 CONVENTIONAL_INTERNAL = (
     "lo", "docker0", "docker_gwbridge", "br-*", "virbr*", "cni*", "flannel*", "cali*", "veth*", "kube-*",
@@ -125,11 +125,6 @@ def _evidence(rule, chain):
             if match.direction == "in" and not match.negated:
                 for name in match.names:
                     yield name, "DNAT on arrival from it"
-    elif kind is VerdictKind.ACCEPT and chain.hook in (Hook.INPUT, Hook.FORWARD) and len(rule.matches) == 1:
-        match = rule.matches[0]
-        if isinstance(match, InterfaceMatch) and match.direction == "in" and match.negated:
-            for name in match.names:
-                yield name, "the one interface everything but is accepted from"
 
 
 def describe_roles(roles: InterfaceRoles, reps) -> list[tuple[str, str, str]]:
