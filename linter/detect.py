@@ -8,6 +8,9 @@ import stat
 from pathlib import PurePath
 
 _IPTABLES_SAVE_LINE = re.compile(r"^\s*(\*(filter|nat|mangle|raw|security)\s*$|:[^\s]+\s+(ACCEPT|DROP|RETURN|-)\s)", re.M)
+# `iptables -S` output starts with the built-in chains' policies; `iptables -L` with "Chain INPUT (policy".
+_IPTABLES_LISTING = re.compile(r"\A(?:#[^\n]*\n|\s*\n)*(?:-P[ \t]+[A-Z]+[ \t]+(?:ACCEPT|DROP)[ \t]*$"
+                               r"|Chain [^\s]+ \((?:policy (?:ACCEPT|DROP)|\d+ references))", re.M)
 _IPTABLES_RULE = re.compile(r"^\s*(\[\d+:\d+\]\s*)?-[AI]\s+\S+", re.M)
 _NFT_CONTENT = re.compile(r"^\s*(table\s+(ip|ip6|inet|arp|bridge|netdev)\s+\S+|flush\s+ruleset|(add|insert)\s+(rule|table|chain)\s)|^#!.*\bnft\b", re.M)
 # A shell command running iptables/ip6tables (by name, path, sudo or a $IPT-like variable) with a command
@@ -39,6 +42,8 @@ def detect_format(path: str, text: str) -> str | None:
     if _IPTABLES_SAVE_LINE.search(head) and (_IPTABLES_RULE.search(head) or "COMMIT" in head):
         if not _SHELL_IPTABLES.search(head):
             return "iptables-save"
+    if _IPTABLES_LISTING.search(head) and not _SHELL_IPTABLES.search(re.sub(r"(?m)^[ \t]*#.*$", "", head)):
+        return "iptables-save"  # `iptables -S` (read as the filter table) or `-L` output (told to use -S)
     if _COMPOSE_NAMES.match(name) or (name.endswith((".yml", ".yaml")) and (
             re.search(r"^services\s*:", head, re.M) or looks_like_compose_head(head[:COMPOSE_SNIFF_BYTES]))):
         return "compose"

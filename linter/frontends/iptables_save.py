@@ -1466,8 +1466,10 @@ class _FileReader:
 
     def __init__(self, source: SourceFile, store: TableStore | None = None, first_line: int = 1,
                  restore: bool = False, shifts: dict[int, int] | None = None, token_hook=None,
-                 rules: RuleReader | None = None, line_numbers: list[int] | None = None) -> None:
+                 rules: RuleReader | None = None, line_numbers: list[int] | None = None,
+                 implicit_table: str | None = None) -> None:
         self.source = source
+        self.implicit_table = implicit_table
         self.path = source.path
         self.diagnostics: list[Diagnostic] = []
         text = source.text
@@ -1502,6 +1504,10 @@ class _FileReader:
         crlf_reported = False
         lines = self.source.text.split("\n")
         numbered = zip(self.line_numbers, lines) if self.line_numbers else enumerate(lines, 1 + self.offset)
+        if self.implicit_table:
+            # `iptables -S` output: the table is the one listed (filter unless -t named another),
+            # chains come as -P/-N commands, and there is no COMMIT.
+            self._table_line(self.implicit_table, 1, lines[0] if lines else "", 1)
         for lineno, line in numbered:
             if line.endswith("\r"):
                 line = line[:-1]
@@ -1532,7 +1538,10 @@ class _FileReader:
                 continue
             self._lark_line(line, lineno)
         if self.table is not None and self.table.open:
-            self._missing_commit(self.table)
+            if self.implicit_table:
+                self.table.open = False
+            else:
+                self._missing_commit(self.table)
         return ParseResult(self.store.build(), self.diagnostics)
 
     def _span(self, lineno: int, column: int, end: int) -> Span:
@@ -1743,8 +1752,44 @@ def _first_column(line: str) -> int:
 
 
 def parse(source: SourceFile) -> ParseResult:
-    """Read iptables-save / ip6tables-save output into a Ruleset, with diagnostics."""
+    """Read iptables-save / ip6tables-save output (or ``iptables -S`` output) into a Ruleset, with
+    diagnostics; ``iptables -L`` output is one finding saying what to lint instead."""
+    listing = _LIST_OUTPUT.search(source.text[:65536])
+    if listing is not None and not _TABLE_HEADER.search(source.text[:65536]):
+        line = source.text.count("\n", 0, listing.start()) + 1
+        return ParseResult(None, [Diagnostic(
+            "PL004", "This is `iptables -L` output: it leaves out interfaces, negations and most match options, "
+                     "so what it lets in cannot be judged", Span(source.path, line, 1),
+            hint="Lint `iptables-save` (or `iptables -S`) output instead")])
     # The model is acyclic: the cycle collector has nothing to find while it is built and
     # would cost a third of the time on large files (linter/collector.py).
     with collector.paused():
-        return _FileReader(source).read()
+        return _FileReader(source, implicit_table=rules_listing_table(source.text)).read()
+
+
+_LIST_OUTPUT = re.compile(r"^Chain [^\s]+ \((?:policy (?:ACCEPT|DROP)|\d+ references)", re.M)
+_TABLE_HEADER = re.compile(r"^\*[a-z]+\s*$", re.M)
+_POLICY_COMMAND = re.compile(r"^-P[ \t]+(\S+)[ \t]+(?:ACCEPT|DROP)[ \t]*$", re.M)
+_NAT_TARGET = re.compile(r"^-A\s.*\s-j[ \t]+(?:DNAT|SNAT|MASQUERADE|REDIRECT|NETMAP)\b", re.M)
+_TABLE_NAMED = re.compile(r"^#.*\s-t[ \t]*(filter|nat|mangle|raw|security)\b", re.M)
+
+
+def rules_listing_table(text: str) -> str | None:
+    """The table of ``iptables -S`` output (-P/-N/-A commands, no ``*table`` line), or None when
+    ``text`` is not such output: the table a ``# iptables -t nat -S`` comment names, else nat when
+    the rules NAT (or only PREROUTING/POSTROUTING have policies), mangle when PREROUTING and
+    FORWARD both have one, else filter."""
+    head = text[:200_000]
+    if _TABLE_HEADER.search(head):
+        return None
+    policies = {m.group(1) for m in _POLICY_COMMAND.finditer(head)}
+    if not policies:
+        return None
+    named = _TABLE_NAMED.search(head)
+    if named:
+        return named.group(1)
+    if _NAT_TARGET.search(head) or (policies & {"PREROUTING", "POSTROUTING"} and "FORWARD" not in policies):
+        return "nat"
+    if {"PREROUTING", "FORWARD"} <= policies:
+        return "mangle"
+    return "filter"
