@@ -128,8 +128,10 @@ _TIMING = re.compile(r"^(?:-m\s+)?(?:time\b|--time|--week|--month|--date|--kerne
 
 
 def restricts_who(conditions) -> bool:
-    """Whether any assumed condition narrows who can connect rather than when."""
-    return any(not _TIMING.match(text.strip()) for text in conditions)
+    """Whether any assumed condition narrows who can connect rather than when (or where the
+    packet is routed: the output interface of a DNAT to a container is Docker's bridge)."""
+    return any(not _TIMING.match(text.strip()) and not text.startswith(("output interface", "-o ", "oifname", "oif "))
+               for text in conditions)
 
 
 class Cause:
