@@ -6,6 +6,8 @@
 - PL221: a DOCKER-USER rule that matches a published *host* port that differs from
   the container port. DOCKER-USER runs in FORWARD, after the DNAT: the packet then
   carries the container port, and the rule never matches.
+- PL222 (per ruleset): an unconditional ACCEPT in DOCKER-USER, which lets every
+  forwarded connection through before Docker's rules and isolation see it.
 
 Both read the engine: the firewall's exposure (its own INPUT path), Docker's path
 from compose_nat.compose_as_ruleset, and a walk of DOCKER-USER for the packets
@@ -34,7 +36,7 @@ from linter.engine.space import Box
 from linter.engine.universe import LOOPBACK_IFACE, interface_representatives
 from linter.engine.walk import Outcome, Walker
 from linter.findings import Severity
-from linter.model import ComposeProject, Direction, Family, PortMatch, ProtocolMatch, Ruleset, Table
+from linter.model import ComposeProject, Direction, Family, PortMatch, ProtocolMatch, Ruleset, Table, VerdictKind
 
 DOCKER_USER = "DOCKER-USER"
 
@@ -221,3 +223,23 @@ def _docker_user_host_ports(ctx: CheckContext, firewalls: list[Ruleset], publica
                               f"service {service.name} publishes {pub.text or 'it'} here"),),
                     hint=f"Match the container port (--dport {_ports_text((pub.target,))}), or the original port "
                          f"with -m conntrack --ctorigdstport {_ports_text(host)}")
+
+
+@check("PL222", on=Ruleset)
+def docker_user_accepts_everything(ctx: CheckContext) -> None:
+    """An unconditional ACCEPT in DOCKER-USER: every forwarded connection is let in before
+    Docker's own rules (and its isolation between networks) see it."""
+    ruleset: Ruleset = ctx.document
+    for table in ruleset.tables:
+        chain = table.chain(DOCKER_USER)
+        if chain is None or table.family not in (Family.IPV4, Family.IPV6, Family.INET):
+            continue
+        for rule in chain.rules:
+            if rule.matches:
+                continue
+            if rule.verdict.kind is VerdictKind.ACCEPT:
+                ctx.report("PL222", rule.span, key=f"{table.name}/{DOCKER_USER}",
+                           hint="End DOCKER-USER with -j RETURN and accept only what you mean to, "
+                                "e.g. -A DOCKER-USER -i eth0 -p tcp --dport 443 -j ACCEPT")
+            if rule.verdict.terminal or rule.verdict.kind in (VerdictKind.JUMP, VerdictKind.GOTO):
+                break  # an unconditional verdict ends what the chain can do

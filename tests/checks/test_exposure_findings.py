@@ -182,3 +182,16 @@ def test_numeric_ct_states_of_nft_list_output(tmp_path):
 def test_a_vpn_masquerade_says_nothing_about_the_internet(comment, internet):
     text = f'*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o rex9 -m comment --comment "{comment}" -j MASQUERADE\nCOMMIT\n'
     assert infer_roles([ruleset(text)]).internet == internet
+
+
+def test_docker_user_accept_all_is_reported_once(tmp_path):
+    from tests.conftest import SAMPLES
+
+    text = (SAMPLES / "docker-host.rules").read_text().replace("-A DOCKER-USER -j RETURN", "-A DOCKER-USER -j ACCEPT")
+    path = tmp_path / "docker.rules"
+    path.write_text(text)
+    found = [(f.code, f.line, str(f.severity)) for f in lint_file(str(path), Settings()).findings
+             if f.code in ("PL201", "PL222")]
+    # The published PostgreSQL stays high (Docker's -o docker0 after the DNAT is routing, not a
+    # condition on who connects); the unconditional accept is one PL222 on its line.
+    assert found == [("PL201", 16, "high"), ("PL222", 48, "high")]
