@@ -14,6 +14,7 @@ from linter.checks import CheckContext, check
 from linter.engine import intervals as iv
 from linter.engine.exposure import Exposure, interface_text
 from linter.findings import Severity
+from linter.checks.generators import generator_of, restrict_hint
 from linter.service_identity import identify, identify_range
 from linter.model import CtStatusMatch, Family, Hook, NatStateMatch, PortMatch, Ruleset, StateMatch
 
@@ -473,6 +474,12 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
     first = services[0][0]
     hint = f"Use {first.alternative} instead, or allow it only from the networks that need it" \
         if code == "PL101" and first.alternative else "Allow it only from the networks that need it"
+    ports_text = _ports_text(iv.normalize(r for _, p, _ in services for r in p))
+    said = restrict_hint(generator_of(ctx.document), decider.chain, sorted(cause.ports)[0], ports_text,
+                         first.name if len(by_name) == 1 else None,
+                         decider.rule.comment if decider.rule is not None else None)
+    if said:
+        hint = said
     ports = iv.normalize(r for _, p, _ in services for r in p)
     transports = ",".join(sorted({t for (_, t) in cause.services}))
     key = f"{transports}/{'+'.join(by_name)}/{reach_level(cause.worst)}"

@@ -946,7 +946,11 @@ class RuleReader:
             verdict = self._target_verdict(target.name, target_options, nat_addresses, nat_ports)
         elif verdict is None:
             verdict = _CONTINUE
-            if not bad_target:
+            # `-m recent --set` (or --update/--remove) without a target records the source for a
+            # later rule (ufw limit, port knocking): a side effect, not a rule that only counts.
+            side_effect = any(m.name == "recent" and any(p in ("--set", "--update", "--remove") for p in m.parts)
+                              for m in loaded)
+            if not bad_target and not side_effect:
                 hint = "add -j ACCEPT, -j DROP or another target if the rule should decide"
                 if n and tokens[-1][0] == OPEN_STRING:
                     hint = (f"the quote at column {self._at(tokens[-1])} is never closed, so iptables reads the "

@@ -1,0 +1,72 @@
+"""Which tool wrote a ruleset, and how to change an exposure in that tool's own terms.
+
+A finding on a ufw host that says "add -s 10.0.0.0/8 to the rule" sends the user to edit a
+file ufw will overwrite; "ufw allow from 10.0.0.0/8 to any port 5432 proto tcp" is what they
+can act on. Recognised from the chain and table names each generator uses.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+from linter.model import Ruleset
+
+_CHAIN_SIGNS = (
+    ("ufw", re.compile(r"ufw6?-(?:user|before|after)-")),
+    ("firewalld", re.compile(r"(?:filter|nat|mangle)_(?:IN|FWD|OUT|PRE|POST)_|^IN_\w+_allow$")),
+    ("kube-proxy", re.compile(r"KUBE-(?:SERVICES|NODEPORTS|SVC-)")),
+    ("fail2ban", re.compile(r"^f2b-")),
+    ("csf", re.compile(r"^(?:LOCALINPUT|ALLOWIN|DENYIN|LOGDROPIN)$")),
+    ("proxmox", re.compile(r"^PVEFW-")),
+    ("shorewall", re.compile(r"^(?:net2fw|fw2net|net-fw|loc-fw|net2all)$")),
+    ("docker", re.compile(r"^DOCKER(?:-USER|-ISOLATION-STAGE-1)?$")),
+)
+_TABLE_SIGNS = (("firewalld", "firewalld"), ("fw4", "fw4"))
+
+# The zone a firewalld chain belongs to: filter_IN_public_allow, IN_public_allow (iptables backend).
+_FIREWALLD_ZONE = re.compile(r"(?:filter_)?IN_([A-Za-z0-9-]+?)_(?:allow|deny|log|pre|post)$")
+
+
+def generator_of(ruleset: Ruleset) -> str | None:
+    """The tool that wrote ``ruleset`` ("ufw", "firewalld", "fw4", "kube-proxy", "docker", ...), or None."""
+    names = [(table.name, chain.name) for table in ruleset.tables for chain in table.chains]
+    for generator, table_name in _TABLE_SIGNS:
+        if any(table == table_name for table, _ in names):
+            return generator
+    for generator, sign in _CHAIN_SIGNS:
+        if any(sign.search(chain) for _, chain in names):
+            return generator
+    return None
+
+
+def restrict_hint(generator: str | None, chain: str, transport: str, ports: str, service: str | None,
+                  comment: str | None = None) -> str | None:
+    """How to allow a port only from the networks that need it, in the generator's terms, or None
+    when the ruleset is hand-written (the generic hint then stands)."""
+    port = ports if "," not in ports else ports.split(",")[0]
+    if generator == "ufw":
+        if re.match(r"ufw6?-(?:before|after)-", chain):
+            file = "before" if "before" in chain else "after"
+            return f"This rule comes from /etc/ufw/{file}{'6' if chain.startswith('ufw6') else ''}.rules: edit it there"
+        spec = port.replace("-", ":")
+        if comment and comment.startswith("dapp_"):
+            # ufw writes an application profile's rules with the comment "dapp_<name>".
+            app = unquote(comment[len("dapp_"):])
+            return (f"ufw delete allow '{app}', then ufw allow from 10.0.0.0/8 to any app '{app}' "
+                    f"(your own network instead of 10.0.0.0/8)")
+        return (f"ufw delete allow {spec}/{transport}, then ufw allow from 10.0.0.0/8 to any port {spec} "
+                f"proto {transport} (your own network instead of 10.0.0.0/8)")
+    if generator == "firewalld":
+        match = _FIREWALLD_ZONE.search(chain)
+        zone = match.group(1) if match else "public"
+        removal = f"--remove-service={service}" if service else f"--remove-port={port}/{transport}"
+        return (f"firewall-cmd --permanent --zone={zone} {removal}; allow it from a trusted source zone instead "
+                f"(firewall-cmd --permanent --zone=trusted --add-source=10.0.0.0/8)")
+    if generator == "fw4":
+        return f"In /etc/config/firewall, limit the rule opening {port}/{transport} to src 'lan' or a src_ip"
+    if generator == "proxmox":
+        return f"In the Proxmox firewall (Datacenter or node), restrict the rule for {port}/{transport} to an IP set"
+    if generator == "csf":
+        return f"Remove {port} from TCP_IN/UDP_IN in /etc/csf/csf.conf and allow it per address in csf.allow"
+    return None
