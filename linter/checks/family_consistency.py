@@ -131,6 +131,9 @@ def compare_families(ctx: CheckContext, v4_rulesets, v6_rulesets, v4: ExposureAn
     _ipv6_default_accept(ctx, v4_rulesets, v6_rulesets)
 
 
+IPV6_ONLY_UDP = ((546, 547),)  # dhcpv6-client, dhcpv6 server: protocols IPv4 does not have
+
+
 def _internet(analysis: ExposureAnalysis, family: Family, certain: bool):
     """The exposures of ``family`` to the whole internet on the host's own input path."""
     for exposure in analysis.exposures():
@@ -149,6 +152,8 @@ def _ipv6_only_ports(ctx: CheckContext, v4: ExposureAnalysis, v6: ExposureAnalys
     groups: dict[tuple, dict] = {}
     for exposure in _internet(v6, V6, certain=True):
         only = iv.subtract(exposure.ports, open_v4.get(exposure.protocol, ()))
+        if exposure.protocol == 17:
+            only = iv.subtract(only, IPV6_ONLY_UDP)  # DHCPv6 has no IPv4 side to be missing from
         decider = exposure.primary
         # An accepting policy is PL431's (and PL401's) to report, once, not port by port here.
         if not only or decider is None or decider.rule is None:

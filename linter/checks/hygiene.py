@@ -116,7 +116,13 @@ def dead_rules(ctx: CheckContext) -> None:
                 if index >= limit:
                     continue  # after a catch-all: PL403 says so once
                 rule = chain.rules[index]
-                ctx.report("PL402", rule.span, key=f"{table.name}/{chain.name}/{rule.text}", chain=chain.name,
+                # A block that never happens is worse than an allow that is redundant: the author
+                # believes those packets are dropped.
+                blocks = rule.verdict.kind in (VerdictKind.DROP, VerdictKind.REJECT)
+                ctx.report("PL402", rule.span, None if not blocks else
+                           f"Drop rule can never match: earlier rules in {chain.name} decide every packet it "
+                           f"was meant to block", severity=Severity.MEDIUM if blocks else None,
+                           key=f"{table.name}/{chain.name}/{rule.text}", chain=chain.name,
                            hint="Move it before the rules that cover it, or delete it")
 
 
