@@ -106,6 +106,7 @@ from linter.model import (
     VerdictKind,
     normalize_ranges,
 )
+from linter.numbers import bounded_int, shown
 from linter.source import SourceFile
 
 FORMAT = "iptables-save"
@@ -356,12 +357,12 @@ _HOST_NAME = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?
 def _number(text: str) -> int:
     """A C-style unsigned number: decimal, 0x hex or leading-zero octal (as inet_aton)."""
     if text[:2] in ("0x", "0X"):
-        return int(text[2:], 16)
+        return bounded_int(text[2:], 16)
     if len(text) > 1 and text[0] == "0":
-        return int(text[1:], 8)
+        return bounded_int(text[1:], 8)
     if not text.isdigit():
         raise ValueError(text)
-    return int(text)
+    return bounded_int(text)
 
 
 _HOST_BITS = [(1 << (32 - bits)) - 1 for bits in range(33)]
@@ -407,7 +408,7 @@ def _ipv4_slow(text: str) -> tuple[int, int]:
     if not slash:
         return value, value
     if mask.isdigit():
-        bits = int(mask)
+        bits = bounded_int(mask)
         if bits > 32:
             raise BadValue(f"Invalid prefix length /{mask}", len(addr) + 1)
     else:
@@ -473,9 +474,9 @@ def address_list(text: str, family: Family, allow_ranges: bool = False) -> list[
 
 def _port(text: str, proto: str, offset: int = 0) -> int:
     if text.isdigit() and text.isascii():
-        value = int(text)
+        value = bounded_int(text)
         if value > MAX_PORT:
-            raise BadValue(f"Port {value} is above {MAX_PORT}", offset)
+            raise BadValue(f"Port {shown(text)} is above {MAX_PORT}", offset)
         return value
     value = netdb.service_port(text, proto) if text else None
     if value is None:
@@ -1621,7 +1622,7 @@ class _FileReader:
             chain.front.append(rule)
             return
         rules = chain.merged()
-        number = int(position[1])
+        number = bounded_int(position[1])
         if not 1 <= number <= len(rules) + 1:
             self._report(INVALID, f"Cannot insert at rule {number}; chain {chain_name!r} has {len(rules)} rules",
                          lineno, line, position[3], len(position[1]))

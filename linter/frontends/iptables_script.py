@@ -76,6 +76,7 @@ from linter.frontends.shell_syntax import (
     Pipeline, Simple, While, Word, expand_heredoc_line, parse_script,
 )
 from linter.model import Family, Policy, Rule, Ruleset, Span
+from linter.numbers import bounded_int
 from linter.source import SourceFile
 
 FORMAT = "iptables-script"
@@ -651,7 +652,7 @@ class ScriptReader:
         script = not self.frames and self.script_args is None
         params = self._positional()
         if name.isdigit():
-            number = int(name)
+            number = bounded_int(name)
             if number == 0:
                 return Unknown("is the script's name", "0")
             if script:
@@ -682,7 +683,7 @@ class ScriptReader:
             if index in ("@", "*"):
                 return value
             if index.isdigit():
-                number = int(index)
+                number = bounded_int(index)
                 return value[number] if number < len(value) else None
             return Unknown(f"is indexed by {index}", name)
         if index is not None and index not in ("@", "*", "0"):
@@ -1058,7 +1059,7 @@ class ScriptReader:
                     self._set(arg.text, Unknown("is read from input", arg.text))
             return None
         if name == "shift":
-            count = int(args[0].text) if args and args[0].known and args[0].text.isdigit() else 1
+            count = bounded_int(args[0].text) if args and args[0].known and args[0].text.isdigit() else 1
             params = self._positional()
             if not isinstance(params, Unknown):
                 if self.frames:
@@ -1094,7 +1095,7 @@ class ScriptReader:
                     raise _Return()
                 raise _Exit()  # return outside a function (a sourced script) ends it
             if self.loops:
-                levels = int(args[0].text) if args and args[0].known and args[0].text.isdigit() else 1
+                levels = bounded_int(args[0].text) if args and args[0].known and args[0].text.isdigit() else 1
                 raise _Break(levels, name == "continue")
             return True
         if name in ("[", "test", "[["):
@@ -1426,7 +1427,7 @@ class ScriptReader:
                        len(chain_field.word.text), hint=f"create it first with -N {chain_name}")
         chain = self._chain(table, chain_name, span, chain_field)
         if command == "-D" and extra:
-            return chain.delete_at(int(extra[0].text)) is not None
+            return chain.delete_at(bounded_int(extra[0].text)) is not None
         rule = self._read_rule(node, command_field, chain_field, extra, rest, family,
                                chain_name if chain_name in table.builtin else "", fields)
         if rule is None:
@@ -1435,7 +1436,7 @@ class ScriptReader:
             chain.rules.append(rule)
             return True
         if command == "-I":
-            number = int(extra[0].text) if extra else 1
+            number = bounded_int(extra[0].text) if extra else 1
             if not chain.insert(number, rule):
                 length = len(chain.merged())
                 self._diag(INVALID, f"Cannot insert at rule {number}; chain {chain_name!r} has {length} rules "
@@ -1452,7 +1453,7 @@ class ScriptReader:
             if not number.isdigit():
                 self._diag(SYNTAX, "Missing rule number after -R CHAIN", node.line, node.column)
                 return False
-            return chain.replace_at(int(number), rule)
+            return chain.replace_at(bounded_int(number), rule)
         return True
 
     def _chain(self, table, name: str, span: Span, chain_field: Field):
@@ -1687,7 +1688,7 @@ def _binary(op: str, left: str | None, right: str | None, double: bool) -> bool 
     if op in ("<", ">"):
         return left < right if op == "<" else left > right
     try:
-        a, b = int(left), int(right)
+        a, b = bounded_int(left), bounded_int(right)
     except ValueError:
         return None
     return {"-eq": a == b, "-ne": a != b, "-lt": a < b, "-le": a <= b, "-gt": a > b, "-ge": a >= b}[op]
@@ -1769,8 +1770,8 @@ def _brace_group(text: str, start: int):
                 if m is None:
                     return None
                 if m.group(1) is not None:
-                    lo, hi = int(m.group(1)), int(m.group(2))
-                    step = abs(int(m.group(3) or 1)) or 1
+                    lo, hi = bounded_int(m.group(1)), bounded_int(m.group(2))
+                    step = abs(bounded_int(m.group(3) or "1")) or 1
                     if abs(hi - lo) // step > MAX_BRACE_WORDS:
                         return None
                     values = range(lo, hi + 1, step) if lo <= hi else range(lo, hi - 1, -step)

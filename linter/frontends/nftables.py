@@ -61,6 +61,7 @@ from linter.model import (
     VerdictKind,
     normalize_ranges,
 )
+from linter.numbers import bounded_int, shown
 from linter.source import SourceFile, read_source
 
 START_SYMBOLS = ("start", "table_content", "lines")
@@ -78,6 +79,7 @@ FAMILIES = {
 }
 PRIORITIES = {"raw": -300, "mangle": -150, "dstnat": -100, "filter": 0, "security": 50, "srcnat": 100}
 BRIDGE_PRIORITIES = {"dstnat": -300, "filter": -200, "out": 100, "srcnat": 300}
+PRIORITY_LIMIT = 1 << 31  # a chain priority is a signed 32-bit number
 HOOKS = {hook.value: hook for hook in Hook}
 
 # --- Keyword tables ------------------------------------------------------------
@@ -1457,7 +1459,7 @@ class _Loader(Interpreter):
             return
         rule = _RuleB(atoms, self.span(tree.meta), self.text(tree.meta), 0, self.source)
         pos_kind = position.children[0].value if position is not None else None
-        pos_value = int(position.children[1].value) if position is not None else None
+        pos_value = bounded_int(position.children[1].value) if position is not None else None
         if verb == "replace":
             index = self.rule_index(chain, pos_value, position or tree.meta)
             rule.handle = table.handle()
@@ -1496,7 +1498,7 @@ class _Loader(Interpreter):
         if end_line is not None and end_column is not None:
             match = _HANDLE_COMMENT.search(self.source.line(end_line), max(end_column - 1, 0))
             if match:
-                value = int(match.group(1))
+                value = bounded_int(match.group(1))
                 table.next_handle = max(table.next_handle, value + 1)
                 return value
         return table.handle()
@@ -1571,7 +1573,7 @@ class _Loader(Interpreter):
                 if not destroy:
                     self.error("PL011", f"Chain {rest[1]} does not exist in table {family} {table.name}", tree.meta)
                 return
-            handle = int(rest[3]) if (rest[3] or "").isdigit() else -1
+            handle = bounded_int(rest[3]) if (rest[3] or "").isdigit() else -1
             for index, rule in enumerate(chain.rules):
                 if rule.handle == handle:
                     del chain.rules[index]
@@ -1678,13 +1680,18 @@ class _Loader(Interpreter):
         text = " ".join(a.value for a in atoms if not isinstance(a, Group))
         match = re.fullmatch(r"\s*(-?\s*\d+)\s*", text)
         if match:
-            return int(match.group(1).replace(" ", ""))
+            value = bounded_int(match.group(1).replace(" ", ""))
+            if -PRIORITY_LIMIT <= value < PRIORITY_LIMIT:
+                return value
+            self.error("PL011", f"Chain priority {shown(text.strip())} is out of range (a 32-bit number)",
+                       atoms[0] if atoms else where)
+            return None
         match = re.fullmatch(r"\s*([a-z]+)\s*(?:([+-])\s*(\d+))?\s*", text)
         if match:
             names = BRIDGE_PRIORITIES if self.table is not None and self.table.family_word == "bridge" else PRIORITIES
             base = names.get(match.group(1))
             if base is not None:
-                offset = int(match.group(3) or 0)
+                offset = bounded_int(match.group(3) or "0")
                 return base - offset if match.group(2) == "-" else base + offset
         self.error("PL011", f"Unknown chain priority {text or '(missing)'}", atoms[0] if atoms else where,
                    hint="use a number or raw, mangle, dstnat, filter, security, srcnat")
@@ -2330,7 +2337,7 @@ class _TableBuilder:
         if atom.type == "NUM":
             number = _number(text)
             if number is None or number > MAX_PORT:
-                self.diag("PL011", f"Invalid port {text} (ports are 0-65535)", atom)
+                self.diag("PL011", f"Invalid port {shown(text)} (ports are 0-65535)", atom)
                 return None
             return number
         if atom.type in ("WORD", "STRING"):
@@ -2559,7 +2566,7 @@ def _has_var(value: Val) -> bool:
 
 def _number(text: str) -> int | None:
     try:
-        return int(text, 0) if text[:2].lower() == "0x" else int(text, 10)
+        return bounded_int(text, 0) if text[:2].lower() == "0x" else bounded_int(text, 10)
     except ValueError:
         return None
 
