@@ -14,9 +14,12 @@ from contextlib import contextmanager
 # ( ), functions), shell words ($(...), ${...}, `...`), and nft expressions (parentheses).
 MAX_NESTING = 100
 
-# Characters one shell script's variable values may hold in total, over every assignment the
-# replay makes (X="$X$X" forty times asks for a terabyte).
-MAX_SHELL_VALUE_CHARS = 4_000_000
+# Characters one shell word may expand to: X="$X$X" forty times asks for a terabyte. A longer
+# value is taken as unknown (one PL050 note at the first such word) and the script read on.
+MAX_SHELL_WORD_CHARS = 1_000_000
+# Characters all expansions of one script may produce together (a long value used in a loop);
+# past it the replay stops with one PL050 note at the word, and the rules so far are linted.
+MAX_SHELL_EXPANSION_CHARS = 50_000_000
 
 # Elements one nft file's defines may produce in total, counting every expansion of every
 # `$name` (define b = { $a, $a } forty times asks for a trillion).

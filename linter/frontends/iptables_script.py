@@ -65,6 +65,7 @@ import re
 from dataclasses import dataclass, field
 from dataclasses import replace as dc_replace
 
+from linter.budgets import MAX_SHELL_EXPANSION_CHARS, MAX_SHELL_WORD_CHARS
 from linter.diagnostics import Diagnostic, caret_excerpt
 from linter.frontends import ParseResult
 from linter.frontends import iptables_options as opt
@@ -196,6 +197,14 @@ class _Budget(Exception):
     pass
 
 
+class _ExpansionBudget(Exception):
+    """The script's expansions produced more than MAX_SHELL_EXPANSION_CHARS characters in all."""
+
+    def __init__(self, word: Word):
+        super().__init__()
+        self.word = word
+
+
 @dataclass
 class _Frame:
     name: str
@@ -215,6 +224,7 @@ class Stats:
     understood: int = 0  # read with every value known and no error
     opaque: int = 0  # read with a value portlint could not know, or skipped for one
     errors: int = 0  # with a PL010/PL011/PL012 diagnostic
+    expanded: int = 0  # characters produced by word expansions (the expansion budget's count)
 
 
 # --- The interpreter ------------------------------------------------------------------------
@@ -247,6 +257,8 @@ class ScriptReader:
         self._marks: list[Field] = []  # unknown values inside text fed to iptables-restore
         self._marks_reported: set[int] = set()
         self.tainted: set[str] = set()  # variables holding a function's arguments
+        self.expanded = 0  # characters all expansions produced so far (MAX_SHELL_EXPANSION_CHARS)
+        self._too_long_reported = False
         # Brace expansion ({a,b}, {1..5}) is bash's (and ksh's, zsh's); dash has none.
         first = self.lines[0] if self.lines else ""
         self.braces = not (first.startswith("#!") and "dash" in first)
@@ -263,6 +275,10 @@ class ScriptReader:
         except _Budget:
             self._diag(UNRESOLVED, f"The script runs more than {MAX_COMMANDS} commands when its loops and calls are "
                        "unrolled; the rest is not read", 1, 1)
+        except _ExpansionBudget as exc:
+            self._diag(UNRESOLVED, f"The script's expansions produce more than {MAX_SHELL_EXPANSION_CHARS:,} characters "
+                       "(the expansion budget); the rest is not read", exc.word.line, exc.word.column,
+                       len(exc.word.text.split("\n", 1)[0]))
         return ParseResult(self.build(), self.diagnostics)
 
     def build(self) -> Ruleset:
@@ -276,7 +292,7 @@ class ScriptReader:
         return Ruleset(self.path, FORMAT, family, tuple(tables))
 
     def stats(self) -> Stats:
-        stats = Stats()
+        stats = Stats(expanded=self.expanded)
         for state in self.command_state.values():
             stats.commands += 1
             if state == "error":
@@ -715,20 +731,29 @@ class ScriptReader:
             variants = _brace_variants(list(word.parts))
             if len(variants) > 1:
                 out: list[Field] = []
+                size = 0
                 for parts in variants:
-                    out.extend(self.expand(Word(tuple(parts), word.line, word.column, word.end_line,
-                                                word.end_column, word.text), split))
+                    more = self.expand(Word(tuple(parts), word.line, word.column, word.end_line,
+                                            word.end_column, word.text), split)
+                    size += sum(len(f.text) + 1 for f in more)
+                    if size > MAX_SHELL_WORD_CHARS:
+                        return self._too_long(word)
+                    out.extend(more)
                 return out
         fields: list[Field] = []
         current: list[str] = []
         unknown: Unknown | None = None
         positional = False
         started = False  # the current field exists (quoted empty text counts)
+        produced = 0  # characters of the fields so far, counted before they are joined
+        too_long = False
 
         def close():
-            nonlocal current, unknown, started, positional
+            nonlocal current, unknown, started, positional, produced, too_long
             if started or current:
-                fields.append(Field("".join(current), word, unknown, positional))
+                produced += sum(map(len, current)) + 1
+                too_long = too_long or produced > MAX_SHELL_WORD_CHARS
+                fields.append(Field("" if too_long else "".join(current), word, unknown, positional))
             current, unknown, started, positional = [], None, False, False
 
         def split_into(value: str) -> None:
@@ -818,10 +843,27 @@ class ScriptReader:
             else:
                 split_into(value)
         close()
+        self.expanded += produced
+        if self.expanded > MAX_SHELL_EXPANSION_CHARS:
+            raise _ExpansionBudget(word)
+        if too_long:
+            return self._too_long(word)
         if not split and len(fields) > 1:
             first = fields[0]
             return [Field(" ".join(f.text for f in fields), word, first.unknown, first.positional)]
         return fields
+
+    def _too_long(self, word: Word) -> list[Field]:
+        """A word whose expansion exceeds MAX_SHELL_WORD_CHARS: one unknown field, and one note at the
+        first such word (a variable doubled over and over makes every later use too long as well)."""
+        why = f"is longer than the {MAX_SHELL_WORD_CHARS:,} characters portlint expands in one word"
+        if not self._too_long_reported:
+            self._too_long_reported = True
+            self._diag(UNRESOLVED, f"Expanding {_short(word.text, 40)} makes more than {MAX_SHELL_WORD_CHARS:,} "
+                       "characters (the budget for one word); its value is taken as unknown", word.line,
+                       word.column, len(word.text.split("\n", 1)[0]),
+                       hint="docs/security.md lists portlint's budgets")
+        return [Field("", word, Unknown(why))]
 
     def _join_values(self, values):
         out = []
