@@ -21,9 +21,10 @@ MAX_SHELL_WORD_CHARS = 1_000_000
 # past it the replay stops with one PL050 note at the word, and the rules so far are linted.
 MAX_SHELL_EXPANSION_CHARS = 50_000_000
 
-# Elements one nft file's defines may produce in total, counting every expansion of every
-# `$name` (define b = { $a, $a } forty times asks for a trillion).
-MAX_DEFINE_ELEMENTS = 1_000_000
+# Values (words, numbers, braces) one nft file's `$name`s may expand to in total, counting every
+# use: define b = { $a, $a } forty times asks for a trillion. A use past it stays unexpanded
+# (one PL034 note at the first such use; the rule becomes a may-match) and the file is read on.
+MAX_DEFINE_ATOMS = 1_000_000
 
 # Python frames a front end may use beyond where it is called: MAX_NESTING levels of the
 # deepest reader (about ten frames a level) with room to spare.

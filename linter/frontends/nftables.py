@@ -30,6 +30,7 @@ from lark.visitors import Interpreter
 
 from linter import netdb
 from linter.addresses import AddressError, parse_address_range
+from linter.budgets import MAX_DEFINE_ATOMS, MAX_NESTING
 from linter.diagnostics import Diagnostic, caret_excerpt
 from linter.frontends import ParseResult
 from linter.grammars import load_parser
@@ -161,10 +162,37 @@ class Group:
         self.end_column = end_column
 
 
-def _group(tree: Tree) -> Group:
-    items = [_group(child) if isinstance(child, Tree) else child for child in tree.children]
+class _GroupTooDeep(Exception):
+    """Braces nested deeper than MAX_NESTING: the statement holding them is skipped (one PL010)."""
+
+    def __init__(self, meta):
+        super().__init__()
+        self.meta = meta
+
+
+def _group(tree: Tree, depth: int = 1) -> Group:
+    if depth > MAX_NESTING:
+        raise _GroupTooDeep(tree.meta)
+    items = [_group(child, depth + 1) if isinstance(child, Tree) else child for child in tree.children]
     meta = tree.meta
     return Group(items, meta.start_pos, meta.end_pos, meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _measure(atoms, limit: int) -> tuple[int, int]:
+    """How many atoms ``atoms`` holds, groups' contents included, and how deep its groups nest;
+    counting stops once past ``limit`` atoms (without recursion: a define can be any size)."""
+    count = depth = 0
+    stack = [(atoms, 1)]
+    while stack:
+        items, level = stack.pop()
+        for item in items:
+            count += 1
+            if count > limit:
+                return count, depth
+            if isinstance(item, Group):
+                depth = max(depth, level)
+                stack.append((item.items, level + 1))
+    return count, depth
 
 
 def _borrow(atom, at):
@@ -302,6 +330,7 @@ class _Cursor:
         self.atoms = atoms
         self.i = 0
         self.n = len(atoms)
+        self.depth = 0  # parentheses, brackets and negations open (MAX_NESTING)
 
     # -- primitives
     def peek(self, k: int = 0):
@@ -586,22 +615,15 @@ class _Cursor:
         kind = atom.type
         if kind == "OP":
             value = atom.value
-            if value == "(":
-                self.take()
-                inner = self.read_expr() if self._selector_start(0) else self.read_value()
-                if _is_op(self.peek(), ")"):
-                    self.take()
-                return Val("paren", inner, first=atom, last=self.last())
-            if value == "[":
-                self.take()
-                inner = self.read_value(colon=False)
-                if _is_op(self.peek(), "]"):
-                    self.take()
-                return Val("paren", inner, first=atom, last=self.last())
-            if value in ("-", "!", "~") and self.peek(1) is not None and self.peek(1).type in ("NUM", "VAR", "WORD", "GROUP"):
-                self.take()
-                inner = self.primary()
-                return Val("neg", inner, value, first=atom, last=self.last())
+            if value in ("(", "[") or value in ("-", "!", "~") and self.peek(1) is not None \
+                    and self.peek(1).type in ("NUM", "VAR", "WORD", "GROUP"):
+                self.depth += 1
+                if self.depth > MAX_NESTING:
+                    raise ReadError(f"expression nested deeper than {MAX_NESTING} levels", atom)
+                try:
+                    return self._nested(atom, value)
+                finally:
+                    self.depth -= 1
             if value == "*":
                 self.take()
                 return Val("tok", atom, first=atom, last=atom)
@@ -614,6 +636,22 @@ class _Cursor:
         if kind == "SETREF":
             return Val("ref", atom, first=atom, last=atom)
         return Val("tok", atom, first=atom, last=atom)
+
+    def _nested(self, atom, value: str) -> Val:
+        """A parenthesised value, ``[...]``, or a negated one, from its first atom."""
+        self.take()
+        if value == "(":
+            inner = self.read_expr() if self._selector_start(0) else self.read_value()
+            if _is_op(self.peek(), ")"):
+                self.take()
+            return Val("paren", inner, first=atom, last=self.last())
+        if value == "[":
+            inner = self.read_value(colon=False)
+            if _is_op(self.peek(), "]"):
+                self.take()
+            return Val("paren", inner, first=atom, last=self.last())
+        inner = self.primary()
+        return Val("neg", inner, value, first=atom, last=self.last())
 
     def read_value(self, colon: bool = True) -> Val | None:
         """An rhs value. Precedence, loosest first: ``,`` lists, ``.`` concatenations,
@@ -1179,6 +1217,17 @@ class _Loader(Interpreter):
             self.error("PL031", f"Undefined variable ${name}", token,
                        hint=f"define it first: define {name} = ...")
             return [token]
+        remaining = MAX_DEFINE_ATOMS - self.state.define_atoms
+        size, depth = _measure(value, remaining)
+        if size > remaining or depth > MAX_NESTING:
+            if not self.state.define_budget_reported:
+                self.state.define_budget_reported = True
+                what = (f"more than the {MAX_DEFINE_ATOMS:,} values all defines of a file may expand to"
+                        if size > remaining else f"braces nested deeper than {MAX_NESTING} levels")
+                self.error("PL034", f"${name} is not expanded: it makes {what}; treated as may-match", token,
+                           hint="docs/security.md lists portlint's budgets")
+            return [token]
+        self.state.define_atoms += size
         return [_borrow(atom, token) for atom in value]
 
     def name(self, tree: Tree | None) -> str:
@@ -1228,7 +1277,21 @@ class _Loader(Interpreter):
     def lines(self, tree: Tree) -> None:
         for line in tree.children:
             if isinstance(line, Tree):
-                self.body_line(line)
+                try:
+                    self.body_line(line)
+                except _GroupTooDeep as exc:
+                    self.group_too_deep(exc)
+
+    def _visit_tree(self, tree: Tree):
+        try:
+            return super()._visit_tree(tree)
+        except _GroupTooDeep as exc:  # a command (add rule, add element...) with braces too deep
+            self.group_too_deep(exc)
+            return None
+
+    def group_too_deep(self, exc: _GroupTooDeep) -> None:
+        self.error("PL010", f"Syntax error: braces nested deeper than {MAX_NESTING} levels; the statement is "
+                   "skipped", exc.meta)
 
     def get_table(self, family: str, name: str, first, last=None) -> _TableB:
         key = (family, name)
@@ -1743,6 +1806,8 @@ class _State:
         self.opaque_seen: set[tuple[str, str]] = set()
         self.errors_reported = 0
         self.syntax_errors = 0
+        self.define_atoms = 0  # values all $variables expanded to so far (MAX_DEFINE_ATOMS)
+        self.define_budget_reported = False
 
     def lookup(self, name: str):
         for scope in reversed(self.scopes):
