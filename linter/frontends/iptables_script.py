@@ -327,6 +327,19 @@ class ScriptReader:
                    hint="Set the variable to a literal value in the script, or lint the ruleset the script produces "
                         "(iptables-save)")
 
+    def _not_followed(self, node: Simple, name: str, args: list[Field]) -> None:
+        """The PL050 note for ``source FILE`` / ``. FILE`` and ``eval ...``, which portlint does not follow."""
+        shown = " ".join(a.text if a.known else a.word.text for a in args)
+        if name == "eval":
+            message = (f"eval {_short(shown, 60)}: the command eval builds is not read; iptables commands it "
+                       "runs are missing from the result")
+            hint = "Write the command out in the script, or lint the ruleset the script produces (iptables-save)"
+        else:
+            message = (f"{name} {_short(shown, 60)}: the sourced file is not read; the variables and functions "
+                       "it sets are not known")
+            hint = "Lint the sourced file too, or lint the ruleset the script produces (iptables-save)"
+        self._diag(UNRESOLVED, message, node.line, node.column, len(name), hint=hint)
+
     def _undecided_note(self, node: Node, message: str) -> None:
         key = (node.line, node.column)
         if key in self._undecided:
@@ -1079,6 +1092,9 @@ class ScriptReader:
             for word in node.words[1:]:
                 self._assign_word(word, local, name)
             return True
+        if name in ("source", ".", "eval"):
+            self._not_followed(node, name, args)
+            return True if name != "eval" else None
         if name == "unset":
             functions = any(a.known and a.text == "-f" for a in args)
             for arg in args:
