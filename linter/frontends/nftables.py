@@ -2640,9 +2640,10 @@ def _number(text: str) -> int | None:
 
 
 def _internal_error(path: str, exc: Exception) -> Diagnostic:
+    """A bug in this reader (PL009): what it read before is kept, the error is not hidden as a syntax error."""
     return Diagnostic(
-        "PL010", f"Could not read the ruleset: internal error ({type(exc).__name__}: {exc})", Span(path, 1, 1),
-        hint="please report this input to the portlint developers",
+        "PL009", f"The nftables reader failed: {type(exc).__name__}: {exc}", Span(path, 1, 1),
+        hint="This is a bug in portlint; the rest of the run went on. Please report it with the input that caused it",
     )
 
 
@@ -2656,8 +2657,6 @@ def parse(source: SourceFile) -> ParseResult:
         tree = state.parse_text(source, "start")
         if tree is not None:
             _Loader(state, source).visit(tree)
-    except RecursionError:
-        state.diagnostics.append(Diagnostic("PL010", "Syntax error: nesting too deep", Span(source.path, 1, 1)))
     except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop a run
         state.diagnostics.append(_internal_error(source.path, exc))
     try:
