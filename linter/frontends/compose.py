@@ -27,6 +27,7 @@ from linter.frontends.compose_env import InvalidTemplate, Interpolator, parse_en
 from linter.frontends.compose_ports import PortSpec, PortSpecError, parse_expose, parse_long, parse_short
 from linter.frontends.compose_yaml import YNode, load
 from linter.model import ComposeProject, Publication, Service, Span
+from linter.numbers import shown
 from linter.source import SourceFile, read_source
 
 TOP_LEVEL_KEYS = frozenset({"version", "name", "include", "services", "networks", "volumes", "secrets",
@@ -348,7 +349,7 @@ class _FileReader:
                 spec = parse_short(text)
             except PortSpecError as exc:
                 if not self._unset_seen:
-                    self.diag("PL040", f"Invalid port entry {text!r} of service {service!r}: {exc}", node)
+                    self.diag("PL040", f"Invalid port entry {shown(text)!r} of service {service!r}: {exc}", node)
                 return None
             return self.publication(spec, node, node.raw or text)
         if node.kind == "map":

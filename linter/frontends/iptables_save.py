@@ -1624,7 +1624,8 @@ class _FileReader:
         rules = chain.merged()
         number = bounded_int(position[1])
         if not 1 <= number <= len(rules) + 1:
-            self._report(INVALID, f"Cannot insert at rule {number}; chain {chain_name!r} has {len(rules)} rules",
+            self._report(INVALID, f"Cannot insert at rule {shown(position[1])}; chain {chain_name!r} has "
+                                  f"{len(rules)} rules",
                          lineno, line, position[3], len(position[1]))
             number = len(rules) + 1 if number > 1 else 1
         rules.insert(number - 1, rule)

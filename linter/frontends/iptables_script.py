@@ -77,7 +77,7 @@ from linter.frontends.shell_syntax import (
     Pipeline, Simple, While, Word, expand_heredoc_line, parse_script,
 )
 from linter.model import Family, Policy, Rule, Ruleset, Span
-from linter.numbers import bounded_int
+from linter.numbers import bounded_int, shown
 from linter.source import SourceFile
 
 FORMAT = "iptables-script"
@@ -276,8 +276,8 @@ class ScriptReader:
             self._diag(UNRESOLVED, f"The script runs more than {MAX_COMMANDS} commands when its loops and calls are "
                        "unrolled; the rest is not read", 1, 1)
         except _ExpansionBudget as exc:
-            self._diag(UNRESOLVED, f"The script's expansions produce more than {MAX_SHELL_EXPANSION_CHARS:,} characters "
-                       "(the expansion budget); the rest is not read", exc.word.line, exc.word.column,
+            self._diag(UNRESOLVED, f"The script's expansions produce more than {MAX_SHELL_EXPANSION_CHARS:,} "
+                       "characters (the expansion budget); the rest is not read", exc.word.line, exc.word.column,
                        len(exc.word.text.split("\n", 1)[0]))
         return ParseResult(self.build(), self.diagnostics)
 
@@ -329,13 +329,13 @@ class ScriptReader:
 
     def _not_followed(self, node: Simple, name: str, args: list[Field]) -> None:
         """The PL050 note for ``source FILE`` / ``. FILE`` and ``eval ...``, which portlint does not follow."""
-        shown = " ".join(a.text if a.known else a.word.text for a in args)
+        written = " ".join(a.text if a.known else a.word.text for a in args)
         if name == "eval":
-            message = (f"eval {_short(shown, 60)}: the command eval builds is not read; iptables commands it "
+            message = (f"eval {_short(written, 60)}: the command eval builds is not read; iptables commands it "
                        "runs are missing from the result")
             hint = "Write the command out in the script, or lint the ruleset the script produces (iptables-save)"
         else:
-            message = (f"{name} {_short(shown, 60)}: the sourced file is not read; the variables and functions "
+            message = (f"{name} {_short(written, 60)}: the sourced file is not read; the variables and functions "
                        "it sets are not known")
             hint = "Lint the sourced file too, or lint the ruleset the script produces (iptables-save)"
         self._diag(UNRESOLVED, message, node.line, node.column, len(name), hint=hint)
@@ -1497,8 +1497,8 @@ class ScriptReader:
             number = bounded_int(extra[0].text) if extra else 1
             if not chain.insert(number, rule):
                 length = len(chain.merged())
-                self._diag(INVALID, f"Cannot insert at rule {number}; chain {chain_name!r} has {length} rules "
-                                    "at this point", extra[0].word.line, extra[0].word.column,
+                self._diag(INVALID, f"Cannot insert at rule {shown(extra[0].text)}; chain {chain_name!r} has {length} "
+                                    "rules at this point", extra[0].word.line, extra[0].word.column,
                            len(extra[0].word.text))
                 return False
             return True
