@@ -194,7 +194,11 @@ class _Break(Exception):
 
 
 class _Budget(Exception):
-    pass
+    """The replay ran more than MAX_COMMANDS simple commands; ``node`` is the one past the budget."""
+
+    def __init__(self, node: Simple):
+        super().__init__()
+        self.node = node
 
 
 class _ExpansionBudget(Exception):
@@ -272,9 +276,9 @@ class ScriptReader:
             self.run_list(body)
         except _Exit:
             pass
-        except _Budget:
-            self._diag(UNRESOLVED, f"The script runs more than {MAX_COMMANDS} commands when its loops and calls are "
-                       "unrolled; the rest is not read", 1, 1)
+        except _Budget as exc:
+            self._diag(UNRESOLVED, f"The script runs more than {MAX_COMMANDS:,} commands when its loops and calls "
+                       "are unrolled (the command budget); the rest is not read", exc.node.line, exc.node.column)
         except _ExpansionBudget as exc:
             self._diag(UNRESOLVED, f"The script's expansions produce more than {MAX_SHELL_EXPANSION_CHARS:,} "
                        "characters (the expansion budget); the rest is not read", exc.word.line, exc.word.column,
@@ -511,6 +515,7 @@ class ScriptReader:
                 out.append(self._mark_unknown(Field(raw, where, value)))
             else:
                 out.append(value)
+        self._spend(sum(map(len, out)), word)
         return "".join(out)
 
     def _mark_unknown(self, fld: Field) -> str:
@@ -670,6 +675,7 @@ class ScriptReader:
             if isinstance(value, Unknown):
                 return None
             out.append(_glob_escape(value) if part.quoted else value)
+        self._spend(sum(map(len, out)), word)
         return "".join(out)
 
     # -- variables
@@ -856,15 +862,20 @@ class ScriptReader:
             else:
                 split_into(value)
         close()
-        self.expanded += produced
-        if self.expanded > MAX_SHELL_EXPANSION_CHARS:
-            raise _ExpansionBudget(word)
+        self._spend(produced, word)
         if too_long:
             return self._too_long(word)
         if not split and len(fields) > 1:
             first = fields[0]
             return [Field(" ".join(f.text for f in fields), word, first.unknown, first.positional)]
         return fields
+
+    def _spend(self, characters: int, word: Word) -> None:
+        """Count what an expansion produced (before it is joined); past MAX_SHELL_EXPANSION_CHARS the
+        replay stops at ``word``."""
+        self.expanded += characters
+        if self.expanded > MAX_SHELL_EXPANSION_CHARS:
+            raise _ExpansionBudget(word)
 
     def _too_long(self, word: Word) -> list[Field]:
         """A word whose expansion exceeds MAX_SHELL_WORD_CHARS: one unknown field, and one note at the
@@ -962,7 +973,7 @@ class ScriptReader:
     def run_simple(self, node: Simple, stdin=None) -> bool | None:
         self.count += 1
         if self.count > MAX_COMMANDS:
-            raise _Budget()
+            raise _Budget(node)
         if not node.words:
             for assignment in node.assignments:
                 self.assign(assignment)
@@ -1675,6 +1686,7 @@ class ScriptReader:
                 else:
                     pieces.append(value)
                 position = text.find(raw, position) + len(raw) if raw and raw in text[position:] else position
+            self._spend(sum(map(len, pieces)), word)
             out.append((lineno, "".join(pieces), stripped))
         return out
 

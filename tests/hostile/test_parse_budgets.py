@@ -371,6 +371,19 @@ def test_the_total_expansion_budget_stops_the_replay_at_the_word(monkeypatch):
     assert rule_count(result) == 1
 
 
+def test_the_command_budget_stops_at_the_command(monkeypatch):
+    from linter.frontends import iptables_script
+
+    monkeypatch.setattr(iptables_script, "MAX_COMMANDS", 1000)
+    digits = " ".join(str(d) for d in range(10))
+    loops = "".join(f"{' ' * k}for v{k} in {digits}; do\n" for k in range(3))
+    text = TELNET_SCRIPT + loops + "   iptables -A INPUT -p tcp --dport 22 -j ACCEPT\n" + "done\n" * 3
+    result, stats = read_script(SourceFile("firewall.sh", text))
+    assert diagnostics(result) == [("PL050", 7, 4)]
+    assert "more than 1,000 commands" in result.diagnostics[0].message
+    assert rule_count(result) == 1 + 998  # the telnet rule, then the loop until the budget
+
+
 # --- 5. source and eval get their PL050 note ---------------------------------------------------
 
 def test_source_and_eval_are_noted():
