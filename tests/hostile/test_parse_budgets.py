@@ -234,7 +234,18 @@ def test_a_huge_compose_port(tmp_path):
 TELNET_SCRIPT = "#!/bin/sh\niptables -P INPUT DROP\niptables -A INPUT -p tcp --dport 23 -j ACCEPT\n"
 
 
-def test_5000_nested_ifs_in_a_script():
+def test_5000_nested_ifs_in_a_script(monkeypatch):
+    from linter.frontends.shell_syntax import Parser
+
+    commands = 0
+    parse_command = Parser.parse_command
+
+    def counting(self):
+        nonlocal commands
+        commands += 1
+        return parse_command(self)
+
+    monkeypatch.setattr(Parser, "parse_command", counting)
     body = "if true; then\n" * 5000 + "echo\n" + "fi\n" * 5000
     text = TELNET_SCRIPT + body + "iptables -A INPUT -p tcp --dport 445 -j ACCEPT\n"
     result = parse("firewall.sh", text, "iptables-script")
@@ -242,6 +253,8 @@ def test_5000_nested_ifs_in_a_script():
     assert diagnostics(result) == [("PL010", depth_line, 1)]
     assert f"nested deeper than {budgets.MAX_NESTING} levels" in result.diagnostics[0].message
     assert rule_count(result) == 2  # the rule before and the rule after the bomb
+    # each of the 100 ifs read, its condition, the one skipped, the three iptables commands
+    assert commands == 2 * budgets.MAX_NESTING + 1 + 3
 
 
 @pytest.mark.parametrize("bomb, column", [
@@ -297,7 +310,18 @@ def test_10000_nested_braces_in_nftables():
 
 # --- 4. Expansion budgets: doubling bombs end in one finding, the rest linted -------------------
 
-def test_doubling_nft_defines():
+def test_doubling_nft_defines(monkeypatch):
+    from linter.frontends import nftables
+
+    copied = 0
+    borrow = nftables._borrow
+
+    def counting_borrow(atom, at):
+        nonlocal copied
+        copied += 1
+        return borrow(atom, at)
+
+    monkeypatch.setattr(nftables, "_borrow", counting_borrow)
     defines = "define a0 = 10.0.0.1\n" + "".join(f"define a{i} = {{ $a{i - 1}, $a{i - 1} }}\n" for i in range(1, 41))
     result = parse("ruleset.nft", defines + textwrap.dedent("""\
         table inet f {
@@ -313,6 +337,7 @@ def test_doubling_nft_defines():
     first_over = next(k for k in range(41) if sum(3 * 2 ** j - 2 for j in range(1, k + 1)) > budgets.MAX_DEFINE_ATOMS)
     assert notes == [("PL034", first_over + 1, 16 if first_over >= 10 else 15)]
     assert "1,000,000 values" in next(d.message for d in result.diagnostics if d.code == "PL034")
+    assert copied <= budgets.MAX_DEFINE_ATOMS  # values copied into uses: the budget, not 2**40
     assert rule_count(result) == 3
 
 
