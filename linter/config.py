@@ -26,6 +26,7 @@ else:  # pragma: no cover - Python 3.10
 
 from linter.detect import INPUT_FORMATS
 from linter.findings import Severity, relative_path
+from linter.numbers import bounded_int
 
 KEYS = ("select", "ignore", "extend-select", "per-file-ignores", "fail-on", "severity", "ephemeral-ranges",
         "trusted-networks", "interfaces", "registry", "input-format", "rules", "allow-read")
@@ -374,7 +375,7 @@ def _ephemeral_ranges(reader: _Reader, key: str, value) -> tuple[tuple[str, int,
             match = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", item)
             if not match:
                 reader.fail(where, f'expected "lo-hi" or one of {", ".join(NAMED_EPHEMERAL_RANGES)}, got {item!r}')
-            lo, hi = int(match[1]), int(match[2])
+            lo, hi = bounded_int(match[1]), bounded_int(match[2])
             name = "configured"
         elif isinstance(item, dict):
             unknown = set(item) - {"name", "start", "end"}

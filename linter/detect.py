@@ -21,6 +21,13 @@ _SHELL_IPTABLES = re.compile(
     r"|(^|[\s;|&/({`])ip6?tables(-legacy|-nft)?-restore\b[^\n]*<<",
     re.M,
 )
+# A whole-line comment: a shell command quoted there ("# to restore: iptables -F; iptables-restore <
+# rules.v4") says nothing about what the file is.
+_COMMENT_LINE = re.compile(r"^[ \t]*#[^\n]*$", re.M)
+# One line of iptables-save output: a table header, a chain with its policy and counters, a rule
+# (with counters from iptables-save -c), or COMMIT.
+_SAVE_SHAPE = re.compile(r"\s*(\*\w+|:\S+\s+\S+(\s+\[\d+:\d+\])?|(\[\d+:\d+\]\s*)?-[AIDRN]\s.*|COMMIT)\s*")
+_TABLE_HEADER = re.compile(r"^\s*\*\w+\s*$", re.M)
 _COMPOSE_NAMES = re.compile(r"^((docker-)?compose([.-][\w.-]+)?|[\w.-]+\.override)\.ya?ml$", re.I)
 
 # Every input format portlint knows (--input-format, input-format in configuration).
@@ -39,10 +46,13 @@ def detect_format(path: str, text: str) -> str | None:
     """
     name = PurePath(path).name
     head = text[:200_000]
-    if _IPTABLES_SAVE_LINE.search(head) and (_IPTABLES_RULE.search(head) or "COMMIT" in head):
-        if not _SHELL_IPTABLES.search(head):
+    code = _COMMENT_LINE.sub("", head)
+    if _is_iptables_save(code):
+        return "iptables-save"
+    if _IPTABLES_SAVE_LINE.search(code) and (_IPTABLES_RULE.search(code) or "COMMIT" in code):
+        if not _SHELL_IPTABLES.search(code):
             return "iptables-save"
-    if _IPTABLES_LISTING.search(head) and not _SHELL_IPTABLES.search(re.sub(r"(?m)^[ \t]*#.*$", "", head)):
+    if _IPTABLES_LISTING.search(head) and not _SHELL_IPTABLES.search(code):
         return "iptables-save"  # `iptables -S` (read as the filter table) or `-L` output (told to use -S)
     if _COMPOSE_NAMES.match(name) or (name.endswith((".yml", ".yaml")) and (
             re.search(r"^services\s*:", head, re.M) or looks_like_compose_head(head[:COMPOSE_SNIFF_BYTES]))):
@@ -116,6 +126,16 @@ def looks_like_compose(path: str) -> bool:
     except OSError:
         return False
     return looks_like_compose_head(head.decode("utf-8", errors="replace").lstrip("\ufeff"))
+
+
+def _is_iptables_save(code: str) -> bool:
+    """Whether every line of ``code`` (comment lines removed) is iptables-save output, with a table header.
+
+    Decided before any shell pattern: a rule's ``--comment "iptables -A ..."`` is not a shell command.
+    """
+    if not _TABLE_HEADER.search(code):
+        return False
+    return all(_SAVE_SHAPE.fullmatch(line) for line in code.split("\n") if line.strip())
 
 
 def looks_lintable(path: str) -> bool:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from linter.numbers import bounded_int
+
 BUILTIN_PROTOCOLS: dict[str, int] = {
     "icmp": 1, "igmp": 2, "ipip": 4, "ipencap": 4, "tcp": 6, "egp": 8, "udp": 17, "ipv6": 41,
     "ipv6-route": 43, "ipv6-frag": 44, "rsvp": 46, "gre": 47, "esp": 50, "ah": 51,
@@ -86,7 +88,7 @@ def protocol_number(name: str) -> int | None:
     """The IP protocol number for a name or a decimal number string; None when unknown."""
     name = name.strip().lower()
     if name.isdigit():
-        value = int(name)
+        value = bounded_int(name)
         return value if 0 <= value <= 255 else None
     return _protocols().get(name)
 

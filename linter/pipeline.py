@@ -168,14 +168,27 @@ def lint_file(path: str, settings: Settings, input_format: str | None = None, na
     with collector.paused():  # one pause for parsing and checking (linter/collector.py)
         try:
             parsed = parse_source(source, fmt, options)
-        except Exception as exc:  # a bug in a front end must not cost the user the other files
+        except Exception as exc:  # a bug in a front end (MemoryError, RecursionError too) must not cost the other files
             findings.append(diagnostic_finding(internal_error(f"The {fmt} reader failed", exc, path), source, lines))
-            return FileResult(path, fmt, None, findings, source)
+            # Nothing of the file was checked: an error for the exit code, like a file that cannot be read.
+            return FileResult(path, fmt, None, findings, source, unreadable=True)
         findings.extend(diagnostic_finding(d, source, lines) for d in parsed.diagnostics)
         result = FileResult(path, fmt, parsed.document, findings, source)
         if parsed.document is not None:
             findings.extend(run_checks(parsed.document, settings, source, lines))
     return result
+
+
+def lint_file_guarded(path: str, settings: Settings, input_format: str | None = None, name: str | None = None,
+                      options: FrontEndOptions | None = None, lines: SourceLines | None = None) -> FileResult:
+    """``lint_file``, and a PL009 error for the file when anything escapes it (a MemoryError while
+    reading, detecting or reporting): one file never costs the run the other files' findings."""
+    try:
+        return lint_file(path, settings, input_format, name, options, lines)
+    except Exception as exc:  # noqa: BLE001
+        shown = name or path
+        return FileResult(shown, input_format, None, [diagnostic_finding(internal_error("Linting failed", exc, shown))],
+                          unreadable=True)
 
 
 def run_checks(document, settings: Settings, source: SourceFile | None = None,
@@ -245,7 +258,7 @@ def _start_worker(settings: Settings) -> None:
 
 def _lint_in_worker(task) -> FileResult:
     path, fmt, options = task
-    return lint_file(path, _worker_settings, fmt, None, options)
+    return lint_file_guarded(path, _worker_settings, fmt, None, options)
 
 
 def _lint_in_pool(tasks: list, settings: Settings, workers: int) -> list[FileResult] | None:
@@ -314,7 +327,7 @@ def lint_paths(paths: list[str], settings: Settings, input_format=None, stdin_fi
             continue
         file_options = replace(options, compose_overrides=tuple(groups.get(path, ())))
         if path == "-":  # standard input is this process's to read
-            planned.append(lint_file(path, settings, fmt, name, file_options, lines))
+            planned.append(lint_file_guarded(path, settings, fmt, name, file_options, lines))
         else:
             planned.append((path, fmt, file_options))
     tasks = [p for p in planned if not isinstance(p, FileResult)]
@@ -324,7 +337,7 @@ def lint_paths(paths: list[str], settings: Settings, input_format=None, stdin_fi
         _warm_up(settings, {t[1] for t in tasks})
         done = _lint_in_pool(tasks, settings, workers)
     if done is None:
-        done = [lint_file(path, settings, fmt, None, file_options, lines) for path, fmt, file_options in tasks]
+        done = [lint_file_guarded(path, settings, fmt, None, file_options, lines) for path, fmt, file_options in tasks]
     else:
         for result in done:
             lines.add(result.source)

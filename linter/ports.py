@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from linter.grammars import data_dir, read_yaml
 from linter.findings import Severity
 from linter.netdb import service_name, service_port
+from linter.numbers import bounded_int
 
 RISKS = ("none", "low", "medium", "high", "critical")
 # Categories whose exposure is the problem even more than their cleartext: reported by PL201.
@@ -242,7 +243,7 @@ class PortRegistry:
         text, _, transport = query.strip().lower().partition("/")
         transports = [transport] if transport else ["tcp", "udp", "sctp"]
         if text.isdigit():
-            return [(int(text), t) for t in transports]
+            return [(bounded_int(text), t) for t in transports]
         entry = self.by_name(text)
         if entry:
             return [(entry.ranges[0][0], t) for t in entry.transports if not transport or t == transport]

@@ -12,6 +12,7 @@ from linter.engine.universe import OTHER_IFACE, interface_representatives
 from linter.engine.walk import Outcome, Step
 from linter.model import Family, Ruleset
 from linter.netdb import protocol_number, service_port
+from linter.numbers import bounded_int
 
 DEFAULT_SRC = {Family.IPV4: "203.0.113.7", Family.IPV6: "2001:db8:ffff::7"}
 DEFAULT_DST = {Family.IPV4: "192.0.2.1", Family.IPV6: "2001:db8::1"}
@@ -70,7 +71,7 @@ def make_flow(src=None, dst=None, proto="tcp", dport=None, sport=None, iface=Non
 def _port(value, proto: str, field: str) -> int:
     text = str(value).strip()
     if text.isdigit():
-        port = int(text)
+        port = bounded_int(text)
     else:
         port = service_port(text, proto) or -1
     if not 0 <= port <= 65535:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from linter import collector
+from linter.budgets import recursion_room
 from linter.diagnostics import Diagnostic
 from linter.model import Document
 from linter.readpolicy import ReadPolicy
@@ -68,10 +69,11 @@ def parse_source(source: SourceFile, fmt: str, options: FrontEndOptions | None =
 
     The cyclic garbage collector is paused meanwhile (linter/collector.py): a front end
     builds a large acyclic model and Lark's trees, where it finds nothing but would cost
-    40% of the time on a 100,000-rule nft file.
+    40% of the time on a 100,000-rule nft file. The readers bound their own nesting
+    (linter/budgets.py); ``recursion_room`` makes sure the stack holds that much.
     """
     module = importlib.import_module(FRONT_ENDS[fmt])
-    with collector.paused():
+    with collector.paused(), recursion_room():
         if _takes_options(fmt):
             return module.parse(source, options or FrontEndOptions())
         return module.parse(source)

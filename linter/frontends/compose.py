@@ -39,6 +39,7 @@ from linter.readpolicy import ReadPolicy
 from linter.frontends.compose_ports import PortSpec, PortSpecError, parse_expose, parse_long, parse_short
 from linter.frontends.compose_yaml import YNode, load
 from linter.model import ComposeProject, Publication, Service, Span
+from linter.numbers import shown
 from linter.source import SourceFile, read_source
 
 TOP_LEVEL_KEYS = frozenset({"version", "name", "include", "services", "networks", "volumes", "secrets",
@@ -464,7 +465,7 @@ class _FileReader:
                 spec = parse_short(text)
             except PortSpecError as exc:
                 if not self._unset_seen:
-                    self.diag("PL040", f"Invalid port entry {_quoted(text, written)} of service {service!r}: "
+                    self.diag("PL040", f"Invalid port entry {_quoted(shown(text), written)} of service {service!r}: "
                                        f"{_reason(exc, written)}", node)
                 return None
             host_ip_text = _host_template(written, spec.host_ip) if written is not None else None

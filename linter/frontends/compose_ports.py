@@ -24,6 +24,7 @@ from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from linter.grammars import load_parser
+from linter.numbers import bounded_int, shown
 
 PROTOCOLS = ("tcp", "udp", "sctp")
 MODES = ("ingress", "host")
@@ -68,9 +69,9 @@ def _number(text: str, what: str) -> int:
     if len(text.lstrip("0")) > 5:
         raise PortSpecError(f"{what} {text[:12]}{'...' if len(text) > 12 else ''} is out of range (0-65535)",
                             f"{what} is out of range (0-65535)")
-    value = int(text)
+    value = bounded_int(text)
     if value > 65535:
-        raise PortSpecError(f"{what} {text} is out of range (0-65535)", f"{what} is out of range (0-65535)")
+        raise PortSpecError(f"{what} {shown(text)} is out of range (0-65535)", f"{what} is out of range (0-65535)")
     return value
 
 

@@ -114,6 +114,7 @@ from linter.model import (
     VerdictKind,
     normalize_ranges,
 )
+from linter.numbers import bounded_int, shown
 from linter.source import SourceFile
 
 FORMAT = "iptables-save"
@@ -364,12 +365,12 @@ _HOST_NAME = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?
 def _number(text: str) -> int:
     """A C-style unsigned number: decimal, 0x hex or leading-zero octal (as inet_aton)."""
     if text[:2] in ("0x", "0X"):
-        return int(text[2:], 16)
+        return bounded_int(text[2:], 16)
     if len(text) > 1 and text[0] == "0":
-        return int(text[1:], 8)
+        return bounded_int(text[1:], 8)
     if not text.isdigit():
         raise ValueError(text)
-    return int(text)
+    return bounded_int(text)
 
 
 _HOST_BITS = [(1 << (32 - bits)) - 1 for bits in range(33)]
@@ -415,7 +416,7 @@ def _ipv4_slow(text: str) -> tuple[int, int]:
     if not slash:
         return value, value
     if mask.isdigit():
-        bits = int(mask)
+        bits = bounded_int(mask)
         if bits > 32:
             raise BadValue(f"Invalid prefix length /{mask}", len(addr) + 1)
     else:
@@ -481,9 +482,9 @@ def address_list(text: str, family: Family, allow_ranges: bool = False) -> list[
 
 def _port(text: str, proto: str, offset: int = 0) -> int:
     if text.isdigit() and text.isascii():
-        value = int(text)
+        value = bounded_int(text)
         if value > MAX_PORT:
-            raise BadValue(f"Port {value} is above {MAX_PORT}", offset)
+            raise BadValue(f"Port {shown(text)} is above {MAX_PORT}", offset)
         return value
     value = netdb.service_port(text, proto) if text else None
     if value is None:
@@ -1246,7 +1247,7 @@ def _limit_match(module: _Module, text: str, negated: bool) -> LimitMatch | None
             # Counted with the new connection itself: the first one makes 1.
             if not value.isdigit():
                 return None
-            limited = int(value) >= 1 if limited else int(value) == 0
+            limited = bounded_int(value) >= 1 if limited else bounded_int(value) == 0
         if over is not None:
             return None
         over = limited
@@ -1743,9 +1744,10 @@ class _FileReader:
             chain.front.append(rule)
             return
         rules = chain.merged()
-        number = int(position[1])
+        number = bounded_int(position[1])
         if not 1 <= number <= len(rules) + 1:
-            self._report(INVALID, f"Cannot insert at rule {number}; chain {chain_name!r} has {len(rules)} rules",
+            self._report(INVALID, f"Cannot insert at rule {shown(position[1])}; chain {chain_name!r} has "
+                                  f"{len(rules)} rules",
                          lineno, line, position[3], len(position[1]))
             number = len(rules) + 1 if number > 1 else 1
         rules.insert(number - 1, rule)

@@ -65,6 +65,7 @@ import re
 from dataclasses import dataclass, field
 from dataclasses import replace as dc_replace
 
+from linter.budgets import MAX_SHELL_EXPANSION_CHARS, MAX_SHELL_WORD_CHARS
 from linter.diagnostics import Diagnostic, caret_excerpt
 from linter.frontends import ParseResult
 from linter.frontends import iptables_options as opt
@@ -76,6 +77,7 @@ from linter.frontends.shell_syntax import (
     Pipeline, Simple, While, Word, expand_heredoc_line, parse_script,
 )
 from linter.model import Family, Policy, Rule, Ruleset, Span
+from linter.numbers import bounded_int, shown
 from linter.source import SourceFile
 
 FORMAT = "iptables-script"
@@ -192,7 +194,19 @@ class _Break(Exception):
 
 
 class _Budget(Exception):
-    pass
+    """The replay ran more than MAX_COMMANDS simple commands; ``node`` is the one past the budget."""
+
+    def __init__(self, node: Simple):
+        super().__init__()
+        self.node = node
+
+
+class _ExpansionBudget(Exception):
+    """The script's expansions produced more than MAX_SHELL_EXPANSION_CHARS characters in all."""
+
+    def __init__(self, word: Word):
+        super().__init__()
+        self.word = word
 
 
 @dataclass
@@ -214,6 +228,7 @@ class Stats:
     understood: int = 0  # read with every value known and no error
     opaque: int = 0  # read with a value portlint could not know, or skipped for one
     errors: int = 0  # with a PL010/PL011/PL012 diagnostic
+    expanded: int = 0  # characters produced by word expansions (the expansion budget's count)
 
 
 # --- The interpreter ------------------------------------------------------------------------
@@ -246,6 +261,8 @@ class ScriptReader:
         self._marks: list[Field] = []  # unknown values inside text fed to iptables-restore
         self._marks_reported: set[int] = set()
         self.tainted: set[str] = set()  # variables holding a function's arguments
+        self.expanded = 0  # characters all expansions produced so far (MAX_SHELL_EXPANSION_CHARS)
+        self._too_long_reported = False
         # Brace expansion ({a,b}, {1..5}) is bash's (and ksh's, zsh's); dash has none.
         first = self.lines[0] if self.lines else ""
         self.braces = not (first.startswith("#!") and "dash" in first)
@@ -259,9 +276,13 @@ class ScriptReader:
             self.run_list(body)
         except _Exit:
             pass
-        except _Budget:
-            self._diag(UNRESOLVED, f"The script runs more than {MAX_COMMANDS} commands when its loops and calls are "
-                       "unrolled; the rest is not read", 1, 1)
+        except _Budget as exc:
+            self._diag(UNRESOLVED, f"The script runs more than {MAX_COMMANDS:,} commands when its loops and calls "
+                       "are unrolled (the command budget); the rest is not read", exc.node.line, exc.node.column)
+        except _ExpansionBudget as exc:
+            self._diag(UNRESOLVED, f"The script's expansions produce more than {MAX_SHELL_EXPANSION_CHARS:,} "
+                       "characters (the expansion budget); the rest is not read", exc.word.line, exc.word.column,
+                       len(exc.word.text.split("\n", 1)[0]))
         return ParseResult(self.build(), self.diagnostics)
 
     def build(self) -> Ruleset:
@@ -275,7 +296,7 @@ class ScriptReader:
         return Ruleset(self.path, FORMAT, family, tuple(tables))
 
     def stats(self) -> Stats:
-        stats = Stats()
+        stats = Stats(expanded=self.expanded)
         for state in self.command_state.values():
             stats.commands += 1
             if state == "error":
@@ -309,6 +330,19 @@ class ScriptReader:
         self._diag(UNRESOLVED, message, fld.word.line, fld.word.column, len(fld.word.text.split("\n")[0]),
                    hint="Set the variable to a literal value in the script, or lint the ruleset the script produces "
                         "(iptables-save)")
+
+    def _not_followed(self, node: Simple, name: str, args: list[Field]) -> None:
+        """The PL050 note for ``source FILE`` / ``. FILE`` and ``eval ...``, which portlint does not follow."""
+        written = " ".join(a.text if a.known else a.word.text for a in args)
+        if name == "eval":
+            message = (f"eval {_short(written, 60)}: the command eval builds is not read; iptables commands it "
+                       "runs are missing from the result")
+            hint = "Write the command out in the script, or lint the ruleset the script produces (iptables-save)"
+        else:
+            message = (f"{name} {_short(written, 60)}: the sourced file is not read; the variables and functions "
+                       "it sets are not known")
+            hint = "Lint the sourced file too, or lint the ruleset the script produces (iptables-save)"
+        self._diag(UNRESOLVED, message, node.line, node.column, len(name), hint=hint)
 
     def _undecided_note(self, node: Node, message: str) -> None:
         key = (node.line, node.column)
@@ -481,6 +515,7 @@ class ScriptReader:
                 out.append(self._mark_unknown(Field(raw, where, value)))
             else:
                 out.append(value)
+        self._spend(sum(map(len, out)), word)
         return "".join(out)
 
     def _mark_unknown(self, fld: Field) -> str:
@@ -640,6 +675,7 @@ class ScriptReader:
             if isinstance(value, Unknown):
                 return None
             out.append(_glob_escape(value) if part.quoted else value)
+        self._spend(sum(map(len, out)), word)
         return "".join(out)
 
     # -- variables
@@ -651,7 +687,7 @@ class ScriptReader:
         script = not self.frames and self.script_args is None
         params = self._positional()
         if name.isdigit():
-            number = int(name)
+            number = bounded_int(name)
             if number == 0:
                 return Unknown("is the script's name", "0")
             if script:
@@ -682,7 +718,7 @@ class ScriptReader:
             if index in ("@", "*"):
                 return value
             if index.isdigit():
-                number = int(index)
+                number = bounded_int(index)
                 return value[number] if number < len(value) else None
             return Unknown(f"is indexed by {index}", name)
         if index is not None and index not in ("@", "*", "0"):
@@ -714,20 +750,29 @@ class ScriptReader:
             variants = _brace_variants(list(word.parts))
             if len(variants) > 1:
                 out: list[Field] = []
+                size = 0
                 for parts in variants:
-                    out.extend(self.expand(Word(tuple(parts), word.line, word.column, word.end_line,
-                                                word.end_column, word.text), split))
+                    more = self.expand(Word(tuple(parts), word.line, word.column, word.end_line,
+                                            word.end_column, word.text), split)
+                    size += sum(len(f.text) + 1 for f in more)
+                    if size > MAX_SHELL_WORD_CHARS:
+                        return self._too_long(word)
+                    out.extend(more)
                 return out
         fields: list[Field] = []
         current: list[str] = []
         unknown: Unknown | None = None
         positional = False
         started = False  # the current field exists (quoted empty text counts)
+        produced = 0  # characters of the fields so far, counted before they are joined
+        too_long = False
 
         def close():
-            nonlocal current, unknown, started, positional
+            nonlocal current, unknown, started, positional, produced, too_long
             if started or current:
-                fields.append(Field("".join(current), word, unknown, positional))
+                produced += sum(map(len, current)) + 1
+                too_long = too_long or produced > MAX_SHELL_WORD_CHARS
+                fields.append(Field("" if too_long else "".join(current), word, unknown, positional))
             current, unknown, started, positional = [], None, False, False
 
         def split_into(value: str) -> None:
@@ -817,10 +862,32 @@ class ScriptReader:
             else:
                 split_into(value)
         close()
+        self._spend(produced, word)
+        if too_long:
+            return self._too_long(word)
         if not split and len(fields) > 1:
             first = fields[0]
             return [Field(" ".join(f.text for f in fields), word, first.unknown, first.positional)]
         return fields
+
+    def _spend(self, characters: int, word: Word) -> None:
+        """Count what an expansion produced (before it is joined); past MAX_SHELL_EXPANSION_CHARS the
+        replay stops at ``word``."""
+        self.expanded += characters
+        if self.expanded > MAX_SHELL_EXPANSION_CHARS:
+            raise _ExpansionBudget(word)
+
+    def _too_long(self, word: Word) -> list[Field]:
+        """A word whose expansion exceeds MAX_SHELL_WORD_CHARS: one unknown field, and one note at the
+        first such word (a variable doubled over and over makes every later use too long as well)."""
+        why = f"is longer than the {MAX_SHELL_WORD_CHARS:,} characters portlint expands in one word"
+        if not self._too_long_reported:
+            self._too_long_reported = True
+            self._diag(UNRESOLVED, f"Expanding {_short(word.text, 40)} makes more than {MAX_SHELL_WORD_CHARS:,} "
+                       "characters (the budget for one word); its value is taken as unknown", word.line,
+                       word.column, len(word.text.split("\n", 1)[0]),
+                       hint="docs/security.md lists portlint's budgets")
+        return [Field("", word, Unknown(why))]
 
     def _join_values(self, values):
         out = []
@@ -906,7 +973,7 @@ class ScriptReader:
     def run_simple(self, node: Simple, stdin=None) -> bool | None:
         self.count += 1
         if self.count > MAX_COMMANDS:
-            raise _Budget()
+            raise _Budget(node)
         if not node.words:
             for assignment in node.assignments:
                 self.assign(assignment)
@@ -1036,6 +1103,9 @@ class ScriptReader:
             for word in node.words[1:]:
                 self._assign_word(word, local, name)
             return True
+        if name in ("source", ".", "eval"):
+            self._not_followed(node, name, args)
+            return True if name != "eval" else None
         if name == "unset":
             functions = any(a.known and a.text == "-f" for a in args)
             for arg in args:
@@ -1058,7 +1128,7 @@ class ScriptReader:
                     self._set(arg.text, Unknown("is read from input", arg.text))
             return None
         if name == "shift":
-            count = int(args[0].text) if args and args[0].known and args[0].text.isdigit() else 1
+            count = bounded_int(args[0].text) if args and args[0].known and args[0].text.isdigit() else 1
             params = self._positional()
             if not isinstance(params, Unknown):
                 if self.frames:
@@ -1094,7 +1164,7 @@ class ScriptReader:
                     raise _Return()
                 raise _Exit()  # return outside a function (a sourced script) ends it
             if self.loops:
-                levels = int(args[0].text) if args and args[0].known and args[0].text.isdigit() else 1
+                levels = bounded_int(args[0].text) if args and args[0].known and args[0].text.isdigit() else 1
                 raise _Break(levels, name == "continue")
             return True
         if name in ("[", "test", "[["):
@@ -1426,7 +1496,7 @@ class ScriptReader:
                        len(chain_field.word.text), hint=f"create it first with -N {chain_name}")
         chain = self._chain(table, chain_name, span, chain_field)
         if command == "-D" and extra:
-            return chain.delete_at(int(extra[0].text)) is not None
+            return chain.delete_at(bounded_int(extra[0].text)) is not None
         rule = self._read_rule(node, command_field, chain_field, extra, rest, family,
                                chain_name if chain_name in table.builtin else "", fields)
         if rule is None:
@@ -1435,11 +1505,11 @@ class ScriptReader:
             chain.rules.append(rule)
             return True
         if command == "-I":
-            number = int(extra[0].text) if extra else 1
+            number = bounded_int(extra[0].text) if extra else 1
             if not chain.insert(number, rule):
                 length = len(chain.merged())
-                self._diag(INVALID, f"Cannot insert at rule {number}; chain {chain_name!r} has {length} rules "
-                                    "at this point", extra[0].word.line, extra[0].word.column,
+                self._diag(INVALID, f"Cannot insert at rule {shown(extra[0].text)}; chain {chain_name!r} has {length} "
+                                    "rules at this point", extra[0].word.line, extra[0].word.column,
                            len(extra[0].word.text))
                 return False
             return True
@@ -1452,7 +1522,7 @@ class ScriptReader:
             if not number.isdigit():
                 self._diag(SYNTAX, "Missing rule number after -R CHAIN", node.line, node.column)
                 return False
-            return chain.replace_at(int(number), rule)
+            return chain.replace_at(bounded_int(number), rule)
         return True
 
     def _chain(self, table, name: str, span: Span, chain_field: Field):
@@ -1616,6 +1686,7 @@ class ScriptReader:
                 else:
                     pieces.append(value)
                 position = text.find(raw, position) + len(raw) if raw and raw in text[position:] else position
+            self._spend(sum(map(len, pieces)), word)
             out.append((lineno, "".join(pieces), stripped))
         return out
 
@@ -1687,7 +1758,7 @@ def _binary(op: str, left: str | None, right: str | None, double: bool) -> bool 
     if op in ("<", ">"):
         return left < right if op == "<" else left > right
     try:
-        a, b = int(left), int(right)
+        a, b = bounded_int(left), bounded_int(right)
     except ValueError:
         return None
     return {"-eq": a == b, "-ne": a != b, "-lt": a < b, "-le": a <= b, "-gt": a > b, "-ge": a >= b}[op]
@@ -1769,8 +1840,8 @@ def _brace_group(text: str, start: int):
                 if m is None:
                     return None
                 if m.group(1) is not None:
-                    lo, hi = int(m.group(1)), int(m.group(2))
-                    step = abs(int(m.group(3) or 1)) or 1
+                    lo, hi = bounded_int(m.group(1)), bounded_int(m.group(2))
+                    step = abs(bounded_int(m.group(3) or "1")) or 1
                     if abs(hi - lo) // step > MAX_BRACE_WORDS:
                         return None
                     values = range(lo, hi + 1, step) if lo <= hi else range(lo, hi - 1, -step)

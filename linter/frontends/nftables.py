@@ -30,6 +30,7 @@ from lark.visitors import Interpreter
 
 from linter import netdb
 from linter.addresses import AddressError, parse_address_range
+from linter.budgets import MAX_DEFINE_ATOMS, MAX_NESTING
 from linter.diagnostics import Diagnostic, caret_excerpt
 from linter.frontends import FrontEndOptions, ParseResult
 from linter.grammars import load_parser
@@ -69,6 +70,7 @@ from linter.model import (
     normalize_ranges,
 )
 from linter.readpolicy import OUTSIDE, ReadPolicy
+from linter.numbers import bounded_int, shown
 from linter.source import SourceFile, read_source
 
 START_SYMBOLS = ("start", "table_content", "lines")
@@ -86,6 +88,7 @@ FAMILIES = {
 }
 PRIORITIES = {"raw": -300, "mangle": -150, "dstnat": -100, "filter": 0, "security": 50, "srcnat": 100}
 BRIDGE_PRIORITIES = {"dstnat": -300, "filter": -200, "out": 100, "srcnat": 300}
+PRIORITY_LIMIT = 1 << 31  # a chain priority is a signed 32-bit number
 HOOKS = {hook.value: hook for hook in Hook}
 
 # --- Keyword tables ------------------------------------------------------------
@@ -171,10 +174,37 @@ class Group:
         self.end_column = end_column
 
 
-def _group(tree: Tree) -> Group:
-    items = [_group(child) if isinstance(child, Tree) else child for child in tree.children]
+class _GroupTooDeep(Exception):
+    """Braces nested deeper than MAX_NESTING: the statement holding them is skipped (one PL010)."""
+
+    def __init__(self, meta):
+        super().__init__()
+        self.meta = meta
+
+
+def _group(tree: Tree, depth: int = 1) -> Group:
+    if depth > MAX_NESTING:
+        raise _GroupTooDeep(tree.meta)
+    items = [_group(child, depth + 1) if isinstance(child, Tree) else child for child in tree.children]
     meta = tree.meta
     return Group(items, meta.start_pos, meta.end_pos, meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _measure(atoms, limit: int) -> tuple[int, int]:
+    """How many atoms ``atoms`` holds, groups' contents included, and how deep its groups nest;
+    counting stops once past ``limit`` atoms (without recursion: a define can be any size)."""
+    count = depth = 0
+    stack = [(atoms, 1)]
+    while stack:
+        items, level = stack.pop()
+        for item in items:
+            count += 1
+            if count > limit:
+                return count, depth
+            if isinstance(item, Group):
+                depth = max(depth, level)
+                stack.append((item.items, level + 1))
+    return count, depth
 
 
 def _borrow(atom, at):
@@ -315,6 +345,7 @@ class _Cursor:
         self.atoms = atoms
         self.i = 0
         self.n = len(atoms)
+        self.depth = 0  # parentheses, brackets and negations open (MAX_NESTING)
 
     # -- primitives
     def peek(self, k: int = 0):
@@ -612,22 +643,15 @@ class _Cursor:
         kind = atom.type
         if kind == "OP":
             value = atom.value
-            if value == "(":
-                self.take()
-                inner = self.read_expr() if self._selector_start(0) else self.read_value()
-                if _is_op(self.peek(), ")"):
-                    self.take()
-                return Val("paren", inner, first=atom, last=self.last())
-            if value == "[":
-                self.take()
-                inner = self.read_value(colon=False)
-                if _is_op(self.peek(), "]"):
-                    self.take()
-                return Val("paren", inner, first=atom, last=self.last())
-            if value in ("-", "!", "~") and self.peek(1) is not None and self.peek(1).type in ("NUM", "VAR", "WORD", "GROUP"):
-                self.take()
-                inner = self.primary()
-                return Val("neg", inner, value, first=atom, last=self.last())
+            if value in ("(", "[") or value in ("-", "!", "~") and self.peek(1) is not None \
+                    and self.peek(1).type in ("NUM", "VAR", "WORD", "GROUP"):
+                self.depth += 1
+                if self.depth > MAX_NESTING:
+                    raise ReadError(f"expression nested deeper than {MAX_NESTING} levels", atom)
+                try:
+                    return self._nested(atom, value)
+                finally:
+                    self.depth -= 1
             if value == "*":
                 self.take()
                 return Val("tok", atom, first=atom, last=atom)
@@ -640,6 +664,22 @@ class _Cursor:
         if kind == "SETREF":
             return Val("ref", atom, first=atom, last=atom)
         return Val("tok", atom, first=atom, last=atom)
+
+    def _nested(self, atom, value: str) -> Val:
+        """A parenthesised value, ``[...]``, or a negated one, from its first atom."""
+        self.take()
+        if value == "(":
+            inner = self.read_expr() if self._selector_start(0) else self.read_value()
+            if _is_op(self.peek(), ")"):
+                self.take()
+            return Val("paren", inner, first=atom, last=self.last())
+        if value == "[":
+            inner = self.read_value(colon=False)
+            if _is_op(self.peek(), "]"):
+                self.take()
+            return Val("paren", inner, first=atom, last=self.last())
+        inner = self.primary()
+        return Val("neg", inner, value, first=atom, last=self.last())
 
     def read_value(self, colon: bool = True) -> Val | None:
         """An rhs value. Precedence, loosest first: ``,`` lists, ``.`` concatenations,
@@ -1223,6 +1263,17 @@ class _Loader(Interpreter):
             self.error("PL031", f"Undefined variable ${name}", token,
                        hint=f"define it first: define {name} = ...")
             return [token]
+        remaining = MAX_DEFINE_ATOMS - self.state.define_atoms
+        size, depth = _measure(value, remaining)
+        if size > remaining or depth > MAX_NESTING:
+            if not self.state.define_budget_reported:
+                self.state.define_budget_reported = True
+                what = (f"more than the {MAX_DEFINE_ATOMS:,} values all defines of a file may expand to"
+                        if size > remaining else f"braces nested deeper than {MAX_NESTING} levels")
+                self.error("PL034", f"${name} is not expanded: it makes {what}; treated as may-match", token,
+                           hint="docs/security.md lists portlint's budgets")
+            return [token]
+        self.state.define_atoms += size
         return [_borrow(atom, token) for atom in value]
 
     def name(self, tree: Tree | None) -> str:
@@ -1272,7 +1323,21 @@ class _Loader(Interpreter):
     def lines(self, tree: Tree) -> None:
         for line in tree.children:
             if isinstance(line, Tree):
-                self.body_line(line)
+                try:
+                    self.body_line(line)
+                except _GroupTooDeep as exc:
+                    self.group_too_deep(exc)
+
+    def _visit_tree(self, tree: Tree):
+        try:
+            return super()._visit_tree(tree)
+        except _GroupTooDeep as exc:  # a command (add rule, add element...) with braces too deep
+            self.group_too_deep(exc)
+            return None
+
+    def group_too_deep(self, exc: _GroupTooDeep) -> None:
+        self.error("PL010", f"Syntax error: braces nested deeper than {MAX_NESTING} levels; the statement is "
+                   "skipped", exc.meta)
 
     def get_table(self, family: str, name: str, first, last=None) -> _TableB:
         key = (family, name)
@@ -1524,7 +1589,7 @@ class _Loader(Interpreter):
             return
         rule = _RuleB(atoms, self.span(tree.meta), self.text(tree.meta), 0, self.source)
         pos_kind = position.children[0].value if position is not None else None
-        pos_value = int(position.children[1].value) if position is not None else None
+        pos_value = bounded_int(position.children[1].value) if position is not None else None
         if verb == "replace":
             index = self.rule_index(chain, pos_value, position or tree.meta)
             rule.handle = table.handle()
@@ -1563,7 +1628,7 @@ class _Loader(Interpreter):
         if end_line is not None and end_column is not None:
             match = _HANDLE_COMMENT.search(self.source.line(end_line), max(end_column - 1, 0))
             if match:
-                value = int(match.group(1))
+                value = bounded_int(match.group(1))
                 table.next_handle = max(table.next_handle, value + 1)
                 return value
         return table.handle()
@@ -1638,7 +1703,7 @@ class _Loader(Interpreter):
                 if not destroy:
                     self.error("PL011", f"Chain {rest[1]} does not exist in table {family} {table.name}", tree.meta)
                 return
-            handle = int(rest[3]) if (rest[3] or "").isdigit() else -1
+            handle = bounded_int(rest[3]) if (rest[3] or "").isdigit() else -1
             for index, rule in enumerate(chain.rules):
                 if rule.handle == handle:
                     del chain.rules[index]
@@ -1745,13 +1810,18 @@ class _Loader(Interpreter):
         text = " ".join(a.value for a in atoms if not isinstance(a, Group))
         match = re.fullmatch(r"\s*(-?\s*\d+)\s*", text)
         if match:
-            return int(match.group(1).replace(" ", ""))
+            value = bounded_int(match.group(1).replace(" ", ""))
+            if -PRIORITY_LIMIT <= value < PRIORITY_LIMIT:
+                return value
+            self.error("PL011", f"Chain priority {shown(text.strip())} is out of range (a 32-bit number)",
+                       atoms[0] if atoms else where)
+            return None
         match = re.fullmatch(r"\s*([a-z]+)\s*(?:([+-])\s*(\d+))?\s*", text)
         if match:
             names = BRIDGE_PRIORITIES if self.table is not None and self.table.family_word == "bridge" else PRIORITIES
             base = names.get(match.group(1))
             if base is not None:
-                offset = int(match.group(3) or 0)
+                offset = bounded_int(match.group(3) or "0")
                 return base - offset if match.group(2) == "-" else base + offset
         self.error("PL011", f"Unknown chain priority {text or '(missing)'}", atoms[0] if atoms else where,
                    hint="use a number or raw, mangle, dstnat, filter, security, srcnat")
@@ -1804,6 +1874,8 @@ class _State:
         self.opaque_seen: set[tuple[str, str]] = set()
         self.errors_reported = 0
         self.syntax_errors = 0
+        self.define_atoms = 0  # values all $variables expanded to so far (MAX_DEFINE_ATOMS)
+        self.define_budget_reported = False
 
     def lookup(self, name: str):
         for scope in reversed(self.scopes):
@@ -2443,7 +2515,7 @@ class _TableBuilder:
         if atom.type == "NUM":
             number = _number(text)
             if number is None or number > MAX_PORT:
-                self.diag("PL011", f"Invalid port {text} (ports are 0-65535)", atom)
+                self.diag("PL011", f"Invalid port {shown(text)} (ports are 0-65535)", atom)
                 return None
             return number
         if atom.type in ("WORD", "STRING"):
@@ -2775,7 +2847,7 @@ def _has_var(value: Val) -> bool:
 
 def _number(text: str) -> int | None:
     try:
-        return int(text, 0) if text[:2].lower() == "0x" else int(text, 10)
+        return bounded_int(text, 0) if text[:2].lower() == "0x" else bounded_int(text, 10)
     except ValueError:
         return None
 
@@ -2784,9 +2856,10 @@ def _number(text: str) -> int | None:
 
 
 def _internal_error(path: str, exc: Exception) -> Diagnostic:
+    """A bug in this reader (PL009): what it read before is kept, the error is not hidden as a syntax error."""
     return Diagnostic(
-        "PL010", f"Could not read the ruleset: internal error ({type(exc).__name__}: {exc})", Span(path, 1, 1),
-        hint="please report this input to the portlint developers",
+        "PL009", f"The nftables reader failed: {type(exc).__name__}: {exc}", Span(path, 1, 1),
+        hint="This is a bug in portlint; the rest of the run went on. Please report it with the input that caused it",
     )
 
 
@@ -2802,8 +2875,6 @@ def parse(source: SourceFile, options: FrontEndOptions | None = None) -> ParseRe
         tree = state.parse_text(source, "start")
         if tree is not None:
             _Loader(state, source).visit(tree)
-    except RecursionError:
-        state.diagnostics.append(Diagnostic("PL010", "Syntax error: nesting too deep", Span(source.path, 1, 1)))
     except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop a run
         state.diagnostics.append(_internal_error(source.path, exc))
     try:

@@ -23,6 +23,8 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
+from linter.budgets import MAX_NESTING
+
 # --- Words ---------------------------------------------------------------------------
 
 
@@ -237,6 +239,10 @@ class Token:
     end: int
 
 
+class _TooDeep(Exception):
+    """Quotes and expansions nested deeper than MAX_NESTING: the word is read as plain text."""
+
+
 class Scanner:
     def __init__(self, text: str, errors: list[ShellError]) -> None:
         self.text = text
@@ -250,6 +256,7 @@ class Scanner:
         self.pending: list[HereDoc] = []
         self.dbracket = False  # inside [[ ... ]]: operators are words
         self.resume_at: int | None = None  # where scanning goes on after an unterminated quote
+        self.depth = 0  # quotes and expansions being read, one inside the other
 
     # -- positions
     def where(self, pos: int) -> tuple[int, int]:
@@ -407,14 +414,37 @@ class Scanner:
     def scan_word(self, start: int, mode: str = "word", end: int | None = None) -> Word | None:
         """A word from ``start``; None when there is none. ``mode``: word, brace (inside ${...})."""
         self.pos = start
-        parts = self._parts(mode, False, end)
+        if self.depth:
+            parts = self._parts(mode, False, end)
+        else:
+            try:
+                parts = self._parts(mode, False, end)
+            except _TooDeep:
+                self.depth = 0
+                self.error(f"Quotes and expansions nested deeper than {MAX_NESTING} levels; the word is read "
+                           "as plain text to the end of its line", start)
+                self.pos = max(self.line_end(start), start + 1)
+                parts = [Lit(self.text[start:self.pos], True)]
         if self.pos == start:
             return None
         line, column = self.where(start)
         end_line, end_column = self.where(max(self.pos - 1, start))
         return Word(tuple(_merge(parts)), line, column, end_line, end_column, self.text[start:self.pos])
 
+    def _enter(self) -> None:
+        """One more level of nesting; _TooDeep past MAX_NESTING (scan_word reads the word as text)."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise _TooDeep()
+
     def _parts(self, mode: str, quoted: bool, end: int | None) -> list:
+        self._enter()
+        try:
+            return self._parts_inside(mode, quoted, end)
+        finally:
+            self.depth -= 1
+
+    def _parts_inside(self, mode: str, quoted: bool, end: int | None) -> list:
         text = self.text
         limit = self.n if end is None else end
         parts: list = []
@@ -621,6 +651,13 @@ class Scanner:
         return self._closing(pos, limit, "(", ")")
 
     def _skip_dquote(self, pos: int, limit: int) -> int | None:
+        self._enter()
+        try:
+            return self._skip_dquote_inside(pos, limit)
+        finally:
+            self.depth -= 1
+
+    def _skip_dquote_inside(self, pos: int, limit: int) -> int | None:
         text = self.text
         i = pos
         while i < limit:
@@ -672,6 +709,8 @@ class Scanner:
                 continue
             if text.startswith(opener, i):
                 depth += 1
+                if depth + self.depth > MAX_NESTING:
+                    raise _TooDeep()
                 i += len(opener)
                 continue
             if ch == closer:
@@ -763,7 +802,12 @@ def expand_heredoc_line(text: str, errors: list[ShellError] | None = None) -> li
     """The parts of one line of an unquoted here-document (``$X``, ``$(...)``, ``\\$``)."""
     scanner = Scanner(text, errors if errors is not None else [])
     scanner.pos = 0
-    return _merge(scanner._parts("heredoc", False, None))
+    try:
+        return _merge(scanner._parts("heredoc", False, None))
+    except _TooDeep:
+        scanner.error(f"Quotes and expansions nested deeper than {MAX_NESTING} levels; the line is read as "
+                      "plain text", 0)
+        return [Lit(text, True)]
 
 
 # --- Parser ----------------------------------------------------------------------------
@@ -826,6 +870,35 @@ class Parser:
     def skip_to_line_end(self) -> None:
         while self.tok.kind != "EOF" and not self.is_op("\n"):
             self.advance()
+
+    def skip_nested(self) -> None:
+        """Skip the compound command at the current token and everything nested in it, without
+        recursion: up to its closing word (or parenthesis for a subshell)."""
+        start = self.tok
+        subshell = start.kind == "OP"
+        function = not subshell and start.value.bare not in _COMPOUND_WORDS - {"function"}
+        words = parens = 0
+        opened = False
+        while self.tok.kind != "EOF":
+            if words == 0 and parens == 0 and self.is_op("\n") and (opened or not function):
+                return
+            tok = self.advance()
+            if tok.kind == "WORD":
+                bare = tok.value.bare
+                if bare in _SKIP_OPENERS:
+                    words += 1
+                    opened = True
+                elif bare in _SKIP_CLOSERS and words:
+                    words -= 1
+                    if words == 0 and parens == 0:
+                        return
+            elif tok.kind == "OP":
+                if tok.value == "(":
+                    parens += 1
+                elif tok.value == ")" and parens:
+                    parens -= 1
+                    if subshell and words == 0 and parens == 0:
+                        return
 
     def parse_list(self, stops: tuple[str, ...], stop_ops: tuple[str, ...] = ()) -> list:
         """and-or lists up to a reserved word in ``stops``, an operator in ``stop_ops`` or EOF."""
@@ -909,9 +982,10 @@ class Parser:
         tok = self.tok
         self.depth += 1
         try:
-            if self.depth > 200:
-                self.error("Commands nested too deeply")
-                self.skip_to_line_end()
+            if self.depth > MAX_NESTING and self._opens_compound(tok):
+                self.error(f"Commands nested deeper than {MAX_NESTING} levels; this one is skipped with "
+                           "everything inside it")
+                self.skip_nested()
                 return None
             if tok.kind == "WORD":
                 bare = tok.value.bare
@@ -943,6 +1017,15 @@ class Parser:
             return None
         finally:
             self.depth -= 1
+
+    def _opens_compound(self, tok: Token) -> bool:
+        """Whether the command at ``tok`` holds other commands (reading it recurses)."""
+        if tok.kind == "OP":
+            return tok.value == "("
+        if tok.kind != "WORD":
+            return False
+        bare = tok.value.bare
+        return bare in _COMPOUND_WORDS or (bare is not None and _is_function_name(bare) and self._next_is_parens())
 
     def _next_is_parens(self) -> bool:
         """Whether ``name`` is followed by ``()``: a function definition."""
@@ -1253,6 +1336,12 @@ class Parser:
             self.error(f"Expected the body of function {name} ('{{ ... }}')", opener)
             return None
         return FunctionDef(line, column, body.end_line, body.end_column, name, body)
+
+
+# Words that open and close compound commands, counted when a too deeply nested one is skipped.
+_SKIP_OPENERS = frozenset({"if", "case", "do", "{"})
+_SKIP_CLOSERS = frozenset({"fi", "esac", "done", "}"})
+_COMPOUND_WORDS = frozenset({"if", "while", "until", "for", "select", "case", "{", "function"})
 
 
 def _is_function_name(text: str) -> bool:

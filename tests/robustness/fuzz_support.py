@@ -45,6 +45,8 @@ PIECES = [
     "elements", "vmap", "policy", "type", "hook", "priority", "ip", "ip6", "inet", "ct state",
     "services:", "ports:", "- ", "&a", "*a", "<<: *a", "!!python/object", "0:0", "80:80", "127.0.0.1:",
     "iptables", "ip6tables", "$IPT", "&&", "|", "`", "$(", ")", "<<EOF",
+    # Hostile input: a number past Python's int-str limit, nesting past the readers' limits (linter/budgets.py).
+    "9" * 4400, "(" * 150, "{ " * 150, "$(" * 150, "${X:-" * 150, '"$(' * 150, "if true; then " * 150,
 ]
 
 piece = st.one_of(st.sampled_from(PIECES), st.text(max_size=4))
@@ -78,6 +80,22 @@ def apply_edits(text: str, changes) -> str:
     return text
 
 
+HUGE_NUMBERS = ["9" * 4400, "0" * 5000 + "1", "0x" + "f" * 5000, "1" + "0" * 100]
+huge_number = st.tuples(st.integers(0, 100_000), st.sampled_from(HUGE_NUMBERS))
+
+
+def with_huge_number(text: str, change) -> str:
+    """``text`` with one of its runs of digits (picked by ``change``) replaced by a huge number."""
+    import re
+
+    choice, number = change
+    runs = list(re.finditer(r"\d+", text))
+    if not runs:
+        return text
+    run = runs[choice % len(runs)]
+    return text[:run.start()] + number + text[run.end():]
+
+
 BAD_BYTES = [b"\xff", b"\xfe\xff", b"\xe9", b"\xc3", b"\xed\xa0\x80", b"\x00", b"\xef\xbb\xbf", b"\x80\x80"]
 byte_edit = st.tuples(st.floats(0, 1, allow_nan=False), st.sampled_from(BAD_BYTES))
 
@@ -90,9 +108,16 @@ def apply_bytes(data: bytes, changes) -> bytes:
 
 
 def assert_located(diagnostics) -> None:
-    """Every diagnostic is a PL0xx finding at a real place (line and column from 1)."""
+    """Every diagnostic is a PL0xx finding at a real place (line and column from 1), and none is an
+    internal error: a front end that failed (PL009) is a bug these tests exist to find."""
     for diag in diagnostics:
         assert diag.code.startswith("PL0") and diag.span.line >= 1 and diag.span.column >= 1
+        assert diag.code != "PL009", diag.message
+
+
+def assert_no_internal_error(findings) -> None:
+    """No PL009 among a lint's findings: lint_file turns any crash into one, which must fail the test."""
+    assert [f.message for f in findings if f.code == "PL009"] == []
 
 
 def lint_mutated(tmp_path, name: str, text: str, changes, byte_changes, fmt: str | None = None, **options):
@@ -106,4 +131,5 @@ def lint_mutated(tmp_path, name: str, text: str, changes, byte_changes, fmt: str
     result = lint_file(str(path), Settings(), fmt, **options)
     for finding in result.findings:
         assert finding.line >= 1 and finding.column >= 1
+    assert_no_internal_error(result.findings)
     return result

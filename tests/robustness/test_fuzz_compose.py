@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import re
 
-from fuzz_support import COMPOSE_INPUTS, apply_edits, assert_located, byte_edit, edits, fuzz_settings, lint_mutated
+from fuzz_support import (
+    COMPOSE_INPUTS, apply_edits, assert_located, assert_no_internal_error, byte_edit, edits, fuzz_settings,
+    huge_number, lint_mutated, with_huge_number,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -102,4 +105,12 @@ def test_random_projects_read_without_port_findings(text):
 def test_random_projects_lint(tmp_path, text):
     path = tmp_path / "compose.yaml"
     path.write_text(text, encoding="utf-8")
-    assert lint_file(str(path), Settings(), options=OPTIONS).document is not None
+    result = lint_file(str(path), Settings(), options=OPTIONS)
+    assert result.document is not None
+    assert_no_internal_error(result.findings)
+
+
+@fuzz_settings(60)
+@given(st.sampled_from(sorted(COMPOSE_INPUTS)), huge_number)
+def test_a_huge_number_anywhere_is_a_finding_not_a_crash(name, change):
+    assert_located(parse(name, with_huge_number(COMPOSE_INPUTS[name], change)).diagnostics)

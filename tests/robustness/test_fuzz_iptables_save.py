@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 
 from fuzz_support import (
-    IPTABLES_SAMPLES, apply_edits, assert_located, byte_edit, edits, fuzz_settings, lint_mutated, piece,
+    IPTABLES_SAMPLES, apply_edits, assert_located, assert_no_internal_error, byte_edit, edits, fuzz_settings,
+    huge_number, lint_mutated, piece, with_huge_number,
 )
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -195,3 +196,10 @@ def test_random_rulesets_lint(tmp_path, text):
     path.write_text(text, encoding="utf-8")
     result = lint_file(str(path), Settings())
     assert result.document is not None
+    assert_no_internal_error(result.findings)
+
+
+@fuzz_settings(150)
+@given(sample, huge_number)
+def test_a_huge_number_anywhere_is_a_finding_not_a_crash(name, change):
+    assert_located(parse(SourceFile(name, with_huge_number(IPTABLES_SAMPLES[name], change))).diagnostics)

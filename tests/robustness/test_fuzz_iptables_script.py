@@ -12,7 +12,10 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
-from fuzz_support import SCRIPT_INPUTS, apply_edits, assert_located, byte_edit, edits, fuzz_settings, lint_mutated
+from fuzz_support import (
+    SCRIPT_INPUTS, apply_edits, assert_located, byte_edit, edits, fuzz_settings, huge_number, lint_mutated,
+    with_huge_number,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -65,3 +68,9 @@ def test_a_corrupted_iptables_call_gets_a_finding_at_its_line(name, choice, bad)
     result = parse(name, "\n".join(lines))
     assert any(d.span.line == k + 1 and d.code.startswith("PL0") for d in result.diagnostics), (
         lines[k], [(d.code, d.span.line, d.message) for d in result.diagnostics])
+
+
+@fuzz_settings(150)
+@given(st.sampled_from(NAMES), huge_number)
+def test_a_huge_number_anywhere_is_a_finding_not_a_crash(name, change):
+    assert_located(parse(name, with_huge_number(SCRIPT_INPUTS[name], change)).diagnostics)

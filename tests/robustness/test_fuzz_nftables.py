@@ -7,7 +7,10 @@
 
 from __future__ import annotations
 
-from fuzz_support import NFT_INPUTS, apply_edits, assert_located, byte_edit, edits, fuzz_settings, lint_mutated
+from fuzz_support import (
+    NFT_INPUTS, apply_edits, assert_located, assert_no_internal_error, byte_edit, edits, fuzz_settings, huge_number,
+    lint_mutated, with_huge_number,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -129,4 +132,12 @@ def test_random_rulesets_read_without_syntax_findings(text):
 def test_random_rulesets_lint(tmp_path, text):
     path = tmp_path / "random.nft"
     path.write_text(text, encoding="utf-8")
-    assert lint_file(str(path), Settings()).document is not None
+    result = lint_file(str(path), Settings())
+    assert result.document is not None
+    assert_no_internal_error(result.findings)
+
+
+@fuzz_settings(150)
+@given(name_of_input, huge_number)
+def test_a_huge_number_anywhere_is_a_finding_not_a_crash(name, change):
+    assert_located(parse(SourceFile(name, with_huge_number(NFT_INPUTS[name], change))).diagnostics)
