@@ -11,7 +11,7 @@ from linter.engine import intervals as iv
 from linter.engine.memo import IdentityCache
 from linter.engine.paths import PathEvaluator, Result
 from linter.engine.universe import LOOPBACK_IFACE, OTHER_IFACE, initial_boxes, interface_representatives
-from linter.engine.walk import Outcome, Step
+from linter.engine.walk import CUT_DETAIL, Outcome, Step
 from linter.model import Family, Hook, Rule, Ruleset, Span, VerdictKind
 from linter.netdb import PORT_PROTOCOLS
 
@@ -101,7 +101,7 @@ def _deciders(trail: tuple[Step, ...], forwarded: bool) -> tuple[Decider, ...]:
             # A user chain inherits its caller's hook.
             hook = hooks.get(id(step.table))
         if step.event == "rule":
-            if step.rule is not None and step.rule.verdict.kind in _ACCEPTING:
+            if step.rule is not None and (step.rule.verdict.kind in _ACCEPTING or step.detail == CUT_DETAIL):
                 rule_steps.append(_decider(step.rule, chain, step.table, hook))
         elif step.event == "policy" and step.detail == "accept" and chain.rules:
             policy_steps.append(_decider(None, chain, step.table, chain.hook))
@@ -159,6 +159,8 @@ class ExposureAnalysis:
         self.interfaces = interface_representatives(rulesets)
         self._results: dict[Family, list[Result]] = {}
         self._exposures: list[Exposure] | None = None
+        self.cuts: list = []  # engine.budget.Cut: where evaluating a family merged paths (or stopped)
+        self.spent = 0  # box-rule applications of the evaluations so far (engine/budget.py)
 
     def families(self) -> list[Family]:
         fams: list[Family] = []
@@ -178,6 +180,8 @@ class ExposureAnalysis:
             if not self.loopback:
                 boxes = [box for box in boxes if box.iif != LOOPBACK_ONLY]
             self._results[family] = drop_subsumed(evaluator.evaluate(boxes))
+            self.spent += evaluator.spent
+            self.cuts.extend(evaluator.cuts)
         return self._results[family]
 
     def exposures(self) -> list[Exposure]:
