@@ -167,10 +167,11 @@ def run(paths: list[str], *, fmt: str = "text", fail_on: str | None = None, inpu
     from linter.frontends import FrontEndOptions
     from linter.pipeline import lint_paths
     from linter.reporters import write_report
+    from linter.reporters.safe import safe_line, safe_lines
     from linter.reporters.text import print_line, summary, wants_color
 
     def fail(message: str) -> int:
-        click.echo(f"portlint: {message}", err=True)
+        click.echo(safe_line(f"portlint: {message}"), err=True)
         return EXIT_ERROR
 
     try:
@@ -206,5 +207,5 @@ def run(paths: list[str], *, fmt: str = "text", fail_on: str | None = None, inpu
     else:
         write_report(fmt, report, sys.stdout, color=wants_color(no_color))
         if note:
-            click.echo(note.strip(), err=True)
+            click.echo(safe_lines(note.strip()), err=True)
     return code

@@ -8,6 +8,7 @@ import sys
 import click
 
 from linter.engine.universe import describe_interface
+from linter.reporters.safe import safe_line
 
 
 def _step_record(step) -> dict:
@@ -35,32 +36,39 @@ def result_record(result) -> dict:
         "path": [_step_record(s) for s in result.path],
         "assumed_not_matching": list(result.assumed),
         "other_possible_verdicts": list(result.other_verdicts),
+        "analysis_simplified": list(result.cuts),
     }
 
 
 def print_text(result) -> None:
+    """The trace for people; every line through safe_line (reporters/safe.py): names come from the input."""
+    def echo(text: str) -> None:
+        click.echo(safe_line(text))
+
     flow = result.flow
     iface = flow.iface or "an interface no rule names"
     port = f":{flow.dport}" if flow.dport is not None else ""
-    click.echo(f"Flow: {flow.proto} {flow.src}:{flow.sport} -> {flow.dst}{port} in on {iface} ({flow.state})")
+    echo(f"Flow: {flow.proto} {flow.src}:{flow.sport} -> {flow.dst}{port} in on {iface} ({flow.state})")
     depth = 0
     for step in result.path:
         if step.event == "enter":
-            click.echo(f"{'  ' * depth}enter {step.table.name} {step.chain.name}")
+            echo(f"{'  ' * depth}enter {step.table.name} {step.chain.name}")
             depth += 1
         elif step.event == "leave":
             depth = max(depth - 1, 0)
-            click.echo(f"{'  ' * depth}leave {step.chain.name}: {step.detail}")
+            echo(f"{'  ' * depth}leave {step.chain.name}: {step.detail}")
         elif step.event == "rule":
             span = step.rule.span
-            click.echo(f"{'  ' * depth}{span.path}:{span.line}: {step.rule.text}")
+            echo(f"{'  ' * depth}{span.path}:{span.line}: {step.rule.text}")
         elif step.event == "policy":
-            click.echo(f"{'  ' * depth}policy of {step.table.name} {step.chain.name}: {step.detail}")
-    click.echo(f"Verdict: {result.verdict}" + (" (forwarded after DNAT)" if result.forwarded else ""))
+            echo(f"{'  ' * depth}policy of {step.table.name} {step.chain.name}: {step.detail}")
+    echo(f"Verdict: {result.verdict}" + (" (forwarded after DNAT)" if result.forwarded else ""))
     if result.assumed:
-        click.echo(f"Assumed not to match: {'; '.join(result.assumed)}")
+        echo(f"Assumed not to match: {'; '.join(result.assumed)}")
     if result.other_verdicts:
-        click.echo(f"If those matched, the verdict could be: {', '.join(result.other_verdicts)}")
+        echo(f"If those matched, the verdict could be: {', '.join(result.other_verdicts)}")
+    for cut in result.cuts:
+        echo(f"Note: {cut}")
 
 
 @click.command()
@@ -104,7 +112,7 @@ def trace(ctx, rulesets, src, dst, proto, dport, sport, iface, state, flows_file
                 if fmt == "json":
                     click.echo(json.dumps({"line": number, "error": str(exc)}))
                 else:
-                    click.echo(f"portlint: {message}", err=True)
+                    click.echo(safe_line(f"portlint: {message}"), err=True)
                 continue
             if fmt == "json":
                 click.echo(json.dumps(result_record(result)))
@@ -115,7 +123,7 @@ def trace(ctx, rulesets, src, dst, proto, dport, sport, iface, state, flows_file
     try:
         flow = make_flow(src, dst, proto, dport, sport, iface, state)
     except FlowError as exc:
-        click.echo(f"portlint: {exc}", err=True)
+        click.echo(safe_line(f"portlint: {exc}"), err=True)
         ctx.exit(EXIT_ERROR)
     result = trace_flow(flow, loaded)
     if fmt == "json":
@@ -130,7 +138,7 @@ def _open(ctx, path):
     except OSError as exc:
         from linter.cli import EXIT_ERROR
 
-        click.echo(f"portlint: cannot read {path}: {exc.strerror}", err=True)
+        click.echo(safe_line(f"portlint: cannot read {path}: {exc.strerror}"), err=True)
         ctx.exit(EXIT_ERROR)
 
 

@@ -50,6 +50,16 @@ class Cut:
     reason: str  # "paths" (merged past the budget) or "depth" (a jump too deep to follow)
 
 
+def describe_cut(cut: Cut) -> str:
+    """One line for people: where and how the analysis was simplified."""
+    where = cut.rule.span if cut.rule is not None else cut.chain.span
+    if cut.reason == "depth":
+        what = "jumps nested deeper than portlint follows count as possibly accepted"
+    else:
+        what = "paths merged past the operation budget; the verdicts are exact, one way through is shown"
+    return f"analysis simplified at {cut.table.name} {cut.chain.name} ({where.path}:{where.line}): {what}"
+
+
 class Budget:
     """The operation count of one evaluation (a PathEvaluator.evaluate call)."""
 
