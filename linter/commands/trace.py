@@ -91,13 +91,14 @@ def trace(ctx, rulesets, src, dst, proto, dport, sport, iface, state, flows_file
 
     loaded = load_rulesets(ctx, rulesets, input_format)
     if flows_file:
-        handle = sys.stdin if flows_file == "-" else _open(ctx, flows_file)
+        from linter.commands.flow_lines import flow_lines
+
+        handle = sys.stdin.buffer if flows_file == "-" else _open(ctx, flows_file)
         status = 0
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
+        for number, data, problem in flow_lines(handle):
             try:
-                data = json.loads(line)
+                if problem is not None:
+                    raise FlowError(problem)
                 if not isinstance(data, dict):
                     raise FlowError("each line must be a JSON object")
                 unknown = set(data) - {"src", "dst", "proto", "dport", "sport", "iface", "state"}
@@ -134,7 +135,7 @@ def trace(ctx, rulesets, src, dst, proto, dport, sport, iface, state, flows_file
 
 def _open(ctx, path):
     try:
-        return open(path, encoding="utf-8")
+        return open(path, "rb")
     except OSError as exc:
         from linter.cli import EXIT_ERROR
 
