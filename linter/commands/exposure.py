@@ -10,7 +10,7 @@ import click
 from linter import collector
 from linter.engine import intervals as iv
 from linter.netdb import protocol_name
-from linter.reporters.safe import safe_line, safe_text
+from linter.reporters.safe import escape_json, safe_line, safe_text
 
 
 def _ports(ranges) -> str:
@@ -86,7 +86,7 @@ def exposure(ctx, rulesets, fmt, show_all, input_format):
         records = [exposure_record(analysis, e, registry) for e in entries]
         cuts = list(dict.fromkeys(describe_cut(cut) for cut in analysis.cuts))
     if fmt == "json":
-        click.echo(json.dumps({"version": 1, "exposure": records, "analysis_simplified": cuts}, indent=2))
+        click.echo(escape_json(json.dumps({"version": 1, "exposure": records, "analysis_simplified": cuts}, indent=2)))
         return
     rows = [_row(record) for record in records]
     click.echo(_table(("family", "proto", "ports", "services", "reach", "interfaces", "decided by"), rows,

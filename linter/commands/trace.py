@@ -8,7 +8,7 @@ import sys
 import click
 
 from linter.engine.universe import describe_interface
-from linter.reporters.safe import safe_line
+from linter.reporters.safe import escape_json, safe_line
 
 
 def _step_record(step) -> dict:
@@ -111,12 +111,12 @@ def trace(ctx, rulesets, src, dst, proto, dport, sport, iface, state, flows_file
                 message = f"{flows_file}:{number}: {exc}"
                 status = EXIT_ERROR
                 if fmt == "json":
-                    click.echo(json.dumps({"line": number, "error": str(exc)}))
+                    click.echo(escape_json(json.dumps({"line": number, "error": str(exc)})))
                 else:
                     click.echo(safe_line(f"portlint: {message}"), err=True)
                 continue
             if fmt == "json":
-                click.echo(json.dumps(result_record(result)))
+                click.echo(escape_json(json.dumps(result_record(result))))
             else:
                 print_text(result)
                 click.echo()
@@ -128,7 +128,7 @@ def trace(ctx, rulesets, src, dst, proto, dport, sport, iface, state, flows_file
         ctx.exit(EXIT_ERROR)
     result = trace_flow(flow, loaded)
     if fmt == "json":
-        click.echo(json.dumps(result_record(result), indent=2))
+        click.echo(escape_json(json.dumps(result_record(result), indent=2)))
     else:
         print_text(result)
 

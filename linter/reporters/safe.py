@@ -14,7 +14,8 @@ through ``safe_text`` (one value) or ``safe_line``/``safe_lines`` (what is print
   ``%3A`` (the runner's own escape for a colon), so it is no command.
 
 The github reporter writes its own workflow commands and escapes their data itself.
-JSON formats keep the data exact: ``escape_json`` writes these characters as ``\\uXXXX``.
+JSON formats keep the data exact: ``escape_json`` writes these characters (and the bracket
+of ``##[``) as ``\\uXXXX``; a JSON line never starts with ``::``.
 """
 
 from __future__ import annotations
@@ -55,5 +56,9 @@ def safe_lines(text: str) -> str:
 
 def escape_json(document: str) -> str:
     """A JSON text with DEL, C1 and the Unicode separators and bidi controls written as
-    ``\\uXXXX`` (json.dumps escapes C0 itself): the same data, no raw control byte."""
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
+    ``\\uXXXX`` (json.dumps escapes C0 itself), and the bracket of ``##[`` too: the same data,
+    no raw control byte, no workflow command (outside strings JSON has neither)."""
+    document = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
+    if _LEGACY_COMMAND in document:
+        document = document.replace(_LEGACY_COMMAND, "##\\u005b")
+    return document
