@@ -17,6 +17,7 @@ from linter import __version__
 from linter.detect import INPUT_FORMATS
 from linter.gate import DEFAULT_FAIL_ON, gate_options
 from linter.reporters import FORMATS
+from linter.reporters.safe import safe_line
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -213,11 +214,11 @@ def show(ctx, paths, fmt, input_format, env_files):
 
     source = read_source(paths[0])
     if isinstance(source, Diagnostic):
-        click.echo(f"{source.span}: {source.code} {source.message}", err=True)
+        click.echo(safe_line(f"{source.span}: {source.code} {source.message}"), err=True)
         ctx.exit(EXIT_ERROR)
     kind = input_format or detect_format(paths[0], source.text)
     if kind not in FRONT_ENDS:
-        click.echo(f"{paths[0]}:1:1: PL004 Cannot tell what kind of file this is", err=True)
+        click.echo(safe_line(f"{paths[0]}:1:1: PL004 Cannot tell what kind of file this is"), err=True)
         ctx.exit(EXIT_ERROR)
     if len(paths) > 1 and kind != "compose":
         click.echo("portlint: only compose files merge; show one ruleset at a time", err=True)
@@ -228,7 +229,7 @@ def show(ctx, paths, fmt, input_format, env_files):
                               read_policy=ReadPolicy.for_paths(list(paths)))
     parsed = parse_source(source, kind, options)
     for diag in source.diagnostics + parsed.diagnostics:
-        click.echo(f"{diag.span}: {diag.code} {diag.message}", err=True)
+        click.echo(safe_line(f"{diag.span}: {diag.code} {diag.message}"), err=True)
     if parsed.document is None:
         ctx.exit(EXIT_ERROR)
     if fmt == "json":
@@ -250,16 +251,16 @@ def load_rulesets(ctx, paths, input_format=None):
     for path in paths:
         source = read_source(path)
         if isinstance(source, Diagnostic):
-            click.echo(f"{source.span}: {source.code} {source.message}", err=True)
+            click.echo(safe_line(f"{source.span}: {source.code} {source.message}"), err=True)
             ctx.exit(EXIT_ERROR)
         fmt = input_format or detect_format(path, source.text)
         if fmt not in FRONT_ENDS:
-            click.echo(f"{path}:1:1: PL004 Cannot tell what kind of file this is", err=True)
+            click.echo(safe_line(f"{path}:1:1: PL004 Cannot tell what kind of file this is"), err=True)
             ctx.exit(EXIT_ERROR)
         parsed = parse_source(source, fmt)
         for diag in source.diagnostics + parsed.diagnostics:
             if diag.code != "PL013":
-                click.echo(f"{diag.span}: {diag.code} {diag.message}", err=True)
+                click.echo(safe_line(f"{diag.span}: {diag.code} {diag.message}"), err=True)
         if isinstance(parsed.document, Ruleset):
             rulesets.append(parsed.document)
     return rulesets
@@ -277,8 +278,8 @@ def run() -> None:
     except Exception as exc:
         if os.environ.get("PORTLINT_DEBUG"):
             raise
-        click.echo(f"portlint: internal error: {type(exc).__name__}: {exc} "
-                   f"(set PORTLINT_DEBUG=1 for the traceback; please report it)", err=True)
+        click.echo(safe_line(f"portlint: internal error: {type(exc).__name__}: {exc} "
+                             f"(set PORTLINT_DEBUG=1 for the traceback; please report it)"), err=True)
         sys.exit(EXIT_ERROR)
 
 

@@ -177,11 +177,12 @@ def run(paths: list[str], *, fmt: str = "text", fail_on: str | None = None, inpu
     from linter.pipeline import lint_paths
     from linter.readpolicy import ReadPolicy
     from linter.reporters import write_report
+    from linter.reporters.safe import safe_line, safe_lines
     from linter.reporters.text import print_line, summary, wants_color
     from linter.writing import WriteError, write_atomically
 
     def fail(message: str) -> int:
-        click.echo(f"portlint: {message}", err=True)
+        click.echo(safe_line(f"portlint: {message}"), err=True)
         return EXIT_ERROR
 
     try:
@@ -229,5 +230,5 @@ def run(paths: list[str], *, fmt: str = "text", fail_on: str | None = None, inpu
         except OSError as exc:  # a full disk behind a redirection
             return fail(f"cannot write the report to standard output: {exc.strerror or exc}")
         if note:
-            click.echo(note.strip(), err=True)
+            click.echo(safe_lines(note.strip()), err=True)
     return code

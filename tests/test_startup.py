@@ -67,7 +67,11 @@ def test_text_output_prints_brackets_and_backslashes_as_written():
         assert "= hint: [/" in value
 
 
-def test_plain_text_drops_the_control_characters_rich_drops_and_expands_tabs():
+def test_plain_text_replaces_control_characters_and_expands_tabs():
+    # Every control character but tab is shown as "?" (reporters/safe.py), as rich prints it too.
     out = io.StringIO()
     text.PlainConsole(out).line([("a\tb\x07\r", None), ("\x1bc", "bold")])
-    assert out.getvalue() == "a       b\x1bc\n"
+    assert out.getvalue() == "a       b???c\n"
+    rich_out = io.StringIO()
+    text._rich_line(text.console_for(rich_out, False), [("a\tb\x07\r", None), ("\x1bc", "bold")])
+    assert rich_out.getvalue() == "a       b???c\n"

@@ -19,7 +19,7 @@ from linter.ports import PortRegistry, default_registry
 from linter.rulebook import all_rules
 
 CHECK_MODULES = ("linter.checks.exposure_checks", "linter.checks.hygiene", "linter.checks.compose_checks",
-                 "linter.checks.docker_firewall", "linter.checks.family_consistency")
+                 "linter.checks.docker_firewall", "linter.checks.family_consistency", "linter.checks.engine_limits")
 
 
 @dataclass

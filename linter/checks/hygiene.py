@@ -171,30 +171,111 @@ def _ufw_fragment(table: Table, target: str) -> bool:
 
 
 def _cycles(edges):
-    """Each elementary jump cycle once, found by depth-first search, with a rule that closes it."""
+    """Each elementary jump cycle once, found by depth-first search, with a rule that closes it.
+
+    Iterative: a chain of thousands of jumps is a path, not a recursion."""
     found = []
     seen_sets = set()
     state: dict[str, int] = {}
-
-    def visit(node, path):
-        state[node] = 1
-        path.append(node)
-        for target, rule in edges.get(node, ()):
-            if state.get(target) == 1:
-                cycle = path[path.index(target):]
-                key = frozenset(cycle)
-                if key not in seen_sets:
-                    seen_sets.add(key)
-                    found.append((list(cycle), rule))
-            elif state.get(target) is None:
-                visit(target, path)
-        path.pop()
-        state[node] = 2
-
-    for node in sorted(edges):
-        if state.get(node) is None:
-            visit(node, [])
+    for root in sorted(edges):
+        if state.get(root) is not None:
+            continue
+        state[root] = 1
+        path = [root]
+        pending = [iter(edges.get(root, ()))]
+        while pending:
+            for target, rule in pending[-1]:
+                if state.get(target) == 1:
+                    cycle = path[path.index(target):]
+                    key = frozenset(cycle)
+                    if key not in seen_sets:
+                        seen_sets.add(key)
+                        found.append((list(cycle), rule))
+                elif state.get(target) is None:
+                    state[target] = 1
+                    path.append(target)
+                    pending.append(iter(edges.get(target, ())))
+                    break
+            else:
+                pending.pop()
+                state[path.pop()] = 2
     return found
+
+
+NFT_JUMP_STACK_SIZE = 16  # linux/include/net/netfilter/nf_tables.h
+
+
+@check("PL408", on=Ruleset)
+def jump_depth(ctx: CheckContext) -> None:
+    """Jumps nested deeper than nf_tables allows (it refuses the rule: "Too many links")."""
+    ruleset: Ruleset = ctx.document
+    backend = "" if ruleset.format == "nftables" else "; iptables-nft refuses it too, iptables-legacy loads it"
+    for table in ruleset.tables:
+        found = _deepest_jump(table)
+        if found is None:
+            continue
+        rule, base, depth = found
+        ctx.report("PL408", rule.span, key=f"{table.name}/{rule.verdict.target}", target=rule.verdict.target,
+                   depth=depth, base=base, backend=backend,
+                   hint="Jump to the leaf chains from one dispatching chain instead of nesting them")
+
+
+def _deepest_jump(table: Table):
+    """(the first jump that is the 16th nested one from a base chain, that base chain, 16), or None.
+
+    Levels are the longest way from a base chain through user chains (nf_tables checks every
+    way); a jump closing a loop is left out (PL406 reports loops)."""
+    edges: dict[str, list[tuple[str, object]]] = {chain.name: [] for chain in table.chains}
+    for chain in table.chains:
+        for rule in chain.rules:
+            if rule.verdict.kind in (VerdictKind.JUMP, VerdictKind.GOTO) and rule.verdict.target in edges:
+                edges[chain.name].append((rule.verdict.target, rule))
+    if not any(edges.values()):
+        return None
+    # Chains reachable from base chains, in topological order (reverse DFS postorder, iterative).
+    state: dict[str, int] = {}
+    postorder: list[str] = []
+    for chain in table.chains:
+        if not chain.is_base or chain.name in state:
+            continue
+        state[chain.name] = 1
+        stack = [(chain.name, iter(edges[chain.name]))]
+        while stack:
+            name, targets = stack[-1]
+            for target, _ in targets:
+                if target not in state:
+                    state[target] = 1
+                    stack.append((target, iter(edges[target])))
+                    break
+            else:
+                stack.pop()
+                state[name] = 2
+                postorder.append(name)
+    order = postorder[::-1]
+    position = {name: index for index, name in enumerate(order)}
+    level: dict[str, int] = {}
+    origin: dict[str, str] = {}
+    for chain in table.chains:
+        if chain.is_base and chain.name in position:
+            level[chain.name] = 0
+            origin[chain.name] = chain.name
+    deepest = []
+    for name in order:
+        if name not in level:
+            continue
+        for target, rule in edges[name]:
+            if position[target] <= position[name]:
+                continue  # closes a loop
+            if level[name] + 1 == NFT_JUMP_STACK_SIZE:
+                deepest.append(rule)
+            if level[name] + 1 > level.get(target, -1):
+                level[target] = level[name] + 1
+                origin[target] = origin[name]
+    if not deepest:
+        return None
+    first = min(deepest, key=lambda rule: (rule.span.path, rule.span.line, rule.span.column))
+    owner = next(chain.name for chain in table.chains if any(r is first for r in chain.rules))
+    return first, origin[owner], NFT_JUMP_STACK_SIZE
 
 
 @check("PL407", on=Ruleset)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 
 import click
 
 from linter import collector
 from linter.engine import intervals as iv
 from linter.netdb import protocol_name
+from linter.reporters.safe import escape_json, safe_line, safe_text
 
 
 def _ports(ranges) -> str:
@@ -74,6 +74,7 @@ def exposure(ctx, rulesets, fmt, show_all, input_format):
     """For each protocol, the ports new connections can reach: from the internet, from
     private networks only, from loopback only."""
     from linter.cli import load_rulesets
+    from linter.engine.budget import describe_cut
     from linter.engine.exposure import ExposureAnalysis
     from linter.ports import default_registry
 
@@ -83,21 +84,27 @@ def exposure(ctx, rulesets, fmt, show_all, input_format):
         registry = default_registry()
         entries = [e for e in analysis.exposures() if show_all or e.reach != "loopback"]
         records = [exposure_record(analysis, e, registry) for e in entries]
+        cuts = list(dict.fromkeys(describe_cut(cut) for cut in analysis.cuts))
     from linter.engine.roles import describe_roles
 
     roles = [{"interface": name, "role": role, "why": why}
              for name, role, why in describe_roles(analysis.roles, analysis.interfaces)]
     if fmt == "json":
-        click.echo(json.dumps({"version": 1, "exposure": records, "interfaces": roles}, indent=2))
+        click.echo(escape_json(json.dumps({"version": 1, "exposure": records, "interfaces": roles,
+                                           "analysis_simplified": cuts}, indent=2)))
         return
     rows = [_row(record) for record in records]
     click.echo(_table(("family", "proto", "ports", "services", "reach", "interfaces", "decided by"), rows,
                       "New connections accepted"))
     if roles:
         # "internal" reach above is what arrives on an internal interface; how each role was read:
-        click.echo("\n" + _table(("interface", "role", "why"),
-                                 [tuple(_CONTROL.sub("?", r[k]) for k in ("interface", "role", "why")) for r in roles],
-                                 "Interface roles"))
+        table = _table(("interface", "role", "why"), [tuple(r[k] for k in ("interface", "role", "why")) for r in roles],
+                       "Interface roles")
+        click.echo("")
+        for line in table.split("\n"):
+            click.echo(safe_line(line))
+    for cut in cuts:
+        click.echo(safe_line(f"Note: {cut}"))
 
 
 SHOWN_PORT_RANGES = 8  # a longer port list is cut in the table (JSON has all of it)
@@ -113,12 +120,7 @@ def _row(record: dict) -> tuple[str, ...]:
     if len(ranges) > SHOWN_PORT_RANGES:
         ports += f",... ({iv.size(tuple(ranges))} ports in {len(ranges)} ranges)"
     cells = (record["family"], record["protocol"], ports, record["services"], reach, record["interfaces"], deciders)
-    if _CONTROL.search("".join(cells)) is None:
-        return cells
-    return tuple(_CONTROL.sub("?", cell) for cell in cells)
-
-
-_CONTROL = re.compile("[\x00-\x1f\x7f]")  # from file names: they would break the columns or the terminal
+    return tuple(safe_text(cell) for cell in cells)  # file names would break the columns or the terminal
 
 
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], title: str) -> str:
@@ -129,4 +131,5 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], title: str) -> 
     def line(cells) -> str:
         return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip()
 
-    return "\n".join([title, line(header), line("-" * width for width in widths)] + [line(row) for row in rows])
+    return "\n".join(safe_line(text) for text in
+                     [title, line(header), line("-" * width for width in widths)] + [line(row) for row in rows])

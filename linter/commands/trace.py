@@ -8,6 +8,7 @@ import sys
 import click
 
 from linter.engine.universe import describe_interface
+from linter.reporters.safe import escape_json, safe_line
 
 
 def _step_record(step) -> dict:
@@ -35,32 +36,39 @@ def result_record(result) -> dict:
         "path": [_step_record(s) for s in result.path],
         "assumed_not_matching": list(result.assumed),
         "other_possible_verdicts": list(result.other_verdicts),
+        "analysis_simplified": list(result.cuts),
     }
 
 
 def print_text(result) -> None:
+    """The trace for people; every line through safe_line (reporters/safe.py): names come from the input."""
+    def echo(text: str) -> None:
+        click.echo(safe_line(text))
+
     flow = result.flow
     iface = flow.iface or "an interface no rule names"
     port = f":{flow.dport}" if flow.dport is not None else ""
-    click.echo(f"Flow: {flow.proto} {flow.src}:{flow.sport} -> {flow.dst}{port} in on {iface} ({flow.state})")
+    echo(f"Flow: {flow.proto} {flow.src}:{flow.sport} -> {flow.dst}{port} in on {iface} ({flow.state})")
     depth = 0
     for step in result.path:
         if step.event == "enter":
-            click.echo(f"{'  ' * depth}enter {step.table.name} {step.chain.name}")
+            echo(f"{'  ' * depth}enter {step.table.name} {step.chain.name}")
             depth += 1
         elif step.event == "leave":
             depth = max(depth - 1, 0)
-            click.echo(f"{'  ' * depth}leave {step.chain.name}: {step.detail}")
+            echo(f"{'  ' * depth}leave {step.chain.name}: {step.detail}")
         elif step.event == "rule":
             span = step.rule.span
-            click.echo(f"{'  ' * depth}{span.path}:{span.line}: {step.rule.text}")
+            echo(f"{'  ' * depth}{span.path}:{span.line}: {step.rule.text}")
         elif step.event == "policy":
-            click.echo(f"{'  ' * depth}policy of {step.table.name} {step.chain.name}: {step.detail}")
-    click.echo(f"Verdict: {result.verdict}" + (" (forwarded after DNAT)" if result.forwarded else ""))
+            echo(f"{'  ' * depth}policy of {step.table.name} {step.chain.name}: {step.detail}")
+    echo(f"Verdict: {result.verdict}" + (" (forwarded after DNAT)" if result.forwarded else ""))
     if result.assumed:
-        click.echo(f"Assumed not to match: {'; '.join(result.assumed)}")
+        echo(f"Assumed not to match: {'; '.join(result.assumed)}")
     if result.other_verdicts:
-        click.echo(f"If those matched, the verdict could be: {', '.join(result.other_verdicts)}")
+        echo(f"If those matched, the verdict could be: {', '.join(result.other_verdicts)}")
+    for cut in result.cuts:
+        echo(f"Note: {cut}")
 
 
 @click.command()
@@ -83,13 +91,14 @@ def trace(ctx, rulesets, src, dst, proto, dport, sport, iface, state, flows_file
 
     loaded = load_rulesets(ctx, rulesets, input_format)
     if flows_file:
-        handle = sys.stdin if flows_file == "-" else _open(ctx, flows_file)
+        from linter.commands.flow_lines import flow_lines
+
+        handle = sys.stdin.buffer if flows_file == "-" else _open(ctx, flows_file)
         status = 0
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
+        for number, data, problem in flow_lines(handle):
             try:
-                data = json.loads(line)
+                if problem is not None:
+                    raise FlowError(problem)
                 if not isinstance(data, dict):
                     raise FlowError("each line must be a JSON object")
                 unknown = set(data) - {"src", "dst", "proto", "dport", "sport", "iface", "state"}
@@ -102,12 +111,12 @@ def trace(ctx, rulesets, src, dst, proto, dport, sport, iface, state, flows_file
                 message = f"{flows_file}:{number}: {exc}"
                 status = EXIT_ERROR
                 if fmt == "json":
-                    click.echo(json.dumps({"line": number, "error": str(exc)}))
+                    click.echo(escape_json(json.dumps({"line": number, "error": str(exc)})))
                 else:
-                    click.echo(f"portlint: {message}", err=True)
+                    click.echo(safe_line(f"portlint: {message}"), err=True)
                 continue
             if fmt == "json":
-                click.echo(json.dumps(result_record(result)))
+                click.echo(escape_json(json.dumps(result_record(result))))
             else:
                 print_text(result)
                 click.echo()
@@ -115,22 +124,22 @@ def trace(ctx, rulesets, src, dst, proto, dport, sport, iface, state, flows_file
     try:
         flow = make_flow(src, dst, proto, dport, sport, iface, state)
     except FlowError as exc:
-        click.echo(f"portlint: {exc}", err=True)
+        click.echo(safe_line(f"portlint: {exc}"), err=True)
         ctx.exit(EXIT_ERROR)
     result = trace_flow(flow, loaded)
     if fmt == "json":
-        click.echo(json.dumps(result_record(result), indent=2))
+        click.echo(escape_json(json.dumps(result_record(result), indent=2)))
     else:
         print_text(result)
 
 
 def _open(ctx, path):
     try:
-        return open(path, encoding="utf-8")
+        return open(path, "rb")
     except OSError as exc:
         from linter.cli import EXIT_ERROR
 
-        click.echo(f"portlint: cannot read {path}: {exc.strerror}", err=True)
+        click.echo(safe_line(f"portlint: cannot read {path}: {exc.strerror}"), err=True)
         ctx.exit(EXIT_ERROR)
 
 

@@ -12,7 +12,7 @@ from linter.engine.memo import IdentityCache
 from linter.engine.paths import PathEvaluator, Result
 from linter.engine.roles import InterfaceRoles, infer_roles
 from linter.engine.universe import LOOPBACK_IFACE, OTHER_IFACE, initial_boxes, interface_representatives
-from linter.engine.walk import Outcome, Step
+from linter.engine.walk import CUT_DETAIL, Outcome, Step
 from linter.model import Family, Hook, Rule, Ruleset, Span, VerdictKind
 from linter.netdb import PORT_PROTOCOLS
 
@@ -108,7 +108,7 @@ def _deciders(trail: tuple[Step, ...], forwarded: bool, fallback: Decider | None
             # A user chain inherits its caller's hook.
             hook = hooks.get(id(step.table))
         if step.event == "rule":
-            if step.rule is not None and step.rule.verdict.kind in _ACCEPTING:
+            if step.rule is not None and (step.rule.verdict.kind in _ACCEPTING or step.detail == CUT_DETAIL):
                 rule_steps.append(_decider(step.rule, chain, step.table, hook))
         elif step.event == "policy" and step.detail == "accept":
             if chain.rules:
@@ -192,6 +192,8 @@ class ExposureAnalysis:
                                                  self.classes.internal_interfaces)
         self._results: dict[Family, list[Result]] = {}
         self._exposures: list[Exposure] | None = None
+        self.cuts: list = []  # engine.budget.Cut: where evaluating a family merged paths (or stopped)
+        self.spent = 0  # box-rule applications of the evaluations so far (engine/budget.py)
 
     def families(self) -> list[Family]:
         fams: list[Family] = []
@@ -211,6 +213,8 @@ class ExposureAnalysis:
             if not self.loopback:
                 boxes = [box for box in boxes if box.iif != LOOPBACK_ONLY]
             self._results[family] = drop_subsumed(evaluator.evaluate(boxes))
+            self.spent += evaluator.spent
+            self.cuts.extend(evaluator.cuts)
         return self._results[family]
 
     def exposures(self) -> list[Exposure]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from linter.engine.budget import Budget, Cut, recursion_room
 from linter.engine.space import Box, replace, with_trail
 from linter.engine.universe import LOOPBACK_IFACE
 from linter.engine.walk import Outcome, Walker, is_transparent, step
@@ -66,6 +67,8 @@ class PathEvaluator:
         self.walker = Walker(record=record)
         self.record = record
         self._chains: dict[tuple[Hook, Family], list[tuple[Table, Chain]]] = {}
+        self.cuts: list[Cut] = []  # where an evaluation merged paths or stopped following a jump
+        self.spent = 0  # box-rule applications of every evaluation so far
 
     def chains(self, hook: Hook, family: Family) -> list[tuple[Table, Chain]]:
         key = (hook, family)
@@ -82,6 +85,16 @@ class PathEvaluator:
         """
         if not boxes:
             return []
+        budget = self.walker.budget = Budget.for_rulesets(self.rulesets, self.record)
+        depth = max((len(table.chains) for ruleset in self.rulesets for table in ruleset.tables), default=0)
+        with recursion_room(depth):
+            finals = self._evaluate(boxes)
+        self.spent += budget.spent
+        if budget.cut is not None:
+            self.cuts.append(budget.cut)
+        return finals
+
+    def _evaluate(self, boxes: list[Box]) -> list[Result]:
         family = boxes[0].family
         finals: list[Result] = []
         external: list[Box] = []

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from linter.addresses import family_max
 from linter.engine import intervals as iv
+from linter.engine.budget import recursion_room
 from linter.engine.space import ALL_STATES, Box, coalesce, has_opaque, has_path_decided, replace, split_rule
 from linter.engine.walk import MAX_DEPTH, Segment, blocks_of, chain_named, is_transparent, jump_changes_nothing
 from linter.model import Chain, Family, Rule, Table, VerdictKind
@@ -64,12 +65,20 @@ class ShadowAnalysis:
         """The analysis of ``chain`` (computed once)."""
         found = self._done.get(chain.name)
         if found is None:
-            self._active.append(chain.name)
-            try:
-                found = self._analyse(chain)
-            finally:
-                self._active.pop()
-            self._done[chain.name] = found
+            if not self._active:
+                # The analysis recurses per jump: room for the table's deepest possible chain.
+                with recursion_room(len(self.table.chains)):
+                    return self._chain(chain)
+            return self._chain(chain)
+        return found
+
+    def _chain(self, chain: Chain) -> ChainVerdicts:
+        self._active.append(chain.name)
+        try:
+            found = self._analyse(chain)
+        finally:
+            self._active.pop()
+        self._done[chain.name] = found
         return found
 
     def returned(self, chain: Chain) -> list[Box]:

@@ -52,6 +52,10 @@ class Assumption:
     matched: bool
 
 
+# A path the engine stopped following (engine/budget.py): what it led to is only possible.
+CUT_ASSUMPTION = Assumption(None, OpaqueMatch("portlint", "what portlint did not follow (jumps nested too deep)"), True)
+
+
 class Box(NamedTuple):
     """One box of packet space (a NamedTuple: boxes are made and copied by the million)."""
 
@@ -603,3 +607,24 @@ def _signature(box: Box, width: int) -> tuple:
     values = box[:width]
     return tuple(v if type(v) is not tuple or len(v) <= 8 else id(v) for v in values) + (
         id(box.assumptions), id(box.trail))
+
+
+def value_key(box: Box) -> tuple:
+    """The packets of ``box`` (every dimension but its path) as a hashable key."""
+    return box[:_VALUE_WIDTH]
+
+
+_VALUE_WIDTH = len(_VALUE_FIELDS)
+
+
+def merge_equal(boxes: list[Box]) -> list[Box]:
+    """One box per set of packets and certainty: of boxes holding the same packets that took
+    different ways here, the one with the fewest assumptions is kept (they all meet the same
+    rules from here on; only the explanation of how they got here is lost)."""
+    kept: dict[tuple, Box] = {}
+    for box in boxes:
+        key = (box[:_VALUE_WIDTH], box.possible)
+        other = kept.get(key)
+        if other is None or len(box.assumptions) < len(other.assumptions):
+            kept[key] = box
+    return list(kept.values()) if len(kept) < len(boxes) else boxes

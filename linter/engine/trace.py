@@ -6,6 +6,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from linter.addresses import AddressError, parse_address_range
+from linter.engine.budget import describe_cut
 from linter.engine.paths import PathEvaluator, Result
 from linter.engine.space import ALL_STATES, Box
 from linter.engine.universe import OTHER_IFACE, interface_representatives
@@ -41,6 +42,7 @@ class TraceResult:
     forwarded: bool
     assumed: tuple[str, ...]  # opaque matches taken as not matching on this path
     other_verdicts: tuple[str, ...]  # verdicts reachable if opaque matches matched
+    cuts: tuple[str, ...] = ()  # where the evaluation was simplified (engine/budget.py), described
 
 
 def make_flow(src=None, dst=None, proto="tcp", dport=None, sport=None, iface=None, state="new",
@@ -106,13 +108,15 @@ def trace_flow(flow: Flow, rulesets: list[Ruleset]) -> TraceResult:
     """The verdict and path of ``flow``; opaque matches are taken as not matching, and
     the verdicts they could lead to are listed in ``other_verdicts``."""
     box = flow_box(flow, rulesets)
-    results = PathEvaluator(rulesets, record=True).evaluate([box])
+    evaluator = PathEvaluator(rulesets, record=True)
+    results = evaluator.evaluate([box])
     certain = [r for r in results if not r.box.possible]
     chosen: Result = certain[0] if certain else results[0]
     others = tuple(sorted({_verdict(r) for r in results if r is not chosen} - {_verdict(chosen)}))
     assumed = tuple(dict.fromkeys(
         getattr(a.match, "text", "") or getattr(a.match, "module", "") for a in chosen.box.assumptions))
-    return TraceResult(flow, _verdict(chosen), chosen.box.trail, chosen.forwarded, assumed, others)
+    cuts = tuple(describe_cut(cut) for cut in evaluator.cuts)
+    return TraceResult(flow, _verdict(chosen), chosen.box.trail, chosen.forwarded, assumed, others, cuts)
 
 
 def _verdict(result: Result) -> str:

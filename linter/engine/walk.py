@@ -12,9 +12,11 @@ from bisect import bisect_left, insort
 from dataclasses import dataclass, field
 
 from linter.engine import intervals as iv
+from linter.engine.budget import MAX_FOLLOWED_DEPTH, Budget
 from linter.engine.memo import IdentityCache
 from linter.engine.space import (
-    FIRST_PACKET, Box, _with_dport, _with_dst, coalesce, extend_path, replace, split_rule, state_parts, with_trail,
+    CUT_ASSUMPTION, FIRST_PACKET, Box, _with_dport, _with_dst, coalesce, extend_path, merge_equal,
+    replace, split_rule, state_parts, value_key, with_trail,
 )
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
 from linter.model import AddressMatch, Chain, Direction, Family, PortMatch, Rule, Table, VerdictKind
@@ -70,7 +72,7 @@ def verdict_outcome(verdict) -> Outcome:
     return outcome
 
 
-MAX_DEPTH = 64
+MAX_DEPTH = MAX_FOLLOWED_DEPTH  # nested jumps followed (engine/budget.py)
 
 
 class Walker:
@@ -81,17 +83,23 @@ class Walker:
     without it only deciding rules (verdicts and jumps) are recorded.
     """
 
-    def __init__(self, record: bool = False):
+    def __init__(self, record: bool = False, budget: Budget | None = None):
         self.record = record
         # Set while walking new connections' first packets through a chain that runs before
         # conntrack (paths.PathEvaluator): their state is invalid there, their flags a SYN's.
         self.first_packet = False
+        self.budget = budget if budget is not None else Budget(2**62)
+        # Past the budget: (chain, packets, possible) already walked in this walk -> what came back.
+        self._entered: dict[tuple, list[Box]] = {}
 
     @property
     def decide(self) -> bool | str:
         return FIRST_PACKET if self.first_packet else True
 
     def walk(self, table: Table, chain: Chain, boxes: list[Box], stack: tuple[str, ...] = ()) -> list[tuple[Box, Outcome]]:
+        """Every (box, outcome) of walking ``boxes`` through ``chain`` (RETURN: fell off or returned)."""
+        if not stack:
+            self._entered = {}  # a chain walked again from another base chain goes on differently
         if self.record:
             boxes = [replace(b, trail=step(b.trail, "enter", table, chain)) for b in boxes]
         results: list[tuple[Box, Outcome]] = []
@@ -108,6 +116,7 @@ class Walker:
         """Walk ``boxes`` through ``chain``: outcomes go to ``results`` (a RETURN verdict's boxes
         to ``returned`` when given), what falls off the end is returned."""
         stack = stack + (chain.name,)
+        self.budget.spent += 1
         pending = boxes
         for block in blocks_of(chain):
             if not pending:
@@ -116,7 +125,16 @@ class Walker:
                 pending = self._apply_segment(table, chain, block, pending, results, stack, returned)
             else:
                 pending = self._apply_rule(table, chain, block, pending, results, stack, returned)
+            if self.budget.degraded and len(pending) > 1:
+                pending = self._merged(table, chain, block, pending)
         return coalesce(pending)
+
+    def _merged(self, table: Table, chain: Chain, block, pending: list[Box]) -> list[Box]:
+        """Past the budget: one box per set of packets (and certainty) at this point."""
+        merged = merge_equal(pending)
+        if len(merged) < len(pending):
+            self.budget.note(table, chain, block if isinstance(block, Rule) else None, "paths")
+        return merged
 
     def _apply_rule(self, table: Table, chain: Chain, rule: Rule, pending: list[Box],
                     results: list[tuple[Box, Outcome]], stack: tuple[str, ...],
@@ -130,6 +148,7 @@ class Walker:
             return self._record_nonterminal(table, chain, rule, pending) if self.record else pending
         if kind is VerdictKind.JUMP and not self.record and jump_changes_nothing(table, verdict.target, stack):
             return pending  # everything that jumps comes back unchanged (KUBE-MARK-MASQ): as a MARK would
+        self.budget.spent += len(pending) + 1
         next_pending: list[Box] = []
         matched: list[Box] = []
         assumed: list[Box] = []  # matched only by assuming an opaque match of this rule matched
@@ -147,34 +166,29 @@ class Walker:
             return next_pending
         if kind is VerdictKind.JUMP or kind is VerdictKind.GOTO:
             target = chain_named(table, verdict.target)
-            if target is None or target.name in stack or len(stack) >= MAX_DEPTH:
+            if target is None or target.name in stack:
                 # Undefined chain or loop: the kernel would refuse the ruleset;
                 # hygiene checks report it, evaluation goes on past the rule.
                 next_pending.extend(matched)
                 next_pending.extend(assumed)
                 return next_pending
-            # Every part that matched enters the target together (merged), not one by one.
-            # Without a trace, a jump taken only by assuming an opaque match leaves its
-            # "no match" branch going on with the whole box: what comes back lies inside it.
-            if self.record:
-                # Each chain's enter and leave steps: through walk(), results and all
-                # (a trace keeps every assumption: nothing was put in ``assumed``).
-                for sub_box, outcome in self.walk(table, target, coalesce(matched), stack):
-                    if outcome is Outcome.RETURN:
-                        if kind is VerdictKind.GOTO:
-                            results.append((sub_box, Outcome.RETURN))
-                        else:
-                            next_pending.append(sub_box)
-                    else:
-                        results.append((sub_box, outcome))
+            if len(stack) >= MAX_DEPTH:
+                # Deeper than the engine follows: whatever jumps may be accepted in there
+                # (never less exposure than the truth), or come back and go on.
+                self.budget.note(table, chain, rule, "depth")
+                results.extend((with_trail(_assume_cut(box), step(box.trail, "rule", table, chain, rule, CUT_DETAIL)),
+                                Outcome.ACCEPT) for box in matched + assumed)
+                next_pending.extend(matched)
                 return next_pending
-            # Final outcomes inside the target go straight to ``results``; what it returns
-            # (falling off its end or by a RETURN verdict) comes back here.
+            # Every part that matched enters the target together (merged), not one by one. A part
+            # that matched only by assuming an opaque match of this rule leaves its "no match"
+            # branch going on with the whole box: what it brings back lies inside that, so only
+            # the certain part's return goes on (a trace keeps every assumption: nothing was put
+            # in ``assumed``).
             for parts, certain in ((matched, True), (assumed, False)):
                 if not parts:
                     continue
-                back: list[Box] = []
-                back.extend(self._run(table, target, coalesce(parts), stack, results, back))
+                back = self._enter(table, chain, rule, target, coalesce(parts), stack, results)
                 if kind is VerdictKind.GOTO:
                     # Back to this chain's caller.
                     if returned is not None:
@@ -192,11 +206,48 @@ class Walker:
                 results.extend((apply_nat(box, rule), outcome) for box in matched)
         return next_pending
 
+    def _enter(self, table: Table, chain: Chain, rule: Rule, target: Chain, boxes: list[Box],
+               stack: tuple[str, ...], results: list[tuple[Box, Outcome]]) -> list[Box]:
+        """Walk ``boxes`` into ``target``: final outcomes go to ``results``, what the target
+        returns (falling off its end or by a RETURN verdict) is returned."""
+        if not self.budget.degraded:
+            return self._walk_target(table, target, boxes, stack, results)
+        # Past the budget: packets that already entered this chain in this walk, as certain
+        # (or as possible) as these, met every outcome in there already: only what came
+        # back is needed, not another walk (that made twenty chains of two opaque jumps
+        # each cost a million walks).
+        back: list[Box] = []
+        for box in boxes:
+            key = (id(target), value_key(box), box.possible)
+            known = self._entered.get(key)
+            if known is None:
+                known = self._entered[key] = self._walk_target(table, target, [box], stack, results)
+            else:
+                self.budget.note(table, chain, rule, "paths")
+            back.extend(known)
+        return back
+
+    def _walk_target(self, table: Table, target: Chain, boxes: list[Box], stack: tuple[str, ...],
+                     results: list[tuple[Box, Outcome]]) -> list[Box]:
+        if self.record:
+            # Each chain's enter and leave steps: through walk(), results and all.
+            back = []
+            for sub_box, outcome in self.walk(table, target, boxes, stack):
+                if outcome is Outcome.RETURN:
+                    back.append(sub_box)
+                else:
+                    results.append((sub_box, outcome))
+            return back
+        back = []
+        back.extend(self._run(table, target, boxes, stack, results, back))
+        return back
+
     def _apply_segment(self, table: Table, chain: Chain, segment: "Segment", pending: list[Box],
                        results: list[tuple[Box, Outcome]], stack: tuple[str, ...],
                        returned: list[Box] | None = None) -> list[Box]:
         """A run of rules dispatching on disjoint destinations (or ports): each part of a box
         meets only the rules of its own group, in order; the rest skips the run."""
+        self.budget.spent += len(pending)
         next_pending, by_group = segment.partition(pending)
         # Parts of different boxes bound for one group go through it together, merged first.
         for group, parts in by_group.values():
@@ -210,6 +261,7 @@ class Walker:
 
     def _apply_notrack(self, table: Table, chain: Chain, rule: Rule, pending: list[Box]) -> list[Box]:
         """``-j CT --notrack`` / ``-j NOTRACK`` / nft ``notrack``: the matched part goes on untracked."""
+        self.budget.spent += len(pending)
         out = []
         for box in (part for whole in pending for part in state_parts(whole, rule)):
             inside, outside = split_rule(box, rule.matches, rule, self.record, self.decide)
@@ -222,6 +274,7 @@ class Walker:
         return out
 
     def _record_nonterminal(self, table: Table, chain: Chain, rule: Rule, pending: list[Box]) -> list[Box]:
+        self.budget.spent += len(pending)
         out = []
         for box in (part for whole in pending for part in state_parts(whole, rule)):
             inside, outside = split_rule(box, rule.matches, rule, self.record, self.decide)
@@ -231,12 +284,20 @@ class Walker:
         return out
 
 
+CUT_DETAIL = "cut"  # a "rule" step where the engine stopped following: it decides what is reported there
+
+
+def _assume_cut(box: Box) -> Box:
+    """``box`` marked as reached only by an assumption: the engine stopped following its path."""
+    return replace(box, assumptions=box.assumptions + (CUT_ASSUMPTION,))
+
+
 _PASSING_KINDS = frozenset({VerdictKind.RETURN, VerdictKind.SNAT, VerdictKind.MASQUERADE,
                             VerdictKind.LOG, VerdictKind.CONTINUE})
 _TRANSPARENT: IdentityCache[bool] = IdentityCache()
 
 
-def is_transparent(table: Table, chain: Chain, _seen: frozenset[str] = frozenset()) -> bool:
+def is_transparent(table: Table, chain: Chain) -> bool:
     """Whether every packet leaves ``chain`` as it came in, going on: no rule here or in a chain
     it jumps to can drop, reject, accept, queue or rewrite the destination, and none changes
     the conntrack state (kube-proxy's and Docker's nat POSTROUTING chains: marks, SNAT and
@@ -245,10 +306,7 @@ def is_transparent(table: Table, chain: Chain, _seen: frozenset[str] = frozenset
     known = _TRANSPARENT.get(chain)
     if known is not None:
         return known
-    result = _transparent(table, chain, _seen | {chain.name})
-    if not _seen:  # one found inside a jump loop depends on where the loop was entered
-        _TRANSPARENT.put(chain, result)
-    return result
+    return _transparent(table, chain, set())
 
 
 def jump_changes_nothing(table: Table, name: str | None, active) -> bool:
@@ -258,25 +316,41 @@ def jump_changes_nothing(table: Table, name: str | None, active) -> bool:
     return target is not None and target.name not in active and is_transparent(table, target)
 
 
-def _transparent(table: Table, chain: Chain, seen: frozenset[str]) -> bool:
-    for rule in chain.rules:
-        verdict = rule.verdict
-        if sets_notrack(rule):
-            return False
-        kind = verdict.kind
-        if kind in _PASSING_KINDS or (kind is VerdictKind.OTHER and not verdict.terminal):
-            continue
-        if kind is VerdictKind.JUMP or kind is VerdictKind.GOTO:
-            if rule.matches:
-                return False  # a jump that chooses traffic is part of how exposure explains a path
-            target = chain_named(table, verdict.target)
-            if target is None:
-                continue  # an undefined chain: evaluation goes on past the rule
-            if target.name in seen or len(seen) >= MAX_DEPTH or not is_transparent(table, target, seen):
-                return False
-            continue
-        return False
-    return True
+def _transparent(table: Table, chain: Chain, active: set[str]) -> bool:
+    """is_transparent() for a chain reached through the chains in ``active``. Every answer is
+    remembered, so a chain of thousands of jumps costs one visit per chain: "no" is always a
+    safe answer (the chain is walked), and "yes" never depends on where a loop was entered."""
+    known = _TRANSPARENT.get(chain)
+    if known is not None:
+        return known
+    active.add(chain.name)
+    result = True
+    try:
+        for rule in chain.rules:
+            verdict = rule.verdict
+            if sets_notrack(rule):
+                result = False
+                break
+            kind = verdict.kind
+            if kind in _PASSING_KINDS or (kind is VerdictKind.OTHER and not verdict.terminal):
+                continue
+            if kind is VerdictKind.JUMP or kind is VerdictKind.GOTO:
+                if rule.matches:
+                    result = False  # a jump that chooses traffic is part of how exposure explains a path
+                    break
+                target = chain_named(table, verdict.target)
+                if target is None:
+                    continue  # an undefined chain: evaluation goes on past the rule
+                if target.name in active or len(active) >= MAX_DEPTH or not _transparent(table, target, active):
+                    result = False  # a loop, too deep to follow, or a chain that decides something
+                    break
+                continue
+            result = False
+            break
+    finally:
+        active.discard(chain.name)
+    _TRANSPARENT.put(chain, result)
+    return result
 
 
 UNTRACKED = frozenset({"untracked"})

@@ -10,6 +10,7 @@ message can end a command early or start another. Suppressed findings are not sh
 from __future__ import annotations
 
 from linter.findings import Finding, Severity, relative_path
+from linter.reporters.safe import safe_text
 
 
 COMMANDS = {
@@ -19,7 +20,9 @@ COMMANDS = {
 
 
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A command's data: other control characters become ``?`` (reporters/safe.py), then the
+    runner's escapes for %, CR and LF."""
+    return safe_text(text, keep_newlines=True).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def escape_property(text: str) -> str:

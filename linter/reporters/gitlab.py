@@ -16,6 +16,7 @@ import json
 from collections import Counter
 
 from linter.findings import Severity, relative_path
+from linter.reporters.safe import escape_json
 
 
 SEVERITIES = {
@@ -39,4 +40,4 @@ def render(report) -> str:
             "severity": SEVERITIES[finding.severity],
             "location": {"path": relative_path(finding.path), "lines": {"begin": finding.line}},
         })
-    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
+    return escape_json(json.dumps(issues, indent=2, ensure_ascii=False)) + "\n"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 
 from linter.findings import Finding
+from linter.reporters.safe import escape_json
 
 SCHEMA_VERSION = 1
 
@@ -31,4 +32,4 @@ def render(report) -> str:
         "suppressed": [s.as_record() for s in sorted(report.suppressed, key=lambda s: s.finding.sort_key())],
         "baselined": report.baselined,
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return escape_json(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"

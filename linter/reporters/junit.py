@@ -13,13 +13,14 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 
 from linter.findings import Finding
+from linter.reporters.safe import safe_lines
 
 # Characters XML 1.0 cannot hold, even escaped.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _clean(text: str) -> str:
-    return _NOT_XML.sub("\ufffd", text)
+    return safe_lines(_NOT_XML.sub("\ufffd", text))
 
 
 def _line(finding: Finding) -> str:

@@ -15,6 +15,7 @@ import enum
 import json
 
 from linter.model import ComposeProject, Ruleset
+from linter.reporters.safe import escape_json
 
 SCHEMA_VERSION = 1
 
@@ -73,7 +74,7 @@ def render(document) -> str:
         data = ruleset_document(document)
     else:
         data = {"version": SCHEMA_VERSION, "document": to_json(document)}
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return escape_json(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
 
 
 def _ports(value) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from linter.findings import Finding, Severity, Suppressed, relative_path
+from linter.reporters.safe import escape_json
 
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -160,4 +161,4 @@ def sarif_document(report) -> dict:
 
 
 def render(report) -> str:
-    return json.dumps(sarif_document(report), indent=2, ensure_ascii=False) + "\n"
+    return escape_json(json.dumps(sarif_document(report), indent=2, ensure_ascii=False)) + "\n"

@@ -7,6 +7,7 @@ import re
 from collections import Counter
 
 from linter.findings import Finding, Severity
+from linter.reporters.safe import safe_line, safe_text
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold red",
@@ -68,8 +69,6 @@ def wants_color(no_color: bool = False) -> bool:
     return not no_color and "NO_COLOR" not in os.environ
 
 
-# The control characters rich drops from printed text (bell, backspace, vertical tab, form feed, CR).
-_DROPPED = re.compile("[\x07\x08\x0b\x0c\r]")
 # Text whose every character takes one column, so str.expandtabs places tabs as rich does.
 _ONE_COLUMN_EACH = re.compile("[\t\n\x20-\x7e]*")
 
@@ -84,7 +83,7 @@ class PlainConsole:
         self._rich = None
 
     def line(self, segments) -> None:
-        text = _DROPPED.sub("", "".join(piece for piece, _ in segments))
+        text = safe_line("".join(piece for piece, _ in segments))
         if "\t" in text:
             if not _ONE_COLUMN_EACH.fullmatch(text):
                 if self._rich is None:
@@ -98,7 +97,24 @@ class PlainConsole:
 def _rich_line(console, segments) -> None:
     from rich.text import Text
 
-    console.print(Text.assemble(*((piece, style or "") for piece, style in segments)), soft_wrap=True)
+    console.print(Text.assemble(*((piece, style or "") for piece, style in safe_segments(segments))), soft_wrap=True)
+
+
+def safe_segments(segments) -> list:
+    """The pieces of one line made safe as safe_line() makes the whole line (reporters/safe.py)."""
+    pieces = [(safe_text(piece), style) for piece, style in segments]
+    joined = "".join(piece for piece, _ in pieces)
+    guarded = safe_line(joined)
+    if guarded == joined:
+        return pieces
+    # The line started with "::": its first colon became "%3A", in the piece that holds it.
+    start = len(joined) - len(joined.lstrip())
+    for index, (piece, style) in enumerate(pieces):
+        if start < len(piece):
+            pieces[index] = (piece[:start] + "%3A" + piece[start + 1:], style)
+            break
+        start -= len(piece)
+    return pieces
 
 
 def _wants_rich(stream, color: bool) -> bool:
