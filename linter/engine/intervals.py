@@ -61,6 +61,7 @@ def intersect(a: Ranges, b: Ranges) -> Ranges:
 # Past this ratio of lengths, the long list is searched (bisect) instead of merged: a box
 # whose source holds 100,000 blocked addresses meets one rule's /32 in O(log n), not O(n).
 SKEWED = 8
+_AFTER_ALL = float("inf")  # (value, _AFTER_ALL) sorts after every range starting at value
 
 
 def _first_reaching(ranges: Ranges, value: int) -> int:
@@ -72,18 +73,23 @@ def _first_reaching(ranges: Ranges, value: int) -> int:
 
 
 def _intersect_skewed(a: Ranges, b: Ranges) -> Ranges:
-    """intersect() when one list is much longer: each range of the short one is looked up."""
+    """intersect() when one list is much longer: each range of the short one is looked up, and
+    the stretch of the long one it covers is copied as a slice, only its two ends cut."""
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
-    out = []
-    len_long = len(long_)
+    out: list = []
     for lo, hi in short:
-        k = _first_reaching(long_, lo)
-        while k < len_long:
-            l_lo, l_hi = long_[k]
-            if l_lo > hi:
-                break
-            out.append((lo if lo > l_lo else l_lo, hi if hi < l_hi else l_hi))
-            k += 1
+        first = _first_reaching(long_, lo)
+        last = bisect_right(long_, (hi, _AFTER_ALL))  # the ranges starting at or before hi
+        if first >= last:
+            continue
+        start = len(out)
+        out.extend(long_[first:last])
+        f_lo, f_hi = out[start]
+        if f_lo < lo:
+            out[start] = (lo, f_hi)
+        l_lo, l_hi = out[-1]
+        if l_hi > hi:
+            out[-1] = (l_lo, hi)
     if len(out) == len(a) and out == list(a):
         return a
     if len(out) == len(b) and out == list(b):
