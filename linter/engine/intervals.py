@@ -104,21 +104,38 @@ def _subtract_few(a: Ranges, b: Ranges) -> Ranges:
     kept = 0  # a[:kept] is in pieces already
     i = 0
     len_a, len_b = len(a), len(b)
+    reach = _first_reaching(a, b[0][0])
     while i < len_b:
-        first = _first_reaching(a, b[i][0])
-        if first < kept:
-            first = kept
+        first = reach if reach > kept else kept
         last = first
         j = i
         # The ranges of b whose stretches of a touch one another are subtracted together.
-        while j < len_b:
-            lo, hi = b[j]
-            if j > i and _first_reaching(a, lo) >= last:
-                break
+        while True:
+            hi = b[j][1]
             while last < len_a and a[last][0] <= hi:
                 last += 1
             j += 1
-        if last > first:
+            if j == len_b:
+                break
+            reach = _first_reaching(a, b[j][0])
+            if reach >= last:
+                break
+        if last == first + 1 and j == i + 1:
+            # One range of b inside or across one range of a (a port, an address): cut it here.
+            lo, hi = a[first]
+            b_lo, b_hi = b[i]
+            if b_lo <= lo and b_hi >= hi:
+                rest: Ranges = ()
+            elif b_lo > lo and b_hi < hi:
+                rest = ((lo, b_lo - 1), (b_hi + 1, hi))
+            elif b_lo > lo:
+                rest = ((lo, b_lo - 1),)
+            else:
+                rest = ((b_hi + 1, hi),)
+            pieces.append(a[kept:first])
+            pieces.append(rest)
+            kept = last
+        elif last > first:
             window = a[first:last]
             rest = _subtract_merge(window, b[i:j])
             if rest is not window:
