@@ -3,6 +3,7 @@
 
     sudo python benchmarks/run.py                      # 1k, 10k and 100k rules (takes a while)
     sudo python benchmarks/run.py --sizes 1000,10000   # quicker
+    sudo python benchmarks/run.py --only shapes --shape-sizes 1000,10000,100000   # issue 14's shapes
     python benchmarks/run.py --json results.json       # also keep the figures
 
 What is measured (every command in its own process, so start-up counts):
@@ -17,6 +18,11 @@ What is measured (every command in its own process, so start-up counts):
   the time goes;
 * the scaling curve: time per rule at each size and the exponent of a least-squares fit
   of log(time) against log(rules) (1.0 is linear);
+* the shapes of issue 14 (``--only shapes``): blocklist, allow-list, country blocks, an nft
+  set blocklist and a random mix (generate.py), each at ``--shape-sizes``: ``portlint check``
+  and ``portlint exposure`` against ``iptables-restore --test`` / ``nft -c -f``, peak memory,
+  and the growth exponent from 10k to 100k rules (log(t100k / t10k) / log 10); the mix only
+  up to 10k rules (``--mix-sizes``): it still grows faster than linearly (docs/performance.md);
 * one small file end to end (the pre-commit case): median wall time of 10 runs, with
   bytecode cached as in an installed package, and without any bytecode;
 * many small files (200 copies of the samples): one process (--jobs 1) against the
@@ -238,15 +244,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-nft", action="store_true", help="leave out the nft rulesets")
     parser.add_argument("--skip-exposure", action="store_true", help="leave out portlint exposure")
     parser.add_argument("--files", type=int, default=200, help="small files in the many-files run")
-    parser.add_argument("--only", default="iptables,nft,small,many",
-                        help="parts to run, comma-separated: iptables, nft, small, many")
+    parser.add_argument("--only", default="iptables,nft,shapes,small,many",
+                        help="parts to run, comma-separated: iptables, nft, shapes, small, many")
+    parser.add_argument("--shape-sizes", default="1000,10000,100000",
+                        help="rule counts for the blocklist-like shapes, comma-separated")
+    parser.add_argument("--mix-sizes", default="1000,4000,10000",
+                        help="rule counts for the random mix, which still grows faster than linearly")
+    parser.add_argument("--shapes", default=",".join(SHAPES),
+                        help=f"which shapes, comma-separated (of {', '.join(SHAPES)})")
     parser.add_argument("--json", type=Path, help="write every figure here too")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     parts = set(args.only.split(","))
     if args.skip_nft:
         parts.discard("nft")
-    results: dict = {"machine": machine(), "iptables": [], "nft": [], "small": {}, "many": {}}
+    results: dict = {"machine": machine(), "iptables": [], "nft": [], "shapes": {}, "small": {}, "many": {}}
     print(json.dumps(results["machine"], indent=2))
 
     with tempfile.TemporaryDirectory(prefix="portlint-bench-") as tmp, Namespace() as ns:
@@ -260,9 +272,10 @@ def main(argv: list[str] | None = None) -> int:
             return args.repeat if n < 50_000 else 1
 
         # --- iptables-save
-        print("\n== iptables-save (kube-proxy style) ==")
-        print(f"{'rules':>8} {'restore s':>9} {'MB':>6} | {'front end s':>11} | {'check s':>8} {'cpu s':>7} {'MB':>6} "
-              f"{'ratio':>6} | {'exposure s':>10} {'MB':>6} {'ratio':>6}")
+        if "iptables" in parts:
+            print("\n== iptables-save (kube-proxy style) ==")
+            print(f"{'rules':>8} {'restore s':>9} {'MB':>6} | {'front end s':>11} | {'check s':>8} {'cpu s':>7} {'MB':>6} "
+                  f"{'ratio':>6} | {'exposure s':>10} {'MB':>6} {'ratio':>6}")
         for n in sizes if "iptables" in parts else ():
             path = tmp_path / f"kube-{n}.rules"
             path.write_text(generate.iptables(n))
@@ -318,7 +331,8 @@ def main(argv: list[str] | None = None) -> int:
                       flush=True)
 
         # --- scaling
-        print("\n== scaling: time per rule, exponent of time ~ rules^k ==")
+        if results["iptables"] or results["nft"]:
+            print("\n== scaling: time per rule, exponent of time ~ rules^k ==")
         scaling = {}
         for kind, rows in (("iptables", results["iptables"]), ("nft", results["nft"])):
             for measure in ("front_end", "check", "exposure", "reference"):
@@ -333,6 +347,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{kind + ' ' + measure:<22} exponent {fmt_s(exponent):>5}   per rule: {per_rule}")
         results["scaling"] = scaling
 
+        if "shapes" in parts:
+            shapes(tmp_path, ns, warm, args, results)
+
         # --- one small file, end to end
         if "small" in parts:
             small_file(tmp_path, warm, cold, results)
@@ -345,6 +362,64 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
         print(f"wrote {args.json}")
     return 0
+
+
+# Shapes of issue 14: (generator, file suffix, reference tool command before the file).
+SHAPES = {
+    "blocklist": (generate.blocklist, "rules", ("iptables-restore", "--test")),
+    "allowlist": (generate.allowlist, "rules", ("iptables-restore", "--test")),
+    "country": (generate.country, "rules", ("iptables-restore", "--test")),
+    "nftset": (generate.nftset, "nft", ("nft", "-c", "-f")),
+    "mix": (generate.mix, "rules", ("iptables-restore", "--test")),
+}
+
+
+def growth(rows: list[dict], measure: str) -> tuple[int, int, float] | None:
+    """(n1, n2, exponent) of the growth between the two largest sizes (10k and 100k rules by
+    default): log(t2 / t1) / log(n2 / n1) on CPU seconds, which a busy machine disturbs less
+    than wall seconds; None without two sizes measured."""
+    points = sorted((row["n"], (row.get(measure) or {}).get("cpu")) for row in rows)
+    points = [(n, t) for n, t in points if t]
+    if len(points) < 2:
+        return None
+    (n1, t1), (n2, t2) = points[-2:]
+    return n1, n2, math.log(t2 / t1) / math.log(n2 / n1)
+
+
+def shapes(tmp_path: Path, ns: Namespace, warm: dict, args, results: dict) -> None:
+    """Each shape at each size: the reference tool, portlint check and exposure."""
+    print("\n== shapes (issue 14): wall s / CPU s / peak MB ==")
+    print(f"{'shape':<10} {'rules':>7} | {'reference':>17} | {'check':>21} | {'exposure':>21}")
+    for name in args.shapes.split(","):
+        make, suffix, tool = SHAPES[name]
+        sizes = [int(s) for s in (args.mix_sizes if name == "mix" else args.shape_sizes).split(",") if s]
+        rows = results["shapes"][name] = []
+        for n in sizes:
+            path = tmp_path / f"{name}-{n}.{suffix}"
+            path.write_text(make(n))
+            reference = None
+            command = ns.command(*tool, str(path))
+            if command:
+                reference = run(command, timeout=args.timeout)
+                if reference.code:
+                    reference = Run(None, None, None, reference.code, reference.note)
+            check = run(portlint("check", str(path), "--isolated"), warm, args.timeout)
+            exposure = None
+            if not args.skip_exposure:
+                exposure = run(portlint("exposure", str(path)), warm, args.timeout)
+            rows.append({"n": n, "reference": asdict(reference) if reference else None, "check": asdict(check),
+                         "exposure": asdict(exposure) if exposure else None})
+
+            def cell(r: Run | None) -> str:
+                return "-" if r is None or r.wall is None else f"{r.wall:6.2f} {r.cpu:6.2f} {r.rss_mb:5.0f}"
+            print(f"{name:<10} {n:>7} | {cell(reference):>17} | {cell(check):>21} | {cell(exposure):>21}"
+                  + (f"  ({check.note})" if check.wall is None else ""), flush=True)
+        exponents = {measure: growth(rows, measure) for measure in ("check", "exposure")}
+        results["shapes"][name + " growth"] = exponents
+        if exponents["check"]:
+            n1, n2, _ = exponents["check"]
+            print(f"{name:<10} growth {n1} -> {n2} rules: " + ", ".join(
+                f"{measure} {fmt_s(value[2] if value else None)}" for measure, value in exponents.items()), flush=True)
 
 
 def small_file(tmp_path: Path, warm: dict, cold: dict, results: dict) -> None:

@@ -179,8 +179,12 @@ def _with_dport(box: Box, ranges: iv.Ranges) -> Box:
 
 def _split_ranges(box: Box, current: iv.Ranges, wanted: iv.Ranges, rebuild) -> tuple[Box | None, Box | None]:
     inside = iv.intersect(current, wanted)
+    if not inside:
+        return None, box  # most boxes miss most rules: no subtraction, no copy
+    if inside is current:
+        return box, None
     outside = iv.subtract(current, wanted)
-    return (rebuild(box, inside) if inside else None, rebuild(box, outside) if outside else None)
+    return rebuild(box, inside), rebuild(box, outside) if outside else None
 
 
 def _addrtype_ranges(family: Family, types: frozenset[str], direction: Direction, box: Box) -> iv.Ranges:

@@ -15,7 +15,7 @@ from linter.engine import intervals as iv
 from linter.engine.budget import MAX_FOLLOWED_DEPTH, Budget
 from linter.engine.memo import IdentityCache
 from linter.engine.space import (
-    CUT_ASSUMPTION, FIRST_PACKET, Box, _with_dport, _with_dst, coalesce, extend_path, merge_equal,
+    CUT_ASSUMPTION, FIRST_PACKET, Box, _with_dport, _with_dst, _with_src, coalesce, extend_path, merge_equal,
     replace, split_rule, state_parts, value_key, with_trail,
 )
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
@@ -400,16 +400,37 @@ def chain_named(table: Table, name: str | None) -> Chain | None:
 
 
 # --- Dispatch segments ----------------------------------------------------------
-# Large rulesets (kube-proxy, ipset-like allowlists) are long runs of rules that each
-# test one destination address or port. Walking every box through every such rule
-# costs rules x boxes; grouping a run by its disjoint keys makes it rules x log(rules).
+# Large rulesets (kube-proxy, blocklists, allow-lists) are long runs of rules that each
+# test one destination address, source address or port. Walking every box through every
+# such rule costs rules x boxes; grouping a run by its disjoint keys makes it
+# rules x log(rules): a box is cut once by the run's keys, and each part meets only the
+# rules of its own key.
 
 MIN_SEGMENT = 8
+_ADDRESS_DIMENSIONS = ("dst", "src")
+_DIMENSIONS = ("dst", "src", "dport")  # the order of preference between equally good runs
+
+
+def _current_src(box: Box) -> iv.Ranges:
+    return box.src
+
+
+def _current_dst(box: Box) -> iv.Ranges:
+    return box.cur_dst
+
+
+def _current_dport(box: Box) -> iv.Ranges:
+    return box.cur_dport
+
+
+# What a segment of each dimension reads from a box, and how it rebuilds one.
+_READ = {"dst": _current_dst, "src": _current_src, "dport": _current_dport}
+_REBUILD = {"dst": _with_dst, "src": _with_src, "dport": _with_dport}
 
 
 @dataclass
 class Segment:
-    dimension: str  # "dst" or "dport"
+    dimension: str  # "dst", "src" or "dport"
     family: Family | None
     groups: list[list[Rule]] = field(default_factory=list)
     keys: list[iv.Ranges] = field(default_factory=list)
@@ -422,15 +443,19 @@ class Segment:
         order met: (its rules, the parts of ``boxes`` in its key))."""
         skipping: list[Box] = []
         by_group: dict[int, tuple[list[Rule], list[Box]]] = {}
+        address = self.dimension in _ADDRESS_DIMENSIONS
+        read = _READ[self.dimension]
+        rebuild = _REBUILD[self.dimension]
         for box in boxes:
-            if self.dimension == "dst" and box.family is not self.family:
+            if address and box.family is not self.family:
                 skipping.append(box)
                 continue
-            current = box.cur_dst if self.dimension == "dst" else box.cur_dport
-            rebuild = _with_dst if self.dimension == "dst" else _with_dport
+            current = read(box)
             rest = iv.subtract(current, self.covered)
             if rest:
-                skipping.append(rebuild(box, rest))
+                skipping.append(box if rest is current else rebuild(box, rest))
+            if rest is current:
+                continue
             for group, part in self.parts(current):
                 by_group.setdefault(id(group), (group, []))[1].append(rebuild(box, part))
         return skipping, by_group
@@ -451,16 +476,17 @@ class Segment:
             yield self.groups[group], (pieces[0],) if len(pieces) == 1 else iv.normalize(tuple(pieces))
 
 
-def _dispatch_key(rule: Rule, dimension: str | None = None):
+def _dispatch_key(rule: Rule, dimension: str):
+    """(family or None, ranges) of the rule's plain (not negated) match on ``dimension``, or None."""
     for match in rule.matches:
-        if dimension in (None, "dst") and isinstance(match, AddressMatch) and not match.negated \
-                and match.direction is Direction.DESTINATION:
-            return "dst", match.addresses.family, match.addresses.ranges
-    if dimension == "dst":
-        return None
-    for match in rule.matches:
-        if isinstance(match, PortMatch) and not match.negated and match.direction is Direction.DESTINATION:
-            return "dport", None, match.ports.ranges
+        if match.negated:
+            continue
+        if dimension == "dport":
+            if isinstance(match, PortMatch) and match.direction is Direction.DESTINATION:
+                return None, match.ports.ranges
+        elif isinstance(match, AddressMatch) and match.direction is (
+                Direction.DESTINATION if dimension == "dst" else Direction.SOURCE):
+            return match.addresses.family, match.addresses.ranges
     return None
 
 
@@ -473,23 +499,30 @@ def blocks_of(chain: Chain) -> list:
     if known is not None:
         return known
     rules = chain.rules
+    if len(rules) < MIN_SEGMENT:
+        return _BLOCKS.put(chain, list(rules))
     blocks: list = []
     i = 0
-    if len(rules) < MIN_SEGMENT:
-        blocks = list(rules)
-    while len(rules) >= MIN_SEGMENT and i < len(rules):
-        key = _dispatch_key(rules[i])
-        if key is None:
+    while i < len(rules):
+        best = None
+        for dimension in _DIMENSIONS:
+            key = _dispatch_key(rules[i], dimension)
+            if key is None:
+                continue
+            segment, j = _grow_segment(rules, i, dimension, key[0])
+            if j - i < MIN_SEGMENT:
+                continue
+            # A part walks the rules of its own group: the best run leaves the fewest rules
+            # to walk (a run on dport often has a few large groups, one on addresses many).
+            score = j - i - max(len(group) for group in segment.groups)
+            if best is None or score > best[0]:
+                best = (score, segment, j)
+        if best is None:
             blocks.append(rules[i])
             i += 1
-            continue
-        segment, j = _grow_segment(rules, i, key[0], key[1])
-        if j - i >= MIN_SEGMENT:
-            blocks.append(segment)
-            i = j
         else:
-            blocks.append(rules[i])
-            i += 1
+            blocks.append(best[1])
+            i = best[2]
     return _BLOCKS.put(chain, blocks)
 
 
@@ -501,9 +534,9 @@ def _grow_segment(rules, start: int, dimension: str, family):
     j = start
     while j < len(rules):
         key = _dispatch_key(rules[j], dimension)
-        if key is None or key[0] != dimension or key[1] is not family:
+        if key is None or key[0] is not family:
             break
-        ranges = key[2]
+        ranges = key[1]
         group = by_key.get(ranges)
         if group is None:
             if not ranges or _overlaps(taken, ranges):
@@ -514,7 +547,10 @@ def _grow_segment(rules, start: int, dimension: str, family):
             segment.keys.append(ranges)
             for lo, hi in ranges:
                 intervals.append((lo, hi, group))
-                insort(taken, (lo, hi))
+                if not taken or taken[-1] < (lo, hi):
+                    taken.append((lo, hi))  # keys in ascending order (blocklists): no insertion
+                else:
+                    insort(taken, (lo, hi))
         segment.groups[group].append(rules[j])
         j += 1
     intervals.sort()

@@ -41,3 +41,30 @@ def test_huge_address_space_is_cheap():
     full = iv.full(2**128 - 1)
     hole = iv.subtract(full, ((2**127, 2**127),))
     assert iv.size(hole) == 2**128 - 1
+
+
+short_ranges = st.lists(st.tuples(st.integers(0, 600), st.integers(0, 3)), min_size=20, max_size=120)
+few_pairs = st.lists(st.tuples(st.integers(0, 600), st.integers(0, 600)), max_size=3)
+
+
+@given(short_ranges, few_pairs)
+def test_one_long_list_against_a_few_ranges(a, b):
+    """The searched paths (one list more than SKEWED times longer) agree with python sets."""
+    ra, rb = _ranges((lo, lo + length) for lo, length in a), _ranges(b)
+    pa, pb = _points(ra), _points(rb)
+    assert _points(iv.intersect(ra, rb)) == pa & pb
+    assert _points(iv.intersect(rb, ra)) == pa & pb
+    assert _points(iv.subtract(ra, rb)) == pa - pb
+    assert _points(iv.subtract(rb, ra)) == pb - pa
+    for result in (iv.intersect(ra, rb), iv.subtract(ra, rb), iv.subtract(rb, ra)):
+        assert result == iv.normalize(result)  # sorted, disjoint, not adjacent
+
+
+def test_searched_paths_return_their_input_when_nothing_changes():
+    long = tuple((i * 10, i * 10 + 3) for i in range(100))
+    assert iv.subtract(long, ((5, 8),)) is long
+    assert iv.subtract(long, ((4000, 5000),)) is long
+    assert iv.intersect(long, ((0, 2000),)) is long
+    assert iv.subtract(long, ((12, 12),)) == long[:1] + ((10, 11), (13, 13)) + long[2:]
+    assert iv.subtract(long, ((3, 10), (12, 21), (995, 995))) == \
+        ((0, 2), (11, 11), (22, 23)) + long[3:99] + ((990, 993),)

@@ -104,7 +104,7 @@ def test_text_output_shows_the_names_neutralised(hostile):
     _, output = run("check", "--format", "concise", HOSTILE_NAME, "docker-compose.yml")
     lines = output.splitlines()
     assert lines[0].startswith("%3A:warning file=x::evil.rules:6:1: PL101 [critical] port 23/tcp (commonly telnet)")
-    assert "of service ::add-mask::?[31mweb?2J is published" in output
+    assert "of service ::add-mask::?[31mweb?2J is a plaintext protocol published" in output
     _, text = run("check", HOSTILE_NAME)
     assert '--comment "?]0;pwned? ::add-mask::x ## [add-mask]y ?2J ?evil"' in text
     assert "-A ?[31mEVIL -p tcp --dport 21 -j ACCEPT" in text
