@@ -12,9 +12,10 @@ import re
 
 from linter.checks import CheckContext, check
 from linter.engine import intervals as iv
-from linter.engine.exposure import Exposure, interface_text
+from linter.engine.exposure import Exposure
+from linter.engine.universe import LOOPBACK_IFACE, OTHER_IFACE
 from linter.findings import Severity
-from linter.checks.generators import generator_of, restrict_hint
+from linter.checks.generators import convention, generator_of, restrict_hint
 from linter.service_identity import identify, identify_range
 from linter.model import CtStatusMatch, Family, Hook, NatStateMatch, PortMatch, Ruleset, StateMatch
 
@@ -37,8 +38,8 @@ def reach_text(exposure: Exposure, all_interfaces=None, interfaces=None) -> str:
     else:
         text = f"from {exposure.reach} networks"
     if all_interfaces is not None:
-        named = interface_text(exposure.interfaces if interfaces is None else interfaces, all_interfaces)
-        if named != "any":
+        named = interfaces_phrase(exposure.interfaces if interfaces is None else interfaces, all_interfaces)
+        if named:
             text += f" on {named}"
     if exposure.forwarded:
         target = exposure.nat_targets[0] if exposure.nat_targets else "another address"
@@ -46,6 +47,19 @@ def reach_text(exposure: Exposure, all_interfaces=None, interfaces=None) -> str:
     if exposure.possible:
         text += f" (possibly: if {', '.join(exposure.conditions[:3])} matches)"
     return text
+
+
+def interfaces_phrase(interfaces, candidates) -> str:
+    """Where connections arrive, for a message: "" (any interface), "eth0,eth1", or "any interface
+    but eth0" when the rules let in every interface except some (the unnamed rest included).
+    ``candidates``: the interfaces that could have been in (those of the same reach)."""
+    from linter.engine.universe import describe_interface
+
+    candidates = frozenset(candidates) - {LOOPBACK_IFACE}
+    if OTHER_IFACE not in interfaces:
+        return ",".join(sorted(describe_interface(i) for i in interfaces))
+    missing = sorted(describe_interface(i) for i in candidates - interfaces - {OTHER_IFACE})
+    return f"any interface but {','.join(missing)}" if missing else ""
 
 
 def sources_text(exposure: Exposure) -> str:
@@ -146,6 +160,7 @@ class Cause:
         self.behind: dict[str, iv.Ranges] = {}  # transport -> ports of the services reached (after NAT)
         self.services: dict[tuple[str, str], list] = {}  # (name, transport) -> [entry, ports, severity]
         self.named_by_comment: dict[str, str] = {}  # transport -> the service the rule's comment names
+        self.evidence = "the rule's comment"  # what named it: the comment, or a generator's defaults
 
     def add(self, ctx: CheckContext, exposure: Exposure, transport: str) -> None:
         self.exposures.append(exposure)
@@ -172,7 +187,10 @@ class Cause:
         found = _services_behind(ctx, exposure, transport)
         comment = self.decider.rule.comment if self.decider.rule is not None else None
         ports = service_ports(exposure)
-        if not comment or iv.size(ports) != 1 or len(found) > 1:
+        if iv.size(ports) != 1 or len(found) > 1:
+            return found
+        comment = comment or convention(generator_of(ctx.document), ports[0][0], transport)
+        if not comment:
             return found
         port = ports[0][0]
         ident = identify(ctx.registry, port, transport, comment=comment)
@@ -185,6 +203,8 @@ class Cause:
                 (ident.entry.severity or Severity.INFO) < (port_entry.severity or Severity.INFO):
             return found  # "ssh" on 23 does not make Telnet's port harmless; tor's ORPort on 9001 does
         self.named_by_comment[transport] = ident.entry.name
+        self.evidence = "the rule's comment" if self.decider.rule is not None and self.decider.rule.comment \
+            else f"{generator_of(ctx.document)}'s defaults"
         return [(ident.entry, exposure.ports)]
 
     @property
@@ -264,7 +284,10 @@ def _reach(ctx: CheckContext, cause: Cause) -> str:
     exposure = cause.worst
     level = reach_level(exposure)
     interfaces = frozenset().union(*(e.interfaces for e in cause.exposures if reach_level(e) == level))
-    text = reach_text(exposure, ctx.exposure.interfaces, interfaces)
+    roles = ctx.exposure.roles
+    # Name what is left out only among interfaces of the same kind: the LAN's are no "but".
+    candidates = frozenset(i for i in ctx.exposure.interfaces if roles.is_internal(i) == (level == "internal"))
+    text = reach_text(exposure, candidates, interfaces)
     if exposure.possible and not cause.possible and " (possibly" in text:
         text = text[:text.index(" (possibly")]
     return text
@@ -452,7 +475,7 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
     by_comment = set(cause.named_by_comment.values())
     for name, items in by_name.items():
         ports = iv.normalize(r for _, p in items for r in p)
-        said = ", per the rule's comment" if name in by_comment else ""
+        said = f", per {cause.evidence}" if name in by_comment else ""
         parts.append(f"{name} ({'/'.join([_ports_text(ports)] + transports_of[name])}{said})")
     if len(parts) == 1:
         entry = services[0][0]

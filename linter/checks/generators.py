@@ -40,6 +40,16 @@ def generator_of(ruleset: Ruleset) -> str | None:
     return None
 
 
+# Services a generator's own defaults put on a port (evidence, like a rule's comment): firewalld's
+# stock "cockpit" service on Fedora and RHEL is 9090, not Prometheus.
+CONVENTIONS = {"firewalld": {(9090, "tcp"): "cockpit"}}
+
+
+def convention(generator: str | None, port: int, transport: str) -> str | None:
+    """The service ``generator``'s defaults put on ``port``/``transport``, or None."""
+    return CONVENTIONS.get(generator or "", {}).get((port, transport))
+
+
 def restrict_hint(generator: str | None, chain: str, transport: str, ports: str, service: str | None,
                   comment: str | None = None) -> str | None:
     """How to allow a port only from the networks that need it, in the generator's terms, or None

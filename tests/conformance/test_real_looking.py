@@ -1,0 +1,62 @@
+"""Real-looking rulesets written the way their generators write them (cases/), each with the
+findings a firewall engineer expects (line, code, severity) and why. Issue 12's conformance suite:
+these must stay right as the engine and the checks change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from linter.checks import Settings
+from linter.pipeline import lint_file
+
+CASES = Path(__file__).parent / "cases"
+
+EXPECTED = {
+    'debian-default.rules': [
+        (3, 'PL401', 'critical', "Debian's empty ruleset: every port is open, said once on the INPUT policy"),
+    ],
+    'docker-user.rules': [
+        (11, 'PL201', 'high', 'PostgreSQL published by Docker: DOCKER-USER drops it on eth0 only (--ctorigdstport), other interfaces still reach it; INPUT does not apply'),
+        (12, 'PL101', 'info', 'HTTP on 8080 to a container: plaintext web, a note'),
+        (22, 'PL201', 'info', 'SSH, a note'),
+    ],
+    'fail2ban.rules': [
+        (9, 'PL201', 'info', "SSH behind fail2ban's chain: banned addresses do not change what is open"),
+        (10, 'PL101', 'info', 'HTTP and HTTPS: HTTP is the plaintext note, HTTPS stays quiet'),
+    ],
+    'firewalld-fedora.nft': [
+        (36, 'PL201', 'info', 'SSH in the public zone; ct status dnat accepts nothing without a DNAT'),
+        (38, 'PL201', 'high', '9090 on a firewalld host is the stock cockpit service (admin UI), not Prometheus'),
+    ],
+    'fw4.nft': [
+        (7, 'PL202', 'low', "OpenWrt's LAN zone accepts everything: br-lan is internal (masquerade out of wan)"),
+        (21, 'PL201', 'info', "DHCP renew on wan, OpenWrt's default"),
+        (22, 'PL013', 'info', 'icmp type is not modelled'),
+    ],
+    'proxmox-dnat.rules': [
+        (6, 'PL201', 'info', 'SSH to a VM through DNAT 2222 -> 22'),
+        (7, 'PL201', 'high', "RDP to a VM through DNAT: INPUT's drop does not protect it"),
+        (12, 'PL401', 'medium', 'FORWARD accepts by default on a host that routes VMs'),
+        (16, 'PL201', 'info', 'SSH on the host'),
+        (17, 'PL201', 'high', 'Proxmox VE admin UI on 8006 from the internet'),
+        (18, 'PL202', 'low', "vmbr1 is the VMs' internal bridge (MASQUERADE out of vmbr0)"),
+    ],
+    'ufw.rules': [
+        (17, 'PL201', 'info', "ufw's stock DHCP client rule"),
+        (20, 'PL201', 'info', 'ufw limit ssh: the recent --set rule is no PL015, the limit is reach not a condition'),
+        (21, 'PL201', 'medium', 'PostgreSQL from one public /24: one step below the internet'),
+        (22, 'PL201', 'low', 'MySQL from one admin host: low'),
+    ],
+}
+
+
+def test_every_case_has_expectations():
+    assert sorted(p.name for p in CASES.iterdir()) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_an_engineer_would_sign_these_findings(name):
+    found = sorted((f.line, f.code, str(f.severity)) for f in lint_file(str(CASES / name), Settings()).findings)
+    assert found == [(line, code, severity) for line, code, severity, _why in EXPECTED[name]]
