@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from linter.findings import Finding
+from linter.findings import Finding, Severity
 
 # Findings that are worth one line per file, not one per rule: accounting rules without a
 # target, unmodelled matches, unused chains, the variables of a fragment whose defines live in
@@ -18,6 +18,10 @@ PER_FILE = frozenset({"PL013", "PL015", "PL031", "PL405"})
 # Findings whose identical messages in one file share one cause (every jump to one missing chain).
 PER_MESSAGE = frozenset({"PL404"})
 COLLAPSE_FROM = 4  # fewer than this stay as they are
+# Ordinary services on the internet (SSH, HTTP: info) are worth one line per file: the first keeps
+# its place and names the others with their lines.
+ORDINARY = frozenset({"PL101", "PL201"})
+ORDINARY_FROM = 2
 LINES_LISTED = 5
 
 
@@ -39,15 +43,22 @@ def collapse_repeats(findings: list[Finding]) -> list[Finding]:
             groups.setdefault(key, []).append(finding)
     dropped: set[int] = set()
     replaced: dict[int, Finding] = {}
-    for members in groups.values():
-        if len(members) < COLLAPSE_FROM:
+    for key, members in groups.items():
+        ordinary = key[-1] == "ordinary"
+        if len(members) < (ORDINARY_FROM if ordinary else COLLAPSE_FROM):
             continue
         members.sort(key=Finding.sort_key)
         first, rest = members[0], members[1:]
-        lines = ", ".join(str(f.line) for f in rest[:LINES_LISTED])
-        if len(rest) > LINES_LISTED:
-            lines += ", ..."
-        message = f"{first.message} ({len(rest)} more like it in this file: lines {lines})"
+        if ordinary:
+            others = "; ".join(f"{_subject(f.message)} (line {f.line})" for f in rest[:LINES_LISTED])
+            if len(rest) > LINES_LISTED:
+                others += f" and {len(rest) - LINES_LISTED} more"
+            message = f"{first.message}; so are {others}"
+        else:
+            lines = ", ".join(str(f.line) for f in rest[:LINES_LISTED])
+            if len(rest) > LINES_LISTED:
+                lines += ", ..."
+            message = f"{first.message} ({len(rest)} more like it in this file: lines {lines})"
         related = first.related + tuple((f.path, f.line, f.column, "same finding") for f in rest)
         replaced[id(first)] = replace(first, message=message, related=related)
         dropped.update(id(f) for f in rest)
@@ -55,8 +66,15 @@ def collapse_repeats(findings: list[Finding]) -> list[Finding]:
 
 
 def _group_key(finding: Finding):
+    if finding.code in ORDINARY and finding.severity is Severity.INFO:
+        return (finding.path, "ordinary")
     if finding.code in PER_FILE:
         return (finding.path, finding.code)
     if finding.code in PER_MESSAGE:
         return (finding.path, finding.code, finding.message)
     return None
+
+
+def _subject(message: str) -> str:
+    """ "port 80/tcp (commonly http)" of "port 80/tcp (commonly http) is a plaintext protocol ..."."""
+    return message.split(" is ", 1)[0]

@@ -1936,6 +1936,8 @@ class _State:
         return Ruleset(self.root.path, "nftables", Family.INET, tuple(tables))
 
     def note_opaque(self, module: str, span: Span) -> None:
+        if module in _ICMP_ONLY:
+            return  # it narrows ICMP messages, which decide no exposure: nothing to warn about
         key = (span.path, module)
         if key in self.opaque_seen:
             return
@@ -1943,6 +1945,10 @@ class _State:
         self.diagnostics.append(Diagnostic(
             "PL013", f"Match '{module}' is not modelled; it is treated as may-match", span,
         ))
+
+
+# Matches on ICMP fields only: opaque to the engine, but no port or service depends on them.
+_ICMP_ONLY = frozenset({"icmp type", "icmp code", "icmpv6 type", "icmpv6 code", "icmp id", "icmpv6 id"})
 
 
 def _opens_block(values: list, i: int) -> bool:

@@ -195,3 +195,16 @@ def test_docker_user_accept_all_is_reported_once(tmp_path):
     # The published PostgreSQL stays high (Docker's -o docker0 after the DNAT is routing, not a
     # condition on who connects); the unconditional accept is one PL222 on its line.
     assert found == [("PL201", 16, "high"), ("PL222", 48, "high")]
+
+
+def test_ordinary_services_of_a_file_are_one_note():
+    ssh = Finding(code="PL201", name="x", severity=Severity.INFO, category="exposure", path="a.rules", line=9,
+                  column=1, message="port 22/tcp (commonly ssh) is reachable from the internet")
+    http = Finding(code="PL101", name="x", severity=Severity.INFO, category="plaintext", path="a.rules", line=10,
+                   column=1, message="port 80/tcp (commonly http) is a plaintext protocol reachable from the internet")
+    telnet = Finding(code="PL101", name="x", severity=Severity.CRITICAL, category="plaintext", path="a.rules",
+                     line=11, column=1, message="port 23/tcp (commonly telnet) is a plaintext protocol reachable")
+    collapsed = collapse_repeats([ssh, http, telnet])
+    assert [(f.code, f.line) for f in collapsed] == [("PL201", 9), ("PL101", 11)]
+    assert collapsed[0].message == ("port 22/tcp (commonly ssh) is reachable from the internet; so are "
+                                    "port 80/tcp (commonly http) (line 10)")

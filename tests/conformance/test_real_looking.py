@@ -33,7 +33,6 @@ EXPECTED = {
     'fw4.nft': [
         (7, 'PL202', 'low', "OpenWrt's LAN zone accepts everything: br-lan is internal (masquerade out of wan)"),
         (21, 'PL201', 'info', "DHCP renew on wan, OpenWrt's default"),
-        (22, 'PL013', 'info', 'icmp type is not modelled'),
     ],
     'proxmox-dnat.rules': [
         (6, 'PL201', 'info', 'SSH to a VM through DNAT 2222 -> 22'),
