@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from linter.engine.budget import Budget, Cut, recursion_room
 from linter.engine.space import Box, replace, with_trail
 from linter.engine.universe import LOOPBACK_IFACE
+from linter.engine.roles import bridge_subnets
+from linter.engine.space import Routing
 from linter.engine.walk import Outcome, Walker, is_transparent, step
 from linter.model import Chain, Family, Hook, Policy, Ruleset, Table
 
@@ -65,6 +67,9 @@ class PathEvaluator:
     def __init__(self, rulesets: list[Ruleset], record: bool = False):
         self.rulesets = rulesets
         self.walker = Walker(record=record)
+        subnets = bridge_subnets(rulesets)
+        if subnets:
+            self.walker.route_by(Routing(subnets))
         self.record = record
         self._chains: dict[tuple[Hook, Family], list[tuple[Table, Chain]]] = {}
         self.cuts: list[Cut] = []  # where an evaluation merged paths or stopped following a jump

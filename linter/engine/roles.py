@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 
 from linter.engine.universe import LOOPBACK_IFACE, OTHER_IFACE, describe_interface
-from linter.model import InterfaceMatch, Ruleset, VerdictKind
+from linter.model import AddressMatch, Direction, InterfaceMatch, Ruleset, VerdictKind
 
 CONVENTIONAL_INTERNAL = (
     "lo", "docker0", "docker_gwbridge", "br-*", "virbr*", "cni*", "flannel*", "cali*", "veth*", "kube-*",
@@ -134,3 +134,31 @@ def describe_roles(roles: InterfaceRoles, reps) -> list[tuple[str, str, str]]:
         role = "internal" if roles.is_internal(rep) else "internet"
         rows.append((describe_interface(rep), role, roles.describe(rep)))
     return rows
+
+
+def bridge_subnets(rulesets: list[Ruleset]) -> tuple:
+    """(bridge, family, subnet ranges) for each container bridge whose subnet Docker's own
+    MASQUERADE rule names: ``-s 172.17.0.0/16 ! -o docker0 -j MASQUERADE`` (nft: ``ip saddr
+    172.17.0.0/16 oifname != "docker0" masquerade``). Routing sends what is DNATed into that
+    subnet out of that bridge."""
+    found = []
+    for ruleset in rulesets:
+        for table in ruleset.tables:
+            for chain in table.chains:
+                for rule in chain.rules:
+                    if rule.verdict.kind is not VerdictKind.MASQUERADE:
+                        continue
+                    outs = [m for m in rule.matches if isinstance(m, InterfaceMatch) and m.direction == "out"]
+                    sources = [m for m in rule.matches if isinstance(m, AddressMatch)
+                               and m.direction is Direction.SOURCE and not m.negated]
+                    if len(outs) != 1 or not outs[0].negated or len(outs[0].names) != 1 or len(sources) != 1:
+                        continue
+                    bridge = outs[0].names[0]
+                    if not _BRIDGE.fullmatch(bridge):
+                        continue
+                    addresses = sources[0].addresses
+                    found.append((bridge, addresses.family, addresses.ranges))
+    return tuple(found)
+
+
+_BRIDGE = re.compile(r"docker0|br-[0-9a-f]{12}|docker_gwbridge")

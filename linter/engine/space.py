@@ -267,8 +267,14 @@ def split_match(box: Box, match, rule, record_misses: bool = True,
             inside, outside = _split_ranges(box, box.src, wanted, _with_src)
         else:
             inside, outside = _split_ranges(box, box.cur_dst, wanted, _with_dst)
+    elif isinstance(match, InterfaceMatch) and isinstance(decide, Routing) and box.nat_dst is not None \
+            and not box.local and (oif := decide.interface_of(box.family, box.nat_dst)) is not None:
+        # After a DNAT to a container the route picks the output interface: Docker's bridge.
+        if match.matches(oif) != negated:
+            return box, []
+        return None, [box]
     elif decide and type(match) in _DECIDERS:
-        decided = _decide(box, match, decide is FIRST_PACKET)
+        decided = _decide(box, match, _first_packet(decide))
         if decided is None:
             return _opaque_split(box, match, rule, record_misses)
         return decided
@@ -360,6 +366,27 @@ TCP = 6
 
 
 FIRST_PACKET = "first-packet"  # split_match(decide=...): a first packet before conntrack
+
+
+@dataclass(frozen=True)
+class Routing:
+    """What split_match may decide from routes the ruleset itself reveals (a true ``decide``):
+    the subnet behind each Docker bridge, read from Docker's own MASQUERADE rule, decides the
+    output interface of a connection DNATed to a container. ``first_packet`` as FIRST_PACKET."""
+
+    subnets: tuple[tuple[str, Family, iv.Ranges], ...]
+    first_packet: bool = False
+
+    def interface_of(self, family: Family, destinations: iv.Ranges) -> str | None:
+        """The one interface whose subnet holds every address of ``destinations``, or None."""
+        for name, subnet_family, ranges in self.subnets:
+            if subnet_family is family and iv.subtract(destinations, ranges) == ():
+                return name
+        return None
+
+
+def _first_packet(decide) -> bool:
+    return decide is FIRST_PACKET or (isinstance(decide, Routing) and decide.first_packet)
 
 
 def _state_class(match, state: str, first: bool = False) -> str:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import enum
 from bisect import bisect_left, insort
 from dataclasses import dataclass, field
+from dataclasses import replace as replace_routing
 
 from linter.engine import intervals as iv
 from linter.engine.budget import MAX_FOLLOWED_DEPTH, Budget
 from linter.engine.memo import IdentityCache
 from linter.engine.space import (
-    CUT_ASSUMPTION, FIRST_PACKET, Box, _with_dport, _with_dst, _with_src, coalesce, extend_path, merge_equal,
+    CUT_ASSUMPTION, FIRST_PACKET, Box, Routing, _with_dport, _with_dst, _with_src, coalesce, extend_path, merge_equal,
     replace, split_rule, state_parts, value_key, with_trail,
 )
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
@@ -92,8 +93,18 @@ class Walker:
         # Past the budget: (chain, packets, possible) already walked in this walk -> what came back.
         self._entered: dict[tuple, list[Box]] = {}
 
+    routing: "Routing | None" = None  # routes the ruleset reveals (Docker's bridges): set by PathEvaluator
+    _routing_first: "Routing | None" = None
+
+    def route_by(self, routing: "Routing | None") -> None:
+        """Decide output interfaces after a DNAT from ``routing`` (None: they stay opaque)."""
+        self.routing = routing
+        self._routing_first = replace_routing(routing, first_packet=True) if routing is not None else None
+
     @property
-    def decide(self) -> bool | str:
+    def decide(self):
+        if self.routing is not None:
+            return self._routing_first if self.first_packet else self.routing
         return FIRST_PACKET if self.first_packet else True
 
     def walk(self, table: Table, chain: Chain, boxes: list[Box], stack: tuple[str, ...] = ()) -> list[tuple[Box, Outcome]]:

@@ -208,3 +208,17 @@ def test_ordinary_services_of_a_file_are_one_note():
     assert [(f.code, f.line) for f in collapsed] == [("PL201", 9), ("PL101", 11)]
     assert collapsed[0].message == ("port 22/tcp (commonly ssh) is reachable from the internet; so are "
                                     "port 80/tcp (commonly http) (line 10)")
+
+
+def test_docker_bridge_routes_decide_the_output_interface():
+    from linter.engine.roles import bridge_subnets
+    from linter.engine.trace import make_flow, trace_flow
+    from tests.conftest import SAMPLES
+
+    rules = ruleset((SAMPLES / "docker-host.rules").read_text())
+    assert [(name, ranges) for name, _family, ranges in bridge_subnets([rules])] == [
+        ("docker0", ((0xAC110000, 0xAC11FFFF),))]  # -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
+    # check and trace agree: PostgreSQL published by Docker is accepted, not "possibly".
+    found = [f for f in run_checks(rules, Settings()) if f.code == "PL201"]
+    assert [(f.line, "possibly" in f.message) for f in found] == [(16, False)]
+    assert trace_flow(make_flow(src="198.51.100.4", dport=5432, iface="eth0"), [rules]).verdict == "accept"
