@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from linter.diagnostics import Diagnostic
 from linter.model import Span
+from linter.source import special_kind
 
 REFUSED_CODE = "PL006"
 OUTSIDE = "is outside the scanned tree"  # the refusal of a path that resolves out of every root
@@ -37,21 +38,6 @@ def _real_directory(path: str) -> str:
 
 def _inside(real: str, root: str) -> bool:
     return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
-
-
-def _kind(mode: int) -> str | None:
-    """What a non-regular, non-directory file is; None for a regular file or a directory."""
-    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
-        return None
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
 
 
 @dataclass(frozen=True)
@@ -109,7 +95,7 @@ class ReadPolicy:
             mode = os.stat(path).st_mode
         except OSError:
             return None
-        kind = _kind(mode)
+        kind = special_kind(mode)
         return f"is {kind}" if kind else None
 
     def diagnostic(self, written: str, why: str, span: Span, what: str = "Not read") -> Diagnostic:

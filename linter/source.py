@@ -160,11 +160,17 @@ def _too_large(label: str) -> Diagnostic:
     )
 
 
-def _kind(mode: int) -> str:
+def special_kind(mode: int) -> str | None:
+    """What a file that is neither regular nor a directory is ("a FIFO", "a character
+    device"...); None for a regular file or a directory."""
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
     if stat.S_ISCHR(mode):
         return "a character device"
     if stat.S_ISBLK(mode):
         return "a block device"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
     if stat.S_ISSOCK(mode):
         return "a socket"
     return "not a regular file"
@@ -216,7 +222,7 @@ def _read_file(path: str, label: str) -> bytes | Diagnostic:
     if stat.S_ISFIFO(mode):
         return _read_fifo(path, label)
     if not stat.S_ISREG(mode):
-        return Diagnostic("PL001", f"Cannot read file: {_kind(mode)}, not a regular file; not read",
+        return Diagnostic("PL001", f"Cannot read file: {special_kind(mode)}, not a regular file; not read",
                           Span(label, 1, 1))
     if info.st_size > MAX_FILE_BYTES:
         return _too_large(label)

@@ -454,13 +454,10 @@ class _FileReader:
                 self.diag("PL040", f"Invalid port entry {node.raw!r} of service {service!r}: a port entry is a "
                                    f"string, a number or a mapping", node)
                 return None
-            if isinstance(value, int):
-                text, written = str(value), None
-            else:
-                result = self.expand(value, node, service)
-                if result is None:
-                    return None
-                text, written = result.text, (value if result.substituted else None)
+            expanded = self._entry_text(value, node, service)
+            if expanded is None:
+                return None
+            text, written = expanded
             try:
                 spec = parse_short(text)
             except PortSpecError as exc:
@@ -502,6 +499,16 @@ class _FileReader:
         self.diag("PL040", f"Invalid port entry of service {service!r}: a {_kind(node)} is not a port", node)
         return None
 
+    def _entry_text(self, value, node: YNode, service: str) -> tuple[str, str | None] | None:
+        """(the entry's text after interpolation, its text as written when a variable's value went
+        into it); None when interpolation failed (already reported)."""
+        if isinstance(value, int):
+            return str(value), None
+        result = self.expand(value, node, service)
+        if result is None:
+            return None
+        return result.text, (value if result.substituted else None)
+
     def expose_entry(self, node: YNode, service: str) -> Publication | None:
         self._unset_seen = False
         value = node.value if node.kind == "scalar" else None
@@ -509,13 +516,10 @@ class _FileReader:
             self.diag("PL040", f"Invalid expose entry of service {service!r}: a port number or range is expected",
                       node)
             return None
-        if isinstance(value, int):
-            text, written = str(value), None
-        else:
-            result = self.expand(value, node, service)
-            if result is None:
-                return None
-            text, written = result.text, (value if result.substituted else None)
+        expanded = self._entry_text(value, node, service)
+        if expanded is None:
+            return None
+        text, written = expanded
         try:
             spec = parse_expose(text)
         except PortSpecError as exc:
