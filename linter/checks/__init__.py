@@ -31,6 +31,7 @@ class Settings:
     trusted_v6: tuple[tuple[int, int], ...] = ()
     internet_interfaces: tuple[str, ...] = ()  # interface names/patterns that face the internet
     internal_interfaces: tuple[str, ...] = ()  # ... and an internal network
+    host_addresses: tuple = ()  # (Family, lo, hi): this host's own addresses
     registry: PortRegistry | None = None
     rule_options: dict = field(default_factory=dict)  # code -> {option: value}
 
@@ -38,7 +39,8 @@ class Settings:
         """The engine's view of trusted networks and interface roles, from these settings."""
         from linter.engine.exposure import NetworkClasses
 
-        return NetworkClasses(self.trusted_v4, self.trusted_v6, self.internet_interfaces, self.internal_interfaces)
+        return NetworkClasses(self.trusted_v4, self.trusted_v6, self.internet_interfaces, self.internal_interfaces,
+                              self.host_addresses)
 
     def port_registry(self) -> PortRegistry:
         return self.registry or default_registry()

@@ -10,7 +10,8 @@ from linter.addresses import (
 from linter.engine import intervals as iv
 from linter.engine.memo import IdentityCache
 from linter.engine.paths import PathEvaluator, Result
-from linter.engine.roles import InterfaceRoles, infer_roles
+from linter.engine.roles import InterfaceRoles, host_addresses, infer_roles
+from linter.engine.space import replace as replace_box
 from linter.engine.universe import LOOPBACK_IFACE, OTHER_IFACE, initial_boxes, interface_representatives
 from linter.engine.walk import CUT_DETAIL, Outcome, Step
 from linter.model import Family, Hook, Rule, Ruleset, Span, VerdictKind
@@ -81,6 +82,7 @@ class NetworkClasses:
     trusted_v6: iv.Ranges = ()
     internet_interfaces: tuple[str, ...] = ()  # configured: these face the internet
     internal_interfaces: tuple[str, ...] = ()  # configured: these face an internal network
+    host_addresses: tuple[tuple[Family, int, int], ...] = ()  # configured: this host's own addresses
 
     def classes(self, family: Family) -> list[tuple[str, iv.Ranges]]:
         if family is Family.IPV6:
@@ -190,6 +192,7 @@ class ExposureAnalysis:
         self.interfaces = interface_representatives(rulesets)
         self.roles: InterfaceRoles = infer_roles(rulesets, self.classes.internet_interfaces,
                                                  self.classes.internal_interfaces)
+        self.host_addresses = host_addresses(rulesets, self.classes.host_addresses)
         self._results: dict[Family, list[Result]] = {}
         self._exposures: list[Exposure] | None = None
         self.cuts: list = []  # engine.budget.Cut: where evaluating a family merged paths (or stopped)
@@ -210,6 +213,10 @@ class ExposureAnalysis:
         if family not in self._results:
             evaluator = PathEvaluator(self.rulesets)
             boxes = initial_boxes(family, self.interfaces)
+            own = self.host_addresses.get(family)
+            if own:
+                # New connections from outside are addressed to this host's own addresses.
+                boxes = [box if box.iif == LOOPBACK_ONLY else replace_box(box, dst=own) for box in boxes]
             if not self.loopback:
                 boxes = [box for box in boxes if box.iif != LOOPBACK_ONLY]
             self._results[family] = drop_subsumed(evaluator.evaluate(boxes))

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 
 from linter.engine.universe import LOOPBACK_IFACE, OTHER_IFACE, describe_interface
-from linter.model import AddressMatch, Direction, InterfaceMatch, Ruleset, VerdictKind
+from linter.model import AddressMatch, Direction, Family, Hook, InterfaceMatch, Ruleset, VerdictKind
 
 CONVENTIONAL_INTERNAL = (
     "lo", "docker0", "docker_gwbridge", "br-*", "virbr*", "cni*", "flannel*", "cali*", "veth*", "kube-*",
@@ -162,3 +162,48 @@ def bridge_subnets(rulesets: list[Ruleset]) -> tuple:
 
 
 _BRIDGE = re.compile(r"docker0|br-[0-9a-f]{12}|docker_gwbridge")
+
+
+def host_addresses(rulesets: list[Ruleset], configured=()) -> dict:
+    """Family -> the addresses of this host the rules reveal, as ranges: the public address a
+    DNAT or REDIRECT in nat PREROUTING is written for (``-d 203.0.113.4 -j DNAT``) and the one an
+    SNAT rewrites to (``--to-source 203.0.113.4``), plus ``configured`` (family, lo, hi)
+    ranges. Empty for a family nothing reveals: then every address may be this host's."""
+    from linter.addresses import NON_INTERNET_V4, NON_INTERNET_V6, PRIVATE_V4, PRIVATE_V6
+    from linter.engine import intervals as iv
+
+    found: dict = {}
+
+    def add(family, ranges):
+        found[family] = iv.union(found.get(family, ()), tuple(ranges))
+
+    for family, lo, hi in configured:
+        add(family, ((lo, hi),))
+    for ruleset in rulesets:
+        for table in ruleset.tables:
+            for chain in table.chains:
+                for rule in chain.rules:
+                    kind = rule.verdict.kind
+                    if kind in (VerdictKind.DNAT, VerdictKind.REDIRECT) and chain.hook is Hook.PREROUTING:
+                        for match in rule.matches:
+                            if isinstance(match, AddressMatch) and match.direction is Direction.DESTINATION \
+                                    and not match.negated and _one_public(match.addresses, iv, PRIVATE_V4,
+                                                                          PRIVATE_V6, NON_INTERNET_V4,
+                                                                          NON_INTERNET_V6):
+                                add(match.addresses.family, match.addresses.ranges)
+                    elif kind is VerdictKind.SNAT and rule.verdict.to_addresses is not None:
+                        addresses = rule.verdict.to_addresses
+                        if _one_public(addresses, iv, PRIVATE_V4, PRIVATE_V6, NON_INTERNET_V4, NON_INTERNET_V6):
+                            add(addresses.family, addresses.ranges)
+    return found
+
+
+def _one_public(addresses, iv, private_v4, private_v6, other_v4, other_v6) -> bool:
+    """Whether ``addresses`` is one public address (a /32 or /128): a host's own, not a network."""
+    if iv.size(addresses.ranges) != 1:
+        return False
+    from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
+
+    private = (private_v6 + other_v6 + LOOPBACK_V6) if addresses.family is Family.IPV6 else \
+        (private_v4 + other_v4 + LOOPBACK_V4)
+    return not iv.intersect(addresses.ranges, iv.normalize(private))

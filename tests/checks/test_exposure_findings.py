@@ -222,3 +222,47 @@ def test_docker_bridge_routes_decide_the_output_interface():
     found = [f for f in run_checks(rules, Settings()) if f.code == "PL201"]
     assert [(f.line, "possibly" in f.message) for f in found] == [(16, False)]
     assert trace_flow(make_flow(src="198.51.100.4", dport=5432, iface="eth0"), [rules]).verdict == "accept"
+
+
+HETZNER = """*nat
+:PREROUTING ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -d 203.0.113.4/32 -p tcp -m multiport ! --dports 22,8006 -j DNAT --to-destination 192.168.10.2
+-A POSTROUTING -s 192.168.10.0/24 -o vmbr0 -j MASQUERADE
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -p udp -j DROP
+-A INPUT -p sctp -j DROP
+COMMIT
+"""
+
+
+def test_a_catch_all_dnat_leaves_the_host_only_the_ports_it_keeps():
+    from linter.engine.roles import host_addresses
+    from linter.model import Family
+
+    assert host_addresses([ruleset(HETZNER)]) == {Family.IPV4: ((0xCB007104, 0xCB007104),)}
+    found = {(f.line, f.code): f for f in run_checks(ruleset(HETZNER), Settings())
+             if f.code in ("PL201", "PL202", "PL401")}
+    # The host's own INPUT sees only 22 and 8006 (every other port goes to the VM): the default
+    # accept is about those two, not every port; the VM's ports are the DNAT's finding.
+    assert found[(8, "PL401")].ports == ((22, 22), (8006, 8006))
+    assert str(found[(8, "PL401")].severity) == "high"
+    assert found[(4, "PL202")].message.startswith("every other tcp port (65534 ports) is reachable from the internet "
+                                                  "on vmbr0 through DNAT to 192.168.10.2")
+
+
+def test_configured_host_addresses(tmp_path):
+    from linter.config import load_config
+    from linter.model import Family
+
+    config = tmp_path / ".portlint.toml"
+    config.write_text('host-addresses = ["198.51.100.9"]\n')
+    settings = load_config(config).settings()
+    assert settings.host_addresses == ((Family.IPV4, 0xC6336409, 0xC6336409),)
+    text = "*filter\n:INPUT DROP [0:0]\n-A INPUT -d 198.51.100.10 -p tcp --dport 23 -j ACCEPT\nCOMMIT\n"
+    assert [f.code for f in run_checks(ruleset(text), settings) if f.code == "PL101"] == []  # not this host
+    assert [f.code for f in run_checks(ruleset(text), Settings()) if f.code == "PL101"] == ["PL101"]
