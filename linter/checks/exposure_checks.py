@@ -521,6 +521,10 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
                          decider.rule.comment if decider.rule is not None else None)
     if said:
         hint = said
+    elif decider.rule is not None:
+        # Hand-written: say what to add to this very rule, in its own syntax.
+        source = "ip saddr 10.0.0.0/8" if ctx.document.format == "nftables" else "-s 10.0.0.0/8"
+        hint += f": add {source} (your own network) to this rule, or remove the rule"
     ports = iv.normalize(r for _, p, _ in services for r in p)
     transports = ",".join(sorted({t for (_, t) in cause.services}))
     key = f"{transports}/{'+'.join(by_name)}/{reach_level(cause.worst)}"
