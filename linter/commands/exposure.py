@@ -37,15 +37,16 @@ def _names_for(registry, ports, transport: str) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def _sources_text(family, sources) -> list[str]:
-    """Source ranges as CIDR text (the same few lists come back for thousands of entries)."""
+def _sources_text(family, sources) -> tuple[str, ...]:
+    """Source ranges as text, every one of them (the same few lists come back for thousands
+    of entries)."""
     from linter.addresses import format_range
 
-    return [format_range(family, lo, hi) for lo, hi in sources[:16]] + (["..."] if len(sources) > 16 else [])
+    return tuple(format_range(family, lo, hi) for lo, hi in sources)
 
 
 def exposure_record(analysis, exposure, registry) -> dict:
-    from linter.engine.exposure import interface_text
+    from linter.engine.exposure import interfaces_record
 
     return {
         "family": exposure.family.value,
@@ -54,7 +55,7 @@ def exposure_record(analysis, exposure, registry) -> dict:
         "services": _service_names(registry, exposure),
         "reach": exposure.reach,
         "sources": list(_sources_text(exposure.family, exposure.sources)),
-        "interfaces": interface_text(exposure.interfaces, analysis.interfaces),
+        "interfaces": interfaces_record(exposure.interfaces, analysis.interfaces),
         "possible": exposure.possible,
         "conditions": list(exposure.conditions),
         "forwarded": exposure.forwarded,
@@ -82,15 +83,24 @@ def exposure(ctx, rulesets, fmt, show_all, input_format):
         analysis = ExposureAnalysis(loaded, loopback=show_all)
         registry = default_registry()
         entries = [e for e in analysis.exposures() if show_all or e.reach != "loopback"]
+        if fmt != "json":
+            entries = table_entries(analysis, entries)
         records = [exposure_record(analysis, e, registry) for e in entries]
     from linter.engine.roles import describe_roles
 
     roles = [{"interface": name, "role": role, "why": why}
              for name, role, why in describe_roles(analysis.roles, analysis.interfaces)]
     if fmt == "json":
-        click.echo(json.dumps({"version": 1, "exposure": records, "interfaces": roles}, indent=2))
+        from linter.engine.universe import describe_interface
+
+        classes = sorted(describe_interface(i) for i in analysis.interfaces)
+        click.echo(json.dumps({"version": 1, "exposure": records, "interfaces": roles,
+                               "interface_classes": classes}, indent=2))
         return
-    rows = [_row(record) for record in records]
+    from linter.engine.exposure import interface_text
+
+    rows = [_row(dict(record, interfaces=interface_text(entry.interfaces, analysis.interfaces)))
+            for entry, record in zip(entries, records)]
     click.echo(_table(("family", "proto", "ports", "services", "reach", "interfaces", "decided by"), rows,
                       "New connections accepted"))
     if roles:
@@ -98,6 +108,30 @@ def exposure(ctx, rulesets, fmt, show_all, input_format):
         click.echo("\n" + _table(("interface", "role", "why"),
                                  [tuple(_CONTROL.sub("?", r[k]) for k in ("interface", "role", "why")) for r in roles],
                                  "Interface roles"))
+
+
+def table_entries(analysis, entries: list) -> list:
+    """The rows of the text table: entries that read the same but for their ports (the
+    table shows no sources) become one row with the ports of all of them, still exact for
+    what the table shows: which ports, on which interfaces, from which kind of source."""
+    import dataclasses
+
+    from linter.engine.exposure import interface_text
+
+    rows: dict[tuple, object] = {}
+    for entry in entries:
+        key = (entry.family, entry.protocol, entry.reach, entry.possible, entry.forwarded, entry.nat_targets,
+               interface_text(entry.interfaces, analysis.interfaces), tuple(id(d.span) for d in entry.deciders))
+        row = rows.get(key)
+        if row is None:
+            rows[key] = entry
+        else:
+            nat_ports = row.nat_ports
+            if entry.nat_ports is not None:
+                nat_ports = iv.union(nat_ports or (), entry.nat_ports)
+            rows[key] = dataclasses.replace(row, ports=iv.union(row.ports, entry.ports), nat_ports=nat_ports,
+                                            sources=iv.union(row.sources, entry.sources))
+    return list(rows.values())
 
 
 SHOWN_PORT_RANGES = 8  # a longer port list is cut in the table (JSON has all of it)

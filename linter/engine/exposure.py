@@ -222,8 +222,9 @@ class ExposureAnalysis:
 
     def _summarise(self) -> list[Exposure]:
         """Every accepted part of the space, one entry per protocol, reach and decider."""
-        merged: dict[tuple, dict] = {}
+        merged: list[dict] = []
         gathered: dict[tuple, dict] = {}
+        converted: dict[tuple, iv.Ranges] = {}  # public sources counted as private (private destination)
         nat_texts: dict[tuple, tuple[str, ...]] = {}
         single: dict[str, frozenset[str]] = {}
         condition_texts: IdentityCache[tuple[str, ...]] = IdentityCache(1_000_000)
@@ -267,7 +268,7 @@ class ExposureAnalysis:
                 inside = internal_of(external)
                 if inside:
                     external = external - inside
-                public = private = ()
+                public = private = to_private = ()
                 if external or inside:
                     public = cut(box.src, 0)
                     private = cut(box.src, 1)
@@ -275,7 +276,7 @@ class ExposureAnalysis:
                     # host (only a NAT in front of it could do that, and portlint cannot see it).
                     if public and not cut(box.dst, 0):
                         private = iv.union(private, public)
-                        public = ()
+                        to_private, public = public, ()
                 protocols = protocol_splits.get(box.proto)
                 if protocols is None:
                     protocols = protocol_splits[box.proto] = _protocol_split(box.proto)
@@ -306,26 +307,30 @@ class ExposureAnalysis:
                                 entry["sources"] = iv.union(entry["sources"], sources)
                                 if has_ports and box.nat_dport is not None:
                                     entry["nat_ports"] = iv.union(entry["nat_ports"] or (), box.nat_dport)
-            # Second pass: public sources are judged as a whole per interface and port set (a
-            # rule open to everyone is split by earlier rules into pieces; together they are the
-            # internet), then entries that differ only in ports are merged.
+                            if kind == "private" and to_private:
+                                converted[key] = iv.union(converted.get(key, ()), to_private)
+            # Public sources that reach the same ports through the same rules as internet reach
+            # (to a public destination) are not private reach too because another box of the
+            # same rule went to a private destination: that depends on how the rules split
+            # the destinations, what reaches the ports does not.
+            for key, extra in converted.items():
+                reached = gathered.get(("public",) + key[1:])
+                overlap = iv.intersect(extra, reached["sources"]) if reached is not None else ()
+                if overlap:
+                    entry = gathered[key]
+                    entry["sources"] = iv.subtract(entry["sources"], overlap)
+                    if not entry["sources"]:
+                        del gathered[key]
+            converted.clear()
+            # Public sources are judged as a whole per interface and port set (a rule open to
+            # everyone is split by earlier rules into pieces; together they are the internet).
             public_size = iv.size(classes[0][1])
             for entry in gathered.values():
                 if entry["reach"] == "public":
                     entry["reach"] = "internet" if iv.size(entry["sources"]) * 2 >= public_size else "restricted"
-                key = (family, entry["protocol"], entry["reach"], entry["interfaces"], entry["possible"],
-                       entry["conditions"], tuple(d.span for d in entry["deciders"]),
-                       tuple(d.span for d in entry["via"]), entry["forwarded"], entry["nat_targets"])
-                other = merged.get(key)
-                if other is None:
-                    merged[key] = entry
-                else:
-                    other["ports"] = iv.union(other["ports"], entry["ports"])
-                    other["sources"] = iv.union(other["sources"], entry["sources"])
-                    if entry["nat_ports"] is not None:
-                        other["nat_ports"] = iv.union(other["nat_ports"] or (), entry["nat_ports"])
+            merged.extend(gathered.values())
             gathered.clear()
-        exposures = [Exposure(**value) for value in _regroup_interfaces(list(merged.values()))]
+        exposures = [Exposure(**value) for value in merge_exactly(merged)]
         exposures.sort(key=lambda e: (e.family.value, e.protocol, REACH_ORDER.index(e.reach), e.ports, e.possible))
         return exposures
 
@@ -369,52 +374,66 @@ def drop_subsumed(results: list[Result]) -> list[Result]:
     return kept
 
 
-def _regroup_interfaces(entries: list[dict]) -> list[dict]:
-    """Entries that differ only in their input interfaces, regrouped: per interface the union
-    of its ports, then one entry per distinct port set with every interface that has it.
+def merge_exactly(entries: list[dict]) -> list[dict]:
+    """Entries of one cause merged without rounding up: each entry is a product (interfaces x
+    ports x sources), and two are merged only when two of those are equal, the third united;
+    a product of unions would be bigger than the union of the products.
 
-    How the rules split the space decides which interfaces share a box (the order of the
-    matches in a rule, one rule with an address list or one rule per address), so entries
-    are gathered per interface and grouped here; otherwise the same accepted space could
-    read as one exposure or as several (``on eth1`` and ``on any`` for the same ports), and
-    a source could count as restricted on one interface because a rule split it off there.
+    ``entries`` come one per interface (which interfaces share a box depends on how the rules
+    split the space, what each interface lets in does not). Per interface, entries with equal
+    ports unite their sources and entries with equal sources their ports, until nothing
+    changes; then interfaces with equal ports and sources are grouped. Each round is one pass
+    of dictionary look-ups: linear in the number of entries.
     """
-    groups: dict[tuple, list[dict]] = {}
+    groups: dict[tuple, dict[str, list[dict]]] = {}
     for entry in entries:
         key = (entry["family"], entry["protocol"], entry["reach"], entry["possible"], entry["conditions"],
                tuple(d.span for d in entry["deciders"]), tuple(d.span for d in entry["via"]),
                entry["forwarded"], entry["nat_targets"])
-        groups.setdefault(key, []).append(entry)
+        per_interface = groups.setdefault(key, {})
+        for iface in entry["interfaces"]:
+            per_interface.setdefault(iface, []).append(dict(entry, interfaces=frozenset({iface})))
     out = []
-    for group in groups.values():
-        if len(group) == 1:
-            out.append(group[0])
-            continue
-        per_interface: dict[str, dict] = {}
-        for entry in group:
-            for iface in entry["interfaces"]:
-                slot = per_interface.get(iface)
-                if slot is None:
-                    per_interface[iface] = dict(entry)
-                else:
-                    _absorb(slot, entry, ports=True)
-        by_ports: dict[tuple, dict] = {}
+    for per_interface in groups.values():
+        grouped: dict[tuple, dict] = {}
         for iface in sorted(per_interface):
-            slot = per_interface[iface]
-            same = by_ports.get(slot["ports"])
-            if same is None:
-                by_ports[slot["ports"]] = dict(slot, interfaces={iface})
-            else:
-                same["interfaces"].add(iface)
-                _absorb(same, slot, ports=False)
-        out.extend(dict(entry, interfaces=frozenset(entry["interfaces"])) for entry in by_ports.values())
+            for entry in _merge_one_interface(per_interface[iface]):
+                same = grouped.get((entry["ports"], entry["sources"]))
+                if same is None:
+                    grouped[(entry["ports"], entry["sources"])] = dict(entry, interfaces={iface})
+                else:
+                    same["interfaces"].add(iface)
+                    _unite_nat_ports(same, entry)
+        out.extend(dict(entry, interfaces=frozenset(entry["interfaces"])) for entry in grouped.values())
     return out
 
 
-def _absorb(into: dict, entry: dict, ports: bool) -> None:
-    if ports:
-        into["ports"] = iv.union(into["ports"], entry["ports"])
-    into["sources"] = iv.union(into["sources"], entry["sources"])
+def _merge_one_interface(entries: list[dict]) -> list[dict]:
+    """The entries of one interface and cause, merged along ports or sources until stable."""
+    if len(entries) == 1:
+        return entries
+    along = ("ports", "sources")  # unite this dimension of entries whose other one is equal
+    stable = 0
+    turn = 0
+    while stable < 2:
+        united, key = along[turn % 2], along[(turn + 1) % 2]
+        turn += 1
+        by_key: dict = {}
+        for entry in entries:
+            same = by_key.get(entry[key])
+            if same is None:
+                by_key[entry[key]] = entry
+            else:
+                same[united] = iv.union(same[united], entry[united])
+                _unite_nat_ports(same, entry)
+        stable = stable + 1 if len(by_key) == len(entries) else 0
+        entries = list(by_key.values())
+        if len(entries) == 1:
+            break
+    return entries
+
+
+def _unite_nat_ports(into: dict, entry: dict) -> None:
     if entry["nat_ports"] is not None:
         into["nat_ports"] = iv.union(into["nat_ports"] or (), entry["nat_ports"])
 
@@ -456,3 +475,17 @@ def interface_text(interfaces: frozenset[str], all_interfaces: frozenset[str]) -
     if OTHER_IFACE in interfaces and interfaces >= (all_interfaces - {LOOPBACK_IFACE}):
         return "any"
     return ",".join(sorted(describe_interface(i) for i in interfaces))
+
+
+def interfaces_record(interfaces: frozenset[str], all_interfaces: frozenset[str]) -> list[str] | dict:
+    """The input interfaces of an exposure for JSON, exactly: a sorted list of names, or
+    ``{"all_but": [names]}`` when the interfaces no rule names are in.
+
+    A name ending in ``+`` stands for the interfaces it matches that no longer name of the
+    ruleset (``interface_classes`` in the output) is more precise about: every interface
+    belongs to the most precise of them (``eth0`` to ``eth0``, ``eth7`` to ``eth+``)."""
+    from linter.engine.universe import describe_interface
+
+    if OTHER_IFACE in interfaces:
+        return {"all_but": sorted(describe_interface(i) for i in all_interfaces - interfaces)}
+    return sorted(describe_interface(i) for i in interfaces)
