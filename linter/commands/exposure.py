@@ -97,9 +97,7 @@ def exposure(ctx, rulesets, fmt, show_all, input_format):
         click.echo(json.dumps({"version": 1, "exposure": records, "interfaces": roles,
                                "interface_classes": classes}, indent=2))
         return
-    from linter.engine.exposure import interface_text
-
-    rows = [_row(dict(record, interfaces=interface_text(entry.interfaces, analysis.interfaces)))
+    rows = [_row(dict(record, interfaces=_interfaces_cell(entry.interfaces, analysis.interfaces)))
             for entry, record in zip(entries, records)]
     click.echo(_table(("family", "proto", "ports", "services", "reach", "interfaces", "decided by"), rows,
                       "New connections accepted"))
@@ -116,12 +114,10 @@ def table_entries(analysis, entries: list) -> list:
     what the table shows: which ports, on which interfaces, from which kind of source."""
     import dataclasses
 
-    from linter.engine.exposure import interface_text
-
     rows: dict[tuple, object] = {}
     for entry in entries:
         key = (entry.family, entry.protocol, entry.reach, entry.possible, entry.forwarded, entry.nat_targets,
-               interface_text(entry.interfaces, analysis.interfaces), tuple(id(d.span) for d in entry.deciders))
+               entry.interfaces, tuple(id(d.span) for d in entry.deciders))
         row = rows.get(key)
         if row is None:
             rows[key] = entry
@@ -132,6 +128,18 @@ def table_entries(analysis, entries: list) -> list:
             rows[key] = dataclasses.replace(row, ports=iv.union(row.ports, entry.ports), nat_ports=nat_ports,
                                             sources=iv.union(row.sources, entry.sources))
     return list(rows.values())
+
+
+def _interfaces_cell(interfaces: frozenset[str], all_interfaces: frozenset[str]) -> str:
+    """'any', the names, or 'any but NAMES' when the interfaces no rule names are in and
+    some named ones are not (never 'any' for two things)."""
+    from linter.engine.exposure import interfaces_record
+
+    record = interfaces_record(interfaces, all_interfaces)
+    if isinstance(record, list):
+        return ",".join(record)
+    left_out = [name for name in record["all_but"] if name != "lo"]
+    return "any but " + ",".join(left_out) if left_out else "any"
 
 
 SHOWN_PORT_RANGES = 8  # a longer port list is cut in the table (JSON has all of it)
