@@ -60,9 +60,12 @@ def exposure_record(analysis, exposure, registry) -> dict:
         "conditions": list(exposure.conditions),
         "forwarded": exposure.forwarded,
         "nat_to": list(exposure.nat_targets),
+        "routed": exposure.routed,
         "decided_by": [{"path": d.span.path, "line": d.span.line, "table": d.table, "chain": d.chain,
                         "rule": d.text} for d in exposure.deciders],
-    }
+    } | ({"destinations": list(_sources_text(exposure.family, exposure.destinations)),
+          "out_interfaces": interfaces_record(exposure.out_interfaces, analysis.interfaces)}
+         if exposure.routed else {})
 
 
 @click.command()
@@ -73,7 +76,8 @@ def exposure_record(analysis, exposure, registry) -> dict:
 @click.pass_context
 def exposure(ctx, rulesets, fmt, show_all, input_format):
     """For each protocol, the ports new connections can reach: from the internet, from
-    private networks only, from loopback only."""
+    private networks only, from loopback only; and, when a filter FORWARD chain has rules,
+    what they can reach on the hosts this one routes to ("routed to" prefixes)."""
     from linter.cli import load_rulesets
     from linter.engine.exposure import ExposureAnalysis
     from linter.ports import default_registry
@@ -83,6 +87,7 @@ def exposure(ctx, rulesets, fmt, show_all, input_format):
         analysis = ExposureAnalysis(loaded, loopback=show_all)
         registry = default_registry()
         entries = [e for e in analysis.exposures() if show_all or e.reach != "loopback"]
+        entries += analysis.routed_exposures()
         if fmt != "json":
             entries = table_entries(analysis, entries)
         records = [exposure_record(analysis, e, registry) for e in entries]
@@ -97,10 +102,14 @@ def exposure(ctx, rulesets, fmt, show_all, input_format):
         click.echo(json.dumps({"version": 1, "exposure": records, "interfaces": roles,
                                "interface_classes": classes}, indent=2))
         return
+    header = ("family", "proto", "ports", "services", "reach", "interfaces", "decided by")
     rows = [_row(dict(record, interfaces=_interfaces_cell(entry.interfaces, analysis.interfaces)))
             for entry, record in zip(entries, records)]
-    click.echo(_table(("family", "proto", "ports", "services", "reach", "interfaces", "decided by"), rows,
-                      "New connections accepted"))
+    local = [row for row, entry in zip(rows, entries) if not entry.routed]
+    click.echo(_table(header, local, "New connections accepted"))
+    routed = [row for row, entry in zip(rows, entries) if entry.routed]
+    if routed:
+        click.echo("\n" + _table(header, routed, "New connections routed to other hosts (FORWARD)"))
     if roles:
         # "internal" reach above is what arrives on an internal interface; how each role was read:
         click.echo("\n" + _table(("interface", "role", "why"),
@@ -117,7 +126,8 @@ def table_entries(analysis, entries: list) -> list:
     rows: dict[tuple, object] = {}
     for entry in entries:
         key = (entry.family, entry.protocol, entry.reach, entry.possible, entry.forwarded, entry.nat_targets,
-               entry.interfaces, tuple(id(d.span) for d in entry.deciders))
+               entry.interfaces, tuple(id(d.span) for d in entry.deciders), entry.routed, entry.destinations,
+               entry.out_interfaces)
         row = rows.get(key)
         if row is None:
             rows[key] = entry
@@ -149,6 +159,9 @@ def _row(record: dict) -> tuple[str, ...]:
     reach = record["reach"] + (" (possibly)" if record["possible"] else "")
     if record["forwarded"]:
         reach += f" via DNAT to {', '.join(record['nat_to'])}"
+    if record["routed"]:
+        shown = record["destinations"][:3] + (["..."] if len(record["destinations"]) > 3 else [])
+        reach += f" routed to {','.join(shown)}"
     deciders = "; ".join(f"{d['path']}:{d['line']}" for d in record["decided_by"])
     ranges = [tuple(p) for p in record["ports"]]
     ports = _ports(ranges[:SHOWN_PORT_RANGES]) or "-"

@@ -11,7 +11,9 @@ from linter.engine import intervals as iv
 from linter.engine.memo import IdentityCache
 from linter.engine.paths import PathEvaluator, Result
 from linter.engine.roles import InterfaceRoles, infer_roles
-from linter.engine.universe import LOOPBACK_IFACE, OTHER_IFACE, initial_boxes, interface_representatives
+from linter.engine.universe import (
+    LOOPBACK_IFACE, OTHER_IFACE, initial_boxes, interface_representatives, routed_boxes,
+)
 from linter.engine.walk import Outcome, Step
 from linter.model import Family, Hook, Rule, Ruleset, Span, VerdictKind
 from linter.netdb import PORT_PROTOCOLS
@@ -55,6 +57,9 @@ class Exposure:
     nat_targets: tuple[str, ...] = ()
     nat_ports: iv.Ranges | None = None  # the ports after DNAT/REDIRECT: the service behind them
     via: tuple[Decider, ...] = ()  # jumps with matches on the way to the accept
+    routed: bool = False  # to other hosts, routed through this one (ExposureAnalysis.routed_exposures)
+    destinations: iv.Ranges = ()  # routed: the destinations (as sent) these sources reach on these ports
+    out_interfaces: frozenset[str] = frozenset()  # routed: each part leaves through one of these
 
     @property
     def primary(self) -> Decider | None:
@@ -191,7 +196,9 @@ class ExposureAnalysis:
         self.roles: InterfaceRoles = infer_roles(rulesets, self.classes.internet_interfaces,
                                                  self.classes.internal_interfaces)
         self._results: dict[Family, list[Result]] = {}
+        self._routed_results: dict[Family, list[Result]] = {}
         self._exposures: list[Exposure] | None = None
+        self._routed: list[Exposure] | None = None
 
     def families(self) -> list[Family]:
         fams: list[Family] = []
@@ -213,6 +220,33 @@ class ExposureAnalysis:
             self._results[family] = drop_subsumed(evaluator.evaluate(boxes))
         return self._results[family]
 
+    def routes(self, family: Family) -> bool:
+        """Whether this host filters routed ``family`` traffic: some filter FORWARD chain has
+        rules (without one, nothing says the host routes at all)."""
+        evaluator = PathEvaluator(self.rulesets)
+        return any(chain.rules for _, chain in evaluator.chains(Hook.FORWARD, family)
+                   if (chain.type or "filter") == "filter")
+
+    def routed_results(self, family: Family) -> list[Result]:
+        """Final results of new connections from outside to other hosts, routed through this
+        one (empty when no filter FORWARD chain has rules)."""
+        if family not in self._routed_results:
+            results: list[Result] = []
+            if self.routes(family):
+                boxes = routed_boxes(family, self.interfaces)
+                # Opaque matches taken as not matching (Walker.certain): no "possibly" entries.
+                results = PathEvaluator(self.rulesets, certain=True).evaluate_routed(boxes)
+            self._routed_results[family] = results
+        return self._routed_results[family]
+
+    def routed_exposures(self) -> list[Exposure]:
+        """What new connections from outside can reach on other hosts through this one (the
+        FORWARD path), per destination: entries with ``routed=True``, kept apart from
+        ``exposures()`` so the checks of the local path read what they always read."""
+        if self._routed is None:
+            self._routed = self._summarise(routed=True)
+        return list(self._routed)
+
     def exposures(self) -> list[Exposure]:
         """Every accepted part of the space, one entry per protocol, reach and decider
         (computed once: PL101/PL201, PL301 and PL302 all read it)."""
@@ -220,8 +254,9 @@ class ExposureAnalysis:
             self._exposures = self._summarise()
         return list(self._exposures)
 
-    def _summarise(self) -> list[Exposure]:
-        """Every accepted part of the space, one entry per protocol, reach and decider."""
+    def _summarise(self, routed: bool = False) -> list[Exposure]:
+        """Every accepted part of the space, one entry per protocol, reach and decider
+        (``routed``: of the routed path, one per destination too)."""
         merged: list[dict] = []
         gathered: dict[tuple, dict] = {}
         converted: dict[tuple, iv.Ranges] = {}  # public sources counted as private (private destination)
@@ -246,12 +281,12 @@ class ExposureAnalysis:
                 if found is None:
                     found = cuts[which].put(ranges, iv.intersect(ranges, classes[which][1]))
                 return found
-            fallback = _final_policy(PathEvaluator(self.rulesets), family)
-            for result in self.results(family):
+            fallback = None if routed else _final_policy(PathEvaluator(self.rulesets), family)
+            for result in (self.routed_results(family) if routed else self.results(family)):
                 if result.verdict is not Outcome.ACCEPT:
                     continue
                 box = result.box
-                deciders = _deciders(box.trail, result.forwarded, fallback)
+                deciders = _deciders(box.trail, result.forwarded or routed, fallback)
                 via = _via(box.trail)
                 possible, conditions = _conditions(box.assumptions, condition_texts)
                 nat = ()
@@ -274,7 +309,7 @@ class ExposureAnalysis:
                     private = cut(box.src, 1)
                     # A packet from the internet cannot be addressed to a private address of this
                     # host (only a NAT in front of it could do that, and portlint cannot see it).
-                    if public and not cut(box.dst, 0):
+                    if public and not routed and not cut(box.dst, 0):
                         private = iv.union(private, public)
                         to_private, public = public, ()
                 protocols = protocol_splits.get(box.proto)
@@ -285,6 +320,8 @@ class ExposureAnalysis:
                 for proto, has_ports in protocols:
                     ports = box.dport if has_ports else ()
                     base = (family, proto, ports, possible, conditions) + decided_by + (result.forwarded, nat)
+                    if routed:
+                        base += (box.dst if len(box.dst) <= 8 else id(box.dst),)
                     for kind, sources, ifaces in (("loopback", box.src if LOOPBACK_IFACE in box.iif else (),
                                                    frozenset({LOOPBACK_IFACE})),
                                                   ("public", public, external), ("private", private, external),
@@ -303,10 +340,14 @@ class ExposureAnalysis:
                                     possible=possible, conditions=conditions, deciders=deciders,
                                     forwarded=result.forwarded, nat_targets=nat,
                                     nat_ports=box.nat_dport if has_ports else None, via=via)
+                                if routed:
+                                    gathered[key].update(routed=True, destinations=box.dst, out_interfaces=box.oif)
                             else:
                                 entry["sources"] = iv.union(entry["sources"], sources)
                                 if has_ports and box.nat_dport is not None:
                                     entry["nat_ports"] = iv.union(entry["nat_ports"] or (), box.nat_dport)
+                                if routed:
+                                    entry["out_interfaces"] = entry["out_interfaces"] | box.oif
                             if kind == "private" and to_private:
                                 converted[key] = iv.union(converted.get(key, ()), to_private)
             # Public sources that reach the same ports through the same rules as internet reach
@@ -330,8 +371,9 @@ class ExposureAnalysis:
                     entry["reach"] = "internet" if iv.size(entry["sources"]) * 2 >= public_size else "restricted"
             merged.extend(gathered.values())
             gathered.clear()
-        exposures = [Exposure(**value) for value in merge_exactly(merged)]
-        exposures.sort(key=lambda e: (e.family.value, e.protocol, REACH_ORDER.index(e.reach), e.ports, e.possible))
+        exposures = [Exposure(**value) for value in merge_exactly(merged, routed)]
+        exposures.sort(key=lambda e: (e.family.value, e.protocol, REACH_ORDER.index(e.reach), e.ports, e.possible,
+                                      e.destinations))
         return exposures
 
 
@@ -353,7 +395,8 @@ def drop_subsumed(results: list[Result]) -> list[Result]:
         src, dst, nat_dst = box.src, box.dst, box.nat_dst
         key = (box.family, box.proto, box.sport, box.dport, src if len(src) <= 8 else id(src),
                dst if len(dst) <= 8 else id(dst), box.iif, box.state, box.local,
-               nat_dst if nat_dst is None or len(nat_dst) <= 8 else id(nat_dst), box.nat_dport, result.forwarded)
+               nat_dst if nat_dst is None or len(nat_dst) <= 8 else id(nat_dst), box.nat_dport, result.forwarded,
+               box.oif)
         assumptions = box.assumptions
         matched = matched_sets.get(assumptions)
         if matched is None:
@@ -374,7 +417,7 @@ def drop_subsumed(results: list[Result]) -> list[Result]:
     return kept
 
 
-def merge_exactly(entries: list[dict]) -> list[dict]:
+def merge_exactly(entries: list[dict], routed: bool = False) -> list[dict]:
     """Entries of one cause merged without rounding up: each entry is a product (interfaces x
     ports x sources), and two are merged only when two of those are equal, the third united;
     a product of unions would be bigger than the union of the products.
@@ -385,6 +428,7 @@ def merge_exactly(entries: list[dict]) -> list[dict]:
     changes; then interfaces with equal ports and sources are grouped. Each round is one pass
     of dictionary look-ups: linear in the number of entries.
     """
+    dimensions = ("ports", "sources", "destinations") if routed else ("ports", "sources")
     groups: dict[tuple, dict[str, list[dict]]] = {}
     for entry in entries:
         key = (entry["family"], entry["protocol"], entry["reach"], entry["possible"], entry["conditions"],
@@ -397,10 +441,11 @@ def merge_exactly(entries: list[dict]) -> list[dict]:
     for per_interface in groups.values():
         grouped: dict[tuple, dict] = {}
         for iface in sorted(per_interface):
-            for entry in _merge_one_interface(per_interface[iface]):
-                same = grouped.get((entry["ports"], entry["sources"]))
+            for entry in _merge_one_interface(per_interface[iface], dimensions):
+                product = tuple(entry[d] for d in dimensions)
+                same = grouped.get(product)
                 if same is None:
-                    grouped[(entry["ports"], entry["sources"])] = dict(entry, interfaces={iface})
+                    grouped[product] = dict(entry, interfaces={iface})
                 else:
                     same["interfaces"].add(iface)
                     _unite_nat_ports(same, entry)
@@ -408,21 +453,23 @@ def merge_exactly(entries: list[dict]) -> list[dict]:
     return out
 
 
-def _merge_one_interface(entries: list[dict]) -> list[dict]:
-    """The entries of one interface and cause, merged along ports or sources until stable."""
+def _merge_one_interface(entries: list[dict], dimensions: tuple[str, ...]) -> list[dict]:
+    """The entries of one interface and cause, each dimension united where the others are
+    equal, until a round over every dimension changes nothing."""
     if len(entries) == 1:
         return entries
-    along = ("ports", "sources")  # unite this dimension of entries whose other one is equal
     stable = 0
     turn = 0
-    while stable < 2:
-        united, key = along[turn % 2], along[(turn + 1) % 2]
+    while stable < len(dimensions):
+        united = dimensions[turn % len(dimensions)]
+        others = tuple(d for d in dimensions if d != united)
         turn += 1
         by_key: dict = {}
         for entry in entries:
-            same = by_key.get(entry[key])
+            key = tuple(entry[d] for d in others)
+            same = by_key.get(key)
             if same is None:
-                by_key[entry[key]] = entry
+                by_key[key] = entry
             else:
                 same[united] = iv.union(same[united], entry[united])
                 _unite_nat_ports(same, entry)
@@ -436,6 +483,8 @@ def _merge_one_interface(entries: list[dict]) -> list[dict]:
 def _unite_nat_ports(into: dict, entry: dict) -> None:
     if entry["nat_ports"] is not None:
         into["nat_ports"] = iv.union(into["nat_ports"] or (), entry["nat_ports"])
+    if "out_interfaces" in entry and into is not entry:
+        into["out_interfaces"] = into["out_interfaces"] | entry["out_interfaces"]
 
 
 def _protocol_split(proto: iv.Ranges) -> list[tuple[int, bool]]:

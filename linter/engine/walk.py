@@ -81,8 +81,12 @@ class Walker:
     without it only deciding rules (verdicts and jumps) are recorded.
     """
 
-    def __init__(self, record: bool = False):
+    def __init__(self, record: bool = False, certain: bool = False):
         self.record = record
+        # ``certain``: a rule whose opaque match would have to match is taken as not matching
+        # (as a trace takes it), instead of going on both ways: for the routed path, where a
+        # router's chains of -m mac / -m recent rules would double the boxes at every one.
+        self.certain = certain
         # Set while walking new connections' first packets through a chain that runs before
         # conntrack (paths.PathEvaluator): their state is invalid there, their flags a SYN's.
         self.first_packet = False
@@ -140,6 +144,8 @@ class Walker:
                 if inside is not None:
                     inside = with_trail(inside, step(inside.trail, "rule", table, chain, rule))
                     if inside.assumptions is not box.assumptions and not self.record:
+                        if self.certain:
+                            continue
                         assumed.append(inside)
                     else:
                         matched.append(inside)
