@@ -103,7 +103,10 @@ def exposure(ctx, rulesets, fmt, show_all, input_format):
                                "interface_classes": classes}, indent=2))
         return
     header = ("family", "proto", "ports", "services", "reach", "interfaces", "decided by")
-    rows = [_row(dict(record, interfaces=_interfaces_cell(entry.interfaces, analysis.interfaces)))
+    from linter.engine.exposure import destinations_text
+
+    rows = [_row(dict(record, interfaces=_interfaces_cell(entry.interfaces, analysis.interfaces),
+                      _destinations_text=destinations_text(entry) if entry.routed else ""))
             for entry, record in zip(entries, records)]
     local = [row for row, entry in zip(rows, entries) if not entry.routed]
     click.echo(_table(header, local, "New connections accepted"))
@@ -160,8 +163,7 @@ def _row(record: dict) -> tuple[str, ...]:
     if record["forwarded"]:
         reach += f" via DNAT to {', '.join(record['nat_to'])}"
     if record["routed"]:
-        shown = record["destinations"][:3] + (["..."] if len(record["destinations"]) > 3 else [])
-        reach += f" routed to {','.join(shown)}"
+        reach += f" routed to {record['_destinations_text']}"
     deciders = "; ".join(f"{d['path']}:{d['line']}" for d in record["decided_by"])
     ranges = [tuple(p) for p in record["ports"]]
     ports = _ports(ranges[:SHOWN_PORT_RANGES]) or "-"

@@ -538,3 +538,24 @@ def interfaces_record(interfaces: frozenset[str], all_interfaces: frozenset[str]
     if OTHER_IFACE in interfaces:
         return {"all_but": sorted(describe_interface(i) for i in all_interfaces - interfaces)}
     return sorted(describe_interface(i) for i in interfaces)
+
+
+def destinations_text(exposure: Exposure, at_most: int = 3) -> str:
+    """A routed exposure's destinations in words: 'any address' when every routable one, else
+    the first ``at_most`` prefixes or ranges ('10.1.0.0/16', '10.1.0.0/16, 10.3.0.0/16 and 2 more')."""
+    from linter.engine.universe import loopback_ranges
+
+    everything = iv.subtract(iv.full(family_max(exposure.family)), loopback_ranges(exposure.family))
+    if exposure.destinations == everything:
+        return "any address"
+    texts = [format_range(exposure.family, lo, hi) for lo, hi in exposure.destinations[:at_most]]
+    more = len(exposure.destinations) - at_most
+    return ", ".join(texts) + (f" and {more} more" if more > 0 else "")
+
+
+def routed_text(exposure: Exposure) -> str:
+    """What a finding adds to its reach for a routed exposure: 'routed to 10.1.0.0/16 through
+    FORWARD' (empty for the local path)."""
+    if not exposure.routed:
+        return ""
+    return f"routed to {destinations_text(exposure)} through FORWARD"

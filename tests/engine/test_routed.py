@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from linter.addresses import format_range
 from linter.cli import main
-from linter.engine.exposure import ExposureAnalysis
+from linter.engine.exposure import ExposureAnalysis, routed_text
 from linter.model import Family
 from tests.engine.helpers import ruleset
 
@@ -57,6 +57,10 @@ def test_routed_exposure_of_a_small_router():
     internal = [e for e in analysis.routed_exposures() if e.reach == "internal" and e.protocol == 6]
     assert [(sorted(e.interfaces), sorted(e.out_interfaces), e.ports) for e in internal] == \
         [(["eth1"], ["eth0"], ((0, 65535),))]
+    # What a finding would add to its reach (for the integrator's routed check):
+    assert routed_text(restricted) == "routed to 10.1.2.0/24 through FORWARD"
+    assert routed_text(internal[0]) == "routed to any address through FORWARD"
+    assert [routed_text(e) for e in analysis.exposures()] == [""] * len(analysis.exposures())
     # The local path is what it was: only ssh from the LAN.
     assert [(e.reach, e.ports, e.routed) for e in analysis.exposures() if e.protocol == 6] == \
         [("internal", ((22, 22),), False)]
