@@ -17,7 +17,7 @@ from linter.engine.space import (
     FIRST_PACKET, Box, _with_dport, _with_dst, coalesce, extend_path, replace, split_rule, state_parts, with_trail,
 )
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
-from linter.model import AddressMatch, Chain, Direction, Family, PortMatch, Rule, Table, VerdictKind
+from linter.model import AddressMatch, Chain, Direction, Family, OpaqueMatch, PortMatch, Rule, Table, VerdictKind
 
 
 class Outcome(str, enum.Enum):
@@ -134,6 +134,10 @@ class Walker:
             return self._record_nonterminal(table, chain, rule, pending) if self.record else pending
         if kind is VerdictKind.JUMP and not self.record and jump_changes_nothing(table, verdict.target, stack):
             return pending  # everything that jumps comes back unchanged (KUBE-MARK-MASQ): as a MARK would
+        if self.certain and _never_certain(rule):
+            # Taken as not matching: splitting boxes by its other matches would only cut them
+            # into pieces that go on alike (a MAC list of a few hundred hosts, each with -s).
+            return pending
         next_pending: list[Box] = []
         matched: list[Box] = []
         assumed: list[Box] = []  # matched only by assuming an opaque match of this rule matched
@@ -381,6 +385,18 @@ class Segment:
         for group in sorted(found):
             pieces = found[group]
             yield self.groups[group], (pieces[0],) if len(pieces) == 1 else iv.normalize(tuple(pieces))
+
+
+_NEVER_CERTAIN: IdentityCache[bool] = IdentityCache(100_000)
+
+
+def _never_certain(rule: Rule) -> bool:
+    """Whether the rule has a match the engine never decides (OpaqueMatch): with
+    ``Walker.certain`` it never matches (remembered per rule)."""
+    found = _NEVER_CERTAIN.get(rule)
+    if found is None:
+        found = _NEVER_CERTAIN.put(rule, any(type(m) is OpaqueMatch for m in rule.matches))
+    return found
 
 
 def _dispatch_key(rule: Rule, dimension: str | None = None):
