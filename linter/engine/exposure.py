@@ -234,14 +234,15 @@ class ExposureAnalysis:
             results: list[Result] = []
             if self.routes(family):
                 boxes = routed_boxes(family, self.interfaces)
-                # Opaque matches taken as not matching (Walker.certain): no "possibly" entries.
-                results = PathEvaluator(self.rulesets, certain=True).evaluate_routed(boxes)
+                # Opaque matches taken as not matching (Walker.certain): no "possibly" entries;
+                # what a DNAT rewrote is the local path's (forwarded, "via DNAT") already.
+                results = PathEvaluator(self.rulesets, certain=True).evaluate_routed(boxes, keep_nat=False)
             self._routed_results[family] = results
         return self._routed_results[family]
 
     def routed_exposures(self) -> list[Exposure]:
         """What new connections from outside can reach on other hosts through this one (the
-        FORWARD path), per destination: entries with ``routed=True``, kept apart from
+        FORWARD path) without a DNAT, per destination: entries with ``routed=True``, kept apart from
         ``exposures()`` so the checks of the local path read what they always read."""
         if self._routed is None:
             self._routed = self._summarise(routed=True)

@@ -97,11 +97,13 @@ class PathEvaluator:
         self._from_this_host(family, looped, finals)
         return finals
 
-    def evaluate_routed(self, boxes: list[Box]) -> list[Result]:
+    def evaluate_routed(self, boxes: list[Box], keep_nat: bool = True) -> list[Result]:
         """Every final result for ``boxes`` (all of one family, ``local=False``, with their
         output interfaces) arriving from outside for another host: ingress, prerouting, then
         forward and postrouting. What a REDIRECT (or a DNAT to a loopback address) turns into a
-        packet for this host is left out: the local path's results hold it."""
+        packet for this host is left out: the local path's results hold it. ``keep_nat=False``
+        leaves out what a DNAT rewrote too (the local path, which takes every destination for
+        this host's, has it as forwarded already)."""
         if not boxes:
             return []
         family = boxes[0].family
@@ -109,11 +111,12 @@ class PathEvaluator:
         alive = boxes
         for hook in (Hook.INGRESS, Hook.PREROUTING):
             alive = self._run_hook(hook, family, alive, finals, forwarded=True)
-        alive = [b for b in alive if not b.local]
+        alive = [b for b in alive if not b.local and (keep_nat or b.nat_dst is None)]
         for hook in FORWARD_HOOKS:
             alive = self._run_hook(hook, family, alive, finals, forwarded=True)
         finals.extend(Result(b, Outcome.ACCEPT, True) for b in alive)
-        return [Result(r.box, r.verdict, r.box.nat_dst is not None, True) for r in finals if not r.box.local]
+        return [Result(r.box, r.verdict, r.box.nat_dst is not None, True) for r in finals
+                if not r.box.local and (keep_nat or r.box.nat_dst is None)]
 
     def _from_outside(self, family: Family, alive: list[Box], finals: list[Result]) -> None:
         for hook in (Hook.INGRESS, Hook.PREROUTING):

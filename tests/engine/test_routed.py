@@ -117,3 +117,23 @@ def test_trace_forward_with_an_output_interface(tmp_path):
     assert first["flow"]["forward"] is True and first["flow"]["oiface"] == "eth1"
     assert first["verdict"] == "accept" and first["path"][4]["line"] == 17
     assert second == {"line": 2, "error": "forward must be true or false: 'yes'"}
+
+
+def test_dnat_is_the_local_paths_forwarded_exposure_not_a_routed_one(tmp_path):
+    text = ("*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
+            "-A PREROUTING -i eth0 -p tcp --dport 8080 -j DNAT --to-destination 10.1.9.9:80\nCOMMIT\n"
+            "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+            "-A FORWARD -d 10.1.9.9/32 -p tcp --dport 80 -j ACCEPT\nCOMMIT\n")
+    analysis = ExposureAnalysis([ruleset(text)], loopback=False)
+    assert [(e.reach, e.ports, e.nat_targets) for e in analysis.exposures() if e.protocol == 6] == [
+        ("internet", ((8080, 8080),), ("10.1.9.9 port 80",)), ("private", ((8080, 8080),), ("10.1.9.9 port 80",))]
+    assert [(e.reach, e.ports, [format_range(Family.IPV4, lo, hi) for lo, hi in e.destinations])
+            for e in analysis.routed_exposures() if e.protocol == 6] == [
+        ("internet", ((80, 80),), ["10.1.9.9"]), ("private", ((80, 80),), ["10.1.9.9"]),
+        ("internal", ((80, 80),), ["10.1.9.9"])]  # the other interfaces: eth0 faces the internet (DNAT -i)
+    path = tmp_path / "dnat.rules"
+    path.write_text(text)
+    out = CliRunner().invoke(main, ["trace", str(path), "--dst", "198.51.100.1", "--dport", "8080", "--iface", "eth0",
+                                    "--forward", "--format", "json"]).stdout
+    record = json.loads(out)
+    assert (record["verdict"], record["forwarded"], record["flow"]["forward"]) == ("accept", True, True)
