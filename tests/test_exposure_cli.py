@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -64,3 +65,31 @@ def test_control_characters_in_a_file_name_do_not_reach_the_terminal(tmp_path):
     path.write_text("*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n")
     output = run(str(path)).output
     assert "\x1b" not in output and "a?[31mb.rules:3" in output
+
+
+def test_json_entries_are_exact_products_and_interfaces_explicit(tmp_path):
+    # tcp/161 from 192.168.5.0/24 on eth0 is rejected: no entry may contain it, so the
+    # private tcp space on eth0 is two entries (every port but 161 from 192.168.5.0/24, every
+    # port from the other private sources).
+    path = tmp_path / "snmp.rules"
+    path.write_text("*filter\n:INPUT ACCEPT [0:0]\n"
+                    "-A INPUT -i eth0 -s 192.168.5.0/24 -p tcp --dport 161 -j REJECT\nCOMMIT\n")
+    data = json.loads(run("--format", "json", str(path)).stdout)
+    tcp = sorted([(e["reach"], e["ports"], e["sources"], e["interfaces"]) for e in data["exposure"]
+                  if e["protocol"] == "tcp"], key=repr)
+    assert tcp == sorted([
+        ("internet", [[0, 65535]], ["1.0.0.0-9.255.255.255", "11.0.0.0-100.63.255.255",
+                                    "100.128.0.0-126.255.255.255", "128.0.0.0-169.253.255.255",
+                                    "169.255.0.0-172.15.255.255", "172.32.0.0-192.167.255.255",
+                                    "192.169.0.0-223.255.255.255"], {"all_but": ["lo"]}),
+        ("private", [[0, 65535]], ["10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12",
+                                   "192.168.0.0/16"], {"all_but": ["eth0", "lo"]}),
+        ("private", [[0, 160], [162, 65535]], ["192.168.5.0/24"], ["eth0"]),
+        ("private", [[0, 65535]], ["10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12",
+                                   "192.168.0.0-192.168.4.255", "192.168.6.0-192.168.255.255"], ["eth0"]),
+    ], key=repr)
+    assert data["interface_classes"] == ["any", "eth0", "lo"]
+    # The table still reads as one row per cause and interface group: eth0's ports united.
+    rows = [re.split(r"  +", line) for line in run(str(path)).output.splitlines() if line.startswith("ipv4    tcp")]
+    assert [(r[2], r[4], r[5]) for r in rows] == [("0-65535", "internet", "any"), ("0-65535", "private", "eth0"),
+                                                  ("0-65535", "private", "any but eth0")]

@@ -37,15 +37,16 @@ def _names_for(registry, ports, transport: str) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def _sources_text(family, sources) -> list[str]:
-    """Source ranges as CIDR text (the same few lists come back for thousands of entries)."""
+def _sources_text(family, sources) -> tuple[str, ...]:
+    """Source ranges as text, every one of them (the same few lists come back for thousands
+    of entries)."""
     from linter.addresses import format_range
 
-    return [format_range(family, lo, hi) for lo, hi in sources[:16]] + (["..."] if len(sources) > 16 else [])
+    return tuple(format_range(family, lo, hi) for lo, hi in sources)
 
 
 def exposure_record(analysis, exposure, registry) -> dict:
-    from linter.engine.exposure import interface_text
+    from linter.engine.exposure import interfaces_record
 
     return {
         "family": exposure.family.value,
@@ -54,14 +55,17 @@ def exposure_record(analysis, exposure, registry) -> dict:
         "services": _service_names(registry, exposure),
         "reach": exposure.reach,
         "sources": list(_sources_text(exposure.family, exposure.sources)),
-        "interfaces": interface_text(exposure.interfaces, analysis.interfaces),
+        "interfaces": interfaces_record(exposure.interfaces, analysis.interfaces),
         "possible": exposure.possible,
         "conditions": list(exposure.conditions),
         "forwarded": exposure.forwarded,
         "nat_to": list(exposure.nat_targets),
+        "routed": exposure.routed,
         "decided_by": [{"path": d.span.path, "line": d.span.line, "table": d.table, "chain": d.chain,
                         "rule": d.text} for d in exposure.deciders],
-    }
+    } | ({"destinations": list(_sources_text(exposure.family, exposure.destinations)),
+          "out_interfaces": interfaces_record(exposure.out_interfaces, analysis.interfaces)}
+         if exposure.routed else {})
 
 
 @click.command()
@@ -72,7 +76,8 @@ def exposure_record(analysis, exposure, registry) -> dict:
 @click.pass_context
 def exposure(ctx, rulesets, fmt, show_all, input_format):
     """For each protocol, the ports new connections can reach: from the internet, from
-    private networks only, from loopback only."""
+    private networks only, from loopback only; and, when a filter FORWARD chain has rules,
+    what they can reach on the hosts this one routes to ("routed to" prefixes)."""
     from linter.cli import load_rulesets
     from linter.engine.budget import describe_cut
     from linter.engine.exposure import ExposureAnalysis
@@ -83,6 +88,9 @@ def exposure(ctx, rulesets, fmt, show_all, input_format):
         analysis = ExposureAnalysis(loaded, loopback=show_all)
         registry = default_registry()
         entries = [e for e in analysis.exposures() if show_all or e.reach != "loopback"]
+        entries += analysis.routed_exposures()
+        if fmt != "json":
+            entries = table_entries(analysis, entries)
         records = [exposure_record(analysis, e, registry) for e in entries]
         cuts = list(dict.fromkeys(describe_cut(cut) for cut in analysis.cuts))
     from linter.engine.roles import describe_roles
@@ -90,12 +98,24 @@ def exposure(ctx, rulesets, fmt, show_all, input_format):
     roles = [{"interface": name, "role": role, "why": why}
              for name, role, why in describe_roles(analysis.roles, analysis.interfaces)]
     if fmt == "json":
+        from linter.engine.universe import describe_interface
+
+        classes = sorted(describe_interface(i) for i in analysis.interfaces)
         click.echo(escape_json(json.dumps({"version": 1, "exposure": records, "interfaces": roles,
-                                           "analysis_simplified": cuts}, indent=2)))
+                                           "interface_classes": classes, "analysis_simplified": cuts},
+                                          indent=2)))
         return
-    rows = [_row(record) for record in records]
-    click.echo(_table(("family", "proto", "ports", "services", "reach", "interfaces", "decided by"), rows,
-                      "New connections accepted"))
+    header = ("family", "proto", "ports", "services", "reach", "interfaces", "decided by")
+    from linter.engine.exposure import destinations_text
+
+    rows = [_row(dict(record, interfaces=_interfaces_cell(entry.interfaces, analysis.interfaces),
+                      _destinations_text=destinations_text(entry) if entry.routed else ""))
+            for entry, record in zip(entries, records)]
+    local = [row for row, entry in zip(rows, entries) if not entry.routed]
+    click.echo(_table(header, local, "New connections accepted"))
+    routed = [row for row, entry in zip(rows, entries) if entry.routed]
+    if routed:
+        click.echo("\n" + _table(header, routed, "New connections routed to other hosts (FORWARD)"))
     if roles:
         # "internal" reach above is what arrives on an internal interface; how each role was read:
         table = _table(("interface", "role", "why"), [tuple(r[k] for k in ("interface", "role", "why")) for r in roles],
@@ -107,6 +127,41 @@ def exposure(ctx, rulesets, fmt, show_all, input_format):
         click.echo(safe_line(f"Note: {cut}"))
 
 
+def table_entries(analysis, entries: list) -> list:
+    """The rows of the text table: entries that read the same but for their ports (the
+    table shows no sources) become one row with the ports of all of them, still exact for
+    what the table shows: which ports, on which interfaces, from which kind of source."""
+    import dataclasses
+
+    rows: dict[tuple, object] = {}
+    for entry in entries:
+        key = (entry.family, entry.protocol, entry.reach, entry.possible, entry.forwarded, entry.nat_targets,
+               entry.interfaces, tuple(id(d.span) for d in entry.deciders), entry.routed, entry.destinations,
+               entry.out_interfaces)
+        row = rows.get(key)
+        if row is None:
+            rows[key] = entry
+        else:
+            nat_ports = row.nat_ports
+            if entry.nat_ports is not None:
+                nat_ports = iv.union(nat_ports or (), entry.nat_ports)
+            rows[key] = dataclasses.replace(row, ports=iv.union(row.ports, entry.ports), nat_ports=nat_ports,
+                                            sources=iv.union(row.sources, entry.sources))
+    return list(rows.values())
+
+
+def _interfaces_cell(interfaces: frozenset[str], all_interfaces: frozenset[str]) -> str:
+    """'any', the names, or 'any but NAMES' when the interfaces no rule names are in and
+    some named ones are not (never 'any' for two things)."""
+    from linter.engine.exposure import interfaces_record
+
+    record = interfaces_record(interfaces, all_interfaces)
+    if isinstance(record, list):
+        return ",".join(record)
+    left_out = [name for name in record["all_but"] if name != "lo"]
+    return "any but " + ",".join(left_out) if left_out else "any"
+
+
 SHOWN_PORT_RANGES = 8  # a longer port list is cut in the table (JSON has all of it)
 
 
@@ -114,6 +169,8 @@ def _row(record: dict) -> tuple[str, ...]:
     reach = record["reach"] + (" (possibly)" if record["possible"] else "")
     if record["forwarded"]:
         reach += f" via DNAT to {', '.join(record['nat_to'])}"
+    if record["routed"]:
+        reach += f" routed to {record['_destinations_text']}"
     deciders = "; ".join(f"{d['path']}:{d['line']}" for d in record["decided_by"])
     ranges = [tuple(p) for p in record["ports"]]
     ports = _ports(ranges[:SHOWN_PORT_RANGES]) or "-"

@@ -30,7 +30,7 @@ def result_record(result) -> dict:
     flow = result.flow
     return {
         "flow": {"src": flow.src, "dst": flow.dst, "proto": flow.proto, "dport": flow.dport, "sport": flow.sport,
-                 "iface": flow.iface, "state": flow.state},
+                 "iface": flow.iface, "state": flow.state, "forward": flow.forward, "oiface": flow.oiface},
         "verdict": result.verdict,
         "forwarded": result.forwarded,
         "path": [_step_record(s) for s in result.path],
@@ -48,7 +48,10 @@ def print_text(result) -> None:
     flow = result.flow
     iface = flow.iface or "an interface no rule names"
     port = f":{flow.dport}" if flow.dport is not None else ""
-    echo(f"Flow: {flow.proto} {flow.src}:{flow.sport} -> {flow.dst}{port} in on {iface} ({flow.state})")
+    routed = ""
+    if flow.forward:
+        routed = f", routed out on {flow.oiface or 'an interface no rule names'}"
+    echo(f"Flow: {flow.proto} {flow.src}:{flow.sport} -> {flow.dst}{port} in on {iface}{routed} ({flow.state})")
     depth = 0
     for step in result.path:
         if step.event == "enter":
@@ -62,7 +65,10 @@ def print_text(result) -> None:
             echo(f"{'  ' * depth}{span.path}:{span.line}: {step.rule.text}")
         elif step.event == "policy":
             echo(f"{'  ' * depth}policy of {step.table.name} {step.chain.name}: {step.detail}")
-    echo(f"Verdict: {result.verdict}" + (" (forwarded after DNAT)" if result.forwarded else ""))
+    if result.flow.forward:
+        echo(f"Verdict: {result.verdict} (routed to another host)")
+    else:
+        echo(f"Verdict: {result.verdict}" + (" (forwarded after DNAT)" if result.forwarded else ""))
     if result.assumed:
         echo(f"Assumed not to match: {'; '.join(result.assumed)}")
     if result.other_verdicts:
@@ -80,11 +86,15 @@ def print_text(result) -> None:
 @click.option("--sport", help="Source port (default 40000).")
 @click.option("--iface", help="Input interface (default: one no rule names).")
 @click.option("--state", default="new", show_default=True, help="Conntrack state.")
+@click.option("--forward", is_flag=True, help="The destination is another host: the flow is routed through "
+                                              "prerouting, forward and postrouting.")
+@click.option("--oiface", help="Output interface of a --forward flow (default: one no rule names).")
 @click.option("--flows", "flows_file", type=click.Path(), help="JSON Lines of flows ('-' for stdin).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--input-format", type=click.Choice(["iptables-save", "nftables", "iptables-script"]))
 @click.pass_context
-def trace(ctx, rulesets, src, dst, proto, dport, sport, iface, state, flows_file, fmt, input_format):
+def trace(ctx, rulesets, src, dst, proto, dport, sport, iface, state, forward, oiface, flows_file, fmt,
+          input_format):
     """Trace flows through RULESETS (files of one host) and print verdict and path."""
     from linter.cli import EXIT_ERROR, load_rulesets
     from linter.engine.trace import FlowError, make_flow, trace_flow
@@ -101,11 +111,12 @@ def trace(ctx, rulesets, src, dst, proto, dport, sport, iface, state, flows_file
                     raise FlowError(problem)
                 if not isinstance(data, dict):
                     raise FlowError("each line must be a JSON object")
-                unknown = set(data) - {"src", "dst", "proto", "dport", "sport", "iface", "state"}
+                unknown = set(data) - {"src", "dst", "proto", "dport", "sport", "iface", "state", "forward", "oiface"}
                 if unknown:
                     raise FlowError(f"unknown field(s) {', '.join(sorted(unknown))}")
                 flow = make_flow(data.get("src"), data.get("dst"), data.get("proto", "tcp"), data.get("dport"),
-                                 data.get("sport"), data.get("iface"), data.get("state", "new"))
+                                 data.get("sport"), data.get("iface"), data.get("state", "new"),
+                                 forward=data.get("forward", False), oiface=data.get("oiface"))
                 result = trace_flow(flow, loaded)
             except (ValueError, FlowError) as exc:
                 message = f"{flows_file}:{number}: {exc}"
@@ -122,7 +133,7 @@ def trace(ctx, rulesets, src, dst, proto, dport, sport, iface, state, flows_file
                 click.echo()
         ctx.exit(status)
     try:
-        flow = make_flow(src, dst, proto, dport, sport, iface, state)
+        flow = make_flow(src, dst, proto, dport, sport, iface, state, forward=forward, oiface=oiface)
     except FlowError as exc:
         click.echo(safe_line(f"portlint: {exc}"), err=True)
         ctx.exit(EXIT_ERROR)

@@ -12,7 +12,9 @@ from linter.engine.memo import IdentityCache
 from linter.engine.paths import PathEvaluator, Result
 from linter.engine.roles import InterfaceRoles, host_addresses, infer_roles
 from linter.engine.space import replace as replace_box
-from linter.engine.universe import LOOPBACK_IFACE, OTHER_IFACE, initial_boxes, interface_representatives
+from linter.engine.universe import (
+    LOOPBACK_IFACE, OTHER_IFACE, initial_boxes, interface_representatives, routed_boxes,
+)
 from linter.engine.walk import CUT_DETAIL, Outcome, Step
 from linter.model import Family, Hook, Rule, Ruleset, Span, VerdictKind
 from linter.netdb import PORT_PROTOCOLS
@@ -56,6 +58,9 @@ class Exposure:
     nat_targets: tuple[str, ...] = ()
     nat_ports: iv.Ranges | None = None  # the ports after DNAT/REDIRECT: the service behind them
     via: tuple[Decider, ...] = ()  # jumps with matches on the way to the accept
+    routed: bool = False  # to other hosts, routed through this one (ExposureAnalysis.routed_exposures)
+    destinations: iv.Ranges = ()  # routed: the destinations (as sent) these sources reach on these ports
+    out_interfaces: frozenset[str] = frozenset()  # routed: each part leaves through one of these
 
     @property
     def primary(self) -> Decider | None:
@@ -194,9 +199,11 @@ class ExposureAnalysis:
                                                  self.classes.internal_interfaces)
         self.host_addresses = host_addresses(rulesets, self.classes.host_addresses)
         self._results: dict[Family, list[Result]] = {}
+        self._routed_results: dict[Family, list[Result]] = {}
         self._exposures: list[Exposure] | None = None
         self.cuts: list = []  # engine.budget.Cut: where evaluating a family merged paths (or stopped)
         self.spent = 0  # box-rule applications of the evaluations so far (engine/budget.py)
+        self._routed: list[Exposure] | None = None
 
     def families(self) -> list[Family]:
         fams: list[Family] = []
@@ -224,6 +231,34 @@ class ExposureAnalysis:
             self.cuts.extend(evaluator.cuts)
         return self._results[family]
 
+    def routes(self, family: Family) -> bool:
+        """Whether this host filters routed ``family`` traffic: some filter FORWARD chain has
+        rules (without one, nothing says the host routes at all)."""
+        evaluator = PathEvaluator(self.rulesets)
+        return any(chain.rules for _, chain in evaluator.chains(Hook.FORWARD, family)
+                   if (chain.type or "filter") == "filter")
+
+    def routed_results(self, family: Family) -> list[Result]:
+        """Final results of new connections from outside to other hosts, routed through this
+        one (empty when no filter FORWARD chain has rules)."""
+        if family not in self._routed_results:
+            results: list[Result] = []
+            if self.routes(family):
+                boxes = routed_boxes(family, self.interfaces)
+                # Opaque matches taken as not matching (Walker.certain): no "possibly" entries;
+                # what a DNAT rewrote is the local path's (forwarded, "via DNAT") already.
+                results = PathEvaluator(self.rulesets, certain=True).evaluate_routed(boxes, keep_nat=False)
+            self._routed_results[family] = results
+        return self._routed_results[family]
+
+    def routed_exposures(self) -> list[Exposure]:
+        """What new connections from outside can reach on other hosts through this one (the
+        FORWARD path) without a DNAT, per destination: entries with ``routed=True``, kept apart from
+        ``exposures()`` so the checks of the local path read what they always read."""
+        if self._routed is None:
+            self._routed = self._summarise(routed=True)
+        return list(self._routed)
+
     def exposures(self) -> list[Exposure]:
         """Every accepted part of the space, one entry per protocol, reach and decider
         (computed once: PL101/PL201, PL301 and PL302 all read it)."""
@@ -231,10 +266,12 @@ class ExposureAnalysis:
             self._exposures = self._summarise()
         return list(self._exposures)
 
-    def _summarise(self) -> list[Exposure]:
-        """Every accepted part of the space, one entry per protocol, reach and decider."""
-        merged: dict[tuple, dict] = {}
+    def _summarise(self, routed: bool = False) -> list[Exposure]:
+        """Every accepted part of the space, one entry per protocol, reach and decider
+        (``routed``: of the routed path, one per destination too)."""
+        merged: list[dict] = []
         gathered: dict[tuple, dict] = {}
+        converted: dict[tuple, iv.Ranges] = {}  # public sources counted as private (private destination)
         nat_texts: dict[tuple, tuple[str, ...]] = {}
         single: dict[str, frozenset[str]] = {}
         condition_texts: IdentityCache[tuple[str, ...]] = IdentityCache(1_000_000)
@@ -256,12 +293,12 @@ class ExposureAnalysis:
                 if found is None:
                     found = cuts[which].put(ranges, iv.intersect(ranges, classes[which][1]))
                 return found
-            fallback = _final_policy(PathEvaluator(self.rulesets), family)
-            for result in self.results(family):
+            fallback = None if routed else _final_policy(PathEvaluator(self.rulesets), family)
+            for result in (self.routed_results(family) if routed else self.results(family)):
                 if result.verdict is not Outcome.ACCEPT:
                     continue
                 box = result.box
-                deciders = _deciders(box.trail, result.forwarded, fallback)
+                deciders = _deciders(box.trail, result.forwarded or routed, fallback)
                 via = _via(box.trail)
                 possible, conditions = _conditions(box.assumptions, condition_texts)
                 nat = ()
@@ -278,15 +315,15 @@ class ExposureAnalysis:
                 inside = internal_of(external)
                 if inside:
                     external = external - inside
-                public = private = ()
+                public = private = to_private = ()
                 if external or inside:
                     public = cut(box.src, 0)
                     private = cut(box.src, 1)
                     # A packet from the internet cannot be addressed to a private address of this
                     # host (only a NAT in front of it could do that, and portlint cannot see it).
-                    if public and not cut(box.dst, 0):
+                    if public and not routed and not cut(box.dst, 0):
                         private = iv.union(private, public)
-                        public = ()
+                        to_private, public = public, ()
                 protocols = protocol_splits.get(box.proto)
                 if protocols is None:
                     protocols = protocol_splits[box.proto] = _protocol_split(box.proto)
@@ -295,6 +332,8 @@ class ExposureAnalysis:
                 for proto, has_ports in protocols:
                     ports = box.dport if has_ports else ()
                     base = (family, proto, ports, possible, conditions) + decided_by + (result.forwarded, nat)
+                    if routed:
+                        base += (box.dst if len(box.dst) <= 8 else id(box.dst),)
                     for kind, sources, ifaces in (("loopback", box.src if LOOPBACK_IFACE in box.iif else (),
                                                    frozenset({LOOPBACK_IFACE})),
                                                   ("public", public, external), ("private", private, external),
@@ -313,31 +352,40 @@ class ExposureAnalysis:
                                     possible=possible, conditions=conditions, deciders=deciders,
                                     forwarded=result.forwarded, nat_targets=nat,
                                     nat_ports=box.nat_dport if has_ports else None, via=via)
+                                if routed:
+                                    gathered[key].update(routed=True, destinations=box.dst, out_interfaces=box.oif)
                             else:
                                 entry["sources"] = iv.union(entry["sources"], sources)
                                 if has_ports and box.nat_dport is not None:
                                     entry["nat_ports"] = iv.union(entry["nat_ports"] or (), box.nat_dport)
-            # Second pass: public sources are judged as a whole per interface and port set (a
-            # rule open to everyone is split by earlier rules into pieces; together they are the
-            # internet), then entries that differ only in ports are merged.
+                                if routed:
+                                    entry["out_interfaces"] = entry["out_interfaces"] | box.oif
+                            if kind == "private" and to_private:
+                                converted[key] = iv.union(converted.get(key, ()), to_private)
+            # Public sources that reach the same ports through the same rules as internet reach
+            # (to a public destination) are not private reach too because another box of the
+            # same rule went to a private destination: that depends on how the rules split
+            # the destinations, what reaches the ports does not.
+            for key, extra in converted.items():
+                reached = gathered.get(("public",) + key[1:])
+                overlap = iv.intersect(extra, reached["sources"]) if reached is not None else ()
+                if overlap:
+                    entry = gathered[key]
+                    entry["sources"] = iv.subtract(entry["sources"], overlap)
+                    if not entry["sources"]:
+                        del gathered[key]
+            converted.clear()
+            # Public sources are judged as a whole per interface and port set (a rule open to
+            # everyone is split by earlier rules into pieces; together they are the internet).
             public_size = iv.size(classes[0][1])
             for entry in gathered.values():
                 if entry["reach"] == "public":
                     entry["reach"] = "internet" if iv.size(entry["sources"]) * 2 >= public_size else "restricted"
-                key = (family, entry["protocol"], entry["reach"], entry["interfaces"], entry["possible"],
-                       entry["conditions"], tuple(d.span for d in entry["deciders"]),
-                       tuple(d.span for d in entry["via"]), entry["forwarded"], entry["nat_targets"])
-                other = merged.get(key)
-                if other is None:
-                    merged[key] = entry
-                else:
-                    other["ports"] = iv.union(other["ports"], entry["ports"])
-                    other["sources"] = iv.union(other["sources"], entry["sources"])
-                    if entry["nat_ports"] is not None:
-                        other["nat_ports"] = iv.union(other["nat_ports"] or (), entry["nat_ports"])
+            merged.extend(gathered.values())
             gathered.clear()
-        exposures = [Exposure(**value) for value in _regroup_interfaces(list(merged.values()))]
-        exposures.sort(key=lambda e: (e.family.value, e.protocol, REACH_ORDER.index(e.reach), e.ports, e.possible))
+        exposures = [Exposure(**value) for value in merge_exactly(merged, routed)]
+        exposures.sort(key=lambda e: (e.family.value, e.protocol, REACH_ORDER.index(e.reach), e.ports, e.possible,
+                                      e.destinations))
         return exposures
 
 
@@ -359,7 +407,8 @@ def drop_subsumed(results: list[Result]) -> list[Result]:
         src, dst, nat_dst = box.src, box.dst, box.nat_dst
         key = (box.family, box.proto, box.sport, box.dport, src if len(src) <= 8 else id(src),
                dst if len(dst) <= 8 else id(dst), box.iif, box.state, box.local,
-               nat_dst if nat_dst is None or len(nat_dst) <= 8 else id(nat_dst), box.nat_dport, result.forwarded)
+               nat_dst if nat_dst is None or len(nat_dst) <= 8 else id(nat_dst), box.nat_dport, result.forwarded,
+               box.oif)
         assumptions = box.assumptions
         matched = matched_sets.get(assumptions)
         if matched is None:
@@ -380,54 +429,74 @@ def drop_subsumed(results: list[Result]) -> list[Result]:
     return kept
 
 
-def _regroup_interfaces(entries: list[dict]) -> list[dict]:
-    """Entries that differ only in their input interfaces, regrouped: per interface the union
-    of its ports, then one entry per distinct port set with every interface that has it.
+def merge_exactly(entries: list[dict], routed: bool = False) -> list[dict]:
+    """Entries of one cause merged without rounding up: each entry is a product (interfaces x
+    ports x sources), and two are merged only when two of those are equal, the third united;
+    a product of unions would be bigger than the union of the products.
 
-    How the rules split the space decides which interfaces share a box (the order of the
-    matches in a rule, one rule with an address list or one rule per address), so entries
-    are gathered per interface and grouped here; otherwise the same accepted space could
-    read as one exposure or as several (``on eth1`` and ``on any`` for the same ports), and
-    a source could count as restricted on one interface because a rule split it off there.
+    ``entries`` come one per interface (which interfaces share a box depends on how the rules
+    split the space, what each interface lets in does not). Per interface, entries with equal
+    ports unite their sources and entries with equal sources their ports, until nothing
+    changes; then interfaces with equal ports and sources are grouped. Each round is one pass
+    of dictionary look-ups: linear in the number of entries.
     """
-    groups: dict[tuple, list[dict]] = {}
+    dimensions = ("ports", "sources", "destinations") if routed else ("ports", "sources")
+    groups: dict[tuple, dict[str, list[dict]]] = {}
     for entry in entries:
         key = (entry["family"], entry["protocol"], entry["reach"], entry["possible"], entry["conditions"],
                tuple(d.span for d in entry["deciders"]), tuple(d.span for d in entry["via"]),
                entry["forwarded"], entry["nat_targets"])
-        groups.setdefault(key, []).append(entry)
+        per_interface = groups.setdefault(key, {})
+        for iface in entry["interfaces"]:
+            per_interface.setdefault(iface, []).append(dict(entry, interfaces=frozenset({iface})))
     out = []
-    for group in groups.values():
-        if len(group) == 1:
-            out.append(group[0])
-            continue
-        per_interface: dict[str, dict] = {}
-        for entry in group:
-            for iface in entry["interfaces"]:
-                slot = per_interface.get(iface)
-                if slot is None:
-                    per_interface[iface] = dict(entry)
-                else:
-                    _absorb(slot, entry, ports=True)
-        by_ports: dict[tuple, dict] = {}
+    for per_interface in groups.values():
+        grouped: dict[tuple, dict] = {}
         for iface in sorted(per_interface):
-            slot = per_interface[iface]
-            same = by_ports.get(slot["ports"])
-            if same is None:
-                by_ports[slot["ports"]] = dict(slot, interfaces={iface})
-            else:
-                same["interfaces"].add(iface)
-                _absorb(same, slot, ports=False)
-        out.extend(dict(entry, interfaces=frozenset(entry["interfaces"])) for entry in by_ports.values())
+            for entry in _merge_one_interface(per_interface[iface], dimensions):
+                product = tuple(entry[d] for d in dimensions)
+                same = grouped.get(product)
+                if same is None:
+                    grouped[product] = dict(entry, interfaces={iface})
+                else:
+                    same["interfaces"].add(iface)
+                    _unite_nat_ports(same, entry)
+        out.extend(dict(entry, interfaces=frozenset(entry["interfaces"])) for entry in grouped.values())
     return out
 
 
-def _absorb(into: dict, entry: dict, ports: bool) -> None:
-    if ports:
-        into["ports"] = iv.union(into["ports"], entry["ports"])
-    into["sources"] = iv.union(into["sources"], entry["sources"])
+def _merge_one_interface(entries: list[dict], dimensions: tuple[str, ...]) -> list[dict]:
+    """The entries of one interface and cause, each dimension united where the others are
+    equal, until a round over every dimension changes nothing."""
+    if len(entries) == 1:
+        return entries
+    stable = 0
+    turn = 0
+    while stable < len(dimensions):
+        united = dimensions[turn % len(dimensions)]
+        others = tuple(d for d in dimensions if d != united)
+        turn += 1
+        by_key: dict = {}
+        for entry in entries:
+            key = tuple(entry[d] for d in others)
+            same = by_key.get(key)
+            if same is None:
+                by_key[key] = entry
+            else:
+                same[united] = iv.union(same[united], entry[united])
+                _unite_nat_ports(same, entry)
+        stable = stable + 1 if len(by_key) == len(entries) else 0
+        entries = list(by_key.values())
+        if len(entries) == 1:
+            break
+    return entries
+
+
+def _unite_nat_ports(into: dict, entry: dict) -> None:
     if entry["nat_ports"] is not None:
         into["nat_ports"] = iv.union(into["nat_ports"] or (), entry["nat_ports"])
+    if "out_interfaces" in entry and into is not entry:
+        into["out_interfaces"] = into["out_interfaces"] | entry["out_interfaces"]
 
 
 def _protocol_split(proto: iv.Ranges) -> list[tuple[int, bool]]:
@@ -467,3 +536,38 @@ def interface_text(interfaces: frozenset[str], all_interfaces: frozenset[str]) -
     if OTHER_IFACE in interfaces and interfaces >= (all_interfaces - {LOOPBACK_IFACE}):
         return "any"
     return ",".join(sorted(describe_interface(i) for i in interfaces))
+
+
+def interfaces_record(interfaces: frozenset[str], all_interfaces: frozenset[str]) -> list[str] | dict:
+    """The input interfaces of an exposure for JSON, exactly: a sorted list of names, or
+    ``{"all_but": [names]}`` when the interfaces no rule names are in.
+
+    A name ending in ``+`` stands for the interfaces it matches that no longer name of the
+    ruleset (``interface_classes`` in the output) is more precise about: every interface
+    belongs to the most precise of them (``eth0`` to ``eth0``, ``eth7`` to ``eth+``)."""
+    from linter.engine.universe import describe_interface
+
+    if OTHER_IFACE in interfaces:
+        return {"all_but": sorted(describe_interface(i) for i in all_interfaces - interfaces)}
+    return sorted(describe_interface(i) for i in interfaces)
+
+
+def destinations_text(exposure: Exposure, at_most: int = 3) -> str:
+    """A routed exposure's destinations in words: 'any address' when every routable one, else
+    the first ``at_most`` prefixes or ranges ('10.1.0.0/16', '10.1.0.0/16, 10.3.0.0/16 and 2 more')."""
+    from linter.engine.universe import loopback_ranges
+
+    everything = iv.subtract(iv.full(family_max(exposure.family)), loopback_ranges(exposure.family))
+    if exposure.destinations == everything:
+        return "any address"
+    texts = [format_range(exposure.family, lo, hi) for lo, hi in exposure.destinations[:at_most]]
+    more = len(exposure.destinations) - at_most
+    return ", ".join(texts) + (f" and {more} more" if more > 0 else "")
+
+
+def routed_text(exposure: Exposure) -> str:
+    """What a finding adds to its reach for a routed exposure: 'routed to 10.1.0.0/16 through
+    FORWARD' (empty for the local path)."""
+    if not exposure.routed:
+        return ""
+    return f"routed to {destinations_text(exposure)} through FORWARD"

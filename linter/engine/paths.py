@@ -41,6 +41,7 @@ class Result:
     box: Box
     verdict: Outcome  # ACCEPT, DROP or REJECT (QUEUE counts as accept, with a note)
     forwarded: bool  # True when a DNAT sent it through FORWARD
+    routed: bool = False  # addressed to another host and routed through this one (evaluate_routed)
 
 
 def base_chains(rulesets: list[Ruleset], hook: Hook, family: Family) -> list[tuple[Table, Chain]]:
@@ -64,9 +65,9 @@ def base_chains(rulesets: list[Ruleset], hook: Hook, family: Family) -> list[tup
 class PathEvaluator:
     """Evaluates boxes along the packet path through a set of rulesets."""
 
-    def __init__(self, rulesets: list[Ruleset], record: bool = False):
+    def __init__(self, rulesets: list[Ruleset], record: bool = False, certain: bool = False):
         self.rulesets = rulesets
-        self.walker = Walker(record=record)
+        self.walker = Walker(record=record, certain=certain)
         subnets = bridge_subnets(rulesets)
         if subnets:
             self.walker.route_by(Routing(subnets))
@@ -113,6 +114,27 @@ class PathEvaluator:
         self._from_outside(family, external, finals)
         self._from_this_host(family, looped, finals)
         return finals
+
+    def evaluate_routed(self, boxes: list[Box], keep_nat: bool = True) -> list[Result]:
+        """Every final result for ``boxes`` (all of one family, ``local=False``, with their
+        output interfaces) arriving from outside for another host: ingress, prerouting, then
+        forward and postrouting. What a REDIRECT (or a DNAT to a loopback address) turns into a
+        packet for this host is left out: the local path's results hold it. ``keep_nat=False``
+        leaves out what a DNAT rewrote too (the local path, which takes every destination for
+        this host's, has it as forwarded already)."""
+        if not boxes:
+            return []
+        family = boxes[0].family
+        finals: list[Result] = []
+        alive = boxes
+        for hook in (Hook.INGRESS, Hook.PREROUTING):
+            alive = self._run_hook(hook, family, alive, finals, forwarded=True)
+        alive = [b for b in alive if not b.local and (keep_nat or b.nat_dst is None)]
+        for hook in FORWARD_HOOKS:
+            alive = self._run_hook(hook, family, alive, finals, forwarded=True)
+        finals.extend(Result(b, Outcome.ACCEPT, True) for b in alive)
+        return [Result(r.box, r.verdict, r.box.nat_dst is not None, True) for r in finals
+                if not r.box.local and (keep_nat or r.box.nat_dst is None)]
 
     def _from_outside(self, family: Family, alive: list[Box], finals: list[Result]) -> None:
         for hook in (Hook.INGRESS, Hook.PREROUTING):

@@ -70,6 +70,7 @@ class Box(NamedTuple):
     local: bool = True  # is the (current) destination an address of this host?
     nat_dst: iv.Ranges | None = None
     nat_dport: iv.Ranges | None = None
+    oif: frozenset[str] | None = None  # output interface representatives; None: unknown (before routing)
     assumptions: tuple[Assumption, ...] = ()
     trail: tuple = ()  # engine.walk.Step records, in order
 
@@ -88,7 +89,8 @@ class Box(NamedTuple):
 
     def is_empty(self) -> bool:
         return not (self.proto and self.sport and self.dport and self.src and self.dst and self.iif and self.state
-                    and (self.nat_dst is None or self.nat_dst) and (self.nat_dport is None or self.nat_dport))
+                    and (self.nat_dst is None or self.nat_dst) and (self.nat_dport is None or self.nat_dport)
+                    and (self.oif is None or self.oif))
 
 
 _PATHS: dict[tuple, tuple] = {}
@@ -151,6 +153,7 @@ _with_sport = _setter("sport")
 _with_src = _setter("src")
 _with_state = _setter("state")
 _with_iif = _setter("iif")
+_with_oif = _setter("oif")
 _with_assumptions = _setter("assumptions")
 _set_dst = _setter("dst")
 _set_nat_dst = _setter("nat_dst")
@@ -261,6 +264,12 @@ def split_match(box: Box, match, rule, record_misses: bool = True,
         miss = box.iif - hit
         inside = _with_iif(box, hit) if hit else None
         outside = _with_iif(box, miss) if miss else None
+    elif isinstance(match, InterfaceMatch) and box.oif is not None:
+        # The output interface is known once a routed box chose one (FORWARD, POSTROUTING).
+        hit = frozenset(i for i in box.oif if match.matches(i))
+        miss = box.oif - hit
+        inside = _with_oif(box, hit) if hit else None
+        outside = _with_oif(box, miss) if miss else None
     elif isinstance(match, AddrTypeMatch):
         wanted = _addrtype_ranges(box.family, match.types, match.direction, box)
         if match.direction is Direction.SOURCE:
@@ -548,8 +557,8 @@ _DECIDERS = {
 }
 
 
-_DIMENSIONS = ("dst", "dport", "proto", "src", "sport", "nat_dst", "nat_dport", "iif", "state")
-_SET_DIMENSIONS = frozenset({"iif", "state"})
+_DIMENSIONS = ("dst", "dport", "proto", "src", "sport", "nat_dst", "nat_dport", "iif", "state", "oif")
+_SET_DIMENSIONS = frozenset({"iif", "state", "oif"})
 _VALUE_FIELDS = tuple(f for f in Box._fields if f not in ("assumptions", "trail"))
 
 
@@ -587,6 +596,8 @@ def _coalesce_path(boxes: list[Box]) -> list[Box]:
     signatures = {id(box): _signature(box, width) for box in boxes}
     for name in _DIMENSIONS:
         if name.startswith("nat_") and all(b.nat_dst is None for b in boxes):
+            continue
+        if name == "oif" and any(b.oif is None for b in boxes):
             continue
         index = Box._fields.index(name)
         groups: dict[tuple, list[Box]] = {}

@@ -32,6 +32,8 @@ class Flow:
     sport: int
     iface: str | None
     state: str = "new"
+    forward: bool = False  # the destination is another host: routed through prerouting, forward, postrouting
+    oiface: str | None = None  # the output interface of a routed flow (default: one no rule names)
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,16 @@ class TraceResult:
 
 
 def make_flow(src=None, dst=None, proto="tcp", dport=None, sport=None, iface=None, state="new",
-              family: Family | None = None) -> Flow:
-    """Validate and complete a flow description."""
+              family: Family | None = None, forward=False, oiface=None) -> Flow:
+    """Validate and complete a flow description (``forward``: to another host, routed out
+    through ``oiface``)."""
+    if not isinstance(forward, bool):
+        raise FlowError(f"forward must be true or false: {forward!r}")
+    if oiface is not None and not forward:
+        raise FlowError("an output interface (oiface) needs a routed flow (forward)")
+    for name, value in (("iface", iface), ("oiface", oiface)):
+        if value is not None and (not isinstance(value, str) or not value):
+            raise FlowError(f"{name} must be an interface name: {value!r}")
     if proto is None:
         proto = "tcp"
     if protocol_number(str(proto)) is None:
@@ -67,7 +77,7 @@ def make_flow(src=None, dst=None, proto="tcp", dport=None, sport=None, iface=Non
     states = {s.strip().lower() for s in str(state or "new").split(",")}
     if len(states) != 1 or not states <= ALL_STATES:
         raise FlowError(f"state must be one of {', '.join(sorted(ALL_STATES))}: {state!r}")
-    return Flow(str(src), str(dst), str(proto).lower(), port, sport_value, iface, states.pop())
+    return Flow(str(src), str(dst), str(proto).lower(), port, sport_value, iface, states.pop(), forward, oiface)
 
 
 def _port(value, proto: str, field: str) -> int:
@@ -92,16 +102,23 @@ def flow_box(flow: Flow, rulesets: list[Ruleset]) -> Box:
         raise FlowError("source and destination are of different address families")
     proto = protocol_number(flow.proto)
     reps = interface_representatives(rulesets)
-    iface = flow.iface
-    if iface is None:
-        iface = OTHER_IFACE
-    elif iface not in reps:
-        # An interface no rule names exactly: use the wildcard region it falls in.
-        candidates = [r for r in reps if r.endswith("\x00") and iface.startswith(r[:-1])]
-        iface = max(candidates, key=len) if candidates else OTHER_IFACE
     dport = flow.dport if flow.dport is not None else 0
-    return Box(family, ((proto, proto),), ((flow.sport, flow.sport),), ((dport, dport),), ((src, src),),
-               ((dst, dst),), frozenset({iface}), frozenset({flow.state}))
+    box = Box(family, ((proto, proto),), ((flow.sport, flow.sport),), ((dport, dport),), ((src, src),),
+              ((dst, dst),), frozenset({representative(flow.iface, reps)}), frozenset({flow.state}))
+    if flow.forward:
+        box = box._replace(local=False, oif=frozenset({representative(flow.oiface, reps)}))
+    return box
+
+
+def representative(iface: str | None, reps: frozenset[str]) -> str:
+    """The interface representative ``iface`` falls in: itself when a rule names it, else the
+    longest wildcard region that matches it, else the interfaces no rule names."""
+    if iface is None:
+        return OTHER_IFACE
+    if iface in reps:
+        return iface
+    candidates = [r for r in reps if r.endswith("\x00") and iface.startswith(r[:-1])]
+    return max(candidates, key=len) if candidates else OTHER_IFACE
 
 
 def trace_flow(flow: Flow, rulesets: list[Ruleset]) -> TraceResult:
@@ -109,7 +126,10 @@ def trace_flow(flow: Flow, rulesets: list[Ruleset]) -> TraceResult:
     the verdicts they could lead to are listed in ``other_verdicts``."""
     box = flow_box(flow, rulesets)
     evaluator = PathEvaluator(rulesets, record=True)
-    results = evaluator.evaluate([box])
+    results = evaluator.evaluate_routed([box]) if flow.forward else evaluator.evaluate([box])
+    if not results:
+        # A routed flow that a REDIRECT turned into one for this host: trace it as one.
+        results = evaluator.evaluate([box._replace(local=True, oif=None)])
     certain = [r for r in results if not r.box.possible]
     chosen: Result = certain[0] if certain else results[0]
     others = tuple(sorted({_verdict(r) for r in results if r is not chosen} - {_verdict(chosen)}))

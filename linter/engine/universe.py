@@ -62,3 +62,14 @@ def initial_boxes(family: Family, interfaces: frozenset[str], states=frozenset({
         boxes.append(Box(family, iv.full(255), iv.full(65535), iv.full(65535), not_loopback, not_loopback,
                          external, states & ALL_STATES))
     return boxes
+
+
+def routed_boxes(family: Family, interfaces: frozenset[str], states=frozenset({"new"})) -> list[Box]:
+    """New connections of ``family`` from outside to other hosts, routed through this one:
+    any destination but loopback, in on any interface but lo, out on any interface but lo."""
+    external = interfaces - {LOOPBACK_IFACE}
+    if not external:
+        return []
+    not_loopback = iv.subtract(iv.full(family_max(family)), loopback_ranges(family))
+    return [Box(family, iv.full(255), iv.full(65535), iv.full(65535), not_loopback, not_loopback,
+                external, states & ALL_STATES, local=False, oif=external)]

@@ -20,7 +20,7 @@ from linter.engine.space import (
     replace, split_rule, state_parts, value_key, with_trail,
 )
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
-from linter.model import AddressMatch, Chain, Direction, Family, PortMatch, Rule, Table, VerdictKind
+from linter.model import AddressMatch, Chain, Direction, Family, OpaqueMatch, PortMatch, Rule, Table, VerdictKind
 
 
 class Outcome(str, enum.Enum):
@@ -84,8 +84,12 @@ class Walker:
     without it only deciding rules (verdicts and jumps) are recorded.
     """
 
-    def __init__(self, record: bool = False, budget: Budget | None = None):
+    def __init__(self, record: bool = False, budget: Budget | None = None, certain: bool = False):
         self.record = record
+        # ``certain``: a rule whose opaque match would have to match is taken as not matching
+        # (as a trace takes it), instead of going on both ways: for the routed path, where a
+        # router's chains of -m mac / -m recent rules would double the boxes at every one.
+        self.certain = certain
         # Set while walking new connections' first packets through a chain that runs before
         # conntrack (paths.PathEvaluator): their state is invalid there, their flags a SYN's.
         self.first_packet = False
@@ -159,6 +163,10 @@ class Walker:
             return self._record_nonterminal(table, chain, rule, pending) if self.record else pending
         if kind is VerdictKind.JUMP and not self.record and jump_changes_nothing(table, verdict.target, stack):
             return pending  # everything that jumps comes back unchanged (KUBE-MARK-MASQ): as a MARK would
+        if self.certain and _never_certain(rule):
+            # Taken as not matching: splitting boxes by its other matches would only cut them
+            # into pieces that go on alike (a MAC list of a few hundred hosts, each with -s).
+            return pending
         self.budget.spent += len(pending) + 1
         next_pending: list[Box] = []
         matched: list[Box] = []
@@ -170,6 +178,8 @@ class Walker:
                 if inside is not None:
                     inside = with_trail(inside, step(inside.trail, "rule", table, chain, rule))
                     if inside.assumptions is not box.assumptions and not self.record:
+                        if self.certain:
+                            continue
                         assumed.append(inside)
                     else:
                         matched.append(inside)
@@ -485,6 +495,18 @@ class Segment:
         for group in sorted(found):
             pieces = found[group]
             yield self.groups[group], (pieces[0],) if len(pieces) == 1 else iv.normalize(tuple(pieces))
+
+
+_NEVER_CERTAIN: IdentityCache[bool] = IdentityCache(100_000)
+
+
+def _never_certain(rule: Rule) -> bool:
+    """Whether the rule has a match the engine never decides (OpaqueMatch): with
+    ``Walker.certain`` it never matches (remembered per rule)."""
+    found = _NEVER_CERTAIN.get(rule)
+    if found is None:
+        found = _NEVER_CERTAIN.put(rule, any(type(m) is OpaqueMatch for m in rule.matches))
+    return found
 
 
 def _dispatch_key(rule: Rule, dimension: str):
