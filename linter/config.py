@@ -29,7 +29,7 @@ from linter.findings import Severity, relative_path
 from linter.numbers import bounded_int
 
 KEYS = ("select", "ignore", "extend-select", "per-file-ignores", "fail-on", "severity", "ephemeral-ranges",
-        "trusted-networks", "interfaces", "host-addresses", "registry", "input-format", "rules", "allow-read")
+        "trusted-networks", "interfaces", "host-addresses", "assume", "registry", "input-format", "rules", "allow-read")
 # Bounds of numeric rule options (inclusive); an option not named here is a count or a
 # threshold and must be at least 1.
 OPTION_BOUNDS = {("PL302", "min_ports"): (1, 65536)}
@@ -122,6 +122,7 @@ class Config:
     internet_interfaces: tuple[str, ...] = ()
     internal_interfaces: tuple[str, ...] = ()
     host_addresses: tuple = ()  # (Family, lo, hi): this host's own addresses
+    assumed: object = None  # engine.assumptions.Assumptions
     registry: tuple = ()  # PortEntry
     input_format: tuple[tuple[PathPattern, str], ...] = ()
     rules: dict[str, dict] = field(default_factory=dict)
@@ -178,7 +179,8 @@ class Config:
 
         settings = Settings(trusted_v4=self.trusted_v4, trusted_v6=self.trusted_v6, rule_options=self.rules,
                             internet_interfaces=self.internet_interfaces,
-                            internal_interfaces=self.internal_interfaces, host_addresses=self.host_addresses)
+                            internal_interfaces=self.internal_interfaces, host_addresses=self.host_addresses,
+                            assumed=self.assumed)
         if self.ephemeral_ranges is not None:
             settings.ephemeral_ranges = self.ephemeral_ranges
         if self.registry:
@@ -411,6 +413,20 @@ def _trusted_networks(reader: _Reader, key: str, value):
     return normalize_ranges(v4), normalize_ranges(v6)
 
 
+def _assumptions(reader: _Reader, key: str, value):
+    """``assume = { "set:blocklist" = "empty", "match:-m owner" = "no" }``."""
+    from linter.engine.assumptions import AssumptionError, parse_assumptions
+
+    table = reader.table(key, value)
+    for name, item in table.items():
+        if not isinstance(item, str):
+            reader.fail(f"{key}.{name}", "expected a string (empty, all, yes or no)")
+    try:
+        return parse_assumptions(table)
+    except AssumptionError as exc:
+        reader.fail(key, str(exc))
+
+
 def _host_addresses(reader: _Reader, key: str, value) -> tuple:
     """``host-addresses = ["203.0.113.4", "2001:db8::4"]``: (family, lo, hi) per address or prefix."""
     from linter.addresses import AddressError, parse_address_range
@@ -561,6 +577,8 @@ def parse_config(table: dict, path: Path) -> Config:
             config.ephemeral_ranges = _ephemeral_ranges(reader, key, value)
         elif key == "trusted-networks":
             config.trusted_v4, config.trusted_v6 = _trusted_networks(reader, key, value)
+        elif key == "assume":
+            config.assumed = _assumptions(reader, key, value)
         elif key == "host-addresses":
             config.host_addresses = _host_addresses(reader, key, value)
         elif key == "interfaces":

@@ -181,6 +181,16 @@ def test_ephemeral_ranges(tmp_path):
     assert Config().settings().ephemeral_ranges == (("Linux default", 32768, 60999),)
 
 
+def test_assumptions_reach_the_settings(tmp_path):
+    from linter.engine.assumptions import Assumptions
+
+    settings = config_of(tmp_path, """
+        assume = { "set:blocklist" = "empty", "match:-m owner" = "no" }
+    """).settings()
+    assert settings.assumed == Assumptions(sets=(("blocklist", False),), texts=(("-m owner", False),))
+    assert settings.network_classes().assumed is settings.assumed
+
+
 def test_interface_roles_reach_the_settings(tmp_path):
     settings = config_of(tmp_path, """
         interfaces = { internet = ["eth0", "ppp+"], internal = ["br0"] }
@@ -265,6 +275,8 @@ def test_rule_options_validated_against_the_rule_file(tmp_path):
     ("trusted-networks = ['10.0.0.0/33']", "trusted-networks[0]", "not an IP address or prefix"),
     ("trusted-networks = '10.0.0.0/8'", "trusted-networks", "expected a list of strings"),
     ("interfaces = {wan = ['eth0']}", "interfaces.wan", "unknown key (keys: internet, internal)"),
+    ("assume = {'set:x' = 'maybe'}", "assume", "'maybe' is not one of empty, all"),
+    ("assume = {'x' = 'empty'}", "assume", "expected set:NAME or match:TEXT"),
     ("interfaces = {internet = ['eth 0']}", "interfaces.internet[0]", "is not an interface name"),
     ("interfaces = {internet = ['eth0'], internal = ['eth0']}", "interfaces", "'eth0' is both internet and internal"),
     ("registry = {name = 'x'}", "registry", "expected a list of tables"),

@@ -32,6 +32,7 @@ class Settings:
     internet_interfaces: tuple[str, ...] = ()  # interface names/patterns that face the internet
     internal_interfaces: tuple[str, ...] = ()  # ... and an internal network
     host_addresses: tuple = ()  # (Family, lo, hi): this host's own addresses
+    assumed: object = None  # engine.assumptions.Assumptions: opaque matches the configuration settles
     registry: PortRegistry | None = None
     rule_options: dict = field(default_factory=dict)  # code -> {option: value}
 
@@ -40,7 +41,7 @@ class Settings:
         from linter.engine.exposure import NetworkClasses
 
         return NetworkClasses(self.trusted_v4, self.trusted_v6, self.internet_interfaces, self.internal_interfaces,
-                              self.host_addresses)
+                              self.host_addresses, self.assumed)
 
     def port_registry(self) -> PortRegistry:
         return self.registry or default_registry()

@@ -134,6 +134,8 @@ def calibrated(severity: Severity, level: str) -> Severity:
 
 
 _LEVEL_ORDER = ("internet", "networks", "admin", "internal")
+ASSUME_HINT = ("; if you know what the assumed match does, settle it in the configuration "
+               "(assume = { \"set:NAME\" = \"empty\" }) or try it with trace --assume")
 # Conditions that only say *when* or *how often* (a schedule, a rate): the exposure is real
 # whenever it holds. Any other assumed match decides *who* gets in (an address set filled at
 # run time, an undefined variable, a port knock, a mark set elsewhere), and a ruleset that
@@ -433,6 +435,8 @@ def _report_range(ctx: CheckContext, cause: Cause, internal: bool) -> None:
     if ephemeral and cause.width() < MOST_OF_THE_PORTS:
         listed += f"; it overlaps the ephemeral port range {ephemeral[0]}"
     message = f"{what} reachable {_reach(ctx, cause)}{listed}"
+    if cause.possible:
+        hint += ASSUME_HINT
     ctx.report(code, decider.span, message, severity=severity, proto=",".join(sorted(cause.ports)),
                ports=iv.normalize(r for p in cause.ports.values() for r in p),
                key=f"range/{_ports_by_transport(cause.ports)}/{decider.text}", hint=hint)
@@ -525,6 +529,8 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
         # Hand-written: say what to add to this very rule, in its own syntax.
         source = "ip saddr 10.0.0.0/8" if ctx.document.format == "nftables" else "-s 10.0.0.0/8"
         hint += f": add {source} (your own network) to this rule, or remove the rule"
+    if cause.possible:
+        hint += ASSUME_HINT
     ports = iv.normalize(r for _, p, _ in services for r in p)
     transports = ",".join(sorted({t for (_, t) in cause.services}))
     key = f"{transports}/{'+'.join(by_name)}/{reach_level(cause.worst)}"

@@ -89,16 +89,24 @@ def print_text(result) -> None:
 @click.option("--forward", is_flag=True, help="The destination is another host: the flow is routed through "
                                               "prerouting, forward and postrouting.")
 @click.option("--oiface", help="Output interface of a --forward flow (default: one no rule names).")
+@click.option("--assume", "assume", multiple=True, metavar="KEY=VALUE",
+              help="Settle an opaque match: set:NAME=empty|all, match:TEXT=yes|no (repeatable).")
 @click.option("--flows", "flows_file", type=click.Path(), help="JSON Lines of flows ('-' for stdin).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--input-format", type=click.Choice(["iptables-save", "nftables", "iptables-script"]))
 @click.pass_context
-def trace(ctx, rulesets, src, dst, proto, dport, sport, iface, state, forward, oiface, flows_file, fmt,
+def trace(ctx, rulesets, src, dst, proto, dport, sport, iface, state, forward, oiface, assume, flows_file, fmt,
           input_format):
     """Trace flows through RULESETS (files of one host) and print verdict and path."""
     from linter.cli import EXIT_ERROR, load_rulesets
+    from linter.engine.assumptions import AssumptionError, parse_assumptions
     from linter.engine.trace import FlowError, make_flow, trace_flow
 
+    try:
+        assumed = parse_assumptions(assume)
+    except AssumptionError as exc:
+        click.echo(safe_line(f"portlint: --assume {exc}"), err=True)
+        ctx.exit(EXIT_ERROR)
     loaded = load_rulesets(ctx, rulesets, input_format)
     if flows_file:
         from linter.commands.flow_lines import flow_lines
@@ -117,7 +125,7 @@ def trace(ctx, rulesets, src, dst, proto, dport, sport, iface, state, forward, o
                 flow = make_flow(data.get("src"), data.get("dst"), data.get("proto", "tcp"), data.get("dport"),
                                  data.get("sport"), data.get("iface"), data.get("state", "new"),
                                  forward=data.get("forward", False), oiface=data.get("oiface"))
-                result = trace_flow(flow, loaded)
+                result = trace_flow(flow, loaded, assumed)
             except (ValueError, FlowError) as exc:
                 message = f"{flows_file}:{number}: {exc}"
                 status = EXIT_ERROR
@@ -137,7 +145,7 @@ def trace(ctx, rulesets, src, dst, proto, dport, sport, iface, state, forward, o
     except FlowError as exc:
         click.echo(safe_line(f"portlint: {exc}"), err=True)
         ctx.exit(EXIT_ERROR)
-    result = trace_flow(flow, loaded)
+    result = trace_flow(flow, loaded, assumed)
     if fmt == "json":
         click.echo(escape_json(json.dumps(result_record(result), indent=2)))
     else:

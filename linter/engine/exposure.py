@@ -88,6 +88,7 @@ class NetworkClasses:
     internet_interfaces: tuple[str, ...] = ()  # configured: these face the internet
     internal_interfaces: tuple[str, ...] = ()  # configured: these face an internal network
     host_addresses: tuple[tuple[Family, int, int], ...] = ()  # configured: this host's own addresses
+    assumed: object = None  # engine.assumptions.Assumptions: opaque matches settled by configuration
 
     def classes(self, family: Family) -> list[tuple[str, iv.Ranges]]:
         if family is Family.IPV6:
@@ -218,7 +219,7 @@ class ExposureAnalysis:
 
     def results(self, family: Family) -> list[Result]:
         if family not in self._results:
-            evaluator = PathEvaluator(self.rulesets)
+            evaluator = PathEvaluator(self.rulesets, assumed=self.classes.assumed)
             boxes = initial_boxes(family, self.interfaces)
             own = self.host_addresses.get(family)
             if own:
@@ -234,7 +235,7 @@ class ExposureAnalysis:
     def routes(self, family: Family) -> bool:
         """Whether this host filters routed ``family`` traffic: some filter FORWARD chain has
         rules (without one, nothing says the host routes at all)."""
-        evaluator = PathEvaluator(self.rulesets)
+        evaluator = PathEvaluator(self.rulesets, assumed=self.classes.assumed)
         return any(chain.rules for _, chain in evaluator.chains(Hook.FORWARD, family)
                    if (chain.type or "filter") == "filter")
 
@@ -247,7 +248,7 @@ class ExposureAnalysis:
                 boxes = routed_boxes(family, self.interfaces)
                 # Opaque matches taken as not matching (Walker.certain): no "possibly" entries;
                 # what a DNAT rewrote is the local path's (forwarded, "via DNAT") already.
-                results = PathEvaluator(self.rulesets, certain=True).evaluate_routed(boxes, keep_nat=False)
+                results = PathEvaluator(self.rulesets, certain=True, assumed=self.classes.assumed).evaluate_routed(boxes, keep_nat=False)
             self._routed_results[family] = results
         return self._routed_results[family]
 
@@ -293,7 +294,7 @@ class ExposureAnalysis:
                 if found is None:
                     found = cuts[which].put(ranges, iv.intersect(ranges, classes[which][1]))
                 return found
-            fallback = None if routed else _final_policy(PathEvaluator(self.rulesets), family)
+            fallback = None if routed else _final_policy(PathEvaluator(self.rulesets, assumed=self.classes.assumed), family)
             for result in (self.routed_results(family) if routed else self.results(family)):
                 if result.verdict is not Outcome.ACCEPT:
                     continue

@@ -65,12 +65,14 @@ def base_chains(rulesets: list[Ruleset], hook: Hook, family: Family) -> list[tup
 class PathEvaluator:
     """Evaluates boxes along the packet path through a set of rulesets."""
 
-    def __init__(self, rulesets: list[Ruleset], record: bool = False, certain: bool = False):
+    def __init__(self, rulesets: list[Ruleset], record: bool = False, certain: bool = False, assumed=None):
+        """``assumed``: engine.assumptions.Assumptions settling opaque matches (the ``assume``
+        setting, ``trace --assume``)."""
         self.rulesets = rulesets
         self.walker = Walker(record=record, certain=certain)
         subnets = bridge_subnets(rulesets)
-        if subnets:
-            self.walker.route_by(Routing(subnets))
+        if subnets or assumed:
+            self.walker.route_by(Routing(subnets, assumed=assumed or None))
         self.record = record
         self._chains: dict[tuple[Hook, Family], list[tuple[Table, Chain]]] = {}
         self.cuts: list[Cut] = []  # where an evaluation merged paths or stopped following a jump

@@ -288,6 +288,8 @@ def split_match(box: Box, match, rule, record_misses: bool = True,
             return _opaque_split(box, match, rule, record_misses)
         return decided
     else:
+        if isinstance(decide, Routing) and decide.assumed and (settled := decide.assumed.decide(match)) is not None:
+            return (box, []) if settled else (None, [box])
         return _opaque_split(box, match, rule, record_misses)
     if negated:
         inside, outside = outside, inside
@@ -379,12 +381,14 @@ FIRST_PACKET = "first-packet"  # split_match(decide=...): a first packet before 
 
 @dataclass(frozen=True)
 class Routing:
-    """What split_match may decide from routes the ruleset itself reveals (a true ``decide``):
-    the subnet behind each Docker bridge, read from Docker's own MASQUERADE rule, decides the
-    output interface of a connection DNATed to a container. ``first_packet`` as FIRST_PACKET."""
+    """What split_match may decide beyond the rules (a true ``decide``): the subnet behind each
+    Docker bridge, read from Docker's own MASQUERADE rule, decides the output interface of a
+    connection DNATed to a container; ``assumed`` settles opaque matches as the user said.
+    ``first_packet`` as FIRST_PACKET."""
 
     subnets: tuple[tuple[str, Family, iv.Ranges], ...]
     first_packet: bool = False
+    assumed: object = None  # engine.assumptions.Assumptions: opaque matches the user settled
 
     def interface_of(self, family: Family, destinations: iv.Ranges) -> str | None:
         """The one interface whose subnet holds every address of ``destinations``, or None."""

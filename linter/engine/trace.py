@@ -121,11 +121,11 @@ def representative(iface: str | None, reps: frozenset[str]) -> str:
     return max(candidates, key=len) if candidates else OTHER_IFACE
 
 
-def trace_flow(flow: Flow, rulesets: list[Ruleset]) -> TraceResult:
-    """The verdict and path of ``flow``; opaque matches are taken as not matching, and
-    the verdicts they could lead to are listed in ``other_verdicts``."""
+def trace_flow(flow: Flow, rulesets: list[Ruleset], assumed=None) -> TraceResult:
+    """The verdict and path of ``flow``; opaque matches are taken as not matching (unless
+    ``assumed`` settles them), and the verdicts they could lead to are listed in ``other_verdicts``."""
     box = flow_box(flow, rulesets)
-    evaluator = PathEvaluator(rulesets, record=True)
+    evaluator = PathEvaluator(rulesets, record=True, assumed=assumed)
     results = evaluator.evaluate_routed([box]) if flow.forward else evaluator.evaluate([box])
     if not results:
         # A routed flow that a REDIRECT turned into one for this host: trace it as one.
