@@ -14,6 +14,15 @@ from linter.pipeline import lint_file
 CASES = Path(__file__).parent / "cases"
 
 EXPECTED = {
+    'dash-s.txt': [
+        (8, 'PL201', 'info', '`iptables -S` output read as the filter table: SSH, a note'),
+        (9, 'PL101', 'high', 'FTP from the internet: plaintext'),
+        (10, 'PL202', 'medium', 'the passive FTP range its comment names: one finding about the range'),
+    ],
+    'kube-proxy.rules': [
+        (25, 'PL201', 'high', 'a NodePort DNATed to redis: the mark KUBE-MARK-MASQ set decides the FORWARD accept'),
+        (38, 'PL201', 'info', 'SSH, a note; the kubelet port is open to 10/8 only'),
+    ],
     'debian-default.rules': [
         (3, 'PL401', 'critical', "Debian's empty ruleset: every port is open, said once on the INPUT policy"),
     ],
@@ -55,7 +64,13 @@ def test_every_case_has_expectations():
     assert sorted(p.name for p in CASES.iterdir()) == sorted(EXPECTED)
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+# Known gap: marks set earlier on the path (KUBE-MARK-MASQ) are not tracked yet, so the FORWARD
+# accept on the mark stays "possibly" and the NodePort's redis is capped at medium.
+KNOWN_GAPS = {"kube-proxy.rules": "marks set earlier on the same path are not decided yet"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[n]))
+                                  if n in KNOWN_GAPS else n for n in sorted(EXPECTED)])
 def test_an_engineer_would_sign_these_findings(name):
     found = sorted((f.line, f.code, str(f.severity)) for f in lint_file(str(CASES / name), Settings()).findings)
     assert found == [(line, code, severity) for line, code, severity, _why in EXPECTED[name]]
