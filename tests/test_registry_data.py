@@ -64,7 +64,7 @@ def test_keys_and_enums(entries):
         assert tail == [k for k in OPTIONAL_TAIL if k in tail], f"{e.get('name')}: optional keys {tail}"
         if "finding" in e:
             assert list(e).index("finding") == list(e).index("risk") + 1, e["name"]
-        assert e.get("finding", "plaintext") in ("plaintext", "risky"), name if "name" in e else e
+        assert e.get("finding", "plaintext") in ("plaintext", "risky"), e.get("name", e)
         name = e["name"]
         assert isinstance(name, str) and name == name.lower() and name
         assert e["transports"] and set(e["transports"]) <= TRANSPORTS, name
