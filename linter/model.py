@@ -267,6 +267,18 @@ class FragmentMatch:
 
 
 @dataclass(frozen=True, slots=True)
+class MarkMatch:
+    """The packet mark (``-m mark --mark V/M``) or, with ``conn``, the connection's mark
+    (``-m connmark --mark V/M``): true when ``mark & mask == value``."""
+
+    value: int
+    mask: int = 0xFFFFFFFF
+    negated: bool = False
+    conn: bool = False
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class OpaqueMatch:
     """Anything not modelled (limit, recent, mark, time, owner...), kept verbatim.
 
@@ -278,7 +290,7 @@ class OpaqueMatch:
     negated: bool = False
 
 
-Match = Union[ProtocolMatch, AddressMatch, InterfaceMatch, PortMatch, StateMatch, AddrTypeMatch, CtStatusMatch,
+Match = Union[MarkMatch, ProtocolMatch, AddressMatch, InterfaceMatch, PortMatch, StateMatch, AddrTypeMatch, CtStatusMatch,
               NatStateMatch, OriginalAddressMatch, OriginalPortMatch, TcpFlagsMatch, LimitMatch, FragmentMatch,
               OpaqueMatch]
 

@@ -18,7 +18,7 @@ from linter.engine.space import Box, replace, with_trail
 from linter.engine.universe import LOOPBACK_IFACE
 from linter.engine.roles import bridge_subnets
 from linter.engine.space import Routing
-from linter.engine.walk import Outcome, Walker, is_transparent, step
+from linter.engine.walk import Outcome, Walker, is_transparent, marks_read, sets_marks, step
 from linter.model import Chain, Family, Hook, Policy, Ruleset, Table
 
 LOCAL_PATH = (Hook.INGRESS, Hook.PREROUTING, Hook.INPUT)
@@ -70,6 +70,7 @@ class PathEvaluator:
         setting, ``trace --assume``)."""
         self.rulesets = rulesets
         self.walker = Walker(record=record, certain=certain)
+        self.walker.marks = marks_read(rulesets)
         subnets = bridge_subnets(rulesets)
         if subnets or assumed:
             self.walker.route_by(Routing(subnets, assumed=assumed or None))
@@ -203,7 +204,8 @@ class PathEvaluator:
         return walked
 
     def _run_chain(self, table: Table, chain: Chain, boxes: list[Box], finals: list[Result], forwarded: bool) -> list[Box]:
-        if not self.record and (chain.policy or Policy.ACCEPT) is Policy.ACCEPT and is_transparent(table, chain):
+        if not self.record and (chain.policy or Policy.ACCEPT) is Policy.ACCEPT and is_transparent(table, chain) \
+                and not (self.walker.marks and sets_marks(table, chain)):
             # Nothing in the chain can change what happens to a box: skip the walk, which in a
             # nat POSTROUTING chain of opaque marks would split every box for nothing. Such a
             # chain decides nothing, so it leaves no step either (its accepting policy is not a

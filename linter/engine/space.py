@@ -16,6 +16,7 @@ from linter.engine import intervals as iv
 from linter.engine.memo import IdentityCache
 from linter.model import (
     TCP_FLAG_BITS,
+    MarkMatch,
     AddressMatch,
     AddrTypeMatch,
     CtStatusMatch,
@@ -71,6 +72,10 @@ class Box(NamedTuple):
     nat_dst: iv.Ranges | None = None
     nat_dport: iv.Ranges | None = None
     oif: frozenset[str] | None = None  # output interface representatives; None: unknown (before routing)
+    # The packet's and its connection's marks: 0 for a new connection's first packet from the wire,
+    # changed only by MARK/CONNMARK on the path; None once something the engine does not follow set them.
+    mark: int | None = 0
+    ctmark: int | None = 0
     assumptions: tuple[Assumption, ...] = ()
     trail: tuple = ()  # engine.walk.Step records, in order
 
@@ -276,6 +281,11 @@ def split_match(box: Box, match, rule, record_misses: bool = True,
             inside, outside = _split_ranges(box, box.src, wanted, _with_src)
         else:
             inside, outside = _split_ranges(box, box.cur_dst, wanted, _with_dst)
+    elif isinstance(match, MarkMatch) and decide and (box.ctmark if match.conn else box.mark) is not None:
+        current = box.ctmark if match.conn else box.mark
+        if ((current & match.mask) == match.value) != negated:
+            return box, []
+        return None, [box]
     elif isinstance(match, InterfaceMatch) and isinstance(decide, Routing) and box.nat_dst is not None \
             and not box.local and (oif := decide.interface_of(box.family, box.nat_dst)) is not None:
         # After a DNAT to a container the route picks the output interface: Docker's bridge.

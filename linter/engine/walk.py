@@ -20,7 +20,7 @@ from linter.engine.space import (
     replace, split_rule, state_parts, value_key, with_trail,
 )
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
-from linter.model import AddressMatch, Chain, Direction, Family, OpaqueMatch, PortMatch, Rule, Table, VerdictKind
+from linter.model import AddressMatch, Chain, Direction, Family, MarkMatch, OpaqueMatch, PortMatch, Rule, Table, VerdictKind
 
 
 class Outcome(str, enum.Enum):
@@ -94,6 +94,9 @@ class Walker:
         # conntrack (paths.PathEvaluator): their state is invalid there, their flags a SYN's.
         self.first_packet = False
         self.budget = budget if budget is not None else Budget(2**62)
+        # Set by PathEvaluator when some rule reads a mark: then MARK/CONNMARK are applied (and
+        # chains that set marks are walked), else they change nothing anyone reads.
+        self.marks = False
         # Past the budget: (chain, packets, possible) already walked in this walk -> what came back.
         self._entered: dict[tuple, list[Box]] = {}
 
@@ -160,8 +163,11 @@ class Walker:
         if not verdict.terminal and kind is not VerdictKind.JUMP:
             if sets_notrack(rule):
                 return self._apply_notrack(table, chain, rule, pending)
+            if self.marks and (effect := mark_effect(rule)) is not None:
+                return self._apply_mark(table, chain, rule, pending, effect)
             return self._record_nonterminal(table, chain, rule, pending) if self.record else pending
-        if kind is VerdictKind.JUMP and not self.record and jump_changes_nothing(table, verdict.target, stack):
+        if kind is VerdictKind.JUMP and not self.record and jump_changes_nothing(table, verdict.target, stack) \
+                and not (self.marks and sets_marks(table, chain_named(table, verdict.target))):
             return pending  # everything that jumps comes back unchanged (KUBE-MARK-MASQ): as a MARK would
         if self.certain and _never_certain(rule):
             # Taken as not matching: splitting boxes by its other matches would only cut them
@@ -294,6 +300,19 @@ class Walker:
                 out.append(inside)
         return out
 
+    def _apply_mark(self, table: Table, chain: Chain, rule: Rule, pending: list[Box], effect) -> list[Box]:
+        """MARK / CONNMARK: the matched part goes on with its marks changed."""
+        out = []
+        for box in pending:
+            inside, outside = split_rule(box, rule.matches, rule, self.record, self.decide)
+            out.extend(outside)
+            if inside is not None:
+                inside = effect(inside)
+                if self.record:
+                    inside = replace(inside, trail=step(inside.trail, "rule", table, chain, rule))
+                out.append(inside)
+        return out
+
     def _record_nonterminal(self, table: Table, chain: Chain, rule: Rule, pending: list[Box]) -> list[Box]:
         self.budget.spent += len(pending)
         out = []
@@ -375,6 +394,97 @@ def _transparent(table: Table, chain: Chain, active: set[str]) -> bool:
 
 
 UNTRACKED = frozenset({"untracked"})
+MASK32 = 0xFFFFFFFF
+
+
+def marks_read(rulesets) -> bool:
+    """Whether any rule of ``rulesets`` reads a packet or connection mark it can be told."""
+    return any(isinstance(match, MarkMatch) for ruleset in rulesets for table in ruleset.tables
+               for chain in table.chains for rule in chain.rules for match in rule.matches)
+
+
+_SETS_MARKS: IdentityCache[bool] = IdentityCache()
+
+
+def sets_marks(table: Table, chain: Chain | None, depth: int = 0) -> bool:
+    """Whether ``chain`` (or a chain it jumps to) has a MARK or CONNMARK rule."""
+    if chain is None:
+        return False
+    known = _SETS_MARKS.get(chain)
+    if known is not None:
+        return known
+    found = False
+    for rule in chain.rules:
+        if mark_effect(rule) is not None:
+            found = True
+            break
+        if rule.verdict.kind in (VerdictKind.JUMP, VerdictKind.GOTO) and depth < MAX_DEPTH and \
+                sets_marks(table, chain_named(table, rule.verdict.target), depth + 1):
+            found = True
+            break
+    _SETS_MARKS.put(chain, found)
+    return found
+
+
+def _mark_number(text: str) -> tuple[int, int] | None:
+    value, _, mask = text.partition("/")
+    try:
+        number, bits = int(value, 0), int(mask, 0) if mask else MASK32
+    except ValueError:
+        return None
+    return (number & MASK32, bits & MASK32) if len(text) <= 23 else None
+
+
+_MARK_EFFECTS: IdentityCache = IdentityCache()
+
+
+def mark_effect(rule: Rule):
+    """For a MARK or CONNMARK rule, a function box -> box with the marks it sets; None for other
+    rules. An option the engine does not follow makes the mark unknown (None): never wrong."""
+    verdict = rule.verdict
+    if verdict.kind is not VerdictKind.OTHER or (verdict.target or "").upper() not in ("MARK", "CONNMARK"):
+        return None
+    found = _MARK_EFFECTS.get(rule)
+    if found is None:
+        found = _MARK_EFFECTS.put(rule, _mark_function(verdict.target.upper(), dict(verdict.options)))
+    return found
+
+
+def _mark_function(target: str, options: dict):
+    def unknown(box):
+        return replace(box, mark=None) if target == "MARK" else replace(box, ctmark=None, mark=None)
+
+    if target == "MARK":
+        for option, apply in (("--set-xmark", lambda m, v, k: (m & ~k) ^ v), ("--set-mark", lambda m, v, k: (m & ~k) | v),
+                              ("--and-mark", lambda m, v, k: m & v), ("--or-mark", lambda m, v, k: m | v),
+                              ("--xor-mark", lambda m, v, k: m ^ v)):
+            if option in options:
+                parsed = _mark_number(options[option])
+                if parsed is None:
+                    return unknown
+                value, mask = parsed
+                return lambda box: box if box.mark is None else replace(box, mark=apply(box.mark, value, mask) & MASK32)
+        return unknown
+    nfmask = _mark_number(options.get("--nfmask", "0xffffffff"))
+    ctmask = _mark_number(options.get("--ctmask", "0xffffffff"))
+    if nfmask is None or ctmask is None:
+        return unknown
+    nf, ct = nfmask[0], ctmask[0]
+    if "--set-xmark" in options or "--set-mark" in options:
+        parsed = _mark_number(options.get("--set-xmark") or options.get("--set-mark"))
+        if parsed is None:
+            return unknown
+        value, mask = parsed
+        xor = "--set-xmark" in options
+        return lambda box: box if box.ctmark is None else replace(
+            box, ctmark=(((box.ctmark & ~mask) ^ value) if xor else ((box.ctmark & ~mask) | value)) & MASK32)
+    if "--save-mark" in options:
+        return lambda box: replace(box, ctmark=None) if box.mark is None or box.ctmark is None else replace(
+            box, ctmark=((box.ctmark & ~ct) ^ (box.mark & nf)) & MASK32)
+    if "--restore-mark" in options:
+        return lambda box: replace(box, mark=None) if box.mark is None or box.ctmark is None else replace(
+            box, mark=((box.mark & ~nf) ^ (box.ctmark & ct)) & MASK32)
+    return unknown
 
 
 def sets_notrack(rule: Rule) -> bool:

@@ -180,7 +180,7 @@ PORT_PROTOCOLS = {6: "tcp", 17: "udp", 136: "udplite", 132: "sctp", 33: "dccp"}
 # Modules whose options portlint turns into model matches; an option of theirs not listed
 # in MODELLED_OPTIONS becomes an OpaqueMatch. Every other known module is an OpaqueMatch.
 MODELLED_MODULES = frozenset({"tcp", "udp", "sctp", "dccp", "multiport", "state", "conntrack",
-                              "addrtype", "iprange", "comment"})
+                              "addrtype", "iprange", "comment", "mark", "connmark"})
 MODELLED_OPTIONS: dict[tuple[str, str], str] = {}
 for _module in ("tcp", "udp", "sctp", "dccp"):
     MODELLED_OPTIONS[(_module, "--sport")] = "port-source"
@@ -202,6 +202,8 @@ MODELLED_OPTIONS.update({
     ("conntrack", "--ctorigdst"): "ctorig-destination",
     ("conntrack", "--ctorigsrcport"): "ctorigport-source",
     ("conntrack", "--ctorigdstport"): "ctorigport-destination",
+    ("mark", "--mark"): "mark",
+    ("connmark", "--mark"): "connmark",
 })
 # Options of these handlers become conntrack matches a packet without a conntrack entry
 # (invalid, untracked) passes when the same -m conntrack also has --ctstate.

@@ -85,6 +85,7 @@ from linter.frontends import ParseResult
 from linter.frontends import iptables_options as opt
 from linter.model import (
     IPV4_MAX,
+    MarkMatch,
     MAX_PORT,
     AddressMatch,
     AddressSet,
@@ -1152,6 +1153,15 @@ class RuleReader:
                 plain = frozenset(s.lower() for s in states if s not in ("SNAT", "DNAT"))
                 return NatStateMatch(plain, nat, negated, f"--ctstate {value}")
             return StateMatch(frozenset(s.lower() for s in states), negated)
+        if handler == "mark" or handler == "connmark":
+            value_text, _, mask_text = value.partition("/")
+            try:
+                mark, mask = int(value_text, 0), int(mask_text, 0) if mask_text else 0xFFFFFFFF
+            except ValueError:
+                raise BadValue(f"Bad mark {value!r}", 0) from None
+            if not (0 <= mark <= 0xFFFFFFFF and 0 <= mask <= 0xFFFFFFFF) or len(value) > 23:
+                raise BadValue(f"Mark {value[:23]!r} is out of range (32 bits)", 0)
+            return MarkMatch(mark & mask, mask, negated, conn=handler == "connmark", text=f"--mark {value}")
         if handler == "ctstatus":
             statuses = set()
             for name in value.upper().split(","):

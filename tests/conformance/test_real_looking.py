@@ -20,7 +20,7 @@ EXPECTED = {
         (10, 'PL202', 'medium', 'the passive FTP range its comment names: one finding about the range'),
     ],
     'kube-proxy.rules': [
-        (25, 'PL201', 'high', 'a NodePort DNATed to redis: the mark KUBE-MARK-MASQ set decides the FORWARD accept'),
+        (25, 'PL201', 'critical', 'a NodePort DNATed to redis: the mark KUBE-MARK-MASQ set decides the FORWARD accept'),
         (38, 'PL201', 'info', 'SSH, a note; the kubelet port is open to 10/8 only'),
     ],
     'debian-default.rules': [
@@ -64,9 +64,8 @@ def test_every_case_has_expectations():
     assert sorted(p.name for p in CASES.iterdir()) == sorted(EXPECTED)
 
 
-# Known gap: marks set earlier on the path (KUBE-MARK-MASQ) are not tracked yet, so the FORWARD
-# accept on the mark stays "possibly" and the NodePort's redis is capped at medium.
-KNOWN_GAPS = {"kube-proxy.rules": "marks set earlier on the same path are not decided yet"}
+# Known gaps, pinned as strict xfails until they are fixed (none today).
+KNOWN_GAPS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[n]))

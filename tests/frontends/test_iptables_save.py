@@ -9,6 +9,7 @@ import pytest
 from linter.frontends import FRONT_ENDS, parse_source
 from linter.frontends.iptables_save import detect_family, fast_path, line_parser, parse, tokens_from_tree
 from linter.model import (
+    MarkMatch,
     AddressMatch,
     AddressSet,
     AddrTypeMatch,
@@ -339,12 +340,18 @@ def test_set_means_different_things_after_recent_and_set():
     assert diagnostics == []
 
 
-def test_single_negated_option_negates_its_opaque_match():
+def test_single_negated_option_negates_its_match():
     rule, _ = one_rule("-A INPUT -m mark ! --mark 0x1/0xff -m recent ! --rcheck --seconds 60 -j DROP")
     assert rule.matches == (
-        OpaqueMatch("mark", "--mark 0x1/0xff", negated=True),
+        MarkMatch(1, 0xFF, negated=True, text="--mark 0x1/0xff"),
         OpaqueMatch("recent", "! --rcheck --seconds 60"),
     )
+
+
+def test_marks_are_modelled():
+    rule, _ = one_rule("-A INPUT -m mark --mark 0x4000/0x4000 -m connmark --mark 7 -j ACCEPT")
+    assert rule.matches == (MarkMatch(0x4000, 0x4000, text="--mark 0x4000/0x4000"),
+                            MarkMatch(7, 0xFFFFFFFF, conn=True, text="--mark 7"))
 
 
 def test_module_without_options_is_still_a_match():

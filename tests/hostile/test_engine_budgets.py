@@ -39,13 +39,14 @@ def findings(document):
 
 
 def mark_bomb(chains: int = 20) -> str:
-    """Twenty chains, each jumping twice to the next under opaque marks: 2**19 ways to port 80.
-    The telnet accept comes first, so it is decided before anything forks."""
+    """Twenty chains, each jumping twice to the next under opaque matches (ipsets filled at run
+    time; marks are decided since the engine follows them): 2**19 ways to port 80. The telnet
+    accept comes first, so it is decided before anything forks."""
     lines = ["*filter", ":INPUT DROP [0:0]", ":FORWARD ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]"]
     lines += [f":C{i} - [0:0]" for i in range(1, chains + 1)]
     lines += ["-A INPUT -p tcp --dport 23 -j ACCEPT", "-A INPUT -j C1"]
     for i in range(1, chains):
-        lines += [f"-A C{i} -m mark --mark 1 -j C{i + 1}", f"-A C{i} -m mark --mark 2 -j C{i + 1}"]
+        lines += [f"-A C{i} -m set --match-set a src -j C{i + 1}", f"-A C{i} -m set --match-set b src -j C{i + 1}"]
     lines += [f"-A C{chains} -p tcp --dport 80 -j ACCEPT", "COMMIT"]
     return "\n".join(lines) + "\n"
 
@@ -141,7 +142,8 @@ def test_the_kube_benchmark_stays_far_below_the_budget():
     analysis.exposures()
     limit = Budget.for_rulesets([document], record=False).limit
     assert analysis.cuts == []
-    assert analysis.spent * 10 < limit  # measured: about 7 a rule here, 5.5 at 100k rules
+    # measured: about 15 a rule here since KUBE-MARK-MASQ's marks are followed (7 before)
+    assert analysis.spent * 5 < limit
 
 
 # --- Jumps thousands deep ---------------------------------------------------------------
