@@ -400,15 +400,10 @@ def _ephemeral_ranges(reader: _Reader, key: str, value) -> tuple[tuple[str, int,
 
 
 def _trusted_networks(reader: _Reader, key: str, value):
-    from linter.addresses import AddressError, parse_address_range
     from linter.model import Family, normalize_ranges
 
     v4, v6 = [], []
-    for index, item in enumerate(reader.string_list(key, value)):
-        try:
-            family, lo, hi = parse_address_range(item)
-        except AddressError as exc:
-            reader.fail(f"{key}[{index}]", str(exc))
+    for family, lo, hi in _address_list(reader, key, value):
         (v6 if family is Family.IPV6 else v4).append((lo, hi))
     return normalize_ranges(v4), normalize_ranges(v6)
 
@@ -429,6 +424,11 @@ def _assumptions(reader: _Reader, key: str, value):
 
 def _host_addresses(reader: _Reader, key: str, value) -> tuple:
     """``host-addresses = ["203.0.113.4", "2001:db8::4"]``: (family, lo, hi) per address or prefix."""
+    return _address_list(reader, key, value)
+
+
+def _address_list(reader: _Reader, key: str, value) -> tuple:
+    """A list of addresses or prefixes as (family, lo, hi); a bad one fails at ``key[index]``."""
     from linter.addresses import AddressError, parse_address_range
 
     out = []

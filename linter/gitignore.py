@@ -301,14 +301,9 @@ def read_patterns(path: str, base: str) -> list[Pattern]:
 def git_directory(top: str) -> str | None:
     """The git directory of the work tree at ``top``: ``.git`` itself, or where a ``.git``
     file (a linked work tree, a submodule) points; the common directory of a linked work tree."""
-    dot_git = os.path.join(top, ".git")
-    if os.path.isdir(dot_git):
-        return dot_git
-    data = _read_small(dot_git, 4096)
-    if data is None or not data.startswith(b"gitdir:"):
-        return None
-    target = data[len(b"gitdir:"):].strip().decode("utf-8", errors="replace")
-    gitdir = os.path.normpath(os.path.join(top, target))
+    gitdir = _index_gitdir(top)
+    if gitdir is None or gitdir == os.path.join(top, ".git"):
+        return gitdir
     common = _read_small(os.path.join(gitdir, "commondir"), 4096)
     if common:
         gitdir = os.path.normpath(os.path.join(gitdir, common.strip().decode("utf-8", errors="replace")))
