@@ -12,8 +12,8 @@ import re
 
 from linter.checks import CheckContext, check
 from linter.engine import intervals as iv
-from linter.engine.exposure import Exposure
-from linter.engine.universe import LOOPBACK_IFACE, OTHER_IFACE
+from linter.engine.exposure import Exposure, interfaces_record
+from linter.engine.universe import LOOPBACK_IFACE
 from linter.findings import Severity
 from linter.checks.generators import convention, generator_of, restrict_hint
 from linter.service_identity import identify, identify_range
@@ -53,13 +53,10 @@ def interfaces_phrase(interfaces, candidates) -> str:
     """Where connections arrive, for a message: "" (any interface), "eth0,eth1", or "any interface
     but eth0" when the rules let in every interface except some (the unnamed rest included).
     ``candidates``: the interfaces that could have been in (those of the same reach)."""
-    from linter.engine.universe import describe_interface
-
-    candidates = frozenset(candidates) - {LOOPBACK_IFACE}
-    if OTHER_IFACE not in interfaces:
-        return ",".join(sorted(describe_interface(i) for i in interfaces))
-    missing = sorted(describe_interface(i) for i in candidates - interfaces - {OTHER_IFACE})
-    return f"any interface but {','.join(missing)}" if missing else ""
+    record = interfaces_record(interfaces, (frozenset(candidates) | interfaces) - {LOOPBACK_IFACE})
+    if isinstance(record, list):
+        return ",".join(record)
+    return f"any interface but {','.join(record['all_but'])}" if record["all_but"] else ""
 
 
 def sources_text(exposure: Exposure) -> str:
@@ -104,9 +101,6 @@ ADMIN_HOSTS_AT_MOST = {Family.IPV4: 16, Family.IPV6: 16 * 2**64}
 INTERNET_AT_LEAST = {Family.IPV4: 2**24, Family.IPV6: 2**104}
 RANGE_AT_LEAST = 10  # ports in a row that make a deliberate range (25565:25575, 8510:8519)
 MOST_OF_THE_PORTS = 32768  # a range this wide is "everything", judged like a default accept
-# What matters on a host comes first in "including ..." lists; trojans' historical ports last.
-CATEGORY_RANK = ("container-api", "database", "remote-admin", "remote-desktop", "file-sharing", "cache",
-                 "orchestration", "directory", "messaging", "industrial", "mail", "monitoring")
 
 
 def reach_level(exposure: Exposure) -> str:

@@ -530,15 +530,6 @@ def _describe_match(match) -> str:
     return type(match).__name__
 
 
-def interface_text(interfaces: frozenset[str], all_interfaces: frozenset[str]) -> str:
-    """'any' when every non-loopback interface is in, else the names."""
-    from linter.engine.universe import describe_interface
-
-    if OTHER_IFACE in interfaces and interfaces >= (all_interfaces - {LOOPBACK_IFACE}):
-        return "any"
-    return ",".join(sorted(describe_interface(i) for i in interfaces))
-
-
 def interfaces_record(interfaces: frozenset[str], all_interfaces: frozenset[str]) -> list[str] | dict:
     """The input interfaces of an exposure for JSON, exactly: a sorted list of names, or
     ``{"all_but": [names]}`` when the interfaces no rule names are in.
