@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from linter.engine.memo import IdentityCache
 from linter.engine.universe import LOOPBACK_IFACE, OTHER_IFACE, describe_interface
 from linter.model import AddressMatch, Direction, Family, Hook, InterfaceMatch, Ruleset, VerdictKind
 
@@ -136,28 +137,40 @@ def describe_roles(roles: InterfaceRoles, reps) -> list[tuple[str, str, str]]:
     return rows
 
 
+_BRIDGES: IdentityCache[tuple] = IdentityCache()
+
+
 def bridge_subnets(rulesets: list[Ruleset]) -> tuple:
     """(bridge, family, subnet ranges) for each container bridge whose subnet Docker's own
     MASQUERADE rule names: ``-s 172.17.0.0/16 ! -o docker0 -j MASQUERADE`` (nft: ``ip saddr
     172.17.0.0/16 oifname != "docker0" masquerade``). Routing sends what is DNATed into that
-    subnet out of that bridge."""
-    found = []
+    subnet out of that bridge. Remembered per ruleset: every path evaluation asks."""
+    found: list = []
     for ruleset in rulesets:
-        for table in ruleset.tables:
-            for chain in table.chains:
-                for rule in chain.rules:
-                    if rule.verdict.kind is not VerdictKind.MASQUERADE:
-                        continue
-                    outs = [m for m in rule.matches if isinstance(m, InterfaceMatch) and m.direction == "out"]
-                    sources = [m for m in rule.matches if isinstance(m, AddressMatch)
-                               and m.direction is Direction.SOURCE and not m.negated]
-                    if len(outs) != 1 or not outs[0].negated or len(outs[0].names) != 1 or len(sources) != 1:
-                        continue
-                    bridge = outs[0].names[0]
-                    if not _BRIDGE.fullmatch(bridge):
-                        continue
-                    addresses = sources[0].addresses
-                    found.append((bridge, addresses.family, addresses.ranges))
+        known = _BRIDGES.get(ruleset)
+        if known is None:
+            known = _BRIDGES.put(ruleset, _ruleset_bridges(ruleset))
+        found.extend(known)
+    return tuple(found)
+
+
+def _ruleset_bridges(ruleset: Ruleset) -> tuple:
+    found = []
+    for table in ruleset.tables:
+        for chain in table.chains:
+            for rule in chain.rules:
+                if rule.verdict.kind is not VerdictKind.MASQUERADE:
+                    continue
+                outs = [m for m in rule.matches if isinstance(m, InterfaceMatch) and m.direction == "out"]
+                sources = [m for m in rule.matches if isinstance(m, AddressMatch)
+                           and m.direction is Direction.SOURCE and not m.negated]
+                if len(outs) != 1 or not outs[0].negated or len(outs[0].names) != 1 or len(sources) != 1:
+                    continue
+                bridge = outs[0].names[0]
+                if not _BRIDGE.fullmatch(bridge):
+                    continue
+                addresses = sources[0].addresses
+                found.append((bridge, addresses.family, addresses.ranges))
     return tuple(found)
 
 

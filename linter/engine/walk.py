@@ -397,10 +397,21 @@ UNTRACKED = frozenset({"untracked"})
 MASK32 = 0xFFFFFFFF
 
 
+_MARKS_READ: IdentityCache[bool] = IdentityCache()
+
+
 def marks_read(rulesets) -> bool:
-    """Whether any rule of ``rulesets`` reads a packet or connection mark it can be told."""
-    return any(isinstance(match, MarkMatch) for ruleset in rulesets for table in ruleset.tables
-               for chain in table.chains for rule in chain.rules for match in rule.matches)
+    """Whether any rule of ``rulesets`` reads a packet or connection mark it can be told
+    (remembered per ruleset: every path evaluation of a run asks)."""
+    for ruleset in rulesets:
+        found = _MARKS_READ.get(ruleset)
+        if found is None:
+            found = _MARKS_READ.put(ruleset, any(
+                isinstance(match, MarkMatch) for table in ruleset.tables for chain in table.chains
+                for rule in chain.rules for match in rule.matches))
+        if found:
+            return True
+    return False
 
 
 _SETS_MARKS: IdentityCache[bool] = IdentityCache()
