@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
+from linter.engine.memo import IdentityCache
 from linter.model import Ruleset
 
 _CHAIN_SIGNS = (
@@ -28,8 +29,20 @@ _TABLE_SIGNS = (("firewalld", "firewalld"), ("fw4", "fw4"))
 _FIREWALLD_ZONE = re.compile(r"(?:filter_)?IN_([A-Za-z0-9-]+?)_(?:allow|deny|log|pre|post)$")
 
 
+_GENERATORS: IdentityCache = IdentityCache()
+_NONE = ""  # remembered "no generator" (None means "not asked yet")
+
+
 def generator_of(ruleset: Ruleset) -> str | None:
-    """The tool that wrote ``ruleset`` ("ufw", "firewalld", "fw4", "kube-proxy", "docker", ...), or None."""
+    """The tool that wrote ``ruleset`` ("ufw", "firewalld", "fw4", "kube-proxy", "docker", ...), or
+    None; remembered per ruleset (every finding's hint asks)."""
+    known = _GENERATORS.get(ruleset)
+    if known is None:
+        known = _GENERATORS.put(ruleset, _generator(ruleset) or _NONE)
+    return known or None
+
+
+def _generator(ruleset: Ruleset) -> str | None:
     names = [(table.name, chain.name) for table in ruleset.tables for chain in table.chains]
     for generator, table_name in _TABLE_SIGNS:
         if any(table == table_name for table, _ in names):
