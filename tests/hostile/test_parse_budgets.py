@@ -311,17 +311,17 @@ def test_10000_nested_braces_in_nftables():
 # --- 4. Expansion budgets: doubling bombs end in one finding, the rest linted -------------------
 
 def test_doubling_nft_defines(monkeypatch):
-    from linter.frontends import nftables
+    from linter.frontends.nftables import loader
 
     copied = 0
-    borrow = nftables._borrow
+    borrow = loader.borrow
 
     def counting_borrow(atom, at):
         nonlocal copied
         copied += 1
         return borrow(atom, at)
 
-    monkeypatch.setattr(nftables, "_borrow", counting_borrow)
+    monkeypatch.setattr(loader, "borrow", counting_borrow)
     defines = "define a0 = 10.0.0.1\n" + "".join(f"define a{i} = {{ $a{i - 1}, $a{i - 1} }}\n" for i in range(1, 41))
     result = parse("ruleset.nft", defines + textwrap.dedent("""\
         table inet f {
