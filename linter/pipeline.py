@@ -16,7 +16,7 @@ from linter.detect import detect_format, looks_like_compose, looks_lintable
 from linter.diagnostics import Diagnostic
 from linter.findings import Finding
 from linter.frontends import FRONT_ENDS, FrontEndOptions, parse_source
-from linter.frontends.compose_files import override_groups
+from linter.frontends.compose.files import override_groups
 from linter.gitignore import WalkFilter
 from linter.model import Document, Span
 from linter.readpolicy import OUTSIDE, ReadPolicy, named_file_refusal

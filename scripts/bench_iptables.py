@@ -26,7 +26,8 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
-from linter.frontends.iptables_save import fast_path, line_parser, parse  # noqa: E402
+from linter.frontends.iptables.save import parse  # noqa: E402
+from linter.frontends.iptables.tokens import fast_path, line_parser  # noqa: E402
 from linter.source import SourceFile  # noqa: E402
 
 SHAPES = [

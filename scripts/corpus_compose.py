@@ -40,7 +40,7 @@ sys.path.insert(0, ROOT)
 
 from linter.checks import Settings  # noqa: E402
 from linter.frontends import FrontEndOptions  # noqa: E402
-from linter.frontends.compose import parse  # noqa: E402
+from linter.frontends.compose.project import parse  # noqa: E402
 from linter.pipeline import run_checks  # noqa: E402
 from linter.source import SourceFile, read_source  # noqa: E402
 

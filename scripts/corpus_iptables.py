@@ -33,7 +33,7 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
-from linter.frontends.iptables_save import parse  # noqa: E402
+from linter.frontends.iptables.save import parse  # noqa: E402
 from linter.source import read_source  # noqa: E402
 
 PARSE_CODES = {"PL010", "PL011", "PL012"}

@@ -32,7 +32,7 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
-from linter.frontends.iptables_script import read_script  # noqa: E402
+from linter.frontends.iptables.script import read_script  # noqa: E402
 from linter.source import SourceFile, decode  # noqa: E402
 
 GROUPS = {

@@ -52,7 +52,7 @@ def use_stand_in(monkeypatch) -> None:
 
 def real_iptables_front_end() -> bool:
     try:
-        import linter.frontends.iptables_save  # noqa: F401
+        import linter.frontends.iptables.save  # noqa: F401
     except ImportError:
         return False
     return True

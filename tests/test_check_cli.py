@@ -319,7 +319,7 @@ def test_cli_applies_configuration():
 # -- with the real iptables-save front end ---------------------------------------------------------------
 
 needs_iptables = pytest.mark.skipif(not real_iptables_front_end(),
-                                    reason="linter.frontends.iptables_save is not merged yet")
+                                    reason="linter.frontends.iptables.save is not merged yet")
 TELNET = "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp -m tcp --dport 23 -j ACCEPT\nCOMMIT\n"
 
 
@@ -327,7 +327,7 @@ TELNET = "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp -m tcp --dport 23 -j ACCEP
 def test_exposed_telnet_end_to_end(monkeypatch):
     from linter import frontends
 
-    monkeypatch.setitem(frontends.FRONT_ENDS, "iptables-save", "linter.frontends.iptables_save")  # not the stand-in
+    monkeypatch.setitem(frontends.FRONT_ENDS, "iptables-save", "linter.frontends.iptables.save")  # not the stand-in
     write("rules.v4", TELNET)
     result = run("check", "--format", "sarif", "rules.v4")
     assert result.exit_code == 1

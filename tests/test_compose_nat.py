@@ -5,7 +5,7 @@ from linter.compose_nat import (
 )
 from linter.engine.exposure import ExposureAnalysis
 from linter.frontends import FrontEndOptions
-from linter.frontends.compose import parse
+from linter.frontends.compose.project import parse
 from linter.model import Family, Hook, Policy, VerdictKind
 from linter.source import read_source
 

@@ -66,7 +66,9 @@ def test_compiled_parsers_are_up_to_date():
 
 def test_front_ends_load_compiled_parsers(samples):
     from linter import grammars
-    from linter.frontends import compose_ports, iptables_save, nftables
+    from linter.frontends import nftables
+    from linter.frontends.compose import ports as compose_ports
+    from linter.frontends.iptables import save as iptables_save
     from linter.source import SourceFile
 
     iptables_save.parse(SourceFile("a.rules", "*filter\n-A INPUT -p tcp --dport 22 -j ACCEPT x y\nCOMMIT\n"))
@@ -129,7 +131,7 @@ def test_a_file_of_fast_path_lines_is_read_without_importing_lark(samples):
     import subprocess
     import sys
 
-    code = ("import sys; from linter.source import read_source; from linter.frontends.iptables_save import parse; "
+    code = ("import sys; from linter.source import read_source; from linter.frontends.iptables.save import parse; "
             f"r = parse(read_source({str(samples / 'docker-host.rules')!r})); "
             "assert r.document is not None; print('lark' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -109,7 +109,7 @@ def test_hook_skips_commits_without_firewall_files(tmp_path):
 def test_hook_fails_a_commit_that_exposes_telnet(tmp_path):
     _skip_unless_try_repo_can_run()
     if not real_iptables_front_end():
-        pytest.skip("linter.frontends.iptables_save is not merged yet")
+        pytest.skip("linter.frontends.iptables.save is not merged yet")
     repo = _scratch_repo(tmp_path)
     (repo / "rules.v4").write_text("*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n"
                                    "COMMIT\n")

@@ -37,3 +37,36 @@ def test_model_and_engine_do_not_import_front_ends_or_cli():
         for name in _imports(path):
             assert not name.startswith(("linter.frontends", "linter.cli", "linter.pipeline")), \
                 f"{path.relative_to(PACKAGE)} imports {name}"
+
+
+FRONT_ENDS = PACKAGE / "frontends"
+# linter/grammars.py loads and compiles the front ends' Lark grammars; nothing else outside
+# linter/frontends/ may import a parser library.
+GRAMMAR_LOADER = PACKAGE / "grammars.py"
+MAX_FRONT_END_LINES = 760
+
+
+def test_only_front_ends_import_lark():
+    for path in _files("."):
+        if path == GRAMMAR_LOADER or FRONT_ENDS in path.parents:
+            continue
+        roots = {name.split(".")[0] for name in _imports(path)}
+        assert "lark" not in roots, f"{path.relative_to(PACKAGE)} imports lark"
+
+
+def _private_imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [f"{node.module}.{alias.name}" for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("linter")
+            for alias in node.names if alias.name.startswith("_") and not alias.name.startswith("__")]
+
+
+def test_front_end_modules_share_only_public_names():
+    for path in _files("frontends"):
+        assert _private_imports(path) == [], f"{path.relative_to(PACKAGE)} imports private names"
+
+
+def test_front_end_modules_stay_small():
+    for path in _files("frontends"):
+        lines = path.read_text(encoding="utf-8").count("\n")
+        assert lines <= MAX_FRONT_END_LINES, f"{path.relative_to(PACKAGE)} has {lines} lines"

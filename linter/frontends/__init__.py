@@ -26,10 +26,10 @@ from linter.readpolicy import ReadPolicy
 from linter.source import SourceFile
 
 FRONT_ENDS: dict[str, str] = {
-    "iptables-save": "linter.frontends.iptables_save",
-    "iptables-script": "linter.frontends.iptables_script",
+    "iptables-save": "linter.frontends.iptables.save",
+    "iptables-script": "linter.frontends.iptables.script",
     "nftables": "linter.frontends.nftables",
-    "compose": "linter.frontends.compose",
+    "compose": "linter.frontends.compose.project",
 }
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from linter.checks import LintRun, Settings
 from linter.frontends import FrontEndOptions
-from linter.frontends.compose import parse
+from linter.frontends.compose.project import parse
 from linter.model import (
     Chain, Direction, Family, Hook, OriginalPortMatch, Policy, PortMatch, PortSet, ProtocolMatch, Rule, Ruleset, Span,
     StateMatch, Table, Verdict, VerdictKind,
@@ -152,7 +152,7 @@ COMMIT
 
 def test_cross_file_pl220_through_the_pipeline(tmp_path):
     try:
-        importlib.import_module("linter.frontends.iptables_save")
+        importlib.import_module("linter.frontends.iptables.save")
     except ModuleNotFoundError:
         pytest.skip("the iptables-save front end is not merged into this branch yet")
     (tmp_path / "rules.v4").write_text(IPTABLES_SAVE)
@@ -213,7 +213,7 @@ def _pl220(tmp_path):
 
 
 def test_pl220_judges_a_compose_file_against_the_rulesets_beside_it(tmp_path):
-    pytest.importorskip("linter.frontends.iptables_save")
+    pytest.importorskip("linter.frontends.iptables.save")
     web = _host(tmp_path, "web")
     _host(tmp_path, "db", "-A INPUT -p tcp -m tcp --dport 5432 -j ACCEPT\n")  # another host: not joined
     _compose(web)
@@ -221,7 +221,7 @@ def test_pl220_judges_a_compose_file_against_the_rulesets_beside_it(tmp_path):
 
 
 def test_pl220_says_nothing_when_the_host_cannot_be_told(tmp_path):
-    pytest.importorskip("linter.frontends.iptables_save")
+    pytest.importorskip("linter.frontends.iptables.save")
     for name in ("a", "b", "c"):
         _host(tmp_path, name)
     (tmp_path / "app").mkdir()
@@ -237,7 +237,7 @@ def test_pl220_says_nothing_when_the_host_cannot_be_told(tmp_path):
 def test_pl220_in_a_repository_of_thirty_hosts_takes_the_compose_files_own(tmp_path):
     # Thirty rulesets used to be evaluated as one host (30 real dumps took minutes with the engine
     # of the time); now the compose file is judged against the ruleset beside it only.
-    pytest.importorskip("linter.frontends.iptables_save")
+    pytest.importorskip("linter.frontends.iptables.save")
     rules = "".join(f"-A INPUT -s 10.{i}.0.0/16 -p tcp -m tcp --dport {1000 + i} -j ACCEPT\n" for i in range(40))
     for index in range(30):
         _host(tmp_path, f"host{index:02d}", rules)

@@ -7,8 +7,8 @@ import textwrap
 
 from linter.checks import LintRun, Settings
 from linter.checks.family_consistency import pair_documents
-from linter.frontends.iptables_save import parse as parse_save
-from linter.frontends.iptables_script import parse as parse_script
+from linter.frontends.iptables.save import parse as parse_save
+from linter.frontends.iptables.script import parse as parse_script
 from linter.frontends.nftables import parse as parse_nft
 from linter.pipeline import lint_paths, run_checks
 from linter.source import SourceFile

@@ -5,7 +5,7 @@ from __future__ import annotations
 from linter.checks import Settings
 from linter.engine.exposure import ExposureAnalysis
 from linter.engine.trace import make_flow, trace_flow
-from linter.frontends.iptables_save import parse
+from linter.frontends.iptables.save import parse
 from linter.pipeline import run_checks
 from linter.source import SourceFile
 

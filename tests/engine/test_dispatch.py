@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("linter.frontends.iptables_save")
+pytest.importorskip("linter.frontends.iptables.save")
 
 from linter.engine import walk  # noqa: E402
 from linter.engine.walk import Segment, blocks_of  # noqa: E402

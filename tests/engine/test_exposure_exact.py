@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from linter.cli import main
 from linter.engine.trace import make_flow, trace_flow
-from linter.frontends.iptables_save import parse
+from linter.frontends.iptables.save import parse
 from linter.source import SourceFile
 from tests.kernel.generator import PORT_POOL, generate_ruleset
 

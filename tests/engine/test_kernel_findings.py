@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("linter.frontends.iptables_save")
+pytest.importorskip("linter.frontends.iptables.save")
 
 from tests.engine.helpers import ruleset, verdict  # noqa: E402
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from linter.engine.exposure import ExposureAnalysis
 from linter.engine.paths import base_chains
 from linter.engine.trace import make_flow, trace_flow
-from linter.frontends.iptables_script import parse
+from linter.frontends.iptables.script import parse
 from linter.model import Family, Hook
 from linter.source import SourceFile
 

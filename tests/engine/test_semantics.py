@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("linter.frontends.iptables_save")
+pytest.importorskip("linter.frontends.iptables.save")
 
 from linter.engine.universe import OTHER_IFACE  # noqa: E402
 from tests.engine.helpers import exposure, findings, findings_full, ruleset, verdict  # noqa: E402

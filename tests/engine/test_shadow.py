@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("linter.frontends.iptables_save")
+pytest.importorskip("linter.frontends.iptables.save")
 
 from linter.engine import shadow  # noqa: E402
 from linter.engine.shadow import ShadowAnalysis  # noqa: E402

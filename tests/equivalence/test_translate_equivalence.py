@@ -222,7 +222,8 @@ class Reading:
 
 
 def read(text: str, path: str, front_end: str) -> Reading:
-    from linter.frontends import iptables_save, nftables
+    from linter.frontends import nftables
+    from linter.frontends.iptables import save as iptables_save
 
     module = {"iptables": iptables_save, "nft": nftables}[front_end]
     source = SourceFile(path, text)

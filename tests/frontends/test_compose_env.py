@@ -2,7 +2,7 @@
 
 import pytest
 
-from linter.frontends.compose_env import InvalidTemplate, Interpolator, parse_env_file, variables
+from linter.frontends.compose.env import InvalidTemplate, Interpolator, parse_env_file, variables
 
 VARS = {"PORT": "8080", "EMPTY": "", "HOST": "127.0.0.1", "INNER": "9000"}
 

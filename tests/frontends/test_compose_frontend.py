@@ -5,7 +5,7 @@ import time
 import pytest
 
 from linter.frontends import FrontEndOptions
-from linter.frontends.compose import parse
+from linter.frontends.compose.project import parse
 from linter.model import ComposeProject, Publication, Service, Span
 from linter.source import read_source
 

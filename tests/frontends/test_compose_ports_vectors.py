@@ -4,7 +4,7 @@ syntax and `expose`, read through the grammar (grammars/compose_ports.lark)."""
 import pytest
 from lark import Lark
 
-from linter.frontends.compose_ports import PortSpec, PortSpecError, parse_expose, parse_long, parse_short
+from linter.frontends.compose.ports import PortSpec, PortSpecError, parse_expose, parse_long, parse_short
 from linter.grammars import data_dir
 
 

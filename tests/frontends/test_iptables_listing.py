@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from linter.checks import Settings
 from linter.detect import detect_format
-from linter.frontends.iptables_save import parse, rules_listing_table
+from linter.frontends.iptables.save import parse, rules_listing_table
 from linter.model import Hook, Policy
 from linter.pipeline import lint_file
 from linter.source import SourceFile

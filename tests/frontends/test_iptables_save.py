@@ -7,7 +7,9 @@ import ipaddress
 import pytest
 
 from linter.frontends import FRONT_ENDS, parse_source
-from linter.frontends.iptables_save import detect_family, fast_path, line_parser, parse, tokens_from_tree
+from linter.frontends.iptables.save import parse
+from linter.frontends.iptables.tables import detect_family
+from linter.frontends.iptables.tokens import fast_path, line_parser, tokens_from_tree
 from linter.model import (
     MarkMatch,
     AddressMatch,
@@ -80,7 +82,7 @@ def codes(diagnostics) -> list[tuple[str, int, int]]:
 
 
 def test_registered_as_a_front_end():
-    assert FRONT_ENDS["iptables-save"] == "linter.frontends.iptables_save"
+    assert FRONT_ENDS["iptables-save"] == "linter.frontends.iptables.save"
     result = parse_source(SourceFile(PATH, HEAD + "COMMIT\n"), "iptables-save")
     assert result.document.format == "iptables-save"
 

@@ -8,7 +8,7 @@ import textwrap
 from linter.checks import Settings
 from linter.engine import intervals as iv
 from linter.engine.exposure import ExposureAnalysis
-from linter.frontends.iptables_script import parse
+from linter.frontends.iptables.script import parse
 from linter.model import Family, Policy
 from linter.pipeline import lint_file, run_checks
 from linter.source import SourceFile

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import textwrap
 
-from linter.frontends.shell_syntax import (
+from linter.frontends.shell.parser import parse_script
+from linter.frontends.shell.syntax_tree import (
     AndOr, ArithCommand, Case, CommandSub, For, FunctionDef, Group, If, Lit, Param, Simple, While,
-    parse_script,
 )
 
 

@@ -20,8 +20,8 @@ from click.testing import CliRunner
 from linter.cli import main
 from linter.detect import looks_like_compose_head
 from linter.frontends import FrontEndOptions
-from linter.frontends.compose import MAX_EXTENDS_DEPTH, parse
-from linter.frontends.compose_env import (
+from linter.frontends.compose.project import MAX_EXTENDS_DEPTH, parse
+from linter.frontends.compose.env import (
     MAX_FILE_CHARS, MAX_VALUE_CHARS, Budget, Interpolator, TooLarge, parse_env_file,
 )
 from linter.pipeline import discover

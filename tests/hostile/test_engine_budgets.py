@@ -20,7 +20,8 @@ from linter.engine.exposure import ExposureAnalysis
 from linter.engine.paths import PathEvaluator
 from linter.engine.space import Assumption, Box, merge_equal
 from linter.engine.trace import flow_box, make_flow, trace_flow
-from linter.frontends import iptables_save, nftables
+from linter.frontends import nftables
+from linter.frontends.iptables import save as iptables_save
 from linter.model import Family, OpaqueMatch
 from linter.pipeline import run_checks
 from linter.source import SourceFile

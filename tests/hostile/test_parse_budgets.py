@@ -19,8 +19,8 @@ from linter.checks import Settings
 from linter.cli import main
 from linter.detect import detect_format
 from linter.frontends import FrontEndOptions, parse_source
-from linter.frontends.iptables_script import read_script
-from linter.frontends.shell_syntax import parse_script
+from linter.frontends.iptables.script import read_script
+from linter.frontends.shell.parser import parse_script
 from linter.numbers import MAX_DIGITS, TOO_LARGE, bounded_int, shown
 from linter.pipeline import lint_file, lint_paths
 from linter.source import SourceFile
@@ -235,7 +235,7 @@ TELNET_SCRIPT = "#!/bin/sh\niptables -P INPUT DROP\niptables -A INPUT -p tcp --d
 
 
 def test_5000_nested_ifs_in_a_script(monkeypatch):
-    from linter.frontends.shell_syntax import Parser
+    from linter.frontends.shell.parser import Parser
 
     commands = 0
     parse_command = Parser.parse_command
@@ -385,9 +385,11 @@ def test_a_shell_array_doubled_40_times():
 
 
 def test_the_total_expansion_budget_stops_the_replay_at_the_word(monkeypatch):
-    from linter.frontends import iptables_script
+    from linter.frontends.iptables import script
+    from linter.frontends.shell import expansion
 
-    monkeypatch.setattr(iptables_script, "MAX_SHELL_EXPANSION_CHARS", 10_000)
+    monkeypatch.setattr(expansion, "MAX_SHELL_EXPANSION_CHARS", 10_000)  # where it is counted
+    monkeypatch.setattr(script, "MAX_SHELL_EXPANSION_CHARS", 10_000)  # where it is reported
     text = TELNET_SCRIPT + 'X="' + "a" * 900 + '"\n' + 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo "$X"; done\n'
     result, stats = read_script(SourceFile("firewall.sh", text))
     assert diagnostics(result)[-1] == ("PL050", 5, 46)  # the "$X" that went past it
@@ -397,9 +399,11 @@ def test_the_total_expansion_budget_stops_the_replay_at_the_word(monkeypatch):
 
 
 def test_the_command_budget_stops_at_the_command(monkeypatch):
-    from linter.frontends import iptables_script
+    from linter.frontends.iptables import script
+    from linter.frontends.shell import evaluation
 
-    monkeypatch.setattr(iptables_script, "MAX_COMMANDS", 1000)
+    monkeypatch.setattr(evaluation, "MAX_COMMANDS", 1000)  # where it is counted
+    monkeypatch.setattr(script, "MAX_COMMANDS", 1000)  # where it is reported
     digits = " ".join(str(d) for d in range(10))
     loops = "".join(f"{' ' * k}for v{k} in {digits}; do\n" for k in range(3))
     text = TELNET_SCRIPT + loops + "   iptables -A INPUT -p tcp --dport 22 -j ACCEPT\n" + "done\n" * 3

@@ -65,9 +65,9 @@ EXPECTED_DIAGNOSTICS = {"PL015"}
 
 def iptables_frontend():
     try:
-        return importlib.import_module("linter.frontends.iptables_save")
+        return importlib.import_module("linter.frontends.iptables.save")
     except ImportError as exc:
-        pytest.skip(f"linter.frontends.iptables_save is not available yet ({exc}); "
+        pytest.skip(f"linter.frontends.iptables.save is not available yet ({exc}); "
                     "merge main to compare portlint with the kernel")
 
 

@@ -1,6 +1,6 @@
 """Property tests of the iptables-script front end (shell scripts that call iptables).
 
-That front end is written on another branch; until linter/frontends/iptables_script.py
+That front end is written on another branch; until linter/frontends/iptables/script.py
 exists here these tests are skipped. When it lands they check what every front end
 promises: ``parse()`` and ``lint_file()`` never raise, and a rule line corrupted on
 purpose gets a PL0xx finding at its line. The inputs are samples/scripts/* when that
@@ -19,14 +19,14 @@ from fuzz_support import (
 from hypothesis import given
 from hypothesis import strategies as st
 
-if importlib.util.find_spec("linter.frontends.iptables_script") is None:
-    pytest.skip("linter/frontends/iptables_script.py is not on this branch yet (written on the shell branch)",
+if importlib.util.find_spec("linter.frontends.iptables.script") is None:
+    pytest.skip("linter/frontends/iptables/script.py is not on this branch yet (written on the shell branch)",
                 allow_module_level=True)
 
 from linter.frontends import FrontEndOptions  # noqa: E402
 from linter.source import SourceFile  # noqa: E402
 
-script = importlib.import_module("linter.frontends.iptables_script")
+script = importlib.import_module("linter.frontends.iptables.script")
 NAMES = sorted(SCRIPT_INPUTS)
 OPTIONS = FrontEndOptions(environ={})
 

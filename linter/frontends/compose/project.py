@@ -32,12 +32,12 @@ from typing import NamedTuple
 
 from linter.diagnostics import Diagnostic, caret_excerpt
 from linter.frontends import FrontEndOptions, ParseResult
-from linter.frontends.compose_env import (
+from linter.frontends.compose.env import (
     Budget, Expansion, InvalidTemplate, Interpolator, TooLarge, parse_env_file, variables,
 )
 from linter.readpolicy import ReadPolicy
-from linter.frontends.compose_ports import PortSpec, PortSpecError, parse_expose, parse_long, parse_short
-from linter.frontends.compose_yaml import YNode, load
+from linter.frontends.compose.ports import PortSpec, PortSpecError, parse_expose, parse_long, parse_short
+from linter.frontends.compose.yaml_reader import YNode, load
 from linter.model import ComposeProject, Publication, Service, Span
 from linter.numbers import shown
 from linter.source import SourceFile, read_source

@@ -1,0 +1,228 @@
+"""Reading option values: addresses, ports, port lists and NAT targets, with the errors they raise."""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import re
+from socket import inet_aton
+
+from linter import netdb
+from linter.addresses import AddressError, parse_address_range
+from linter.model import AddressSet, Family, IPV4_MAX, MAX_PORT, normalize_ranges, PortSet
+from linter.numbers import bounded_int, shown
+
+
+# --- Values -------------------------------------------------------------------------
+
+
+class BadValue(ValueError):
+    """A value that cannot be read; ``offset`` is where in the token the problem starts."""
+
+    def __init__(self, message: str, offset: int = 0) -> None:
+        super().__init__(message)
+        self.offset = offset
+
+
+class Unmodelled(BadValue):
+    """A value iptables accepts but portlint does not model (PL013; the match becomes may-match)."""
+
+
+class HostName(Unmodelled):
+    """A host name where an address is expected: iptables resolves it when loading, portlint does not."""
+
+
+_HOST_NAME = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*"
+                        r"[A-Za-z0-9])?)*\.?(?:/[0-9.]+)?\Z")
+
+
+def _number(text: str) -> int:
+    """A C-style unsigned number: decimal, 0x hex or leading-zero octal (as inet_aton)."""
+    if text[:2] in ("0x", "0X"):
+        return bounded_int(text[2:], 16)
+    if len(text) > 1 and text[0] == "0":
+        return bounded_int(text[1:], 8)
+    if not text.isdigit():
+        raise ValueError(text)
+    return bounded_int(text)
+
+
+_HOST_BITS = [(1 << (32 - bits)) - 1 for bits in range(33)]
+
+
+@functools.lru_cache(maxsize=65536)
+def _ipv4_range(text: str) -> tuple[int, int]:
+    """``a.b.c.d[/len|/mask]`` as iptables reads it (missing octets are 0, ``010`` is octal)."""
+    addr, _, bits = text.partition("/")
+    if addr.count(".") == 3 and addr.replace(".", "").isalnum() and (not bits or (bits.isdigit() and len(bits) <= 2)):
+        # Four parts: iptables reads them as inet_aton does (decimal, 0x hex, 0 octal).
+        try:
+            value = int.from_bytes(inet_aton(addr), "big")
+        except OSError:
+            return _ipv4_slow(text)
+        if not bits:
+            return value, value
+        if int(bits) <= 32:
+            host = _HOST_BITS[int(bits)]
+            lo = value & ~host & IPV4_MAX
+            return lo, lo | host
+    return _ipv4_slow(text)
+
+
+def _ipv4_slow(text: str) -> tuple[int, int]:
+    addr, slash, mask = text.partition("/")
+    parts = addr.split(".")
+    if not 1 <= len(parts) <= 4 or not addr:
+        if _HOST_NAME.match(text):
+            raise HostName(f"Host name {text!r}")
+        raise BadValue(f"Not an IPv4 address: {text!r}")
+    value = 0
+    try:
+        for i in range(4):
+            part = _number(parts[i]) if i < len(parts) else 0
+            if part > 255:
+                raise ValueError(part)
+            value = value << 8 | part
+    except ValueError:
+        if _HOST_NAME.match(text):
+            raise HostName(f"Host name {text!r}") from None
+        raise BadValue(f"Not an IPv4 address: {text!r}") from None
+    if not slash:
+        return value, value
+    if mask.isdigit():
+        bits = bounded_int(mask)
+        if bits > 32:
+            raise BadValue(f"Invalid prefix length /{mask}", len(addr) + 1)
+    else:
+        try:
+            netmask = int(ipaddress.IPv4Address(mask))
+        except ValueError:
+            raise BadValue(f"Invalid netmask {mask!r}", len(addr) + 1) from None
+        inverted = ~netmask & IPV4_MAX
+        if inverted & (inverted + 1):
+            raise Unmodelled(f"Non-contiguous netmask {mask}", len(addr) + 1)
+        bits = 32 - inverted.bit_length()
+    host = (1 << (32 - bits)) - 1
+    lo = value & ~host & IPV4_MAX
+    return lo, lo | host
+
+
+def _ipv6_range(text: str) -> tuple[int, int]:
+    try:
+        _, lo, hi = parse_address_range(text, Family.IPV6)
+    except AddressError:
+        if ":" not in text and _HOST_NAME.match(text) and not text.replace(".", "").replace("/", "").isdigit():
+            raise HostName(f"Host name {text!r}") from None
+        if "." in text and ":" not in text:
+            raise BadValue(f"IPv4 address in an IPv6 ruleset: {text!r}") from None
+        raise BadValue(f"Not an IPv6 address: {text!r}") from None
+    return lo, hi
+
+
+def address_range(text: str, family: Family) -> tuple[int, int]:
+    """One address or prefix (no ranges) in ``family`` as integers."""
+    if family is Family.IPV6:
+        return _ipv6_range(text)
+    if ":" in text and not text.startswith(":") and text.count(":") >= 2 or text.startswith("::"):
+        raise BadValue(f"IPv6 address in an IPv4 ruleset: {text!r}")
+    return _ipv4_range(text)
+
+
+def address_list(text: str, family: Family, allow_ranges: bool = False) -> list[tuple[int, int]]:
+    """A comma list of addresses/prefixes (and ``a-b`` ranges when allowed)."""
+    out = []
+    offset = 0
+    for item in text.split(","):
+        try:
+            if not item:
+                raise BadValue("Empty address in the list")
+            if "-" in item:
+                if not allow_ranges:
+                    raise BadValue(f"Address ranges need -m iprange: {item!r}")
+                first, _, last = item.partition("-")
+                lo = address_range(first, family)[0]
+                hi = address_range(last, family)[1]
+                if lo > hi:
+                    raise BadValue(f"Address range {item!r} starts above its end")
+                out.append((lo, hi))
+            else:
+                out.append(address_range(item, family))
+        except BadValue as exc:
+            exc.offset += offset
+            raise
+        offset += len(item) + 1
+    return out
+
+
+def _port(text: str, proto: str, offset: int = 0) -> int:
+    if text.isdigit() and text.isascii():
+        value = bounded_int(text)
+        if value > MAX_PORT:
+            raise BadValue(f"Port {shown(text)} is above {MAX_PORT}", offset)
+        return value
+    value = netdb.service_port(text, proto) if text else None
+    if value is None:
+        raise BadValue(f"Unknown port or service name {text!r} for {proto}", offset)
+    return value
+
+
+def port_range(text: str, proto: str, sep: str = ":", offset: int = 0) -> tuple[int, int]:
+    """``p``, ``a:b``, ``:b`` (0:b) or ``a:`` (a:65535)."""
+    if sep in text:
+        first, _, last = text.partition(sep)
+        lo = _port(first, proto, offset) if first else 0
+        hi = _port(last, proto, offset + len(first) + 1) if last else MAX_PORT
+        if lo > hi:
+            raise BadValue(f"Port range {text} starts above its end", offset)
+        return lo, hi
+    value = _port(text, proto, offset)
+    return value, value
+
+
+def multiport_list(text: str, proto: str) -> tuple[tuple[int, int], ...]:
+    ranges = []
+    count = 0
+    offset = 0
+    for item in text.split(","):
+        if not item:
+            raise BadValue("Empty port in the list", offset)
+        ranges.append(port_range(item, proto, ":", offset))
+        count += 2 if ":" in item else 1
+        offset += len(item) + 1
+    if count > 15:
+        raise BadValue("multiport takes at most 15 ports (a range counts as two)")
+    return normalize_ranges(ranges)
+
+
+def nat_to(text: str, family: Family, proto: str) -> tuple[AddressSet | None, PortSet | None]:
+    """``[addr[-addr]][:port[-port[/base]]]``, IPv6 as ``[addr]:port``; either part may be absent."""
+    addr, ports = text, ""
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise BadValue(f"Missing ']' in {text!r}")
+        addr, rest = text[1:end], text[end + 1:]
+        if rest and not rest.startswith(":"):
+            raise BadValue(f"Expected ':port' after ']' in {text!r}", end + 1)
+        ports = rest[1:]
+        port_offset = end + 2
+    elif family is Family.IPV6:
+        port_offset = 0
+    else:
+        addr, _, ports = text.partition(":")
+        port_offset = len(addr) + 1
+    addresses = None
+    if addr:
+        first, _, last = addr.partition("-")
+        lo = address_range(first, family)[0]
+        hi = address_range(last or first, family)[1]
+        if lo > hi:
+            raise BadValue(f"Address range {addr!r} starts above its end")
+        addresses = AddressSet(family, ((lo, hi),), addr)
+    port_set = None
+    if ports:
+        ports = ports.split("/", 1)[0]
+        port_set = PortSet((port_range(ports, proto, "-", port_offset),))
+    if addresses is None and port_set is None:
+        raise BadValue(f"Empty address and port: {text!r}")
+    return addresses, port_set
