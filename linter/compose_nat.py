@@ -1,7 +1,8 @@
 """Compose publications seen the way Docker and the engine see them.
 
-- ``host_address``: what a publication's host IP means (all interfaces, loopback,
-  a private or public address, or not an address at all);
+- ``Publication.host`` (resolved by the compose front end, linter/frontends/compose/host_scope.py):
+  what a publication's host IP means (all interfaces, loopback, a private or public address,
+  or not an address at all); ``addresses_overlap`` compares two;
 - ``compose_as_ruleset``: the rules Docker installs for a project's published ports
   (bridge networking, iptables): a DNAT in the nat table's PREROUTING chain for each
   publication (the same DNATs in nat OUTPUT for the host's own connections), and an
@@ -19,12 +20,9 @@ because the real ones are known only at run time.
 from __future__ import annotations
 
 import ipaddress
-import re
-from dataclasses import dataclass
 
-from linter.addresses import LOOPBACK_V4, LOOPBACK_V6, NON_INTERNET_V4, NON_INTERNET_V6, PRIVATE_V4, PRIVATE_V6
 from linter.model import (
-    AddressMatch, AddressSet, AddrTypeMatch, Chain, ComposeProject, Direction, Family, Hook, Policy, PortMatch,
+    AddressMatch, AddressSet, AddrTypeMatch, Chain, ComposeProject, Direction, Family, HostAddress, Hook, Policy, PortMatch,
     PortSet, ProtocolMatch, Publication, Rule, Ruleset, Service, Span, Table, Verdict, VerdictKind,
 )
 
@@ -34,59 +32,6 @@ IMAGE_MARK = ", image "  # generated rules' comments: "compose service db, image
 CONTAINER_BASE = ipaddress.IPv4Address("172.17.0.2")
 PAIRWISE_LIMIT = 256  # ranges up to this size get one DNAT per port, as Docker installs them
 PROTOCOL_NUMBERS = {"tcp": 6, "udp": 17, "sctp": 132}
-_HOST_NAME = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$")
-_UNSPECIFIED = {"0.0.0.0", "::", "::ffff:0.0.0.0"}
-
-
-@dataclass(frozen=True)
-class HostAddress:
-    """What a publication's host IP means.
-
-    ``scope`` is "all" (every interface), "loopback", "private", "public" or "invalid".
-    ``family`` is None for no host IP (Docker binds 0.0.0.0 and [::]) and for invalid ones.
-    """
-
-    text: str | None
-    scope: str
-    family: Family | None
-    value: int | None = None  # the address as an integer (specific addresses only)
-    reason: str = ""  # why an invalid one is invalid
-
-
-def _in(ranges, value: int) -> bool:
-    return any(lo <= value <= hi for lo, hi in ranges)
-
-
-def host_address(host_ip: str | None) -> HostAddress:
-    """Classify a host IP as written in a compose file (brackets already removed).
-    None (no host IP) is every interface; an empty or blank one is invalid, as Compose refuses it."""
-    if host_ip is None:
-        return HostAddress(host_ip, "all", None)
-    if not host_ip.strip():
-        return HostAddress(host_ip, "invalid", None, reason="empty")
-    text = host_ip[1:-1] if host_ip.startswith("[") and host_ip.endswith("]") else host_ip
-    try:
-        address = ipaddress.ip_address(text)
-    except ValueError:
-        reason = "a host name" if _HOST_NAME.match(text) else "malformed"
-        return HostAddress(host_ip, "invalid", None, reason=reason)
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-        if int(address) == 0:
-            return HostAddress(host_ip, "all", Family.IPV4, 0)
-    family = Family.IPV6 if address.version == 6 else Family.IPV4
-    value = int(address)
-    if str(address) in _UNSPECIFIED or value == 0:
-        return HostAddress(host_ip, "all", family, 0)
-    loop, private, non = (LOOPBACK_V6, PRIVATE_V6, NON_INTERNET_V6) if family is Family.IPV6 else \
-        (LOOPBACK_V4, PRIVATE_V4, NON_INTERNET_V4)
-    if _in(loop, value):
-        scope = "loopback"
-    elif _in(private, value) or _in(non, value):
-        scope = "private"
-    else:
-        scope = "public"
-    return HostAddress(host_ip, scope, family, value)
 
 
 def addresses_overlap(a: HostAddress, b: HostAddress) -> bool:
@@ -151,7 +96,7 @@ def compose_as_ruleset(project: ComposeProject) -> Ruleset:
         container = container_address(index)
         container_set = AddressSet(Family.IPV4, ((int(CONTAINER_BASE) + index,) * 2,), container)
         for pub in published_ports(service):
-            where = host_address(pub.host_ip)
+            where = pub.host
             if where.scope == "invalid" or where.family is Family.IPV6:
                 continue
             proto = PROTOCOL_NUMBERS[pub.protocol]
@@ -188,14 +133,16 @@ def compose_as_ruleset(project: ComposeProject) -> Ruleset:
                 text=f"-A DOCKER -d {container}/32 -p {pub.protocol} --dport {_ports_text(t_lo, t_hi, ':')} -j ACCEPT"))
     nat = Table("nat", Family.IPV4, (
         Chain("PREROUTING", tuple(dnat_rules), top, hook=Hook.PREROUTING, type="nat", priority=-100,
-              policy=Policy.ACCEPT),
+              policy=Policy.ACCEPT, role="nat"),
         # Connections the host makes to its own published ports take their DNAT in nat OUTPUT.
         Chain("OUTPUT", tuple(dnat_rules), top, hook=Hook.OUTPUT, type="nat", priority=-100,
-              policy=Policy.ACCEPT),
+              policy=Policy.ACCEPT, role="nat"),
     ), top)
     jump = Rule((), Verdict(VerdictKind.JUMP, target="DOCKER"), top, text="-A FORWARD -j DOCKER")
     filter_table = Table("filter", Family.IPV4, (
-        Chain("FORWARD", (jump,), top, hook=Hook.FORWARD, type="filter", priority=0, policy=Policy.DROP),
-        Chain("DOCKER", tuple(accept_rules), top),
+        Chain("FORWARD", (jump,), top, hook=Hook.FORWARD, type="filter", priority=0, policy=Policy.DROP,
+              role="filter"),
+        Chain("DOCKER", tuple(accept_rules), top, role="filter"),
     ), top)
-    return Ruleset(path=path, format="compose", family=Family.IPV4, tables=(nat, filter_table))
+    return Ruleset(path=path, format="compose", family=Family.IPV4, tables=(nat, filter_table), loader="docker",
+                   restrict_example="-s 10.0.0.0/8", generator="docker")

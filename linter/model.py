@@ -393,7 +393,12 @@ class Policy(str, enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Chain:
-    """A chain. Base chains have a hook, a type (filter/nat/route), a priority and a policy."""
+    """A chain. Base chains have a hook, a type (filter/nat/route), a priority and a policy.
+
+    ``role`` is the part the chain plays in netfilter, as the front end knows it: an iptables
+    chain's table ("filter", "nat", "mangle", "raw", "security"), so filter INPUT and mangle
+    INPUT differ; an nftables base chain's type; None for an nftables regular chain.
+    """
 
     name: str
     rules: tuple[Rule, ...]
@@ -403,6 +408,7 @@ class Chain:
     priority: int | None = None
     policy: Policy | None = None
     device: str | None = None
+    role: str | None = None
 
     @property
     def is_base(self) -> bool:
@@ -427,6 +433,7 @@ class Table:
     chains: tuple[Chain, ...]
     span: Span
     sets: tuple[NamedSet, ...] = ()
+    used_sets: frozenset[str] = frozenset()  # names of the named sets some rule of the table refers to
 
     def chain(self, name: str) -> Chain | None:
         for chain in self.chains:
@@ -439,16 +446,27 @@ class Table:
 class Ruleset:
     """A whole firewall configuration read from one file.
 
-    ``format`` names the front end ("iptables-save", "iptables-script", "nftables", "compose").
+    ``format`` names the front end ("iptables-save", "iptables-script", "nftables", "compose");
+    checks and the engine never read it (tests/test_layering.py): what they need of the input's
+    origin is in the fields below, set by the front end.
     ``family`` is IPV4 or IPV6 for iptables input and INET for nftables (tables carry their own).
     A shell script that runs both iptables and ip6tables gives one Ruleset of family INET holding
     IPV4 tables and IPV6 tables (the engine selects tables by Family.covers).
+    ``loader``: the program that puts the ruleset in the kernel ("nft"; "iptables" for
+    iptables-restore and iptables, either backend; "docker" for rules modelled from compose).
+    ``restrict_example``: a match on a private source network, as the input would write it, for
+    hints that say what to add to a rule.
+    ``generator``: the tool that wrote the ruleset when the front end knows it ("docker" for
+    compose); otherwise checks/generators.py recognises it by its chain names.
     """
 
     path: str
     format: str
     family: Family
     tables: tuple[Table, ...]
+    loader: str = ""
+    restrict_example: str = ""
+    generator: str | None = None
 
     def table(self, name: str, family: Family | None = None) -> Table | None:
         for table in self.tables:
@@ -458,6 +476,24 @@ class Ruleset:
 
 
 # --- Compose ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HostAddress:
+    """What a publication's host IP means, resolved by the compose front end.
+
+    ``scope`` is "all" (every interface), "loopback", "private", "public" or "invalid".
+    ``family`` is None for no host IP (Docker binds 0.0.0.0 and [::]) and for invalid ones.
+    """
+
+    text: str | None
+    scope: str
+    family: Family | None
+    value: int | None = None  # the address as an integer (specific addresses only)
+    reason: str = ""  # why an invalid one is invalid
+
+
+ALL_INTERFACES = HostAddress(None, "all", None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,6 +516,7 @@ class Publication:
     app_protocol: str | None = None  # long syntax `app_protocol:` ("http", "https"...)
     # the host IP as written ("${BIND_IP}") when a variable's value went into it; None: as read
     host_ip_text: str | None = None
+    host: HostAddress = ALL_INTERFACES  # what host_ip means (the front end resolves it)
 
     @property
     def shown_host_ip(self) -> str | None:

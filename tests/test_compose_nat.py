@@ -1,10 +1,11 @@
 """compose_as_ruleset: Docker's rules for a compose project, and what the engine makes of them."""
 
 from linter.compose_nat import (
-    DOCKER_EPHEMERAL, addresses_overlap, compose_as_ruleset, host_address, image_of, is_ephemeral,
+    DOCKER_EPHEMERAL, addresses_overlap, compose_as_ruleset, image_of, is_ephemeral,
 )
 from linter.engine.exposure import ExposureAnalysis
 from linter.frontends import FrontEndOptions
+from linter.frontends.compose.host_scope import host_address
 from linter.frontends.compose.project import parse
 from linter.model import Family, Hook, Policy, VerdictKind
 from linter.source import read_source

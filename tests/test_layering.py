@@ -70,3 +70,16 @@ def test_front_end_modules_stay_small():
     for path in _files("frontends"):
         lines = path.read_text(encoding="utf-8").count("\n")
         assert lines <= MAX_FRONT_END_LINES, f"{path.relative_to(PACKAGE)} has {lines} lines"
+
+
+def _reads_format(path: Path) -> list[int]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}  # str.format(...)
+    return [node.lineno for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and node.attr == "format" and id(node) not in called]
+
+
+def test_checks_and_engine_never_branch_on_the_input_format():
+    """What they need of the input (a chain's table, the loader, set references, notrack) is in the model."""
+    for path in _files("checks", "engine"):
+        assert _reads_format(path) == [], f"{path.relative_to(PACKAGE)} reads .format at lines {_reads_format(path)}"

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from linter.checks import CheckContext, check
 from linter.checks.exposure_checks import _ports_text, _registry_severity
 from linter.compose_nat import (
-    DOCKER_EPHEMERAL, HostAddress, addresses_overlap, host_address, published_ports, publishes,
+    DOCKER_EPHEMERAL, HostAddress, addresses_overlap, published_ports, publishes,
 )
 from linter.engine import intervals as iv
 from linter.findings import Severity
@@ -109,7 +109,7 @@ def published_on_all_interfaces(ctx: CheckContext) -> None:
         for pub in published_ports(service):
             if pub.published is None:
                 continue  # PL211 reports ports Docker picks itself
-            address = host_address(pub.host_ip)
+            address = pub.host
             if address.scope not in ("all", "public"):
                 continue
             found = container_service(ctx, service, pub)
@@ -174,7 +174,7 @@ def ephemeral_host_port(ctx: CheckContext) -> None:
         for pub in published_ports(service):
             if pub.published is not None:
                 continue
-            address = host_address(pub.host_ip)
+            address = pub.host
             if address.scope not in ("all", "public"):
                 continue
             found = container_service(ctx, service, pub)
@@ -235,7 +235,7 @@ def duplicate_host_port(ctx: CheckContext) -> None:
         for pub in published_ports(service):
             if pub.published is None:
                 continue
-            address = host_address(pub.host_ip)
+            address = pub.host
             if picks_one_port(pub):
                 choosers.append((service, pub, address))
                 continue
@@ -330,7 +330,7 @@ def host_ip_not_address(ctx: CheckContext) -> None:
         for pub in service.publications:
             if pub.exposed_only or pub.host_ip is None:
                 continue
-            address = host_address(pub.host_ip)
+            address = pub.host
             if address.scope != "invalid":
                 continue
             ctx.report("PL413", pub.span,

@@ -28,7 +28,7 @@ from linter.checks import CheckContext, LintRun, check
 from linter.checks.compose_checks import container_service
 from linter.checks.exposure_checks import PORT_TRANSPORTS, _ports_text
 from linter.compose_nat import (
-    CONTAINER_BASE, PROTOCOL_NUMBERS, compose_as_ruleset, host_address, published_ports,
+    CONTAINER_BASE, PROTOCOL_NUMBERS, compose_as_ruleset, published_ports,
 )
 from linter.engine import intervals as iv
 from linter.engine.exposure import ExposureAnalysis, NetworkClasses
@@ -45,7 +45,7 @@ MAX_HOST_RULESETS = 4  # more firewall files beside one compose file are taken f
 
 
 def _firewalls(run: LintRun) -> list[Ruleset]:
-    return [d for d in run.of_type(Ruleset) if d.format != "compose"]
+    return [d for d in run.of_type(Ruleset) if d.loader != "docker"]
 
 
 def host_firewalls(project: ComposeProject, firewalls: list[Ruleset]) -> list[Ruleset]:
@@ -154,7 +154,7 @@ def docker_bypasses_input_firewall(ctx: CheckContext) -> None:
             if found is None or found[2].span in reported:
                 continue
             index, service, pub = found
-            if host_address(pub.host_ip).scope not in ("all", "public"):
+            if pub.host.scope not in ("all", "public"):
                 continue
             if exposure.protocol not in accepted:
                 accepted[exposure.protocol] = _internet_accepted(firewall, exposure.protocol)

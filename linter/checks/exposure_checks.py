@@ -348,8 +348,7 @@ def _nat_accept(ctx: CheckContext, decider) -> bool:
     if decider.rule is None or decider.rule.verdict.kind is not VerdictKind.ACCEPT:
         return False
     table, chain = _chain_of(ctx, decider)
-    return chain is not None and (chain.type == "nat" or ctx.document.format.startswith("iptables")
-                                  and table.name == "nat")
+    return chain is not None and (chain.type == "nat" or chain.role == "nat")
 
 
 def _filter_chain(ctx: CheckContext, decider) -> bool:
@@ -357,9 +356,7 @@ def _filter_chain(ctx: CheckContext, decider) -> bool:
     table, chain = _chain_of(ctx, decider)
     if chain is None:
         return False
-    if ctx.document.format.startswith("iptables"):
-        return table.name == "filter"
-    return (chain.type or "filter") == "filter"
+    return (chain.role or chain.type or "filter") == "filter"
 
 
 def _fragment_policy(ctx: CheckContext, decider) -> bool:
@@ -389,7 +386,7 @@ def _report_default_accept(ctx: CheckContext, cause: Cause) -> None:
     severity = min(_most_severe(cause, floor), cause.cap)
     services = cause.ranked_services()
     listed = f", including {_service_list(services)}" if services else ""
-    chain = decider.chain if ctx.document.format.startswith("iptables") else f"{decider.table} {decider.chain}"
+    chain = decider.chain if ctx.document.loader == "iptables" else f"{decider.table} {decider.chain}"
     message = f"Base chain {chain} accepts by default: {_ports_phrase(cause.ports)} reachable {_reach(ctx, cause)}{listed}"
     ctx.report("PL401", decider.span, message, severity=severity, proto=",".join(sorted(cause.ports)),
                ports=iv.normalize(r for p in cause.ports.values() for r in p),
@@ -521,8 +518,9 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
         hint = said
     elif decider.rule is not None:
         # Hand-written: say what to add to this very rule, in its own syntax.
-        source = "ip saddr 10.0.0.0/8" if ctx.document.format == "nftables" else "-s 10.0.0.0/8"
-        hint += f": add {source} (your own network) to this rule, or remove the rule"
+        source = ctx.document.restrict_example
+        hint += f": add {source} (your own network) to this rule, or remove the rule" if source else \
+            ": let only your own network in through this rule, or remove the rule"
     if cause.possible:
         hint += ASSUME_HINT
     ports = iv.normalize(r for _, p, _ in services for r in p)
@@ -546,7 +544,7 @@ def _hygiene_default_accept(ctx: CheckContext, reported: set) -> None:
     for table, chain in default_accept_chains(ruleset):
         if _where(chain.span) in reported:
             continue
-        name = chain.name if ruleset.format.startswith("iptables") else f"{table.name} {chain.name}"
+        name = chain.name if ruleset.loader == "iptables" else f"{table.name} {chain.name}"
         ctx.report("PL401", chain.span, key=f"{table.name}/{chain.name}", chain=name,
                    hint="Set the policy to drop and accept what you serve, or end the chain with a drop")
 

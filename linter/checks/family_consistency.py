@@ -120,7 +120,7 @@ def families_of_one_document(ctx: CheckContext) -> None:
 def families_of_paired_documents(ctx: CheckContext) -> None:
     """An IPv4 and an IPv6 ruleset of the same host, linted in one run."""
     run: LintRun = ctx.document
-    rulesets = [d for d in run.of_type(Ruleset) if d.format != "compose"]
+    rulesets = [d for d in run.of_type(Ruleset) if d.loader != "docker"]
     for v4, v6 in pair_documents(rulesets):
         compare_families(ctx, [v4], [v6], ExposureAnalysis([v4], _classes(ctx), loopback=False),
                          ExposureAnalysis([v6], _classes(ctx), loopback=False))
@@ -207,10 +207,8 @@ def _input_default(rulesets: list[Ruleset], family: Family) -> tuple[str, Span |
         for table in ruleset.tables:
             if table.family in (Family.ARP, Family.BRIDGE) or not table.family.covers(family):
                 continue
-            if ruleset.format.startswith("iptables") and table.name != "filter":
-                continue
             for chain in table.chains:
-                if chain.hook is Hook.INPUT and (chain.type or "filter") == "filter":
+                if chain.hook is Hook.INPUT and (chain.type or "filter") == "filter" and (chain.role or "filter") == "filter":
                     chains.append((table, chain))
     if not chains:
         tables = [t for r in rulesets for t in r.tables if t.family.covers(family)]

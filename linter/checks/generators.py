@@ -2,7 +2,8 @@
 
 A finding on a ufw host that says "add -s 10.0.0.0/8 to the rule" sends the user to edit a
 file ufw will overwrite; "ufw allow from 10.0.0.0/8 to any port 5432 proto tcp" is what they
-can act on. Recognised from the chain and table names each generator uses.
+can act on. Taken from ``Ruleset.generator`` when the front end knows it, else recognised
+from the chain and table names each generator uses.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ def generator_of(ruleset: Ruleset) -> str | None:
 
 
 def _generator(ruleset: Ruleset) -> str | None:
+    if ruleset.generator is not None:
+        return ruleset.generator  # the front end knows (compose: Docker's own rules)
     names = [(table.name, chain.name) for table in ruleset.tables for chain in table.chains]
     for generator, table_name in _TABLE_SIGNS:
         if any(table == table_name for table, _ in names):

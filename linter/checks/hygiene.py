@@ -35,8 +35,8 @@ def default_accept_chains(ruleset: Ruleset):
                 continue  # a host that does not route: an empty accepting FORWARD changes nothing
             if (chain.policy or Policy.ACCEPT) is not Policy.ACCEPT:
                 continue
-            if ruleset.format.startswith("iptables") and table.name != "filter":
-                continue
+            if (chain.role or "filter") != "filter":
+                continue  # an iptables INPUT of mangle or raw, not filter
             if is_fragment_chain(table, chain):
                 continue
             if not _ends_in_catch_all_drop(table, chain):
@@ -209,7 +209,7 @@ NFT_JUMP_STACK_SIZE = 16  # linux/include/net/netfilter/nf_tables.h
 def jump_depth(ctx: CheckContext) -> None:
     """Jumps nested deeper than nf_tables allows (it refuses the rule: "Too many links")."""
     ruleset: Ruleset = ctx.document
-    backend = "" if ruleset.format == "nftables" else "; iptables-nft refuses it too, iptables-legacy loads it"
+    backend = "" if ruleset.loader == "nft" else "; iptables-nft refuses it too, iptables-legacy loads it"
     for table in ruleset.tables:
         found = _deepest_jump(table)
         if found is None:
@@ -285,8 +285,7 @@ def unused_sets(ctx: CheckContext) -> None:
     for table in ruleset.tables:
         if not table.sets:
             continue
-        texts = "\n".join(rule.text for chain in table.chains for rule in chain.rules)
         for named in table.sets:
-            if not re.search(r"@" + re.escape(named.name) + r"\b", texts):
+            if named.name not in table.used_sets:
                 ctx.report("PL407", named.span, key=f"{table.name}/{named.name}", set=named.name,
                            hint=f"Use it in a rule (@{named.name}) or delete it")

@@ -499,13 +499,8 @@ def _mark_function(target: str, options: dict):
 
 
 def sets_notrack(rule: Rule) -> bool:
-    """True for a rule that exempts its packets from connection tracking."""
-    verdict = rule.verdict
-    if verdict.kind is VerdictKind.OTHER and verdict.target == "NOTRACK":
-        return True
-    if verdict.kind is VerdictKind.OTHER and verdict.target == "CT" and any(
-            name == "--notrack" for name, _ in verdict.options):
-        return True
+    """True for a rule that exempts its packets from connection tracking (a ``notrack`` statement:
+    nft's, or the one the iptables front end adds for ``-j CT --notrack`` and ``-j NOTRACK``)."""
     return any(statement.name == "notrack" for statement in rule.statements)
 
 

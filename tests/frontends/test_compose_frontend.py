@@ -6,7 +6,7 @@ import pytest
 
 from linter.frontends import FrontEndOptions
 from linter.frontends.compose.project import parse
-from linter.model import ComposeProject, Publication, Service, Span
+from linter.model import ComposeProject, Family, HostAddress, Publication, Service, Span
 from linter.source import read_source
 
 
@@ -53,7 +53,8 @@ def test_representative_file_exact_model(tmp_path):
                 name="web",
                 publications=(
                     Publication(target=(80, 80), published=(8080, 8080), host_ip="127.0.0.1", protocol="tcp",
-                                span=Span(path, 5, 9, 5, 28), text="127.0.0.1:8080:80"),
+                                span=Span(path, 5, 9, 5, 28), text="127.0.0.1:8080:80",
+                                host=HostAddress("127.0.0.1", "loopback", Family.IPV4, 0x7F000001)),
                     Publication(target=(443, 443), published=(8443, 8443), host_ip=None, protocol="tcp",
                                 span=Span(path, 6, 9, 12, 7), mode="host",
                                 text="target: 443, published: 8443, protocol: tcp, mode: host, name: https, "

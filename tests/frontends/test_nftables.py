@@ -207,7 +207,7 @@ def test_base_chain_attributes_named_priority_offset_and_policy():
         "input",
         (Rule((TCP, dport(22)), ACCEPT, Span(P, 7, 9, 7, 27), text="tcp dport 22 accept"),),
         Span(P, 5, 5, 5, 15),
-        hook=Hook.INPUT, type="filter", priority=10, policy=Policy.DROP,
+        hook=Hook.INPUT, type="filter", priority=10, policy=Policy.DROP, role="filter",
     )
     raw = inet.chains[1]
     assert (raw.hook, raw.type, raw.priority, raw.policy) == (Hook.PREROUTING, "filter", -305, None)

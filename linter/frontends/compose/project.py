@@ -36,6 +36,7 @@ from linter.frontends.compose.env import (
     Budget, Expansion, InvalidTemplate, Interpolator, TooLarge, parse_env_file, variables,
 )
 from linter.readpolicy import ReadPolicy
+from linter.frontends.compose.host_scope import host_address
 from linter.frontends.compose.ports import PortSpec, PortSpecError, parse_expose, parse_long, parse_short
 from linter.frontends.compose.yaml_reader import YNode, load
 from linter.model import ComposeProject, Publication, Service, Span
@@ -534,7 +535,7 @@ class _FileReader:
         return Publication(target=spec.target, published=spec.published, host_ip=spec.host_ip,
                            protocol=spec.protocol, span=_span(self.path, node), mode=spec.mode,
                            exposed_only=exposed_only, text=text, name=spec.name, app_protocol=spec.app_protocol,
-                           host_ip_text=host_ip_text)
+                           host_ip_text=host_ip_text, host=host_address(spec.host_ip))
 
 
 def _quoted(text: str, written: str | None) -> str:

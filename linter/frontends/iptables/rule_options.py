@@ -5,7 +5,7 @@ from __future__ import annotations
 from linter.frontends.iptables import options as opt
 from linter.frontends.iptables.tokens import BANG, WORD
 from linter.frontends.iptables.values import BadValue
-from linter.model import LimitMatch, TcpFlagsMatch, Verdict, VerdictKind
+from linter.model import LimitMatch, Statement, TcpFlagsMatch, Verdict, VerdictKind
 from linter.numbers import bounded_int
 
 
@@ -125,3 +125,15 @@ def option_noun(option: str) -> str:
     if option in ("--src-type", "--dst-type"):
         return "address type"
     return "value"
+
+
+NOTRACK = Statement("notrack", "notrack")
+
+
+def statements_for(verdict: Verdict) -> tuple[Statement, ...]:
+    """The model statements a target stands for: ``-j CT --notrack`` and ``-j NOTRACK`` exempt
+    their packets from connection tracking, as nft's ``notrack`` does."""
+    if verdict.kind is VerdictKind.OTHER and (verdict.target == "NOTRACK" or verdict.target == "CT" and any(
+            name == "--notrack" for name, _ in verdict.options)):
+        return (NOTRACK,)
+    return ()

@@ -78,6 +78,7 @@ from linter import collector
 from linter.diagnostics import caret_excerpt, Diagnostic
 from linter.frontends import ParseResult
 from linter.frontends.iptables import options as opt
+from linter.frontends.iptables.rule_options import statements_for
 from linter.frontends.iptables.rule_reader import RuleReader
 from linter.frontends.iptables.tables import CHAIN_NAMES, ChainState, detect_family, TableState, TableStore
 from linter.frontends.iptables.tokens import (
@@ -372,7 +373,7 @@ class FileReader:
             end -= 1
         end += 1
         span = Span(self.path, lineno, column, lineno, end) if not self.shifts else self._span(lineno, column, end)
-        rule = Rule(matches, verdict, span, comment, (), line[column - 1:end])
+        rule = Rule(matches, verdict, span, comment, statements_for(verdict), line[column - 1:end])
         if command == "-A":
             chain.rules.append(rule)
             return

@@ -67,10 +67,11 @@ from linter.budgets import MAX_SHELL_EXPANSION_CHARS
 from linter.diagnostics import Diagnostic
 from linter.frontends import ParseResult
 from linter.frontends.iptables import options as opt
+from linter.frontends.iptables.rule_options import statements_for
 from linter.frontends.iptables.rule_reader import RuleReader
 from linter.frontends.iptables.save import FileReader
 from linter.frontends.iptables.tables import CHAIN_NAMES, ChainState, same_rule, TableStore
-from linter.frontends.iptables.tokens import BANG, INVALID, SYNTAX, UNKNOWN, WORD
+from linter.frontends.iptables.tokens import BANG, INVALID, LOADER, RESTRICT_EXAMPLE, SYNTAX, UNKNOWN, WORD
 from linter.frontends.shell.evaluation import ShellEvaluator
 from linter.frontends.shell.parser import parse_script
 from linter.frontends.shell.scanner import expand_heredoc_line
@@ -174,7 +175,7 @@ class ScriptReader(ShellEvaluator):
                 tables.extend(store.build_tables())
         families = set(self.stores)
         family = Family.INET if len(families) == 2 else (families.pop() if families else Family.IPV4)
-        return Ruleset(self.path, FORMAT, family, tuple(tables))
+        return Ruleset(self.path, FORMAT, family, tuple(tables), loader=LOADER, restrict_example=RESTRICT_EXAMPLE)
 
     def stats(self) -> Stats:
         stats = Stats(expanded=self.expanded)
@@ -534,7 +535,7 @@ class ScriptReader(ShellEvaluator):
             return None
         # The rule as iptables-save prints the resulting state: -A CHAIN and its options.
         text = " ".join(["-A", pieces[1]] + pieces[len(head):])
-        return Rule(matches, verdict, self._rule_span(node, fields), comment, (), text)
+        return Rule(matches, verdict, self._rule_span(node, fields), comment, statements_for(verdict), text)
 
     def _map_diagnostic(self, diag: Diagnostic, places) -> None:
         vcol = diag.span.column

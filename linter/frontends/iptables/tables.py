@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from linter.frontends.iptables import options as opt
-from linter.frontends.iptables.tokens import FORMAT
+from linter.frontends.iptables.tokens import FORMAT, LOADER, RESTRICT_EXAMPLE
 from linter.model import Chain, Family, Policy, Rule, Ruleset, Span, Table
 
 
@@ -175,11 +175,12 @@ class TableStore:
                 if base is not None:
                     hook, kind, priority = base
                     chains.append(Chain(chain.name, tuple(chain.merged()), chain.span, hook, kind, priority,
-                                        chain.policy or Policy.ACCEPT))
+                                        chain.policy or Policy.ACCEPT, role=table.name))
                 else:
-                    chains.append(Chain(chain.name, tuple(chain.merged()), chain.span))
+                    chains.append(Chain(chain.name, tuple(chain.merged()), chain.span, role=table.name))
             tables.append(Table(table.name, self.family, tuple(chains), table.span))
         return tables
 
     def build(self) -> Ruleset:
-        return Ruleset(self.path, self.format, self.family, tuple(self.build_tables()))
+        return Ruleset(self.path, self.format, self.family, tuple(self.build_tables()), loader=LOADER,
+                       restrict_example=RESTRICT_EXAMPLE)

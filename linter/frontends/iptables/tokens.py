@@ -9,6 +9,8 @@ from linter.model import Direction
 
 
 FORMAT = "iptables-save"
+LOADER = "iptables"  # Ruleset.loader: iptables-restore and iptables, either backend
+RESTRICT_EXAMPLE = "-s 10.0.0.0/8"  # Ruleset.restrict_example
 GRAMMAR = "iptables"
 
 SYNTAX = "PL010"

@@ -27,7 +27,7 @@ import os
 
 from linter.diagnostics import Diagnostic
 from linter.frontends import FrontEndOptions, ParseResult
-from linter.frontends.nftables.keywords import START_SYMBOLS
+from linter.frontends.nftables.keywords import LOADER, RESTRICT_EXAMPLE, START_SYMBOLS
 from linter.frontends.nftables.loader import Loader
 from linter.frontends.nftables.state import State
 from linter.model import Family, Ruleset, Span
@@ -66,7 +66,7 @@ def parse(source: SourceFile, options: FrontEndOptions | None = None) -> ParseRe
         ruleset = state.ruleset()
     except Exception as exc:  # noqa: BLE001
         state.diagnostics.append(_internal_error(source.path, exc))
-        ruleset = Ruleset(source.path, "nftables", Family.INET, ())
+        ruleset = Ruleset(source.path, "nftables", Family.INET, (), loader=LOADER, restrict_example=RESTRICT_EXAMPLE)
     diagnostics.extend(sorted(state.diagnostics, key=lambda d: (d.span.path != source.path, d.span.path,
                                                                 d.span.line, d.span.column)))
     return ParseResult(ruleset, diagnostics)

@@ -8,6 +8,8 @@ from linter.model import Family, Hook
 
 
 START_SYMBOLS = ("start", "table_content", "lines")
+LOADER = "nft"  # Ruleset.loader
+RESTRICT_EXAMPLE = "ip saddr 10.0.0.0/8"  # Ruleset.restrict_example
 MAX_EXPANSION = 10_000
 MAX_SYNTAX_ERRORS = 200
 MAX_INCLUDE_DEPTH = 16

@@ -7,7 +7,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 
 from linter.diagnostics import caret_excerpt, Diagnostic
 from linter.frontends.nftables.builders import describe, LIST_HELPERS, statement_end, TableB, TOKEN_NAMES
-from linter.frontends.nftables.keywords import MAX_SYNTAX_ERRORS, START_SYMBOLS
+from linter.frontends.nftables.keywords import LOADER, MAX_SYNTAX_ERRORS, RESTRICT_EXAMPLE, START_SYMBOLS
 from linter.frontends.nftables.to_model import TableBuilder
 from linter.grammars import load_parser
 from linter.model import Family, Ruleset, Span
@@ -88,7 +88,8 @@ class State:
         tables = []
         for table in self.tables.values():
             tables.append(TableBuilder(self, table).build())
-        return Ruleset(self.root.path, "nftables", Family.INET, tuple(tables))
+        return Ruleset(self.root.path, "nftables", Family.INET, tuple(tables), loader=LOADER,
+                       restrict_example=RESTRICT_EXAMPLE)
 
     def note_opaque(self, module: str, span: Span) -> None:
         if module in _ICMP_ONLY:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from linter import netdb
@@ -92,13 +93,13 @@ class TableBuilder:
             for rule in chain.rules:
                 rules.extend(self.rules(rule))
             chains.append(Chain(chain.name, tuple(rules), chain.span, chain.hook, chain.type, chain.priority,
-                                chain.policy, chain.device))
+                                chain.policy, chain.device, role=chain.type if chain.hook is not None else None))
         chains.extend(self.extra_chains)
         sets = tuple(
             NamedSet(s.name, s.span, s.type, s.flags, tuple(el.text for el in s.elements))
             for s in self.table.sets.values()
         )
-        return Table(self.table.name, self.family, tuple(chains), self.table.span, sets)
+        return Table(self.table.name, self.family, tuple(chains), self.table.span, sets, used_sets(sets, chains))
 
     # -- diagnostics
     def diag(self, code: str, message: str, atom, hint: str | None = None) -> None:
@@ -702,3 +703,11 @@ class TableBuilder:
 
 
 _TOO_LARGE: list = []
+
+
+def used_sets(sets: tuple[NamedSet, ...], chains: list[Chain]) -> frozenset[str]:
+    """The named sets some rule refers to (``@name`` in its text, as written)."""
+    if not sets:
+        return frozenset()
+    texts = "\n".join(rule.text for chain in chains for rule in chain.rules)
+    return frozenset(named.name for named in sets if re.search(r"@" + re.escape(named.name) + r"\b", texts))
