@@ -339,6 +339,9 @@ class Verdict:
     ``to_addresses``/``to_ports`` are the rewrite of dnat/snat/redirect.
     ``options`` keeps the remaining target options verbatim, in order.
     ``terminal`` overrides the default for OTHER targets known to end evaluation.
+    ``other_outcome`` says what a terminal OTHER target does with the packet when the front end
+    knows: "queue" (handed to a user-space program, iptables' NFQUEUE) or "drop" (MIRROR sends
+    it back); None means it is taken in (TPROXY, SYNPROXY, NETMAP...).
     """
 
     kind: VerdictKind
@@ -347,6 +350,7 @@ class Verdict:
     to_ports: PortSet | None = None
     options: tuple[tuple[str, str], ...] = ()
     terminal_other: bool = False
+    other_outcome: str | None = None
 
     @property
     def terminal(self) -> bool:

@@ -61,15 +61,16 @@ _VERDICT_OUTCOME = {
 }
 
 # Terminal targets portlint keeps as OTHER (TPROXY, SYNPROXY, NETMAP...): the packet is taken in
-# (diverted to a local socket, answered for, or rewritten), except these.
-_OTHER_OUTCOME = {"NFQUEUE": Outcome.QUEUE, "MIRROR": Outcome.DROP}
+# (diverted to a local socket, answered for, or rewritten), except where the front end says
+# otherwise (Verdict.other_outcome).
+_OTHER_OUTCOME = {"queue": Outcome.QUEUE, "drop": Outcome.DROP}
 
 
 def verdict_outcome(verdict) -> Outcome:
     """The outcome of a terminal verdict other than jump and goto."""
     outcome = _VERDICT_OUTCOME.get(verdict.kind)
     if outcome is None:
-        outcome = _OTHER_OUTCOME.get((verdict.target or "").upper(), Outcome.ACCEPT)
+        outcome = _OTHER_OUTCOME.get(verdict.other_outcome, Outcome.ACCEPT)
     return outcome
 
 

@@ -102,3 +102,12 @@ def test_compose_publications_carry_their_host_scope_and_docker_rules_their_orig
     assert (docker.loader, docker.generator, docker.restrict_example) == ("docker", "docker", "-s 10.0.0.0/8")
     assert roles(docker) == [("nat", "PREROUTING", "nat"), ("nat", "OUTPUT", "nat"),
                              ("filter", "FORWARD", "filter"), ("filter", "DOCKER", "filter")]
+
+
+def test_iptables_queue_and_mirror_targets_say_their_outcome():
+    ruleset = parsed("*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 80 -j NFQUEUE --queue-num 0\n"
+                     "-A INPUT -p tcp --dport 81 -j MIRROR\n-A INPUT -p tcp --dport 82 -j TPROXY --on-port 1\n"
+                     "COMMIT\n", "iptables-save")
+    verdicts = [rule.verdict for rule in ruleset.table("filter").chain("INPUT").rules]
+    assert [(v.target, v.terminal, v.other_outcome) for v in verdicts] == [
+        ("NFQUEUE", True, "queue"), ("MIRROR", True, "drop"), ("TPROXY", True, None)]

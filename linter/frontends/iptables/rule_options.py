@@ -128,6 +128,7 @@ def option_noun(option: str) -> str:
 
 
 NOTRACK = Statement("notrack", "notrack")
+OTHER_OUTCOMES = {"NFQUEUE": "queue", "MIRROR": "drop"}  # Verdict.other_outcome of these targets
 
 
 def statements_for(verdict: Verdict) -> tuple[Statement, ...]:

@@ -9,6 +9,7 @@ from linter.diagnostics import caret_excerpt, Diagnostic
 from linter.frontends.iptables import options as opt
 from linter.frontends.iptables.rule_options import (
     ADDRESS_OPTIONS,
+    OTHER_OUTCOMES,
     AMBIGUOUS,
     CONTINUE,
     is_option,
@@ -685,4 +686,5 @@ class RuleReader:
             kind = VerdictKind.LOG if name in opt.LOG_TARGETS else VerdictKind.OTHER
         terminal = name in opt.TERMINAL_TARGETS
         return Verdict(kind, name if kind is VerdictKind.OTHER or kind is VerdictKind.LOG else None,
-                       to_addresses, to_ports, tuple(options), terminal)
+                       to_addresses, to_ports, tuple(options), terminal,
+                       OTHER_OUTCOMES.get(name.upper()) if kind is VerdictKind.OTHER else None)
