@@ -25,7 +25,7 @@ SOURCE, DESTINATION = Direction.SOURCE, Direction.DESTINATION
 # Token kinds of the option list (the grammar's WORD, STRING, OPEN_STRING and BANG).
 WORD, STRING, OPEN_STRING, BANG = "W", "S", "U", "!"
 # A value the input does not give (a shell variable portlint cannot resolve); never made
-# by this front end's tokenizers, only by iptables_script. Its value is the text as written.
+# by this front end's tokenizers, only by iptables/script.py. Its value is the text as written.
 UNKNOWN = "?"
 
 
