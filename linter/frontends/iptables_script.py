@@ -67,11 +67,14 @@ from dataclasses import replace as dc_replace
 
 from linter.budgets import MAX_SHELL_EXPANSION_CHARS, MAX_SHELL_WORD_CHARS
 from linter.diagnostics import Diagnostic, caret_excerpt
-from linter.frontends import ParseResult
+from linter.frontends import FrontEndOptions, ParseResult, container_run
 from linter.frontends import iptables_options as opt
 from linter.frontends.iptables_save import (
     _CHAIN_NAMES, BANG, INVALID, SYNTAX, UNKNOWN, WORD, RuleReader, TableStore, _ChainState, _FileReader, same_rule,
 )
+from linter.frontends.ufw import UfwError, UfwState
+from linter.frontends.ufw import parse_command as parse_ufw
+from linter.frontends.ufw.settings import new_state as new_ufw_state
 from linter.frontends.shell_syntax import (
     AndOr, Arith, ArithCommand, ArrayWords, Assignment, Case, CommandSub, For, FunctionDef, Group, If, Lit, Node, Param,
     Pipeline, Simple, While, Word, expand_heredoc_line, parse_script,
@@ -235,8 +238,11 @@ class Stats:
 
 
 class ScriptReader:
-    def __init__(self, source: SourceFile) -> None:
+    def __init__(self, source: SourceFile, read_policy=None) -> None:
         self.source = source
+        self.read_policy = read_policy
+        self.ufw: UfwState | None = None  # created by the first ufw command (linter/frontends/ufw)
+        self.containers: list = []  # Services of docker/podman run commands (linter/frontends/container_run.py)
         self.path = source.path
         self.text = source.text
         self.lines = source.text.split("\n")
@@ -283,7 +289,19 @@ class ScriptReader:
             self._diag(UNRESOLVED, f"The script's expansions produce more than {MAX_SHELL_EXPANSION_CHARS:,} "
                        "characters (the expansion budget); the rest is not read", exc.word.line, exc.word.column,
                        len(exc.word.text.split("\n", 1)[0]))
-        return ParseResult(self.build(), self.diagnostics)
+        if self.ufw is not None:
+            self.load_ufw()
+        return self.result()
+
+    def result(self) -> ParseResult:
+        """The ruleset, and the run commands' publications as a second document (only document
+        when the script touches no firewall)."""
+        if not self.containers:
+            return ParseResult(self.build(), self.diagnostics)
+        project = container_run.project(self.path, self.containers)
+        if not self.stores:
+            return ParseResult(project, self.diagnostics)
+        return ParseResult(self.build(), self.diagnostics, extra=(project,))
 
     def build(self) -> Ruleset:
         tables = []
@@ -1080,6 +1098,10 @@ class ScriptReader:
         family = RESTORE_NAMES.get(name)
         if family is not None:
             return self.restore(node, fields, family, stdin)
+        if name == "ufw":
+            return self.ufw_command(node, fields)
+        if name in container_run.ENGINES:
+            return self.container_command(node, fields, name)
         return self.builtin(node, name, fields)
 
     def _iptables_by_name(self, head: Field) -> Family | None:
@@ -1599,6 +1621,80 @@ class ScriptReader:
             width = max((diag.span.end_column or vcol) - vcol + 1, 1)
         self._diag(diag.code, diag.message, line, column, width, diag.hint)
 
+    # -- ufw and docker/podman run: their own modules read the words; this only hands them over
+    def ufw_command(self, node: Simple, fields: list[Field]) -> bool | None:
+        """A ufw command: applied to the script's ufw state (loaded onto the tables at the end)."""
+        unknown = next((f for f in fields[1:] if not f.known), None)
+        if unknown is not None:
+            self._unresolved(unknown, "this ufw command is not read")
+            self._mark(node, "opaque")
+            return None
+        if self.ufw is None:
+            self.ufw = new_ufw_state(self.path, self.read_policy)
+        try:
+            operation = parse_ufw([f.text for f in fields[1:]])
+        except UfwError as exc:
+            word = fields[exc.index + 1].word if exc.index is not None and exc.index + 1 < len(fields) else node
+            self._diag(INVALID, f"ufw refuses this command: {exc}", word.line, word.column)
+            self._mark(node, "error")
+            return False
+        note = self.ufw.apply(operation, self._rule_span(node, fields))
+        if note:
+            self._diag(UNRESOLVED, f"ufw: {note}", node.line, node.column, 3)
+        self._mark(node, "understood")
+        return True
+
+    def load_ufw(self) -> None:
+        """Load what the script's ufw commands leave, as ufw does (iptables-restore --noflush), with
+        every rule's span at the ufw command it comes from."""
+        state = self.ufw
+        first = state.first
+        if state.enabled is None and first is not None:
+            self._diag(UNRESOLVED, "The script never runs `ufw enable`: its ufw rules are read as if ufw were "
+                                   "enabled on this host (a fresh Ubuntu host has ufw disabled: no firewall)",
+                       first.line, first.column, 3, hint="End the script with `ufw --force enable`")
+        elif state.enabled is False and state.switched is not None:
+            self._diag(UNRESOLVED, "ufw is disabled at the end of the script: its rules filter nothing, this host "
+                                   "has no ufw firewall", state.switched.line, state.switched.column, 3)
+        for family, ipv6 in ((Family.IPV4, False), (Family.IPV6, True)):
+            lines = state.restore_lines(ipv6)
+            if not lines:
+                continue
+            spans = {(s.line, s.column): s for s, _ in lines}
+            self._restore_document(None, [(s.line, text, s.column - 1) for s, text in lines], family, False)
+            for table in self._store(family).tables.values():
+                for chain in table.chains.values():
+                    if chain.span is not None and (chain.span.line, chain.span.column) in spans:
+                        chain.span = spans[(chain.span.line, chain.span.column)]
+                    rules = chain.merged()
+                    for index, rule in enumerate(rules):
+                        span = spans.get((rule.span.line, rule.span.column))
+                        if span is not None and rule.span != span:
+                            rules[index] = dc_replace(rule, span=span)
+
+    def container_command(self, node: Simple, fields: list[Field], engine: str) -> bool | None:
+        """``docker run -p ...`` / ``podman run``: a compose-like service of this script."""
+        words = [container_run.Word(f.text if f.known else None, self._word_span(f.word), f.word.text)
+                 for f in fields[1:]]
+        if not container_run.is_run(words):
+            return None
+        command, notes = container_run.read_run(engine, words, self._rule_span(node, fields))
+        service = container_run.service_of(command, notes) if command is not None else None
+        if command is not None and (note := container_run.publish_all_note(command)) is not None:
+            notes.append(note)
+        for note in notes:
+            code = {"invalid": INVALID, "unknown": UNRESOLVED, "publish-all": "PL211"}[note.kind]
+            self._diag(code, note.message, note.span.line, note.span.column,
+                       (note.span.end_column or note.span.column) - note.span.column + 1,
+                       hint=container_run.HINTS.get(note.kind))
+        if service is not None:
+            self.containers.append(service)
+        return None
+
+    def _word_span(self, word: Word) -> Span:
+        first = word.text.split("\n", 1)[0]
+        return Span(self.path, word.line, word.column, word.line, word.column + max(len(first), 1) - 1)
+
     # -- iptables-restore
     def restore(self, node: Simple, fields: list[Field], family: Family, stdin=None) -> bool | None:
         self.unknown_here = False
@@ -1892,6 +1988,8 @@ def read_script(source: SourceFile) -> tuple[ParseResult, Stats]:
     return result, reader.stats()
 
 
-def parse(source: SourceFile) -> ParseResult:
-    """Read a shell script that calls iptables/ip6tables into a Ruleset (both families when it uses both)."""
-    return ScriptReader(source).read()
+def parse(source: SourceFile, options: FrontEndOptions | None = None) -> ParseResult:
+    """Read a shell script that calls iptables/ip6tables or ufw into a Ruleset (both families when it
+    uses both); its docker/podman run commands become a ComposeProject (ParseResult.extra, or the
+    document itself when the script touches no firewall)."""
+    return ScriptReader(source, options.read_policy if options is not None else None).read()
