@@ -81,7 +81,8 @@ class RunCommand:
 
 @dataclass
 class Note:
-    """Something to tell about a command: ``kind`` "invalid" (Docker refuses it) or "unknown"."""
+    """Something to tell about a command: ``kind`` "invalid" (Docker refuses it), "port" (a port
+    entry it refuses), "unknown" (a value portlint cannot know) or "publish-all" (-P)."""
 
     kind: str
     message: str
@@ -155,6 +156,8 @@ def read_run(engine: str, words: list[Word], span: Span) -> tuple[RunCommand | N
                 _option(command, long_name, value_word, notes, word)
                 break
         k += 1
+    if any(note.kind == "invalid" for note in notes):
+        return None, notes  # the engine refuses the whole command
     if k < len(words):
         command.image = words[k]
     return command, notes
@@ -197,7 +200,7 @@ def service_of(command: RunCommand, notes: list[Note]) -> Service | None:
             spec = parse_expose(word.text) if exposed else parse_short(word.text)
         except PortSpecError as exc:
             flag = "--expose" if exposed else "-p"
-            notes.append(Note("invalid", f"Invalid {flag} {word.text!r} of {command.engine} run: {exc}", word.span))
+            notes.append(Note("port", f"Invalid {flag} {word.text!r} of {command.engine} run: {exc}", word.span))
             continue
         publications.append(Publication(target=spec.target, published=spec.published, host_ip=spec.host_ip,
                                         protocol=spec.protocol, span=word.span, exposed_only=exposed,

@@ -1683,7 +1683,7 @@ class ScriptReader:
         if command is not None and (note := container_run.publish_all_note(command)) is not None:
             notes.append(note)
         for note in notes:
-            code = {"invalid": INVALID, "unknown": UNRESOLVED, "publish-all": "PL211"}[note.kind]
+            code = {"invalid": INVALID, "port": "PL040", "unknown": UNRESOLVED, "publish-all": "PL211"}[note.kind]
             self._diag(code, note.message, note.span.line, note.span.column,
                        (note.span.end_column or note.span.column) - note.span.column + 1,
                        hint=container_run.HINTS.get(note.kind))
