@@ -245,3 +245,24 @@ def test_etc_default_ufw_in_the_tree(tmp_path):
     assert result.document.table("filter", Family.IPV6) is None
     assert read_defaults(str(tmp_path / "etc" / "default" / "ufw")).policies == {"incoming": "ACCEPT",
                                                                                  "routed": "DROP"}
+
+
+# --- detection ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("#!/bin/sh\nufw allow 22/tcp\n", "iptables-script"),
+    ("sudo ufw --force enable\n", "iptables-script"),
+    ("  /usr/sbin/ufw default deny incoming\n", "iptables-script"),
+    ("docker run -d -p 5432:5432 postgres\n", "iptables-script"),
+    ("docker run -d \\\n  --name db \\\n  -p 5432:5432 postgres\n", "iptables-script"),
+    ("podman container run --publish=80:80 nginx\n", "iptables-script"),
+    ("docker run -dP nginx\n", "iptables-script"),
+    ("ufw status verbose\n", None),
+    ("docker run --rm alpine echo hi\n", None),
+    ("# ufw allow 22\n# docker run -p 1:1 x\necho done\n", None),
+])
+def test_scripts_of_ufw_and_docker_run_are_recognised(text, expected):
+    from linter.detect import detect_format
+
+    assert detect_format("setup", text) == expected
