@@ -266,3 +266,19 @@ def test_scripts_of_ufw_and_docker_run_are_recognised(text, expected):
     from linter.detect import detect_format
 
     assert detect_format("setup", text) == expected
+
+
+def test_port_lists_sorted_services_decide_protocol_and_slash_zero_is_any():
+    assert parse_command("allow 23,21,15:19,13/tcp".split()) == AddRule(
+        UfwRule("allow", protocol="tcp", destination=Endpoint(port="13,15:19,21,23")))
+    assert parse_command("allow to any port smtp".split()) == AddRule(
+        UfwRule("allow", protocol="tcp", destination=Endpoint(port="25")))
+    assert parse_command("allow to any port domain".split()) == AddRule(
+        UfwRule("allow", destination=Endpoint(port="53")))
+    assert parse_command("allow from 192.168.0.0/0".split()) == AddRule(UfwRule("allow"))
+    with pytest.raises(UfwError, match="no udp port"):
+        parse_command("allow to any port smtp proto udp".split())
+    both = UfwRule("allow", source=Endpoint(app="Apache"), destination=Endpoint(app="Apache Full"))
+    assert iptables_lines(both, False) == [
+        "-A ufw-user-input -p tcp -m multiport --sports 80 --dports 80,443 -m comment --comment "
+        "dapp_Apache%20Full,sapp_Apache -j ACCEPT"]

@@ -213,7 +213,7 @@ def _simple(spec: str, k: int, base: dict) -> UfwRule:
             raise UfwError(f"a port needs protocol tcp or udp, not {proto!r}", k)
     if _PORT.match(port):
         _check_ports(port, proto or None, k)
-        return UfwRule(**base, protocol=proto or None, destination=Endpoint(port=port))
+        return UfwRule(**base, protocol=proto or None, destination=Endpoint(port=sorted_ports(port)))
     found = service(port)
     if found is not None:
         number, protocols = found
@@ -229,6 +229,7 @@ def _simple(spec: str, k: int, base: dict) -> UfwRule:
 def _full(rest: list[str], k: int, base: dict) -> UfwRule:
     protocol = None
     ends = {"from": Endpoint(), "to": Endpoint()}
+    named: list[tuple[str, ...] | None] = []  # the protocols of each port given by service name
     i = 0
     while i < len(rest):
         word = rest[i]
@@ -249,7 +250,8 @@ def _full(rest: list[str], k: int, base: dict) -> UfwRule:
                 if i + 1 >= len(rest):
                     raise UfwError(f"'{rest[i]}' needs a value", k + i)
                 if rest[i] == "port":
-                    port = _named_port(rest[i + 1], k + i + 1)
+                    port, protocols = _named_port(rest[i + 1], k + i + 1)
+                    named.append(protocols)
                 else:
                     from linter.frontends.ufw.profiles import application
 
@@ -261,6 +263,16 @@ def _full(rest: list[str], k: int, base: dict) -> UfwRule:
             ends[word] = Endpoint(address, port, app)
         else:
             raise UfwError(f"unexpected {word!r} in the rule", k + i)
+    known = [set(p) for p in named if p is not None]
+    if protocol is None and known:
+        # a service name decides the protocol when it has one (`to any port smtp`: tcp only)
+        common = set.intersection(*known)
+        if not common:
+            raise UfwError("the services named have no protocol in common", None)
+        if len(common) == 1:
+            protocol = common.pop()
+    elif protocol is not None and any(protocol not in p for p in known):
+        raise UfwError(f"a service named has no {protocol} port", None)
     ports = [e.port for e in ends.values() if e.port]
     for port in ports:
         _check_ports(port, protocol, k)
@@ -271,15 +283,16 @@ def _full(rest: list[str], k: int, base: dict) -> UfwRule:
     return UfwRule(**base, protocol=protocol, source=ends["from"], destination=ends["to"])
 
 
-def _named_port(text: str, index: int) -> str:
+def _named_port(text: str, index: int) -> tuple[str, tuple[str, ...] | None]:
+    """A port spec, and the protocols of the service when it is given by name."""
     if _PORT.match(text):
-        return text
+        return sorted_ports(text), None
     from linter.frontends.ufw.profiles import service
 
     found = service(text)
     if found is None:
         raise UfwError(f"port {text!r} is no number or /etc/services name that portlint knows", index)
-    return str(found[0])
+    return str(found[0]), found[1]
 
 
 def _check_protocol(proto: str, index: int) -> None:
@@ -302,6 +315,13 @@ def _address(text: str, index: int) -> str:
     if text == "any":
         return text
     try:
-        return str(ipaddress.ip_network(text, strict=False))
+        network = ipaddress.ip_network(text, strict=False)
     except ValueError:
         raise UfwError(f"{text!r} is no address or network", index) from None
+    return "any" if network.prefixlen == 0 else str(network)  # ufw reads x/0 as any
+
+
+def sorted_ports(spec: str) -> str:
+    """A port list as ufw writes it: parts sorted by their first port ("23,21,15:19" -> "15:19,21,23")."""
+    parts = spec.split(",")
+    return ",".join(sorted(parts, key=lambda part: int(part.partition(":")[0])))

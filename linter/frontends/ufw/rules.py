@@ -62,7 +62,7 @@ def _variants(rule: UfwRule):
     protocol group, or tcp and udp for ports without a protocol."""
     src_groups = _groups(rule.source, rule.protocol)
     dst_groups = _groups(rule.destination, rule.protocol)
-    comment = " ".join(c for c in (_app_comment("sapp", rule.source), _app_comment("dapp", rule.destination)) if c)
+    comment = ",".join(c for c in (_app_comment("dapp", rule.destination), _app_comment("sapp", rule.source)) if c)
     out = []
     for src_proto, src_ports in src_groups:
         for dst_proto, dst_ports in dst_groups:
