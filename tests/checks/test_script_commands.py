@@ -91,3 +91,39 @@ def test_docker_run_bypasses_the_scripts_own_firewall(tmp_path):
     result = lint_paths([str(script)], Settings(), options=FrontEndOptions(environ={}))
     pl220 = [f for f in result.findings if f.code == "PL220"]
     assert "the INPUT drop in" in pl220[0].message and str(script) in pl220[0].message
+
+
+SAMPLES = ROOT / "samples"
+
+
+def test_provision_sample_findings():
+    assert findings(SAMPLES / "scripts" / "provision.sh", codes=EXPOSURE | {"PL050", "PL051"}) == [
+        ("provision.sh", "PL201", 14, "info"),  # ssh (limit OpenSSH)
+        ("provision.sh", "PL101", 15, "info"),  # http ('Nginx Full')
+        ("provision.sh", "PL201", 16, "high"),  # rdp
+        ("provision.sh", "PL201", 19, "info"),  # ufw's DHCP client rule, loaded by `ufw --force enable`
+        ("provision.sh", "PL201", 25, "high"),  # docker run -p 5432:5432 postgres:16
+        ("provision.sh", "PL220", 25, "high"),  # ... which ufw's INPUT drop does not protect
+    ]
+
+
+def test_provision_sample_traces_like_the_ufw_sample():
+    """The ufw commands of samples/scripts/provision.sh leave what ufw wrote in samples/ufw.rules."""
+    import itertools
+
+    from linter.engine.trace import make_flow, trace_flow
+    from linter.pipeline import lint_file
+
+    saved = lint_file(str(SAMPLES / "ufw.rules"), Settings()).document
+    script = lint_file(str(SAMPLES / "scripts" / "provision.sh"), Settings()).document
+    differences, verdicts = [], set()
+    for proto, port, src, dst, iface in itertools.product(
+            ("tcp", "udp"), (22, 23, 53, 67, 68, 80, 137, 443, 445, 1900, 3389, 5353, 5432, 9100),
+            ("203.0.113.7", "192.168.10.5"), ("192.0.2.1", "224.0.0.251", "239.255.255.250"), ("eth0", "lo")):
+        flow = make_flow(src=src, dst=dst, proto=proto, dport=port, iface=iface)
+        a, b = trace_flow(flow, [saved]), trace_flow(flow, [script])
+        verdicts.add(a.verdict)
+        if (a.verdict, a.other_verdicts) != (b.verdict, b.other_verdicts):
+            differences.append((proto, port, src, dst, iface, a.verdict, b.verdict))
+    assert {"accept", "drop"} <= verdicts
+    assert differences == []
