@@ -127,3 +127,13 @@ def test_provision_sample_traces_like_the_ufw_sample():
             differences.append((proto, port, src, dst, iface, a.verdict, b.verdict))
     assert {"accept", "drop"} <= verdicts
     assert differences == []
+
+
+def test_show_prints_the_rules_then_the_run_publications(tmp_path):
+    path = write(tmp_path, "host.sh", "iptables -P INPUT DROP\ndocker run -p 6379:6379 redis\n")
+    done = subprocess.run([sys.executable, "-c", ENTRY, "show", str(path)], cwd=ROOT, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-3:] == [f"compose project {path}", "service redis", f"  * 6379 -> 6379/tcp (ingress)    {path}:2"]
+    assert any("chain INPUT" in line and "policy drop" in line for line in lines)
