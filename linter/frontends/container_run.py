@@ -35,7 +35,7 @@ cpu-rt-runtime cpu-shares cpus cpuset-cpus cpuset-mems decryption-key detach-key
 device-read-bps device-read-iops device-write-bps device-write-iops dns dns-option dns-opt dns-search
 domainname entrypoint env env-file env-merge expose gidmap gpus group-add group-entry health-cmd
 health-interval health-retries health-start-period health-start-interval health-timeout health-on-failure
-hostname hostuser http-proxy image-volume init-path io-maxbandwidth io-maxiops ip ip6 ipc isolation
+hostname hostuser image-volume init-path io-maxbandwidth io-maxiops ip ip6 ipc isolation
 kernel-memory label label-file link link-local-ip log-driver log-opt mac-address memory memory-reservation
 memory-swap memory-swappiness mount name network net network-alias net-alias oom-score-adj os passwd-entry
 personality pid pidfile pids-limit platform pod pod-id-file preserve-fds publish pull requires restart
@@ -43,7 +43,7 @@ runtime sdnotify seccomp-policy secret security-opt shm-size shm-size-systemd st
 storage-opt subgidname subuidname sysctl timeout tmpfs tz uidmap ulimit umask unsetenv user userns uts
 variant volume volume-driver volumes-from workdir arch
 """.split())
-_VALUED_SHORT = frozenset("aceghlmpuvw")
+_VALUED_SHORT = frozenset("acehlmpuvw")
 # Options of the docker / podman command itself, before the subcommand, that take a value.
 _GLOBAL_VALUED = frozenset({"-H", "--host", "-c", "--context", "--config", "--log-level", "-l", "--tlscacert",
                             "--tlscert", "--tlskey", "--connection", "--url", "--identity", "--root", "--runroot",
@@ -152,7 +152,7 @@ def read_run(engine: str, words: list[Word], span: Span) -> tuple[RunCommand | N
                     k += 1
                     value_word = words[k] if k < len(words) else None
                 long_name = {"p": "publish", "e": "env", "v": "volume", "l": "label", "u": "user", "w": "workdir",
-                             "h": "hostname", "m": "memory", "a": "attach", "c": "cpu-shares", "g": "group"}[letter]
+                             "h": "hostname", "m": "memory", "a": "attach", "c": "cpu-shares"}[letter]
                 _option(command, long_name, value_word, notes, word)
                 break
         k += 1
