@@ -8,7 +8,7 @@ import pytest
 
 from linter.frontends import FrontEndOptions
 from linter.frontends.iptables_script import parse
-from linter.frontends.ufw import UfwError, parse_command
+from linter.frontends.ufw import UfwError, UfwState, parse_command
 from linter.frontends.ufw.commands import (
     AddRule, DeleteNumber, DeleteRule, Endpoint, Ignored, Reset, SetDefault, SetEnabled, UfwRule,
 )
@@ -282,3 +282,42 @@ def test_port_lists_sorted_services_decide_protocol_and_slash_zero_is_any():
     assert iptables_lines(both, False) == [
         "-A ufw-user-input -p tcp -m multiport --sports 80 --dports 80,443 -m comment --comment "
         "dapp_Apache%20Full,sapp_Apache -j ACCEPT"]
+
+
+# --- what the kernel's tools say of the generated rules ----------------------------------------
+
+
+UFW_COMMANDS = {
+    False: ["default deny incoming", "default reject routed", "limit OpenSSH", "allow 3389/tcp", "reject 53",
+            "allow from 192.168.10.0/24 to any port 9100 proto tcp", "deny 23,25,110:111/tcp",
+            "route allow in on eth0 out on eth1 to 10.0.0.5 port 80 proto tcp", "allow out 25/tcp", "enable"],
+    True: ["limit 22/tcp", "allow from 2001:db8::/32 to any port 9100 proto tcp", "default allow incoming",
+           "enable"],
+}
+
+
+@pytest.mark.parametrize("ipv6", [False, True], ids=["ipv4", "ipv6"])
+def test_generated_rules_load_into_a_fresh_namespace(ipv6):
+    """The iptables-restore text portlint builds for ufw is what iptables 1.8 accepts and loads
+    (in a throwaway network namespace: the host's firewall is never touched)."""
+    from tests.test_samples_are_real import _Namespace, _require_root, _require_tool
+
+    _require_root()
+    ip = _require_tool("ip")
+    restore = _require_tool("ip6tables-restore" if ipv6 else "iptables-restore")
+    state = UfwState()
+    for command in UFW_COMMANDS[ipv6]:
+        state.apply(parse_command(command.split()), None)
+    state.apply(AddRule(UfwRule("allow", destination=Endpoint(app="Nginx Full"))), None)
+    text = "\n".join(line for _, line in state.restore_lines(ipv6)) + "\n"
+    namespace = _Namespace(ip)
+    try:
+        namespace.create()
+        if namespace.run([restore], "*filter\nCOMMIT\n").returncode != 0:
+            pytest.skip(f"{restore} cannot load an empty table here")
+        loaded = namespace.run([restore], text)
+        assert loaded.returncode == 0, loaded.stderr
+        saved = namespace.run([restore.replace("-restore", "-save")])
+        assert saved.stdout.count("\n-A ") == text.count("\n-A ")
+    finally:
+        namespace.delete()
