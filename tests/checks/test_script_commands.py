@@ -137,3 +137,8 @@ def test_show_prints_the_rules_then_the_run_publications(tmp_path):
     lines = done.stdout.splitlines()
     assert lines[-3:] == [f"compose project {path}", "service redis", f"  * 6379 -> 6379/tcp (ingress)    {path}:2"]
     assert any("chain INPUT" in line and "policy drop" in line for line in lines)
+
+
+def test_a_dead_ufw_rule_is_one_finding_for_both_families(tmp_path):
+    script = write(tmp_path, "setup.sh", "ufw allow 80/tcp\nufw allow 443/tcp\nufw allow 'Nginx Full'\nufw enable\n")
+    assert findings(script, codes={"PL402", "PL403"}) == [("setup.sh", "PL402", 3, "low")]
