@@ -142,3 +142,13 @@ def test_show_prints_the_rules_then_the_run_publications(tmp_path):
 def test_a_dead_ufw_rule_is_one_finding_for_both_families(tmp_path):
     script = write(tmp_path, "setup.sh", "ufw allow 80/tcp\nufw allow 443/tcp\nufw allow 'Nginx Full'\nufw enable\n")
     assert findings(script, codes={"PL402", "PL403"}) == [("setup.sh", "PL402", 3, "low")]
+
+
+def test_hints_speak_ufw_with_the_rules_own_action(tmp_path):
+    script = write(tmp_path, "setup.sh", "ufw limit 3389/tcp\nufw allow 'Nginx Full'\nufw enable\n")
+    result = lint_paths([str(script)], Settings(), options=FrontEndOptions(environ={}))
+    hints = {f.line: f.hint for f in result.findings if f.code in ("PL101", "PL201")}
+    assert hints[1] == ("ufw delete limit 3389/tcp, then ufw limit from 10.0.0.0/8 to any port 3389 proto tcp "
+                        "(your own network instead of 10.0.0.0/8)")
+    assert hints[2] == ("ufw delete allow 'Nginx Full', then ufw allow from 10.0.0.0/8 to any app 'Nginx Full' "
+                        "(your own network instead of 10.0.0.0/8)")
