@@ -1674,8 +1674,7 @@ class ScriptReader:
 
     def container_command(self, node: Simple, fields: list[Field], engine: str) -> bool | None:
         """``docker run -p ...`` / ``podman run``: a compose-like service of this script."""
-        words = [container_run.Word(f.text if f.known else None, self._word_span(f.word), f.word.text)
-                 for f in fields[1:]]
+        words = [container_run.Word(f.text if f.known else None, self._word_span(f), f.word.text) for f in fields[1:]]
         if not container_run.is_run(words):
             return None
         command, notes = container_run.read_run(engine, words, self._rule_span(node, fields))
@@ -1691,7 +1690,12 @@ class ScriptReader:
             self.containers.append(service)
         return None
 
-    def _word_span(self, word: Word) -> Span:
+    def _word_span(self, fld: Field) -> Span:
+        """Where a word is: the call that gave it when it holds a function's arguments (as for rules)."""
+        if fld.positional and self.frames:
+            call = self.frames[0].call
+            return Span(self.path, call.line, call.column, call.end_line, call.end_column)
+        word = fld.word
         first = word.text.split("\n", 1)[0]
         return Span(self.path, word.line, word.column, word.line, word.column + max(len(first), 1) - 1)
 

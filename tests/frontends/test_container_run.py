@@ -87,3 +87,15 @@ def test_script_with_a_firewall_yields_two_documents():
     assert isinstance(result.document, Ruleset) and result.document.format == "iptables-script"
     assert [type(d) for d in result.extra] == [ComposeProject]
     assert publications(result) == [("redis", "redis", None, (6379, 6379), (6379, 6379), "tcp", False, 2, 15)]
+
+
+def test_publication_from_a_functions_argument_points_at_the_call():
+    result = script("""
+        run_db() {
+          docker run -d --name "$2" -p "$1":5432 postgres
+        }
+        run_db 5432 main
+        run_db 127.0.0.1:5433 replica
+    """)
+    assert [(s.name, p.host_ip, p.published, p.span.line, p.span.column) for s in result.document.services
+            for p in s.publications] == [("main", None, (5432, 5432), 4, 1), ("replica", "127.0.0.1", (5433, 5433), 5, 1)]
