@@ -206,8 +206,11 @@ def service_of(command: RunCommand, notes: list[Note]) -> Service | None:
                                         protocol=spec.protocol, span=word.span, exposed_only=exposed,
                                         text=word.text))
     network = command.network.text if command.network is not None else None
+    # host, none and container:NAME replace the container's own network (Docker then publishes nothing);
+    # any other value names a user-defined network, which compose would not call a network_mode
+    special = network is not None and (network in ("host", "none") or network.startswith("container:"))
     return Service(name=name, publications=tuple(publications), span=command.span,
-                   network_mode=network if network in ("host", "none") else None, image=image,
+                   network_mode=network if special else None, image=image,
                    network_mode_span=command.network.span if command.network is not None else None)
 
 

@@ -99,3 +99,9 @@ def test_publication_from_a_functions_argument_points_at_the_call():
     """)
     assert [(s.name, p.host_ip, p.published, p.span.line, p.span.column) for s in result.document.services
             for p in s.publications] == [("main", None, (5432, 5432), 4, 1), ("replica", "127.0.0.1", (5433, 5433), 5, 1)]
+
+
+def test_network_modes():
+    result = script("docker run --net=container:db -p 80:80 a\ndocker run --network backend -p 81:81 b\n"
+                    "docker run --network none c\n")
+    assert [s.network_mode for s in result.document.services] == ["container:db", None, "none"]
