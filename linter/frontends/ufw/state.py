@@ -33,10 +33,17 @@ class UfwState:
     policies: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_POLICIES))
     ipv6: bool = True
     enabled: bool | None = None  # None: the script never enables or disables ufw
-    entries: list[_Entry] = field(default_factory=list)  # ufw status numbered: IPv4 rules, then IPv6
+    rules4: list[_Entry] = field(default_factory=list)  # ufw status numbered lists these first,
+    rules6: list[_Entry] = field(default_factory=list)  # then these
+    present: set = field(default_factory=set)  # (rule, ipv6) of every entry: ufw skips adding them again
     first: object = None  # origin of the first ufw command
     switched: object = None  # origin of the last enable/disable
     policy_origin: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def entries(self) -> list[_Entry]:
+        """The rules in `ufw status numbered` order: IPv4 rules, then IPv6 rules."""
+        return self.rules4 + self.rules6
 
     @property
     def used(self) -> bool:
@@ -53,7 +60,9 @@ class UfwState:
             self.switched = origin
             return None
         if isinstance(operation, Reset):
-            self.entries.clear()
+            self.rules4.clear()
+            self.rules6.clear()
+            self.present.clear()
             self.policies = dict(DEFAULT_POLICIES)
             self.policy_origin.clear()
             self.enabled = False
@@ -64,14 +73,23 @@ class UfwState:
             self.policy_origin[operation.direction] = origin
             return None
         if isinstance(operation, DeleteNumber):
-            if not 1 <= operation.number <= len(self.entries):
-                return f"ufw has no rule {operation.number} at this point of the script: nothing is deleted"
-            del self.entries[operation.number - 1]
+            number = operation.number
+            if not 1 <= number <= len(self.rules4) + len(self.rules6):
+                return f"ufw has no rule {number} at this point of the script: nothing is deleted"
+            rules, index = (self.rules4, number - 1) if number <= len(self.rules4) else \
+                (self.rules6, number - 1 - len(self.rules4))
+            entry = rules.pop(index)
+            self.present.discard((entry.rule, entry.ipv6))
             return None
         if isinstance(operation, DeleteRule):
-            before = len(self.entries)
-            self.entries = [e for e in self.entries if e.rule != operation.rule]
-            return None if len(self.entries) < before else "no such rule at this point of the script: nothing is deleted"
+            found = [(operation.rule, v6) for v6 in (False, True) if (operation.rule, v6) in self.present]
+            if not found:
+                return "no such rule at this point of the script: nothing is deleted"
+            for key in found:
+                self.present.discard(key)
+                rules = self.rules6 if key[1] else self.rules4
+                rules[:] = [e for e in rules if e.rule != operation.rule]
+            return None
         return self._add(operation, origin)
 
     def _add(self, operation: AddRule, origin) -> str | None:
@@ -80,27 +98,21 @@ class UfwState:
             return "the rule mixes IPv4 and IPv6 addresses (or is IPv6 with IPV6=no): ufw refuses it"
         added = False
         for v6 in wanted:
-            if any(e.rule == operation.rule and e.ipv6 == v6 for e in self.entries):
+            key = (operation.rule, v6)
+            if key in self.present:
                 continue  # ufw: "Skipping adding existing rule"
+            self.present.add(key)
+            rules = self.rules6 if v6 else self.rules4
             entry = _Entry(operation.rule, v6, origin)
-            same = [i for i, e in enumerate(self.entries) if e.ipv6 == v6]
             if operation.position is None:
-                at = (same[-1] + 1) if same else (len(self.entries) if v6 else self._first_v6())
+                rules.append(entry)
             else:
-                # insert N counts ufw status numbered (IPv4 rules first); prepend puts it first of its family
+                # insert N counts `ufw status numbered` (IPv4 rules first); prepend puts it first of its family
                 n = 0 if operation.position == 0 else operation.position - 1
-                family_index = min(n if not v6 else max(0, n - self._count(False)), len(same))
-                at = same[family_index] if family_index < len(same) else (
-                    (same[-1] + 1) if same else (len(self.entries) if v6 else self._first_v6()))
-            self.entries.insert(at, entry)
+                at = max(0, n - len(self.rules4)) if v6 and operation.position else n
+                rules.insert(min(at, len(rules)), entry)
             added = True
         return None if added else "ufw skips adding an existing rule"
-
-    def _count(self, v6: bool) -> int:
-        return sum(1 for e in self.entries if e.ipv6 == v6)
-
-    def _first_v6(self) -> int:
-        return next((i for i, e in enumerate(self.entries) if e.ipv6), len(self.entries))
 
     def restore_lines(self, ipv6: bool) -> list[tuple[object, str]]:
         """(origin, line) of the iptables-restore input ufw loads for one family: its framework
@@ -116,8 +128,7 @@ class UfwState:
             builtin = line[1:].split(" ", 1)[0] if line.startswith(":") else ""
             out.append((self.policy_origin.get(directions.get(builtin, ""), base), line))
         out += [(base, line) for line in framework.body_lines(ipv6, self.policies)]
-        for entry in self.entries:
-            if entry.ipv6 == ipv6:
-                out += [(entry.origin, line) for line in iptables_lines(entry.rule, ipv6)]
+        for entry in self.rules6 if ipv6 else self.rules4:
+            out += [(entry.origin, line) for line in iptables_lines(entry.rule, ipv6)]
         out.append((base, "COMMIT"))
         return out
