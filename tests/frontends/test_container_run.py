@@ -25,7 +25,8 @@ def publications(result) -> list[tuple]:
 
 
 @pytest.mark.parametrize("command,expected", [
-    ("docker run -p 5432:5432 postgres", [("postgres", "postgres", None, (5432, 5432), (5432, 5432), "tcp", False, 1, 15)]),
+    ("docker run -p 5432:5432 postgres",
+     [("postgres", "postgres", None, (5432, 5432), (5432, 5432), "tcp", False, 1, 15)]),
     ("docker run -d --name db -p 127.0.0.1:5432:5432 postgres:16",
      [("db", "postgres:16", "127.0.0.1", (5432, 5432), (5432, 5432), "tcp", False, 1, 28)]),
     ("docker run --publish=8080:80/udp nginx", [("nginx", "nginx", None, (8080, 8080), (80, 80), "udp", False, 1, 12)]),
@@ -77,7 +78,8 @@ def test_publish_all_unknown_and_invalid_values():
     assert [(d.code, d.span.line, d.span.column) for d in result.diagnostics] == [
         ("PL211", 1, 12), ("PL211", 2, 12), ("PL050", 3, 15), ("PL040", 4, 15), ("PL011", 5, 12)]
     assert "every port nginx EXPOSEs" in result.diagnostics[0].message
-    assert result.diagnostics[3].message == "Invalid -p '99999:80' of docker run: host port 99999 is out of range (0-65535)"
+    assert result.diagnostics[3].message == ("Invalid -p '99999:80' of docker run: host port 99999 is out of range "
+                                             "(0-65535)")
     assert [s.name for s in result.document.services] == ["nginx", "web", "nginx", "nginx"]
     assert [len(s.publications) for s in result.document.services] == [0, 0, 0, 0]
 
@@ -98,7 +100,8 @@ def test_publication_from_a_functions_argument_points_at_the_call():
         run_db 127.0.0.1:5433 replica
     """)
     assert [(s.name, p.host_ip, p.published, p.span.line, p.span.column) for s in result.document.services
-            for p in s.publications] == [("main", None, (5432, 5432), 4, 1), ("replica", "127.0.0.1", (5433, 5433), 5, 1)]
+            for p in s.publications] == [("main", None, (5432, 5432), 4, 1),
+                                         ("replica", "127.0.0.1", (5433, 5433), 5, 1)]
 
 
 def test_network_modes():

@@ -124,5 +124,6 @@ def body_lines(ipv6: bool, policies: dict[str, str]) -> list[str]:
         if policy == "REJECT":
             lines.append(f"-A {p}-reject-{hook} -j REJECT")
         if policy == "ACCEPT" and hook != "forward":
-            lines += [f"-A {p}-track-{hook} -p {proto} -m conntrack --ctstate NEW -j ACCEPT" for proto in ("tcp", "udp")]
+            lines += [f"-A {p}-track-{hook} -p {proto} -m conntrack --ctstate NEW -j ACCEPT"
+                      for proto in ("tcp", "udp")]
     return lines
