@@ -235,8 +235,9 @@ def show(ctx, paths, fmt, input_format, env_files):
     if fmt == "json":
         sys.stdout.write(model_json.render(parsed.document))
         return
-    for line in model_json.text_lines(parsed.document):
-        click.echo(line)
+    for document in (parsed.document, *parsed.extra):  # a script's docker run publications follow its rules
+        for line in model_json.text_lines(document):
+            click.echo(line)
 
 
 def load_rulesets(ctx, paths, input_format=None):

@@ -21,6 +21,18 @@ _SHELL_IPTABLES = re.compile(
     r"|(^|[\s;|&/({`])ip6?tables(-legacy|-nft)?-restore\b[^\n]*<<",
     re.M,
 )
+# A shell command changing ufw's rules (ufw allow/deny/reject/limit, route, insert, delete, default, enable),
+# or starting a container with published ports (docker/podman [container] run|create ... -p/--publish/-P).
+_SHELL_UFW = re.compile(
+    r"(^|[\s;|&({`/])ufw[ \t]+(--force[ \t]+|--dry-run[ \t]+)?"
+    r"(allow|deny|reject|limit|route|insert|prepend|delete|default|enable)\b",
+    re.M,
+)
+_SHELL_CONTAINER_RUN = re.compile(
+    r"(^|[\s;|&({`/])(docker|podman)[ \t]+(container[ \t]+)?(run|create)\b"
+    r"(?:[^\n]|\\\n)*?[ \t](-p|--publish|-P|--publish-all|-[a-zA-Z]*[pP])(?=[\s=0-9\[\"'$])",
+    re.M,
+)
 # A whole-line comment: a shell command quoted there ("# to restore: iptables -F; iptables-restore <
 # rules.v4") says nothing about what the file is.
 _COMMENT_LINE = re.compile(r"^[ \t]*#[^\n]*$", re.M)
@@ -61,6 +73,8 @@ def detect_format(path: str, text: str) -> str | None:
         return "nftables"
     if _SHELL_IPTABLES.search(head):
         return "iptables-script"
+    if _SHELL_UFW.search(code) or _SHELL_CONTAINER_RUN.search(code):
+        return "iptables-script"  # the shell front end reads ufw and docker/podman run commands too
     if _IPTABLES_SAVE_LINE.search(head) or IPTABLES_NAMES.match(name):
         return "iptables-save"
     return None

@@ -40,6 +40,12 @@ class FileResult:
     source: SourceFile | None = None
     unreadable: bool = False
     merged_into: str | None = None  # a compose override file, read as part of this base file's project
+    extra_documents: tuple[Document, ...] = ()  # more documents of this file (a script's docker run publications)
+
+    @property
+    def documents(self) -> tuple[Document, ...]:
+        """Every document read from the file: ``document`` first, then ``extra_documents``."""
+        return ((self.document,) if self.document is not None else ()) + self.extra_documents
 
 
 @dataclass
@@ -173,9 +179,9 @@ def lint_file(path: str, settings: Settings, input_format: str | None = None, na
             # Nothing of the file was checked: an error for the exit code, like a file that cannot be read.
             return FileResult(path, fmt, None, findings, source, unreadable=True)
         findings.extend(diagnostic_finding(d, source, lines) for d in parsed.diagnostics)
-        result = FileResult(path, fmt, parsed.document, findings, source)
-        if parsed.document is not None:
-            findings.extend(run_checks(parsed.document, settings, source, lines))
+        result = FileResult(path, fmt, parsed.document, findings, source, extra_documents=tuple(parsed.extra))
+        for document in result.documents:
+            findings.extend(run_checks(document, settings, source, lines))
     return result
 
 
@@ -343,7 +349,7 @@ def lint_paths(paths: list[str], settings: Settings, input_format=None, stdin_fi
             lines.add(result.source)
     linted = iter(done)
     results.extend(p if isinstance(p, FileResult) else next(linted) for p in planned)
-    documents = tuple(r.document for r in results if r.document is not None)
+    documents = tuple(d for r in results for d in r.documents)
     if len(documents) > 1:
         by_path = {r.path: r for r in results}
         for finding in run_checks(LintRun(documents), settings, lines=lines):

@@ -21,9 +21,10 @@ ACTION = ROOT / "action.yml"
 DOC = ROOT / "docs" / "ci.md"
 
 
-def hook() -> dict:
-    (only,) = yaml.safe_load(HOOKS.read_text(encoding="utf-8"))
-    return only
+def hook(name: str = "portlint") -> dict:
+    hooks = yaml.safe_load(HOOKS.read_text(encoding="utf-8"))
+    assert [h["id"] for h in hooks] == ["portlint", "portlint-scripts"]
+    return next(h for h in hooks if h["id"] == name)
 
 
 # -- pre-commit ------------------------------------------------------------------------------------
@@ -33,6 +34,13 @@ def test_hook_manifest():
     assert entry["id"] == "portlint"
     assert entry["entry"] == "portlint check --"
     assert entry["language"] == "python"
+
+
+def test_scripts_hook_reads_every_shell_script_as_one():
+    entry = hook("portlint-scripts")
+    assert entry["entry"] == "portlint check --input-format iptables-script --"
+    assert entry["types"] == ["shell"] and "files" not in entry
+    assert entry["language"] == "python" and entry["require_serial"] is True
 
 
 @pytest.mark.parametrize("path", [

@@ -52,7 +52,11 @@ def host_firewalls(project: ComposeProject, firewalls: list[Ruleset]) -> list[Ru
     """The firewall rulesets of the host a compose project runs on: those in the compose file's
     directory (rules.v4 beside docker-compose.yml), else the run's only one. Unrelated
     rulesets are not joined into one imaginary host: a repository of thirty hosts' rules and
-    one compose file used to be judged as a single host (and took minutes)."""
+    one compose file used to be judged as a single host (and took minutes). A script's own
+    firewall comes first: the ruleset of the script whose docker run commands made the project."""
+    own = [f for f in firewalls if f.path == project.path]
+    if own:
+        return own
     folder = posixpath.dirname(project.path.replace("\\", "/"))
     beside = [f for f in firewalls if posixpath.dirname(f.path.replace("\\", "/")) == folder]
     if beside:

@@ -513,7 +513,8 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
     ports_text = _ports_text(iv.normalize(r for _, p, _ in services for r in p))
     said = restrict_hint(generator_of(ctx.document), decider.chain, sorted(cause.ports)[0], ports_text,
                          first.name if len(by_name) == 1 else None,
-                         decider.rule.comment if decider.rule is not None else None)
+                         decider.rule.comment if decider.rule is not None else None,
+                         decider.rule.verdict.target if decider.rule is not None else None)
     if said:
         hint = said
     elif decider.rule is not None:

@@ -67,11 +67,13 @@ def convention(generator: str | None, port: int, transport: str) -> str | None:
 
 
 def restrict_hint(generator: str | None, chain: str, transport: str, ports: str, service: str | None,
-                  comment: str | None = None) -> str | None:
+                  comment: str | None = None, target: str | None = None) -> str | None:
     """How to allow a port only from the networks that need it, in the generator's terms, or None
-    when the ruleset is hand-written (the generic hint then stands)."""
+    when the ruleset is hand-written (the generic hint then stands). ``target``: the deciding rule's
+    jump target (ufw's `limit` rules accept through ufw-user-limit-accept)."""
     port = ports if "," not in ports else ports.split(",")[0]
     if generator == "ufw":
+        action = "limit" if target and target.endswith("-user-limit-accept") else "allow"
         if re.match(r"ufw6?-(?:before|after)-", chain):
             file = "before" if "before" in chain else "after"
             return f"This rule comes from /etc/ufw/{file}{'6' if chain.startswith('ufw6') else ''}.rules: edit it there"
@@ -79,9 +81,9 @@ def restrict_hint(generator: str | None, chain: str, transport: str, ports: str,
         if comment and comment.startswith("dapp_"):
             # ufw writes an application profile's rules with the comment "dapp_<name>".
             app = unquote(comment[len("dapp_"):])
-            return (f"ufw delete allow '{app}', then ufw allow from 10.0.0.0/8 to any app '{app}' "
+            return (f"ufw delete {action} '{app}', then ufw {action} from 10.0.0.0/8 to any app '{app}' "
                     f"(your own network instead of 10.0.0.0/8)")
-        return (f"ufw delete allow {spec}/{transport}, then ufw allow from 10.0.0.0/8 to any port {spec} "
+        return (f"ufw delete {action} {spec}/{transport}, then ufw {action} from 10.0.0.0/8 to any port {spec} "
                 f"proto {transport} (your own network instead of 10.0.0.0/8)")
     if generator == "firewalld":
         match = _FIREWALLD_ZONE.search(chain)

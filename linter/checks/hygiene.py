@@ -9,7 +9,7 @@ from linter.findings import Severity
 from linter.engine.shadow import ShadowAnalysis
 from linter.engine.universe import interface_representatives
 from linter.engine.walk import chain_named
-from linter.model import Chain, Family, Hook, Policy, Ruleset, Table, VerdictKind
+from linter.model import Chain, Family, Hook, Policy, Ruleset, Span, Table, VerdictKind
 
 _DEFAULT_DENY_HOOKS = (Hook.INPUT, Hook.FORWARD)
 
@@ -89,6 +89,9 @@ def dead_rules(ctx: CheckContext) -> None:
     """Rules after a catch-all (PL403) and rules that earlier rules shadow completely (PL402)."""
     ruleset: Ruleset = ctx.document
     interfaces = interface_representatives([ruleset])
+    # One command can make a rule in both families (ufw allow ..., a function running iptables and
+    # ip6tables): its line gets one finding of each code.
+    reported: set[tuple[str, Span]] = set()
     for table in ruleset.tables:
         analyses = [ShadowAnalysis(table, family, interfaces) for family in _families(table)]
         for chain in table.chains:
@@ -98,6 +101,9 @@ def dead_rules(ctx: CheckContext) -> None:
                     after_catch_all = index
                     following = chain.rules[index + 1]
                     count = len(chain.rules) - index - 1
+                    if ("PL403", following.span) in reported:
+                        break
+                    reported.add(("PL403", following.span))
                     ctx.report("PL403", following.span,
                                f"{count} rule{'s' if count > 1 else ''} follow{'s' if count == 1 else ''} an "
                                f"unconditional {rule.verdict.kind.value} in {chain.name} and "
@@ -116,6 +122,9 @@ def dead_rules(ctx: CheckContext) -> None:
                 if index >= limit:
                     continue  # after a catch-all: PL403 says so once
                 rule = chain.rules[index]
+                if ("PL402", rule.span) in reported:
+                    continue
+                reported.add(("PL402", rule.span))
                 # A block that never happens is worse than an allow that is redundant: the author
                 # believes those packets are dropped.
                 blocks = rule.verdict.kind in (VerdictKind.DROP, VerdictKind.REJECT)

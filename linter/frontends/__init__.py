@@ -54,8 +54,13 @@ class FrontEndOptions:
 
 @dataclass
 class ParseResult:
+    """What a front end read: its document and diagnostics. ``extra``: further documents of the
+    same file (a shell script's docker run publications next to the ruleset it builds), checked
+    like the first one and joined in the run's cross-file checks."""
+
     document: Document | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    extra: tuple[Document, ...] = ()
 
 
 @functools.lru_cache(maxsize=None)

@@ -65,8 +65,9 @@ from dataclasses import replace as dc_replace
 
 from linter.budgets import MAX_SHELL_EXPANSION_CHARS
 from linter.diagnostics import Diagnostic
-from linter.frontends import ParseResult
+from linter.frontends import FrontEndOptions, ParseResult, container_run
 from linter.frontends.iptables import options as opt
+from linter.frontends.iptables.other_commands import OtherCommands
 from linter.frontends.iptables.rule_options import statements_for
 from linter.frontends.iptables.rule_reader import RuleReader
 from linter.frontends.iptables.save import FileReader
@@ -114,11 +115,14 @@ _NEEDS_CHAIN = {"-A", "-I", "-D", "-R", "-C", "-P", "-N", "-E"}
 _DROPPED_FLAGS = {"-v", "--verbose", "-n", "--numeric", "-x", "--exact", "--line-numbers", "-q", "--quiet"}
 
 
-class ScriptReader(ShellEvaluator):
+class ScriptReader(OtherCommands, ShellEvaluator):
     """Replays a shell script's iptables and iptables-restore commands into tables."""
 
-    def __init__(self, source: SourceFile) -> None:
+    def __init__(self, source: SourceFile, read_policy=None) -> None:
         self.source = source
+        self.read_policy = read_policy
+        self.ufw = None  # a UfwState, created by the first ufw command (linter/frontends/ufw)
+        self.containers: list = []  # services of docker/podman run commands (other_commands.py)
         self.path = source.path
         self.text = source.text
         self.lines = source.text.split("\n")
@@ -165,7 +169,19 @@ class ScriptReader(ShellEvaluator):
             self._diag(UNRESOLVED, f"The script's expansions produce more than {MAX_SHELL_EXPANSION_CHARS:,} "
                        "characters (the expansion budget); the rest is not read", exc.word.line, exc.word.column,
                        len(exc.word.text.split("\n", 1)[0]))
-        return ParseResult(self.build(), self.diagnostics)
+        if self.ufw is not None:
+            self.load_ufw()
+        return self.result()
+
+    def result(self) -> ParseResult:
+        """The ruleset, and the run commands' publications as a second document (only document
+        when the script touches no firewall)."""
+        if not self.containers:
+            return ParseResult(self.build(), self.diagnostics)
+        project = container_run.project(self.path, self.containers)
+        if not self.stores:
+            return ParseResult(project, self.diagnostics)
+        return ParseResult(self.build(), self.diagnostics, extra=(project,))
 
     def build(self) -> Ruleset:
         tables = []
@@ -238,6 +254,10 @@ class ScriptReader(ShellEvaluator):
         family = RESTORE_NAMES.get(name)
         if family is not None:
             return self.restore(node, fields, family, stdin)
+        if name == "ufw":
+            return self.ufw_command(node, fields)
+        if name in container_run.ENGINES:
+            return self.container_command(node, fields, name)
         return self.builtin(node, name, fields)
 
     def _iptables_by_name(self, head: Field) -> Family | None:
@@ -700,6 +720,8 @@ def read_script(source: SourceFile) -> tuple[ParseResult, Stats]:
     return result, reader.stats()
 
 
-def parse(source: SourceFile) -> ParseResult:
-    """Read a shell script that calls iptables/ip6tables into a Ruleset (both families when it uses both)."""
-    return ScriptReader(source).read()
+def parse(source: SourceFile, options: FrontEndOptions | None = None) -> ParseResult:
+    """Read a shell script that calls iptables/ip6tables or ufw into a Ruleset (both families when it
+    uses both); its docker/podman run commands become a ComposeProject (ParseResult.extra, or the
+    document itself when the script touches no firewall)."""
+    return ScriptReader(source, options.read_policy if options is not None else None).read()
