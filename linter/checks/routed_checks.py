@@ -1,0 +1,158 @@
+"""Routed exposure as findings: what new connections from outside reach on the hosts this one
+routes to (the filter FORWARD path, ExposureAnalysis.routed_exposures).
+
+The same codes and severities as the host path (PL101, PL201, PL202, PL302, PL401: see
+exposure_checks), one finding per cause (the FORWARD rule or policy that admits), whatever
+destinations, ports and interfaces it admits: a router with dozens of VLANs gets one finding
+per accepting rule, naming the networks ("routed to 10.1.0.0/16"), not one per VLAN and port.
+
+Left to other checks: what a DNAT sent on (the host path reports it as forwarded, and Docker's
+published ports get PL220/PL222) and Docker's own chains. Not reported: connections from
+internal interfaces to anywhere (a router lets its LAN out: that exposes nobody behind it), and
+connections to anywhere (most of the internet) arriving on interfaces nothing says face the
+internet: without a MASQUERADE, an SNAT or configuration, an uplink and a VLAN look alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from linter.addresses import format_range, family_max
+from linter.checks import CheckContext, check
+from linter.checks.exposure_checks import LEVEL_ORDER, PORT_TRANSPORTS, Cause, reach_level, report_causes
+from linter.engine import intervals as iv
+from linter.engine.exposure import Exposure, ExposureAnalysis
+from linter.engine.memo import IdentityCache
+from linter.engine.universe import loopback_ranges
+from linter.model import Hook, Ruleset
+
+# Chains Docker writes: what they accept is a published port (a DNAT's, reported on the host
+# path and by PL220) or Docker's own isolation; an unconditional DOCKER-USER accept is PL222.
+DOCKER_CHAINS = ("DOCKER", "DOCKER-USER", "DOCKER-FORWARD", "DOCKER-BRIDGE", "DOCKER-CT",
+                 "DOCKER-INTERNAL", "DOCKER-ISOLATION-STAGE-1", "DOCKER-ISOLATION-STAGE-2")
+NAMED_AT_MOST = 3  # destination networks named in a message; the rest are counted
+
+_CAUSES: IdentityCache[list] = IdentityCache(64)
+
+
+@check("PL101", "PL201", "PL202", "PL302", "PL401", on=Ruleset)
+def routed_exposure(ctx: CheckContext) -> None:
+    """One finding per FORWARD rule (or policy) that lets new connections from outside reach
+    plaintext or risky services, a wide port range or every port on the hosts behind this one."""
+    report_causes(ctx, routed_causes(ctx))
+
+
+def routed_policies(ctx: CheckContext) -> set:
+    """Where the forward chain policies are that routed_exposure reports as default accepts
+    ((path, line, column)): the host path's hygiene PL401 leaves them out."""
+    return {(c.decider.span.path, c.decider.span.line, c.decider.span.column)
+            for c in routed_causes(ctx) if c.decider.rule is None and c.decider.hook is Hook.FORWARD
+            and c.worst.reach in ("internet", "restricted")}
+
+
+def routed_causes(ctx: CheckContext) -> list[Cause]:
+    """The routed exposures worth a finding, gathered per deciding rule or policy, in file
+    order; each cause knows the destinations it admits to (``Cause.routed_to``)."""
+    analysis: ExposureAnalysis = ctx.exposure
+    found = _CAUSES.get(analysis)
+    if found is not None:
+        return found
+    found = _CAUSES.put(analysis, [])
+    if not any(analysis.routes(family) for family in analysis.families()):
+        return found
+    nat_deciders = {id(d.span) for e in analysis.exposures() if e.forwarded for d in e.deciders}
+    knows_internet = bool(analysis.roles.internet)
+    per_rule: dict[tuple, list[Exposure]] = {}
+    for exposure in analysis.routed_exposures():
+        transport = PORT_TRANSPORTS.get(exposure.protocol)
+        decider = exposure.primary
+        if transport is None or decider is None or exposure.reach not in ("internet", "restricted", "internal"):
+            continue
+        if id(decider.span) in nat_deciders or decider.chain in DOCKER_CHAINS:
+            continue  # a DNAT's path, or Docker's: the host path and the Docker checks report it
+        if _to_anywhere(exposure) and (exposure.reach == "internal" or not knows_internet):
+            continue  # letting a network out, or nothing says this interface is the uplink
+        per_rule.setdefault((decider.span.path, decider.span.line, decider.span.column), []).append(exposure)
+    for group in _groups([per_rule[where] for where in sorted(per_rule)]):
+        cause = Cause(group[0][0].primary)
+        for exposure in _united([e for exposures in group for e in exposures]):
+            cause.add(ctx, exposure, PORT_TRANSPORTS[exposure.protocol])
+        cause.routed_to = destinations_phrase(cause) + _rules_phrase(group)
+        found.append(cause)
+    return found
+
+
+def _united(exposures: list[Exposure]) -> list[Exposure]:
+    """Exposures with equal family, protocol, reach and ports as one: sources, interfaces and
+    destinations united. A finding names them; it does not need the exact products `portlint
+    exposure` lists, and judging each product costs a registry look-up."""
+    by_key: dict[tuple, Exposure] = {}
+    for exposure in exposures:
+        key = (exposure.family, exposure.protocol, exposure.reach, exposure.ports, exposure.nat_ports)
+        same = by_key.get(key)
+        if same is None:
+            by_key[key] = exposure
+        else:
+            by_key[key] = replace(same, sources=iv.union(same.sources, exposure.sources),
+                                  interfaces=same.interfaces | exposure.interfaces,
+                                  destinations=iv.union(same.destinations, exposure.destinations),
+                                  out_interfaces=same.out_interfaces | exposure.out_interfaces)
+    return list(by_key.values())
+
+
+def _groups(per_rule: list[list[Exposure]]) -> list[list[list[Exposure]]]:
+    """Rules (each given by its exposures) a reviewer signs together: rules of one chain that
+    open the same ports to the same output interfaces (a VLAN) from the same reach, each to its
+    own hosts, with the same comment; policies stay alone. In the order of their first rule."""
+    groups: dict[tuple, list[list[Exposure]]] = {}
+    for exposures in per_rule:
+        decider = exposures[0].primary
+        if decider.rule is None:
+            groups[("policy", decider.span.path, decider.span.line)] = [exposures]
+            continue
+        level = min((reach_level(e) for e in exposures), key=LEVEL_ORDER.index)
+        widest = [e for e in exposures if reach_level(e) == level]
+        ports: dict[int, iv.Ranges] = {}
+        for exposure in exposures:
+            ports[exposure.protocol] = iv.union(ports.get(exposure.protocol, ()), exposure.ports)
+        key = (decider.span.path, decider.table, decider.chain, level,
+               frozenset().union(*(e.out_interfaces for e in widest)), tuple(sorted(ports.items())),
+               decider.rule.comment)
+        groups.setdefault(key, []).append(exposures)
+    return list(groups.values())
+
+
+def _rules_phrase(group: list[list[Exposure]]) -> str:
+    """' by 5 rules (lines 160, 162, 164 and 2 more)' for a group; nothing for one rule."""
+    if len(group) == 1:
+        return ""
+    lines = [str(exposures[0].primary.span.line) for exposures in group]
+    listed = ", ".join(lines[:NAMED_AT_MOST]) + (f" and {len(lines) - NAMED_AT_MOST} more" if len(lines) > NAMED_AT_MOST else "")
+    return f" by {len(group)} rules (lines {listed})"
+
+
+def _to_anywhere(exposure: Exposure) -> bool:
+    """Whether an exposure reaches most public addresses: connections to the internet at large."""
+    everything = iv.full(family_max(exposure.family))
+    return iv.size(exposure.destinations) * 2 >= iv.size(everything) - iv.size(loopback_ranges(exposure.family))
+
+
+def destinations_phrase(cause: Cause) -> str:
+    """The destinations of a cause's widest reach, in words: 'any address', '10.1.0.0/16',
+    '10.1.0.0/16, 10.3.0.0/16, 10.5.0.0/24 and 4 more networks'."""
+    level = reach_level(cause.worst)
+    widest = [e for e in cause.exposures if reach_level(e) == level]
+    texts: list[str] = []
+    for family in sorted({e.family for e in widest}, key=lambda f: f.value):
+        ranges = iv.normalize(r for e in widest if e.family is family for r in e.destinations)
+        everything = iv.subtract(iv.full(family_max(family)), loopback_ranges(family))
+        if iv.size(iv.subtract(everything, ranges)) == 0:
+            if "any address" not in texts:
+                texts.insert(0, "any address")
+            continue
+        texts.extend(format_range(family, lo, hi) for lo, hi in ranges)
+    named = ", ".join(texts[:NAMED_AT_MOST])
+    if len(texts) > NAMED_AT_MOST:
+        named += f" and {len(texts) - NAMED_AT_MOST} more networks"
+    return named
+
