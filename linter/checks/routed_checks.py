@@ -70,10 +70,9 @@ def routed_causes(ctx: CheckContext) -> list[Cause]:
             continue
         if id(decider.span) in nat_deciders or decider.chain in DOCKER_CHAINS:
             continue  # a DNAT's path, or Docker's: the host path and the Docker checks report it
-        if _to_anywhere(exposure) and (exposure.reach == "internal" or not knows_internet):
-            continue  # letting a network out, or nothing says this interface is the uplink
         per_rule.setdefault((decider.span.path, decider.span.line, decider.span.column), []).append(exposure)
-    for group in _groups([per_rule[where] for where in sorted(per_rule)]):
+    kept = [_towards_networks(per_rule[where], knows_internet) for where in sorted(per_rule)]
+    for group in _groups([exposures for exposures in kept if exposures]):
         cause = Cause(group[0][0].primary)
         for exposure in _united([e for exposures in group for e in exposures]):
             cause.add(ctx, exposure, PORT_TRANSPORTS[exposure.protocol])
@@ -131,10 +130,23 @@ def _rules_phrase(group: list[list[Exposure]]) -> str:
     return f" by {len(group)} rules (lines {listed})"
 
 
-def _to_anywhere(exposure: Exposure) -> bool:
-    """Whether an exposure reaches most public addresses: connections to the internet at large."""
-    everything = iv.full(family_max(exposure.family))
-    return iv.size(exposure.destinations) * 2 >= iv.size(everything) - iv.size(loopback_ranges(exposure.family))
+def _towards_networks(exposures: list[Exposure], knows_internet: bool) -> list[Exposure]:
+    """One rule's (or policy's) exposures without the connections it lets out to anywhere: from
+    internal interfaces, or from any interface when nothing says which one is the uplink. Judged
+    on what the rule admits as a whole (per family and kind of interface): the rules before it
+    split its destinations into pieces, and a piece of "anywhere" is still a way out."""
+    parts: dict[tuple, list[Exposure]] = {}
+    for exposure in exposures:
+        parts.setdefault((exposure.family, exposure.reach == "internal"), []).append(exposure)
+    kept = []
+    for (family, internal), part in parts.items():
+        if internal or not knows_internet:
+            reached = iv.normalize(r for e in part for r in e.destinations)
+            everything = iv.size(iv.full(family_max(family))) - iv.size(loopback_ranges(family))
+            if iv.size(reached) * 2 >= everything:
+                continue  # most of the internet: connections out, not to networks behind this host
+        kept.extend(part)
+    return kept
 
 
 def destinations_phrase(cause: Cause) -> str:
