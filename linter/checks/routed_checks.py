@@ -85,18 +85,21 @@ def _united(exposures: list[Exposure]) -> list[Exposure]:
     """Exposures with equal family, protocol, reach and ports as one: sources, interfaces and
     destinations united. A finding names them; it does not need the exact products `portlint
     exposure` lists, and judging each product costs a registry look-up."""
-    by_key: dict[tuple, Exposure] = {}
+    by_key: dict[tuple, list[Exposure]] = {}
     for exposure in exposures:
-        key = (exposure.family, exposure.protocol, exposure.reach, exposure.ports, exposure.nat_ports)
-        same = by_key.get(key)
-        if same is None:
-            by_key[key] = exposure
-        else:
-            by_key[key] = replace(same, sources=iv.union(same.sources, exposure.sources),
-                                  interfaces=same.interfaces | exposure.interfaces,
-                                  destinations=iv.union(same.destinations, exposure.destinations),
-                                  out_interfaces=same.out_interfaces | exposure.out_interfaces)
-    return list(by_key.values())
+        by_key.setdefault((exposure.family, exposure.protocol, exposure.reach, exposure.ports, exposure.nat_ports),
+                          []).append(exposure)
+    united = []
+    for same in by_key.values():
+        if len(same) == 1:
+            united.append(same[0])
+            continue
+        # One normalisation per dimension: uniting pairwise was quadratic in a router's hosts.
+        united.append(replace(same[0], sources=iv.normalize(r for e in same for r in e.sources),
+                              interfaces=frozenset().union(*(e.interfaces for e in same)),
+                              destinations=iv.normalize(r for e in same for r in e.destinations),
+                              out_interfaces=frozenset().union(*(e.out_interfaces for e in same))))
+    return united
 
 
 def _groups(per_rule: list[list[Exposure]]) -> list[list[list[Exposure]]]:
