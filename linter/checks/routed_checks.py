@@ -19,7 +19,9 @@ from dataclasses import replace
 
 from linter.addresses import format_range, family_max
 from linter.checks import CheckContext, check
-from linter.checks.exposure_checks import LEVEL_ORDER, PORT_TRANSPORTS, Cause, reach_level, report_causes
+from linter.checks.exposure_checks import (
+    LEVEL_ORDER, MOST_OF_THE_PORTS, PORT_TRANSPORTS, Cause, reach_level, report_causes,
+)
 from linter.engine import intervals as iv
 from linter.engine.exposure import Exposure, ExposureAnalysis
 from linter.engine.memo import IdentityCache
@@ -104,8 +106,9 @@ def _united(exposures: list[Exposure]) -> list[Exposure]:
 
 def _groups(per_rule: list[list[Exposure]]) -> list[list[list[Exposure]]]:
     """Rules (each given by its exposures) a reviewer signs together: rules of one chain that
-    open the same ports to the same output interfaces (a VLAN) from the same reach, each to its
-    own hosts, with the same comment; policies stay alone. In the order of their first rule."""
+    open the same ports (or nearly all of them, tcp or udp alike) to the same output interfaces
+    (a VLAN) from the same reach, each to its own hosts, with the same comment; policies stay
+    alone. In the order of their first rule."""
     groups: dict[tuple, list[list[Exposure]]] = {}
     for exposures in per_rule:
         decider = exposures[0].primary
@@ -117,9 +120,11 @@ def _groups(per_rule: list[list[Exposure]]) -> list[list[list[Exposure]]]:
         ports: dict[int, iv.Ranges] = {}
         for exposure in exposures:
             ports[exposure.protocol] = iv.union(ports.get(exposure.protocol, ()), exposure.ports)
+        # Rules that open (nearly) every port are one kind whatever the protocol: a router's
+        # "this host is open" pair of tcp and udp rules is one finding.
+        opened = "most" if all(iv.size(p) >= MOST_OF_THE_PORTS for p in ports.values()) else tuple(sorted(ports.items()))
         key = (decider.span.path, decider.table, decider.chain, level,
-               frozenset().union(*(e.out_interfaces for e in widest)), tuple(sorted(ports.items())),
-               decider.rule.comment)
+               frozenset().union(*(e.out_interfaces for e in widest)), opened, decider.rule.comment)
         groups.setdefault(key, []).append(exposures)
     return list(groups.values())
 
