@@ -20,12 +20,12 @@ from dataclasses import replace
 from linter.addresses import format_range, family_max
 from linter.checks import CheckContext, check
 from linter.checks.exposure_checks import (
-    LEVEL_ORDER, MOST_OF_THE_PORTS, PORT_TRANSPORTS, Cause, reach_level, report_causes,
+    LEVEL_ORDER, LIST_AT_MOST, MOST_OF_THE_PORTS, PORT_TRANSPORTS, Cause, reach_level, report_causes,
 )
 from linter.engine import intervals as iv
 from linter.engine.exposure import Exposure, ExposureAnalysis
 from linter.engine.memo import IdentityCache
-from linter.engine.universe import loopback_ranges
+from linter.engine.universe import OTHER_IFACE, describe_interface, loopback_ranges
 from linter.model import Hook, Ruleset
 
 # Chains Docker writes: what they accept is a published port (a DNAT's, reported on the host
@@ -174,5 +174,10 @@ def destinations_phrase(cause: Cause) -> str:
     named = ", ".join(texts[:NAMED_AT_MOST])
     if len(texts) > NAMED_AT_MOST:
         named += f" and {len(texts) - NAMED_AT_MOST} more networks"
+    if texts == ["any address"]:
+        # No destination named: the output interface is what the rule chose (oifname "virbr0").
+        out = frozenset().union(*(e.out_interfaces for e in widest))
+        if OTHER_IFACE not in out and len(out) <= LIST_AT_MOST:
+            named += f" out of {','.join(sorted(describe_interface(i) for i in out))}"
     return named
 

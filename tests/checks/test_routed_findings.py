@@ -134,3 +134,17 @@ def test_docker_published_ports_are_not_reported_twice():
     assert not [f for f in findings if "routed to" in f.message]
     assert sorted((f.line, f.code) for f in findings if f.code in EXPOSURE) == [
         (11, "PL201"), (12, "PL101"), (22, "PL201")]
+
+
+def test_a_rule_that_names_only_the_output_interface_says_it():
+    text = NAT + """*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -i eth0 -o virbr0 -p tcp -m multiport --dports 5432,6379 -j ACCEPT
+COMMIT
+"""
+    assert exposure_findings(text) == [
+        (12, "PL201", "critical", "2 services are reachable from the internet on eth0 routed to any address out of "
+                                  "virbr0: redis (6379/tcp), postgresql (5432/tcp); plaintext: redis, postgresql"),
+    ]
