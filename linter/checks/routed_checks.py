@@ -3,8 +3,10 @@ routes to (the filter FORWARD path, ExposureAnalysis.routed_exposures).
 
 The same codes and severities as the host path (PL101, PL201, PL202, PL302, PL401: see
 exposure_checks), one finding per cause (the FORWARD rule or policy that admits), whatever
-destinations, ports and interfaces it admits: a router with dozens of VLANs gets one finding
-per accepting rule, naming the networks ("routed to 10.1.0.0/16"), not one per VLAN and port.
+destinations, ports and interfaces it admits, naming the networks ("routed to 10.1.0.0/16");
+rules of one chain that open the same ports to one output interface (a VLAN), each to its own
+hosts, are one cause: a router with dozens of VLANs and a rule per host gets a finding per VLAN
+and kind of opening, not one per host, port and VLAN.
 
 Left to other checks: what a DNAT sent on (the host path reports it as forwarded, and Docker's
 published ports get PL220/PL222) and Docker's own chains. Not reported: connections from
@@ -34,7 +36,8 @@ DOCKER_CHAINS = ("DOCKER", "DOCKER-USER", "DOCKER-FORWARD", "DOCKER-BRIDGE", "DO
                  "DOCKER-INTERNAL", "DOCKER-ISOLATION-STAGE-1", "DOCKER-ISOLATION-STAGE-2")
 NAMED_AT_MOST = 3  # destination networks named in a message; the rest are counted
 
-_CAUSES: IdentityCache[list] = IdentityCache(64)
+# Per analysis (one per document): the host path's check asks first, the routed check then reports.
+_CAUSES: IdentityCache[list] = IdentityCache(4)
 
 
 @check("PL101", "PL201", "PL202", "PL302", "PL401", on=Ruleset)
