@@ -148,3 +148,16 @@ COMMIT
         (12, "PL201", "critical", "2 services are reachable from the internet on eth0 routed to any address out of "
                                   "virbr0: redis (6379/tcp), postgresql (5432/tcp); plaintext: redis, postgresql"),
     ]
+
+
+def test_checks_evaluate_the_routed_path_for_port_protocols_only():
+    from linter.engine.exposure import ExposureAnalysis
+
+    ports_only = ExposureAnalysis([ruleset(VLANS)], loopback=False, routed_protocols=((6, 6), (17, 17), (132, 132)))
+    everything = ExposureAnalysis([ruleset(VLANS)], loopback=False)
+    assert {e.protocol for e in ports_only.routed_exposures()} == {6, 17, 132}
+
+    def key(e):
+        return (e.protocol, e.reach, e.ports, e.sources, sorted(e.interfaces), e.destinations, sorted(e.out_interfaces))
+    assert sorted(map(key, ports_only.routed_exposures())) == \
+        sorted(key(e) for e in everything.routed_exposures() if e.protocol in (6, 17, 132))
