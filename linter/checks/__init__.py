@@ -19,6 +19,7 @@ from linter.ports import PortRegistry, default_registry
 from linter.rulebook import all_rules
 
 CHECK_MODULES = ("linter.checks.exposure_checks", "linter.checks.hygiene", "linter.checks.compose_checks",
+                 "linter.checks.routed_checks",
                  "linter.checks.docker_firewall", "linter.checks.family_consistency", "linter.checks.engine_limits")
 
 
@@ -111,7 +112,9 @@ class CheckContext:
     def exposure(self):
         from linter.engine.exposure import ExposureAnalysis
 
-        return ExposureAnalysis([self.document], self.settings.network_classes(), loopback=False)
+        # Checks read the routed path for port protocols only (routed_checks).
+        return ExposureAnalysis([self.document], self.settings.network_classes(), loopback=False,
+                                routed_protocols=((6, 6), (17, 17), (132, 132)))
 
     def report(self, code: str, span: Span, message: str | None = None, *, severity: Severity | None = None,
                hint: str | None = None, proto: str | None = None, ports=None, key: str = "",

@@ -127,7 +127,7 @@ def calibrated(severity: Severity, level: str) -> Severity:
     return Severity.LOW if severity >= Severity.HIGH else Severity.INFO
 
 
-_LEVEL_ORDER = ("internet", "networks", "admin", "internal")
+LEVEL_ORDER = ("internet", "networks", "admin", "internal")
 ASSUME_HINT = ("; if you know what the assumed match does, settle it in the configuration "
                "(assume = { \"set:NAME\" = \"empty\" }) or try it with trace --assume")
 # Conditions that only say *when* or *how often* (a schedule, a rate): the exposure is real
@@ -157,6 +157,13 @@ class Cause:
         self.services: dict[tuple[str, str], list] = {}  # (name, transport) -> [entry, ports, severity]
         self.named_by_comment: dict[str, str] = {}  # transport -> the service the rule's comment names
         self.evidence = "the rule's comment"  # what named it: the comment, or a generator's defaults
+        self.routed_to = ""  # routed exposure (routed_checks): the destinations, in words
+
+    @property
+    def scope(self) -> str:
+        """What a finding's key starts with: "routed/" for the routed path, so the same rule's
+        local and routed findings keep apart fingerprints."""
+        return "routed/" if self.routed_to else ""
 
     def add(self, ctx: CheckContext, exposure: Exposure, transport: str) -> None:
         self.exposures.append(exposure)
@@ -206,7 +213,7 @@ class Cause:
     @property
     def worst(self) -> Exposure:
         """The exposure with the widest reach (what the message describes)."""
-        return min(self.exposures, key=lambda e: (_LEVEL_ORDER.index(reach_level(e)), e.possible))
+        return min(self.exposures, key=lambda e: (LEVEL_ORDER.index(reach_level(e)), e.possible))
 
     @property
     def possible(self) -> bool:
@@ -283,7 +290,11 @@ def _reach(ctx: CheckContext, cause: Cause) -> str:
     roles = ctx.exposure.roles
     # Name what is left out only among interfaces of the same kind: the LAN's are no "but".
     candidates = frozenset(i for i in ctx.exposure.interfaces if roles.is_internal(i) == (level == "internal"))
+    if cause.routed_to and interfaces_phrase(interfaces, candidates).count(",") >= LIST_AT_MOST:
+        candidates = None  # a router's dozens of VLANs: the destinations say more
     text = reach_text(exposure, candidates, interfaces)
+    if cause.routed_to:
+        text += f" routed to {cause.routed_to}"
     if exposure.possible and not cause.possible and " (possibly" in text:
         text = text[:text.index(" (possibly")]
     return text
@@ -307,8 +318,18 @@ def exposed_services(ctx: CheckContext) -> None:
     """One finding per rule (or policy) that lets new connections reach a plaintext or risky
     service, a wide port range, or everything by default; severity from the services and
     from how many addresses can connect."""
+    from linter.checks.routed_checks import routed_policies
+
+    reported_policies = report_causes(ctx, _causes(ctx))
+    # A forward chain's policy that lets the internet through is the routed check's finding.
+    _hygiene_default_accept(ctx, reported_policies | routed_policies(ctx))
+
+
+def report_causes(ctx: CheckContext, causes: list[Cause]) -> set:
+    """Report each cause (services, a range, or a default accept); returns where the default
+    accepts reported are (policy spans as (path, line, column))."""
     reported_policies = set()
-    for cause in _causes(ctx):
+    for cause in causes:
         internal = reach_level(cause.worst) == "internal"
         if _nat_accept(ctx, cause.decider):
             # An accept in a nat chain only ends that chain: what let the packet in is that no
@@ -326,7 +347,7 @@ def exposed_services(ctx: CheckContext) -> None:
             _report_range(ctx, cause, internal)
         else:
             _report_services(ctx, cause, internal)
-    _hygiene_default_accept(ctx, reported_policies)
+    return reported_policies
 
 
 def _chain_of(ctx: CheckContext, decider):
@@ -430,7 +451,7 @@ def _report_range(ctx: CheckContext, cause: Cause, internal: bool) -> None:
         hint += ASSUME_HINT
     ctx.report(code, decider.span, message, severity=severity, proto=",".join(sorted(cause.ports)),
                ports=iv.normalize(r for p in cause.ports.values() for r in p),
-               key=f"range/{_ports_by_transport(cause.ports)}/{decider.text}", hint=hint)
+               key=f"{cause.scope}range/{_ports_by_transport(cause.ports)}/{decider.text}", hint=hint)
 
 
 _TRANSPORT_ORDER = ("tcp", "udp", "sctp")
@@ -526,7 +547,7 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
         hint += ASSUME_HINT
     ports = iv.normalize(r for _, p, _ in services for r in p)
     transports = ",".join(sorted({t for (_, t) in cause.services}))
-    key = f"{transports}/{'+'.join(by_name)}/{reach_level(cause.worst)}"
+    key = f"{cause.scope}{transports}/{'+'.join(by_name)}/{reach_level(cause.worst)}"
     ctx.report(code, decider.span, message, severity=severity, hint=hint, proto=transports, ports=ports,
                key=key, related=_related(cause.worst))
 

@@ -189,10 +189,14 @@ def _via(trail: tuple[Step, ...]) -> tuple[Decider, ...]:
 class ExposureAnalysis:
     """The exposure of one or more rulesets that run on the same host."""
 
-    def __init__(self, rulesets: list[Ruleset], classes: NetworkClasses | None = None, loopback: bool = True):
+    def __init__(self, rulesets: list[Ruleset], classes: NetworkClasses | None = None, loopback: bool = True,
+                 routed_protocols: iv.Ranges | None = None):
         """``loopback=False`` leaves out connections this host makes to itself (the "loopback"
-        reach): no check reads them, and on a Kubernetes node they are a third of the work."""
+        reach): no check reads them, and on a Kubernetes node they are a third of the work.
+        ``routed_protocols``: the only IP protocols the routed path is evaluated for (the checks
+        read the port protocols; a router's other protocols are a quarter of the work)."""
         self.rulesets = rulesets
+        self.routed_protocols = routed_protocols
         self.classes = classes or NetworkClasses()
         self.loopback = loopback
         self.interfaces = interface_representatives(rulesets)
@@ -246,6 +250,8 @@ class ExposureAnalysis:
             results: list[Result] = []
             if self.routes(family):
                 boxes = routed_boxes(family, self.interfaces)
+                if self.routed_protocols is not None:
+                    boxes = [replace_box(box, proto=self.routed_protocols) for box in boxes]
                 # Opaque matches taken as not matching (Walker.certain): no "possibly" entries;
                 # what a DNAT rewrote is the local path's (forwarded, "via DNAT") already.
                 results = PathEvaluator(self.rulesets, certain=True, assumed=self.classes.assumed).evaluate_routed(boxes, keep_nat=False)

@@ -19,6 +19,13 @@ EXPECTED = {
         (9, 'PL101', 'high', 'FTP from the internet: plaintext'),
         (10, 'PL202', 'medium', 'the passive FTP range its comment names: one finding about the range'),
     ],
+    'home-router.rules': [
+        (18, 'PL101', 'info', 'DNS for the LAN on br-lan (internal: MASQUERADE out of ppp0), a note'),
+        (24, 'PL201', 'high', 'VNC routed from ppp0 straight to a LAN host without a DNAT: FORWARD lets it through'),
+        (25, 'PL101', 'low', 'the guest network reaches the printer port of one LAN host: internal, plaintext, low'),
+        # The port forward (line 7, 443 on a LAN host through DNAT) is HTTPS: nothing to say;
+        # the LAN and guest networks going out (lines 21, 22, 26) are what a router is for.
+    ],
     'kube-proxy.rules': [
         (25, 'PL201', 'critical', 'a NodePort DNATed to redis: the mark KUBE-MARK-MASQ set decides the FORWARD accept'),
         (38, 'PL201', 'info', 'SSH, a note; the kubelet port is open to 10/8 only'),
