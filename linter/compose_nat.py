@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6, NON_INTERNET_V4, NON_INTERNET_V6, PRIVATE_V4, PRIVATE_V6
+from linter.netdb import TRANSPORT_NUMBERS
 from linter.model import (
     AddressMatch, AddressSet, AddrTypeMatch, Chain, ComposeProject, Direction, Family, Hook, Policy, PortMatch,
     PortSet, ProtocolMatch, Publication, Rule, Ruleset, Service, Span, Table, Verdict, VerdictKind,
@@ -33,7 +34,6 @@ EPHEMERAL_MARK = "portlint:ephemeral-host-port"
 IMAGE_MARK = ", image "  # generated rules' comments: "compose service db, image postgres:16"
 CONTAINER_BASE = ipaddress.IPv4Address("172.17.0.2")
 PAIRWISE_LIMIT = 256  # ranges up to this size get one DNAT per port, as Docker installs them
-PROTOCOL_NUMBERS = {"tcp": 6, "udp": 17, "sctp": 132}
 _HOST_NAME = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$")
 _UNSPECIFIED = {"0.0.0.0", "::", "::ffff:0.0.0.0"}
 
@@ -154,7 +154,7 @@ def compose_as_ruleset(project: ComposeProject) -> Ruleset:
             where = host_address(pub.host_ip)
             if where.scope == "invalid" or where.family is Family.IPV6:
                 continue
-            proto = PROTOCOL_NUMBERS[pub.protocol]
+            proto = TRANSPORT_NUMBERS[pub.protocol]
             comment = f"{EPHEMERAL_MARK} compose service {service.name}" if pub.published is None \
                 else f"compose service {service.name}"
             if service.image:

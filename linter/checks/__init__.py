@@ -38,7 +38,7 @@ class Settings:
 
     def network_classes(self):
         """The engine's view of trusted networks and interface roles, from these settings."""
-        from linter.engine.exposure import NetworkClasses
+        from linter.engine.query import NetworkClasses
 
         return NetworkClasses(self.trusted_v4, self.trusted_v6, self.internet_interfaces, self.internal_interfaces,
                               self.host_addresses, self.assumed)
@@ -109,9 +109,9 @@ class CheckContext:
 
     @cached_property
     def exposure(self):
-        from linter.engine.exposure import ExposureAnalysis
+        from linter.engine import query
 
-        return ExposureAnalysis([self.document], self.settings.network_classes(), loopback=False)
+        return query.exposure_of([self.document], self.settings.network_classes())
 
     def report(self, code: str, span: Span, message: str | None = None, *, severity: Severity | None = None,
                hint: str | None = None, proto: str | None = None, ports=None, key: str = "",
