@@ -130,8 +130,9 @@ def input_default(rulesets: list[Ruleset], family: Family) -> tuple[str, Span | 
 
 
 def accepts_by_default(table: Table, chain: Chain, family: Family, interfaces: frozenset[str]) -> bool:
-    """Whether some packet of ``family`` in any conntrack state meets the end of base chain
-    ``chain`` and its accepting policy: no drop, reject or catch-all ends the chain for it.
+    """Whether some packet of ``family`` in any conntrack state that no rule with a match
+    accepts is accepted all the same: it meets the end of base chain ``chain`` and its
+    accepting policy, or an unconditional accept (reached by unconditional jumps only).
     Rules that may or may not match (opaque matches) let the packet go on, so a chain is said to
     drop by default only when it certainly does."""
     if (chain.policy or Policy.ACCEPT) is not Policy.ACCEPT or _ends_in_catch_all_drop(table, chain):
@@ -139,7 +140,14 @@ def accepts_by_default(table: Table, chain: Chain, family: Family, interfaces: f
     if family not in (Family.IPV4, Family.IPV6):
         return True  # packets the engine does not model (arp): only a catch-all is known to drop them
     space = [replace(b, state=ALL_STATES) for b in initial_boxes(family, interfaces)]
-    return any(outcome is Outcome.RETURN for _, outcome in Walker().walk(table, chain, space))
+    for box, outcome in Walker().walk(table, chain, space):
+        if outcome is Outcome.RETURN:
+            return True
+        if outcome is Outcome.ACCEPT:
+            rules = [step.rule for step in box.trail if step.event == "rule" and step.rule is not None]
+            if rules and not any(rule.matches for rule in rules):
+                return True
+    return False
 
 
 def dead_rules_of(table: Table, family: Family, interfaces: frozenset[str]) -> ShadowAnalysis:
