@@ -15,12 +15,11 @@ import click
 
 from linter import __version__
 from linter.detect import INPUT_FORMATS
-from linter.gate import DEFAULT_FAIL_ON, gate_options
+from linter.gate import DEFAULT_FAIL_ON, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, gate_options  # noqa: F401  (re-exported)
 from linter.reporters import FORMATS
 from linter.reporters.safe import safe_line
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
 # Subcommands defined in their own modules, imported only when named (or listed by --help),
@@ -206,29 +205,23 @@ def show(ctx, paths, fmt, input_format, env_files):
     """The model portlint read from an input: a compose project's services and publications, or
     a ruleset's tables, chains and rules. Several compose files merge in order, as with
     `docker compose -f a.yml -f b.yml`."""
-    from linter.detect import detect_format
-    from linter.diagnostics import Diagnostic
-    from linter.frontends import FRONT_ENDS, FrontEndOptions, parse_source
+    from linter import collector
+    from linter.frontends import FrontEndOptions
+    from linter.pipeline import read_document
+    from linter.readpolicy import ReadPolicy
     from linter.reporters import model_json
-    from linter.source import read_source
 
-    source = read_source(paths[0])
-    if isinstance(source, Diagnostic):
-        click.echo(safe_line(f"{source.span}: {source.code} {source.message}"), err=True)
-        ctx.exit(EXIT_ERROR)
-    kind = input_format or detect_format(paths[0], source.text)
-    if kind not in FRONT_ENDS:
-        click.echo(safe_line(f"{paths[0]}:1:1: PL004 Cannot tell what kind of file this is"), err=True)
-        ctx.exit(EXIT_ERROR)
-    if len(paths) > 1 and kind != "compose":
+    if len(paths) > 1 and (input_format or "compose") != "compose":
         click.echo("portlint: only compose files merge; show one ruleset at a time", err=True)
         ctx.exit(EXIT_ERROR)
-    from linter.readpolicy import ReadPolicy
-
     options = FrontEndOptions(env_files=tuple(env_files), compose_overrides=tuple(paths[1:]),
                               read_policy=ReadPolicy.for_paths(list(paths)))
-    parsed = parse_source(source, kind, options)
-    for diag in source.diagnostics + parsed.diagnostics:
+    with collector.paused():
+        parsed = read_document(paths[0], input_format, options)
+    if len(paths) > 1 and parsed.format != "compose" and parsed.source is not None:
+        click.echo("portlint: only compose files merge; show one ruleset at a time", err=True)
+        ctx.exit(EXIT_ERROR)
+    for diag in parsed.diagnostics:
         click.echo(safe_line(f"{diag.span}: {diag.code} {diag.message}"), err=True)
     if parsed.document is None:
         ctx.exit(EXIT_ERROR)
@@ -240,31 +233,27 @@ def show(ctx, paths, fmt, input_format, env_files):
 
 
 def load_rulesets(ctx, paths, input_format=None):
-    """Parse rulesets for trace/exposure; parse problems go to stderr, unreadable input exits 2."""
-    from linter.detect import detect_format
-    from linter.diagnostics import Diagnostic
-    from linter.frontends import FRONT_ENDS, parse_source
-    from linter.model import Ruleset
-    from linter.source import read_source
+    """The rulesets of ``paths`` (files and directories) for trace and exposure: what could not be
+    read or parsed goes to stderr; a path that cannot be read, or no ruleset at all, exits 2."""
+    from linter.compose_nat import compose_as_ruleset
+    from linter.frontends import FRONT_ENDS
+    from linter.model import ComposeProject, Ruleset
+    from linter.pipeline import read_documents
 
     rulesets = []
-    for path in paths:
-        source = read_source(path)
-        if isinstance(source, Diagnostic):
-            click.echo(safe_line(f"{source.span}: {source.code} {source.message}"), err=True)
-            ctx.exit(EXIT_ERROR)
-        fmt = input_format or detect_format(path, source.text)
-        if fmt not in FRONT_ENDS:
-            click.echo(safe_line(f"{path}:1:1: PL004 Cannot tell what kind of file this is"), err=True)
-            ctx.exit(EXIT_ERROR)
-        parsed = parse_source(source, fmt)
-        for diag in source.diagnostics + parsed.diagnostics:
+    failed = False
+    for read in read_documents(list(paths), input_format):
+        for diag in read.diagnostics:
             if diag.code != "PL013":
                 click.echo(safe_line(f"{diag.span}: {diag.code} {diag.message}"), err=True)
-        if isinstance(parsed.document, Ruleset):
-            rulesets.append(parsed.document)
+        failed |= read.unreadable or read.source is None or read.format not in FRONT_ENDS
+        if isinstance(read.document, Ruleset):
+            rulesets.append(read.document)
+        elif isinstance(read.document, ComposeProject):
+            rulesets.append(compose_as_ruleset(read.document))  # the rules Docker installs for it
+    if failed:
+        ctx.exit(EXIT_ERROR)
     return rulesets
-
 
 
 def run() -> None:

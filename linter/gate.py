@@ -24,6 +24,7 @@ import click
 from linter.findings import Finding, Severity, Suppressed
 
 DEFAULT_FAIL_ON = "low"
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2  # nothing at or above --fail-on; something is; usage or input error
 DEFAULT_BASELINE = ".portlint-baseline.json"
 
 
@@ -157,8 +158,6 @@ def build_report(result, config, settings, *, inline: bool = True, baseline=None
 
 
 def exit_code(report, fail_on: Severity) -> int:
-    from linter.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
-
     if report.errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if any(f.severity >= fail_on for f in report.findings) else EXIT_OK
@@ -171,7 +170,6 @@ def run(paths: list[str], *, fmt: str = "text", fail_on: str | None = None, inpu
         env_files: tuple[str, ...] = (), jobs: int = 0, allow_read: tuple[str, ...] = ()) -> int:
     """Run the check command; the exit code."""
     from linter.baseline import BaselineError, load_baseline, write_baseline
-    from linter.cli import EXIT_ERROR, EXIT_OK
     from linter.config import ConfigError, load_config
     from linter.frontends import FrontEndOptions
     from linter.pipeline import lint_paths
