@@ -183,7 +183,9 @@ def read_document(path: str, input_format: str | None = None, options: FrontEndO
         diagnostics.append(internal_error(f"The {fmt} reader failed", exc, path))
         # Nothing of the file was checked: an error for the exit code, like a file that cannot be read.
         return ReadResult(path, fmt, None, source, diagnostics, unreadable=True)
-    diagnostics.extend(parsed.diagnostics)
+    # The source's own diagnostics are reported here once, whether or not a front end passes them on.
+    own = {id(d) for d in source.diagnostics}
+    diagnostics.extend(d for d in parsed.diagnostics if id(d) not in own)
     return ReadResult(path, fmt, parsed.document, source, diagnostics)
 
 

@@ -101,3 +101,12 @@ def test_show_reads_through_the_same_function(tmp_path):
     result = CliRunner().invoke(main, ["show", str(path)])
     assert result.exit_code == 2
     assert f"{path}:1:1: PL004 Cannot tell what kind of file this is" in result.output
+
+
+def test_a_bad_byte_in_nftables_is_one_pl003(tmp_path):
+    path = tmp_path / "bad.nft"
+    path.write_bytes(b"table inet f {\n chain c {\n  type filter hook input priority 0; policy drop;\n"
+                     b"  tcp dport 22 \xff accept\n }\n}\n")
+    read = read_document(str(path))
+    assert [(d.code, d.span.line, d.span.column) for d in read.diagnostics] == [("PL003", 4, 16), ("PL010", 4, 16)]
+
