@@ -82,9 +82,9 @@ def main():
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "--output-format", "fmt", type=click.Choice(list(FORMATS)), default="text",
               show_default=True, help="Report format.")
-@click.option("--fail-on", type=click.Choice(SEVERITIES), default=None,
-              help=f"Exit 1 when a finding has this severity or higher.  [default: fail-on in the "
-                   f"configuration, else {DEFAULT_FAIL_ON}]")
+@click.option("--fail-on", type=click.Choice((*SEVERITIES, "none")), default=None,
+              help=f"Exit 1 when a finding has this severity or higher; none: never.  [default: fail-on in "
+                   f"the configuration, else {DEFAULT_FAIL_ON}]")
 @click.option("--input-format", type=click.Choice(INPUT_FORMATS),
               help="Read every file as this format instead of detecting it.")
 @click.option("--no-color", is_flag=True, help="No colour, even on a terminal (NO_COLOR works too).")
@@ -94,10 +94,12 @@ def main():
 @click.option("--help-if-empty", is_flag=True, hidden=True)
 @click.pass_context
 def check(ctx, paths, fmt, fail_on, input_format, no_color, env_files, help_if_empty, **gate):
-    """Lint PATHS (files and directories; - for standard input; `--` ends the options)."""
-    if not paths:
+    """Lint PATHS (files and directories; - for standard input; `--` ends the options);
+    without PATHS, the current directory."""
+    if help_if_empty:  # `portlint` alone: say how to use it
         click.echo(ctx.get_help())
         ctx.exit(EXIT_ERROR)
+    paths = paths or (".",)
     from linter.gate import run
 
     ctx.exit(run(list(paths), fmt=fmt, fail_on=fail_on, input_format=input_format, no_color=no_color,

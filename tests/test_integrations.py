@@ -45,6 +45,17 @@ def test_hook_files_match(path):
 
 
 @pytest.mark.parametrize("path", [
+    "scripts/firewall.sh", "rc.firewall", "etc/rc.local", "gw.fw", "my-firewall", "Firewall-Setup", "samples/scripts/ipv6.sh",
+])
+def test_hook_reaches_shell_scripts_as_a_directory_walk_does(path):
+    from linter.detect import looks_lintable
+
+    assert looks_lintable(path)
+    assert re.search(hook()["files"], path)
+    assert "shell" in hook()["types_or"]
+
+
+@pytest.mark.parametrize("path", [
     "README.md", "rules.v5", "docs/iptables.md/x.txt", "composer.yml", "compose.json", "nftables.conf.bak",
     "my.rules.txt", "mycompose.yaml",
 ])
