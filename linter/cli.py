@@ -117,22 +117,39 @@ def list_rules(fmt):
         click.echo(json.dumps([{"code": r.code, "name": r.name, "severity": str(r.severity),
                                 "category": r.category, "status": r.status} for r in rules], indent=2))
         return
-    for meta in rules:
-        click.echo(f"{meta.code}  {meta.name:<36} {str(meta.severity):<9} {meta.category}")
+    rows = [(meta.code, meta.name, str(meta.severity), meta.category) for meta in rules]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3])
 
 
 @main.command("rule")
 @click.argument("code")
+@click.option("--no-color", is_flag=True, help="Plain text, even on a terminal (NO_COLOR works too).")
 @click.pass_context
-def explain_rule(ctx, code):
-    """Explain a rule: what it does, why, an example and the fix."""
+def explain_rule(ctx, code, no_color):
+    """Explain a rule: what it does, why, an example and the fix (rendered Markdown on a terminal)."""
     from linter.rulebook import get_rule
+    from linter.reporters.text import wants_color
 
     meta = get_rule(code)
     if meta is None:
         click.echo(f"portlint: no rule {code!r}; `portlint rules` lists them", err=True)
         ctx.exit(EXIT_ERROR)
-    click.echo(meta.render_doc(), nl=False)
+    text = meta.render_doc()
+    if wants_color(no_color) and on_terminal(sys.stdout):
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        # The rule's documentation is portlint's own text (rules/*.yaml), not input.
+        Console(file=sys.stdout, highlight=False, emoji=False).print(Markdown("# " + text))
+        return
+    click.echo(text, nl=False)
+
+
+def on_terminal(stream) -> bool:
+    """Whether ``stream`` is a terminal a person reads (FORCE_COLOR counts as one)."""
+    return "FORCE_COLOR" in os.environ or (hasattr(stream, "isatty") and stream.isatty())
 
 
 @main.command("port")

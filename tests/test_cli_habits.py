@@ -120,3 +120,35 @@ def test_tool_portlint_inside_portlint_toml_gets_a_hint(tmp_path):
     result = check("legacy.rules")
     assert result.exit_code == 2
     assert "drop the [tool.portlint] header and write the keys at the top level" in result.output
+
+
+def test_rules_keeps_its_columns_aligned():
+    lines = CliRunner().invoke(main, ["rules"], catch_exceptions=False).output.splitlines()
+    severity_column = {line.index(line.split()[2], len(line.split()[0]) + len(line.split()[1])) for line in lines}
+    category_column = {line.rindex(" ") + 1 for line in lines}
+    assert len(severity_column) == 1 and len(category_column) == 1
+    assert "PL210  compose-port-published-on-all-interfaces  low     exposure" in lines
+
+
+def test_rule_renders_markdown_on_a_terminal(monkeypatch):
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    shown = CliRunner().invoke(main, ["rule", "PL101"], catch_exceptions=False).output
+    assert "\x1b[" in shown and "## " not in shown and "What it does" in shown
+    monkeypatch.delenv("FORCE_COLOR")
+    plain = CliRunner().invoke(main, ["rule", "PL101"], catch_exceptions=False).output
+    assert plain.startswith("PL101 plaintext-protocol-exposed\n") and "## What it does" in plain
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert CliRunner().invoke(main, ["rule", "PL101", "--no-color"], catch_exceptions=False).output == plain
+
+
+def test_trace_prints_ipv6_endpoints_in_brackets():
+    result = CliRunner().invoke(main, ["trace", str(SAMPLES / "ipv6.rules"), "--src", "2001:db8::5", "--dst",
+                                       "2001:db8::1", "--dport", "23", "--iface", "eth0"], catch_exceptions=False)
+    assert result.output.splitlines()[0] == "Flow: tcp [2001:db8::5]:40000 -> [2001:db8::1]:23 in on eth0 (new)"
+
+
+def test_endpoint():
+    from linter.addresses import endpoint
+
+    assert [endpoint("192.0.2.1", 22), endpoint("2001:db8::1", 22), endpoint("2001:db8::1", None)] == [
+        "192.0.2.1:22", "[2001:db8::1]:22", "2001:db8::1"]
