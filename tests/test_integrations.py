@@ -254,3 +254,46 @@ def test_readme_output_examples_are_what_portlint_prints(monkeypatch):
     assert shown_json["findings"] == printed["findings"][:1]
     assert {k: v for k, v in shown_json.items() if k != "findings"} == \
         {k: v for k, v in printed.items() if k != "findings"}
+
+
+def _command_lines() -> list[tuple[str, str]]:
+    """(file, line) of every `portlint ...` command in a sh block of README.md and docs/*.md."""
+    found = []
+    for path in [README, *sorted((ROOT / "docs").glob("*.md"))]:
+        for block in re.findall(r"```sh\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.S):
+            for line in block.splitlines():
+                line = line.strip()
+                if line.startswith("portlint "):
+                    found.append((path.name, line))
+    return found
+
+
+@pytest.mark.parametrize("where, line", _command_lines())
+def test_doc_command_lines_are_accepted_by_the_cli(where, line):
+    """Every portlint command shown in the docs names a command and options that exist, with
+    values they accept (parsed by click as the shell would pass them; nothing is run)."""
+    import shlex
+
+    from linter.cli import main
+
+    args = shlex.split(line.split("  #")[0], comments=True)[1:]
+    _parse(main, args)
+
+
+def _parse(group, args):
+    ctx = group.make_context("portlint", args)
+    name, command, rest = group.resolve_command(ctx, [*getattr(ctx, "_protected_args", ()), *ctx.args])
+    command.make_context(name, rest, parent=ctx)
+
+
+def test_the_doc_command_lines_are_found_and_checked():
+    import click
+
+    from linter.cli import main
+
+    lines = [line for _, line in _command_lines()]
+    assert any(line.startswith("portlint . --statistics") for line in lines) and len(lines) >= 20
+    with pytest.raises(click.UsageError):
+        _parse(main, [".", "--statistic"])
+    with pytest.raises(click.UsageError):
+        _parse(main, ["exposure", "x", "--format", "sarif"])
