@@ -4,6 +4,7 @@ thresholds that make a list of services short. One copy, imported by every check
 from __future__ import annotations
 
 from linter.findings import Severity
+from linter.model import ports_text
 from linter.netdb import TRANSPORT_NAMES, TRANSPORT_NUMBERS
 
 __all__ = ["LIST_AT_MOST", "PORT_TRANSPORTS", "TRANSPORT_NUMBERS", "WIDE_PORTS", "ports_text", "registry_severity"]
@@ -11,11 +12,6 @@ __all__ = ["LIST_AT_MOST", "PORT_TRANSPORTS", "TRANSPORT_NUMBERS", "WIDE_PORTS",
 PORT_TRANSPORTS = TRANSPORT_NAMES  # protocol number -> transport name, for the protocols with ports
 WIDE_PORTS = 1024  # an accept wider than this is reported once, listing the services
 LIST_AT_MOST = 6  # services named in one message; the rest are counted
-
-
-def ports_text(ranges) -> str:
-    """Port ranges as a user writes them: ``22,80-89``."""
-    return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ranges)
 
 
 def registry_severity(entry) -> Severity:

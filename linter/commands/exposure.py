@@ -9,12 +9,9 @@ import click
 
 from linter import collector
 from linter.engine import intervals as iv
+from linter.model import ports_text
 from linter.netdb import protocol_name
 from linter.reporters.safe import escape_json, safe_line, safe_text
-
-
-def _ports(ranges) -> str:
-    return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ranges)
 
 
 def _service_names(registry, exposure) -> str:
@@ -173,7 +170,7 @@ def _row(record: dict) -> tuple[str, ...]:
         reach += f" routed to {record['_destinations_text']}"
     deciders = "; ".join(f"{d['path']}:{d['line']}" for d in record["decided_by"])
     ranges = [tuple(p) for p in record["ports"]]
-    ports = _ports(ranges[:SHOWN_PORT_RANGES]) or "-"
+    ports = ports_text(ranges[:SHOWN_PORT_RANGES]) or "-"
     if len(ranges) > SHOWN_PORT_RANGES:
         ports += f",... ({iv.size(tuple(ranges))} ports in {len(ranges)} ranges)"
     cells = (record["family"], record["protocol"], ports, record["services"], reach, record["interfaces"], deciders)
