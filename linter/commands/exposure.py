@@ -85,6 +85,10 @@ def exposure(ctx, rulesets, fmt, show_all, input_format):
         analysis = ExposureAnalysis(loaded, loopback=show_all)
         registry = default_registry()
         entries = [e for e in analysis.exposures() if show_all or e.reach != "loopback"]
+        if loaded and all(r.format == "compose" for r in loaded):
+            # Compose files alone: what Docker publishes (its DNATs), not the host's own ports,
+            # which no firewall file here describes.
+            entries = [e for e in entries if e.forwarded]
         entries += analysis.routed_exposures()
         if fmt != "json":
             entries = table_entries(analysis, entries)
