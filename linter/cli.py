@@ -252,8 +252,9 @@ def show(ctx, paths, fmt, input_format, env_files):
 
 
 def load_rulesets(ctx, paths, input_format=None):
-    """The rulesets of ``paths`` (files and directories) for trace and exposure: what could not be
-    read or parsed goes to stderr; a path that cannot be read, or no ruleset at all, exits 2."""
+    """The rulesets of ``paths`` (files and directories; a compose project as the rules Docker
+    installs for it) for trace and exposure: what could not be read or parsed goes to stderr; a
+    path that cannot be read, or no ruleset at all, exits 2."""
     from linter.compose_nat import compose_as_ruleset
     from linter.frontends import FRONT_ENDS
     from linter.model import ComposeProject, Ruleset
@@ -270,7 +271,9 @@ def load_rulesets(ctx, paths, input_format=None):
             rulesets.append(read.document)
         elif isinstance(read.document, ComposeProject):
             rulesets.append(compose_as_ruleset(read.document))  # the rules Docker installs for it
-    if failed:
+    if not failed and not rulesets:
+        click.echo(safe_line(f"portlint: no ruleset or compose file found in {', '.join(paths)}"), err=True)
+    if failed or not rulesets:
         ctx.exit(EXIT_ERROR)
     return rulesets
 
