@@ -16,9 +16,9 @@ from linter.engine.exposure import (  # noqa: F401  (re-exported vocabulary)
 from linter.engine.intervals import (  # noqa: F401  (re-exported vocabulary)
     Ranges, contains, intersect, normalize, size, subtract, union,
 )
+from linter.addresses import family_max
 from linter.engine.shadow import ShadowAnalysis
 from linter.engine.space import ALL_STATES, Box, replace
-from linter.addresses import family_max
 from linter.engine.universe import LOOPBACK_IFACE, initial_boxes, interface_representatives, loopback_ranges
 from linter.engine.walk import Outcome, Walker, chain_named  # noqa: F401  (chain_named re-exported)
 from linter.model import (
