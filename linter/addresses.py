@@ -93,3 +93,11 @@ def format_range(family: Family, lo: int, hi: int) -> str:
     if len(nets) == 1:
         return str(nets[0])
     return f"{cls(lo)}-{cls(hi)}"
+
+
+def endpoint(address: str, port) -> str:
+    """``address:port`` as people and tools write it: an IPv6 address in brackets
+    (``[2001:db8::1]:22``), so its colons do not run into the port; no port, the address alone."""
+    if port is None:
+        return address
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"

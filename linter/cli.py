@@ -15,12 +15,11 @@ import click
 
 from linter import __version__
 from linter.detect import INPUT_FORMATS
-from linter.gate import DEFAULT_FAIL_ON, gate_options
+from linter.gate import DEFAULT_FAIL_ON, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, gate_options  # noqa: F401  (re-exported)
 from linter.reporters import FORMATS
 from linter.reporters.safe import safe_line
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
 # Subcommands defined in their own modules, imported only when named (or listed by --help),
@@ -83,9 +82,9 @@ def main():
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "--output-format", "fmt", type=click.Choice(list(FORMATS)), default="text",
               show_default=True, help="Report format.")
-@click.option("--fail-on", type=click.Choice(SEVERITIES), default=None,
-              help=f"Exit 1 when a finding has this severity or higher.  [default: fail-on in the "
-                   f"configuration, else {DEFAULT_FAIL_ON}]")
+@click.option("--fail-on", type=click.Choice((*SEVERITIES, "none")), default=None,
+              help=f"Exit 1 when a finding has this severity or higher; none: never.  [default: fail-on in "
+                   f"the configuration, else {DEFAULT_FAIL_ON}]")
 @click.option("--input-format", type=click.Choice(INPUT_FORMATS),
               help="Read every file as this format instead of detecting it.")
 @click.option("--no-color", is_flag=True, help="No colour, even on a terminal (NO_COLOR works too).")
@@ -95,10 +94,12 @@ def main():
 @click.option("--help-if-empty", is_flag=True, hidden=True)
 @click.pass_context
 def check(ctx, paths, fmt, fail_on, input_format, no_color, env_files, help_if_empty, **gate):
-    """Lint PATHS (files and directories; - for standard input; `--` ends the options)."""
-    if not paths:
+    """Lint PATHS (files and directories; - for standard input; `--` ends the options);
+    without PATHS, the current directory."""
+    if help_if_empty:  # `portlint` alone: say how to use it
         click.echo(ctx.get_help())
         ctx.exit(EXIT_ERROR)
+    paths = paths or (".",)
     from linter.gate import run
 
     ctx.exit(run(list(paths), fmt=fmt, fail_on=fail_on, input_format=input_format, no_color=no_color,
@@ -116,22 +117,39 @@ def list_rules(fmt):
         click.echo(json.dumps([{"code": r.code, "name": r.name, "severity": str(r.severity),
                                 "category": r.category, "status": r.status} for r in rules], indent=2))
         return
-    for meta in rules:
-        click.echo(f"{meta.code}  {meta.name:<36} {str(meta.severity):<9} {meta.category}")
+    rows = [(meta.code, meta.name, str(meta.severity), meta.category) for meta in rules]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3])
 
 
 @main.command("rule")
 @click.argument("code")
+@click.option("--no-color", is_flag=True, help="Plain text, even on a terminal (NO_COLOR works too).")
 @click.pass_context
-def explain_rule(ctx, code):
-    """Explain a rule: what it does, why, an example and the fix."""
+def explain_rule(ctx, code, no_color):
+    """Explain a rule: what it does, why, an example and the fix (rendered Markdown on a terminal)."""
     from linter.rulebook import get_rule
+    from linter.reporters.text import wants_color
 
     meta = get_rule(code)
     if meta is None:
         click.echo(f"portlint: no rule {code!r}; `portlint rules` lists them", err=True)
         ctx.exit(EXIT_ERROR)
-    click.echo(meta.render_doc(), nl=False)
+    text = meta.render_doc()
+    if wants_color(no_color) and on_terminal(sys.stdout):
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        # The rule's documentation is portlint's own text (rules/*.yaml), not input.
+        Console(file=sys.stdout, highlight=False, emoji=False).print(Markdown("# " + text))
+        return
+    click.echo(text, nl=False)
+
+
+def on_terminal(stream) -> bool:
+    """Whether ``stream`` is a terminal a person reads (FORCE_COLOR counts as one)."""
+    return "FORCE_COLOR" in os.environ or (hasattr(stream, "isatty") and stream.isatty())
 
 
 @main.command("port")
@@ -206,29 +224,23 @@ def show(ctx, paths, fmt, input_format, env_files):
     """The model portlint read from an input: a compose project's services and publications, or
     a ruleset's tables, chains and rules. Several compose files merge in order, as with
     `docker compose -f a.yml -f b.yml`."""
-    from linter.detect import detect_format
-    from linter.diagnostics import Diagnostic
-    from linter.frontends import FRONT_ENDS, FrontEndOptions, parse_source
+    from linter import collector
+    from linter.frontends import FrontEndOptions
+    from linter.pipeline import read_document
+    from linter.readpolicy import ReadPolicy
     from linter.reporters import model_json
-    from linter.source import read_source
 
-    source = read_source(paths[0])
-    if isinstance(source, Diagnostic):
-        click.echo(safe_line(f"{source.span}: {source.code} {source.message}"), err=True)
-        ctx.exit(EXIT_ERROR)
-    kind = input_format or detect_format(paths[0], source.text)
-    if kind not in FRONT_ENDS:
-        click.echo(safe_line(f"{paths[0]}:1:1: PL004 Cannot tell what kind of file this is"), err=True)
-        ctx.exit(EXIT_ERROR)
-    if len(paths) > 1 and kind != "compose":
+    if len(paths) > 1 and (input_format or "compose") != "compose":
         click.echo("portlint: only compose files merge; show one ruleset at a time", err=True)
         ctx.exit(EXIT_ERROR)
-    from linter.readpolicy import ReadPolicy
-
     options = FrontEndOptions(env_files=tuple(env_files), compose_overrides=tuple(paths[1:]),
                               read_policy=ReadPolicy.for_paths(list(paths)))
-    parsed = parse_source(source, kind, options)
-    for diag in source.diagnostics + parsed.diagnostics:
+    with collector.paused():
+        parsed = read_document(paths[0], input_format, options)
+    if len(paths) > 1 and parsed.format != "compose" and parsed.source is not None:
+        click.echo("portlint: only compose files merge; show one ruleset at a time", err=True)
+        ctx.exit(EXIT_ERROR)
+    for diag in parsed.diagnostics:
         click.echo(safe_line(f"{diag.span}: {diag.code} {diag.message}"), err=True)
     if parsed.document is None:
         ctx.exit(EXIT_ERROR)
@@ -241,31 +253,31 @@ def show(ctx, paths, fmt, input_format, env_files):
 
 
 def load_rulesets(ctx, paths, input_format=None):
-    """Parse rulesets for trace/exposure; parse problems go to stderr, unreadable input exits 2."""
-    from linter.detect import detect_format
-    from linter.diagnostics import Diagnostic
-    from linter.frontends import FRONT_ENDS, parse_source
-    from linter.model import Ruleset
-    from linter.source import read_source
+    """The rulesets of ``paths`` (files and directories; a compose project as the rules Docker
+    installs for it) for trace and exposure: what could not be read or parsed goes to stderr; a
+    path that cannot be read, or no ruleset at all, exits 2."""
+    from linter.compose_nat import compose_as_ruleset
+    from linter.frontends import FRONT_ENDS
+    from linter.model import ComposeProject, Ruleset
+    from linter.pipeline import read_documents
 
     rulesets = []
-    for path in paths:
-        source = read_source(path)
-        if isinstance(source, Diagnostic):
-            click.echo(safe_line(f"{source.span}: {source.code} {source.message}"), err=True)
-            ctx.exit(EXIT_ERROR)
-        fmt = input_format or detect_format(path, source.text)
-        if fmt not in FRONT_ENDS:
-            click.echo(safe_line(f"{path}:1:1: PL004 Cannot tell what kind of file this is"), err=True)
-            ctx.exit(EXIT_ERROR)
-        parsed = parse_source(source, fmt)
-        for diag in source.diagnostics + parsed.diagnostics:
+    failed = False
+    for read in read_documents(list(paths), input_format):
+        for diag in read.diagnostics:
             if diag.code != "PL013":
                 click.echo(safe_line(f"{diag.span}: {diag.code} {diag.message}"), err=True)
-        if isinstance(parsed.document, Ruleset):
-            rulesets.append(parsed.document)
+        failed |= read.unreadable or read.source is None or read.format not in FRONT_ENDS
+        for document in read.documents:  # a script's docker run publications come after its rules
+            if isinstance(document, Ruleset):
+                rulesets.append(document)
+            elif isinstance(document, ComposeProject):
+                rulesets.append(compose_as_ruleset(document))  # the rules Docker installs for it
+    if not failed and not rulesets:
+        click.echo(safe_line(f"portlint: no ruleset or compose file found in {', '.join(paths)}"), err=True)
+    if failed or not rulesets:
+        ctx.exit(EXIT_ERROR)
     return rulesets
-
 
 
 def run() -> None:

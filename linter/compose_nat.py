@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from linter.netdb import TRANSPORT_NUMBERS
 from linter.model import (
     AddressMatch, AddressSet, AddrTypeMatch, Chain, ComposeProject, Direction, Family, HostAddress, Hook, Policy, PortMatch,
     PortSet, ProtocolMatch, Publication, Rule, Ruleset, Service, Span, Table, Verdict, VerdictKind,
@@ -31,7 +32,6 @@ EPHEMERAL_MARK = "portlint:ephemeral-host-port"
 IMAGE_MARK = ", image "  # generated rules' comments: "compose service db, image postgres:16"
 CONTAINER_BASE = ipaddress.IPv4Address("172.17.0.2")
 PAIRWISE_LIMIT = 256  # ranges up to this size get one DNAT per port, as Docker installs them
-PROTOCOL_NUMBERS = {"tcp": 6, "udp": 17, "sctp": 132}
 
 
 def addresses_overlap(a: HostAddress, b: HostAddress) -> bool:
@@ -99,7 +99,7 @@ def compose_as_ruleset(project: ComposeProject) -> Ruleset:
             where = pub.host
             if where.scope == "invalid" or where.family is Family.IPV6:
                 continue
-            proto = PROTOCOL_NUMBERS[pub.protocol]
+            proto = TRANSPORT_NUMBERS[pub.protocol]
             comment = f"{EPHEMERAL_MARK} compose service {service.name}" if pub.published is None \
                 else f"compose service {service.name}"
             if service.image:

@@ -289,6 +289,37 @@ def load_config(path: Path | str | None = None, *, isolated: bool = False, start
 
 # -- validating ------------------------------------------------------------------------------
 
+def command_line_selectors(option: str, values) -> tuple[str, ...]:
+    """Rule codes or prefixes given on the command line (``--select PL1,PL402``, repeatable),
+    validated as the configuration's are; ConfigError names the option."""
+    codes = known_codes()
+    out = []
+    for value in values:
+        for item in value.split(","):
+            selector = item.strip().upper()
+            if not selector:
+                continue
+            if not re.fullmatch(r"PL\d{0,3}", selector) or not any(c.startswith(selector) for c in codes):
+                raise ConfigError(f"{option}: unknown rule code or prefix {item.strip()!r}" + _suggest(selector, codes))
+            out.append(selector)
+    return tuple(out)
+
+
+def with_command_line(config: Config, select=(), ignore=(), extend_select=()) -> Config:
+    """``config`` with the command line's rule selection: ``--select`` replaces the configured
+    select, ``--ignore`` and ``--extend-select`` add to the configured lists (as ruff does)."""
+    from dataclasses import replace
+
+    changes = {}
+    if select:
+        changes["select"] = command_line_selectors("--select", select)
+    if ignore:
+        changes["ignore"] = config.ignore + command_line_selectors("--ignore", ignore)
+    if extend_select:
+        changes["extend_select"] = config.extend_select + command_line_selectors("--extend-select", extend_select)
+    return replace(config, **changes) if changes else config
+
+
 def _suggest(word: str, choices) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
@@ -591,6 +622,9 @@ def parse_config(table: dict, path: Path) -> Config:
             config.rules = _rule_options(reader, key, value)
         elif key == "allow-read":
             config.allow_read = tuple(str(path.parent / item) for item in reader.string_list(key, value))
+        elif key == "tool" and path.name != "pyproject.toml" and isinstance(value, dict) and "portlint" in value:
+            reader.fail("tool.portlint", f"{path.name} is portlint's own file: drop the [tool.portlint] header "
+                                         "and write the keys at the top level ([tool.portlint] is for pyproject.toml)")
         else:
             reader.fail(key, "unknown key" + _suggest(key, KEYS) + f" (keys: {', '.join(KEYS)})")
     return config

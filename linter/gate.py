@@ -24,6 +24,7 @@ import click
 from linter.findings import Finding, Severity, Suppressed
 
 DEFAULT_FAIL_ON = "low"
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2  # nothing at or above --fail-on; something is; usage or input error
 DEFAULT_BASELINE = ".portlint-baseline.json"
 
 
@@ -51,6 +52,17 @@ def gate_options(function):
         click.option("--stdin-filename", metavar="NAME",
                      help="The name of the file read from standard input (-), for format detection, "
                           "suppressions and per-file-ignores."),
+        click.option("--select", "select", multiple=True, metavar="CODES",
+                     help="Rule codes or prefixes to run, comma-separated (repeatable); replaces the configured select."),
+        click.option("--ignore", "ignore", multiple=True, metavar="CODES",
+                     help="Rule codes or prefixes to leave out, added to the configured ignore."),
+        click.option("--extend-select", "extend_select", multiple=True, metavar="CODES",
+                     help="Rule codes or prefixes to run on top of select."),
+        click.option("--exit-zero", is_flag=True,
+                     help="Exit 0 even when findings are at or above --fail-on (2 still means an input error)."),
+        click.option("-q", "--quiet", is_flag=True, help="Print the findings and nothing else (no summary line)."),
+        click.option("--statistics", is_flag=True,
+                     help="Print how many findings each rule has instead of the findings."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -156,23 +168,34 @@ def build_report(result, config, settings, *, inline: bool = True, baseline=None
                   files=paths, rules=rules, file_rules=file_rules)
 
 
-def exit_code(report, fail_on: Severity) -> int:
-    from linter.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
-
+def exit_code(report, fail_on: Severity | None) -> int:
+    """2 when an input could not be read, else 1 when a finding is at or above ``fail_on``
+    (None: never), else 0."""
     if report.errors:
         return EXIT_ERROR
+    if fail_on is None:
+        return EXIT_OK
     return EXIT_FINDINGS if any(f.severity >= fail_on for f in report.findings) else EXIT_OK
+
+
+def fail_on_threshold(given: str | None, configured: Severity | None) -> Severity | None:
+    """The severity that fails the run: --fail-on (``none``: no severity does), else the
+    configuration's fail-on, else DEFAULT_FAIL_ON."""
+    if given == "none":
+        return None
+    return Severity.parse(given or (str(configured) if configured else DEFAULT_FAIL_ON))
 
 
 def run(paths: list[str], *, fmt: str = "text", fail_on: str | None = None, input_format: str | None = None,
         no_color: bool = False, output: str | None = None, config_file: str | None = None, isolated: bool = False,
         no_inline_suppressions: bool = False, baseline_file: str | None = None,
         write_baseline_file: str | None = None, stdin_filename: str | None = None,
-        env_files: tuple[str, ...] = (), jobs: int = 0, allow_read: tuple[str, ...] = ()) -> int:
+        env_files: tuple[str, ...] = (), jobs: int = 0, allow_read: tuple[str, ...] = (),
+        select: tuple[str, ...] = (), ignore: tuple[str, ...] = (), extend_select: tuple[str, ...] = (),
+        exit_zero: bool = False, quiet: bool = False, statistics: bool = False) -> int:
     """Run the check command; the exit code."""
     from linter.baseline import BaselineError, load_baseline, write_baseline
-    from linter.cli import EXIT_ERROR, EXIT_OK
-    from linter.config import ConfigError, load_config
+    from linter.config import ConfigError, load_config, with_command_line
     from linter.frontends import FrontEndOptions
     from linter.pipeline import lint_paths
     from linter.readpolicy import ReadPolicy
@@ -186,7 +209,7 @@ def run(paths: list[str], *, fmt: str = "text", fail_on: str | None = None, inpu
         return EXIT_ERROR
 
     try:
-        config = load_config(config_file, isolated=isolated)
+        config = with_command_line(load_config(config_file, isolated=isolated), select, ignore, extend_select)
         baseline = load_baseline(baseline_file) if baseline_file else None
     except (ConfigError, BaselineError) as exc:
         return fail(str(exc))
@@ -195,8 +218,12 @@ def run(paths: list[str], *, fmt: str = "text", fail_on: str | None = None, inpu
     result = lint_paths(paths, settings, input_format or config.format_for, stdin_filename=stdin_filename,
                         options=FrontEndOptions(env_files=tuple(env_files), read_policy=policy), jobs=jobs or None)
     report = build_report(result, config, settings, inline=not no_inline_suppressions, baseline=baseline)
-    threshold = Severity.parse(fail_on or (str(config.fail_on) if config.fail_on else DEFAULT_FAIL_ON))
-    code = exit_code(report, threshold)
+    code = exit_code(report, fail_on_threshold(fail_on, config.fail_on))
+    if exit_zero and code == EXIT_FINDINGS:
+        code = EXIT_OK
+    report.quiet = quiet
+    if statistics:
+        fmt = "statistics-json" if fmt == "json" else "statistics"
 
     note = ""
     if write_baseline_file:
@@ -215,7 +242,8 @@ def run(paths: list[str], *, fmt: str = "text", fail_on: str | None = None, inpu
         note += f" Wrote the {fmt} report to {output}."
         line = summary(report.reported, len(report.files), report.inline_suppressed, report.baselined) + note
         try:
-            print_line(sys.stdout, wants_color(no_color), line)
+            if not quiet:
+                print_line(sys.stdout, wants_color(no_color), line)
             sys.stdout.flush()
         except BrokenPipeError:
             pass

@@ -182,8 +182,12 @@ def load_parser(grammar: str, start: str | tuple[str, ...] = "start", **options)
     """A Lark LALR parser (contextual lexer, positions on) for grammars/<grammar>.lark, cached.
 
     ``start`` is one start symbol or a tuple of them (a tuple, not a list, so the call
-    can be cached); with several, each ``parse`` call names the one it wants.
+    can be cached); with several, each ``parse`` call names the one it wants. Lark's own
+    ``cache`` option is refused: it is part of the key, so the compiled parser would never be
+    used, and it writes a file at run time.
     """
+    if "cache" in options:
+        raise ValueError("load_parser builds from grammars/compiled, not Lark's cache: drop cache=")
     from lark import Lark
 
     text = (data_dir("grammars") / f"{grammar}.lark").read_text(encoding="utf-8")

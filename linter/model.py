@@ -70,7 +70,12 @@ class PortSet:
         return any(lo <= port <= hi for lo, hi in self.ranges)
 
     def __str__(self) -> str:
-        return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in self.ranges)
+        return ports_text(self.ranges)
+
+
+def ports_text(ranges) -> str:
+    """Port ranges as a user writes them: ``22,80-89`` (the one spelling messages and tables use)."""
+    return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ranges)
 
 
 class Family(str, enum.Enum):

@@ -21,6 +21,9 @@ BUILTIN_PROTOCOLS: dict[str, int] = {
 PROTOCOL_NAMES: dict[int, str] = {6: "tcp", 17: "udp", 132: "sctp", 33: "dccp", 1: "icmp", 58: "icmpv6",
                                   136: "udplite", 47: "gre", 50: "esp", 51: "ah"}
 PORT_PROTOCOLS = frozenset({6, 17, 132, 33, 136})
+# The transports services are registered and published under (rules/registry, compose `ports:`).
+TRANSPORT_NAMES: dict[int, str] = {6: "tcp", 17: "udp", 132: "sctp"}
+TRANSPORT_NUMBERS: dict[str, int] = {name: number for number, name in TRANSPORT_NAMES.items()}
 
 BUILTIN_SERVICES: dict[tuple[str, str], int] = {}
 for _name, _port, _protos in [

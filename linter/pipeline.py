@@ -150,38 +150,89 @@ def diagnostic_finding(diag: Diagnostic, source: SourceFile | None = None, lines
     )
 
 
+@dataclass
+class ReadResult:
+    """One file read, detected and parsed: the document (None when there is none), and every
+    diagnostic about it in the order found (the source's, then the front end's)."""
+
+    path: str
+    format: str | None
+    document: Document | None
+    source: SourceFile | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    unreadable: bool = False  # nothing of it could be checked: an error for the exit code
+    extra: tuple = ()  # further documents of the same file (a script's docker run publications)
+
+    @property
+    def documents(self) -> tuple:
+        """Every document the file yields: the main one, then the extra ones."""
+        return ((self.document,) if self.document is not None else ()) + tuple(self.extra)
+
+
+def read_document(path: str, input_format: str | None = None, options: FrontEndOptions | None = None,
+                  name: str | None = None) -> ReadResult:
+    """Read, detect and parse one file; ``name`` labels it instead of ``path`` (standard input).
+
+    The one place that does, for check, show, trace and exposure: an unreadable file is its
+    PL0xx diagnostic, an unknown kind of file PL004, and a front end that fails (a bug, a
+    MemoryError, a RecursionError) one PL009, never a traceback. Callers pause the collector.
+    """
+    source = read_source(path, name)
+    path = name or path
+    if isinstance(source, Diagnostic):
+        return ReadResult(path, None, None, None, [source], unreadable=source.code == "PL001")
+    diagnostics = list(source.diagnostics)
+    fmt = input_format or detect_format(path, source.text)
+    if fmt is None or fmt not in FRONT_ENDS:
+        why = "Cannot tell what kind of file this is" if fmt is None else f"No front end for {fmt} input yet"
+        diagnostics.append(Diagnostic(
+            "PL004", why, Span(path, 1, 1),
+            hint="portlint reads iptables-save output, nftables rulesets, iptables scripts and compose files"))
+        return ReadResult(path, fmt, None, source, diagnostics)
+    try:
+        parsed = parse_source(source, fmt, options)
+    except Exception as exc:  # a bug in a front end must not cost the other files
+        diagnostics.append(internal_error(f"The {fmt} reader failed", exc, path))
+        # Nothing of the file was checked: an error for the exit code, like a file that cannot be read.
+        return ReadResult(path, fmt, None, source, diagnostics, unreadable=True)
+    # The source's own diagnostics are reported here once, whether or not a front end passes them on.
+    own = {id(d) for d in source.diagnostics}
+    diagnostics.extend(d for d in parsed.diagnostics if id(d) not in own)
+    return ReadResult(path, fmt, parsed.document, source, diagnostics, extra=tuple(parsed.extra))
+
+
+def read_documents(paths: list[str], input_format: str | None = None,
+                   options: FrontEndOptions | None = None) -> list[ReadResult]:
+    """``read_document`` for every file under ``paths`` (directories walked as ``check``
+    walks them), with the collector paused; a path that cannot be had is a ReadResult with
+    its diagnostic and no document."""
+    options = options or FrontEndOptions()
+    if options.read_policy is None:
+        options = replace(options, read_policy=ReadPolicy.for_paths(paths))
+    files, problems = discover(paths, options.read_policy)
+    results = [ReadResult(d.span.path, None, None, None, [d], unreadable=d.code == "PL001") for d in problems]
+    with collector.paused():
+        results.extend(read_document(path, input_format, options) for path in files)
+    return results
+
+
 def lint_file(path: str, settings: Settings, input_format: str | None = None, name: str | None = None,
               options: FrontEndOptions | None = None, lines: SourceLines | None = None) -> FileResult:
     """Read, parse and check one file; ``name`` labels it instead of ``path`` (standard input);
     a compose file gets ``options.compose_overrides`` merged in."""
-    source = read_source(path, name)
-    path = name or path
-    if isinstance(source, Diagnostic):
-        return FileResult(path, None, None, [diagnostic_finding(source)], unreadable=source.code == "PL001")
     if lines is None:
         lines = SourceLines(policy=options.read_policy if options is not None else None)
         if lines.policy is None:
-            lines.policy = ReadPolicy.for_file(path)
-    lines.add(source)
-    findings = [diagnostic_finding(d, source) for d in source.diagnostics]
-    fmt = input_format or detect_format(path, source.text)
-    if fmt is None or fmt not in FRONT_ENDS:
-        why = "Cannot tell what kind of file this is" if fmt is None else f"No front end for {fmt} input yet"
-        findings.append(diagnostic_finding(Diagnostic(
-            "PL004", why, Span(path, 1, 1),
-            hint="portlint reads iptables-save output, nftables rulesets, iptables scripts and compose files"), source))
-        return FileResult(path, fmt, None, findings, source)
-    with collector.paused():  # one pause for parsing and checking (linter/collector.py)
-        try:
-            parsed = parse_source(source, fmt, options)
-        except Exception as exc:  # a bug in a front end (MemoryError, RecursionError too) must not cost the other files
-            findings.append(diagnostic_finding(internal_error(f"The {fmt} reader failed", exc, path), source, lines))
-            # Nothing of the file was checked: an error for the exit code, like a file that cannot be read.
-            return FileResult(path, fmt, None, findings, source, unreadable=True)
-        findings.extend(diagnostic_finding(d, source, lines) for d in parsed.diagnostics)
-        result = FileResult(path, fmt, parsed.document, findings, source, extra_documents=tuple(parsed.extra))
+            lines.policy = ReadPolicy.for_file(name or path)
+    with collector.paused():  # the one pause for parsing and checking a file (linter/collector.py)
+        read = read_document(path, input_format, options, name)
+        lines.add(read.source)
+        quoting = lines if read.source is not None else None  # an unreadable file is not read again to quote it
+        findings = [diagnostic_finding(d, read.source, quoting) for d in read.diagnostics]
+        result = FileResult(read.path, read.format, read.document, findings, read.source, unreadable=read.unreadable,
+                            extra_documents=read.extra)
         for document in result.documents:
-            findings.extend(run_checks(document, settings, source, lines))
+            findings.extend(run_checks(document, settings, read.source, lines))
     return result
 
 
@@ -203,8 +254,7 @@ def run_checks(document, settings: Settings, source: SourceFile | None = None,
     if lines is None:
         lines = SourceLines(source, policy=ReadPolicy.for_file(source.path) if source is not None else None)
     ctx = CheckContext(document, settings, lines)
-    with collector.paused():  # the engine's packet spaces are acyclic (linter/collector.py)
-        _run_registered(ctx, document)
+    _run_registered(ctx, document)
     return ctx.findings
 
 
@@ -352,7 +402,9 @@ def lint_paths(paths: list[str], settings: Settings, input_format=None, stdin_fi
     documents = tuple(d for r in results for d in r.documents)
     if len(documents) > 1:
         by_path = {r.path: r for r in results}
-        for finding in run_checks(LintRun(documents), settings, lines=lines):
+        with collector.paused():  # the engine's packet spaces are acyclic (linter/collector.py)
+            across = run_checks(LintRun(documents), settings, lines=lines)
+        for finding in across:
             owner = by_path.get(finding.path) or next(r for r in results if r.document is not None)
             owner.findings.append(finding)
     return LintResult(results, options.read_policy)

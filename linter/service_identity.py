@@ -15,6 +15,7 @@ import re
 import weakref
 from dataclasses import dataclass
 
+from linter.model import ports_text
 from linter.ports import PortEntry, PortRegistry
 
 COMMENT = "comment"
@@ -102,7 +103,7 @@ class RangeIdentity:
 
     def includes_text(self, limit: int = 6) -> str:
         """ "postgresql 5432, smb 445 and 3 more" (empty when nothing notable is inside)."""
-        names = [f"{entry.name} {_ports_text(ports)}" for entry, ports in self.notable]
+        names = [f"{entry.name} {ports_text(ports)}" for entry, ports in self.notable]
         if len(names) <= limit:
             return ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + (names[-1] if names else "")
         return ", ".join(names[:limit]) + f" and {len(names) - limit} more"
@@ -295,7 +296,3 @@ def _named_in(registry: PortRegistry, comment: str) -> list[tuple[PortEntry, str
                 best[entry.name] = (prev[0] if prev else match.start(), text, entry)
     ordered = sorted(best.values(), key=lambda m: m[0])
     return [(entry, text) for _, text, entry in ordered]
-
-
-def _ports_text(ranges) -> str:
-    return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ranges)

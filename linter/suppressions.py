@@ -6,6 +6,10 @@
     -A INPUT -p tcp --dport 23 -m comment --comment "portlint: ignore[PL101] lab only" -j ACCEPT
     tcp dport 23 accept comment "portlint: ignore[PL101] lab only"
 
+A code may name ports (``ignore[PL101:23]``, ``ignore[PL2:8000-8100]``): it then covers only
+findings whose every port is among them, so accepting one loop line's Telnet does not hide its
+FTP.
+
 A directive starts at ``#`` or inside a quoted string (the iptables and nft comment forms,
 which survive a save/restore round trip) and ends at the end of the line or the closing
 quote. Codes are rule codes or prefixes ("PL1"); ``until=YYYY-MM-DD`` right after them
@@ -32,6 +36,21 @@ _KIND = re.compile(r"[\w-]*")
 _CODES = re.compile(r"\s*\[(?P<codes>[^\]]*)\](?P<after>.*)", re.S)
 _AFTER = re.compile(r"\s*(?:until\s*=\s*(?P<until>\S+))?\s*(?P<reason>.*)", re.S)
 _CODE = re.compile(r"PL\d{1,3}")
+_PORTS = re.compile(r"(\d{1,5})(?:-(\d{1,5}))?")
+
+
+def _code_of(selector: str) -> str:
+    """The rule code or prefix of a selector (``PL101:23`` -> ``PL101``)."""
+    return selector.partition(":")[0]
+
+
+def _ports_of(selector: str) -> tuple[int, int] | None:
+    """The port range a selector names (``PL101:20-23`` -> (20, 23)), None when it names none."""
+    _, colon, ports = selector.partition(":")
+    if not colon:
+        return None
+    found = _PORTS.fullmatch(ports)
+    return int(found[1]), int(found[2] or found[1])
 
 
 @dataclass(eq=False)
@@ -58,8 +77,13 @@ class Directive:
             if self.target is None or not finding.line <= self.target <= last:
                 return None
         for code in self.codes:
-            if finding.code.startswith(code):
-                return code
+            if not finding.code.startswith(_code_of(code)):
+                continue
+            named = _ports_of(code)
+            if named is not None and not (finding.ports and all(
+                    named[0] <= lo and hi <= named[1] for lo, hi in finding.ports)):
+                continue
+            return code
         return None
 
     def span(self, path: str) -> Span:
@@ -126,7 +150,7 @@ class FileSuppressions:
             if not checked:
                 continue
             unused = [code for code in directive.codes if code not in directive.used and any(
-                rule.startswith(code) and rule not in META_CODES and enabled(rule) for rule in all_rules())]
+                rule.startswith(_code_of(code)) and rule not in META_CODES and enabled(rule) for rule in all_rules())]
             if unused:
                 where = "file-level suppression" if directive.scope == "file" else "suppression"
                 out.append(Diagnostic(
@@ -184,9 +208,17 @@ def scan(source: SourceFile, require_reason: bool = False) -> FileSuppressions:
                 continue
             valid = []
             for token in tokens:
-                code = token.upper()
+                selector = token.upper().replace(" ", "")
+                code, colon, ports = selector.partition(":")
+                if colon:
+                    found = _PORTS.fullmatch(ports)
+                    if found is None or int(found[1]) > 65535 or int(found[2] or found[1]) > 65535 \
+                            or int(found[1]) > int(found[2] or found[1]):
+                        bad(f"Bad port {ports!r} in suppression of {code}",
+                            hint="Name a port or range after the code: portlint: ignore[PL101:23] reason")
+                        continue
                 if _CODE.fullmatch(code) and any(known.startswith(code) for known in codes_known):
-                    valid.append(code)
+                    valid.append(selector)
                 else:
                     problems.append(Diagnostic(
                         "PL021", f"Unknown rule code {token!r} in suppression", span,

@@ -73,7 +73,8 @@ def test_exit_codes():
     assert missing.exit_code == 2 and "PL001" in missing.stdout
     bad_baseline = run("check", "--baseline", "nope.json", "clean.rules")
     assert bad_baseline.exit_code == 2 and "nope.json: cannot read baseline" in bad_baseline.stderr
-    assert run("check").exit_code == 2  # no paths: help, exit 2
+    assert run().exit_code == 2  # `portlint` alone: help, exit 2
+    assert run("check").exit_code == 1  # `portlint check` alone lints the current directory (typo.rules)
 
 
 def test_double_dash_ends_the_options():

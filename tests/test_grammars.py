@@ -64,20 +64,70 @@ def test_compiled_parsers_are_up_to_date():
     assert not stale, f"grammars/compiled is out of date for {stale}: run `python -m linter.grammars`"
 
 
-def test_front_ends_load_compiled_parsers(samples):
+def _forget_parsers(monkeypatch):
+    """Start as a fresh process would: no parser loaded, nothing built yet."""
+    from linter import grammars
+    from linter.frontends.compose import ports as compose_ports
+    from linter.frontends.iptables import tokens
+
+    for cached in (grammars.load_parser, tokens.line_parser, compose_ports._parser):
+        if hasattr(cached, "cache_clear"):
+            cached.cache_clear()
+    monkeypatch.setattr(grammars, "built_from_source", [])
+
+
+def test_front_ends_load_compiled_parsers(samples, monkeypatch):
     from linter import grammars
     from linter.frontends import nftables
     from linter.frontends.compose import ports as compose_ports
     from linter.frontends.iptables import save as iptables_save
     from linter.source import SourceFile
 
+    _forget_parsers(monkeypatch)
+
     iptables_save.parse(SourceFile("a.rules", "*filter\n-A INPUT -p tcp --dport 22 -j ACCEPT x y\nCOMMIT\n"))
     nftables.parse(SourceFile("a.nft", "table inet f { chain c { tcp dport 22 accept } }\n"))
     compose_ports.parse_short("127.0.0.1:8080:80/tcp")
     compose_ports.parse_expose("80/udp")
     wanted = {(g, s) for g, s in grammars.COMPILED}
-    built = {(g, s) for g, s, options in grammars.built_from_source if not options}
+    built = {(g, s) for g, s, _ in grammars.built_from_source}
     assert not wanted & built
+
+
+def test_the_iptables_slow_path_uses_the_compiled_parser(tmp_path, monkeypatch):
+    """A line the fast path leaves to Lark is read by the compiled parser: nothing is built from
+    the grammar and no Lark cache file is written to the temporary directory."""
+    from linter import grammars
+    from linter.frontends.iptables import save as iptables_save
+    from linter.frontends.iptables import tokens
+    from linter.source import SourceFile
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    _forget_parsers(monkeypatch)
+    result = iptables_save.parse(SourceFile("a.rules", "*filter\nx y\nCOMMIT\n"))
+    assert [(d.code, d.span.line) for d in result.diagnostics] == [("PL010", 2)]
+    assert tokens.line_parser.cache_info().misses == 1  # the slow path was taken
+    assert grammars.built_from_source == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_load_parser_refuses_lark_cache():
+    with pytest.raises(ValueError, match="cache"):
+        load_parser("iptables", cache=True)
+
+
+def test_lark_is_pinned_to_the_version_the_compiled_parsers_are_keyed_to():
+    """pyproject pins the Lark the pickles were built with (the pickles are fresh for the Lark
+    installed here: test_compiled_parsers_are_up_to_date)."""
+    import re
+    from pathlib import Path
+
+    import lark
+
+    pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8")
+    pins = re.findall(r'"lark==([0-9.]+)"', pyproject)
+    assert pins == [lark.__version__]
 
 
 @pytest.mark.parametrize(

@@ -53,6 +53,17 @@ def test_hook_files_match(path):
 
 
 @pytest.mark.parametrize("path", [
+    "scripts/firewall.sh", "rc.firewall", "etc/rc.local", "gw.fw", "my-firewall", "Firewall-Setup", "samples/scripts/ipv6.sh",
+])
+def test_hook_reaches_shell_scripts_as_a_directory_walk_does(path):
+    from linter.detect import looks_lintable
+
+    assert looks_lintable(path)
+    assert re.search(hook()["files"], path)
+    assert "shell" in hook()["types_or"]
+
+
+@pytest.mark.parametrize("path", [
     "README.md", "rules.v5", "docs/iptables.md/x.txt", "composer.yml", "compose.json", "nftables.conf.bak",
     "my.rules.txt", "mycompose.yaml",
 ])
@@ -193,4 +204,104 @@ def test_doc_suppression_examples_are_read_as_written():
     for block in _blocks("text"):
         found = scan(SourceFile("docs.txt", block))
         assert not found.problems, found.problems
-    assert len(scan(SourceFile("docs.txt", "".join(_blocks("text")))).directives) == 6
+    assert len(scan(SourceFile("docs.txt", "".join(_blocks("text")))).directives) == 2
+
+
+def test_doc_suppression_script_runs_and_silences_what_it_says(tmp_path, monkeypatch):
+    """The shell example of docs/ci.md, linted as it is: every finding is suppressed, each with
+    the reason written beside it, and no suppression is unused."""
+    import json
+
+    from click.testing import CliRunner
+
+    from linter.cli import main
+
+    (script,) = [block for block in _blocks("sh") if block.startswith("#!/bin/sh")]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "firewall.sh").write_text(script)
+    result = CliRunner().invoke(main, ["check", "firewall.sh", "--format", "json"], catch_exceptions=False)
+    report = json.loads(result.output)
+    assert (result.exit_code, report["findings"]) == (0, [])
+    assert sorted((s["code"], s["line"], s["suppression"]["justification"]) for s in report["suppressed"]) == [
+        ("PL101", 4, "lab switch only speaks telnet"),
+        ("PL101", 8, "the printers' status pages"),
+        ("PL101", 11, "SFTP migration, OPS-12"),
+        ("PL101", 15, "IMAP for the old mail client"),
+        ("PL201", 19, "reviewed exposure, SEC-31"),
+        ("PL405", 20, "reviewed exposure, SEC-31"),
+    ]
+
+
+# -- README.md ---------------------------------------------------------------------------------------
+
+README = ROOT / "README.md"
+
+
+def _readme_blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+
+
+def test_readme_output_examples_are_what_portlint_prints(monkeypatch):
+    """README's text and JSON examples are the output of the command it names, as printed."""
+    import json
+
+    from click.testing import CliRunner
+
+    from linter.cli import main
+
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    command = ["check", "samples/legacy.rules", "--select", "PL101", "--no-color"]
+    assert "`portlint check samples/legacy.rules --select PL101` begins:" in README.read_text(encoding="utf-8")
+    text = CliRunner().invoke(main, command, catch_exceptions=False).output
+    (shown_text,) = [b for b in _readme_blocks("text") if b.startswith("samples/legacy.rules:17:1")]
+    assert text.startswith(shown_text)
+    printed = json.loads(CliRunner().invoke(main, [*command, "--format", "json"], catch_exceptions=False).output)
+    (shown_json,) = [json.loads(b) for b in _readme_blocks("json") if '"version": 1' in b]
+    assert shown_json["findings"] == printed["findings"][:1]
+    assert {k: v for k, v in shown_json.items() if k != "findings"} == \
+        {k: v for k, v in printed.items() if k != "findings"}
+
+
+def _command_lines() -> list[tuple[str, str]]:
+    """(file, line) of every `portlint ...` command in a sh block of README.md and docs/*.md."""
+    found = []
+    for path in [README, *sorted((ROOT / "docs").glob("*.md"))]:
+        for block in re.findall(r"```sh\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.S):
+            for line in block.splitlines():
+                line = line.strip()
+                if line.startswith("portlint "):
+                    found.append((path.name, line))
+    return found
+
+
+@pytest.mark.parametrize("where, line", _command_lines())
+def test_doc_command_lines_are_accepted_by_the_cli(where, line):
+    """Every portlint command shown in the docs names a command and options that exist, with
+    values they accept (parsed by click as the shell would pass them; nothing is run)."""
+    import shlex
+
+    from linter.cli import main
+
+    args = shlex.split(line.split("  #")[0], comments=True)[1:]
+    _parse(main, args)
+
+
+def _parse(group, args):
+    ctx = group.make_context("portlint", args)
+    name, command, rest = group.resolve_command(ctx, [*getattr(ctx, "_protected_args", ()), *ctx.args])
+    command.make_context(name, rest, parent=ctx)
+
+
+def test_the_doc_command_lines_are_found_and_checked():
+    import click
+
+    from linter.cli import main
+
+    lines = [line for _, line in _command_lines()]
+    assert any(line.startswith("portlint . --statistics") for line in lines) and len(lines) >= 20
+    with pytest.raises(click.UsageError):
+        _parse(main, [".", "--statistic"])
+    with pytest.raises(click.UsageError):
+        _parse(main, ["exposure", "x", "--format", "sarif"])

@@ -83,3 +83,54 @@ def test_checks_and_engine_never_branch_on_the_input_format():
     """What they need of the input (a chain's table, the loader, set references, notrack) is in the model."""
     for path in _files("checks", "engine"):
         assert _reads_format(path) == [], f"{path.relative_to(PACKAGE)} reads .format at lines {_reads_format(path)}"
+
+
+# Checks ask the engine through its façade; what else of the engine they may import.
+CHECK_ENGINE_IMPORTS = {"linter.engine.query", "linter.engine.memo"}
+
+
+def _imported_names(path: Path) -> list[tuple[str, str]]:
+    """(module, name) for every ``from module import name`` of a file, relative imports resolved
+    inside the linter package."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.extend((node.module, alias.name) for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.extend((alias.name, "") for alias in node.names)
+    return found
+
+
+def test_checks_reach_the_engine_only_through_its_facade():
+    for path in _files("checks"):
+        for module, name in _imported_names(path):
+            full = f"{module}.{name}" if module == "linter.engine" else module
+            if full.startswith("linter.engine"):
+                assert full in CHECK_ENGINE_IMPORTS, f"{path.relative_to(PACKAGE)} imports {full}"
+
+
+def test_checks_import_no_private_name_of_another_module():
+    for path in _files("checks"):
+        for module, name in _imported_names(path):
+            assert not name.startswith("_"), f"{path.relative_to(PACKAGE)} imports {name} from {module}"
+
+
+def test_checks_build_no_boxes_and_write_no_raw_address_numbers():
+    for path in _files("checks"):
+        text = path.read_text(encoding="utf-8")
+        for needle in ("Box(", ".trail", "2**32", "0x7F000000", "Walker("):
+            assert needle not in text, f"{path.relative_to(PACKAGE)} uses {needle}"
+
+
+def test_shared_check_constants_have_one_copy():
+    for path in _files("checks"):
+        if path.name == "common.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    assert not (isinstance(target, ast.Name) and target.id in
+                                {"WIDE_PORTS", "LIST_AT_MOST", "PORT_TRANSPORTS", "PROTOCOL_NUMBERS"}), \
+                        f"{path.relative_to(PACKAGE)} defines its own {target.id}"

@@ -228,3 +228,35 @@ def test_scanning_never_fails_on_odd_text():
         found.leftovers(TODAY, lambda code: True)
 
     check()
+
+
+LOOP = """
+    for port in 21 23; do
+      iptables -A INPUT -p tcp --dport $port -j ACCEPT  # portlint: ignore[PL101:23] lab telnet only
+    done
+"""
+
+
+def test_a_suppression_naming_a_port_leaves_the_other_ports_of_the_line():
+    telnet = finding("PL101", line=2, ports=((23, 23),))
+    ftp = finding("PL101", line=2, ports=((21, 21),))
+    unported = finding("PL101", line=2)
+    assert suppressed(LOOP, telnet, ftp, unported) == {("PL101", 2): "lab telnet only"}
+    assert scan(source(LOOP)).match(ftp, TODAY) is None
+    assert scan(source(LOOP)).match(unported, TODAY) is None
+
+
+def test_a_port_range_covers_findings_inside_it_only():
+    text = "-A INPUT -p tcp --dport 20:23 -j ACCEPT  # portlint: ignore[PL1:20-23]\n"
+    inside = finding("PL101", line=1, ports=((21, 21), (23, 23)))
+    across = finding("PL101", line=1, ports=((23, 24),))
+    found = scan(source(text))
+    assert found.match(inside, TODAY) is not None and found.match(across, TODAY) is None
+
+
+def test_an_unused_port_suppression_is_pl022_and_a_bad_port_pl024():
+    ftp = finding("PL101", line=2, ports=((21, 21),))
+    assert problems(LOOP, TODAY, lambda code: True, True, ftp) == [
+        ("PL022", 2, "Unused suppression of PL101:23")]
+    assert problems("-A INPUT -j ACCEPT  # portlint: ignore[PL101:99999] x\n") == [
+        ("PL024", 1, "Bad port '99999' in suppression of PL101")]

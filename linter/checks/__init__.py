@@ -39,7 +39,7 @@ class Settings:
 
     def network_classes(self):
         """The engine's view of trusted networks and interface roles, from these settings."""
-        from linter.engine.exposure import NetworkClasses
+        from linter.engine.query import NetworkClasses
 
         return NetworkClasses(self.trusted_v4, self.trusted_v6, self.internet_interfaces, self.internal_interfaces,
                               self.host_addresses, self.assumed)
@@ -110,11 +110,11 @@ class CheckContext:
 
     @cached_property
     def exposure(self):
-        from linter.engine.exposure import ExposureAnalysis
+        from linter.engine import query
 
         # Checks read the routed path for port protocols only (routed_checks).
-        return ExposureAnalysis([self.document], self.settings.network_classes(), loopback=False,
-                                routed_protocols=((6, 6), (17, 17), (132, 132)))
+        return query.exposure_of([self.document], self.settings.network_classes(),
+                                 routed_protocols=((6, 6), (17, 17), (132, 132)))
 
     def report(self, code: str, span: Span, message: str | None = None, *, severity: Severity | None = None,
                hint: str | None = None, proto: str | None = None, ports=None, key: str = "",

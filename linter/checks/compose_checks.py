@@ -17,11 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from linter.checks import CheckContext, check
-from linter.checks.exposure_checks import _ports_text, _registry_severity
+from linter.checks.common import ports_text, registry_severity
 from linter.compose_nat import (
     DOCKER_EPHEMERAL, HostAddress, addresses_overlap, published_ports, publishes,
 )
-from linter.engine import intervals as iv
+from linter.engine import query
 from linter.findings import Severity
 from linter.model import ComposeProject, Publication, Service
 from linter.service_identity import Identity, identify
@@ -62,18 +62,18 @@ def container_service(ctx: CheckContext, service: Service, pub: Publication) -> 
             return ContainerService(Severity.LOW, identity, (pub.target,))
         if identity.entry.severity is None:
             return None
-        return ContainerService(_registry_severity(identity.entry), identity, (pub.target,))
+        return ContainerService(registry_severity(identity.entry), identity, (pub.target,))
     found = ctx.registry.overlapping((pub.target,), pub.protocol)
-    covered = iv.union((), tuple(r for _, ports in found for r in ports))
+    covered = query.union((), tuple(r for _, ports in found for r in ports))
     worst = None
     for entry, ports in found:
         if entry.severity is None:
             continue
-        severity = _registry_severity(entry)
+        severity = registry_severity(entry)
         if worst is None or severity > worst.severity:
             identity = Identity(entry, entry.name, "port", ports[0][0], pub.protocol, None, entry)
             worst = ContainerService(severity, identity, ports)
-    unknown = iv.subtract((pub.target,), covered)
+    unknown = query.subtract((pub.target,), covered)
     if unknown and (worst is None or worst.severity < Severity.LOW):
         identity = identify(ctx.registry, unknown[0][0], pub.protocol)
         worst = ContainerService(Severity.LOW, identity, unknown)
@@ -83,9 +83,9 @@ def container_service(ctx: CheckContext, service: Service, pub: Publication) -> 
 def _service_words(found: ContainerService, proto: str, service) -> str:
     """ "PostgreSQL (image postgres:16, container port 5432/tcp)", "telnet (container port 23/tcp)";
     the image as written (``${REGISTRY}/postgres``), never a variable's value."""
-    ports = f"container port {_ports_text(found.ports)}/{proto}"
+    ports = f"container port {ports_text(found.ports)}/{proto}"
     if found.name is None:
-        return f"Container port {_ports_text(found.ports)}/{proto} (unknown service)"
+        return f"Container port {ports_text(found.ports)}/{proto} (unknown service)"
     if found.identity.source == "image":
         return f"{found.name} (image {service.shown_image}, {ports})"
     return f"{found.name} ({ports})"
@@ -153,7 +153,7 @@ def host_network(ctx: CheckContext) -> None:
         if entries:
             usual = ", ".join(f"{_usual_ports(entry)} ({entry.display_name})" for entry in entries)
             message += f"; image {service.image} usually listens on {usual}"
-            severities = [_registry_severity(e) for e in entries if e.severity is not None]
+            severities = [registry_severity(e) for e in entries if e.severity is not None]
             severity = max(severities) if severities else Severity.INFO
         ctx.report("PL212", service.network_mode_span or service.span, message, severity=severity,
                    key=f"{service.name}/host-network",
@@ -199,14 +199,14 @@ def host_port_in_ephemeral_range(ctx: CheckContext) -> None:
             if pub.published is None:
                 continue
             for name, lo, hi in ctx.settings.ephemeral_ranges:
-                inside = iv.intersect((pub.published,), ((lo, hi),))
+                inside = query.intersect((pub.published,), ((lo, hi),))
                 if not inside:
                     continue
                 ctx.report("PL310", pub.span,
-                           f"Host port {_ports_text(inside)}/{pub.protocol} of service {service.name} lies inside "
+                           f"Host port {ports_text(inside)}/{pub.protocol} of service {service.name} lies inside "
                            f"the ephemeral port range {lo}-{hi} ({name}): an outgoing connection can hold it when "
                            f"the container starts",
-                           proto=pub.protocol, ports=inside, key=f"{service.name}/{pub.protocol}/{_ports_text(inside)}/{name}",
+                           proto=pub.protocol, ports=inside, key=f"{service.name}/{pub.protocol}/{ports_text(inside)}/{name}",
                            hint="Publish it below 32768, or reserve it with net.ipv4.ip_local_reserved_ports")
                 break
 
@@ -242,14 +242,14 @@ def duplicate_host_port(ctx: CheckContext) -> None:
             for other_service, other, other_address in fixed:
                 if not _may_clash(service, pub, address, other_service, other, other_address):
                     continue
-                clash = iv.intersect((other.published,), (pub.published,))
+                clash = query.intersect((other.published,), (pub.published,))
                 by = "another entry of the same service" if other_service is service else \
                     f"service {other_service.name}"
                 ctx.report("PL411", pub.span,
-                           f"Host port {_ports_text(clash)}/{pub.protocol} of service {service.name} is also "
+                           f"Host port {ports_text(clash)}/{pub.protocol} of service {service.name} is also "
                            f"published by {by} (line {other.span.line}): the second one fails to start",
                            proto=pub.protocol, ports=clash,
-                           key=f"{service.name}/{pub.protocol}/{_ports_text(clash)}/{other_service.name}",
+                           key=f"{service.name}/{pub.protocol}/{ports_text(clash)}/{other_service.name}",
                            related=((other.span.path, other.span.line, other.span.column,
                                      f"first published here by service {other_service.name}"),),
                            hint="Give each service its own host port, or publish on different addresses")
@@ -259,7 +259,7 @@ def duplicate_host_port(ctx: CheckContext) -> None:
 
 
 def _may_clash(service, pub, address, other_service, other, other_address) -> bool:
-    return (other.protocol == pub.protocol and bool(iv.intersect((other.published,), (pub.published,)))
+    return (other.protocol == pub.protocol and bool(query.intersect((other.published,), (pub.published,)))
             and addresses_overlap(address, other_address) and not _profiles_exclusive(service, other_service))
 
 
@@ -269,8 +269,8 @@ def _exhausted_ranges(ctx: CheckContext, fixed, choosers) -> None:
     for service, pub, address in choosers:
         holders = [(s, p, a, p.published) for s, p, a in fixed if _may_clash(service, pub, address, s, p, a)]
         holders += [(s, p, a, p.published) for s, p, a in picked if _may_clash(service, pub, address, s, p, a)]
-        taken = iv.union((), tuple(ports for *_, ports in holders))
-        free = iv.subtract((pub.published,), taken)
+        taken = query.union((), tuple(ports for *_, ports in holders))
+        free = query.subtract((pub.published,), taken)
         if free:
             port = free[0][0]
             picked.append((service, replace(pub, published=(port, port)), address))

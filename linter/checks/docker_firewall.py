@@ -26,17 +26,14 @@ import posixpath
 
 from linter.checks import CheckContext, LintRun, check
 from linter.checks.compose_checks import container_service
-from linter.checks.exposure_checks import PORT_TRANSPORTS, _ports_text
+from linter.checks.common import PORT_TRANSPORTS, TRANSPORT_NUMBERS, ports_text
 from linter.compose_nat import (
-    CONTAINER_BASE, PROTOCOL_NUMBERS, compose_as_ruleset, published_ports,
+    CONTAINER_BASE, compose_as_ruleset, published_ports,
 )
-from linter.engine import intervals as iv
-from linter.engine.exposure import ExposureAnalysis, NetworkClasses
-from linter.engine.space import Box
-from linter.engine.universe import LOOPBACK_IFACE, interface_representatives
-from linter.engine.walk import Outcome, Walker
+from linter.engine import query
+from linter.engine.query import ExposureAnalysis, NetworkClasses
 from linter.findings import Severity
-from linter.model import ComposeProject, Direction, Family, PortMatch, ProtocolMatch, Ruleset, Table, VerdictKind
+from linter.model import ComposeProject, Family, Ruleset, Table, VerdictKind
 
 DOCKER_USER = "DOCKER-USER"
 
@@ -68,39 +65,6 @@ def _classes(ctx: CheckContext) -> NetworkClasses:
     return ctx.settings.network_classes()
 
 
-def _internet_accepted(analysis: ExposureAnalysis, protocol: int) -> iv.Ranges:
-    """Ports of ``protocol`` that new IPv4 connections from the internet reach on the INPUT path."""
-    accepted: iv.Ranges = ()
-    for exposure in analysis.exposures():
-        if exposure.family is Family.IPV4 and exposure.protocol == protocol and exposure.reach == "internet" \
-                and not exposure.forwarded:
-            accepted = iv.union(accepted, exposure.ports)
-    return accepted
-
-
-def _public_v4(ctx: CheckContext) -> iv.Ranges:
-    return _classes(ctx).classes(Family.IPV4)[0][1]
-
-
-def _dropped_by(ctx: CheckContext, analysis: ExposureAnalysis, protocol: int, ports: iv.Ranges):
-    """The rule or policy that drops new internet connections to ``ports``: (span, note) or None."""
-    public = _public_v4(ctx)
-    for result in analysis.results(Family.IPV4):
-        if result.verdict not in (Outcome.DROP, Outcome.REJECT) or result.forwarded:
-            continue
-        box = result.box
-        if not iv.contains(box.proto, protocol) or not iv.intersect(box.dport, ports):
-            continue
-        if not (box.iif - {LOOPBACK_IFACE}) or not iv.intersect(box.src, public):
-            continue
-        for step in reversed(box.trail):
-            if step.event == "rule" and step.rule is not None:
-                return step.rule.span, f"{result.verdict.value}s it: {step.rule.text or 'this rule'}"
-            if step.event == "policy":
-                return step.chain.span, f"the {step.detail.upper()} policy of {step.table.name} {step.chain.name} drops it"
-    return None
-
-
 def _docker_user_chains(firewalls: list[Ruleset]) -> list[tuple[Table, object]]:
     found = []
     for ruleset in firewalls:
@@ -110,22 +74,13 @@ def _docker_user_chains(firewalls: list[Ruleset]) -> list[tuple[Table, object]]:
     return found
 
 
-def _docker_user_blocks(ctx: CheckContext, firewalls, protocol: int, host_ports: iv.Ranges, target, index: int) -> bool:
+def _docker_user_blocks(ctx: CheckContext, firewalls, protocol: int, host_ports: query.Ranges, target, index: int) -> bool:
     """Whether DOCKER-USER drops every new internet connection Docker forwards to this container port."""
     chains = _docker_user_chains(firewalls)
     if not chains:
         return False
-    interfaces = interface_representatives(firewalls) - {LOOPBACK_IFACE}
-    container = int(CONTAINER_BASE) + index
-    everything = iv.full(2**32 - 1)
-    box = Box(Family.IPV4, ((protocol, protocol),), iv.full(65535), host_ports, _public_v4(ctx),
-              iv.subtract(everything, ((0x7F000000, 0x7FFFFFFF),)), frozenset(interfaces), frozenset({"new"}),
-              local=False, nat_dst=((container, container),), nat_dport=(target,))
-    for table, chain in chains:
-        outcomes = Walker().walk(table, chain, [box])
-        if outcomes and all(outcome in (Outcome.DROP, Outcome.REJECT) for _, outcome in outcomes):
-            return True
-    return False
+    return query.drops_forwarded(chains, query.interfaces_of(firewalls), _classes(ctx), protocol, host_ports,
+                                 int(CONTAINER_BASE) + index, (target,))
 
 
 @check("PL220", on=LintRun)
@@ -133,14 +88,14 @@ def docker_bypasses_input_firewall(ctx: CheckContext) -> None:
     """Ports compose publishes on all interfaces while the firewall's INPUT path drops them."""
     run: LintRun = ctx.document
     all_firewalls = _firewalls(run)
-    analyses: dict[tuple[int, ...], tuple[ExposureAnalysis, dict[int, iv.Ranges]]] = {}
+    analyses: dict[tuple[int, ...], tuple[ExposureAnalysis, dict[int, query.Ranges]]] = {}
     for project in run.of_type(ComposeProject):
         firewalls = host_firewalls(project, all_firewalls)
         if not firewalls:
             continue
         key = tuple(id(f) for f in firewalls)
         if key not in analyses:
-            analyses[key] = (ExposureAnalysis(firewalls, _classes(ctx), loopback=False), {})
+            analyses[key] = (query.exposure_of(firewalls, _classes(ctx)), {})
         firewall, accepted = analyses[key]
         if Family.IPV4 not in firewall.families():
             continue
@@ -148,7 +103,7 @@ def docker_bypasses_input_firewall(ctx: CheckContext) -> None:
         for index, service in enumerate(project.services):
             for pub in published_ports(service):
                 by_span[pub.span] = (index, service, pub)
-        docker = ExposureAnalysis([compose_as_ruleset(project)], _classes(ctx), loopback=False)
+        docker = query.exposure_of([compose_as_ruleset(project)], _classes(ctx))
         reported = set()
         for exposure in docker.exposures():
             transport = PORT_TRANSPORTS.get(exposure.protocol)
@@ -161,14 +116,14 @@ def docker_bypasses_input_firewall(ctx: CheckContext) -> None:
             if pub.host.scope not in ("all", "public"):
                 continue
             if exposure.protocol not in accepted:
-                accepted[exposure.protocol] = _internet_accepted(firewall, exposure.protocol)
-            blocked = iv.subtract(exposure.ports, accepted[exposure.protocol])
+                accepted[exposure.protocol] = query.internet_accepted(firewall, exposure.protocol)
+            blocked = query.subtract(exposure.ports, accepted[exposure.protocol])
             if not blocked:
                 continue
             if _docker_user_blocks(ctx, firewalls, exposure.protocol, blocked, pub.target, index):
                 continue
             reported.add(pub.span)
-            dropper = _dropped_by(ctx, firewall, exposure.protocol, blocked)
+            dropper = query.dropped_by(firewall, _classes(ctx), exposure.protocol, blocked)
             related = ()
             where = "the firewall"
             if dropper is not None:
@@ -182,10 +137,10 @@ def docker_bypasses_input_firewall(ctx: CheckContext) -> None:
             ephemeral = " (a random host port)" if pub.published is None else ""
             ctx.report(
                 "PL220", pub.span,
-                f"Service {service.name} publishes {name}{_ports_text(blocked)}/{transport}{ephemeral} on all "
+                f"Service {service.name} publishes {name}{ports_text(blocked)}/{transport}{ephemeral} on all "
                 f"interfaces, and {where} does not protect it: Docker's DNAT sends it through FORWARD, not INPUT",
                 severity=severity, proto=transport, ports=blocked, related=related,
-                key=f"{service.name}/{transport}/{_ports_text(blocked)}",
+                key=f"{service.name}/{transport}/{ports_text(blocked)}",
                 hint=f"Bind the port to 127.0.0.1 or a private address, or filter it in the DOCKER-USER chain "
                      f"(matching the container port {pub.target[0]})")
 
@@ -204,29 +159,24 @@ def docker_user_matches_host_port(ctx: CheckContext) -> None:
 def _docker_user_host_ports(ctx: CheckContext, firewalls: list[Ruleset], publications) -> None:
     for _, chain in _docker_user_chains(firewalls):
         for rule in chain.rules:
-            protocols = [m for m in rule.matches if isinstance(m, ProtocolMatch) and not m.negated]
-            dports = [m for m in rule.matches if isinstance(m, PortMatch) and m.direction is Direction.DESTINATION
-                      and not m.negated]
-            if not dports:
-                continue
             for service, pub in publications:
-                number = PROTOCOL_NUMBERS[pub.protocol]
-                if protocols and not all(number in m.protocols for m in protocols):
+                matched = query.destination_ports(rule, TRANSPORT_NUMBERS[pub.protocol])
+                if matched is None:
                     continue
-                host = iv.intersect(dports[0].ports.ranges, (pub.published,))
-                if not host or pub.published == pub.target or iv.intersect(dports[0].ports.ranges, (pub.target,)):
+                host = query.intersect(matched, (pub.published,))
+                if not host or pub.published == pub.target or query.intersect(matched, (pub.target,)):
                     continue
                 ctx.report(
                     "PL221", rule.span,
-                    f"DOCKER-USER rule matches host port {_ports_text(host)}/{pub.protocol}, but Docker has already "
-                    f"rewritten it to container port {_ports_text((pub.target,))} of service {service.name}: "
+                    f"DOCKER-USER rule matches host port {ports_text(host)}/{pub.protocol}, but Docker has already "
+                    f"rewritten it to container port {ports_text((pub.target,))} of service {service.name}: "
                     f"the rule never matches that traffic",
                     proto=pub.protocol, ports=host,
-                    key=f"{chain.name}/{rule.text or rule.span.line}/{service.name}/{_ports_text(host)}",
+                    key=f"{chain.name}/{rule.text or rule.span.line}/{service.name}/{ports_text(host)}",
                     related=((pub.span.path, pub.span.line, pub.span.column,
                               f"service {service.name} publishes {pub.text or 'it'} here"),),
-                    hint=f"Match the container port (--dport {_ports_text((pub.target,))}), or the original port "
-                         f"with -m conntrack --ctorigdstport {_ports_text(host)}")
+                    hint=f"Match the container port (--dport {ports_text((pub.target,))}), or the original port "
+                         f"with -m conntrack --ctorigdstport {ports_text(host)}")
 
 
 @check("PL222", on=Ruleset)

@@ -11,22 +11,13 @@ from __future__ import annotations
 import re
 
 from linter.checks import CheckContext, check
-from linter.engine import intervals as iv
-from linter.engine.exposure import Exposure, interfaces_record
-from linter.engine.universe import LOOPBACK_IFACE
+from linter.checks.common import LIST_AT_MOST, PORT_TRANSPORTS, WIDE_PORTS, ports_text, registry_severity
+from linter.engine import query
+from linter.engine.query import LOOPBACK_IFACE, Exposure, interfaces_record
 from linter.findings import Severity
 from linter.checks.generators import convention, generator_of, restrict_hint
 from linter.service_identity import identify, identify_range
 from linter.model import CtStatusMatch, Family, Hook, NatStateMatch, PortMatch, Ruleset, StateMatch, VerdictKind
-
-PORT_TRANSPORTS = {6: "tcp", 17: "udp", 132: "sctp"}
-WIDE_PORTS = 1024  # an accept wider than this is reported once, listing the services
-LIST_AT_MOST = 6
-
-
-def _ports_text(ranges) -> str:
-    return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ranges)
-
 
 def reach_text(exposure: Exposure, all_interfaces=None, interfaces=None) -> str:
     """How far a port reaches, in words: 'from the internet on eth0 through DNAT to ...'
@@ -69,17 +60,11 @@ def sources_text(exposure: Exposure) -> str:
     return f"{len(ranges)} public address ranges"
 
 
-def _registry_severity(entry) -> Severity:
-    severity = entry.severity
-    # Low-risk services (HTTP, SSH...) are worth a note, not a failed build.
-    return Severity.INFO if severity is Severity.LOW else severity
-
-
 def _public(exposure: Exposure) -> bool:
     return exposure.reach in ("internet", "restricted")
 
 
-def service_ports(exposure: Exposure) -> iv.Ranges:
+def service_ports(exposure: Exposure) -> query.Ranges:
     """The ports of the services a connection reaches: after DNAT or REDIRECT, the new ones."""
     return exposure.nat_ports if exposure.nat_ports else exposure.ports
 
@@ -109,7 +94,7 @@ def reach_level(exposure: Exposure) -> str:
         return "internal"
     if exposure.reach != "restricted":
         return "internet"
-    size = iv.size(exposure.sources)
+    size = query.size(exposure.sources)
     if size >= INTERNET_AT_LEAST.get(exposure.family, 2**24):
         return "internet"
     if size <= ADMIN_HOSTS_AT_MOST.get(exposure.family, 16):
@@ -152,8 +137,8 @@ class Cause:
     def __init__(self, decider):
         self.decider = decider
         self.exposures: list[Exposure] = []
-        self.ports: dict[str, iv.Ranges] = {}  # transport -> ports admitted
-        self.behind: dict[str, iv.Ranges] = {}  # transport -> ports of the services reached (after NAT)
+        self.ports: dict[str, query.Ranges] = {}  # transport -> ports admitted
+        self.behind: dict[str, query.Ranges] = {}  # transport -> ports of the services reached (after NAT)
         self.services: dict[tuple[str, str], list] = {}  # (name, transport) -> [entry, ports, severity]
         self.named_by_comment: dict[str, str] = {}  # transport -> the service the rule's comment names
         self.evidence = "the rule's comment"  # what named it: the comment, or a generator's defaults
@@ -167,19 +152,19 @@ class Cause:
 
     def add(self, ctx: CheckContext, exposure: Exposure, transport: str) -> None:
         self.exposures.append(exposure)
-        self.ports[transport] = iv.union(self.ports.get(transport, ()), exposure.ports)
-        self.behind[transport] = iv.union(self.behind.get(transport, ()), service_ports(exposure))
+        self.ports[transport] = query.union(self.ports.get(transport, ()), exposure.ports)
+        self.behind[transport] = query.union(self.behind.get(transport, ()), service_ports(exposure))
         level = reach_level(exposure)
         cap = Severity.MEDIUM if exposure.possible and restricts_who(exposure.conditions) else Severity.CRITICAL
         for entry, ports in self._identified(ctx, exposure, transport):
             if entry.severity is None:
                 continue
-            severity = min(calibrated(_registry_severity(entry), level), cap)
+            severity = min(calibrated(registry_severity(entry), level), cap)
             slot = self.services.get((entry.name, transport))
             if slot is None:
                 self.services[(entry.name, transport)] = [entry, ports, severity]
             else:
-                slot[1] = iv.union(slot[1], ports)
+                slot[1] = query.union(slot[1], ports)
                 slot[2] = max(slot[2], severity)
 
     def _identified(self, ctx: CheckContext, exposure: Exposure, transport: str):
@@ -190,7 +175,7 @@ class Cause:
         found = _services_behind(ctx, exposure, transport)
         comment = self.decider.rule.comment if self.decider.rule is not None else None
         ports = service_ports(exposure)
-        if iv.size(ports) != 1 or len(found) > 1:
+        if query.size(ports) != 1 or len(found) > 1:
             return found
         comment = comment or convention(generator_of(ctx.document), ports[0][0], transport)
         if not comment:
@@ -228,7 +213,7 @@ class Cause:
 
     def width(self) -> int:
         """The most ports of one transport the services behind this cause listen on."""
-        return max(iv.size(ports) for ports in self.behind.values())
+        return max(query.size(ports) for ports in self.behind.values())
 
     def is_range(self, registry) -> bool:
         """Whether the rule opens a port range (10 ports or more in a row, more than 1,024 in
@@ -260,7 +245,7 @@ class Cause:
 
 def _one_service(registry, lo: int, hi: int, transport: str) -> bool:
     found = registry.overlapping(((lo, hi),), transport)
-    return len(found) == 1 and iv.subtract(((lo, hi),), found[0][0].ranges) == ()
+    return len(found) == 1 and query.subtract(((lo, hi),), found[0][0].ranges) == ()
 
 
 def _causes(ctx: CheckContext) -> list[Cause]:
@@ -300,12 +285,12 @@ def _reach(ctx: CheckContext, cause: Cause) -> str:
     return text
 
 
-def _ports_by_transport(ports: dict[str, iv.Ranges]) -> str:
-    return ", ".join(f"{_ports_text(r)}/{t}" for t, r in sorted(ports.items()) if r)
+def _ports_by_transport(ports: dict[str, query.Ranges]) -> str:
+    return ", ".join(f"{ports_text(r)}/{t}" for t, r in sorted(ports.items()) if r)
 
 
 def _service_list(services: list, at_most: int = LIST_AT_MOST) -> str:
-    names = [f"{entry.name} {_ports_text(ports)}" for entry, ports, _ in services]
+    names = [f"{entry.name} {ports_text(ports)}" for entry, ports, _ in services]
     unique = list(dict.fromkeys(names))
     listed = ", ".join(unique[:at_most])
     if len(unique) > at_most:
@@ -410,7 +395,7 @@ def _report_default_accept(ctx: CheckContext, cause: Cause) -> None:
     chain = decider.chain if ctx.document.loader == "iptables" else f"{decider.table} {decider.chain}"
     message = f"Base chain {chain} accepts by default: {_ports_phrase(cause.ports)} reachable {_reach(ctx, cause)}{listed}"
     ctx.report("PL401", decider.span, message, severity=severity, proto=",".join(sorted(cause.ports)),
-               ports=iv.normalize(r for p in cause.ports.values() for r in p),
+               ports=query.normalize(r for p in cause.ports.values() for r in p),
                key=f"{decider.table}/{decider.chain}",
                hint="Set the policy to drop and accept only what you serve")
 
@@ -433,7 +418,7 @@ def _report_range(ctx: CheckContext, cause: Cause, internal: bool) -> None:
     purpose = cause.purpose(ctx)
     if purpose:
         what = what.replace(") ", f", {purpose} per the rule's comment) ", 1) if ") " in what else what
-    high = max(iv.size(iv.intersect(p, ((1024, 65535),))) for p in cause.ports.values())
+    high = max(query.size(query.intersect(p, ((1024, 65535),))) for p in cause.ports.values())
     # A range the comment gives a purpose (RTP media, passive FTP) is deliberate, not a stateless
     # way to let replies in.
     if decider.rule is not None and not internal and not purpose and \
@@ -443,35 +428,35 @@ def _report_range(ctx: CheckContext, cause: Cause, internal: bool) -> None:
         listed = " without connection tracking" + listed
         hint = "Let replies in with -m conntrack --ctstate ESTABLISHED,RELATED instead of opening high ports"
     ephemeral = [f"{lo}-{hi} ({name})" for name, lo, hi in ctx.settings.ephemeral_ranges
-                 if any(iv.intersect(p, ((lo, hi),)) for p in cause.ports.values())]
+                 if any(query.intersect(p, ((lo, hi),)) for p in cause.ports.values())]
     if ephemeral and cause.width() < MOST_OF_THE_PORTS:
         listed += f"; it overlaps the ephemeral port range {ephemeral[0]}"
     message = f"{what} reachable {_reach(ctx, cause)}{listed}"
     if cause.possible:
         hint += ASSUME_HINT
     ctx.report(code, decider.span, message, severity=severity, proto=",".join(sorted(cause.ports)),
-               ports=iv.normalize(r for p in cause.ports.values() for r in p),
+               ports=query.normalize(r for p in cause.ports.values() for r in p),
                key=f"{cause.scope}range/{_ports_by_transport(cause.ports)}/{decider.text}", hint=hint)
 
 
 _TRANSPORT_ORDER = ("tcp", "udp", "sctp")
 
 
-def _ports_phrase(ports: dict[str, iv.Ranges]) -> str:
+def _ports_phrase(ports: dict[str, query.Ranges]) -> str:
     """'every tcp and udp port is', '64512 ports (1024-65535/tcp) are': the subject of a message."""
     transports = sorted((t for t in ports if ports[t]), key=_TRANSPORT_ORDER.index)
     names = " and ".join(transports) if len(transports) < 3 else f"{', '.join(transports[:-1])} and {transports[-1]}"
-    count = sum(iv.size(ports[t]) for t in transports)
-    if all(iv.size(ports[t]) >= 65536 for t in transports):
+    count = sum(query.size(ports[t]) for t in transports)
+    if all(query.size(ports[t]) >= 65536 for t in transports):
         return f"every {names} port is"
-    if all(iv.size(ports[t]) >= MOST_OF_THE_PORTS for t in transports):
+    if all(query.size(ports[t]) >= MOST_OF_THE_PORTS for t in transports):
         return f"every other {names} port ({count} ports) is"
     if count == 1:
         return f"port {_compact_ports(ports)} is"
     return f"{count} ports ({_compact_ports(ports)}) are"
 
 
-def _compact_ports(ports: dict[str, iv.Ranges], at_most: int = 4) -> str:
+def _compact_ports(ports: dict[str, query.Ranges], at_most: int = 4) -> str:
     parts = []
     for transport, ranges in sorted(ports.items()):
         if not ranges:
@@ -479,7 +464,7 @@ def _compact_ports(ports: dict[str, iv.Ranges], at_most: int = 4) -> str:
         if ranges == ((0, 65535),) or ranges == ((1, 65535),):
             parts.append(f"all {transport}")
             continue
-        text = _ports_text(ranges[:at_most])
+        text = ports_text(ranges[:at_most])
         if len(ranges) > at_most:
             text += f" and {len(ranges) - at_most} more ranges"
         parts.append(f"{text}/{transport}")
@@ -508,16 +493,16 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
     parts = []
     by_comment = set(cause.named_by_comment.values())
     for name, items in by_name.items():
-        ports = iv.normalize(r for _, p in items for r in p)
+        ports = query.normalize(r for _, p in items for r in p)
         said = f", per {cause.evidence}" if name in by_comment else ""
-        parts.append(f"{name} ({'/'.join([_ports_text(ports)] + transports_of[name])}{said})")
+        parts.append(f"{name} ({'/'.join([ports_text(ports)] + transports_of[name])}{said})")
     if len(parts) == 1:
         entry = services[0][0]
         name = next(iter(by_name))
         if name not in by_comment:
             # Nothing in the file names the service: the port's usual one, said as such.
-            ports = iv.normalize(r for _, p in by_name[name] for r in p)
-            parts[0] = f"port {_ports_text(ports)}/{'/'.join(transports_of[name])} (commonly {name})"
+            ports = query.normalize(r for _, p in by_name[name] for r in p)
+            parts[0] = f"port {ports_text(ports)}/{'/'.join(transports_of[name])} (commonly {name})"
         if code == "PL101":
             message = f"{parts[0]} is a plaintext protocol reachable {reach}"
         else:
@@ -531,8 +516,8 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
     first = services[0][0]
     hint = f"Use {first.alternative} instead, or allow it only from the networks that need it" \
         if code == "PL101" and first.alternative else "Allow it only from the networks that need it"
-    ports_text = _ports_text(iv.normalize(r for _, p, _ in services for r in p))
-    said = restrict_hint(generator_of(ctx.document), decider.chain, sorted(cause.ports)[0], ports_text,
+    listed_ports = ports_text(query.normalize(r for _, p, _ in services for r in p))
+    said = restrict_hint(generator_of(ctx.document), decider.chain, sorted(cause.ports)[0], listed_ports,
                          first.name if len(by_name) == 1 else None,
                          decider.rule.comment if decider.rule is not None else None,
                          decider.rule.verdict.target if decider.rule is not None else None)
@@ -545,7 +530,7 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
             ": let only your own network in through this rule, or remove the rule"
     if cause.possible:
         hint += ASSUME_HINT
-    ports = iv.normalize(r for _, p, _ in services for r in p)
+    ports = query.normalize(r for _, p, _ in services for r in p)
     transports = ",".join(sorted({t for (_, t) in cause.services}))
     key = f"{cause.scope}{transports}/{'+'.join(by_name)}/{reach_level(cause.worst)}"
     ctx.report(code, decider.span, message, severity=severity, hint=hint, proto=transports, ports=ports,
@@ -590,21 +575,21 @@ def ephemeral_service_ports(ctx: CheckContext) -> None:
         decider = exposure.primary
         if transport is None or exposure.reach == "loopback" or decider is None or decider.rule is None:
             continue
-        if iv.size(exposure.ports) > WIDE_PORTS or not _names_ports(decider.rule) \
+        if query.size(exposure.ports) > WIDE_PORTS or not _names_ports(decider.rule) \
                 or any(hi - lo + 1 >= RANGE_AT_LEAST for lo, hi in exposure.ports):
             continue  # a port range: its PL202/PL302 finding names the overlap
         for name, lo, hi in ctx.settings.ephemeral_ranges:
-            inside = iv.intersect(exposure.ports, ((lo, hi),))
+            inside = query.intersect(exposure.ports, ((lo, hi),))
             if not inside:
                 continue
-            key = f"{transport}/{_ports_text(inside)}/{name}"
+            key = f"{transport}/{ports_text(inside)}/{name}"
             if (key, decider.span) in seen:
                 continue
             seen.add((key, decider.span))
             service = ", ".join(sorted({ctx.registry.describe(p, transport) for p, _ in inside[:3]}))
             ctx.report(
                 "PL301", decider.span,
-                f"{service} port {_ports_text(inside)}/{transport} lies inside the ephemeral port range "
+                f"{service} port {ports_text(inside)}/{transport} lies inside the ephemeral port range "
                 f"{lo}-{hi} ({name})",
                 proto=transport, ports=inside, key=key,
                 hint="Move the service below 32768 or reserve the port (net.ipv4.ip_local_reserved_ports)")

@@ -20,19 +20,13 @@ from __future__ import annotations
 import posixpath
 
 from linter.checks import CheckContext, LintRun, check
-from linter.checks.docker_firewall import _dropped_by
-from linter.checks.exposure_checks import PORT_TRANSPORTS, _ports_text, _registry_severity
-from linter.engine import intervals as iv
-from linter.engine.exposure import ExposureAnalysis, NetworkClasses
-from linter.engine.space import ALL_STATES, replace
-from linter.engine.universe import initial_boxes, interface_representatives
-from linter.engine.walk import Outcome, Walker
+from linter.checks.common import LIST_AT_MOST, PORT_TRANSPORTS, WIDE_PORTS, ports_text, registry_severity
+from linter.engine import query
+from linter.engine.query import ExposureAnalysis, NetworkClasses
 from linter.findings import Severity
-from linter.model import Family, Hook, Policy, Ruleset, Span
+from linter.model import Family, Ruleset, Span
 
 V4, V6 = Family.IPV4, Family.IPV6
-WIDE_PORTS = 1024
-LIST_AT_MOST = 5
 
 
 def families_of(ruleset: Ruleset) -> set[Family]:
@@ -122,8 +116,8 @@ def families_of_paired_documents(ctx: CheckContext) -> None:
     run: LintRun = ctx.document
     rulesets = [d for d in run.of_type(Ruleset) if d.loader != "docker"]
     for v4, v6 in pair_documents(rulesets):
-        compare_families(ctx, [v4], [v6], ExposureAnalysis([v4], _classes(ctx), loopback=False),
-                         ExposureAnalysis([v6], _classes(ctx), loopback=False))
+        compare_families(ctx, [v4], [v6], query.exposure_of([v4], _classes(ctx)),
+                         query.exposure_of([v6], _classes(ctx)))
 
 
 def compare_families(ctx: CheckContext, v4_rulesets, v6_rulesets, v4: ExposureAnalysis, v6: ExposureAnalysis) -> None:
@@ -146,21 +140,21 @@ def _internet(analysis: ExposureAnalysis, family: Family, certain: bool):
 
 def _ipv6_only_ports(ctx: CheckContext, v4: ExposureAnalysis, v6: ExposureAnalysis) -> None:
     # IPv4 counts as open wherever it possibly is: only a certain IPv6 opening is reported.
-    open_v4: dict[int, iv.Ranges] = {}
+    open_v4: dict[int, query.Ranges] = {}
     for exposure in _internet(v4, V4, certain=False):
-        open_v4[exposure.protocol] = iv.union(open_v4.get(exposure.protocol, ()), exposure.ports)
+        open_v4[exposure.protocol] = query.union(open_v4.get(exposure.protocol, ()), exposure.ports)
     groups: dict[tuple, dict] = {}
     for exposure in _internet(v6, V6, certain=True):
-        only = iv.subtract(exposure.ports, open_v4.get(exposure.protocol, ()))
+        only = query.subtract(exposure.ports, open_v4.get(exposure.protocol, ()))
         if exposure.protocol == 17:
-            only = iv.subtract(only, IPV6_ONLY_UDP)  # DHCPv6 has no IPv4 side to be missing from
+            only = query.subtract(only, IPV6_ONLY_UDP)  # DHCPv6 has no IPv4 side to be missing from
         decider = exposure.primary
         # An accepting policy is PL431's (and PL401's) to report, once, not port by port here.
         if not only or decider is None or decider.rule is None:
             continue
         key = (decider.span, exposure.protocol)
         group = groups.setdefault(key, {"ports": (), "decider": decider})
-        group["ports"] = iv.union(group["ports"], only)
+        group["ports"] = query.union(group["ports"], only)
     for (span, protocol), group in groups.items():
         transport = PORT_TRANSPORTS[protocol]
         ports = group["ports"]
@@ -168,65 +162,42 @@ def _ipv6_only_ports(ctx: CheckContext, v4: ExposureAnalysis, v6: ExposureAnalys
         severity = Severity.MEDIUM
         for entry, _ in entries:
             if entry.severity is not None:
-                severity = max(severity, _registry_severity(entry))
+                severity = max(severity, registry_severity(entry))
         decider = group["decider"]
         how = "" if decider.rule is not None else f" (the ACCEPT policy of {decider.table} {decider.chain})"
-        size = iv.size(ports)
+        size = query.size(ports)
         if size > WIDE_PORTS or len(entries) > LIST_AT_MOST:
             named = sorted(entries, key=lambda item: (-(item[0].severity or 0), item[1]))
-            listed = ", ".join(f"{entry.name} {_ports_text(p)}" for entry, p in named[:LIST_AT_MOST])
+            listed = ", ".join(f"{entry.name} {ports_text(p)}" for entry, p in named[:LIST_AT_MOST])
             more = f" and {len(named) - LIST_AT_MOST} more" if len(named) > LIST_AT_MOST else ""
-            what = f"{size} {transport} ports ({_ports_text(ports)})"
+            what = f"{size} {transport} ports ({ports_text(ports)})"
             message = (f"{what} are reachable from the internet over IPv6{how} but not over IPv4"
                        + (f", including {listed}{more}" if listed else ""))
         else:
             names = [entry.name for entry, _ in entries]
-            unnamed = iv.subtract(ports, iv.normalize(r for _, p in entries for r in p))
+            unnamed = query.subtract(ports, query.normalize(r for _, p in entries for r in p))
             names.extend(ctx.registry.describe(lo, transport) if lo == hi else f"ports {lo}-{hi}"
                          for lo, hi in unnamed)
             service = ", ".join(dict.fromkeys(names))
             verb = "are" if len(names) > 1 else "is"
-            message = (f"{service} ({_ports_text(ports)}/{transport}) {verb} reachable from the internet over "
+            message = (f"{service} ({ports_text(ports)}/{transport}) {verb} reachable from the internet over "
                        f"IPv6{how} but IPv4 does not let {'them' if len(names) > 1 else 'it'} in")
         related = []
-        dropper = _dropped_by(ctx, v4, protocol, ports)
+        dropper = query.dropped_by(v4, _classes(ctx), protocol, ports)
         if dropper is not None:
             where, note = dropper
             related.append((where.path, where.line, where.column, f"IPv4: {note}"))
         ctx.report("PL230", span, message, severity=severity, proto=transport, ports=ports,
-                   key=f"{transport}/{_ports_text(ports)}", related=related,
+                   key=f"{transport}/{ports_text(ports)}", related=related,
                    hint="Give ip6tables (or the ip6 family) the same restriction as IPv4, or drop by default "
                         "on IPv6 too")
 
 
-def _input_default(rulesets: list[Ruleset], family: Family) -> tuple[str, Span | None]:
-    """('drop' or 'accept', the chain that decides) for new ``family`` packets no rule accepts on input."""
-    interfaces = interface_representatives(rulesets)
-    chains = []
-    for ruleset in rulesets:
-        for table in ruleset.tables:
-            if table.family in (Family.ARP, Family.BRIDGE) or not table.family.covers(family):
-                continue
-            for chain in table.chains:
-                if chain.hook is Hook.INPUT and (chain.type or "filter") == "filter" and (chain.role or "filter") == "filter":
-                    chains.append((table, chain))
-    if not chains:
-        tables = [t for r in rulesets for t in r.tables if t.family.covers(family)]
-        return "accept", tables[0].span if tables else None
-    space = [replace(b, state=ALL_STATES) for b in initial_boxes(family, interfaces)]
-    for table, chain in chains:
-        if (chain.policy or Policy.ACCEPT) is Policy.DROP:
-            return "drop", chain.span
-        if not any(outcome is Outcome.RETURN for _, outcome in Walker().walk(table, chain, space)):
-            return "drop", chain.span
-    return "accept", chains[0][1].span
-
-
 def _ipv6_default_accept(ctx: CheckContext, v4_rulesets, v6_rulesets) -> None:
-    v4_default, v4_span = _input_default(v4_rulesets, V4)
+    v4_default, v4_span = query.input_default(v4_rulesets, V4)
     if v4_default != "drop":
         return
-    v6_default, v6_span = _input_default(v6_rulesets, V6)
+    v6_default, v6_span = query.input_default(v6_rulesets, V6)
     if v6_default != "accept":
         return
     span = v6_span or Span(v6_rulesets[0].path, 1, 1)

@@ -6,9 +6,7 @@ import re
 
 from linter.checks import CheckContext, check
 from linter.findings import Severity
-from linter.engine.shadow import ShadowAnalysis
-from linter.engine.universe import interface_representatives
-from linter.engine.walk import chain_named
+from linter.engine import query
 from linter.model import Chain, Family, Hook, Policy, Ruleset, Span, Table, VerdictKind
 
 _DEFAULT_DENY_HOOKS = (Hook.INPUT, Hook.FORWARD)
@@ -24,9 +22,10 @@ def _families(table: Table) -> list[Family]:
 
 def default_accept_chains(ruleset: Ruleset):
     """(table, chain) of the input and forward filter base chains where unmatched traffic meets
-    an accepting policy: no catch-all drop or reject ends them. PL401 reports them (see
+    an accepting policy (``query.accepts_by_default``). PL401 reports them (see
     exposure_checks, which rates the ones that let the internet in by what they expose)."""
     forwarding = _forwarding_in_use(ruleset)
+    interfaces = None
     for table in ruleset.tables:
         for chain in table.chains:
             if chain.hook not in _DEFAULT_DENY_HOOKS or (chain.type or "filter") != "filter":
@@ -39,7 +38,10 @@ def default_accept_chains(ruleset: Ruleset):
                 continue  # an iptables INPUT of mangle or raw, not filter
             if is_fragment_chain(table, chain):
                 continue
-            if not _ends_in_catch_all_drop(table, chain):
+            if interfaces is None:
+                interfaces = query.interfaces_of([ruleset])
+            families = _families(table) or [table.family]
+            if any(query.accepts_by_default(table, chain, family, interfaces) for family in families):
                 yield table, chain
 
 
@@ -49,30 +51,6 @@ def is_fragment_chain(table: Table, chain: Chain) -> bool:
     whose policy is whatever the host already has, not accept."""
     return chain.is_base and not chain.rules and chain.span == table.span and \
         all(c.span == table.span for c in table.chains if c.is_base)
-
-
-def _ends_in_catch_all_drop(table: Table, chain: Chain, depth: int = 0) -> bool:
-    """Whether every packet that would reach the end of ``chain`` meets an unconditional drop
-    or reject first: the chain's first rule without matches is one, or is an unconditional
-    goto (or jump) to a chain that ends that way."""
-    if depth > 16:
-        return False
-    for rule in chain.rules:
-        if rule.matches:
-            continue
-        kind = rule.verdict.kind
-        if kind in (VerdictKind.DROP, VerdictKind.REJECT):
-            return True
-        if kind in (VerdictKind.JUMP, VerdictKind.GOTO):
-            target = chain_named(table, rule.verdict.target)
-            if target is not None and _ends_in_catch_all_drop(table, target, depth + 1):
-                return True
-            if kind is VerdictKind.GOTO:
-                return False
-            continue
-        if rule.verdict.terminal:
-            return False  # an unconditional accept or return: the default is accept
-    return False
 
 
 def _forwarding_in_use(ruleset: Ruleset) -> bool:
@@ -88,12 +66,12 @@ def _is_catch_all(rule) -> bool:
 def dead_rules(ctx: CheckContext) -> None:
     """Rules after a catch-all (PL403) and rules that earlier rules shadow completely (PL402)."""
     ruleset: Ruleset = ctx.document
-    interfaces = interface_representatives([ruleset])
+    interfaces = query.interfaces_of([ruleset])
     # One command can make a rule in both families (ufw allow ..., a function running iptables and
     # ip6tables): its line gets one finding of each code.
     reported: set[tuple[str, Span]] = set()
     for table in ruleset.tables:
-        analyses = [ShadowAnalysis(table, family, interfaces) for family in _families(table)]
+        analyses = [query.dead_rules_of(table, family, interfaces) for family in _families(table)]
         for chain in table.chains:
             after_catch_all = None
             for index, rule in enumerate(chain.rules):

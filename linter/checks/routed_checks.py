@@ -24,10 +24,9 @@ from linter.checks import CheckContext, check
 from linter.checks.exposure_checks import (
     LEVEL_ORDER, LIST_AT_MOST, MOST_OF_THE_PORTS, PORT_TRANSPORTS, Cause, reach_level, report_causes,
 )
-from linter.engine import intervals as iv
-from linter.engine.exposure import Exposure, ExposureAnalysis
+from linter.engine import query as iv
 from linter.engine.memo import IdentityCache
-from linter.engine.universe import OTHER_IFACE, describe_interface, loopback_ranges
+from linter.engine.query import OTHER_IFACE, Exposure, ExposureAnalysis, describe_interface, loopback_ranges
 from linter.model import Hook, Ruleset
 
 # Chains Docker writes: what they accept is a published port (a DNAT's, reported on the host

@@ -9,12 +9,9 @@ import click
 
 from linter import collector
 from linter.engine import intervals as iv
+from linter.model import ports_text
 from linter.netdb import protocol_name
 from linter.reporters.safe import escape_json, safe_line, safe_text
-
-
-def _ports(ranges) -> str:
-    return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ranges)
 
 
 def _service_names(registry, exposure) -> str:
@@ -88,6 +85,10 @@ def exposure(ctx, rulesets, fmt, show_all, input_format):
         analysis = ExposureAnalysis(loaded, loopback=show_all)
         registry = default_registry()
         entries = [e for e in analysis.exposures() if show_all or e.reach != "loopback"]
+        if loaded and all(r.format == "compose" for r in loaded):
+            # Compose files alone: what Docker publishes (its DNATs), not the host's own ports,
+            # which no firewall file here describes.
+            entries = [e for e in entries if e.forwarded]
         entries += analysis.routed_exposures()
         if fmt != "json":
             entries = table_entries(analysis, entries)
@@ -173,7 +174,7 @@ def _row(record: dict) -> tuple[str, ...]:
         reach += f" routed to {record['_destinations_text']}"
     deciders = "; ".join(f"{d['path']}:{d['line']}" for d in record["decided_by"])
     ranges = [tuple(p) for p in record["ports"]]
-    ports = _ports(ranges[:SHOWN_PORT_RANGES]) or "-"
+    ports = ports_text(ranges[:SHOWN_PORT_RANGES]) or "-"
     if len(ranges) > SHOWN_PORT_RANGES:
         ports += f",... ({iv.size(tuple(ranges))} ports in {len(ranges)} ranges)"
     cells = (record["family"], record["protocol"], ports, record["services"], reach, record["interfaces"], deciders)

@@ -42,16 +42,18 @@ def result_record(result) -> dict:
 
 def print_text(result) -> None:
     """The trace for people; every line through safe_line (reporters/safe.py): names come from the input."""
+    from linter.addresses import endpoint
+
     def echo(text: str) -> None:
         click.echo(safe_line(text))
 
     flow = result.flow
     iface = flow.iface or "an interface no rule names"
-    port = f":{flow.dport}" if flow.dport is not None else ""
     routed = ""
     if flow.forward:
         routed = f", routed out on {flow.oiface or 'an interface no rule names'}"
-    echo(f"Flow: {flow.proto} {flow.src}:{flow.sport} -> {flow.dst}{port} in on {iface}{routed} ({flow.state})")
+    echo(f"Flow: {flow.proto} {endpoint(flow.src, flow.sport)} -> {endpoint(flow.dst, flow.dport)} in on {iface}"
+         f"{routed} ({flow.state})")
     depth = 0
     for step in result.path:
         if step.event == "enter":

@@ -16,7 +16,7 @@ from linter.engine.universe import (
     LOOPBACK_IFACE, OTHER_IFACE, initial_boxes, interface_representatives, routed_boxes,
 )
 from linter.engine.walk import CUT_DETAIL, Outcome, Step
-from linter.model import Family, Hook, Rule, Ruleset, Span, VerdictKind
+from linter.model import Family, Hook, Rule, Ruleset, Span, VerdictKind, ports_text
 from linter.netdb import PORT_PROTOCOLS
 
 REACH_ORDER = ("internet", "restricted", "private", "internal", "loopback")
@@ -316,7 +316,7 @@ class ExposureAnalysis:
                         nat = tuple(format_range(family, lo, hi) for lo, hi in box.nat_dst[:4])
                         # A DNAT that keeps the port says only where to: no "port 0-79,81-442,...".
                         if box.nat_dport is not None and box.nat_dport != box.dport:
-                            nat = tuple(f"{n} port {_ports_text(box.nat_dport)}" for n in nat)
+                            nat = tuple(f"{n} port {ports_text(box.nat_dport)}" for n in nat)
                         nat_texts[nat_key] = nat
                 external = box.iif - {LOOPBACK_IFACE}
                 inside = internal_of(external)
@@ -521,10 +521,6 @@ def _protocol_split(proto: iv.Ranges) -> list[tuple[int, bool]]:
             if iv.size(others) > 2:
                 out.append((-1, False))
     return out
-
-
-def _ports_text(ranges: iv.Ranges) -> str:
-    return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ranges)
 
 
 def _describe_match(match) -> str:

@@ -18,7 +18,6 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from linter import collector
 from linter.budgets import recursion_room
 from linter.diagnostics import Diagnostic
 from linter.model import Document
@@ -72,13 +71,12 @@ def _takes_options(fmt: str) -> bool:
 def parse_source(source: SourceFile, fmt: str, options: FrontEndOptions | None = None) -> ParseResult:
     """Parse ``source`` with the front end registered for ``fmt``.
 
-    The cyclic garbage collector is paused meanwhile (linter/collector.py): a front end
-    builds a large acyclic model and Lark's trees, where it finds nothing but would cost
-    40% of the time on a 100,000-rule nft file. The readers bound their own nesting
-    (linter/budgets.py); ``recursion_room`` makes sure the stack holds that much.
+    The pipeline that calls it (``pipeline.read_document``'s callers) pauses the cyclic
+    collector (linter/collector.py). The readers bound their own nesting (linter/budgets.py);
+    ``recursion_room`` makes sure the stack holds that much.
     """
     module = importlib.import_module(FRONT_ENDS[fmt])
-    with collector.paused(), recursion_room():
+    with recursion_room():
         if _takes_options(fmt):
             return module.parse(source, options or FrontEndOptions())
         return module.parse(source)

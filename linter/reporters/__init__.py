@@ -24,6 +24,11 @@ FORMATS: dict[str, tuple[str, str]] = {
     "github": ("linter.reporters.github", "GitHub Actions workflow command annotations"),
     "gitlab": ("linter.reporters.gitlab", "GitLab Code Quality report (JSON)"),
 }
+# What --statistics prints instead of the findings (text, or JSON with --format json).
+STATISTICS_FORMATS: dict[str, tuple[str, str]] = {
+    "statistics": ("linter.reporters.statistics", "how many findings each rule has"),
+    "statistics-json": ("linter.reporters.statistics_json", "the same, as JSON"),
+}
 
 
 @dataclass
@@ -36,6 +41,7 @@ class Report:
     files: list[str] = field(default_factory=list)  # every input, as findings name it
     rules: dict[str, Severity] | None = None  # rules that ran, with their (configured) severity; None: all
     file_rules: dict[str, tuple[str, ...]] = field(default_factory=dict)  # per file, when it differs
+    quiet: bool = False  # -q: the findings and nothing else (no summary line)
 
     @property
     def reported(self) -> list[Finding]:
@@ -67,7 +73,7 @@ class Report:
 
 def write_report(fmt: str, report: Report, stream, color: bool = False) -> None:
     """Write ``report`` in format ``fmt`` to ``stream``."""
-    module = importlib.import_module(FORMATS[fmt][0])
+    module = importlib.import_module((FORMATS.get(fmt) or STATISTICS_FORMATS[fmt])[0])
     if hasattr(module, "write"):
         module.write(report, stream, color)
     else:

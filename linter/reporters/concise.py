@@ -7,4 +7,4 @@ from linter.reporters.text import output_for, render
 
 def write(report, stream, color: bool = False) -> None:
     render(output_for(stream, color), report.reported, len(report.files), show_source=False,
-           suppressed=report.inline_suppressed, baselined=report.baselined)
+           suppressed=report.inline_suppressed, baselined=report.baselined, quiet=report.quiet)

@@ -129,7 +129,7 @@ def _wants_rich(stream, color: bool) -> bool:
 def write(report, stream, color: bool = False) -> None:
     """The text format of a Report."""
     render(output_for(stream, color), report.reported, len(report.files),
-           suppressed=report.inline_suppressed, baselined=report.baselined)
+           suppressed=report.inline_suppressed, baselined=report.baselined, quiet=report.quiet)
 
 
 def output_for(stream, color: bool):
@@ -162,13 +162,15 @@ def _finding_lines(finding: Finding, show_source: bool):
 
 
 def render(console, findings: list[Finding], files: int, show_source: bool = True,
-           suppressed: int = 0, baselined: int = 0) -> None:
-    """Print every finding and a summary line on ``console`` (a rich Console or a PlainConsole)."""
+           suppressed: int = 0, baselined: int = 0, quiet: bool = False) -> None:
+    """Print every finding and (unless ``quiet``) a summary line on ``console`` (a rich Console
+    or a PlainConsole)."""
     emit = console.line if isinstance(console, PlainConsole) else (lambda segments: _rich_line(console, segments))
     for finding in findings:
         for segments in _finding_lines(finding, show_source):
             emit(segments)
-    emit([(summary(findings, files, suppressed, baselined), None)])
+    if not quiet:
+        emit([(summary(findings, files, suppressed, baselined), None)])
 
 
 def summary(findings: list[Finding], files: int, suppressed: int = 0, baselined: int = 0) -> str:
