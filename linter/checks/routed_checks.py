@@ -22,7 +22,7 @@ from dataclasses import replace
 from linter.addresses import format_range, family_max
 from linter.checks import CheckContext, check
 from linter.checks.exposure_checks import (
-    LEVEL_ORDER, LIST_AT_MOST, MOST_OF_THE_PORTS, PORT_TRANSPORTS, Cause, reach_level, report_causes,
+    LEVEL_ORDER, LIST_AT_MOST, PORT_TRANSPORTS, Cause, reach_level, report_causes,
 )
 from linter.engine import query as iv
 from linter.engine.memo import IdentityCache
@@ -33,6 +33,7 @@ from linter.model import Hook, Ruleset
 # path and by PL220) or Docker's own isolation; an unconditional DOCKER-USER accept is PL222.
 DOCKER_CHAINS = ("DOCKER", "DOCKER-USER", "DOCKER-FORWARD", "DOCKER-BRIDGE", "DOCKER-CT",
                  "DOCKER-INTERNAL", "DOCKER-ISOLATION-STAGE-1", "DOCKER-ISOLATION-STAGE-2")
+EVERY_PORT = 65535  # 1-65535: a rule's --dport 1:65535 leaves only port 0 out
 NAMED_AT_MOST = 3  # destination networks named in a message; the rest are counted
 
 # Per analysis (one per document): the host path's check asks first, the routed check then reports.
@@ -122,9 +123,10 @@ def _groups(per_rule: list[list[Exposure]]) -> list[list[list[Exposure]]]:
         ports: dict[int, iv.Ranges] = {}
         for exposure in exposures:
             ports[exposure.protocol] = iv.union(ports.get(exposure.protocol, ()), exposure.ports)
-        # Rules that open (nearly) every port are one kind whatever the protocol: a router's
-        # "this host is open" pair of tcp and udp rules is one finding.
-        opened = "most" if all(iv.size(p) >= MOST_OF_THE_PORTS for p in ports.values()) else tuple(sorted(ports.items()))
+        # Rules that open every port (1-65535 or 0-65535) are one kind whatever the protocol: a
+        # router's "this host is open" pair of tcp and udp rules is one finding. Rules opening
+        # most but not all ports stay apart, so a message's "every port" is never rounded up.
+        opened = "every" if all(iv.size(p) >= EVERY_PORT for p in ports.values()) else tuple(sorted(ports.items()))
         key = (decider.span.path, decider.table, decider.chain, level,
                frozenset().union(*(e.out_interfaces for e in widest)), opened, decider.rule.comment)
         groups.setdefault(key, []).append(exposures)
