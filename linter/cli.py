@@ -197,7 +197,7 @@ def port(ctx, query, fmt):
 @main.command("show")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--input-format", type=click.Choice(["iptables-save", "nftables", "iptables-script", "compose"]),
+@click.option("--input-format", type=click.Choice(["iptables-save", "nftables", "iptables-script", "compose", "firewalld"]),
               help="Read the input as this format instead of detecting it.")
 @click.option("--env-file", "env_files", multiple=True, type=click.Path(),
               help="Variables for compose interpolation, instead of the .env beside the compose file (repeatable).")

@@ -21,6 +21,9 @@ _SHELL_IPTABLES = re.compile(
     r"|(^|[\s;|&/({`])ip6?tables(-legacy|-nft)?-restore\b[^\n]*<<",
     re.M,
 )
+# A shell command running firewall-cmd with an option that changes the configuration.
+_SHELL_FIREWALL_CMD = re.compile(r"(^|[\s;|&/({`])firewall-(offline-)?cmd\b[^\n]*--(add|remove|change|set-default-zone"
+                                 r"|set-target|new-zone)", re.M)
 # A whole-line comment: a shell command quoted there ("# to restore: iptables -F; iptables-restore <
 # rules.v4") says nothing about what the file is.
 _COMMENT_LINE = re.compile(r"^[ \t]*#[^\n]*$", re.M)
@@ -31,21 +34,28 @@ _TABLE_HEADER = re.compile(r"^\s*\*\w+\s*$", re.M)
 _COMPOSE_NAMES = re.compile(r"^((docker-)?compose([.-][\w.-]+)?|[\w.-]+\.override)\.ya?ml$", re.I)
 
 # Every input format portlint knows (--input-format, input-format in configuration).
-INPUT_FORMATS = ("iptables-save", "nftables", "iptables-script", "compose")
+INPUT_FORMATS = ("iptables-save", "nftables", "iptables-script", "compose", "firewalld")
 
 IPTABLES_NAMES = re.compile(r"^(rules\.v[46]|ip6?tables([.-][\w.-]*)?|.*\.rules|.*\.ipt)$", re.I)
 NFT_NAMES = re.compile(r"^(nftables\.conf|.*\.nft)$", re.I)
 # Firewall scripts by name: rc.firewall, rc.fw, firewall, firewall.sh, start.fw, fw-up...
+# firewalld's files: a root element <zone>, <service> or <policy> (after the XML declaration and
+# comments), or firewalld.conf; by name, any XML file in a firewalld/zones|services|policies directory.
+_FIREWALLD_ROOT = re.compile(r"\A\ufeff?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<(zone|service|policy)[\s>/]", re.S)
+FIREWALLD_PATH = re.compile(r"(^|/)(firewalld/(zones|services|policies)/[^/]+\.xml|firewalld\.conf)$")
 SCRIPT_NAMES = re.compile(r"^(.*\.(sh|fw)|rc\.(local|fw|firewall[\w.-]*)|[\w.-]*firewall[\w-]*)$", re.I)
 
 
 def detect_format(path: str, text: str) -> str | None:
-    """The front end for this file ("iptables-save", "nftables", "compose", "iptables-script"), or None.
+    """The front end for this file ("iptables-save", "nftables", "compose", "iptables-script", "firewalld"),
+    or None.
 
     Content wins over names: an iptables-save dump named anything is recognised.
     """
     name = PurePath(path).name
     head = text[:200_000]
+    if _FIREWALLD_ROOT.match(head) or (name == "firewalld.conf" and re.search(r"^\s*DefaultZone\s*=", head, re.M)):
+        return "firewalld"
     code = _COMMENT_LINE.sub("", head)
     if _is_iptables_save(code):
         return "iptables-save"
@@ -59,7 +69,7 @@ def detect_format(path: str, text: str) -> str | None:
         return "compose"
     if _NFT_CONTENT.search(head) or NFT_NAMES.match(name):
         return "nftables"
-    if _SHELL_IPTABLES.search(head):
+    if _SHELL_IPTABLES.search(head) or _SHELL_FIREWALL_CMD.search(code):
         return "iptables-script"
     if _IPTABLES_SAVE_LINE.search(head) or IPTABLES_NAMES.match(name):
         return "iptables-save"
@@ -143,5 +153,5 @@ def looks_lintable(path: str) -> bool:
     name = PurePath(path).name
     return bool(
         IPTABLES_NAMES.match(name) or NFT_NAMES.match(name) or _COMPOSE_NAMES.match(name)
-        or SCRIPT_NAMES.match(name)
+        or SCRIPT_NAMES.match(name) or FIREWALLD_PATH.search(PurePath(path).as_posix())
     )

@@ -30,6 +30,7 @@ FRONT_ENDS: dict[str, str] = {
     "iptables-script": "linter.frontends.iptables_script",
     "nftables": "linter.frontends.nftables",
     "compose": "linter.frontends.compose",
+    "firewalld": "linter.frontends.firewalld",
 }
 
 

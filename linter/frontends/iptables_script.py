@@ -69,6 +69,7 @@ from linter.budgets import MAX_SHELL_EXPANSION_CHARS, MAX_SHELL_WORD_CHARS
 from linter.diagnostics import Diagnostic, caret_excerpt
 from linter.frontends import ParseResult
 from linter.frontends import iptables_options as opt
+from linter.frontends.firewalld.command import NAMES as FIREWALL_CMD_NAMES, FirewallCmdState
 from linter.frontends.iptables_save import (
     _CHAIN_NAMES, BANG, INVALID, SYNTAX, UNKNOWN, WORD, RuleReader, TableStore, _ChainState, _FileReader, same_rule,
 )
@@ -250,6 +251,7 @@ class ScriptReader:
         self.loops = 0
         self.count = 0
         self.stores: dict[Family, TableStore] = {}
+        self.firewalld: FirewallCmdState | None = None  # what firewall-cmd commands configured
         self.readers: dict[Family, RuleReader] = {}
         self._reported: set = set()
         self._undecided: set = set()
@@ -293,6 +295,11 @@ class ScriptReader:
                 tables.extend(store.build_tables())
         families = set(self.stores)
         family = Family.INET if len(families) == 2 else (families.pop() if families else Family.IPV4)
+        if self.firewalld is not None:  # firewall-cmd commands: firewalld's table beside iptables' tables
+            table, problems = self.firewalld.table()
+            tables.append(table)
+            self.diagnostics.extend(self.firewalld.diagnostics + problems)
+            family = Family.INET
         return Ruleset(self.path, FORMAT, family, tuple(tables))
 
     def stats(self) -> Stats:
@@ -1080,6 +1087,10 @@ class ScriptReader:
         family = RESTORE_NAMES.get(name)
         if family is not None:
             return self.restore(node, fields, family, stdin)
+        if name in FIREWALL_CMD_NAMES:  # firewalld's own front end reads it (linter/frontends/firewalld/)
+            self.firewalld = self.firewalld or FirewallCmdState(self.path)
+            self.firewalld.apply([f.text if f.known else None for f in fields[1:]], self._rule_span(node, fields))
+            return True
         return self.builtin(node, name, fields)
 
     def _iptables_by_name(self, head: Field) -> Family | None:

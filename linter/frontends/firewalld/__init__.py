@@ -1,0 +1,117 @@
+"""The firewalld front end: zone, service and policy XML files and firewalld.conf.
+
+A zone file is read together with the configuration directory around it when it sits in one
+(``<dir>/zones/<zone>.xml`` next to ``<dir>/services/`` and ``<dir>/firewalld.conf``, files the
+read policy allows): custom services come from services/, the default zone from firewalld.conf,
+and the other zones' sources and interfaces decide which packets reach this zone. Otherwise the
+distribution defaults apply (default zone public, the built-in services of rules/firewalld/).
+A zone file alone that binds no interface or source is read as the default zone: its file is all
+there is to know. Service files, policies and firewalld.conf give no ruleset of their own
+(their problems are still reported). The model follows firewalld's nftables backend (build.py).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import PurePath
+
+from linter.frontends import FrontEndOptions, ParseResult
+from linter.frontends.firewalld.build import Builder
+from linter.frontends.firewalld.config import Config
+from linter.frontends.firewalld.reader import Reader, read_conf, read_service
+from linter.frontends.firewalld.xml_reader import XmlError, XmlRefused, read_xml
+from linter.model import Span
+from linter.readpolicy import ReadPolicy
+from linter.source import SourceFile, read_source
+
+SYNTAX = "PL010"
+REFUSED_XML = "PL071"
+ROOTS = ("zone", "service", "policy")
+
+
+def parse(source: SourceFile, options: FrontEndOptions) -> ParseResult:
+    """Read one firewalld file (zone/service/policy XML or firewalld.conf)."""
+    reader = Reader(source.path)
+    if PurePath(source.path).name == "firewalld.conf" or not source.text.lstrip().startswith("<"):
+        read_conf(reader, source.text, Config())
+        return ParseResult(None, reader.diagnostics)
+    root = _root(reader, source.text)
+    if root is None:
+        return ParseResult(None, reader.diagnostics)
+    stem = PurePath(source.path).stem
+    if root.tag == "service":
+        read_service(reader, root, stem)
+        return ParseResult(None, reader.diagnostics)
+    if root.tag != "zone":
+        if root.tag == "policy":
+            reader.problem("PL013", "firewalld policies are not modelled yet: this policy's rules are not "
+                                    "part of any zone's ruleset", reader.span(root))
+        else:
+            reader.problem(SYNTAX, f"Not a firewalld file: the root element is <{root.tag}>, not <zone>, <service> "
+                                   "or <policy>", reader.span(root))
+        return ParseResult(None, reader.diagnostics)
+    zone = reader.zone(root, stem)
+    config = Config()
+    config.zones[zone.name] = zone
+    in_layout = _read_layout(source.path, options, config, zone.name)
+    if not in_layout and not zone.interfaces and not zone.sources:
+        config.default_zone = zone.name
+    builder = Builder(config, source.path, Span(source.path, root.line, root.column), focus={zone.name})
+    ruleset = builder.build()
+    return ParseResult(ruleset, reader.diagnostics + builder.diagnostics)
+
+
+def _root(reader: Reader, text: str):
+    try:
+        return read_xml(text)
+    except XmlRefused as exc:
+        reader.problem(REFUSED_XML, str(exc), Span(reader.path, exc.line, exc.column))
+    except XmlError as exc:
+        reader.problem(SYNTAX, str(exc), Span(reader.path, exc.line, exc.column))
+    return None
+
+
+def _read_layout(path: str, options: FrontEndOptions, config: Config, own: str) -> bool:
+    """Complete ``config`` from the configuration directory around a zone file, when the file
+    lies in ``zones/``; whether it does. Files the read policy refuses are left out."""
+    zones_dir = os.path.dirname(os.path.abspath(path))
+    if os.path.basename(zones_dir) != "zones":
+        return False
+    top = os.path.dirname(zones_dir)
+    policy = options.read_policy or ReadPolicy.for_file(path)
+    conf = os.path.join(top, "firewalld.conf")
+    if policy.refusal(conf) is None and os.path.isfile(conf):
+        found = read_source(conf)
+        if isinstance(found, SourceFile):
+            read_conf(Reader(conf), found.text, config)
+    for directory, kind in ((os.path.join(top, "services"), "service"), (zones_dir, "zone")):
+        for name in _xml_files(directory, policy):
+            full = os.path.join(directory, name)
+            if kind == "zone" and os.path.abspath(full) == os.path.abspath(path):
+                continue
+            found = read_source(full)
+            if not isinstance(found, SourceFile):
+                continue
+            sibling = Reader(full)  # its own problems are reported when it is linted itself
+            root = _root(sibling, found.text)
+            if root is None or root.tag != kind:
+                continue
+            if kind == "service":
+                service = read_service(sibling, root, PurePath(name).stem)
+                config.services[service.name] = service
+            else:
+                zone = sibling.zone(root, PurePath(name).stem)
+                if zone.name != own:
+                    config.zones.setdefault(zone.name, zone)
+    return True
+
+
+def _xml_files(directory: str, policy: ReadPolicy) -> list[str]:
+    if not os.path.isdir(directory) or not policy.may_contain(directory):
+        return []
+    try:
+        names = sorted(os.listdir(directory))[:1000]
+    except OSError:
+        return []
+    return [name for name in names if name.endswith(".xml") and policy.refusal(os.path.join(directory, name)) is None
+            and os.path.isfile(os.path.join(directory, name))]
