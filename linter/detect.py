@@ -40,8 +40,8 @@ IPTABLES_NAMES = re.compile(r"^(rules\.v[46]|ip6?tables([.-][\w.-]*)?|.*\.rules|
 NFT_NAMES = re.compile(r"^(nftables\.conf|.*\.nft)$", re.I)
 # Firewall scripts by name: rc.firewall, rc.fw, firewall, firewall.sh, start.fw, fw-up...
 # firewalld's files: a root element <zone>, <service> or <policy> (after the XML declaration and
-# comments), or firewalld.conf; by name, any XML file in a firewalld/zones|services|policies directory.
-_FIREWALLD_ROOT = re.compile(r"\A\ufeff?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<(zone|service|policy)[\s>/]", re.S)
+# comments, and a DOCTYPE the front end refuses), or firewalld.conf; by name, any XML file in a firewalld/zones|services|policies directory.
+_FIREWALLD_ROOT = re.compile(r"\A\ufeff?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>\s*)*<(zone|service|policy)[\s>/]", re.S)
 FIREWALLD_PATH = re.compile(r"(^|/)(firewalld/(zones|services|policies)/[^/]+\.xml|firewalld\.conf)$")
 SCRIPT_NAMES = re.compile(r"^(.*\.(sh|fw)|rc\.(local|fw|firewall[\w.-]*)|[\w.-]*firewall[\w-]*)$", re.I)
 

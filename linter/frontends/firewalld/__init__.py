@@ -53,8 +53,8 @@ def parse(source: SourceFile, options: FrontEndOptions) -> ParseResult:
     zone = reader.zone(root, stem)
     config = Config()
     config.zones[zone.name] = zone
-    in_layout = _read_layout(source.path, options, config, zone.name)
-    if not in_layout and not zone.interfaces and not zone.sources:
+    alone = not _read_layout(source.path, options, config, zone.name)
+    if alone and not zone.interfaces and not zone.sources:
         config.default_zone = zone.name
     builder = Builder(config, source.path, Span(source.path, root.line, root.column), focus={zone.name})
     ruleset = builder.build()
@@ -73,10 +73,12 @@ def _root(reader: Reader, text: str):
 
 def _read_layout(path: str, options: FrontEndOptions, config: Config, own: str) -> bool:
     """Complete ``config`` from the configuration directory around a zone file, when the file
-    lies in ``zones/``; whether it does. Files the read policy refuses are left out."""
+    lies in ``zones/``; whether a firewalld.conf or another zone was found. Files the read policy
+    refuses are left out."""
     zones_dir = os.path.dirname(os.path.abspath(path))
     if os.path.basename(zones_dir) != "zones":
         return False
+    found_any = False
     top = os.path.dirname(zones_dir)
     policy = options.read_policy or ReadPolicy.for_file(path)
     conf = os.path.join(top, "firewalld.conf")
@@ -84,6 +86,7 @@ def _read_layout(path: str, options: FrontEndOptions, config: Config, own: str) 
         found = read_source(conf)
         if isinstance(found, SourceFile):
             read_conf(Reader(conf), found.text, config)
+            found_any = True
     for directory, kind in ((os.path.join(top, "services"), "service"), (zones_dir, "zone")):
         for name in _xml_files(directory, policy):
             full = os.path.join(directory, name)
@@ -103,7 +106,8 @@ def _read_layout(path: str, options: FrontEndOptions, config: Config, own: str) 
                 zone = sibling.zone(root, PurePath(name).stem)
                 if zone.name != own:
                     config.zones.setdefault(zone.name, zone)
-    return True
+                    found_any = True
+    return found_any
 
 
 def _xml_files(directory: str, policy: ReadPolicy) -> list[str]:

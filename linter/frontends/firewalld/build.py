@@ -23,6 +23,7 @@ from linter.netdb import protocol_number
 FORMAT = "firewalld"
 TABLE = "firewalld"
 UNKNOWN_SERVICE = "PL072"
+UNBOUND_ZONE = "PL073"
 ICMP = frozenset({1, 58})
 _SUBCHAINS = ("pre", "log", "deny", "allow", "post")
 _PORT_PROTOCOLS = {"tcp": 6, "udp": 17, "sctp": 132, "dccp": 33}
@@ -104,6 +105,8 @@ class Builder:
 
     def build(self) -> Ruleset:
         zones = self._zones()
+        unreached = self._unreached(zones)
+        zones = [zone for zone in zones if zone not in unreached]
         self._input(zones)
         self._forward(zones)
         self._nat(zones)
@@ -122,6 +125,22 @@ class Builder:
 
     def _focused(self, zone: Zone) -> bool:
         return self.focus is None or zone.name in self.focus
+
+    def _reached(self, zone: Zone) -> bool:
+        """Whether any packet can be in ``zone``: it is the default zone or binds an interface or source."""
+        return zone.name == self.config.default_zone or bool(zone.interfaces or zone.sources)
+
+    def _unreached(self, zones: list[Zone]) -> list[Zone]:
+        """The focused zones no packet reaches: noted (PL073), their services still checked, no chains."""
+        found = [zone for zone in zones if self._focused(zone) and not self._reached(zone)]
+        for zone in found:
+            self.diagnostics.append(Diagnostic(
+                UNBOUND_ZONE, f"Zone {zone.name!r} binds no interface or source and is not the default zone "
+                              f"({self.config.default_zone}): no packet reaches it", zone.span,
+                hint="bind it (<interface name=.../>, <source address=.../>) or set DefaultZone in firewalld.conf"))
+            for name, span in zone.services:
+                self._service(name, span)
+        return found
 
     # -- zone dispatch: sources first (every zone's), then interfaces, then the default zone
     def _dispatch(self, chain: str, zones: list[Zone], prefix: str, out: bool = False) -> None:
@@ -299,7 +318,10 @@ class Builder:
         out.add("filter_FORWARD", [InterfaceMatch("in", ("lo",))], _ACCEPT, span)
         out.add("filter_FORWARD", [StateMatch(frozenset({"invalid"}))], _DROP, span)
         out.add("filter_FORWARD", [], _jump("filter_FORWARD_ZONES"), span)
-        out.add("filter_FORWARD", [], _REJECT, span)
+        # Reached only from a zone whose target leaves forwarding undecided ("default"); when every zone
+        # decides, firewalld's final reject is dead and left out (it would be a PL402).
+        if any(self._focused(zone) and zone.target not in ("ACCEPT", "DROP", "%%REJECT%%") for zone in zones):
+            out.add("filter_FORWARD", [], _REJECT, span)
         self._dispatch("filter_FORWARD_ZONES", zones, "filter_FWD")
         for zone in zones:
             if not self._focused(zone):

@@ -245,16 +245,14 @@ class Reader:
                 continue
             attrs: dict[str, str] = {}
             index += 1
-            if word == "not":
-                fields["_invert"] = True
-                continue
+            if index < len(words) and words[index] == "not":  # source not address="..."
+                attrs["invert"] = "true"
+                index += 1
             while index < len(words) and "=" in words[index] and words[index].split("=", 1)[0] not in (
                     "family", "priority"):
                 key, value = words[index].split("=", 1)
                 attrs[key] = value
                 index += 1
-            if fields.pop("_invert", False):
-                attrs["invert"] = "true"
             if word == "limit":
                 if last_action in ("accept", "reject", "drop", "mark"):
                     fields["limited"] = True
