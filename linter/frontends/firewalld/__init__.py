@@ -119,3 +119,38 @@ def _xml_files(directory: str, policy: ReadPolicy) -> list[str]:
         return []
     return [name for name in names if name.endswith(".xml") and policy.refusal(os.path.join(directory, name)) is None
             and os.path.isfile(os.path.join(directory, name))]
+
+
+def read_configuration(directory: str, policy: ReadPolicy | None = None) -> ParseResult:
+    """A whole configuration directory (zones/, services/, firewalld.conf) as one Ruleset in which
+    every zone's rules are built: what firewalld loads from it (tests compare it with the nft ruleset
+    firewalld writes). Linting goes file by file instead, each zone file's findings its own."""
+    policy = policy or ReadPolicy.for_paths([directory])
+    config = Config()
+    diagnostics = []
+    conf = os.path.join(directory, "firewalld.conf")
+    if policy.refusal(conf) is None and os.path.isfile(conf):
+        found = read_source(conf)
+        if isinstance(found, SourceFile):
+            reader = Reader(conf)
+            read_conf(reader, found.text, config)
+            diagnostics += reader.diagnostics
+    for sub, kind in (("services", "service"), ("zones", "zone")):
+        folder = os.path.join(directory, sub)
+        for name in _xml_files(folder, policy):
+            full = os.path.join(folder, name)
+            found = read_source(full)
+            if not isinstance(found, SourceFile):
+                continue
+            reader = Reader(full)
+            root = _root(reader, found.text)
+            if root is not None and root.tag == kind == "service":
+                service = read_service(reader, root, PurePath(name).stem)
+                config.services[service.name] = service
+            elif root is not None and root.tag == kind == "zone":
+                zone = reader.zone(root, PurePath(name).stem)
+                config.zones[zone.name] = zone
+            diagnostics += reader.diagnostics
+    builder = Builder(config, directory, Span(conf, 1, 1))
+    ruleset = builder.build()
+    return ParseResult(ruleset, diagnostics + builder.diagnostics)
