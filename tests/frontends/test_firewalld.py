@@ -250,3 +250,46 @@ def test_built_in_services_are_data_with_their_version():
     for name in ("ssh", "cockpit", "samba-client", "mysql", "postgresql", "http", "https", "telnet", "ftp", "mdns",
                  "nfs", "rpc-bind", "redis", "mongodb", "vnc-server", "rdp", "docker-registry"):
         assert name in services
+
+
+def test_the_sample_configuration_and_script():
+    found = {}
+    for path in sorted((ROOT / "samples" / "firewalld").rglob("*")):
+        if path.is_file():
+            result = _lint(path)
+            assert result.format == "firewalld", path
+            found[path.relative_to(ROOT).as_posix()] = sorted(
+                (f.code, f.line, str(f.severity)) for f in result.findings)
+    # Alone (the read policy of one file), internal.xml would not see services/metrics.xml: lint the directory.
+    assert found == {
+        "samples/firewalld/firewalld.conf": [],
+        "samples/firewalld/services/metrics.xml": [],
+        "samples/firewalld/zones/internal.xml": [("PL072", 9, "medium"), ("PL201", 8, "low")],
+        "samples/firewalld/zones/public.xml": [("PL201", 6, "info"), ("PL201", 9, "critical"),
+                                               ("PL201", 10, "medium")],
+        "samples/firewalld/zones/trusted.xml": [("PL202", 5, "low")],
+    }
+    top = ROOT / "samples" / "firewalld"
+    internal = _lint(top / "zones" / "internal.xml", scanned=top)
+    assert sorted((f.code, f.line, str(f.severity)) for f in internal.findings) == [
+        ("PL101", 9, "low"), ("PL201", 8, "low")]
+    script = _lint(ROOT / "samples" / "scripts" / "firewalld-provision.sh")
+    assert [(f.code, f.line, str(f.severity)) for f in script.findings if f.severity >= Severity.HIGH] == [
+        ("PL101", 15, "critical")]
+
+
+def test_inside_zones_make_their_interfaces_internal(tmp_path):
+    """An interface bound to the internal zone is internal for reach, read from zone files or from
+    firewalld's nft output alike."""
+    from linter.engine.roles import infer_roles
+
+    top = tmp_path / "zones"
+    top.mkdir()
+    (top / "internal.xml").write_text('<zone>\n  <interface name="eth1"/>\n  <service name="telnet"/>\n</zone>\n')
+    (top / "public.xml").write_text('<zone>\n  <interface name="eth0"/>\n</zone>\n')
+    result = _lint(top / "internal.xml")
+    assert [(f.code, f.line, str(f.severity)) for f in result.findings] == [("PL101", 3, "low")]
+    roles = infer_roles([result.document])
+    assert roles.internal == ("eth1",) and roles.is_internal("eth1") and not roles.is_internal("eth0")
+    nft = _lint(ROOT / "tests" / "equivalence" / "firewalld" / "sources" / "ruleset.nft").document
+    assert infer_roles([nft]).internal == ("eth1",)
