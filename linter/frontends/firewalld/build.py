@@ -24,6 +24,7 @@ FORMAT = "firewalld"
 TABLE = "firewalld"
 UNKNOWN_SERVICE = "PL072"
 UNBOUND_ZONE = "PL073"
+MAX_INCLUDE_DEPTH = 32  # services including services: deeper includes are not followed
 ICMP = frozenset({1, 58})
 _SUBCHAINS = ("pre", "log", "deny", "allow", "post")
 _PORT_PROTOCOLS = {"tcp": 6, "udp": 17, "sctp": 132, "dccp": 33}
@@ -232,7 +233,7 @@ class Builder:
                 hint="define it in services/<name>.xml next to zones/, or use <port port= protocol=/>"))
             return None
         for included in service.includes:
-            if included not in seen and included != name:
+            if included not in seen and included != name and len(seen) < MAX_INCLUDE_DEPTH:
                 inner = self._service(included, span, seen | {name})
                 if inner is not None:
                     service = ServiceDef(service.name, service.ports + inner.ports, service.protocols + inner.protocols,

@@ -111,13 +111,16 @@ class Reader:
 
     def zone_child(self, zone: Zone, child: Element) -> None:
         span, attrs, tag = self.span(child), child.attrs, child.tag
-        if tag == "interface" and attrs.get("name"):
+        needs = {"interface": "name", "service": "name", "protocol": "value", "icmp-block": "name"}.get(tag)
+        if needs and not attrs.get(needs):
+            self.problem(INVALID, f"<{tag}> needs {needs}=", span)
+        elif tag == "interface":
             zone.interfaces.append((attrs["name"], span))
         elif tag == "source":
             ref = self.address_ref(attrs, span)
             if ref is not None:
                 zone.sources.append((ref, span))
-        elif tag == "service" and attrs.get("name"):
+        elif tag == "service":
             zone.services.append((attrs["name"], span))
         elif tag == "port":
             spec = self.port_spec(attrs.get("port"), attrs.get("protocol"), span)
@@ -127,9 +130,9 @@ class Reader:
             spec = self.port_spec(attrs.get("port"), attrs.get("protocol"), span)
             if spec:
                 zone.source_ports.append(spec)
-        elif tag == "protocol" and attrs.get("value"):
+        elif tag == "protocol":
             zone.protocols.append((attrs["value"], span))
-        elif tag == "icmp-block" and attrs.get("name"):
+        elif tag == "icmp-block":
             zone.icmp_blocks.append((attrs["name"], span))
         elif tag == "icmp-block-inversion":
             zone.icmp_block_inversion = True
