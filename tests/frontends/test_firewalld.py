@@ -293,3 +293,14 @@ def test_inside_zones_make_their_interfaces_internal(tmp_path):
     assert roles.internal == ("eth1",) and roles.is_internal("eth1") and not roles.is_internal("eth0")
     nft = _lint(ROOT / "tests" / "equivalence" / "firewalld" / "sources" / "ruleset.nft").document
     assert infer_roles([nft]).internal == ("eth1",)
+
+
+def test_xml_comments_suppress(tmp_path):
+    zone = tmp_path / "public.xml"
+    zone.write_text('<zone>\n  <service name="telnet"/> <!-- portlint: ignore[PL101] legacy console -->\n'
+                    '  <!-- portlint: ignore[PL201] -->\n  <service name="ssh"/>\n'
+                    '  <service name="samba"/>\n  <!-- portlint: ignore[PL999] -->\n</zone>\n')
+    done = subprocess.run([sys.executable, "-m", "linter", "check", "--format", "concise", str(zone)], cwd=ROOT,
+                          capture_output=True, text=True)
+    lines = [line.split(": ", 1)[1][:11] for line in done.stdout.splitlines() if line.startswith(str(zone))]
+    assert lines == ["PL201 [crit", "PL021 [medi"] and done.returncode == 1
