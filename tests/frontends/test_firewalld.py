@@ -304,3 +304,21 @@ def test_xml_comments_suppress(tmp_path):
                           capture_output=True, text=True)
     lines = [line.split(": ", 1)[1][:11] for line in done.stdout.splitlines() if line.startswith(str(zone))]
     assert lines == ["PL201 [crit", "PL021 [medi"] and done.returncode == 1
+
+
+def test_rules_carry_the_nft_text_firewalld_writes(tmp_path):
+    zone = tmp_path / "public.xml"
+    zone.write_text('<zone>\n  <interface name="eth0"/>\n  <service name="mdns"/>\n'
+                    '  <forward-port port="8080" protocol="tcp" to-port="80" to-addr="10.0.0.5"/>\n'
+                    '  <rule family="ipv4"><source address="192.0.2.0/24" invert="true"/>'
+                    '<port port="5432" protocol="tcp"/><reject/></rule>\n</zone>\n')
+    table = _lint(zone).document.table("firewalld")
+    texts = {chain.name: [rule.text for rule in chain.rules] for chain in table.chains}
+    assert texts["filter_INPUT_ZONES"] == ['iifname "eth0" goto filter_IN_public', "goto filter_IN_public"]
+    assert texts["filter_IN_public_allow"] == ["ip daddr 224.0.0.251 udp dport 5353 accept",
+                                               "ip6 daddr ff02::fb udp dport 5353 accept"]
+    assert texts["filter_IN_public_deny"] == [
+        "meta nfproto ipv4 ip saddr != 192.0.2.0/24 tcp dport 5432 reject with icmpx admin-prohibited"]
+    assert texts["nat_PRE_public_allow"] == ["meta nfproto ipv4 tcp dport 8080 dnat ip to 10.0.0.5:80"]
+    assert texts["filter_IN_public"][-2:] == ["meta l4proto { icmp, ipv6-icmp } accept",
+                                              "reject with icmpx admin-prohibited"]

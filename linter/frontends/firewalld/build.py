@@ -18,6 +18,7 @@ from linter.model import (
     PortSet, Policy, ProtocolMatch, Rule, Ruleset, Span, StateMatch, Statement, Table, Verdict, VerdictKind,
     CtStatusMatch, IPV4_MAX,
 )
+from linter.frontends.firewalld.render import render
 from linter.netdb import protocol_number
 
 FORMAT = "firewalld"
@@ -69,9 +70,11 @@ class _Chains:
     chains: dict[str, list[Rule]] = field(default_factory=dict)
     bases: dict[str, tuple[Hook, str, int]] = field(default_factory=dict)
 
-    def add(self, chain: str, matches, verdict: Verdict, span: Span, statements=(), text: str = "") -> None:
+    def add(self, chain: str, matches, verdict: Verdict, span: Span, statements=()) -> None:
+        """Append a rule; its text is the nft firewalld writes for it."""
+        matches = tuple(m for m in matches if m is not None)
         self.chains.setdefault(chain, []).append(
-            Rule(tuple(m for m in matches if m is not None), verdict, span, statements=tuple(statements), text=text))
+            Rule(matches, verdict, span, statements=tuple(statements), text=render(matches, verdict, statements)))
 
     def base(self, chain: str, hook: Hook, kind: str, priority: int) -> None:
         self.bases[chain] = (hook, kind, priority)
@@ -178,8 +181,7 @@ class Builder:
         self._dispatch("filter_INPUT_ZONES", zones, "filter_IN")
         for zone in zones:
             if not self._focused(zone):
-                out.add(f"filter_IN_{zone.name}", [], _REJECT, zone.span,
-                        text=f"zone {zone.name}: read from its own file")
+                out.add(f"filter_IN_{zone.name}", [], _REJECT, zone.span)  # the zone's own file decides
                 continue
             chain = self._zone_chain("filter_IN", zone)
             self._zone_allows(zone, f"{chain}_allow")
@@ -281,7 +283,7 @@ class Builder:
                       "action": f"{zone_chain}_allow" if rule.action == "accept" else f"{zone_chain}_deny"}
         if rule.log or rule.audit:
             self._rich_element(rule, matches, Verdict(VerdictKind.CONTINUE), chains["log"],
-                               (Statement("log", "log"),))
+                               (Statement("log", "log"),))  # the prefix and level do not change what passes
         if rule.action in ("accept", "reject", "drop"):
             verdict = {"accept": _ACCEPT, "reject": _REJECT, "drop": _DROP}[rule.action]
             limit = [LimitMatch("limit", text="limit")] if rule.limited else []
@@ -308,7 +310,7 @@ class Builder:
             matches = [*matches, match]
         elif kind == "icmp-block":
             matches = [*matches, ProtocolMatch(ICMP, text="icmp"), OpaqueMatch("icmp type", f"icmp type {value}")]
-        self.out.add(chain, matches, verdict, rule.span, statements, text=rule.text)
+        self.out.add(chain, matches, verdict, rule.span, statements)
 
     # -- forward
     def _forward(self, zones: list[Zone]) -> None:
