@@ -11,6 +11,7 @@ import pytest
 from linter.checks import Settings
 from linter.detect import detect_format, looks_lintable
 from linter.engine.trace import make_flow, trace_flow
+from linter.frontends.firewalld import read_configuration
 from linter.frontends.firewalld.builtin import builtin_services, firewalld_version
 from linter.frontends.firewalld.reader import Reader
 from linter.findings import Severity
@@ -322,3 +323,30 @@ def test_rules_carry_the_nft_text_firewalld_writes(tmp_path):
     assert texts["nat_PRE_public_allow"] == ["meta nfproto ipv4 tcp dport 8080 dnat ip to 10.0.0.5:80"]
     assert texts["filter_IN_public"][-2:] == ["meta l4proto { icmp, ipv6-icmp } accept",
                                               "reject with icmpx admin-prohibited"]
+
+
+def test_policies_to_this_host(tmp_path):
+    top = tmp_path / "firewalld"
+    (top / "zones").mkdir(parents=True)
+    (top / "policies").mkdir()
+    (top / "zones" / "public.xml").write_text('<zone>\n  <interface name="eth0"/>\n  <service name="ssh"/>\n</zone>\n')
+    (top / "policies" / "legacy.xml").write_text(
+        '<?xml version="1.0"?>\n<policy target="CONTINUE" priority="-10">\n  <ingress-zone name="public"/>\n'
+        '  <egress-zone name="HOST"/>\n  <service name="telnet"/>\n'
+        '  <rule><source address="198.51.100.0/24"/><service name="ssh"/><reject/></rule>\n</policy>\n')
+    (top / "policies" / "routed.xml").write_text(
+        '<policy target="ACCEPT">\n  <ingress-zone name="internal"/>\n  <egress-zone name="external"/>\n</policy>\n')
+    legacy = _lint(top / "policies" / "legacy.xml", scanned=top)
+    assert [(f.code, f.line, str(f.severity)) for f in legacy.findings] == [("PL101", 5, "critical")]
+    assert _verdict(legacy.document, "203.0.113.3", 23) == "accept"
+    assert _verdict(legacy.document, "198.51.100.3", 22) == "reject"
+    # The zone's own file: the policy's reject (priority < 0) applies before the zone's ssh, its telnet
+    # accept is the policy file's finding, not this one's.
+    public = _lint(top / "zones" / "public.xml", scanned=top)
+    assert _verdict(public.document, "198.51.100.3", 22) == "reject"
+    assert _verdict(public.document, "203.0.113.3", 22) == "accept"
+    assert _verdict(public.document, "203.0.113.3", 23) == "reject"
+    routed = _lint(top / "policies" / "routed.xml", scanned=top)
+    assert [(f.code, f.line) for f in routed.findings] == [("PL013", 1)]
+    whole = read_configuration(str(top)).document
+    assert _verdict(whole, "203.0.113.3", 23) == "accept" and _verdict(whole, "198.51.100.3", 22) == "reject"

@@ -6,8 +6,10 @@ read policy allows): custom services come from services/, the default zone from 
 and the other zones' sources and interfaces decide which packets reach this zone. Otherwise the
 distribution defaults apply (default zone public, the built-in services of rules/firewalld/).
 A zone file alone that binds no interface or source is read as the default zone: its file is all
-there is to know. Service files, policies and firewalld.conf give no ruleset of their own
-(their problems are still reported). The model follows firewalld's nftables backend (build.py).
+there is to know. Service files and firewalld.conf give no ruleset of their own
+(their problems are still reported). A policy file is read like a zone file, with the zones of its
+configuration directory; only policies ending at this host (egress-zone HOST) are modelled, and only
+in their own file's ruleset (and in read_configuration). The model follows firewalld's nftables backend (build.py).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import PurePath
 from linter.frontends import FrontEndOptions, ParseResult
 from linter.frontends.firewalld.build import Builder
 from linter.frontends.firewalld.config import Config
-from linter.frontends.firewalld.reader import Reader, read_conf, read_service
+from linter.frontends.firewalld.reader import Reader, read_conf, read_policy, read_service
 from linter.frontends.firewalld.xml_reader import XmlError, XmlRefused, read_xml
 from linter.model import Span
 from linter.readpolicy import ReadPolicy
@@ -42,21 +44,24 @@ def parse(source: SourceFile, options: FrontEndOptions) -> ParseResult:
     if root.tag == "service":
         read_service(reader, root, stem)
         return ParseResult(None, reader.diagnostics)
-    if root.tag != "zone":
-        if root.tag == "policy":
-            reader.problem("PL013", "firewalld policies are not modelled yet: this policy's rules are not "
-                                    "part of any zone's ruleset", reader.span(root))
-        else:
-            reader.problem(SYNTAX, f"Not a firewalld file: the root element is <{root.tag}>, not <zone>, <service> "
-                                   "or <policy>", reader.span(root))
+    if root.tag not in ("zone", "policy"):
+        reader.problem(SYNTAX, f"Not a firewalld file: the root element is <{root.tag}>, not <zone>, <service> "
+                               "or <policy>", reader.span(root))
         return ParseResult(None, reader.diagnostics)
-    zone = reader.zone(root, stem)
     config = Config()
-    config.zones[zone.name] = zone
-    alone = not _read_layout(source.path, options, config, zone.name)
-    if alone and not zone.interfaces and not zone.sources:
-        config.default_zone = zone.name
-    builder = Builder(config, source.path, Span(source.path, root.line, root.column), focus={zone.name})
+    if root.tag == "policy":
+        policy = read_policy(reader, root, stem)
+        config.policies[policy.name] = policy
+        _read_layout(source.path, options, config, policy.name, "policies")
+        focus = policy.name
+    else:
+        zone = reader.zone(root, stem)
+        config.zones[zone.name] = zone
+        alone = not _read_layout(source.path, options, config, zone.name, "zones")
+        if alone and not zone.interfaces and not zone.sources:
+            config.default_zone = zone.name
+        focus = zone.name
+    builder = Builder(config, source.path, Span(source.path, root.line, root.column), focus={focus})
     ruleset = builder.build()
     return ParseResult(ruleset, reader.diagnostics + builder.diagnostics)
 
@@ -71,15 +76,16 @@ def _root(reader: Reader, text: str):
     return None
 
 
-def _read_layout(path: str, options: FrontEndOptions, config: Config, own: str) -> bool:
+def _read_layout(path: str, options: FrontEndOptions, config: Config, own: str, folder: str) -> bool:
     """Complete ``config`` from the configuration directory around a zone file, when the file
     lies in ``zones/``; whether a firewalld.conf or another zone was found. Files the read policy
     refuses are left out."""
-    zones_dir = os.path.dirname(os.path.abspath(path))
-    if os.path.basename(zones_dir) != "zones":
+    own_dir = os.path.dirname(os.path.abspath(path))
+    if os.path.basename(own_dir) != folder:
         return False
     found_any = False
-    top = os.path.dirname(zones_dir)
+    top = os.path.dirname(own_dir)
+    zones_dir = os.path.join(top, "zones")
     policy = options.read_policy or ReadPolicy.for_file(path)
     conf = os.path.join(top, "firewalld.conf")
     if policy.refusal(conf) is None and os.path.isfile(conf):
@@ -87,10 +93,11 @@ def _read_layout(path: str, options: FrontEndOptions, config: Config, own: str) 
         if isinstance(found, SourceFile):
             read_conf(Reader(conf), found.text, config)
             found_any = True
-    for directory, kind in ((os.path.join(top, "services"), "service"), (zones_dir, "zone")):
+    for directory, kind in ((os.path.join(top, "services"), "service"), (zones_dir, "zone"),
+                            (os.path.join(top, "policies"), "policy")):
         for name in _xml_files(directory, policy):
             full = os.path.join(directory, name)
-            if kind == "zone" and os.path.abspath(full) == os.path.abspath(path):
+            if os.path.abspath(full) == os.path.abspath(path):
                 continue
             found = read_source(full)
             if not isinstance(found, SourceFile):
@@ -102,6 +109,9 @@ def _read_layout(path: str, options: FrontEndOptions, config: Config, own: str) 
             if kind == "service":
                 service = read_service(sibling, root, PurePath(name).stem)
                 config.services[service.name] = service
+            elif kind == "policy":
+                found_policy = read_policy(sibling, root, PurePath(name).stem)
+                config.policies.setdefault(found_policy.name, found_policy)
             else:
                 zone = sibling.zone(root, PurePath(name).stem)
                 if zone.name != own:
@@ -135,7 +145,7 @@ def read_configuration(directory: str, policy: ReadPolicy | None = None) -> Pars
             reader = Reader(conf)
             read_conf(reader, found.text, config)
             diagnostics += reader.diagnostics
-    for sub, kind in (("services", "service"), ("zones", "zone")):
+    for sub, kind in (("services", "service"), ("zones", "zone"), ("policies", "policy")):
         folder = os.path.join(directory, sub)
         for name in _xml_files(folder, policy):
             full = os.path.join(folder, name)
@@ -150,6 +160,9 @@ def read_configuration(directory: str, policy: ReadPolicy | None = None) -> Pars
             elif root is not None and root.tag == kind == "zone":
                 zone = reader.zone(root, PurePath(name).stem)
                 config.zones[zone.name] = zone
+            elif root is not None and root.tag == kind == "policy":
+                policy = read_policy(reader, root, PurePath(name).stem)
+                config.policies[policy.name] = policy
             diagnostics += reader.diagnostics
     builder = Builder(config, directory, Span(conf, 1, 1))
     ruleset = builder.build()

@@ -179,15 +179,49 @@ class Builder:
         # firewalld ends filter_INPUT with a reject too, but every zone chain ends in its target, so
         # nothing reaches it: left out, it would only be reported as a dead rule (PL402).
         self._dispatch("filter_INPUT_ZONES", zones, "filter_IN")
+        policies = self._policy_chains()
         for zone in zones:
+            chain = f"filter_IN_{zone.name}"
+            before = [p for p in policies if p.takes(zone.name) and p.priority < 0]
+            after = [p for p in policies if p.takes(zone.name) and p.priority > 0]
+            for policy in before:
+                out.add(chain, [], _jump(f"filter_IN_policy_{policy.name}"), policy.rules.span)
             if not self._focused(zone):
-                out.add(f"filter_IN_{zone.name}", [], _REJECT, zone.span)  # the zone's own file decides
+                for policy in after:
+                    out.add(chain, [], _jump(f"filter_IN_policy_{policy.name}"), policy.rules.span)
+                out.add(chain, [], _REJECT, zone.span)  # the zone's own file decides
                 continue
-            chain = self._zone_chain("filter_IN", zone)
+            self._zone_chain("filter_IN", zone)
             self._zone_allows(zone, f"{chain}_allow")
             for rule in zone.rules:
                 self._rich(zone, rule, chain)
+            for policy in after:
+                out.add(chain, [], _jump(f"filter_IN_policy_{policy.name}"), policy.rules.span)
             self._target(chain, zone, forward=False)
+
+    def _policy_chains(self) -> list:
+        """Build filter_IN_policy_<name> for the policies whose egress is this host, in priority
+        order. A policy of another file (not in focus) keeps only what it drops and rejects: what it
+        accepts is reported in its own file. Forwarding policies are not modelled (a PL013 note)."""
+        built = []
+        for policy in sorted(self.config.policies.values(), key=lambda p: p.priority):
+            own = self.focus is None or policy.name in self.focus
+            if "HOST" not in policy.egress:
+                if own:
+                    self.diagnostics.append(Diagnostic(
+                        "PL013", f"Policy {policy.name!r} does not end at this host (egress-zone HOST): forwarding "
+                                 "policies are not modelled yet", policy.rules.span))
+                continue
+            chain = self._zone_chain("filter_IN_policy", policy.rules)
+            if own:
+                self._zone_allows(policy.rules, f"{chain}_allow")
+            for rule in policy.rules.rules:
+                if own or rule.action in ("reject", "drop"):
+                    self._rich(policy.rules, rule, chain)
+            if own or policy.rules.target != "ACCEPT":
+                self._target(chain, policy.rules, forward=False)
+            built.append(policy)
+        return built
 
     def _target(self, chain: str, zone: Zone, forward: bool) -> None:
         span = zone.target_span or zone.span

@@ -9,6 +9,7 @@ from linter.model import Span
 
 DEFAULT_ZONE = "public"  # the distributions' firewalld.conf DefaultZone
 TARGETS = ("default", "ACCEPT", "DROP", "%%REJECT%%", "REJECT", "CONTINUE")
+POLICY_TARGETS = ("CONTINUE", "ACCEPT", "DROP", "REJECT")
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,25 @@ class ServiceDef:
 
 
 @dataclass
+class PolicyDef:
+    """A policy (firewalld >= 0.9): what it allows, as a zone holds it, between its ingress and egress
+    zones ("ANY", "HOST" or zone names), at ``priority`` (< 0: before the zones' own rules)."""
+
+    rules: Zone
+    priority: int = -1
+    ingress: list[str] = field(default_factory=list)
+    egress: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.rules.name
+
+    def takes(self, zone: str) -> bool:
+        """Whether packets arriving in ``zone`` for this host pass through this policy."""
+        return "HOST" in self.egress and ("ANY" in self.ingress or zone in self.ingress)
+
+
+@dataclass
 class Config:
     """Zones by name, custom services by name, the default zone and where it was set."""
 
@@ -108,6 +128,7 @@ class Config:
     services: dict[str, ServiceDef] = field(default_factory=dict)
     default_zone: str = DEFAULT_ZONE
     default_zone_span: Span | None = None
+    policies: dict[str, PolicyDef] = field(default_factory=dict)
 
     def zone(self, name: str, span: Span) -> Zone:
         """The zone called ``name``, created (empty, as firewall-cmd would find it) when new."""

@@ -12,7 +12,7 @@ import shlex
 from linter.addresses import AddressError, parse_address_range
 from linter.diagnostics import Diagnostic
 from linter.frontends.firewalld.config import (
-    TARGETS, AddressRef, Config, ForwardPort, PortSpec, RichRule, ServiceDef, Zone,
+    POLICY_TARGETS, TARGETS, AddressRef, Config, ForwardPort, PolicyDef, PortSpec, RichRule, ServiceDef, Zone,
 )
 from linter.frontends.firewalld.xml_reader import Element
 from linter.model import Span
@@ -264,6 +264,33 @@ class Reader:
                 return None
             last_action = word
         return self.finish_rich(fields, span, text)
+
+
+def read_policy(reader: Reader, root: Element, name: str) -> PolicyDef:
+    """A ``<policy>`` element: its zones, priority and target, and its rules read as a zone's."""
+    policy_name = root.attrs.get("name") or name
+    rules = Zone(policy_name, reader.span(root), target="CONTINUE")
+    target = root.attrs.get("target", "CONTINUE")
+    if target not in POLICY_TARGETS:
+        reader.problem(INVALID, f"Invalid policy target {target!r}: CONTINUE, ACCEPT, DROP or REJECT", rules.span)
+    else:
+        rules.target = "%%REJECT%%" if target == "REJECT" else target
+        rules.target_span = rules.span
+    priority = _priority(root.attrs.get("priority", "-1"))
+    if priority is None or priority == 0:
+        reader.problem(INVALID, f"Invalid policy priority {root.attrs.get('priority')!r}: a non-zero integer",
+                       rules.span)
+        priority = -1
+    policy = PolicyDef(rules, priority)
+    for child in root.children:
+        if child.tag in ("ingress-zone", "egress-zone"):
+            if child.attrs.get("name"):
+                (policy.ingress if child.tag == "ingress-zone" else policy.egress).append(child.attrs["name"])
+            else:
+                reader.problem(INVALID, f"<{child.tag}> needs name=", reader.span(child))
+        else:
+            reader.zone_child(rules, child)
+    return policy
 
 
 def _priority(text: str) -> int | None:
