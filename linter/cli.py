@@ -231,6 +231,8 @@ def show(ctx, paths, fmt, input_format, env_files):
     for diag in source.diagnostics + parsed.diagnostics:
         click.echo(safe_line(f"{diag.span}: {diag.code} {diag.message}"), err=True)
     if parsed.document is None:
+        if not parsed.diagnostics and kind == "firewalld":  # firewalld.conf, a service file
+            click.echo(f"portlint: {paths[0]} holds no ruleset of its own; show a zone or policy file", err=True)
         ctx.exit(EXIT_ERROR)
     if fmt == "json":
         sys.stdout.write(model_json.render(parsed.document))

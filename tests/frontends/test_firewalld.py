@@ -350,3 +350,21 @@ def test_policies_to_this_host(tmp_path):
     assert [(f.code, f.line) for f in routed.findings] == [("PL013", 1)]
     whole = read_configuration(str(top)).document
     assert _verdict(whole, "203.0.113.3", 23) == "accept" and _verdict(whole, "198.51.100.3", 22) == "reject"
+
+
+def test_firewall_cmd_policies(tmp_path):
+    script = tmp_path / "policy.sh"
+    script.write_text("firewall-cmd --permanent --new-policy=legacy\n"
+                      "firewall-cmd --permanent --policy=legacy --add-ingress-zone=public\n"
+                      "firewall-cmd --permanent --policy legacy --add-egress-zone=HOST\n"
+                      "firewall-cmd --permanent --policy=legacy --set-priority=-5\n"
+                      "firewall-cmd --permanent --policy=legacy --add-service=telnet\n"
+                      "firewall-cmd --permanent --policy=legacy --add-rich-rule='rule source address=\"198.51.100.0/24\""
+                      " service name=\"ssh\" drop'\n"
+                      "firewall-cmd --permanent --policy=nosuch --add-service=ssh\n"
+                      "firewall-cmd --permanent --policy=allow-host-ipv6 --set-priority=0\n")
+    result = _lint(script)
+    assert sorted((f.code, f.line, str(f.severity)) for f in result.findings) == [
+        ("PL011", 7, "high"), ("PL011", 8, "high"), ("PL101", 5, "critical"), ("PL201", 1, "info")]
+    assert _verdict(result.document, "198.51.100.3", 22) == "drop"  # the policy runs before the zone's ssh
+    assert _verdict(result.document, "203.0.113.3", 22) == "accept"

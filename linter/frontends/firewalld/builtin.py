@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from linter.frontends.firewalld.config import ServiceDef, Zone
+from linter.frontends.firewalld.config import PolicyDef, ServiceDef, Zone
 from linter.grammars import data_dir, read_yaml
 from linter.model import Span
 
@@ -49,3 +49,13 @@ def builtin_zone(name: str, span: Span) -> Zone | None:
     zone.masquerade = span if entry.get("masquerade") else None
     zone.forward = span if entry.get("forward") else None
     return zone
+
+
+def builtin_policy(name: str, span: Span) -> PolicyDef | None:
+    """A fresh copy of the built-in policy ``name`` (firewall-cmd --policy=allow-host-ipv6 ...), or None."""
+    entry = (_data().get("policies") or {}).get(name)
+    if entry is None:
+        return None
+    policy = PolicyDef(Zone(name, span, target=entry.get("target", "CONTINUE")), int(entry.get("priority", -1)),
+                       list(entry.get("ingress", ())), list(entry.get("egress", ())))
+    return policy

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from linter.diagnostics import Diagnostic
 from linter.frontends.firewalld.build import Builder
-from linter.frontends.firewalld.builtin import builtin_zone
-from linter.frontends.firewalld.config import TARGETS, AddressRef, Config, Zone
+from linter.frontends.firewalld.builtin import builtin_policy, builtin_zone
+from linter.frontends.firewalld.config import POLICY_TARGETS, TARGETS, AddressRef, Config, PolicyDef, Zone
 from linter.frontends.firewalld.reader import Reader
 from linter.model import Span, Table
 
@@ -25,7 +25,8 @@ _IGNORED_PREFIXES = ("--list", "--query", "--get", "--info", "--reload", "--comp
                      "--delete-service", "--new-icmptype", "--delete-icmptype", "--path-", "--load-",
                      "--reset-to-defaults", "--debug", "--nofork", "--nopager", "--add-entry", "--remove-entry")
 _VALUED = frozenset({"--zone", "--policy", "--timeout", "--set-default-zone", "--set-target", "--new-zone",
-                     "--delete-zone", "--service", "--ipset", "--set-description", "--set-short"})
+                     "--delete-zone", "--new-policy", "--delete-policy", "--set-priority", "--service", "--ipset",
+                     "--set-description", "--set-short"})
 
 
 class FirewallCmdState:
@@ -58,18 +59,19 @@ class FirewallCmdState:
                 index += 1
             options.append((key, value if (equals or key in _VALUED) else None))
         zone_name = next((value for key, value in options if key == "--zone"), None)
-        if any(key == "--policy" for key, _ in options):
-            self.diagnostics.append(Diagnostic("PL013", "firewalld policies are not modelled yet: this "
-                                                        "firewall-cmd --policy command is left out", span))
-            return
+        policy_name = next((value for key, value in options if key == "--policy"), None)
         if any(key == "--direct" for key, _ in options):
             self.diagnostics.append(Diagnostic("PL013", "firewall-cmd --direct rules are not modelled: this "
                                                         "command is left out", span))
             return
         for key, value in options:
-            if key == "--zone":
+            if key in ("--zone", "--policy"):
                 continue
-            if key in ("--set-default-zone", "--new-zone", "--delete-zone") or zone_name is not None or \
+            if policy_name is not None and key.startswith(("--add-", "--remove-", "--set-")):
+                self._policy_option(reader, key, value, policy_name, span)
+            elif key in ("--new-policy", "--delete-policy"):
+                self._policy_option(reader, key, value, value, span)
+            elif key in ("--set-default-zone", "--new-zone", "--delete-zone") or zone_name is not None or \
                     key.startswith(("--add-", "--remove-", "--change-", "--set-target")):
                 self._one(reader, key, value, zone_name, span)
             elif not key.startswith(_IGNORED_PREFIXES):
@@ -90,6 +92,52 @@ class FirewallCmdState:
                 return None
             self.config.zones[name] = zone or Zone(name, span)
         return self.config.zones[name]
+
+    def _policy_option(self, reader: Reader, key: str, value: str | None, name: str | None, span: Span) -> None:
+        """One option of a ``--policy=P`` (or ``--new-policy``/``--delete-policy``) command."""
+        if not name:
+            reader.problem("PL011", f"firewall-cmd {key} needs a policy name", span)
+            return
+        if key == "--delete-policy":
+            self.config.policies.pop(name, None)
+            return
+        if key == "--new-policy":
+            self.config.policies.setdefault(name, PolicyDef(Zone(name, span, target="CONTINUE")))
+            return
+        policy = self.config.policies.get(name)
+        if policy is None:
+            policy = builtin_policy(name, span)
+            if policy is None:
+                reader.problem("PL011", f"Unknown firewalld policy {name!r} (no --new-policy made it)", span)
+                return
+            self.config.policies[name] = policy
+        if key in ("--add-ingress-zone", "--add-egress-zone", "--remove-ingress-zone", "--remove-egress-zone"):
+            zones = policy.ingress if "ingress" in key else policy.egress
+            zones[:] = [zone for zone in zones if zone != value] + ([value] if key.startswith("--add") and value
+                                                                      else [])
+        elif key == "--set-priority":
+            try:
+                priority = int(value or "")
+            except ValueError:
+                priority = 0
+            if priority == 0 or not -32768 <= priority <= 32767:
+                reader.problem("PL011", f"Invalid policy priority {value!r}: a non-zero integer", span)
+            else:
+                policy.priority = priority
+        elif key == "--set-target":
+            if value not in POLICY_TARGETS:
+                reader.problem("PL011", f"Invalid policy target {value!r}: CONTINUE, ACCEPT, DROP or REJECT", span)
+            else:
+                policy.rules.target = "%%REJECT%%" if value == "REJECT" else value
+                policy.rules.target_span = span
+        elif key.startswith(("--add-", "--remove-")):
+            what = key.split("-", 3)[-1]
+            if what in ("masquerade", "forward"):
+                setattr(policy.rules, what, span if key.startswith("--add-") else None)
+            elif value is None:
+                reader.problem("PL011", f"firewall-cmd {key} needs a value", span)
+            else:
+                self._entry(reader, policy.rules, what, value, key.startswith("--add-"), span)
 
     def _one(self, reader: Reader, key: str, value: str | None, zone_name: str | None, span: Span) -> None:
         if key.startswith(_IGNORED_PREFIXES) and not key.startswith(("--add-", "--remove-")):
