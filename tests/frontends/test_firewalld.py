@@ -245,12 +245,26 @@ def test_walks_find_firewalld_files_by_path():
 
 def test_built_in_services_are_data_with_their_version():
     services = builtin_services()
-    assert len(services) >= 60 and firewalld_version() == "2.1"
-    assert services["samba"].ports == ((137, 137, "udp"), (138, 138, "udp"), (139, 139, "tcp"), (445, 445, "tcp"))
+    assert len(services) >= 60 and firewalld_version() == "2.5.0"
+    assert services["samba"].ports == ((139, 139, "tcp"), (445, 445, "tcp"))
+    assert services["samba"].includes == ("samba-client",) and services["samba-client"].includes == ("netbios-ns",)
+    assert services["netbios-ns"].ports == ((137, 137, "udp"),)
     assert services["dhcpv6-client"].destination == (("ipv6", "fe80::/64"),)
+    assert services["upnp-client"].source_ports == ((1900, 1900, "udp"),)
+    assert services["vrrp"].protocols == ("112",) and services["vrrp"].destination[0] == ("ipv4", "224.0.0.18")
     for name in ("ssh", "cockpit", "samba-client", "mysql", "postgresql", "http", "https", "telnet", "ftp", "mdns",
                  "nfs", "rpc-bind", "redis", "mongodb", "vnc-server", "rdp", "docker-registry"):
         assert name in services
+
+
+def test_included_services_keep_their_own_destinations(tmp_path):
+    zone = tmp_path / "public.xml"
+    zone.write_text('<zone>\n  <service name="minidlna"/>\n  <service name="samba"/>\n</zone>\n')
+    ruleset = _lint(zone).document
+    texts = [rule.text for rule in ruleset.table("firewalld").chain("filter_IN_public_allow").rules]
+    assert texts == ["tcp dport 8200 accept", "ip daddr 239.255.255.250 udp dport 1900 accept",
+                     "ip6 daddr ff02::c udp dport 1900 accept", "tcp dport 139 accept", "tcp dport 445 accept",
+                     "udp dport 138 accept", "udp dport 137 accept"]
 
 
 def test_the_sample_configuration_and_script():

@@ -25,7 +25,7 @@ FORMAT = "firewalld"
 TABLE = "firewalld"
 UNKNOWN_SERVICE = "PL072"
 UNBOUND_ZONE = "PL073"
-MAX_INCLUDE_DEPTH = 32  # services including services: deeper includes are not followed
+MAX_INCLUDE_DEPTH = 32  # services including services: at most this many are followed for one name
 ICMP = frozenset({1, 58})
 _SUBCHAINS = ("pre", "log", "deny", "allow", "post")
 _PORT_PROTOCOLS = {"tcp": 6, "udp": 17, "sctp": 132, "dccp": 33}
@@ -206,6 +206,8 @@ class Builder:
         built = []
         for policy in sorted(self.config.policies.values(), key=lambda p: p.priority):
             own = self.focus is None or policy.name in self.focus
+            if policy.disabled:
+                continue
             if "HOST" not in policy.egress:
                 if own:
                     self.diagnostics.append(Diagnostic(
@@ -260,38 +262,45 @@ class Builder:
                                                           OpaqueMatch("icmp type", f"icmp type {name}")],
                          _ACCEPT if zone.icmp_block_inversion else _REJECT, span)
 
-    def _service(self, name: str, span: Span, seen: frozenset = frozenset()) -> ServiceDef | None:
-        service = self._services.get(name)
-        if service is None:
-            self.diagnostics.append(Diagnostic(
-                UNKNOWN_SERVICE, f"Unknown firewalld service {name!r}: not a built-in service nor defined in "
-                                 "services/; what it opens is not known", span,
-                hint="define it in services/<name>.xml next to zones/, or use <port port= protocol=/>"))
-            return None
-        for included in service.includes:
-            if included not in seen and included != name and len(seen) < MAX_INCLUDE_DEPTH:
-                inner = self._service(included, span, seen | {name})
-                if inner is not None:
-                    service = ServiceDef(service.name, service.ports + inner.ports, service.protocols + inner.protocols,
-                                         service.source_ports + inner.source_ports,
-                                         service.destination or inner.destination)
-        return service
+    def _service(self, name: str, span: Span) -> list[ServiceDef] | None:
+        """The service ``name`` and the services it includes (each keeps its own destination), or
+        None with a PL072 when it is not known (an unknown include is reported too)."""
+        found: list[ServiceDef] = []
+        pending = [name]
+        while pending and len(found) < MAX_INCLUDE_DEPTH:
+            current = pending.pop(0)
+            if any(service.name == current for service in found):
+                continue
+            service = self._services.get(current)
+            if service is None:
+                self.diagnostics.append(Diagnostic(
+                    UNKNOWN_SERVICE, f"Unknown firewalld service {current!r}"
+                                     f"{'' if current == name else f' (included by {name!r})'}: not a built-in "
+                                     "service nor defined in services/; what it opens is not known", span,
+                    hint="define it in services/<name>.xml next to zones/, or use <port port= protocol=/>"))
+                if current == name:
+                    return None
+                continue
+            found.append(service)
+            pending.extend(service.includes)
+        return found
 
-    def _service_rules(self, chain: str, service: ServiceDef, matches: list, verdict: Verdict, span: Span,
+    def _service_rules(self, chain: str, services: list[ServiceDef], matches: list, verdict: Verdict, span: Span,
                        statements=()) -> None:
-        destinations = [AddressMatch(Direction.DESTINATION, parse_address_set(address))
-                        for _family, address in service.destination] or [None]
-        for destination in destinations:
-            for low, high, protocol in service.ports:
-                self.out.add(chain, [*matches, destination, _protocol(protocol),
-                                     _ports(Direction.DESTINATION, low, high)], verdict, span, statements)
-            for low, high, protocol in service.source_ports:
-                self.out.add(chain, [*matches, destination, _protocol(protocol),
-                                     _ports(Direction.SOURCE, low, high)], verdict, span, statements)
-            for protocol in service.protocols:
-                match = _protocol(protocol)
-                if match is not None:
-                    self.out.add(chain, [*matches, destination, match], verdict, span, statements)
+        for service in services:
+            destinations = [AddressMatch(Direction.DESTINATION, parse_address_set(address))
+                            for _family, address in service.destination] or [None]
+            for destination in destinations:
+                for low, high, protocol in service.ports:
+                    self.out.add(chain, [*matches, destination, _protocol(protocol),
+                                         _ports(Direction.DESTINATION, low, high)], verdict, span, statements)
+                for low, high, protocol in service.source_ports:
+                    self.out.add(chain, [*matches, destination, _protocol(protocol),
+                                         _ports(Direction.SOURCE, low, high)], verdict, span, statements)
+                for protocol in service.protocols:
+                    match = _protocol(protocol)
+                    if match is not None:
+                        self.out.add(chain, [*matches, destination, match], verdict, span, statements)
 
     # -- rich rules
     def _rich(self, zone: Zone, rule: RichRule, zone_chain: str) -> None:

@@ -34,8 +34,9 @@ def builtin_services() -> dict[str, ServiceDef]:
     services = {}
     for name, entry in _data()["services"].items():
         destination = tuple((family, str(address)) for family, address in (entry.get("destination") or {}).items())
-        services[name] = ServiceDef(name, _ports(entry.get("ports")), tuple(entry.get("protocols") or ()),
-                                    destination=destination)
+        services[name] = ServiceDef(name, _ports(entry.get("ports")), tuple(str(p) for p in entry.get("protocols") or ()),
+                                    _ports(entry.get("source_ports")), destination,
+                                    tuple(entry.get("includes") or ()))
     return services
 
 

@@ -110,6 +110,7 @@ class PolicyDef:
     priority: int = -1
     ingress: list[str] = field(default_factory=list)
     egress: list[str] = field(default_factory=list)
+    disabled: bool = False  # <disable/> (firewalld >= 2.2): shipped but not in effect
 
     @property
     def name(self) -> str:
@@ -117,7 +118,7 @@ class PolicyDef:
 
     def takes(self, zone: str) -> bool:
         """Whether packets arriving in ``zone`` for this host pass through this policy."""
-        return "HOST" in self.egress and ("ANY" in self.ingress or zone in self.ingress)
+        return not self.disabled and "HOST" in self.egress and ("ANY" in self.ingress or zone in self.ingress)
 
 
 @dataclass

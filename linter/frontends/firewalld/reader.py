@@ -283,7 +283,9 @@ def read_policy(reader: Reader, root: Element, name: str) -> PolicyDef:
         priority = -1
     policy = PolicyDef(rules, priority)
     for child in root.children:
-        if child.tag in ("ingress-zone", "egress-zone"):
+        if child.tag == "disable":
+            policy.disabled = True
+        elif child.tag in ("ingress-zone", "egress-zone"):
             if child.attrs.get("name"):
                 (policy.ingress if child.tag == "ingress-zone" else policy.egress).append(child.attrs["name"])
             else:
