@@ -138,6 +138,21 @@ def looks_like_compose(path: str) -> bool:
     return looks_like_compose_head(head.decode("utf-8", errors="replace").lstrip("\ufeff"))
 
 
+def looks_like_firewalld(path: str) -> bool:
+    """Whether an XML file found in a directory walk, outside a firewalld/ directory, is a firewalld zone,
+    service or policy file by its root element: only its first KBs are read, only from a regular file."""
+    if not PurePath(path).name.lower().endswith(".xml"):
+        return False
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return False
+        with open(path, "rb") as handle:
+            head = handle.read(COMPOSE_SNIFF_BYTES)
+    except OSError:
+        return False
+    return bool(_FIREWALLD_ROOT.match(head.decode("utf-8", errors="replace")))
+
+
 def _is_iptables_save(code: str) -> bool:
     """Whether every line of ``code`` (comment lines removed) is iptables-save output, with a table header.
 

@@ -382,3 +382,16 @@ def test_firewall_cmd_policies(tmp_path):
         ("PL011", 7, "high"), ("PL011", 8, "high"), ("PL101", 5, "critical"), ("PL201", 1, "info")]
     assert _verdict(result.document, "198.51.100.3", 22) == "drop"  # the policy runs before the zone's ssh
     assert _verdict(result.document, "203.0.113.3", 22) == "accept"
+
+
+def test_directory_walks_find_firewalld_xml_by_its_root_element(tmp_path):
+    from linter.pipeline import discover
+
+    (tmp_path / "roles" / "fw" / "files").mkdir(parents=True)
+    (tmp_path / "roles" / "fw" / "files" / "public.xml").write_text(TELNET_SAMBA)
+    (tmp_path / "pom.xml").write_text("<project/>\n")
+    (tmp_path / "etc" / "firewalld").mkdir(parents=True)
+    (tmp_path / "etc" / "firewalld" / "firewalld.conf").write_text("DefaultZone=public\n")
+    files, problems = discover([str(tmp_path)])
+    assert [p[len(str(tmp_path)) + 1:] for p in files] == ["etc/firewalld/firewalld.conf",
+                                                           "roles/fw/files/public.xml"] and problems == []
