@@ -38,11 +38,19 @@ INPUT_FORMATS = ("iptables-save", "nftables", "iptables-script", "compose", "fir
 
 IPTABLES_NAMES = re.compile(r"^(rules\.v[46]|ip6?tables([.-][\w.-]*)?|.*\.rules|.*\.ipt)$", re.I)
 NFT_NAMES = re.compile(r"^(nftables\.conf|.*\.nft)$", re.I)
+# firewalld's files: a root element <zone>, <service>, <policy> (or its definition files': <ipset>,
+# <icmptype>, <helper>) after the XML declaration, comments and a DOCTYPE (which the front end refuses),
+# and firewalld.conf; by path, any XML file in a firewalld/zones|services|policies|ipsets directory and
+# firewalld/direct.xml.
+_FIREWALLD_ROOT = re.compile(r"\A\ufeff?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>\s*)*"
+                             r"<(zone|service|policy|ipset|icmptype|helper)[\s>/]", re.S)
+# What a walk asks of an XML file outside a firewalld/ directory besides its root: an element only
+# firewalld's files have (a Windows service wrapper's <service> has none of them).
+_FIREWALLD_CHILD = re.compile(r"<(short|port|interface|source|ingress-zone|egress-zone|entry|rule|masquerade|forward"
+                              r"|forward-port|include)\b")
+FIREWALLD_PATH = re.compile(r"(^|/)(firewalld/(zones|services|policies|ipsets)/[^/]+\.xml|firewalld/direct\.xml"
+                            r"|firewalld\.conf)$")
 # Firewall scripts by name: rc.firewall, rc.fw, firewall, firewall.sh, start.fw, fw-up...
-# firewalld's files: a root element <zone>, <service> or <policy> (after the XML declaration and
-# comments, and a DOCTYPE the front end refuses), or firewalld.conf; by name, any XML file in a firewalld/zones|services|policies directory.
-_FIREWALLD_ROOT = re.compile(r"\A\ufeff?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>\s*)*<(zone|service|policy)[\s>/]", re.S)
-FIREWALLD_PATH = re.compile(r"(^|/)(firewalld/(zones|services|policies)/[^/]+\.xml|firewalld\.conf)$")
 SCRIPT_NAMES = re.compile(r"^(.*\.(sh|fw)|rc\.(local|fw|firewall[\w.-]*)|[\w.-]*firewall[\w-]*)$", re.I)
 
 
@@ -54,7 +62,8 @@ def detect_format(path: str, text: str) -> str | None:
     """
     name = PurePath(path).name
     head = text[:200_000]
-    if _FIREWALLD_ROOT.match(head) or (name == "firewalld.conf" and re.search(r"^\s*DefaultZone\s*=", head, re.M)):
+    if _FIREWALLD_ROOT.match(head) or (name == "firewalld.conf" and re.search(r"^\s*DefaultZone\s*=", head, re.M)) \
+            or (FIREWALLD_PATH.search(PurePath(path).as_posix()) and head.lstrip().startswith("<")):
         return "firewalld"
     code = _COMMENT_LINE.sub("", head)
     if _is_iptables_save(code):
@@ -150,7 +159,9 @@ def looks_like_firewalld(path: str) -> bool:
             head = handle.read(COMPOSE_SNIFF_BYTES)
     except OSError:
         return False
-    return bool(_FIREWALLD_ROOT.match(head.decode("utf-8", errors="replace")))
+    text = head.decode("utf-8", errors="replace")
+    root = _FIREWALLD_ROOT.match(text)
+    return bool(root and (root.group(1) == "zone" or _FIREWALLD_CHILD.search(text)))
 
 
 def _is_iptables_save(code: str) -> bool:

@@ -231,8 +231,12 @@ def test_a_script_with_iptables_and_firewall_cmd_holds_both_tables(tmp_path):
     ("setup.sh", "#!/bin/sh\nfirewall-cmd --permanent --add-port=80/tcp\n", "iptables-script"),
     ("notes.sh", "#!/bin/sh\nfirewall-cmd --list-all\n", None),
     ("pom.xml", "<project/>", None),
+    ("etc/firewalld/direct.xml", '<?xml version="1.0"?>\n<direct>\n</direct>\n', "firewalld"),
+    ("etc/firewalld/ipsets/admins.xml", '<ipset type="hash:net"><entry>10.0.0.0/8</entry></ipset>', "firewalld"),
+    ("winsw.xml", "<service><id>app</id><executable>app.exe</executable></service>", "firewalld"),
 ])
 def test_detection(path, text, expected):
+    """Named on the command line, a <service> root is read as firewalld's; a walk asks for more (below)."""
     assert detect_format(path, text) == expected
 
 
@@ -390,8 +394,19 @@ def test_directory_walks_find_firewalld_xml_by_its_root_element(tmp_path):
     (tmp_path / "roles" / "fw" / "files").mkdir(parents=True)
     (tmp_path / "roles" / "fw" / "files" / "public.xml").write_text(TELNET_SAMBA)
     (tmp_path / "pom.xml").write_text("<project/>\n")
+    (tmp_path / "winsw.xml").write_text("<service><id>app</id><executable>app.exe</executable></service>\n")
     (tmp_path / "etc" / "firewalld").mkdir(parents=True)
     (tmp_path / "etc" / "firewalld" / "firewalld.conf").write_text("DefaultZone=public\n")
     files, problems = discover([str(tmp_path)])
     assert [p[len(str(tmp_path)) + 1:] for p in files] == ["etc/firewalld/firewalld.conf",
                                                            "roles/fw/files/public.xml"] and problems == []
+
+
+def test_direct_rules_and_definition_files(tmp_path):
+    top = tmp_path / "firewalld"
+    (top / "ipsets").mkdir(parents=True)
+    (top / "direct.xml").write_text('<?xml version="1.0"?>\n<direct>\n  <rule ipv="ipv4" table="filter" '
+                                    'chain="INPUT" priority="0">-p tcp --dport 23 -j ACCEPT</rule>\n</direct>\n')
+    (top / "ipsets" / "admins.xml").write_text('<ipset type="hash:net">\n  <entry>10.0.0.0/8</entry>\n</ipset>\n')
+    assert [(f.code, f.line) for f in _lint(top / "direct.xml").findings] == [("PL013", 2)]
+    assert _lint(top / "ipsets" / "admins.xml").findings == []

@@ -29,6 +29,7 @@ from linter.source import SourceFile, read_source
 SYNTAX = "PL010"
 REFUSED_XML = "PL071"
 ROOTS = ("zone", "service", "policy")
+DEFINITIONS = ("ipset", "icmptype", "helper", "whitelist")
 
 
 def parse(source: SourceFile, options: FrontEndOptions) -> ParseResult:
@@ -43,6 +44,12 @@ def parse(source: SourceFile, options: FrontEndOptions) -> ParseResult:
     stem = PurePath(source.path).stem
     if root.tag == "service":
         read_service(reader, root, stem)
+        return ParseResult(None, reader.diagnostics)
+    if root.tag == "direct":
+        reader.problem("PL013", "firewalld direct rules (direct.xml) are not modelled: they are iptables rules "
+                                "firewalld passes on; lint them as an iptables script or save", reader.span(root))
+        return ParseResult(None, reader.diagnostics)
+    if root.tag in DEFINITIONS:  # definitions zones and policies use; no ruleset of their own
         return ParseResult(None, reader.diagnostics)
     if root.tag not in ("zone", "policy"):
         reader.problem(SYNTAX, f"Not a firewalld file: the root element is <{root.tag}>, not <zone>, <service> "
