@@ -377,8 +377,8 @@ def test_firewall_cmd_policies(tmp_path):
                       "firewall-cmd --permanent --policy legacy --add-egress-zone=HOST\n"
                       "firewall-cmd --permanent --policy=legacy --set-priority=-5\n"
                       "firewall-cmd --permanent --policy=legacy --add-service=telnet\n"
-                      "firewall-cmd --permanent --policy=legacy --add-rich-rule='rule source address=\"198.51.100.0/24\""
-                      " service name=\"ssh\" drop'\n"
+                      "firewall-cmd --permanent --policy=legacy --add-rich-rule="
+                      "'rule source address=\"198.51.100.0/24\" service name=\"ssh\" drop'\n"
                       "firewall-cmd --permanent --policy=nosuch --add-service=ssh\n"
                       "firewall-cmd --permanent --policy=allow-host-ipv6 --set-priority=0\n")
     result = _lint(script)
@@ -410,3 +410,21 @@ def test_direct_rules_and_definition_files(tmp_path):
     (top / "ipsets" / "admins.xml").write_text('<ipset type="hash:net">\n  <entry>10.0.0.0/8</entry>\n</ipset>\n')
     assert [(f.code, f.line) for f in _lint(top / "direct.xml").findings] == [("PL013", 2)]
     assert _lint(top / "ipsets" / "admins.xml").findings == []
+
+
+def test_ipset_sources_are_read_from_the_configuration(tmp_path):
+    top = tmp_path / "firewalld"
+    (top / "zones").mkdir(parents=True)
+    (top / "ipsets").mkdir()
+    (top / "ipsets" / "admins.xml").write_text(
+        '<ipset type="hash:net">\n  <entry>198.51.100.0/24</entry>\n  <entry>nonsense</entry>\n</ipset>\n')
+    (top / "ipsets" / "macs.xml").write_text('<ipset type="hash:mac">\n  <entry>00:11:22:33:44:55</entry>\n</ipset>\n')
+    (top / "zones" / "trusted.xml").write_text(
+        '<zone target="ACCEPT">\n  <source ipset="admins"/>\n  <source ipset="macs"/>\n</zone>\n')
+    (top / "zones" / "public.xml").write_text('<zone>\n  <service name="ssh"/>\n</zone>\n')
+    trusted = _lint(top / "zones" / "trusted.xml", scanned=top).document
+    assert _verdict(trusted, "198.51.100.7", 5432) == "accept"
+    assert _verdict(trusted, "203.0.113.7", 5432) == "reject"
+    assert _lint(top / "ipsets" / "admins.xml").findings[0].code == "PL011"
+    alone = _lint(top / "zones" / "trusted.xml").document  # ipsets/ not readable: the set stays opaque
+    assert trace_flow(make_flow(src="203.0.113.7", dport=5432, iface="eth0"), [alone]).other_verdicts

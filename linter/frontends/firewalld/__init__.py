@@ -20,7 +20,7 @@ from pathlib import PurePath
 from linter.frontends import FrontEndOptions, ParseResult
 from linter.frontends.firewalld.build import Builder
 from linter.frontends.firewalld.config import Config
-from linter.frontends.firewalld.reader import Reader, read_conf, read_policy, read_service
+from linter.frontends.firewalld.reader import Reader, read_conf, read_ipset, read_policy, read_service
 from linter.frontends.firewalld.xml_reader import XmlError, XmlRefused, read_xml
 from linter.model import Span
 from linter.readpolicy import ReadPolicy
@@ -50,6 +50,8 @@ def parse(source: SourceFile, options: FrontEndOptions) -> ParseResult:
                                 "firewalld passes on; lint them as an iptables script or save", reader.span(root))
         return ParseResult(None, reader.diagnostics)
     if root.tag in DEFINITIONS:  # definitions zones and policies use; no ruleset of their own
+        if root.tag == "ipset":
+            read_ipset(reader, root)
         return ParseResult(None, reader.diagnostics)
     if root.tag not in ("zone", "policy"):
         reader.problem(SYNTAX, f"Not a firewalld file: the root element is <{root.tag}>, not <zone>, <service> "
@@ -101,7 +103,7 @@ def _read_layout(path: str, options: FrontEndOptions, config: Config, own: str, 
             read_conf(Reader(conf), found.text, config)
             found_any = True
     for directory, kind in ((os.path.join(top, "services"), "service"), (zones_dir, "zone"),
-                            (os.path.join(top, "policies"), "policy")):
+                            (os.path.join(top, "policies"), "policy"), (os.path.join(top, "ipsets"), "ipset")):
         for name in _xml_files(directory, policy):
             full = os.path.join(directory, name)
             if os.path.abspath(full) == os.path.abspath(path):
@@ -116,6 +118,10 @@ def _read_layout(path: str, options: FrontEndOptions, config: Config, own: str, 
             if kind == "service":
                 service = read_service(sibling, root, PurePath(name).stem)
                 config.services[service.name] = service
+            elif kind == "ipset":
+                entries = read_ipset(sibling, root)
+                if entries is not None:
+                    config.ipsets[PurePath(name).stem] = entries
             elif kind == "policy":
                 found_policy = read_policy(sibling, root, PurePath(name).stem)
                 config.policies.setdefault(found_policy.name, found_policy)
@@ -152,7 +158,7 @@ def read_configuration(directory: str, policy: ReadPolicy | None = None) -> Pars
             reader = Reader(conf)
             read_conf(reader, found.text, config)
             diagnostics += reader.diagnostics
-    for sub, kind in (("services", "service"), ("zones", "zone"), ("policies", "policy")):
+    for sub, kind in (("services", "service"), ("zones", "zone"), ("policies", "policy"), ("ipsets", "ipset")):
         folder = os.path.join(directory, sub)
         for name in _xml_files(folder, policy):
             full = os.path.join(folder, name)
@@ -167,6 +173,10 @@ def read_configuration(directory: str, policy: ReadPolicy | None = None) -> Pars
             elif root is not None and root.tag == kind == "zone":
                 zone = reader.zone(root, PurePath(name).stem)
                 config.zones[zone.name] = zone
+            elif root is not None and root.tag == kind == "ipset":
+                entries = read_ipset(reader, root)
+                if entries is not None:
+                    config.ipsets[PurePath(name).stem] = entries
             elif root is not None and root.tag == kind == "policy":
                 policy = read_policy(reader, root, PurePath(name).stem)
                 config.policies[policy.name] = policy

@@ -51,12 +51,16 @@ def _ports(direction: Direction, low: int, high: int) -> PortMatch:
     return PortMatch(direction, PortSet.of((low, high)))
 
 
-def _address(ref: AddressRef, direction: Direction) -> AddressMatch | OpaqueMatch:
-    if ref.address is not None:
-        try:
+def _address(ref: AddressRef, direction: Direction, ipsets: dict | None = None) -> AddressMatch | OpaqueMatch:
+    """A source or destination; an ipset whose definition was read becomes its addresses (one family)."""
+    entries = (ipsets or {}).get(ref.ipset) if ref.ipset else None
+    try:
+        if ref.address is not None:
             return AddressMatch(direction, parse_address_set(ref.address), negated=ref.invert)
-        except (AddressError, ValueError):
-            pass
+        if entries:
+            return AddressMatch(direction, parse_address_set(list(entries)), negated=ref.invert)
+    except (AddressError, ValueError):
+        pass
     word = "saddr" if direction is Direction.SOURCE else "daddr"
     text = f"ether {word} {ref.mac}" if ref.mac else f"ip {word} @{ref.ipset or ref.address}"
     return OpaqueMatch("ipset" if ref.ipset else "mac", text, negated=ref.invert)
@@ -151,14 +155,16 @@ class Builder:
         self.out.ensure(chain)
         for zone in zones:
             for ref, span in zone.sources:
-                self.out.add(chain, [_address(ref, Direction.DESTINATION if out else Direction.SOURCE)],
+                direction = Direction.DESTINATION if out else Direction.SOURCE
+                self.out.add(chain, [_address(ref, direction, self.config.ipsets)],
                              _jump(f"{prefix}_{zone.name}", goto=True), span)
         for zone in zones:
             for name, span in zone.interfaces:
                 self.out.add(chain, [InterfaceMatch("out" if out else "in", (name,))],
                              _jump(f"{prefix}_{zone.name}", goto=True), span)
         default = self.config.zones[self.config.default_zone]
-        self.out.add(chain, [], _jump(f"{prefix}_{default.name}", goto=True), self.config.default_zone_span or default.span)
+        self.out.add(chain, [], _jump(f"{prefix}_{default.name}", goto=True),
+                     self.config.default_zone_span or default.span)
 
     def _zone_chain(self, prefix: str, zone: Zone) -> str:
         chain = f"{prefix}_{zone.name}"
@@ -314,9 +320,9 @@ class Builder:
         elif rule.family == "ipv6":
             matches.append(_IPV6_ONLY)
         if rule.source is not None:
-            matches.append(_address(rule.source, Direction.SOURCE))
+            matches.append(_address(rule.source, Direction.SOURCE, self.config.ipsets))
         if rule.destination is not None:
-            matches.append(_address(rule.destination, Direction.DESTINATION))
+            matches.append(_address(rule.destination, Direction.DESTINATION, self.config.ipsets))
         if rule.priority < 0:
             chains = {"log": f"{zone_chain}_pre", "action": f"{zone_chain}_pre"}
         elif rule.priority > 0:
@@ -378,7 +384,8 @@ class Builder:
                 for name, _span in zone.interfaces:
                     out.add(f"{chain}_allow", [InterfaceMatch("out", (name,))], _ACCEPT, zone.forward)
                 for ref, _span in zone.sources:
-                    out.add(f"{chain}_allow", [_address(ref, Direction.DESTINATION)], _ACCEPT, zone.forward)
+                    out.add(f"{chain}_allow", [_address(ref, Direction.DESTINATION, self.config.ipsets)], _ACCEPT,
+                            zone.forward)
             self._target(chain, zone, forward=True)
 
     # -- nat
@@ -407,9 +414,9 @@ class Builder:
                 if rule.element and rule.element[0] in ("forward-port", "masquerade"):
                     matches = [_IPV4_ONLY] if rule.family == "ipv4" else [_IPV6_ONLY] if rule.family == "ipv6" else []
                     if rule.source is not None:
-                        matches.append(_address(rule.source, Direction.SOURCE))
+                        matches.append(_address(rule.source, Direction.SOURCE, self.config.ipsets))
                     if rule.destination is not None:
-                        matches.append(_address(rule.destination, Direction.DESTINATION))
+                        matches.append(_address(rule.destination, Direction.DESTINATION, self.config.ipsets))
                     if rule.element[0] == "forward-port":
                         self._forward_port(f"{pre}_allow", rule.element[1], matches)
                     else:

@@ -34,7 +34,8 @@ def builtin_services() -> dict[str, ServiceDef]:
     services = {}
     for name, entry in _data()["services"].items():
         destination = tuple((family, str(address)) for family, address in (entry.get("destination") or {}).items())
-        services[name] = ServiceDef(name, _ports(entry.get("ports")), tuple(str(p) for p in entry.get("protocols") or ()),
+        protocols = tuple(str(protocol) for protocol in entry.get("protocols") or ())
+        services[name] = ServiceDef(name, _ports(entry.get("ports")), protocols,
                                     _ports(entry.get("source_ports")), destination,
                                     tuple(entry.get("includes") or ()))
     return services

@@ -130,6 +130,7 @@ class Config:
     default_zone: str = DEFAULT_ZONE
     default_zone_span: Span | None = None
     policies: dict[str, PolicyDef] = field(default_factory=dict)
+    ipsets: dict[str, tuple[str, ...]] = field(default_factory=dict)  # address entries of ipsets/<name>.xml
 
     def zone(self, name: str, span: Span) -> Zone:
         """The zone called ``name``, created (empty, as firewall-cmd would find it) when new."""

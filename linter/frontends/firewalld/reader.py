@@ -338,3 +338,19 @@ def read_conf(reader: Reader, text: str, config: Config) -> None:
                 config.default_zone_span = Span(reader.path, number, 1)
             else:
                 reader.problem(INVALID, f"Invalid DefaultZone {match.group(1)!r}", Span(reader.path, number, 1))
+
+
+def read_ipset(reader: Reader, root: Element) -> tuple[str, ...] | None:
+    """The address entries of an ``<ipset type="hash:ip|hash:net">`` (None for other types, which
+    stay opaque where a zone names them; a bad entry is PL011 and left out)."""
+    if root.attrs.get("type", "") not in ("hash:ip", "hash:net"):
+        return None
+    family = "ipv6" if any(option.attrs.get("name") == "family" and option.attrs.get("value") == "inet6"
+                           for option in root.find_all("option")) else "ipv4"
+    entries = []
+    for entry in root.find_all("entry"):
+        text = entry.text.strip()
+        address = reader.address(text, reader.span(entry))
+        if address is not None and (":" in address) == (family == "ipv6"):
+            entries.append(address)
+    return tuple(entries)
