@@ -11,7 +11,7 @@ from __future__ import annotations
 from linter.diagnostics import Diagnostic
 from linter.frontends.firewalld.build import Builder
 from linter.frontends.firewalld.builtin import builtin_policy, builtin_zone
-from linter.frontends.firewalld.config import POLICY_TARGETS, TARGETS, AddressRef, Config, PolicyDef, Zone
+from linter.frontends.firewalld.config import POLICY_TARGETS, TARGETS, Config, PolicyDef, Zone
 from linter.frontends.firewalld.reader import Reader
 from linter.model import Span, Table
 
@@ -235,6 +235,3 @@ class FirewallCmdState:
         builder = Builder(self.config, self.path, anchor)
         ruleset = builder.build()
         return ruleset.tables[0], builder.diagnostics
-
-
-__all__ = ["NAMES", "FirewallCmdState", "AddressRef"]
