@@ -66,3 +66,18 @@ def test_hostile_firewall_cmd_words(tmp_path):
     assert _found(tmp_path, "fw.sh", text) == [
         ("PL011", 1), ("PL011", 2), ("PL011", 3), ("PL011", 4), ("PL011", 6), ("PL011", 7), ("PL012", 5),
         ("PL101", 5), ("PL201", 1)]
+
+
+def test_bom_and_crlf_keep_lines(tmp_path):
+    path = tmp_path / "public.xml"
+    path.write_bytes(b'\xef\xbb\xbf<?xml version="1.0" encoding="utf-8"?>\r\n<zone>\r\n  <short>P</short>\r\n'
+                     b'  <service name="telnet"/>\r\n</zone>\r\n')
+    result = lint_file(str(path), Settings())
+    assert [(f.code, f.line, f.column) for f in result.findings] == [("PL101", 4, 3)]
+
+
+def test_a_declared_latin1_encoding_is_read_as_the_decoded_text(tmp_path):
+    path = tmp_path / "public.xml"
+    path.write_text('<?xml version="1.0" encoding="ISO-8859-1"?>\n<zone>\n  <short>Öffentlich</short>\n'
+                    '  <service name="telnet"/>\n</zone>\n', encoding="utf-8")
+    assert _found(tmp_path, "public.xml", path.read_text(encoding="utf-8")) == [("PL101", 4)]

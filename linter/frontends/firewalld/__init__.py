@@ -6,10 +6,11 @@ read policy allows): custom services come from services/, the default zone from 
 and the other zones' sources and interfaces decide which packets reach this zone. Otherwise the
 distribution defaults apply (default zone public, the built-in services of rules/firewalld/).
 A zone file alone that binds no interface or source is read as the default zone: its file is all
-there is to know. Service files and firewalld.conf give no ruleset of their own
-(their problems are still reported). A policy file is read like a zone file, with the zones of its
-configuration directory; only policies ending at this host (egress-zone HOST) are modelled, and only
-in their own file's ruleset (and in read_configuration). The model follows firewalld's nftables backend (build.py).
+there is to know. Service, ipset and other definition files and firewalld.conf give no ruleset of
+their own (their problems are still reported). A policy file is read like a zone file, with the zones
+of its configuration directory; only policies ending at this host (egress-zone HOST) are modelled: a
+policy's accepts are its own file's findings, a zone file keeps what its directory's policies drop.
+The model follows firewalld's nftables backend (build.py); docs/firewalld.md.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ DEFINITIONS = ("ipset", "icmptype", "helper", "whitelist")
 def parse(source: SourceFile, options: FrontEndOptions) -> ParseResult:
     """Read one firewalld file (zone/service/policy XML or firewalld.conf)."""
     reader = Reader(source.path)
-    if PurePath(source.path).name == "firewalld.conf" or not source.text.lstrip().startswith("<"):
+    if PurePath(source.path).name == "firewalld.conf" or not source.text.lstrip("\ufeff \t\r\n").startswith("<"):
         read_conf(reader, source.text, Config())
         return ParseResult(None, reader.diagnostics)
     root = _root(reader, source.text)
