@@ -22,8 +22,8 @@ _SHELL_IPTABLES = re.compile(
     re.M,
 )
 # A shell command running firewall-cmd with an option that changes the configuration.
-_SHELL_FIREWALL_CMD = re.compile(r"(^|[\s;|&/({`])firewall-(offline-)?cmd\b[^\n]*--(add|remove|change|set-default-zone"
-                                 r"|set-target|new-zone)", re.M)
+_SHELL_FIREWALL_CMD = re.compile(r"(^|[\s;|&/({`])firewall-(offline-)?cmd\b(?:[^\n]|\\\n)*?--(add|remove|change"
+                                 r"|set-default-zone|set-target|new-zone|new-policy)", re.M)
 # A whole-line comment: a shell command quoted there ("# to restore: iptables -F; iptables-restore <
 # rules.v4") says nothing about what the file is.
 _COMMENT_LINE = re.compile(r"^[ \t]*#[^\n]*$", re.M)

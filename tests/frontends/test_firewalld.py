@@ -428,3 +428,13 @@ def test_ipset_sources_are_read_from_the_configuration(tmp_path):
     assert _lint(top / "ipsets" / "admins.xml").findings[0].code == "PL011"
     alone = _lint(top / "zones" / "trusted.xml").document  # ipsets/ not readable: the set stays opaque
     assert trace_flow(make_flow(src="203.0.113.7", dport=5432, iface="eth0"), [alone]).other_verdicts
+
+
+def test_an_unknown_zone_leaves_the_command_out_and_continuations_are_read(tmp_path):
+    script = tmp_path / "setup"
+    script.write_text('#!/bin/sh\nfirewall-cmd --permanent --zone="$1" --add-service=postgresql\n'
+                      "firewall-cmd --permanent \\\n    --add-service=telnet\n")
+    result = _lint(script)
+    assert result.format == "iptables-script"
+    assert sorted((f.code, f.line) for f in result.findings if f.code != "PL201") == [("PL050", 2), ("PL101", 3)]
+    assert _verdict(result.document, "203.0.113.9", 5432) == "reject"

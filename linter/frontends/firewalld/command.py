@@ -45,12 +45,12 @@ class FirewallCmdState:
         reader = Reader(self.path)
         options: list[tuple[str, str | None]] = []
         index = 0
+        if any(word is None for word in words):  # an unknown --zone= would move the rest to another zone
+            self._note(span, "a word of this firewall-cmd command is not known; the command is left out")
+            return
         while index < len(words):
             word = words[index]
             index += 1
-            if word is None:
-                self._note(span, "a word of this firewall-cmd command is not known; it is left out")
-                continue
             if not word.startswith("--"):
                 continue
             key, equals, value = word.partition("=")
