@@ -58,6 +58,14 @@ def _generator(ruleset: Ruleset) -> str | None:
 CONVENTIONS = {"firewalld": {(9090, "tcp"): "cockpit"}}
 
 
+def safety_net(generator: str | None, chain: str, rule) -> bool:
+    """Whether ``rule`` is a generator's own last rule that nothing reaches by design: firewalld ends
+    filter_INPUT with a reject after its zone dispatch, which always decides (every zone chain ends in
+    its target). Reporting it as dead (PL402) would tell the user to edit what firewalld writes."""
+    return (generator == "firewalld" and chain == "filter_INPUT" and not rule.matches
+            and rule.verdict.kind.value == "reject")
+
+
 def convention(generator: str | None, port: int, transport: str) -> str | None:
     """The service ``generator``'s defaults put on ``port``/``transport``, or None."""
     return CONVENTIONS.get(generator or "", {}).get((port, transport))

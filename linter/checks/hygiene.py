@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from linter.checks import CheckContext, check
+from linter.checks.generators import generator_of, safety_net
 from linter.findings import Severity
 from linter.engine.shadow import ShadowAnalysis
 from linter.engine.universe import interface_representatives
@@ -116,6 +117,8 @@ def dead_rules(ctx: CheckContext) -> None:
                 if index >= limit:
                     continue  # after a catch-all: PL403 says so once
                 rule = chain.rules[index]
+                if safety_net(generator_of(ruleset), chain.name, rule):
+                    continue
                 # A block that never happens is worse than an allow that is redundant: the author
                 # believes those packets are dropped.
                 blocks = rule.verdict.kind in (VerdictKind.DROP, VerdictKind.REJECT)
