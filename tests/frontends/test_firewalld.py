@@ -438,3 +438,13 @@ def test_an_unknown_zone_leaves_the_command_out_and_continuations_are_read(tmp_p
     assert result.format == "iptables-script"
     assert sorted((f.code, f.line) for f in result.findings if f.code != "PL201") == [("PL050", 2), ("PL101", 3)]
     assert _verdict(result.document, "203.0.113.9", 5432) == "reject"
+
+
+def test_hints_name_only_services_firewall_cmd_knows(tmp_path):
+    zone = tmp_path / "public.xml"
+    zone.write_text('<zone>\n  <service name="telnet"/>\n  <port port="9100" protocol="tcp"/>\n'
+                    '  <service name="samba"/>\n</zone>\n')
+    hints = {f.line: f.hint.split(";")[0] for f in _lint(zone).findings}
+    assert hints == {2: "firewall-cmd --permanent --zone=public --remove-service=telnet",
+                     3: "firewall-cmd --permanent --zone=public --remove-port=9100/tcp",
+                     4: "firewall-cmd --permanent --zone=public --remove-port=137-139/tcp"}
