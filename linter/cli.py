@@ -215,7 +215,7 @@ def port(ctx, query, fmt):
 @main.command("show")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--input-format", type=click.Choice(["iptables-save", "nftables", "iptables-script", "compose"]),
+@click.option("--input-format", type=click.Choice(INPUT_FORMATS),
               help="Read the input as this format instead of detecting it.")
 @click.option("--env-file", "env_files", multiple=True, type=click.Path(),
               help="Variables for compose interpolation, instead of the .env beside the compose file (repeatable).")
@@ -243,6 +243,8 @@ def show(ctx, paths, fmt, input_format, env_files):
     for diag in parsed.diagnostics:
         click.echo(safe_line(f"{diag.span}: {diag.code} {diag.message}"), err=True)
     if parsed.document is None:
+        if not parsed.diagnostics and parsed.format == "firewalld":  # firewalld.conf, a service file
+            click.echo(f"portlint: {paths[0]} holds no ruleset of its own; show a zone or policy file", err=True)
         ctx.exit(EXIT_ERROR)
     if fmt == "json":
         sys.stdout.write(model_json.render(parsed.document))

@@ -33,6 +33,9 @@ _SHELL_CONTAINER_RUN = re.compile(
     r"(?:[^\n]|\\\n)*?[ \t](-p|--publish|-P|--publish-all|-[a-zA-Z]*[pP])(?=[\s=0-9\[\"'$])",
     re.M,
 )
+# A shell command running firewall-cmd with an option that changes the configuration.
+_SHELL_FIREWALL_CMD = re.compile(r"(^|[\s;|&/({`])firewall-(offline-)?cmd\b(?:[^\n]|\\\n)*?--(add|remove|change"
+                                 r"|set-default-zone|set-target|new-zone|new-policy)", re.M)
 # A whole-line comment: a shell command quoted there ("# to restore: iptables -F; iptables-restore <
 # rules.v4") says nothing about what the file is.
 _COMMENT_LINE = re.compile(r"^[ \t]*#[^\n]*$", re.M)
@@ -43,21 +46,37 @@ _TABLE_HEADER = re.compile(r"^\s*\*\w+\s*$", re.M)
 _COMPOSE_NAMES = re.compile(r"^((docker-)?compose([.-][\w.-]+)?|[\w.-]+\.override)\.ya?ml$", re.I)
 
 # Every input format portlint knows (--input-format, input-format in configuration).
-INPUT_FORMATS = ("iptables-save", "nftables", "iptables-script", "compose")
+INPUT_FORMATS = ("iptables-save", "nftables", "iptables-script", "compose", "firewalld")
 
 IPTABLES_NAMES = re.compile(r"^(rules\.v[46]|ip6?tables([.-][\w.-]*)?|.*\.rules|.*\.ipt)$", re.I)
 NFT_NAMES = re.compile(r"^(nftables\.conf|.*\.nft)$", re.I)
+# firewalld's files: a root element <zone>, <service>, <policy> (or its definition files': <ipset>,
+# <icmptype>, <helper>) after the XML declaration, comments and a DOCTYPE (which the front end refuses),
+# and firewalld.conf; by path, any XML file in a firewalld/zones|services|policies|ipsets directory and
+# firewalld/direct.xml.
+_FIREWALLD_ROOT = re.compile(r"\A\ufeff?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>\s*)*"
+                             r"<(zone|service|policy|ipset|icmptype|helper)[\s>/]", re.S)
+# What a walk asks of an XML file outside a firewalld/ directory besides its root: an element only
+# firewalld's files have (a Windows service wrapper's <service> has none of them).
+_FIREWALLD_CHILD = re.compile(r"<(short|port|interface|source|ingress-zone|egress-zone|entry|rule|masquerade|forward"
+                              r"|forward-port|include)\b")
+FIREWALLD_PATH = re.compile(r"(^|/)(firewalld/(zones|services|policies|ipsets)/[^/]+\.xml|firewalld/direct\.xml"
+                            r"|firewalld\.conf)$")
 # Firewall scripts by name: rc.firewall, rc.fw, firewall, firewall.sh, start.fw, fw-up...
 SCRIPT_NAMES = re.compile(r"^(.*\.(sh|fw)|rc\.(local|fw|firewall[\w.-]*)|[\w.-]*firewall[\w-]*)$", re.I)
 
 
 def detect_format(path: str, text: str) -> str | None:
-    """The front end for this file ("iptables-save", "nftables", "compose", "iptables-script"), or None.
+    """The front end for this file ("iptables-save", "nftables", "compose", "iptables-script", "firewalld"),
+    or None.
 
     Content wins over names: an iptables-save dump named anything is recognised.
     """
     name = PurePath(path).name
     head = text[:200_000]
+    if _FIREWALLD_ROOT.match(head) or (name == "firewalld.conf" and re.search(r"^\s*DefaultZone\s*=", head, re.M)) \
+            or (FIREWALLD_PATH.search(PurePath(path).as_posix()) and head.lstrip().startswith("<")):
+        return "firewalld"
     code = _COMMENT_LINE.sub("", head)
     if _is_iptables_save(code):
         return "iptables-save"
@@ -71,7 +90,7 @@ def detect_format(path: str, text: str) -> str | None:
         return "compose"
     if _NFT_CONTENT.search(head) or NFT_NAMES.match(name):
         return "nftables"
-    if _SHELL_IPTABLES.search(head):
+    if _SHELL_IPTABLES.search(head) or _SHELL_FIREWALL_CMD.search(code):
         return "iptables-script"
     if _SHELL_UFW.search(code) or _SHELL_CONTAINER_RUN.search(code):
         return "iptables-script"  # the shell front end reads ufw and docker/podman run commands too
@@ -142,6 +161,23 @@ def looks_like_compose(path: str) -> bool:
     return looks_like_compose_head(head.decode("utf-8", errors="replace").lstrip("\ufeff"))
 
 
+def looks_like_firewalld(path: str) -> bool:
+    """Whether an XML file found in a directory walk, outside a firewalld/ directory, is a firewalld zone,
+    service or policy file by its root element: only its first KBs are read, only from a regular file."""
+    if not PurePath(path).name.lower().endswith(".xml"):
+        return False
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return False
+        with open(path, "rb") as handle:
+            head = handle.read(COMPOSE_SNIFF_BYTES)
+    except OSError:
+        return False
+    text = head.decode("utf-8", errors="replace")
+    root = _FIREWALLD_ROOT.match(text)
+    return bool(root and (root.group(1) == "zone" or _FIREWALLD_CHILD.search(text)))
+
+
 def _is_iptables_save(code: str) -> bool:
     """Whether every line of ``code`` (comment lines removed) is iptables-save output, with a table header.
 
@@ -157,5 +193,5 @@ def looks_lintable(path: str) -> bool:
     name = PurePath(path).name
     return bool(
         IPTABLES_NAMES.match(name) or NFT_NAMES.match(name) or _COMPOSE_NAMES.match(name)
-        or SCRIPT_NAMES.match(name)
+        or SCRIPT_NAMES.match(name) or FIREWALLD_PATH.search(PurePath(path).as_posix())
     )

@@ -12,7 +12,7 @@ FTP.
 
 A directive starts at ``#`` or inside a quoted string (the iptables and nft comment forms,
 which survive a save/restore round trip) and ends at the end of the line or the closing
-quote. Codes are rule codes or prefixes ("PL1"); ``until=YYYY-MM-DD`` right after them
+quote; in XML (firewalld's files) it is an ``<!-- portlint: ignore[PL101] reason -->`` comment. Codes are rule codes or prefixes ("PL1"); ``until=YYYY-MM-DD`` right after them
 makes it lapse after that day; the rest is the reason, reported as the justification.
 
 Directives that name an unknown code (PL021), match nothing (PL022), have expired
@@ -31,7 +31,7 @@ from linter.model import Span
 from linter.source import SourceFile
 
 META_CODES = frozenset({"PL021", "PL022", "PL023", "PL024"})
-_MARKER = re.compile(r"""(?P<lead>#|(?P<quote>["'])\s*#?)\s*portlint\s*:\s*""", re.I)
+_MARKER = re.compile(r"""(?P<lead>#|(?P<xml><!--)|(?P<quote>["'])\s*#?)\s*portlint\s*:\s*""", re.I)
 _KIND = re.compile(r"[\w-]*")
 _CODES = re.compile(r"\s*\[(?P<codes>[^\]]*)\](?P<after>.*)", re.S)
 _AFTER = re.compile(r"\s*(?:until\s*=\s*(?P<until>\S+))?\s*(?P<reason>.*)", re.S)
@@ -91,7 +91,7 @@ class Directive:
 
 
 def _is_comment(text: str) -> bool:
-    return text.lstrip().startswith("#")
+    return text.lstrip().startswith(("#", "<!--"))
 
 
 def _body_end(text: str, start: int, quote: str | None) -> int:
@@ -173,6 +173,8 @@ def scan(source: SourceFile, require_reason: bool = False) -> FileSuppressions:
         for marker in _MARKER.finditer(text):
             start = marker.end()
             end = _body_end(text, start, marker["quote"])
+            if marker["xml"] and "-->" in text[start:end]:  # an XML comment (firewalld's files) ends at -->
+                end = text.index("-->", start)
             body = text[start:end].rstrip()
             column = marker.start() + 1 + (1 if marker["quote"] else 0)
             span = Span(source.path, number, column, number, end + 1)

@@ -46,7 +46,8 @@ def test_scripts_hook_reads_every_shell_script_as_one():
 @pytest.mark.parametrize("path", [
     "firewall/office.rules", "x.nft", "etc/iptables/rules.v4", "rules.v6", "iptables", "iptables.up",
     "ip6tables-save.txt", "etc/nftables.conf", "compose.yaml", "compose.yml", "docker-compose.yml",
-    "deploy/docker-compose.prod.yaml", "compose.override.yaml",
+    "deploy/docker-compose.prod.yaml", "compose.override.yaml", "etc/firewalld/zones/public.xml",
+    "roles/fw/files/firewalld/services/app.xml", "firewalld/policies/allow-dns.xml", "etc/firewalld/firewalld.conf",
 ])
 def test_hook_files_match(path):
     assert re.search(hook()["files"], path)
@@ -65,7 +66,7 @@ def test_hook_reaches_shell_scripts_as_a_directory_walk_does(path):
 
 @pytest.mark.parametrize("path", [
     "README.md", "rules.v5", "docs/iptables.md/x.txt", "composer.yml", "compose.json", "nftables.conf.bak",
-    "my.rules.txt", "mycompose.yaml",
+    "my.rules.txt", "mycompose.yaml", "pom.xml", "zones/public.xml", "firewalld/zones/public.xml.bak",
 ])
 def test_hook_files_do_not_match(path):
     assert not re.search(hook()["files"], path)

@@ -8,10 +8,12 @@ from the chain and table names each generator uses.
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import unquote
 
 from linter.engine.memo import IdentityCache
+from linter.grammars import data_dir, read_yaml
 from linter.model import Ruleset
 
 _CHAIN_SIGNS = (
@@ -61,6 +63,21 @@ def _generator(ruleset: Ruleset) -> str | None:
 CONVENTIONS = {"firewalld": {(9090, "tcp"): "cockpit"}}
 
 
+@functools.lru_cache(maxsize=1)
+def _firewalld_services() -> frozenset[str]:
+    """The names of firewalld's built-in services (rules/firewalld/services.yaml): a hint says
+    --remove-service only for a name firewall-cmd knows."""
+    return frozenset(read_yaml(data_dir("rules") / "firewalld" / "services.yaml")["services"])
+
+
+def safety_net(generator: str | None, chain: str, rule) -> bool:
+    """Whether ``rule`` is a generator's own last rule that nothing reaches by design: firewalld ends
+    filter_INPUT with a reject after its zone dispatch, which always decides (every zone chain ends in
+    its target). Reporting it as dead (PL402) would tell the user to edit what firewalld writes."""
+    return (generator == "firewalld" and chain == "filter_INPUT" and not rule.matches
+            and rule.verdict.kind.value == "reject")
+
+
 def convention(generator: str | None, port: int, transport: str) -> str | None:
     """The service ``generator``'s defaults put on ``port``/``transport``, or None."""
     return CONVENTIONS.get(generator or "", {}).get((port, transport))
@@ -88,7 +105,8 @@ def restrict_hint(generator: str | None, chain: str, transport: str, ports: str,
     if generator == "firewalld":
         match = _FIREWALLD_ZONE.search(chain)
         zone = match.group(1) if match else "public"
-        removal = f"--remove-service={service}" if service else f"--remove-port={port}/{transport}"
+        removal = f"--remove-service={service}" if service in _firewalld_services() else \
+            f"--remove-port={port}/{transport}"
         return (f"firewall-cmd --permanent --zone={zone} {removal}; allow it from a trusted source zone instead "
                 f"(firewall-cmd --permanent --zone=trusted --add-source=10.0.0.0/8)")
     if generator == "fw4":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from linter.checks import CheckContext, check
+from linter.checks.generators import generator_of, safety_net
 from linter.findings import Severity
 from linter.engine import query
 from linter.model import Chain, Family, Hook, Policy, Ruleset, Span, Table, VerdictKind
@@ -103,6 +104,8 @@ def dead_rules(ctx: CheckContext) -> None:
                 if ("PL402", rule.span) in reported:
                     continue
                 reported.add(("PL402", rule.span))
+                if safety_net(generator_of(ruleset), chain.name, rule):
+                    continue
                 # A block that never happens is worse than an allow that is redundant: the author
                 # believes those packets are dropped.
                 blocks = rule.verdict.kind in (VerdictKind.DROP, VerdictKind.REJECT)

@@ -69,7 +69,7 @@ def exposure_record(analysis, exposure, registry) -> dict:
 @click.argument("rulesets", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--all", "show_all", is_flag=True, help="Also list loopback-only reach.")
-@click.option("--input-format", type=click.Choice(["iptables-save", "nftables", "iptables-script"]))
+@click.option("--input-format", type=click.Choice(["iptables-save", "nftables", "iptables-script", "firewalld"]))
 @click.pass_context
 def exposure(ctx, rulesets, fmt, show_all, input_format):
     """For each protocol, the ports new connections can reach: from the internet, from

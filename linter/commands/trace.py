@@ -95,7 +95,7 @@ def print_text(result) -> None:
               help="Settle an opaque match: set:NAME=empty|all, match:TEXT=yes|no (repeatable).")
 @click.option("--flows", "flows_file", type=click.Path(), help="JSON Lines of flows ('-' for stdin).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--input-format", type=click.Choice(["iptables-save", "nftables", "iptables-script"]))
+@click.option("--input-format", type=click.Choice(["iptables-save", "nftables", "iptables-script", "firewalld"]))
 @click.pass_context
 def trace(ctx, rulesets, src, dst, proto, dport, sport, iface, state, forward, oiface, assume, flows_file, fmt,
           input_format):

@@ -8,6 +8,8 @@ says which one that is, and portlint reads it the way an engineer would:
 - conventional names are internal: loopback, container and VM bridges (docker0, br-*, virbr*,
   cni*, flannel*, cali*, veth*, kube-*), LAN names (lan*, br-lan) and VPN tunnels (tun*, tap*,
   wg*, zt*, tailscale*);
+- an interface firewalld binds to one of its inside zones (internal, home, work, trusted: the
+  dispatch rule ``iifname "eth1" goto filter_IN_internal``) is internal: the administrator named it so;
 - configuration overrides both: ``interfaces = { internet = ["eth0"], internal = ["eth1"] }``.
 
 Once any interface is known to face the internet, every other interface is internal: the
@@ -85,6 +87,9 @@ def infer_roles(rulesets: list[Ruleset], internet=(), internal=()) -> InterfaceR
         for table in ruleset.tables:
             for chain in table.chains:
                 for rule in chain.rules:
+                    for pattern, why in _zone_evidence(rule, chain):
+                        if pattern not in found_internet:
+                            found_internal.setdefault(pattern, why)
                     for pattern, why in _evidence(rule, chain):
                         # Configuration wins; a conventionally internal name (docker0's hairpin
                         # MASQUERADE, a VPN tunnel) is never taken for the outside by inference.
@@ -108,6 +113,24 @@ def _canonical(pattern: str) -> str:
 
 # A NAT rule its own comment calls a VPN's ("VPN Source NAT") says nothing about the internet.
 _VPN_WORDS = re.compile(r"\b(?:vpn|wireguard|wg|openvpn|ipsec|tunnel|tailscale|zerotier)\b", re.I)
+
+
+# firewalld's zone dispatch (nft backend filter_INPUT_ZONES, iptables backend INPUT_ZONES) and its inside zones.
+_ZONE_DISPATCH = re.compile(r"^(?:filter_)?INPUT_ZONES$")
+_INSIDE_ZONE = re.compile(r"^(?:filter_)?IN_(internal|home|work|trusted)$")
+
+
+def _zone_evidence(rule, chain):
+    """(interface, reason) pairs for interfaces firewalld binds to an inside zone."""
+    if not _ZONE_DISPATCH.match(chain.name) or rule.verdict.kind not in (VerdictKind.GOTO, VerdictKind.JUMP):
+        return
+    zone = _INSIDE_ZONE.match(rule.verdict.target or "")
+    if zone is None:
+        return
+    for match in rule.matches:
+        if isinstance(match, InterfaceMatch) and match.direction == "in" and not match.negated:
+            for name in match.names:
+                yield name, f"firewalld zone {zone.group(1)} at line {rule.span.line}"
 
 
 def _evidence(rule, chain):

@@ -29,6 +29,7 @@ FRONT_ENDS: dict[str, str] = {
     "iptables-script": "linter.frontends.iptables.script",
     "nftables": "linter.frontends.nftables",
     "compose": "linter.frontends.compose.project",
+    "firewalld": "linter.frontends.firewalld",
 }
 
 

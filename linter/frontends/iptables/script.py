@@ -66,6 +66,7 @@ from dataclasses import replace as dc_replace
 from linter.budgets import MAX_SHELL_EXPANSION_CHARS
 from linter.diagnostics import Diagnostic
 from linter.frontends import FrontEndOptions, ParseResult, container_run
+from linter.frontends.firewalld.command import NAMES as FIREWALL_CMD_NAMES, FirewallCmdState
 from linter.frontends.iptables import options as opt
 from linter.frontends.iptables.other_commands import OtherCommands
 from linter.frontends.iptables.rule_options import statements_for
@@ -136,6 +137,7 @@ class ScriptReader(OtherCommands, ShellEvaluator):
         self.loops = 0
         self.count = 0
         self.stores: dict[Family, TableStore] = {}
+        self.firewalld: FirewallCmdState | None = None  # what firewall-cmd commands configured
         self.readers: dict[Family, RuleReader] = {}
         self._reported: set = set()
         self._undecided: set = set()
@@ -179,7 +181,7 @@ class ScriptReader(OtherCommands, ShellEvaluator):
         if not self.containers:
             return ParseResult(self.build(), self.diagnostics)
         project = container_run.project(self.path, self.containers)
-        if not self.stores:
+        if not self.stores and self.firewalld is None:
             return ParseResult(project, self.diagnostics)
         return ParseResult(self.build(), self.diagnostics, extra=(project,))
 
@@ -191,6 +193,11 @@ class ScriptReader(OtherCommands, ShellEvaluator):
                 tables.extend(store.build_tables())
         families = set(self.stores)
         family = Family.INET if len(families) == 2 else (families.pop() if families else Family.IPV4)
+        if self.firewalld is not None:  # firewall-cmd commands: firewalld's table beside iptables' tables
+            table, problems = self.firewalld.table()
+            tables.append(table)
+            self.diagnostics.extend(self.firewalld.diagnostics + problems)
+            family = Family.INET
         return Ruleset(self.path, FORMAT, family, tuple(tables), loader=LOADER, restrict_example=RESTRICT_EXAMPLE)
 
     def stats(self) -> Stats:
@@ -254,6 +261,10 @@ class ScriptReader(OtherCommands, ShellEvaluator):
         family = RESTORE_NAMES.get(name)
         if family is not None:
             return self.restore(node, fields, family, stdin)
+        if name in FIREWALL_CMD_NAMES:  # firewalld's own front end reads it (linter/frontends/firewalld/)
+            self.firewalld = self.firewalld or FirewallCmdState(self.path)
+            self.firewalld.apply([f.text if f.known else None for f in fields[1:]], self._rule_span(node, fields))
+            return True
         if name == "ufw":
             return self.ufw_command(node, fields)
         if name in container_run.ENGINES:
