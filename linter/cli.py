@@ -28,6 +28,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 LAZY_COMMANDS = {
     "trace": ("linter.commands.trace", "trace"),
     "exposure": ("linter.commands.exposure", "exposure"),
+    "diff": ("linter.commands.diff", "diff"),
 }
 
 

@@ -69,10 +69,14 @@ def sources_text(exposure: Exposure) -> str:
     return f"{len(ranges)} public address ranges"
 
 
-def _registry_severity(entry) -> Severity:
+def registry_severity(entry) -> Severity:
+    """A registry entry's severity as checks report it (low-risk services are info)."""
     severity = entry.severity
     # Low-risk services (HTTP, SSH...) are worth a note, not a failed build.
     return Severity.INFO if severity is Severity.LOW else severity
+
+
+_registry_severity = registry_severity
 
 
 def _public(exposure: Exposure) -> bool:
