@@ -15,17 +15,23 @@ from collections import defaultdict
 from linter.diff.model import Change, Diff
 from linter.engine import intervals as iv
 from linter.engine.exposure import Decider, Exposure, ExposureAnalysis, NetworkClasses
-from linter.engine.universe import interface_representatives
 from linter.findings import Severity
 from linter.netdb import protocol_name
 
 PORTLESS = ((0, 0),)  # the port dimension of protocols without ports (icmp...): one point
 
 
-def analyse(rulesets: list, interfaces: frozenset[str], classes: NetworkClasses | None = None) -> ExposureAnalysis:
-    """One side's analysis, with the interface representatives both sides share."""
+def analyse(rulesets: list, shared: ExposureAnalysis, classes: NetworkClasses | None = None) -> ExposureAnalysis:
+    """One side's analysis, reading the host as ``shared`` (both sides' rules) does: the same
+    interface representatives, interface roles and host addresses. What a side's rules reveal
+    about the host (an interface facing the internet, an address) is true of the other side
+    too, and reading them apart would report a MASQUERADE added as everything else's reach
+    changing."""
     analysis = ExposureAnalysis(rulesets, classes, loopback=False)
-    analysis.interfaces = interfaces  # read lazily by results(): set before any evaluation
+    # Read lazily by results() and _summarise(): set before any evaluation.
+    analysis.interfaces = shared.interfaces
+    analysis.roles = shared.roles
+    analysis.host_addresses = shared.host_addresses
     return analysis
 
 
@@ -34,8 +40,8 @@ def compute_diff(old: list, new: list, classes: NetworkClasses | None = None, re
     from linter.ports import default_registry
 
     registry = registry or default_registry()
-    interfaces = interface_representatives(list(old) + list(new))
-    sides = (analyse(old, interfaces, classes), analyse(new, interfaces, classes))
+    shared = ExposureAnalysis(list(old) + list(new), classes, loopback=False)  # never evaluated
+    sides = (analyse(old, shared, classes), analyse(new, shared, classes))
     groups: dict[tuple, tuple[list, list]] = defaultdict(lambda: ([], []))
     for index, analysis in enumerate(sides):
         for entry in analysis.exposures() + analysis.routed_exposures():
@@ -173,6 +179,8 @@ def rate(part: Exposure, registry) -> tuple[tuple[str, ...], Severity, str]:
         code = "PL210"
     severity = calibrated(get_rule(code).severity, level)
     for entry, _ in found:
+        if entry.severity is None:  # risk "none": nothing a check reports
+            continue
         rated = calibrated(registry_severity(entry), level)
         if rated >= severity or code == "PL210":
             plaintext = entry.finding == "plaintext" or (entry.finding is None and entry.plaintext)
