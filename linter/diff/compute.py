@@ -177,12 +177,11 @@ def rate(part: Exposure, registry) -> tuple[tuple[str, ...], Severity, str]:
         code = "PL202"
     else:
         code = "PL210"
+    rated = [(calibrated(registry_severity(entry), level), entry) for entry, _ in found if entry.severity is not None]
     severity = calibrated(get_rule(code).severity, level)
-    for entry, _ in found:
-        if entry.severity is None:  # risk "none": nothing a check reports
-            continue
-        rated = calibrated(registry_severity(entry), level)
-        if rated >= severity or code == "PL210":
+    if rated:
+        worst, entry = max(rated, key=lambda item: item[0])
+        if code == "PL210" or worst >= severity:  # a named service is judged as itself
             plaintext = entry.finding == "plaintext" or (entry.finding is None and entry.plaintext)
-            severity, code = max(severity, rated), "PL101" if plaintext else "PL201"
+            severity, code = worst, "PL101" if plaintext else "PL201"
     return names, Severity(severity), code
