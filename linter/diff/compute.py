@@ -18,7 +18,11 @@ from linter.engine.exposure import Decider, Exposure, ExposureAnalysis, NetworkC
 from linter.findings import Severity
 from linter.netdb import protocol_name
 
-PORTLESS = ((0, 0),)  # the port dimension of protocols without ports (icmp...): one point
+PORTLESS = ((0, 0),)
+# Reaches told apart by the sources alone, compared as one: the engine counts public sources
+# as private when the destination is private, which depends on how the rules split the
+# destinations; the diff compares sources and says again which are public (_by_class).
+OUTSIDE = ("internet", "restricted", "private")  # the port dimension of protocols without ports (icmp...): one point
 
 
 def analyse(rulesets: list, shared: ExposureAnalysis, classes: NetworkClasses | None = None) -> ExposureAnalysis:
@@ -50,9 +54,9 @@ def compute_diff(old: list, new: list, classes: NetworkClasses | None = None, re
     closed: list[Change] = []
     for key in sorted(groups, key=repr):
         before, after = groups[key]
-        for part, accepted_by in _difference(after, before):
+        for part, accepted_by in _by_class(_difference(after, before), classes):
             opened.append(_change("opened", part, accepted_by, sides[0], True, registry))
-        for part, accepted_by in _difference(before, after):
+        for part, accepted_by in _by_class(_difference(before, after), classes):
             closed.append(_change("closed", part, accepted_by, sides[1], False, registry))
     order = lambda c: (-c.severity, c.exposure.family.value, c.exposure.protocol, c.exposure.ports,
                        c.exposure.reach, c.exposure.sources)
@@ -60,8 +64,12 @@ def compute_diff(old: list, new: list, classes: NetworkClasses | None = None, re
 
 
 def _key(entry: Exposure) -> tuple:
-    """What must be equal for two entries to describe the same kind of space."""
-    return (entry.family, entry.protocol, entry.reach, entry.possible, entry.forwarded, entry.nat_targets,
+    """What must be equal for two entries to describe the same kind of space. Not the DNAT
+    targets: they are a text summary of the destinations after NAT, grouped however the rules
+    split the space (one REDIRECT reads as one target, or as four after a rule on the way cut
+    the destinations), so two sides accepting the same space could differ in them."""
+    outside = "outside" if entry.reach in OUTSIDE else entry.reach
+    return (entry.family, entry.protocol, outside, entry.possible, entry.forwarded,
             entry.nat_ports, entry.routed, entry.destinations, entry.out_interfaces)
 
 
@@ -92,9 +100,29 @@ def _difference(minuend: list[Exposure], subtrahend: list[Exposure]) -> list[tup
                        and iv.intersect(e.sources, sources)]
         sample = overlapping[0]
         deciders = tuple(dict.fromkeys(d for e in overlapping for d in e.deciders))
+        targets = tuple(dict.fromkeys(t for e in overlapping for t in e.nat_targets))
         part = dataclasses.replace(sample, ports=() if sample.ports == () else ports, sources=sources,
-                                   interfaces=names, deciders=deciders)
+                                   interfaces=names, deciders=deciders, nat_targets=targets)
         found.append((part, overlapping))
+    return found
+
+
+def _by_class(parts: list, classes: NetworkClasses | None) -> list:
+    """Parts from outside split by source class: public sources are the internet (all of
+    them) or restricted (some), private ones private."""
+    classes = classes or NetworkClasses()
+    found = []
+    for part, accepted_by in parts:
+        if part.reach not in OUTSIDE:
+            found.append((part, accepted_by))
+            continue
+        (_, public), (_, private) = classes.classes(part.family)
+        for reach, ranges in (("public", iv.intersect(part.sources, public)),
+                              ("private", iv.intersect(part.sources, private))):
+            if ranges:
+                if reach == "public":
+                    reach = "internet" if ranges == public else "restricted"
+                found.append((dataclasses.replace(part, reach=reach, sources=ranges), accepted_by))
     return found
 
 
