@@ -70,7 +70,7 @@ def exposure_record(analysis, exposure, registry) -> dict:
 
 @click.command()
 @click.argument("rulesets", nargs=-1, required=True, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True)
 @click.option("--all", "show_all", is_flag=True, help="Also list loopback-only reach.")
 @click.option("--input-format", type=click.Choice(["iptables-save", "nftables", "iptables-script"]))
 @click.pass_context
@@ -89,6 +89,11 @@ def exposure(ctx, rulesets, fmt, show_all, input_format):
         registry = default_registry()
         entries = [e for e in analysis.exposures() if show_all or e.reach != "loopback"]
         entries += analysis.routed_exposures()
+        if fmt == "html":  # one self-contained page: the service matrix (linter/diff/html.py)
+            from linter.diff.html import render_exposure_html
+
+            click.echo(render_exposure_html(entries, registry), nl=False)
+            return
         if fmt != "json":
             entries = table_entries(analysis, entries)
         records = [exposure_record(analysis, e, registry) for e in entries]
