@@ -71,7 +71,8 @@ def chromium() -> str | None:
                                   ("exposure", "--format", "html", "hostile.rules")])
 def test_a_real_browser_renders_the_matrix_without_console_errors(files, args):
     page = files / "page.html"
-    page.write_text(html_of(*args))
+    # A click on the first cell (added for the test) must fill the details panel with its chain path.
+    page.write_text(html_of(*args).replace("</body>", "<script>document.querySelector('td.cell').click()</script></body>"))
     run = subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                           "--user-data-dir=" + str(files / "profile"), "--enable-logging=stderr", "--v=0",
                           "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
@@ -81,3 +82,5 @@ def test_a_real_browser_renders_the_matrix_without_console_errors(files, args):
     assert '<table class="matrix" id="matrix">' in run.stdout
     assert len(re.findall(r'<td class="cell', run.stdout)) >= 2
     assert "alert(1)</script>" not in run.stdout
+    details = re.search(r'<div id="details">([^<]*)</div>', run.stdout).group(1)
+    assert re.search(r"tcp \d+ from (internet|private)", details) and "filter/INPUT: -A INPUT" in details
