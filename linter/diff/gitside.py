@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import struct
+import zlib
 
 from linter.diff.gitread import GitError, Repository
 from linter.diff.sides import Side, read_blobs
@@ -36,7 +38,7 @@ def read_revision(repo_dir: str, rev: str, paths: list[str], input_format: str |
                     data = _blob(repo, blob)
                     if looks_like_compose_head(data[:8192].decode("utf-8", "replace")):
                         blobs.append((shown, data))
-    except GitError as exc:
+    except (GitError, IndexError, KeyError, struct.error, zlib.error, UnicodeDecodeError, OSError) as exc:  # a corrupt repository
         return Side(problems=[f"{repo_dir}:1:1: PL001 git revision {rev!r}: {exc}"])
     return read_blobs(blobs, input_format)
 

@@ -125,3 +125,20 @@ def test_packed_objects_with_deltas_match_git(tmp_path):
         kind, data = repo.object(blob)
         assert kind == "blob"
         assert data.decode() == git("show", f"{rev}:rules.v4") + "\n"
+
+
+@pytest.mark.parametrize("damage", ["loose", "idx", "ref"])
+def test_a_corrupt_repository_is_an_error_not_a_traceback(handmade, monkeypatch, damage):
+    top, (first, second) = handmade
+    monkeypatch.chdir(top)
+    gitdir = top / ".git"
+    if damage == "loose":
+        (gitdir / "objects" / second[:2] / second[2:]).write_bytes(b"not zlib at all")
+    elif damage == "idx":
+        (gitdir / "objects" / "pack").mkdir(parents=True)
+        (gitdir / "objects" / "pack" / "pack-x.idx").write_bytes(b"\xfftOc\x00\x00\x00\x02" + b"\x00" * 10)
+    else:
+        (gitdir / "refs" / "heads" / "main").write_text("ref: refs/heads/main\n")  # a loop
+    result = CliRunner().invoke(main, ["diff", "--git", "HEAD", "fw"], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert "PL001 git revision 'HEAD'" in result.output
