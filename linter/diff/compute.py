@@ -67,10 +67,10 @@ def _key(entry: Exposure) -> tuple:
     """What must be equal for two entries to describe the same kind of space. Not the DNAT
     targets: they are a text summary of the destinations after NAT, grouped however the rules
     split the space (one REDIRECT reads as one target, or as four after a rule on the way cut
-    the destinations), so two sides accepting the same space could differ in them."""
+    the destinations), so two sides accepting the same space could differ in them. Nor the
+    routed destinations: a dimension of the space like sources (_difference cuts them)."""
     outside = "outside" if entry.reach in OUTSIDE else entry.reach
-    return (entry.family, entry.protocol, outside, entry.possible, entry.forwarded,
-            entry.nat_ports, entry.routed, entry.destinations, entry.out_interfaces)
+    return (entry.family, entry.protocol, outside, entry.possible, entry.forwarded, entry.nat_ports, entry.routed)
 
 
 def _ports(entry: Exposure) -> iv.Ranges:
@@ -87,24 +87,45 @@ def _difference(minuend: list[Exposure], subtrahend: list[Exposure]) -> list[tup
         for entry in entries:
             for name in entry.interfaces:
                 by_interface[name][index].append(entry)
-    products: dict[tuple, set[str]] = defaultdict(set)
+    by_destinations: dict[tuple, iv.Ranges] = {}  # (interface, ports, sources) -> routed destinations
     for name, (mine, theirs) in by_interface.items():
         if not mine:
             continue
-        for ports, sources in _subtract_products(mine, theirs):
-            products[(ports, sources)].add(name)
+        for destinations, mine_at, theirs_at in _destination_pieces(mine, theirs):
+            for ports, sources in _subtract_products(mine_at, theirs_at):
+                key = (name, ports, sources)
+                by_destinations[key] = iv.union(by_destinations.get(key, ()), destinations)
+    products: dict[tuple, set[str]] = defaultdict(set)
+    for (name, ports, sources), destinations in by_destinations.items():
+        products[(ports, sources, destinations)].add(name)
     found = []
-    for (ports, sources), names in products.items():
+    for (ports, sources, destinations), names in products.items():
         names = frozenset(names)
         overlapping = [e for e in minuend if e.interfaces & names and iv.intersect(_ports(e), ports)
-                       and iv.intersect(e.sources, sources)]
+                       and iv.intersect(e.sources, sources)
+                       and (not destinations or iv.intersect(e.destinations, destinations))]
         sample = overlapping[0]
         deciders = tuple(dict.fromkeys(d for e in overlapping for d in e.deciders))
         targets = tuple(dict.fromkeys(t for e in overlapping for t in e.nat_targets))
+        out = frozenset().union(*(e.out_interfaces for e in overlapping))
         part = dataclasses.replace(sample, ports=() if sample.ports == () else ports, sources=sources,
-                                   interfaces=names, deciders=deciders, nat_targets=targets)
+                                   interfaces=names, deciders=deciders, nat_targets=targets,
+                                   destinations=destinations, out_interfaces=out)
         found.append((part, overlapping))
     return found
+
+
+def _destination_pieces(mine: list[Exposure], theirs: list[Exposure]):
+    """(destinations, mine there, theirs there) for each piece of the routed destinations both
+    sides' boundaries cut; one piece of no destinations for the local path."""
+    if not any(e.destinations for e in mine + theirs):
+        yield (), mine, theirs
+        return
+    bounds = sorted({b for e in mine + theirs for lo, hi in e.destinations for b in (lo, hi + 1)})
+    for lo, nxt in zip(bounds, bounds[1:]):
+        mine_at = [e for e in mine if iv.contains(e.destinations, lo)]
+        if mine_at:
+            yield ((lo, nxt - 1),), mine_at, [e for e in theirs if iv.contains(e.destinations, lo)]
 
 
 def _by_class(parts: list, classes: NetworkClasses | None) -> list:

@@ -146,3 +146,31 @@ def test_directories_are_read_as_one_host(files):
     (files / "new" / "rules.v4").write_text(pairs.MYSQL_OPENED)
     assert brief(run("--format", "json", "old", "new").output)[0][10:] == (
         [("old/rules.v4", 2)], [("new/rules.v4", 9)])
+
+
+ROUTED_OLD = pairs.HEAD + """-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A FORWARD -d 192.168.10.0/24 -p tcp --dport 443 -j ACCEPT
+-A FORWARD -d 192.168.10.5 -p tcp --dport 22 -j ACCEPT
+COMMIT
+"""
+ROUTED_NEW = pairs.HEAD + """-A FORWARD -d 192.168.10.5 -p tcp --dport 22 -j ACCEPT
+-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A FORWARD -d 192.168.10.0/25 -p tcp --dport 443 -j ACCEPT
+-A FORWARD -d 192.168.10.128/25 -p tcp --dport 443 -j ACCEPT
+-A FORWARD -d 192.168.10.7 -p tcp --dport 22 -j ACCEPT
+COMMIT
+"""
+
+
+def test_routed_destinations_are_compared_as_space(files):
+    """A /24 split into two /25s changes nothing; one more host routed to is opened."""
+    (files / "routed_old.rules").write_text(ROUTED_OLD)
+    (files / "routed_new.rules").write_text(ROUTED_NEW)
+    result = run("routed_old.rules", "routed_new.rules")
+    assert result.exit_code == 0  # ssh is info
+    assert [line.split()[:6] + [line.split()[-2], line.split()[-1]] for line in result.output.splitlines()[3:]] == [
+        ["opened", "info", "ipv4", "tcp", "22", "ssh", "routed_old.rules:3", "routed_new.rules:9"],
+        ["opened", "info", "ipv4", "tcp", "22", "ssh", "routed_old.rules:3", "routed_new.rules:9"],
+    ]
+    assert "internet routed to 192.168.10.7 " in result.output
+    assert "private (10.0.0.0/8, 100.64.0.0/10, 169.254.0.0/16, ...) routed to 192.168.10.7 " in result.output
