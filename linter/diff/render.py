@@ -42,7 +42,7 @@ def _where(deciders) -> list[dict]:
 
 
 def _where_text(deciders) -> str:
-    return "; ".join(f"{d.span.path}:{d.span.line}" for d in deciders) or "-"
+    return "; ".join(dict.fromkeys(f"{d.span.path}:{d.span.line}" for d in deciders)) or "-"
 
 
 def record(change: Change) -> dict:

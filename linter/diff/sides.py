@@ -19,7 +19,7 @@ class Side:
 def _parse_into(side: Side, source, path: str, input_format: str | None) -> None:
     from linter.detect import detect_format
     from linter.frontends import FRONT_ENDS, parse_source
-    from linter.model import Ruleset
+    from linter.model import ComposeProject, Ruleset
 
     if isinstance(source, Diagnostic):
         side.problems.append(f"{source.span}: {source.code} {source.message}")
@@ -34,6 +34,11 @@ def _parse_into(side: Side, source, path: str, input_format: str | None) -> None
             side.notes.append(f"{diag.span}: {diag.code} {diag.message}")
     if isinstance(parsed.document, Ruleset):
         side.rulesets.append(parsed.document)
+    elif isinstance(parsed.document, ComposeProject):
+        from linter.compose_nat import compose_as_ruleset
+
+        # The rules Docker installs for its published ports: judged like firewall rules.
+        side.rulesets.append(compose_as_ruleset(parsed.document))
 
 
 def read_paths(paths: list[str], input_format: str | None = None) -> Side:

@@ -174,3 +174,18 @@ def test_routed_destinations_are_compared_as_space(files):
     ]
     assert "internet routed to 192.168.10.7 " in result.output
     assert "private (10.0.0.0/8, 100.64.0.0/10, 169.254.0.0/16, ...) routed to 192.168.10.7 " in result.output
+
+
+def test_a_compose_publication_widened(files):
+    for side, ports in (("c1", '"127.0.0.1:5432:5432"'), ("c2", '"5432:5432"')):
+        (files / side).mkdir()
+        (files / side / "compose.yaml").write_text(
+            f"services:\n  db:\n    image: postgres:16\n    ports:\n      - {ports}\n")
+    result = run("c1", "c2")
+    assert result.exit_code == 1
+    rows = [line.split() for line in result.output.splitlines()[3:]]
+    assert [row[:6] + row[-2:] for row in rows] == [
+        ["opened", "high", "ipv4", "tcp", "5432", "postgresql", "c1/compose.yaml:1", "c2/compose.yaml:5"],
+        ["opened", "low", "ipv4", "tcp", "5432", "postgresql", "c1/compose.yaml:1", "c2/compose.yaml:5"],
+    ]
+    assert run("c2", "c2").output.startswith("No change in exposure")
