@@ -42,8 +42,15 @@ def diff(ctx, paths, rev, repo, fmt, fail_on, input_format):
         else:
             from linter.diff.gitside import read_revision
 
-            new = read_paths(list(paths) or [repo], input_format)
-            old = read_revision(repo, rev, list(paths) or [repo], input_format)
+            import os
+
+            from linter.diff.sides import Side
+
+            wanted = list(paths) or [repo]
+            old = read_revision(repo, rev, wanted, input_format)
+            # A file the change deletes is in the old side only.
+            present = [path for path in wanted if os.path.lexists(path)]
+            new = read_paths(present, input_format) if present else Side()
         problems = old.problems + new.problems
         for note in old.notes + new.notes:
             click.echo(safe_line(note), err=True)

@@ -142,3 +142,13 @@ def test_a_corrupt_repository_is_an_error_not_a_traceback(handmade, monkeypatch,
     result = CliRunner().invoke(main, ["diff", "--git", "HEAD", "fw"], catch_exceptions=False)
     assert result.exit_code == 2
     assert "PL001 git revision 'HEAD'" in result.output
+
+
+def test_a_deleted_file_closes_what_it_accepted(handmade, monkeypatch):
+    top, _ = handmade
+    monkeypatch.chdir(top)
+    (top / "fw" / "rules.v4").unlink()
+    result = CliRunner().invoke(main, ["diff", "--git", "HEAD", "fw/rules.v4"], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0] == "0 opened, 3 closed"
+    assert "mysql" in result.output and "postgresql" in result.output
