@@ -149,6 +149,16 @@ def _by_class(parts: list, classes: NetworkClasses | None) -> list:
 
 def _subtract_products(mine: list[Exposure], theirs: list[Exposure]) -> list[tuple[iv.Ranges, iv.Ranges]]:
     """(ports, sources) products covering exactly mine minus theirs (one interface's entries)."""
+    # An entry the other side has as it is adds nothing to the difference (two sides mostly
+    # agree: a Kubernetes node's thousands of entries would otherwise meet at every boundary).
+    same = {(_ports(e), e.sources) for e in theirs}
+    mine = [e for e in mine if (_ports(e), e.sources) not in same]
+    if not mine:
+        return []
+    my_ports = my_sources = ()
+    for entry in mine:
+        my_ports, my_sources = iv.union(my_ports, _ports(entry)), iv.union(my_sources, entry.sources)
+    theirs = [e for e in theirs if iv.intersect(_ports(e), my_ports) and iv.intersect(e.sources, my_sources)]
     bounds = sorted({b for e in mine + theirs for lo, hi in e.sources for b in (lo, hi + 1)})
     by_ports: dict[iv.Ranges, iv.Ranges] = {}
     for lo, nxt in zip(bounds, bounds[1:]):
