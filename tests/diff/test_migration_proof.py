@@ -14,7 +14,7 @@ from linter.frontends import parse_source
 from linter.source import decode
 from tests.diff import pairs
 
-pytestmark = pytest.mark.skipif(shutil.which("iptables-restore-translate") is None,
+needs_translator = pytest.mark.skipif(shutil.which("iptables-restore-translate") is None,
                                 reason="iptables-restore-translate is not installed (Debian: iptables)")
 
 RANDOM_RULESETS = 100
@@ -36,11 +36,13 @@ def assert_same_exposure(text: str, path: str) -> bool:
     return True
 
 
+@needs_translator
 @pytest.mark.parametrize("name", ["BASE", "MYSQL_OPENED", "MOVED_BELOW_CATCH_ALL", "DNAT_ADDED"])
 def test_pairs_and_their_translations(name):
     assert assert_same_exposure(getattr(pairs, name), f"{name.lower()}.rules")
 
 
+@needs_translator
 def test_a_translation_is_not_the_changed_ruleset():
     """The proof has teeth: the translation of the old ruleset against the new one differs."""
     from tests.equivalence.test_translate_equivalence import translate
@@ -52,6 +54,7 @@ def test_a_translation_is_not_the_changed_ruleset():
     assert diff.closed == ()
 
 
+@needs_translator
 def test_random_rulesets_and_their_translations():
     from tests.kernel.generator import generate_ruleset
 
@@ -59,3 +62,19 @@ def test_random_rulesets_and_their_translations():
     for seed in range(RANDOM_RULESETS):
         compared += assert_same_exposure(generate_ruleset(seed).text, f"random-{seed}.rules")
     assert compared >= RANDOM_RULESETS // 2  # most translations are comparable
+
+
+def test_each_sample_script_and_its_iptables_save_give_an_empty_diff():
+    """A shell script of iptables commands against the iptables-save dump it produces."""
+    from click.testing import CliRunner
+
+    from linter.cli import main
+    from tests.conftest import SAMPLES
+
+    names = sorted(p.stem for p in SAMPLES.glob("*.rules"))
+    assert names
+    for name in names:
+        result = CliRunner().invoke(main, ["diff", str(SAMPLES / "scripts" / f"{name}.sh"),
+                                           str(SAMPLES / f"{name}.rules")], catch_exceptions=False)
+        assert (name, result.exit_code, result.output) == (
+            name, 0, "No change in exposure: both sides accept exactly the same new connections.\n")
