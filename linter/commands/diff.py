@@ -36,6 +36,16 @@ def diff(ctx, paths, rev, repo, fmt, fail_on, input_format):
 
     if rev is None and len(paths) != 2:
         raise click.UsageError("give OLD and NEW (two files or directories), or --git REV [PATHS]")
+    from linter.config import ConfigError, load_config
+
+    try:
+        # The project's configuration, as `check` finds it: trusted networks, interface roles,
+        # host addresses, assumptions, in-house services and fail-on judge both sides alike.
+        config = load_config()
+    except ConfigError as exc:
+        click.echo(safe_line(f"portlint: {exc}"), err=True)
+        ctx.exit(EXIT_ERROR)
+    settings = config.settings()
     with collector.paused():
         if rev is None:
             old, new = read_paths([paths[0]], input_format), read_paths([paths[1]], input_format)
@@ -60,7 +70,7 @@ def diff(ctx, paths, rev, repo, fmt, fail_on, input_format):
             ctx.exit(EXIT_ERROR)
         from linter.diff.compute import compute_diff
 
-        result = compute_diff(old.rulesets, new.rulesets)
+        result = compute_diff(old.rulesets, new.rulesets, settings.network_classes(), settings.port_registry())
         if fmt == "html":
             from linter.diff.html import render_diff_html
 
@@ -70,5 +80,5 @@ def diff(ctx, paths, rev, repo, fmt, fail_on, input_format):
 
             output = render(result, fmt)
     click.echo(output, nl=False)
-    threshold = Severity.parse(fail_on or DEFAULT_FAIL_ON)
+    threshold = Severity.parse(fail_on or (str(config.fail_on) if config.fail_on else DEFAULT_FAIL_ON))
     ctx.exit(EXIT_FINDINGS if any(c.severity >= threshold for c in result.opened) else EXIT_OK)

@@ -189,3 +189,12 @@ def test_a_compose_publication_widened(files):
         ["opened", "low", "ipv4", "tcp", "5432", "postgresql", "c1/compose.yaml:1", "c2/compose.yaml:5"],
     ]
     assert run("c2", "c2").output.startswith("No change in exposure")
+
+
+def test_the_configuration_judges_both_sides(files):
+    """fail-on and trusted networks come from the project's configuration, as for `check`."""
+    (files / ".portlint.toml").write_text('fail-on = "critical"\n')
+    assert run("base.rules", "mysql_opened.rules").exit_code == 0
+    (files / ".portlint.toml").write_text('fail-on = "nonsense"\n')
+    broken = run("base.rules", "mysql_opened.rules")
+    assert broken.exit_code == 2 and "portlint: " in broken.output
