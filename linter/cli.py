@@ -27,6 +27,7 @@ SEVERITIES = ("info", "low", "medium", "high", "critical")
 LAZY_COMMANDS = {
     "trace": ("linter.commands.trace", "trace"),
     "exposure": ("linter.commands.exposure", "exposure"),
+    "diff": ("linter.commands.diff", "diff"),
 }
 
 

@@ -22,9 +22,9 @@ DOC = ROOT / "docs" / "ci.md"
 
 
 def hook(name: str = "portlint") -> dict:
-    hooks = yaml.safe_load(HOOKS.read_text(encoding="utf-8"))
-    assert [h["id"] for h in hooks] == ["portlint", "portlint-scripts"]
-    return next(h for h in hooks if h["id"] == name)
+    hooks = {entry["id"]: entry for entry in yaml.safe_load(HOOKS.read_text(encoding="utf-8"))}
+    assert list(hooks) == ["portlint", "portlint-scripts", "portlint-diff"]
+    return hooks[name]
 
 
 # -- pre-commit ------------------------------------------------------------------------------------
@@ -34,6 +34,9 @@ def test_hook_manifest():
     assert entry["id"] == "portlint"
     assert entry["entry"] == "portlint check --"
     assert entry["language"] == "python"
+    review = hook("portlint-diff")
+    assert review["entry"] == "portlint diff --git HEAD --"
+    assert re.search(review["files"], "etc/iptables/rules.v4") and not re.search(review["files"], "compose.yaml")
 
 
 def test_scripts_hook_reads_every_shell_script_as_one():
@@ -148,7 +151,7 @@ def test_hook_fails_a_commit_that_exposes_telnet(tmp_path):
 
 def test_action_is_a_composite_that_uploads_sarif():
     action = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
-    assert set(action["inputs"]) == {"paths", "fail-on", "sarif-file", "version"}
+    assert set(action["inputs"]) == {"paths", "fail-on", "sarif-file", "version", "diff-comment", "github-token"}
     assert action["runs"]["using"] == "composite"
     steps = action["runs"]["steps"]
     uses = [step.get("uses", "") for step in steps]
@@ -158,6 +161,8 @@ def test_action_is_a_composite_that_uploads_sarif():
     scripts = "\n".join(step.get("run", "") for step in steps)
     assert "pip install" in scripts
     assert re.search(r"portlint check --format sarif --output \"\$PORTLINT_SARIF\"", scripts)
+    # On pull requests the markdown diff against the base is posted as a comment.
+    assert re.search(r'portlint diff --git "origin/\$BASE_REF" --format markdown', scripts)
     # Inputs reach scripts through the environment, never pasted into the script text.
     assert "${{" not in scripts
     for step in steps:

@@ -67,7 +67,7 @@ def exposure_record(analysis, exposure, registry) -> dict:
 
 @click.command()
 @click.argument("rulesets", nargs=-1, required=True, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True)
 @click.option("--all", "show_all", is_flag=True, help="Also list loopback-only reach.")
 @click.option("--input-format", type=click.Choice(["iptables-save", "nftables", "iptables-script", "firewalld"]))
 @click.pass_context
@@ -90,6 +90,11 @@ def exposure(ctx, rulesets, fmt, show_all, input_format):
             # which no firewall file here describes.
             entries = [e for e in entries if e.forwarded]
         entries += analysis.routed_exposures()
+        if fmt == "html":  # one self-contained page: the service matrix (linter/diff/html.py)
+            from linter.diff.html import render_exposure_html
+
+            click.echo(render_exposure_html(entries, registry), nl=False)
+            return
         if fmt != "json":
             entries = table_entries(analysis, entries)
         records = [exposure_record(analysis, e, registry) for e in entries]
