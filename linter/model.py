@@ -361,6 +361,9 @@ class Statement:
 
     name: str
     text: str = ""
+    # The non-terminal target this statement does, when iptables has one: nft ``meta mark set 0x1``
+    # is MARK --set-xmark 0x1/0xffffffff, ``ct mark set meta mark`` is CONNMARK --save-mark.
+    action: "Verdict | None" = None
 
 
 @dataclass(frozen=True, slots=True)

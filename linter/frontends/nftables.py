@@ -70,6 +70,7 @@ from linter.model import (
     normalize_ranges,
 )
 from linter.readpolicy import OUTSIDE, ReadPolicy
+from linter.frontends import nft_marks
 from linter.numbers import bounded_int, shown
 from linter.source import SourceFile, read_source
 
@@ -2181,7 +2182,7 @@ class _TableBuilder:
                 for matches, _ in alts:
                     matches.append(op)
             elif kind == "stmt":
-                statements.append(Statement(term.module, self.text(term.first, term.last)))
+                statements.append(nft_marks.statement(term.module, self.text(term.first, term.last)))
                 has_log = has_log or term.module == "log"
             elif kind == "comment":
                 comment = term.module
@@ -2373,6 +2374,9 @@ class _TableBuilder:
                     result = []
             if result is not None and head == "ether":
                 implied = []
+        if result is None and module in nft_marks.MARK_MODULES and term.kind == "match" and len(term.sel.parts) == 1:
+            mark = nft_marks.mark_match(self.text(term.first, term.last))
+            result = [mark] if mark is not None else None
         if result is None:
             if self.state.errors_reported > errors_before or _has_var(value):
                 # already reported (PL011/PL031): no "not modelled" note on top
