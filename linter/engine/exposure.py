@@ -8,6 +8,7 @@ from linter.addresses import (
     LOOPBACK_V4, LOOPBACK_V6, NON_INTERNET_V4, NON_INTERNET_V6, PRIVATE_V4, PRIVATE_V6, family_max, format_range,
 )
 from linter.engine import intervals as iv
+from linter.engine.choices import settle_choices
 from linter.engine.memo import IdentityCache
 from linter.engine.paths import PathEvaluator, Result
 from linter.engine.roles import InterfaceRoles, host_addresses, infer_roles
@@ -227,7 +228,7 @@ class ExposureAnalysis:
                 boxes = [box if box.iif == LOOPBACK_ONLY else replace_box(box, dst=own) for box in boxes]
             if not self.loopback:
                 boxes = [box for box in boxes if box.iif != LOOPBACK_ONLY]
-            self._results[family] = drop_subsumed(evaluator.evaluate(boxes))
+            self._results[family] = settle_choices(drop_subsumed(evaluator.evaluate(boxes)), Outcome.ACCEPT)
             self.spent += evaluator.spent
             self.cuts.extend(evaluator.cuts)
         return self._results[family]

@@ -70,7 +70,7 @@ from linter.model import (
     normalize_ranges,
 )
 from linter.readpolicy import OUTSIDE, ReadPolicy
-from linter.frontends import nft_marks
+from linter.frontends import nft_choices, nft_marks
 from linter.numbers import bounded_int, shown
 from linter.source import SourceFile, read_source
 
@@ -2144,6 +2144,8 @@ class _TableBuilder:
                     if kind == "nat":
                         verdict = VerdictSpec(term.nat[0], options=term.nat[3])
                     continue
+                if term.sel is not None:
+                    options = nft_choices.exhaustive(self.text(term.sel.first, term.sel.last), options)
                 if len(alts) * len(options) > MAX_EXPANSION:
                     self.too_large(term)
                     op = OpaqueMatch(_module(term.sel) if term.sel else "map", self.text(term.first, term.last))
