@@ -392,6 +392,9 @@ class Hook(str, enum.Enum):
 class Policy(str, enum.Enum):
     ACCEPT = "accept"
     DROP = "drop"
+    # nft ``policy $name`` with the variable undefined (a fragment whose defines live elsewhere):
+    # the engine lets the rules decide and reports no default accept (engine/paths.py).
+    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True, slots=True)

@@ -240,7 +240,9 @@ class PathEvaluator:
             if outcome is Outcome.RETURN:
                 policy = chain.policy or Policy.ACCEPT
                 box = with_trail(box, step(box.trail, "policy", table, chain, detail=policy.value))
-                if policy is Policy.DROP:
+                # An unknown policy (an undefined nft variable) is not taken as an accept: what
+                # the rules accept is reported, a default accept nothing says is not.
+                if policy is Policy.DROP or policy is Policy.UNKNOWN:
                     finals.append(Result(box, Outcome.DROP, forwarded))
                 else:
                     survivors.append(box)
