@@ -16,7 +16,7 @@ from linter.engine.exposure import Exposure, interfaces_record
 from linter.engine.universe import LOOPBACK_IFACE
 from linter.findings import Severity
 from linter.checks.generators import convention, generator_of, restrict_hint
-from linter.service_identity import identify, identify_range
+from linter.service_identity import hedge, identify, identify_range
 from linter.model import CtStatusMatch, Family, Hook, NatStateMatch, PortMatch, Ruleset, StateMatch, VerdictKind
 
 PORT_TRANSPORTS = {6: "tcp", 17: "udp", 132: "sctp"}
@@ -493,14 +493,22 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
         ports = iv.normalize(r for _, p in items for r in p)
         said = f", per {cause.evidence}" if name in by_comment else ""
         parts.append(f"{name} ({'/'.join([_ports_text(ports)] + transports_of[name])}{said})")
+    shared = None
     if len(parts) == 1:
         entry = services[0][0]
         name = next(iter(by_name))
         if name not in by_comment:
             # Nothing in the file names the service: the port's usual one, said as such.
             ports = iv.normalize(r for _, p in by_name[name] for r in p)
-            parts[0] = f"port {_ports_text(ports)}/{'/'.join(transports_of[name])} (commonly {name})"
-        if code == "PL101":
+            port_text = f"{_ports_text(ports)}/{'/'.join(transports_of[name])}"
+            parts[0] = f"port {port_text} (commonly {name})"
+            shared = hedge(ctx.registry, entry, ports, transports_of[name][0])
+            if shared is not None:  # 9001: supervisord, or a Tor relay's ORPort, or MinIO's console
+                parts[0] = shared.phrase(port_text, name)
+                severity = min(severity, shared.cap)
+        if shared is not None:
+            message = f"{parts[0]} is reachable {reach}" + (f"; {name} would be unencrypted" if entry.plaintext else "")
+        elif code == "PL101":
             message = f"{parts[0]} is a plaintext protocol reachable {reach}"
         else:
             message = f"{parts[0]} is reachable {reach}" + ("; it is also unencrypted" if entry.plaintext else "")
