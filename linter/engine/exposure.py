@@ -220,7 +220,7 @@ class ExposureAnalysis:
 
     def results(self, family: Family) -> list[Result]:
         if family not in self._results:
-            evaluator = PathEvaluator(self.rulesets, assumed=self.classes.assumed)
+            evaluator = PathEvaluator(self.rulesets, assumed=self.classes.assumed, host=self.host_addresses)
             boxes = initial_boxes(family, self.interfaces)
             own = self.host_addresses.get(family)
             if own:

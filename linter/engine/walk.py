@@ -234,7 +234,7 @@ class Walker:
             if outcome is Outcome.RETURN and returned is not None:
                 returned.extend(matched)
             else:
-                results.extend((apply_nat(box, rule), outcome) for box in matched)
+                results.extend((apply_nat(box, rule, self.routing), outcome) for box in matched)
         return next_pending
 
     def _enter(self, table: Table, chain: Chain, rule: Rule, target: Chain, boxes: list[Box],
@@ -530,8 +530,9 @@ def sets_notrack(rule: Rule) -> bool:
     return any(statement.name == "notrack" for statement in rule.statements)
 
 
-def apply_nat(box: Box, rule: Rule) -> Box:
-    """Rewrite the destination of a box for DNAT and REDIRECT; other verdicts leave it as it is."""
+def apply_nat(box: Box, rule: Rule, routing: Routing | None = None) -> Box:
+    """Rewrite the destination of a box for DNAT and REDIRECT; other verdicts leave it as it is.
+    ``routing``: its ``host`` addresses, when known, keep a DNAT to one of them local."""
     verdict = rule.verdict
     if verdict.kind is VerdictKind.DNAT:
         nat_dst = box.cur_dst
@@ -543,6 +544,9 @@ def apply_nat(box: Box, rule: Rule) -> Box:
             # sent to (a local one) with only the port changed. Any other address is
             # taken as forwarded: the engine does not know the host's other addresses.
             local = iv.covers(loopback, nat_dst) or (box.local and nat_dst == box.cur_dst)
+            own = routing.own(box.family) if routing is not None and routing.host else None
+            if own is not None:
+                local = iv.covers(own, nat_dst)  # another address of this host is still this host
         nat_dport = verdict.to_ports.ranges if verdict.to_ports is not None else box.cur_dport
         return replace(box, nat_dst=nat_dst, nat_dport=nat_dport, local=local)
     if verdict.kind is VerdictKind.REDIRECT:
