@@ -17,7 +17,7 @@ from linter.engine.universe import LOOPBACK_IFACE
 from linter.findings import Severity
 from linter.checks.generators import convention, generator_of, restrict_hint
 from linter.service_identity import hedge, identify, identify_range
-from linter.model import CtStatusMatch, Family, Hook, NatStateMatch, PortMatch, Ruleset, StateMatch, VerdictKind
+from linter.model import CtStatusMatch, Family, Hook, NatStateMatch, PortMatch, Ruleset, StateMatch
 
 PORT_TRANSPORTS = {6: "tcp", 17: "udp", 132: "sctp"}
 WIDE_PORTS = 1024  # an accept wider than this is reported once, listing the services
@@ -310,10 +310,6 @@ def exposed_services(ctx: CheckContext) -> None:
     reported_policies = set()
     for cause in _causes(ctx):
         internal = reach_level(cause.worst) == "internal"
-        if _nat_accept(ctx, cause.decider):
-            # An accept in a nat chain only ends that chain: what let the packet in is that no
-            # filter chain stopped it, not this rule. Blaming it would send the user to the wrong line.
-            continue
         if cause.decider.rule is None:
             # Only an input (or forward) filter chain's policy is a default accept to report: a
             # file with nat or ingress chains alone is not this host's input filter.
@@ -342,14 +338,6 @@ def _chain_of(ctx: CheckContext, decider):
         if decider.rule is not None and any(rule is decider.rule for rule in chain.rules):
             return table, chain
     return None, None
-
-
-def _nat_accept(ctx: CheckContext, decider) -> bool:
-    if decider.rule is None or decider.rule.verdict.kind is not VerdictKind.ACCEPT:
-        return False
-    table, chain = _chain_of(ctx, decider)
-    return chain is not None and (chain.type == "nat" or ctx.document.format.startswith("iptables")
-                                  and table.name == "nat")
 
 
 def _filter_chain(ctx: CheckContext, decider) -> bool:

@@ -108,16 +108,20 @@ def _deciders(trail: tuple[Step, ...], forwarded: bool, fallback: Decider | None
     final_policies = []  # accepting policies on the final hook, empty chains too
     final_hook = Hook.FORWARD if forwarded else Hook.INPUT
     hooks: dict[int, Hook] = {}  # table -> the hook of the base chain its steps run under
+    types: dict[int, str | None] = {}  # table -> that base chain's type (nat, filter...)
     for step in trail:
         chain = step.chain
         hook = chain.hook
         if hook is not None:
             hooks[id(step.table)] = hook
+            types[id(step.table)] = chain.type
         else:
             # A user chain inherits its caller's hook.
             hook = hooks.get(id(step.table))
         if step.event == "rule":
-            if step.rule is not None and (step.rule.verdict.kind in _ACCEPTING or step.detail == CUT_DETAIL):
+            if step.rule is not None and (step.rule.verdict.kind in _ACCEPTING or step.detail == CUT_DETAIL) \
+                    and not (step.rule.verdict.kind is VerdictKind.ACCEPT and types.get(id(step.table)) == "nat"):
+                # A nat chain's ACCEPT only ends that chain (no NAT): it never decides filtering.
                 rule_steps.append(_decider(step.rule, chain, step.table, hook))
         elif step.event == "policy" and step.detail == "accept":
             if chain.rules:

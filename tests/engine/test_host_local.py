@@ -75,3 +75,4 @@ def test_a_configured_address_decides_local_too():
     assert before == [(13, "PL101", "port 23/tcp (commonly telnet) is a plaintext protocol reachable from the internet")]
     assert after == [(13, "PL101", "port 23,2222/tcp (commonly telnet) is a plaintext protocol reachable "
                                    "from the internet")]
+
