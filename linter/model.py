@@ -370,6 +370,9 @@ class Statement:
 
     name: str
     text: str = ""
+    # The non-terminal target this statement does, when iptables has one: nft ``meta mark set 0x1``
+    # is MARK --set-xmark 0x1/0xffffffff, ``ct mark set meta mark`` is CONNMARK --save-mark.
+    action: "Verdict | None" = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,6 +401,9 @@ class Hook(str, enum.Enum):
 class Policy(str, enum.Enum):
     ACCEPT = "accept"
     DROP = "drop"
+    # nft ``policy $name`` with the variable undefined (a fragment whose defines live elsewhere):
+    # the engine lets the rules decide and reports no default accept (engine/paths.py).
+    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True, slots=True)

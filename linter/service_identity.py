@@ -296,3 +296,41 @@ def _named_in(registry: PortRegistry, comment: str) -> list[tuple[PortEntry, str
                 best[entry.name] = (prev[0] if prev else match.start(), text, entry)
     ordered = sorted(best.values(), key=lambda m: m[0])
     return [(entry, text) for _, text, entry in ordered]
+
+
+# --- a port number shared by services of different risk ---------------------------------------
+
+
+SHARED_AT_MOST = 16  # a wider entry (passive FTP data 1024-65535) is a range, not another service of the port
+
+
+@dataclass(frozen=True)
+class Hedge:
+    """What a port number alone can say when other well-known services use it too: the
+    registry's entry is only the usual one ("often supervisord; also Tor ORPort"), and a
+    finding on the number alone is no worse than ``cap`` (a Tor relay's ORPort is harmless)."""
+
+    others: tuple[PortEntry, ...]
+    cap: object  # findings.Severity
+
+    def phrase(self, port_text: str, name: str) -> str:
+        """ "port 9001/tcp (often supervisord; also Tor ORPort, MinIO console)"."""
+        return f"port {port_text} (often {name}; also {', '.join(e.display_name for e in self.others)})"
+
+
+def hedge(registry: PortRegistry, entry: PortEntry, ports, transport: str) -> Hedge | None:
+    """The other services a finding named by port number alone could be about, when one of them
+    is less risky than ``entry``: entries found only by evidence (``evidence_only``) on the same
+    ports and transport. The number alone then justifies at most medium: an engineer does not
+    call a port high for a service nothing in the file names. None otherwise."""
+    from linter.findings import Severity
+
+    ports = tuple(ports)
+    others = tuple(other for other in registry.entries
+                   if other.evidence_only and other is not entry and transport in other.transports
+                   and all(any(lo <= p_lo and p_hi <= hi and hi - lo < SHARED_AT_MOST for lo, hi in other.ranges)
+                           for p_lo, p_hi in ports))
+    own = entry.severity or Severity.INFO
+    if not others or min((other.severity or Severity.INFO) for other in others) >= own:
+        return None  # the usual service is the worst the number can be: "commonly X" says enough
+    return Hedge(others, min(own, Severity.MEDIUM))

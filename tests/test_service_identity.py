@@ -374,3 +374,44 @@ def test_identity_is_frozen(registry):
     assert isinstance(found, Identity)
     with pytest.raises(AttributeError):
         found.name = "x"
+
+
+# --- a port number several services share (9001: supervisord, Tor ORPort, MinIO console) -----
+
+
+def test_9001_by_number_alone_is_hedged_and_capped_at_medium():
+    from linter.findings import Severity
+    from linter.service_identity import hedge
+
+    registry = default_registry()
+    supervisord = registry.lookup(9001, "tcp")
+    found = hedge(registry, supervisord, ((9001, 9001),), "tcp")
+    assert [e.name for e in found.others] == ["tor-orport", "minio-console"]
+    assert found.cap is Severity.MEDIUM
+    assert found.phrase("9001/tcp", "supervisord") == \
+        "port 9001/tcp (often supervisord; also Tor ORPort, MinIO console)"
+
+
+def test_a_port_whose_other_services_are_no_less_risky_is_not_hedged():
+    from linter.service_identity import hedge
+
+    registry = default_registry()
+    assert hedge(registry, registry.lookup(5432, "tcp"), ((5432, 5432),), "tcp") is None
+    # passive FTP's 1024-65535 is a range, not another service of port 3306
+    assert hedge(registry, registry.lookup(3306, "tcp"), ((3306, 3306),), "tcp") is None
+
+
+def test_a_relay_rules_9001_without_a_comment_names_no_supervisord_as_known():
+    from linter.checks import Settings
+    from linter.frontends.iptables_save import parse
+    from linter.pipeline import run_checks
+    from linter.source import SourceFile
+
+    text = ("*filter\n:INPUT DROP [0:0]\n## allow Tor ORPort, DirPort\n-A INPUT -p tcp --dport 9001 -j ACCEPT\n"
+            "-A INPUT -p tcp --dport 9030 -j ACCEPT\nCOMMIT\n")
+    found = [(f.line, f.code, str(f.severity), f.message)
+             for f in run_checks(parse(SourceFile("rules.v4", text)).document, Settings())]
+    assert found == [(4, "PL101", "medium", "port 9001/tcp (often supervisord; also Tor ORPort, MinIO console) "
+                                            "is reachable from the internet; supervisord would be unencrypted")]
+    commented = text.replace("--dport 9001 -j", '--dport 9001 -m comment --comment "tor ORPort" -j')
+    assert [f.code for f in run_checks(parse(SourceFile("rules.v4", commented)).document, Settings())] == []

@@ -16,8 +16,8 @@ from linter.engine import query
 from linter.engine.query import LOOPBACK_IFACE, Exposure, interfaces_record
 from linter.findings import Severity
 from linter.checks.generators import convention, generator_of, restrict_hint
-from linter.service_identity import identify, identify_range
-from linter.model import CtStatusMatch, Family, Hook, NatStateMatch, PortMatch, Ruleset, StateMatch, VerdictKind
+from linter.service_identity import hedge, identify, identify_range
+from linter.model import CtStatusMatch, Family, Hook, NatStateMatch, PortMatch, Ruleset, StateMatch
 
 def reach_text(exposure: Exposure, all_interfaces=None, interfaces=None) -> str:
     """How far a port reaches, in words: 'from the internet on eth0 through DNAT to ...'
@@ -316,10 +316,6 @@ def report_causes(ctx: CheckContext, causes: list[Cause]) -> set:
     reported_policies = set()
     for cause in causes:
         internal = reach_level(cause.worst) == "internal"
-        if _nat_accept(ctx, cause.decider):
-            # An accept in a nat chain only ends that chain: what let the packet in is that no
-            # filter chain stopped it, not this rule. Blaming it would send the user to the wrong line.
-            continue
         if cause.decider.rule is None:
             # Only an input (or forward) filter chain's policy is a default accept to report: a
             # file with nat or ingress chains alone is not this host's input filter.
@@ -348,13 +344,6 @@ def _chain_of(ctx: CheckContext, decider):
         if decider.rule is not None and any(rule is decider.rule for rule in chain.rules):
             return table, chain
     return None, None
-
-
-def _nat_accept(ctx: CheckContext, decider) -> bool:
-    if decider.rule is None or decider.rule.verdict.kind is not VerdictKind.ACCEPT:
-        return False
-    table, chain = _chain_of(ctx, decider)
-    return chain is not None and (chain.type == "nat" or chain.role == "nat")
 
 
 def _filter_chain(ctx: CheckContext, decider) -> bool:
@@ -496,14 +485,22 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
         ports = query.normalize(r for _, p in items for r in p)
         said = f", per {cause.evidence}" if name in by_comment else ""
         parts.append(f"{name} ({'/'.join([ports_text(ports)] + transports_of[name])}{said})")
+    shared = None
     if len(parts) == 1:
         entry = services[0][0]
         name = next(iter(by_name))
         if name not in by_comment:
             # Nothing in the file names the service: the port's usual one, said as such.
             ports = query.normalize(r for _, p in by_name[name] for r in p)
-            parts[0] = f"port {ports_text(ports)}/{'/'.join(transports_of[name])} (commonly {name})"
-        if code == "PL101":
+            port_text = f"{ports_text(ports)}/{'/'.join(transports_of[name])}"
+            parts[0] = f"port {port_text} (commonly {name})"
+            shared = hedge(ctx.registry, entry, ports, transports_of[name][0])
+            if shared is not None:  # 9001: supervisord, or a Tor relay's ORPort, or MinIO's console
+                parts[0] = shared.phrase(port_text, name)
+                severity = min(severity, shared.cap)
+        if shared is not None:
+            message = f"{parts[0]} is reachable {reach}" + (f"; {name} would be unencrypted" if entry.plaintext else "")
+        elif code == "PL101":
             message = f"{parts[0]} is a plaintext protocol reachable {reach}"
         else:
             message = f"{parts[0]} is reachable {reach}" + ("; it is also unencrypted" if entry.plaintext else "")

@@ -8,6 +8,7 @@ from linter.addresses import (
     LOOPBACK_V4, LOOPBACK_V6, NON_INTERNET_V4, NON_INTERNET_V6, PRIVATE_V4, PRIVATE_V6, family_max, format_range,
 )
 from linter.engine import intervals as iv
+from linter.engine.choices import settle_choices
 from linter.engine.memo import IdentityCache
 from linter.engine.paths import PathEvaluator, Result
 from linter.engine.roles import InterfaceRoles, host_addresses, infer_roles
@@ -107,16 +108,20 @@ def _deciders(trail: tuple[Step, ...], forwarded: bool, fallback: Decider | None
     final_policies = []  # accepting policies on the final hook, empty chains too
     final_hook = Hook.FORWARD if forwarded else Hook.INPUT
     hooks: dict[int, Hook] = {}  # table -> the hook of the base chain its steps run under
+    types: dict[int, str | None] = {}  # table -> that base chain's type (nat, filter...)
     for step in trail:
         chain = step.chain
         hook = chain.hook
         if hook is not None:
             hooks[id(step.table)] = hook
+            types[id(step.table)] = chain.type
         else:
             # A user chain inherits its caller's hook.
             hook = hooks.get(id(step.table))
         if step.event == "rule":
-            if step.rule is not None and (step.rule.verdict.kind in _ACCEPTING or step.detail == CUT_DETAIL):
+            if step.rule is not None and (step.rule.verdict.kind in _ACCEPTING or step.detail == CUT_DETAIL) \
+                    and not (step.rule.verdict.kind is VerdictKind.ACCEPT and types.get(id(step.table)) == "nat"):
+                # A nat chain's ACCEPT only ends that chain (no NAT): it never decides filtering.
                 rule_steps.append(_decider(step.rule, chain, step.table, hook))
         elif step.event == "policy" and step.detail == "accept":
             if chain.rules:
@@ -223,7 +228,7 @@ class ExposureAnalysis:
 
     def results(self, family: Family) -> list[Result]:
         if family not in self._results:
-            evaluator = PathEvaluator(self.rulesets, assumed=self.classes.assumed)
+            evaluator = PathEvaluator(self.rulesets, assumed=self.classes.assumed, host=self.host_addresses)
             boxes = initial_boxes(family, self.interfaces)
             own = self.host_addresses.get(family)
             if own:
@@ -231,7 +236,7 @@ class ExposureAnalysis:
                 boxes = [box if box.iif == LOOPBACK_ONLY else replace_box(box, dst=own) for box in boxes]
             if not self.loopback:
                 boxes = [box for box in boxes if box.iif != LOOPBACK_ONLY]
-            self._results[family] = drop_subsumed(evaluator.evaluate(boxes))
+            self._results[family] = settle_choices(drop_subsumed(evaluator.evaluate(boxes)), Outcome.ACCEPT)
             self.spent += evaluator.spent
             self.cuts.extend(evaluator.cuts)
         return self._results[family]

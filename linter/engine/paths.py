@@ -65,15 +65,19 @@ def base_chains(rulesets: list[Ruleset], hook: Hook, family: Family) -> list[tup
 class PathEvaluator:
     """Evaluates boxes along the packet path through a set of rulesets."""
 
-    def __init__(self, rulesets: list[Ruleset], record: bool = False, certain: bool = False, assumed=None):
+    def __init__(self, rulesets: list[Ruleset], record: bool = False, certain: bool = False, assumed=None,
+                 host: dict | None = None):
         """``assumed``: engine.assumptions.Assumptions settling opaque matches (the ``assume``
-        setting, ``trace --assume``)."""
+        setting, ``trace --assume``). ``host``: this host's addresses per family
+        (roles.host_addresses; None: unknown, every destination may be this host's, as a
+        trace's flow to the address it names is)."""
         self.rulesets = rulesets
         self.walker = Walker(record=record, certain=certain)
         self.walker.marks = marks_read(rulesets)
         subnets = bridge_subnets(rulesets)
-        if subnets or assumed:
-            self.walker.route_by(Routing(subnets, assumed=assumed or None))
+        host_pairs = tuple((family, ranges) for family, ranges in (host or {}).items() if ranges)
+        if subnets or assumed or host_pairs:
+            self.walker.route_by(Routing(subnets, assumed=assumed or None, host=host_pairs))
         self.record = record
         self._chains: dict[tuple[Hook, Family], list[tuple[Table, Chain]]] = {}
         self.cuts: list[Cut] = []  # where an evaluation merged paths or stopped following a jump
@@ -240,7 +244,9 @@ class PathEvaluator:
             if outcome is Outcome.RETURN:
                 policy = chain.policy or Policy.ACCEPT
                 box = with_trail(box, step(box.trail, "policy", table, chain, detail=policy.value))
-                if policy is Policy.DROP:
+                # An unknown policy (an undefined nft variable) is not taken as an accept: what
+                # the rules accept is reported, a default accept nothing says is not.
+                if policy is Policy.DROP or policy is Policy.UNKNOWN:
                     finals.append(Result(box, Outcome.DROP, forwarded))
                 else:
                     survivors.append(box)

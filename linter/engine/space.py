@@ -195,8 +195,10 @@ def _split_ranges(box: Box, current: iv.Ranges, wanted: iv.Ranges, rebuild) -> t
     return rebuild(box, inside), rebuild(box, outside) if outside else None
 
 
-def _addrtype_ranges(family: Family, types: frozenset[str], direction: Direction, box: Box) -> iv.Ranges:
-    """The addresses of ``direction`` whose type is one of ``types`` for this box's path."""
+def _addrtype_ranges(family: Family, types: frozenset[str], direction: Direction, box: Box,
+                     own: iv.Ranges | None = None) -> iv.Ranges:
+    """The addresses of ``direction`` whose type is one of ``types`` for this box's path;
+    ``own``: this host's addresses when known (then they alone are a LOCAL destination)."""
     maximum = family_max(family)
     if family is Family.IPV6:
         multicast, broadcast, loopback = MULTICAST_V6, (), LOOPBACK_V6
@@ -213,11 +215,15 @@ def _addrtype_ranges(family: Family, types: frozenset[str], direction: Direction
     if "UNICAST" in types:
         if direction is Direction.SOURCE:
             result = iv.union(result, iv.subtract(unicast, loopback))
+        elif own is not None:
+            result = iv.union(result, iv.subtract(unicast, own))
         elif not box.local:
             result = iv.union(result, unicast)
     if "LOCAL" in types:
         if direction is Direction.DESTINATION:
-            if box.local:
+            if own is not None:
+                result = iv.union(result, own)
+            elif box.local:
                 result = iv.union(result, unicast)
         else:
             result = iv.union(result, loopback)
@@ -276,7 +282,8 @@ def split_match(box: Box, match, rule, record_misses: bool = True,
         inside = _with_oif(box, hit) if hit else None
         outside = _with_oif(box, miss) if miss else None
     elif isinstance(match, AddrTypeMatch):
-        wanted = _addrtype_ranges(box.family, match.types, match.direction, box)
+        own = decide.own(box.family) if isinstance(decide, Routing) and decide.host else None
+        wanted = _addrtype_ranges(box.family, match.types, match.direction, box, own)
         if match.direction is Direction.SOURCE:
             inside, outside = _split_ranges(box, box.src, wanted, _with_src)
         else:
@@ -399,6 +406,16 @@ class Routing:
     subnets: tuple[tuple[str, Family, iv.Ranges], ...]
     first_packet: bool = False
     assumed: object = None  # engine.assumptions.Assumptions: opaque matches the user settled
+    # This host's addresses where known (roles.host_addresses): (family, ranges) pairs. They
+    # decide `addrtype --dst-type LOCAL` / `fib daddr type local` and whether a DNAT stays local.
+    host: tuple = ()
+
+    def own(self, family: Family) -> iv.Ranges | None:
+        """This host's known ``family`` addresses (loopback included), or None when unknown."""
+        for known_family, ranges in self.host:
+            if known_family is family:
+                return iv.union(ranges, LOOPBACK_V6 if family is Family.IPV6 else LOOPBACK_V4)
+        return None
 
     def interface_of(self, family: Family, destinations: iv.Ranges) -> str | None:
         """The one interface whose subnet holds every address of ``destinations``, or None."""

@@ -167,8 +167,9 @@ class Walker:
             if self.marks and (effect := mark_effect(rule)) is not None:
                 return self._apply_mark(table, chain, rule, pending, effect)
             return self._record_nonterminal(table, chain, rule, pending) if self.record else pending
+        effect = mark_effect(rule) if self.marks and rule.statements else None  # `meta mark set 1 accept`
         if kind is VerdictKind.JUMP and not self.record and jump_changes_nothing(table, verdict.target, stack) \
-                and not (self.marks and sets_marks(table, chain_named(table, verdict.target))):
+                and effect is None and not (self.marks and sets_marks(table, chain_named(table, verdict.target))):
             return pending  # everything that jumps comes back unchanged (KUBE-MARK-MASQ): as a MARK would
         if self.certain and _never_certain(rule):
             # Taken as not matching: splitting boxes by its other matches would only cut them
@@ -192,6 +193,9 @@ class Walker:
                         matched.append(inside)
         if not matched and not assumed:
             return next_pending
+        if effect is not None:
+            matched = [effect(box) for box in matched]
+            assumed = [effect(box) for box in assumed]
         if kind is VerdictKind.JUMP or kind is VerdictKind.GOTO:
             target = chain_named(table, verdict.target)
             if target is None or target.name in stack:
@@ -231,7 +235,7 @@ class Walker:
             if outcome is Outcome.RETURN and returned is not None:
                 returned.extend(matched)
             else:
-                results.extend((apply_nat(box, rule), outcome) for box in matched)
+                results.extend((apply_nat(box, rule, self.routing), outcome) for box in matched)
         return next_pending
 
     def _enter(self, table: Table, chain: Chain, rule: Rule, target: Chain, boxes: list[Box],
@@ -450,16 +454,33 @@ def _mark_number(text: str) -> tuple[int, int] | None:
 _MARK_EFFECTS: IdentityCache = IdentityCache()
 
 
+def _is_mark_target(verdict) -> bool:
+    return verdict is not None and verdict.kind is VerdictKind.OTHER and \
+        (verdict.target or "").upper() in ("MARK", "CONNMARK")
+
+
 def mark_effect(rule: Rule):
-    """For a MARK or CONNMARK rule, a function box -> box with the marks it sets; None for other
-    rules. An option the engine does not follow makes the mark unknown (None): never wrong."""
+    """For a MARK or CONNMARK rule, or a rule with mark statements (nft ``meta mark set``, whose
+    ``action`` is the MARK/CONNMARK target), a function box -> box with the marks it sets; None
+    for other rules. An option the engine does not follow makes the mark unknown (None): never wrong."""
     verdict = rule.verdict
-    if verdict.kind is not VerdictKind.OTHER or (verdict.target or "").upper() not in ("MARK", "CONNMARK"):
+    if not _is_mark_target(verdict) and not any(_is_mark_target(s.action) for s in rule.statements):
         return None
     found = _MARK_EFFECTS.get(rule)
     if found is None:
-        found = _MARK_EFFECTS.put(rule, _mark_function(verdict.target.upper(), dict(verdict.options)))
+        actions = [verdict] if _is_mark_target(verdict) else []
+        actions += [s.action for s in rule.statements if _is_mark_target(s.action)]
+        functions = [_mark_function(a.target.upper(), dict(a.options)) for a in actions]
+        found = _MARK_EFFECTS.put(rule, functions[0] if len(functions) == 1 else _in_order(functions))
     return found
+
+
+def _in_order(functions):
+    def apply(box):
+        for function in functions:
+            box = function(box)
+        return box
+    return apply
 
 
 def _mark_function(target: str, options: dict):
@@ -505,8 +526,9 @@ def sets_notrack(rule: Rule) -> bool:
     return any(statement.name == "notrack" for statement in rule.statements)
 
 
-def apply_nat(box: Box, rule: Rule) -> Box:
-    """Rewrite the destination of a box for DNAT and REDIRECT; other verdicts leave it as it is."""
+def apply_nat(box: Box, rule: Rule, routing: Routing | None = None) -> Box:
+    """Rewrite the destination of a box for DNAT and REDIRECT; other verdicts leave it as it is.
+    ``routing``: its ``host`` addresses, when known, keep a DNAT to one of them local."""
     verdict = rule.verdict
     if verdict.kind is VerdictKind.DNAT:
         nat_dst = box.cur_dst
@@ -518,6 +540,9 @@ def apply_nat(box: Box, rule: Rule) -> Box:
             # sent to (a local one) with only the port changed. Any other address is
             # taken as forwarded: the engine does not know the host's other addresses.
             local = iv.covers(loopback, nat_dst) or (box.local and nat_dst == box.cur_dst)
+            own = routing.own(box.family) if routing is not None and routing.host else None
+            if own is not None:
+                local = iv.covers(own, nat_dst)  # another address of this host is still this host
         nat_dport = verdict.to_ports.ranges if verdict.to_ports is not None else box.cur_dport
         return replace(box, nat_dst=nat_dst, nat_dport=nat_dport, local=local)
     if verdict.kind is VerdictKind.REDIRECT:

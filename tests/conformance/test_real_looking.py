@@ -30,6 +30,17 @@ EXPECTED = {
         (25, 'PL201', 'critical', 'a NodePort DNATed to redis: the mark KUBE-MARK-MASQ set decides the FORWARD accept'),
         (38, 'PL201', 'info', 'SSH, a note; the kubelet port is open to 10/8 only'),
     ],
+    'kube-proxy-statistic.rules': [
+        (38, 'PL101', 'medium', 'a NodePort spread over three endpoints by -m statistic: every branch DNATs and is '
+                                'forwarded, so it is reachable (no "possibly"), said once at the last endpoint'),
+        (42, 'PL201', 'high', 'PostgreSQL NodePort over two endpoints: the same, one finding'),
+        (59, 'PL201', 'info', 'SSH, a note'),
+    ],
+    'nft-marks.nft': [
+        (22, 'PL201', 'low', 'PostgreSQL marked in prerouting, accepted by the mark from one admin host: decided, low'),
+        (25, 'PL201', 'info', 'SSH, a note; 8443 (accepted by the ct mark saved from meta mark) is https-alt, '
+                              'quiet; mark 0x40 is set by nothing and accepts nothing'),
+    ],
     'debian-default.rules': [
         (3, 'PL401', 'critical', "Debian's empty ruleset: every port is open, said once on the INPUT policy"),
     ],

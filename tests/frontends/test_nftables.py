@@ -395,7 +395,8 @@ def test_ct_state_interfaces_fib_comment_log_limit_and_statements():
     assert r[4].verdict == Verdict(VerdictKind.LOG)
     assert r[4].statements == (Statement("log", 'log prefix "in: " level info'),)
     assert r[5].matches == (LimitMatch("limit", text="limit rate 10/second"),)
-    assert r[6].statements == (Statement("meta mark", "meta mark set 0x1"),)
+    assert r[6].statements == (Statement("meta mark", "meta mark set 0x1", Verdict(
+        VerdictKind.OTHER, "MARK", options=(("--set-xmark", "0x1/0xffffffff"),))),)
     assert r[6].verdict == Verdict(VerdictKind.CONTINUE)
 
 

@@ -102,3 +102,50 @@ def test_known_nft_disagreements_still_disagree(lab):
         outcomes = lab.probe(flows, PROBE_TIMEOUT)
         disagreements += compare(lab, f"seed={seed}", translation.text, parsed.document, [], flows, outcomes, stats)
     assert not disagreements
+
+
+MARKS_NFT = """\
+table inet marks {
+    chain prerouting {
+        type filter hook prerouting priority mangle; policy accept;
+        iifname "eth0" tcp dport 3306 meta mark set 0x10
+        tcp dport { 5432, 6379 } ct mark set 0x20 counter
+        udp dport 53 meta mark set meta mark or 0x4000 accept
+        ct state new ct mark set ct mark or 0x1
+    }
+    chain input {
+        type filter hook input priority filter; policy drop;
+        ct state established,related accept
+        meta mark & 0xff == 0x10 accept
+        ct mark & 0x20 == 0x20 tcp dport 5432 accept
+        ct mark 0x21 accept
+        mark & 0x4000 != 0 ip saddr 10.0.0.0/8 accept
+        meta mark 0x40 accept
+        tcp dport 22 accept
+    }
+}
+"""
+
+
+def test_nft_marks_agree_with_kernel(lab):
+    """meta mark set / ct mark set on the prerouting path decide the input accepts that read
+    them, as the kernel does (nft marks are read into the model iptables' marks use)."""
+    if lab.nft is None:
+        pytest.skip("nft not found")
+    from linter.frontends import nftables
+
+    lab.load_nft(MARKS_NFT)
+    parsed = nftables.parse(SourceFile("marks.nft", MARKS_NFT))
+    assert [d.code for d in parsed.diagnostics] == []
+    flows = [lab.flow(src, proto, port) for port in (22, 53, 3306, 5432, 6379, 80) for proto in ("tcp", "udp")
+             for src in ALL_SOURCES]
+    outcomes = lab.probe(flows, PROBE_TIMEOUT)
+    accepted = sorted({(flow.proto, flow.dport) for flow, outcome in zip(flows, outcomes)
+                       if outcome["outcome"] == "accept"})
+    # Not a ruleset that refuses everything: each mark rule lets something in (and 0x40 nothing).
+    assert accepted == [("tcp", 22), ("tcp", 3306), ("tcp", 5432), ("tcp", 6379), ("udp", 53)], accepted
+    stats: Counter = Counter()
+    found = compare(lab, "marks.nft", MARKS_NFT, parsed.document, [], flows, outcomes, stats)
+    SUMMARY.append(f"nft marks: {len(flows)} flows, agree {stats['agree']}, disagree {stats['disagree']}")
+    if found:
+        fail_with(found, "flows of marks.nft")

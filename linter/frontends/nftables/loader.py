@@ -614,8 +614,12 @@ class Loader(Interpreter):
             return
         if key == "policy":
             value = word_of(atoms[1]) if len(atoms) > 1 else None
+            if len(atoms) == 2 and atoms[1].type == "STRING":
+                value = atoms[1].value.strip('"')  # `define p = "accept"` ... `policy $p`: nft reads it
             if value in ("accept", "drop"):
                 chain.policy = Policy(value)
+            elif len(atoms) == 2 and atoms[1].type == "VAR":
+                chain.policy = Policy.UNKNOWN  # undefined: PL031 says so, nothing more to say here
             else:
                 self.error("PL011", "Chain policy must be accept or drop", atoms[-1])
             return

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from linter import netdb
 from linter.addresses import AddressError
 from linter.diagnostics import caret_excerpt, Diagnostic
+from linter.frontends.nftables import choices as nft_choices
+from linter.frontends.nftables import marks as nft_marks
 from linter.frontends.nftables.atoms import Group, Sel, split_lines, Term, unquote, Val, VerdictSpec, word_of
 from linter.frontends.nftables.builders import RuleB, SetB, span_of, TableB
 from linter.frontends.nftables.cursor import Cursor
@@ -169,6 +171,8 @@ class TableBuilder:
                     if kind == "nat":
                         verdict = VerdictSpec(term.nat[0], options=term.nat[3])
                     continue
+                if term.sel is not None:
+                    options = nft_choices.exhaustive(self.text(term.sel.first, term.sel.last), options)
                 if len(alts) * len(options) > MAX_EXPANSION:
                     self.too_large(term)
                     op = OpaqueMatch(module_of(term.sel) if term.sel else "map", self.text(term.first, term.last))
@@ -207,7 +211,7 @@ class TableBuilder:
                 for matches, _ in alts:
                     matches.append(op)
             elif kind == "stmt":
-                statements.append(Statement(term.module, self.text(term.first, term.last)))
+                statements.append(nft_marks.statement(term.module, self.text(term.first, term.last)))
                 has_log = has_log or term.module == "log"
             elif kind == "comment":
                 comment = term.module
@@ -399,6 +403,9 @@ class TableBuilder:
                     result = []
             if result is not None and head == "ether":
                 implied = []
+        if result is None and module in nft_marks.MARK_MODULES and term.kind == "match" and len(term.sel.parts) == 1:
+            mark = nft_marks.mark_match(self.text(term.first, term.last))
+            result = [mark] if mark is not None else None
         if result is None:
             if self.state.errors_reported > errors_before or has_var(value):
                 # already reported (PL011/PL031): no "not modelled" note on top
