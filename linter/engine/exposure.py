@@ -17,7 +17,7 @@ from linter.engine.universe import (
     LOOPBACK_IFACE, OTHER_IFACE, initial_boxes, interface_representatives, routed_boxes,
 )
 from linter.engine.walk import CUT_DETAIL, Outcome, Step
-from linter.model import Family, Hook, Rule, Ruleset, Span, VerdictKind, ports_text
+from linter.model import Chain, Family, Hook, Policy, Rule, Ruleset, Span, VerdictKind, ports_text
 from linter.netdb import PORT_PROTOCOLS
 
 REACH_ORDER = ("internet", "restricted", "private", "internal", "loopback")
@@ -109,12 +109,16 @@ def _deciders(trail: tuple[Step, ...], forwarded: bool, fallback: Decider | None
     final_hook = Hook.FORWARD if forwarded else Hook.INPUT
     hooks: dict[int, Hook] = {}  # table -> the hook of the base chain its steps run under
     types: dict[int, str | None] = {}  # table -> that base chain's type (nat, filter...)
+    bases: dict[int, Chain] = {}  # table -> that base chain
+    in_accepting: set[int] = set()  # ids of rule deciders whose base chain's policy accepts
+    passed = []  # (base chain, table, hook) of such accepts, in path order
     for step in trail:
         chain = step.chain
         hook = chain.hook
         if hook is not None:
             hooks[id(step.table)] = hook
             types[id(step.table)] = chain.type
+            bases[id(step.table)] = chain
         else:
             # A user chain inherits its caller's hook.
             hook = hooks.get(id(step.table))
@@ -122,7 +126,12 @@ def _deciders(trail: tuple[Step, ...], forwarded: bool, fallback: Decider | None
             if step.rule is not None and (step.rule.verdict.kind in _ACCEPTING or step.detail == CUT_DETAIL) \
                     and not (step.rule.verdict.kind is VerdictKind.ACCEPT and types.get(id(step.table)) == "nat"):
                 # A nat chain's ACCEPT only ends that chain (no NAT): it never decides filtering.
-                rule_steps.append(_decider(step.rule, chain, step.table, hook))
+                decider = _decider(step.rule, chain, step.table, hook)
+                base = bases.get(id(step.table))
+                if base is not None and base.policy is Policy.ACCEPT and step.rule.verdict.kind is VerdictKind.ACCEPT:
+                    in_accepting.add(id(decider))
+                    passed.append((base, step.table, hook))
+                rule_steps.append(decider)
         elif step.event == "policy" and step.detail == "accept":
             if chain.rules:
                 policy_steps.append(_decider(None, chain, step.table, chain.hook))
@@ -142,7 +151,11 @@ def _deciders(trail: tuple[Step, ...], forwarded: bool, fallback: Decider | None
     if not chosen and fallback is not None and not forwarded:
         chosen = [fallback]  # the input chain was empty: its policy let the box in
     if not chosen:
-        chosen = rule_steps[-1:] or policy_steps[-1:]
+        # Off the final hook, an accept in a chain whose policy accepts anyway (a prerouting
+        # mangle chain skipping its marks) let nothing in that the chain would have refused:
+        # its chain's policy is the decider, as it would be without the accept.
+        deciding = [d for d in rule_steps if id(d) not in in_accepting]
+        chosen = deciding[-1:] or policy_steps[-1:] or [_decider(None, base, table, hook) for base, table, hook in passed[-1:]]
     return tuple(chosen)
 
 
