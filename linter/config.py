@@ -192,15 +192,15 @@ class Config:
 
 def _decode_config(path: Path, data: bytes) -> str:
     """The text of a configuration file; UTF-16/UTF-32 and invalid UTF-8 are ConfigErrors at file:line."""
-    from linter.source import _position, _wide_encoding
+    from linter.source import position, wide_encoding
 
-    wide = _wide_encoding(data) if data[:4].count(0) or data[:2] in (b"\xff\xfe", b"\xfe\xff") else None
+    wide = wide_encoding(data) if data[:4].count(0) or data[:2] in (b"\xff\xfe", b"\xfe\xff") else None
     if wide is not None:
         raise ConfigError(f"{path}:1: {wide} text; TOML is read as UTF-8 (convert it: iconv -f UTF-16 -t UTF-8)")
     try:
         return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     except UnicodeDecodeError as exc:
-        line, column = _position(data, exc.start)
+        line, column = position(data, exc.start)
         raise ConfigError(f"{path}:{line}:{column}: not UTF-8 (byte 0x{data[exc.start]:02x}); "
                           "save the configuration as UTF-8") from None
 

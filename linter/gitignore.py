@@ -301,7 +301,7 @@ def read_patterns(path: str, base: str) -> list[Pattern]:
 def git_directory(top: str) -> str | None:
     """The git directory of the work tree at ``top``: ``.git`` itself, or where a ``.git``
     file (a linked work tree, a submodule) points; the common directory of a linked work tree."""
-    gitdir = _index_gitdir(top)
+    gitdir = index_gitdir(top)
     if gitdir is None or gitdir == os.path.join(top, ".git"):
         return gitdir
     common = _read_small(os.path.join(gitdir, "commondir"), 4096)
@@ -310,7 +310,7 @@ def git_directory(top: str) -> str | None:
     return gitdir
 
 
-def _index_gitdir(top: str) -> str | None:
+def index_gitdir(top: str) -> str | None:
     """The directory holding this work tree's own index (a linked work tree has its own)."""
     dot_git = os.path.join(top, ".git")
     if os.path.isdir(dot_git):
@@ -375,7 +375,7 @@ def work_tree_top(directory: str) -> str | None:
     current = os.path.abspath(directory)
     while True:
         if os.path.lexists(os.path.join(current, ".git")):
-            gitdir = _index_gitdir(current)
+            gitdir = index_gitdir(current)
             if gitdir is not None and os.path.isfile(os.path.join(gitdir, "HEAD")):
                 return current  # an empty or broken .git is not a repository (git looks further up)
         parent = os.path.dirname(current)
@@ -391,7 +391,7 @@ class IgnoreRules:
         self.top = top
         gitdir = git_directory(top)
         self.excluded = read_patterns(os.path.join(gitdir, "info", "exclude"), "") if gitdir else []
-        self.tracked = tracked_paths(_index_gitdir(top))
+        self.tracked = tracked_paths(index_gitdir(top))
         self.tracked_dirs = {path.rsplit("/", i)[0] for path in self.tracked
                              for i in range(1, path.count("/") + 1)}
         self._per_directory: dict[str, list[Pattern]] = {}

@@ -67,7 +67,7 @@ class SourceFile:
         return ""
 
 
-def _position(data: bytes, offset: int) -> tuple[int, int]:
+def position(data: bytes, offset: int) -> tuple[int, int]:
     """(line, column) of byte ``offset``, both 1-based."""
     return data.count(b"\n", 0, offset) + 1, offset - (data.rfind(b"\n", 0, offset) + 1) + 1
 
@@ -80,7 +80,7 @@ _WIDE_BOMS = (
 )
 
 
-def _wide_encoding(data: bytes) -> str | None:
+def wide_encoding(data: bytes) -> str | None:
     """The name of the UTF-16/UTF-32 encoding ``data`` is in, by its byte order mark or, without
     one, by its NUL bytes (ASCII text in UTF-16 has a NUL in every other byte); else None."""
     for bom, name in _WIDE_BOMS:
@@ -97,7 +97,7 @@ def _wide_encoding(data: bytes) -> str | None:
 
 def decode(path: str, data: bytes) -> SourceFile | Diagnostic:
     """Decode bytes to a SourceFile, or a Diagnostic when the data is not text portlint reads."""
-    wide = _wide_encoding(data) if data[:4].count(0) or data[:2] in (b"\xff\xfe", b"\xfe\xff") else None
+    wide = wide_encoding(data) if data[:4].count(0) or data[:2] in (b"\xff\xfe", b"\xfe\xff") else None
     if wide is not None:
         return Diagnostic(
             "PL003", f"{wide} text, not UTF-8; not linted", Span(path, 1, 1),
@@ -105,7 +105,7 @@ def decode(path: str, data: bytes) -> SourceFile | Diagnostic:
         )
     nul = data.find(b"\x00")
     if nul != -1:
-        line, column = _position(data, nul)
+        line, column = position(data, nul)
         return Diagnostic(
             "PL002", "Binary file (NUL byte); not linted", Span(path, line, column),
             hint="portlint reads text: iptables-save output, nft rulesets, shell scripts, compose files",
@@ -116,7 +116,7 @@ def decode(path: str, data: bytes) -> SourceFile | Diagnostic:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line, column = _position(data, exc.start)
+        line, column = position(data, exc.start)
         diagnostics.append(
             Diagnostic(
                 "PL003", f"Invalid UTF-8 (byte 0x{data[exc.start]:02x}); the bad bytes were replaced",

@@ -134,3 +134,9 @@ def test_shared_check_constants_have_one_copy():
                     assert not (isinstance(target, ast.Name) and target.id in
                                 {"WIDE_PORTS", "LIST_AT_MOST", "PORT_TRANSPORTS", "PROTOCOL_NUMBERS"}), \
                         f"{path.relative_to(PACKAGE)} defines its own {target.id}"
+
+
+def test_no_module_imports_another_modules_private_names():
+    """What one module shares with another is public; an underscore name is that module's own."""
+    for path in _files("."):
+        assert _private_imports(path) == [], f"{path.relative_to(PACKAGE)} imports private names"

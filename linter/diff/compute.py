@@ -190,7 +190,7 @@ def _change(kind: str, part: Exposure, accepted_by: list, other: ExposureAnalysi
 def _decider_at(analysis: ExposureAnalysis, part: Exposure) -> tuple[Decider, ...]:
     """The rule or policy that decides one packet of ``part`` on the other side (the lowest
     port and source of the part, on one of its interfaces): what dropped what is now accepted."""
-    from linter.engine.exposure import _decider
+    from linter.engine.exposure import decider_of
 
     if part.protocol < 0:
         return ()
@@ -208,7 +208,7 @@ def _decider_at(analysis: ExposureAnalysis, part: Exposure) -> tuple[Decider, ..
             continue
         for step in reversed(box.trail):
             if step.event in ("rule", "policy") and (step.rule is not None or step.event == "policy"):
-                return (_decider(step.rule, step.chain, step.table, step.chain.hook),)
+                return (decider_of(step.rule, step.chain, step.table, step.chain.hook),)
         return ()
     return ()
 

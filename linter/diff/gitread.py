@@ -121,13 +121,13 @@ class Repository:
     @classmethod
     def at(cls, top: str) -> "Repository":
         """The repository whose work tree holds ``top`` (or a parent of it)."""
-        from linter.gitignore import _index_gitdir, git_directory, work_tree_top
+        from linter.gitignore import index_gitdir, git_directory, work_tree_top
 
         root = work_tree_top(os.path.abspath(top)) or os.path.abspath(top)
         common = git_directory(root)
         if common is None:
             raise GitError(f"{top}: not inside a git work tree")
-        repo = cls(common, _index_gitdir(root))
+        repo = cls(common, index_gitdir(root))
         repo.root = root
         return repo
 

@@ -126,7 +126,7 @@ def _deciders(trail: tuple[Step, ...], forwarded: bool, fallback: Decider | None
             if step.rule is not None and (step.rule.verdict.kind in _ACCEPTING or step.detail == CUT_DETAIL) \
                     and not (step.rule.verdict.kind is VerdictKind.ACCEPT and types.get(id(step.table)) == "nat"):
                 # A nat chain's ACCEPT only ends that chain (no NAT): it never decides filtering.
-                decider = _decider(step.rule, chain, step.table, hook)
+                decider = decider_of(step.rule, chain, step.table, hook)
                 base = bases.get(id(step.table))
                 if base is not None and base.policy is Policy.ACCEPT and step.rule.verdict.kind is VerdictKind.ACCEPT:
                     in_accepting.add(id(decider))
@@ -134,9 +134,9 @@ def _deciders(trail: tuple[Step, ...], forwarded: bool, fallback: Decider | None
                 rule_steps.append(decider)
         elif step.event == "policy" and step.detail == "accept":
             if chain.rules:
-                policy_steps.append(_decider(None, chain, step.table, chain.hook))
+                policy_steps.append(decider_of(None, chain, step.table, chain.hook))
             if chain.hook is final_hook:
-                final_policies.append(_decider(None, chain, step.table, chain.hook))
+                final_policies.append(decider_of(None, chain, step.table, chain.hook))
     # With no accepting rule on the final hook, the last accepting policy there decided (the
     # filter chain's, after mangle's), whether or not its chain has rules: an empty
     # default-accept INPUT exposes as much as one with an unrelated rule.
@@ -155,7 +155,7 @@ def _deciders(trail: tuple[Step, ...], forwarded: bool, fallback: Decider | None
         # mangle chain skipping its marks) let nothing in that the chain would have refused:
         # its chain's policy is the decider, as it would be without the accept.
         deciding = [d for d in rule_steps if id(d) not in in_accepting]
-        chosen = deciding[-1:] or policy_steps[-1:] or [_decider(None, base, table, hook) for base, table, hook in passed[-1:]]
+        chosen = deciding[-1:] or policy_steps[-1:] or [decider_of(None, base, table, hook) for base, table, hook in passed[-1:]]
     return tuple(chosen)
 
 
@@ -168,13 +168,13 @@ def _final_policy(evaluator: PathEvaluator, family: Family) -> Decider | None:
     table, chain = chains[-1]
     if chain.policy is not None and chain.policy.value != "accept":
         return None
-    return _decider(None, chain, table, chain.hook)
+    return decider_of(None, chain, table, chain.hook)
 
 
 _DECIDERS: IdentityCache[dict] = IdentityCache()
 
 
-def _decider(rule: Rule | None, chain, table, hook: Hook | None) -> Decider:
+def decider_of(rule: Rule | None, chain, table, hook: Hook | None) -> Decider:
     """One Decider object per rule (or policy) and hook: results share them."""
     owner = rule if rule is not None else chain
     by_hook = _DECIDERS.get(owner)

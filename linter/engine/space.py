@@ -155,7 +155,7 @@ def _setter(name: str):
 
 _with_proto = _setter("proto")
 _with_sport = _setter("sport")
-_with_src = _setter("src")
+with_src = _setter("src")
 _with_state = _setter("state")
 _with_iif = _setter("iif")
 _with_oif = _setter("oif")
@@ -173,13 +173,13 @@ def with_trail(box: Box, trail: tuple) -> Box:
     return _new_box(Box, box[:-1] + (trail,))
 
 
-def _with_dst(box: Box, ranges: iv.Ranges) -> Box:
+def with_dst(box: Box, ranges: iv.Ranges) -> Box:
     if box.nat_dst is None:
         return _set_dst(box, ranges)
     return _set_nat_dst(box, ranges)
 
 
-def _with_dport(box: Box, ranges: iv.Ranges) -> Box:
+def with_dport(box: Box, ranges: iv.Ranges) -> Box:
     if box.nat_dport is None:
         return _set_dport(box, ranges)
     return _set_nat_dport(box, ranges)
@@ -247,7 +247,7 @@ def split_match(box: Box, match, rule, record_misses: bool = True,
         inside, outside = _split_ranges(box, box.proto, wanted, _with_proto)
     elif isinstance(match, PortMatch):
         if match.direction is Direction.DESTINATION:
-            inside, outside = _split_ranges(box, box.cur_dport, match.ports.ranges, _with_dport)
+            inside, outside = _split_ranges(box, box.cur_dport, match.ports.ranges, with_dport)
         else:
             inside, outside = _split_ranges(box, box.sport, match.ports.ranges, _with_sport)
         if not negated and inside is not None:
@@ -262,9 +262,9 @@ def split_match(box: Box, match, rule, record_misses: bool = True,
                 match.addresses.family in (Family.IPV4, Family.IPV6):
             return None, [box]  # an ip match never matches an ip6 packet, negated or not
         if match.direction is Direction.SOURCE:
-            inside, outside = _split_ranges(box, box.src, match.addresses.ranges, _with_src)
+            inside, outside = _split_ranges(box, box.src, match.addresses.ranges, with_src)
         else:
-            inside, outside = _split_ranges(box, box.cur_dst, match.addresses.ranges, _with_dst)
+            inside, outside = _split_ranges(box, box.cur_dst, match.addresses.ranges, with_dst)
     elif isinstance(match, StateMatch):
         inside_states = box.state & match.states
         outside_states = box.state - match.states
@@ -285,9 +285,9 @@ def split_match(box: Box, match, rule, record_misses: bool = True,
         own = decide.own(box.family) if isinstance(decide, Routing) and decide.host else None
         wanted = _addrtype_ranges(box.family, match.types, match.direction, box, own)
         if match.direction is Direction.SOURCE:
-            inside, outside = _split_ranges(box, box.src, wanted, _with_src)
+            inside, outside = _split_ranges(box, box.src, wanted, with_src)
         else:
-            inside, outside = _split_ranges(box, box.cur_dst, wanted, _with_dst)
+            inside, outside = _split_ranges(box, box.cur_dst, wanted, with_dst)
     elif isinstance(match, MarkMatch) and decide and (box.ctmark if match.conn else box.mark) is not None:
         current = box.ctmark if match.conn else box.mark
         if ((current & match.mask) == match.value) != negated:
@@ -527,7 +527,7 @@ def _decide_original_address(box: Box, match: OriginalAddressMatch, cls: str):
         return None, [box]
     # The original tuple is what the client sent: the box's destination before any DNAT.
     if match.direction is Direction.SOURCE:
-        inside, outside = _split_ranges(box, box.src, match.addresses.ranges, _with_src)
+        inside, outside = _split_ranges(box, box.src, match.addresses.ranges, with_src)
     else:
         inside, outside = _split_ranges(box, box.dst, match.addresses.ranges, _set_dst)
     return _pair(inside, outside, match.negated)

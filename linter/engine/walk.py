@@ -16,7 +16,7 @@ from linter.engine import intervals as iv
 from linter.engine.budget import MAX_FOLLOWED_DEPTH, Budget
 from linter.engine.memo import IdentityCache
 from linter.engine.space import (
-    CUT_ASSUMPTION, FIRST_PACKET, Box, Routing, _with_dport, _with_dst, _with_src, coalesce, extend_path, merge_equal,
+    CUT_ASSUMPTION, FIRST_PACKET, Box, Routing, with_dport, with_dst, with_src, coalesce, extend_path, merge_equal,
     replace, split_rule, state_parts, value_key, with_trail,
 )
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
@@ -588,7 +588,7 @@ def _current_dport(box: Box) -> iv.Ranges:
 
 # What a segment of each dimension reads from a box, and how it rebuilds one.
 _READ = {"dst": _current_dst, "src": _current_src, "dport": _current_dport}
-_REBUILD = {"dst": _with_dst, "src": _with_src, "dport": _with_dport}
+_REBUILD = {"dst": with_dst, "src": with_src, "dport": with_dport}
 
 
 @dataclass
