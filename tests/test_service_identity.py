@@ -403,7 +403,7 @@ def test_a_port_whose_other_services_are_no_less_risky_is_not_hedged():
 
 def test_a_relay_rules_9001_without_a_comment_names_no_supervisord_as_known():
     from linter.checks import Settings
-    from linter.frontends.iptables_save import parse
+    from linter.frontends.iptables.save import parse
     from linter.pipeline import run_checks
     from linter.source import SourceFile
 

@@ -247,7 +247,8 @@ def test_alias_bomb_is_refused_quickly(tmp_path):
     lines.append("services:\n  web:\n    image: nginx\n    labels: *i\n")
     start = time.perf_counter()
     result = read(tmp_path, "\n".join(lines))
-    assert time.perf_counter() - start < 1.0
+    # A guard against exponential work (a bomb runs for minutes), not a speed target: those live in benchmarks/.
+    assert time.perf_counter() - start < 10.0
     assert result.document is None
     assert [d.code for d in result.diagnostics] == ["PL042"]
 
@@ -260,7 +261,8 @@ def test_recursive_alias_is_refused(tmp_path):
 def test_deep_nesting_is_refused_quickly(tmp_path):
     start = time.perf_counter()
     result = read(tmp_path, "services:\n  web:\n    labels: " + "[" * 50_000 + "]" * 50_000 + "\n")
-    assert time.perf_counter() - start < 1.0
+    # A guard against exponential work (a bomb runs for minutes), not a speed target: those live in benchmarks/.
+    assert time.perf_counter() - start < 10.0
     assert [d.code for d in result.diagnostics] == ["PL042"]
     assert result.document is None
 
