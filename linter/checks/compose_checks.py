@@ -133,7 +133,7 @@ def published_on_all_interfaces(ctx: CheckContext) -> None:
                 code = "PL201"
             if entry is not None and entry.plaintext and entry.alternative:
                 hint = f"Use {entry.alternative}, or bind it to 127.0.0.1 or a private address"
-            ctx.report(code, pub.span, variant=None if code == "PL210" else "compose", fields=fields, severity=severity, hint=hint, proto=pub.protocol,
+            ctx.report(code, pub.span, variant="compose", fields=fields, severity=severity, hint=hint, proto=pub.protocol,
                        ports=(pub.published,), key=f"{service.name}/{pub.protocol}/{_text(pub.published)}")
 
 
