@@ -10,9 +10,11 @@ from __future__ import annotations
 import pytest
 
 from linter.config import load_config
+from linter.frontends import FrontEndOptions
 from linter.gate import build_report
 from linter.grammars import data_dir, read_yaml
 from linter.pipeline import lint_paths
+from linter.readpolicy import ReadPolicy
 from linter.rule_cases import CASES_DIR, all_case_files, example_block
 from linter.rulebook import all_rules
 
@@ -30,7 +32,9 @@ def _run(case, tmp_path):
     paths = case.write(tmp_path)
     config = load_config(isolated=True)
     settings = config.settings()
-    result = lint_paths([str(p) for p in paths], settings, case.format, jobs=1)
+    names = [str(p) for p in paths]
+    options = FrontEndOptions(read_policy=ReadPolicy.for_paths(names, allow=config.allow_read))
+    result = lint_paths(names, settings, case.format, options=options, jobs=1)
     report = build_report(result, config, settings)
     return [(f.path, f.line, f.column, f.code, str(f.severity)) for f in report.findings + report.errors]
 
