@@ -84,3 +84,45 @@ def test_example_block_round_trips_through_yaml():
 
 def test_cases_dir_is_the_tests_cases_directory():
     assert CASES_DIR.name == "cases" and CASES_DIR.parent.name == "tests" and CASES_DIR.is_dir()
+
+
+def _write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("text,error", [
+    ("code: PL101\nformat: iptables-save\npassing: []\n", "no failing case and no untriggerable reason"),
+    ("code: PL101\nfailing:\n- name: a\n  input: x\n", "lists the findings it expects"),
+    ("code: PL101\nuntriggerable: because\npassing:\n- name: a\n  input: x\n  expect: [{line: 1, column: 1, severity: low}]\n",
+     "a passing case expects nothing"),
+    ("code: PL101\nfailing:\n- name: a\n  input: x\n  files: {a: x}\n  expect: [{line: 1, column: 1, severity: low}]\n",
+     "give input or files"),
+    ("code: PL101\nformat: iptables\nfailing:\n- name: a\n  input: x\n  expect: [{line: 1, column: 1, severity: low}]\n",
+     "format must be one of"),
+    ("code: PL101\nfailing:\n- name: a\n  input: x\n  expect: [{line: 1, severity: low}]\n", "expect entries"),
+    ("code: PL101\nexample: x\n", "a mapping of"),
+    ("code: PL102\nuntriggerable: x\n", "does not match code"),
+])
+def test_a_case_file_that_breaks_the_layout_is_refused(tmp_path, text, error):
+    from linter.rule_cases import CaseFileError, load_case_file
+
+    with pytest.raises(CaseFileError, match=error):
+        load_case_file(_write(tmp_path, "PL101.yaml", text))
+
+
+def test_sync_writes_the_first_failing_case_as_the_example(tmp_path):
+    from linter.rule_cases import sync_examples
+
+    cases = tmp_path / "cases"
+    rules = tmp_path / "rules"
+    cases.mkdir()
+    rules.mkdir()
+    _write(cases, "PL101.yaml", "code: PL101\nformat: iptables-save\nfailing:\n- name: a\n  input: |\n    one\n    two\n"
+                                "  expect: [{line: 1, column: 1, severity: low}]\n")
+    _write(rules, "PL101.yaml", "code: PL101\ndocs:\n  what_it_does: x\n  example: 'old'\n  use_instead: |-\n    y\n")
+    assert sync_examples(rules, cases) == ["PL101"]
+    assert (rules / "PL101.yaml").read_text() == \
+        "code: PL101\ndocs:\n  what_it_does: x\n  example: |-\n    one\n    two\n  use_instead: |-\n    y\n"
+    assert sync_examples(rules, cases) == []
