@@ -133,7 +133,8 @@ def published_on_all_interfaces(ctx: CheckContext) -> None:
                 code = "PL201"
             if entry is not None and entry.plaintext and entry.alternative:
                 hint = f"Use {entry.alternative}, or bind it to 127.0.0.1 or a private address"
-            ctx.report(code, pub.span, variant="compose", fields=fields, severity=severity, hint=hint, proto=pub.protocol,
+            ctx.report(code, pub.span, variant="compose", fields=fields, severity=severity, hint=hint,
+                       proto=pub.protocol,
                        ports=(pub.published,), key=f"{service.name}/{pub.protocol}/{_text(pub.published)}")
 
 
@@ -154,7 +155,8 @@ def host_network(ctx: CheckContext) -> None:
             variant = "image"
             severities = [registry_severity(e) for e in entries if e.severity is not None]
             severity = max(severities) if severities else Severity.INFO
-        ctx.report("PL212", service.network_mode_span or service.span, variant=variant, fields=fields, severity=severity,
+        ctx.report("PL212", service.network_mode_span or service.span, variant=variant, fields=fields,
+                   severity=severity,
                    key=f"{service.name}/host-network",
                    hint='Use bridge networking and publish only the ports needed, bound to an address '
                         '("127.0.0.1:5432:5432")')
