@@ -26,3 +26,16 @@ def caret_excerpt(line_text: str, column: int) -> str:
     """The offending line and a caret under ``column`` (1-based)."""
     line_text = line_text.rstrip("\r\n").expandtabs(1)
     return f"{line_text}\n{' ' * max(column - 1, 0)}^"
+
+
+# Every code a front end, the source reader or the suppression scanner may emit; the checks
+# register theirs with @check. tests/test_rule_codes.py keeps both equal to the rules in rules/.
+DIAGNOSTIC_CODES = frozenset({
+    "PL001", "PL002", "PL003", "PL004", "PL005", "PL006", "PL009",
+    "PL010", "PL011", "PL012", "PL013", "PL015",
+    "PL021", "PL022", "PL023", "PL024",
+    "PL031", "PL032", "PL033", "PL034",
+    "PL040", "PL041", "PL042", "PL043",
+    "PL050", "PL051",
+    "PL071", "PL072", "PL073",
+})

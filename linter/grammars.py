@@ -277,6 +277,16 @@ def stale_grammars() -> list[tuple[str, object]]:
     return stale
 
 
+def sync_rule_examples(out=sys.stdout) -> None:
+    """Write each rule's documentation example from its case file (tests/cases), when the tests
+    are there: the example `portlint rule CODE` prints is then one the tests run."""
+    from linter.rule_cases import CASES_DIR, sync_examples
+
+    if CASES_DIR.is_dir():
+        sync_examples(data_dir("rules"), out=out)
+
+
 if __name__ == "__main__":
     compile_grammars(force="--force" in sys.argv[1:])
+    sync_rule_examples()
     compile_data()

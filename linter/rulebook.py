@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from linter.findings import Severity
 from linter.grammars import data_dir, read_yaml
+from linter.message_template import TemplateError, render, template_fields
 
 DOC_SECTIONS = ("what_it_does", "why_is_this_bad", "example", "use_instead", "references")
 DOC_TITLES = {
@@ -30,10 +31,27 @@ class RuleMeta:
     category: str
     severity: Severity
     status: str
-    message: str
+    message: str  # the default template (the first variant)
     docs: dict
     cwe: str | None = None
     options: dict | None = None
+    messages: dict | None = None  # variant name -> template, when the rule has several
+
+    def templates(self) -> dict[str, str]:
+        """Every message template of the rule by variant name; the first is the default."""
+        return dict(self.messages) if self.messages else {"default": self.message}
+
+    def render_message(self, fields, variant: str | None = None) -> str:
+        """The message of a finding: the template of ``variant`` (None: the default) filled with
+        ``fields``. TemplateError for a variant the rule lacks or a field not given."""
+        templates = self.templates()
+        if variant is None:
+            template = next(iter(templates.values()))
+        elif variant in templates:
+            template = templates[variant]
+        else:
+            raise TemplateError(f"{self.code} has no message variant {variant!r} (it has {', '.join(templates)})")
+        return render(template, fields)
 
     def render_doc(self) -> str:
         """The rule's documentation as plain text, for `portlint rule CODE`."""
@@ -70,11 +88,29 @@ def _load_one(path) -> RuleMeta:
             raise RuleDataError(f"{path}: docs lack section {section!r}")
     if data["status"] not in STATUSES:
         raise RuleDataError(f"{path}: status must be one of {STATUSES}")
+    messages = _templates(path, data["message"])
     return RuleMeta(
         code=data["code"], name=data["name"], category=data["category"],
-        severity=Severity.parse(data["severity"]), status=data["status"], message=data["message"],
+        severity=Severity.parse(data["severity"]), status=data["status"], message=next(iter(messages.values())),
         docs=data["docs"], cwe=data.get("cwe"), options=data.get("options"),
+        messages=messages if isinstance(data["message"], dict) else None,
     )
+
+
+def _templates(path, message) -> dict[str, str]:
+    """A rule's `message`: one template, or a non-empty mapping of variant name to template;
+    each checked by message_template (plain named fields only)."""
+    templates = message if isinstance(message, dict) else {"default": message}
+    if not templates:
+        raise RuleDataError(f"{path}: message has no template")
+    for variant, template in templates.items():
+        if not isinstance(variant, str) or not variant.isidentifier() or not isinstance(template, str):
+            raise RuleDataError(f"{path}: message variant {variant!r} must be a name mapped to a string")
+        try:
+            template_fields(template)
+        except TemplateError as exc:
+            raise RuleDataError(f"{path}: {exc}") from None
+    return dict(templates)
 
 
 @functools.lru_cache(maxsize=1)

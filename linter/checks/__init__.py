@@ -2,7 +2,8 @@
 
 A check is registered with ``@check("PL101", "PL201", on=Ruleset)`` and receives a
 CheckContext; it reads the model and the engine's results (``ctx.exposure``) and
-calls ``ctx.report(...)``. Checks never import a parser (lark, yaml): the layering
+calls ``ctx.report(code, span, fields={...})``: the message is the rule's template
+filled with those fields (linter/message_template.py). Checks never import a parser (lark, yaml): the layering
 test keeps it so.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 from functools import cached_property
+from collections.abc import Mapping
 from typing import Callable
 
 from linter.findings import Finding, Severity
@@ -116,13 +118,14 @@ class CheckContext:
         return query.exposure_of([self.document], self.settings.network_classes(),
                                  routed_protocols=((6, 6), (17, 17), (132, 132)))
 
-    def report(self, code: str, span: Span, message: str | None = None, *, severity: Severity | None = None,
-               hint: str | None = None, proto: str | None = None, ports=None, key: str = "",
-               related=(), **fields) -> Finding:
-        """Record a finding of rule ``code`` at ``span``; the message defaults to the rule's template."""
+    def report(self, code: str, span: Span, *, fields: Mapping[str, object] | None = None, variant: str | None = None,
+               severity: Severity | None = None, hint: str | None = None, proto: str | None = None, ports=None,
+               key: str = "", related=()) -> Finding:
+        """Record a finding of rule ``code`` at ``span``. Its message is the rule's template (the
+        ``variant`` one when the rule has several) filled with ``fields``; a check never writes
+        the message itself, so the text a user sees lives in rules/PLxxx.yaml."""
         meta = all_rules()[code]
-        if message is None:
-            message = meta.message.format(**fields)
+        message = meta.render_message(fields or {}, variant)
         finding = Finding(
             code=code, name=meta.name, severity=meta.severity if severity is None else severity,
             category=meta.category, path=span.path, line=span.line, column=span.column, message=message,

@@ -123,19 +123,18 @@ def published_on_all_interfaces(ctx: CheckContext) -> None:
             where = f"{_where(address, pub)} as host port {_text(pub.published)}"
             hint = (f'Bind it to loopback ("127.0.0.1:{_text(pub.published)}:{_text(pub.target)}") or a private '
                     f"address, or leave the port unpublished and reach it over the compose network")
+            fields = {"what": what, "service": service.name, "where": where,
+                      "unencrypted": "; it is also unencrypted" if entry is not None and entry.plaintext else ""}
             if entry is None:
                 code = "PL210"
-                message = f"{what} of service {service.name} is published {where}"
             elif entry.check_kind == "plaintext":
                 code = "PL101"
-                message = f"{what} of service {service.name} is a plaintext protocol published {where}"
             else:
                 code = "PL201"
-                unencrypted = "; it is also unencrypted" if entry.plaintext else ""
-                message = f"{what} of service {service.name} is published {where}{unencrypted}"
             if entry is not None and entry.plaintext and entry.alternative:
                 hint = f"Use {entry.alternative}, or bind it to 127.0.0.1 or a private address"
-            ctx.report(code, pub.span, message, severity=severity, hint=hint, proto=pub.protocol,
+            ctx.report(code, pub.span, variant="compose", fields=fields, severity=severity, hint=hint,
+                       proto=pub.protocol,
                        ports=(pub.published,), key=f"{service.name}/{pub.protocol}/{_text(pub.published)}")
 
 
@@ -147,15 +146,17 @@ def host_network(ctx: CheckContext) -> None:
         if (service.network_mode or "").strip().lower() != "host":
             continue
         entries = [e for e in ctx.registry.by_image(service.image)] if service.image else []
-        message = (f"Service {service.name} uses network_mode: host: every port it listens on is open on the "
-                   f"host's interfaces, with only the host firewall in front")
+        fields = {"service": service.name}
+        variant = None
         severity = Severity.LOW  # an image the registry does not know may listen on nothing (fail2ban)
         if entries:
             usual = ", ".join(f"{_usual_ports(entry)} ({entry.display_name})" for entry in entries)
-            message += f"; image {service.image} usually listens on {usual}"
+            fields.update(image=service.image, usual=usual)
+            variant = "image"
             severities = [registry_severity(e) for e in entries if e.severity is not None]
             severity = max(severities) if severities else Severity.INFO
-        ctx.report("PL212", service.network_mode_span or service.span, message, severity=severity,
+        ctx.report("PL212", service.network_mode_span or service.span, variant=variant, fields=fields,
+                   severity=severity,
                    key=f"{service.name}/host-network",
                    hint='Use bridge networking and publish only the ports needed, bound to an address '
                         '("127.0.0.1:5432:5432")')
@@ -182,8 +183,8 @@ def ephemeral_host_port(ctx: CheckContext) -> None:
             what = _service_words(found, pub.protocol, service) if found else \
                 f"Container port {_text(pub.target)}/{pub.protocol}"
             ctx.report("PL211", pub.span,
-                       f"{what} of service {service.name} has no host port: Docker publishes it on a random "
-                       f"port in {lo}-{hi} {_where(address, pub)}",
+                       fields={"what": what, "service": service.name, "range": f"{lo}-{hi}",
+                               "where": _where(address, pub)},
                        severity=severity, proto=pub.protocol, ports=((lo, hi),),
                        key=f"{service.name}/{pub.protocol}/{_text(pub.target)}",
                        hint=f'Name the host port and address ("127.0.0.1:{pub.target[0]}:{pub.target[0]}"), or use '
@@ -203,9 +204,8 @@ def host_port_in_ephemeral_range(ctx: CheckContext) -> None:
                 if not inside:
                     continue
                 ctx.report("PL310", pub.span,
-                           f"Host port {ports_text(inside)}/{pub.protocol} of service {service.name} lies inside "
-                           f"the ephemeral port range {lo}-{hi} ({name}): an outgoing connection can hold it when "
-                           f"the container starts",
+                           fields={"ports": ports_text(inside), "proto": pub.protocol, "service": service.name,
+                                   "range": f"{lo}-{hi} ({name})"},
                            proto=pub.protocol, ports=inside, key=f"{service.name}/{pub.protocol}/{ports_text(inside)}/{name}",
                            hint="Publish it below 32768, or reserve it with net.ipv4.ip_local_reserved_ports")
                 break
@@ -246,8 +246,8 @@ def duplicate_host_port(ctx: CheckContext) -> None:
                 by = "another entry of the same service" if other_service is service else \
                     f"service {other_service.name}"
                 ctx.report("PL411", pub.span,
-                           f"Host port {ports_text(clash)}/{pub.protocol} of service {service.name} is also "
-                           f"published by {by} (line {other.span.line}): the second one fails to start",
+                           fields={"ports": ports_text(clash), "proto": pub.protocol, "service": service.name,
+                                   "by": by, "line": other.span.line},
                            proto=pub.protocol, ports=clash,
                            key=f"{service.name}/{pub.protocol}/{ports_text(clash)}/{other_service.name}",
                            related=((other.span.path, other.span.line, other.span.column,
@@ -279,9 +279,8 @@ def _exhausted_ranges(ctx: CheckContext, fixed, choosers) -> None:
         by = " and ".join(filter(None, [
             ("service " if len(others) == 1 else "services ") + ", ".join(others) if others else "",
             "other entries of the same service" if any(s is service for s, *_ in holders) else ""]))
-        ctx.report("PL411", pub.span,
-                   f"Host ports {_text(pub.published)}/{pub.protocol} of service {service.name} are all taken by "
-                   f"{by}: Docker cannot pick a free one, and the service fails to start",
+        ctx.report("PL411", pub.span, variant="exhausted",
+                   fields={"ports": _text(pub.published), "proto": pub.protocol, "service": service.name, "by": by},
                    proto=pub.protocol, ports=(pub.published,),
                    key=f"{service.name}/{pub.protocol}/{_text(pub.published)}/exhausted",
                    related=tuple((p.span.path, p.span.line, p.span.column, f"service {s.name} holds {_text(ports)}")
@@ -301,24 +300,22 @@ def ports_without_publishing(ctx: CheckContext) -> None:
         for pub in service.publications:
             if pub.exposed_only:
                 continue
+            fields = {"service": service.name, "port": _text(pub.target), "proto": pub.protocol, "mode": shown}
             if mode.lower() == "host":
-                message = (f"ports has no effect with network_mode: host (service {service.name}): the container "
-                           f"uses the host's network directly, so this mapping neither restricts nor moves "
-                           f"container port {_text(pub.target)}/{pub.protocol}")
+                variant = "host"
                 hint = "Remove the ports entry and bind the service itself to the address it should use, " \
                        "or drop network_mode: host"
             elif mode.lower() == "none":
-                message = f"ports has no effect with network_mode: none (service {service.name})"
+                variant = "none"
                 hint = "Remove the ports entry or the network mode"
             else:
                 if service.network_mode_text is None:
                     owner = mode.split(":", 1)[1] if ":" in mode else mode
                 else:
                     owner = "the service or container it names"
-                message = (f"ports cannot be used with network_mode: {shown} (service {service.name}): "
-                           f"Docker refuses to publish ports of a container that uses another's network")
+                variant = "shared"
                 hint = f"Publish the port on {owner} instead"
-            ctx.report("PL412", pub.span, message, proto=pub.protocol, hint=hint,
+            ctx.report("PL412", pub.span, variant=variant, fields=fields, proto=pub.protocol, hint=hint,
                        key=f"{service.name}/{pub.protocol}/{_text(pub.target)}")
 
 
@@ -334,8 +331,7 @@ def host_ip_not_address(ctx: CheckContext) -> None:
             if address.scope != "invalid":
                 continue
             ctx.report("PL413", pub.span,
-                       f"Host IP {pub.shown_host_ip!r} of service {service.name} is {address.reason}, not an IP "
-                       f"address: Compose refuses it",
+                       fields={"host_ip": pub.shown_host_ip, "service": service.name, "reason": address.reason},
                        proto=pub.protocol, key=f"{service.name}/{pub.shown_host_ip}",
                        hint="Remove host_ip to publish on every interface, or use an address: 127.0.0.1 or ::1 "
                             "for loopback" if address.reason == "empty" else

@@ -133,12 +133,11 @@ def docker_bypasses_input_firewall(ctx: CheckContext) -> None:
             found = container_service(ctx, service, pub)
             # The firewall says closed and Docker opens it: medium at least, more for a risky service.
             severity = max(Severity.MEDIUM, found.severity) if found else Severity.MEDIUM
-            name = f"{found.name} " if found and found.name else ""
-            ephemeral = " (a random host port)" if pub.published is None else ""
             ctx.report(
                 "PL220", pub.span,
-                f"Service {service.name} publishes {name}{ports_text(blocked)}/{transport}{ephemeral} on all "
-                f"interfaces, and {where} does not protect it: Docker's DNAT sends it through FORWARD, not INPUT",
+                fields={"service": service.name, "name": f"{found.name} " if found and found.name else "",
+                        "ports": ports_text(blocked), "proto": transport,
+                        "ephemeral": " (a random host port)" if pub.published is None else "", "where": where},
                 severity=severity, proto=transport, ports=blocked, related=related,
                 key=f"{service.name}/{transport}/{ports_text(blocked)}",
                 hint=f"Bind the port to 127.0.0.1 or a private address, or filter it in the DOCKER-USER chain "
@@ -168,9 +167,8 @@ def _docker_user_host_ports(ctx: CheckContext, firewalls: list[Ruleset], publica
                     continue
                 ctx.report(
                     "PL221", rule.span,
-                    f"DOCKER-USER rule matches host port {ports_text(host)}/{pub.protocol}, but Docker has already "
-                    f"rewritten it to container port {ports_text((pub.target,))} of service {service.name}: "
-                    f"the rule never matches that traffic",
+                    fields={"ports": ports_text(host), "proto": pub.protocol,
+                            "container_port": ports_text((pub.target,)), "service": service.name},
                     proto=pub.protocol, ports=host,
                     key=f"{chain.name}/{rule.text or rule.span.line}/{service.name}/{ports_text(host)}",
                     related=((pub.span.path, pub.span.line, pub.span.column,

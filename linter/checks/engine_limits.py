@@ -28,7 +28,8 @@ def analysis_simplified(ctx: CheckContext) -> None:
         reported.add((family, cut.reason))
         span = cut.rule.span if cut.rule is not None else cut.chain.span
         how, effect = _HOW[cut.reason]
-        ctx.report("PL409", span, key=f"{cut.table.name}/{cut.chain.name}/{cut.reason}", family=family,
-                   how=how, chain=f"{cut.table.name} {cut.chain.name}", effect=effect,
+        ctx.report("PL409", span, key=f"{cut.table.name}/{cut.chain.name}/{cut.reason}",
+                   fields={"family": family, "how": how, "chain": f"{cut.table.name} {cut.chain.name}",
+                           "effect": effect},
                    hint="Dispatch on marks from one chain instead of forking at every chain; "
                         "`portlint trace` shows one flow's path")

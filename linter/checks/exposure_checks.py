@@ -382,8 +382,9 @@ def _report_default_accept(ctx: CheckContext, cause: Cause) -> None:
     services = cause.ranked_services()
     listed = f", including {_service_list(services)}" if services else ""
     chain = decider.chain if ctx.document.loader == "iptables" else f"{decider.table} {decider.chain}"
-    message = f"Base chain {chain} accepts by default: {_ports_phrase(cause.ports)} reachable {_reach(ctx, cause)}{listed}"
-    ctx.report("PL401", decider.span, message, severity=severity, proto=",".join(sorted(cause.ports)),
+    ctx.report("PL401", decider.span, variant="exposure", severity=severity,
+               fields={"chain": chain, "what": _ports_phrase(cause.ports), "reach": _reach(ctx, cause),
+                       "listed": listed}, proto=",".join(sorted(cause.ports)),
                ports=query.normalize(r for p in cause.ports.values() for r in p),
                key=f"{decider.table}/{decider.chain}",
                hint="Set the policy to drop and accept only what you serve")
@@ -414,16 +415,15 @@ def _report_range(ctx: CheckContext, cause: Cause, internal: bool) -> None:
             high >= int(ctx.settings.option("PL302", "min_ports")) \
             and not any(isinstance(m, _CONNTRACK_MATCHES) for m in decider.rule.matches) and _names_ports(decider.rule):
         code = "PL302"
-        listed = " without connection tracking" + listed
         hint = "Let replies in with -m conntrack --ctstate ESTABLISHED,RELATED instead of opening high ports"
     ephemeral = [f"{lo}-{hi} ({name})" for name, lo, hi in ctx.settings.ephemeral_ranges
                  if any(query.intersect(p, ((lo, hi),)) for p in cause.ports.values())]
     if ephemeral and cause.width() < MOST_OF_THE_PORTS:
         listed += f"; it overlaps the ephemeral port range {ephemeral[0]}"
-    message = f"{what} reachable {_reach(ctx, cause)}{listed}"
     if cause.possible:
         hint += ASSUME_HINT
-    ctx.report(code, decider.span, message, severity=severity, proto=",".join(sorted(cause.ports)),
+    ctx.report(code, decider.span, fields={"what": what, "reach": _reach(ctx, cause), "notes": listed},
+               severity=severity, proto=",".join(sorted(cause.ports)),
                ports=query.normalize(r for p in cause.ports.values() for r in p),
                key=f"{cause.scope}range/{_ports_by_transport(cause.ports)}/{decider.text}", hint=hint)
 
@@ -499,17 +499,20 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
                 parts[0] = shared.phrase(port_text, name)
                 severity = min(severity, shared.cap)
         if shared is not None:
-            message = f"{parts[0]} is reachable {reach}" + (f"; {name} would be unencrypted" if entry.plaintext else "")
-        elif code == "PL101":
-            message = f"{parts[0]} is a plaintext protocol reachable {reach}"
+            # Only the port's usual service would be plaintext: not "a plaintext protocol" as a fact.
+            variant = "hedged"
+            fields = {"service": parts[0], "reach": reach,
+                      "unencrypted": f"; {name} would be unencrypted" if entry.plaintext else ""}
         else:
-            message = f"{parts[0]} is reachable {reach}" + ("; it is also unencrypted" if entry.plaintext else "")
+            variant = "default"
+            fields = {"service": parts[0], "reach": reach,
+                      "unencrypted": "; it is also unencrypted" if entry.plaintext else ""}
     else:
         plain = [name for name, items in by_name.items() if items[0][0].plaintext]
         listed = ", ".join(parts[:LIST_AT_MOST]) + (f" and {len(parts) - LIST_AT_MOST} more" if len(parts) > LIST_AT_MOST else "")
-        message = f"{len(parts)} services are reachable {reach}: {listed}"
-        if plain:
-            message += f"; plaintext: {', '.join(plain[:LIST_AT_MOST])}"
+        variant = "services"
+        fields = {"count": len(parts), "reach": reach, "listed": listed,
+                  "plaintext": f"; plaintext: {', '.join(plain[:LIST_AT_MOST])}" if plain else ""}
     first = services[0][0]
     hint = f"Use {first.alternative} instead, or allow it only from the networks that need it" \
         if code == "PL101" and first.alternative else "Allow it only from the networks that need it"
@@ -530,7 +533,8 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
     ports = query.normalize(r for _, p, _ in services for r in p)
     transports = ",".join(sorted({t for (_, t) in cause.services}))
     key = f"{cause.scope}{transports}/{'+'.join(by_name)}/{reach_level(cause.worst)}"
-    ctx.report(code, decider.span, message, severity=severity, hint=hint, proto=transports, ports=ports,
+    ctx.report(code, decider.span, variant=variant, fields=fields, severity=severity, hint=hint, proto=transports,
+               ports=ports,
                key=key, related=_related(cause.worst))
 
 
@@ -549,7 +553,7 @@ def _hygiene_default_accept(ctx: CheckContext, reported: set) -> None:
         if _where(chain.span) in reported:
             continue
         name = chain.name if ruleset.loader == "iptables" else f"{table.name} {chain.name}"
-        ctx.report("PL401", chain.span, key=f"{table.name}/{chain.name}", chain=name,
+        ctx.report("PL401", chain.span, key=f"{table.name}/{chain.name}", fields={"chain": name},
                    hint="Set the policy to drop and accept what you serve, or end the chain with a drop")
 
 
@@ -586,8 +590,8 @@ def ephemeral_service_ports(ctx: CheckContext) -> None:
             service = ", ".join(sorted({ctx.registry.describe(p, transport) for p, _ in inside[:3]}))
             ctx.report(
                 "PL301", decider.span,
-                f"{service} port {ports_text(inside)}/{transport} lies inside the ephemeral port range "
-                f"{lo}-{hi} ({name})",
+                fields={"service": service, "ports": ports_text(inside), "proto": transport,
+                        "range": f"{lo}-{hi} ({name})"},
                 proto=transport, ports=inside, key=key,
                 hint="Move the service below 32768 or reserve the port (net.ipv4.ip_local_reserved_ports)")
 

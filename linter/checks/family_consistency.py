@@ -170,24 +170,23 @@ def _ipv6_only_ports(ctx: CheckContext, v4: ExposureAnalysis, v6: ExposureAnalys
             named = sorted(entries, key=lambda item: (-(item[0].severity or 0), item[1]))
             listed = ", ".join(f"{entry.name} {ports_text(p)}" for entry, p in named[:LIST_AT_MOST])
             more = f" and {len(named) - LIST_AT_MOST} more" if len(named) > LIST_AT_MOST else ""
-            what = f"{size} {transport} ports ({ports_text(ports)})"
-            message = (f"{what} are reachable from the internet over IPv6{how} but not over IPv4"
-                       + (f", including {listed}{more}" if listed else ""))
+            variant = "wide"
+            fields = {"count": size, "proto": transport, "ports": ports_text(ports), "how": how,
+                      "including": f", including {listed}{more}" if listed else ""}
         else:
             names = [entry.name for entry, _ in entries]
             unnamed = query.subtract(ports, query.normalize(r for _, p in entries for r in p))
             names.extend(ctx.registry.describe(lo, transport) if lo == hi else f"ports {lo}-{hi}"
                          for lo, hi in unnamed)
             service = ", ".join(dict.fromkeys(names))
-            verb = "are" if len(names) > 1 else "is"
-            message = (f"{service} ({ports_text(ports)}/{transport}) {verb} reachable from the internet over "
-                       f"IPv6{how} but IPv4 does not let {'them' if len(names) > 1 else 'it'} in")
+            variant = "many" if len(names) > 1 else "default"
+            fields = {"service": service, "ports": ports_text(ports), "proto": transport, "how": how}
         related = []
         dropper = query.dropped_by(v4, _classes(ctx), protocol, ports)
         if dropper is not None:
             where, note = dropper
             related.append((where.path, where.line, where.column, f"IPv4: {note}"))
-        ctx.report("PL230", span, message, severity=severity, proto=transport, ports=ports,
+        ctx.report("PL230", span, variant=variant, fields=fields, severity=severity, proto=transport, ports=ports,
                    key=f"{transport}/{ports_text(ports)}", related=related,
                    hint="Give ip6tables (or the ip6 family) the same restriction as IPv4, or drop by default "
                         "on IPv6 too")
@@ -202,8 +201,6 @@ def _ipv6_default_accept(ctx: CheckContext, v4_rulesets, v6_rulesets) -> None:
         return
     span = v6_span or Span(v6_rulesets[0].path, 1, 1)
     related = [(v4_span.path, v4_span.line, v4_span.column, "IPv4 INPUT drops by default here")] if v4_span else []
-    ctx.report("PL431", span,
-               "IPv6 INPUT accepts by default (policy ACCEPT and no final drop) while IPv4 INPUT drops: every "
-               "service listening on IPv6 is reachable", key="ipv6-input", related=related,
+    ctx.report("PL431", span, key="ipv6-input", related=related,
                hint="Set the IPv6 INPUT policy to DROP (ip6tables -P INPUT DROP), after accepting ICMPv6 "
                     "neighbour discovery and the services you serve")

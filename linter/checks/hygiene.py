@@ -83,10 +83,8 @@ def dead_rules(ctx: CheckContext) -> None:
                     if ("PL403", following.span) in reported:
                         break
                     reported.add(("PL403", following.span))
-                    ctx.report("PL403", following.span,
-                               f"{count} rule{'s' if count > 1 else ''} follow{'s' if count == 1 else ''} an "
-                               f"unconditional {rule.verdict.kind.value} in {chain.name} and "
-                               f"{'are' if count > 1 else 'is'} never reached",
+                    ctx.report("PL403", following.span, variant="many" if count > 1 else None,
+                               fields={"count": count, "verdict": rule.verdict.kind.value, "chain": chain.name},
                                key=f"{table.name}/{chain.name}/{following.text}",
                                hint="Insert the rule before the catch-all, or move the catch-all to the end")
                     break
@@ -109,10 +107,9 @@ def dead_rules(ctx: CheckContext) -> None:
                 # A block that never happens is worse than an allow that is redundant: the author
                 # believes those packets are dropped.
                 blocks = rule.verdict.kind in (VerdictKind.DROP, VerdictKind.REJECT)
-                ctx.report("PL402", rule.span, None if not blocks else
-                           f"Drop rule can never match: earlier rules in {chain.name} decide every packet it "
-                           f"was meant to block", severity=Severity.MEDIUM if blocks else None,
-                           key=f"{table.name}/{chain.name}/{rule.text}", chain=chain.name,
+                ctx.report("PL402", rule.span, variant="drop" if blocks else None, fields={"chain": chain.name},
+                           severity=Severity.MEDIUM if blocks else None,
+                           key=f"{table.name}/{chain.name}/{rule.text}",
                            hint="Move it before the rules that cover it, or delete it")
 
 
@@ -132,21 +129,23 @@ def chain_graph(ctx: CheckContext) -> None:
                     if target not in names and _ufw_fragment(table, target):
                         # ufw's before.rules/after.rules jump to chains ufw itself defines when it
                         # loads them: nothing the user can act on in this file.
-                        ctx.report("PL404", rule.span, f"Jump to chain {target}, which ufw defines when it loads "
-                                   "this file", severity=Severity.INFO, key=f"{table.name}/{target}",
+                        ctx.report("PL404", rule.span, variant="ufw", fields={"target": target},
+                                   severity=Severity.INFO, key=f"{table.name}/{target}",
                                    hint="Lint the ruleset ufw builds (iptables-save) to judge these jumps")
                     elif target not in names:
-                        ctx.report("PL404", rule.span, key=f"{table.name}/{target}", target=target,
+                        ctx.report("PL404", rule.span, key=f"{table.name}/{target}", fields={"target": target},
                                    hint=f"Define the chain {target} or fix the name")
                     else:
                         edges[chain.name].append((target, rule))
+        # firewalld makes and wires its zone chains itself: an unused one is nothing to act on.
+        generated = table.name == "firewalld" and generator_of(ruleset) == "firewalld"
         for chain in table.chains:
-            if not chain.is_base and chain.name not in used and not GENERATOR_CHAIN.match(chain.name):
-                ctx.report("PL405", chain.span, key=f"{table.name}/{chain.name}", chain=chain.name,
+            if not chain.is_base and chain.name not in used and not generated and not GENERATOR_CHAIN.match(chain.name):
+                ctx.report("PL405", chain.span, key=f"{table.name}/{chain.name}", fields={"chain": chain.name},
                            hint="Jump to it from the chain it belongs to, or delete it")
         for cycle, rule in _cycles(edges):
             ctx.report("PL406", rule.span, key=f"{table.name}/{'>'.join(sorted(cycle))}",
-                       cycle=" -> ".join(cycle + [cycle[0]]), hint="Break the cycle; RETURN goes back to the caller")
+                       fields={"cycle": " -> ".join(cycle + [cycle[0]])}, hint="Break the cycle; RETURN goes back to the caller")
 
 
 UFW_CHAIN = re.compile(r"ufw6?-")
@@ -205,8 +204,8 @@ def jump_depth(ctx: CheckContext) -> None:
         if found is None:
             continue
         rule, base, depth = found
-        ctx.report("PL408", rule.span, key=f"{table.name}/{rule.verdict.target}", target=rule.verdict.target,
-                   depth=depth, base=base, backend=backend,
+        ctx.report("PL408", rule.span, key=f"{table.name}/{rule.verdict.target}",
+                   fields={"target": rule.verdict.target, "depth": depth, "base": base, "backend": backend},
                    hint="Jump to the leaf chains from one dispatching chain instead of nesting them")
 
 
@@ -277,5 +276,5 @@ def unused_sets(ctx: CheckContext) -> None:
             continue
         for named in table.sets:
             if named.name not in table.used_sets:
-                ctx.report("PL407", named.span, key=f"{table.name}/{named.name}", set=named.name,
+                ctx.report("PL407", named.span, key=f"{table.name}/{named.name}", fields={"set": named.name},
                            hint=f"Use it in a rule (@{named.name}) or delete it")
