@@ -74,11 +74,13 @@ class _Chains:
     chains: dict[str, list[Rule]] = field(default_factory=dict)
     bases: dict[str, tuple[Hook, str, int]] = field(default_factory=dict)
 
-    def add(self, chain: str, matches, verdict: Verdict, span: Span, statements=()) -> None:
-        """Append a rule; its text is the nft firewalld writes for it."""
+    def add(self, chain: str, matches, verdict: Verdict, span: Span, statements=(), comment: str | None = None) -> None:
+        """Append a rule; its text is the nft firewalld writes for it. ``comment`` says which
+        service the rule serves: the evidence a finding names the service by."""
         matches = tuple(m for m in matches if m is not None)
         self.chains.setdefault(chain, []).append(
-            Rule(matches, verdict, span, statements=tuple(statements), text=render(matches, verdict, statements)))
+            Rule(matches, verdict, span, statements=tuple(statements), comment=comment,
+                 text=render(matches, verdict, statements)))
 
     def base(self, chain: str, hook: Hook, kind: str, priority: int) -> None:
         self.bases[chain] = (hook, kind, priority)
@@ -294,19 +296,21 @@ class Builder:
     def _service_rules(self, chain: str, services: list[ServiceDef], matches: list, verdict: Verdict, span: Span,
                        statements=()) -> None:
         for service in services:
+            # The service's name (and a custom one's own words) name what the rule opens.
+            comment = f"firewalld service {service.name}" + (f": {service.about}" if service.about else "")
             destinations = [AddressMatch(Direction.DESTINATION, parse_address_set(address))
                             for _family, address in service.destination] or [None]
             for destination in destinations:
                 for low, high, protocol in service.ports:
                     self.out.add(chain, [*matches, destination, _protocol(protocol),
-                                         _ports(Direction.DESTINATION, low, high)], verdict, span, statements)
+                                         _ports(Direction.DESTINATION, low, high)], verdict, span, statements, comment)
                 for low, high, protocol in service.source_ports:
                     self.out.add(chain, [*matches, destination, _protocol(protocol),
-                                         _ports(Direction.SOURCE, low, high)], verdict, span, statements)
+                                         _ports(Direction.SOURCE, low, high)], verdict, span, statements, comment)
                 for protocol in service.protocols:
                     match = _protocol(protocol)
                     if match is not None:
-                        self.out.add(chain, [*matches, destination, match], verdict, span, statements)
+                        self.out.add(chain, [*matches, destination, match], verdict, span, statements, comment)
 
     # -- rich rules
     def _rich(self, zone: Zone, rule: RichRule, zone_chain: str) -> None:

@@ -99,6 +99,7 @@ class ServiceDef:
     destination: tuple[tuple[str, str], ...] = ()  # (family "ipv4"/"ipv6", address)
     includes: tuple[str, ...] = ()
     span: Span | None = None
+    about: str = ""  # a custom service's <short> and <description>: what the file says it is
 
 
 @dataclass

@@ -324,8 +324,15 @@ def read_service(reader: Reader, root: Element, name: str) -> ServiceDef:
             includes.append(attrs["service"])
         elif child.tag not in ("short", "description", "module", "helper"):
             reader.problem(UNKNOWN_OPTION, f"Unknown service element <{child.tag}>: not read", span)
+    # What the file says the service is: its <short> name, and the <description> when that is a
+    # label rather than prose (a finding names a service by a comment of a few words).
+    texts = {child.tag: " ".join(child.text.split()) for child in root.children
+             if child.tag in ("short", "description") and child.text.strip()}
+    about = " ".join(t for t in (texts.get("short"), texts.get("description")) if t)
+    if len(about.split()) > 6:
+        about = texts.get("short", "")
     return ServiceDef(root.attrs.get("name") or name, tuple(ports), tuple(protocols), tuple(source_ports),
-                      tuple(destination), tuple(includes), reader.span(root))
+                      tuple(destination), tuple(includes), reader.span(root), about[:300])
 
 
 def read_conf(reader: Reader, text: str, config: Config) -> None:
