@@ -34,7 +34,7 @@ from linter.engine import intervals as iv
 from linter.engine.exposure import ExposureAnalysis, NetworkClasses
 from linter.engine.space import Box
 from linter.engine.universe import LOOPBACK_IFACE, interface_representatives
-from linter.engine.walk import Outcome, Walker
+from linter.engine.walk import Outcome, Walker, unpruned
 from linter.findings import Severity
 from linter.model import ComposeProject, Direction, Family, PortMatch, ProtocolMatch, Ruleset, Table, VerdictKind
 
@@ -84,16 +84,31 @@ def _dropped_by(ctx: CheckContext, analysis: ExposureAnalysis, protocol: int, po
     for result in analysis.results(Family.IPV4):
         if result.verdict not in (Outcome.DROP, Outcome.REJECT) or result.forwarded:
             continue
-        box = result.box
-        if not iv.contains(box.proto, protocol) or not iv.intersect(box.dport, ports):
+        if not _concerns(result.box, protocol, ports, public):
             continue
-        if not (box.iif - {LOOPBACK_IFACE}) or not iv.intersect(box.src, public):
-            continue
-        for step in reversed(box.trail):
-            if step.event == "rule" and step.rule is not None:
-                return step.rule.span, f"{result.verdict.value}s it: {step.rule.text or 'this rule'}"
-            if step.event == "policy":
-                return step.chain.span, f"the {step.detail.upper()} policy of {step.table.name} {step.chain.name} drops it"
+        # A part the walk dropped at once (no later rule could accept it) is walked again to
+        # find the rule that drops it.
+        for box, verdict in unpruned(result.box, result.verdict):
+            if verdict in (Outcome.DROP, Outcome.REJECT) and _concerns(box, protocol, ports, public):
+                found = _dropping_step(box, verdict)
+                if found is not None:
+                    return found
+    return None
+
+
+def _concerns(box: Box, protocol: int, ports: iv.Ranges, public: iv.Ranges) -> bool:
+    """Whether ``box`` holds new internet connections of ``protocol`` to ``ports``."""
+    return iv.contains(box.proto, protocol) and bool(iv.intersect(box.dport, ports)) \
+        and bool(box.iif - {LOOPBACK_IFACE}) and bool(iv.intersect(box.src, public))
+
+
+def _dropping_step(box: Box, verdict: Outcome):
+    """(span, note) of the rule or policy that dropped ``box``, from its trail."""
+    for step in reversed(box.trail):
+        if step.event == "rule" and step.rule is not None:
+            return step.rule.span, f"{verdict.value}s it: {step.rule.text or 'this rule'}"
+        if step.event == "policy":
+            return step.chain.span, f"the {step.detail.upper()} policy of {step.table.name} {step.chain.name} drops it"
     return None
 
 

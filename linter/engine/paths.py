@@ -71,6 +71,7 @@ class PathEvaluator:
         self.rulesets = rulesets
         self.walker = Walker(record=record, certain=certain)
         self.walker.marks = marks_read(rulesets)
+        self.walker.prune = not record
         subnets = bridge_subnets(rulesets)
         if subnets or assumed:
             self.walker.route_by(Routing(subnets, assumed=assumed or None))

@@ -14,13 +14,17 @@ from dataclasses import replace as replace_routing
 
 from linter.engine import intervals as iv
 from linter.engine.budget import MAX_FOLLOWED_DEPTH, Budget
+from linter.engine.hull import cut as cut_to_hull, hull_of, suffix_rules
 from linter.engine.memo import IdentityCache
 from linter.engine.space import (
-    CUT_ASSUMPTION, FIRST_PACKET, Box, Routing, _with_dport, _with_dst, _with_src, coalesce, extend_path, merge_equal,
+    CUT_ASSUMPTION, FIRST_PACKET, Box, Routing, _with_dport, _with_dst, _with_proto as _setter_proto,
+    _with_sport as _setter_sport, _with_src, coalesce, extend_path, merge_equal,
     replace, split_rule, state_parts, value_key, with_trail,
 )
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
-from linter.model import AddressMatch, Chain, Direction, Family, MarkMatch, OpaqueMatch, PortMatch, Rule, Table, VerdictKind
+from linter.model import (
+    AddressMatch, Chain, Direction, Family, MarkMatch, OpaqueMatch, Policy, PortMatch, Rule, Table, VerdictKind,
+)
 
 
 class Outcome(str, enum.Enum):
@@ -97,6 +101,9 @@ class Walker:
         # Set by PathEvaluator when some rule reads a mark: then MARK/CONNMARK are applied (and
         # chains that set marks are walked), else they change nothing anyone reads.
         self.marks = False
+        # Set by PathEvaluator: in a base chain that drops by policy, what no later rule can
+        # accept is dropped at once (engine/hull.py) instead of being split by every rule.
+        self.prune = False
         # Past the budget: (chain, packets, possible) already walked in this walk -> what came back.
         self._entered: dict[tuple, list[Box]] = {}
 
@@ -133,12 +140,17 @@ class Walker:
              results: list[tuple[Box, Outcome]], returned: list[Box] | None = None) -> list[Box]:
         """Walk ``boxes`` through ``chain``: outcomes go to ``results`` (a RETURN verdict's boxes
         to ``returned`` when given), what falls off the end is returned."""
+        checkpoints = self._checkpoints(table, chain) if not stack and self.prune and not self.record else None
         stack = stack + (chain.name,)
         self.budget.spent += 1
         pending = boxes
-        for block in blocks_of(chain):
+        for position, block in enumerate(blocks_of(chain)):
             if not pending:
                 break
+            if checkpoints and position in checkpoints:
+                pending = self._cut(table, chain, checkpoints[position], pending, results)
+                if not pending:
+                    break
             if isinstance(block, Segment):
                 pending = self._apply_segment(table, chain, block, pending, results, stack, returned)
             else:
@@ -146,6 +158,35 @@ class Walker:
             if self.budget.degraded and len(pending) > 1:
                 pending = self._merged(table, chain, block, pending)
         return coalesce(pending)
+
+    def _checkpoints(self, table: Table, chain: Chain) -> dict[int, tuple] | None:
+        """Block position -> the accepting rules after it, where boxes are cut to their hull."""
+        if chain.hook is None or chain.policy is not Policy.DROP:
+            return None
+        found = _CHECKPOINTS.get(chain)
+        if found is None:
+            found = _CHECKPOINTS.put(chain, suffix_rules(table, blocks_of(chain)))
+        return found
+
+    def _cut(self, table: Table, chain: Chain, rules: tuple, pending: list[Box],
+             results: list[tuple[Box, Outcome]]) -> list[Box]:
+        """Boxes cut to what ``rules`` may accept; the rest is dropped here (a "pruned" step: no
+        later rule accepts it, and the chain's policy drops)."""
+        kept = []
+        hulls = _HULLS.setdefault(id(rules), (rules, {}))[1] if len(_HULLS) < 10_000 else {}
+        for box in pending:
+            hull = hulls.get(box.family)
+            if hull is None:
+                hull = hulls[box.family] = hull_of(rules, box.family)
+            if hull.is_full():
+                kept.append(box)
+                continue
+            inside, outside = cut_to_hull(box, hull, _HULL_DIMENSIONS)
+            for part in outside:
+                results.append((with_trail(part, step(part.trail, "pruned", table, chain)), Outcome.DROP))
+            if inside is not None:
+                kept.append(inside)
+        return kept
 
     def _merged(self, table: Table, chain: Chain, block, pending: list[Box]) -> list[Box]:
         """Past the budget: one box per set of packets (and certainty) at this point."""
@@ -177,12 +218,23 @@ class Walker:
         next_pending: list[Box] = []
         matched: list[Box] = []
         assumed: list[Box] = []  # matched only by assuming an opaque match of this rule matched
+        # A chain entered and left again is no part of how a box is decided: what comes back
+        # takes the trail it had before the jump (and a RETURN leaves no step), so it can
+        # coalesce with what did not jump. A trace records both.
+        forget = not self.record and (kind is VerdictKind.JUMP or kind is VerdictKind.RETURN)
+        before: dict[int, tuple] = {}
         for whole in pending:
             for box in state_parts(whole, rule):
                 inside, outside = split_rule(box, rule.matches, rule, self.record, self.decide)
                 next_pending.extend(outside)
                 if inside is not None:
-                    inside = with_trail(inside, step(inside.trail, "rule", table, chain, rule))
+                    if forget and kind is VerdictKind.RETURN:
+                        pass
+                    else:
+                        trail = inside.trail
+                        inside = with_trail(inside, step(trail, "rule", table, chain, rule))
+                        if forget:
+                            before[id(inside.trail)] = trail
                     if inside.assumptions is not box.assumptions and not self.record:
                         if self.certain:
                             continue
@@ -223,6 +275,9 @@ class Walker:
                     else:
                         results.extend((sub_box, Outcome.RETURN) for sub_box in back)
                 elif certain:
+                    if before:
+                        back = [b if (trail := before.get(id(b.trail))) is None else with_trail(b, trail)
+                                for b in back]
                     next_pending.extend(back)
         else:
             matched.extend(assumed)
@@ -322,6 +377,22 @@ class Walker:
                 out.append(replace(inside, trail=step(inside.trail, "rule", table, chain, rule)))
             out.extend(outside)
         return out
+
+
+def unpruned(box: Box, outcome: Outcome) -> list[tuple[Box, Outcome]]:
+    """A walk result as it would be without cutting to the accept hull: a box dropped by a
+    "pruned" step is walked again through that chain, so each part names the rule (or the
+    policy: a "policy" step) that drops it. Other results are returned as they are."""
+    if not box.trail or box.trail[-1].event != "pruned":
+        return [(box, outcome)]
+    last = box.trail[-1]
+    again = []
+    for part, result in Walker().walk(last.table, last.chain, [with_trail(box, box.trail[:-1])]):
+        if result is Outcome.RETURN:
+            part = with_trail(part, step(part.trail, "policy", last.table, last.chain, detail=Policy.DROP.value))
+            result = Outcome.DROP
+        again.append((part, result))
+    return again
 
 
 CUT_DETAIL = "cut"  # a "rule" step where the engine stopped following: it decides what is reported there
@@ -617,6 +688,16 @@ class Segment:
             pieces = found[group]
             yield self.groups[group], (pieces[0],) if len(pieces) == 1 else iv.normalize(tuple(pieces))
 
+
+_CHECKPOINTS: IdentityCache[dict] = IdentityCache(10_000)
+_HULLS: dict[int, tuple] = {}
+_HULL_DIMENSIONS = {
+    "proto": (lambda box: box.proto, _setter_proto),
+    "sport": (lambda box: box.sport, _setter_sport),
+    "dport": (_current_dport, _with_dport),
+    "src": (_current_src, _with_src),
+    "dst": (_current_dst, _with_dst),
+}
 
 _NEVER_CERTAIN: IdentityCache[bool] = IdentityCache(100_000)
 
