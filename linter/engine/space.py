@@ -665,9 +665,41 @@ def _signature(box: Box, width: int) -> tuple:
         id(box.assumptions), id(box.trail))
 
 
+class _Hashed:
+    """A long range list as a dictionary key whose hash is computed once: a tuple hashes all
+    of its items on every lookup, and past the budget every box is looked up at every rule."""
+
+    __slots__ = ("value", "hash")
+
+    def __init__(self, value: tuple):
+        self.value = value
+        self.hash = hash(value)
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other) -> bool:
+        return other is self or (type(other) is _Hashed and other.hash == self.hash and other.value == self.value)
+
+
+_HASHED: dict[int, _Hashed] = {}
+
+
+def _hashed(value):
+    if type(value) is not tuple or len(value) <= 8:
+        return value
+    found = _HASHED.get(id(value))
+    if found is None or found.value is not value:
+        if len(_HASHED) > 100_000:
+            _HASHED.clear()
+        found = _HASHED[id(value)] = _Hashed(value)
+    return found
+
+
 def value_key(box: Box) -> tuple:
-    """The packets of ``box`` (every dimension but its path) as a hashable key."""
-    return box[:_VALUE_WIDTH]
+    """The packets of ``box`` (every dimension but its path) as a hashable key (equal keys:
+    equal packets)."""
+    return tuple(map(_hashed, box[:_VALUE_WIDTH]))
 
 
 _VALUE_WIDTH = len(_VALUE_FIELDS)
@@ -679,7 +711,7 @@ def merge_equal(boxes: list[Box]) -> list[Box]:
     rules from here on; only the explanation of how they got here is lost)."""
     kept: dict[tuple, Box] = {}
     for box in boxes:
-        key = (box[:_VALUE_WIDTH], box.possible)
+        key = (value_key(box), box.possible)
         other = kept.get(key)
         if other is None or len(box.assumptions) < len(other.assumptions):
             kept[key] = box
