@@ -654,7 +654,16 @@ def _merged_ranges(lists: tuple[iv.Ranges, ...]) -> iv.Ranges:
         return hit[1]
     if len(_MERGED) > 10_000:
         _MERGED.clear()
-    merged = iv.normalize(r for ranges in lists for r in ranges)
+    longest = max(lists, key=len)
+    if sum(len(ranges) for ranges in lists) - len(longest) <= 16:
+        # A long list and a few short ones (what came back from a jump by a source network,
+        # merged with what did not jump): spliced in, not sorted again.
+        merged = longest
+        for ranges in lists:
+            if ranges is not longest:
+                merged = iv.union(merged, ranges)
+    else:
+        merged = iv.normalize(r for ranges in lists for r in ranges)
     _MERGED[key] = (lists, merged)
     return merged
 
