@@ -13,6 +13,7 @@ import re
 from linter.checks import CheckContext, check
 from linter.engine import intervals as iv
 from linter.engine.exposure import Exposure, interfaces_record
+from linter.engine.memo import IdentityCache
 from linter.engine.universe import LOOPBACK_IFACE
 from linter.findings import Severity
 from linter.checks.generators import convention, generator_of, restrict_hint
@@ -339,9 +340,21 @@ def _chain_of(ctx: CheckContext, decider):
             continue
         if decider.rule is None and chain.span is decider.span:
             return table, chain
-        if decider.rule is not None and any(rule is decider.rule for rule in chain.rules):
+        if decider.rule is not None and id(decider.rule) in _rule_ids(chain):
             return table, chain
     return None, None
+
+
+_RULE_IDS: IdentityCache[frozenset] = IdentityCache(100_000)
+
+
+def _rule_ids(chain) -> frozenset:
+    """The identities of the chain's rules (remembered per chain: an allow-list of 100,000
+    accepts asked once per finding, scanning every rule each time)."""
+    found = _RULE_IDS.get(chain)
+    if found is None:
+        found = _RULE_IDS.put(chain, frozenset(map(id, chain.rules)))
+    return found
 
 
 def _nat_accept(ctx: CheckContext, decider) -> bool:
