@@ -62,10 +62,11 @@ def accepting_rules(table: Table, chain: Chain, depth: int = 0, active: frozense
     if depth > MAX_NESTING:
         return None
     known = _ACCEPTS.get(chain)
-    if known is not None:
-        return None if known is _TOO_MANY else known
+    if known is not None and depth <= known[0]:
+        # Reached no deeper than when it was computed: no jump below it got nearer the limit.
+        return None if known[1] is _TOO_MANY else known[1]
     found = _rules_accepting(table, chain.rules, depth, active | {chain.name})
-    _ACCEPTS.put(chain, _TOO_MANY if found is None else found)
+    _ACCEPTS.put(chain, (depth, _TOO_MANY if found is None else found))
     return found
 
 
@@ -87,9 +88,14 @@ def _rule_accepting(table: Table, rule: Rule, depth: int, active: frozenset):
     verdict = rule.verdict
     kind = verdict.kind
     if kind is VerdictKind.JUMP or kind is VerdictKind.GOTO:
+        from linter.engine import walk  # walk imports this module
+        if depth + 1 >= min(MAX_NESTING, walk.MAX_DEPTH):
+            return None  # the walker may stop following here and count it as possibly accepted
         target = _chain_named(table, verdict.target)
-        if target is None or target.name in active:
+        if target is None:
             return ()  # the walker goes on past it
+        if target.name in active:
+            return None  # a loop (PL406): what is remembered per chain must not depend on the way in
         return accepting_rules(table, target, depth + 1, active)
     if not verdict.terminal or kind in _STOPPING:
         return ()
