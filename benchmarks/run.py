@@ -18,11 +18,13 @@ What is measured (every command in its own process, so start-up counts):
   the time goes;
 * the scaling curve: time per rule at each size and the exponent of a least-squares fit
   of log(time) against log(rules) (1.0 is linear);
-* the shapes of issue 14 (``--only shapes``): blocklist, allow-list, country blocks, an nft
-  set blocklist and a random mix (generate.py), each at ``--shape-sizes``: ``portlint check``
-  and ``portlint exposure`` against ``iptables-restore --test`` / ``nft -c -f``, peak memory,
-  and the growth exponent from 10k to 100k rules (log(t100k / t10k) / log 10); the mix only
-  up to 10k rules (``--mix-sizes``): it still grows faster than linearly (docs/performance.md);
+* the shapes of issue 14 (``--only shapes``, ``--shapes`` to pick): blocklist, allow-list,
+  country blocks, an nft set blocklist, a random mix, a Docker host, ufw, an nft vmap and the
+  nft versions of blocklist, allow-list, country and mix (generate.py), each at
+  ``--shape-sizes`` (the mixes at ``--mix-sizes``): ``portlint check`` and ``portlint
+  exposure`` against ``iptables-restore --test`` / ``nft -c -f``, peak memory, the ratio of
+  CPU seconds check / reference, and the growth exponent between the two largest sizes
+  (log(t2 / t1) / log(n2 / n1) on CPU seconds);
 * one small file end to end (the pre-commit case): median wall time of 10 runs, with
   bytecode cached as in an installed package, and without any bytecode;
 * many small files (200 copies of the samples): one process (--jobs 1) against the
@@ -248,8 +250,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="parts to run, comma-separated: iptables, nft, shapes, small, many")
     parser.add_argument("--shape-sizes", default="1000,10000,100000",
                         help="rule counts for the blocklist-like shapes, comma-separated")
-    parser.add_argument("--mix-sizes", default="1000,4000,10000",
-                        help="rule counts for the random mix, which still grows faster than linearly")
+    parser.add_argument("--mix-sizes", default="1000,10000,100000",
+                        help="rule counts for the random mixes (mix, nft-mix), comma-separated")
     parser.add_argument("--shapes", default=",".join(SHAPES),
                         help=f"which shapes, comma-separated (of {', '.join(SHAPES)})")
     parser.add_argument("--json", type=Path, help="write every figure here too")
@@ -371,7 +373,15 @@ SHAPES = {
     "country": (generate.country, "rules", ("iptables-restore", "--test")),
     "nftset": (generate.nftset, "nft", ("nft", "-c", "-f")),
     "mix": (generate.mix, "rules", ("iptables-restore", "--test")),
+    "docker": (generate.docker, "rules", ("iptables-restore", "--test")),
+    "ufw": (generate.ufw, "rules", ("iptables-restore", "--test")),
+    "nft-blocklist": (generate.nft_blocklist, "nft", ("nft", "-c", "-f")),
+    "nft-allowlist": (generate.nft_allowlist, "nft", ("nft", "-c", "-f")),
+    "nft-country": (generate.nft_country, "nft", ("nft", "-c", "-f")),
+    "nft-mix": (generate.nft_mix, "nft", ("nft", "-c", "-f")),
+    "nft-vmap": (generate.nft_vmap, "nft", ("nft", "-c", "-f")),
 }
+MIX_SHAPES = ("mix", "nft-mix")
 
 
 def growth(rows: list[dict], measure: str) -> tuple[int, int, float] | None:
@@ -389,10 +399,10 @@ def growth(rows: list[dict], measure: str) -> tuple[int, int, float] | None:
 def shapes(tmp_path: Path, ns: Namespace, warm: dict, args, results: dict) -> None:
     """Each shape at each size: the reference tool, portlint check and exposure."""
     print("\n== shapes (issue 14): wall s / CPU s / peak MB ==")
-    print(f"{'shape':<10} {'rules':>7} | {'reference':>17} | {'check':>21} | {'exposure':>21}")
+    print(f"{'shape':<13} {'rules':>7} | {'reference':>17} | {'check':>21} | {'exposure':>21} | ratio (CPU)")
     for name in args.shapes.split(","):
         make, suffix, tool = SHAPES[name]
-        sizes = [int(s) for s in (args.mix_sizes if name == "mix" else args.shape_sizes).split(",") if s]
+        sizes = [int(s) for s in (args.mix_sizes if name in MIX_SHAPES else args.shape_sizes).split(",") if s]
         rows = results["shapes"][name] = []
         for n in sizes:
             path = tmp_path / f"{name}-{n}.{suffix}"
@@ -412,13 +422,16 @@ def shapes(tmp_path: Path, ns: Namespace, warm: dict, args, results: dict) -> No
 
             def cell(r: Run | None) -> str:
                 return "-" if r is None or r.wall is None else f"{r.wall:6.2f} {r.cpu:6.2f} {r.rss_mb:5.0f}"
-            print(f"{name:<10} {n:>7} | {cell(reference):>17} | {cell(check):>21} | {cell(exposure):>21}"
+            ratio = "-"
+            if reference is not None and reference.cpu and check.cpu:
+                ratio = f"{check.cpu / reference.cpu:.1f}x"
+            print(f"{name:<13} {n:>7} | {cell(reference):>17} | {cell(check):>21} | {cell(exposure):>21} | {ratio}"
                   + (f"  ({check.note})" if check.wall is None else ""), flush=True)
         exponents = {measure: growth(rows, measure) for measure in ("check", "exposure")}
         results["shapes"][name + " growth"] = exponents
         if exponents["check"]:
             n1, n2, _ = exponents["check"]
-            print(f"{name:<10} growth {n1} -> {n2} rules: " + ", ".join(
+            print(f"{name:<13} growth {n1} -> {n2} rules: " + ", ".join(
                 f"{measure} {fmt_s(value[2] if value else None)}" for measure, value in exponents.items()), flush=True)
 
 

@@ -14,6 +14,7 @@ from linter.checks import CheckContext, check
 from linter.checks.common import LIST_AT_MOST, PORT_TRANSPORTS, WIDE_PORTS, ports_text, registry_severity
 from linter.engine import query
 from linter.engine.query import LOOPBACK_IFACE, Exposure, interfaces_record
+from linter.engine.memo import IdentityCache
 from linter.findings import Severity
 from linter.checks.generators import convention, generator_of, restrict_hint
 from linter.service_identity import hedge, identify, identify_range
@@ -341,9 +342,21 @@ def _chain_of(ctx: CheckContext, decider):
             continue
         if decider.rule is None and chain.span is decider.span:
             return table, chain
-        if decider.rule is not None and any(rule is decider.rule for rule in chain.rules):
+        if decider.rule is not None and id(decider.rule) in _rule_ids(chain):
             return table, chain
     return None, None
+
+
+_RULE_IDS: IdentityCache[frozenset] = IdentityCache(100_000)
+
+
+def _rule_ids(chain) -> frozenset:
+    """The identities of the chain's rules (remembered per chain: an allow-list of 100,000
+    accepts asked once per finding, scanning every rule each time)."""
+    found = _RULE_IDS.get(chain)
+    if found is None:
+        found = _RULE_IDS.put(chain, frozenset(map(id, chain.rules)))
+    return found
 
 
 def _filter_chain(ctx: CheckContext, decider) -> bool:

@@ -191,6 +191,7 @@ def _decider_at(analysis: ExposureAnalysis, part: Exposure) -> tuple[Decider, ..
     """The rule or policy that decides one packet of ``part`` on the other side (the lowest
     port and source of the part, on one of its interfaces): what dropped what is now accepted."""
     from linter.engine.exposure import decider_of
+    from linter.engine.walk import unpruned
 
     if part.protocol < 0:
         return ()
@@ -199,16 +200,24 @@ def _decider_at(analysis: ExposureAnalysis, part: Exposure) -> tuple[Decider, ..
     name = min(part.interfaces)
     destination = part.destinations[0][0] if part.routed and part.destinations else None
     results = analysis.routed_results(part.family) if part.routed else analysis.results(part.family)
-    for result in sorted(results, key=lambda r: r.box.possible):
-        box = result.box
-        if not (iv.contains(box.proto, part.protocol) and name in box.iif
+    def holds(box) -> bool:
+        return (iv.contains(box.proto, part.protocol) and name in box.iif
                 and (source is None or iv.contains(box.src, source))
                 and (not part.ports or iv.contains(box.dport, port))
-                and (destination is None or iv.contains(box.dst, destination))):
+                and (destination is None or iv.contains(box.dst, destination)))
+
+    for result in sorted(results, key=lambda r: r.box.possible):
+        if not holds(result.box):
             continue
-        for step in reversed(box.trail):
-            if step.event in ("rule", "policy") and (step.rule is not None or step.event == "policy"):
-                return (decider_of(step.rule, step.chain, step.table, step.chain.hook),)
+        # A part dropped at once by the accept hull (engine/hull.py) is walked again, so the
+        # rule or policy that really drops it is named.
+        for box, _ in unpruned(result.box, result.verdict):
+            if not holds(box):
+                continue
+            for step in reversed(box.trail):
+                if step.event in ("rule", "policy") and (step.rule is not None or step.event == "policy"):
+                    return (decider_of(step.rule, step.chain, step.table, step.chain.hook),)
+            return ()
         return ()
     return ()
 

@@ -18,7 +18,8 @@ from linter.engine.space import Box, replace, with_trail
 from linter.engine.universe import LOOPBACK_IFACE
 from linter.engine.roles import bridge_subnets
 from linter.engine.space import Routing
-from linter.engine.walk import Outcome, Walker, is_transparent, marks_read, sets_marks, step
+from linter.engine.marks import marks_read, sets_marks
+from linter.engine.walk import Outcome, Walker, is_transparent, step
 from linter.model import Chain, Family, Hook, Policy, Ruleset, Table
 
 LOCAL_PATH = (Hook.INGRESS, Hook.PREROUTING, Hook.INPUT)
@@ -74,6 +75,7 @@ class PathEvaluator:
         self.rulesets = rulesets
         self.walker = Walker(record=record, certain=certain)
         self.walker.marks = marks_read(rulesets)
+        self.walker.prune = not record
         subnets = bridge_subnets(rulesets)
         host_pairs = tuple((family, ranges) for family, ranges in (host or {}).items() if ranges)
         if subnets or assumed or host_pairs:

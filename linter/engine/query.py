@@ -22,7 +22,7 @@ from linter.engine.space import ALL_STATES, Box, replace
 from linter.engine.universe import (  # noqa: F401  (OTHER_IFACE, describe_interface re-exported)
     LOOPBACK_IFACE, OTHER_IFACE, describe_interface, initial_boxes, interface_representatives, loopback_ranges,
 )
-from linter.engine.walk import Outcome, Walker, chain_named  # noqa: F401  (chain_named re-exported)
+from linter.engine.walk import Outcome, Walker, chain_named, unpruned  # noqa: F401  (chain_named re-exported)
 from linter.model import (
     Chain, Direction, Family, Hook, Policy, PortMatch, ProtocolMatch, Rule, Ruleset, Span, Table, VerdictKind,
 )
@@ -71,16 +71,31 @@ def dropped_by(analysis: ExposureAnalysis, classes: NetworkClasses, protocol: in
     for result in analysis.results(Family.IPV4):
         if result.verdict not in (Outcome.DROP, Outcome.REJECT) or result.forwarded:
             continue
-        box = result.box
-        if not contains(box.proto, protocol) or not intersect(box.dport, ports):
+        if not _concerns(result.box, protocol, ports, public):
             continue
-        if not (box.iif - {LOOPBACK_IFACE}) or not intersect(box.src, public):
-            continue
-        for step in reversed(box.trail):
-            if step.event == "rule" and step.rule is not None:
-                return step.rule.span, f"{result.verdict.value}s it: {step.rule.text or 'this rule'}"
-            if step.event == "policy":
-                return step.chain.span, f"the {step.detail.upper()} policy of {step.table.name} {step.chain.name} drops it"
+        # A part the walk dropped at once (no later rule could accept it: engine/hull.py) is
+        # walked again to find the rule that drops it.
+        for box, verdict in unpruned(result.box, result.verdict):
+            if verdict in (Outcome.DROP, Outcome.REJECT) and _concerns(box, protocol, ports, public):
+                found = _dropping_step(box, verdict)
+                if found is not None:
+                    return found
+    return None
+
+
+def _concerns(box: Box, protocol: int, ports: Ranges, public: Ranges) -> bool:
+    """Whether ``box`` holds new internet connections of ``protocol`` to ``ports``."""
+    return contains(box.proto, protocol) and bool(intersect(box.dport, ports)) \
+        and bool(box.iif - {LOOPBACK_IFACE}) and bool(intersect(box.src, public))
+
+
+def _dropping_step(box: Box, verdict: Outcome) -> tuple[Span, str] | None:
+    """(span, note) of the rule or policy that dropped ``box``, from its trail."""
+    for step in reversed(box.trail):
+        if step.event == "rule" and step.rule is not None:
+            return step.rule.span, f"{verdict.value}s it: {step.rule.text or 'this rule'}"
+        if step.event == "policy":
+            return step.chain.span, f"the {step.detail.upper()} policy of {step.table.name} {step.chain.name} drops it"
     return None
 
 

@@ -158,15 +158,15 @@ class ShadowAnalysis:
             return pending
         if kind is VerdictKind.RETURN:
             state.returned.extend(inside_parts)
-            return forget(outside_parts)
+            return _went_on(outside_parts, pending)
         if kind is VerdictKind.JUMP or kind is VerdictKind.GOTO:
             back = self._back_from(verdict.target, inside_parts, state)
             if kind is VerdictKind.GOTO:
                 # What the goto's target returns goes back to this chain's caller.
                 state.returned.extend(back)
-                return forget(outside_parts)
+                return _went_on(outside_parts, pending)
             return forget(outside_parts + back)
-        return forget(outside_parts)
+        return _went_on(outside_parts, pending)
 
     def _back_from(self, name: str | None, parts: list[Box], state: "_Progress") -> list[Box]:
         """The part of ``parts`` that comes back from a jump to chain ``name``."""
@@ -195,6 +195,16 @@ class _Progress:
         self.returned: list[Box] = []
         self.spent = 0
         self.over_budget = False
+
+
+def _went_on(outside: list[Box], pending: list[Box]) -> list[Box]:
+    """What goes on past a rule that ended its matching part: merged again only when the rule
+    cut some box in more than one piece (a rule that only shrinks boxes, a source drop, leaves
+    them as far merged as they were: coalescing thousands of boxes again at every rule of a
+    random mix was most of its dead-rule analysis)."""
+    if len(outside) <= len(pending):
+        return [replace(b, assumptions=(), trail=()) if b.assumptions or b.trail else b for b in outside]
+    return forget(outside)
 
 
 def forget(boxes: list[Box]) -> list[Box]:

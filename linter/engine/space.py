@@ -153,8 +153,8 @@ def _setter(name: str):
     return set_field
 
 
-_with_proto = _setter("proto")
-_with_sport = _setter("sport")
+with_proto = _setter("proto")
+with_sport = _setter("sport")
 with_src = _setter("src")
 _with_state = _setter("state")
 _with_iif = _setter("iif")
@@ -244,18 +244,18 @@ def split_match(box: Box, match, rule, record_misses: bool = True,
         wanted = _PROTOCOL_RANGES.get(match.protocols)
         if wanted is None:
             wanted = _PROTOCOL_RANGES[match.protocols] = iv.normalize((p, p) for p in sorted(match.protocols))
-        inside, outside = _split_ranges(box, box.proto, wanted, _with_proto)
+        inside, outside = _split_ranges(box, box.proto, wanted, with_proto)
     elif isinstance(match, PortMatch):
         if match.direction is Direction.DESTINATION:
             inside, outside = _split_ranges(box, box.cur_dport, match.ports.ranges, with_dport)
         else:
-            inside, outside = _split_ranges(box, box.sport, match.ports.ranges, _with_sport)
+            inside, outside = _split_ranges(box, box.sport, match.ports.ranges, with_sport)
         if not negated and inside is not None:
             # A port match only ever matches packets that have ports.
             proto_in = iv.intersect(inside.proto, PORT_PROTOCOL_RANGES)
             proto_out = iv.subtract(inside.proto, PORT_PROTOCOL_RANGES)
-            extra = _with_proto(inside, proto_out) if proto_out else None
-            inside = _with_proto(inside, proto_in) if proto_in else None
+            extra = with_proto(inside, proto_out) if proto_out else None
+            inside = with_proto(inside, proto_in) if proto_in else None
             return inside, [b for b in (outside, extra) if b is not None]
     elif isinstance(match, AddressMatch):
         if not match.addresses.family.covers(box.family) or match.addresses.family is not box.family and \
@@ -537,7 +537,7 @@ def _decide_original_port(box: Box, match: OriginalPortMatch, cls: str):
     if cls == "none":
         return _constant(box, match.without_entry)
     if match.direction is Direction.SOURCE:
-        inside, outside = _split_ranges(box, box.sport, match.ports.ranges, _with_sport)
+        inside, outside = _split_ranges(box, box.sport, match.ports.ranges, with_sport)
     else:
         inside, outside = _split_ranges(box, box.dport, match.ports.ranges, _set_dport)
     if match.negated or inside is None:
@@ -546,9 +546,9 @@ def _decide_original_port(box: Box, match: OriginalPortMatch, cls: str):
     # Like a port match: only packets that have ports match.
     proto_out = iv.subtract(inside.proto, PORT_PROTOCOL_RANGES)
     if proto_out:
-        rest.append(_with_proto(inside, proto_out))
+        rest.append(with_proto(inside, proto_out))
         proto_in = iv.intersect(inside.proto, PORT_PROTOCOL_RANGES)
-        inside = _with_proto(inside, proto_in) if proto_in else None
+        inside = with_proto(inside, proto_in) if proto_in else None
     return inside, rest
 
 
@@ -562,7 +562,7 @@ def _decide_tcp_flags(box: Box, match: TcpFlagsMatch, cls: str):
     if hit(_ECN_SYN) != result:
         return None
     tcp = ((TCP, TCP),)
-    inside, outside = _split_ranges(box, box.proto, tcp, _with_proto)
+    inside, outside = _split_ranges(box, box.proto, tcp, with_proto)
     if inside is None or result == match.negated:
         return None, [box]  # tcp or not, it does not match
     return inside, [outside] if outside is not None else []
@@ -671,7 +671,16 @@ def _merged_ranges(lists: tuple[iv.Ranges, ...]) -> iv.Ranges:
         return hit[1]
     if len(_MERGED) > 10_000:
         _MERGED.clear()
-    merged = iv.normalize(r for ranges in lists for r in ranges)
+    longest = max(lists, key=len)
+    if sum(len(ranges) for ranges in lists) - len(longest) <= 16:
+        # A long list and a few short ones (what came back from a jump by a source network,
+        # merged with what did not jump): spliced in, not sorted again.
+        merged = longest
+        for ranges in lists:
+            if ranges is not longest:
+                merged = iv.union(merged, ranges)
+    else:
+        merged = iv.normalize(r for ranges in lists for r in ranges)
     _MERGED[key] = (lists, merged)
     return merged
 
@@ -682,9 +691,41 @@ def _signature(box: Box, width: int) -> tuple:
         id(box.assumptions), id(box.trail))
 
 
+class _Hashed:
+    """A long range list as a dictionary key whose hash is computed once: a tuple hashes all
+    of its items on every lookup, and past the budget every box is looked up at every rule."""
+
+    __slots__ = ("value", "hash")
+
+    def __init__(self, value: tuple):
+        self.value = value
+        self.hash = hash(value)
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other) -> bool:
+        return other is self or (type(other) is _Hashed and other.hash == self.hash and other.value == self.value)
+
+
+_HASHED: dict[int, _Hashed] = {}
+
+
+def _hashed(value):
+    if type(value) is not tuple or len(value) <= 8:
+        return value
+    found = _HASHED.get(id(value))
+    if found is None or found.value is not value:
+        if len(_HASHED) > 100_000:
+            _HASHED.clear()
+        found = _HASHED[id(value)] = _Hashed(value)
+    return found
+
+
 def value_key(box: Box) -> tuple:
-    """The packets of ``box`` (every dimension but its path) as a hashable key."""
-    return box[:_VALUE_WIDTH]
+    """The packets of ``box`` (every dimension but its path) as a hashable key (equal keys:
+    equal packets)."""
+    return tuple(map(_hashed, box[:_VALUE_WIDTH]))
 
 
 _VALUE_WIDTH = len(_VALUE_FIELDS)
@@ -696,7 +737,7 @@ def merge_equal(boxes: list[Box]) -> list[Box]:
     rules from here on; only the explanation of how they got here is lost)."""
     kept: dict[tuple, Box] = {}
     for box in boxes:
-        key = (box[:_VALUE_WIDTH], box.possible)
+        key = (value_key(box), box.possible)
         other = kept.get(key)
         if other is None or len(box.assumptions) < len(other.assumptions):
             kept[key] = box

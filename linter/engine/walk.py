@@ -14,13 +14,19 @@ from dataclasses import replace as replace_routing
 
 from linter.engine import intervals as iv
 from linter.engine.budget import MAX_FOLLOWED_DEPTH, Budget
+from linter.engine.chains import chain_named  # noqa: F401  (re-exported: callers find chains here)
+from linter.engine.hull import cut as cut_to_hull, hull_of, suffix_rules
+from linter.engine.marks import mark_effect, sets_marks
 from linter.engine.memo import IdentityCache
 from linter.engine.space import (
-    CUT_ASSUMPTION, FIRST_PACKET, Box, Routing, with_dport, with_dst, with_src, coalesce, extend_path, merge_equal,
+    CUT_ASSUMPTION, FIRST_PACKET, Box, Routing, with_dport, with_dst, with_proto as _setter_proto,
+    with_sport as _setter_sport, with_src, coalesce, extend_path, merge_equal,
     replace, split_rule, state_parts, value_key, with_trail,
 )
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
-from linter.model import AddressMatch, Chain, Direction, Family, MarkMatch, OpaqueMatch, PortMatch, Rule, Table, VerdictKind
+from linter.model import (
+    AddressMatch, Chain, Direction, Family, OpaqueMatch, Policy, PortMatch, Rule, Table, VerdictKind,
+)
 
 
 class Outcome(str, enum.Enum):
@@ -98,6 +104,9 @@ class Walker:
         # Set by PathEvaluator when some rule reads a mark: then MARK/CONNMARK are applied (and
         # chains that set marks are walked), else they change nothing anyone reads.
         self.marks = False
+        # Set by PathEvaluator: in a base chain that drops by policy, what no later rule can
+        # accept is dropped at once (engine/hull.py) instead of being split by every rule.
+        self.prune = False
         # Past the budget: (chain, packets, possible) already walked in this walk -> what came back.
         self._entered: dict[tuple, list[Box]] = {}
 
@@ -134,12 +143,17 @@ class Walker:
              results: list[tuple[Box, Outcome]], returned: list[Box] | None = None) -> list[Box]:
         """Walk ``boxes`` through ``chain``: outcomes go to ``results`` (a RETURN verdict's boxes
         to ``returned`` when given), what falls off the end is returned."""
+        checkpoints = self._checkpoints(table, chain) if not stack and self.prune and not self.record else None
         stack = stack + (chain.name,)
         self.budget.spent += 1
         pending = boxes
-        for block in blocks_of(chain):
+        for position, block in enumerate(blocks_of(chain)):
             if not pending:
                 break
+            if checkpoints and position in checkpoints:
+                pending = self._cut(table, chain, checkpoints[position], pending, results)
+                if not pending:
+                    break
             if isinstance(block, Segment):
                 pending = self._apply_segment(table, chain, block, pending, results, stack, returned)
             else:
@@ -147,6 +161,35 @@ class Walker:
             if self.budget.degraded and len(pending) > 1:
                 pending = self._merged(table, chain, block, pending)
         return coalesce(pending)
+
+    def _checkpoints(self, table: Table, chain: Chain) -> dict[int, tuple] | None:
+        """Block position -> the accepting rules after it, where boxes are cut to their hull."""
+        if chain.hook is None or chain.policy is not Policy.DROP:
+            return None
+        found = _CHECKPOINTS.get(chain)
+        if found is None:
+            found = _CHECKPOINTS.put(chain, suffix_rules(table, blocks_of(chain)))
+        return found
+
+    def _cut(self, table: Table, chain: Chain, rules: tuple, pending: list[Box],
+             results: list[tuple[Box, Outcome]]) -> list[Box]:
+        """Boxes cut to what ``rules`` may accept; the rest is dropped here (a "pruned" step: no
+        later rule accepts it, and the chain's policy drops)."""
+        kept = []
+        hulls = _HULLS.setdefault(id(rules), (rules, {}))[1] if len(_HULLS) < 10_000 else {}
+        for box in pending:
+            hull = hulls.get(box.family)
+            if hull is None:
+                hull = hulls[box.family] = hull_of(rules, box.family)
+            if hull.is_full():
+                kept.append(box)
+                continue
+            inside, outside = cut_to_hull(box, hull, _HULL_DIMENSIONS)
+            for part in outside:
+                results.append((with_trail(part, step(part.trail, "pruned", table, chain)), Outcome.DROP))
+            if inside is not None:
+                kept.append(inside)
+        return kept
 
     def _merged(self, table: Table, chain: Chain, block, pending: list[Box]) -> list[Box]:
         """Past the budget: one box per set of packets (and certainty) at this point."""
@@ -179,12 +222,23 @@ class Walker:
         next_pending: list[Box] = []
         matched: list[Box] = []
         assumed: list[Box] = []  # matched only by assuming an opaque match of this rule matched
+        # A chain entered and left again is no part of how a box is decided: what comes back
+        # takes the trail it had before the jump (and a RETURN leaves no step), so it can
+        # coalesce with what did not jump. A trace records both.
+        forget = not self.record and (kind is VerdictKind.JUMP or kind is VerdictKind.RETURN)
+        before: dict[int, tuple] = {}
         for whole in pending:
             for box in state_parts(whole, rule):
                 inside, outside = split_rule(box, rule.matches, rule, self.record, self.decide)
                 next_pending.extend(outside)
                 if inside is not None:
-                    inside = with_trail(inside, step(inside.trail, "rule", table, chain, rule))
+                    if forget and kind is VerdictKind.RETURN:
+                        pass
+                    else:
+                        trail = inside.trail
+                        inside = with_trail(inside, step(trail, "rule", table, chain, rule))
+                        if forget:
+                            before[id(inside.trail)] = trail
                     if inside.assumptions is not box.assumptions and not self.record:
                         if self.certain:
                             continue
@@ -228,6 +282,9 @@ class Walker:
                     else:
                         results.extend((sub_box, Outcome.RETURN) for sub_box in back)
                 elif certain:
+                    if before:
+                        back = [b if (trail := before.get(id(b.trail))) is None else with_trail(b, trail)
+                                for b in back]
                     next_pending.extend(back)
         else:
             matched.extend(assumed)
@@ -329,6 +386,22 @@ class Walker:
         return out
 
 
+def unpruned(box: Box, outcome: Outcome) -> list[tuple[Box, Outcome]]:
+    """A walk result as it would be without cutting to the accept hull: a box dropped by a
+    "pruned" step is walked again through that chain, so each part names the rule (or the
+    policy: a "policy" step) that drops it. Other results are returned as they are."""
+    if not box.trail or box.trail[-1].event != "pruned":
+        return [(box, outcome)]
+    last = box.trail[-1]
+    again = []
+    for part, result in Walker().walk(last.table, last.chain, [with_trail(box, box.trail[:-1])]):
+        if result is Outcome.RETURN:
+            part = with_trail(part, step(part.trail, "policy", last.table, last.chain, detail=Policy.DROP.value))
+            result = Outcome.DROP
+        again.append((part, result))
+    return again
+
+
 CUT_DETAIL = "cut"  # a "rule" step where the engine stopped following: it decides what is reported there
 
 
@@ -399,127 +472,6 @@ def _transparent(table: Table, chain: Chain, active: set[str]) -> bool:
 
 
 UNTRACKED = frozenset({"untracked"})
-MASK32 = 0xFFFFFFFF
-
-
-_MARKS_READ: IdentityCache[bool] = IdentityCache()
-
-
-def marks_read(rulesets) -> bool:
-    """Whether any rule of ``rulesets`` reads a packet or connection mark it can be told
-    (remembered per ruleset: every path evaluation of a run asks)."""
-    for ruleset in rulesets:
-        found = _MARKS_READ.get(ruleset)
-        if found is None:
-            found = _MARKS_READ.put(ruleset, any(
-                isinstance(match, MarkMatch) for table in ruleset.tables for chain in table.chains
-                for rule in chain.rules for match in rule.matches))
-        if found:
-            return True
-    return False
-
-
-_SETS_MARKS: IdentityCache[bool] = IdentityCache()
-
-
-def sets_marks(table: Table, chain: Chain | None, depth: int = 0) -> bool:
-    """Whether ``chain`` (or a chain it jumps to) has a MARK or CONNMARK rule."""
-    if chain is None:
-        return False
-    known = _SETS_MARKS.get(chain)
-    if known is not None:
-        return known
-    found = False
-    for rule in chain.rules:
-        if mark_effect(rule) is not None:
-            found = True
-            break
-        if rule.verdict.kind in (VerdictKind.JUMP, VerdictKind.GOTO) and depth < MAX_DEPTH and \
-                sets_marks(table, chain_named(table, rule.verdict.target), depth + 1):
-            found = True
-            break
-    _SETS_MARKS.put(chain, found)
-    return found
-
-
-def _mark_number(text: str) -> tuple[int, int] | None:
-    value, _, mask = text.partition("/")
-    try:
-        number, bits = int(value, 0), int(mask, 0) if mask else MASK32
-    except ValueError:
-        return None
-    return (number & MASK32, bits & MASK32) if len(text) <= 23 else None
-
-
-_MARK_EFFECTS: IdentityCache = IdentityCache()
-
-
-def _is_mark_target(verdict) -> bool:
-    return verdict is not None and verdict.kind is VerdictKind.OTHER and \
-        (verdict.target or "").upper() in ("MARK", "CONNMARK")
-
-
-def mark_effect(rule: Rule):
-    """For a MARK or CONNMARK rule, or a rule with mark statements (nft ``meta mark set``, whose
-    ``action`` is the MARK/CONNMARK target), a function box -> box with the marks it sets; None
-    for other rules. An option the engine does not follow makes the mark unknown (None): never wrong."""
-    verdict = rule.verdict
-    if not _is_mark_target(verdict) and not any(_is_mark_target(s.action) for s in rule.statements):
-        return None
-    found = _MARK_EFFECTS.get(rule)
-    if found is None:
-        actions = [verdict] if _is_mark_target(verdict) else []
-        actions += [s.action for s in rule.statements if _is_mark_target(s.action)]
-        functions = [_mark_function(a.target.upper(), dict(a.options)) for a in actions]
-        found = _MARK_EFFECTS.put(rule, functions[0] if len(functions) == 1 else _in_order(functions))
-    return found
-
-
-def _in_order(functions):
-    def apply(box):
-        for function in functions:
-            box = function(box)
-        return box
-    return apply
-
-
-def _mark_function(target: str, options: dict):
-    def unknown(box):
-        return replace(box, mark=None) if target == "MARK" else replace(box, ctmark=None, mark=None)
-
-    if target == "MARK":
-        for option, apply in (("--set-xmark", lambda m, v, k: (m & ~k) ^ v), ("--set-mark", lambda m, v, k: (m & ~k) | v),
-                              ("--and-mark", lambda m, v, k: m & v), ("--or-mark", lambda m, v, k: m | v),
-                              ("--xor-mark", lambda m, v, k: m ^ v)):
-            if option in options:
-                parsed = _mark_number(options[option])
-                if parsed is None:
-                    return unknown
-                value, mask = parsed
-                return lambda box: box if box.mark is None else replace(box, mark=apply(box.mark, value, mask) & MASK32)
-        return unknown
-    nfmask = _mark_number(options.get("--nfmask", "0xffffffff"))
-    ctmask = _mark_number(options.get("--ctmask", "0xffffffff"))
-    if nfmask is None or ctmask is None:
-        return unknown
-    nf, ct = nfmask[0], ctmask[0]
-    if "--set-xmark" in options or "--set-mark" in options:
-        parsed = _mark_number(options.get("--set-xmark") or options.get("--set-mark"))
-        if parsed is None:
-            return unknown
-        value, mask = parsed
-        xor = "--set-xmark" in options
-        return lambda box: box if box.ctmark is None else replace(
-            box, ctmark=(((box.ctmark & ~mask) ^ value) if xor else ((box.ctmark & ~mask) | value)) & MASK32)
-    if "--save-mark" in options:
-        return lambda box: replace(box, ctmark=None) if box.mark is None or box.ctmark is None else replace(
-            box, ctmark=((box.ctmark & ~ct) ^ (box.mark & nf)) & MASK32)
-    if "--restore-mark" in options:
-        return lambda box: replace(box, mark=None) if box.mark is None or box.ctmark is None else replace(
-            box, mark=((box.mark & ~nf) ^ (box.ctmark & ct)) & MASK32)
-    return unknown
-
-
 def sets_notrack(rule: Rule) -> bool:
     """True for a rule that exempts its packets from connection tracking (a ``notrack`` statement:
     nft's, or the one the iptables front end adds for ``-j CT --notrack`` and ``-j NOTRACK``)."""
@@ -551,15 +503,6 @@ def apply_nat(box: Box, rule: Rule, routing: Routing | None = None) -> Box:
     return box
 
 
-_CHAIN_INDEX: IdentityCache[dict[str, Chain]] = IdentityCache(10_000)
-
-
-def chain_named(table: Table, name: str | None) -> Chain | None:
-    """The chain ``name`` of ``table``, through an index built once per table."""
-    index = _CHAIN_INDEX.get(table)
-    if index is None:
-        index = _CHAIN_INDEX.put(table, {chain.name: chain for chain in table.chains})
-    return index.get(name or "")
 
 
 # --- Dispatch segments ----------------------------------------------------------
@@ -638,6 +581,16 @@ class Segment:
             pieces = found[group]
             yield self.groups[group], (pieces[0],) if len(pieces) == 1 else iv.normalize(tuple(pieces))
 
+
+_CHECKPOINTS: IdentityCache[dict] = IdentityCache(10_000)
+_HULLS: dict[int, tuple] = {}
+_HULL_DIMENSIONS = {
+    "proto": (lambda box: box.proto, _setter_proto),
+    "sport": (lambda box: box.sport, _setter_sport),
+    "dport": (_current_dport, with_dport),
+    "src": (_current_src, with_src),
+    "dst": (_current_dst, with_dst),
+}
 
 _NEVER_CERTAIN: IdentityCache[bool] = IdentityCache(100_000)
 

@@ -81,6 +81,15 @@ def test_pl220_explicit_drop_on_the_host_port(tmp_path):
     assert finding.related == ((FW, 7, 1, "drops it: -A INPUT -p tcp --dport 15432 -j DROP"),)
 
 
+def test_pl220_names_the_drop_rule_in_a_chain_that_drops_by_policy(tmp_path):
+    # No later rule accepts 5432 (only 22): the walk drops it at once (engine/hull.py); the
+    # finding still names the rule that drops it, not the policy.
+    fw = firewall([SSH_ONLY[0], rule(6, DROP, TCP, dport(5432), text="-A INPUT -p tcp --dport 5432 -j DROP"),
+                   rule(7, ACCEPT, TCP, dport(22), text="-A INPUT -p tcp --dport 22 -j ACCEPT")])
+    [finding] = cross(project(tmp_path, ["5432:5432"]), fw)
+    assert finding.related == ((FW, 6, 1, "drops it: -A INPUT -p tcp --dport 5432 -j DROP"),)
+
+
 def test_pl220_ephemeral_publication(tmp_path):
     [finding] = cross(project(tmp_path, ["6379"], image="redis:7"), firewall(SSH_ONLY))
     assert finding.line == 5 and str(finding.severity) == "critical"

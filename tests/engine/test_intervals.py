@@ -68,3 +68,18 @@ def test_searched_paths_return_their_input_when_nothing_changes():
     assert iv.subtract(long, ((12, 12),)) == long[:1] + ((10, 11), (13, 13)) + long[2:]
     assert iv.subtract(long, ((3, 10), (12, 21), (995, 995))) == \
         ((0, 2), (11, 11), (22, 23)) + long[3:99] + ((990, 993),)
+
+
+def test_union_of_a_long_and_a_short_list_splices_as_sorting_would():
+    import random
+
+    from linter.engine import intervals as iv
+    rnd = random.Random(7)
+    for _ in range(500):
+        long = iv.normalize((lo, lo + rnd.randint(0, 5)) for lo in rnd.sample(range(0, 400, 2), rnd.randint(9, 60)))
+        short = iv.normalize((lo, lo + rnd.randint(0, 30)) for lo in rnd.sample(range(0, 420), rnd.randint(1, 8)))
+        expected = iv.normalize(list(long) + list(short))
+        if len(long) <= 8:
+            continue  # adjacent ranges merged: not the long-and-short case
+        assert iv.union(long, short) == expected
+        assert iv.union(short, long) == expected
