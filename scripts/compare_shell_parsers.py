@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compare portlint's shell parser (linter/frontends/shell/parser.py) with tree-sitter-bash.
 
-The numbers in docs/architecture.md ("The shell parser: ours or tree-sitter-bash") come from
+The numbers in docs/shell-parser.md come from
 this script. tree-sitter is not a dependency of portlint: install ``tree-sitter`` and
 ``tree-sitter-bash`` into a scratch venv and name its python:
 

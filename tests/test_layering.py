@@ -141,3 +141,30 @@ def test_no_module_imports_another_modules_private_names():
     """What one module shares with another is public; an underscore name is that module's own."""
     for path in _files("."):
         assert _private_imports(path) == [], f"{path.relative_to(PACKAGE)} imports private names"
+
+
+BASE = {"linter.model", "linter.findings", "linter.addresses", "linter.netdb", "linter.numbers", "linter.budgets"}
+RUN = ("linter.cli", "linter.pipeline", "linter.gate", "linter.commands", "linter.diff")
+# What each layer of docs/architecture.md's map must never import.
+FORBIDDEN = {
+    "frontends": ("linter.engine", "linter.checks", "linter.reporters", *RUN),
+    "engine": ("linter.frontends", "linter.checks", "linter.reporters", "linter.grammars", *RUN),
+    "checks": ("linter.frontends", "linter.reporters", *RUN),
+    "reporters": ("linter.engine", "linter.frontends", "linter.checks", *RUN),
+    "diff": ("linter.cli", "linter.commands"),
+}
+
+
+def test_each_layer_imports_only_what_the_map_allows():
+    for layer, banned in FORBIDDEN.items():
+        for path in _files(layer):
+            for name in _imports(path):
+                assert not name.startswith(banned), f"{path.relative_to(PACKAGE)} imports {name}"
+
+
+def test_the_base_modules_import_only_each_other():
+    for module in sorted(BASE):
+        path = PACKAGE / f"{module.split('.')[1]}.py"
+        for name in _imports(path):
+            if name.startswith("linter"):
+                assert name in BASE, f"{path.relative_to(PACKAGE)} imports {name}"
