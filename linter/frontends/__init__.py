@@ -2,7 +2,8 @@
 
 Each front end module exposes ``parse(source: SourceFile) -> ParseResult``. FRONT_ENDS
 maps a format name to the module path, imported lazily so a run only loads the
-grammars it needs.
+grammars it needs; it is derived from the registry of front ends (registry.py: each
+package's ``detect.py`` declares its front ends, ``registry.PACKAGES`` lists the packages).
 
 A front end that needs more than the file's text (the compose front end reads
 `.env` files, override files and the environment) declares a second parameter,
@@ -20,17 +21,13 @@ from typing import Mapping
 
 from linter.budgets import recursion_room
 from linter.diagnostics import Diagnostic
+from linter.frontends.registry import front_ends
 from linter.model import Document
 from linter.readpolicy import ReadPolicy
 from linter.source import SourceFile
 
-FRONT_ENDS: dict[str, str] = {
-    "iptables-save": "linter.frontends.iptables.save",
-    "iptables-script": "linter.frontends.iptables.script",
-    "nftables": "linter.frontends.nftables",
-    "compose": "linter.frontends.compose.project",
-    "firewalld": "linter.frontends.firewalld",
-}
+# Format name -> the module holding its ``parse``; registry.register keeps it up to date.
+FRONT_ENDS: dict[str, str] = {info.name: info.module for info in front_ends()}
 
 
 @dataclass(frozen=True)
