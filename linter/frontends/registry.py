@@ -73,6 +73,8 @@ class FrontEndInfo:
     ``sniff_suffixes`` and ``sniff``: a walk reads the first SNIFF_BYTES of a file whose lowercased
     name ends with one of the suffixes and takes it when ``sniff(head)`` holds.
     ``ruleset``: whether the document is a firewall ruleset (``trace`` and ``exposure`` offer it).
+    ``hook_files``: a regular expression for the end of the paths the pre-commit hook hands portlint
+    (after a "/" or at the start); ``.pre-commit-hooks.yaml`` is written from it (``hook_files_pattern``).
     """
 
     name: str
@@ -82,6 +84,7 @@ class FrontEndInfo:
     sniff_suffixes: tuple[str, ...] = ()
     sniff: Callable[[str], bool] | None = None
     ruleset: bool = True
+    hook_files: str = ""
 
 
 _registered: list[FrontEndInfo] = []
@@ -182,3 +185,10 @@ def sniffs_as(path: str) -> str | None:
         return None
     head = read_head(path)
     return None if head is None else sniffed_format(path, head)
+
+
+
+def hook_files_pattern() -> str:
+    """The ``files`` pattern of the pre-commit hook `portlint`: every front end's ``hook_files``
+    (written into .pre-commit-hooks.yaml by ``python -m linter.frontends.hook``)."""
+    return "(^|/)(" + "|".join(info.hook_files for info in front_ends() if info.hook_files) + ")$"

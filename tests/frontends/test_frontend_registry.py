@@ -8,7 +8,9 @@ and run by `portlint check`. Nothing of it ships.
 from __future__ import annotations
 
 import json
+import re
 import textwrap
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -16,7 +18,7 @@ from click.testing import CliRunner
 from linter import frontends
 from linter.cli import main
 from linter.detect import detect_format, looks_lintable
-from linter.frontends import registry
+from linter.frontends import hook, registry
 
 # The toy format: "#!toyfw" then lines "open PROTO PORT", read as a filter INPUT chain that drops by default.
 TOY_DETECT = '''
@@ -31,6 +33,7 @@ FRONT_ENDS = (
         module="toyfw.frontend",
         detect=(Detector(65, lambda file: file.head.startswith("#!toyfw") or file.name.endswith(".toyfw")),),
         names=lambda path: PurePath(path).name.endswith(".toyfw"),
+        hook_files=r"[^/]*\\.toyfw",
     ),
 )
 '''
@@ -88,6 +91,24 @@ def test_the_shipped_front_ends_are_registered_in_order():
     assert registry.input_formats() == ("iptables-save", "iptables-script", "nftables", "compose", "firewalld")
     assert registry.input_formats(rulesets_only=True) == ("iptables-save", "iptables-script", "nftables", "firewalld")
     assert frontends.FRONT_ENDS == {info.name: info.module for info in registry.front_ends()}
+
+
+def test_the_pre_commit_hook_picks_up_the_files_of_every_front_end():
+    """.pre-commit-hooks.yaml is written from the registry: run `python -m linter.frontends.hook`."""
+    hooks = (Path(__file__).parents[2] / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    assert hook.files_line() in hooks.splitlines()
+    assert re.search(registry.hook_files_pattern(), "etc/iptables/rules.v4")
+    assert re.search(registry.hook_files_pattern(), "roles/fw/files/Firewall.SH")
+
+
+def test_writing_the_hook_files_line(tmp_path, toy):
+    hooks = tmp_path / "hooks.yaml"
+    hooks.write_text("- id: portlint\n  files: 'old'\n  types_or: [text]\n- id: portlint-diff\n  files: 'keep'\n")
+    assert hook.write_hook_files(str(hooks)) is True
+    assert hook.write_hook_files(str(hooks)) is False
+    lines = hooks.read_text().splitlines()
+    assert lines[1] == hook.files_line() and lines[4] == "  files: 'keep'"
+    assert re.search(re.search(r"'(.*)'", lines[1]).group(1), "site/edge.toyfw")
 
 
 def test_a_registered_front_end_is_detected_by_content_and_name(toy):

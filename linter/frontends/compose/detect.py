@@ -67,6 +67,7 @@ FRONT_ENDS = (
         module="linter.frontends.compose.project",
         detect=(Detector(50, _compose),),
         names=lambda path: bool(COMPOSE_NAMES.match(PurePath(path).name)),
+        hook_files=r"(docker-)?compose([.-][^/]*)?\.ya?ml",
         sniff_suffixes=(".yml", ".yaml"),
         sniff=lambda head: looks_like_compose_head(head.lstrip("\ufeff")),
         ruleset=False,

@@ -39,6 +39,7 @@ FRONT_ENDS = (
         module="linter.frontends.firewalld",
         detect=(Detector(10, _firewalld),),
         names=lambda path: bool(FIREWALLD_PATH.search(PurePath(path).as_posix())),
+        hook_files=r"firewalld/(zones|services|policies)/[^/]*\.xml|firewalld\.conf",
         sniff_suffixes=(".xml",),
         sniff=looks_like_firewalld_head,
     ),

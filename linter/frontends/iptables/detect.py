@@ -89,11 +89,13 @@ FRONT_ENDS = (
                 Detector(40, _listing),
                 Detector(90, _save_line_or_name)),
         names=lambda path: bool(IPTABLES_NAMES.match(PurePath(path).name)),
+        hook_files=r"[^/]*\.rules|rules\.v[46]|ip6?tables[^/]*",
     ),
     FrontEndInfo(
         name="iptables-script",
         module="linter.frontends.iptables.script",
         detect=(Detector(70, _shell_firewall), Detector(71, _shell_ufw_or_container)),
         names=lambda path: bool(SCRIPT_NAMES.match(PurePath(path).name)),
+        hook_files=r"(?i:[^/]*\.(sh|fw)|rc\.(local|fw|firewall[\w.-]*)|[\w.-]*firewall[\w-]*)",
     ),
 )

@@ -22,5 +22,6 @@ FRONT_ENDS = (
         module="linter.frontends.nftables",
         detect=(Detector(60, _nft),),
         names=lambda path: bool(NFT_NAMES.match(PurePath(path).name)),
+        hook_files=r"[^/]*\.nft|nftables\.conf",
     ),
 )
