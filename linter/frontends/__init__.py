@@ -17,14 +17,15 @@ import functools
 import importlib
 import inspect
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
-from linter.budgets import recursion_room
-from linter.diagnostics import Diagnostic
 from linter.frontends.registry import front_ends
-from linter.model import Document
-from linter.readpolicy import ReadPolicy
-from linter.source import SourceFile
+
+if TYPE_CHECKING:  # annotations only: the registry (and so `portlint --help`) imports this package
+    from linter.diagnostics import Diagnostic
+    from linter.model import Document
+    from linter.readpolicy import ReadPolicy
+    from linter.source import SourceFile
 
 # Format name -> the module holding its ``parse``; registry.register keeps it up to date.
 FRONT_ENDS: dict[str, str] = {info.name: info.module for info in front_ends()}
@@ -73,6 +74,8 @@ def parse_source(source: SourceFile, fmt: str, options: FrontEndOptions | None =
     collector (linter/collector.py). The readers bound their own nesting (linter/budgets.py);
     ``recursion_room`` makes sure the stack holds that much.
     """
+    from linter.budgets import recursion_room
+
     module = importlib.import_module(FRONT_ENDS[fmt])
     with recursion_room():
         if _takes_options(fmt):
