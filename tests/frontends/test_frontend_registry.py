@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -152,3 +154,23 @@ def test_portlint_check_runs_a_registered_front_end(toy):
     forced = CliRunner().invoke(main, ["check", "--format", "json", "--input-format", "toyfw",
                                        str(toy / "site" / "notes.txt")])
     assert [(f["code"], f["line"]) for f in json.loads(forced.stdout)["findings"]] == [("PL201", 2), ("PL101", 3)]
+
+
+def test_detection_imports_no_front_end_and_no_parser_library():
+    """Detection reads each package's detect.py only: no Lark, no PyYAML, no front end module."""
+    code = textwrap.dedent('''
+        import sys
+        from linter.detect import detect_format, looks_lintable, looks_sniffable
+        formats = [detect_format(p, t) for p, t in [
+            ("a.rules", "*filter\\nCOMMIT\\n"), ("x", "table inet f {}\\n"), ("fw.sh", "iptables -A INPUT -j DROP\\n"),
+            ("app.yml", "services:\\n  web:\\n    image: nginx\\n"), ("zones/p.xml", "<zone><port port='22'/></zone>")]]
+        assert formats == ["iptables-save", "nftables", "iptables-script", "compose", "firewalld"], formats
+        assert looks_lintable("etc/nftables.conf") and looks_sniffable("app.yaml")
+        heavy = ("lark", "yaml", "linter.model", "linter.frontends.nftables.frontend", "linter.frontends.firewalld.frontend",
+                 "linter.frontends.iptables.save", "linter.frontends.iptables.script", "linter.frontends.compose.project")
+        print(sorted(m for m in heavy if m in sys.modules))
+    ''')
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=Path(__file__).parents[2], check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "[]\n"
