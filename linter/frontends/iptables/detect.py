@@ -41,7 +41,7 @@ _SHELL_FIREWALL_CMD = re.compile(r"(^|[\s;|&/({`])firewall-(offline-)?cmd\b(?:[^
 _SAVE_SHAPE = re.compile(r"\s*(\*\w+|:\S+\s+\S+(\s+\[\d+:\d+\])?|(\[\d+:\d+\]\s*)?-[AIDRN]\s.*|COMMIT)\s*")
 _TABLE_HEADER = re.compile(r"^\s*\*\w+\s*$", re.M)
 
-IPTABLES_NAMES = re.compile(r"^(rules\.v[46]|ip6?tables([.-][\w.-]*)?|.*\.rules|.*\.ipt)$", re.I)
+SAVE_FILE_NAMES = re.compile(r"^(rules\.v[46]|ip6?tables([.-][\w.-]*)?|.*\.rules|.*\.ipt)$", re.I)
 # Firewall scripts by name: rc.firewall, rc.fw, firewall, firewall.sh, start.fw, fw-up...
 SCRIPT_NAMES = re.compile(r"^(.*\.(sh|fw)|rc\.(local|fw|firewall[\w.-]*)|[\w.-]*firewall[\w-]*)$", re.I)
 
@@ -77,7 +77,7 @@ def _shell_ufw_or_container(file: Sniff) -> bool:
 
 
 def _save_line_or_name(file: Sniff) -> bool:
-    return bool(_IPTABLES_SAVE_LINE.search(file.head) or IPTABLES_NAMES.match(file.name))
+    return bool(_IPTABLES_SAVE_LINE.search(file.head) or SAVE_FILE_NAMES.match(file.name))
 
 
 FRONT_ENDS = (
@@ -88,7 +88,7 @@ FRONT_ENDS = (
                 Detector(30, _save_lines_not_shell),
                 Detector(40, _listing),
                 Detector(90, _save_line_or_name)),
-        names=lambda path: bool(IPTABLES_NAMES.match(PurePath(path).name)),
+        names=lambda path: bool(SAVE_FILE_NAMES.match(PurePath(path).name)),
         hook_files=r"[^/]*\.rules|rules\.v[46]|ip6?tables[^/]*",
     ),
     FrontEndInfo(
