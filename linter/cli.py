@@ -14,7 +14,7 @@ import sys
 import click
 
 from linter import __version__
-from linter.detect import INPUT_FORMATS
+from linter.format_choice import FormatChoice
 from linter.gate import DEFAULT_FAIL_ON, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, gate_options  # noqa: F401  (re-exported)
 from linter.reporters import FORMATS
 from linter.reporters.safe import safe_line
@@ -86,7 +86,7 @@ def main():
 @click.option("--fail-on", type=click.Choice((*SEVERITIES, "none")), default=None,
               help=f"Exit 1 when a finding has this severity or higher; none: never.  [default: fail-on in "
                    f"the configuration, else {DEFAULT_FAIL_ON}]")
-@click.option("--input-format", type=click.Choice(INPUT_FORMATS),
+@click.option("--input-format", type=FormatChoice(),
               help="Read every file as this format instead of detecting it.")
 @click.option("--no-color", is_flag=True, help="No colour, even on a terminal (NO_COLOR works too).")
 @click.option("--env-file", "env_files", multiple=True, type=click.Path(),
@@ -216,7 +216,7 @@ def port(ctx, query, fmt):
 @main.command("show")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--input-format", type=click.Choice(INPUT_FORMATS),
+@click.option("--input-format", type=FormatChoice(),
               help="Read the input as this format instead of detecting it.")
 @click.option("--env-file", "env_files", multiple=True, type=click.Path(),
               help="Variables for compose interpolation, instead of the .env beside the compose file (repeatable).")

@@ -24,7 +24,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-from linter.detect import INPUT_FORMATS
+from linter.frontends.registry import input_formats
 from linter.findings import Severity, relative_path
 from linter.numbers import bounded_int
 
@@ -546,8 +546,8 @@ def _severity_table(reader: _Reader, key: str, value) -> dict[str, Severity]:
 def _input_format(reader: _Reader, key: str, value):
     out = []
     for pattern, fmt in reader.table(key, value).items():
-        if fmt not in INPUT_FORMATS:
-            reader.fail(f"{key}.{pattern!r}", f"unknown input format {fmt!r} (one of {', '.join(INPUT_FORMATS)})")
+        if fmt not in input_formats():
+            reader.fail(f"{key}.{pattern!r}", f"unknown input format {fmt!r} (one of {', '.join(input_formats())})")
         out.append((reader.pattern(f"{key}.{pattern!r}", pattern), fmt))
     return tuple(out)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from linter import collector
 from linter.checks import CheckContext, LintRun, Settings, load_checks
-from linter.detect import detect_format, looks_like_compose, looks_like_firewalld, looks_lintable
+from linter.detect import detect_format, looks_lintable, looks_sniffable, sniffs_as
 from linter.diagnostics import Diagnostic
 from linter.findings import Finding
 from linter.frontends import FRONT_ENDS, FrontEndOptions, parse_source
@@ -63,9 +63,10 @@ class LintResult:
 
 
 def discover(paths: list[str], policy: ReadPolicy | None = None) -> tuple[list[str], list[Diagnostic]]:
-    """Files to lint: named files as they are, directories walked for lintable names, for
-    YAML files that read as compose files (a top-level ``services:`` mapping in their first KBs)
-    and for XML files whose root element is firewalld's (``<zone>``, ``<service>``, ``<policy>``).
+    """Files to lint: named files as they are, directories walked for the names front ends claim
+    and for files a front end takes by their first KBs (linter/frontends/registry.py: YAML files
+    that read as compose files, a top-level ``services:`` mapping; XML files whose root element is
+    firewalld's, ``<zone>``, ``<service>``, ``<policy>``).
 
     Symbolic links to directories are not followed (no loops); hidden and VCS
     directories are skipped, and so are files the enclosing git repository ignores
@@ -91,17 +92,17 @@ def discover(paths: list[str], policy: ReadPolicy | None = None) -> tuple[list[s
                              and not ignore.ignored(os.path.join(root, d), True))
             for name in sorted(names):
                 full = os.path.join(root, name)
-                yaml = name.lower().endswith((".yml", ".yaml", ".xml"))  # sniffed below: compose, firewalld
-                if not (looks_lintable(full) or yaml) or ignore.ignored(full, False):
+                sniffable = looks_sniffable(full)  # read below when named like nothing: YAML, XML...
+                if not (looks_lintable(full) or sniffable) or ignore.ignored(full, False):
                     continue
                 why = policy.refusal(full)
                 if why == OUTSIDE:
                     problems.append(policy.diagnostic(full, "is a symbolic link to a file outside the scanned tree",
                                                       Span(full, 1, 1)))
-                elif why is None and os.path.isfile(full) and (looks_lintable(full) or looks_like_compose(full)
-                                                               or looks_like_firewalld(full)):
-                    # A YAML file named like no compose file is read (its first KBs) only once
-                    # neither .gitignore nor the read policy excludes it.
+                elif why is None and os.path.isfile(full) and (looks_lintable(full)
+                                                               or (sniffable and sniffs_as(full) is not None)):
+                    # A file named like no front end's is read (its first KBs, by the front ends
+                    # that sniff its suffix) only once neither .gitignore nor the read policy excludes it.
                     files.append(full)
     return files, problems
 

@@ -34,10 +34,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from linter.detect import INPUT_FORMATS
+from linter.detect import input_formats
 
 CASES_DIR = Path(__file__).resolve().parents[1] / "tests" / "cases"
-FORMATS = INPUT_FORMATS
 DEFAULT_NAMES = {"iptables-save": "rules.v4", "nftables": "ruleset.nft", "iptables-script": "firewall.sh",
                  "compose": "compose.yaml", "firewalld": "public.xml"}
 _FILE_KEYS = {"code", "format", "failing", "passing", "untriggerable"}
@@ -108,8 +107,8 @@ def _case(path: Path, code: str, default_format: str | None, data, failing: bool
     if set(data) - _CASE_KEYS:
         raise CaseFileError(f"{where}: unknown keys {sorted(set(data) - _CASE_KEYS)}")
     fmt = data.get("format", default_format)
-    if fmt is not None and fmt not in FORMATS:
-        raise CaseFileError(f"{where}: format must be one of {FORMATS}")
+    if fmt is not None and fmt not in input_formats():
+        raise CaseFileError(f"{where}: format must be one of {input_formats()}")
     if ("input" in data) == ("files" in data):
         raise CaseFileError(f"{where}: give input or files")
     if "input" in data:

@@ -11,6 +11,7 @@ from linter import collector
 from linter.engine import intervals as iv
 from linter.model import ports_text
 from linter.netdb import protocol_name
+from linter.format_choice import FormatChoice
 from linter.reporters.safe import escape_json, safe_line, safe_text
 
 
@@ -69,7 +70,7 @@ def exposure_record(analysis, exposure, registry) -> dict:
 @click.argument("rulesets", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True)
 @click.option("--all", "show_all", is_flag=True, help="Also list loopback-only reach.")
-@click.option("--input-format", type=click.Choice(["iptables-save", "nftables", "iptables-script", "firewalld"]))
+@click.option("--input-format", type=FormatChoice(rulesets_only=True))
 @click.pass_context
 def exposure(ctx, rulesets, fmt, show_all, input_format):
     """For each protocol, the ports new connections can reach: from the internet, from

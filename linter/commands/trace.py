@@ -8,6 +8,7 @@ import sys
 import click
 
 from linter.engine.universe import describe_interface
+from linter.format_choice import FormatChoice
 from linter.reporters.safe import escape_json, safe_line
 
 
@@ -95,7 +96,7 @@ def print_text(result) -> None:
               help="Settle an opaque match: set:NAME=empty|all, match:TEXT=yes|no (repeatable).")
 @click.option("--flows", "flows_file", type=click.Path(), help="JSON Lines of flows ('-' for stdin).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--input-format", type=click.Choice(["iptables-save", "nftables", "iptables-script", "firewalld"]))
+@click.option("--input-format", type=FormatChoice(rulesets_only=True))
 @click.pass_context
 def trace(ctx, rulesets, src, dst, proto, dport, sport, iface, state, forward, oiface, assume, flows_file, fmt,
           input_format):

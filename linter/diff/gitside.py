@@ -13,7 +13,8 @@ from linter.diff.sides import Side, read_blobs
 def read_revision(repo_dir: str, rev: str, paths: list[str], input_format: str | None = None) -> Side:
     """The lintable files under ``paths`` (working-tree paths) at ``rev``, named as in the
     working tree so both sides' rule locations read alike. A path absent at REV is an empty side."""
-    from linter.detect import looks_like_compose_head, looks_lintable
+    from linter.detect import looks_lintable, looks_sniffable
+    from linter.frontends.registry import SNIFF_BYTES, sniffed_format
 
     try:
         repo = Repository.at(repo_dir)
@@ -34,9 +35,9 @@ def read_revision(repo_dir: str, rev: str, paths: list[str], input_format: str |
                 shown = os.path.join(path, inner) if relative != "." or path != "." else inner
                 if looks_lintable(inner):
                     blobs.append((shown, _blob(repo, blob)))
-                elif inner.endswith((".yml", ".yaml")):
+                elif looks_sniffable(inner):  # as a directory walk does (pipeline.discover)
                     data = _blob(repo, blob)
-                    if looks_like_compose_head(data[:8192].decode("utf-8", "replace")):
+                    if sniffed_format(inner, data[:SNIFF_BYTES].decode("utf-8", "replace")) is not None:
                         blobs.append((shown, data))
     except (GitError, IndexError, KeyError, struct.error, zlib.error, UnicodeDecodeError, OSError) as exc:  # a corrupt repository
         return Side(problems=[f"{repo_dir}:1:1: PL001 git revision {rev!r}: {exc}"])

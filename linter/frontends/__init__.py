@@ -2,7 +2,8 @@
 
 Each front end module exposes ``parse(source: SourceFile) -> ParseResult``. FRONT_ENDS
 maps a format name to the module path, imported lazily so a run only loads the
-grammars it needs.
+grammars it needs; it is derived from the registry of front ends (registry.py: each
+package's ``detect.py`` declares its front ends, ``registry.PACKAGES`` lists the packages).
 
 A front end that needs more than the file's text (the compose front end reads
 `.env` files, override files and the environment) declares a second parameter,
@@ -16,21 +17,18 @@ import functools
 import importlib
 import inspect
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
-from linter.budgets import recursion_room
-from linter.diagnostics import Diagnostic
-from linter.model import Document
-from linter.readpolicy import ReadPolicy
-from linter.source import SourceFile
+from linter.frontends.registry import front_ends
 
-FRONT_ENDS: dict[str, str] = {
-    "iptables-save": "linter.frontends.iptables.save",
-    "iptables-script": "linter.frontends.iptables.script",
-    "nftables": "linter.frontends.nftables",
-    "compose": "linter.frontends.compose.project",
-    "firewalld": "linter.frontends.firewalld",
-}
+if TYPE_CHECKING:  # annotations only: the registry (and so `portlint --help`) imports this package
+    from linter.diagnostics import Diagnostic
+    from linter.model import Document
+    from linter.readpolicy import ReadPolicy
+    from linter.source import SourceFile
+
+# Format name -> the module holding its ``parse``; registry.register keeps it up to date.
+FRONT_ENDS: dict[str, str] = {info.name: info.module for info in front_ends()}
 
 
 @dataclass(frozen=True)
@@ -76,6 +74,8 @@ def parse_source(source: SourceFile, fmt: str, options: FrontEndOptions | None =
     collector (linter/collector.py). The readers bound their own nesting (linter/budgets.py);
     ``recursion_room`` makes sure the stack holds that much.
     """
+    from linter.budgets import recursion_room
+
     module = importlib.import_module(FRONT_ENDS[fmt])
     with recursion_room():
         if _takes_options(fmt):
