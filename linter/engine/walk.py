@@ -286,7 +286,14 @@ class Walker:
             for parts, certain in ((matched, True), (assumed, False)):
                 if not parts:
                     continue
-                back = self._enter(table, chain, rule, target, coalesce(parts), stack, results)
+                effects = _marks_only(target) if self.marks and not self.record and not self.budget.degraded else None
+                if effects is not None:
+                    # KUBE-MARK-MASQ, jumped to from every endpoint: its marks set here, as a
+                    # walk through it would (one step, no outcome), without entering it.
+                    self.budget.spent += 1
+                    back = coalesce([_marked(box, effects) for box in coalesce(parts)])
+                else:
+                    back = self._enter(table, chain, rule, target, coalesce(parts), stack, results)
                 if kind is VerdictKind.GOTO:
                     # Back to this chain's caller.
                     if returned is not None:
@@ -396,6 +403,32 @@ class Walker:
                 out.append(replace(inside, trail=step(inside.trail, "rule", table, chain, rule)))
             out.extend(outside)
         return out
+
+
+_MARKS_ONLY: IdentityCache = IdentityCache()
+
+
+def _marks_only(chain: Chain):
+    """The mark effects of ``chain`` in order when every rule of it only sets marks, whatever
+    the packet (no match, no verdict); None otherwise (remembered per chain)."""
+    found = _MARKS_ONLY.get(chain)
+    if found is None:
+        effects = []
+        for rule in chain.rules:
+            effect = mark_effect(rule)
+            if effect is None or rule.matches or rule.verdict.terminal or \
+                    rule.verdict.kind is VerdictKind.JUMP or sets_notrack(rule):
+                effects = None
+                break
+            effects.append(effect)
+        found = _MARKS_ONLY.put(chain, tuple(effects) if effects else False)
+    return found or None
+
+
+def _marked(box: Box, effects) -> Box:
+    for effect in effects:
+        box = effect(box)
+    return box
 
 
 def regrow_at(pending: list[Box]) -> int:
