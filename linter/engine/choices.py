@@ -50,7 +50,6 @@ class _Stabbing:
     cluster IP and one port: a box meets a handful of them, not all."""
 
     def __init__(self, items: list, ranges_of, narrow: int):
-        self.ranges_of = ranges_of
         narrow_items, self.wide = [], []
         self.width = 0
         for item in items:
