@@ -258,7 +258,8 @@ def run_checks(document, settings: Settings, source: SourceFile | None = None,
         lines = SourceLines(source, policy=ReadPolicy.for_file(source.path) if source is not None else None)
     ctx = CheckContext(document, settings, lines)
     _run_registered(ctx, document)
-    return ctx.findings
+    # In file order, whichever check found them first (checks are modules found, not listed).
+    return sorted(ctx.findings, key=lambda f: (f.path, f.line, f.column, f.code))
 
 
 def _run_registered(ctx: CheckContext, document) -> None:

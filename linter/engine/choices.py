@@ -13,6 +13,7 @@ box). When some branch refuses them, the choice stays an assumption the finding 
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import replace as replace_result
 
 from linter.engine import intervals as iv
@@ -38,23 +39,77 @@ def _overlaps(a, b) -> bool:
         bool(iv.intersect(a.src, b.src)) and bool(iv.intersect(a.sport, b.sport))
 
 
+def _hull(ranges) -> tuple[int, int]:
+    return ranges[0][0], ranges[-1][1]
+
+
+class _Stabbing:
+    """Items found by the span of integers (ports, addresses) they cover: those spanning fewer
+    than ``narrow`` values sit in a list sorted by their lowest value and are found by bisection,
+    the few wider ones are tried one by one. Kube-proxy's thousands of services are each one
+    cluster IP and one port: a box meets a handful of them, not all."""
+
+    def __init__(self, items: list, ranges_of, narrow: int):
+        narrow_items, self.wide = [], []
+        self.width = 0
+        for item in items:
+            lo, hi = _hull(ranges_of(item))
+            if hi - lo < narrow:
+                narrow_items.append((lo, hi, item))
+                self.width = max(self.width, hi - lo)
+            else:
+                self.wide.append((lo, hi, item))
+        narrow_items.sort(key=lambda entry: entry[0])
+        self.narrow = narrow_items
+        self.lows = [entry[0] for entry in narrow_items]
+
+    def meeting(self, ranges):
+        """The items whose span meets the span of ``ranges`` (a superset of those that share
+        a value with it)."""
+        lo, hi = _hull(ranges)
+        start, end = bisect_left(self.lows, lo - self.width), bisect_right(self.lows, hi)
+        for _, item_hi, item in self.narrow[start:end]:
+            if item_hi >= lo:
+                yield item
+        for item_lo, item_hi, item in self.wide:
+            if item_lo <= hi and item_hi >= lo:
+                yield item
+
+
 class _ByPorts:
-    """Boxes found by the protocols and destination ports they share with a box: services
-    share a few port sets (80, 443...), so each set is searched once."""
+    """Boxes found by the protocols and destination ports they share with a box, then by
+    destination address: services share a few port sets (80, 443...), so each set is searched
+    once, and within it a box meets only the services of its own cluster IP."""
 
     def __init__(self, boxes: list):
-        self.boxes = boxes
-        self.found: dict[tuple, list] = {}
+        families: dict = {}
+        for box in boxes:
+            if box.dport and box.dst:
+                families.setdefault(box.family, []).append(box)
+        self.ports = {family: _Stabbing(members, _dport, 256) for family, members in families.items()}
+        self.found: dict[tuple, _Stabbing] = {}
 
     def overlapping(self, box) -> bool:
+        if not box.dport or not box.dst:
+            return False
         dport = box.dport if len(box.dport) <= 64 else id(box.dport)  # by value: a service's ports recur
         key = (box.family, box.proto, dport)
-        candidates = self.found.get(key)
-        if candidates is None:
-            candidates = self.found[key] = [
-                other for other in self.boxes if other.family is box.family
-                and iv.intersect(box.dport, other.dport) and iv.intersect(box.proto, other.proto)]
-        return any(_overlaps(box, other) for other in candidates)
+        near = self.found.get(key)
+        if near is None:
+            ports = self.ports.get(box.family)
+            same = [] if ports is None else [
+                other for other in ports.meeting(box.dport)
+                if iv.intersect(box.dport, other.dport) and iv.intersect(box.proto, other.proto)]
+            near = self.found[key] = _Stabbing(same, _dst, 1 << 16)
+        return any(_overlaps(box, other) for other in near.meeting(box.dst))
+
+
+def _dport(box):
+    return box.dport
+
+
+def _dst(box):
+    return box.dst
 
 
 def settle_choices(results: list, accept) -> list:

@@ -20,7 +20,7 @@ from linter.addresses import family_max
 from linter.engine import intervals as iv
 from linter.engine.budget import recursion_room
 from linter.engine.space import ALL_STATES, Box, coalesce, has_opaque, has_path_decided, replace, split_rule
-from linter.engine.walk import MAX_DEPTH, Segment, blocks_of, chain_named, is_transparent, jump_changes_nothing
+from linter.engine.walk import MAX_DEPTH, Segment, blocks_of, chain_named, is_transparent, jump_changes_nothing, regrow_at
 from linter.model import Chain, Family, Rule, Table, VerdictKind
 
 SHADOW_BUDGET = 40_000  # box splits per chain, plus SHADOW_BUDGET_PER_RULE for each of its rules;
@@ -94,11 +94,15 @@ class ShadowAnalysis:
     def _analyse(self, chain: Chain) -> ChainVerdicts:
         index_of = {id(rule): index for index, rule in enumerate(chain.rules)}
         state = _Progress(list(self.space), SHADOW_BUDGET + SHADOW_BUDGET_PER_RULE * len(chain.rules))
+        regrow = regrow_at(state.pending)
         for block in blocks_of(chain):
             if isinstance(block, Segment):
                 self._segment(block, state, index_of)
             else:
                 state.pending = self._rule(block, index_of[id(block)], state.pending, state)
+            if len(state.pending) >= regrow:  # see Walker._run: fragments of ports' other protocols
+                state.pending = coalesce(state.pending)
+                regrow = regrow_at(state.pending)
             if state.over_budget:
                 return ChainVerdicts(set(), set(), False, None)
         returned = self._interned(forget(state.pending + state.returned))

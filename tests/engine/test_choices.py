@@ -111,3 +111,33 @@ def test_a_numgen_vmap_with_jumps_or_missing_keys_stays_opaque():
         document, _ = nft(variant)
         rules = document.tables[0].chains[0].rules
         assert all(isinstance(r.matches[-1], OpaqueMatch) for r in rules)
+
+
+def _service_box(base, address: int, port: int):
+    from linter.engine.space import replace
+    return replace(base, dst=((address, address),), dport=((port, port),), proto=((6, 6),))
+
+
+def test_boxes_found_by_port_then_address_are_exactly_those_that_overlap():
+    # The index a choice's settlement searches (thousands of kube-proxy services): a box meets
+    # the services of its own cluster IP and port, a node port (any destination) by its port,
+    # and nothing else, whatever their number.
+    from linter.engine.choices import _ByPorts
+    from linter.engine.universe import initial_boxes
+    from linter.model import Family
+
+    base = initial_boxes(Family.IPV4, frozenset())[0]
+    services = [_service_box(base, 0x0A600000 + n, 80 + n % 3) for n in range(500)]
+    node_port = replace_dport(base, 30080)
+    index = _ByPorts(services + [node_port])
+    assert index.overlapping(_service_box(base, 0x0A600000 + 7, 81))       # the service itself
+    assert not index.overlapping(_service_box(base, 0x0A600000 + 7, 80))   # its address, not its port
+    assert not index.overlapping(_service_box(base, 0x0A700000, 81))       # no service there
+    assert index.overlapping(_service_box(base, 0x0B000000, 30080))        # the node port, any address
+    assert index.overlapping(replace_dport(base, 81))                      # every address: services of 81
+    assert not index.overlapping(replace_dport(base, 9999))
+
+
+def replace_dport(base, port: int):
+    from linter.engine.space import replace
+    return replace(base, dport=((port, port),), proto=((6, 6),))
