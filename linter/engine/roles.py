@@ -10,12 +10,15 @@ says which one that is, and portlint reads it the way an engineer would:
   wg*, zt*, tailscale*);
 - an interface firewalld binds to one of its inside zones (internal, home, work, trusted: the
   dispatch rule ``iifname "eth1" goto filter_IN_internal``) is internal: the administrator named it so;
+- an interface whose packets go through an ingress filter (a jump from ``-i IF`` alone into a chain
+  that only drops sources by prefix: the networks behind this host, which only a forger outside
+  can claim) faces the outside, as a university router's ``-i eth1.110 -j NOTFROMHERE`` says;
 - configuration overrides both: ``interfaces = { internet = ["eth0"], internal = ["eth1"] }``.
 
 Once any interface is known to face the internet, every other interface is internal: the
 ruleset has told us where the outside is. When nothing says, every interface not
-conventionally internal may face the internet (the safe reading). Only NAT rules and names are
-evidence, never an accept: adding an accept must never make another interface's exposure look
+conventionally internal may face the internet (the safe reading). Only NAT rules, ingress filters and
+names are evidence, never an accept: adding an accept must never make another interface's exposure look
 smaller (``! -i eth0 -j ACCEPT`` would otherwise turn every other interface internal).
 """
 
@@ -90,7 +93,7 @@ def infer_roles(rulesets: list[Ruleset], internet=(), internal=()) -> InterfaceR
                     for pattern, why in _zone_evidence(rule, chain):
                         if pattern not in found_internet:
                             found_internal.setdefault(pattern, why)
-                    for pattern, why in _evidence(rule, chain):
+                    for pattern, why in (*_evidence(rule, chain), *_spoofing_evidence(rule, table)):
                         # Configuration wins; a conventionally internal name (docker0's hairpin
                         # MASQUERADE, a VPN tunnel) is never taken for the outside by inference.
                         if pattern in found_internal or _conventionally_internal(pattern):
@@ -149,6 +152,50 @@ def _evidence(rule, chain):
             if match.direction == "in" and not match.negated:
                 for name in match.names:
                     yield name, "DNAT on arrival from it"
+
+
+def _spoofing_evidence(rule, table):
+    """(interface, reason) for ingress filtering (RFC 2827): ``-i eth1.110 -j NOTFROMHERE`` into a
+    chain that only drops sources by prefix, the networks this host serves, then returns. Packets
+    claiming those sources can only be forged outside, so the interface faces the outside."""
+    if rule.verdict.kind not in (VerdictKind.JUMP, VerdictKind.GOTO) or len(rule.matches) != 1:
+        return
+    match = rule.matches[0]
+    if not isinstance(match, InterfaceMatch) or match.direction != "in" or match.negated or len(match.names) != 1:
+        return
+    target = next((c for c in table.chains if c.name == rule.verdict.target), None)
+    if target is not None and _drops_sources_only(table, target):
+        yield match.names[0], f"spoofed sources dropped on arrival from it ({target.name})"
+
+
+def _drops_sources_only(table, chain) -> bool:
+    """Whether ``chain`` is a list of ``-s PREFIX`` drops (directly or through a chain that logs and
+    drops), optionally ending in an unconditional RETURN; at least two prefixes."""
+    rules = list(chain.rules)
+    if rules and not rules[-1].matches and rules[-1].verdict.kind is VerdictKind.RETURN:
+        rules.pop()
+    if len(rules) < 2:
+        return False
+    for rule in rules:
+        if len(rule.matches) != 1:
+            return False
+        match = rule.matches[0]
+        if not isinstance(match, AddressMatch) or match.direction is not Direction.SOURCE or match.negated:
+            return False
+        if not _drops(table, rule.verdict):
+            return False
+    return True
+
+
+def _drops(table, verdict) -> bool:
+    """A DROP or REJECT, or a jump to a chain whose last rule drops unconditionally (LOG_DROP)."""
+    if verdict.kind in (VerdictKind.DROP, VerdictKind.REJECT):
+        return True
+    if verdict.kind not in (VerdictKind.JUMP, VerdictKind.GOTO):
+        return False
+    target = next((c for c in table.chains if c.name == verdict.target), None)
+    return target is not None and bool(target.rules) and not target.rules[-1].matches \
+        and target.rules[-1].verdict.kind in (VerdictKind.DROP, VerdictKind.REJECT)
 
 
 def describe_roles(roles: InterfaceRoles, reps) -> list[tuple[str, str, str]]:

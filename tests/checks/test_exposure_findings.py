@@ -121,6 +121,53 @@ def test_internet_interfaces_inferred_from_nat(rule, internet):
     assert infer_roles([ruleset(text)]).internet == internet
 
 
+ANTI_SPOOF = """*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+:LOG_DROP - [0:0]
+:NOTFROMHERE - [0:0]
+-A INPUT -i eth1.110 -j NOTFROMHERE
+-A FORWARD -i eth1.110 -j NOTFROMHERE
+-A FORWARD -d 198.51.100.7/32 -p tcp -m tcp --dport 23 -j ACCEPT
+-A FORWARD -d 198.51.100.8/32 -i eth1.20 -p tcp -m tcp --dport 445 -j ACCEPT
+-A LOG_DROP -j LOG
+-A LOG_DROP -j DROP
+-A NOTFROMHERE -s 198.51.100.0/24 -j LOG_DROP
+-A NOTFROMHERE -s 203.0.113.0/24 -j DROP
+-A NOTFROMHERE -j RETURN
+COMMIT
+"""
+
+
+def test_an_ingress_filter_names_the_uplink():
+    """Packets claiming this site's own sources are dropped only where forgers are: outside."""
+    roles = infer_roles([ruleset(ANTI_SPOOF)])
+    assert roles.internet == ("eth1.110",)
+    assert roles.evidence["eth1.110"] == "spoofed sources dropped on arrival from it (NOTFROMHERE) at line 7"
+    assert roles.is_internal("eth1.20") and not roles.is_internal("eth1.110")
+
+
+def test_an_ingress_filter_is_only_drops_by_source():
+    text = ANTI_SPOOF.replace("-A NOTFROMHERE -s 203.0.113.0/24 -j DROP", "-A NOTFROMHERE -s 203.0.113.0/24 -j ACCEPT")
+    assert infer_roles([ruleset(text)]).internet == ()
+    one_prefix = ANTI_SPOOF.replace("-A NOTFROMHERE -s 203.0.113.0/24 -j DROP\n", "")
+    assert infer_roles([ruleset(one_prefix)]).internet == ()
+
+
+def test_routed_exposure_from_the_uplink_is_the_internet_and_from_a_vlan_is_internal(tmp_path):
+    path = tmp_path / "router.rules"
+    path.write_text(ANTI_SPOOF)
+    found = [(f.code, f.line, str(f.severity), f.message) for f in lint_file(str(path), Settings()).findings
+             if f.code in EXPOSURE]
+    assert found == [
+        ("PL101", 9, "critical", "port 23/tcp (commonly telnet) is a plaintext protocol reachable from the "
+                                 "internet on eth1.110 routed to 198.51.100.7"),
+        ("PL201", 10, "low", "port 445/tcp (commonly smb) is reachable from internal networks on eth1.20 "
+                             "routed to 198.51.100.8; it is also unencrypted"),
+    ]
+
+
 def test_conventional_names_are_internal():
     roles = infer_roles([])
     assert [roles.is_internal(name) for name in ("lo", "docker0", "br-1a2b", "wg0", "lan", "eth0", "ens3")] == [
