@@ -7,10 +7,8 @@ input interfaces (and, where the case forwards ports, for DNATed flows)."""
 from __future__ import annotations
 
 import itertools
-import os
 import subprocess
 from pathlib import Path
-from shutil import which
 
 import pytest
 
@@ -62,23 +60,6 @@ def test_same_verdicts_as_firewalld_nft_output(case):
     assert count > 1000
     assert not differ, f"{len(differ)} of {count} flows differ:\n" + "\n".join(differ[:20])
 
-
-@pytest.fixture(scope="module")
-def scratch_netns():
-    """A throwaway network namespace for `nft -c` (a dry run still asks the kernel)."""
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        pytest.skip("checking the handwritten rulesets with `nft -c -f` needs root (a network namespace)")
-    ip, nft = which("ip"), which("nft")
-    if ip is None or nft is None:
-        pytest.skip(f"{'ip' if ip is None else 'nft'} not found: cannot check with `nft -c -f`")
-    name = f"plk-fwd-{os.getpid()}"
-    made = subprocess.run([ip, "netns", "add", name], capture_output=True, text=True, timeout=TIMEOUT)
-    if made.returncode != 0:
-        pytest.skip(f"cannot create a network namespace: {made.stderr.strip()}")
-    try:
-        yield ip, nft, name
-    finally:
-        subprocess.run([ip, "netns", "del", name], capture_output=True, timeout=TIMEOUT)
 
 
 @pytest.mark.kernel

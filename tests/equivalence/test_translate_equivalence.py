@@ -877,23 +877,6 @@ def test_minimise_keeps_the_disagreement():
 # --- nft -c on the translations -----------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def scratch_netns():
-    """A throwaway network namespace for `nft -c` (a dry run still asks the kernel)."""
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        pytest.skip("checking translations with `nft -c -f` needs root (a throwaway network namespace)")
-    ip, nft = which("ip"), which("nft")
-    if ip is None or nft is None:
-        pytest.skip(f"{'ip' if ip is None else 'nft'} not found: cannot check translations with `nft -c -f`")
-    name = f"plk-equiv-{os.getpid()}"
-    made = subprocess.run([ip, "netns", "add", name], capture_output=True, text=True, timeout=TIMEOUT)
-    if made.returncode != 0:
-        pytest.skip(f"cannot create a network namespace: {made.stderr.strip()}")
-    try:
-        yield ip, nft, name
-    finally:
-        subprocess.run([ip, "netns", "del", name], capture_output=True, timeout=TIMEOUT)
-
 
 def nft_check(netns, text: str) -> subprocess.CompletedProcess:
     ip, nft, name = netns
