@@ -108,30 +108,30 @@ def _deciders(trail: tuple[Step, ...], forwarded: bool, fallback: Decider | None
     final_policies = []  # accepting policies on the final hook, empty chains too
     final_hook = Hook.FORWARD if forwarded else Hook.INPUT
     hooks: dict[int, Hook] = {}  # table -> the hook of the base chain its steps run under
-    types: dict[int, str | None] = {}  # table -> that base chain's type (nat, filter...)
     bases: dict[int, Chain] = {}  # table -> that base chain
-    in_accepting: set[int] = set()  # ids of rule deciders whose base chain's policy accepts
-    passed = []  # (base chain, table, hook) of such accepts, in path order
+    deciding = []  # accepting rules, but the ACCEPTs of chains whose policy accepts anyway
+    passed = []  # (base chain, table, hook) of those ACCEPTs, in path order
     for step in trail:
         chain = step.chain
         hook = chain.hook
         if hook is not None:
             hooks[id(step.table)] = hook
-            types[id(step.table)] = chain.type
             bases[id(step.table)] = chain
         else:
             # A user chain inherits its caller's hook.
             hook = hooks.get(id(step.table))
         if step.event == "rule":
+            base = bases.get(id(step.table))
+            accept = step.rule is not None and step.rule.verdict.kind is VerdictKind.ACCEPT
             if step.rule is not None and (step.rule.verdict.kind in _ACCEPTING or step.detail == CUT_DETAIL) \
-                    and not (step.rule.verdict.kind is VerdictKind.ACCEPT and types.get(id(step.table)) == "nat"):
+                    and not (accept and base is not None and base.type == "nat"):
                 # A nat chain's ACCEPT only ends that chain (no NAT): it never decides filtering.
                 decider = decider_of(step.rule, chain, step.table, hook)
-                base = bases.get(id(step.table))
-                if base is not None and base.policy is Policy.ACCEPT and step.rule.verdict.kind is VerdictKind.ACCEPT:
-                    in_accepting.add(id(decider))
-                    passed.append((base, step.table, hook))
                 rule_steps.append(decider)
+                if accept and base is not None and base.policy is Policy.ACCEPT:
+                    passed.append((base, step.table, hook))
+                else:
+                    deciding.append(decider)
         elif step.event == "policy" and step.detail == "accept":
             if chain.rules:
                 policy_steps.append(decider_of(None, chain, step.table, chain.hook))
@@ -154,7 +154,6 @@ def _deciders(trail: tuple[Step, ...], forwarded: bool, fallback: Decider | None
         # Off the final hook, an accept in a chain whose policy accepts anyway (a prerouting
         # mangle chain skipping its marks) let nothing in that the chain would have refused:
         # its chain's policy is the decider, as it would be without the accept.
-        deciding = [d for d in rule_steps if id(d) not in in_accepting]
         chosen = deciding[-1:] or policy_steps[-1:] or [decider_of(None, base, table, hook) for base, table, hook in passed[-1:]]
     return tuple(chosen)
 
