@@ -115,10 +115,11 @@ class CheckContext:
     @cached_property
     def exposure(self):
         from linter.engine import query
+        from linter.netdb import TRANSPORT_NAMES
 
         # Checks read the routed path for port protocols only (routed_checks).
         return query.exposure_of([self.document], self.settings.network_classes(),
-                                 routed_protocols=((6, 6), (17, 17), (132, 132)))
+                                 routed_protocols=tuple((number, number) for number in sorted(TRANSPORT_NAMES)))
 
     def report(self, code: str, span: Span, *, fields: Mapping[str, object] | None = None, variant: str | None = None,
                severity: Severity | None = None, hint: str | None = None, proto: str | None = None, ports=None,
