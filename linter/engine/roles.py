@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from linter.engine.chains import chain_named
 from linter.engine.memo import IdentityCache
 from linter.engine.universe import LOOPBACK_IFACE, OTHER_IFACE, describe_interface
 from linter.model import AddressMatch, Direction, Family, Hook, InterfaceMatch, Ruleset, VerdictKind
@@ -163,7 +164,7 @@ def _spoofing_evidence(rule, table):
     match = rule.matches[0]
     if not isinstance(match, InterfaceMatch) or match.direction != "in" or match.negated or len(match.names) != 1:
         return
-    target = next((c for c in table.chains if c.name == rule.verdict.target), None)
+    target = chain_named(table, rule.verdict.target)
     if target is not None and _drops_sources_only(table, target):
         yield match.names[0], f"spoofed sources dropped on arrival from it ({target.name})"
 
@@ -193,7 +194,7 @@ def _drops(table, verdict) -> bool:
         return True
     if verdict.kind not in (VerdictKind.JUMP, VerdictKind.GOTO):
         return False
-    target = next((c for c in table.chains if c.name == verdict.target), None)
+    target = chain_named(table, verdict.target)
     return target is not None and bool(target.rules) and not target.rules[-1].matches \
         and target.rules[-1].verdict.kind in (VerdictKind.DROP, VerdictKind.REJECT)
 
