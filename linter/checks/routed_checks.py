@@ -24,7 +24,7 @@ from linter.checks import CheckContext, check
 from linter.checks.exposure_checks import (
     LEVEL_ORDER, LIST_AT_MOST, PORT_TRANSPORTS, Cause, reach_level, report_causes,
 )
-from linter.engine import query as iv
+from linter.engine import query
 from linter.engine.memo import IdentityCache
 from linter.engine.query import OTHER_IFACE, Exposure, ExposureAnalysis, describe_interface, loopback_ranges
 from linter.model import Hook, Ruleset
@@ -100,9 +100,9 @@ def _united(exposures: list[Exposure]) -> list[Exposure]:
             united.append(same[0])
             continue
         # One normalisation per dimension: uniting pairwise was quadratic in a router's hosts.
-        united.append(replace(same[0], sources=iv.normalize(r for e in same for r in e.sources),
+        united.append(replace(same[0], sources=query.normalize(r for e in same for r in e.sources),
                               interfaces=frozenset().union(*(e.interfaces for e in same)),
-                              destinations=iv.normalize(r for e in same for r in e.destinations),
+                              destinations=query.normalize(r for e in same for r in e.destinations),
                               out_interfaces=frozenset().union(*(e.out_interfaces for e in same))))
     return united
 
@@ -120,13 +120,13 @@ def _groups(per_rule: list[list[Exposure]]) -> list[list[list[Exposure]]]:
             continue
         level = min((reach_level(e) for e in exposures), key=LEVEL_ORDER.index)
         widest = [e for e in exposures if reach_level(e) == level]
-        ports: dict[int, iv.Ranges] = {}
+        ports: dict[int, query.Ranges] = {}
         for exposure in exposures:
-            ports[exposure.protocol] = iv.union(ports.get(exposure.protocol, ()), exposure.ports)
+            ports[exposure.protocol] = query.union(ports.get(exposure.protocol, ()), exposure.ports)
         # Rules that open every port (1-65535 or 0-65535) are one kind whatever the protocol: a
         # router's "this host is open" pair of tcp and udp rules is one finding. Rules opening
         # most but not all ports stay apart, so a message's "every port" is never rounded up.
-        opened = "every" if all(iv.size(p) >= EVERY_PORT for p in ports.values()) else tuple(sorted(ports.items()))
+        opened = "every" if all(query.size(p) >= EVERY_PORT for p in ports.values()) else tuple(sorted(ports.items()))
         key = (decider.span.path, decider.table, decider.chain, level,
                frozenset().union(*(e.out_interfaces for e in widest)), opened, decider.rule.comment)
         groups.setdefault(key, []).append(exposures)
@@ -153,9 +153,9 @@ def _towards_networks(exposures: list[Exposure], knows_internet: bool) -> list[E
     kept = []
     for (family, internal), part in parts.items():
         if internal or not knows_internet:
-            reached = iv.normalize(r for e in part for r in e.destinations)
-            everything = iv.size(iv.full(family_max(family))) - iv.size(loopback_ranges(family))
-            if iv.size(reached) * 2 >= everything:
+            reached = query.normalize(r for e in part for r in e.destinations)
+            everything = query.size(query.full(family_max(family))) - query.size(loopback_ranges(family))
+            if query.size(reached) * 2 >= everything:
                 continue  # most of the internet: connections out, not to networks behind this host
         kept.extend(part)
     return kept
@@ -168,9 +168,9 @@ def destinations_phrase(cause: Cause) -> str:
     widest = [e for e in cause.exposures if reach_level(e) == level]
     texts: list[str] = []
     for family in sorted({e.family for e in widest}, key=lambda f: f.value):
-        ranges = iv.normalize(r for e in widest if e.family is family for r in e.destinations)
-        everything = iv.subtract(iv.full(family_max(family)), loopback_ranges(family))
-        if iv.size(iv.subtract(everything, ranges)) == 0:
+        ranges = query.normalize(r for e in widest if e.family is family for r in e.destinations)
+        everything = query.subtract(query.full(family_max(family)), loopback_ranges(family))
+        if query.size(query.subtract(everything, ranges)) == 0:
             if "any address" not in texts:
                 texts.insert(0, "any address")
             continue
