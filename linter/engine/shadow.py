@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from linter.addresses import family_max
 from linter.engine import intervals as iv
 from linter.engine.budget import recursion_room
+from linter.engine.sourcerun import SourceRun, run as run_sources
 from linter.engine.space import ALL_STATES, Box, coalesce, has_opaque, has_path_decided, replace, split_rule
 from linter.engine.walk import MAX_DEPTH, Segment, blocks_of, chain_named, is_transparent, jump_changes_nothing, regrow_at
 from linter.model import Chain, Family, Rule, Table, VerdictKind
@@ -98,6 +99,9 @@ class ShadowAnalysis:
         for block in blocks_of(chain):
             if isinstance(block, Segment):
                 self._segment(block, state, index_of)
+            elif type(block) is SourceRun:  # engine/sourcerun.py
+                state.pending = run_sources(block, state.pending, lambda rule, boxes: self._rule(
+                    rule, index_of[id(rule)], boxes, state), False, False)
             else:
                 state.pending = self._rule(block, index_of[id(block)], state.pending, state)
             if len(state.pending) >= regrow:  # see Walker._run: fragments of ports' other protocols

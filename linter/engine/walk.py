@@ -18,6 +18,7 @@ from linter.engine.chains import chain_named  # noqa: F401  (re-exported: caller
 from linter.engine.hull import cut as cut_to_hull, hull_of, suffix_rules
 from linter.engine.marks import mark_effect, sets_marks
 from linter.engine.memo import IdentityCache
+from linter.engine.sourcerun import SourceRun, fold_source_runs, run as run_sources
 from linter.engine.space import (
     CUT_ASSUMPTION, FIRST_PACKET, Box, Routing, with_dport, with_dst, with_proto as _setter_proto,
     with_sport as _setter_sport, with_src, coalesce, extend_path, merge_equal,
@@ -158,6 +159,9 @@ class Walker:
                     break
             if isinstance(block, Segment):
                 pending = self._apply_segment(table, chain, block, pending, results, stack, returned)
+            elif type(block) is SourceRun:  # engine/sourcerun.py: rules for a few sources each
+                pending = run_sources(block, pending, lambda rule, boxes: self._apply_rule(
+                    table, chain, rule, boxes, results, stack, returned), self.record, self.decide)
             else:
                 pending = self._apply_rule(table, chain, block, pending, results, stack, returned)
             if len(pending) >= regrow:
@@ -704,7 +708,8 @@ def blocks_of(chain: Chain) -> list:
         else:
             blocks.append(best[1])
             i = best[2]
-    return _BLOCKS.put(chain, blocks)
+    # (Not where a base chain drops by policy: the walker cuts boxes to the accept hull between blocks.)
+    return _BLOCKS.put(chain, blocks if chain.hook is not None and chain.policy is Policy.DROP else fold_source_runs(blocks, rules, Segment))
 
 
 def _grow_segment(rules, start: int, dimension: str, family):

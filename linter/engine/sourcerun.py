@@ -1,0 +1,302 @@
+"""Runs of rules that mix rules for everyone with rules for a few sources each (ufw's user chains).
+
+`allow from NET to any port P` decides NET's packets to port P. Walked rule by rule, it leaves
+in every box it meets a residue, NET with every other port, that no later rule merges with:
+every later rule for everyone (`allow port Q`) then meets one box per such source, and a
+chain of N user rules costs N x N box splits.
+
+A SourceRun keeps such a rule's decided part as a *hole* instead: its matching part gets the
+verdict at once, and the boxes going on are left as they were, still covering NET x P, which
+is known to be decided. A later rule that cannot meet any hole (another port) is applied to
+the boxes as they are, so it costs the same few boxes whatever the number of sources. Only a
+rule that may meet a hole (the same port, or a rule about that source without a port) first
+cuts the holes of the sources concerned out of the boxes ("materialises" them), as the rule
+by rule walk would have; the run's end materialises every source still holding holes.
+
+So what each rule decides, and what goes on past the run, is exactly what walking the rules
+one by one gives; only how the boxes are split differs. The walker (engine/walk.py) and the
+dead-rule analysis (engine/shadow.py) both run a SourceRun through the same ``run`` function,
+each with its own way of applying one rule.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from typing import Callable
+
+from linter.engine import intervals as iv
+from linter.engine.space import Box, coalesce, has_opaque, has_path_decided, split_rule, with_src
+from linter.model import AddressMatch, Direction, Family, PortMatch, Rule, VerdictKind
+
+MIN_HOLES = 8  # rules kept as holes for a run to be worth it
+MAX_HOLE_PORTS = 64  # a rule testing more ports than this is applied as usual
+MAX_LOOKUP_PORTS = 1024  # a rule testing more ports is taken to meet every hole
+
+_HOLE_VERDICTS = frozenset({VerdictKind.ACCEPT, VerdictKind.DROP, VerdictKind.REJECT})
+
+# How each rule of a run is applied.
+HOLE = 0  # kept as a hole of its source (when it meets none of that source's holes)
+KEYED = 1  # a rule about one source: that source's holes are cut out first
+FREE = 2  # a rule for any source: the holes at its ports (or all, without ports) are cut out first
+
+
+@dataclass
+class SourceRun:
+    """Consecutive rules of a chain, each with what the run needs to know about it."""
+
+    rules: list[Rule]
+    kinds: list[int]
+    sources: list[int]  # per rule: index of its source in ``keys`` (-1: no source)
+    ports: list[tuple[int, ...] | None]  # per rule: the destination ports it tests (None: any, or too many)
+    keys: list[tuple[Family, iv.Ranges]] = field(default_factory=list)
+
+    @property
+    def groups(self) -> list[list[Rule]]:
+        """The run's rules as one group (engine/hull.py reads ``groups`` of a block that has them)."""
+        return [self.rules]
+
+
+def _source_key(rule: Rule) -> tuple[Family, iv.Ranges] | None:
+    for match in rule.matches:
+        if type(match) is AddressMatch and not match.negated and match.direction is Direction.SOURCE:
+            return match.addresses.family, match.addresses.ranges
+    return None
+
+
+def _ports(rule: Rule) -> tuple[int, ...] | None:
+    for match in rule.matches:
+        if type(match) is PortMatch and not match.negated and match.direction is Direction.DESTINATION:
+            ranges = match.ports.ranges
+            if iv.size(ranges) > MAX_LOOKUP_PORTS:
+                return None
+            return tuple(port for lo, hi in ranges for port in range(lo, hi + 1))
+    return None
+
+
+def _may_be_hole(rule: Rule, ports) -> bool:
+    verdict = rule.verdict
+    return (verdict.kind in _HOLE_VERDICTS and verdict.terminal and not rule.statements and ports is not None
+            and len(ports) <= MAX_HOLE_PORTS and not has_opaque(rule) and not has_path_decided(rule))
+
+
+def fold_source_runs(blocks: list, rules: list[Rule], expandable: type) -> list:
+    """``blocks`` (a chain's rules and dispatch segments) with each stretch of rules and
+    ``expandable`` segments that is mostly runs worth folding replaced by SourceRuns: runs of
+    rules with disjoint sources where at least MIN_HOLES rules are kept as holes and as many
+    rules for any source come after one (the pattern that grows quadratically). Other stretches
+    stay as they were."""
+    if len(rules) < 2 * MIN_HOLES:
+        return blocks
+    position = {id(rule): index for index, rule in enumerate(rules)}
+    out: list = []
+    stretch: list = []
+    for block in blocks + [None]:
+        if type(block) is Rule or (block is not None and type(block) is expandable):
+            stretch.append(block)
+            continue
+        if stretch:
+            out.extend(_fold_stretch(stretch, position))
+            stretch = []
+        if block is not None:
+            out.append(block)
+    return out
+
+
+def _fold_stretch(stretch: list, position: dict[int, int]) -> list:
+    rules = sorted((rule for block in stretch for rule in ([block] if type(block) is Rule else
+                    [r for group in block.groups for r in group])), key=lambda rule: position[id(rule)])
+    pieces: list[tuple[SourceRun | None, list[Rule]]] = []
+    folded = 0
+    i = 0
+    while i < len(rules):
+        found, j = _grow_run(rules, i)
+        pieces.append((found, rules[i:j]))
+        if found is not None:
+            folded += j - i
+        i = j
+    if folded * 10 < len(rules) * 9:
+        return stretch
+    out: list = []
+    for found, piece in pieces:
+        if found is None:
+            out.extend(piece)
+        else:
+            out.append(found)
+    return out
+
+
+def _grow_run(rules: list[Rule], start: int) -> tuple[SourceRun | None, int]:
+    """The run of rules from ``start`` (None when not worth folding) and where it ends: at a
+    source overlapping another source of the run, or the end."""
+    run = SourceRun([], [], [], [])
+    index: dict[tuple[Family, iv.Ranges], int] = {}
+    taken: dict[Family, list[tuple[int, int]]] = {}
+    holes = free_after = 0
+    j = start
+    while j < len(rules):
+        rule = rules[j]
+        key = _source_key(rule)
+        ports = _ports(rule)
+        group = -1
+        if key is not None:
+            group = index.get(key, -1)
+            if group < 0:
+                spans = taken.setdefault(key[0], [])
+                if not key[1] or _overlaps(spans, key[1]):
+                    break
+                for span in key[1]:
+                    spans.insert(bisect_right(spans, span), span)
+                group = index[key] = len(run.keys)
+                run.keys.append(key)
+        kind = FREE if group < 0 else HOLE if _may_be_hole(rule, ports) else KEYED
+        holes += kind == HOLE
+        free_after += kind == FREE and holes > 0
+        run.rules.append(rule)
+        run.kinds.append(kind)
+        run.sources.append(group)
+        run.ports.append(ports)
+        j += 1
+    if holes < MIN_HOLES or free_after < MIN_HOLES:
+        return None, max(j, start + 1)
+    return run, j
+
+
+def _overlaps(spans: list[tuple[int, int]], ranges: iv.Ranges) -> bool:
+    for lo, hi in ranges:
+        position = bisect_right(spans, (lo, hi))
+        if position > 0 and spans[position - 1][1] >= lo:
+            return True
+        if position < len(spans) and spans[position][0] <= hi:
+            return True
+    return False
+
+
+def run(source_run: SourceRun, pending: list[Box], apply: Callable[[Rule, list[Box]], list[Box]],
+        record: bool, decide) -> list[Box]:
+    """Walk ``pending`` through the run: ``apply(rule, boxes)`` applies one rule the caller's way
+    (verdicts, dead rules) and returns what goes on; ``record`` and ``decide`` are the caller's
+    split_rule arguments. Returns what goes on past the run, as the rules one by one would."""
+    if record:  # a trace: every rule as it comes (its boxes are few)
+        for rule in source_run.rules:
+            pending = apply(rule, pending)
+        return pending
+    holes = _Holes(source_run, record, decide)
+    rules, kinds, groups, ports = source_run.rules, source_run.kinds, source_run.sources, source_run.ports
+    regrow = 2 * max(len(pending), 32)
+    for position, rule in enumerate(rules):
+        if not pending:
+            return pending
+        kind = kinds[position]
+        group = groups[position]
+        if kind == HOLE:
+            if holes.meets(group, ports[position]):
+                pending = holes.materialise(pending, [group])
+            elif group not in holes.done:
+                apply(rule, pending)  # what it decides is decided; the boxes go on as they were
+                holes.add(group, rule, ports[position])
+                continue
+        elif kind == KEYED:
+            if group in holes.rules:
+                pending = holes.materialise(pending, [group])
+        elif holes.rules:
+            met = holes.met_by(ports[position])
+            if met:
+                pending = holes.materialise(pending, met)
+        pending = apply(rule, pending)
+        if len(pending) >= regrow:
+            pending = coalesce(pending)
+            regrow = 2 * max(len(pending), 32)
+    if holes.rules:
+        pending = holes.materialise(pending, list(holes.rules))
+    return pending
+
+
+class _Holes:
+    """The holes of one walk through a SourceRun: per source, the rules kept as holes."""
+
+    def __init__(self, source_run: SourceRun, record: bool, decide):
+        self.keys = source_run.keys
+        self.record = record
+        self.decide = decide
+        self.rules: dict[int, list[Rule]] = {}  # source -> its rules kept as holes, in order
+        self.ports: dict[int, set[int]] = {}  # source -> the ports of its holes
+        self.at_port: dict[int, set[int]] = {}  # port -> the sources with a hole there
+        self.done: set[int] = set()  # sources materialised: their rules are applied as usual
+
+    def add(self, group: int, rule: Rule, ports: tuple[int, ...]) -> None:
+        self.rules.setdefault(group, []).append(rule)
+        self.ports.setdefault(group, set()).update(ports)
+        for port in ports:
+            self.at_port.setdefault(port, set()).add(group)
+
+    def meets(self, group: int, ports: tuple[int, ...]) -> bool:
+        """Whether a rule of ``group`` at ``ports`` may meet one of the group's holes."""
+        own = self.ports.get(group)
+        return own is not None and not own.isdisjoint(ports)
+
+    def met_by(self, ports: tuple[int, ...] | None) -> list[int]:
+        """The sources whose holes a rule for any source at ``ports`` (None: any) may meet."""
+        if ports is None:
+            return list(self.rules)
+        met: set[int] = set()
+        for port in ports:
+            found = self.at_port.get(port)
+            if found:
+                met.update(found)
+        return sorted(met)
+
+    def materialise(self, pending: list[Box], groups: list[int]) -> list[Box]:
+        """``pending`` with the holes of ``groups`` cut out; those sources then hold none."""
+        by_family: dict[Family, list[tuple[iv.Ranges, list[Rule]]]] = {}
+        for group in groups:
+            family, ranges = self.keys[group]
+            by_family.setdefault(family, []).append((ranges, self.rules.pop(group)))
+            for port in self.ports.pop(group):
+                sources = self.at_port[port]
+                sources.discard(group)
+                if not sources:
+                    del self.at_port[port]
+            self.done.add(group)
+        plans = {family: _Plan(entries) for family, entries in by_family.items()}
+        out: list[Box] = []
+        for box in pending:
+            plan = plans.get(box.family)
+            if plan is None:
+                out.append(box)
+                continue
+            out.extend(plan.cut(box, self.record, self.decide))
+        return out
+
+
+class _Plan:
+    """Sources of one family to materialise, sorted by address for bisection."""
+
+    def __init__(self, entries: list[tuple[iv.Ranges, list[Rule]]]):
+        rows = sorted((lo, hi, number) for number, (ranges, _) in enumerate(entries) for lo, hi in ranges)
+        self.starts = [row[0] for row in rows]
+        self.rows = rows
+        self.entries = entries
+        self.covered = iv.normalize(tuple((lo, hi) for lo, hi, _ in rows))
+
+    def cut(self, box: Box, record: bool, decide) -> list[Box]:
+        src = box.src
+        inner = iv.intersect(src, self.covered)
+        if not inner:
+            return [box]
+        rest = iv.subtract(src, self.covered)
+        out = [with_src(box, rest)] if rest else []
+        met: dict[int, list[tuple[int, int]]] = {}
+        for lo, hi in inner:
+            position = max(bisect_right(self.starts, lo) - 1, 0)
+            while position < len(self.rows) and self.rows[position][0] <= hi:
+                r_lo, r_hi, number = self.rows[position]
+                if r_hi >= lo:
+                    met.setdefault(number, []).append((max(lo, r_lo), min(hi, r_hi)))
+                position += 1
+        for number in sorted(met):
+            parts = [with_src(box, iv.normalize(tuple(met[number])))]
+            for rule in self.entries[number][1]:
+                parts = [piece for part in parts for piece in split_rule(part, rule.matches, rule, record, decide)[1]]
+            out.extend(parts)
+        return out
