@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from linter.engine import intervals as iv
-from linter.engine.space import Box, coalesce, has_opaque, has_path_decided, split_rule, with_src
-from linter.model import AddressMatch, Direction, Family, PortMatch, Rule, VerdictKind
+from linter.engine.space import Box, coalesce, has_opaque, has_path_decided, split_rule, with_dport, with_src
+from linter.model import AddressMatch, Direction, Family, PortMatch, ProtocolMatch, Rule, VerdictKind
 
 MIN_HOLES = 8  # rules kept as holes for a run to be worth it
 MAX_HOLE_PORTS = 64  # a rule testing more ports than this is applied as usual
@@ -50,6 +50,8 @@ class SourceRun:
     sources: list[int]  # per rule: index of its source in ``keys`` (-1: no source)
     ports: list[tuple[int, ...] | None]  # per rule: the destination ports it tests (None: any, or too many)
     keys: list[tuple[Family, iv.Ranges]] = field(default_factory=list)
+    hole_like: list[bool] = field(default_factory=list)  # per rule: decides all it matches, at few ports
+    port_cuts: list[tuple[iv.Ranges, iv.Ranges] | None] = field(default_factory=list)  # per rule: see _cut_ports
 
     @property
     def groups(self) -> list[list[Rule]]:
@@ -72,6 +74,19 @@ def _ports(rule: Rule) -> tuple[int, ...] | None:
                 return None
             return tuple(port for lo, hi in ranges for port in range(lo, hi + 1))
     return None
+
+
+def _port_cut(rule: Rule) -> tuple[iv.Ranges, iv.Ranges] | None:
+    """(protocols, destination ports) of a rule's plain matches on both, or None."""
+    protocols = ports = None
+    for match in rule.matches:
+        if match.negated:
+            continue
+        if type(match) is ProtocolMatch and protocols is None:
+            protocols = iv.normalize(tuple((p, p) for p in sorted(match.protocols)))
+        elif type(match) is PortMatch and match.direction is Direction.DESTINATION and ports is None:
+            ports = match.ports.ranges
+    return (protocols, ports) if protocols and ports else None
 
 
 def _may_be_hole(rule: Rule, ports) -> bool:
@@ -156,6 +171,8 @@ def _grow_run(rules: list[Rule], start: int) -> tuple[SourceRun | None, int]:
         run.kinds.append(kind)
         run.sources.append(group)
         run.ports.append(ports)
+        run.hole_like.append(_may_be_hole(rule, ports))
+        run.port_cuts.append(_port_cut(rule))
         j += 1
     if holes < MIN_HOLES or free_after < MIN_HOLES:
         return None, max(j, start + 1)
@@ -182,34 +199,113 @@ def run(source_run: SourceRun, pending: list[Box], apply: Callable[[Rule, list[B
             pending = apply(rule, pending)
         return pending
     holes = _Holes(source_run, record, decide)
+    shared: dict = {}
+    pending = [box if (src := shared.setdefault(box.src, box.src)) is box.src else with_src(box, src)
+               for box in pending]
     rules, kinds, groups, ports = source_run.rules, source_run.kinds, source_run.sources, source_run.ports
+    hole_like, port_cuts = source_run.hole_like, source_run.port_cuts
     regrow = 2 * max(len(pending), 32)
     for position, rule in enumerate(rules):
         if not pending:
             return pending
         kind = kinds[position]
         group = groups[position]
-        if kind == HOLE:
-            if holes.meets(group, ports[position]):
-                pending = holes.materialise(pending, [group])
-            elif group not in holes.done:
-                apply(rule, pending)  # what it decides is decided; the boxes go on as they were
-                holes.add(group, rule, ports[position])
-                continue
-        elif kind == KEYED:
-            if group in holes.rules:
-                pending = holes.materialise(pending, [group])
-        elif holes.rules:
+        if kind == HOLE and group not in holes.done:
+            # What it decides is decided; the boxes go on as they were.
+            if not holes.meets(group, ports[position]):
+                apply(rule, _cut_ports(_cut_source(pending, source_run.keys[group], True), port_cuts[position], True))
+            else:  # the same source and port again: what the source's holes left of it
+                apply(rule, holes.without(pending, [group], rest=False))
+            holes.add(group, rule, ports[position])
+            continue
+        if kind == KEYED and group in holes.rules:
+            pending = holes.materialise(pending, [group])
+        elif kind == FREE and holes.rules:
             met = holes.met_by(ports[position])
+            if met and hole_like[position]:
+                pending = _cut_ports(pending, port_cuts[position])
+                # (`allow port Q` after `allow from NET port Q`.) It decides what the holes
+                # left of it; what goes on is every box without it, the holes still holes.
+                apply(rule, holes.without(pending, met))
+                pending = [part for box in pending for part in split_rule(box, rule.matches, rule, record, decide)[1]]
+                continue
             if met:
                 pending = holes.materialise(pending, met)
-        pending = apply(rule, pending)
+        if group >= 0:
+            pending = _cut_source(pending, source_run.keys[group])
+        pending = apply(rule, _cut_ports(pending, port_cuts[position]))
         if len(pending) >= regrow:
             pending = coalesce(pending)
             regrow = 2 * max(len(pending), 32)
     if holes.rules:
         pending = holes.materialise(pending, list(holes.rules))
     return pending
+
+
+def _cut_source(pending: list[Box], key: tuple[Family, iv.Ranges], inner_only: bool = False) -> list[Box]:
+    """``pending`` with each box cut in its part inside the source ``key`` and the rest (only
+    the part inside with ``inner_only``), each source list cut once however many boxes share
+    it (before a rule about that source alone: a blocked network's rule cut every box's long
+    list of the sources blocked before it)."""
+    family, ranges = key
+    cuts: dict[int, tuple[iv.Ranges, iv.Ranges, iv.Ranges]] = {}
+    out: list[Box] = []
+    for box in pending:
+        if box.family is not family:
+            out.append(box)
+            continue
+        src = box.src
+        cut = cuts.get(id(src))
+        if cut is None:
+            inner = iv.intersect(src, ranges)
+            cut = cuts[id(src)] = (src, inner, iv.subtract(src, ranges) if inner and not inner_only else src)
+        inner, rest = cut[1], cut[2]
+        if not inner:
+            if not inner_only:
+                out.append(box)
+            continue
+        if inner_only:
+            out.append(box if inner is src else with_src(box, inner))
+            continue
+        if rest:
+            out.append(with_src(box, rest))
+        out.append(with_src(box, inner))
+    return out
+
+
+def _cut_ports(pending: list[Box], cut: tuple[iv.Ranges, iv.Ranges] | None, inner_only: bool = False) -> list[Box]:
+    """Before a rule testing protocols and destination ports (``cut``): each box whose
+    protocols are all the rule's cut in its part at those ports and the rest (only the part
+    at those ports with ``inner_only``), each port list cut once however many boxes share it.
+    The rule would cut them so itself; but every \`allow port Q\` takes one more port out of a
+    long list, and boxes that share the list before share it after."""
+    if cut is None:
+        return pending
+    protocols, ports = cut
+    cuts: dict[int, tuple[iv.Ranges, iv.Ranges, iv.Ranges]] = {}
+    out: list[Box] = []
+    for box in pending:
+        if not iv.covers(protocols, box.proto):
+            out.append(box)
+            continue
+        current = box.cur_dport
+        known = cuts.get(id(current))
+        if known is None:
+            inner = iv.intersect(current, ports)
+            known = cuts[id(current)] = (current, inner, iv.subtract(current, ports) if inner and not inner_only
+                                         else current)
+        inner, rest = known[1], known[2]
+        if not inner:
+            if not inner_only:
+                out.append(box)
+            continue
+        if inner_only:
+            out.append(box if inner is current else with_dport(box, inner))
+            continue
+        if rest:
+            out.append(with_dport(box, rest))
+        out.append(with_dport(box, inner))
+    return out
 
 
 class _Holes:
@@ -248,24 +344,33 @@ class _Holes:
 
     def materialise(self, pending: list[Box], groups: list[int]) -> list[Box]:
         """``pending`` with the holes of ``groups`` cut out; those sources then hold none."""
-        by_family: dict[Family, list[tuple[iv.Ranges, list[Rule]]]] = {}
+        out = self.without(pending, groups)
         for group in groups:
-            family, ranges = self.keys[group]
-            by_family.setdefault(family, []).append((ranges, self.rules.pop(group)))
+            del self.rules[group]
             for port in self.ports.pop(group):
                 sources = self.at_port[port]
                 sources.discard(group)
                 if not sources:
                     del self.at_port[port]
             self.done.add(group)
+        return out
+
+    def without(self, pending: list[Box], groups: list[int], rest: bool = True) -> list[Box]:
+        """``pending`` with the holes of ``groups`` cut out (only the parts in those sources
+        without ``rest``); the holes stay."""
+        by_family: dict[Family, list[tuple[iv.Ranges, list[Rule]]]] = {}
+        for group in groups:
+            family, ranges = self.keys[group]
+            by_family.setdefault(family, []).append((ranges, self.rules[group]))
         plans = {family: _Plan(entries) for family, entries in by_family.items()}
         out: list[Box] = []
         for box in pending:
             plan = plans.get(box.family)
             if plan is None:
-                out.append(box)
+                if rest:
+                    out.append(box)
                 continue
-            out.extend(plan.cut(box, self.record, self.decide))
+            out.extend(plan.cut(box, self.record, self.decide, rest))
         return out
 
 
@@ -278,14 +383,21 @@ class _Plan:
         self.rows = rows
         self.entries = entries
         self.covered = iv.normalize(tuple((lo, hi) for lo, hi, _ in rows))
+        self.rests: dict[int, tuple[iv.Ranges, iv.Ranges]] = {}  # id(src) -> (src, src outside them)
 
-    def cut(self, box: Box, record: bool, decide) -> list[Box]:
+    def cut(self, box: Box, record: bool, decide, rest: bool = True) -> list[Box]:
+        """The parts of ``box`` outside the sources (with ``rest``), and in each source minus its holes."""
         src = box.src
         inner = iv.intersect(src, self.covered)
         if not inner:
-            return [box]
-        rest = iv.subtract(src, self.covered)
-        out = [with_src(box, rest)] if rest else []
+            return [box] if rest else []
+        out = []
+        if rest:
+            known = self.rests.get(id(src))
+            if known is None:
+                known = self.rests[id(src)] = (src, iv.subtract(src, self.covered))
+            if known[1]:
+                out.append(with_src(box, known[1]))
         met: dict[int, list[tuple[int, int]]] = {}
         for lo, hi in inner:
             position = max(bisect_right(self.starts, lo) - 1, 0)
