@@ -277,7 +277,7 @@ def _cut_ports(pending: list[Box], cut: tuple[iv.Ranges, iv.Ranges] | None, inne
     """Before a rule testing protocols and destination ports (``cut``): each box whose
     protocols are all the rule's cut in its part at those ports and the rest (only the part
     at those ports with ``inner_only``), each port list cut once however many boxes share it.
-    The rule would cut them so itself; but every \`allow port Q\` takes one more port out of a
+    The rule would cut them so itself; but every `allow port Q` takes one more port out of a
     long list, and boxes that share the list before share it after."""
     if cut is None:
         return pending
