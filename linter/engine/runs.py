@@ -215,6 +215,14 @@ def _order(groups: int, partials: list[dict[int, iv.Ranges]]) -> list[int]:
     return order
 
 
+def fresh(ranges: iv.Ranges) -> iv.Ranges:
+    """A new tuple equal to ``ranges``. A part is never the rule's own key object: merging
+    remembers long unions by the identity of what it united (space._merged_ranges), and parts
+    shared between walks would find each other's unions where the partition's own new
+    tuples never do."""
+    return tuple([*ranges])
+
+
 def split_parts(segment, boxes: list[Box]) -> tuple[list[Box], dict] | None:
     """Segment.partition's answer by split_by_keys, or None where that does not apply."""
     split = split_by_keys(segment, boxes)
@@ -226,7 +234,7 @@ def split_parts(segment, boxes: list[Box]) -> tuple[list[Box], dict] | None:
     keys = segment.keys
     for index in split.order:
         group = groups[index]
-        by_group[id(group)] = (group, [rebuild(box, part) for box, part in split.parts(index, keys[index])])
+        by_group[id(group)] = (group, [rebuild(box, fresh(part)) for box, part in split.parts(index, keys[index])])
     return split.skipping, by_group
 
 
@@ -236,20 +244,41 @@ def plain_verdicts(segment, split: KeySplit, results: list, stepped, outcome_of)
     the order the walk meets the groups. ``stepped(trail, rule)`` is the trail with that
     rule's step, ``outcome_of(verdict)`` its outcome. Returns the box-rule applications spent
     (one per part and one per rule applied, as Walker._apply_rule counts them)."""
-    rebuild = REBUILD[segment.dimension]
     append = results.append
     firsts = plain_firsts(segment)
     keys = segment.keys
+    # Each box cut around the field the segment reads: a part is one tuple built, key and
+    # trail put in at once (Box is a NamedTuple whose last field is the trail).
+    cuts = [_cut_at(box, segment.dimension) for box in split.meeting]
     spent = 0
     for index in split.order:
         rule = firsts[index]
         outcome = outcome_of(rule.verdict)
         spent += 1
-        for box, part in split.parts(index, keys[index]):
-            part = rebuild(box, part)
-            append((with_trail(part, stepped(part.trail, rule)), outcome))
-            spent += 1
+        key = keys[index]
+        for (before, after, trail), partial in zip(cuts, split.partial):
+            part = partial.get(index, key)
+            if part:
+                append((_new_box(Box, before + (fresh(part),) + after + (stepped(trail, rule),)), outcome))
+                spent += 1
     return spent
+
+
+_new_box = tuple.__new__
+_FIELD = {name: position for position, name in enumerate(Box._fields)}
+
+
+def _cut_at(box: Box, dimension: str) -> tuple[tuple, tuple, tuple]:
+    """(the fields before the one REBUILD[dimension] sets, those after it but the trail, the
+    trail)."""
+    if dimension == "src":
+        name = "src"
+    elif dimension == "dst":
+        name = "dst" if box.nat_dst is None else "nat_dst"
+    else:
+        name = "dport" if box.nat_dport is None else "nat_dport"
+    position = _FIELD[name]
+    return box[:position], box[position + 1:-1], box.trail
 
 
 def same_shape(segment) -> bool:
@@ -312,20 +341,20 @@ def shaped_walk(segment, split: KeySplit, walk_group, stepped, results: list, bu
     rebuild = REBUILD[segment.dimension]
     spent = budget.spent
     first: list = []
-    going_on = walk_group(groups[0], [rebuild(box, keys[0]) for box in split.meeting], first)
+    going_on = walk_group(groups[0], [rebuild(box, fresh(keys[0])) for box in split.meeting], first)
     results.extend(first)
     template = _template(groups[0], first, split.meeting, going_on, READ[segment.dimension], keys[0])
     if template is None:
         for group, key in zip(groups[1:], keys[1:]):
-            going_on.extend(walk_group(group, [rebuild(box, key) for box in split.meeting], results))
+            going_on.extend(walk_group(group, [rebuild(box, fresh(key)) for box in split.meeting], results))
         return going_on
     budget.spent += (budget.spent - spent) * (len(groups) - 1)
     gone_on = list(going_on)
     append = results.append
     for group, key in zip(groups[1:], keys[1:]):
         for box, outcome, position, before in template:
-            append((with_trail(rebuild(box, key), stepped(before, group[position])), outcome))
-        going_on.extend([rebuild(box, key) for box in gone_on])
+            append((with_trail(rebuild(box, fresh(key)), stepped(before, group[position])), outcome))
+        going_on.extend([rebuild(box, fresh(key)) for box in gone_on])
     return going_on
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from linter.addresses import family_max
 from linter.engine import intervals as iv
 from linter.engine.budget import recursion_room
-from linter.engine.runs import READ, REBUILD, KeySplit, plain_firsts, same_shape, split_by_keys
+from linter.engine.runs import READ, REBUILD, KeySplit, fresh, plain_firsts, same_shape, split_by_keys
 from linter.engine.space import ALL_STATES, Box, coalesce, has_opaque, has_path_decided, replace, split_rule
 from linter.engine.walk import MAX_DEPTH, Segment, blocks_of, chain_named, is_transparent, jump_changes_nothing, regrow_at
 from linter.model import Chain, Family, Rule, Table, VerdictKind
@@ -160,7 +160,7 @@ class ShadowAnalysis:
         from the first group with the union of the keys, one box for all of them."""
         groups, keys, rebuild = segment.groups, segment.keys, REBUILD[segment.dimension]
         spent = state.spent
-        parts = [rebuild(box, keys[0]) for box in split.meeting]
+        parts = [rebuild(box, fresh(keys[0])) for box in split.meeting]
         for rule in groups[0]:
             parts = self._rule(rule, index_of[id(rule)], parts, state)
             if state.over_budget:
@@ -170,7 +170,7 @@ class ShadowAnalysis:
         if state.spent + each * (len(groups) - 1) > state.budget or any(read(box) != keys[0] for box in parts):
             going_on = list(split.skipping) + parts  # group by group, as _segment does
             for number in range(1, len(groups)):
-                parts = [rebuild(box, keys[number]) for box in split.meeting]
+                parts = [rebuild(box, fresh(keys[number])) for box in split.meeting]
                 for rule in groups[number]:
                     parts = self._rule(rule, index_of[id(rule)], parts, state)
                     if state.over_budget:
@@ -186,7 +186,7 @@ class ShadowAnalysis:
                 state.dead.add(index_of[id(group[position])])
                 if shadowed:
                     state.shadowed.add(index_of[id(group[position])])
-        state.pending = forget(split.skipping + [rebuild(box, segment.covered) for box in parts])
+        state.pending = forget(split.skipping + [rebuild(box, fresh(segment.covered)) for box in parts])
 
     def _rule(self, rule: Rule, index: int, pending: list[Box], state: "_Progress") -> list[Box]:
         """Split ``pending`` by one rule, noting whether it is dead; returns what goes on."""

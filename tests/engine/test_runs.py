@@ -143,3 +143,10 @@ def test_boxes_of_many_intervals_are_partitioned_the_general_way():
     base = 0xC6336400  # 198.51.100.0: the box's intervals lie among the keys
     many = tuple((base + i * 4, base + i * 4 + 1) for i in range(runs.MAX_INTERVALS + 1))
     assert runs.split_by_keys(segment, [replace(_boxes()[0], src=many)]) is None
+
+
+def test_a_part_is_a_new_tuple_never_the_rules_own_key():
+    segment, = [b for b in blocks_of(ruleset(ALLOWLIST).tables[0].chains[0]) if isinstance(b, Segment)]
+    _, by_group = runs.split_parts(segment, _boxes())
+    for (group, parts), key in zip(by_group.values(), segment.keys):
+        assert all(part.src == key and part.src is not key for part in parts)
