@@ -15,6 +15,7 @@ from dataclasses import replace as replace_routing
 from linter.engine import intervals as iv
 from linter.engine.budget import MAX_FOLLOWED_DEPTH, Budget
 from linter.engine.chains import chain_named  # noqa: F401  (re-exported: callers find chains here)
+from linter.engine.keyed import pieces_by_group
 from linter.engine.hull import cut as cut_to_hull, hull_of, suffix_rules
 from linter.engine.marks import mark_effect, sets_marks
 from linter.engine.memo import IdentityCache
@@ -624,15 +625,7 @@ class Segment:
 
     def parts(self, current: iv.Ranges):
         """(group rules, the part of ``current`` that falls in the group's key), in rule order."""
-        found: dict[int, list[tuple[int, int]]] = {}
-        starts = self.starts
-        for lo, hi in current:
-            position = max(bisect_left(starts, lo) - 1, 0)
-            while position < len(self.index) and self.index[position][0] <= hi:
-                r_lo, r_hi, group = self.index[position]
-                if r_hi >= lo:
-                    found.setdefault(group, []).append((max(lo, r_lo), min(hi, r_hi)))
-                position += 1
+        found = pieces_by_group(current, self.index, self.starts)
         for group in sorted(found):
             pieces = found[group]
             yield self.groups[group], (pieces[0],) if len(pieces) == 1 else iv.normalize(tuple(pieces))
