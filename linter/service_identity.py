@@ -323,9 +323,23 @@ def hedge(registry: PortRegistry, entry: PortEntry, ports, transport: str) -> He
     is less risky than ``entry``: entries found only by evidence (``evidence_only``) on the same
     ports and transport. The number alone then justifies at most medium: an engineer does not
     call a port high for a service nothing in the file names. None otherwise."""
+    ports = tuple(ports)
+    known = _HEDGES.setdefault(registry, {})
+    key = (id(entry), ports, transport)
+    found = known.get(key)
+    if found is None or found[0] is not entry:
+        found = known[key] = (entry, _hedge(registry, entry, ports, transport))
+    return found[1]
+
+
+# registry -> (id(entry), ports, transport) -> (entry, Hedge or None): an allow-list of 100k
+# `from NET port 22` rules asks the same question of every registry entry 100k times.
+_HEDGES: "weakref.WeakKeyDictionary[PortRegistry, dict]" = weakref.WeakKeyDictionary()
+
+
+def _hedge(registry: PortRegistry, entry: PortEntry, ports: tuple, transport: str) -> Hedge | None:
     from linter.findings import Severity
 
-    ports = tuple(ports)
     others = tuple(other for other in registry.entries
                    if other.evidence_only and other is not entry and transport in other.transports
                    and all(any(lo <= p_lo and p_hi <= hi and hi - lo < SHARED_AT_MOST for lo, hi in other.ranges)

@@ -20,6 +20,7 @@ from linter.addresses import family_max
 from linter.engine import intervals as iv
 from linter.engine.budget import recursion_room
 from linter.engine.sourcerun import SourceRun, run as run_sources
+from linter.engine.runs import READ, REBUILD, KeySplit, fresh, plain_firsts, same_shape, split_by_keys
 from linter.engine.space import ALL_STATES, Box, coalesce, has_opaque, has_path_decided, replace, split_rule
 from linter.engine.walk import MAX_DEPTH, Segment, blocks_of, chain_named, is_transparent, jump_changes_nothing, regrow_at
 from linter.model import Chain, Family, Rule, Table, VerdictKind
@@ -120,6 +121,13 @@ class ShadowAnalysis:
 
     def _segment(self, segment: Segment, state: "_Progress", index_of: dict[int, int]) -> None:
         """A dispatch run: each group of rules meets only the part of the space in its key."""
+        if plain_firsts(segment) and (split := split_by_keys(segment, state.pending)) is not None:
+            self._plain_segment(segment, split, state, index_of)
+            return
+        if same_shape(segment) and (split := split_by_keys(segment, state.pending)) is not None \
+                and split.meeting and not any(split.partial):
+            self._shaped_segment(segment, split, state, index_of)
+            return
         going_on, by_group = segment.partition(state.pending)
         for group in segment.groups:
             parts = coalesce(by_group[id(group)][1] if id(group) in by_group else [])
@@ -129,6 +137,60 @@ class ShadowAnalysis:
                     return
             going_on.extend(parts)
         state.pending = forget(going_on)
+
+    def _plain_segment(self, segment: Segment, split: KeySplit, state: "_Progress", index_of: dict[int, int]) -> None:
+        """A run whose groups each start with a plain rule (engine/runs.py): the first rule of a
+        group takes every part that meets it (each part costs a split, as in _rule), and the
+        rules after it are dead; a group nothing meets is dead as a whole."""
+        keys = segment.keys
+        whole = len(split.meeting) if not any(split.partial) else None  # every box holds every key
+        for number, group in enumerate(segment.groups):
+            meeting = whole if whole is not None else sum(1 for _ in split.parts(number, keys[number]))
+            rest = group
+            if meeting:
+                state.spent += meeting
+                if state.spent > state.budget:
+                    state.over_budget = True
+                    return
+                rest = group[1:]
+            for rule in rest:
+                self._rule(rule, index_of[id(rule)], [], state)
+        state.pending = forget(split.skipping)
+
+    def _shaped_segment(self, segment: Segment, split: KeySplit, state: "_Progress", index_of: dict[int, int]) -> None:
+        """A run of groups alike but for their keys (runs.same_shape), every box holding every
+        key whole: the first group is analysed, and every other one splits its part the same
+        way (the same splits spent, the same positions dead). What goes on is what went on
+        from the first group with the union of the keys, one box for all of them."""
+        groups, keys, rebuild = segment.groups, segment.keys, REBUILD[segment.dimension]
+        spent = state.spent
+        parts = [rebuild(box, fresh(keys[0])) for box in split.meeting]
+        for rule in groups[0]:
+            parts = self._rule(rule, index_of[id(rule)], parts, state)
+            if state.over_budget:
+                return
+        each = state.spent - spent
+        read = READ[segment.dimension]
+        if state.spent + each * (len(groups) - 1) > state.budget or any(read(box) != keys[0] for box in parts):
+            going_on = list(split.skipping) + parts  # group by group, as _segment does
+            for number in range(1, len(groups)):
+                parts = [rebuild(box, fresh(keys[number])) for box in split.meeting]
+                for rule in groups[number]:
+                    parts = self._rule(rule, index_of[id(rule)], parts, state)
+                    if state.over_budget:
+                        return
+                going_on.extend(parts)
+            state.pending = forget(going_on)
+            return
+        state.spent += each * (len(groups) - 1)
+        dead = [(position, index_of[id(rule)] in state.shadowed) for position, rule in enumerate(groups[0])
+                if index_of[id(rule)] in state.dead]
+        for group in groups[1:]:
+            for position, shadowed in dead:
+                state.dead.add(index_of[id(group[position])])
+                if shadowed:
+                    state.shadowed.add(index_of[id(group[position])])
+        state.pending = forget(split.skipping + [rebuild(box, fresh(segment.covered)) for box in parts])
 
     def _rule(self, rule: Rule, index: int, pending: list[Box], state: "_Progress") -> list[Box]:
         """Split ``pending`` by one rule, noting whether it is dead; returns what goes on."""

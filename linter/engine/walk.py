@@ -15,10 +15,12 @@ from dataclasses import replace as replace_routing
 from linter.engine import intervals as iv
 from linter.engine.budget import MAX_FOLLOWED_DEPTH, Budget
 from linter.engine.chains import chain_named  # noqa: F401  (re-exported: callers find chains here)
+from linter.engine.keyed import pieces_by_group
 from linter.engine.hull import cut as cut_to_hull, hull_of, suffix_rules
 from linter.engine.marks import mark_effect, sets_marks
 from linter.engine.memo import IdentityCache
 from linter.engine.sourcerun import SourceRun, fold_source_runs, run as run_sources
+from linter.engine.runs import READ, REBUILD, plain_firsts, plain_verdicts, same_shape, shaped_walk, split_by_keys, split_parts
 from linter.engine.space import (
     CUT_ASSUMPTION, FIRST_PACKET, Box, Routing, with_dport, with_dst, with_proto as _setter_proto,
     with_sport as _setter_sport, with_src, coalesce, extend_path, merge_equal,
@@ -360,16 +362,30 @@ class Walker:
         """A run of rules dispatching on disjoint destinations (or ports): each part of a box
         meets only the rules of its own group, in order; the rest skips the run."""
         self.budget.spent += len(pending)
+        if not self.record and plain_firsts(segment) and (split := split_by_keys(segment, pending)):
+            # Each group's first rule takes every part in its key (engine/runs.py): no splitting.
+            stepped = lambda trail, rule: step(trail, "rule", table, chain, rule)  # noqa: E731
+            self.budget.spent += plain_verdicts(segment, split, results, stepped, verdict_outcome)
+            return coalesce(split.skipping)
+        if not self.record and same_shape(segment) and (split := split_by_keys(segment, pending)) \
+                and split.meeting and not any(split.partial):
+            # Groups alike but for their keys: the first is walked, the others copied (runs.py).
+            walk_group = lambda rules, parts, out: self._apply_group(table, chain, rules, parts, out, stack, returned)  # noqa: E731
+            stepped = lambda trail, rule: step(trail, "rule", table, chain, rule)  # noqa: E731
+            return coalesce(split.skipping + shaped_walk(segment, split, walk_group, stepped, results, self.budget))
         next_pending, by_group = segment.partition(pending)
         # Parts of different boxes bound for one group go through it together, merged first.
         for group, parts in by_group.values():
-            parts = coalesce(parts)
-            for rule in group:
-                if not parts:
-                    break
-                parts = self._apply_rule(table, chain, rule, parts, results, stack, returned)
-            next_pending.extend(parts)
+            next_pending.extend(self._apply_group(table, chain, group, coalesce(parts), results, stack, returned))
         return coalesce(next_pending)
+
+    def _apply_group(self, table, chain, rules, parts, results, stack, returned) -> list[Box]:
+        """A segment group's rules in order on the parts in its key; returns what goes on."""
+        for rule in rules:
+            if not parts:
+                break
+            parts = self._apply_rule(table, chain, rule, parts, results, stack, returned)
+        return parts
 
     def _apply_notrack(self, table: Table, chain: Chain, rule: Rule, pending: list[Box]) -> list[Box]:
         """``-j CT --notrack`` / ``-j NOTRACK`` / nft ``notrack``: the matched part goes on untracked."""
@@ -574,21 +590,6 @@ _ADDRESS_DIMENSIONS = ("dst", "src")
 _DIMENSIONS = ("dst", "src", "dport")  # the order of preference between equally good runs
 
 
-def _current_src(box: Box) -> iv.Ranges:
-    return box.src
-
-
-def _current_dst(box: Box) -> iv.Ranges:
-    return box.cur_dst
-
-
-def _current_dport(box: Box) -> iv.Ranges:
-    return box.cur_dport
-
-
-# What a segment of each dimension reads from a box, and how it rebuilds one.
-_READ = {"dst": _current_dst, "src": _current_src, "dport": _current_dport}
-_REBUILD = {"dst": with_dst, "src": with_src, "dport": with_dport}
 
 
 @dataclass
@@ -604,11 +605,14 @@ class Segment:
     def partition(self, boxes: list[Box]) -> tuple[list[Box], dict[int, tuple[list[Rule], list[Box]]]]:
         """(the parts of ``boxes`` outside every key, which skip the run; per group met, in the
         order met: (its rules, the parts of ``boxes`` in its key))."""
+        found = split_parts(self, boxes)  # one-interval keys: found from the boxes' gaps
+        if found is not None:
+            return found
         skipping: list[Box] = []
         by_group: dict[int, tuple[list[Rule], list[Box]]] = {}
         address = self.dimension in _ADDRESS_DIMENSIONS
-        read = _READ[self.dimension]
-        rebuild = _REBUILD[self.dimension]
+        read = READ[self.dimension]
+        rebuild = REBUILD[self.dimension]
         for box in boxes:
             if address and box.family is not self.family:
                 skipping.append(box)
@@ -625,15 +629,7 @@ class Segment:
 
     def parts(self, current: iv.Ranges):
         """(group rules, the part of ``current`` that falls in the group's key), in rule order."""
-        found: dict[int, list[tuple[int, int]]] = {}
-        starts = self.starts
-        for lo, hi in current:
-            position = max(bisect_left(starts, lo) - 1, 0)
-            while position < len(self.index) and self.index[position][0] <= hi:
-                r_lo, r_hi, group = self.index[position]
-                if r_hi >= lo:
-                    found.setdefault(group, []).append((max(lo, r_lo), min(hi, r_hi)))
-                position += 1
+        found = pieces_by_group(current, self.index, self.starts)
         for group in sorted(found):
             pieces = found[group]
             yield self.groups[group], (pieces[0],) if len(pieces) == 1 else iv.normalize(tuple(pieces))
@@ -644,9 +640,9 @@ _HULLS: dict[int, tuple] = {}
 _HULL_DIMENSIONS = {
     "proto": (lambda box: box.proto, _setter_proto),
     "sport": (lambda box: box.sport, _setter_sport),
-    "dport": (_current_dport, with_dport),
-    "src": (_current_src, with_src),
-    "dst": (_current_dst, with_dst),
+    "dport": (READ["dport"], with_dport),
+    "src": (READ["src"], with_src),
+    "dst": (READ["dst"], with_dst),
 }
 
 _NEVER_CERTAIN: IdentityCache[bool] = IdentityCache(100_000)
@@ -725,8 +721,8 @@ def _grow_segment(rules, start: int, dimension: str, family):
         ranges = key[1]
         group = by_key.get(ranges)
         if group is None:
-            if not ranges or _overlaps(taken, ranges):
-                break
+            if not ranges or taken and ranges[0][0] <= taken[-1][1] and _overlaps(taken, ranges):
+                break  # (a key above every key so far, as in a sorted blocklist, overlaps none)
             group = len(segment.groups)
             by_key[ranges] = group
             segment.groups.append([])

@@ -1,0 +1,152 @@
+"""Runs of rules that differ in one address (engine/runs.py): a blocklist's plain drops and an
+allow-list's groups alike but for their sources are met without splitting boxes rule by rule,
+with exactly the walk's results (values, order, trails, budget) and the same dead rules."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("linter.frontends.iptables.save")
+
+from linter.addresses import family_max  # noqa: E402
+from linter.engine import runs, shadow, walk  # noqa: E402
+from linter.engine import intervals as iv  # noqa: E402
+from linter.engine.shadow import ShadowAnalysis, universe  # noqa: E402
+from linter.engine.space import replace  # noqa: E402
+from linter.engine.walk import Segment, Walker, blocks_of  # noqa: E402
+from linter.model import Family  # noqa: E402
+from tests.engine.helpers import findings, ruleset  # noqa: E402
+
+HEAD = "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+TAIL = "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n"
+LOOPBACK = (0x7F000000, 0x7FFFFFFF)
+
+
+def drops(*sources: str) -> str:
+    return HEAD + "".join(f"-A INPUT -s {source} -j DROP\n" for source in sources) + TAIL
+
+
+def allows(*sources: str, ports=(22, 443)) -> str:
+    return HEAD + "".join(f"-A INPUT -s {source} -p tcp -m tcp --dport {port} -j ACCEPT\n"
+                          for source in sources for port in ports) + "COMMIT\n"
+
+
+BLOCKLIST = drops(*(f"198.51.100.{i}/32" for i in range(1, 13)))
+# Keys on both sides of the loopback gap of a box from another interface, one across it.
+AROUND_LOOPBACK = drops("100.0.0.0/8", "126.0.0.0/8", "128.0.0.0/8", "127.0.0.0/16", "129.0.0.0/8", "130.0.0.0/8", "131.0.0.0/8", "132.0.0.0/8", "133.0.0.0/8")
+ACROSS_LOOPBACK = drops("100.0.0.0/8", "126.0.0.0/7", "128.0.0.0/8", "129.0.0.0/8", "130.0.0.0/8",
+                        "131.0.0.0/8", "132.0.0.0/8", "133.0.0.0/8")
+DUPLICATED = drops(*(f"198.51.100.{i}/32" for i in (1, 2, 3, 4, 2, 5, 6, 7, 8, 9)))
+ALLOWLIST = allows(*(f"10.{i}.0.0/16" for i in range(1, 10)))
+ALLOWLIST_REPEATED = allows(*(f"10.{i}.0.0/16" for i in (1, 2, 3, 4, 5, 3, 6, 7, 8, 9)))
+ALLOWLIST_ONE_PORT_TWICE = allows(*(f"10.{i}.0.0/16" for i in range(1, 10)), ports=(22, 22))
+# Plain rules with different verdicts: each is plain, the groups are not alike.
+MIXED = BLOCKLIST.replace("198.51.100.5/32 -j DROP", "198.51.100.5/32 -j ACCEPT")
+# A group that logs first: neither plain nor alike (a LOG goes on).
+LOGGED = BLOCKLIST.replace("-A INPUT -s 198.51.100.5/32 -j DROP\n",
+                           "-A INPUT -s 198.51.100.5/32 -j LOG\n-A INPUT -s 198.51.100.5/32 -j DROP\n")
+ALL = [MIXED, LOGGED, BLOCKLIST, AROUND_LOOPBACK, ACROSS_LOOPBACK, DUPLICATED, ALLOWLIST, ALLOWLIST_REPEATED, ALLOWLIST_ONE_PORT_TWICE]
+
+
+def _general(monkeypatch) -> None:
+    """Every segment walked and analysed group by group, rule by rule (no run shortcut)."""
+    for module in (walk, shadow):
+        monkeypatch.setattr(module, "split_by_keys", lambda segment, boxes: None)
+    monkeypatch.setattr(walk, "split_parts", lambda segment, boxes: None)
+
+
+def _boxes() -> list:
+    """The whole space, and a part of it from another interface (no loopback sources): its
+    sources have a gap some keys fall in."""
+    boxes = universe(Family.IPV4, {"eth0", "lo"})
+    outside = iv.subtract(iv.full(family_max(Family.IPV4)), (LOOPBACK,))
+    return boxes + [replace(boxes[0], src=outside, iif=frozenset({"eth0"}))]
+
+
+def _walked(text: str):
+    rules = ruleset(text)
+    table = rules.tables[0]
+    walker = Walker()
+    results = walker.walk(table, table.chains[0], _boxes())
+    described = [(outcome, tuple(box[:-2]), box.assumptions,
+                  tuple((s.event, s.rule.span.line if s.rule else None) for s in box.trail)) for box, outcome in results]
+    return described, walker.budget.spent
+
+
+def _dead(text: str):
+    rules = ruleset(text)
+    table = rules.tables[0]
+    verdicts = ShadowAnalysis(table, Family.IPV4, {"eth0", "lo"}).chain(table.chains[0])
+    return sorted(verdicts.dead), sorted(verdicts.shadowed), verdicts.judged
+
+
+def test_the_runs_are_segments_the_shortcuts_apply_to():
+    for text, plain, shaped in ((BLOCKLIST, True, True), (ALLOWLIST, False, True), (ACROSS_LOOPBACK, True, True),
+                                (MIXED, True, False), (LOGGED, False, False)):
+        segment, = [b for b in blocks_of(ruleset(text).tables[0].chains[0]) if isinstance(b, Segment)]
+        assert (runs.plain_firsts(segment) is not None, runs.same_shape(segment)) == (plain, shaped)
+
+
+@pytest.mark.parametrize("text", ALL)
+def test_a_run_is_walked_exactly_as_rule_by_rule(monkeypatch, text):
+    fast = _walked(text)
+    _general(monkeypatch)
+    assert _walked(text) == fast
+
+
+@pytest.mark.parametrize("text", ALL)
+def test_a_run_has_the_same_dead_rules_as_rule_by_rule(monkeypatch, text):
+    fast = _dead(text)
+    _general(monkeypatch)
+    assert _dead(text) == fast
+
+
+def test_a_source_dropped_twice_is_shadowed_where_it_repeats():
+    assert _dead(DUPLICATED) == ([4], [4], True)
+    assert findings(DUPLICATED, {"PL402", "PL403"}) == [("PL402", 9, None)]
+
+
+def test_a_source_allowed_twice_is_shadowed_in_both_rules_of_its_repeat():
+    assert _dead(ALLOWLIST_REPEATED) == ([10, 11], [10, 11], True)
+    assert [line for _, line, _ in findings(ALLOWLIST_REPEATED, {"PL402"})] == [15, 16]
+
+
+def test_the_second_of_two_equal_rules_in_every_group_is_dead():
+    assert _dead(ALLOWLIST_ONE_PORT_TWICE) == ([1, 3, 5, 7, 9, 11, 13, 15, 17],) * 2 + (True,)
+
+
+def test_a_key_across_the_gap_of_a_box_gets_only_the_part_outside_it():
+    split = _split(ACROSS_LOOPBACK)
+    assert [len(p) for p in split.partial] == [0, 0, 1]
+    assert split.partial[2] == {1: ((0x7E000000, 0x7EFFFFFF),)}  # 126.0.0.0/7 without 127/8
+    assert split.order == list(range(8))
+
+
+def test_a_key_inside_the_gap_is_met_by_the_boxes_that_hold_it_after_the_others():
+    split = _split(AROUND_LOOPBACK)
+    assert split.partial[2] == {3: ()}  # 127.0.0.0/16: not from eth0
+    assert split.order == list(range(9))  # the first box meets every key
+
+
+def _split(text: str):
+    segment, = [b for b in blocks_of(ruleset(text).tables[0].chains[0]) if isinstance(b, Segment)]
+    return runs.split_by_keys(segment, _boxes())
+
+
+def test_the_groups_first_met_by_a_later_box_come_after_the_first_boxs():
+    assert runs._order(5, [{1: (), 3: ()}, {}, {}]) == [0, 2, 4, 1, 3]
+    assert runs._order(5, [{1: (), 3: ()}, {1: ()}, {}]) == [0, 2, 4, 3, 1]
+
+
+def test_boxes_of_many_intervals_are_partitioned_the_general_way():
+    segment, = [b for b in blocks_of(ruleset(BLOCKLIST).tables[0].chains[0]) if isinstance(b, Segment)]
+    base = 0xC6336400  # 198.51.100.0: the box's intervals lie among the keys
+    many = tuple((base + i * 4, base + i * 4 + 1) for i in range(runs.MAX_INTERVALS + 1))
+    assert runs.split_by_keys(segment, [replace(_boxes()[0], src=many)]) is None
+
+
+def test_a_part_is_a_new_tuple_never_the_rules_own_key():
+    segment, = [b for b in blocks_of(ruleset(ALLOWLIST).tables[0].chains[0]) if isinstance(b, Segment)]
+    _, by_group = runs.split_parts(segment, _boxes())
+    for (group, parts), key in zip(by_group.values(), segment.keys):
+        assert all(part.src == key and part.src is not key for part in parts)
