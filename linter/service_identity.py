@@ -326,8 +326,8 @@ def hedge(registry: PortRegistry, entry: PortEntry, ports, transport: str) -> He
     from linter.findings import Severity
 
     ports = tuple(ports)
-    others = tuple(other for other in registry.entries
-                   if other.evidence_only and other is not entry and transport in other.transports
+    others = tuple(other for other in registry.evidence_only(transport)
+                   if other is not entry
                    and all(any(lo <= p_lo and p_hi <= hi and hi - lo < SHARED_AT_MOST for lo, hi in other.ranges)
                            for p_lo, p_hi in ports))
     own = entry.severity or Severity.INFO

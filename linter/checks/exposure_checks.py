@@ -95,12 +95,21 @@ def reach_level(exposure: Exposure) -> str:
         return "internal"
     if exposure.reach != "restricted":
         return "internet"
-    size = query.size(exposure.sources)
-    if size >= INTERNET_AT_LEAST.get(exposure.family, 2**24):
-        return "internet"
-    if size <= ADMIN_HOSTS_AT_MOST.get(exposure.family, 16):
-        return "admin"
-    return "networks"
+    # Asked several times per exposure (each cause's worst, its message, its key): sized once.
+    level = _RESTRICTED_LEVELS.get(exposure)
+    if level is None:
+        size = query.size(exposure.sources)
+        if size >= INTERNET_AT_LEAST.get(exposure.family, 2**24):
+            level = "internet"
+        elif size <= ADMIN_HOSTS_AT_MOST.get(exposure.family, 16):
+            level = "admin"
+        else:
+            level = "networks"
+        _RESTRICTED_LEVELS.put(exposure, level)
+    return level
+
+
+_RESTRICTED_LEVELS: IdentityCache[str] = IdentityCache()
 
 
 def calibrated(severity: Severity, level: str) -> Severity:
@@ -144,6 +153,7 @@ class Cause:
         self.named_by_comment: dict[str, str] = {}  # transport -> the service the rule's comment names
         self.evidence = "the rule's comment"  # what named it: the comment, or a generator's defaults
         self.routed_to = ""  # routed exposure (routed_checks): the destinations, in words
+        self._worst: Exposure | None = None
 
     @property
     def scope(self) -> str:
@@ -153,6 +163,7 @@ class Cause:
 
     def add(self, ctx: CheckContext, exposure: Exposure, transport: str) -> None:
         self.exposures.append(exposure)
+        self._worst = None
         self.ports[transport] = query.union(self.ports.get(transport, ()), exposure.ports)
         self.behind[transport] = query.union(self.behind.get(transport, ()), service_ports(exposure))
         level = reach_level(exposure)
@@ -199,7 +210,9 @@ class Cause:
     @property
     def worst(self) -> Exposure:
         """The exposure with the widest reach (what the message describes)."""
-        return min(self.exposures, key=lambda e: (LEVEL_ORDER.index(reach_level(e)), e.possible))
+        if self._worst is None:
+            self._worst = min(self.exposures, key=lambda e: (LEVEL_ORDER.index(reach_level(e)), e.possible))
+        return self._worst
 
     @property
     def possible(self) -> bool:
