@@ -80,20 +80,27 @@ def test_random_lines_of_a_few_shapes_read_alike():
                "-m conntrack --ctstate NEW", "-p tcp --dpo {p}", "--dport {p}", "-s {a},{a}", "-m set --set x"]
     values = {"a": ["10.0.0.1", "10.1.0.0/16", "1.2.3.4/32", "300.1.1.1", "host.example", "010.0.0.1",
                     "1.2.3.4/0", "-x", "10.0.0.0/255.255.0.0"],
-              "p": ["22", "80", "65535", "70000", "http", "0x10", "1:2"],
+              "p": ["22", "80", "65535", "70000", "http", "0x10", "1-2"],
               "w": ["x", "two words", "a!b", "-dash", "ACCEPT"],
               "n": ["0", "1", "23456789012345678"]}
-    lines = []
-    for _ in range(600):
+    shapes = []
+    for _ in range(60):
         chosen = rnd.sample(options, rnd.randint(1, 3))
-        body = " ".join(chosen)
-        for key, choices in values.items():
-            while "{" + key + "}" in body:
-                body = body.replace("{" + key + "}", rnd.choice(choices), 1)
         chain = rnd.choice(["INPUT", "OUTPUT", "BLOCK"])
-        target = rnd.choice(["ACCEPT", "BLOCK", "NOCHAIN", "LOG --log-prefix x", "DNAT", "MARK --set-mark 1"])
-        lines.append(f"-A {chain} {body} -j {target}")
-    _same(HEAD + "\n".join(lines) + "\nCOMMIT\n")
+        target = rnd.choice(["ACCEPT", "BLOCK", "NOCHAIN", "LOG --log-prefix x", "DNAT", "MARK --set-mark 1",
+                             "DNAT --to-destination {a}:{p}", "DNAT --to-destination {a}", "REDIRECT --to-ports {p}",
+                             "SNAT --to-source {a} --random", "DNAT --to-destination {a} --to-destination {a}"])
+        shapes.append(f"-A {chain} {' '.join(chosen)} -j {target}")
+    lines = []
+    for _ in range(1500):  # each shape about 25 times, with random values
+        line = rnd.choice(shapes)
+        for key, choices in values.items():
+            while "{" + key + "}" in line:
+                line = line.replace("{" + key + "}", rnd.choice(choices[:2] if rnd.random() < 0.6 else choices), 1)
+        lines.append(line)
+    text = HEAD + "\n".join(lines) + "\nCOMMIT\n"
+    _same(text)
+    _same(text.replace("*filter", "*nat").replace(":INPUT DROP", ":PREROUTING ACCEPT"))
 
 
 def test_a_chain_created_later_drops_the_plans():

@@ -32,6 +32,7 @@ MASKED_AFTER = frozenset({
     "--dport", "--sport", "--destination-port", "--source-port",
     "--dports", "--sports", "--destination-ports", "--source-ports",
     "--comment", "-j", "--jump",
+    "--to-destination", "--to-source", "--to", "--to-ports", "--on-ip", "--on-port",
 })
 # -j names that stay in the shape: the interpreter reads them as verdicts or target extensions.
 LITERAL_TARGETS = frozenset(STANDARD_VERDICTS) | frozenset(TARGETS)
@@ -54,8 +55,8 @@ class Plan:
     """A shape's read: its result, and where each value cut out goes.
 
     ``fills`` is (value index, kind, info, match index) per value, kind "addr" (a ``-s``/``-d``
-    address), "value" (a modelled module option such as ``--dport``) or "jump" (match index
-    -1); ``comments`` the comment's pieces as (value index or None, text) when one is cut out.
+    address), "value" (a modelled module option such as ``--dport``), "jump" or "nat" (a NAT
+    target's one option; these two make the verdict, match index -1); ``comments`` the comment's pieces as (value index or None, text) when one is cut out.
     """
 
     __slots__ = ("matches", "verdict", "comment", "ignore", "fills", "comments")
@@ -117,10 +118,11 @@ class ShapePlans:
         if pending is None or pending[0] is not line:
             return
         _, key, values = pending
+        if not clean:
+            return  # a bad value: the shape's next line may make its plan
         plan = None
-        if clean and (not tokens or tokens[0][3] < 0):  # the tokenizer's str.split path
-            plan = _make_plan(_masked(tokens), [_unquoted(v) for v in values], tokens, result,
-                              self.reader.uses)
+        if not tokens or tokens[0][3] < 0:  # the tokenizer's str.split path
+            plan = _make_plan(_masked(tokens), [_unquoted(v) for v in values], tokens, result, self.reader.uses)
         self.plans[key] = plan or UNPLANNABLE
 
     def _fill(self, plan: Plan, values):
@@ -181,6 +183,11 @@ def _make_plan(masked: list[int], values: list[str], tokens, result, uses) -> Pl
             continue
         elif kind == "jump":
             if verdict is not made:
+                return None
+            fills.append((index, kind, info, -1))
+        elif kind == "nat":
+            # The verdict is rebuilt from this value only when it is the target's one option.
+            if len(verdict.options) != 1 or verdict.options[0] != (info[1], values[index]):
                 return None
             fills.append((index, kind, info, -1))
         else:

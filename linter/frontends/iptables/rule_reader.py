@@ -390,6 +390,8 @@ class RuleReader:
                 target_options.append((canonical, value))
                 if canonical in ADDRESS_OPTIONS or canonical in PORT_OPTIONS:
                     self._nat_option(module.name, canonical, args[0], proto_name, nat_addresses, nat_ports)
+                    if inline is None and len(args) == 1:
+                        uses.append((i - 1, "nat", (module.name, canonical, proto_name), None))
                 continue
             # --- options of a match module
             if handler is None:
@@ -462,21 +464,23 @@ class RuleReader:
 
     def _nat_option(self, target, option, arg, proto_name, addresses, ports) -> None:
         """The rewrite of a NAT-like target option (--to-destination, --to-ports...)."""
-        value = arg[1]
         try:
-            if option in PORT_OPTIONS:
-                sep = ":" if ":" in value and "-" not in value else "-"
-                ports.append(PortSet((port_range(value, proto_name or "tcp", sep),)))
-            elif target == "NETMAP" or option == "--on-ip":
-                addresses.append(AddressSet(self.family, normalize_ranges(address_list(value, self.family)), value))
-            else:
-                to_addresses, to_ports = nat_to(value, self.family, proto_name or "tcp")
-                if to_addresses is not None:
-                    addresses.append(to_addresses)
-                if to_ports is not None:
-                    ports.append(to_ports)
+            self._nat_values(target, option, arg[1], proto_name, addresses, ports)
         except BadValue as exc:
             self._bad_value(exc, arg)
+
+    def _nat_values(self, target, option, value, proto_name, addresses, ports) -> None:
+        if option in PORT_OPTIONS:
+            sep = ":" if ":" in value and "-" not in value else "-"
+            ports.append(PortSet((port_range(value, proto_name or "tcp", sep),)))
+        elif target == "NETMAP" or option == "--on-ip":
+            addresses.append(AddressSet(self.family, normalize_ranges(address_list(value, self.family)), value))
+        else:
+            to_addresses, to_ports = nat_to(value, self.family, proto_name or "tcp")
+            if to_addresses is not None:
+                addresses.append(to_addresses)
+            if to_ports is not None:
+                ports.append(to_ports)
 
     def _unknown_option_follows(self, tokens, i, loaded, proto_module) -> bool:
         """Whether tokens[i] is a long option nothing loaded knows (so the -j name before it is a target)."""
@@ -498,9 +502,16 @@ class RuleReader:
 
     def value_match(self, kind: str, info, value: str):
         """What ``read`` makes of one value of a shape plan (plans.py): kind "addr" (info: -s or -d,
-        negated), "value" (a modelled module option: handler, negated, protocol, module) or "jump";
+        negated), "value" (a modelled module option: handler, negated, protocol, module), "jump" or
+        "nat" (the verdict of a NAT target with this one option: target, option, protocol);
         BadValue when the value cannot be read."""
         memo = self._memo
+        if kind == "nat":  # the one option of a NAT target (info: target, option, protocol)
+            target, option, proto_name = info
+            addresses: list[AddressSet] = []
+            ports: list[PortSet] = []
+            self._nat_values(target, option, value, proto_name, addresses, ports)
+            return self._target_verdict(target, ((option, value),), addresses, ports)
         if kind == "jump":
             key = ("-j", value)
             return memo.get(key) or memo.setdefault(key, Verdict(VerdictKind.JUMP, value))
