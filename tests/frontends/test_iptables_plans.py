@@ -86,7 +86,7 @@ def test_random_lines_of_a_few_shapes_read_alike():
     shapes = []
     for _ in range(60):
         chosen = rnd.sample(options, rnd.randint(1, 3))
-        chain = rnd.choice(["INPUT", "OUTPUT", "BLOCK"])
+        chain = rnd.choice(["INPUT", "OUTPUT", "BLOCK", "UNDECLARED"])
         target = rnd.choice(["ACCEPT", "BLOCK", "NOCHAIN", "LOG --log-prefix x", "DNAT", "MARK --set-mark 1",
                              "DNAT --to-destination {a}:{p}", "DNAT --to-destination {a}", "REDIRECT --to-ports {p}",
                              "SNAT --to-source {a} --random", "DNAT --to-destination {a} --to-destination {a}"])

@@ -45,7 +45,7 @@ _LITERALS = "|".join(re.escape(t) for t in sorted(LITERAL_TARGETS, key=len, reve
 # An option and its value: a word of printable ASCII without space, quote, backslash or "!"
 # that does not start with "-", or such a string (spaces allowed) in double quotes.
 _VALUE = re.compile(
-    rf'(?<= )({_OPTIONS}) (?!(?:{_LITERALS})(?: |\Z))'
+    rf'(?:^|(?<= ))({_OPTIONS}) (?!(?:{_LITERALS})(?: |\Z))'
     rf'("[ #-,.-\[\]-~][ !#-\[\]-~]*"|[#-,.-\[\]-~][#-\[\]-~]*)(?= |\Z)'
 )
 _split = _VALUE.split
@@ -79,6 +79,7 @@ class ShapePlans:
         self.plans: dict = {}
         self.chains_changed = reader.chains_changed
         self.pending = None  # (line, key, values) of the last line with no plan yet
+        self.chains_read: set[str] = set()  # chain names the head pattern was seen to read whole
 
     def lookup(self, line: str, builtin):
         """(chain, chain column, end of the head, result) of an ``-A`` line whose shape has a
@@ -86,14 +87,19 @@ class ShapePlans:
         self.pending = None
         if line[:3] != "-A ":
             return None
-        m = self.head(line)
-        if m is None or m.start(2):
+        head = line.split(" ", 2)
+        if len(head) < 3:
             return None
-        end = m.end()
-        parts = _split(line[end:])
+        chain = head[1]
+        if chain not in self.chains_read:
+            # The name as the grammar's CHAIN reads it, then a space: the tokenizer's head too.
+            m = self.head(line)
+            if m is None or m.group(1) or m.start(2) or m.group(3) != chain:
+                return None
+            self.chains_read.add(chain)
+        parts = _split(head[2])
         if len(parts) == 1:
             return None
-        chain = m.group(3)
         values = parts[2::3]
         del parts[2::3]
         parts.append(chain if chain in builtin else "")
@@ -104,7 +110,7 @@ class ShapePlans:
         plan = self.plans.get(key)
         if plan:
             try:
-                return chain, m.start(3) + 1, end, self._fill(plan, values)
+                return chain, 4, 3 + len(chain), self._fill(plan, values)
             except ValueError:  # BadValue: the usual read reports it
                 return None
         if plan is None and len(self.plans) < MAX_PLANS:
@@ -133,14 +139,18 @@ class ShapePlans:
             value_match = self.reader.value_match
             matches = list(matches)
             for index, kind, info, place in plan.fills:
-                made = value_match(kind, info, _unquoted(values[index]))
+                value = values[index]
+                made = value_match(kind, info, value[1:-1] if value[0] == '"' else value)
                 if place < 0:
                     verdict = made
                 else:
                     matches[place] = made
             matches = tuple(matches)
         comment = plan.comment
-        if plan.comments is not None:
+        comments = plan.comments
+        if comments is not None and len(comments) == 1:
+            comment = _unquoted(values[comments[0][0]])
+        elif comments is not None:
             comment = "; ".join(text if index is None else _unquoted(values[index])
                                 for index, text in plan.comments)
         return matches, verdict, comment, plan.ignore
