@@ -286,9 +286,8 @@ def _reach(ctx: CheckContext, cause: Cause) -> str:
     exposure = cause.worst
     level = reach_level(exposure)
     interfaces = frozenset().union(*(e.interfaces for e in cause.exposures if reach_level(e) == level))
-    roles = ctx.exposure.roles
     # Name what is left out only among interfaces of the same kind: the LAN's are no "but".
-    candidates = frozenset(i for i in ctx.exposure.interfaces if roles.is_internal(i) == (level == "internal"))
+    candidates = _same_kind(ctx, level == "internal")
     if cause.routed_to and interfaces_phrase(interfaces, candidates).count(",") >= LIST_AT_MOST:
         candidates = None  # a router's dozens of VLANs: the destinations say more
     text = reach_text(exposure, candidates, interfaces)
@@ -297,6 +296,21 @@ def _reach(ctx: CheckContext, cause: Cause) -> str:
     if exposure.possible and not cause.possible and " (possibly" in text:
         text = text[:text.index(" (possibly")]
     return text
+
+
+def _same_kind(ctx: CheckContext, internal: bool) -> frozenset:
+    """The document's interfaces that are internal (or not): one set per document, not per cause."""
+    kinds = _INTERFACE_KINDS.get(ctx.exposure)
+    if kinds is None:
+        kinds = _INTERFACE_KINDS.put(ctx.exposure, {})
+    found = kinds.get(internal)
+    if found is None:
+        roles = ctx.exposure.roles
+        found = kinds[internal] = frozenset(i for i in ctx.exposure.interfaces if roles.is_internal(i) == internal)
+    return found
+
+
+_INTERFACE_KINDS: IdentityCache[dict] = IdentityCache(1000)
 
 
 def _ports_by_transport(ports: dict[str, query.Ranges]) -> str:
