@@ -176,16 +176,7 @@ class PortRegistry:
                     self._index.setdefault(transport, []).append((lo, hi, entry))
         for rows in self._index.values():
             rows.sort(key=lambda row: (row[0], row[1]))
-        self._evidence_only: dict[str, tuple[PortEntry, ...]] = {}
         self._overlapping: dict[tuple, tuple] = {}
-
-    def evidence_only(self, transport: str) -> tuple[PortEntry, ...]:
-        """The ``evidence_only`` entries of ``transport``, in registry order."""
-        found = self._evidence_only.get(transport)
-        if found is None:
-            found = self._evidence_only[transport] = tuple(
-                e for e in self.entries if e.evidence_only and transport in e.transports)
-        return found
 
     def with_additions(self, extra: list[PortEntry]) -> "PortRegistry":
         """A registry where ``extra`` entries replace any entry on the same port and transport."""

@@ -323,26 +323,11 @@ def hedge(registry: PortRegistry, entry: PortEntry, ports, transport: str) -> He
     is less risky than ``entry``: entries found only by evidence (``evidence_only``) on the same
     ports and transport. The number alone then justifies at most medium: an engineer does not
     call a port high for a service nothing in the file names. None otherwise."""
-    ports = tuple(ports)
-    key = (id(registry), id(entry), ports, transport)
-    hit = _HEDGES.get(key)
-    if hit is not None and hit[0] is registry and hit[1] is entry:
-        return hit[2]
-    if len(_HEDGES) >= 10_000:
-        _HEDGES.clear()
-    found = _hedge(registry, entry, ports, transport)
-    _HEDGES[key] = (registry, entry, found)  # the objects kept alive, so their ids stay theirs
-    return found
-
-
-_HEDGES: dict[tuple, tuple] = {}  # thousands of findings hedge the same few ports
-
-
-def _hedge(registry: PortRegistry, entry: PortEntry, ports: tuple, transport: str) -> Hedge | None:
     from linter.findings import Severity
 
-    others = tuple(other for other in registry.evidence_only(transport)
-                   if other is not entry
+    ports = tuple(ports)
+    others = tuple(other for other in registry.entries
+                   if other.evidence_only and other is not entry and transport in other.transports
                    and all(any(lo <= p_lo and p_hi <= hi and hi - lo < SHARED_AT_MOST for lo, hi in other.ranges)
                            for p_lo, p_hi in ports))
     own = entry.severity or Severity.INFO
