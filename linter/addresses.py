@@ -86,6 +86,12 @@ def format_range(family: Family, lo: int, hi: int) -> str:
             # The common case (a DNAT target, a host), without building an address object.
             return f"{lo >> 24}.{(lo >> 16) & 255}.{(lo >> 8) & 255}.{lo & 255}"
         return str(cls(lo))
+    size = hi - lo + 1
+    if 0 <= lo and size > 0 and size & (size - 1) == 0 and lo & (size - 1) == 0 and \
+            hi <= (IPV6_MAX if cls is ipaddress.IPv6Address else IPV4_MAX):
+        # One prefix (a /24 of an allowlist): the network's text without summarising.
+        bits = (128 if cls is ipaddress.IPv6Address else 32) - (size.bit_length() - 1)
+        return f"{format_range(family, lo, lo)}/{bits}"
     try:
         nets = list(ipaddress.summarize_address_range(cls(lo), cls(hi)))
     except (ValueError, TypeError):

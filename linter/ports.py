@@ -176,6 +176,7 @@ class PortRegistry:
                     self._index.setdefault(transport, []).append((lo, hi, entry))
         for rows in self._index.values():
             rows.sort(key=lambda row: (row[0], row[1]))
+        self._overlapping: dict[tuple, tuple] = {}
 
     def with_additions(self, extra: list[PortEntry]) -> "PortRegistry":
         """A registry where ``extra`` entries replace any entry on the same port and transport."""
@@ -197,6 +198,13 @@ class PortRegistry:
 
     def overlapping(self, ranges, transport: str) -> list[tuple[PortEntry, tuple[tuple[int, int], ...]]]:
         """Entries whose ports meet ``ranges``, each with the ports that meet, in port order."""
+        ranges = tuple(ranges)
+        key = (ranges, transport)
+        cached = self._overlapping.get(key)
+        if cached is not None:  # thousands of rules open the same few ports
+            return list(cached)
+        if len(self._overlapping) >= 10_000:
+            self._overlapping.clear()
         found: dict[str, tuple[PortEntry, list]] = {}
         rows = self._index.get(transport, [])
         for lo, hi in ranges:
@@ -205,8 +213,9 @@ class PortRegistry:
                     break
                 if r_hi >= lo:
                     found.setdefault(entry.name, (entry, []))[1].append((max(lo, r_lo), min(hi, r_hi)))
-        return [(entry, tuple(sorted(parts))) for entry, parts in
-                sorted(found.values(), key=lambda item: min(item[1]))]
+        result = self._overlapping[key] = tuple((entry, tuple(sorted(parts))) for entry, parts in
+                                                sorted(found.values(), key=lambda item: min(item[1])))
+        return list(result)
 
     def by_name(self, name: str) -> PortEntry | None:
         """The entry called ``name``, else the one with that alias."""

@@ -95,12 +95,21 @@ def reach_level(exposure: Exposure) -> str:
         return "internal"
     if exposure.reach != "restricted":
         return "internet"
-    size = query.size(exposure.sources)
-    if size >= INTERNET_AT_LEAST.get(exposure.family, 2**24):
-        return "internet"
-    if size <= ADMIN_HOSTS_AT_MOST.get(exposure.family, 16):
-        return "admin"
-    return "networks"
+    # Asked several times per exposure (each cause's worst, its message, its key): sized once.
+    level = _RESTRICTED_LEVELS.get(exposure)
+    if level is None:
+        size = query.size(exposure.sources)
+        if size >= INTERNET_AT_LEAST.get(exposure.family, 2**24):
+            level = "internet"
+        elif size <= ADMIN_HOSTS_AT_MOST.get(exposure.family, 16):
+            level = "admin"
+        else:
+            level = "networks"
+        _RESTRICTED_LEVELS.put(exposure, level)
+    return level
+
+
+_RESTRICTED_LEVELS: IdentityCache[str] = IdentityCache()
 
 
 def calibrated(severity: Severity, level: str) -> Severity:
@@ -144,6 +153,7 @@ class Cause:
         self.named_by_comment: dict[str, str] = {}  # transport -> the service the rule's comment names
         self.evidence = "the rule's comment"  # what named it: the comment, or a generator's defaults
         self.routed_to = ""  # routed exposure (routed_checks): the destinations, in words
+        self._worst: Exposure | None = None
 
     @property
     def scope(self) -> str:
@@ -153,6 +163,7 @@ class Cause:
 
     def add(self, ctx: CheckContext, exposure: Exposure, transport: str) -> None:
         self.exposures.append(exposure)
+        self._worst = None
         self.ports[transport] = query.union(self.ports.get(transport, ()), exposure.ports)
         self.behind[transport] = query.union(self.behind.get(transport, ()), service_ports(exposure))
         level = reach_level(exposure)
@@ -199,7 +210,9 @@ class Cause:
     @property
     def worst(self) -> Exposure:
         """The exposure with the widest reach (what the message describes)."""
-        return min(self.exposures, key=lambda e: (LEVEL_ORDER.index(reach_level(e)), e.possible))
+        if self._worst is None:
+            self._worst = min(self.exposures, key=lambda e: (LEVEL_ORDER.index(reach_level(e)), e.possible))
+        return self._worst
 
     @property
     def possible(self) -> bool:
@@ -273,9 +286,8 @@ def _reach(ctx: CheckContext, cause: Cause) -> str:
     exposure = cause.worst
     level = reach_level(exposure)
     interfaces = frozenset().union(*(e.interfaces for e in cause.exposures if reach_level(e) == level))
-    roles = ctx.exposure.roles
     # Name what is left out only among interfaces of the same kind: the LAN's are no "but".
-    candidates = frozenset(i for i in ctx.exposure.interfaces if roles.is_internal(i) == (level == "internal"))
+    candidates = _same_kind(ctx, level == "internal")
     if cause.routed_to and interfaces_phrase(interfaces, candidates).count(",") >= LIST_AT_MOST:
         candidates = None  # a router's dozens of VLANs: the destinations say more
     text = reach_text(exposure, candidates, interfaces)
@@ -284,6 +296,21 @@ def _reach(ctx: CheckContext, cause: Cause) -> str:
     if exposure.possible and not cause.possible and " (possibly" in text:
         text = text[:text.index(" (possibly")]
     return text
+
+
+def _same_kind(ctx: CheckContext, internal: bool) -> frozenset:
+    """The document's interfaces that are internal (or not): one set per document, not per cause."""
+    kinds = _INTERFACE_KINDS.get(ctx.exposure)
+    if kinds is None:
+        kinds = _INTERFACE_KINDS.put(ctx.exposure, {})
+    found = kinds.get(internal)
+    if found is None:
+        roles = ctx.exposure.roles
+        found = kinds[internal] = frozenset(i for i in ctx.exposure.interfaces if roles.is_internal(i) == internal)
+    return found
+
+
+_INTERFACE_KINDS: IdentityCache[dict] = IdentityCache(1000)
 
 
 def _ports_by_transport(ports: dict[str, query.Ranges]) -> str:

@@ -90,10 +90,17 @@ def infer_roles(rulesets: list[Ruleset], internet=(), internal=()) -> InterfaceR
     for ruleset in rulesets:
         for table in ruleset.tables:
             for chain in table.chains:
+                zones = _ZONE_DISPATCH.match(chain.name) is not None
                 for rule in chain.rules:
-                    for pattern, why in _zone_evidence(rule, chain):
-                        if pattern not in found_internet:
-                            found_internal.setdefault(pattern, why)
+                    # Only NAT rules and jumps give evidence: the rest of a 100,000-rule file is skipped here.
+                    kind = rule.verdict.kind
+                    jump = kind is VerdictKind.JUMP or kind is VerdictKind.GOTO
+                    if not jump and kind not in _NAT_OUT and kind not in _NAT_IN:
+                        continue
+                    if zones and jump:
+                        for pattern, why in _zone_evidence(rule, chain):
+                            if pattern not in found_internet:
+                                found_internal.setdefault(pattern, why)
                     for pattern, why in (*_evidence(rule, chain), *_spoofing_evidence(rule, table)):
                         # Configuration wins; a conventionally internal name (docker0's hairpin
                         # MASQUERADE, a VPN tunnel) is never taken for the outside by inference.

@@ -85,6 +85,8 @@ class RuleReader:
         self._chains: set[str] | None = None
         self.diagnostics = diagnostics
         self._memo: dict = {}
+        self.uses: list = []
+        self.chains_changed = 0  # counts add_chain calls (plans.py drops its plans then)
         self.unknowns = False  # set by front ends whose tokens may be UNKNOWN
 
     @property
@@ -97,6 +99,7 @@ class RuleReader:
         """A chain created after the reader was made (a script's ``-N``): ``-j name`` jumps to it."""
         if self._chains is not None:
             self._chains.add(name)
+        self.chains_changed += 1  # a -j NAME read before may now be a jump
 
     # -- diagnostics
     def _at(self, tok) -> int:
@@ -129,6 +132,7 @@ class RuleReader:
 
         ``chain`` is the built-in chain the rule is in ("" for user chains); ``ignore`` is
         set for a ``-6`` rule in an IPv4 file (or ``-4`` in IPv6), which iptables skips.
+        ``uses`` records how each value was read (plans.py makes a shape's plan from it).
         """
         self.line = line
         self.lineno = lineno
@@ -152,6 +156,7 @@ class RuleReader:
         bad_target = False
         has_unknown = any(t[0] == UNKNOWN for t in tokens) if self.unknowns else False
         entry_matches: list[tuple[Module, int]] = []  # conntrack matches that look at the entry
+        uses = self.uses = []  # (token position or -1, kind, info, what it made), for plans.py
         with_state: set[int] = set()  # conntrack modules with a --ctstate
         i = 0
         n = len(tokens)
@@ -285,6 +290,8 @@ class RuleReader:
                         # A jump; one to a chain the file never declares is the hygiene checks' business.
                         verdict = memo_get(("-j", name)) or memo.setdefault(("-j", name),
                                                                             Verdict(VerdictKind.JUMP, name))
+                        if name not in TARGETS and not self._unknown_option_follows(tokens, i, loaded, proto_module):
+                            uses.append((i - 1 if inline is None else -1, "jump", None, verdict))
                     else:
                         spec = TARGETS.get(name)
                         target = Module(name, spec, is_target=True)
@@ -341,8 +348,8 @@ class RuleReader:
                     match = memo_get(key)
                     if match is None:
                         try:
-                            match = self._address_match(SOURCE if canonical == "-s" else DESTINATION, arg[1],
-                                                        negated)
+                            match = self.address_match(SOURCE if canonical == "-s" else DESTINATION, arg[1],
+                                                       negated)
                         except BadValue as exc:
                             if isinstance(exc, Unmodelled):
                                 self._report(UNMODELLED, f"{exc} is not modelled; treated as may-match",
@@ -353,6 +360,7 @@ class RuleReader:
                                                        negated))
                             continue
                         memo[key] = match
+                    uses.append((i - 1 if inline is None else -1, "addr", (canonical, negated), match))
                     matches.append(match)
                 elif canonical == "-i" or canonical == "-o":
                     arg = args[0]
@@ -382,6 +390,8 @@ class RuleReader:
                 target_options.append((canonical, value))
                 if canonical in ADDRESS_OPTIONS or canonical in PORT_OPTIONS:
                     self._nat_option(module.name, canonical, args[0], proto_name, nat_addresses, nat_ports)
+                    if inline is None and len(args) == 1:
+                        uses.append((i - 1, "nat", (module.name, canonical, proto_name), None))
                 continue
             # --- options of a match module
             if handler is None:
@@ -399,12 +409,13 @@ class RuleReader:
             arg = args[0]
             if handler == "comment":
                 comment = arg[1] if comment is None else f"{comment}; {arg[1]}"
+                uses.append((i - 1 if inline is None else -1, "comment", None, arg[1]))
                 continue
             key = (handler, arg[1], negated, proto_name)
             match = memo_get(key)
             if match is None:
                 try:
-                    match = self._modelled(handler, arg[1], negated, proto_name, module.name)
+                    match = self.modelled(handler, arg[1], negated, proto_name, module.name)
                 except BadValue as exc:
                     self._bad_value(exc, arg)
                     self._opaque(module, matches, f"{tok[2]} {arg[2]}", negated, "?")
@@ -415,6 +426,8 @@ class RuleReader:
                     entry_matches.append((module, len(matches)))
                 elif handler == "state":
                     with_state.add(id(module))
+            elif inline is None:
+                uses.append((i - 1, "value", (handler, negated, proto_name, module.name), match))
             matches.append(match)
         # --- the verdict
         if target is not None:
@@ -451,21 +464,23 @@ class RuleReader:
 
     def _nat_option(self, target, option, arg, proto_name, addresses, ports) -> None:
         """The rewrite of a NAT-like target option (--to-destination, --to-ports...)."""
-        value = arg[1]
         try:
-            if option in PORT_OPTIONS:
-                sep = ":" if ":" in value and "-" not in value else "-"
-                ports.append(PortSet((port_range(value, proto_name or "tcp", sep),)))
-            elif target == "NETMAP" or option == "--on-ip":
-                addresses.append(AddressSet(self.family, normalize_ranges(address_list(value, self.family)), value))
-            else:
-                to_addresses, to_ports = nat_to(value, self.family, proto_name or "tcp")
-                if to_addresses is not None:
-                    addresses.append(to_addresses)
-                if to_ports is not None:
-                    ports.append(to_ports)
+            self._nat_values(target, option, arg[1], proto_name, addresses, ports)
         except BadValue as exc:
             self._bad_value(exc, arg)
+
+    def _nat_values(self, target, option, value, proto_name, addresses, ports) -> None:
+        if option in PORT_OPTIONS:
+            sep = ":" if ":" in value and "-" not in value else "-"
+            ports.append(PortSet((port_range(value, proto_name or "tcp", sep),)))
+        elif target == "NETMAP" or option == "--on-ip":
+            addresses.append(AddressSet(self.family, normalize_ranges(address_list(value, self.family)), value))
+        else:
+            to_addresses, to_ports = nat_to(value, self.family, proto_name or "tcp")
+            if to_addresses is not None:
+                addresses.append(to_addresses)
+            if to_ports is not None:
+                ports.append(to_ports)
 
     def _unknown_option_follows(self, tokens, i, loaded, proto_module) -> bool:
         """Whether tokens[i] is a long option nothing loaded knows (so the -j name before it is a target)."""
@@ -484,6 +499,35 @@ class RuleReader:
             if module.options is not None and name in module.options:
                 return False
         return not (proto_module is not None and name in (MATCHES.get(proto_module) or {}))
+
+    def value_match(self, kind: str, info, value: str):
+        """What ``read`` makes of one value of a shape plan (plans.py): kind "addr" (info: -s or -d,
+        negated), "value" (a modelled module option: handler, negated, protocol, module), "jump" or
+        "nat" (the verdict of a NAT target with this one option: target, option, protocol);
+        BadValue when the value cannot be read."""
+        memo = self._memo
+        if kind == "nat":  # the one option of a NAT target (info: target, option, protocol)
+            target, option, proto_name = info
+            addresses: list[AddressSet] = []
+            ports: list[PortSet] = []
+            self._nat_values(target, option, value, proto_name, addresses, ports)
+            return self._target_verdict(target, ((option, value),), addresses, ports)
+        if kind == "jump":
+            key = ("-j", value)
+            return memo.get(key) or memo.setdefault(key, Verdict(VerdictKind.JUMP, value))
+        if kind == "addr":
+            canonical, negated = info
+            key = (canonical, value, negated)
+            match = memo.get(key)
+            if match is None:
+                match = memo[key] = self.address_match(SOURCE if canonical == "-s" else DESTINATION, value, negated)
+            return match
+        handler, negated, proto_name, module = info
+        key = (handler, value, negated, proto_name)
+        match = memo.get(key)
+        if match is None:
+            match = memo[key] = self.modelled(handler, value, negated, proto_name, module)
+        return match
 
     # -- helpers of read()
     def _take_args(self, tokens, i, nargs, inline):
@@ -594,7 +638,8 @@ class RuleReader:
         module.parts.append(text)
         module.count += 1
 
-    def _address_match(self, direction, text, negated) -> AddressMatch:
+    def address_match(self, direction, text, negated) -> AddressMatch:
+        """The match of ``-s``/``-d`` ``text`` (BadValue when it cannot be read)."""
         if "," not in text and "-" not in text:
             return AddressMatch(direction, AddressSet(self.family, (address_range(text, self.family),), text), negated)
         ranges = address_list(text, self.family)
@@ -606,7 +651,8 @@ class RuleReader:
             return AddressMatch(direction, AddressSet(self.family, normalize_ranges(inter), text), True)
         return AddressMatch(direction, AddressSet(self.family, normalize_ranges(ranges), text), negated)
 
-    def _modelled(self, handler: str, value: str, negated: bool, proto_name: str | None, module: str):
+    def modelled(self, handler: str, value: str, negated: bool, proto_name: str | None, module: str):
+        """The match a modelled module option makes of ``value`` (BadValue when it cannot be read)."""
         proto = proto_name or "tcp"
         if handler == "port-destination" or handler == "port-source":
             direction = DESTINATION if handler == "port-destination" else SOURCE

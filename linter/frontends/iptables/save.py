@@ -19,6 +19,9 @@ Division of labour
   is exactly what the grammar says it is. The fast path only ever accepts a subset of
   what the grammar accepts; anything else (including every malformed line) goes to
   Lark. ``tests/frontends/test_iptables_save.py`` checks that both agree.
+* Rule lines of one shape (the same options with other values) are interpreted once:
+  ``plans.py`` fills later lines' addresses, ports, comments, jump chains and NAT targets
+  into the first clean read of the shape (none of this with a script's token hook).
 * The meaning of the option list is not context-free: which module an option belongs
   to and how many arguments it takes depend on the ``-m``/``-p``/``-j`` seen earlier
   in the rule (``--set`` takes no argument after ``-m recent`` and two after
@@ -78,6 +81,7 @@ from linter import collector
 from linter.diagnostics import caret_excerpt, Diagnostic
 from linter.frontends import ParseResult
 from linter.frontends.iptables import options as opt
+from linter.frontends.iptables.plans import ShapePlans
 from linter.frontends.iptables.rule_options import statements_for
 from linter.frontends.iptables.rule_reader import RuleReader
 from linter.frontends.iptables.tables import CHAIN_NAMES, ChainState, detect_family, TableState, TableStore
@@ -129,6 +133,8 @@ class FileReader:
             self.diagnostics = rules.diagnostics
         self.rules = rules
         self.fast = fast_path()
+        # Lines of a shape read before only have their values read (plans.py); not with a token hook.
+        self.plans = ShapePlans(rules, self.fast.head) if token_hook is None else None
         self._lines: list[str] | None = None
         self.offset = first_line - 1
         self.line_numbers = line_numbers
@@ -143,6 +149,7 @@ class FileReader:
 
     def read(self) -> ParseResult:
         read_rule = self.fast.read_rule
+        plans = self.plans
         chain_line = self.fast.chain.match
         table_line = self.fast.table.match
         crlf_reported = False
@@ -161,10 +168,18 @@ class FileReader:
                                  line, len(line) + 1, hint="convert the file to Unix line endings (LF)")
             first = line[:1]
             if first == "-" or first == "[" or (first in " \t" and line.lstrip(" \t")[:1] in ("-", "[")):
+                if plans is not None and self.table is not None:
+                    planned = plans.lookup(line, self.table.builtin)
+                    if planned is not None:
+                        chain, chain_column, end, result = planned
+                        self._rule("-A", chain, chain_column, None, None, 1, end, line, lineno, result)
+                        continue
                 fast = read_rule(line)
                 if fast is not None:
                     self._rule(*fast, line, lineno)
                     continue
+                if plans is not None:
+                    plans.pending = None
             elif first == "#" or not line:
                 continue
             elif first == ":":
@@ -353,7 +368,9 @@ class FileReader:
             chain = table.chains[name] = ChainState(name, span, Policy.ACCEPT if builtin else None, declare)
         return chain
 
-    def _rule(self, command, chain_name, chain_column, position, tokens, column, args_start, line, lineno):
+    def _rule(self, command, chain_name, chain_column, position, tokens, column, args_start, line, lineno,
+              planned=None):
+        """Add one rule; ``planned`` is its (matches, verdict, comment, ignore) when a plan read it."""
         table = self.table
         if table is None:
             self._need_table("Rule", line, lineno, column)
@@ -362,10 +379,17 @@ class FileReader:
         chain = table.chains.get(chain_name)
         if chain is None:
             chain = self._chain(table, chain_name, lineno, line, chain_column)
-        if self.token_hook is not None:
-            tokens = self.token_hook(tokens, line, lineno)
-        matches, verdict, comment, ignore = self.rules.read(
-            tokens, line, lineno, chain_name if chain_name in table.builtin else "", column, args_start)
+        if planned is not None:
+            matches, verdict, comment, ignore = planned
+        else:
+            if self.token_hook is not None:
+                tokens = self.token_hook(tokens, line, lineno)
+            reported = len(self.diagnostics)
+            read = self.rules.read(tokens, line, lineno, chain_name if chain_name in table.builtin else "", column,
+                                   args_start)
+            if self.plans is not None and self.plans.pending is not None:
+                self.plans.learn(line, tokens, read, len(self.diagnostics) == reported)
+            matches, verdict, comment, ignore = read
         if ignore:
             return
         end = len(line) - 1

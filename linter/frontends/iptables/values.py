@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import re
 from socket import inet_aton
@@ -50,7 +49,6 @@ def _number(text: str) -> int:
 _HOST_BITS = [(1 << (32 - bits)) - 1 for bits in range(33)]
 
 
-@functools.lru_cache(maxsize=65536)
 def _ipv4_range(text: str) -> tuple[int, int]:
     """``a.b.c.d[/len|/mask]`` as iptables reads it (missing octets are 0, ``010`` is octal)."""
     addr, _, bits = text.partition("/")
@@ -62,9 +60,10 @@ def _ipv4_range(text: str) -> tuple[int, int]:
             return _ipv4_slow(text)
         if not bits:
             return value, value
-        if int(bits) <= 32:
-            host = _HOST_BITS[int(bits)]
-            lo = value & ~host & IPV4_MAX
+        length = int(bits)
+        if length <= 32:
+            host = _HOST_BITS[length]
+            lo = value & ~host
             return lo, lo | host
     return _ipv4_slow(text)
 
@@ -121,6 +120,8 @@ def _ipv6_range(text: str) -> tuple[int, int]:
 
 def address_range(text: str, family: Family) -> tuple[int, int]:
     """One address or prefix (no ranges) in ``family`` as integers."""
+    if family is Family.IPV4 and ":" not in text:
+        return _ipv4_range(text)
     if family is Family.IPV6:
         return _ipv6_range(text)
     if ":" in text and not text.startswith(":") and text.count(":") >= 2 or text.startswith("::"):

@@ -1,0 +1,109 @@
+"""Shape plans (linter/frontends/iptables/plans.py) read every line exactly as the interpreter does."""
+
+from __future__ import annotations
+
+import random
+
+from linter.frontends.iptables.save import FileReader
+from linter.model import AddressMatch, Direction, VerdictKind
+from linter.source import SourceFile
+
+PATH = "plans.rules"
+
+
+def _read(text: str, plans: bool = True):
+    reader = FileReader(SourceFile(PATH, text))
+    if not plans:
+        reader.plans = None
+    return reader, reader.read()
+
+
+def _same(text: str):
+    """The model and diagnostics with plans, checked equal to the interpreter's; and the reader."""
+    reader, planned = _read(text)
+    _, interpreted = _read(text, plans=False)
+    assert planned.document == interpreted.document
+    assert [(d.code, d.message, d.span, d.hint, d.excerpt) for d in planned.diagnostics] == \
+           [(d.code, d.message, d.span, d.hint, d.excerpt) for d in interpreted.diagnostics]
+    return reader, planned
+
+
+def _rules(document, chain="INPUT", table="filter"):
+    return next(c for c in next(t for t in document.tables if t.name == table).chains if c.name == chain).rules
+
+
+HEAD = "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n:BLOCK - [0:0]\n"
+
+
+def test_a_blocklist_is_read_once_and_filled_after():
+    lines = [f"-A INPUT -s 10.0.{i // 256}.{i % 256}/32 -j DROP" for i in range(300)]
+    reader, result = _same(HEAD + "\n".join(lines) + "\nCOMMIT\n")
+    rules = _rules(result.document)
+    assert len(rules) == 300
+    assert rules[7].matches == (AddressMatch(Direction.SOURCE, rules[7].matches[0].addresses),)
+    assert rules[7].matches[0].addresses.ranges == ((0x0A000007, 0x0A000007),)
+    assert rules[7].matches[0].addresses.text == "10.0.0.7/32"
+    assert rules[7].span.line == 13 and rules[7].text == lines[7]
+    assert len([p for p in reader.plans.plans.values() if p]) == 1
+
+
+def test_bad_values_in_a_planned_shape_are_reported_as_the_interpreter_does():
+    lines = ["-A INPUT -s 10.0.0.1/32 -j DROP", "-A INPUT -s 10.0.0.300/32 -j DROP",
+             "-A INPUT -s db.example.com -j DROP", "-A INPUT -s 10.0.0.0/255.0.255.0 -j DROP",
+             "-A INPUT -s 10.0.0.2/33 -j DROP", "-A INPUT -s 10.0.0.3 -j DROP"]
+    _, result = _same(HEAD + "\n".join(lines) + "\nCOMMIT\n")
+    assert [(d.code, d.span.line, d.span.column) for d in result.diagnostics] == [
+        ("PL011", 7, 13), ("PL013", 8, 13), ("PL013", 9, 13), ("PL011", 10, 22)]
+    assert len(_rules(result.document)) == 6
+
+
+def test_jumps_verdicts_comments_and_ports_fill_their_places():
+    lines = []
+    for i in range(40):
+        target = ["BLOCK", "ACCEPT", "DROP", "LOG", "REJECT"][i % 5]
+        lines.append(f'-A INPUT -d 192.0.2.{i}/32 -p tcp -m comment --comment "svc {i}" -m tcp --dport {1000 + i} '
+                     f'-j {target}')
+    lines.append('-A INPUT -p tcp -m comment --comment "a" -m comment --comment b -m tcp --dport 70000 -j BLOCK')
+    lines.append('-A INPUT -p tcp -m comment --comment "c" -m comment --comment d -m tcp --dport 22 -j BLOCK')
+    _, result = _same(HEAD + "\n".join(lines) + "\nCOMMIT\n")
+    rules = _rules(result.document)
+    assert rules[5].verdict.kind is VerdictKind.JUMP and rules[5].verdict.target == "BLOCK"
+    assert rules[6].verdict.kind is VerdictKind.ACCEPT
+    assert rules[5].comment == "svc 5" and rules[-1].comment == "c; d"
+    assert [(d.code, d.span.line) for d in result.diagnostics] == [("PL011", 46)]
+
+
+def test_random_lines_of_a_few_shapes_read_alike():
+    rnd = random.Random(14)
+    options = ["-s {a}", "! -s {a}", "-d {a}", "-i eth{n}", "-p tcp -m tcp --dport {p}", "-p udp --sport {p}",
+               '-m comment --comment "{w}"', "-m comment --comment {w}", "-m multiport --dports {p},{p}",
+               "-m conntrack --ctstate NEW", "-p tcp --dpo {p}", "--dport {p}", "-s {a},{a}", "-m set --set x"]
+    values = {"a": ["10.0.0.1", "10.1.0.0/16", "1.2.3.4/32", "300.1.1.1", "host.example", "010.0.0.1",
+                    "1.2.3.4/0", "-x", "10.0.0.0/255.255.0.0"],
+              "p": ["22", "80", "65535", "70000", "http", "0x10", "1-2"],
+              "w": ["x", "two words", "a!b", "-dash", "ACCEPT"],
+              "n": ["0", "1", "23456789012345678"]}
+    shapes = []
+    for _ in range(60):
+        chosen = rnd.sample(options, rnd.randint(1, 3))
+        chain = rnd.choice(["INPUT", "OUTPUT", "BLOCK", "UNDECLARED"])
+        target = rnd.choice(["ACCEPT", "BLOCK", "NOCHAIN", "LOG --log-prefix x", "DNAT", "MARK --set-mark 1",
+                             "DNAT --to-destination {a}:{p}", "DNAT --to-destination {a}", "REDIRECT --to-ports {p}",
+                             "SNAT --to-source {a} --random", "DNAT --to-destination {a} --to-destination {a}"])
+        shapes.append(f"-A {chain} {' '.join(chosen)} -j {target}")
+    lines = []
+    for _ in range(1500):  # each shape about 25 times, with random values
+        line = rnd.choice(shapes)
+        for key, choices in values.items():
+            while "{" + key + "}" in line:
+                line = line.replace("{" + key + "}", rnd.choice(choices[:2] if rnd.random() < 0.6 else choices), 1)
+        lines.append(line)
+    text = HEAD + "\n".join(lines) + "\nCOMMIT\n"
+    _same(text)
+    _same(text.replace("*filter", "*nat").replace(":INPUT DROP", ":PREROUTING ACCEPT"))
+
+
+def test_a_chain_created_later_drops_the_plans():
+    text = HEAD + "-A INPUT -s 10.0.0.1 -j LATER\n-N LATER\n-A INPUT -s 10.0.0.2 -j LATER\nCOMMIT\n"
+    reader, result = _same(text)
+    assert [r.verdict.kind for r in _rules(result.document)] == [VerdictKind.JUMP, VerdictKind.JUMP]
