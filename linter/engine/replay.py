@@ -46,24 +46,35 @@ _NAT_KINDS = (VerdictKind.DNAT, VerdictKind.REDIRECT)
 class Plan:
     """The bounds of the atoms of one chain's wide dimensions (addresses, ports)."""
 
-    __slots__ = ("addresses", "sources", "dports", "sports")
+    __slots__ = ("addresses", "sources", "dports", "sports", "originals")
 
-    def __init__(self, addresses: list[int], sources: list[int], dports: list[int], sports: list[int]):
+    def __init__(self, addresses: list[int], sources: list[int], dports: list[int], sports: list[int],
+                 originals: bool):
         self.addresses = addresses  # destinations, before and after NAT
         self.sources = sources
         self.dports = dports  # destination ports, before and after NAT
         self.sports = sports
+        # Whether a rule reads the destination as sent (conntrack's original tuple, or the
+        # accept hull: engine/hull.py reads the current one); else, once a DNAT rewrote a box,
+        # only the rewritten destination and port are read.
+        self.originals = originals
 
     def key(self, box: Box) -> tuple | None:
         """What decides how the chain's rules meet ``box``; None when a wide dimension of it
         spans more than one atom (the rules may cut it)."""
         src = _atom(self.sources, box.src)
-        dst = _atom(self.addresses, box.dst)
-        dport = _atom(self.dports, box.dport)
         sport = _atom(self.sports, box.sport)
-        nat_dst = -2 if box.nat_dst is None else _atom(self.addresses, box.nat_dst)
-        nat_dport = -2 if box.nat_dport is None else _atom(self.dports, box.nat_dport)
-        if src < 0 or dst < 0 or dport < 0 or sport < 0 or nat_dst == -1 or nat_dport == -1:
+        if box.nat_dst is None:
+            nat_dst, dst = -2, _atom(self.addresses, box.dst)
+        else:
+            nat_dst = _atom(self.addresses, box.nat_dst)
+            dst = _atom(self.addresses, box.dst) if self.originals else -3
+        if box.nat_dport is None:
+            nat_dport, dport = -2, _atom(self.dports, box.dport)
+        else:
+            nat_dport = _atom(self.dports, box.nat_dport)
+            dport = _atom(self.dports, box.dport) if self.originals else -3
+        if src == -1 or dst == -1 or dport == -1 or sport == -1 or nat_dst == -1 or nat_dport == -1:
             return None
         return (src, dst, dport, sport, nat_dst, nat_dport, box.family, box.proto, box.iif, box.state, box.local,
                 box.oif, box.mark, box.ctmark)
@@ -72,6 +83,8 @@ class Plan:
 def _atom(bounds: list[int], ranges) -> int:
     if not ranges:
         return -1
+    if not bounds:
+        return 0
     first = bisect_right(bounds, ranges[0][0])
     return first if first == bisect_right(bounds, ranges[-1][1]) else -1
 
@@ -100,7 +113,7 @@ def _build(table: Table, chain: Chain, routing) -> Plan | None:
     chains = [chain]
     seen = {chain.name}
     rules = 0
-    addrtype = False
+    addrtype = originals = False
     while chains:
         current = chains.pop()
         rules += len(current.rules)
@@ -109,6 +122,8 @@ def _build(table: Table, chain: Chain, routing) -> Plan | None:
         for rule in current.rules:
             for match in rule.matches:
                 kind = type(match)
+                if kind is OriginalAddressMatch or kind is OriginalPortMatch:
+                    originals = True
                 if kind is AddressMatch or kind is OriginalAddressMatch:
                     _bounds(sources if match.direction is Direction.SOURCE else addresses, match.addresses.ranges)
                 elif kind is PortMatch or kind is OriginalPortMatch:
@@ -132,7 +147,7 @@ def _build(table: Table, chain: Chain, routing) -> Plan | None:
         for _, ranges in routing.host:
             _bounds(addresses, ranges)
             _bounds(sources, ranges)
-    return Plan(sorted(addresses), sorted(sources), sorted(dports), sorted(sports))
+    return Plan(sorted(addresses), sorted(sources), sorted(dports), sorted(sports), originals)
 
 
 def _bounds(into: set[int], ranges) -> None:
@@ -150,7 +165,6 @@ def walk_many(walker: Walker, table: Table, chain: Chain, boxes: list[Box]) -> l
     plan = plan_of(table, chain, walker)
     if plan is None:
         return walker.walk(table, chain, boxes)
-    boxes = coalesce(boxes)  # as a walk merges what enters a chain together
     groups: dict[tuple, list[Box]] = {}
     apart: list[Box] = []
     for box in boxes:

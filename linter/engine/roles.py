@@ -90,8 +90,9 @@ def infer_roles(rulesets: list[Ruleset], internet=(), internal=()) -> InterfaceR
     for ruleset in rulesets:
         for table in ruleset.tables:
             for chain in table.chains:
+                zone_dispatch = _ZONE_DISPATCH.match(chain.name) is not None
                 for rule in chain.rules:
-                    for pattern, why in _zone_evidence(rule, chain):
+                    for pattern, why in _zone_evidence(rule, chain) if zone_dispatch else ():
                         if pattern not in found_internet:
                             found_internal.setdefault(pattern, why)
                     for pattern, why in (*_evidence(rule, chain), *_spoofing_evidence(rule, table)):
@@ -140,9 +141,11 @@ def _zone_evidence(rule, chain):
 def _evidence(rule, chain):
     """(interface pattern, reason) pairs a rule gives for an internet-facing interface."""
     kind = rule.verdict.kind
-    if rule.comment and _VPN_WORDS.search(rule.comment[:200]):
+    if kind not in _NAT_OUT and kind not in _NAT_IN:
         return
     interfaces = [m for m in rule.matches if isinstance(m, InterfaceMatch)]
+    if not interfaces or rule.comment and _VPN_WORDS.search(rule.comment[:200]):
+        return
     if kind in _NAT_OUT:
         for match in interfaces:
             if match.direction == "out" and not match.negated:
