@@ -52,24 +52,6 @@ def sets_marks(table: Table, chain: Chain | None, depth: int = 0) -> bool:
     return found
 
 
-_READS_MARKS: IdentityCache[bool] = IdentityCache()
-
-
-def reads_marks(table: Table, chain: Chain | None, depth: int = 0) -> bool:
-    """Whether a rule of ``chain`` (or of a chain it jumps to) reads a packet or connection mark."""
-    if chain is None:
-        return False
-    known = _READS_MARKS.get(chain)
-    if known is not None:
-        return known
-    _READS_MARKS.put(chain, True)  # a loop back here: say yes (never wrong) until known
-    found = any(isinstance(match, MarkMatch) for rule in chain.rules for match in rule.matches) or any(
-        rule.verdict.kind in (VerdictKind.JUMP, VerdictKind.GOTO) and (depth >= MAX_DEPTH or reads_marks(
-            table, chain_named(table, rule.verdict.target), depth + 1)) for rule in chain.rules)
-    _READS_MARKS.put(chain, found)
-    return found
-
-
 def _mark_number(text: str) -> tuple[int, int] | None:
     value, _, mask = text.partition("/")
     try:

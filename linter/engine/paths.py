@@ -18,7 +18,7 @@ from linter.engine.space import Box, replace, with_trail
 from linter.engine.universe import LOOPBACK_IFACE
 from linter.engine.roles import bridge_subnets
 from linter.engine.space import Routing
-from linter.engine.marks import marks_read, reads_marks, sets_marks
+from linter.engine.marks import marks_read, sets_marks
 from linter.engine.replay import walk_many
 from linter.engine.walk import Outcome, Walker, is_transparent, step
 from linter.model import Chain, Family, Hook, Policy, Ruleset, Table
@@ -83,7 +83,6 @@ class PathEvaluator:
             self.walker.route_by(Routing(subnets, assumed=assumed or None, host=host_pairs))
         self.record = record
         self._chains: dict[tuple[Hook, Family], list[tuple[Table, Chain]]] = {}
-        self._marks_later = True  # some chain after the one being run may read marks (_run_hook)
         self.cuts: list[Cut] = []  # where an evaluation merged paths or stopped following a jump
         self.spent = 0  # box-rule applications of every evaluation so far
 
@@ -142,7 +141,7 @@ class PathEvaluator:
             alive = self._run_hook(hook, family, alive, finals, forwarded=True)
         alive = [b for b in alive if not b.local and (keep_nat or b.nat_dst is None)]
         for hook in FORWARD_HOOKS:
-            alive = self._run_hook(hook, family, alive, finals, forwarded=True, last=hook is Hook.POSTROUTING)
+            alive = self._run_hook(hook, family, alive, finals, forwarded=True)
         finals.extend(Result(b, Outcome.ACCEPT, True) for b in alive)
         return [Result(r.box, r.verdict, r.box.nat_dst is not None, True) for r in finals
                 if not r.box.local and (keep_nat or r.box.nat_dst is None)]
@@ -152,10 +151,10 @@ class PathEvaluator:
             alive = self._run_hook(hook, family, alive, finals, forwarded=False)
         local = [b for b in alive if b.local]
         forwarded = [b for b in alive if not b.local]
-        alive_local = self._run_hook(Hook.INPUT, family, local, finals, forwarded=False, last=True)
+        alive_local = self._run_hook(Hook.INPUT, family, local, finals, forwarded=False)
         finals.extend(Result(b, Outcome.ACCEPT, False) for b in alive_local)
         for hook in FORWARD_HOOKS:
-            forwarded = self._run_hook(hook, family, forwarded, finals, forwarded=True, last=hook is Hook.POSTROUTING)
+            forwarded = self._run_hook(hook, family, forwarded, finals, forwarded=True)
         finals.extend(Result(b, Outcome.ACCEPT, True) for b in forwarded)
 
     def _from_this_host(self, family: Family, alive: list[Box], finals: list[Result]) -> None:
@@ -167,20 +166,16 @@ class PathEvaluator:
         finals.extend(Result(b, Outcome.ACCEPT, True) for b in alive if not b.local)
         alive = [b for b in alive if b.local]
         for hook in (Hook.PREROUTING, Hook.INPUT):
-            alive = self._run_hook(hook, family, alive, finals, forwarded=False, skip_nat=True,
-                                   last=hook is Hook.INPUT)
+            alive = self._run_hook(hook, family, alive, finals, forwarded=False, skip_nat=True)
         finals.extend(Result(b, Outcome.ACCEPT, False) for b in alive)
 
     def _run_hook(self, hook: Hook, family: Family, boxes: list[Box], finals: list[Result], forwarded: bool,
-                  skip_nat: bool = False, last: bool = False) -> list[Box]:
-        """``last``: the path ends with this hook (marks set in its last chains are read by none)."""
-        chains = self.chains(hook, family)
-        for position, (table, chain) in enumerate(chains):
+                  skip_nat: bool = False) -> list[Box]:
+        for table, chain in self.chains(hook, family):
             if not boxes:
                 break
             if skip_nat and chain.type == "nat":
                 continue
-            self._marks_later = not last or any(reads_marks(t, c) for t, c in chains[position + 1:])
             boxes = self._run_chain(table, chain, boxes, finals, forwarded)
         return boxes
 
@@ -217,12 +212,11 @@ class PathEvaluator:
 
     def _run_chain(self, table: Table, chain: Chain, boxes: list[Box], finals: list[Result], forwarded: bool) -> list[Box]:
         if not self.record and (chain.policy or Policy.ACCEPT) is Policy.ACCEPT and is_transparent(table, chain) \
-                and not (self.walker.marks and self._marks_later and sets_marks(table, chain)):
+                and not (self.walker.marks and sets_marks(table, chain)):
             # Nothing in the chain can change what happens to a box: skip the walk, which in a
             # nat POSTROUTING chain of opaque marks would split every box for nothing. Such a
             # chain decides nothing, so it leaves no step either (its accepting policy is not a
-            # decider of anything). The marks it sets matter only to a chain after it on the
-            # path (kube-proxy's KUBE-POSTROUTING, last on the forward path, is passed over).
+            # decider of anything).
             return boxes
         skipped: list[Box] = []
         entering: list[Box] = []

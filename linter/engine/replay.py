@@ -165,6 +165,9 @@ def walk_many(walker: Walker, table: Table, chain: Chain, boxes: list[Box]) -> l
     plan = plan_of(table, chain, walker)
     if plan is None:
         return walker.walk(table, chain, boxes)
+    # Merged as a walk merges what enters a chain together: what is reported of a box's path
+    # (exposure's private reach of a DNATed box) depends on how its destination was cut.
+    boxes = coalesce(boxes)
     groups: dict[tuple, list[Box]] = {}
     apart: list[Box] = []
     for box in boxes:
