@@ -165,9 +165,6 @@ def walk_many(walker: Walker, table: Table, chain: Chain, boxes: list[Box]) -> l
     plan = plan_of(table, chain, walker)
     if plan is None:
         return walker.walk(table, chain, boxes)
-    # Merged as a walk merges what enters a chain together: what is reported of a box's path
-    # (exposure's private reach of a DNATed box) depends on how its destination was cut.
-    boxes = coalesce(boxes)
     groups: dict[tuple, list[Box]] = {}
     apart: list[Box] = []
     for box in boxes:
@@ -180,6 +177,10 @@ def walk_many(walker: Walker, table: Table, chain: Chain, boxes: list[Box]) -> l
         return walker.walk(table, chain, boxes)  # most boxes of a kind of their own: nothing to share
     results: list[tuple[Box, Outcome]] = []
     for members in groups.values():
+        # Merged as a walk merges what enters a chain together (what exposure reports of a
+        # DNATed box's private reach depends on how its destination was cut): boxes of one
+        # path that differ in one dimension only, which a key of their own never tells apart.
+        members = coalesce(members)
         if len(members) == 1 or walker.budget.degraded:
             apart.extend(members)
             continue
