@@ -32,11 +32,19 @@ def _chose(box) -> bool:
 def _overlaps(a, b) -> bool:
     """Whether two boxes of one family and port set share connections as the client sends them
     (before any DNAT)."""
+    return _meet_dst(a, b) and _overlaps_beside_dst(a, b)
+
+
+def _meet_dst(a, b) -> bool:
     a_dst, b_dst = a.dst, b.dst
     if not a_dst or not b_dst or a_dst[0][0] > b_dst[-1][1] or b_dst[0][0] > a_dst[-1][1]:
         return False  # apart: services' cluster IPs, told apart without intersecting
-    return bool(iv.intersect(a_dst, b_dst)) and bool(a.iif & b.iif) and bool(a.state & b.state) and \
-        bool(iv.intersect(a.src, b.src)) and bool(iv.intersect(a.sport, b.sport))
+    return bool(iv.intersect(a_dst, b_dst))
+
+
+def _overlaps_beside_dst(a, b) -> bool:
+    return bool(a.iif & b.iif) and bool(a.state & b.state) and bool(iv.intersect(a.src, b.src)) and \
+        bool(iv.intersect(a.sport, b.sport))
 
 
 def _hull(ranges) -> tuple[int, int]:
@@ -88,6 +96,9 @@ class _ByPorts:
                 families.setdefault(box.family, []).append(box)
         self.ports = {family: _Stabbing(members, _dport, 256) for family, members in families.items()}
         self.found: dict[tuple, _Stabbing] = {}
+        # (port key, destinations) -> the boxes of that port set whose destinations meet them:
+        # a service's endpoints (and their source splits) share one cluster IP, asked about once.
+        self.by_dst: dict[tuple, list] = {}
 
     def overlapping(self, box) -> bool:
         if not box.dport or not box.dst:
@@ -101,7 +112,13 @@ class _ByPorts:
                 other for other in ports.meeting(box.dport)
                 if iv.intersect(box.dport, other.dport) and iv.intersect(box.proto, other.proto)]
             near = self.found[key] = _Stabbing(same, _dst, 1 << 16)
-        return any(_overlaps(box, other) for other in near.meeting(box.dst))
+        if len(box.dst) > 8:
+            return any(_overlaps(box, other) for other in near.meeting(box.dst))
+        dst_key = key + (box.dst,)
+        meeting = self.by_dst.get(dst_key)
+        if meeting is None:
+            meeting = self.by_dst[dst_key] = [other for other in near.meeting(box.dst) if _meet_dst(box, other)]
+        return any(_overlaps_beside_dst(box, other) for other in meeting)
 
 
 def _dport(box):
@@ -116,19 +133,29 @@ def settle_choices(results: list, accept) -> list:
     """``results`` (engine.paths.Result) with accepts that only assumed a random choice made
     certain, or dropped when a certain accept of the same connections explains them.
     ``accept``: the outcome that admits (walk.Outcome.ACCEPT)."""
-    chosen = [index for index, result in enumerate(results) if result.verdict is accept and _chose(result.box)]
+    # Assumption tuples are shared by every box of one path: each is read once (the results
+    # hold them, so their ids stay theirs).
+    chose: dict[int, bool] = {}
+    chosen = [index for index, result in enumerate(results) if result.verdict is accept and (
+        chose[id(result.box.assumptions)] if id(result.box.assumptions) in chose
+        else chose.setdefault(id(result.box.assumptions), _chose(result.box)))]
     if not chosen:
         return results
     refused = _ByPorts([result.box for result in results if result.verdict is not accept])
     certain = _ByPorts([result.box for result in results if result.verdict is accept and not result.box.possible])
     settled = list(results)
     dropped = set()
+    rests: dict[int, tuple] = {}
     for index in chosen:
         box = results[index].box
         if refused.overlapping(box):
             continue  # a branch refuses some of these connections: the choice decides, unknown
-        rest = tuple(a for a in box.assumptions if not (a.matched and is_choice(a.match)))
-        if not any(a.matched for a in rest) and certain.overlapping(box):
+        known = rests.get(id(box.assumptions))
+        if known is None:
+            rest = tuple(a for a in box.assumptions if not (a.matched and is_choice(a.match)))
+            known = rests[id(box.assumptions)] = (rest, any(a.matched for a in rest))
+        rest, still_possible = known
+        if not still_possible and certain.overlapping(box):
             dropped.add(index)
             continue
         settled[index] = replace_result(results[index], box=box._replace(assumptions=rest))

@@ -19,6 +19,7 @@ from linter.engine.universe import LOOPBACK_IFACE
 from linter.engine.roles import bridge_subnets
 from linter.engine.space import Routing
 from linter.engine.marks import marks_read, sets_marks
+from linter.engine.replay import walk_many
 from linter.engine.walk import Outcome, Walker, is_transparent, step
 from linter.model import Chain, Family, Hook, Policy, Ruleset, Table
 
@@ -241,7 +242,7 @@ class PathEvaluator:
         if before_conntrack(chain):
             walked = self._walk_before_conntrack(table, chain, entering)
         else:
-            walked = self.walker.walk(table, chain, entering)
+            walked = walk_many(self.walker, table, chain, entering)
         for box, outcome in walked:
             if outcome is Outcome.RETURN:
                 policy = chain.policy or Policy.ACCEPT

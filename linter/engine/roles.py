@@ -147,9 +147,11 @@ def _zone_evidence(rule, chain):
 def _evidence(rule, chain):
     """(interface pattern, reason) pairs a rule gives for an internet-facing interface."""
     kind = rule.verdict.kind
-    if rule.comment and _VPN_WORDS.search(rule.comment[:200]):
+    if kind not in _NAT_OUT and kind not in _NAT_IN:
         return
     interfaces = [m for m in rule.matches if isinstance(m, InterfaceMatch)]
+    if not interfaces or rule.comment and _VPN_WORDS.search(rule.comment[:200]):
+        return
     if kind in _NAT_OUT:
         for match in interfaces:
             if match.direction == "out" and not match.negated:

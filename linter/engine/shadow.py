@@ -22,6 +22,7 @@ from linter.engine.budget import recursion_room
 from linter.engine.sourcerun import SourceRun, run as run_sources
 from linter.engine.runs import READ, REBUILD, KeySplit, fresh, plain_firsts, same_shape, split_by_keys
 from linter.engine.space import ALL_STATES, Box, coalesce, has_opaque, has_path_decided, replace, split_rule
+from linter.engine.shadow_shapes import chain_shape, shareable
 from linter.engine.walk import MAX_DEPTH, Segment, blocks_of, chain_named, is_transparent, jump_changes_nothing, regrow_at
 from linter.model import Chain, Family, Rule, Table, VerdictKind
 
@@ -62,6 +63,7 @@ class ShadowAnalysis:
         self._done: dict[str, ChainVerdicts] = {}
         self._returned_spaces: dict[tuple[Box, ...], list[Box]] = {}
         self._active: list[str] = []
+        self._shapes: dict[tuple, ChainVerdicts] = {}  # analyses every chain of a shape shares
 
     def chain(self, chain: Chain) -> ChainVerdicts:
         """The analysis of ``chain`` (computed once)."""
@@ -75,11 +77,18 @@ class ShadowAnalysis:
         return found
 
     def _chain(self, chain: Chain) -> ChainVerdicts:
+        shape = chain_shape(self.table, chain, self.space[0].family, self._active, self._done, self.chain)
+        found = self._shapes.get(shape) if shape is not None else None  # engine/shadow_shapes.py
+        if found is not None:
+            self._done[chain.name] = found
+            return found
         self._active.append(chain.name)
         try:
             found = self._analyse(chain)
         finally:
             self._active.pop()
+        if shape is not None and shareable(found, self.space[0].family):
+            self._shapes[shape] = found
         self._done[chain.name] = found
         return found
 

@@ -1,0 +1,244 @@
+"""Many boxes through one base chain: walk one of each kind, replay its walk for the others.
+
+After kube-proxy's DNATs, tens of thousands of boxes enter FORWARD and nat POSTROUTING,
+each with a path of its own (its endpoint's DNAT), so none merge; yet the chains there read
+only the state, the mark and whether the destination is in the pod network. Boxes that no
+rule of the chain (nor of a chain it jumps to) can tell apart meet every rule the same way:
+the first of them is walked, and the others take its outcomes, its steps and its
+assumptions after their own.
+
+Two boxes cannot be told apart when they agree on every dimension but the wide ones
+(addresses and ports) and, on each wide one, lie in one *atom* of the values the rules
+read: between two consecutive bounds of every range any match, dispatch key or accept hull
+of the chains uses. A rule then matches both wholly or neither, so no split cuts one and
+not the other. A DNAT (the only rule that writes a wide dimension, as the last step of an
+accept) is applied again to each box, as it depends on the box's own destination.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+
+from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
+from linter.engine.chains import chain_named
+from linter.engine.memo import IdentityCache
+from linter.engine.space import (
+    BROADCAST_V4, MULTICAST_V4, MULTICAST_V6, Assumption, Box, coalesce, extend_path,
+)
+from linter.engine.walk import Outcome, Walker, apply_nat, step
+from linter.model import (
+    AddressMatch, AddrTypeMatch, Chain, CtStatusMatch, Direction, FragmentMatch, InterfaceMatch, LimitMatch,
+    MarkMatch, NatStateMatch, OpaqueMatch, OriginalAddressMatch, OriginalPortMatch, PortMatch, ProtocolMatch,
+    StateMatch, Table, TcpFlagsMatch, VerdictKind,
+)
+
+MIN_BOXES = 64  # fewer boxes than this are walked together as they are
+MAX_RULES = 1_024  # a chain (with the chains it jumps to) of more rules has no plan
+
+# Matches decided by the dimensions a plan compares exactly (protocol, interfaces, state,
+# marks, whether a NAT rewrote the box) or by nothing about the box at all.
+_EXACT_MATCHES = (ProtocolMatch, StateMatch, InterfaceMatch, MarkMatch, CtStatusMatch, NatStateMatch,
+                  TcpFlagsMatch, LimitMatch, FragmentMatch, OpaqueMatch)
+_ADDRTYPE_RANGES = (MULTICAST_V4, BROADCAST_V4, LOOPBACK_V4, MULTICAST_V6, LOOPBACK_V6)
+_NAT_KINDS = (VerdictKind.DNAT, VerdictKind.REDIRECT)
+
+
+class Plan:
+    """The bounds of the atoms of one chain's wide dimensions (addresses, ports)."""
+
+    __slots__ = ("addresses", "sources", "dports", "sports", "originals")
+
+    def __init__(self, addresses: list[int], sources: list[int], dports: list[int], sports: list[int],
+                 originals: bool):
+        self.addresses = addresses  # destinations, before and after NAT
+        self.sources = sources
+        self.dports = dports  # destination ports, before and after NAT
+        self.sports = sports
+        # Whether a rule reads the destination as sent (conntrack's original tuple, or the
+        # accept hull: engine/hull.py reads the current one); else, once a DNAT rewrote a box,
+        # only the rewritten destination and port are read.
+        self.originals = originals
+
+    def key(self, box: Box) -> tuple | None:
+        """What decides how the chain's rules meet ``box``; None when a wide dimension of it
+        spans more than one atom (the rules may cut it)."""
+        src = _atom(self.sources, box.src)
+        sport = _atom(self.sports, box.sport)
+        if box.nat_dst is None:
+            nat_dst, dst = -2, _atom(self.addresses, box.dst)
+        else:
+            nat_dst = _atom(self.addresses, box.nat_dst)
+            dst = _atom(self.addresses, box.dst) if self.originals else -3
+        if box.nat_dport is None:
+            nat_dport, dport = -2, _atom(self.dports, box.dport)
+        else:
+            nat_dport = _atom(self.dports, box.nat_dport)
+            dport = _atom(self.dports, box.dport) if self.originals else -3
+        if src == -1 or dst == -1 or dport == -1 or sport == -1 or nat_dst == -1 or nat_dport == -1:
+            return None
+        return (src, dst, dport, sport, nat_dst, nat_dport, box.family, box.proto, box.iif, box.state, box.local,
+                box.oif, box.mark, box.ctmark)
+
+
+def _atom(bounds: list[int], ranges) -> int:
+    if not ranges:
+        return -1
+    if not bounds:
+        return 0
+    first = bisect_right(bounds, ranges[0][0])
+    return first if first == bisect_right(bounds, ranges[-1][1]) else -1
+
+
+_PLANS: IdentityCache = IdentityCache(10_000)
+_NO_PLAN = object()
+
+
+def plan_of(table: Table, chain: Chain, walker: Walker) -> Plan | None:
+    """The plan of ``chain`` and every chain it jumps to (None: a match no plan models, or too
+    many rules); the routes and host addresses the walker decides by bound its atoms too."""
+    routing = walker.routing
+    found = _PLANS.get(chain)
+    if found is not None and found[0] is routing:
+        return None if found[1] is _NO_PLAN else found[1]
+    plan = _build(table, chain, routing)
+    _PLANS.put(chain, (routing, _NO_PLAN if plan is None else plan))
+    return plan
+
+
+def _build(table: Table, chain: Chain, routing) -> Plan | None:
+    addresses: set[int] = set()
+    sources: set[int] = set()
+    dports: set[int] = set()
+    sports: set[int] = set()
+    chains = [chain]
+    seen = {chain.name}
+    rules = 0
+    addrtype = originals = False
+    while chains:
+        current = chains.pop()
+        rules += len(current.rules)
+        if rules > MAX_RULES:
+            return None
+        for rule in current.rules:
+            for match in rule.matches:
+                kind = type(match)
+                if kind is OriginalAddressMatch or kind is OriginalPortMatch:
+                    originals = True
+                if kind is AddressMatch or kind is OriginalAddressMatch:
+                    _bounds(sources if match.direction is Direction.SOURCE else addresses, match.addresses.ranges)
+                elif kind is PortMatch or kind is OriginalPortMatch:
+                    _bounds(sports if match.direction is Direction.SOURCE else dports, match.ports.ranges)
+                elif kind is AddrTypeMatch:
+                    addrtype = True
+                elif kind not in _EXACT_MATCHES:
+                    return None
+            if rule.verdict.kind in (VerdictKind.JUMP, VerdictKind.GOTO):
+                target = chain_named(table, rule.verdict.target)
+                if target is not None and target.name not in seen:
+                    seen.add(target.name)
+                    chains.append(target)
+    if addrtype:
+        for ranges in _ADDRTYPE_RANGES:
+            _bounds(addresses, ranges)
+            _bounds(sources, ranges)
+    if routing is not None:
+        for _, _, ranges in routing.subnets:
+            _bounds(addresses, ranges)
+        for _, ranges in routing.host:
+            _bounds(addresses, ranges)
+            _bounds(sources, ranges)
+    return Plan(sorted(addresses), sorted(sources), sorted(dports), sorted(sports), originals)
+
+
+def _bounds(into: set[int], ranges) -> None:
+    for lo, hi in ranges:
+        into.add(lo)
+        into.add(hi + 1)
+
+
+def walk_many(walker: Walker, table: Table, chain: Chain, boxes: list[Box]) -> list[tuple[Box, Outcome]]:
+    """``walker.walk(table, chain, boxes)``, with boxes the chain cannot tell apart walked once
+    (the same outcomes, steps and assumptions for each; parts that fall off the chain merged
+    as a walk merges them)."""
+    if len(boxes) < MIN_BOXES or walker.record or walker.budget.degraded:
+        return walker.walk(table, chain, boxes)
+    plan = plan_of(table, chain, walker)
+    if plan is None:
+        return walker.walk(table, chain, boxes)
+    groups: dict[tuple, list[Box]] = {}
+    apart: list[Box] = []
+    for box in boxes:
+        key = plan.key(box)
+        if key is None:
+            apart.append(box)
+        else:
+            groups.setdefault(key, []).append(box)
+    if len(groups) * 2 > len(boxes):
+        return walker.walk(table, chain, boxes)  # most boxes of a kind of their own: nothing to share
+    results: list[tuple[Box, Outcome]] = []
+    for members in groups.values():
+        # Merged as a walk merges what enters a chain together (what exposure reports of a
+        # DNATed box's private reach depends on how its destination was cut): boxes of one
+        # path that differ in one dimension only, which a key of their own never tells apart.
+        members = coalesce(members)
+        if len(members) == 1 or walker.budget.degraded:
+            apart.extend(members)
+            continue
+        template = _template(walker, table, chain, members[0])
+        if template is None:
+            apart.extend(members)
+            continue
+        walked, spent = template
+        for member in members:
+            _replay(member, walked, walker, results)
+        walker.budget.spent += spent * (len(members) - 1) // 2
+    returned = [box for box, outcome in results if outcome is Outcome.RETURN]
+    results = [pair for pair in results if pair[1] is not Outcome.RETURN]
+    if apart:
+        for box, outcome in walker.walk(table, chain, apart):
+            if outcome is Outcome.RETURN:
+                returned.append(box)
+            else:
+                results.append((box, outcome))
+    if returned:
+        results.extend((box, Outcome.RETURN) for box in coalesce(returned))
+    return results
+
+
+def _template(walker: Walker, table: Table, chain: Chain, box: Box):
+    """(the walk of ``box`` with no path of its own, each outcome with the DNAT rule to apply
+    again or None; the budget it spent), or None when an outcome changes a wide dimension
+    otherwise than by a final DNAT."""
+    bare = box._replace(assumptions=(), trail=())
+    before = walker.budget.spent
+    walked = walker.walk(table, chain, [bare])
+    spent = walker.budget.spent - before
+    template = []
+    for done, outcome in walked:
+        last = done.trail[-1].rule if done.trail else None
+        nat = last if outcome is Outcome.ACCEPT and last is not None and last.verdict.kind in _NAT_KINDS else None
+        if done.src != bare.src or done.sport != bare.sport or done.dst != bare.dst or done.dport != bare.dport:
+            return None
+        if nat is None and (done.nat_dst != bare.nat_dst or done.nat_dport != bare.nat_dport
+                            or done.local is not bare.local):
+            return None
+        template.append((done, outcome, nat))
+    return template, spent
+
+
+def _replay(member: Box, template, walker: Walker, results: list) -> None:
+    """The template's outcomes for ``member`` (into ``results``): its own wide dimensions, path
+    and assumptions, then the template's steps and assumptions."""
+    for done, outcome, nat in template:
+        trail = member.trail
+        for s in done.trail:
+            trail = step(trail, s.event, s.table, s.chain, s.rule, s.detail)
+        assumptions = member.assumptions
+        for a in done.assumptions:
+            assumptions = extend_path(assumptions, (id(a.rule), id(a.match), a.matched), Assumption,
+                                      a.rule, a.match, a.matched)
+        box = Box(done.family, done.proto, member.sport, member.dport, member.src, member.dst, done.iif, done.state,
+                  member.local, member.nat_dst, member.nat_dport, done.oif, done.mark, done.ctmark, assumptions, trail)
+        if nat is not None:
+            box = apply_nat(box, nat, walker.routing)
+        results.append((box, outcome))

@@ -1,0 +1,138 @@
+"""Chains of one shape, analysed once by the dead-rule analysis (engine/shadow.py).
+
+Kube-proxy writes one KUBE-SEP chain per endpoint: "from the endpoint's own address, mark
+for masquerade; DNAT to it". Tens of thousands of them differ only in the address and the
+DNAT target, and the dead-rule analysis of each finds the same: no dead rule, and the same
+packets returned. A chain's *shape* is what that analysis can see of it: per rule its
+verdict, what its jump leads to, and its matches, with every address and port range written
+as the atoms it covers among the bounds of all the chain's ranges of that dimension (and of
+the whole space). Splitting commutes with renaming atoms in order, so chains of one shape
+have the same dead and shadowed rules; what they return is the same when it holds no range
+of the chain's own (every address and port whole), and only then is the analysis shared.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+
+from linter.addresses import family_max
+from linter.engine.budget import MAX_FOLLOWED_DEPTH
+from linter.engine.chains import chain_named
+from linter.engine.space import has_opaque, has_path_decided
+from linter.engine.walk import MIN_SEGMENT, is_transparent
+from linter.model import (
+    AddressMatch, AddrTypeMatch, Chain, Direction, Family, PortMatch, Table, VerdictKind,
+)
+
+_FULL_PORTS = ((0, 65535),)
+_WIDE = ("src", "dst", "sport", "dport")
+_JUMPS = (VerdictKind.JUMP, VerdictKind.GOTO)
+
+
+def chain_shape(table: Table, chain: Chain, family: Family, active: list[str], done: dict,
+                analyse) -> tuple | None:
+    """The shape of ``chain`` for the analysis of ``family`` with ``active`` chains being
+    analysed and ``done`` ones known (by name); None when it has none worth keeping (a
+    dispatch run, an address-type match, a jump to a chain whose analysis depends on where
+    it is reached from). ``analyse(chain)`` analyses a chain jumped to that is not known yet."""
+    rules = chain.rules
+    if not rules or len(rules) >= MIN_SEGMENT:
+        return None
+    bounds: dict[str, set[int]] = {}
+    for rule in rules:
+        for match in rule.matches:
+            kind = type(match)
+            if kind is AddrTypeMatch:
+                return None
+            dimension = _dimension(match)
+            if dimension is not None:
+                found = bounds.setdefault(dimension, set())
+                for lo, hi in _ranges(match):
+                    found.add(lo)
+                    found.add(hi + 1)
+    address_max = family_max(family)
+    atoms = {}
+    for dimension, found in bounds.items():
+        found.add(0)
+        found.add((65535 if dimension in ("sport", "dport") else address_max) + 1)
+        atoms[dimension] = sorted(found)
+    shape: list = [family]
+    active = active + [chain.name]  # as while its own rules are analysed (a jump to itself is a loop)
+    for rule in rules:
+        terms = []
+        for match in rule.matches:
+            dimension = _dimension(match)
+            if dimension is None:
+                terms.append(match)
+                continue
+            positions = atoms[dimension]
+            renamed = tuple((bisect_left(positions, lo), bisect_left(positions, hi + 1)) for lo, hi in _ranges(match))
+            family_of = match.addresses.family if type(match) is AddressMatch else None
+            terms.append((type(match), match.negated, dimension, family_of, renamed))
+        target = _target(table, rule, active, done, analyse)
+        if target is _NO_SHAPE:
+            return None
+        shape.append((tuple(terms), rule.verdict.kind, rule.verdict.terminal, target))
+    shape.append(tuple(len(atoms.get(d, ())) for d in _WIDE))
+    return tuple(shape)
+
+
+def _dimension(match) -> str | None:
+    kind = type(match)
+    if kind is AddressMatch:
+        return "src" if match.direction is Direction.SOURCE else "dst"
+    if kind is PortMatch:
+        return "sport" if match.direction is Direction.SOURCE else "dport"
+    return None
+
+
+def _ranges(match):
+    return match.addresses.ranges if type(match) is AddressMatch else match.ports.ranges
+
+
+_NO_SHAPE = object()
+
+
+def _target(table: Table, rule, active: list[str], done: dict, analyse):
+    """What the analysis of a rule sees of where it jumps."""
+    verdict = rule.verdict
+    if verdict.kind not in _JUMPS:
+        return None
+    if verdict.kind is VerdictKind.JUMP and (has_opaque(rule) or has_path_decided(rule)):
+        return None  # it may not match at all: whatever comes back lies inside what went on
+    target = chain_named(table, verdict.target)
+    if target is None:
+        return "undefined"
+    if target.name in active:
+        return "loop"
+    if len(active) >= MAX_FOLLOWED_DEPTH:
+        return _NO_SHAPE
+    if not target.rules or is_transparent(table, target):
+        return "transparent"
+    verdicts = done.get(target.name)
+    if verdicts is None and _context_free(table, target):
+        verdicts = analyse(target)  # as the rule's own analysis would, wherever it is reached from
+    if verdicts is None or verdicts.returned is None:
+        return _NO_SHAPE
+    return id(verdicts.returned)  # kept alive by ``done``: interned, shared by equal returns
+
+
+def shareable(verdicts, family: Family) -> bool:
+    """Whether an analysis holds nothing of its chain's own ranges (every address and port of
+    what it returns whole): then every chain of its shape has it."""
+    if not verdicts.judged or verdicts.returned is None:
+        return False
+    whole = ((0, family_max(family)),)
+    return all(box.src == whole and box.dst == whole and box.sport == _FULL_PORTS and box.dport == _FULL_PORTS
+               for box in verdicts.returned)
+
+
+def _context_free(table: Table, chain: Chain) -> bool:
+    """Whether the analysis of ``chain`` is the same whichever chains are being analysed: it
+    jumps nowhere but to chains that change nothing (or to none)."""
+    for rule in chain.rules:
+        if rule.verdict.kind in _JUMPS:
+            target = chain_named(table, rule.verdict.target)
+            if target is not None and target.rules and not is_transparent(table, target):
+                return False
+    return True
