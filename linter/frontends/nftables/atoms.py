@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from lark import Token, Tree
 
 from linter.budgets import MAX_NESTING
+from linter.frontends.nftables import element_runs
 from linter.model import VerdictKind
 
 
@@ -41,7 +42,11 @@ class GroupTooDeep(Exception):
 def group_of(tree: Tree, depth: int = 1) -> Group:
     if depth > MAX_NESTING:
         raise GroupTooDeep(tree.meta)
-    items = [group_of(child, depth + 1) if isinstance(child, Tree) else child for child in tree.children]
+    children = tree.children
+    if len(children) == 1 and isinstance(children[0], Token) and children[0].type == "ELEMS":
+        items = element_runs.atoms(children[0])
+    else:
+        items = [group_of(child, depth + 1) if isinstance(child, Tree) else child for child in children]
     meta = tree.meta
     return Group(items, meta.start_pos, meta.end_pos, meta.line, meta.column, meta.end_line, meta.end_column)
 

@@ -702,8 +702,12 @@ def set_elements(group: Group) -> list[Elem]:
     """The elements of a set or map group: key atoms, data atoms after ':' (maps)."""
     out = []
     for element in split_commas(group.items):
-        if len(element) == 1 and isinstance(element[0], Group):
-            out.extend(set_elements(element[0]))
+        if len(element) == 1:
+            atom = element[0]
+            if isinstance(atom, Group):
+                out.extend(set_elements(atom))
+            else:  # one atom: no ':' to split at, and its text is its value
+                out.append(Elem(element, None, atom.value))
             continue
         key, data = element, None
         depth = 0

@@ -1,0 +1,70 @@
+"""The fast path for long ``{ }`` lists: an ELEMS token cut into the atoms the parser would have read.
+
+A set of 100,000 addresses is 300,000 tokens (element, comma, newline); shifting and reducing
+each through the LALR parser took two seconds. The grammar therefore reads the content of a
+group made only of names, numbers, addresses, a few operators and blanks as one ELEMS token,
+and ``atoms`` cuts it here with the grammar's own terminals, tried in the order Lark's lexer
+tries them (priority, then width, then pattern length, then name), into tokens with the same
+types, values and positions: nothing after the parser can tell the difference
+(tests/frontends/test_nft_element_runs.py compares both ways on every shape of element).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from lark import Token
+
+# The terminals the contextual lexer accepts inside a group (see `braced` in
+# grammars/nftables.lark), and those it reads and drops.
+_GROUP_TERMINALS = ("COLONADDR", "IPV4", "NUM", "WORD", "STRING", "VAR", "SETREF", "OP", "NL", "SEMI")
+_IGNORED = frozenset({"WS", "COMMENT", "CONTINUATION"})
+
+
+@functools.lru_cache(maxsize=1)
+def _scanner() -> re.Pattern:
+    """One alternation of the group's terminals, first match wins: what Lark's lexer does."""
+    from linter.frontends.nftables.keywords import START_SYMBOLS
+    from linter.grammars import load_parser
+
+    wanted = set(_GROUP_TERMINALS) | _IGNORED
+    terminals = [t for t in load_parser("nftables", start=START_SYMBOLS).terminals if t.name in wanted]
+    terminals.sort(key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
+    return re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals))
+
+
+class RunError(ValueError):
+    """Text in an ELEMS token that no group terminal reads (the grammar's ELEMS is wider than its terminals)."""
+
+
+def atoms(run: Token) -> list[Token]:
+    """The tokens the parser's lexer would have made of ``run``'s text, at their places in the file."""
+    text = run.value
+    match = _scanner().match
+    ignored = _IGNORED
+    base = run.start_pos
+    line = run.line
+    line_start = base - (run.column - 1)  # file offset of the current line's first character
+    out = []
+    append = out.append
+    pos = 0
+    end = len(text)
+    while pos < end:
+        found = match(text, pos)
+        if found is None or found.end() == pos:
+            raise RunError(f"unreadable text in a {{ }} list at offset {base + pos}")
+        kind = found.lastgroup
+        stop = found.end()
+        if kind == "NL":
+            start = base + pos
+            append(Token("NL", "\n", start, line, start - line_start + 1, line + 1, 1, start + 1))
+            line += 1
+            line_start = start + 1
+        elif kind not in ignored:
+            start = base + pos
+            finish = base + stop
+            append(Token(kind, found.group(), start, line, start - line_start + 1, line,
+                         finish - line_start + 1, finish))
+        pos = stop
+    return out

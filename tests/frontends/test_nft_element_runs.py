@@ -1,0 +1,91 @@
+"""A { } list read as one ELEMS token gives the very atoms the parser gives without that token."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+from lark import Lark, Token, Tree
+
+from linter.frontends.nftables import parse, START_SYMBOLS
+from linter.frontends.nftables.atoms import Group, group_of
+from linter.grammars import data_dir, load_parser
+from linter.source import SourceFile
+
+
+@functools.lru_cache(maxsize=1)
+def _reference_parser() -> Lark:
+    """The nftables grammar without the ELEMS alternative: every atom goes through the parser."""
+    text = (data_dir("grammars") / "nftables.lark").read_text(encoding="utf-8")
+    fast = 'braced: "{" ELEMS "}"\n      | '
+    assert fast in text
+    text = text.replace(fast, "braced: ")
+    return Lark(text, parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=True,
+                start=list(START_SYMBOLS))
+
+
+def _groups(tree: Tree) -> list[Group]:
+    return [group_of(sub) for sub in tree.iter_subtrees_topdown() if sub.data == "braced"]
+
+
+def _shape(item):
+    if isinstance(item, Group):
+        return ("group", item.start_pos, item.end_pos, item.line, item.column, item.end_line, item.end_column,
+                [_shape(inner) for inner in item.items])
+    return (item.type, item.value, item.start_pos, item.line, item.column, item.end_line, item.end_column,
+            item.end_pos)
+
+
+def _runs(tree: Tree) -> int:
+    return sum(1 for token in tree.scan_values(lambda v: isinstance(v, Token)) if token.type == "ELEMS")
+
+
+SHAPES = [
+    # plain addresses, one a line, with a trailing comma
+    "table inet f {\n\tset s {\n\t\ttype ipv4_addr\n\t\telements = {\n\t\t\t10.0.0.1,\n\t\t\t10.0.0.2,\n"
+    "\t\t}\n\t}\n}\n",
+    # prefixes, ranges, spaced ranges, on one line; IPv6 prefixes and ranges
+    "table inet f {\n set s { type ipv4_addr; flags interval; elements = { 10.0.0.0/8, 192.168.1.1-192.168.1.9,"
+    " 1.2.3.4 - 1.2.3.8 } }\n"
+    " set t { type ipv6_addr; flags interval; elements = { 2001:db8::/32, ::1, fe80::1-fe80::9 } }\n}\n",
+    # a verdict map: spaced and unspaced colons, a range of ports, service names, a catch-all
+    "table inet f {\n chain other {\n }\n chain c {\n  tcp dport vmap { 22 : accept, 80:drop,"
+    " 1000-2000 : jump other,\n  ssh : accept, http-alt : drop, * : drop }\n }\n}\n",
+    # lexable but not valid nft (only the tokens are compared): leading zeros, octets over 255,
+    # words with dots, dashes and slashes, a star, numbers with letters, a CRLF line end
+    "table ip f {\n chain c {\n  ip saddr { 010.0.0.1, 1.2.3.456,\r\n 1.2.3.4.5, a.b-c/d, eth*, 22abc, 0x1f, _x }"
+    " accept\n }\n}\n",
+    # a concatenation, and a nested group (the outer group is read atom by atom)
+    "table ip f {\n chain c {\n  ip saddr . tcp dport { 1.2.3.4 . 22, 5.6.7.8 . 80 } accept\n"
+    "  ip saddr { { 1.2.3.4, 5.6.7.8 }, 9.9.9.9 } drop\n }\n}\n",
+    # empty and blank groups (not valid nft either: nft wants an element)
+    "table ip f {\n set s { type ipv4_addr; elements = { } }\n set t { type ipv4_addr; elements = {\n} }\n}\n",
+    # a chain binding
+    "table ip f {\n chain c {\n  tcp dport 22 jump { accept; }\n }\n}\n",
+    # groups that hold text the run does not: strings, comments, variables
+    'define nets = { 10.0.0.0/8, 172.16.0.0/12 }\ntable ip f {\n chain c {\n  ip saddr $nets accept\n'
+    '  iifname { "eth0", "eth1" } accept\n  ip saddr { 1.2.3.4, # a comment\n 5.6.7.8 } drop\n }\n}\n',
+]
+
+
+@pytest.mark.parametrize("text", SHAPES)
+def test_a_run_gives_the_parsers_own_atoms(text):
+    fast = load_parser("nftables", start=START_SYMBOLS).parse(text, start="start")
+    slow = _reference_parser().parse(text, start="start")
+    assert [_shape(g) for g in _groups(fast)] == [_shape(g) for g in _groups(slow)]
+
+
+def test_runs_are_taken_where_the_group_is_plain_only():
+    parser = load_parser("nftables", start=START_SYMBOLS)
+    assert _runs(parser.parse(SHAPES[0], start="start")) == 1
+    assert _runs(parser.parse(SHAPES[2], start="start")) == 1  # a chain body is no group
+    # strings, a comment, a $variable and an inner group keep their groups on the slow path
+    assert _runs(parser.parse(SHAPES[7], start="start")) == 1  # the define's plain list only
+
+
+def test_a_bad_element_in_a_run_is_reported_where_it_is():
+    text = "table inet f {\n\tset s {\n\t\ttype ipv4_addr\n\t\telements = {\n\t\t\t10.0.0.1,\n" \
+           "\t\t\t10.0.0.256,\n\t\t\t10.0.0.3\n\t\t}\n\t}\n\tchain c {\n\t\tip saddr @s drop\n\t}\n}\n"
+    result = parse(SourceFile("bad.nft", text))
+    found = [(d.code, d.span.line, d.span.column, d.message) for d in result.diagnostics]
+    assert found == [("PL011", 6, 4, "Invalid address: not an IP address or prefix: '10.0.0.256'")]
