@@ -8,7 +8,8 @@ import pytest
 from lark import Lark, Token, Tree
 
 from linter.frontends.nftables import parse, START_SYMBOLS
-from linter.frontends.nftables.atoms import Group, group_of
+from linter.frontends.nftables import element_runs
+from linter.frontends.nftables.atoms import Group, group_of, split_commas
 from linter.grammars import data_dir, load_parser
 from linter.source import SourceFile
 
@@ -89,3 +90,11 @@ def test_a_bad_element_in_a_run_is_reported_where_it_is():
     result = parse(SourceFile("bad.nft", text))
     found = [(d.code, d.span.line, d.span.column, d.message) for d in result.diagnostics]
     assert found == [("PL011", 6, 4, "Invalid address: not an IP address or prefix: '10.0.0.256'")]
+
+
+@pytest.mark.parametrize("text", SHAPES)
+def test_elements_of_a_run_are_its_atoms_split_at_commas(text):
+    tree = load_parser("nftables", start=START_SYMBOLS).parse(text, start="start")
+    for run in tree.scan_values(lambda v: isinstance(v, Token) and v.type == "ELEMS"):
+        assert [[_shape(a) for a in element] for element in element_runs.elements(run)] == \
+            [[_shape(a) for a in element] for element in split_commas(element_runs.atoms(run))]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from lark import Tree
 
+from linter.frontends.nftables.atoms import render
 from linter.frontends.nftables.keywords import FAMILIES
 from linter.model import Family, Hook, Policy, Span
 from linter.source import SourceFile
@@ -16,11 +17,23 @@ from linter.source import SourceFile
 # --- Builders (mutable state while reading) ----------------------------------------
 
 
-@dataclass
 class Elem:
-    key: list  # atoms of the key
-    data: list | None  # atoms after ':' (maps)
-    text: str
+    """One element of a set or map: its key atoms, the atoms after ':' (maps), and its text
+    (rendered when first asked for: only named sets show theirs)."""
+
+    __slots__ = ("key", "data", "atoms")
+
+    def __init__(self, key: list, data: list | None, atoms: list):
+        self.key = key
+        self.data = data
+        self.atoms = atoms
+
+    @property
+    def text(self) -> str:
+        atoms = self.atoms
+        if len(atoms) == 1 and atoms[0].type != "GROUP":
+            return atoms[0].value
+        return render(atoms)
 
 
 @dataclass

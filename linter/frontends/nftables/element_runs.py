@@ -68,3 +68,47 @@ def atoms(run: Token) -> list[Token]:
                          finish - line_start + 1, finish))
         pos = stop
     return out
+
+
+def elements(run: Token) -> list[list[Token]]:
+    """``split_commas(atoms(run))``: the atoms of each element, without making the comma and
+    newline tokens between them."""
+    text = run.value
+    base = run.start_pos
+    line = run.line
+    line_start = base - (run.column - 1)
+    out = []
+    current: list = []
+    pos = 0
+    for found in _element_scanner().finditer(text):
+        start = found.start()
+        if start != pos:
+            raise RunError(f"unreadable text in a {{ }} list at offset {base + pos}")
+        pos = found.end()
+        kind = found.lastgroup
+        if kind == "SEPARATORS":
+            blank = found.group()
+            if "," in blank and current:
+                out.append(current)
+                current = []
+            newlines = blank.count("\n")
+            if newlines:
+                line += newlines
+                line_start = base + start + blank.rindex("\n") + 1
+        elif kind not in _IGNORED:
+            first, last = base + start, base + pos
+            current.append(Token(kind, found.group(), first, line, first - line_start + 1, line,
+                                 last - line_start + 1, last))
+    if pos != len(text):
+        raise RunError(f"unreadable text in a {{ }} list at offset {base + pos}")
+    if current:
+        out.append(current)
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _element_scanner() -> re.Pattern:
+    """The group's terminals behind one alternative for the blanks and commas between elements:
+    at a token's start each of those characters is a token of its own (``,``, a newline) or
+    ignored (blanks), whatever follows, so reading a stretch of them at once changes no token."""
+    return re.compile(r"(?P<SEPARATORS>[, \t\r\n]+)|" + _scanner().pattern)

@@ -16,6 +16,7 @@ from lark.visitors import Interpreter
 
 from linter.budgets import MAX_DEFINE_ATOMS, MAX_NESTING
 from linter.diagnostics import caret_excerpt, Diagnostic
+from linter.frontends.nftables import element_runs
 from linter.frontends.nftables.atoms import (
     borrow,
     Group,
@@ -95,6 +96,8 @@ class Loader(Interpreter):
         return out
 
     def _subst_group(self, group: Group) -> Group:
+        if group.run is not None:
+            return group  # a run holds no $variable
         items = []
         changed = False
         for item in group.items:
@@ -701,13 +704,14 @@ def _devices(atoms: list) -> str | None:
 def set_elements(group: Group) -> list[Elem]:
     """The elements of a set or map group: key atoms, data atoms after ':' (maps)."""
     out = []
-    for element in split_commas(group.items):
+    pieces = element_runs.elements(group.run) if group.run is not None else split_commas(group.items)
+    for element in pieces:
         if len(element) == 1:
             atom = element[0]
             if isinstance(atom, Group):
                 out.extend(set_elements(atom))
-            else:  # one atom: no ':' to split at, and its text is its value
-                out.append(Elem(element, None, atom.value))
+            else:  # one atom: no ':' to split at
+                out.append(Elem(element, None, element))
             continue
         key, data = element, None
         depth = 0
@@ -719,5 +723,5 @@ def set_elements(group: Group) -> list[Elem]:
             elif depth == 0 and is_op(atom, ":") and index > 0:
                 key, data = element[:index], element[index + 1:]
                 break
-        out.append(Elem(key, data, render(element)))
+        out.append(Elem(key, data, element))
     return out
