@@ -1,4 +1,5 @@
-"""A { } list read as one ELEMS token gives the very atoms the parser gives without that token."""
+"""A { } list read as one ELEMS token, and a plain body line read as one LINERUN token, give the
+very atoms, model and diagnostics the parser gives without those tokens."""
 
 from __future__ import annotations
 
@@ -16,11 +17,11 @@ from linter.source import SourceFile
 
 @functools.lru_cache(maxsize=1)
 def _reference_parser() -> Lark:
-    """The nftables grammar without the ELEMS alternative: every atom goes through the parser."""
+    """The nftables grammar without the ELEMS and LINERUN alternatives: every atom goes through the parser."""
     text = (data_dir("grammars") / "nftables.lark").read_text(encoding="utf-8")
-    fast = 'braced: "{" ELEMS "}"\n      | '
-    assert fast in text
-    text = text.replace(fast, "braced: ")
+    for fast, slow in (('braced: "{" ELEMS "}"\n      | ', "braced: "), ("_body_line: line | linerun", "_body_line: line")):
+        assert fast in text
+        text = text.replace(fast, slow)
     return Lark(text, parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=True,
                 start=list(START_SYMBOLS))
 
@@ -98,3 +99,68 @@ def test_elements_of_a_run_are_its_atoms_split_at_commas(text):
     for run in tree.scan_values(lambda v: isinstance(v, Token) and v.type == "ELEMS"):
         assert [[_shape(a) for a in element] for element in element_runs.elements(run)] == \
             [[_shape(a) for a in element] for element in split_commas(element_runs.atoms(run))]
+
+
+def _body_lines(tree: Tree) -> list:
+    out = []
+    for sub in tree.iter_subtrees_topdown():
+        if sub.data != "lines":
+            continue
+        for line in sub.children:
+            if not isinstance(line, Tree):
+                continue
+            meta = line.meta
+            if line.data == "linerun":
+                atoms = element_runs.atoms(line.children[0])
+            else:
+                atoms = [group_of(c) if isinstance(c, Tree) else c for c in line.children]
+            out.append(((meta.line, meta.column, meta.end_line, meta.end_column, meta.start_pos, meta.end_pos),
+                        [_shape(a) for a in atoms]))
+    return out
+
+
+RULES = [
+    # kube-proxy style chains: plain rules, a vmap, comments, a handle comment, `;`-separated rules
+    "table ip kube {\n\tchain svc-0-a {\n\t\tip saddr 10.1.0.2 jump masq # handle 7\n"
+    "\t\tmeta l4proto tcp dnat to 10.1.0.2:8080   \n\t}\n\tchain masq {\n"
+    "\t\tmeta mark set meta mark or 0x4000; counter\n\t\tmeta mark & 0x4000 == 0x4000 masquerade;  }\n"
+    "\tchain services {\n\t\tip daddr 10.96.0.1 tcp dport 443 jump svc-0-a # a comment\n"
+    "\t\tnumgen random mod 2 vmap { 0 : goto svc-0-a, 1 : goto masq }\n\t}\n}\n",
+    # chain attributes, defines, flags and comments in chain and set bodies; strings and $variables
+    'define port = 22\ntable inet f {\n\tset s {\n\t\ttype ipv4_addr\n\t\tflags interval\n'
+    '\t\telements = { 10.0.0.0/8 }\n\t}\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n'
+    '\t\tdefine web = 443\n\t\tct state established,related accept\n\t\tiifname "lo" accept\n'
+    '\t\ttcp dport $port accept\n\t\ttcp dport $web accept\n\t\tip saddr @s drop\n'
+    '\t\tip6 saddr ::1 tcp dport != 22-25 counter drop\n\t\tcomment "the input"\n\t}\n}\n',
+    # rules nft rejects (the diagnostics must be the same, at the same places); a run ended by '}'.
+    "table ip f {\n\tchain c {\n\t\ttype filter hook input priority 0; policy drop;\n"
+    "\t\tip saddr 10.0.0.256 accept\n\t\ttcp dport 70000 accept\n\t\tip saddr 1.2.3.4 -\n"
+    "\t\ttcp dport nosuchservice drop\n\t\tfrobnicate 12 accept\n\t\taccept junk ] [\n"
+    "\t\ttcp dport 22 accept ' x\n\t\ttcp dport 23 accept }\n} junk\n",
+]
+
+
+@pytest.mark.parametrize("text", SHAPES + RULES[:2])  # the third has syntax errors: no tree without recovery
+def test_a_line_run_gives_the_parsers_own_line(text):
+    fast = load_parser("nftables", start=START_SYMBOLS).parse(text, start="start")
+    slow = _reference_parser().parse(text, start="start")
+    assert _body_lines(fast) == _body_lines(slow)
+
+
+@pytest.mark.parametrize("text", SHAPES + RULES)
+def test_the_model_and_diagnostics_do_not_depend_on_runs(text, monkeypatch):
+    fast = parse(SourceFile("x.nft", text))
+    from linter.frontends.nftables import state
+    monkeypatch.setattr(state, "load_parser", lambda *args, **kwargs: _reference_parser())
+    slow = parse(SourceFile("x.nft", text))
+    assert fast.document == slow.document
+    assert [(d.code, d.message, d.span, d.hint, d.excerpt) for d in fast.diagnostics] == \
+        [(d.code, d.message, d.span, d.hint, d.excerpt) for d in slow.diagnostics]
+
+
+def test_plain_rule_lines_are_runs():
+    tree = load_parser("nftables", start=START_SYMBOLS).parse(RULES[0], start="start")
+    runs = [t.value for t in tree.scan_values(lambda v: isinstance(v, Token) and v.type == "LINERUN")]
+    assert runs == ["ip saddr 10.1.0.2 jump masq", "meta l4proto tcp dnat to 10.1.0.2:8080",
+                    "meta mark set meta mark or 0x4000", "counter", "meta mark & 0x4000 == 0x4000 masquerade",
+                    "ip daddr 10.96.0.1 tcp dport 443 jump svc-0-a"]

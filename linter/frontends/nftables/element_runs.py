@@ -1,12 +1,15 @@
-"""The fast path for long ``{ }`` lists: an ELEMS token cut into the atoms the parser would have read.
+"""The fast path for long lists and plain lines: an ELEMS or LINERUN token cut into the atoms the parser would have read.
 
-A set of 100,000 addresses is 300,000 tokens (element, comma, newline); shifting and reducing
-each through the LALR parser took two seconds. The grammar therefore reads the content of a
-group made only of names, numbers, addresses, a few operators and blanks as one ELEMS token,
-and ``atoms`` cuts it here with the grammar's own terminals, tried in the order Lark's lexer
-tries them (priority, then width, then pattern length, then name), into tokens with the same
-types, values and positions: nothing after the parser can tell the difference
-(tests/frontends/test_nft_element_runs.py compares both ways on every shape of element).
+A set of 100,000 addresses is 300,000 tokens (element, comma, newline), a 100,000-rule
+chain a million; shifting and reducing each through the LALR parser took seconds, and
+holding them all at once hundreds of megabytes. The grammar therefore reads the content of
+a group made only of names, numbers, addresses, a few operators and blanks as one ELEMS
+token, and such a whole body line as one LINERUN token; ``atoms`` cuts one here with the
+grammar's own terminals, tried in the order Lark's lexer tries them (priority, then width,
+then pattern length, then name), into tokens with the same types, values and positions:
+nothing after the parser can tell the difference (tests/frontends/test_nft_element_runs.py
+compares both ways). A rule keeps its line's run and is cut when the model is built, one
+rule at a time.
 """
 
 from __future__ import annotations
@@ -32,6 +35,13 @@ def _scanner() -> re.Pattern:
     terminals = [t for t in load_parser("nftables", start=START_SYMBOLS).terminals if t.name in wanted]
     terminals.sort(key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
     return re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals))
+
+
+def first_word(run: Token) -> str | None:
+    """The first atom of ``run`` when it is a name (what the loader looks at to tell a rule
+    from a chain's type, policy... line), else None."""
+    found = _scanner().match(run.value)
+    return found.group() if found is not None and found.lastgroup == "WORD" else None
 
 
 class RunError(ValueError):

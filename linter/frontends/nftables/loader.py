@@ -91,6 +91,8 @@ class Loader(Interpreter):
                 out.append(self._subst_group(group_of(child)))
             elif child.type == "VAR":
                 out.extend(self.variable(child))
+            elif child.type == "LINERUN":
+                out.extend(element_runs.atoms(child))
             else:
                 out.append(child)
         return out
@@ -578,6 +580,10 @@ class Loader(Interpreter):
 
     # -- chain, set and object lines
     def body_line(self, line: Tree) -> None:
+        if line.data == "linerun" and self.set is None and self.chain is not None and \
+                element_runs.first_word(line.children[0]) not in _LINE_WORDS:
+            self.rule_line(self.chain, line, None, line.children[0])  # cut into atoms when modelled
+            return
         atoms = self.atoms(line)
         if not atoms:
             return
@@ -633,10 +639,13 @@ class Loader(Interpreter):
             return
         if key == "flags" and len(atoms) >= 2 and word_of(atoms[1]) == "offload":
             return
+        self.rule_line(chain, line, atoms)
+
+    def rule_line(self, chain: ChainB, line: Tree, atoms: list | None, run=None) -> None:
         table = self.table
         handle = self.handle_for(table, line) if table is not None else 0
-        rule = RuleB(atoms, self.span(line.meta), self.text(line.meta), handle, self.source)
-        chain.rules.append(rule)
+        text = run.value if run is not None else self.text(line.meta)  # a run is its line's text, blanks off
+        chain.rules.append(RuleB(atoms, self.span(line.meta), text, handle, self.source, run))
 
     def chain_type(self, chain: ChainB, atoms: list) -> None:
         words = atoms[1:]
@@ -688,6 +697,11 @@ class Loader(Interpreter):
         self.error("PL011", f"Unknown chain priority {text or '(missing)'}", atoms[0] if atoms else where,
                    hint="use a number or raw, mangle, dstnat, filter, security, srcnat")
         return None
+
+
+# The first words body_line and chain_line read a line for (anything else in a chain is a rule).
+_LINE_WORDS = frozenset({"define", "redefine", "undefine", "include", "type", "policy", "device", "devices",
+                         "comment", "flags"})
 
 
 def _devices(atoms: list) -> str | None:
