@@ -51,7 +51,6 @@ class RunError(ValueError):
 def atoms(run: Token) -> list[Token]:
     """The tokens the parser's lexer would have made of ``run``'s text, at their places in the file."""
     text = run.value
-    match = _scanner().match
     ignored = _IGNORED
     base = run.start_pos
     line = run.line
@@ -59,25 +58,31 @@ def atoms(run: Token) -> list[Token]:
     out = []
     append = out.append
     pos = 0
-    end = len(text)
-    while pos < end:
-        found = match(text, pos)
-        if found is None or found.end() == pos:
+    for found in _token_scanner().finditer(text):
+        if found.start() != pos:
             raise RunError(f"unreadable text in a {{ }} list at offset {base + pos}")
+        pos = found.end()
         kind = found.lastgroup
-        stop = found.end()
         if kind == "NL":
-            start = base + pos
+            start = base + pos - 1
             append(Token("NL", "\n", start, line, start - line_start + 1, line + 1, 1, start + 1))
             line += 1
             line_start = start + 1
         elif kind not in ignored:
-            start = base + pos
-            finish = base + stop
-            append(Token(kind, found.group(), start, line, start - line_start + 1, line,
-                         finish - line_start + 1, finish))
-        pos = stop
+            value = found.group(kind)
+            finish = base + pos
+            start = finish - len(value)
+            append(Token(kind, value, start, line, start - line_start + 1, line, finish - line_start + 1, finish))
+    if pos != len(text):
+        raise RunError(f"unreadable text in a {{ }} list at offset {base + pos}")
     return out
+
+
+@functools.lru_cache(maxsize=1)
+def _token_scanner() -> re.Pattern:
+    """The group's terminals after any blanks: at a token's start, blanks are always one ignored
+    WS token (no other terminal starts with one), so skipping them first changes no token."""
+    return re.compile(r"[ \t\f\r]*(?:" + _scanner().pattern + ")")
 
 
 def elements(run: Token) -> list[list[Token]]:
