@@ -27,7 +27,11 @@ def _reference_parser() -> Lark:
 
 
 def _groups(tree: Tree) -> list[Group]:
-    return [group_of(sub) for sub in tree.iter_subtrees_topdown() if sub.data == "braced"]
+    """The tree's { } groups, those inside line runs too, in the order they are written."""
+    groups = [group_of(sub) for sub in tree.iter_subtrees_topdown() if sub.data == "braced"]
+    for run in tree.scan_values(lambda v: isinstance(v, Token) and v.type == "LINERUN"):
+        groups.extend(atom for atom in element_runs.atoms(run) if isinstance(atom, Group))
+    return sorted(groups, key=lambda group: group.start_pos)
 
 
 def _shape(item):
@@ -132,15 +136,24 @@ RULES = [
     '\t\tdefine web = 443\n\t\tct state established,related accept\n\t\tiifname "lo" accept\n'
     '\t\ttcp dport $port accept\n\t\ttcp dport $web accept\n\t\tip saddr @s drop\n'
     '\t\tip6 saddr ::1 tcp dport != 22-25 counter drop\n\t\tcomment "the input"\n\t}\n}\n',
+    # one-line groups inside rule lines (runs), and groups that keep a line off the fast path
+    "table ip f {\n\tchain c {\n\t\tct state { related,established } accept\n"
+    "\t\tip saddr 32.0.1.0/24 tcp dport { 22 } accept\n\t\ttcp dport {22,443} ip daddr { 10.0.0.1, 10.0.0.2 } drop\n"
+    "\t\tip saddr . tcp dport { 1.2.3.4 . 22, 5.6.7.8 . 80 } accept\n"
+    '\t\tiifname { "eth0", "eth1" } accept\n\t\ttcp dport { 80,\n 443 } accept\n'
+    "\t\ttcp dport vmap { 25 : drop, 26 : accept }\n\t}\n}\n",
     # rules nft rejects (the diagnostics must be the same, at the same places); a run ended by '}'.
     "table ip f {\n\tchain c {\n\t\ttype filter hook input priority 0; policy drop;\n"
     "\t\tip saddr 10.0.0.256 accept\n\t\ttcp dport 70000 accept\n\t\tip saddr 1.2.3.4 -\n"
     "\t\ttcp dport nosuchservice drop\n\t\tfrobnicate 12 accept\n\t\taccept junk ] [\n"
-    "\t\ttcp dport 22 accept ' x\n\t\ttcp dport 23 accept }\n} junk\n",
+    "\t\ttcp dport 22 accept ' x\n\t\ttcp dport { } accept\n\t\ttcp dport { 1, 2 accept\n\t\ttcp dport 23 accept }\n} junk\n",
+    # text a run would take where the parser expects none: the error names its first token
+    "table ip f {\n\tnonsense here\n\tnonsense here { x }\n\tchain c {\n\t\taccept\n\t}\n}\n"
+    "table ip g {junk, x,\n y }\ntable ip h {\n\tchain d {\n\t\tdrop\n\t}\n}\n",
 ]
 
 
-@pytest.mark.parametrize("text", SHAPES + RULES[:2])  # the third has syntax errors: no tree without recovery
+@pytest.mark.parametrize("text", SHAPES + RULES[:3])  # the fourth has syntax errors: no tree without recovery
 def test_a_line_run_gives_the_parsers_own_line(text):
     fast = load_parser("nftables", start=START_SYMBOLS).parse(text, start="start")
     slow = _reference_parser().parse(text, start="start")
@@ -163,4 +176,14 @@ def test_plain_rule_lines_are_runs():
     runs = [t.value for t in tree.scan_values(lambda v: isinstance(v, Token) and v.type == "LINERUN")]
     assert runs == ["ip saddr 10.1.0.2 jump masq", "meta l4proto tcp dnat to 10.1.0.2:8080",
                     "meta mark set meta mark or 0x4000", "counter", "meta mark & 0x4000 == 0x4000 masquerade",
-                    "ip daddr 10.96.0.1 tcp dport 443 jump svc-0-a"]
+                    "ip daddr 10.96.0.1 tcp dport 443 jump svc-0-a",
+                    "numgen random mod 2 vmap { 0 : goto svc-0-a, 1 : goto masq }"]
+
+
+def test_one_line_groups_are_inside_line_runs():
+    tree = load_parser("nftables", start=START_SYMBOLS).parse(RULES[2], start="start")
+    runs = [t.value for t in tree.scan_values(lambda v: isinstance(v, Token) and v.type == "LINERUN")]
+    assert runs == ["ct state { related,established } accept", "ip saddr 32.0.1.0/24 tcp dport { 22 } accept",
+                    "tcp dport {22,443} ip daddr { 10.0.0.1, 10.0.0.2 } drop",
+                    "ip saddr . tcp dport { 1.2.3.4 . 22, 5.6.7.8 . 80 } accept",
+                    "tcp dport vmap { 25 : drop, 26 : accept }"]

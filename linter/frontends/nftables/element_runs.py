@@ -44,6 +44,46 @@ def first_word(run: Token) -> str | None:
     return found.group() if found is not None and found.lastgroup == "WORD" else None
 
 
+RUN_TYPES = ("ELEMS", "LINERUN")
+
+
+def root_token(run: Token) -> Token | None:
+    """The token Lark's fallback lexer would have made at ``run``'s start without the runs.
+
+    Where the parser meets text its state does not expect, Lark lexes it with every
+    terminal to name the unexpected token, and a run then takes the whole list or line:
+    syntax errors name and skip just its first token instead, as before runs existed."""
+    text = run.value
+    pos = 0
+    line = run.line
+    line_start = run.start_pos - (run.column - 1)
+    match = _root_scanner().match
+    while pos < len(text):
+        found = match(text, pos)
+        if found is None or found.end() == pos:
+            return None
+        kind, stop = found.lastgroup, found.end()
+        start = run.start_pos + pos
+        if kind not in _IGNORED:
+            if kind == "NL":
+                return Token(kind, "\n", start, line, start - line_start + 1, line + 1, 1, start + 1)
+            finish = run.start_pos + stop
+            return Token(kind, found.group(), start, line, start - line_start + 1, line, finish - line_start + 1,
+                         finish)
+        pos = stop
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def _root_scanner() -> re.Pattern:
+    from linter.frontends.nftables.keywords import START_SYMBOLS
+    from linter.grammars import load_parser
+
+    terminals = [t for t in load_parser("nftables", start=START_SYMBOLS).terminals if t.name not in RUN_TYPES]
+    terminals.sort(key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
+    return re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals))
+
+
 class RunError(ValueError):
     """Text in an ELEMS token that no group terminal reads (the grammar's ELEMS is wider than its terminals)."""
 
@@ -51,6 +91,8 @@ class RunError(ValueError):
 def atoms(run: Token) -> list[Token]:
     """The tokens the parser's lexer would have made of ``run``'s text, at their places in the file."""
     text = run.value
+    from linter.frontends.nftables.atoms import Group  # atoms imports this module
+
     ignored = _IGNORED
     base = run.start_pos
     line = run.line
@@ -68,6 +110,14 @@ def atoms(run: Token) -> list[Token]:
             append(Token("NL", "\n", start, line, start - line_start + 1, line + 1, 1, start + 1))
             line += 1
             line_start = start + 1
+        elif kind == "GROUP":  # a line's one-line { } group: what group_of makes of "{" ELEMS "}"
+            content = found.group("ELEMS")
+            finish = base + pos
+            first = base + found.start("GROUP")
+            inner = first + 1
+            elems = Token("ELEMS", content, inner, line, inner - line_start + 1, line,
+                          finish - 1 - line_start + 1, finish - 1)
+            append(Group(None, first, finish, line, first - line_start + 1, line, finish - line_start + 1, run=elems))
         elif kind not in ignored:
             value = found.group(kind)
             finish = base + pos
@@ -82,7 +132,7 @@ def atoms(run: Token) -> list[Token]:
 def _token_scanner() -> re.Pattern:
     """The group's terminals after any blanks: at a token's start, blanks are always one ignored
     WS token (no other terminal starts with one), so skipping them first changes no token."""
-    return re.compile(r"[ \t\f\r]*(?:" + _scanner().pattern + ")")
+    return re.compile(r"[ \t\f\r]*(?:(?P<GROUP>\{(?P<ELEMS>[0-9a-zA-Z_.:*\/\-, \t\r]+)\})|" + _scanner().pattern + ")")
 
 
 def elements(run: Token) -> list[list[Token]]:
