@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from lark import Token, Tree
 
 from linter.budgets import MAX_NESTING
+from linter.frontends.nftables import element_runs
 from linter.model import VerdictKind
 
 
@@ -14,20 +15,32 @@ from linter.model import VerdictKind
 
 
 class Group:
-    """A ``{ ... }`` group of atoms (NL and SEMI tokens kept for chain bindings)."""
+    """A ``{ ... }`` group of atoms (NL and SEMI tokens kept for chain bindings).
 
-    __slots__ = ("items", "start_pos", "end_pos", "line", "column", "end_line", "end_column")
+    A group read as one ELEMS token keeps it as ``run`` and cuts it into atoms only when
+    ``items`` is first asked for: a set's elements are read from the run directly
+    (``element_runs.elements``) without the 200,000 comma and newline tokens between them.
+    """
+
+    __slots__ = ("_items", "run", "start_pos", "end_pos", "line", "column", "end_line", "end_column")
     type = "GROUP"
     value = "{"
 
-    def __init__(self, items, start_pos, end_pos, line, column, end_line, end_column):
-        self.items = items
+    def __init__(self, items, start_pos, end_pos, line, column, end_line, end_column, run=None):
+        self._items = items
+        self.run = run
         self.start_pos = start_pos
         self.end_pos = end_pos
         self.line = line
         self.column = column
         self.end_line = end_line
         self.end_column = end_column
+
+    @property
+    def items(self) -> list:
+        if self._items is None:
+            self._items = element_runs.atoms(self.run)
+        return self._items
 
 
 class GroupTooDeep(Exception):
@@ -41,8 +54,12 @@ class GroupTooDeep(Exception):
 def group_of(tree: Tree, depth: int = 1) -> Group:
     if depth > MAX_NESTING:
         raise GroupTooDeep(tree.meta)
-    items = [group_of(child, depth + 1) if isinstance(child, Tree) else child for child in tree.children]
+    children = tree.children
     meta = tree.meta
+    if len(children) == 1 and isinstance(children[0], Token) and children[0].type == "ELEMS":
+        return Group(None, meta.start_pos, meta.end_pos, meta.line, meta.column, meta.end_line, meta.end_column,
+                     run=children[0])
+    items = [group_of(child, depth + 1) if isinstance(child, Tree) else child for child in children]
     return Group(items, meta.start_pos, meta.end_pos, meta.line, meta.column, meta.end_line, meta.end_column)
 
 

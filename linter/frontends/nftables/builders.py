@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from lark import Tree
 
+from linter.frontends.nftables import element_runs
+from linter.frontends.nftables.atoms import render
 from linter.frontends.nftables.keywords import FAMILIES
 from linter.model import Family, Hook, Policy, Span
 from linter.source import SourceFile
@@ -16,11 +18,23 @@ from linter.source import SourceFile
 # --- Builders (mutable state while reading) ----------------------------------------
 
 
-@dataclass
 class Elem:
-    key: list  # atoms of the key
-    data: list | None  # atoms after ':' (maps)
-    text: str
+    """One element of a set or map: its key atoms, the atoms after ':' (maps), and its text
+    (rendered when first asked for: only named sets show theirs)."""
+
+    __slots__ = ("key", "data", "atoms")
+
+    def __init__(self, key: list, data: list | None, atoms: list):
+        self.key = key
+        self.data = data
+        self.atoms = atoms
+
+    @property
+    def text(self) -> str:
+        atoms = self.atoms
+        if len(atoms) == 1 and atoms[0].type != "GROUP":
+            return atoms[0].value
+        return render(atoms)
 
 
 @dataclass
@@ -33,13 +47,22 @@ class SetB:
     elements: list[Elem] = field(default_factory=list)
 
 
-@dataclass
 class RuleB:
-    atoms: list
-    span: Span
-    text: str
-    handle: int
-    source: SourceFile
+    """A rule as read: its atoms, or the LINERUN token they are cut from when the model is built."""
+
+    __slots__ = ("_atoms", "run", "span", "text", "handle", "source")
+
+    def __init__(self, atoms: list | None, span: Span, text: str, handle: int, source: SourceFile, run=None):
+        self._atoms = atoms
+        self.run = run
+        self.span = span
+        self.text = text
+        self.handle = handle
+        self.source = source
+
+    @property
+    def atoms(self) -> list:
+        return self._atoms if self._atoms is not None else element_runs.atoms(self.run)
 
 
 @dataclass
@@ -132,6 +155,8 @@ TOKEN_NAMES = {
     "WORD": "a name", "NUM": "a number", "STRING": "a string", "NL": "end of line", "SEMI": "';'",
     "LBRACE": "'{'", "RBRACE": "'}'", "$END": "end of file", "VAR": "a $variable", "IPV4": "an address",
     "COLONADDR": "an address", "SETREF": "an @set", "OP": "an operator", "EQUAL": "'='",
+    # the runs of element_runs.py: a name is expected wherever they are
+    "ELEMS": "a name", "LINERUN": "a name",
 }
 
 

@@ -16,6 +16,7 @@ from lark.visitors import Interpreter
 
 from linter.budgets import MAX_DEFINE_ATOMS, MAX_NESTING
 from linter.diagnostics import caret_excerpt, Diagnostic
+from linter.frontends.nftables import element_runs
 from linter.frontends.nftables.atoms import (
     borrow,
     Group,
@@ -90,11 +91,15 @@ class Loader(Interpreter):
                 out.append(self._subst_group(group_of(child)))
             elif child.type == "VAR":
                 out.extend(self.variable(child))
+            elif child.type == "LINERUN":
+                out.extend(element_runs.atoms(child))
             else:
                 out.append(child)
         return out
 
     def _subst_group(self, group: Group) -> Group:
+        if group.run is not None:
+            return group  # a run holds no $variable
         items = []
         changed = False
         for item in group.items:
@@ -575,6 +580,10 @@ class Loader(Interpreter):
 
     # -- chain, set and object lines
     def body_line(self, line: Tree) -> None:
+        if line.data == "linerun" and self.set is None and self.chain is not None and \
+                element_runs.first_word(line.children[0]) not in _LINE_WORDS:
+            self.rule_line(self.chain, line, None, line.children[0])  # cut into atoms when modelled
+            return
         atoms = self.atoms(line)
         if not atoms:
             return
@@ -630,10 +639,13 @@ class Loader(Interpreter):
             return
         if key == "flags" and len(atoms) >= 2 and word_of(atoms[1]) == "offload":
             return
+        self.rule_line(chain, line, atoms)
+
+    def rule_line(self, chain: ChainB, line: Tree, atoms: list | None, run=None) -> None:
         table = self.table
         handle = self.handle_for(table, line) if table is not None else 0
-        rule = RuleB(atoms, self.span(line.meta), self.text(line.meta), handle, self.source)
-        chain.rules.append(rule)
+        text = run.value if run is not None else self.text(line.meta)  # a run is its line's text, blanks off
+        chain.rules.append(RuleB(atoms, self.span(line.meta), text, handle, self.source, run))
 
     def chain_type(self, chain: ChainB, atoms: list) -> None:
         words = atoms[1:]
@@ -687,6 +699,11 @@ class Loader(Interpreter):
         return None
 
 
+# The first words body_line and chain_line read a line for (anything else in a chain is a rule).
+_LINE_WORDS = frozenset({"define", "redefine", "undefine", "include", "type", "policy", "device", "devices",
+                         "comment", "flags"})
+
+
 def _devices(atoms: list) -> str | None:
     names = []
     for atom in atoms:
@@ -701,9 +718,14 @@ def _devices(atoms: list) -> str | None:
 def set_elements(group: Group) -> list[Elem]:
     """The elements of a set or map group: key atoms, data atoms after ':' (maps)."""
     out = []
-    for element in split_commas(group.items):
-        if len(element) == 1 and isinstance(element[0], Group):
-            out.extend(set_elements(element[0]))
+    pieces = element_runs.elements(group.run) if group.run is not None else split_commas(group.items)
+    for element in pieces:
+        if len(element) == 1:
+            atom = element[0]
+            if isinstance(atom, Group):
+                out.extend(set_elements(atom))
+            else:  # one atom: no ':' to split at
+                out.append(Elem(element, None, element))
             continue
         key, data = element, None
         depth = 0
@@ -715,5 +737,5 @@ def set_elements(group: Group) -> list[Elem]:
             elif depth == 0 and is_op(atom, ":") and index > 0:
                 key, data = element[:index], element[index + 1:]
                 break
-        out.append(Elem(key, data, render(element)))
+        out.append(Elem(key, data, element))
     return out

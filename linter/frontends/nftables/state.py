@@ -6,6 +6,7 @@ from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from linter.diagnostics import caret_excerpt, Diagnostic
+from linter.frontends.nftables import element_runs
 from linter.frontends.nftables.builders import describe, LIST_HELPERS, statement_end, TableB, TOKEN_NAMES
 from linter.frontends.nftables.keywords import LOADER, MAX_SYNTAX_ERRORS, RESTRICT_EXAMPLE, START_SYMBOLS
 from linter.frontends.nftables.to_model import TableBuilder
@@ -44,6 +45,7 @@ class State:
         text = source.text
 
         def on_error(exc: UnexpectedInput) -> bool:
+            _first_token_of_run(exc)
             self.syntax_error(source, exc)
             if self.syntax_errors > MAX_SYNTAX_ERRORS:
                 return False
@@ -105,6 +107,24 @@ class State:
 
 # Matches on ICMP fields only: opaque to the engine, but no port or service depends on them.
 _ICMP_ONLY = frozenset({"icmp type", "icmp code", "icmpv6 type", "icmpv6 code", "icmp id", "icmpv6 id"})
+
+
+def _first_token_of_run(exc: UnexpectedInput) -> None:
+    """An unexpected ELEMS or LINERUN token stands for its first token only: the error names
+    that one, and lexing resumes after it (where it resumed before the runs existed)."""
+    token = getattr(exc, "token", None)
+    if not isinstance(exc, UnexpectedToken) or token is None or token.type not in element_runs.RUN_TYPES:
+        return
+    first = element_runs.root_token(token)
+    parser = exc.interactive_parser
+    if first is None or parser is None:
+        return
+    exc.token = first
+    counter = parser.lexer_thread.state.line_ctr
+    counter.char_pos = first.end_pos
+    counter.line = first.end_line
+    counter.column = first.end_column
+    counter.line_start_pos = first.end_pos - (first.end_column - 1)
 
 
 def _opens_block(values: list, i: int) -> bool:

@@ -277,7 +277,7 @@ class TableBuilder:
         if kind == "group":
             out = []
             for element in set_elements(value.a):
-                val = Cursor(element.key).read_value(colon=False)
+                val = element_value(element.key)
                 if val is None:
                     continue
                 inner = self.flatten(val)
@@ -299,7 +299,7 @@ class TableBuilder:
                 return None
             out = []
             for element in named.elements:
-                val = Cursor(element.key).read_value(colon=False)
+                val = element_value(element.key)
                 if val is not None:
                     inner = self.flatten(val) if val.kind != "ref" else None
                     if inner is None:
@@ -638,7 +638,7 @@ class TableBuilder:
         for element in elements:
             if element.data is None:
                 continue
-            key = Cursor(element.key).read_value(colon=False)
+            key = element_value(element.key)
             if key is None:
                 continue
             if nat is None:
@@ -710,6 +710,17 @@ class TableBuilder:
 
 
 _TOO_LARGE: list = []
+_PLAIN_ATOMS = frozenset({"IPV4", "COLONADDR", "NUM", "STRING"})
+
+
+def element_value(key: list) -> Val | None:
+    """A set element's key as a value: what ``Cursor(key).read_value(colon=False)`` reads,
+    without the cursor for the common one-atom key (an address, a number, a string)."""
+    if len(key) == 1:
+        atom = key[0]
+        if atom.type in _PLAIN_ATOMS:
+            return Val("tok", atom, first=atom, last=atom)
+    return Cursor(key).read_value(colon=False)
 
 
 def used_sets(sets: tuple[NamedSet, ...], chains: list[Chain]) -> frozenset[str]:
