@@ -20,6 +20,7 @@ from linter.addresses import family_max
 from linter.engine import intervals as iv
 from linter.engine.budget import recursion_room
 from linter.engine.sourcerun import SourceRun, run as run_sources
+from linter.engine.settled import forget_settled
 from linter.engine.runs import READ, REBUILD, KeySplit, fresh, plain_firsts, same_shape, split_by_keys
 from linter.engine.space import ALL_STATES, Box, coalesce, has_opaque, has_path_decided, replace, split_rule
 from linter.engine.shadow_shapes import chain_shape, shareable
@@ -115,11 +116,13 @@ class ShadowAnalysis:
             else:
                 state.pending = self._rule(block, index_of[id(block)], state.pending, state)
             if len(state.pending) >= regrow:  # see Walker._run: fragments of ports' other protocols
-                state.pending = coalesce(state.pending)
+                if state.pending is not state.settled:  # engine/settled.py
+                    state.pending = coalesce(state.pending)
                 regrow = regrow_at(state.pending)
             if state.over_budget:
                 return ChainVerdicts(set(), set(), False, None)
-        returned = self._interned(forget(state.pending + state.returned))
+        settled = state.pending is state.settled and not state.returned  # engine/settled.py
+        returned = self._interned(state.pending if settled else forget(state.pending + state.returned))
         return ChainVerdicts(state.dead or _NONE, state.shadowed or _NONE, True, returned)
 
     def _interned(self, boxes: list[Box]) -> list[Box]:
@@ -145,7 +148,8 @@ class ShadowAnalysis:
                 if state.over_budget:
                     return
             going_on.extend(parts)
-        state.pending = forget(going_on)
+        state.pending, settled = forget_settled(going_on)
+        state.settled = state.pending if settled else None
 
     def _plain_segment(self, segment: Segment, split: KeySplit, state: "_Progress", index_of: dict[int, int]) -> None:
         """A run whose groups each start with a plain rule (engine/runs.py): the first rule of a
@@ -264,7 +268,7 @@ class ShadowAnalysis:
 class _Progress:
     """What the walk through one chain has found so far."""
 
-    __slots__ = ("pending", "budget", "dead", "shadowed", "returned", "spent", "over_budget")
+    __slots__ = ("pending", "budget", "dead", "shadowed", "returned", "spent", "over_budget", "settled")
 
     def __init__(self, pending: list[Box], budget: int):
         self.pending = pending
@@ -274,6 +278,7 @@ class _Progress:
         self.returned: list[Box] = []
         self.spent = 0
         self.over_budget = False
+        self.settled: list[Box] | None = None  # ``pending`` when merging it again changes nothing
 
 
 def _went_on(outside: list[Box], pending: list[Box]) -> list[Box]:
