@@ -10,11 +10,16 @@ coalesce() hands back the very list it was given exactly when it merged nothing,
 it merged nothing of is merged nothing of again (the same boxes group the same way): such
 a list is *settled*, and merging it again is skipped. The boxes are the same objects
 either way, so every count the analysis budgets by stays as it was.
+
+Nor is what a chain returns merged when nothing reads it: a chain no rule jumps to and whose
+analysis is not shared by shape (engine/shadow_shapes.py) returns to no caller the analysis
+sees, so after its last block (no rule left to spend a budget on) its boxes stay as they are.
 """
 
 from __future__ import annotations
 
 from linter.engine.space import Box, coalesce, replace
+from linter.model import Table
 
 
 def forget_settled(boxes: list[Box]) -> tuple[list[Box], bool]:
@@ -23,3 +28,10 @@ def forget_settled(boxes: list[Box]) -> tuple[list[Box], bool]:
     stripped = [replace(b, assumptions=(), trail=()) if b.assumptions or b.trail else b for b in boxes]
     merged = coalesce(stripped)
     return merged, merged is stripped
+
+
+def jump_targets(table: Table) -> frozenset[str]:
+    """The names of the chains some rule of ``table`` jumps or goes to (any named target, to
+    be sure): only their returned space is ever read, by the analysis of their callers."""
+    return frozenset(rule.verdict.target for chain in table.chains for rule in chain.rules
+                     if rule.verdict.target is not None)

@@ -20,7 +20,7 @@ from linter.addresses import family_max
 from linter.engine import intervals as iv
 from linter.engine.budget import recursion_room
 from linter.engine.sourcerun import SourceRun, run as run_sources
-from linter.engine.settled import forget_settled
+from linter.engine.settled import forget_settled, jump_targets
 from linter.engine.runs import READ, REBUILD, KeySplit, fresh, plain_firsts, same_shape, split_by_keys
 from linter.engine.space import ALL_STATES, Box, coalesce, has_opaque, has_path_decided, replace, split_rule
 from linter.engine.shadow_shapes import chain_shape, shareable
@@ -41,7 +41,8 @@ class ChainVerdicts:
     dead: set[int] | frozenset[int]  # indexes of rules nothing reaches with a chance to match
     shadowed: set[int] | frozenset[int]  # those of them that would match something on their own
     judged: bool  # False when the chain was too costly to analyse (dead and shadowed empty)
-    returned: list[Box] | None  # what the chain returns to its caller; None until asked when not judged
+    returned: list[Box] | None  # what the chain returns to its caller; None until asked when not judged,
+    # and None for a chain nothing jumps to (engine/settled.py: nothing reads it)
 
 
 def universe(family: Family, interfaces) -> list[Box]:
@@ -65,6 +66,7 @@ class ShadowAnalysis:
         self._returned_spaces: dict[tuple[Box, ...], list[Box]] = {}
         self._active: list[str] = []
         self._shapes: dict[tuple, ChainVerdicts] = {}  # analyses every chain of a shape shares
+        self._targets = jump_targets(table)  # the chains whose returned space is read
 
     def chain(self, chain: Chain) -> ChainVerdicts:
         """The analysis of ``chain`` (computed once)."""
@@ -85,7 +87,7 @@ class ShadowAnalysis:
             return found
         self._active.append(chain.name)
         try:
-            found = self._analyse(chain)
+            found = self._analyse(chain, shape is not None or chain.name in self._targets)
         finally:
             self._active.pop()
         if shape is not None and shareable(found, self.space[0].family):
@@ -103,11 +105,15 @@ class ShadowAnalysis:
             verdicts.returned = list(self.space)
         return verdicts.returned
 
-    def _analyse(self, chain: Chain) -> ChainVerdicts:
+    def _analyse(self, chain: Chain, read_back: bool) -> ChainVerdicts:
+        """``read_back``: whether what the chain returns is read (engine/settled.py); when not,
+        its ChainVerdicts.returned is None."""
         index_of = {id(rule): index for index, rule in enumerate(chain.rules)}
         state = _Progress(list(self.space), SHADOW_BUDGET + SHADOW_BUDGET_PER_RULE * len(chain.rules))
         regrow = regrow_at(state.pending)
-        for block in blocks_of(chain):
+        blocks = blocks_of(chain)
+        for number, block in enumerate(blocks, 1):
+            state.last = not read_back and number == len(blocks)  # nothing reads what goes on after it
             if isinstance(block, Segment):
                 self._segment(block, state, index_of)
             elif type(block) is SourceRun:  # engine/sourcerun.py
@@ -115,12 +121,14 @@ class ShadowAnalysis:
                     rule, index_of[id(rule)], boxes, state), False, False)
             else:
                 state.pending = self._rule(block, index_of[id(block)], state.pending, state)
-            if len(state.pending) >= regrow:  # see Walker._run: fragments of ports' other protocols
+            if len(state.pending) >= regrow and not state.last:  # see Walker._run: fragments of other protocols
                 if state.pending is not state.settled:  # engine/settled.py
                     state.pending = coalesce(state.pending)
                 regrow = regrow_at(state.pending)
             if state.over_budget:
                 return ChainVerdicts(set(), set(), False, None)
+        if not read_back:
+            return ChainVerdicts(state.dead or _NONE, state.shadowed or _NONE, True, None)
         settled = state.pending is state.settled and not state.returned  # engine/settled.py
         returned = self._interned(state.pending if settled else forget(state.pending + state.returned))
         return ChainVerdicts(state.dead or _NONE, state.shadowed or _NONE, True, returned)
@@ -148,6 +156,9 @@ class ShadowAnalysis:
                 if state.over_budget:
                     return
             going_on.extend(parts)
+        if state.last:
+            state.pending = going_on
+            return
         state.pending, settled = forget_settled(going_on)
         state.settled = state.pending if settled else None
 
@@ -268,7 +279,7 @@ class ShadowAnalysis:
 class _Progress:
     """What the walk through one chain has found so far."""
 
-    __slots__ = ("pending", "budget", "dead", "shadowed", "returned", "spent", "over_budget", "settled")
+    __slots__ = ("pending", "budget", "dead", "shadowed", "returned", "spent", "over_budget", "settled", "last")
 
     def __init__(self, pending: list[Box], budget: int):
         self.pending = pending
@@ -279,6 +290,7 @@ class _Progress:
         self.spent = 0
         self.over_budget = False
         self.settled: list[Box] | None = None  # ``pending`` when merging it again changes nothing
+        self.last = False  # in the chain's last block, whose boxes going on nobody reads
 
 
 def _went_on(outside: list[Box], pending: list[Box]) -> list[Box]:
