@@ -123,6 +123,7 @@ def calibrated(severity: Severity, level: str) -> Severity:
 
 
 LEVEL_ORDER = ("internet", "networks", "admin", "internal")
+_LEVEL_RANK = {level: rank for rank, level in enumerate(LEVEL_ORDER)}
 ASSUME_HINT = ("; if you know what the assumed match does, settle it in the configuration "
                "(assume = { \"set:NAME\" = \"empty\" }) or try it with trace --assume")
 # Conditions that only say *when* or *how often* (a schedule, a rate): the exposure is real
@@ -147,6 +148,7 @@ class Cause:
     def __init__(self, decider):
         self.decider = decider
         self.exposures: list[Exposure] = []
+        self.levels: list[str] = []  # reach_level of each exposure, in the same order
         self.ports: dict[str, query.Ranges] = {}  # transport -> ports admitted
         self.behind: dict[str, query.Ranges] = {}  # transport -> ports of the services reached (after NAT)
         self.services: dict[tuple[str, str], list] = {}  # (name, transport) -> [entry, ports, severity]
@@ -154,6 +156,7 @@ class Cause:
         self.evidence = "the rule's comment"  # what named it: the comment, or a generator's defaults
         self.routed_to = ""  # routed exposure (routed_checks): the destinations, in words
         self._worst: Exposure | None = None
+        self._worst_level = ""
 
     @property
     def scope(self) -> str:
@@ -162,11 +165,12 @@ class Cause:
         return "routed/" if self.routed_to else ""
 
     def add(self, ctx: CheckContext, exposure: Exposure, transport: str) -> None:
+        level = reach_level(exposure)
         self.exposures.append(exposure)
+        self.levels.append(level)
         self._worst = None
         self.ports[transport] = query.union(self.ports.get(transport, ()), exposure.ports)
         self.behind[transport] = query.union(self.behind.get(transport, ()), service_ports(exposure))
-        level = reach_level(exposure)
         cap = Severity.MEDIUM if exposure.possible and restricts_who(exposure.conditions) else Severity.CRITICAL
         for entry, ports in self._identified(ctx, exposure, transport):
             if entry.severity is None:
@@ -210,9 +214,19 @@ class Cause:
     @property
     def worst(self) -> Exposure:
         """The exposure with the widest reach (what the message describes)."""
-        if self._worst is None:
-            self._worst = min(self.exposures, key=lambda e: (LEVEL_ORDER.index(reach_level(e)), e.possible))
+        self._settle_worst()
         return self._worst
+
+    @property
+    def worst_level(self) -> str:
+        """The worst exposure's reach_level (each exposure's level is sized once, in add)."""
+        self._settle_worst()
+        return self._worst_level
+
+    def _settle_worst(self) -> None:
+        if self._worst is None:
+            self._worst_level, self._worst = min(zip(self.levels, self.exposures),
+                                                 key=lambda pair: (_LEVEL_RANK[pair[0]], pair[1].possible))
 
     @property
     def possible(self) -> bool:
@@ -284,8 +298,9 @@ def _causes(ctx: CheckContext) -> list[Cause]:
 def _reach(ctx: CheckContext, cause: Cause) -> str:
     """The reach of a cause in words: its widest reach, over every interface that reach has."""
     exposure = cause.worst
-    level = reach_level(exposure)
-    interfaces = frozenset().union(*(e.interfaces for e in cause.exposures if reach_level(e) == level))
+    level = cause.worst_level
+    interfaces = frozenset().union(*(e.interfaces for e, e_level in zip(cause.exposures, cause.levels)
+                                     if e_level == level))
     # Name what is left out only among interfaces of the same kind: the LAN's are no "but".
     candidates = _same_kind(ctx, level == "internal")
     if cause.routed_to and interfaces_phrase(interfaces, candidates).count(",") >= LIST_AT_MOST:
@@ -343,7 +358,7 @@ def report_causes(ctx: CheckContext, causes: list[Cause]) -> set:
     accepts reported are (policy spans as (path, line, column))."""
     reported_policies = set()
     for cause in causes:
-        internal = reach_level(cause.worst) == "internal"
+        internal = cause.worst_level == "internal"
         if cause.decider.rule is None:
             # Only an input (or forward) filter chain's policy is a default accept to report: a
             # file with nat or ingress chains alone is not this host's input filter.
@@ -416,7 +431,7 @@ def _report_default_accept(ctx: CheckContext, cause: Cause) -> None:
     """The policy of an input chain admits new connections from public addresses: one finding,
     on the policy line, at least high when the internet reaches most ports."""
     decider = cause.decider
-    level = reach_level(cause.worst)
+    level = cause.worst_level
     floor = calibrated(Severity.HIGH, level) if cause.width() >= MOST_OF_THE_PORTS else None
     severity = min(_most_severe(cause, floor), cause.cap)
     services = cause.ranked_services()
@@ -435,7 +450,7 @@ def _report_range(ctx: CheckContext, cause: Cause, internal: bool) -> None:
     notable services inside; everything or most of it is judged like a default accept. A
     stateless range of high ports (PL302) is the classic way to let replies in without conntrack."""
     decider = cause.decider
-    level = reach_level(cause.worst)
+    level = cause.worst_level
     if cause.width() >= MOST_OF_THE_PORTS:
         severity = _most_severe(cause, calibrated(Severity.HIGH, level))
     else:
@@ -522,17 +537,17 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
     parts = []
     by_comment = set(cause.named_by_comment.values())
     for name, items in by_name.items():
-        ports = query.normalize(r for _, p in items for r in p)
+        ports, text = _merged([p for _, p in items])
         said = f", per {cause.evidence}" if name in by_comment else ""
-        parts.append(f"{name} ({'/'.join([ports_text(ports)] + transports_of[name])}{said})")
+        parts.append(f"{name} ({'/'.join([text] + transports_of[name])}{said})")
     shared = None
     if len(parts) == 1:
         entry = services[0][0]
         name = next(iter(by_name))
         if name not in by_comment:
             # Nothing in the file names the service: the port's usual one, said as such.
-            ports = query.normalize(r for _, p in by_name[name] for r in p)
-            port_text = f"{ports_text(ports)}/{'/'.join(transports_of[name])}"
+            ports, text = _merged([p for _, p in by_name[name]])
+            port_text = f"{text}/{'/'.join(transports_of[name])}"
             parts[0] = f"port {port_text} (commonly {name})"
             shared = hedge(ctx.registry, entry, ports, transports_of[name][0])
             if shared is not None:  # 9001: supervisord, or a Tor relay's ORPort, or MinIO's console
@@ -556,7 +571,7 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
     first = services[0][0]
     hint = f"Use {first.alternative} instead, or allow it only from the networks that need it" \
         if code == "PL101" and first.alternative else "Allow it only from the networks that need it"
-    listed_ports = ports_text(query.normalize(r for _, p, _ in services for r in p))
+    ports, listed_ports = _merged([p for _, p, _ in services])
     said = restrict_hint(generator_of(ctx.document), decider.chain, sorted(cause.ports)[0], listed_ports,
                          first.name if len(by_name) == 1 else None,
                          decider.rule.comment if decider.rule is not None else None,
@@ -570,12 +585,29 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
             ": let only your own network in through this rule, or remove the rule"
     if cause.possible:
         hint += ASSUME_HINT
-    ports = query.normalize(r for _, p, _ in services for r in p)
     transports = ",".join(sorted({t for (_, t) in cause.services}))
-    key = f"{cause.scope}{transports}/{'+'.join(by_name)}/{reach_level(cause.worst)}"
+    key = f"{cause.scope}{transports}/{'+'.join(by_name)}/{cause.worst_level}"
     ctx.report(code, decider.span, variant=variant, fields=fields, severity=severity, hint=hint, proto=transports,
                ports=ports,
                key=key, related=_related(cause.worst))
+
+
+_MERGED: dict[tuple, tuple] = {}
+
+
+def _merged(port_sets: list) -> tuple:
+    """(ranges, text): the ports of several port sets, merged, and as ports_text writes them.
+    One set's are remembered: an allow-list's 100,000 rules ask for the same 22 again and again."""
+    if len(port_sets) != 1 or not isinstance(port_sets[0], tuple):
+        merged = query.normalize(r for ports in port_sets for r in ports)
+        return merged, ports_text(merged)
+    found = _MERGED.get(port_sets[0])
+    if found is None:
+        if len(_MERGED) >= 4096:
+            _MERGED.clear()
+        merged = query.normalize(port_sets[0])
+        found = _MERGED[port_sets[0]] = (merged, ports_text(merged))
+    return found
 
 
 def _where(span) -> tuple:
