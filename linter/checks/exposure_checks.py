@@ -517,19 +517,52 @@ def _compact_ports(ports: dict[str, query.Ranges], at_most: int = 4) -> str:
 
 def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
     """Plaintext and risky services one rule lets in: one finding naming them all."""
+    if not cause.services:
+        return
+    decider = cause.decider
+    rule = decider.rule
+    shape = (internal, cause.scope, cause.evidence, cause.possible, cause.worst_level, decider.chain,
+             min(cause.ports), rule is None, rule.comment if rule is not None else None,
+             rule.verdict.target if rule is not None else None, tuple(cause.named_by_comment.items()),
+             tuple((name, id(entry), ports, severity) for name, (entry, ports, severity) in cause.services.items()))
+    # Everything but the reach and the related locations is the same for every rule of one shape:
+    # an allow-list's 50,000 rules on port 22 are said once.
+    said = _SERVICE_FINDINGS.get(ctx.document)
+    if said is None:
+        said = _SERVICE_FINDINGS.put(ctx.document, {})
+    found = said.get(shape)
+    if found is None:
+        # The entries are kept with the finding: their ids in the shape cannot be reused.
+        found = said[shape] = (_service_finding(ctx, cause, internal), list(cause.services.values()))
+    finding = found[0]
+    if finding is None:
+        return
+    code, variant, fields, severity, hint, transports, ports, key = finding
+    fields = dict(fields)
+    fields["reach"] = _reach(ctx, cause)
+    ctx.report(code, decider.span, variant=variant, fields=fields, severity=severity, hint=hint, proto=transports,
+               ports=ports, key=key, related=_related(cause.worst))
+
+
+_SERVICE_FINDINGS: IdentityCache[dict] = IdentityCache(1000)
+
+
+def _service_finding(ctx: CheckContext, cause: Cause, internal: bool) -> tuple | None:
+    """(code, variant, fields, severity, hint, proto, ports, key) of a services finding, its
+    fields' reach left out (None), or None when there is nothing to report."""
     services = cause.ranked_services()
     if not services:
-        return
+        return None
     severity = max(item[2] for item in services)
     if internal:
         if severity < Severity.HIGH and not any(e.plaintext for e, _, _ in services if e.severity is not None):
-            return
+            return None
         severity = min(severity, Severity.LOW)
     top = [item for item in services if item[2] == severity]
     plaintext = any(entry.check_kind == "plaintext" for entry, _, _ in top)
     code = "PL101" if plaintext else "PL201"
     decider = cause.decider
-    reach = _reach(ctx, cause)
+    reach = None  # the caller's: it is each rule's own
     by_name: dict[str, list] = {}
     for entry, ports, _ in services:
         by_name.setdefault(entry.name, []).append((entry, ports))
@@ -587,9 +620,7 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
         hint += ASSUME_HINT
     transports = ",".join(sorted({t for (_, t) in cause.services}))
     key = f"{cause.scope}{transports}/{'+'.join(by_name)}/{cause.worst_level}"
-    ctx.report(code, decider.span, variant=variant, fields=fields, severity=severity, hint=hint, proto=transports,
-               ports=ports,
-               key=key, related=_related(cause.worst))
+    return code, variant, fields, severity, hint, transports, ports, key
 
 
 _MERGED: dict[tuple, tuple] = {}
