@@ -45,10 +45,21 @@ def interfaces_phrase(interfaces, candidates) -> str:
     """Where connections arrive, for a message: "" (any interface), "eth0,eth1", or "any interface
     but eth0" when the rules let in every interface except some (the unnamed rest included).
     ``candidates``: the interfaces that could have been in (those of the same reach)."""
-    record = interfaces_record(interfaces, (frozenset(candidates) | interfaces) - {LOOPBACK_IFACE})
-    if isinstance(record, list):
-        return ",".join(record)
-    return f"any interface but {','.join(record['all_but'])}" if record["all_but"] else ""
+    known = (frozenset(interfaces), frozenset(candidates))  # no copies: both are frozensets already
+    found = _PHRASES.get(known)
+    if found is None:
+        if len(_PHRASES) >= 4096:
+            _PHRASES.clear()
+        record = interfaces_record(known[0], (known[1] | known[0]) - {LOOPBACK_IFACE})
+        if isinstance(record, list):
+            found = ",".join(record)
+        else:
+            found = f"any interface but {','.join(record['all_but'])}" if record["all_but"] else ""
+        _PHRASES[known] = found
+    return found
+
+
+_PHRASES: dict[tuple, str] = {}  # (interfaces, candidates) -> phrase: a few sets, asked per finding
 
 
 def sources_text(exposure: Exposure) -> str:
@@ -299,8 +310,11 @@ def _reach(ctx: CheckContext, cause: Cause) -> str:
     """The reach of a cause in words: its widest reach, over every interface that reach has."""
     exposure = cause.worst
     level = cause.worst_level
-    interfaces = frozenset().union(*(e.interfaces for e, e_level in zip(cause.exposures, cause.levels)
-                                     if e_level == level))
+    if len(cause.exposures) == 1:
+        interfaces = exposure.interfaces
+    else:
+        interfaces = frozenset().union(*(e.interfaces for e, e_level in zip(cause.exposures, cause.levels)
+                                         if e_level == level))
     # Name what is left out only among interfaces of the same kind: the LAN's are no "but".
     candidates = _same_kind(ctx, level == "internal")
     if cause.routed_to and interfaces_phrase(interfaces, candidates).count(",") >= LIST_AT_MOST:
