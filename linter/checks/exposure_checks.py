@@ -199,28 +199,20 @@ class Cause:
         a rule on one port commented "tor ORPort" is Tor, not supervisord; one commented
         "minecraft" is a service the registry does not hold, so no finding is made up from the
         port number; "postgres" on 15432 is PostgreSQL although 15432 is nobody's port."""
-        found = _services_behind(ctx, exposure, transport)
         comment = self.decider.rule.comment if self.decider.rule is not None else None
-        ports = service_ports(exposure)
-        if query.size(ports) != 1 or len(found) > 1:
-            return found
-        comment = comment or convention(generator_of(ctx.document), ports[0][0], transport)
-        if not comment:
-            return found
-        port = ports[0][0]
-        ident = identify(ctx.registry, port, transport, comment=comment)
-        if not ident.from_evidence or ident.confirms_port or ident.entry is None:
-            # A comment naming nothing the registry holds ("legacy console") never hides what
-            # the port is: a gate that a comment could silence would be no gate.
-            return found
-        port_entry = found[0][0] if found else None
-        if port_entry is not None and not ident.entry.covers(port, transport) and \
-                (ident.entry.severity or Severity.INFO) < (port_entry.severity or Severity.INFO):
-            return found  # "ssh" on 23 does not make Telnet's port harmless; tor's ORPort on 9001 does
-        self.named_by_comment[transport] = ident.entry.name
-        self.evidence = "the rule's comment" if self.decider.rule is not None and self.decider.rule.comment \
-            else f"{generator_of(ctx.document)}'s defaults"
-        return [(ident.entry, exposure.ports)]
+        shape = (service_ports(exposure), exposure.ports, transport, comment)
+        # Remembered per document: an allow-list's rules ask about the same port again and again.
+        known = _IDENTIFIED.get(ctx.document)
+        if known is None:
+            known = _IDENTIFIED.put(ctx.document, {})
+        answer = known.get(shape)
+        if answer is None:
+            answer = known[shape] = _identify(ctx, exposure, transport, comment)
+        found, named, evidence = answer
+        if named is not None:
+            self.named_by_comment[transport] = named
+            self.evidence = evidence
+        return found
 
     @property
     def worst(self) -> Exposure:
@@ -280,6 +272,34 @@ class Cause:
             if found is not None:
                 return found.name
         return None
+
+
+_IDENTIFIED: IdentityCache[dict] = IdentityCache(1000)
+
+
+def _identify(ctx: CheckContext, exposure: Exposure, transport: str, comment: str | None) -> tuple:
+    """(services, name, evidence) for Cause._identified: the services behind an exposure, and the
+    service the rule's comment (``comment``) or its generator's defaults name, with what named
+    it (name and evidence None when nothing did)."""
+    found = _services_behind(ctx, exposure, transport)
+    ports = service_ports(exposure)
+    if query.size(ports) != 1 or len(found) > 1:
+        return found, None, None
+    said = comment or convention(generator_of(ctx.document), ports[0][0], transport)
+    if not said:
+        return found, None, None
+    port = ports[0][0]
+    ident = identify(ctx.registry, port, transport, comment=said)
+    if not ident.from_evidence or ident.confirms_port or ident.entry is None:
+        # A comment naming nothing the registry holds ("legacy console") never hides what
+        # the port is: a gate that a comment could silence would be no gate.
+        return found, None, None
+    port_entry = found[0][0] if found else None
+    if port_entry is not None and not ident.entry.covers(port, transport) and \
+            (ident.entry.severity or Severity.INFO) < (port_entry.severity or Severity.INFO):
+        return found, None, None  # "ssh" on 23 does not make Telnet's port harmless; tor's ORPort on 9001 does
+    evidence = "the rule's comment" if comment else f"{generator_of(ctx.document)}'s defaults"
+    return [(ident.entry, exposure.ports)], ident.entry.name, evidence
 
 
 def _one_service(registry, lo: int, hi: int, transport: str) -> bool:
