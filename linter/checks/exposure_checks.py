@@ -708,18 +708,20 @@ def _related(exposure: Exposure):
 def ephemeral_service_ports(ctx: CheckContext) -> None:
     """Accepted service ports that lie inside an ephemeral port range."""
     seen = set()
+    overlaps: dict[tuple, list] = {}  # ports -> their overlaps: a few port sets, many rules
     for exposure in ctx.exposure.exposures():
         transport = PORT_TRANSPORTS.get(exposure.protocol)
-        decider = exposure.primary
-        if transport is None or exposure.reach == "loopback" or decider is None or decider.rule is None:
+        if transport is None or exposure.reach == "loopback":
             continue
-        if query.size(exposure.ports) > WIDE_PORTS or not _names_ports(decider.rule) \
-                or any(hi - lo + 1 >= RANGE_AT_LEAST for lo, hi in exposure.ports):
-            continue  # a port range: its PL202/PL302 finding names the overlap
-        for name, lo, hi in ctx.settings.ephemeral_ranges:
-            inside = query.intersect(exposure.ports, ((lo, hi),))
-            if not inside:
-                continue
+        found = overlaps.get(exposure.ports)
+        if found is None:
+            found = overlaps[exposure.ports] = _ephemeral_overlaps(ctx, exposure.ports)
+        if not found:
+            continue
+        decider = exposure.primary
+        if decider is None or decider.rule is None or not _names_ports(decider.rule):
+            continue
+        for name, lo, hi, inside in found:
             key = f"{transport}/{ports_text(inside)}/{name}"
             if (key, decider.span) in seen:
                 continue
@@ -731,6 +733,19 @@ def ephemeral_service_ports(ctx: CheckContext) -> None:
                         "range": f"{lo}-{hi} ({name})"},
                 proto=transport, ports=inside, key=key,
                 hint="Move the service below 32768 or reserve the port (net.ipv4.ip_local_reserved_ports)")
+
+
+def _ephemeral_overlaps(ctx: CheckContext, ports: query.Ranges) -> list:
+    """(name, lo, hi, ports inside) of each ephemeral range the ports overlap; none for a port
+    range (its PL202/PL302 finding names the overlap)."""
+    if query.size(ports) > WIDE_PORTS or any(hi - lo + 1 >= RANGE_AT_LEAST for lo, hi in ports):
+        return []
+    found = []
+    for name, lo, hi in ctx.settings.ephemeral_ranges:
+        inside = query.intersect(ports, ((lo, hi),))
+        if inside:
+            found.append((name, lo, hi, inside))
+    return found
 
 
 _CONNTRACK_MATCHES = (StateMatch, NatStateMatch, CtStatusMatch)
