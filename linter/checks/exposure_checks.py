@@ -571,9 +571,15 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
     finding = found[0]
     if finding is None:
         return
-    code, variant, fields, severity, hint, transports, ports, key = finding
-    fields = dict(fields)
-    fields["reach"] = _reach(ctx, cause)
+    plaintext, kind, said, severity, hint, transports, ports, key = finding
+    code = "PL101" if plaintext else "PL201"
+    reach = _reach(ctx, cause)
+    if kind == "services":
+        variant = "services"
+        fields = {"count": said["count"], "reach": reach, "listed": said["listed"], "plaintext": said["plaintext"]}
+    else:
+        variant = "hedged" if kind == "hedged" else "default"
+        fields = {"service": said["service"], "reach": reach, "unencrypted": said["unencrypted"]}
     ctx.report(code, decider.span, variant=variant, fields=fields, severity=severity, hint=hint, proto=transports,
                ports=ports, key=key, related=_related(cause.worst))
 
@@ -582,7 +588,7 @@ _SERVICE_FINDINGS: IdentityCache[dict] = IdentityCache(1000)
 
 
 def _service_finding(ctx: CheckContext, cause: Cause, internal: bool) -> tuple | None:
-    """(code, variant, fields, severity, hint, proto, ports, key) of a services finding, its
+    """(plaintext, variant, fields, severity, hint, proto, ports, key) of a services finding, its
     fields' reach left out (None), or None when there is nothing to report."""
     services = cause.ranked_services()
     if not services:
@@ -654,7 +660,7 @@ def _service_finding(ctx: CheckContext, cause: Cause, internal: bool) -> tuple |
         hint += ASSUME_HINT
     transports = ",".join(sorted({t for (_, t) in cause.services}))
     key = f"{cause.scope}{transports}/{'+'.join(by_name)}/{cause.worst_level}"
-    return code, variant, fields, severity, hint, transports, ports, key
+    return plaintext, variant, fields, severity, hint, transports, ports, key
 
 
 _MERGED: dict[tuple, tuple] = {}
@@ -740,12 +746,8 @@ def _ephemeral_overlaps(ctx: CheckContext, ports: query.Ranges) -> list:
     range (its PL202/PL302 finding names the overlap)."""
     if query.size(ports) > WIDE_PORTS or any(hi - lo + 1 >= RANGE_AT_LEAST for lo, hi in ports):
         return []
-    found = []
-    for name, lo, hi in ctx.settings.ephemeral_ranges:
-        inside = query.intersect(ports, ((lo, hi),))
-        if inside:
-            found.append((name, lo, hi, inside))
-    return found
+    overlaps = ((name, lo, hi, query.intersect(ports, ((lo, hi),))) for name, lo, hi in ctx.settings.ephemeral_ranges)
+    return [overlap for overlap in overlaps if overlap[3]]
 
 
 _CONNTRACK_MATCHES = (StateMatch, NatStateMatch, CtStatusMatch)
