@@ -103,8 +103,13 @@ class _Suppressions:
 
 def _configured(findings, config) -> list[Finding]:
     """Findings of selected rules, with the configured severity."""
-    return [replace(f, severity=config.severity_of(f.code, f.severity)) for f in findings
-            if config.selected(f.code, f.path)]
+    kept = []
+    for finding in findings:
+        if config.selected(finding.code, finding.path):
+            severity = config.severity_of(finding.code, finding.severity)
+            # A copy only when the severity changes: 50,000 copies of an allow-list's findings took 0.3 s.
+            kept.append(finding if severity is finding.severity else replace(finding, severity=severity))
+    return kept
 
 
 def _apply_inline(results, config, settings, today: dt.date, policy=None) -> tuple[list[Finding], list[Suppressed]]:

@@ -45,10 +45,21 @@ def interfaces_phrase(interfaces, candidates) -> str:
     """Where connections arrive, for a message: "" (any interface), "eth0,eth1", or "any interface
     but eth0" when the rules let in every interface except some (the unnamed rest included).
     ``candidates``: the interfaces that could have been in (those of the same reach)."""
-    record = interfaces_record(interfaces, (frozenset(candidates) | interfaces) - {LOOPBACK_IFACE})
-    if isinstance(record, list):
-        return ",".join(record)
-    return f"any interface but {','.join(record['all_but'])}" if record["all_but"] else ""
+    known = (frozenset(interfaces), frozenset(candidates))  # no copies: both are frozensets already
+    found = _PHRASES.get(known)
+    if found is None:
+        if len(_PHRASES) >= 4096:
+            _PHRASES.clear()
+        record = interfaces_record(known[0], (known[1] | known[0]) - {LOOPBACK_IFACE})
+        if isinstance(record, list):
+            found = ",".join(record)
+        else:
+            found = f"any interface but {','.join(record['all_but'])}" if record["all_but"] else ""
+        _PHRASES[known] = found
+    return found
+
+
+_PHRASES: dict[tuple, str] = {}  # (interfaces, candidates) -> phrase: a few sets, asked per finding
 
 
 def sources_text(exposure: Exposure) -> str:
@@ -123,6 +134,7 @@ def calibrated(severity: Severity, level: str) -> Severity:
 
 
 LEVEL_ORDER = ("internet", "networks", "admin", "internal")
+_LEVEL_RANK = {level: rank for rank, level in enumerate(LEVEL_ORDER)}
 ASSUME_HINT = ("; if you know what the assumed match does, settle it in the configuration "
                "(assume = { \"set:NAME\" = \"empty\" }) or try it with trace --assume")
 # Conditions that only say *when* or *how often* (a schedule, a rate): the exposure is real
@@ -147,6 +159,7 @@ class Cause:
     def __init__(self, decider):
         self.decider = decider
         self.exposures: list[Exposure] = []
+        self.levels: list[str] = []  # reach_level of each exposure, in the same order
         self.ports: dict[str, query.Ranges] = {}  # transport -> ports admitted
         self.behind: dict[str, query.Ranges] = {}  # transport -> ports of the services reached (after NAT)
         self.services: dict[tuple[str, str], list] = {}  # (name, transport) -> [entry, ports, severity]
@@ -154,6 +167,7 @@ class Cause:
         self.evidence = "the rule's comment"  # what named it: the comment, or a generator's defaults
         self.routed_to = ""  # routed exposure (routed_checks): the destinations, in words
         self._worst: Exposure | None = None
+        self._worst_level = ""
 
     @property
     def scope(self) -> str:
@@ -162,11 +176,12 @@ class Cause:
         return "routed/" if self.routed_to else ""
 
     def add(self, ctx: CheckContext, exposure: Exposure, transport: str) -> None:
+        level = reach_level(exposure)
         self.exposures.append(exposure)
+        self.levels.append(level)
         self._worst = None
         self.ports[transport] = query.union(self.ports.get(transport, ()), exposure.ports)
         self.behind[transport] = query.union(self.behind.get(transport, ()), service_ports(exposure))
-        level = reach_level(exposure)
         cap = Severity.MEDIUM if exposure.possible and restricts_who(exposure.conditions) else Severity.CRITICAL
         for entry, ports in self._identified(ctx, exposure, transport):
             if entry.severity is None:
@@ -184,35 +199,37 @@ class Cause:
         a rule on one port commented "tor ORPort" is Tor, not supervisord; one commented
         "minecraft" is a service the registry does not hold, so no finding is made up from the
         port number; "postgres" on 15432 is PostgreSQL although 15432 is nobody's port."""
-        found = _services_behind(ctx, exposure, transport)
         comment = self.decider.rule.comment if self.decider.rule is not None else None
-        ports = service_ports(exposure)
-        if query.size(ports) != 1 or len(found) > 1:
-            return found
-        comment = comment or convention(generator_of(ctx.document), ports[0][0], transport)
-        if not comment:
-            return found
-        port = ports[0][0]
-        ident = identify(ctx.registry, port, transport, comment=comment)
-        if not ident.from_evidence or ident.confirms_port or ident.entry is None:
-            # A comment naming nothing the registry holds ("legacy console") never hides what
-            # the port is: a gate that a comment could silence would be no gate.
-            return found
-        port_entry = found[0][0] if found else None
-        if port_entry is not None and not ident.entry.covers(port, transport) and \
-                (ident.entry.severity or Severity.INFO) < (port_entry.severity or Severity.INFO):
-            return found  # "ssh" on 23 does not make Telnet's port harmless; tor's ORPort on 9001 does
-        self.named_by_comment[transport] = ident.entry.name
-        self.evidence = "the rule's comment" if self.decider.rule is not None and self.decider.rule.comment \
-            else f"{generator_of(ctx.document)}'s defaults"
-        return [(ident.entry, exposure.ports)]
+        shape = (service_ports(exposure), exposure.ports, transport, comment)
+        # Remembered per document: an allow-list's rules ask about the same port again and again.
+        known = _IDENTIFIED.get(ctx.document)
+        if known is None:
+            known = _IDENTIFIED.put(ctx.document, {})
+        answer = known.get(shape)
+        if answer is None:
+            answer = known[shape] = _identify(ctx, exposure, transport, comment)
+        found, named, evidence = answer
+        if named is not None:
+            self.named_by_comment[transport] = named
+            self.evidence = evidence
+        return found
 
     @property
     def worst(self) -> Exposure:
         """The exposure with the widest reach (what the message describes)."""
-        if self._worst is None:
-            self._worst = min(self.exposures, key=lambda e: (LEVEL_ORDER.index(reach_level(e)), e.possible))
+        self._settle_worst()
         return self._worst
+
+    @property
+    def worst_level(self) -> str:
+        """The worst exposure's reach_level (each exposure's level is sized once, in add)."""
+        self._settle_worst()
+        return self._worst_level
+
+    def _settle_worst(self) -> None:
+        if self._worst is None:
+            self._worst_level, self._worst = min(zip(self.levels, self.exposures),
+                                                 key=lambda pair: (_LEVEL_RANK[pair[0]], pair[1].possible))
 
     @property
     def possible(self) -> bool:
@@ -257,6 +274,34 @@ class Cause:
         return None
 
 
+_IDENTIFIED: IdentityCache[dict] = IdentityCache(1000)
+
+
+def _identify(ctx: CheckContext, exposure: Exposure, transport: str, comment: str | None) -> tuple:
+    """(services, name, evidence) for Cause._identified: the services behind an exposure, and the
+    service the rule's comment (``comment``) or its generator's defaults name, with what named
+    it (name and evidence None when nothing did)."""
+    found = _services_behind(ctx, exposure, transport)
+    ports = service_ports(exposure)
+    if query.size(ports) != 1 or len(found) > 1:
+        return found, None, None
+    said = comment or convention(generator_of(ctx.document), ports[0][0], transport)
+    if not said:
+        return found, None, None
+    port = ports[0][0]
+    ident = identify(ctx.registry, port, transport, comment=said)
+    if not ident.from_evidence or ident.confirms_port or ident.entry is None:
+        # A comment naming nothing the registry holds ("legacy console") never hides what
+        # the port is: a gate that a comment could silence would be no gate.
+        return found, None, None
+    port_entry = found[0][0] if found else None
+    if port_entry is not None and not ident.entry.covers(port, transport) and \
+            (ident.entry.severity or Severity.INFO) < (port_entry.severity or Severity.INFO):
+        return found, None, None  # "ssh" on 23 does not make Telnet's port harmless; tor's ORPort on 9001 does
+    evidence = "the rule's comment" if comment else f"{generator_of(ctx.document)}'s defaults"
+    return [(ident.entry, exposure.ports)], ident.entry.name, evidence
+
+
 def _one_service(registry, lo: int, hi: int, transport: str) -> bool:
     found = registry.overlapping(((lo, hi),), transport)
     return len(found) == 1 and query.subtract(((lo, hi),), found[0][0].ranges) == ()
@@ -284,8 +329,12 @@ def _causes(ctx: CheckContext) -> list[Cause]:
 def _reach(ctx: CheckContext, cause: Cause) -> str:
     """The reach of a cause in words: its widest reach, over every interface that reach has."""
     exposure = cause.worst
-    level = reach_level(exposure)
-    interfaces = frozenset().union(*(e.interfaces for e in cause.exposures if reach_level(e) == level))
+    level = cause.worst_level
+    if len(cause.exposures) == 1:
+        interfaces = exposure.interfaces
+    else:
+        interfaces = frozenset().union(*(e.interfaces for e, e_level in zip(cause.exposures, cause.levels)
+                                         if e_level == level))
     # Name what is left out only among interfaces of the same kind: the LAN's are no "but".
     candidates = _same_kind(ctx, level == "internal")
     if cause.routed_to and interfaces_phrase(interfaces, candidates).count(",") >= LIST_AT_MOST:
@@ -343,7 +392,7 @@ def report_causes(ctx: CheckContext, causes: list[Cause]) -> set:
     accepts reported are (policy spans as (path, line, column))."""
     reported_policies = set()
     for cause in causes:
-        internal = reach_level(cause.worst) == "internal"
+        internal = cause.worst_level == "internal"
         if cause.decider.rule is None:
             # Only an input (or forward) filter chain's policy is a default accept to report: a
             # file with nat or ingress chains alone is not this host's input filter.
@@ -416,7 +465,7 @@ def _report_default_accept(ctx: CheckContext, cause: Cause) -> None:
     """The policy of an input chain admits new connections from public addresses: one finding,
     on the policy line, at least high when the internet reaches most ports."""
     decider = cause.decider
-    level = reach_level(cause.worst)
+    level = cause.worst_level
     floor = calibrated(Severity.HIGH, level) if cause.width() >= MOST_OF_THE_PORTS else None
     severity = min(_most_severe(cause, floor), cause.cap)
     services = cause.ranked_services()
@@ -435,7 +484,7 @@ def _report_range(ctx: CheckContext, cause: Cause, internal: bool) -> None:
     notable services inside; everything or most of it is judged like a default accept. A
     stateless range of high ports (PL302) is the classic way to let replies in without conntrack."""
     decider = cause.decider
-    level = reach_level(cause.worst)
+    level = cause.worst_level
     if cause.width() >= MOST_OF_THE_PORTS:
         severity = _most_severe(cause, calibrated(Severity.HIGH, level))
     else:
@@ -502,19 +551,58 @@ def _compact_ports(ports: dict[str, query.Ranges], at_most: int = 4) -> str:
 
 def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
     """Plaintext and risky services one rule lets in: one finding naming them all."""
+    if not cause.services:
+        return
+    decider = cause.decider
+    rule = decider.rule
+    shape = (internal, cause.scope, cause.evidence, cause.possible, cause.worst_level, decider.chain,
+             min(cause.ports), rule is None, rule.comment if rule is not None else None,
+             rule.verdict.target if rule is not None else None, tuple(cause.named_by_comment.items()),
+             tuple((name, id(entry), ports, severity) for name, (entry, ports, severity) in cause.services.items()))
+    # Everything but the reach and the related locations is the same for every rule of one shape:
+    # an allow-list's 50,000 rules on port 22 are said once.
+    said = _SERVICE_FINDINGS.get(ctx.document)
+    if said is None:
+        said = _SERVICE_FINDINGS.put(ctx.document, {})
+    found = said.get(shape)
+    if found is None:
+        # The entries are kept with the finding: their ids in the shape cannot be reused.
+        found = said[shape] = (_service_finding(ctx, cause, internal), list(cause.services.values()))
+    finding = found[0]
+    if finding is None:
+        return
+    plaintext, kind, said, severity, hint, transports, ports, key = finding
+    code = "PL101" if plaintext else "PL201"
+    reach = _reach(ctx, cause)
+    if kind == "services":
+        variant = "services"
+        fields = {"count": said["count"], "reach": reach, "listed": said["listed"], "plaintext": said["plaintext"]}
+    else:
+        variant = "hedged" if kind == "hedged" else "default"
+        fields = {"service": said["service"], "reach": reach, "unencrypted": said["unencrypted"]}
+    ctx.report(code, decider.span, variant=variant, fields=fields, severity=severity, hint=hint, proto=transports,
+               ports=ports, key=key, related=_related(cause.worst))
+
+
+_SERVICE_FINDINGS: IdentityCache[dict] = IdentityCache(1000)
+
+
+def _service_finding(ctx: CheckContext, cause: Cause, internal: bool) -> tuple | None:
+    """(plaintext, variant, fields, severity, hint, proto, ports, key) of a services finding, its
+    fields' reach left out (None), or None when there is nothing to report."""
     services = cause.ranked_services()
     if not services:
-        return
+        return None
     severity = max(item[2] for item in services)
     if internal:
         if severity < Severity.HIGH and not any(e.plaintext for e, _, _ in services if e.severity is not None):
-            return
+            return None
         severity = min(severity, Severity.LOW)
     top = [item for item in services if item[2] == severity]
     plaintext = any(entry.check_kind == "plaintext" for entry, _, _ in top)
     code = "PL101" if plaintext else "PL201"
     decider = cause.decider
-    reach = _reach(ctx, cause)
+    reach = None  # the caller's: it is each rule's own
     by_name: dict[str, list] = {}
     for entry, ports, _ in services:
         by_name.setdefault(entry.name, []).append((entry, ports))
@@ -522,17 +610,17 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
     parts = []
     by_comment = set(cause.named_by_comment.values())
     for name, items in by_name.items():
-        ports = query.normalize(r for _, p in items for r in p)
+        ports, text = _merged([p for _, p in items])
         said = f", per {cause.evidence}" if name in by_comment else ""
-        parts.append(f"{name} ({'/'.join([ports_text(ports)] + transports_of[name])}{said})")
+        parts.append(f"{name} ({'/'.join([text] + transports_of[name])}{said})")
     shared = None
     if len(parts) == 1:
         entry = services[0][0]
         name = next(iter(by_name))
         if name not in by_comment:
             # Nothing in the file names the service: the port's usual one, said as such.
-            ports = query.normalize(r for _, p in by_name[name] for r in p)
-            port_text = f"{ports_text(ports)}/{'/'.join(transports_of[name])}"
+            ports, text = _merged([p for _, p in by_name[name]])
+            port_text = f"{text}/{'/'.join(transports_of[name])}"
             parts[0] = f"port {port_text} (commonly {name})"
             shared = hedge(ctx.registry, entry, ports, transports_of[name][0])
             if shared is not None:  # 9001: supervisord, or a Tor relay's ORPort, or MinIO's console
@@ -556,7 +644,7 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
     first = services[0][0]
     hint = f"Use {first.alternative} instead, or allow it only from the networks that need it" \
         if code == "PL101" and first.alternative else "Allow it only from the networks that need it"
-    listed_ports = ports_text(query.normalize(r for _, p, _ in services for r in p))
+    ports, listed_ports = _merged([p for _, p, _ in services])
     said = restrict_hint(generator_of(ctx.document), decider.chain, sorted(cause.ports)[0], listed_ports,
                          first.name if len(by_name) == 1 else None,
                          decider.rule.comment if decider.rule is not None else None,
@@ -570,12 +658,27 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
             ": let only your own network in through this rule, or remove the rule"
     if cause.possible:
         hint += ASSUME_HINT
-    ports = query.normalize(r for _, p, _ in services for r in p)
     transports = ",".join(sorted({t for (_, t) in cause.services}))
-    key = f"{cause.scope}{transports}/{'+'.join(by_name)}/{reach_level(cause.worst)}"
-    ctx.report(code, decider.span, variant=variant, fields=fields, severity=severity, hint=hint, proto=transports,
-               ports=ports,
-               key=key, related=_related(cause.worst))
+    key = f"{cause.scope}{transports}/{'+'.join(by_name)}/{cause.worst_level}"
+    return plaintext, variant, fields, severity, hint, transports, ports, key
+
+
+_MERGED: dict[tuple, tuple] = {}
+
+
+def _merged(port_sets: list) -> tuple:
+    """(ranges, text): the ports of several port sets, merged, and as ports_text writes them.
+    One set's are remembered: an allow-list's 100,000 rules ask for the same 22 again and again."""
+    if len(port_sets) != 1 or not isinstance(port_sets[0], tuple):
+        merged = query.normalize(r for ports in port_sets for r in ports)
+        return merged, ports_text(merged)
+    found = _MERGED.get(port_sets[0])
+    if found is None:
+        if len(_MERGED) >= 4096:
+            _MERGED.clear()
+        merged = query.normalize(port_sets[0])
+        found = _MERGED[port_sets[0]] = (merged, ports_text(merged))
+    return found
 
 
 def _where(span) -> tuple:
@@ -611,18 +714,20 @@ def _related(exposure: Exposure):
 def ephemeral_service_ports(ctx: CheckContext) -> None:
     """Accepted service ports that lie inside an ephemeral port range."""
     seen = set()
+    overlaps: dict[tuple, list] = {}  # ports -> their overlaps: a few port sets, many rules
     for exposure in ctx.exposure.exposures():
         transport = PORT_TRANSPORTS.get(exposure.protocol)
-        decider = exposure.primary
-        if transport is None or exposure.reach == "loopback" or decider is None or decider.rule is None:
+        if transport is None or exposure.reach == "loopback":
             continue
-        if query.size(exposure.ports) > WIDE_PORTS or not _names_ports(decider.rule) \
-                or any(hi - lo + 1 >= RANGE_AT_LEAST for lo, hi in exposure.ports):
-            continue  # a port range: its PL202/PL302 finding names the overlap
-        for name, lo, hi in ctx.settings.ephemeral_ranges:
-            inside = query.intersect(exposure.ports, ((lo, hi),))
-            if not inside:
-                continue
+        found = overlaps.get(exposure.ports)
+        if found is None:
+            found = overlaps[exposure.ports] = _ephemeral_overlaps(ctx, exposure.ports)
+        if not found:
+            continue
+        decider = exposure.primary
+        if decider is None or decider.rule is None or not _names_ports(decider.rule):
+            continue
+        for name, lo, hi, inside in found:
             key = f"{transport}/{ports_text(inside)}/{name}"
             if (key, decider.span) in seen:
                 continue
@@ -634,6 +739,15 @@ def ephemeral_service_ports(ctx: CheckContext) -> None:
                         "range": f"{lo}-{hi} ({name})"},
                 proto=transport, ports=inside, key=key,
                 hint="Move the service below 32768 or reserve the port (net.ipv4.ip_local_reserved_ports)")
+
+
+def _ephemeral_overlaps(ctx: CheckContext, ports: query.Ranges) -> list:
+    """(name, lo, hi, ports inside) of each ephemeral range the ports overlap; none for a port
+    range (its PL202/PL302 finding names the overlap)."""
+    if query.size(ports) > WIDE_PORTS or any(hi - lo + 1 >= RANGE_AT_LEAST for lo, hi in ports):
+        return []
+    overlaps = ((name, lo, hi, query.intersect(ports, ((lo, hi),))) for name, lo, hi in ctx.settings.ephemeral_ranges)
+    return [overlap for overlap in overlaps if overlap[3]]
 
 
 _CONNTRACK_MATCHES = (StateMatch, NatStateMatch, CtStatusMatch)
