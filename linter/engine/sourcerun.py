@@ -248,29 +248,7 @@ def _cut_source(pending: list[Box], key: tuple[Family, iv.Ranges], inner_only: b
     it (before a rule about that source alone: a blocked network's rule cut every box's long
     list of the sources blocked before it)."""
     family, ranges = key
-    cuts: dict[int, tuple[iv.Ranges, iv.Ranges, iv.Ranges]] = {}
-    out: list[Box] = []
-    for box in pending:
-        if box.family is not family:
-            out.append(box)
-            continue
-        src = box.src
-        cut = cuts.get(id(src))
-        if cut is None:
-            inner = iv.intersect(src, ranges)
-            cut = cuts[id(src)] = (src, inner, iv.subtract(src, ranges) if inner and not inner_only else src)
-        inner, rest = cut[1], cut[2]
-        if not inner:
-            if not inner_only:
-                out.append(box)
-            continue
-        if inner_only:
-            out.append(box if inner is src else with_src(box, inner))
-            continue
-        if rest:
-            out.append(with_src(box, rest))
-        out.append(with_src(box, inner))
-    return out
+    return _cut_shared(pending, ranges, lambda box: box.family is family, _source_of, with_src, inner_only)
 
 
 def _cut_ports(pending: list[Box], cut: tuple[iv.Ranges, iv.Ranges] | None, inner_only: bool = False) -> list[Box]:
@@ -282,17 +260,36 @@ def _cut_ports(pending: list[Box], cut: tuple[iv.Ranges, iv.Ranges] | None, inne
     if cut is None:
         return pending
     protocols, ports = cut
+    return _cut_shared(pending, ports, lambda box: iv.covers(protocols, box.proto), _dport_of, with_dport,
+                       inner_only)
+
+
+def _source_of(box: Box) -> iv.Ranges:
+    return box.src
+
+
+def _dport_of(box: Box) -> iv.Ranges:
+    return box.cur_dport
+
+
+def _cut_shared(pending: list[Box], ranges: iv.Ranges, applies: Callable[[Box], bool],
+                read: Callable[[Box], iv.Ranges], rebuild: Callable[[Box, iv.Ranges], Box],
+                inner_only: bool) -> list[Box]:
+    """Each box that ``applies`` cut by ``ranges`` in the dimension ``read`` gives: its part
+    outside (unless ``inner_only``) then its part inside, rebuilt with ``rebuild``; each list
+    cut once however many boxes share it."""
     cuts: dict[int, tuple[iv.Ranges, iv.Ranges, iv.Ranges]] = {}
     out: list[Box] = []
     for box in pending:
-        if not iv.covers(protocols, box.proto):
+        if not applies(box):
             out.append(box)
             continue
-        current = box.cur_dport
+        current = read(box)
         known = cuts.get(id(current))
         if known is None:
-            inner = iv.intersect(current, ports)
-            known = cuts[id(current)] = (current, inner, iv.subtract(current, ports) if inner and not inner_only
+            inner = iv.intersect(current, ranges)
+            # The list itself is kept in the entry: its id stays its own while the entry lives.
+            known = cuts[id(current)] = (current, inner, iv.subtract(current, ranges) if inner and not inner_only
                                          else current)
         inner, rest = known[1], known[2]
         if not inner:
@@ -300,11 +297,11 @@ def _cut_ports(pending: list[Box], cut: tuple[iv.Ranges, iv.Ranges] | None, inne
                 out.append(box)
             continue
         if inner_only:
-            out.append(box if inner is current else with_dport(box, inner))
+            out.append(box if inner is current else rebuild(box, inner))
             continue
         if rest:
-            out.append(with_dport(box, rest))
-        out.append(with_dport(box, inner))
+            out.append(rebuild(box, rest))
+        out.append(rebuild(box, inner))
     return out
 
 
