@@ -216,9 +216,7 @@ def union(a: Ranges, b: Ranges, _force: bool = False) -> Ranges:
             return a
     if not _force and (len(a) <= _FEW < len(b) or len(b) <= _FEW < len(a)):
         short, long = (a, b) if len(a) < len(b) else (b, a)
-        for lo, hi in short:
-            long = _insert(long, lo, hi)
-        return long
+        return splice(long, short)
     merged: list[list[int]] = []
     for lo, hi in sorted(a + b):
         if merged and lo <= merged[-1][1] + 1:
@@ -229,25 +227,54 @@ def union(a: Ranges, b: Ranges, _force: bool = False) -> Ranges:
     return tuple((lo, hi) for lo, hi in merged)
 
 
-_FEW = 8  # a union with this few ranges on one side inserts them into the other by bisection
+_FEW = 8  # a union with this few ranges on one side splices them into the other
 
 
-def _insert(ranges: Ranges, lo: int, hi: int) -> Ranges:
-    """Canonical ``ranges`` ∪ [lo, hi]: found by bisection and spliced in (slices copy in C;
-    sorting the whole list again cost a random mix's every merge of a long source list)."""
-    start = bisect_left(ranges, (lo, -1))
-    if start > 0 and ranges[start - 1][1] >= lo - 1:
-        start -= 1
-    end = start
-    count = len(ranges)
-    while end < count and ranges[end][0] <= hi + 1:
-        end += 1
-    if start < end:
-        lo = min(lo, ranges[start][0])
-        hi = max(hi, ranges[end - 1][1])
-        if end - start == 1 and ranges[start] == (lo, hi):
-            return ranges
-    return ranges[:start] + ((lo, hi),) + ranges[end:]
+def splice(long: Ranges, shorts: Ranges) -> Ranges:
+    """``long`` ∪ ``shorts`` (both canonical), ``long`` itself when nothing is added: every place
+    the short ranges touch is found by bisection and ``long`` is copied once, its untouched
+    stretches as slices (inserting them one at a time copied it once per range)."""
+    if not shorts:
+        return long
+    if not long:
+        return shorts
+    count = len(long)
+    pieces: list = []
+    kept = 0  # long[:kept] is in pieces already
+    pending: list[tuple[int, int]] = []  # the ranges of one spliced stretch, to be merged
+    stretch_end = -1  # the end (exclusive) in ``long`` of the stretch being built
+    for lo, hi in shorts:
+        # The ranges of ``long`` this range touches or is adjacent to: long[start:end].
+        start = bisect_left(long, (lo, -1))
+        if start > 0 and long[start - 1][1] >= lo - 1:
+            start -= 1
+        end = start
+        while end < count and long[end][0] <= hi + 1:
+            end += 1
+        if pending and start < stretch_end:
+            # Touches the stretch being built (the same range of ``long``): one stretch.
+            pending.append((lo, hi))
+            if end > stretch_end:
+                pending.extend(long[stretch_end:end])
+                stretch_end = end
+            continue
+        if pending:
+            pieces.append(normalize(pending))
+            kept = stretch_end
+        if start == end - 1 and long[start][0] <= lo and long[start][1] >= hi:
+            pending = []
+            continue  # already inside one range: nothing changes
+        pieces.append(long[kept:start])
+        pending = [(lo, hi), *long[start:end]]
+        stretch_end = end
+        kept = start
+    if pending:
+        pieces.append(normalize(pending))
+        kept = stretch_end
+    if not pieces:
+        return long
+    pieces.append(long[kept:])
+    return tuple(chain.from_iterable(pieces))
 
 
 def contains(a: Ranges, value: int) -> bool:

@@ -14,7 +14,6 @@ from typing import NamedTuple
 
 from linter.engine import intervals as iv
 from linter.engine.memo import IdentityCache
-from linter.engine.splice import union_into
 from linter.model import (
     TCP_FLAG_BITS,
     MarkMatch,
@@ -681,7 +680,7 @@ def _merged_ranges(lists: tuple[iv.Ranges, ...]) -> iv.Ranges:
     if sum(len(ranges) for ranges in lists) - len(longest) <= 16:
         # A long list and a few short ones (what came back from a jump by a source network,
         # merged with what did not jump): spliced in, not sorted again.
-        merged = union_into(longest, iv.normalize(r for ranges in lists if ranges is not longest for r in ranges))
+        merged = iv.splice(longest, iv.normalize(r for ranges in lists if ranges is not longest for r in ranges))
     else:
         merged = iv.normalize(r for ranges in lists for r in ranges)
     _MERGED[key] = (lists, merged)

@@ -1,11 +1,10 @@
-"""engine/splice.py: a few short range lists spliced into a long one give the canonical union."""
+"""intervals.splice: a few short range lists spliced into a long one give the canonical union."""
 
 from __future__ import annotations
 
 import random
 
 from linter.engine import intervals as iv
-from linter.engine.splice import union_into
 
 
 def _ranges(rnd: random.Random, count: int, gap: int) -> tuple:
@@ -22,15 +21,15 @@ def test_the_splice_is_the_union():
     for _ in range(2_000):
         long = _ranges(rnd, rnd.randint(0, 60), 8)
         shorts = iv.normalize(_ranges(rnd, rnd.randint(0, 6), 80))
-        assert union_into(long, shorts) == iv.normalize(long + shorts)
+        assert iv.splice(long, shorts) == iv.normalize(long + shorts)
 
 
 def test_nothing_added_gives_the_long_list_itself():
     long = tuple((i * 10, i * 10 + 5) for i in range(100))
-    assert union_into(long, ((11, 14), (500, 505))) is long
-    assert union_into(long, ()) is long
+    assert iv.splice(long, ((11, 14), (500, 505))) is long
+    assert iv.splice(long, ()) is long
 
 
 def test_a_range_bridging_two_ranges_and_one_adjacent_to_the_next():
     long = ((0, 5), (10, 15), (20, 25), (40, 45))
-    assert union_into(long, ((6, 9), (26, 30), (32, 39))) == ((0, 15), (20, 30), (32, 45))
+    assert iv.splice(long, ((6, 9), (26, 30), (32, 39))) == ((0, 15), (20, 30), (32, 45))
