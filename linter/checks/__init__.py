@@ -111,6 +111,12 @@ class CheckContext:
         self.registry = settings.port_registry()
         self.findings: list[Finding] = []
         self._source_line = source_line
+        self._memos: dict[str, dict] = {}
+
+    def memo(self, name: str) -> dict:
+        """A dictionary where a check keeps answers about this document (``name`` keeps checks
+        apart); it lives as long as the context, so nothing of one file outlives its lint."""
+        return self._memos.setdefault(name, {})
 
     @cached_property
     def exposure(self):

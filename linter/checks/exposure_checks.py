@@ -202,9 +202,7 @@ class Cause:
         comment = self.decider.rule.comment if self.decider.rule is not None else None
         shape = (service_ports(exposure), exposure.ports, transport, comment)
         # Remembered per document: an allow-list's rules ask about the same port again and again.
-        known = _IDENTIFIED.get(ctx.document)
-        if known is None:
-            known = _IDENTIFIED.put(ctx.document, {})
+        known = ctx.memo("identified services")
         answer = known.get(shape)
         if answer is None:
             answer = known[shape] = _identify(ctx, exposure, transport, comment)
@@ -272,9 +270,6 @@ class Cause:
             if found is not None:
                 return found.name
         return None
-
-
-_IDENTIFIED: IdentityCache[dict] = IdentityCache(1000)
 
 
 def _identify(ctx: CheckContext, exposure: Exposure, transport: str, comment: str | None) -> tuple:
@@ -349,17 +344,12 @@ def _reach(ctx: CheckContext, cause: Cause) -> str:
 
 def _same_kind(ctx: CheckContext, internal: bool) -> frozenset:
     """The document's interfaces that are internal (or not): one set per document, not per cause."""
-    kinds = _INTERFACE_KINDS.get(ctx.exposure)
-    if kinds is None:
-        kinds = _INTERFACE_KINDS.put(ctx.exposure, {})
+    kinds = ctx.memo("interface kinds")
     found = kinds.get(internal)
     if found is None:
         roles = ctx.exposure.roles
         found = kinds[internal] = frozenset(i for i in ctx.exposure.interfaces if roles.is_internal(i) == internal)
     return found
-
-
-_INTERFACE_KINDS: IdentityCache[dict] = IdentityCache(1000)
 
 
 def _ports_by_transport(ports: dict[str, query.Ranges]) -> str:
@@ -561,9 +551,7 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
              tuple((name, id(entry), ports, severity) for name, (entry, ports, severity) in cause.services.items()))
     # Everything but the reach and the related locations is the same for every rule of one shape:
     # an allow-list's 50,000 rules on port 22 are said once.
-    said = _SERVICE_FINDINGS.get(ctx.document)
-    if said is None:
-        said = _SERVICE_FINDINGS.put(ctx.document, {})
+    said = ctx.memo("service findings")
     found = said.get(shape)
     if found is None:
         # The entries are kept with the finding: their ids in the shape cannot be reused.
@@ -582,9 +570,6 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
         fields = {"service": said["service"], "reach": reach, "unencrypted": said["unencrypted"]}
     ctx.report(code, decider.span, variant=variant, fields=fields, severity=severity, hint=hint, proto=transports,
                ports=ports, key=key, related=_related(cause.worst))
-
-
-_SERVICE_FINDINGS: IdentityCache[dict] = IdentityCache(1000)
 
 
 def _service_finding(ctx: CheckContext, cause: Cause, internal: bool) -> tuple | None:
