@@ -9,6 +9,7 @@ from linter.addresses import (
 )
 from linter.engine import intervals as iv
 from linter.engine.choices import settle_choices
+from linter.engine.class_cut import ClassCut
 from linter.engine.memo import IdentityCache
 from linter.engine.paths import PathEvaluator, Result
 from linter.engine.roles import InterfaceRoles, host_addresses, infer_roles
@@ -107,6 +108,15 @@ def _deciders(trail: tuple[Step, ...], forwarded: bool, fallback: Decider | None
     policy_steps = []  # accepting policies of chains with rules
     final_policies = []  # accepting policies on the final hook, empty chains too
     final_hook = Hook.FORWARD if forwarded else Hook.INPUT
+    if len(trail) == 1:
+        # The commonest path: one accepting rule of the final hook's base chain decided alone
+        # (what the general loop below makes of it, without its lists).
+        only = trail[0]
+        chain, rule = only.chain, only.rule
+        if only.event == "rule" and rule is not None and chain.hook is final_hook:
+            kind = rule.verdict.kind
+            if (kind in _ACCEPTING or only.detail == CUT_DETAIL) and not (kind is VerdictKind.ACCEPT and chain.type == "nat"):
+                return (decider_of(rule, chain, only.table, final_hook),)
     hooks: dict[int, Hook] = {}  # table -> the hook of the base chain its steps run under
     bases: dict[int, Chain] = {}  # table -> that base chain
     deciding = []  # accepting rules, but the ACCEPTs of chains whose policy accepts anyway
@@ -300,23 +310,19 @@ class ExposureAnalysis:
         single: dict[str, frozenset[str]] = {}
         condition_texts: IdentityCache[tuple[str, ...]] = IdentityCache(1_000_000)
         protocol_splits: dict[iv.Ranges, list[tuple[int, bool]]] = {}
-        internal_sets: dict[frozenset[str], frozenset[str]] = {}
+        outside_inside: dict[frozenset[str], tuple[frozenset[str], frozenset[str]]] = {}
 
-        def internal_of(interfaces: frozenset[str]) -> frozenset[str]:
-            found = internal_sets.get(interfaces)
+        def split_interfaces(iif: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
+            # (external, internal) input interfaces, loopback left out: a few sets, asked per box.
+            found = outside_inside.get(iif)
             if found is None:
-                found = internal_sets[interfaces] = frozenset(i for i in interfaces if self.roles.is_internal(i))
+                external = iif - {LOOPBACK_IFACE}
+                inside = frozenset(i for i in external if self.roles.is_internal(i))
+                found = outside_inside[iif] = (external - inside if inside else external, inside)
             return found
         for family in self.families():
             classes = self.classes.classes(family)
-            cuts = (IdentityCache(1_000_000), IdentityCache(1_000_000))  # per class: public, private
-
-            def cut(ranges, which, classes=classes, cuts=cuts):
-                # Boxes split from one another share their range tuples: intersect each once.
-                found = cuts[which].get(ranges)
-                if found is None:
-                    found = cuts[which].put(ranges, iv.intersect(ranges, classes[which][1]))
-                return found
+            cut_public, cut_private = ClassCut(classes[0][1]), ClassCut(classes[1][1])
             fallback = None if routed else _final_policy(PathEvaluator(self.rulesets, assumed=self.classes.assumed), family)
             for result in (self.routed_results(family) if routed else self.results(family)):
                 if result.verdict is not Outcome.ACCEPT:
@@ -335,17 +341,14 @@ class ExposureAnalysis:
                         if box.nat_dport is not None and box.nat_dport != box.dport:
                             nat = tuple(f"{n} port {ports_text(box.nat_dport)}" for n in nat)
                         nat_texts[nat_key] = nat
-                external = box.iif - {LOOPBACK_IFACE}
-                inside = internal_of(external)
-                if inside:
-                    external = external - inside
+                external, inside = split_interfaces(box.iif)
                 public = private = to_private = ()
                 if external or inside:
-                    public = cut(box.src, 0)
-                    private = cut(box.src, 1)
+                    public = cut_public(box.src)
+                    private = cut_private(box.src)
                     # A packet from the internet cannot be addressed to a private address of this
                     # host (only a NAT in front of it could do that, and portlint cannot see it).
-                    if public and not routed and not cut(box.dst, 0):
+                    if public and not routed and not cut_public(box.dst):
                         private = iv.union(private, public)
                         to_private, public = public, ()
                 protocols = protocol_splits.get(box.proto)
@@ -359,7 +362,7 @@ class ExposureAnalysis:
                     if routed:
                         base += (box.dst if len(box.dst) <= 8 else id(box.dst),)
                     for kind, sources, ifaces in (("loopback", box.src if LOOPBACK_IFACE in box.iif else (),
-                                                   frozenset({LOOPBACK_IFACE})),
+                                                   LOOPBACK_ONLY),
                                                   ("public", public, external), ("private", private, external),
                                                   ("internal", iv.union(public, private) if inside else (), inside)):
                         if not sources:
@@ -475,16 +478,28 @@ def merge_exactly(entries: list[dict], routed: bool = False) -> list[dict]:
     groups: dict[tuple, dict[str, list[dict]]] = {}
     for entry in entries:
         key = (entry["family"], entry["protocol"], entry["reach"], entry["possible"], entry["conditions"],
-               tuple(d.span for d in entry["deciders"]), tuple(d.span for d in entry["via"]),
+               tuple([d.span for d in entry["deciders"]]), tuple([d.span for d in entry["via"]]),
                entry["forwarded"], entry["nat_targets"])
-        per_interface = groups.setdefault(key, {})
+        per_interface = groups.get(key)
+        if per_interface is None:
+            per_interface = groups[key] = {}
         if len(entry["interfaces"]) == 1:
-            per_interface.setdefault(next(iter(entry["interfaces"])), []).append(entry)
+            iface, = entry["interfaces"]
+            same = per_interface.get(iface)
+            if same is None:
+                per_interface[iface] = [entry]
+            else:
+                same.append(entry)
             continue
         for iface in entry["interfaces"]:
             per_interface.setdefault(iface, []).append(dict(entry, interfaces=frozenset({iface})))
     out = []
     for per_interface in groups.values():
+        if len(per_interface) == 1:
+            members, = per_interface.values()
+            if len(members) == 1:
+                out.append(members[0])  # one cause on one interface: nothing to merge (an allow-list rule)
+                continue
         grouped: dict[tuple, tuple[dict, list[str]]] = {}
         for iface in sorted(per_interface):
             for entry in _merge_one_interface(per_interface[iface], dimensions):
