@@ -351,22 +351,26 @@ class ExposureAnalysis:
                     if public and not routed and not cut_public(box.dst):
                         private = iv.union(private, public)
                         to_private, public = public, ()
+                kinds = []  # (reach, sources, interfaces) of the box, the empty ones left out
+                if LOOPBACK_IFACE in box.iif and box.src:
+                    kinds.append(("loopback", box.src, LOOPBACK_ONLY))
+                if public:
+                    kinds.append(("public", public, external))
+                if private:
+                    kinds.append(("private", private, external))
+                if inside and (public or private):
+                    kinds.append(("internal", iv.union(public, private), inside))
                 protocols = protocol_splits.get(box.proto)
                 if protocols is None:
                     protocols = protocol_splits[box.proto] = _protocol_split(box.proto)
                 # Spans by identity: one object per rule or chain, and hashing a Span is slow.
-                decided_by = (tuple(map(id, [d.span for d in deciders])), tuple(map(id, [d.span for d in via])))
+                decided_by = (tuple([id(d.span) for d in deciders]), tuple([id(d.span) for d in via]) if via else ())
                 for proto, has_ports in protocols:
                     ports = box.dport if has_ports else ()
                     base = (family, proto, ports, possible, conditions) + decided_by + (result.forwarded, nat)
                     if routed:
                         base += (box.dst if len(box.dst) <= 8 else id(box.dst),)
-                    for kind, sources, ifaces in (("loopback", box.src if LOOPBACK_IFACE in box.iif else (),
-                                                   LOOPBACK_ONLY),
-                                                  ("public", public, external), ("private", private, external),
-                                                  ("internal", iv.union(public, private) if inside else (), inside)):
-                        if not sources:
-                            continue
+                    for kind, sources, ifaces in kinds:
                         # One entry per interface: which interfaces share a box depends on how
                         # the rules split the space, what each interface lets in does not.
                         for iface in ifaces:
