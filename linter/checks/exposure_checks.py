@@ -324,7 +324,7 @@ def _causes(ctx: CheckContext) -> list[Cause]:
         if cause is None:
             cause = causes[where] = Cause(decider)
         cause.add(ctx, exposure, transport)
-    return sorted(causes.values(), key=lambda c: (c.decider.span.path, c.decider.span.line, c.decider.span.column))
+    return [causes[where] for where in sorted(causes)]  # file order: the keys are (path, line, column)
 
 
 def _reach(ctx: CheckContext, cause: Cause) -> str:
