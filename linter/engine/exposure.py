@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from linter.addresses import (
@@ -69,16 +70,21 @@ class Exposure:
         """The decider a finding points at: the DNAT for forwarded traffic, else the final accept,
         or, when that accept matches everything (a shared accept chain), the last jump that
         chose this traffic."""
-        if self.forwarded:
-            for decider in self.deciders:
-                if decider.rule is not None and decider.rule.verdict.kind is VerdictKind.DNAT:
-                    return decider
-        if not self.deciders:
-            return None  # no chain on the path: nothing in these rulesets decided
-        last = self.deciders[-1]
-        if last.rule is not None and not last.rule.matches and self.via:
-            return self.via[-1]
-        return last
+        return primary_of(self.forwarded, self.deciders, self.via)
+
+
+def primary_of(forwarded: bool, deciders: tuple[Decider, ...], via: tuple[Decider, ...]) -> Decider | None:
+    """Exposure.primary of an exposure with these ``forwarded``, ``deciders`` and ``via``."""
+    if forwarded:
+        for decider in deciders:
+            if decider.rule is not None and decider.rule.verdict.kind is VerdictKind.DNAT:
+                return decider
+    if not deciders:
+        return None  # no chain on the path: nothing in these rulesets decided
+    last = deciders[-1]
+    if last.rule is not None and not last.rule.matches and via:
+        return via[-1]
+    return last
 
 
 @dataclass
@@ -285,10 +291,17 @@ class ExposureAnalysis:
             self._routed_results[family] = results
         return self._routed_results[family]
 
-    def routed_exposures(self) -> list[Exposure]:
+    def routed_exposures(self, reported: Callable[[Decider], bool] | None = None) -> list[Exposure]:
         """What new connections from outside can reach on other hosts through this one (the
         FORWARD path) without a DNAT, per destination: entries with ``routed=True``, kept apart from
-        ``exposures()`` so the checks of the local path read what they always read."""
+        ``exposures()`` so the checks of the local path read what they always read.
+
+        ``reported``: only the entries with a primary decider that passes this test (not
+        remembered): a Docker host's 25,000 routed entries, all decided by Docker's own chains,
+        are not summarised for a check that reads none of them. Entries of different deciders
+        never merge, so the ones kept are what the whole list holds for them."""
+        if reported is not None:
+            return self._summarise(routed=True, reported=reported)
         if self._routed is None:
             self._routed = self._summarise(routed=True)
         return list(self._routed)
@@ -300,9 +313,10 @@ class ExposureAnalysis:
             self._exposures = self._summarise()
         return list(self._exposures)
 
-    def _summarise(self, routed: bool = False) -> list[Exposure]:
+    def _summarise(self, routed: bool = False, reported: Callable[[Decider], bool] | None = None) -> list[Exposure]:
         """Every accepted part of the space, one entry per protocol, reach and decider
-        (``routed``: of the routed path, one per destination too)."""
+        (``routed``: of the routed path, one per destination too; ``reported``: see
+        routed_exposures)."""
         merged: list[dict] = []
         gathered: dict[tuple, dict] = {}
         converted: dict[tuple, iv.Ranges] = {}  # public sources counted as private (private destination)
@@ -330,6 +344,10 @@ class ExposureAnalysis:
                 box = result.box
                 deciders = _deciders(box.trail, result.forwarded or routed, fallback)
                 via = _via(box.trail)
+                if reported is not None:
+                    primary = primary_of(result.forwarded, deciders, via)
+                    if primary is None or not reported(primary):
+                        continue
                 possible, conditions = _conditions(box.assumptions, condition_texts)
                 nat = ()
                 if box.nat_dst is not None:
