@@ -22,6 +22,18 @@ class TemplateError(ValueError):
 
 def template_fields(template: str) -> frozenset[str]:
     """The field names ``template`` uses; TemplateError when it uses anything but plain names."""
+    found = _FIELDS.get(template)
+    if found is None:
+        found = _parse_fields(template)
+        if len(_FIELDS) < 4096:
+            _FIELDS[template] = found  # a few dozen templates, rendered up to 50,000 times a run
+    return found
+
+
+_FIELDS: dict[str, frozenset[str]] = {}
+
+
+def _parse_fields(template: str) -> frozenset[str]:
     names = set()
     try:
         parsed = list(_FORMATTER.parse(template))

@@ -81,10 +81,17 @@ class PortEntry:
     @property
     def severity(self) -> Severity | None:
         """The severity of exposing this service to the internet, None for risk 'none'."""
-        return None if self.risk == "none" else Severity.parse(self.risk)
+        found = _RISK_SEVERITIES.get(self.risk, _UNREAD)  # asked per exposure: no parse each time
+        if found is _UNREAD:
+            found = None if self.risk == "none" else Severity.parse(self.risk)
+        return found
 
     def ports_text(self) -> str:
         return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in self.ranges)
+
+
+_RISK_SEVERITIES: dict[str, Severity | None] = {"none": None, **{str(s): s for s in Severity}}
+_UNREAD = object()
 
 
 def parse_port_list(text: str) -> tuple[tuple[int, int], ...]:

@@ -44,7 +44,7 @@ class RuleMeta:
     def render_message(self, fields, variant: str | None = None) -> str:
         """The message of a finding: the template of ``variant`` (None: the default) filled with
         ``fields``. TemplateError for a variant the rule lacks or a field not given."""
-        templates = self.templates()
+        templates = self.messages or {"default": self.message}  # read only: no copy per finding
         if variant is None:
             template = next(iter(templates.values()))
         elif variant in templates:

@@ -340,7 +340,10 @@ _HEDGES: "weakref.WeakKeyDictionary[PortRegistry, dict]" = weakref.WeakKeyDictio
 def _hedge(registry: PortRegistry, entry: PortEntry, ports: tuple, transport: str) -> Hedge | None:
     from linter.findings import Severity
 
-    others = tuple(other for other in registry.entries
+    # Only an entry with a narrow range holding the first port can hold them all: look those up
+    # (a Docker host's 25,000 published ports each asked every registry entry).
+    candidates = _narrow_entries(registry, transport).get(ports[0][0], ()) if ports else registry.entries
+    others = tuple(other for other in candidates
                    if other.evidence_only and other is not entry and transport in other.transports
                    and all(any(lo <= p_lo and p_hi <= hi and hi - lo < SHARED_AT_MOST for lo, hi in other.ranges)
                            for p_lo, p_hi in ports))
@@ -348,3 +351,25 @@ def _hedge(registry: PortRegistry, entry: PortEntry, ports: tuple, transport: st
     if not others or min((other.severity or Severity.INFO) for other in others) >= own:
         return None  # the usual service is the worst the number can be: "commonly X" says enough
     return Hedge(others, min(own, Severity.MEDIUM))
+
+
+def _narrow_entries(registry: PortRegistry, transport: str) -> dict[int, list[PortEntry]]:
+    """port -> the evidence-only entries of ``transport`` with a range narrower than
+    SHARED_AT_MOST that holds the port, in registry order (built once per registry)."""
+    by_transport = _NARROW.setdefault(registry, {})
+    index = by_transport.get(transport)
+    if index is None:
+        index = by_transport[transport] = {}
+        for other in registry.entries:
+            if not other.evidence_only or transport not in other.transports:
+                continue
+            for lo, hi in other.ranges:
+                if hi - lo < SHARED_AT_MOST:
+                    for port in range(lo, hi + 1):
+                        holders = index.setdefault(port, [])
+                        if not holders or holders[-1] is not other:
+                            holders.append(other)
+    return index
+
+
+_NARROW: "weakref.WeakKeyDictionary[PortRegistry, dict]" = weakref.WeakKeyDictionary()

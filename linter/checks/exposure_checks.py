@@ -106,8 +106,10 @@ def reach_level(exposure: Exposure) -> str:
         return "internal"
     if exposure.reach != "restricted":
         return "internet"
-    # Asked several times per exposure (each cause's worst, its message, its key): sized once.
-    level = _RESTRICTED_LEVELS.get(exposure)
+    # Asked several times per exposure (each cause's worst, its message, its key): a long source
+    # list is sized once (a short one costs less to size than to remember).
+    short = len(exposure.sources) <= 8
+    level = None if short else _RESTRICTED_LEVELS.get(exposure)
     if level is None:
         size = query.size(exposure.sources)
         if size >= INTERNET_AT_LEAST.get(exposure.family, 2**24):
@@ -116,7 +118,8 @@ def reach_level(exposure: Exposure) -> str:
             level = "admin"
         else:
             level = "networks"
-        _RESTRICTED_LEVELS.put(exposure, level)
+        if not short:
+            _RESTRICTED_LEVELS.put(exposure, level)
     return level
 
 
@@ -183,10 +186,7 @@ class Cause:
         self.ports[transport] = query.union(self.ports.get(transport, ()), exposure.ports)
         self.behind[transport] = query.union(self.behind.get(transport, ()), service_ports(exposure))
         cap = Severity.MEDIUM if exposure.possible and restricts_who(exposure.conditions) else Severity.CRITICAL
-        for entry, ports in self._identified(ctx, exposure, transport):
-            if entry.severity is None:
-                continue
-            severity = min(calibrated(registry_severity(entry), level), cap)
+        for entry, ports, severity in self._rated(ctx, exposure, transport, level, cap):
             slot = self.services.get((entry.name, transport))
             if slot is None:
                 self.services[(entry.name, transport)] = [entry, ports, severity]
@@ -194,23 +194,27 @@ class Cause:
                 slot[1] = query.union(slot[1], ports)
                 slot[2] = max(slot[2], severity)
 
-    def _identified(self, ctx: CheckContext, exposure: Exposure, transport: str):
-        """The services behind an exposure, named by the rule's own words where they name one:
-        a rule on one port commented "tor ORPort" is Tor, not supervisord; one commented
-        "minecraft" is a service the registry does not hold, so no finding is made up from the
-        port number; "postgres" on 15432 is PostgreSQL although 15432 is nobody's port."""
+    def _rated(self, ctx: CheckContext, exposure: Exposure, transport: str, level: str, cap: Severity) -> list:
+        """(entry, ports, severity) of each rated service behind an exposure, named by the rule's
+        own words where they name one: a rule on one port commented "tor ORPort" is Tor, not
+        supervisord; one commented "minecraft" is a service the registry does not hold, so no
+        finding is made up from the port number; "postgres" on 15432 is PostgreSQL although
+        15432 is nobody's port. Remembered per document and shape, with what named it: an
+        allow-list's rules ask about the same port again and again."""
         comment = self.decider.rule.comment if self.decider.rule is not None else None
-        shape = (service_ports(exposure), exposure.ports, transport, comment)
-        # Remembered per document: an allow-list's rules ask about the same port again and again.
-        known = ctx.memo("identified services")
+        shape = (service_ports(exposure), exposure.ports, transport, comment, level, cap)
+        known = ctx.memo("rated services")
         answer = known.get(shape)
         if answer is None:
-            answer = known[shape] = _identify(ctx, exposure, transport, comment)
-        found, named, evidence = answer
+            found, named, evidence = _identify(ctx, exposure, transport, comment)
+            rated = [(entry, ports, min(calibrated(registry_severity(entry), level), cap))
+                     for entry, ports in found if entry.severity is not None]
+            answer = known[shape] = (rated, named, evidence)
+        rated, named, evidence = answer
         if named is not None:
             self.named_by_comment[transport] = named
             self.evidence = evidence
-        return found
+        return rated
 
     @property
     def worst(self) -> Exposure:
@@ -225,7 +229,9 @@ class Cause:
         return self._worst_level
 
     def _settle_worst(self) -> None:
-        if self._worst is None:
+        if self._worst is None and len(self.exposures) == 1:
+            self._worst, self._worst_level = self.exposures[0], self.levels[0]
+        elif self._worst is None:
             self._worst_level, self._worst = min(zip(self.levels, self.exposures),
                                                  key=lambda pair: (_LEVEL_RANK[pair[0]], pair[1].possible))
 
@@ -273,7 +279,7 @@ class Cause:
 
 
 def _identify(ctx: CheckContext, exposure: Exposure, transport: str, comment: str | None) -> tuple:
-    """(services, name, evidence) for Cause._identified: the services behind an exposure, and the
+    """(services, name, evidence) for Cause._rated: the services behind an exposure, and the
     service the rule's comment (``comment``) or its generator's defaults name, with what named
     it (name and evidence None when nothing did)."""
     found = _services_behind(ctx, exposure, transport)
@@ -318,7 +324,7 @@ def _causes(ctx: CheckContext) -> list[Cause]:
         if cause is None:
             cause = causes[where] = Cause(decider)
         cause.add(ctx, exposure, transport)
-    return sorted(causes.values(), key=lambda c: (c.decider.span.path, c.decider.span.line, c.decider.span.column))
+    return [causes[where] for where in sorted(causes)]  # file order: the keys are (path, line, column)
 
 
 def _reach(ctx: CheckContext, cause: Cause) -> str:

@@ -68,13 +68,15 @@ def routed_causes(ctx: CheckContext) -> list[Cause]:
     nat_deciders = {id(d.span) for e in analysis.exposures() if e.forwarded for d in e.deciders}
     knows_internet = bool(analysis.roles.internet)
     per_rule: dict[tuple, list[Exposure]] = {}
-    for exposure in analysis.routed_exposures():
+
+    def reported(decider) -> bool:
+        # Not a DNAT's path, nor Docker's: the host path and the Docker checks report those.
+        return id(decider.span) not in nat_deciders and decider.chain not in DOCKER_CHAINS
+    for exposure in analysis.routed_exposures(reported):
         transport = PORT_TRANSPORTS.get(exposure.protocol)
         decider = exposure.primary
-        if transport is None or decider is None or exposure.reach not in ("internet", "restricted", "internal"):
+        if transport is None or exposure.reach not in ("internet", "restricted", "internal"):
             continue
-        if id(decider.span) in nat_deciders or decider.chain in DOCKER_CHAINS:
-            continue  # a DNAT's path, or Docker's: the host path and the Docker checks report it
         per_rule.setdefault((decider.span.path, decider.span.line, decider.span.column), []).append(exposure)
     kept = [_towards_networks(per_rule[where], knows_internet) for where in sorted(per_rule)]
     for group in _groups([exposures for exposures in kept if exposures]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from linter.addresses import (
@@ -9,6 +10,7 @@ from linter.addresses import (
 )
 from linter.engine import intervals as iv
 from linter.engine.choices import settle_choices
+from linter.engine.class_cut import ClassCut
 from linter.engine.memo import IdentityCache
 from linter.engine.paths import PathEvaluator, Result
 from linter.engine.roles import InterfaceRoles, host_addresses, infer_roles
@@ -68,16 +70,21 @@ class Exposure:
         """The decider a finding points at: the DNAT for forwarded traffic, else the final accept,
         or, when that accept matches everything (a shared accept chain), the last jump that
         chose this traffic."""
-        if self.forwarded:
-            for decider in self.deciders:
-                if decider.rule is not None and decider.rule.verdict.kind is VerdictKind.DNAT:
-                    return decider
-        if not self.deciders:
-            return None  # no chain on the path: nothing in these rulesets decided
-        last = self.deciders[-1]
-        if last.rule is not None and not last.rule.matches and self.via:
-            return self.via[-1]
-        return last
+        return primary_of(self.forwarded, self.deciders, self.via)
+
+
+def primary_of(forwarded: bool, deciders: tuple[Decider, ...], via: tuple[Decider, ...]) -> Decider | None:
+    """Exposure.primary of an exposure with these ``forwarded``, ``deciders`` and ``via``."""
+    if forwarded:
+        for decider in deciders:
+            if decider.rule is not None and decider.rule.verdict.kind is VerdictKind.DNAT:
+                return decider
+    if not deciders:
+        return None  # no chain on the path: nothing in these rulesets decided
+    last = deciders[-1]
+    if last.rule is not None and not last.rule.matches and via:
+        return via[-1]
+    return last
 
 
 @dataclass
@@ -107,6 +114,15 @@ def _deciders(trail: tuple[Step, ...], forwarded: bool, fallback: Decider | None
     policy_steps = []  # accepting policies of chains with rules
     final_policies = []  # accepting policies on the final hook, empty chains too
     final_hook = Hook.FORWARD if forwarded else Hook.INPUT
+    if len(trail) == 1:
+        # The commonest path: one accepting rule of the final hook's base chain decided alone
+        # (what the general loop below makes of it, without its lists).
+        only = trail[0]
+        chain, rule = only.chain, only.rule
+        if only.event == "rule" and rule is not None and chain.hook is final_hook:
+            kind = rule.verdict.kind
+            if (kind in _ACCEPTING or only.detail == CUT_DETAIL) and not (kind is VerdictKind.ACCEPT and chain.type == "nat"):
+                return (decider_of(rule, chain, only.table, final_hook),)
     hooks: dict[int, Hook] = {}  # table -> the hook of the base chain its steps run under
     bases: dict[int, Chain] = {}  # table -> that base chain
     deciding = []  # accepting rules, but the ACCEPTs of chains whose policy accepts anyway
@@ -275,10 +291,17 @@ class ExposureAnalysis:
             self._routed_results[family] = results
         return self._routed_results[family]
 
-    def routed_exposures(self) -> list[Exposure]:
+    def routed_exposures(self, reported: Callable[[Decider], bool] | None = None) -> list[Exposure]:
         """What new connections from outside can reach on other hosts through this one (the
         FORWARD path) without a DNAT, per destination: entries with ``routed=True``, kept apart from
-        ``exposures()`` so the checks of the local path read what they always read."""
+        ``exposures()`` so the checks of the local path read what they always read.
+
+        ``reported``: only the entries with a primary decider that passes this test (not
+        remembered): a Docker host's 25,000 routed entries, all decided by Docker's own chains,
+        are not summarised for a check that reads none of them. Entries of different deciders
+        never merge, so the ones kept are what the whole list holds for them."""
+        if reported is not None:
+            return self._summarise(routed=True, reported=reported)
         if self._routed is None:
             self._routed = self._summarise(routed=True)
         return list(self._routed)
@@ -290,9 +313,10 @@ class ExposureAnalysis:
             self._exposures = self._summarise()
         return list(self._exposures)
 
-    def _summarise(self, routed: bool = False) -> list[Exposure]:
+    def _summarise(self, routed: bool = False, reported: Callable[[Decider], bool] | None = None) -> list[Exposure]:
         """Every accepted part of the space, one entry per protocol, reach and decider
-        (``routed``: of the routed path, one per destination too)."""
+        (``routed``: of the routed path, one per destination too; ``reported``: see
+        routed_exposures)."""
         merged: list[dict] = []
         gathered: dict[tuple, dict] = {}
         converted: dict[tuple, iv.Ranges] = {}  # public sources counted as private (private destination)
@@ -300,23 +324,19 @@ class ExposureAnalysis:
         single: dict[str, frozenset[str]] = {}
         condition_texts: IdentityCache[tuple[str, ...]] = IdentityCache(1_000_000)
         protocol_splits: dict[iv.Ranges, list[tuple[int, bool]]] = {}
-        internal_sets: dict[frozenset[str], frozenset[str]] = {}
+        outside_inside: dict[frozenset[str], tuple[frozenset[str], frozenset[str]]] = {}
 
-        def internal_of(interfaces: frozenset[str]) -> frozenset[str]:
-            found = internal_sets.get(interfaces)
+        def split_interfaces(iif: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
+            # (external, internal) input interfaces, loopback left out: a few sets, asked per box.
+            found = outside_inside.get(iif)
             if found is None:
-                found = internal_sets[interfaces] = frozenset(i for i in interfaces if self.roles.is_internal(i))
+                external = iif - {LOOPBACK_IFACE}
+                inside = frozenset(i for i in external if self.roles.is_internal(i))
+                found = outside_inside[iif] = (external - inside if inside else external, inside)
             return found
         for family in self.families():
             classes = self.classes.classes(family)
-            cuts = (IdentityCache(1_000_000), IdentityCache(1_000_000))  # per class: public, private
-
-            def cut(ranges, which, classes=classes, cuts=cuts):
-                # Boxes split from one another share their range tuples: intersect each once.
-                found = cuts[which].get(ranges)
-                if found is None:
-                    found = cuts[which].put(ranges, iv.intersect(ranges, classes[which][1]))
-                return found
+            cut_public, cut_private = ClassCut(classes[0][1]), ClassCut(classes[1][1])
             fallback = None if routed else _final_policy(PathEvaluator(self.rulesets, assumed=self.classes.assumed), family)
             for result in (self.routed_results(family) if routed else self.results(family)):
                 if result.verdict is not Outcome.ACCEPT:
@@ -324,6 +344,10 @@ class ExposureAnalysis:
                 box = result.box
                 deciders = _deciders(box.trail, result.forwarded or routed, fallback)
                 via = _via(box.trail)
+                if reported is not None:
+                    primary = primary_of(result.forwarded, deciders, via)
+                    if primary is None or not reported(primary):
+                        continue
                 possible, conditions = _conditions(box.assumptions, condition_texts)
                 nat = ()
                 if box.nat_dst is not None:
@@ -335,35 +359,36 @@ class ExposureAnalysis:
                         if box.nat_dport is not None and box.nat_dport != box.dport:
                             nat = tuple(f"{n} port {ports_text(box.nat_dport)}" for n in nat)
                         nat_texts[nat_key] = nat
-                external = box.iif - {LOOPBACK_IFACE}
-                inside = internal_of(external)
-                if inside:
-                    external = external - inside
+                external, inside = split_interfaces(box.iif)
                 public = private = to_private = ()
                 if external or inside:
-                    public = cut(box.src, 0)
-                    private = cut(box.src, 1)
+                    public = cut_public(box.src)
+                    private = cut_private(box.src)
                     # A packet from the internet cannot be addressed to a private address of this
                     # host (only a NAT in front of it could do that, and portlint cannot see it).
-                    if public and not routed and not cut(box.dst, 0):
+                    if public and not routed and not cut_public(box.dst):
                         private = iv.union(private, public)
                         to_private, public = public, ()
+                kinds = []  # (reach, sources, interfaces) of the box, the empty ones left out
+                if LOOPBACK_IFACE in box.iif and box.src:
+                    kinds.append(("loopback", box.src, LOOPBACK_ONLY))
+                if public:
+                    kinds.append(("public", public, external))
+                if private:
+                    kinds.append(("private", private, external))
+                if inside and (public or private):
+                    kinds.append(("internal", iv.union(public, private), inside))
                 protocols = protocol_splits.get(box.proto)
                 if protocols is None:
                     protocols = protocol_splits[box.proto] = _protocol_split(box.proto)
                 # Spans by identity: one object per rule or chain, and hashing a Span is slow.
-                decided_by = (tuple(map(id, [d.span for d in deciders])), tuple(map(id, [d.span for d in via])))
+                decided_by = (tuple([id(d.span) for d in deciders]), tuple([id(d.span) for d in via]) if via else ())
                 for proto, has_ports in protocols:
                     ports = box.dport if has_ports else ()
                     base = (family, proto, ports, possible, conditions) + decided_by + (result.forwarded, nat)
                     if routed:
                         base += (box.dst if len(box.dst) <= 8 else id(box.dst),)
-                    for kind, sources, ifaces in (("loopback", box.src if LOOPBACK_IFACE in box.iif else (),
-                                                   frozenset({LOOPBACK_IFACE})),
-                                                  ("public", public, external), ("private", private, external),
-                                                  ("internal", iv.union(public, private) if inside else (), inside)):
-                        if not sources:
-                            continue
+                    for kind, sources, ifaces in kinds:
                         # One entry per interface: which interfaces share a box depends on how
                         # the rules split the space, what each interface lets in does not.
                         for iface in ifaces:
@@ -475,16 +500,28 @@ def merge_exactly(entries: list[dict], routed: bool = False) -> list[dict]:
     groups: dict[tuple, dict[str, list[dict]]] = {}
     for entry in entries:
         key = (entry["family"], entry["protocol"], entry["reach"], entry["possible"], entry["conditions"],
-               tuple(d.span for d in entry["deciders"]), tuple(d.span for d in entry["via"]),
+               tuple([d.span for d in entry["deciders"]]), tuple([d.span for d in entry["via"]]),
                entry["forwarded"], entry["nat_targets"])
-        per_interface = groups.setdefault(key, {})
+        per_interface = groups.get(key)
+        if per_interface is None:
+            per_interface = groups[key] = {}
         if len(entry["interfaces"]) == 1:
-            per_interface.setdefault(next(iter(entry["interfaces"])), []).append(entry)
+            iface, = entry["interfaces"]
+            same = per_interface.get(iface)
+            if same is None:
+                per_interface[iface] = [entry]
+            else:
+                same.append(entry)
             continue
         for iface in entry["interfaces"]:
             per_interface.setdefault(iface, []).append(dict(entry, interfaces=frozenset({iface})))
     out = []
     for per_interface in groups.values():
+        if len(per_interface) == 1:
+            members, = per_interface.values()
+            if len(members) == 1:
+                out.append(members[0])  # one cause on one interface: nothing to merge (an allow-list rule)
+                continue
         grouped: dict[tuple, tuple[dict, list[str]]] = {}
         for iface in sorted(per_interface):
             for entry in _merge_one_interface(per_interface[iface], dimensions):

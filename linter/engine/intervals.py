@@ -283,6 +283,9 @@ def contains(a: Ranges, value: int) -> bool:
 
 
 def size(a: Ranges) -> int:
+    if len(a) == 1:  # most port sets and many source lists: no generator for them
+        lo, hi = a[0]
+        return hi - lo + 1
     return sum(hi - lo + 1 for lo, hi in a)
 
 
