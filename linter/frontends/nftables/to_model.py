@@ -26,6 +26,7 @@ from linter.frontends.nftables.keywords import (
     ReadError,
     VERDICTS,
 )
+from linter.frontends.nftables.line_plans import LinePlans
 from linter.frontends.nftables.loader import set_elements
 from linter.frontends.nftables.matches import (
     address,
@@ -90,10 +91,11 @@ class TableBuilder:
 
     def build(self) -> Table:
         chains = []
+        plans = LinePlans(self)
         for chain in self.table.chains.values():
             rules: list[Rule] = []
             for rule in chain.rules:
-                rules.extend(self.rules(rule))
+                rules.extend(self.rules(rule) if rule.run is None else plans.rules(rule))
             chains.append(Chain(chain.name, tuple(rules), chain.span, chain.hook, chain.type, chain.priority,
                                 chain.policy, chain.device, role=chain.type if chain.hook is not None else None))
         chains.extend(self.extra_chains)

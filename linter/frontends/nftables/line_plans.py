@@ -1,0 +1,215 @@
+"""Shape plans for plain rule lines: lines that differ only in their addresses and ports are read once per shape.
+
+A blocklist of 100,000 ``ip saddr 1.2.3.4 drop`` lines, or an allow-list of
+``ip saddr NET tcp dport { 22 } accept`` ones, repeats a few shapes with different values.
+A line's shape is its text (a LINERUN token's, see element_runs.py) with each IPv4 address,
+IPv4 prefix and decimal number that stands alone between blanks, braces or commas cut out.
+The first line of a shape is read the usual way (atoms, Cursor, TableBuilder.model_rules).
+It becomes the shape's plan when that read changed nothing but its result (no diagnostic,
+no PL013 note, no anonymous chain), gave one rule, and each value cut out is found in exactly
+one of the rule's matches, made of that value alone: an ``AddressMatch`` whose set is the
+address (its text the value), or a ``PortMatch`` whose set is the one port. The plan is then
+checked once more: a line of the shape with every value changed is read the usual way and
+must give what the plan gives. Later lines of the shape only have their values read into the
+plan's places; a value the plan cannot take the way the reader would (an octet over 255, a
+leading zero, a port over 65535) was never cut out, so its line has a shape of its own and is
+read the usual way, with the reader's diagnostics.
+
+Why a plan holds for every line of its shape: a value cut out is one whole atom (an IPV4 or a
+NUM token; a prefix is IPV4 "/" NUM) between blanks, braces or commas, so the line's other
+atoms are the same in every line of the shape; the reader takes its meaning from the atoms
+around it (the selector, the operator, the group), and the value only fills the match those
+give. Both checks above are made on real reads, so a value the reader uses any other way
+(a ttl, a mark, a NAT address, a range end) leaves its shape without a plan.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lark import Token
+
+from linter.frontends.nftables.builders import RuleB
+from linter.frontends.nftables.matches import _ipv4_span  # noqa: PLC2701 - same package
+from linter.model import AddressMatch, AddressSet, Family, MAX_PORT, PortMatch, PortSet, Rule
+from linter.source import SourceFile
+
+MAX_PLANS = 4096  # shapes kept per table; lines of later new shapes are read the usual way
+MAX_TRIES = 2  # first lines of a shape read before it is given up (the first may note a PL013)
+
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+# A value: an IPv4 address (group 1) with an optional prefix length (group 2), or a port-sized
+# decimal number without leading zeros (group 3), alone between blanks, braces or commas.
+_VALUE = re.compile(
+    rf"(?:(?<=[ \t{{,])|^)(?:({_OCTET}(?:\.{_OCTET}){{3}})(/(?:3[0-2]|[12]?[0-9]))?|(0|[1-9][0-9]{{0,4}}))"
+    r"(?=[ \t},]|$)"
+)
+_ADDRESS, _PREFIX, _NUMBER = "a", "p", "n"
+_UNPLANNABLE = None
+
+
+class Plan:
+    """A shape's rule and where each value goes: ``fills`` is (match index, kind) per value."""
+
+    __slots__ = ("rule", "fills")
+
+    def __init__(self, rule: Rule, fills: tuple) -> None:
+        self.rule = rule
+        self.fills = fills
+
+    def apply(self, values: list[str], span, text: str) -> Rule:
+        """The rule of a line of this shape whose values are ``values``."""
+        rule = self.rule
+        matches = list(rule.matches)
+        for (index, kind), value in zip(self.fills, values):
+            old = matches[index]
+            if kind is _NUMBER:
+                port = int(value)
+                matches[index] = PortMatch(old.direction, PortSet(((port, port),)), old.negated)
+            else:
+                matches[index] = AddressMatch(old.direction, AddressSet(Family.IPV4, (_ipv4_span(value),), value),
+                                              old.negated)
+        return Rule(tuple(matches), rule.verdict, span, rule.comment, rule.statements, text)
+
+
+class LinePlans:
+    """The plans of one table's plain rule lines (``builder`` is its TableBuilder)."""
+
+    def __init__(self, builder) -> None:
+        self.builder = builder
+        self.plans: dict = {}
+        self.tries: dict = {}
+
+    def rules(self, rule: RuleB) -> list[Rule]:
+        """``builder.rules(rule)`` for a rule read as a LINERUN token, from its shape's plan when it has one."""
+        pieces = _VALUE.split(rule.text)
+        if len(pieces) == 1:
+            return self.builder.rules(rule)
+        shape, values = _shape(pieces)
+        plan = self.plans.get(shape, False)
+        if plan:
+            return [plan.apply(values, rule.span, rule.text)]
+        if plan is _UNPLANNABLE or len(self.plans) >= MAX_PLANS:
+            return self.builder.rules(rule)
+        before = self._effects()
+        out = self.builder.rules(rule)
+        if self._effects() != before:
+            tries = self.tries.get(shape, 0) + 1
+            self.tries[shape] = tries
+            if tries >= MAX_TRIES:
+                self.plans[shape] = _UNPLANNABLE
+            return out
+        self.plans[shape] = self._plan(rule, shape, values, out)
+        return out
+
+    def _effects(self) -> tuple:
+        """What a read may change besides its result."""
+        builder = self.builder
+        state = builder.state
+        return (len(state.diagnostics), state.errors_reported, len(state.opaque_seen), builder.table.bindings,
+                len(builder.extra_chains))
+
+    def _plan(self, rule: RuleB, shape: tuple, values: list[str], out: list[Rule]) -> Plan | None:
+        if len(out) != 1:
+            return _UNPLANNABLE
+        fills = _fills(out[0], shape, values)
+        if fills is None:
+            return _UNPLANNABLE
+        plan = Plan(out[0], fills)
+        return plan if self._holds(plan, rule, shape, values) else _UNPLANNABLE
+
+    def _holds(self, plan: Plan, rule: RuleB, shape: tuple, values: list[str]) -> bool:
+        """Whether a line of the shape with every value changed reads (the usual way) as the plan says."""
+        taken = set(values)
+        changed = []
+        for kind, value in zip(shape[1::2], values):
+            other = _other_value(kind, value, taken)
+            taken.add(other)
+            changed.append(other)
+        text = _join(shape, changed)
+        if _shape(_VALUE.split(text))[0] != shape:
+            return False
+        run = Token("LINERUN", text, 0, 1, 1, 1, len(text) + 1, len(text))
+        probe = RuleB(None, rule.span, text, rule.handle, SourceFile(rule.source.path, text), run)
+        builder = self.builder
+        state = builder.state
+        saved = (len(state.diagnostics), state.errors_reported, set(state.opaque_seen), builder.table.bindings,
+                 len(builder.extra_chains))
+        try:
+            read = builder.rules(probe)
+        finally:
+            del state.diagnostics[saved[0]:]
+            state.errors_reported = saved[1]
+            state.opaque_seen = saved[2]
+            builder.table.bindings = saved[3]
+            del builder.extra_chains[saved[4]:]
+        return read == [plan.apply(changed, rule.span, text)]
+
+
+def _shape(pieces: list) -> tuple[tuple, list[str]]:
+    """A split line's shape (literals with each value's kind between them) and its values."""
+    shape = []
+    values = []
+    for at in range(1, len(pieces), 4):
+        shape.append(pieces[at - 1])
+        number = pieces[at + 2]
+        if number is not None:
+            shape.append(_NUMBER)
+            values.append(number)
+        elif pieces[at + 1] is not None:
+            shape.append(_PREFIX)
+            values.append(pieces[at] + pieces[at + 1])
+        else:
+            shape.append(_ADDRESS)
+            values.append(pieces[at])
+    shape.append(pieces[-1])
+    return tuple(shape), values
+
+
+def _join(shape: tuple, values: list[str]) -> str:
+    out = [shape[0]]
+    for at, value in enumerate(values):
+        out.append(value)
+        out.append(shape[2 * at + 2])
+    return "".join(out)
+
+
+def _fills(rule: Rule, shape: tuple, values: list[str]) -> tuple | None:
+    """(match index, kind) per value: the one match made of that value alone, or None."""
+    fills = []
+    used: set = set()
+    for kind, value in zip(shape[1::2], values):
+        found = []
+        if kind is _NUMBER:
+            port = int(value)
+            for index, match in enumerate(rule.matches):
+                if type(match) is PortMatch and match.ports.ranges == ((port, port),):
+                    found.append(index)
+        else:
+            span = _ipv4_span(value)
+            for index, match in enumerate(rule.matches):
+                if type(match) is AddressMatch and match.addresses.text == value and \
+                        match.addresses.family is Family.IPV4 and match.addresses.ranges == (span,):
+                    found.append(index)
+        if len(found) != 1 or found[0] in used:
+            return None
+        used.add(found[0])
+        fills.append((found[0], kind))
+    return tuple(fills)
+
+
+def _other_value(kind: str, value: str, taken: set) -> str:
+    """A value of ``kind`` unlike every value in ``taken`` (a number, or an address whose first octet changed)."""
+    if kind is _NUMBER:
+        number = int(value)
+        while True:
+            number = (number + 1) % (MAX_PORT + 1)
+            if str(number) not in taken:
+                return str(number)
+    first, dot, rest = value.partition(".")
+    octet = int(first)
+    while True:
+        octet = (octet + 1) % 256
+        other = f"{octet}{dot}{rest}"
+        if other not in taken:
+            return other
