@@ -17,7 +17,8 @@ from __future__ import annotations
 import functools
 import re
 
-from lark import Token
+from lark import Token, Tree
+from lark.tree import Meta
 
 # The terminals the contextual lexer accepts inside a group (see `braced` in
 # grammars/nftables.lark), and those it reads and drops.
@@ -44,7 +45,45 @@ def first_word(run: Token) -> str | None:
     return found.group() if found is not None and found.lastgroup == "WORD" else None
 
 
-RUN_TYPES = ("ELEMS", "LINERUN")
+RUN_TYPES = ("ELEMS", "LINERUN", "LINERUNS")
+_BLANKS = " \t\f\r"
+
+
+def line_trees(line: Tree):
+    """The body lines a `lines` child stands for: itself, or for a LINERUNS token the `linerun`
+    line the parser would have made of each of its lines' LINERUN token."""
+    if line.data != "linerun" or line.children[0].type != "LINERUNS":
+        return (line,)
+    return [Tree("linerun", [run], _meta_of(run)) for run in line_runs(line.children[0])]
+
+
+def line_runs(run: Token) -> list[Token]:
+    """The LINERUN tokens the lexer would have made of a LINERUNS token's lines (blank lines
+    skipped): each line's text without the blanks around it, at its place in the file."""
+    out = []
+    append = out.append
+    offset = run.start_pos
+    line = run.line
+    first_column = run.column
+    for piece in run.value.split("\n"):
+        text = piece.strip(_BLANKS)
+        if text:
+            lead = len(piece) - len(piece.lstrip(_BLANKS))
+            start = offset + lead
+            column = (first_column if first_column else 1) + lead
+            append(Token("LINERUN", text, start, line, column, line, column + len(text), start + len(text)))
+        offset += len(piece) + 1
+        line += 1
+        first_column = 0
+    return out
+
+
+def _meta_of(run: Token) -> Meta:
+    meta = Meta()
+    meta.empty = False
+    meta.line, meta.column, meta.start_pos = run.line, run.column, run.start_pos
+    meta.end_line, meta.end_column, meta.end_pos = run.end_line, run.end_column, run.end_pos
+    return meta
 
 
 def root_token(run: Token) -> Token | None:

@@ -181,12 +181,13 @@ class Loader(Interpreter):
         self.visit_children(tree)
 
     def lines(self, tree: Tree) -> None:
-        for line in tree.children:
-            if isinstance(line, Tree):
-                try:
-                    self.body_line(line)
-                except GroupTooDeep as exc:
-                    self.group_too_deep(exc)
+        for child in tree.children:
+            if isinstance(child, Tree):
+                for line in element_runs.line_trees(child):  # a LINERUNS token: one `linerun` per line
+                    try:
+                        self.body_line(line)
+                    except GroupTooDeep as exc:
+                        self.group_too_deep(exc)
 
     def _visit_tree(self, tree: Tree):
         try:
