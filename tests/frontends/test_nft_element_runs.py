@@ -118,7 +118,12 @@ def _body_lines(tree: Tree) -> list:
     for sub in tree.iter_subtrees_topdown():
         if sub.data != "lines":
             continue
-        lines = [one for line in sub.children if isinstance(line, Tree) for one in element_runs.line_trees(line)]
+        lines = []
+        for line in sub.children:
+            if isinstance(line, Tree) and line.data == "linerun" and line.children[0].type == "LINERUNS":
+                lines.extend(element_runs.line_tree(run) for run in element_runs.line_runs(line.children[0]))
+            elif isinstance(line, Tree):
+                lines.append(line)
         for line in lines:
             meta = line.meta
             if line.data == "linerun":

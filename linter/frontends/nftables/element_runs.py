@@ -49,14 +49,6 @@ RUN_TYPES = ("ELEMS", "LINERUN", "LINERUNS")
 _BLANKS = " \t\f\r"
 
 
-def line_trees(line: Tree):
-    """The body lines a `lines` child stands for: itself, or for a LINERUNS token the `linerun`
-    line the parser would have made of each of its lines' LINERUN token."""
-    if line.data != "linerun" or line.children[0].type != "LINERUNS":
-        return (line,)
-    return [Tree("linerun", [run], _meta_of(run)) for run in line_runs(line.children[0])]
-
-
 def line_runs(run: Token) -> list[Token]:
     """The LINERUN tokens the lexer would have made of a LINERUNS token's lines (blank lines
     skipped): each line's text without the blanks around it, at its place in the file."""
@@ -78,12 +70,13 @@ def line_runs(run: Token) -> list[Token]:
     return out
 
 
-def _meta_of(run: Token) -> Meta:
+def line_tree(run: Token) -> Tree:
+    """The `linerun` line the parser would have made of one LINERUN token."""
     meta = Meta()
     meta.empty = False
     meta.line, meta.column, meta.start_pos = run.line, run.column, run.start_pos
     meta.end_line, meta.end_column, meta.end_pos = run.end_line, run.end_column, run.end_pos
-    return meta
+    return Tree("linerun", [run], meta)
 
 
 def root_token(run: Token) -> Token | None:

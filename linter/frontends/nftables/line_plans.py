@@ -30,7 +30,6 @@ import re
 from lark import Token
 
 from linter.frontends.nftables.builders import RuleB
-from linter.frontends.nftables.matches import _ipv4_span  # noqa: PLC2701 - same package
 from linter.model import AddressMatch, AddressSet, Family, MAX_PORT, PortMatch, PortSet, Rule
 from linter.source import SourceFile
 
@@ -67,7 +66,7 @@ class Plan:
                 port = int(value)
                 matches[index] = PortMatch(old.direction, PortSet(((port, port),)), old.negated)
             else:
-                matches[index] = AddressMatch(old.direction, AddressSet(Family.IPV4, (_ipv4_span(value),), value),
+                matches[index] = AddressMatch(old.direction, AddressSet(Family.IPV4, (_span(value),), value),
                                               old.negated)
         return Rule(tuple(matches), rule.verdict, span, rule.comment, rule.statements, text)
 
@@ -146,6 +145,18 @@ class LinePlans:
         return read == [plan.apply(changed, rule.span, text)]
 
 
+def _span(value: str) -> tuple[int, int]:
+    """An address or prefix _VALUE took as (low, high): its octets and length are in range."""
+    address, _, length = value.partition("/")
+    a, b, c, d = address.split(".")
+    number = int(a) << 24 | int(b) << 16 | int(c) << 8 | int(d)
+    if not length:
+        return number, number
+    host = (1 << (32 - int(length))) - 1
+    low = number & ~host
+    return low, low | host
+
+
 def _shape(pieces: list) -> tuple[tuple, list[str]]:
     """A split line's shape (literals with each value's kind between them) and its values."""
     shape = []
@@ -186,7 +197,7 @@ def _fills(rule: Rule, shape: tuple, values: list[str]) -> tuple | None:
                 if type(match) is PortMatch and match.ports.ranges == ((port, port),):
                     found.append(index)
         else:
-            span = _ipv4_span(value)
+            span = _span(value)
             for index, match in enumerate(rule.matches):
                 if type(match) is AddressMatch and match.addresses.text == value and \
                         match.addresses.family is Family.IPV4 and match.addresses.ranges == (span,):

@@ -31,7 +31,6 @@ from linter.frontends.nftables.atoms import (
 )
 from linter.frontends.nftables.builders import (
     ChainB,
-    Elem,
     glob_directory,
     HANDLE_COMMENT,
     RuleB,
@@ -39,6 +38,7 @@ from linter.frontends.nftables.builders import (
     span_of,
     TableB,
 )
+from linter.frontends.nftables.elements import set_elements
 from linter.frontends.nftables.keywords import (
     BRIDGE_PRIORITIES,
     FAMILIES,
@@ -181,13 +181,32 @@ class Loader(Interpreter):
         self.visit_children(tree)
 
     def lines(self, tree: Tree) -> None:
-        for child in tree.children:
-            if isinstance(child, Tree):
-                for line in element_runs.line_trees(child):  # a LINERUNS token: one `linerun` per line
-                    try:
-                        self.body_line(line)
-                    except GroupTooDeep as exc:
-                        self.group_too_deep(exc)
+        for line in tree.children:
+            if isinstance(line, Tree):
+                if line.data == "linerun" and line.children[0].type == "LINERUNS":
+                    self.line_runs(line.children[0])
+                    continue
+                try:
+                    self.body_line(line)
+                except GroupTooDeep as exc:
+                    self.group_too_deep(exc)
+
+    def line_runs(self, token) -> None:
+        """The lines of a LINERUNS token, each read as the `linerun` line of its LINERUN token
+        (body_line), a chain's rule line directly: no `# handle` comment can follow a line
+        that the token goes on after."""
+        runs = element_runs.line_runs(token)
+        last = len(runs) - 1
+        for index, run in enumerate(runs):
+            chain, table = self.chain, self.table
+            if self.set is None and chain is not None and element_runs.first_word(run) not in _LINE_WORDS:
+                handle = 0 if table is None else table.handle() if index < last else self.handle_for(table, run)
+                chain.rules.append(RuleB(None, span_of(self.path, run), run.value, handle, self.source, run))
+                continue
+            try:
+                self.body_line(element_runs.line_tree(run))
+            except GroupTooDeep as exc:
+                self.group_too_deep(exc)
 
     def _visit_tree(self, tree: Tree):
         try:
@@ -714,29 +733,3 @@ def _devices(atoms: list) -> str | None:
         elif atom.type in ("WORD", "STRING", "NUM"):
             names.append(unquote(atom.value))
     return ",".join(names) if names else None
-
-
-def set_elements(group: Group) -> list[Elem]:
-    """The elements of a set or map group: key atoms, data atoms after ':' (maps)."""
-    out = []
-    pieces = element_runs.elements(group.run) if group.run is not None else split_commas(group.items)
-    for element in pieces:
-        if len(element) == 1:
-            atom = element[0]
-            if isinstance(atom, Group):
-                out.extend(set_elements(atom))
-            else:  # one atom: no ':' to split at
-                out.append(Elem(element, None, element))
-            continue
-        key, data = element, None
-        depth = 0
-        for index, atom in enumerate(element):
-            if is_op(atom, "(", "["):
-                depth += 1
-            elif is_op(atom, ")", "]"):
-                depth -= 1
-            elif depth == 0 and is_op(atom, ":") and index > 0:
-                key, data = element[:index], element[index + 1:]
-                break
-        out.append(Elem(key, data, element))
-    return out

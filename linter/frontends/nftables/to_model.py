@@ -13,6 +13,7 @@ from linter.frontends.nftables import marks as nft_marks
 from linter.frontends.nftables.atoms import Group, Sel, split_lines, Term, unquote, Val, VerdictSpec, word_of
 from linter.frontends.nftables.builders import RuleB, SetB, span_of, TableB
 from linter.frontends.nftables.cursor import Cursor
+from linter.frontends.nftables.elements import set_elements
 from linter.frontends.nftables.keywords import (
     ADDR_TYPES,
     CT_STATE_ALL,
@@ -27,7 +28,6 @@ from linter.frontends.nftables.keywords import (
     VERDICTS,
 )
 from linter.frontends.nftables.line_plans import LinePlans
-from linter.frontends.nftables.loader import set_elements
 from linter.frontends.nftables.matches import (
     address,
     ct_status_match,
