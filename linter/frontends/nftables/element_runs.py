@@ -54,19 +54,20 @@ def line_runs(run: Token) -> list[Token]:
     skipped): each line's text without the blanks around it, at its place in the file."""
     out = []
     append = out.append
+    new = Token._future_new  # Token() without its keyword checks: 100,000 lines
     offset = run.start_pos
     line = run.line
-    first_column = run.column
+    column = run.column
     for piece in run.value.split("\n"):
-        text = piece.strip(_BLANKS)
+        text = piece.lstrip(_BLANKS)
         if text:
-            lead = len(piece) - len(piece.lstrip(_BLANKS))
-            start = offset + lead
-            column = (first_column if first_column else 1) + lead
-            append(Token("LINERUN", text, start, line, column, line, column + len(text), start + len(text)))
+            start = offset + len(piece) - len(text)
+            column += len(piece) - len(text)
+            text = text.rstrip(_BLANKS)
+            append(new("LINERUN", text, start, line, column, line, column + len(text), start + len(text)))
         offset += len(piece) + 1
         line += 1
-        first_column = 0
+        column = 1
     return out
 
 

@@ -37,35 +37,51 @@ MAX_PLANS = 4096  # shapes kept per table; lines of later new shapes are read th
 MAX_TRIES = 2  # first lines of a shape read before it is given up (the first may note a PL013)
 
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-# A value: an IPv4 address (group 1) with an optional prefix length (group 2), or a port-sized
-# decimal number without leading zeros (group 3), alone between blanks, braces or commas.
+# A value: an IPv4 address with an optional prefix length, or a port-sized decimal number
+# without leading zeros, alone between blanks, braces or commas.
 _VALUE = re.compile(
-    rf"(?:(?<=[ \t{{,])|^)(?:({_OCTET}(?:\.{_OCTET}){{3}})(/(?:3[0-2]|[12]?[0-9]))?|(0|[1-9][0-9]{{0,4}}))"
+    rf"(?:(?<=[ \t{{,])|^)({_OCTET}(?:\.{_OCTET}){{3}}(?:/(?:3[0-2]|[12]?[0-9]))?|0|[1-9][0-9]{{0,4}})"
     r"(?=[ \t},]|$)"
 )
 _ADDRESS, _PREFIX, _NUMBER = "a", "p", "n"
 _UNPLANNABLE = None
 
 
-class Plan:
-    """A shape's rule and where each value goes: ``fills`` is (match index, kind) per value."""
+def _kind(value: str) -> str:
+    return _PREFIX if "/" in value else _ADDRESS if "." in value else _NUMBER
 
-    __slots__ = ("rule", "fills")
+
+class Plan:
+    """A shape's rule and where each value goes: ``fills`` is (match index, kind) per value.
+
+    A shape is its literals; the kinds of its values (address, prefix, number) are the first
+    line's, and a line whose values are of other kinds is read the usual way."""
+
+    __slots__ = ("rule", "fills", "ports")
 
     def __init__(self, rule: Rule, fills: tuple) -> None:
         self.rule = rule
         self.fills = fills
+        self.ports: dict = {}  # (match index, port text): its PortMatch, one for all the lines
 
-    def apply(self, values: list[str], span, text: str) -> Rule:
-        """The rule of a line of this shape whose values are ``values``."""
+    def apply(self, values: list[str], span, text: str) -> Rule | None:
+        """The rule of a line of this shape whose values are ``values``, or None when their kinds are not the plan's."""
         rule = self.rule
         matches = list(rule.matches)
         for (index, kind), value in zip(self.fills, values):
-            old = matches[index]
             if kind is _NUMBER:
-                port = int(value)
-                matches[index] = PortMatch(old.direction, PortSet(((port, port),)), old.negated)
+                if "." in value:
+                    return None
+                made = self.ports.get((index, value))
+                if made is None:
+                    old = matches[index]
+                    port = int(value)
+                    made = self.ports[index, value] = PortMatch(old.direction, PortSet(((port, port),)), old.negated)
+                matches[index] = made
+            elif ("/" in value) is not (kind is _PREFIX) or "." not in value:
+                return None
             else:
+                old = matches[index]
                 matches[index] = AddressMatch(old.direction, AddressSet(Family.IPV4, (_span(value),), value),
                                               old.negated)
         return Rule(tuple(matches), rule.verdict, span, rule.comment, rule.statements, text)
@@ -84,10 +100,12 @@ class LinePlans:
         pieces = _VALUE.split(rule.text)
         if len(pieces) == 1:
             return self.builder.rules(rule)
-        shape, values = _shape(pieces)
+        shape = tuple(pieces[0::2])
+        values = pieces[1::2]
         plan = self.plans.get(shape, False)
         if plan:
-            return [plan.apply(values, rule.span, rule.text)]
+            made = plan.apply(values, rule.span, rule.text)
+            return [made] if made is not None else self.builder.rules(rule)
         if plan is _UNPLANNABLE or len(self.plans) >= MAX_PLANS:
             return self.builder.rules(rule)
         before = self._effects()
@@ -121,12 +139,13 @@ class LinePlans:
         """Whether a line of the shape with every value changed reads (the usual way) as the plan says."""
         taken = set(values)
         changed = []
-        for kind, value in zip(shape[1::2], values):
-            other = _other_value(kind, value, taken)
+        for value in values:
+            other = _other_value(value, taken)
             taken.add(other)
             changed.append(other)
         text = _join(shape, changed)
-        if _shape(_VALUE.split(text))[0] != shape:
+        pieces = _VALUE.split(text)
+        if tuple(pieces[0::2]) != shape or list(map(_kind, pieces[1::2])) != list(map(_kind, values)):
             return False
         run = Token("LINERUN", text, 0, 1, 1, 1, len(text) + 1, len(text))
         probe = RuleB(None, rule.span, text, rule.handle, SourceFile(rule.source.path, text), run)
@@ -157,31 +176,11 @@ def _span(value: str) -> tuple[int, int]:
     return low, low | host
 
 
-def _shape(pieces: list) -> tuple[tuple, list[str]]:
-    """A split line's shape (literals with each value's kind between them) and its values."""
-    shape = []
-    values = []
-    for at in range(1, len(pieces), 4):
-        shape.append(pieces[at - 1])
-        number = pieces[at + 2]
-        if number is not None:
-            shape.append(_NUMBER)
-            values.append(number)
-        elif pieces[at + 1] is not None:
-            shape.append(_PREFIX)
-            values.append(pieces[at] + pieces[at + 1])
-        else:
-            shape.append(_ADDRESS)
-            values.append(pieces[at])
-    shape.append(pieces[-1])
-    return tuple(shape), values
-
-
 def _join(shape: tuple, values: list[str]) -> str:
     out = [shape[0]]
-    for at, value in enumerate(values):
+    for literal, value in zip(shape[1:], values):
         out.append(value)
-        out.append(shape[2 * at + 2])
+        out.append(literal)
     return "".join(out)
 
 
@@ -189,8 +188,9 @@ def _fills(rule: Rule, shape: tuple, values: list[str]) -> tuple | None:
     """(match index, kind) per value: the one match made of that value alone, or None."""
     fills = []
     used: set = set()
-    for kind, value in zip(shape[1::2], values):
+    for value in values:
         found = []
+        kind = _kind(value)
         if kind is _NUMBER:
             port = int(value)
             for index, match in enumerate(rule.matches):
@@ -209,9 +209,9 @@ def _fills(rule: Rule, shape: tuple, values: list[str]) -> tuple | None:
     return tuple(fills)
 
 
-def _other_value(kind: str, value: str, taken: set) -> str:
-    """A value of ``kind`` unlike every value in ``taken`` (a number, or an address whose first octet changed)."""
-    if kind is _NUMBER:
+def _other_value(value: str, taken: set) -> str:
+    """A value of ``value``'s kind unlike every value in ``taken`` (a number, or an address whose first octet changed)."""
+    if _kind(value) is _NUMBER:
         number = int(value)
         while True:
             number = (number + 1) % (MAX_PORT + 1)

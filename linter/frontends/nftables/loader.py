@@ -197,11 +197,14 @@ class Loader(Interpreter):
         that the token goes on after."""
         runs = element_runs.line_runs(token)
         last = len(runs) - 1
+        path, source = self.path, self.source
         for index, run in enumerate(runs):
             chain, table = self.chain, self.table
-            if self.set is None and chain is not None and element_runs.first_word(run) not in _LINE_WORDS:
+            if self.set is None and chain is not None and \
+                    (not run.startswith(_LINE_WORD_STARTS) or element_runs.first_word(run) not in _LINE_WORDS):
                 handle = 0 if table is None else table.handle() if index < last else self.handle_for(table, run)
-                chain.rules.append(RuleB(None, span_of(self.path, run), run.value, handle, self.source, run))
+                span = Span(path, run.line, run.column, run.line, run.end_column - 1)
+                chain.rules.append(RuleB(None, span, run.value, handle, source, run))
                 continue
             try:
                 self.body_line(element_runs.line_tree(run))
@@ -722,6 +725,7 @@ class Loader(Interpreter):
 # The first words body_line and chain_line read a line for (anything else in a chain is a rule).
 _LINE_WORDS = frozenset({"define", "redefine", "undefine", "include", "type", "policy", "device", "devices",
                          "comment", "flags"})
+_LINE_WORD_STARTS = tuple(_LINE_WORDS)  # a line starting with none of them has none as its first word
 
 
 def _devices(atoms: list) -> str | None:
