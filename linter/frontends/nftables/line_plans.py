@@ -57,16 +57,27 @@ class Plan:
     A shape is its literals; the kinds of its values (address, prefix, number) are the first
     line's, and a line whose values are of other kinds is read the usual way."""
 
-    __slots__ = ("rule", "fills", "ports")
+    __slots__ = ("rule", "fills", "ports", "one")
 
     def __init__(self, rule: Rule, fills: tuple) -> None:
         self.rule = rule
         self.fills = fills
         self.ports: dict = {}  # (match index, port text): its PortMatch, one for all the lines
+        # one address to fill (a blocklist's shape): the matches before and after it
+        index = fills[0][0]
+        self.one = (rule.matches[:index], rule.matches[index], rule.matches[index + 1:], fills[0][1]) \
+            if len(fills) == 1 and fills[0][1] is not _NUMBER else None
 
     def apply(self, values: list[str], span, text: str) -> Rule | None:
         """The rule of a line of this shape whose values are ``values``, or None when their kinds are not the plan's."""
         rule = self.rule
+        if self.one is not None:
+            head, old, tail, kind = self.one
+            value = values[0]
+            if ("/" in value) is not (kind is _PREFIX) or "." not in value:
+                return None
+            made = AddressMatch(old.direction, AddressSet(Family.IPV4, (_span(value),), value), old.negated)
+            return Rule((*head, made, *tail), rule.verdict, span, rule.comment, rule.statements, text)
         matches = list(rule.matches)
         for (index, kind), value in zip(self.fills, values):
             if kind is _NUMBER:
