@@ -40,7 +40,7 @@ _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 # A value: an IPv4 address with an optional prefix length, or a port-sized decimal number
 # without leading zeros, alone between blanks, braces or commas.
 _VALUE = re.compile(
-    rf"(?:(?<=[ \t{{,])|^)({_OCTET}(?:\.{_OCTET}){{3}}(?:/(?:3[0-2]|[12]?[0-9]))?|0|[1-9][0-9]{{0,4}})"
+    rf"(?<![^ \t{{,])(?=[0-9])({_OCTET}(?:\.{_OCTET}){{3}}(?:/(?:3[0-2]|[12]?[0-9]))?|0|[1-9][0-9]{{0,4}})"
     r"(?=[ \t},]|$)"
 )
 _ADDRESS, _PREFIX, _NUMBER = "a", "p", "n"
