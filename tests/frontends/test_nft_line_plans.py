@@ -98,3 +98,20 @@ def test_consecutive_plain_lines_are_one_token_of_at_most_256_lines():
     lines = [line for run in runs for line in element_runs.line_runs(run)]
     assert (lines[300].value, lines[300].line, lines[300].column, lines[300].end_column) == \
         ("ip saddr 10.0.1.44 drop", 303, 3, 26)
+
+
+def test_a_line_of_many_values_alike_keeps_no_plan(monkeypatch):
+    """Every address near each of the line's own is taken: no other line checks the plan, so none is kept."""
+    lines = "".join("\t\t" + " ".join(f"ip saddr {octet}.2.3.{last}" for octet in range(20)) + " drop\n"
+                    for last in range(3))
+    text = "table ip f {\n\tchain c {\n" + lines + "\t}\n}\n"
+    applied = []
+    real_apply = line_plans.Plan.apply
+    monkeypatch.setattr(line_plans.Plan, "apply", lambda plan, *args: applied.append(1) or real_apply(plan, *args))
+    fast = parse(SourceFile("x.nft", text))
+    from linter.frontends.nftables import state
+    monkeypatch.setattr(state, "load_parser", lambda *args, **kwargs: _reference_parser())
+    slow = parse(SourceFile("x.nft", text))
+    assert applied == []
+    assert [len(rule.matches) for rule in _rules(fast)] == [20, 20, 20]
+    assert fast.document == slow.document and _diagnostics(fast) == _diagnostics(slow) == []

@@ -34,6 +34,7 @@ from linter.model import AddressMatch, AddressSet, Family, MAX_PORT, PortMatch, 
 from linter.source import SourceFile
 
 MAX_PLANS = 4096  # shapes kept per table; lines of later new shapes are read the usual way
+_OTHER_TRIES = 16  # values tried for each value of the line that checks a plan
 MAX_TRIES = 2  # first lines of a shape read before it is given up (the first may note a PL013)
 
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
@@ -152,6 +153,8 @@ class LinePlans:
         changed = []
         for value in values:
             other = _other_value(value, taken)
+            if other is None:
+                return False
             taken.add(other)
             changed.append(other)
         text = _join(shape, changed)
@@ -220,18 +223,22 @@ def _fills(rule: Rule, shape: tuple, values: list[str]) -> tuple | None:
     return tuple(fills)
 
 
-def _other_value(value: str, taken: set) -> str:
-    """A value of ``value``'s kind unlike every value in ``taken`` (a number, or an address whose first octet changed)."""
+def _other_value(value: str, taken: set) -> str | None:
+    """A value of ``value``'s kind unlike every value in ``taken`` (a number, or an address whose
+    first octet changed), or None when the next few are all taken (a line of hundreds of values:
+    it keeps no plan, and the search stays short)."""
     if _kind(value) is _NUMBER:
         number = int(value)
-        while True:
+        for _ in range(_OTHER_TRIES):
             number = (number + 1) % (MAX_PORT + 1)
             if str(number) not in taken:
                 return str(number)
+        return None
     first, dot, rest = value.partition(".")
     octet = int(first)
-    while True:
+    for _ in range(_OTHER_TRIES):
         octet = (octet + 1) % 256
         other = f"{octet}{dot}{rest}"
         if other not in taken:
             return other
+    return None
