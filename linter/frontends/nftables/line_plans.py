@@ -107,19 +107,33 @@ class LinePlans:
         self.plans: dict = {}
         self.tries: dict = {}
 
-    def rules(self, rule: RuleB) -> list[Rule]:
-        """``builder.rules(rule)`` for a rule read as a LINERUN token, from its shape's plan when it has one."""
-        pieces = _VALUE.split(rule.text)
-        if len(pieces) == 1:
-            return self.builder.rules(rule)
-        shape = tuple(pieces[0::2])
-        values = pieces[1::2]
-        plan = self.plans.get(shape, False)
-        if plan:
-            made = plan.apply(values, rule.span, rule.text)
-            return [made] if made is not None else self.builder.rules(rule)
-        if plan is _UNPLANNABLE or len(self.plans) >= MAX_PLANS:
-            return self.builder.rules(rule)
+    def chain_rules(self, rules: list[RuleB]) -> list[Rule]:
+        """The model rules of a chain's rules: each read as ``builder.rules`` reads it, a rule
+        line (a LINERUN token) of a planned shape from its plan."""
+        out: list[Rule] = []
+        append, extend = out.append, out.extend
+        split, plans, read = _VALUE.split, self.plans, self.builder.rules
+        for rule in rules:
+            pieces = split(rule.text) if rule.run is not None else ()
+            if len(pieces) < 2:
+                extend(read(rule))
+                continue
+            shape = tuple(pieces[0::2])
+            plan = plans.get(shape, False)
+            if plan:
+                made = plan.apply(pieces[1::2], rule.span, rule.text)
+                if made is not None:
+                    append(made)
+                else:
+                    extend(read(rule))
+            elif plan is _UNPLANNABLE or len(plans) >= MAX_PLANS:
+                extend(read(rule))
+            else:
+                extend(self._first(rule, shape, pieces[1::2]))
+        return out
+
+    def _first(self, rule: RuleB, shape: tuple, values: list[str]) -> list[Rule]:
+        """A rule line of a shape without a plan yet, read the usual way; its read becomes the plan when it may."""
         before = self._effects()
         out = self.builder.rules(rule)
         if self._effects() != before:

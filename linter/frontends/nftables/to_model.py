@@ -93,9 +93,7 @@ class TableBuilder:
         chains = []
         plans = LinePlans(self)
         for chain in self.table.chains.values():
-            rules: list[Rule] = []
-            for rule in chain.rules:
-                rules.extend(self.rules(rule) if rule.run is None else plans.rules(rule))
+            rules = plans.chain_rules(chain.rules)
             chains.append(Chain(chain.name, tuple(rules), chain.span, chain.hook, chain.type, chain.priority,
                                 chain.policy, chain.device, role=chain.type if chain.hook is not None else None))
         chains.extend(self.extra_chains)
