@@ -29,9 +29,17 @@ def _reference_parser() -> Lark:
 def _groups(tree: Tree) -> list[Group]:
     """The tree's { } groups, those inside line runs too, in the order they are written."""
     groups = [group_of(sub) for sub in tree.iter_subtrees_topdown() if sub.data == "braced"]
-    for run in tree.scan_values(lambda v: isinstance(v, Token) and v.type == "LINERUN"):
+    for run in _line_runs(tree):
         groups.extend(atom for atom in element_runs.atoms(run) if isinstance(atom, Group))
     return sorted(groups, key=lambda group: group.start_pos)
+
+
+def _line_runs(tree: Tree) -> list[Token]:
+    """The tree's LINERUN tokens, those its LINERUNS tokens stand for too, in the order they are written."""
+    runs = []
+    for token in tree.scan_values(lambda v: isinstance(v, Token) and v.type in ("LINERUN", "LINERUNS")):
+        runs.extend(element_runs.line_runs(token) if token.type == "LINERUNS" else [token])
+    return runs
 
 
 def _shape(item):
@@ -110,9 +118,13 @@ def _body_lines(tree: Tree) -> list:
     for sub in tree.iter_subtrees_topdown():
         if sub.data != "lines":
             continue
+        lines = []
         for line in sub.children:
-            if not isinstance(line, Tree):
-                continue
+            if isinstance(line, Tree) and line.data == "linerun" and line.children[0].type == "LINERUNS":
+                lines.extend(element_runs.line_tree(run) for run in element_runs.line_runs(line.children[0]))
+            elif isinstance(line, Tree):
+                lines.append(line)
+        for line in lines:
             meta = line.meta
             if line.data == "linerun":
                 atoms = element_runs.atoms(line.children[0])
@@ -173,7 +185,7 @@ def test_the_model_and_diagnostics_do_not_depend_on_runs(text, monkeypatch):
 
 def test_plain_rule_lines_are_runs():
     tree = load_parser("nftables", start=START_SYMBOLS).parse(RULES[0], start="start")
-    runs = [t.value for t in tree.scan_values(lambda v: isinstance(v, Token) and v.type == "LINERUN")]
+    runs = [t.value for t in _line_runs(tree)]
     assert runs == ["ip saddr 10.1.0.2 jump masq", "meta l4proto tcp dnat to 10.1.0.2:8080",
                     "meta mark set meta mark or 0x4000", "counter", "meta mark & 0x4000 == 0x4000 masquerade",
                     "ip daddr 10.96.0.1 tcp dport 443 jump svc-0-a",
@@ -182,7 +194,7 @@ def test_plain_rule_lines_are_runs():
 
 def test_one_line_groups_are_inside_line_runs():
     tree = load_parser("nftables", start=START_SYMBOLS).parse(RULES[2], start="start")
-    runs = [t.value for t in tree.scan_values(lambda v: isinstance(v, Token) and v.type == "LINERUN")]
+    runs = [t.value for t in _line_runs(tree)]
     assert runs == ["ct state { related,established } accept", "ip saddr 32.0.1.0/24 tcp dport { 22 } accept",
                     "tcp dport {22,443} ip daddr { 10.0.0.1, 10.0.0.2 } drop",
                     "ip saddr . tcp dport { 1.2.3.4 . 22, 5.6.7.8 . 80 } accept",

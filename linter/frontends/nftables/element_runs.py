@@ -17,7 +17,8 @@ from __future__ import annotations
 import functools
 import re
 
-from lark import Token
+from lark import Token, Tree
+from lark.tree import Meta
 
 # The terminals the contextual lexer accepts inside a group (see `braced` in
 # grammars/nftables.lark), and those it reads and drops.
@@ -44,7 +45,39 @@ def first_word(run: Token) -> str | None:
     return found.group() if found is not None and found.lastgroup == "WORD" else None
 
 
-RUN_TYPES = ("ELEMS", "LINERUN")
+RUN_TYPES = ("ELEMS", "LINERUN", "LINERUNS")
+_BLANKS = " \t\f\r"
+
+
+def line_runs(run: Token) -> list[Token]:
+    """The LINERUN tokens the lexer would have made of a LINERUNS token's lines (blank lines
+    skipped): each line's text without the blanks around it, at its place in the file."""
+    out = []
+    append = out.append
+    new = Token._future_new  # Token() without its keyword checks: 100,000 lines
+    offset = run.start_pos
+    line = run.line
+    column = run.column
+    for piece in run.value.split("\n"):
+        text = piece.lstrip(_BLANKS)
+        if text:
+            start = offset + len(piece) - len(text)
+            column += len(piece) - len(text)
+            text = text.rstrip(_BLANKS)
+            append(new("LINERUN", text, start, line, column, line, column + len(text), start + len(text)))
+        offset += len(piece) + 1
+        line += 1
+        column = 1
+    return out
+
+
+def line_tree(run: Token) -> Tree:
+    """The `linerun` line the parser would have made of one LINERUN token."""
+    meta = Meta()
+    meta.empty = False
+    meta.line, meta.column, meta.start_pos = run.line, run.column, run.start_pos
+    meta.end_line, meta.end_column, meta.end_pos = run.end_line, run.end_column, run.end_pos
+    return Tree("linerun", [run], meta)
 
 
 def root_token(run: Token) -> Token | None:

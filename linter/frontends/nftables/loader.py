@@ -31,7 +31,6 @@ from linter.frontends.nftables.atoms import (
 )
 from linter.frontends.nftables.builders import (
     ChainB,
-    Elem,
     glob_directory,
     HANDLE_COMMENT,
     RuleB,
@@ -39,6 +38,7 @@ from linter.frontends.nftables.builders import (
     span_of,
     TableB,
 )
+from linter.frontends.nftables.elements import set_elements
 from linter.frontends.nftables.keywords import (
     BRIDGE_PRIORITIES,
     FAMILIES,
@@ -183,10 +183,33 @@ class Loader(Interpreter):
     def lines(self, tree: Tree) -> None:
         for line in tree.children:
             if isinstance(line, Tree):
+                if line.data == "linerun" and line.children[0].type == "LINERUNS":
+                    self.line_runs(line.children[0])
+                    continue
                 try:
                     self.body_line(line)
                 except GroupTooDeep as exc:
                     self.group_too_deep(exc)
+
+    def line_runs(self, token) -> None:
+        """The lines of a LINERUNS token, each read as the `linerun` line of its LINERUN token
+        (body_line), a chain's rule line directly: no `# handle` comment can follow a line
+        that the token goes on after."""
+        runs = element_runs.line_runs(token)
+        last = len(runs) - 1
+        path, source = self.path, self.source
+        for index, run in enumerate(runs):
+            chain, table = self.chain, self.table
+            if self.set is None and chain is not None and \
+                    (not run.startswith(_LINE_WORD_STARTS) or element_runs.first_word(run) not in _LINE_WORDS):
+                handle = 0 if table is None else table.handle() if index < last else self.handle_for(table, run)
+                span = Span(path, run.line, run.column, run.line, run.end_column - 1)
+                chain.rules.append(RuleB(None, span, run.value, handle, source, run))
+                continue
+            try:
+                self.body_line(element_runs.line_tree(run))
+            except GroupTooDeep as exc:
+                self.group_too_deep(exc)
 
     def _visit_tree(self, tree: Tree):
         try:
@@ -702,6 +725,7 @@ class Loader(Interpreter):
 # The first words body_line and chain_line read a line for (anything else in a chain is a rule).
 _LINE_WORDS = frozenset({"define", "redefine", "undefine", "include", "type", "policy", "device", "devices",
                          "comment", "flags"})
+_LINE_WORD_STARTS = tuple(_LINE_WORDS)  # a line starting with none of them has none as its first word
 
 
 def _devices(atoms: list) -> str | None:
@@ -713,29 +737,3 @@ def _devices(atoms: list) -> str | None:
         elif atom.type in ("WORD", "STRING", "NUM"):
             names.append(unquote(atom.value))
     return ",".join(names) if names else None
-
-
-def set_elements(group: Group) -> list[Elem]:
-    """The elements of a set or map group: key atoms, data atoms after ':' (maps)."""
-    out = []
-    pieces = element_runs.elements(group.run) if group.run is not None else split_commas(group.items)
-    for element in pieces:
-        if len(element) == 1:
-            atom = element[0]
-            if isinstance(atom, Group):
-                out.extend(set_elements(atom))
-            else:  # one atom: no ':' to split at
-                out.append(Elem(element, None, element))
-            continue
-        key, data = element, None
-        depth = 0
-        for index, atom in enumerate(element):
-            if is_op(atom, "(", "["):
-                depth += 1
-            elif is_op(atom, ")", "]"):
-                depth -= 1
-            elif depth == 0 and is_op(atom, ":") and index > 0:
-                key, data = element[:index], element[index + 1:]
-                break
-        out.append(Elem(key, data, element))
-    return out

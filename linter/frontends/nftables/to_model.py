@@ -13,6 +13,7 @@ from linter.frontends.nftables import marks as nft_marks
 from linter.frontends.nftables.atoms import Group, Sel, split_lines, Term, unquote, Val, VerdictSpec, word_of
 from linter.frontends.nftables.builders import RuleB, SetB, span_of, TableB
 from linter.frontends.nftables.cursor import Cursor
+from linter.frontends.nftables.elements import set_elements
 from linter.frontends.nftables.keywords import (
     ADDR_TYPES,
     CT_STATE_ALL,
@@ -26,7 +27,7 @@ from linter.frontends.nftables.keywords import (
     ReadError,
     VERDICTS,
 )
-from linter.frontends.nftables.loader import set_elements
+from linter.frontends.nftables.line_plans import LinePlans
 from linter.frontends.nftables.matches import (
     address,
     ct_status_match,
@@ -90,10 +91,9 @@ class TableBuilder:
 
     def build(self) -> Table:
         chains = []
+        plans = LinePlans(self)
         for chain in self.table.chains.values():
-            rules: list[Rule] = []
-            for rule in chain.rules:
-                rules.extend(self.rules(rule))
+            rules = plans.chain_rules(chain.rules)
             chains.append(Chain(chain.name, tuple(rules), chain.span, chain.hook, chain.type, chain.priority,
                                 chain.policy, chain.device, role=chain.type if chain.hook is not None else None))
         chains.extend(self.extra_chains)

@@ -1,0 +1,258 @@
+"""Shape plans for plain rule lines: lines that differ only in their addresses and ports are read once per shape.
+
+A blocklist of 100,000 ``ip saddr 1.2.3.4 drop`` lines, or an allow-list of
+``ip saddr NET tcp dport { 22 } accept`` ones, repeats a few shapes with different values.
+A line's shape is its text (a LINERUN token's, see element_runs.py) with each IPv4 address,
+IPv4 prefix and decimal number that stands alone between blanks, braces or commas cut out.
+The first line of a shape is read the usual way (atoms, Cursor, TableBuilder.model_rules).
+It becomes the shape's plan when that read changed nothing but its result (no diagnostic,
+no PL013 note, no anonymous chain), gave one rule, and each value cut out is found in exactly
+one of the rule's matches, made of that value alone: an ``AddressMatch`` whose set is the
+address (its text the value), or a ``PortMatch`` whose set is the one port. The plan is then
+checked once more: a line of the shape with every value changed is read the usual way and
+must give what the plan gives. Later lines of the shape only have their values read into the
+plan's places; a value the plan cannot take the way the reader would (an octet over 255, a
+leading zero, a port over 65535) was never cut out, so its line has a shape of its own and is
+read the usual way, with the reader's diagnostics.
+
+Why a plan holds for every line of its shape: a value cut out is one whole atom (an IPV4 or a
+NUM token; a prefix is IPV4 "/" NUM) between blanks, braces or commas, so the line's other
+atoms are the same in every line of the shape; the reader takes its meaning from the atoms
+around it (the selector, the operator, the group), and the value only fills the match those
+give. Both checks above are made on real reads, so a value the reader uses any other way
+(a ttl, a mark, a NAT address, a range end) leaves its shape without a plan.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lark import Token
+
+from linter.frontends.nftables.builders import RuleB
+from linter.model import AddressMatch, AddressSet, Family, MAX_PORT, PortMatch, PortSet, Rule
+from linter.source import SourceFile
+
+MAX_PLANS = 4096  # shapes kept per table; lines of later new shapes are read the usual way
+_OTHER_TRIES = 16  # values tried for each value of the line that checks a plan
+MAX_TRIES = 2  # first lines of a shape read before it is given up (the first may note a PL013)
+
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+# A value: an IPv4 address with an optional prefix length, or a port-sized decimal number
+# without leading zeros, alone between blanks, braces or commas.
+_VALUE = re.compile(
+    rf"(?<![^ \t{{,])(?=[0-9])({_OCTET}(?:\.{_OCTET}){{3}}(?:/(?:3[0-2]|[12]?[0-9]))?|0|[1-9][0-9]{{0,4}})"
+    r"(?=[ \t},]|$)"
+)
+_ADDRESS, _PREFIX, _NUMBER = "a", "p", "n"
+_UNPLANNABLE = None
+
+
+def _kind(value: str) -> str:
+    return _PREFIX if "/" in value else _ADDRESS if "." in value else _NUMBER
+
+
+class Plan:
+    """A shape's rule and where each value goes: ``fills`` is (match index, kind) per value.
+
+    A shape is its literals; the kinds of its values (address, prefix, number) are the first
+    line's, and a line whose values are of other kinds is read the usual way."""
+
+    __slots__ = ("rule", "fills", "ports", "one")
+
+    def __init__(self, rule: Rule, fills: tuple) -> None:
+        self.rule = rule
+        self.fills = fills
+        self.ports: dict = {}  # (match index, port text): its PortMatch, one for all the lines
+        # one address to fill (a blocklist's shape): the matches before and after it
+        index = fills[0][0]
+        self.one = (rule.matches[:index], rule.matches[index], rule.matches[index + 1:], fills[0][1]) \
+            if len(fills) == 1 and fills[0][1] is not _NUMBER else None
+
+    def apply(self, values: list[str], span, text: str) -> Rule | None:
+        """The rule of a line of this shape whose values are ``values``, or None when their kinds are not the plan's."""
+        rule = self.rule
+        if self.one is not None:
+            head, old, tail, kind = self.one
+            value = values[0]
+            if ("/" in value) is not (kind is _PREFIX) or "." not in value:
+                return None
+            made = AddressMatch(old.direction, AddressSet(Family.IPV4, (_span(value),), value), old.negated)
+            return Rule((*head, made, *tail), rule.verdict, span, rule.comment, rule.statements, text)
+        matches = list(rule.matches)
+        for (index, kind), value in zip(self.fills, values):
+            if kind is _NUMBER:
+                if "." in value:
+                    return None
+                made = self.ports.get((index, value))
+                if made is None:
+                    old = matches[index]
+                    port = int(value)
+                    made = self.ports[index, value] = PortMatch(old.direction, PortSet(((port, port),)), old.negated)
+                matches[index] = made
+            elif ("/" in value) is not (kind is _PREFIX) or "." not in value:
+                return None
+            else:
+                old = matches[index]
+                matches[index] = AddressMatch(old.direction, AddressSet(Family.IPV4, (_span(value),), value),
+                                              old.negated)
+        return Rule(tuple(matches), rule.verdict, span, rule.comment, rule.statements, text)
+
+
+class LinePlans:
+    """The plans of one table's plain rule lines (``builder`` is its TableBuilder)."""
+
+    def __init__(self, builder) -> None:
+        self.builder = builder
+        self.plans: dict = {}
+        self.tries: dict = {}
+
+    def chain_rules(self, rules: list[RuleB]) -> list[Rule]:
+        """The model rules of a chain's rules: each read as ``builder.rules`` reads it, a rule
+        line (a LINERUN token) of a planned shape from its plan."""
+        out: list[Rule] = []
+        append, extend = out.append, out.extend
+        split, plans, read = _VALUE.split, self.plans, self.builder.rules
+        for rule in rules:
+            pieces = split(rule.text) if rule.run is not None else ()
+            if len(pieces) < 2:
+                extend(read(rule))
+                continue
+            shape = tuple(pieces[0::2])
+            plan = plans.get(shape, False)
+            if plan:
+                made = plan.apply(pieces[1::2], rule.span, rule.text)
+                if made is not None:
+                    append(made)
+                else:
+                    extend(read(rule))
+            elif plan is _UNPLANNABLE or len(plans) >= MAX_PLANS:
+                extend(read(rule))
+            else:
+                extend(self._first(rule, shape, pieces[1::2]))
+        return out
+
+    def _first(self, rule: RuleB, shape: tuple, values: list[str]) -> list[Rule]:
+        """A rule line of a shape without a plan yet, read the usual way; its read becomes the plan when it may."""
+        before = self._effects()
+        out = self.builder.rules(rule)
+        if self._effects() != before:
+            tries = self.tries.get(shape, 0) + 1
+            self.tries[shape] = tries
+            if tries >= MAX_TRIES:
+                self.plans[shape] = _UNPLANNABLE
+            return out
+        self.plans[shape] = self._plan(rule, shape, values, out)
+        return out
+
+    def _effects(self) -> tuple:
+        """What a read may change besides its result."""
+        builder = self.builder
+        state = builder.state
+        return (len(state.diagnostics), state.errors_reported, len(state.opaque_seen), builder.table.bindings,
+                len(builder.extra_chains))
+
+    def _plan(self, rule: RuleB, shape: tuple, values: list[str], out: list[Rule]) -> Plan | None:
+        if len(out) != 1:
+            return _UNPLANNABLE
+        fills = _fills(out[0], shape, values)
+        if fills is None:
+            return _UNPLANNABLE
+        plan = Plan(out[0], fills)
+        return plan if self._holds(plan, rule, shape, values) else _UNPLANNABLE
+
+    def _holds(self, plan: Plan, rule: RuleB, shape: tuple, values: list[str]) -> bool:
+        """Whether a line of the shape with every value changed reads (the usual way) as the plan says."""
+        taken = set(values)
+        changed = []
+        for value in values:
+            other = _other_value(value, taken)
+            if other is None:
+                return False
+            taken.add(other)
+            changed.append(other)
+        text = _join(shape, changed)
+        pieces = _VALUE.split(text)
+        if tuple(pieces[0::2]) != shape or list(map(_kind, pieces[1::2])) != list(map(_kind, values)):
+            return False
+        run = Token("LINERUN", text, 0, 1, 1, 1, len(text) + 1, len(text))
+        probe = RuleB(None, rule.span, text, rule.handle, SourceFile(rule.source.path, text), run)
+        builder = self.builder
+        state = builder.state
+        saved = (len(state.diagnostics), state.errors_reported, set(state.opaque_seen), builder.table.bindings,
+                 len(builder.extra_chains))
+        try:
+            read = builder.rules(probe)
+        finally:
+            del state.diagnostics[saved[0]:]
+            state.errors_reported = saved[1]
+            state.opaque_seen = saved[2]
+            builder.table.bindings = saved[3]
+            del builder.extra_chains[saved[4]:]
+        return read == [plan.apply(changed, rule.span, text)]
+
+
+def _span(value: str) -> tuple[int, int]:
+    """An address or prefix _VALUE took as (low, high): its octets and length are in range."""
+    address, _, length = value.partition("/")
+    a, b, c, d = address.split(".")
+    number = int(a) << 24 | int(b) << 16 | int(c) << 8 | int(d)
+    if not length:
+        return number, number
+    host = (1 << (32 - int(length))) - 1
+    low = number & ~host
+    return low, low | host
+
+
+def _join(shape: tuple, values: list[str]) -> str:
+    out = [shape[0]]
+    for literal, value in zip(shape[1:], values):
+        out.append(value)
+        out.append(literal)
+    return "".join(out)
+
+
+def _fills(rule: Rule, shape: tuple, values: list[str]) -> tuple | None:
+    """(match index, kind) per value: the one match made of that value alone, or None."""
+    fills = []
+    used: set = set()
+    for value in values:
+        found = []
+        kind = _kind(value)
+        if kind is _NUMBER:
+            port = int(value)
+            for index, match in enumerate(rule.matches):
+                if type(match) is PortMatch and match.ports.ranges == ((port, port),):
+                    found.append(index)
+        else:
+            span = _span(value)
+            for index, match in enumerate(rule.matches):
+                if type(match) is AddressMatch and match.addresses.text == value and \
+                        match.addresses.family is Family.IPV4 and match.addresses.ranges == (span,):
+                    found.append(index)
+        if len(found) != 1 or found[0] in used:
+            return None
+        used.add(found[0])
+        fills.append((found[0], kind))
+    return tuple(fills)
+
+
+def _other_value(value: str, taken: set) -> str | None:
+    """A value of ``value``'s kind unlike every value in ``taken`` (a number, or an address whose
+    first octet changed), or None when the next few are all taken (a line of hundreds of values:
+    it keeps no plan, and the search stays short)."""
+    if _kind(value) is _NUMBER:
+        number = int(value)
+        for _ in range(_OTHER_TRIES):
+            number = (number + 1) % (MAX_PORT + 1)
+            if str(number) not in taken:
+                return str(number)
+        return None
+    first, dot, rest = value.partition(".")
+    octet = int(first)
+    for _ in range(_OTHER_TRIES):
+        octet = (octet + 1) % 256
+        other = f"{octet}{dot}{rest}"
+        if other not in taken:
+            return other
+    return None

@@ -1,0 +1,117 @@
+"""Plain rule lines modelled from their shape's plan (line_plans.py) and read as LINERUNS tokens
+give the very model and diagnostics of the grammar's own path, line by line."""
+
+from __future__ import annotations
+
+from lark import Token
+
+from linter.frontends.nftables import element_runs, line_plans, parse, START_SYMBOLS
+from linter.grammars import load_parser
+from linter.source import SourceFile
+
+from tests.frontends.test_nft_element_runs import _reference_parser
+
+
+def _text() -> str:
+    """Varied rule lines: shapes repeated with good values, values the reader rejects, values a
+    plan cannot take (ranges, lists, NAT addresses, a ttl), a port coinciding with a service
+    name's, blank lines, CR and form feed, comments, `;`, IPv6, an ip and an inet table."""
+    lines = []
+    for i in range(300):  # more lines than one LINERUNS token takes, blank lines among them
+        lines.append(f"\t\tip saddr 10.{i // 256}.{i % 256}.0/24 tcp dport {{ {22 + i % 3} }} accept")
+        if i % 97 == 0:
+            lines.append("")
+    lines += [
+        "\t\tip saddr 10.0.0.256 drop", "\t\tip saddr 010.0.0.1 drop", "\t\tip saddr 10.0.0.1/33 drop",
+        "\t\tip saddr 10.0.0.1 drop", "\t\tip saddr 0.0.0.0/0 drop", "\t\tip saddr 255.255.255.255 drop",
+        "\t\ttcp dport 70000 accept", "\t\ttcp dport 022 accept", "\t\ttcp dport 0 accept", "\t\ttcp dport 65535 accept",
+        "\t\ttcp dport 22 accept", "\t\ttcp dport != 23 accept", "\t\ttcp dport < 1024 accept", "\t\ttcp dport < 80 accept",
+        # the first line notes PL013 (no plan yet); in the second, 22 is the port ssh gave, not the length
+        "\t\ttcp dport ssh meta length 100 accept", "\t\ttcp dport ssh meta length 22 accept",
+        "\t\ttcp dport ssh meta length 200 accept", "\t\ttcp dport ssh meta length 23 accept",
+        "\t\tip saddr 1.2.3.4 ip daddr 1.2.3.4 drop", "\t\tip saddr 1.2.3.5 ip daddr 1.2.3.6 drop",
+        "\t\tip saddr 1.2.3.4-1.2.3.9 drop", "\t\tip saddr { 1.2.3.4, 1.2.3.9 } drop", "\t\ttcp dport { 22, 80 } drop",
+        "\t\tip saddr 1.2.3.4 tcp sport 1-22 tcp dport 22 drop", "\t\tip daddr 9.9.9.9 dnat to 10.0.0.1",
+        "\t\tip daddr 9.9.9.8 dnat to 10.0.0.2", "\t\tip ttl 64 drop", "\t\tip ttl 65 drop",
+        "\t\tip saddr 7.7.7.7 counter accept; ip saddr 7.7.7.8 counter accept",
+        "\t\tip saddr 5.5.5.5 drop\r", "\t\tip saddr 5.5.5.6 drop \f ", "\t\tip saddr 5.5.5.7 drop # a comment",
+        "\t\tip saddr 5.5.5.8 drop", "\t\tip6 saddr ::1 tcp dport 22 drop", "\t\tip6 saddr ::2 tcp dport 23 drop",
+        "\t\tudp dport 53 jump other", "\t\tudp dport 54 jump other", "\t\tudp dport 55 jump nosuch",
+        # prefix lengths at their ends, host bits set: the plan's addresses are the reader's
+        "\t\tip saddr 1.2.3.4/0 drop", "\t\tip saddr 255.255.255.255/32 drop", "\t\tip saddr 1.2.3.5/31 drop",
+        "\t\tip saddr 129.8.7.6/1 drop", "\t\tip saddr 201.1.2.3/7 drop", "\t\tip saddr 0.0.0.0 drop",
+        # values of another kind than the plan's: read the usual way
+        "\t\tip saddr 22 drop", "\t\tip saddr 1.2.3.0/24 drop", "\t\ttcp dport 1.2.3.4 accept",
+    ]
+    ip = "table ip f {\n\tchain other {\n\t}\n\tchain c {\n\t\ttype filter hook input priority 0; policy drop;\n" + \
+        "\n".join(lines) + "\n\t}\n}\n"
+    inet = "table inet g {\n\tchain c {\n\t\ttype filter hook input priority 0;\n" + \
+        "\n".join(line for line in lines if "jump" not in line) + "\n\t}\n}\n"
+    return ip + inet
+
+
+def _diagnostics(result) -> list:
+    return [(d.code, d.message, d.span, d.hint, d.excerpt) for d in result.diagnostics]
+
+
+def _rules(result) -> list:
+    return [rule for table in result.document.tables for chain in table.chains for rule in chain.rules]
+
+
+def test_plans_and_line_runs_give_the_grammar_paths_model_and_diagnostics(monkeypatch):
+    applied = []
+    real_apply = line_plans.Plan.apply
+    monkeypatch.setattr(line_plans.Plan, "apply", lambda plan, *args: applied.append(1) or real_apply(plan, *args))
+    fast = parse(SourceFile("x.nft", _text()))
+    from linter.frontends.nftables import state
+    monkeypatch.setattr(state, "load_parser", lambda *args, **kwargs: _reference_parser())
+    slow = parse(SourceFile("x.nft", _text()))
+    assert len(applied) == 654  # most lines came from a plan (and each plan made was checked with one)
+    assert len(_rules(fast)) == 693
+    assert fast.document == slow.document
+    assert _diagnostics(fast) == _diagnostics(slow)
+    assert [(d.code, d.span.line, d.span.column) for d in fast.diagnostics] == [
+        ("PL011", 310, 12), ("PL011", 311, 12), ("PL011", 312, 12), ("PL011", 316, 13), ("PL013", 324, 17),
+        ("PL013", 336, 3), ("PL011", 354, 12), ("PL013", 356, 3), ("PL011", 666, 12), ("PL011", 667, 12),
+        ("PL011", 668, 12), ("PL011", 672, 13), ("PL011", 707, 12)]
+
+
+def test_a_plan_is_checked_on_a_line_with_other_values(monkeypatch):
+    """Without the check, `tcp dport ssh meta length 22` would become a plan filling the port."""
+    checked = parse(SourceFile("x.nft", _text()))
+    monkeypatch.setattr(line_plans.LinePlans, "_holds", lambda *args: True)
+    unchecked = parse(SourceFile("x.nft", _text()))
+    wrong = [(a.text, a.matches[1], b.matches[1]) for a, b in zip(_rules(checked), _rules(unchecked)) if a != b]
+    assert [(text, good.ports.ranges, bad.ports.ranges) for text, good, bad in wrong] == [
+        ("tcp dport ssh meta length 200 accept", ((22, 22),), ((200, 200),)),
+        ("tcp dport ssh meta length 23 accept", ((22, 22),), ((23, 23),)),
+    ]
+
+
+def test_consecutive_plain_lines_are_one_token_of_at_most_256_lines():
+    text = "table ip f {\n\tchain c {\n" + "".join(f"\t\tip saddr 10.0.{i // 256}.{i % 256} drop\n"
+                                                   for i in range(600)) + "\t}\n}\n"
+    tree = load_parser("nftables", start=START_SYMBOLS).parse(text, start="start")
+    runs = list(tree.scan_values(lambda v: isinstance(v, Token) and v.type in ("LINERUN", "LINERUNS")))
+    assert [(run.type, run.line, len(element_runs.line_runs(run))) for run in runs] == [
+        ("LINERUNS", 3, 256), ("LINERUNS", 259, 256), ("LINERUNS", 515, 88)]
+    lines = [line for run in runs for line in element_runs.line_runs(run)]
+    assert (lines[300].value, lines[300].line, lines[300].column, lines[300].end_column) == \
+        ("ip saddr 10.0.1.44 drop", 303, 3, 26)
+
+
+def test_a_line_of_many_values_alike_keeps_no_plan(monkeypatch):
+    """Every address near each of the line's own is taken: no other line checks the plan, so none is kept."""
+    lines = "".join("\t\t" + " ".join(f"ip saddr {octet}.2.3.{last}" for octet in range(20)) + " drop\n"
+                    for last in range(3))
+    text = "table ip f {\n\tchain c {\n" + lines + "\t}\n}\n"
+    applied = []
+    real_apply = line_plans.Plan.apply
+    monkeypatch.setattr(line_plans.Plan, "apply", lambda plan, *args: applied.append(1) or real_apply(plan, *args))
+    fast = parse(SourceFile("x.nft", text))
+    from linter.frontends.nftables import state
+    monkeypatch.setattr(state, "load_parser", lambda *args, **kwargs: _reference_parser())
+    slow = parse(SourceFile("x.nft", text))
+    assert applied == []
+    assert [len(rule.matches) for rule in _rules(fast)] == [20, 20, 20]
+    assert fast.document == slow.document and _diagnostics(fast) == _diagnostics(slow) == []
