@@ -8,7 +8,6 @@ never with the size of the space they cover.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from itertools import chain
 
 Ranges = tuple[tuple[int, int], ...]
 EMPTY: Ranges = ()
@@ -152,7 +151,17 @@ def _subtract_few(a: Ranges, b: Ranges) -> Ranges:
     if not pieces:
         return a
     pieces.append(a[kept:])
-    return tuple(chain.from_iterable(pieces))
+    return joined(pieces)
+
+
+def joined(pieces: list[Ranges]) -> Ranges:
+    """The pieces one after another, as one tuple: copied into a list piece by piece (in C)
+    and the list into a tuple, twice as fast as chaining them item by item for the long
+    lists a random mix's boxes carry (each rule's few ports cut out of a thousand ranges)."""
+    out: list = []
+    for piece in pieces:
+        out += piece
+    return tuple(out)
 
 
 def subtract(a: Ranges, b: Ranges) -> Ranges:
@@ -274,7 +283,7 @@ def splice(long: Ranges, shorts: Ranges) -> Ranges:
     if not pieces:
         return long
     pieces.append(long[kept:])
-    return tuple(chain.from_iterable(pieces))
+    return joined(pieces)
 
 
 def contains(a: Ranges, value: int) -> bool:

@@ -1,0 +1,103 @@
+"""A quick test that a rule cannot match a box, before splitting it.
+
+The dead-rule analysis meets every box going on with every rule, and most boxes miss most
+rules: a source /24 dropped misses the hundreds of boxes that came back from jumps by other
+source networks, a `-p udp` rule misses every tcp box. Splitting each of them (split_rule)
+to learn that cost most of a random mix's analysis. A rule's leading matches on protocol,
+ports and addresses are kept as the bounds of their ranges; a box whose range lies wholly
+outside those bounds misses, and split_rule would have answered exactly (None, [box]).
+
+The answer must be the one split_rule gives, to the box: split_rule returns (None, [box])
+only when the match that misses comes after matches holding the whole box (a match that
+cuts a box leaves its pieces as the non-matching parts). So the tests are read in the
+rule's order, and a box goes on to the next test only when the test holds all of it.
+"""
+
+from __future__ import annotations
+
+from linter.engine.memo import IdentityCache
+from linter.engine.space import Box
+from linter.model import AddressMatch, Direction, PortMatch, ProtocolMatch
+
+_FIELD = {name: index for index, name in enumerate(Box._fields)}
+_NONE_NEEDED = -1  # no NAT field to look at first
+
+# Each test: (field index, NAT field index or _NONE_NEEDED, lowest, highest, whole, family)
+# ``whole``: the match holds a box whose range lies within [lowest, highest] (one range,
+# no side condition); ``family``: for an address match, the family it holds a box of.
+_TESTS: IdentityCache[tuple | None] = IdentityCache(1_000_000)
+
+
+def miss_tests(rule) -> tuple | None:
+    """The quick tests of ``rule``'s leading matches, or None when its first match has none
+    (remembered per rule)."""
+    found = _TESTS.get(rule, _TESTS)
+    if found is _TESTS:
+        found = _TESTS.put(rule, _build(rule.matches))
+    return found
+
+
+def _build(matches) -> tuple | None:
+    tests = []
+    for match in matches:
+        test = _test_of(match)
+        if test is None:
+            break
+        tests.append(test)
+        if not test[4]:
+            break  # a box this match holds may still be cut by it: later tests say nothing
+    return tuple(tests) or None
+
+
+def _test_of(match) -> tuple | None:
+    if match.negated:
+        return None
+    if isinstance(match, ProtocolMatch):
+        if not match.protocols:
+            return None
+        ranges = _protocol_ranges(match.protocols)
+        return _FIELD["proto"], _NONE_NEEDED, ranges[0][0], ranges[-1][1], len(ranges) == 1, None
+    if isinstance(match, PortMatch):
+        ranges = match.ports.ranges
+        if not ranges:
+            return None
+        if match.direction is Direction.DESTINATION:
+            return _FIELD["dport"], _FIELD["nat_dport"], ranges[0][0], ranges[-1][1], False, None
+        # (A port match also cuts off the protocols without ports: never "whole".)
+        return _FIELD["sport"], _NONE_NEEDED, ranges[0][0], ranges[-1][1], False, None
+    if isinstance(match, AddressMatch):
+        ranges = match.addresses.ranges
+        if not ranges:
+            return None
+        if match.direction is Direction.SOURCE:
+            field, nat = _FIELD["src"], _NONE_NEEDED
+        else:
+            field, nat = _FIELD["dst"], _FIELD["nat_dst"]
+        return field, nat, ranges[0][0], ranges[-1][1], len(ranges) == 1, match.addresses.family
+    return None
+
+
+def _protocol_ranges(protocols) -> tuple:
+    numbers = sorted(protocols)
+    ranges = []
+    for number in numbers:
+        if ranges and ranges[-1][1] + 1 == number:
+            ranges[-1] = (ranges[-1][0], number)
+        else:
+            ranges.append((number, number))
+    return tuple(ranges)
+
+
+def misses(box: Box, tests: tuple) -> bool:
+    """Whether split_rule of ``box`` by the rule of ``tests`` certainly gives (None, [box])."""
+    for field, nat, lowest, highest, whole, family in tests:
+        if nat >= 0 and box[nat] is not None:
+            return False
+        ranges = box[field]
+        first = ranges[0][0]
+        last = ranges[-1][1]
+        if last < lowest or first > highest:
+            return True  # (an address match of another family misses too)
+        if not whole or first < lowest or last > highest or (family is not None and family is not box[0]):
+            return False
+    return False
