@@ -16,7 +16,7 @@ rule's order, and a box goes on to the next test only when the test holds all of
 from __future__ import annotations
 
 from linter.engine.memo import IdentityCache
-from linter.engine.space import Box
+from linter.engine.space import Box, split_rule
 from linter.model import AddressMatch, Direction, PortMatch, ProtocolMatch
 
 _FIELD = {name: index for index, name in enumerate(Box._fields)}
@@ -101,3 +101,12 @@ def misses(box: Box, tests: tuple) -> bool:
         if not whole or first < lowest or last > highest or (family is not None and family is not box[0]):
             return False
     return False
+
+
+def quick_split(box: Box, rule, record_misses: bool, decide) -> tuple[Box | None, list[Box]]:
+    """split_rule(box, rule.matches, rule, record_misses, decide), the misses found quickly (the
+    tests read only protocol, port and address matches, which neither argument changes)."""
+    tests = miss_tests(rule)
+    if tests is not None and misses(box, tests):
+        return None, [box]
+    return split_rule(box, rule.matches, rule, record_misses, decide)
