@@ -61,10 +61,11 @@ def _test_of(match) -> tuple | None:
         ranges = match.ports.ranges
         if not ranges:
             return None
-        if match.direction is Direction.DESTINATION:
-            return _FIELD["dport"], _FIELD["nat_dport"], ranges[0][0], ranges[-1][1], False, None
+        lowest, highest = _bounds(ranges)
         # (A port match also cuts off the protocols without ports: never "whole".)
-        return _FIELD["sport"], _NONE_NEEDED, ranges[0][0], ranges[-1][1], False, None
+        if match.direction is Direction.DESTINATION:
+            return _FIELD["dport"], _FIELD["nat_dport"], lowest, highest, False, None
+        return _FIELD["sport"], _NONE_NEEDED, lowest, highest, False, None
     if isinstance(match, AddressMatch):
         ranges = match.addresses.ranges
         if not ranges:
@@ -73,8 +74,14 @@ def _test_of(match) -> tuple | None:
             field, nat = _FIELD["src"], _NONE_NEEDED
         else:
             field, nat = _FIELD["dst"], _FIELD["nat_dst"]
-        return field, nat, ranges[0][0], ranges[-1][1], len(ranges) == 1, match.addresses.family
+        lowest, highest = _bounds(ranges)
+        return field, nat, lowest, highest, len(ranges) == 1, match.addresses.family
     return None
+
+
+def _bounds(ranges) -> tuple[int, int]:
+    """The lowest and highest value of ``ranges`` (not taken on trust to be sorted)."""
+    return min(lo for lo, _ in ranges), max(hi for _, hi in ranges)
 
 
 def _protocol_ranges(protocols) -> tuple:
