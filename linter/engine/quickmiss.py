@@ -15,7 +15,6 @@ rule's order, and a box goes on to the next test only when the test holds all of
 
 from __future__ import annotations
 
-from linter.engine.memo import IdentityCache
 from linter.engine.space import Box, split_rule
 from linter.model import AddressMatch, Direction, PortMatch, ProtocolMatch
 
@@ -25,16 +24,17 @@ _NONE_NEEDED = -1  # no NAT field to look at first
 # Each test: (field index, NAT field index or _NONE_NEEDED, lowest, highest, whole, family)
 # ``whole``: the match holds a box whose range lies within [lowest, highest] (one range,
 # no side condition); ``family``: for an address match, the family it holds a box of.
-_TESTS: IdentityCache[tuple | None] = IdentityCache(1_000_000)
+# Only the last rule's tests are kept: a walk meets one rule with all its boxes in turn, and
+# a table of every rule's tests cost 20 MB at 100,000 rules (and kept old documents alive).
+_LAST: list = [None, None]  # [rule, its tests]
 
 
 def miss_tests(rule) -> tuple | None:
-    """The quick tests of ``rule``'s leading matches, or None when its first match has none
-    (remembered per rule)."""
-    found = _TESTS.get(rule, _TESTS)
-    if found is _TESTS:
-        found = _TESTS.put(rule, _build(rule.matches))
-    return found
+    """The quick tests of ``rule``'s leading matches, or None when its first match has none."""
+    if _LAST[0] is not rule:
+        _LAST[1] = _build(rule.matches)
+        _LAST[0] = rule
+    return _LAST[1]
 
 
 def _build(matches) -> tuple | None:
