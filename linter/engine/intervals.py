@@ -8,7 +8,6 @@ never with the size of the space they cover.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from itertools import chain
 
 Ranges = tuple[tuple[int, int], ...]
 EMPTY: Ranges = ()
@@ -105,9 +104,9 @@ def _intersect_skewed(a: Ranges, b: Ranges) -> Ranges:
 
 def _subtract_few(a: Ranges, b: Ranges) -> Ranges:
     """subtract() when ``b`` is much shorter than ``a``: only the stretches of ``a`` that ranges of
-    ``b`` reach are rebuilt; the rest is copied as slices (in C)."""
-    pieces: list[Ranges] = []
-    kept = 0  # a[:kept] is in pieces already
+    ``b`` reach are rebuilt, and ``a`` is copied once with them put in place (in C)."""
+    cuts: list[tuple[int, int, Ranges]] = []  # a[first:last] becomes rest
+    kept = 0  # the end of the last cut
     i = 0
     len_a, len_b = len(a), len(b)
     reach = _first_reaching(a, b[0][0])
@@ -138,21 +137,40 @@ def _subtract_few(a: Ranges, b: Ranges) -> Ranges:
                 rest = ((lo, b_lo - 1),)
             else:
                 rest = ((b_hi + 1, hi),)
-            pieces.append(a[kept:first])
-            pieces.append(rest)
+            cuts.append((first, last, rest))
             kept = last
         elif last > first:
             window = a[first:last]
             rest = _subtract_merge(window, b[i:j])
             if rest is not window:
-                pieces.append(a[kept:first])
-                pieces.append(rest)
+                cuts.append((first, last, rest))
                 kept = last
         i = j
-    if not pieces:
+    if not cuts:
         return a
-    pieces.append(a[kept:])
-    return tuple(chain.from_iterable(pieces))
+    return _with_cuts(a, cuts)
+
+
+def _with_cuts(a: Ranges, cuts: list[tuple[int, int, Ranges]]) -> Ranges:
+    """``a`` with each stretch a[first:last] replaced by its ranges (cuts in ascending order,
+    not overlapping): one copy into a list, each cut put in place from the end (a move of
+    pointers), one copy back. Copying the untouched stretches as slices and joining them
+    touched every range three times: the long lists of a random mix's boxes are cut by
+    every rule's few ports or addresses."""
+    out = list(a)
+    for first, last, rest in reversed(cuts):
+        out[first:last] = rest
+    return tuple(out)
+
+
+def joined(pieces: list[Ranges]) -> Ranges:
+    """The pieces one after another, as one tuple: copied into a list piece by piece (in C)
+    and the list into a tuple, twice as fast as chaining them item by item for the long
+    lists a random mix's boxes carry (each rule's few ports cut out of a thousand ranges)."""
+    out: list = []
+    for piece in pieces:
+        out += piece
+    return tuple(out)
 
 
 def subtract(a: Ranges, b: Ranges) -> Ranges:
@@ -274,7 +292,7 @@ def splice(long: Ranges, shorts: Ranges) -> Ranges:
     if not pieces:
         return long
     pieces.append(long[kept:])
-    return tuple(chain.from_iterable(pieces))
+    return joined(pieces)
 
 
 def contains(a: Ranges, value: int) -> bool:

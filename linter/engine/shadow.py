@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from linter.addresses import family_max
 from linter.engine import intervals as iv
 from linter.engine.budget import recursion_room
+from linter.engine.quickmiss import misses, miss_tests
 from linter.engine.sourcerun import SourceRun, run as run_sources
 from linter.engine.settled import forget_settled, jump_targets
 from linter.engine.runs import READ, REBUILD, KeySplit, fresh, plain_firsts, same_shape, split_by_keys
@@ -224,7 +225,11 @@ class ShadowAnalysis:
             return pending
         inside_parts: list[Box] = []
         outside_parts: list[Box] = []
+        tests = miss_tests(rule)
         for box in pending:
+            if tests is not None and misses(box, tests):  # engine/quickmiss.py: split_rule's answer
+                outside_parts.append(box)
+                continue
             inside, outside = split_rule(box, rule.matches, rule, False, decide=False)
             outside_parts.extend(outside)
             if inside is not None:
@@ -331,5 +336,5 @@ def intersect(a: Box, b: Box) -> Box | None:
     return a._replace(**both)
 
 
-_RANGE_FIELDS = ("proto", "sport", "dport", "src", "dst")
+_RANGE_FIELDS = ("proto", "src", "dst", "sport", "dport")  # the long lists (ports dropped so far) last
 _SET_FIELDS = ("iif", "state")

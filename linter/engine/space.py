@@ -623,8 +623,10 @@ def _coalesce_path(boxes: list[Box]) -> list[Box]:
     """coalesce() for boxes that all took one path."""
     width = len(_VALUE_FIELDS)
     # Long range lists are compared by identity: hashing them costs their length, and boxes
-    # split from one another share them anyway.
-    signatures = {id(box): _signature(box, width) for box in boxes}
+    # split from one another share them anyway. Each value is hashed once, into a small number
+    # (equal values, equal numbers): the ten keys per box below are tuples of those.
+    codes: dict = {}
+    signatures = {id(box): _signature(box, width, codes) for box in boxes}
     for name in _DIMENSIONS:
         if name.startswith("nat_") and all(b.nat_dst is None for b in boxes):
             continue
@@ -646,7 +648,7 @@ def _coalesce_path(boxes: list[Box]) -> list[Box]:
                 box = replace(members[0], **{name: frozenset().union(*(m[index] for m in members))})
             else:
                 box = replace(members[0], **{name: _merged_ranges(tuple(m[index] for m in members))})
-            signatures[id(box)] = _signature(box, width)
+            signatures[id(box)] = _signature(box, width, codes)
             merged.append(box)
         boxes = merged
         if len(boxes) < 2:
@@ -688,10 +690,10 @@ def _merged_ranges(lists: tuple[iv.Ranges, ...]) -> iv.Ranges:
     return merged
 
 
-def _signature(box: Box, width: int) -> tuple:
-    values = box[:width]
-    return tuple(v if type(v) is not tuple or len(v) <= 8 else id(v) for v in values) + (
-        id(box.assumptions), id(box.trail))
+def _signature(box: Box, width: int, codes: dict) -> tuple:
+    code = codes.setdefault
+    return tuple([code(v if type(v) is not tuple or len(v) <= 8 else id(v), len(codes)) for v in box[:width]]
+                 + [id(box.assumptions), id(box.trail)])
 
 
 class _Hashed:

@@ -19,6 +19,7 @@ from linter.engine.keyed import pieces_by_group
 from linter.engine.hull import cut as cut_to_hull, hull_of, suffix_rules
 from linter.engine.marks import mark_effect, sets_marks
 from linter.engine.memo import IdentityCache
+from linter.engine.quickmiss import quick_split
 from linter.engine.sourcerun import SourceRun, fold_source_runs, run as run_sources
 from linter.engine.runs import READ, REBUILD, plain_firsts, plain_verdicts, same_shape, shaped_walk, split_by_keys, split_parts
 from linter.engine.space import (
@@ -247,7 +248,7 @@ class Walker:
         before: dict[int, tuple] = {}
         for whole in pending:
             for box in state_parts(whole, rule):
-                inside, outside = split_rule(box, rule.matches, rule, self.record, self.decide)
+                inside, outside = quick_split(box, rule, self.record, self.decide)  # engine/quickmiss.py
                 next_pending.extend(outside)
                 if inside is not None:
                     if forget and kind is VerdictKind.RETURN:
