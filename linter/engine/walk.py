@@ -115,6 +115,7 @@ class Walker:
         # Past the budget: (chain, packets, possible) already walked in this walk -> what came back.
         self._entered: dict[tuple, list[Box]] = {}
 
+    shared = None  # set by PathEvaluator: engine/shapewalk.walk_shared
     routing: "Routing | None" = None  # routes the ruleset reveals (Docker's bridges): set by PathEvaluator
     _routing_first: "Routing | None" = None
 
@@ -354,6 +355,14 @@ class Walker:
                 else:
                     results.append((sub_box, outcome))
             return back
+        if self.shared is not None:  # engine/shapewalk.py: chains of one shape walked once
+            return self.shared(self, table, target, boxes, stack, results)
+        return self.walk_into(table, target, boxes, stack, results)
+
+    def walk_into(self, table: Table, target: Chain, boxes: list[Box], stack: tuple[str, ...],
+                  results: list[tuple[Box, Outcome]]) -> list[Box]:
+        """Walk ``boxes`` into ``target`` (not recording): outcomes go to ``results``, what comes
+        back is returned."""
         back = []
         back.extend(self._run(table, target, boxes, stack, results, back))
         return back
