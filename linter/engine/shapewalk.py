@@ -67,13 +67,12 @@ class ShapeClass:
 class Subtree:
     """A chain and the chains it reaches: its shape, its chains in order and its constants."""
 
-    __slots__ = ("shape", "chains", "constants", "names")
+    __slots__ = ("shape", "chains", "constants")
 
     def __init__(self, shape: ShapeClass, chains: tuple, constants: tuple):
         self.shape = shape
         self.chains = chains
         self.constants = constants  # per class: the bounds of every range of a match, in rule order
-        self.names = tuple(chain.name for chain in chains)
 
 
 _SUBTREES: IdentityCache = IdentityCache(1_000_000)
@@ -211,8 +210,9 @@ def _subtree(table, root) -> Subtree | None:
                 chains.append(target)
             refs.append(reached)
         shapes.append((number, tuple(refs)))
-        for into, more in zip(constants, points):
-            into.extend(more)
+        if points is not _NO_POINTS:
+            for into, more in zip(constants, points):
+                into.extend(more)
     key = tuple(shapes)
     shape_class = _SHAPES.get(key)
     if shape_class is None:
@@ -244,10 +244,12 @@ def _local(chain):
         shapes.append(shape)
         if rule.verdict.kind in _JUMPS:
             targets.append(rule.verdict.target)
-        for into, more in zip(constants, points):
-            into.extend(more)
+        if points is not _NO_POINTS:
+            for into, more in zip(constants, points):
+                into.extend(more)
     number = _intern((chain.hook, chain.policy, chain.type, tuple(shapes)))
-    return _LOCAL.put(chain, (number, tuple(tuple(points) for points in constants), tuple(targets)))
+    points = tuple(tuple(points) for points in constants) if any(constants) else _NO_POINTS
+    return _LOCAL.put(chain, (number, points, tuple(targets)))
 
 
 def _kind(walker, table, boxes) -> tuple | None:
@@ -295,7 +297,7 @@ def walk_shared(walker, table, target, boxes: list[Box], stack: tuple, results: 
     """``walker.walk_into(table, target, boxes, stack, results)``, taken from the walk of a
     subtree of the same shape where one fits (module docstring)."""
     subtree = subtree_of(table, target)
-    if subtree is None or any(name in stack for name in subtree.names):
+    if subtree is None or any(chain.name in stack for chain in subtree.chains):
         return walker.walk_into(table, target, boxes, stack, results)
     kind = _kind(walker, table, boxes)
     if kind is None:
