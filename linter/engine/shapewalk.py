@@ -54,29 +54,18 @@ _NAT_SHAPED = (VerdictKind.DNAT, VerdictKind.REDIRECT, VerdictKind.SNAT, Verdict
 _EXACT = (ProtocolMatch, StateMatch, OpaqueMatch, MarkMatch)
 
 
-class ShapeClass:
-    """The interned shape of a subtree; its templates by kind of entering boxes."""
-
-    __slots__ = ("walks", "templates")
-
-    def __init__(self):
-        self.walks = 0
-        self.templates: dict[tuple, list] = {}
-
-
 class Subtree:
     """A chain and the chains it reaches: its shape, its chains in order and its constants."""
 
     __slots__ = ("shape", "chains", "constants")
 
-    def __init__(self, shape: ShapeClass, chains: tuple, constants: tuple):
-        self.shape = shape
+    def __init__(self, shape: int, chains: tuple, constants: tuple):
+        self.shape = shape  # the number of its shape: equal for subtrees alike but for their constants
         self.chains = chains
         self.constants = constants  # per class: the bounds of every range of a match, in rule order
 
 
-_SUBTREES: IdentityCache = IdentityCache(1_000_000)
-_SHAPES: dict[tuple, ShapeClass] = {}
+_SUBTREES: IdentityCache = IdentityCache(100_000)
 
 
 _NO_POINTS = ((), (), (), ())
@@ -115,7 +104,7 @@ def _rule_shape(rule):
     return _intern(shape), points
 
 
-_PARTS: IdentityCache = IdentityCache(1_000_000)
+_PARTS: IdentityCache = IdentityCache(100_000)
 _INTERNED: dict = {}
 _NUMBERS = count()
 
@@ -213,16 +202,10 @@ def _subtree(table, root) -> Subtree | None:
         if points is not _NO_POINTS:
             for into, more in zip(constants, points):
                 into.extend(more)
-    key = tuple(shapes)
-    shape_class = _SHAPES.get(key)
-    if shape_class is None:
-        if len(_SHAPES) > 100_000:
-            _SHAPES.clear()
-        shape_class = _SHAPES[key] = ShapeClass()
-    return Subtree(shape_class, tuple(chains), tuple(tuple(points) for points in constants))
+    return Subtree(_intern(tuple(shapes)), tuple(chains), tuple(tuple(points) for points in constants))
 
 
-_LOCAL: IdentityCache = IdentityCache(1_000_000)
+_LOCAL: IdentityCache = IdentityCache(100_000)
 
 
 def _local(chain):
@@ -293,39 +276,45 @@ def _fits(pattern, values) -> bool:
     return True
 
 
-def walk_shared(walker, table, target, boxes: list[Box], stack: tuple, results: list) -> list[Box]:
-    """``walker.walk_into(table, target, boxes, stack, results)``, taken from the walk of a
-    subtree of the same shape where one fits (module docstring)."""
-    subtree = subtree_of(table, target)
-    if subtree is None or any(chain.name in stack for chain in subtree.chains):
-        return walker.walk_into(table, target, boxes, stack, results)
-    kind = _kind(walker, table, boxes)
-    if kind is None:
-        return walker.walk_into(table, target, boxes, stack, results)
-    shape = subtree.shape
-    templates = shape.templates.get(kind)
-    budget = walker.budget
-    values = None
-    if templates:
-        values = _values(subtree, boxes)
-        for template in templates:
-            if template.table is table and template.routing is walker.routing and _fits(template.pattern, values) \
-                    and budget.spent + template.spent <= budget.limit:
-                budget.spent += template.spent
-                return template.replay(walker, table, subtree, boxes, values, results)
-    shape.walks += 1
-    if shape.walks < 2 or templates is not None and len(templates) >= MAX_TEMPLATES:
-        return walker.walk_into(table, target, boxes, stack, results)
-    before, already = budget.spent, len(results)
-    back = walker.walk_into(table, target, boxes, stack, results)
-    if not budget.degraded:
-        template = Template.record(walker, table, subtree, boxes, values or _values(subtree, boxes),
-                                   results[already:], back, budget.spent - before)
-        if template is not None:
-            if len(shape.templates) > 1_000:
-                shape.templates.clear()
-            shape.templates.setdefault(kind, []).append(template)
-    return back
+class SharedWalks:
+    """The templates of one evaluation (``Walker.shared``, set by PathEvaluator): they hold the
+    evaluation's tables and rules, so they go with it."""
+
+    def __init__(self):
+        self.walks: dict[int, int] = {}  # shape -> subtrees of it walked
+        self.templates: dict[tuple, list[Template]] = {}  # (shape, kind of entering boxes) -> templates
+
+    def __call__(self, walker, table, target, boxes: list[Box], stack: tuple, results: list) -> list[Box]:
+        """``walker.walk_into(table, target, boxes, stack, results)``, taken from the walk of a
+        subtree of the same shape where one fits (module docstring)."""
+        subtree = subtree_of(table, target)
+        if subtree is None or any(chain.name in stack for chain in subtree.chains):
+            return walker.walk_into(table, target, boxes, stack, results)
+        kind = _kind(walker, table, boxes)
+        if kind is None:
+            return walker.walk_into(table, target, boxes, stack, results)
+        key = (subtree.shape, kind)
+        templates = self.templates.get(key)
+        budget = walker.budget
+        values = None
+        if templates:
+            values = _values(subtree, boxes)
+            for template in templates:
+                if template.table is table and template.routing is walker.routing \
+                        and _fits(template.pattern, values) and budget.spent + template.spent <= budget.limit:
+                    budget.spent += template.spent
+                    return template.replay(walker, table, subtree, boxes, values, results)
+        walks = self.walks[subtree.shape] = self.walks.get(subtree.shape, 0) + 1
+        if walks < 2 or templates is not None and len(templates) >= MAX_TEMPLATES:
+            return walker.walk_into(table, target, boxes, stack, results)
+        before, already = budget.spent, len(results)
+        back = walker.walk_into(table, target, boxes, stack, results)
+        if not budget.degraded:
+            template = Template.record(walker, table, subtree, boxes, values or _values(subtree, boxes),
+                                       results[already:], back, budget.spent - before)
+            if template is not None:
+                self.templates.setdefault(key, []).append(template)
+        return back
 
 
 class Template:

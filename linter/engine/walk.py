@@ -115,7 +115,7 @@ class Walker:
         # Past the budget: (chain, packets, possible) already walked in this walk -> what came back.
         self._entered: dict[tuple, list[Box]] = {}
 
-    shared = None  # set by PathEvaluator: engine/shapewalk.walk_shared
+    shared = None  # set by PathEvaluator: an engine/shapewalk.SharedWalks
     routing: "Routing | None" = None  # routes the ruleset reveals (Docker's bridges): set by PathEvaluator
     _routing_first: "Routing | None" = None
 

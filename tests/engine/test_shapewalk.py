@@ -10,7 +10,7 @@ from linter.engine import intervals as iv  # noqa: E402
 from linter.engine import shapewalk  # noqa: E402
 from linter.engine.marks import marks_read  # noqa: E402
 from linter.engine.paths import PathEvaluator  # noqa: E402
-from linter.engine.shapewalk import subtree_of, walk_shared  # noqa: E402
+from linter.engine.shapewalk import SharedWalks, subtree_of  # noqa: E402
 from linter.engine.space import Box  # noqa: E402
 from linter.engine.walk import Outcome, Walker  # noqa: E402
 from linter.model import Family  # noqa: E402
@@ -66,12 +66,12 @@ def _box(**changes) -> Box:
     return box._replace(**changes)
 
 
-def _walk(document, boxes, shared: bool):
+def _walk(document, boxes, shared: bool, walks: SharedWalks | None = None):
     table = next(t for t in document.tables if t.name == "nat")
     chain = next(c for c in table.chains if c.name == "PREROUTING")
     walker = Walker()
     walker.marks = marks_read([document])
-    walker.shared = walk_shared if shared else None
+    walker.shared = (walks or SharedWalks()) if shared else None
     return walker.walk(table, chain, boxes)
 
 
@@ -95,7 +95,8 @@ def test_chains_of_one_shape_give_what_walking_each_gives(boxes, monkeypatch):
 def test_a_replayed_service_keeps_its_own_endpoints_and_rules():
     document = ruleset(_kube(SERVICES[:4]))
     table = next(t for t in document.tables if t.name == "nat")
-    got = _walk(document, [_box()], shared=True)
+    walks = SharedWalks()
+    got = _walk(document, [_box()], shared=True, walks=walks)
     dnat = [(box.dst, box.nat_dst, box.nat_dport, box.trail[-1].rule.span.line) for box, outcome in got
             if outcome is Outcome.ACCEPT and box.nat_dst is not None and box.mark == 0]
     fourth = [row for row in dnat if row[0] == ((_ip("10.96.0.4"),) * 2,)]
@@ -103,7 +104,8 @@ def test_a_replayed_service_keeps_its_own_endpoints_and_rules():
         (((_ip(a),) * 2,), ((1053, 1053),)) for a in ("10.1.0.11", "10.1.0.12", "10.1.0.13")]
     sep = next(c for c in table.chains if c.name == "KUBE-SEP-3-2")
     assert fourth[-1][3] == sep.rules[1].span.line
-    assert subtree_of(table, next(c for c in table.chains if c.name == "KUBE-SVC-3")).shape.templates
+    shape = subtree_of(table, next(c for c in table.chains if c.name == "KUBE-SVC-3")).shape
+    assert [key for key in walks.templates if key[0] == shape]
 
 
 def test_path_evaluation_is_the_same_with_and_without_shapes():
