@@ -20,6 +20,7 @@ from linter.engine.roles import bridge_subnets
 from linter.engine.space import Routing
 from linter.engine.marks import marks_read, sets_marks
 from linter.engine.replay import walk_many
+from linter.engine.shapewalk import SharedWalks
 from linter.engine.walk import Outcome, Walker, is_transparent, step
 from linter.model import Chain, Family, Hook, Policy, Ruleset, Table
 
@@ -77,6 +78,7 @@ class PathEvaluator:
         self.walker = Walker(record=record, certain=certain)
         self.walker.marks = marks_read(rulesets)
         self.walker.prune = not record
+        self.walker.shared = None if record else SharedWalks()
         subnets = bridge_subnets(rulesets)
         host_pairs = tuple((family, ranges) for family, ranges in (host or {}).items() if ranges)
         if subnets or assumed or host_pairs:

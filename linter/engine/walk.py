@@ -11,6 +11,7 @@ import enum
 from bisect import bisect_left, insort
 from dataclasses import dataclass, field
 from dataclasses import replace as replace_routing
+from typing import NamedTuple
 
 from linter.engine import intervals as iv
 from linter.engine.budget import MAX_FOLLOWED_DEPTH, Budget
@@ -20,6 +21,7 @@ from linter.engine.hull import cut as cut_to_hull, hull_of, suffix_rules
 from linter.engine.marks import mark_effect, sets_marks
 from linter.engine.memo import IdentityCache
 from linter.engine.quickmiss import quick_split
+from linter.engine.transparent import is_transparent, jump_changes_nothing, sets_notrack  # noqa: F401  (re-exported)
 from linter.engine.sourcerun import SourceRun, fold_source_runs, run as run_sources
 from linter.engine.runs import READ, REBUILD, plain_firsts, plain_verdicts, same_shape, shaped_walk, split_by_keys, split_parts
 from linter.engine.space import (
@@ -41,9 +43,9 @@ class Outcome(str, enum.Enum):
     QUEUE = "queue"
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One event on a packet's path: a chain entered or left, a rule matched, a policy applied."""
+class Step(NamedTuple):
+    """One event on a packet's path: a chain entered or left, a rule matched, a policy applied.
+    (A NamedTuple: hundreds of thousands are made, and a frozen dataclass costs 5x to build.)"""
 
     event: str  # "enter", "rule", "leave", "policy"
     table: Table
@@ -114,6 +116,7 @@ class Walker:
         # Past the budget: (chain, packets, possible) already walked in this walk -> what came back.
         self._entered: dict[tuple, list[Box]] = {}
 
+    shared = None  # set by PathEvaluator: an engine/shapewalk.SharedWalks
     routing: "Routing | None" = None  # routes the ruleset reveals (Docker's bridges): set by PathEvaluator
     _routing_first: "Routing | None" = None
 
@@ -353,6 +356,14 @@ class Walker:
                 else:
                     results.append((sub_box, outcome))
             return back
+        if self.shared is not None:  # engine/shapewalk.py: chains of one shape walked once
+            return self.shared(self, table, target, boxes, stack, results)
+        return self.walk_into(table, target, boxes, stack, results)
+
+    def walk_into(self, table: Table, target: Chain, boxes: list[Box], stack: tuple[str, ...],
+                  results: list[tuple[Box, Outcome]]) -> list[Box]:
+        """Walk ``boxes`` into ``target`` (not recording): outcomes go to ``results``, what comes
+        back is returned."""
         back = []
         back.extend(self._run(table, target, boxes, stack, results, back))
         return back
@@ -484,72 +495,7 @@ def _assume_cut(box: Box) -> Box:
     return replace(box, assumptions=box.assumptions + (CUT_ASSUMPTION,))
 
 
-_PASSING_KINDS = frozenset({VerdictKind.RETURN, VerdictKind.SNAT, VerdictKind.MASQUERADE,
-                            VerdictKind.LOG, VerdictKind.CONTINUE})
-_TRANSPARENT: IdentityCache[bool] = IdentityCache()
-
-
-def is_transparent(table: Table, chain: Chain) -> bool:
-    """Whether every packet leaves ``chain`` as it came in, going on: no rule here or in a chain
-    it jumps to can drop, reject, accept, queue or rewrite the destination, and none changes
-    the conntrack state (kube-proxy's and Docker's nat POSTROUTING chains: marks, SNAT and
-    returns), and every jump is unconditional. Walking such a chain cannot change what happens
-    to a box, nor what exposure reports about its path (accepting rules and choosing jumps)."""
-    known = _TRANSPARENT.get(chain)
-    if known is not None:
-        return known
-    return _transparent(table, chain, set())
-
-
-def jump_changes_nothing(table: Table, name: str | None, active) -> bool:
-    """Whether a jump to chain ``name`` brings every packet back as it was (``active``: the
-    chains being walked, where a jump would be a loop)."""
-    target = chain_named(table, name)
-    return target is not None and target.name not in active and is_transparent(table, target)
-
-
-def _transparent(table: Table, chain: Chain, active: set[str]) -> bool:
-    """is_transparent() for a chain reached through the chains in ``active``. Every answer is
-    remembered, so a chain of thousands of jumps costs one visit per chain: "no" is always a
-    safe answer (the chain is walked), and "yes" never depends on where a loop was entered."""
-    known = _TRANSPARENT.get(chain)
-    if known is not None:
-        return known
-    active.add(chain.name)
-    result = True
-    try:
-        for rule in chain.rules:
-            verdict = rule.verdict
-            if sets_notrack(rule):
-                result = False
-                break
-            kind = verdict.kind
-            if kind in _PASSING_KINDS or (kind is VerdictKind.OTHER and not verdict.terminal):
-                continue
-            if kind is VerdictKind.JUMP or kind is VerdictKind.GOTO:
-                if rule.matches:
-                    result = False  # a jump that chooses traffic is part of how exposure explains a path
-                    break
-                target = chain_named(table, verdict.target)
-                if target is None:
-                    continue  # an undefined chain: evaluation goes on past the rule
-                if target.name in active or len(active) >= MAX_DEPTH or not _transparent(table, target, active):
-                    result = False  # a loop, too deep to follow, or a chain that decides something
-                    break
-                continue
-            result = False
-            break
-    finally:
-        active.discard(chain.name)
-    _TRANSPARENT.put(chain, result)
-    return result
-
-
 UNTRACKED = frozenset({"untracked"})
-def sets_notrack(rule: Rule) -> bool:
-    """True for a rule that exempts its packets from connection tracking (a ``notrack`` statement:
-    nft's, or the one the iptables front end adds for ``-j CT --notrack`` and ``-j NOTRACK``)."""
-    return any(statement.name == "notrack" for statement in rule.statements)
 
 
 def apply_nat(box: Box, rule: Rule, routing: Routing | None = None) -> Box:

@@ -1,0 +1,471 @@
+"""Chains of one shape, walked once: kube-proxy's KUBE-SVC and KUBE-SEP chains.
+
+Kube-proxy writes, per service, a KUBE-SVC chain choosing an endpoint at random and, per
+endpoint, a KUBE-SEP chain: "from the endpoint's own address, mark for masquerade; DNAT to
+it". Ten thousand services are ten thousand chains that differ only in their addresses,
+ports and DNAT targets, each entered by one box (its cluster IP and port).
+
+A chain's *subtree* is the chain and every chain it jumps to (in the order first reached);
+its *shape* is the subtree with every address and port range of a match left out (the
+*constants*, kept in order) and DNAT targets left out. Walking boxes through a subtree only
+cuts their ranges at the constants' bounds and at their own; splitting, subtracting and
+merging commute with renaming those bounds in order. So when another subtree of the same
+shape is entered by boxes of the same kind (equal but for their ranges and their path so
+far) whose bounds lie in the same order among its constants as the first walk's did among
+its own, its walk is the first walk renamed: every range bound becomes the other subtree's
+bound of the same label, every step and assumption names the rule at the same place in the
+other subtree, and a DNAT is applied again with the other subtree's rule.
+
+A template is recorded on the second walk of a shape (most shapes of an ordinary ruleset
+are met once) and used only where the renaming is exact: ranges of at most eight intervals
+(merging compares longer lists by identity), no loop back into the chains being walked,
+and a budget that the copied walk's cost does not carry past its limit.
+"""
+
+from __future__ import annotations
+
+from itertools import count
+
+from linter.engine.chains import chain_named
+from linter.engine.memo import IdentityCache
+from linter.engine.space import Assumption, Box, extend_path
+from linter.engine.walk import Outcome, apply_nat, step
+from linter.model import (
+    AddressMatch, Direction, InterfaceMatch, MarkMatch, OpaqueMatch, PortMatch, ProtocolMatch, StateMatch,
+    VerdictKind,
+)
+
+MAX_CHAINS = 32  # a larger subtree has no shape
+MAX_RULES = 128
+MAX_CHAIN_RULES = 7  # fewer than walk.MIN_SEGMENT: every rule is walked on its own, no dispatch run
+MAX_POINTS = 17  # distinct bounds per dimension: every set of their atoms is at most 8 intervals
+MAX_TEMPLATES = 8  # per shape and kind of entering boxes
+
+# Box fields holding ranges, and the class of constants each is cut by: source ports, destination
+# ports (before and after a DNAT), source addresses, destination addresses (before and after).
+_WIDE = (2, 3, 4, 5, 9, 10)
+_CLASS = {2: 0, 3: 1, 4: 2, 5: 3, 9: 3, 10: 1}
+_CLASSES = 4
+_JUMPS = (VerdictKind.JUMP, VerdictKind.GOTO)
+_NAT = (VerdictKind.DNAT, VerdictKind.REDIRECT)
+_NAT_SHAPED = (VerdictKind.DNAT, VerdictKind.REDIRECT, VerdictKind.SNAT, VerdictKind.MASQUERADE)
+# Matches decided by a box's exact dimensions (protocol, state, input interface, marks) or by
+# nothing about it (opaque): equal matches split boxes of one kind alike.
+_EXACT = (ProtocolMatch, StateMatch, OpaqueMatch, MarkMatch)
+
+
+class Subtree:
+    """A chain and the chains it reaches: its shape, its chains in order and its constants."""
+
+    __slots__ = ("shape", "chains", "constants")
+
+    def __init__(self, shape: int, chains: tuple, constants: tuple):
+        self.shape = shape  # the number of its shape: equal for subtrees alike but for their constants
+        self.chains = chains
+        self.constants = constants  # per class: the bounds of every range of a match, in rule order
+
+
+_SUBTREES: IdentityCache = IdentityCache(100_000)
+
+
+_NO_POINTS = ((), (), (), ())
+
+
+def _rule_shape(rule):
+    """(the number of the rule's shape but where it jumps, its constants per class), or False
+    when a rule like it could split boxes otherwise than by its constants. Front ends share equal match and verdict objects between rules: their parts of a
+    shape are remembered per object."""
+    constants = None
+    terms = []
+    for match in rule.matches:
+        kind = type(match)
+        if kind is AddressMatch:
+            ranges = match.addresses.ranges
+            dimension = 2 if match.direction is Direction.SOURCE else 3
+            terms.append(("a", match.direction, match.addresses.family, match.negated, len(ranges)))
+        elif kind is PortMatch:
+            ranges = match.ports.ranges
+            dimension = 0 if match.direction is Direction.SOURCE else 1
+            terms.append(("p", match.direction, match.negated, len(ranges)))
+        else:
+            term = _number_of(match, _exact_term)
+            if term is False:
+                return False
+            terms.append(term)
+            continue
+        if constants is None:
+            constants = ([], [], [], [])
+        into = constants[dimension]
+        for lo, hi in ranges:
+            into.append(lo)
+            into.append(hi + 1)
+    shape = (tuple(terms), _number_of(rule.verdict, _action), rule.statements and _number_of(rule.statements, _statements))
+    points = _NO_POINTS if constants is None else tuple(tuple(points) for points in constants)
+    return _intern(shape), points
+
+
+_PARTS: IdentityCache = IdentityCache(100_000)
+_INTERNED: dict = {}
+_NUMBERS = count()
+
+
+def _intern(key) -> int:
+    """One number per distinct shape (never given twice, even once the table starts afresh)."""
+    number = _INTERNED.get(key)
+    if number is None:
+        if len(_INTERNED) > 200_000:
+            _INTERNED.clear()
+        number = _INTERNED[key] = next(_NUMBERS)
+    return number
+
+
+def _number_of(part, shape_of):
+    """The interned number of ``shape_of(part)`` (False stays False), remembered per object."""
+    found = _PARTS.get(part)
+    if found is None:
+        shape = shape_of(part)
+        found = _PARTS.put(part, False if shape is False else _intern(shape))
+    return found
+
+
+def _exact_term(match):
+    kind = type(match)
+    if kind in _EXACT or kind is InterfaceMatch and match.direction == "in":
+        return _plain(match)
+    return False
+
+
+def _action(verdict):
+    if verdict.kind in _JUMPS:
+        return verdict.kind
+    if verdict.kind in _NAT_SHAPED:
+        # What a NAT rewrites is applied again from the rule itself; its options are only text.
+        family = verdict.to_addresses.family if verdict.to_addresses is not None else None
+        return verdict.kind, family, verdict.to_ports is None
+    return _plain(verdict)
+
+
+def _statements(statements):
+    return tuple(map(_plain, statements))
+
+
+def _plain(value):
+    """A model object as a tuple of its type and fields (nested ones too): hashed and compared
+    without the dataclasses' own Python-level methods."""
+    kind = type(value)
+    names = getattr(kind, "__slots__", None)
+    if names is None or not hasattr(kind, "__dataclass_fields__"):
+        return value
+    return (kind,) + tuple(_plain(getattr(value, name)) for name in names)
+
+
+def subtree_of(table, chain) -> Subtree | None:
+    """The subtree of ``chain`` (remembered per chain), or None when it has no shape worth
+    keeping (too large, a dispatch run, or a match the renaming does not cover)."""
+    found = _SUBTREES.get(chain)
+    if found is None:
+        found = _SUBTREES.put(chain, _subtree(table, chain) or False)
+    return found or None
+
+
+def _subtree(table, root) -> Subtree | None:
+    chains = [root]
+    index = {root.name: 0}
+    shapes = []
+    constants: tuple[list, ...] = ([], [], [], [])
+    rules = 0
+    position = 0
+    while position < len(chains):
+        chain = chains[position]
+        position += 1
+        local = _local(chain)
+        if local is False:
+            return None
+        rules += len(chain.rules)
+        if rules > MAX_RULES:
+            return None
+        number, points, targets = local
+        refs = []
+        for name in targets:
+            target = chain_named(table, name)
+            if target is None:
+                refs.append(-1)  # undefined: the walk goes on past the rule
+                continue
+            reached = index.get(target.name)
+            if reached is None:
+                if len(chains) >= MAX_CHAINS:
+                    return None
+                reached = index[target.name] = len(chains)
+                chains.append(target)
+            refs.append(reached)
+        shapes.append((number, tuple(refs)))
+        if points is not _NO_POINTS:
+            for into, more in zip(constants, points):
+                into.extend(more)
+    return Subtree(_intern(tuple(shapes)), tuple(chains), tuple(tuple(points) for points in constants))
+
+
+_LOCAL: IdentityCache = IdentityCache(100_000)
+
+
+def _local(chain):
+    """(the number of the chain's own shape, its constants per class, the names it jumps to in
+    rule order), or False (remembered per chain). Chains of one own shape get one number."""
+    found = _LOCAL.get(chain)
+    if found is not None:
+        return found
+    if len(chain.rules) > MAX_CHAIN_RULES:
+        return _LOCAL.put(chain, False)
+    constants: tuple[list, ...] = ([], [], [], [])
+    shapes = []
+    targets = []
+    for rule in chain.rules:
+        found = _rule_shape(rule)
+        if found is False:
+            return _LOCAL.put(chain, False)
+        shape, points = found
+        shapes.append(shape)
+        if rule.verdict.kind in _JUMPS:
+            targets.append(rule.verdict.target)
+        if points is not _NO_POINTS:
+            for into, more in zip(constants, points):
+                into.extend(more)
+    number = _intern((chain.hook, chain.policy, chain.type, tuple(shapes)))
+    points = tuple(tuple(points) for points in constants) if any(constants) else _NO_POINTS
+    return _LOCAL.put(chain, (number, points, tuple(targets)))
+
+
+def _kind(walker, table, boxes) -> tuple | None:
+    """What a template for ``boxes`` entering a subtree must agree on, or None when they do not
+    share one path so far (the trail and assumptions every result starts with)."""
+    first = boxes[0]
+    trail, assumptions = first.trail, first.assumptions
+    exact = []
+    for box in boxes:
+        if box.trail is not trail or box.assumptions is not assumptions:
+            return None
+        exact.append((box.family, box.proto, box.iif, box.state, box.local, box.oif, box.mark, box.ctmark,
+                      tuple(-1 if box[f] is None else len(box[f]) for f in _WIDE)))
+    return (id(table), walker.marks, walker.certain, walker.first_packet, id(walker.routing), tuple(exact))
+
+
+def _values(subtree: Subtree, boxes) -> list[list[int]]:
+    """Per class, the value of every label: the subtree's constants, then the entering boxes'
+    range bounds of that class, box by box, field by field."""
+    values = [list(points) for points in subtree.constants]
+    for box in boxes:
+        for field in _WIDE:
+            ranges = box[field]
+            if ranges is not None:
+                into = values[_CLASS[field]]
+                for lo, hi in ranges:
+                    into.append(lo)
+                    into.append(hi + 1)
+    return values
+
+
+def _fits(pattern, values) -> bool:
+    """Whether ``values`` lie in the order (and are equal where) the template's did."""
+    for (order, equal), these in zip(pattern, values):
+        previous = -1
+        for label, same in zip(order, equal):
+            value = these[label]
+            if value < previous or (value == previous) is not same:
+                return False
+            previous = value
+    return True
+
+
+class SharedWalks:
+    """The templates of one evaluation (``Walker.shared``, set by PathEvaluator): they hold the
+    evaluation's tables and rules, so they go with it."""
+
+    def __init__(self):
+        self.walks: dict[int, int] = {}  # shape -> subtrees of it walked
+        self.templates: dict[tuple, list[Template]] = {}  # (shape, kind of entering boxes) -> templates
+
+    def __call__(self, walker, table, target, boxes: list[Box], stack: tuple, results: list) -> list[Box]:
+        """``walker.walk_into(table, target, boxes, stack, results)``, taken from the walk of a
+        subtree of the same shape where one fits (module docstring)."""
+        subtree = subtree_of(table, target)
+        if subtree is None or any(chain.name in stack for chain in subtree.chains):
+            return walker.walk_into(table, target, boxes, stack, results)
+        kind = _kind(walker, table, boxes)
+        if kind is None:
+            return walker.walk_into(table, target, boxes, stack, results)
+        key = (subtree.shape, kind)
+        templates = self.templates.get(key)
+        budget = walker.budget
+        values = None
+        if templates:
+            values = _values(subtree, boxes)
+            for template in templates:
+                if template.table is table and template.routing is walker.routing \
+                        and _fits(template.pattern, values) and budget.spent + template.spent <= budget.limit:
+                    budget.spent += template.spent
+                    return template.replay(walker, table, subtree, boxes, values, results)
+        walks = self.walks[subtree.shape] = self.walks.get(subtree.shape, 0) + 1
+        if walks < 2 or templates is not None and len(templates) >= MAX_TEMPLATES:
+            return walker.walk_into(table, target, boxes, stack, results)
+        before, already = budget.spent, len(results)
+        back = walker.walk_into(table, target, boxes, stack, results)
+        if not budget.degraded:
+            template = Template.record(walker, table, subtree, boxes, values or _values(subtree, boxes),
+                                       results[already:], back, budget.spent - before)
+            if template is not None:
+                self.templates.setdefault(key, []).append(template)
+        return back
+
+
+class Template:
+    """One walk of a subtree, in labels: what each result and returned box is made of."""
+
+    __slots__ = ("table", "routing", "pattern", "spent", "results", "back")
+
+    def __init__(self, table, routing, pattern, spent, results, back):
+        self.table = table
+        self.routing = routing
+        self.pattern = pattern
+        self.spent = spent
+        self.results = results
+        self.back = back
+
+    @classmethod
+    def record(cls, walker, table, subtree: Subtree, boxes, values, results, back, spent) -> "Template | None":
+        """The template of a walk (``results`` and ``back``: what it gave ``boxes``), or None
+        where renaming it could differ from walking."""
+        pattern = []
+        labels = []
+        for these in values:
+            if len(set(these)) > MAX_POINTS:
+                return None
+            order = sorted(range(len(these)), key=these.__getitem__)
+            equal = [False] + [these[a] == these[b] for a, b in zip(order, order[1:])]
+            pattern.append((order, equal))
+            label_of: dict[int, int] = {}
+            for label, value in enumerate(these):
+                label_of.setdefault(value, label)
+            labels.append(label_of)
+        places = {}
+        for c, chain in enumerate(subtree.chains):
+            for r, rule in enumerate(chain.rules):
+                places.setdefault(id(rule), (c, r))
+        chains = {id(chain): c for c, chain in enumerate(subtree.chains)}
+        entering = boxes[0]
+        unrewritten = all(box.nat_dst is None and box.nat_dport is None for box in boxes)
+        made = []
+        for box, outcome in results:
+            item = _item(box, entering, boxes, labels, places, chains, unrewritten, outcome)
+            if item is None:
+                return None
+            made.append((item, outcome))
+        returned = []
+        for box in back:
+            item = _item(box, entering, boxes, labels, places, chains, unrewritten, None)
+            if item is None:
+                return None
+            returned.append(item)
+        return cls(table, walker.routing, tuple(pattern), spent, made, returned)
+
+    def replay(self, walker, table, subtree: Subtree, boxes, values, results: list) -> list[Box]:
+        """This walk renamed onto ``subtree`` entered by ``boxes``: results appended to
+        ``results``, what comes back returned."""
+        entering = boxes[0]
+        for item, outcome in self.results:
+            results.append((_made(item, walker, table, subtree, entering, boxes, values), outcome))
+        return [_made(item, walker, table, subtree, entering, boxes, values) for item in self.back]
+
+
+def _item(box: Box, entering: Box, boxes, labels, places, chains, unrewritten: bool, outcome):
+    """A result box in labels: (its exact fields, its wide fields, its new steps, its new
+    assumptions, the NAT rule to apply again or None), or None."""
+    prefix, trail = entering.trail, box.trail
+    if len(trail) < len(prefix) or any(a is not b for a, b in zip(prefix, trail)):
+        return None
+    steps = []
+    for s in trail[len(prefix):]:
+        chain = chains.get(id(s.chain))
+        place = places.get(id(s.rule)) if s.rule is not None else None
+        if chain is None or s.rule is not None and (place is None or place[0] != chain):
+            return None
+        steps.append((s.event, chain, None if place is None else place[1], s.detail))
+    known, assumed = entering.assumptions, box.assumptions
+    if len(assumed) < len(known) or any(a is not b for a, b in zip(known, assumed)):
+        return None
+    conditions = []
+    for a in assumed[len(known):]:
+        place = places.get(id(a.rule)) if a.rule is not None else None
+        if place is None:
+            return None
+        position = next((i for i, m in enumerate(a.rule.matches) if m is a.match), None)
+        if position is None:
+            return None
+        conditions.append((place[0], place[1], position, a.matched))
+    nat = None
+    if outcome is not None and steps and steps[-1][2] is not None:
+        last = trail[-1].rule
+        if last.verdict.kind in _NAT and outcome is Outcome.ACCEPT:
+            if not unrewritten:
+                return None
+            nat = (steps[-1][1], steps[-1][2])
+    wide = []
+    for field in _WIDE:
+        value = box[field]
+        if nat is not None and field >= 9:
+            wide.append(None)
+            continue
+        if value is None:
+            wide.append(None)
+            continue
+        same = next((i for i, b in enumerate(boxes) if b[field] is value), None)
+        if same is not None:
+            wide.append(("same", same, field))
+            continue
+        label_of = labels[_CLASS[field]]
+        renamed = []
+        for lo, hi in value:
+            low, high = label_of.get(lo), label_of.get(hi + 1)
+            if low is None or high is None:
+                return None
+            renamed.append((low, high))
+        wide.append(("labels", _CLASS[field], tuple(renamed)))
+    if nat is None and box.local != entering.local:
+        return None
+    exact = (box.family, box.proto, box.iif, box.state, box.local, box.oif, box.mark, box.ctmark)
+    return exact, tuple(wide), tuple(steps), tuple(conditions), nat
+
+
+def _made(item, walker, table, subtree: Subtree, entering: Box, boxes, values) -> Box:
+    """The box ``item`` describes, for ``subtree`` entered by ``boxes``."""
+    exact, wide, steps, conditions, nat = item
+    chains = subtree.chains
+    trail = entering.trail
+    for event, c, r, detail in steps:
+        chain = chains[c]
+        trail = step(trail, event, table, chain, None if r is None else chain.rules[r], detail)
+    assumptions = entering.assumptions
+    for c, r, position, matched in conditions:
+        rule = chains[c].rules[r]
+        match = rule.matches[position]
+        assumptions = extend_path(assumptions, (id(rule), id(match), matched), Assumption, rule, match, matched)
+    fields = []
+    for spec in wide:
+        if spec is None:
+            fields.append(None)
+        elif spec[0] == "same":
+            fields.append(boxes[spec[1]][spec[2]])
+        else:
+            these = values[spec[1]]
+            fields.append(tuple([(these[low], these[high] - 1) for low, high in spec[2]]))
+    family, proto, iif, state, local, oif, mark, ctmark = exact
+    sport, dport, src, dst, nat_dst, nat_dport = fields
+    if nat is None:
+        return _new_box(Box, (family, proto, sport, dport, src, dst, iif, state, local, nat_dst, nat_dport, oif,
+                              mark, ctmark, assumptions, trail))
+    # Before the DNAT, as it was applied: not rewritten, local as it entered.
+    box = _new_box(Box, (family, proto, sport, dport, src, dst, iif, state, entering.local, None, None, oif,
+                         mark, ctmark, assumptions, trail))
+    return apply_nat(box, chains[nat[0]].rules[nat[1]], walker.routing)
+
+
+_new_box = tuple.__new__

@@ -1,0 +1,135 @@
+"""Chains of one shape walked once (engine/shapewalk.py): the same results as walking each."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("linter.frontends.iptables.save")
+
+from linter.engine import intervals as iv  # noqa: E402
+from linter.engine import shapewalk  # noqa: E402
+from linter.engine.marks import marks_read  # noqa: E402
+from linter.engine.paths import PathEvaluator  # noqa: E402
+from linter.engine.shapewalk import SharedWalks, subtree_of  # noqa: E402
+from linter.engine.space import Box  # noqa: E402
+from linter.engine.walk import Outcome, Walker  # noqa: E402
+from linter.model import Family  # noqa: E402
+from tests.engine.helpers import ruleset  # noqa: E402
+
+ALL = iv.full(2**32 - 1)
+
+
+def _ip(text: str) -> int:
+    a, b, c, d = (int(part) for part in text.split("."))
+    return (a << 24) | (b << 16) | (c << 8) | d
+
+
+def _kube(services: list[tuple[str, int, list[str]]], extra: str = "") -> str:
+    """A kube-proxy nat table: per service (cluster IP, port, endpoints) a KUBE-SVC chain
+    choosing an endpoint at random and a KUBE-SEP chain per endpoint."""
+    chains = [":PREROUTING ACCEPT [0:0]", ":INPUT ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]",
+              ":POSTROUTING ACCEPT [0:0]", ":KUBE-SERVICES - [0:0]", ":KUBE-MARK-MASQ - [0:0]"]
+    rules = ["-A PREROUTING -j KUBE-SERVICES", "-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000"]
+    for number, (cluster, port, endpoints) in enumerate(services):
+        svc = f"KUBE-SVC-{number}"
+        chains.append(f":{svc} - [0:0]")
+        rules.append(f"-A KUBE-SERVICES -d {cluster}/32 -p tcp -m tcp --dport {port} -j {svc}")
+        for index, endpoint in enumerate(endpoints):
+            sep = f"KUBE-SEP-{number}-{index}"
+            chains.append(f":{sep} - [0:0]")
+            left = len(endpoints) - index
+            chance = f"-m statistic --mode random --probability {1 / left:.11f} " if left > 1 else ""
+            rules.append(f"-A {svc} {chance}-j {sep}")
+            rules.append(f"-A {sep} -s {endpoint}/32 -j KUBE-MARK-MASQ")
+            rules.append(f"-A {sep} -p tcp -m tcp -j DNAT --to-destination {endpoint}:{port + 1000}")
+    filter_table = ("*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+                    "-A FORWARD -m mark --mark 0x4000/0x4000 -j ACCEPT\n-A FORWARD -d 10.1.0.0/16 -j ACCEPT\nCOMMIT\n")
+    return "*nat\n" + "\n".join(chains + rules) + "\n" + extra + "COMMIT\n" + filter_table
+
+
+SERVICES = [
+    ("10.96.0.1", 80, ["10.1.0.2", "10.1.0.3", "10.1.0.4"]),
+    ("10.96.0.2", 443, ["10.1.0.5", "10.1.0.6", "10.1.0.7"]),
+    ("10.96.0.3", 80, ["10.1.0.8", "10.1.0.9", "10.1.0.10"]),
+    ("10.96.0.4", 53, ["10.1.0.11", "10.1.0.12", "10.1.0.13"]),
+    ("10.96.0.5", 80, ["10.1.0.30", "10.1.0.20", "10.1.0.25"]),  # endpoints out of order: a template of its own
+    ("10.96.0.6", 80, ["10.1.0.31", "10.1.0.20", "10.1.0.26"]),
+    ("10.96.0.7", 8080, ["10.1.0.40", "10.1.0.40", "10.1.0.41"]),  # one endpoint twice: equal constants
+    ("10.96.0.8", 8080, ["10.1.0.42", "10.1.0.42", "10.1.0.43"]),
+    ("10.96.0.9", 8080, ["10.1.0.44", "10.1.0.45", "10.1.0.46"]),
+]
+
+
+def _box(**changes) -> Box:
+    box = Box(Family.IPV4, ((0, 255),), ((0, 65535),), ((0, 65535),), ALL, ALL, frozenset({"eth0"}),
+              frozenset({"new"}))
+    return box._replace(**changes)
+
+
+def _walk(document, boxes, shared: bool, walks: SharedWalks | None = None):
+    table = next(t for t in document.tables if t.name == "nat")
+    chain = next(c for c in table.chains if c.name == "PREROUTING")
+    walker = Walker()
+    walker.marks = marks_read([document])
+    walker.shared = (walks or SharedWalks()) if shared else None
+    return walker.walk(table, chain, boxes)
+
+
+@pytest.mark.parametrize("boxes", [
+    [_box()],
+    [_box(src=((_ip("10.1.0.0"), _ip("10.1.0.9")),))],  # a source range cutting through the endpoints
+    [_box(src=((_ip("10.1.0.3"), _ip("10.1.0.3")), (_ip("10.1.0.40"), _ip("10.1.255.255"))))],
+    [_box(proto=((6, 6),), dport=((53, 443),))],
+])
+def test_chains_of_one_shape_give_what_walking_each_gives(boxes, monkeypatch):
+    document = ruleset(_kube(SERVICES))
+    replayed = []
+    replay = shapewalk.Template.replay
+    monkeypatch.setattr(shapewalk.Template, "replay", lambda self, *a: replayed.append(1) or replay(self, *a))
+    expected = _walk(document, boxes, shared=False)
+    got = _walk(document, boxes, shared=True)
+    assert got == expected  # boxes, outcomes, trails and assumptions, in order
+    assert replayed  # some service took the walk of another
+
+
+def test_a_replayed_service_keeps_its_own_endpoints_and_rules():
+    document = ruleset(_kube(SERVICES[:4]))
+    table = next(t for t in document.tables if t.name == "nat")
+    walks = SharedWalks()
+    got = _walk(document, [_box()], shared=True, walks=walks)
+    dnat = [(box.dst, box.nat_dst, box.nat_dport, box.trail[-1].rule.span.line) for box, outcome in got
+            if outcome is Outcome.ACCEPT and box.nat_dst is not None and box.mark == 0]
+    fourth = [row for row in dnat if row[0] == ((_ip("10.96.0.4"),) * 2,)]
+    assert [(row[1], row[2]) for row in fourth] == [
+        (((_ip(a),) * 2,), ((1053, 1053),)) for a in ("10.1.0.11", "10.1.0.12", "10.1.0.13")]
+    sep = next(c for c in table.chains if c.name == "KUBE-SEP-3-2")
+    assert fourth[-1][3] == sep.rules[1].span.line
+    shape = subtree_of(table, next(c for c in table.chains if c.name == "KUBE-SVC-3")).shape
+    assert [key for key in walks.templates if key[0] == shape]
+
+
+def test_path_evaluation_is_the_same_with_and_without_shapes():
+    document = ruleset(_kube(SERVICES))
+    finals = []
+    for shared in (False, True):
+        evaluator = PathEvaluator([document])
+        if not shared:
+            evaluator.walker.shared = None
+        finals.append(evaluator.evaluate([_box()]))
+    assert finals[0] == finals[1]
+    assert len(finals[0]) > 3 * len(SERVICES)
+
+
+def test_a_loop_back_into_the_chains_walked_is_walked_as_it_is():
+    # KUBE-SEP-0-0 jumps back to KUBE-SERVICES: its subtree holds a chain on the stack.
+    extra = ":LOOP - [0:0]\n-A KUBE-SERVICES -d 10.97.0.0/16 -j LOOP\n-A LOOP -j KUBE-SVC-0\n"
+    document = ruleset(_kube(SERVICES, extra))
+    assert _walk(document, [_box()], shared=True) == _walk(document, [_box()], shared=False)
+
+
+def test_a_subtree_with_an_address_type_match_has_no_shape():
+    extra = ":KUBE-NODEPORTS - [0:0]\n-A KUBE-NODEPORTS -m addrtype --dst-type LOCAL -j KUBE-SVC-0\n"
+    document = ruleset(_kube(SERVICES, extra))
+    table = next(t for t in document.tables if t.name == "nat")
+    assert subtree_of(table, next(c for c in table.chains if c.name == "KUBE-NODEPORTS")) is None
+    assert subtree_of(table, next(c for c in table.chains if c.name == "KUBE-SVC-0")) is not None
