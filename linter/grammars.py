@@ -308,6 +308,9 @@ def sync_rule_examples(out=sys.stdout) -> None:
 
 
 if __name__ == "__main__":
+    from linter.dataclass_code import compile_all
+
     compile_grammars(force="--force" in sys.argv[1:])
     sync_rule_examples()
     compile_data()
+    compile_all()

@@ -30,6 +30,7 @@ def test_wheel_installs_and_runs_outside_the_checkout(tmp_path):
     assert "linter/_data/rules/registry/ports.yaml" in names
     assert "linter/_data/grammars/compiled/iptables.pickle" in names  # compiled parsers: fast start-up
     assert "linter/_data/rules/compiled.json" in names
+    assert f"linter/dataclass_code.{sys.implementation.cache_tag}.marshal" in names  # dataclass methods compiled
 
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
