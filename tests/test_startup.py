@@ -29,8 +29,11 @@ loaded = sorted(m for m in ("lark", "yaml", "rich", "linter.commands.trace", "li
                             "linter.frontends.firewalld.frontend", "linter.frontends.shell.parser",
                             "linter.frontends.ufw.rules",
                             # standard modules only some runs need: writing a file (tempfile, and the
-                            # random and shutil it brings), a "did you mean" (difflib)
-                            "tempfile", "random", "shutil", "difflib")
+                            # random and shutil it brings), a "did you mean" (difflib);
+                            # socket (the iptables front end takes inet_aton from _socket)
+                            "tempfile", "random", "shutil", "difflib", "socket",
+                            # a directory walk: the .gitignore reader
+                            "linter.gitignore")
                 if m in sys.modules)
 print("LOADED", ",".join(loaded), file=sys.stderr)
 """
