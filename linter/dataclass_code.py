@@ -21,8 +21,9 @@ import marshal
 import os
 import sys
 
-# Texts of linter's modules that had no stored code this run (tests read it; empty when up to date).
-compiled_at_run_time: list[tuple[str, str]] = []
+# (module, text) of linter's dataclasses that had no stored code this run (tests read it; empty
+# when the file is up to date).
+compiled_at_run_time: set[tuple[str, str]] = set()
 
 _chunks: dict[str, bytes] = {}  # module name -> the marshalled {text: code} of its dataclasses
 _codes: dict[str, dict] = {}  # the same, unmarshalled when the module's first dataclass is made
@@ -90,12 +91,13 @@ def _exec_stored(source, globals=None, locals=None, /):
         module = globals.get("__name__")
         codes = _codes.get(module)
         if codes is None and module in _chunks:
-            codes = _codes[module] = marshal.loads(_chunks.pop(module))
+            chunk = _chunks.pop(module, None)
+            codes = _codes[module] = marshal.loads(chunk) if chunk is not None else _codes.get(module, {})
         code = codes.get(source) if codes is not None else None
         if code is not None:
             return builtins.exec(code, globals, locals)
         if isinstance(module, str) and module.startswith("linter"):
-            compiled_at_run_time.append((module, source))
+            compiled_at_run_time.add((module, source))
     return builtins.exec(source, globals, locals)
 
 

@@ -38,8 +38,10 @@ COMPILED: tuple[tuple[str, str | tuple[str, ...]], ...] = (
 built_from_source: list[tuple[str, object, tuple]] = []
 
 
+@functools.lru_cache(maxsize=None)
 def data_dir(name: str) -> Path:
-    """The directory of packaged data ``name`` ("grammars" or "rules")."""
+    """The directory of packaged data ``name`` ("grammars" or "rules"); looked up once (every
+    rule file's read asks)."""
     installed = _PACKAGE_DIR / "_data" / name
     if installed.is_dir():
         return installed

@@ -104,8 +104,8 @@ def test_install_leaves_an_exec_someone_else_gave_dataclasses(monkeypatch):
 
 
 def test_a_text_without_stored_code_compiles_as_before(monkeypatch):
-    monkeypatch.setattr(dataclass_code, "compiled_at_run_time", [])
+    monkeypatch.setattr(dataclass_code, "compiled_at_run_time", set())
     namespace = {"__name__": "linter.not_a_module"}
     dataclass_code._exec_stored("def f():\n return 42\n", namespace, namespace)
     assert namespace["f"]() == 42
-    assert dataclass_code.compiled_at_run_time == [("linter.not_a_module", "def f():\n return 42\n")]
+    assert dataclass_code.compiled_at_run_time == {("linter.not_a_module", "def f():\n return 42\n")}
