@@ -199,8 +199,9 @@ def _decode_config(path: Path, data: bytes) -> str:
                           "save the configuration as UTF-8") from None
 
 
-def _toml():
-    """The TOML reader, imported when a file is read (a run with no configuration file skips it)."""
+def toml_reader():
+    """The TOML reader (tomllib, tomli before Python 3.11), imported when a file is read: a run
+    with no configuration file skips it."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python 3.10
@@ -209,7 +210,7 @@ def _toml():
 
 
 def _read_toml(path: Path) -> dict:
-    tomllib = _toml()
+    tomllib = toml_reader()
     try:
         with open(path, "rb") as handle:
             data = handle.read()

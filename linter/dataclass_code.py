@@ -91,14 +91,22 @@ def _exec_stored(source, globals=None, locals=None, /):
         module = globals.get("__name__")
         codes = _codes.get(module)
         if codes is None and module in _chunks:
-            chunk = _chunks.pop(module, None)
-            codes = _codes[module] = marshal.loads(chunk) if chunk is not None else _codes.get(module, {})
+            codes = _codes[module] = _unmarshal(_chunks.pop(module, None))
         code = codes.get(source) if codes is not None else None
         if code is not None:
             return builtins.exec(code, globals, locals)
         if isinstance(module, str) and module.startswith("linter"):
             compiled_at_run_time.add((module, source))
     return builtins.exec(source, globals, locals)
+
+
+def _unmarshal(chunk: bytes | None) -> dict:
+    """A module's {text: code}; {} for a chunk another thread took or a damaged one (its texts compile)."""
+    try:
+        codes = marshal.loads(chunk) if chunk is not None else {}
+    except (EOFError, ValueError, TypeError):
+        return {}
+    return codes if isinstance(codes, dict) else {}
 
 
 def compile_text(text: str):

@@ -97,6 +97,16 @@ def test_a_file_of_another_bytecode_version_is_not_read(monkeypatch, tmp_path):
     assert dataclass_code._read() is None
 
 
+def test_a_damaged_module_entry_compiles_its_texts(monkeypatch):
+    monkeypatch.setattr(dataclass_code, "compiled_at_run_time", set())
+    monkeypatch.setitem(dataclass_code._chunks, "linter.damaged", b"\xe3 not marshal")
+    namespace = {"__name__": "linter.damaged"}
+    dataclass_code._exec_stored("x = 1\n", namespace, namespace)
+    assert namespace["x"] == 1
+    assert dataclass_code.compiled_at_run_time == {("linter.damaged", "x = 1\n")}
+    dataclass_code._codes.pop("linter.damaged", None)
+
+
 def test_install_leaves_an_exec_someone_else_gave_dataclasses(monkeypatch):
     monkeypatch.setattr(dataclasses, "exec", print, raising=False)
     assert dataclass_code.install() is False
