@@ -13,16 +13,10 @@ matches the file name alone.
 
 from __future__ import annotations
 
-import difflib
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 from linter.frontends.registry import input_formats
 from linter.findings import Severity, relative_path
@@ -205,7 +199,18 @@ def _decode_config(path: Path, data: bytes) -> str:
                           "save the configuration as UTF-8") from None
 
 
+def toml_reader():
+    """The TOML reader (tomllib, tomli before Python 3.11), imported when a file is read: a run
+    with no configuration file skips it."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    return tomllib
+
+
 def _read_toml(path: Path) -> dict:
+    tomllib = toml_reader()
     try:
         with open(path, "rb") as handle:
             data = handle.read()
@@ -321,6 +326,8 @@ def with_command_line(config: Config, select=(), ignore=(), extend_select=()) ->
 
 
 def _suggest(word: str, choices) -> str:
+    import difflib
+
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

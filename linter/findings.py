@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import hashlib
 import os
 import posixpath
 from dataclasses import dataclass, field
@@ -80,6 +79,8 @@ class Finding:
         The path is normalised lexically ("./fw/rules.v4" and "fw/rules.v4" are one file),
         so `portlint .` and `portlint fw` agree.
         """
+        import hashlib  # here: the text format never asks, and hashlib loads OpenSSL
+
         basis = "\x1f".join((self.code, stable_path(self.path), self.key or self.message))
         return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-import pickle
 import sys
 from pathlib import Path
 
@@ -39,8 +38,10 @@ COMPILED: tuple[tuple[str, str | tuple[str, ...]], ...] = (
 built_from_source: list[tuple[str, object, tuple]] = []
 
 
+@functools.lru_cache(maxsize=None)
 def data_dir(name: str) -> Path:
-    """The directory of packaged data ``name`` ("grammars" or "rules")."""
+    """The directory of packaged data ``name`` ("grammars" or "rules"); looked up once (every
+    rule file's read asks)."""
     installed = _PACKAGE_DIR / "_data" / name
     if installed.is_dir():
         return installed
@@ -56,14 +57,27 @@ def read_yaml(path: Path):
     from compiled.json is shared: callers must not change it.
     """
     raw = path.read_bytes()
-    try:
-        name = path.resolve().relative_to(data_dir("rules").resolve()).as_posix()
-    except ValueError:
-        name = None
+    name = _data_name(path)
     found = _compiled_data().get(name) if name else None
     if isinstance(found, dict) and found.get("sha256") == hashlib.sha256(raw).hexdigest():
         return found.get("data")
     return _parse_yaml(raw.decode("utf-8"))
+
+
+def _data_name(path: Path) -> str | None:
+    """``path`` relative to rules/ (its key in compiled.json), or None outside rules/. Read from
+    the path as written when it is one (callers name data_dir("rules") / ...): resolving every
+    rule file's path cost a dozen system calls each at start-up. The digest, not the name,
+    decides whether an entry stands for the file."""
+    rules = data_dir("rules")
+    try:
+        return path.relative_to(rules).as_posix()
+    except ValueError:
+        pass
+    try:
+        return path.resolve().relative_to(rules.resolve()).as_posix()
+    except ValueError:
+        return None
 
 
 def _parse_yaml(text: str):
@@ -159,19 +173,26 @@ def compiled_path(grammar: str) -> Path:
     return data_dir("grammars") / "compiled" / f"{grammar}.pickle"
 
 
-class _PlainData(pickle.Unpickler):
-    """Unpickles dicts, lists, tuples, strings and numbers only: no class is ever looked up."""
+def _plain_data(stream):
+    """An unpickler of ``stream`` for dicts, lists, tuples, strings and numbers only: no class is
+    ever looked up. (pickle is imported here, when a grammar is: rule data needs none of it.)"""
+    import pickle
 
-    def find_class(self, module, name):
-        raise pickle.UnpicklingError(f"compiled grammar refers to {module}.{name}")
+    class PlainData(pickle.Unpickler):
+        def find_class(self, module, name):
+            raise pickle.UnpicklingError(f"compiled grammar refers to {module}.{name}")
+
+    return PlainData(stream)
 
 
 @functools.lru_cache(maxsize=None)
 def _compiled(grammar: str) -> dict:
     """The compiled parsers of ``grammar`` by key ({} when there is no usable file)."""
+    import pickle
+
     try:
         with open(compiled_path(grammar), "rb") as handle:
-            found = _PlainData(handle).load()
+            found = _plain_data(handle).load()
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError):
         return {}
     return found if isinstance(found, dict) else {}
@@ -240,6 +261,8 @@ def compile_grammars(out=sys.stdout, force: bool = False) -> list[Path]:
     A grammar whose compiled file is up to date is left alone (Lark's tables come out in
     a different order from one run to the next, so rewriting would only churn the file).
     """
+    import pickle
+
     from lark import Lark
     from lark.grammar import Rule
     from lark.lexer import TerminalDef
@@ -260,7 +283,7 @@ def compile_grammars(out=sys.stdout, force: bool = False) -> list[Path]:
         path.parent.mkdir(exist_ok=True)
         buffer = io.BytesIO()
         pickle.dump(parsers, buffer, protocol=4)
-        _PlainData(io.BytesIO(buffer.getvalue())).load()  # refuses anything but plain data
+        _plain_data(io.BytesIO(buffer.getvalue())).load()  # refuses anything but plain data
         path.write_bytes(buffer.getvalue())
         written.append(path)
         print(f"wrote {path} ({len(parsers)} parser{'s' if len(parsers) != 1 else ''})", file=out)
@@ -287,6 +310,9 @@ def sync_rule_examples(out=sys.stdout) -> None:
 
 
 if __name__ == "__main__":
+    from linter.dataclass_code import compile_all
+
     compile_grammars(force="--force" in sys.argv[1:])
     sync_rule_examples()
     compile_data()
+    compile_all()

@@ -17,7 +17,6 @@ from linter.diagnostics import Diagnostic
 from linter.findings import Finding
 from linter.frontends import FRONT_ENDS, FrontEndOptions, parse_source
 from linter.frontends.compose.files import override_groups
-from linter.gitignore import WalkFilter
 from linter.model import Document, Span
 from linter.readpolicy import OUTSIDE, ReadPolicy, named_file_refusal
 from linter.rulebook import all_rules
@@ -85,6 +84,8 @@ def discover(paths: list[str], policy: ReadPolicy | None = None) -> tuple[list[s
             else:
                 files.append(path)
             continue
+        from linter.gitignore import WalkFilter  # here: naming files needs no .gitignore reader
+
         ignore = WalkFilter()
         for root, dirs, names in os.walk(path, followlinks=False, onerror=lambda e: problems.append(
                 Diagnostic("PL001", f"Cannot read directory: {e.strerror}", Span(e.filename or path, 1, 1)))):

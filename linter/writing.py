@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from typing import Callable, TextIO
 
 
@@ -64,6 +63,8 @@ def write_atomically(path: str, write: Callable[[TextIO], None]) -> None:
     if mode is not None and not stat.S_ISREG(mode):
         _write_directly(path, write)
         return
+    import tempfile  # here, not at the top: a run that writes no file does not pay for it (random, shutil)
+
     directory = os.path.dirname(absolute)
     try:
         fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(absolute)}.", suffix=".tmp", dir=directory)

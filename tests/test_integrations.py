@@ -177,8 +177,9 @@ def _blocks(language: str) -> list[str]:
 
 
 def test_doc_toml_snippets_are_valid_configuration():
-    from linter.config import tomllib
+    from linter.config import toml_reader
 
+    tomllib = toml_reader()
     blocks = _blocks("toml")
     assert len(blocks) >= 3
     for block in blocks:

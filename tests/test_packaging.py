@@ -30,6 +30,9 @@ def test_wheel_installs_and_runs_outside_the_checkout(tmp_path):
     assert "linter/_data/rules/registry/ports.yaml" in names
     assert "linter/_data/grammars/compiled/iptables.pickle" in names  # compiled parsers: fast start-up
     assert "linter/_data/rules/compiled.json" in names
+    compiled_code = ROOT / "linter" / f"dataclass_code.{sys.implementation.cache_tag}.marshal"
+    if compiled_code.exists():  # dataclass methods compiled, for the interpreter that made the file
+        assert f"linter/{compiled_code.name}" in names
 
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from socket import inet_aton
+try:  # the C function itself: the socket module around it takes 2-3 ms to import (its enums)
+    from _socket import inet_aton
+except ImportError:  # pragma: no cover - an interpreter without _socket
+    from socket import inet_aton
 
 from linter import netdb
 from linter.addresses import AddressError, parse_address_range
