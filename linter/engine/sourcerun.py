@@ -229,6 +229,15 @@ def run(source_run: SourceRun, pending: list[Box], apply: Callable[[Rule, list[B
                 apply(rule, holes.without(pending, met))
                 pending = [part for box in pending for part in split_rule(box, rule.matches, rule, record, decide)[1]]
                 continue
+            if met and port_cuts[position] is not None:
+                # (ufw's limit rules, `-m recent` and a jump, at a port some source's holes
+                # hold.) Only the parts at its ports may meet it: those have the holes cut
+                # out, the rest goes on as it was, the holes still holes (cutting them out
+                # of every box gave each such source a port list of its own, which every
+                # later `allow port Q` had to cut again).
+                away, near = _apart(_cut_ports(pending, port_cuts[position]), port_cuts[position])
+                pending = away + apply(rule, holes.without(near, met))
+                continue
             if met:
                 pending = holes.materialise(pending, met)
         if group >= 0:
@@ -262,6 +271,22 @@ def _cut_ports(pending: list[Box], cut: tuple[iv.Ranges, iv.Ranges] | None, inne
     protocols, ports = cut
     return _cut_shared(pending, ports, lambda box: iv.covers(protocols, box.proto), _dport_of, with_dport,
                        inner_only)
+
+
+def _apart(pending: list[Box], cut: tuple[iv.Ranges, iv.Ranges]) -> tuple[list[Box], list[Box]]:
+    """(the boxes a rule testing ``cut``'s protocols and ports cannot meet, the others), for
+    boxes _cut_ports has cut by it: a box of other protocols, or of those protocols only and
+    wholly away from those ports, is apart."""
+    protocols, ports = cut
+    away: list[Box] = []
+    near: list[Box] = []
+    for box in pending:
+        if not iv.intersect(box.proto, protocols) or (iv.covers(protocols, box.proto)
+                                                      and not iv.intersect(box.cur_dport, ports)):
+            away.append(box)
+        else:
+            near.append(box)
+    return away, near
 
 
 def _source_of(box: Box) -> iv.Ranges:
