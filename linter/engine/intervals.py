@@ -8,7 +8,8 @@ never with the size of the space they cover.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from itertools import chain
+from itertools import chain, starmap
+from operator import sub
 
 Ranges = tuple[tuple[int, int], ...]
 EMPTY: Ranges = ()
@@ -283,7 +284,7 @@ def contains(a: Ranges, value: int) -> bool:
 
 
 def size(a: Ranges) -> int:
-    return sum(hi - lo + 1 for lo, hi in a)
+    return len(a) - sum(starmap(sub, a))  # sum of hi - lo + 1, in C
 
 
 def covers(a: Ranges, b: Ranges) -> bool:

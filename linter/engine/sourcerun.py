@@ -32,6 +32,7 @@ from linter.model import AddressMatch, Direction, Family, PortMatch, ProtocolMat
 MIN_HOLES = 8  # rules kept as holes for a run to be worth it
 MAX_HOLE_PORTS = 64  # a rule testing more ports than this is applied as usual
 MAX_LOOKUP_PORTS = 1024  # a rule testing more ports is taken to meet every hole
+LONG_LIST = 64  # ranges past which equal lists held by different boxes are cut once
 
 _HOLE_VERDICTS = frozenset({VerdictKind.ACCEPT, VerdictKind.DROP, VerdictKind.REJECT})
 
@@ -302,8 +303,9 @@ def _cut_shared(pending: list[Box], ranges: iv.Ranges, applies: Callable[[Box], 
                 inner_only: bool) -> list[Box]:
     """Each box that ``applies`` cut by ``ranges`` in the dimension ``read`` gives: its part
     outside (unless ``inner_only``) then its part inside, rebuilt with ``rebuild``; each list
-    cut once however many boxes share it."""
+    cut once however many boxes share it, or hold an equal one."""
     cuts: dict[int, tuple[iv.Ranges, iv.Ranges, iv.Ranges]] = {}
+    alike: dict[tuple, tuple[iv.Ranges, iv.Ranges, iv.Ranges]] = {}  # long lists by length and ends
     out: list[Box] = []
     for box in pending:
         if not applies(box):
@@ -311,11 +313,22 @@ def _cut_shared(pending: list[Box], ranges: iv.Ranges, applies: Callable[[Box], 
             continue
         current = read(box)
         known = cuts.get(id(current))
+        if known is None and len(current) > LONG_LIST:
+            # Equal long lists built apart (the dead-rule analysis's boxes for this host and
+            # for others) are cut once too, and share the list they leave from then on.
+            ends = (len(current), current[0], current[-1])
+            known = alike.get(ends)
+            if known is not None and known[0] == current:
+                cuts[id(current)] = (current, known[1], known[2])
+            else:
+                known = None
         if known is None:
             inner = iv.intersect(current, ranges)
             # The list itself is kept in the entry: its id stays its own while the entry lives.
             known = cuts[id(current)] = (current, inner, iv.subtract(current, ranges) if inner and not inner_only
                                          else current)
+            if len(current) > LONG_LIST:
+                alike.setdefault((len(current), current[0], current[-1]), known)
         inner, rest = known[1], known[2]
         if not inner:
             if not inner_only:
