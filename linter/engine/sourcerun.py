@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from linter.engine import intervals as iv
+from linter.engine.portblocks import cut_by_blocks, worth_blocks
 from linter.engine.space import Box, coalesce, has_opaque, has_path_decided, split_rule, with_dport, with_src
 from linter.model import AddressMatch, Direction, Family, PortMatch, ProtocolMatch, Rule, VerdictKind
 
@@ -393,10 +394,10 @@ class _Holes:
     def without(self, pending: list[Box], groups: list[int], rest: bool = True) -> list[Box]:
         """``pending`` with the holes of ``groups`` cut out (only the parts in those sources
         without ``rest``); the holes stay."""
-        by_family: dict[Family, list[tuple[iv.Ranges, list[Rule]]]] = {}
+        by_family: dict[Family, list[tuple[iv.Ranges, list[Rule], set[int]]]] = {}
         for group in groups:
             family, ranges = self.keys[group]
-            by_family.setdefault(family, []).append((ranges, self.rules[group]))
+            by_family.setdefault(family, []).append((ranges, self.rules[group], self.ports[group]))
         plans = {family: _Plan(entries) for family, entries in by_family.items()}
         out: list[Box] = []
         for box in pending:
@@ -412,13 +413,14 @@ class _Holes:
 class _Plan:
     """Sources of one family to materialise, sorted by address for bisection."""
 
-    def __init__(self, entries: list[tuple[iv.Ranges, list[Rule]]]):
-        rows = sorted((lo, hi, number) for number, (ranges, _) in enumerate(entries) for lo, hi in ranges)
+    def __init__(self, entries: list[tuple[iv.Ranges, list[Rule], set[int]]]):
+        rows = sorted((lo, hi, number) for number, (ranges, _, _) in enumerate(entries) for lo, hi in ranges)
         self.starts = [row[0] for row in rows]
         self.rows = rows
         self.entries = entries
         self.covered = iv.normalize(tuple((lo, hi) for lo, hi, _ in rows))
         self.rests: dict[int, tuple[iv.Ranges, iv.Ranges]] = {}  # id(src) -> (src, src outside them)
+        self.blocks: dict = {}  # engine/portblocks.py: each long port list's blocks
 
     def cut(self, box: Box, record: bool, decide, rest: bool = True) -> list[Box]:
         """The parts of ``box`` outside the sources (with ``rest``), and in each source minus its holes."""
@@ -441,6 +443,9 @@ class _Plan:
                 if r_hi >= lo:
                     met.setdefault(number, []).append((max(lo, r_lo), min(hi, r_hi)))
                 position += 1
+        if worth_blocks(box.cur_dport, len(met)):
+            out.extend(cut_by_blocks(box, met, self.entries, record, decide, self.blocks))
+            return out
         for number in sorted(met):
             parts = [with_src(box, iv.normalize(tuple(met[number])))]
             for rule in self.entries[number][1]:
