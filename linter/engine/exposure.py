@@ -485,6 +485,12 @@ def merge_exactly(entries: list[dict], routed: bool = False) -> list[dict]:
             per_interface.setdefault(iface, []).append(dict(entry, interfaces=frozenset({iface})))
     out = []
     for per_interface in groups.values():
+        if len(per_interface) == 1:
+            # One interface: nothing to group (and keying its entries by their products hashed
+            # every long source list, ufw's allow-port rules one each: quadratic).
+            (iface, members), = per_interface.items()
+            out.extend(_merge_one_interface(members, dimensions))
+            continue
         grouped: dict[tuple, tuple[dict, list[str]]] = {}
         for iface in sorted(per_interface):
             for entry in _merge_one_interface(per_interface[iface], dimensions):
