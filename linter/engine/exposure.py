@@ -518,10 +518,14 @@ def merge_exactly(entries: list[dict], routed: bool = False) -> list[dict]:
     out = []
     for per_interface in groups.values():
         if len(per_interface) == 1:
+            # One interface: nothing to group (and keying its entries by their products hashed
+            # every long source list, ufw's allow-port rules one each: quadratic).
             members, = per_interface.values()
             if len(members) == 1:
-                out.append(members[0])  # one cause on one interface: nothing to merge (an allow-list rule)
-                continue
+                out.append(members[0])  # one cause: nothing to merge (an allow-list rule)
+            else:
+                out.extend(_merge_one_interface(members, dimensions))
+            continue
         grouped: dict[tuple, tuple[dict, list[str]]] = {}
         for iface in sorted(per_interface):
             for entry in _merge_one_interface(per_interface[iface], dimensions):

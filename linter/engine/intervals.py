@@ -8,6 +8,8 @@ never with the size of the space they cover.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from itertools import starmap
+from operator import sub
 
 Ranges = tuple[tuple[int, int], ...]
 EMPTY: Ranges = ()
@@ -301,10 +303,10 @@ def contains(a: Ranges, value: int) -> bool:
 
 
 def size(a: Ranges) -> int:
-    if len(a) == 1:  # most port sets and many source lists: no generator for them
+    if len(a) == 1:  # most port sets and many source lists
         lo, hi = a[0]
         return hi - lo + 1
-    return sum(hi - lo + 1 for lo, hi in a)
+    return len(a) - sum(starmap(sub, a))  # sum of hi - lo + 1, in C
 
 
 def covers(a: Ranges, b: Ranges) -> bool:

@@ -33,6 +33,7 @@ SHADOW_BUDGET_PER_RULE = 40  # past that the chain is not judged (no finding): a
 
 
 _NONE: frozenset[int] = frozenset()
+INTERN_AT_MOST = 10_000  # ranges (sources and ports) of a returned space shared with equal ones
 
 
 @dataclass
@@ -136,7 +137,11 @@ class ShadowAnalysis:
 
     def _interned(self, boxes: list[Box]) -> list[Box]:
         """One shared list for equal returned spaces: thousands of generated chains (one per
-        Kubernetes endpoint) return the same space, and keeping a copy each cost 100 MB."""
+        Kubernetes endpoint) return the same space, and keeping a copy each cost 100 MB. A space
+        of many ranges is kept as it is: hashing it cost its length (ufw's user chain returns
+        every source's port list), and few chains return such a space twice."""
+        if sum(len(box.src) + len(box.dport) for box in boxes) > INTERN_AT_MOST:
+            return boxes
         key = tuple(boxes)
         return self._returned_spaces.setdefault(key, boxes)
 

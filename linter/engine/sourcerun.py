@@ -26,12 +26,14 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from linter.engine import intervals as iv
+from linter.engine.portblocks import cut_by_blocks, worth_blocks
 from linter.engine.space import Box, coalesce, has_opaque, has_path_decided, split_rule, with_dport, with_src
 from linter.model import AddressMatch, Direction, Family, PortMatch, ProtocolMatch, Rule, VerdictKind
 
 MIN_HOLES = 8  # rules kept as holes for a run to be worth it
 MAX_HOLE_PORTS = 64  # a rule testing more ports than this is applied as usual
 MAX_LOOKUP_PORTS = 1024  # a rule testing more ports is taken to meet every hole
+LONG_LIST = 64  # ranges past which equal lists held by different boxes are cut once
 
 _HOLE_VERDICTS = frozenset({VerdictKind.ACCEPT, VerdictKind.DROP, VerdictKind.REJECT})
 
@@ -229,6 +231,15 @@ def run(source_run: SourceRun, pending: list[Box], apply: Callable[[Rule, list[B
                 apply(rule, holes.without(pending, met))
                 pending = [part for box in pending for part in split_rule(box, rule.matches, rule, record, decide)[1]]
                 continue
+            if met and port_cuts[position] is not None:
+                # (ufw's limit rules, `-m recent` and a jump, at a port some source's holes
+                # hold.) Only the parts at its ports may meet it: those have the holes cut
+                # out, the rest goes on as it was, the holes still holes (cutting them out
+                # of every box gave each such source a port list of its own, which every
+                # later `allow port Q` had to cut again).
+                away, near = _apart(_cut_ports(pending, port_cuts[position]), port_cuts[position])
+                pending = away + apply(rule, holes.without(near, met))
+                continue
             if met:
                 pending = holes.materialise(pending, met)
         if group >= 0:
@@ -264,6 +275,22 @@ def _cut_ports(pending: list[Box], cut: tuple[iv.Ranges, iv.Ranges] | None, inne
                        inner_only)
 
 
+def _apart(pending: list[Box], cut: tuple[iv.Ranges, iv.Ranges]) -> tuple[list[Box], list[Box]]:
+    """(the boxes a rule testing ``cut``'s protocols and ports cannot meet, the others), for
+    boxes _cut_ports has cut by it: a box of other protocols, or of those protocols only and
+    wholly away from those ports, is apart."""
+    protocols, ports = cut
+    away: list[Box] = []
+    near: list[Box] = []
+    for box in pending:
+        if not iv.intersect(box.proto, protocols) or (iv.covers(protocols, box.proto)
+                                                      and not iv.intersect(box.cur_dport, ports)):
+            away.append(box)
+        else:
+            near.append(box)
+    return away, near
+
+
 def _source_of(box: Box) -> iv.Ranges:
     return box.src
 
@@ -277,8 +304,9 @@ def _cut_shared(pending: list[Box], ranges: iv.Ranges, applies: Callable[[Box], 
                 inner_only: bool) -> list[Box]:
     """Each box that ``applies`` cut by ``ranges`` in the dimension ``read`` gives: its part
     outside (unless ``inner_only``) then its part inside, rebuilt with ``rebuild``; each list
-    cut once however many boxes share it."""
+    cut once however many boxes share it, or hold an equal one."""
     cuts: dict[int, tuple[iv.Ranges, iv.Ranges, iv.Ranges]] = {}
+    alike: dict[tuple, tuple[iv.Ranges, iv.Ranges, iv.Ranges]] = {}  # long lists by length and ends
     out: list[Box] = []
     for box in pending:
         if not applies(box):
@@ -286,11 +314,22 @@ def _cut_shared(pending: list[Box], ranges: iv.Ranges, applies: Callable[[Box], 
             continue
         current = read(box)
         known = cuts.get(id(current))
+        if known is None and len(current) > LONG_LIST:
+            # Equal long lists built apart (the dead-rule analysis's boxes for this host and
+            # for others) are cut once too, and share the list they leave from then on.
+            ends = (len(current), current[0], current[-1])
+            known = alike.get(ends)
+            if known is not None and known[0] == current:
+                cuts[id(current)] = (current, known[1], known[2])
+            else:
+                known = None
         if known is None:
             inner = iv.intersect(current, ranges)
             # The list itself is kept in the entry: its id stays its own while the entry lives.
             known = cuts[id(current)] = (current, inner, iv.subtract(current, ranges) if inner and not inner_only
                                          else current)
+            if len(current) > LONG_LIST:
+                alike.setdefault((len(current), current[0], current[-1]), known)
         inner, rest = known[1], known[2]
         if not inner:
             if not inner_only:
@@ -355,10 +394,10 @@ class _Holes:
     def without(self, pending: list[Box], groups: list[int], rest: bool = True) -> list[Box]:
         """``pending`` with the holes of ``groups`` cut out (only the parts in those sources
         without ``rest``); the holes stay."""
-        by_family: dict[Family, list[tuple[iv.Ranges, list[Rule]]]] = {}
+        by_family: dict[Family, list[tuple[iv.Ranges, list[Rule], set[int]]]] = {}
         for group in groups:
             family, ranges = self.keys[group]
-            by_family.setdefault(family, []).append((ranges, self.rules[group]))
+            by_family.setdefault(family, []).append((ranges, self.rules[group], self.ports[group]))
         plans = {family: _Plan(entries) for family, entries in by_family.items()}
         out: list[Box] = []
         for box in pending:
@@ -374,13 +413,14 @@ class _Holes:
 class _Plan:
     """Sources of one family to materialise, sorted by address for bisection."""
 
-    def __init__(self, entries: list[tuple[iv.Ranges, list[Rule]]]):
-        rows = sorted((lo, hi, number) for number, (ranges, _) in enumerate(entries) for lo, hi in ranges)
+    def __init__(self, entries: list[tuple[iv.Ranges, list[Rule], set[int]]]):
+        rows = sorted((lo, hi, number) for number, (ranges, _, _) in enumerate(entries) for lo, hi in ranges)
         self.starts = [row[0] for row in rows]
         self.rows = rows
         self.entries = entries
         self.covered = iv.normalize(tuple((lo, hi) for lo, hi, _ in rows))
         self.rests: dict[int, tuple[iv.Ranges, iv.Ranges]] = {}  # id(src) -> (src, src outside them)
+        self.blocks: dict = {}  # engine/portblocks.py: each long port list's blocks
 
     def cut(self, box: Box, record: bool, decide, rest: bool = True) -> list[Box]:
         """The parts of ``box`` outside the sources (with ``rest``), and in each source minus its holes."""
@@ -403,6 +443,9 @@ class _Plan:
                 if r_hi >= lo:
                     met.setdefault(number, []).append((max(lo, r_lo), min(hi, r_hi)))
                 position += 1
+        if worth_blocks(box.cur_dport, len(met)):
+            out.extend(cut_by_blocks(box, met, self.entries, record, decide, self.blocks))
+            return out
         for number in sorted(met):
             parts = [with_src(box, iv.normalize(tuple(met[number])))]
             for rule in self.entries[number][1]:

@@ -76,9 +76,9 @@ def test_holes_decide_their_source_and_port_only():
     assert verdict(rules, src="198.51.9.9", dport=4000, **flow) == "accept"
 
 
-@pytest.mark.parametrize("extra", ["", COLLISIONS])
+@pytest.mark.parametrize("extra", ["", COLLISIONS, "LIMITS"])
 def test_runs_change_nothing_that_is_reported(monkeypatch, extra):
-    text = user_rules(extra)
+    text = user_rules(LIMITS if extra == "LIMITS" else extra)
     summary = {(e.protocol, e.reach, e.ports, e.sources, e.interfaces, e.possible,
                 tuple(d.span.line for d in e.deciders)) for e in exposure(text)}
     with_runs = (summary, findings(text))
@@ -94,3 +94,47 @@ def test_a_port_allowed_again_for_its_source_is_dead_where_it_repeats():
                       "-A user-input -p tcp -m tcp --dport 3005 -j ACCEPT\n")
     assert findings(text, {"PL402", "PL403"}) == [("PL402", FIRST_EXTRA_LINE, None),
                                                   ("PL402", FIRST_EXTRA_LINE + 1, None)]
+
+
+# ufw's limit rules at a port a source's hole holds (2005: 198.51.5.0/24's), then a rule for
+# everyone: the holes must stay holes (the source not cut into boxes of its own), and what the
+# jump and the `-m recent` rules meet is what the rule-by-rule walk gives them.
+LIMITS = ("-A user-input -p tcp -m tcp --dport 2005 -m conntrack --ctstate NEW -m recent --set --name DEFAULT "
+          "--rsource\n"
+          "-A user-input -p tcp -m tcp --dport 2005 -m conntrack --ctstate NEW -m recent --update --seconds 30 "
+          "--hitcount 6 --name DEFAULT --rsource -j user-limit\n"
+          "-A user-input -p tcp -m tcp --dport 2005 -j user-limit\n"
+          "-A user-input -p tcp -m tcp --dport 3100 -j ACCEPT\n")
+
+
+def test_limit_rules_at_a_held_port_keep_the_holes():
+    from linter.engine.shadow import universe
+    from linter.engine.space import split_rule
+    from linter.model import Family
+
+    chain = chain_named(ruleset(user_rules(LIMITS)).tables[0], "user-input")
+    (run,) = blocks_of(chain)
+    met: dict[int, list] = {}
+
+    def apply(rule, boxes):
+        met[rule.span.line] = boxes
+        return [part for box in boxes for part in split_rule(box, rule.matches, rule, False, False)[1]
+                if rule.verdict.terminal or rule.verdict.target == "user-limit"]
+
+    sourcerun.run(run, universe(Family.IPV4, frozenset({"eth0"})), apply, False, False)
+    held = ((0xC6330500, 0xC63305FF),)  # 198.51.5.0/24
+    limit_lines = range(FIRST_EXTRA_LINE, FIRST_EXTRA_LINE + 3)
+    # The limit rules meet only tcp at port 2005, without the hole's part.
+    assert all(box.proto == ((6, 6),) and box.dport == ((2005, 2005),) for line in limit_lines for box in met[line])
+    assert all(not sourcerun.iv.intersect(box.src, held) for line in limit_lines for box in met[line])
+    # The rule after them meets every source whole: nothing was cut per source.
+    assert met[FIRST_EXTRA_LINE + 3] and all(box.src != held for box in met[FIRST_EXTRA_LINE + 3])
+    assert all(sourcerun.iv.covers(box.src, held) for box in met[FIRST_EXTRA_LINE + 3])
+
+
+def test_limit_rules_at_a_held_port_decide_as_rule_by_rule():
+    rules = ruleset(user_rules(LIMITS))
+    flow = dict(dst="192.0.2.1", proto="tcp")
+    assert verdict(rules, src="198.51.5.9", dport=2005, **flow) == "accept"  # its hole, before the limits
+    assert verdict(rules, src="198.51.6.9", dport=2005, **flow) == "reject"  # user-limit rejects
+    assert verdict(rules, src="198.51.5.9", dport=3100, **flow) == "accept"
