@@ -7,6 +7,7 @@ import re
 from socket import inet_aton
 
 from linter import netdb
+from linter.frontends.iptables.makers import address_set as make_address_set, port_set as make_port_set
 from linter.addresses import AddressError, parse_address_range
 from linter.model import AddressSet, Family, IPV4_MAX, MAX_PORT, normalize_ranges, PortSet
 from linter.numbers import bounded_int, shown
@@ -49,23 +50,36 @@ def _number(text: str) -> int:
 _HOST_BITS = [(1 << (32 - bits)) - 1 for bits in range(33)]
 
 
+# Four dotted numbers and an optional prefix length: what inet_aton reads below; anything
+# else (hex parts, masks, fewer parts, errors) is read by _ipv4_slow.
+_PLAIN_IPV4 = re.compile(r"([0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})(?:/([0-9]{0,2}))?").fullmatch
+
+
+def plain_ipv4(text: str) -> tuple[int, int] | None:
+    """The range of ``a.b.c.d`` or ``a.b.c.d/len`` in plain digits (as ``_ipv4_range`` reads it),
+    or None for every other text."""
+    plain = _PLAIN_IPV4(text)
+    if plain is None:
+        return None
+    addr, bits = plain.groups()
+    # Four parts: iptables reads them as inet_aton does (decimal, 0 octal).
+    try:
+        value = int.from_bytes(inet_aton(addr), "big")
+    except OSError:
+        return None
+    if not bits:  # no prefix length, or nothing after the slash
+        return value, value
+    length = int(bits)
+    if length > 32:
+        return None
+    host = _HOST_BITS[length]
+    lo = value & ~host
+    return lo, lo | host
+
+
 def _ipv4_range(text: str) -> tuple[int, int]:
     """``a.b.c.d[/len|/mask]`` as iptables reads it (missing octets are 0, ``010`` is octal)."""
-    addr, _, bits = text.partition("/")
-    if addr.count(".") == 3 and addr.replace(".", "").isalnum() and (not bits or (bits.isdigit() and len(bits) <= 2)):
-        # Four parts: iptables reads them as inet_aton does (decimal, 0x hex, 0 octal).
-        try:
-            value = int.from_bytes(inet_aton(addr), "big")
-        except OSError:
-            return _ipv4_slow(text)
-        if not bits:
-            return value, value
-        length = int(bits)
-        if length <= 32:
-            host = _HOST_BITS[length]
-            lo = value & ~host
-            return lo, lo | host
-    return _ipv4_slow(text)
+    return plain_ipv4(text) or _ipv4_slow(text)
 
 
 def _ipv4_slow(text: str) -> tuple[int, int]:
@@ -219,11 +233,11 @@ def nat_to(text: str, family: Family, proto: str) -> tuple[AddressSet | None, Po
         hi = address_range(last or first, family)[1]
         if lo > hi:
             raise BadValue(f"Address range {addr!r} starts above its end")
-        addresses = AddressSet(family, ((lo, hi),), addr)
+        addresses = make_address_set(family, ((lo, hi),), addr)
     port_set = None
     if ports:
         ports = ports.split("/", 1)[0]
-        port_set = PortSet((port_range(ports, proto, "-", port_offset),))
+        port_set = make_port_set((port_range(ports, proto, "-", port_offset),))
     if addresses is None and port_set is None:
         raise BadValue(f"Empty address and port: {text!r}")
     return addresses, port_set
