@@ -620,6 +620,7 @@ def test_unknown_target_with_options():
     [
         ("-A INPUT -s 10.0.0.300 -j DROP", "PL011", 13, "Not an IPv4 address: '10.0.0.300'"),
         ("-A INPUT -s 10.0.0.0/33 -j DROP", "PL011", 22, "Invalid prefix length /33"),
+        ("-A INPUT -s 10.0.0.0/\u00b3 -j DROP", "PL011", 22, "Invalid prefix length /\u00b3"),  # int() refuses it
         ("-A INPUT -p foo -j DROP", "PL011", 13, "Unknown protocol 'foo'"),
         ("-A INPUT ! -p all -j DROP", "PL011", 15,
          "'! -p all' never matches a packet (iptables refuses it: rule would never match protocol)"),

@@ -103,7 +103,10 @@ def _ipv4_slow(text: str) -> tuple[int, int]:
     if not slash:
         return value, value
     if mask.isdigit():
-        bits = bounded_int(mask)
+        try:
+            bits = bounded_int(mask)
+        except ValueError:  # a digit int() does not read ("/³")
+            raise BadValue(f"Invalid prefix length /{mask}", len(addr) + 1) from None
         if bits > 32:
             raise BadValue(f"Invalid prefix length /{mask}", len(addr) + 1)
     else:
