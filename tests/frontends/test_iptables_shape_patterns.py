@@ -219,3 +219,20 @@ def test_a_user_chain_pattern_does_not_read_a_built_in_chains_line():
     reader, result = _same_three_ways(HEADS["filter"] + "\n".join(lines) + "\nCOMMIT\n")
     assert [(d.code, d.span.line, d.span.column) for d in result.diagnostics] == [("PL011", 13, 11)]
     assert reader.pattern_hits == lines[4:6]
+
+
+def test_nat_rewrites_a_plan_reads_plainly_are_the_interpreters():
+    values = ["10.1.2.3:80", "10.1.2.4", "010.1.2.3:80", "10.1.2.3:080", "10.1.2.3:65535", "10.1.2.3:65536",
+              "10.1.2.3:0", "10.1.2.3:99999", "10.1.2.300:80", "10.1.2.3/24:80", "10.1.2.3-10.1.2.9:80-90",
+              "10.1.2.3:http", ":8080", "1.2.3:80", "0x0a.1.2.3:80"]
+    lines = []
+    for k, value in enumerate(values * 2):
+        lines.append(f'-A KUBE-SEP-AB12 -p tcp -m comment --comment "svc {k}" -m tcp -j DNAT --to-destination {value}')
+        lines.append(f"-A POSTROUTING -s 10.0.{k}.0/24 -j SNAT --to-source {value}")
+        lines.append(f"-A PREROUTING -p udp -j REDIRECT --to-ports {value.rsplit(':', 1)[-1]}")
+    reader, result = _same_three_ways(HEADS["nat"] + "\n".join(lines) + "\nCOMMIT\n")
+    assert len(reader.pattern_hits) > 40
+    chain = next(c for c in result.document.tables[0].chains if c.name == "KUBE-SEP-AB12")
+    verdict = chain.rules[len(values)].verdict
+    assert (verdict.kind.value, verdict.to_addresses.ranges, verdict.to_ports.ranges, verdict.options) == (
+        "dnat", ((0x0A010203, 0x0A010203),), ((80, 80),), (("--to-destination", "10.1.2.3:80"),))

@@ -1,4 +1,4 @@
-"""Building the model objects a planned rule line needs, without the frozen dataclasses' __init__.
+"""Building the model objects of many rule lines without the frozen dataclasses' __init__.
 
 A frozen dataclass's generated ``__init__`` stores each field with
 ``object.__setattr__(self, name, value)``, a global and an attribute lookup and a generic
@@ -11,7 +11,7 @@ callers pass what the class's constructor would be given.
 
 from __future__ import annotations
 
-from linter.model import AddressMatch, AddressSet, PortSet, Rule, Span, Verdict
+from linter.model import AddressMatch, AddressSet, Chain, PortSet, Rule, Span, Verdict
 
 _new = object.__new__
 
@@ -29,6 +29,7 @@ _RULE = _setters(Rule, "matches verdict span comment statements text")
 _ADDRESS_SET = _setters(AddressSet, "family ranges text")
 _ADDRESS_MATCH = _setters(AddressMatch, "direction addresses negated")
 _PORT_SET = _setters(PortSet, "ranges")
+_CHAIN = _setters(Chain, "name rules span hook type priority policy device role")
 _VERDICT = _setters(Verdict, "kind target to_addresses to_ports options terminal_other other_outcome")
 
 
@@ -96,4 +97,19 @@ def address_match(direction, family, ranges, text, negated, _set=_ADDRESS_SET,
     _match[0](made, direction)
     _match[1](made, addresses)
     _match[2](made, negated)
+    return made
+
+
+def chain(name, rules, where, hook, kind, priority, policy, device, role, _set=_CHAIN) -> Chain:
+    """``Chain(name, rules, where, hook, kind, priority, policy, device, role)``."""
+    made = _new(Chain)
+    _set[0](made, name)
+    _set[1](made, rules)
+    _set[2](made, where)
+    _set[3](made, hook)
+    _set[4](made, kind)
+    _set[5](made, priority)
+    _set[6](made, policy)
+    _set[7](made, device)
+    _set[8](made, role)
     return made

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import re
 
-from linter.frontends.iptables.makers import address_match as make_address_match
-from linter.frontends.iptables.rule_options import statements_for
+from linter.frontends.iptables.makers import address_match as make_address_match, verdict as make_verdict
+from linter.frontends.iptables.rule_options import ADDRESS_OPTIONS, statements_for
 from linter.frontends.iptables.shape_patterns import COMPILE_AFTER, LITERAL_TARGETS, RecentShapes, shape_pattern, VALUE
 from linter.frontends.iptables.tokens import STRING, WORD
-from linter.frontends.iptables.values import plain_ipv4
+from linter.frontends.iptables.values import plain_ipv4, plain_nat_to
 from linter.model import AddressMatch, Direction, Family, Verdict, VerdictKind
 
 # Options whose value is cut out of a line's shape.
@@ -226,8 +226,17 @@ def _value_reader(reader, kind: str, info):
     memo = reader.memo
     if kind == "nat":
         target, option, proto_name = info
+        # --to-destination a.b.c.d:port and the like: read by plain_nat_to into the verdict's
+        # other fields, which depend on the target only (target_verdict's reading of it).
+        plain = (plain_nat_to if reader.family is Family.IPV4 and option in ADDRESS_OPTIONS and option != "--on-ip"
+                 and target != "NETMAP" else _no_range)
+        fixed = reader.target_verdict(target, (), [], [])
 
         def nat(value: str) -> Verdict:
+            rewrite = plain(value)
+            if rewrite is not None:
+                return make_verdict(fixed.kind, fixed.target, rewrite[0], rewrite[1], ((option, value),),
+                                    fixed.terminal_other, fixed.other_outcome)
             addresses: list = []
             ports: list = []
             reader.nat_values(target, option, value, proto_name, addresses, ports)

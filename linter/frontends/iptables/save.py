@@ -297,7 +297,10 @@ class FileReader:
         if table is None:
             return
         span = self._span(lineno, _first_column(line), len(line.rstrip()))
-        policy = self._policy(table, name, policy, policy_column, line, lineno)
+        if policy != "-" or name in table.builtin:  # a user chain's "-" is no policy, and right
+            policy = self._policy(table, name, policy, policy_column, line, lineno)
+        else:
+            policy = None
         chain = table.chains.get(name)
         if chain is None:
             table.chains[name] = ChainState(name, span, policy, True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from linter.frontends.iptables import options as opt
+from linter.frontends.iptables.makers import chain as make_chain
 from linter.frontends.iptables.tokens import FORMAT, LOADER, RESTRICT_EXAMPLE
-from linter.model import Chain, Family, Policy, Rule, Ruleset, Span, Table
+from linter.model import Family, Policy, Rule, Ruleset, Span, Table
 
 
 # --- Family -------------------------------------------------------------------------
@@ -180,10 +181,11 @@ class TableStore:
                 base = table.builtin.get(chain.name)
                 if base is not None:
                     hook, kind, priority = base
-                    chains.append(Chain(chain.name, tuple(chain.merged()), chain.span, hook, kind, priority,
-                                        chain.policy or Policy.ACCEPT, role=table.name))
+                    chains.append(make_chain(chain.name, tuple(chain.merged()), chain.span, hook, kind, priority,
+                                             chain.policy or Policy.ACCEPT, None, table.name))
                 else:
-                    chains.append(Chain(chain.name, tuple(chain.merged()), chain.span, role=table.name))
+                    chains.append(make_chain(chain.name, tuple(chain.merged()), chain.span, None, None, None, None,
+                                             None, table.name))
             tables.append(Table(table.name, self.family, tuple(chains), table.span))
         return tables
 

@@ -212,6 +212,28 @@ def multiport_list(text: str, proto: str) -> tuple[tuple[int, int], ...]:
     return normalize_ranges(ranges)
 
 
+_PLAIN_NAT = re.compile(r"([0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})(?::([0-9]{1,5}))?").fullmatch
+
+
+def plain_nat_to(text: str) -> tuple[AddressSet, PortSet | None] | None:
+    """``nat_to`` of ``a.b.c.d`` or ``a.b.c.d:port`` in plain digits in an IPv4 ruleset (the same
+    objects), or None for every other text."""
+    plain = _PLAIN_NAT(text)
+    if plain is None:
+        return None
+    addr, port = plain.groups()
+    bounds = plain_ipv4(addr)
+    if bounds is None:
+        return None
+    ports = None
+    if port is not None:
+        number = int(port)
+        if number > MAX_PORT:
+            return None
+        ports = make_port_set(((number, number),))
+    return make_address_set(Family.IPV4, (bounds,), addr), ports
+
+
 def nat_to(text: str, family: Family, proto: str) -> tuple[AddressSet | None, PortSet | None]:
     """``[addr[-addr]][:port[-port[/base]]]``, IPv6 as ``[addr]:port``; either part may be absent."""
     addr, ports = text, ""
