@@ -236,3 +236,19 @@ def test_nat_rewrites_a_plan_reads_plainly_are_the_interpreters():
     verdict = chain.rules[len(values)].verdict
     assert (verdict.kind.value, verdict.to_addresses.ranges, verdict.to_ports.ranges, verdict.options) == (
         "dnat", ((0x0A010203, 0x0A010203),), ((80, 80),), (("--to-destination", "10.1.2.3:80"),))
+
+
+def test_ports_a_plan_reads_plainly_are_the_interpreters():
+    fifteen = ",".join(str(p) for p in range(1, 16))
+    values = ["22", "080", "65535", "65536", "0", "99999", "1:2", "http", "22,80", "80,22,23,24", fifteen,
+              fifteen + ",16", "22,", ",22", "22,,23", "00022"]
+    lines = []
+    for k, value in enumerate(values * 2):
+        lines.append(f"-A INPUT -s 10.0.{k}.1 -p tcp -m tcp --dport {value} -j DROP")
+        lines.append(f"-A INPUT -s 10.0.{k}.2 -p udp -m udp ! --sport {value} -j DROP")
+        lines.append(f"-A INPUT -s 10.0.{k}.3 -p tcp -m multiport --dports {value} -j DROP")
+        lines.append(f"-A INPUT -s 10.0.{k}.4 -p udp -m multiport ! --sports {value} -j DROP")
+    reader, result = _same_three_ways(HEADS["filter"] + "\n".join(lines) + "\nCOMMIT\n")
+    assert len(reader.pattern_hits) > 40
+    rules = next(c for c in result.document.tables[0].chains if c.name == "INPUT").rules
+    assert rules[len(values) * 4 + 4 * 9 + 2].matches[-1].ports.ranges == ((22, 24), (80, 80))

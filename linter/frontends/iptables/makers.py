@@ -11,7 +11,7 @@ callers pass what the class's constructor would be given.
 
 from __future__ import annotations
 
-from linter.model import AddressMatch, AddressSet, Chain, PortSet, Rule, Span, Verdict
+from linter.model import AddressMatch, AddressSet, Chain, PortMatch, PortSet, Rule, Span, Verdict
 
 _new = object.__new__
 
@@ -29,6 +29,7 @@ _RULE = _setters(Rule, "matches verdict span comment statements text")
 _ADDRESS_SET = _setters(AddressSet, "family ranges text")
 _ADDRESS_MATCH = _setters(AddressMatch, "direction addresses negated")
 _PORT_SET = _setters(PortSet, "ranges")
+_PORT_MATCH = _setters(PortMatch, "direction ports negated")
 _CHAIN = _setters(Chain, "name rules span hook type priority policy device role")
 _VERDICT = _setters(Verdict, "kind target to_addresses to_ports options terminal_other other_outcome")
 
@@ -69,6 +70,17 @@ def port_set(ranges, _set=_PORT_SET) -> PortSet:
     """``PortSet(ranges)``."""
     made = _new(PortSet)
     _set[0](made, ranges)
+    return made
+
+
+def port_match(direction, ranges, negated, _set=_PORT_SET, _match=_PORT_MATCH) -> PortMatch:
+    """``PortMatch(direction, PortSet(ranges), negated)``."""
+    ports = _new(PortSet)
+    _set[0](ports, ranges)
+    made = _new(PortMatch)
+    _match[0](made, direction)
+    _match[1](made, ports)
+    _match[2](made, negated)
     return made
 
 

@@ -23,11 +23,15 @@ from __future__ import annotations
 
 import re
 
-from linter.frontends.iptables.makers import address_match as make_address_match, verdict as make_verdict
+from linter.frontends.iptables.makers import (
+    address_match as make_address_match,
+    port_match as make_port_match,
+    verdict as make_verdict,
+)
 from linter.frontends.iptables.rule_options import ADDRESS_OPTIONS, statements_for
 from linter.frontends.iptables.shape_patterns import COMPILE_AFTER, LITERAL_TARGETS, RecentShapes, shape_pattern, VALUE
 from linter.frontends.iptables.tokens import STRING, WORD
-from linter.frontends.iptables.values import plain_ipv4, plain_nat_to
+from linter.frontends.iptables.values import plain_ipv4, plain_nat_to, plain_port, plain_port_list
 from linter.model import AddressMatch, Direction, Family, Verdict, VerdictKind
 
 # Options whose value is cut out of a line's shape.
@@ -265,14 +269,23 @@ def _value_reader(reader, kind: str, info):
         return address
     handler, negated, proto_name, module = info
     modelled = reader.modelled
+    # Ports in plain digits: the PortMatch reader.modelled makes of them, without its tests.
+    plain, direction = _PLAIN_PORTS.get(handler, (_no_range, None))
 
     def option(value: str):
         key = (handler, value, negated, proto_name)
         match = memo.get(key)
         if match is None:
-            match = memo[key] = modelled(handler, value, negated, proto_name, module)
+            ranges = plain(value)
+            match = memo[key] = (modelled(handler, value, negated, proto_name, module) if ranges is None else
+                                 make_port_match(direction, ranges, negated))
         return match
     return option
+
+
+_PLAIN_PORTS = {"port-destination": (plain_port, Direction.DESTINATION), "port-source": (plain_port, Direction.SOURCE),
+                "multiport-destination": (plain_port_list, Direction.DESTINATION),
+                "multiport-source": (plain_port_list, Direction.SOURCE)}
 
 
 def _no_range(value: str) -> None:

@@ -197,6 +197,28 @@ def port_range(text: str, proto: str, sep: str = ":", offset: int = 0) -> tuple[
     return value, value
 
 
+_PLAIN_PORT = re.compile(r"[0-9]{1,5}").fullmatch
+_PLAIN_PORT_LIST = re.compile(r"[0-9]{1,5}(?:,[0-9]{1,5}){0,14}").fullmatch
+
+
+def plain_port(text: str) -> tuple[tuple[int, int]] | None:
+    """``(port_range(text, ...),)`` for a port in plain digits, or None for every other text."""
+    if _PLAIN_PORT(text) is None:
+        return None
+    port = int(text)
+    return ((port, port),) if port <= MAX_PORT else None
+
+
+def plain_port_list(text: str) -> tuple[tuple[int, int], ...] | None:
+    """``multiport_list(text, ...)`` for up to 15 ports in plain digits, or None for every other text."""
+    if _PLAIN_PORT_LIST(text) is None:
+        return None
+    ports = [int(port) for port in text.split(",")]
+    if max(ports) > MAX_PORT:
+        return None
+    return normalize_ranges((port, port) for port in ports)
+
+
 def multiport_list(text: str, proto: str) -> tuple[tuple[int, int], ...]:
     ranges = []
     count = 0
