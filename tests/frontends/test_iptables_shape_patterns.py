@@ -252,3 +252,24 @@ def test_ports_a_plan_reads_plainly_are_the_interpreters():
     assert len(reader.pattern_hits) > 40
     rules = next(c for c in result.document.tables[0].chains if c.name == "INPUT").rules
     assert rules[len(values) * 4 + 4 * 9 + 2].matches[-1].ports.ranges == ((22, 24), (80, 80))
+
+
+def test_a_reader_and_its_plans_are_freed_without_the_collector():
+    # The run pauses (and then freezes) the cycle collector around the parse: a cycle through the
+    # plans (a plan following itself) would keep the reader and its memo of every value.
+    import gc
+    import weakref
+
+    lines = [f"-A INPUT -s 10.0.0.{i} -j DROP" for i in range(20)] + [f"-A BLOCK -s 10.0.1.{i} -j DROP" for i in range(5)]
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        reader = FileReader(SourceFile(PATH, HEADS["filter"] + "\n".join(lines) + "\nCOMMIT\n"))
+        reader.read()
+        assert reader.plans.recent.entries
+        alive = [weakref.ref(reader.plans), weakref.ref(reader.rules)]  # the plans' value readers hold the latter
+        del reader
+        assert [ref() for ref in alive] == [None, None]
+    finally:
+        if enabled:
+            gc.enable()

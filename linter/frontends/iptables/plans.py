@@ -66,7 +66,7 @@ class Plan:
     """
 
     __slots__ = ("matches", "verdict", "comment", "ignore", "fills", "comments", "statements", "key",
-                 "builtin_chain", "pattern", "found", "following")
+                 "builtin_chain", "pattern", "found")
 
     def __init__(self, matches, verdict, comment, ignore, fills, comments) -> None:
         self.matches = matches
@@ -80,7 +80,6 @@ class Plan:
         self.builtin_chain = None
         self.pattern = None
         self.found = 0
-        self.following = None  # the plan of the line after the last line of this one (RecentShapes)
 
 
 class ShapePlans:

@@ -42,19 +42,23 @@ def shape_pattern(key: tuple[str, ...]):
 
 
 class RecentShapes:
-    """The plans with a pattern of the shapes used last, the most used first; and
-    ``last``, the plan of the last line found, whose ``following`` plan is tried first (lines of
-    a few shapes tend to come in the same order: kube-proxy's KUBE-SEP chains)."""
+    """The plans with a pattern of the shapes used last, the most used first; and ``last``, the
+    plan of the last line found, whose follower (the plan of the line after it, the last time)
+    is tried first: lines of a few shapes tend to come in the same order (kube-proxy's KUBE-SEP
+    chains). Followers are kept here by the plan's id, not on the plans: a plan following itself
+    would be a reference cycle, which the paused collector would keep, and the reader with it."""
 
-    __slots__ = ("entries", "last")
+    __slots__ = ("entries", "last", "followers")
 
     def __init__(self) -> None:
         self.entries: list = []
         self.last = None
+        self.followers: dict = {}
 
     def clear(self) -> None:
         self.entries.clear()
         self.last = None
+        self.followers.clear()
 
     def add(self, plan) -> None:
         """``plan`` (whose pattern is made) as the most recent; the least recent is forgotten."""
@@ -75,7 +79,7 @@ class RecentShapes:
         line is of another shape (or a chain named so: the long way reads it)."""
         last = self.last
         if last is not None:
-            following = last.following
+            following = self.followers.get(id(last))
             if following is not None:
                 m = following.pattern(line)
                 if m is not None:
@@ -93,7 +97,7 @@ class RecentShapes:
                 if k:  # one step to the front: the shapes most used come to be tried first
                     entries[k - 1], entries[k] = plan, entries[k - 1]
                 if last is not None:
-                    last.following = plan
+                    self.followers[id(last)] = plan
                 self.last = plan
                 return plan, groups
         return None
