@@ -620,6 +620,7 @@ def test_unknown_target_with_options():
     [
         ("-A INPUT -s 10.0.0.300 -j DROP", "PL011", 13, "Not an IPv4 address: '10.0.0.300'"),
         ("-A INPUT -s 10.0.0.0/33 -j DROP", "PL011", 22, "Invalid prefix length /33"),
+        ("-A INPUT -s 10.0.0.0/\u00b3 -j DROP", "PL011", 22, "Invalid prefix length /\u00b3"),  # int() refuses it
         ("-A INPUT -p foo -j DROP", "PL011", 13, "Unknown protocol 'foo'"),
         ("-A INPUT ! -p all -j DROP", "PL011", 15,
          "'! -p all' never matches a packet (iptables refuses it: rule would never match protocol)"),
@@ -842,3 +843,11 @@ def test_fast_chain_and_table_lines_agree_with_the_grammar(line):
 def test_a_long_interface_name_is_reported_on_every_line_that_has_it():
     result = read(HEAD + "-A INPUT -i averyverylongname0 -j DROP\n-A INPUT -i averyverylongname0 -j DROP\nCOMMIT\n")
     assert [(d.code, d.span.line) for d in result.diagnostics] == [("PL011", 6), ("PL011", 7)]
+
+
+def test_chain_names_are_read_from_every_line_the_first_included():
+    from linter.frontends.iptables.tables import chain_names
+
+    text = ":FIRST - [0:0]\n\n:B ACCEPT [0:0]\n-A C -j D\r\n  -N  E\n[1:2] -A F -s x\n# -N G\n-X H\n--new-chain I\n-I J 1"
+    assert chain_names(text) == ["FIRST", "B", "C", "E", "F", "I", "J"]
+    assert chain_names("-N ONLY") == ["ONLY"] and chain_names("") == [] and chain_names("\n:A - [0:0]") == ["A"]

@@ -23,8 +23,16 @@ from __future__ import annotations
 
 import re
 
-from linter.frontends.iptables.rule_options import STANDARD_VERDICTS, TARGETS
+from linter.frontends.iptables.makers import (
+    address_match as make_address_match,
+    port_match as make_port_match,
+    verdict as make_verdict,
+)
+from linter.frontends.iptables.rule_options import ADDRESS_OPTIONS, statements_for
+from linter.frontends.iptables.shape_patterns import COMPILE_AFTER, LITERAL_TARGETS, RecentShapes, shape_pattern, VALUE
 from linter.frontends.iptables.tokens import STRING, WORD
+from linter.frontends.iptables.values import plain_ipv4, plain_nat_to, plain_port, plain_port_list
+from linter.model import AddressMatch, Direction, Family, Verdict, VerdictKind
 
 # Options whose value is cut out of a line's shape.
 MASKED_AFTER = frozenset({
@@ -34,20 +42,14 @@ MASKED_AFTER = frozenset({
     "--comment", "-j", "--jump",
     "--to-destination", "--to-source", "--to", "--to-ports", "--on-ip", "--on-port",
 })
-# -j names that stay in the shape: the interpreter reads them as verdicts or target extensions.
-LITERAL_TARGETS = frozenset(STANDARD_VERDICTS) | frozenset(TARGETS)
 _JUMPS = ("-j", "--jump")
 UNPLANNABLE = False  # the plan of a shape whose first line could not be made one
 MAX_PLANS = 4096  # shapes kept; lines of later new shapes are read the usual way
 
 _OPTIONS = "|".join(re.escape(o) for o in sorted(MASKED_AFTER, key=len, reverse=True))
 _LITERALS = "|".join(re.escape(t) for t in sorted(LITERAL_TARGETS, key=len, reverse=True))
-# An option and its value: a word of printable ASCII without space, quote, backslash or "!"
-# that does not start with "-", or such a string (spaces allowed) in double quotes.
-_VALUE = re.compile(
-    rf'(?:^|(?<= ))({_OPTIONS}) (?!(?:{_LITERALS})(?: |\Z))'
-    rf'("[ #-,.-\[\]-~][ !#-\[\]-~]*"|[#-,.-\[\]-~][#-\[\]-~]*)(?= |\Z)'
-)
+# An option and its value (shape_patterns.VALUE) unless the value is a literal target.
+_VALUE = re.compile(rf'(?:^|(?<= ))({_OPTIONS}) (?!(?:{_LITERALS})(?: |\Z)){VALUE}(?= |\Z)')
 _split = _VALUE.split
 
 
@@ -56,10 +58,15 @@ class Plan:
 
     ``fills`` is (value index, kind, info, match index) per value, kind "addr" (a ``-s``/``-d``
     address), "value" (a modelled module option such as ``--dport``), "jump" or "nat" (a NAT
-    target's one option; these two make the verdict, match index -1); ``comments`` the comment's pieces as (value index or None, text) when one is cut out.
+    target's one option; these two make the verdict, match index -1), and once the plan is made
+    (value index, the reader's function for that kind and info, match index); ``comments`` the comment's
+    pieces as (value index or None, text) when one is cut out; ``statements`` the rule's
+    statements when the verdict is not filled in. ``pattern`` matches the lines of the shape
+    (shape_patterns.py), made once ``found`` lines were looked up the long way.
     """
 
-    __slots__ = ("matches", "verdict", "comment", "ignore", "fills", "comments")
+    __slots__ = ("matches", "verdict", "comment", "ignore", "fills", "comments", "statements", "key",
+                 "builtin_chain", "pattern", "found")
 
     def __init__(self, matches, verdict, comment, ignore, fills, comments) -> None:
         self.matches = matches
@@ -68,6 +75,11 @@ class Plan:
         self.ignore = ignore
         self.fills = fills
         self.comments = comments
+        self.statements = statements_for(verdict)
+        self.key = None
+        self.builtin_chain = None
+        self.pattern = None
+        self.found = 0
 
 
 class ShapePlans:
@@ -77,45 +89,79 @@ class ShapePlans:
         self.reader = reader
         self.head = head.match
         self.plans: dict = {}
+        self.recent = RecentShapes()
         self.chains_changed = reader.chains_changed
         self.pending = None  # (line, key, values) of the last line with no plan yet
         self.chains_read: set[str] = set()  # chain names the head pattern was seen to read whole
 
     def lookup(self, line: str, builtin):
-        """(chain, chain column, end of the head, result) of an ``-A`` line whose shape has a
-        plan, else None (then ``learn`` may make one from the line's usual read)."""
+        """(chain, (matches, verdict, comment, ignore, statements)) of an ``-A`` line whose shape
+        has a plan, else None (then ``learn`` may make one from the line's usual read)."""
         self.pending = None
+        if self.reader.chains_changed != self.chains_changed:
+            self.plans.clear()
+            self.recent.clear()
+            self.chains_changed = self.reader.chains_changed
+        planned = self.by_pattern(line, builtin)
+        if planned is not None:
+            return planned
         if line[:3] != "-A ":
             return None
         head = line.split(" ", 2)
         if len(head) < 3:
             return None
         chain = head[1]
-        if chain not in self.chains_read:
-            # The name as the grammar's CHAIN reads it, then a space: the tokenizer's head too.
-            m = self.head(line)
-            if m is None or m.group(1) or m.start(2) or m.group(3) != chain:
-                return None
-            self.chains_read.add(chain)
-        parts = _split(head[2])
-        if len(parts) == 1:
+        if chain not in self.chains_read and not self._chain_read(line, chain):
             return None
-        values = parts[2::3]
-        del parts[2::3]
-        parts.append(chain if chain in builtin else "")
-        key = tuple(parts)
-        if self.reader.chains_changed != self.chains_changed:
-            self.plans.clear()
-            self.chains_changed = self.reader.chains_changed
+        shaped = shape_key(head[2], chain if chain in builtin else "")
+        if shaped is None:
+            return None
+        key, values = shaped
         plan = self.plans.get(key)
         if plan:
+            plan.found += 1
+            if plan.found >= COMPILE_AFTER:
+                if plan.pattern is None:
+                    plan.key = key
+                    plan.builtin_chain = key[-1] or None
+                    plan.pattern = shape_pattern(key)
+                self.recent.add(plan)
+                self.recent.last = plan
             try:
-                return chain, 4, 3 + len(chain), self._fill(plan, values)
+                return chain, self._fill(plan, values)
             except ValueError:  # BadValue: the usual read reports it
                 return None
         if plan is None and len(self.plans) < MAX_PLANS:
             self.pending = (line, key, values)
         return None
+
+    def by_pattern(self, line: str, builtin):
+        """``lookup``'s answer when the pattern of a shape used recently reads ``line``, else None."""
+        found = self.recent.find(line)
+        if found is None:
+            return None
+        plan, values = found
+        chain = plan.builtin_chain
+        if chain is None:  # a user chain: the pattern's first group
+            chain = values[0]
+            values = values[1:]
+            if chain in builtin or chain not in self.chains_read and not self._chain_read(line, chain):
+                return None
+        elif chain not in builtin:
+            return None
+        try:
+            return chain, self._fill(plan, values)
+        except ValueError:  # BadValue: the usual read reports it
+            return None
+
+    def _chain_read(self, line: str, chain: str) -> bool:
+        """Whether the grammar's CHAIN reads ``chain`` whole after the ``-A`` of ``line`` (as the
+        tokenizer's head does), remembered in ``chains_read``."""
+        m = self.head(line)
+        if m is None or m.group(1) or m.start(2) or m.group(3) != chain:
+            return False
+        self.chains_read.add(chain)
+        return True
 
     def learn(self, line: str, tokens, result, clean: bool) -> None:
         """Make the plan of ``line``'s shape from its usual read (``clean``: it reported nothing)."""
@@ -129,20 +175,25 @@ class ShapePlans:
         plan = None
         if not tokens or tokens[0][3] < 0:  # the tokenizer's str.split path
             plan = _make_plan(_masked(tokens), [_unquoted(v) for v in values], tokens, result, self.reader.uses)
+        if plan is not None:
+            reader = self.reader
+            plan.fills = tuple((index, _value_reader(reader, kind, info), place)
+                               for index, kind, info, place in plan.fills)
         self.plans[key] = plan or UNPLANNABLE
 
     def _fill(self, plan: Plan, values):
-        """(matches, verdict, comment, ignore) of a line of ``plan``'s shape."""
+        """(matches, verdict, comment, ignore, statements) of a line of ``plan``'s shape."""
         matches = plan.matches
         verdict = plan.verdict
+        statements = plan.statements
         if plan.fills:
-            value_match = self.reader.value_match
             matches = list(matches)
-            for index, kind, info, place in plan.fills:
+            for index, read, place in plan.fills:
                 value = values[index]
-                made = value_match(kind, info, value[1:-1] if value[0] == '"' else value)
+                made = read(value[1:-1] if value[0] == '"' else value)
                 if place < 0:
                     verdict = made
+                    statements = statements_for(made)
                 else:
                     matches[place] = made
             matches = tuple(matches)
@@ -153,7 +204,91 @@ class ShapePlans:
         elif comments is not None:
             comment = "; ".join(text if index is None else _unquoted(values[index])
                                 for index, text in plan.comments)
-        return matches, verdict, comment, plan.ignore
+        return matches, verdict, comment, plan.ignore, statements
+
+
+def shape_key(options: str, chain: str):
+    """(key, values) of a rule line whose options (what follows ``-A CHAIN ``) are ``options``:
+    the values cut out, and the rest (the text between them, alternately literal text and the
+    option before a value, then ``chain``, the built-in chain or ""); None when nothing is cut out."""
+    parts = _split(options)
+    if len(parts) == 1:
+        return None
+    values = parts[2::3]
+    del parts[2::3]
+    parts.append(chain)
+    return tuple(parts), values
+
+
+def _value_reader(reader, kind: str, info):
+    """A function reading one value of a plan into what ``reader.read`` makes of it, through the
+    reader's memo (so equal values share one object, as in ``read``): kind "addr" (info: -s or -d,
+    negated), "value" (a modelled module option: handler, negated, protocol, module), "jump" or
+    "nat" (the verdict of a NAT target with this one option: target, option, protocol). The
+    function raises BadValue (a ValueError) when the value cannot be read."""
+    memo = reader.memo
+    if kind == "nat":
+        target, option, proto_name = info
+        # --to-destination a.b.c.d:port and the like: read by plain_nat_to into the verdict's
+        # other fields, which depend on the target only (target_verdict's reading of it).
+        plain = (plain_nat_to if reader.family is Family.IPV4 and option in ADDRESS_OPTIONS and option != "--on-ip"
+                 and target != "NETMAP" else _no_range)
+        fixed = reader.target_verdict(target, (), [], [])
+
+        def nat(value: str) -> Verdict:
+            rewrite = plain(value)
+            if rewrite is not None:
+                return make_verdict(fixed.kind, fixed.target, rewrite[0], rewrite[1], ((option, value),),
+                                    fixed.terminal_other, fixed.other_outcome)
+            addresses: list = []
+            ports: list = []
+            reader.nat_values(target, option, value, proto_name, addresses, ports)
+            return reader.target_verdict(target, ((option, value),), addresses, ports)
+        return nat
+    if kind == "jump":
+        def jump(value: str) -> Verdict:
+            key = ("-j", value)
+            return memo.get(key) or memo.setdefault(key, Verdict(VerdictKind.JUMP, value))
+        return jump
+    if kind == "addr":
+        canonical, negated = info
+        direction = Direction.SOURCE if canonical == "-s" else Direction.DESTINATION
+        address_match = reader.address_match
+        family = reader.family
+        plain = plain_ipv4 if family is Family.IPV4 else _no_range
+
+        def address(value: str) -> AddressMatch:
+            key = (canonical, value, negated)
+            match = memo.get(key)
+            if match is None:
+                bounds = plain(value)  # what address_match makes of a plain address, without its tests
+                match = memo[key] = (address_match(direction, value, negated) if bounds is None else
+                                     make_address_match(direction, family, (bounds,), value, negated))
+            return match
+        return address
+    handler, negated, proto_name, module = info
+    modelled = reader.modelled
+    # Ports in plain digits: the PortMatch reader.modelled makes of them, without its tests.
+    plain, direction = _PLAIN_PORTS.get(handler, (_no_range, None))
+
+    def option(value: str):
+        key = (handler, value, negated, proto_name)
+        match = memo.get(key)
+        if match is None:
+            ranges = plain(value)
+            match = memo[key] = (modelled(handler, value, negated, proto_name, module) if ranges is None else
+                                 make_port_match(direction, ranges, negated))
+        return match
+    return option
+
+
+_PLAIN_PORTS = {"port-destination": (plain_port, Direction.DESTINATION), "port-source": (plain_port, Direction.SOURCE),
+                "multiport-destination": (plain_port_list, Direction.DESTINATION),
+                "multiport-source": (plain_port_list, Direction.SOURCE)}
+
+
+def _no_range(value: str) -> None:
+    return None
 
 
 def _unquoted(value: str) -> str:

@@ -7,6 +7,7 @@ import dataclasses
 from linter import netdb
 from linter.diagnostics import caret_excerpt, Diagnostic
 from linter.frontends.iptables import options as opt
+from linter.frontends.iptables.makers import address_match as make_address_match, verdict as make_verdict
 from linter.frontends.iptables.rule_options import (
     ADDRESS_OPTIONS,
     OTHER_OUTCOMES,
@@ -84,7 +85,7 @@ class RuleReader:
         self._chain_names = chain_names
         self._chains: set[str] | None = None
         self.diagnostics = diagnostics
-        self._memo: dict = {}
+        self.memo: dict = {}
         self.uses: list = []
         self.chains_changed = 0  # counts add_chain calls (plans.py drops its plans then)
         self.unknowns = False  # set by front ends whose tokens may be UNKNOWN
@@ -138,7 +139,7 @@ class RuleReader:
         self.lineno = lineno
         self._args_start = args_start
         self._columns = None
-        memo = self._memo
+        memo = self.memo
         memo_get = memo.get
         top_get = TOP.get
         matches: list = []
@@ -431,7 +432,7 @@ class RuleReader:
             matches.append(match)
         # --- the verdict
         if target is not None:
-            verdict = self._target_verdict(target.name, target_options, nat_addresses, nat_ports)
+            verdict = self.target_verdict(target.name, target_options, nat_addresses, nat_ports)
         elif verdict is None:
             verdict = CONTINUE
             # `-m recent --set` (or --update/--remove) without a target records the source for a
@@ -465,11 +466,13 @@ class RuleReader:
     def _nat_option(self, target, option, arg, proto_name, addresses, ports) -> None:
         """The rewrite of a NAT-like target option (--to-destination, --to-ports...)."""
         try:
-            self._nat_values(target, option, arg[1], proto_name, addresses, ports)
+            self.nat_values(target, option, arg[1], proto_name, addresses, ports)
         except BadValue as exc:
             self._bad_value(exc, arg)
 
-    def _nat_values(self, target, option, value, proto_name, addresses, ports) -> None:
+    def nat_values(self, target, option, value, proto_name, addresses, ports) -> None:
+        """Add the rewrite ``value`` of NAT target option ``option`` to ``addresses`` and ``ports``
+        (BadValue when it cannot be read)."""
         if option in PORT_OPTIONS:
             sep = ":" if ":" in value and "-" not in value else "-"
             ports.append(PortSet((port_range(value, proto_name or "tcp", sep),)))
@@ -499,35 +502,6 @@ class RuleReader:
             if module.options is not None and name in module.options:
                 return False
         return not (proto_module is not None and name in (MATCHES.get(proto_module) or {}))
-
-    def value_match(self, kind: str, info, value: str):
-        """What ``read`` makes of one value of a shape plan (plans.py): kind "addr" (info: -s or -d,
-        negated), "value" (a modelled module option: handler, negated, protocol, module), "jump" or
-        "nat" (the verdict of a NAT target with this one option: target, option, protocol);
-        BadValue when the value cannot be read."""
-        memo = self._memo
-        if kind == "nat":  # the one option of a NAT target (info: target, option, protocol)
-            target, option, proto_name = info
-            addresses: list[AddressSet] = []
-            ports: list[PortSet] = []
-            self._nat_values(target, option, value, proto_name, addresses, ports)
-            return self._target_verdict(target, ((option, value),), addresses, ports)
-        if kind == "jump":
-            key = ("-j", value)
-            return memo.get(key) or memo.setdefault(key, Verdict(VerdictKind.JUMP, value))
-        if kind == "addr":
-            canonical, negated = info
-            key = (canonical, value, negated)
-            match = memo.get(key)
-            if match is None:
-                match = memo[key] = self.address_match(SOURCE if canonical == "-s" else DESTINATION, value, negated)
-            return match
-        handler, negated, proto_name, module = info
-        key = (handler, value, negated, proto_name)
-        match = memo.get(key)
-        if match is None:
-            match = memo[key] = self.modelled(handler, value, negated, proto_name, module)
-        return match
 
     # -- helpers of read()
     def _take_args(self, tokens, i, nargs, inline):
@@ -641,7 +615,7 @@ class RuleReader:
     def address_match(self, direction, text, negated) -> AddressMatch:
         """The match of ``-s``/``-d`` ``text`` (BadValue when it cannot be read)."""
         if "," not in text and "-" not in text:
-            return AddressMatch(direction, AddressSet(self.family, (address_range(text, self.family),), text), negated)
+            return make_address_match(direction, self.family, (address_range(text, self.family),), text, negated)
         ranges = address_list(text, self.family)
         if negated and len(ranges) > 1:
             # iptables makes one rule per address: "! -s a,b" matches what is not in all of them.
@@ -716,7 +690,8 @@ class RuleReader:
             return value
         raise AssertionError(handler)
 
-    def _target_verdict(self, name, options, addresses, ports) -> Verdict:
+    def target_verdict(self, name, options, addresses, ports) -> Verdict:
+        """The verdict of target extension ``name`` with its ``options`` and NAT rewrites."""
         to_addresses = None
         if addresses:
             if len(addresses) == 1:
@@ -731,6 +706,6 @@ class RuleReader:
         if kind is None:
             kind = VerdictKind.LOG if name in opt.LOG_TARGETS else VerdictKind.OTHER
         terminal = name in opt.TERMINAL_TARGETS
-        return Verdict(kind, name if kind is VerdictKind.OTHER or kind is VerdictKind.LOG else None,
-                       to_addresses, to_ports, tuple(options), terminal,
-                       OTHER_OUTCOMES.get(name.upper()) if kind is VerdictKind.OTHER else None)
+        return make_verdict(kind, name if kind is VerdictKind.OTHER or kind is VerdictKind.LOG else None,
+                            to_addresses, to_ports, tuple(options), terminal,
+                            OTHER_OUTCOMES.get(name.upper()) if kind is VerdictKind.OTHER else None)

@@ -81,10 +81,11 @@ from linter import collector
 from linter.diagnostics import caret_excerpt, Diagnostic
 from linter.frontends import ParseResult
 from linter.frontends.iptables import options as opt
+from linter.frontends.iptables.makers import rule as make_rule, span as make_span
 from linter.frontends.iptables.plans import ShapePlans
 from linter.frontends.iptables.rule_options import statements_for
 from linter.frontends.iptables.rule_reader import RuleReader
-from linter.frontends.iptables.tables import CHAIN_NAMES, ChainState, detect_family, TableState, TableStore
+from linter.frontends.iptables.tables import chain_names, ChainState, detect_family, TableState, TableStore
 from linter.frontends.iptables.tokens import (
     describe_error,
     fast_path,
@@ -128,7 +129,7 @@ class FileReader:
         self.table: TableState | None = None
         self.family = store.family
         if rules is None:
-            rules = RuleReader(self.path, self.family, lambda: CHAIN_NAMES.findall(text), self.diagnostics)
+            rules = RuleReader(self.path, self.family, lambda: chain_names(text), self.diagnostics)
         else:
             self.diagnostics = rules.diagnostics
         self.rules = rules
@@ -171,8 +172,7 @@ class FileReader:
                 if plans is not None and self.table is not None:
                     planned = plans.lookup(line, self.table.builtin)
                     if planned is not None:
-                        chain, chain_column, end, result = planned
-                        self._rule("-A", chain, chain_column, None, None, 1, end, line, lineno, result)
+                        self._planned_rule(planned[0], planned[1], line, lineno)
                         continue
                 fast = read_rule(line)
                 if fast is not None:
@@ -205,7 +205,7 @@ class FileReader:
 
     def _span(self, lineno: int, column: int, end: int) -> Span:
         shift = self.shifts.get(lineno, 0) if self.shifts else 0
-        return Span(self.path, lineno, column + shift, lineno, end + shift)
+        return make_span(self.path, lineno, column + shift, lineno, end + shift)
 
     def _layout(self, line: str, lineno: int, what: str) -> None:
         """iptables-restore reads "*", ":", "#" and COMMIT only in column 1, and COMMIT alone."""
@@ -297,7 +297,10 @@ class FileReader:
         if table is None:
             return
         span = self._span(lineno, _first_column(line), len(line.rstrip()))
-        policy = self._policy(table, name, policy, policy_column, line, lineno)
+        if policy != "-" or name in table.builtin:  # a user chain's "-" is no policy, and right
+            policy = self._policy(table, name, policy, policy_column, line, lineno)
+        else:
+            policy = None
         chain = table.chains.get(name)
         if chain is None:
             table.chains[name] = ChainState(name, span, policy, True)
@@ -368,9 +371,25 @@ class FileReader:
             chain = table.chains[name] = ChainState(name, span, Policy.ACCEPT if builtin else None, declare)
         return chain
 
-    def _rule(self, command, chain_name, chain_column, position, tokens, column, args_start, line, lineno,
-              planned=None):
-        """Add one rule; ``planned`` is its (matches, verdict, comment, ignore) when a plan read it."""
+    def _planned_rule(self, chain_name, planned, line, lineno):
+        """Add the rule of an ``-A`` line a shape plan read: ``planned`` is its (matches, verdict,
+        comment, ignore, statements); the rule starts in column 1 and its chain in column 4."""
+        table = self.table
+        table.last_line = lineno
+        chain = table.chains.get(chain_name)
+        if chain is None:
+            chain = self._chain(table, chain_name, lineno, line, 4)
+        matches, verdict, comment, ignore, statements = planned
+        if ignore:
+            return
+        end = len(line)
+        if line[-1] == " ":
+            end = len(line.rstrip(" \t"))
+        where = make_span(self.path, lineno, 1, lineno, end) if not self.shifts else self._span(lineno, 1, end)
+        chain.rules.append(make_rule(matches, verdict, where, comment, statements, line[:end]))
+
+    def _rule(self, command, chain_name, chain_column, position, tokens, column, args_start, line, lineno):
+        """Add one rule from its option tokens."""
         table = self.table
         if table is None:
             self._need_table("Rule", line, lineno, column)
@@ -379,17 +398,14 @@ class FileReader:
         chain = table.chains.get(chain_name)
         if chain is None:
             chain = self._chain(table, chain_name, lineno, line, chain_column)
-        if planned is not None:
-            matches, verdict, comment, ignore = planned
-        else:
-            if self.token_hook is not None:
-                tokens = self.token_hook(tokens, line, lineno)
-            reported = len(self.diagnostics)
-            read = self.rules.read(tokens, line, lineno, chain_name if chain_name in table.builtin else "", column,
-                                   args_start)
-            if self.plans is not None and self.plans.pending is not None:
-                self.plans.learn(line, tokens, read, len(self.diagnostics) == reported)
-            matches, verdict, comment, ignore = read
+        if self.token_hook is not None:
+            tokens = self.token_hook(tokens, line, lineno)
+        reported = len(self.diagnostics)
+        read = self.rules.read(tokens, line, lineno, chain_name if chain_name in table.builtin else "", column,
+                               args_start)
+        if self.plans is not None and self.plans.pending is not None:
+            self.plans.learn(line, tokens, read, len(self.diagnostics) == reported)
+        matches, verdict, comment, ignore = read
         if ignore:
             return
         end = len(line) - 1

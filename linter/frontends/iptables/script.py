@@ -72,7 +72,7 @@ from linter.frontends.iptables.other_commands import OtherCommands
 from linter.frontends.iptables.rule_options import statements_for
 from linter.frontends.iptables.rule_reader import RuleReader
 from linter.frontends.iptables.save import FileReader
-from linter.frontends.iptables.tables import CHAIN_NAMES, ChainState, same_rule, TableStore
+from linter.frontends.iptables.tables import chain_names, ChainState, same_rule, TableStore
 from linter.frontends.iptables.tokens import BANG, INVALID, LOADER, RESTRICT_EXAMPLE, SYNTAX, UNKNOWN, WORD
 from linter.frontends.shell.evaluation import ShellEvaluator
 from linter.frontends.shell.parser import parse_script
@@ -294,7 +294,7 @@ class ScriptReader(OtherCommands, ShellEvaluator):
 
     def _chain_names(self, family: Family) -> set[str]:
         if self._prescan is None:
-            self._prescan = CHAIN_NAMES.findall(self.text) + NEW_CHAIN_WORDS.findall(self.text)
+            self._prescan = chain_names(self.text) + NEW_CHAIN_WORDS.findall(self.text)
         names = set(self._prescan)
         store = self.stores.get(family)
         if store is not None:

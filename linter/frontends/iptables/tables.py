@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from linter.frontends.iptables import options as opt
+from linter.frontends.iptables.makers import chain as make_chain
 from linter.frontends.iptables.tokens import FORMAT, LOADER, RESTRICT_EXAMPLE
-from linter.model import Chain, Family, Policy, Rule, Ruleset, Span, Table
+from linter.model import Family, Policy, Rule, Ruleset, Span, Table
 
 
 # --- Family -------------------------------------------------------------------------
@@ -48,10 +49,19 @@ def detect_family(text: str) -> Family:
     return Family.IPV6 if hints else Family.IPV4
 
 
-CHAIN_NAMES = re.compile(
-    r"^[ \t]*(?:\[\d+:\d+\][ \t]*)?(?::|(?:-N|--new-chain|--new|-A|--append|-I|--insert)[ \t]+)([^\s\"!#][^\s\"]*)",
-    re.M,
+# A line's start is a newline (chain_names puts one before the first line): a literal first
+# character lets the regex engine skip from one newline to the next, three times faster than "^"
+# with re.M.
+_CHAIN_NAME = re.compile(
+    r"\n[ \t]*(?:\[\d+:\d+\][ \t]*)?(?::|(?:-N|--new-chain|--new|-A|--append|-I|--insert)[ \t]+)([^\s\"!#][^\s\"]*)"
 )
+
+
+def chain_names(text: str) -> list[str]:
+    """The chain names ``text`` declares (``:NAME``, ``-N NAME``) or adds rules to (``-A``/``-I``)."""
+    first_end = text.find("\n")
+    first = _CHAIN_NAME.findall("\n" + (text if first_end < 0 else text[:first_end]))
+    return first + _CHAIN_NAME.findall(text) if first_end >= 0 else first
 
 
 # --- The file ---------------------------------------------------------------------
@@ -174,10 +184,11 @@ class TableStore:
                 base = table.builtin.get(chain.name)
                 if base is not None:
                     hook, kind, priority = base
-                    chains.append(Chain(chain.name, tuple(chain.merged()), chain.span, hook, kind, priority,
-                                        chain.policy or Policy.ACCEPT, role=table.name))
+                    chains.append(make_chain(chain.name, tuple(chain.merged()), chain.span, hook, kind, priority,
+                                             chain.policy or Policy.ACCEPT, None, table.name))
                 else:
-                    chains.append(Chain(chain.name, tuple(chain.merged()), chain.span, role=table.name))
+                    chains.append(make_chain(chain.name, tuple(chain.merged()), chain.span, None, None, None, None,
+                                             None, table.name))
             tables.append(Table(table.name, self.family, tuple(chains), table.span))
         return tables
 

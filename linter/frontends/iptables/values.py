@@ -10,6 +10,7 @@ except ImportError:  # pragma: no cover - an interpreter without _socket
     from socket import inet_aton
 
 from linter import netdb
+from linter.frontends.iptables.makers import address_set as make_address_set, port_set as make_port_set
 from linter.addresses import AddressError, parse_address_range
 from linter.model import AddressSet, Family, IPV4_MAX, MAX_PORT, normalize_ranges, PortSet
 from linter.numbers import bounded_int, shown
@@ -52,23 +53,36 @@ def _number(text: str) -> int:
 _HOST_BITS = [(1 << (32 - bits)) - 1 for bits in range(33)]
 
 
+# Four dotted numbers and an optional prefix length: what inet_aton reads below; anything
+# else (hex parts, masks, fewer parts, errors) is read by _ipv4_slow.
+_PLAIN_IPV4 = re.compile(r"([0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})(?:/([0-9]{0,2}))?").fullmatch
+
+
+def plain_ipv4(text: str) -> tuple[int, int] | None:
+    """The range of ``a.b.c.d`` or ``a.b.c.d/len`` in plain digits (as ``_ipv4_range`` reads it),
+    or None for every other text."""
+    plain = _PLAIN_IPV4(text)
+    if plain is None:
+        return None
+    addr, bits = plain.groups()
+    # Four parts: iptables reads them as inet_aton does (decimal, 0 octal).
+    try:
+        value = int.from_bytes(inet_aton(addr), "big")
+    except OSError:
+        return None
+    if not bits:  # no prefix length, or nothing after the slash
+        return value, value
+    length = int(bits)
+    if length > 32:
+        return None
+    host = _HOST_BITS[length]
+    lo = value & ~host
+    return lo, lo | host
+
+
 def _ipv4_range(text: str) -> tuple[int, int]:
     """``a.b.c.d[/len|/mask]`` as iptables reads it (missing octets are 0, ``010`` is octal)."""
-    addr, _, bits = text.partition("/")
-    if addr.count(".") == 3 and addr.replace(".", "").isalnum() and (not bits or (bits.isdigit() and len(bits) <= 2)):
-        # Four parts: iptables reads them as inet_aton does (decimal, 0x hex, 0 octal).
-        try:
-            value = int.from_bytes(inet_aton(addr), "big")
-        except OSError:
-            return _ipv4_slow(text)
-        if not bits:
-            return value, value
-        length = int(bits)
-        if length <= 32:
-            host = _HOST_BITS[length]
-            lo = value & ~host
-            return lo, lo | host
-    return _ipv4_slow(text)
+    return plain_ipv4(text) or _ipv4_slow(text)
 
 
 def _ipv4_slow(text: str) -> tuple[int, int]:
@@ -92,7 +106,10 @@ def _ipv4_slow(text: str) -> tuple[int, int]:
     if not slash:
         return value, value
     if mask.isdigit():
-        bits = bounded_int(mask)
+        try:
+            bits = bounded_int(mask)
+        except ValueError:  # a digit int() does not read ("/³")
+            raise BadValue(f"Invalid prefix length /{mask}", len(addr) + 1) from None
         if bits > 32:
             raise BadValue(f"Invalid prefix length /{mask}", len(addr) + 1)
     else:
@@ -183,6 +200,28 @@ def port_range(text: str, proto: str, sep: str = ":", offset: int = 0) -> tuple[
     return value, value
 
 
+_PLAIN_PORT = re.compile(r"[0-9]{1,5}").fullmatch
+_PLAIN_PORT_LIST = re.compile(r"[0-9]{1,5}(?:,[0-9]{1,5}){0,14}").fullmatch
+
+
+def plain_port(text: str) -> tuple[tuple[int, int]] | None:
+    """``(port_range(text, ...),)`` for a port in plain digits, or None for every other text."""
+    if _PLAIN_PORT(text) is None:
+        return None
+    port = int(text)
+    return ((port, port),) if port <= MAX_PORT else None
+
+
+def plain_port_list(text: str) -> tuple[tuple[int, int], ...] | None:
+    """``multiport_list(text, ...)`` for up to 15 ports in plain digits, or None for every other text."""
+    if _PLAIN_PORT_LIST(text) is None:
+        return None
+    ports = [int(port) for port in text.split(",")]
+    if max(ports) > MAX_PORT:
+        return None
+    return normalize_ranges((port, port) for port in ports)
+
+
 def multiport_list(text: str, proto: str) -> tuple[tuple[int, int], ...]:
     ranges = []
     count = 0
@@ -196,6 +235,28 @@ def multiport_list(text: str, proto: str) -> tuple[tuple[int, int], ...]:
     if count > 15:
         raise BadValue("multiport takes at most 15 ports (a range counts as two)")
     return normalize_ranges(ranges)
+
+
+_PLAIN_NAT = re.compile(r"([0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})(?::([0-9]{1,5}))?").fullmatch
+
+
+def plain_nat_to(text: str) -> tuple[AddressSet, PortSet | None] | None:
+    """``nat_to`` of ``a.b.c.d`` or ``a.b.c.d:port`` in plain digits in an IPv4 ruleset (the same
+    objects), or None for every other text."""
+    plain = _PLAIN_NAT(text)
+    if plain is None:
+        return None
+    addr, port = plain.groups()
+    bounds = plain_ipv4(addr)
+    if bounds is None:
+        return None
+    ports = None
+    if port is not None:
+        number = int(port)
+        if number > MAX_PORT:
+            return None
+        ports = make_port_set(((number, number),))
+    return make_address_set(Family.IPV4, (bounds,), addr), ports
 
 
 def nat_to(text: str, family: Family, proto: str) -> tuple[AddressSet | None, PortSet | None]:
@@ -222,11 +283,11 @@ def nat_to(text: str, family: Family, proto: str) -> tuple[AddressSet | None, Po
         hi = address_range(last or first, family)[1]
         if lo > hi:
             raise BadValue(f"Address range {addr!r} starts above its end")
-        addresses = AddressSet(family, ((lo, hi),), addr)
+        addresses = make_address_set(family, ((lo, hi),), addr)
     port_set = None
     if ports:
         ports = ports.split("/", 1)[0]
-        port_set = PortSet((port_range(ports, proto, "-", port_offset),))
+        port_set = make_port_set((port_range(ports, proto, "-", port_offset),))
     if addresses is None and port_set is None:
         raise BadValue(f"Empty address and port: {text!r}")
     return addresses, port_set

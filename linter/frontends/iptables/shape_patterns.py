@@ -1,0 +1,103 @@
+"""A shape's line as one regular expression: the values of a line of a known shape in one match.
+
+plans.py finds a line's shape by cutting its values out (a ``re.split`` and a tuple of the
+pieces as a dictionary key); a shape seen often also gets a pattern that matches exactly the
+lines of that shape, the shape's literal text with a group where each value goes, so that
+the next lines of a shape recently seen are recognised and have their values read by one
+``fullmatch``. ``RecentShapes`` keeps the patterns of the few shapes used last.
+
+Why a match means the same shape: the groups use the value pattern of the key's own split
+(``VALUE``), each followed by the literal text that follows it there (a space or the end
+of the line), so a group takes exactly the word or quoted string the split would take; the
+literal pieces are those of the shape's first clean line, in which the split found nothing
+else to cut out, and a value the split would leave in place (a ``-j`` verdict,
+``LITERAL_TARGETS``) is refused after the match. The chain comes first: a built-in chain
+is part of the shape (literal, and must be a built-in chain of the table being read); a
+user chain is not (a group, which must be a chain name read before and not built in).
+"""
+
+from __future__ import annotations
+
+import re
+
+from linter.frontends.iptables.rule_options import STANDARD_VERDICTS, TARGETS
+
+# A value cut out of a shape: a word of printable ASCII without space, quote, backslash or "!"
+# that does not start with "-", or such a string (spaces allowed) in double quotes.
+VALUE = r'("[ #-,.-\[\]-~][ !#-\[\]-~]*"|[#-,.-\[\]-~][#-\[\]-~]*)'
+# -j names that stay in a shape (no value): the interpreter reads them as verdicts or target extensions.
+LITERAL_TARGETS = frozenset(STANDARD_VERDICTS) | frozenset(TARGETS)
+RECENT = 8  # patterns tried before a line's shape is looked up the long way
+COMPILE_AFTER = 3  # lines of a shape found the long way before its pattern is made
+
+
+def shape_pattern(key: tuple[str, ...]):
+    """The ``fullmatch`` of the lines of the shape ``key`` (plans.py: the pieces between the values,
+    alternately literal text and the option before a value, then the built-in chain or "")."""
+    chain = key[-1]
+    pieces = [r"-A ", re.escape(chain) if chain else r"([^ ]+)", " ", re.escape(key[0])]
+    for k in range(1, len(key) - 1, 2):
+        pieces += [re.escape(key[k]), " ", VALUE, re.escape(key[k + 1])]
+    return re.compile("".join(pieces)).fullmatch
+
+
+class RecentShapes:
+    """The plans with a pattern of the shapes used last, the most used first; and ``last``, the
+    plan of the last line found, whose follower (the plan of the line after it, the last time)
+    is tried first: lines of a few shapes tend to come in the same order (kube-proxy's KUBE-SEP
+    chains). Followers are kept here by the plan's id, not on the plans: a plan following itself
+    would be a reference cycle, which the paused collector would keep, and the reader with it."""
+
+    __slots__ = ("entries", "last", "followers")
+
+    def __init__(self) -> None:
+        self.entries: list = []
+        self.last = None
+        self.followers: dict = {}
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.last = None
+        self.followers.clear()
+
+    def add(self, plan) -> None:
+        """``plan`` (whose pattern is made) as the most recent; the least recent is forgotten."""
+        entries = self.entries
+        for k, known in enumerate(entries):
+            if known is plan:
+                del entries[k]
+                break
+        else:
+            if len(entries) >= RECENT:
+                entries.pop()
+        entries.insert(0, plan)
+
+    def find(self, line: str):
+        """(plan, the groups its pattern read: the user chain if the shape has none, then the
+        values) of the first recent shape whose pattern reads ``line``, else None. A literal
+        target among them (``-j DROP`` where the shape has a chain to jump to) is no value: that
+        line is of another shape (or a chain named so: the long way reads it)."""
+        last = self.last
+        if last is not None:
+            following = self.followers.get(id(last))
+            if following is not None:
+                m = following.pattern(line)
+                if m is not None:
+                    groups = m.groups()
+                    if LITERAL_TARGETS.isdisjoint(groups):
+                        self.last = following
+                        return following, groups
+        entries = self.entries
+        for k, plan in enumerate(entries):
+            m = plan.pattern(line)
+            if m is not None:
+                groups = m.groups()
+                if not LITERAL_TARGETS.isdisjoint(groups):
+                    continue
+                if k:  # one step to the front: the shapes most used come to be tried first
+                    entries[k - 1], entries[k] = plan, entries[k - 1]
+                if last is not None:
+                    self.followers[id(last)] = plan
+                self.last = plan
+                return plan, groups
+        return None
