@@ -249,6 +249,17 @@ def _kind(walker, table, boxes) -> tuple | None:
     return (id(table), walker.marks, walker.certain, walker.first_packet, id(walker.routing), tuple(exact))
 
 
+def _too_wide(boxes) -> bool:
+    """Whether some entering range list has more than MAX_POINTS ranges: their low bounds alone
+    are that many distinct values of one class."""
+    for box in boxes:
+        for field in _WIDE:
+            ranges = box[field]
+            if ranges is not None and len(ranges) > MAX_POINTS:
+                return True
+    return False
+
+
 def _values(subtree: Subtree, boxes) -> list[list[int]]:
     """Per class, the value of every label: the subtree's constants, then the entering boxes'
     range bounds of that class, box by box, field by field."""
@@ -294,6 +305,11 @@ class SharedWalks:
         if kind is None:
             return walker.walk_into(table, target, boxes, stack, results)
         key = (subtree.shape, kind)
+        if _too_wide(boxes):
+            # No template can fit or be recorded (each would need more than MAX_POINTS bounds in
+            # one class), and listing the bounds of long range lists cost a random mix 20 s.
+            self.walks[subtree.shape] = self.walks.get(subtree.shape, 0) + 1
+            return walker.walk_into(table, target, boxes, stack, results)
         templates = self.templates.get(key)
         budget = walker.budget
         values = None
