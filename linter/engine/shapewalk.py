@@ -249,15 +249,10 @@ def _kind(walker, table, boxes) -> tuple | None:
     return (id(table), walker.marks, walker.certain, walker.first_packet, id(walker.routing), tuple(exact))
 
 
-def _too_wide(boxes) -> bool:
-    """Whether some entering range list has more than MAX_POINTS ranges: their low bounds alone
-    are that many distinct values of one class."""
-    for box in boxes:
-        for field in _WIDE:
-            ranges = box[field]
-            if ranges is not None and len(ranges) > MAX_POINTS:
-                return True
-    return False
+def _too_wide(kind: tuple) -> bool:
+    """Whether an entering range list (its length is in ``kind``, from ``_kind``) has more than
+    MAX_POINTS ranges: their low bounds alone are that many distinct values of one class."""
+    return any(length > MAX_POINTS for exact in kind[-1] for length in exact[-1])
 
 
 def _values(subtree: Subtree, boxes) -> list[list[int]]:
@@ -305,15 +300,13 @@ class SharedWalks:
         if kind is None:
             return walker.walk_into(table, target, boxes, stack, results)
         key = (subtree.shape, kind)
-        if _too_wide(boxes):
-            # No template can fit or be recorded (each would need more than MAX_POINTS bounds in
-            # one class), and listing the bounds of long range lists cost a random mix 20 s.
-            self.walks[subtree.shape] = self.walks.get(subtree.shape, 0) + 1
-            return walker.walk_into(table, target, boxes, stack, results)
         templates = self.templates.get(key)
         budget = walker.budget
         values = None
-        if templates:
+        # Too wide: no template can fit or be recorded (each would need more than MAX_POINTS
+        # bounds in one class), and listing the bounds of long range lists cost a random mix 20 s.
+        wide = _too_wide(kind)
+        if templates and not wide:
             values = _values(subtree, boxes)
             for template in templates:
                 if template.table is table and template.routing is walker.routing \
@@ -321,7 +314,7 @@ class SharedWalks:
                     budget.spent += template.spent
                     return template.replay(walker, table, subtree, boxes, values, results)
         walks = self.walks[subtree.shape] = self.walks.get(subtree.shape, 0) + 1
-        if walks < 2 or templates is not None and len(templates) >= MAX_TEMPLATES:
+        if wide or walks < 2 or templates is not None and len(templates) >= MAX_TEMPLATES:
             return walker.walk_into(table, target, boxes, stack, results)
         before, already = budget.spent, len(results)
         back = walker.walk_into(table, target, boxes, stack, results)

@@ -133,3 +133,20 @@ def test_a_subtree_with_an_address_type_match_has_no_shape():
     table = next(t for t in document.tables if t.name == "nat")
     assert subtree_of(table, next(c for c in table.chains if c.name == "KUBE-NODEPORTS")) is None
     assert subtree_of(table, next(c for c in table.chains if c.name == "KUBE-SVC-0")) is not None
+
+
+def test_boxes_with_long_range_lists_are_walked_without_listing_their_bounds(monkeypatch):
+    # 18 separate sources: their low bounds alone are more distinct values than a template
+    # may hold, so no template fits or is recorded, and the bounds are never listed.
+    sources = tuple((_ip(f"192.0.2.{2 * n}"), _ip(f"192.0.2.{2 * n}")) for n in range(shapewalk.MAX_POINTS + 1))
+    boxes = [_box(src=sources)]
+    document = ruleset(_kube(SERVICES))
+
+    def listed(*args):
+        raise AssertionError("bounds listed for a box too wide for any template")
+    monkeypatch.setattr(shapewalk, "_values", listed)
+    walks = SharedWalks()
+    assert _walk(document, boxes, shared=True, walks=walks) == _walk(document, boxes, shared=False)
+    assert not walks.templates
+    # Each service's KUBE-SVC subtree and its three KUBE-SEP subtrees still counted as walked.
+    assert sum(walks.walks.values()) == 4 * len(SERVICES)
