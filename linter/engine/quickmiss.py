@@ -15,7 +15,7 @@ rule's order, and a box goes on to the next test only when the test holds all of
 
 from __future__ import annotations
 
-from linter.engine.space import Box, split_rule
+from linter.engine.space import Box, protocol_ranges, split_rule
 from linter.model import AddressMatch, Direction, PortMatch, ProtocolMatch
 
 _FIELD = {name: index for index, name in enumerate(Box._fields)}
@@ -55,7 +55,7 @@ def _test_of(match) -> tuple | None:
     if isinstance(match, ProtocolMatch):
         if not match.protocols:
             return None
-        ranges = _protocol_ranges(match.protocols)
+        ranges = protocol_ranges(match.protocols)
         return _FIELD["proto"], _NONE_NEEDED, ranges[0][0], ranges[-1][1], len(ranges) == 1, None
     if isinstance(match, PortMatch):
         ranges = match.ports.ranges
@@ -82,17 +82,6 @@ def _test_of(match) -> tuple | None:
 def _bounds(ranges) -> tuple[int, int]:
     """The lowest and highest value of ``ranges`` (not taken on trust to be sorted)."""
     return min(lo for lo, _ in ranges), max(hi for _, hi in ranges)
-
-
-def _protocol_ranges(protocols) -> tuple:
-    numbers = sorted(protocols)
-    ranges = []
-    for number in numbers:
-        if ranges and ranges[-1][1] + 1 == number:
-            ranges[-1] = (ranges[-1][0], number)
-        else:
-            ranges.append((number, number))
-    return tuple(ranges)
 
 
 def misses(box: Box, tests: tuple) -> bool:

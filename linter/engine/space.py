@@ -171,6 +171,14 @@ _set_nat_dport = _setter("nat_dport")
 _PROTOCOL_RANGES: dict[frozenset[int], iv.Ranges] = {}
 
 
+def protocol_ranges(protocols: frozenset[int]) -> iv.Ranges:
+    """A protocol match's numbers as ranges (remembered per set)."""
+    found = _PROTOCOL_RANGES.get(protocols)
+    if found is None:
+        found = _PROTOCOL_RANGES[protocols] = iv.normalize((p, p) for p in sorted(protocols))
+    return found
+
+
 def with_trail(box: Box, trail: tuple) -> Box:
     """A copy of ``box`` with another trail (the last field: one slice, no lookups)."""
     return _new_box(Box, box[:-1] + (trail,))
@@ -244,10 +252,7 @@ def split_match(box: Box, match, rule, record_misses: bool = True,
     chain: its state is invalid there, and its tcp flags are still a SYN's)."""
     negated = match.negated
     if isinstance(match, ProtocolMatch):
-        wanted = _PROTOCOL_RANGES.get(match.protocols)
-        if wanted is None:
-            wanted = _PROTOCOL_RANGES[match.protocols] = iv.normalize((p, p) for p in sorted(match.protocols))
-        inside, outside = _split_ranges(box, box.proto, wanted, with_proto)
+        inside, outside = _split_ranges(box, box.proto, protocol_ranges(match.protocols), with_proto)
     elif isinstance(match, PortMatch):
         if match.direction is Direction.DESTINATION:
             inside, outside = _split_ranges(box, box.cur_dport, match.ports.ranges, with_dport)
