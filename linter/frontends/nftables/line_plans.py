@@ -12,8 +12,9 @@ address (its text the value), or a ``PortMatch`` whose set is the one port. The 
 checked once more: a line of the shape with every value changed is read the usual way and
 must give what the plan gives. Later lines of the shape only have their values read into the
 plan's places; a value the plan cannot take the way the reader would (an octet over 255, a
-leading zero, a port over 65535) was never cut out, so its line has a shape of its own and is
-read the usual way, with the reader's diagnostics.
+leading zero) was never cut out, so its line has a shape of its own, and a number over 65535
+for a port makes ``Plan.apply`` give up: either way the line is read the usual way, with the
+reader's diagnostics.
 
 Why a plan holds for every line of its shape: a value cut out is one whole atom (an IPV4 or a
 NUM token; a prefix is IPV4 "/" NUM) between blanks, braces or commas, so the line's other
@@ -86,8 +87,10 @@ class Plan:
                     return None
                 made = self.ports.get((index, value))
                 if made is None:
-                    old = matches[index]
                     port = int(value)
+                    if port > MAX_PORT:
+                        return None  # the reader's diagnostic, not a port 70000
+                    old = matches[index]
                     made = self.ports[index, value] = PortMatch(old.direction, PortSet(((port, port),)), old.negated)
                 matches[index] = made
             elif ("/" in value) is not (kind is _PREFIX) or "." not in value:
