@@ -118,3 +118,36 @@ def test_a_line_of_many_values_alike_keeps_no_plan(monkeypatch):
     assert applied == []
     assert [len(rule.matches) for rule in _rules(fast)] == [20, 20, 20]
     assert fast.document == slow.document and _diagnostics(fast) == _diagnostics(slow) == []
+
+
+def test_a_shapes_pattern_takes_exactly_the_lines_split_gives_that_shape():
+    """The shape pattern chain_rules tries first agrees with _VALUE.split on every line: lines of
+    the shape, values the split does not cut (octets over 255, leading zeros, lengths over 32,
+    five octets, numbers over five digits, values glued to other text) and other literals."""
+    import itertools
+    import random
+
+    shapes = ["ip saddr 1.2.3.4 drop", "ip saddr 1.2.3.0/24 tcp dport { 22 } accept", "1.2.3.4 x",
+              "tcp dport 22,80 y", "a {1.2.3.4,5} b", "x 7"]
+    values = ["0", "1", "22", "65535", "99999", "123456", "022", "00", "1.2.3.4", "255.255.255.255",
+              "256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5", "1.2.3.4/0", "1.2.3.4/32", "1.2.3.4/33",
+              "1.2.3.4/024", "1.2.3.4/", "1a", "a1", "1.2.3.4x", "-1", "1 2", "1,2", "1}", "{1", "", " ", "\t3"]
+    rng = random.Random(14)
+    tried = 0
+    for first in shapes:
+        pieces = line_plans._VALUE.split(first)
+        shape = tuple(pieces[0::2])
+        match = line_plans._shape_pattern(shape).fullmatch
+        count = len(pieces) // 2
+        combos = list(itertools.product(values, repeat=count))
+        for combo in rng.sample(combos, min(len(combos), 400)):
+            line = line_plans._join(shape, list(combo))
+            split = line_plans._VALUE.split(line)
+            found = match(line)
+            expected = list(split[1::2]) if tuple(split[0::2]) == shape else None
+            assert (list(found.groups()) if found is not None else None) == expected, line
+            tried += 1
+        for literal_change in ("ip daddr 1.2.3.4 drop", "ip saddr 1.2.3.4 drop ", first + " 5", "5 " + first):
+            split = line_plans._VALUE.split(literal_change)
+            assert (match(literal_change) is not None) == (tuple(split[0::2]) == shape)
+    assert tried > 1000

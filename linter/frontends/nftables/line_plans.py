@@ -27,11 +27,13 @@ give. Both checks above are made on real reads, so a value the reader uses any o
 from __future__ import annotations
 
 import re
+import socket
 
 from lark import Token
 
+from linter.frontends.iptables import makers as make
 from linter.frontends.nftables.builders import RuleB
-from linter.model import AddressMatch, AddressSet, Family, MAX_PORT, PortMatch, PortSet, Rule
+from linter.model import AddressMatch, Family, MAX_PORT, PortMatch, PortSet, Rule
 from linter.source import SourceFile
 
 MAX_PLANS = 4096  # shapes kept per table; lines of later new shapes are read the usual way
@@ -41,10 +43,8 @@ MAX_TRIES = 2  # first lines of a shape read before it is given up (the first ma
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 # A value: an IPv4 address with an optional prefix length, or a port-sized decimal number
 # without leading zeros, alone between blanks, braces or commas.
-_VALUE = re.compile(
-    rf"(?<![^ \t{{,])(?=[0-9])({_OCTET}(?:\.{_OCTET}){{3}}(?:/(?:3[0-2]|[12]?[0-9]))?|0|[1-9][0-9]{{0,4}})"
-    r"(?=[ \t},]|$)"
-)
+_CORE = rf"({_OCTET}(?:\.{_OCTET}){{3}}(?:/(?:3[0-2]|[12]?[0-9]))?|0|[1-9][0-9]{{0,4}})"
+_VALUE = re.compile(rf"(?<![^ \t{{,])(?=[0-9]){_CORE}(?=[ \t}},]|$)")
 _ADDRESS, _PREFIX, _NUMBER = "a", "p", "n"
 _UNPLANNABLE = None
 
@@ -59,11 +59,12 @@ class Plan:
     A shape is its literals; the kinds of its values (address, prefix, number) are the first
     line's, and a line whose values are of other kinds is read the usual way."""
 
-    __slots__ = ("rule", "fills", "ports", "one")
+    __slots__ = ("rule", "fills", "ports", "one", "match")
 
-    def __init__(self, rule: Rule, fills: tuple) -> None:
+    def __init__(self, rule: Rule, fills: tuple, shape: tuple) -> None:
         self.rule = rule
         self.fills = fills
+        self.match = _shape_pattern(shape).fullmatch
         self.ports: dict = {}  # (match index, port text): its PortMatch, one for all the lines
         # one address to fill (a blocklist's shape): the matches before and after it
         index = fills[0][0]
@@ -78,8 +79,8 @@ class Plan:
             value = values[0]
             if ("/" in value) is not (kind is _PREFIX) or "." not in value:
                 return None
-            made = AddressMatch(old.direction, AddressSet(Family.IPV4, (_span(value),), value), old.negated)
-            return Rule((*head, made, *tail), rule.verdict, span, rule.comment, rule.statements, text)
+            made = make.address_match(old.direction, Family.IPV4, (_span(value),), value, old.negated)
+            return make.rule((*head, made, *tail), rule.verdict, span, rule.comment, rule.statements, text)
         matches = list(rule.matches)
         for (index, kind), value in zip(self.fills, values):
             if kind is _NUMBER:
@@ -97,9 +98,8 @@ class Plan:
                 return None
             else:
                 old = matches[index]
-                matches[index] = AddressMatch(old.direction, AddressSet(Family.IPV4, (_span(value),), value),
-                                              old.negated)
-        return Rule(tuple(matches), rule.verdict, span, rule.comment, rule.statements, text)
+                matches[index] = make.address_match(old.direction, Family.IPV4, (_span(value),), value, old.negated)
+        return make.rule(tuple(matches), rule.verdict, span, rule.comment, rule.statements, text)
 
 
 class LinePlans:
@@ -116,15 +116,30 @@ class LinePlans:
         out: list[Rule] = []
         append, extend = out.append, out.extend
         split, plans, read = _VALUE.split, self.plans, self.builder.rules
+        last = None  # the plan of the last planned line: the next line is most often of its shape
         for rule in rules:
-            pieces = split(rule.text) if rule.run is not None else ()
+            if not rule.is_line:
+                extend(read(rule))
+                continue
+            text = rule.text
+            if last is not None:
+                found = last.match(text)
+                if found is not None:
+                    made = last.apply(found.groups(), rule.span, text)
+                    if made is not None:
+                        append(made)
+                    else:
+                        extend(read(rule))
+                    continue
+            pieces = split(text)
             if len(pieces) < 2:
                 extend(read(rule))
                 continue
             shape = tuple(pieces[0::2])
             plan = plans.get(shape, False)
             if plan:
-                made = plan.apply(pieces[1::2], rule.span, rule.text)
+                last = plan
+                made = plan.apply(pieces[1::2], rule.span, text)
                 if made is not None:
                     append(made)
                 else:
@@ -161,7 +176,7 @@ class LinePlans:
         fills = _fills(out[0], shape, values)
         if fills is None:
             return _UNPLANNABLE
-        plan = Plan(out[0], fills)
+        plan = Plan(out[0], fills, shape)
         return plan if self._holds(plan, rule, shape, values) else _UNPLANNABLE
 
     def _holds(self, plan: Plan, rule: RuleB, shape: tuple, values: list[str]) -> bool:
@@ -195,16 +210,37 @@ class LinePlans:
         return read == [plan.apply(changed, rule.span, text)]
 
 
-def _span(value: str) -> tuple[int, int]:
-    """An address or prefix _VALUE took as (low, high): its octets and length are in range."""
+def _span(value: str, _number=int.from_bytes, _aton=socket.inet_aton) -> tuple[int, int]:
+    """An address or prefix _VALUE took as (low, high): its octets and length are in range
+    (so inet_aton reads the four decimal octets, nothing else)."""
     address, _, length = value.partition("/")
-    a, b, c, d = address.split(".")
-    number = int(a) << 24 | int(b) << 16 | int(c) << 8 | int(d)
+    number = _number(_aton(address), "big")
     if not length:
         return number, number
-    host = (1 << (32 - int(length))) - 1
+    host = _HOSTS[int(length)]
     low = number & ~host
     return low, low | host
+
+
+_HOSTS = tuple((1 << (32 - length)) - 1 for length in range(33))
+
+
+def _shape_pattern(shape: tuple) -> re.Pattern:
+    """A pattern a line fully matches exactly when ``_VALUE.split`` cuts it into ``shape`` and
+    the values it captures.
+
+    Why no line of another shape matches: each literal of the shape is its first line's
+    text between two values, so it ends with a blank, brace or comma (or is the line's start)
+    and the next begins with one (or is its end); a value is digits, dots and a slash. In a
+    line ``literal, value, literal...``, no match of _VALUE can then cross a literal's end,
+    a literal's characters have the neighbours they had in the first line (where no value
+    was found among them), and at a value's first character only the whole value is
+    followed by a blank, brace, comma or the end: so _VALUE finds exactly these values."""
+    parts = [re.escape(shape[0])]
+    for literal in shape[1:]:
+        parts.append(_CORE)
+        parts.append(re.escape(literal))
+    return re.compile("".join(parts))
 
 
 def _join(shape: tuple, values: list[str]) -> str:

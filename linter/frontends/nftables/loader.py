@@ -16,6 +16,7 @@ from lark.visitors import Interpreter
 
 from linter.budgets import MAX_DEFINE_ATOMS, MAX_NESTING
 from linter.diagnostics import caret_excerpt, Diagnostic
+from linter.frontends.iptables.makers import span as new_span
 from linter.frontends.nftables import element_runs
 from linter.frontends.nftables.atoms import (
     borrow,
@@ -193,21 +194,21 @@ class Loader(Interpreter):
 
     def line_runs(self, token) -> None:
         """The lines of a LINERUNS token, each read as the `linerun` line of its LINERUN token
-        (body_line), a chain's rule line directly: no `# handle` comment can follow a line
-        that the token goes on after."""
-        runs = element_runs.line_runs(token)
-        last = len(runs) - 1
-        path, source = self.path, self.source
-        for index, run in enumerate(runs):
+        (body_line), a chain's rule line directly (its token made when needed): no `# handle`
+        comment can follow a line that the token goes on after."""
+        places = element_runs.line_places(token)
+        path, source, first_word, last = self.path, self.source, element_runs.first_word, len(places) - 1
+        for index, (text, start, line, column) in enumerate(places):
             chain, table = self.chain, self.table
             if self.set is None and chain is not None and \
-                    (not run.startswith(_LINE_WORD_STARTS) or element_runs.first_word(run) not in _LINE_WORDS):
-                handle = 0 if table is None else table.handle() if index < last else self.handle_for(table, run)
-                span = Span(path, run.line, run.column, run.line, run.end_column - 1)
-                chain.rules.append(RuleB(None, span, run.value, handle, source, run))
+                    (not text.startswith(_LINE_WORD_STARTS) or first_word(text) not in _LINE_WORDS):
+                rule = RuleB(None, new_span(path, line, column, line, column + len(text) - 1), text, 0, source,
+                             (start, line, column))
+                rule.handle = 0 if table is None else table.handle() if index < last else self.handle_for(table, rule.run)
+                chain.rules.append(rule)
                 continue
             try:
-                self.body_line(element_runs.line_tree(run))
+                self.body_line(element_runs.line_tree(element_runs.line_token(text, start, line, column)))
             except GroupTooDeep as exc:
                 self.group_too_deep(exc)
 
@@ -604,7 +605,7 @@ class Loader(Interpreter):
     # -- chain, set and object lines
     def body_line(self, line: Tree) -> None:
         if line.data == "linerun" and self.set is None and self.chain is not None and \
-                element_runs.first_word(line.children[0]) not in _LINE_WORDS:
+                element_runs.first_word(line.children[0].value) not in _LINE_WORDS:
             self.rule_line(self.chain, line, None, line.children[0])  # cut into atoms when modelled
             return
         atoms = self.atoms(line)
