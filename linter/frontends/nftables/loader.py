@@ -16,8 +16,7 @@ from lark.visitors import Interpreter
 
 from linter.budgets import MAX_DEFINE_ATOMS, MAX_NESTING
 from linter.diagnostics import caret_excerpt, Diagnostic
-from linter.frontends.iptables.makers import span as new_span
-from linter.frontends.nftables import element_runs
+from linter.frontends.nftables import element_runs, rule_lines
 from linter.frontends.nftables.atoms import (
     borrow,
     Group,
@@ -44,6 +43,7 @@ from linter.frontends.nftables.keywords import (
     BRIDGE_PRIORITIES,
     FAMILIES,
     HOOKS,
+    LINE_WORDS,
     MAX_INCLUDE_DEPTH,
     PRIORITIES,
     PRIORITY_LIMIT,
@@ -185,32 +185,12 @@ class Loader(Interpreter):
         for line in tree.children:
             if isinstance(line, Tree):
                 if line.data == "linerun" and line.children[0].type == "LINERUNS":
-                    self.line_runs(line.children[0])
+                    rule_lines.read_lines(self, line.children[0])
                     continue
                 try:
                     self.body_line(line)
                 except GroupTooDeep as exc:
                     self.group_too_deep(exc)
-
-    def line_runs(self, token) -> None:
-        """The lines of a LINERUNS token, each read as the `linerun` line of its LINERUN token
-        (body_line), a chain's rule line directly (its token made when needed): no `# handle`
-        comment can follow a line that the token goes on after."""
-        places = element_runs.line_places(token)
-        path, source, first_word, last = self.path, self.source, element_runs.first_word, len(places) - 1
-        for index, (text, start, line, column) in enumerate(places):
-            chain, table = self.chain, self.table
-            if self.set is None and chain is not None and \
-                    (not text.startswith(_LINE_WORD_STARTS) or first_word(text) not in _LINE_WORDS):
-                rule = RuleB(None, new_span(path, line, column, line, column + len(text) - 1), text, 0, source,
-                             (start, line, column))
-                rule.handle = 0 if table is None else table.handle() if index < last else self.handle_for(table, rule.run)
-                chain.rules.append(rule)
-                continue
-            try:
-                self.body_line(element_runs.line_tree(element_runs.line_token(text, start, line, column)))
-            except GroupTooDeep as exc:
-                self.group_too_deep(exc)
 
     def _visit_tree(self, tree: Tree):
         try:
@@ -605,7 +585,7 @@ class Loader(Interpreter):
     # -- chain, set and object lines
     def body_line(self, line: Tree) -> None:
         if line.data == "linerun" and self.set is None and self.chain is not None and \
-                element_runs.first_word(line.children[0].value) not in _LINE_WORDS:
+                element_runs.first_word(line.children[0].value) not in LINE_WORDS:
             self.rule_line(self.chain, line, None, line.children[0])  # cut into atoms when modelled
             return
         atoms = self.atoms(line)
@@ -721,12 +701,6 @@ class Loader(Interpreter):
         self.error("PL011", f"Unknown chain priority {text or '(missing)'}", atoms[0] if atoms else where,
                    hint="use a number or raw, mangle, dstnat, filter, security, srcnat")
         return None
-
-
-# The first words body_line and chain_line read a line for (anything else in a chain is a rule).
-_LINE_WORDS = frozenset({"define", "redefine", "undefine", "include", "type", "policy", "device", "devices",
-                         "comment", "flags"})
-_LINE_WORD_STARTS = tuple(_LINE_WORDS)  # a line starting with none of them has none as its first word
 
 
 def _devices(atoms: list) -> str | None:
