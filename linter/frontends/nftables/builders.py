@@ -48,17 +48,34 @@ class SetB:
 
 
 class RuleB:
-    """A rule as read: its atoms, or the LINERUN token they are cut from when the model is built."""
+    """A rule as read: its atoms, or the LINERUN token they are cut from when the model is built.
 
-    __slots__ = ("_atoms", "run", "span", "text", "handle", "source")
+    A line of a LINERUNS token is given as ``run=(start, line, column)``, its place in the
+    file: its token is made only when asked for (``run``), most such lines never need it
+    (line_plans.py models them from their text)."""
+
+    __slots__ = ("_atoms", "_run", "span", "text", "handle", "source")
 
     def __init__(self, atoms: list | None, span: Span, text: str, handle: int, source: SourceFile, run=None):
         self._atoms = atoms
-        self.run = run
+        self._run = run
         self.span = span
         self.text = text
         self.handle = handle
         self.source = source
+
+    @property
+    def is_line(self) -> bool:
+        """Whether the rule is a whole plain line (a LINERUN token's, made or to be made)."""
+        return self._run is not None
+
+    @property
+    def run(self):
+        """The rule's LINERUN token, or None when it was read from the grammar's atoms."""
+        run = self._run
+        if type(run) is tuple:
+            run = self._run = element_runs.line_token(self.text, *run)
+        return run
 
     @property
     def atoms(self) -> list:

@@ -38,10 +38,10 @@ def _scanner() -> re.Pattern:
     return re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals))
 
 
-def first_word(run: Token) -> str | None:
-    """The first atom of ``run`` when it is a name (what the loader looks at to tell a rule
-    from a chain's type, policy... line), else None."""
-    found = _scanner().match(run.value)
+def first_word(text: str) -> str | None:
+    """The first atom of ``text`` (a run's) when it is a name (what the loader looks at to tell
+    a rule from a chain's type, policy... line), else None."""
+    found = _scanner().match(text)
     return found.group() if found is not None and found.lastgroup == "WORD" else None
 
 
@@ -49,26 +49,34 @@ RUN_TYPES = ("ELEMS", "LINERUN", "LINERUNS")
 _BLANKS = " \t\f\r"
 
 
-def line_runs(run: Token) -> list[Token]:
-    """The LINERUN tokens the lexer would have made of a LINERUNS token's lines (blank lines
-    skipped): each line's text without the blanks around it, at its place in the file."""
+def line_places(run: Token) -> list[tuple[str, int, int, int]]:
+    """(text, start offset, line, column) of each line of a LINERUNS token (blank lines skipped):
+    the line's text without the blanks around it, at its place in the file; ``line_token``
+    makes the LINERUN token the lexer would have made of it."""
     out = []
     append = out.append
-    new = Token._future_new  # Token() without its keyword checks: 100,000 lines
     offset = run.start_pos
     line = run.line
     column = run.column
     for piece in run.value.split("\n"):
         text = piece.lstrip(_BLANKS)
         if text:
-            start = offset + len(piece) - len(text)
-            column += len(piece) - len(text)
-            text = text.rstrip(_BLANKS)
-            append(new("LINERUN", text, start, line, column, line, column + len(text), start + len(text)))
+            lead = len(piece) - len(text)
+            append((text.rstrip(_BLANKS), offset + lead, line, column + lead))
         offset += len(piece) + 1
         line += 1
         column = 1
     return out
+
+
+def line_token(text: str, start: int, line: int, column: int) -> Token:
+    """The LINERUN token of a line ``line_places`` gave."""
+    return Token._future_new("LINERUN", text, start, line, column, line, column + len(text), start + len(text))
+
+
+def line_runs(run: Token) -> list[Token]:
+    """The LINERUN tokens the lexer would have made of a LINERUNS token's lines (blank lines skipped)."""
+    return [line_token(*place) for place in line_places(run)]
 
 
 def line_tree(run: Token) -> Tree:

@@ -26,6 +26,10 @@ PRIORITIES = {"raw": -300, "mangle": -150, "dstnat": -100, "filter": 0, "securit
 BRIDGE_PRIORITIES = {"dstnat": -300, "filter": -200, "out": 100, "srcnat": 300}
 PRIORITY_LIMIT = 1 << 31  # a chain priority is a signed 32-bit number
 HOOKS = {hook.value: hook for hook in Hook}
+# The first words the loader reads a chain's line for (anything else in a chain is a rule).
+LINE_WORDS = frozenset({"define", "redefine", "undefine", "include", "type", "policy", "device", "devices",
+                        "comment", "flags"})
+LINE_WORD_STARTS = tuple(LINE_WORDS)  # a line starting with none of them has none as its first word
 
 # --- Keyword tables ------------------------------------------------------------
 

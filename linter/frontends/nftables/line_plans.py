@@ -11,10 +11,13 @@ one of the rule's matches, made of that value alone: an ``AddressMatch`` whose s
 address (its text the value), or a ``PortMatch`` whose set is the one port. The plan is then
 checked once more: a line of the shape with every value changed is read the usual way and
 must give what the plan gives. Later lines of the shape only have their values read into the
-plan's places; a value the plan cannot take the way the reader would (an octet over 255, a
-leading zero) was never cut out, so its line has a shape of its own, and a number over 65535
-for a port makes ``Plan.apply`` give up: either way the line is read the usual way, with the
-reader's diagnostics.
+plan's places: the plan's pattern (the shape's literals around values of the first line's
+kinds) takes such a line whole, and a line is tried first against the last plan used, so a
+run of lines of one shape is never split. A value the plan cannot take the way the reader
+would (an octet over 255, a leading zero) was never cut out, so its line has a shape of its
+own; a value of another kind is not taken by the pattern, and a number over 65535 for a port
+makes ``Plan.take`` give up: either way the line is read the usual way, with the reader's
+diagnostics.
 
 Why a plan holds for every line of its shape: a value cut out is one whole atom (an IPV4 or a
 NUM token; a prefix is IPV4 "/" NUM) between blanks, braces or commas, so the line's other
@@ -27,11 +30,13 @@ give. Both checks above are made on real reads, so a value the reader uses any o
 from __future__ import annotations
 
 import re
+import socket
 
 from lark import Token
 
+from linter.frontends.iptables import makers as make
 from linter.frontends.nftables.builders import RuleB
-from linter.model import AddressMatch, AddressSet, Family, MAX_PORT, PortMatch, PortSet, Rule
+from linter.model import AddressMatch, Family, MAX_PORT, PortMatch, PortSet, Rule
 from linter.source import SourceFile
 
 MAX_PLANS = 4096  # shapes kept per table; lines of later new shapes are read the usual way
@@ -41,11 +46,15 @@ MAX_TRIES = 2  # first lines of a shape read before it is given up (the first ma
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 # A value: an IPv4 address with an optional prefix length, or a port-sized decimal number
 # without leading zeros, alone between blanks, braces or commas.
-_VALUE = re.compile(
-    rf"(?<![^ \t{{,])(?=[0-9])({_OCTET}(?:\.{_OCTET}){{3}}(?:/(?:3[0-2]|[12]?[0-9]))?|0|[1-9][0-9]{{0,4}})"
-    r"(?=[ \t},]|$)"
-)
+_DOTTED = rf"{_OCTET}(?:\.{_OCTET}){{3}}"
+_LENGTH = r"3[0-2]|[12]?[0-9]"
+_PORT = r"0|[1-9][0-9]{0,4}"
+_CORE = rf"({_DOTTED}(?:/(?:{_LENGTH}))?|{_PORT})"
+_VALUE = re.compile(rf"(?<![^ \t{{,])(?=[0-9]){_CORE}(?=[ \t}},]|$)")
 _ADDRESS, _PREFIX, _NUMBER = "a", "p", "n"
+# The values of one kind, in a shape's pattern: an address is one group, a prefix three (the
+# value, its address, its length), a number one.
+_KIND_PATTERNS = {_ADDRESS: f"({_DOTTED})", _PREFIX: f"(({_DOTTED})/({_LENGTH}))", _NUMBER: f"({_PORT})"}
 _UNPLANNABLE = None
 
 
@@ -57,49 +66,70 @@ class Plan:
     """A shape's rule and where each value goes: ``fills`` is (match index, kind) per value.
 
     A shape is its literals; the kinds of its values (address, prefix, number) are the first
-    line's, and a line whose values are of other kinds is read the usual way."""
+    line's, and a line whose values are of other kinds is read the usual way (``match``,
+    the shape's pattern for values of these kinds, does not take it)."""
 
-    __slots__ = ("rule", "fills", "ports", "one")
+    __slots__ = ("rule", "fills", "match", "places", "one")
 
-    def __init__(self, rule: Rule, fills: tuple) -> None:
+    def __init__(self, rule: Rule, fills: tuple, shape: tuple) -> None:
         self.rule = rule
         self.fills = fills
-        self.ports: dict = {}  # (match index, port text): its PortMatch, one for all the lines
+        self.match = _shape_pattern(shape, [kind for _, kind in fills]).fullmatch
+        places = []
+        at = 0  # the value's group in the pattern (a prefix has three)
+        for index, kind in fills:
+            # (match index, kind, group, the plan's match there, the port matches made, by port text)
+            places.append((index, kind, at, rule.matches[index], {}))
+            at += 3 if kind is _PREFIX else 1
+        self.places = tuple(places)
         # one address to fill (a blocklist's shape): the matches before and after it
-        index = fills[0][0]
-        self.one = (rule.matches[:index], rule.matches[index], rule.matches[index + 1:], fills[0][1]) \
-            if len(fills) == 1 and fills[0][1] is not _NUMBER else None
+        index, kind = fills[0]
+        self.one = (rule.matches[:index], rule.matches[index], rule.matches[index + 1:], kind) \
+            if len(fills) == 1 and kind is not _NUMBER else None
 
-    def apply(self, values: list[str], span, text: str) -> Rule | None:
-        """The rule of a line of this shape whose values are ``values``, or None when their kinds are not the plan's."""
+    def take(self, found: re.Match, span, text: str) -> Rule | None:
+        """The rule of the line ``text`` whose values ``match`` found, or None when a port is
+        over 65535 (the line is read the usual way, with the reader's diagnostic)."""
         rule = self.rule
-        if self.one is not None:
-            head, old, tail, kind = self.one
-            value = values[0]
-            if ("/" in value) is not (kind is _PREFIX) or "." not in value:
-                return None
-            made = AddressMatch(old.direction, AddressSet(Family.IPV4, (_span(value),), value), old.negated)
-            return Rule((*head, made, *tail), rule.verdict, span, rule.comment, rule.statements, text)
+        one = self.one
+        if one is not None:
+            head, old, tail, kind = one
+            if kind is _ADDRESS:
+                value = found[1]
+                low = high = _number(_aton(value), "big")
+            else:
+                value, address, length = found.group(1, 2, 3)
+                host = _HOSTS[int(length)]
+                low = _number(_aton(address), "big") & ~host
+                high = low | host
+            made = make.address_match(old.direction, Family.IPV4, ((low, high),), value, old.negated)
+            return make.rule((*head, made, *tail), rule.verdict, span, rule.comment, rule.statements, text)
+        groups = found.groups()
         matches = list(rule.matches)
-        for (index, kind), value in zip(self.fills, values):
+        for index, kind, at, old, ports in self.places:
+            value = groups[at]
             if kind is _NUMBER:
-                if "." in value:
-                    return None
-                made = self.ports.get((index, value))
+                made = ports.get(value)
                 if made is None:
                     port = int(value)
                     if port > MAX_PORT:
-                        return None  # the reader's diagnostic, not a port 70000
-                    old = matches[index]
-                    made = self.ports[index, value] = PortMatch(old.direction, PortSet(((port, port),)), old.negated)
-                matches[index] = made
-            elif ("/" in value) is not (kind is _PREFIX) or "." not in value:
-                return None
+                        return None
+                    made = ports[value] = make.port_match(old.direction, ((port, port),), old.negated)
+            elif kind is _ADDRESS:
+                low = _number(_aton(value), "big")
+                made = make.address_match(old.direction, Family.IPV4, ((low, low),), value, old.negated)
             else:
-                old = matches[index]
-                matches[index] = AddressMatch(old.direction, AddressSet(Family.IPV4, (_span(value),), value),
-                                              old.negated)
-        return Rule(tuple(matches), rule.verdict, span, rule.comment, rule.statements, text)
+                host = _HOSTS[int(groups[at + 2])]
+                low = _number(_aton(groups[at + 1]), "big") & ~host
+                made = make.address_match(old.direction, Family.IPV4, ((low, low | host),), value, old.negated)
+            matches[index] = made
+        return make.rule(tuple(matches), rule.verdict, span, rule.comment, rule.statements, text)
+
+    def apply(self, text: str, span) -> Rule | None:
+        """The rule of a line of this shape, or None when its values are not of the plan's kinds
+        or a port is over 65535."""
+        found = self.match(text)
+        return self.take(found, span, text) if found is not None else None
 
 
 class LinePlans:
@@ -116,15 +146,30 @@ class LinePlans:
         out: list[Rule] = []
         append, extend = out.append, out.extend
         split, plans, read = _VALUE.split, self.plans, self.builder.rules
+        last = None  # the plan of the last planned line: the next line is most often of its shape
         for rule in rules:
-            pieces = split(rule.text) if rule.run is not None else ()
+            if not rule.is_line:
+                extend(read(rule))
+                continue
+            text = rule.text
+            if last is not None:
+                found = last.match(text)
+                if found is not None:
+                    made = last.take(found, rule.span, text)
+                    if made is not None:
+                        append(made)
+                    else:
+                        extend(read(rule))
+                    continue
+            pieces = split(text)
             if len(pieces) < 2:
                 extend(read(rule))
                 continue
             shape = tuple(pieces[0::2])
             plan = plans.get(shape, False)
             if plan:
-                made = plan.apply(pieces[1::2], rule.span, rule.text)
+                last = plan
+                made = plan.apply(text, rule.span)
                 if made is not None:
                     append(made)
                 else:
@@ -161,7 +206,7 @@ class LinePlans:
         fills = _fills(out[0], shape, values)
         if fills is None:
             return _UNPLANNABLE
-        plan = Plan(out[0], fills)
+        plan = Plan(out[0], fills, shape)
         return plan if self._holds(plan, rule, shape, values) else _UNPLANNABLE
 
     def _holds(self, plan: Plan, rule: RuleB, shape: tuple, values: list[str]) -> bool:
@@ -192,19 +237,41 @@ class LinePlans:
             state.opaque_seen = saved[2]
             builder.table.bindings = saved[3]
             del builder.extra_chains[saved[4]:]
-        return read == [plan.apply(changed, rule.span, text)]
+        return read == [plan.apply(text, rule.span)]
 
 
-def _span(value: str) -> tuple[int, int]:
-    """An address or prefix _VALUE took as (low, high): its octets and length are in range."""
+def _span(value: str, _number=int.from_bytes, _aton=socket.inet_aton) -> tuple[int, int]:
+    """An address or prefix _VALUE took as (low, high): its octets and length are in range
+    (so inet_aton reads the four decimal octets, nothing else)."""
     address, _, length = value.partition("/")
-    a, b, c, d = address.split(".")
-    number = int(a) << 24 | int(b) << 16 | int(c) << 8 | int(d)
+    number = _number(_aton(address), "big")
     if not length:
         return number, number
-    host = (1 << (32 - int(length))) - 1
+    host = _HOSTS[int(length)]
     low = number & ~host
     return low, low | host
+
+
+_number, _aton = int.from_bytes, socket.inet_aton
+_HOSTS = tuple((1 << (32 - length)) - 1 for length in range(33))
+
+
+def _shape_pattern(shape: tuple, kinds: list[str]) -> re.Pattern:
+    """A pattern a line fully matches exactly when ``_VALUE.split`` cuts it into ``shape`` and
+    values of ``kinds`` (the values are its groups, a prefix's with its address and length).
+
+    Why no line of another shape matches: each literal of the shape is its first line's
+    text between two values, so it ends with a blank, brace or comma (or is the line's start)
+    and the next begins with one (or is its end); a value is digits, dots and a slash. In a
+    line ``literal, value, literal...``, no match of _VALUE can then cross a literal's end,
+    a literal's characters have the neighbours they had in the first line (where no value
+    was found among them), and at a value's first character only the whole value is
+    followed by a blank, brace, comma or the end: so _VALUE finds exactly these values."""
+    parts = [re.escape(shape[0])]
+    for literal, kind in zip(shape[1:], kinds):
+        parts.append(_KIND_PATTERNS[kind])
+        parts.append(re.escape(literal))
+    return re.compile("".join(parts))
 
 
 def _join(shape: tuple, values: list[str]) -> str:

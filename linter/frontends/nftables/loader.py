@@ -16,7 +16,7 @@ from lark.visitors import Interpreter
 
 from linter.budgets import MAX_DEFINE_ATOMS, MAX_NESTING
 from linter.diagnostics import caret_excerpt, Diagnostic
-from linter.frontends.nftables import element_runs
+from linter.frontends.nftables import element_runs, rule_lines
 from linter.frontends.nftables.atoms import (
     borrow,
     Group,
@@ -43,6 +43,7 @@ from linter.frontends.nftables.keywords import (
     BRIDGE_PRIORITIES,
     FAMILIES,
     HOOKS,
+    LINE_WORDS,
     MAX_INCLUDE_DEPTH,
     PRIORITIES,
     PRIORITY_LIMIT,
@@ -184,32 +185,12 @@ class Loader(Interpreter):
         for line in tree.children:
             if isinstance(line, Tree):
                 if line.data == "linerun" and line.children[0].type == "LINERUNS":
-                    self.line_runs(line.children[0])
+                    rule_lines.read_lines(self, line.children[0])
                     continue
                 try:
                     self.body_line(line)
                 except GroupTooDeep as exc:
                     self.group_too_deep(exc)
-
-    def line_runs(self, token) -> None:
-        """The lines of a LINERUNS token, each read as the `linerun` line of its LINERUN token
-        (body_line), a chain's rule line directly: no `# handle` comment can follow a line
-        that the token goes on after."""
-        runs = element_runs.line_runs(token)
-        last = len(runs) - 1
-        path, source = self.path, self.source
-        for index, run in enumerate(runs):
-            chain, table = self.chain, self.table
-            if self.set is None and chain is not None and \
-                    (not run.startswith(_LINE_WORD_STARTS) or element_runs.first_word(run) not in _LINE_WORDS):
-                handle = 0 if table is None else table.handle() if index < last else self.handle_for(table, run)
-                span = Span(path, run.line, run.column, run.line, run.end_column - 1)
-                chain.rules.append(RuleB(None, span, run.value, handle, source, run))
-                continue
-            try:
-                self.body_line(element_runs.line_tree(run))
-            except GroupTooDeep as exc:
-                self.group_too_deep(exc)
 
     def _visit_tree(self, tree: Tree):
         try:
@@ -604,7 +585,7 @@ class Loader(Interpreter):
     # -- chain, set and object lines
     def body_line(self, line: Tree) -> None:
         if line.data == "linerun" and self.set is None and self.chain is not None and \
-                element_runs.first_word(line.children[0]) not in _LINE_WORDS:
+                element_runs.first_word(line.children[0].value) not in LINE_WORDS:
             self.rule_line(self.chain, line, None, line.children[0])  # cut into atoms when modelled
             return
         atoms = self.atoms(line)
@@ -720,12 +701,6 @@ class Loader(Interpreter):
         self.error("PL011", f"Unknown chain priority {text or '(missing)'}", atoms[0] if atoms else where,
                    hint="use a number or raw, mangle, dstnat, filter, security, srcnat")
         return None
-
-
-# The first words body_line and chain_line read a line for (anything else in a chain is a rule).
-_LINE_WORDS = frozenset({"define", "redefine", "undefine", "include", "type", "policy", "device", "devices",
-                         "comment", "flags"})
-_LINE_WORD_STARTS = tuple(_LINE_WORDS)  # a line starting with none of them has none as its first word
 
 
 def _devices(atoms: list) -> str | None:
