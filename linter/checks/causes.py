@@ -98,6 +98,9 @@ class Cause:
     """Everything one rule (or policy) lets in: the unit of a finding. tcp and udp, both
     families of an inet table and every interface set it admits are one cause."""
 
+    __slots__ = ("decider", "exposures", "levels", "ports", "behind", "services", "named_by_comment", "evidence",
+                 "routed_to", "shared", "_range", "_worst", "_worst_level")
+
     def __init__(self, decider):
         self.decider = decider
         self.exposures: list[Exposure] = []
@@ -108,6 +111,10 @@ class Cause:
         self.named_by_comment: dict[str, str] = {}  # transport -> the service the rule's comment names
         self.evidence = "the rule's comment"  # what named it: the comment, or a generator's defaults
         self.routed_to = ""  # routed exposure (routed_checks): the destinations, in words
+        # A cause of one exposure shares the dictionaries above with every cause of its shape
+        # (an allow-list's 50,000 rules on port 22): this is that shape's Cause, else None.
+        self.shared: Cause | None = None
+        self._range: bool | None = None  # is_range of a shape's Cause, once asked
         self._worst: Exposure | None = None
         self._worst_level = ""
 
@@ -119,12 +126,34 @@ class Cause:
 
     def add(self, ctx: CheckContext, exposure: Exposure, transport: str) -> None:
         level = reach_level(exposure)
+        cap = Severity.MEDIUM if exposure.possible and restricts_who(exposure.conditions) else Severity.CRITICAL
+        if not self.exposures:
+            # What one exposure makes of an empty cause depends only on this shape: made once,
+            # its dictionaries shared until a second exposure comes.
+            comment = self.decider.rule.comment if self.decider.rule is not None else None
+            shape = (service_ports(exposure), exposure.ports, transport, comment, level, cap)
+            shapes = ctx.memo("cause shapes")
+            made = shapes.get(shape)
+            if made is None:
+                made = shapes[shape] = Cause(self.decider)
+                made._add(ctx, exposure, transport, level, cap)
+            self.exposures.append(exposure)
+            self.levels.append(level)
+            self.ports, self.behind, self.services = made.ports, made.behind, made.services
+            self.named_by_comment, self.evidence, self.shared = made.named_by_comment, made.evidence, made
+            return
+        if self.shared is not None:
+            self.ports, self.behind, self.named_by_comment = dict(self.ports), dict(self.behind), dict(self.named_by_comment)
+            self.services = {key: list(slot) for key, slot in self.services.items()}
+            self.shared = None
+        self._add(ctx, exposure, transport, level, cap)
+
+    def _add(self, ctx: CheckContext, exposure: Exposure, transport: str, level: str, cap: Severity) -> None:
         self.exposures.append(exposure)
         self.levels.append(level)
         self._worst = None
         self.ports[transport] = query.union(self.ports.get(transport, ()), exposure.ports)
         self.behind[transport] = query.union(self.behind.get(transport, ()), service_ports(exposure))
-        cap = Severity.MEDIUM if exposure.possible and restricts_who(exposure.conditions) else Severity.CRITICAL
         for entry, ports, severity in self._rated(ctx, exposure, transport, level, cap):
             slot = self.services.get((entry.name, transport))
             if slot is None:
@@ -192,6 +221,11 @@ class Cause:
     def is_range(self, registry) -> bool:
         """Whether the rule opens a port range (10 ports or more in a row, more than 1,024 in
         all) rather than services: a registered service's own range (x11 6000-6063) is a service."""
+        if self.shared is not None:
+            shared = self.shared
+            if shared._range is None:
+                shared._range = shared.is_range(registry)  # one registry: the context's
+            return shared._range
         if self.width() > WIDE_PORTS:
             return True
         for transport, ranges in self.behind.items():

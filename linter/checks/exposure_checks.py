@@ -8,6 +8,8 @@ an accept reached through a user chain always is.
 
 from __future__ import annotations
 
+from functools import partial
+
 from linter.checks import CheckContext, check
 from linter.checks.causes import ASSUME_HINT, MOST_OF_THE_PORTS, RANGE_AT_LEAST, Cause, calibrated
 from linter.checks.common import LIST_AT_MOST, PORT_TRANSPORTS, WIDE_PORTS, ports_text
@@ -97,6 +99,12 @@ def _causes(ctx: CheckContext) -> list[Cause]:
 
 def _reach(ctx: CheckContext, cause: Cause) -> str:
     """The reach of a cause in words: its widest reach, over every interface that reach has."""
+    return _reach_of(_reach_basis(ctx, cause))
+
+
+def _reach_basis(ctx: CheckContext, cause: Cause) -> tuple:
+    """What _reach words, without the cause or the context: a deferred message keeps this (the
+    context would keep the whole exposure analysis alive until the report is written)."""
     exposure = cause.worst
     level = cause.worst_level
     if len(cause.exposures) == 1:
@@ -105,13 +113,17 @@ def _reach(ctx: CheckContext, cause: Cause) -> str:
         interfaces = frozenset().union(*(e.interfaces for e, e_level in zip(cause.exposures, cause.levels)
                                          if e_level == level))
     # Name what is left out only among interfaces of the same kind: the LAN's are no "but".
-    candidates = _same_kind(ctx, level == "internal")
-    if cause.routed_to and interfaces_phrase(interfaces, candidates).count(",") >= LIST_AT_MOST:
+    return exposure, level, interfaces, cause.routed_to, cause.possible, _same_kind(ctx, level == "internal")
+
+
+def _reach_of(basis: tuple) -> str:
+    exposure, level, interfaces, routed_to, possible, candidates = basis
+    if routed_to and interfaces_phrase(interfaces, candidates).count(",") >= LIST_AT_MOST:
         candidates = None  # a router's dozens of VLANs: the destinations say more
     text = reach_text(exposure, candidates, interfaces)
-    if cause.routed_to:
-        text += f" routed to {cause.routed_to}"
-    if exposure.possible and not cause.possible and " (possibly" in text:
+    if routed_to:
+        text += f" routed to {routed_to}"
+    if exposure.possible and not possible and " (possibly" in text:
         text = text[:text.index(" (possibly")]
     return text
 
@@ -335,15 +347,17 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
         return
     plaintext, kind, said, severity, hint, transports, ports, key = finding
     code = "PL101" if plaintext else "PL201"
-    reach = _reach(ctx, cause)
     if kind == "services":
         variant = "services"
-        fields = {"count": said["count"], "reach": reach, "listed": said["listed"], "plaintext": said["plaintext"]}
+        fields = {"count": said["count"], "listed": said["listed"], "plaintext": said["plaintext"]}
     else:
         variant = "hedged" if kind == "hedged" else "default"
-        fields = {"service": said["service"], "reach": reach, "unencrypted": said["unencrypted"]}
-    ctx.report(code, decider.span, variant=variant, fields=fields, severity=severity, hint=hint, proto=transports,
-               ports=ports, key=key, related=_related(cause.worst))
+        fields = {"service": said["service"], "unencrypted": said["unencrypted"]}
+    # The reach is each rule's own, worded only when the message is read (most are collapsed):
+    # a partial, not a closure over the context (that would keep the whole analysis alive).
+    ctx.report(code, decider.span, variant=variant, fields=fields,
+               later={"reach": partial(_reach_of, _reach_basis(ctx, cause))}, severity=severity, hint=hint,
+               proto=transports, ports=ports, key=key, related=_related(cause.worst))
 
 
 def _service_finding(ctx: CheckContext, cause: Cause, internal: bool) -> tuple | None:
