@@ -139,6 +139,7 @@ class Cause:
                 made._add(ctx, exposure, transport, level, cap)
             self.exposures.append(exposure)
             self.levels.append(level)
+            self._worst, self._worst_level = exposure, level
             self.ports, self.behind, self.services = made.ports, made.behind, made.services
             self.named_by_comment, self.evidence, self.shared = made.named_by_comment, made.evidence, made
             return
@@ -205,6 +206,8 @@ class Cause:
 
     @property
     def possible(self) -> bool:
+        if len(self.exposures) == 1:
+            return self.exposures[0].possible
         return all(e.possible for e in self.exposures)
 
     @property

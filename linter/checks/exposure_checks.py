@@ -331,10 +331,16 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
         return
     decider = cause.decider
     rule = decider.rule
-    shape = (internal, cause.scope, cause.evidence, cause.possible, cause.worst_level, decider.chain,
-             min(cause.ports), rule is None, rule.comment if rule is not None else None,
-             rule.verdict.target if rule is not None else None, tuple(cause.named_by_comment.items()),
-             tuple((name, id(entry), ports, severity) for name, (entry, ports, severity) in cause.services.items()))
+    if cause.shared is not None:
+        # Ports, services and what named them are the shared Cause's (kept by its memo).
+        shape = (internal, cause.scope, cause.possible, cause.worst_level, decider.chain, rule is None,
+                 rule.comment if rule is not None else None, rule.verdict.target if rule is not None else None,
+                 cause.shared)
+    else:
+        shape = (internal, cause.scope, cause.evidence, cause.possible, cause.worst_level, decider.chain,
+                 min(cause.ports), rule is None, rule.comment if rule is not None else None,
+                 rule.verdict.target if rule is not None else None, tuple(cause.named_by_comment.items()),
+                 tuple((name, id(entry), ports, severity) for name, (entry, ports, severity) in cause.services.items()))
     # Everything but the reach and the related locations is the same for every rule of one shape:
     # an allow-list's 50,000 rules on port 22 are said once.
     said = ctx.memo("service findings")
