@@ -144,7 +144,8 @@ class Cause:
             self.named_by_comment, self.evidence, self.shared = made.named_by_comment, made.evidence, made
             return
         if self.shared is not None:
-            self.ports, self.behind, self.named_by_comment = dict(self.ports), dict(self.behind), dict(self.named_by_comment)
+            self.ports, self.behind = dict(self.ports), dict(self.behind)
+            self.named_by_comment = dict(self.named_by_comment)
             self.services = {key: list(slot) for key, slot in self.services.items()}
             self.shared = None
         self._add(ctx, exposure, transport, level, cap)

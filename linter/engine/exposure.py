@@ -23,6 +23,7 @@ from linter.model import Chain, Family, Hook, Policy, Rule, Ruleset, Span, Verdi
 from linter.netdb import PORT_PROTOCOLS
 
 REACH_ORDER = ("internet", "restricted", "private", "internal", "loopback")
+_REACH_RANK = {reach: rank for rank, reach in enumerate(REACH_ORDER)}
 LOOPBACK_ONLY = frozenset({LOOPBACK_IFACE})
 _ACCEPTING = (VerdictKind.ACCEPT, VerdictKind.DNAT, VerdictKind.REDIRECT, VerdictKind.QUEUE)
 _JUMPS = (VerdictKind.JUMP, VerdictKind.GOTO)
@@ -442,7 +443,8 @@ class ExposureAnalysis:
         while values:
             exposures.append(Exposure(**values.pop()))
         exposures.reverse()
-        exposures.sort(key=lambda e: (e.family.value, e.protocol, REACH_ORDER.index(e.reach), e.ports, e.possible,
+        # _value_: Enum.value is a property, asked 100,000 times here (the same order).
+        exposures.sort(key=lambda e: (e.family._value_, e.protocol, _REACH_RANK[e.reach], e.ports, e.possible,
                                       e.destinations))
         return exposures
 

@@ -313,3 +313,23 @@ def test_configured_host_addresses(tmp_path):
     text = "*filter\n:INPUT DROP [0:0]\n-A INPUT -d 198.51.100.10 -p tcp --dport 23 -j ACCEPT\nCOMMIT\n"
     assert [f.code for f in run_checks(ruleset(text), settings) if f.code == "PL101"] == []  # not this host
     assert [f.code for f in run_checks(ruleset(text), Settings()) if f.code == "PL101"] == ["PL101"]
+
+
+def test_a_cause_sharing_its_first_exposures_shape_keeps_its_own_ports():
+    # Rule 7's first exposure (port 23 on eth0) has rule 5's shape, so the two causes start out
+    # sharing their ports and services; rule 7's later exposures (2323) must not reach rule 5's.
+    text = """*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -i eth5 -p tcp -m tcp --dport 23 -j ACCEPT
+-A INPUT -i eth0 -p tcp -m tcp --dport 2323 -j DROP
+-A INPUT -p tcp -m multiport --dports 23,2323 -j ACCEPT
+COMMIT
+"""
+    assert exposure_findings(text) == [
+        (5, "PL101", "critical",
+         "port 23/tcp (commonly telnet) is a plaintext protocol reachable from the internet on eth5"),
+        (7, "PL101", "critical", "2 services are reachable from the internet: telnet (23/tcp), telnet-alt (2323/tcp);"
+                                 " plaintext: telnet, telnet-alt"),
+    ]
