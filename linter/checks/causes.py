@@ -94,12 +94,25 @@ def restricts_who(conditions) -> bool:
                for text in conditions)
 
 
+class CauseShape:
+    """What one exposure makes of an empty Cause (its dictionaries, shared by every cause of the
+    shape until a second exposure comes: an allow-list's 50,000 rules on port 22), and whether
+    that is a port range, once asked."""
+
+    __slots__ = ("ports", "behind", "services", "named_by_comment", "evidence", "range")
+
+    def __init__(self, cause: "Cause"):
+        self.ports, self.behind, self.services = cause.ports, cause.behind, cause.services
+        self.named_by_comment, self.evidence = cause.named_by_comment, cause.evidence
+        self.range: bool | None = None
+
+
 class Cause:
     """Everything one rule (or policy) lets in: the unit of a finding. tcp and udp, both
     families of an inet table and every interface set it admits are one cause."""
 
     __slots__ = ("decider", "exposures", "levels", "ports", "behind", "services", "named_by_comment", "evidence",
-                 "routed_to", "shared", "_range", "_worst", "_worst_level")
+                 "routed_to", "shared", "_worst", "_worst_level")
 
     def __init__(self, decider):
         self.decider = decider
@@ -111,10 +124,9 @@ class Cause:
         self.named_by_comment: dict[str, str] = {}  # transport -> the service the rule's comment names
         self.evidence = "the rule's comment"  # what named it: the comment, or a generator's defaults
         self.routed_to = ""  # routed exposure (routed_checks): the destinations, in words
-        # A cause of one exposure shares the dictionaries above with every cause of its shape
-        # (an allow-list's 50,000 rules on port 22): this is that shape's Cause, else None.
-        self.shared: Cause | None = None
-        self._range: bool | None = None  # is_range of a shape's Cause, once asked
+        # A cause of one exposure shares the dictionaries above with every cause of its shape:
+        # its CauseShape, else None.
+        self.shared: CauseShape | None = None
         self._worst: Exposure | None = None
         self._worst_level = ""
 
@@ -128,20 +140,25 @@ class Cause:
         level = reach_level(exposure)
         cap = Severity.MEDIUM if exposure.possible and restricts_who(exposure.conditions) else Severity.CRITICAL
         if not self.exposures:
-            # What one exposure makes of an empty cause depends only on this shape: made once,
-            # its dictionaries shared until a second exposure comes.
+            # What one exposure makes of an empty cause depends only on this shape: the second
+            # cause of a shape makes it, later ones share its dictionaries (a shape seen once,
+            # Docker's one per container, is only remembered as seen: nothing kept alive).
             comment = self.decider.rule.comment if self.decider.rule is not None else None
-            shape = (service_ports(exposure), exposure.ports, transport, comment, level, cap)
+            key = (service_ports(exposure), exposure.ports, transport, comment, level, cap)
             shapes = ctx.memo("cause shapes")
-            made = shapes.get(shape)
-            if made is None:
-                made = shapes[shape] = Cause(self.decider)
-                made._add(ctx, exposure, transport, level, cap)
+            shape = shapes.get(key, False)
+            if shape is False:
+                shapes[key] = None
+            if shape is None or shape is False:
+                self._add(ctx, exposure, transport, level, cap)
+                if shape is None:
+                    self.shared = shapes[key] = CauseShape(self)
+                return
             self.exposures.append(exposure)
             self.levels.append(level)
             self._worst, self._worst_level = exposure, level
-            self.ports, self.behind, self.services = made.ports, made.behind, made.services
-            self.named_by_comment, self.evidence, self.shared = made.named_by_comment, made.evidence, made
+            self.ports, self.behind, self.services = shape.ports, shape.behind, shape.services
+            self.named_by_comment, self.evidence, self.shared = shape.named_by_comment, shape.evidence, shape
             return
         if self.shared is not None:
             self.ports, self.behind = dict(self.ports), dict(self.behind)
@@ -225,11 +242,14 @@ class Cause:
     def is_range(self, registry) -> bool:
         """Whether the rule opens a port range (10 ports or more in a row, more than 1,024 in
         all) rather than services: a registered service's own range (x11 6000-6063) is a service."""
-        if self.shared is not None:
-            shared = self.shared
-            if shared._range is None:
-                shared._range = shared.is_range(registry)  # one registry: the context's
-            return shared._range
+        shared = self.shared
+        if shared is None:
+            return self._is_range(registry)
+        if shared.range is None:
+            shared.range = self._is_range(registry)  # one registry: the context's
+        return shared.range
+
+    def _is_range(self, registry) -> bool:
         if self.width() > WIDE_PORTS:
             return True
         for transport, ranges in self.behind.items():

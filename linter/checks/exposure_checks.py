@@ -332,7 +332,7 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
     decider = cause.decider
     rule = decider.rule
     if cause.shared is not None:
-        # Ports, services and what named them are the shared Cause's (kept by its memo).
+        # Ports, services and what named them are the shape's (kept by its memo).
         shape = (internal, cause.scope, cause.possible, cause.worst_level, decider.chain, rule is None,
                  rule.comment if rule is not None else None, rule.verdict.target if rule is not None else None,
                  cause.shared)
@@ -359,8 +359,14 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
     else:
         variant = "hedged" if kind == "hedged" else "default"
         fields = {"service": said["service"], "unencrypted": said["unencrypted"]}
-    # The reach is each rule's own, worded only when the message is read (most are collapsed):
-    # a partial, not a closure over the context (that would keep the whole analysis alive).
+    if severity is not Severity.INFO:
+        fields.update(reach=_reach(ctx, cause))
+        ctx.report(code, decider.span, variant=variant, fields=fields, severity=severity, hint=hint,
+                   proto=transports, ports=ports, key=key, related=_related(cause.worst))
+        return
+    # Ordinary services (collapse.py makes them one finding a file): the reach, each rule's own,
+    # is worded only when the message is read. A partial, not a closure over the context (that
+    # would keep the whole analysis alive until the report is written).
     ctx.report(code, decider.span, variant=variant, fields=fields,
                later={"reach": partial(_reach_of, _reach_basis(ctx, cause))}, severity=severity, hint=hint,
                proto=transports, ports=ports, key=key, related=_related(cause.worst))
