@@ -28,12 +28,21 @@ LINES_LISTED = 5
 def collapse_repeats(findings: list[Finding]) -> list[Finding]:
     """``findings`` without exact duplicates (a file both walked and included by another is read
     twice), and with each large group of repeats replaced by its first finding and a count."""
-    seen: set[tuple] = set()
+    # Messages are compared only between findings of one code at one place: most are never
+    # read (Finding.deferred), and comparing the place first is the same test.
+    seen: dict[tuple, Finding | set[str]] = {}  # place -> its one finding, or its messages
     unique = []
     for finding in findings:
-        identity = (finding.code, finding.path, finding.line, finding.column, finding.message)
-        if identity not in seen:
-            seen.add(identity)
+        place = (finding.code, finding.path, finding.line, finding.column)
+        said = seen.get(place)
+        if said is None:
+            seen[place] = finding
+            unique.append(finding)
+            continue
+        if isinstance(said, Finding):
+            said = seen[place] = {said.message}
+        if finding.message not in said:
+            said.add(finding.message)
             unique.append(finding)
     findings = unique
     groups: dict[tuple, list[Finding]] = {}

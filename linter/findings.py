@@ -87,6 +87,25 @@ class Finding:
     def sort_key(self):
         return (self.path, self.line, self.column, self.code, self.key)
 
+    def __getstate__(self) -> dict:
+        # A deferred message is written before pickling (--jobs): its renderer is a closure.
+        self.message  # noqa: B018 (renders it)
+        state = dict(self.__dict__)
+        state.pop("_render", None)
+        return state
+
+    @classmethod
+    def deferred(cls, render, **fields) -> "Finding":
+        """A finding whose message is ``render()``, called the first time the message is read.
+        Repeats collapsed into one (collapse.py) are read for their place only: 50,000 rules of an
+        allow-list make one finding, and only the few messages it quotes are ever written.
+        ``fields``: every other field of Finding."""
+        finding = cls(message="", **fields)  # the constructor's instance dict is the compact one
+        state = finding.__dict__
+        del state["message"]
+        state["_render"] = render
+        return finding
+
     def as_record(self) -> dict:
         """The JSON form (schema version 1)."""
         record = {
@@ -113,6 +132,20 @@ class Finding:
                 {"path": p, "line": line, "column": col, "note": note} for p, line, col, note in self.related
             ]
         return record
+
+
+class _DeferredMessage:
+    """Finding.message of a deferred finding: rendered on first read and kept in the instance
+    (a non-data descriptor: a message given to the constructor is an instance attribute and wins)."""
+
+    def __get__(self, finding, owner=None):
+        if finding is None:
+            return self
+        message = finding.__dict__["message"] = finding.__dict__.pop("_render")()
+        return message
+
+
+Finding.message = _DeferredMessage()  # after @dataclass: the field itself has no default
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from linter.message_template import TemplateError, render, template_fields
 from linter.rulebook import all_rules
 
 CHECKS_DIR = Path(__file__).resolve().parents[1] / "linter" / "checks"
-REPORT_KEYWORDS = {"fields", "variant", "severity", "hint", "proto", "ports", "key", "related"}
+REPORT_KEYWORDS = {"fields", "variant", "severity", "hint", "proto", "ports", "key", "related", "later"}
 
 
 def _report_calls():
@@ -86,6 +86,8 @@ def test_every_template_a_check_uses_gets_its_fields(where, function, call):
     codes = _constants(call.args[0], function)
     variants = _constants(keywords["variant"], function) if "variant" in keywords else {None}
     given = _field_names(keywords["fields"], function) if "fields" in keywords else set()
+    if "later" in keywords:  # fields worded when the message is read: a dict literal too
+        given |= _field_names(keywords["later"], function)
     for code in codes:
         templates = rules[code].templates()
         for variant in variants:

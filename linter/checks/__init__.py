@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from collections.abc import Mapping
 from typing import Callable
 
@@ -102,6 +102,10 @@ def load_checks() -> list[Check]:
     return CHECKS
 
 
+def _render_deferred(meta, variant: str | None, fields: Mapping[str, object], later: Mapping[str, Callable]) -> str:
+    return meta.render_message({**fields, **{name: word() for name, word in later.items()}}, variant)
+
+
 class CheckContext:
     """What a check sees: one document, the settings, and the engine's answers."""
 
@@ -129,11 +133,28 @@ class CheckContext:
 
     def report(self, code: str, span: Span, *, fields: Mapping[str, object] | None = None, variant: str | None = None,
                severity: Severity | None = None, hint: str | None = None, proto: str | None = None, ports=None,
-               key: str = "", related=()) -> Finding:
+               key: str = "", related=(), later: Mapping[str, Callable[[], object]] | None = None) -> Finding:
         """Record a finding of rule ``code`` at ``span``. Its message is the rule's template (the
         ``variant`` one when the rule has several) filled with ``fields``; a check never writes
-        the message itself, so the text a user sees lives in rules/PLxxx.yaml."""
+        the message itself, so the text a user sees lives in rules/PLxxx.yaml.
+
+        ``later``: fields worded only when something reads the message, each by calling its
+        value (Finding.deferred): most of an allow-list's 50,000 findings are collapsed into
+        one and only their places are read."""
         meta = all_rules()[code]
+        if later:
+            if variant is not None and variant not in (meta.messages or {"default": None}):
+                meta.render_message({}, variant)  # an unknown variant fails here, not when read
+            finding = Finding.deferred(
+                partial(_render_deferred, meta, variant, fields or {}, later),
+                code=code, name=meta.name, severity=meta.severity if severity is None else severity,
+                category=meta.category, path=span.path, line=span.line, column=span.column,
+                hint=hint, proto=proto, ports=tuple(ports) if ports is not None else None, key=key,
+                end_line=span.end_line, end_column=span.end_column,
+                source_line=self._source_line(span.path, span.line) if self._source_line else None,
+                related=tuple(related))
+            self.findings.append(finding)
+            return finding
         message = meta.render_message(fields or {}, variant)
         finding = Finding(
             code=code, name=meta.name, severity=meta.severity if severity is None else severity,

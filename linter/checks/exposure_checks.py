@@ -8,17 +8,18 @@ an accept reached through a user chain always is.
 
 from __future__ import annotations
 
-import re
+from functools import partial
 
 from linter.checks import CheckContext, check
-from linter.checks.common import LIST_AT_MOST, PORT_TRANSPORTS, WIDE_PORTS, ports_text, registry_severity
+from linter.checks.causes import ASSUME_HINT, MOST_OF_THE_PORTS, RANGE_AT_LEAST, Cause, calibrated
+from linter.checks.common import LIST_AT_MOST, PORT_TRANSPORTS, WIDE_PORTS, ports_text
 from linter.engine import query
 from linter.engine.query import LOOPBACK_IFACE, Exposure, interfaces_record
 from linter.engine.memo import IdentityCache
 from linter.findings import Severity
-from linter.checks.generators import convention, generator_of, restrict_hint
-from linter.service_identity import hedge, identify, identify_range
-from linter.model import CtStatusMatch, Family, Hook, NatStateMatch, PortMatch, Ruleset, StateMatch
+from linter.checks.generators import generator_of, restrict_hint
+from linter.service_identity import hedge
+from linter.model import CtStatusMatch, Hook, NatStateMatch, PortMatch, Ruleset, StateMatch
 
 def reach_text(exposure: Exposure, all_interfaces=None, interfaces=None) -> str:
     """How far a port reaches, in words: 'from the internet on eth0 through DNAT to ...'
@@ -76,237 +77,6 @@ def _public(exposure: Exposure) -> bool:
     return exposure.reach in ("internet", "restricted")
 
 
-def service_ports(exposure: Exposure) -> query.Ranges:
-    """The ports of the services a connection reaches: after DNAT or REDIRECT, the new ones."""
-    return exposure.nat_ports if exposure.nat_ports else exposure.ports
-
-
-def _services_behind(ctx: CheckContext, exposure: Exposure, transport: str):
-    """Registry entries for the service a connection reaches, and the ports a client uses for it:
-    the service's own ports, or the published ports when a NAT moved one service elsewhere
-    (2222 redirected to 22 is ssh on 2222)."""
-    behind = service_ports(exposure)
-    found = ctx.registry.overlapping(behind, transport)
-    if behind is not exposure.ports and behind != exposure.ports and len(found) == 1:
-        return [(found[0][0], exposure.ports)]
-    return found
-
-
-# Reach counts addresses: a handful of public addresses is an admin host, a /8 or more is the
-# internet; in between, some public networks.
-ADMIN_HOSTS_AT_MOST = {Family.IPV4: 16, Family.IPV6: 16 * 2**64}
-INTERNET_AT_LEAST = {Family.IPV4: 2**24, Family.IPV6: 2**104}
-RANGE_AT_LEAST = 10  # ports in a row that make a deliberate range (25565:25575, 8510:8519)
-MOST_OF_THE_PORTS = 32768  # a range this wide is "everything", judged like a default accept
-
-
-def reach_level(exposure: Exposure) -> str:
-    """internet, networks (some public ranges), admin (a handful of addresses) or internal."""
-    if exposure.reach == "internal":
-        return "internal"
-    if exposure.reach != "restricted":
-        return "internet"
-    # Asked several times per exposure (each cause's worst, its message, its key): a long source
-    # list is sized once (a short one costs less to size than to remember).
-    short = len(exposure.sources) <= 8
-    level = None if short else _RESTRICTED_LEVELS.get(exposure)
-    if level is None:
-        size = query.size(exposure.sources)
-        if size >= INTERNET_AT_LEAST.get(exposure.family, 2**24):
-            level = "internet"
-        elif size <= ADMIN_HOSTS_AT_MOST.get(exposure.family, 16):
-            level = "admin"
-        else:
-            level = "networks"
-        if not short:
-            _RESTRICTED_LEVELS.put(exposure, level)
-    return level
-
-
-_RESTRICTED_LEVELS: IdentityCache[str] = IdentityCache()
-
-
-def calibrated(severity: Severity, level: str) -> Severity:
-    """A service's severity for the reach it has: the internet as the registry says, some public
-    networks one step lower, an admin host or an internal network low at most."""
-    if level == "internet":
-        return severity
-    if level == "networks":
-        return severity.lowered()
-    return Severity.LOW if severity >= Severity.HIGH else Severity.INFO
-
-
-LEVEL_ORDER = ("internet", "networks", "admin", "internal")
-_LEVEL_RANK = {level: rank for rank, level in enumerate(LEVEL_ORDER)}
-ASSUME_HINT = ("; if you know what the assumed match does, settle it in the configuration "
-               "(assume = { \"set:NAME\" = \"empty\" }) or try it with trace --assume")
-# Conditions that only say *when* or *how often* (a schedule, a rate): the exposure is real
-# whenever it holds. Any other assumed match decides *who* gets in (an address set filled at
-# run time, an undefined variable, a port knock, a mark set elsewhere), and a ruleset that
-# narrows by an unknown is not "the internet": such a finding is medium at most.
-_TIMING = re.compile(r"^(?:-m\s+)?(?:time\b|--time|--week|--month|--date|--kernel-tz|limit\b|--limit|"
-                     r"meta\s+(?:hour|day|time)\b|statistic\b|--mode|--probability|--every|numgen\b)")
-
-
-def restricts_who(conditions) -> bool:
-    """Whether any assumed condition narrows who can connect rather than when (or where the
-    packet is routed: the output interface of a DNAT to a container is Docker's bridge)."""
-    return any(not _TIMING.match(text.strip()) and not text.startswith(("output interface", "-o ", "oifname", "oif "))
-               for text in conditions)
-
-
-class Cause:
-    """Everything one rule (or policy) lets in: the unit of a finding. tcp and udp, both
-    families of an inet table and every interface set it admits are one cause."""
-
-    def __init__(self, decider):
-        self.decider = decider
-        self.exposures: list[Exposure] = []
-        self.levels: list[str] = []  # reach_level of each exposure, in the same order
-        self.ports: dict[str, query.Ranges] = {}  # transport -> ports admitted
-        self.behind: dict[str, query.Ranges] = {}  # transport -> ports of the services reached (after NAT)
-        self.services: dict[tuple[str, str], list] = {}  # (name, transport) -> [entry, ports, severity]
-        self.named_by_comment: dict[str, str] = {}  # transport -> the service the rule's comment names
-        self.evidence = "the rule's comment"  # what named it: the comment, or a generator's defaults
-        self.routed_to = ""  # routed exposure (routed_checks): the destinations, in words
-        self._worst: Exposure | None = None
-        self._worst_level = ""
-
-    @property
-    def scope(self) -> str:
-        """What a finding's key starts with: "routed/" for the routed path, so the same rule's
-        local and routed findings keep apart fingerprints."""
-        return "routed/" if self.routed_to else ""
-
-    def add(self, ctx: CheckContext, exposure: Exposure, transport: str) -> None:
-        level = reach_level(exposure)
-        self.exposures.append(exposure)
-        self.levels.append(level)
-        self._worst = None
-        self.ports[transport] = query.union(self.ports.get(transport, ()), exposure.ports)
-        self.behind[transport] = query.union(self.behind.get(transport, ()), service_ports(exposure))
-        cap = Severity.MEDIUM if exposure.possible and restricts_who(exposure.conditions) else Severity.CRITICAL
-        for entry, ports, severity in self._rated(ctx, exposure, transport, level, cap):
-            slot = self.services.get((entry.name, transport))
-            if slot is None:
-                self.services[(entry.name, transport)] = [entry, ports, severity]
-            else:
-                slot[1] = query.union(slot[1], ports)
-                slot[2] = max(slot[2], severity)
-
-    def _rated(self, ctx: CheckContext, exposure: Exposure, transport: str, level: str, cap: Severity) -> list:
-        """(entry, ports, severity) of each rated service behind an exposure, named by the rule's
-        own words where they name one: a rule on one port commented "tor ORPort" is Tor, not
-        supervisord; one commented "minecraft" is a service the registry does not hold, so no
-        finding is made up from the port number; "postgres" on 15432 is PostgreSQL although
-        15432 is nobody's port. Remembered per document and shape, with what named it: an
-        allow-list's rules ask about the same port again and again."""
-        comment = self.decider.rule.comment if self.decider.rule is not None else None
-        shape = (service_ports(exposure), exposure.ports, transport, comment, level, cap)
-        known = ctx.memo("rated services")
-        answer = known.get(shape)
-        if answer is None:
-            found, named, evidence = _identify(ctx, exposure, transport, comment)
-            rated = [(entry, ports, min(calibrated(registry_severity(entry), level), cap))
-                     for entry, ports in found if entry.severity is not None]
-            answer = known[shape] = (rated, named, evidence)
-        rated, named, evidence = answer
-        if named is not None:
-            self.named_by_comment[transport] = named
-            self.evidence = evidence
-        return rated
-
-    @property
-    def worst(self) -> Exposure:
-        """The exposure with the widest reach (what the message describes)."""
-        self._settle_worst()
-        return self._worst
-
-    @property
-    def worst_level(self) -> str:
-        """The worst exposure's reach_level (each exposure's level is sized once, in add)."""
-        self._settle_worst()
-        return self._worst_level
-
-    def _settle_worst(self) -> None:
-        if self._worst is None and len(self.exposures) == 1:
-            self._worst, self._worst_level = self.exposures[0], self.levels[0]
-        elif self._worst is None:
-            self._worst_level, self._worst = min(zip(self.levels, self.exposures),
-                                                 key=lambda pair: (_LEVEL_RANK[pair[0]], pair[1].possible))
-
-    @property
-    def possible(self) -> bool:
-        return all(e.possible for e in self.exposures)
-
-    @property
-    def cap(self) -> Severity:
-        """The most this cause can be: medium when it rests on who an unknown lets in."""
-        if all(e.possible and restricts_who(e.conditions) for e in self.exposures):
-            return Severity.MEDIUM
-        return Severity.CRITICAL
-
-    def width(self) -> int:
-        """The most ports of one transport the services behind this cause listen on."""
-        return max(query.size(ports) for ports in self.behind.values())
-
-    def is_range(self, registry) -> bool:
-        """Whether the rule opens a port range (10 ports or more in a row, more than 1,024 in
-        all) rather than services: a registered service's own range (x11 6000-6063) is a service."""
-        if self.width() > WIDE_PORTS:
-            return True
-        for transport, ranges in self.behind.items():
-            for lo, hi in ranges:
-                if hi - lo + 1 >= RANGE_AT_LEAST and not _one_service(registry, lo, hi, transport):
-                    return True
-        return False
-
-    def ranked_services(self) -> list:
-        """Services by what matters on a host: databases, caches and container APIs, then remote
-        administration, file sharing..., trojans' historical ports last (PortEntry.rank_key)."""
-        return sorted(self.services.values(), key=lambda item: item[0].rank_key)
-
-    def purpose(self, ctx: CheckContext) -> str | None:
-        """What the rule's comment says a range is for ("asterisk RTP"), if it names something."""
-        comment = self.decider.rule.comment if self.decider.rule is not None else None
-        if not comment:
-            return None
-        for transport, ranges in sorted(self.behind.items()):
-            found = identify_range(ctx.registry, ranges, transport, comment).purpose
-            if found is not None:
-                return found.name
-        return None
-
-
-def _identify(ctx: CheckContext, exposure: Exposure, transport: str, comment: str | None) -> tuple:
-    """(services, name, evidence) for Cause._rated: the services behind an exposure, and the
-    service the rule's comment (``comment``) or its generator's defaults name, with what named
-    it (name and evidence None when nothing did)."""
-    found = _services_behind(ctx, exposure, transport)
-    ports = service_ports(exposure)
-    if query.size(ports) != 1 or len(found) > 1:
-        return found, None, None
-    said = comment or convention(generator_of(ctx.document), ports[0][0], transport)
-    if not said:
-        return found, None, None
-    port = ports[0][0]
-    ident = identify(ctx.registry, port, transport, comment=said)
-    if not ident.from_evidence or ident.confirms_port or ident.entry is None:
-        # A comment naming nothing the registry holds ("legacy console") never hides what
-        # the port is: a gate that a comment could silence would be no gate.
-        return found, None, None
-    port_entry = found[0][0] if found else None
-    if port_entry is not None and not ident.entry.covers(port, transport) and \
-            (ident.entry.severity or Severity.INFO) < (port_entry.severity or Severity.INFO):
-        return found, None, None  # "ssh" on 23 does not make Telnet's port harmless; tor's ORPort on 9001 does
-    evidence = "the rule's comment" if comment else f"{generator_of(ctx.document)}'s defaults"
-    return [(ident.entry, exposure.ports)], ident.entry.name, evidence
-
-
-def _one_service(registry, lo: int, hi: int, transport: str) -> bool:
-    found = registry.overlapping(((lo, hi),), transport)
-    return len(found) == 1 and query.subtract(((lo, hi),), found[0][0].ranges) == ()
-
 
 def _causes(ctx: CheckContext) -> list[Cause]:
     """The exposures of the document gathered per deciding rule, in file order: what one rule
@@ -329,6 +99,12 @@ def _causes(ctx: CheckContext) -> list[Cause]:
 
 def _reach(ctx: CheckContext, cause: Cause) -> str:
     """The reach of a cause in words: its widest reach, over every interface that reach has."""
+    return _reach_of(_reach_basis(ctx, cause))
+
+
+def _reach_basis(ctx: CheckContext, cause: Cause) -> tuple:
+    """What _reach words, without the cause or the context: a deferred message keeps this (the
+    context would keep the whole exposure analysis alive until the report is written)."""
     exposure = cause.worst
     level = cause.worst_level
     if len(cause.exposures) == 1:
@@ -337,13 +113,17 @@ def _reach(ctx: CheckContext, cause: Cause) -> str:
         interfaces = frozenset().union(*(e.interfaces for e, e_level in zip(cause.exposures, cause.levels)
                                          if e_level == level))
     # Name what is left out only among interfaces of the same kind: the LAN's are no "but".
-    candidates = _same_kind(ctx, level == "internal")
-    if cause.routed_to and interfaces_phrase(interfaces, candidates).count(",") >= LIST_AT_MOST:
+    return exposure, level, interfaces, cause.routed_to, cause.possible, _same_kind(ctx, level == "internal")
+
+
+def _reach_of(basis: tuple) -> str:
+    exposure, level, interfaces, routed_to, possible, candidates = basis
+    if routed_to and interfaces_phrase(interfaces, candidates).count(",") >= LIST_AT_MOST:
         candidates = None  # a router's dozens of VLANs: the destinations say more
     text = reach_text(exposure, candidates, interfaces)
-    if cause.routed_to:
-        text += f" routed to {cause.routed_to}"
-    if exposure.possible and not cause.possible and " (possibly" in text:
+    if routed_to:
+        text += f" routed to {routed_to}"
+    if exposure.possible and not possible and " (possibly" in text:
         text = text[:text.index(" (possibly")]
     return text
 
@@ -551,10 +331,16 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
         return
     decider = cause.decider
     rule = decider.rule
-    shape = (internal, cause.scope, cause.evidence, cause.possible, cause.worst_level, decider.chain,
-             min(cause.ports), rule is None, rule.comment if rule is not None else None,
-             rule.verdict.target if rule is not None else None, tuple(cause.named_by_comment.items()),
-             tuple((name, id(entry), ports, severity) for name, (entry, ports, severity) in cause.services.items()))
+    if cause.shared is not None:
+        # Ports, services and what named them are the shape's (kept by its memo).
+        shape = (internal, cause.scope, cause.possible, cause.worst_level, decider.chain, rule is None,
+                 rule.comment if rule is not None else None, rule.verdict.target if rule is not None else None,
+                 cause.shared)
+    else:
+        shape = (internal, cause.scope, cause.evidence, cause.possible, cause.worst_level, decider.chain,
+                 min(cause.ports), rule is None, rule.comment if rule is not None else None,
+                 rule.verdict.target if rule is not None else None, tuple(cause.named_by_comment.items()),
+                 tuple((name, id(entry), ports, severity) for name, (entry, ports, severity) in cause.services.items()))
     # Everything but the reach and the related locations is the same for every rule of one shape:
     # an allow-list's 50,000 rules on port 22 are said once.
     said = ctx.memo("service findings")
@@ -567,15 +353,23 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
         return
     plaintext, kind, said, severity, hint, transports, ports, key = finding
     code = "PL101" if plaintext else "PL201"
-    reach = _reach(ctx, cause)
     if kind == "services":
         variant = "services"
-        fields = {"count": said["count"], "reach": reach, "listed": said["listed"], "plaintext": said["plaintext"]}
+        fields = {"count": said["count"], "listed": said["listed"], "plaintext": said["plaintext"]}
     else:
         variant = "hedged" if kind == "hedged" else "default"
-        fields = {"service": said["service"], "reach": reach, "unencrypted": said["unencrypted"]}
-    ctx.report(code, decider.span, variant=variant, fields=fields, severity=severity, hint=hint, proto=transports,
-               ports=ports, key=key, related=_related(cause.worst))
+        fields = {"service": said["service"], "unencrypted": said["unencrypted"]}
+    if severity is not Severity.INFO:
+        fields.update(reach=_reach(ctx, cause))
+        ctx.report(code, decider.span, variant=variant, fields=fields, severity=severity, hint=hint,
+                   proto=transports, ports=ports, key=key, related=_related(cause.worst))
+        return
+    # Ordinary services (collapse.py makes them one finding a file): the reach, each rule's own,
+    # is worded only when the message is read. A partial, not a closure over the context (that
+    # would keep the whole analysis alive until the report is written).
+    ctx.report(code, decider.span, variant=variant, fields=fields,
+               later={"reach": partial(_reach_of, _reach_basis(ctx, cause))}, severity=severity, hint=hint,
+               proto=transports, ports=ports, key=key, related=_related(cause.worst))
 
 
 def _service_finding(ctx: CheckContext, cause: Cause, internal: bool) -> tuple | None:

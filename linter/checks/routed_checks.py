@@ -21,9 +21,9 @@ from dataclasses import replace
 
 from linter.addresses import format_range, family_max
 from linter.checks import CheckContext, check
-from linter.checks.exposure_checks import (
-    LEVEL_ORDER, LIST_AT_MOST, PORT_TRANSPORTS, Cause, reach_level, report_causes,
-)
+from linter.checks.causes import LEVEL_ORDER, Cause, reach_level
+from linter.checks.common import LIST_AT_MOST, PORT_TRANSPORTS
+from linter.checks.exposure_checks import report_causes
 from linter.engine import query
 from linter.engine.memo import IdentityCache
 from linter.engine.query import OTHER_IFACE, Exposure, ExposureAnalysis, describe_interface, loopback_ranges

@@ -226,8 +226,8 @@ def rate(part: Exposure, registry) -> tuple[tuple[str, ...], Severity, str]:
     """The registry's services in ``part`` and its severity, calibrated on reach as checks do:
     a service by its registry severity; ports no service explains by the rule a check would
     report them with (a default accept PL401, a range PL202, a single port PL210)."""
-    from linter.checks.exposure_checks import (MOST_OF_THE_PORTS, RANGE_AT_LEAST, calibrated, reach_level,
-                                               registry_severity, service_ports)
+    from linter.checks.causes import MOST_OF_THE_PORTS, RANGE_AT_LEAST, calibrated, reach_level, service_ports
+    from linter.checks.common import registry_severity
     from linter.rulebook import get_rule
 
     transport = protocol_name(part.protocol) if part.protocol >= 0 else "other"

@@ -23,8 +23,10 @@ from linter.model import Chain, Family, Hook, Policy, Rule, Ruleset, Span, Verdi
 from linter.netdb import PORT_PROTOCOLS
 
 REACH_ORDER = ("internet", "restricted", "private", "internal", "loopback")
+_REACH_RANK = {reach: rank for rank, reach in enumerate(REACH_ORDER)}
 LOOPBACK_ONLY = frozenset({LOOPBACK_IFACE})
 _ACCEPTING = (VerdictKind.ACCEPT, VerdictKind.DNAT, VerdictKind.REDIRECT, VerdictKind.QUEUE)
+_JUMPS = (VerdictKind.JUMP, VerdictKind.GOTO)
 
 
 @dataclass(frozen=True)
@@ -214,6 +216,8 @@ def _conditions(assumptions: tuple, cache: IdentityCache) -> tuple[bool, tuple[s
 
 def _via(trail: tuple[Step, ...]) -> tuple[Decider, ...]:
     """The jumps that led to the accept, with their matches (user chains entered on the way)."""
+    if len(trail) == 1 and (trail[0].rule is None or trail[0].rule.verdict.kind not in _JUMPS):
+        return ()  # the commonest path: one rule decided alone
     return tuple(Decider(s.rule.span, s.rule, s.chain.name, s.table.name, s.chain.hook) for s in trail
                  if s.event == "rule" and s.rule is not None and s.rule.matches
                  and s.rule.verdict.kind in (VerdictKind.JUMP, VerdictKind.GOTO))
@@ -439,7 +443,8 @@ class ExposureAnalysis:
         while values:
             exposures.append(Exposure(**values.pop()))
         exposures.reverse()
-        exposures.sort(key=lambda e: (e.family.value, e.protocol, REACH_ORDER.index(e.reach), e.ports, e.possible,
+        # _value_: Enum.value is a property, asked 100,000 times here (the same order).
+        exposures.sort(key=lambda e: (e.family._value_, e.protocol, _REACH_RANK[e.reach], e.ports, e.possible,
                                       e.destinations))
         return exposures
 

@@ -313,3 +313,27 @@ def test_configured_host_addresses(tmp_path):
     text = "*filter\n:INPUT DROP [0:0]\n-A INPUT -d 198.51.100.10 -p tcp --dport 23 -j ACCEPT\nCOMMIT\n"
     assert [f.code for f in run_checks(ruleset(text), settings) if f.code == "PL101"] == []  # not this host
     assert [f.code for f in run_checks(ruleset(text), Settings()) if f.code == "PL101"] == ["PL101"]
+
+
+def test_causes_sharing_their_first_exposures_shape_keep_their_own_ports():
+    # Port 23 alone, internet, no comment: rules 6, 7 and 8's first exposures have one shape, so
+    # the second and third causes share one set of ports and services; rule 8's later exposure
+    # (2323, not on eth0) must reach neither rule 7's finding nor rule 6's.
+    text = """*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -i eth0 -p tcp -m tcp --dport 2323 -j DROP
+-A INPUT -i eth5 -p tcp -m tcp --dport 23 -j ACCEPT
+-A INPUT -i eth6 -p tcp -m tcp --dport 23 -j ACCEPT
+-A INPUT -p tcp -m multiport --dports 23,2323 -j ACCEPT
+COMMIT
+"""
+    assert exposure_findings(text) == [
+        (6, "PL101", "critical",
+         "port 23/tcp (commonly telnet) is a plaintext protocol reachable from the internet on eth5"),
+        (7, "PL101", "critical",
+         "port 23/tcp (commonly telnet) is a plaintext protocol reachable from the internet on eth6"),
+        (8, "PL101", "critical", "2 services are reachable from the internet: telnet (23/tcp), telnet-alt (2323/tcp);"
+                                 " plaintext: telnet, telnet-alt"),
+    ]
