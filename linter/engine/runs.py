@@ -329,7 +329,8 @@ def _rule_shape(rule: Rule, direction: Direction):
 
 def shaped_walk(segment, split: KeySplit, walk_group, stepped, results: list, budget) -> list[Box]:
     """The walk through a segment of groups alike but for their keys (same_shape), every box
-    holding every key whole; returns what goes on past the run, not yet merged.
+    holding every key whole; returns what goes on past the run, not yet merged: boxes that
+    coalesce (with the skipping parts before them) into exactly what goes on.
 
     The first group is walked (``walk_group(rules, parts, results)`` returns what goes on);
     every other group's results and what goes on are the first group's copied with its own
@@ -354,8 +355,31 @@ def shaped_walk(segment, split: KeySplit, walk_group, stepped, results: list, bu
     for group, key in zip(groups[1:], keys[1:]):
         for box, outcome, position, before in template:
             append((with_trail(rebuild(box, fresh(key)), stepped(before, group[position])), outcome))
-        going_on.extend([rebuild(box, fresh(key)) for box in gone_on])
+    for others in _other_keys(segment, len(split.skipping), len(gone_on)):
+        going_on.extend([rebuild(box, others) for box in gone_on])
     return going_on
+
+
+def _other_keys(segment, skipping: int, going_on: int) -> list[iv.Ranges]:
+    """The keys but the first, as few lists as will do for what goes on past the run.
+
+    What goes on is only merged (the caller coalesces it with the ``skipping`` parts). Copies
+    of the first group's ``going_on`` boxes differ from them in the key alone, and keys are
+    disjoint from each other and from the skipping parts: coalesce merges each copy like its
+    original on every dimension before the key's, and on the key's merges every copy of a box
+    into one. Copies holding several keys each merge the same way into the same boxes, as long
+    as there are enough of them for coalesce to merge at all (COALESCE_AT_LEAST boxes)."""
+    keys = segment.keys
+    others = len(keys) - 1
+    if not going_on or not others:
+        return []
+    copies = min(others, max(1, -(-(COALESCE_AT_LEAST - skipping) // going_on) - 1))
+    if copies == others:
+        return [fresh(key) for key in keys[1:]]
+    if copies == 1:
+        return [fresh(iv.subtract(segment.covered, keys[0]))]
+    size = -(-others // copies)
+    return [iv.normalize(tuple(key[0] for key in keys[start:start + size])) for start in range(1, len(keys), size)]
 
 
 def _template(rules: list[Rule], results: list, meeting: list[Box], going_on: list[Box], read, key):

@@ -150,3 +150,38 @@ def test_a_part_is_a_new_tuple_never_the_rules_own_key():
     _, by_group = runs.split_parts(segment, _boxes())
     for (group, parts), key in zip(by_group.values(), segment.keys):
         assert all(part.src == key and part.src is not key for part in parts)
+
+
+WIDE_ALLOWLIST = allows(*(f"10.0.{i}.0/24" for i in range(0, 60, 2)), *(f"10.1.{i}.0/24" for i in range(40)),
+                        ports=(22, 443, 8443))
+
+
+@pytest.mark.parametrize("at_least", [6, 40])
+@pytest.mark.parametrize("text", [ALLOWLIST, ALLOWLIST_ONE_PORT_TWICE, WIDE_ALLOWLIST])
+def test_what_goes_on_past_alike_groups_merges_as_one_copy_per_key_would(monkeypatch, text, at_least):
+    """shaped_walk hands on the first group's boxes and a few copies holding the other keys
+    (one, or as many as make ``at_least`` boxes): what the walk gives after merging is what
+    one copy per key gives."""
+    copies = []
+    original = runs._other_keys
+    monkeypatch.setattr(runs, "_other_keys", lambda *args: copies.append(len(original(*args))) or original(*args))
+    monkeypatch.setattr(runs, "COALESCE_AT_LEAST", at_least)
+    fast = _walked(text)
+    assert copies and all(0 < n < len(WIDE_ALLOWLIST) for n in copies)
+    monkeypatch.setattr(runs, "COALESCE_AT_LEAST", 10**9)  # every key copied
+    assert _walked(text) == fast
+
+
+def test_the_keys_after_the_first_are_copied_in_as_few_lists_as_coalesce_needs():
+    segment, = [b for b in blocks_of(ruleset(WIDE_ALLOWLIST).tables[0].chains[0]) if isinstance(b, Segment)]
+    keys = [key[0] for key in segment.keys]  # 10.0.0.0/24, 10.0.2.0/24 ... 10.0.58.0/24, 10.1.0.0/24 ...
+
+    def union(first, last):
+        return iv.normalize(tuple(keys[first:last]))
+
+    assert len(keys) == 70
+    assert runs._other_keys(segment, 1, 0) == []
+    assert runs._other_keys(segment, 4, 2) == [union(1, 70)]  # 4 + 2 + 2 boxes: coalesce merges them
+    assert runs._other_keys(segment, 1, 2) == [union(1, 36), union(36, 70)]  # 1 + 2 + 2 * 2
+    assert runs._other_keys(segment, 0, 1) == [union(1, 15), union(15, 29), union(29, 43), union(43, 57), union(57, 70)]
+    assert union(57, 70) == ((0x0A011B00, 0x0A0127FF),)  # 10.1.27.0 - 10.1.39.255, one range
