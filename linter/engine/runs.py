@@ -250,10 +250,26 @@ def plain_verdicts(segment, split: KeySplit, results: list, stepped, outcome_of)
     # Each box cut around the field the segment reads: a part is one tuple built, key and
     # trail put in at once (Box is a NamedTuple whose last field is the trail).
     cuts = [_cut_at(box, segment.dimension) for box in split.meeting]
+    outcomes: dict = {}  # verdict kind -> outcome: a plain verdict's outcome is its kind's
+    order = split.order
+    if len(cuts) == 1 and not split.partial[0] and len(order) == len(keys):
+        # One box holding every key whole (a blocklist met by what is not loopback): each
+        # group's part is its key, the groups met in rule order.
+        (before, after, trail), = cuts
+        for rule, key in zip(firsts, keys):
+            kind = rule.verdict.kind
+            outcome = outcomes.get(kind)
+            if outcome is None:
+                outcome = outcomes[kind] = outcome_of(rule.verdict)
+            append((_new_box(Box, before + (tuple([*key]),) + after + (stepped(trail, rule),)), outcome))
+        return 2 * len(keys)
     spent = 0
-    for index in split.order:
+    for index in order:
         rule = firsts[index]
-        outcome = outcome_of(rule.verdict)
+        kind = rule.verdict.kind
+        outcome = outcomes.get(kind)
+        if outcome is None:
+            outcome = outcomes[kind] = outcome_of(rule.verdict)
         spent += 1
         key = keys[index]
         for (before, after, trail), partial in zip(cuts, split.partial):

@@ -60,6 +60,16 @@ def step(trail: tuple, event: str, table: Table, chain: Chain, rule: Rule | None
     return extend_path(trail, identity, Step, event, table, chain, rule, detail)
 
 
+def rule_steps(table: Table, chain: Chain):
+    """``(trail, rule) -> step(trail, "rule", table, chain, rule)``, one call per step (runs of
+    rules step a trail once per rule)."""
+    table_id, chain_id = id(table), id(chain)
+
+    def stepped(trail: tuple, rule: Rule) -> tuple:
+        return extend_path(trail, ("rule", table_id, chain_id, id(rule), ""), Step, "rule", table, chain, rule, "")
+    return stepped
+
+
 _VERDICT_OUTCOME = {
     VerdictKind.ACCEPT: Outcome.ACCEPT,
     VerdictKind.DROP: Outcome.DROP,
@@ -376,15 +386,13 @@ class Walker:
         self.budget.spent += len(pending)
         if not self.record and plain_firsts(segment) and (split := split_by_keys(segment, pending)):
             # Each group's first rule takes every part in its key (engine/runs.py): no splitting.
-            stepped = lambda trail, rule: step(trail, "rule", table, chain, rule)  # noqa: E731
-            self.budget.spent += plain_verdicts(segment, split, results, stepped, verdict_outcome)
+            self.budget.spent += plain_verdicts(segment, split, results, rule_steps(table, chain), verdict_outcome)
             return coalesce(split.skipping)
         if not self.record and same_shape(segment) and (split := split_by_keys(segment, pending)) \
                 and split.meeting and not any(split.partial):
             # Groups alike but for their keys: the first is walked, the others copied (runs.py).
             walk_group = lambda rules, parts, out: self._apply_group(table, chain, rules, parts, out, stack, returned)  # noqa: E731
-            stepped = lambda trail, rule: step(trail, "rule", table, chain, rule)  # noqa: E731
-            return coalesce(split.skipping + shaped_walk(segment, split, walk_group, stepped, results, self.budget))
+            return coalesce(split.skipping + shaped_walk(segment, split, walk_group, rule_steps(table, chain), results, self.budget))
         next_pending, by_group = segment.partition(pending)
         # Parts of different boxes bound for one group go through it together, merged first.
         for group, parts in by_group.values():
