@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from linter.engine import intervals as iv
 from linter.engine.memo import IdentityCache
-from linter.engine.space import COALESCE_AT_LEAST, Box, with_dport, with_dst, with_src, with_trail
+from linter.engine.space import COALESCE_AT_LEAST, Box, with_dport, with_dst, with_src
 from linter.model import AddressMatch, Direction, InterfaceMatch, PortMatch, ProtocolMatch, Rule, StateMatch, VerdictKind
 
 
@@ -368,9 +368,12 @@ def shaped_walk(segment, split: KeySplit, walk_group, stepped, results: list, bu
     budget.spent += (budget.spent - spent) * (len(groups) - 1)
     gone_on = list(going_on)
     append = results.append
+    # Each result cut around the key's field once: a copy is one tuple built (runs of plain_verdicts).
+    cuts = [(*_cut_at(box, segment.dimension)[:2], outcome, position, before)
+            for box, outcome, position, before in template]
     for group, key in zip(groups[1:], keys[1:]):
-        for box, outcome, position, before in template:
-            append((with_trail(rebuild(box, fresh(key)), stepped(before, group[position])), outcome))
+        for head, tail, outcome, position, before in cuts:
+            append((_new_box(Box, head + (tuple([*key]),) + tail + (stepped(before, group[position]),)), outcome))
     for others in _other_keys(segment, len(split.skipping), len(gone_on)):
         going_on.extend([rebuild(box, others) for box in gone_on])
     return going_on
