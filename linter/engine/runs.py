@@ -313,16 +313,40 @@ def _alike(segment) -> bool:
     direction = _DIRECTION.get(segment.dimension)
     if direction is None or len(segment.groups) < 2:
         return False
-    shape = None
-    for group in segment.groups:
-        found = tuple(_rule_shape(rule, direction) for rule in group)
-        if shape is None:
-            if any(part is None for part in found):
-                return False
-            shape = found
-        elif found != shape:
+    groups = segment.groups
+    shape = tuple(_rule_shape(rule, direction) for rule in groups[0])
+    if any(part is None for part in shape):
+        return False
+    # A rule whose matches before and after its key equal the first group's rule's at its
+    # position (the same objects, where the front end shares them), with the same verdict and
+    # no statement, has that rule's shape: only the others are shaped again.
+    templates = [(rule.matches, _key_position(rule.matches, direction), rule.verdict, part)
+                 for rule, part in zip(groups[0], shape)]
+    size = len(templates)
+    for group in groups[1:]:
+        if len(group) != size:
             return False
+        for rule, (matches, key, verdict, part) in zip(group, templates):
+            theirs = rule.matches
+            if not (len(theirs) == len(matches) and (rule.verdict is verdict or rule.verdict == verdict)
+                    and not rule.statements and theirs[:key] == matches[:key]
+                    and theirs[key + 1:] == matches[key + 1:] and key < len(theirs) and _is_key(theirs[key], direction)) \
+                    and _rule_shape(rule, direction) != part:
+                return False
     return True
+
+
+def _key_position(matches, direction: Direction) -> int:
+    """The position of the key among ``matches`` (those of a rule _rule_shape shapes): the
+    first plain address match on ``direction``; len(matches) if there is none."""
+    for position, match in enumerate(matches):
+        if _is_key(match, direction):
+            return position
+    return len(matches)
+
+
+def _is_key(match, direction: Direction) -> bool:
+    return type(match) is AddressMatch and not match.negated and match.direction is direction
 
 
 def _rule_shape(rule: Rule, direction: Direction):

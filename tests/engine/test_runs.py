@@ -185,3 +185,16 @@ def test_the_keys_after_the_first_are_copied_in_as_few_lists_as_coalesce_needs()
     assert runs._other_keys(segment, 1, 2) == [union(1, 36), union(36, 70)]  # 1 + 2 + 2 * 2
     assert runs._other_keys(segment, 0, 1) == [union(1, 15), union(15, 29), union(29, 43), union(43, 57), union(57, 70)]
     assert union(57, 70) == ((0x0A011B00, 0x0A0127FF),)  # 10.1.27.0 - 10.1.39.255, one range
+
+
+def test_groups_are_alike_whatever_the_order_of_their_matches_and_unlike_with_another_port():
+    reordered = ALLOWLIST.replace("-A INPUT -s 10.5.0.0/16 -p tcp -m tcp --dport 443",
+                                  "-A INPUT -p tcp -m tcp --dport 443 -s 10.5.0.0/16")
+    other_port = ALLOWLIST.replace("-A INPUT -s 10.5.0.0/16 -p tcp -m tcp --dport 443",
+                                   "-A INPUT -s 10.5.0.0/16 -p tcp -m tcp --dport 444")
+    state = ALLOWLIST.replace("-A INPUT -s 10.5.0.0/16 -p tcp -m tcp --dport 443",
+                              "-A INPUT -s 10.5.0.0/16 -p tcp -m tcp --dport 443 -m conntrack --ctstate NEW")
+    for text, alike in ((ALLOWLIST, True), (reordered, True), (other_port, False), (state, False)):
+        assert reordered != ALLOWLIST and other_port != ALLOWLIST and state != ALLOWLIST
+        segment, = [b for b in blocks_of(ruleset(text).tables[0].chains[0]) if isinstance(b, Segment)]
+        assert runs.same_shape(segment) is alike
