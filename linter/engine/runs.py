@@ -74,9 +74,30 @@ def plain_firsts(segment) -> list[Rule] | None:
     found = _PLAIN.get(segment)
     if found is None:
         firsts = [group[0] for group in segment.groups]
-        plain = single_keys(segment) and all(is_plain(rule, segment.dimension) for rule in firsts)
+        plain = single_keys(segment) and _all_plain(firsts, segment.dimension)
         found = _PLAIN.put(segment, firsts if plain else False)
     return found or None
+
+
+def _all_plain(rules: list[Rule], dimension: str) -> bool:
+    """all(is_plain(rule, dimension) for rule in rules), each verdict object judged once (a
+    blocklist's rules share theirs)."""
+    direction = _DIRECTION.get(dimension)
+    judged: dict[int, bool] = {}
+    for rule in rules:
+        matches = rule.matches
+        if len(matches) != 1 or rule.statements:
+            return False
+        match = matches[0]
+        if type(match) is not AddressMatch or match.negated or match.direction is not direction:
+            return False
+        verdict = rule.verdict
+        plain = judged.get(id(verdict))
+        if plain is None:
+            plain = judged[id(verdict)] = verdict.kind in _PLAIN_KINDS and verdict.terminal
+        if not plain:
+            return False
+    return True
 
 
 def single_keys(segment) -> bool:

@@ -198,3 +198,15 @@ def test_groups_are_alike_whatever_the_order_of_their_matches_and_unlike_with_an
         assert reordered != ALLOWLIST and other_port != ALLOWLIST and state != ALLOWLIST
         segment, = [b for b in blocks_of(ruleset(text).tables[0].chains[0]) if isinstance(b, Segment)]
         assert runs.same_shape(segment) is alike
+
+
+def test_rules_are_plain_together_exactly_when_each_is():
+    lines = ["-s 10.0.0.1 -j DROP", "-s 10.0.0.2 -j ACCEPT", "-s 10.0.0.3 -j REJECT", "! -s 10.0.0.4 -j DROP",
+             "-d 10.0.0.5 -j DROP", "-s 10.0.0.6 -j LOG", "-s 10.0.0.7 -p tcp -j DROP", "-s 10.0.0.8 -j RETURN"]
+    rules = ruleset(HEAD + "".join(f"-A INPUT {line}\n" for line in lines) + "COMMIT\n").tables[0].chains[0].rules
+    for dimension in ("src", "dst", "dport"):
+        for first in range(len(rules)):
+            for last in range(first + 1, len(rules) + 1):
+                expected = all(runs.is_plain(rule, dimension) for rule in rules[first:last])
+                assert runs._all_plain(rules[first:last], dimension) is expected
+    assert runs._all_plain(rules[:3], "src") and runs._all_plain(rules[4:5], "dst")
