@@ -4,6 +4,8 @@ with exactly the walk's results (values, order, trails, budget) and the same dea
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 pytest.importorskip("linter.frontends.iptables.save")
@@ -210,3 +212,16 @@ def test_rules_are_plain_together_exactly_when_each_is():
                 expected = all(runs.is_plain(rule, dimension) for rule in rules[first:last])
                 assert runs._all_plain(rules[first:last], dimension) is expected
     assert runs._all_plain(rules[:3], "src") and runs._all_plain(rules[4:5], "dst")
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_what_lies_outside_many_keys_is_subtracts_answer(seed):
+    chance = random.Random(seed)
+    covered = iv.normalize(tuple((lo, lo + chance.randrange(0, 3)) for lo in chance.sample(range(0, 3000, 3), 400)))
+    for _ in range(50):
+        current = iv.normalize(tuple((lo, lo + chance.randrange(0, 900)) for lo in
+                                     (chance.randrange(0, 3200) for _ in range(chance.randrange(0, 5)))))
+        expected = iv.subtract(current, covered)
+        found = runs.outside(current, covered)
+        assert found == expected and (found is current) is (expected is current)
+    assert runs.outside(((5000, 6000),), covered) == ((5000, 6000),)
