@@ -54,6 +54,7 @@ _SHAPED: IdentityCache[bool] = IdentityCache(10_000)
 # part of their keys the same way.
 _ADDRESS_BLIND = (ProtocolMatch, PortMatch, StateMatch)
 _SINGLE: IdentityCache[bool] = IdentityCache(10_000)
+_ONE_RULE: IdentityCache[bool] = IdentityCache(10_000)
 
 
 def is_plain(rule: Rule, dimension: str) -> bool:
@@ -98,6 +99,14 @@ def _all_plain(rules: list[Rule], dimension: str) -> bool:
         if not plain:
             return False
     return True
+
+
+def single_rules(segment) -> bool:
+    """Whether every group of ``segment`` is one rule (remembered per segment)."""
+    found = _ONE_RULE.get(segment)
+    if found is None:
+        found = _ONE_RULE.put(segment, max(map(len, segment.groups)) == 1)
+    return found
 
 
 def single_keys(segment) -> bool:

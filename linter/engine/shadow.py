@@ -22,7 +22,7 @@ from linter.engine.budget import recursion_room
 from linter.engine.quickmiss import misses, miss_tests
 from linter.engine.sourcerun import SourceRun, run as run_sources
 from linter.engine.settled import forget_settled, jump_targets
-from linter.engine.runs import READ, REBUILD, KeySplit, fresh, plain_firsts, same_shape, split_by_keys
+from linter.engine.runs import READ, REBUILD, KeySplit, fresh, plain_firsts, same_shape, single_rules, split_by_keys
 from linter.engine.space import ALL_STATES, Box, coalesce, has_opaque, has_path_decided, replace, split_rule
 from linter.engine.shadow_shapes import chain_shape, shareable
 from linter.engine.walk import MAX_DEPTH, Segment, blocks_of, chain_named, is_transparent, jump_changes_nothing, regrow_at
@@ -174,6 +174,10 @@ class ShadowAnalysis:
         rules after it are dead; a group nothing meets is dead as a whole."""
         keys = segment.keys
         whole = len(split.meeting) if not any(split.partial) else None  # every box holds every key
+        if whole and state.spent + whole * len(keys) <= state.budget and single_rules(segment):
+            state.spent += whole * len(keys)  # (a blocklist: every group met, none with a rule after its first)
+            state.pending = forget(split.skipping)
+            return
         for number, group in enumerate(segment.groups):
             meeting = whole if whole is not None else sum(1 for _ in split.parts(number, keys[number]))
             rest = group
