@@ -225,3 +225,15 @@ def test_what_lies_outside_many_keys_is_subtracts_answer(seed):
         found = runs.outside(current, covered)
         assert found == expected and (found is current) is (expected is current)
     assert runs.outside(((5000, 6000),), covered) == ((5000, 6000),)
+
+
+def test_rule_positions_are_looked_up_only_off_the_rules_order():
+    rules = ruleset(BLOCKLIST).tables[0].chains[0].rules
+    positions = shadow.RulePositions(rules)
+    assert positions.at(3, rules[3]) == 3 and not positions  # where the blocks say: no map built
+    assert positions.at(4, rules[7]) == 7 and positions.built and len(positions) == len(rules)
+    assert positions.at(len(rules), rules[0]) == 0
+    with pytest.raises(KeyError):
+        positions[id(object())]
+    with pytest.raises(KeyError):
+        shadow.RulePositions([])[0]
