@@ -324,7 +324,7 @@ def plain_verdicts(segment, split: KeySplit, results: list, stepped, outcome_of)
             outcome = outcomes.get(kind)
             if outcome is None:
                 outcome = outcomes[kind] = outcome_of(rule.verdict)
-            append((_new_box(Box, before + (tuple([*key]),) + after + (stepped(trail, rule),)), outcome))
+            append((_new_box(Box, (*before, tuple([*key]), *after, stepped(trail, rule))), outcome))
         return 2 * len(keys)
     spent = 0
     for index in order:
@@ -338,7 +338,7 @@ def plain_verdicts(segment, split: KeySplit, results: list, stepped, outcome_of)
         for (before, after, trail), partial in zip(cuts, split.partial):
             part = partial.get(index, key)
             if part:
-                append((_new_box(Box, before + (fresh(part),) + after + (stepped(trail, rule),)), outcome))
+                append((_new_box(Box, (*before, fresh(part), *after, stepped(trail, rule))), outcome))
                 spent += 1
     return spent
 
@@ -460,7 +460,7 @@ def shaped_walk(segment, split: KeySplit, walk_group, stepped, results: list, bu
             for box, outcome, position, before in template]
     for group, key in zip(groups[1:], keys[1:]):
         for head, tail, outcome, position, before in cuts:
-            append((_new_box(Box, head + (tuple([*key]),) + tail + (stepped(before, group[position]),)), outcome))
+            append((_new_box(Box, (*head, tuple([*key]), *tail, stepped(before, group[position]))), outcome))
     for others in _other_keys(segment, len(split.skipping), len(gone_on)):
         going_on.extend([rebuild(box, others) for box in gone_on])
     return going_on
