@@ -43,7 +43,7 @@ def grow_keys(rules, start: int, dimension: str, family):
     groups: list[list] = []
     keys: list = []
     intervals: list[tuple[int, int, int]] = []
-    by_key: dict = {}
+    by_key: dict | None = None  # key -> its group; built once a key is not above all the others
     taken: list[tuple[int, int]] | None = None  # sorted, disjoint; built once a key comes out of order
     top = -1  # the highest address (or port) of any key so far
     end = len(rules)
@@ -60,19 +60,25 @@ def grow_keys(rules, start: int, dimension: str, family):
                 elif match.addresses.family is family:
                     ranges = match.addresses.ranges
                 break
-        if ranges is None:
+        if not ranges:  # (None: no key; an empty key is never one of the keys so far)
             break
-        group = by_key.get(ranges)
-        if group is None:
-            if not ranges:
-                break
-            if ranges[0][0] <= top:  # (a key above every key so far, as in a sorted list, overlaps none)
+        if ranges[0][0] > top:
+            group = None  # above every key so far (a sorted list): equal to none, overlapping none
+        elif ranges == keys[-1]:
+            group = len(keys) - 1  # the key of the rule before (an allow-list's ports for one source)
+        else:
+            if by_key is None:
+                by_key = {key: index for index, key in enumerate(keys)}
+            group = by_key.get(ranges)
+            if group is None:
                 if taken is None:
                     taken = sorted([(lo, hi) for lo, hi, _ in intervals])
                 if _overlaps(taken, ranges):
                     break
+        if group is None:
             group = len(groups)
-            by_key[ranges] = group
+            if by_key is not None:
+                by_key[ranges] = group
             groups.append([rule])
             keys.append(ranges)
             for lo, hi in ranges:
