@@ -18,6 +18,7 @@ deeper than ``MAX_NESTING``, there is no hull.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain as chain_from
 
 from linter.engine import intervals as iv
 from linter.engine.memo import IdentityCache
@@ -73,6 +74,8 @@ def accepting_rules(table: Table, chain: Chain, depth: int = 0, active: frozense
 def _rules_accepting(table: Table, rules, depth: int, active: frozenset):
     found: list[Rule] = []
     for rule in rules:
+        if rule.verdict.kind in _STOPPING:
+            continue  # (what _rule_accepting says of it: a blocklist's 100,000 drops, one test each)
         more = _rule_accepting(table, rule, depth, active)
         if more is None:
             return None
@@ -111,7 +114,7 @@ def suffix_rules(table: Table, blocks: list) -> dict[int, tuple]:
     suffix: tuple = ()
     for position in range(len(blocks) - 1, -1, -1):
         block = blocks[position]
-        rules = [rule for group in block.groups for rule in group] if hasattr(block, "groups") else (block,)
+        rules = chain_from.from_iterable(block.groups) if hasattr(block, "groups") else (block,)
         more = _rules_accepting(table, rules, 0, frozenset())
         if more is None:
             return found

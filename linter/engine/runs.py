@@ -19,12 +19,12 @@ taken only when their conditions hold, and the callers fall back otherwise.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from linter.engine import intervals as iv
 from linter.engine.memo import IdentityCache
-from linter.engine.space import COALESCE_AT_LEAST, Box, with_dport, with_dst, with_src, with_trail
+from linter.engine.space import COALESCE_AT_LEAST, Box, with_dport, with_dst, with_src
 from linter.model import AddressMatch, Direction, InterfaceMatch, PortMatch, ProtocolMatch, Rule, StateMatch, VerdictKind
 
 
@@ -54,6 +54,7 @@ _SHAPED: IdentityCache[bool] = IdentityCache(10_000)
 # part of their keys the same way.
 _ADDRESS_BLIND = (ProtocolMatch, PortMatch, StateMatch)
 _SINGLE: IdentityCache[bool] = IdentityCache(10_000)
+_ONE_RULE: IdentityCache[bool] = IdentityCache(10_000)
 
 
 def is_plain(rule: Rule, dimension: str) -> bool:
@@ -74,9 +75,38 @@ def plain_firsts(segment) -> list[Rule] | None:
     found = _PLAIN.get(segment)
     if found is None:
         firsts = [group[0] for group in segment.groups]
-        plain = single_keys(segment) and all(is_plain(rule, segment.dimension) for rule in firsts)
+        plain = single_keys(segment) and _all_plain(firsts, segment.dimension)
         found = _PLAIN.put(segment, firsts if plain else False)
     return found or None
+
+
+def _all_plain(rules: list[Rule], dimension: str) -> bool:
+    """all(is_plain(rule, dimension) for rule in rules), each verdict object judged once (a
+    blocklist's rules share theirs)."""
+    direction = _DIRECTION.get(dimension)
+    judged: dict[int, bool] = {}
+    for rule in rules:
+        matches = rule.matches
+        if len(matches) != 1 or rule.statements:
+            return False
+        match = matches[0]
+        if type(match) is not AddressMatch or match.negated or match.direction is not direction:
+            return False
+        verdict = rule.verdict
+        plain = judged.get(id(verdict))
+        if plain is None:
+            plain = judged[id(verdict)] = verdict.kind in _PLAIN_KINDS and verdict.terminal
+        if not plain:
+            return False
+    return True
+
+
+def single_rules(segment) -> bool:
+    """Whether every group of ``segment`` is one rule (remembered per segment)."""
+    found = _ONE_RULE.get(segment)
+    if found is None:
+        found = _ONE_RULE.put(segment, max(map(len, segment.groups)) == 1)
+    return found
 
 
 def single_keys(segment) -> bool:
@@ -163,11 +193,44 @@ def _rest(current: iv.Ranges, covered: iv.Ranges) -> iv.Ranges:
     if found is None or found[0] is not covered:
         if len(_RESTS) > 1_000:
             _RESTS.clear()
-        rest = iv.subtract(current, covered)
+        rest = outside(current, covered) if len(current) <= MAX_INTERVALS else iv.subtract(current, covered)
         _RESTS[key] = (covered, rest, rest is current)
         return rest
     _, rest, unchanged = found
     return current if unchanged else tuple(list(rest))
+
+
+def outside(current: iv.Ranges, covered: iv.Ranges) -> iv.Ranges:
+    """iv.subtract(current, covered) for a few ranges ``current`` and many ``covered`` (a
+    segment's keys): what lies in ``current`` between the keys it reaches is read off the
+    keys' gaps in one comprehension (a blocklist's box keeps 100,000 of them)."""
+    out: list[tuple[int, int]] = []
+    taken = False
+    for lo, hi in current:
+        first = _first_reaching(covered, lo)
+        last = bisect_right(covered, (hi, _AFTER_ALL))  # past the last key starting at or before hi
+        if first >= last:
+            out.append((lo, hi))
+            continue
+        taken = True
+        if covered[first][0] > lo:
+            out.append((lo, covered[first][0] - 1))
+        out.extend([(low[1] + 1, high[0] - 1) for low, high in zip(covered[first:last - 1], covered[first + 1:last])
+                    if high[0] > low[1] + 1])
+        if covered[last - 1][1] < hi:
+            out.append((covered[last - 1][1] + 1, hi))
+    return tuple(out) if taken else current
+
+
+def _first_reaching(ranges: iv.Ranges, value: int) -> int:
+    """The index of the first range of ``ranges`` whose end is at or past ``value``."""
+    index = bisect_left(ranges, (value,))
+    if index > 0 and ranges[index - 1][1] >= value:
+        return index - 1
+    return index
+
+
+_AFTER_ALL = float("inf")
 
 
 def _partial_keys(segment, current: iv.Ranges, first: int, last: int) -> dict[int, iv.Ranges] | None:
@@ -250,16 +313,32 @@ def plain_verdicts(segment, split: KeySplit, results: list, stepped, outcome_of)
     # Each box cut around the field the segment reads: a part is one tuple built, key and
     # trail put in at once (Box is a NamedTuple whose last field is the trail).
     cuts = [_cut_at(box, segment.dimension) for box in split.meeting]
+    outcomes: dict = {}  # verdict kind -> outcome: a plain verdict's outcome is its kind's
+    order = split.order
+    if len(cuts) == 1 and not split.partial[0] and len(order) == len(keys):
+        # One box holding every key whole (a blocklist met by what is not loopback): each
+        # group's part is its key, the groups met in rule order.
+        (before, after, trail), = cuts
+        for rule, key in zip(firsts, keys):
+            kind = rule.verdict.kind
+            outcome = outcomes.get(kind)
+            if outcome is None:
+                outcome = outcomes[kind] = outcome_of(rule.verdict)
+            append((_new_box(Box, (*before, tuple([*key]), *after, stepped(trail, rule))), outcome))
+        return 2 * len(keys)
     spent = 0
-    for index in split.order:
+    for index in order:
         rule = firsts[index]
-        outcome = outcome_of(rule.verdict)
+        kind = rule.verdict.kind
+        outcome = outcomes.get(kind)
+        if outcome is None:
+            outcome = outcomes[kind] = outcome_of(rule.verdict)
         spent += 1
         key = keys[index]
         for (before, after, trail), partial in zip(cuts, split.partial):
             part = partial.get(index, key)
             if part:
-                append((_new_box(Box, before + (fresh(part),) + after + (stepped(trail, rule),)), outcome))
+                append((_new_box(Box, (*before, fresh(part), *after, stepped(trail, rule))), outcome))
                 spent += 1
     return spent
 
@@ -297,16 +376,40 @@ def _alike(segment) -> bool:
     direction = _DIRECTION.get(segment.dimension)
     if direction is None or len(segment.groups) < 2:
         return False
-    shape = None
-    for group in segment.groups:
-        found = tuple(_rule_shape(rule, direction) for rule in group)
-        if shape is None:
-            if any(part is None for part in found):
-                return False
-            shape = found
-        elif found != shape:
+    groups = segment.groups
+    shape = tuple(_rule_shape(rule, direction) for rule in groups[0])
+    if any(part is None for part in shape):
+        return False
+    # A rule whose matches before and after its key equal the first group's rule's at its
+    # position (the same objects, where the front end shares them), with the same verdict and
+    # no statement, has that rule's shape: only the others are shaped again.
+    templates = [(rule.matches, _key_position(rule.matches, direction), rule.verdict, part)
+                 for rule, part in zip(groups[0], shape)]
+    size = len(templates)
+    for group in groups[1:]:
+        if len(group) != size:
             return False
+        for rule, (matches, key, verdict, part) in zip(group, templates):
+            theirs = rule.matches
+            if not (len(theirs) == len(matches) and (rule.verdict is verdict or rule.verdict == verdict)
+                    and not rule.statements and theirs[:key] == matches[:key]
+                    and theirs[key + 1:] == matches[key + 1:] and key < len(theirs) and _is_key(theirs[key], direction)) \
+                    and _rule_shape(rule, direction) != part:
+                return False
     return True
+
+
+def _key_position(matches, direction: Direction) -> int:
+    """The position of the key among ``matches`` (those of a rule _rule_shape shapes): the
+    first plain address match on ``direction``; len(matches) if there is none."""
+    for position, match in enumerate(matches):
+        if _is_key(match, direction):
+            return position
+    return len(matches)
+
+
+def _is_key(match, direction: Direction) -> bool:
+    return type(match) is AddressMatch and not match.negated and match.direction is direction
 
 
 def _rule_shape(rule: Rule, direction: Direction):
@@ -329,7 +432,8 @@ def _rule_shape(rule: Rule, direction: Direction):
 
 def shaped_walk(segment, split: KeySplit, walk_group, stepped, results: list, budget) -> list[Box]:
     """The walk through a segment of groups alike but for their keys (same_shape), every box
-    holding every key whole; returns what goes on past the run, not yet merged.
+    holding every key whole; returns what goes on past the run, not yet merged: boxes that
+    coalesce (with the skipping parts before them) into exactly what goes on.
 
     The first group is walked (``walk_group(rules, parts, results)`` returns what goes on);
     every other group's results and what goes on are the first group's copied with its own
@@ -351,11 +455,37 @@ def shaped_walk(segment, split: KeySplit, walk_group, stepped, results: list, bu
     budget.spent += (budget.spent - spent) * (len(groups) - 1)
     gone_on = list(going_on)
     append = results.append
+    # Each result cut around the key's field once: a copy is one tuple built (runs of plain_verdicts).
+    cuts = [(*_cut_at(box, segment.dimension)[:2], outcome, position, before)
+            for box, outcome, position, before in template]
     for group, key in zip(groups[1:], keys[1:]):
-        for box, outcome, position, before in template:
-            append((with_trail(rebuild(box, fresh(key)), stepped(before, group[position])), outcome))
-        going_on.extend([rebuild(box, fresh(key)) for box in gone_on])
+        for head, tail, outcome, position, before in cuts:
+            append((_new_box(Box, (*head, tuple([*key]), *tail, stepped(before, group[position]))), outcome))
+    for others in _other_keys(segment, len(split.skipping), len(gone_on)):
+        going_on.extend([rebuild(box, others) for box in gone_on])
     return going_on
+
+
+def _other_keys(segment, skipping: int, going_on: int) -> list[iv.Ranges]:
+    """The keys but the first, as few lists as will do for what goes on past the run.
+
+    What goes on is only merged (the caller coalesces it with the ``skipping`` parts). Copies
+    of the first group's ``going_on`` boxes differ from them in the key alone, and keys are
+    disjoint from each other and from the skipping parts: coalesce merges each copy like its
+    original on every dimension before the key's, and on the key's merges every copy of a box
+    into one. Copies holding several keys each merge the same way into the same boxes, as long
+    as there are enough of them for coalesce to merge at all (COALESCE_AT_LEAST boxes)."""
+    keys = segment.keys
+    others = len(keys) - 1
+    if not going_on or not others:
+        return []
+    copies = min(others, max(1, -(-(COALESCE_AT_LEAST - skipping) // going_on) - 1))
+    if copies == others:
+        return [fresh(key) for key in keys[1:]]
+    if copies == 1:
+        return [fresh(iv.subtract(segment.covered, keys[0]))]
+    size = -(-others // copies)
+    return [iv.normalize(tuple(key[0] for key in keys[start:start + size])) for start in range(1, len(keys), size)]
 
 
 def _template(rules: list[Rule], results: list, meeting: list[Box], going_on: list[Box], read, key):

@@ -22,7 +22,7 @@ from linter.engine.budget import recursion_room
 from linter.engine.quickmiss import misses, miss_tests
 from linter.engine.sourcerun import SourceRun, run as run_sources
 from linter.engine.settled import forget_settled, jump_targets
-from linter.engine.runs import READ, REBUILD, KeySplit, fresh, plain_firsts, same_shape, split_by_keys
+from linter.engine.runs import READ, REBUILD, KeySplit, fresh, plain_firsts, same_shape, single_rules, split_by_keys
 from linter.engine.space import ALL_STATES, Box, coalesce, has_opaque, has_path_decided, replace, split_rule
 from linter.engine.shadow_shapes import chain_shape, shareable
 from linter.engine.walk import MAX_DEPTH, Segment, blocks_of, chain_named, is_transparent, jump_changes_nothing, regrow_at
@@ -56,6 +56,30 @@ def universe(family: Family, interfaces) -> list[Box]:
     box = Box(family, iv.full(255), iv.full(65535), iv.full(65535), everything, everything,
               frozenset(interfaces), ALL_STATES)
     return [box, replace(box, local=False)]
+
+
+class RulePositions(dict):
+    """id(rule) -> its position among ``rules``, the map built at the first lookup: a run
+    analysed whole (a blocklist's 100,000 drops) never asks for it."""
+
+    def __init__(self, rules: list[Rule]):
+        super().__init__()
+        self.rules = rules
+
+    built = False
+
+    def __missing__(self, key: int) -> int:
+        if self.built:
+            raise KeyError(key)
+        self.built = True
+        self.update({id(rule): index for index, rule in enumerate(self.rules)})
+        return self[key]
+
+    def at(self, position: int, rule: Rule) -> int:
+        """The position of ``rule``: ``position`` where it is there (blocks follow the rules in
+        order), else looked up."""
+        rules = self.rules
+        return position if position < len(rules) and rules[position] is rule else self[id(rule)]
 
 
 class ShadowAnalysis:
@@ -110,7 +134,8 @@ class ShadowAnalysis:
     def _analyse(self, chain: Chain, read_back: bool) -> ChainVerdicts:
         """``read_back``: whether what the chain returns is read (engine/settled.py); when not,
         its ChainVerdicts.returned is None."""
-        index_of = {id(rule): index for index, rule in enumerate(chain.rules)}
+        index_of = RulePositions(chain.rules)
+        position = 0  # of the next block's first rule in chain.rules, while known
         state = _Progress(list(self.space), SHADOW_BUDGET + SHADOW_BUDGET_PER_RULE * len(chain.rules))
         regrow = regrow_at(state.pending)
         blocks = blocks_of(chain)
@@ -118,11 +143,15 @@ class ShadowAnalysis:
             state.last = not read_back and number == len(blocks)  # nothing reads what goes on after it
             if isinstance(block, Segment):
                 self._segment(block, state, index_of)
+                position += sum(map(len, block.groups))
             elif type(block) is SourceRun:  # engine/sourcerun.py
                 state.pending = run_sources(block, state.pending, lambda rule, boxes: self._rule(
                     rule, index_of[id(rule)], boxes, state), False, False)
+                position += len(block.rules)
             else:
-                state.pending = self._rule(block, index_of[id(block)], state.pending, state)
+                position = index_of.at(position, block)
+                state.pending = self._rule(block, position, state.pending, state)
+                position += 1
             if len(state.pending) >= regrow and not state.last:  # see Walker._run: fragments of other protocols
                 if state.pending is not state.settled:  # engine/settled.py
                     state.pending = coalesce(state.pending)
@@ -174,6 +203,10 @@ class ShadowAnalysis:
         rules after it are dead; a group nothing meets is dead as a whole."""
         keys = segment.keys
         whole = len(split.meeting) if not any(split.partial) else None  # every box holds every key
+        if whole and state.spent + whole * len(keys) <= state.budget and single_rules(segment):
+            state.spent += whole * len(keys)  # (a blocklist: every group met, none with a rule after its first)
+            state.pending = forget(split.skipping)
+            return
         for number, group in enumerate(segment.groups):
             meeting = whole if whole is not None else sum(1 for _ in split.parts(number, keys[number]))
             rest = group

@@ -8,7 +8,6 @@ packet go on. The result of walking a chain is a list of (box, outcome) pairs.
 from __future__ import annotations
 
 import enum
-from bisect import bisect_left, insort
 from dataclasses import dataclass, field
 from dataclasses import replace as replace_routing
 from typing import NamedTuple
@@ -23,6 +22,7 @@ from linter.engine.memo import IdentityCache
 from linter.engine.quickmiss import quick_split
 from linter.engine.transparent import is_transparent, jump_changes_nothing, sets_notrack  # noqa: F401  (re-exported)
 from linter.engine.sourcerun import SourceRun, fold_source_runs, run as run_sources
+from linter.engine.segment_keys import covered_by, dispatch_key, grow_keys
 from linter.engine.runs import READ, REBUILD, plain_firsts, plain_verdicts, same_shape, shaped_walk, split_by_keys, split_parts
 from linter.engine.space import (
     CUT_ASSUMPTION, FIRST_PACKET, Box, Routing, with_dport, with_dst, with_proto as _setter_proto,
@@ -31,7 +31,7 @@ from linter.engine.space import (
 )
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
 from linter.model import (
-    AddressMatch, Chain, Direction, Family, OpaqueMatch, Policy, PortMatch, Rule, Table, VerdictKind,
+    Chain, Family, OpaqueMatch, Policy, Rule, Table, VerdictKind,
 )
 
 
@@ -58,6 +58,16 @@ def step(trail: tuple, event: str, table: Table, chain: Chain, rule: Rule | None
     """The trail with one more Step (shared with every other box that took the same way)."""
     identity = (event, id(table), id(chain), id(rule), detail)
     return extend_path(trail, identity, Step, event, table, chain, rule, detail)
+
+
+def rule_steps(table: Table, chain: Chain):
+    """``(trail, rule) -> step(trail, "rule", table, chain, rule)``, one call per step (runs of
+    rules step a trail once per rule)."""
+    table_id, chain_id = id(table), id(chain)
+
+    def stepped(trail: tuple, rule: Rule) -> tuple:
+        return extend_path(trail, ("rule", table_id, chain_id, id(rule), ""), Step, "rule", table, chain, rule, "")
+    return stepped
 
 
 _VERDICT_OUTCOME = {
@@ -376,15 +386,13 @@ class Walker:
         self.budget.spent += len(pending)
         if not self.record and plain_firsts(segment) and (split := split_by_keys(segment, pending)):
             # Each group's first rule takes every part in its key (engine/runs.py): no splitting.
-            stepped = lambda trail, rule: step(trail, "rule", table, chain, rule)  # noqa: E731
-            self.budget.spent += plain_verdicts(segment, split, results, stepped, verdict_outcome)
+            self.budget.spent += plain_verdicts(segment, split, results, rule_steps(table, chain), verdict_outcome)
             return coalesce(split.skipping)
         if not self.record and same_shape(segment) and (split := split_by_keys(segment, pending)) \
                 and split.meeting and not any(split.partial):
             # Groups alike but for their keys: the first is walked, the others copied (runs.py).
             walk_group = lambda rules, parts, out: self._apply_group(table, chain, rules, parts, out, stack, returned)  # noqa: E731
-            stepped = lambda trail, rule: step(trail, "rule", table, chain, rule)  # noqa: E731
-            return coalesce(split.skipping + shaped_walk(segment, split, walk_group, stepped, results, self.budget))
+            return coalesce(split.skipping + shaped_walk(segment, split, walk_group, rule_steps(table, chain), results, self.budget))
         next_pending, by_group = segment.partition(pending)
         # Parts of different boxes bound for one group go through it together, merged first.
         for group, parts in by_group.values():
@@ -604,20 +612,6 @@ def _never_certain(rule: Rule) -> bool:
     return found
 
 
-def _dispatch_key(rule: Rule, dimension: str):
-    """(family or None, ranges) of the rule's plain (not negated) match on ``dimension``, or None."""
-    for match in rule.matches:
-        if match.negated:
-            continue
-        if dimension == "dport":
-            if isinstance(match, PortMatch) and match.direction is Direction.DESTINATION:
-                return None, match.ports.ranges
-        elif isinstance(match, AddressMatch) and match.direction is (
-                Direction.DESTINATION if dimension == "dst" else Direction.SOURCE):
-            return match.addresses.family, match.addresses.ranges
-    return None
-
-
 _BLOCKS: IdentityCache[list] = IdentityCache(100_000)
 
 
@@ -634,7 +628,7 @@ def blocks_of(chain: Chain) -> list:
     while i < len(rules):
         best = None
         for dimension in _DIMENSIONS:
-            key = _dispatch_key(rules[i], dimension)
+            key = dispatch_key(rules[i], dimension)
             if key is None:
                 continue
             segment, j = _grow_segment(rules, i, dimension, key[0])
@@ -656,44 +650,10 @@ def blocks_of(chain: Chain) -> list:
 
 
 def _grow_segment(rules, start: int, dimension: str, family):
-    segment = Segment(dimension, family)
-    by_key: dict[iv.Ranges, int] = {}
-    taken: list[tuple[int, int]] = []  # sorted, disjoint: every key's ranges so far
-    intervals: list[tuple[int, int, int]] = []
-    j = start
-    while j < len(rules):
-        key = _dispatch_key(rules[j], dimension)
-        if key is None or key[0] is not family:
-            break
-        ranges = key[1]
-        group = by_key.get(ranges)
-        if group is None:
-            if not ranges or taken and ranges[0][0] <= taken[-1][1] and _overlaps(taken, ranges):
-                break  # (a key above every key so far, as in a sorted blocklist, overlaps none)
-            group = len(segment.groups)
-            by_key[ranges] = group
-            segment.groups.append([])
-            segment.keys.append(ranges)
-            for lo, hi in ranges:
-                intervals.append((lo, hi, group))
-                if not taken or taken[-1] < (lo, hi):
-                    taken.append((lo, hi))  # keys in ascending order (blocklists): no insertion
-                else:
-                    insort(taken, (lo, hi))
-        segment.groups[group].append(rules[j])
-        j += 1
+    groups, keys, intervals, end = grow_keys(rules, start, dimension, family)  # engine/segment_keys.py
+    segment = Segment(dimension, family, groups, keys)
     intervals.sort()
     segment.index = intervals
     segment.starts = [row[0] for row in intervals]
-    segment.covered = iv.normalize(tuple((lo, hi) for lo, hi, _ in intervals))
-    return segment, j
-
-
-def _overlaps(taken: list[tuple[int, int]], ranges) -> bool:
-    for lo, hi in ranges:
-        position = bisect_left(taken, (lo, -1))
-        if position > 0 and taken[position - 1][1] >= lo:
-            return True
-        if position < len(taken) and taken[position][0] <= hi:
-            return True
-    return False
+    segment.covered = covered_by(intervals)
+    return segment, end

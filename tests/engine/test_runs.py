@@ -4,6 +4,8 @@ with exactly the walk's results (values, order, trails, budget) and the same dea
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 pytest.importorskip("linter.frontends.iptables.save")
@@ -150,3 +152,88 @@ def test_a_part_is_a_new_tuple_never_the_rules_own_key():
     _, by_group = runs.split_parts(segment, _boxes())
     for (group, parts), key in zip(by_group.values(), segment.keys):
         assert all(part.src == key and part.src is not key for part in parts)
+
+
+WIDE_ALLOWLIST = allows(*(f"10.0.{i}.0/24" for i in range(0, 60, 2)), *(f"10.1.{i}.0/24" for i in range(40)),
+                        ports=(22, 443, 8443))
+
+
+@pytest.mark.parametrize("at_least", [6, 40])
+@pytest.mark.parametrize("text", [ALLOWLIST, ALLOWLIST_ONE_PORT_TWICE, WIDE_ALLOWLIST])
+def test_what_goes_on_past_alike_groups_merges_as_one_copy_per_key_would(monkeypatch, text, at_least):
+    """shaped_walk hands on the first group's boxes and a few copies holding the other keys
+    (one, or as many as make ``at_least`` boxes): what the walk gives after merging is what
+    one copy per key gives."""
+    copies = []
+    original = runs._other_keys
+    monkeypatch.setattr(runs, "_other_keys", lambda *args: copies.append(len(original(*args))) or original(*args))
+    monkeypatch.setattr(runs, "COALESCE_AT_LEAST", at_least)
+    fast = _walked(text)
+    assert copies and all(0 < n < len(WIDE_ALLOWLIST) for n in copies)
+    monkeypatch.setattr(runs, "COALESCE_AT_LEAST", 10**9)  # every key copied
+    assert _walked(text) == fast
+
+
+def test_the_keys_after_the_first_are_copied_in_as_few_lists_as_coalesce_needs():
+    segment, = [b for b in blocks_of(ruleset(WIDE_ALLOWLIST).tables[0].chains[0]) if isinstance(b, Segment)]
+    keys = [key[0] for key in segment.keys]  # 10.0.0.0/24, 10.0.2.0/24 ... 10.0.58.0/24, 10.1.0.0/24 ...
+
+    def union(first, last):
+        return iv.normalize(tuple(keys[first:last]))
+
+    assert len(keys) == 70
+    assert runs._other_keys(segment, 1, 0) == []
+    assert runs._other_keys(segment, 4, 2) == [union(1, 70)]  # 4 + 2 + 2 boxes: coalesce merges them
+    assert runs._other_keys(segment, 1, 2) == [union(1, 36), union(36, 70)]  # 1 + 2 + 2 * 2
+    assert runs._other_keys(segment, 0, 1) == [union(1, 15), union(15, 29), union(29, 43), union(43, 57), union(57, 70)]
+    assert union(57, 70) == ((0x0A011B00, 0x0A0127FF),)  # 10.1.27.0 - 10.1.39.255, one range
+
+
+def test_groups_are_alike_whatever_the_order_of_their_matches_and_unlike_with_another_port():
+    reordered = ALLOWLIST.replace("-A INPUT -s 10.5.0.0/16 -p tcp -m tcp --dport 443",
+                                  "-A INPUT -p tcp -m tcp --dport 443 -s 10.5.0.0/16")
+    other_port = ALLOWLIST.replace("-A INPUT -s 10.5.0.0/16 -p tcp -m tcp --dport 443",
+                                   "-A INPUT -s 10.5.0.0/16 -p tcp -m tcp --dport 444")
+    state = ALLOWLIST.replace("-A INPUT -s 10.5.0.0/16 -p tcp -m tcp --dport 443",
+                              "-A INPUT -s 10.5.0.0/16 -p tcp -m tcp --dport 443 -m conntrack --ctstate NEW")
+    for text, alike in ((ALLOWLIST, True), (reordered, True), (other_port, False), (state, False)):
+        assert reordered != ALLOWLIST and other_port != ALLOWLIST and state != ALLOWLIST
+        segment, = [b for b in blocks_of(ruleset(text).tables[0].chains[0]) if isinstance(b, Segment)]
+        assert runs.same_shape(segment) is alike
+
+
+def test_rules_are_plain_together_exactly_when_each_is():
+    lines = ["-s 10.0.0.1 -j DROP", "-s 10.0.0.2 -j ACCEPT", "-s 10.0.0.3 -j REJECT", "! -s 10.0.0.4 -j DROP",
+             "-d 10.0.0.5 -j DROP", "-s 10.0.0.6 -j LOG", "-s 10.0.0.7 -p tcp -j DROP", "-s 10.0.0.8 -j RETURN"]
+    rules = ruleset(HEAD + "".join(f"-A INPUT {line}\n" for line in lines) + "COMMIT\n").tables[0].chains[0].rules
+    for dimension in ("src", "dst", "dport"):
+        for first in range(len(rules)):
+            for last in range(first + 1, len(rules) + 1):
+                expected = all(runs.is_plain(rule, dimension) for rule in rules[first:last])
+                assert runs._all_plain(rules[first:last], dimension) is expected
+    assert runs._all_plain(rules[:3], "src") and runs._all_plain(rules[4:5], "dst")
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_what_lies_outside_many_keys_is_subtracts_answer(seed):
+    chance = random.Random(seed)
+    covered = iv.normalize(tuple((lo, lo + chance.randrange(0, 3)) for lo in chance.sample(range(0, 3000, 3), 400)))
+    for _ in range(50):
+        current = iv.normalize(tuple((lo, lo + chance.randrange(0, 900)) for lo in
+                                     (chance.randrange(0, 3200) for _ in range(chance.randrange(0, 5)))))
+        expected = iv.subtract(current, covered)
+        found = runs.outside(current, covered)
+        assert found == expected and (found is current) is (expected is current)
+    assert runs.outside(((5000, 6000),), covered) == ((5000, 6000),)
+
+
+def test_rule_positions_are_looked_up_only_off_the_rules_order():
+    rules = ruleset(BLOCKLIST).tables[0].chains[0].rules
+    positions = shadow.RulePositions(rules)
+    assert positions.at(3, rules[3]) == 3 and not positions  # where the blocks say: no map built
+    assert positions.at(4, rules[7]) == 7 and positions.built and len(positions) == len(rules)
+    assert positions.at(len(rules), rules[0]) == 0
+    with pytest.raises(KeyError):
+        positions[id(object())]
+    with pytest.raises(KeyError):
+        shadow.RulePositions([])[0]

@@ -1,0 +1,125 @@
+"""Growing a dispatch segment's keys over a run of rules (walk.blocks_of, walk.Segment).
+
+A run of rules that each test one plain value on one dimension (a source address, a
+destination, a destination port) is grouped by that value, its key, as long as every new key
+is disjoint from the keys before it. Blocklists and allow-lists are such runs of 100,000
+rules: this is one pass over them with the key read in place (no call per rule), and keys that
+come in ascending order (sorted lists) are checked against the highest address so far only.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+
+from linter.model import AddressMatch, Direction, PortMatch
+
+_KIND = {
+    "dst": (AddressMatch, Direction.DESTINATION),
+    "src": (AddressMatch, Direction.SOURCE),
+    "dport": (PortMatch, Direction.DESTINATION),
+}
+
+
+def dispatch_key(rule, dimension: str):
+    """(family or None, ranges) of the rule's first plain (not negated) match on ``dimension``,
+    or None."""
+    kind, direction = _KIND[dimension]
+    for match in rule.matches:
+        if match.negated:
+            continue
+        if type(match) is kind and match.direction is direction:
+            if kind is PortMatch:
+                return None, match.ports.ranges
+            return match.addresses.family, match.addresses.ranges
+    return None
+
+
+def grow_keys(rules, start: int, dimension: str, family):
+    """(groups of rules, their keys, (lo, hi, group) of every key's intervals in the order
+    met, the end of the run) for the run of ``rules`` from ``start`` whose keys on
+    ``dimension`` are of ``family`` and each equal to or disjoint from every key before it."""
+    kind, direction = _KIND[dimension]
+    port = kind is PortMatch
+    groups: list[list] = []
+    keys: list = []
+    intervals: list[tuple[int, int, int]] = []
+    by_key: dict | None = None  # key -> its group; built once a key is not above all the others
+    taken: list[tuple[int, int]] | None = None  # sorted, disjoint; built once a key comes out of order
+    top = -1  # the highest address (or port) of any key so far
+    end = len(rules)
+    j = start
+    while j < end:
+        rule = rules[j]
+        ranges = None
+        for match in rule.matches:
+            if match.negated:
+                continue
+            if type(match) is kind and match.direction is direction:
+                if port:
+                    ranges = match.ports.ranges
+                elif match.addresses.family is family:
+                    ranges = match.addresses.ranges
+                break
+        if not ranges:  # (None: no key; an empty key is never one of the keys so far)
+            break
+        if ranges[0][0] > top:
+            group = None  # above every key so far (a sorted list): equal to none, overlapping none
+        elif ranges == keys[-1]:
+            group = len(keys) - 1  # the key of the rule before (an allow-list's ports for one source)
+        else:
+            if by_key is None:
+                by_key = {key: index for index, key in enumerate(keys)}
+            group = by_key.get(ranges)
+            if group is None:
+                if taken is None:
+                    taken = sorted([(lo, hi) for lo, hi, _ in intervals])
+                if _overlaps(taken, ranges):
+                    break
+        if group is None:
+            group = len(groups)
+            if by_key is not None:
+                by_key[ranges] = group
+            groups.append([rule])
+            keys.append(ranges)
+            for lo, hi in ranges:
+                intervals.append((lo, hi, group))
+                if taken is not None:
+                    if taken[-1] < (lo, hi):
+                        taken.append((lo, hi))
+                    else:
+                        insort(taken, (lo, hi))
+                if hi > top:
+                    top = hi
+        else:
+            groups[group].append(rule)
+        j += 1
+    return groups, keys, intervals, j
+
+
+def _overlaps(taken: list[tuple[int, int]], ranges) -> bool:
+    for lo, hi in ranges:
+        position = bisect_left(taken, (lo, -1))
+        if position > 0 and taken[position - 1][1] >= lo:
+            return True
+        if position < len(taken) and taken[position][0] <= hi:
+            return True
+    return False
+
+
+def covered_by(intervals: list[tuple[int, int, int]]) -> tuple:
+    """The union of a segment's key intervals, ``(lo, hi, group)`` sorted: iv.normalize's
+    answer in one pass, without sorting the pairs again."""
+    covered: list[tuple[int, int]] = []
+    append = covered.append
+    if not intervals:
+        return ()
+    low, high, _ = intervals[0]
+    for lo, hi, _ in intervals:
+        if lo <= high + 1:
+            if hi > high:
+                high = hi
+        else:
+            append((low, high))
+            low, high = lo, hi
+    append((low, high))
+    return tuple(covered)
