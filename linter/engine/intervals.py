@@ -82,6 +82,11 @@ def _intersect_skewed(a: Ranges, b: Ranges) -> Ranges:
     """intersect() when one list is much longer: each range of the short one is looked up, and
     the stretch of the long one it covers is copied as a slice, only its two ends cut."""
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    if _covered(long_, short):
+        # The long list itself (what the copy below would rebuild and compare equal to it): a
+        # box's long source or port list met by a space that keeps all of it (a jump's
+        # returned space, a rule's wide range) was copied and compared for nothing.
+        return long_
     out: list = []
     for lo, hi in short:
         first = _first_reaching(long_, lo)
@@ -102,6 +107,22 @@ def _intersect_skewed(a: Ranges, b: Ranges) -> Ranges:
     if len(result) == len(b) and result == b:
         return b
     return result
+
+
+def _covered(long_: Ranges, short: Ranges) -> bool:
+    """Whether every range of ``long_`` lies inside one range of ``short`` (a search per range
+    of ``short``; most lists that are not covered are found so at their first range)."""
+    position, count = 0, len(long_)
+    for lo, hi in short:
+        if position == count:
+            return True
+        if long_[position][0] < lo:
+            return False  # it starts past the ranges of short before this one, and before this one
+        last = bisect_right(long_, (hi, _AFTER_ALL), position)
+        if last > position and long_[last - 1][1] > hi:
+            return False
+        position = last
+    return position == count
 
 
 def _subtract_few(a: Ranges, b: Ranges) -> Ranges:
