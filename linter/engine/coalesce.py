@@ -6,6 +6,8 @@ Moved out of engine/space.py unchanged; space.py re-exports ``coalesce`` and
 
 from __future__ import annotations
 
+from operator import lshift
+
 from linter.engine import intervals as iv
 from linter.engine.space import Box, replace
 
@@ -45,7 +47,11 @@ def _coalesce_path(boxes: list[Box]) -> list[Box]:
     width = len(_VALUE_FIELDS)
     # Long range lists are compared by identity: hashing them costs their length, and boxes
     # split from one another share them anyway. Each value is hashed once, into a small number
-    # (equal values, equal numbers): the ten keys per box below are tuples of those.
+    # (equal values, equal numbers), and a box's numbers are packed into one integer, _BITS bits
+    # each: the key of a box for one dimension is that integer with the dimension's number
+    # taken out (equal keys: equal in every other dimension). Tuples of the numbers, sliced
+    # and hashed for each dimension, were most of the cost of merging a random mix's boxes.
+    # (The path, assumptions and trail, is the same for every box here.)
     codes: dict = {}
     signatures = {id(box): _signature(box, width, codes) for box in boxes}
     for name in _DIMENSIONS:
@@ -54,10 +60,11 @@ def _coalesce_path(boxes: list[Box]) -> list[Box]:
         if name == "oif" and any(b.oif is None for b in boxes):
             continue
         index = Box._fields.index(name)
-        groups: dict[tuple, list[Box]] = {}
+        shift = _BITS * index
+        groups: dict[int, list[Box]] = {}
         for box in boxes:
-            signature = signatures[id(box)]
-            groups.setdefault(signature[:index] + signature[index + 1:], []).append(box)
+            numbers, packed = signatures[id(box)]
+            groups.setdefault(packed - (numbers[index] << shift), []).append(box)
         if len(groups) == len(boxes):
             continue
         merged = []
@@ -111,7 +118,12 @@ def _merged_ranges(lists: tuple[iv.Ranges, ...]) -> iv.Ranges:
     return merged
 
 
-def _signature(box: Box, width: int, codes: dict) -> tuple:
+def _signature(box: Box, width: int, codes: dict) -> tuple[list[int], int]:
+    """The numbers of ``box``'s values (``codes`` numbers each new value) and them packed."""
     code = codes.setdefault
-    return tuple([code(v if type(v) is not tuple or len(v) <= 8 else id(v), len(codes)) for v in box[:width]]
-                 + [id(box.assumptions), id(box.trail)])
+    numbers = [code(v if type(v) is not tuple or len(v) <= 8 else id(v), len(codes)) for v in box[:width]]
+    return numbers, sum(map(lshift, numbers, _SHIFTS))
+
+
+_BITS = 32  # per value number: there are fewer distinct values in one merge than 2**32
+_SHIFTS = tuple(_BITS * index for index in range(len(_VALUE_FIELDS)))
