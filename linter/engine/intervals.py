@@ -8,8 +8,8 @@ never with the size of the space they cover.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from itertools import starmap
-from operator import sub
+from itertools import accumulate, compress, islice, starmap
+from operator import gt, itemgetter, sub
 
 Ranges = tuple[tuple[int, int], ...]
 EMPTY: Ranges = ()
@@ -258,14 +258,28 @@ def union(a: Ranges, b: Ranges, _force: bool = False) -> Ranges:
     if not _force and (len(a) <= _FEW < len(b) or len(b) <= _FEW < len(a)):
         short, long = (a, b) if len(a) < len(b) else (b, a)
         return splice(long, short)
-    merged: list[list[int]] = []
-    for lo, hi in sorted(a + b):
-        if merged and lo <= merged[-1][1] + 1:
-            if hi > merged[-1][1]:
-                merged[-1][1] = hi
-        else:
-            merged.append([lo, hi])
-    return tuple((lo, hi) for lo, hi in merged)
+    return _merged_sorted(sorted(a + b))
+
+
+def _merged_sorted(items: list) -> Ranges:
+    """Sorted (lo, hi) pairs merged where they overlap or touch, by passes in C: a range
+    starts a new one when it begins more than one past the highest end before it. A loop
+    pair by pair cost a random mix's merges of long source lists (and the walker's segment
+    keys) a tenth of a microsecond per range."""
+    count = len(items)
+    if count < 2:
+        return tuple(map(tuple, items))
+    starts = list(map(itemgetter(0), items))
+    highest = list(accumulate(map(itemgetter(1), items), max))
+    breaks = list(compress(range(1, count), map(gt, islice(starts, 1, None), map(_ONE.__add__, highest))))
+    if len(breaks) == count - 1:
+        return tuple(map(tuple, items))  # nothing to merge
+    firsts = [0, *breaks]
+    lasts = [*map(_MINUS_ONE.__add__, breaks), count - 1]
+    return tuple(zip(map(starts.__getitem__, firsts), map(highest.__getitem__, lasts)))
+
+
+_ONE, _MINUS_ONE = 1, -1
 
 
 _FEW = 8  # a union with this few ranges on one side splices them into the other
