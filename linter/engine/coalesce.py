@@ -1,7 +1,7 @@
 """Merging boxes that differ in one dimension (coalesce), so splitting does not multiply them.
 
-Moved out of engine/space.py unchanged; space.py re-exports ``coalesce`` and
-``COALESCE_AT_LEAST``, so the engine imports them from there as before.
+Moved out of engine/space.py (space.py re-exports ``coalesce`` and
+``COALESCE_AT_LEAST``, so the engine imports them from there as before).
 """
 
 from __future__ import annotations
