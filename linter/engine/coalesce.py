@@ -1,12 +1,12 @@
 """Merging boxes that differ in one dimension (coalesce), so splitting does not multiply them.
 
-Moved out of engine/space.py (space.py re-exports ``coalesce`` and
-``COALESCE_AT_LEAST``, so the engine imports them from there as before).
+Moved out of engine/space.py unchanged; space.py re-exports ``coalesce`` and
+``COALESCE_AT_LEAST``, so the engine imports them from there as before.
 """
 
 from __future__ import annotations
 
-from operator import lshift
+from operator import itemgetter
 
 from linter.engine import intervals as iv
 from linter.engine.space import Box, replace
@@ -47,24 +47,31 @@ def _coalesce_path(boxes: list[Box]) -> list[Box]:
     width = len(_VALUE_FIELDS)
     # Long range lists are compared by identity: hashing them costs their length, and boxes
     # split from one another share them anyway. Each value is hashed once, into a small number
-    # (equal values, equal numbers), and a box's numbers are packed into one integer, _BITS bits
-    # each: the key of a box for one dimension is that integer with the dimension's number
-    # taken out (equal keys: equal in every other dimension). Tuples of the numbers, sliced
-    # and hashed for each dimension, were most of the cost of merging a random mix's boxes.
-    # (The path, assumptions and trail, is the same for every box here.)
+    # (equal values, equal numbers): the keys per box below are tuples of those.
     codes: dict = {}
     signatures = {id(box): _signature(box, width, codes) for box in boxes}
+    apart: set[int] = set()  # blocks of dimensions no two of the boxes as they are now can merge in
     for name in _DIMENSIONS:
         if name.startswith("nat_") and all(b.nat_dst is None for b in boxes):
             continue
         if name == "oif" and any(b.oif is None for b in boxes):
             continue
+        block = _BLOCK_OF[name]
+        if block in apart:
+            continue
+        if block not in _SINGLE_BLOCKS:
+            # Two boxes that differ in one dimension of the block agree on every dimension out
+            # of it: when no two boxes agree there, none merges in any dimension of the block
+            # (one pass for the block instead of one per dimension).
+            outside = _OUTSIDE_BLOCK[block]
+            if len({outside(signatures[id(box)]) for box in boxes}) == len(boxes):
+                apart.add(block)
+                continue
         index = Box._fields.index(name)
-        shift = _BITS * index
-        groups: dict[int, list[Box]] = {}
+        key = _OTHER_THAN[name]
+        groups: dict[tuple, list[Box]] = {}
         for box in boxes:
-            numbers, packed = signatures[id(box)]
-            groups.setdefault(packed - (numbers[index] << shift), []).append(box)
+            groups.setdefault(key(signatures[id(box)]), []).append(box)
         if len(groups) == len(boxes):
             continue
         merged = []
@@ -79,9 +86,21 @@ def _coalesce_path(boxes: list[Box]) -> list[Box]:
             signatures[id(box)] = _signature(box, width, codes)
             merged.append(box)
         boxes = merged
+        apart.clear()  # (new boxes: what was apart may not be)
         if len(boxes) < 2:
             break
     return boxes
+
+
+# Dimensions in blocks, each block tested at once before its dimensions one by one.
+_BLOCKS = (("dst", "dport"), ("proto", "src", "sport"), ("nat_dst", "nat_dport"), ("iif", "state", "oif"))
+_BLOCK_OF = {name: number for number, block in enumerate(_BLOCKS) for name in block}
+_SINGLE_BLOCKS = frozenset(number for number, block in enumerate(_BLOCKS) if len(block) == 1)
+_SIGNATURE_WIDTH = len(_VALUE_FIELDS) + 2  # the values' numbers, then the path's two ids
+_OUTSIDE_BLOCK = tuple(itemgetter(*(i for i in range(_SIGNATURE_WIDTH) if _VALUE_FIELDS[i:i + 1] not in
+                                    [(name,) for name in block])) for block in _BLOCKS)
+_OTHER_THAN = {name: itemgetter(*(i for i in range(_SIGNATURE_WIDTH) if i != Box._fields.index(name)))
+               for name in _DIMENSIONS}
 
 
 _MERGED: dict[tuple[int, ...], tuple[tuple, iv.Ranges]] = {}
@@ -118,12 +137,7 @@ def _merged_ranges(lists: tuple[iv.Ranges, ...]) -> iv.Ranges:
     return merged
 
 
-def _signature(box: Box, width: int, codes: dict) -> tuple[list[int], int]:
-    """The numbers of ``box``'s values (``codes`` numbers each new value) and them packed."""
+def _signature(box: Box, width: int, codes: dict) -> tuple:
     code = codes.setdefault
-    numbers = [code(v if type(v) is not tuple or len(v) <= 8 else id(v), len(codes)) for v in box[:width]]
-    return numbers, sum(map(lshift, numbers, _SHIFTS))
-
-
-_BITS = 32  # per value number: there are fewer distinct values in one merge than 2**32
-_SHIFTS = tuple(_BITS * index for index in range(len(_VALUE_FIELDS)))
+    return tuple([code(v if type(v) is not tuple or len(v) <= 8 else id(v), len(codes)) for v in box[:width]]
+                 + [id(box.assumptions), id(box.trail)])
