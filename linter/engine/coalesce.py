@@ -59,14 +59,13 @@ def _coalesce_path(boxes: list[Box]) -> list[Box]:
         block = _BLOCK_OF[name]
         if block in apart:
             continue
-        if block not in _SINGLE_BLOCKS:
-            # Two boxes that differ in one dimension of the block agree on every dimension out
-            # of it: when no two boxes agree there, none merges in any dimension of the block
-            # (one pass for the block instead of one per dimension).
-            outside = _OUTSIDE_BLOCK[block]
-            if len({outside(signatures[id(box)]) for box in boxes}) == len(boxes):
-                apart.add(block)
-                continue
+        # Two boxes that differ in one dimension of the block agree on every dimension out of
+        # it: when no two boxes agree there, none merges in any dimension of the block (one
+        # pass for the block instead of one per dimension).
+        outside = _OUTSIDE_BLOCK[block]
+        if len({outside(signatures[id(box)]) for box in boxes}) == len(boxes):
+            apart.add(block)
+            continue
         index = Box._fields.index(name)
         key = _OTHER_THAN[name]
         groups: dict[tuple, list[Box]] = {}
@@ -95,10 +94,9 @@ def _coalesce_path(boxes: list[Box]) -> list[Box]:
 # Dimensions in blocks, each block tested at once before its dimensions one by one.
 _BLOCKS = (("dst", "dport"), ("proto", "src", "sport"), ("nat_dst", "nat_dport"), ("iif", "state", "oif"))
 _BLOCK_OF = {name: number for number, block in enumerate(_BLOCKS) for name in block}
-_SINGLE_BLOCKS = frozenset(number for number, block in enumerate(_BLOCKS) if len(block) == 1)
 _SIGNATURE_WIDTH = len(_VALUE_FIELDS) + 2  # the values' numbers, then the path's two ids
-_OUTSIDE_BLOCK = tuple(itemgetter(*(i for i in range(_SIGNATURE_WIDTH) if _VALUE_FIELDS[i:i + 1] not in
-                                    [(name,) for name in block])) for block in _BLOCKS)
+_OUTSIDE_BLOCK = tuple(itemgetter(*(i for i in range(_SIGNATURE_WIDTH) if Box._fields[i] not in block))
+                       for block in _BLOCKS)
 _OTHER_THAN = {name: itemgetter(*(i for i in range(_SIGNATURE_WIDTH) if i != Box._fields.index(name)))
                for name in _DIMENSIONS}
 
