@@ -8,8 +8,8 @@ never with the size of the space they cover.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from itertools import starmap
-from operator import sub
+from itertools import accumulate, compress, islice, starmap
+from operator import gt, itemgetter, sub
 
 Ranges = tuple[tuple[int, int], ...]
 EMPTY: Ranges = ()
@@ -82,6 +82,11 @@ def _intersect_skewed(a: Ranges, b: Ranges) -> Ranges:
     """intersect() when one list is much longer: each range of the short one is looked up, and
     the stretch of the long one it covers is copied as a slice, only its two ends cut."""
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    if _covered(long_, short):
+        # The long list itself (what the copy below would rebuild and compare equal to it): a
+        # box's long source or port list met by a space that keeps all of it (a jump's
+        # returned space, a rule's wide range) was copied and compared for nothing.
+        return long_
     out: list = []
     for lo, hi in short:
         first = _first_reaching(long_, lo)
@@ -102,6 +107,22 @@ def _intersect_skewed(a: Ranges, b: Ranges) -> Ranges:
     if len(result) == len(b) and result == b:
         return b
     return result
+
+
+def _covered(long_: Ranges, short: Ranges) -> bool:
+    """Whether every range of ``long_`` lies inside one range of ``short`` (a search per range
+    of ``short``; most lists that are not covered are found so at their first range)."""
+    position, count = 0, len(long_)
+    for lo, hi in short:
+        if position == count:
+            return True
+        if long_[position][0] < lo:
+            return False  # it starts past the ranges of short before this one, and before this one
+        last = bisect_right(long_, (hi, _AFTER_ALL), position)
+        if last > position and long_[last - 1][1] > hi:
+            return False
+        position = last
+    return position == count
 
 
 def _subtract_few(a: Ranges, b: Ranges) -> Ranges:
@@ -237,14 +258,28 @@ def union(a: Ranges, b: Ranges, _force: bool = False) -> Ranges:
     if not _force and (len(a) <= _FEW < len(b) or len(b) <= _FEW < len(a)):
         short, long = (a, b) if len(a) < len(b) else (b, a)
         return splice(long, short)
-    merged: list[list[int]] = []
-    for lo, hi in sorted(a + b):
-        if merged and lo <= merged[-1][1] + 1:
-            if hi > merged[-1][1]:
-                merged[-1][1] = hi
-        else:
-            merged.append([lo, hi])
-    return tuple((lo, hi) for lo, hi in merged)
+    return _merged_sorted(sorted(a + b))
+
+
+def _merged_sorted(items: list) -> Ranges:
+    """Sorted (lo, hi) pairs merged where they overlap or touch, by passes in C: a range
+    starts a new one when it begins more than one past the highest end before it. A loop
+    pair by pair cost a random mix's merges of long source lists (and the walker's segment
+    keys) a tenth of a microsecond per range."""
+    count = len(items)
+    if count < 2:
+        return tuple(map(tuple, items))
+    starts = list(map(itemgetter(0), items))
+    highest = list(accumulate(map(itemgetter(1), items), max))
+    breaks = list(compress(range(1, count), map(gt, islice(starts, 1, None), map(_ONE.__add__, highest))))
+    if len(breaks) == count - 1:
+        return tuple(map(tuple, items))  # nothing to merge
+    firsts = [0, *breaks]
+    lasts = [*map(_MINUS_ONE.__add__, breaks), count - 1]
+    return tuple(zip(map(starts.__getitem__, firsts), map(highest.__getitem__, lasts)))
+
+
+_ONE, _MINUS_ONE = 1, -1
 
 
 _FEW = 8  # a union with this few ranges on one side splices them into the other

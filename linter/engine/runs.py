@@ -280,7 +280,7 @@ def _order(groups: int, partials: list[dict[int, iv.Ranges]]) -> list[int]:
 
 def fresh(ranges: iv.Ranges) -> iv.Ranges:
     """A new tuple equal to ``ranges``. A part is never the rule's own key object: merging
-    remembers long unions by the identity of what it united (space._merged_ranges), and parts
+    remembers long unions by the identity of what it united (coalesce._merged_ranges), and parts
     shared between walks would find each other's unions where the partition's own new
     tuples never do."""
     return tuple([*ranges])
@@ -507,7 +507,7 @@ def _template(rules: list[Rule], results: list, meeting: list[Box], going_on: li
     return template
 
 
-_SHORT = 8  # coalesce() compares longer range lists by identity (space._signature)
+_SHORT = 8  # coalesce() compares longer range lists by identity (coalesce._signature)
 
 
 def _copyable(box: Box, read, key: iv.Ranges) -> bool:

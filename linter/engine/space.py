@@ -596,112 +596,7 @@ _DECIDERS = {
 }
 
 
-_DIMENSIONS = ("dst", "dport", "proto", "src", "sport", "nat_dst", "nat_dport", "iif", "state", "oif")
-_SET_DIMENSIONS = frozenset({"iif", "state", "oif"})
 _VALUE_FIELDS = tuple(f for f in Box._fields if f not in ("assumptions", "trail"))
-
-
-COALESCE_AT_LEAST = 6  # below this, merging saves less than it costs
-
-
-def coalesce(boxes: list[Box]) -> list[Box]:
-    """Merge boxes that differ in one dimension only, so splitting does not multiply them.
-
-    Boxes of one path share their trail and assumption tuples (hash-consed); only such
-    boxes merge, so what each box remembers of its path stays exact.
-    """
-    if len(boxes) < COALESCE_AT_LEAST:
-        return boxes
-    # Only boxes of one path can merge: when most boxes have a path of their own (thousands
-    # of DNATed connections entering FORWARD), only the paths shared by several are merged.
-    by_path: dict[tuple[int, int], list[Box]] = {}
-    for box in boxes:
-        by_path.setdefault((id(box.trail), id(box.assumptions)), []).append(box)
-    if len(by_path) == len(boxes):
-        return boxes
-    if len(by_path) > 1:
-        merged_all: list[Box] = []
-        for members in by_path.values():
-            merged_all.extend(_coalesce_path(members) if len(members) > 1 else members)
-        return merged_all
-    return _coalesce_path(boxes)
-
-
-def _coalesce_path(boxes: list[Box]) -> list[Box]:
-    """coalesce() for boxes that all took one path."""
-    width = len(_VALUE_FIELDS)
-    # Long range lists are compared by identity: hashing them costs their length, and boxes
-    # split from one another share them anyway. Each value is hashed once, into a small number
-    # (equal values, equal numbers): the ten keys per box below are tuples of those.
-    codes: dict = {}
-    signatures = {id(box): _signature(box, width, codes) for box in boxes}
-    for name in _DIMENSIONS:
-        if name.startswith("nat_") and all(b.nat_dst is None for b in boxes):
-            continue
-        if name == "oif" and any(b.oif is None for b in boxes):
-            continue
-        index = Box._fields.index(name)
-        groups: dict[tuple, list[Box]] = {}
-        for box in boxes:
-            signature = signatures[id(box)]
-            groups.setdefault(signature[:index] + signature[index + 1:], []).append(box)
-        if len(groups) == len(boxes):
-            continue
-        merged = []
-        for members in groups.values():
-            if len(members) == 1:
-                merged.append(members[0])
-                continue
-            if name in _SET_DIMENSIONS:
-                box = replace(members[0], **{name: frozenset().union(*(m[index] for m in members))})
-            else:
-                box = replace(members[0], **{name: _merged_ranges(tuple(m[index] for m in members))})
-            signatures[id(box)] = _signature(box, width, codes)
-            merged.append(box)
-        boxes = merged
-        if len(boxes) < 2:
-            break
-    return boxes
-
-
-_MERGED: dict[tuple[int, ...], tuple[tuple, iv.Ranges]] = {}
-# The ranges the cache holds, bounded too: a random mix's merges of long source lists (every
-# /24 dropped so far) held 42 million ranges, 340 MB, in 1,250 entries at 100k rules.
-MERGED_HOLD = 1 << 20
-_MERGED_HELD = [0]
-
-
-def _merged_ranges(lists: tuple[iv.Ranges, ...]) -> iv.Ranges:
-    """The union of range lists; long ones remembered by the identity of their parts.
-
-    The same boxes are cut the same way over and over (every NodePort cuts the boxes left
-    after thousands of cluster IPs): merging their long destination lists again each time
-    made a 100k-rule ruleset quadratic."""
-    if sum(len(ranges) for ranges in lists) <= 64:
-        return iv.normalize(r for ranges in lists for r in ranges)
-    key = tuple(map(id, lists))
-    hit = _MERGED.get(key)
-    if hit is not None and all(a is b for a, b in zip(hit[0], lists)):
-        return hit[1]
-    if len(_MERGED) > 10_000 or _MERGED_HELD[0] > MERGED_HOLD:
-        _MERGED.clear()
-        _MERGED_HELD[0] = 0
-    longest = max(lists, key=len)
-    if sum(len(ranges) for ranges in lists) - len(longest) <= 16:
-        # A long list and a few short ones (what came back from a jump by a source network,
-        # merged with what did not jump): spliced in, not sorted again.
-        merged = iv.splice(longest, iv.normalize(r for ranges in lists if ranges is not longest for r in ranges))
-    else:
-        merged = iv.normalize(r for ranges in lists for r in ranges)
-    _MERGED[key] = (lists, merged)
-    _MERGED_HELD[0] += len(merged) + sum(map(len, lists))
-    return merged
-
-
-def _signature(box: Box, width: int, codes: dict) -> tuple:
-    code = codes.setdefault
-    return tuple([code(v if type(v) is not tuple or len(v) <= 8 else id(v), len(codes)) for v in box[:width]]
-                 + [id(box.assumptions), id(box.trail)])
 
 
 class _Hashed:
@@ -755,3 +650,13 @@ def merge_equal(boxes: list[Box]) -> list[Box]:
         if other is None or len(box.assumptions) < len(other.assumptions):
             kept[key] = box
     return list(kept.values()) if len(kept) < len(boxes) else boxes
+
+
+def __getattr__(name: str):
+    """``coalesce`` and ``COALESCE_AT_LEAST``, which live in engine/coalesce.py (it needs Box):
+    the engine has always imported them from here. Looked up when first asked for, so either
+    module may be imported first."""
+    if name in ("coalesce", "COALESCE_AT_LEAST"):
+        from linter.engine import coalesce as merging
+        return getattr(merging, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

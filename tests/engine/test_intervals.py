@@ -83,3 +83,47 @@ def test_union_of_a_long_and_a_short_list_splices_as_sorting_would():
             continue  # adjacent ranges merged: not the long-and-short case
         assert iv.union(long, short) == expected
         assert iv.union(short, long) == expected
+
+
+def test_a_long_list_inside_a_few_ranges_is_returned_itself():
+    """intersect() of a long list with a few ranges that hold all of it gives the long list
+    itself, either way round, and a copy as soon as one range of it is cut or left out."""
+    long = tuple((i * 10, i * 10 + 3) for i in range(100))
+    covering = ((0, 503), (505, 509), (510, 2000))  # two stretches, the gap at 504 in no range
+    assert iv.intersect(long, covering) is long
+    assert iv.intersect(covering, long) is long
+    assert iv.intersect(long, ((0, 502), (510, 2000))) == long[:50] + ((500, 502),) + long[51:]
+    assert iv.intersect(long, ((1, 2000),)) == ((1, 3),) + long[1:]
+    assert iv.intersect(long, ((0, 985),)) == long[:-1]
+    assert iv.intersect(long, ((10, 2000),)) == long[1:]
+    assert iv.intersect(long, ((0, 9), (20, 2000))) == long[:1] + long[2:]
+
+
+@given(short_ranges, few_pairs)
+def test_intersect_with_a_few_wide_ranges_agrees_with_python_sets(a, b):
+    ra = _ranges((lo, lo + length) for lo, length in a)
+    rb = _ranges((lo * 7, lo * 7 + width * 5) for lo, width in b)  # wide: often holds all of ra
+    pa, pb = _points(ra), _points(rb)
+    for result in (iv.intersect(ra, rb), iv.intersect(rb, ra)):
+        assert _points(result) == pa & pb
+        assert result == iv.normalize(result)
+        if pa <= pb and len(ra) > iv.SKEWED * len(rb):
+            assert result is ra
+
+
+def test_normalize_merges_overlapping_touching_and_nested_ranges():
+    assert iv.normalize([]) == ()
+    assert iv.normalize([[3, 4]]) == ((3, 4),)
+    assert iv.normalize([(10, 12), (0, 100), (5, 6), (102, 110), (101, 101), (200, 200)]) == \
+        ((0, 110), (200, 200))
+    assert iv.normalize([(5, 6), (1, 2), (9, 9)]) == ((1, 2), (5, 6), (9, 9))
+    assert iv.normalize([(1, 2), (1, 2), (3, 3)]) == ((1, 3),)
+    assert all(type(pair) is tuple for pair in iv.normalize([[7, 8], [1, 2]]))
+
+
+@given(st.lists(st.tuples(st.integers(0, 300), st.integers(0, 12)), max_size=40))
+def test_normalize_agrees_with_python_sets(pairs_):
+    ranges = iv.normalize((lo, lo + length) for lo, length in pairs_)
+    assert _points(ranges) == {p for lo, length in pairs_ for p in range(lo, lo + length + 1)}
+    assert all(hi + 1 < lo for (_, hi), (lo, _) in zip(ranges, ranges[1:]))  # sorted, apart
+    assert all(lo <= hi for lo, hi in ranges)

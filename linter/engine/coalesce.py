@@ -1,0 +1,141 @@
+"""Merging boxes that differ in one dimension (coalesce), so splitting does not multiply them.
+
+Moved out of engine/space.py unchanged; space.py re-exports ``coalesce`` and
+``COALESCE_AT_LEAST``, so the engine imports them from there as before.
+"""
+
+from __future__ import annotations
+
+from operator import itemgetter
+
+from linter.engine import intervals as iv
+from linter.engine.space import Box, replace
+
+_VALUE_FIELDS = tuple(f for f in Box._fields if f not in ("assumptions", "trail"))
+_DIMENSIONS = ("dst", "dport", "proto", "src", "sport", "nat_dst", "nat_dport", "iif", "state", "oif")
+_SET_DIMENSIONS = frozenset({"iif", "state", "oif"})
+
+
+COALESCE_AT_LEAST = 6  # below this, merging saves less than it costs
+
+
+def coalesce(boxes: list[Box]) -> list[Box]:
+    """Merge boxes that differ in one dimension only, so splitting does not multiply them.
+
+    Boxes of one path share their trail and assumption tuples (hash-consed); only such
+    boxes merge, so what each box remembers of its path stays exact.
+    """
+    if len(boxes) < COALESCE_AT_LEAST:
+        return boxes
+    # Only boxes of one path can merge: when most boxes have a path of their own (thousands
+    # of DNATed connections entering FORWARD), only the paths shared by several are merged.
+    by_path: dict[tuple[int, int], list[Box]] = {}
+    for box in boxes:
+        by_path.setdefault((id(box.trail), id(box.assumptions)), []).append(box)
+    if len(by_path) == len(boxes):
+        return boxes
+    if len(by_path) > 1:
+        merged_all: list[Box] = []
+        for members in by_path.values():
+            merged_all.extend(_coalesce_path(members) if len(members) > 1 else members)
+        return merged_all
+    return _coalesce_path(boxes)
+
+
+def _coalesce_path(boxes: list[Box]) -> list[Box]:
+    """coalesce() for boxes that all took one path."""
+    width = len(_VALUE_FIELDS)
+    # Long range lists are compared by identity: hashing them costs their length, and boxes
+    # split from one another share them anyway. Each value is hashed once, into a small number
+    # (equal values, equal numbers): the keys per box below are tuples of those.
+    codes: dict = {}
+    signatures = {id(box): _signature(box, width, codes) for box in boxes}
+    apart: set[int] = set()  # blocks of dimensions no two of the boxes as they are now can merge in
+    for name in _DIMENSIONS:
+        if name.startswith("nat_") and all(b.nat_dst is None for b in boxes):
+            continue
+        if name == "oif" and any(b.oif is None for b in boxes):
+            continue
+        block = _BLOCK_OF[name]
+        if block in apart:
+            continue
+        # Two boxes that differ in one dimension of the block agree on every dimension out of
+        # it: when no two boxes agree there, none merges in any dimension of the block (one
+        # pass for the block instead of one per dimension).
+        outside = _OUTSIDE_BLOCK[block]
+        if len({outside(signatures[id(box)]) for box in boxes}) == len(boxes):
+            apart.add(block)
+            continue
+        index = Box._fields.index(name)
+        key = _OTHER_THAN[name]
+        groups: dict[tuple, list[Box]] = {}
+        for box in boxes:
+            groups.setdefault(key(signatures[id(box)]), []).append(box)
+        if len(groups) == len(boxes):
+            continue
+        merged = []
+        for members in groups.values():
+            if len(members) == 1:
+                merged.append(members[0])
+                continue
+            if name in _SET_DIMENSIONS:
+                box = replace(members[0], **{name: frozenset().union(*(m[index] for m in members))})
+            else:
+                box = replace(members[0], **{name: _merged_ranges(tuple(m[index] for m in members))})
+            signatures[id(box)] = _signature(box, width, codes)
+            merged.append(box)
+        boxes = merged
+        apart.clear()  # (new boxes: what was apart may not be)
+        if len(boxes) < 2:
+            break
+    return boxes
+
+
+# Dimensions in blocks, each block tested at once before its dimensions one by one.
+_BLOCKS = (("dst", "dport"), ("proto", "src", "sport"), ("nat_dst", "nat_dport"), ("iif", "state", "oif"))
+_BLOCK_OF = {name: number for number, block in enumerate(_BLOCKS) for name in block}
+_SIGNATURE_WIDTH = len(_VALUE_FIELDS) + 2  # the values' numbers, then the path's two ids
+_OUTSIDE_BLOCK = tuple(itemgetter(*(i for i in range(_SIGNATURE_WIDTH) if Box._fields[i] not in block))
+                       for block in _BLOCKS)
+_OTHER_THAN = {name: itemgetter(*(i for i in range(_SIGNATURE_WIDTH) if i != Box._fields.index(name)))
+               for name in _DIMENSIONS}
+
+
+_MERGED: dict[tuple[int, ...], tuple[tuple, iv.Ranges]] = {}
+# The ranges the cache holds, bounded too: a random mix's merges of long source lists (every
+# /24 dropped so far) held 42 million ranges, 340 MB, in 1,250 entries at 100k rules.
+MERGED_HOLD = 1 << 20
+_MERGED_HELD = [0]
+
+
+def _merged_ranges(lists: tuple[iv.Ranges, ...]) -> iv.Ranges:
+    """The union of range lists; long ones remembered by the identity of their parts.
+
+    The same boxes are cut the same way over and over (every NodePort cuts the boxes left
+    after thousands of cluster IPs): merging their long destination lists again each time
+    made a 100k-rule ruleset quadratic."""
+    if sum(len(ranges) for ranges in lists) <= 64:
+        return iv.normalize(r for ranges in lists for r in ranges)
+    key = tuple(map(id, lists))
+    hit = _MERGED.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], lists)):
+        return hit[1]
+    if len(_MERGED) > 10_000 or _MERGED_HELD[0] > MERGED_HOLD:
+        _MERGED.clear()
+        _MERGED_HELD[0] = 0
+    longest = max(lists, key=len)
+    if sum(len(ranges) for ranges in lists) - len(longest) <= 16:
+        # A long list and a few short ones (what came back from a jump by a source network,
+        # merged with what did not jump): spliced in, not sorted again.
+        merged = iv.splice(longest, iv.normalize(r for ranges in lists if ranges is not longest for r in ranges))
+    else:
+        merged = iv.normalize(r for ranges in lists for r in ranges)
+    _MERGED[key] = (lists, merged)
+    _MERGED_HELD[0] += len(merged) + sum(map(len, lists))
+    return merged
+
+
+def _signature(box: Box, width: int, codes: dict) -> tuple:
+    code = codes.setdefault
+    return tuple([code(v if type(v) is not tuple or len(v) <= 8 else id(v), len(codes)) for v in box[:width]]
+                 + [id(box.assumptions), id(box.trail)])
