@@ -63,16 +63,17 @@ def _is_catch_all(rule) -> bool:
     return not rule.matches and rule.verdict.terminal
 
 
-@check("PL402", "PL403", on=Ruleset)
+@check("PL402", "PL403", "PL410", on=Ruleset)
 def dead_rules(ctx: CheckContext) -> None:
-    """Rules after a catch-all (PL403) and rules that earlier rules shadow completely (PL402)."""
+    """Rules after a catch-all (PL403), rules that earlier rules shadow completely (PL402), and
+    chains too costly to judge (PL410: none of their rules is reported as shadowed)."""
     ruleset: Ruleset = ctx.document
     interfaces = query.interfaces_of([ruleset])
     # One command can make a rule in both families (ufw allow ..., a function running iptables and
     # ip6tables): its line gets one finding of each code.
     reported: set[tuple[str, Span]] = set()
     for table in ruleset.tables:
-        analyses = [query.dead_rules_of(table, family, interfaces) for family in _families(table)]
+        analyses = [(family, query.dead_rules_of(table, family, interfaces)) for family in _families(table)]
         for chain in table.chains:
             after_catch_all = None
             for index, rule in enumerate(chain.rules):
@@ -91,10 +92,15 @@ def dead_rules(ctx: CheckContext) -> None:
             limit = after_catch_all if after_catch_all is not None else len(chain.rules)
             dead_everywhere = None
             shadowed_somewhere: set[int] = set()
-            for analysis in analyses:
+            unjudged: list[Family] = []
+            for family, analysis in analyses:
                 verdicts = analysis.chain(chain)
+                if not verdicts.judged:
+                    unjudged.append(family)
                 shadowed_somewhere |= verdicts.shadowed
                 dead_everywhere = verdicts.dead if dead_everywhere is None else dead_everywhere & verdicts.dead
+            if unjudged:
+                _report_unjudged(ctx, table, chain, unjudged)
             for index in sorted((dead_everywhere or set()) & shadowed_somewhere):
                 if index >= limit:
                     continue  # after a catch-all: PL403 says so once
@@ -111,6 +117,19 @@ def dead_rules(ctx: CheckContext) -> None:
                            severity=Severity.MEDIUM if blocks else None,
                            key=f"{table.name}/{chain.name}/{rule.text}",
                            hint="Move it before the rules that cover it, or delete it")
+
+
+def _report_unjudged(ctx: CheckContext, table: Table, chain: Chain, families: list[Family]) -> None:
+    """PL410 at the chain: its dead-rule analysis stopped at the budget, so a clean report
+    there is not a judgement (a silent gap would read as "no dead rules")."""
+    ctx.report("PL410", chain.span, key=f"{table.name}/{chain.name}",
+               fields={"chain": chain.name, "family": " and ".join(_FAMILY_NAMES[f] for f in families),
+                       "rules": f"{len(chain.rules):,}", "budget": f"{query.dead_rule_budget(chain):,}"},
+               hint="Group the rules that differ in several fields at once (one ipset or nft set per field) "
+                    "so that fewer independent splits meet")
+
+
+_FAMILY_NAMES = {Family.IPV4: "IPv4", Family.IPV6: "IPv6"}
 
 
 @check("PL404", "PL405", "PL406", on=Ruleset)

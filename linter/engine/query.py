@@ -17,7 +17,7 @@ from linter.engine.intervals import (  # noqa: F401  (re-exported vocabulary)
     Ranges, contains, full, intersect, normalize, size, subtract, union,
 )
 from linter.addresses import family_max
-from linter.engine.shadow import ShadowAnalysis
+from linter.engine.shadow import ShadowAnalysis, chain_budget as dead_rule_budget  # noqa: F401  (re-exported)
 from linter.engine.space import ALL_STATES, Box, replace
 from linter.engine.universe import (  # noqa: F401  (OTHER_IFACE, describe_interface re-exported)
     LOOPBACK_IFACE, OTHER_IFACE, describe_interface, initial_boxes, interface_representatives, loopback_ranges,

@@ -29,7 +29,7 @@ from linter.engine.walk import MAX_DEPTH, Segment, blocks_of, chain_named, is_tr
 from linter.model import Chain, Family, Rule, Table, VerdictKind
 
 SHADOW_BUDGET = 40_000  # box splits per chain, plus SHADOW_BUDGET_PER_RULE for each of its rules;
-SHADOW_BUDGET_PER_RULE = 40  # past that the chain is not judged (no finding): a chain costs at most this
+SHADOW_BUDGET_PER_RULE = 40  # past that the chain is not judged (PL410 says so): a chain costs at most this
 
 
 _NONE: frozenset[int] = frozenset()
@@ -45,6 +45,11 @@ class ChainVerdicts:
     judged: bool  # False when the chain was too costly to analyse (dead and shadowed empty)
     returned: list[Box] | None  # what the chain returns to its caller; None until asked when not judged,
     # and None for a chain nothing jumps to (engine/settled.py: nothing reads it)
+
+
+def chain_budget(chain: Chain) -> int:
+    """The box splits the dead-rule analysis of ``chain`` may spend before giving up on it."""
+    return SHADOW_BUDGET + SHADOW_BUDGET_PER_RULE * len(chain.rules)
 
 
 def universe(family: Family, interfaces) -> list[Box]:
@@ -136,7 +141,7 @@ class ShadowAnalysis:
         its ChainVerdicts.returned is None."""
         index_of = RulePositions(chain.rules)
         position = 0  # of the next block's first rule in chain.rules, while known
-        state = _Progress(list(self.space), SHADOW_BUDGET + SHADOW_BUDGET_PER_RULE * len(chain.rules))
+        state = _Progress(list(self.space), chain_budget(chain))
         regrow = regrow_at(state.pending)
         blocks = blocks_of(chain)
         for number, block in enumerate(blocks, 1):
