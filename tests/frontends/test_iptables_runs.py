@@ -163,3 +163,12 @@ def test_random_lines_of_many_shapes_read_alike(seed):
             ":BLOCK - [0:0]\n:KUBE-SEP-1 - [0:0]\n" + "\n".join(lines[half:]) + "\nCOMMIT\n")
     reader, _ = _same(text)
     assert reader.runs.taken > 300
+
+
+def test_runs_of_lines_with_blanks_after_them_keep_the_rule_text_without():
+    lines = [f"-A INPUT -s 10.0.0.{i} -j DROP " for i in range(60)]
+    lines += [f"-A INPUT -s 10.0.1.{i} -p tcp --dport {i} -j DROP   " for i in range(60)]
+    reader, result = _same(HEAD + "\n".join(lines) + "\nCOMMIT\n")
+    assert reader.runs.taken > 100
+    rules = _rules(result.document)
+    assert rules[70].text == lines[70].rstrip() and rules[70].span.end_column == len(lines[70].rstrip())
