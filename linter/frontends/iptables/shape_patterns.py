@@ -43,12 +43,17 @@ def shape_pattern(key: tuple[str, ...]):
     return re.compile(shape_source(key)).fullmatch
 
 
-def shape_source(key: tuple[str, ...], literal_jumps: bool = False, user_chain: str = r"[^ ]+") -> str:
-    """The regular expression of ``shape_pattern``: a group for a user chain (``user_chain``), then
-    one per value; with ``literal_jumps`` a ``-j`` value that is a literal target does not match
-    (so that an alternation of shapes goes on to the shape where that target is literal text)."""
+def shape_source(key: tuple[str, ...], literal_jumps: bool = False) -> str:
+    """The regular expression of ``shape_pattern``: a group for a user chain, then one per value;
+    with ``literal_jumps`` a ``-j`` value that is a literal target does not match (so that an
+    alternation of shapes goes on to the shape where that target is literal text)."""
     chain = key[-1]
-    pieces = [r"-A ", re.escape(chain) if chain else f"({user_chain})", " ", re.escape(key[0])]
+    return f"-A {re.escape(chain) if chain else '([^ ]+)'} {options_source(key, literal_jumps)}"
+
+
+def options_source(key: tuple[str, ...], literal_jumps: bool = False) -> str:
+    """The part of ``shape_source`` after the chain and its space: the values' groups."""
+    pieces = [re.escape(key[0])]
     for k in range(1, len(key) - 1, 2):
         option = key[k]
         guard = NOT_LITERAL if literal_jumps and option in _JUMPS else ""

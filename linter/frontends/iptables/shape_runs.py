@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 
 from linter.frontends.iptables.makers import line_rule
-from linter.frontends.iptables.shape_patterns import LITERAL_TARGETS, shape_source
+from linter.frontends.iptables.shape_patterns import LITERAL_TARGETS, options_source
 
 STABLE = 48  # rule lines looked up with one set of recent shapes before their alternation is compiled
 MAX_KEPT = 16  # alternations kept (a set of shapes seen again reuses its own)
@@ -34,20 +34,21 @@ NO_SHAPE = -1  # ``read``'s answer when no recent shape's pattern reads the line
 class ShapeRuns:
     """Reads runs of rule lines for a FileReader through the patterns of its ShapePlans' recent shapes."""
 
-    __slots__ = ("plans", "chain_word", "match", "branches", "version", "current", "seen", "waited", "made", "clears")
+    __slots__ = ("plans", "chain_word", "chain_at", "match", "branches", "version", "current", "seen", "waited", "made", "clears")
 
     def __init__(self, plans, chain_word: str) -> None:
         self.plans = plans
         self.chain_word = chain_word  # the grammar's CHAIN: what the head pattern reads as a chain name
         self.match = None  # the alternation's fullmatch, or None
         # Per group number of a shape's line: (its built-in chain or None, where its values are in
-        # the match's groups (a user chain's name just before), the plan's filler); else None.
+        # the match's groups, the plan's filler); else None.
         self.branches: list = []
+        self.chain_at = 0  # where a user chain's name is in the match's groups
         self.version = -1  # the version of plans.recent the alternation was made for
         self.current = False  # whether it was made for the recent shapes as they are
         self.seen = -1  # the version of plans.recent last looked at, and the lines looked up since
         self.waited = 0
-        self.made: dict = {}  # the plans' ids -> (fullmatch, branches)
+        self.made: dict = {}  # the plans' ids -> (fullmatch, branches, chain_at)
         self.clears = 0  # plans.recent.clears when they were made
 
     def _update(self) -> None:
@@ -70,12 +71,12 @@ class ShapeRuns:
         ids = tuple(id(plan) for plan in entries)
         made = self.made.get(ids)
         if not ids:
-            made = (None, [])
+            made = (None, [], 0)
         elif made is None:
             if len(self.made) >= MAX_KEPT:
                 self.made.clear()
             made = self.made[ids] = _alternation(entries, self.chain_word)
-        self.match, self.branches = made
+        self.match, self.branches, self.chain_at = made
         self.version = recent.version
         self.current = True
 
@@ -83,6 +84,7 @@ class ShapeRuns:
         """Drop every alternation (the plans they were made of are gone)."""
         self.match = None
         self.branches = []
+        self.chain_at = 0
         self.version = self.seen = -1
         self.current = False
         self.made.clear()
@@ -100,6 +102,7 @@ class ShapeRuns:
         if match is None:
             return 0
         branches = self.branches
+        chain_at = self.chain_at
         builtin = table.builtin
         chains = table.chains
         path = reader.path
@@ -118,8 +121,8 @@ class ShapeRuns:
             values = groups[start:stop]
             if not disjoint(values):
                 break
-            if chain_name is None:  # a user chain: the group before the values
-                chain_name = groups[start - 1]
+            if chain_name is None:  # a user chain: the group of its name
+                chain_name = groups[chain_at]
                 if chain_name in builtin or chain_name in LITERAL_TARGETS:
                     break
             elif chain_name not in builtin:
@@ -151,16 +154,33 @@ class ShapeRuns:
 
 
 def _alternation(plans: list, chain_word: str):
-    """The fullmatch of one alternation of the plans' patterns, and its branches (see ShapeRuns):
-    a user chain's name is read by the grammar's CHAIN (``chain_word``), so that the head
-    pattern reads it whole (what ``ShapePlans.chain_read`` finds out line by line)."""
-    sources = []
+    """The fullmatch of one alternation of the plans' patterns, its branches and the group of a
+    user chain's name (see ShapeRuns). The shapes of built-in chains come first, each with its
+    chain; then a user chain's name, read once by the grammar's CHAIN (``chain_word``, so that the
+    head pattern reads it whole: what ``ShapePlans.chain_read`` finds out line by line), and the
+    options of the shapes of user chains."""
     branches: list = [None]
+    builtin = []
+    user = []
     for plan in plans:
-        group = len(branches)  # the group of the whole line; the plan's values follow it
-        user = plan.builtin_chain is None  # the pattern's first group is the chain's name
-        count = (len(plan.key) - 2) // 2  # values
-        branches.append((plan.builtin_chain, group + user, group + user + count, plan.filler))
-        branches.extend([None] * (count + user))
-        sources.append(f"({shape_source(plan.key, True, chain_word)})")
-    return re.compile("|".join(sources)).fullmatch, branches
+        if plan.builtin_chain is not None:
+            builtin.append(f"({re.escape(plan.builtin_chain)} {options_source(plan.key, True)})")
+        else:
+            user.append(plan)
+            continue
+        group = len(branches)  # the group of the whole line after "-A "; the plan's values follow it
+        count = (len(plan.key) - 2) // 2
+        branches.append((plan.builtin_chain, group, group + count, plan.filler))
+        branches.extend([None] * count)
+    chain_at = len(branches) - 1  # where in the match's groups() the user chain's name is
+    if user:
+        branches.append(None)
+        options = []
+        for plan in user:
+            group = len(branches)
+            count = (len(plan.key) - 2) // 2
+            branches.append((None, group, group + count, plan.filler))
+            branches.extend([None] * count)
+            options.append(f"({options_source(plan.key, True)})")
+        builtin.append(f"({chain_word}) (?:{'|'.join(options)})")
+    return re.compile(f"-A (?:{'|'.join(builtin)})").fullmatch, branches, chain_at
