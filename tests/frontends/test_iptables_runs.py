@@ -172,3 +172,19 @@ def test_runs_of_lines_with_blanks_after_them_keep_the_rule_text_without():
     assert reader.runs.taken > 100
     rules = _rules(result.document)
     assert rules[70].text == lines[70].rstrip() and rules[70].span.end_column == len(lines[70].rstrip())
+
+
+def test_every_ipv6_address_the_family_test_finds_has_the_two_colons_searched_first():
+    from linter.frontends.iptables import tables
+
+    rnd = random.Random(6)
+    pieces = ["-s ", "-d ", "--to-destination ", "--src ", "! ", "[", "]", ":", "::", "1", "a", "f", "g", ".", " ",
+              "\t", "fe80", "10.0.0.1", "/64", "\n", "-A X ", "x"]
+    found = 0
+    for _ in range(20000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 12)))
+        if tables._IPV6_ADDRESS.search(text):
+            found += 1
+            assert tables._TWO_COLONS.search(text), text
+    assert found > 500
+    assert tables.detect_family("-A INPUT -s fe80::1 -j DROP").value != tables.detect_family("-A INPUT -s 10.0.0.1").value

@@ -242,16 +242,18 @@ def multiport_list(text: str, proto: str) -> tuple[tuple[int, int], ...]:
 _PLAIN_NAT = re.compile(r"([0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})(?::([0-9]{1,5}))?").fullmatch
 
 
-def plain_nat_to(text: str) -> tuple[AddressSet, PortSet | None] | None:
+def plain_nat_to(text: str, _from_bytes=int.from_bytes) -> tuple[AddressSet, PortSet | None] | None:
     """``nat_to`` of ``a.b.c.d`` or ``a.b.c.d:port`` in plain digits in an IPv4 ruleset (the same
     objects), or None for every other text."""
     plain = _PLAIN_NAT(text)
     if plain is None:
         return None
     addr, port = plain.groups()
-    bounds = plain_ipv4(addr)
-    if bounds is None:
+    try:  # four parts in digits: as plain_ipv4 reads them
+        value = _from_bytes(inet_aton(addr), "big")
+    except OSError:
         return None
+    bounds = (value, value)
     ports = None
     if port is not None:
         number = int(port)
