@@ -188,3 +188,17 @@ def test_every_ipv6_address_the_family_test_finds_has_the_two_colons_searched_fi
             assert tables._TWO_COLONS.search(text), text
     assert found > 500
     assert tables.detect_family("-A INPUT -s fe80::1 -j DROP").value != tables.detect_family("-A INPUT -s 10.0.0.1").value
+
+
+def test_alternations_are_compiled_within_their_budget_when_shapes_keep_changing():
+    # Twelve shapes in blocks of 60 lines: the eight recent shapes change with every block.
+    lines = []
+    for block in range(60):
+        shape = block % 12
+        lines += [f"-A INPUT -s 10.{shape}.{block}.{i} -p tcp --dport {1000 + shape} -m comment --comment s{shape} "
+                  f"-j {'ACCEPT' if shape % 2 else 'DROP'}" + " -m mark --mark 1" * (shape // 2) for i in range(60)]
+    reader = FileReader(SourceFile(PATH, HEAD + "\n".join(lines) + "\nCOMMIT\n"))
+    result = reader.read()
+    assert reader.runs.compiled <= shape_runs.FREE_COMPILES + len(lines) // shape_runs.LINES_PER_COMPILE
+    assert reader.runs.lines >= len(lines)
+    assert _facts(result) == _facts(_read(SourceFile(PATH, HEAD + "\n".join(lines) + "\nCOMMIT\n"), "interpreter")[1])

@@ -28,13 +28,15 @@ from linter.frontends.iptables.shape_patterns import LITERAL_TARGETS, options_so
 
 STABLE = 48  # rule lines looked up with one set of recent shapes before their alternation is compiled
 MAX_KEPT = 16  # alternations kept (a set of shapes seen again reuses its own)
+FREE_COMPILES = 4  # alternations compiled before LINES_PER_COMPILE rule lines must come with each
+LINES_PER_COMPILE = 4096
 NO_SHAPE = -1  # ``read``'s answer when no recent shape's pattern reads the line
 
 
 class ShapeRuns:
     """Reads runs of rule lines for a FileReader through the patterns of its ShapePlans' recent shapes."""
 
-    __slots__ = ("plans", "chain_word", "chain_at", "match", "branches", "version", "current", "seen", "waited", "made", "clears")
+    __slots__ = ("plans", "chain_word", "chain_at", "compiled", "lines", "match", "branches", "version", "current", "seen", "waited", "made", "clears")
 
     def __init__(self, plans, chain_word: str) -> None:
         self.plans = plans
@@ -50,6 +52,8 @@ class ShapeRuns:
         self.waited = 0
         self.made: dict = {}  # the plans' ids -> (fullmatch, branches, chain_at)
         self.clears = 0  # plans.recent.clears when they were made
+        self.compiled = 0  # alternations compiled, and rule lines looked at (a budget for the former)
+        self.lines = 0
 
     def _update(self) -> None:
         """Compile the alternation of the recent shapes once they have stayed the same for STABLE lines."""
@@ -73,9 +77,13 @@ class ShapeRuns:
         if not ids:
             made = (None, [], 0)
         elif made is None:
+            if self.compiled >= FREE_COMPILES and self.lines < self.compiled * LINES_PER_COMPILE:
+                self.waited = 0  # compiling costs milliseconds: not more often than this
+                return
             if len(self.made) >= MAX_KEPT:
                 self.made.clear()
             made = self.made[ids] = _alternation(entries, self.chain_word)
+            self.compiled += 1
         self.match, self.branches, self.chain_at = made
         self.version = recent.version
         self.current = True
@@ -95,6 +103,7 @@ class ShapeRuns:
         kept: no reference cycle); 0 when the first was not, NO_SHAPE when no recent shape's
         pattern reads it at all (so plans.py's own patterns need not be tried)."""
         plans = self.plans
+        self.lines += 1
         if plans.reader.chains_changed != plans.chains_changed:
             return 0  # plans.lookup drops the plans (and these alternations) first
         self._update()
@@ -148,6 +157,7 @@ class ShapeRuns:
             line = lines[index]
             lineno += 1
         taken = index - start_index
+        self.lines += taken
         if taken:
             table.last_line = lineno if index == last else lineno - 1
         return taken
