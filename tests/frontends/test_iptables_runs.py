@@ -34,12 +34,13 @@ def _read(source: SourceFile, mode: str):
         reader.runs = None
     else:
         reader.runs = Counting(reader.plans, reader.fast.chain_word)
-    saved = shape_runs.STABLE
-    shape_runs.STABLE = 1 if mode == "runs" else saved
+    saved = shape_runs.STABLE, shape_runs.LINES_PER_COMPILE
+    if mode == "runs":  # alternations compiled at once, whatever is left to read
+        shape_runs.STABLE, shape_runs.LINES_PER_COMPILE = 1, 2
     try:
         return reader, reader.read()
     finally:
-        shape_runs.STABLE = saved
+        shape_runs.STABLE, shape_runs.LINES_PER_COMPILE = saved
 
 
 def _facts(result):
@@ -202,3 +203,13 @@ def test_alternations_are_compiled_within_their_budget_when_shapes_keep_changing
     assert reader.runs.compiled <= shape_runs.FREE_COMPILES + len(lines) // shape_runs.LINES_PER_COMPILE
     assert reader.runs.lines >= len(lines)
     assert _facts(result) == _facts(_read(SourceFile(PATH, HEAD + "\n".join(lines) + "\nCOMMIT\n"), "interpreter")[1])
+
+
+def test_no_alternation_is_compiled_for_the_last_lines_of_a_text():
+    lines = [f"-A INPUT -s 10.0.{i // 256}.{i % 256} -j DROP" for i in range(1500)]
+    reader = FileReader(SourceFile(PATH, HEAD + "\n".join(lines) + "\nCOMMIT\n"))
+    reader.read()
+    assert reader.runs.compiled == 0 and reader.runs.match is None
+    reader = FileReader(SourceFile(PATH, HEAD + "\n".join(lines * 3) + "\nCOMMIT\n"))
+    reader.read()
+    assert reader.runs.compiled == 1

@@ -81,9 +81,9 @@ HEADS = {
 
 def _read(text: str, mode: str):
     """The reader and its result: ``mode`` "runs" (plans, their patterns and runs of lines read
-    by alternations of them, made after two lines instead of shape_runs.STABLE, so that runs read
-    most lines), "patterns" (plans and their patterns, no runs), "plans" (plans, no pattern ever
-    made) or "interpreter" (every line read the usual way)."""
+    by alternations of them, made after two lines instead of shape_runs.STABLE and whatever is
+    left to read, so that runs read most lines), "patterns" (plans and their patterns, no runs),
+    "plans" (plans, no pattern ever made) or "interpreter" (every line read the usual way)."""
     reader = FileReader(SourceFile(PATH, text))
     if mode == "interpreter":
         reader.plans = None
@@ -97,12 +97,12 @@ def _read(text: str, mode: str):
             plans_module.COMPILE_AFTER = saved
     reader.plans = counting = CountingPlans(reader.rules, reader.fast.head)
     reader.runs = CountingRuns(counting, reader.fast.chain_word) if mode == "runs" else None
-    saved = shape_runs.STABLE
-    shape_runs.STABLE = 2
+    saved = shape_runs.STABLE, shape_runs.LINES_PER_COMPILE
+    shape_runs.STABLE, shape_runs.LINES_PER_COMPILE = 2, 2
     try:
         result = reader.read()
     finally:
-        shape_runs.STABLE = saved
+        shape_runs.STABLE, shape_runs.LINES_PER_COMPILE = saved
     reader.pattern_hits = counting.hits
     return reader, result
 

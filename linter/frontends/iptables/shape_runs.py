@@ -28,7 +28,10 @@ from linter.frontends.iptables.shape_patterns import LITERAL_TARGETS, options_so
 
 STABLE = 48  # rule lines looked up with one set of recent shapes before their alternation is compiled
 MAX_KEPT = 16  # alternations kept (a set of shapes seen again reuses its own)
-FREE_COMPILES = 4  # alternations compiled before LINES_PER_COMPILE rule lines must come with each
+# Compiling an alternation costs a few milliseconds, what reading 2,000 lines by it saves: one is
+# compiled only with LINES_PER_COMPILE / 2 lines left to read, and after FREE_COMPILES, only when
+# LINES_PER_COMPILE rule lines came with each.
+FREE_COMPILES = 4
 LINES_PER_COMPILE = 4096
 NO_SHAPE = -1  # ``read``'s answer when no recent shape's pattern reads the line
 
@@ -55,8 +58,9 @@ class ShapeRuns:
         self.compiled = 0  # alternations compiled, and rule lines looked at (a budget for the former)
         self.lines = 0
 
-    def _update(self) -> None:
-        """Compile the alternation of the recent shapes once they have stayed the same for STABLE lines."""
+    def _update(self, remaining: int) -> None:
+        """Compile the alternation of the recent shapes once they have stayed the same for STABLE lines
+        (and ``remaining`` lines, those left in the text, may pay for it)."""
         recent = self.plans.recent
         if recent.version == self.version:
             return
@@ -77,7 +81,8 @@ class ShapeRuns:
         if not ids:
             made = (None, [], 0)
         elif made is None:
-            if self.compiled >= FREE_COMPILES and self.lines < self.compiled * LINES_PER_COMPILE:
+            if remaining < LINES_PER_COMPILE // 2 or (self.compiled >= FREE_COMPILES
+                                                      and self.lines < self.compiled * LINES_PER_COMPILE):
                 self.waited = 0  # compiling costs milliseconds: not more often than this
                 return
             if len(self.made) >= MAX_KEPT:
@@ -106,7 +111,7 @@ class ShapeRuns:
         self.lines += 1
         if plans.reader.chains_changed != plans.chains_changed:
             return 0  # plans.lookup drops the plans (and these alternations) first
-        self._update()
+        self._update(len(lines) - index)
         match = self.match
         if match is None:
             return 0
