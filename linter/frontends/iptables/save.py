@@ -21,7 +21,9 @@ Division of labour
   Lark. ``tests/frontends/test_iptables_save.py`` checks that both agree.
 * Rule lines of one shape (the same options with other values) are interpreted once:
   ``plans.py`` fills later lines' addresses, ports, comments, jump chains and NAT targets
-  into the first clean read of the shape (none of this with a script's token hook).
+  into the first clean read of the shape (none of this with a script's token hook), and
+  ``shape_runs.py`` reads runs of lines of the recent shapes (and ``_declarations`` runs of
+  ``:CHAIN - [p:b]`` lines) in one loop, where each line's number is its own.
 * The meaning of the option list is not context-free: which module an option belongs
   to and how many arguments it takes depend on the ``-m``/``-p``/``-j`` seen earlier
   in the rule (``--set`` takes no argument after ``-m recent`` and two after

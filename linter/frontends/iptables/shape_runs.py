@@ -5,8 +5,10 @@ trying the recent shapes' patterns one after the other, through a few calls per 
 the set of recent shapes has stayed the same for a while, this module compiles one
 alternation of their patterns, and reads the lines that follow with it in a loop of its own:
 one ``fullmatch`` per line picks the shape (``lastindex``: each shape's pattern is one group)
-and reads its values, which the plan fills in (``ShapePlans.fill``); the rule is added to its
-chain. The loop stops at the first line it does not take whole, which the usual way reads.
+and reads its values, which the plan's fill function fills in (``Plan.filler``); the rule is
+added to its chain. The loop stops at the first line it does not take whole, which the usual
+way reads. Compiling an alternation costs milliseconds: it is done only with enough lines
+left to pay for it, and within a budget when the recent shapes keep changing.
 
 Why it reads what plans.py reads: a line matches a shape's pattern only if it is of that shape
 (shape_patterns.py), whichever of the patterns is tried first, except where a value is a
@@ -14,9 +16,11 @@ literal target (the line is then of another shape): a ``-j`` value may not be on
 alternation (shape_source's guard, so a ``-j DROP`` line goes on to the shape where ``DROP``
 is literal text), and any other such value stops the run. Shapes of a built-in chain come
 before those of a user chain, whose pattern reads the chain name as a value, so a built-in
-chain's line finds its own shape first; the other checks (a built-in chain of the table being
-read, a user chain the head pattern reads whole, a value the plan cannot read) are the ones
-``ShapePlans.by_pattern`` makes, and a line failing one stops the run.
+chain's line finds its own shape first. A user chain's name is read by the grammar's CHAIN
+pattern, followed by a space, which is what ``ShapePlans.chain_read`` asks of it line by line
+(the head pattern reads it whole); the other checks (a built-in chain of the table being read,
+a value the plan cannot read) are the ones ``ShapePlans.by_pattern`` makes, and a line failing
+one stops the run.
 """
 
 from __future__ import annotations
