@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from linter.frontends.iptables import plans as plans_module
+from linter.frontends.iptables import plans as plans_module, shape_runs
 from linter.frontends.iptables.plans import LITERAL_TARGETS, shape_key, ShapePlans
 from linter.frontends.iptables.save import FileReader
 from linter.frontends.iptables.shape_patterns import shape_pattern
@@ -80,7 +80,9 @@ HEADS = {
 
 
 def _read(text: str, mode: str):
-    """The reader and its result: ``mode`` "patterns" (plans and their patterns, as in a run),
+    """The reader and its result: ``mode`` "runs" (plans, their patterns and runs of lines read
+    by alternations of them, made after two lines instead of shape_runs.STABLE and whatever is
+    left to read, so that runs read most lines), "patterns" (plans and their patterns, no runs),
     "plans" (plans, no pattern ever made) or "interpreter" (every line read the usual way)."""
     reader = FileReader(SourceFile(PATH, text))
     if mode == "interpreter":
@@ -94,17 +96,24 @@ def _read(text: str, mode: str):
         finally:
             plans_module.COMPILE_AFTER = saved
     reader.plans = counting = CountingPlans(reader.rules, reader.fast.head)
-    result = reader.read()
+    reader.runs = CountingRuns(counting, reader.fast.chain_word) if mode == "runs" else None
+    saved = shape_runs.STABLE, shape_runs.LINES_PER_COMPILE
+    shape_runs.STABLE, shape_runs.LINES_PER_COMPILE = 2, 2
+    try:
+        result = reader.read()
+    finally:
+        shape_runs.STABLE, shape_runs.LINES_PER_COMPILE = saved
     reader.pattern_hits = counting.hits
     return reader, result
 
 
 class CountingPlans(ShapePlans):
-    """ShapePlans that lists the lines a pattern read."""
+    """ShapePlans that lists the lines a pattern read (their own or a run's)."""
 
     def __init__(self, reader, head) -> None:
         super().__init__(reader, head)
         self.hits: list[str] = []
+        self.run_hits: list[str] = []
 
     def by_pattern(self, line: str, builtin):
         planned = super().by_pattern(line, builtin)
@@ -113,15 +122,29 @@ class CountingPlans(ShapePlans):
         return planned
 
 
+class CountingRuns(shape_runs.ShapeRuns):
+    """ShapeRuns that lists the lines its runs read in the plans' hits."""
+
+    def read(self, lines, index, first, lineno, table, reader) -> int:
+        taken = super().read(lines, index, first, lineno, table, reader)
+        if taken > 0:
+            read = [first] + lines[index + 1:index + taken]
+            self.plans.hits.extend(read)
+            self.plans.run_hits.extend(read)
+        return taken
+
+
 def _facts(result):
     return result.document, [(d.code, d.message, d.span, d.hint, d.excerpt) for d in result.diagnostics]
 
 
 def _same_three_ways(text: str):
-    """The model and diagnostics read with patterns, checked equal to the two other ways; the reader."""
-    reader, patterned = _read(text, "patterns")
+    """The model and diagnostics read with runs and patterns, checked equal to the three other ways
+    (patterns without runs, plans without patterns, the interpreter); the reader of the first."""
+    reader, patterned = _read(text, "runs")
     expected = _facts(_read(text, "interpreter")[1])
     assert _facts(patterned) == expected
+    assert _facts(_read(text, "patterns")[1]) == expected
     assert _facts(_read(text, "plans")[1]) == expected
     return reader, patterned
 

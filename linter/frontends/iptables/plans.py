@@ -66,7 +66,7 @@ class Plan:
     """
 
     __slots__ = ("matches", "verdict", "comment", "ignore", "fills", "comments", "statements", "key",
-                 "builtin_chain", "pattern", "found")
+                 "builtin_chain", "pattern", "found", "filler")
 
     def __init__(self, matches, verdict, comment, ignore, fills, comments) -> None:
         self.matches = matches
@@ -80,6 +80,7 @@ class Plan:
         self.builtin_chain = None
         self.pattern = None
         self.found = 0
+        self.filler = None  # what ShapePlans.fill calls, set once ``fills`` hold the readers
 
 
 class ShapePlans:
@@ -94,24 +95,26 @@ class ShapePlans:
         self.pending = None  # (line, key, values) of the last line with no plan yet
         self.chains_read: set[str] = set()  # chain names the head pattern was seen to read whole
 
-    def lookup(self, line: str, builtin):
+    def lookup(self, line: str, builtin, patterns: bool = True):
         """(chain, (matches, verdict, comment, ignore, statements)) of an ``-A`` line whose shape
-        has a plan, else None (then ``learn`` may make one from the line's usual read)."""
+        has a plan, else None (then ``learn`` may make one from the line's usual read). The
+        recent shapes' patterns are tried first unless ``patterns`` is False (none reads the line)."""
         self.pending = None
         if self.reader.chains_changed != self.chains_changed:
             self.plans.clear()
             self.recent.clear()
             self.chains_changed = self.reader.chains_changed
-        planned = self.by_pattern(line, builtin)
-        if planned is not None:
-            return planned
+        if patterns:
+            planned = self.by_pattern(line, builtin)
+            if planned is not None:
+                return planned
         if line[:3] != "-A ":
             return None
         head = line.split(" ", 2)
         if len(head) < 3:
             return None
         chain = head[1]
-        if chain not in self.chains_read and not self._chain_read(line, chain):
+        if chain not in self.chains_read and not self.chain_read(line, chain):
             return None
         shaped = shape_key(head[2], chain if chain in builtin else "")
         if shaped is None:
@@ -128,7 +131,7 @@ class ShapePlans:
                 self.recent.add(plan)
                 self.recent.last = plan
             try:
-                return chain, self._fill(plan, values)
+                return chain, self.fill(plan, values)
             except ValueError:  # BadValue: the usual read reports it
                 return None
         if plan is None and len(self.plans) < MAX_PLANS:
@@ -145,16 +148,16 @@ class ShapePlans:
         if chain is None:  # a user chain: the pattern's first group
             chain = values[0]
             values = values[1:]
-            if chain in builtin or chain not in self.chains_read and not self._chain_read(line, chain):
+            if chain in builtin or chain not in self.chains_read and not self.chain_read(line, chain):
                 return None
         elif chain not in builtin:
             return None
         try:
-            return chain, self._fill(plan, values)
+            return chain, self.fill(plan, values)
         except ValueError:  # BadValue: the usual read reports it
             return None
 
-    def _chain_read(self, line: str, chain: str) -> bool:
+    def chain_read(self, line: str, chain: str) -> bool:
         """Whether the grammar's CHAIN reads ``chain`` whole after the ``-A`` of ``line`` (as the
         tokenizer's head does), remembered in ``chains_read``."""
         m = self.head(line)
@@ -179,32 +182,96 @@ class ShapePlans:
             reader = self.reader
             plan.fills = tuple((index, _value_reader(reader, kind, info), place)
                                for index, kind, info, place in plan.fills)
+            plan.filler = _filler(plan)
         self.plans[key] = plan or UNPLANNABLE
 
-    def _fill(self, plan: Plan, values):
-        """(matches, verdict, comment, ignore, statements) of a line of ``plan``'s shape."""
-        matches = plan.matches
-        verdict = plan.verdict
-        statements = plan.statements
-        if plan.fills:
-            matches = list(matches)
-            for index, read, place in plan.fills:
+    @staticmethod
+    def fill(plan: Plan, values):
+        """(matches, verdict, comment, ignore, statements) of a line of ``plan``'s shape (raises
+        BadValue, a ValueError, when a value cannot be read the plain way)."""
+        return plan.filler(values)
+
+
+def _filler(plan: Plan):
+    """``plan``'s fill function: the most common plans (one match filled in, nothing else) get one
+    of their own that does only that."""
+    fills = plan.fills
+    if len(fills) == 1 and plan.comments is None and fills[0][2] >= 0:
+        index, read, place = fills[0]
+        verdict, comment, ignore, statements = plan.verdict, plan.comment, plan.ignore, plan.statements
+        if len(plan.matches) == 1:
+            def one(values):
+                value = values[index]
+                return (read(value[1:-1] if value[0] == '"' else value),), verdict, comment, ignore, statements
+            return one
+        template = plan.matches
+
+        def one_of_several(values):
+            value = values[index]
+            matches = list(template)
+            matches[place] = read(value[1:-1] if value[0] == '"' else value)
+            return tuple(matches), verdict, comment, ignore, statements
+        return one_of_several
+    verdict_fills = [(index, read) for index, read, place in fills if place < 0]
+    if len(verdict_fills) <= 1 and (plan.comments is None or len(plan.comments) == 1):
+        return _some_values(plan, verdict_fills[0] if verdict_fills else None)
+    # Not a closure over the plan: plan -> filler -> plan would be a reference cycle (see RecentShapes).
+    matches, verdict, comment, ignore, statements, comments = (plan.matches, plan.verdict, plan.comment, plan.ignore,
+                                                               plan.statements, plan.comments)
+
+    def any_plan(values):
+        made_matches = matches
+        made_verdict = verdict
+        made_statements = statements
+        if fills:
+            made_matches = list(matches)
+            for index, read, place in fills:
                 value = values[index]
                 made = read(value[1:-1] if value[0] == '"' else value)
                 if place < 0:
-                    verdict = made
-                    statements = statements_for(made)
+                    made_verdict = made
+                    made_statements = statements_for(made)
                 else:
-                    matches[place] = made
-            matches = tuple(matches)
-        comment = plan.comment
-        comments = plan.comments
+                    made_matches[place] = made
+            made_matches = tuple(made_matches)
+        made_comment = comment
         if comments is not None and len(comments) == 1:
-            comment = _unquoted(values[comments[0][0]])
+            made_comment = _unquoted(values[comments[0][0]])
         elif comments is not None:
-            comment = "; ".join(text if index is None else _unquoted(values[index])
-                                for index, text in plan.comments)
-        return matches, verdict, comment, plan.ignore, statements
+            made_comment = "; ".join(text if index is None else _unquoted(values[index]) for index, text in comments)
+        return made_matches, made_verdict, made_comment, ignore, made_statements
+    return any_plan
+
+
+def _some_values(plan: Plan, verdict_fill):
+    """The fill function of a plan with any matches, at most one verdict and at most one comment
+    filled in. A verdict filled in is a jump or a NAT target's (``_make_plan``), whose statements
+    are those of the first line's (none: statements_for depends on the target's name only, for
+    targets other than these)."""
+    match_fills = tuple((index, read, place) for index, read, place in plan.fills if place >= 0)
+    template, verdict, comment, ignore, statements = (plan.matches, plan.verdict, plan.comment, plan.ignore,
+                                                      plan.statements)
+    comment_index = plan.comments[0][0] if plan.comments is not None else None
+    verdict_index, verdict_read = verdict_fill or (None, None)
+
+    def some_values(values):
+        matches = template
+        if match_fills:
+            made = list(template)
+            for index, read, place in match_fills:
+                value = values[index]
+                made[place] = read(value[1:-1] if value[0] == '"' else value)
+            matches = tuple(made)
+        made_verdict = verdict
+        if verdict_index is not None:
+            value = values[verdict_index]
+            made_verdict = verdict_read(value[1:-1] if value[0] == '"' else value)
+        made_comment = comment
+        if comment_index is not None:
+            value = values[comment_index]
+            made_comment = value[1:-1] if value[0] == '"' else value
+        return matches, made_verdict, made_comment, ignore, statements
+    return some_values
 
 
 def shape_key(options: str, chain: str):
@@ -248,7 +315,8 @@ def _value_reader(reader, kind: str, info):
     if kind == "jump":
         def jump(value: str) -> Verdict:
             key = ("-j", value)
-            return memo.get(key) or memo.setdefault(key, Verdict(VerdictKind.JUMP, value))
+            return memo.get(key) or memo.setdefault(key, make_verdict(VerdictKind.JUMP, value, None, None, (), False,
+                                                                      None))
         return jump
     if kind == "addr":
         canonical, negated = info

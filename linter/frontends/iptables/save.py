@@ -21,7 +21,9 @@ Division of labour
   Lark. ``tests/frontends/test_iptables_save.py`` checks that both agree.
 * Rule lines of one shape (the same options with other values) are interpreted once:
   ``plans.py`` fills later lines' addresses, ports, comments, jump chains and NAT targets
-  into the first clean read of the shape (none of this with a script's token hook).
+  into the first clean read of the shape (none of this with a script's token hook), and
+  ``shape_runs.py`` reads runs of lines of the recent shapes (and ``_declarations`` runs of
+  ``:CHAIN - [p:b]`` lines) in one loop, where each line's number is its own.
 * The meaning of the option list is not context-free: which module an option belongs
   to and how many arguments it takes depend on the ``-m``/``-p``/``-j`` seen earlier
   in the rule (``--set`` takes no argument after ``-m recent`` and two after
@@ -76,6 +78,7 @@ Modelling choices
 from __future__ import annotations
 
 import re
+from itertools import islice
 
 from linter import collector
 from linter.diagnostics import caret_excerpt, Diagnostic
@@ -85,6 +88,7 @@ from linter.frontends.iptables.makers import rule as make_rule, span as make_spa
 from linter.frontends.iptables.plans import ShapePlans
 from linter.frontends.iptables.rule_options import statements_for
 from linter.frontends.iptables.rule_reader import RuleReader
+from linter.frontends.iptables.shape_runs import NO_SHAPE, ShapeRuns
 from linter.frontends.iptables.tables import chain_names, ChainState, detect_family, TableState, TableStore
 from linter.frontends.iptables.tokens import (
     describe_error,
@@ -136,6 +140,11 @@ class FileReader:
         self.fast = fast_path()
         # Lines of a shape read before only have their values read (plans.py); not with a token hook.
         self.plans = ShapePlans(rules, self.fast.head) if token_hook is None else None
+        # Runs of lines of recent shapes are read in one loop (shape_runs.py), where each line's
+        # number and columns are its own (no script's line numbers or tab shifts).
+        self.runs = None
+        if self.plans is not None and line_numbers is None and not shifts:
+            self.runs = ShapeRuns(self.plans, self.fast.chain_word)
         self._lines: list[str] | None = None
         self.offset = first_line - 1
         self.line_numbers = line_numbers
@@ -154,8 +163,10 @@ class FileReader:
         chain_line = self.fast.chain.match
         table_line = self.fast.table.match
         crlf_reported = False
+        runs = self.runs
         lines = self.source.text.split("\n")
         numbered = zip(self.line_numbers, lines) if self.line_numbers else enumerate(lines, 1 + self.offset)
+        first_index = 1 + self.offset  # lineno - first_index: the line's index in ``lines`` (with ``runs``)
         if self.implicit_table:
             # `iptables -S` output: the table is the one listed (filter unless -t named another),
             # chains come as -P/-N commands, and there is no COMMIT.
@@ -170,7 +181,15 @@ class FileReader:
             first = line[:1]
             if first == "-" or first == "[" or (first in " \t" and line.lstrip(" \t")[:1] in ("-", "[")):
                 if plans is not None and self.table is not None:
-                    planned = plans.lookup(line, self.table.builtin)
+                    patterns = True
+                    if runs is not None:
+                        taken = runs.read(lines, lineno - first_index, line, lineno, self.table, self)
+                        if taken > 0:
+                            if taken > 1:
+                                next(islice(numbered, taken - 2, None), None)  # skip the others read
+                            continue
+                        patterns = taken != NO_SHAPE
+                    planned = plans.lookup(line, self.table.builtin, patterns)
                     if planned is not None:
                         self._planned_rule(planned[0], planned[1], line, lineno)
                         continue
@@ -183,6 +202,12 @@ class FileReader:
             elif first == "#" or not line:
                 continue
             elif first == ":":
+                if runs is not None and self.table is not None:
+                    taken = self._declarations(lines, lineno - first_index, lineno)
+                    if taken:
+                        if taken > 1:
+                            next(islice(numbered, taken - 2, None), None)  # skip the others read
+                        continue
                 m = chain_line(line)
                 if m is not None:
                     self._chain_line(m.group(1), m.group(2), m.start(2) + 1, line, lineno)
@@ -310,6 +335,32 @@ class FileReader:
                 chain.declared = True
                 chain.span = span
 
+    def _declarations(self, lines: list[str], index: int, lineno: int) -> int:
+        """How many lines from ``lines[index]`` (line ``lineno``) were new user chains of the table
+        being read, declared ``:NAME - [p:b]`` in one piece (kube-proxy's thousands): what
+        ``_chain_line`` makes of such lines, without its questions."""
+        declaration = self.fast.user_chain
+        table = self.table
+        builtin = table.builtin
+        chains = table.chains
+        path = self.path
+        start = index
+        last = len(lines)
+        while index < last:
+            line = lines[index]
+            m = declaration(line)
+            if m is None:
+                break
+            name = m.group(1)
+            if name in chains or name in builtin:
+                break
+            chains[name] = ChainState(name, make_span(path, lineno, 1, lineno, len(line)), None, True)
+            index += 1
+            lineno += 1
+        if index > start:
+            table.last_line = lineno - 1
+        return index - start
+
     def _policy(self, table, name, value, column, line, lineno) -> Policy | None:
         if name not in table.builtin:
             if value not in ("-", "ACCEPT", "DROP"):
@@ -370,6 +421,11 @@ class FileReader:
                              hint=f"declare it with :{name} - [0:0] before its rules")
             chain = table.chains[name] = ChainState(name, span, Policy.ACCEPT if builtin else None, declare)
         return chain
+
+    def undeclared_chain(self, table: TableState, name: str, lineno: int, line: str) -> ChainState:
+        """The chain ``name`` an ``-A`` line adds a rule to, which ``table`` does not have yet
+        (reported as undeclared unless built in); its name starts in column 4."""
+        return self._chain(table, name, lineno, line, 4)
 
     def _planned_rule(self, chain_name, planned, line, lineno):
         """Add the rule of an ``-A`` line a shape plan read: ``planned`` is its (matches, verdict,

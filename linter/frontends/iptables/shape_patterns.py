@@ -31,14 +31,34 @@ RECENT = 8  # patterns tried before a line's shape is looked up the long way
 COMPILE_AFTER = 3  # lines of a shape found the long way before its pattern is made
 
 
+_JUMPS = ("-j", "--jump")
+_LITERALS = "|".join(re.escape(t) for t in sorted(LITERAL_TARGETS, key=len, reverse=True))
+# Before a -j value in shape_source(key, True): the value is no literal target (as plans.py's split).
+NOT_LITERAL = rf"(?!(?:{_LITERALS})(?: |\Z))"
+
+
 def shape_pattern(key: tuple[str, ...]):
     """The ``fullmatch`` of the lines of the shape ``key`` (plans.py: the pieces between the values,
     alternately literal text and the option before a value, then the built-in chain or "")."""
+    return re.compile(shape_source(key)).fullmatch
+
+
+def shape_source(key: tuple[str, ...], literal_jumps: bool = False) -> str:
+    """The regular expression of ``shape_pattern``: a group for a user chain, then one per value;
+    with ``literal_jumps`` a ``-j`` value that is a literal target does not match (so that an
+    alternation of shapes goes on to the shape where that target is literal text)."""
     chain = key[-1]
-    pieces = [r"-A ", re.escape(chain) if chain else r"([^ ]+)", " ", re.escape(key[0])]
+    return f"-A {re.escape(chain) if chain else '([^ ]+)'} {options_source(key, literal_jumps)}"
+
+
+def options_source(key: tuple[str, ...], literal_jumps: bool = False) -> str:
+    """The part of ``shape_source`` after the chain and its space: the values' groups."""
+    pieces = [re.escape(key[0])]
     for k in range(1, len(key) - 1, 2):
-        pieces += [re.escape(key[k]), " ", VALUE, re.escape(key[k + 1])]
-    return re.compile("".join(pieces)).fullmatch
+        option = key[k]
+        guard = NOT_LITERAL if literal_jumps and option in _JUMPS else ""
+        pieces += [re.escape(option), " ", guard, VALUE, re.escape(key[k + 1])]
+    return "".join(pieces)
 
 
 class RecentShapes:
@@ -48,17 +68,21 @@ class RecentShapes:
     chains). Followers are kept here by the plan's id, not on the plans: a plan following itself
     would be a reference cycle, which the paused collector would keep, and the reader with it."""
 
-    __slots__ = ("entries", "last", "followers")
+    __slots__ = ("entries", "last", "followers", "version", "clears")
 
     def __init__(self) -> None:
         self.entries: list = []
         self.last = None
         self.followers: dict = {}
+        self.version = 0  # counts changes to which plans ``entries`` holds (shape_runs.py)
+        self.clears = 0  # counts ``clear`` calls: the plans of before are gone
 
     def clear(self) -> None:
         self.entries.clear()
         self.last = None
         self.followers.clear()
+        self.version += 1
+        self.clears += 1
 
     def add(self, plan) -> None:
         """``plan`` (whose pattern is made) as the most recent; the least recent is forgotten."""
@@ -70,6 +94,7 @@ class RecentShapes:
         else:
             if len(entries) >= RECENT:
                 entries.pop()
+            self.version += 1
         entries.insert(0, plan)
 
     def find(self, line: str):

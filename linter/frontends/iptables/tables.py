@@ -14,6 +14,9 @@ from linter.model import Family, Policy, Rule, Ruleset, Span, Table
 
 _IPV6_ADDRESS = re.compile(r"(?:-s|-d|--source|--destination|--src|--dst|--src-range|--dst-range|--to-destination"
                            r"|--to-source)[ \t]+(?:![ \t]+)?\[?[0-9A-Fa-f.]*:[0-9A-Fa-f.]*:")
+# What every _IPV6_ADDRESS match holds, found much faster (a literal first character): a file
+# without it (most IPv4 files) need not be searched for an option before an IPv6 address.
+_TWO_COLONS = re.compile(r":[0-9A-Fa-f.]*:")
 _IPV4_ADDRESS = re.compile(r"(?:-s|-d|--source|--destination|--src|--dst|--src-range|--dst-range)[ \t]+(?:![ \t]+)?"
                            r"[0-9]{1,3}\.[0-9]{1,3}\.")
 _IPV6_MODULES = re.compile(r"(?:-m|--match)[ \t]+(?:icmp6|icmpv6|hl|rt|frag|ipv6header|mh|hbh|dst|eui64|srh)"
@@ -41,7 +44,7 @@ def detect_family(text: str) -> Family:
     they use ICMPv6 or ip6tables-only modules and no IPv4 address (the weakest evidence
     gives way to addresses in a file that mixes them).
     """
-    if _ipv6_header(text) or _IPV6_ADDRESS.search(text):
+    if _ipv6_header(text) or _TWO_COLONS.search(text) and _IPV6_ADDRESS.search(text):
         return Family.IPV6
     if _IPV4_ADDRESS.search(text):  # addresses outweigh hints; usually found in the first lines
         return Family.IPV4

@@ -49,6 +49,7 @@ class _FastPath:
         # The grammar's terminals, read without building (or importing) Lark when the
         # compiled parser is there: a file whose lines all take the fast path never needs Lark.
         pattern = terminal_patterns(GRAMMAR)
+        self.chain_word = pattern["CHAIN"]
         self.head = re.compile(
             rf"[ \t]*(?:({pattern['COUNTERS']})[ \t]+)?(-A|-I)[ \t]+({pattern['CHAIN']})(?=[ \t]|\Z)"
         )
@@ -56,6 +57,8 @@ class _FastPath:
         self.chain = re.compile(
             rf":({pattern['CHAIN']})[ \t]+({pattern['POLICY']})(?:[ \t]+({pattern['COUNTERS']}))?[ \t]*\Z"
         )
+        # The usual user chain line (a subset of ``chain``'s): ":NAME - [p:b]", nothing more.
+        self.user_chain = re.compile(rf":({pattern['CHAIN']}) - {pattern['COUNTERS']}").fullmatch
         # One alternative per token kind, and a catch-all that sends the line to Lark.
         self.args = re.compile(
             rf"({pattern['STRING']})|({pattern['OPEN_STRING']})|({re.escape('!')})|({pattern['WORD']})|([^ \t])"

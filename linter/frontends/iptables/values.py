@@ -51,6 +51,9 @@ def _number(text: str) -> int:
 
 
 _HOST_BITS = [(1 << (32 - bits)) - 1 for bits in range(33)]
+# The host bits of a prefix length of one or two digits as written ("8", "08", "32"), up to 32.
+_HOST_BITS_OF = {f"{bits:0{width}d}": _HOST_BITS[bits] for bits in range(33) for width in (1, 2)
+                 if len(f"{bits:0{width}d}") == width or width == 2}
 
 
 # Four dotted numbers and an optional prefix length: what inet_aton reads below; anything
@@ -58,7 +61,7 @@ _HOST_BITS = [(1 << (32 - bits)) - 1 for bits in range(33)]
 _PLAIN_IPV4 = re.compile(r"([0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})(?:/([0-9]{0,2}))?").fullmatch
 
 
-def plain_ipv4(text: str) -> tuple[int, int] | None:
+def plain_ipv4(text: str, _from_bytes=int.from_bytes) -> tuple[int, int] | None:
     """The range of ``a.b.c.d`` or ``a.b.c.d/len`` in plain digits (as ``_ipv4_range`` reads it),
     or None for every other text."""
     plain = _PLAIN_IPV4(text)
@@ -67,15 +70,14 @@ def plain_ipv4(text: str) -> tuple[int, int] | None:
     addr, bits = plain.groups()
     # Four parts: iptables reads them as inet_aton does (decimal, 0 octal).
     try:
-        value = int.from_bytes(inet_aton(addr), "big")
+        value = _from_bytes(inet_aton(addr), "big")
     except OSError:
         return None
     if not bits:  # no prefix length, or nothing after the slash
         return value, value
-    length = int(bits)
-    if length > 32:
+    host = _HOST_BITS_OF.get(bits)
+    if host is None:  # over 32
         return None
-    host = _HOST_BITS[length]
     lo = value & ~host
     return lo, lo | host
 
@@ -240,16 +242,18 @@ def multiport_list(text: str, proto: str) -> tuple[tuple[int, int], ...]:
 _PLAIN_NAT = re.compile(r"([0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})(?::([0-9]{1,5}))?").fullmatch
 
 
-def plain_nat_to(text: str) -> tuple[AddressSet, PortSet | None] | None:
+def plain_nat_to(text: str, _from_bytes=int.from_bytes) -> tuple[AddressSet, PortSet | None] | None:
     """``nat_to`` of ``a.b.c.d`` or ``a.b.c.d:port`` in plain digits in an IPv4 ruleset (the same
     objects), or None for every other text."""
     plain = _PLAIN_NAT(text)
     if plain is None:
         return None
     addr, port = plain.groups()
-    bounds = plain_ipv4(addr)
-    if bounds is None:
+    try:  # four parts in digits: as plain_ipv4 reads them
+        value = _from_bytes(inet_aton(addr), "big")
+    except OSError:
         return None
+    bounds = (value, value)
     ports = None
     if port is not None:
         number = int(port)

@@ -1,0 +1,205 @@
+"""Runs of rule lines of the shapes read last, read in one loop by one regular expression.
+
+plans.py reads a line of a shape it has a plan for by the shape's pattern (shape_patterns.py),
+trying the recent shapes' patterns one after the other, through a few calls per line. Once
+the set of recent shapes has stayed the same for a while, this module compiles one
+alternation of their patterns, and reads the lines that follow with it in a loop of its own:
+one ``fullmatch`` per line picks the shape (``lastindex``: each shape's pattern is one group)
+and reads its values, which the plan's fill function fills in (``Plan.filler``); the rule is
+added to its chain. The loop stops at the first line it does not take whole, which the usual
+way reads. Compiling an alternation costs milliseconds: it is done only with enough lines
+left to pay for it, and within a budget when the recent shapes keep changing.
+
+Why it reads what plans.py reads: a line matches a shape's pattern only if it is of that shape
+(shape_patterns.py), whichever of the patterns is tried first, except where a value is a
+literal target (the line is then of another shape): a ``-j`` value may not be one in the
+alternation (shape_source's guard, so a ``-j DROP`` line goes on to the shape where ``DROP``
+is literal text), and any other such value stops the run. Shapes of a built-in chain come
+before those of a user chain, whose pattern reads the chain name as a value, so a built-in
+chain's line finds its own shape first. A user chain's name is read by the grammar's CHAIN
+pattern, followed by a space, which is what ``ShapePlans.chain_read`` asks of it line by line
+(the head pattern reads it whole); the other checks (a built-in chain of the table being read,
+a value the plan cannot read) are the ones ``ShapePlans.by_pattern`` makes, and a line failing
+one stops the run.
+"""
+
+from __future__ import annotations
+
+import re
+
+from linter.frontends.iptables.makers import line_rule
+from linter.frontends.iptables.shape_patterns import LITERAL_TARGETS, options_source
+
+STABLE = 48  # rule lines looked up with one set of recent shapes before their alternation is compiled
+MAX_KEPT = 16  # alternations kept (a set of shapes seen again reuses its own)
+# Compiling an alternation costs a few milliseconds, what reading 2,000 lines by it saves: one is
+# compiled only with LINES_PER_COMPILE / 2 lines left to read, and after FREE_COMPILES, only when
+# LINES_PER_COMPILE rule lines came with each.
+FREE_COMPILES = 4
+LINES_PER_COMPILE = 4096
+NO_SHAPE = -1  # ``read``'s answer when no recent shape's pattern reads the line
+
+
+class ShapeRuns:
+    """Reads runs of rule lines for a FileReader through the patterns of its ShapePlans' recent shapes."""
+
+    __slots__ = ("plans", "chain_word", "chain_at", "compiled", "lines", "match", "branches", "version", "current", "seen", "waited", "made", "clears")
+
+    def __init__(self, plans, chain_word: str) -> None:
+        self.plans = plans
+        self.chain_word = chain_word  # the grammar's CHAIN: what the head pattern reads as a chain name
+        self.match = None  # the alternation's fullmatch, or None
+        # Per group number of a shape's line: (its built-in chain or None, where its values are in
+        # the match's groups, the plan's filler); else None.
+        self.branches: list = []
+        self.chain_at = 0  # where a user chain's name is in the match's groups
+        self.version = -1  # the version of plans.recent the alternation was made for
+        self.current = False  # whether it was made for the recent shapes as they are
+        self.seen = -1  # the version of plans.recent last looked at, and the lines looked up since
+        self.waited = 0
+        self.made: dict = {}  # the plans' ids -> (fullmatch, branches, chain_at)
+        self.clears = 0  # plans.recent.clears when they were made
+        self.compiled = 0  # alternations compiled, and rule lines looked at (a budget for the former)
+        self.lines = 0
+
+    def _update(self, remaining: int) -> None:
+        """Compile the alternation of the recent shapes once they have stayed the same for STABLE lines
+        (and ``remaining`` lines, those left in the text, may pay for it)."""
+        recent = self.plans.recent
+        if recent.version == self.version:
+            return
+        if recent.clears != self.clears:  # the plans were dropped: so are alternations of them
+            self.forget()
+            self.clears = recent.clears
+        self.current = False
+        if recent.version != self.seen:
+            self.seen = recent.version
+            self.waited = 0
+        self.waited += 1
+        if self.waited < STABLE:
+            return
+        entries = [plan for plan in recent.entries if plan.builtin_chain is not None]
+        entries += [plan for plan in recent.entries if plan.builtin_chain is None]
+        ids = tuple(id(plan) for plan in entries)
+        made = self.made.get(ids)
+        if not ids:
+            made = (None, [], 0)
+        elif made is None:
+            if remaining < LINES_PER_COMPILE // 2 or (self.compiled >= FREE_COMPILES
+                                                      and self.lines < self.compiled * LINES_PER_COMPILE):
+                self.waited = 0  # compiling costs milliseconds: not more often than this
+                return
+            if len(self.made) >= MAX_KEPT:
+                self.made.clear()
+            made = self.made[ids] = _alternation(entries, self.chain_word)
+            self.compiled += 1
+        self.match, self.branches, self.chain_at = made
+        self.version = recent.version
+        self.current = True
+
+    def forget(self) -> None:
+        """Drop every alternation (the plans they were made of are gone)."""
+        self.match = None
+        self.branches = []
+        self.chain_at = 0
+        self.version = self.seen = -1
+        self.current = False
+        self.made.clear()
+
+    def read(self, lines: list[str], index: int, first: str, lineno: int, table, reader) -> int:
+        """How many rule lines from ``lines[index]`` (``first``: that line without its CR, at line
+        ``lineno``) were read into ``table``'s chains for the FileReader ``reader`` (passed, not
+        kept: no reference cycle); 0 when the first was not, NO_SHAPE when no recent shape's
+        pattern reads it at all (so plans.py's own patterns need not be tried)."""
+        plans = self.plans
+        self.lines += 1
+        if plans.reader.chains_changed != plans.chains_changed:
+            return 0  # plans.lookup drops the plans (and these alternations) first
+        self._update(len(lines) - index)
+        match = self.match
+        if match is None:
+            return 0
+        branches = self.branches
+        chain_at = self.chain_at
+        builtin = table.builtin
+        chains = table.chains
+        path = reader.path
+        disjoint = LITERAL_TARGETS.isdisjoint
+        line = first
+        start_index = index
+        last = len(lines)
+        while True:
+            m = match(line)
+            if m is None:
+                if index == start_index and self.current:
+                    return NO_SHAPE
+                break
+            chain_name, start, stop, filler = branches[m.lastindex]
+            groups = m.groups()
+            values = groups[start:stop]
+            if not disjoint(values):
+                break
+            if chain_name is None:  # a user chain: the group of its name
+                chain_name = groups[chain_at]
+                if chain_name in builtin or chain_name in LITERAL_TARGETS:
+                    break
+            elif chain_name not in builtin:
+                break
+            try:
+                matches, verdict, comment, ignore, statements = filler(values)
+            except ValueError:  # BadValue: the usual read reports it
+                break
+            chain = chains.get(chain_name)
+            if chain is None:
+                chain = reader.undeclared_chain(table, chain_name, lineno, line)
+            if not ignore:
+                if line[-1] == " ":
+                    end = len(line.rstrip(" \t"))
+                    text = line[:end]
+                else:
+                    end = len(line)
+                    text = line
+                chain.rules.append(line_rule(matches, verdict, path, lineno, end, comment, statements, text))
+            index += 1
+            if index == last:
+                break
+            line = lines[index]
+            lineno += 1
+        taken = index - start_index
+        self.lines += taken
+        if taken:
+            table.last_line = lineno if index == last else lineno - 1
+        return taken
+
+
+def _alternation(plans: list, chain_word: str):
+    """The fullmatch of one alternation of the plans' patterns, its branches and the group of a
+    user chain's name (see ShapeRuns). The shapes of built-in chains come first, each with its
+    chain; then a user chain's name, read once by the grammar's CHAIN (``chain_word``, so that the
+    head pattern reads it whole: what ``ShapePlans.chain_read`` finds out line by line), and the
+    options of the shapes of user chains."""
+    branches: list = [None]
+    builtin = []
+    user = []
+    for plan in plans:
+        if plan.builtin_chain is not None:
+            builtin.append(f"({re.escape(plan.builtin_chain)} {options_source(plan.key, True)})")
+        else:
+            user.append(plan)
+            continue
+        group = len(branches)  # the group of the whole line after "-A "; the plan's values follow it
+        count = (len(plan.key) - 2) // 2
+        branches.append((plan.builtin_chain, group, group + count, plan.filler))
+        branches.extend([None] * count)
+    chain_at = len(branches) - 1  # where in the match's groups() the user chain's name is
+    if user:
+        branches.append(None)
+        options = []
+        for plan in user:
+            group = len(branches)
+            count = (len(plan.key) - 2) // 2
+            branches.append((None, group, group + count, plan.filler))
+            branches.extend([None] * count)
+            options.append(f"({options_source(plan.key, True)})")
+        builtin.append(f"({chain_word}) (?:{'|'.join(options)})")
+    return re.compile(f"-A (?:{'|'.join(builtin)})").fullmatch, branches, chain_at
