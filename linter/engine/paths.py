@@ -139,11 +139,18 @@ class PathEvaluator:
         family = boxes[0].family
         finals: list[Result] = []
         alive = boxes
-        for hook in (Hook.INGRESS, Hook.PREROUTING):
-            alive = self._run_hook(hook, family, alive, finals, forwarded=True)
-        alive = [b for b in alive if not b.local and (keep_nat or b.nat_dst is None)]
-        for hook in FORWARD_HOOKS:
-            alive = self._run_hook(hook, family, alive, finals, forwarded=True)
+        shared = self.walker.shared
+        if shared is not None and not keep_nat:
+            shared.drop_nat = True  # what a DNAT rewrote is left out below: not even made
+        try:
+            for hook in (Hook.INGRESS, Hook.PREROUTING):
+                alive = self._run_hook(hook, family, alive, finals, forwarded=True)
+            alive = [b for b in alive if not b.local and (keep_nat or b.nat_dst is None)]
+            for hook in FORWARD_HOOKS:
+                alive = self._run_hook(hook, family, alive, finals, forwarded=True)
+        finally:
+            if shared is not None:
+                shared.drop_nat = False
         finals.extend(Result(b, Outcome.ACCEPT, True) for b in alive)
         return [Result(r.box, r.verdict, r.box.nat_dst is not None, True) for r in finals
                 if not r.box.local and (keep_nat or r.box.nat_dst is None)]

@@ -288,7 +288,12 @@ class SharedWalks:
 
     def __init__(self):
         self.walks: dict[int, int] = {}  # shape -> subtrees of it walked
-        self.templates: dict[tuple, list[Template]] = {}  # (shape, kind of entering boxes) -> templates
+        # (shape, kind of entering boxes, drop_nat) -> templates
+        self.templates: dict[tuple, list[Template]] = {}
+        # Set while the caller throws away every result a DNAT or REDIRECT rewrote (the routed
+        # path without NAT, PathEvaluator.evaluate_routed): a template whose every result is
+        # such an accept, nothing coming back, then gives nothing, its boxes never made.
+        self.drop_nat = False
 
     def __call__(self, walker, table, target, boxes: list[Box], stack: tuple, results: list) -> list[Box]:
         """``walker.walk_into(table, target, boxes, stack, results)``, taken from the walk of a
@@ -299,7 +304,7 @@ class SharedWalks:
         kind = _kind(walker, table, boxes)
         if kind is None:
             return walker.walk_into(table, target, boxes, stack, results)
-        key = (subtree.shape, kind)
+        key = (subtree.shape, kind, self.drop_nat)  # a walk made while dropping lacks what it dropped
         templates = self.templates.get(key)
         budget = walker.budget
         values = None
@@ -312,6 +317,8 @@ class SharedWalks:
                 if template.table is table and template.routing is walker.routing \
                         and _fits(template.pattern, values) and budget.spent + template.spent <= budget.limit:
                     budget.spent += template.spent
+                    if self.drop_nat and template.all_nat:
+                        return []
                     return template.replay(walker, table, subtree, boxes, values, results)
         walks = self.walks[subtree.shape] = self.walks.get(subtree.shape, 0) + 1
         if wide or walks < 2 or templates is not None and len(templates) >= MAX_TEMPLATES:
@@ -329,7 +336,7 @@ class SharedWalks:
 class Template:
     """One walk of a subtree, in labels: what each result and returned box is made of."""
 
-    __slots__ = ("table", "routing", "pattern", "spent", "results", "back")
+    __slots__ = ("table", "routing", "pattern", "spent", "results", "back", "all_nat")
 
     def __init__(self, table, routing, pattern, spent, results, back):
         self.table = table
@@ -338,6 +345,10 @@ class Template:
         self.spent = spent
         self.results = results
         self.back = back
+        # Every box accepted by a DNAT or REDIRECT (applied again on replay: its destination
+        # rewritten, never None), none coming back: kube-proxy's KUBE-SVC subtrees.
+        self.all_nat = bool(results) and not back and all(
+            outcome is Outcome.ACCEPT and item[4] is not None for item, outcome in results)
 
     @classmethod
     def record(cls, walker, table, subtree: Subtree, boxes, values, results, back, spent) -> "Template | None":
