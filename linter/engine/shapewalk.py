@@ -29,7 +29,7 @@ from itertools import count
 from linter.engine.chains import chain_named
 from linter.engine.memo import IdentityCache
 from linter.engine.space import Assumption, Box, extend_path
-from linter.engine.walk import Outcome, apply_nat, step
+from linter.engine.walk import Outcome, Step, apply_nat
 from linter.model import (
     AddressMatch, Direction, InterfaceMatch, MarkMatch, OpaqueMatch, PortMatch, ProtocolMatch, StateMatch,
     VerdictKind,
@@ -99,7 +99,12 @@ def _rule_shape(rule):
         for lo, hi in ranges:
             into.append(lo)
             into.append(hi + 1)
-    shape = (tuple(terms), _number_of(rule.verdict, _action), rule.statements and _number_of(rule.statements, _statements))
+    verdict = rule.verdict
+    if verdict.kind in _JUMPS or verdict.kind in _NAT_SHAPED:
+        action = _intern(_action(verdict))  # a few fields: cheaper than remembering it per verdict
+    else:
+        action = _number_of(verdict, _action)
+    shape = (tuple(terms), action, rule.statements and _number_of(rule.statements, _statements))
     points = _NO_POINTS if constants is None else tuple(tuple(points) for points in constants)
     return _intern(shape), points
 
@@ -462,7 +467,10 @@ def _made(item, walker, table, subtree: Subtree, entering: Box, boxes, values) -
     trail = entering.trail
     for event, c, r, detail in steps:
         chain = chains[c]
-        trail = step(trail, event, table, chain, None if r is None else chain.rules[r], detail)
+        rule = None if r is None else chain.rules[r]
+        # step(), inlined: the identity it hash-conses a step by
+        trail = extend_path(trail, (event, id(table), id(chain), id(rule), detail), Step, event, table, chain, rule,
+                            detail)
     assumptions = entering.assumptions
     for c, r, position, matched in conditions:
         rule = chains[c].rules[r]
