@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from itertools import count
 
-from linter.engine.chains import chain_named
+from linter.engine.chains import chains_by_name
 from linter.engine.memo import IdentityCache
 from linter.engine.space import Assumption, Box, extend_path
 from linter.engine.walk import Outcome, Step, apply_nat
@@ -105,8 +105,10 @@ def _rule_shape(rule):
     else:
         action = _number_of(verdict, _action)
     shape = (tuple(terms), action, rule.statements and _number_of(rule.statements, _statements))
-    points = _NO_POINTS if constants is None else tuple(tuple(points) for points in constants)
-    return _intern(shape), points
+    if constants is None:
+        return _intern(shape), _NO_POINTS
+    sports, dports, sources, destinations = constants
+    return _intern(shape), (tuple(sports), tuple(dports), tuple(sources), tuple(destinations))
 
 
 _PARTS: IdentityCache = IdentityCache(100_000)
@@ -174,6 +176,7 @@ def subtree_of(table, chain) -> Subtree | None:
 
 
 def _subtree(table, root) -> Subtree | None:
+    named = chains_by_name(table)
     chains = [root]
     index = {root.name: 0}
     shapes = []
@@ -192,7 +195,7 @@ def _subtree(table, root) -> Subtree | None:
         number, points, targets = local
         refs = []
         for name in targets:
-            target = chain_named(table, name)
+            target = named.get(name or "")
             if target is None:
                 refs.append(-1)  # undefined: the walk goes on past the rule
                 continue
@@ -207,7 +210,9 @@ def _subtree(table, root) -> Subtree | None:
         if points is not _NO_POINTS:
             for into, more in zip(constants, points):
                 into.extend(more)
-    return Subtree(_intern(tuple(shapes)), tuple(chains), tuple(tuple(points) for points in constants))
+    sports, dports, sources, destinations = constants
+    return Subtree(_intern(tuple(shapes)), tuple(chains), (tuple(sports), tuple(dports), tuple(sources),
+                                                          tuple(destinations)))
 
 
 _LOCAL: IdentityCache = IdentityCache(100_000)
@@ -221,7 +226,7 @@ def _local(chain):
         return found
     if len(chain.rules) > MAX_CHAIN_RULES:
         return _LOCAL.put(chain, False)
-    constants: tuple[list, ...] = ([], [], [], [])
+    constants = None
     shapes = []
     targets = []
     for rule in chain.rules:
@@ -233,11 +238,21 @@ def _local(chain):
         if rule.verdict.kind in _JUMPS:
             targets.append(rule.verdict.target)
         if points is not _NO_POINTS:
+            if constants is None:
+                constants = ([], [], [], [])
             for into, more in zip(constants, points):
                 into.extend(more)
     number = _intern((chain.hook, chain.policy, chain.type, tuple(shapes)))
-    points = tuple(tuple(points) for points in constants) if any(constants) else _NO_POINTS
+    points = _NO_POINTS if constants is None else _points(constants)
     return _LOCAL.put(chain, (number, points, tuple(targets)))
+
+
+def _points(constants) -> tuple:
+    """Per class, its points as a tuple; _NO_POINTS when none has any."""
+    sports, dports, sources, destinations = constants
+    if not (sports or dports or sources or destinations):
+        return _NO_POINTS
+    return tuple(sports), tuple(dports), tuple(sources), tuple(destinations)
 
 
 def _kind(walker, table, boxes) -> tuple | None:
