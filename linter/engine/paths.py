@@ -233,7 +233,7 @@ class PathEvaluator:
             # nat chains see only the first packet of a connection; an ingress
             # chain bound to a device sees only that device's packets.
             part, rest = box, []
-            if chain.type == "nat" and box.state != frozenset({"new"}):
+            if chain.type == "nat" and box.state != NEW:
                 inside_states = box.state & {"new"}
                 if box.state - inside_states:
                     rest.append(replace(box, state=box.state - inside_states))
