@@ -6,6 +6,7 @@ import re
 
 from linter.checks import CheckContext, check
 from linter.checks.generators import generator_of, safety_net
+from linter.checks.jump_graph import jump_graph
 from linter.findings import Severity
 from linter.engine import query
 from linter.model import Chain, Family, Hook, Policy, Ruleset, Span, Table, VerdictKind
@@ -137,25 +138,18 @@ def chain_graph(ctx: CheckContext) -> None:
     """Jumps to undefined chains, user chains never used, and jump loops."""
     ruleset: Ruleset = ctx.document
     for table in ruleset.tables:
-        names = {chain.name for chain in table.chains}
-        edges: dict[str, list[tuple[str, object]]] = {name: [] for name in names}
-        used: set[str] = set()
-        for chain in table.chains:
-            for rule in chain.rules:
-                if rule.verdict.kind in (VerdictKind.JUMP, VerdictKind.GOTO) and rule.verdict.target:
-                    target = rule.verdict.target
-                    used.add(target)
-                    if target not in names and _ufw_fragment(table, target):
-                        # ufw's before.rules/after.rules jump to chains ufw itself defines when it
-                        # loads them: nothing the user can act on in this file.
-                        ctx.report("PL404", rule.span, variant="ufw", fields={"target": target},
-                                   severity=Severity.INFO, key=f"{table.name}/{target}",
-                                   hint="Lint the ruleset ufw builds (iptables-save) to judge these jumps")
-                    elif target not in names:
-                        ctx.report("PL404", rule.span, key=f"{table.name}/{target}", fields={"target": target},
-                                   hint=f"Define the chain {target} or fix the name")
-                    else:
-                        edges[chain.name].append((target, rule))
+        graph = jump_graph(table)  # checks/jump_graph.py, shared with jump_depth
+        edges, used = graph.edges, graph.used
+        for target, rule in graph.undefined:
+            if _ufw_fragment(table, target):
+                # ufw's before.rules/after.rules jump to chains ufw itself defines when it
+                # loads them: nothing the user can act on in this file.
+                ctx.report("PL404", rule.span, variant="ufw", fields={"target": target},
+                           severity=Severity.INFO, key=f"{table.name}/{target}",
+                           hint="Lint the ruleset ufw builds (iptables-save) to judge these jumps")
+            else:
+                ctx.report("PL404", rule.span, key=f"{table.name}/{target}", fields={"target": target},
+                           hint=f"Define the chain {target} or fix the name")
         # firewalld makes and wires its zone chains itself: an unused one is nothing to act on.
         generated = table.name == "firewalld" and generator_of(ruleset) == "firewalld"
         for chain in table.chains:
@@ -233,11 +227,7 @@ def _deepest_jump(table: Table):
 
     Levels are the longest way from a base chain through user chains (nf_tables checks every
     way); a jump closing a loop is left out (PL406 reports loops)."""
-    edges: dict[str, list[tuple[str, object]]] = {chain.name: [] for chain in table.chains}
-    for chain in table.chains:
-        for rule in chain.rules:
-            if rule.verdict.kind in (VerdictKind.JUMP, VerdictKind.GOTO) and rule.verdict.target in edges:
-                edges[chain.name].append((rule.verdict.target, rule))
+    edges = jump_graph(table).edges
     if not any(edges.values()):
         return None
     # Chains reachable from base chains, in topological order (reverse DFS postorder, iterative).

@@ -16,7 +16,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from dataclasses import replace as replace_result
 
-from linter.engine import intervals as iv
+from linter.engine.overlap import meets
 from linter.model import OpaqueMatch
 
 
@@ -39,12 +39,11 @@ def _meet_dst(a, b) -> bool:
     a_dst, b_dst = a.dst, b.dst
     if not a_dst or not b_dst or a_dst[0][0] > b_dst[-1][1] or b_dst[0][0] > a_dst[-1][1]:
         return False  # apart: services' cluster IPs, told apart without intersecting
-    return bool(iv.intersect(a_dst, b_dst))
+    return meets(a_dst, b_dst)
 
 
 def _overlaps_beside_dst(a, b) -> bool:
-    return bool(a.iif & b.iif) and bool(a.state & b.state) and bool(iv.intersect(a.src, b.src)) and \
-        bool(iv.intersect(a.sport, b.sport))
+    return bool(a.iif & b.iif) and bool(a.state & b.state) and meets(a.src, b.src) and meets(a.sport, b.sport)
 
 
 def _hull(ranges) -> tuple[int, int]:
@@ -110,7 +109,7 @@ class _ByPorts:
             ports = self.ports.get(box.family)
             same = [] if ports is None else [
                 other for other in ports.meeting(box.dport)
-                if iv.intersect(box.dport, other.dport) and iv.intersect(box.proto, other.proto)]
+                if meets(box.dport, other.dport) and meets(box.proto, other.proto)]
             near = self.found[key] = _Stabbing(same, _dst, 1 << 16)
         if len(box.dst) > 8:
             return any(_overlaps(box, other) for other in near.meeting(box.dst))

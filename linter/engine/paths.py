@@ -158,11 +158,18 @@ class PathEvaluator:
         family = boxes[0].family
         finals: list[Result] = []
         alive = boxes
-        for hook in (Hook.INGRESS, Hook.PREROUTING):
-            alive = self._run_hook(hook, family, alive, finals, forwarded=True)
-        alive = [b for b in alive if not b.local and (keep_nat or b.nat_dst is None)]
-        for hook in FORWARD_HOOKS:
-            alive = self._run_hook(hook, family, alive, finals, forwarded=True)
+        shared = self.walker.shared
+        if shared is not None and not keep_nat:
+            shared.drop_nat = True  # what a DNAT rewrote is left out below: not even made
+        try:
+            for hook in (Hook.INGRESS, Hook.PREROUTING):
+                alive = self._run_hook(hook, family, alive, finals, forwarded=True)
+            alive = [b for b in alive if not b.local and (keep_nat or b.nat_dst is None)]
+            for hook in FORWARD_HOOKS:
+                alive = self._run_hook(hook, family, alive, finals, forwarded=True)
+        finally:
+            if shared is not None:
+                shared.drop_nat = False
         finals.extend(Result(b, Outcome.ACCEPT, True) for b in alive)
         return [Result(r.box, r.verdict, r.box.nat_dst is not None, True) for r in finals
                 if not r.box.local and (keep_nat or r.box.nat_dst is None)]
@@ -245,7 +252,7 @@ class PathEvaluator:
             # nat chains see only the first packet of a connection; an ingress
             # chain bound to a device sees only that device's packets.
             part, rest = box, []
-            if chain.type == "nat" and box.state != frozenset({"new"}):
+            if chain.type == "nat" and box.state != NEW:
                 inside_states = box.state & {"new"}
                 if box.state - inside_states:
                     rest.append(replace(box, state=box.state - inside_states))

@@ -23,9 +23,9 @@ from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
 from linter.engine.chains import chain_named
 from linter.engine.memo import IdentityCache
 from linter.engine.space import (
-    BROADCAST_V4, MULTICAST_V4, MULTICAST_V6, Assumption, Box, coalesce, extend_path,
+    BROADCAST_V4, MULTICAST_V4, MULTICAST_V6, Box, coalesce, extend_path,
 )
-from linter.engine.walk import Outcome, Walker, apply_nat, step
+from linter.engine.walk import Outcome, Walker, apply_nat
 from linter.model import (
     AddressMatch, AddrTypeMatch, Chain, CtStatusMatch, Direction, FragmentMatch, InterfaceMatch, LimitMatch,
     MarkMatch, NatStateMatch, OpaqueMatch, OriginalAddressMatch, OriginalPortMatch, PortMatch, ProtocolMatch,
@@ -222,21 +222,28 @@ def _template(walker: Walker, table: Table, chain: Chain, box: Box):
         if nat is None and (done.nat_dst != bare.nat_dst or done.nat_dport != bare.nat_dport
                             or done.local is not bare.local):
             return None
-        template.append((done, outcome, nat))
+        # Each step and assumption with the identity step() and the walk hash-cons it by: a
+        # replay extends a member's path with these very objects (equal to what it would build).
+        steps = tuple(((s.event, id(s.table), id(s.chain), id(s.rule), s.detail), s) for s in done.trail)
+        conditions = tuple(((id(a.rule), id(a.match), a.matched), a) for a in done.assumptions)
+        template.append((done, outcome, nat, steps, conditions))
     return template, spent
+
+
+def _same(item):
+    return item
 
 
 def _replay(member: Box, template, walker: Walker, results: list) -> None:
     """The template's outcomes for ``member`` (into ``results``): its own wide dimensions, path
     and assumptions, then the template's steps and assumptions."""
-    for done, outcome, nat in template:
+    for done, outcome, nat, steps, conditions in template:
         trail = member.trail
-        for s in done.trail:
-            trail = step(trail, s.event, s.table, s.chain, s.rule, s.detail)
+        for identity, s in steps:
+            trail = extend_path(trail, identity, _same, s)
         assumptions = member.assumptions
-        for a in done.assumptions:
-            assumptions = extend_path(assumptions, (id(a.rule), id(a.match), a.matched), Assumption,
-                                      a.rule, a.match, a.matched)
+        for identity, a in conditions:
+            assumptions = extend_path(assumptions, identity, _same, a)
         box = _new_box(Box, (done.family, done.proto, member.sport, member.dport, member.src, member.dst, done.iif,
                              done.state, member.local, member.nat_dst, member.nat_dport, done.oif, done.mark,
                              done.ctmark, assumptions, trail))

@@ -101,6 +101,8 @@ def infer_roles(rulesets: list[Ruleset], internet=(), internal=()) -> InterfaceR
                         for pattern, why in _zone_evidence(rule, chain):
                             if pattern not in found_internet:
                                 found_internal.setdefault(pattern, why)
+                    if jump and (len(rule.matches) != 1 or not isinstance(rule.matches[0], InterfaceMatch)):
+                        continue  # no NAT rule, nor a jump on one interface (_spoofing_evidence): kube's 70,000 jumps
                     for pattern, why in (*_evidence(rule, chain), *_spoofing_evidence(rule, table)):
                         # Configuration wins; a conventionally internal name (docker0's hairpin
                         # MASQUERADE, a VPN tunnel) is never taken for the outside by inference.

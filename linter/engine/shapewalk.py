@@ -26,10 +26,10 @@ from __future__ import annotations
 
 from itertools import count
 
-from linter.engine.chains import chain_named
+from linter.engine.chains import chains_by_name
 from linter.engine.memo import IdentityCache
 from linter.engine.space import Assumption, Box, extend_path
-from linter.engine.walk import Outcome, apply_nat, step
+from linter.engine.walk import Outcome, Step, apply_nat
 from linter.model import (
     AddressMatch, Direction, InterfaceMatch, MarkMatch, OpaqueMatch, PortMatch, ProtocolMatch, StateMatch,
     VerdictKind,
@@ -99,9 +99,16 @@ def _rule_shape(rule):
         for lo, hi in ranges:
             into.append(lo)
             into.append(hi + 1)
-    shape = (tuple(terms), _number_of(rule.verdict, _action), rule.statements and _number_of(rule.statements, _statements))
-    points = _NO_POINTS if constants is None else tuple(tuple(points) for points in constants)
-    return _intern(shape), points
+    verdict = rule.verdict
+    if verdict.kind in _JUMPS or verdict.kind in _NAT_SHAPED:
+        action = _intern(_action(verdict))  # a few fields: cheaper than remembering it per verdict
+    else:
+        action = _number_of(verdict, _action)
+    shape = (tuple(terms), action, rule.statements and _number_of(rule.statements, _statements))
+    if constants is None:
+        return _intern(shape), _NO_POINTS
+    sports, dports, sources, destinations = constants
+    return _intern(shape), (tuple(sports), tuple(dports), tuple(sources), tuple(destinations))
 
 
 _PARTS: IdentityCache = IdentityCache(100_000)
@@ -169,6 +176,7 @@ def subtree_of(table, chain) -> Subtree | None:
 
 
 def _subtree(table, root) -> Subtree | None:
+    named = chains_by_name(table)
     chains = [root]
     index = {root.name: 0}
     shapes = []
@@ -187,7 +195,7 @@ def _subtree(table, root) -> Subtree | None:
         number, points, targets = local
         refs = []
         for name in targets:
-            target = chain_named(table, name)
+            target = named.get(name or "")
             if target is None:
                 refs.append(-1)  # undefined: the walk goes on past the rule
                 continue
@@ -202,7 +210,9 @@ def _subtree(table, root) -> Subtree | None:
         if points is not _NO_POINTS:
             for into, more in zip(constants, points):
                 into.extend(more)
-    return Subtree(_intern(tuple(shapes)), tuple(chains), tuple(tuple(points) for points in constants))
+    sports, dports, sources, destinations = constants
+    return Subtree(_intern(tuple(shapes)), tuple(chains), (tuple(sports), tuple(dports), tuple(sources),
+                                                          tuple(destinations)))
 
 
 _LOCAL: IdentityCache = IdentityCache(100_000)
@@ -216,7 +226,7 @@ def _local(chain):
         return found
     if len(chain.rules) > MAX_CHAIN_RULES:
         return _LOCAL.put(chain, False)
-    constants: tuple[list, ...] = ([], [], [], [])
+    constants = None
     shapes = []
     targets = []
     for rule in chain.rules:
@@ -228,11 +238,21 @@ def _local(chain):
         if rule.verdict.kind in _JUMPS:
             targets.append(rule.verdict.target)
         if points is not _NO_POINTS:
+            if constants is None:
+                constants = ([], [], [], [])
             for into, more in zip(constants, points):
                 into.extend(more)
     number = _intern((chain.hook, chain.policy, chain.type, tuple(shapes)))
-    points = tuple(tuple(points) for points in constants) if any(constants) else _NO_POINTS
+    points = _NO_POINTS if constants is None else _points(constants)
     return _LOCAL.put(chain, (number, points, tuple(targets)))
+
+
+def _points(constants) -> tuple:
+    """Per class, its points as a tuple; _NO_POINTS when none has any."""
+    sports, dports, sources, destinations = constants
+    if not (sports or dports or sources or destinations):
+        return _NO_POINTS
+    return tuple(sports), tuple(dports), tuple(sources), tuple(destinations)
 
 
 def _kind(walker, table, boxes) -> tuple | None:
@@ -288,7 +308,12 @@ class SharedWalks:
 
     def __init__(self):
         self.walks: dict[int, int] = {}  # shape -> subtrees of it walked
-        self.templates: dict[tuple, list[Template]] = {}  # (shape, kind of entering boxes) -> templates
+        # (shape, kind of entering boxes, drop_nat) -> templates
+        self.templates: dict[tuple, list[Template]] = {}
+        # Set while the caller throws away every result a DNAT or REDIRECT rewrote (the routed
+        # path without NAT, PathEvaluator.evaluate_routed): a template whose every result is
+        # such an accept, nothing coming back, then gives nothing, its boxes never made.
+        self.drop_nat = False
 
     def __call__(self, walker, table, target, boxes: list[Box], stack: tuple, results: list) -> list[Box]:
         """``walker.walk_into(table, target, boxes, stack, results)``, taken from the walk of a
@@ -299,7 +324,7 @@ class SharedWalks:
         kind = _kind(walker, table, boxes)
         if kind is None:
             return walker.walk_into(table, target, boxes, stack, results)
-        key = (subtree.shape, kind)
+        key = (subtree.shape, kind, self.drop_nat)  # a walk made while dropping lacks what it dropped
         templates = self.templates.get(key)
         budget = walker.budget
         values = None
@@ -312,6 +337,8 @@ class SharedWalks:
                 if template.table is table and template.routing is walker.routing \
                         and _fits(template.pattern, values) and budget.spent + template.spent <= budget.limit:
                     budget.spent += template.spent
+                    if self.drop_nat and template.all_nat:
+                        return []
                     return template.replay(walker, table, subtree, boxes, values, results)
         walks = self.walks[subtree.shape] = self.walks.get(subtree.shape, 0) + 1
         if wide or walks < 2 or templates is not None and len(templates) >= MAX_TEMPLATES:
@@ -329,7 +356,7 @@ class SharedWalks:
 class Template:
     """One walk of a subtree, in labels: what each result and returned box is made of."""
 
-    __slots__ = ("table", "routing", "pattern", "spent", "results", "back")
+    __slots__ = ("table", "routing", "pattern", "spent", "results", "back", "all_nat")
 
     def __init__(self, table, routing, pattern, spent, results, back):
         self.table = table
@@ -338,6 +365,10 @@ class Template:
         self.spent = spent
         self.results = results
         self.back = back
+        # Every box accepted by a DNAT or REDIRECT (applied again on replay: its destination
+        # rewritten, never None), none coming back: kube-proxy's KUBE-SVC subtrees.
+        self.all_nat = bool(results) and not back and all(
+            outcome is Outcome.ACCEPT and item[4] is not None for item, outcome in results)
 
     @classmethod
     def record(cls, walker, table, subtree: Subtree, boxes, values, results, back, spent) -> "Template | None":
@@ -451,7 +482,10 @@ def _made(item, walker, table, subtree: Subtree, entering: Box, boxes, values) -
     trail = entering.trail
     for event, c, r, detail in steps:
         chain = chains[c]
-        trail = step(trail, event, table, chain, None if r is None else chain.rules[r], detail)
+        rule = None if r is None else chain.rules[r]
+        # step(), inlined: the identity it hash-conses a step by
+        trail = extend_path(trail, (event, id(table), id(chain), id(rule), detail), Step, event, table, chain, rule,
+                            detail)
     assumptions = entering.assumptions
     for c, r, position, matched in conditions:
         rule = chains[c].rules[r]

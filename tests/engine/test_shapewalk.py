@@ -150,3 +150,33 @@ def test_boxes_with_long_range_lists_are_walked_without_listing_their_bounds(mon
     assert not walks.templates
     # Each service's KUBE-SVC subtree and its three KUBE-SEP subtrees still counted as walked.
     assert sum(walks.walks.values()) == 4 * len(SERVICES)
+
+
+def test_the_routed_path_without_nat_makes_no_box_a_dnat_rewrote(monkeypatch):
+    # The routed path leaves out what a DNAT rewrote: a subtree whose every result is a DNAT
+    # accept gives nothing when replayed there, and what is left is what walking gives.
+    document = ruleset(_kube(SERVICES))
+    routed = _box(oif=frozenset({"eth1"}), local=False)
+    made = []
+    make = shapewalk._made
+    monkeypatch.setattr(shapewalk, "_made", lambda *a: made.append(1) or make(*a))
+    finals = []
+    for shared in (False, True):
+        evaluator = PathEvaluator([document])
+        if not shared:
+            evaluator.walker.shared = None
+        finals.append(evaluator.evaluate_routed([routed], keep_nat=False))
+    walks = evaluator.walker.shared
+    assert finals[0] == finals[1]
+    assert finals[0] and all(result.box.nat_dst is None for result in finals[0])
+    assert not made  # no replay made a box
+    assert walks.drop_nat is False  # set only while the routed walk runs
+    assert any(t.all_nat for templates in walks.templates.values() for t in templates)
+    # Templates recorded while dropping (KUBE-SVC ones, whose KUBE-SEP replays gave nothing)
+    # are kept apart: the same evaluator keeping NAT walks them again and gets every DNAT.
+    kept = evaluator.evaluate_routed([routed], keep_nat=True)
+    fresh = PathEvaluator([document])
+    fresh.walker.shared = None
+    assert kept == fresh.evaluate_routed([routed], keep_nat=True)
+    # Per endpoint two parts: from its own address (marked for masquerade) and from the rest.
+    assert made and sum(result.box.nat_dst is not None for result in kept) == 2 * 3 * len(SERVICES)
