@@ -82,6 +82,8 @@ def _intersect_skewed(a: Ranges, b: Ranges) -> Ranges:
     """intersect() when one list is much longer: each range of the short one is looked up, and
     the stretch of the long one it covers is copied as a slice, only its two ends cut."""
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    if len(short) == 1 and short[0][0] <= long_[0][0] and long_[-1][1] <= short[0][1]:
+        return long_  # one range around the whole long list (a box for everyone meets a long one): no copy
     out: list = []
     for lo, hi in short:
         first = _first_reaching(long_, lo)

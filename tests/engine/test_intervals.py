@@ -83,3 +83,12 @@ def test_union_of_a_long_and_a_short_list_splices_as_sorting_would():
             continue  # adjacent ranges merged: not the long-and-short case
         assert iv.union(long, short) == expected
         assert iv.union(short, long) == expected
+
+
+def test_one_range_around_a_long_list_gives_the_list_itself():
+    long = tuple((i * 10, i * 10 + 3) for i in range(1, 200))
+    assert iv.intersect(((0, 10**6),), long) is long
+    assert iv.intersect(long, ((10, 1993),)) is long
+    # Not around it: cut at its ends as usual.
+    assert iv.intersect(((11, 1993),), long) == ((11, 13),) + long[1:]
+    assert iv.intersect(long, ((10, 1992),)) == long[:-1] + ((1990, 1992),)
