@@ -83,7 +83,7 @@ class KnownSizes:
         for key, (ranges, _) in list(self._entries.items()):
             if sys.getrefcount(ranges) <= _HELD_BY_US:
                 del self._entries[key]
-        self._prune_at = len(self._entries) + max(1024, len(self._entries) // 4)
+        self._prune_at = len(self._entries) + max(1024, len(self._entries) // 8)
 
 
 _collecting: list[KnownSizes] = []
