@@ -11,6 +11,7 @@ from linter.addresses import (
 from linter.engine import intervals as iv
 from linter.engine.choices import settle_choices
 from linter.engine.class_cut import ClassCut
+from linter.engine.known_sizes import KnownSizes, collecting
 from linter.engine.memo import IdentityCache
 from linter.engine.paths import PathEvaluator, Result
 from linter.engine.roles import InterfaceRoles, host_addresses, infer_roles
@@ -246,6 +247,7 @@ class ExposureAnalysis:
         self.cuts: list = []  # engine.budget.Cut: where evaluating a family merged paths (or stopped)
         self.spent = 0  # box-rule applications of the evaluations so far (engine/budget.py)
         self._routed: list[Exposure] | None = None
+        self.sizes = KnownSizes()  # long source lists' sizes, noted by the walk (engine/known_sizes.py)
 
     def families(self) -> list[Family]:
         fams: list[Family] = []
@@ -268,7 +270,10 @@ class ExposureAnalysis:
                 boxes = [box if box.iif == LOOPBACK_ONLY else replace_box(box, dst=own) for box in boxes]
             if not self.loopback:
                 boxes = [box for box in boxes if box.iif != LOOPBACK_ONLY]
-            self._results[family] = settle_choices(drop_subsumed(evaluator.evaluate(boxes)), Outcome.ACCEPT)
+            with collecting(self.sizes):
+                walked = evaluator.evaluate(boxes)
+            self.sizes.let_go()
+            self._results[family] = settle_choices(drop_subsumed(walked), Outcome.ACCEPT)
             self.spent += evaluator.spent
             self.cuts.extend(evaluator.cuts)
         return self._results[family]
@@ -341,6 +346,7 @@ class ExposureAnalysis:
         for family in self.families():
             classes = self.classes.classes(family)
             cut_public, cut_private = ClassCut(classes[0][1]), ClassCut(classes[1][1])
+            not_public = iv.subtract(((0, family_max(family)),), classes[0][1])
             fallback = None if routed else _final_policy(PathEvaluator(self.rulesets, assumed=self.classes.assumed), family)
             for result in (self.routed_results(family) if routed else self.results(family)):
                 if result.verdict is not Outcome.ACCEPT:
@@ -367,6 +373,7 @@ class ExposureAnalysis:
                 public = private = to_private = ()
                 if external or inside:
                     public = cut_public(box.src)
+                    self.sizes.note_part(public, box.src, not_public)
                     private = cut_private(box.src)
                     # A packet from the internet cannot be addressed to a private address of this
                     # host (only a NAT in front of it could do that, and portlint cannot see it).
@@ -433,7 +440,7 @@ class ExposureAnalysis:
             public_size = iv.size(classes[0][1])
             for entry in gathered.values():
                 if entry["reach"] == "public":
-                    entry["reach"] = "internet" if iv.size(entry["sources"]) * 2 >= public_size else "restricted"
+                    entry["reach"] = "internet" if self.sizes.size(entry["sources"]) * 2 >= public_size else "restricted"
             merged.extend(gathered.values())
             gathered.clear()
         values = merge_exactly(merged, routed)

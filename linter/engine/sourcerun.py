@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from linter.engine import intervals as iv
+from linter.engine.known_sizes import note_cut
 from linter.engine.portblocks import cut_by_blocks, worth_blocks
 from linter.engine.space import Box, coalesce, has_opaque, has_path_decided, split_rule, with_dport, with_src
 from linter.model import AddressMatch, Direction, Family, PortMatch, ProtocolMatch, Rule, VerdictKind
@@ -328,6 +329,8 @@ def _cut_shared(pending: list[Box], ranges: iv.Ranges, applies: Callable[[Box], 
             # The list itself is kept in the entry: its id stays its own while the entry lives.
             known = cuts[id(current)] = (current, inner, iv.subtract(current, ranges) if inner and not inner_only
                                          else current)
+            if known[2] is not current:
+                note_cut(current, inner, known[2])  # for the exposure summary (engine/known_sizes.py)
             if len(current) > LONG_LIST:
                 alike.setdefault((len(current), current[0], current[-1]), known)
         inner, rest = known[1], known[2]
@@ -433,6 +436,7 @@ class _Plan:
             known = self.rests.get(id(src))
             if known is None:
                 known = self.rests[id(src)] = (src, iv.subtract(src, self.covered))
+                note_cut(src, inner, known[1])
             if known[1]:
                 out.append(with_src(box, known[1]))
         met: dict[int, list[tuple[int, int]]] = {}

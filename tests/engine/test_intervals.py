@@ -127,3 +127,12 @@ def test_normalize_agrees_with_python_sets(pairs_):
     assert _points(ranges) == {p for lo, length in pairs_ for p in range(lo, lo + length + 1)}
     assert all(hi + 1 < lo for (_, hi), (lo, _) in zip(ranges, ranges[1:]))  # sorted, apart
     assert all(lo <= hi for lo, hi in ranges)
+
+
+def test_one_range_around_a_long_list_gives_the_list_itself():
+    long = tuple((i * 10, i * 10 + 3) for i in range(1, 200))
+    assert iv.intersect(((0, 10**6),), long) is long
+    assert iv.intersect(long, ((10, 1993),)) is long
+    # Not around it: cut at its ends as usual.
+    assert iv.intersect(((11, 1993),), long) == ((11, 13),) + long[1:]
+    assert iv.intersect(long, ((10, 1992),)) == long[:-1] + ((1990, 1992),)
