@@ -57,7 +57,7 @@ _new = object.__new__
 def decided(box: Box, verdict: Outcome, forwarded: bool) -> Result:
     """``Result(box, verdict, forwarded)``, built by the fields' slot descriptors (what the
     frozen dataclass's __init__ ends up doing, at a third of its cost: a blocklist's walk
-    decides 100,000 boxes, frontends/iptables/makers.py does the same for model objects)."""
+    decides 100,000 boxes, frontends/makers.py does the same for model objects)."""
     made = _new(Result)
     _SET_BOX(made, box)
     _SET_VERDICT(made, verdict)

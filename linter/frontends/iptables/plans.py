@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from linter.frontends.iptables.makers import (
+from linter.frontends.makers import (
     address_match as make_address_match,
     port_match as make_port_match,
     verdict as make_verdict,

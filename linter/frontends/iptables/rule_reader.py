@@ -7,7 +7,7 @@ import dataclasses
 from linter import netdb
 from linter.diagnostics import caret_excerpt, Diagnostic
 from linter.frontends.iptables import options as opt
-from linter.frontends.iptables.makers import address_match as make_address_match, verdict as make_verdict
+from linter.frontends.makers import address_match as make_address_match, verdict as make_verdict
 from linter.frontends.iptables.rule_options import (
     ADDRESS_OPTIONS,
     OTHER_OUTCOMES,

@@ -84,7 +84,7 @@ from linter import collector
 from linter.diagnostics import caret_excerpt, Diagnostic
 from linter.frontends import ParseResult
 from linter.frontends.iptables import options as opt
-from linter.frontends.iptables.makers import rule as make_rule, span as make_span
+from linter.frontends.makers import rule as make_rule, span as make_span
 from linter.frontends.iptables.plans import ShapePlans
 from linter.frontends.iptables.rule_options import statements_for
 from linter.frontends.iptables.rule_reader import RuleReader

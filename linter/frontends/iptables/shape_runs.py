@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 
-from linter.frontends.iptables.makers import line_rule
+from linter.frontends.makers import line_rule
 from linter.frontends.iptables.shape_patterns import LITERAL_TARGETS, options_source
 
 STABLE = 48  # rule lines looked up with one set of recent shapes before their alternation is compiled

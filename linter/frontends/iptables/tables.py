@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from linter.frontends.iptables import options as opt
-from linter.frontends.iptables.makers import chain as make_chain
+from linter.frontends.makers import chain as make_chain
 from linter.frontends.iptables.tokens import FORMAT, LOADER, RESTRICT_EXAMPLE
 from linter.model import Family, Policy, Rule, Ruleset, Span, Table
 

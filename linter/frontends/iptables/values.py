@@ -10,7 +10,7 @@ except ImportError:  # pragma: no cover - an interpreter without _socket
     from socket import inet_aton
 
 from linter import netdb
-from linter.frontends.iptables.makers import address_set as make_address_set, port_set as make_port_set
+from linter.frontends.makers import address_set as make_address_set, port_set as make_port_set
 from linter.addresses import AddressError, parse_address_range
 from linter.model import AddressSet, Family, IPV4_MAX, MAX_PORT, normalize_ranges, PortSet
 from linter.numbers import bounded_int, shown

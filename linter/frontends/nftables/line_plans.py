@@ -34,7 +34,7 @@ import socket
 
 from lark import Token
 
-from linter.frontends.iptables import makers as make
+from linter.frontends import makers as make
 from linter.frontends.nftables.builders import RuleB
 from linter.model import AddressMatch, Family, MAX_PORT, PortMatch, PortSet, Rule
 from linter.source import SourceFile

@@ -9,7 +9,7 @@ after, so only its last line looks for one.
 
 from __future__ import annotations
 
-from linter.frontends.iptables.makers import span as new_span
+from linter.frontends.makers import span as new_span
 from linter.frontends.nftables import element_runs
 from linter.frontends.nftables.atoms import GroupTooDeep
 from linter.frontends.nftables.builders import RuleB

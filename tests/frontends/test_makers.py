@@ -1,4 +1,4 @@
-"""The iptables front end's makers (linter/frontends/iptables/makers.py) make the model objects
+"""The front ends' makers (linter/frontends/makers.py) make the model objects
 the dataclasses' constructors make: equal, same type and hash, still frozen."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from linter.frontends.iptables import makers
+from linter.frontends import makers
 from linter.model import (AddressMatch, AddressSet, Chain, Direction, Family, Policy, PortMatch, PortSet, Rule, Span,
                           Verdict, VerdictKind)
 
