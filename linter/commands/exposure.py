@@ -37,10 +37,21 @@ def _names_for(registry, ports, transport: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def _sources_text(family, sources) -> tuple[str, ...]:
     """Source ranges as text, every one of them (the same few lists come back for thousands
-    of entries)."""
+    of entries, and the lists that differ still share most of their ranges: a ufw host's
+    10k entries hold 5.8M ranges but 10k distinct ones, so each is formatted once)."""
     from linter.addresses import format_range
 
-    return tuple(format_range(family, lo, hi) for lo, hi in sources)
+    texts = _RANGE_TEXTS.setdefault(family, {})
+    out = []
+    for span in sources:
+        text = texts.get(span)
+        if text is None:
+            text = texts[span] = format_range(family, *span)
+        out.append(text)
+    return tuple(out)
+
+
+_RANGE_TEXTS: dict = {}  # family -> {(lo, hi): text}, for one command's run
 
 
 def exposure_record(analysis, exposure, registry, addresses: bool = True) -> dict:
