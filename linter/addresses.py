@@ -92,12 +92,10 @@ def format_range(family: Family, lo: int, hi: int) -> str:
         # One prefix (a /24 of an allowlist): the network's text without summarising.
         bits = (128 if cls is ipaddress.IPv6Address else 32) - (size.bit_length() - 1)
         return f"{format_range(family, lo, lo)}/{bits}"
-    try:
-        nets = list(ipaddress.summarize_address_range(cls(lo), cls(hi)))
-    except (ValueError, TypeError):
-        nets = []
-    if len(nets) == 1:
-        return str(nets[0])
+    # Anything else is not one prefix (an aligned power-of-two block is exactly one), so it
+    # reads lo-hi; an address out of the family's range raises as cls() always did.
+    if cls is ipaddress.IPv4Address and 0 <= lo <= IPV4_MAX and 0 <= hi <= IPV4_MAX:
+        return f"{format_range(family, lo, lo)}-{format_range(family, hi, hi)}"
     return f"{cls(lo)}-{cls(hi)}"
 
 

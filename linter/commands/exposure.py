@@ -37,22 +37,36 @@ def _names_for(registry, ports, transport: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def _sources_text(family, sources) -> tuple[str, ...]:
     """Source ranges as text, every one of them (the same few lists come back for thousands
-    of entries)."""
+    of entries, and the lists that differ still share most of their ranges: a ufw host's
+    10k entries hold 5.8M ranges but 10k distinct ones, so each is formatted once)."""
     from linter.addresses import format_range
 
-    return tuple(format_range(family, lo, hi) for lo, hi in sources)
+    texts = _RANGE_TEXTS.setdefault(family, {})
+    out = []
+    for span in sources:
+        text = texts.get(span)
+        if text is None:
+            text = texts[span] = format_range(family, *span)
+        out.append(text)
+    return tuple(out)
 
 
-def exposure_record(analysis, exposure, registry) -> dict:
+_RANGE_TEXTS: dict = {}  # family -> {(lo, hi): text}, for one command's run
+
+
+def exposure_record(analysis, exposure, registry, addresses: bool = True) -> dict:
+    """One entry as JSON data; ``addresses=False`` leaves out the source and destination
+    lists (the text table shows neither, and a ufw host's public sources run to a thousand
+    ranges per entry: formatting them for every row made the table quadratic)."""
     from linter.engine.exposure import interfaces_record
 
-    return {
+    record = {
         "family": exposure.family.value,
         "protocol": protocol_name(exposure.protocol) if exposure.protocol >= 0 else "other",
         "ports": [[lo, hi] for lo, hi in exposure.ports],
         "services": _service_names(registry, exposure),
         "reach": exposure.reach,
-        "sources": list(_sources_text(exposure.family, exposure.sources)),
+        "sources": list(_sources_text(exposure.family, exposure.sources)) if addresses else [],
         "interfaces": interfaces_record(exposure.interfaces, analysis.interfaces),
         "possible": exposure.possible,
         "conditions": list(exposure.conditions),
@@ -61,9 +75,11 @@ def exposure_record(analysis, exposure, registry) -> dict:
         "routed": exposure.routed,
         "decided_by": [{"path": d.span.path, "line": d.span.line, "table": d.table, "chain": d.chain,
                         "rule": d.text} for d in exposure.deciders],
-    } | ({"destinations": list(_sources_text(exposure.family, exposure.destinations)),
-          "out_interfaces": interfaces_record(exposure.out_interfaces, analysis.interfaces)}
-         if exposure.routed else {})
+    }
+    if exposure.routed:
+        record["destinations"] = list(_sources_text(exposure.family, exposure.destinations)) if addresses else []
+        record["out_interfaces"] = interfaces_record(exposure.out_interfaces, analysis.interfaces)
+    return record
 
 
 @click.command()
@@ -98,7 +114,7 @@ def exposure(ctx, rulesets, fmt, show_all, input_format):
             return
         if fmt != "json":
             entries = table_entries(analysis, entries)
-        records = [exposure_record(analysis, e, registry) for e in entries]
+        records = [exposure_record(analysis, e, registry, addresses=fmt == "json") for e in entries]
         cuts = list(dict.fromkeys(describe_cut(cut) for cut in analysis.cuts))
     from linter.engine.roles import describe_roles
 
