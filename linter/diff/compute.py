@@ -10,6 +10,7 @@ side's rules happen to split the space (a reordered chain gives nothing)."""
 from __future__ import annotations
 
 import dataclasses
+import heapq
 from collections import defaultdict
 
 from linter.diff.model import Change, Diff
@@ -159,24 +160,49 @@ def _subtract_products(mine: list[Exposure], theirs: list[Exposure]) -> list[tup
     for entry in mine:
         my_ports, my_sources = iv.union(my_ports, _ports(entry)), iv.union(my_sources, entry.sources)
     theirs = [e for e in theirs if iv.intersect(_ports(e), my_ports) and iv.intersect(e.sources, my_sources)]
-    bounds = sorted({b for e in mine + theirs for lo, hi in e.sources for b in (lo, hi + 1)})
+    # One sweep over the sources' bounds, keeping how many entries of each side hold each port
+    # set there: asking every entry at every bound was entries x bounds (a ufw host's "everyone
+    # but the denied networks" entries: 43 s at 3,000 user rules). The bounds are merged from
+    # each entry's own sorted list, never all held at once (millions of them on such a host).
+    port_sets: dict[iv.Ranges, int] = {}  # each distinct port set numbered (hashed once an entry)
+    streams = []
+    for side, entries in ((0, mine), (1, theirs)):
+        for entry in entries:
+            streams.append(_bounds(entry.sources, side, port_sets.setdefault(_ports(entry), len(port_sets))))
+    numbered = list(port_sets)
+    held: tuple[dict[int, int], dict[int, int]] = ({}, {})
+    left_for: dict[tuple[frozenset, frozenset], iv.Ranges] = {}
     by_ports: dict[iv.Ranges, iv.Ranges] = {}
-    for lo, nxt in zip(bounds, bounds[1:]):
-        left = _ports_at(mine, lo)
-        if not left:
-            continue
-        left = iv.subtract(left, _ports_at(theirs, lo))
-        if left:
-            by_ports[left] = iv.union(by_ports.get(left, ()), ((lo, nxt - 1),))
+    at = None
+    for bound, side, number, step in heapq.merge(*streams):
+        if bound != at:
+            if at is not None and held[0]:
+                # [at, bound - 1]: what held holds now is what every source there meets.
+                key = (frozenset(held[0]), frozenset(held[1]))
+                left = left_for.get(key)
+                if left is None:
+                    left = left_for[key] = iv.subtract(_union_all(numbered[n] for n in held[0]),
+                                                       _union_all(numbered[n] for n in held[1]))
+                if left:
+                    by_ports[left] = iv.union(by_ports.get(left, ()), ((at, bound - 1),))
+            at = bound
+        count = held[side].get(number, 0) + step
+        if count:
+            held[side][number] = count
+        else:
+            del held[side][number]
     return [(ports, sources) for ports, sources in by_ports.items()]
 
 
-def _ports_at(entries: list[Exposure], source: int) -> iv.Ranges:
-    ports: iv.Ranges = ()
-    for entry in entries:
-        if iv.contains(entry.sources, source):
-            ports = iv.union(ports, _ports(entry))
-    return ports
+def _bounds(sources: iv.Ranges, side: int, number: int):
+    """Where an entry's sources start (+1) and stop (-1), in order."""
+    for lo, hi in sources:
+        yield lo, side, number, 1
+        yield hi + 1, side, number, -1
+
+
+def _union_all(port_sets) -> iv.Ranges:
+    return iv.normalize([pair for ports in port_sets for pair in ports])  # one sort, not a union each
 
 
 def _change(kind: str, part: Exposure, accepted_by: list, other: ExposureAnalysis, opened: bool, registry) -> Change:
