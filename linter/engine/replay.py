@@ -22,8 +22,9 @@ from bisect import bisect_right
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
 from linter.engine.chains import chain_named
 from linter.engine.memo import IdentityCache
+from linter.engine.coalesce import coalesce
 from linter.engine.space import (
-    BROADCAST_V4, MULTICAST_V4, MULTICAST_V6, Box, coalesce, extend_path,
+    BROADCAST_V4, MULTICAST_V4, MULTICAST_V6, Box, extend_path,
 )
 from linter.engine.walk import Outcome, Walker, apply_nat
 from linter.model import (

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 from linter.engine import intervals as iv
 from linter.engine.memo import IdentityCache
-from linter.engine.space import COALESCE_AT_LEAST, Box, with_dport, with_dst, with_src
+from linter.engine.coalesce import COALESCE_AT_LEAST
+from linter.engine.space import Box, with_dport, with_dst, with_src
 from linter.model import AddressMatch, Direction, InterfaceMatch, PortMatch, ProtocolMatch, Rule, StateMatch, VerdictKind
 
 

@@ -18,7 +18,8 @@ sees, so after its last block (no rule left to spend a budget on) its boxes stay
 
 from __future__ import annotations
 
-from linter.engine.space import Box, coalesce, replace
+from linter.engine.coalesce import coalesce
+from linter.engine.space import Box, replace
 from linter.model import Table
 
 

@@ -23,7 +23,8 @@ from linter.engine.quickmiss import misses, miss_tests
 from linter.engine.sourcerun import SourceRun, run as run_sources
 from linter.engine.settled import forget_settled, jump_targets
 from linter.engine.runs import READ, REBUILD, KeySplit, fresh, plain_firsts, same_shape, single_rules, split_by_keys
-from linter.engine.space import ALL_STATES, Box, coalesce, has_opaque, has_path_decided, replace, split_rule
+from linter.engine.coalesce import coalesce
+from linter.engine.space import ALL_STATES, Box, has_opaque, has_path_decided, replace, split_rule
 from linter.engine.shadow_shapes import chain_shape, shareable
 from linter.engine.walk import MAX_DEPTH, Segment, blocks_of, chain_named, is_transparent, jump_changes_nothing, regrow_at
 from linter.model import Chain, Family, Rule, Table, VerdictKind

@@ -28,7 +28,8 @@ from typing import Callable
 from linter.engine import intervals as iv
 from linter.engine.known_sizes import note_cut
 from linter.engine.portblocks import cut_by_blocks, worth_blocks
-from linter.engine.space import Box, coalesce, has_opaque, has_path_decided, split_rule, with_dport, with_src
+from linter.engine.coalesce import coalesce
+from linter.engine.space import Box, has_opaque, has_path_decided, split_rule, with_dport, with_src
 from linter.model import AddressMatch, Direction, Family, PortMatch, ProtocolMatch, Rule, VerdictKind
 
 MIN_HOLES = 8  # rules kept as holes for a run to be worth it

@@ -651,12 +651,3 @@ def merge_equal(boxes: list[Box]) -> list[Box]:
             kept[key] = box
     return list(kept.values()) if len(kept) < len(boxes) else boxes
 
-
-def __getattr__(name: str):
-    """``coalesce`` and ``COALESCE_AT_LEAST``, which live in engine/coalesce.py (it needs Box):
-    the engine has always imported them from here. Looked up when first asked for, so either
-    module may be imported first."""
-    if name in ("coalesce", "COALESCE_AT_LEAST"):
-        from linter.engine import coalesce as merging
-        return getattr(merging, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

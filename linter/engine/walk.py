@@ -24,9 +24,10 @@ from linter.engine.transparent import is_transparent, jump_changes_nothing, sets
 from linter.engine.sourcerun import SourceRun, fold_source_runs, run as run_sources
 from linter.engine.segment_keys import covered_by, dispatch_key, grow_keys
 from linter.engine.runs import READ, REBUILD, plain_firsts, plain_verdicts, same_shape, shaped_walk, split_by_keys, split_parts
+from linter.engine.coalesce import coalesce
 from linter.engine.space import (
     CUT_ASSUMPTION, FIRST_PACKET, Box, Routing, with_dport, with_dst, with_proto as _setter_proto,
-    with_sport as _setter_sport, with_src, coalesce, extend_path, merge_equal,
+    with_sport as _setter_sport, with_src, extend_path, merge_equal,
     replace, split_rule, state_parts, value_key, with_trail,
 )
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
