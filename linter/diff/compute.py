@@ -181,8 +181,8 @@ def _subtract_products(mine: list[Exposure], theirs: list[Exposure]) -> list[tup
                 key = (frozenset(held[0]), frozenset(held[1]))
                 left = left_for.get(key)
                 if left is None:
-                    left = left_for[key] = iv.subtract(_union_all(numbered[n] for n in held[0]),
-                                                       _union_all(numbered[n] for n in held[1]))
+                    left = left_for[key] = iv.subtract(iv.normalize(iv.joined([numbered[n] for n in held[0]])),
+                                                       iv.normalize(iv.joined([numbered[n] for n in held[1]])))
                 if left:
                     by_ports[left] = iv.union(by_ports.get(left, ()), ((at, bound - 1),))
             at = bound
@@ -199,10 +199,6 @@ def _bounds(sources: iv.Ranges, side: int, number: int):
     for lo, hi in sources:
         yield lo, side, number, 1
         yield hi + 1, side, number, -1
-
-
-def _union_all(port_sets) -> iv.Ranges:
-    return iv.normalize([pair for ports in port_sets for pair in ports])  # one sort, not a union each
 
 
 def _change(kind: str, part: Exposure, accepted_by: list, other: ExposureAnalysis, opened: bool, registry) -> Change:

@@ -221,7 +221,7 @@ def _via(trail: tuple[Step, ...]) -> tuple[Decider, ...]:
         return ()  # the commonest path: one rule decided alone
     return tuple(Decider(s.rule.span, s.rule, s.chain.name, s.table.name, s.chain.hook) for s in trail
                  if s.event == "rule" and s.rule is not None and s.rule.matches
-                 and s.rule.verdict.kind in (VerdictKind.JUMP, VerdictKind.GOTO))
+                 and s.rule.verdict.kind in _JUMPS)
 
 
 class ExposureAnalysis:
