@@ -88,6 +88,11 @@ class Family(str, enum.Enum):
     BRIDGE = "bridge"
     NETDEV = "netdev"
 
+    @property
+    def label(self) -> str:
+        """How findings name the family: IPv4 and IPv6, the others as nft spells them."""
+        return {"ipv4": "IPv4", "ipv6": "IPv6"}.get(self.value, self.value)
+
     def covers(self, family: "Family") -> bool:
         """True when packets of ``family`` (IPV4 or IPV6) pass through tables of self."""
         if self is family:

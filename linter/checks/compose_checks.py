@@ -95,7 +95,7 @@ def _where(address: HostAddress, pub: Publication) -> str:
     if address.scope == "all":
         if address.family is None:
             return "on all interfaces"
-        return f"on all {'IPv6' if address.family.value == 'ipv6' else 'IPv4'} interfaces ({pub.shown_host_ip})"
+        return f"on all {address.family.label} interfaces ({pub.shown_host_ip})"
     return f"on the public address {pub.shown_host_ip}"
 
 

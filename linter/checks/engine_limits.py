@@ -22,7 +22,7 @@ def analysis_simplified(ctx: CheckContext) -> None:
     analysis.exposures()  # evaluated once, shared with the exposure checks
     reported = set()
     for cut in analysis.cuts:
-        family = cut.table.family.value
+        family = cut.table.family.label
         if (family, cut.reason) in reported:
             continue
         reported.add((family, cut.reason))

@@ -124,13 +124,11 @@ def _report_unjudged(ctx: CheckContext, table: Table, chain: Chain, families: li
     """PL410 at the chain: its dead-rule analysis stopped at the budget, so a clean report
     there is not a judgement (a silent gap would read as "no dead rules")."""
     ctx.report("PL410", chain.span, key=f"{table.name}/{chain.name}",
-               fields={"chain": chain.name, "family": " and ".join(_FAMILY_NAMES[f] for f in families),
+               fields={"chain": chain.name, "family": " and ".join(f.label for f in families),
                        "rules": f"{len(chain.rules):,}", "budget": f"{query.dead_rule_budget(chain):,}"},
                hint="Group the rules that differ in several fields at once (one ipset or nft set per field) "
                     "so that fewer independent splits meet")
 
-
-_FAMILY_NAMES = {Family.IPV4: "IPv4", Family.IPV6: "IPv6"}
 
 
 @check("PL404", "PL405", "PL406", on=Ruleset)

@@ -215,4 +215,4 @@ def test_deeper_than_followed_counts_as_possibly_accepted(monkeypatch):
     assert (cut.reason, cut.chain.name) == ("depth", "C29")
     found = [f for f in run_checks(document, Settings()) if f.code == "PL409"]
     assert [(f.line, f.message.split(":")[0]) for f in found] == [
-        (74, "The analysis of ipv4 traffic stopped following jumps nested too deep at filter C29")]
+        (74, "The analysis of IPv4 traffic stopped following jumps nested too deep at filter C29")]
