@@ -14,6 +14,7 @@ from linter import collector
 from linter.checks import CheckContext, LintRun, Settings, load_checks
 from linter.detect import detect_format, looks_lintable, looks_sniffable, sniffs_as
 from linter.diagnostics import Diagnostic
+from linter.engine import memo
 from linter.findings import Finding
 from linter.frontends import FRONT_ENDS, FrontEndOptions, parse_source
 from linter.frontends.compose.files import override_groups
@@ -235,8 +236,13 @@ def lint_file(path: str, settings: Settings, input_format: str | None = None, na
         findings = [diagnostic_finding(d, read.source, quoting) for d in read.diagnostics]
         result = FileResult(read.path, read.format, read.document, findings, read.source, unreadable=read.unreadable,
                             extra_documents=read.extra)
-        for document in result.documents:
-            findings.extend(run_checks(document, settings, read.source, lines))
+        try:
+            for document in result.documents:
+                findings.extend(run_checks(document, settings, read.source, lines))
+        finally:
+            # What the engine remembered about this file's objects; it held them (and their
+            # analyses) alive for the rest of a many-file run.
+            memo.forget_every_file()
     return result
 
 

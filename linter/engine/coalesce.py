@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from operator import itemgetter
 
-from linter.engine import intervals as iv
+from linter.engine import intervals as iv, memo
 from linter.engine.space import Box, replace
 
 _VALUE_FIELDS = tuple(f for f in Box._fields if f not in ("assumptions", "trail"))
@@ -133,6 +133,14 @@ def _merged_ranges(lists: tuple[iv.Ranges, ...]) -> iv.Ranges:
     _MERGED[key] = (lists, merged)
     _MERGED_HELD[0] += len(merged) + sum(map(len, lists))
     return merged
+
+
+def _forget_merged() -> None:
+    _MERGED.clear()
+    _MERGED_HELD[0] = 0
+
+
+memo.on_forget(_forget_merged)
 
 
 def _signature(box: Box, width: int, codes: dict) -> tuple:

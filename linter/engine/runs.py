@@ -22,7 +22,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
-from linter.engine import intervals as iv
+from linter.engine import intervals as iv, memo
 from linter.engine.memo import IdentityCache
 from linter.engine.coalesce import COALESCE_AT_LEAST
 from linter.engine.space import Box, with_dport, with_dst, with_src
@@ -181,7 +181,7 @@ def split_by_keys(segment, boxes: list[Box]) -> KeySplit | None:
     return KeySplit(skipping, meeting, partials, _order(len(segment.groups), partials))
 
 
-_RESTS: dict[tuple, tuple] = {}
+_RESTS: dict[tuple, tuple] = memo.per_file({})
 
 
 def _rest(current: iv.Ranges, covered: iv.Ranges) -> iv.Ranges:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from linter.engine import intervals as iv
+from linter.engine import intervals as iv, memo
 from linter.engine.memo import IdentityCache
 from linter.model import (
     TCP_FLAG_BITS,
@@ -98,7 +98,7 @@ class Box(NamedTuple):
                     and (self.oif is None or self.oif))
 
 
-_PATHS: dict[tuple, tuple] = {}
+_PATHS: dict[tuple, tuple] = memo.per_file({})
 # Sharing matters between boxes split from one another, which extend their paths close
 # together in time: a small cache keeps nearly all of it (the same results and findings on
 # the 100k-rule benchmark) where an unbounded one held 100 MB of keys.
@@ -616,7 +616,7 @@ class _Hashed:
         return other is self or (type(other) is _Hashed and other.hash == self.hash and other.value == self.value)
 
 
-_HASHED: dict[int, _Hashed] = {}
+_HASHED: dict[int, _Hashed] = memo.per_file({})
 
 
 def _hashed(value):

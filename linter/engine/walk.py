@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from dataclasses import replace as replace_routing
 from typing import NamedTuple
 
-from linter.engine import intervals as iv
+from linter.engine import intervals as iv, memo
 from linter.engine.budget import MAX_FOLLOWED_DEPTH, Budget
 from linter.engine.chains import chain_named  # noqa: F401  (re-exported: callers find chains here)
 from linter.engine.keyed import pieces_by_group
@@ -592,7 +592,7 @@ class Segment:
 
 
 _CHECKPOINTS: IdentityCache[dict] = IdentityCache(10_000)
-_HULLS: dict[int, tuple] = {}
+_HULLS: dict[int, tuple] = memo.per_file({})
 _HULL_DIMENSIONS = {
     "proto": (lambda box: box.proto, _setter_proto),
     "sport": (lambda box: box.sport, _setter_sport),
