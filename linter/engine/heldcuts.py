@@ -163,17 +163,16 @@ def _less_holes(inside: iv.Ranges, holes: list[tuple[int, int]]) -> iv.Ranges:
 
 def _without(ranges: iv.Ranges, holes: list[tuple[int, int]]) -> iv.Ranges:
     """``ranges`` less ``holes`` (sorted, disjoint, each inside one range of ``ranges``): the
-    ranges holes fall in are rebuilt, and the stretches between them copied as slices, once
-    (subtract's copy with each cut put in place moved the rest of the list at every cut)."""
-    pieces: list = []
-    kept = 0  # ranges[:kept] is in pieces already
+    ranges holes fall in are rebuilt and put in place in one copy of the list (a few: each
+    moved in, from the end), or the stretches between them joined (many: moving the rest of
+    the list at every range rebuilt would cost the list's length each time)."""
+    rebuilt_at: list[tuple[int, list]] = []
     count = len(holes)
     i = 0
     while i < count:
         lo = holes[i][0]
         index = bisect_right(ranges, (lo, _AFTER_ALL)) - 1  # the range this hole is in
         start, end = ranges[index]
-        pieces.append(ranges[kept:index])
         rebuilt = []
         current = start
         while i < count and holes[i][0] <= end:
@@ -184,7 +183,20 @@ def _without(ranges: iv.Ranges, holes: list[tuple[int, int]]) -> iv.Ranges:
             i += 1
         if current <= end:
             rebuilt.append((current, end))
+        rebuilt_at.append((index, rebuilt))
+    if len(rebuilt_at) <= FEW_IN_PLACE:
+        out = list(ranges)
+        for index, rebuilt in reversed(rebuilt_at):
+            out[index:index + 1] = rebuilt
+        return tuple(out)
+    pieces: list = []
+    kept = 0  # ranges[:kept] is in pieces already
+    for index, rebuilt in rebuilt_at:
+        pieces.append(ranges[kept:index])
         pieces.append(rebuilt)
         kept = index + 1
     pieces.append(ranges[kept:])
     return iv.joined(pieces)
+
+
+FEW_IN_PLACE = 16  # ranges rebuilt past which the list is joined from its stretches
