@@ -105,6 +105,7 @@ _MERGED: dict[tuple[int, ...], tuple[tuple, iv.Ranges]] = {}
 # The ranges the cache holds, bounded too: a random mix's merges of long source lists (every
 # /24 dropped so far) held 42 million ranges, 340 MB, in 1,250 entries at 100k rules.
 MERGED_HOLD = 1 << 20
+SPLICE_SHIFT = 4  # the others together at most 1/16 of the longest list: spliced into it
 _MERGED_HELD = [0]
 
 
@@ -124,9 +125,10 @@ def _merged_ranges(lists: tuple[iv.Ranges, ...]) -> iv.Ranges:
         _MERGED.clear()
         _MERGED_HELD[0] = 0
     longest = max(lists, key=len)
-    if sum(len(ranges) for ranges in lists) - len(longest) <= 16:
+    if sum(len(ranges) for ranges in lists) - len(longest) <= max(16, len(longest) >> SPLICE_SHIFT):
         # A long list and a few short ones (what came back from a jump by a source network,
-        # merged with what did not jump): spliced in, not sorted again.
+        # merged with what did not jump; a random mix's source /24s returned early, a few
+        # dozen at a time): spliced in, not sorted again.
         merged = iv.splice(longest, iv.normalize(r for ranges in lists if ranges is not longest for r in ranges))
     else:
         merged = iv.normalize(r for ranges in lists for r in ranges)

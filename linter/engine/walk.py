@@ -21,6 +21,7 @@ from linter.engine.marks import mark_effect, sets_marks
 from linter.engine.memo import IdentityCache
 from linter.engine.quickmiss import quick_split
 from linter.engine.transparent import is_transparent, jump_changes_nothing, sets_notrack  # noqa: F401  (re-exported)
+from linter.engine.heldcuts import HeldCuts, holds_long, source_only
 from linter.engine.sourcerun import SourceRun, fold_source_runs, run as run_sources
 from linter.engine.segment_keys import covered_by, dispatch_key, grow_keys
 from linter.engine.runs import READ, REBUILD, plain_firsts, plain_verdicts, same_shape, shaped_walk, split_by_keys, split_parts
@@ -167,9 +168,12 @@ class Walker:
         pending = boxes
         regrow = regrow_at(pending)
         merge_at = 2
+        held = None  # engine/heldcuts.py: cuts of long source lists not made yet
         for position, block in enumerate(blocks_of(chain)):
             if not pending:
                 break
+            if held and (type(block) is not Rule or checkpoints and position in checkpoints):
+                pending = held.settle(pending)
             if checkpoints and position in checkpoints:
                 pending = self._cut(table, chain, checkpoints[position], pending, results)
                 if not pending:
@@ -179,8 +183,14 @@ class Walker:
             elif type(block) is SourceRun:  # engine/sourcerun.py: rules for a few sources each
                 pending = run_sources(block, pending, lambda rule, boxes: self._apply_rule(
                     table, chain, rule, boxes, results, stack, returned), self.record, self.decide)
+            elif held is not None or (not self.record and source_only(block) and holds_long(pending)):
+                if held is None:
+                    held = HeldCuts()
+                pending = self._apply_held(held, table, chain, block, pending, results, stack, returned)
             else:
                 pending = self._apply_rule(table, chain, block, pending, results, stack, returned)
+            if held and (len(pending) >= regrow or self.budget.degraded and len(pending) >= merge_at):
+                pending = held.settle(pending)
             if len(pending) >= regrow:
                 # A rule that tests a port leaves, in every box it meets, the other protocols'
                 # part of that port: ufw's `allow from NET port P` rules multiplied each
@@ -193,7 +203,7 @@ class Walker:
                 # every box at every rule (ufw's user rules: 15 of 36 s at 1,000 rules).
                 pending = self._merged(table, chain, block, pending)
                 merge_at = 2 * len(pending)
-        return coalesce(pending)
+        return coalesce(held.settle(pending) if held else pending)
 
     def _checkpoints(self, table: Table, chain: Chain) -> dict[int, tuple] | None:
         """Block position -> the accepting rules after it, where boxes are cut to their hull."""
@@ -230,6 +240,43 @@ class Walker:
         if len(merged) < len(pending):
             self.budget.note(table, chain, block if isinstance(block, Rule) else None, "paths")
         return merged
+
+    def _apply_held(self, held: HeldCuts, table: Table, chain: Chain, rule: Rule, pending: list[Box],
+                    results: list[tuple[Box, Outcome]], stack: tuple[str, ...],
+                    returned: list[Box] | None) -> list[Box]:
+        """_apply_rule with the long source lists of ``held`` cut only when they must be
+        (engine/heldcuts.py): what each rule decides and what goes on are the same."""
+        key = source_only(rule)
+        if key is not None and (rule.verdict.terminal or rule.verdict.kind is VerdictKind.JUMP) \
+                and not self._passes_whole(table, rule, stack):
+            inside, going_on = held.cut_by_source(key, pending)
+            # (_apply_rule counts every box it meets: the ones that missed here as well.)
+            self.budget.spent += len(pending) - len(inside)
+            if not inside:
+                self.budget.spent += 1
+                return going_on
+            going_on.extend(self._apply_rule(table, chain, rule, inside, results, stack, returned))
+            return going_on
+        if held and not held.misses_all(pending, lambda box: self._split_whole(rule, box)):
+            pending = held.settle(pending)
+        return self._apply_rule(table, chain, rule, pending, results, stack, returned)
+
+    def _split_whole(self, rule: Rule, box: Box) -> tuple:
+        """(None, [box]) when ``rule`` misses all of ``box`` and splits it in no other way."""
+        parts = state_parts(box, rule)
+        if len(parts) != 1:
+            return box, parts
+        return quick_split(box, rule, self.record, self.decide)
+
+    def _passes_whole(self, table: Table, rule: Rule, stack: tuple[str, ...]) -> bool:
+        """Whether _apply_rule lets every box go on without splitting it by ``rule`` (a jump that
+        changes nothing, a rule taken as never matching)."""
+        verdict = rule.verdict
+        if verdict.kind is VerdictKind.JUMP and not self.record and jump_changes_nothing(table, verdict.target, stack) \
+                and (mark_effect(rule) if self.marks and rule.statements else None) is None \
+                and not (self.marks and sets_marks(table, chain_named(table, verdict.target))):
+            return True
+        return self.certain and _never_certain(rule)
 
     def _apply_rule(self, table: Table, chain: Chain, rule: Rule, pending: list[Box],
                     results: list[tuple[Box, Outcome]], stack: tuple[str, ...],
@@ -626,9 +673,10 @@ def blocks_of(chain: Chain) -> list:
         return _BLOCKS.put(chain, list(rules))
     blocks: list = []
     i = 0
+    last_start = len(rules) - MIN_SEGMENT  # no segment starts past it (too few rules left)
     while i < len(rules):
         best = None
-        for dimension in _DIMENSIONS:
+        for dimension in _DIMENSIONS if i <= last_start else ():
             key = dispatch_key(rules[i], dimension)
             if key is None:
                 continue

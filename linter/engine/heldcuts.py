@@ -1,0 +1,202 @@
+"""Cuts of long source lists held back while a walk goes through one chain.
+
+A random mix's INPUT drops one source /24 after another, between rules on ports and jumps:
+the box of new connections going on carries the list of every source not dropped yet (16,000
+ranges at 100,000 rules), and each `-s NET -j DROP` copied all of it to take one range out
+(37,000 copies, 600 million ranges moved at 100,000 rules).
+
+Here, while the walker goes through the rules of one chain, a box with a long source list
+that meets a rule on sources alone is not cut. The part in NET is made (a few ranges, exact)
+and meets the rule as the walk would have made it; the box goes on as it was, NET's part noted
+as a *hole* of it. Any other rule meets the box as it is when it misses it entirely (a rule
+that misses a box misses every part of it, so it misses the box less its holes too, and
+leaves it as it is). Before a rule that may match such a box, and before anything else reads
+the boxes (a dispatch segment, coalesce, the chain's end), the box's holes are cut out, all in
+one copy (``settle``). So what each rule decides and what goes on is what cutting at every
+rule gives, in the same order; only the copies are fewer.
+
+A box's holes are kept sorted and disjoint, each inside one range of its list: fewer holes
+than the list has ranges can never take all of it, so a held box is never empty.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right, insort
+from typing import Callable
+
+from linter.engine import intervals as iv
+from linter.engine.space import Box, with_src
+from linter.model import AddressMatch, Direction, Family, Rule
+
+LONG = 64  # source lists past this many ranges are held rather than cut
+MOST_PER_CUT = 8  # a rule taking more ranges than this out of a held box settles it first
+_AFTER_ALL = 1 << 130  # past every address (v6 too): a bisection key after every range
+
+
+def source_only(rule: Rule) -> tuple[Family, iv.Ranges] | None:
+    """(family, ranges) of a rule whose only match is a plain source address match."""
+    matches = rule.matches
+    if len(matches) != 1 or rule.statements:
+        return None
+    match = matches[0]
+    if type(match) is not AddressMatch or match.negated or match.direction is not Direction.SOURCE:
+        return None
+    family = match.addresses.family
+    if family is not Family.IPV4 and family is not Family.IPV6:
+        return None
+    return family, match.addresses.ranges
+
+
+def holds_long(boxes: list[Box]) -> bool:
+    """Whether some box has a source list worth holding."""
+    for box in boxes:
+        if len(box.src) > LONG:
+            return True
+    return False
+
+
+class HeldCuts:
+    """The holes of the held boxes of one walk through a chain, by the boxes' identity."""
+
+    __slots__ = ("_held",)
+
+    def __init__(self) -> None:
+        self._held: dict[int, tuple[Box, list[tuple[int, int]]]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._held)
+
+    def settle(self, boxes: list[Box]) -> list[Box]:
+        """``boxes`` with every held box's holes cut out (the same list when none is held)."""
+        held = self._held
+        if not held:
+            return boxes
+        settled = [self._settled(box) if id(box) in held else box for box in boxes]
+        held.clear()
+        return settled
+
+    def _settled(self, box: Box) -> Box:
+        return with_src(box, _without(box.src, self._held[id(box)][1]))
+
+    def misses_all(self, boxes: list[Box], splits: Callable[[Box], tuple]) -> bool:
+        """Whether every held box of ``boxes`` comes out of ``splits`` (the rule's split of one
+        box) unmatched and whole: then the rule leaves each as it is, holes or not."""
+        held = self._held
+        for box in boxes:
+            if id(box) in held:
+                inside, outside = splits(box)
+                if inside is not None or len(outside) != 1 or outside[0] is not box:
+                    return False
+        return True
+
+    def cut_by_source(self, key: tuple[Family, iv.Ranges], boxes: list[Box]) -> tuple[list[Box], list[Box]]:
+        """(the parts of ``boxes`` a rule on sources ``key`` alone matches, the boxes going on),
+        each in the order of ``boxes``, as splitting every box by the rule would give them:
+        a long list keeps its part in the rule's ranges as a hole instead of being cut."""
+        family, wanted = key
+        held = self._held
+        inside_parts: list[Box] = []
+        going_on: list[Box] = []
+        for box in boxes:
+            if box.family is not family:
+                going_on.append(box)  # an ip match never matches an ip6 packet
+                continue
+            src = box.src
+            if len(src) <= LONG and id(box) not in held:
+                _split(box, wanted, inside_parts, going_on)
+                continue
+            inside = iv.intersect(src, wanted)
+            if not inside:
+                going_on.append(box)
+                continue
+            entry = held.get(id(box))
+            holes = entry[1] if entry is not None else None
+            if holes:
+                inside = _less_holes(inside, holes)
+                if not inside:
+                    going_on.append(box)
+                    continue
+            if len(inside) > MOST_PER_CUT or (len(holes) if holes else 0) + len(inside) > len(src) // 8:
+                if entry is not None:
+                    box = self._settled(box)
+                    del held[id(entry[0])]
+                _split(box, wanted, inside_parts, going_on)
+                continue
+            inside_parts.append(with_src(box, inside))
+            if holes is None:
+                held[id(box)] = (box, list(inside))
+            else:
+                for piece in inside:
+                    insort(holes, piece)
+            going_on.append(box)
+        return inside_parts, going_on
+
+
+def _split(box: Box, wanted: iv.Ranges, inside_parts: list[Box], going_on: list[Box]) -> None:
+    """``box`` split by its source as split_match splits it."""
+    src = box.src
+    inside = iv.intersect(src, wanted)
+    if not inside:
+        going_on.append(box)
+        return
+    if inside is src:
+        inside_parts.append(box)
+        return
+    inside_parts.append(with_src(box, inside))
+    outside = iv.subtract(src, wanted)
+    if outside:
+        going_on.append(with_src(box, outside))
+
+
+def _less_holes(inside: iv.Ranges, holes: list[tuple[int, int]]) -> iv.Ranges:
+    """``inside`` without the holes that reach it (found by bisection: holes are sorted and
+    disjoint)."""
+    lo, hi = inside[0][0], inside[-1][1]
+    first = bisect_right(holes, (lo, _AFTER_ALL))
+    if first and holes[first - 1][1] >= lo:
+        first -= 1
+    last = bisect_right(holes, (hi, _AFTER_ALL))
+    if first >= last:
+        return inside
+    return iv.subtract(inside, tuple(holes[first:last]))
+
+
+def _without(ranges: iv.Ranges, holes: list[tuple[int, int]]) -> iv.Ranges:
+    """``ranges`` less ``holes`` (sorted, disjoint, each inside one range of ``ranges``): the
+    ranges holes fall in are rebuilt and put in place in one copy of the list (a few: each
+    moved in, from the end), or the stretches between them joined (many: moving the rest of
+    the list at every range rebuilt would cost the list's length each time)."""
+    rebuilt_at: list[tuple[int, list]] = []
+    count = len(holes)
+    i = 0
+    while i < count:
+        lo = holes[i][0]
+        index = bisect_right(ranges, (lo, _AFTER_ALL)) - 1  # the range this hole is in
+        start, end = ranges[index]
+        rebuilt = []
+        current = start
+        while i < count and holes[i][0] <= end:
+            hole_lo, hole_hi = holes[i]
+            if hole_lo > current:
+                rebuilt.append((current, hole_lo - 1))
+            current = hole_hi + 1
+            i += 1
+        if current <= end:
+            rebuilt.append((current, end))
+        rebuilt_at.append((index, rebuilt))
+    if len(rebuilt_at) <= FEW_IN_PLACE:
+        out = list(ranges)
+        for index, rebuilt in reversed(rebuilt_at):
+            out[index:index + 1] = rebuilt
+        return tuple(out)
+    pieces: list = []
+    kept = 0  # ranges[:kept] is in pieces already
+    for index, rebuilt in rebuilt_at:
+        pieces.append(ranges[kept:index])
+        pieces.append(rebuilt)
+        kept = index + 1
+    pieces.append(ranges[kept:])
+    return iv.joined(pieces)
+
+
+FEW_IN_PLACE = 16  # ranges rebuilt past which the list is joined from its stretches
