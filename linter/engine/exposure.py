@@ -12,7 +12,7 @@ from linter.engine import intervals as iv
 from linter.engine.choices import settle_choices
 from linter.engine.class_cut import ClassCut
 from linter.engine.known_sizes import KnownSizes, collecting
-from linter.engine.lone_results import in_merge_order, lone_results
+from linter.engine.lone_results import in_merge_order, instance_maker, lone_results
 from linter.engine.memo import IdentityCache
 from linter.engine.paths import PathEvaluator, Result
 from linter.engine.roles import InterfaceRoles, host_addresses, infer_roles
@@ -364,7 +364,7 @@ class ExposureAnalysis:
                 alone = lone is not None and id(result) in lone
                 if alone:
                     only = box.trail[-1]
-                    deciders = (Decider(only.rule.span, only.rule, only.chain.name, only.table.name, Hook.INPUT),)
+                    deciders = (_make_decider(only.rule.span, only.rule, only.chain.name, only.table.name, Hook.INPUT),)
                     via = ()
                     possible, conditions = False, ()
                 else:
@@ -418,8 +418,8 @@ class ExposureAnalysis:
                                 continue  # gathered one entry per interface: none
                             if kind == "public":
                                 kind = "internet" if self.sizes.size(sources) * 2 >= public_size else "restricted"
-                            lone_made.append((numbered, Exposure(family, proto, ports, kind, sources, ifaces, False,
-                                                                 (), deciders)))
+                            lone_made.append((numbered, _make_exposure(family, proto, ports, kind, sources, ifaces,
+                                                                       False, (), deciders)))
                             numbered += 1
                     continue
                 # Spans by identity: one object per rule or chain, and hashing a Span is slow.
@@ -492,6 +492,9 @@ class ExposureAnalysis:
         exposures.sort(key=lambda e: (e.family._value_, e.protocol, _REACH_RANK[e.reach], e.ports, e.possible,
                                       e.destinations))
         return exposures
+
+
+_make_exposure, _make_decider = instance_maker(Exposure), instance_maker(Decider)
 
 
 def _placed(lone_made: list[tuple[int, Exposure]], merged: list[dict], gathered_at: dict[int, int],
