@@ -11,7 +11,7 @@ from linter.addresses import (
 from linter.engine import intervals as iv
 from linter.engine.choices import settle_choices
 from linter.engine.class_cut import ClassCut
-from linter.engine.known_sizes import KnownSizes, collecting
+from linter.engine.known_sizes import LONG, KnownSizes, collecting
 from linter.engine.lone_results import in_merge_order, instance_maker, lone_results
 from linter.engine.memo import IdentityCache
 from linter.engine.paths import PathEvaluator, Result
@@ -355,6 +355,7 @@ class ExposureAnalysis:
             not_public = iv.subtract(((0, family_max(family)),), classes[0][1])
             fallback = None if routed else _final_policy(PathEvaluator(self.rulesets, assumed=self.classes.assumed), family)
             public_size = iv.size(classes[0][1])
+            last_dst, dst_public = None, False
             family_results = self.routed_results(family) if routed else self.results(family)
             lone = None if routed or reported is not None else lone_results(family_results, Outcome.ACCEPT, Hook.INPUT)
             for result in family_results:
@@ -389,11 +390,15 @@ class ExposureAnalysis:
                 public = private = to_private = ()
                 if external or inside:
                     public = cut_public(box.src)
-                    self.sizes.note_part(public, box.src, not_public)
-                    private = cut_private(box.src)
+                    if len(public) > LONG:
+                        self.sizes.note_part(public, box.src, not_public)
+                    # The classes are disjoint: sources all public hold no private one.
+                    private = () if public is box.src else cut_private(box.src)
+                    if box.dst is not last_dst:  # boxes share their destinations: asked once a list
+                        last_dst, dst_public = box.dst, bool(cut_public(box.dst))
                     # A packet from the internet cannot be addressed to a private address of this
                     # host (only a NAT in front of it could do that, and portlint cannot see it).
-                    if public and not routed and not cut_public(box.dst):
+                    if public and not routed and not dst_public:
                         private = iv.union(private, public)
                         to_private, public = public, ()
                 kinds = []  # (reach, sources, interfaces) of the box, the empty ones left out
