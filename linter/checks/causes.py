@@ -234,13 +234,15 @@ class Cause:
     @property
     def worst(self) -> Exposure:
         """The exposure with the widest reach (what the message describes)."""
-        self._settle_worst()
+        if self._worst is None:
+            self._settle_worst()
         return self._worst
 
     @property
     def worst_level(self) -> str:
         """The worst exposure's reach_level (each exposure's level is sized once, in add)."""
-        self._settle_worst()
+        if self._worst is None:
+            self._settle_worst()
         return self._worst_level
 
     def _settle_worst(self) -> None:
