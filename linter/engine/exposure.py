@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from linter.addresses import (
     LOOPBACK_V4, LOOPBACK_V6, NON_INTERNET_V4, NON_INTERNET_V6, PRIVATE_V4, PRIVATE_V6, family_max, format_range,
@@ -480,7 +481,8 @@ class ExposureAnalysis:
             merged.extend(gathered.values())
             gathered.clear()
         if lone_made:
-            exposures = _placed(lone_made, merged, gathered_at, routed)
+            exposures = in_merge_order(lone_made, merged, gathered_at, partial(merge_exactly, routed=routed),
+                                       _merge_key, lambda values: Exposure(**values))
             merged.clear()
             lone_made.clear()
             exposures.sort(key=lambda e: (e.family._value_, e.protocol, _REACH_RANK[e.reach], e.ports, e.possible,
@@ -500,16 +502,6 @@ class ExposureAnalysis:
 
 
 _make_exposure, _make_decider = instance_maker(Exposure), instance_maker(Decider)
-
-
-def _placed(lone_made: list[tuple[int, Exposure]], merged: list[dict], gathered_at: dict[int, int],
-            routed: bool) -> list[Exposure]:
-    """The lone results' exposures and those of the merged entries, in the merge's order
-    (``gathered_at``: id of each entry in ``merged`` -> its number)."""
-    firsts: dict[tuple, int] = {}
-    for entry in merged:
-        firsts.setdefault(_merge_key(entry), gathered_at[id(entry)])
-    return in_merge_order(lone_made, merge_exactly(merged, routed), firsts, _merge_key, lambda values: Exposure(**values))
 
 
 def _merge_key(entry: dict) -> tuple:

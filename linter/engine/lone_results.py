@@ -65,17 +65,21 @@ def lone_results(results: list, accept, final_hook) -> set[int] | None:
     return lone
 
 
-def in_merge_order(lone: list[tuple[int, object]], merged: list[dict], firsts: dict, group_key, make) -> list:
-    """The exposures in the order the merge of every entry would have made them: ``lone``
-    (sequence number, exposure) and ``merged``, the merge's output for the other entries, each
-    placed at the sequence number of its group's first entry (``firsts``: the merge's group key
-    -> that number; ``group_key``: the merge's group of an entry; ``make``: entry -> exposure).
-    The merge emits its groups in the order of their first entries."""
-    if not merged:
+def in_merge_order(lone: list[tuple[int, object]], entries: list[dict], numbers: dict[int, int], merge, group_key,
+                   make) -> list:
+    """The exposures the merge of every entry would have made, in its order: ``lone`` (number,
+    exposure) and those of ``merge(entries)`` (the merge of the other entries, each numbered in
+    ``numbers``: its id -> its number), each placed at the number of the first entry of its
+    group (``group_key``: an entry's group; ``make``: entry -> exposure). The merge emits its
+    groups in the order of their first entries, and a lone result is a group of its own."""
+    if not entries:
         return [exposure for _, exposure in lone]
+    firsts: dict = {}
+    for entry in entries:
+        firsts.setdefault(group_key(entry), numbers[id(entry)])  # before the merge changes them
     return [exposure for _, _, exposure in sorted(
         [(at, 0, exposure) for at, exposure in lone]
-        + [(firsts[group_key(entry)], index, make(entry)) for index, entry in enumerate(merged)],
+        + [(firsts[group_key(entry)], index, make(entry)) for index, entry in enumerate(merge(entries))],
         key=_first_two)]
 
 
