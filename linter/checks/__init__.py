@@ -131,6 +131,31 @@ class CheckContext:
         return query.exposure_of([self.document], self.settings.network_classes(),
                                  routed_protocols=tuple((number, number) for number in sorted(TRANSPORT_NAMES)))
 
+    def deferred_stamp(self, code: str, *, fields: Mapping[str, object] | None = None, variant: str | None = None,
+                       severity: Severity | None = None, hint: str | None = None, proto: str | None = None,
+                       ports=None, key: str = "", related=()) -> tuple:
+        """What ``report(code, span, ..., later=...)`` makes of everything but the span and the
+        ``later`` fields: findings alike but for those are made from it by report_stamped."""
+        meta = all_rules()[code]
+        if variant is not None and variant not in (meta.messages or {"default": None}):
+            meta.render_message({}, variant)  # an unknown variant fails here, not when read
+        template = Finding.deferred(
+            None, code=code, name=meta.name, severity=meta.severity if severity is None else severity,
+            category=meta.category, path="", line=0, column=0, hint=hint, proto=proto,
+            ports=tuple(ports) if ports is not None else None, key=key, end_line=None, end_column=None,
+            source_line=None, related=tuple(related))
+        return meta, variant, fields or {}, template.__dict__
+
+    def report_stamped(self, stamp: tuple, span: Span, later: Mapping[str, Callable[[], object]]) -> Finding:
+        """Record a finding made from ``stamp`` (deferred_stamp) at ``span``, with its own ``later``
+        fields (worded only when the message is read)."""
+        meta, variant, fields, state = stamp
+        finding = Finding.stamped(
+            state, partial(_render_deferred, meta, variant, fields, later), span.path, span.line, span.column,
+            span.end_line, span.end_column, self._source_line(span.path, span.line) if self._source_line else None)
+        self.findings.append(finding)
+        return finding
+
     def report(self, code: str, span: Span, *, fields: Mapping[str, object] | None = None, variant: str | None = None,
                severity: Severity | None = None, hint: str | None = None, proto: str | None = None, ports=None,
                key: str = "", related=(), later: Mapping[str, Callable[[], object]] | None = None) -> Finding:
@@ -141,20 +166,11 @@ class CheckContext:
         ``later``: fields worded only when something reads the message, each by calling its
         value (Finding.deferred): most of an allow-list's 50,000 findings are collapsed into
         one and only their places are read."""
-        meta = all_rules()[code]
         if later:
-            if variant is not None and variant not in (meta.messages or {"default": None}):
-                meta.render_message({}, variant)  # an unknown variant fails here, not when read
-            finding = Finding.deferred(
-                partial(_render_deferred, meta, variant, fields or {}, later),
-                code=code, name=meta.name, severity=meta.severity if severity is None else severity,
-                category=meta.category, path=span.path, line=span.line, column=span.column,
-                hint=hint, proto=proto, ports=tuple(ports) if ports is not None else None, key=key,
-                end_line=span.end_line, end_column=span.end_column,
-                source_line=self._source_line(span.path, span.line) if self._source_line else None,
-                related=tuple(related))
-            self.findings.append(finding)
-            return finding
+            return self.report_stamped(self.deferred_stamp(
+                code, fields=fields, variant=variant, severity=severity, hint=hint, proto=proto, ports=ports,
+                key=key, related=related), span, later)
+        meta = all_rules()[code]
         message = meta.render_message(fields or {}, variant)
         finding = Finding(
             code=code, name=meta.name, severity=meta.severity if severity is None else severity,

@@ -94,6 +94,9 @@ def restricts_who(conditions) -> bool:
                for text in conditions)
 
 
+_new = object.__new__
+
+
 class CauseShape:
     """What one exposure makes of an empty Cause (its dictionaries, shared by every cause of the
     shape until a second exposure comes: an allow-list's 50,000 rules on port 22), and whether
@@ -135,6 +138,31 @@ class Cause:
         """What a finding's key starts with: "routed/" for the routed path, so the same rule's
         local and routed findings keep apart fingerprints."""
         return "routed/" if self.routed_to else ""
+
+    @classmethod
+    def started(cls, ctx: CheckContext, decider, exposure: Exposure, transport: str) -> "Cause":
+        """``Cause(decider)`` after ``add(ctx, exposure, transport)``; a cause of a shape seen
+        twice already is made without the dictionaries it would only drop (an allow-list's
+        100,000 causes)."""
+        level = reach_level(exposure)
+        if exposure.possible and restricts_who(exposure.conditions):
+            cause = cls(decider)
+            cause.add(ctx, exposure, transport)
+            return cause
+        comment = decider.rule.comment if decider.rule is not None else None
+        key = (service_ports(exposure), exposure.ports, transport, comment, level, Severity.CRITICAL)
+        shape = ctx.memo("cause shapes").get(key)
+        if shape is None:
+            cause = cls(decider)
+            cause.add(ctx, exposure, transport)
+            return cause
+        cause = _new(cls)
+        cause.decider, cause.exposures, cause.levels = decider, [exposure], [level]
+        cause.ports, cause.behind, cause.services = shape.ports, shape.behind, shape.services
+        cause.named_by_comment, cause.evidence, cause.shared = shape.named_by_comment, shape.evidence, shape
+        cause.routed_to = ""
+        cause._worst, cause._worst_level = exposure, level
+        return cause
 
     def add(self, ctx: CheckContext, exposure: Exposure, transport: str) -> None:
         level = reach_level(exposure)
@@ -206,13 +234,15 @@ class Cause:
     @property
     def worst(self) -> Exposure:
         """The exposure with the widest reach (what the message describes)."""
-        self._settle_worst()
+        if self._worst is None:
+            self._settle_worst()
         return self._worst
 
     @property
     def worst_level(self) -> str:
         """The worst exposure's reach_level (each exposure's level is sized once, in add)."""
-        self._settle_worst()
+        if self._worst is None:
+            self._settle_worst()
         return self._worst_level
 
     def _settle_worst(self) -> None:

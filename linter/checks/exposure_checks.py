@@ -73,9 +73,7 @@ def sources_text(exposure: Exposure) -> str:
     return f"{len(ranges)} public address ranges"
 
 
-def _public(exposure: Exposure) -> bool:
-    return exposure.reach in ("internet", "restricted")
-
+_CAUSE_REACHES = frozenset({"internet", "restricted", "internal"})  # public reach, or internal
 
 
 def _causes(ctx: CheckContext) -> list[Cause]:
@@ -84,16 +82,20 @@ def _causes(ctx: CheckContext) -> list[Cause]:
     causes: dict[tuple, Cause] = {}
     for exposure in ctx.exposure.exposures():
         transport = PORT_TRANSPORTS.get(exposure.protocol)
-        if transport is None or not (_public(exposure) or exposure.reach == "internal"):
+        if transport is None or exposure.reach not in _CAUSE_REACHES:
             continue
-        decider = exposure.primary
+        if exposure.forwarded or exposure.via:
+            decider = exposure.primary
+        else:
+            decider = exposure.deciders[-1] if exposure.deciders else None  # Exposure.primary, without a jump or DNAT
         if decider is None:
             continue
         where = (decider.span.path, decider.span.line, decider.span.column)
         cause = causes.get(where)
         if cause is None:
-            cause = causes[where] = Cause(decider)
-        cause.add(ctx, exposure, transport)
+            causes[where] = Cause.started(ctx, decider, exposure, transport)
+        else:
+            cause.add(ctx, exposure, transport)
     return [causes[where] for where in sorted(causes)]  # file order: the keys are (path, line, column)
 
 
@@ -346,8 +348,9 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
     said = ctx.memo("service findings")
     found = said.get(shape)
     if found is None:
-        # The entries are kept with the finding: their ids in the shape cannot be reused.
-        found = said[shape] = (_service_finding(ctx, cause, internal), list(cause.services.values()))
+        # The entries are kept with the finding (their ids in the shape cannot be reused); the stamp
+        # of its deferred findings comes with the first of them.
+        found = said[shape] = [_service_finding(ctx, cause, internal), list(cause.services.values()), None]
     finding = found[0]
     if finding is None:
         return
@@ -366,10 +369,19 @@ def _report_services(ctx: CheckContext, cause: Cause, internal: bool) -> None:
         return
     # Ordinary services (collapse.py makes them one finding a file): the reach, each rule's own,
     # is worded only when the message is read. A partial, not a closure over the context (that
-    # would keep the whole analysis alive until the report is written).
-    ctx.report(code, decider.span, variant=variant, fields=fields,
-               later={"reach": partial(_reach_of, _reach_basis(ctx, cause))}, severity=severity, hint=hint,
-               proto=transports, ports=ports, key=key, related=_related(cause.worst))
+    # would keep the whole analysis alive until the report is written). Findings of one shape
+    # without related locations are alike but for their place and reach: made from one stamp.
+    later = {"reach": partial(_reach_of, _reach_basis(ctx, cause))}
+    related = _related(cause.worst)
+    if related:
+        ctx.report(code, decider.span, variant=variant, fields=fields, later=later, severity=severity, hint=hint,
+                   proto=transports, ports=ports, key=key, related=related)
+        return
+    stamp = found[2]
+    if stamp is None:
+        stamp = found[2] = ctx.deferred_stamp(code, variant=variant, fields=fields, severity=severity, hint=hint,
+                                              proto=transports, ports=ports, key=key)
+    ctx.report_stamped(stamp, decider.span, later)
 
 
 def _service_finding(ctx: CheckContext, cause: Cause, internal: bool) -> tuple | None:

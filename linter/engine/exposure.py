@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from linter.addresses import (
     LOOPBACK_V4, LOOPBACK_V6, NON_INTERNET_V4, NON_INTERNET_V6, PRIVATE_V4, PRIVATE_V6, family_max, format_range,
@@ -11,7 +12,8 @@ from linter.addresses import (
 from linter.engine import intervals as iv
 from linter.engine.choices import settle_choices
 from linter.engine.class_cut import ClassCut
-from linter.engine.known_sizes import KnownSizes, collecting
+from linter.engine.known_sizes import LONG, KnownSizes, collecting
+from linter.engine.lone_results import in_merge_order, instance_maker, lone_results
 from linter.engine.memo import IdentityCache
 from linter.engine.paths import PathEvaluator, Result
 from linter.engine.roles import InterfaceRoles, host_addresses, infer_roles
@@ -334,6 +336,11 @@ class ExposureAnalysis:
         condition_texts: IdentityCache[tuple[str, ...]] = IdentityCache(1_000_000)
         protocol_splits: dict[iv.Ranges, list[tuple[int, bool]]] = {}
         outside_inside: dict[frozenset[str], tuple[frozenset[str], frozenset[str]]] = {}
+        # Results that are a cause by themselves (engine/lone_results.py) become exposures at once,
+        # numbered with the entries gathered for the merge so that the merge's order is kept.
+        lone_made: list[tuple[int, Exposure]] = []
+        gathered_at: dict[int, int] = {}  # id of a gathered entry -> its number
+        numbered = 0
 
         def split_interfaces(iif: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
             # (external, internal) input interfaces, loopback left out: a few sets, asked per box.
@@ -348,17 +355,28 @@ class ExposureAnalysis:
             cut_public, cut_private = ClassCut(classes[0][1]), ClassCut(classes[1][1])
             not_public = iv.subtract(((0, family_max(family)),), classes[0][1])
             fallback = None if routed else _final_policy(PathEvaluator(self.rulesets, assumed=self.classes.assumed), family)
-            for result in (self.routed_results(family) if routed else self.results(family)):
+            public_size = iv.size(classes[0][1])
+            last_dst, dst_public = None, False
+            family_results = self.routed_results(family) if routed else self.results(family)
+            lone = None if routed or reported is not None else lone_results(family_results, Outcome.ACCEPT, Hook.INPUT)
+            for result in family_results:
                 if result.verdict is not Outcome.ACCEPT:
                     continue
                 box = result.box
-                deciders = _deciders(box.trail, result.forwarded or routed, fallback)
-                via = _via(box.trail)
-                if reported is not None:
-                    primary = primary_of(result.forwarded, deciders, via)
-                    if primary is None or not reported(primary):
-                        continue
-                possible, conditions = _conditions(box.assumptions, condition_texts)
+                alone = lone is not None and id(result) in lone
+                if alone:
+                    only = box.trail[-1]
+                    deciders = (_make_decider(only.rule.span, only.rule, only.chain.name, only.table.name, Hook.INPUT),)
+                    via = ()
+                    possible, conditions = False, ()
+                else:
+                    deciders = _deciders(box.trail, result.forwarded or routed, fallback)
+                    via = _via(box.trail)
+                    if reported is not None:
+                        primary = primary_of(result.forwarded, deciders, via)
+                        if primary is None or not reported(primary):
+                            continue
+                    possible, conditions = _conditions(box.assumptions, condition_texts)
                 nat = ()
                 if box.nat_dst is not None:
                     nat_key = (box.nat_dst, box.nat_dport)
@@ -373,11 +391,15 @@ class ExposureAnalysis:
                 public = private = to_private = ()
                 if external or inside:
                     public = cut_public(box.src)
-                    self.sizes.note_part(public, box.src, not_public)
-                    private = cut_private(box.src)
+                    if len(public) > LONG:
+                        self.sizes.note_part(public, box.src, not_public)
+                    # The classes are disjoint: sources all public hold no private one.
+                    private = () if public is box.src else cut_private(box.src)
+                    if box.dst is not last_dst:  # boxes share their destinations: asked once a list
+                        last_dst, dst_public = box.dst, bool(cut_public(box.dst))
                     # A packet from the internet cannot be addressed to a private address of this
                     # host (only a NAT in front of it could do that, and portlint cannot see it).
-                    if public and not routed and not cut_public(box.dst):
+                    if public and not routed and not dst_public:
                         private = iv.union(private, public)
                         to_private, public = public, ()
                 kinds = []  # (reach, sources, interfaces) of the box, the empty ones left out
@@ -392,6 +414,20 @@ class ExposureAnalysis:
                 protocols = protocol_splits.get(box.proto)
                 if protocols is None:
                     protocols = protocol_splits[box.proto] = _protocol_split(box.proto)
+                if alone:
+                    # One cause, one entry per protocol and kind: what gathering and merging
+                    # would make of it (its interfaces together, public sources sized).
+                    for proto, has_ports in protocols:
+                        ports = box.dport if has_ports else ()
+                        for kind, sources, ifaces in kinds:
+                            if not ifaces:
+                                continue  # gathered one entry per interface: none
+                            if kind == "public":
+                                kind = "internet" if self.sizes.size(sources) * 2 >= public_size else "restricted"
+                            lone_made.append((numbered, _make_exposure(family, proto, ports, kind, sources, ifaces,
+                                                                       False, (), deciders)))
+                            numbered += 1
+                    continue
                 # Spans by identity: one object per rule or chain, and hashing a Span is slow.
                 decided_by = (tuple([id(d.span) for d in deciders]), tuple([id(d.span) for d in via]) if via else ())
                 for proto, has_ports in protocols:
@@ -406,14 +442,16 @@ class ExposureAnalysis:
                             key = (kind, iface) + base
                             entry = gathered.get(key)
                             if entry is None:
-                                gathered[key] = dict(
+                                gathered[key] = entry = dict(
                                     family=family, protocol=proto, ports=ports, reach=kind, sources=sources,
                                     interfaces=single.get(iface) or single.setdefault(iface, frozenset({iface})),
                                     possible=possible, conditions=conditions, deciders=deciders,
                                     forwarded=result.forwarded, nat_targets=nat,
                                     nat_ports=box.nat_dport if has_ports else None, via=via)
                                 if routed:
-                                    gathered[key].update(routed=True, destinations=box.dst, out_interfaces=box.oif)
+                                    entry.update(routed=True, destinations=box.dst, out_interfaces=box.oif)
+                                gathered_at[id(entry)] = numbered
+                                numbered += 1
                             else:
                                 entry["sources"] = iv.union(entry["sources"], sources)
                                 if has_ports and box.nat_dport is not None:
@@ -437,12 +475,19 @@ class ExposureAnalysis:
             converted.clear()
             # Public sources are judged as a whole per interface and port set (a rule open to
             # everyone is split by earlier rules into pieces; together they are the internet).
-            public_size = iv.size(classes[0][1])
             for entry in gathered.values():
                 if entry["reach"] == "public":
                     entry["reach"] = "internet" if self.sizes.size(entry["sources"]) * 2 >= public_size else "restricted"
             merged.extend(gathered.values())
             gathered.clear()
+        if lone_made:
+            exposures = in_merge_order(lone_made, merged, gathered_at, partial(merge_exactly, routed=routed),
+                                       _merge_key, lambda values: Exposure(**values))
+            merged.clear()
+            lone_made.clear()
+            exposures.sort(key=lambda e: (e.family._value_, e.protocol, _REACH_RANK[e.reach], e.ports, e.possible,
+                                          e.destinations))
+            return exposures
         values = merge_exactly(merged, routed)
         merged.clear()
         # Each entry dict dropped as its Exposure is made: 100,000 of both at once were 100 MB.
@@ -456,11 +501,23 @@ class ExposureAnalysis:
         return exposures
 
 
+_make_exposure, _make_decider = instance_maker(Exposure), instance_maker(Decider)
+
+
+def _merge_key(entry: dict) -> tuple:
+    """What entries merge_exactly may merge share: everything but interfaces, ports and sources."""
+    return (entry["family"], entry["protocol"], entry["reach"], entry["possible"], entry["conditions"],
+            tuple([d.span for d in entry["deciders"]]), tuple([d.span for d in entry["via"]]),
+            entry["forwarded"], entry["nat_targets"])
+
+
 def drop_subsumed(results: list[Result]) -> list[Result]:
     """The results without accepts that only assumed more: a part of the space accepted if an
     opaque match matched (``-m mark --mark 0x4000 -j ACCEPT``) that the rules accept anyway,
     with fewer assumptions, through a later rule. Reporting both would list the same ports
     twice, once as "possibly" through a rule that decides nothing."""
+    if not any(a.matched for result in results if result.verdict is Outcome.ACCEPT for a in result.box.assumptions):
+        return results  # no accept assumed a match: there is nothing to drop (an allow-list's 100,000)
     assumed: dict[tuple, list[frozenset]] = {}
     keyed = []
     matched_sets: IdentityCache[frozenset] = IdentityCache(1_000_000)
@@ -511,9 +568,7 @@ def merge_exactly(entries: list[dict], routed: bool = False) -> list[dict]:
     dimensions = ("ports", "sources", "destinations") if routed else ("ports", "sources")
     groups: dict[tuple, dict[str, list[dict]]] = {}
     for entry in entries:
-        key = (entry["family"], entry["protocol"], entry["reach"], entry["possible"], entry["conditions"],
-               tuple([d.span for d in entry["deciders"]]), tuple([d.span for d in entry["via"]]),
-               entry["forwarded"], entry["nat_targets"])
+        key = _merge_key(entry)
         per_interface = groups.get(key)
         if per_interface is None:
             per_interface = groups[key] = {}

@@ -93,6 +93,28 @@ class PlainConsole:
             text = "\n".join(part.expandtabs(8) for part in text.split("\n"))
         self.stream.write(text + "\n")
 
+    def notes(self, related) -> None:
+        """The "= note:" lines of a finding's related locations, as ``line`` prints each: written
+        at once (a collapsed allow-list finding has 50,000). Path and note are made safe once
+        each (the numbers and the words between them need nothing); a line with a tab is left
+        to ``line``."""
+        safe: dict[str, str] = {}
+        out = []
+        for path, line, column, note in related:
+            shown_path = safe.get(path)
+            if shown_path is None:
+                shown_path = safe[path] = safe_text(path)
+            shown_note = safe.get(note)
+            if shown_note is None:
+                shown_note = safe[note] = safe_text(note)
+            if "\t" in shown_path or "\t" in shown_note:
+                self.stream.write("".join(out))
+                out.clear()
+                self.line([("  ", None), (f"= note: {path}:{line}:{column}: {note}", "dim")])
+                continue
+            out.append(f"  = note: {shown_path}:{line}:{column}: {shown_note}\n")
+        self.stream.write("".join(out))
+
 
 def _rich_line(console, segments) -> None:
     from rich.text import Text
@@ -146,15 +168,18 @@ def print_line(stream, color: bool, text: str) -> None:
         _rich_line(console, [(text, None)])
 
 
-def _finding_lines(finding: Finding, show_source: bool):
-    """The lines of one finding, each a list of (text, style) pieces."""
+def _finding_lines(finding: Finding, show_source: bool, notes=None):
+    """The lines of one finding, each a list of (text, style) pieces; ``notes``: what writes the
+    related locations' lines instead (PlainConsole.notes), in their place."""
     style = SEVERITY_STYLE[finding.severity]
     yield [(f"{finding.path}:{finding.line}:{finding.column}:", "bold"), (" ", None), (finding.code, style),
            (" ", None), (f"[{finding.severity}]", style), (f" {finding.message}", None)]
     if show_source:
         for line in _frame(finding):
             yield [(line, "blue")]
-        for path, line, column, note in finding.related:
+        if notes is not None and finding.related:
+            notes(finding.related)
+        for path, line, column, note in finding.related if notes is None else ():
             yield [("  ", None), (f"= note: {path}:{line}:{column}: {note}", "dim")]
         if finding.hint:
             yield [("  ", None), (f"= hint: {finding.hint}", "dim")]
@@ -165,9 +190,11 @@ def render(console, findings: list[Finding], files: int, show_source: bool = Tru
            suppressed: int = 0, baselined: int = 0, quiet: bool = False) -> None:
     """Print every finding and (unless ``quiet``) a summary line on ``console`` (a rich Console
     or a PlainConsole)."""
-    emit = console.line if isinstance(console, PlainConsole) else (lambda segments: _rich_line(console, segments))
+    plain = isinstance(console, PlainConsole)
+    emit = console.line if plain else (lambda segments: _rich_line(console, segments))
+    notes = console.notes if plain else None
     for finding in findings:
-        for segments in _finding_lines(finding, show_source):
+        for segments in _finding_lines(finding, show_source, notes):
             emit(segments)
     if not quiet:
         emit([(summary(findings, files, suppressed, baselined), None)])

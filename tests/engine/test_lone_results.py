@@ -1,0 +1,186 @@
+"""Results decided by one rule alone (engine/lone_results.py) are summarised without the merge:
+the exposures, their order included, are the ones the merge of every entry gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from linter.engine import lone_results as lone_module
+from linter.engine.exposure import ExposureAnalysis, NetworkClasses
+from linter.engine.paths import Result
+from linter.engine.walk import Outcome
+from linter.model import Hook
+from linter.pipeline import read_document
+from linter.rule_cases import all_case_files
+from tests.engine.helpers import ruleset
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Lone accepts next to accepts that are not (a jump, a multiport rule split by an earlier one, a
+# DNAT, an interface, private and public sources, a /0), sharing protocols and ports, so that
+# the order of equal sort keys is tested.
+MIXED = """*nat
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A PREROUTING -p tcp --dport 8080 -j DNAT --to-destination 10.0.0.5:80
+COMMIT
+*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+:ADMIN - [0:0]
+-A INPUT -i lo -j ACCEPT
+-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A INPUT -s 203.0.113.0/24 -p tcp --dport 22 -j ACCEPT
+-A INPUT -s 10.1.0.0/16 -p tcp --dport 22 -j ACCEPT
+-A INPUT -s 198.51.100.7 -j ADMIN
+-A INPUT -s 192.0.2.0/24 -p tcp --dport 22 -j ACCEPT
+-A INPUT -s 192.0.2.0/25 -p tcp -m multiport --dports 22,443 -j ACCEPT
+-A INPUT -p udp --dport 53 -j ACCEPT
+-A INPUT -s 100.64.0.0/10 -p tcp --dport 443 -j ACCEPT
+-A INPUT -p tcp --dport 443 -j ACCEPT
+-A INPUT -p tcp --dport 22 -j ACCEPT
+-A INPUT -s 8.8.8.0/24 -p udp --dport 161 -j ACCEPT
+-A INPUT -m mark --mark 0x1 -p tcp --dport 3306 -j ACCEPT
+-A INPUT -s 9.9.9.0/24 -p tcp --dport 3306 -j ACCEPT
+-A ADMIN -p tcp --dport 22 -j ACCEPT
+-A FORWARD -d 10.0.0.5 -p tcp --dport 80 -j ACCEPT
+COMMIT
+"""
+
+# Interfaces split every rule's space into boxes: no rule is alone.
+INTERFACES = MIXED.replace("-A INPUT -p udp --dport 53", "-A INPUT -i eth1 -p udp --dport 53")
+
+# A loop of a script gives rules with one span: one cause, merged as before.
+LOOP = """#!/bin/sh
+for net in 203.0.113.0/24 198.51.100.0/24 192.0.2.0/24; do
+  iptables -A INPUT -s "$net" -p tcp --dport 22 -j ACCEPT
+done
+iptables -A INPUT -s 8.8.8.0/24 -p tcp --dport 22 -j ACCEPT
+iptables -P INPUT DROP
+"""
+
+
+def _both_ways(monkeypatch, rulesets, **options):
+    """(exposures with every lone result summarised apart, exposures with none) of fresh analyses."""
+    monkeypatch.setattr(lone_module, "LONE_AT_LEAST", 0)
+    forced = ExposureAnalysis(rulesets, **options).exposures()
+    monkeypatch.setattr(lone_module, "LONE_AT_LEAST", 10**9)
+    plain = ExposureAnalysis(rulesets, **options).exposures()
+    return forced, plain
+
+
+@pytest.mark.parametrize("loopback", [True, False])
+@pytest.mark.parametrize("text", [MIXED, INTERFACES])
+def test_mixed_ruleset_gives_the_merged_exposures_in_the_merged_order(monkeypatch, loopback, text):
+    document = ruleset(text)
+    forced, plain = _both_ways(monkeypatch, [document], loopback=loopback)
+    assert forced == plain
+    assert len(forced) > 10
+
+
+def test_the_lone_results_of_the_mixed_ruleset_are_the_single_rule_accepts(monkeypatch):
+    analysis = ExposureAnalysis([ruleset(MIXED)])
+    from linter.model import Family
+
+    results = analysis.results(Family.IPV4)
+    monkeypatch.setattr(lone_module, "LONE_AT_LEAST", 0)
+    lone = lone_module.lone_results(results, Outcome.ACCEPT, Hook.INPUT)
+    lines = sorted({r.box.trail[-1].rule.span.line for r in results if id(r) in lone})
+    # Not 15's and 25's (a jump to ADMIN and its accept), 18's, 20's and 21's (split by the rules
+    # before them: several results each), 23's (a mark) or the DNAT's path; the rest are alone,
+    # after nat PREROUTING's policy (11's, the loopback accept, without it).
+    assert lines == [11, 13, 14, 16, 17, 19, 22, 24]
+
+
+def test_rules_of_one_span_stay_one_cause(monkeypatch, tmp_path):
+    path = tmp_path / "fw.sh"
+    path.write_text(LOOP)
+    document = read_document(str(path)).document
+    forced, plain = _both_ways(monkeypatch, [document], loopback=False)
+    assert forced == plain
+    looped = [e for e in forced if e.deciders and e.deciders[0].span.line == 3]
+    assert len(looped) == 1 and len(looped[0].sources) == 3
+
+
+def test_fewer_than_the_threshold_take_the_general_path():
+    document = ruleset(MIXED)
+    from linter.model import Family
+
+    results = ExposureAnalysis([document]).results(Family.IPV4)
+    assert lone_module.lone_results(results, Outcome.ACCEPT, Hook.INPUT) is None
+
+
+def test_a_rule_that_also_decides_another_path_is_not_lone(monkeypatch):
+    document = ruleset(MIXED)
+    from linter.model import Family
+
+    results = ExposureAnalysis([document]).results(Family.IPV4)
+    only = next(r for r in results if r.verdict is Outcome.ACCEPT and r.box.trail[-1].rule is not None
+                and r.box.trail[-1].rule.span.line == 24)
+    # The same rule seen on another path (as through a jump) makes it no longer alone.
+    other = Result(only.box._replace(trail=(only.box.trail[-1], only.box.trail[-1])), Outcome.ACCEPT, False)
+    monkeypatch.setattr(lone_module, "LONE_AT_LEAST", 0)
+    lone = lone_module.lone_results(results + [other], Outcome.ACCEPT, Hook.INPUT)
+    assert id(only) not in lone
+    assert id(only) in lone_module.lone_results(results, Outcome.ACCEPT, Hook.INPUT)
+
+
+def _documents():
+    paths = sorted(p for p in (ROOT / "samples").rglob("*") if p.is_file() and p.name != "README.md")
+    for path in paths:
+        yield str(path.relative_to(ROOT)), [read_document(str(path)).document]
+
+
+def _case_documents(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("cases")
+    for code, case_file in all_case_files().items():
+        for number, case in enumerate(case_file.failing + case_file.passing):
+            where = directory / f"{code}-{number}"
+            written = case.write(where)
+            documents = []
+            for path in written:
+                try:
+                    documents.append(read_document(str(path), input_format=case.format).document)
+                except Exception:  # noqa: BLE001 (a case made to break a front end is not this test's)
+                    continue
+            documents = [d for d in documents if d is not None and hasattr(d, "tables")]
+            if documents:
+                yield f"{code} {case.name}", documents
+
+
+def test_every_sample_and_rule_case_gives_the_same_exposures(monkeypatch, tmp_path_factory):
+    compared = 0
+    for name, documents in list(_documents()) + list(_case_documents(tmp_path_factory)):
+        documents = [d for d in documents if d is not None and hasattr(d, "tables")]
+        if not documents:
+            continue
+        for loopback in (True, False):
+            forced, plain = _both_ways(monkeypatch, documents, classes=NetworkClasses(), loopback=loopback)
+            assert forced == plain, name
+        compared += 1
+    assert compared > 100
+
+
+def test_instance_maker_makes_what_the_constructor_makes():
+    from dataclasses import dataclass, field
+
+    from linter.engine.exposure import Decider, Exposure
+    from linter.model import Family, Span
+
+    span = Span("fw.rules", 3, 1, 3, 20)
+    decider = Decider(span, None, "INPUT", "filter", Hook.INPUT)
+    values = (Family.IPV4, 6, ((22, 22),), "restricted", ((1, 2),), frozenset({"eth0"}), False, (), (decider,))
+    for made, built in ((lone_module.instance_maker(Exposure)(*values), Exposure(*values)),
+                        (lone_module.instance_maker(Decider)(span, None, "INPUT", "filter", Hook.INPUT), decider)):
+        assert type(made) is type(built) and made == built and hash(made) == hash(built)
+        assert list(vars(made).items()) == list(vars(built).items())  # the same fields, in the same order
+
+    @dataclass(frozen=True)
+    class WithFactory:
+        items: list = field(default_factory=list)
+
+    with pytest.raises(TypeError):
+        lone_module.instance_maker(WithFactory)
