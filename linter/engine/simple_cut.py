@@ -19,6 +19,8 @@ port, another family) goes through split_rule itself.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+
 from linter.engine import intervals as iv
 from linter.engine.space import PORT_PROTOCOL_RANGES, Box, protocol_ranges, split_rule
 from linter.model import AddressMatch, Direction, Family, PortMatch, ProtocolMatch, VerdictKind
@@ -52,15 +54,20 @@ def _shape_of(rule) -> tuple | None:
         if type(match) is AddressMatch and not match.negated and match.direction is Direction.SOURCE \
                 and match.addresses.ranges and match.addresses.family in (Family.IPV4, Family.IPV6):
             ranges = match.addresses.ranges
-            return _SRC, ranges, *_bounds(ranges), None, match.addresses.family
+            return _SRC, ranges, *_bounds(ranges), None, match.addresses.family, _canonical(ranges)
     elif len(matches) == 2:
         protocols, ports = matches
         if type(protocols) is ProtocolMatch and not protocols.negated and protocols.protocols \
                 and type(ports) is PortMatch and not ports.negated and ports.direction is Direction.DESTINATION \
                 and ports.ports.ranges:
             ranges = ports.ports.ranges
-            return _DPORT, ranges, *_bounds(ranges), protocol_ranges(protocols.protocols), None
+            return _DPORT, ranges, *_bounds(ranges), protocol_ranges(protocols.protocols), None, _canonical(ranges)
     return None
+
+
+def _canonical(ranges) -> bool:
+    """Whether ``ranges`` are sorted and disjoint (what _without needs)."""
+    return all(lo <= hi for lo, hi in ranges) and all(a[1] < b[0] for a, b in zip(ranges, ranges[1:]))
 
 
 def _bounds(ranges) -> tuple[int, int]:
@@ -75,11 +82,11 @@ def cut(boxes: list[Box], shape: tuple, rule) -> tuple[bool, list[Box]]:
     """(whether the rule of ``shape`` matches part of some box, the parts that go on), each
     box's parts as split_rule(box, rule.matches, rule, False, decide=False) gives them, in
     order."""
-    field, wanted, lowest, highest, protocols, family = shape
+    field, wanted, lowest, highest, protocols, family, canonical = shape
     met = False
     outside: list[Box] = []
     append = outside.append
-    subtract = iv.subtract
+    subtract = _without if canonical else iv.subtract
     after = field + 1
     by_protocols: dict[int, int] = {}  # id(box's protocol ranges) -> _WHOLE/_MISSES/_OTHER (the boxes hold them)
     for box in boxes:
@@ -106,7 +113,7 @@ def cut(boxes: list[Box], shape: tuple, rule) -> tuple[bool, list[Box]]:
             append(box)
             continue
         rest = subtract(current, wanted)
-        if rest is current:  # (iv.subtract hands back its first list when nothing is taken away)
+        if rest is current:  # (nothing taken away: the list itself, as iv.subtract hands it back)
             append(box)
             continue
         met = True
@@ -123,3 +130,58 @@ def _status(held: iv.Ranges, protocols: iv.Ranges) -> int:
     if not iv.subtract(held, protocols) and not iv.subtract(held, PORT_PROTOCOL_RANGES):
         return _WHOLE
     return _OTHER
+
+
+# The pieces the cuts below leave, one object per value: hundreds of boxes are cut at the same
+# address or port, and each kept its own pieces, so that the long lists of a random mix's boxes
+# (copied at every cut, each copy touching every piece) held a million pieces scattered in
+# memory. Which object a piece is matters nowhere (lists are compared by value or by their own
+# identity); the table is emptied past PIECES_HELD.
+_PIECES: dict[tuple[int, int], tuple[int, int]] = {}
+PIECES_HELD = 1 << 17
+_AFTER_ALL = float("inf")  # (value, _AFTER_ALL) sorts after every range starting at value
+
+
+def _without(a: iv.Ranges, b: iv.Ranges) -> iv.Ranges:
+    """iv.subtract(a, b) for ``b`` sorted and disjoint, by value (``a`` itself when nothing is
+    taken away, else a new tuple), the new pieces shared through _PIECES."""
+    cuts: list[tuple[int, int, list]] = []  # a[first:last] becomes the pieces
+    for lo, hi in b:
+        first = bisect_left(a, (lo,))
+        if first and a[first - 1][1] >= lo:
+            first -= 1
+        last = bisect_right(a, (hi, _AFTER_ALL), first)
+        if last <= first:
+            continue
+        if cuts and first < cuts[-1][1]:  # the range the cut before left a piece of
+            first, before, pieces = cuts.pop()
+            stretch = pieces + list(a[before:last])
+        else:
+            stretch = a[first:last]
+        kept = []
+        for piece in stretch:
+            p_lo, p_hi = piece
+            if p_hi < lo or p_lo > hi:
+                kept.append(piece)
+                continue
+            if p_lo < lo:
+                kept.append(_piece(p_lo, lo - 1))
+            if p_hi > hi:
+                kept.append(_piece(hi + 1, p_hi))
+        cuts.append((first, last, kept))
+    if not cuts:
+        return a
+    out = list(a)
+    for first, last, pieces in reversed(cuts):
+        out[first:last] = pieces
+    return tuple(out)
+
+
+def _piece(lo: int, hi: int) -> tuple[int, int]:
+    piece = (lo, hi)
+    found = _PIECES.get(piece)
+    if found is None:
+        if len(_PIECES) >= PIECES_HELD:
+            _PIECES.clear()
+        found = _PIECES[piece] = piece
+    return found
