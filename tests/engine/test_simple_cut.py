@@ -100,3 +100,23 @@ def test_cut_gives_split_rules_parts_to_the_object(seed):
             expected.extend(rest)
         assert met == inside
         assert _labelled(parts, boxes) == _labelled(expected, boxes)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_without_is_subtract_by_value_and_hands_back_the_list_it_did_not_cut(seed):
+    from linter.engine.simple_cut import _without
+
+    rnd = random.Random(seed)
+    for _ in range(500):
+        a = _ranges(rnd, 300, (10, 50, 100, 150, 200, 250))
+        points = sorted(rnd.sample(range(305), rnd.randint(1, 6)))
+        b, previous = [], -1
+        for point in points:
+            lo = previous + 1 if b and rnd.random() < 0.4 else max(point, previous + 2)
+            hi = lo + rnd.randint(0, 8)
+            b.append((lo, hi))
+            previous = hi
+        b = tuple(b)
+        result = _without(a, b)
+        assert result == iv.subtract(a, b)
+        assert (result is a) == (not iv.intersect(a, b))
