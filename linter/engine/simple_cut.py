@@ -9,7 +9,7 @@ subtracting and tried every kind of match in turn: a third of a random mix's ana
 its 50,000-rule INPUT, whose hundreds of boxes each meet every rule.
 
 The answer must be split_rule's to the object, not only to the value: the box itself where
-it misses, a copy holding the very list iv.subtract returns where it is cut, nothing where
+it misses, a copy holding a new list of its own (iv.subtract's value, see _without) where it is cut, nothing where
 all of it matches. (coalesce compares long range lists by identity, so a list shared where
 split_rule would have made two, or the other way round, could merge other boxes, change
 how many boxes go on and so where the analysis's budget runs out.) A box the shortcut does
