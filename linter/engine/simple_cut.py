@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 
-from linter.engine import intervals as iv
+from linter.engine import intervals as iv, memo
 from linter.engine.space import PORT_PROTOCOL_RANGES, Box, protocol_ranges, split_rule
 from linter.model import AddressMatch, Direction, Family, PortMatch, ProtocolMatch, VerdictKind
 
@@ -137,7 +137,7 @@ def _status(held: iv.Ranges, protocols: iv.Ranges) -> int:
 # (copied at every cut, each copy touching every piece) held a million pieces scattered in
 # memory. Which object a piece is matters nowhere (lists are compared by value or by their own
 # identity); the table is emptied past PIECES_HELD.
-_PIECES: dict[tuple[int, int], tuple[int, int]] = {}
+_PIECES: dict[tuple[int, int], tuple[int, int]] = memo.per_file({})
 PIECES_HELD = 1 << 17
 _AFTER_ALL = float("inf")  # (value, _AFTER_ALL) sorts after every range starting at value
 
