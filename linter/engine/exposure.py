@@ -16,6 +16,7 @@ from linter.engine.memo import IdentityCache
 from linter.engine.paths import PathEvaluator, Result
 from linter.engine.roles import InterfaceRoles, host_addresses, infer_roles
 from linter.engine.space import replace as replace_box
+from linter.engine.subsumed import drop_subsumed
 from linter.engine.universe import (
     LOOPBACK_IFACE, OTHER_IFACE, initial_boxes, interface_representatives, routed_boxes,
 )
@@ -454,46 +455,6 @@ class ExposureAnalysis:
         exposures.sort(key=lambda e: (e.family._value_, e.protocol, _REACH_RANK[e.reach], e.ports, e.possible,
                                       e.destinations))
         return exposures
-
-
-def drop_subsumed(results: list[Result]) -> list[Result]:
-    """The results without accepts that only assumed more: a part of the space accepted if an
-    opaque match matched (``-m mark --mark 0x4000 -j ACCEPT``) that the rules accept anyway,
-    with fewer assumptions, through a later rule. Reporting both would list the same ports
-    twice, once as "possibly" through a rule that decides nothing."""
-    assumed: dict[tuple, list[frozenset]] = {}
-    keyed = []
-    matched_sets: IdentityCache[frozenset] = IdentityCache(1_000_000)
-    for result in results:
-        box = result.box
-        if result.verdict is not Outcome.ACCEPT:
-            keyed.append(None)
-            continue
-        # Long address lists by identity (hashing them costs their length): boxes split from
-        # one another share them, and a part left unpruned is only reported once more.
-        src, dst, nat_dst = box.src, box.dst, box.nat_dst
-        key = (box.family, box.proto, box.sport, box.dport, src if len(src) <= 8 else id(src),
-               dst if len(dst) <= 8 else id(dst), box.iif, box.state, box.local,
-               nat_dst if nat_dst is None or len(nat_dst) <= 8 else id(nat_dst), box.nat_dport, result.forwarded,
-               box.oif)
-        assumptions = box.assumptions
-        matched = matched_sets.get(assumptions)
-        if matched is None:
-            matched = matched_sets.put(
-                assumptions, frozenset((id(a.rule), id(a.match)) for a in assumptions if a.matched))
-        assumed.setdefault(key, []).append(matched)
-        keyed.append((key, matched))
-    kept = []
-    for result, entry in zip(results, keyed):
-        if entry is not None and entry[1]:
-            key, matched = entry
-            others = assumed[key]
-            # A certain accept of the same part subsumes every assumed one; otherwise compare
-            # assumption sets (a few per part; many only in contrived rulesets, left as they are).
-            if len(others) > 1 and (frozenset() in others or len(others) <= 64 and any(o < matched for o in others)):
-                continue
-        kept.append(result)
-    return kept
 
 
 def merge_exactly(entries: list[dict], routed: bool = False) -> list[dict]:
