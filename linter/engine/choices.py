@@ -29,12 +29,6 @@ def _chose(box) -> bool:
     return any(a.matched and is_choice(a.match) for a in box.assumptions)
 
 
-def _overlaps(a, b) -> bool:
-    """Whether two boxes of one family and port set share connections as the client sends them
-    (before any DNAT)."""
-    return _meet_dst(a, b) and _overlaps_beside_dst(a, b)
-
-
 def _meet_dst(a, b) -> bool:
     a_dst, b_dst = a.dst, b.dst
     if not a_dst or not b_dst or a_dst[0][0] > b_dst[-1][1] or b_dst[0][0] > a_dst[-1][1]:
@@ -42,8 +36,10 @@ def _meet_dst(a, b) -> bool:
     return meets(a_dst, b_dst)
 
 
-def _overlaps_beside_dst(a, b) -> bool:
-    return bool(a.iif & b.iif) and bool(a.state & b.state) and meets(a.src, b.src) and meets(a.sport, b.sport)
+def _beside_src(a, b) -> bool:
+    """Whether two boxes whose protocols, ports and destinations meet share connections as the
+    client sends them (before any DNAT), their sources apart."""
+    return bool(a.iif & b.iif) and bool(a.state & b.state) and meets(a.sport, b.sport)
 
 
 def _hull(ranges) -> tuple[int, int]:
@@ -100,8 +96,16 @@ class _ByPorts:
         self.by_dst: dict[tuple, list] = {}
 
     def overlapping(self, box) -> bool:
+        """Whether some box held shares connections with ``box``."""
+        src = box.src
+        return any(meets(src, other.src) for other in self.near(box))
+
+    def near(self, box) -> list:
+        """The boxes held that share connections with ``box`` but for their sources: protocol,
+        ports, destinations, input interfaces and states meet (settle_choices asks once for the
+        boxes of a path alike in all but their sources)."""
         if not box.dport or not box.dst:
-            return False
+            return []
         dport = box.dport if len(box.dport) <= 64 else id(box.dport)  # by value: a service's ports recur
         key = (box.family, box.proto, dport)
         near = self.found.get(key)
@@ -112,12 +116,12 @@ class _ByPorts:
                 if meets(box.dport, other.dport) and meets(box.proto, other.proto)]
             near = self.found[key] = _Stabbing(same, _dst, 1 << 16)
         if len(box.dst) > 8:
-            return any(_overlaps(box, other) for other in near.meeting(box.dst))
+            return [other for other in near.meeting(box.dst) if _meet_dst(box, other) and _beside_src(box, other)]
         dst_key = key + (box.dst,)
         meeting = self.by_dst.get(dst_key)
         if meeting is None:
             meeting = self.by_dst[dst_key] = [other for other in near.meeting(box.dst) if _meet_dst(box, other)]
-        return any(_overlaps_beside_dst(box, other) for other in meeting)
+        return [other for other in meeting if _beside_src(box, other)]
 
 
 def _dport(box):
@@ -145,16 +149,26 @@ def settle_choices(results: list, accept) -> list:
     settled = list(results)
     dropped = set()
     rests: dict[int, tuple] = {}
+    # The boxes of one path differ mostly in their sources (kube-proxy: an endpoint's own address
+    # and the rest), sharing the other fields' objects: what they may meet is found once for them
+    # (by identity: the results hold the objects, so their ids stay theirs).
+    near: dict[tuple, tuple[list, list]] = {}
     for index in chosen:
         box = results[index].box
-        if refused.overlapping(box):
+        key = (box.family, id(box.proto), id(box.dport), id(box.dst), id(box.sport), box.iif, box.state)
+        found = near.get(key)
+        if found is None:
+            found = near[key] = (refused.near(box), certain.near(box))
+        refusing, explaining = found
+        src = box.src
+        if refusing and any(meets(src, other.src) for other in refusing):
             continue  # a branch refuses some of these connections: the choice decides, unknown
         known = rests.get(id(box.assumptions))
         if known is None:
             rest = tuple(a for a in box.assumptions if not (a.matched and is_choice(a.match)))
             known = rests[id(box.assumptions)] = (rest, any(a.matched for a in rest))
         rest, still_possible = known
-        if not still_possible and certain.overlapping(box):
+        if not still_possible and explaining and any(meets(src, other.src) for other in explaining):
             dropped.add(index)
             continue
         settled[index] = replace_result(results[index], box=box._replace(assumptions=rest))

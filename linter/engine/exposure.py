@@ -18,11 +18,13 @@ from linter.engine.memo import IdentityCache
 from linter.engine.paths import PathEvaluator, Result
 from linter.engine.roles import InterfaceRoles, host_addresses, infer_roles
 from linter.engine.space import replace as replace_box
+from linter.engine.subsumed import drop_subsumed
+from linter.engine.trail_deciders import TrailReader
 from linter.engine.universe import (
     LOOPBACK_IFACE, OTHER_IFACE, initial_boxes, interface_representatives, routed_boxes,
 )
 from linter.engine.walk import CUT_DETAIL, Outcome, Step
-from linter.model import Chain, Family, Hook, Policy, Rule, Ruleset, Span, VerdictKind, ports_text
+from linter.model import Family, Hook, Rule, Ruleset, Span, VerdictKind, ports_text
 from linter.netdb import PORT_PROTOCOLS
 
 REACH_ORDER = ("internet", "restricted", "private", "internal", "loopback")
@@ -115,68 +117,17 @@ class NetworkClasses:
 def _deciders(trail: tuple[Step, ...], forwarded: bool, fallback: Decider | None = None) -> tuple[Decider, ...]:
     """The rules and policies that let a box in, in path order; ``fallback`` (the accepting
     policy of the final hook's last chain) when the walk left no step, as an empty chain does."""
-    rule_steps = []
-    policy_steps = []  # accepting policies of chains with rules
-    final_policies = []  # accepting policies on the final hook, empty chains too
     final_hook = Hook.FORWARD if forwarded else Hook.INPUT
     if len(trail) == 1:
         # The commonest path: one accepting rule of the final hook's base chain decided alone
-        # (what the general loop below makes of it, without its lists).
+        # (what TrailReader makes of it, without its lists).
         only = trail[0]
         chain, rule = only.chain, only.rule
         if only.event == "rule" and rule is not None and chain.hook is final_hook:
             kind = rule.verdict.kind
             if (kind in _ACCEPTING or only.detail == CUT_DETAIL) and not (kind is VerdictKind.ACCEPT and chain.type == "nat"):
                 return (decider_of(rule, chain, only.table, final_hook),)
-    hooks: dict[int, Hook] = {}  # table -> the hook of the base chain its steps run under
-    bases: dict[int, Chain] = {}  # table -> that base chain
-    deciding = []  # accepting rules, but the ACCEPTs of chains whose policy accepts anyway
-    passed = []  # (base chain, table, hook) of those ACCEPTs, in path order
-    for step in trail:
-        chain = step.chain
-        hook = chain.hook
-        if hook is not None:
-            hooks[id(step.table)] = hook
-            bases[id(step.table)] = chain
-        else:
-            # A user chain inherits its caller's hook.
-            hook = hooks.get(id(step.table))
-        if step.event == "rule":
-            base = bases.get(id(step.table))
-            accept = step.rule is not None and step.rule.verdict.kind is VerdictKind.ACCEPT
-            if step.rule is not None and (step.rule.verdict.kind in _ACCEPTING or step.detail == CUT_DETAIL) \
-                    and not (accept and base is not None and base.type == "nat"):
-                # A nat chain's ACCEPT only ends that chain (no NAT): it never decides filtering.
-                decider = decider_of(step.rule, chain, step.table, hook)
-                rule_steps.append(decider)
-                if accept and base is not None and base.policy is Policy.ACCEPT:
-                    passed.append((base, step.table, hook))
-                else:
-                    deciding.append(decider)
-        elif step.event == "policy" and step.detail == "accept":
-            if chain.rules:
-                policy_steps.append(decider_of(None, chain, step.table, chain.hook))
-            if chain.hook is final_hook:
-                final_policies.append(decider_of(None, chain, step.table, chain.hook))
-    # With no accepting rule on the final hook, the last accepting policy there decided (the
-    # filter chain's, after mangle's), whether or not its chain has rules: an empty
-    # default-accept INPUT exposes as much as one with an unrelated rule.
-    on_final = [d for d in rule_steps if d.hook is final_hook] or final_policies[-1:]
-    if len(on_final) > 1:
-        # A queue to an IPS (Suricata's NFQUEUE) in a later chain sees what an accept let in
-        # already: the accept decided, the queue only inspects.
-        kept = [d for d in on_final if d.rule is None or d.rule.verdict.kind is not VerdictKind.QUEUE]
-        on_final = kept or on_final
-    dnat = [d for d in rule_steps if d.rule.verdict.kind in (VerdictKind.DNAT, VerdictKind.REDIRECT)]
-    chosen = dnat + [d for d in on_final if d not in dnat]
-    if not chosen and fallback is not None and not forwarded:
-        chosen = [fallback]  # the input chain was empty: its policy let the box in
-    if not chosen:
-        # Off the final hook, an accept in a chain whose policy accepts anyway (a prerouting
-        # mangle chain skipping its marks) let nothing in that the chain would have refused:
-        # its chain's policy is the decider, as it would be without the accept.
-        chosen = deciding[-1:] or policy_steps[-1:] or [decider_of(None, base, table, hook) for base, table, hook in passed[-1:]]
-    return tuple(chosen)
+    return TrailReader(decider_of).read(trail, forwarded, fallback)[0]
 
 
 def _final_policy(evaluator: PathEvaluator, family: Family) -> Decider | None:
@@ -341,6 +292,7 @@ class ExposureAnalysis:
         lone_made: list[tuple[int, Exposure]] = []
         gathered_at: dict[int, int] = {}  # id of a gathered entry -> its number
         numbered = 0
+        trails = TrailReader(decider_of)
 
         def split_interfaces(iif: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
             # (external, internal) input interfaces, loopback left out: a few sets, asked per box.
@@ -370,8 +322,10 @@ class ExposureAnalysis:
                     via = ()
                     possible, conditions = False, ()
                 else:
-                    deciders = _deciders(box.trail, result.forwarded or routed, fallback)
-                    via = _via(box.trail)
+                    if len(box.trail) > 1:  # engine/trail_deciders.py: each step read once
+                        deciders, via = trails.read(box.trail, result.forwarded or routed, fallback)
+                    else:
+                        deciders, via = _deciders(box.trail, result.forwarded or routed, fallback), _via(box.trail)
                     if reported is not None:
                         primary = primary_of(result.forwarded, deciders, via)
                         if primary is None or not reported(primary):
@@ -509,48 +463,6 @@ def _merge_key(entry: dict) -> tuple:
     return (entry["family"], entry["protocol"], entry["reach"], entry["possible"], entry["conditions"],
             tuple([d.span for d in entry["deciders"]]), tuple([d.span for d in entry["via"]]),
             entry["forwarded"], entry["nat_targets"])
-
-
-def drop_subsumed(results: list[Result]) -> list[Result]:
-    """The results without accepts that only assumed more: a part of the space accepted if an
-    opaque match matched (``-m mark --mark 0x4000 -j ACCEPT``) that the rules accept anyway,
-    with fewer assumptions, through a later rule. Reporting both would list the same ports
-    twice, once as "possibly" through a rule that decides nothing."""
-    if not any(a.matched for result in results if result.verdict is Outcome.ACCEPT for a in result.box.assumptions):
-        return results  # no accept assumed a match: there is nothing to drop (an allow-list's 100,000)
-    assumed: dict[tuple, list[frozenset]] = {}
-    keyed = []
-    matched_sets: IdentityCache[frozenset] = IdentityCache(1_000_000)
-    for result in results:
-        box = result.box
-        if result.verdict is not Outcome.ACCEPT:
-            keyed.append(None)
-            continue
-        # Long address lists by identity (hashing them costs their length): boxes split from
-        # one another share them, and a part left unpruned is only reported once more.
-        src, dst, nat_dst = box.src, box.dst, box.nat_dst
-        key = (box.family, box.proto, box.sport, box.dport, src if len(src) <= 8 else id(src),
-               dst if len(dst) <= 8 else id(dst), box.iif, box.state, box.local,
-               nat_dst if nat_dst is None or len(nat_dst) <= 8 else id(nat_dst), box.nat_dport, result.forwarded,
-               box.oif)
-        assumptions = box.assumptions
-        matched = matched_sets.get(assumptions)
-        if matched is None:
-            matched = matched_sets.put(
-                assumptions, frozenset((id(a.rule), id(a.match)) for a in assumptions if a.matched))
-        assumed.setdefault(key, []).append(matched)
-        keyed.append((key, matched))
-    kept = []
-    for result, entry in zip(results, keyed):
-        if entry is not None and entry[1]:
-            key, matched = entry
-            others = assumed[key]
-            # A certain accept of the same part subsumes every assumed one; otherwise compare
-            # assumption sets (a few per part; many only in contrived rulesets, left as they are).
-            if len(others) > 1 and (frozenset() in others or len(others) <= 64 and any(o < matched for o in others)):
-                continue
-        kept.append(result)
-    return kept
 
 
 def merge_exactly(entries: list[dict], routed: bool = False) -> list[dict]:

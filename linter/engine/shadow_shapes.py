@@ -25,7 +25,6 @@ from linter.model import (
 )
 
 _FULL_PORTS = ((0, 65535),)
-_WIDE = ("src", "dst", "sport", "dport")
 _JUMPS = (VerdictKind.JUMP, VerdictKind.GOTO)
 
 
@@ -38,18 +37,33 @@ def chain_shape(table: Table, chain: Chain, family: Family, active: list[str], d
     rules = chain.rules
     if not rules or len(rules) >= MIN_SEGMENT:
         return None
+    # One pass reads every rule's matches: an address or port match as (dimension, its ranges,
+    # the match), any other match as it is (a match object is never a tuple).
     bounds: dict[str, set[int]] = {}
+    read = []
     for rule in rules:
+        terms = []
         for match in rule.matches:
             kind = type(match)
-            if kind is AddrTypeMatch:
+            if kind is AddressMatch:
+                dimension = "src" if match.direction is Direction.SOURCE else "dst"
+                ranges = match.addresses.ranges
+            elif kind is PortMatch:
+                dimension = "sport" if match.direction is Direction.SOURCE else "dport"
+                ranges = match.ports.ranges
+            elif kind is AddrTypeMatch:
                 return None
-            dimension = _dimension(match)
-            if dimension is not None:
-                found = bounds.setdefault(dimension, set())
-                for lo, hi in _ranges(match):
-                    found.add(lo)
-                    found.add(hi + 1)
+            else:
+                terms.append(match)
+                continue
+            found = bounds.get(dimension)
+            if found is None:
+                found = bounds[dimension] = set()
+            for lo, hi in ranges:
+                found.add(lo)
+                found.add(hi + 1)
+            terms.append((dimension, ranges, match))
+        read.append(terms)
     address_max = family_max(family)
     atoms = {}
     for dimension, found in bounds.items():
@@ -58,36 +72,26 @@ def chain_shape(table: Table, chain: Chain, family: Family, active: list[str], d
         atoms[dimension] = sorted(found)
     shape: list = [family]
     active = active + [chain.name]  # as while its own rules are analysed (a jump to itself is a loop)
-    for rule in rules:
-        terms = []
-        for match in rule.matches:
-            dimension = _dimension(match)
-            if dimension is None:
-                terms.append(match)
-                continue
-            positions = atoms[dimension]
-            renamed = tuple((bisect_left(positions, lo), bisect_left(positions, hi + 1)) for lo, hi in _ranges(match))
-            family_of = match.addresses.family if type(match) is AddressMatch else None
-            terms.append((type(match), match.negated, dimension, family_of, renamed))
+    for rule, terms in zip(rules, read):
+        for position, term in enumerate(terms):
+            if type(term) is tuple:
+                dimension, ranges, match = term
+                positions = atoms[dimension]
+                if len(ranges) == 1:
+                    (lo, hi), = ranges
+                    renamed = ((bisect_left(positions, lo), bisect_left(positions, hi + 1)),)
+                else:
+                    renamed = tuple([(bisect_left(positions, lo), bisect_left(positions, hi + 1)) for lo, hi in ranges])
+                family_of = match.addresses.family if type(match) is AddressMatch else None
+                terms[position] = (type(match), match.negated, dimension, family_of, renamed)
         target = _target(table, rule, active, done, analyse)
         if target is _NO_SHAPE:
             return None
-        shape.append((tuple(terms), rule.verdict.kind, rule.verdict.terminal, target))
-    shape.append(tuple(len(atoms.get(d, ())) for d in _WIDE))
+        verdict = rule.verdict
+        shape.append((tuple(terms), verdict.kind, verdict.terminal, target))
+    shape.append((len(atoms.get("src", ())), len(atoms.get("dst", ())), len(atoms.get("sport", ())),
+                  len(atoms.get("dport", ()))))
     return tuple(shape)
-
-
-def _dimension(match) -> str | None:
-    kind = type(match)
-    if kind is AddressMatch:
-        return "src" if match.direction is Direction.SOURCE else "dst"
-    if kind is PortMatch:
-        return "sport" if match.direction is Direction.SOURCE else "dport"
-    return None
-
-
-def _ranges(match):
-    return match.addresses.ranges if type(match) is AddressMatch else match.ports.ranges
 
 
 _NO_SHAPE = object()

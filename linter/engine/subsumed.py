@@ -1,0 +1,90 @@
+"""Accepts that only assumed more than another accept of the same part of the space.
+
+A part of the space accepted if an opaque match matched (``-m mark --mark 0x4000 -j ACCEPT``)
+that the rules accept anyway, with fewer assumptions, through a later rule, is reported once:
+through the rule with fewer assumptions. Reporting both would list the same ports twice,
+once as "possibly" through a rule that decides nothing.
+
+Only results of equal boxes can subsume one another, so results are first grouped by one
+field of the box (the DNAT target: kube-proxy's 45,000 statistic-chosen results at 100k
+each DNAT to an endpoint no certain result reaches) and the boxes are compared whole only
+in the groups that mix different assumption sets.
+"""
+
+from __future__ import annotations
+
+from linter.engine.walk import Outcome
+
+
+def drop_subsumed(results: list) -> list:
+    """``results`` (engine.paths.Result) without the accepts that another accept of the same
+    box explains with fewer assumptions (a strict subset of the opaque matches it assumed
+    matched)."""
+    accept = Outcome.ACCEPT
+    if not any(a.matched for result in results if result.verdict is accept for a in result.box.assumptions):
+        return results  # no accept assumed a match: there is nothing to drop (an allow-list's 100,000)
+    matched_of: dict[int, frozenset] = {}  # id(assumptions) -> what they assumed matched
+    # nat_dst (by value when short, by identity when long, as in _box_key) -> [the first
+    # result's assumptions, whether a result of other assumptions differs in what it assumed
+    # matched]. The boxes of one path share their assumptions tuple: mostly told by identity.
+    groups: dict = {}
+    for result in results:
+        if result.verdict is not accept:
+            continue
+        box = result.box
+        nat_dst = box.nat_dst
+        key = nat_dst if nat_dst is None or len(nat_dst) <= 8 else id(nat_dst)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [box.assumptions, False]
+        elif not group[1] and group[0] is not box.assumptions \
+                and _matched(group[0], matched_of) != _matched(box.assumptions, matched_of):
+            group[1] = True
+    mixed = {key for key, (_, differ) in groups.items() if differ}
+    if not mixed:  # equal assumption sets never subsume one another
+        return results
+    assumed: dict[tuple, list[frozenset]] = {}
+    keyed = []
+    for result in results:
+        box = result.box
+        nat_dst = box.nat_dst
+        if result.verdict is not accept or (nat_dst if nat_dst is None or len(nat_dst) <= 8 else id(nat_dst)) not in mixed:
+            keyed.append(None)
+            continue
+        key = _box_key(result)
+        matched = _matched(box.assumptions, matched_of)
+        assumed.setdefault(key, []).append(matched)
+        keyed.append((key, matched))
+    kept = []
+    for result, entry in zip(results, keyed):
+        if entry is not None and entry[1]:
+            key, matched = entry
+            others = assumed[key]
+            # A certain accept of the same part subsumes every assumed one; otherwise compare
+            # assumption sets (a few per part; many only in contrived rulesets, left as they are).
+            if len(others) > 1 and (frozenset() in others or len(others) <= 64 and any(o < matched for o in others)):
+                continue
+        kept.append(result)
+    return kept
+
+
+def _matched(assumptions: tuple, matched_of: dict[int, frozenset]) -> frozenset:
+    """The opaque matches ``assumptions`` assumed matched (rule and match by identity), made
+    once per tuple (the results hold the tuples: their ids stay theirs)."""
+    matched = matched_of.get(id(assumptions))
+    if matched is None:
+        matched = matched_of[id(assumptions)] = frozenset(
+            (id(a.rule), id(a.match)) for a in assumptions if a.matched)
+    return matched
+
+
+def _box_key(result) -> tuple:
+    """What makes two results' boxes the same part of the space; long address lists by identity
+    (hashing them costs their length): boxes split from one another share them, and a part
+    left unpruned is only reported once more."""
+    box = result.box
+    src, dst, nat_dst = box.src, box.dst, box.nat_dst
+    return (box.family, box.proto, box.sport, box.dport, src if len(src) <= 8 else id(src),
+            dst if len(dst) <= 8 else id(dst), box.iif, box.state, box.local,
+            nat_dst if nat_dst is None or len(nat_dst) <= 8 else id(nat_dst), box.nat_dport, result.forwarded,
+            box.oif)
