@@ -465,10 +465,10 @@ def drop_subsumed(results: list[Result]) -> list[Result]:
     keyed = []
     matched_sets: IdentityCache[frozenset] = IdentityCache(1_000_000)
     for result in results:
-        box = result.box
         if result.verdict is not Outcome.ACCEPT:
             keyed.append(None)
             continue
+        box = result.box
         # Long address lists by identity (hashing them costs their length): boxes split from
         # one another share them, and a part left unpruned is only reported once more.
         src, dst, nat_dst = box.src, box.dst, box.nat_dst

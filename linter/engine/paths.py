@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from linter.engine.budget import Budget, Cut, recursion_room
+from linter.engine.descent import Deferred
 from linter.engine.space import Box, replace, with_trail
 from linter.engine.universe import LOOPBACK_IFACE
 from linter.engine.roles import bridge_subnets
@@ -52,13 +53,25 @@ if _RESULT_FIELDS != ("box", "verdict", "forwarded", "routed"):
     raise AssertionError(f"Result fields changed: {_RESULT_FIELDS}")
 _SET_BOX, _SET_VERDICT, _SET_FORWARDED, _SET_ROUTED = (Result.__dict__[name].__set__ for name in _RESULT_FIELDS)
 _new = object.__new__
+_GET_BOX = Result.__dict__["box"].__get__
+
+
+class DeferredResult(Result):
+    """A Result whose box the walk decided as an engine/descent.py Deferred (its long list kept
+    as how it was cut): the box is built each time it is read."""
+
+    __slots__ = ()
+
+    @property
+    def box(self) -> Box:
+        return _GET_BOX(self).box()
 
 
 def decided(box: Box, verdict: Outcome, forwarded: bool) -> Result:
     """``Result(box, verdict, forwarded)``, built by the fields' slot descriptors (what the
     frozen dataclass's __init__ ends up doing, at a third of its cost: a blocklist's walk
     decides 100,000 boxes, frontends/makers.py does the same for model objects)."""
-    made = _new(Result)
+    made = _new(Result if type(box) is not Deferred else DeferredResult)
     _SET_BOX(made, box)
     _SET_VERDICT(made, verdict)
     _SET_FORWARDED(made, forwarded)
