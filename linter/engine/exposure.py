@@ -13,7 +13,7 @@ from linter.engine.choices import settle_choices
 from linter.engine.class_cut import ClassCut
 from linter.engine.known_sizes import KnownSizes, collecting
 from linter.engine.memo import IdentityCache
-from linter.engine.paths import PathEvaluator, Result
+from linter.engine.paths import DeferredResult, PathEvaluator, Result
 from linter.engine.roles import InterfaceRoles, host_addresses, infer_roles
 from linter.engine.space import replace as replace_box
 from linter.engine.universe import (
@@ -273,7 +273,7 @@ class ExposureAnalysis:
             with collecting(self.sizes):
                 walked = evaluator.evaluate(boxes)
             self.sizes.let_go()
-            self._results[family] = settle_choices(drop_subsumed(walked), Outcome.ACCEPT)
+            self._results[family] = settle_choices(drop_subsumed(walked, self.sizes.node_of), Outcome.ACCEPT)
             self.spent += evaluator.spent
             self.cuts.extend(evaluator.cuts)
         return self._results[family]
@@ -456,11 +456,13 @@ class ExposureAnalysis:
         return exposures
 
 
-def drop_subsumed(results: list[Result]) -> list[Result]:
+def drop_subsumed(results: list[Result], node_of: Callable = lambda ranges: None) -> list[Result]:
     """The results without accepts that only assumed more: a part of the space accepted if an
     opaque match matched (``-m mark --mark 0x4000 -j ACCEPT``) that the rules accept anyway,
     with fewer assumptions, through a later rule. Reporting both would list the same ports
-    twice, once as "possibly" through a rule that decides nothing."""
+    twice, once as "possibly" through a rule that decides nothing. ``node_of``: the
+    engine/descent.py Node of a long source list, if noted (a DeferredResult holds that Node
+    instead of the list: the Node stands for the list's identity)."""
     assumed: dict[tuple, list[frozenset]] = {}
     keyed = []
     matched_sets: IdentityCache[frozenset] = IdentityCache(1_000_000)
@@ -468,11 +470,17 @@ def drop_subsumed(results: list[Result]) -> list[Result]:
         if result.verdict is not Outcome.ACCEPT:
             keyed.append(None)
             continue
-        box = result.box
+        if type(result) is DeferredResult:
+            box = result.deferred.bare
+            src = id(result.deferred.src_node)
+        else:
+            box = result.box
+            src = box.src
+            src = src if len(src) <= 8 else id(node_of(src) or src)
         # Long address lists by identity (hashing them costs their length): boxes split from
         # one another share them, and a part left unpruned is only reported once more.
-        src, dst, nat_dst = box.src, box.dst, box.nat_dst
-        key = (box.family, box.proto, box.sport, box.dport, src if len(src) <= 8 else id(src),
+        dst, nat_dst = box.dst, box.nat_dst
+        key = (box.family, box.proto, box.sport, box.dport, src,
                dst if len(dst) <= 8 else id(dst), box.iif, box.state, box.local,
                nat_dst if nat_dst is None or len(nat_dst) <= 8 else id(nat_dst), box.nat_dport, result.forwarded,
                box.oif)

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from linter.engine import intervals as iv
-from linter.engine.descent import Deferred, Node, child, root
+from linter.engine.descent import Deferred, Node, built_from, child, root
 
 LONG = 64  # ranges past which a size is worth remembering (shorter lists are counted)
 _HELD_BY_US = 3  # sys.getrefcount of a list only the registry holds (entry, loop name, argument)
@@ -45,15 +45,18 @@ class KnownSizes:
     def size(self, ranges: iv.Ranges) -> int:
         """iv.size(ranges), read from the registry when it knows it."""
         if len(ranges) > LONG:
-            hit = self._entries.get(id(ranges))
-            if hit is not None and hit[0] is ranges:
-                return hit[1]
+            known = self.known(ranges)
+            if known is not None:
+                return known
         return iv.size(ranges)
 
     def known(self, ranges: iv.Ranges) -> int | None:
         """The size noted for ``ranges``, or None (short lists are not noted)."""
         hit = self._entries.get(id(ranges))
-        return hit[1] if hit is not None and hit[0] is ranges else None
+        if hit is not None and hit[0] is ranges:
+            return hit[1]
+        node = built_from(ranges)  # a list a deferred result built just now (engine/descent.py)
+        return node.size if node is not None else None
 
     def note_cut(self, whole: iv.Ranges, taken: iv.Ranges, rest: iv.Ranges) -> None:
         """``rest`` is ``whole`` without ``taken`` (``taken`` ⊆ ``whole``): its size is noted,
@@ -67,10 +70,11 @@ class KnownSizes:
         whole_size = iv.size(whole) if hit is None else hit[1]
         parent = hit[2] if hit is not None else None
         if parent is None:
-            parent = root(whole)
+            parent = root(whole, whole_size)
             if hit is not None:
                 self._entries[id(whole)] = (whole, whole_size, parent)
-        self.note(rest, whole_size - iv.size(taken), child(parent, taken, rest))
+        size = whole_size - iv.size(taken)
+        self.note(rest, size, child(parent, taken, rest, size))
 
     def note_part(self, part: iv.Ranges, whole: iv.Ranges, others: iv.Ranges) -> None:
         """``part`` is ``whole`` ∩ C for a class C whose complement ``others`` is a few ranges:
@@ -102,13 +106,14 @@ class KnownSizes:
         hit = self._entries.get(id(ranges))
         return hit[2] if hit is not None and hit[0] is ranges else None
 
-    def defer(self, boxes: list) -> list:
-        """``boxes`` (decided), each whose long source or destination port list has a Node
-        here as a Deferred holding the Node instead (a NAT's ports are left as they are)."""
+    def defer(self, boxes: list, ports: bool = True) -> list:
+        """``boxes`` (decided), each whose long source or destination port list (not without
+        ``ports``) has a Node here as a Deferred holding the Node instead (a NAT's ports are
+        left as they are)."""
         out = []
         for box in boxes:
             src = self.node_of(box.src) if len(box.src) > LONG else None
-            dport = self.node_of(box.dport) if len(box.dport) > LONG and box.nat_dport is None else None
+            dport = self.node_of(box.dport) if ports and len(box.dport) > LONG and box.nat_dport is None else None
             if src is None and dport is None:
                 out.append(box)
                 continue

@@ -66,6 +66,11 @@ class DeferredResult(Result):
     def box(self) -> Box:
         return _GET_BOX(self).box()
 
+    @property
+    def deferred(self) -> Deferred:
+        """What the walk decided, its long list kept as a Node."""
+        return _GET_BOX(self)
+
 
 def decided(box: Box, verdict: Outcome, forwarded: bool) -> Result:
     """``Result(box, verdict, forwarded)``, built by the fields' slot descriptors (what the
@@ -193,10 +198,10 @@ class PathEvaluator:
         local = [b for b in alive if b.local]
         forwarded = [b for b in alive if not b.local]
         alive_local = self._run_hook(Hook.INPUT, family, local, finals, forwarded=False)
-        finals.extend(Result(b, Outcome.ACCEPT, False) for b in alive_local)
+        finals.extend(decided(b, Outcome.ACCEPT, False) for b in alive_local)
         for hook in FORWARD_HOOKS:
             forwarded = self._run_hook(hook, family, forwarded, finals, forwarded=True)
-        finals.extend(Result(b, Outcome.ACCEPT, True) for b in forwarded)
+        finals.extend(decided(b, Outcome.ACCEPT, True) for b in forwarded)
 
     def _from_this_host(self, family: Family, alive: list[Box], finals: list[Result]) -> None:
         if not alive:
@@ -204,11 +209,11 @@ class PathEvaluator:
         for hook in (Hook.OUTPUT, Hook.POSTROUTING):
             alive = self._run_hook(hook, family, alive, finals, forwarded=False)
         # A nat OUTPUT DNAT to another address sends the packet away from this host.
-        finals.extend(Result(b, Outcome.ACCEPT, True) for b in alive if not b.local)
+        finals.extend(decided(b, Outcome.ACCEPT, True) for b in alive if not b.local)
         alive = [b for b in alive if b.local]
         for hook in (Hook.PREROUTING, Hook.INPUT):
             alive = self._run_hook(hook, family, alive, finals, forwarded=False, skip_nat=True)
-        finals.extend(Result(b, Outcome.ACCEPT, False) for b in alive)
+        finals.extend(decided(b, Outcome.ACCEPT, False) for b in alive)
 
     def _run_hook(self, hook: Hook, family: Family, boxes: list[Box], finals: list[Result], forwarded: bool,
                   skip_nat: bool = False) -> list[Box]:
@@ -259,6 +264,8 @@ class PathEvaluator:
             # chain decides nothing, so it leaves no step either (its accepting policy is not a
             # decider of anything).
             return boxes
+        if any(type(box) is Deferred for box in boxes):  # accepted by an earlier chain (engine/descent.py)
+            boxes = [box.box() if type(box) is Deferred else box for box in boxes]
         skipped: list[Box] = []
         entering: list[Box] = []
         for box in boxes:

@@ -334,6 +334,10 @@ class Walker:
                 returned.extend(matched)
             elif (outcome is Outcome.DROP or outcome is Outcome.REJECT) and (sizes := collector()) is not None:
                 results.extend((box, outcome) for box in sizes.defer(matched))  # engine/descent.py
+            elif outcome is Outcome.ACCEPT and (sizes := collector()) is not None:
+                # (What goes on to a later chain is built again there: engine/paths.py.)
+                results.extend((box, outcome) for box in sizes.defer(
+                    [apply_nat(box, rule, self.routing) for box in matched], ports=False))
             else:
                 results.extend((apply_nat(box, rule, self.routing), outcome) for box in matched)
         return next_pending

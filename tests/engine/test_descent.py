@@ -1,5 +1,6 @@
-"""engine/descent.py: a list kept as how it was cut is built back exactly; drop results of a
-ufw chain keep their long port lists that way and read back as the walk decided them."""
+"""engine/descent.py: a list kept as how it was cut is built back exactly; the results of a
+ufw chain keep their long port lists (drops) and source lists (accepts) that way and read back
+as the walk decided them, and the exposure summary of them is the same."""
 
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def test_a_deferred_box_reads_as_the_box():
     assert tuple(deferred) == box and deferred[3] == rest and len(deferred) == len(box)
     short = box._replace(dport=((1, 1),))
     assert registry.defer([short]) == [short]
-    assert ranges_of(root(rest)) is rest
+    assert ranges_of(root(rest, 7)) is rest
 
 
 def _user_rules(count: int) -> str:
@@ -78,11 +79,24 @@ def _results(text: str) -> list[Result]:
 def test_drop_results_of_a_ufw_chain_are_deferred_and_read_back_as_walked(monkeypatch):
     text = _user_rules(600)
     deferred = _results(text)
-    monkeypatch.setattr(KnownSizes, "defer", lambda self, boxes: boxes)
+    monkeypatch.setattr(KnownSizes, "defer", lambda self, boxes, ports=True: boxes)
     plain = _results(text)
     assert len(deferred) == len(plain)
     kept = [result for result in deferred if type(result) is DeferredResult]
-    assert len(kept) > 100
-    assert all(result.verdict.value in ("drop", "reject") for result in kept)
+    drops = [result for result in kept if result.verdict.value in ("drop", "reject")]
+    accepts = [result for result in kept if result.verdict.value == "accept"]
+    assert len(drops) > 100 and len(accepts) > 100 and len(drops) + len(accepts) == len(kept)
+    assert all(result.deferred.dport_node is None for result in accepts)
     for mine, theirs in zip(deferred, plain):
         assert (mine.box, mine.verdict, mine.forwarded) == (theirs.box, theirs.verdict, theirs.forwarded)
+
+
+def test_the_exposure_summary_of_deferred_results_is_the_same(monkeypatch):
+    text = _user_rules(300)
+    deferred = ExposureAnalysis([ruleset(text)])
+    mine = deferred.exposures()
+    assert any(type(result) is DeferredResult for result in deferred.results(Family.IPV4))
+    monkeypatch.setattr(KnownSizes, "defer", lambda self, boxes, ports=True: boxes)
+    theirs = ExposureAnalysis([ruleset(text)]).exposures()
+    assert len(mine) == len(theirs) > 100
+    assert mine == theirs
