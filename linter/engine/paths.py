@@ -48,6 +48,7 @@ class Result:
     routed: bool = False  # addressed to another host and routed through this one (evaluate_routed)
 
 
+Result.deferred = None  # a plain result's box is the box; DeferredResult's is built (engine/descent.py)
 _RESULT_FIELDS = tuple(Result.__dataclass_fields__)
 if _RESULT_FIELDS != ("box", "verdict", "forwarded", "routed"):
     raise AssertionError(f"Result fields changed: {_RESULT_FIELDS}")
