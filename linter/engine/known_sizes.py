@@ -142,5 +142,6 @@ def note_cut(whole: iv.Ranges, taken: iv.Ranges, rest: iv.Ranges) -> None:
 
 
 def collector() -> KnownSizes | None:
-    """The registry collecting now, or None."""
-    return _collecting[-1] if _collecting else None
+    """The registry collecting now, or None (also while it holds nothing: with no list noted,
+    there is nothing to defer, and most walks note none)."""
+    return _collecting[-1] if _collecting and _collecting[-1]._entries else None
