@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 
 from linter.engine import intervals as iv
-from linter.engine.descent import CHECKPOINT_AT_LEAST, Deferred, ranges_of, root
+from linter.engine.descent import CHECKPOINT_AT_LEAST, Deferred, ranges_of, root, without
 from linter.engine.exposure import ExposureAnalysis
 from linter.engine.known_sizes import LONG, KnownSizes, collecting, note_cut
 from linter.engine.paths import DeferredResult, Result
@@ -34,6 +34,30 @@ def test_every_list_of_a_line_of_cuts_is_built_back_exactly():
     assert sum(node.ranges is not None for _, node in held) < len(held) // (CHECKPOINT_AT_LEAST - 1) + 2
     for ranges, node in held:
         assert ranges_of(node) == ranges
+
+
+def test_without_is_subtract_for_what_cuts_took():
+    rnd = random.Random(8)
+    checked = 0
+    for _ in range(1500):
+        current = ((0, rnd.choice([60, 1000, 65535])),)
+        lines = [(None, current)]
+        for _ in range(rnd.randrange(1, 50)):
+            if not current:
+                break
+            start = rnd.randrange(0, current[-1][1] + 1)
+            cut = ((start, start + rnd.randrange(0, 3)),)
+            taken = iv.intersect(current, cut)
+            if taken:
+                current = iv.subtract(current, cut)
+                lines.append((taken, current))
+        if len(lines) < 2:
+            continue
+        first = rnd.randrange(0, len(lines) - 1)
+        taken = iv.normalize([piece for part, _ in lines[first + 1:] for piece in part])
+        assert without(lines[first][1], taken) == current == iv.subtract(lines[first][1], taken)
+        checked += 1
+    assert checked > 1000
 
 
 def test_a_deferred_box_reads_as_the_box():
