@@ -139,9 +139,17 @@ def settle_choices(results: list, accept) -> list:
     # Assumption tuples are shared by every box of one path: each is read once (the results
     # hold them, so their ids stay theirs).
     chose: dict[int, bool] = {}
-    chosen = [index for index, result in enumerate(results) if result.verdict is accept and (
-        chose[id(result.box.assumptions)] if id(result.box.assumptions) in chose
-        else chose.setdefault(id(result.box.assumptions), _chose(result.box)))]
+    chosen = []
+    for index, result in enumerate(results):
+        if result.verdict is not accept:
+            continue
+        # (A deferred result's assumptions are read without building its box: engine/descent.py.)
+        box = result.box if result.deferred is None else result.deferred
+        known = chose.get(id(box.assumptions))
+        if known is None:
+            known = chose[id(box.assumptions)] = _chose(box)
+        if known:
+            chosen.append(index)
     if not chosen:
         return results
     refused = _ByPorts([result.box for result in results if result.verdict is not accept])

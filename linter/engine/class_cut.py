@@ -6,6 +6,8 @@ from __future__ import annotations
 from bisect import bisect_right
 
 from linter.engine import intervals as iv
+from linter.engine.descent import built_from
+from linter.engine.known_sizes import LONG
 from linter.engine.memo import IdentityCache
 
 
@@ -27,7 +29,12 @@ class ClassCut:
                 return ranges  # all inside one class range
             if (at < 0 or self.ranges[at][1] < lo) and (at + 1 >= len(self.ranges) or self.ranges[at + 1][0] > hi):
                 return iv.EMPTY  # all in one gap
-        found = self.cache.get(ranges)
+        # A list built on read (engine/descent.py) is kept by its Node: kept itself, it would
+        # keep the list, which no one reads again.
+        key = built_from(ranges) if len(ranges) > LONG else None
+        if key is None:
+            key = ranges
+        found = self.cache.get(key)
         if found is None:
-            found = self.cache.put(ranges, iv.intersect(ranges, self.ranges))
+            found = self.cache.put(key, iv.intersect(ranges, self.ranges))
         return found

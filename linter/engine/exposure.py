@@ -226,7 +226,7 @@ class ExposureAnalysis:
             with collecting(self.sizes):
                 walked = evaluator.evaluate(boxes)
             self.sizes.let_go()
-            self._results[family] = settle_choices(drop_subsumed(walked), Outcome.ACCEPT)
+            self._results[family] = settle_choices(drop_subsumed(walked, self.sizes.node_of), Outcome.ACCEPT)
             self.spent += evaluator.spent
             self.cuts.extend(evaluator.cuts)
         return self._results[family]

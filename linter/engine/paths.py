@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from linter.engine.budget import Budget, Cut, recursion_room
+from linter.engine.descent import Deferred
 from linter.engine.space import Box, replace, with_trail
 from linter.engine.universe import LOOPBACK_IFACE
 from linter.engine.roles import bridge_subnets
@@ -47,18 +48,36 @@ class Result:
     routed: bool = False  # addressed to another host and routed through this one (evaluate_routed)
 
 
+Result.deferred = None  # a plain result's box is the box; DeferredResult's is built (engine/descent.py)
 _RESULT_FIELDS = tuple(Result.__dataclass_fields__)
 if _RESULT_FIELDS != ("box", "verdict", "forwarded", "routed"):
     raise AssertionError(f"Result fields changed: {_RESULT_FIELDS}")
 _SET_BOX, _SET_VERDICT, _SET_FORWARDED, _SET_ROUTED = (Result.__dict__[name].__set__ for name in _RESULT_FIELDS)
 _new = object.__new__
+_GET_BOX = Result.__dict__["box"].__get__
+
+
+class DeferredResult(Result):
+    """A Result whose box the walk decided as an engine/descent.py Deferred (its long list kept
+    as how it was cut): the box is built each time it is read."""
+
+    __slots__ = ()
+
+    @property
+    def box(self) -> Box:
+        return _GET_BOX(self).box()
+
+    @property
+    def deferred(self) -> Deferred:
+        """What the walk decided, its long list kept as a Node."""
+        return _GET_BOX(self)
 
 
 def decided(box: Box, verdict: Outcome, forwarded: bool) -> Result:
     """``Result(box, verdict, forwarded)``, built by the fields' slot descriptors (what the
     frozen dataclass's __init__ ends up doing, at a third of its cost: a blocklist's walk
     decides 100,000 boxes, frontends/makers.py does the same for model objects)."""
-    made = _new(Result)
+    made = _new(Result if type(box) is not Deferred else DeferredResult)
     _SET_BOX(made, box)
     _SET_VERDICT(made, verdict)
     _SET_FORWARDED(made, forwarded)
@@ -180,10 +199,10 @@ class PathEvaluator:
         local = [b for b in alive if b.local]
         forwarded = [b for b in alive if not b.local]
         alive_local = self._run_hook(Hook.INPUT, family, local, finals, forwarded=False)
-        finals.extend(Result(b, Outcome.ACCEPT, False) for b in alive_local)
+        finals.extend(decided(b, Outcome.ACCEPT, False) for b in alive_local)
         for hook in FORWARD_HOOKS:
             forwarded = self._run_hook(hook, family, forwarded, finals, forwarded=True)
-        finals.extend(Result(b, Outcome.ACCEPT, True) for b in forwarded)
+        finals.extend(decided(b, Outcome.ACCEPT, True) for b in forwarded)
 
     def _from_this_host(self, family: Family, alive: list[Box], finals: list[Result]) -> None:
         if not alive:
@@ -191,11 +210,11 @@ class PathEvaluator:
         for hook in (Hook.OUTPUT, Hook.POSTROUTING):
             alive = self._run_hook(hook, family, alive, finals, forwarded=False)
         # A nat OUTPUT DNAT to another address sends the packet away from this host.
-        finals.extend(Result(b, Outcome.ACCEPT, True) for b in alive if not b.local)
+        finals.extend(decided(b, Outcome.ACCEPT, True) for b in alive if not b.local)
         alive = [b for b in alive if b.local]
         for hook in (Hook.PREROUTING, Hook.INPUT):
             alive = self._run_hook(hook, family, alive, finals, forwarded=False, skip_nat=True)
-        finals.extend(Result(b, Outcome.ACCEPT, False) for b in alive)
+        finals.extend(decided(b, Outcome.ACCEPT, False) for b in alive)
 
     def _run_hook(self, hook: Hook, family: Family, boxes: list[Box], finals: list[Result], forwarded: bool,
                   skip_nat: bool = False) -> list[Box]:
@@ -246,6 +265,8 @@ class PathEvaluator:
             # chain decides nothing, so it leaves no step either (its accepting policy is not a
             # decider of anything).
             return boxes
+        if any(type(box) is Deferred for box in boxes):  # accepted by an earlier chain (engine/descent.py)
+            boxes = [box.box() if type(box) is Deferred else box for box in boxes]
         skipped: list[Box] = []
         entering: list[Box] = []
         for box in boxes:

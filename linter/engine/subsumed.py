@@ -16,12 +16,18 @@ from __future__ import annotations
 from linter.engine.walk import Outcome
 
 
-def drop_subsumed(results: list) -> list:
+def _no_node(ranges):
+    return None
+
+
+def drop_subsumed(results: list, node_of=_no_node) -> list:
     """``results`` (engine.paths.Result) without the accepts that another accept of the same
     box explains with fewer assumptions (a strict subset of the opaque matches it assumed
-    matched)."""
+    matched). ``node_of``: the engine/descent.py Node of a long source list, if noted (a
+    DeferredResult holds that Node instead of the list: the Node stands for the list's
+    identity, and its box is not built here)."""
     accept = Outcome.ACCEPT
-    if not any(a.matched for result in results if result.verdict is accept for a in result.box.assumptions):
+    if not any(a.matched for result in results if result.verdict is accept for a in _fields(result).assumptions):
         return results  # no accept assumed a match: there is nothing to drop (an allow-list's 100,000)
     matched_of: dict[int, frozenset] = {}  # id(assumptions) -> what they assumed matched
     # nat_dst (by value when short, by identity when long, as in _box_key) -> [the first
@@ -31,7 +37,7 @@ def drop_subsumed(results: list) -> list:
     for result in results:
         if result.verdict is not accept:
             continue
-        box = result.box
+        box = _fields(result)
         nat_dst = box.nat_dst
         key = nat_dst if nat_dst is None or len(nat_dst) <= 8 else id(nat_dst)
         group = groups.get(key)
@@ -46,12 +52,12 @@ def drop_subsumed(results: list) -> list:
     assumed: dict[tuple, list[frozenset]] = {}
     keyed = []
     for result in results:
-        box = result.box
+        box = _fields(result)
         nat_dst = box.nat_dst
         if result.verdict is not accept or (nat_dst if nat_dst is None or len(nat_dst) <= 8 else id(nat_dst)) not in mixed:
             keyed.append(None)
             continue
-        key = _box_key(result)
+        key = _box_key(result, box, node_of)
         matched = _matched(box.assumptions, matched_of)
         assumed.setdefault(key, []).append(matched)
         keyed.append((key, matched))
@@ -78,13 +84,26 @@ def _matched(assumptions: tuple, matched_of: dict[int, frozenset]) -> frozenset:
     return matched
 
 
-def _box_key(result) -> tuple:
+def _fields(result):
+    """The box of ``result`` to read its fields but the long lists from: a DeferredResult's bare
+    box (engine/descent.py), which is not built."""
+    deferred = result.deferred
+    return result.box if deferred is None else deferred.bare
+
+
+def _box_key(result, box, node_of) -> tuple:
     """What makes two results' boxes the same part of the space; long address lists by identity
     (hashing them costs their length): boxes split from one another share them, and a part
-    left unpruned is only reported once more."""
-    box = result.box
-    src, dst, nat_dst = box.src, box.dst, box.nat_dst
-    return (box.family, box.proto, box.sport, box.dport, src if len(src) <= 8 else id(src),
+    left unpruned is only reported once more. A long source list noted in engine/descent.py is
+    known by its Node, whether the result holds the Node or the list."""
+    deferred = result.deferred
+    if deferred is not None and deferred.src_node is not None:
+        src = id(deferred.src_node)
+    else:
+        src = box.src
+        src = src if len(src) <= 8 else id(node_of(src) or src)
+    dst, nat_dst = box.dst, box.nat_dst
+    return (box.family, box.proto, box.sport, box.dport, src,
             dst if len(dst) <= 8 else id(dst), box.iif, box.state, box.local,
             nat_dst if nat_dst is None or len(nat_dst) <= 8 else id(nat_dst), box.nat_dport, result.forwarded,
             box.oif)

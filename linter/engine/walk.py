@@ -16,6 +16,7 @@ from linter.engine import intervals as iv, memo
 from linter.engine.budget import MAX_FOLLOWED_DEPTH, Budget
 from linter.engine.chains import chain_named  # noqa: F401  (re-exported: callers find chains here)
 from linter.engine.keyed import pieces_by_group
+from linter.engine.known_sizes import collector
 from linter.engine.hull import cut as cut_to_hull, hull_of, suffix_rules
 from linter.engine.marks import mark_effect, sets_marks
 from linter.engine.memo import IdentityCache
@@ -378,6 +379,12 @@ class Walker:
             outcome = verdict_outcome(verdict)
             if outcome is Outcome.RETURN and returned is not None:
                 returned.extend(matched)
+            elif (outcome is Outcome.DROP or outcome is Outcome.REJECT) and (sizes := collector()) is not None:
+                results.extend((box, outcome) for box in sizes.defer(matched))  # engine/descent.py
+            elif outcome is Outcome.ACCEPT and (sizes := collector()) is not None:
+                # (What goes on to a later chain is built again there: engine/paths.py.)
+                results.extend((box, outcome) for box in sizes.defer(
+                    [apply_nat(box, rule, self.routing) for box in matched], ports=False))
             else:
                 results.extend((apply_nat(box, rule, self.routing), outcome) for box in matched)
         return next_pending
