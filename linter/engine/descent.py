@@ -17,8 +17,6 @@ its length plus at most that many cuts, and the lists kept are a few per chain o
 
 from __future__ import annotations
 
-from bisect import bisect_right
-
 from linter.engine import intervals as iv
 from linter.engine.space import Box
 
@@ -26,7 +24,6 @@ CHECKPOINT_AT_LEAST = 32  # cuts between two lists kept whole (more for longer l
 CHECKPOINT_SHARE = 64  # ...at least a list's length over this, so the lists kept stay few
 
 
-_AFTER_ALL = float("inf")  # (value, _AFTER_ALL) sorts after every range starting at value
 RECENT = 8  # lists built last, with their sizes (what the exposure summary reads next)
 
 
@@ -71,39 +68,11 @@ def ranges_of(node: Node) -> iv.Ranges:
     while node.ranges is None:
         taken.extend(node.taken)
         node = node.parent
-    built = without(node.ranges, iv.normalize(taken))
+    built = iv.without_inside(node.ranges, iv.normalize(taken))
     if len(_recent) >= RECENT:
         del _recent[0]
     _recent.append((built, start))
     return built
-
-
-def without(whole: iv.Ranges, taken: iv.Ranges) -> iv.Ranges:
-    """``whole`` without ``taken`` (not empty, each of its ranges inside one range of
-    ``whole``, as what cuts took is): the stretches between the ranges it touches copied
-    as slices. (iv.subtract puts each cut in place in one copy, which moves the rest of the
-    list each time: a checkpoint's list and its few hundred cuts at 100,000 rules.)"""
-    out: list[tuple[int, int]] = []
-    done = 0  # the ranges of whole before this one are in out
-    i = 0
-    count = len(taken)
-    while i < count:
-        at = bisect_right(whole, (taken[i][0], _AFTER_ALL), done) - 1  # the range holding it
-        if at > done:
-            out += whole[done:at]
-        lo, hi = whole[at]
-        start = lo
-        while i < count and taken[i][0] <= hi:
-            t_lo, t_hi = taken[i]
-            if t_lo > start:
-                out.append((start, t_lo - 1))
-            start = t_hi + 1
-            i += 1
-        if start <= hi:
-            out.append((start, hi))
-        done = at + 1
-    out += whole[done:]
-    return tuple(out)
 
 
 def built_from(ranges: iv.Ranges) -> Node | None:

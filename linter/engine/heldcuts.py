@@ -76,7 +76,7 @@ class HeldCuts:
         return settled
 
     def _settled(self, box: Box) -> Box:
-        return with_src(box, _without(box.src, self._held[id(box)][1]))
+        return with_src(box, iv.without_inside(box.src, self._held[id(box)][1]))
 
     def misses_all(self, boxes: list[Box], splits: Callable[[Box], tuple]) -> bool:
         """Whether every held box of ``boxes`` comes out of ``splits`` (the rule's split of one
@@ -159,44 +159,3 @@ def _less_holes(inside: iv.Ranges, holes: list[tuple[int, int]]) -> iv.Ranges:
     if first >= last:
         return inside
     return iv.subtract(inside, tuple(holes[first:last]))
-
-
-def _without(ranges: iv.Ranges, holes: list[tuple[int, int]]) -> iv.Ranges:
-    """``ranges`` less ``holes`` (sorted, disjoint, each inside one range of ``ranges``): the
-    ranges holes fall in are rebuilt and put in place in one copy of the list (a few: each
-    moved in, from the end), or the stretches between them joined (many: moving the rest of
-    the list at every range rebuilt would cost the list's length each time)."""
-    rebuilt_at: list[tuple[int, list]] = []
-    count = len(holes)
-    i = 0
-    while i < count:
-        lo = holes[i][0]
-        index = bisect_right(ranges, (lo, _AFTER_ALL)) - 1  # the range this hole is in
-        start, end = ranges[index]
-        rebuilt = []
-        current = start
-        while i < count and holes[i][0] <= end:
-            hole_lo, hole_hi = holes[i]
-            if hole_lo > current:
-                rebuilt.append((current, hole_lo - 1))
-            current = hole_hi + 1
-            i += 1
-        if current <= end:
-            rebuilt.append((current, end))
-        rebuilt_at.append((index, rebuilt))
-    if len(rebuilt_at) <= FEW_IN_PLACE:
-        out = list(ranges)
-        for index, rebuilt in reversed(rebuilt_at):
-            out[index:index + 1] = rebuilt
-        return tuple(out)
-    pieces: list = []
-    kept = 0  # ranges[:kept] is in pieces already
-    for index, rebuilt in rebuilt_at:
-        pieces.append(ranges[kept:index])
-        pieces.append(rebuilt)
-        kept = index + 1
-    pieces.append(ranges[kept:])
-    return iv.joined(pieces)
-
-
-FEW_IN_PLACE = 16  # ranges rebuilt past which the list is joined from its stretches

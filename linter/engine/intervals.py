@@ -196,6 +196,47 @@ def joined(pieces: list[Ranges]) -> Ranges:
     return tuple(out)
 
 
+def without_inside(ranges: Ranges, holes) -> Ranges:
+    """``ranges`` less ``holes`` (sorted, disjoint, not empty, each inside one range of
+    ``ranges``: what cuts of the list took). The ranges holes fall in are rebuilt and put in
+    place in one copy of the list when they are few, else the list is joined from the
+    stretches between them (moving the rest of a long list at every range rebuilt would cost
+    its length each time: a held source list's or a checkpoint's few hundred cuts)."""
+    rebuilt_at: list[tuple[int, list]] = []
+    count = len(holes)
+    i = 0
+    while i < count:
+        index = bisect_right(ranges, (holes[i][0], _AFTER_ALL)) - 1  # the range this hole is in
+        start, end = ranges[index]
+        rebuilt = []
+        current = start
+        while i < count and holes[i][0] <= end:
+            hole_lo, hole_hi = holes[i]
+            if hole_lo > current:
+                rebuilt.append((current, hole_lo - 1))
+            current = hole_hi + 1
+            i += 1
+        if current <= end:
+            rebuilt.append((current, end))
+        rebuilt_at.append((index, rebuilt))
+    if len(rebuilt_at) <= FEW_IN_PLACE:
+        out = list(ranges)
+        for index, rebuilt in reversed(rebuilt_at):
+            out[index:index + 1] = rebuilt
+        return tuple(out)
+    pieces: list = []
+    kept = 0  # ranges[:kept] is in pieces already
+    for index, rebuilt in rebuilt_at:
+        pieces.append(ranges[kept:index])
+        pieces.append(rebuilt)
+        kept = index + 1
+    pieces.append(ranges[kept:])
+    return joined(pieces)
+
+
+FEW_IN_PLACE = 16  # ranges rebuilt past which without_inside joins the list from its stretches
+
+
 def subtract(a: Ranges, b: Ranges) -> Ranges:
     """a ∖ b (``a`` itself when nothing is taken away)."""
     if not a or not b:

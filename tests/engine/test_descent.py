@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 
 from linter.engine import intervals as iv
-from linter.engine.descent import CHECKPOINT_AT_LEAST, Deferred, ranges_of, root, without
+from linter.engine.descent import CHECKPOINT_AT_LEAST, Deferred, ranges_of, root
 from linter.engine.exposure import ExposureAnalysis
 from linter.engine.known_sizes import LONG, KnownSizes, collecting, note_cut
 from linter.engine.paths import DeferredResult, Result
@@ -55,7 +55,7 @@ def test_without_is_subtract_for_what_cuts_took():
             continue
         first = rnd.randrange(0, len(lines) - 1)
         taken = iv.normalize([piece for part, _ in lines[first + 1:] for piece in part])
-        assert without(lines[first][1], taken) == current == iv.subtract(lines[first][1], taken)
+        assert iv.without_inside(lines[first][1], taken) == current == iv.subtract(lines[first][1], taken)
         checked += 1
     assert checked > 1000
 

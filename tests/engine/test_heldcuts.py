@@ -106,7 +106,7 @@ def test_without_cuts_holes_out_as_subtract():
                 end = rnd.randint(cut, hi)
                 holes.append((cut, end))
                 cut = end + rnd.randint(1, 3)
-        assert heldcuts._without(ranges, holes) == iv.subtract(ranges, iv.normalize(holes))
+        assert iv.without_inside(ranges, holes) == iv.subtract(ranges, iv.normalize(holes))
 
 
 def test_only_plain_source_rules_are_held():
