@@ -72,7 +72,9 @@ def _classes(segment) -> list | None:
 
 def keyed_segment(segment, split: KeySplit, state, index_of, step, dead, jump_mode) -> list[Box] | None:
     """What goes on past ``segment`` (keyed_classes), not yet merged, every box of ``split``
-    holding every key whole; None when the budget ran out (``state.over_budget``).
+    holding every key whole; None when the budget ran out (``state.over_budget``). Unless
+    ``state.last``, boxes that differ from each other in their destination alone may come
+    already partly merged (see ``_going_on``): merging them gives what merging every box gives.
 
     ``step(rule, index, parts)`` is the analysis' own step through one rule (it spends and
     notes dead rules), ``dead(rule, index)`` notes a rule nothing reaches, and
@@ -84,7 +86,7 @@ def keyed_segment(segment, split: KeySplit, state, index_of, step, dead, jump_mo
     rebuild = REBUILD[segment.dimension]
     read = READ[segment.dimension]
     meeting = split.meeting
-    going_on = list(split.skipping)
+    going_on: list[tuple[Box, iv.Ranges | None]] = [(box, None) for box in split.skipping]  # (box, its new key)
     alive: dict = {}  # class -> whether its first group's rule met anything
     templates: dict = {}  # (class, jump mode) -> (boxes going on, splits spent past the parts', mode)
     covered = segment.covered
@@ -100,7 +102,7 @@ def keyed_segment(segment, split: KeySplit, state, index_of, step, dead, jump_mo
                 state.over_budget = True
                 return None
             dead(rule, index)
-            going_on.extend([rebuild(box, fresh(key)) for box in meeting])
+            going_on.extend([(box, key) for box in meeting])
             continue
         mode = _mode(rule, jump_mode, covered, field, holds) if met else None
         template = templates.get((kind, id(mode))) if met and mode is not False else None
@@ -111,19 +113,63 @@ def keyed_segment(segment, split: KeySplit, state, index_of, step, dead, jump_mo
                 state.over_budget = True
                 return None
             state.spent += extra
-            going_on.extend([rebuild(box, fresh(key)) for box in went])
+            going_on.extend([(box, key) for box in went])
             continue
         spent = state.spent
         went = step(rule, index, [rebuild(box, fresh(key)) for box in meeting])
         if state.over_budget:
             return None
-        going_on.extend(went)
+        going_on.extend([(box, None) for box in went])
         if met is None:
             met = alive[kind] = index not in state.dead
             if met:
                 mode = _mode(rule, jump_mode, covered, field, holds)
         if met and mode is not False and all(_copyable(box, read, key) for box in went):
             templates[(kind, id(mode))] = (went, state.spent - spent - len(meeting), mode)  # (mode kept alive)
+    return _going_on(going_on, rebuild, segment.dimension == "dst" and not state.last)
+
+
+REDUCE_AT_LEAST = 64  # boxes going on, below which they are all built
+_PIECES = 6  # (coalesce.COALESCE_AT_LEAST) pieces a group of boxes alike but for their destination is kept in
+_OTHER_FIELDS = tuple(i for i, name in enumerate(Box._fields) if name not in ("dst", "assumptions", "trail"))
+
+
+def _going_on(items: list, rebuild, reduce: bool) -> list[Box]:
+    """The boxes going on, ``items`` being (box, None) for a box and (box, key) for a copy of
+    it with that key; ``reduce``: whether they are only going to be merged (shadow.forget_settled).
+
+    Merging (coalesce) first merges, on the destination, the boxes alike in every other value
+    (long range lists compared by identity), each group into one box in the place of its
+    first member, with the union of their destinations; every later step works on those
+    boxes. So a group of thousands of copies (one per cluster IP) is handed over as at most
+    _PIECES boxes, each holding the union of consecutive members' destinations: the first
+    step merges the pieces into the very box it would have made of the members (the same
+    values, the first member's other objects, a new destination list), in the same place.
+    Enough pieces are kept that merging runs at all (COALESCE_AT_LEAST boxes), and a group
+    of one box stays that box."""
+    if not reduce or len(items) < REDUCE_AT_LEAST or any(box.nat_dst is not None for box, _ in items):
+        return [box if key is None else rebuild(box, fresh(key)) for box, key in items]
+    groups: dict[tuple, list] = {}
+    others: dict[int, tuple] = {}
+    for item in items:
+        box = item[0]
+        other = others.get(id(box))
+        if other is None:
+            other = others[id(box)] = tuple([v if type(v) is not tuple or len(v) <= _SHORT else id(v)
+                                             for v in map(box.__getitem__, _OTHER_FIELDS)])
+        groups.setdefault(other, []).append(item)
+    if len(groups) == len(items):
+        return [box if key is None else rebuild(box, fresh(key)) for box, key in items]
+    going_on = []
+    for members in groups.values():
+        size = max(1, len(members) // _PIECES)
+        for start in range(0, len(members), size):
+            chunk = members[start:start + size]
+            box, key = chunk[0]
+            if len(chunk) == 1:
+                going_on.append(box if key is None else rebuild(box, fresh(key)))
+            else:
+                going_on.append(rebuild(box, iv.normalize(r for b, k in chunk for r in (b.dst if k is None else k))))
     return going_on
 
 
