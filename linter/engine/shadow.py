@@ -190,14 +190,23 @@ class ShadowAnalysis:
                 and split.meeting and not any(split.partial):
             self._shaped_segment(segment, split, state, index_of)
             return
-        going_on, by_group = segment.partition(state.pending)
-        for group in segment.groups:
-            parts = coalesce(by_group[id(group)][1] if id(group) in by_group else [])
-            for rule in group:
-                parts = self._rule(rule, index_of[id(rule)], parts, state)
-                if state.over_budget:
-                    return
-            going_on.extend(parts)
+        from linter.engine.keyed_jumps import keyed_classes, keyed_segment  # (big inputs only)
+        if keyed_classes(segment) is not None and (split := split_by_keys(segment, state.pending)) is not None \
+                and split.meeting and not any(split.partial):  # kube-proxy's KUBE-SERVICES
+            going_on = keyed_segment(segment, split, state, index_of,
+                                     lambda rule, index, parts: self._rule(rule, index, parts, state),
+                                     lambda rule, index: self._dead(rule, index, [], state), self._jump_mode)
+            if going_on is None:
+                return
+        else:
+            going_on, by_group = segment.partition(state.pending)
+            for group in segment.groups:
+                parts = coalesce(by_group[id(group)][1] if id(group) in by_group else [])
+                for rule in group:
+                    parts = self._rule(rule, index_of[id(rule)], parts, state)
+                    if state.over_budget:
+                        return
+                going_on.extend(parts)
         if state.last:
             state.pending = going_on
             return
@@ -314,6 +323,25 @@ class ShadowAnalysis:
             return forget(outside_parts + back)
         return _went_on(outside_parts, pending)
 
+    def _returned_by(self, name: str | None) -> list[Box] | None:
+        """What a jump to chain ``name`` cuts the packets taking it to on their way back; None
+        when they all come back."""
+        target = chain_named(self.table, name)
+        if target is None or target.name in self._active or len(self._active) >= MAX_DEPTH:
+            # Undefined chain or a loop: the kernel refuses the ruleset (PL404/PL406);
+            # evaluation goes on past the rule, as the walker does.
+            return None
+        if not target.rules or is_transparent(self.table, target):
+            return None
+        return self.returned(target)
+
+    def _jump_mode(self, name: str | None):
+        """For engine/keyed_jumps.py, what a jump to ``name`` does where it is taken (as _rule
+        asks it): keyed_jumps.SAME when nothing changes, else _returned_by's answer."""
+        if jump_changes_nothing(self.table, name, self._active):
+            return "same"
+        return self._returned_by(name)
+
     def _dead(self, rule: Rule, index: int, pending: list[Box], state: "_Progress") -> list[Box]:
         """Note the rule nothing reaches (shadowed when it would match something on its own)."""
         state.dead.add(index)
@@ -323,14 +351,9 @@ class ShadowAnalysis:
 
     def _back_from(self, name: str | None, parts: list[Box], state: "_Progress") -> list[Box]:
         """The part of ``parts`` that comes back from a jump to chain ``name``."""
-        target = chain_named(self.table, name)
-        if target is None or target.name in self._active or len(self._active) >= MAX_DEPTH:
-            # Undefined chain or a loop: the kernel refuses the ruleset (PL404/PL406);
-            # evaluation goes on past the rule, as the walker does.
+        back = self._returned_by(name)
+        if back is None:
             return parts
-        if not target.rules or is_transparent(self.table, target):
-            return parts
-        back = self.returned(target)
         state.spent += len(parts) * len(back)
         return [box for part in parts for other in back if (box := intersect(part, other)) is not None]
 
