@@ -17,7 +17,7 @@ its length plus at most that many cuts, and the lists kept are a few per chain o
 
 from __future__ import annotations
 
-from linter.engine import intervals as iv
+from linter.engine import intervals as iv, memo
 from linter.engine.space import Box
 
 CHECKPOINT_AT_LEAST = 32  # cuts between two lists kept whole (more for longer lists)
@@ -87,6 +87,14 @@ def built_from(ranges: iv.Ranges) -> Node | None:
 
 _KEPT = frozenset(Box._fields) - {"src", "dport"}  # read from the bare box as they are
 _last: list = [None, None]  # (the Deferred, its box) built last
+
+
+def _forget() -> None:
+    _recent.clear()
+    _last[:] = (None, None)
+
+
+memo.on_forget(_forget)  # (their Nodes hold a file's checkpoint lists)
 
 
 class Deferred:
