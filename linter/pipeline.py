@@ -229,6 +229,11 @@ def lint_file(path: str, settings: Settings, input_format: str | None = None, na
         lines = SourceLines(policy=options.read_policy if options is not None else None)
         if lines.policy is None:
             lines.policy = ReadPolicy.for_file(name or path)
+    # What the engine remembered about the objects of the files linted before (engine/memo.py):
+    # it held them and their analyses alive for the rest of a many-file run. Let go here, not
+    # after the file: freeing a 100,000-rule file's analyses costs a tenth of a second that the
+    # last file of a run never needs to spend (the CLI ends without freeing).
+    memo.forget_every_file()
     with collector.paused():  # the one pause for parsing and checking a file (linter/collector.py)
         read = read_document(path, input_format, options, name)
         lines.add(read.source)
@@ -236,13 +241,8 @@ def lint_file(path: str, settings: Settings, input_format: str | None = None, na
         findings = [diagnostic_finding(d, read.source, quoting) for d in read.diagnostics]
         result = FileResult(read.path, read.format, read.document, findings, read.source, unreadable=read.unreadable,
                             extra_documents=read.extra)
-        try:
-            for document in result.documents:
-                findings.extend(run_checks(document, settings, read.source, lines))
-        finally:
-            # What the engine remembered about this file's objects; it held them (and their
-            # analyses) alive for the rest of a many-file run.
-            memo.forget_every_file()
+        for document in result.documents:
+            findings.extend(run_checks(document, settings, read.source, lines))
     return result
 
 

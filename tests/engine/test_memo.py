@@ -45,14 +45,16 @@ def _rulesets_of(path: str) -> int:
     return sum(1 for o in gc.get_objects() if type(o) is Ruleset and o.path == path)
 
 
-def test_a_linted_file_leaves_nothing_of_its_model_behind(tmp_path):
-    path = tmp_path / "host.rules"
-    path.write_text(RULES)
-    result = pipeline.lint_file(str(path), Settings())
+def test_a_linted_file_leaves_nothing_of_its_model_behind_once_the_next_is_linted(tmp_path):
+    first, second = tmp_path / "first.rules", tmp_path / "second.rules"
+    first.write_text(RULES)
+    second.write_text(RULES.replace("--dport 23", "--dport 21"))
+    result = pipeline.lint_file(str(first), Settings())
     assert [(f.code, f.line) for f in result.findings if f.code == "PL101"] == [("PL101", 8)]
-    assert _rulesets_of(str(path)) == 1  # the result holds it
     del result
+    assert _rulesets_of(str(first)) == 1  # the caches hold it until the next file
+    pipeline.lint_file(str(second), Settings())
     # Before: the engine's identity caches (chains' blocks, jump graphs, marks read...) kept
-    # the ruleset, and what the checks computed from it, until some later file filled them.
-    assert _rulesets_of(str(path)) == 0
-
+    # every file's ruleset, and what the checks computed from it, until some later file
+    # filled them.
+    assert _rulesets_of(str(first)) == 0

@@ -120,3 +120,23 @@ def test_without_is_subtract_by_value_and_hands_back_the_list_it_did_not_cut(see
         result = _without(a, b)
         assert result == iv.subtract(a, b)
         assert (result is a) == (not iv.intersect(a, b))
+
+
+def test_a_long_set_is_taken_away_in_one_pass(monkeypatch):
+    # nft's `ip saddr @blocklist drop` with thousands of elements: _without joined the pieces
+    # left in the box's one range again at every element (10,000 elements: 10^8 appends).
+    import linter.engine.simple_cut as simple
+
+    elements = ",".join(f"192.0.{n // 256}.{n % 256}" for n in range(0, 4000, 2))
+    rule = ruleset(f"*filter\n:INPUT DROP [0:0]\n-A INPUT -s {elements} -j DROP\nCOMMIT\n").tables[0].chains[0].rules[0]
+    shape = simple_cut(rule)
+    assert shape is not None and len(shape[1]) == 2000
+
+    def refuse(a, b):
+        raise AssertionError(f"_without given {len(b)} ranges")
+
+    monkeypatch.setattr(simple, "_without", refuse)
+    boxes = universe(Family.IPV4, frozenset({"eth0"}))
+    met, parts = cut(boxes, simple_cut(rule), rule)
+    expected = [piece for box in boxes for piece in split_rule(box, rule.matches, rule, False, decide=False)[1]]
+    assert met and parts == expected and len(parts[0].src) == 2001
