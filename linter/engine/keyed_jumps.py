@@ -21,12 +21,11 @@ from __future__ import annotations
 
 from linter.engine import intervals as iv
 from linter.engine.memo import IdentityCache
-from linter.engine.runs import READ, REBUILD, KeySplit, fresh
+from linter.engine.runs import READ, REBUILD, KeySplit, fresh, matches_beside_key
 from linter.engine.space import Box, has_opaque, has_path_decided
-from linter.model import AddressMatch, Direction, InterfaceMatch, PortMatch, ProtocolMatch, StateMatch, VerdictKind
+from linter.model import Direction, VerdictKind
 
 _DIRECTION = {"src": Direction.SOURCE, "dst": Direction.DESTINATION}
-_KEY_BLIND = (ProtocolMatch, PortMatch, StateMatch)  # matches that never read an address
 _PLAIN_KINDS = frozenset({VerdictKind.ACCEPT, VerdictKind.DROP, VerdictKind.REJECT})
 _CLASSES: IdentityCache = IdentityCache(10_000)
 _SHORT = 8  # coalesce() compares longer range lists by identity
@@ -55,18 +54,10 @@ def _classes(segment) -> list | None:
         if rule.statements or not (kind is VerdictKind.JUMP or kind in _PLAIN_KINDS and verdict.terminal) \
                 or has_opaque(rule) or has_path_decided(rule):
             return None
-        others = []
-        keyed = False
-        for match in rule.matches:
-            if type(match) is AddressMatch and not keyed and not match.negated and match.direction is direction:
-                keyed = True
-            elif isinstance(match, _KEY_BLIND) or type(match) is InterfaceMatch and match.direction == "in":
-                others.append(match)
-            else:
-                return None
-        if not keyed:
+        found = matches_beside_key(rule, direction)
+        if found is None or not found[1]:
             return None
-        classes.append((tuple(others), kind, None if kind is VerdictKind.JUMP else verdict))
+        classes.append((found[0], kind, None if kind is VerdictKind.JUMP else verdict))
     return classes
 
 

@@ -419,6 +419,14 @@ def _rule_shape(rule: Rule, direction: Direction):
     verdict = rule.verdict
     if rule.statements or verdict.kind not in _PLAIN_KINDS or not verdict.terminal:
         return None
+    found = matches_beside_key(rule, direction)
+    return None if found is None else (found[0], verdict)
+
+
+def matches_beside_key(rule: Rule, direction: Direction) -> tuple[tuple, bool] | None:
+    """(the rule's matches but its first plain address match on ``direction``, whether it had
+    one), or None when another match could read an address (only protocols, ports, states and
+    input interfaces leave a key's part split as every other key's)."""
     others = []
     keyed = False
     for match in rule.matches:
@@ -428,7 +436,7 @@ def _rule_shape(rule: Rule, direction: Direction):
         if not (isinstance(match, _ADDRESS_BLIND) or type(match) is InterfaceMatch and match.direction == "in"):
             return None
         others.append(match)
-    return tuple(others), verdict
+    return tuple(others), keyed
 
 
 def shaped_walk(segment, split: KeySplit, walk_group, stepped, results: list, budget) -> list[Box]:
