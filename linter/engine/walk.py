@@ -270,13 +270,15 @@ class Walker:
         return quick_split(box, rule, self.record, self.decide)
 
     def _passes_whole(self, table: Table, rule: Rule, stack: tuple[str, ...]) -> bool:
-        """Whether _apply_rule lets every box go on without splitting it by ``rule`` (a jump that
-        changes nothing, a rule taken as never matching)."""
+        """Whether every box goes on past ``rule`` (a terminal rule or a jump) as it came, not
+        split by it."""
         verdict = rule.verdict
         if verdict.kind is VerdictKind.JUMP and not self.record and jump_changes_nothing(table, verdict.target, stack) \
                 and (mark_effect(rule) if self.marks and rule.statements else None) is None \
                 and not (self.marks and sets_marks(table, chain_named(table, verdict.target))):
-            return True
+            return True  # everything that jumps comes back unchanged (KUBE-MARK-MASQ): as a MARK would
+        # Taken as not matching: splitting boxes by its other matches would only cut them into
+        # pieces that go on alike (a MAC list of a few hundred hosts, each with -s).
         return self.certain and _never_certain(rule)
 
     def _apply_rule(self, table: Table, chain: Chain, rule: Rule, pending: list[Box],
@@ -291,14 +293,9 @@ class Walker:
             if self.marks and (effect := mark_effect(rule)) is not None:
                 return self._apply_mark(table, chain, rule, pending, effect)
             return self._record_nonterminal(table, chain, rule, pending) if self.record else pending
-        effect = mark_effect(rule) if self.marks and rule.statements else None  # `meta mark set 1 accept`
-        if kind is VerdictKind.JUMP and not self.record and jump_changes_nothing(table, verdict.target, stack) \
-                and effect is None and not (self.marks and sets_marks(table, chain_named(table, verdict.target))):
-            return pending  # everything that jumps comes back unchanged (KUBE-MARK-MASQ): as a MARK would
-        if self.certain and _never_certain(rule):
-            # Taken as not matching: splitting boxes by its other matches would only cut them
-            # into pieces that go on alike (a MAC list of a few hundred hosts, each with -s).
+        if self._passes_whole(table, rule, stack):
             return pending
+        effect = mark_effect(rule) if self.marks and rule.statements else None  # `meta mark set 1 accept`
         self.budget.spent += len(pending) + 1
         next_pending: list[Box] = []
         matched: list[Box] = []
