@@ -439,16 +439,14 @@ class ExposureAnalysis:
                                        _merge_key, lambda values: Exposure(**values))
             merged.clear()
             lone_made.clear()
-            exposures.sort(key=lambda e: (e.family._value_, e.protocol, _REACH_RANK[e.reach], e.ports, e.possible,
-                                          e.destinations))
-            return exposures
-        values = merge_exactly(merged, routed)
-        merged.clear()
-        # Each entry dict dropped as its Exposure is made: 100,000 of both at once were 100 MB.
-        exposures = []
-        while values:
-            exposures.append(Exposure(**values.pop()))
-        exposures.reverse()
+        else:
+            values = merge_exactly(merged, routed)
+            merged.clear()
+            # Each entry dict dropped as its Exposure is made: 100,000 of both at once were 100 MB.
+            exposures = []
+            while values:
+                exposures.append(Exposure(**values.pop()))
+            exposures.reverse()
         # _value_: Enum.value is a property, asked 100,000 times here (the same order).
         exposures.sort(key=lambda e: (e.family._value_, e.protocol, _REACH_RANK[e.reach], e.ports, e.possible,
                                       e.destinations))
