@@ -97,6 +97,19 @@ def restricts_who(conditions) -> bool:
 _new = object.__new__
 
 
+def _cap(exposure: Exposure) -> Severity:
+    """The highest severity an exposure can give: medium when it is only possible and only
+    for some senders (a condition restricting who may connect)."""
+    return Severity.MEDIUM if exposure.possible and restricts_who(exposure.conditions) else Severity.CRITICAL
+
+
+def _shape_key(decider, exposure: Exposure, transport: str, level: str, cap: Severity) -> tuple:
+    """What a cause's first exposure makes of it depends on only this (its services, named by
+    the deciding rule's comment where it names one, and their rating)."""
+    comment = decider.rule.comment if decider.rule is not None else None
+    return (service_ports(exposure), exposure.ports, transport, comment, level, cap)
+
+
 class CauseShape:
     """What one exposure makes of an empty Cause (its dictionaries, shared by every cause of the
     shape until a second exposure comes: an allow-list's 50,000 rules on port 22), and whether
@@ -145,34 +158,24 @@ class Cause:
         twice already is made without the dictionaries it would only drop (an allow-list's
         100,000 causes)."""
         level = reach_level(exposure)
-        if exposure.possible and restricts_who(exposure.conditions):
-            cause = cls(decider)
-            cause.add(ctx, exposure, transport)
-            return cause
-        comment = decider.rule.comment if decider.rule is not None else None
-        key = (service_ports(exposure), exposure.ports, transport, comment, level, Severity.CRITICAL)
-        shape = ctx.memo("cause shapes").get(key)
-        if shape is None:
+        shape = ctx.memo("cause shapes").get(_shape_key(decider, exposure, transport, level, _cap(exposure)))
+        if shape is None:  # (not seen twice yet: add notes it)
             cause = cls(decider)
             cause.add(ctx, exposure, transport)
             return cause
         cause = _new(cls)
-        cause.decider, cause.exposures, cause.levels = decider, [exposure], [level]
-        cause.ports, cause.behind, cause.services = shape.ports, shape.behind, shape.services
-        cause.named_by_comment, cause.evidence, cause.shared = shape.named_by_comment, shape.evidence, shape
-        cause.routed_to = ""
-        cause._worst, cause._worst_level = exposure, level
+        cause.decider, cause.exposures, cause.levels, cause.routed_to = decider, [], [], ""
+        cause._share(shape, exposure, level)
         return cause
 
     def add(self, ctx: CheckContext, exposure: Exposure, transport: str) -> None:
         level = reach_level(exposure)
-        cap = Severity.MEDIUM if exposure.possible and restricts_who(exposure.conditions) else Severity.CRITICAL
+        cap = _cap(exposure)
         if not self.exposures:
             # What one exposure makes of an empty cause depends only on this shape: the second
             # cause of a shape makes it, later ones share its dictionaries (a shape seen once,
             # Docker's one per container, is only remembered as seen: nothing kept alive).
-            comment = self.decider.rule.comment if self.decider.rule is not None else None
-            key = (service_ports(exposure), exposure.ports, transport, comment, level, cap)
+            key = _shape_key(self.decider, exposure, transport, level, cap)
             shapes = ctx.memo("cause shapes")
             shape = shapes.get(key, False)
             if shape is False:
@@ -182,11 +185,7 @@ class Cause:
                 if shape is None:
                     self.shared = shapes[key] = CauseShape(self)
                 return
-            self.exposures.append(exposure)
-            self.levels.append(level)
-            self._worst, self._worst_level = exposure, level
-            self.ports, self.behind, self.services = shape.ports, shape.behind, shape.services
-            self.named_by_comment, self.evidence, self.shared = shape.named_by_comment, shape.evidence, shape
+            self._share(shape, exposure, level)
             return
         if self.shared is not None:
             self.ports, self.behind = dict(self.ports), dict(self.behind)
@@ -194,6 +193,14 @@ class Cause:
             self.services = {key: list(slot) for key, slot in self.services.items()}
             self.shared = None
         self._add(ctx, exposure, transport, level, cap)
+
+    def _share(self, shape: CauseShape, exposure: Exposure, level: str) -> None:
+        """The first exposure of an empty cause whose shape is ``shape``: its dictionaries shared."""
+        self.exposures.append(exposure)
+        self.levels.append(level)
+        self._worst, self._worst_level = exposure, level
+        self.ports, self.behind, self.services = shape.ports, shape.behind, shape.services
+        self.named_by_comment, self.evidence, self.shared = shape.named_by_comment, shape.evidence, shape
 
     def _add(self, ctx: CheckContext, exposure: Exposure, transport: str, level: str, cap: Severity) -> None:
         self.exposures.append(exposure)
@@ -217,7 +224,7 @@ class Cause:
         15432 is nobody's port. Remembered per document and shape, with what named it: an
         allow-list's rules ask about the same port again and again."""
         comment = self.decider.rule.comment if self.decider.rule is not None else None
-        shape = (service_ports(exposure), exposure.ports, transport, comment, level, cap)
+        shape = _shape_key(self.decider, exposure, transport, level, cap)
         known = ctx.memo("rated services")
         answer = known.get(shape)
         if answer is None:
