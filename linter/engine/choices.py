@@ -42,6 +42,11 @@ def _beside_src(a, b) -> bool:
     return bool(a.iif & b.iif) and bool(a.state & b.state) and meets(a.sport, b.sport)
 
 
+def _sources_meet(src, boxes: list) -> bool:
+    """Whether ``src`` meets the sources of one of ``boxes``."""
+    return any(meets(src, other.src) for other in boxes)
+
+
 def _hull(ranges) -> tuple[int, int]:
     return ranges[0][0], ranges[-1][1]
 
@@ -97,8 +102,7 @@ class _ByPorts:
 
     def overlapping(self, box) -> bool:
         """Whether some box held shares connections with ``box``."""
-        src = box.src
-        return any(meets(src, other.src) for other in self.near(box))
+        return _sources_meet(box.src, self.near(box))
 
     def near(self, box) -> list:
         """The boxes held that share connections with ``box`` but for their sources: protocol,
@@ -169,14 +173,14 @@ def settle_choices(results: list, accept) -> list:
             found = near[key] = (refused.near(box), certain.near(box))
         refusing, explaining = found
         src = box.src
-        if refusing and any(meets(src, other.src) for other in refusing):
+        if _sources_meet(src, refusing):
             continue  # a branch refuses some of these connections: the choice decides, unknown
         known = rests.get(id(box.assumptions))
         if known is None:
             rest = tuple(a for a in box.assumptions if not (a.matched and is_choice(a.match)))
             known = rests[id(box.assumptions)] = (rest, any(a.matched for a in rest))
         rest, still_possible = known
-        if not still_possible and explaining and any(meets(src, other.src) for other in explaining):
+        if not still_possible and _sources_meet(src, explaining):
             dropped.add(index)
             continue
         settled[index] = replace_result(results[index], box=box._replace(assumptions=rest))
