@@ -177,10 +177,11 @@ def _finding_lines(finding: Finding, show_source: bool, notes=None):
     if show_source:
         for line in _frame(finding):
             yield [(line, "blue")]
-        if notes is not None and finding.related:
+        if notes is None:
+            for path, line, column, note in finding.related:
+                yield [("  ", None), (f"= note: {path}:{line}:{column}: {note}", "dim")]
+        elif finding.related:
             notes(finding.related)
-        for path, line, column, note in finding.related if notes is None else ():
-            yield [("  ", None), (f"= note: {path}:{line}:{column}: {note}", "dim")]
         if finding.hint:
             yield [("  ", None), (f"= hint: {finding.hint}", "dim")]
         yield []
