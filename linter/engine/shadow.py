@@ -339,7 +339,9 @@ class ShadowAnalysis:
         """For engine/keyed_jumps.py, what a jump to ``name`` does where it is taken (as _rule
         asks it): keyed_jumps.SAME when nothing changes, else _returned_by's answer."""
         if jump_changes_nothing(self.table, name, self._active):
-            return "same"
+            from linter.engine.keyed_jumps import SAME  # (loaded by the caller already)
+
+            return SAME
         return self._returned_by(name)
 
     def _dead(self, rule: Rule, index: int, pending: list[Box], state: "_Progress") -> list[Box]:
