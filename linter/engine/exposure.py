@@ -12,6 +12,7 @@ from linter.addresses import (
 from linter.engine import intervals as iv
 from linter.engine.choices import settle_choices
 from linter.engine.class_cut import ClassCut
+from linter.engine.held_sources import ClassParts, built, hold_sources, node_of, size_of, unheld
 from linter.engine.known_sizes import LONG, KnownSizes, collecting
 from linter.engine.lone_results import in_merge_order, instance_maker, lone_results
 from linter.engine.memo import IdentityCache
@@ -71,6 +72,14 @@ class Exposure:
     routed: bool = False  # to other hosts, routed through this one (ExposureAnalysis.routed_exposures)
     destinations: iv.Ranges = ()  # routed: the destinations (as sent) these sources reach on these ports
     out_interfaces: frozenset[str] = frozenset()  # routed: each part leaves through one of these
+
+    def __getattr__(self, name: str):
+        # (Only asked for an attribute the instance lacks.) Public sources the summary kept
+        # as how they were cut are built when read (engine/held_sources.py).
+        held = self.__dict__.get("_held_sources") if name == "sources" else None
+        if held is None:
+            raise AttributeError(name)
+        return held.ranges()
 
     @property
     def primary(self) -> Decider | None:
@@ -306,6 +315,7 @@ class ExposureAnalysis:
             classes = self.classes.classes(family)
             cut_public, cut_private = ClassCut(classes[0][1]), ClassCut(classes[1][1])
             not_public = iv.subtract(((0, family_max(family)),), classes[0][1])
+            held_parts = ClassParts(classes[0][1], classes[1][1], not_public)
             fallback = None if routed else _final_policy(PathEvaluator(self.rulesets, assumed=self.classes.assumed), family)
             public_size = iv.size(classes[0][1])
             last_dst, dst_public = None, False
@@ -314,7 +324,8 @@ class ExposureAnalysis:
             for result in family_results:
                 if result.verdict is not Outcome.ACCEPT:
                     continue
-                box = result.box
+                node = node_of(result)  # a long source list kept as its Node: not built (held_sources.py)
+                box = result.box if node is None else result.deferred.bare
                 alone = lone is not None and id(result) in lone
                 if alone:
                     only = box.trail[-1]
@@ -344,18 +355,25 @@ class ExposureAnalysis:
                 external, inside = split_interfaces(box.iif)
                 public = private = to_private = ()
                 if external or inside:
-                    public = cut_public(box.src)
-                    if len(public) > LONG:
-                        self.sizes.note_part(public, box.src, not_public)
-                    # The classes are disjoint: sources all public hold no private one.
-                    private = () if public is box.src else cut_private(box.src)
                     if box.dst is not last_dst:  # boxes share their destinations: asked once a list
                         last_dst, dst_public = box.dst, bool(cut_public(box.dst))
+                    if node is not None and (inside or LOOPBACK_IFACE in box.iif or not (routed or dst_public)):
+                        box, node = result.box, None  # (held: sources from outside to a public address)
+                    if node is not None:
+                        public, private = held_parts.split(node)
+                    else:
+                        public = cut_public(box.src)
+                        if len(public) > LONG:
+                            self.sizes.note_part(public, box.src, not_public)
+                        # The classes are disjoint: sources all public hold no private one.
+                        private = () if public is box.src else cut_private(box.src)
                     # A packet from the internet cannot be addressed to a private address of this
                     # host (only a NAT in front of it could do that, and portlint cannot see it).
                     if public and not routed and not dst_public:
                         private = iv.union(private, public)
                         to_private, public = public, ()
+                elif node is not None:
+                    box = result.box
                 kinds = []  # (reach, sources, interfaces) of the box, the empty ones left out
                 if LOOPBACK_IFACE in box.iif and box.src:
                     kinds.append(("loopback", box.src, LOOPBACK_ONLY))
@@ -377,7 +395,7 @@ class ExposureAnalysis:
                             if not ifaces:
                                 continue  # gathered one entry per interface: none
                             if kind == "public":
-                                kind = "internet" if self.sizes.size(sources) * 2 >= public_size else "restricted"
+                                kind = "internet" if size_of(sources, self.sizes) * 2 >= public_size else "restricted"
                             lone_made.append((numbered, _make_exposure(family, proto, ports, kind, sources, ifaces,
                                                                        False, (), deciders)))
                             numbered += 1
@@ -407,7 +425,7 @@ class ExposureAnalysis:
                                 gathered_at[id(entry)] = numbered
                                 numbered += 1
                             else:
-                                entry["sources"] = iv.union(entry["sources"], sources)
+                                entry["sources"] = iv.union(built(entry["sources"]), built(sources))
                                 if has_ports and box.nat_dport is not None:
                                     entry["nat_ports"] = iv.union(entry["nat_ports"] or (), box.nat_dport)
                                 if routed:
@@ -420,7 +438,7 @@ class ExposureAnalysis:
             # the destinations, what reaches the ports does not.
             for key, extra in converted.items():
                 reached = gathered.get(("public",) + key[1:])
-                overlap = iv.intersect(extra, reached["sources"]) if reached is not None else ()
+                overlap = iv.intersect(extra, built(reached["sources"])) if reached is not None else ()
                 if overlap:
                     entry = gathered[key]
                     entry["sources"] = iv.subtract(entry["sources"], overlap)
@@ -431,7 +449,7 @@ class ExposureAnalysis:
             # everyone is split by earlier rules into pieces; together they are the internet).
             for entry in gathered.values():
                 if entry["reach"] == "public":
-                    entry["reach"] = "internet" if self.sizes.size(entry["sources"]) * 2 >= public_size else "restricted"
+                    entry["reach"] = "internet" if size_of(entry["sources"], self.sizes) * 2 >= public_size else "restricted"
             merged.extend(gathered.values())
             gathered.clear()
         if lone_made:
@@ -447,6 +465,7 @@ class ExposureAnalysis:
             while values:
                 exposures.append(Exposure(**values.pop()))
             exposures.reverse()
+        hold_sources(exposures)
         # _value_: Enum.value is a property, asked 100,000 times here (the same order).
         exposures.sort(key=lambda e: (e.family._value_, e.protocol, _REACH_RANK[e.reach], e.ports, e.possible,
                                       e.destinations))
@@ -501,11 +520,11 @@ def merge_exactly(entries: list[dict], routed: bool = False) -> list[dict]:
             if len(members) == 1:
                 out.append(members[0])  # one cause: nothing to merge (an allow-list rule)
             else:
-                out.extend(_merge_one_interface(members, dimensions))
+                out.extend(_merge_one_interface(unheld(members), dimensions))
             continue
         grouped: dict[tuple, tuple[dict, list[str]]] = {}
         for iface in sorted(per_interface):
-            for entry in _merge_one_interface(per_interface[iface], dimensions):
+            for entry in _merge_one_interface(unheld(per_interface[iface]), dimensions):
                 product = tuple(entry[d] for d in dimensions)
                 same = grouped.get(product)
                 if same is None:

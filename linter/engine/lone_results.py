@@ -29,7 +29,7 @@ def lone_results(results: list, accept, final_hook) -> set[int] | None:
     for result in results:
         if result.verdict is not accept:
             continue
-        box = result.box
+        box = _fields(result)
         trail = box.trail
         if trail and not result.forwarded and not box.assumptions and box.nat_dst is None and box.nat_dport is None:
             step = trail[-1]
@@ -52,7 +52,7 @@ def lone_results(results: list, accept, final_hook) -> set[int] | None:
         if at != id(result):
             shared.add(at)
     for result in others:
-        for step in result.box.trail:
+        for step in _fields(result).trail:
             at = first.get(step.chain.span)
             if at is not None:
                 shared.add(at)
@@ -63,6 +63,13 @@ def lone_results(results: list, accept, final_hook) -> set[int] | None:
     lone = set(first.values())
     lone -= shared
     return lone
+
+
+def _fields(result):
+    # A DeferredResult's bare box (engine/descent.py): every field read here but its long
+    # lists, which are not built (each built list costs its length).
+    deferred = result.deferred
+    return result.box if deferred is None else deferred.bare
 
 
 def in_merge_order(lone: list[tuple[int, object]], entries: list[dict], numbers: dict[int, int], merge, group_key,
