@@ -110,6 +110,13 @@ def _shape_key(decider, exposure: Exposure, transport: str, level: str, cap: Sev
     return (service_ports(exposure), exposure.ports, transport, comment, level, cap)
 
 
+def known_shape(ctx: CheckContext, decider, exposure: Exposure, transport: str) -> tuple:
+    """(reach level, CauseShape) of the cause ``Cause.started`` would make of one exposure: the
+    shape it would share, or None when it would build its own (a shape not seen twice yet)."""
+    level = reach_level(exposure)
+    return level, ctx.memo("cause shapes").get(_shape_key(decider, exposure, transport, level, _cap(exposure)))
+
+
 class CauseShape:
     """What one exposure makes of an empty Cause (its dictionaries, shared by every cause of the
     shape until a second exposure comes: an allow-list's 50,000 rules on port 22), and whether
