@@ -15,8 +15,10 @@ from __future__ import annotations
 from functools import partial
 
 from linter.checks import CheckContext
-from linter.checks.causes import known_shape
+from linter.checks.causes import known_shape, reach_level
 from linter.findings import Severity
+
+_SILENT = ()  # a settled shape that reports nothing
 
 
 def report_lone(ctx: CheckContext, decider, exposure, transport: str, reach_of, same_kind) -> bool:
@@ -27,21 +29,42 @@ def report_lone(ctx: CheckContext, decider, exposure, transport: str, reach_of, 
     rule = decider.rule
     if rule is None or exposure.forwarded or exposure.via or len(exposure.deciders) != 1:
         return False  # a policy (a default accept), a DNAT or jump, or other deciders (related locations)
-    level, shape = known_shape(ctx, decider, exposure, transport)
+    level = reach_level(exposure)
+    # Everything the answer depends on but the rule's place and sources: what causes._shape_key
+    # and _cap read, and what _report_services adds to it. Only settled answers are kept (the
+    # memos they come from never change an entry once it is a shape or a stamp).
+    key = (exposure.ports, exposure.nat_ports, transport, rule.comment, level, exposure.possible, exposure.conditions,
+           decider.chain, rule.verdict.target)
+    settled = ctx.memo("lone causes")
+    answer = settled.get(key)
+    if answer is None:
+        answer = _settle(ctx, decider, exposure, transport, level, same_kind)
+        if answer is None:
+            return False
+        settled[key] = answer
+    if answer is _SILENT:
+        return True
+    stamp, candidates = answer
+    basis = (exposure, level, exposure.interfaces, "", exposure.possible, candidates)
+    ctx.report_stamped(stamp, decider.span, {"reach": partial(reach_of, basis)})
+    return True
+
+
+def _settle(ctx: CheckContext, decider, exposure, transport: str, level: str, same_kind):
+    """_SILENT, (stamp, interfaces of the same kind) or None (not settled: the general way)."""
+    rule = decider.rule
+    _, shape = known_shape(ctx, decider, exposure, transport)
     if shape is None or shape.range is not False:
-        return False  # not shared yet (Cause.started would not share it), or a range, or not asked yet
+        return None  # not shared yet (Cause.started would not share it), or a range, or not asked yet
     if not shape.services:
-        return True  # _report_services says nothing
+        return _SILENT  # _report_services says nothing
     internal = level == "internal"
     found = ctx.memo("service findings").get(
         (internal, "", exposure.possible, level, decider.chain, False, rule.comment, rule.verdict.target, shape))
-    if found is None or found[2] is None:
-        return False  # the shape's first finding, or none stamped yet: made the general way
-    finding = found[0]
-    if finding is None:
-        return True
-    if finding[3] is not Severity.INFO:
-        return False
-    basis = (exposure, level, exposure.interfaces, "", exposure.possible, same_kind(ctx, internal))
-    ctx.report_stamped(found[2], decider.span, {"reach": partial(reach_of, basis)})
-    return True
+    if found is None:
+        return None  # the shape's first finding: made the general way
+    if found[0] is None:
+        return _SILENT
+    if found[0][3] is not Severity.INFO or found[2] is None:
+        return None  # said in full each time, or no finding of the shape stamped yet
+    return found[2], same_kind(ctx, internal)
