@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import partial
 
 from linter.addresses import (
@@ -13,7 +13,7 @@ from linter.engine import intervals as iv
 from linter.engine.choices import settle_choices
 from linter.engine.class_cut import ClassCut
 from linter.engine.known_sizes import LONG, KnownSizes, collecting
-from linter.engine.lone_results import in_merge_order, instance_maker, lone_results
+from linter.engine.lone_results import LoneLane, in_merge_order, instance_maker, lone_results
 from linter.engine.memo import IdentityCache
 from linter.engine.paths import PathEvaluator, Result
 from linter.engine.roles import InterfaceRoles, host_addresses, infer_roles
@@ -311,26 +311,26 @@ class ExposureAnalysis:
             last_dst, dst_public = None, False
             family_results = self.routed_results(family) if routed else self.results(family)
             lone = None if routed or reported is not None else lone_results(family_results, Outcome.ACCEPT, Hook.INPUT)
+            if lone is not None:
+                lane = LoneLane(family, Hook.INPUT, split_interfaces, cut_public, cut_private,
+                                partial(_protocols_of, protocol_splits), self.sizes, not_public, public_size, iv.union,
+                                _make_decider, lone_exposure, LONG, LOOPBACK_IFACE, LOOPBACK_ONLY)
             for result in family_results:
                 if result.verdict is not Outcome.ACCEPT:
                     continue
+                if lone is not None and id(result) in lone:
+                    numbered = lane.add(result, numbered, lone_made)  # engine/lone_results.py
+                    continue
                 box = result.box
-                alone = lone is not None and id(result) in lone
-                if alone:
-                    only = box.trail[-1]
-                    deciders = (_make_decider(only.rule.span, only.rule, only.chain.name, only.table.name, Hook.INPUT),)
-                    via = ()
-                    possible, conditions = False, ()
+                if len(box.trail) > 1:  # engine/trail_deciders.py: each step read once
+                    deciders, via = trails.read(box.trail, result.forwarded or routed, fallback)
                 else:
-                    if len(box.trail) > 1:  # engine/trail_deciders.py: each step read once
-                        deciders, via = trails.read(box.trail, result.forwarded or routed, fallback)
-                    else:
-                        deciders, via = _deciders(box.trail, result.forwarded or routed, fallback), _via(box.trail)
-                    if reported is not None:
-                        primary = primary_of(result.forwarded, deciders, via)
-                        if primary is None or not reported(primary):
-                            continue
-                    possible, conditions = _conditions(box.assumptions, condition_texts)
+                    deciders, via = _deciders(box.trail, result.forwarded or routed, fallback), _via(box.trail)
+                if reported is not None:
+                    primary = primary_of(result.forwarded, deciders, via)
+                    if primary is None or not reported(primary):
+                        continue
+                possible, conditions = _conditions(box.assumptions, condition_texts)
                 nat = ()
                 if box.nat_dst is not None:
                     nat_key = (box.nat_dst, box.nat_dport)
@@ -365,23 +365,7 @@ class ExposureAnalysis:
                     kinds.append(("private", private, external))
                 if inside and (public or private):
                     kinds.append(("internal", iv.union(public, private), inside))
-                protocols = protocol_splits.get(box.proto)
-                if protocols is None:
-                    protocols = protocol_splits[box.proto] = _protocol_split(box.proto)
-                if alone:
-                    # One cause, one entry per protocol and kind: what gathering and merging
-                    # would make of it (its interfaces together, public sources sized).
-                    for proto, has_ports in protocols:
-                        ports = box.dport if has_ports else ()
-                        for kind, sources, ifaces in kinds:
-                            if not ifaces:
-                                continue  # gathered one entry per interface: none
-                            if kind == "public":
-                                kind = "internet" if self.sizes.size(sources) * 2 >= public_size else "restricted"
-                            lone_made.append((numbered, _make_exposure(family, proto, ports, kind, sources, ifaces,
-                                                                       False, (), deciders)))
-                            numbered += 1
-                    continue
+                protocols = _protocols_of(protocol_splits, box.proto)
                 # Spans by identity: one object per rule or chain, and hashing a Span is slow.
                 decided_by = (tuple([id(d.span) for d in deciders]), tuple([id(d.span) for d in via]) if via else ())
                 for proto, has_ports in protocols:
@@ -454,6 +438,36 @@ class ExposureAnalysis:
 
 
 _make_exposure, _make_decider = instance_maker(Exposure), instance_maker(Decider)
+_NEW = object.__new__
+_LONE_TAIL = {f.name: f.default for f in fields(Exposure)[9:]}  # forwarded on: their defaults
+
+
+def lone_exposure(family: Family, protocol: int, ports: iv.Ranges, reach: str, sources: iv.Ranges,
+                  interfaces: frozenset[str], deciders: tuple[Decider, ...]) -> Exposure:
+    """``Exposure(family, protocol, ports, reach, sources, interfaces, False, (), deciders)``, as
+    instance_maker makes it but with one store a field (the lone lane's 100,000 exposures;
+    tests/engine/test_lone_results.py compares the two)."""
+    exposure = _NEW(Exposure)
+    state = exposure.__dict__
+    state["family"] = family
+    state["protocol"] = protocol
+    state["ports"] = ports
+    state["reach"] = reach
+    state["sources"] = sources
+    state["interfaces"] = interfaces
+    state["possible"] = False
+    state["conditions"] = ()
+    state["deciders"] = deciders
+    state.update(_LONE_TAIL)
+    return exposure
+
+
+def _protocols_of(splits: dict, proto: iv.Ranges) -> list[tuple[int, bool]]:
+    """_protocol_split of ``proto``, remembered in ``splits`` (a few protocol lists, asked per box)."""
+    found = splits.get(proto)
+    if found is None:
+        found = splits[proto] = _protocol_split(proto)
+    return found
 
 
 def _merge_key(entry: dict) -> tuple:

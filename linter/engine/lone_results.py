@@ -105,3 +105,62 @@ def instance_maker(cls):
         state.update(tails[len(values)])
         return instance
     return make
+
+
+class LoneLane:
+    """The exposures of one family's lone results (lone_results), made as the summary's own
+    branch for them made them (ExposureAnalysis._summarise): one entry per port protocol and
+    kind of source, its interfaces together and its public sources sized, numbered in the
+    summary's order. Only the per-box questions are asked per result; what depends on a shared
+    object (the input interfaces, the destinations, the protocols) is asked once per object."""
+
+    def __init__(self, family, hook, split_interfaces, cut_public, cut_private, protocols_of, sizes,
+                 not_public, public_size: int, union, make_decider, make_exposure, long_at: int,
+                 loopback: str, loopback_only):
+        self.family, self.hook = family, hook
+        self.split_interfaces, self.cut_public, self.cut_private = split_interfaces, cut_public, cut_private
+        self.protocols_of, self.sizes, self.not_public, self.public_size = protocols_of, sizes, not_public, public_size
+        # make_exposure(family, protocol, ports, reach, sources, interfaces, deciders): nothing possible
+        self.union, self.make_decider, self.make_exposure = union, make_decider, make_exposure
+        self.long_at, self.loopback, self.loopback_only = long_at, loopback, loopback_only
+        self.last_dst, self.dst_public = None, False
+
+    def add(self, result, numbered: int, out: list) -> int:
+        """Append (number, exposure) of each entry of ``result`` to ``out``; the next number."""
+        box = result.box
+        only = box.trail[-1]
+        rule = only.rule
+        deciders = (self.make_decider(rule.span, rule, only.chain.name, only.table.name, self.hook),)
+        src = box.src
+        external, inside = self.split_interfaces(box.iif)
+        public = private = ()
+        if external or inside:
+            public = self.cut_public(src)
+            if len(public) > self.long_at:
+                self.sizes.note_part(public, src, self.not_public)
+            # The classes are disjoint: sources all public hold no private one.
+            private = () if public is src else self.cut_private(src)
+            if box.dst is not self.last_dst:
+                self.last_dst, self.dst_public = box.dst, bool(self.cut_public(box.dst))
+            # From the internet to a private address of this host: private reach (a NAT in front).
+            if public and not self.dst_public:
+                private = self.union(private, public)
+                public = ()
+        kinds = []
+        if self.loopback in box.iif and src:
+            kinds.append(("loopback", src, self.loopback_only))
+        if public and external:
+            kinds.append(("public", public, external))
+        if private and external:
+            kinds.append(("private", private, external))
+        if inside and (public or private):
+            kinds.append(("internal", self.union(public, private), inside))
+        family, make = self.family, self.make_exposure
+        for proto, has_ports in self.protocols_of(box.proto):
+            ports = box.dport if has_ports else ()
+            for kind, sources, ifaces in kinds:
+                if kind == "public":
+                    kind = "internet" if self.sizes.size(sources) * 2 >= self.public_size else "restricted"
+                out.append((numbered, make(family, proto, ports, kind, sources, ifaces, deciders)))
+                numbered += 1
+        return numbered
