@@ -289,7 +289,8 @@ class ExposureAnalysis:
         outside_inside: dict[frozenset[str], tuple[frozenset[str], frozenset[str]]] = {}
         # Results that are a cause by themselves (engine/lone_results.py) become exposures at once,
         # numbered with the entries gathered for the merge so that the merge's order is kept.
-        lone_made: list[tuple[int, Exposure]] = []
+        lone_numbers: list[int] = []
+        lone_made: list[Exposure] = []
         gathered_at: dict[int, int] = {}  # id of a gathered entry -> its number
         numbered = 0
         trails = TrailReader(decider_of)
@@ -314,13 +315,17 @@ class ExposureAnalysis:
             if lone is not None:
                 lane = LoneLane(family, Hook.INPUT, split_interfaces, cut_public, cut_private,
                                 partial(_protocols_of, protocol_splits), self.sizes, not_public, public_size, iv.union,
-                                _make_decider, lone_exposure, LONG, LOOPBACK_IFACE, LOOPBACK_ONLY)
+                                _make_decider, lone_exposure, LONG, LOOPBACK_IFACE, LOOPBACK_ONLY, lone_numbers, lone_made)
+            pending: list[Result] = []  # lone results not summarised yet (in runs: engine/lone_results.py)
             for result in family_results:
                 if result.verdict is not Outcome.ACCEPT:
                     continue
                 if lone is not None and id(result) in lone:
-                    numbered = lane.add(result, numbered, lone_made)  # engine/lone_results.py
+                    pending.append(result)
                     continue
+                if pending:
+                    numbered = lane.add_all(pending, numbered)
+                    pending.clear()
                 box = result.box
                 if len(box.trail) > 1:  # engine/trail_deciders.py: each step read once
                     deciders, via = trails.read(box.trail, result.forwarded or routed, fallback)
@@ -398,6 +403,9 @@ class ExposureAnalysis:
                                     entry["out_interfaces"] = entry["out_interfaces"] | box.oif
                             if kind == "private" and to_private:
                                 converted[key] = iv.union(converted.get(key, ()), to_private)
+            if pending:
+                numbered = lane.add_all(pending, numbered)
+                pending.clear()
             # Public sources that reach the same ports through the same rules as internet reach
             # (to a public destination) are not private reach too because another box of the
             # same rule went to a private destination: that depends on how the rules split
@@ -419,10 +427,11 @@ class ExposureAnalysis:
             merged.extend(gathered.values())
             gathered.clear()
         if lone_made:
-            exposures = in_merge_order(lone_made, merged, gathered_at, partial(merge_exactly, routed=routed),
+            exposures = in_merge_order(lone_numbers, lone_made, merged, gathered_at, partial(merge_exactly, routed=routed),
                                        _merge_key, lambda values: Exposure(**values))
             merged.clear()
             lone_made.clear()
+            lone_numbers.clear()
         else:
             values = merge_exactly(merged, routed)
             merged.clear()
