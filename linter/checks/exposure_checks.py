@@ -174,12 +174,15 @@ def report_causes(ctx: CheckContext, causes: list) -> set:
     """Report each cause (services, a range, or a default accept; a (decider, exposure,
     transport) tuple is a cause of one exposure, see _causes); returns where the default
     accepts reported are (policy spans as (path, line, column))."""
-    from linter.checks.lone_causes import report_lone
+    from linter.checks.lone_causes import LoneCauses
 
     reported_policies = set()
+    lone = None
     for cause in causes:
         if type(cause) is tuple:
-            if report_lone(ctx, *cause, _reach_of, _same_kind):
+            if lone is None:
+                lone = LoneCauses(ctx, _reach_of, _same_kind).report
+            if lone(*cause):
                 continue
             cause = Cause.started(ctx, *cause)
         internal = cause.worst_level == "internal"

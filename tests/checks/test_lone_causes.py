@@ -65,7 +65,7 @@ def _compared(monkeypatch, read) -> tuple[list, list]:
     read = [r for r in read if r.document is not None and hasattr(r.document, "tables")]
     documents, sources = [r.document for r in read], [r.source for r in read]
     with monkeypatch.context() as patched:
-        patched.setattr(lone_causes, "report_lone", lambda *args: False)
+        patched.setattr(lone_causes.LoneCauses, "report", lambda *args: False)
         general = _findings(documents, sources)
     return general, _findings(documents, sources)
 
@@ -85,13 +85,13 @@ def test_the_lane_is_taken_on_an_allowlist(monkeypatch, tmp_path):
     path = tmp_path / "allow.rules"
     path.write_text(ALLOWLISTS["ssh and https"])
     taken = []
-    real = lone_causes.report_lone
+    real = lone_causes.LoneCauses.report
 
     def counting(*args):
         done = real(*args)
         taken.append(done)
         return done
-    monkeypatch.setattr(lone_causes, "report_lone", counting)
+    monkeypatch.setattr(lone_causes.LoneCauses, "report", counting)
     result = read_document(str(path))
     run_checks(result.document, Settings(), result.source)
     assert taken.count(True) > 500 and taken.count(False) < 40
