@@ -13,9 +13,9 @@ from linter.engine import intervals as iv
 from linter.engine.choices import settle_choices
 from linter.engine.class_cut import ClassCut
 from linter.engine.known_sizes import LONG, KnownSizes, collecting
-from linter.engine.lone_results import LoneLane, in_merge_order, instance_maker, lone_results
+from linter.engine.lone_results import LoneLane, in_merge_order, lone_results
 from linter.engine.memo import IdentityCache
-from linter.engine.paths import PathEvaluator, Result
+from linter.engine.paths import PathEvaluator, Result, base_chains
 from linter.engine.roles import InterfaceRoles, host_addresses, infer_roles
 from linter.engine.space import replace as replace_box
 from linter.engine.subsumed import drop_subsumed
@@ -130,10 +130,10 @@ def _deciders(trail: tuple[Step, ...], forwarded: bool, fallback: Decider | None
     return TrailReader(decider_of).read(trail, forwarded, fallback)[0]
 
 
-def _final_policy(evaluator: PathEvaluator, family: Family) -> Decider | None:
+def _final_policy(rulesets: list[Ruleset], family: Family) -> Decider | None:
     """The accepting policy that lets in what no rule decides on the input hook: the last base
     chain's there (an empty chain leaves no step on a box's path: nothing in it can change a box)."""
-    chains = [(t, c) for t, c in evaluator.chains(Hook.INPUT, family) if (c.type or "filter") == "filter"]
+    chains = [(t, c) for t, c in base_chains(rulesets, Hook.INPUT, family) if (c.type or "filter") == "filter"]
     if not chains:
         return None
     table, chain = chains[-1]
@@ -234,8 +234,8 @@ class ExposureAnalysis:
     def routes(self, family: Family) -> bool:
         """Whether this host filters routed ``family`` traffic: some filter FORWARD chain has
         rules (without one, nothing says the host routes at all)."""
-        evaluator = PathEvaluator(self.rulesets, assumed=self.classes.assumed)
-        return any(chain.rules for _, chain in evaluator.chains(Hook.FORWARD, family)
+        # The base chains alone (PathEvaluator.chains): an evaluator reads every rule's marks.
+        return any(chain.rules for _, chain in base_chains(self.rulesets, Hook.FORWARD, family)
                    if (chain.type or "filter") == "filter")
 
     def routed_results(self, family: Family) -> list[Result]:
@@ -307,7 +307,7 @@ class ExposureAnalysis:
             classes = self.classes.classes(family)
             cut_public, cut_private = ClassCut(classes[0][1]), ClassCut(classes[1][1])
             not_public = iv.subtract(((0, family_max(family)),), classes[0][1])
-            fallback = None if routed else _final_policy(PathEvaluator(self.rulesets, assumed=self.classes.assumed), family)
+            fallback = None if routed else _final_policy(self.rulesets, family)
             public_size = iv.size(classes[0][1])
             last_dst, dst_public = None, False
             family_results = self.routed_results(family) if routed else self.results(family)
@@ -315,7 +315,7 @@ class ExposureAnalysis:
             if lone is not None:
                 lane = LoneLane(family, Hook.INPUT, split_interfaces, cut_public, cut_private,
                                 partial(_protocols_of, protocol_splits), self.sizes, not_public, public_size, iv.union,
-                                _make_decider, lone_exposure, LONG, LOOPBACK_IFACE, LOOPBACK_ONLY, lone_numbers, lone_made)
+                                lone_decider, lone_exposure, LONG, LOOPBACK_IFACE, LOOPBACK_ONLY, lone_numbers, lone_made)
             pending: list[Result] = []  # lone results not summarised yet (in runs: engine/lone_results.py)
             for result in family_results:
                 if result.verdict is not Outcome.ACCEPT:
@@ -446,15 +446,26 @@ class ExposureAnalysis:
         return exposures
 
 
-_make_exposure, _make_decider = instance_maker(Exposure), instance_maker(Decider)
 _NEW = object.__new__
 _LONE_TAIL = {f.name: f.default for f in fields(Exposure)[9:]}  # forwarded on: their defaults
+
+
+def lone_decider(span: Span, rule: Rule | None, chain: str, table: str, hook: Hook | None) -> Decider:
+    """``Decider(span, rule, chain, table, hook)``, one store a field (tested against the constructor)."""
+    decider = _NEW(Decider)
+    state = decider.__dict__
+    state["span"] = span
+    state["rule"] = rule
+    state["chain"] = chain
+    state["table"] = table
+    state["hook"] = hook
+    return decider
 
 
 def lone_exposure(family: Family, protocol: int, ports: iv.Ranges, reach: str, sources: iv.Ranges,
                   interfaces: frozenset[str], deciders: tuple[Decider, ...]) -> Exposure:
     """``Exposure(family, protocol, ports, reach, sources, interfaces, False, (), deciders)``, as
-    instance_maker makes it but with one store a field (the lone lane's 100,000 exposures;
+    the constructor makes it but with one store a field (the lone lane's 100,000 exposures;
     tests/engine/test_lone_results.py compares the two)."""
     exposure = _NEW(Exposure)
     state = exposure.__dict__

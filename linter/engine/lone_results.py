@@ -170,7 +170,9 @@ class LoneLane:
             if loopback in box.iif and src:
                 kinds.append(("loopback", src, loopback_only))
             if public and external:
-                kinds.append(("internet" if size(public) * 2 >= public_size else "restricted", public, external))
+                # iv.size of one range (an allow-list rule's -s NET/24) written out
+                count = public[0][1] - public[0][0] + 1 if len(public) == 1 else size(public)
+                kinds.append(("internet" if count * 2 >= public_size else "restricted", public, external))
             if private and external:
                 kinds.append(("private", private, external))
             if inside and (public or private):

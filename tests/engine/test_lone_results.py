@@ -179,6 +179,9 @@ def test_instance_maker_makes_what_the_constructor_makes():
         assert type(made) is type(built) and made == built and hash(made) == hash(built)
         assert list(vars(made).items()) == list(vars(built).items())  # the same fields, in the same order
 
+    made = exposure_module.lone_decider(span, None, "INPUT", "filter", Hook.INPUT)
+    assert type(made) is Decider and made == decider and hash(made) == hash(decider)
+    assert list(vars(made).items()) == list(vars(decider).items())
     lone = exposure_module.lone_exposure(*values[:6], values[8])
     built = Exposure(*values)
     assert type(lone) is Exposure and lone == built and hash(lone) == hash(built)
