@@ -146,13 +146,17 @@ class LoneLane:
         loopback, loopback_only = self.loopback, self.loopback_only
         add_number, add_made = self.numbers.append, self.made.append
         last_dst, dst_public = self.last_dst, self.dst_public
+        # Boxes of a run share their interfaces and protocols: asked again only when they change.
+        last_iif = last_proto = None
         for result in results:
             box = result.box
             only = box.trail[-1]
             rule = only.rule
             deciders = (make_decider(rule.span, rule, only.chain.name, only.table.name, hook),)
             src = box.src
-            external, inside = split_interfaces(box.iif)
+            if box.iif is not last_iif:
+                last_iif = box.iif
+                external, inside = split_interfaces(last_iif)
             public = private = ()
             if external or inside:
                 public = cut_public(src)
@@ -177,7 +181,10 @@ class LoneLane:
                 kinds.append(("private", private, external))
             if inside and (public or private):
                 kinds.append(("internal", union(public, private), inside))
-            for proto, has_ports in protocols_of(box.proto):
+            if box.proto is not last_proto:
+                last_proto = box.proto
+                protocols = protocols_of(last_proto)
+            for proto, has_ports in protocols:
                 ports = box.dport if has_ports else ()
                 for kind, sources, ifaces in kinds:
                     add_number(numbered)
