@@ -25,8 +25,12 @@ def lone_results(results: list, accept, final_hook) -> set[int] | None:
     nothing assumed, no NAT) whose rule's span no other
     accepted result shares (rules whose spans are equal, a script's loop, are one cause); None
     when there are fewer than LONE_AT_LEAST of them."""
-    candidates = []
+    # Spans hashed once each (a Span hashes all its fields): the first result of each span, and
+    # the spans two results share or another result's deciders could hold (any rule or chain on its path).
+    first: dict = {}
+    shared = set()
     others = []
+    candidates = 0
     for result in results:
         if result.verdict is not accept:
             continue
@@ -39,19 +43,15 @@ def lone_results(results: list, accept, final_hook) -> set[int] | None:
             if step.event == "rule" and rule is not None and rule.verdict.kind is VerdictKind.ACCEPT \
                     and chain.hook is final_hook and chain.type != "nat" \
                     and (len(trail) == 1 or all(s.event == "policy" and s.detail == "accept" for s in trail[:-1])):
-                candidates.append((result, rule.span))
+                candidates += 1
+                number = id(result)
+                at = first.setdefault(rule.span, number)
+                if at != number:
+                    shared.add(at)
                 continue
         others.append(result)
-    if len(candidates) < LONE_AT_LEAST:
+    if candidates < LONE_AT_LEAST:
         return None
-    # Spans hashed once each (a Span hashes all its fields): the first result of each span, and
-    # the spans two results share or another result's deciders could hold (any rule or chain on its path).
-    first: dict = {}
-    shared = set()
-    for result, span in candidates:
-        at = first.setdefault(span, id(result))
-        if at != id(result):
-            shared.add(at)
     for result in others:
         for step in result.box.trail:
             at = first.get(step.chain.span)
