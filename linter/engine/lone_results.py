@@ -25,8 +25,9 @@ def lone_results(results: list, accept, final_hook) -> set[int] | None:
     nothing assumed, no NAT) whose rule's span no other
     accepted result shares (rules whose spans are equal, a script's loop, are one cause); None
     when there are fewer than LONE_AT_LEAST of them."""
-    # Spans hashed once each (a Span hashes all its fields): the first result of each span, and
-    # the spans two results share or another result's deciders could hold (any rule or chain on its path).
+    # Spans keyed by their fields (what Span's equality compares; its own hash is a Python call):
+    # the first result of each span, and the spans two results share or another result's
+    # deciders could hold (any rule or chain on its path).
     first: dict = {}
     shared = set()
     others = []
@@ -45,7 +46,9 @@ def lone_results(results: list, accept, final_hook) -> set[int] | None:
                     and (len(trail) == 1 or all(s.event == "policy" and s.detail == "accept" for s in trail[:-1])):
                 candidates += 1
                 number = id(result)
-                at = first.setdefault(rule.span, number)
+                span = rule.span
+                at = first.setdefault((span.path, span.line, span.column, span.end_line, span.end_column)
+                                      if span is not None else None, number)
                 if at != number:
                     shared.add(at)
                 continue
@@ -54,16 +57,21 @@ def lone_results(results: list, accept, final_hook) -> set[int] | None:
         return None
     for result in others:
         for step in result.box.trail:
-            at = first.get(step.chain.span)
+            at = first.get(_fields(step.chain.span))
             if at is not None:
                 shared.add(at)
             if step.rule is not None:
-                at = first.get(step.rule.span)
+                at = first.get(_fields(step.rule.span))
                 if at is not None:
                     shared.add(at)
     lone = set(first.values())
     lone -= shared
     return lone
+
+
+def _fields(span) -> tuple | None:
+    """A span as lone_results keys it (None: a model object made without one)."""
+    return (span.path, span.line, span.column, span.end_line, span.end_column) if span is not None else None
 
 
 def in_merge_order(numbers: list[int], lone: list, entries: list[dict], entry_numbers: dict[int, int], merge,
