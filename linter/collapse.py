@@ -8,6 +8,7 @@ there are and lists their lines; the others become its related locations (SARIF 
 from __future__ import annotations
 
 from dataclasses import replace
+from operator import attrgetter
 
 from linter.findings import Finding, Severity
 
@@ -56,7 +57,7 @@ def collapse_repeats(findings: list[Finding]) -> list[Finding]:
         ordinary = key[-1] == "ordinary"
         if len(members) < (ORDINARY_FROM if ordinary else COLLAPSE_FROM):
             continue
-        members.sort(key=Finding.sort_key)
+        members.sort(key=_SORT_KEY)
         first, rest = members[0], members[1:]
         if ordinary:
             others = "; ".join(f"{_subject(f.message)} (line {f.line})" for f in rest[:LINES_LISTED])
@@ -72,6 +73,10 @@ def collapse_repeats(findings: list[Finding]) -> list[Finding]:
         replaced[id(first)] = replace(first, message=message, related=related)
         dropped.update(id(f) for f in rest)
     return [replaced.get(id(f), f) for f in findings if id(f) not in dropped]
+
+
+# Finding.sort_key's tuple, made in C (an allow-list's 50,000 ordinary findings are sorted here).
+_SORT_KEY = attrgetter("path", "line", "column", "code", "key")
 
 
 def _group_key(finding: Finding):

@@ -57,3 +57,19 @@ def test_duplicates_are_findings_equal_in_place_and_message():
     twice = [_deferred(5, "a", asked), _deferred(5, "a", asked), _deferred(5, "b", asked), _deferred(6, "a", asked)]
     kept = collapse_repeats([dataclasses.replace(f, severity=Severity.HIGH) for f in twice])
     assert [(f.line, f.message) for f in kept] == [(5, "a"), (5, "b"), (6, "a")]
+
+
+def test_the_collapse_orders_a_group_as_finding_sort_key_does():
+    asked: list = []
+    # Out of order, two at one place with different keys, another file's: the first kept is the
+    # least by Finding.sort_key, the others follow in that order.
+    findings = [dataclasses.replace(_deferred(line, f"port {line} is reachable ({key})", asked), key=key, path=path)
+                for line, key, path in ((30, "b", "fw.rules"), (12, "z", "fw.rules"), (12, "a", "fw.rules"),
+                                        (7, "c", "fw.rules"), (3, "a", "other.rules"), (4, "a", "other.rules"))]
+    kept = collapse_repeats(findings)
+    by_file = {f.path: f for f in kept}
+    ordered = sorted(findings[:4], key=Finding.sort_key)
+    assert [(r[1]) for r in by_file["fw.rules"].related] == [f.line for f in ordered[1:]]
+    assert by_file["fw.rules"].line == ordered[0].line == 7
+    assert by_file["fw.rules"].key == ordered[0].key
+    assert [r[1] for r in by_file["other.rules"].related] == [4]

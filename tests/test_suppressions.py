@@ -260,3 +260,29 @@ def test_an_unused_port_suppression_is_pl022_and_a_bad_port_pl024():
         ("PL022", 2, "Unused suppression of PL101:23")]
     assert problems("-A INPUT -j ACCEPT  # portlint: ignore[PL101:99999] x\n") == [
         ("PL024", 1, "Bad port '99999' in suppression of PL101")]
+
+
+def _gate(*results):
+    """(kept, suppressed) of gate._apply_inline over ``results`` ((path, text, findings) each)."""
+    from linter.config import load_config
+    from linter.gate import _apply_inline
+    from linter.pipeline import FileResult
+
+    config = load_config(isolated=True)
+    files = [FileResult(path, "iptables", None, list(findings), source=source(text, path) if text is not None else None)
+             for path, text, findings in results]
+    kept, silenced = _apply_inline(files, config, config.settings(), TODAY)
+    return [(f.path, f.line) for f in kept], [(s.finding.path, s.finding.line, s.justification) for s in silenced]
+
+
+def test_the_gate_keeps_a_file_without_directives_whole_and_sifts_one_with_them():
+    plain = "*filter\n-A INPUT -p tcp --dport 23 -j ACCEPT\n-A INPUT -p tcp --dport 21 -j ACCEPT\nCOMMIT\n"
+    marked = plain.replace("--dport 21 -j ACCEPT", "--dport 21 -j ACCEPT  # portlint: ignore[PL101] lab")
+    lines = [finding(path="a.rules", line=2), finding(path="a.rules", line=3)]
+    assert _gate(("a.rules", plain, lines)) == ([("a.rules", 2), ("a.rules", 3)], [])
+    assert _gate(("a.rules", marked, lines)) == ([("a.rules", 2)], [("a.rules", 3, "lab")])
+    # A file's findings that point into another file (one it includes) meet that file's directives.
+    into = [finding(path="a.rules", line=2), finding(path="b.rules", line=3)]
+    assert _gate(("a.rules", plain, into), ("b.rules", marked, [])) == ([("a.rules", 2)], [("b.rules", 3, "lab")])
+    # No text to read: nothing is suppressed.
+    assert _gate(("c.rules", None, [finding(path="c.rules", line=3)])) == ([("c.rules", 3)], [])

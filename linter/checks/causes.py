@@ -35,6 +35,9 @@ def _services_behind(ctx: CheckContext, exposure: Exposure, transport: str):
 # internet; in between, some public networks.
 ADMIN_HOSTS_AT_MOST = {Family.IPV4: 16, Family.IPV6: 16 * 2**64}
 INTERNET_AT_LEAST = {Family.IPV4: 2**24, Family.IPV6: 2**104}
+# (INTERNET_AT_LEAST, ADMIN_HOSTS_AT_MOST) of IPv6, and of IPv4 and any other family.
+_IPV6_THRESHOLDS = (INTERNET_AT_LEAST[Family.IPV6], ADMIN_HOSTS_AT_MOST[Family.IPV6])
+_IPV4_THRESHOLDS = (INTERNET_AT_LEAST[Family.IPV4], ADMIN_HOSTS_AT_MOST[Family.IPV4])
 RANGE_AT_LEAST = 10  # ports in a row that make a deliberate range (25565:25575, 8510:8519)
 MOST_OF_THE_PORTS = 32768  # a range this wide is "everything", judged like a default accept
 
@@ -51,9 +54,11 @@ def reach_level(exposure: Exposure) -> str:
     level = None if short else _RESTRICTED_LEVELS.get(exposure)
     if level is None:
         size = query.size(exposure.sources)
-        if size >= INTERNET_AT_LEAST.get(exposure.family, 2**24):
+        # The thresholds by identity: a Family hashes in Python (an allow-list asks 100,000 times).
+        internet_at, admin_at = _IPV6_THRESHOLDS if exposure.family is Family.IPV6 else _IPV4_THRESHOLDS
+        if size >= internet_at:
             level = "internet"
-        elif size <= ADMIN_HOSTS_AT_MOST.get(exposure.family, 16):
+        elif size <= admin_at:
             level = "admin"
         else:
             level = "networks"
@@ -108,6 +113,13 @@ def _shape_key(decider, exposure: Exposure, transport: str, level: str, cap: Sev
     the deciding rule's comment where it names one, and their rating)."""
     comment = decider.rule.comment if decider.rule is not None else None
     return (service_ports(exposure), exposure.ports, transport, comment, level, cap)
+
+
+def known_shape(ctx: CheckContext, decider, exposure: Exposure, transport: str) -> tuple:
+    """(reach level, CauseShape) of the cause ``Cause.started`` would make of one exposure: the
+    shape it would share, or None when it would build its own (a shape not seen twice yet)."""
+    level = reach_level(exposure)
+    return level, ctx.memo("cause shapes").get(_shape_key(decider, exposure, transport, level, _cap(exposure)))
 
 
 class CauseShape:

@@ -76,10 +76,12 @@ def sources_text(exposure: Exposure) -> str:
 _CAUSE_REACHES = frozenset({"internet", "restricted", "internal"})  # public reach, or internal
 
 
-def _causes(ctx: CheckContext) -> list[Cause]:
+def _causes(ctx: CheckContext) -> list:
     """The exposures of the document gathered per deciding rule, in file order: what one rule
-    admits from the internet and from internal interfaces is one cause."""
-    causes: dict[tuple, Cause] = {}
+    admits from the internet and from internal interfaces is one cause. A cause of one exposure
+    stays a (decider, exposure, transport) tuple: report_causes reports most of those without a
+    Cause (checks/lone_causes.py)."""
+    causes: dict[tuple, Cause | tuple] = {}
     for exposure in ctx.exposure.exposures():
         transport = PORT_TRANSPORTS.get(exposure.protocol)
         if transport is None or exposure.reach not in _CAUSE_REACHES:
@@ -93,7 +95,10 @@ def _causes(ctx: CheckContext) -> list[Cause]:
         where = (decider.span.path, decider.span.line, decider.span.column)
         cause = causes.get(where)
         if cause is None:
-            causes[where] = Cause.started(ctx, decider, exposure, transport)
+            causes[where] = (decider, exposure, transport)
+        elif type(cause) is tuple:
+            cause = causes[where] = Cause.started(ctx, *cause)
+            cause.add(ctx, exposure, transport)
         else:
             cause.add(ctx, exposure, transport)
     return [causes[where] for where in sorted(causes)]  # file order: the keys are (path, line, column)
@@ -165,11 +170,21 @@ def exposed_services(ctx: CheckContext) -> None:
     _hygiene_default_accept(ctx, reported_policies | routed_policies(ctx))
 
 
-def report_causes(ctx: CheckContext, causes: list[Cause]) -> set:
-    """Report each cause (services, a range, or a default accept); returns where the default
+def report_causes(ctx: CheckContext, causes: list) -> set:
+    """Report each cause (services, a range, or a default accept; a (decider, exposure,
+    transport) tuple is a cause of one exposure, see _causes); returns where the default
     accepts reported are (policy spans as (path, line, column))."""
+    from linter.checks.lone_causes import LoneCauses
+
     reported_policies = set()
+    lone = None
     for cause in causes:
+        if type(cause) is tuple:
+            if lone is None:
+                lone = LoneCauses(ctx, _reach_of, _same_kind).report
+            if lone(*cause):
+                continue
+            cause = Cause.started(ctx, *cause)
         internal = cause.worst_level == "internal"
         if cause.decider.rule is None:
             # Only an input (or forward) filter chain's policy is a default accept to report: a

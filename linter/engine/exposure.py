@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import partial
 
 from linter.addresses import (
@@ -14,9 +14,9 @@ from linter.engine.choices import settle_choices
 from linter.engine.class_cut import ClassCut
 from linter.engine.held_sources import ClassParts, built, hold_sources, node_of, size_of, unheld
 from linter.engine.known_sizes import LONG, KnownSizes, collecting
-from linter.engine.lone_results import in_merge_order, instance_maker, lone_results
+from linter.engine.lone_results import LoneLane, in_merge_order, lone_results
 from linter.engine.memo import IdentityCache
-from linter.engine.paths import PathEvaluator, Result
+from linter.engine.paths import PathEvaluator, Result, base_chains
 from linter.engine.roles import InterfaceRoles, host_addresses, infer_roles
 from linter.engine.space import replace as replace_box
 from linter.engine.subsumed import drop_subsumed
@@ -139,10 +139,10 @@ def _deciders(trail: tuple[Step, ...], forwarded: bool, fallback: Decider | None
     return TrailReader(decider_of).read(trail, forwarded, fallback)[0]
 
 
-def _final_policy(evaluator: PathEvaluator, family: Family) -> Decider | None:
+def _final_policy(rulesets: list[Ruleset], family: Family) -> Decider | None:
     """The accepting policy that lets in what no rule decides on the input hook: the last base
     chain's there (an empty chain leaves no step on a box's path: nothing in it can change a box)."""
-    chains = [(t, c) for t, c in evaluator.chains(Hook.INPUT, family) if (c.type or "filter") == "filter"]
+    chains = [(t, c) for t, c in base_chains(rulesets, Hook.INPUT, family) if (c.type or "filter") == "filter"]
     if not chains:
         return None
     table, chain = chains[-1]
@@ -243,8 +243,8 @@ class ExposureAnalysis:
     def routes(self, family: Family) -> bool:
         """Whether this host filters routed ``family`` traffic: some filter FORWARD chain has
         rules (without one, nothing says the host routes at all)."""
-        evaluator = PathEvaluator(self.rulesets, assumed=self.classes.assumed)
-        return any(chain.rules for _, chain in evaluator.chains(Hook.FORWARD, family)
+        # The base chains alone (PathEvaluator.chains): an evaluator reads every rule's marks.
+        return any(chain.rules for _, chain in base_chains(self.rulesets, Hook.FORWARD, family)
                    if (chain.type or "filter") == "filter")
 
     def routed_results(self, family: Family) -> list[Result]:
@@ -298,7 +298,8 @@ class ExposureAnalysis:
         outside_inside: dict[frozenset[str], tuple[frozenset[str], frozenset[str]]] = {}
         # Results that are a cause by themselves (engine/lone_results.py) become exposures at once,
         # numbered with the entries gathered for the merge so that the merge's order is kept.
-        lone_made: list[tuple[int, Exposure]] = []
+        lone_numbers: list[int] = []
+        lone_made: list[Exposure] = []
         gathered_at: dict[int, int] = {}  # id of a gathered entry -> its number
         numbered = 0
         trails = TrailReader(decider_of)
@@ -316,32 +317,36 @@ class ExposureAnalysis:
             cut_public, cut_private = ClassCut(classes[0][1]), ClassCut(classes[1][1])
             not_public = iv.subtract(((0, family_max(family)),), classes[0][1])
             held_parts = ClassParts(classes[0][1], classes[1][1], not_public)
-            fallback = None if routed else _final_policy(PathEvaluator(self.rulesets, assumed=self.classes.assumed), family)
+            fallback = None if routed else _final_policy(self.rulesets, family)
             public_size = iv.size(classes[0][1])
             last_dst, dst_public = None, False
             family_results = self.routed_results(family) if routed else self.results(family)
             lone = None if routed or reported is not None else lone_results(family_results, Outcome.ACCEPT, Hook.INPUT)
+            if lone is not None:
+                lane = LoneLane(family, Hook.INPUT, split_interfaces, cut_public, cut_private,
+                                partial(_protocols_of, protocol_splits), self.sizes, not_public, public_size, iv.union,
+                                lone_decider, lone_exposure, LONG, LOOPBACK_IFACE, LOOPBACK_ONLY, lone_numbers, lone_made)
+            pending: list[Result] = []  # lone results not summarised yet (in runs: engine/lone_results.py)
             for result in family_results:
                 if result.verdict is not Outcome.ACCEPT:
                     continue
+                if lone is not None and id(result) in lone:
+                    pending.append(result)
+                    continue
+                if pending:
+                    numbered = lane.add_all(pending, numbered)
+                    pending.clear()
                 node = node_of(result)  # a long source list kept as its Node: not built (held_sources.py)
                 box = result.box if node is None else result.deferred.bare
-                alone = lone is not None and id(result) in lone
-                if alone:
-                    only = box.trail[-1]
-                    deciders = (_make_decider(only.rule.span, only.rule, only.chain.name, only.table.name, Hook.INPUT),)
-                    via = ()
-                    possible, conditions = False, ()
+                if len(box.trail) > 1:  # engine/trail_deciders.py: each step read once
+                    deciders, via = trails.read(box.trail, result.forwarded or routed, fallback)
                 else:
-                    if len(box.trail) > 1:  # engine/trail_deciders.py: each step read once
-                        deciders, via = trails.read(box.trail, result.forwarded or routed, fallback)
-                    else:
-                        deciders, via = _deciders(box.trail, result.forwarded or routed, fallback), _via(box.trail)
-                    if reported is not None:
-                        primary = primary_of(result.forwarded, deciders, via)
-                        if primary is None or not reported(primary):
-                            continue
-                    possible, conditions = _conditions(box.assumptions, condition_texts)
+                    deciders, via = _deciders(box.trail, result.forwarded or routed, fallback), _via(box.trail)
+                if reported is not None:
+                    primary = primary_of(result.forwarded, deciders, via)
+                    if primary is None or not reported(primary):
+                        continue
+                possible, conditions = _conditions(box.assumptions, condition_texts)
                 nat = ()
                 if box.nat_dst is not None:
                     nat_key = (box.nat_dst, box.nat_dport)
@@ -383,23 +388,7 @@ class ExposureAnalysis:
                     kinds.append(("private", private, external))
                 if inside and (public or private):
                     kinds.append(("internal", iv.union(public, private), inside))
-                protocols = protocol_splits.get(box.proto)
-                if protocols is None:
-                    protocols = protocol_splits[box.proto] = _protocol_split(box.proto)
-                if alone:
-                    # One cause, one entry per protocol and kind: what gathering and merging
-                    # would make of it (its interfaces together, public sources sized).
-                    for proto, has_ports in protocols:
-                        ports = box.dport if has_ports else ()
-                        for kind, sources, ifaces in kinds:
-                            if not ifaces:
-                                continue  # gathered one entry per interface: none
-                            if kind == "public":
-                                kind = "internet" if size_of(sources, self.sizes) * 2 >= public_size else "restricted"
-                            lone_made.append((numbered, _make_exposure(family, proto, ports, kind, sources, ifaces,
-                                                                       False, (), deciders)))
-                            numbered += 1
-                    continue
+                protocols = _protocols_of(protocol_splits, box.proto)
                 # Spans by identity: one object per rule or chain, and hashing a Span is slow.
                 decided_by = (tuple([id(d.span) for d in deciders]), tuple([id(d.span) for d in via]) if via else ())
                 for proto, has_ports in protocols:
@@ -432,6 +421,9 @@ class ExposureAnalysis:
                                     entry["out_interfaces"] = entry["out_interfaces"] | box.oif
                             if kind == "private" and to_private:
                                 converted[key] = iv.union(converted.get(key, ()), to_private)
+            if pending:
+                numbered = lane.add_all(pending, numbered)
+                pending.clear()
             # Public sources that reach the same ports through the same rules as internet reach
             # (to a public destination) are not private reach too because another box of the
             # same rule went to a private destination: that depends on how the rules split
@@ -453,10 +445,11 @@ class ExposureAnalysis:
             merged.extend(gathered.values())
             gathered.clear()
         if lone_made:
-            exposures = in_merge_order(lone_made, merged, gathered_at, partial(merge_exactly, routed=routed),
+            exposures = in_merge_order(lone_numbers, lone_made, merged, gathered_at, partial(merge_exactly, routed=routed),
                                        _merge_key, lambda values: Exposure(**values))
             merged.clear()
             lone_made.clear()
+            lone_numbers.clear()
         else:
             values = merge_exactly(merged, routed)
             merged.clear()
@@ -472,7 +465,48 @@ class ExposureAnalysis:
         return exposures
 
 
-_make_exposure, _make_decider = instance_maker(Exposure), instance_maker(Decider)
+_NEW = object.__new__
+_LONE_TAIL = {f.name: f.default for f in fields(Exposure)[9:]}  # forwarded on: their defaults
+
+
+def lone_decider(span: Span, rule: Rule | None, chain: str, table: str, hook: Hook | None) -> Decider:
+    """``Decider(span, rule, chain, table, hook)``, one store a field (tested against the constructor)."""
+    decider = _NEW(Decider)
+    state = decider.__dict__
+    state["span"] = span
+    state["rule"] = rule
+    state["chain"] = chain
+    state["table"] = table
+    state["hook"] = hook
+    return decider
+
+
+def lone_exposure(family: Family, protocol: int, ports: iv.Ranges, reach: str, sources: iv.Ranges,
+                  interfaces: frozenset[str], deciders: tuple[Decider, ...]) -> Exposure:
+    """``Exposure(family, protocol, ports, reach, sources, interfaces, False, (), deciders)``, as
+    the constructor makes it but with one store a field (the lone lane's 100,000 exposures;
+    tests/engine/test_lone_results.py compares the two)."""
+    exposure = _NEW(Exposure)
+    state = exposure.__dict__
+    state["family"] = family
+    state["protocol"] = protocol
+    state["ports"] = ports
+    state["reach"] = reach
+    state["sources"] = sources
+    state["interfaces"] = interfaces
+    state["possible"] = False
+    state["conditions"] = ()
+    state["deciders"] = deciders
+    state.update(_LONE_TAIL)
+    return exposure
+
+
+def _protocols_of(splits: dict, proto: iv.Ranges) -> list[tuple[int, bool]]:
+    """_protocol_split of ``proto``, remembered in ``splits`` (a few protocol lists, asked per box)."""
+    found = splits.get(proto)
+    if found is None:
+        found = splits[proto] = _protocol_split(proto)
+    return found
 
 
 def _merge_key(entry: dict) -> tuple:

@@ -11,6 +11,7 @@ back in the order the merge would have given them.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import MISSING, fields
 
 from linter.model import VerdictKind
@@ -24,12 +25,17 @@ def lone_results(results: list, accept, final_hook) -> set[int] | None:
     nothing assumed, no NAT) whose rule's span no other
     accepted result shares (rules whose spans are equal, a script's loop, are one cause); None
     when there are fewer than LONE_AT_LEAST of them."""
-    candidates = []
+    # Spans keyed by their fields (what Span's equality compares; its own hash is a Python call):
+    # the first result of each span, and the spans two results share or another result's
+    # deciders could hold (any rule or chain on its path).
+    first: dict = {}
+    shared = set()
     others = []
+    candidates = 0
     for result in results:
         if result.verdict is not accept:
             continue
-        box = _fields(result)
+        box = _bare_box(result)
         trail = box.trail
         if trail and not result.forwarded and not box.assumptions and box.nat_dst is None and box.nat_dport is None:
             step = trail[-1]
@@ -38,26 +44,24 @@ def lone_results(results: list, accept, final_hook) -> set[int] | None:
             if step.event == "rule" and rule is not None and rule.verdict.kind is VerdictKind.ACCEPT \
                     and chain.hook is final_hook and chain.type != "nat" \
                     and (len(trail) == 1 or all(s.event == "policy" and s.detail == "accept" for s in trail[:-1])):
-                candidates.append((result, rule.span))
+                candidates += 1
+                number = id(result)
+                span = rule.span
+                at = first.setdefault((span.path, span.line, span.column, span.end_line, span.end_column)
+                                      if span is not None else None, number)
+                if at != number:
+                    shared.add(at)
                 continue
         others.append(result)
-    if len(candidates) < LONE_AT_LEAST:
+    if candidates < LONE_AT_LEAST:
         return None
-    # Spans hashed once each (a Span hashes all its fields): the first result of each span, and
-    # the spans two results share or another result's deciders could hold (any rule or chain on its path).
-    first: dict = {}
-    shared = set()
-    for result, span in candidates:
-        at = first.setdefault(span, id(result))
-        if at != id(result):
-            shared.add(at)
     for result in others:
-        for step in _fields(result).trail:
-            at = first.get(step.chain.span)
+        for step in _bare_box(result).trail:
+            at = first.get(_fields(step.chain.span))
             if at is not None:
                 shared.add(at)
             if step.rule is not None:
-                at = first.get(step.rule.span)
+                at = first.get(_fields(step.rule.span))
                 if at is not None:
                     shared.add(at)
     lone = set(first.values())
@@ -65,29 +69,43 @@ def lone_results(results: list, accept, final_hook) -> set[int] | None:
     return lone
 
 
-def _fields(result):
+def _bare_box(result):
     # A DeferredResult's bare box (engine/descent.py): every field read here but its long
     # lists, which are not built (each built list costs its length).
     deferred = result.deferred
     return result.box if deferred is None else deferred.bare
 
 
-def in_merge_order(lone: list[tuple[int, object]], entries: list[dict], numbers: dict[int, int], merge, group_key,
-                   make) -> list:
-    """The exposures the merge of every entry would have made, in its order: ``lone`` (number,
-    exposure) and those of ``merge(entries)`` (the merge of the other entries, each numbered in
-    ``numbers``: its id -> its number), each placed at the number of the first entry of its
-    group (``group_key``: an entry's group; ``make``: entry -> exposure). The merge emits its
-    groups in the order of their first entries, and a lone result is a group of its own."""
+def _fields(span) -> tuple | None:
+    """A span as lone_results keys it (None: a model object made without one)."""
+    return (span.path, span.line, span.column, span.end_line, span.end_column) if span is not None else None
+
+
+def in_merge_order(numbers: list[int], lone: list, entries: list[dict], entry_numbers: dict[int, int], merge,
+                   group_key, make) -> list:
+    """The exposures the merge of every entry would have made, in its order: ``lone`` (exposures,
+    numbered by ``numbers``, which ascend) and those of ``merge(entries)`` (the merge of the other
+    entries, each numbered in ``entry_numbers``: its id -> its number), each placed at the number
+    of the first entry of its group (``group_key``: an entry's group; ``make``: entry ->
+    exposure). The merge emits its groups in the order of their first entries, and a lone
+    result is a group of its own; a merged group goes after the lone ones numbered as it is
+    (none is: numbers are given once) and before the later ones."""
     if not entries:
-        return [exposure for _, exposure in lone]
+        return list(lone)
     firsts: dict = {}
     for entry in entries:
-        firsts.setdefault(group_key(entry), numbers[id(entry)])  # before the merge changes them
-    return [exposure for _, _, exposure in sorted(
-        [(at, 0, exposure) for at, exposure in lone]
-        + [(firsts[group_key(entry)], index, make(entry)) for index, entry in enumerate(merge(entries))],
-        key=_first_two)]
+        firsts.setdefault(group_key(entry), entry_numbers[id(entry)])  # before the merge changes them
+    placed = sorted([(firsts[group_key(entry)], index, make(entry)) for index, entry in enumerate(merge(entries))],
+                    key=_first_two)
+    out: list = []
+    taken = 0
+    for at, _, exposure in placed:
+        upto = bisect_right(numbers, at, taken)
+        out.extend(lone[taken:upto])
+        taken = upto
+        out.append(exposure)
+    out.extend(lone[taken:])
+    return out
 
 
 def _first_two(item: tuple) -> tuple:
@@ -112,3 +130,80 @@ def instance_maker(cls):
         state.update(tails[len(values)])
         return instance
     return make
+
+
+class LoneLane:
+    """The exposures of one family's lone results (lone_results), made as the summary's own
+    branch for them made them (ExposureAnalysis._summarise): one entry per port protocol and
+    kind of source, its interfaces together and its public sources sized, numbered in the
+    summary's order (``numbers`` and ``made``: the numbers and exposures of every family, in
+    order). Only the per-box questions are asked per result; what depends on a shared object
+    (the input interfaces, the destinations, the protocols) is asked once per object."""
+
+    def __init__(self, family, hook, split_interfaces, cut_public, cut_private, protocols_of, sizes,
+                 not_public, public_size: int, union, make_decider, make_exposure, long_at: int,
+                 loopback: str, loopback_only, numbers: list[int], made: list):
+        self.family, self.hook = family, hook
+        self.split_interfaces, self.cut_public, self.cut_private = split_interfaces, cut_public, cut_private
+        self.protocols_of, self.sizes, self.not_public, self.public_size = protocols_of, sizes, not_public, public_size
+        # make_exposure(family, protocol, ports, reach, sources, interfaces, deciders): nothing possible
+        self.union, self.make_decider, self.make_exposure = union, make_decider, make_exposure
+        self.long_at, self.loopback, self.loopback_only = long_at, loopback, loopback_only
+        self.numbers, self.made = numbers, made
+        self.last_dst, self.dst_public = None, False
+
+    def add_all(self, results: list, numbered: int) -> int:
+        """Number and make the exposures of ``results`` (lone, in the summary's order) from
+        ``numbered`` on; the next number."""
+        family, hook, make, make_decider = self.family, self.hook, self.make_exposure, self.make_decider
+        split_interfaces, cut_public, cut_private, union = self.split_interfaces, self.cut_public, self.cut_private, self.union
+        size, public_size, long_at, protocols_of = self.sizes.size, self.public_size, self.long_at, self.protocols_of
+        loopback, loopback_only = self.loopback, self.loopback_only
+        add_number, add_made = self.numbers.append, self.made.append
+        last_dst, dst_public = self.last_dst, self.dst_public
+        # Boxes of a run share their interfaces and protocols: asked again only when they change.
+        last_iif = last_proto = None
+        for result in results:
+            box = result.box
+            only = box.trail[-1]
+            rule = only.rule
+            deciders = (make_decider(rule.span, rule, only.chain.name, only.table.name, hook),)
+            src = box.src
+            if box.iif is not last_iif:
+                last_iif = box.iif
+                external, inside = split_interfaces(last_iif)
+            public = private = ()
+            if external or inside:
+                public = cut_public(src)
+                if len(public) > long_at:
+                    self.sizes.note_part(public, src, self.not_public)
+                # The classes are disjoint: sources all public hold no private one.
+                private = () if public is src else cut_private(src)
+                if box.dst is not last_dst:
+                    last_dst, dst_public = box.dst, bool(cut_public(box.dst))
+                # From the internet to a private address of this host: private reach (a NAT in front).
+                if public and not dst_public:
+                    private = union(private, public)
+                    public = ()
+            kinds = []
+            if loopback in box.iif and src:
+                kinds.append(("loopback", src, loopback_only))
+            if public and external:
+                # iv.size of one range (an allow-list rule's -s NET/24) written out
+                count = public[0][1] - public[0][0] + 1 if len(public) == 1 else size(public)
+                kinds.append(("internet" if count * 2 >= public_size else "restricted", public, external))
+            if private and external:
+                kinds.append(("private", private, external))
+            if inside and (public or private):
+                kinds.append(("internal", union(public, private), inside))
+            if box.proto is not last_proto:
+                last_proto = box.proto
+                protocols = protocols_of(last_proto)
+            for proto, has_ports in protocols:
+                ports = box.dport if has_ports else ()
+                for kind, sources, ifaces in kinds:
+                    add_number(numbered)
+                    add_made(make(family, proto, ports, kind, sources, ifaces, deciders))
+                    numbered += 1
+        self.last_dst, self.dst_public = last_dst, dst_public
+        return numbered

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6, family_max
 from linter.engine import intervals as iv
+from linter.engine.memo import IdentityCache
 from linter.engine.space import ALL_STATES, Box
 from linter.model import Family, InterfaceMatch, Ruleset
 
@@ -20,18 +21,31 @@ def interface_representatives(rulesets: list[Ruleset]) -> frozenset[str]:
     """
     names = {LOOPBACK_IFACE, OTHER_IFACE}
     for ruleset in rulesets:
-        for table in ruleset.tables:
-            for chain in table.chains:
-                if chain.device:
-                    names.update(d.strip() for d in chain.device.split(","))
-                for rule in chain.rules:
-                    for match in rule.matches:
-                        if isinstance(match, InterfaceMatch):
-                            for name in match.names:
-                                if name.endswith(("+", "*")):
-                                    names.add(name[:-1] + "\x00")
-                                else:
-                                    names.add(name)
+        found = _NAMED.get(ruleset)
+        if found is None:
+            found = _NAMED.put(ruleset, _named(ruleset))
+        names.update(found)
+    return frozenset(names)
+
+
+# Per ruleset (an analysis and the checks' query both ask: two passes over 100,000 rules).
+_NAMED: IdentityCache[frozenset[str]] = IdentityCache()
+
+
+def _named(ruleset: Ruleset) -> frozenset[str]:
+    names = set()
+    for table in ruleset.tables:
+        for chain in table.chains:
+            if chain.device:
+                names.update(d.strip() for d in chain.device.split(","))
+            for rule in chain.rules:
+                for match in rule.matches:
+                    if isinstance(match, InterfaceMatch):
+                        for name in match.names:
+                            if name.endswith(("+", "*")):
+                                names.add(name[:-1] + "\x00")
+                            else:
+                                names.add(name)
     return frozenset(names)
 
 

@@ -167,6 +167,7 @@ def test_every_sample_and_rule_case_gives_the_same_exposures(monkeypatch, tmp_pa
 def test_instance_maker_makes_what_the_constructor_makes():
     from dataclasses import dataclass, field
 
+    from linter.engine import exposure as exposure_module
     from linter.engine.exposure import Decider, Exposure
     from linter.model import Family, Span
 
@@ -177,6 +178,14 @@ def test_instance_maker_makes_what_the_constructor_makes():
                         (lone_module.instance_maker(Decider)(span, None, "INPUT", "filter", Hook.INPUT), decider)):
         assert type(made) is type(built) and made == built and hash(made) == hash(built)
         assert list(vars(made).items()) == list(vars(built).items())  # the same fields, in the same order
+
+    made = exposure_module.lone_decider(span, None, "INPUT", "filter", Hook.INPUT)
+    assert type(made) is Decider and made == decider and hash(made) == hash(decider)
+    assert list(vars(made).items()) == list(vars(decider).items())
+    lone = exposure_module.lone_exposure(*values[:6], values[8])
+    built = Exposure(*values)
+    assert type(lone) is Exposure and lone == built and hash(lone) == hash(built)
+    assert list(vars(lone).items()) == list(vars(built).items())
 
     @dataclass(frozen=True)
     class WithFactory:

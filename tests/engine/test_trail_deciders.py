@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from linter.engine.exposure import Decider, ExposureAnalysis, _final_policy, decider_of
-from linter.engine.paths import PathEvaluator
 from linter.engine.trail_deciders import TrailReader
 from linter.engine.walk import CUT_DETAIL, Outcome
 from linter.model import Hook, Policy, VerdictKind
@@ -81,7 +80,7 @@ def test_trails_read_once_per_step_give_what_every_step_read_gave(path):
     reader = TrailReader(decider_of)
     compared = longest = 0
     for family in analysis.families():
-        fallback = _final_policy(PathEvaluator(analysis.rulesets), family)
+        fallback = _final_policy(analysis.rulesets, family)
         for routed, results in ((False, analysis.results(family)), (True, analysis.routed_results(family))):
             for result in results:
                 if result.verdict is not Outcome.ACCEPT:

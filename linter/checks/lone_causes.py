@@ -1,0 +1,77 @@
+"""Causes of one exposure, reported without a Cause each.
+
+An allow-list of 100,000 `-s NET/24 -p tcp --dport 22 -j ACCEPT` rules gives 100,000 causes
+(exposure_checks._causes), each one rule's one exposure, and all but a few of one shape
+(causes.CauseShape: the same ports, comment, reach level and cap). The finding such a cause
+makes is the shape's, but for its place and its reach (the rule's own sources): once the shape
+has been reported through a whole Cause, the others are stamped from the same template here
+(CheckContext.report_stamped), each with the reach basis its Cause would have had. Anything
+this lane does not know yet (a shape seen fewer than three times, a range, a finding above
+info, related locations) goes the general way.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from linter.checks import CheckContext
+from linter.checks.causes import known_shape, reach_level
+from linter.findings import Severity
+
+_SILENT = ()  # a settled shape that reports nothing
+
+
+class LoneCauses:
+    """The lane of one document's report (exposure_checks.report_causes). ``reach_of``:
+    exposure_checks._reach_of; ``same_kind``: exposure_checks._same_kind."""
+
+    def __init__(self, ctx: CheckContext, reach_of, same_kind):
+        self.ctx, self.reach_of, self.same_kind = ctx, reach_of, same_kind
+        self.settled = ctx.memo("lone causes")
+        self.stamp = ctx.report_stamped
+
+    def report(self, decider, exposure, transport: str) -> bool:
+        """Report what ``Cause.started(ctx, decider, exposure, transport)`` would have reported
+        (a local cause); True when done here, False when the caller must build the Cause
+        (nothing reported then)."""
+        rule = decider.rule
+        if rule is None or exposure.forwarded or exposure.via or len(exposure.deciders) != 1:
+            return False  # a policy (a default accept), a DNAT or jump, or other deciders (related locations)
+        level = reach_level(exposure)
+        # Everything the answer depends on but the rule's place and sources: what causes._shape_key
+        # and _cap read, and what _report_services adds to it. Only settled answers are kept (the
+        # memos they come from never change an entry once it is a shape or a stamp).
+        key = (exposure.ports, exposure.nat_ports, transport, rule.comment, level, exposure.possible,
+               exposure.conditions, decider.chain, rule.verdict.target)
+        answer = self.settled.get(key)
+        if answer is None:
+            answer = self._settle(decider, exposure, transport, level)
+            if answer is None:
+                return False
+            self.settled[key] = answer
+        if answer is _SILENT:
+            return True
+        stamp, candidates = answer
+        self.stamp(stamp, decider.span, {"reach": partial(
+            self.reach_of, (exposure, level, exposure.interfaces, "", exposure.possible, candidates))})
+        return True
+
+    def _settle(self, decider, exposure, transport: str, level: str):
+        """_SILENT, (stamp, interfaces of the same kind) or None (not settled: the general way)."""
+        ctx = self.ctx
+        rule = decider.rule
+        _, shape = known_shape(ctx, decider, exposure, transport)
+        if shape is None or shape.range is not False:
+            return None  # not shared yet (Cause.started would not share it), or a range, or not asked yet
+        if not shape.services:
+            return _SILENT  # _report_services says nothing
+        internal = level == "internal"
+        found = ctx.memo("service findings").get(
+            (internal, "", exposure.possible, level, decider.chain, False, rule.comment, rule.verdict.target, shape))
+        if found is None:
+            return None  # the shape's first finding: made the general way
+        if found[0] is None:
+            return _SILENT
+        if found[0][3] is not Severity.INFO or found[2] is None:
+            return None  # said in full each time, or no finding of the shape stamped yet
+        return found[2], self.same_kind(ctx, internal)
