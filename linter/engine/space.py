@@ -116,6 +116,9 @@ def forget_paths() -> None:
     _HOLDING[0] = False
 
 
+memo.on_forget(forget_paths)  # (a hold a crashed file left ends with it too)
+
+
 def hold_paths(held: bool) -> None:
     """Keep the path cache whole from ``hold_paths(True)`` to ``hold_paths(False)``, which
     empties it if it grew past its size (engine/replay.py's replays: which of them share a path

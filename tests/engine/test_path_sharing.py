@@ -116,3 +116,16 @@ def test_a_base_chains_walk_begins_with_an_empty_cache(monkeypatch):
     evaluate()
     assert all(extend_path(left_over, ("junk", n), lambda n: n, n) is not junk[n] for n in range(6))
     forget_paths()
+
+
+def test_a_hold_left_by_a_file_that_raised_ends_before_the_next_file(monkeypatch):
+    from linter.engine import memo
+
+    monkeypatch.setattr(space, "PATH_CACHE_SIZE", 2)
+    hold_paths(True)  # as a walk that raised in the middle of its replays leaves it
+    memo.forget_every_file()
+    first = extend_path((), ("step", 0), lambda n: n, 0)
+    for n in range(1, 5):
+        extend_path((), ("step", n), lambda n: n, n)
+    assert extend_path((), ("step", 0), lambda n: "new", 0) is not first  # the cache is bounded again
+    forget_paths()
