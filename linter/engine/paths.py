@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from linter.engine.budget import Budget, Cut, recursion_room
 from linter.engine.descent import Deferred
-from linter.engine.space import Box, replace, with_trail
+from linter.engine.space import Box, forget_paths, hold_paths, replace, with_trail
 from linter.engine.universe import LOOPBACK_IFACE
 from linter.engine.roles import bridge_subnets
 from linter.engine.space import Routing
@@ -265,6 +265,7 @@ class PathEvaluator:
             # chain decides nothing, so it leaves no step either (its accepting policy is not a
             # decider of anything).
             return boxes
+        forget_paths()  # the walk's paths shared by what it does alone (engine/space.py)
         if any(type(box) is Deferred for box in boxes):  # accepted by an earlier chain (engine/descent.py)
             boxes = [box.box() if type(box) is Deferred else box for box in boxes]
         skipped: list[Box] = []
@@ -292,6 +293,7 @@ class PathEvaluator:
             walked = self._walk_before_conntrack(table, chain, entering)
         else:
             walked = walk_many(self.walker, table, chain, entering)
+        hold_paths(True)  # the policy's steps shared by the boxes of one path, however many return
         for box, outcome in walked:
             if outcome is Outcome.RETURN:
                 policy = chain.policy or Policy.ACCEPT
@@ -306,4 +308,5 @@ class PathEvaluator:
                 survivors.append(box)
             else:
                 finals.append(decided(box, outcome, forwarded))
+        hold_paths(False)
         return survivors

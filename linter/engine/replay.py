@@ -24,7 +24,7 @@ from linter.engine.chains import chain_named
 from linter.engine.memo import IdentityCache
 from linter.engine.coalesce import coalesce
 from linter.engine.space import (
-    BROADCAST_V4, MULTICAST_V4, MULTICAST_V6, Box, extend_path,
+    BROADCAST_V4, MULTICAST_V4, MULTICAST_V6, Box, extend_path, hold_paths,
 )
 from linter.engine.walk import Outcome, Walker, apply_nat
 from linter.model import (
@@ -177,6 +177,7 @@ def walk_many(walker: Walker, table: Table, chain: Chain, boxes: list[Box]) -> l
     if len(groups) * 2 > len(boxes):
         return walker.walk(table, chain, boxes)  # most boxes of a kind of their own: nothing to share
     results: list[tuple[Box, Outcome]] = []
+    planned = []
     for members in groups.values():
         # Merged as a walk merges what enters a chain together (what exposure reports of a
         # DNATed box's private reach depends on how its destination was cut): boxes of one
@@ -190,13 +191,23 @@ def walk_many(walker: Walker, table: Table, chain: Chain, boxes: list[Box]) -> l
             apart.extend(members)
             continue
         walked, spent = template
-        for member in members:
-            _replay(member, walked, walker, results)
         walker.budget.spent += spent * (len(members) - 1) // 2
+        planned.append((members, walked))
+    # Every walk before any replay, and the replays with the path cache held: which replayed
+    # boxes share a path, and how the walks' boxes merge, then depend on their own paths only,
+    # not on how many other boxes were replayed (each replay extends the cache).
+    walked_apart = walker.walk(table, chain, apart) if apart else ()
+    hold_paths(True)
+    try:
+        for members, walked in planned:
+            for member in members:
+                _replay(member, walked, walker, results)
+    finally:
+        hold_paths(False)
     returned = [box for box, outcome in results if outcome is Outcome.RETURN]
     results = [pair for pair in results if pair[1] is not Outcome.RETURN]
-    if apart:
-        for box, outcome in walker.walk(table, chain, apart):
+    if walked_apart:
+        for box, outcome in walked_apart:
             if outcome is Outcome.RETURN:
                 returned.append(box)
             else:

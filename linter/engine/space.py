@@ -103,6 +103,29 @@ _PATHS: dict[tuple, tuple] = memo.per_file({})
 # together in time: a small cache keeps nearly all of it (the same results and findings on
 # the 100k-rule benchmark) where an unbounded one held 100 MB of keys.
 PATH_CACHE_SIZE = 50_000
+# While set, the cache is not emptied however full (hold_paths): the paths extended meanwhile
+# share every equal extension, whatever else was extended before or in between.
+_HOLDING = [False]
+
+
+def forget_paths() -> None:
+    """Empty the path cache: a base chain's walk begins with nothing earlier walks left in it
+    (engine/paths.py), so where it empties the cache depends on that walk alone. (A hold left
+    by a walk that raised ends here too.)"""
+    _PATHS.clear()
+    _HOLDING[0] = False
+
+
+memo.on_forget(forget_paths)  # (a hold a crashed file left ends with it too)
+
+
+def hold_paths(held: bool) -> None:
+    """Keep the path cache whole from ``hold_paths(True)`` to ``hold_paths(False)``, which
+    empties it if it grew past its size (engine/replay.py's replays: which of them share a path
+    then depends on their own paths, not on how many other boxes were replayed in between)."""
+    _HOLDING[0] = held
+    if not held and len(_PATHS) > PATH_CACHE_SIZE:
+        _PATHS.clear()
 
 
 def extend_path(path: tuple, identity: tuple, make, *args) -> tuple:
@@ -116,7 +139,7 @@ def extend_path(path: tuple, identity: tuple, make, *args) -> tuple:
     hit = _PATHS.get(key)
     if hit is not None and hit[0] is path:
         return hit[1]
-    if len(_PATHS) > PATH_CACHE_SIZE:
+    if len(_PATHS) > PATH_CACHE_SIZE and not _HOLDING[0]:
         _PATHS.clear()
     extended = path + (make(*args),)
     _PATHS[key] = (path, extended)
