@@ -9,6 +9,7 @@ from __future__ import annotations
 from operator import itemgetter
 
 from linter.engine import intervals as iv, memo
+from linter.engine.rangelist import RangeList
 from linter.engine.space import Box, replace
 
 _VALUE_FIELDS = tuple(f for f in Box._fields if f not in ("assumptions", "trail"))
@@ -147,5 +148,6 @@ memo.on_forget(_forget_merged)
 
 def _signature(box: Box, width: int, codes: dict) -> tuple:
     code = codes.setdefault
-    return tuple([code(v if type(v) is not tuple or len(v) <= 8 else id(v), len(codes)) for v in box[:width]]
+    return tuple([code(v if type(v) is not tuple and type(v) is not RangeList or len(v) <= 8 else id(v), len(codes))
+                  for v in box[:width]]
                  + [id(box.assumptions), id(box.trail)])

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from linter.engine import intervals as iv
 from linter.engine.memo import IdentityCache
+from linter.engine.rangelist import RangeList, is_long
 from linter.engine.runs import READ, REBUILD, KeySplit, fresh, matches_beside_key
 from linter.engine.space import Box, has_opaque, has_path_decided
 from linter.model import Direction, VerdictKind
@@ -146,8 +147,8 @@ def _going_on(items: list, rebuild, reduce: bool) -> list[Box]:
         box = item[0]
         other = others.get(id(box))
         if other is None:
-            other = others[id(box)] = tuple([v if type(v) is not tuple or len(v) <= _SHORT else id(v)
-                                             for v in map(box.__getitem__, _OTHER_FIELDS)])
+            other = others[id(box)] = tuple([v if type(v) is not tuple and type(v) is not RangeList or len(v) <= _SHORT
+                                             else id(v) for v in map(box.__getitem__, _OTHER_FIELDS)])
         groups.setdefault(other, []).append(item)
     if len(groups) == len(items):
         return [box if key is None else rebuild(box, fresh(key)) for box, key in items]
@@ -194,4 +195,4 @@ def _copyable(box: Box, read, key: iv.Ranges) -> bool:
     """Whether a copy of ``box`` with another key merges as the step's own box would: it holds
     the key whole, no NAT and no long range list."""
     return read(box) == key and box.nat_dst is None and box.nat_dport is None \
-        and all(type(v) is not tuple or len(v) <= _SHORT for v in box[1:6])
+        and not any(is_long(v) for v in box[1:6])

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from linter.engine import intervals as iv, memo
 from linter.engine.memo import IdentityCache
 from linter.engine.coalesce import COALESCE_AT_LEAST
+from linter.engine.rangelist import is_long
 from linter.engine.space import Box, with_dport, with_dst, with_src
 from linter.model import AddressMatch, Direction, InterfaceMatch, PortMatch, ProtocolMatch, Rule, StateMatch, VerdictKind
 
@@ -522,5 +523,5 @@ _SHORT = 8  # coalesce() compares longer range lists by identity (coalesce._sign
 def _copyable(box: Box, read, key: iv.Ranges) -> bool:
     """Whether a copy of ``box`` with another key merges as the walk's own box would: it holds
     the key whole and no long range list."""
-    return read(box) == key and all(type(v) is not tuple or len(v) <= _SHORT for v in box[1:6]) \
+    return read(box) == key and not any(is_long(v) for v in box[1:6]) \
         and (box.nat_dst is None or len(box.nat_dst) <= _SHORT) and (box.nat_dport is None or len(box.nat_dport) <= _SHORT)

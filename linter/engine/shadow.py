@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from linter.addresses import family_max
 from linter.engine import intervals as iv
 from linter.engine.budget import recursion_room
+from linter.engine.rangelist import RangeList, intersect as chunked_intersect
 from linter.engine.quickmiss import misses, miss_tests
 from linter.engine.sourcerun import SourceRun, run as run_sources
 from linter.engine.settled import forget_settled, jump_targets
@@ -403,7 +404,11 @@ def intersect(a: Box, b: Box) -> Box | None:
         return None
     both = list(a)  # (by position: NamedTuple._replace with keywords was a third of the cost)
     for index in _RANGE_FIELDS:
-        ranges = iv.intersect(a[index], b[index])
+        mine, other = a[index], b[index]
+        if type(mine) is RangeList or type(other) is RangeList:
+            ranges = chunked_intersect(mine, other)  # engine/rangelist.py: iv.intersect's answer
+        else:
+            ranges = iv.intersect(mine, other)
         if not ranges:
             return None
         both[index] = ranges

@@ -22,6 +22,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 
 from linter.engine import intervals as iv, memo
+from linter.engine.rangelist import HOLD_AT_LEAST, RangeList, subtract as chunked_subtract
 from linter.engine.space import PORT_PROTOCOL_RANGES, Box, protocol_ranges, split_rule
 from linter.model import AddressMatch, Direction, Family, PortMatch, ProtocolMatch, VerdictKind
 
@@ -94,6 +95,7 @@ def cut(boxes: list[Box], shape: tuple, rule) -> tuple[bool, list[Box]]:
     append = outside.append
     subtract = _without if canonical else iv.subtract
     after = field + 1
+    chunk_cuts: dict = {}  # for rangelist.subtract: the boxes' shared chunks cut once
     by_protocols: dict[int, int] = {}  # id(box's protocol ranges) -> _WHOLE/_MISSES/_OTHER (the boxes hold them)
     for box in boxes:
         if protocols is None:
@@ -118,7 +120,10 @@ def cut(boxes: list[Box], shape: tuple, rule) -> tuple[bool, list[Box]]:
         if current[-1][1] < lowest or current[0][0] > highest:
             append(box)
             continue
-        rest = subtract(current, wanted)
+        if canonical and (type(current) is RangeList or len(current) >= HOLD_AT_LEAST):
+            rest = chunked_subtract(current, wanted, chunk_cuts)  # engine/rangelist.py: only the chunks cut are new
+        else:
+            rest = subtract(current, wanted)
         if rest is current:  # (nothing taken away: the list itself, as iv.subtract hands it back)
             append(box)
             continue
