@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from linter.engine.coalesce import coalesce
+from linter.engine.rangelist import HOLD_AT_LEAST, RangeList, held
 from linter.engine.space import Box, replace
 from linter.model import Family
 
@@ -53,3 +54,16 @@ def test_boxes_of_different_paths_do_not_merge():
     assert sorted((box.trail, box.dport) for box in merged) == [
         (("a",), ((11, 11), (13, 13), (15, 15), (17, 17), (19, 19), (21, 21))),
         (("b",), ((10, 10), (12, 12), (14, 14), (16, 16), (18, 18), (20, 20)))]
+
+
+def test_long_range_lists_are_compared_by_identity_as_tuples_are():
+    """A RangeList (engine/rangelist.py, the dead-rule analysis's long lists) is a long list to
+    coalesce: equal ones held by different boxes keep the boxes apart, one held by both merges them."""
+    ranges = tuple((i * 4, i * 4 + 1) for i in range(HOLD_AT_LEAST))
+    shared = held(ranges)
+    assert type(shared) is RangeList and held(ranges) is not shared
+    alike = [_box(((port, port),), src=shared) for port in (1, 2, 3)] + \
+        [_box(((port, port),), src=held(ranges)) for port in (4, 5, 6)]
+    merged = coalesce(alike)
+    assert [box.dport for box in merged] == [((1, 3),), ((4, 4),), ((5, 5),), ((6, 6),)]
+    assert merged[0].src is shared
