@@ -10,7 +10,9 @@ no PL013 note, no anonymous chain), gave one rule, and each value cut out is fou
 one of the rule's matches, made of that value alone: an ``AddressMatch`` whose set is the
 address (its text the value), or a ``PortMatch`` whose set is the one port. The plan is then
 checked once more: a line of the shape with every value changed is read the usual way and
-must give what the plan gives. Later lines of the shape only have their values read into the
+must give what the plan gives. That check and the pattern are made when a second line of the
+shape comes (a ``Pending`` plan until then): most shapes of a kube-proxy ruleset have one line
+(a chain name in each), and checking each cost a second read and a regular expression. Later lines of the shape only have their values read into the
 plan's places: the plan's pattern (the shape's literals around values of the first line's
 kinds) takes such a line whole, and a line is tried first against the last plan used, so a
 run of lines of one shape is never split. A value the plan cannot take the way the reader
@@ -132,6 +134,19 @@ class Plan:
         return self.take(found, span, text) if found is not None else None
 
 
+class Pending:
+    """A shape's plan as its first line left it, not checked yet (``LinePlans._checked``)."""
+
+    __slots__ = ("rule", "shape", "values", "made", "fills")
+
+    def __init__(self, rule: RuleB, shape: tuple, values: list[str], made: Rule, fills: tuple) -> None:
+        self.rule = rule
+        self.shape = shape
+        self.values = values
+        self.made = made
+        self.fills = fills
+
+
 class LinePlans:
     """The plans of one table's plain rule lines (``builder`` is its TableBuilder)."""
 
@@ -167,6 +182,8 @@ class LinePlans:
                 continue
             shape = tuple(pieces[0::2])
             plan = plans.get(shape, False)
+            if type(plan) is Pending:
+                plan = plans[shape] = self._checked(plan)
             if plan:
                 last = plan
                 made = plan.apply(text, rule.span)
@@ -200,14 +217,21 @@ class LinePlans:
         return (len(state.diagnostics), state.errors_reported, len(state.opaque_seen), builder.table.bindings,
                 len(builder.extra_chains))
 
-    def _plan(self, rule: RuleB, shape: tuple, values: list[str], out: list[Rule]) -> Plan | None:
+    def _plan(self, rule: RuleB, shape: tuple, values: list[str], out: list[Rule]) -> Pending | None:
         if len(out) != 1:
             return _UNPLANNABLE
         fills = _fills(out[0], shape, values)
         if fills is None:
             return _UNPLANNABLE
-        plan = Plan(out[0], fills, shape)
-        return plan if self._holds(plan, rule, shape, values) else _UNPLANNABLE
+        return Pending(rule, shape, values, out[0], fills)
+
+    def _checked(self, pending: Pending) -> Plan | None:
+        """The plan of a shape whose second line has come, or None when the check (``_holds``) fails.
+
+        The check reads a made-up line with the builder's state saved and restored around it, so
+        when it is made changes nothing but its cost."""
+        plan = Plan(pending.made, pending.fills, pending.shape)
+        return plan if self._holds(plan, pending.rule, pending.shape, pending.values) else _UNPLANNABLE
 
     def _holds(self, plan: Plan, rule: RuleB, shape: tuple, values: list[str]) -> bool:
         """Whether a line of the shape with every value changed reads (the usual way) as the plan says."""
