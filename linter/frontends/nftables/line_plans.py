@@ -80,8 +80,10 @@ class Plan:
         places = []
         at = 0  # the value's group in the pattern (a prefix has three)
         for index, kind in fills:
-            # (match index, kind, group, the plan's match there, the port matches made, by port text)
-            places.append((index, kind, at, rule.matches[index], {}))
+            # (match index, kind, group, the plan's match there, what was made there: the port
+            # matches by port text, or the last address's text and match, which an allow-list's
+            # next line often has too: equal values share one object, as the iptables reader's)
+            places.append((index, kind, at, rule.matches[index], {} if kind is _NUMBER else [None, None]))
             at += 3 if kind is _PREFIX else 1
         self.places = tuple(places)
         # one address to fill (a blocklist's shape): the matches before and after it
@@ -108,22 +110,27 @@ class Plan:
             return make.rule((*head, made, *tail), rule.verdict, span, rule.comment, rule.statements, text)
         groups = found.groups()
         matches = list(rule.matches)
-        for index, kind, at, old, ports in self.places:
+        for index, kind, at, old, made_here in self.places:
             value = groups[at]
             if kind is _NUMBER:
-                made = ports.get(value)
+                made = made_here.get(value)
                 if made is None:
                     port = int(value)
                     if port > MAX_PORT:
                         return None
-                    made = ports[value] = make.port_match(old.direction, ((port, port),), old.negated)
-            elif kind is _ADDRESS:
-                low = _number(_aton(value), "big")
-                made = make.address_match(old.direction, Family.IPV4, ((low, low),), value, old.negated)
+                    made = made_here[value] = make.port_match(old.direction, ((port, port),), old.negated)
+            elif made_here[0] == value:
+                made = made_here[1]
             else:
-                host = _HOSTS[int(groups[at + 2])]
-                low = _number(_aton(groups[at + 1]), "big") & ~host
-                made = make.address_match(old.direction, Family.IPV4, ((low, low | host),), value, old.negated)
+                if kind is _ADDRESS:
+                    low = high = _number(_aton(value), "big")
+                else:
+                    host = _HOSTS[int(groups[at + 2])]
+                    low = _number(_aton(groups[at + 1]), "big") & ~host
+                    high = low | host
+                made = make.address_match(old.direction, Family.IPV4, ((low, high),), value, old.negated)
+                made_here[0] = value
+                made_here[1] = made
             matches[index] = made
         return make.rule(tuple(matches), rule.verdict, span, rule.comment, rule.statements, text)
 
