@@ -236,3 +236,11 @@ def test_line_terminals_take_what_the_per_character_form_takes():
                 assert (found and found.span()) == (expected and expected.span()), (name, text, pos)
                 tried += 1
     assert tried > 50000
+
+
+def test_a_made_token_is_larks_token_slot_for_slot():
+    made = element_runs.token("WORD", "accept", 10, 2, 3, 2, 9, 16)
+    lark_made = Token("WORD", "accept", 10, 2, 3, 2, 9, 16)
+    assert type(made) is Token and made == lark_made == "accept"
+    assert [getattr(made, name) for name in Token.__slots__] == [getattr(lark_made, name) for name in Token.__slots__]
+    assert not hasattr(made, "__dict__")
