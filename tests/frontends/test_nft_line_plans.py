@@ -230,3 +230,48 @@ def test_a_plan_is_checked_when_a_second_line_of_its_shape_comes(monkeypatch):
     assert fast.document == slow.document and _diagnostics(fast) == _diagnostics(slow)
     assert [[m.ports.ranges for m in rule.matches if hasattr(m, "ports")] for rule in _rules(fast)[5:]] == \
         [[((22, 22),)]] * 3
+
+
+def test_shapes_without_a_checked_plan_are_forgotten_to_make_room(monkeypatch):
+    """With room for 8 shapes: a chain of one-line shapes (a chain name in each, a vmap
+    expanding to two rules) fills it; those are forgotten, so the lines after them still get
+    plans, and a shape forgotten after one line starts again. Once checked plans fill half of
+    the room nothing is forgotten any more. Every way, the grammar path's model and diagnostics."""
+    monkeypatch.setattr(line_plans, "MAX_PLANS", 8)
+    lines = [f"ip daddr 10.96.0.{i} tcp dport 80 jump svc-{i}" for i in range(12)]
+    lines += [f"numgen random mod 2 vmap {{ 0 : goto svc-{i}, 1 : goto svc-{i + 1} }}" for i in range(6)]
+    lines += [f"ip saddr 10.1.0.{i} drop" for i in range(20)]
+    lines += ["ip daddr 10.96.0.1 tcp dport 81 jump svc-1"]  # its shape was forgotten after one line
+    lines += [f"{word} 10.2.{k}.{i} {verdict}" for k, (word, verdict) in
+              enumerate([("ip saddr", "accept"), ("ip daddr", "accept"), ("ip saddr", "return"),
+                         ("ip daddr", "return"), ("ip saddr", "counter drop")]) for i in range(3)]
+    # the room is now full of checked plans: one-line shapes no longer make room, planned ones go on
+    lines += [f"ip daddr 10.96.1.{i} tcp dport 80 jump svc-{i}" for i in range(12)]
+    lines += [f"ip saddr 10.3.0.{i} drop" for i in range(5)]
+    chains = "".join(f"\tchain svc-{i} {{\n\t}}\n" for i in range(13))
+    text = "table ip f {\n" + chains + "\tchain c {\n" + "".join(f"\t\t{line}\n" for line in lines) + "\t}\n}\n"
+    applied = _count_plan_uses(monkeypatch)
+    fast = parse(SourceFile("x.nft", text))
+    from linter.frontends.nftables import state
+    monkeypatch.setattr(state, "load_parser", lambda *args, **kwargs: _reference_parser())
+    slow = parse(SourceFile("x.nft", text))
+    assert fast.document == slow.document and _diagnostics(fast) == _diagnostics(slow)
+    assert len(_rules(fast)) == len(lines) + 6
+    # (takes, a plan's check being one) `ip saddr 10.1.0.N drop`: 1 check + 19; each of the five
+    # shapes of three lines: 1 + 2; the forgotten `jump svc-1` shape, seen anew at its line with
+    # port 81 and checked at 10.96.1.1's: 1 + 1; `ip saddr 10.3.0.N drop`: 5. None of the others.
+    assert len(applied) == 20 + 5 * 3 + 2 + 5
+    assert [(d.code, d.span.line) for d in fast.diagnostics] == [("PL013", 41)]  # numgen, noted once
+
+
+def test_one_line_shapes_do_not_keep_later_lines_from_their_plans(monkeypatch):
+    """Without forgetting, the room filled by the one-line shapes would leave the later lines
+    of one shape to the usual read: the test above would see no plan used after them."""
+    monkeypatch.setattr(line_plans, "MAX_PLANS", 8)
+    monkeypatch.setattr(line_plans.LinePlans, "_forget_unplanned", lambda plans: False)
+    applied = _count_plan_uses(monkeypatch)
+    lines = [f"ip daddr 10.96.0.{i} tcp dport 80 jump svc-{i}" for i in range(12)]
+    lines += [f"ip saddr 10.1.0.{i} drop" for i in range(20)]
+    text = "table ip f {\n\tchain c {\n" + "".join(f"\t\t{line}\n" for line in lines) + "\t}\n}\n"
+    parse(SourceFile("x.nft", text))
+    assert applied == []

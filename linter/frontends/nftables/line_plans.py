@@ -41,7 +41,10 @@ from linter.frontends.nftables.builders import RuleB
 from linter.model import AddressMatch, Family, MAX_PORT, PortMatch, PortSet, Rule
 from linter.source import SourceFile
 
-MAX_PLANS = 4096  # shapes kept per table; lines of later new shapes are read the usual way
+# Shapes kept per table. When they fill up, those without a checked plan (seen once, or
+# unplannable) are forgotten, if that frees half of the room; once checked plans take more,
+# lines of later new shapes are read the usual way.
+MAX_PLANS = 4096
 _OTHER_TRIES = 16  # values tried for each value of the line that checks a plan
 MAX_TRIES = 2  # first lines of a shape read before it is given up (the first may note a PL013)
 
@@ -161,6 +164,7 @@ class LinePlans:
         self.builder = builder
         self.plans: dict = {}
         self.tries: dict = {}
+        self.full = False  # whether checked plans fill half of the room (_forget_unplanned)
 
     def chain_rules(self, rules: list[RuleB]) -> list[Rule]:
         """The model rules of a chain's rules: each read as ``builder.rules`` reads it, a rule
@@ -198,11 +202,30 @@ class LinePlans:
                     append(made)
                 else:
                     extend(read(rule))
-            elif plan is _UNPLANNABLE or len(plans) >= MAX_PLANS:
+            elif plan is _UNPLANNABLE or len(plans) >= MAX_PLANS and not self._forget_unplanned():
                 extend(read(rule))
             else:
                 extend(self._first(rule, shape, pieces[1::2]))
         return out
+
+    def _forget_unplanned(self) -> bool:
+        """Make room for new shapes by forgetting those without a checked plan, when that frees at
+        least half of it; False (for good: checked plans stay) when it would not.
+
+        A kube-proxy ruleset's services chain has a shape a line (a chain name in each), which
+        would otherwise fill the room before the chains whose lines are all of one shape. A shape
+        forgotten is only a shape seen anew: its next line is read the usual way and may start
+        its plan again; no plan is kept or used unchecked."""
+        if self.full:
+            return False
+        plans = self.plans
+        forget = [shape for shape, plan in plans.items() if type(plan) is not Plan]
+        if len(forget) < MAX_PLANS // 2:
+            self.full = True
+            return False
+        for shape in forget:
+            del plans[shape]
+        return True
 
     def _first(self, rule: RuleB, shape: tuple, values: list[str]) -> list[Rule]:
         """A rule line of a shape without a plan yet, read the usual way; its read becomes the plan when it may."""
