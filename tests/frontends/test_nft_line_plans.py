@@ -213,8 +213,8 @@ def test_a_plan_is_checked_when_a_second_line_of_its_shape_comes(monkeypatch):
     once, before its second line; one whose check fails reads its later lines the usual way."""
     checks = []
     real_holds = line_plans.LinePlans._holds
-    monkeypatch.setattr(line_plans.LinePlans, "_holds",
-                        lambda plans, plan, rule, *args: checks.append(rule.text) or real_holds(plans, plan, rule, *args))
+    monkeypatch.setattr(line_plans.LinePlans, "_holds", lambda plans, plan, rule, *args:
+                        checks.append(rule.text) or real_holds(plans, plan, rule, *args))
     lines = ["ip saddr 1.2.3.4 jump c1", "ip saddr 1.2.3.5 jump c2", "ip saddr 1.2.3.6 drop",
              "ip saddr 1.2.3.7 drop", "ip saddr 1.2.3.8 drop",
              "tcp dport ssh meta length 100 accept", "tcp dport ssh meta length 22 accept",
@@ -275,3 +275,42 @@ def test_one_line_shapes_do_not_keep_later_lines_from_their_plans(monkeypatch):
     text = "table ip f {\n\tchain c {\n" + "".join(f"\t\t{line}\n" for line in lines) + "\t}\n}\n"
     parse(SourceFile("x.nft", text))
     assert applied == []
+
+
+def test_port_lists_give_the_grammar_paths_model(monkeypatch):
+    """Lines with a { } list of port numbers alone (the random mix's `tcp dport { a,b,c } drop`)
+    are taken by one plan filling one PortMatch with the list: lists with neighbours and repeats
+    (merged as the reader's PortSet), `!=`, udp, a source port, ports over 65535, 0, another
+    match after, a list with a range or a service name or a ct mark in it, two lists a line, a
+    mark list beside a port range: every way, the grammar path's model and diagnostics."""
+    rng = __import__("random").Random(14)
+
+    def ports(count: int) -> str:
+        base = rng.choice([0, 22, 1000, 65530])
+        return ",".join(str(min(base + rng.choice([0, 1, 2, 5, 70000 if rng.random() < 0.02 else 3]), 99999))
+                        for _ in range(count))
+
+    templates = [
+        lambda: f"tcp dport {{ {ports(3)} }} drop", lambda: f"udp dport {{ {ports(3)} }} drop",
+        lambda: f"tcp dport {{ {ports(2).replace(',', ', ')} }} accept", lambda: f"tcp dport != {{ {ports(4)} }} drop",
+        lambda: f"tcp sport {{ {ports(2)} }} ip saddr 10.0.0.{rng.randrange(256)} drop",
+        lambda: f"tcp dport {{ {ports(2)}, 80-90 }} drop", lambda: f"tcp dport {{ {ports(2)}, ssh }} drop",
+        lambda: f"tcp dport {{ {ports(2)} }} tcp sport {{ {ports(2)} }} drop",
+        lambda: f"meta mark {{ {ports(2)} }} tcp dport 1-2 drop", lambda: f"tcp dport {{ {ports(1)} }} drop",
+    ]
+    lines = [rng.choice(templates)() for _ in range(1500)]
+    lines += ["tcp dport { 22,22,23 } drop", "tcp dport { 22,23,24 } drop", "tcp dport { 5,4,3 } drop",
+              "tcp dport { 22,70000,23 } drop", "tcp dport { 022,23,24 } drop"]
+    body = "".join(f"\t\t{line}\n" for line in lines)
+    text = f"table inet f {{\n\tchain c {{\n\t\ttype filter hook input priority 0; policy drop;\n{body}\t}}\n}}\n"
+    applied = _count_plan_uses(monkeypatch)
+    fast = parse(SourceFile("x.nft", text))
+    from linter.frontends.nftables import state
+    monkeypatch.setattr(state, "load_parser", lambda *args, **kwargs: _reference_parser())
+    slow = parse(SourceFile("x.nft", text))
+    assert fast.document == slow.document
+    assert _diagnostics(fast) == _diagnostics(slow)
+    assert len(applied) > 900
+    listed = [rule for rule in _rules(fast) if rule.text == "tcp dport { 22,22,23 } drop" or
+              rule.text == "tcp dport { 5,4,3 } drop"]
+    assert [rule.matches[-1].ports.ranges for rule in listed] == [((22, 23),), ((3, 5),)]

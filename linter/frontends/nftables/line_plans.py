@@ -8,14 +8,17 @@ The first line of a shape is read the usual way (atoms, Cursor, TableBuilder.mod
 It becomes the shape's plan when that read changed nothing but its result (no diagnostic,
 no PL013 note, no anonymous chain), gave one rule, and each value cut out is found in exactly
 one of the rule's matches, made of that value alone: an ``AddressMatch`` whose set is the
-address (its text the value), or a ``PortMatch`` whose set is the one port. The plan is then
+address (its text the value), or a ``PortMatch`` whose set is the one port; or, when a value
+has no such match, the numbers of a { } list of numbers alone fill together the one
+``PortMatch`` whose set is theirs (the random mix's ``tcp dport { a,b,c }``). The plan is then
 checked once more: a line of the shape with every value changed is read the usual way and
 must give what the plan gives. That check and the pattern are made when a second line of the
 shape comes (a ``Pending`` plan until then): most shapes of a kube-proxy ruleset have one line
-(a chain name in each), and checking each cost a second read and a regular expression. Later lines of the shape only have their values read into the
-plan's places: the plan's pattern (the shape's literals around values of the first line's
-kinds) takes such a line whole, and a line is tried first against the last plan used, so a
-run of lines of one shape is never split. A value the plan cannot take the way the reader
+(a chain name in each), and checking each cost a second read and a regular expression.
+Later lines of the shape only have their values read into the plan's places: the plan's
+pattern (the shape's literals around values of the first line's kinds) takes such a line
+whole, and a line is tried first against the last plan used, so a run of lines of one shape
+is never split. A value the plan cannot take the way the reader
 would (an octet over 255, a leading zero) was never cut out, so its line has a shape of its
 own; a value of another kind is not taken by the pattern, and a number over 65535 for a port
 makes ``Plan.take`` give up: either way the line is read the usual way, with the reader's
@@ -38,7 +41,7 @@ from lark import Token
 
 from linter.frontends import makers as make
 from linter.frontends.nftables.builders import RuleB
-from linter.model import AddressMatch, Family, MAX_PORT, PortMatch, PortSet, Rule
+from linter.model import AddressMatch, Family, MAX_PORT, normalize_ranges, PortMatch, PortSet, Rule
 from linter.source import SourceFile
 
 # Shapes kept per table. When they fill up, those without a checked plan (seen once, or
@@ -57,9 +60,13 @@ _PORT = r"0|[1-9][0-9]{0,4}"
 _CORE = rf"({_DOTTED}(?:/(?:{_LENGTH}))?|{_PORT})"
 _VALUE = re.compile(rf"(?<![^ \t{{,])(?=[0-9]){_CORE}(?=[ \t}},]|$)")
 _ADDRESS, _PREFIX, _NUMBER = "a", "p", "n"
+# A number of a { } list of numbers alone (``tcp dport { 22,80,443 }``): the list's values fill
+# one PortMatch together (its ports, sorted and merged as the reader's PortSet).
+_LISTED = "l"
 # The values of one kind, in a shape's pattern: an address is one group, a prefix three (the
 # value, its address, its length), a number one.
-_KIND_PATTERNS = {_ADDRESS: f"({_DOTTED})", _PREFIX: f"(({_DOTTED})/({_LENGTH}))", _NUMBER: f"({_PORT})"}
+_KIND_PATTERNS = {_ADDRESS: f"({_DOTTED})", _PREFIX: f"(({_DOTTED})/({_LENGTH}))", _NUMBER: f"({_PORT})",
+                  _LISTED: f"({_PORT})"}
 _UNPLANNABLE = None
 
 
@@ -83,12 +90,18 @@ class Plan:
         places = []
         at = 0  # the value's group in the pattern (a prefix has three)
         for index, kind in fills:
-            # (match index, kind, group, the plan's match there, what was made there: the port
+            if kind is _LISTED and places and places[-1][1] is _LISTED and places[-1][0] == index:
+                places[-1][4] += 1  # the list's next value: one more group for its place
+                at += 1
+                continue
+            # [match index, kind, group, the plan's match there, what was made there: the port
             # matches by port text, or the last address's text and match, which an allow-list's
-            # next line often has too: equal values share one object, as the iptables reader's)
-            places.append((index, kind, at, rule.matches[index], {} if kind is _NUMBER else [None, None]))
+            # next line often has too: equal values share one object, as the iptables reader's;
+            # for a list, how many values it has]
+            places.append([index, kind, at, rule.matches[index],
+                           {} if kind is _NUMBER else 1 if kind is _LISTED else [None, None]])
             at += 3 if kind is _PREFIX else 1
-        self.places = tuple(places)
+        self.places = tuple(tuple(place) for place in places)
         # one address to fill (a blocklist's shape): the matches before and after it
         index, kind = fills[0]
         self.one = (rule.matches[:index], rule.matches[index], rule.matches[index + 1:], kind) \
@@ -122,6 +135,11 @@ class Plan:
                     if port > MAX_PORT:
                         return None
                     made = made_here[value] = make.port_match(old.direction, ((port, port),), old.negated)
+            elif kind is _LISTED:  # made_here: how many values the list has
+                ports = [int(text) for text in groups[at:at + made_here]]
+                if max(ports) > MAX_PORT:
+                    return None
+                made = make.port_match(old.direction, normalize_ranges([(port, port) for port in ports]), old.negated)
             elif made_here[0] == value:
                 made = made_here[1]
             else:
@@ -337,6 +355,44 @@ def _join(shape: tuple, values: list[str]) -> str:
 
 
 def _fills(rule: Rule, shape: tuple, values: list[str]) -> tuple | None:
+    """(match index, kind) per value: the one match made of that value alone, or (when some value
+    has none) of the { } list of numbers alone it is in (``_listed_fills``); or None."""
+    fills = _single_fills(rule, values)
+    return fills if fills is not None else _listed_fills(rule, shape, values)
+
+
+def _listed_fills(rule: Rule, shape: tuple, values: list[str]) -> tuple | None:
+    """``_single_fills``, but the numbers of a { } list of numbers alone (two or more, between
+    the literals ``{`` and ``}`` with only commas and blanks between them) fill together the one
+    PortMatch whose ports are theirs (sorted and merged, as the reader's PortSet), as _LISTED."""
+    fills: list = []
+    used: set = set()
+    position = 0
+    while position < len(values):
+        end = position
+        if shape[position].rstrip(" \t").endswith("{"):
+            while end + 1 < len(values) and _kind(values[end + 1]) is _NUMBER and \
+                    shape[end + 1].strip(" \t") == "," and _kind(values[end]) is _NUMBER:
+                end += 1
+        if end > position and _kind(values[position]) is _NUMBER and shape[end + 1].lstrip(" \t").startswith("}"):
+            ranges = normalize_ranges([(int(value), int(value)) for value in values[position:end + 1]])
+            found = [index for index, match in enumerate(rule.matches)
+                     if type(match) is PortMatch and match.ports.ranges == ranges]
+            kind = _LISTED
+        else:
+            single = _single_fills(rule, values[position:position + 1])
+            if single is None:
+                return None
+            found, kind = [single[0][0]], single[0][1]
+        if len(found) != 1 or found[0] in used:
+            return None
+        used.add(found[0])
+        fills.extend([(found[0], kind)] * (end - position + 1))
+        position = end + 1
+    return tuple(fills)
+
+
+def _single_fills(rule: Rule, values: list[str]) -> tuple | None:
     """(match index, kind) per value: the one match made of that value alone, or None."""
     fills = []
     used: set = set()
