@@ -4,6 +4,7 @@ very atoms, model and diagnostics the parser gives without those tokens."""
 from __future__ import annotations
 
 import functools
+import re
 
 import pytest
 from lark import Lark, Token, Tree
@@ -199,3 +200,47 @@ def test_one_line_groups_are_inside_line_runs():
                     "tcp dport {22,443} ip daddr { 10.0.0.1, 10.0.0.2 } drop",
                     "ip saddr . tcp dport { 1.2.3.4 . 22, 5.6.7.8 . 80 } accept",
                     "tcp dport vmap { 25 : drop, 26 : accept }"]
+
+
+def _per_character_line() -> str:
+    """A rule line as LINERUN once wrote it, one alternation a character: the reference the
+    grammar's run-at-a-time form must agree with."""
+    atom = r"[0-9a-zA-Z_.:*\/\-,!=<>&|^~()\[\]+]"
+    group = r"\{[0-9a-zA-Z_.:*\/\-, \t\r]+\}"
+    inner = r"[0-9a-zA-Z_.:*\/\-,!=<>&|^~()\[\]+ \t\f\r]"
+    return rf"(?:{atom}|{group})(?:(?:{inner}|{group})*(?:{atom}|{group}))?"
+
+
+def test_line_terminals_take_what_the_per_character_form_takes():
+    """LINERUN and LINERUNS match, from every position of random text made of the characters
+    that matter (names, operators, blanks, braces, newlines, `;`, `#`, quotes, `$`, `@`), exactly
+    what the per-character form of the same terminal matches."""
+    import random
+
+    line = _per_character_line()
+    end = r"(?=[ \t\f\r]*(?:[\n;}#]|$))"
+    reference = {"LINERUN": re.compile(rf"{line}{end}"),
+                 "LINERUNS": re.compile(rf"{line}(?:(?:[ \t\f\r]*\n)+[ \t\f\r]*{line}){{1,255}}{end}")}
+    terminals = {t.name: re.compile(t.pattern.to_regexp())
+                 for t in load_parser("nftables", start=START_SYMBOLS).terminals if t.name in reference}
+    assert set(terminals) == set(reference)
+    pieces = ["ip", "saddr", "1.2.3.4/24", " ", "  ", "\t", "\f", "\r", "\n", "\n\n", "{ 22, 80 }", "{a}", "{",
+              "}", "{ }", "{\n}", ";", "#c", '"s"', "$v", "@s", "!=", "-", "(", ")", "[", "]", "{ 1\t2\r }", "\f{x}"]
+    rng = random.Random(8)
+    tried = 0
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 14)))
+        for name, pattern in terminals.items():
+            for pos in range(len(text)):
+                found, expected = pattern.match(text, pos), reference[name].match(text, pos)
+                assert (found and found.span()) == (expected and expected.span()), (name, text, pos)
+                tried += 1
+    assert tried > 50000
+
+
+def test_a_made_token_is_larks_token_slot_for_slot():
+    made = element_runs.token("WORD", "accept", 10, 2, 3, 2, 9, 16)
+    lark_made = Token("WORD", "accept", 10, 2, 3, 2, 9, 16)
+    assert type(made) is Token and made == lark_made == "accept"
+    assert [getattr(made, name) for name in Token.__slots__] == [getattr(lark_made, name) for name in Token.__slots__]
+    assert not hasattr(made, "__dict__")
