@@ -130,6 +130,7 @@ class Walker:
         self._entered: dict[tuple, list[Box]] = {}
 
     shared = None  # set by PathEvaluator: an engine/shapewalk.SharedWalks
+    carry = None  # (boxes, HeldCuts): held boxes entering a chain with their holes (engine/heldjumps.py)
     routing: "Routing | None" = None  # routes the ruleset reveals (Docker's bridges): set by PathEvaluator
     _routing_first: "Routing | None" = None
 
@@ -170,6 +171,10 @@ class Walker:
         regrow = regrow_at(pending)
         merge_at = 2
         held = None  # engine/heldcuts.py: cuts of long source lists not made yet
+        carried = self.carry
+        if carried is not None and carried[0] is boxes:
+            self.carry = None
+            held = carried = carried[1]  # boxes' holes, carried in by a jump (engine/heldjumps.py)
         for position, block in enumerate(blocks_of(chain)):
             if not pending:
                 break
@@ -204,6 +209,8 @@ class Walker:
                 # every box at every rule (ufw's user rules: 15 of 36 s at 1,000 rules).
                 pending = self._merged(table, chain, block, pending)
                 merge_at = 2 * len(pending)
+        if held is carried and held is not None:
+            return held.coalesce(pending)  # back to the jump, still held
         return coalesce(held.settle(pending) if held else pending)
 
     def _checkpoints(self, table: Table, chain: Chain) -> dict[int, tuple] | None:
@@ -259,6 +266,11 @@ class Walker:
             going_on.extend(self._apply_rule(table, chain, rule, inside, results, stack, returned))
             return going_on
         if held and not held.misses_all(pending, lambda box: self._split_whole(rule, box)):
+            if rule.verdict.kind is VerdictKind.JUMP and not self._passes_whole(table, rule, stack):
+                from linter.engine.heldjumps import jump_holding  # (imports this module)
+                went = jump_holding(self, held, table, chain, rule, pending, results, stack)
+                if went is not None:
+                    return went
             pending = held.settle(pending)
         return self._apply_rule(table, chain, rule, pending, results, stack, returned)
 
@@ -359,7 +371,7 @@ class Walker:
                     self.budget.spent += 1
                     back = coalesce([_marked(box, effects) for box in coalesce(parts)])
                 else:
-                    back = self._enter(table, chain, rule, target, coalesce(parts), stack, results)
+                    back = self.enter(table, chain, rule, target, coalesce(parts), stack, results)
                 if kind is VerdictKind.GOTO:
                     # Back to this chain's caller.
                     if returned is not None:
@@ -386,7 +398,7 @@ class Walker:
                 results.extend((apply_nat(box, rule, self.routing), outcome) for box in matched)
         return next_pending
 
-    def _enter(self, table: Table, chain: Chain, rule: Rule, target: Chain, boxes: list[Box],
+    def enter(self, table: Table, chain: Chain, rule: Rule, target: Chain, boxes: list[Box],
                stack: tuple[str, ...], results: list[tuple[Box, Outcome]]) -> list[Box]:
         """Walk ``boxes`` into ``target``: final outcomes go to ``results``, what the target
         returns (falling off its end or by a RETURN verdict) is returned."""
