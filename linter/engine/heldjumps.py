@@ -52,7 +52,9 @@ def jump_holding(walker, held: HeldCuts, table: Table, chain: Chain, rule: Rule,
             inside, outside = quick_split(box, rule, False, decide)
             if inside is not None and inside.assumptions is not box.assumptions:
                 return None  # (matched only by assuming: _apply_rule's other branch)
-            if holes is not None and not (inside is None or not outside and inside.src is box.src):
+            if holes is not None and not (
+                    inside is None and len(outside) == 1 and outside[0].src is box.src
+                    or inside is not None and not outside and inside.src is box.src):
                 return None  # a held box split by the jump: settled first, as usual
             split.append((box, inside, outside, holes))
     walker.budget.spent += len(pending) + 1
@@ -61,8 +63,10 @@ def jump_holding(walker, held: HeldCuts, table: Table, chain: Chain, rule: Rule,
     before: dict[int, tuple] = {}
     carried = HeldCuts()
     for box, inside, outside, holes in split:
-        next_pending.extend(outside)  # (a held box missed goes on as it is, still held)
+        next_pending.extend(outside)
         if inside is None:
+            if holes is not None and outside[0] is not box:
+                held.adopt(outside[0], held.release(box))  # missed whole: still held (a copy of it)
             continue
         trail = inside.trail
         inside = with_trail(inside, step(trail, "rule", table, chain, rule))
