@@ -92,6 +92,23 @@ class HeldCuts:
         """Hold ``box`` (same source list as the box ``holes`` were cut from) with ``holes``."""
         self._held[id(box)] = (box, holes)
 
+    def part_in(self, box: Box, wanted: iv.Ranges) -> iv.Ranges:
+        """What held ``box`` holds of ``wanted`` (its holes left out), as cutting it would give."""
+        inside = iv.intersect(box.src, wanted)
+        holes = self._held[id(box)][1]
+        return _less_holes(inside, holes) if inside else inside
+
+    def may_take(self, box: Box, part: iv.Ranges) -> bool:
+        """Whether held ``box`` may keep ``part`` (a part_in answer) as holes too, rather than be
+        settled (a dispatch run's part: no more holes than cut_by_source keeps in all)."""
+        return len(self._held[id(box)][1]) + len(part) <= len(box.src) // 8
+
+    def take(self, box: Box, part: iv.Ranges) -> None:
+        """``part`` (a part_in answer) cut out of held ``box`` as holes."""
+        holes = self._held[id(box)][1]
+        for piece in part:
+            insort(holes, piece)
+
     def coalesce(self, boxes: list[Box]) -> list[Box]:
         """coalesce(``boxes``) as if every held box's holes were cut out first (engine/coalesce.py
         merges them so); the boxes that come out holding holes are held here. A box whose list

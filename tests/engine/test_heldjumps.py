@@ -1,4 +1,5 @@
-"""Jumps that carry held boxes' holes in and out (engine/heldjumps.py) and coalesce of held boxes
+"""Jumps that carry held boxes' holes in and out (engine/heldjumps.py), dispatch runs that cut
+held boxes only by their keys (engine/heldsegments.py) and coalesce of held boxes
 (engine/coalesce.py): the walk gives exactly what cutting at every rule gives, result by result
 (values, trails, assumptions, verdicts, order), and spends the same budget."""
 
@@ -10,14 +11,14 @@ import pytest
 
 pytest.importorskip("linter.frontends.iptables.save")
 
-from linter.engine import heldcuts, heldjumps  # noqa: E402
+from linter.engine import heldcuts, heldjumps, heldsegments  # noqa: E402
 from linter.engine.exposure import ExposureAnalysis  # noqa: E402
 from linter.model import Family  # noqa: E402
 from tests.engine.helpers import ruleset  # noqa: E402
 from tests.engine.test_heldcuts import mixed_rules  # noqa: E402
 
 
-def varied_rules(seed: int, rules: int = 300, v6: bool = False) -> str:
+def varied_rules(seed: int, rules: int = 300, v6: bool = False, runs: bool = False) -> str:
     """A random mix whose jumps are not all plain: by interface, by state, by an opaque match
     (assumptions), gotos, chains that jump on, returns by port, loops, sources of another
     family; in IPv6 too."""
@@ -47,7 +48,12 @@ def varied_rules(seed: int, rules: int = 300, v6: bool = False) -> str:
     per_chain: dict[str, list[str]] = {chain: [] for chain in chains}
     for _ in range(rules):
         kind = rnd.random()
-        if kind < 0.45:
+        if runs and kind < 0.05:
+            # A run of rules on sources alone: a dispatch segment (engine/heldsegments.py).
+            for _ in range(rnd.randint(8, 14)):
+                target = rnd.choice(["DROP", "DROP", "RETURN", rnd.choice(chains)])
+                body.append(f"-A INPUT -s {network(rnd.choice([24, 24, 16]))} -j {target}")
+        elif kind < 0.45:
             body.append(f"-A INPUT -s {network()} -j DROP")
         elif kind < 0.6:
             body.append(f"-A INPUT {ports()} -j DROP")
@@ -139,6 +145,21 @@ def test_ipv6_jumps_walk_as_cutting_at_every_rule(monkeypatch, seed):
     assert ways["full"][0]  # (the rules are IPv6 ones: something was decided)
     assert ways["full"] == ways["never"]
     assert ways["carried"] > 0
+
+
+@pytest.mark.parametrize("seed", [0, 2, 4, 5, 9])
+def test_source_runs_walk_as_cutting_at_every_rule(monkeypatch, seed):
+    segments = []
+    real = heldsegments.segment_holding
+
+    def counting(*args):
+        went = real(*args)
+        segments.append(went is not None)
+        return went
+    monkeypatch.setattr(heldsegments, "segment_holding", counting)
+    ways = _three_ways(monkeypatch, varied_rules(seed, 250, runs=True))
+    assert ways["full"] == ways["never"]
+    assert any(segments)  # (held boxes went through dispatch runs uncut)
 
 
 @pytest.mark.parametrize("long", [2, 8, 9, 12])
