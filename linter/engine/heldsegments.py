@@ -24,7 +24,7 @@ def segment_holding(walker, held: HeldCuts, table, chain, segment, pending: list
                     stack: tuple[str, ...], returned: list[Box] | None) -> list[Box] | None:
     """What goes on past ``segment`` (a dispatch run) for ``pending``, the held boxes cut only by
     the keys; None where this does not apply (nothing done: the caller settles and goes on)."""
-    if segment.dimension != "src" or walker.record or not segment.covered:
+    if segment.dimension != "src" or walker.record or walker.budget.degraded or not segment.covered:
         return None
     family, covered = segment.family, segment.covered
     inner: list[Box] = []
