@@ -6,6 +6,7 @@ Moved out of engine/space.py unchanged; space.py re-exports ``coalesce`` and
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from operator import itemgetter
 
 from linter.engine import intervals as iv, memo
@@ -20,11 +21,14 @@ _SET_DIMENSIONS = frozenset({"iif", "state", "oif"})
 COALESCE_AT_LEAST = 6  # below this, merging saves less than it costs
 
 
-def coalesce(boxes: list[Box]) -> list[Box]:
+def coalesce(boxes: list[Box], held: dict | None = None) -> list[Box]:
     """Merge boxes that differ in one dimension only, so splitting does not multiply them.
 
     Boxes of one path share their trail and assumption tuples (hash-consed); only such
     boxes merge, so what each box remembers of its path stays exact.
+
+    ``held``: the holes of the boxes that hold some (engine/heldcuts.py, by id: (box, holes)),
+    merged as if they had been cut out first; the entries are kept up to date.
     """
     if len(boxes) < COALESCE_AT_LEAST:
         return boxes
@@ -38,12 +42,12 @@ def coalesce(boxes: list[Box]) -> list[Box]:
     if len(by_path) > 1:
         merged_all: list[Box] = []
         for members in by_path.values():
-            merged_all.extend(_coalesce_path(members) if len(members) > 1 else members)
+            merged_all.extend(_coalesce_path(members, held) if len(members) > 1 else members)
         return merged_all
-    return _coalesce_path(boxes)
+    return _coalesce_path(boxes, held)
 
 
-def _coalesce_path(boxes: list[Box]) -> list[Box]:
+def _coalesce_path(boxes: list[Box], held: dict | None = None) -> list[Box]:
     """coalesce() for boxes that all took one path."""
     width = len(_VALUE_FIELDS)
     # Long range lists are compared by identity: hashing them costs their length, and boxes
@@ -51,6 +55,10 @@ def _coalesce_path(boxes: list[Box]) -> list[Box]:
     # (equal values, equal numbers): the keys per box below are tuples of those.
     codes: dict = {}
     signatures = {id(box): _signature(box, width, codes) for box in boxes}
+    if held:
+        for box in boxes:
+            if id(box) in held:
+                signatures[id(box)] = _held_signature(signatures[id(box)], codes)
     apart: set[int] = set()  # blocks of dimensions no two of the boxes as they are now can merge in
     for name in _DIMENSIONS:
         if name.startswith("nat_") and all(b.nat_dst is None for b in boxes):
@@ -81,9 +89,13 @@ def _coalesce_path(boxes: list[Box]) -> list[Box]:
                 continue
             if name in _SET_DIMENSIONS:
                 box = replace(members[0], **{name: frozenset().union(*(m[index] for m in members))})
+            elif held and name == "src" and any(id(m) in held for m in members):
+                box = _merged_held(members, held)
             else:
                 box = replace(members[0], **{name: _merged_ranges(tuple(m[index] for m in members))})
             signatures[id(box)] = _signature(box, width, codes)
+            if held and id(box) in held:
+                signatures[id(box)] = _held_signature(signatures[id(box)], codes)
             merged.append(box)
         boxes = merged
         apart.clear()  # (new boxes: what was apart may not be)
@@ -146,8 +158,57 @@ def _forget_merged() -> None:
 memo.on_forget(_forget_merged)
 
 
+def _merged_held(members: list[Box], held: dict) -> Box:
+    """``members`` merged in their sources, one of them held (list L, holes H, the others' union
+    P): (L - H) | P is (L | P) - (H - P), so the merged box holds L (or L | P, one splice where P
+    reaches past L: what came back from a jump after L was settled) with holes H - P. Two held
+    members are settled and merged as usual."""
+    holding = [box for box in members if id(box) in held]
+    if len(holding) == 1:
+        whole = holding[0]
+        others = iv.normalize(r for box in members if box is not whole for r in box.src)
+        listed = whole.src
+        if not _inside_ranges(listed, others):
+            few = len(others) <= max(16, len(listed) >> SPLICE_SHIFT)
+            listed = iv.splice(listed, others) if few else iv.union(listed, others)
+        if listed:
+            holes = iv.subtract(tuple(held[id(whole)][1]), others)
+            if len(listed) - len(holes) > BY_VALUE:
+                del held[id(whole)]
+                box = replace(members[0], src=listed)
+                if holes:
+                    held[id(box)] = (box, list(holes))
+                return box
+    lists = tuple(iv.without_inside(box.src, held.pop(id(box))[1]) if id(box) in held else box.src
+                  for box in members)
+    return replace(members[0], src=_merged_ranges(lists))
+
+
+def _inside_ranges(ranges: iv.Ranges, parts: iv.Ranges) -> bool:
+    """Whether each range of ``parts`` lies inside one range of ``ranges`` (by bisection)."""
+    for lo, hi in parts:
+        index = bisect_right(ranges, (lo, _AFTER_ALL)) - 1
+        if index < 0 or ranges[index][1] < hi:
+            return False
+    return True
+
+
+_AFTER_ALL = 1 << 130  # past every address (v6 too)
+_SOURCE_AT = Box._fields.index("src")
+
+
+BY_VALUE = 8  # range lists up to this long are compared by value, longer ones by identity
+
+
+def _held_signature(signature: tuple, codes: dict) -> tuple:
+    """A held box's signature with a source code of its own: its source list, once its holes
+    are cut out, is a new list of more than BY_VALUE ranges (HeldCuts.coalesce sees to that),
+    equal to no other box's (long lists compare by identity)."""
+    return signature[:_SOURCE_AT] + (codes.setdefault(object(), len(codes)),) + signature[_SOURCE_AT + 1:]
+
+
 def _signature(box: Box, width: int, codes: dict) -> tuple:
     code = codes.setdefault
-    return tuple([code(v if type(v) is not tuple and type(v) is not RangeList or len(v) <= 8 else id(v), len(codes))
-                  for v in box[:width]]
+    return tuple([code(v if type(v) is not tuple and type(v) is not RangeList or len(v) <= BY_VALUE else id(v),
+                       len(codes)) for v in box[:width]]
                  + [id(box.assumptions), id(box.trail)])

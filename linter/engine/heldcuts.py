@@ -25,6 +25,7 @@ from bisect import bisect_right, insort
 from typing import Callable
 
 from linter.engine import intervals as iv
+from linter.engine.coalesce import BY_VALUE, coalesce
 from linter.engine.space import Box, with_src
 from linter.model import AddressMatch, Direction, Family, Rule
 
@@ -77,6 +78,53 @@ class HeldCuts:
 
     def _settled(self, box: Box) -> Box:
         return with_src(box, iv.without_inside(box.src, self._held[id(box)][1]))
+
+    def holes_of(self, box: Box) -> list[tuple[int, int]] | None:
+        """The holes of ``box`` (None when it is not held)."""
+        entry = self._held.get(id(box))
+        return entry[1] if entry is not None else None
+
+    def release(self, box: Box) -> list[tuple[int, int]]:
+        """The holes of held ``box``, no longer held here (they go on with another box)."""
+        return self._held.pop(id(box))[1]
+
+    def adopt(self, box: Box, holes: list[tuple[int, int]]) -> None:
+        """Hold ``box`` (same source list as the box ``holes`` were cut from) with ``holes``."""
+        self._held[id(box)] = (box, holes)
+
+    def part_in(self, box: Box, wanted: iv.Ranges) -> iv.Ranges:
+        """What held ``box`` holds of ``wanted`` (its holes left out), as cutting it would give."""
+        inside = iv.intersect(box.src, wanted)
+        holes = self._held[id(box)][1]
+        return _less_holes(inside, holes) if inside else inside
+
+    def may_take(self, box: Box, part: iv.Ranges) -> bool:
+        """Whether held ``box`` may keep ``part`` (a part_in answer) as holes too, rather than be
+        settled (a dispatch run's part: no more holes than cut_by_source keeps in all)."""
+        return len(self._held[id(box)][1]) + len(part) <= len(box.src) // 8
+
+    def take(self, box: Box, part: iv.Ranges) -> None:
+        """``part`` (a part_in answer) cut out of held ``box`` as holes."""
+        holes = self._held[id(box)][1]
+        for piece in part:
+            insort(holes, piece)
+
+    def coalesce(self, boxes: list[Box]) -> list[Box]:
+        """coalesce(``boxes``) as if every held box's holes were cut out first (engine/coalesce.py
+        merges them so); the boxes that come out holding holes are held here. A box whose list
+        could be short once settled (compared by value then) is settled first."""
+        held = self._held
+        if not held:
+            return coalesce(boxes)
+        if any(len(box.src) - len(held[id(box)][1]) <= BY_VALUE for box in boxes if id(box) in held):
+            boxes = [self._settled_out(box) if id(box) in held and len(box.src) - len(held[id(box)][1]) <= BY_VALUE
+                     else box for box in boxes]
+        return coalesce(boxes, held)
+
+    def _settled_out(self, box: Box) -> Box:
+        settled = self._settled(box)
+        del self._held[id(box)]
+        return settled
 
     def misses_all(self, boxes: list[Box], splits: Callable[[Box], tuple]) -> bool:
         """Whether every held box of ``boxes`` comes out of ``splits`` (the rule's split of one

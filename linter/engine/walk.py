@@ -130,6 +130,7 @@ class Walker:
         self._entered: dict[tuple, list[Box]] = {}
 
     shared = None  # set by PathEvaluator: an engine/shapewalk.SharedWalks
+    carry = None  # (boxes, HeldCuts): held boxes entering a chain with their holes (engine/heldjumps.py)
     routing: "Routing | None" = None  # routes the ruleset reveals (Docker's bridges): set by PathEvaluator
     _routing_first: "Routing | None" = None
 
@@ -170,16 +171,27 @@ class Walker:
         regrow = regrow_at(pending)
         merge_at = 2
         held = None  # engine/heldcuts.py: cuts of long source lists not made yet
+        carried = self.carry
+        if carried is not None and carried[0] is boxes:
+            self.carry = None
+            held = carried = carried[1]  # boxes' holes, carried in by a jump (engine/heldjumps.py)
         for position, block in enumerate(blocks_of(chain)):
             if not pending:
                 break
+            went = None
             if held and (type(block) is not Rule or checkpoints and position in checkpoints):
-                pending = held.settle(pending)
+                if type(block) is Segment and not (checkpoints and position in checkpoints):
+                    from linter.engine.heldsegments import segment_holding  # (imports this module)
+                    went = segment_holding(self, held, table, chain, block, pending, results, stack, returned)
+                if went is None:
+                    pending = held.settle(pending)
             if checkpoints and position in checkpoints:
                 pending = self._cut(table, chain, checkpoints[position], pending, results)
                 if not pending:
                     break
-            if isinstance(block, Segment):
+            if went is not None:
+                pending = went  # a segment met by held boxes (engine/heldsegments.py)
+            elif isinstance(block, Segment):
                 pending = self._apply_segment(table, chain, block, pending, results, stack, returned)
             elif type(block) is SourceRun:  # engine/sourcerun.py: rules for a few sources each
                 pending = run_sources(block, pending, lambda rule, boxes: self._apply_rule(
@@ -204,6 +216,8 @@ class Walker:
                 # every box at every rule (ufw's user rules: 15 of 36 s at 1,000 rules).
                 pending = self._merged(table, chain, block, pending)
                 merge_at = 2 * len(pending)
+        if held is carried and held is not None:
+            return held.coalesce(pending)  # back to the jump, still held
         return coalesce(held.settle(pending) if held else pending)
 
     def _checkpoints(self, table: Table, chain: Chain) -> dict[int, tuple] | None:
@@ -259,6 +273,11 @@ class Walker:
             going_on.extend(self._apply_rule(table, chain, rule, inside, results, stack, returned))
             return going_on
         if held and not held.misses_all(pending, lambda box: self._split_whole(rule, box)):
+            if rule.verdict.kind is VerdictKind.JUMP and not self._passes_whole(table, rule, stack):
+                from linter.engine.heldjumps import jump_holding  # (imports this module)
+                went = jump_holding(self, held, table, chain, rule, pending, results, stack)
+                if went is not None:
+                    return went
             pending = held.settle(pending)
         return self._apply_rule(table, chain, rule, pending, results, stack, returned)
 
@@ -359,7 +378,7 @@ class Walker:
                     self.budget.spent += 1
                     back = coalesce([_marked(box, effects) for box in coalesce(parts)])
                 else:
-                    back = self._enter(table, chain, rule, target, coalesce(parts), stack, results)
+                    back = self.enter(table, chain, rule, target, coalesce(parts), stack, results)
                 if kind is VerdictKind.GOTO:
                     # Back to this chain's caller.
                     if returned is not None:
@@ -386,7 +405,7 @@ class Walker:
                 results.extend((apply_nat(box, rule, self.routing), outcome) for box in matched)
         return next_pending
 
-    def _enter(self, table: Table, chain: Chain, rule: Rule, target: Chain, boxes: list[Box],
+    def enter(self, table: Table, chain: Chain, rule: Rule, target: Chain, boxes: list[Box],
                stack: tuple[str, ...], results: list[tuple[Box, Outcome]]) -> list[Box]:
         """Walk ``boxes`` into ``target``: final outcomes go to ``results``, what the target
         returns (falling off its end or by a RETURN verdict) is returned."""
@@ -435,21 +454,30 @@ class Walker:
                        returned: list[Box] | None = None) -> list[Box]:
         """A run of rules dispatching on disjoint destinations (or ports): each part of a box
         meets only the rules of its own group, in order; the rest skips the run."""
+        skipping, going_on = self.segment_outputs(table, chain, segment, pending, results, stack, returned)
+        return coalesce(skipping + going_on)
+
+    def segment_outputs(self, table: Table, chain: Chain, segment: "Segment", pending: list[Box],
+                        results: list[tuple[Box, Outcome]], stack: tuple[str, ...],
+                        returned: list[Box] | None = None) -> tuple[list[Box], list[Box]]:
+        """_apply_segment before its coalesce: (the parts outside every key, in the order of
+        ``pending``; what comes out of the groups)."""
         self.budget.spent += len(pending)
         if not self.record and plain_firsts(segment) and (split := split_by_keys(segment, pending)):
             # Each group's first rule takes every part in its key (engine/runs.py): no splitting.
             self.budget.spent += plain_verdicts(segment, split, results, rule_steps(table, chain), verdict_outcome)
-            return coalesce(split.skipping)
+            return split.skipping, []
         if not self.record and same_shape(segment) and (split := split_by_keys(segment, pending)) \
                 and split.meeting and not any(split.partial):
             # Groups alike but for their keys: the first is walked, the others copied (runs.py).
             walk_group = lambda rules, parts, out: self._apply_group(table, chain, rules, parts, out, stack, returned)  # noqa: E731
-            return coalesce(split.skipping + shaped_walk(segment, split, walk_group, rule_steps(table, chain), results, self.budget))
-        next_pending, by_group = segment.partition(pending)
+            return split.skipping, shaped_walk(segment, split, walk_group, rule_steps(table, chain), results, self.budget)
+        skipping, by_group = segment.partition(pending)
+        going_on: list[Box] = []
         # Parts of different boxes bound for one group go through it together, merged first.
         for group, parts in by_group.values():
-            next_pending.extend(self._apply_group(table, chain, group, coalesce(parts), results, stack, returned))
-        return coalesce(next_pending)
+            going_on.extend(self._apply_group(table, chain, group, coalesce(parts), results, stack, returned))
+        return skipping, going_on
 
     def _apply_group(self, table, chain, rules, parts, results, stack, returned) -> list[Box]:
         """A segment group's rules in order on the parts in its key; returns what goes on."""
