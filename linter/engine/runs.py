@@ -385,18 +385,23 @@ def _alike(segment) -> bool:
     # A rule whose matches before and after its key equal the first group's rule's at its
     # position (the same objects, where the front end shares them), with the same verdict and
     # no statement, has that rule's shape: only the others are shaped again.
-    templates = [(rule.matches, _key_position(rule.matches, direction), rule.verdict, part)
-                 for rule, part in zip(groups[0], shape)]
+    templates = []
+    for rule, part in zip(groups[0], shape):
+        matches = rule.matches
+        key = _key_position(matches, direction)
+        templates.append((len(matches), key, matches[:key], matches[key + 1:], rule.verdict, part))
     size = len(templates)
     for group in groups[1:]:
         if len(group) != size:
             return False
-        for rule, (matches, key, verdict, part) in zip(group, templates):
+        for rule, (length, key, before, after, verdict, part) in zip(group, templates):
             theirs = rule.matches
-            if not (len(theirs) == len(matches) and (rule.verdict is verdict or rule.verdict == verdict)
-                    and not rule.statements and theirs[:key] == matches[:key]
-                    and theirs[key + 1:] == matches[key + 1:] and key < len(theirs) and _is_key(theirs[key], direction)) \
-                    and _rule_shape(rule, direction) != part:
+            if len(theirs) == length and key < length and (rule.verdict is verdict or rule.verdict == verdict) \
+                    and not rule.statements and theirs[key + 1:] == after and (not key or theirs[:key] == before):
+                match = theirs[key]  # (_is_key, in place)
+                if type(match) is AddressMatch and not match.negated and match.direction is direction:
+                    continue
+            if _rule_shape(rule, direction) != part:
                 return False
     return True
 
