@@ -85,6 +85,22 @@ def decided(box: Box, verdict: Outcome, forwarded: bool) -> Result:
     return made
 
 
+def decided_all(boxes, verdict: Outcome, forwarded: bool) -> list[Result]:
+    """``[decided(box, verdict, forwarded) for box in boxes]`` in one loop (an allow-list's
+    walk accepts 100,000 boxes)."""
+    made_all: list[Result] = []
+    append = made_all.append
+    set_box, set_verdict, set_forwarded, set_routed = _SET_BOX, _SET_VERDICT, _SET_FORWARDED, _SET_ROUTED
+    for box in boxes:
+        made = _new(Result if type(box) is not Deferred else DeferredResult)
+        set_box(made, box)
+        set_verdict(made, verdict)
+        set_forwarded(made, forwarded)
+        set_routed(made, False)
+        append(made)
+    return made_all
+
+
 def base_chains(rulesets: list[Ruleset], hook: Hook, family: Family) -> list[tuple[Table, Chain]]:
     """The base chains that see ``family`` packets on ``hook``, in the order they run."""
     found = []
@@ -199,10 +215,10 @@ class PathEvaluator:
         local = [b for b in alive if b.local]
         forwarded = [b for b in alive if not b.local]
         alive_local = self._run_hook(Hook.INPUT, family, local, finals, forwarded=False)
-        finals.extend(decided(b, Outcome.ACCEPT, False) for b in alive_local)
+        finals.extend(decided_all(alive_local, Outcome.ACCEPT, False))
         for hook in FORWARD_HOOKS:
             forwarded = self._run_hook(hook, family, forwarded, finals, forwarded=True)
-        finals.extend(decided(b, Outcome.ACCEPT, True) for b in forwarded)
+        finals.extend(decided_all(forwarded, Outcome.ACCEPT, True))
 
     def _from_this_host(self, family: Family, alive: list[Box], finals: list[Result]) -> None:
         if not alive:
@@ -214,7 +230,7 @@ class PathEvaluator:
         alive = [b for b in alive if b.local]
         for hook in (Hook.PREROUTING, Hook.INPUT):
             alive = self._run_hook(hook, family, alive, finals, forwarded=False, skip_nat=True)
-        finals.extend(decided(b, Outcome.ACCEPT, False) for b in alive)
+        finals.extend(decided_all(alive, Outcome.ACCEPT, False))
 
     def _run_hook(self, hook: Hook, family: Family, boxes: list[Box], finals: list[Result], forwarded: bool,
                   skip_nat: bool = False) -> list[Box]:
@@ -294,8 +310,12 @@ class PathEvaluator:
         else:
             walked = walk_many(self.walker, table, chain, entering)
         hold_paths(True)  # the policy's steps shared by the boxes of one path, however many return
+        returned, accepted, queued = Outcome.RETURN, Outcome.ACCEPT, Outcome.QUEUE
+        survive = survivors.append
         for box, outcome in walked:
-            if outcome is Outcome.RETURN:
+            if outcome is accepted or outcome is queued:
+                survive(box)
+            elif outcome is returned:
                 policy = chain.policy or Policy.ACCEPT
                 box = with_trail(box, step(box.trail, "policy", table, chain, detail=policy.value))
                 # An unknown policy (an undefined nft variable) is not taken as an accept: what
@@ -304,8 +324,6 @@ class PathEvaluator:
                     finals.append(decided(box, Outcome.DROP, forwarded))
                 else:
                     survivors.append(box)
-            elif outcome in (Outcome.ACCEPT, Outcome.QUEUE):
-                survivors.append(box)
             else:
                 finals.append(decided(box, outcome, forwarded))
         hold_paths(False)

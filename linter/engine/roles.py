@@ -87,6 +87,8 @@ def infer_roles(rulesets: list[Ruleset], internet=(), internal=()) -> InterfaceR
     """The interface roles the rulesets (and configured ``internet``/``internal`` patterns) imply."""
     found_internet: dict[str, str] = {p: "configuration" for p in internet}
     found_internal: dict[str, str] = {p: "configuration" for p in internal}
+    jump_kind, goto_kind = VerdictKind.JUMP, VerdictKind.GOTO  # (looked up once, not per rule)
+    nat_kinds = frozenset((*_NAT_OUT, *_NAT_IN))
     for ruleset in rulesets:
         for table in ruleset.tables:
             for chain in table.chains:
@@ -94,8 +96,8 @@ def infer_roles(rulesets: list[Ruleset], internet=(), internal=()) -> InterfaceR
                 for rule in chain.rules:
                     # Only NAT rules and jumps give evidence: the rest of a 100,000-rule file is skipped here.
                     kind = rule.verdict.kind
-                    jump = kind is VerdictKind.JUMP or kind is VerdictKind.GOTO
-                    if not jump and kind not in _NAT_OUT and kind not in _NAT_IN:
+                    jump = kind is jump_kind or kind is goto_kind
+                    if not jump and kind not in nat_kinds:
                         continue
                     if zones and jump:
                         for pattern, why in _zone_evidence(rule, chain):
@@ -274,19 +276,22 @@ def host_addresses(rulesets: list[Ruleset], configured=()) -> dict:
 
     for family, lo, hi in configured:
         add(family, ((lo, hi),))
+    dnat, redirect, snat = VerdictKind.DNAT, VerdictKind.REDIRECT, VerdictKind.SNAT  # (looked up once, not per rule)
     for ruleset in rulesets:
         for table in ruleset.tables:
             for chain in table.chains:
                 for rule in chain.rules:
                     kind = rule.verdict.kind
-                    if kind in (VerdictKind.DNAT, VerdictKind.REDIRECT) and chain.hook is Hook.PREROUTING:
+                    if kind is not dnat and kind is not redirect and kind is not snat:
+                        continue
+                    if (kind is dnat or kind is redirect) and chain.hook is Hook.PREROUTING:
                         for match in rule.matches:
                             if isinstance(match, AddressMatch) and match.direction is Direction.DESTINATION \
                                     and not match.negated and _one_public(match.addresses, iv, PRIVATE_V4,
                                                                           PRIVATE_V6, NON_INTERNET_V4,
                                                                           NON_INTERNET_V6):
                                 add(match.addresses.family, match.addresses.ranges)
-                    elif kind is VerdictKind.SNAT and rule.verdict.to_addresses is not None:
+                    elif kind is snat and rule.verdict.to_addresses is not None:
                         addresses = rule.verdict.to_addresses
                         if _one_public(addresses, iv, PRIVATE_V4, PRIVATE_V6, NON_INTERNET_V4, NON_INTERNET_V6):
                             add(addresses.family, addresses.ranges)

@@ -26,6 +26,7 @@ from linter.engine import intervals as iv, memo
 from linter.engine.memo import IdentityCache
 from linter.engine.coalesce import COALESCE_AT_LEAST
 from linter.engine.rangelist import is_long
+from linter.engine.shaped_copies import copy_results
 from linter.engine.space import Box, with_dport, with_dst, with_src
 from linter.model import AddressMatch, Direction, InterfaceMatch, PortMatch, ProtocolMatch, Rule, StateMatch, VerdictKind
 
@@ -385,18 +386,23 @@ def _alike(segment) -> bool:
     # A rule whose matches before and after its key equal the first group's rule's at its
     # position (the same objects, where the front end shares them), with the same verdict and
     # no statement, has that rule's shape: only the others are shaped again.
-    templates = [(rule.matches, _key_position(rule.matches, direction), rule.verdict, part)
-                 for rule, part in zip(groups[0], shape)]
+    templates = []
+    for rule, part in zip(groups[0], shape):
+        matches = rule.matches
+        key = _key_position(matches, direction)
+        templates.append((len(matches), key, matches[:key], matches[key + 1:], rule.verdict, part))
     size = len(templates)
     for group in groups[1:]:
         if len(group) != size:
             return False
-        for rule, (matches, key, verdict, part) in zip(group, templates):
+        for rule, (length, key, before, after, verdict, part) in zip(group, templates):
             theirs = rule.matches
-            if not (len(theirs) == len(matches) and (rule.verdict is verdict or rule.verdict == verdict)
-                    and not rule.statements and theirs[:key] == matches[:key]
-                    and theirs[key + 1:] == matches[key + 1:] and key < len(theirs) and _is_key(theirs[key], direction)) \
-                    and _rule_shape(rule, direction) != part:
+            if len(theirs) == length and key < length and (rule.verdict is verdict or rule.verdict == verdict) \
+                    and not rule.statements and theirs[key + 1:] == after and (not key or theirs[:key] == before):
+                match = theirs[key]  # (_is_key, in place)
+                if type(match) is AddressMatch and not match.negated and match.direction is direction:
+                    continue
+            if _rule_shape(rule, direction) != part:
                 return False
     return True
 
@@ -440,15 +446,15 @@ def matches_beside_key(rule: Rule, direction: Direction) -> tuple[tuple, bool] |
     return tuple(others), keyed
 
 
-def shaped_walk(segment, split: KeySplit, walk_group, stepped, results: list, budget) -> list[Box]:
+def shaped_walk(segment, split: KeySplit, walk_group, where: tuple, results: list, budget) -> list[Box]:
     """The walk through a segment of groups alike but for their keys (same_shape), every box
     holding every key whole; returns what goes on past the run, not yet merged: boxes that
     coalesce (with the skipping parts before them) into exactly what goes on.
 
     The first group is walked (``walk_group(rules, parts, results)`` returns what goes on);
     every other group's results and what goes on are the first group's copied with its own
-    key and rules (``stepped(trail, rule)``: the trail with that rule's step), in the order
-    the walk gives them, and cost ``budget`` what the first group cost. Where a copy could
+    key and rules (``where``: (table, chain, Step), the trail with that rule's step as
+    walk.rule_steps makes it), in the order the walk gives them, and cost ``budget`` what the first group cost. Where a copy could
     differ from the walk (a long range list, which merging compares by identity, or a result
     it cannot place) the other groups are walked as well."""
     groups, keys = segment.groups, segment.keys
@@ -468,9 +474,7 @@ def shaped_walk(segment, split: KeySplit, walk_group, stepped, results: list, bu
     # Each result cut around the key's field once: a copy is one tuple built (runs of plain_verdicts).
     cuts = [(*_cut_at(box, segment.dimension)[:2], outcome, position, before)
             for box, outcome, position, before in template]
-    for group, key in zip(groups[1:], keys[1:]):
-        for head, tail, outcome, position, before in cuts:
-            append((_new_box(Box, (*head, tuple([*key]), *tail, stepped(before, group[position]))), outcome))
+    copy_results(cuts, groups[1:], keys[1:], *where, append)  # engine/shaped_copies.py
     for others in _other_keys(segment, len(split.skipping), len(gone_on)):
         going_on.extend([rebuild(box, others) for box in gone_on])
     return going_on

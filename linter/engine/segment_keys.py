@@ -34,10 +34,15 @@ def dispatch_key(rule, dimension: str):
     return None
 
 
-def grow_keys(rules, start: int, dimension: str, family):
+def grow_keys(rules, start: int, dimension: str, family, beat: int | None = None):
     """(groups of rules, their keys, (lo, hi, group) of every key's intervals in the order
     met, the end of the run) for the run of ``rules`` from ``start`` whose keys on
-    ``dimension`` are of ``family`` and each equal to or disjoint from every key before it."""
+    ``dimension`` are of ``family`` and each equal to or disjoint from every key before it.
+
+    With ``beat`` (the best score of another dimension's run, walk.blocks_of), the growing
+    stops early, the run cut short, once its score (its length less its largest group) can no
+    longer pass ``beat``: a run's score never falls as it grows (a rule adds one to its length
+    and at most one to its largest group), so a run cut short loses as the whole one would."""
     kind, direction = _KIND[dimension]
     port = kind is PortMatch
     groups: list[list] = []
@@ -47,6 +52,7 @@ def grow_keys(rules, start: int, dimension: str, family):
     taken: list[tuple[int, int]] | None = None  # sorted, disjoint; built once a key comes out of order
     top = -1  # the highest address (or port) of any key so far
     end = len(rules)
+    biggest = 1  # the largest group's size so far (followed only with ``beat``)
     j = start
     while j < end:
         rule = rules[j]
@@ -91,7 +97,12 @@ def grow_keys(rules, start: int, dimension: str, family):
                 if hi > top:
                     top = hi
         else:
-            groups[group].append(rule)
+            members = groups[group]
+            members.append(rule)
+            if beat is not None and len(members) > biggest:
+                biggest = len(members)
+                if end - start - biggest <= beat:
+                    break  # (cut short: cannot beat the other run)
         j += 1
     return groups, keys, intervals, j
 

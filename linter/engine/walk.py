@@ -471,7 +471,7 @@ class Walker:
                 and split.meeting and not any(split.partial):
             # Groups alike but for their keys: the first is walked, the others copied (runs.py).
             walk_group = lambda rules, parts, out: self._apply_group(table, chain, rules, parts, out, stack, returned)  # noqa: E731
-            return split.skipping, shaped_walk(segment, split, walk_group, rule_steps(table, chain), results, self.budget)
+            return split.skipping, shaped_walk(segment, split, walk_group, (table, chain, Step), results, self.budget)
         skipping, by_group = segment.partition(pending)
         going_on: list[Box] = []
         # Parts of different boxes bound for one group go through it together, merged first.
@@ -712,7 +712,7 @@ def blocks_of(chain: Chain) -> list:
             key = dispatch_key(rules[i], dimension)
             if key is None:
                 continue
-            segment, j = _grow_segment(rules, i, dimension, key[0])
+            segment, j = _grow_segment(rules, i, dimension, key[0], None if best is None else best[0])
             if j - i < MIN_SEGMENT:
                 continue
             # A part walks the rules of its own group: the best run leaves the fewest rules
@@ -730,8 +730,8 @@ def blocks_of(chain: Chain) -> list:
     return _BLOCKS.put(chain, blocks if chain.hook is not None and chain.policy is Policy.DROP else fold_source_runs(blocks, rules, Segment))
 
 
-def _grow_segment(rules, start: int, dimension: str, family):
-    groups, keys, intervals, end = grow_keys(rules, start, dimension, family)  # engine/segment_keys.py
+def _grow_segment(rules, start: int, dimension: str, family, beat: int | None = None):
+    groups, keys, intervals, end = grow_keys(rules, start, dimension, family, beat)  # engine/segment_keys.py
     segment = Segment(dimension, family, groups, keys)
     intervals.sort()
     segment.index = intervals

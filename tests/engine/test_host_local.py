@@ -76,3 +76,25 @@ def test_a_configured_address_decides_local_too():
     assert after == [(13, "PL101", "port 23,2222/tcp (commonly telnet) is a plaintext protocol reachable "
                                    "from the internet")]
 
+
+
+def test_host_addresses_are_read_from_prerouting_dnat_and_redirect_and_any_snat():
+    """roles.host_addresses: a DNAT or REDIRECT written for one public address in nat
+    PREROUTING, and an SNAT to one public address, reveal this host's; a DNAT elsewhere, a
+    network, a private address, MASQUERADE, jumps and accepts do not."""
+    from linter.engine.roles import host_addresses
+    text = ("*nat\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n:X - [0:0]\n"
+            "-A PREROUTING -d 203.0.113.4/32 -p tcp --dport 80 -j DNAT --to-destination 10.0.0.2\n"
+            "-A PREROUTING -d 203.0.113.7 -p tcp --dport 81 -j REDIRECT --to-ports 8080\n"
+            "-A PREROUTING -d 203.0.113.0/24 -p tcp --dport 82 -j DNAT --to-destination 10.0.0.3\n"
+            "-A PREROUTING -d 10.9.9.9 -p tcp --dport 83 -j DNAT --to-destination 10.0.0.4\n"
+            "-A PREROUTING -d 198.51.100.1 -j X\n"
+            "-A OUTPUT -d 198.51.100.2 -p tcp --dport 84 -j DNAT --to-destination 10.0.0.5\n"
+            "-A POSTROUTING -o eth0 -j SNAT --to-source 198.51.100.9\n"
+            "-A POSTROUTING -o eth1 -j MASQUERADE\n"
+            "-A POSTROUTING -o eth2 -j SNAT --to-source 192.168.0.1\n"
+            "-A X -j ACCEPT\nCOMMIT\n")
+    found = host_addresses([ruleset(text)], ((Family.IPV4, SECOND, SECOND),))
+    assert found == {Family.IPV4: iv.normalize(((PUBLIC, PUBLIC), (SECOND, SECOND), (0xCB007107, 0xCB007107),
+                                                (0xC6336409, 0xC6336409)))}
+    assert host_addresses([ruleset("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n")]) == {}

@@ -97,3 +97,44 @@ def test_the_covered_union_is_normalizes(seed):
     intervals.sort()
     assert covered_by(intervals) == iv.normalize(tuple((lo, hi) for lo, hi, _ in intervals))
     assert covered_by([]) == iv.normalize(()) == ()
+
+
+def _score(groups, start, end):
+    return end - start - max(len(group) for group in groups)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_run_cut_short_by_beat_is_a_prefix_that_cannot_beat_it(seed):
+    """grow_keys with ``beat`` stops where the run's score can no longer pass ``beat``: what it
+    returns is the whole run's beginning, and the whole run scores no more than ``beat``."""
+    chance = random.Random(seed)
+    lines = [f"-s 10.0.{i // 2}.0/24 -p tcp --dport {chance.choice((22, 443, 80))} -j ACCEPT" for i in range(80)]
+    rules = _rules(*lines)
+    for start in (0, 5, 30):
+        groups, keys, _, end = grow_keys(rules, start, "dport", None)
+        whole = _score(groups, start, end)
+        for beat in (whole - 1, whole, whole + 1, 60, 79):
+            cut_groups, cut_keys, _, cut_end = grow_keys(rules, start, "dport", None, beat)
+            assert cut_end <= end and cut_keys == keys[:len(cut_keys)]
+            assert cut_groups == [group[:len(cut)] for group, cut in zip(groups, cut_groups)]
+            if cut_end < end:
+                assert whole <= beat  # only a run that loses is cut short
+            else:
+                assert (cut_groups, cut_keys) == (groups, keys)
+
+
+def test_blocks_of_chooses_the_same_runs_as_growing_every_dimension_whole(monkeypatch):
+    """An allow-list (two ports per source) folds into one source run whether or not the dport
+    run, which cannot beat it, is cut short."""
+    from linter.engine import walk
+    lines = [f"-s 10.0.{i // 2}.0/24 -p tcp -m tcp --dport {(22, 443)[i % 2]} -j ACCEPT" for i in range(200)]
+    text = HEAD + "-A INPUT -i lo -j ACCEPT\n" + "".join(f"-A INPUT {line}\n" for line in lines) + "COMMIT\n"
+
+    def blocks():  # (a new chain each time: blocks_of remembers its answer per chain)
+        return [(type(b).__name__, getattr(b, "dimension", None), len(getattr(b, "groups", ())))
+                for b in walk.blocks_of(ruleset(text).tables[0].chains[0])]
+    cut = blocks()
+    whole_grow = walk._grow_segment
+    monkeypatch.setattr(walk, "_grow_segment", lambda rules, start, dimension, family, beat=None:
+                        whole_grow(rules, start, dimension, family))
+    assert cut == blocks() == [("Rule", None, 0), ("Segment", "src", 100)]

@@ -107,3 +107,24 @@ def test_a_chain_created_later_drops_the_plans():
     text = HEAD + "-A INPUT -s 10.0.0.1 -j LATER\n-N LATER\n-A INPUT -s 10.0.0.2 -j LATER\nCOMMIT\n"
     reader, result = _same(text)
     assert [r.verdict.kind for r in _rules(result.document)] == [VerdictKind.JUMP, VerdictKind.JUMP]
+
+
+def test_an_allow_list_of_two_values_a_line_reads_as_the_interpreter_does():
+    """Lines with two values filled in (a source and a port: plans._two_matches), among them a
+    bad address, a bad port, a negated source and a quoted value, read as the interpreter reads them."""
+    lines = []
+    for i in range(300):
+        lines.append(f"-A INPUT -s 10.0.{i // 2}.0/24 -p tcp -m tcp --dport {(22, 443)[i % 2]} -j ACCEPT")
+    lines[120] = "-A INPUT -s 10.0.300.0/24 -p tcp -m tcp --dport 22 -j ACCEPT"
+    lines[121] = "-A INPUT -s 10.0.60.0/24 -p tcp -m tcp --dport 70000 -j ACCEPT"
+    lines[122] = "-A INPUT ! -s 10.0.61.0/24 -p tcp -m tcp --dport 22 -j ACCEPT"
+    lines[123] = '-A INPUT -s "10.0.61.0/24" -p tcp -m tcp --dport "443" -j ACCEPT'
+    lines[124] = "-A INPUT -s 10.0.62.0/24 -p tcp -m tcp --dport http -j ACCEPT"
+    reader, result = _same(HEAD + "\n".join(lines) + "\nCOMMIT\n")
+    rules = _rules(result.document)
+    assert len(rules) == 300
+    assert [(d.code, d.span.line, d.span.column) for d in result.diagnostics][:2] == [("PL011", 126, 13),
+                                                                                      ("PL011", 127, 48)]
+    assert rules[201].matches[0].addresses.ranges == ((0x0A006400, 0x0A0064FF),)
+    assert rules[201].matches[2].ports.ranges == ((443, 443),)
+    assert any(plan and plan.filler.__name__ == "two_matches" for plan in reader.plans.plans.values())

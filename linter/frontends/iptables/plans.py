@@ -212,6 +212,8 @@ def _filler(plan: Plan):
             matches[place] = read(value[1:-1] if value[0] == '"' else value)
             return tuple(matches), verdict, comment, ignore, statements
         return one_of_several
+    if len(fills) == 2 and plan.comments is None and fills[0][2] >= 0 and fills[1][2] >= 0:
+        return _two_matches(plan)
     verdict_fills = [(index, read) for index, read, place in fills if place < 0]
     if len(verdict_fills) <= 1 and (plan.comments is None or len(plan.comments) == 1):
         return _some_values(plan, verdict_fills[0] if verdict_fills else None)
@@ -241,6 +243,23 @@ def _filler(plan: Plan):
             made_comment = "; ".join(text if index is None else _unquoted(values[index]) for index, text in comments)
         return made_matches, made_verdict, made_comment, ignore, made_statements
     return any_plan
+
+
+def _two_matches(plan: Plan):
+    """The fill function of a plan with two matches filled in and nothing else (an allow-list's
+    ``-s NET ... --dport N``): ``_some_values``'s answer without its loop and checks."""
+    (first, read_first, first_at), (second, read_second, second_at) = plan.fills
+    template, verdict, comment, ignore, statements = (plan.matches, plan.verdict, plan.comment, plan.ignore,
+                                                      plan.statements)
+
+    def two_matches(values):
+        made = list(template)
+        value = values[first]
+        made[first_at] = read_first(value[1:-1] if value[0] == '"' else value)
+        value = values[second]
+        made[second_at] = read_second(value[1:-1] if value[0] == '"' else value)
+        return tuple(made), verdict, comment, ignore, statements
+    return two_matches
 
 
 def _some_values(plan: Plan, verdict_fill):
