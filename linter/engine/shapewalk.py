@@ -29,7 +29,7 @@ from itertools import count
 from linter.engine.chains import chains_by_name
 from linter.engine.memo import IdentityCache
 from linter.engine.space import Assumption, Box, extend_path
-from linter.engine.walk import Outcome, Step, apply_nat
+from linter.engine.walk import Outcome, Step, apply_nat, nat_fields
 from linter.model import (
     AddressMatch, Direction, InterfaceMatch, MarkMatch, OpaqueMatch, PortMatch, ProtocolMatch, StateMatch,
     VerdictKind,
@@ -505,10 +505,16 @@ def _made(item, walker, table, subtree: Subtree, entering: Box, boxes, values) -
     if nat is None:
         return _new_box(Box, (family, proto, sport, dport, src, dst, iif, state, local, nat_dst, nat_dport, oif,
                               mark, ctmark, assumptions, trail))
-    # Before the DNAT, as it was applied: not rewritten, local as it entered.
-    box = _new_box(Box, (family, proto, sport, dport, src, dst, iif, state, entering.local, None, None, oif,
-                         mark, ctmark, assumptions, trail))
-    return apply_nat(box, chains[nat[0]].rules[nat[1]], walker.routing)
+    # The box before the DNAT (not rewritten, local as it entered) as apply_nat rewrites it,
+    # built once.
+    verdict = chains[nat[0]].rules[nat[1]].verdict
+    if verdict.kind not in _NAT:
+        box = _new_box(Box, (family, proto, sport, dport, src, dst, iif, state, entering.local, None, None, oif,
+                             mark, ctmark, assumptions, trail))
+        return apply_nat(box, chains[nat[0]].rules[nat[1]], walker.routing)
+    nat_dst, nat_dport, local = nat_fields(verdict, family, dst, dport, entering.local, walker.routing)
+    return _new_box(Box, (family, proto, sport, dport, src, dst, iif, state, local, nat_dst, nat_dport, oif,
+                          mark, ctmark, assumptions, trail))
 
 
 _new_box = tuple.__new__
