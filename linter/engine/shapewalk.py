@@ -29,7 +29,7 @@ from itertools import count
 from linter.engine.chains import chains_by_name
 from linter.engine.memo import IdentityCache
 from linter.engine.space import Assumption, Box, extend_path
-from linter.engine.walk import Outcome, Step, apply_nat
+from linter.engine.walk import Outcome, Step, apply_nat, nat_fields
 from linter.model import (
     AddressMatch, Direction, InterfaceMatch, MarkMatch, OpaqueMatch, PortMatch, ProtocolMatch, StateMatch,
     VerdictKind,
@@ -71,21 +71,21 @@ _SUBTREES: IdentityCache = IdentityCache(100_000)
 _NO_POINTS = ((), (), (), ())
 
 
-def _rule_shape(rule):
-    """(the number of the rule's shape but where it jumps, its constants per class), or False
-    when a rule like it could split boxes otherwise than by its constants. Front ends share equal match and verdict objects between rules: their parts of a
-    shape are remembered per object."""
-    constants = None
+def _rule_shape(rule, constants: tuple[list, list, list, list]):
+    """The number of the rule's shape but where it jumps, its constants appended per class to
+    ``constants``; or False when a rule like it could split boxes otherwise than by its
+    constants. Front ends share equal match and verdict objects between rules: their parts of
+    a shape are remembered per object."""
     terms = []
     for match in rule.matches:
         kind = type(match)
         if kind is AddressMatch:
             ranges = match.addresses.ranges
-            dimension = 2 if match.direction is Direction.SOURCE else 3
+            into = constants[2 if match.direction is Direction.SOURCE else 3]
             terms.append(("a", match.direction, match.addresses.family, match.negated, len(ranges)))
         elif kind is PortMatch:
             ranges = match.ports.ranges
-            dimension = 0 if match.direction is Direction.SOURCE else 1
+            into = constants[0 if match.direction is Direction.SOURCE else 1]
             terms.append(("p", match.direction, match.negated, len(ranges)))
         else:
             term = _number_of(match, _exact_term)
@@ -93,9 +93,6 @@ def _rule_shape(rule):
                 return False
             terms.append(term)
             continue
-        if constants is None:
-            constants = ([], [], [], [])
-        into = constants[dimension]
         for lo, hi in ranges:
             into.append(lo)
             into.append(hi + 1)
@@ -104,11 +101,7 @@ def _rule_shape(rule):
         action = _intern(_action(verdict))  # a few fields: cheaper than remembering it per verdict
     else:
         action = _number_of(verdict, _action)
-    shape = (tuple(terms), action, rule.statements and _number_of(rule.statements, _statements))
-    if constants is None:
-        return _intern(shape), _NO_POINTS
-    sports, dports, sources, destinations = constants
-    return _intern(shape), (tuple(sports), tuple(dports), tuple(sources), tuple(destinations))
+    return _intern((tuple(terms), action, rule.statements and _number_of(rule.statements, _statements)))
 
 
 _PARTS: IdentityCache = IdentityCache(100_000)
@@ -226,24 +219,18 @@ def _local(chain):
         return found
     if len(chain.rules) > MAX_CHAIN_RULES:
         return _LOCAL.put(chain, False)
-    constants = None
+    constants = ([], [], [], [])
     shapes = []
     targets = []
     for rule in chain.rules:
-        found = _rule_shape(rule)
-        if found is False:
+        shape = _rule_shape(rule, constants)
+        if shape is False:
             return _LOCAL.put(chain, False)
-        shape, points = found
         shapes.append(shape)
         if rule.verdict.kind in _JUMPS:
             targets.append(rule.verdict.target)
-        if points is not _NO_POINTS:
-            if constants is None:
-                constants = ([], [], [], [])
-            for into, more in zip(constants, points):
-                into.extend(more)
     number = _intern((chain.hook, chain.policy, chain.type, tuple(shapes)))
-    points = _NO_POINTS if constants is None else _points(constants)
+    points = _points(constants)
     return _LOCAL.put(chain, (number, points, tuple(targets)))
 
 
@@ -505,10 +492,16 @@ def _made(item, walker, table, subtree: Subtree, entering: Box, boxes, values) -
     if nat is None:
         return _new_box(Box, (family, proto, sport, dport, src, dst, iif, state, local, nat_dst, nat_dport, oif,
                               mark, ctmark, assumptions, trail))
-    # Before the DNAT, as it was applied: not rewritten, local as it entered.
-    box = _new_box(Box, (family, proto, sport, dport, src, dst, iif, state, entering.local, None, None, oif,
-                         mark, ctmark, assumptions, trail))
-    return apply_nat(box, chains[nat[0]].rules[nat[1]], walker.routing)
+    # The box before the DNAT (not rewritten, local as it entered) as apply_nat rewrites it,
+    # built once.
+    verdict = chains[nat[0]].rules[nat[1]].verdict
+    if verdict.kind not in _NAT:
+        box = _new_box(Box, (family, proto, sport, dport, src, dst, iif, state, entering.local, None, None, oif,
+                             mark, ctmark, assumptions, trail))
+        return apply_nat(box, chains[nat[0]].rules[nat[1]], walker.routing)
+    nat_dst, nat_dport, local = nat_fields(verdict, family, dst, dport, entering.local, walker.routing)
+    return _new_box(Box, (family, proto, sport, dport, src, dst, iif, state, local, nat_dst, nat_dport, oif,
+                          mark, ctmark, assumptions, trail))
 
 
 _new_box = tuple.__new__

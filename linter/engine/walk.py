@@ -590,25 +590,30 @@ def apply_nat(box: Box, rule: Rule, routing: Routing | None = None) -> Box:
     """Rewrite the destination of a box for DNAT and REDIRECT; other verdicts leave it as it is.
     ``routing``: its ``host`` addresses, when known, keep a DNAT to one of them local."""
     verdict = rule.verdict
-    if verdict.kind is VerdictKind.DNAT:
-        nat_dst = box.cur_dst
-        local = box.local
-        if verdict.to_addresses is not None and verdict.to_addresses.family is box.family:
-            nat_dst = verdict.to_addresses.ranges
-            loopback = LOOPBACK_V6 if box.family is Family.IPV6 else LOOPBACK_V4
-            # Still for this host: a loopback target, or the very address the packet was
-            # sent to (a local one) with only the port changed. Any other address is
-            # taken as forwarded: the engine does not know the host's other addresses.
-            local = iv.covers(loopback, nat_dst) or (box.local and nat_dst == box.cur_dst)
-            own = routing.own(box.family) if routing is not None and routing.host else None
-            if own is not None:
-                local = iv.covers(own, nat_dst)  # another address of this host is still this host
-        nat_dport = verdict.to_ports.ranges if verdict.to_ports is not None else box.cur_dport
+    if verdict.kind is VerdictKind.DNAT or verdict.kind is VerdictKind.REDIRECT:
+        nat_dst, nat_dport, local = nat_fields(verdict, box.family, box.cur_dst, box.cur_dport, box.local, routing)
         return replace(box, nat_dst=nat_dst, nat_dport=nat_dport, local=local)
-    if verdict.kind is VerdictKind.REDIRECT:
-        nat_dport = verdict.to_ports.ranges if verdict.to_ports is not None else box.cur_dport
-        return replace(box, nat_dst=box.cur_dst, nat_dport=nat_dport, local=True)
     return box
+
+
+def nat_fields(verdict, family: Family, dst: iv.Ranges, dport: iv.Ranges, local: bool,
+               routing: Routing | None) -> tuple[iv.Ranges, iv.Ranges, bool]:
+    """(nat_dst, nat_dport, local) of a packet of ``family`` to ``dst``:``dport`` (as it is
+    now), ``local`` or not, once a DNAT or REDIRECT ``verdict`` rewrote it (apply_nat)."""
+    if verdict.kind is VerdictKind.REDIRECT:
+        return dst, verdict.to_ports.ranges if verdict.to_ports is not None else dport, True
+    nat_dst = dst
+    if verdict.to_addresses is not None and verdict.to_addresses.family is family:
+        nat_dst = verdict.to_addresses.ranges
+        loopback = LOOPBACK_V6 if family is Family.IPV6 else LOOPBACK_V4
+        # Still for this host: a loopback target, or the very address the packet was
+        # sent to (a local one) with only the port changed. Any other address is
+        # taken as forwarded: the engine does not know the host's other addresses.
+        local = iv.covers(loopback, nat_dst) or (local and nat_dst == dst)
+        own = routing.own(family) if routing is not None and routing.host else None
+        if own is not None:
+            local = iv.covers(own, nat_dst)  # another address of this host is still this host
+    return nat_dst, verdict.to_ports.ranges if verdict.to_ports is not None else dport, local
 
 
 

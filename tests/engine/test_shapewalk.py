@@ -180,3 +180,32 @@ def test_the_routed_path_without_nat_makes_no_box_a_dnat_rewrote(monkeypatch):
     assert kept == fresh.evaluate_routed([routed], keep_nat=True)
     # Per endpoint two parts: from its own address (marked for masquerade) and from the rest.
     assert made and sum(result.box.nat_dst is not None for result in kept) == 2 * 3 * len(SERVICES)
+
+
+@pytest.mark.parametrize("verdict", ["DNAT", "REDIRECT"])
+def test_a_replayed_nat_is_rewritten_as_applying_the_rule_rewrites(verdict, monkeypatch):
+    # A replayed result's NAT is built with the box (shapewalk._made) from walk.nat_fields, the
+    # rewrite apply_nat makes: with this host's addresses known, an endpoint that is one of
+    # them stays local; a REDIRECT keeps the destination and makes the box local.
+    text = _kube(SERVICES)
+    if verdict == "REDIRECT":
+        text = "\n".join(line.split(" -j DNAT ")[0] + f" -j REDIRECT --to-ports {1000 + n}"
+                         if " -j DNAT " in line else line for n, line in enumerate(text.split("\n")))
+    document = ruleset(text)
+    made = []
+    make = shapewalk._made
+    monkeypatch.setattr(shapewalk, "_made", lambda *a: made.append(1) or make(*a))
+    host = {Family.IPV4: ((_ip("10.1.0.9"), _ip("10.1.0.9")), (_ip("10.1.0.12"), _ip("10.1.0.12")))}
+    finals = []
+    for shared in (False, True):
+        evaluator = PathEvaluator([document], host=host)
+        if not shared:
+            evaluator.walker.shared = None
+        finals.append(evaluator.evaluate([_box(dst=ALL)]))
+    assert made
+    assert finals[0] == finals[1]
+    rewritten = [r.box for r in finals[1] if r.box.nat_dst is not None]
+    if verdict == "DNAT":
+        assert {box.nat_dst for box in rewritten if box.local} == {((_ip("10.1.0.9"),) * 2,), ((_ip("10.1.0.12"),) * 2,)}
+    else:
+        assert rewritten and all(box.local and box.nat_dst == box.dst for box in rewritten)
