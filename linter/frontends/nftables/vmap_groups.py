@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from linter.frontends.nftables.atoms import Val
 from linter.frontends.nftables.matches import extend
-from linter.frontends.nftables.keywords import PORT_PROTOCOLS, VERDICTS
+from linter.frontends.nftables.keywords import CT_STATES, PORT_PROTOCOLS, VERDICTS
 from linter.model import AddressMatch, InterfaceMatch, normalize_ranges, PortMatch, ProtocolMatch, StateMatch
 
 if TYPE_CHECKING:
@@ -117,6 +117,9 @@ def _disjoint(builder: TableBuilder, proto: str, kind: str, mains: list, entries
                     return False
                 total += span[1] - span[0] + 1
         return total == union
+    if any(isinstance(m, StateMatch) for m in mains) and not all(
+            key.kind == "tok" and key.a.value in CT_STATES for keys, _ in entries for key in keys):
+        return False  # `0x6` is two states (nft -n writes states as bits)
     names: set = set()
     for match in mains:
         if isinstance(match, StateMatch) and not match.negated:
