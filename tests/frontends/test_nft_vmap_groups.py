@@ -11,7 +11,7 @@ import random
 import pytest
 
 from linter.checks import Settings
-from linter.frontends.nftables import parse, vmap_groups
+from linter.frontends.nftables import parse, vmap_groups, vmap_runs
 from linter.model import (
     AddressMatch,
     AddressSet,
@@ -226,6 +226,7 @@ def test_grouped_maps_report_what_the_per_element_reading_reports(seed, tmp_path
     path.write_text(text)
     grouped = findings(path)
     monkeypatch.setattr(vmap_groups, "grouped_options", lambda *args: None)
+    monkeypatch.setattr(vmap_runs, "port_map_options", lambda *args: None)
     per_element = findings(path)
     # PL403 counts the model rules after a catch-all: a map there counts one per verdict now.
     assert [f if f[0] != "PL403" else f[:7] for f in grouped if f[0] != "PL402"] == \
@@ -256,3 +257,53 @@ def test_a_30k_port_map_is_analysed(tmp_path):
                     f"  tcp dport vmap {{\n{elements}\n  }}\n }}\n}}\n")
     found = [(f[0], f[5]) for f in findings(path)]
     assert found == [("PL302", 4)]
+
+
+# -- the one-pass reading of plain port maps (vmap_runs.py) against the general one
+
+RUN_KEYS = ("22", "80", "0", "65535", "1024-2047", "2000 - 2100", "443", "010", "0x16", "70000", "30-20", "ssh",
+            "*", "8080", "5000-5010", "5005")
+RUN_VERDICTS = ("accept", "drop", "return", "continue", "jump web", "goto  web", "jump svc-a", "goto svc-a",
+                "jump drop", "reject", "queue", "jump web_2")
+
+
+def random_port_map(rng: random.Random) -> str:
+    """Mostly plainly written (keys may still overlap), else with something the one pass declines."""
+    plain = rng.random() < 0.7
+    keys = [k for k in RUN_KEYS if k not in ("010", "0x16", "70000", "30-20", "ssh")] if plain else RUN_KEYS
+    verdicts = [v for v in RUN_VERDICTS if "svc" not in v and v not in ("jump drop", "reject", "queue")] \
+        if plain else RUN_VERDICTS
+    elements = [f"{rng.choice(keys)} : {rng.choice(verdicts)}" for _ in range(rng.randint(1, 6))]
+    separator = rng.choice((", ", ",\n   ", " ,") if plain else (", ", ",\n # note\n   ", "\n"))
+    tail = rng.choice(("", ",", " ", ",\n  "))
+    return separator.join(elements) + tail
+
+
+def model_and_diagnostics(text: str):
+    parsed = parse(SourceFile("m.nft", text))
+    rules = [(r.matches, r.verdict, r.span, r.text) for t in parsed.document.tables for c in t.chains for r in c.rules]
+    return rules, [(d.code, d.message, d.span) for d in parsed.diagnostics]
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_a_plain_port_map_reads_as_the_general_reading_does(seed, monkeypatch):
+    rng = random.Random(seed)
+    selector = rng.choice(("tcp dport", "udp sport", "th dport", "ip saddr"))
+    text = (f"table inet t {{\n chain web {{\n }}\n chain svc-a {{\n }}\n chain web_2 {{\n }}\n"
+            f" chain c {{\n  {selector} vmap {{ {random_port_map(rng)} }}\n }}\n}}\n")
+    fast = model_and_diagnostics(text)
+    monkeypatch.setattr(vmap_runs, "port_map_options", lambda *args: None)
+    assert fast == model_and_diagnostics(text), text
+
+
+def test_the_benchmark_map_is_read_in_one_pass(monkeypatch):
+    elements = ",\n".join(f"\t\t\t{port} : {'accept' if port % 5 == 0 else 'drop'}" for port in range(1024, 1200))
+    text = (f"table inet f {{\n chain input {{\n  tcp dport vmap {{\n{elements}\n  }}\n  tcp dport 22 accept\n }}\n}}\n")
+    calls = []
+    real = vmap_runs.port_map_options
+    monkeypatch.setattr(vmap_runs, "port_map_options", lambda *args: calls.append(real(*args)) or calls[-1])
+    fast = model_and_diagnostics(text)
+    assert calls and calls[0] is not None
+    assert [len(r[0][1].ports.ranges) for r in fast[0]] == [36, 35, 1]
+    monkeypatch.setattr(vmap_runs, "port_map_options", lambda *args: None)
+    assert fast == model_and_diagnostics(text)

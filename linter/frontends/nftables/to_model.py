@@ -623,6 +623,13 @@ class TableBuilder:
         if mapping is None or sel is None or sel.masked:
             return None
         if mapping.kind == "group":
+            if nat is None and mapping.a.run is not None and len(sel.parts) == 1:
+                from linter.frontends.nftables import vmap_runs  # only port maps need it
+
+                options = vmap_runs.port_map_options(self, sel.parts[0], term, mapping.a.run.value) \
+                    if vmap_runs.is_port_selector(sel.parts[0]) else None
+                if options is not None:
+                    return options
             elements = set_elements(mapping.a)
         elif mapping.kind == "ref":
             named = self.lookup_set(mapping.a)
