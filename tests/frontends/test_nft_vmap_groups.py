@@ -226,7 +226,7 @@ def test_grouped_maps_report_what_the_per_element_reading_reports(seed, tmp_path
     path.write_text(text)
     grouped = findings(path)
     monkeypatch.setattr(vmap_groups, "grouped_options", lambda *args: None)
-    monkeypatch.setattr(vmap_runs, "port_map_options", lambda *args: None)
+    monkeypatch.setattr(vmap_runs, "map_options", lambda *args: None)
     per_element = findings(path)
     # PL403 counts the model rules after a catch-all: a map there counts one per verdict now.
     assert [f if f[0] != "PL403" else f[:7] for f in grouped if f[0] != "PL402"] == \
@@ -279,6 +279,32 @@ def random_port_map(rng: random.Random) -> str:
     return separator.join(elements) + tail
 
 
+ADDRESS_KEYS = ("10.0.0.0/8", "10.1.0.0/16", "192.168.1.1", "192.168.1.2", "192.168.1.3 - 192.168.1.9",
+                "172.16.0.0/12", "203.0.113.0/24", "0.0.0.0/0", "1.2.3.4/32", "192.168.1.10-192.168.1.20", "*")
+BAD_ADDRESS_KEYS = ("300.1.1.1", "010.0.0.1", "10.0.0.0/33", "192.168.1.9-192.168.1.3", "10.0.0.0/8-10.0.0.9",
+                    "::1", "host.example", "10.0.0.0 / 8")
+
+
+def random_address_map(rng: random.Random) -> str:
+    plain = rng.random() < 0.7
+    keys = ADDRESS_KEYS if plain else ADDRESS_KEYS + BAD_ADDRESS_KEYS
+    verdicts = RUN_VERDICTS[:5] if plain else RUN_VERDICTS
+    elements = [f"{rng.choice(keys)} : {rng.choice(verdicts)}" for _ in range(rng.randint(1, 6))]
+    return rng.choice((", ", ",\n   ")).join(elements)
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_a_plain_address_map_reads_as_the_general_reading_does(seed, monkeypatch):
+    rng = random.Random(seed)
+    selector = rng.choice(("ip saddr", "ip daddr"))
+    family = rng.choice(("ip", "inet"))
+    text = (f"table {family} t {{\n chain web {{\n }}\n chain svc-a {{\n }}\n chain web_2 {{\n }}\n"
+            f" chain c {{\n  {selector} vmap {{ {random_address_map(rng)} }}\n }}\n}}\n")
+    fast = model_and_diagnostics(text)
+    monkeypatch.setattr(vmap_runs, "map_options", lambda *args: None)
+    assert fast == model_and_diagnostics(text), text
+
+
 def model_and_diagnostics(text: str):
     parsed = parse(SourceFile("m.nft", text))
     rules = [(r.matches, r.verdict, r.span, r.text) for t in parsed.document.tables for c in t.chains for r in c.rules]
@@ -292,7 +318,7 @@ def test_a_plain_port_map_reads_as_the_general_reading_does(seed, monkeypatch):
     text = (f"table inet t {{\n chain web {{\n }}\n chain svc-a {{\n }}\n chain web_2 {{\n }}\n"
             f" chain c {{\n  {selector} vmap {{ {random_port_map(rng)} }}\n }}\n}}\n")
     fast = model_and_diagnostics(text)
-    monkeypatch.setattr(vmap_runs, "port_map_options", lambda *args: None)
+    monkeypatch.setattr(vmap_runs, "map_options", lambda *args: None)
     assert fast == model_and_diagnostics(text), text
 
 
@@ -300,10 +326,10 @@ def test_the_benchmark_map_is_read_in_one_pass(monkeypatch):
     elements = ",\n".join(f"\t\t\t{port} : {'accept' if port % 5 == 0 else 'drop'}" for port in range(1024, 1200))
     text = (f"table inet f {{\n chain input {{\n  tcp dport vmap {{\n{elements}\n  }}\n  tcp dport 22 accept\n }}\n}}\n")
     calls = []
-    real = vmap_runs.port_map_options
-    monkeypatch.setattr(vmap_runs, "port_map_options", lambda *args: calls.append(real(*args)) or calls[-1])
+    real = vmap_runs.map_options
+    monkeypatch.setattr(vmap_runs, "map_options", lambda *args: calls.append(real(*args)) or calls[-1])
     fast = model_and_diagnostics(text)
     assert calls and calls[0] is not None
     assert [len(r[0][1].ports.ranges) for r in fast[0]] == [36, 35, 1]
-    monkeypatch.setattr(vmap_runs, "port_map_options", lambda *args: None)
+    monkeypatch.setattr(vmap_runs, "map_options", lambda *args: None)
     assert fast == model_and_diagnostics(text)

@@ -624,10 +624,9 @@ class TableBuilder:
             return None
         if mapping.kind == "group":
             if nat is None and mapping.a.run is not None and len(sel.parts) == 1:
-                from linter.frontends.nftables import vmap_runs  # only port maps need it
+                from linter.frontends.nftables import vmap_runs  # only maps need it
 
-                options = vmap_runs.port_map_options(self, sel.parts[0], term, mapping.a.run.value) \
-                    if vmap_runs.is_port_selector(sel.parts[0]) else None
+                options = vmap_runs.map_options(self, sel.parts[0], term, mapping.a.run.value)
                 if options is not None:
                     return options
             elements = set_elements(mapping.a)
