@@ -149,3 +149,61 @@ def test_nft_marks_agree_with_kernel(lab):
     SUMMARY.append(f"nft marks: {len(flows)} flows, agree {stats['agree']}, disagree {stats['disagree']}")
     if found:
         fail_with(found, "flows of marks.nft")
+
+
+VMAP_NFT = """\
+table inet vmaps {
+    map by_source {
+        type ipv4_addr : verdict
+        flags interval
+        elements = { 192.168.77.0/24 : drop, 172.16.0.0/12 : jump trusted, 203.0.113.50 : drop,
+                     10.20.0.0/16 : goto legacy }
+    }
+    chain trusted {
+        tcp dport vmap { 3306 : accept, 5432 : accept, 6379 : drop }
+    }
+    chain legacy {
+        udp dport vmap { 53 : accept, 67-68 : accept, 137-139 : accept }
+        tcp dport 23 accept
+        drop
+    }
+    chain input {
+        type filter hook input priority filter; policy drop;
+        ct state vmap { established : accept, related : accept, invalid : drop }
+        ip saddr vmap @by_source
+        tcp dport vmap { 22 : accept, 80 : accept, 443 : accept, 8080 : drop, 1024-2000 : accept,
+                         30000 : jump trusted, * : continue }
+        udp dport vmap { 53 : accept, 5353 : drop, 1194 : accept }
+        ip saddr vmap { 198.51.100.9 : accept, 100.64.0.0/10 : accept }
+        iifname vmap { "eth1" : jump trusted }
+    }
+}
+"""
+
+
+def test_nft_verdict_maps_agree_with_kernel(lab):
+    """Verdict maps (anonymous and named, ports, port ranges, addresses, intervals, ct state,
+    interfaces, jump, goto, a catch-all) read one rule per verdict decide what the kernel does."""
+    if lab.nft is None:
+        pytest.skip("nft not found")
+    from linter.frontends import nftables
+
+    lab.load_nft(VMAP_NFT)
+    parsed = nftables.parse(SourceFile("vmaps.nft", VMAP_NFT))
+    assert [d.code for d in parsed.diagnostics] == []
+    ports = (22, 23, 53, 67, 80, 137, 443, 1024, 1194, 2000, 3306, 5353, 5432, 6379, 8080, 30000, 40000)
+    flows = [lab.flow(src, proto, port) for port in ports for proto in ("tcp", "udp") for src in ALL_SOURCES]
+    outcomes = lab.probe(flows, PROBE_TIMEOUT)
+    accepted = {(flow.src, flow.proto, flow.dport) for flow, outcome in zip(flows, outcomes)
+                if outcome["outcome"] == "accept"}
+    # Every map decides something: the blocked source gets nothing, the jump and goto take
+    # their chains' verdicts, the catch-all goes on to the udp map.
+    assert ("192.168.77.2", "tcp", 22) not in accepted
+    assert ("172.16.5.2", "tcp", 3306) in accepted and ("10.99.0.2", "tcp", 3306) not in accepted
+    assert ("10.20.3.4", "tcp", 23) in accepted and ("10.20.3.4", "tcp", 22) not in accepted
+    assert ("10.99.0.2", "tcp", 1024) in accepted and ("10.99.0.2", "udp", 53) in accepted
+    stats: Counter = Counter()
+    found = compare(lab, "vmaps.nft", VMAP_NFT, parsed.document, [], flows, outcomes, stats)
+    SUMMARY.append(f"nft vmaps: {len(flows)} flows, agree {stats['agree']}, disagree {stats['disagree']}")
+    if found:
+        fail_with(found, "flows of vmaps.nft")

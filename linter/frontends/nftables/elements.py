@@ -19,6 +19,9 @@ def set_elements(group: Group) -> list[Elem]:
             else:  # one atom: no ':' to split at
                 out.append(Elem(element, None, element))
             continue
+        if len(element) == 3 and element[1].type == "OP" and element[1].value == ":" and element[0].type != "OP":
+            out.append(Elem(element[:1], element[2:], element))  # `key : data`, a map's usual element
+            continue
         key, data = element, None
         depth = 0
         for index, atom in enumerate(element):

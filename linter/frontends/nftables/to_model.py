@@ -623,6 +623,12 @@ class TableBuilder:
         if mapping is None or sel is None or sel.masked:
             return None
         if mapping.kind == "group":
+            if nat is None and mapping.a.run is not None and len(sel.parts) == 1:
+                from linter.frontends.nftables import vmap_runs  # only maps need it
+
+                options = vmap_runs.map_options(self, sel.parts[0], term, mapping.a.run.value)
+                if options is not None:
+                    return options
             elements = set_elements(mapping.a)
         elif mapping.kind == "ref":
             named = self.lookup_set(mapping.a)
@@ -631,9 +637,13 @@ class TableBuilder:
             elements = named.elements
         else:
             return None
-        options = []
         catchall: list = []
-        if len(elements) > MAX_EXPANSION:
+        entries: list = []  # (the key's values, verdict spec), in the map's order
+        from linter.frontends.nftables import vmap_groups  # only maps need it
+
+        too_many = len(elements) > MAX_EXPANSION
+        plain_verdicts: dict = {}  # a plain verdict's words: its spec, read once
+        if too_many and nat is not None:
             return _TOO_LARGE
         for element in elements:
             if element.data is None:
@@ -642,11 +652,18 @@ class TableBuilder:
             if key is None:
                 continue
             if nat is None:
-                cursor = Cursor(element.data)
-                if word_of(cursor.peek()) not in VERDICTS:
-                    continue
-                spec = cursor.read_verdict().verdict
+                plain = vmap_groups.plain_verdict_key(element.data)
+                spec = plain_verdicts.get(plain) if plain is not None else None
+                if spec is None:
+                    cursor = Cursor(element.data)
+                    if word_of(cursor.peek()) not in VERDICTS:
+                        continue
+                    spec = cursor.read_verdict().verdict
+                    if plain is not None:
+                        plain_verdicts[plain] = spec
                 if spec.binding is not None:
+                    if too_many:
+                        return _TOO_LARGE  # before any anonymous chain is made, as for a NAT map
                     spec = VerdictSpec(spec.kind, self.binding_chain(spec.binding))
             else:
                 data = Cursor(element.data).read_value(colon=True)
@@ -662,17 +679,25 @@ class TableBuilder:
             if key.kind == "tok" and key.a.value == "*":
                 catchall.append(([], spec))  # nft tries it after every other element
                 continue
-            keys = self.flatten(key) if key.kind in ("group", "list") else [key]
-            if keys is None:
-                return None
-            for one in keys:
-                parts = one.a if one.kind == "concat" else [one]
-                if len(parts) != len(sel.parts):
+            if too_many and key.kind in ("group", "list"):
+                return _TOO_LARGE  # opening it may report: not past the budget
+            if key.kind in ("group", "list"):
+                keys = self.flatten(key)
+                if keys is None:
                     return None
-                conj: list = []
-                for words, component in zip(sel.parts, parts):
-                    extend(conj, self.matches_for(words, "==", component, term))
-                options.append((conj, spec))
+            else:
+                keys = [key]
+            for one in keys:
+                if (len(one.a) if one.kind == "concat" else 1) != len(sel.parts):
+                    return None
+            entries.append((keys, spec))
+        options = None
+        if nat is None and len(sel.parts) == 1:
+            options = vmap_groups.grouped_options(self, sel.parts[0], term, entries)
+        if options is None:
+            if too_many:
+                return _TOO_LARGE
+            options = vmap_groups.element_options(self, sel, term, entries)
         options.extend(catchall)
         if not options:
             conj = self.matches_for(sel.parts[0], "==", Val("empty", None), term)
