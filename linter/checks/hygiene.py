@@ -6,7 +6,7 @@ import re
 
 from linter.checks import CheckContext, check
 from linter.checks.generators import generator_of, safety_net
-from linter.checks.jump_graph import jump_graph
+from linter.checks.jump_graph import acyclic, jump_graph, reaches
 from linter.findings import Severity
 from linter.engine import query
 from linter.model import Chain, Family, Hook, Policy, Ruleset, Span, Table, VerdictKind
@@ -175,6 +175,8 @@ def _cycles(edges):
 
     Iterative: a chain of thousands of jumps is a path, not a recursion."""
     found = []
+    if acyclic(edges):
+        return found  # (checks/jump_graph.py: one pass, where the search below is several)
     seen_sets = set()
     state: dict[str, int] = {}
     for root in sorted(edges):
@@ -228,6 +230,8 @@ def _deepest_jump(table: Table):
     edges = jump_graph(table).edges
     if not any(edges.values()):
         return None
+    if not reaches(edges, [chain.name for chain in table.chains if chain.is_base], NFT_JUMP_STACK_SIZE):
+        return None  # no way is that deep, loops or not (kube-proxy's are 4 jumps)
     # Chains reachable from base chains, in topological order (reverse DFS postorder, iterative).
     state: dict[str, int] = {}
     postorder: list[str] = []

@@ -50,3 +50,33 @@ def _build(table: Table) -> JumpGraph:
                 else:
                     undefined.append((target, rule))
     return JumpGraph(edges, undefined, used)
+
+
+def acyclic(edges: dict) -> bool:
+    """Whether the jump graph ``edges`` (JumpGraph.edges) has no loop: every chain can be taken
+    away once no chain left jumps to it (one pass over the jumps; a loop's chains never can)."""
+    waiting = dict.fromkeys(edges, 0)  # chain -> jumps to it from chains not taken away yet
+    for out in edges.values():
+        for target, _ in out:
+            waiting[target] += 1
+    free = [name for name, count in waiting.items() if not count]
+    taken = 0
+    while free:
+        taken += 1
+        for target, _ in edges[free.pop()]:
+            count = waiting[target] - 1
+            waiting[target] = count
+            if not count:
+                free.append(target)
+    return taken == len(waiting)
+
+
+def reaches(edges: dict, starts, jumps: int) -> bool:
+    """Whether some way from a chain of ``starts`` takes ``jumps`` jumps in a row (loops
+    included): the chains reached by exactly k jumps, level by level, until none is left."""
+    level = set(starts)
+    for _ in range(jumps):
+        level = {target for name in level for target, _ in edges[name]}
+        if not level:
+            return False
+    return True

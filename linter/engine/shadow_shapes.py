@@ -17,7 +17,7 @@ from bisect import bisect_left
 
 from linter.addresses import family_max
 from linter.engine.budget import MAX_FOLLOWED_DEPTH
-from linter.engine.chains import chain_named
+from linter.engine.chains import chain_named, chains_by_name
 from linter.engine.space import has_opaque, has_path_decided
 from linter.engine.walk import MIN_SEGMENT, is_transparent
 from linter.model import (
@@ -41,8 +41,10 @@ def chain_shape(table: Table, chain: Chain, family: Family, active: list[str], d
     # the match), any other match as it is (a match object is never a tuple).
     bounds: dict[str, set[int]] = {}
     read = []
+    plain = []  # per rule: whether it has address and port matches alone (never opaque nor path-decided)
     for rule in rules:
         terms = []
+        only_ranges = True
         for match in rule.matches:
             kind = type(match)
             if kind is AddressMatch:
@@ -55,6 +57,7 @@ def chain_shape(table: Table, chain: Chain, family: Family, active: list[str], d
                 return None
             else:
                 terms.append(match)
+                only_ranges = False
                 continue
             found = bounds.get(dimension)
             if found is None:
@@ -64,6 +67,7 @@ def chain_shape(table: Table, chain: Chain, family: Family, active: list[str], d
                 found.add(hi + 1)
             terms.append((dimension, ranges, match))
         read.append(terms)
+        plain.append(only_ranges)
     address_max = family_max(family)
     atoms = {}
     for dimension, found in bounds.items():
@@ -72,7 +76,8 @@ def chain_shape(table: Table, chain: Chain, family: Family, active: list[str], d
         atoms[dimension] = sorted(found)
     shape: list = [family]
     active = active + [chain.name]  # as while its own rules are analysed (a jump to itself is a loop)
-    for rule, terms in zip(rules, read):
+    index = chains_by_name(table)
+    for rule, terms, only_ranges in zip(rules, read, plain):
         for position, term in enumerate(terms):
             if type(term) is tuple:
                 dimension, ranges, match = term
@@ -84,10 +89,11 @@ def chain_shape(table: Table, chain: Chain, family: Family, active: list[str], d
                     renamed = tuple([(bisect_left(positions, lo), bisect_left(positions, hi + 1)) for lo, hi in ranges])
                 family_of = match.addresses.family if type(match) is AddressMatch else None
                 terms[position] = (type(match), match.negated, dimension, family_of, renamed)
-        target = _target(table, rule, active, done, analyse)
+        verdict = rule.verdict
+        target = None if verdict.kind not in _JUMPS else \
+            _target(table, index, rule, only_ranges, active, done, analyse)
         if target is _NO_SHAPE:
             return None
-        verdict = rule.verdict
         shape.append((tuple(terms), verdict.kind, verdict.terminal, target))
     shape.append((len(atoms.get("src", ())), len(atoms.get("dst", ())), len(atoms.get("sport", ())),
                   len(atoms.get("dport", ()))))
@@ -97,14 +103,14 @@ def chain_shape(table: Table, chain: Chain, family: Family, active: list[str], d
 _NO_SHAPE = object()
 
 
-def _target(table: Table, rule, active: list[str], done: dict, analyse):
-    """What the analysis of a rule sees of where it jumps."""
+def _target(table: Table, index: dict, rule, only_ranges: bool, active: list[str], done: dict, analyse):
+    """What the analysis of a rule that jumps sees of where it jumps (``index``: the table's
+    chains by name; ``only_ranges``: the rule has address and port matches alone, none of
+    them opaque nor decided by the path)."""
     verdict = rule.verdict
-    if verdict.kind not in _JUMPS:
-        return None
-    if verdict.kind is VerdictKind.JUMP and (has_opaque(rule) or has_path_decided(rule)):
+    if verdict.kind is VerdictKind.JUMP and not only_ranges and (has_opaque(rule) or has_path_decided(rule)):
         return None  # it may not match at all: whatever comes back lies inside what went on
-    target = chain_named(table, verdict.target)
+    target = index.get(verdict.target or "")
     if target is None:
         return "undefined"
     if target.name in active:

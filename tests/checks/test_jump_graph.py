@@ -34,3 +34,69 @@ def test_edges_undefined_jumps_and_names_used_in_rule_order():
     assert [(target, rule.span.line) for target, rule in graph.undefined] == [("MISSING", 8), ("GONE", 12)]
     assert graph.used == {"A", "B", "MISSING", "GONE"}
     assert jump_graph(table) is graph  # built once per table
+
+
+def _random_edges(rng, size: int, jumps: int) -> dict:
+    names = [f"C{i}" for i in range(size)]
+    edges = {name: [] for name in names}
+    for _ in range(jumps):
+        edges[rng.choice(names)].append((rng.choice(names), None))
+    return edges
+
+
+def _has_loop(edges: dict) -> bool:
+    """By definition: some chain reaches itself again."""
+    def reached(start):
+        seen, todo = set(), [t for t, _ in edges[start]]
+        while todo:
+            name = todo.pop()
+            if name not in seen:
+                seen.add(name)
+                todo.extend(t for t, _ in edges[name])
+        return seen
+    return any(name in reached(name) for name in edges)
+
+
+def _longest_walk_at_least(edges: dict, starts, jumps: int) -> bool:
+    """By definition: a walk of ``jumps`` jumps from a start (every way tried)."""
+    ways = [[name] for name in starts]
+    for _ in range(jumps):
+        ways = [way + [t] for way in ways for t, _ in edges[way[-1]]][:100_000]
+        if not ways:
+            return False
+    return True
+
+
+def test_acyclic_and_reaches_agree_with_their_definitions_and_with_the_searches():
+    import random
+
+    from linter.checks.hygiene import _cycles
+    from linter.checks.jump_graph import acyclic, reaches
+
+    rng = random.Random(14)
+    for trial in range(400):
+        edges = _random_edges(rng, rng.randint(1, 9), rng.randint(0, 12))
+        assert acyclic(edges) == (not _has_loop(edges)) == (not _cycles(edges)), edges
+        starts = rng.sample(sorted(edges), rng.randint(0, len(edges)))
+        for jumps in (0, 1, 3, 5):
+            assert reaches(edges, starts, jumps) == _longest_walk_at_least(edges, starts, jumps), (edges, starts, jumps)
+    # A self-jump is a loop; a chain nothing reaches still counts for loops, not for depth.
+    assert not acyclic({"A": [("A", None)]})
+    assert not reaches({"A": [], "B": [("A", None)]}, ["A"], 1)
+
+
+def test_jump_depth_still_reports_a_16_deep_chain_and_nothing_at_15():
+    from linter.checks.hygiene import _deepest_jump
+
+    def chain_of(depth: int) -> str:
+        names = [f"L{i}" for i in range(1, depth + 1)]
+        lines = ["*filter", ":INPUT DROP [0:0]", ":FORWARD DROP [0:0]", ":OUTPUT ACCEPT [0:0]"]
+        lines += [f":{name} - [0:0]" for name in names]
+        lines.append(f"-A INPUT -j {names[0]}")
+        lines += [f"-A {a} -j {b}" for a, b in zip(names, names[1:])]
+        return "\n".join(lines + ["COMMIT", ""])
+
+    table = ruleset(chain_of(16)).tables[0]
+    rule, base, depth = _deepest_jump(table)
+    assert (rule.span.line, rule.verdict.target, base, depth) == (4 + 16 + 1 + 15, "L16", "INPUT", 16)
+    assert _deepest_jump(ruleset(chain_of(15)).tables[0]) is None

@@ -76,3 +76,17 @@ def test_chains_returning_their_own_addresses_are_each_analysed(monkeypatch):
     verdicts = _analyses(text, True, monkeypatch)
     sources = {name: {box.src for box in v.returned} for name, v in verdicts.items() if name.startswith("only-")}
     assert sources == {f"only-{n}": {(((10 << 24) + n,) * 2,)} for n in range(1, 4)}
+
+
+def test_address_and_port_matches_are_never_opaque_nor_path_decided():
+    """chain_shape skips has_opaque/has_path_decided for a jump whose matches are all address
+    and port matches: that holds only while neither kind can be either."""
+    from linter.engine.space import _DECIDERS, has_opaque, has_path_decided
+    from linter.model import AddressMatch, PortMatch
+
+    rules = ruleset("*filter\n:INPUT DROP [0:0]\n:A - [0:0]\n-A INPUT -s 10.0.0.0/8 ! -d 10.1.0.1 -p tcp "
+                    "--dport 22 --sport 1024:65535 -j A\n-A A -j ACCEPT\nCOMMIT\n").tables[0].chains[0].rules
+    kinds = {type(match) for match in rules[0].matches}
+    assert {AddressMatch, PortMatch} <= kinds
+    assert not has_opaque(rules[0]) and not has_path_decided(rules[0])
+    assert AddressMatch not in _DECIDERS and PortMatch not in _DECIDERS
