@@ -387,7 +387,7 @@ def _chunked_intersect(a: iv.Ranges, b: iv.Ranges) -> iv.Ranges:
                 if out[-1][1] > hi:
                     out[-1] = (out[-1][0], hi)
             number += 1
-    if len(out) == len(a) and a == tuple(out):
+    if len(out) == len(a) and out == [piece for chunk in chunks for piece in chunk]:  # (not a.flat(): kept)
         return a
     result = tuple(out)
     return b if len(result) == len(b) and result == b else result
@@ -402,7 +402,8 @@ def _chunked_subtract(a: iv.Ranges, b: iv.Ranges) -> iv.Ranges:
 
 
 def _long(ranges: iv.Ranges) -> bool:
-    return type(ranges) is not tuple or len(ranges) >= 256  # (rangelist.HOLD_AT_LEAST)
+    from linter.engine import rangelist
+    return type(ranges) is not tuple or len(ranges) >= rangelist.HOLD_AT_LEAST
 
 
 def _canonical(ranges: iv.Ranges) -> bool:
