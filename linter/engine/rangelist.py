@@ -170,10 +170,22 @@ def subtract(a: iv.Ranges, b: iv.Ranges, cuts: dict | None = None) -> iv.Ranges:
     if type(a) is not RangeList:
         if len(a) < HOLD_AT_LEAST:
             return iv.subtract(a, b)
+        if not _meets(a, b):  # (chunking a tuple that loses nothing copied it for nothing)
+            return a
         rest = _subtract_chunks(_chunked(a), b, cuts)
         return a if rest is None else rest
     rest = _subtract_chunks(a, b, cuts)
     return a if rest is None else rest
+
+
+def _meets(a: iv.Ranges, b: iv.Ranges) -> bool:
+    """Whether some range of ``b`` meets one of the tuple ``a`` (both sorted and disjoint)."""
+    count = len(a)
+    for lo, hi in b:
+        position = bisect_left(a, (lo,))
+        if position and a[position - 1][1] >= lo or position < count and a[position][0] <= hi:
+            return True
+    return False
 
 
 def _subtract_chunks(a: RangeList, b: iv.Ranges, cuts: dict | None) -> iv.Ranges | None:

@@ -154,7 +154,7 @@ class ShadowAnalysis:
                 position += sum(map(len, block.groups))
             elif type(block) is SourceRun:  # engine/sourcerun.py
                 state.pending = run_sources(block, state.pending, lambda rule, boxes: self._rule(
-                    rule, index_of[id(rule)], boxes, state), False, False)
+                    rule, index_of[id(rule)], boxes, state), False, False, chunked=True)
                 position += len(block.rules)
             else:
                 position = index_of.at(position, block)

@@ -21,7 +21,7 @@ each with its own way of applying one rule.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -32,6 +32,7 @@ from linter.engine.coalesce import coalesce
 from linter.engine.space import Box, has_opaque, has_path_decided, split_rule, with_dport, with_src
 from linter.model import AddressMatch, Direction, Family, PortMatch, ProtocolMatch, Rule, VerdictKind
 
+_AFTER_ALL = float("inf")  # (value, _AFTER_ALL) sorts after every range starting at value
 MIN_HOLES = 8  # rules kept as holes for a run to be worth it
 MAX_HOLE_PORTS = 64  # a rule testing more ports than this is applied as usual
 MAX_LOOKUP_PORTS = 1024  # a rule testing more ports is taken to meet every hole
@@ -194,10 +195,12 @@ def _overlaps(spans: list[tuple[int, int]], ranges: iv.Ranges) -> bool:
 
 
 def run(source_run: SourceRun, pending: list[Box], apply: Callable[[Rule, list[Box]], list[Box]],
-        record: bool, decide) -> list[Box]:
+        record: bool, decide, chunked: bool = False) -> list[Box]:
     """Walk ``pending`` through the run: ``apply(rule, boxes)`` applies one rule the caller's way
     (verdicts, dead rules) and returns what goes on; ``record`` and ``decide`` are the caller's
-    split_rule arguments. Returns what goes on past the run, as the rules one by one would."""
+    split_rule arguments. Returns what goes on past the run, as the rules one by one would.
+    With ``chunked``, the run's cuts keep long lists as engine/rangelist.py's RangeLists (the
+    dead-rule analysis, whose rules cut them so too)."""
     if record:  # a trace: every rule as it comes (its boxes are few)
         for rule in source_run.rules:
             pending = apply(rule, pending)
@@ -217,7 +220,8 @@ def run(source_run: SourceRun, pending: list[Box], apply: Callable[[Rule, list[B
         if kind == HOLE and group not in holes.done:
             # What it decides is decided; the boxes go on as they were.
             if not holes.meets(group, ports[position]):
-                apply(rule, _cut_ports(_cut_source(pending, source_run.keys[group], True), port_cuts[position], True))
+                inner = _cut_source(pending, source_run.keys[group], True, chunked)
+                apply(rule, _cut_ports(inner, port_cuts[position], True, chunked))
             else:  # the same source and port again: what the source's holes left of it
                 apply(rule, holes.without(pending, [group], rest=False))
             holes.add(group, rule, ports[position])
@@ -227,7 +231,7 @@ def run(source_run: SourceRun, pending: list[Box], apply: Callable[[Rule, list[B
         elif kind == FREE and holes.rules:
             met = holes.met_by(ports[position])
             if met and hole_like[position]:
-                pending = _cut_ports(pending, port_cuts[position])
+                pending = _cut_ports(pending, port_cuts[position], False, chunked)
                 # (`allow port Q` after `allow from NET port Q`.) It decides what the holes
                 # left of it; what goes on is every box without it, the holes still holes.
                 apply(rule, holes.without(pending, met))
@@ -239,14 +243,14 @@ def run(source_run: SourceRun, pending: list[Box], apply: Callable[[Rule, list[B
                 # out, the rest goes on as it was, the holes still holes (cutting them out
                 # of every box gave each such source a port list of its own, which every
                 # later `allow port Q` had to cut again).
-                away, near = _apart(_cut_ports(pending, port_cuts[position]), port_cuts[position])
+                away, near = _apart(_cut_ports(pending, port_cuts[position], False, chunked), port_cuts[position])
                 pending = away + apply(rule, holes.without(near, met))
                 continue
             if met:
                 pending = holes.materialise(pending, met)
         if group >= 0:
-            pending = _cut_source(pending, source_run.keys[group])
-        pending = apply(rule, _cut_ports(pending, port_cuts[position]))
+            pending = _cut_source(pending, source_run.keys[group], False, chunked)
+        pending = apply(rule, _cut_ports(pending, port_cuts[position], False, chunked))
         if len(pending) >= regrow:
             pending = coalesce(pending)
             regrow = 2 * max(len(pending), 32)
@@ -255,16 +259,18 @@ def run(source_run: SourceRun, pending: list[Box], apply: Callable[[Rule, list[B
     return pending
 
 
-def _cut_source(pending: list[Box], key: tuple[Family, iv.Ranges], inner_only: bool = False) -> list[Box]:
+def _cut_source(pending: list[Box], key: tuple[Family, iv.Ranges], inner_only: bool = False,
+                chunked: bool = False) -> list[Box]:
     """``pending`` with each box cut in its part inside the source ``key`` and the rest (only
     the part inside with ``inner_only``), each source list cut once however many boxes share
     it (before a rule about that source alone: a blocked network's rule cut every box's long
     list of the sources blocked before it)."""
     family, ranges = key
-    return _cut_shared(pending, ranges, lambda box: box.family is family, _source_of, with_src, inner_only)
+    return _cut_shared(pending, ranges, lambda box: box.family is family, _source_of, with_src, inner_only, chunked)
 
 
-def _cut_ports(pending: list[Box], cut: tuple[iv.Ranges, iv.Ranges] | None, inner_only: bool = False) -> list[Box]:
+def _cut_ports(pending: list[Box], cut: tuple[iv.Ranges, iv.Ranges] | None, inner_only: bool = False,
+               chunked: bool = False) -> list[Box]:
     """Before a rule testing protocols and destination ports (``cut``): each box whose
     protocols are all the rule's cut in its part at those ports and the rest (only the part
     at those ports with ``inner_only``), each port list cut once however many boxes share it.
@@ -274,7 +280,7 @@ def _cut_ports(pending: list[Box], cut: tuple[iv.Ranges, iv.Ranges] | None, inne
         return pending
     protocols, ports = cut
     return _cut_shared(pending, ports, lambda box: iv.covers(protocols, box.proto), _dport_of, with_dport,
-                       inner_only)
+                       inner_only, chunked)
 
 
 def _apart(pending: list[Box], cut: tuple[iv.Ranges, iv.Ranges]) -> tuple[list[Box], list[Box]]:
@@ -303,10 +309,12 @@ def _dport_of(box: Box) -> iv.Ranges:
 
 def _cut_shared(pending: list[Box], ranges: iv.Ranges, applies: Callable[[Box], bool],
                 read: Callable[[Box], iv.Ranges], rebuild: Callable[[Box, iv.Ranges], Box],
-                inner_only: bool) -> list[Box]:
+                inner_only: bool, chunked: bool = False) -> list[Box]:
     """Each box that ``applies`` cut by ``ranges`` in the dimension ``read`` gives: its part
     outside (unless ``inner_only``) then its part inside, rebuilt with ``rebuild``; each list
-    cut once however many boxes share it, or hold an equal one."""
+    cut once however many boxes share it, or hold an equal one. With ``chunked``, a long list
+    is cut as a RangeList (engine/rangelist.py: the same values and objects, no O(n) copy)."""
+    intersect, subtract = (_chunked_intersect, _chunked_subtract) if chunked else (iv.intersect, iv.subtract)
     cuts: dict[int, tuple[iv.Ranges, iv.Ranges, iv.Ranges]] = {}
     alike: dict[tuple, tuple[iv.Ranges, iv.Ranges, iv.Ranges]] = {}  # long lists by length and ends
     out: list[Box] = []
@@ -326,9 +334,9 @@ def _cut_shared(pending: list[Box], ranges: iv.Ranges, applies: Callable[[Box], 
             else:
                 known = None
         if known is None:
-            inner = iv.intersect(current, ranges)
+            inner = intersect(current, ranges)
             # The list itself is kept in the entry: its id stays its own while the entry lives.
-            known = cuts[id(current)] = (current, inner, iv.subtract(current, ranges) if inner and not inner_only
+            known = cuts[id(current)] = (current, inner, subtract(current, ranges) if inner and not inner_only
                                          else current)
             if known[2] is not current:
                 note_cut(current, inner, known[2])  # for the exposure summary (engine/known_sizes.py)
@@ -346,6 +354,62 @@ def _cut_shared(pending: list[Box], ranges: iv.Ranges, applies: Callable[[Box], 
             out.append(rebuild(box, rest))
         out.append(rebuild(box, inner))
     return out
+
+
+def _chunked_intersect(a: iv.Ranges, b: iv.Ranges) -> iv.Ranges:
+    """iv.intersect(a, b), the same object, a long ``a`` cut as a RangeList."""
+    if not _long(a) or not _canonical(b):
+        return iv.intersect(a, b)
+    from linter.engine import rangelist  # (only big inputs get here: not on the start-up path)
+    if type(a) is not rangelist.RangeList:
+        return iv.intersect(a, b)  # (a few ranges looked up in a long tuple: nothing copied)
+    if a._flat is not None:
+        found = iv.intersect(a._flat, b)
+        return a if found is a._flat else found
+    # A few ranges looked up chunk by chunk (rangelist.intersect takes their complement away,
+    # which rebuilds every chunk when the few ranges are narrow, and reading the RangeList as
+    # one tuple builds and keeps it whole).
+    heads, chunks = a.heads, a.chunks
+    out: list = []
+    for lo, hi in b:
+        number = max(bisect_right(heads, lo) - 1, 0)
+        while number < len(chunks) and heads[number] <= hi:
+            chunk = chunks[number]
+            first = bisect_left(chunk, (lo,))
+            if first and chunk[first - 1][1] >= lo:
+                first -= 1
+            last = bisect_right(chunk, (hi, _AFTER_ALL), first)
+            if first < last:
+                start = len(out)
+                out.extend(chunk[first:last])
+                if out[start][0] < lo:
+                    out[start] = (lo, out[start][1])
+                if out[-1][1] > hi:
+                    out[-1] = (out[-1][0], hi)
+            number += 1
+    if len(out) == len(a) and out == [piece for chunk in chunks for piece in chunk]:  # (not a.flat(): kept)
+        return a
+    result = tuple(out)
+    return b if len(result) == len(b) and result == b else result
+
+
+def _chunked_subtract(a: iv.Ranges, b: iv.Ranges) -> iv.Ranges:
+    """iv.subtract(a, b), the same object, a long ``a`` cut as a RangeList."""
+    if not _long(a) or not _canonical(b):
+        return iv.subtract(a, b)
+    from linter.engine import rangelist
+    return rangelist.subtract(a, b)
+
+
+def _long(ranges: iv.Ranges) -> bool:
+    from linter.engine import rangelist
+    return type(ranges) is not tuple or len(ranges) >= rangelist.HOLD_AT_LEAST
+
+
+def _canonical(ranges: iv.Ranges) -> bool:
+    """Whether ``ranges`` is sorted and disjoint (what rangelist's cuts take on trust)."""
+    return type(ranges) is tuple and all(lo <= hi for lo, hi in ranges) \
+        and all(x[1] < y[0] for x, y in zip(ranges, ranges[1:]))
 
 
 class _Holes:
