@@ -177,13 +177,9 @@ def report_causes(ctx: CheckContext, causes: list) -> set:
     from linter.checks.lone_causes import LoneCauses
 
     reported_policies = set()
-    lone = None
-    for cause in causes:
+
+    def general(cause) -> None:
         if type(cause) is tuple:
-            if lone is None:
-                lone = LoneCauses(ctx, _reach_of, _same_kind).report
-            if lone(*cause):
-                continue
             cause = Cause.started(ctx, *cause)
         internal = cause.worst_level == "internal"
         if cause.decider.rule is None:
@@ -193,11 +189,13 @@ def report_causes(ctx: CheckContext, causes: list) -> set:
                     and _filter_chain(ctx, cause.decider) and not _fragment_policy(ctx, cause.decider):
                 _report_default_accept(ctx, cause)
                 reported_policies.add(_where(cause.decider.span))
-            continue
+            return
         if cause.is_range(ctx.registry):
             _report_range(ctx, cause, internal)
         else:
             _report_services(ctx, cause, internal)
+
+    LoneCauses(ctx, _reach_of, _same_kind).report_all(causes, general)
     return reported_policies
 
 
