@@ -45,17 +45,21 @@ class LoneCauses:
                 # Not a policy (a default accept), a DNAT or jump, or other deciders (related locations).
                 if rule is not None and not exposure.forwarded and not exposure.via and len(exposure.deciders) == 1:
                     # reach_level, its one-range case written out
-                    reach = exposure.reach
-                    if reach == "restricted" and len(exposure.sources) == 1:
-                        lo, hi = exposure.sources[0]
-                        level = level_of_size(hi - lo + 1, exposure.family)
+                    if exposure.reach == "restricted":
+                        sources = exposure.sources
+                        if len(sources) == 1:
+                            lo, hi = sources[0]
+                            level = level_of_size(hi - lo + 1, exposure.family)
+                        else:
+                            level = reach_level(exposure)
                     else:
                         level = reach_level(exposure)
                     # Everything the answer depends on but the rule's place and sources: what
                     # causes._shape_key and _cap read, and what _report_services adds to it. Only
                     # settled answers are kept (the memos they come from never change an entry
                     # once it is a shape or a stamp).
-                    key = (exposure.ports, exposure.nat_ports, transport, rule.comment, level, exposure.possible,
+                    possible = exposure.possible
+                    key = (exposure.ports, exposure.nat_ports, transport, rule.comment, level, possible,
                            exposure.conditions, decider.chain, rule.verdict.target)
                     answer = get(key)
                     if answer is None:
@@ -70,7 +74,7 @@ class LoneCauses:
                         if report is None:
                             report = stampers[id(stamp)] = self.ctx.stamper(stamp)
                         report(decider.span, {"reach": partial(
-                            reach_of, (exposure, level, exposure.interfaces, "", exposure.possible, candidates))})
+                            reach_of, (exposure, level, exposure.interfaces, "", possible, candidates))})
                         continue
             general(cause)
 
