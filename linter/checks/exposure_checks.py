@@ -89,19 +89,20 @@ def _causes(ctx: CheckContext) -> list:
         if exposure.forwarded or exposure.via:
             decider = exposure.primary
         else:
-            decider = exposure.deciders[-1] if exposure.deciders else None  # Exposure.primary, without a jump or DNAT
+            deciders = exposure.deciders
+            decider = deciders[-1] if deciders else None  # Exposure.primary, without a jump or DNAT
         if decider is None:
             continue
-        where = (decider.span.path, decider.span.line, decider.span.column)
-        cause = causes.get(where)
-        if cause is None:
-            causes[where] = (decider, exposure, transport)
-        elif type(cause) is tuple:
-            cause = causes[where] = Cause.started(ctx, *cause)
-            cause.add(ctx, exposure, transport)
-        else:
-            cause.add(ctx, exposure, transport)
-    return [causes[where] for where in sorted(causes)]  # file order: the keys are (path, line, column)
+        span = decider.span
+        lone = (decider, exposure, transport)
+        cause = causes.setdefault((span.path, span.line, span.column), lone)
+        if cause is lone:
+            continue
+        if type(cause) is tuple:
+            cause = causes[(span.path, span.line, span.column)] = Cause.started(ctx, *cause)
+        cause.add(ctx, exposure, transport)
+    # File order: the keys are (path, line, column), each once (no two items compare their causes).
+    return [cause for _, cause in sorted(causes.items())]
 
 
 def _reach(ctx: CheckContext, cause: Cause) -> str:
