@@ -127,14 +127,23 @@ class SourceLines:
             self._sources[source.path] = source
 
     def __call__(self, path: str, line: int) -> str:
+        source = self._source(path)
+        return source.line(line) if source is not None else ""
+
+    def lines_of(self, path: str) -> list[str]:
+        """Every line of ``path`` as this quotes them (line n is the item n - 1; none for a file
+        not quoted): for a caller quoting thousands of lines of one file."""
+        source = self._source(path)
+        return source.lines if source is not None else []
+
+    def _source(self, path: str) -> SourceFile | None:
         if path not in self._sources:
             readable = path != "-" and os.path.isfile(path)
             if readable and (self.policy is None or self.policy.refusal(path) is not None):
                 readable = False  # no policy: only the files added are quoted
             found = read_source(path) if readable else None
             self._sources[path] = found if isinstance(found, SourceFile) else None
-        source = self._sources[path]
-        return source.line(line) if source is not None else ""
+        return self._sources[path]
 
 
 def diagnostic_finding(diag: Diagnostic, source: SourceFile | None = None, lines: SourceLines | None = None) -> Finding:

@@ -156,6 +156,31 @@ class CheckContext:
         self.findings.append(finding)
         return finding
 
+    def stamper(self, stamp: tuple) -> Callable[[Span, Mapping[str, Callable[[], object]]], None]:
+        """report_stamped with ``stamp`` given once: a function (span, later) recording the same
+        finding, with what does not change between findings looked up once (an allow-list
+        stamps 50,000 findings of one shape)."""
+        meta, variant, fields, state = stamp
+        source_line, append, stamped = self._source_line, self.findings.append, Finding.stamped
+        # pipeline.SourceLines: the lines of the file last quoted kept (the same line they would give).
+        lines_of = getattr(source_line, "lines_of", None)
+        last: list = [None, None]  # path, its lines
+
+        def report(span: Span, later: Mapping[str, Callable[[], object]]) -> None:
+            path, number = span.path, span.line
+            if not source_line:
+                quoted = None
+            elif lines_of is None:
+                quoted = source_line(path, number)
+            else:
+                if path != last[0]:
+                    last[0], last[1] = path, lines_of(path)
+                lines = last[1]
+                quoted = lines[number - 1] if 1 <= number <= len(lines) else ""
+            append(stamped(state, partial(_render_deferred, meta, variant, fields, later), path, number,
+                           span.column, span.end_line, span.end_column, quoted))
+        return report
+
     def report(self, code: str, span: Span, *, fields: Mapping[str, object] | None = None, variant: str | None = None,
                severity: Severity | None = None, hint: str | None = None, proto: str | None = None, ports=None,
                key: str = "", related=(), later: Mapping[str, Callable[[], object]] | None = None) -> Finding:

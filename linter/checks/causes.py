@@ -53,21 +53,24 @@ def reach_level(exposure: Exposure) -> str:
     short = len(exposure.sources) <= 8
     level = None if short else _RESTRICTED_LEVELS.get(exposure)
     if level is None:
-        size = query.size(exposure.sources)
-        # The thresholds by identity: a Family hashes in Python (an allow-list asks 100,000 times).
-        internet_at, admin_at = _IPV6_THRESHOLDS if exposure.family is Family.IPV6 else _IPV4_THRESHOLDS
-        if size >= internet_at:
-            level = "internet"
-        elif size <= admin_at:
-            level = "admin"
-        else:
-            level = "networks"
+        level = level_of_size(query.size(exposure.sources), exposure.family)
         if not short:
             _RESTRICTED_LEVELS.put(exposure, level)
     return level
 
 
 _RESTRICTED_LEVELS: IdentityCache[str] = IdentityCache()
+
+
+def level_of_size(size: int, family: Family) -> str:
+    """The level (reach_level) of public sources of ``size`` addresses of ``family``."""
+    # The thresholds by identity: a Family hashes in Python (an allow-list asks 100,000 times).
+    internet_at, admin_at = _IPV6_THRESHOLDS if family is Family.IPV6 else _IPV4_THRESHOLDS
+    if size >= internet_at:
+        return "internet"
+    if size <= admin_at:
+        return "admin"
+    return "networks"
 
 
 def calibrated(severity: Severity, level: str) -> Severity:

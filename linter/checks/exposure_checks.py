@@ -89,19 +89,20 @@ def _causes(ctx: CheckContext) -> list:
         if exposure.forwarded or exposure.via:
             decider = exposure.primary
         else:
-            decider = exposure.deciders[-1] if exposure.deciders else None  # Exposure.primary, without a jump or DNAT
+            deciders = exposure.deciders
+            decider = deciders[-1] if deciders else None  # Exposure.primary, without a jump or DNAT
         if decider is None:
             continue
-        where = (decider.span.path, decider.span.line, decider.span.column)
-        cause = causes.get(where)
-        if cause is None:
-            causes[where] = (decider, exposure, transport)
-        elif type(cause) is tuple:
-            cause = causes[where] = Cause.started(ctx, *cause)
-            cause.add(ctx, exposure, transport)
-        else:
-            cause.add(ctx, exposure, transport)
-    return [causes[where] for where in sorted(causes)]  # file order: the keys are (path, line, column)
+        span = decider.span
+        lone = (decider, exposure, transport)
+        cause = causes.setdefault((span.path, span.line, span.column), lone)
+        if cause is lone:
+            continue
+        if type(cause) is tuple:
+            cause = causes[(span.path, span.line, span.column)] = Cause.started(ctx, *cause)
+        cause.add(ctx, exposure, transport)
+    # File order: the keys are (path, line, column), each once (no two items compare their causes).
+    return [cause for _, cause in sorted(causes.items())]
 
 
 def _reach(ctx: CheckContext, cause: Cause) -> str:
@@ -177,13 +178,9 @@ def report_causes(ctx: CheckContext, causes: list) -> set:
     from linter.checks.lone_causes import LoneCauses
 
     reported_policies = set()
-    lone = None
-    for cause in causes:
+
+    def general(cause) -> None:
         if type(cause) is tuple:
-            if lone is None:
-                lone = LoneCauses(ctx, _reach_of, _same_kind).report
-            if lone(*cause):
-                continue
             cause = Cause.started(ctx, *cause)
         internal = cause.worst_level == "internal"
         if cause.decider.rule is None:
@@ -193,11 +190,13 @@ def report_causes(ctx: CheckContext, causes: list) -> set:
                     and _filter_chain(ctx, cause.decider) and not _fragment_policy(ctx, cause.decider):
                 _report_default_accept(ctx, cause)
                 reported_policies.add(_where(cause.decider.span))
-            continue
+            return
         if cause.is_range(ctx.registry):
             _report_range(ctx, cause, internal)
         else:
             _report_services(ctx, cause, internal)
+
+    LoneCauses(ctx, _reach_of, _same_kind).report_all(causes, general)
     return reported_policies
 
 

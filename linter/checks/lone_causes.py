@@ -15,7 +15,7 @@ from __future__ import annotations
 from functools import partial
 
 from linter.checks import CheckContext
-from linter.checks.causes import known_shape, reach_level
+from linter.checks.causes import known_shape, level_of_size, reach_level
 from linter.findings import Severity
 
 _SILENT = ()  # a settled shape that reports nothing
@@ -28,33 +28,55 @@ class LoneCauses:
     def __init__(self, ctx: CheckContext, reach_of, same_kind):
         self.ctx, self.reach_of, self.same_kind = ctx, reach_of, same_kind
         self.settled = ctx.memo("lone causes")
-        self.stamp = ctx.report_stamped
 
-    def report(self, decider, exposure, transport: str) -> bool:
-        """Report what ``Cause.started(ctx, decider, exposure, transport)`` would have reported
-        (a local cause); True when done here, False when the caller must build the Cause
-        (nothing reported then)."""
-        rule = decider.rule
-        if rule is None or exposure.forwarded or exposure.via or len(exposure.deciders) != 1:
-            return False  # a policy (a default accept), a DNAT or jump, or other deciders (related locations)
-        level = reach_level(exposure)
-        # Everything the answer depends on but the rule's place and sources: what causes._shape_key
-        # and _cap read, and what _report_services adds to it. Only settled answers are kept (the
-        # memos they come from never change an entry once it is a shape or a stamp).
-        key = (exposure.ports, exposure.nat_ports, transport, rule.comment, level, exposure.possible,
-               exposure.conditions, decider.chain, rule.verdict.target)
-        answer = self.settled.get(key)
-        if answer is None:
-            answer = self._settle(decider, exposure, transport, level)
-            if answer is None:
-                return False
-            self.settled[key] = answer
-        if answer is _SILENT:
-            return True
-        stamp, candidates = answer
-        self.stamp(stamp, decider.span, {"reach": partial(
-            self.reach_of, (exposure, level, exposure.interfaces, "", exposure.possible, candidates))})
-        return True
+    def report_all(self, causes: list, general) -> None:
+        """Report every cause of ``causes`` in order: a (decider, exposure, transport) tuple
+        here when it can (what ``Cause.started(ctx, *cause)`` would have reported: a local
+        cause), any other, and a tuple it leaves, by ``general(cause)``. The lookups are made
+        once and one stamper kept per answer: an allow-list reports 100,000 causes here."""
+        settled = self.settled
+        get = settled.get
+        stampers: dict[int, object] = {}  # id(stamp) -> its ctx.stamper (the stamps live in ``settled``)
+        reach_of = self.reach_of
+        for cause in causes:
+            if type(cause) is tuple:
+                decider, exposure, transport = cause
+                rule = decider.rule
+                # Not a policy (a default accept), a DNAT or jump, or other deciders (related locations).
+                if rule is not None and not exposure.forwarded and not exposure.via and len(exposure.deciders) == 1:
+                    # reach_level, its one-range case written out
+                    if exposure.reach == "restricted":
+                        sources = exposure.sources
+                        if len(sources) == 1:
+                            lo, hi = sources[0]
+                            level = level_of_size(hi - lo + 1, exposure.family)
+                        else:
+                            level = reach_level(exposure)
+                    else:
+                        level = reach_level(exposure)
+                    # Everything the answer depends on but the rule's place and sources: what
+                    # causes._shape_key and _cap read, and what _report_services adds to it. Only
+                    # settled answers are kept (the memos they come from never change an entry
+                    # once it is a shape or a stamp).
+                    possible = exposure.possible
+                    key = (exposure.ports, exposure.nat_ports, transport, rule.comment, level, possible,
+                           exposure.conditions, decider.chain, rule.verdict.target)
+                    answer = get(key)
+                    if answer is None:
+                        answer = self._settle(decider, exposure, transport, level)
+                        if answer is not None:
+                            settled[key] = answer
+                    if answer is _SILENT:
+                        continue
+                    if answer is not None:
+                        stamp, candidates = answer
+                        report = stampers.get(id(stamp))
+                        if report is None:
+                            report = stampers[id(stamp)] = self.ctx.stamper(stamp)
+                        report(decider.span, {"reach": partial(
+                            reach_of, (exposure, level, exposure.interfaces, "", possible, candidates))})
+                        continue
+            general(cause)
 
     def _settle(self, decider, exposure, transport: str, level: str):
         """_SILENT, (stamp, interfaces of the same kind) or None (not settled: the general way)."""

@@ -32,17 +32,25 @@ def lone_results(results: list, accept, final_hook) -> set[int] | None:
     shared = set()
     others = []
     candidates = 0
+    accepting = VerdictKind.ACCEPT
+    last_chain, last_final = None, False  # a run's results share their chain: asked once a chain
     for result in results:
         if result.verdict is not accept:
             continue
-        box = _bare_box(result)
+        deferred = result.deferred  # _bare_box, written out
+        box = result.box if deferred is None else deferred.bare
         trail = box.trail
         if trail and not result.forwarded and not box.assumptions and box.nat_dst is None and box.nat_dport is None:
             step = trail[-1]
             rule = step.rule
-            chain = step.chain
-            if step.event == "rule" and rule is not None and rule.verdict.kind is VerdictKind.ACCEPT \
-                    and chain.hook is final_hook and chain.type != "nat" \
+            if step.event == "rule" and rule is not None and rule.verdict.kind is accepting:
+                chain = step.chain
+                if chain is not last_chain:
+                    last_chain, last_final = chain, chain.hook is final_hook and chain.type != "nat"
+                final = last_final
+            else:
+                final = False
+            if final \
                     and (len(trail) == 1 or all(s.event == "policy" and s.detail == "accept" for s in trail[:-1])):
                 candidates += 1
                 number = id(result)
@@ -163,15 +171,23 @@ class LoneLane:
         last_dst, dst_public = self.last_dst, self.dst_public
         # Boxes of a run share their interfaces and protocols: asked again only when they change.
         last_iif = last_proto = None
+        last_chain = last_table = None  # and their names: a run's results share them
         for result in results:
             box = result.box
             only = box.trail[-1]
             rule = only.rule
-            deciders = (make_decider(rule.span, rule, only.chain.name, only.table.name, hook),)
+            if only.chain is not last_chain:
+                last_chain = only.chain
+                chain_name = last_chain.name
+            if only.table is not last_table:
+                last_table = only.table
+                table_name = last_table.name
+            deciders = (make_decider(rule.span, rule, chain_name, table_name, hook),)
             src = box.src
-            if box.iif is not last_iif:
-                last_iif = box.iif
-                external, inside = split_interfaces(last_iif)
+            iif = box.iif
+            if iif is not last_iif:
+                last_iif = iif
+                external, inside = split_interfaces(iif)
             public = private = ()
             if external or inside:
                 public = cut_public(src)
@@ -186,7 +202,7 @@ class LoneLane:
                     private = union(private, public)
                     public = ()
             kinds = []
-            if loopback in box.iif and src:
+            if loopback in iif and src:
                 kinds.append(("loopback", src, loopback_only))
             if public and external:
                 # iv.size of one range (an allow-list rule's -s NET/24) written out
