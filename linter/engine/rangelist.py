@@ -244,7 +244,7 @@ _AFTER_ALL = float("inf")  # (value, _AFTER_ALL) sorts after every range startin
 
 def _cut(chunk: iv.Ranges, lo: int, hi: int) -> iv.Ranges:
     """``chunk`` less the range lo-hi (the chunk itself when it misses it); the pieces left of a
-    range cut are shared (_piece)."""
+    range cut are shared (shared_piece)."""
     if not chunk:
         return chunk
     first = bisect_left(chunk, (lo,))  # the first range starting at or after lo
@@ -256,21 +256,24 @@ def _cut(chunk: iv.Ranges, lo: int, hi: int) -> iv.Ranges:
     start, end = chunk[first][0], chunk[last - 1][1]
     if start < lo:
         if end > hi:
-            return chunk[:first] + (_piece(start, lo - 1), _piece(hi + 1, end)) + chunk[last:]
-        return chunk[:first] + (_piece(start, lo - 1),) + chunk[last:]
+            return chunk[:first] + (shared_piece(start, lo - 1), shared_piece(hi + 1, end)) + chunk[last:]
+        return chunk[:first] + (shared_piece(start, lo - 1),) + chunk[last:]
     if end > hi:
-        return chunk[:first] + (_piece(hi + 1, end),) + chunk[last:]
+        return chunk[:first] + (shared_piece(hi + 1, end),) + chunk[last:]
     return chunk[:first] + chunk[last:]
 
 
-# The pieces cuts leave, one object per value: hundreds of lists are cut at the same values
-# (a random mix's boxes, each rule's ports), and a piece of each of its own cost 50 MB at
-# 100,000 rules. The table is emptied past PIECES_HELD.
+# The pieces cuts leave (here and in simple_cut.py), one object per value: hundreds of lists
+# are cut at the same values (a random mix's boxes, each rule's ports), and a piece of each of
+# its own cost 50 MB at 100,000 rules, scattered in memory. Which object a piece is matters
+# nowhere (lists are compared by value or by their own identity); the table is emptied past
+# PIECES_HELD.
 _PIECES: dict[tuple[int, int], tuple[int, int]] = memo.per_file({})
 PIECES_HELD = 1 << 17
 
 
-def _piece(lo: int, hi: int) -> tuple[int, int]:
+def shared_piece(lo: int, hi: int) -> tuple[int, int]:
+    """The range (lo, hi) as the one object the cuts of this file share for that value."""
     piece = (lo, hi)
     found = _PIECES.get(piece)
     if found is None:

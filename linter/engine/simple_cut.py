@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 
-from linter.engine import intervals as iv, memo
-from linter.engine.rangelist import HOLD_AT_LEAST, RangeList, subtract as chunked_subtract
+from linter.engine import intervals as iv
+from linter.engine.rangelist import HOLD_AT_LEAST, RangeList, shared_piece, subtract as chunked_subtract
 from linter.engine.space import PORT_PROTOCOL_RANGES, Box, protocol_ranges, split_rule
 from linter.model import AddressMatch, Direction, Family, PortMatch, ProtocolMatch, VerdictKind
 
@@ -143,19 +143,12 @@ def _status(held: iv.Ranges, protocols: iv.Ranges) -> int:
     return _OTHER
 
 
-# The pieces the cuts below leave, one object per value: hundreds of boxes are cut at the same
-# address or port, and each kept its own pieces, so that the long lists of a random mix's boxes
-# (copied at every cut, each copy touching every piece) held a million pieces scattered in
-# memory. Which object a piece is matters nowhere (lists are compared by value or by their own
-# identity); the table is emptied past PIECES_HELD.
-_PIECES: dict[tuple[int, int], tuple[int, int]] = memo.per_file({})
-PIECES_HELD = 1 << 17
 _AFTER_ALL = float("inf")  # (value, _AFTER_ALL) sorts after every range starting at value
 
 
 def _without(a: iv.Ranges, b: iv.Ranges) -> iv.Ranges:
     """iv.subtract(a, b) for ``b`` sorted and disjoint, by value (``a`` itself when nothing is
-    taken away, else a new tuple), the new pieces shared through _PIECES."""
+    taken away, else a new tuple), the new pieces shared (rangelist.shared_piece)."""
     cuts: list[tuple[int, int, list]] = []  # a[first:last] becomes the pieces
     for lo, hi in b:
         first = bisect_left(a, (lo,))
@@ -176,9 +169,9 @@ def _without(a: iv.Ranges, b: iv.Ranges) -> iv.Ranges:
                 kept.append(piece)
                 continue
             if p_lo < lo:
-                kept.append(_piece(p_lo, lo - 1))
+                kept.append(shared_piece(p_lo, lo - 1))
             if p_hi > hi:
-                kept.append(_piece(hi + 1, p_hi))
+                kept.append(shared_piece(hi + 1, p_hi))
         cuts.append((first, last, kept))
     if not cuts:
         return a
@@ -186,13 +179,3 @@ def _without(a: iv.Ranges, b: iv.Ranges) -> iv.Ranges:
     for first, last, pieces in reversed(cuts):
         out[first:last] = pieces
     return tuple(out)
-
-
-def _piece(lo: int, hi: int) -> tuple[int, int]:
-    piece = (lo, hi)
-    found = _PIECES.get(piece)
-    if found is None:
-        if len(_PIECES) >= PIECES_HELD:
-            _PIECES.clear()
-        found = _PIECES[piece] = piece
-    return found
