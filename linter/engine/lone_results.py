@@ -12,7 +12,6 @@ back in the order the merge would have given them.
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import MISSING, fields
 
 from linter.model import VerdictKind
 
@@ -118,26 +117,6 @@ def in_merge_order(numbers: list[int], lone: list, entries: list[dict], entry_nu
 
 def _first_two(item: tuple) -> tuple:
     return item[0], item[1]
-
-
-def instance_maker(cls):
-    """A function making an instance of ``cls`` (a frozen dataclass with a plain __init__: no
-    factories, no __post_init__) from its first fields' values in order, the others their
-    defaults: what the constructor makes, without one frozen assignment per field (100,000
-    exposures and their deciders)."""
-    names = tuple(f.name for f in fields(cls))
-    if any(f.default_factory is not MISSING for f in fields(cls)) or hasattr(cls, "__post_init__"):
-        raise TypeError(f"{cls.__name__}: only plain fields can be filled in directly")
-    tails = [{f.name: f.default for f in fields(cls)[given:]} for given in range(len(names) + 1)]
-    new = object.__new__
-
-    def make(*values):
-        instance = new(cls)
-        state = instance.__dict__
-        state.update(zip(names, values))
-        state.update(tails[len(values)])
-        return instance
-    return make
 
 
 class LoneLane:
