@@ -102,7 +102,8 @@ def dead_rules(ctx: CheckContext) -> None:
                 dead_everywhere = verdicts.dead if dead_everywhere is None else dead_everywhere & verdicts.dead
             if unjudged:
                 _report_unjudged(ctx, table, chain, unjudged)
-            for index in sorted((dead_everywhere or set()) & shadowed_somewhere):
+            found = (dead_everywhere or set()) & shadowed_somewhere
+            for index in sorted(found):
                 if index >= limit:
                     continue  # after a catch-all: PL403 says so once
                 rule = chain.rules[index]
@@ -111,13 +112,70 @@ def dead_rules(ctx: CheckContext) -> None:
                 reported.add(("PL402", rule.span))
                 if safety_net(generator_of(ruleset), chain.name, rule):
                     continue
+                shares = map_shares(chain.rules, index)
+                dead_shares = [share for share in shares if share in found]
+                whole = len(dead_shares) == len(shares)
                 # A block that never happens is worse than an allow that is redundant: the author
                 # believes those packets are dropped.
-                blocks = rule.verdict.kind in (VerdictKind.DROP, VerdictKind.REJECT)
-                ctx.report("PL402", rule.span, variant="drop" if blocks else None, fields={"chain": chain.name},
+                blocks = any(chain.rules[share].verdict.kind in (VerdictKind.DROP, VerdictKind.REJECT)
+                             for share in dead_shares)
+                fields = {"chain": chain.name}
+                if whole:
+                    mixed = len({chain.rules[share].verdict.kind for share in shares}) > 1
+                    variant = None if mixed or not blocks else "drop"
+                else:
+                    entries = map_entries(chain.rules, dead_shares, shares)
+                    all_block = all(chain.rules[share].verdict.kind in (VerdictKind.DROP, VerdictKind.REJECT)
+                                    for share in dead_shares)
+                    fields.update(entries=entries, they=entries_pronoun(entries, all_block))
+                    variant = "map_drop" if all_block else "map"
+                ctx.report("PL402", rule.span, variant=variant, fields=fields,
                            severity=Severity.MEDIUM if blocks else None,
                            key=f"{table.name}/{chain.name}/{rule.text}",
                            hint="Move it before the rules that cover it, or delete it")
+
+
+def map_shares(rules, index: int) -> list[int]:
+    """The indexes of the rules the front end made of the one written rule at ``index``: a verdict
+    map split by verdict (nft ``tcp dport vmap { 22 : drop, 80 : accept }``) gives rules side by
+    side with one span and different verdicts. ``[index]`` for a rule of its own (rules sharing a
+    span and a verdict, such as ``-s a,b``, are one rule to the reader)."""
+    span = rules[index].span
+    first = index
+    while first > 0 and rules[first - 1].span == span:
+        first -= 1
+    last = index
+    while last + 1 < len(rules) and rules[last + 1].span == span:
+        last += 1
+    if len({rules[share].verdict for share in range(first, last + 1)}) < 2:
+        return [index]
+    return list(range(first, last + 1))
+
+
+def map_entries(rules, dead: list[int], shares: list[int]) -> str:
+    """What of its verdict map the ``dead`` shares stand for: "The drop entries" when they hold
+    every key of their verdict ("The accept and drop entries" for two), "A drop entry" when the map
+    was read one key per rule. A map line is not a "drop rule", and its other entries may well match."""
+    said = []
+    one_key = False
+    for share in dead:
+        verdict = rules[share].verdict
+        word = f"{verdict.kind.value} {verdict.target}" if verdict.kind in (VerdictKind.JUMP, VerdictKind.GOTO) \
+            else verdict.kind.value
+        if word not in said:
+            said.append(word)
+        one_key = one_key or sum(1 for other in shares if rules[other].verdict == verdict) > 1
+    if one_key or len(dead) > len(said):
+        return "Some entries" if len(dead) > 1 else f"{'An' if said[0][0] in 'aeiou' else 'A'} {said[0]} entry"
+    return f"The {' and '.join(said) if len(said) < 3 else ', '.join(said[:-1]) + ' and ' + said[-1]} entries"
+
+
+def entries_pronoun(entries: str, blocks: bool) -> str:
+    """The end of PL402's map message agreeing with ``entries`` (one entry or all of a verdict's)."""
+    plural = not entries.startswith(("A ", "An "))
+    if blocks:
+        return "they were" if plural else "it was"
+    return "they match" if plural else "it matches"
 
 
 def _report_unjudged(ctx: CheckContext, table: Table, chain: Chain, families: list[Family]) -> None:

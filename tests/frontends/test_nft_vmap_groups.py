@@ -244,7 +244,51 @@ def test_a_verdict_whose_keys_are_all_shadowed_is_reported_one_shadowed_key_is_n
                     "  tcp dport vmap { 22 : drop, 23 : drop, 80 : accept }\n"
                     "  tcp dport vmap { 22 : drop, 25 : drop }\n }\n}\n")
     assert [(f[0], f[5], f[7]) for f in findings(path) if f[0] == "PL402"] == [
-        ("PL402", 5, "Drop rule can never match: earlier rules in c decide every packet it was meant to block"),
+        ("PL402", 5, "The drop entries of this verdict map can never match: earlier rules in c decide every packet "
+                     "they were meant to block"),
+    ]
+
+
+def _pl402(tmp_path, rules: str) -> list[tuple]:
+    path = tmp_path / "r.nft"
+    path.write_text("table ip t {\n chain c {\n  type filter hook input priority 0; policy accept;\n"
+                    f"{rules} }}\n chain x {{\n }}\n}}\n")
+    return [(f[5], f[2].name.lower(), f[7]) for f in findings(path) if f[0] == "PL402"]
+
+
+def test_a_map_line_says_which_entries_can_never_match(tmp_path):
+    """A map line is not a "drop rule": PL402 names the verdicts whose keys are all shadowed, the
+    wording of accepts when not all of them block, and the plain rule message when nothing of the
+    line can match (medium when a drop is among them)."""
+    assert _pl402(tmp_path, "  tcp dport { 22, 23, 80 } accept\n"
+                            "  tcp dport vmap { 22 : drop, 23 : drop, 80 : accept, 443 : drop }\n"
+                            "  tcp dport vmap { 23 : accept, 80 : drop, 8443 : accept }\n"
+                            "  tcp dport vmap { 22 : drop, 80 : accept, 8080 : jump x }\n"
+                            "  tcp dport vmap { 22 : drop, 23 : accept }\n") == [
+        (5, "low", "The accept entries of this verdict map can never match: earlier rules in c take every packet "
+                   "they match"),
+        (6, "medium", "The drop entries of this verdict map can never match: earlier rules in c decide every packet "
+                      "they were meant to block"),
+        (7, "medium", "The drop and accept entries of this verdict map can never match: earlier rules in c take "
+                      "every packet they match"),
+        (8, "medium", "Rule can never match: earlier rules in c take every packet it matches"),
+    ]
+
+
+def test_a_map_read_one_key_per_rule_says_one_entry(tmp_path):
+    """A concatenated map is read one key per rule: one shadowed key is "a drop entry", not all of them."""
+    assert _pl402(tmp_path, "  ip saddr 10.0.0.1 tcp dport 22 accept\n"
+                            "  ip saddr . tcp dport vmap { 10.0.0.1 . 22 : drop, 10.0.0.2 . 22 : drop, "
+                            "10.0.0.3 . 80 : accept }\n") == [
+        (5, "medium", "A drop entry of this verdict map can never match: earlier rules in c decide every packet "
+                      "it was meant to block"),
+    ]
+
+
+def test_rules_sharing_a_span_and_a_verdict_are_one_rule_to_the_reader(tmp_path):
+    """``ip saddr { a, b }``-like splits with one verdict keep the rule's own message."""
+    assert _pl402(tmp_path, "  tcp dport 22 drop\n  tcp dport vmap { 22 : drop }\n") == [
+        (5, "medium", "Drop rule can never match: earlier rules in c decide every packet it was meant to block"),
     ]
 
 
