@@ -81,7 +81,8 @@ def dead_rules(ctx: CheckContext) -> None:
                 if _is_catch_all(rule) and index + 1 < len(chain.rules):
                     after_catch_all = index
                     following = chain.rules[index + 1]
-                    count = len(chain.rules) - index - 1
+                    # Rules as written: a verdict map split by verdict, or ``-s a,b``, is one line.
+                    count = _written_rules(chain.rules[index + 1:])
                     if ("PL403", following.span) in reported:
                         break
                     reported.add(("PL403", following.span))
@@ -133,6 +134,18 @@ def dead_rules(ctx: CheckContext) -> None:
                            severity=Severity.MEDIUM if blocks else None,
                            key=f"{table.name}/{chain.name}/{rule.text}",
                            hint="Move it before the rules that cover it, or delete it")
+
+
+def _written_rules(rules) -> int:
+    """How many rules the reader sees among ``rules``: the model rules one written rule became
+    (side by side, one span) count once."""
+    count = 0
+    previous = None
+    for rule in rules:
+        if rule.span != previous:
+            count += 1
+            previous = rule.span
+    return count
 
 
 def map_shares(rules, index: int) -> list[int]:

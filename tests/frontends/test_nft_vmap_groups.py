@@ -218,7 +218,7 @@ def findings(path) -> list[tuple]:
 
 @pytest.mark.parametrize("seed", range(60))
 def test_grouped_maps_report_what_the_per_element_reading_reports(seed, tmp_path, monkeypatch):
-    """Everything but PL402 and PL403's count is identical. PL402 judges a rule: grouped, a map's rule is its
+    """Everything but PL402 is identical. PL402 judges a rule: grouped, a map's rule is its
     verdict's keys together, so a map line is reported when every key of one verdict is
     shadowed (never more often than per element, where one shadowed key was enough)."""
     text = random_ruleset(random.Random(seed))
@@ -228,9 +228,8 @@ def test_grouped_maps_report_what_the_per_element_reading_reports(seed, tmp_path
     monkeypatch.setattr(vmap_groups, "grouped_options", lambda *args: None)
     monkeypatch.setattr(vmap_runs, "map_options", lambda *args: None)
     per_element = findings(path)
-    # PL403 counts the model rules after a catch-all: a map there counts one per verdict now.
-    assert [f if f[0] != "PL403" else f[:7] for f in grouped if f[0] != "PL402"] == \
-           [f if f[0] != "PL403" else f[:7] for f in per_element if f[0] != "PL402"], text
+    # PL403 counts the rules as written after a catch-all: a map is one, read either way.
+    assert [f for f in grouped if f[0] != "PL402"] == [f for f in per_element if f[0] != "PL402"], text
     vmap_line = next(number for number, line in enumerate(text.split("\n"), 1) if "vmap" in line)
     assert {f[5] for f in grouped if f[0] == "PL402"} <= {f[5] for f in per_element if f[0] == "PL402"}, text
     assert [f for f in grouped if f[0] == "PL402" and f[5] != vmap_line] == \
@@ -273,6 +272,16 @@ def test_a_map_line_says_which_entries_can_never_match(tmp_path):
                       "every packet they match"),
         (8, "medium", "Rule can never match: earlier rules in c take every packet it matches"),
     ]
+
+
+def test_rules_after_a_catch_all_are_counted_as_written(tmp_path):
+    """PL403 counts a verdict map as the one rule the reader sees, however the front end split it."""
+    path = tmp_path / "r.nft"
+    path.write_text("table ip t {\n chain c {\n  type filter hook input priority 0; policy accept;\n"
+                    "  drop\n  tcp dport vmap { 22 : drop, 80 : accept, 443 : jump x }\n  tcp dport 25 accept\n"
+                    " }\n chain x {\n }\n}\n")
+    assert [(f[0], f[5], f[7]) for f in findings(path) if f[0] == "PL403"] == [
+        ("PL403", 5, "2 rules follow an unconditional drop in c and are never reached")]
 
 
 def test_a_map_read_one_key_per_rule_says_one_entry(tmp_path):
