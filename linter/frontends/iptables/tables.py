@@ -58,8 +58,10 @@ def detect_family(text: str) -> Family:
 # with re.M.
 _CHAIN_HEAD = r"\n[ \t]*(?:\[\d+:\d+\][ \t]*)?(?::|(?:-N|--new-chain|--new|-A|--append|-I|--insert)[ \t]+)"
 _CHAIN_NAME = re.compile(_CHAIN_HEAD + r"([^\s\"!#][^\s\"]*)")
-# The same, reading only the names of target extensions (each a whole name, as _CHAIN_NAME reads it).
-_TARGET_CHAIN = re.compile(_CHAIN_HEAD + "(" + "|".join(re.escape(name) for name in sorted(TARGETS, key=len, reverse=True)) + r")(?![^\s\"])")
+# The same, reading only the names of target extensions (each a whole name, as _CHAIN_NAME reads
+# it); compiled when first needed (not for every small file).
+_TARGET_CHAIN = (_CHAIN_HEAD + "(" + "|".join(re.escape(name) for name in sorted(TARGETS, key=len, reverse=True))
+                 + r")(?![^\s\"])")
 
 
 def chain_names(text: str, pattern=_CHAIN_NAME) -> list[str]:
@@ -73,7 +75,7 @@ def target_chain_names(text: str) -> list[str]:
     """The names of ``chain_names(text)`` that are target extensions' (rule_options.TARGETS): one
     scan that makes no string for the other lines (a RuleReader asks whether ``-j DNAT`` jumps to
     a chain of that name without reading every chain name of a 100,000-line file)."""
-    return chain_names(text, _TARGET_CHAIN)
+    return chain_names(text, re.compile(_TARGET_CHAIN))
 
 
 # --- The file ---------------------------------------------------------------------
