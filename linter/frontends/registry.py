@@ -39,13 +39,16 @@ _COMMENT_LINE = re.compile(r"^[ \t]*#[^\n]*$", re.M)
 
 class Sniff:
     """One file as detection sees it: its path and name, the first DETECT_BYTES of its text
-    (``head``) and the same with whole-line comments blanked (``code``), computed once."""
+    (``head``) and the same with whole-line comments blanked (``code``), computed once; ``cut``
+    tells whether the head's last line goes on past it."""
 
     def __init__(self, path: str, text: str):
         self.path = path
         self.name = PurePath(path).name
         self.posix = PurePath(path).as_posix()
         self.head = text[:DETECT_BYTES]
+        # Whether ``head`` ends inside a line of the text (a line detection sees only part of).
+        self.cut = len(text) > DETECT_BYTES and text[DETECT_BYTES] != "\n"
 
     @cached_property
     def code(self) -> str:

@@ -73,3 +73,18 @@ def test_dash_l_output_is_one_clear_finding(tmp_path):
 
 def test_iptables_save_output_is_not_a_listing():
     assert rules_listing_table("*filter\n:INPUT DROP [0:0]\n-P INPUT DROP\nCOMMIT\n") is None
+
+
+def test_a_save_file_past_the_detection_window_is_judged_by_its_whole_lines():
+    """Detection reads the first DETECT_BYTES: the line cut there is not judged (kube-proxy's
+    ``:KUBE-SEP-...`` cut before its policy was, which sent detection on to slower tests, and a
+    rule's comment naming an iptables command then made the file a script)."""
+    from linter.frontends.registry import DETECT_BYTES
+
+    head = '*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -m comment --comment "see iptables -A" -j ACCEPT\n'
+    declaration = ":KUBE-SEP-0123456789ABCDEF - [0:0]\n"
+    body = declaration * ((DETECT_BYTES - len(head)) // len(declaration) + 2)
+    cut_at = DETECT_BYTES - len(head)
+    assert body[cut_at - 1] != "\n" and body[cut_at] != "\n"  # the window ends inside a declaration
+    text = head + body + "COMMIT\n"
+    assert detect_format("big.txt", text) == "iptables-save"

@@ -46,14 +46,18 @@ SAVE_FILE_NAMES = re.compile(r"^(rules\.v[46]|ip6?tables([.-][\w.-]*)?|.*\.rules
 SCRIPT_NAMES = re.compile(r"^(.*\.(sh|fw)|rc\.(local|fw|firewall[\w.-]*)|[\w.-]*firewall[\w-]*)$", re.I)
 
 
-def _is_iptables_save(code: str) -> bool:
-    """Whether every line of ``code`` (comment lines removed) is iptables-save output, with a table header.
+def _is_iptables_save(code: str, cut: bool = False) -> bool:
+    """Whether every line of ``code`` (comment lines removed) is iptables-save output, with a table header;
+    ``cut``: the last line of ``code`` is the start of a longer one, which is not judged.
 
     Decided before any shell pattern: a rule's ``--comment "iptables -A ..."`` is not a shell command.
     """
     if not _TABLE_HEADER.search(code):
         return False
-    return all(_SAVE_SHAPE.fullmatch(line) for line in code.split("\n") if line.strip())
+    lines = code.split("\n")
+    if cut:
+        lines.pop()
+    return all(_SAVE_SHAPE.fullmatch(line) for line in lines if line.strip())
 
 
 def _save_lines_not_shell(file: Sniff) -> bool:
@@ -84,7 +88,7 @@ FRONT_ENDS = (
     FrontEndInfo(
         name="iptables-save",
         module="linter.frontends.iptables.save",
-        detect=(Detector(20, lambda file: _is_iptables_save(file.code)),
+        detect=(Detector(20, lambda file: _is_iptables_save(file.code, file.cut)),
                 Detector(30, _save_lines_not_shell),
                 Detector(40, _listing),
                 Detector(90, _save_line_or_name)),

@@ -76,14 +76,18 @@ class RuleReader:
     """Turns the option list of one rule into matches and a verdict (shared by iptables front ends).
 
     ``chain_names`` gives the chain names of the file, asked for only when a ``-j NAME``
-    could be a chain or a target extension; ``diagnostics`` receives what is wrong.
+    could be a chain or a target extension (``target_chain_names``, when given, those of them
+    that are target extensions' names); ``diagnostics`` receives what is wrong.
     """
 
-    def __init__(self, path: str, family: Family, chain_names, diagnostics: list[Diagnostic]) -> None:
+    def __init__(self, path: str, family: Family, chain_names, diagnostics: list[Diagnostic],
+                 target_chain_names=None) -> None:
         self.path = path
         self.family = family
         self._chain_names = chain_names
         self._chains: set[str] | None = None
+        self._target_chain_names = target_chain_names
+        self._target_chains: set[str] | None = None
         self.diagnostics = diagnostics
         self.memo: dict = {}
         self.uses: list = []
@@ -96,10 +100,21 @@ class RuleReader:
             self._chains = set(self._chain_names())
         return self._chains
 
+    def has_chain(self, name: str) -> bool:
+        """Whether ``name`` is in ``chains``; a target extension's name is looked up among
+        ``target_chain_names`` when given (``chains`` is not made for it)."""
+        if self._chains is None and self._target_chain_names is not None and name in TARGETS:
+            if self._target_chains is None:
+                self._target_chains = set(self._target_chain_names())
+            return name in self._target_chains
+        return name in self.chains
+
     def add_chain(self, name: str) -> None:
         """A chain created after the reader was made (a script's ``-N``): ``-j name`` jumps to it."""
         if self._chains is not None:
             self._chains.add(name)
+        if self._target_chains is not None:
+            self._target_chains.add(name)
         self.chains_changed += 1  # a -j NAME read before may now be a jump
 
     # -- diagnostics
@@ -287,7 +302,7 @@ class RuleReader:
                     elif name in STANDARD_VERDICTS:
                         verdict = STANDARD_VERDICTS[name]
                     elif (name not in TARGETS and not self._unknown_option_follows(tokens, i, loaded, proto_module)
-                          or name in self.chains):
+                          or self.has_chain(name)):
                         # A jump; one to a chain the file never declares is the hygiene checks' business.
                         verdict = memo_get(("-j", name)) or memo.setdefault(("-j", name),
                                                                             Verdict(VerdictKind.JUMP, name))

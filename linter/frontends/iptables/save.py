@@ -89,7 +89,8 @@ from linter.frontends.iptables.plans import ShapePlans
 from linter.frontends.iptables.rule_options import statements_for
 from linter.frontends.iptables.rule_reader import RuleReader
 from linter.frontends.iptables.shape_runs import NO_SHAPE, ShapeRuns
-from linter.frontends.iptables.tables import chain_names, ChainState, detect_family, TableState, TableStore
+from linter.frontends.iptables.tables import (chain_names, ChainState, detect_family, TableState, TableStore,
+                                              target_chain_names)
 from linter.frontends.iptables.tokens import (
     describe_error,
     fast_path,
@@ -133,7 +134,8 @@ class FileReader:
         self.table: TableState | None = None
         self.family = store.family
         if rules is None:
-            rules = RuleReader(self.path, self.family, lambda: chain_names(text), self.diagnostics)
+            rules = RuleReader(self.path, self.family, lambda: chain_names(text), self.diagnostics,
+                               lambda: target_chain_names(text))
         else:
             self.diagnostics = rules.diagnostics
         self.rules = rules
