@@ -199,7 +199,8 @@ def run(source_run: SourceRun, pending: list[Box], apply: Callable[[Rule, list[B
     (verdicts, dead rules) and returns what goes on; ``record`` and ``decide`` are the caller's
     split_rule arguments. Returns what goes on past the run, as the rules one by one would.
     With ``chunked``, the run's cuts keep long lists as engine/rangelist.py's RangeLists (the
-    dead-rule analysis, whose rules cut them so too)."""
+    dead-rule analysis, whose rules cut them so too, and the exposure walk: intervals.py reads
+    them chunk by chunk where a rule meets them)."""
     if record:  # a trace: every rule as it comes (its boxes are few)
         for rule in source_run.rules:
             pending = apply(rule, pending)
