@@ -9,6 +9,8 @@ services database when it has one.
 from __future__ import annotations
 
 import functools
+from bisect import bisect_left
+from itertools import accumulate, islice
 from dataclasses import dataclass
 
 from linter.grammars import data_dir, read_yaml
@@ -183,6 +185,11 @@ class PortRegistry:
                     self._index.setdefault(transport, []).append((lo, hi, entry))
         for rows in self._index.values():
             rows.sort(key=lambda row: (row[0], row[1]))
+        # Per transport, the highest port the rows up to each one reach: the rows before the
+        # first that reaches a port all end below it (a look-up of a high port scanned every
+        # row below it: ufw's 33,000 `allow port Q` at 100,000 rules missed the cache).
+        self._reach = {transport: list(accumulate((row[1] for row in rows), max))
+                       for transport, rows in self._index.items()}
         self._overlapping: dict[tuple, tuple] = {}
 
     def with_additions(self, extra: list[PortEntry]) -> "PortRegistry":
@@ -214,8 +221,9 @@ class PortRegistry:
             self._overlapping.clear()
         found: dict[str, tuple[PortEntry, list]] = {}
         rows = self._index.get(transport, [])
+        reach = self._reach.get(transport, [])
         for lo, hi in ranges:
-            for r_lo, r_hi, entry in rows:
+            for r_lo, r_hi, entry in islice(rows, bisect_left(reach, lo), None):
                 if r_lo > hi:
                     break
                 if r_hi >= lo:

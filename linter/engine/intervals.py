@@ -82,6 +82,9 @@ def _intersect_skewed(a: Ranges, b: Ranges) -> Ranges:
     """intersect() when one list is much longer: each range of the short one is looked up, and
     the stretch of the long one it covers is copied as a slice, only its two ends cut."""
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    if type(long_) is not tuple and type(short) is tuple and _sorted(short):
+        from linter.engine import rangelist  # (a RangeList: read chunk by chunk, not flattened)
+        return rangelist.looked_up(long_, short, a, b)
     if _covered(long_, short):
         # The long list itself (what the copy below would rebuild and compare equal to it): a
         # box's long source or port list met by a space that keeps all of it (a jump's
@@ -128,6 +131,9 @@ def _covered(long_: Ranges, short: Ranges) -> bool:
 def _subtract_few(a: Ranges, b: Ranges) -> Ranges:
     """subtract() when ``b`` is much shorter than ``a``: only the stretches of ``a`` that ranges of
     ``b`` reach are rebuilt, and ``a`` is copied once with them put in place (in C)."""
+    if type(a) is not tuple and type(b) is tuple and _sorted(b):
+        from linter.engine import rangelist  # (a RangeList: only the chunks cut are rebuilt)
+        return rangelist.subtract(a, b)
     cuts: list[tuple[int, int, Ranges]] = []  # a[first:last] becomes rest
     kept = 0  # the end of the last cut
     i = 0
@@ -172,6 +178,11 @@ def _subtract_few(a: Ranges, b: Ranges) -> Ranges:
     if not cuts:
         return a
     return _with_cuts(a, cuts)
+
+
+def _sorted(ranges: Ranges) -> bool:
+    """Whether ``ranges`` (a few) is sorted and disjoint, as rangelist.py's cuts take it."""
+    return all(lo <= hi for lo, hi in ranges) and all(x[1] < y[0] for x, y in zip(ranges, ranges[1:]))
 
 
 def _with_cuts(a: Ranges, cuts: list[tuple[int, int, Ranges]]) -> Ranges:

@@ -24,7 +24,9 @@ where they would make a new tuple. A whole slice of a RangeList is the RangeList
 whole slice of a tuple is that tuple.
 
 API: ``held(ranges)`` (a list as a RangeList when it is long), ``subtract(a, b)``,
-``intersect(a, b)``, ``is_long(value)``, ``RangeList.flat()``.
+``intersect(a, b)``, ``looked_up(a, few)``, ``is_long(value)``, ``RangeList.flat()``.
+intervals.py hands its skewed cases (a long list met by a few ranges) here when the long list
+is a RangeList, so that a walk's rule matching reads it chunk by chunk instead of flattening it.
 """
 
 from __future__ import annotations
@@ -345,3 +347,40 @@ def _complement(ranges: iv.Ranges, lowest: int, highest: int) -> iv.Ranges:
             return tuple(holes)
     holes.append((start, highest))
     return tuple(holes)
+
+
+def looked_up(long_: RangeList, short: iv.Ranges, a: iv.Ranges, b: iv.Ranges) -> iv.Ranges:
+    """intervals.intersect(a, b) where ``long_`` (one of them) is a RangeList and ``short`` (the
+    other) a few sorted, disjoint ranges: each of them looked up chunk by chunk, nothing
+    flattened; ``a`` or ``b`` itself where the result equals it, as intervals.intersect gives."""
+    flat = long_._flat
+    if flat is not None:
+        found = iv.intersect(flat, short)
+        return long_ if found is flat else found
+    heads, chunks = long_.heads, long_.chunks
+    count = len(chunks)
+    out: list = []
+    for lo, hi in short:
+        number = bisect_right(heads, lo) - 1
+        if number < 0:
+            number = 0
+        while number < count and heads[number] <= hi:
+            chunk = chunks[number]
+            first = bisect_left(chunk, (lo,))
+            if first and chunk[first - 1][1] >= lo:
+                first -= 1
+            last = bisect_right(chunk, (hi, _AFTER_ALL), first)
+            if first < last:
+                start = len(out)
+                out.extend(chunk[first:last])
+                if out[start][0] < lo:
+                    out[start] = (lo, out[start][1])
+                if out[-1][1] > hi:
+                    out[-1] = (out[-1][0], hi)
+            number += 1
+    if len(out) == long_.count and out == [piece for chunk in chunks for piece in chunk]:
+        return long_  # (not flat(): that would build and keep the whole tuple)
+    result = tuple(out)
+    if len(result) == len(short) and result == short:
+        return short
+    return result

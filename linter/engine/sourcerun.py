@@ -21,7 +21,7 @@ each with its own way of applying one rule.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -32,7 +32,6 @@ from linter.engine.coalesce import coalesce
 from linter.engine.space import Box, has_opaque, has_path_decided, split_rule, with_dport, with_src
 from linter.model import AddressMatch, Direction, Family, PortMatch, ProtocolMatch, Rule, VerdictKind
 
-_AFTER_ALL = float("inf")  # (value, _AFTER_ALL) sorts after every range starting at value
 MIN_HOLES = 8  # rules kept as holes for a run to be worth it
 MAX_HOLE_PORTS = 64  # a rule testing more ports than this is applied as usual
 MAX_LOOKUP_PORTS = 1024  # a rule testing more ports is taken to meet every hole
@@ -200,7 +199,8 @@ def run(source_run: SourceRun, pending: list[Box], apply: Callable[[Rule, list[B
     (verdicts, dead rules) and returns what goes on; ``record`` and ``decide`` are the caller's
     split_rule arguments. Returns what goes on past the run, as the rules one by one would.
     With ``chunked``, the run's cuts keep long lists as engine/rangelist.py's RangeLists (the
-    dead-rule analysis, whose rules cut them so too)."""
+    dead-rule analysis, whose rules cut them so too, and the exposure walk: intervals.py reads
+    them chunk by chunk where a rule meets them)."""
     if record:  # a trace: every rule as it comes (its boxes are few)
         for rule in source_run.rules:
             pending = apply(rule, pending)
@@ -363,34 +363,7 @@ def _chunked_intersect(a: iv.Ranges, b: iv.Ranges) -> iv.Ranges:
     from linter.engine import rangelist  # (only big inputs get here: not on the start-up path)
     if type(a) is not rangelist.RangeList:
         return iv.intersect(a, b)  # (a few ranges looked up in a long tuple: nothing copied)
-    if a._flat is not None:
-        found = iv.intersect(a._flat, b)
-        return a if found is a._flat else found
-    # A few ranges looked up chunk by chunk (rangelist.intersect takes their complement away,
-    # which rebuilds every chunk when the few ranges are narrow, and reading the RangeList as
-    # one tuple builds and keeps it whole).
-    heads, chunks = a.heads, a.chunks
-    out: list = []
-    for lo, hi in b:
-        number = max(bisect_right(heads, lo) - 1, 0)
-        while number < len(chunks) and heads[number] <= hi:
-            chunk = chunks[number]
-            first = bisect_left(chunk, (lo,))
-            if first and chunk[first - 1][1] >= lo:
-                first -= 1
-            last = bisect_right(chunk, (hi, _AFTER_ALL), first)
-            if first < last:
-                start = len(out)
-                out.extend(chunk[first:last])
-                if out[start][0] < lo:
-                    out[start] = (lo, out[start][1])
-                if out[-1][1] > hi:
-                    out[-1] = (out[-1][0], hi)
-            number += 1
-    if len(out) == len(a) and out == [piece for chunk in chunks for piece in chunk]:  # (not a.flat(): kept)
-        return a
-    result = tuple(out)
-    return b if len(result) == len(b) and result == b else result
+    return rangelist.looked_up(a, b, a, b)
 
 
 def _chunked_subtract(a: iv.Ranges, b: iv.Ranges) -> iv.Ranges:

@@ -195,7 +195,7 @@ class Walker:
                 pending = self._apply_segment(table, chain, block, pending, results, stack, returned)
             elif type(block) is SourceRun:  # engine/sourcerun.py: rules for a few sources each
                 pending = run_sources(block, pending, lambda rule, boxes: self._apply_rule(
-                    table, chain, rule, boxes, results, stack, returned), self.record, self.decide)
+                    table, chain, rule, boxes, results, stack, returned), self.record, self.decide, chunked=True)
             elif held is not None or (not self.record and source_only(block) and holds_long(pending)):
                 if held is None:
                     held = HeldCuts()
