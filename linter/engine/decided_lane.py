@@ -1,0 +1,200 @@
+"""Dead-rule analysis of a base chain by what its earlier rules decided (an index, not a walk).
+
+A rule of a chain is dead when its match lies inside what the rules before it took out of
+the chain: a terminal rule's match, a RETURN's or goto's match, and for a jump the jump's
+match intersected with what the called chain decides (its terminal rules' matches without
+the RETURNs before them, nested jumps likewise). engine/shadow.py's general path walks the
+packets still going on instead, as disjoint boxes, which a random mix of source drops, port
+drops and jumps cuts into more pieces than its budget allows. Here that union is kept in an
+engine/decided_index.py index and each rule is tested against the boxes that can meet it.
+
+The lane judges only chains whose returned space nobody reads (base chains), and only when
+every rule is within what it follows: any matches the general path decides without a path
+(an opaque one makes its rule decide nothing, as there), verdicts of any kind; in the chains
+it calls, no goto and no RETURN or jump that is opaque, and no loop. Anything else, or a
+chain whose coverage tests spend its budget, goes to the general path. A called chain the
+general path could not judge decides nothing here either (as there: it returns everything).
+"""
+
+from __future__ import annotations
+
+from linter.engine import intervals as iv
+from linter.engine.chains import chain_named
+from linter.engine.decided_index import DecidedIndex, OverBudget
+from linter.engine.space import Box, has_opaque, has_path_decided, replace, split_rule
+from linter.engine.transparent import jump_changes_nothing
+from linter.model import Chain, Rule, VerdictKind
+
+LANE_BUDGET = 400_000  # boxes cut and looked at per chain, plus LANE_BUDGET_PER_RULE for each of its rules
+LANE_BUDGET_PER_RULE = 400
+CALLEE_DEPTH = 16  # nested jumps followed into called chains; deeper: the general path
+
+
+class _Unsupported(Exception):
+    """The chain holds something the lane does not follow."""
+
+
+def worth_trying_first(chain: Chain) -> bool:
+    """Whether ``chain`` is large and jumps somewhere: the general path's pending space is
+    cut by every jump's returned pieces there, so the lane goes first."""
+    return any(rule.verdict.kind is VerdictKind.JUMP or rule.verdict.kind is VerdictKind.GOTO for rule in chain.rules)
+
+
+def judge(analysis, chain: Chain):
+    """The ChainVerdicts of base chain ``chain`` (whose returned space nobody reads) for
+    ``analysis`` (an engine.shadow.ShadowAnalysis), or None when the lane cannot judge it."""
+    from linter.engine.shadow import ChainVerdicts  # (shadow.py imports this module lazily)
+
+    lane = _Lane(analysis)
+    budget = LANE_BUDGET + LANE_BUDGET_PER_RULE * len(chain.rules)
+    index = DecidedIndex(analysis.space, budget)
+    dead: set[int] = set()
+    shadowed: set[int] = set()
+    try:
+        for position, rule in enumerate(chain.rules):
+            matched = lane.matched(rule)
+            if all(index.covers(box) for box in matched):
+                dead.add(position)
+                if matched:
+                    shadowed.add(position)
+                continue
+            for box in lane.decided_by(rule, matched, [], 0):
+                index.add(box)
+    except (_Unsupported, OverBudget, RecursionError):
+        return None
+    return ChainVerdicts(dead or frozenset(), shadowed or frozenset(), True, None)
+
+
+class _Lane:
+    """What rules match and what chains decide, for one analysis."""
+
+    def __init__(self, analysis):
+        self.analysis = analysis
+        self.decides: dict[str, list[Box]] = {}  # chain name -> what it decides
+        self.walking: set[str] = set()  # the called chains being read (a loop: not followed here)
+
+    def matched(self, rule: Rule) -> list[Box]:
+        """The packets of the universe ``rule`` matches (its opaque matches taken as matching,
+        without their assumptions), one box per universe box it meets."""
+        found = []
+        for box in self.analysis.space:
+            inside = split_rule(box, rule.matches, rule, False, decide=False)[0]
+            if inside is not None:
+                found.append(replace(inside, assumptions=()) if inside.assumptions else inside)
+        return found
+
+    def decided_by(self, rule: Rule, matched: list[Box], returns: list[Box], depth: int) -> list[Box]:
+        """The packets of ``matched`` (what ``rule`` matches) that ``rule`` takes out of its
+        chain for good, less ``returns`` (what earlier RETURNs of a called chain sent back);
+        ``depth`` > 0 inside a called chain."""
+        if not matched:
+            return []
+        verdict = rule.verdict
+        kind = verdict.kind
+        opaque = has_opaque(rule) or has_path_decided(rule) or _took_assumption(self.analysis.space, rule)
+        if opaque:
+            if depth and kind in (VerdictKind.RETURN, VerdictKind.GOTO):
+                raise _Unsupported  # (the packets both go on and come back)
+            if kind is VerdictKind.GOTO:
+                self.analysis._returned_by(verdict.target)  # (what the general path asks, so it analyses the same chains)
+            return []
+        if kind is VerdictKind.JUMP:
+            if jump_changes_nothing(self.analysis.table, verdict.target, self.analysis._active):
+                return []
+            inside = self._decided_in(verdict.target, depth)
+            return _less(_crossed(matched, inside), returns)
+        if kind is VerdictKind.GOTO:
+            if depth:
+                raise _Unsupported
+            self.analysis._returned_by(verdict.target)
+            return matched
+        if kind is VerdictKind.RETURN:
+            if depth:
+                returns.extend(matched)
+                return []
+            return matched
+        if not verdict.terminal:
+            return []
+        return _less(matched, returns)
+
+    def _decided_in(self, name: str | None, depth: int) -> list[Box]:
+        """What a jump to chain ``name`` takes out for good: the packets it does not return."""
+        analysis = self.analysis
+        if analysis._returned_by(name) is None:
+            return []
+        target = chain_named(analysis.table, name)
+        if not analysis.chain(target).judged:
+            return []  # (the general path takes its returned space as everything)
+        found = self.decides.get(target.name)
+        if found is None:
+            if depth >= CALLEE_DEPTH or target.name in self.walking:
+                raise _Unsupported
+            self.walking.add(target.name)
+            try:
+                found = self._decides(target, depth + 1)
+            finally:
+                self.walking.discard(target.name)
+            self.decides[target.name] = found
+        return found
+
+    def _decides(self, chain: Chain, depth: int) -> list[Box]:
+        """Everything ``chain`` decides (does not return), as boxes."""
+        returns: list[Box] = []
+        decided: list[Box] = []
+        for rule in chain.rules:
+            decided.extend(self.decided_by(rule, self.matched(rule), returns, depth))
+        return decided
+
+
+def _took_assumption(space: list[Box], rule: Rule) -> bool:
+    """Whether some match of ``rule`` was taken as opaque for a universe box (an output
+    interface, a mark read without a path): the rule then decides nothing here."""
+    for box in space:
+        inside = split_rule(box, rule.matches, rule, False, decide=False)[0]
+        if inside is not None and inside.assumptions:
+            return True
+    return False
+
+
+def _crossed(boxes: list[Box], others: list[Box]) -> list[Box]:
+    """Every non-empty intersection of a box of ``boxes`` with one of ``others``."""
+    from linter.engine.shadow import intersect  # (loaded by the caller already)
+
+    return [both for box in boxes for other in others if (both := intersect(box, other)) is not None]
+
+
+def _less(boxes: list[Box], holes: list[Box]) -> list[Box]:
+    """``boxes`` minus every box of ``holes``, as boxes."""
+    if not holes or not boxes:
+        return boxes
+    for hole in holes:
+        pieces = []
+        for box in boxes:
+            pieces.extend(_minus(box, hole))
+        boxes = pieces
+        if len(boxes) > 10_000:
+            raise _Unsupported
+    return boxes
+
+
+def _minus(box: Box, hole: Box) -> list[Box]:
+    """``box`` minus ``hole`` as disjoint boxes."""
+    from linter.engine.shadow import intersect
+
+    if box.local is not hole.local or box.family is not hole.family or intersect(box, hole) is None:
+        return [box]
+    pieces = []
+    values = list(box)
+    for name in ("proto", "iif", "state", "src", "dst", "sport", "dport"):
+        at = Box._fields.index(name)
+        mine, theirs = values[at], hole[at]
+        if name in ("iif", "state"):
+            out, common = mine - theirs, mine & theirs
+        else:
+            out, common = iv.subtract(mine, theirs), iv.intersect(mine, theirs)
+        if out:
+            values[at] = out
+            pieces.append(tuple.__new__(Box, values))
+            values = list(values)
+        values[at] = common
+    return pieces
