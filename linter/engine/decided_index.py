@@ -49,6 +49,8 @@ class Union:
         starts, ends = self.starts, self.ends
         for lo, hi in ranges:
             first = bisect_left(ends, lo - 1)  # the first range reaching lo or adjacent to it
+            if first < len(starts) and starts[first] <= lo and hi <= ends[first]:
+                continue  # (held already: most protocols and ports added are)
             after = bisect_right(starts, hi + 1)  # past the last range starting at or next to hi
             if first < after:
                 lo = min(lo, starts[first])
@@ -112,9 +114,24 @@ class Union:
 
 
 def _meets(ranges: iv.Ranges, other) -> bool:
+    if ranges is other:
+        return True
     if type(other) is Union:
         return other.meets(ranges)
+    if len(ranges) == 1 and len(other) == 1:
+        (lo, hi), = ranges
+        (other_lo, other_hi), = other
+        return lo <= other_hi and other_lo <= hi
     return bool(iv.intersect(ranges, other))
+
+
+def _within(ranges: iv.Ranges, other) -> bool:
+    """Whether ``ranges`` lie inside ``other``."""
+    if ranges is other:
+        return True
+    if type(other) is Union:
+        return other.covers(ranges)
+    return iv.covers(other, ranges)
 
 
 def _inside(ranges: iv.Ranges, other) -> iv.Ranges:
@@ -198,16 +215,41 @@ class DecidedIndex:
     # --- coverage -------------------------------------------------------------------------
     def covers(self, box: Box) -> bool:
         """Whether every packet of ``box`` lies in the union (raises OverBudget)."""
-        if self._candidate(self._probe(box)) is None:
-            return False  # (a packet of the box no entry holds: the usual answer, found cheaply)
+        point = self._probe(box)
+        for _ in range(_PROBES):
+            entry = self._candidate(point)
+            if entry is None:
+                return False  # (a packet of the box no entry holds: the usual answer, found cheaply)
+            point = _moved_out(point, box, entry)
+            if point is None:
+                return True  # the box lies inside that entry
         pieces = [box]
         while pieces:
             piece = pieces.pop()
-            entry = self._candidate(piece)
+            entry = self._best(piece)
             if entry is None:
                 return False
             pieces.extend(self._cut(piece, entry))
         return True
+
+    def _best(self, box: Box) -> list | None:
+        """The entry meeting ``box`` that leaves the fewest pieces of it (none: it holds the
+        box), or None when none meets it: cutting by the first one met could leave a piece of
+        every source outside thousands of /24 drops that a port drop would have taken whole."""
+        best, fewest = None, 99
+        self.spent += 1
+        for entries in self._candidates(box):
+            self.spent += len(entries)
+            if self.spent > self.budget:
+                raise OverBudget
+            for entry in entries:
+                if self._entry_meets(entry, box):
+                    outside = _reaches_outside(box, entry)
+                    if outside < fewest:
+                        best, fewest = entry, outside
+                        if not outside:
+                            return entry
+        return best
 
     def _probe(self, box: Box) -> Box:
         """One packet of ``box``, chosen where no entry narrows a dimension if it can be."""
@@ -278,6 +320,48 @@ class DecidedIndex:
             values[dim] = common
         pieces.reverse()  # the first dimension's piece is looked at first (the stack pops the last)
         return pieces
+
+
+def _reaches_outside(box: Box, entry: list) -> int:
+    """In how many dimensions ``box`` reaches outside ``entry`` (how many pieces a cut leaves;
+    a long list held by the entry counts double, as its complement is long too)."""
+    count = 0
+    for dim, slot in _CUT_ORDER:
+        theirs = entry[slot]
+        if dim in _SET_DIMS:
+            count += not (box[dim] <= theirs)
+        elif not _within(box[dim], theirs):
+            count += 2 if type(theirs) is Union else 1
+    return count
+
+
+def _moved_out(point: Box, box: Box, entry: list) -> Box | None:
+    """``point`` moved, in the first dimension where ``box`` reaches outside ``entry``, to the
+    first such value; None when ``box`` lies inside ``entry`` in every dimension."""
+    for dim, slot in _CUT_ORDER:
+        mine, theirs = box[dim], entry[slot]
+        if dim in _SET_DIMS:
+            free = mine - theirs
+            if free:
+                value = frozenset((min(free),))
+                break
+            continue
+        if type(theirs) is Union:
+            first = theirs.first_outside(mine)
+        else:
+            out = iv.subtract(mine, theirs)
+            first = out[0][0] if out else None
+        if first is not None:
+            value = ((first, first),)
+            break
+    else:
+        return None
+    values = list(point)
+    values[dim] = value
+    return tuple.__new__(Box, values)
+
+
+_PROBES = 8  # packets of a box tried, each outside the entry that held the one before, before it is cut
 
 
 _SLOT = {_PROTO: 1, _SPORT: 2, _DPORT: 3, _SRC: 4, _DST: 5, _IIF: 6, _STATE: 7}

@@ -23,7 +23,7 @@ from linter.engine.chains import chain_named
 from linter.engine.decided_index import DecidedIndex, OverBudget
 from linter.engine.space import Box, has_opaque, has_path_decided, replace, split_rule
 from linter.engine.transparent import jump_changes_nothing
-from linter.model import Chain, Rule, VerdictKind
+from linter.model import AddrTypeMatch, Chain, Rule, VerdictKind
 
 LANE_BUDGET = 400_000  # boxes cut and looked at per chain, plus LANE_BUDGET_PER_RULE for each of its rules
 LANE_BUDGET_PER_RULE = 400
@@ -72,15 +72,28 @@ class _Lane:
         self.analysis = analysis
         self.decides: dict[str, list[Box]] = {}  # chain name -> what it decides
         self.walking: set[str] = set()  # the called chains being read (a loop: not followed here)
+        self.opaque: set[int] = set()  # id() of the rules matched() found a match taken as opaque in
 
     def matched(self, rule: Rule) -> list[Box]:
         """The packets of the universe ``rule`` matches (its opaque matches taken as matching,
-        without their assumptions), one box per universe box it meets."""
+        without their assumptions), one box per universe box it meets; a rule with a match
+        taken as opaque is noted in ``opaque``."""
         found = []
-        for box in self.analysis.space:
+        opaque = False
+        space = self.analysis.space
+        if not any(type(match) is AddrTypeMatch for match in rule.matches):
+            space = space[:1]  # (only an address type reads whether a packet is for this host)
+        for box in space:
             inside = split_rule(box, rule.matches, rule, False, decide=False)[0]
             if inside is not None:
-                found.append(replace(inside, assumptions=()) if inside.assumptions else inside)
+                if inside.assumptions:
+                    opaque = True  # (a match taken as opaque: an output interface, a mark read without a path)
+                    inside = replace(inside, assumptions=())
+                found.append(inside)
+        if opaque:
+            self.opaque.add(id(rule))
+        if len(space) == 1 and found:
+            found.append(replace(found[0], local=False))
         return found
 
     def decided_by(self, rule: Rule, matched: list[Box], returns: list[Box], depth: int) -> list[Box]:
@@ -91,7 +104,7 @@ class _Lane:
             return []
         verdict = rule.verdict
         kind = verdict.kind
-        opaque = has_opaque(rule) or has_path_decided(rule) or _took_assumption(self.analysis.space, rule)
+        opaque = id(rule) in self.opaque or has_opaque(rule) or has_path_decided(rule)
         if opaque:
             if depth and kind in (VerdictKind.RETURN, VerdictKind.GOTO):
                 raise _Unsupported  # (the packets both go on and come back)
@@ -144,16 +157,6 @@ class _Lane:
         for rule in chain.rules:
             decided.extend(self.decided_by(rule, self.matched(rule), returns, depth))
         return decided
-
-
-def _took_assumption(space: list[Box], rule: Rule) -> bool:
-    """Whether some match of ``rule`` was taken as opaque for a universe box (an output
-    interface, a mark read without a path): the rule then decides nothing here."""
-    for box in space:
-        inside = split_rule(box, rule.matches, rule, False, decide=False)[0]
-        if inside is not None and inside.assumptions:
-            return True
-    return False
 
 
 def _crossed(boxes: list[Box], others: list[Box]) -> list[Box]:
