@@ -8,10 +8,12 @@ packets still going on instead, as disjoint boxes, which a random mix of source 
 drops and jumps cuts into more pieces than its budget allows. Here that union is kept in an
 engine/decided_index.py index and each rule is tested against the boxes that can meet it.
 
-The lane judges only chains whose returned space nobody reads (base chains), and only when
+The lane judges only chains with jumps whose returned space nobody reads (base chains): a big
+one before the general path (engine/shadow.py's LANE_AT_LEAST rules), a smaller one when the
+general path runs out of budget; and only when
 every rule is within what it follows: any matches the general path decides without a path
 (an opaque one makes its rule decide nothing, as there), verdicts of any kind; in the chains
-it calls, no goto and no RETURN or jump that is opaque, and no loop. Anything else, or a
+it calls, no goto, no RETURN with an opaque match, and no loop. Anything else, or a
 chain whose coverage tests spend its budget, goes to the general path. A called chain the
 general path could not judge decides nothing here either (as there: it returns everything).
 """
@@ -35,8 +37,9 @@ class _Unsupported(Exception):
 
 
 def worth_trying_first(chain: Chain) -> bool:
-    """Whether ``chain`` is large and jumps somewhere: the general path's pending space is
-    cut by every jump's returned pieces there, so the lane goes first."""
+    """Whether ``chain`` jumps somewhere: every jump cuts the general path's pending space by
+    the pieces its target returns, which this lane does not need (a chain without jumps is
+    the general path's, whose own lanes take source runs and dispatch segments)."""
     return any(rule.verdict.kind is VerdictKind.JUMP or rule.verdict.kind is VerdictKind.GOTO for rule in chain.rules)
 
 

@@ -171,9 +171,9 @@ class ShadowAnalysis:
                     state.pending = coalesce(state.pending)
                 regrow = regrow_at(state.pending)
             if state.over_budget:
-                if not read_back and not tried:
-                    from linter.engine.decided_lane import judge
-                    if (found := judge(self, chain)) is not None:
+                if not read_back and not tried:  # (a chain without jumps: the general path's own lanes)
+                    from linter.engine.decided_lane import judge, worth_trying_first
+                    if worth_trying_first(chain) and (found := judge(self, chain)) is not None:
                         return found
                 return ChainVerdicts(set(), set(), False, None)
         if not read_back:
