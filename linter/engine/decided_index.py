@@ -9,9 +9,10 @@ boxes that can meet it: boxes differing from others in one dimension (thousands 
 /24 drops, thousands of tcp port drops) are merged into one box with a growing list there,
 and the others are found by source prefix or destination port.
 
-A box here is an engine Box; only its family, local flag, protocol, ports, addresses, input
-interfaces and conntrack states are read (the dead-rule analysis's boxes have no NAT, output
-interface or mark of their own).
+A box here is an engine Box; only its local flag, protocol, ports, addresses, input interfaces
+and conntrack states are read (the dead-rule analysis's boxes have no NAT, output interface or
+mark of their own), and its local flag may be None: packets for this host and passing through
+alike (a rule without an address type match cannot tell them apart).
 """
 
 from __future__ import annotations
@@ -254,6 +255,8 @@ class DecidedIndex:
     def _probe(self, box: Box) -> Box:
         """One packet of ``box``, chosen where no entry narrows a dimension if it can be."""
         values = list(box)
+        if box.local is None:
+            values[_LOCAL] = True
         for dim in _RANGE_DIMS:
             value = self.touched[dim].first_outside(box[dim])
             if value is None:
@@ -297,7 +300,9 @@ class DecidedIndex:
 
     @staticmethod
     def _entry_meets(entry: list, box: Box) -> bool:
-        if entry[0] is not box.local or not (entry[6] & box.iif) or not (entry[7] & box.state):
+        local = entry[0]
+        if local is not box.local and local is not None and box.local is not None \
+                or not (entry[6] & box.iif) or not (entry[7] & box.state):
             return False
         return (_meets(box.proto, entry[1]) and _meets(box.dport, entry[3]) and _meets(box.src, entry[4])
                 and _meets(box.dst, entry[5]) and _meets(box.sport, entry[2]))
@@ -307,6 +312,12 @@ class DecidedIndex:
         self.spent += 1
         pieces = []
         values = list(box)
+        local = entry[0]
+        if box.local is None and local is not None:  # the other half (for this host or not) is outside
+            values[_LOCAL] = not local
+            pieces.append(tuple.__new__(Box, values))
+            values = list(values)
+            values[_LOCAL] = local
         for dim, slot in _CUT_ORDER:
             mine, theirs = values[dim], entry[slot]
             if dim in _SET_DIMS:
@@ -325,7 +336,7 @@ class DecidedIndex:
 def _reaches_outside(box: Box, entry: list) -> int:
     """In how many dimensions ``box`` reaches outside ``entry`` (how many pieces a cut leaves;
     a long list held by the entry counts double, as its complement is long too)."""
-    count = 0
+    count = box.local is None and entry[0] is not None
     for dim, slot in _CUT_ORDER:
         theirs = entry[slot]
         if dim in _SET_DIMS:
@@ -338,6 +349,10 @@ def _reaches_outside(box: Box, entry: list) -> int:
 def _moved_out(point: Box, box: Box, entry: list) -> Box | None:
     """``point`` moved, in the first dimension where ``box`` reaches outside ``entry``, to the
     first such value; None when ``box`` lies inside ``entry`` in every dimension."""
+    if box.local is None and entry[0] is not None:
+        values = list(point)
+        values[_LOCAL] = not entry[0]
+        return tuple.__new__(Box, values)
     for dim, slot in _CUT_ORDER:
         mine, theirs = box[dim], entry[slot]
         if dim in _SET_DIMS:

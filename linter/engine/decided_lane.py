@@ -29,6 +29,7 @@ from linter.model import AddrTypeMatch, Chain, Rule, VerdictKind
 
 LANE_BUDGET = 400_000  # boxes cut and looked at per chain, plus LANE_BUDGET_PER_RULE for each of its rules
 LANE_BUDGET_PER_RULE = 400
+_LOCAL = Box._fields.index("local")
 CALLEE_DEPTH = 16  # nested jumps followed into called chains; deeper: the general path
 
 
@@ -79,8 +80,9 @@ class _Lane:
 
     def matched(self, rule: Rule) -> list[Box]:
         """The packets of the universe ``rule`` matches (its opaque matches taken as matching,
-        without their assumptions), one box per universe box it meets; a rule with a match
-        taken as opaque is noted in ``opaque``."""
+        without their assumptions): one box of local None (engine/decided_index.py) unless an
+        address type match tells packets for this host from others, then one per universe box
+        it meets; a rule with a match taken as opaque is noted in ``opaque``."""
         found = []
         opaque = False
         space = self.analysis.space
@@ -96,7 +98,7 @@ class _Lane:
         if opaque:
             self.opaque.add(id(rule))
         if len(space) == 1 and found:
-            found.append(replace(found[0], local=False))
+            return [replace(found[0], local=None)]  # (for this host or not alike: one box)
         return found
 
     def decided_by(self, rule: Rule, matched: list[Box], returns: list[Box], depth: int) -> list[Box]:
@@ -164,9 +166,21 @@ class _Lane:
 
 def _crossed(boxes: list[Box], others: list[Box]) -> list[Box]:
     """Every non-empty intersection of a box of ``boxes`` with one of ``others``."""
+    return [both for box in boxes for other in others if (both := _both(box, other)) is not None]
+
+
+def _both(box: Box, other: Box) -> Box | None:
+    """``box`` ∩ ``other`` (engine.shadow.intersect, a local flag of None holding both)."""
     from linter.engine.shadow import intersect  # (loaded by the caller already)
 
-    return [both for box in boxes for other in others if (both := intersect(box, other)) is not None]
+    mine, theirs = box.local, other.local
+    if mine is theirs:
+        return intersect(box, other)
+    if mine is None:
+        return intersect(replace(box, local=theirs), other)
+    if theirs is None:
+        return intersect(box, replace(other, local=mine))
+    return None
 
 
 def _less(boxes: list[Box], holes: list[Box]) -> list[Box]:
@@ -185,12 +199,15 @@ def _less(boxes: list[Box], holes: list[Box]) -> list[Box]:
 
 def _minus(box: Box, hole: Box) -> list[Box]:
     """``box`` minus ``hole`` as disjoint boxes."""
-    from linter.engine.shadow import intersect
-
-    if box.local is not hole.local or box.family is not hole.family or intersect(box, hole) is None:
+    if _both(box, hole) is None:
         return [box]
     pieces = []
     values = list(box)
+    if box.local is None and hole.local is not None:  # the other half (for this host or not) is outside
+        values[_LOCAL] = not hole.local
+        pieces.append(tuple.__new__(Box, values))
+        values = list(values)
+        values[_LOCAL] = hole.local
     for name in ("proto", "iif", "state", "src", "dst", "sport", "dport"):
         at = Box._fields.index(name)
         mine, theirs = values[at], hole[at]

@@ -1,7 +1,8 @@
 """The dead-rule analysis of a base chain by an index of what earlier rules decided
 (engine/decided_lane.py) finds exactly the general path's dead and shadowed rules (its budget
 raised so it judges every chain): compared on random chains of the random mix's rule kinds
-plus negation, conntrack state, interfaces, opaque and path-decided matches, non-terminal
+plus negation, conntrack state, interfaces, address types (for this host or not), opaque and
+path-decided matches, non-terminal
 verdicts, RETURN, goto, nested jumps, IPv6 and policies."""
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def _net(pick: random.Random, v6: bool, length: int) -> str:
 def _match(pick: random.Random, v6: bool, opaque: bool) -> str:
     """One or two matches of the kinds the mix uses and the ones the general path treats specially."""
     kinds = ["src24", "src24", "src16", "multiport", "multiport", "proto", "dport", "state", "iif", "dst",
-             "notsrc", "notiif", "none", "both"]
+             "notsrc", "notiif", "none", "both", "local", "notlocal"]
     if opaque:
         kinds += ["oif", "limit", "mark"]
     kind = pick.choice(kinds)
@@ -49,6 +50,8 @@ def _match(pick: random.Random, v6: bool, opaque: bool) -> str:
         "notiif": "! -i eth0",
         "none": "",
         "both": f"-s {_net(pick, v6, 16)} -p {proto} -m multiport --dports {ports}",
+        "local": f"-m addrtype --dst-type LOCAL -p {proto}",
+        "notlocal": "-m addrtype ! --dst-type LOCAL",
         "oif": "-m recent --name seen --rcheck",
         "limit": "-m limit --limit 5/sec",
         "mark": "-m mark --mark 0x1",
