@@ -23,9 +23,9 @@ from __future__ import annotations
 from linter.engine import intervals as iv
 from linter.engine.chains import chain_named
 from linter.engine.decided_index import DecidedIndex, OverBudget
-from linter.engine.space import Box, has_opaque, has_path_decided, replace, split_rule
+from linter.engine.space import PORT_PROTOCOL_RANGES, Box, has_opaque, has_path_decided, protocol_ranges, replace, split_rule
 from linter.engine.transparent import jump_changes_nothing
-from linter.model import AddrTypeMatch, Chain, Rule, VerdictKind
+from linter.model import AddrTypeMatch, AddressMatch, Chain, Direction, PortMatch, ProtocolMatch, Rule, VerdictKind
 
 LANE_BUDGET = 400_000  # boxes cut and looked at per chain, plus LANE_BUDGET_PER_RULE for each of its rules
 LANE_BUDGET_PER_RULE = 400
@@ -89,7 +89,9 @@ class _Lane:
         if not any(type(match) is AddrTypeMatch for match in rule.matches):
             space = space[:1]  # (only an address type reads whether a packet is for this host)
         for box in space:
-            inside = split_rule(box, rule.matches, rule, False, decide=False)[0]
+            inside = _plain_match(box, rule.matches)
+            if inside is False:
+                inside = split_rule(box, rule.matches, rule, False, decide=False)[0]
             if inside is not None:
                 if inside.assumptions:
                     opaque = True  # (a match taken as opaque: an output interface, a mark read without a path)
@@ -162,6 +164,26 @@ class _Lane:
         for rule in chain.rules:
             decided.extend(self.decided_by(rule, self.matched(rule), returns, depth))
         return decided
+
+
+def _plain_match(box: Box, matches) -> Box | None | bool:
+    """split_rule's matching part of universe box ``box`` for the mix's commonest rules (a
+    source network; a protocol; a protocol and destination ports, none negated), made
+    directly; False for other rules."""
+    count = len(matches)
+    first = matches[0] if count else None
+    if count == 1 and not first.negated:
+        if type(first) is AddressMatch and first.direction is Direction.SOURCE and first.addresses.family is box.family:
+            return replace(box, src=first.addresses.ranges) if first.addresses.ranges else None
+        if type(first) is ProtocolMatch:
+            return replace(box, proto=protocol_ranges(first.protocols))
+    elif count == 2 and type(first) is ProtocolMatch and type(ports := matches[1]) is PortMatch \
+            and not first.negated and not ports.negated and ports.direction is Direction.DESTINATION:
+        protocols = iv.intersect(protocol_ranges(first.protocols), PORT_PROTOCOL_RANGES)
+        if not protocols or not ports.ports.ranges:
+            return None
+        return replace(box, proto=protocols, dport=ports.ports.ranges)
+    return False
 
 
 def _crossed(boxes: list[Box], others: list[Box]) -> list[Box]:

@@ -199,3 +199,19 @@ def test_union_adds_merges_and_answers():
     assert union.meets(((41, 49),)) is False and union.meets(((41, 50),)) is True
     assert union.covers(((10, 40),)) is True and union.covers(((10, 41),)) is False
     assert union.first_outside(((10, 60),)) == 41 and union.first_outside(((50, 50),)) is None
+
+
+@pytest.mark.parametrize("matches", ["-s 10.1.2.0/24", "-p tcp", "-p udp -m multiport --dports 53,123",
+                                     "-p icmp", "-p tcp -m tcp --dport 22", "! -s 10.0.0.0/8", "-p tcp ! --dport 22",
+                                     "-s 2001:db8::/32"])
+def test_plain_matches_are_split_rules_answer(matches):
+    """The lane's direct reading of the commonest rules equals split_rule's matching part."""
+    from linter.engine.space import split_rule
+
+    rule = ruleset(f"*filter\n:INPUT ACCEPT [0:0]\n-A INPUT {matches} -j DROP\nCOMMIT\n").tables[0].chains[0].rules[0]
+    box = shadow.universe(Family.IPV4, INTERFACES)[0]
+    direct = decided_lane._plain_match(box, rule.matches)
+    expected = split_rule(box, rule.matches, rule, False, decide=False)[0]
+    assert direct is False or direct == expected
+    assert (direct is not False) == (matches in ("-s 10.1.2.0/24", "-p tcp", "-p udp -m multiport --dports 53,123",
+                                                 "-p icmp", "-p tcp -m tcp --dport 22"))
