@@ -162,9 +162,16 @@ class DecidedIndex:
         self.touched: dict[int, Union] = {dim: Union() for dim in _RANGE_DIMS}  # values some entry narrows
         self.touched_sets: dict[int, set] = {dim: set() for dim in _SET_DIMS}
 
+    def charge(self, work: int) -> None:
+        """Count ``work`` (boxes made elsewhere for this index) against the budget."""
+        self.spent += work
+        if self.spent > self.budget:
+            raise OverBudget
+
     # --- adding ---------------------------------------------------------------------------
     def add(self, box: Box) -> None:
-        """Add ``box`` to the union."""
+        """Add ``box`` to the union (a box looked at, for the budget)."""
+        self.spent += 1
         full = self.full
         narrow = [dim for dim in _RANGE_DIMS if box[dim] != full[dim]]
         for dim in narrow:
