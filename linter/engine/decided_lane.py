@@ -116,8 +116,12 @@ class _Lane:
         if opaque:
             if depth and kind in (VerdictKind.RETURN, VerdictKind.GOTO):
                 raise _Unsupported  # (the packets both go on and come back)
-            if kind is VerdictKind.GOTO:
-                self.analysis._returned_by(verdict.target)  # (what the general path asks, so it analyses the same chains)
+            # (What the general path asks there, so that the same chains are analysed and asked
+            # for what they return: a jump taken as opaque only by split_rule, a mark or an
+            # output interface, goes on to ask its target.)
+            if kind is VerdictKind.GOTO or kind is VerdictKind.JUMP and not (has_opaque(rule) or has_path_decided(rule)) \
+                    and not jump_changes_nothing(self.analysis.table, verdict.target, self.analysis._active):
+                self.analysis._returned_by(verdict.target)
             return []
         if kind is VerdictKind.JUMP:
             if jump_changes_nothing(self.analysis.table, verdict.target, self.analysis._active):

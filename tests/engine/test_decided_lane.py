@@ -215,3 +215,15 @@ def test_plain_matches_are_split_rules_answer(matches):
     assert direct is False or direct == expected
     assert (direct is not False) == (matches in ("-s 10.1.2.0/24", "-p tcp", "-p udp -m multiport --dports 53,123",
                                                  "-p icmp", "-p tcp -m tcp --dport 22"))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_called_chains_the_general_path_cannot_judge_decide_nothing_in_both(monkeypatch, seed):
+    """A user chain over the general path's budget returns everything to its callers there; the
+    lane takes it as deciding nothing, so both find the same dead rules in INPUT."""
+    text = _table(seed, 40, opaque_callees=False)
+    monkeypatch.setattr(shadow, "chain_budget", lambda chain: 10 ** 9 if chain.name == "INPUT" else 0)
+    general = _verdicts(text, monkeypatch, lane=False)
+    assert _verdicts(text, monkeypatch, lane=True) == general
+    judged = _judged_by_lane(text)
+    assert judged is not None and ("INPUT", sorted(judged.dead), sorted(judged.shadowed), True, None) == general[0]
