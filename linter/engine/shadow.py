@@ -33,6 +33,7 @@ from linter.model import Chain, Family, Rule, Table, VerdictKind
 
 SHADOW_BUDGET = 40_000  # box splits per chain, plus SHADOW_BUDGET_PER_RULE for each of its rules;
 SHADOW_BUDGET_PER_RULE = 40  # past that the chain is not judged (PL410 says so): a chain costs at most this
+LANE_AT_LEAST = 1_000  # rules of a base chain with jumps judged by engine/decided_lane.py before the general path
 
 
 _NONE: frozenset[int] = frozenset()
@@ -142,6 +143,11 @@ class ShadowAnalysis:
     def _analyse(self, chain: Chain, read_back: bool) -> ChainVerdicts:
         """``read_back``: whether what the chain returns is read (engine/settled.py); when not,
         its ChainVerdicts.returned is None."""
+        tried = not read_back and len(chain.rules) >= LANE_AT_LEAST
+        if tried:  # engine/decided_lane.py: a big base chain with jumps is judged by an index first
+            from linter.engine.decided_lane import judge, worth_trying_first
+            if worth_trying_first(chain) and (found := judge(self, chain)) is not None:
+                return found
         index_of = RulePositions(chain.rules)
         position = 0  # of the next block's first rule in chain.rules, while known
         state = _Progress(list(self.space), chain_budget(chain))
@@ -165,6 +171,10 @@ class ShadowAnalysis:
                     state.pending = coalesce(state.pending)
                 regrow = regrow_at(state.pending)
             if state.over_budget:
+                if not read_back and not tried:  # (a chain without jumps: the general path's own lanes)
+                    from linter.engine.decided_lane import judge, worth_trying_first
+                    if worth_trying_first(chain) and (found := judge(self, chain)) is not None:
+                        return found
                 return ChainVerdicts(set(), set(), False, None)
         if not read_back:
             return ChainVerdicts(state.dead or _NONE, state.shadowed or _NONE, True, None)

@@ -208,6 +208,8 @@ def test_the_dead_rule_analysis_is_the_same_with_range_lists(monkeypatch, case, 
     if case.endswith("over budget"):  # the budget runs out part of the way through INPUT
         monkeypatch.setattr(shadow, "SHADOW_BUDGET", 20_000)
         monkeypatch.setattr(shadow, "SHADOW_BUDGET_PER_RULE", 0)
+        from linter.engine import decided_lane  # (which would judge INPUT: the general path's budget is tested here)
+        monkeypatch.setattr(decided_lane, "judge", lambda analysis, chain: None)
     _with_lists(monkeypatch, None)
     plain = _analyses(text)
     _with_lists(monkeypatch, hold)

@@ -1,0 +1,390 @@
+"""The union of the packet boxes a chain has decided so far, and whether it covers a box.
+
+The dead-rule analysis's general path (engine/shadow.py) keeps what goes on past the rules as
+disjoint boxes, and each rule splits them: a random mix of source drops, port drops and
+jumps cuts that space into so many pieces that it runs out of budget. What is *decided* is
+far simpler: a union of the rules' own matches. This module keeps that union as an index of
+boxes (overlaps allowed) and answers "is this box inside the union?" by looking only at the
+boxes that can meet it: boxes differing from others in one dimension (thousands of source
+/24 drops, thousands of tcp port drops) are merged into one box with a growing list there,
+and the others are found by source prefix or destination port.
+
+A box here is an engine Box; only its local flag, protocol, ports, addresses, input interfaces
+and conntrack states are read (the dead-rule analysis's boxes have no NAT, output interface or
+mark of their own), and its local flag may be None: packets for this host and passing through
+alike (a rule without an address type match cannot tell them apart).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+
+from linter.engine import intervals as iv
+from linter.engine.space import Box
+
+_PROTO, _SPORT, _DPORT, _SRC, _DST, _IIF, _STATE, _LOCAL = (Box._fields.index(name) for name in (
+    "proto", "sport", "dport", "src", "dst", "iif", "state", "local"))
+_RANGE_DIMS = (_PROTO, _SRC, _DST, _SPORT, _DPORT)  # (a box's difference is cut in this order)
+_SET_DIMS = (_IIF, _STATE)
+_DIMS = (_PROTO, _IIF, _STATE, _SRC, _DST, _SPORT, _DPORT)
+_ANY = None  # the index key of a box too wide in a dimension to be filed by its values
+_FEW_PORTS = 32  # a box with at most this many destination ports is filed under each
+_FEW_BUCKETS = 4  # a box whose sources span at most this many /16 (IPv4) buckets is filed under each
+
+
+class OverBudget(Exception):
+    """The coverage tests spent the budget they were given."""
+
+
+class Union:
+    """A growing set of integers as sorted, disjoint, non-adjacent ranges in two lists (adding
+    a range costs a bisection and a list splice, not a copy of the tuple)."""
+
+    __slots__ = ("starts", "ends")
+
+    def __init__(self, ranges: iv.Ranges = ()):
+        self.starts = [lo for lo, _ in ranges]
+        self.ends = [hi for _, hi in ranges]
+
+    def add(self, ranges: iv.Ranges) -> None:
+        starts, ends = self.starts, self.ends
+        for lo, hi in ranges:
+            first = bisect_left(ends, lo - 1)  # the first range reaching lo or adjacent to it
+            if first < len(starts) and starts[first] <= lo and hi <= ends[first]:
+                continue  # (held already: most protocols and ports added are)
+            after = bisect_right(starts, hi + 1)  # past the last range starting at or next to hi
+            if first < after:
+                lo = min(lo, starts[first])
+                hi = max(hi, ends[after - 1])
+            starts[first:after] = [lo]
+            ends[first:after] = [hi]
+
+    def meets(self, ranges: iv.Ranges) -> bool:
+        starts, ends = self.starts, self.ends
+        for lo, hi in ranges:
+            at = bisect_left(ends, lo)
+            if at < len(starts) and starts[at] <= hi:
+                return True
+        return False
+
+    def covers(self, ranges: iv.Ranges) -> bool:
+        starts, ends = self.starts, self.ends
+        for lo, hi in ranges:
+            at = bisect_left(ends, lo)
+            if at == len(starts) or starts[at] > lo or ends[at] < hi:
+                return False
+        return True
+
+    def inside(self, ranges: iv.Ranges) -> iv.Ranges:
+        """``ranges`` ∩ this set."""
+        starts, ends, out = self.starts, self.ends, []
+        count = len(starts)
+        for lo, hi in ranges:
+            at = bisect_left(ends, lo)
+            while at < count and starts[at] <= hi:
+                out.append((max(lo, starts[at]), min(hi, ends[at])))
+                at += 1
+        return tuple(out)
+
+    def outside(self, ranges: iv.Ranges) -> iv.Ranges:
+        """``ranges`` minus this set."""
+        starts, ends, out = self.starts, self.ends, []
+        count = len(starts)
+        for lo, hi in ranges:
+            at = bisect_left(ends, lo)
+            while at < count and starts[at] <= hi:
+                if starts[at] > lo:
+                    out.append((lo, starts[at] - 1))
+                lo = ends[at] + 1
+                at += 1
+            if lo <= hi:
+                out.append((lo, hi))
+        return tuple(out)
+
+    def first_outside(self, ranges: iv.Ranges) -> int | None:
+        """The smallest value of ``ranges`` not in this set, or None."""
+        starts, ends = self.starts, self.ends
+        count = len(starts)
+        for lo, hi in ranges:
+            at = bisect_left(ends, lo)
+            if at == count or starts[at] > lo:
+                return lo
+            if ends[at] < hi:
+                return ends[at] + 1
+        return None
+
+
+def _meets(ranges: iv.Ranges, other) -> bool:
+    if ranges is other:
+        return True
+    if type(other) is Union:
+        return other.meets(ranges)
+    if len(ranges) == 1 and len(other) == 1:
+        (lo, hi), = ranges
+        (other_lo, other_hi), = other
+        return lo <= other_hi and other_lo <= hi
+    return bool(iv.intersect(ranges, other))
+
+
+def _within(ranges: iv.Ranges, other) -> bool:
+    """Whether ``ranges`` lie inside ``other``."""
+    if ranges is other:
+        return True
+    if type(other) is Union:
+        return other.covers(ranges)
+    return iv.covers(other, ranges)
+
+
+def _inside(ranges: iv.Ranges, other) -> iv.Ranges:
+    return other.inside(ranges) if type(other) is Union else iv.intersect(ranges, other)
+
+
+def _outside(ranges: iv.Ranges, other) -> iv.Ranges:
+    return other.outside(ranges) if type(other) is Union else iv.subtract(ranges, other)
+
+
+class DecidedIndex:
+    """The union of the boxes added so far (one family), with coverage tests against it.
+
+    ``budget``: the work (boxes cut and boxes looked at) the tests may spend; past it they
+    raise OverBudget."""
+
+    def __init__(self, universe: list[Box], budget: int):
+        first = universe[0]
+        self.full = {dim: first[dim] for dim in _DIMS}
+        self.shift = max(0, first.src[-1][1].bit_length() - 16)  # a source bucket: the top 16 bits
+        self.budget = budget
+        self.spent = 0
+        self.merged: dict[tuple, list] = {}  # (dimension, the other fields) -> the entry merged in it
+        self.by_src: dict = {}  # source bucket (or _ANY) -> entries filed there
+        self.by_dport: dict = {}  # destination port (or _ANY) -> entries filed there
+        self.entries: list[list] = []  # every entry: [local, proto, sport, dport, src, dst, iif, state]
+        self.touched: dict[int, Union] = {dim: Union() for dim in _RANGE_DIMS}  # values some entry narrows
+        self.touched_sets: dict[int, set] = {dim: set() for dim in _SET_DIMS}
+
+    def charge(self, work: int) -> None:
+        """Count ``work`` (boxes made elsewhere for this index) against the budget."""
+        self.spent += work
+        if self.spent > self.budget:
+            raise OverBudget
+
+    # --- adding ---------------------------------------------------------------------------
+    def add(self, box: Box) -> None:
+        """Add ``box`` to the union (a box looked at, for the budget)."""
+        self.spent += 1
+        full = self.full
+        narrow = [dim for dim in _RANGE_DIMS if box[dim] != full[dim]]
+        for dim in narrow:
+            self.touched[dim].add(box[dim])
+        for dim in _SET_DIMS:
+            if box[dim] != full[dim]:
+                self.touched_sets[dim].update(box[dim])
+        if narrow and (len(narrow) == 1 or (len(narrow) == 2 and narrow[0] == _PROTO and len(box.proto) == 1
+                                            and box.proto[0][0] == box.proto[0][1])):
+            # One narrow dimension (a source drop), or one protocol and one more (a tcp port drop):
+            # such boxes of one kind differ only there and merge into one entry.
+            dim = narrow[-1]
+            key = (dim, box.local, box.iif, box.state, *(box[d] for d in _RANGE_DIMS if d != dim))
+            entry = self.merged.get(key)
+            if entry is not None:
+                entry[dim].add(box[dim])
+                return
+            entry = self._entry(box)
+            entry[dim] = Union(box[dim])
+            self.merged[key] = entry
+            self._file(entry, _ANY, _ANY)
+            return
+        entry = self._entry(box)
+        self._file(entry, self._src_keys(box.src), self._dport_keys(box.dport))
+
+    @staticmethod
+    def _entry(box: Box) -> list:
+        return [box.local, box.proto, box.sport, box.dport, box.src, box.dst, box.iif, box.state]
+
+    def _file(self, entry: list, src_keys, dport_keys) -> None:
+        self.entries.append(entry)
+        for key in (src_keys if src_keys is not _ANY else (_ANY,)):
+            self.by_src.setdefault(key, []).append(entry)
+        for key in (dport_keys if dport_keys is not _ANY else (_ANY,)):
+            self.by_dport.setdefault(key, []).append(entry)
+
+    def _src_keys(self, ranges: iv.Ranges):
+        """The source buckets a box of these sources is filed under, or _ANY."""
+        low, high = ranges[0][0] >> self.shift, ranges[-1][1] >> self.shift
+        return range(low, high + 1) if high - low < _FEW_BUCKETS else _ANY
+
+    @staticmethod
+    def _dport_keys(ranges: iv.Ranges):
+        """The destination ports a box of these ports is filed under, or _ANY."""
+        if iv.size(ranges) > _FEW_PORTS:
+            return _ANY
+        return [port for lo, hi in ranges for port in range(lo, hi + 1)]
+
+    # --- coverage -------------------------------------------------------------------------
+    def covers(self, box: Box) -> bool:
+        """Whether every packet of ``box`` lies in the union (raises OverBudget)."""
+        point = self._probe(box)
+        for _ in range(_PROBES):
+            entry = self._candidate(point)
+            if entry is None:
+                return False  # (a packet of the box no entry holds: the usual answer, found cheaply)
+            point = _moved_out(point, box, entry)
+            if point is None:
+                return True  # the box lies inside that entry
+        pieces = [box]
+        while pieces:
+            piece = pieces.pop()
+            entry = self._best(piece)
+            if entry is None:
+                return False
+            pieces.extend(self._cut(piece, entry))
+        return True
+
+    def _best(self, box: Box) -> list | None:
+        """The entry meeting ``box`` that leaves the fewest pieces of it (none: it holds the
+        box), or None when none meets it: cutting by the first one met could leave a piece of
+        every source outside thousands of /24 drops that a port drop would have taken whole."""
+        best, fewest = None, 99
+        self.spent += 1
+        for entries in self._candidates(box):
+            self.spent += len(entries)
+            if self.spent > self.budget:
+                raise OverBudget
+            for entry in entries:
+                if self._entry_meets(entry, box):
+                    outside = _reaches_outside(box, entry)
+                    if outside < fewest:
+                        best, fewest = entry, outside
+                        if not outside:
+                            return entry
+        return best
+
+    def _probe(self, box: Box) -> Box:
+        """One packet of ``box``, chosen where no entry narrows a dimension if it can be."""
+        values = list(box)
+        if box.local is None:
+            values[_LOCAL] = True
+        for dim in _RANGE_DIMS:
+            value = self.touched[dim].first_outside(box[dim])
+            if value is None:
+                value = box[dim][0][0]
+            values[dim] = ((value, value),)
+        for dim in _SET_DIMS:
+            free = box[dim] - self.touched_sets[dim]
+            values[dim] = frozenset((min(free or box[dim]),))
+        return tuple.__new__(Box, values)
+
+    def _candidate(self, box: Box) -> list | None:
+        """An entry that meets ``box``, or None when none does."""
+        candidates = self._candidates(box)
+        self.spent += 1
+        for entries in candidates:
+            self.spent += len(entries)
+            if self.spent > self.budget:
+                raise OverBudget
+            for entry in entries:
+                if self._entry_meets(entry, box):
+                    return entry
+        return None
+
+    def _candidates(self, box: Box) -> list[list]:
+        """Lists of entries holding every entry that may meet ``box``: those filed under its
+        source buckets or under its ports, whichever are fewer."""
+        found = []
+        src_keys = self._src_keys(box.src)
+        if src_keys is not _ANY:
+            by_src = self.by_src
+            found = [by_src[key] for key in (*src_keys, _ANY) if key in by_src]
+        dport_keys = self._dport_keys(box.dport)
+        if dport_keys is not _ANY:
+            by_dport = self.by_dport
+            other = [by_dport[key] for key in (*dport_keys, _ANY) if key in by_dport]
+            if src_keys is _ANY or sum(map(len, other)) < sum(map(len, found)):
+                found = other
+        elif src_keys is _ANY:
+            found = [self.entries]
+        return found
+
+    @staticmethod
+    def _entry_meets(entry: list, box: Box) -> bool:
+        local = entry[0]
+        if local is not box.local and local is not None and box.local is not None \
+                or not (entry[6] & box.iif) or not (entry[7] & box.state):
+            return False
+        return (_meets(box.proto, entry[1]) and _meets(box.dport, entry[3]) and _meets(box.src, entry[4])
+                and _meets(box.dst, entry[5]) and _meets(box.sport, entry[2]))
+
+    def _cut(self, box: Box, entry: list) -> list[Box]:
+        """``box`` minus the entry (which meets it), as disjoint boxes."""
+        self.spent += 1
+        pieces = []
+        values = list(box)
+        local = entry[0]
+        if box.local is None and local is not None:  # the other half (for this host or not) is outside
+            values[_LOCAL] = not local
+            pieces.append(tuple.__new__(Box, values))
+            values = list(values)
+            values[_LOCAL] = local
+        for dim, slot in _CUT_ORDER:
+            mine, theirs = values[dim], entry[slot]
+            if dim in _SET_DIMS:
+                out, common = mine - theirs, mine & theirs
+            else:
+                out, common = _outside(mine, theirs), _inside(mine, theirs)
+            if out:
+                values[dim] = out
+                pieces.append(tuple.__new__(Box, values))
+                values = list(values)
+            values[dim] = common
+        pieces.reverse()  # the first dimension's piece is looked at first (the stack pops the last)
+        return pieces
+
+
+def _reaches_outside(box: Box, entry: list) -> int:
+    """In how many dimensions ``box`` reaches outside ``entry`` (how many pieces a cut leaves;
+    a long list held by the entry counts double, as its complement is long too)."""
+    count = box.local is None and entry[0] is not None
+    for dim, slot in _CUT_ORDER:
+        theirs = entry[slot]
+        if dim in _SET_DIMS:
+            count += not (box[dim] <= theirs)
+        elif not _within(box[dim], theirs):
+            count += 2 if type(theirs) is Union else 1
+    return count
+
+
+def _moved_out(point: Box, box: Box, entry: list) -> Box | None:
+    """``point`` moved, in the first dimension where ``box`` reaches outside ``entry``, to the
+    first such value; None when ``box`` lies inside ``entry`` in every dimension."""
+    if box.local is None and entry[0] is not None:
+        values = list(point)
+        values[_LOCAL] = not entry[0]
+        return tuple.__new__(Box, values)
+    for dim, slot in _CUT_ORDER:
+        mine, theirs = box[dim], entry[slot]
+        if dim in _SET_DIMS:
+            free = mine - theirs
+            if free:
+                value = frozenset((min(free),))
+                break
+            continue
+        if type(theirs) is Union:
+            first = theirs.first_outside(mine)
+        else:
+            out = iv.subtract(mine, theirs)
+            first = out[0][0] if out else None
+        if first is not None:
+            value = ((first, first),)
+            break
+    else:
+        return None
+    values = list(point)
+    values[dim] = value
+    return tuple.__new__(Box, values)
+
+
+_PROBES = 8  # packets of a box tried, each outside the entry that held the one before, before it is cut
+
+
+_SLOT = {_PROTO: 1, _SPORT: 2, _DPORT: 3, _SRC: 4, _DST: 5, _IIF: 6, _STATE: 7}
+_CUT_ORDER = tuple((dim, _SLOT[dim]) for dim in _DIMS)

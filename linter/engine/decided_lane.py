@@ -1,0 +1,250 @@
+"""Dead-rule analysis of a base chain by what its earlier rules decided (an index, not a walk).
+
+A rule of a chain is dead when its match lies inside what the rules before it took out of
+the chain: a terminal rule's match, a RETURN's or goto's match, and for a jump the jump's
+match intersected with what the called chain decides (its terminal rules' matches without
+the RETURNs before them, nested jumps likewise). engine/shadow.py's general path walks the
+packets still going on instead, as disjoint boxes, which a random mix of source drops, port
+drops and jumps cuts into more pieces than its budget allows. Here that union is kept in an
+engine/decided_index.py index and each rule is tested against the boxes that can meet it.
+
+The lane judges only chains with jumps whose returned space nobody reads (base chains): a big
+one before the general path (engine/shadow.py's LANE_AT_LEAST rules), a smaller one when the
+general path runs out of budget; and only when
+every rule is within what it follows: any matches the general path decides without a path
+(an opaque one makes its rule decide nothing, as there), verdicts of any kind; in the chains
+it calls, no goto, no RETURN with an opaque match, and no loop. Anything else, or a
+chain whose coverage tests spend its budget, goes to the general path. A called chain the
+general path could not judge decides nothing here either (as there: it returns everything).
+"""
+
+from __future__ import annotations
+
+from linter.engine import intervals as iv
+from linter.engine.chains import chain_named
+from linter.engine.decided_index import DecidedIndex, OverBudget
+from linter.engine.space import PORT_PROTOCOL_RANGES, Box, has_opaque, has_path_decided, protocol_ranges, replace, split_rule
+from linter.engine.transparent import jump_changes_nothing
+from linter.model import AddrTypeMatch, AddressMatch, Chain, Direction, PortMatch, ProtocolMatch, Rule, VerdictKind
+
+LANE_BUDGET = 100_000  # boxes made, cut and looked at per chain, plus LANE_BUDGET_PER_RULE for each of its rules
+LANE_BUDGET_PER_RULE = 40  # (a random mix spends 18% of it at 10k rules, 28% at 100k; past it, the general path)
+_LOCAL = Box._fields.index("local")
+CALLEE_DEPTH = 16  # nested jumps followed into called chains; deeper: the general path
+
+
+class _Unsupported(Exception):
+    """The chain holds something the lane does not follow."""
+
+
+def worth_trying_first(chain: Chain) -> bool:
+    """Whether ``chain`` jumps somewhere: every jump cuts the general path's pending space by
+    the pieces its target returns, which this lane does not need (a chain without jumps is
+    the general path's, whose own lanes take source runs and dispatch segments)."""
+    return any(rule.verdict.kind is VerdictKind.JUMP or rule.verdict.kind is VerdictKind.GOTO for rule in chain.rules)
+
+
+def judge(analysis, chain: Chain):
+    """The ChainVerdicts of base chain ``chain`` (whose returned space nobody reads) for
+    ``analysis`` (an engine.shadow.ShadowAnalysis), or None when the lane cannot judge it."""
+    from linter.engine.shadow import ChainVerdicts  # (shadow.py imports this module lazily)
+
+    budget = LANE_BUDGET + LANE_BUDGET_PER_RULE * len(chain.rules)
+    index = DecidedIndex(analysis.space, budget)
+    lane = _Lane(analysis, index)
+    dead: set[int] = set()
+    shadowed: set[int] = set()
+    try:
+        for position, rule in enumerate(chain.rules):
+            matched = lane.matched(rule)
+            if all(index.covers(box) for box in matched):
+                dead.add(position)
+                if matched:
+                    shadowed.add(position)
+                continue
+            for box in lane.decided_by(rule, matched, [], 0):
+                index.add(box)
+    except (_Unsupported, OverBudget, RecursionError):
+        return None
+    return ChainVerdicts(dead or frozenset(), shadowed or frozenset(), True, None)
+
+
+class _Lane:
+    """What rules match and what chains decide, for one analysis."""
+
+    def __init__(self, analysis, index: DecidedIndex):
+        self.analysis = analysis
+        self.index = index  # whose budget the boxes made here are charged to
+        self.decides: dict[str, list[Box]] = {}  # chain name -> what it decides
+        self.walking: set[str] = set()  # the called chains being read (a loop: not followed here)
+        self.opaque: set[int] = set()  # id() of the rules matched() found a match taken as opaque in
+
+    def matched(self, rule: Rule) -> list[Box]:
+        """The packets of the universe ``rule`` matches (its opaque matches taken as matching,
+        without their assumptions): one box of local None (engine/decided_index.py) unless an
+        address type match tells packets for this host from others, then one per universe box
+        it meets; a rule with a match taken as opaque is noted in ``opaque``."""
+        found = []
+        opaque = False
+        space = self.analysis.space
+        if not any(type(match) is AddrTypeMatch for match in rule.matches):
+            space = space[:1]  # (only an address type reads whether a packet is for this host)
+        for box in space:
+            inside = _plain_match(box, rule.matches)
+            if inside is False:
+                inside = split_rule(box, rule.matches, rule, False, decide=False)[0]
+            if inside is not None:
+                if inside.assumptions:
+                    opaque = True  # (a match taken as opaque: an output interface, a mark read without a path)
+                    inside = replace(inside, assumptions=())
+                found.append(inside)
+        if opaque:
+            self.opaque.add(id(rule))
+        if len(space) == 1 and found:
+            return [replace(found[0], local=None)]  # (for this host or not alike: one box)
+        return found
+
+    def decided_by(self, rule: Rule, matched: list[Box], returns: list[Box], depth: int) -> list[Box]:
+        """The packets of ``matched`` (what ``rule`` matches) that ``rule`` takes out of its
+        chain for good, less ``returns`` (what earlier RETURNs of a called chain sent back);
+        ``depth`` > 0 inside a called chain."""
+        if not matched:
+            return []
+        verdict = rule.verdict
+        kind = verdict.kind
+        opaque = id(rule) in self.opaque or has_opaque(rule) or has_path_decided(rule)
+        if opaque:
+            if depth and kind in (VerdictKind.RETURN, VerdictKind.GOTO):
+                raise _Unsupported  # (the packets both go on and come back)
+            # (What the general path asks there, so that the same chains are analysed and asked
+            # for what they return: a jump taken as opaque only by split_rule, a mark or an
+            # output interface, goes on to ask its target.)
+            if kind is VerdictKind.GOTO or kind is VerdictKind.JUMP and not (has_opaque(rule) or has_path_decided(rule)) \
+                    and not jump_changes_nothing(self.analysis.table, verdict.target, self.analysis._active):
+                self.analysis._returned_by(verdict.target)
+            return []
+        if kind is VerdictKind.JUMP:
+            if jump_changes_nothing(self.analysis.table, verdict.target, self.analysis._active):
+                return []
+            inside = self._decided_in(verdict.target, depth)
+            self.index.charge(len(matched) * len(inside))
+            return _less(_crossed(matched, inside), returns, self.index)
+        if kind is VerdictKind.GOTO:
+            if depth:
+                raise _Unsupported
+            self.analysis._returned_by(verdict.target)
+            return matched
+        if kind is VerdictKind.RETURN:
+            if depth:
+                returns.extend(matched)
+                return []
+            return matched
+        if not verdict.terminal:
+            return []
+        return _less(matched, returns, self.index)
+
+    def _decided_in(self, name: str | None, depth: int) -> list[Box]:
+        """What a jump to chain ``name`` takes out for good: the packets it does not return."""
+        analysis = self.analysis
+        if analysis._returned_by(name) is None:
+            return []
+        target = chain_named(analysis.table, name)
+        if not analysis.chain(target).judged:
+            return []  # (the general path takes its returned space as everything)
+        found = self.decides.get(target.name)
+        if found is None:
+            if depth >= CALLEE_DEPTH or target.name in self.walking:
+                raise _Unsupported
+            self.walking.add(target.name)
+            try:
+                found = self._decides(target, depth + 1)
+            finally:
+                self.walking.discard(target.name)
+            self.decides[target.name] = found
+        return found
+
+    def _decides(self, chain: Chain, depth: int) -> list[Box]:
+        """Everything ``chain`` decides (does not return), as boxes."""
+        returns: list[Box] = []
+        decided: list[Box] = []
+        for rule in chain.rules:
+            decided.extend(self.decided_by(rule, self.matched(rule), returns, depth))
+        return decided
+
+
+def _plain_match(box: Box, matches) -> Box | None | bool:
+    """split_rule's matching part of universe box ``box`` for the mix's commonest rules (a
+    source network; a protocol; a protocol and destination ports, none negated), made
+    directly; False for other rules."""
+    count = len(matches)
+    first = matches[0] if count else None
+    if count == 1 and not first.negated:
+        if type(first) is AddressMatch and first.direction is Direction.SOURCE and first.addresses.family is box.family:
+            return replace(box, src=first.addresses.ranges) if first.addresses.ranges else None
+        if type(first) is ProtocolMatch:
+            return replace(box, proto=protocol_ranges(first.protocols))
+    elif count == 2 and type(first) is ProtocolMatch and type(ports := matches[1]) is PortMatch \
+            and not first.negated and not ports.negated and ports.direction is Direction.DESTINATION:
+        protocols = iv.intersect(protocol_ranges(first.protocols), PORT_PROTOCOL_RANGES)
+        if not protocols or not ports.ports.ranges:
+            return None
+        return replace(box, proto=protocols, dport=ports.ports.ranges)
+    return False
+
+
+def _crossed(boxes: list[Box], others: list[Box]) -> list[Box]:
+    """Every non-empty intersection of a box of ``boxes`` with one of ``others``."""
+    return [both for box in boxes for other in others if (both := _both(box, other)) is not None]
+
+
+def _both(box: Box, other: Box) -> Box | None:
+    """``box`` ∩ ``other`` (engine.shadow.intersect, a local flag of None holding both)."""
+    from linter.engine.shadow import intersect  # (loaded by the caller already)
+
+    mine, theirs = box.local, other.local
+    if mine is theirs:
+        return intersect(box, other)
+    if mine is None:
+        return intersect(replace(box, local=theirs), other)
+    if theirs is None:
+        return intersect(box, replace(other, local=mine))
+    return None
+
+
+def _less(boxes: list[Box], holes: list[Box], index: DecidedIndex) -> list[Box]:
+    """``boxes`` minus every box of ``holes``, as boxes (the work charged to ``index``)."""
+    if not holes or not boxes:
+        return boxes
+    for hole in holes:
+        pieces = []
+        for box in boxes:
+            pieces.extend(_minus(box, hole))
+        boxes = pieces
+        index.charge(len(boxes))
+    return boxes
+
+
+def _minus(box: Box, hole: Box) -> list[Box]:
+    """``box`` minus ``hole`` as disjoint boxes."""
+    if _both(box, hole) is None:
+        return [box]
+    pieces = []
+    values = list(box)
+    if box.local is None and hole.local is not None:  # the other half (for this host or not) is outside
+        values[_LOCAL] = not hole.local
+        pieces.append(tuple.__new__(Box, values))
+        values = list(values)
+        values[_LOCAL] = hole.local
+    for name in ("proto", "iif", "state", "src", "dst", "sport", "dport"):
+        at = Box._fields.index(name)
+        mine, theirs = values[at], hole[at]
+        if name in ("iif", "state"):
+            out, common = mine - theirs, mine & theirs
+        else:
+            out, common = iv.subtract(mine, theirs), iv.intersect(mine, theirs)
+        if out:
+            values[at] = out
+            pieces.append(tuple.__new__(Box, values))
+            values = list(values)
+        values[at] = common
+    return pieces

@@ -1,0 +1,229 @@
+"""The dead-rule analysis of a base chain by an index of what earlier rules decided
+(engine/decided_lane.py) finds exactly the general path's dead and shadowed rules (its budget
+raised so it judges every chain): compared on random chains of the random mix's rule kinds
+plus negation, conntrack state, interfaces, address types (for this host or not), opaque and
+path-decided matches, non-terminal
+verdicts, RETURN, goto, nested jumps, IPv6 and policies."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+pytest.importorskip("linter.frontends.iptables.save")
+
+from linter.engine import decided_index, decided_lane, memo, shadow  # noqa: E402
+from linter.engine.shadow import ShadowAnalysis  # noqa: E402
+from linter.model import Family  # noqa: E402
+from tests.engine.helpers import ruleset  # noqa: E402
+
+INTERFACES = {"eth0", "eth1", "lo"}
+
+
+def _net(pick: random.Random, v6: bool, length: int) -> str:
+    """A network in a small space, so that rules overlap often."""
+    if v6:
+        return f"2001:db8:{pick.randint(0, 3)}:{pick.randint(0, 3)}::/{length + 40}"
+    return f"10.{pick.randint(0, 3)}.{pick.randint(0, 3) if length >= 24 else 0}.0/{length}"
+
+
+def _match(pick: random.Random, v6: bool, opaque: bool) -> str:
+    """One or two matches of the kinds the mix uses and the ones the general path treats specially."""
+    kinds = ["src24", "src24", "src16", "multiport", "multiport", "proto", "dport", "state", "iif", "dst",
+             "notsrc", "notiif", "none", "both", "local", "notlocal"]
+    if opaque:
+        kinds += ["oif", "limit", "mark"]
+    kind = pick.choice(kinds)
+    proto = pick.choice(("tcp", "udp"))
+    ports = ",".join(map(str, sorted(pick.sample((22, 53, 80, 443, 8080), pick.randint(1, 3)))))
+    return {
+        "src24": f"-s {_net(pick, v6, 24)}",
+        "src16": f"-s {_net(pick, v6, 16)}",
+        "multiport": f"-p {proto} -m multiport --dports {ports}",
+        "proto": f"-p {proto}",
+        "dport": f"-p {proto} -m {proto} --dport {pick.choice((22, 53, 80))}",
+        "state": f"-m conntrack --ctstate {pick.choice(('NEW', 'RELATED,ESTABLISHED', 'INVALID'))}",
+        "iif": f"-i {pick.choice(('eth0', 'lo'))}",
+        "dst": f"-d {_net(pick, v6, 16)}",
+        "notsrc": f"! -s {_net(pick, v6, 16)}",
+        "notiif": "! -i eth0",
+        "none": "",
+        "both": f"-s {_net(pick, v6, 16)} -p {proto} -m multiport --dports {ports}",
+        "local": f"-m addrtype --dst-type LOCAL -p {proto}",
+        "notlocal": "-m addrtype ! --dst-type LOCAL",
+        "oif": "-m recent --name seen --rcheck",
+        "limit": "-m limit --limit 5/sec",
+        "mark": "-m mark --mark 0x1",
+    }[kind]
+
+
+def _table(seed: int, rules: int, v6: bool = False, goto: bool = False, opaque: bool = True,
+           nested: bool = True, opaque_callees: bool = True) -> str:
+    """A filter table: INPUT of ``rules`` random rules jumping into a few user chains
+    (``opaque``: opaque and path-decided matches among them; ``opaque_callees``: in the user
+    chains too, where an opaque RETURN leaves the lane)."""
+    pick = random.Random(seed)
+    users = [f"U{index}" for index in range(4)]
+    lines = ["*filter", f":INPUT {pick.choice(('ACCEPT', 'DROP'))} [0:0]", ":FORWARD ACCEPT [0:0]",
+             ":OUTPUT ACCEPT [0:0]"] + [f":{name} - [0:0]" for name in users]
+
+    def verdict(chain_index: int | None) -> str:
+        roll = pick.random()
+        deeper = users[chain_index + 1:] if chain_index is not None else users
+        if chain_index is not None and roll < 0.25:
+            return "RETURN"
+        if deeper and roll < (0.5 if chain_index is None or nested else 0.25):
+            return ("-g " if goto and pick.random() < 0.3 else "") + pick.choice(deeper)
+        if roll < 0.55:
+            return "LOG"
+        if chain_index is None and roll < 0.6:
+            return "RETURN"
+        return pick.choice(("DROP", "DROP", "ACCEPT", "REJECT"))
+
+    def line(chain: str, chain_index: int | None) -> str:
+        target = verdict(chain_index)
+        jump = target if target.startswith("-g ") else f"-j {target}"
+        hidden = opaque and (chain_index is None or opaque_callees)
+        return f"-A {chain} {_match(pick, v6, hidden)} {jump}".replace("  ", " ")
+
+    lines += [line("INPUT", None) for _ in range(rules)]
+    for index, name in enumerate(users):
+        lines += [line(name, index) for _ in range(pick.randint(0, 6))]
+    return "\n".join(lines) + "\nCOMMIT\n"
+
+
+def _verdicts(text: str, monkeypatch, lane: bool, v6: bool = False):
+    """Every chain's ChainVerdicts (dead, shadowed, judged, returned), the lane first on INPUT or
+    never (then the general path with its budget raised)."""
+    memo.forget_every_file()
+    with monkeypatch.context() as patch:
+        patch.setattr(shadow, "LANE_AT_LEAST", 0 if lane else 10 ** 9)
+        if not lane:
+            patch.setattr(shadow, "SHADOW_BUDGET", 10 ** 9)
+        table = ruleset(text).tables[0]
+        analysis = ShadowAnalysis(table, Family.IPV6 if v6 else Family.IPV4, INTERFACES)
+        return [(chain.name, sorted(v.dead), sorted(v.shadowed), v.judged, v.returned and tuple(v.returned))
+                for chain in table.chains for v in (analysis.chain(chain),)]
+
+
+def _judged_by_lane(text: str, v6: bool = False):
+    """What the lane alone says of INPUT (None: it does not judge it)."""
+    memo.forget_every_file()
+    table = ruleset(text).tables[0]
+    analysis = ShadowAnalysis(table, Family.IPV6 if v6 else Family.IPV4, INTERFACES)
+    return decided_lane.judge(analysis, table.chains[0])
+
+
+@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("rules", (8, 40))
+def test_the_lane_finds_the_general_paths_dead_and_shadowed_rules(monkeypatch, seed, rules):
+    text = _table(seed, rules)
+    assert _verdicts(text, monkeypatch, lane=True) == _verdicts(text, monkeypatch, lane=False)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_lane_judges_chains_of_plain_matches_and_jumps(monkeypatch, seed):
+    """Without goto, nor opaque matches in the called chains, the lane judges INPUT itself (so
+    the comparison above is not vacuous)."""
+    text = _table(seed, 40, opaque_callees=False)
+    judged = _judged_by_lane(text)
+    assert judged is not None and judged.judged
+    general = _verdicts(text, monkeypatch, lane=False)[0]
+    assert ("INPUT", sorted(judged.dead), sorted(judged.shadowed), True, None) == general
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_ipv6_chains(monkeypatch, seed):
+    text = _table(seed, 30, v6=True, opaque_callees=False)
+    assert _judged_by_lane(text, v6=True) is not None
+    assert _verdicts(text, monkeypatch, lane=True, v6=True) == _verdicts(text, monkeypatch, lane=False, v6=True)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_goto_and_opaque_rules_in_called_chains_leave_the_lane_or_agree(monkeypatch, seed):
+    text = _table(seed, 30, goto=True)
+    assert _verdicts(text, monkeypatch, lane=True) == _verdicts(text, monkeypatch, lane=False)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_many_dead_rules_agree(monkeypatch, seed):
+    """Long chains without opaque matches: most later rules are dead."""
+    text = _table(seed, 200, opaque=False, nested=False)
+    lane = _verdicts(text, monkeypatch, lane=True)
+    assert lane == _verdicts(text, monkeypatch, lane=False)
+    assert len(lane[0][1]) > 20
+
+
+def test_a_goto_in_a_called_chain_leaves_the_lane():
+    text = ("*filter\n:INPUT ACCEPT [0:0]\n:A - [0:0]\n:B - [0:0]\n-A INPUT -p tcp -j A\n"
+            "-A INPUT -s 10.0.0.0/8 -j DROP\n-A A -s 10.1.0.0/16 -g B\n-A B -j DROP\nCOMMIT\n")
+    assert _judged_by_lane(text) is None
+
+
+def test_the_lane_out_of_budget_gives_the_chain_to_the_general_path(monkeypatch):
+    """Past its budget the lane gives up; the general path then judges (or reports PL410) as before."""
+    text = _table(2, 60, opaque=False)
+    monkeypatch.setattr(decided_lane, "LANE_BUDGET", 0)
+    monkeypatch.setattr(decided_lane, "LANE_BUDGET_PER_RULE", 0)
+    assert _judged_by_lane(text) is None
+    assert _verdicts(text, monkeypatch, lane=True) == _verdicts(text, monkeypatch, lane=False)
+    monkeypatch.setattr(shadow, "SHADOW_BUDGET", 0)
+    monkeypatch.setattr(shadow, "SHADOW_BUDGET_PER_RULE", 0)
+    memo.forget_every_file()
+    table = ruleset(text).tables[0]
+    verdicts = ShadowAnalysis(table, Family.IPV4, INTERFACES).chain(table.chains[0])
+    assert (verdicts.judged, verdicts.dead, verdicts.shadowed) == (False, set(), set())
+
+
+def test_a_chain_over_the_general_budget_is_judged_by_the_lane(monkeypatch):
+    """A small base chain the general path cannot judge within its budget is judged by the lane
+    (the chains it calls judged; one that is not returns everything, in both)."""
+    text = _table(4, 40, opaque=False)
+    general = _verdicts(text, monkeypatch, lane=False)[0]
+    monkeypatch.setattr(shadow, "chain_budget", lambda chain: 0 if chain.name == "INPUT" else 10 ** 9)
+    memo.forget_every_file()
+    table = ruleset(text).tables[0]
+    verdicts = ShadowAnalysis(table, Family.IPV4, INTERFACES).chain(table.chains[0])
+    assert ("INPUT", sorted(verdicts.dead), sorted(verdicts.shadowed), verdicts.judged, None) == general
+
+
+def test_union_adds_merges_and_answers():
+    union = decided_index.Union(((10, 20),))
+    union.add(((30, 40), (21, 25), (50, 50)))
+    assert list(zip(union.starts, union.ends)) == [(10, 25), (30, 40), (50, 50)]
+    union.add(((26, 29),))
+    assert list(zip(union.starts, union.ends)) == [(10, 40), (50, 50)]
+    assert union.inside(((0, 12), (45, 60))) == ((10, 12), (50, 50))
+    assert union.outside(((0, 12), (45, 60))) == ((0, 9), (45, 49), (51, 60))
+    assert union.meets(((41, 49),)) is False and union.meets(((41, 50),)) is True
+    assert union.covers(((10, 40),)) is True and union.covers(((10, 41),)) is False
+    assert union.first_outside(((10, 60),)) == 41 and union.first_outside(((50, 50),)) is None
+
+
+@pytest.mark.parametrize("matches", ["-s 10.1.2.0/24", "-p tcp", "-p udp -m multiport --dports 53,123",
+                                     "-p icmp", "-p tcp -m tcp --dport 22", "! -s 10.0.0.0/8", "-p tcp ! --dport 22",
+                                     "-s 2001:db8::/32"])
+def test_plain_matches_are_split_rules_answer(matches):
+    """The lane's direct reading of the commonest rules equals split_rule's matching part."""
+    from linter.engine.space import split_rule
+
+    rule = ruleset(f"*filter\n:INPUT ACCEPT [0:0]\n-A INPUT {matches} -j DROP\nCOMMIT\n").tables[0].chains[0].rules[0]
+    box = shadow.universe(Family.IPV4, INTERFACES)[0]
+    direct = decided_lane._plain_match(box, rule.matches)
+    expected = split_rule(box, rule.matches, rule, False, decide=False)[0]
+    assert direct is False or direct == expected
+    assert (direct is not False) == (matches in ("-s 10.1.2.0/24", "-p tcp", "-p udp -m multiport --dports 53,123",
+                                                 "-p icmp", "-p tcp -m tcp --dport 22"))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_called_chains_the_general_path_cannot_judge_decide_nothing_in_both(monkeypatch, seed):
+    """A user chain over the general path's budget returns everything to its callers there; the
+    lane takes it as deciding nothing, so both find the same dead rules in INPUT."""
+    text = _table(seed, 40, opaque_callees=False)
+    monkeypatch.setattr(shadow, "chain_budget", lambda chain: 10 ** 9 if chain.name == "INPUT" else 0)
+    general = _verdicts(text, monkeypatch, lane=False)
+    assert _verdicts(text, monkeypatch, lane=True) == general
+    judged = _judged_by_lane(text)
+    assert judged is not None and ("INPUT", sorted(judged.dead), sorted(judged.shadowed), True, None) == general[0]
