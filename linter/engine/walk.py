@@ -27,6 +27,7 @@ from linter.engine.sourcerun import SourceRun, fold_source_runs, run as run_sour
 from linter.engine.segment_keys import covered_by, dispatch_key, grow_keys, keyless_at
 from linter.engine.runs import READ, REBUILD, plain_firsts, plain_verdicts, same_shape, shaped_walk, split_by_keys, split_parts
 from linter.engine.coalesce import coalesce
+from linter.engine.passthrough import passes_through
 from linter.engine.space import (
     CUT_ASSUMPTION, FIRST_PACKET, Box, Routing, with_dport, with_dst, with_proto as _setter_proto,
     with_sport as _setter_sport, with_src, extend_path, merge_equal,
@@ -437,6 +438,9 @@ class Walker:
                 else:
                     results.append((sub_box, outcome))
             return back
+        through = passes_through(self, table, target, blocks_of(target), boxes, stack, self._passes_whole)
+        if through is not None:
+            return through  # engine/passthrough.py: every rule misses every box
         if self.shared is not None:  # engine/shapewalk.py: chains of one shape walked once
             return self.shared(self, table, target, boxes, stack, results)
         return self.walk_into(table, target, boxes, stack, results)
