@@ -26,33 +26,9 @@ from __future__ import annotations
 
 from linter.engine.coalesce import coalesce
 from linter.engine.heldcuts import holds_long
-from linter.engine.memo import IdentityCache
 from linter.engine.quickmiss import miss_tests, misses
 from linter.engine.space import Box, has_path_decided
 from linter.model import Rule, VerdictKind
-
-_TESTS: IdentityCache = IdentityCache(100_000)
-
-
-def _chain_tests(blocks: list) -> tuple | bool:
-    """Per rule of a chain's blocks: (rule, its quick tests, whether a conntrack state splits a
-    box at it); False when some block is not a rule this lane covers (remembered per chain's
-    blocks)."""
-    found = _TESTS.get(blocks)
-    if found is None:
-        tested = []
-        for rule in blocks:
-            if type(rule) is not Rule:
-                tested = False
-                break
-            verdict = rule.verdict
-            tests = miss_tests(rule)
-            if tests is None or not (verdict.terminal or verdict.kind is VerdictKind.JUMP):
-                tested = False
-                break
-            tested.append((rule, tests, has_path_decided(rule)))
-        found = _TESTS.put(blocks, tuple(tested) if tested else False)
-    return found
 
 
 def passes_through(walker, table, target, blocks: list, boxes: list[Box], stack: tuple[str, ...],
@@ -63,16 +39,20 @@ def passes_through(walker, table, target, blocks: list, boxes: list[Box], stack:
     box goes past unsplit is not charged)."""
     if not boxes or walker.record or walker.carry is not None or holds_long(boxes):
         return None
-    tested = _chain_tests(blocks)
-    if not tested:
-        return None
-    for rule, tests, path_decided in tested:
+    for rule in blocks:
+        if type(rule) is not Rule:
+            return None  # (a dispatch run)
+        verdict = rule.verdict
+        tests = miss_tests(rule)
+        if tests is None or not (verdict.terminal or verdict.kind is VerdictKind.JUMP):
+            return None
+        by_state = has_path_decided(rule)
         for box in boxes:
-            if path_decided and len(box.state) > 1 or not misses(box, tests):
+            if by_state and len(box.state) > 1 or not misses(box, tests):
                 return None
     inner = stack + (target.name,)
     cost = 1
-    for rule, _, _ in tested:
+    for rule in blocks:
         if not passes_whole(table, rule, inner):
             cost += len(boxes) + 1
     budget = walker.budget
