@@ -15,6 +15,8 @@ rule's order, and a box goes on to the next test only when the test holds all of
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 from linter.engine.space import Box, protocol_ranges, split_rule
 from linter.model import AddressMatch, Direction, PortMatch, ProtocolMatch
 
@@ -81,7 +83,12 @@ def _test_of(match) -> tuple | None:
 
 def _bounds(ranges) -> tuple[int, int]:
     """The lowest and highest value of ``ranges`` (not taken on trust to be sorted)."""
-    return min(lo for lo, _ in ranges), max(hi for _, hi in ranges)
+    if len(ranges) == 1:
+        return ranges[0]  # (one match in two is one range: a source network, a port)
+    return min(ranges)[0], max(map(_HIGH, ranges))
+
+
+_HIGH = itemgetter(1)
 
 
 def misses(box: Box, tests: tuple) -> bool:

@@ -107,6 +107,18 @@ def grow_keys(rules, start: int, dimension: str, family, beat: int | None = None
     return groups, keys, intervals, j
 
 
+def keyless_at(rules, end: int, dimension: str, family) -> bool:
+    """Whether a run on ``dimension`` of ``family`` that grow_keys stopped at ``end`` stopped
+    there because that rule has no key of its own (or the rules ran out): then no run starting
+    after the run's start and before ``end`` goes past ``end`` either (each rule between holds a
+    key of ``family``, and none can make ``end``'s rule hold one), so walk.blocks_of need not
+    grow them once this run was too short."""
+    if end >= len(rules):
+        return True
+    key = dispatch_key(rules[end], dimension)
+    return not (key is not None and key[1] and (key[0] is family or dimension == "dport"))
+
+
 def _overlaps(taken: list[tuple[int, int]], ranges) -> bool:
     for lo, hi in ranges:
         position = bisect_left(taken, (lo, -1))

@@ -24,9 +24,10 @@ from linter.engine.quickmiss import quick_split
 from linter.engine.transparent import is_transparent, jump_changes_nothing, sets_notrack  # noqa: F401  (re-exported)
 from linter.engine.heldcuts import HeldCuts, holds_long, source_only
 from linter.engine.sourcerun import SourceRun, fold_source_runs, run as run_sources
-from linter.engine.segment_keys import covered_by, dispatch_key, grow_keys
+from linter.engine.segment_keys import covered_by, dispatch_key, grow_keys, keyless_at
 from linter.engine.runs import READ, REBUILD, plain_firsts, plain_verdicts, same_shape, shaped_walk, split_by_keys, split_parts
 from linter.engine.coalesce import coalesce
+from linter.engine.passthrough import passes_through
 from linter.engine.space import (
     CUT_ASSUMPTION, FIRST_PACKET, Box, Routing, with_dport, with_dst, with_proto as _setter_proto,
     with_sport as _setter_sport, with_src, extend_path, merge_equal,
@@ -437,6 +438,9 @@ class Walker:
                 else:
                     results.append((sub_box, outcome))
             return back
+        through = passes_through(self, table, target, blocks_of(target), boxes, stack, self._passes_whole)
+        if through is not None:
+            return through  # engine/passthrough.py: every rule misses every box
         if self.shared is not None:  # engine/shapewalk.py: chains of one shape walked once
             return self.shared(self, table, target, boxes, stack, results)
         return self.walk_into(table, target, boxes, stack, results)
@@ -711,14 +715,17 @@ def blocks_of(chain: Chain) -> list:
     blocks: list = []
     i = 0
     last_start = len(rules) - MIN_SEGMENT  # no segment starts past it (too few rules left)
+    short_until: dict[str, int] = {}  # no run on the dimension starting before it is long enough
     while i < len(rules):
         best = None
         for dimension in _DIMENSIONS if i <= last_start else ():
             key = dispatch_key(rules[i], dimension)
-            if key is None:
+            if key is None or i < short_until.get(dimension, 0):
                 continue
             segment, j = _grow_segment(rules, i, dimension, key[0], None if best is None else best[0])
-            if j - i < MIN_SEGMENT:
+            if segment is None:
+                if keyless_at(rules, j, dimension, key[0]):  # engine/segment_keys.py
+                    short_until[dimension] = j
                 continue
             # A part walks the rules of its own group: the best run leaves the fewest rules
             # to walk (a run on dport often has a few large groups, one on addresses many).
@@ -737,6 +744,8 @@ def blocks_of(chain: Chain) -> list:
 
 def _grow_segment(rules, start: int, dimension: str, family, beat: int | None = None):
     groups, keys, intervals, end = grow_keys(rules, start, dimension, family, beat)  # engine/segment_keys.py
+    if end - start < MIN_SEGMENT:
+        return None, end  # (too short: no Segment built)
     segment = Segment(dimension, family, groups, keys)
     intervals.sort()
     segment.index = intervals

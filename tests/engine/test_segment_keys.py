@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("linter.frontends.iptables.save")
 
 from linter.engine import intervals as iv  # noqa: E402
-from linter.engine.segment_keys import covered_by, dispatch_key, grow_keys  # noqa: E402
+from linter.engine.segment_keys import covered_by, dispatch_key, grow_keys, keyless_at  # noqa: E402
 from linter.model import Family  # noqa: E402
 from tests.engine.helpers import ruleset  # noqa: E402
 
@@ -138,3 +138,56 @@ def test_blocks_of_chooses_the_same_runs_as_growing_every_dimension_whole(monkey
     monkeypatch.setattr(walk, "_grow_segment", lambda rules, start, dimension, family, beat=None:
                         whole_grow(rules, start, dimension, family))
     assert cut == blocks() == [("Rule", None, 0), ("Segment", "src", 100)]
+
+
+def test_keyless_at_says_why_a_run_stopped():
+    """A run stops for want of a key (no match on the dimension, another family, the end of the
+    rules): keyless; for an overlapping key: not (a later start may get past it)."""
+    rules = _rules("-s 10.0.0.0/24 -j DROP", "-s 10.0.0.0/16 -j DROP", "-p tcp -j DROP",
+                   "-s 10.0.1.0/24 -j DROP")
+    assert grow_keys(rules, 0, "src", Family.IPV4)[3] == 1
+    assert not keyless_at(rules, 1, "src", Family.IPV4)  # (an overlapping key)
+    assert keyless_at(rules, 2, "src", Family.IPV4)  # (no source match)
+    assert keyless_at(rules, 4, "src", Family.IPV4)  # (past the last rule)
+    assert not keyless_at(rules, 3, "src", Family.IPV4) and keyless_at(rules, 3, "src", Family.IPV6)
+    assert keyless_at(rules, 3, "dport", None) and not keyless_at(_rules("-p tcp --dport 22 -j DROP"), 0, "dport", None)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_blocks_of_skipping_runs_too_short_gives_the_blocks_of_trying_every_start(monkeypatch, seed):
+    """blocks_of skips starts inside a run that stopped too short for want of a key: the blocks
+    (segments' rules, keys and index) are those of growing a run from every start."""
+    from linter.engine import walk
+    chance = random.Random(seed)
+
+    def line(kind: float) -> str:
+        if kind < 0.4:
+            return f"-s 10.{chance.randint(0, 3)}.{chance.randint(0, 40)}.0/{chance.choice((24, 24, 16))} -j DROP"
+        if kind < 0.55:
+            return f"! -s 10.9.{chance.randint(0, 40)}.0/24 -j DROP"  # (negated: no key)
+        if kind < 0.75:
+            return f"-p tcp -m tcp --dport {chance.randint(20, 60)} -j DROP"
+        if kind < 0.85:
+            return f"-d 192.168.{chance.randint(0, 40)}.1/32 -j ACCEPT"
+        return chance.choice(["-p udp -j DROP", "-i eth0 -j ACCEPT", "-m conntrack --ctstate NEW -j DROP"])
+    # Runs of one kind too (some long enough for a segment, some cut by an overlapping key).
+    lines = []
+    for _ in range(60):
+        kind = chance.random()
+        lines += [line(chance.random())] if chance.random() < 0.6 else [line(kind) for _ in range(chance.randint(5, 14))]
+    text = HEAD + "".join(f"-A INPUT {line}\n" for line in lines) + "COMMIT\n"
+
+    def blocks():  # (a new chain each time: blocks_of remembers its answer per chain)
+        chain = ruleset(text).tables[0].chains[0]
+        place = {id(rule): n for n, rule in enumerate(chain.rules)}
+        return [(place[id(b)],) if not isinstance(b, walk.Segment) else
+                (b.dimension, b.family, [[place[id(r)] for r in group] for group in b.groups], b.keys, b.index,
+                 b.covered) for b in walk.blocks_of(chain)]
+    said = []
+    real = walk.keyless_at
+    monkeypatch.setattr(walk, "keyless_at", lambda *args: said.append(real(*args)) or said[-1])
+    skipping = blocks()
+    assert any(said)  # (some starts were skipped)
+    monkeypatch.setattr(walk, "keyless_at", lambda *args: False)
+    assert skipping == blocks()
+    assert any(len(block) > 1 for block in skipping)  # (some runs made segments)
