@@ -17,13 +17,14 @@ from __future__ import annotations
 ALONE_AT_LEAST = 256  # fewer results alone in their cause: the general path alone
 
 
-def alone_causes(results: list, accept, skip: set[int] | None, read, cause_texts) -> dict[int, tuple] | None:
-    """id(result) -> ``read(result)`` + (whether the result is alone in its cause,) for every
-    ``accept`` result of ``results`` (one family's) not in ``skip`` (ids of results another lane
-    takes); None when fewer than ALONE_AT_LEAST results would be alone.
+def alone_causes(results: list, accept, skip: set[int] | None, read, cause_texts) \
+        -> tuple[dict[int, tuple], set[int]] | None:
+    """(id(result) -> ``read(result)`` + ``cause_texts`` of its box, for every ``accept`` result
+    of ``results`` (one family's) not in ``skip`` (ids of results another lane takes); the ids
+    of the results alone in their cause), or None when fewer than ALONE_AT_LEAST are alone.
 
     ``read(result)``: (node, box, deciders, via), what the summary reads of a result;
-    ``cause_texts(box)``: (conditions, NAT targets) as the summary writes them. A result is
+    ``cause_texts(box)``: ((possible, conditions), NAT targets) as the summary writes them. A result is
     alone when no other result read here has its deciders and jumps (their spans compared by
     value, as merge_exactly compares them), conditions, NAT targets and forwarding, when it
     is forwarded (the lane is for DNAT-forwarded results) and keeps its sources as a list."""
@@ -46,18 +47,17 @@ def alone_causes(results: list, accept, skip: set[int] | None, read, cause_texts
     for result in results:
         if result.verdict is not accept or (skip is not None and id(result) in skip):
             continue
-        got = read(result)
-        node, box, deciders, via = got
-        conditions, nat = cause_texts(box)
-        key = (result.forwarded, conditions, nat, spans_of(deciders), spans_of(via) if via else ())
+        node, box, deciders, via = got = read(result)
+        texts = cause_texts(box)
+        key = (result.forwarded, texts, spans_of(deciders), spans_of(via) if via else ())
         counts[key] = counts.get(key, 0) + 1
-        read_results[id(result)] = got
+        read_results[id(result)] = got + texts
         if result.forwarded and node is None:
             keys[id(result)] = key
     alone = {number for number, key in keys.items() if counts[key] == 1}
     if len(alone) < ALONE_AT_LEAST:
         return None
-    return {number: got + (number in alone,) for number, got in read_results.items()}
+    return read_results, alone
 
 
 def add_alone(make, family, box, kinds: list, protocols: list, deciders: tuple, via: tuple, possible: bool,

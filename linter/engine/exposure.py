@@ -341,6 +341,7 @@ class ExposureAnalysis:
         for family in self.families():
             classes = self.classes.classes(family)
             cut_public, cut_private = ClassCut(classes[0][1]), ClassCut(classes[1][1])
+            cut_either = ClassCut(iv.union(classes[0][1], classes[1][1]))  # public or private sources
             not_public = iv.subtract(((0, family_max(family)),), classes[0][1])
             held_parts = ClassParts(classes[0][1], classes[1][1], not_public)
             fallback = None if routed else _final_policy(self.rulesets, family)
@@ -352,10 +353,11 @@ class ExposureAnalysis:
                 lane = LoneLane(family, Hook.INPUT, split_interfaces, cut_public, cut_private,
                                 partial(_protocols_of, protocol_splits), self.sizes, not_public, public_size, iv.union,
                                 lone_decider, lone_exposure, LONG, LOOPBACK_IFACE, LOOPBACK_ONLY, lone_numbers, lone_made)
-            alone_read = None  # id(result) -> what read_result read of it, and whether it is alone
+            alone_read = None  # (id(result) -> what read_result read of it and its texts; the ids alone)
             if not routed and reported is None and len(family_results) >= alone_lane.ALONE_AT_LEAST:
                 alone_read = alone_lane.alone_causes(family_results, Outcome.ACCEPT, lone, read_result,
-                                          lambda box: (_conditions(box.assumptions, condition_texts)[1], nat_of(box)))
+                                                     lambda box: (_conditions(box.assumptions, condition_texts),
+                                                                  nat_of(box)))
             pending: list[Result] = []  # lone results not summarised yet (in runs: engine/lone_results.py)
             for result in family_results:
                 if result.verdict is not Outcome.ACCEPT:
@@ -366,18 +368,19 @@ class ExposureAnalysis:
                 if pending:
                     numbered = lane.add_all(pending, numbered)
                     pending.clear()
-                known = None if alone_read is None else alone_read.get(id(result))
+                known = None if alone_read is None else alone_read[0].get(id(result))
                 if known is None:
                     node, box, deciders, via = read_result(result)
+                    if reported is not None:
+                        primary = primary_of(result.forwarded, deciders, via)
+                        if primary is None or not reported(primary):
+                            continue
+                    possible, conditions = _conditions(box.assumptions, condition_texts)
+                    nat = nat_of(box)
                     alone = False
                 else:
-                    node, box, deciders, via, alone = known
-                if reported is not None:
-                    primary = primary_of(result.forwarded, deciders, via)
-                    if primary is None or not reported(primary):
-                        continue
-                possible, conditions = _conditions(box.assumptions, condition_texts)
-                nat = nat_of(box)
+                    node, box, deciders, via, (possible, conditions), nat = known
+                    alone = id(result) in alone_read[1]
                 external, inside = split_interfaces(box.iif)
                 public = private = to_private = ()
                 if external or inside:
@@ -387,17 +390,26 @@ class ExposureAnalysis:
                         box, node = result.box, None  # (held: sources from outside to a public address)
                     if node is not None:
                         public, private = held_parts.split(node)
+                        to_private = public and not routed and not dst_public
                     else:
                         public = cut_public(box.src)
                         if len(public) > LONG:
                             self.sizes.note_part(public, box.src, not_public)
-                        # The classes are disjoint: sources all public hold no private one.
-                        private = () if public is box.src else cut_private(box.src)
+                        to_private = public and not routed and not dst_public
+                        if to_private:
+                            # The private and public parts united below, in one cut by the classes' union.
+                            private = public if public is box.src else cut_either(box.src)
+                        else:
+                            # The classes are disjoint: sources all public hold no private one.
+                            private = () if public is box.src else cut_private(box.src)
                     # A packet from the internet cannot be addressed to a private address of this
                     # host (only a NAT in front of it could do that, and portlint cannot see it).
-                    if public and not routed and not dst_public:
-                        private = iv.union(private, public)
+                    if to_private:
+                        if node is not None:
+                            private = iv.union(private, public)
                         to_private, public = public, ()
+                    else:
+                        to_private = ()
                 elif node is not None:
                     box = result.box
                 kinds = []  # (reach, sources, interfaces) of the box, the empty ones left out
