@@ -17,11 +17,10 @@ from __future__ import annotations
 ALONE_AT_LEAST = 256  # fewer results alone in their cause: the general path alone
 
 
-def alone_causes(results: list, accept, skip: set[int] | None, read, cause_texts) \
-        -> tuple[dict[int, tuple], set[int]] | None:
+def alone_causes(results: list, accept, skip: set[int] | None, read, cause_texts) -> tuple[dict[int, tuple], set[int]]:
     """(id(result) -> ``read(result)`` + ``cause_texts`` of its box, for every ``accept`` result
     of ``results`` (one family's) not in ``skip`` (ids of results another lane takes); the ids
-    of the results alone in their cause), or None when fewer than ALONE_AT_LEAST are alone.
+    of the results alone in their cause, none when fewer than ALONE_AT_LEAST are).
 
     ``read(result)``: (node, box, deciders, via), what the summary reads of a result;
     ``cause_texts(box)``: ((possible, conditions), NAT targets) as the summary writes them. A result is
@@ -55,9 +54,8 @@ def alone_causes(results: list, accept, skip: set[int] | None, read, cause_texts
         if result.forwarded and node is None:
             keys[id(result)] = key
     alone = {number for number, key in keys.items() if counts[key] == 1}
-    if len(alone) < ALONE_AT_LEAST:
-        return None
-    return read_results, alone
+    # Too few alone: the general path for all (what was read is read once all the same).
+    return read_results, alone if len(alone) >= ALONE_AT_LEAST else set()
 
 
 def add_alone(make, family, box, kinds: list, protocols: list, deciders: tuple, via: tuple, possible: bool,

@@ -354,7 +354,8 @@ class ExposureAnalysis:
                                 partial(_protocols_of, protocol_splits), self.sizes, not_public, public_size, iv.union,
                                 lone_decider, lone_exposure, LONG, LOOPBACK_IFACE, LOOPBACK_ONLY, lone_numbers, lone_made)
             alone_read = None  # (id(result) -> what read_result read of it and its texts; the ids alone)
-            if not routed and reported is None and len(family_results) >= alone_lane.ALONE_AT_LEAST:
+            if not routed and reported is None \
+                    and len(family_results) - (len(lone) if lone else 0) >= alone_lane.ALONE_AT_LEAST:
                 alone_read = alone_lane.alone_causes(family_results, Outcome.ACCEPT, lone, read_result,
                                                      lambda box: (_conditions(box.assumptions, condition_texts),
                                                                   nat_of(box)))
