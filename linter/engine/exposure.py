@@ -369,7 +369,8 @@ class ExposureAnalysis:
                 if pending:
                     numbered = lane.add_all(pending, numbered)
                     pending.clear()
-                known = None if alone_read is None else alone_read[0].get(id(result))
+                # (popped: what was read goes as it is used, not kept until the summary ends)
+                known = None if alone_read is None else alone_read[0].pop(id(result), None)
                 if known is None:
                     node, box, deciders, via = read_result(result)
                     if reported is not None:
