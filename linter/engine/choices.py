@@ -33,7 +33,7 @@ def _meet_dst(a, b) -> bool:
     a_dst, b_dst = a.dst, b.dst
     if not a_dst or not b_dst or a_dst[0][0] > b_dst[-1][1] or b_dst[0][0] > a_dst[-1][1]:
         return False  # apart: services' cluster IPs, told apart without intersecting
-    return meets(a_dst, b_dst)
+    return (len(a_dst) == 1 and len(b_dst) == 1) or meets(a_dst, b_dst)  # (two ranges not apart meet)
 
 
 def _beside_src(a, b) -> bool:
@@ -118,7 +118,9 @@ class _ByPorts:
             same = [] if ports is None else [
                 other for other in ports.meeting(box.dport)
                 if meets(box.dport, other.dport) and meets(box.proto, other.proto)]
-            near = self.found[key] = _Stabbing(same, _dst, 1 << 16)
+            near = self.found[key] = _Stabbing(same, _dst, 1 << 16) if same else None
+        if near is None:
+            return []  # no box of these ports (kube-proxy's few refused boxes: most port sets)
         if len(box.dst) > 8:
             return [other for other in near.meeting(box.dst) if _meet_dst(box, other) and _beside_src(box, other)]
         dst_key = key + (box.dst,)
@@ -157,7 +159,17 @@ def settle_choices(results: list, accept) -> list:
     if not chosen:
         return results
     refused = _ByPorts([result.box for result in results if result.verdict is not accept])
-    certain = _ByPorts([result.box for result in results if result.verdict is accept and not result.box.possible])
+    possible: dict[int, bool] = {}  # Box.possible of each assumptions tuple (boxes of a path share it)
+    certain_boxes = []
+    for result in results:
+        if result.verdict is accept:
+            box = result.box
+            known = possible.get(id(box.assumptions))
+            if known is None:
+                known = possible[id(box.assumptions)] = box.possible
+            if not known:
+                certain_boxes.append(box)
+    certain = _ByPorts(certain_boxes)
     settled = list(results)
     dropped = set()
     rests: dict[int, tuple] = {}
@@ -173,15 +185,17 @@ def settle_choices(results: list, accept) -> list:
             found = near[key] = (refused.near(box), certain.near(box))
         refusing, explaining = found
         src = box.src
-        if _sources_meet(src, refusing):
+        if refusing and _sources_meet(src, refusing):
             continue  # a branch refuses some of these connections: the choice decides, unknown
         known = rests.get(id(box.assumptions))
         if known is None:
             rest = tuple(a for a in box.assumptions if not (a.matched and is_choice(a.match)))
             known = rests[id(box.assumptions)] = (rest, any(a.matched for a in rest))
         rest, still_possible = known
-        if not still_possible and _sources_meet(src, explaining):
+        if not still_possible and explaining and _sources_meet(src, explaining):
             dropped.add(index)
             continue
         settled[index] = replace_result(results[index], box=box._replace(assumptions=rest))
+    if not dropped:
+        return settled
     return [result for index, result in enumerate(settled) if index not in dropped]

@@ -9,6 +9,7 @@ from functools import partial
 from linter.addresses import (
     LOOPBACK_V4, LOOPBACK_V6, NON_INTERNET_V4, NON_INTERNET_V6, PRIVATE_V4, PRIVATE_V6, family_max, format_range,
 )
+from linter.engine import alone_causes as alone_lane
 from linter.engine import intervals as iv
 from linter.engine.choices import settle_choices
 from linter.engine.class_cut import ClassCut
@@ -312,9 +313,35 @@ class ExposureAnalysis:
                 inside = frozenset(i for i in external if self.roles.is_internal(i))
                 found = outside_inside[iif] = (external - inside if inside else external, inside)
             return found
+        def read_result(result: Result) -> tuple:
+            # (its Node or None, its box, its deciders, its via): a long source list kept as
+            # its Node is not built (held_sources.py)
+            node = node_of(result)
+            box = result.box if node is None else result.deferred.bare
+            if len(box.trail) > 1:  # engine/trail_deciders.py: each step read once
+                return node, box, *trails.read(box.trail, result.forwarded or routed, fallback)
+            return node, box, _deciders(box.trail, result.forwarded or routed, fallback), _via(box.trail)
+
+        def nat_of(box) -> tuple[str, ...]:
+            # Where a DNAT sends the box, in words (a few targets, asked per box).
+            if box.nat_dst is None:
+                return ()
+            nat_key = (box.nat_dst, box.nat_dport)
+            nat = nat_texts.get(nat_key)
+            if nat is None:
+                nat = tuple(format_range(box.family, lo, hi) for lo, hi in box.nat_dst[:4])
+                # A DNAT that keeps the port says only where to: no "port 0-79,81-442,...".
+                if box.nat_dport is not None and box.nat_dport != box.dport:
+                    nat = tuple(f"{n} port {ports_text(box.nat_dport)}" for n in nat)
+                nat_texts[nat_key] = nat
+            return nat
+
+        def size_sources(sources) -> int:
+            return size_of(sources, self.sizes)
         for family in self.families():
             classes = self.classes.classes(family)
             cut_public, cut_private = ClassCut(classes[0][1]), ClassCut(classes[1][1])
+            cut_either = ClassCut(iv.union(classes[0][1], classes[1][1]))  # public or private sources
             not_public = iv.subtract(((0, family_max(family)),), classes[0][1])
             held_parts = ClassParts(classes[0][1], classes[1][1], not_public)
             fallback = None if routed else _final_policy(self.rulesets, family)
@@ -326,6 +353,12 @@ class ExposureAnalysis:
                 lane = LoneLane(family, Hook.INPUT, split_interfaces, cut_public, cut_private,
                                 partial(_protocols_of, protocol_splits), self.sizes, not_public, public_size, iv.union,
                                 lone_decider, lone_exposure, LONG, LOOPBACK_IFACE, LOOPBACK_ONLY, lone_numbers, lone_made)
+            alone_read = None  # (id(result) -> what read_result read of it and its texts; the ids alone)
+            if not routed and reported is None \
+                    and len(family_results) - (len(lone) if lone else 0) >= alone_lane.ALONE_AT_LEAST:
+                alone_read = alone_lane.alone_causes(family_results, Outcome.ACCEPT, lone, read_result,
+                                                     lambda box: (_conditions(box.assumptions, condition_texts),
+                                                                  nat_of(box)))
             pending: list[Result] = []  # lone results not summarised yet (in runs: engine/lone_results.py)
             for result in family_results:
                 if result.verdict is not Outcome.ACCEPT:
@@ -336,27 +369,20 @@ class ExposureAnalysis:
                 if pending:
                     numbered = lane.add_all(pending, numbered)
                     pending.clear()
-                node = node_of(result)  # a long source list kept as its Node: not built (held_sources.py)
-                box = result.box if node is None else result.deferred.bare
-                if len(box.trail) > 1:  # engine/trail_deciders.py: each step read once
-                    deciders, via = trails.read(box.trail, result.forwarded or routed, fallback)
+                # (popped: what was read goes as it is used, not kept until the summary ends)
+                known = None if alone_read is None else alone_read[0].pop(id(result), None)
+                if known is None:
+                    node, box, deciders, via = read_result(result)
+                    if reported is not None:
+                        primary = primary_of(result.forwarded, deciders, via)
+                        if primary is None or not reported(primary):
+                            continue
+                    possible, conditions = _conditions(box.assumptions, condition_texts)
+                    nat = nat_of(box)
+                    alone = False
                 else:
-                    deciders, via = _deciders(box.trail, result.forwarded or routed, fallback), _via(box.trail)
-                if reported is not None:
-                    primary = primary_of(result.forwarded, deciders, via)
-                    if primary is None or not reported(primary):
-                        continue
-                possible, conditions = _conditions(box.assumptions, condition_texts)
-                nat = ()
-                if box.nat_dst is not None:
-                    nat_key = (box.nat_dst, box.nat_dport)
-                    nat = nat_texts.get(nat_key)
-                    if nat is None:
-                        nat = tuple(format_range(family, lo, hi) for lo, hi in box.nat_dst[:4])
-                        # A DNAT that keeps the port says only where to: no "port 0-79,81-442,...".
-                        if box.nat_dport is not None and box.nat_dport != box.dport:
-                            nat = tuple(f"{n} port {ports_text(box.nat_dport)}" for n in nat)
-                        nat_texts[nat_key] = nat
+                    node, box, deciders, via, (possible, conditions), nat = known
+                    alone = id(result) in alone_read[1]
                 external, inside = split_interfaces(box.iif)
                 public = private = to_private = ()
                 if external or inside:
@@ -366,17 +392,26 @@ class ExposureAnalysis:
                         box, node = result.box, None  # (held: sources from outside to a public address)
                     if node is not None:
                         public, private = held_parts.split(node)
+                        to_private = public and not routed and not dst_public
                     else:
                         public = cut_public(box.src)
                         if len(public) > LONG:
                             self.sizes.note_part(public, box.src, not_public)
-                        # The classes are disjoint: sources all public hold no private one.
-                        private = () if public is box.src else cut_private(box.src)
+                        to_private = public and not routed and not dst_public
+                        if to_private:
+                            # The private and public parts united below, in one cut by the classes' union.
+                            private = public if public is box.src else cut_either(box.src)
+                        else:
+                            # The classes are disjoint: sources all public hold no private one.
+                            private = () if public is box.src else cut_private(box.src)
                     # A packet from the internet cannot be addressed to a private address of this
                     # host (only a NAT in front of it could do that, and portlint cannot see it).
-                    if public and not routed and not dst_public:
-                        private = iv.union(private, public)
+                    if to_private:
+                        if node is not None:
+                            private = iv.union(private, public)
                         to_private, public = public, ()
+                    else:
+                        to_private = ()
                 elif node is not None:
                     box = result.box
                 kinds = []  # (reach, sources, interfaces) of the box, the empty ones left out
@@ -389,6 +424,11 @@ class ExposureAnalysis:
                 if inside and (public or private):
                     kinds.append(("internal", iv.union(public, private), inside))
                 protocols = _protocols_of(protocol_splits, box.proto)
+                if alone:  # engine/alone_causes.py: nothing to gather or merge
+                    numbered = alone_lane.add_alone(alone_exposure, family, box, kinds, protocols, deciders, via, possible,
+                                         conditions, result.forwarded, nat, public_size, size_sources, numbered,
+                                         lone_numbers, lone_made)
+                    continue
                 # Spans by identity: one object per rule or chain, and hashing a Span is slow.
                 decided_by = (tuple([id(d.span) for d in deciders]), tuple([id(d.span) for d in via]) if via else ())
                 for proto, has_ports in protocols:
@@ -467,6 +507,7 @@ class ExposureAnalysis:
 
 _NEW = object.__new__
 _LONE_TAIL = {f.name: f.default for f in fields(Exposure)[9:]}  # forwarded on: their defaults
+_ALONE_TAIL = {f.name: f.default for f in fields(Exposure)[13:]}  # routed on: their defaults
 
 
 def lone_decider(span: Span, rule: Rule | None, chain: str, table: str, hook: Hook | None) -> Decider:
@@ -498,6 +539,22 @@ def lone_exposure(family: Family, protocol: int, ports: iv.Ranges, reach: str, s
     state["conditions"] = ()
     state["deciders"] = deciders
     state.update(_LONE_TAIL)
+    return exposure
+
+
+def alone_exposure(family: Family, protocol: int, ports: iv.Ranges, reach: str, sources: iv.Ranges,
+                   interfaces: frozenset[str], possible: bool, conditions: tuple[str, ...],
+                   deciders: tuple[Decider, ...], forwarded: bool, nat_targets: tuple[str, ...],
+                   nat_ports: iv.Ranges | None, via: tuple[Decider, ...]) -> Exposure:
+    """``Exposure(...)`` of these fields (the routed ones left at their defaults), as the
+    constructor makes it but with one store a field (tests/engine/test_alone_causes.py compares
+    the two)."""
+    exposure = _NEW(Exposure)
+    exposure.__dict__.update(
+        family=family, protocol=protocol, ports=ports, reach=reach, sources=sources, interfaces=interfaces,
+        possible=possible, conditions=conditions, deciders=deciders, forwarded=forwarded, nat_targets=nat_targets,
+        nat_ports=nat_ports, via=via)
+    exposure.__dict__.update(_ALONE_TAIL)
     return exposure
 
 

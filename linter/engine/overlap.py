@@ -20,6 +20,8 @@ def meets(a, b) -> bool:
         return True
     if a[0][0] > b[-1][1] or b[0][0] > a[-1][1]:
         return False
+    if len(a) == 1 and len(b) == 1:
+        return True  # two ranges, neither wholly past the other
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
     if len(long_) > SKEWED * len(short):
         end = len(long_)

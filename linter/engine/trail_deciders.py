@@ -31,6 +31,9 @@ class TrailReader:
         (engine.exposure.decider_of)."""
         self._decider_of = decider_of
         self._steps: dict[int, tuple] = {}
+        # id(step) -> (hook, the Decider of its rule under that hook): a user chain's rule
+        # inherits its caller's hook, which is nearly always the same one
+        self._rule_deciders: dict[int, tuple] = {}
 
     def _record(self, step) -> tuple:
         chain, rule, table = step.chain, step.rule, step.table
@@ -53,6 +56,7 @@ class TrailReader:
         last chain, for a walk that left no step (an empty chain)."""
         decider_of = self._decider_of
         steps = self._steps
+        rule_deciders = self._rule_deciders
         final_hook = Hook.FORWARD if forwarded else Hook.INPUT
         hooks: dict[int, Hook] = {}  # table -> the hook of the base chain its steps run under
         bases: dict = {}  # table -> that base chain
@@ -80,7 +84,12 @@ class TrailReader:
                 base = bases.get(table_id)
                 if not (accept and base is not None and base.type == "nat"):
                     # A nat chain's ACCEPT only ends that chain (no NAT): it never decides filtering.
-                    decider = decider_of(rule, chain, table, hook)
+                    made = rule_deciders.get(id(step))
+                    if made is not None and made[0] is hook:
+                        decider = made[1]
+                    else:
+                        decider = decider_of(rule, chain, table, hook)
+                        rule_deciders[id(step)] = (hook, decider)
                     rule_steps.append(decider)
                     if accept and base is not None and base.policy is Policy.ACCEPT:
                         passed.append((base, table, hook))
@@ -114,7 +123,14 @@ def choose(rule_steps: list, final_policies: list, final_hook: Hook, forwarded: 
         kept = [d for d in on_final if d.rule is None or d.rule.verdict.kind is not VerdictKind.QUEUE]
         on_final = kept or on_final
     dnat = [d for d in rule_steps if d.rule.verdict.kind in _NAT_TARGETS]
-    chosen = dnat + [d for d in on_final if d not in dnat]
+    if not dnat:
+        chosen = list(on_final)
+    else:
+        chosen = list(dnat)
+        for decider in on_final:  # ``decider not in dnat``, equal deciders sharing their hook
+            hook = decider.hook
+            if not any(other is decider or (other.hook is hook and other == decider) for other in dnat):
+                chosen.append(decider)
     if not chosen and fallback is not None and not forwarded:
         chosen = [fallback]  # the input chain was empty: its policy let the box in
     return chosen
