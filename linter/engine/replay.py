@@ -22,9 +22,10 @@ from bisect import bisect_right
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
 from linter.engine.chains import chain_named
 from linter.engine.memo import IdentityCache
+from linter.engine import space
 from linter.engine.coalesce import coalesce
 from linter.engine.space import (
-    BROADCAST_V4, MULTICAST_V4, MULTICAST_V6, Box, extend_path, hold_paths,
+    BROADCAST_V4, MULTICAST_V4, MULTICAST_V6, PATH_CACHE_SIZE, Box, extend_path, hold_paths,
 )
 from linter.engine.walk import Outcome, Walker, apply_nat
 from linter.model import (
@@ -77,7 +78,8 @@ class Plan:
             dport = _atom(self.dports, box.dport) if self.originals else -3
         if src == -1 or dst == -1 or dport == -1 or sport == -1 or nat_dst == -1 or nat_dport == -1:
             return None
-        return (src, dst, dport, sport, nat_dst, nat_dport, box.family, box.proto, box.iif, box.state, box.local,
+        # (The family by identity: hashing an enum member runs Python code, 130,000 keys a kube walk.)
+        return (src, dst, dport, sport, nat_dst, nat_dport, id(box.family), box.proto, box.iif, box.state, box.local,
                 box.oif, box.mark, box.ctmark)
 
 
@@ -248,20 +250,42 @@ def _same(item):
 
 def _replay(member: Box, template, walker: Walker, results: list) -> None:
     """The template's outcomes for ``member`` (into ``results``): its own wide dimensions, path
-    and assumptions, then the template's steps and assumptions."""
+    and assumptions, then the template's steps and assumptions. (Each path extended as
+    ``space.extend_path`` extends it, in place: the same look-up of the path cache by the same
+    key, the same emptying of a full cache before a new extension is stored.)"""
+    paths = space._PATHS
     for done, outcome, nat, steps, conditions in template:
         trail = member.trail
         for identity, s in steps:
-            trail = extend_path(trail, identity, _same, s)
+            key = (id(trail), identity)
+            hit = paths.get(key)
+            if hit is not None and hit[0] is trail:
+                trail = hit[1]
+                continue
+            if len(paths) > PATH_CACHE_SIZE and not space._HOLDING[0]:
+                paths.clear()
+            extended = trail + (s,)
+            paths[key] = (trail, extended)
+            trail = extended
         assumptions = member.assumptions
         for identity, a in conditions:
             assumptions = extend_path(assumptions, identity, _same, a)
+        if trail is member.trail and assumptions is member.assumptions and nat is None and _same_exact(member, done):
+            results.append((member, outcome))  # what the new box would hold, object for object (a RETURN)
+            continue
         box = _new_box(Box, (done.family, done.proto, member.sport, member.dport, member.src, member.dst, done.iif,
                              done.state, member.local, member.nat_dst, member.nat_dport, done.oif, done.mark,
                              done.ctmark, assumptions, trail))
         if nat is not None:
             box = apply_nat(box, nat, walker.routing)
         results.append((box, outcome))
+
+
+def _same_exact(member: Box, done: Box) -> bool:
+    """Whether ``member`` holds the very objects of ``done``'s exact dimensions."""
+    return member.family is done.family and member.proto is done.proto and member.iif is done.iif \
+        and member.state is done.state and member.oif is done.oif and member.mark is done.mark \
+        and member.ctmark is done.ctmark
 
 
 _new_box = tuple.__new__  # Box's own constructor takes its 16 fields through Python code
