@@ -34,15 +34,27 @@ def coalesce(boxes: list[Box], held: dict | None = None) -> list[Box]:
         return boxes
     # Only boxes of one path can merge: when most boxes have a path of their own (thousands
     # of DNATed connections entering FORWARD), only the paths shared by several are merged.
-    by_path: dict[tuple[int, int], list[Box]] = {}
+    # (A path's first box is kept as it is, a list made only for a path met again: most of the
+    # 68,000 boxes entering a kube-proxy node's FORWARD have a path of their own.)
+    by_path: dict[tuple[int, int], Box | list[Box]] = {}
     for box in boxes:
-        by_path.setdefault((id(box.trail), id(box.assumptions)), []).append(box)
+        key = (id(box.trail), id(box.assumptions))
+        found = by_path.get(key)
+        if found is None:
+            by_path[key] = box
+        elif type(found) is list:
+            found.append(box)
+        else:
+            by_path[key] = [found, box]
     if len(by_path) == len(boxes):
         return boxes
     if len(by_path) > 1:
         merged_all: list[Box] = []
         for members in by_path.values():
-            merged_all.extend(_coalesce_path(members, held) if len(members) > 1 else members)
+            if type(members) is list:
+                merged_all.extend(_coalesce_path(members, held))
+            else:
+                merged_all.append(members)
         return merged_all
     return _coalesce_path(boxes, held)
 

@@ -72,46 +72,6 @@ _SUBTREES: IdentityCache = IdentityCache(100_000)
 _NO_POINTS = ((), (), (), ())
 
 
-def _rule_shape(rule, constants: tuple[list, list, list, list]):
-    """The number of the rule's shape but where it jumps, its constants appended per class to
-    ``constants``; or False when a rule like it could split boxes otherwise than by its
-    constants. Front ends share equal match and verdict objects between rules: their parts of
-    a shape are remembered per object. (Enum members are named by their identity: hashing
-    one runs Python code, and a kube-proxy ruleset shapes 90,000 rules.)"""
-    terms = []
-    for match in rule.matches:
-        kind = type(match)
-        if kind is AddressMatch:
-            ranges = match.addresses.ranges
-            source = match.direction is _SOURCE
-            into = constants[2 if source else 3]
-            terms.append((_ADDRESS_TERM, id(match.direction), id(match.addresses.family), match.negated, len(ranges)))
-        elif kind is PortMatch:
-            ranges = match.ports.ranges
-            into = constants[0 if match.direction is _SOURCE else 1]
-            terms.append((_PORT_TERM, id(match.direction), match.negated, len(ranges)))
-        else:
-            term = _number_of(match, _exact_term)
-            if term is False:
-                return False
-            terms.append(term)
-            continue
-        for lo, hi in ranges:
-            into.append(lo)
-            into.append(hi + 1)
-    verdict = rule.verdict
-    verdict_kind = verdict.kind
-    if verdict_kind is _JUMP or verdict_kind is _GOTO:
-        action = id(verdict_kind)
-    elif verdict_kind in _NAT_SHAPED:
-        # What a NAT rewrites is applied again from the rule itself; its options are only text.
-        to = verdict.to_addresses
-        action = (id(verdict_kind), None if to is None else id(to.family), verdict.to_ports is None)
-    else:
-        action = _number_of(verdict, _action)
-    return _intern((tuple(terms), action, rule.statements and _number_of(rule.statements, _statements)))
-
-
 _SOURCE = Direction.SOURCE
 _JUMP, _GOTO = _JUMPS
 _ADDRESS_TERM, _PORT_TERM = -1, -2  # (apart from every interned number, which is >= 0)
@@ -226,33 +186,71 @@ _LOCAL: IdentityCache = IdentityCache(100_000)
 
 def _local(chain):
     """(the number of the chain's own shape, its constants per class, the names it jumps to in
-    rule order), or False (remembered per chain). Chains of one own shape get one number."""
+    rule order), or False (remembered per chain). Chains of one own shape get one number.
+
+    A rule's shape is its matches' terms (address and port matches by their kind and number
+    of ranges, their bounds the constants; other matches, which must be decided by a box's
+    exact dimensions, by the number of their interned form), its action (where it jumps left
+    out) and its statements; False for a rule like it that could split boxes otherwise than by
+    its constants. Front ends share equal match and verdict objects between rules: their parts
+    of a shape are remembered per object. Enum members are named by their identity (hashing
+    one runs Python code), and the loop is written out: a kube-proxy ruleset shapes 90,000
+    rules."""
     found = _LOCAL.get(chain)
     if found is not None:
         return found
-    if len(chain.rules) > MAX_CHAIN_RULES:
+    rules = chain.rules
+    if len(rules) > MAX_CHAIN_RULES:
         return _LOCAL.put(chain, False)
-    constants = ([], [], [], [])
+    sports: list[int] = []
+    dports: list[int] = []
+    sources: list[int] = []
+    destinations: list[int] = []
     shapes = []
     targets = []
-    for rule in chain.rules:
-        shape = _rule_shape(rule, constants)
-        if shape is False:
-            return _LOCAL.put(chain, False)
-        shapes.append(shape)
-        if rule.verdict.kind in _JUMPS:
-            targets.append(rule.verdict.target)
+    for rule in rules:
+        terms = []
+        for match in rule.matches:
+            kind = type(match)
+            if kind is AddressMatch:
+                addresses = match.addresses
+                ranges = addresses.ranges
+                direction = match.direction
+                into = sources if direction is _SOURCE else destinations
+                terms.append((_ADDRESS_TERM, id(direction), id(addresses.family), match.negated, len(ranges)))
+            elif kind is PortMatch:
+                ranges = match.ports.ranges
+                direction = match.direction
+                into = sports if direction is _SOURCE else dports
+                terms.append((_PORT_TERM, id(direction), match.negated, len(ranges)))
+            else:
+                term = _number_of(match, _exact_term)
+                if term is False:
+                    return _LOCAL.put(chain, False)
+                terms.append(term)
+                continue
+            for lo, hi in ranges:
+                into.append(lo)
+                into.append(hi + 1)
+        verdict = rule.verdict
+        verdict_kind = verdict.kind
+        if verdict_kind is _JUMP or verdict_kind is _GOTO:
+            action = id(verdict_kind)
+            targets.append(verdict.target)
+        elif verdict_kind in _NAT_SHAPED:
+            # What a NAT rewrites is applied again from the rule itself; its options are only text.
+            to = verdict.to_addresses
+            action = (id(verdict_kind), None if to is None else id(to.family), verdict.to_ports is None)
+        else:
+            action = _number_of(verdict, _action)
+        statements = rule.statements
+        shapes.append((tuple(terms), action, statements and _number_of(statements, _statements)))
     number = _intern((id(chain.hook), id(chain.policy), chain.type, tuple(shapes)))
-    points = _points(constants)
+    if sports or dports or sources or destinations:
+        points = tuple(sports), tuple(dports), tuple(sources), tuple(destinations)
+    else:
+        points = _NO_POINTS
     return _LOCAL.put(chain, (number, points, tuple(targets)))
-
-
-def _points(constants) -> tuple:
-    """Per class, its points as a tuple; _NO_POINTS when none has any."""
-    sports, dports, sources, destinations = constants
-    if not (sports or dports or sources or destinations):
-        return _NO_POINTS
-    return tuple(sports), tuple(dports), tuple(sources), tuple(destinations)
 
 
 def _kind(walker, table, boxes) -> tuple | None:
@@ -264,8 +262,9 @@ def _kind(walker, table, boxes) -> tuple | None:
     for box in boxes:
         if box.trail is not trail or box.assumptions is not assumptions:
             return None
-        exact.append((box.family, box.proto, box.iif, box.state, box.local, box.oif, box.mark, box.ctmark,
-                      tuple(-1 if box[f] is None else len(box[f]) for f in _WIDE)))
+        # (The family by identity: hashing an enum member runs Python code.)
+        exact.append((id(box.family), box.proto, box.iif, box.state, box.local, box.oif, box.mark, box.ctmark,
+                      tuple([-1 if box[f] is None else len(box[f]) for f in _WIDE])))
     return (id(table), walker.marks, walker.certain, walker.first_packet, id(walker.routing), tuple(exact))
 
 
