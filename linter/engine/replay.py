@@ -25,7 +25,7 @@ from linter.engine.memo import IdentityCache
 from linter.engine import space
 from linter.engine.coalesce import coalesce
 from linter.engine.space import (
-    BROADCAST_V4, MULTICAST_V4, MULTICAST_V6, PATH_CACHE_SIZE, Box, extend_path, hold_paths,
+    BROADCAST_V4, MULTICAST_V4, MULTICAST_V6, Box, extend_path, hold_paths,
 )
 from linter.engine.walk import Outcome, Walker, apply_nat
 from linter.model import (
@@ -262,7 +262,7 @@ def _replay(member: Box, template, walker: Walker, results: list) -> None:
             if hit is not None and hit[0] is trail:
                 trail = hit[1]
                 continue
-            if len(paths) > PATH_CACHE_SIZE and not space._HOLDING[0]:
+            if len(paths) > space.PATH_CACHE_SIZE and not space._HOLDING[0]:
                 paths.clear()
             extended = trail + (s,)
             paths[key] = (trail, extended)
