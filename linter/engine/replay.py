@@ -270,22 +270,12 @@ def _replay(member: Box, template, walker: Walker, results: list) -> None:
         assumptions = member.assumptions
         for identity, a in conditions:
             assumptions = extend_path(assumptions, identity, _same, a)
-        if trail is member.trail and assumptions is member.assumptions and nat is None and _same_exact(member, done):
-            results.append((member, outcome))  # what the new box would hold, object for object (a RETURN)
-            continue
         box = _new_box(Box, (done.family, done.proto, member.sport, member.dport, member.src, member.dst, done.iif,
                              done.state, member.local, member.nat_dst, member.nat_dport, done.oif, done.mark,
                              done.ctmark, assumptions, trail))
         if nat is not None:
             box = apply_nat(box, nat, walker.routing)
         results.append((box, outcome))
-
-
-def _same_exact(member: Box, done: Box) -> bool:
-    """Whether ``member`` holds the very objects of ``done``'s exact dimensions."""
-    return member.family is done.family and member.proto is done.proto and member.iif is done.iif \
-        and member.state is done.state and member.oif is done.oif and member.mark is done.mark \
-        and member.ctmark is done.ctmark
 
 
 _new_box = tuple.__new__  # Box's own constructor takes its 16 fields through Python code
