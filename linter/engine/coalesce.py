@@ -34,15 +34,29 @@ def coalesce(boxes: list[Box], held: dict | None = None) -> list[Box]:
         return boxes
     # Only boxes of one path can merge: when most boxes have a path of their own (thousands
     # of DNATed connections entering FORWARD), only the paths shared by several are merged.
-    by_path: dict[tuple[int, int], list[Box]] = {}
+    # (A path's first box is kept as it is, a list made only for a path met again: most of the
+    # 68,000 boxes entering a kube-proxy node's FORWARD have a path of their own.)
+    by_path: dict[tuple[int, int], Box | list[Box]] = {}
     for box in boxes:
-        by_path.setdefault((id(box.trail), id(box.assumptions)), []).append(box)
+        key = (id(box.trail), id(box.assumptions))
+        found = by_path.get(key)
+        if found is None:
+            by_path[key] = box
+        elif type(found) is list:
+            found.append(box)
+        else:
+            by_path[key] = [found, box]
     if len(by_path) == len(boxes):
         return boxes
     if len(by_path) > 1:
         merged_all: list[Box] = []
         for members in by_path.values():
-            merged_all.extend(_coalesce_path(members, held) if len(members) > 1 else members)
+            if type(members) is not list:
+                merged_all.append(members)
+            elif len(members) == 2 and not held:
+                merged_all.extend(coalesce_pair(members))
+            else:
+                merged_all.extend(_coalesce_path(members, held))
         return merged_all
     return _coalesce_path(boxes, held)
 
@@ -102,6 +116,47 @@ def _coalesce_path(boxes: list[Box], held: dict | None = None) -> list[Box]:
         if len(boxes) < 2:
             break
     return boxes
+
+
+def coalesce_pair(pair: list[Box]) -> list[Box]:
+    """``_coalesce_path(pair)`` for two boxes of one path, none holding holes: merged in the
+    dimension they alone differ in (in ``dst`` when they differ in none, the first dimension
+    tried), unless it is one the loop skips; else both, as they came. (Thousands of pairs
+    share a path where kube-proxy's NodePorts meet FORWARD: each cost a loop over every
+    dimension.) Values compare as the loop's signatures compare them: long range lists by
+    identity, the rest by value."""
+    first, second = pair
+    differ = -1
+    for index in range(_WIDTH):
+        one, other = first[index], second[index]
+        if one is other or _code_key(one) == _code_key(other):
+            continue
+        if differ >= 0:
+            return pair  # two dimensions apart
+        differ = index
+    name = "dst" if differ < 0 else Box._fields[differ]
+    if name not in _DIMENSION_SET:
+        return pair  # (family, local, marks: never merged)
+    if name.startswith("nat_") and first.nat_dst is None and second.nat_dst is None:
+        return pair
+    if name == "oif" and (first.oif is None or second.oif is None):
+        return pair
+    index = _FIELD_AT[name]
+    if name in _SET_DIMENSIONS:
+        return [replace(first, **{name: frozenset().union(first[index], second[index])})]
+    return [replace(first, **{name: _merged_ranges((first[index], second[index]))})]
+
+
+def _code_key(value):
+    """What a signature's code of ``value`` stands for (_signature)."""
+    if type(value) is not tuple and type(value) is not RangeList or len(value) <= BY_VALUE:
+        return value
+    return id(value)
+
+
+_WIDTH = len(_VALUE_FIELDS)
+_DIMENSION_SET = frozenset(_DIMENSIONS)
+_FIELD_AT = {name: index for index, name in enumerate(Box._fields)}
 
 
 # Dimensions in blocks, each block tested at once before its dimensions one by one.

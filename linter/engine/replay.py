@@ -22,6 +22,7 @@ from bisect import bisect_right
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
 from linter.engine.chains import chain_named
 from linter.engine.memo import IdentityCache
+from linter.engine import space
 from linter.engine.coalesce import coalesce
 from linter.engine.space import (
     BROADCAST_V4, MULTICAST_V4, MULTICAST_V6, Box, extend_path, hold_paths,
@@ -77,7 +78,8 @@ class Plan:
             dport = _atom(self.dports, box.dport) if self.originals else -3
         if src == -1 or dst == -1 or dport == -1 or sport == -1 or nat_dst == -1 or nat_dport == -1:
             return None
-        return (src, dst, dport, sport, nat_dst, nat_dport, box.family, box.proto, box.iif, box.state, box.local,
+        # (The family by identity: hashing an enum member runs Python code, 130,000 keys a kube walk.)
+        return (src, dst, dport, sport, nat_dst, nat_dport, id(box.family), box.proto, box.iif, box.state, box.local,
                 box.oif, box.mark, box.ctmark)
 
 
@@ -248,11 +250,23 @@ def _same(item):
 
 def _replay(member: Box, template, walker: Walker, results: list) -> None:
     """The template's outcomes for ``member`` (into ``results``): its own wide dimensions, path
-    and assumptions, then the template's steps and assumptions."""
+    and assumptions, then the template's steps and assumptions. (Each path extended as
+    ``space.extend_path`` extends it, in place: the same look-up of the path cache by the same
+    key, the same emptying of a full cache before a new extension is stored.)"""
+    paths = space._PATHS
     for done, outcome, nat, steps, conditions in template:
         trail = member.trail
         for identity, s in steps:
-            trail = extend_path(trail, identity, _same, s)
+            key = (id(trail), identity)
+            hit = paths.get(key)
+            if hit is not None and hit[0] is trail:
+                trail = hit[1]
+                continue
+            if len(paths) > space.PATH_CACHE_SIZE and not space._HOLDING[0]:
+                paths.clear()
+            extended = trail + (s,)
+            paths[key] = (trail, extended)
+            trail = extended
         assumptions = member.assumptions
         for identity, a in conditions:
             assumptions = extend_path(assumptions, identity, _same, a)

@@ -28,8 +28,9 @@ from itertools import count
 
 from linter.engine.chains import chains_by_name
 from linter.engine.memo import IdentityCache
-from linter.engine.space import Assumption, Box, extend_path
-from linter.engine.walk import Outcome, Step, apply_nat, nat_fields
+from linter.engine.space import Box
+from linter.engine.template_made import compile_items, made_all
+from linter.engine.walk import Outcome
 from linter.model import (
     AddressMatch, Direction, InterfaceMatch, MarkMatch, OpaqueMatch, PortMatch, ProtocolMatch, StateMatch,
     VerdictKind,
@@ -71,37 +72,9 @@ _SUBTREES: IdentityCache = IdentityCache(100_000)
 _NO_POINTS = ((), (), (), ())
 
 
-def _rule_shape(rule, constants: tuple[list, list, list, list]):
-    """The number of the rule's shape but where it jumps, its constants appended per class to
-    ``constants``; or False when a rule like it could split boxes otherwise than by its
-    constants. Front ends share equal match and verdict objects between rules: their parts of
-    a shape are remembered per object."""
-    terms = []
-    for match in rule.matches:
-        kind = type(match)
-        if kind is AddressMatch:
-            ranges = match.addresses.ranges
-            into = constants[2 if match.direction is Direction.SOURCE else 3]
-            terms.append(("a", match.direction, match.addresses.family, match.negated, len(ranges)))
-        elif kind is PortMatch:
-            ranges = match.ports.ranges
-            into = constants[0 if match.direction is Direction.SOURCE else 1]
-            terms.append(("p", match.direction, match.negated, len(ranges)))
-        else:
-            term = _number_of(match, _exact_term)
-            if term is False:
-                return False
-            terms.append(term)
-            continue
-        for lo, hi in ranges:
-            into.append(lo)
-            into.append(hi + 1)
-    verdict = rule.verdict
-    if verdict.kind in _JUMPS or verdict.kind in _NAT_SHAPED:
-        action = _intern(_action(verdict))  # a few fields: cheaper than remembering it per verdict
-    else:
-        action = _number_of(verdict, _action)
-    return _intern((tuple(terms), action, rule.statements and _number_of(rule.statements, _statements)))
+_SOURCE = Direction.SOURCE
+_JUMP, _GOTO = _JUMPS
+_ADDRESS_TERM, _PORT_TERM = -1, -2  # (apart from every interned number, which is >= 0)
 
 
 _PARTS: IdentityCache = IdentityCache(100_000)
@@ -213,33 +186,71 @@ _LOCAL: IdentityCache = IdentityCache(100_000)
 
 def _local(chain):
     """(the number of the chain's own shape, its constants per class, the names it jumps to in
-    rule order), or False (remembered per chain). Chains of one own shape get one number."""
+    rule order), or False (remembered per chain). Chains of one own shape get one number.
+
+    A rule's shape is its matches' terms (address and port matches by their kind and number
+    of ranges, their bounds the constants; other matches, which must be decided by a box's
+    exact dimensions, by the number of their interned form), its action (where it jumps left
+    out) and its statements; False for a rule like it that could split boxes otherwise than by
+    its constants. Front ends share equal match and verdict objects between rules: their parts
+    of a shape are remembered per object. Enum members are named by their identity (hashing
+    one runs Python code), and the loop is written out: a kube-proxy ruleset shapes 90,000
+    rules."""
     found = _LOCAL.get(chain)
     if found is not None:
         return found
-    if len(chain.rules) > MAX_CHAIN_RULES:
+    rules = chain.rules
+    if len(rules) > MAX_CHAIN_RULES:
         return _LOCAL.put(chain, False)
-    constants = ([], [], [], [])
+    sports: list[int] = []
+    dports: list[int] = []
+    sources: list[int] = []
+    destinations: list[int] = []
     shapes = []
     targets = []
-    for rule in chain.rules:
-        shape = _rule_shape(rule, constants)
-        if shape is False:
-            return _LOCAL.put(chain, False)
-        shapes.append(shape)
-        if rule.verdict.kind in _JUMPS:
-            targets.append(rule.verdict.target)
-    number = _intern((chain.hook, chain.policy, chain.type, tuple(shapes)))
-    points = _points(constants)
+    for rule in rules:
+        terms = []
+        for match in rule.matches:
+            kind = type(match)
+            if kind is AddressMatch:
+                addresses = match.addresses
+                ranges = addresses.ranges
+                direction = match.direction
+                into = sources if direction is _SOURCE else destinations
+                terms.append((_ADDRESS_TERM, id(direction), id(addresses.family), match.negated, len(ranges)))
+            elif kind is PortMatch:
+                ranges = match.ports.ranges
+                direction = match.direction
+                into = sports if direction is _SOURCE else dports
+                terms.append((_PORT_TERM, id(direction), match.negated, len(ranges)))
+            else:
+                term = _number_of(match, _exact_term)
+                if term is False:
+                    return _LOCAL.put(chain, False)
+                terms.append(term)
+                continue
+            for lo, hi in ranges:
+                into.append(lo)
+                into.append(hi + 1)
+        verdict = rule.verdict
+        verdict_kind = verdict.kind
+        if verdict_kind is _JUMP or verdict_kind is _GOTO:
+            action = id(verdict_kind)
+            targets.append(verdict.target)
+        elif verdict_kind in _NAT_SHAPED:
+            # What a NAT rewrites is applied again from the rule itself; its options are only text.
+            to = verdict.to_addresses
+            action = (id(verdict_kind), None if to is None else id(to.family), verdict.to_ports is None)
+        else:
+            action = _number_of(verdict, _action)
+        statements = rule.statements
+        shapes.append((tuple(terms), action, statements and _number_of(statements, _statements)))
+    number = _intern((id(chain.hook), id(chain.policy), chain.type, tuple(shapes)))
+    if sports or dports or sources or destinations:
+        points = tuple(sports), tuple(dports), tuple(sources), tuple(destinations)
+    else:
+        points = _NO_POINTS
     return _LOCAL.put(chain, (number, points, tuple(targets)))
-
-
-def _points(constants) -> tuple:
-    """Per class, its points as a tuple; _NO_POINTS when none has any."""
-    sports, dports, sources, destinations = constants
-    if not (sports or dports or sources or destinations):
-        return _NO_POINTS
-    return tuple(sports), tuple(dports), tuple(sources), tuple(destinations)
 
 
 def _kind(walker, table, boxes) -> tuple | None:
@@ -251,8 +262,9 @@ def _kind(walker, table, boxes) -> tuple | None:
     for box in boxes:
         if box.trail is not trail or box.assumptions is not assumptions:
             return None
-        exact.append((box.family, box.proto, box.iif, box.state, box.local, box.oif, box.mark, box.ctmark,
-                      tuple(-1 if box[f] is None else len(box[f]) for f in _WIDE)))
+        # (The family by identity: hashing an enum member runs Python code.)
+        exact.append((id(box.family), box.proto, box.iif, box.state, box.local, box.oif, box.mark, box.ctmark,
+                      tuple([-1 if box[f] is None else len(box[f]) for f in _WIDE])))
     return (id(table), walker.marks, walker.certain, walker.first_packet, id(walker.routing), tuple(exact))
 
 
@@ -343,7 +355,7 @@ class SharedWalks:
 class Template:
     """One walk of a subtree, in labels: what each result and returned box is made of."""
 
-    __slots__ = ("table", "routing", "pattern", "spent", "results", "back", "all_nat")
+    __slots__ = ("table", "routing", "pattern", "spent", "results", "back", "all_nat", "compiled", "outcomes")
 
     def __init__(self, table, routing, pattern, spent, results, back):
         self.table = table
@@ -352,6 +364,9 @@ class Template:
         self.spent = spent
         self.results = results
         self.back = back
+        # Every item, results then returned boxes, as engine/template_made.py builds them.
+        self.compiled = compile_items([item for item, _ in results] + list(back))
+        self.outcomes = [outcome for _, outcome in results]
         # Every box accepted by a DNAT or REDIRECT (applied again on replay: its destination
         # rewritten, never None), none coming back: kube-proxy's KUBE-SVC subtrees.
         self.all_nat = bool(results) and not back and all(
@@ -397,10 +412,10 @@ class Template:
     def replay(self, walker, table, subtree: Subtree, boxes, values, results: list) -> list[Box]:
         """This walk renamed onto ``subtree`` entered by ``boxes``: results appended to
         ``results``, what comes back returned."""
-        entering = boxes[0]
-        for item, outcome in self.results:
-            results.append((_made(item, walker, table, subtree, entering, boxes, values), outcome))
-        return [_made(item, walker, table, subtree, entering, boxes, values) for item in self.back]
+        made = made_all(*self.compiled, walker, table, subtree, boxes[0], boxes, values)
+        outcomes = self.outcomes
+        results.extend(zip(made, outcomes))
+        return made[len(outcomes):]
 
 
 def _item(box: Box, entering: Box, boxes, labels, places, chains, unrewritten: bool, outcome):
@@ -461,47 +476,3 @@ def _item(box: Box, entering: Box, boxes, labels, places, chains, unrewritten: b
     exact = (box.family, box.proto, box.iif, box.state, box.local, box.oif, box.mark, box.ctmark)
     return exact, tuple(wide), tuple(steps), tuple(conditions), nat
 
-
-def _made(item, walker, table, subtree: Subtree, entering: Box, boxes, values) -> Box:
-    """The box ``item`` describes, for ``subtree`` entered by ``boxes``."""
-    exact, wide, steps, conditions, nat = item
-    chains = subtree.chains
-    trail = entering.trail
-    for event, c, r, detail in steps:
-        chain = chains[c]
-        rule = None if r is None else chain.rules[r]
-        # step(), inlined: the identity it hash-conses a step by
-        trail = extend_path(trail, (event, id(table), id(chain), id(rule), detail), Step, event, table, chain, rule,
-                            detail)
-    assumptions = entering.assumptions
-    for c, r, position, matched in conditions:
-        rule = chains[c].rules[r]
-        match = rule.matches[position]
-        assumptions = extend_path(assumptions, (id(rule), id(match), matched), Assumption, rule, match, matched)
-    fields = []
-    for spec in wide:
-        if spec is None:
-            fields.append(None)
-        elif spec[0] == "same":
-            fields.append(boxes[spec[1]][spec[2]])
-        else:
-            these = values[spec[1]]
-            fields.append(tuple([(these[low], these[high] - 1) for low, high in spec[2]]))
-    family, proto, iif, state, local, oif, mark, ctmark = exact
-    sport, dport, src, dst, nat_dst, nat_dport = fields
-    if nat is None:
-        return _new_box(Box, (family, proto, sport, dport, src, dst, iif, state, local, nat_dst, nat_dport, oif,
-                              mark, ctmark, assumptions, trail))
-    # The box before the DNAT (not rewritten, local as it entered) as apply_nat rewrites it,
-    # built once.
-    verdict = chains[nat[0]].rules[nat[1]].verdict
-    if verdict.kind not in _NAT:
-        box = _new_box(Box, (family, proto, sport, dport, src, dst, iif, state, entering.local, None, None, oif,
-                             mark, ctmark, assumptions, trail))
-        return apply_nat(box, chains[nat[0]].rules[nat[1]], walker.routing)
-    nat_dst, nat_dport, local = nat_fields(verdict, family, dst, dport, entering.local, walker.routing)
-    return _new_box(Box, (family, proto, sport, dport, src, dst, iif, state, local, nat_dst, nat_dport, oif,
-                          mark, ctmark, assumptions, trail))
-
-
-_new_box = tuple.__new__

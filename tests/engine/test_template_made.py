@@ -1,0 +1,121 @@
+"""A template's replay built in one loop (engine/template_made.py) gives the boxes the
+one-call-per-step construction gives: the same values, and the same boxes sharing a path
+object, whatever the path cache's size (emptied in the middle of replays or not)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("linter.frontends.iptables.save")
+
+from linter.engine import shapewalk, space  # noqa: E402
+from linter.engine.space import Assumption, Box, extend_path, forget_paths  # noqa: E402
+from linter.engine.walk import Step, apply_nat, nat_fields  # noqa: E402
+from linter.model import VerdictKind  # noqa: E402
+from tests.engine.helpers import ruleset  # noqa: E402
+from tests.engine.test_shapewalk import SERVICES, _box, _kube, _walk  # noqa: E402
+
+_NAT = (VerdictKind.DNAT, VerdictKind.REDIRECT)
+
+
+def _one_by_one(item, walker, table, subtree, entering: Box, boxes, values) -> Box:
+    """The box ``item`` (as shapewalk._item makes it) describes: each step and assumption by
+    its own extend_path call, the DNAT's fields by their own nat_fields call."""
+    exact, wide, steps, conditions, nat = item
+    chains = subtree.chains
+    trail = entering.trail
+    for event, c, r, detail in steps:
+        chain = chains[c]
+        rule = None if r is None else chain.rules[r]
+        trail = extend_path(trail, (event, id(table), id(chain), id(rule), detail), Step, event, table, chain, rule,
+                            detail)
+    assumptions = entering.assumptions
+    for c, r, position, matched in conditions:
+        rule = chains[c].rules[r]
+        match = rule.matches[position]
+        assumptions = extend_path(assumptions, (id(rule), id(match), matched), Assumption, rule, match, matched)
+    fields = []
+    for spec in wide:
+        if spec is None:
+            fields.append(None)
+        elif spec[0] == "same":
+            fields.append(boxes[spec[1]][spec[2]])
+        else:
+            fields.append(tuple((values[spec[1]][low], values[spec[1]][high] - 1) for low, high in spec[2]))
+    family, proto, iif, state, local, oif, mark, ctmark = exact
+    sport, dport, src, dst, nat_dst, nat_dport = fields
+    if nat is None:
+        return Box(family, proto, sport, dport, src, dst, iif, state, local, nat_dst, nat_dport, oif, mark, ctmark,
+                   assumptions, trail)
+    rule = chains[nat[0]].rules[nat[1]]
+    if rule.verdict.kind not in _NAT:
+        return apply_nat(Box(family, proto, sport, dport, src, dst, iif, state, entering.local, None, None, oif, mark,
+                             ctmark, assumptions, trail), rule, walker.routing)
+    nat_dst, nat_dport, local = nat_fields(rule.verdict, family, dst, dport, entering.local, walker.routing)
+    return Box(family, proto, sport, dport, src, dst, iif, state, local, nat_dst, nat_dport, oif, mark, ctmark,
+               assumptions, trail)
+
+
+def _sharing(boxes) -> tuple[list[int], list[int]]:
+    """For each box, the first box holding its trail object, and the first holding its
+    assumptions object."""
+    trails: dict[int, int] = {}
+    assumed: dict[int, int] = {}
+    return ([trails.setdefault(id(box.trail), n) for n, box in enumerate(boxes)],
+            [assumed.setdefault(id(box.assumptions), n) for n, box in enumerate(boxes)])
+
+
+def _replays(monkeypatch, document, entering):
+    """Every replay of a kube-proxy walk: (template, its arguments), recorded as it ran."""
+    calls = []
+    replay = shapewalk.Template.replay
+
+    def recording(self, walker, table, subtree, boxes, values, results):
+        calls.append((self, walker, table, subtree, boxes, values))
+        return replay(self, walker, table, subtree, boxes, values, results)
+    monkeypatch.setattr(shapewalk.Template, "replay", recording)
+    _walk(document, entering, shared=True)
+    monkeypatch.setattr(shapewalk.Template, "replay", replay)
+    return calls
+
+
+@pytest.mark.parametrize("size", [0, 1, 3, 7, 50_000])
+@pytest.mark.parametrize("entering", [
+    [_box()],
+    [_box(src=((0, 10), (200, 300)), sport=((1024, 65535),))],
+    [_box(proto=((6, 6),)), _box(proto=((17, 17),))],
+])
+def test_a_replay_makes_what_one_call_per_step_makes(monkeypatch, size, entering):
+    services = SERVICES * 3  # (each shape met often: templates recorded and replayed)
+    document = ruleset(_kube([(f"10.96.{n}.{cluster.split('.')[-1]}", port, endpoints)
+                              for n, (cluster, port, endpoints) in enumerate(services)]))
+    calls = _replays(monkeypatch, document, entering)
+    assert len(calls) >= 10
+    monkeypatch.setattr(space, "PATH_CACHE_SIZE", size)
+    for template, walker, table, subtree, boxes, values in calls:
+        forget_paths()
+        items = [item for item, _ in template.results] + list(template.back)
+        expected = [_one_by_one(item, walker, table, subtree, boxes[0], boxes, values) for item in items]
+        forget_paths()
+        results: list = []
+        back = template.replay(walker, table, subtree, boxes, values, results)
+        got = [box for box, _ in results] + back
+        assert [outcome for _, outcome in results] == [outcome for _, outcome in template.results]
+        assert got == expected
+        assert _sharing(got) == _sharing(expected)
+
+
+def test_a_replay_held_in_the_path_cache_shares_paths_with_what_came_before(monkeypatch):
+    """An extension the path cache holds from before the replay is taken from it, as
+    extend_path takes it: the replayed box's trail is the very object made before."""
+    document = ruleset(_kube(SERVICES * 2))
+    calls = _replays(monkeypatch, document, [_box()])
+    template, walker, table, subtree, boxes, values = calls[-1]
+    forget_paths()
+    items = [item for item, _ in template.results]
+    before = [_one_by_one(item, walker, table, subtree, boxes[0], boxes, values) for item in items]
+    results: list = []
+    template.replay(walker, table, subtree, boxes, values, results)
+    assert [box for box, _ in results] == before
+    assert all(box.trail is old.trail and box.assumptions is old.assumptions
+               for (box, _), old in zip(results, before))
