@@ -27,6 +27,51 @@ _new = tuple.__new__
 _NAT = (VerdictKind.DNAT, VerdictKind.REDIRECT)
 
 
+def _step(args) -> Step:
+    return _new(Step, args)
+
+
+def _assumption(args) -> Assumption:
+    return Assumption(*args)
+
+
+class _Extensions:
+    """Paths extended as ``space.extend_path`` extends them, with this replay's own table of
+    the extensions it made (one per kind: trails, assumptions), emptied with the path cache."""
+
+    __slots__ = ("made",)
+
+    def __init__(self):
+        self.made = ({}, {})
+
+    def extended(self, path: tuple, positions: tuple, specs: list, kind: int, make) -> tuple:
+        """``path`` extended by the specs at ``positions`` in turn (each ``(cache identity,
+        constructor arguments)``), new elements built by ``make``."""
+        made = self.made[kind]
+        paths = space._PATHS
+        for position in positions:
+            mine_key = (id(path), position)
+            mine = made.get(mine_key)
+            if mine is not None and mine[0] is path:
+                path = mine[1]
+                continue
+            identity, args = specs[position]
+            key = (mine_key[0], identity)
+            hit = paths.get(key)
+            if hit is not None and hit[0] is path:
+                extended = hit[1]
+            else:
+                if len(paths) > space.PATH_CACHE_SIZE and not space._HOLDING[0]:
+                    paths.clear()
+                    for table in self.made:
+                        table.clear()
+                extended = path + (make(args),)
+                paths[key] = (path, extended)
+            made[mine_key] = (path, extended)
+            path = extended
+        return path
+
+
 def compile_items(items: list) -> tuple[tuple, tuple, list]:
     """(the distinct steps, the distinct assumptions, ``items`` with their steps and
     assumptions as positions in those): items as shapewalk._item makes them, each
@@ -56,59 +101,14 @@ def made_all(step_specs: tuple, condition_specs: tuple, items: list, walker, tab
         rule = chains[c].rules[r]
         match = rule.matches[position]
         conditions.append(((id(rule), id(match), matched), (rule, match, matched)))
-    paths = space._PATHS
-    holding = space._HOLDING
-    limit = space.PATH_CACHE_SIZE
-    get = paths.get
-    made_trails: dict = {}  # (id(trail), step) -> (trail, extended): this replay's, while the cache holds them
-    made_assumed: dict = {}
+    extend = _Extensions().extended
     nats: dict = {}
     start_trail, start_assumed = entering.trail, entering.assumptions
     local, routing = entering.local, walker.routing
     out = []
     for exact, wide, item_steps, item_conditions, nat in items:
-        trail = start_trail
-        for position in item_steps:
-            mine_key = (id(trail), position)
-            mine = made_trails.get(mine_key)
-            if mine is not None and mine[0] is trail:
-                trail = mine[1]
-                continue
-            identity, args = steps[position]
-            key = (mine_key[0], identity)
-            hit = get(key)
-            if hit is not None and hit[0] is trail:
-                extended = hit[1]
-            else:
-                if len(paths) > limit and not holding[0]:
-                    paths.clear()
-                    made_trails.clear()
-                    made_assumed.clear()
-                extended = trail + (_new(Step, args),)
-                paths[key] = (trail, extended)
-            made_trails[mine_key] = (trail, extended)
-            trail = extended
-        assumptions = start_assumed
-        for position in item_conditions:
-            mine_key = (id(assumptions), position)
-            mine = made_assumed.get(mine_key)
-            if mine is not None and mine[0] is assumptions:
-                assumptions = mine[1]
-                continue
-            identity, args = conditions[position]
-            key = (mine_key[0], identity)
-            hit = get(key)
-            if hit is not None and hit[0] is assumptions:
-                extended = hit[1]
-            else:
-                if len(paths) > limit and not holding[0]:
-                    paths.clear()
-                    made_trails.clear()
-                    made_assumed.clear()
-                extended = assumptions + (Assumption(*args),)
-                paths[key] = (assumptions, extended)
-            made_assumed[mine_key] = (assumptions, extended)
-            assumptions = extended
+        trail = extend(start_trail, item_steps, steps, 0, _step)
+        assumptions = extend(start_assumed, item_conditions, conditions, 1, _assumption)
         fields = []
         for spec in wide:
             if spec is None:
