@@ -21,7 +21,6 @@ general path could not judge decides nothing here either (as there: it returns e
 from __future__ import annotations
 
 from linter.engine import intervals as iv
-from linter.engine.chains import chain_named
 from linter.engine.decided_index import DecidedIndex, OverBudget
 from linter.engine.space import PORT_PROTOCOL_RANGES, Box, has_opaque, has_path_decided, protocol_ranges, replace, split_rule
 from linter.engine.transparent import jump_changes_nothing
@@ -146,10 +145,10 @@ class _Lane:
     def _decided_in(self, name: str | None, depth: int) -> list[Box]:
         """What a jump to chain ``name`` takes out for good: the packets it does not return."""
         analysis = self.analysis
-        if analysis._returned_by(name) is None:
+        target = analysis.cutting_target(name)
+        if target is None:
             return []
-        target = chain_named(analysis.table, name)
-        if not analysis.chain(target).judged:
+        if not analysis.unread(target).judged:
             return []  # (the general path takes its returned space as everything)
         found = self.decides.get(target.name)
         if found is None:
