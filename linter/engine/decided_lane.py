@@ -89,7 +89,7 @@ class _Lane:
         if not any(type(match) is AddrTypeMatch for match in rule.matches):
             space = space[:1]  # (only an address type reads whether a packet is for this host)
         for box in space:
-            inside = _plain_match(box, rule.matches)
+            inside = plain_match(box, rule.matches)
             if inside is False:
                 inside = split_rule(box, rule.matches, rule, False, decide=False)[0]
             if inside is not None:
@@ -171,7 +171,7 @@ class _Lane:
         return decided
 
 
-def _plain_match(box: Box, matches) -> Box | None | bool:
+def plain_match(box: Box, matches) -> Box | None | bool:
     """split_rule's matching part of universe box ``box`` for the mix's commonest rules (a
     source network; a protocol; a protocol and destination ports, none negated), made
     directly; False for other rules."""

@@ -144,7 +144,8 @@ class ShadowAnalysis:
         try:
             if unread:  # its dead rules as the general path finds them, no lane tried (and not kept
                 # for its shape: whether it can be shared reads its returned space)
-                found = self._analyse(chain, False, lanes=False)
+                from linter.engine.plain_chain import judge as judge_plain  # (big inputs only)
+                found = judge_plain(self, chain, chain_budget(chain)) or self._analyse(chain, False, lanes=False)
                 if found.judged:
                     self._unread[chain.name] = (found, self._active[:-1])
                     return found

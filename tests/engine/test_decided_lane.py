@@ -214,7 +214,7 @@ def test_plain_matches_are_split_rules_answer(matches):
 
     rule = ruleset(f"*filter\n:INPUT ACCEPT [0:0]\n-A INPUT {matches} -j DROP\nCOMMIT\n").tables[0].chains[0].rules[0]
     box = shadow.universe(Family.IPV4, INTERFACES)[0]
-    direct = decided_lane._plain_match(box, rule.matches)
+    direct = decided_lane.plain_match(box, rule.matches)
     expected = split_rule(box, rule.matches, rule, False, decide=False)[0]
     assert direct is False or direct == expected
     assert (direct is not False) == (matches in ("-s 10.1.2.0/24", "-p tcp", "-p udp -m multiport --dports 53,123",
