@@ -10,9 +10,10 @@ outside the areas would be a packet outside both). So a rule is dead when one of
 tests says so, which is what engine/shadow.py's general path finds by splitting boxes.
 
 Only chains the general path surely judges within its budget are taken (so that ``judged``
-is the same): fewer rules than walk.MIN_SEGMENT (each rule then meets the boxes still going
-on one by one), each cutting a box in at most two pieces, so at most 2 * (2**n - 1) splits
-for n rules from the universe's two boxes.
+is the same): chains whose blocks are their rules one by one (walk.blocks_of: no dispatch
+run nor source run, always so below walk.MIN_SEGMENT rules), where each rule meets the boxes
+still going on and cuts each in at most two pieces, so at most 2 * (2**n - 1) splits for n
+rules from the universe's two boxes.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from __future__ import annotations
 from linter.engine import intervals as iv
 from linter.engine.decided_lane import plain_match
 from linter.engine.space import protocol_ranges
-from linter.engine.walk import MIN_SEGMENT
-from linter.model import Chain, VerdictKind
+from linter.engine.walk import MIN_SEGMENT, blocks_of
+from linter.model import Chain, Rule, VerdictKind
 
 def judge(analysis, chain: Chain, budget: int):
     """The ChainVerdicts (returned space None) of ``chain`` for ``analysis`` (an
@@ -31,8 +32,10 @@ def judge(analysis, chain: Chain, budget: int):
 
     rules = chain.rules
     count = len(rules)
-    if not rules or count >= MIN_SEGMENT or 2 * (2 ** count - 1) > budget:
+    if not rules or 2 * (2 ** count - 1) > budget:
         return None
+    if count >= MIN_SEGMENT and any(type(block) is not Rule for block in blocks_of(chain)):
+        return None  # (a dispatch run or a source run: the general path spends otherwise)
     box = analysis.space[0]
     matched = []
     for rule in rules:

@@ -31,7 +31,7 @@ def _match(pick: random.Random, v6: bool) -> str:
 def _chain(seed: int, v6: bool = False, plain: bool = True) -> str:
     pick = random.Random(seed)
     lines = ["*filter", ":INPUT ACCEPT [0:0]", ":U - [0:0]"]
-    for _ in range(pick.randint(1, 7)):
+    for _ in range(pick.randint(1, 12)):
         match = _match(pick, v6) if plain or pick.random() < 0.8 else "! -s 10.0.0.0/8"
         lines.append(f"-A U {match} -j {pick.choice(('DROP', 'DROP', 'ACCEPT', 'RETURN', 'RETURN', 'LOG', 'REJECT'))}")
     return "\n".join(lines) + "\nCOMMIT\n"
@@ -89,7 +89,12 @@ def test_a_source_and_a_port_area_together_cover_nothing_more():
 def test_jumps_long_chains_and_small_budgets_leave_it_to_the_general_path():
     base = "*filter\n:INPUT ACCEPT [0:0]\n:V - [0:0]\n:U - [0:0]\n"
     assert _both(base + "-A U -s 10.0.0.0/8 -j V\nCOMMIT\n")[0] is None
-    assert _both(base + "-A U -s 10.0.0.0/8 -j DROP\n" * 8 + "COMMIT\n")[0] is None
+    assert _both(base + "".join(f"-A U -p tcp -m multiport --dports {port} -j DROP\n" for port in range(1, 9))
+                 + "COMMIT\n")[0] is None  # (a dispatch run on ports)
+    twelve = base + "".join(f"-A U {_match(random.Random(seed), False)} -j DROP\n" for seed in range(12)) + "COMMIT\n"
+    fast, general = _both(twelve)
+    assert fast is not None and fast == general and len(fast.dead) >= 3
+    assert _both(twelve, budget=2 * (2 ** 12 - 1) - 1)[0] is None
     seven = base + "-A U -s 10.0.0.0/8 -j DROP\n" * 7 + "COMMIT\n"
     assert _both(seven, budget=253)[0] is None and _both(seven, budget=254)[0] is not None
     assert _both(base + "COMMIT\n")[0] is None
