@@ -77,12 +77,18 @@ class _Lane:
         self.decides: dict[str, list[Box]] = {}  # chain name -> what it decides
         self.walking: set[str] = set()  # the called chains being read (a loop: not followed here)
         self.opaque: set[int] = set()  # id() of the rules matched() found a match taken as opaque in
+        self.plain: set[int] = set()  # id() of the rules plain_match() read (never opaque nor path-decided)
+        self.any_local = replace(analysis.space[0], local=None)  # the universe, for this host or not
 
     def matched(self, rule: Rule) -> list[Box]:
         """The packets of the universe ``rule`` matches (its opaque matches taken as matching,
         without their assumptions): one box of local None (engine/decided_index.py) unless an
         address type match tells packets for this host from others, then one per universe box
         it meets; a rule with a match taken as opaque is noted in ``opaque``."""
+        inside = plain_match(self.any_local, rule.matches)  # (no address type among them)
+        if inside is not False:
+            self.plain.add(id(rule))
+            return [] if inside is None else [inside]
         found = []
         opaque = False
         space = self.analysis.space
@@ -111,7 +117,7 @@ class _Lane:
             return []
         verdict = rule.verdict
         kind = verdict.kind
-        opaque = id(rule) in self.opaque or has_opaque(rule) or has_path_decided(rule)
+        opaque = id(rule) not in self.plain and (id(rule) in self.opaque or has_opaque(rule) or has_path_decided(rule))
         if opaque:
             if depth and kind in (VerdictKind.RETURN, VerdictKind.GOTO):
                 raise _Unsupported  # (the packets both go on and come back)
