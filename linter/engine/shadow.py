@@ -135,7 +135,8 @@ class ShadowAnalysis:
         return found
 
     def _chain(self, chain: Chain, unread: bool = False) -> ChainVerdicts:
-        shape = chain_shape(self.table, chain, self.space[0].family, self._active, self._read_back_done, self.chain)
+        done = self._read_back_done if self._unread else self._done
+        shape = chain_shape(self.table, chain, self.space[0].family, self._active, done, self.chain)
         found = self._shapes.get(shape) if shape is not None else None  # engine/shadow_shapes.py
         if found is not None:
             self._done[chain.name] = found
