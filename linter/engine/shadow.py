@@ -34,6 +34,7 @@ from linter.model import Chain, Family, Rule, Table, VerdictKind
 SHADOW_BUDGET = 40_000  # box splits per chain, plus SHADOW_BUDGET_PER_RULE for each of its rules;
 SHADOW_BUDGET_PER_RULE = 40  # past that the chain is not judged (PL410 says so): a chain costs at most this
 LANE_AT_LEAST = 1_000  # rules of a base chain with jumps judged by engine/decided_lane.py before the general path
+PLAIN_CHAINS_AT_LEAST = 64  # chains of a table from which engine/plain_chain.py judges those nobody jumps to
 
 
 _NONE: frozenset[int] = frozenset()
@@ -153,6 +154,13 @@ class ShadowAnalysis:
                 found.returned = list(self.space)  # (what returned() makes of a chain not judged)
                 self._done[chain.name] = found
                 return found
+            if chain.name not in self._targets and len(self.table.chains) >= PLAIN_CHAINS_AT_LEAST:
+                # Nobody reads what it returns (its shape would only share it): a chain of plain
+                # rules is judged by engine/plain_chain.py.
+                from linter.engine.plain_chain import judge as judge_plain  # (big inputs only)
+                if (found := judge_plain(self, chain, chain_budget(chain))) is not None:
+                    self._done[chain.name] = found
+                    return found
             found = self._analyse(chain, shape is not None or chain.name in self._targets)
         finally:
             self._active.pop()

@@ -108,3 +108,35 @@ def test_the_budget_bound_holds_on_the_general_path(monkeypatch):
     monkeypatch.setattr(shadow, "chain_budget", lambda chain: 2 * (2 ** 7 - 1))
     fast, general = _both(text, budget=2 * (2 ** 7 - 1))
     assert general.judged and fast == general
+
+
+def _table(seed: int) -> str:
+    """Many chains of plain rules (and a few others), some jumped to from INPUT, some not."""
+    pick = random.Random(seed)
+    names = [f"U{index}" for index in range(12)]
+    lines = ["*filter", ":INPUT ACCEPT [0:0]"] + [f":{name} - [0:0]" for name in names]
+    for name in names:
+        for _ in range(pick.randint(0, 9)):
+            match = _match(pick, False) if pick.random() < 0.9 else "! -s 10.0.0.0/8"
+            lines.append(f"-A {name} {match} -j {pick.choice(('DROP', 'RETURN', 'LOG', 'ACCEPT'))}")
+    for name in pick.sample(names, 4):
+        lines.append(f"-A INPUT {_match(pick, False)} -j {name}")
+    return "\n".join(lines) + "\nCOMMIT\n"
+
+
+def _every_chain(text: str, monkeypatch, plain: bool):
+    memo.forget_every_file()
+    with monkeypatch.context() as patch:
+        patch.setattr(shadow, "PLAIN_CHAINS_AT_LEAST", 0 if plain else 10 ** 9)
+        table = ruleset(text).tables[0]
+        analysis = ShadowAnalysis(table, Family.IPV4, INTERFACES)
+        found = [(chain.name, sorted(v.dead), sorted(v.shadowed), v.judged) for chain in table.chains
+                 for v in (analysis.chain(chain),)]
+        return [verdicts + (tuple(analysis.returned(chain)) if chain.name in analysis._targets else None,)
+                for verdicts, chain in zip(found, table.chains)]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_chains_nobody_jumps_to_get_the_general_paths_analysis(monkeypatch, seed):
+    text = _table(seed)
+    assert _every_chain(text, monkeypatch, plain=True) == _every_chain(text, monkeypatch, plain=False)
