@@ -21,7 +21,6 @@ general path could not judge decides nothing here either (as there: it returns e
 from __future__ import annotations
 
 from linter.engine import intervals as iv
-from linter.engine.chains import chain_named
 from linter.engine.decided_index import DecidedIndex, OverBudget
 from linter.engine.space import PORT_PROTOCOL_RANGES, Box, has_opaque, has_path_decided, protocol_ranges, replace, split_rule
 from linter.engine.transparent import jump_changes_nothing
@@ -78,19 +77,25 @@ class _Lane:
         self.decides: dict[str, list[Box]] = {}  # chain name -> what it decides
         self.walking: set[str] = set()  # the called chains being read (a loop: not followed here)
         self.opaque: set[int] = set()  # id() of the rules matched() found a match taken as opaque in
+        self.plain: set[int] = set()  # id() of the rules plain_match() read (never opaque nor path-decided)
+        self.any_local = replace(analysis.space[0], local=None)  # the universe, for this host or not
 
     def matched(self, rule: Rule) -> list[Box]:
         """The packets of the universe ``rule`` matches (its opaque matches taken as matching,
         without their assumptions): one box of local None (engine/decided_index.py) unless an
         address type match tells packets for this host from others, then one per universe box
         it meets; a rule with a match taken as opaque is noted in ``opaque``."""
+        inside = plain_match(self.any_local, rule.matches)  # (no address type among them)
+        if inside is not False:
+            self.plain.add(id(rule))
+            return [] if inside is None else [inside]
         found = []
         opaque = False
         space = self.analysis.space
         if not any(type(match) is AddrTypeMatch for match in rule.matches):
             space = space[:1]  # (only an address type reads whether a packet is for this host)
         for box in space:
-            inside = _plain_match(box, rule.matches)
+            inside = plain_match(box, rule.matches)
             if inside is False:
                 inside = split_rule(box, rule.matches, rule, False, decide=False)[0]
             if inside is not None:
@@ -112,7 +117,7 @@ class _Lane:
             return []
         verdict = rule.verdict
         kind = verdict.kind
-        opaque = id(rule) in self.opaque or has_opaque(rule) or has_path_decided(rule)
+        opaque = id(rule) not in self.plain and (id(rule) in self.opaque or has_opaque(rule) or has_path_decided(rule))
         if opaque:
             if depth and kind in (VerdictKind.RETURN, VerdictKind.GOTO):
                 raise _Unsupported  # (the packets both go on and come back)
@@ -146,10 +151,10 @@ class _Lane:
     def _decided_in(self, name: str | None, depth: int) -> list[Box]:
         """What a jump to chain ``name`` takes out for good: the packets it does not return."""
         analysis = self.analysis
-        if analysis._returned_by(name) is None:
+        target = analysis.cutting_target(name)
+        if target is None:
             return []
-        target = chain_named(analysis.table, name)
-        if not analysis.chain(target).judged:
+        if not analysis.unread(target).judged:
             return []  # (the general path takes its returned space as everything)
         found = self.decides.get(target.name)
         if found is None:
@@ -172,7 +177,7 @@ class _Lane:
         return decided
 
 
-def _plain_match(box: Box, matches) -> Box | None | bool:
+def plain_match(box: Box, matches) -> Box | None | bool:
     """split_rule's matching part of universe box ``box`` for the mix's commonest rules (a
     source network; a protocol; a protocol and destination ports, none negated), made
     directly; False for other rules."""

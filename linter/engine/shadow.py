@@ -34,6 +34,7 @@ from linter.model import Chain, Family, Rule, Table, VerdictKind
 SHADOW_BUDGET = 40_000  # box splits per chain, plus SHADOW_BUDGET_PER_RULE for each of its rules;
 SHADOW_BUDGET_PER_RULE = 40  # past that the chain is not judged (PL410 says so): a chain costs at most this
 LANE_AT_LEAST = 1_000  # rules of a base chain with jumps judged by engine/decided_lane.py before the general path
+PLAIN_CHAINS_AT_LEAST = 64  # chains of a table from which engine/plain_chain.py judges those nobody jumps to
 
 
 _NONE: frozenset[int] = frozenset()
@@ -102,11 +103,18 @@ class ShadowAnalysis:
         self._active: list[str] = []
         self._shapes: dict[tuple, ChainVerdicts] = {}  # analyses every chain of a shape shares
         self._targets = jump_targets(table)  # the chains whose returned space is read
+        # Chains analysed for engine/decided_lane.py, which reads their dead rules and judged
+        # flag only: their returned space is made when a general-path caller asks for it, as
+        # then (the chains active at the analysis kept for that: loops read them).
+        self._unread: dict[str, tuple[ChainVerdicts, list[str]]] = {}
+        self._read_back_done = _ReadBackDone(self)
 
     def chain(self, chain: Chain) -> ChainVerdicts:
         """The analysis of ``chain`` (computed once)."""
         found = self._done.get(chain.name)
         if found is None:
+            if (unread := self._unread.get(chain.name)) is not None:
+                return unread[0]
             if not self._active:
                 # The analysis recurses per jump: room for the table's deepest possible chain.
                 with recursion_room(len(self.table.chains)):
@@ -114,14 +122,45 @@ class ShadowAnalysis:
             return self._chain(chain)
         return found
 
-    def _chain(self, chain: Chain) -> ChainVerdicts:
-        shape = chain_shape(self.table, chain, self.space[0].family, self._active, self._done, self.chain)
+    def unread(self, chain: Chain) -> ChainVerdicts:
+        """``chain``'s analysis as chain() gives it, for engine/decided_lane.py, which does not
+        read its returned space: that is made only when returned() asks for it."""
+        found = self._done.get(chain.name)
+        if found is None:
+            if (unread := self._unread.get(chain.name)) is not None:
+                return unread[0]
+            if not self._active:
+                with recursion_room(len(self.table.chains)):
+                    return self._chain(chain, True)
+            return self._chain(chain, True)
+        return found
+
+    def _chain(self, chain: Chain, unread: bool = False) -> ChainVerdicts:
+        done = self._read_back_done if self._unread else self._done
+        shape = chain_shape(self.table, chain, self.space[0].family, self._active, done, self.chain)
         found = self._shapes.get(shape) if shape is not None else None  # engine/shadow_shapes.py
         if found is not None:
             self._done[chain.name] = found
             return found
         self._active.append(chain.name)
         try:
+            if unread:  # its dead rules as the general path finds them, no lane tried (and not kept
+                # for its shape: whether it can be shared reads its returned space)
+                from linter.engine.plain_chain import judge as judge_plain  # (big inputs only)
+                found = judge_plain(self, chain, chain_budget(chain)) or self._analyse(chain, False, lanes=False)
+                if found.judged:
+                    self._unread[chain.name] = (found, self._active[:-1])
+                    return found
+                found.returned = list(self.space)  # (what returned() makes of a chain not judged)
+                self._done[chain.name] = found
+                return found
+            if chain.name not in self._targets and len(self.table.chains) >= PLAIN_CHAINS_AT_LEAST:
+                # Nobody reads what it returns (its shape would only share it): a chain of plain
+                # rules is judged by engine/plain_chain.py.
+                from linter.engine.plain_chain import judge as judge_plain  # (big inputs only)
+                if (found := judge_plain(self, chain, chain_budget(chain))) is not None:
+                    self._done[chain.name] = found
+                    return found
             found = self._analyse(chain, shape is not None or chain.name in self._targets)
         finally:
             self._active.pop()
@@ -135,15 +174,28 @@ class ShadowAnalysis:
 
         For a chain too costly to analyse, everything: its callers then find fewer dead
         rules, never a false one."""
+        if chain.name in self._unread:
+            self._read_back(chain)
         verdicts = self.chain(chain)
         if verdicts.returned is None:
             verdicts.returned = list(self.space)
         return verdicts.returned
 
-    def _analyse(self, chain: Chain, read_back: bool) -> ChainVerdicts:
+    def _read_back(self, chain: Chain) -> None:
+        """Analyse a chain of ``_unread`` again with its returned space, as _chain would have
+        then (among the chains active then)."""
+        active = self._active
+        self._active = self._unread.pop(chain.name)[1] + [chain.name]
+        try:
+            with recursion_room(len(self.table.chains)):
+                self._done[chain.name] = self._analyse(chain, True)
+        finally:
+            self._active = active
+
+    def _analyse(self, chain: Chain, read_back: bool, lanes: bool = True) -> ChainVerdicts:
         """``read_back``: whether what the chain returns is read (engine/settled.py); when not,
-        its ChainVerdicts.returned is None."""
-        tried = not read_back and len(chain.rules) >= LANE_AT_LEAST
+        its ChainVerdicts.returned is None. ``lanes``: whether engine/decided_lane.py may judge it."""
+        tried = lanes and not read_back and len(chain.rules) >= LANE_AT_LEAST
         if tried:  # engine/decided_lane.py: a big base chain with jumps is judged by an index first
             from linter.engine.decided_lane import judge, worth_trying_first
             if worth_trying_first(chain) and (found := judge(self, chain)) is not None:
@@ -171,7 +223,7 @@ class ShadowAnalysis:
                     state.pending = coalesce(state.pending)
                 regrow = regrow_at(state.pending)
             if state.over_budget:
-                if not read_back and not tried:  # (a chain without jumps: the general path's own lanes)
+                if lanes and not read_back and not tried:  # (a chain without jumps: the general path's own lanes)
                     from linter.engine.decided_lane import judge, worth_trying_first
                     if worth_trying_first(chain) and (found := judge(self, chain)) is not None:
                         return found
@@ -337,6 +389,12 @@ class ShadowAnalysis:
     def _returned_by(self, name: str | None) -> list[Box] | None:
         """What a jump to chain ``name`` cuts the packets taking it to on their way back; None
         when they all come back."""
+        target = self.cutting_target(name)
+        return None if target is None else self.returned(target)
+
+    def cutting_target(self, name: str | None) -> Chain | None:
+        """The chain a jump to ``name`` enters, when what comes back from it may be less than
+        what went (_returned_by's answer is not None)."""
         target = chain_named(self.table, name)
         if target is None or target.name in self._active or len(self._active) >= MAX_DEPTH:
             # Undefined chain or a loop: the kernel refuses the ruleset (PL404/PL406);
@@ -344,7 +402,7 @@ class ShadowAnalysis:
             return None
         if not target.rules or is_transparent(self.table, target):
             return None
-        return self.returned(target)
+        return target
 
     def _jump_mode(self, name: str | None):
         """For engine/keyed_jumps.py, what a jump to ``name`` does where it is taken (as _rule
@@ -369,6 +427,22 @@ class ShadowAnalysis:
             return parts
         state.spent += len(parts) * len(back)
         return [box for part in parts for other in back if (box := intersect(part, other)) is not None]
+
+
+class _ReadBackDone:
+    """The analyses done, as engine/shadow_shapes.py reads them (``get`` by name): a chain
+    analysed without its returned space gets it first."""
+
+    __slots__ = ("analysis",)
+
+    def __init__(self, analysis: ShadowAnalysis):
+        self.analysis = analysis
+
+    def get(self, name: str) -> ChainVerdicts | None:
+        analysis = self.analysis
+        if name in analysis._unread:
+            analysis._read_back(chain_named(analysis.table, name))
+        return analysis._done.get(name)
 
 
 class _Progress:
