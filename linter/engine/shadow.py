@@ -111,28 +111,23 @@ class ShadowAnalysis:
 
     def chain(self, chain: Chain) -> ChainVerdicts:
         """The analysis of ``chain`` (computed once)."""
-        found = self._done.get(chain.name)
-        if found is None:
-            if (unread := self._unread.get(chain.name)) is not None:
-                return unread[0]
-            if not self._active:
-                # The analysis recurses per jump: room for the table's deepest possible chain.
-                with recursion_room(len(self.table.chains)):
-                    return self._chain(chain)
-            return self._chain(chain)
-        return found
+        return self._analysis_of(chain, False)
 
     def unread(self, chain: Chain) -> ChainVerdicts:
         """``chain``'s analysis as chain() gives it, for engine/decided_lane.py, which does not
         read its returned space: that is made only when returned() asks for it."""
+        return self._analysis_of(chain, True)
+
+    def _analysis_of(self, chain: Chain, unread: bool) -> ChainVerdicts:
         found = self._done.get(chain.name)
         if found is None:
-            if (unread := self._unread.get(chain.name)) is not None:
-                return unread[0]
+            if (kept := self._unread.get(chain.name)) is not None:
+                return kept[0]
             if not self._active:
+                # The analysis recurses per jump: room for the table's deepest possible chain.
                 with recursion_room(len(self.table.chains)):
-                    return self._chain(chain, True)
-            return self._chain(chain, True)
+                    return self._chain(chain, unread)
+            return self._chain(chain, unread)
         return found
 
     def _chain(self, chain: Chain, unread: bool = False) -> ChainVerdicts:
