@@ -62,7 +62,7 @@ def _compare_calls(text: str, family: Family, monkeypatch) -> tuple[int, int]:
     """Analyse every chain with each shape computed both ways; (calls, calls the lane answered)."""
     document = ruleset(text, "test.rules" if family is Family.IPV4 else "test6.rules")
     table = document.tables[0]
-    general_only = shadow_shapes._one_range_shape
+    lane = shadow_shapes._one_range_shape
     counts = [0, 0]
 
     def both(*args):
@@ -71,7 +71,7 @@ def _compare_calls(text: str, family: Family, monkeypatch) -> tuple[int, int]:
             general = shadow_shapes.chain_shape(*args)
         table_, chain, family_, active, done, analyse = args
         if chain.rules and len(chain.rules) < shadow_shapes.MIN_SEGMENT:
-            answered = general_only(table_, chain.rules, family_, active + [chain.name], done, analyse)
+            answered = lane(table_, chain.rules, family_, active + [chain.name], done, analyse)
             counts[1] += answered is not shadow_shapes._GENERAL
         quick = shadow_shapes.chain_shape(*args)
         assert quick == general, (chain.name, text)
@@ -103,7 +103,7 @@ def test_the_lane_gives_the_general_shape_on_random_tables(family, monkeypatch):
 
 
 @pytest.mark.parametrize("ranges", [((1 << 100, 1 << 100),), ((5, 3),), ((0, 0),), ((0, (1 << 32) - 1),)])
-def test_odd_ranges_give_the_general_shape(ranges):
+def test_odd_ranges_give_the_general_shape(ranges, monkeypatch):
     """A range beyond the family's maximum (an IPv6 one in the IPv4 analysis) or reversed is
     renamed among other bounds: the lane leaves it to the general path."""
     from dataclasses import replace
@@ -118,13 +118,8 @@ def test_odd_ranges_give_the_general_shape(ranges):
     odd = replace(match, addresses=AddressSet(match.addresses.family, ranges, "odd"))
     chain = replace(chain, rules=[replace(first, matches=(odd,)), *chain.rules[1:]])
     quick = shadow_shapes.chain_shape(table, chain, Family.IPV4, [], {}, None)
-    lane = shadow_shapes._one_range_shape
-    try:
-        shadow_shapes._one_range_shape = lambda *rest: shadow_shapes._GENERAL
-        general = shadow_shapes.chain_shape(table, chain, Family.IPV4, [], {}, None)
-    finally:
-        shadow_shapes._one_range_shape = lane
-    assert quick == general
+    monkeypatch.setattr(shadow_shapes, "_one_range_shape", lambda *rest: shadow_shapes._GENERAL)
+    assert quick == shadow_shapes.chain_shape(table, chain, Family.IPV4, [], {}, None)
 
 
 def test_kube_proxy_chains_take_the_lane_with_the_general_shape(monkeypatch):
@@ -136,7 +131,7 @@ def test_kube_proxy_chains_take_the_lane_with_the_general_shape(monkeypatch):
         text = _endpoints(40)
     document = ruleset(text)
     table = next(t for t in document.tables if t.name == "nat")
-    general_only = shadow_shapes._one_range_shape
+    lane = shadow_shapes._one_range_shape
     seen = []
 
     def both(*args):
@@ -147,7 +142,7 @@ def test_kube_proxy_chains_take_the_lane_with_the_general_shape(monkeypatch):
         assert quick == general, args[1].name
         _, chain, family_, active, done, analyse = args
         if chain.rules and len(chain.rules) < shadow_shapes.MIN_SEGMENT:
-            seen.append(general_only(args[0], chain.rules, family_, active + [chain.name], done, analyse)
+            seen.append(lane(args[0], chain.rules, family_, active + [chain.name], done, analyse)
                         is not shadow_shapes._GENERAL)
         return quick
 
