@@ -9,6 +9,8 @@ as the atoms it covers among the bounds of all the chain's ranges of that dimens
 the whole space). Splitting commutes with renaming atoms in order, so chains of one shape
 have the same dead and shadowed rules; what they return is the same when it holds no range
 of the chain's own (every address and port whole), and only then is the analysis shared.
+A chain with at most one range per dimension (kube-proxy's) gets the same shape in one pass,
+its renaming read off whether each range starts at 0 and ends at the maximum.
 """
 
 from __future__ import annotations
