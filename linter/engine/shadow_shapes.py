@@ -9,6 +9,8 @@ as the atoms it covers among the bounds of all the chain's ranges of that dimens
 the whole space). Splitting commutes with renaming atoms in order, so chains of one shape
 have the same dead and shadowed rules; what they return is the same when it holds no range
 of the chain's own (every address and port whole), and only then is the analysis shared.
+A chain with at most one range per dimension (kube-proxy's) gets the same shape in one pass,
+its renaming read off whether each range starts at 0 and ends at the maximum.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from linter.engine.chains import chain_named, chains_by_name
 from linter.engine.space import has_opaque, has_path_decided
 from linter.engine.walk import MIN_SEGMENT, is_transparent
 from linter.model import (
-    AddressMatch, AddrTypeMatch, Chain, Direction, Family, PortMatch, Table, VerdictKind,
+    AddressMatch, AddrTypeMatch, Chain, Direction, Family, PortMatch, Table, TERMINAL_KINDS, VerdictKind,
 )
 
 _FULL_PORTS = ((0, 65535),)
@@ -37,6 +39,9 @@ def chain_shape(table: Table, chain: Chain, family: Family, active: list[str], d
     rules = chain.rules
     if not rules or len(rules) >= MIN_SEGMENT:
         return None
+    quick = _one_range_shape(table, rules, family, active + [chain.name], done, analyse)
+    if quick is not _GENERAL:
+        return quick
     # One pass reads every rule's matches: an address or port match as (dimension, its ranges,
     # the match), any other match as it is (a match object is never a tuple).
     bounds: dict[str, set[int]] = {}
@@ -101,6 +106,63 @@ def chain_shape(table: Table, chain: Chain, family: Family, active: list[str], d
 
 
 _NO_SHAPE = object()
+_GENERAL = object()
+
+
+def _one_range_shape(table: Table, rules, family: Family, active: list[str], done: dict, analyse):
+    """chain_shape() for a chain whose every dimension has at most one range in all its rules
+    (kube-proxy's endpoint and service chains), without renaming: the same tuple, as that
+    range's atoms and their count follow from whether it starts at 0 and ends at the maximum
+    alone; ``_GENERAL`` for any other chain (``active`` holds the chain itself). Like
+    chain_shape(), every rule's matches are read before any jump's target is looked at."""
+    counts = {}
+    read = []
+    address_max = family_max(family)
+    for rule in rules:
+        terms = []
+        only_ranges = True
+        for match in rule.matches:
+            kind = type(match)
+            if kind is AddressMatch:
+                dimension = "src" if match.direction is Direction.SOURCE else "dst"
+                ranges = match.addresses.ranges
+                top = address_max
+            elif kind is PortMatch:
+                dimension = "sport" if match.direction is Direction.SOURCE else "dport"
+                ranges = match.ports.ranges
+                top = 65535
+            elif kind is AddrTypeMatch:
+                return None
+            else:
+                terms.append(match)
+                only_ranges = False
+                continue
+            if len(ranges) != 1 or dimension in counts:
+                return _GENERAL
+            (lo, hi), = ranges
+            if not 0 <= lo <= hi <= top:  # (an IPv6 range in the IPv4 analysis: renamed beyond the maximum)
+                return _GENERAL
+            counts[dimension] = 2 + (lo > 0) + (hi < top)
+            terms.append((kind, match.negated, dimension, match.addresses.family if kind is AddressMatch else None,
+                          _INSIDE if lo else _FROM_ZERO))
+        read.append((rule, tuple(terms), only_ranges))
+    shape: list = [family]
+    index = chains_by_name(table)
+    for rule, terms, only_ranges in read:
+        verdict = rule.verdict
+        kind = verdict.kind
+        target = None if kind not in _JUMPS else _target(table, index, rule, only_ranges, active, done, analyse)
+        if target is _NO_SHAPE:
+            return None
+        # (Verdict.terminal, read without its property call)
+        terminal = verdict.terminal_other if kind is VerdictKind.OTHER else kind in TERMINAL_KINDS
+        shape.append((terms, kind, terminal, target))
+    shape.append((counts.get("src", 0), counts.get("dst", 0), counts.get("sport", 0), counts.get("dport", 0)))
+    return tuple(shape)
+
+
+_FROM_ZERO = ((0, 1),)  # a range's atoms among the bounds 0, its own and the maximum's
+_INSIDE = ((1, 2),)
 
 
 def _target(table: Table, index: dict, rule, only_ranges: bool, active: list[str], done: dict, analyse):
