@@ -69,6 +69,7 @@ def dead_rules(ctx: CheckContext) -> None:
     """Rules after a catch-all (PL403), rules that earlier rules shadow completely (PL402), and
     chains too costly to judge (PL410: none of their rules is reported as shadowed)."""
     ruleset: Ruleset = ctx.document
+    ctx.walk_read()
     interfaces = query.interfaces_of([ruleset])
     # One command can make a rule in both families (ufw allow ..., a function running iptables and
     # ip6tables): its line gets one finding of each code.

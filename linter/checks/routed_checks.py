@@ -25,7 +25,6 @@ from linter.checks.causes import LEVEL_ORDER, Cause, reach_level
 from linter.checks.common import LIST_AT_MOST, PORT_TRANSPORTS
 from linter.checks.exposure_checks import report_causes
 from linter.engine import query
-from linter.engine.memo import IdentityCache
 from linter.engine.query import OTHER_IFACE, Exposure, ExposureAnalysis, describe_interface, loopback_ranges
 from linter.model import Hook, Ruleset
 
@@ -36,8 +35,6 @@ DOCKER_CHAINS = ("DOCKER", "DOCKER-USER", "DOCKER-FORWARD", "DOCKER-BRIDGE", "DO
 EVERY_PORT = 65535  # 1-65535: a rule's --dport 1:65535 leaves only port 0 out
 NAMED_AT_MOST = 3  # destination networks named in a message; the rest are counted
 
-# Per analysis (one per document): the host path's check asks first, the routed check then reports.
-_CAUSES: IdentityCache[list] = IdentityCache(4)
 
 
 @check("PL101", "PL201", "PL202", "PL302", "PL401", on=Ruleset)
@@ -59,10 +56,13 @@ def routed_causes(ctx: CheckContext) -> list[Cause]:
     """The routed exposures worth a finding, gathered per deciding rule or policy, in file
     order; each cause knows the destinations it admits to (``Cause.routed_to``)."""
     analysis: ExposureAnalysis = ctx.exposure
-    found = _CAUSES.get(analysis)
+    # Once per document: the host path's check asks first, the routed check then reports (kept
+    # in the context, which CheckContext.walk_read does not empty between the two).
+    kept = ctx.memo("routed causes")
+    found = kept.get("causes")
     if found is not None:
         return found
-    found = _CAUSES.put(analysis, [])
+    found = kept["causes"] = []
     if not any(analysis.routes(family) for family in analysis.families()):
         return found
     nat_deciders = {id(d.span) for e in analysis.exposures() if e.forwarded for d in e.deciders}

@@ -16,6 +16,7 @@ from linter.engine.class_cut import ClassCut
 from linter.engine.held_sources import ClassParts, built, hold_sources, node_of, size_of, unheld
 from linter.engine.known_sizes import LONG, KnownSizes, collecting
 from linter.engine.lone_results import LoneLane, in_merge_order, lone_results
+from linter.engine import memo
 from linter.engine.memo import IdentityCache
 from linter.engine.paths import PathEvaluator, Result, base_chains
 from linter.engine.roles import InterfaceRoles, host_addresses, infer_roles
@@ -204,7 +205,7 @@ class ExposureAnalysis:
         self.roles: InterfaceRoles = infer_roles(rulesets, self.classes.internet_interfaces,
                                                  self.classes.internal_interfaces)
         self.host_addresses = host_addresses(rulesets, self.classes.host_addresses)
-        self._results: dict[Family, list[Result]] = {}
+        self._results: dict[Family, list[Result]] | None = {}  # None: let go (let_go_results)
         self._routed_results: dict[Family, list[Result]] = {}
         self._exposures: list[Exposure] | None = None
         self.cuts: list = []  # engine.budget.Cut: where evaluating a family merged paths (or stopped)
@@ -224,6 +225,8 @@ class ExposureAnalysis:
         return sorted(fams, key=lambda f: f.value)
 
     def results(self, family: Family) -> list[Result]:
+        if self._results is None:
+            raise RuntimeError("the walk's results were let go (let_go_results)")
         if family not in self._results:
             evaluator = PathEvaluator(self.rulesets, assumed=self.classes.assumed, host=self.host_addresses)
             boxes = initial_boxes(family, self.interfaces)
@@ -236,10 +239,17 @@ class ExposureAnalysis:
             with collecting(self.sizes):
                 walked = evaluator.evaluate(boxes)
             self.sizes.let_go()
+            memo.forget_every_file()  # the walk's shortcuts: the summary and later analyses fill their own
             self._results[family] = settle_choices(drop_subsumed(walked, self.sizes.node_of), Outcome.ACCEPT)
             self.spent += evaluator.spent
             self.cuts.extend(evaluator.cuts)
         return self._results[family]
+
+    def let_go_results(self) -> None:
+        """Free the local path's results once every reader has run (the summary is kept):
+        a later ``results`` raises rather than walk again. Nothing before the summary lets go."""
+        if self._exposures is not None:
+            self._results = None
 
     def routes(self, family: Family) -> bool:
         """Whether this host filters routed ``family`` traffic: some filter FORWARD chain has
