@@ -16,7 +16,6 @@ from linter.engine.class_cut import ClassCut
 from linter.engine.held_sources import ClassParts, built, hold_sources, node_of, size_of, unheld
 from linter.engine.known_sizes import LONG, KnownSizes, collecting
 from linter.engine.lone_results import LoneLane, in_merge_order, lone_results
-from linter.engine import memo
 from linter.engine.memo import IdentityCache
 from linter.engine.paths import PathEvaluator, Result, base_chains
 from linter.engine.roles import InterfaceRoles, host_addresses, infer_roles
@@ -239,7 +238,6 @@ class ExposureAnalysis:
             with collecting(self.sizes):
                 walked = evaluator.evaluate(boxes)
             self.sizes.let_go()
-            memo.forget_every_file()  # the walk's shortcuts: the summary and later analyses fill their own
             self._results[family] = settle_choices(drop_subsumed(walked, self.sizes.node_of), Outcome.ACCEPT)
             self.spent += evaluator.spent
             self.cuts.extend(evaluator.cuts)

@@ -7,8 +7,7 @@ An entry keeps its object alive, so the id cannot be reused while the entry exis
 
 Such entries are worth nothing once their file is linted, and they hold its model (and what
 was computed from it) alive: ``forget_every_file`` empties every cache of this kind, and the
-pipeline calls it before each file, so a run over many files holds one file's objects at a time
-(and the engine and checks call it within a file where a phase that filled them ends).
+pipeline calls it before each file, so a run over many files holds one file's objects at a time.
 """
 
 from __future__ import annotations
