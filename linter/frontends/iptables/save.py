@@ -148,6 +148,7 @@ class FileReader:
         if self.plans is not None and line_numbers is None and not shifts:
             self.runs = ShapeRuns(self.plans, self.fast.chain_word)
         self._lines: list[str] | None = None
+        self.split: list[str] | None = None  # the text's lines, once ``read`` split it
         self.offset = first_line - 1
         self.line_numbers = line_numbers
         self.restore = restore
@@ -166,7 +167,7 @@ class FileReader:
         table_line = self.fast.table.match
         crlf_reported = False
         runs = self.runs
-        lines = self.source.text.split("\n")
+        lines = self.split = self.source.text.split("\n")
         numbered = zip(self.line_numbers, lines) if self.line_numbers else enumerate(lines, 1 + self.offset)
         first_index = 1 + self.offset  # lineno - first_index: the line's index in ``lines`` (with ``runs``)
         if self.implicit_table:
@@ -507,7 +508,10 @@ def parse(source: SourceFile) -> ParseResult:
     # The model is acyclic: the cycle collector has nothing to find while it is built and
     # would cost a third of the time on large files (linter/collector.py).
     with collector.paused():
-        return FileReader(source, implicit_table=rules_listing_table(source.text)).read()
+        reader = FileReader(source, implicit_table=rules_listing_table(source.text))
+        parsed = reader.read()
+        source.share_lines(reader.split)  # findings quote lines: the same split, made once
+        return parsed
 
 
 _LIST_OUTPUT = re.compile(r"^Chain [^\s]+ \((?:policy (?:ACCEPT|DROP)|\d+ references)", re.M)

@@ -218,10 +218,20 @@ def plain_port_list(text: str) -> tuple[tuple[int, int], ...] | None:
     """``multiport_list(text, ...)`` for up to 15 ports in plain digits, or None for every other text."""
     if _PLAIN_PORT_LIST(text) is None:
         return None
-    ports = [int(port) for port in text.split(",")]
-    if max(ports) > MAX_PORT:
+    ports = sorted(map(int, text.split(",")))
+    if ports[-1] > MAX_PORT:
         return None
-    return normalize_ranges((port, port) for port in ports)
+    # normalize_ranges of the ports as one-port ranges, for ports alone: sorted, a port at most one
+    # above the last one extends its range (an equal one changes nothing), any other starts one.
+    merged = []
+    lo = hi = ports[0]
+    for port in ports:
+        if port > hi + 1:
+            merged.append((lo, hi))
+            lo = port
+        hi = port
+    merged.append((lo, hi))
+    return tuple(merged)
 
 
 def multiport_list(text: str, proto: str) -> tuple[tuple[int, int], ...]:
