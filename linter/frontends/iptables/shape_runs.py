@@ -49,10 +49,11 @@ class ShapeRuns:
         self.plans = plans
         self.chain_word = chain_word  # the grammar's CHAIN: what the head pattern reads as a chain name
         self.match = None  # the alternation's fullmatch, or None
-        # Per group number of a shape's line: (its built-in chain or None, where its values are in
-        # the match's groups, the plan's filler); else None.
+        # Per group number of a shape's line: (its built-in chain or None, the group numbers of its
+        # values, or the one number when it has one value, whether it has one, the plan's filler);
+        # else None.
         self.branches: list = []
-        self.chain_at = 0  # where a user chain's name is in the match's groups
+        self.chain_at = 0  # the group number of a user chain's name
         self.version = -1  # the version of plans.recent the alternation was made for
         self.current = False  # whether it was made for the recent shapes as they are
         self.seen = -1  # the version of plans.recent last looked at, and the lines looked up since
@@ -134,13 +135,13 @@ class ShapeRuns:
                 if index == start_index and self.current:
                     return NO_SHAPE
                 break
-            chain_name, start, stop, filler = branches[m.lastindex]
-            groups = m.groups()
-            values = groups[start:stop]
+            chain_name, numbers, one, filler = branches[m.lastindex]
+            # The values' groups alone: not every group of the alternation (m.groups()), most of them None.
+            values = (m[numbers],) if one else m.group(*numbers)
             if not disjoint(values):
                 break
             if chain_name is None:  # a user chain: the group of its name
-                chain_name = groups[chain_at]
+                chain_name = m[chain_at]
                 if chain_name in builtin or chain_name in LITERAL_TARGETS:
                     break
             elif chain_name not in builtin:
@@ -189,17 +190,25 @@ def _alternation(plans: list, chain_word: str):
             continue
         group = len(branches)  # the group of the whole line after "-A "; the plan's values follow it
         count = (len(plan.key) - 2) // 2
-        branches.append((plan.builtin_chain, group, group + count, plan.filler))
+        branches.append((plan.builtin_chain, *_numbers(group, count), plan.filler))
         branches.extend([None] * count)
-    chain_at = len(branches) - 1  # where in the match's groups() the user chain's name is
+    chain_at = len(branches)  # the group number of the user chain's name
     if user:
         branches.append(None)
         options = []
         for plan in user:
             group = len(branches)
             count = (len(plan.key) - 2) // 2
-            branches.append((None, group, group + count, plan.filler))
+            branches.append((None, *_numbers(group, count), plan.filler))
             branches.extend([None] * count)
             options.append(f"({options_source(plan.key, True)})")
         builtin.append(f"({chain_word}) (?:{'|'.join(options)})")
     return re.compile(f"-A (?:{'|'.join(builtin)})").fullmatch, branches, chain_at
+
+
+def _numbers(group: int, count: int) -> tuple:
+    """(the group numbers of the ``count`` values after group ``group``, or the one number when
+    ``count`` is 1; whether it is 1): what ShapeRuns.read asks the match for."""
+    if count == 1:
+        return group + 1, True
+    return tuple(range(group + 1, group + count + 1)), False
