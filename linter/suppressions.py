@@ -159,6 +159,28 @@ class FileSuppressions:
         return out
 
 
+def _lines_naming_portlint(text: str, count: int):
+    """The numbers of the lines of ``text`` (split at "\\n" into ``count`` lines, as SourceFile.lines)
+    that may name portlint: those whose lower case holds "portlint", in order, each once. One
+    search of the lower-cased text instead of a lower-cased copy of each line (a 100,000-line file
+    names portlint in its first comment at most); exact for ASCII text, whose lower case is one
+    character per character, so a line's is its part of the text's. Other text: every line."""
+    if not text.isascii():
+        return range(1, count + 1)
+    lowered = text.lower()
+    numbers: list[int] = []
+    number = 1
+    counted = 0  # the newlines before ``counted`` are counted in ``number``
+    at = lowered.find("portlint")
+    while at >= 0:
+        number += lowered.count("\n", counted, at)
+        counted = at
+        if not numbers or numbers[-1] != number:
+            numbers.append(number)
+        at = lowered.find("portlint", at + 8)
+    return numbers
+
+
 def scan(source: SourceFile, require_reason: bool = False) -> FileSuppressions:
     """Every directive in ``source``, with PL021 and PL024 for the ones that are wrong."""
     from linter.rulebook import all_rules
@@ -167,7 +189,8 @@ def scan(source: SourceFile, require_reason: bool = False) -> FileSuppressions:
     directives: list[Directive] = []
     problems: list[Diagnostic] = []
     lines = source.lines
-    for number, text in enumerate(lines, start=1):
+    for number in _lines_naming_portlint(source.text, len(lines)):
+        text = lines[number - 1]
         if "portlint" not in text.lower():
             continue
         for marker in _MARKER.finditer(text):
