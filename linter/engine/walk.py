@@ -25,7 +25,9 @@ from linter.engine.transparent import is_transparent, jump_changes_nothing, sets
 from linter.engine.heldcuts import HeldCuts, holds_long, source_only
 from linter.engine.sourcerun import SourceRun, fold_source_runs, run as run_sources
 from linter.engine.segment_keys import covered_by, dispatch_key, grow_keys, keyless_at
-from linter.engine.runs import READ, REBUILD, plain_firsts, plain_verdicts, same_shape, shaped_walk, split_by_keys, split_parts
+from linter.engine.runs import (
+    READ, REBUILD, plain_firsts, plain_verdicts, same_shape, shaped_walk, single_rules, split_by_keys, split_parts,
+)
 from linter.engine.coalesce import coalesce
 from linter.engine.passthrough import passes_through
 from linter.engine.space import (
@@ -317,6 +319,17 @@ class Walker:
             return pending
         effect = mark_effect(rule) if self.marks and rule.statements else None  # `meta mark set 1 accept`
         self.budget.spent += len(pending) + 1
+        next_pending, matched, assumed, before = self.met(table, chain, rule, kind, pending)
+        if not matched and not assumed:
+            return next_pending
+        return self.after_split(table, chain, rule, effect, next_pending, matched, assumed, before, results, stack,
+                                returned)
+
+    def met(self, table: Table, chain: Chain, rule: Rule, kind: VerdictKind, pending: list[Box]) -> tuple:
+        """How ``rule`` (a terminal rule or a jump, of verdict ``kind``) splits ``pending``:
+        (what goes on past it, the parts it matched with its step added, the parts it matched
+        only by assuming an opaque match matched, and for a jump or RETURN the trail each
+        matched part had before its step, by the id of its new trail)."""
         next_pending: list[Box] = []
         matched: list[Box] = []
         assumed: list[Box] = []  # matched only by assuming an opaque match of this rule matched
@@ -343,8 +356,16 @@ class Walker:
                         assumed.append(inside)
                     else:
                         matched.append(inside)
-        if not matched and not assumed:
-            return next_pending
+        return next_pending, matched, assumed, before
+
+    def after_split(self, table: Table, chain: Chain, rule: Rule, effect, next_pending: list[Box], matched: list[Box],
+                    assumed: list[Box], before: dict, results: list[tuple[Box, Outcome]], stack: tuple[str, ...],
+                    returned: list[Box] | None = None) -> list[Box]:
+        """The rest of _apply_rule once ``rule`` split the boxes (``met``'s answer; ``effect``: its
+        mark statements' effect, or None): the matched parts jump or get its verdict; returns
+        what goes on past the rule."""
+        verdict = rule.verdict
+        kind = verdict.kind
         if effect is not None:
             matched = [effect(box) for box in matched]
             assumed = [effect(box) for box in assumed]
@@ -476,6 +497,16 @@ class Walker:
             # Groups alike but for their keys: the first is walked, the others copied (runs.py).
             walk_group = lambda rules, parts, out: self._apply_group(table, chain, rules, parts, out, stack, returned)  # noqa: E731
             return split.skipping, shaped_walk(segment, split, walk_group, (table, chain, Step), results, self.budget)
+        if not self.record and segment.dimension != "dport" and single_rules(segment) \
+                and (split := split_by_keys(segment, pending)) and split.meeting and not any(split.partial):
+            # One-rule jump groups alike but for their keys and targets (engine/jump_copies.py).
+            from linter.engine.jump_copies import walk_groups  # (imports this module)
+            went = walk_groups(self, table, chain, segment, split, results, stack, returned,
+                               lambda rules, parts: self._apply_group(table, chain, rules, parts, results, stack,
+                                                                      returned),
+                               lambda rule: self._passes_whole(table, rule, stack))
+            if went is not None:
+                return split.skipping, went
         skipping, by_group = segment.partition(pending)
         going_on: list[Box] = []
         # Parts of different boxes bound for one group go through it together, merged first.

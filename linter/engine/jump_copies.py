@@ -1,0 +1,165 @@
+"""One-rule jump groups of a dispatch run, split once per kind of rule: kube-proxy's KUBE-SERVICES.
+
+KUBE-SERVICES is a run of one rule per service, ``-d CLUSTER-IP -p tcp --dport PORT -j
+KUBE-SVC-...``: a segment on destinations whose groups differ in their key, their port and
+where they jump, so runs.same_shape does not take it. Yet two of its rules whose matches
+beside the key are equal (the same protocol and port: a few dozen kinds among 10,000 rules)
+split the part of a box in their own key alike: each match beside the key reads only
+protocols, ports and states, and the key match takes the whole part (the part *is* the key).
+So the first group of each kind is split by ``Walker.met``, and every later group of that
+kind gets the same pieces with its own key put in: what goes on past the rule, and the
+matched parts with that group's rule's step. The jump itself (``Walker.after_split``) is
+taken for every group as ``Walker._apply_rule`` takes it, so results, the budget and what
+comes back are the general path's.
+
+A copy holds its key in new tuples where the split's pieces held new ones, and the part's
+own tuple where they held the part's, so long-list identity (which merging compares) is
+kept as the split would have kept it; pieces holding a long range list anywhere are not
+copied at all (their group is split as usual), nor are pieces that matched by assumption.
+"""
+
+from __future__ import annotations
+
+from linter.engine.memo import IdentityCache
+from linter.engine.runs import READ, REBUILD, copyable, fresh, matches_beside_key
+from linter.engine.space import with_trail
+from linter.engine.walk import step
+from linter.model import AddressMatch, Direction, VerdictKind
+
+_DIRECTION = {"src": Direction.SOURCE, "dst": Direction.DESTINATION}
+_KINDS: IdentityCache = IdentityCache(10_000)
+
+
+def jump_kinds(segment) -> list[int] | None:
+    """Per group of ``segment`` (an address segment of one-rule groups), the number of its
+    rule's kind: rules jumping (no statement) whose matches beside the key are equal, at the
+    same places, with a key match of exactly the group's key; -1 for a group of no kind.
+    None when no two groups share a kind (remembered per segment)."""
+    found = _KINDS.get(segment)
+    if found is None:
+        found = _KINDS.put(segment, _kinds(segment) or False)
+    return found or None
+
+
+def _kinds(segment) -> list[int] | None:
+    direction = _DIRECTION.get(segment.dimension)
+    if direction is None:
+        return None
+    numbers: dict = {}
+    kinds = []
+    shared = False
+    for group, key in zip(segment.groups, segment.keys):
+        rule = group[0]
+        kinds.append(-1)
+        if len(group) != 1 or rule.verdict.kind is not VerdictKind.JUMP or rule.statements:
+            continue
+        beside = matches_beside_key(rule, direction)
+        if beside is None or not beside[1]:
+            continue
+        matches = rule.matches
+        position = next(i for i, m in enumerate(matches) if type(m) is AddressMatch and not m.negated
+                        and m.direction is direction)
+        keyed = matches[position]
+        if keyed.addresses.family is not segment.family or tuple(keyed.addresses.ranges) != tuple(key):
+            continue
+        kind = (position, len(matches), beside[0])
+        number = numbers.get(kind)
+        if number is None:
+            number = numbers[kind] = len(numbers)
+        else:
+            shared = True
+        kinds[-1] = number
+    return kinds if shared else None
+
+
+def walk_groups(walker, table, chain, segment, split, results: list, stack: tuple, returned, walk_group,
+                passes_whole) -> list | None:
+    """What goes on past ``segment``'s groups (not merged), for the boxes of ``split`` (a
+    runs.KeySplit whose meeting boxes hold every key whole), each group walked as
+    ``Walker.segment_outputs`` walks it, in the same order; None where the lane does not apply
+    (the caller walks the groups itself). ``walk_group(rules, parts)`` walks one group the
+    general way and returns what goes on; ``passes_whole(rule)``: whether every box passes
+    ``rule`` unsplit (Walker._passes_whole)."""
+    kinds = jump_kinds(segment)
+    meeting = split.meeting
+    if kinds is None or not meeting:
+        return None
+    trail, assumptions = meeting[0].trail, meeting[0].assumptions
+    if any(box.trail is not trail or box.assumptions is not assumptions for box in meeting):
+        return None
+    rebuild, read = REBUILD[segment.dimension], READ[segment.dimension]
+    groups, keys = segment.groups, segment.keys
+    budget = walker.budget
+    templates: dict[int, tuple | bool] = {}
+    going_on: list = []
+    for index in split.order:
+        group, key = groups[index], keys[index]
+        parts = [rebuild(box, fresh(key)) for box in meeting]  # as Segment.partition makes them
+        number = kinds[index]
+        template = templates.get(number) if number >= 0 else False
+        rule = group[0]
+        if template is False or passes_whole(rule):
+            going_on.extend(walk_group(group, parts))
+            continue
+        budget.spent += len(parts) + 1  # as _apply_rule charges
+        if template is None:
+            met = walker.met(table, chain, rule, VerdictKind.JUMP, parts)
+            templates[number] = _template(met, parts, trail, assumptions, read, key) or False
+        else:
+            met = _copied(template, parts, read, rebuild, key, table, chain, rule)
+        next_pending, matched, assumed, before = met
+        if matched or assumed:
+            next_pending = walker.after_split(table, chain, rule, None, next_pending, matched, assumed, before,
+                                              results, stack, returned)
+        going_on.extend(next_pending)
+    return going_on
+
+
+def _template(met: tuple, parts: list, trail: tuple, assumptions: tuple, read, key) -> tuple | None:
+    """(the pieces going on, the matched parts; each with where its key tuple came from), or
+    None where a copy could differ from splitting."""
+    next_pending, matched, assumed, before = met
+    if assumed:
+        return None
+    origins: dict[int, tuple] = {id(read(part)): ("part", p) for p, part in enumerate(parts)}
+
+    def origin(box):
+        value = read(box)
+        found = origins.get(id(value))
+        if found is None:
+            found = origins[id(value)] = ("new", len(origins))
+        return found
+
+    going = []
+    for box in next_pending:
+        if box.trail is not trail or box.assumptions is not assumptions or not copyable(box, read, key):
+            return None
+        going.append((box, origin(box)))
+    inside = []
+    for box in matched:
+        if box.assumptions is not assumptions or before.get(id(box.trail)) is not trail \
+                or len(box.trail) != len(trail) + 1 or not copyable(box, read, key):
+            return None
+        inside.append((box, origin(box)))
+    return going, inside, trail
+
+
+def _copied(template: tuple, parts: list, read, rebuild, key, table, chain, rule) -> tuple:
+    """``Walker.met``'s answer for ``rule`` on ``parts``, from the template of its kind."""
+    going, inside, trail = template
+    values: dict = {}
+
+    def value_of(origin):
+        found = values.get(origin)
+        if found is None:
+            found = values[origin] = read(parts[origin[1]]) if origin[0] == "part" else fresh(key)
+        return found
+
+    next_pending = [rebuild(box, value_of(origin)) for box, origin in going]
+    matched = []
+    before: dict[int, tuple] = {}
+    for box, origin in inside:
+        box = with_trail(rebuild(box, value_of(origin)), step(trail, "rule", table, chain, rule))
+        before[id(box.trail)] = trail
+        matched.append(box)
+    return next_pending, matched, [], before
