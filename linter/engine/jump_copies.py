@@ -20,6 +20,8 @@ copied at all (their group is split as usual), nor are pieces that matched by as
 
 from __future__ import annotations
 
+from linter.engine import intervals as iv
+from linter.engine.coalesce import COALESCE_AT_LEAST
 from linter.engine.memo import IdentityCache
 from linter.engine.runs import READ, REBUILD, copyable, fresh, matches_beside_key
 from linter.engine.space import with_trail
@@ -73,13 +75,17 @@ def _kinds(segment) -> list[int] | None:
 
 
 def walk_groups(walker, table, chain, segment, split, results: list, stack: tuple, returned, walk_group,
-                passes_whole) -> list | None:
+                passes_whole, merged: bool = False) -> list | None:
     """What goes on past ``segment``'s groups (not merged), for the boxes of ``split`` (a
     runs.KeySplit whose meeting boxes hold every key whole), each group walked as
     ``Walker.segment_outputs`` walks it, in the same order; None where the lane does not apply
     (the caller walks the groups itself). ``walk_group(rules, parts)`` walks one group the
     general way and returns what goes on; ``passes_whole(rule)``: whether every box passes
-    ``rule`` unsplit (Walker._passes_whole)."""
+    ``rule`` unsplit (Walker._passes_whole).
+
+    ``merged``: the caller coalesces ``split.skipping`` and the answer together and uses
+    nothing else of them (Walker._apply_segment); then the copies of one piece may come back
+    as one box holding all their keys (``_united``)."""
     kinds = jump_kinds(segment)
     meeting = split.meeting
     if kinds is None or not meeting:
@@ -92,6 +98,10 @@ def walk_groups(walker, table, chain, segment, split, results: list, stack: tupl
     budget = walker.budget
     templates: dict[int, tuple | bool] = {}
     going_on: list = []
+    # Groups whose pieces are not made yet (united at the end): (kind, key, the pieces when
+    # they were made by the split itself). Only on destinations, coalesce's first dimension.
+    deferred: list | None = [] if merged and segment.dimension == "dst" and all(
+        box.nat_dst is None for box in meeting) else None
     for index in split.order:
         group, key = groups[index], keys[index]
         parts = [rebuild(box, fresh(key)) for box in meeting]  # as Segment.partition makes them
@@ -99,20 +109,81 @@ def walk_groups(walker, table, chain, segment, split, results: list, stack: tupl
         template = templates.get(number) if number >= 0 else False
         rule = group[0]
         if template is False or passes_whole(rule):
+            if deferred is not None:
+                going_on = _made(deferred, templates, rebuild)
+                deferred = None
             going_on.extend(walk_group(group, parts))
             continue
         budget.spent += len(parts) + 1  # as _apply_rule charges
         if template is None:
             met = walker.met(table, chain, rule, VerdictKind.JUMP, parts)
-            templates[number] = _template(met, parts, trail, assumptions, read, key) or False
+            template = templates[number] = _template(met, parts, trail, assumptions, read, key) or False
+            pieces = met[0]
         else:
-            met = _copied(template, parts, read, rebuild, key, table, chain, rule)
+            met = _copied(template, parts, read, rebuild, key, table, chain, rule, deferred is None)
+            pieces = None
         next_pending, matched, assumed, before = met
         if matched or assumed:
+            made = len(next_pending)
             next_pending = walker.after_split(table, chain, rule, None, next_pending, matched, assumed, before,
                                               results, stack, returned)
+            back = next_pending[made:]
+        else:
+            back = ()
+        if deferred is not None:
+            if template is not False and not back:
+                deferred.append((number, key, pieces))
+                continue
+            # Something came back, or no template: every group's pieces made, in order, from here on.
+            going_on = _made(deferred, templates, rebuild)
+            deferred = None
+            going_on.extend(pieces if pieces is not None else _pieces(template, key, rebuild))
+            going_on.extend(back)
+            continue
         going_on.extend(next_pending)
+    if deferred:
+        united = _united(deferred, templates, rebuild)
+        if len(split.skipping) + len(united) >= COALESCE_AT_LEAST:
+            return united
+        return _made(deferred, templates, rebuild)
     return going_on
+
+
+def _pieces(template: tuple, key, rebuild) -> list:
+    """The pieces going on past a copied group's rule, each with its own key tuple (keys are
+    one interval: merging compares such lists by value, never by identity)."""
+    return [rebuild(box, fresh(key)) for box, _ in template[0]]
+
+
+def _made(deferred: list, templates: dict, rebuild) -> list:
+    """The pieces of the deferred groups, in order, as the split would give them."""
+    going_on = []
+    for number, key, pieces in deferred:
+        going_on.extend(pieces if pieces is not None else _pieces(templates[number], key, rebuild))
+    return going_on
+
+
+def _united(deferred: list, templates: dict, rebuild) -> list:
+    """What coalesce makes of the deferred groups' pieces, given to it in fewer boxes: per kind
+    (in the order kinds are first met) each of its template's pieces once, holding the keys of
+    every group of the kind.
+
+    Coalescing merges destinations first: boxes equal but for it become the first of them with
+    the union of their destinations. A kind's pieces are its first group's pieces with other
+    keys, so every signature (all but the destination) is first met, in either list, at a
+    kind's first group, on that group's own piece, in the same order; the unions are the same
+    sets; a piece alone keeps a one-interval key (compared by value) or a list of its own, as
+    a merge makes. After that pass both lists are the same boxes, so the rest of the merge is.
+    (Callers make sure enough boxes are given for coalesce to merge at all.)"""
+    keys_of: dict[int, list] = {}
+    for number, key, _ in deferred:
+        keys_of.setdefault(number, []).extend(key)
+    united = []
+    for number, ranges in keys_of.items():
+        going = templates[number][0]
+        for box, _ in going:
+            united.append(rebuild(box, iv.normalize(ranges)))
+    return united
 
 
 def _template(met: tuple, parts: list, trail: tuple, assumptions: tuple, read, key) -> tuple | None:
@@ -144,8 +215,9 @@ def _template(met: tuple, parts: list, trail: tuple, assumptions: tuple, read, k
     return going, inside, trail
 
 
-def _copied(template: tuple, parts: list, read, rebuild, key, table, chain, rule) -> tuple:
-    """``Walker.met``'s answer for ``rule`` on ``parts``, from the template of its kind."""
+def _copied(template: tuple, parts: list, read, rebuild, key, table, chain, rule, pieces: bool = True) -> tuple:
+    """``Walker.met``'s answer for ``rule`` on ``parts``, from the template of its kind (what
+    goes on left empty unless ``pieces``)."""
     going, inside, trail = template
     values: dict = {}
 
@@ -155,7 +227,7 @@ def _copied(template: tuple, parts: list, read, rebuild, key, table, chain, rule
             found = values[origin] = read(parts[origin[1]]) if origin[0] == "part" else fresh(key)
         return found
 
-    next_pending = [rebuild(box, value_of(origin)) for box, origin in going]
+    next_pending = [rebuild(box, value_of(origin)) for box, origin in going] if pieces else []
     matched = []
     before: dict[int, tuple] = {}
     for box, origin in inside:

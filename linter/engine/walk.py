@@ -479,14 +479,15 @@ class Walker:
                        returned: list[Box] | None = None) -> list[Box]:
         """A run of rules dispatching on disjoint destinations (or ports): each part of a box
         meets only the rules of its own group, in order; the rest skips the run."""
-        skipping, going_on = self.segment_outputs(table, chain, segment, pending, results, stack, returned)
+        skipping, going_on = self.segment_outputs(table, chain, segment, pending, results, stack, returned, True)
         return coalesce(skipping + going_on)
 
     def segment_outputs(self, table: Table, chain: Chain, segment: "Segment", pending: list[Box],
                         results: list[tuple[Box, Outcome]], stack: tuple[str, ...],
-                        returned: list[Box] | None = None) -> tuple[list[Box], list[Box]]:
+                        returned: list[Box] | None = None, merged: bool = False) -> tuple[list[Box], list[Box]]:
         """_apply_segment before its coalesce: (the parts outside every key, in the order of
-        ``pending``; what comes out of the groups)."""
+        ``pending``; what comes out of the groups). ``merged``: the caller only coalesces the
+        two together, so what comes out may be fewer boxes that coalesce into the same ones."""
         self.budget.spent += len(pending)
         if not self.record and plain_firsts(segment) and (split := split_by_keys(segment, pending)):
             # Each group's first rule takes every part in its key (engine/runs.py): no splitting.
@@ -504,7 +505,7 @@ class Walker:
             went = walk_groups(self, table, chain, segment, split, results, stack, returned,
                                lambda rules, parts: self._apply_group(table, chain, rules, parts, results, stack,
                                                                       returned),
-                               lambda rule: self._passes_whole(table, rule, stack))
+                               lambda rule: self._passes_whole(table, rule, stack), merged)
             if went is not None:
                 return split.skipping, went
         skipping, by_group = segment.partition(pending)
