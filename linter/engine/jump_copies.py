@@ -33,8 +33,7 @@ _KINDS: IdentityCache = IdentityCache(10_000)
 
 
 def jump_kinds(segment) -> list[int] | None:
-    """Per group of ``segment`` (an address segment of one-rule groups), the number of its
-    rule's kind: rules jumping (no statement) whose matches beside the key are equal, at the
+    """Per group of ``segment`` (an address segment), the number of its rule's kind: rules jumping (no statement) whose matches beside the key are equal, at the
     same places, with a key match of exactly the group's key; -1 for a group of no kind.
     None when no two groups share a kind (remembered per segment)."""
     found = _KINDS.get(segment)

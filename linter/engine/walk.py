@@ -26,7 +26,7 @@ from linter.engine.heldcuts import HeldCuts, holds_long, source_only
 from linter.engine.sourcerun import SourceRun, fold_source_runs, run as run_sources
 from linter.engine.segment_keys import covered_by, dispatch_key, grow_keys, keyless_at
 from linter.engine.runs import (
-    READ, REBUILD, plain_firsts, plain_verdicts, same_shape, shaped_walk, single_rules, split_by_keys, split_parts,
+    READ, REBUILD, plain_firsts, plain_verdicts, same_shape, shaped_walk, split_by_keys, split_parts,
 )
 from linter.engine.coalesce import coalesce
 from linter.engine.passthrough import passes_through
@@ -498,7 +498,7 @@ class Walker:
             # Groups alike but for their keys: the first is walked, the others copied (runs.py).
             walk_group = lambda rules, parts, out: self._apply_group(table, chain, rules, parts, out, stack, returned)  # noqa: E731
             return split.skipping, shaped_walk(segment, split, walk_group, (table, chain, Step), results, self.budget)
-        if not self.record and segment.dimension != "dport" and single_rules(segment) \
+        if not self.record and segment.dimension != "dport" \
                 and (split := split_by_keys(segment, pending)) and split.meeting and not any(split.partial):
             # One-rule jump groups alike but for their keys and targets (engine/jump_copies.py).
             from linter.engine.jump_copies import walk_groups  # (imports this module)
