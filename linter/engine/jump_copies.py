@@ -23,9 +23,8 @@ from __future__ import annotations
 from linter.engine import intervals as iv
 from linter.engine.coalesce import COALESCE_AT_LEAST
 from linter.engine.memo import IdentityCache
-from linter.engine.runs import READ, REBUILD, copyable, fresh, matches_beside_key
+from linter.engine.runs import READ, REBUILD, copyable, fresh, matches_beside_key, split_by_keys
 from linter.engine.space import with_trail
-from linter.engine.walk import step
 from linter.model import AddressMatch, Direction, VerdictKind
 
 _DIRECTION = {"src": Direction.SOURCE, "dst": Direction.DESTINATION}
@@ -73,18 +72,35 @@ def _kinds(segment) -> list[int] | None:
     return kinds if shared else None
 
 
-def walk_groups(walker, table, chain, segment, split, results: list, stack: tuple, returned, walk_group,
-                passes_whole, merged: bool = False) -> list | None:
-    """What goes on past ``segment``'s groups (not merged), for the boxes of ``split`` (a
-    runs.KeySplit whose meeting boxes hold every key whole), each group walked as
-    ``Walker.segment_outputs`` walks it, in the same order; None where the lane does not apply
-    (the caller walks the groups itself). ``walk_group(rules, parts)`` walks one group the
-    general way and returns what goes on; ``passes_whole(rule)``: whether every box passes
-    ``rule`` unsplit (Walker._passes_whole).
+def copied_jumps(walker, table, chain, segment, pending: list, results: list, stack: tuple, returned, merged: bool,
+                 apply_group, passes_whole) -> tuple[list, list] | None:
+    """``Walker.segment_outputs``'s answer for ``segment`` met by ``pending`` where its one-rule
+    jump groups of a kind are copied (module docstring), else None (the caller walks the
+    groups itself): (the parts skipping the run, what goes on past its groups), each group
+    walked as segment_outputs walks it, in the same order. ``apply_group`` and
+    ``passes_whole`` are the walker's own (Walker._apply_group, Walker._passes_whole).
 
-    ``merged``: the caller coalesces ``split.skipping`` and the answer together and uses
-    nothing else of them (Walker._apply_segment); then the copies of one piece may come back
-    as one box holding all their keys (``_united``)."""
+    ``merged``: the caller coalesces the two together and uses nothing else of them
+    (Walker._apply_segment); then the copies of one piece may come back as one box holding
+    all their keys (``_united``)."""
+    if segment.dimension == "dport" or jump_kinds(segment) is None:
+        return None
+    split = split_by_keys(segment, pending)
+    if not split or not split.meeting or any(split.partial):
+        return None
+    went = walk_groups(walker, table, chain, segment, split, results, stack, returned, merged,
+                       lambda rules, parts: apply_group(table, chain, rules, parts, results, stack, returned),
+                       lambda rule: passes_whole(table, rule, stack))
+    return None if went is None else (split.skipping, went)
+
+
+def walk_groups(walker, table, chain, segment, split, results: list, stack: tuple, returned, merged: bool,
+                walk_group, passes_whole) -> list | None:
+    """What goes on past ``segment``'s groups (not merged) for the boxes of ``split`` (a
+    runs.KeySplit whose meeting boxes hold every key whole); None where the lane does not
+    apply. ``walk_group(rules, parts)`` walks one group the general way and returns what goes
+    on; ``passes_whole(rule)``: whether every box passes ``rule`` unsplit."""
+    from linter.engine.walk import step  # (walk.py imports this module)
     kinds = jump_kinds(segment)
     meeting = split.meeting
     if kinds is None or not meeting:
@@ -119,7 +135,7 @@ def walk_groups(walker, table, chain, segment, split, results: list, stack: tupl
             template = templates[number] = _template(met, parts, trail, assumptions, read, key) or False
             pieces = met[0]
         else:
-            met = _copied(template, parts, read, rebuild, key, table, chain, rule, deferred is None)
+            met = _copied(template, parts, read, rebuild, key, table, chain, rule, step, deferred is None)
             pieces = None
         next_pending, matched, assumed, before = met
         if matched or assumed:
@@ -214,7 +230,7 @@ def _template(met: tuple, parts: list, trail: tuple, assumptions: tuple, read, k
     return going, inside, trail
 
 
-def _copied(template: tuple, parts: list, read, rebuild, key, table, chain, rule, pieces: bool = True) -> tuple:
+def _copied(template: tuple, parts: list, read, rebuild, key, table, chain, rule, step, pieces: bool = True) -> tuple:
     """``Walker.met``'s answer for ``rule`` on ``parts``, from the template of its kind (what
     goes on left empty unless ``pieces``)."""
     going, inside, trail = template
