@@ -152,8 +152,11 @@ def walk_groups(walker, table, chain, segment, split, results: list, stack: tupl
             # Something came back, or no template: every group's pieces made, in order, from here on.
             going_on = _made(deferred, templates, rebuild)
             deferred = None
-            going_on.extend(pieces if pieces is not None else _pieces(template, key, rebuild))
-            going_on.extend(back)
+            if pieces is None:  # a copy: its pieces were not made
+                going_on.extend(_pieces(template, key, rebuild))
+                going_on.extend(back)
+            else:
+                going_on.extend(next_pending)  # the split's own pieces, then what came back
             continue
         going_on.extend(next_pending)
     if deferred:

@@ -189,3 +189,32 @@ def test_kinds_are_rules_alike_beside_key_and_target():
                 continue
             same = ports[a] == ports[b] and (a == 3) == (b == 3)
             assert (kinds[a] == kinds[b]) is same
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_once_a_group_sends_boxes_back_every_piece_is_made_as_walking_makes_it(monkeypatch, seed):
+    # A jump that brings boxes back (or a group of no kind) ends the uniting: from there what
+    # goes on past the run is, box for box before any merging, what walking each group gives.
+    document = ruleset(_table(random.Random(seed), odd=0.3))
+    outputs = []
+    original = Walker.segment_outputs
+
+    def kept(self, *args):
+        found = original(self, *args)
+        outputs.append((_described((box, None) for box in found[0]), _described((box, None) for box in found[1])))
+        return found
+    monkeypatch.setattr(Walker, "segment_outputs", kept)
+    made = []
+    made_pieces = jump_copies._made
+    monkeypatch.setattr(jump_copies, "_made", lambda *args: made.append(1) or made_pieces(*args))
+    united = []
+    unite = jump_copies._united
+    monkeypatch.setattr(jump_copies, "_united", lambda *args: united.append(1) or unite(*args))
+    _walk(document, [_box()], True)
+    fast = list(outputs)
+    if not made or united:
+        return  # (this table's run is united at its end: its boxes differ before merging)
+    outputs.clear()
+    monkeypatch.setattr(jump_copies, "jump_kinds", lambda segment: None)
+    _walk(document, [_box()], True)
+    assert outputs == fast
