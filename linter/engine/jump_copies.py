@@ -16,6 +16,12 @@ A copy holds its key in new tuples where the split's pieces held new ones, and t
 own tuple where they held the part's, so long-list identity (which merging compares) is
 kept as the split would have kept it; pieces holding a long range list anywhere are not
 copied at all (their group is split as usual), nor are pieces that matched by assumption.
+
+Where the caller only merges what goes on past the run (Walker._apply_segment), the copies of
+a piece are not made one per group: each kind hands on its first group's pieces once, holding
+every key of the kind, which coalesce merges into the same boxes (``_united``). A group that
+sends boxes back from its jump, or that no kind takes, ends that: from there every group's
+pieces are made, those before it too, in order.
 """
 
 from __future__ import annotations
@@ -32,8 +38,9 @@ _KINDS: IdentityCache = IdentityCache(10_000)
 
 
 def jump_kinds(segment) -> list[int] | None:
-    """Per group of ``segment`` (an address segment), the number of its rule's kind: rules jumping (no statement) whose matches beside the key are equal, at the
-    same places, with a key match of exactly the group's key; -1 for a group of no kind.
+    """Per group of ``segment`` (an address segment), the number of its rule's kind: one-rule
+    groups jumping (no statement) whose matches beside the key are equal, at the same places,
+    with a key match of exactly the group's key; -1 for a group of no kind (walked as usual).
     None when no two groups share a kind (remembered per segment)."""
     found = _KINDS.get(segment)
     if found is None:
