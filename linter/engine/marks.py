@@ -6,6 +6,7 @@ from __future__ import annotations
 from linter.engine.budget import MAX_FOLLOWED_DEPTH as MAX_DEPTH
 from linter.engine.chains import chain_named
 from linter.engine.memo import IdentityCache
+from linter.engine.transparent import sets_notrack
 from linter.engine.space import replace
 from linter.model import Chain, MarkMatch, Rule, Table, VerdictKind
 
@@ -137,3 +138,30 @@ def _mark_function(target: str, options: dict):
         return lambda box: replace(box, mark=None) if box.mark is None or box.ctmark is None else replace(
             box, mark=((box.mark & ~nf) ^ (box.ctmark & ct)) & MASK32)
     return unknown
+
+
+_MARKS_ONLY: IdentityCache = IdentityCache()
+
+
+def marks_only(chain: Chain):
+    """The mark effects of ``chain`` in order when every rule of it only sets marks, whatever
+    the packet (no match, no verdict); None otherwise (remembered per chain)."""
+    found = _MARKS_ONLY.get(chain)
+    if found is None:
+        effects = []
+        for rule in chain.rules:
+            effect = mark_effect(rule)
+            if effect is None or rule.matches or rule.verdict.terminal or \
+                    rule.verdict.kind is VerdictKind.JUMP or sets_notrack(rule):
+                effects = None
+                break
+            effects.append(effect)
+        found = _MARKS_ONLY.put(chain, tuple(effects) if effects else False)
+    return found or None
+
+
+def marked(box, effects):
+    """``box`` with the mark ``effects`` (marks_only's) applied in order."""
+    for effect in effects:
+        box = effect(box)
+    return box

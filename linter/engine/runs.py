@@ -512,11 +512,11 @@ def _template(rules: list[Rule], results: list, meeting: list[Box], going_on: li
         trail = box.trail
         position = position_of.get(id(trail[-1].rule)) if trail else None
         found = {id(t): t for t in trails if len(t) == len(trail) - 1 and all(a is b for a, b in zip(t, trail))}
-        if position is None or len(found) != 1 or not _copyable(box, read, key):
+        if position is None or len(found) != 1 or not copyable(box, read, key):
             return None
         before, = found.values()
         template.append((box, outcome, position, before))
-    if not all(_copyable(box, read, key) for box in going_on):
+    if not all(copyable(box, read, key) for box in going_on):
         return None
     return template
 
@@ -524,7 +524,7 @@ def _template(rules: list[Rule], results: list, meeting: list[Box], going_on: li
 _SHORT = 8  # coalesce() compares longer range lists by identity (coalesce._signature)
 
 
-def _copyable(box: Box, read, key: iv.Ranges) -> bool:
+def copyable(box: Box, read, key: iv.Ranges) -> bool:
     """Whether a copy of ``box`` with another key merges as the walk's own box would: it holds
     the key whole and no long range list."""
     return read(box) == key and not any(is_long(v) for v in box[1:6]) \

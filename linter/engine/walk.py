@@ -18,7 +18,7 @@ from linter.engine.chains import chain_named  # noqa: F401  (re-exported: caller
 from linter.engine.keyed import pieces_by_group
 from linter.engine.known_sizes import collector
 from linter.engine.hull import cut as cut_to_hull, hull_of, suffix_rules
-from linter.engine.marks import mark_effect, sets_marks
+from linter.engine.marks import mark_effect, marked, marks_only, sets_marks
 from linter.engine.memo import IdentityCache
 from linter.engine.quickmiss import quick_split
 from linter.engine.transparent import is_transparent, jump_changes_nothing, sets_notrack  # noqa: F401  (re-exported)
@@ -28,6 +28,7 @@ from linter.engine.segment_keys import covered_by, dispatch_key, grow_keys, keyl
 from linter.engine.runs import READ, REBUILD, plain_firsts, plain_verdicts, same_shape, shaped_walk, split_by_keys, split_parts
 from linter.engine.coalesce import coalesce
 from linter.engine.passthrough import passes_through
+from linter.engine.jump_copies import copied_jumps
 from linter.engine.space import (
     CUT_ASSUMPTION, FIRST_PACKET, Box, Routing, with_dport, with_dst, with_proto as _setter_proto,
     with_sport as _setter_sport, with_src, extend_path, merge_equal,
@@ -317,6 +318,15 @@ class Walker:
             return pending
         effect = mark_effect(rule) if self.marks and rule.statements else None  # `meta mark set 1 accept`
         self.budget.spent += len(pending) + 1
+        next_pending, matched, assumed, before = self.met(table, chain, rule, kind, pending)
+        if not matched and not assumed:
+            return next_pending
+        return self.after_split(table, chain, rule, effect, next_pending, matched, assumed, before, results, stack,
+                                returned)
+
+    def met(self, table: Table, chain: Chain, rule: Rule, kind: VerdictKind, pending: list[Box]) -> tuple:
+        """How ``rule`` (terminal, or a jump) splits ``pending``: (what goes on, the matched parts with its
+        step, those matched only by assumption, each matched part's trail before it by its new trail's id)."""
         next_pending: list[Box] = []
         matched: list[Box] = []
         assumed: list[Box] = []  # matched only by assuming an opaque match of this rule matched
@@ -343,8 +353,14 @@ class Walker:
                         assumed.append(inside)
                     else:
                         matched.append(inside)
-        if not matched and not assumed:
-            return next_pending
+        return next_pending, matched, assumed, before
+
+    def after_split(self, table: Table, chain: Chain, rule: Rule, effect, next_pending: list[Box], matched: list[Box],
+                    assumed: list[Box], before: dict, results: list[tuple[Box, Outcome]], stack: tuple[str, ...],
+                    returned: list[Box] | None = None) -> list[Box]:
+        """_apply_rule once ``rule`` split the boxes (``met``; ``effect``: its marks', or None): what goes on."""
+        verdict = rule.verdict
+        kind = verdict.kind
         if effect is not None:
             matched = [effect(box) for box in matched]
             assumed = [effect(box) for box in assumed]
@@ -372,12 +388,12 @@ class Walker:
             for parts, certain in ((matched, True), (assumed, False)):
                 if not parts:
                     continue
-                effects = _marks_only(target) if self.marks and not self.record and not self.budget.degraded else None
+                effects = marks_only(target) if self.marks and not self.record and not self.budget.degraded else None
                 if effects is not None:
                     # KUBE-MARK-MASQ, jumped to from every endpoint: its marks set here, as a
                     # walk through it would (one step, no outcome), without entering it.
                     self.budget.spent += 1
-                    back = coalesce([_marked(box, effects) for box in coalesce(parts)])
+                    back = coalesce([marked(box, effects) for box in coalesce(parts)])
                 else:
                     back = self.enter(table, chain, rule, target, coalesce(parts), stack, results)
                 if kind is VerdictKind.GOTO:
@@ -458,14 +474,14 @@ class Walker:
                        returned: list[Box] | None = None) -> list[Box]:
         """A run of rules dispatching on disjoint destinations (or ports): each part of a box
         meets only the rules of its own group, in order; the rest skips the run."""
-        skipping, going_on = self.segment_outputs(table, chain, segment, pending, results, stack, returned)
+        skipping, going_on = self.segment_outputs(table, chain, segment, pending, results, stack, returned, True)
         return coalesce(skipping + going_on)
 
     def segment_outputs(self, table: Table, chain: Chain, segment: "Segment", pending: list[Box],
                         results: list[tuple[Box, Outcome]], stack: tuple[str, ...],
-                        returned: list[Box] | None = None) -> tuple[list[Box], list[Box]]:
+                        returned: list[Box] | None = None, merged: bool = False) -> tuple[list[Box], list[Box]]:
         """_apply_segment before its coalesce: (the parts outside every key, in the order of
-        ``pending``; what comes out of the groups)."""
+        ``pending``; what comes out of the groups; ``merged``: fewer boxes that coalesce alike)."""
         self.budget.spent += len(pending)
         if not self.record and plain_firsts(segment) and (split := split_by_keys(segment, pending)):
             # Each group's first rule takes every part in its key (engine/runs.py): no splitting.
@@ -476,6 +492,9 @@ class Walker:
             # Groups alike but for their keys: the first is walked, the others copied (runs.py).
             walk_group = lambda rules, parts, out: self._apply_group(table, chain, rules, parts, out, stack, returned)  # noqa: E731
             return split.skipping, shaped_walk(segment, split, walk_group, (table, chain, Step), results, self.budget)
+        if not self.record and (went := copied_jumps(self, table, chain, segment, pending, results, stack, returned,
+                                                     merged, self._apply_group, self._passes_whole)) is not None:
+            return went  # one-rule jump groups alike but for their keys and targets (engine/jump_copies.py)
         skipping, by_group = segment.partition(pending)
         going_on: list[Box] = []
         # Parts of different boxes bound for one group go through it together, merged first.
@@ -527,32 +546,6 @@ class Walker:
                 out.append(replace(inside, trail=step(inside.trail, "rule", table, chain, rule)))
             out.extend(outside)
         return out
-
-
-_MARKS_ONLY: IdentityCache = IdentityCache()
-
-
-def _marks_only(chain: Chain):
-    """The mark effects of ``chain`` in order when every rule of it only sets marks, whatever
-    the packet (no match, no verdict); None otherwise (remembered per chain)."""
-    found = _MARKS_ONLY.get(chain)
-    if found is None:
-        effects = []
-        for rule in chain.rules:
-            effect = mark_effect(rule)
-            if effect is None or rule.matches or rule.verdict.terminal or \
-                    rule.verdict.kind is VerdictKind.JUMP or sets_notrack(rule):
-                effects = None
-                break
-            effects.append(effect)
-        found = _MARKS_ONLY.put(chain, tuple(effects) if effects else False)
-    return found or None
-
-
-def _marked(box: Box, effects) -> Box:
-    for effect in effects:
-        box = effect(box)
-    return box
 
 
 def regrow_at(pending: list[Box]) -> int:

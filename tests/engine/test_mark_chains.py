@@ -4,7 +4,7 @@ as when the chain is walked, and a chain with a condition is still walked."""
 
 from __future__ import annotations
 
-from linter.engine.walk import _marks_only
+from linter.engine.marks import marks_only
 from tests.engine.helpers import findings_full, ruleset
 
 TEMPLATE = """*filter
@@ -24,7 +24,7 @@ def messages(text):
 def test_a_mark_only_chain_is_applied_at_the_jump():
     rules = ruleset(TEMPLATE.format(condition=""))
     chain = next(c for t in rules.tables for c in t.chains if c.name == "MARKIT")
-    assert _marks_only(chain) is not None
+    assert marks_only(chain) is not None
     assert messages(TEMPLATE.format(condition="")) == [
         (5, "PL101", "medium", "port 8080/tcp (commonly http-alt) is a plaintext protocol reachable from the internet"),
     ]
@@ -34,7 +34,7 @@ def test_a_mark_with_a_condition_is_walked():
     text = TEMPLATE.format(condition="-s 192.0.2.0/24 ")
     rules = ruleset(text)
     chain = next(c for t in rules.tables for c in t.chains if c.name == "MARKIT")
-    assert _marks_only(chain) is None
+    assert marks_only(chain) is None
     assert messages(text) == [
         (5, "PL101", "low", "port 8080/tcp (commonly http-alt) is a plaintext protocol reachable from 192.0.2.0/24 only"),
     ]
