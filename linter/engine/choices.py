@@ -66,6 +66,10 @@ def _hull(ranges) -> tuple[int, int]:
     return ranges[0][0], ranges[-1][1]
 
 
+UNITE_AFTER = 4  # misses asked this often before the ranges are united (an index asked once or twice never pays)
+UNITE_AT_MOST = 1 << 17  # ranges of all items past which they are not united (the index answers as before)
+
+
 class _Stabbing:
     """Items found by the span of integers (ports, addresses) they cover: those spanning fewer
     than ``narrow`` values sit in a list sorted by their lowest value and are found by bisection,
@@ -73,12 +77,12 @@ class _Stabbing:
     cluster IP and one port: a box meets a handful of them, not all."""
 
     def __init__(self, items: list, ranges_of, narrow: int, union: bool = False):
-        """``union``: also hold every item's ranges united (``misses`` then answers at once for
-        ranges that meet no item's: a small index asked about many places it does not hold)."""
+        """``union``: also unite every item's ranges once ``misses`` has been asked UNITE_AFTER
+        times (it then answers at once for ranges that meet no item's: a small index asked
+        about many places it does not hold), unless they are more than UNITE_AT_MOST."""
         self.union = None  # (the united ranges' starts, their ends)
-        if union:
-            united = normalize(chain.from_iterable(map(ranges_of, items)))
-            self.union = ([lo for lo, _ in united], [hi for _, hi in united])
+        self._unite = (items, ranges_of) if union else None  # what is united, until it is
+        self._asked = 0
         narrow_items, self.wide = [], []
         self.width = 0
         for item in items:
@@ -96,7 +100,18 @@ class _Stabbing:
         """Whether ``ranges`` certainly shares no value with any item's (only known when the
         union is held: False otherwise)."""
         if self.union is None:
-            return False
+            if self._unite is None:
+                return False
+            self._asked += 1
+            if self._asked < UNITE_AFTER:
+                return False
+            items, ranges_of = self._unite
+            self._unite = None
+            lists = [ranges_of(item) for item in items]
+            if sum(map(len, lists)) > UNITE_AT_MOST:
+                return False
+            united = normalize(chain.from_iterable(lists))
+            self.union = ([lo for lo, _ in united], [hi for _, hi in united])
         starts, ends = self.union
         for lo, hi in ranges:
             # The last united range starting at or before hi is the only one that may reach lo.

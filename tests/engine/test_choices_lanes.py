@@ -10,6 +10,7 @@ import random
 
 import pytest
 
+from linter.engine import choices
 from linter.engine.choices import _ByPorts, is_choice, settle_choices
 from linter.engine.overlap import meets
 from linter.engine.paths import Result
@@ -111,14 +112,20 @@ def _same(got: list, expected: list) -> None:
 
 
 @pytest.mark.parametrize("seed", range(300))
-def test_settle_choices_is_its_definition(seed):
+@pytest.mark.parametrize("after", [4, 1])
+def test_settle_choices_is_its_definition(seed, after, monkeypatch):
+    monkeypatch.setattr(choices, "UNITE_AFTER", after)
     results = _table(seed)
     _same(settle_choices(results, Outcome.ACCEPT), settled_by_definition(results, Outcome.ACCEPT))
 
 
 @pytest.mark.parametrize("seed", range(100))
-def test_few_boxes_found_through_their_unions_are_those_that_meet(seed):
-    # The refused boxes' index with its unions (few=True) and without answer alike, box by box.
+@pytest.mark.parametrize("after, at_most", [(4, 1 << 17), (1, 1 << 17), (1, 6)])
+def test_few_boxes_found_through_their_unions_are_those_that_meet(seed, after, at_most, monkeypatch):
+    # The refused boxes' index with its unions (few=True) and without answer alike, box by box,
+    # the unions made at once, after a few questions, or not for more than a few ranges.
+    monkeypatch.setattr(choices, "UNITE_AFTER", after)
+    monkeypatch.setattr(choices, "UNITE_AT_MOST", at_most)
     results = _table(1000 + seed)
     boxes = [r.box for r in results]
     held, asked = boxes[: len(boxes) // 3], boxes[len(boxes) // 3:]
