@@ -226,7 +226,8 @@ def chain_graph(ctx: CheckContext) -> None:
             if not chain.is_base and chain.name not in used and not generated and not GENERATOR_CHAIN.match(chain.name):
                 ctx.report("PL405", chain.span, key=f"{table.name}/{chain.name}", fields={"chain": chain.name},
                            hint="Jump to it from the chain it belongs to, or delete it")
-        for cycle, rule in _cycles(edges):
+        # (no loop: graph.depth() is the one pass _cycles begins with, kept for jump_depth)
+        for cycle, rule in (_cycles(edges) if graph.depth() is None else ()):
             ctx.report("PL406", rule.span, key=f"{table.name}/{'>'.join(sorted(cycle))}",
                        fields={"cycle": " -> ".join(cycle + [cycle[0]])}, hint="Break the cycle; RETURN goes back to the caller")
 
@@ -299,11 +300,15 @@ def _deepest_jump(table: Table):
 
     Levels are the longest way from a base chain through user chains (nf_tables checks every
     way); a jump closing a loop is left out (PL406 reports loops)."""
-    edges = jump_graph(table).edges
+    graph = jump_graph(table)
+    edges = graph.edges
     if not any(edges.values()):
         return None
-    if not reaches(edges, [chain.name for chain in table.chains if chain.is_base], NFT_JUMP_STACK_SIZE):
-        return None  # no way is that deep, loops or not (kube-proxy's are 4 jumps)
+    depth = graph.depth()  # (without a loop, the longest way: what reaches() would find)
+    if depth is not None and depth < NFT_JUMP_STACK_SIZE:
+        return None  # no way is that deep (kube-proxy's are 4 jumps)
+    if depth is None and not reaches(edges, graph.bases, NFT_JUMP_STACK_SIZE):
+        return None  # no way is that deep, loops or not
     # Chains reachable from base chains, in topological order (reverse DFS postorder, iterative).
     state: dict[str, int] = {}
     postorder: list[str] = []

@@ -14,12 +14,25 @@ class JumpGraph:
     order (``edges``: every chain has a list, shared, never to be changed); the (target, rule)
     of each jump to a chain the table lacks, in order (``undefined``); every name jumped to."""
 
-    __slots__ = ("edges", "undefined", "used")
+    __slots__ = ("edges", "undefined", "used", "bases", "_depth")
 
-    def __init__(self, edges: dict, undefined: list, used: set):
+    def __init__(self, edges: dict, undefined: list, used: set, bases: tuple = ()):
         self.edges = edges
         self.undefined = undefined
         self.used = used
+        self.bases = bases  # the names of the table's base chains
+        self._depth = _UNKNOWN
+
+    def depth(self) -> int | None:
+        """The most jumps in a row from a base chain (0: none), or None when the graph has a
+        loop anywhere (``acyclic(edges)`` is False): worked out once, in one pass, for both
+        checks (PL406 asks whether there is a loop, PL408 how deep the jumps go)."""
+        if self._depth is _UNKNOWN:
+            self._depth = acyclic_depth(self.edges, self.bases)
+        return self._depth
+
+
+_UNKNOWN = object()
 
 
 _GRAPHS: IdentityCache[JumpGraph] = IdentityCache(1_000)
@@ -49,7 +62,7 @@ def _build(table: Table) -> JumpGraph:
                     out.append((target, rule))
                 else:
                     undefined.append((target, rule))
-    return JumpGraph(edges, undefined, used)
+    return JumpGraph(edges, undefined, used, tuple(chain.name for chain in table.chains if chain.is_base))
 
 
 def acyclic(edges: dict) -> bool:
@@ -69,6 +82,42 @@ def acyclic(edges: dict) -> bool:
             if not count:
                 free.append(target)
     return taken == len(waiting)
+
+
+def acyclic_depth(edges: dict, starts) -> int | None:
+    """``acyclic(edges)``'s pass, which takes every chain after all the chains that jump to it,
+    noting on the way the most jumps in a row from a chain of ``starts`` to each chain (final
+    when it is taken): the most of all, or None when there is a loop. Without a loop a way is
+    never longer than that, so ``reaches(edges, starts, k)`` is ``depth >= k``."""
+    waiting = dict.fromkeys(edges, 0)
+    for out in edges.values():
+        for target, _ in out:
+            waiting[target] += 1
+    depth = dict.fromkeys(starts, 0)  # chain reached from a start -> the most jumps to it so far
+    free = [name for name, count in waiting.items() if not count]
+    taken = 0
+    while free:
+        taken += 1
+        name = free.pop()
+        reached = depth.get(name)
+        if reached is None:
+            for target, _ in edges[name]:
+                count = waiting[target] - 1
+                waiting[target] = count
+                if not count:
+                    free.append(target)
+            continue
+        further = reached + 1
+        for target, _ in edges[name]:
+            count = waiting[target] - 1
+            waiting[target] = count
+            if not count:
+                free.append(target)
+            if depth.get(target, -1) < further:
+                depth[target] = further
+    if taken != len(waiting):
+        return None
+    return max(depth.values(), default=0)
 
 
 def reaches(edges: dict, starts, jumps: int) -> bool:

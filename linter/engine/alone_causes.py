@@ -28,15 +28,18 @@ def alone_causes(results: list, accept, skip: set[int] | None, read, cause_texts
     value, as merge_exactly compares them), conditions, NAT targets and forwarding, when it
     is forwarded (the lane is for DNAT-forwarded results) and keeps its sources as a list."""
     read_results: dict[int, tuple] = {}
-    keys: dict[int, tuple] = {}
-    counts: dict[tuple, int] = {}
+    # cause -> id(result) of the one result with it so far (negative when that one is no
+    # candidate: not forwarded, or its sources held as a Node); 0 once a second one has it
+    owner: dict[tuple, int] = {}
+    claim = owner.setdefault
     span_keys: dict[int, tuple] = {}  # id(span) -> its fields (what Span's equality compares)
+    span_key = span_keys.get
 
     def spans_of(deciders: tuple) -> tuple:
         out = []
         for decider in deciders:
             span = decider.span
-            found = span_keys.get(id(span))
+            found = span_key(id(span))
             if found is None:
                 found = span_keys[id(span)] = (span.path, span.line, span.column, span.end_line, span.end_column) \
                     if span is not None else None
@@ -46,14 +49,15 @@ def alone_causes(results: list, accept, skip: set[int] | None, read, cause_texts
     for result in results:
         if result.verdict is not accept or (skip is not None and id(result) in skip):
             continue
-        node, box, deciders, via = got = read(result)
+        node, box, deciders, via = read(result)
         texts = cause_texts(box)
         key = (result.forwarded, texts, spans_of(deciders), spans_of(via) if via else ())
-        counts[key] = counts.get(key, 0) + 1
-        read_results[id(result)] = got + texts
-        if result.forwarded and node is None:
-            keys[id(result)] = key
-    alone = {number for number, key in keys.items() if counts[key] == 1}
+        number = id(result)
+        read_results[number] = (node, box, deciders, via, texts[0], texts[1])
+        mine = number if result.forwarded and node is None else -number
+        if claim(key, mine) != mine:  # (ids are unique: only this result's own claim equals it)
+            owner[key] = 0
+    alone = {number for number in owner.values() if number > 0}
     # Too few alone: the general path for all (what was read is read once all the same).
     return read_results, alone if len(alone) >= ALONE_AT_LEAST else set()
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import replace as replace_result
+from itertools import chain
 
+from linter.engine.intervals import normalize
 from linter.engine.overlap import meets
 from linter.model import OpaqueMatch
 
@@ -25,8 +27,18 @@ def is_choice(match) -> bool:
     return isinstance(match, OpaqueMatch) and (match.module == "statistic" or match.module.startswith("numgen"))
 
 
-def _chose(box) -> bool:
-    return any(a.matched and is_choice(a.match) for a in box.assumptions)
+def _assumed(assumptions: tuple) -> tuple[bool, bool, bool]:
+    """(whether a box of these assumptions made a random choice, whether it assumed any opaque
+    match matched (Box.possible), whether it did besides its choices)."""
+    chose = possible = besides = False
+    for assumption in assumptions:
+        if assumption.matched:
+            possible = True
+            if is_choice(assumption.match):
+                chose = True
+            else:
+                besides = True
+    return chose, possible, besides
 
 
 def _meet_dst(a, b) -> bool:
@@ -44,11 +56,18 @@ def _beside_src(a, b) -> bool:
 
 def _sources_meet(src, boxes: list) -> bool:
     """Whether ``src`` meets the sources of one of ``boxes``."""
-    return any(meets(src, other.src) for other in boxes)
+    for other in boxes:
+        if meets(src, other.src):
+            return True
+    return False
 
 
 def _hull(ranges) -> tuple[int, int]:
     return ranges[0][0], ranges[-1][1]
+
+
+UNITE_AFTER = 4  # misses asked this often before the ranges are united (an index asked once or twice never pays)
+UNITE_AT_MOST = 1 << 17  # ranges of all items past which they are not united (the index answers as before)
 
 
 class _Stabbing:
@@ -57,7 +76,13 @@ class _Stabbing:
     the few wider ones are tried one by one. Kube-proxy's thousands of services are each one
     cluster IP and one port: a box meets a handful of them, not all."""
 
-    def __init__(self, items: list, ranges_of, narrow: int):
+    def __init__(self, items: list, ranges_of, narrow: int, union: bool = False):
+        """``union``: also unite every item's ranges once ``misses`` has been asked UNITE_AFTER
+        times (it then answers at once for ranges that meet no item's: a small index asked
+        about many places it does not hold), unless they are more than UNITE_AT_MOST."""
+        self.union = None  # (the united ranges' starts, their ends)
+        self._unite = (items, ranges_of) if union else None  # what is united, until it is
+        self._asked = 0
         narrow_items, self.wide = [], []
         self.width = 0
         for item in items:
@@ -70,6 +95,30 @@ class _Stabbing:
         narrow_items.sort(key=lambda entry: entry[0])
         self.narrow = narrow_items
         self.lows = [entry[0] for entry in narrow_items]
+
+    def misses(self, ranges) -> bool:
+        """Whether ``ranges`` certainly shares no value with any item's (only known when the
+        union is held: False otherwise)."""
+        if self.union is None:
+            if self._unite is None:
+                return False
+            self._asked += 1
+            if self._asked < UNITE_AFTER:
+                return False
+            items, ranges_of = self._unite
+            self._unite = None
+            lists = [ranges_of(item) for item in items]
+            if sum(map(len, lists)) > UNITE_AT_MOST:
+                return False
+            united = normalize(chain.from_iterable(lists))
+            self.union = ([lo for lo, _ in united], [hi for _, hi in united])
+        starts, ends = self.union
+        for lo, hi in ranges:
+            # The last united range starting at or before hi is the only one that may reach lo.
+            at = bisect_right(starts, hi) - 1
+            if at >= 0 and ends[at] >= lo:
+                return False
+        return True
 
     def meeting(self, ranges):
         """The items whose span meets the span of ``ranges`` (a superset of those that share
@@ -89,13 +138,22 @@ class _ByPorts:
     destination address: services share a few port sets (80, 443...), so each set is searched
     once, and within it a box meets only the services of its own cluster IP."""
 
-    def __init__(self, boxes: list):
+    def __init__(self, boxes: list, few: bool = False):
+        """``few``: the boxes are few and most boxes asked about meet none of them (the refused
+        boxes settle_choices searches): the boxes of a port set also have their destinations
+        united, so a box whose destinations miss them all is answered by one search, and port
+        sets holding the same boxes share what is built for them."""
         families: dict = {}
         for box in boxes:
             if box.dport and box.dst:
                 families.setdefault(box.family, []).append(box)
-        self.ports = {family: _Stabbing(members, _dport, 256) for family, members in families.items()}
+        self.families = families
+        self.few = few
+        # (family, protocols) or (family,) -> its boxes by ports (_by_ports; ``few``: kube-proxy's
+        # 2,700 node ports meet no refused TCP box's ports, found by one search each)
+        self.ports: dict[tuple, _Stabbing] = {}
         self.found: dict[tuple, _Stabbing] = {}
+        self.shared: dict[tuple, _Stabbing] = {}  # (ids of a port set's boxes) -> their index (``few``)
         # (port key, destinations) -> the boxes of that port set whose destinations meet them:
         # a service's endpoints (and their source splits) share one cluster IP, asked about once.
         self.by_dst: dict[tuple, list] = {}
@@ -114,13 +172,15 @@ class _ByPorts:
         key = (box.family, box.proto, dport)
         near = self.found.get(key)
         if near is None:
-            ports = self.ports.get(box.family)
-            same = [] if ports is None else [
+            ports = self._by_ports(box.family, box.proto)
+            same = [] if ports is None or ports.misses(box.dport) else [
                 other for other in ports.meeting(box.dport)
-                if meets(box.dport, other.dport) and meets(box.proto, other.proto)]
-            near = self.found[key] = _Stabbing(same, _dst, 1 << 16) if same else None
+                if meets(box.proto, other.proto) and meets(box.dport, other.dport)]
+            near = self.found[key] = self._index(same) if same else None
         if near is None:
             return []  # no box of these ports (kube-proxy's few refused boxes: most port sets)
+        if near.misses(box.dst):
+            return []  # no box of these ports at these destinations (kube-proxy's refused boxes)
         if len(box.dst) > 8:
             return [other for other in near.meeting(box.dst) if _meet_dst(box, other) and _beside_src(box, other)]
         dst_key = key + (box.dst,)
@@ -128,6 +188,27 @@ class _ByPorts:
         if meeting is None:
             meeting = self.by_dst[dst_key] = [other for other in near.meeting(box.dst) if _meet_dst(box, other)]
         return [other for other in meeting if _beside_src(box, other)]
+
+    def _by_ports(self, family, proto) -> _Stabbing | None:
+        # ``few``: the boxes of the family whose protocols meet ``proto``, their ports united;
+        # else every box of the family (many boxes, a protocol or two: filtered once a port set).
+        key = (family, proto) if self.few else (family,)
+        if key not in self.ports:
+            members = self.families.get(family, ())
+            if self.few:
+                members = [other for other in members if meets(proto, other.proto)]
+            self.ports[key] = _Stabbing(members, _dport, 256, union=self.few) if members else None
+        return self.ports[key]
+
+    def _index(self, same: list) -> _Stabbing:
+        # The boxes held are the index's: their ids stay theirs while it lives.
+        if not self.few:
+            return _Stabbing(same, _dst, 1 << 16)
+        members = tuple(map(id, same))
+        found = self.shared.get(members)
+        if found is None:
+            found = self.shared[members] = _Stabbing(same, _dst, 1 << 16, union=True)
+        return found
 
 
 def _dport(box):
@@ -143,59 +224,95 @@ def settle_choices(results: list, accept) -> list:
     certain, or dropped when a certain accept of the same connections explains them.
     ``accept``: the outcome that admits (walk.Outcome.ACCEPT)."""
     # Assumption tuples are shared by every box of one path: each is read once (the results
-    # hold them, so their ids stay theirs).
-    chose: dict[int, bool] = {}
+    # hold them, so their ids stay theirs): _assumed.
+    read: dict[int, tuple[bool, bool, bool]] = {}
     chosen = []
+    certain_results = []
+    refused_results = []
     for index, result in enumerate(results):
         if result.verdict is not accept:
+            refused_results.append(result)
             continue
         # (A deferred result's assumptions are read without building its box: engine/descent.py.)
-        box = result.box if result.deferred is None else result.deferred
-        known = chose.get(id(box.assumptions))
+        assumptions = (result.box if result.deferred is None else result.deferred).assumptions
+        known = read.get(id(assumptions))
         if known is None:
-            known = chose[id(box.assumptions)] = _chose(box)
-        if known:
+            known = read[id(assumptions)] = _assumed(assumptions)
+        if known[0]:
             chosen.append(index)
+        elif not known[1]:
+            certain_results.append(result)  # (a choice made is an assumption: never certain)
     if not chosen:
         return results
-    refused = _ByPorts([result.box for result in results if result.verdict is not accept])
-    possible: dict[int, bool] = {}  # Box.possible of each assumptions tuple (boxes of a path share it)
-    certain_boxes = []
-    for result in results:
-        if result.verdict is accept:
-            box = result.box
-            known = possible.get(id(box.assumptions))
-            if known is None:
-                known = possible[id(box.assumptions)] = box.possible
-            if not known:
-                certain_boxes.append(box)
-    certain = _ByPorts(certain_boxes)
+    refused = _ByPorts([result.box for result in refused_results], few=True)
+    certain_boxes = [result.box for result in certain_results]
+    certain = None  # _ByPorts of certain_boxes, built when the alike ones do not explain a box
+    alike = _alike(certain_boxes)
     settled = list(results)
     dropped = set()
-    rests: dict[int, tuple] = {}
     # The boxes of one path differ mostly in their sources (kube-proxy: an endpoint's own address
     # and the rest), sharing the other fields' objects: what they may meet is found once for them
-    # (by identity: the results hold the objects, so their ids stay theirs).
-    near: dict[tuple, tuple[list, list]] = {}
+    # (by identity: the results hold the objects, so their ids stay theirs). Per such key: the
+    # refused boxes they meet but for their sources; the certain boxes alike but for their sources
+    # that they meet (part of those that explain them, found by one look-up); every certain box
+    # they meet but for their sources (looked for only when the alike ones explain nothing).
+    near: dict[tuple, list] = {}
     for index in chosen:
-        box = results[index].box
-        key = (box.family, id(box.proto), id(box.dport), id(box.dst), id(box.sport), box.iif, box.state)
+        result = results[index]
+        box = result.box
+        key = (id(box.family), id(box.proto), id(box.dport), id(box.dst), id(box.sport), box.iif, box.state)
         found = near.get(key)
         if found is None:
-            found = near[key] = (refused.near(box), certain.near(box))
-        refusing, explaining = found
+            found = near[key] = [refused.near(box), _alike_near(alike, box), None]
         src = box.src
-        if refusing and _sources_meet(src, refusing):
+        if found[0] and _sources_meet(src, found[0]):
             continue  # a branch refuses some of these connections: the choice decides, unknown
-        known = rests.get(id(box.assumptions))
-        if known is None:
-            rest = tuple(a for a in box.assumptions if not (a.matched and is_choice(a.match)))
-            known = rests[id(box.assumptions)] = (rest, any(a.matched for a in rest))
-        rest, still_possible = known
-        if not still_possible and explaining and _sources_meet(src, explaining):
-            dropped.add(index)
-            continue
-        settled[index] = replace_result(results[index], box=box._replace(assumptions=rest))
+        if not read[id(box.assumptions)][2]:
+            # Explained when some certain box it meets (all but the sources) meets its sources:
+            # one alike is enough; else every one is asked.
+            if found[1] and _sources_meet(src, found[1]):
+                dropped.add(index)
+                continue
+            explaining = found[2]
+            if explaining is None:
+                if certain is None:
+                    certain = _ByPorts(certain_boxes)
+                explaining = found[2] = certain.near(box)
+            if explaining and _sources_meet(src, explaining):
+                dropped.add(index)
+                continue
+        rest = tuple([a for a in box.assumptions if not (a.matched and is_choice(a.match))])
+        settled[index] = replace_result(result, box=box._replace(assumptions=rest))
     if not dropped:
         return settled
     return [result for index, result in enumerate(settled) if index not in dropped]
+
+
+ALIKE_AT_MOST = 8  # ranges of ports or destinations past which a box is not filed by them (hashing)
+
+
+def _alike(boxes: list) -> dict[tuple, list]:
+    """The boxes filed by family, protocols, destination ports and destinations (by value), those
+    with short lists of ports and destinations only (kube-proxy's services: one port, one IP)."""
+    filed: dict[tuple, list] = {}
+    for box in boxes:
+        dport, dst = box.dport, box.dst
+        if len(dport) <= ALIKE_AT_MOST and len(dst) <= ALIKE_AT_MOST:
+            key = (id(box.family), box.proto, dport, dst)
+            found = filed.get(key)
+            if found is None:
+                filed[key] = [box]
+            else:
+                found.append(box)
+    return filed
+
+
+def _alike_near(filed: dict[tuple, list], box) -> list:
+    """The boxes of ``filed`` (_alike) with the same family, protocols, destination ports and
+    destinations as ``box`` that share connections with it but for their sources: every one of
+    them is among ``_ByPorts.near(box)`` of those boxes (equal non-empty lists meet)."""
+    dport, dst = box.dport, box.dst
+    if not (box.proto and dport and dst) or len(dport) > ALIKE_AT_MOST or len(dst) > ALIKE_AT_MOST:
+        return []
+    same = filed.get((id(box.family), box.proto, dport, dst))
+    return [other for other in same if _beside_src(box, other)] if same else []

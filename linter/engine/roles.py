@@ -105,6 +105,8 @@ def infer_roles(rulesets: list[Ruleset], internet=(), internal=()) -> InterfaceR
                                 found_internal.setdefault(pattern, why)
                     if jump and (len(rule.matches) != 1 or not isinstance(rule.matches[0], InterfaceMatch)):
                         continue  # no NAT rule, nor a jump on one interface (_spoofing_evidence): kube's 70,000 jumps
+                    if not jump and not _names_interfaces(rule.matches):
+                        continue  # a NAT rule gives evidence by its interfaces only (_evidence): kube's 30,000 DNATs
                     for pattern, why in (*_evidence(rule, chain), *_spoofing_evidence(rule, table)):
                         # Configuration wins; a conventionally internal name (docker0's hairpin
                         # MASQUERADE, a VPN tunnel) is never taken for the outside by inference.
@@ -115,6 +117,13 @@ def infer_roles(rulesets: list[Ruleset], internet=(), internal=()) -> InterfaceR
     return InterfaceRoles(tuple(_canonical(p) for p in found_internet),
                           tuple(_canonical(p) for p in found_internal),
                           {_canonical(k): v for k, v in evidence.items()})
+
+
+def _names_interfaces(matches) -> bool:
+    for match in matches:
+        if isinstance(match, InterfaceMatch):
+            return True
+    return False
 
 
 def _conventionally_internal(pattern: str) -> bool:

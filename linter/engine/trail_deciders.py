@@ -20,6 +20,9 @@ _NAT_TARGETS = (VerdictKind.DNAT, VerdictKind.REDIRECT)
 # What a step is to the deciders: nothing but its chain's place (a user chain's rule that
 # neither accepts nor was cut), an accepting rule, or an accepting policy.
 _PASSING, _RULE, _POLICY = 0, 1, 2
+# The record of a user chain's step that is nothing to either (passing, no jump with matches):
+# kube-proxy's service jumps without matches and its masquerade steps.
+_NOTHING = (_PASSING,)
 
 
 class TrailReader:
@@ -34,6 +37,7 @@ class TrailReader:
         # id(step) -> (hook, the Decider of its rule under that hook): a user chain's rule
         # inherits its caller's hook, which is nearly always the same one
         self._rule_deciders: dict[int, tuple] = {}
+        self._nothing: list = []  # the steps recorded as _NOTHING (kept: their ids stay theirs)
 
     def _record(self, step) -> tuple:
         chain, rule, table = step.chain, step.rule, step.table
@@ -46,8 +50,13 @@ class TrailReader:
         via = None
         if step.event == "rule" and rule is not None and rule.matches and rule.verdict.kind in _JUMPS:
             via = self._decider_of(rule, chain, table, chain.hook)
+        if kind is _PASSING and via is None and chain.hook is None:
+            self._nothing.append(step)
+            self._steps[id(step)] = _NOTHING
+            return _NOTHING
         accept = rule is not None and rule.verdict.kind is VerdictKind.ACCEPT
-        record = self._steps[id(step)] = (kind, id(table), chain.hook, chain, table, rule, accept, via, step)
+        nat = rule is not None and rule.verdict.kind in _NAT_TARGETS
+        record = self._steps[id(step)] = (kind, id(table), chain.hook, chain, table, rule, accept, via, nat, step)
         return record
 
     def read(self, trail: tuple, forwarded: bool, fallback=None) -> tuple[tuple, tuple]:
@@ -60,7 +69,8 @@ class TrailReader:
         final_hook = Hook.FORWARD if forwarded else Hook.INPUT
         hooks: dict[int, Hook] = {}  # table -> the hook of the base chain its steps run under
         bases: dict = {}  # table -> that base chain
-        rule_steps = []
+        on_final = []  # the accepting rules on the final hook
+        dnat = []  # the DNAT and REDIRECT rules
         policy_steps = []  # accepting policies of chains with rules
         final_policies = []  # accepting policies on the final hook, empty chains too
         deciding = []  # accepting rules, but the ACCEPTs of chains whose policy accepts anyway
@@ -70,7 +80,9 @@ class TrailReader:
             record = steps.get(id(step))
             if record is None:
                 record = self._record(step)
-            kind, table_id, hook, chain, table, rule, accept, jump, _ = record
+            if record is _NOTHING:
+                continue
+            kind, table_id, hook, chain, table, rule, accept, jump, nat, _ = record
             if jump is not None:
                 via.append(jump)
             if hook is not None:
@@ -90,7 +102,11 @@ class TrailReader:
                     else:
                         decider = decider_of(rule, chain, table, hook)
                         rule_deciders[id(step)] = (hook, decider)
-                    rule_steps.append(decider)
+                    # (what choose() picks from: the decider's hook is ``hook``, its rule ``rule``)
+                    if hook is final_hook:
+                        on_final.append(decider)
+                    if nat:
+                        dnat.append(decider)
                     if accept and base is not None and base.policy is Policy.ACCEPT:
                         passed.append((base, table, hook))
                     else:
@@ -100,7 +116,7 @@ class TrailReader:
                     policy_steps.append(decider_of(None, chain, table, chain.hook))
                 if chain.hook is final_hook:
                     final_policies.append(decider_of(None, chain, table, chain.hook))
-        chosen = choose(rule_steps, final_policies, final_hook, forwarded, fallback)
+        chosen = choose(on_final, dnat, final_policies, forwarded, fallback)
         if not chosen:
             # Off the final hook, an accept in a chain whose policy accepts anyway (a prerouting
             # mangle chain skipping its marks) let nothing in that the chain would have refused:
@@ -110,19 +126,19 @@ class TrailReader:
         return tuple(chosen), tuple(via)
 
 
-def choose(rule_steps: list, final_policies: list, final_hook: Hook, forwarded: bool, fallback) -> list:
-    """The deciders among a trail's accepting rules (``rule_steps``) and the final hook's
-    accepting policies: every DNAT on the way, then the final hook's accept."""
+def choose(on_final: list, dnat: list, final_policies: list, forwarded: bool, fallback) -> list:
+    """The deciders among a trail's accepting rules and the final hook's accepting policies:
+    every DNAT on the way, then the final hook's accept. ``on_final``: the accepting rules on
+    the final hook, ``dnat``: the DNAT and REDIRECT rules, each in path order."""
     # With no accepting rule on the final hook, the last accepting policy there decided (the
     # filter chain's, after mangle's), whether or not its chain has rules: an empty
     # default-accept INPUT exposes as much as one with an unrelated rule.
-    on_final = [d for d in rule_steps if d.hook is final_hook] or final_policies[-1:]
+    on_final = on_final or final_policies[-1:]
     if len(on_final) > 1:
         # A queue to an IPS (Suricata's NFQUEUE) in a later chain sees what an accept let in
         # already: the accept decided, the queue only inspects.
         kept = [d for d in on_final if d.rule is None or d.rule.verdict.kind is not VerdictKind.QUEUE]
         on_final = kept or on_final
-    dnat = [d for d in rule_steps if d.rule.verdict.kind in _NAT_TARGETS]
     if not dnat:
         chosen = list(on_final)
     else:

@@ -71,7 +71,7 @@ def test_acyclic_and_reaches_agree_with_their_definitions_and_with_the_searches(
     import random
 
     from linter.checks.hygiene import _cycles
-    from linter.checks.jump_graph import acyclic, reaches
+    from linter.checks.jump_graph import acyclic, acyclic_depth, reaches
 
     rng = random.Random(14)
     for trial in range(400):
@@ -80,6 +80,14 @@ def test_acyclic_and_reaches_agree_with_their_definitions_and_with_the_searches(
         starts = rng.sample(sorted(edges), rng.randint(0, len(edges)))
         for jumps in (0, 1, 3, 5):
             assert reaches(edges, starts, jumps) == _longest_walk_at_least(edges, starts, jumps), (edges, starts, jumps)
+        # One pass for both (JumpGraph.depth): None exactly when there is a loop; else the
+        # longest way from a start, which a walk of k jumps reaches exactly when k <= it.
+        depth = acyclic_depth(edges, starts)
+        assert (depth is None) == (not acyclic(edges)), edges
+        if depth is not None:
+            for jumps in range(0, 11):
+                assert (depth >= jumps) == reaches(edges, starts, jumps) == \
+                    _longest_walk_at_least(edges, starts, jumps), (edges, starts, jumps, depth)
     # A self-jump is a loop; a chain nothing reaches still counts for loops, not for depth.
     assert not acyclic({"A": [("A", None)]})
     assert not reaches({"A": [], "B": [("A", None)]}, ["A"], 1)
@@ -100,3 +108,5 @@ def test_jump_depth_still_reports_a_16_deep_chain_and_nothing_at_15():
     rule, base, depth = _deepest_jump(table)
     assert (rule.span.line, rule.verdict.target, base, depth) == (4 + 16 + 1 + 15, "L16", "INPUT", 16)
     assert _deepest_jump(ruleset(chain_of(15)).tables[0]) is None
+    assert jump_graph(table).depth() == 16
+    assert jump_graph(ruleset(chain_of(15)).tables[0]).depth() == 15
