@@ -177,23 +177,23 @@ class DecidedIndex:
         narrow = [dim for dim in _RANGE_DIMS if box[dim] != full[dim]]
         mask = 0
         whole = self.whole_probe
+        touched = self.touched
         for dim in narrow:
-            self.touched[dim].add(box[dim])
+            touched[dim].add(box[dim])
             mask |= _BIT[dim]
-            if dim in whole:
-                del whole[dim]
-        for dim in _SET_DIMS:
-            if box[dim] != full[dim]:
-                self.touched_sets[dim].update(box[dim])
-                mask |= _BIT[dim]
-                if dim in whole:
-                    del whole[dim]
+            whole.pop(dim, None)
+        if box.iif != full[_IIF] or box.state != full[_STATE]:
+            for dim in _SET_DIMS:
+                if box[dim] != full[dim]:
+                    self.touched_sets[dim].update(box[dim])
+                    mask |= _BIT[dim]
+                    whole.pop(dim, None)
         if narrow and (len(narrow) == 1 or (len(narrow) == 2 and narrow[0] == _PROTO and len(box.proto) == 1
                                             and box.proto[0][0] == box.proto[0][1])):
             # One narrow dimension (a source drop), or one protocol and one more (a tcp port drop):
             # such boxes of one kind differ only there and merge into one entry.
             dim = narrow[-1]
-            key = (dim, box.local, box.iif, box.state, *(box[d] for d in _RANGE_DIMS if d != dim))
+            key = (dim, box.local, box.iif, box.state) + box[_PROTO:dim] + box[dim + 1:_DST + 1]  # (all but dim's)
             entry = self.merged.get(key)
             if entry is not None:
                 entry[dim].add(box[dim])
@@ -307,19 +307,29 @@ class DecidedIndex:
             return ((mine[0][0], mine[0][0]),), 0
         return ((value, value),), _BIT[dim]
 
-    def _candidate(self, box: Box, free: int = 0) -> list | None:
-        """An entry that meets ``box``, or None when none does; ``free``: the bits of the
-        dimensions where ``box`` holds no value any entry narrowing them holds, so an entry
-        narrowing one of them is passed over without a test (it cannot meet the box)."""
-        candidates = self._point_candidates(box)
+    def _candidate(self, point: Box, free: int = 0) -> list | None:
+        """An entry that holds the packet ``point`` (a box of one packet), or None when none
+        does; ``free``: the bits of the dimensions where ``point`` holds no value any entry
+        narrowing them holds, so an entry narrowing one of them is passed over without a test
+        (it cannot hold the packet)."""
+        candidates = self._point_candidates(point)
         self.spent += 1
-        meets = self._entry_meets
+        local = point.local
+        proto, sport, dport, src, dst = (point[dim][0][0] for dim in _RANGE_VALUES)
+        iif, = point.iif
+        state, = point.state
         for entries in candidates:
             self.spent += len(entries)
             if self.spent > self.budget:
                 raise OverBudget
             for entry in entries:
-                if not entry[8] & free and meets(entry, box):
+                if entry[8] & free:
+                    continue
+                held = entry[0]
+                if held is not None and held is not local or iif not in entry[6] or state not in entry[7]:
+                    continue
+                if _has(entry[1], proto) and _has(entry[3], dport) and _has(entry[4], src) \
+                        and _has(entry[5], dst) and _has(entry[2], sport):
                     return entry
         return None
 
@@ -383,6 +393,22 @@ class DecidedIndex:
             values[dim] = common
         pieces.reverse()  # the first dimension's piece is looked at first (the stack pops the last)
         return pieces
+
+
+def _has(ranges, value: int) -> bool:
+    """Whether ``ranges`` (an entry's: a Union or sorted disjoint ranges) hold ``value``."""
+    if type(ranges) is Union:
+        at = bisect_right(ranges.starts, value) - 1
+        return at >= 0 and value <= ranges.ends[at]
+    if type(ranges) is not tuple:
+        return _meets(((value, value),), ranges)
+    for lo, hi in ranges:
+        if value <= hi:
+            return lo <= value
+    return False
+
+
+_RANGE_VALUES = (_PROTO, _SPORT, _DPORT, _SRC, _DST)
 
 
 def _reaches_outside(box: Box, entry: list) -> int:

@@ -22,13 +22,17 @@ from __future__ import annotations
 
 from linter.engine import intervals as iv
 from linter.engine.decided_index import DecidedIndex, OverBudget
-from linter.engine.space import PORT_PROTOCOL_RANGES, Box, has_opaque, has_path_decided, protocol_ranges, replace, split_rule
+from linter.engine.space import (
+    PORT_PROTOCOL_RANGES, Box, has_opaque, has_path_decided, protocol_ranges, replace, split_rule, with_proto, with_src,
+)
 from linter.engine.transparent import jump_changes_nothing
 from linter.model import AddrTypeMatch, AddressMatch, Chain, Direction, PortMatch, ProtocolMatch, Rule, VerdictKind
 
 LANE_BUDGET = 100_000  # boxes made, cut and looked at per chain, plus LANE_BUDGET_PER_RULE for each of its rules
 LANE_BUDGET_PER_RULE = 40  # (a random mix spends 18% of it at 10k rules, 28% at 100k; past it, the general path)
 _LOCAL = Box._fields.index("local")
+_PROTO = Box._fields.index("proto")  # (followed by sport and dport: plain_match sets proto and dport in one slice)
+assert Box._fields[_PROTO:_PROTO + 3] == ("proto", "sport", "dport")
 CALLEE_DEPTH = 16  # nested jumps followed into called chains; deeper: the general path
 
 
@@ -53,10 +57,14 @@ def judge(analysis, chain: Chain):
     lane = _Lane(analysis, index)
     dead: set[int] = set()
     shadowed: set[int] = set()
+    covers = index.covers
     try:
         for position, rule in enumerate(chain.rules):
             matched = lane.matched(rule)
-            if all(index.covers(box) for box in matched):
+            for box in matched:
+                if not covers(box):
+                    break
+            else:
                 dead.add(position)
                 if matched:
                     shadowed.add(position)
@@ -185,15 +193,15 @@ def plain_match(box: Box, matches) -> Box | None | bool:
     first = matches[0] if count else None
     if count == 1 and not first.negated:
         if type(first) is AddressMatch and first.direction is Direction.SOURCE and first.addresses.family is box.family:
-            return replace(box, src=first.addresses.ranges) if first.addresses.ranges else None
+            return with_src(box, first.addresses.ranges) if first.addresses.ranges else None
         if type(first) is ProtocolMatch:
-            return replace(box, proto=protocol_ranges(first.protocols))
+            return with_proto(box, protocol_ranges(first.protocols))
     elif count == 2 and type(first) is ProtocolMatch and type(ports := matches[1]) is PortMatch \
             and not first.negated and not ports.negated and ports.direction is Direction.DESTINATION:
         protocols = iv.intersect(protocol_ranges(first.protocols), PORT_PROTOCOL_RANGES)
         if not protocols or not ports.ports.ranges:
             return None
-        return replace(box, proto=protocols, dport=ports.ports.ranges)
+        return tuple.__new__(Box, box[:_PROTO] + (protocols, box[_PROTO + 1], ports.ports.ranges) + box[_PROTO + 3:])
     return False
 
 
