@@ -46,8 +46,10 @@ class Union:
         self.starts = [lo for lo, _ in ranges]
         self.ends = [hi for _, hi in ranges]
 
-    def add(self, ranges: iv.Ranges) -> None:
+    def add(self, ranges: iv.Ranges) -> bool:
+        """Add ``ranges``; whether the set grew."""
         starts, ends = self.starts, self.ends
+        grew = False
         for lo, hi in ranges:
             first = bisect_left(ends, lo - 1)  # the first range reaching lo or adjacent to it
             if first < len(starts) and starts[first] <= lo and hi <= ends[first]:
@@ -58,6 +60,8 @@ class Union:
                 hi = max(hi, ends[after - 1])
             starts[first:after] = [lo]
             ends[first:after] = [hi]
+            grew = True
+        return grew
 
     def meets(self, ranges: iv.Ranges) -> bool:
         starts, ends = self.starts, self.ends
@@ -179,9 +183,9 @@ class DecidedIndex:
         whole = self.whole_probe
         touched = self.touched
         for dim in narrow:
-            touched[dim].add(box[dim])
+            if touched[dim].add(box[dim]):
+                whole.pop(dim, None)  # (the probe's value there may be held now)
             mask |= _BIT[dim]
-            whole.pop(dim, None)
         if box.iif != full[_IIF] or box.state != full[_STATE]:
             for dim in _SET_DIMS:
                 if box[dim] != full[dim]:
