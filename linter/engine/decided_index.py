@@ -319,7 +319,8 @@ class DecidedIndex:
         candidates = self._point_candidates(point)
         self.spent += 1
         local = point.local
-        proto, sport, dport, src, dst = (point[dim][0][0] for dim in _RANGE_VALUES)
+        proto, sport, dport, src, dst = point[_PROTO][0][0], point[_SPORT][0][0], point[_DPORT][0][0], \
+            point[_SRC][0][0], point[_DST][0][0]
         iif, = point.iif
         state, = point.state
         for entries in candidates:
@@ -411,8 +412,6 @@ def _has(ranges, value: int) -> bool:
             return lo <= value
     return False
 
-
-_RANGE_VALUES = (_PROTO, _SPORT, _DPORT, _SRC, _DST)
 
 
 def _reaches_outside(box: Box, entry: list) -> int:
