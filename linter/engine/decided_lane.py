@@ -26,13 +26,16 @@ from linter.engine.space import (
     PORT_PROTOCOL_RANGES, Box, has_opaque, has_path_decided, protocol_ranges, replace, split_rule, with_proto, with_src,
 )
 from linter.engine.transparent import jump_changes_nothing
-from linter.model import AddrTypeMatch, AddressMatch, Chain, Direction, PortMatch, ProtocolMatch, Rule, VerdictKind
+from linter.model import (
+    TERMINAL_KINDS, AddrTypeMatch, AddressMatch, Chain, Direction, PortMatch, ProtocolMatch, Rule, VerdictKind,
+)
 
 LANE_BUDGET = 100_000  # boxes made, cut and looked at per chain, plus LANE_BUDGET_PER_RULE for each of its rules
 LANE_BUDGET_PER_RULE = 40  # (a random mix spends 18% of it at 10k rules, 28% at 100k; past it, the general path)
 _LOCAL = Box._fields.index("local")
 _PROTO = Box._fields.index("proto")  # (followed by sport and dport: plain_match sets proto and dport in one slice)
 assert Box._fields[_PROTO:_PROTO + 3] == ("proto", "sport", "dport")
+_JUMP, _GOTO, _RETURN, _OTHER = VerdictKind.JUMP, VerdictKind.GOTO, VerdictKind.RETURN, VerdictKind.OTHER
 CALLEE_DEPTH = 16  # nested jumps followed into called chains; deeper: the general path
 
 
@@ -127,32 +130,32 @@ class _Lane:
         kind = verdict.kind
         opaque = id(rule) not in self.plain and (id(rule) in self.opaque or has_opaque(rule) or has_path_decided(rule))
         if opaque:
-            if depth and kind in (VerdictKind.RETURN, VerdictKind.GOTO):
+            if depth and (kind is _RETURN or kind is _GOTO):
                 raise _Unsupported  # (the packets both go on and come back)
             # (What the general path asks there, so that the same chains are analysed and asked
             # for what they return: a jump taken as opaque only by split_rule, a mark or an
             # output interface, goes on to ask its target.)
-            if kind is VerdictKind.GOTO or kind is VerdictKind.JUMP and not (has_opaque(rule) or has_path_decided(rule)) \
+            if kind is _GOTO or kind is _JUMP and not (has_opaque(rule) or has_path_decided(rule)) \
                     and not jump_changes_nothing(self.analysis.table, verdict.target, self.analysis._active):
                 self.analysis._returned_by(verdict.target)
             return []
-        if kind is VerdictKind.JUMP:
+        if kind is _JUMP:
             if jump_changes_nothing(self.analysis.table, verdict.target, self.analysis._active):
                 return []
             inside = self._decided_in(verdict.target, depth)
             self.index.charge(len(matched) * len(inside))
             return _less(_crossed(matched, inside), returns, self.index)
-        if kind is VerdictKind.GOTO:
+        if kind is _GOTO:
             if depth:
                 raise _Unsupported
             self.analysis._returned_by(verdict.target)
             return matched
-        if kind is VerdictKind.RETURN:
+        if kind is _RETURN:
             if depth:
                 returns.extend(matched)
                 return []
             return matched
-        if not verdict.terminal:
+        if not (verdict.terminal_other if kind is _OTHER else kind in TERMINAL_KINDS):  # (Verdict.terminal)
             return []
         return _less(matched, returns, self.index)
 
@@ -217,6 +220,9 @@ def _both(box: Box, other: Box) -> Box | None:
     mine, theirs = box.src, other.src  # (most crossings at a jump miss in their sources: told apart before a copy)
     if type(mine) is tuple and type(theirs) is tuple and len(mine) == 1 and len(theirs) == 1 \
             and (mine[0][1] < theirs[0][0] or theirs[0][1] < mine[0][0]):
+        return None
+    mine, theirs = box.proto, other.proto  # (and a tcp jump's crossings with a called chain's udp drops)
+    if len(mine) == 1 and len(theirs) == 1 and (mine[0][1] < theirs[0][0] or theirs[0][1] < mine[0][0]):
         return None
     mine, theirs = box.local, other.local
     if mine is theirs:
