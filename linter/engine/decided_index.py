@@ -46,8 +46,10 @@ class Union:
         self.starts = [lo for lo, _ in ranges]
         self.ends = [hi for _, hi in ranges]
 
-    def add(self, ranges: iv.Ranges) -> None:
+    def add(self, ranges: iv.Ranges) -> bool:
+        """Add ``ranges``; whether the set grew."""
         starts, ends = self.starts, self.ends
+        grew = False
         for lo, hi in ranges:
             first = bisect_left(ends, lo - 1)  # the first range reaching lo or adjacent to it
             if first < len(starts) and starts[first] <= lo and hi <= ends[first]:
@@ -58,6 +60,8 @@ class Union:
                 hi = max(hi, ends[after - 1])
             starts[first:after] = [lo]
             ends[first:after] = [hi]
+            grew = True
+        return grew
 
     def meets(self, ranges: iv.Ranges) -> bool:
         starts, ends = self.starts, self.ends
@@ -158,9 +162,10 @@ class DecidedIndex:
         self.merged: dict[tuple, list] = {}  # (dimension, the other fields) -> the entry merged in it
         self.by_src: dict = {}  # source bucket (or _ANY) -> entries filed there
         self.by_dport: dict = {}  # destination port (or _ANY) -> entries filed there
-        self.entries: list[list] = []  # every entry: [local, proto, sport, dport, src, dst, iif, state]
+        self.entries: list[list] = []  # every entry: [local, proto, sport, dport, src, dst, iif, state, mask]
         self.touched: dict[int, Union] = {dim: Union() for dim in _RANGE_DIMS}  # values some entry narrows
         self.touched_sets: dict[int, set] = {dim: set() for dim in _SET_DIMS}
+        self.whole_probe: dict[int, tuple] = {}  # dimension -> _probe_value of the whole dimension, while valid
 
     def charge(self, work: int) -> None:
         """Count ``work`` (boxes made elsewhere for this index) against the budget."""
@@ -174,32 +179,41 @@ class DecidedIndex:
         self.spent += 1
         full = self.full
         narrow = [dim for dim in _RANGE_DIMS if box[dim] != full[dim]]
+        mask = 0
+        whole = self.whole_probe
+        touched = self.touched
         for dim in narrow:
-            self.touched[dim].add(box[dim])
-        for dim in _SET_DIMS:
-            if box[dim] != full[dim]:
-                self.touched_sets[dim].update(box[dim])
+            if touched[dim].add(box[dim]):
+                whole.pop(dim, None)  # (the probe's value there may be held now)
+            mask |= _BIT[dim]
+        if box.iif != full[_IIF] or box.state != full[_STATE]:
+            for dim in _SET_DIMS:
+                if box[dim] != full[dim]:
+                    self.touched_sets[dim].update(box[dim])
+                    mask |= _BIT[dim]
+                    whole.pop(dim, None)
         if narrow and (len(narrow) == 1 or (len(narrow) == 2 and narrow[0] == _PROTO and len(box.proto) == 1
                                             and box.proto[0][0] == box.proto[0][1])):
             # One narrow dimension (a source drop), or one protocol and one more (a tcp port drop):
             # such boxes of one kind differ only there and merge into one entry.
             dim = narrow[-1]
-            key = (dim, box.local, box.iif, box.state, *(box[d] for d in _RANGE_DIMS if d != dim))
+            key = (dim, box.local, box.iif, box.state) + box[_PROTO:dim] + box[dim + 1:_DST + 1]  # (all but dim's)
             entry = self.merged.get(key)
             if entry is not None:
                 entry[dim].add(box[dim])
                 return
-            entry = self._entry(box)
+            entry = self._entry(box, mask)
             entry[dim] = Union(box[dim])
             self.merged[key] = entry
             self._file(entry, _ANY, _ANY)
             return
-        entry = self._entry(box)
+        entry = self._entry(box, mask)
         self._file(entry, self._src_keys(box.src), self._dport_keys(box.dport))
 
     @staticmethod
-    def _entry(box: Box) -> list:
-        return [box.local, box.proto, box.sport, box.dport, box.src, box.dst, box.iif, box.state]
+    def _entry(box: Box, mask: int) -> list:
+        # (mask: a bit per dimension the entry narrows, which then lies inside ``touched``)
+        return [box.local, box.proto, box.sport, box.dport, box.src, box.dst, box.iif, box.state, mask]
 
     def _file(self, entry: list, src_keys, dport_keys) -> None:
         self.entries.append(entry)
@@ -223,14 +237,20 @@ class DecidedIndex:
     # --- coverage -------------------------------------------------------------------------
     def covers(self, box: Box) -> bool:
         """Whether every packet of ``box`` lies in the union (raises OverBudget)."""
-        point = self._probe(box)
+        point, free = self._probe(box)
         for _ in range(_PROBES):
-            entry = self._candidate(point)
+            entry = self._candidate(point, free)
             if entry is None:
                 return False  # (a packet of the box no entry holds: the usual answer, found cheaply)
-            point = _moved_out(point, box, entry)
+            point, dim = _moved_out(point, box, entry)
             if point is None:
                 return True  # the box lies inside that entry
+            if dim is not None:  # (the one dimension the point moved in: free there or not now)
+                if dim in _SET_DIMS:
+                    held = not point[dim].isdisjoint(self.touched_sets[dim])
+                else:
+                    held = self.touched[dim].meets(point[dim])
+                free = free & ~_BIT[dim] if held else free | _BIT[dim]
         pieces = [box]
         while pieces:
             piece = pieces.pop()
@@ -259,31 +279,62 @@ class DecidedIndex:
                             return entry
         return best
 
-    def _probe(self, box: Box) -> Box:
-        """One packet of ``box``, chosen where no entry narrows a dimension if it can be."""
+    def _probe(self, box: Box) -> tuple[Box, int]:
+        """One packet of ``box``, chosen where no entry narrows a dimension if it can be, and
+        the bits of the dimensions where it is so (free: no entry narrowing them holds it)."""
         values = list(box)
         if box.local is None:
             values[_LOCAL] = True
-        for dim in _RANGE_DIMS:
-            value = self.touched[dim].first_outside(box[dim])
-            if value is None:
-                value = box[dim][0][0]
-            values[dim] = ((value, value),)
-        for dim in _SET_DIMS:
-            free = box[dim] - self.touched_sets[dim]
-            values[dim] = frozenset((min(free or box[dim]),))
-        return tuple.__new__(Box, values)
+        free_bits = 0
+        full = self.full
+        whole = self.whole_probe
+        for dim in _DIMS:
+            mine = box[dim]
+            if mine is full[dim] or mine == full[dim]:
+                found = whole.get(dim)
+                if found is None:  # (kept until an entry narrows the dimension: most boxes are whole in most)
+                    found = whole[dim] = self._probe_value(dim, mine)
+            else:
+                found = self._probe_value(dim, mine)
+            values[dim] = found[0]
+            free_bits |= found[1]
+        return tuple.__new__(Box, values), free_bits
 
-    def _candidate(self, box: Box) -> list | None:
-        """An entry that meets ``box``, or None when none does."""
-        candidates = self._candidates(box)
+    def _probe_value(self, dim: int, mine) -> tuple:
+        """The probe's value in dimension ``dim`` of a box holding ``mine`` there, and the
+        dimension's bit if no entry narrowing it holds that value (else 0)."""
+        if dim in _SET_DIMS:
+            free = mine - self.touched_sets[dim]
+            return frozenset((min(free or mine),)), _BIT[dim] if free else 0
+        value = self.touched[dim].first_outside(mine)
+        if value is None:
+            return ((mine[0][0], mine[0][0]),), 0
+        return ((value, value),), _BIT[dim]
+
+    def _candidate(self, point: Box, free: int = 0) -> list | None:
+        """An entry that holds the packet ``point`` (a box of one packet), or None when none
+        does; ``free``: the bits of the dimensions where ``point`` holds no value any entry
+        narrowing them holds, so an entry narrowing one of them is passed over without a test
+        (it cannot hold the packet)."""
+        candidates = self._point_candidates(point)
         self.spent += 1
+        local = point.local
+        proto, sport, dport, src, dst = point[_PROTO][0][0], point[_SPORT][0][0], point[_DPORT][0][0], \
+            point[_SRC][0][0], point[_DST][0][0]
+        iif, = point.iif
+        state, = point.state
         for entries in candidates:
             self.spent += len(entries)
             if self.spent > self.budget:
                 raise OverBudget
             for entry in entries:
-                if self._entry_meets(entry, box):
+                if entry[8] & free:
+                    continue
+                held = entry[0]
+                if held is not None and held is not local or iif not in entry[6] or state not in entry[7]:
+                    continue
+                if _has(entry[1], proto) and _has(entry[3], dport) and _has(entry[4], src) \
+                        and _has(entry[5], dst) and _has(entry[2], sport):
                     return entry
         return None
 
@@ -303,6 +354,15 @@ class DecidedIndex:
                 found = other
         elif src_keys is _ANY:
             found = [self.entries]
+        return found
+
+    def _point_candidates(self, point: Box) -> list[list]:
+        """_candidates() of a box of one packet (one source bucket, one port), made directly."""
+        by_src, by_dport = self.by_src, self.by_dport
+        found = [entries for entries in (by_src.get(point.src[0][0] >> self.shift), by_src.get(_ANY)) if entries]
+        other = [entries for entries in (by_dport.get(point.dport[0][0]), by_dport.get(_ANY)) if entries]
+        if sum(map(len, other)) < sum(map(len, found)):
+            return other
         return found
 
     @staticmethod
@@ -340,6 +400,20 @@ class DecidedIndex:
         return pieces
 
 
+def _has(ranges, value: int) -> bool:
+    """Whether ``ranges`` (an entry's: a Union or sorted disjoint ranges) hold ``value``."""
+    if type(ranges) is Union:
+        at = bisect_right(ranges.starts, value) - 1
+        return at >= 0 and value <= ranges.ends[at]
+    if type(ranges) is not tuple:
+        return _meets(((value, value),), ranges)
+    for lo, hi in ranges:
+        if value <= hi:
+            return lo <= value
+    return False
+
+
+
 def _reaches_outside(box: Box, entry: list) -> int:
     """In how many dimensions ``box`` reaches outside ``entry`` (how many pieces a cut leaves;
     a long list held by the entry counts double, as its complement is long too)."""
@@ -353,13 +427,14 @@ def _reaches_outside(box: Box, entry: list) -> int:
     return count
 
 
-def _moved_out(point: Box, box: Box, entry: list) -> Box | None:
+def _moved_out(point: Box, box: Box, entry: list) -> tuple[Box | None, int | None]:
     """``point`` moved, in the first dimension where ``box`` reaches outside ``entry``, to the
-    first such value; None when ``box`` lies inside ``entry`` in every dimension."""
+    first such value, and that dimension (None: the local flag); (None, None) when ``box``
+    lies inside ``entry`` in every dimension."""
     if box.local is None and entry[0] is not None:
         values = list(point)
         values[_LOCAL] = not entry[0]
-        return tuple.__new__(Box, values)
+        return tuple.__new__(Box, values), None
     for dim, slot in _CUT_ORDER:
         mine, theirs = box[dim], entry[slot]
         if dim in _SET_DIMS:
@@ -377,14 +452,15 @@ def _moved_out(point: Box, box: Box, entry: list) -> Box | None:
             value = ((first, first),)
             break
     else:
-        return None
+        return None, None
     values = list(point)
     values[dim] = value
-    return tuple.__new__(Box, values)
+    return tuple.__new__(Box, values), dim
 
 
 _PROBES = 8  # packets of a box tried, each outside the entry that held the one before, before it is cut
 
 
+_BIT = {dim: 1 << bit for bit, dim in enumerate(_DIMS)}
 _SLOT = {_PROTO: 1, _SPORT: 2, _DPORT: 3, _SRC: 4, _DST: 5, _IIF: 6, _STATE: 7}
 _CUT_ORDER = tuple((dim, _SLOT[dim]) for dim in _DIMS)

@@ -22,13 +22,20 @@ from __future__ import annotations
 
 from linter.engine import intervals as iv
 from linter.engine.decided_index import DecidedIndex, OverBudget
-from linter.engine.space import PORT_PROTOCOL_RANGES, Box, has_opaque, has_path_decided, protocol_ranges, replace, split_rule
+from linter.engine.space import (
+    PORT_PROTOCOL_RANGES, Box, has_opaque, has_path_decided, protocol_ranges, replace, split_rule, with_proto, with_src,
+)
 from linter.engine.transparent import jump_changes_nothing
-from linter.model import AddrTypeMatch, AddressMatch, Chain, Direction, PortMatch, ProtocolMatch, Rule, VerdictKind
+from linter.model import (
+    TERMINAL_KINDS, AddrTypeMatch, AddressMatch, Chain, Direction, PortMatch, ProtocolMatch, Rule, VerdictKind,
+)
 
 LANE_BUDGET = 100_000  # boxes made, cut and looked at per chain, plus LANE_BUDGET_PER_RULE for each of its rules
 LANE_BUDGET_PER_RULE = 40  # (a random mix spends 18% of it at 10k rules, 28% at 100k; past it, the general path)
 _LOCAL = Box._fields.index("local")
+_PROTO = Box._fields.index("proto")  # (followed by sport and dport: plain_match sets proto and dport in one slice)
+assert Box._fields[_PROTO:_PROTO + 3] == ("proto", "sport", "dport")
+_JUMP, _GOTO, _RETURN, _OTHER = VerdictKind.JUMP, VerdictKind.GOTO, VerdictKind.RETURN, VerdictKind.OTHER
 CALLEE_DEPTH = 16  # nested jumps followed into called chains; deeper: the general path
 
 
@@ -53,10 +60,14 @@ def judge(analysis, chain: Chain):
     lane = _Lane(analysis, index)
     dead: set[int] = set()
     shadowed: set[int] = set()
+    covers = index.covers
     try:
         for position, rule in enumerate(chain.rules):
             matched = lane.matched(rule)
-            if all(index.covers(box) for box in matched):
+            for box in matched:
+                if not covers(box):
+                    break
+            else:
                 dead.add(position)
                 if matched:
                     shadowed.add(position)
@@ -119,32 +130,32 @@ class _Lane:
         kind = verdict.kind
         opaque = id(rule) not in self.plain and (id(rule) in self.opaque or has_opaque(rule) or has_path_decided(rule))
         if opaque:
-            if depth and kind in (VerdictKind.RETURN, VerdictKind.GOTO):
+            if depth and (kind is _RETURN or kind is _GOTO):
                 raise _Unsupported  # (the packets both go on and come back)
             # (What the general path asks there, so that the same chains are analysed and asked
             # for what they return: a jump taken as opaque only by split_rule, a mark or an
             # output interface, goes on to ask its target.)
-            if kind is VerdictKind.GOTO or kind is VerdictKind.JUMP and not (has_opaque(rule) or has_path_decided(rule)) \
+            if kind is _GOTO or kind is _JUMP and not (has_opaque(rule) or has_path_decided(rule)) \
                     and not jump_changes_nothing(self.analysis.table, verdict.target, self.analysis._active):
                 self.analysis._returned_by(verdict.target)
             return []
-        if kind is VerdictKind.JUMP:
+        if kind is _JUMP:
             if jump_changes_nothing(self.analysis.table, verdict.target, self.analysis._active):
                 return []
             inside = self._decided_in(verdict.target, depth)
             self.index.charge(len(matched) * len(inside))
             return _less(_crossed(matched, inside), returns, self.index)
-        if kind is VerdictKind.GOTO:
+        if kind is _GOTO:
             if depth:
                 raise _Unsupported
             self.analysis._returned_by(verdict.target)
             return matched
-        if kind is VerdictKind.RETURN:
+        if kind is _RETURN:
             if depth:
                 returns.extend(matched)
                 return []
             return matched
-        if not verdict.terminal:
+        if not (verdict.terminal_other if kind is _OTHER else kind in TERMINAL_KINDS):  # (Verdict.terminal)
             return []
         return _less(matched, returns, self.index)
 
@@ -185,15 +196,15 @@ def plain_match(box: Box, matches) -> Box | None | bool:
     first = matches[0] if count else None
     if count == 1 and not first.negated:
         if type(first) is AddressMatch and first.direction is Direction.SOURCE and first.addresses.family is box.family:
-            return replace(box, src=first.addresses.ranges) if first.addresses.ranges else None
+            return with_src(box, first.addresses.ranges) if first.addresses.ranges else None
         if type(first) is ProtocolMatch:
-            return replace(box, proto=protocol_ranges(first.protocols))
+            return with_proto(box, protocol_ranges(first.protocols))
     elif count == 2 and type(first) is ProtocolMatch and type(ports := matches[1]) is PortMatch \
             and not first.negated and not ports.negated and ports.direction is Direction.DESTINATION:
         protocols = iv.intersect(protocol_ranges(first.protocols), PORT_PROTOCOL_RANGES)
         if not protocols or not ports.ports.ranges:
             return None
-        return replace(box, proto=protocols, dport=ports.ports.ranges)
+        return tuple.__new__(Box, box[:_PROTO] + (protocols, box[_PROTO + 1], ports.ports.ranges) + box[_PROTO + 3:])
     return False
 
 
@@ -206,6 +217,13 @@ def _both(box: Box, other: Box) -> Box | None:
     """``box`` ∩ ``other`` (engine.shadow.intersect, a local flag of None holding both)."""
     from linter.engine.shadow import intersect  # (loaded by the caller already)
 
+    mine, theirs = box.src, other.src  # (most crossings at a jump miss in their sources: told apart before a copy)
+    if type(mine) is tuple and type(theirs) is tuple and len(mine) == 1 and len(theirs) == 1 \
+            and (mine[0][1] < theirs[0][0] or theirs[0][1] < mine[0][0]):
+        return None
+    mine, theirs = box.proto, other.proto  # (and a tcp jump's crossings with a called chain's udp drops)
+    if len(mine) == 1 and len(theirs) == 1 and (mine[0][1] < theirs[0][0] or theirs[0][1] < mine[0][0]):
+        return None
     mine, theirs = box.local, other.local
     if mine is theirs:
         return intersect(box, other)

@@ -19,10 +19,9 @@ rules from the universe's two boxes.
 from __future__ import annotations
 
 from linter.engine import intervals as iv
-from linter.engine.decided_lane import plain_match
-from linter.engine.space import protocol_ranges
+from linter.engine.space import PORT_PROTOCOL_RANGES, protocol_ranges
 from linter.engine.walk import MIN_SEGMENT, blocks_of
-from linter.model import Chain, Rule, VerdictKind
+from linter.model import AddressMatch, Chain, Direction, PortMatch, ProtocolMatch, Rule, VerdictKind
 
 def judge(analysis, chain: Chain, budget: int):
     """The ChainVerdicts (returned space None) of ``chain`` for ``analysis`` (an
@@ -37,19 +36,18 @@ def judge(analysis, chain: Chain, budget: int):
     if count >= MIN_SEGMENT and any(type(block) is not Rule for block in blocks_of(chain)):
         return None  # (a dispatch run or a source run: the general path spends otherwise)
     box = analysis.space[0]
+    whole_src = box.src
+    whole_dport = box.dport
+    read = _reader(box)
     matched = []
     for rule in rules:
         kind = rule.verdict.kind
         if kind is VerdictKind.JUMP or kind is VerdictKind.GOTO:
             return None
-        inside = plain_match(box, rule.matches) if rule.matches else box  # (no match: every packet)
+        inside = read(rule.matches)
         if inside is False:
             return None
-        if inside is not None and len(rule.matches) == 2 and inside.proto != protocol_ranges(rule.matches[0].protocols):
-            return None  # (protocols without ports named with ports: split_rule may cut a third piece)
         matched.append(inside)
-    whole_src = box.src
-    whole_dport = box.dport
     sources: iv.Ranges = ()  # decided for any protocol and port
     protocols: iv.Ranges = ()  # decided for any source and port
     ports: dict[int, iv.Ranges] = {}  # protocol -> ports decided for it (any source)
@@ -59,22 +57,59 @@ def judge(analysis, chain: Chain, budget: int):
         if inside is None:
             dead.add(position)  # (it matches nothing: nothing reaches it with a chance to match)
             continue
-        if _covered(inside.src, inside.proto, inside.dport, sources, protocols, ports):
+        src, proto, dport = inside
+        if _covered(src, proto, dport, sources, protocols, ports):
             dead.add(position)
             shadowed.add(position)
             continue
         verdict = rule.verdict
         if verdict.kind is not VerdictKind.RETURN and not verdict.terminal:
             continue
-        if inside.src is not whole_src and inside.src != whole_src:
-            sources = iv.union(sources, inside.src)
-        elif inside.dport == whole_dport:
-            protocols = iv.union(protocols, inside.proto)
+        if src is not whole_src and src != whole_src:
+            sources = iv.union(sources, src)
+        elif dport == whole_dport:
+            protocols = iv.union(protocols, proto)
         else:
-            for lo, hi in inside.proto:
+            for lo, hi in proto:
                 for protocol in range(lo, hi + 1):
-                    ports[protocol] = iv.union(ports.get(protocol, ()), inside.dport)
+                    ports[protocol] = iv.union(ports.get(protocol, ()), dport)
     return ChainVerdicts(dead or frozenset(), shadowed or frozenset(), True, None)
+
+
+def _reader(box):
+    """A function from a rule's matches to the (sources, protocols, destination ports) of what
+    it matches in universe box ``box`` (decided_lane.plain_match's box, read without making
+    it), None when it matches nothing, False when the rule is not plain."""
+    family, whole_src, whole_proto, whole_dport = box.family, box.src, box.proto, box.dport
+    everything = (whole_src, whole_proto, whole_dport)
+
+    def read(matches):
+        count = len(matches)
+        if not count:
+            return everything  # (no match: every packet)
+        first = matches[0]
+        if count == 1:
+            if first.negated:
+                return False
+            kind = type(first)
+            if kind is AddressMatch and first.direction is Direction.SOURCE and first.addresses.family is family:
+                ranges = first.addresses.ranges
+                return (ranges, whole_proto, whole_dport) if ranges else None
+            if kind is ProtocolMatch:
+                return (whole_src, protocol_ranges(first.protocols), whole_dport)
+            return False
+        if count == 2 and type(first) is ProtocolMatch and type(ports := matches[1]) is PortMatch \
+                and not first.negated and not ports.negated and ports.direction is Direction.DESTINATION:
+            named = protocol_ranges(first.protocols)
+            protocols = iv.intersect(named, PORT_PROTOCOL_RANGES)
+            if not protocols or not ports.ports.ranges:
+                return None
+            if protocols != named:
+                return False  # (protocols without ports named with ports: split_rule may cut a third piece)
+            return (whole_src, protocols, ports.ports.ranges)
+        return False
+
+    return read
 
 
 def _covered(src, proto, dport, sources, protocols, ports) -> bool:

@@ -38,6 +38,7 @@ PLAIN_CHAINS_AT_LEAST = 64  # chains of a table from which engine/plain_chain.py
 
 
 _NONE: frozenset[int] = frozenset()
+_JUMP_KINDS = (VerdictKind.JUMP, VerdictKind.GOTO)
 INTERN_AT_MOST = 10_000  # ranges (sources and ports) of a returned space shared with equal ones
 
 
@@ -131,8 +132,13 @@ class ShadowAnalysis:
         return found
 
     def _chain(self, chain: Chain, unread: bool = False) -> ChainVerdicts:
-        done = self._read_back_done if self._unread else self._done
-        shape = chain_shape(self.table, chain, self.space[0].family, self._active, done, self.chain)
+        if unread and not self._shapes and not any(rule.verdict.kind in _JUMP_KINDS for rule in chain.rules):
+            # No analysis to share yet, and an unread chain's is never kept for its shape: its
+            # shape would find nothing (and, jumping nowhere, has no target to analyse on the way).
+            shape = None
+        else:
+            done = self._read_back_done if self._unread else self._done
+            shape = chain_shape(self.table, chain, self.space[0].family, self._active, done, self.chain)
         found = self._shapes.get(shape) if shape is not None else None  # engine/shadow_shapes.py
         if found is not None:
             self._done[chain.name] = found
