@@ -106,6 +106,11 @@ def _render_deferred(meta, variant: str | None, fields: Mapping[str, object], la
     return meta.render_message({**fields, **{name: word() for name, word in later.items()}}, variant)
 
 
+def _render_one(meta, variant: str | None, fields: Mapping[str, object], name: str, word: Callable, *arguments) -> str:
+    # _render_deferred of the one later field {name: partial(word, *arguments)}, the same message
+    return meta.render_message({**fields, name: word(*arguments)}, variant)
+
+
 class CheckContext:
     """What a check sees: one document, the settings, and the engine's answers."""
 
@@ -166,10 +171,15 @@ class CheckContext:
         self.findings.append(finding)
         return finding
 
-    def stamper(self, stamp: tuple) -> Callable[[Span, Mapping[str, Callable[[], object]]], None]:
+    def stamper(self, stamp: tuple, name: str | None = None,
+                word: Callable | None = None) -> Callable[..., None]:
         """report_stamped with ``stamp`` given once: a function (span, later) recording the same
         finding, with what does not change between findings looked up once (an allow-list
-        stamps 50,000 findings of one shape)."""
+        stamps 50,000 findings of one shape).
+
+        With ``name`` and ``word``: a function (span, *arguments) recording the finding whose one
+        ``later`` field is ``{name: partial(word, *arguments)}``, the message the same; a finding
+        then holds one partial for it, not two, their argument tuples and a dictionary."""
         meta, variant, fields, state = stamp
         source_line, append, stamped = self._source_line, self.findings.append, Finding.stamped
         # pipeline.SourceLines: the lines of the file last quoted kept (the same line they would give).
@@ -189,7 +199,21 @@ class CheckContext:
                 quoted = lines[number - 1] if 1 <= number <= len(lines) else ""
             append(stamped(state, partial(_render_deferred, meta, variant, fields, later), path, number,
                            span.column, span.end_line, span.end_column, quoted))
-        return report
+
+        def report_one(span: Span, *arguments) -> None:
+            path, number = span.path, span.line  # (what report does, but for the render)
+            if not source_line:
+                quoted = None
+            elif lines_of is None:
+                quoted = source_line(path, number)
+            else:
+                if path != last[0]:
+                    last[0], last[1] = path, lines_of(path)
+                lines = last[1]
+                quoted = lines[number - 1] if 1 <= number <= len(lines) else ""
+            append(stamped(state, partial(_render_one, meta, variant, fields, name, word, *arguments), path, number,
+                           span.column, span.end_line, span.end_column, quoted))
+        return report if name is None else report_one
 
     def report(self, code: str, span: Span, *, fields: Mapping[str, object] | None = None, variant: str | None = None,
                severity: Severity | None = None, hint: str | None = None, proto: str | None = None, ports=None,

@@ -101,8 +101,8 @@ def _causes(ctx: CheckContext) -> list:
         if type(cause) is tuple:
             cause = causes[(span.path, span.line, span.column)] = Cause.started(ctx, *cause)
         cause.add(ctx, exposure, transport)
-    # File order: the keys are (path, line, column), each once (no two items compare their causes).
-    return [cause for _, cause in sorted(causes.items())]
+    # File order: the keys are (path, line, column), each once (sorted alone: no item pairs made).
+    return [causes[place] for place in sorted(causes)]
 
 
 def _reach(ctx: CheckContext, cause: Cause) -> str:

@@ -12,8 +12,6 @@ info, related locations) goes the general way.
 
 from __future__ import annotations
 
-from functools import partial
-
 from linter.checks import CheckContext
 from linter.checks.causes import known_shape, level_of_size, reach_level
 from linter.findings import Severity
@@ -38,6 +36,10 @@ class LoneCauses:
         get = settled.get
         stampers: dict[int, object] = {}  # id(stamp) -> its ctx.stamper (the stamps live in ``settled``)
         reach_of = self.reach_of
+
+        def reach_words(*basis) -> str:
+            return reach_of(basis)
+
         for cause in causes:
             if type(cause) is tuple:
                 decider, exposure, transport = cause
@@ -72,9 +74,9 @@ class LoneCauses:
                         stamp, candidates = answer
                         report = stampers.get(id(stamp))
                         if report is None:
-                            report = stampers[id(stamp)] = self.ctx.stamper(stamp)
-                        report(decider.span, {"reach": partial(
-                            reach_of, (exposure, level, exposure.interfaces, "", possible, candidates))})
+                            report = stampers[id(stamp)] = self.ctx.stamper(stamp, "reach", reach_words)
+                        # later={"reach": partial(reach_of, (exposure, level, ...))}, one partial made
+                        report(decider.span, exposure, level, exposure.interfaces, "", possible, candidates)
                         continue
             general(cause)
 
