@@ -106,9 +106,20 @@ def _render_deferred(meta, variant: str | None, fields: Mapping[str, object], la
     return meta.render_message({**fields, **{name: word() for name, word in later.items()}}, variant)
 
 
-def _render_one(meta, variant: str | None, fields: Mapping[str, object], name: str, word: Callable, *arguments) -> str:
-    # _render_deferred of the one later field {name: partial(word, *arguments)}, the same message
-    return meta.render_message({**fields, name: word(*arguments)}, variant)
+class _RenderOne(tuple):
+    """(meta, variant, fields, name, word, *arguments): Finding._render of a stamped finding whose
+    one later field ``name`` is ``word(*arguments)``, the message _render_deferred would make of
+    ``{name: partial(word, *arguments)}``. One object a finding (a partial is three: itself, its
+    arguments, its keywords)."""
+
+    __slots__ = ()
+
+    def __call__(self) -> str:
+        meta, variant, fields, name, word, *arguments = self
+        return meta.render_message({**fields, name: word(*arguments)}, variant)
+
+
+_new_tuple = tuple.__new__
 
 
 class CheckContext:
@@ -211,8 +222,8 @@ class CheckContext:
                     last[0], last[1] = path, lines_of(path)
                 lines = last[1]
                 quoted = lines[number - 1] if 1 <= number <= len(lines) else ""
-            append(stamped(state, partial(_render_one, meta, variant, fields, name, word, *arguments), path, number,
-                           span.column, span.end_line, span.end_column, quoted))
+            append(stamped(state, _new_tuple(_RenderOne, (meta, variant, fields, name, word, *arguments)), path,
+                           number, span.column, span.end_line, span.end_column, quoted))
         return report if name is None else report_one
 
     def report(self, code: str, span: Span, *, fields: Mapping[str, object] | None = None, variant: str | None = None,
