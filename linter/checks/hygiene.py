@@ -79,7 +79,8 @@ def dead_rules(ctx: CheckContext) -> None:
         for chain in table.chains:
             after_catch_all = None
             for index, rule in enumerate(chain.rules):
-                if _is_catch_all(rule) and index + 1 < len(chain.rules):
+                # _is_catch_all written out: an allow-list's 100,000 rules, each with matches
+                if not rule.matches and rule.verdict.terminal and index + 1 < len(chain.rules):
                     after_catch_all = index
                     following = chain.rules[index + 1]
                     # Rules as written: a verdict map split by verdict, or ``-s a,b``, is one line.
