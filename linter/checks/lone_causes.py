@@ -40,6 +40,7 @@ class LoneCauses:
         def reach_words(*basis) -> str:
             return reach_of(basis)
 
+        last_span = last_family = last_level = None  # level_of_size's last question and answer
         for cause in causes:
             if type(cause) is tuple:
                 decider, exposure, transport = cause
@@ -51,7 +52,11 @@ class LoneCauses:
                         sources = exposure.sources
                         if len(sources) == 1:
                             lo, hi = sources[0]
-                            level = level_of_size(hi - lo + 1, exposure.family)
+                            # (asked again only when the size or family changes: an allow-list's /24s)
+                            if hi - lo != last_span or exposure.family is not last_family:
+                                last_span, last_family = hi - lo, exposure.family
+                                last_level = level_of_size(hi - lo + 1, last_family)
+                            level = last_level
                         else:
                             level = reach_level(exposure)
                     else:
