@@ -190,7 +190,7 @@ class CheckContext:
 
         With ``name`` and ``word``: a function (span, *arguments) recording the finding whose one
         ``later`` field is ``{name: partial(word, *arguments)}``, the message the same; a finding
-        then holds one partial for it, not two, their argument tuples and a dictionary."""
+        then holds one _RenderOne for it, not two partials, their arguments and a dictionary."""
         meta, variant, fields, state = stamp
         source_line, append, stamped = self._source_line, self.findings.append, Finding.stamped
         # pipeline.SourceLines: the lines of the file last quoted kept (the same line they would give).
