@@ -8,6 +8,7 @@ there are and lists their lines; the others become its related locations (SARIF 
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import repeat
 from operator import attrgetter
 
 from linter.findings import Finding, Severity
@@ -30,27 +31,39 @@ def collapse_repeats(findings: list[Finding]) -> list[Finding]:
     """``findings`` without exact duplicates (a file both walked and included by another is read
     twice), and with each large group of repeats replaced by its first finding and a count."""
     # Messages are compared only between findings of one code at one place: most are never
-    # read (Finding.deferred), and comparing the place first is the same test.
+    # read (Finding.deferred), and comparing the place first is the same test. Each finding is
+    # placed in its group (_group_key, written out) in the same pass: an allow-list's 50,000.
     seen: dict[tuple, Finding | set[str]] = {}  # place -> its one finding, or its messages
     unique = []
+    groups: dict[tuple, list[Finding]] = {}
+    info = Severity.INFO
     for finding in findings:
-        place = (finding.code, finding.path, finding.line, finding.column)
+        code, path = finding.code, finding.path
+        place = (code, path, finding.line, finding.column)
         said = seen.get(place)
         if said is None:
             seen[place] = finding
-            unique.append(finding)
-            continue
-        if isinstance(said, Finding):
-            said = seen[place] = {said.message}
-        if finding.message not in said:
+        else:
+            if isinstance(said, Finding):
+                said = seen[place] = {said.message}
+            if finding.message in said:
+                continue
             said.add(finding.message)
-            unique.append(finding)
+        unique.append(finding)
+        if code in ORDINARY and finding.severity is info:
+            key = (path, "ordinary")
+        elif code in PER_FILE:
+            key = (path, code)
+        elif code in PER_MESSAGE:
+            key = (path, code, finding.message)
+        else:
+            continue
+        members = groups.get(key)
+        if members is None:
+            groups[key] = [finding]
+        else:
+            members.append(finding)
     findings = unique
-    groups: dict[tuple, list[Finding]] = {}
-    for finding in findings:
-        key = _group_key(finding)
-        if key is not None:
-            groups.setdefault(key, []).append(finding)
     dropped: set[int] = set()
     replaced: dict[int, Finding] = {}
     for key, members in groups.items():
@@ -69,14 +82,19 @@ def collapse_repeats(findings: list[Finding]) -> list[Finding]:
             if len(rest) > LINES_LISTED:
                 lines += ", ..."
             message = f"{first.message} ({len(rest)} more like it in this file: lines {lines})"
-        related = first.related + tuple((f.path, f.line, f.column, "same finding") for f in rest)
+        # (path, line, column, "same finding") of each, made in C: an allow-list's 50,000
+        related = first.related + tuple(zip(map(_PATH, rest), map(_LINE, rest), map(_COLUMN, rest),
+                                            repeat("same finding")))
         replaced[id(first)] = replace(first, message=message, related=related)
-        dropped.update(id(f) for f in rest)
+        dropped.update(map(id, rest))
+    if not dropped:
+        return findings
     return [replaced.get(id(f), f) for f in findings if id(f) not in dropped]
 
 
 # Finding.sort_key's tuple, made in C (an allow-list's 50,000 ordinary findings are sorted here).
 _SORT_KEY = attrgetter("path", "line", "column", "code", "key")
+_PATH, _LINE, _COLUMN = attrgetter("path"), attrgetter("line"), attrgetter("column")
 
 
 def _group_key(finding: Finding):

@@ -106,6 +106,22 @@ def _render_deferred(meta, variant: str | None, fields: Mapping[str, object], la
     return meta.render_message({**fields, **{name: word() for name, word in later.items()}}, variant)
 
 
+class _RenderOne(tuple):
+    """(meta, variant, fields, name, word, *arguments): Finding._render of a stamped finding whose
+    one later field ``name`` is ``word(*arguments)``, the message _render_deferred would make of
+    ``{name: partial(word, *arguments)}``. One object a finding (a partial is three: itself, its
+    arguments, its keywords)."""
+
+    __slots__ = ()
+
+    def __call__(self) -> str:
+        meta, variant, fields, name, word, *arguments = self
+        return meta.render_message({**fields, name: word(*arguments)}, variant)
+
+
+_new_tuple = tuple.__new__
+
+
 class CheckContext:
     """What a check sees: one document, the settings, and the engine's answers."""
 
@@ -166,10 +182,15 @@ class CheckContext:
         self.findings.append(finding)
         return finding
 
-    def stamper(self, stamp: tuple) -> Callable[[Span, Mapping[str, Callable[[], object]]], None]:
+    def stamper(self, stamp: tuple, name: str | None = None,
+                word: Callable | None = None) -> Callable[..., None]:
         """report_stamped with ``stamp`` given once: a function (span, later) recording the same
         finding, with what does not change between findings looked up once (an allow-list
-        stamps 50,000 findings of one shape)."""
+        stamps 50,000 findings of one shape).
+
+        With ``name`` and ``word``: a function (span, *arguments) recording the finding whose one
+        ``later`` field is ``{name: partial(word, *arguments)}``, the message the same; a finding
+        then holds one _RenderOne for it, not two partials, their arguments and a dictionary."""
         meta, variant, fields, state = stamp
         source_line, append, stamped = self._source_line, self.findings.append, Finding.stamped
         # pipeline.SourceLines: the lines of the file last quoted kept (the same line they would give).
@@ -189,7 +210,21 @@ class CheckContext:
                 quoted = lines[number - 1] if 1 <= number <= len(lines) else ""
             append(stamped(state, partial(_render_deferred, meta, variant, fields, later), path, number,
                            span.column, span.end_line, span.end_column, quoted))
-        return report
+
+        def report_one(span: Span, *arguments) -> None:
+            path, number = span.path, span.line  # (what report does, but for the render)
+            if not source_line:
+                quoted = None
+            elif lines_of is None:
+                quoted = source_line(path, number)
+            else:
+                if path != last[0]:
+                    last[0], last[1] = path, lines_of(path)
+                lines = last[1]
+                quoted = lines[number - 1] if 1 <= number <= len(lines) else ""
+            append(stamped(state, _new_tuple(_RenderOne, (meta, variant, fields, name, word, *arguments)), path,
+                           number, span.column, span.end_line, span.end_column, quoted))
+        return report if name is None else report_one
 
     def report(self, code: str, span: Span, *, fields: Mapping[str, object] | None = None, variant: str | None = None,
                severity: Severity | None = None, hint: str | None = None, proto: str | None = None, ports=None,

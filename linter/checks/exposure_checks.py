@@ -101,8 +101,8 @@ def _causes(ctx: CheckContext) -> list:
         if type(cause) is tuple:
             cause = causes[(span.path, span.line, span.column)] = Cause.started(ctx, *cause)
         cause.add(ctx, exposure, transport)
-    # File order: the keys are (path, line, column), each once (no two items compare their causes).
-    return [cause for _, cause in sorted(causes.items())]
+    # File order: the keys are (path, line, column), each once (sorted alone: no item pairs made).
+    return [causes[place] for place in sorted(causes)]
 
 
 def _reach(ctx: CheckContext, cause: Cause) -> str:
@@ -526,13 +526,16 @@ def ephemeral_service_ports(ctx: CheckContext) -> None:
     """Accepted service ports that lie inside an ephemeral port range."""
     seen = set()
     overlaps: dict[tuple, list] = {}  # ports -> their overlaps: a few port sets, many rules
+    last_ports, found = object(), None  # exposures in a row share their ports object: looked up once
     for exposure in ctx.exposure.exposures():
         transport = PORT_TRANSPORTS.get(exposure.protocol)
         if transport is None or exposure.reach == "loopback":
             continue
-        found = overlaps.get(exposure.ports)
-        if found is None:
-            found = overlaps[exposure.ports] = _ephemeral_overlaps(ctx, exposure.ports)
+        ports = exposure.ports
+        if ports is not last_ports:
+            last_ports, found = ports, overlaps.get(ports)
+            if found is None:
+                found = overlaps[ports] = _ephemeral_overlaps(ctx, ports)
         if not found:
             continue
         decider = exposure.primary

@@ -12,8 +12,6 @@ info, related locations) goes the general way.
 
 from __future__ import annotations
 
-from functools import partial
-
 from linter.checks import CheckContext
 from linter.checks.causes import known_shape, level_of_size, reach_level
 from linter.findings import Severity
@@ -38,6 +36,11 @@ class LoneCauses:
         get = settled.get
         stampers: dict[int, object] = {}  # id(stamp) -> its ctx.stamper (the stamps live in ``settled``)
         reach_of = self.reach_of
+
+        def reach_words(*basis) -> str:
+            return reach_of(basis)
+
+        last_span = last_family = last_level = None  # level_of_size's last question and answer
         for cause in causes:
             if type(cause) is tuple:
                 decider, exposure, transport = cause
@@ -49,7 +52,11 @@ class LoneCauses:
                         sources = exposure.sources
                         if len(sources) == 1:
                             lo, hi = sources[0]
-                            level = level_of_size(hi - lo + 1, exposure.family)
+                            # (asked again only when the size or family changes: an allow-list's /24s)
+                            if hi - lo != last_span or exposure.family is not last_family:
+                                last_span, last_family = hi - lo, exposure.family
+                                last_level = level_of_size(hi - lo + 1, last_family)
+                            level = last_level
                         else:
                             level = reach_level(exposure)
                     else:
@@ -72,9 +79,9 @@ class LoneCauses:
                         stamp, candidates = answer
                         report = stampers.get(id(stamp))
                         if report is None:
-                            report = stampers[id(stamp)] = self.ctx.stamper(stamp)
-                        report(decider.span, {"reach": partial(
-                            reach_of, (exposure, level, exposure.interfaces, "", possible, candidates))})
+                            report = stampers[id(stamp)] = self.ctx.stamper(stamp, "reach", reach_words)
+                        # later={"reach": partial(reach_of, (exposure, level, ...))}, one partial made
+                        report(decider.span, exposure, level, exposure.interfaces, "", possible, candidates)
                         continue
             general(cause)
 

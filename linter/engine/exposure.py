@@ -311,6 +311,7 @@ class ExposureAnalysis:
         lone_made: list[Exposure] = []
         gathered_at: dict[int, int] = {}  # id of a gathered entry -> its number
         numbered = 0
+        holding = False  # whether some entry's public sources are held (held_sources.py)
         trails = TrailReader(decider_of)
 
         def split_interfaces(iif: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
@@ -400,6 +401,7 @@ class ExposureAnalysis:
                         box, node = result.box, None  # (held: sources from outside to a public address)
                     if node is not None:
                         public, private = held_parts.split(node)
+                        holding = True  # (the one place held sources are made)
                         to_private = public and not routed and not dst_public
                     else:
                         public = cut_public(box.src)
@@ -506,7 +508,8 @@ class ExposureAnalysis:
             while values:
                 exposures.append(Exposure(**values.pop()))
             exposures.reverse()
-        hold_sources(exposures)
+        if holding:  # (a pass over every exposure otherwise: an allow-list holds none)
+            hold_sources(exposures)
         # _value_: Enum.value is a property, asked 100,000 times here (the same order).
         exposures.sort(key=lambda e: (e.family._value_, e.protocol, _REACH_RANK[e.reach], e.ports, e.possible,
                                       e.destinations))

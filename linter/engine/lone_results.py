@@ -167,6 +167,7 @@ class LoneLane:
             if iif is not last_iif:
                 last_iif = iif
                 external, inside = split_interfaces(iif)
+                looped = loopback in iif
             public = private = ()
             if external or inside:
                 public = cut_public(src)
@@ -180,8 +181,20 @@ class LoneLane:
                 if public and not dst_public:
                     private = union(private, public)
                     public = ()
+            if box.proto is not last_proto:
+                last_proto = box.proto
+                protocols = protocols_of(last_proto)
+            if public and external and not private and not inside and not (looped and src):
+                # One kind of source, public (an allow-list's rules): made without the list of kinds.
+                count = public[0][1] - public[0][0] + 1 if len(public) == 1 else size(public)
+                reach = "internet" if count * 2 >= public_size else "restricted"
+                for proto, has_ports in protocols:
+                    add_number(numbered)
+                    add_made(make(family, proto, box.dport if has_ports else (), reach, public, external, deciders))
+                    numbered += 1
+                continue
             kinds = []
-            if loopback in iif and src:
+            if looped and src:
                 kinds.append(("loopback", src, loopback_only))
             if public and external:
                 # iv.size of one range (an allow-list rule's -s NET/24) written out
@@ -191,9 +204,6 @@ class LoneLane:
                 kinds.append(("private", private, external))
             if inside and (public or private):
                 kinds.append(("internal", union(public, private), inside))
-            if box.proto is not last_proto:
-                last_proto = box.proto
-                protocols = protocols_of(last_proto)
             for proto, has_ports in protocols:
                 ports = box.dport if has_ports else ()
                 for kind, sources, ifaces in kinds:

@@ -161,6 +161,9 @@ class PathEvaluator:
         depth = max((len(table.chains) for ruleset in self.rulesets for table in ruleset.tables), default=0)
         with recursion_room(depth):
             finals = self._evaluate(boxes)
+        # The path cache let go with the walk: the next base chain's walk would begin by emptying
+        # it, and kept until then it held an allow-list's 50,000 paths (~20 MB) to the end of the run.
+        forget_paths()
         self.spent += budget.spent
         if budget.cut is not None:
             self.cuts.append(budget.cut)

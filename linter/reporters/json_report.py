@@ -12,9 +12,8 @@ A record is Finding.as_record(). "suppressed" holds findings silenced inline
 
 from __future__ import annotations
 
-import json
-
 from linter.findings import Finding
+from linter.reporters.json_text import indented
 from linter.reporters.safe import escape_json
 
 SCHEMA_VERSION = 1
@@ -32,4 +31,4 @@ def render(report) -> str:
         "suppressed": [s.as_record() for s in sorted(report.suppressed, key=lambda s: s.finding.sort_key())],
         "baselined": report.baselined,
     }
-    return escape_json(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
+    return escape_json(indented(document)) + "\n"

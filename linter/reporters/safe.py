@@ -58,7 +58,9 @@ def escape_json(document: str) -> str:
     """A JSON text with DEL, C1 and the Unicode separators and bidi controls written as
     ``\\uXXXX`` (json.dumps escapes C0 itself), and the bracket of ``##[`` too: the same data,
     no raw control byte, no workflow command (outside strings JSON has neither)."""
-    document = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
+    # ASCII text holds only DEL of these: a 7 MB report is searched by two scans in C, not the regex.
+    if not document.isascii() or "\x7f" in document:
+        document = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
     if _LEGACY_COMMAND in document:
         document = document.replace(_LEGACY_COMMAND, "##\\u005b")
     return document

@@ -10,12 +10,12 @@ comments, "external" for the baseline, each with its justification.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from urllib.parse import quote
 
 from linter.findings import Finding, Severity, Suppressed, relative_path
+from linter.reporters.json_text import indented
 from linter.reporters.safe import escape_json
 
 
@@ -161,4 +161,4 @@ def sarif_document(report) -> dict:
 
 
 def render(report) -> str:
-    return escape_json(json.dumps(sarif_document(report), indent=2, ensure_ascii=False)) + "\n"
+    return escape_json(indented(sarif_document(report))) + "\n"

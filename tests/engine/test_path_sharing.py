@@ -129,3 +129,20 @@ def test_a_hold_left_by_a_file_that_raised_ends_before_the_next_file(monkeypatch
         extend_path((), ("step", n), lambda n: n, n)
     assert extend_path((), ("step", 0), lambda n: "new", 0) is not first  # the cache is bounded again
     forget_paths()
+
+
+def test_an_evaluation_ends_with_an_empty_cache(monkeypatch):
+    """The walk's paths go with it (PathEvaluator.evaluate): kept, an allow-list's 50,000 paths
+    stayed to the end of the run, and the next base chain's walk empties the cache anyway."""
+    from linter.engine import paths
+    from linter.engine.universe import initial_boxes
+
+    document = ruleset("*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+                       "-A INPUT -s 10.0.0.0/8 -p tcp --dport 22 -j ACCEPT\n-A INPUT -p tcp --dport 80 -j ACCEPT\n"
+                       "COMMIT\n")
+    sizes = []
+    monkeypatch.setattr(paths, "forget_paths", lambda: (sizes.append(len(space._PATHS)), forget_paths()))
+    results = PathEvaluator([document]).evaluate(initial_boxes(Family.IPV4, frozenset({"eth0"})))
+    assert any(result.box.trail for result in results)
+    assert sizes[-1] > 0  # the walk's paths, let go when the evaluation ended
+    assert not space._PATHS and not space._HOLDING[0]
