@@ -28,6 +28,7 @@ from linter.engine.segment_keys import covered_by, dispatch_key, grow_keys, keyl
 from linter.engine.runs import READ, REBUILD, plain_firsts, plain_verdicts, same_shape, shaped_walk, split_by_keys, split_parts
 from linter.engine.coalesce import coalesce
 from linter.engine.passthrough import passes_through
+from linter.engine.allmiss import missed_by_all
 from linter.engine.space import (
     CUT_ASSUMPTION, FIRST_PACKET, Box, Routing, with_dport, with_dst, with_proto as _setter_proto,
     with_sport as _setter_sport, with_src, extend_path, merge_equal,
@@ -197,6 +198,8 @@ class Walker:
             elif type(block) is SourceRun:  # engine/sourcerun.py: rules for a few sources each
                 pending = run_sources(block, pending, lambda rule, boxes: self._apply_rule(
                     table, chain, rule, boxes, results, stack, returned), self.record, self.decide, chunked=True)
+            elif (missed := missed_by_all(self, table, block, pending, stack)) is not None:
+                pending = missed  # engine/allmiss.py: every box misses the rule
             elif held is not None or (not self.record and source_only(block) and holds_long(pending)):
                 if held is None:
                     held = HeldCuts()
