@@ -25,7 +25,7 @@ from bisect import bisect_right, insort
 from typing import Callable
 
 from linter.engine import intervals as iv
-from linter.engine.coalesce import BY_VALUE, coalesce
+from linter.engine.coalesce import BY_VALUE, coalesce, merged_in_sources
 from linter.engine.space import Box, with_src
 from linter.model import AddressMatch, Direction, Family, Rule
 
@@ -115,7 +115,8 @@ class HeldCuts(dict):
         if any(len(box.src) - len(held[id(box)][1]) <= BY_VALUE for box in boxes if id(box) in held):
             boxes = [self._settled_out(box) if id(box) in held and len(box.src) - len(held[id(box)][1]) <= BY_VALUE
                      else box for box in boxes]
-        return coalesce(boxes, held)
+        merged = merged_in_sources(boxes, held)  # (the common case, without coalesce's signatures)
+        return merged if merged is not None else coalesce(boxes, held)
 
     def _settled_out(self, box: Box) -> Box:
         settled = self._settled(box)
