@@ -168,7 +168,8 @@ class Walker:
         to ``returned`` when given), what falls off the end is returned."""
         checkpoints = self._checkpoints(table, chain) if not stack and self.prune and not self.record else None
         stack = stack + (chain.name,)
-        self.budget.spent += 1
+        budget = self.budget
+        budget.spent += 1
         pending = boxes
         regrow = regrow_at(pending)
         merge_at = 2
@@ -206,7 +207,7 @@ class Walker:
                 pending = self._apply_held(held, table, chain, block, pending, results, stack, returned)
             else:
                 pending = self._apply_rule(table, chain, block, pending, results, stack, returned)
-            if held and (len(pending) >= regrow or self.budget.degraded and len(pending) >= merge_at):
+            if held and (len(pending) >= regrow or budget.spent > budget.limit and len(pending) >= merge_at):
                 pending = held.settle(pending)
             if len(pending) >= regrow:
                 # A rule that tests a port leaves, in every box it meets, the other protocols'
@@ -215,7 +216,7 @@ class Walker:
                 # merging costs as much as the splitting did, not more.
                 pending = coalesce(pending)
                 regrow = regrow_at(pending)
-            if self.budget.degraded and len(pending) >= merge_at:
+            if budget.spent > budget.limit and len(pending) >= merge_at:  # (Budget.degraded, read in place)
                 # Merged again once the boxes doubled: merging at every rule cost a key of
                 # every box at every rule (ufw's user rules: 15 of 36 s at 1,000 rules).
                 pending = self._merged(table, chain, block, pending)
