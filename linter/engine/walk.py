@@ -312,7 +312,8 @@ class Walker:
         """Split ``pending`` by one rule; matched parts get its verdict, the rest is returned.
         ``matched_whole``: the caller knows that the rule matches every box whole, each one
         conntrack state class for it and no assumption made (what split_rule would answer is
-        ``(box, [])``: a part of a box in a plain source rule's ranges, engine/heldcuts.py)."""
+        ``(box, [])``: a part of a box in a plain source rule's ranges, engine/heldcuts.py), and
+        that the walker does not pass the rule whole (``_passes_whole``)."""
         verdict = rule.verdict
         kind = verdict.kind
         if not verdict.terminal and kind is not VerdictKind.JUMP:
@@ -321,7 +322,7 @@ class Walker:
             if self.marks and (effect := mark_effect(rule)) is not None:
                 return self._apply_mark(table, chain, rule, pending, effect)
             return self._record_nonterminal(table, chain, rule, pending) if self.record else pending
-        if self._passes_whole(table, rule, stack):
+        if not matched_whole and self._passes_whole(table, rule, stack):  # (matched_whole: known not to)
             return pending
         effect = mark_effect(rule) if self.marks and rule.statements else None  # `meta mark set 1 accept`
         self.budget.spent += len(pending) + 1
