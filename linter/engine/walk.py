@@ -275,7 +275,6 @@ class Walker:
             if not inside:
                 self.budget.spent += 1
                 return going_on
-            # (Every part lies in the rule's sources: each matches it whole, unsplit.)
             going_on.extend(self._apply_rule(table, chain, rule, inside, results, stack, returned, matched_whole=True))
             return going_on
         if held and not held.misses_all(pending, lambda box: self._split_whole(rule, box)):
@@ -310,10 +309,8 @@ class Walker:
                     results: list[tuple[Box, Outcome]], stack: tuple[str, ...],
                     returned: list[Box] | None = None, matched_whole: bool = False) -> list[Box]:
         """Split ``pending`` by one rule; matched parts get its verdict, the rest is returned.
-        ``matched_whole``: the caller knows that the rule matches every box whole, each one
-        conntrack state class for it and no assumption made (what split_rule would answer is
-        ``(box, [])``: a part of a box in a plain source rule's ranges, engine/heldcuts.py), and
-        that the walker does not pass the rule whole (``_passes_whole``)."""
+        ``matched_whole``: the caller knows split_rule answers ``(box, [])`` for every box, unsplit
+        by state, and that the rule is not passed whole (parts in a plain source rule's ranges)."""
         verdict = rule.verdict
         kind = verdict.kind
         if not verdict.terminal and kind is not VerdictKind.JUMP:
@@ -335,9 +332,8 @@ class Walker:
         forget = not self.record and (kind is VerdictKind.JUMP or kind is VerdictKind.RETURN)
         before: dict[int, tuple] = {}
         for whole in pending:
-            for box in state_parts(whole, rule) if not matched_whole else (whole,):
-                inside, outside = quick_split(box, rule, self.record, self.decide) if not matched_whole \
-                    else (box, ())  # engine/quickmiss.py
+            for box in state_parts(whole, rule) if not matched_whole else (whole,):  # (quickmiss.py:)
+                inside, outside = quick_split(box, rule, self.record, self.decide) if not matched_whole else (box, ())
                 next_pending.extend(outside)
                 if inside is not None:
                     if forget and kind is VerdictKind.RETURN:
