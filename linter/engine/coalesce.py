@@ -7,7 +7,7 @@ Moved out of engine/space.py unchanged; space.py re-exports ``coalesce`` and
 from __future__ import annotations
 
 from bisect import bisect_right
-from operator import itemgetter
+from operator import is_, itemgetter
 
 from linter.engine import intervals as iv, memo
 from linter.engine.rangelist import RangeList
@@ -267,3 +267,30 @@ def _signature(box: Box, width: int, codes: dict) -> tuple:
     return tuple([code(v if type(v) is not tuple and type(v) is not RangeList or len(v) <= BY_VALUE else id(v),
                        len(codes)) for v in box[:width]]
                  + [id(box.assumptions), id(box.trail)])
+
+
+def merged_in_sources(boxes: list[Box], held: dict | None = None) -> list[Box] | None:
+    """``coalesce(boxes, held)`` where its answer is one merge in sources, found without the
+    signatures: every box has the first box's path and, but for its source list, the very same
+    field objects, and no two boxes' source lists compare equal (held ones never do). Then no
+    two boxes agree outside the destination block, none merges in protocol, all merge in
+    sources, in their order: what ``_coalesce_path`` does. None where this does not hold
+    (nothing done: coalesce finds the answer). A held box entering a jump with what earlier
+    jumps by source network returned is met so at every `-p tcp -j CHAIN` of a random mix."""
+    if len(boxes) < COALESCE_AT_LEAST:
+        return None
+    first = boxes[0]
+    head, tail = first[:_SOURCE_AT], first[_SOURCE_AT + 1:]
+    keys = set()
+    plain = 0
+    for box in boxes:
+        if not (all(map(is_, box[_SOURCE_AT + 1:], tail)) and all(map(is_, box[:_SOURCE_AT], head))):
+            return None
+        if not held or id(box) not in held:
+            keys.add(_code_key(box.src))
+            plain += 1
+    if len(keys) < plain:
+        return None  # (two lists alike: coalesce would merge those in another dimension first)
+    if held and any(id(box) in held for box in boxes):
+        return [_merged_held(boxes, held)]
+    return [replace(first, src=_merged_ranges(tuple(box.src for box in boxes)))]

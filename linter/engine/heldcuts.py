@@ -25,7 +25,7 @@ from bisect import bisect_right, insort
 from typing import Callable
 
 from linter.engine import intervals as iv
-from linter.engine.coalesce import BY_VALUE, coalesce
+from linter.engine.coalesce import BY_VALUE, coalesce, merged_in_sources
 from linter.engine.space import Box, with_src
 from linter.model import AddressMatch, Direction, Family, Rule
 
@@ -56,20 +56,16 @@ def holds_long(boxes: list[Box]) -> bool:
     return False
 
 
-class HeldCuts:
-    """The holes of the held boxes of one walk through a chain, by the boxes' identity."""
+class HeldCuts(dict):
+    """The holes of the held boxes of one walk through a chain, by the boxes' identity: a dict
+    ``id(box) -> (box, holes)`` (a dict itself, so that ``if held`` asked at every rule of a
+    walk is the dict's own test, not a method call)."""
 
-    __slots__ = ("_held",)
-
-    def __init__(self) -> None:
-        self._held: dict[int, tuple[Box, list[tuple[int, int]]]] = {}
-
-    def __bool__(self) -> bool:
-        return bool(self._held)
+    __slots__ = ()
 
     def settle(self, boxes: list[Box]) -> list[Box]:
         """``boxes`` with every held box's holes cut out (the same list when none is held)."""
-        held = self._held
+        held = self
         if not held:
             return boxes
         settled = [self._settled(box) if id(box) in held else box for box in boxes]
@@ -77,35 +73,35 @@ class HeldCuts:
         return settled
 
     def _settled(self, box: Box) -> Box:
-        return with_src(box, iv.without_inside(box.src, self._held[id(box)][1]))
+        return with_src(box, iv.without_inside(box.src, self[id(box)][1]))
 
     def holes_of(self, box: Box) -> list[tuple[int, int]] | None:
         """The holes of ``box`` (None when it is not held)."""
-        entry = self._held.get(id(box))
+        entry = self.get(id(box))
         return entry[1] if entry is not None else None
 
     def release(self, box: Box) -> list[tuple[int, int]]:
         """The holes of held ``box``, no longer held here (they go on with another box)."""
-        return self._held.pop(id(box))[1]
+        return self.pop(id(box))[1]
 
     def adopt(self, box: Box, holes: list[tuple[int, int]]) -> None:
         """Hold ``box`` (same source list as the box ``holes`` were cut from) with ``holes``."""
-        self._held[id(box)] = (box, holes)
+        self[id(box)] = (box, holes)
 
     def part_in(self, box: Box, wanted: iv.Ranges) -> iv.Ranges:
         """What held ``box`` holds of ``wanted`` (its holes left out), as cutting it would give."""
         inside = iv.intersect(box.src, wanted)
-        holes = self._held[id(box)][1]
+        holes = self[id(box)][1]
         return _less_holes(inside, holes) if inside else inside
 
     def may_take(self, box: Box, part: iv.Ranges) -> bool:
         """Whether held ``box`` may keep ``part`` (a part_in answer) as holes too, rather than be
         settled (a dispatch run's part: no more holes than cut_by_source keeps in all)."""
-        return len(self._held[id(box)][1]) + len(part) <= len(box.src) // 8
+        return len(self[id(box)][1]) + len(part) <= len(box.src) // 8
 
     def take(self, box: Box, part: iv.Ranges) -> None:
         """``part`` (a part_in answer) cut out of held ``box`` as holes."""
-        holes = self._held[id(box)][1]
+        holes = self[id(box)][1]
         for piece in part:
             insort(holes, piece)
 
@@ -113,23 +109,24 @@ class HeldCuts:
         """coalesce(``boxes``) as if every held box's holes were cut out first (engine/coalesce.py
         merges them so); the boxes that come out holding holes are held here. A box whose list
         could be short once settled (compared by value then) is settled first."""
-        held = self._held
+        held = self
         if not held:
             return coalesce(boxes)
         if any(len(box.src) - len(held[id(box)][1]) <= BY_VALUE for box in boxes if id(box) in held):
             boxes = [self._settled_out(box) if id(box) in held and len(box.src) - len(held[id(box)][1]) <= BY_VALUE
                      else box for box in boxes]
-        return coalesce(boxes, held)
+        merged = merged_in_sources(boxes, held)  # (the common case, without coalesce's signatures)
+        return merged if merged is not None else coalesce(boxes, held)
 
     def _settled_out(self, box: Box) -> Box:
         settled = self._settled(box)
-        del self._held[id(box)]
+        del self[id(box)]
         return settled
 
     def misses_all(self, boxes: list[Box], splits: Callable[[Box], tuple]) -> bool:
         """Whether every held box of ``boxes`` comes out of ``splits`` (the rule's split of one
         box) unmatched and whole: then the rule leaves each as it is, holes or not."""
-        held = self._held
+        held = self
         for box in boxes:
             if id(box) in held:
                 inside, outside = splits(box)
@@ -142,15 +139,22 @@ class HeldCuts:
         each in the order of ``boxes``, as splitting every box by the rule would give them:
         a long list keeps its part in the rule's ranges as a hole instead of being cut."""
         family, wanted = key
-        held = self._held
+        held = self
         inside_parts: list[Box] = []
         going_on: list[Box] = []
+        # One network (most rules): a short list wholly below or above it misses it, as
+        # intersect would say, without the call (the pieces jumps by source network returned
+        # meet every /24 dropped after them).
+        low, high = wanted[0] if len(wanted) == 1 else (None, None)
         for box in boxes:
             if box.family is not family:
                 going_on.append(box)  # an ip match never matches an ip6 packet
                 continue
             src = box.src
             if len(src) <= LONG and id(box) not in held:
+                if low is not None and src and (src[-1][1] < low or src[0][0] > high):
+                    going_on.append(box)
+                    continue
                 _split(box, wanted, inside_parts, going_on)
                 continue
             inside = iv.intersect(src, wanted)

@@ -3,6 +3,9 @@ and what a MARK / CONNMARK target (or nft's ``meta mark set`` / ``ct mark set``)
 
 from __future__ import annotations
 
+from itertools import chain as chain_from, repeat
+from operator import attrgetter
+
 from linter.engine.budget import MAX_FOLLOWED_DEPTH as MAX_DEPTH
 from linter.engine.chains import chain_named
 from linter.engine.memo import IdentityCache
@@ -29,14 +32,16 @@ def marks_read(rulesets) -> bool:
 
 
 def _reads_marks(ruleset) -> bool:
-    # Loops, not one generator four deep: 300,000 matches at 100,000 rules.
+    # The matches of a chain's rules read in C (map, chain, isinstance): a loop per match cost
+    # a random mix's walk 4% (300,000 matches at 100,000 rules).
     for table in ruleset.tables:
         for chain in table.chains:
-            for rule in chain.rules:
-                for match in rule.matches:
-                    if isinstance(match, MarkMatch):
-                        return True
+            if any(map(isinstance, chain_from.from_iterable(map(_MATCHES, chain.rules)), repeat(MarkMatch))):
+                return True
     return False
+
+
+_MATCHES = attrgetter("matches")
 
 
 _SETS_MARKS: IdentityCache[bool] = IdentityCache()

@@ -29,6 +29,7 @@ from linter.engine.runs import READ, REBUILD, plain_firsts, plain_verdicts, same
 from linter.engine.coalesce import coalesce
 from linter.engine.passthrough import passes_through
 from linter.engine.jump_copies import copied_jumps
+from linter.engine.allmiss import missed_by_all
 from linter.engine.space import (
     CUT_ASSUMPTION, FIRST_PACKET, Box, Routing, with_dport, with_dst, with_proto as _setter_proto,
     with_sport as _setter_sport, with_src, extend_path, merge_equal,
@@ -168,7 +169,8 @@ class Walker:
         to ``returned`` when given), what falls off the end is returned."""
         checkpoints = self._checkpoints(table, chain) if not stack and self.prune and not self.record else None
         stack = stack + (chain.name,)
-        self.budget.spent += 1
+        budget = self.budget
+        budget.spent += 1
         pending = boxes
         regrow = regrow_at(pending)
         merge_at = 2
@@ -198,13 +200,15 @@ class Walker:
             elif type(block) is SourceRun:  # engine/sourcerun.py: rules for a few sources each
                 pending = run_sources(block, pending, lambda rule, boxes: self._apply_rule(
                     table, chain, rule, boxes, results, stack, returned), self.record, self.decide, chunked=True)
+            elif (missed := missed_by_all(self, table, block, pending, stack)) is not None:
+                pending = missed  # engine/allmiss.py: every box misses the rule
             elif held is not None or (not self.record and source_only(block) and holds_long(pending)):
                 if held is None:
                     held = HeldCuts()
                 pending = self._apply_held(held, table, chain, block, pending, results, stack, returned)
             else:
                 pending = self._apply_rule(table, chain, block, pending, results, stack, returned)
-            if held and (len(pending) >= regrow or self.budget.degraded and len(pending) >= merge_at):
+            if held and (len(pending) >= regrow or budget.spent > budget.limit and len(pending) >= merge_at):
                 pending = held.settle(pending)
             if len(pending) >= regrow:
                 # A rule that tests a port leaves, in every box it meets, the other protocols'
@@ -213,7 +217,7 @@ class Walker:
                 # merging costs as much as the splitting did, not more.
                 pending = coalesce(pending)
                 regrow = regrow_at(pending)
-            if self.budget.degraded and len(pending) >= merge_at:
+            if budget.spent > budget.limit and len(pending) >= merge_at:  # (Budget.degraded, read in place)
                 # Merged again once the boxes doubled: merging at every rule cost a key of
                 # every box at every rule (ufw's user rules: 15 of 36 s at 1,000 rules).
                 pending = self._merged(table, chain, block, pending)
@@ -272,7 +276,7 @@ class Walker:
             if not inside:
                 self.budget.spent += 1
                 return going_on
-            going_on.extend(self._apply_rule(table, chain, rule, inside, results, stack, returned))
+            going_on.extend(self._apply_rule(table, chain, rule, inside, results, stack, returned, matched_whole=True))
             return going_on
         if held and not held.misses_all(pending, lambda box: self._split_whole(rule, box)):
             if rule.verdict.kind is VerdictKind.JUMP and not self._passes_whole(table, rule, stack):
@@ -304,8 +308,10 @@ class Walker:
 
     def _apply_rule(self, table: Table, chain: Chain, rule: Rule, pending: list[Box],
                     results: list[tuple[Box, Outcome]], stack: tuple[str, ...],
-                    returned: list[Box] | None = None) -> list[Box]:
-        """Split ``pending`` by one rule; matched parts get its verdict, the rest is returned."""
+                    returned: list[Box] | None = None, matched_whole: bool = False) -> list[Box]:
+        """Split ``pending`` by one rule; matched parts get its verdict, the rest is returned.
+        ``matched_whole``: the caller knows split_rule answers ``(box, [])`` for every box, unsplit
+        by state, and that the rule is not passed whole (parts in a plain source rule's ranges)."""
         verdict = rule.verdict
         kind = verdict.kind
         if not verdict.terminal and kind is not VerdictKind.JUMP:
@@ -314,17 +320,18 @@ class Walker:
             if self.marks and (effect := mark_effect(rule)) is not None:
                 return self._apply_mark(table, chain, rule, pending, effect)
             return self._record_nonterminal(table, chain, rule, pending) if self.record else pending
-        if self._passes_whole(table, rule, stack):
+        if not matched_whole and self._passes_whole(table, rule, stack):  # (matched_whole: known not to)
             return pending
         effect = mark_effect(rule) if self.marks and rule.statements else None  # `meta mark set 1 accept`
         self.budget.spent += len(pending) + 1
-        next_pending, matched, assumed, before = self.met(table, chain, rule, kind, pending)
+        next_pending, matched, assumed, before = self.met(table, chain, rule, kind, pending, matched_whole)
         if not matched and not assumed:
             return next_pending
         return self.after_split(table, chain, rule, effect, next_pending, matched, assumed, before, results, stack,
                                 returned)
 
-    def met(self, table: Table, chain: Chain, rule: Rule, kind: VerdictKind, pending: list[Box]) -> tuple:
+    def met(self, table: Table, chain: Chain, rule: Rule, kind: VerdictKind, pending: list[Box],
+            matched_whole: bool = False) -> tuple:
         """How ``rule`` (terminal, or a jump) splits ``pending``: (what goes on, the matched parts with its
         step, those matched only by assumption, each matched part's trail before it by its new trail's id)."""
         next_pending: list[Box] = []
@@ -336,8 +343,8 @@ class Walker:
         forget = not self.record and (kind is VerdictKind.JUMP or kind is VerdictKind.RETURN)
         before: dict[int, tuple] = {}
         for whole in pending:
-            for box in state_parts(whole, rule):
-                inside, outside = quick_split(box, rule, self.record, self.decide)  # engine/quickmiss.py
+            for box in state_parts(whole, rule) if not matched_whole else (whole,):  # (quickmiss.py:)
+                inside, outside = quick_split(box, rule, self.record, self.decide) if not matched_whole else (box, ())
                 next_pending.extend(outside)
                 if inside is not None:
                     if forget and kind is VerdictKind.RETURN:

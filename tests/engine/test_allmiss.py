@@ -1,0 +1,67 @@
+"""Rules every pending box misses on the quick tests (engine/allmiss.py): the walk gives exactly
+what applying them one box at a time gives, result by result (values, trails, assumptions,
+verdicts, order), and spends the same budget, held boxes or not, within and past the budget."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("linter.frontends.iptables.save")
+
+from linter.engine import allmiss, budget as budget_module, heldcuts, walk  # noqa: E402
+from linter.model import Family  # noqa: E402
+from tests.engine.test_heldcuts import mixed_rules  # noqa: E402
+from tests.engine.test_heldjumps import varied_rules  # noqa: E402
+from tests.engine.test_passthrough import _walked, small_chains  # noqa: E402
+
+
+def _both_ways(monkeypatch, text: str, family: Family = Family.IPV4) -> tuple:
+    """(the walk with the lane, the walk without it, how many rules the lane took)."""
+    taken = []
+    real = allmiss.missed_by_all
+
+    def counting(*args):
+        went = real(*args)
+        taken.append(went is not None)
+        return went
+    monkeypatch.setattr(walk, "missed_by_all", counting)
+    lane = _walked(text, family)
+    monkeypatch.setattr(walk, "missed_by_all", lambda *args: None)
+    return lane, _walked(text, family), sum(taken)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_rules_missed_by_every_box_walk_as_box_by_box(monkeypatch, seed):
+    lane, walked, taken = _both_ways(monkeypatch, small_chains(seed))
+    assert lane == walked
+    assert taken > 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_held_boxes_walk_as_box_by_box(monkeypatch, seed):
+    """Held source lists (short ones held too, so the small tables hold some): the same."""
+    monkeypatch.setattr(heldcuts, "LONG", 8)
+    for text in (mixed_rules(seed, 400), varied_rules(seed, 300)):
+        lane, walked, taken = _both_ways(monkeypatch, text)
+        assert lane == walked
+        assert taken > 0
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+def test_ipv6_walks_as_box_by_box(monkeypatch, seed):
+    for text in (small_chains(seed, v6=True), varied_rules(seed, 300, v6=True)):
+        lane, walked, taken = _both_ways(monkeypatch, text, Family.IPV6)
+        assert lane[0][0] and lane == walked
+        assert taken > 0
+
+
+@pytest.mark.parametrize("seed", [0, 5])
+def test_past_the_budget_the_lane_walks_as_box_by_box(monkeypatch, seed):
+    """Budgets the walk crosses at every stage of it: the same results, the same cut."""
+    text = varied_rules(seed, 300)
+    monkeypatch.setattr(budget_module, "OPS_PER_RULE", 0)
+    spent = _walked(text)[1]
+    for limit in range(0, spent, max(1, spent // 10)):
+        monkeypatch.setattr(budget_module, "MIN_OPS", limit)
+        lane, walked, _ = _both_ways(monkeypatch, text)
+        assert lane == walked
