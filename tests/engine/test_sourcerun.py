@@ -110,6 +110,7 @@ LIMITS = ("-A user-input -p tcp -m tcp --dport 2005 -m conntrack --ctstate NEW -
 def test_limit_rules_at_a_held_port_keep_the_holes():
     from linter.engine.shadow import universe
     from linter.engine.space import split_rule
+    from linter.model import Family
 
     chain = chain_named(ruleset(user_rules(LIMITS)).tables[0], "user-input")
     (run,) = blocks_of(chain)
