@@ -86,20 +86,31 @@ def _coalesce_path(boxes: list[Box], held: dict | None = None) -> list[Box]:
         # it: when no two boxes agree there, none merges in any dimension of the block (one
         # pass for the block instead of one per dimension).
         outside = _OUTSIDE_BLOCK[block]
-        if len({outside(signatures[id(box)]) for box in boxes}) == len(boxes):
+        # Counted by the keys' hashes, not the keys (a quarter of a million boxes at the end of
+        # ufw's user chain held that many key tuples at once): distinct hashes are distinct
+        # keys, and where two hashes are equal the groups below are made as before.
+        if len({hash(outside(signatures[id(box)])) for box in boxes}) == len(boxes):
             apart.add(block)
             continue
         index = Box._fields.index(name)
         key = _OTHER_THAN[name]
-        groups: dict[tuple, list[Box]] = {}
+        # A group's first box is kept as it is, a list made only for a group met again.
+        groups: dict[tuple, Box | list[Box]] = {}
         for box in boxes:
-            groups.setdefault(key(signatures[id(box)]), []).append(box)
+            group_key = key(signatures[id(box)])
+            found = groups.get(group_key)
+            if found is None:
+                groups[group_key] = box
+            elif type(found) is list:
+                found.append(box)
+            else:
+                groups[group_key] = [found, box]
         if len(groups) == len(boxes):
             continue
         merged = []
         for members in groups.values():
-            if len(members) == 1:
-                merged.append(members[0])
+            if type(members) is not list:
+                merged.append(members)
                 continue
             if name in _SET_DIMENSIONS:
                 box = replace(members[0], **{name: frozenset().union(*(m[index] for m in members))})

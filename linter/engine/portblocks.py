@@ -32,10 +32,13 @@ def worth_blocks(ports: iv.Ranges, sources: int) -> bool:
 
 
 def cut_by_blocks(box: Box, met: dict[int, list[tuple[int, int]]], entries: list, record: bool, decide,
-                  cache: dict) -> list[Box]:
+                  cache: dict, source_part=None) -> list[Box]:
     """The parts of ``box`` in the sources ``met`` (entry number -> the source ranges of
     ``box`` in it) minus their holes; ``entries[number]`` is (ranges, hole rules, hole
-    ports). ``cache`` keeps the blocks of each port list (one dict per materialisation)."""
+    ports). ``cache`` keeps the blocks of each port list (one dict per materialisation).
+    ``source_part(number, ranges)``: ``iv.normalize(tuple(ranges))``, maybe a shared equal tuple."""
+    if source_part is None:
+        source_part = _normalized
     ports = box.nat_dport if box.nat_dport is not None else box.dport
     size = max(MIN_BLOCK, isqrt(len(ports)))
     known = cache.get(id(ports))
@@ -58,7 +61,7 @@ def cut_by_blocks(box: Box, met: dict[int, list[tuple[int, int]]], entries: list
         if not near:
             continue
         for number in numbers:
-            parts = [with_dport(with_src(box, iv.normalize(tuple(met[number]))), near)]
+            parts = [with_dport(with_src(box, source_part(number, met[number])), near)]
             for rule in entries[number][1]:
                 parts = [piece for part in parts for piece in split_rule(part, rule.matches, rule, record, decide)[1]]
             out.extend(parts)
@@ -80,3 +83,7 @@ def _lists(ports: iv.Ranges, blocks: tuple[int, ...], size: int,
         far = tuple(chain.from_iterable(far_pieces)) if blocks else ports
         found = lists[blocks] = (near, far)
     return found
+
+
+def _normalized(number: int, ranges: list[tuple[int, int]]) -> iv.Ranges:
+    return iv.normalize(tuple(ranges))

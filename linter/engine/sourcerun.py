@@ -455,11 +455,16 @@ class _Plan:
     """Sources of one family to materialise, sorted by address for bisection."""
 
     def __init__(self, entries: list[tuple[iv.Ranges, list[Rule], set[int]]]):
-        rows = sorted((lo, hi, number) for number, (ranges, _, _) in enumerate(entries) for lo, hi in ranges)
+        # Each row keeps its source's own range tuple: a box holding the whole range takes that
+        # object, not an equal copy (one per box per source: ufw 100k kept ~250,000 copies).
+        rows = sorted((r[0], r[1], number, r) for number, (ranges, _, _) in enumerate(entries) for r in ranges)
         self.starts = [row[0] for row in rows]
         self.rows = rows
         self.entries = entries
-        self.covered = iv.normalize(tuple((lo, hi) for lo, hi, _ in rows))
+        # The sources whose ranges are canonical (sorted, merged): a box holding them whole
+        # takes the entry's own tuple as its source list (what normalize would make, equal).
+        self.canonical = [iv.normalize(ranges) == ranges for ranges, _, _ in entries]
+        self.covered = iv.normalize(tuple((lo, hi) for lo, hi, _, _ in rows))
         self.rests: dict[int, tuple[iv.Ranges, iv.Ranges]] = {}  # id(src) -> (src, src outside them)
         self.blocks: dict = {}  # engine/portblocks.py: each long port list's blocks
 
@@ -481,16 +486,24 @@ class _Plan:
         for lo, hi in inner:
             position = max(bisect_right(self.starts, lo) - 1, 0)
             while position < len(self.rows) and self.rows[position][0] <= hi:
-                r_lo, r_hi, number = self.rows[position]
+                r_lo, r_hi, number, whole = self.rows[position]
                 if r_hi >= lo:
-                    met.setdefault(number, []).append((max(lo, r_lo), min(hi, r_hi)))
+                    met.setdefault(number, []).append(whole if lo <= r_lo and r_hi <= hi else (max(lo, r_lo), min(hi, r_hi)))
                 position += 1
         if worth_blocks(box.cur_dport, len(met)):
-            out.extend(cut_by_blocks(box, met, self.entries, record, decide, self.blocks))
+            out.extend(cut_by_blocks(box, met, self.entries, record, decide, self.blocks, self.source_part))
             return out
         for number in sorted(met):
-            parts = [with_src(box, iv.normalize(tuple(met[number])))]
+            parts = [with_src(box, self.source_part(number, met[number]))]
             for rule in self.entries[number][1]:
                 parts = [piece for part in parts for piece in split_rule(part, rule.matches, rule, record, decide)[1]]
             out.extend(parts)
         return out
+
+    def source_part(self, number: int, parts: list[tuple[int, int]]) -> iv.Ranges:
+        """``iv.normalize(tuple(parts))`` for the ranges a box holds of source ``number``: the
+        source's own tuple when they are all of it (equal values, one object shared by every box)."""
+        ranges = self.entries[number][0]
+        if self.canonical[number] and len(parts) == len(ranges) and all(a is b for a, b in zip(parts, ranges)):
+            return ranges
+        return iv.normalize(tuple(parts))

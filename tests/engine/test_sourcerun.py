@@ -138,3 +138,39 @@ def test_limit_rules_at_a_held_port_decide_as_rule_by_rule():
     assert verdict(rules, src="198.51.5.9", dport=2005, **flow) == "accept"  # its hole, before the limits
     assert verdict(rules, src="198.51.6.9", dport=2005, **flow) == "reject"  # user-limit rejects
     assert verdict(rules, src="198.51.5.9", dport=3100, **flow) == "accept"
+
+
+def test_a_whole_source_is_shared_and_a_part_of_it_is_normalised():
+    """_Plan.source_part: the ranges a box holds of a source, the source's own tuple when they
+    are all of it, else what normalize gives; equal either way (random sources and boxes)."""
+    import random
+
+    from linter.engine import intervals as iv
+
+    rng = random.Random(14)
+    for _ in range(300):
+        entries = []
+        at = 0
+        for _ in range(rng.randint(1, 6)):
+            ranges = []
+            for _ in range(rng.randint(1, 3)):
+                at += rng.randint(2, 20)
+                lo = at
+                at += rng.randint(0, 10)
+                ranges.append((lo, at))
+            entries.append((tuple(ranges), [], {1}))
+        plan = sourcerun._Plan(entries)
+        box_src = iv.normalize(tuple((lo, lo + rng.randint(0, 40)) for lo in rng.sample(range(0, at + 20), 4)))
+        inner = iv.intersect(box_src, plan.covered)
+        met: dict[int, list] = {}
+        for lo, hi in inner:
+            for r_lo, r_hi, number, whole in plan.rows:
+                if r_hi >= lo and r_lo <= hi:
+                    met.setdefault(number, []).append(whole if lo <= r_lo and r_hi <= hi
+                                                      else (max(lo, r_lo), min(hi, r_hi)))
+        for number, parts in met.items():
+            expected = iv.normalize(tuple((lo, hi) for lo, hi in parts))
+            got = plan.source_part(number, parts)
+            assert got == expected == iv.intersect(entries[number][0], box_src)
+            if got == entries[number][0]:
+                assert got is entries[number][0]
