@@ -197,33 +197,25 @@ class CheckContext:
         lines_of = getattr(source_line, "lines_of", None)
         last: list = [None, None]  # path, its lines
 
+        def quoted_line(path: str, number: int) -> str | None:
+            if not source_line:
+                return None
+            if lines_of is None:
+                return source_line(path, number)
+            if path != last[0]:
+                last[0], last[1] = path, lines_of(path)
+            lines = last[1]
+            return lines[number - 1] if 1 <= number <= len(lines) else ""
+
         def report(span: Span, later: Mapping[str, Callable[[], object]]) -> None:
             path, number = span.path, span.line
-            if not source_line:
-                quoted = None
-            elif lines_of is None:
-                quoted = source_line(path, number)
-            else:
-                if path != last[0]:
-                    last[0], last[1] = path, lines_of(path)
-                lines = last[1]
-                quoted = lines[number - 1] if 1 <= number <= len(lines) else ""
             append(stamped(state, partial(_render_deferred, meta, variant, fields, later), path, number,
-                           span.column, span.end_line, span.end_column, quoted))
+                           span.column, span.end_line, span.end_column, quoted_line(path, number)))
 
         def report_one(span: Span, *arguments) -> None:
-            path, number = span.path, span.line  # (what report does, but for the render)
-            if not source_line:
-                quoted = None
-            elif lines_of is None:
-                quoted = source_line(path, number)
-            else:
-                if path != last[0]:
-                    last[0], last[1] = path, lines_of(path)
-                lines = last[1]
-                quoted = lines[number - 1] if 1 <= number <= len(lines) else ""
+            path, number = span.path, span.line
             append(stamped(state, _new_tuple(_RenderOne, (meta, variant, fields, name, word, *arguments)), path,
-                           number, span.column, span.end_line, span.end_column, quoted))
+                           number, span.column, span.end_line, span.end_column, quoted_line(path, number)))
         return report if name is None else report_one
 
     def report(self, code: str, span: Span, *, fields: Mapping[str, object] | None = None, variant: str | None = None,
