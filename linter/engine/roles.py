@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from linter.engine.chains import chain_named
 from linter.engine.memo import IdentityCache
+from linter.engine.rule_scan import ZONE_DISPATCH, rule_scan
 from linter.engine.universe import LOOPBACK_IFACE, OTHER_IFACE, describe_interface
 from linter.model import AddressMatch, Direction, Family, Hook, InterfaceMatch, Ruleset, VerdictKind
 
@@ -88,31 +89,26 @@ def infer_roles(rulesets: list[Ruleset], internet=(), internal=()) -> InterfaceR
     found_internet: dict[str, str] = {p: "configuration" for p in internet}
     found_internal: dict[str, str] = {p: "configuration" for p in internal}
     jump_kind, goto_kind = VerdictKind.JUMP, VerdictKind.GOTO  # (looked up once, not per rule)
-    nat_kinds = frozenset((*_NAT_OUT, *_NAT_IN))
     for ruleset in rulesets:
-        for table in ruleset.tables:
-            for chain in table.chains:
-                zones = _ZONE_DISPATCH.match(chain.name) is not None
-                for rule in chain.rules:
-                    # Only NAT rules and jumps give evidence: the rest of a 100,000-rule file is skipped here.
-                    kind = rule.verdict.kind
-                    jump = kind is jump_kind or kind is goto_kind
-                    if not jump and kind not in nat_kinds:
-                        continue
-                    if zones and jump:
-                        for pattern, why in _zone_evidence(rule, chain):
-                            if pattern not in found_internet:
-                                found_internal.setdefault(pattern, why)
-                    if jump and (len(rule.matches) != 1 or not isinstance(rule.matches[0], InterfaceMatch)):
-                        continue  # no NAT rule, nor a jump on one interface (_spoofing_evidence): kube's 70,000 jumps
-                    if not jump and not _names_interfaces(rule.matches):
-                        continue  # a NAT rule gives evidence by its interfaces only (_evidence): kube's 30,000 DNATs
-                    for pattern, why in (*_evidence(rule, chain), *_spoofing_evidence(rule, table)):
-                        # Configuration wins; a conventionally internal name (docker0's hairpin
-                        # MASQUERADE, a VPN tunnel) is never taken for the outside by inference.
-                        if pattern in found_internal or _conventionally_internal(pattern):
-                            continue
-                        found_internet.setdefault(pattern, f"{why} at line {rule.span.line}")
+        # Only NAT rules and jumps give evidence, and of those only the ones rule_scan lists (its
+        # tests are the ones below): the rest of a 100,000-rule file is not gone through here.
+        for table, chain, rule, zones in rule_scan(ruleset).role_rules:
+            kind = rule.verdict.kind
+            jump = kind is jump_kind or kind is goto_kind
+            if zones and jump:
+                for pattern, why in _zone_evidence(rule, chain):
+                    if pattern not in found_internet:
+                        found_internal.setdefault(pattern, why)
+            if jump and (len(rule.matches) != 1 or not isinstance(rule.matches[0], InterfaceMatch)):
+                continue  # no NAT rule, nor a jump on one interface (_spoofing_evidence)
+            if not jump and not _names_interfaces(rule.matches):
+                continue  # a NAT rule gives evidence by its interfaces only (_evidence)
+            for pattern, why in (*_evidence(rule, chain), *_spoofing_evidence(rule, table)):
+                # Configuration wins; a conventionally internal name (docker0's hairpin
+                # MASQUERADE, a VPN tunnel) is never taken for the outside by inference.
+                if pattern in found_internal or _conventionally_internal(pattern):
+                    continue
+                found_internet.setdefault(pattern, f"{why} at line {rule.span.line}")
     evidence = {**found_internal, **found_internet}
     return InterfaceRoles(tuple(_canonical(p) for p in found_internet),
                           tuple(_canonical(p) for p in found_internal),
@@ -140,7 +136,7 @@ _VPN_WORDS = re.compile(r"\b(?:vpn|wireguard|wg|openvpn|ipsec|tunnel|tailscale|z
 
 
 # firewalld's zone dispatch (nft backend filter_INPUT_ZONES, iptables backend INPUT_ZONES) and its inside zones.
-_ZONE_DISPATCH = re.compile(r"^(?:filter_)?INPUT_ZONES$")
+_ZONE_DISPATCH = ZONE_DISPATCH
 _INSIDE_ZONE = re.compile(r"^(?:filter_)?IN_(internal|home|work|trusted)$")
 
 
@@ -287,23 +283,21 @@ def host_addresses(rulesets: list[Ruleset], configured=()) -> dict:
         add(family, ((lo, hi),))
     dnat, redirect, snat = VerdictKind.DNAT, VerdictKind.REDIRECT, VerdictKind.SNAT  # (looked up once, not per rule)
     for ruleset in rulesets:
-        for table in ruleset.tables:
-            for chain in table.chains:
-                for rule in chain.rules:
-                    kind = rule.verdict.kind
-                    if kind is not dnat and kind is not redirect and kind is not snat:
-                        continue
-                    if (kind is dnat or kind is redirect) and chain.hook is Hook.PREROUTING:
-                        for match in rule.matches:
-                            if isinstance(match, AddressMatch) and match.direction is Direction.DESTINATION \
-                                    and not match.negated and _one_public(match.addresses, iv, PRIVATE_V4,
-                                                                          PRIVATE_V6, NON_INTERNET_V4,
-                                                                          NON_INTERNET_V6):
-                                add(match.addresses.family, match.addresses.ranges)
-                    elif kind is snat and rule.verdict.to_addresses is not None:
-                        addresses = rule.verdict.to_addresses
-                        if _one_public(addresses, iv, PRIVATE_V4, PRIVATE_V6, NON_INTERNET_V4, NON_INTERNET_V6):
-                            add(addresses.family, addresses.ranges)
+        for chain, rule in rule_scan(ruleset).host_rules:  # (the only rules read below: rule_scan.py)
+            kind = rule.verdict.kind
+            if kind is not dnat and kind is not redirect and kind is not snat:
+                continue
+            if (kind is dnat or kind is redirect) and chain.hook is Hook.PREROUTING:
+                for match in rule.matches:
+                    if isinstance(match, AddressMatch) and match.direction is Direction.DESTINATION \
+                            and not match.negated and _one_public(match.addresses, iv, PRIVATE_V4,
+                                                                  PRIVATE_V6, NON_INTERNET_V4,
+                                                                  NON_INTERNET_V6):
+                        add(match.addresses.family, match.addresses.ranges)
+            elif kind is snat and rule.verdict.to_addresses is not None:
+                addresses = rule.verdict.to_addresses
+                if _one_public(addresses, iv, PRIVATE_V4, PRIVATE_V6, NON_INTERNET_V4, NON_INTERNET_V6):
+                    add(addresses.family, addresses.ranges)
     return found
 
 

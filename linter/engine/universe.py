@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6, family_max
 from linter.engine import intervals as iv
-from linter.engine.memo import IdentityCache
+from linter.engine.rule_scan import rule_scan
 from linter.engine.space import ALL_STATES, Box
-from linter.model import Family, InterfaceMatch, Ruleset
+from linter.model import Family, Ruleset
 
 LOOPBACK_IFACE = "lo"
 OTHER_IFACE = "\x00other"
@@ -21,31 +21,7 @@ def interface_representatives(rulesets: list[Ruleset]) -> frozenset[str]:
     """
     names = {LOOPBACK_IFACE, OTHER_IFACE}
     for ruleset in rulesets:
-        found = _NAMED.get(ruleset)
-        if found is None:
-            found = _NAMED.put(ruleset, _named(ruleset))
-        names.update(found)
-    return frozenset(names)
-
-
-# Per ruleset (an analysis and the checks' query both ask: two passes over 100,000 rules).
-_NAMED: IdentityCache[frozenset[str]] = IdentityCache()
-
-
-def _named(ruleset: Ruleset) -> frozenset[str]:
-    names = set()
-    for table in ruleset.tables:
-        for chain in table.chains:
-            if chain.device:
-                names.update(d.strip() for d in chain.device.split(","))
-            for rule in chain.rules:
-                for match in rule.matches:
-                    if isinstance(match, InterfaceMatch):
-                        for name in match.names:
-                            if name.endswith(("+", "*")):
-                                names.add(name[:-1] + "\x00")
-                            else:
-                                names.add(name)
+        names.update(rule_scan(ruleset).names)  # (one pass shared with roles.py: rule_scan.py)
     return frozenset(names)
 
 

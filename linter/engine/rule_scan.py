@@ -1,0 +1,87 @@
+"""One pass over a ruleset's rules for what building an exposure analysis reads of them.
+
+Three readers went through every rule of a ruleset in turn: the interface names rules use
+(universe.interface_representatives), the evidence of interface roles (roles.infer_roles)
+and the host's own addresses (roles.host_addresses). The last two read only a few kinds of
+rule, yet each walked all of kube-proxy's 100,000. Here one pass notes the names and, in rule
+order, the rules each of the other two would go on to read past its own first tests; those
+tests are repeated by the readers, so the lists only spare them the rules they would skip.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from linter.engine.memo import IdentityCache
+from linter.model import Hook, InterfaceMatch, Ruleset, VerdictKind
+
+# firewalld's zone dispatch chain (roles.py reads its jumps whatever their matches).
+ZONE_DISPATCH = re.compile(r"^(?:filter_)?INPUT_ZONES$")
+# The kinds of rule whose interfaces tell roles (roles._NAT_OUT and roles._NAT_IN).
+ROLE_NAT_KINDS = frozenset((VerdictKind.MASQUERADE, VerdictKind.SNAT, VerdictKind.DNAT))
+
+
+class RuleScan(NamedTuple):
+    """What one pass over a ruleset found."""
+
+    names: frozenset[str]  # interface names and prefixes (universe._named's answer)
+    role_rules: tuple  # (table, chain, rule, in a zone dispatch chain) roles.infer_roles reads
+    host_rules: tuple  # (chain, rule) roles.host_addresses reads
+
+
+_SCANS: IdentityCache[RuleScan] = IdentityCache()
+
+
+def rule_scan(ruleset: Ruleset) -> RuleScan:
+    """The scan of ``ruleset`` (remembered per ruleset: an analysis and the checks' query both
+    ask).
+
+    ``role_rules``: jumps and gotos in a zone dispatch chain, jumps and gotos whose one match
+    is an interface match, and MASQUERADE, SNAT and DNAT rules with an interface match.
+    ``host_rules``: DNAT and REDIRECT rules of a chain on PREROUTING, and SNAT rules with
+    addresses to rewrite to."""
+    found = _SCANS.get(ruleset)
+    if found is None:
+        found = _SCANS.put(ruleset, _scan(ruleset))
+    return found
+
+
+def _scan(ruleset: Ruleset) -> RuleScan:
+    names = set()
+    role_rules = []
+    host_rules = []
+    # (Enum members looked up once and compared by identity: hashing one runs Python code.)
+    jump, goto = VerdictKind.JUMP, VerdictKind.GOTO
+    dnat, redirect, snat = VerdictKind.DNAT, VerdictKind.REDIRECT, VerdictKind.SNAT
+    nat_kinds = ROLE_NAT_KINDS
+    prerouting = Hook.PREROUTING
+    for table in ruleset.tables:
+        for chain in table.chains:
+            if chain.device:
+                names.update(d.strip() for d in chain.device.split(","))
+            zones = ZONE_DISPATCH.match(chain.name) is not None
+            on_prerouting = chain.hook is prerouting
+            for rule in chain.rules:
+                named = False
+                for match in rule.matches:
+                    if isinstance(match, InterfaceMatch):
+                        named = True
+                        for name in match.names:
+                            if name.endswith(("+", "*")):
+                                names.add(name[:-1] + "\x00")
+                            else:
+                                names.add(name)
+                kind = rule.verdict.kind
+                if kind is jump or kind is goto:
+                    if zones or named and len(rule.matches) == 1:
+                        role_rules.append((table, chain, rule, zones))
+                    continue
+                if named and kind in nat_kinds:
+                    role_rules.append((table, chain, rule, zones))
+                if kind is dnat or kind is redirect:
+                    if on_prerouting:
+                        host_rules.append((chain, rule))
+                elif kind is snat and rule.verdict.to_addresses is not None:
+                    host_rules.append((chain, rule))
+    return RuleScan(frozenset(names), tuple(role_rules), tuple(host_rules))

@@ -1,0 +1,142 @@
+"""engine/rule_scan.py: the rules it lists are all that interface roles, host addresses and
+interface representatives read. Random tables: the readers given only the scan's lists answer
+as they do given every rule."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from linter.engine import roles, universe
+from linter.engine.rule_scan import RuleScan, rule_scan
+from linter.model import InterfaceMatch
+from tests.engine.helpers import ruleset
+
+IFACES = ["eth0", "eth1", "eth1.110", "wg0", "docker0", "br-lan", "ppp+", "veth+", "eno1"]
+ADDRS = ["203.0.113.4/32", "198.51.100.7", "10.0.0.0/8", "192.168.1.1/32", "2.2.2.0/24", "127.0.0.1"]
+
+
+def _interfaces(rng, direction_choices=("-i", "-o")):
+    parts = []
+    for flag in direction_choices:
+        if rng.random() < 0.4:
+            parts.append(f"{'! ' if rng.random() < 0.2 else ''}{flag} {rng.choice(IFACES)}")
+    return parts
+
+
+def _rule(rng, chain, chains, nat):
+    parts = [f"-A {chain}"]
+    if rng.random() < 0.3:
+        parts.append(f"-s {rng.choice(ADDRS)}")
+    if rng.random() < 0.3:
+        parts.append(f"{'! ' if rng.random() < 0.2 else ''}-d {rng.choice(ADDRS)}")
+    if chain in ("PREROUTING", "INPUT", "INPUT_ZONES", "FORWARD"):
+        parts += _interfaces(rng, ("-i",))
+    elif chain in ("POSTROUTING", "OUTPUT"):
+        parts += _interfaces(rng, ("-o",))
+    else:
+        parts += _interfaces(rng)
+    if rng.random() < 0.2:
+        parts.append(f"-m comment --comment \"{rng.choice(['vpn nat', 'web', 'wireguard out'])}\"")
+    pick = rng.random()
+    if nat and pick < 0.5:
+        hook_ok = {"PREROUTING": ["DNAT --to-destination 10.0.0.5", "REDIRECT --to-ports 8080"],
+                   "OUTPUT": ["DNAT --to-destination 10.0.0.5"],
+                   "POSTROUTING": ["MASQUERADE", "SNAT --to-source 203.0.113.9", "SNAT --to-source 10.1.1.1"]}
+        targets = hook_ok.get(chain) or ["DNAT --to-destination 10.0.0.6", "MASQUERADE",
+                                          "SNAT --to-source 198.51.100.2"]
+        if "DNAT" in targets[0] or "REDIRECT" in targets[0]:
+            parts.append("-p tcp --dport 80")
+        parts.append(f"-j {rng.choice(targets)}")
+    elif pick < 0.8 and chains:
+        parts.append(f"-{rng.choice('jjg')} {rng.choice(chains)}")
+    else:
+        parts.append(f"-j {rng.choice(['ACCEPT', 'DROP', 'RETURN'] if not nat else ['ACCEPT', 'RETURN'])}")
+    return " ".join(parts)
+
+
+def _text(rng) -> str:
+    out = ["*nat"]
+    user = ["NATUSER", "NATOTHER"]
+    for name in ("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"):
+        out.append(f":{name} ACCEPT [0:0]")
+    out += [f":{name} - [0:0]" for name in user]
+    for name in ("PREROUTING", "OUTPUT", "POSTROUTING", *user):
+        for _ in range(rng.randrange(6)):
+            out.append(_rule(rng, name, user[1:] if name == "NATUSER" else [] if name == "NATOTHER" else user, True))
+    out += ["COMMIT", "*filter"]
+    for name in ("INPUT", "FORWARD", "OUTPUT"):
+        out.append(f":{name} ACCEPT [0:0]")
+    user = ["INPUT_ZONES", "IN_internal", "IN_public", "NOTFROMHERE", "LOG_DROP"]
+    out += [f":{name} - [0:0]" for name in user]
+    out.append("-A LOG_DROP -j DROP")
+    if rng.random() < 0.5:
+        out += ["-A NOTFROMHERE -s 10.0.0.0/8 -j DROP", "-A NOTFROMHERE -s 192.168.0.0/16 -j LOG_DROP",
+                "-A NOTFROMHERE -j RETURN"]
+    for name in ("INPUT", "FORWARD", "OUTPUT", "INPUT_ZONES", "IN_public"):
+        later = {"INPUT": user, "FORWARD": user[1:], "OUTPUT": ["LOG_DROP"],
+                 "INPUT_ZONES": ["IN_internal", "IN_public", "NOTFROMHERE"], "IN_public": ["LOG_DROP"]}[name]
+        for _ in range(rng.randrange(7)):
+            out.append(_rule(rng, name, later, False))
+    out.append("COMMIT")
+    return "\n".join(out) + "\n"
+
+
+def _named_everywhere(document) -> frozenset[str]:
+    names = set()
+    for table in document.tables:
+        for chain in table.chains:
+            for rule in chain.rules:
+                for match in rule.matches:
+                    if isinstance(match, InterfaceMatch):
+                        names.update(n[:-1] + "\x00" if n.endswith(("+", "*")) else n for n in match.names)
+    return frozenset(names)
+
+
+def _every_rule(document) -> RuleScan:
+    """A scan that lists every rule: the readers then go through all of them, as they did."""
+    rules = [(table, chain, rule) for table in document.tables for chain in table.chains for rule in chain.rules]
+    return RuleScan(_named_everywhere(document),
+                    tuple((t, c, r, roles._ZONE_DISPATCH.match(c.name) is not None) for t, c, r in rules),
+                    tuple((c, r) for _, c, r in rules))
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_the_scan_lists_every_rule_the_readers_use(seed, monkeypatch):
+    rng = random.Random(seed)
+    document = ruleset(_text(rng))
+    scanned = rule_scan(document)
+    assert scanned.names == _named_everywhere(document)
+    got = (roles.infer_roles([document], ("eno1",) if seed % 7 == 0 else ()),
+           roles.host_addresses([document]), universe.interface_representatives([document]))
+    monkeypatch.setattr(roles, "rule_scan", _every_rule)
+    monkeypatch.setattr(universe, "rule_scan", _every_rule)
+    want = (roles.infer_roles([document], ("eno1",) if seed % 7 == 0 else ()),
+            roles.host_addresses([document]), universe.interface_representatives([document]))
+    assert got == want
+    assert got[0].evidence == want[0].evidence
+
+
+def test_the_scan_finds_evidence_and_addresses():
+    document = ruleset("""*nat
+:PREROUTING ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -d 203.0.113.4/32 -p tcp --dport 80 -j DNAT --to-destination 10.0.0.5
+-A POSTROUTING -o ppp+ -j MASQUERADE
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:NOTFROMHERE - [0:0]
+-A NOTFROMHERE -s 10.0.0.0/8 -j DROP
+-A NOTFROMHERE -s 192.168.0.0/16 -j DROP
+-A INPUT -i eth1 -j NOTFROMHERE
+COMMIT
+""")
+    scanned = rule_scan(document)
+    assert [r.verdict.kind.value for _, _, r, _ in scanned.role_rules] == ["masquerade", "jump"]
+    assert len(scanned.host_rules) == 1
+    found = roles.infer_roles([document])
+    assert set(found.internet) == {"ppp*", "eth1"}
+    assert roles.host_addresses([document])
+    assert {"ppp\x00", "eth1"} <= universe.interface_representatives([document])
