@@ -9,6 +9,7 @@ from linter.checks.generators import generator_of, safety_net
 from linter.checks.jump_graph import acyclic, jump_graph, reaches
 from linter.findings import Severity
 from linter.engine import query
+from linter.engine.verdict_kinds import kinds_of
 from linter.model import Chain, Family, Hook, Policy, Ruleset, Span, Table, VerdictKind
 
 _DEFAULT_DENY_HOOKS = (Hook.INPUT, Hook.FORWARD)
@@ -55,9 +56,12 @@ def is_fragment_chain(table: Table, chain: Chain) -> bool:
         all(c.span == table.span for c in table.chains if c.is_base)
 
 
+_FORWARDING_KINDS = frozenset((VerdictKind.DNAT, VerdictKind.SNAT, VerdictKind.MASQUERADE))
+
+
 def _forwarding_in_use(ruleset: Ruleset) -> bool:
-    nat = (VerdictKind.DNAT, VerdictKind.SNAT, VerdictKind.MASQUERADE)
-    return any(rule.verdict.kind in nat for table in ruleset.tables for chain in table.chains for rule in chain.rules)
+    # Each chain's kinds gathered in C (engine/verdict_kinds.py), not a Python loop over its rules.
+    return any(not _FORWARDING_KINDS.isdisjoint(kinds_of(chain)) for table in ruleset.tables for chain in table.chains)
 
 
 @check("PL402", "PL403", "PL410", on=Ruleset)

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from linter.engine.chains import chain_named
 from linter.engine.memo import IdentityCache
 from linter.engine.universe import LOOPBACK_IFACE, OTHER_IFACE, describe_interface
+from linter.engine.verdict_kinds import lacks
 from linter.model import AddressMatch, Direction, Family, Hook, InterfaceMatch, Ruleset, VerdictKind
 
 CONVENTIONAL_INTERNAL = (
@@ -39,6 +40,9 @@ CONVENTIONAL_INTERNAL = (
 
 _NAT_OUT = (VerdictKind.MASQUERADE, VerdictKind.SNAT)
 _NAT_IN = (VerdictKind.DNAT,)
+_EVIDENCE_KINDS = frozenset((VerdictKind.JUMP, VerdictKind.GOTO, *_NAT_OUT, *_NAT_IN))  # what infer_roles reads
+_MASQUERADE = frozenset((VerdictKind.MASQUERADE,))
+_HOST_KINDS = frozenset((VerdictKind.DNAT, VerdictKind.REDIRECT, VerdictKind.SNAT))  # what host_addresses reads
 
 
 def _name_matches(pattern: str, rep: str) -> bool:
@@ -92,6 +96,8 @@ def infer_roles(rulesets: list[Ruleset], internet=(), internal=()) -> InterfaceR
     for ruleset in rulesets:
         for table in ruleset.tables:
             for chain in table.chains:
+                if lacks(chain, _EVIDENCE_KINDS):
+                    continue  # neither a jump nor a NAT rule (engine/verdict_kinds.py): an allow-list's INPUT
                 zones = _ZONE_DISPATCH.match(chain.name) is not None
                 for rule in chain.rules:
                     # Only NAT rules and jumps give evidence: the rest of a 100,000-rule file is skipped here.
@@ -251,6 +257,8 @@ def _ruleset_bridges(ruleset: Ruleset) -> tuple:
     found = []
     for table in ruleset.tables:
         for chain in table.chains:
+            if lacks(chain, _MASQUERADE):
+                continue
             for rule in chain.rules:
                 if rule.verdict.kind is not VerdictKind.MASQUERADE:
                     continue
@@ -289,6 +297,8 @@ def host_addresses(rulesets: list[Ruleset], configured=()) -> dict:
     for ruleset in rulesets:
         for table in ruleset.tables:
             for chain in table.chains:
+                if lacks(chain, _HOST_KINDS):
+                    continue
                 for rule in chain.rules:
                     kind = rule.verdict.kind
                     if kind is not dnat and kind is not redirect and kind is not snat:
