@@ -9,7 +9,6 @@ from linter.checks.generators import generator_of, safety_net
 from linter.checks.jump_graph import acyclic, jump_graph, reaches
 from linter.findings import Severity
 from linter.engine import query
-from linter.engine.verdict_kinds import kinds_of
 from linter.model import Chain, Family, Hook, Policy, Ruleset, Span, Table, VerdictKind
 
 _DEFAULT_DENY_HOOKS = (Hook.INPUT, Hook.FORWARD)
@@ -60,8 +59,8 @@ _FORWARDING_KINDS = frozenset((VerdictKind.DNAT, VerdictKind.SNAT, VerdictKind.M
 
 
 def _forwarding_in_use(ruleset: Ruleset) -> bool:
-    # Each chain's kinds gathered in C (engine/verdict_kinds.py), not a Python loop over its rules.
-    return any(not _FORWARDING_KINDS.isdisjoint(kinds_of(chain)) for table in ruleset.tables for chain in table.chains)
+    # Each chain's kinds gathered in C (query.kinds_of: engine/verdict_kinds.py), not a Python loop over its rules.
+    return any(not _FORWARDING_KINDS.isdisjoint(query.kinds_of(chain)) for table in ruleset.tables for chain in table.chains)
 
 
 @check("PL402", "PL403", "PL410", on=Ruleset)

@@ -4,7 +4,7 @@ in chain_graph, PL408 in jump_depth): kube-proxy's 100,000 rules were gone throu
 from __future__ import annotations
 
 from linter.engine.memo import IdentityCache
-from linter.engine.verdict_kinds import lacks
+from linter.engine.query import lacks
 from linter.model import Table, VerdictKind
 
 _JUMPS = (VerdictKind.JUMP, VerdictKind.GOTO)
