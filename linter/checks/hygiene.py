@@ -59,8 +59,11 @@ _FORWARDING_KINDS = frozenset((VerdictKind.DNAT, VerdictKind.SNAT, VerdictKind.M
 
 
 def _forwarding_in_use(ruleset: Ruleset) -> bool:
-    # Each chain's kinds gathered in C (query.kinds_of: engine/verdict_kinds.py), not a Python loop over its rules.
-    return any(not _FORWARDING_KINDS.isdisjoint(query.kinds_of(chain)) for table in ruleset.tables for chain in table.chains)
+    # A large chain's kinds gathered once in C (query.lacks: engine/verdict_kinds.py); a small one rule by rule.
+    nat = _FORWARDING_KINDS
+    return any(not query.lacks(chain, nat) if len(chain.rules) >= query.LARGE_CHAIN
+               else any(rule.verdict.kind in nat for rule in chain.rules)
+               for table in ruleset.tables for chain in table.chains)
 
 
 @check("PL402", "PL403", "PL410", on=Ruleset)

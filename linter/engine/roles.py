@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from linter.engine.chains import chain_named
 from linter.engine.memo import IdentityCache
 from linter.engine.universe import LOOPBACK_IFACE, OTHER_IFACE, describe_interface
-from linter.engine.verdict_kinds import lacks
+from linter.engine.verdict_kinds import LARGE, lacks
 from linter.model import AddressMatch, Direction, Family, Hook, InterfaceMatch, Ruleset, VerdictKind
 
 CONVENTIONAL_INTERNAL = (
@@ -96,7 +96,7 @@ def infer_roles(rulesets: list[Ruleset], internet=(), internal=()) -> InterfaceR
     for ruleset in rulesets:
         for table in ruleset.tables:
             for chain in table.chains:
-                if lacks(chain, _EVIDENCE_KINDS):
+                if len(chain.rules) >= LARGE and lacks(chain, _EVIDENCE_KINDS):  # (a small chain: no call)
                     continue  # neither a jump nor a NAT rule (engine/verdict_kinds.py): an allow-list's INPUT
                 zones = _ZONE_DISPATCH.match(chain.name) is not None
                 for rule in chain.rules:
@@ -257,7 +257,7 @@ def _ruleset_bridges(ruleset: Ruleset) -> tuple:
     found = []
     for table in ruleset.tables:
         for chain in table.chains:
-            if lacks(chain, _MASQUERADE):
+            if len(chain.rules) >= LARGE and lacks(chain, _MASQUERADE):
                 continue
             for rule in chain.rules:
                 if rule.verdict.kind is not VerdictKind.MASQUERADE:
@@ -297,7 +297,7 @@ def host_addresses(rulesets: list[Ruleset], configured=()) -> dict:
     for ruleset in rulesets:
         for table in ruleset.tables:
             for chain in table.chains:
-                if lacks(chain, _HOST_KINDS):
+                if len(chain.rules) >= LARGE and lacks(chain, _HOST_KINDS):
                     continue
                 for rule in chain.rules:
                     kind = rule.verdict.kind
