@@ -59,9 +59,9 @@ _FORWARDING_KINDS = frozenset((VerdictKind.DNAT, VerdictKind.SNAT, VerdictKind.M
 
 
 def _forwarding_in_use(ruleset: Ruleset) -> bool:
-    # A large chain's kinds gathered once in C (query.lacks: engine/verdict_kinds.py); a small one rule by rule.
+    # A large chain's kinds gathered once in C (query.kinds_of: engine/verdict_kinds.py); a small one rule by rule.
     nat = _FORWARDING_KINDS
-    return any(not query.lacks(chain, nat) if len(chain.rules) >= query.LARGE_CHAIN
+    return any(not nat.isdisjoint(query.kinds_of(chain)) if len(chain.rules) >= query.LARGE_CHAIN
                else any(rule.verdict.kind in nat for rule in chain.rules)
                for table in ruleset.tables for chain in table.chains)
 
