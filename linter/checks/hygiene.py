@@ -55,9 +55,15 @@ def is_fragment_chain(table: Table, chain: Chain) -> bool:
         all(c.span == table.span for c in table.chains if c.is_base)
 
 
+_FORWARDING_KINDS = frozenset((VerdictKind.DNAT, VerdictKind.SNAT, VerdictKind.MASQUERADE))
+
+
 def _forwarding_in_use(ruleset: Ruleset) -> bool:
-    nat = (VerdictKind.DNAT, VerdictKind.SNAT, VerdictKind.MASQUERADE)
-    return any(rule.verdict.kind in nat for table in ruleset.tables for chain in table.chains for rule in chain.rules)
+    # A large chain's kinds gathered once in C (query.kinds_of: engine/verdict_kinds.py); a small one rule by rule.
+    nat = _FORWARDING_KINDS
+    return any(not nat.isdisjoint(query.kinds_of(chain)) if len(chain.rules) >= query.LARGE_CHAIN
+               else any(rule.verdict.kind in nat for rule in chain.rules)
+               for table in ruleset.tables for chain in table.chains)
 
 
 @check("PL402", "PL403", "PL410", on=Ruleset)

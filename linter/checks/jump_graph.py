@@ -4,9 +4,11 @@ in chain_graph, PL408 in jump_depth): kube-proxy's 100,000 rules were gone throu
 from __future__ import annotations
 
 from linter.engine.memo import IdentityCache
+from linter.engine.query import LARGE_CHAIN as LARGE, lacks
 from linter.model import Table, VerdictKind
 
 _JUMPS = (VerdictKind.JUMP, VerdictKind.GOTO)
+_JUMPING = frozenset(_JUMPS)
 
 
 class JumpGraph:
@@ -52,6 +54,8 @@ def _build(table: Table) -> JumpGraph:
     used = set()
     jumps = _JUMPS
     for chain in table.chains:
+        if len(chain.rules) >= LARGE and lacks(chain, _JUMPING):
+            continue  # no jump or goto (engine/verdict_kinds.py): an allow-list's INPUT
         out = edges[chain.name]
         for rule in chain.rules:
             verdict = rule.verdict

@@ -26,6 +26,7 @@ from linter.engine.space import (
     PORT_PROTOCOL_RANGES, Box, has_opaque, has_path_decided, protocol_ranges, replace, split_rule, with_proto, with_src,
 )
 from linter.engine.transparent import jump_changes_nothing
+from linter.engine.verdict_kinds import kinds_of
 from linter.model import (
     TERMINAL_KINDS, AddrTypeMatch, AddressMatch, Chain, Direction, PortMatch, ProtocolMatch, Rule, VerdictKind,
 )
@@ -36,6 +37,7 @@ _LOCAL = Box._fields.index("local")
 _PROTO = Box._fields.index("proto")  # (followed by sport and dport: plain_match sets proto and dport in one slice)
 assert Box._fields[_PROTO:_PROTO + 3] == ("proto", "sport", "dport")
 _JUMP, _GOTO, _RETURN, _OTHER = VerdictKind.JUMP, VerdictKind.GOTO, VerdictKind.RETURN, VerdictKind.OTHER
+_JUMPING = frozenset((_JUMP, _GOTO))
 CALLEE_DEPTH = 16  # nested jumps followed into called chains; deeper: the general path
 
 
@@ -47,7 +49,7 @@ def worth_trying_first(chain: Chain) -> bool:
     """Whether ``chain`` jumps somewhere: every jump cuts the general path's pending space by
     the pieces its target returns, which this lane does not need (a chain without jumps is
     the general path's, whose own lanes take source runs and dispatch segments)."""
-    return any(rule.verdict.kind is VerdictKind.JUMP or rule.verdict.kind is VerdictKind.GOTO for rule in chain.rules)
+    return not _JUMPING.isdisjoint(kinds_of(chain))  # (engine/verdict_kinds.py: once, in C)
 
 
 def judge(analysis, chain: Chain):

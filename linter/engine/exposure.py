@@ -369,8 +369,9 @@ class ExposureAnalysis:
                                                      lambda box: (_conditions(box.assumptions, condition_texts),
                                                                   nat_of(box)))
             pending: list[Result] = []  # lone results not summarised yet (in runs: engine/lone_results.py)
+            accept = Outcome.ACCEPT  # (an enum member looked up once, not per result: ~0.1 us each)
             for result in family_results:
-                if result.verdict is not Outcome.ACCEPT:
+                if result.verdict is not accept:
                     continue
                 if lone is not None and id(result) in lone:
                     pending.append(result)

@@ -22,6 +22,7 @@ from linter.engine.space import ALL_STATES, Box, replace
 from linter.engine.universe import (  # noqa: F401  (OTHER_IFACE, describe_interface re-exported)
     LOOPBACK_IFACE, OTHER_IFACE, describe_interface, initial_boxes, interface_representatives, loopback_ranges,
 )
+from linter.engine.verdict_kinds import LARGE as LARGE_CHAIN, kinds_of, lacks  # noqa: F401  (re-exported)
 from linter.engine.walk import Outcome, Walker, chain_named, unpruned  # noqa: F401  (chain_named re-exported)
 from linter.model import (
     Chain, Direction, Family, Hook, Policy, PortMatch, ProtocolMatch, Rule, Ruleset, Span, Table, VerdictKind,
@@ -33,7 +34,7 @@ __all__ = [
     "describe_interface", "loopback_ranges",
     "chain_named", "destinations_text", "interfaces_record",
     "exposure_of", "interfaces_of", "internet_accepted", "dropped_by", "drops_forwarded",
-    "input_default", "accepts_by_default", "dead_rules_of", "destination_ports",
+    "input_default", "accepts_by_default", "dead_rules_of", "destination_ports", "kinds_of", "lacks", "LARGE_CHAIN",
 ]
 
 

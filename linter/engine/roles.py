@@ -31,6 +31,7 @@ from linter.engine.chains import chain_named
 from linter.engine.memo import IdentityCache
 from linter.engine.rule_scan import ZONE_DISPATCH, rule_scan
 from linter.engine.universe import LOOPBACK_IFACE, OTHER_IFACE, describe_interface
+from linter.engine.verdict_kinds import LARGE, lacks
 from linter.model import AddressMatch, Direction, Family, Hook, InterfaceMatch, Ruleset, VerdictKind
 
 CONVENTIONAL_INTERNAL = (
@@ -40,6 +41,7 @@ CONVENTIONAL_INTERNAL = (
 
 _NAT_OUT = (VerdictKind.MASQUERADE, VerdictKind.SNAT)
 _NAT_IN = (VerdictKind.DNAT,)
+_MASQUERADE = frozenset((VerdictKind.MASQUERADE,))
 
 
 def _name_matches(pattern: str, rep: str) -> bool:
@@ -247,6 +249,8 @@ def _ruleset_bridges(ruleset: Ruleset) -> tuple:
     found = []
     for table in ruleset.tables:
         for chain in table.chains:
+            if len(chain.rules) >= LARGE and lacks(chain, _MASQUERADE):
+                continue
             for rule in chain.rules:
                 if rule.verdict.kind is not VerdictKind.MASQUERADE:
                     continue
