@@ -70,8 +70,7 @@ def _coalesce_path(boxes: list[Box], held: dict | None = None) -> list[Box]:
     codes: dict = {}
     # The signatures lie in a list beside the boxes, not in a dict by id: at the end of ufw's
     # user chain a quarter of a million boxes each held a key int and a dict slot besides.
-    paths: dict[int, int] = {}
-    signatures = [_signature(box, width, codes, paths) for box in boxes]
+    signatures = [_signature(box, width, codes) for box in boxes]
     if held:
         for at, box in enumerate(boxes):
             if id(box) in held:
@@ -125,7 +124,7 @@ def _coalesce_path(boxes: list[Box], held: dict | None = None) -> list[Box]:
                 box = _merged_held(members, held)
             else:
                 box = replace(members[0], **{name: _merged_ranges(tuple(m[index] for m in members))})
-            signature = _signature(box, width, codes, paths)
+            signature = _signature(box, width, codes)
             if held and id(box) in held:
                 signature = _held_signature(signature, codes)
             merged.append(box)
@@ -183,7 +182,7 @@ _FIELD_AT = {name: index for index, name in enumerate(Box._fields)}
 # Dimensions in blocks, each block tested at once before its dimensions one by one.
 _BLOCKS = (("dst", "dport"), ("proto", "src", "sport"), ("nat_dst", "nat_dport"), ("iif", "state", "oif"))
 _BLOCK_OF = {name: number for number, block in enumerate(_BLOCKS) for name in block}
-_SIGNATURE_WIDTH = len(_VALUE_FIELDS) + 2  # the values' numbers, then the path's two ids
+_SIGNATURE_WIDTH = len(_VALUE_FIELDS)  # the values' numbers (the boxes share one path)
 _OUTSIDE_BLOCK = tuple(itemgetter(*(i for i in range(_SIGNATURE_WIDTH) if Box._fields[i] not in block))
                        for block in _BLOCKS)
 _OTHER_THAN = {name: itemgetter(*(i for i in range(_SIGNATURE_WIDTH) if i != Box._fields.index(name)))
@@ -283,14 +282,12 @@ def _held_signature(signature: tuple, codes: dict) -> tuple:
     return signature[:_SOURCE_AT] + (codes.setdefault(object(), len(codes)),) + signature[_SOURCE_AT + 1:]
 
 
-def _signature(box: Box, width: int, codes: dict, paths: dict) -> tuple:
-    """The numbers of ``box``'s values (equal values, equal numbers), then its path's two ids,
-    each id one int shared by every box of the path (``paths``: an id's int by its value)."""
+def _signature(box: Box, width: int, codes: dict) -> tuple:
+    """The numbers of ``box``'s values (equal values, equal numbers). Its path is not in it:
+    _coalesce_path is given the boxes of one path, and a merged box keeps its first member's."""
     code = codes.setdefault
-    assumptions, trail = id(box.assumptions), id(box.trail)
     return tuple([code(v if type(v) is not tuple and type(v) is not RangeList or len(v) <= BY_VALUE else id(v),
-                       len(codes)) for v in box[:width]]
-                 + [paths.setdefault(assumptions, assumptions), paths.setdefault(trail, trail)])
+                       len(codes)) for v in box[:width]])
 
 
 def merged_in_sources(boxes: list[Box], held: dict | None = None) -> list[Box] | None:
