@@ -68,11 +68,13 @@ def _coalesce_path(boxes: list[Box], held: dict | None = None) -> list[Box]:
     # split from one another share them anyway. Each value is hashed once, into a small number
     # (equal values, equal numbers): the keys per box below are tuples of those.
     codes: dict = {}
-    signatures = {id(box): _signature(box, width, codes) for box in boxes}
+    # The signatures lie in a list beside the boxes, not in a dict by id: at the end of ufw's
+    # user chain a quarter of a million boxes each held a key int and a dict slot besides.
+    signatures = [_signature(box, width, codes) for box in boxes]
     if held:
-        for box in boxes:
+        for at, box in enumerate(boxes):
             if id(box) in held:
-                signatures[id(box)] = _held_signature(signatures[id(box)], codes)
+                signatures[at] = _held_signature(signatures[at], codes)
     apart: set[int] = set()  # blocks of dimensions no two of the boxes as they are now can merge in
     for name in _DIMENSIONS:
         if name.startswith("nat_") and all(b.nat_dst is None for b in boxes):
@@ -89,40 +91,47 @@ def _coalesce_path(boxes: list[Box], held: dict | None = None) -> list[Box]:
         # Counted by the keys' hashes, not the keys (a quarter of a million boxes at the end of
         # ufw's user chain held that many key tuples at once): distinct hashes are distinct
         # keys, and where two hashes are equal the groups below are made as before.
-        if len({hash(outside(signatures[id(box)])) for box in boxes}) == len(boxes):
+        if len({hash(outside(signature)) for signature in signatures}) == len(boxes):
             apart.add(block)
             continue
         index = Box._fields.index(name)
         key = _OTHER_THAN[name]
-        # A group's first box is kept as it is, a list made only for a group met again.
-        groups: dict[tuple, Box | list[Box]] = {}
-        for box in boxes:
-            group_key = key(signatures[id(box)])
+        # A group's first box (by its place) is kept as it is, a list made only for a group
+        # met again.
+        groups: dict[tuple, int | list[int]] = {}
+        for at, signature in enumerate(signatures):
+            group_key = key(signature)
             found = groups.get(group_key)
             if found is None:
-                groups[group_key] = box
+                groups[group_key] = at
             elif type(found) is list:
-                found.append(box)
+                found.append(at)
             else:
-                groups[group_key] = [found, box]
+                groups[group_key] = [found, at]
         if len(groups) == len(boxes):
             continue
         merged = []
-        for members in groups.values():
-            if type(members) is not list:
-                merged.append(members)
+        merged_signatures = []
+        for places in groups.values():
+            if type(places) is not list:
+                merged.append(boxes[places])
+                merged_signatures.append(signatures[places])
                 continue
+            members = [boxes[at] for at in places]
             if name in _SET_DIMENSIONS:
                 box = replace(members[0], **{name: frozenset().union(*(m[index] for m in members))})
             elif held and name == "src" and any(id(m) in held for m in members):
                 box = _merged_held(members, held)
             else:
                 box = replace(members[0], **{name: _merged_ranges(tuple(m[index] for m in members))})
-            signatures[id(box)] = _signature(box, width, codes)
+            signature = _signature(box, width, codes)
             if held and id(box) in held:
-                signatures[id(box)] = _held_signature(signatures[id(box)], codes)
+                signature = _held_signature(signature, codes)
             merged.append(box)
+            merged_signatures.append(signature)
+        del groups
         boxes = merged
+        signatures = merged_signatures
         apart.clear()  # (new boxes: what was apart may not be)
         if len(boxes) < 2:
             break
@@ -173,7 +182,7 @@ _FIELD_AT = {name: index for index, name in enumerate(Box._fields)}
 # Dimensions in blocks, each block tested at once before its dimensions one by one.
 _BLOCKS = (("dst", "dport"), ("proto", "src", "sport"), ("nat_dst", "nat_dport"), ("iif", "state", "oif"))
 _BLOCK_OF = {name: number for number, block in enumerate(_BLOCKS) for name in block}
-_SIGNATURE_WIDTH = len(_VALUE_FIELDS) + 2  # the values' numbers, then the path's two ids
+_SIGNATURE_WIDTH = len(_VALUE_FIELDS)  # the values' numbers (the boxes share one path)
 _OUTSIDE_BLOCK = tuple(itemgetter(*(i for i in range(_SIGNATURE_WIDTH) if Box._fields[i] not in block))
                        for block in _BLOCKS)
 _OTHER_THAN = {name: itemgetter(*(i for i in range(_SIGNATURE_WIDTH) if i != Box._fields.index(name)))
@@ -274,10 +283,11 @@ def _held_signature(signature: tuple, codes: dict) -> tuple:
 
 
 def _signature(box: Box, width: int, codes: dict) -> tuple:
+    """The numbers of ``box``'s values (equal values, equal numbers). Its path is not in it:
+    _coalesce_path is given the boxes of one path, and a merged box keeps its first member's."""
     code = codes.setdefault
     return tuple([code(v if type(v) is not tuple and type(v) is not RangeList or len(v) <= BY_VALUE else id(v),
-                       len(codes)) for v in box[:width]]
-                 + [id(box.assumptions), id(box.trail)])
+                       len(codes)) for v in box[:width]])
 
 
 def merged_in_sources(boxes: list[Box], held: dict | None = None) -> list[Box] | None:
