@@ -32,7 +32,8 @@ def collapse_repeats(findings: list[Finding]) -> list[Finding]:
     twice), and with each large group of repeats replaced by its first finding and a count."""
     # Messages are compared only between findings of one code at one place: most are never
     # read (Finding.deferred), and comparing the place first is the same test. Each finding is
-    # placed in its group (_group_key, written out) in the same pass: an allow-list's 50,000.
+    # placed in its group in the same pass (an allow-list's 50,000): ordinary info findings of a
+    # file together, PER_FILE codes by file, PER_MESSAGE codes by file and message.
     seen: dict[tuple, Finding | set[str]] = {}  # place -> its one finding, or its messages
     unique = []
     groups: dict[tuple, list[Finding]] = {}
@@ -95,16 +96,6 @@ def collapse_repeats(findings: list[Finding]) -> list[Finding]:
 # Finding.sort_key's tuple, made in C (an allow-list's 50,000 ordinary findings are sorted here).
 _SORT_KEY = attrgetter("path", "line", "column", "code", "key")
 _PATH, _LINE, _COLUMN = attrgetter("path"), attrgetter("line"), attrgetter("column")
-
-
-def _group_key(finding: Finding):
-    if finding.code in ORDINARY and finding.severity is Severity.INFO:
-        return (finding.path, "ordinary")
-    if finding.code in PER_FILE:
-        return (finding.path, finding.code)
-    if finding.code in PER_MESSAGE:
-        return (finding.path, finding.code, finding.message)
-    return None
 
 
 def _subject(message: str) -> str:
