@@ -31,7 +31,6 @@ from linter.engine.chains import chain_named
 from linter.engine.memo import IdentityCache
 from linter.engine.rule_scan import ZONE_DISPATCH, rule_scan
 from linter.engine.universe import LOOPBACK_IFACE, OTHER_IFACE, describe_interface
-from linter.engine.verdict_kinds import LARGE, lacks
 from linter.model import AddressMatch, Direction, Family, Hook, InterfaceMatch, Ruleset, VerdictKind
 
 CONVENTIONAL_INTERNAL = (
@@ -41,7 +40,6 @@ CONVENTIONAL_INTERNAL = (
 
 _NAT_OUT = (VerdictKind.MASQUERADE, VerdictKind.SNAT)
 _NAT_IN = (VerdictKind.DNAT,)
-_MASQUERADE = frozenset((VerdictKind.MASQUERADE,))
 
 
 def _name_matches(pattern: str, rep: str) -> bool:
@@ -247,23 +245,22 @@ def bridge_subnets(rulesets: list[Ruleset]) -> tuple:
 
 def _ruleset_bridges(ruleset: Ruleset) -> tuple:
     found = []
-    for table in ruleset.tables:
-        for chain in table.chains:
-            if len(chain.rules) >= LARGE and lacks(chain, _MASQUERADE):
-                continue
-            for rule in chain.rules:
-                if rule.verdict.kind is not VerdictKind.MASQUERADE:
-                    continue
-                outs = [m for m in rule.matches if isinstance(m, InterfaceMatch) and m.direction == "out"]
-                sources = [m for m in rule.matches if isinstance(m, AddressMatch)
-                           and m.direction is Direction.SOURCE and not m.negated]
-                if len(outs) != 1 or not outs[0].negated or len(outs[0].names) != 1 or len(sources) != 1:
-                    continue
-                bridge = outs[0].names[0]
-                if not _BRIDGE.fullmatch(bridge):
-                    continue
-                addresses = sources[0].addresses
-                found.append((bridge, addresses.family, addresses.ranges))
+    masquerade = VerdictKind.MASQUERADE
+    # Docker's rule names its bridge (`! -o docker0`): rule_scan lists every NAT rule naming an
+    # interface, in order, so the rest of a 100,000-rule file is not gone through here.
+    for _, _, rule, _ in rule_scan(ruleset).role_rules:
+        if rule.verdict.kind is not masquerade:
+            continue
+        outs = [m for m in rule.matches if isinstance(m, InterfaceMatch) and m.direction == "out"]
+        sources = [m for m in rule.matches if isinstance(m, AddressMatch)
+                   and m.direction is Direction.SOURCE and not m.negated]
+        if len(outs) != 1 or not outs[0].negated or len(outs[0].names) != 1 or len(sources) != 1:
+            continue
+        bridge = outs[0].names[0]
+        if not _BRIDGE.fullmatch(bridge):
+            continue
+        addresses = sources[0].addresses
+        found.append((bridge, addresses.family, addresses.ranges))
     return tuple(found)
 
 

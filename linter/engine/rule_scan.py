@@ -38,7 +38,8 @@ def rule_scan(ruleset: Ruleset) -> RuleScan:
     ask).
 
     ``role_rules``: jumps and gotos in a zone dispatch chain, jumps and gotos whose one match
-    is an interface match, and MASQUERADE, SNAT and DNAT rules with an interface match.
+    is an interface match, and MASQUERADE, SNAT and DNAT rules with an interface match (also
+    what roles._ruleset_bridges reads: Docker's MASQUERADE names its bridge).
     ``host_rules``: DNAT and REDIRECT rules of a chain on PREROUTING, and SNAT rules with
     addresses to rewrite to."""
     found = _SCANS.get(ruleset)

@@ -65,6 +65,9 @@ def _text(rng) -> str:
     for name in ("PREROUTING", "OUTPUT", "POSTROUTING", *user):
         for _ in range(rng.randrange(6)):
             out.append(_rule(rng, name, user[1:] if name == "NATUSER" else [] if name == "NATOTHER" else user, True))
+    for _ in range(rng.choice((0, 1, 2))):  # Docker's own rule (roles._ruleset_bridges), or one near it
+        out.append(f"-A {rng.choice(('POSTROUTING', 'NATUSER'))} -s {rng.choice(('172.17.0.0/16', '172.18.0.0/16'))} "
+                   f"{rng.choice(('! -o docker0', '! -o br-0123456789ab', '-o docker0', '! -o eth0'))} -j MASQUERADE")
     out += ["COMMIT", "*filter"]
     for name in ("INPUT", "FORWARD", "OUTPUT"):
         out.append(f":{name} ACCEPT [0:0]")
@@ -109,11 +112,13 @@ def test_the_scan_lists_every_rule_the_readers_use(seed, monkeypatch):
     scanned = rule_scan(document)
     assert scanned.names == _named_everywhere(document)
     got = (roles.infer_roles([document], ("eno1",) if seed % 7 == 0 else ()),
-           roles.host_addresses([document]), universe.interface_representatives([document]))
+           roles.host_addresses([document]), universe.interface_representatives([document]),
+           roles._ruleset_bridges(document))
     monkeypatch.setattr(roles, "rule_scan", _every_rule)
     monkeypatch.setattr(universe, "rule_scan", _every_rule)
     want = (roles.infer_roles([document], ("eno1",) if seed % 7 == 0 else ()),
-            roles.host_addresses([document]), universe.interface_representatives([document]))
+            roles.host_addresses([document]), universe.interface_representatives([document]),
+            roles._ruleset_bridges(document))
     assert got == want
     assert got[0].evidence == want[0].evidence
 
