@@ -310,9 +310,11 @@ def sync_rule_examples(out=sys.stdout) -> None:
 
 
 if __name__ == "__main__":
+    from linter import regex_code
     from linter.dataclass_code import compile_all
 
     compile_grammars(force="--force" in sys.argv[1:])
     sync_rule_examples()
     compile_data()
     compile_all()
+    regex_code.compile_all()  # last: its recording run reads the compiled grammars and rule data
