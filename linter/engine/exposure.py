@@ -21,6 +21,7 @@ from linter.engine.paths import PathEvaluator, Result, base_chains
 from linter.engine.roles import InterfaceRoles, host_addresses, infer_roles
 from linter.engine.space import replace as replace_box
 from linter.engine.subsumed import drop_subsumed
+from linter.engine.summary_order import REACH_ORDER, in_summary_order  # noqa: F401  (REACH_ORDER re-exported)
 from linter.engine.trail_deciders import TrailReader
 from linter.engine.universe import (
     LOOPBACK_IFACE, OTHER_IFACE, initial_boxes, interface_representatives, routed_boxes,
@@ -29,8 +30,6 @@ from linter.engine.walk import CUT_DETAIL, Outcome, Step
 from linter.model import Family, Hook, Rule, Ruleset, Span, VerdictKind, ports_text
 from linter.netdb import PORT_PROTOCOLS
 
-REACH_ORDER = ("internet", "restricted", "private", "internal", "loopback")
-_REACH_RANK = {reach: rank for rank, reach in enumerate(REACH_ORDER)}
 LOOPBACK_ONLY = frozenset({LOOPBACK_IFACE})
 _ACCEPTING = (VerdictKind.ACCEPT, VerdictKind.DNAT, VerdictKind.REDIRECT, VerdictKind.QUEUE)
 _JUMPS = (VerdictKind.JUMP, VerdictKind.GOTO)
@@ -512,35 +511,6 @@ class ExposureAnalysis:
         if holding:  # (a pass over every exposure otherwise: an allow-list holds none)
             hold_sources(exposures)
         return in_summary_order(exposures)
-
-
-def _summary_key(e: Exposure) -> tuple:
-    # _value_: Enum.value is a property, asked 100,000 times here (the same order).
-    return e.family._value_, e.protocol, _REACH_RANK[e.reach], e.ports, e.possible, e.destinations
-
-
-def in_summary_order(exposures: list[Exposure]) -> list[Exposure]:
-    """``exposures`` sorted by _summary_key, stably (what ``exposures.sort(key=_summary_key)``
-    leaves). An allow-list's 100,000 exposures have two keys, in turns: sorting them compared
-    keys 1.7 million times, while the exposures of each key in their order, the keys sorted,
-    are the same list for a hash each (the keys are totally ordered: equal is neither before
-    the other). Many keys (a key a few exposures): sorted as the list."""
-    groups: dict[tuple, list[Exposure]] = {}
-    rank = _REACH_RANK
-    for e in exposures:
-        key = (e.family._value_, e.protocol, rank[e.reach], e.ports, e.possible, e.destinations)  # _summary_key
-        group = groups.get(key)
-        if group is None:
-            groups[key] = [e]
-        else:
-            group.append(e)
-    if len(groups) * 4 > len(exposures):
-        exposures.sort(key=_summary_key)
-        return exposures
-    ordered: list[Exposure] = []
-    for key in sorted(groups):
-        ordered += groups[key]
-    return ordered
 
 
 _NEW = object.__new__

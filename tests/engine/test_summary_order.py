@@ -1,4 +1,4 @@
-"""The summary's order (exposure.in_summary_order): exactly a stable sort by the summary key,
+"""The summary's order (summary_order.in_summary_order): exactly a stable sort by the summary key,
 whether the exposures have a few keys (grouped) or many (sorted as a list)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from linter.engine.exposure import REACH_ORDER, _summary_key, in_summary_order
+from linter.engine.summary_order import REACH_ORDER, _summary_key, in_summary_order
 from linter.model import Family
 
 
