@@ -18,10 +18,16 @@ compiled file is stale. Nothing is ever written at run time.
 from __future__ import annotations
 
 import functools
-import hashlib
 import io
 import sys
 from pathlib import Path
+
+try:
+    # The interpreter's own SHA-256 (the same digests): hashlib loads OpenSSL, ~11 M instructions
+    # at start-up, to hash the ~200 KB of rule data and grammar a run checks its compiled files by.
+    from _sha256 import sha256
+except ImportError:  # an interpreter without it
+    from hashlib import sha256
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -59,7 +65,7 @@ def read_yaml(path: Path):
     raw = path.read_bytes()
     name = _data_name(path)
     found = _compiled_data().get(name) if name else None
-    if isinstance(found, dict) and found.get("sha256") == hashlib.sha256(raw).hexdigest():
+    if isinstance(found, dict) and found.get("sha256") == sha256(raw).hexdigest():
         return found.get("data")
     return _parse_yaml(raw.decode("utf-8"))
 
@@ -117,7 +123,7 @@ def compile_data(out=sys.stdout) -> Path:
         data = _parse_yaml(raw.decode("utf-8"))
         if json.loads(json.dumps(data)) != data:  # not plain JSON data (a date, a number key): read as YAML
             continue
-        entries[path.relative_to(rules).as_posix()] = {"sha256": hashlib.sha256(raw).hexdigest(), "data": data}
+        entries[path.relative_to(rules).as_posix()] = {"sha256": sha256(raw).hexdigest(), "data": data}
     lines = [f"{json.dumps(name)}:{json.dumps(entry, ensure_ascii=False, separators=(',', ':'))}"
              for name, entry in sorted(entries.items())]
     text = "{\n" + ",\n".join(lines) + "\n}\n"
@@ -137,7 +143,7 @@ def stale_data() -> list[str]:
     stale = []
     for path in _data_files():
         entry = compiled.get(path.relative_to(rules).as_posix())
-        if not isinstance(entry, dict) or entry.get("sha256") != hashlib.sha256(path.read_bytes()).hexdigest():
+        if not isinstance(entry, dict) or entry.get("sha256") != sha256(path.read_bytes()).hexdigest():
             stale.append(path.relative_to(rules).as_posix())
     return stale
 
@@ -155,7 +161,7 @@ def _options(start, options: dict) -> dict:
 
 def _source_key(text: str, options: dict) -> str:
     """A digest of what a parser is built from: the grammar's text and the options."""
-    digest = hashlib.sha256()
+    digest = sha256()
     for part in (text, repr(sorted(options.items()))):
         digest.update(part.encode("utf-8"))
         digest.update(b"\0")
@@ -166,7 +172,7 @@ def _key(text: str, options: dict) -> str:
     """What a compiled parser must have been built from to stand in for this call (Lark's version too)."""
     import lark
 
-    return hashlib.sha256(f"{_source_key(text, options)} lark {lark.__version__}".encode()).hexdigest()
+    return sha256(f"{_source_key(text, options)} lark {lark.__version__}".encode()).hexdigest()
 
 
 def compiled_path(grammar: str) -> Path:
@@ -310,9 +316,11 @@ def sync_rule_examples(out=sys.stdout) -> None:
 
 
 if __name__ == "__main__":
+    from linter import regex_code
     from linter.dataclass_code import compile_all
 
     compile_grammars(force="--force" in sys.argv[1:])
     sync_rule_examples()
     compile_data()
     compile_all()
+    regex_code.compile_all()  # last: its recording run reads the compiled grammars and rule data

@@ -33,6 +33,9 @@ def test_wheel_installs_and_runs_outside_the_checkout(tmp_path):
     compiled_code = ROOT / "linter" / f"dataclass_code.{sys.implementation.cache_tag}.marshal"
     if compiled_code.exists():  # dataclass methods compiled, for the interpreter that made the file
         assert f"linter/{compiled_code.name}" in names
+    compiled_patterns = ROOT / "linter" / f"regex_code.{sys.implementation.cache_tag}.marshal"
+    if compiled_patterns.exists():  # regular expressions compiled, likewise
+        assert f"linter/{compiled_patterns.name}" in names
 
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)

@@ -43,6 +43,13 @@ def families_of(ruleset: Ruleset) -> set[Family]:
     return found
 
 
+def reads_walk(ruleset: Ruleset) -> bool:
+    """Whether a check of this module reads the walk's own results of ``ruleset``'s context
+    (query.dropped_by of ctx.exposure): only for a ruleset filtering both families
+    (families_of_one_document); a LintRun's checks make analyses of their own."""
+    return families_of(ruleset) == {V4, V6}
+
+
 # --- Pairing the documents of a run ----------------------------------------------------
 
 _V6_MARKS = (("ip6tables", "iptables"), ("ipv6", "ipv4"), ("v6", "v4"), ("inet6", "inet"))

@@ -21,6 +21,7 @@ from linter.engine.paths import PathEvaluator, Result, base_chains
 from linter.engine.roles import InterfaceRoles, host_addresses, infer_roles
 from linter.engine.space import replace as replace_box
 from linter.engine.subsumed import drop_subsumed
+from linter.engine.summary_order import REACH_ORDER, in_summary_order  # noqa: F401  (REACH_ORDER re-exported)
 from linter.engine.trail_deciders import TrailReader
 from linter.engine.universe import (
     LOOPBACK_IFACE, OTHER_IFACE, initial_boxes, interface_representatives, routed_boxes,
@@ -29,8 +30,6 @@ from linter.engine.walk import CUT_DETAIL, Outcome, Step
 from linter.model import Family, Hook, Rule, Ruleset, Span, VerdictKind, ports_text
 from linter.netdb import PORT_PROTOCOLS
 
-REACH_ORDER = ("internet", "restricted", "private", "internal", "loopback")
-_REACH_RANK = {reach: rank for rank, reach in enumerate(REACH_ORDER)}
 LOOPBACK_ONLY = frozenset({LOOPBACK_IFACE})
 _ACCEPTING = (VerdictKind.ACCEPT, VerdictKind.DNAT, VerdictKind.REDIRECT, VerdictKind.QUEUE)
 _JUMPS = (VerdictKind.JUMP, VerdictKind.GOTO)
@@ -511,10 +510,7 @@ class ExposureAnalysis:
             exposures.reverse()
         if holding:  # (a pass over every exposure otherwise: an allow-list holds none)
             hold_sources(exposures)
-        # _value_: Enum.value is a property, asked 100,000 times here (the same order).
-        exposures.sort(key=lambda e: (e.family._value_, e.protocol, _REACH_RANK[e.reach], e.ports, e.possible,
-                                      e.destinations))
-        return exposures
+        return in_summary_order(exposures)
 
 
 _NEW = object.__new__

@@ -27,10 +27,14 @@ def copy_results(cuts: list, groups, keys, table, chain, step_class, append) -> 
     holding = space._HOLDING
     get = paths.get
     table_id, chain_id = id(table), id(chain)
+    # Per cut, once: the box's fields in a list whose key and trail places each copy fills (a
+    # Box is made from the list: no tuple of the fields built first), and the trail's id.
+    rows = [([*head, None, *tail, None], len(head), outcome, position, before, id(before))
+            for head, tail, outcome, position, before in cuts]
     for group, key in zip(groups, keys):
-        for head, tail, outcome, position, before in cuts:
+        for row, at, outcome, position, before, before_id in rows:
             rule = group[position]
-            path_key = (id(before), ("rule", table_id, chain_id, id(rule), ""))
+            path_key = (before_id, ("rule", table_id, chain_id, id(rule), ""))
             hit = get(path_key)
             if hit is not None and hit[0] is before:
                 trail = hit[1]
@@ -39,4 +43,6 @@ def copy_results(cuts: list, groups, keys, table, chain, step_class, append) -> 
                     paths.clear()
                 trail = before + (_new(step_class, ("rule", table, chain, rule, "")),)
                 paths[path_key] = (before, trail)
-            append((_new(Box, (*head, (*key,), *tail, trail)), outcome))
+            row[at] = (*key,)
+            row[-1] = trail
+            append((_new(Box, row), outcome))

@@ -249,3 +249,26 @@ def test_documents_holding_both_families_are_not_paired_again():
     script = parse_script(SourceFile("fw.sh", "iptables -P INPUT DROP\nip6tables -A INPUT -p tcp --dport 23 -j ACCEPT\n"))
     v6 = save("/root/fw6.txt", V6_TELNET)
     assert pair_documents([script.document, v6]) == []
+
+
+# --- When the walk's results are let go --------------------------------------------------------
+
+
+def test_walk_results_go_after_the_summary_unless_this_module_reads_them():
+    import pytest
+
+    from linter.checks import CheckContext
+    from linter.checks.engine_limits import analysis_simplified
+    from linter.checks.family_consistency import reads_walk
+    from linter.model import Family
+
+    one = save("rules.v4", V4)
+    both = parse_script(SourceFile("fw.sh", "iptables -P INPUT DROP\nip6tables -P INPUT DROP\n")).document
+    assert (reads_walk(one), reads_walk(both)) == (False, True)
+    ctx = CheckContext(one, Settings())
+    analysis_simplified(ctx)
+    with pytest.raises(RuntimeError):  # let go: nothing after the summary reads them
+        ctx.exposure.results(Family.IPV4)
+    ctx = CheckContext(both, Settings())
+    analysis_simplified(ctx)
+    assert ctx.exposure.results(Family.IPV4)  # kept for families_of_one_document's dropped_by

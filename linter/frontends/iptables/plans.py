@@ -29,7 +29,9 @@ from linter.frontends.makers import (
     verdict as make_verdict,
 )
 from linter.frontends.iptables.rule_options import ADDRESS_OPTIONS, statements_for
-from linter.frontends.iptables.shape_patterns import COMPILE_AFTER, LITERAL_TARGETS, RecentShapes, shape_pattern, VALUE
+from linter.frontends.iptables.shape_patterns import (
+    COMPILE_AFTER, LITERAL_TARGETS, RecentShapes, VALUE, longest_first, shape_pattern,
+)
 from linter.frontends.iptables.tokens import STRING, WORD
 from linter.frontends.iptables.values import plain_ipv4, plain_nat_to, plain_port, plain_port_list
 from linter.model import AddressMatch, Direction, Family, Verdict, VerdictKind
@@ -46,8 +48,8 @@ _JUMPS = ("-j", "--jump")
 UNPLANNABLE = False  # the plan of a shape whose first line could not be made one
 MAX_PLANS = 4096  # shapes kept; lines of later new shapes are read the usual way
 
-_OPTIONS = "|".join(re.escape(o) for o in sorted(MASKED_AFTER, key=len, reverse=True))
-_LITERALS = "|".join(re.escape(t) for t in sorted(LITERAL_TARGETS, key=len, reverse=True))
+_OPTIONS = "|".join(re.escape(o) for o in sorted(MASKED_AFTER, key=longest_first))
+_LITERALS = "|".join(re.escape(t) for t in sorted(LITERAL_TARGETS, key=longest_first))
 # An option and its value (shape_patterns.VALUE) unless the value is a literal target.
 _VALUE = re.compile(rf'(?:^|(?<= ))({_OPTIONS}) (?!(?:{_LITERALS})(?: |\Z)){VALUE}(?= |\Z)')
 _split = _VALUE.split

@@ -32,7 +32,16 @@ COMPILE_AFTER = 3  # lines of a shape found the long way before its pattern is m
 
 
 _JUMPS = ("-j", "--jump")
-_LITERALS = "|".join(re.escape(t) for t in sorted(LITERAL_TARGETS, key=len, reverse=True))
+
+
+def longest_first(word: str) -> tuple:
+    """Sort key of alternatives: longer words first (a prefix must not win), then by text, so the
+    pattern's text is the same in every process (a set's order is not: regex_code.py stores
+    compiled patterns by their text)."""
+    return -len(word), word
+
+
+_LITERALS = "|".join(re.escape(t) for t in sorted(LITERAL_TARGETS, key=longest_first))
 # Before a -j value in shape_source(key, True): the value is no literal target (as plans.py's split).
 NOT_LITERAL = rf"(?!(?:{_LITERALS})(?: |\Z))"
 
