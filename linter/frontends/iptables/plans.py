@@ -308,7 +308,7 @@ def shape_key(options: str, chain: str):
 
 def _value_reader(reader, kind: str, info):
     """A function reading one value of a plan into what ``reader.read`` makes of it, through the
-    reader's memo (so equal values share one object, as in ``read``): kind "addr" (info: -s or -d,
+    reader's memo or its addresses (so equal values share one object, as in ``read``): kind "addr" (info: -s or -d,
     negated), "value" (a modelled module option: handler, negated, protocol, module), "jump" or
     "nat" (the verdict of a NAT target with this one option: target, option, protocol). The
     function raises BadValue (a ValueError) when the value cannot be read."""
@@ -343,14 +343,15 @@ def _value_reader(reader, kind: str, info):
         address_match = reader.address_match
         family = reader.family
         plain = plain_ipv4 if family is Family.IPV4 else _no_range
+        known = reader.addresses[canonical, negated]  # the reader's own: the usual read shares them
+        known_get = known.get
 
         def address(value: str) -> AddressMatch:
-            key = (canonical, value, negated)
-            match = memo.get(key)
+            match = known_get(value)
             if match is None:
                 bounds = plain(value)  # what address_match makes of a plain address, without its tests
-                match = memo[key] = (address_match(direction, value, negated) if bounds is None else
-                                     make_address_match(direction, family, (bounds,), value, negated))
+                match = known[value] = (address_match(direction, value, negated) if bounds is None else
+                                        make_address_match(direction, family, (bounds,), value, negated))
             return match
         return address
     handler, negated, proto_name, module = info
