@@ -151,3 +151,21 @@ def test_equal_addresses_share_one_match_whichever_way_their_lines_are_read():
                         assert seen.setdefault(key, match) is match, key
         assert len(seen) > 40
     _same(HEAD + "\n".join(lines) + "\nCOMMIT\n")
+
+
+def test_equal_jumps_share_one_verdict_whichever_way_their_lines_are_read():
+    rnd = random.Random(22)
+    chains = [f"C{k}" for k in range(12)]
+    head = HEAD + "".join(f":{name} - [0:0]\n" for name in chains)
+    shapes = ["-A INPUT -s 10.0.0.{n}/32 -j {c}", "-A INPUT -p tcp --dport {n} -j {c}", "-A BLOCK -i eth{n} -j {c}",
+              "-A INPUT -m comment --comment \"x{n}\" -j {c}"]
+    lines = [rnd.choice(shapes).format(c=rnd.choice(chains), n=rnd.randrange(9)) for _ in range(4000)]
+    for planned in (True, False):
+        _, result = _read(head + "\n".join(lines) + "\nCOMMIT\n", plans=planned)
+        seen: dict = {}
+        for chain in ("INPUT", "BLOCK"):
+            for rule in _rules(result.document, chain):
+                assert rule.verdict.kind is VerdictKind.JUMP
+                assert seen.setdefault(rule.verdict.target, rule.verdict) is rule.verdict
+        assert len(seen) == len(chains)
+    _same(head + "\n".join(lines) + "\nCOMMIT\n")
