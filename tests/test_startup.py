@@ -30,7 +30,7 @@ loaded = sorted(m for m in ("lark", "yaml", "rich", "linter.commands.trace", "li
                             "linter.frontends.ufw.rules",
                             # standard modules only some runs need: writing a file (tempfile, and the
                             # random and shutil it brings), a "did you mean" (difflib);
-                            # socket (the iptables front end takes inet_aton from _socket)
+                            # socket (the iptables front end reads addresses without it)
                             "tempfile", "random", "shutil", "difflib", "socket",
                             # OpenSSL: the compiled files' digests come from the interpreter's sha256
                             "_hashlib",

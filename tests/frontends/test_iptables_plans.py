@@ -128,3 +128,44 @@ def test_an_allow_list_of_two_values_a_line_reads_as_the_interpreter_does():
     assert rules[201].matches[0].addresses.ranges == ((0x0A006400, 0x0A0064FF),)
     assert rules[201].matches[2].ports.ranges == ((443, 443),)
     assert any(plan and plan.filler.__name__ == "two_matches" for plan in reader.plans.plans.values())
+
+
+def test_equal_addresses_share_one_match_whichever_way_their_lines_are_read():
+    # Lines of other shapes (read the usual way) and of one shape (planned, then in runs) name
+    # the same addresses: each (option, negation, value) is one AddressMatch, as the interpreter
+    # alone makes it.
+    rnd = random.Random(21)
+    addresses = [f"10.1.{rnd.randrange(4)}.{rnd.randrange(8)}/32" for _ in range(40)]
+    shapes = ["-A INPUT -s {a} -j DROP", "-A INPUT ! -s {a} -p tcp -j ACCEPT", "-A BLOCK -d {a} -j RETURN",
+              "-A INPUT -i eth{n} -d {a} -j DROP", "-A INPUT ! -d {a} -o eth{n} -j ACCEPT"]
+    lines = [rnd.choice(shapes).format(a=rnd.choice(addresses), n=rnd.randrange(3)) for _ in range(3000)]
+    lines += [f"-A INPUT -s {a} -j DROP" for a in addresses * 60]
+    for planned in (True, False):
+        _, result = _read(HEAD + "\n".join(lines) + "\nCOMMIT\n", plans=planned)
+        seen: dict = {}
+        for chain in ("INPUT", "BLOCK"):
+            for rule in _rules(result.document, chain):
+                for match in rule.matches:
+                    if isinstance(match, AddressMatch):
+                        key = (match.direction, match.negated, match.addresses.text)
+                        assert seen.setdefault(key, match) is match, key
+        assert len(seen) > 40
+    _same(HEAD + "\n".join(lines) + "\nCOMMIT\n")
+
+
+def test_equal_jumps_share_one_verdict_whichever_way_their_lines_are_read():
+    rnd = random.Random(22)
+    chains = [f"C{k}" for k in range(12)]
+    head = HEAD + "".join(f":{name} - [0:0]\n" for name in chains)
+    shapes = ["-A INPUT -s 10.0.0.{n}/32 -j {c}", "-A INPUT -p tcp --dport {n} -j {c}", "-A BLOCK -i eth{n} -j {c}",
+              "-A INPUT -m comment --comment \"x{n}\" -j {c}"]
+    lines = [rnd.choice(shapes).format(c=rnd.choice(chains), n=rnd.randrange(9)) for _ in range(4000)]
+    for planned in (True, False):
+        _, result = _read(head + "\n".join(lines) + "\nCOMMIT\n", plans=planned)
+        seen: dict = {}
+        for chain in ("INPUT", "BLOCK"):
+            for rule in _rules(result.document, chain):
+                assert rule.verdict.kind is VerdictKind.JUMP
+                assert seen.setdefault(rule.verdict.target, rule.verdict) is rule.verdict
+        assert len(seen) == len(chains)
+    _same(head + "\n".join(lines) + "\nCOMMIT\n")

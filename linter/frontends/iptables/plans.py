@@ -310,10 +310,10 @@ def shape_key(options: str, chain: str):
 
 def _value_reader(reader, kind: str, info):
     """A function reading one value of a plan into what ``reader.read`` makes of it, through the
-    reader's memo (so equal values share one object, as in ``read``): kind "addr" (info: -s or -d,
-    negated), "value" (a modelled module option: handler, negated, protocol, module), "jump" or
-    "nat" (the verdict of a NAT target with this one option: target, option, protocol). The
-    function raises BadValue (a ValueError) when the value cannot be read."""
+    reader's memo, addresses or jumps (so equal values share one object, as in ``read``): kind
+    "addr" (info: -s or -d, negated), "value" (a modelled module option: handler, negated,
+    protocol, module), "jump" or "nat" (the verdict of a NAT target with this one option: target,
+    option, protocol). The function raises BadValue (a ValueError) when the value cannot be read."""
     memo = reader.memo
     if kind == "nat":
         target, option, proto_name = info
@@ -334,10 +334,12 @@ def _value_reader(reader, kind: str, info):
             return reader.target_verdict(target, ((option, value),), addresses, ports)
         return nat
     if kind == "jump":
+        jumps = reader.jumps
+        known_jump = jumps.get
+
         def jump(value: str) -> Verdict:
-            key = ("-j", value)
-            return memo.get(key) or memo.setdefault(key, make_verdict(VerdictKind.JUMP, value, None, None, (), False,
-                                                                      None))
+            return known_jump(value) or jumps.setdefault(value, make_verdict(VerdictKind.JUMP, value, None, None, (),
+                                                                             False, None))
         return jump
     if kind == "addr":
         canonical, negated = info
@@ -345,14 +347,15 @@ def _value_reader(reader, kind: str, info):
         address_match = reader.address_match
         family = reader.family
         plain = plain_ipv4 if family is Family.IPV4 else _no_range
+        known = reader.addresses[canonical, negated]  # the reader's own: the usual read shares them
+        known_get = known.get
 
         def address(value: str) -> AddressMatch:
-            key = (canonical, value, negated)
-            match = memo.get(key)
+            match = known_get(value)
             if match is None:
                 bounds = plain(value)  # what address_match makes of a plain address, without its tests
-                match = memo[key] = (address_match(direction, value, negated) if bounds is None else
-                                     make_address_match(direction, family, (bounds,), value, negated))
+                match = known[value] = (address_match(direction, value, negated) if bounds is None else
+                                        make_address_match(direction, family, (bounds,), value, negated))
             return match
         return address
     handler, negated, proto_name, module = info

@@ -90,6 +90,10 @@ class RuleReader:
         self._target_chains: set[str] | None = None
         self.diagnostics = diagnostics
         self.memo: dict = {}
+        # The AddressMatch of each -s/-d value read, per (option, negated): keyed by the value alone
+        # (no key tuple made and hashed per address; plans.py reads through the same dictionaries).
+        self.addresses: dict = {(option, negated): {} for option in ("-s", "-d") for negated in (False, True)}
+        self.jumps: dict = {}  # the Verdict of each -j CHAIN read, by the chain's name (shared the same way)
         self.uses: list = []
         self.chains_changed = 0  # counts add_chain calls (plans.py drops its plans then)
         self.unknowns = False  # set by front ends whose tokens may be UNKNOWN
@@ -156,6 +160,7 @@ class RuleReader:
         self._columns = None
         memo = self.memo
         memo_get = memo.get
+        jumps = self.jumps
         top_get = TOP.get
         matches: list = []
         loaded: list[Module] = []
@@ -304,8 +309,7 @@ class RuleReader:
                     elif (name not in TARGETS and not self._unknown_option_follows(tokens, i, loaded, proto_module)
                           or self.has_chain(name)):
                         # A jump; one to a chain the file never declares is the hygiene checks' business.
-                        verdict = memo_get(("-j", name)) or memo.setdefault(("-j", name),
-                                                                            Verdict(VerdictKind.JUMP, name))
+                        verdict = jumps.get(name) or jumps.setdefault(name, Verdict(VerdictKind.JUMP, name))
                         if name not in TARGETS and not self._unknown_option_follows(tokens, i, loaded, proto_module):
                             uses.append((i - 1 if inline is None else -1, "jump", None, verdict))
                     else:
@@ -360,8 +364,8 @@ class RuleReader:
                                          hint="Delete the rule, or name the protocol it should leave out")
                 elif canonical == "-s" or canonical == "-d":
                     arg = args[0]
-                    key = (canonical, arg[1], negated)
-                    match = memo_get(key)
+                    known = self.addresses[canonical, negated]
+                    match = known.get(arg[1])
                     if match is None:
                         try:
                             match = self.address_match(SOURCE if canonical == "-s" else DESTINATION, arg[1],
@@ -375,7 +379,7 @@ class RuleReader:
                             matches.append(OpaqueMatch(opt.TOP_LEVEL_MODULE[canonical], f"{text} {arg[2]}",
                                                        negated))
                             continue
-                        memo[key] = match
+                        known[arg[1]] = match
                     uses.append((i - 1 if inline is None else -1, "addr", (canonical, negated), match))
                     matches.append(match)
                 elif canonical == "-i" or canonical == "-o":

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-try:  # the C function itself: the socket module around it takes 2-3 ms to import (its enums)
-    from _socket import inet_aton
-except ImportError:  # pragma: no cover - an interpreter without _socket
-    from socket import inet_aton
 
 from linter import netdb
 from linter.frontends.makers import address_set as make_address_set, port_set as make_port_set
@@ -56,30 +52,46 @@ _HOST_BITS_OF = {f"{bits:0{width}d}": _HOST_BITS[bits] for bits in range(33) for
                  if len(f"{bits:0{width}d}") == width or width == 2}
 
 
-# Four dotted numbers and an optional prefix length: what inet_aton reads below; anything
-# else (hex parts, masks, fewer parts, errors) is read by _ipv4_slow.
-_PLAIN_IPV4 = re.compile(r"([0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})(?:/([0-9]{0,2}))?").fullmatch
+# The four parts of a dotted address in digits as inet_aton reads them, which is how iptables
+# reads them: one to three digits, decimal, or octal after a leading 0 ("010" is 8, "08" is no
+# part); a part above 255 is none. A part's value is the same in each of the four places.
+_PART = {str(n): n for n in range(256)}
+_PART.update({f"0{n:o}": n for n in range(8)})  # "00" .. "07"
+_PART.update({f"0{n:02o}": n for n in range(64)})  # "000" .. "077"
+# Each place's table gives the part already shifted into place (one lookup and an or per part).
+_FIRST = {text: n << 24 for text, n in _PART.items()}
+_SECOND = {text: n << 16 for text, n in _PART.items()}
+_THIRD = {text: n << 8 for text, n in _PART.items()}
 
 
-def plain_ipv4(text: str, _from_bytes=int.from_bytes) -> tuple[int, int] | None:
+def plain_ipv4(text: str) -> tuple[int, int] | None:
     """The range of ``a.b.c.d`` or ``a.b.c.d/len`` in plain digits (as ``_ipv4_range`` reads it),
-    or None for every other text."""
-    plain = _PLAIN_IPV4(text)
-    if plain is None:
-        return None
-    addr, bits = plain.groups()
-    # Four parts: iptables reads them as inet_aton does (decimal, 0 octal).
+    or None for every other text (hex parts, masks, fewer parts, errors: ``_ipv4_slow``'s).
+
+    Four parts of one to three ASCII digits, and after a slash nothing or a prefix length of one
+    or two digits up to 32: the parts are read by table (no regular expression, no inet_aton)."""
+    addr, _, bits = text.partition("/")
     try:
-        value = _from_bytes(inet_aton(addr), "big")
-    except OSError:
+        a, b, c, d = addr.split(".")
+        value = _FIRST[a] | _SECOND[b] | _THIRD[c] | _PART[d]
+    except (ValueError, KeyError):  # not four parts, or a part that is none
         return None
     if not bits:  # no prefix length, or nothing after the slash
         return value, value
     host = _HOST_BITS_OF.get(bits)
-    if host is None:  # over 32
+    if host is None:  # over 32, or no one- or two-digit number
         return None
     lo = value & ~host
     return lo, lo | host
+
+
+def dotted_quad(text: str) -> int | None:
+    """The address ``a.b.c.d`` in plain digits (``plain_ipv4``'s four parts), else None."""
+    try:
+        a, b, c, d = text.split(".")
+        return _FIRST[a] | _SECOND[b] | _THIRD[c] | _PART[d]
+    except (ValueError, KeyError):
+        return None
 
 
 def _ipv4_range(text: str) -> tuple[int, int]:
@@ -249,28 +261,23 @@ def multiport_list(text: str, proto: str) -> tuple[tuple[int, int], ...]:
     return normalize_ranges(ranges)
 
 
-_PLAIN_NAT = re.compile(r"([0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})(?::([0-9]{1,5}))?").fullmatch
-
-
-def plain_nat_to(text: str, _from_bytes=int.from_bytes) -> tuple[AddressSet, PortSet | None] | None:
+def plain_nat_to(text: str) -> tuple[AddressSet, PortSet | None] | None:
     """``nat_to`` of ``a.b.c.d`` or ``a.b.c.d:port`` in plain digits in an IPv4 ruleset (the same
-    objects), or None for every other text."""
-    plain = _PLAIN_NAT(text)
-    if plain is None:
+    objects), or None for every other text: the address as ``dotted_quad`` reads it, the port one
+    to five ASCII digits up to 65535."""
+    addr, colon, port = text.partition(":")
+    value = dotted_quad(addr)
+    if value is None:
         return None
-    addr, port = plain.groups()
-    try:  # four parts in digits: as plain_ipv4 reads them
-        value = _from_bytes(inet_aton(addr), "big")
-    except OSError:
-        return None
-    bounds = (value, value)
     ports = None
-    if port is not None:
+    if colon:
+        if len(port) > 5 or not port.isascii() or not port.isdigit():
+            return None
         number = int(port)
         if number > MAX_PORT:
             return None
         ports = make_port_set(((number, number),))
-    return make_address_set(Family.IPV4, (bounds,), addr), ports
+    return make_address_set(Family.IPV4, ((value, value),), addr), ports
 
 
 def nat_to(text: str, family: Family, proto: str) -> tuple[AddressSet | None, PortSet | None]:
