@@ -289,16 +289,18 @@ class PathEvaluator:
             boxes = [box.box() if type(box) is Deferred else box for box in boxes]
         skipped: list[Box] = []
         entering: list[Box] = []
+        nat = chain.type == "nat"
+        bound = chain.hook is Hook.INGRESS and chain.device  # (read once: enum members cost a look-up each)
         for box in boxes:
             # nat chains see only the first packet of a connection; an ingress
             # chain bound to a device sees only that device's packets.
             part, rest = box, []
-            if chain.type == "nat" and box.state != NEW:
+            if nat and box.state != NEW:
                 inside_states = box.state & {"new"}
                 if box.state - inside_states:
                     rest.append(replace(box, state=box.state - inside_states))
                 part = replace(box, state=inside_states) if inside_states else None
-            if part is not None and chain.hook is Hook.INGRESS and chain.device:
+            if part is not None and bound:
                 devices = {d.strip() for d in chain.device.split(",")}
                 hit = frozenset(i for i in part.iif if i in devices)
                 if part.iif - hit:

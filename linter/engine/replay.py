@@ -252,53 +252,34 @@ def _replay_all(members: list[Box], template, walker: Walker, results: list) -> 
     """The template's outcomes for each of ``members`` in turn (into ``results``): its own wide
     dimensions, path and assumptions, then the template's steps and assumptions. (Each path
     extended as ``space.extend_path`` extends it, in place: the same look-up of the path cache
-    by the same key, the same emptying of a full cache before a new extension is stored.)
-
-    While the path cache is held (walk_many holds it through every replay) nothing leaves it:
-    a member whose path an earlier member already had gets that member's extension, the very
-    object the cache would give, from a table of this replay (``known``, per outcome), without
-    going through the cache again (half of the 68,000 boxes entering kube-proxy's FORWARD
-    share their path with another)."""
+    by the same key, the same emptying of a full cache before a new extension is stored.) One
+    loop for the group: 64,000 members a kube-proxy chain, each a call of its own before."""
     paths = space._PATHS
     routing = walker.routing
     append = results.append
-    held = space._HOLDING[0]
-    items = [(done, outcome, nat, steps, conditions, {}, {}) for done, outcome, nat, steps, conditions in template]
+    # Per outcome, the exact fields the walked box ended with (read once, not per member).
+    items = [((done.family, done.proto, done.iif, done.state, done.oif, done.mark, done.ctmark), outcome, nat, steps,
+              conditions) for done, outcome, nat, steps, conditions in template]
     for member in members:
-        start_trail, start_assumed = member.trail, member.assumptions
-        for done, outcome, nat, steps, conditions, known_trails, known_assumed in items:
-            trail = start_trail
-            if steps:
-                found = known_trails.get(id(start_trail)) if held else None
-                if found is not None and found[0] is start_trail:
-                    trail = found[1]
-                else:
-                    for identity, s in steps:
-                        key = (id(trail), identity)
-                        hit = paths.get(key)
-                        if hit is not None and hit[0] is trail:
-                            trail = hit[1]
-                            continue
-                        if len(paths) > space.PATH_CACHE_SIZE and not space._HOLDING[0]:
-                            paths.clear()
-                        extended = trail + (s,)
-                        paths[key] = (trail, extended)
-                        trail = extended
-                    if held:
-                        known_trails[id(start_trail)] = (start_trail, trail)
-            assumptions = start_assumed
-            if conditions:
-                found = known_assumed.get(id(start_assumed)) if held else None
-                if found is not None and found[0] is start_assumed:
-                    assumptions = found[1]
-                else:
-                    for identity, a in conditions:
-                        assumptions = extend_path(assumptions, identity, _same, a)
-                    if held:
-                        known_assumed[id(start_assumed)] = (start_assumed, assumptions)
-            box = _new_box(Box, (done.family, done.proto, member.sport, member.dport, member.src, member.dst,
-                                 done.iif, done.state, member.local, member.nat_dst, member.nat_dport, done.oif,
-                                 done.mark, done.ctmark, assumptions, trail))
+        _, _, sport, dport, src, dst, _, _, local, nat_dst, nat_dport, _, _, _, member_assumed, member_trail = member
+        for (family, proto, iif, state, oif, mark, ctmark), outcome, nat, steps, conditions in items:
+            trail = member_trail
+            for identity, s in steps:
+                key = (id(trail), identity)
+                hit = paths.get(key)
+                if hit is not None and hit[0] is trail:
+                    trail = hit[1]
+                    continue
+                if len(paths) > space.PATH_CACHE_SIZE and not space._HOLDING[0]:
+                    paths.clear()
+                extended = trail + (s,)
+                paths[key] = (trail, extended)
+                trail = extended
+            assumptions = member_assumed
+            for identity, a in conditions:
+                assumptions = extend_path(assumptions, identity, _same, a)
+            box = _new_box(Box, (family, proto, sport, dport, src, dst, iif, state, local, nat_dst, nat_dport, oif,
+                                 mark, ctmark, assumptions, trail))
             if nat is not None:
                 box = apply_nat(box, nat, routing)
             append((box, outcome))
