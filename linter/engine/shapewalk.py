@@ -58,13 +58,12 @@ _EXACT = (ProtocolMatch, StateMatch, OpaqueMatch, MarkMatch)
 class Subtree:
     """A chain and the chains it reaches: its shape, its chains in order and its constants."""
 
-    __slots__ = ("shape", "chains", "constants", "names")
+    __slots__ = ("shape", "chains", "constants")
 
-    def __init__(self, shape: int, chains: tuple, constants: tuple, names: frozenset = frozenset()):
+    def __init__(self, shape: int, chains: tuple, constants: tuple):
         self.shape = shape  # the number of its shape: equal for subtrees alike but for their constants
         self.chains = chains
         self.constants = constants  # per class: the bounds of every range of a match, in rule order
-        self.names = names  # its chains' names (a walk whose stack holds one would loop back)
 
 
 _SUBTREES: IdentityCache = IdentityCache(100_000)
@@ -179,7 +178,7 @@ def _subtree(table, root) -> Subtree | None:
                 into.extend(more)
     sports, dports, sources, destinations = constants
     return Subtree(_intern(tuple(shapes)), tuple(chains), (tuple(sports), tuple(dports), tuple(sources),
-                                                          tuple(destinations)), frozenset(index))
+                                                          tuple(destinations)))
 
 
 _LOCAL: IdentityCache = IdentityCache(100_000)
@@ -319,7 +318,7 @@ class SharedWalks:
         """``walker.walk_into(table, target, boxes, stack, results)``, taken from the walk of a
         subtree of the same shape where one fits (module docstring)."""
         subtree = subtree_of(table, target)
-        if subtree is None or not subtree.names.isdisjoint(stack):
+        if subtree is None or any(chain.name in stack for chain in subtree.chains):
             return walker.walk_into(table, target, boxes, stack, results)
         kind, wide = _kind(walker, table, boxes)
         if kind is None:
