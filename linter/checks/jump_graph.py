@@ -3,6 +3,10 @@ in chain_graph, PL408 in jump_depth): kube-proxy's 100,000 rules were gone throu
 
 from __future__ import annotations
 
+from collections import Counter
+from itertools import chain as chain_iterables
+from operator import itemgetter
+
 from linter.engine.memo import IdentityCache
 from linter.engine.query import LARGE_CHAIN as LARGE, lacks
 from linter.model import Table, VerdictKind
@@ -69,13 +73,21 @@ def _build(table: Table) -> JumpGraph:
     return JumpGraph(edges, undefined, used, tuple(chain.name for chain in table.chains if chain.is_base))
 
 
+def _waiting(edges: dict) -> dict:
+    """Per chain (in the order of ``edges``), how many jumps lead to it: counted by the C loop
+    of Counter (kube-proxy's 40,000 chains have 70,000 jumps)."""
+    waiting = dict.fromkeys(edges, 0)
+    waiting.update(Counter(map(_first, chain_iterables.from_iterable(edges.values()))))
+    return waiting
+
+
+_first = itemgetter(0)
+
+
 def acyclic(edges: dict) -> bool:
     """Whether the jump graph ``edges`` (JumpGraph.edges) has no loop: every chain can be taken
     away once no chain left jumps to it (one pass over the jumps; a loop's chains never can)."""
-    waiting = dict.fromkeys(edges, 0)  # chain -> jumps to it from chains not taken away yet
-    for out in edges.values():
-        for target, _ in out:
-            waiting[target] += 1
+    waiting = _waiting(edges)  # chain -> jumps to it from chains not taken away yet
     free = [name for name, count in waiting.items() if not count]
     taken = 0
     while free:
@@ -93,10 +105,7 @@ def acyclic_depth(edges: dict, starts) -> int | None:
     noting on the way the most jumps in a row from a chain of ``starts`` to each chain (final
     when it is taken): the most of all, or None when there is a loop. Without a loop a way is
     never longer than that, so ``reaches(edges, starts, k)`` is ``depth >= k``."""
-    waiting = dict.fromkeys(edges, 0)
-    for out in edges.values():
-        for target, _ in out:
-            waiting[target] += 1
+    waiting = _waiting(edges)
     depth = dict.fromkeys(starts, 0)  # chain reached from a start -> the most jumps to it so far
     free = [name for name, count in waiting.items() if not count]
     taken = 0

@@ -126,7 +126,6 @@ def walk_groups(walker, table, chain, segment, split, results: list, stack: tupl
         box.nat_dst is None for box in meeting) else None
     for index in split.order:
         group, key = groups[index], keys[index]
-        parts = [rebuild(box, fresh(key)) for box in meeting]  # as Segment.partition makes them
         number = kinds[index]
         template = templates.get(number) if number >= 0 else False
         rule = group[0]
@@ -134,15 +133,18 @@ def walk_groups(walker, table, chain, segment, split, results: list, stack: tupl
             if deferred is not None:
                 going_on = _made(deferred, templates, rebuild)
                 deferred = None
-            going_on.extend(walk_group(group, parts))
+            going_on.extend(walk_group(group, [rebuild(box, fresh(key)) for box in meeting]))
             continue
-        budget.spent += len(parts) + 1  # as _apply_rule charges
+        budget.spent += len(meeting) + 1  # as _apply_rule charges (a part per meeting box)
         if template is None:
+            parts = [rebuild(box, fresh(key)) for box in meeting]  # as Segment.partition makes them
             met = walker.met(table, chain, rule, VerdictKind.JUMP, parts)
             template = templates[number] = _template(met, parts, trail, assumptions, read, key) or False
             pieces = met[0]
         else:
-            met = _copied(template, parts, read, rebuild, key, table, chain, rule, step, deferred is None)
+            # A copy reads of each part only its key (its own new tuple): the parts are not made.
+            met = _copied(template, [fresh(key) for _ in meeting], rebuild, key, table, chain, rule, step,
+                          deferred is None)
             pieces = None
         next_pending, matched, assumed, before = met
         if matched or assumed:
@@ -240,16 +242,17 @@ def _template(met: tuple, parts: list, trail: tuple, assumptions: tuple, read, k
     return going, inside, trail
 
 
-def _copied(template: tuple, parts: list, read, rebuild, key, table, chain, rule, step, pieces: bool = True) -> tuple:
-    """``Walker.met``'s answer for ``rule`` on ``parts``, from the template of its kind (what
-    goes on left empty unless ``pieces``)."""
+def _copied(template: tuple, part_keys: list, rebuild, key, table, chain, rule, step, pieces: bool = True) -> tuple:
+    """``Walker.met``'s answer for ``rule`` on the parts of the meeting boxes in its key (each
+    part's key tuple in ``part_keys``), from the template of its kind (what goes on left empty
+    unless ``pieces``)."""
     going, inside, trail = template
     values: dict = {}
 
     def value_of(origin):
         found = values.get(origin)
         if found is None:
-            found = values[origin] = read(parts[origin[1]]) if origin[0] == "part" else fresh(key)
+            found = values[origin] = part_keys[origin[1]] if origin[0] == "part" else fresh(key)
         return found
 
     next_pending = [rebuild(box, value_of(origin)) for box, origin in going] if pieces else []

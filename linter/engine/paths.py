@@ -289,16 +289,18 @@ class PathEvaluator:
             boxes = [box.box() if type(box) is Deferred else box for box in boxes]
         skipped: list[Box] = []
         entering: list[Box] = []
+        nat = chain.type == "nat"
+        bound = chain.hook is Hook.INGRESS and chain.device  # (read once: enum members cost a look-up each)
         for box in boxes:
             # nat chains see only the first packet of a connection; an ingress
             # chain bound to a device sees only that device's packets.
             part, rest = box, []
-            if chain.type == "nat" and box.state != NEW:
+            if nat and box.state != NEW:
                 inside_states = box.state & {"new"}
                 if box.state - inside_states:
                     rest.append(replace(box, state=box.state - inside_states))
                 part = replace(box, state=inside_states) if inside_states else None
-            if part is not None and chain.hook is Hook.INGRESS and chain.device:
+            if part is not None and bound:
                 devices = {d.strip() for d in chain.device.split(",")}
                 hit = frozenset(i for i in part.iif if i in devices)
                 if part.iif - hit:
@@ -315,18 +317,23 @@ class PathEvaluator:
         hold_paths(True)  # the policy's steps shared by the boxes of one path, however many return
         returned, accepted, queued = Outcome.RETURN, Outcome.ACCEPT, Outcome.QUEUE
         survive = survivors.append
+        # The chain's policy, read once (enum members and their values are Python-level
+        # look-ups: kube-proxy's nat POSTROUTING returns 32,000 boxes). An unknown policy (an
+        # undefined nft variable) is not taken as an accept: what the rules accept is
+        # reported, a default accept nothing says is not.
+        policy = chain.policy or Policy.ACCEPT
+        detail = policy.value
+        refused = policy is Policy.DROP or policy is Policy.UNKNOWN
+        dropped = Outcome.DROP
         for box, outcome in walked:
             if outcome is accepted or outcome is queued:
                 survive(box)
             elif outcome is returned:
-                policy = chain.policy or Policy.ACCEPT
-                box = with_trail(box, step(box.trail, "policy", table, chain, detail=policy.value))
-                # An unknown policy (an undefined nft variable) is not taken as an accept: what
-                # the rules accept is reported, a default accept nothing says is not.
-                if policy is Policy.DROP or policy is Policy.UNKNOWN:
-                    finals.append(decided(box, Outcome.DROP, forwarded))
+                box = with_trail(box, step(box.trail, "policy", table, chain, detail=detail))
+                if refused:
+                    finals.append(decided(box, dropped, forwarded))
                 else:
-                    survivors.append(box)
+                    survive(box)
             else:
                 finals.append(decided(box, outcome, forwarded))
         hold_paths(False)

@@ -202,15 +202,15 @@ def walk_many(walker: Walker, table: Table, chain: Chain, boxes: list[Box]) -> l
     hold_paths(True)
     try:
         for members, walked in planned:
-            for member in members:
-                _replay(member, walked, walker, results)
+            _replay_all(members, walked, walker, results)
     finally:
         hold_paths(False)
-    returned = [box for box, outcome in results if outcome is Outcome.RETURN]
-    results = [pair for pair in results if pair[1] is not Outcome.RETURN]
+    back = Outcome.RETURN  # (an enum member looked up once: ~0.3 us a look-up, 130,000 results)
+    returned = [box for box, outcome in results if outcome is back]
+    results = [pair for pair in results if pair[1] is not back]
     if walked_apart:
         for box, outcome in walked_apart:
-            if outcome is Outcome.RETURN:
+            if outcome is back:
                 returned.append(box)
             else:
                 results.append((box, outcome))
@@ -248,34 +248,41 @@ def _same(item):
     return item
 
 
-def _replay(member: Box, template, walker: Walker, results: list) -> None:
-    """The template's outcomes for ``member`` (into ``results``): its own wide dimensions, path
-    and assumptions, then the template's steps and assumptions. (Each path extended as
-    ``space.extend_path`` extends it, in place: the same look-up of the path cache by the same
-    key, the same emptying of a full cache before a new extension is stored.)"""
+def _replay_all(members: list[Box], template, walker: Walker, results: list) -> None:
+    """The template's outcomes for each of ``members`` in turn (into ``results``): its own wide
+    dimensions, path and assumptions, then the template's steps and assumptions. (Each path
+    extended as ``space.extend_path`` extends it, in place: the same look-up of the path cache
+    by the same key, the same emptying of a full cache before a new extension is stored.) One
+    loop for the group: 64,000 members a kube-proxy chain, each a call of its own before."""
     paths = space._PATHS
-    for done, outcome, nat, steps, conditions in template:
-        trail = member.trail
-        for identity, s in steps:
-            key = (id(trail), identity)
-            hit = paths.get(key)
-            if hit is not None and hit[0] is trail:
-                trail = hit[1]
-                continue
-            if len(paths) > space.PATH_CACHE_SIZE and not space._HOLDING[0]:
-                paths.clear()
-            extended = trail + (s,)
-            paths[key] = (trail, extended)
-            trail = extended
-        assumptions = member.assumptions
-        for identity, a in conditions:
-            assumptions = extend_path(assumptions, identity, _same, a)
-        box = _new_box(Box, (done.family, done.proto, member.sport, member.dport, member.src, member.dst, done.iif,
-                             done.state, member.local, member.nat_dst, member.nat_dport, done.oif, done.mark,
-                             done.ctmark, assumptions, trail))
-        if nat is not None:
-            box = apply_nat(box, nat, walker.routing)
-        results.append((box, outcome))
+    routing = walker.routing
+    append = results.append
+    # Per outcome, the exact fields the walked box ended with (read once, not per member).
+    items = [((done.family, done.proto, done.iif, done.state, done.oif, done.mark, done.ctmark), outcome, nat, steps,
+              conditions) for done, outcome, nat, steps, conditions in template]
+    for member in members:
+        _, _, sport, dport, src, dst, _, _, local, nat_dst, nat_dport, _, _, _, member_assumed, member_trail = member
+        for (family, proto, iif, state, oif, mark, ctmark), outcome, nat, steps, conditions in items:
+            trail = member_trail
+            for identity, s in steps:
+                key = (id(trail), identity)
+                hit = paths.get(key)
+                if hit is not None and hit[0] is trail:
+                    trail = hit[1]
+                    continue
+                if len(paths) > space.PATH_CACHE_SIZE and not space._HOLDING[0]:
+                    paths.clear()
+                extended = trail + (s,)
+                paths[key] = (trail, extended)
+                trail = extended
+            assumptions = member_assumed
+            for identity, a in conditions:
+                assumptions = extend_path(assumptions, identity, _same, a)
+            box = _new_box(Box, (family, proto, sport, dport, src, dst, iif, state, local, nat_dst, nat_dport, oif,
+                                 mark, ctmark, assumptions, trail))
+            if nat is not None:
+                box = apply_nat(box, nat, routing)
+            append((box, outcome))
 
 
 _new_box = tuple.__new__  # Box's own constructor takes its 16 fields through Python code

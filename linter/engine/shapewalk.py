@@ -253,25 +253,25 @@ def _local(chain):
     return _LOCAL.put(chain, (number, points, tuple(targets)))
 
 
-def _kind(walker, table, boxes) -> tuple | None:
-    """What a template for ``boxes`` entering a subtree must agree on, or None when they do not
-    share one path so far (the trail and assumptions every result starts with)."""
+def _kind(walker, table, boxes) -> tuple[tuple | None, bool]:
+    """(what a template for ``boxes`` entering a subtree must agree on, or None when they do not
+    share one path so far (the trail and assumptions every result starts with); whether an
+    entering range list has more than MAX_POINTS ranges: their low bounds alone are then that
+    many distinct values of one class, too wide for any template)."""
     first = boxes[0]
     trail, assumptions = first.trail, first.assumptions
     exact = []
+    wide = False
     for box in boxes:
         if box.trail is not trail or box.assumptions is not assumptions:
-            return None
+            return None, False
+        lengths = tuple([-1 if box[f] is None else len(box[f]) for f in _WIDE])
+        if not wide and max(lengths) > MAX_POINTS:
+            wide = True
         # (The family by identity: hashing an enum member runs Python code.)
         exact.append((id(box.family), box.proto, box.iif, box.state, box.local, box.oif, box.mark, box.ctmark,
-                      tuple([-1 if box[f] is None else len(box[f]) for f in _WIDE])))
-    return (id(table), walker.marks, walker.certain, walker.first_packet, id(walker.routing), tuple(exact))
-
-
-def _too_wide(kind: tuple) -> bool:
-    """Whether an entering range list (its length is in ``kind``, from ``_kind``) has more than
-    MAX_POINTS ranges: their low bounds alone are that many distinct values of one class."""
-    return any(length > MAX_POINTS for exact in kind[-1] for length in exact[-1])
+                      lengths))
+    return (id(table), walker.marks, walker.certain, walker.first_packet, id(walker.routing), tuple(exact)), wide
 
 
 def _values(subtree: Subtree, boxes) -> list[list[int]]:
@@ -320,16 +320,16 @@ class SharedWalks:
         subtree = subtree_of(table, target)
         if subtree is None or any(chain.name in stack for chain in subtree.chains):
             return walker.walk_into(table, target, boxes, stack, results)
-        kind = _kind(walker, table, boxes)
+        kind, wide = _kind(walker, table, boxes)
         if kind is None:
             return walker.walk_into(table, target, boxes, stack, results)
         key = (subtree.shape, kind, self.drop_nat)  # a walk made while dropping lacks what it dropped
         templates = self.templates.get(key)
         budget = walker.budget
         values = None
-        # Too wide: no template can fit or be recorded (each would need more than MAX_POINTS
-        # bounds in one class), and listing the bounds of long range lists cost a random mix 20 s.
-        wide = _too_wide(kind)
+        # Too wide (``wide``): no template can fit or be recorded (each would need more than
+        # MAX_POINTS bounds in one class), and listing the bounds of long range lists cost a
+        # random mix 20 s.
         if templates and not wide:
             values = _values(subtree, boxes)
             for template in templates:

@@ -10,9 +10,11 @@ Here a replay resolves each distinct step and assumption of the template once (t
 rule and match at its place in the replayed subtree), and extends paths as
 ``space.extend_path`` does, in place: the same lookup of the path cache by the same key,
 the same emptying of a full cache before a new extension is stored, the same object made.
-An extension already made in this replay is taken from the replay's own table, which is
-emptied whenever the path cache is: it holds only what the path cache holds, so the answer
-is the one the path cache would give. A DNAT's new destination is worked out once per NAT
+The template's steps (and its assumptions) form a prefix tree, compiled once: a replay
+extends each node's path once, when an item first needs it, and every later item ending at
+or passing through it takes it from the replay's own list. That list is emptied whenever the
+path cache is, and a node is kept in it only while its parent is, so it holds only what the
+path cache would give from the entering path on. A DNAT's new destination is worked out once per NAT
 rule and destination of the replay (``walk.nat_fields`` reads nothing else).
 """
 
@@ -31,32 +33,78 @@ def _step(args) -> Step:
     return _new(Step, args)
 
 
-def _assumption(args) -> Assumption:
-    return Assumption(*args)
+def _make_assumption(args) -> Assumption:
+    """``Assumption(*args)`` without the frozen dataclass's ``__init__`` (its field-by-field
+    ``object.__setattr__`` calls cost more than the rest of a replayed box): the same object,
+    its slots filled by their own descriptors."""
+    made = _new_object(Assumption)
+    rule, match, matched = args
+    _set_rule(made, rule)
+    _set_match(made, match)
+    _set_matched(made, matched)
+    return made
+
+
+_new_object = object.__new__
+_set_rule = Assumption.rule.__set__
+_set_match = Assumption.match.__set__
+_set_matched = Assumption.matched.__set__
+
+
+def _trie(sequences: list[tuple]) -> tuple[list[tuple[int, int]], list[int]]:
+    """(the nodes of the prefix tree of ``sequences``, each (its parent's number or -1, the
+    position it adds), parents before children; per sequence the number of its node, -1 for
+    an empty one)."""
+    nodes: list[tuple[int, int]] = []
+    number: dict[tuple[int, int], int] = {}
+    ends = []
+    for sequence in sequences:
+        node = -1
+        for position in sequence:
+            key = (node, position)
+            found = number.get(key)
+            if found is None:
+                found = number[key] = len(nodes)
+                nodes.append(key)
+            node = found
+        ends.append(node)
+    return nodes, ends
 
 
 class _Extensions:
-    """Paths extended as ``space.extend_path`` extends them, with this replay's own table of
-    the extensions it made (one per kind: trails, assumptions), emptied with the path cache."""
+    """Paths extended as ``space.extend_path`` extends them, each node of a template's prefix
+    trees (one per kind: trails, assumptions) once per replay: a node's path is what
+    ``extend_path`` gives its parent's path and its spec, looked up in (and stored into) the
+    path cache the first time the replay needs it. Every node made is forgotten whenever the
+    path cache is emptied (what extend_path would give from then on is built again)."""
 
-    __slots__ = ("made",)
+    __slots__ = ("made", "starts")
 
-    def __init__(self):
-        self.made = ({}, {})
+    def __init__(self, trees: tuple, starts: tuple):
+        self.made = tuple([None] * len(nodes) for nodes, _ in trees)
+        self.starts = starts
 
-    def extended(self, path: tuple, positions: tuple, specs: list, kind: int, make) -> tuple:
-        """``path`` extended by the specs at ``positions`` in turn (each ``(cache identity,
-        constructor arguments)``), new elements built by ``make``."""
+    def path(self, kind: int, node: int, trees: tuple, specs: tuple, make) -> tuple:
+        """The path of ``node`` of tree ``kind`` (the kind's start for -1)."""
+        if node < 0:
+            return self.starts[kind]
         made = self.made[kind]
+        found = made[node]
+        if found is not None:
+            return found
+        nodes = trees[kind][0]
+        # The nodes from the nearest one made (or the start) down to this one, in order.
+        chain = [node]
+        parent = nodes[node][0]
+        while parent >= 0 and made[parent] is None:
+            chain.append(parent)
+            parent = nodes[parent][0]
+        path = self.starts[kind] if parent < 0 else made[parent]
         paths = space._PATHS
-        for position in positions:
-            mine_key = (id(path), position)
-            mine = made.get(mine_key)
-            if mine is not None and mine[0] is path:
-                path = mine[1]
-                continue
+        for at in reversed(chain):
+            above, position = nodes[at]
             identity, args = specs[position]
-            key = (mine_key[0], identity)
+            key = (id(path), identity)
             hit = paths.get(key)
             if hit is not None and hit[0] is path:
                 extended = hit[1]
@@ -64,29 +112,37 @@ class _Extensions:
                 if len(paths) > space.PATH_CACHE_SIZE and not space._HOLDING[0]:
                     paths.clear()
                     for table in self.made:
-                        table.clear()
+                        table[:] = [None] * len(table)
                 extended = path + (make(args),)
                 paths[key] = (path, extended)
-            made[mine_key] = (path, extended)
+            # Kept only where its parent is (or is the start): a node below one forgotten is
+            # reached again only through its parent's new path (extend_path from the start).
+            if above < 0 or made[above] is not None:
+                made[at] = extended
             path = extended
         return path
 
 
-def compile_items(items: list) -> tuple[tuple, tuple, list]:
+def compile_items(items: list) -> tuple:
     """(the distinct steps, the distinct assumptions, ``items`` with their steps and
-    assumptions as positions in those): items as shapewalk._item makes them, each
-    ``(exact, wide, steps, conditions, nat)``."""
+    assumptions as nodes of the prefix trees of both, the two trees): items as
+    shapewalk._item makes them, each ``(exact, wide, steps, conditions, nat)``."""
     steps: dict = {}
     conditions: dict = {}
-    compiled = []
-    for exact, wide, item_steps, item_conditions, nat in items:
-        compiled.append((exact, wide, tuple(steps.setdefault(s, len(steps)) for s in item_steps),
-                         tuple(conditions.setdefault(c, len(conditions)) for c in item_conditions), nat))
-    return tuple(steps), tuple(conditions), compiled
+    step_lists = []
+    condition_lists = []
+    for _, _, item_steps, item_conditions, _ in items:
+        step_lists.append(tuple(steps.setdefault(s, len(steps)) for s in item_steps))
+        condition_lists.append(tuple(conditions.setdefault(c, len(conditions)) for c in item_conditions))
+    step_tree = _trie(step_lists)
+    condition_tree = _trie(condition_lists)
+    compiled = [(exact, wide, trail_node, assumed_node, nat) for (exact, wide, _, _, nat), trail_node, assumed_node
+                in zip(items, step_tree[1], condition_tree[1])]
+    return tuple(steps), tuple(conditions), compiled, (step_tree, condition_tree)
 
 
-def made_all(step_specs: tuple, condition_specs: tuple, items: list, walker, table, subtree, entering: Box,
-             boxes, values) -> list[Box]:
+def made_all(step_specs: tuple, condition_specs: tuple, items: list, trees: tuple, walker, table, subtree,
+             entering: Box, boxes, values) -> list[Box]:
     """The box each of ``items`` (compiled by compile_items) describes, in order, for
     ``subtree`` entered by ``boxes`` (the first is ``entering``) with label ``values``."""
     chains = subtree.chains
@@ -101,14 +157,20 @@ def made_all(step_specs: tuple, condition_specs: tuple, items: list, walker, tab
         rule = chains[c].rules[r]
         match = rule.matches[position]
         conditions.append(((id(rule), id(match), matched), (rule, match, matched)))
-    extend = _Extensions().extended
+    steps, conditions = tuple(steps), tuple(conditions)
+    extensions = _Extensions(trees, (entering.trail, entering.assumptions))
+    path = extensions.path
+    trail_made, assumed_made = extensions.made
     nats: dict = {}
-    start_trail, start_assumed = entering.trail, entering.assumptions
     local, routing = entering.local, walker.routing
     out = []
-    for exact, wide, item_steps, item_conditions, nat in items:
-        trail = extend(start_trail, item_steps, steps, 0, _step)
-        assumptions = extend(start_assumed, item_conditions, conditions, 1, _assumption)
+    for exact, wide, trail_node, assumed_node, nat in items:
+        trail = trail_made[trail_node] if trail_node >= 0 else None
+        if trail is None:
+            trail = path(0, trail_node, trees, steps, _step)
+        assumptions = assumed_made[assumed_node] if assumed_node >= 0 else None
+        if assumptions is None:
+            assumptions = path(1, assumed_node, trees, conditions, _make_assumption)
         fields = []
         for spec in wide:
             if spec is None:

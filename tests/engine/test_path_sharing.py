@@ -13,6 +13,7 @@ from linter.engine import space  # noqa: E402
 from linter.engine.paths import PathEvaluator  # noqa: E402
 from linter.engine.replay import MIN_BOXES, walk_many  # noqa: E402
 from linter.engine.space import extend_path, forget_paths, hold_paths  # noqa: E402
+from linter.engine.walk import step  # noqa: E402
 from linter.engine.universe import routed_boxes  # noqa: E402
 from linter.model import Family  # noqa: E402
 from tests.engine.helpers import ruleset  # noqa: E402
@@ -146,3 +147,72 @@ def test_an_evaluation_ends_with_an_empty_cache(monkeypatch):
     assert any(result.box.trail for result in results)
     assert sizes[-1] > 0  # the walk's paths, let go when the evaluation ended
     assert not space._PATHS and not space._HOLDING[0]
+
+
+def _one_by_one(members, template, walker, results) -> None:
+    """What replay._replay_all gives, one extend_path call per step and assumption."""
+    from linter.engine.replay import _same
+    from linter.engine.space import Box
+    from linter.engine.walk import apply_nat
+    for member in members:
+        for done, outcome, nat, steps, conditions in template:
+            trail = member.trail
+            for identity, s in steps:
+                trail = extend_path(trail, identity, _same, s)
+            assumptions = member.assumptions
+            for identity, a in conditions:
+                assumptions = extend_path(assumptions, identity, _same, a)
+            box = Box(done.family, done.proto, member.sport, member.dport, member.src, member.dst, done.iif,
+                      done.state, member.local, member.nat_dst, member.nat_dport, done.oif, done.mark, done.ctmark,
+                      assumptions, trail)
+            results.append((apply_nat(box, nat, walker.routing) if nat is not None else box, outcome))
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("held", [True, False])
+def test_a_replay_of_members_sharing_paths_makes_what_extend_path_makes(seed, held):
+    """Members sharing trails and assumptions (in random order, some twice) replayed through a
+    template of several outcomes with steps and assumptions: the same boxes, sharing the same
+    path objects, and the same path cache afterwards, as one extend_path call per step."""
+    import random
+    from linter.engine.replay import _replay_all
+    from linter.engine.space import Assumption
+    rng = random.Random(seed)
+    document = ruleset(FORWARD)
+    table, chain = _chain(document, "filter", "FORWARD")
+    walker = _walker(document)
+    boxes = _boxes(table, chain, 12, nat=True)
+    rule = chain.rules[0]
+    facts = [Assumption(rule, rule.matches[0] if rule.matches else None, matched) for matched in (True, False)]
+    members = []
+    for _ in range(40):
+        box = rng.choice(boxes)
+        if rng.random() < 0.5:
+            box = box._replace(assumptions=(rng.choice(facts),))
+        members.append(box._replace(proto=((rng.choice((6, 17)),) * 2,)))
+    done = boxes[0]._replace(trail=(), assumptions=())
+    steps = [step((), "rule", table, chain, r) for r in chain.rules[:3]]
+    template = [(done, outcome, None, tuple(((i, "s"), s[0]) for i, s in enumerate(chosen)),
+                 tuple(((i, "a"), a) for i, a in enumerate(assumed)))
+                for outcome, chosen, assumed in [
+                    ("accept", steps[:2], facts[:1]), ("drop", steps[:2], ()), ("return", (), facts),
+                    ("accept", steps, ())]]
+    runs = []
+    for make in (_one_by_one, _replay_all):
+        forget_paths()
+        hold_paths(held)
+        made: list = []
+        make(members, template, walker, made)
+        # (the cache by value: its keys hold the ids of paths made anew in each run)
+        runs.append((made, sorted(((value[0], key[1], value[1]) for key, value in space._PATHS.items()), key=repr)))
+        hold_paths(False)
+    (expected, cache_expected), (got, cache_got) = runs
+    assert got == expected
+    assert _partition(got) == _partition(expected)
+    assert _assumption_partition(got) == _assumption_partition(expected)
+    assert cache_got == cache_expected
+
+
+def _assumption_partition(results) -> list[int]:
+    first: dict[int, int] = {}
+    return [first.setdefault(id(box.assumptions), index) for index, (box, _) in enumerate(results)]

@@ -119,3 +119,41 @@ def test_a_replay_held_in_the_path_cache_shares_paths_with_what_came_before(monk
     assert [box for box, _ in results] == before
     assert all(box.trail is old.trail and box.assumptions is old.assumptions
                for (box, _), old in zip(results, before))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_items_sharing_prefixes_make_what_one_call_per_step_makes(monkeypatch, seed):
+    """Items whose steps and assumptions share prefixes in every way (drawn at random from a
+    real template's), built with the path cache emptied now and then mid-replay, even between
+    a node and its children: the prefix trees' nodes give what extend_path gives."""
+    import random
+    from linter.engine.template_made import compile_items, made_all
+    rng = random.Random(seed)
+    document = ruleset(_kube(SERVICES * 3))
+    calls = _replays(monkeypatch, document, [_box()])
+    template, walker, table, subtree, boxes, values = calls[-1]
+    items = [item for item, _ in template.results] + list(template.back)
+    steps = sorted({s for item in items for s in item[2]}, key=repr)
+    conditions = sorted({c for item in items for c in item[3]}, key=repr)
+    assert steps and conditions
+    for size in (0, 1, 2, 5, 50_000):
+        monkeypatch.setattr(space, "PATH_CACHE_SIZE", size)
+        drawn = []
+        for _ in range(30):
+            exact, wide, _, _, nat = rng.choice(items)
+            drawn.append((exact, wide, tuple(rng.choice(steps) for _ in range(rng.randrange(4))),
+                          tuple(rng.choice(conditions) for _ in range(rng.randrange(4))), nat))
+        # (prefixes shared: each drawn item followed by some of its own prefixes and extensions)
+        more = []
+        for item in drawn:
+            more.append(item)
+            if item[2] and rng.random() < 0.5:
+                more.append(item[:2] + (item[2][:rng.randrange(len(item[2]) + 1)],) + item[3:])
+            if rng.random() < 0.5:
+                more.append(item[:3] + (item[3] + (rng.choice(conditions),),) + item[4:])
+        forget_paths()
+        expected = [_one_by_one(item, walker, table, subtree, boxes[0], boxes, values) for item in more]
+        forget_paths()
+        got = made_all(*compile_items(more), walker, table, subtree, boxes[0], boxes, values)
+        assert got == expected
+        assert _sharing(got) == _sharing(expected)
