@@ -34,10 +34,13 @@ from linter.model import (
 LANE_BUDGET = 100_000  # boxes made, cut and looked at per chain, plus LANE_BUDGET_PER_RULE for each of its rules
 LANE_BUDGET_PER_RULE = 40  # (a random mix spends 18% of it at 10k rules, 28% at 100k; past it, the general path)
 _LOCAL = Box._fields.index("local")
+_SRC = Box._fields.index("src")
 _PROTO = Box._fields.index("proto")  # (followed by sport and dport: plain_match sets proto and dport in one slice)
 assert Box._fields[_PROTO:_PROTO + 3] == ("proto", "sport", "dport")
 _JUMP, _GOTO, _RETURN, _OTHER = VerdictKind.JUMP, VerdictKind.GOTO, VerdictKind.RETURN, VerdictKind.OTHER
 _JUMPING = frozenset((_JUMP, _GOTO))
+_DECIDES_MATCH = TERMINAL_KINDS - {_GOTO}  # verdicts whose match the judged chain decides (RETURN too; a
+# goto also asks for its target's returned space, as the general path does: decided_by's)
 CALLEE_DEPTH = 16  # nested jumps followed into called chains; deeper: the general path
 
 
@@ -63,8 +66,24 @@ def judge(analysis, chain: Chain):
     dead: set[int] = set()
     shadowed: set[int] = set()
     covers = index.covers
+    add = index.add
+    any_local = lane.any_local
     try:
         for position, rule in enumerate(chain.rules):
+            if rule.verdict.kind in _DECIDES_MATCH:
+                # A plain rule that ends the chain for what it matches (the mix's source and port
+                # drops): what decided_by() would take out is its match, tested and added here.
+                inside = plain_match(any_local, rule.matches)
+                if inside is None:
+                    dead.add(position)  # (it matches nothing)
+                    continue
+                if inside is not False:
+                    if covers(inside):
+                        dead.add(position)
+                        shadowed.add(position)
+                    else:
+                        add(inside)
+                    continue
             matched = lane.matched(rule)
             for box in matched:
                 if not covers(box):
@@ -146,6 +165,8 @@ class _Lane:
                 return []
             inside = self._decided_in(verdict.target, depth)
             self.index.charge(len(matched) * len(inside))
+            if id(rule) in self.plain:  # (one box, narrowed from the universe in its source or protocol and ports)
+                return _less(_crossed_plain(matched[0], inside), returns, self.index)
             return _less(_crossed(matched, inside), returns, self.index)
         if kind is _GOTO:
             if depth:
@@ -213,6 +234,40 @@ def plain_match(box: Box, matches) -> Box | None | bool:
 def _crossed(boxes: list[Box], others: list[Box]) -> list[Box]:
     """Every non-empty intersection of a box of ``boxes`` with one of ``others``."""
     return [both for box in boxes for other in others if (both := _both(box, other)) is not None]
+
+
+def _crossed_plain(box: Box, others: list[Box]) -> list[Box]:
+    """_crossed([``box``], ``others``) for a box plain_match() made: the universe (local None)
+    but for its protocols, sources and destination ports, so each crossing is the other box
+    narrowed there (its other fields are the crossing's: the universe's hold them)."""
+    proto, src, dport = box.proto, box.src, box.dport
+    single_src = src[0] if len(src) == 1 else None
+    found = []
+    for other in others:
+        theirs = other.src
+        if single_src is not None and len(theirs) == 1:  # (most crossings miss in their sources)
+            lo, hi = single_src
+            other_lo, other_hi = theirs[0]
+            if hi < other_lo or other_hi < lo:
+                continue
+            if lo <= other_lo and other_hi <= hi:
+                narrowed_src = theirs
+            else:
+                narrowed_src = ((max(lo, other_lo), min(hi, other_hi)),)
+        elif not (narrowed_src := iv.intersect(src, theirs)):
+            continue
+        narrowed_proto = iv.intersect(proto, other.proto)
+        if not narrowed_proto:
+            continue
+        narrowed_dport = iv.intersect(dport, other.dport)
+        if not narrowed_dport:
+            continue
+        values = list(other)
+        values[_PROTO] = narrowed_proto
+        values[_PROTO + 2] = narrowed_dport
+        values[_SRC] = narrowed_src
+        found.append(tuple.__new__(Box, values))
+    return found
 
 
 def _both(box: Box, other: Box) -> Box | None:
