@@ -166,7 +166,7 @@ class _Lane:
             inside = self._decided_in(verdict.target, depth)
             self.index.charge(len(matched) * len(inside))
             if id(rule) in self.plain:  # (one box, narrowed from the universe in its source or protocol and ports)
-                return _less(_crossed_plain(matched[0], inside), returns, self.index)
+                return _less(_crossed_plain(matched[0], inside, self.any_local), returns, self.index)
             return _less(_crossed(matched, inside), returns, self.index)
         if kind is _GOTO:
             if depth:
@@ -236,31 +236,37 @@ def _crossed(boxes: list[Box], others: list[Box]) -> list[Box]:
     return [both for box in boxes for other in others if (both := _both(box, other)) is not None]
 
 
-def _crossed_plain(box: Box, others: list[Box]) -> list[Box]:
-    """_crossed([``box``], ``others``) for a box plain_match() made: the universe (local None)
-    but for its protocols, sources and destination ports, so each crossing is the other box
-    narrowed there (its other fields are the crossing's: the universe's hold them)."""
+def _crossed_plain(box: Box, others: list[Box], universe: Box) -> list[Box]:
+    """_crossed([``box``], ``others``) for a box plain_match() made from ``universe``: the
+    universe but for its protocols, sources and destination ports, so each crossing is the
+    other box narrowed there (its other fields are the crossing's: the universe's hold them)."""
     proto, src, dport = box.proto, box.src, box.dport
-    single_src = src[0] if len(src) == 1 else None
+    narrow_proto = proto is not universe.proto  # (plain_match keeps the universe's own tuples elsewhere)
+    narrow_dport = dport is not universe.dport
+    if src is universe.src:
+        single_src = None
+    else:
+        single_src = src[0] if len(src) == 1 else False
     found = []
     for other in others:
-        theirs = other.src
-        if single_src is not None and len(theirs) == 1:  # (most crossings miss in their sources)
-            lo, hi = single_src
-            other_lo, other_hi = theirs[0]
-            if hi < other_lo or other_hi < lo:
+        narrowed_src = theirs = other.src
+        if single_src:
+            if len(theirs) == 1:  # (most crossings miss in their sources)
+                lo, hi = single_src
+                other_lo, other_hi = theirs[0]
+                if hi < other_lo or other_hi < lo:
+                    continue
+                if other_lo < lo or hi < other_hi:
+                    narrowed_src = ((max(lo, other_lo), min(hi, other_hi)),)
+            elif not (narrowed_src := iv.intersect(src, theirs)):
                 continue
-            if lo <= other_lo and other_hi <= hi:
-                narrowed_src = theirs
-            else:
-                narrowed_src = ((max(lo, other_lo), min(hi, other_hi)),)
-        elif not (narrowed_src := iv.intersect(src, theirs)):
+        elif single_src is False and not (narrowed_src := iv.intersect(src, theirs)):
             continue
-        narrowed_proto = iv.intersect(proto, other.proto)
-        if not narrowed_proto:
+        narrowed_proto = other.proto
+        if narrow_proto and not (narrowed_proto := iv.intersect(proto, narrowed_proto)):
             continue
-        narrowed_dport = iv.intersect(dport, other.dport)
-        if not narrowed_dport:
+        narrowed_dport = other.dport
+        if narrow_dport and not (narrowed_dport := iv.intersect(dport, narrowed_dport)):
             continue
         values = list(other)
         values[_PROTO] = narrowed_proto

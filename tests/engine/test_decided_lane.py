@@ -231,3 +231,26 @@ def test_called_chains_the_general_path_cannot_judge_decide_nothing_in_both(monk
     assert _verdicts(text, monkeypatch, lane=True) == general
     judged = _judged_by_lane(text)
     assert judged is not None and ("INPUT", sorted(judged.dead), sorted(judged.shadowed), True, None) == general[0]
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_a_plain_jumps_crossings_are_the_general_crossings(seed):
+    """_crossed_plain (a jump whose match plain_match read) gives _crossed's boxes, equal field by
+    field, for random plain matches crossed with boxes of every kind the called chains decide
+    (sources, protocols, ports, states, interfaces, for this host or not), all inside the universe."""
+    from tests.engine.test_decided_index import _box
+
+    pick = random.Random(seed)
+    universe = shadow.universe(Family.IPV4, INTERFACES)[0]
+    whole = universe._replace(local=None)
+    matches = ["-s 10.1.2.0/24", "-s 10.0.0.0/8", "-p tcp", "-p udp", "-p tcp -m multiport --dports 22,80,8080",
+               "-p udp -m udp --dport 53", "-s 0.0.0.0/0", "-s 16.0.0.0/4", "-s 1.0.0.0/8"]
+    for _ in range(20):
+        text = pick.choice(matches)
+        rule = ruleset(f"*filter\n:INPUT ACCEPT [0:0]\n-A INPUT {text} -j A\n:A - [0:0]\nCOMMIT\n").tables[0].chains[0].rules[0]
+        box = decided_lane.plain_match(whole, rule.matches)
+        others = [_box(pick, whole) for _ in range(pick.randint(0, 8))]
+        # (the lane's boxes all lie in the universe: states named as its own)
+        others = [other._replace(state=frozenset(pick.sample(sorted(whole.state), 2))) if pick.random() < 0.3
+                  else other._replace(state=whole.state) for other in others]
+        assert decided_lane._crossed_plain(box, others, whole) == decided_lane._crossed([box], others)
