@@ -35,6 +35,7 @@ LANE_BUDGET = 100_000  # boxes made, cut and looked at per chain, plus LANE_BUDG
 LANE_BUDGET_PER_RULE = 40  # (a random mix spends 18% of it at 10k rules, 28% at 100k; past it, the general path)
 _LOCAL = Box._fields.index("local")
 _SRC = Box._fields.index("src")
+_DPORT = Box._fields.index("dport")
 _PROTO = Box._fields.index("proto")  # (followed by sport and dport: plain_match sets proto and dport in one slice)
 assert Box._fields[_PROTO:_PROTO + 3] == ("proto", "sport", "dport")
 _JUMP, _GOTO, _RETURN, _OTHER = VerdictKind.JUMP, VerdictKind.GOTO, VerdictKind.RETURN, VerdictKind.OTHER
@@ -206,8 +207,31 @@ class _Lane:
         """Everything ``chain`` decides (does not return), as boxes."""
         returns: list[Box] = []
         decided: list[Box] = []
+        reads = self.analysis.plain_reads.get(chain.name)
+        if reads is not None:  # (engine/plain_chain.py read its rules already: no jump, nothing opaque)
+            return self._plain_decides(chain, reads)
         for rule in chain.rules:
             decided.extend(self.decided_by(rule, self.matched(rule), returns, depth))
+        return decided
+
+
+    def _plain_decides(self, chain: Chain, reads: list) -> list[Box]:
+        """_decides() of a called chain engine/plain_chain.py judged, from its reading of each
+        rule (sources, protocols, destination ports; None: it matches nothing): the boxes
+        decided_by() makes of them, as plain_match() would have read them."""
+        returns: list[Box] = []
+        decided: list[Box] = []
+        values = list(self.any_local)
+        for rule, inside in zip(chain.rules, reads):
+            if inside is None:
+                continue
+            verdict = rule.verdict
+            kind = verdict.kind
+            values[_SRC], values[_PROTO], values[_DPORT] = inside
+            if kind is _RETURN:
+                returns.append(tuple.__new__(Box, values))
+            elif verdict.terminal_other if kind is _OTHER else kind in TERMINAL_KINDS:  # (no goto: plain_chain's)
+                decided.extend(_less([tuple.__new__(Box, values)], returns, self.index))
         return decided
 
 

@@ -23,10 +23,12 @@ from linter.engine.space import PORT_PROTOCOL_RANGES, protocol_ranges
 from linter.engine.walk import MIN_SEGMENT, blocks_of
 from linter.model import AddressMatch, Chain, Direction, PortMatch, ProtocolMatch, Rule, VerdictKind
 
-def judge(analysis, chain: Chain, budget: int):
+def judge(analysis, chain: Chain, budget: int, reads: dict | None = None):
     """The ChainVerdicts (returned space None) of ``chain`` for ``analysis`` (an
     engine.shadow.ShadowAnalysis), or None when it is not a short chain of plain rules whose
-    general-path analysis spends at most ``budget`` splits."""
+    general-path analysis spends at most ``budget`` splits. ``reads``: where each judged
+    chain's rules as read are kept by chain name (per rule its (sources, protocols, ports),
+    or None when it matches nothing), for engine/decided_lane.py."""
     from linter.engine.shadow import ChainVerdicts  # (loaded by the caller already)
 
     rules = chain.rules
@@ -48,6 +50,8 @@ def judge(analysis, chain: Chain, budget: int):
         if inside is False:
             return None
         matched.append(inside)
+    if reads is not None:
+        reads[chain.name] = matched
     sources: iv.Ranges = ()  # decided for any protocol and port
     protocols: iv.Ranges = ()  # decided for any source and port
     ports: dict[int, iv.Ranges] = {}  # protocol -> ports decided for it (any source)

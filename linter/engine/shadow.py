@@ -109,6 +109,9 @@ class ShadowAnalysis:
         # then (the chains active at the analysis kept for that: loops read them).
         self._unread: dict[str, tuple[ChainVerdicts, list[str]]] = {}
         self._read_back_done = _ReadBackDone(self)
+        # The rules of the chains engine/plain_chain.py judged for the lane, as it read them
+        # (engine/decided_lane.py makes what such a chain decides from them).
+        self.plain_reads: dict[str, list] = {}
 
     def chain(self, chain: Chain) -> ChainVerdicts:
         """The analysis of ``chain`` (computed once)."""
@@ -148,7 +151,8 @@ class ShadowAnalysis:
             if unread:  # its dead rules as the general path finds them, no lane tried (and not kept
                 # for its shape: whether it can be shared reads its returned space)
                 from linter.engine.plain_chain import judge as judge_plain  # (big inputs only)
-                found = judge_plain(self, chain, chain_budget(chain)) or self._analyse(chain, False, lanes=False)
+                found = judge_plain(self, chain, chain_budget(chain), self.plain_reads) \
+                    or self._analyse(chain, False, lanes=False)
                 if found.judged:
                     self._unread[chain.name] = (found, self._active[:-1])
                     return found
