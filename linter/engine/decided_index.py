@@ -181,9 +181,23 @@ class DecidedIndex:
         self.spent += 1
         full = self.full
         narrow = [dim for dim in _RANGE_DIMS if box[dim] != full[dim]]
-        mask = 0
         whole = self.whole_probe
         touched = self.touched
+        mergeable = narrow and (len(narrow) == 1 or (len(narrow) == 2 and narrow[0] == _PROTO and len(box.proto) == 1
+                                                     and box.proto[0][0] == box.proto[0][1]))
+        if mergeable:
+            # One narrow dimension (a source drop), or one protocol and one more (a tcp port drop):
+            # such boxes of one kind differ only there and merge into one entry.
+            kind = narrow[-1]
+            key = (kind, box.local, box.iif, box.state) + box[_PROTO:kind] + box[kind + 1:_DST + 1]  # (all but kind's)
+            entry = self.merged.get(key)
+            if entry is not None:
+                # Its other values are the entry's, touched already; in ``kind`` the touched values
+                # hold the entry's, so they grow only if the entry does.
+                if entry[kind].add(box[kind]) and touched[kind].add(box[kind]):
+                    whole.pop(kind, None)
+                return
+        mask = 0
         for dim in narrow:
             if touched[dim].add(box[dim]):
                 whole.pop(dim, None)  # (the probe's value there may be held now)
@@ -194,18 +208,9 @@ class DecidedIndex:
                     self.touched_sets[dim].update(box[dim])
                     mask |= _BIT[dim]
                     whole.pop(dim, None)
-        if narrow and (len(narrow) == 1 or (len(narrow) == 2 and narrow[0] == _PROTO and len(box.proto) == 1
-                                            and box.proto[0][0] == box.proto[0][1])):
-            # One narrow dimension (a source drop), or one protocol and one more (a tcp port drop):
-            # such boxes of one kind differ only there and merge into one entry.
-            dim = narrow[-1]
-            key = (dim, box.local, box.iif, box.state) + box[_PROTO:dim] + box[dim + 1:_DST + 1]  # (all but dim's)
-            entry = self.merged.get(key)
-            if entry is not None:
-                entry[dim].add(box[dim])
-                return
+        if mergeable:  # (the first box of its kind)
             entry = self._entry(box, mask)
-            entry[dim] = Union(box[dim])
+            entry[kind] = Union(box[kind])
             self.merged[key] = entry
             self._file(entry, _ANY, _ANY)
             return
