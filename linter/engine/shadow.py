@@ -135,6 +135,13 @@ class ShadowAnalysis:
         return found
 
     def _chain(self, chain: Chain, unread: bool = False) -> ChainVerdicts:
+        if not unread and chain.name not in self._targets and len(self.table.chains) >= PLAIN_CHAINS_AT_LEAST:
+            # Nobody reads what it returns: a chain of plain rules is judged by engine/plain_chain.py
+            # before its shape is made (a shape shared with it would give the same exact answer).
+            from linter.engine.plain_chain import judge as judge_plain  # (big inputs only)
+            if (found := judge_plain(self, chain, chain_budget(chain))) is not None:
+                self._done[chain.name] = found
+                return found
         if unread and not self._shapes and not any(rule.verdict.kind in _JUMP_KINDS for rule in chain.rules):
             # No analysis to share yet, and an unread chain's is never kept for its shape: its
             # shape would find nothing (and, jumping nowhere, has no target to analyse on the way).
@@ -159,13 +166,6 @@ class ShadowAnalysis:
                 found.returned = list(self.space)  # (what returned() makes of a chain not judged)
                 self._done[chain.name] = found
                 return found
-            if chain.name not in self._targets and len(self.table.chains) >= PLAIN_CHAINS_AT_LEAST:
-                # Nobody reads what it returns (its shape would only share it): a chain of plain
-                # rules is judged by engine/plain_chain.py.
-                from linter.engine.plain_chain import judge as judge_plain  # (big inputs only)
-                if (found := judge_plain(self, chain, chain_budget(chain))) is not None:
-                    self._done[chain.name] = found
-                    return found
             found = self._analyse(chain, shape is not None or chain.name in self._targets)
         finally:
             self._active.pop()
