@@ -166,6 +166,8 @@ class DecidedIndex:
         self.touched: dict[int, Union] = {dim: Union() for dim in _RANGE_DIMS}  # values some entry narrows
         self.touched_sets: dict[int, set] = {dim: set() for dim in _SET_DIMS}
         self.whole_probe: dict[int, tuple] = {}  # dimension -> _probe_value of the whole dimension, while valid
+        self.by_mask: dict[int, list[list]] = {}  # entry mask -> the entries of that mask
+        self.unskipped: dict[int, list[list]] = {}  # a probe's free bits -> the by_mask lists it does not skip
 
     def charge(self, work: int) -> None:
         """Count ``work`` (boxes made elsewhere for this index) against the budget."""
@@ -179,9 +181,23 @@ class DecidedIndex:
         self.spent += 1
         full = self.full
         narrow = [dim for dim in _RANGE_DIMS if box[dim] != full[dim]]
-        mask = 0
         whole = self.whole_probe
         touched = self.touched
+        mergeable = narrow and (len(narrow) == 1 or (len(narrow) == 2 and narrow[0] == _PROTO and len(box.proto) == 1
+                                                     and box.proto[0][0] == box.proto[0][1]))
+        if mergeable:
+            # One narrow dimension (a source drop), or one protocol and one more (a tcp port drop):
+            # such boxes of one kind differ only there and merge into one entry.
+            kind = narrow[-1]
+            key = (kind, box.local, box.iif, box.state) + box[_PROTO:kind] + box[kind + 1:_DST + 1]  # (all but kind's)
+            entry = self.merged.get(key)
+            if entry is not None:
+                # Its other values are the entry's, touched already; in ``kind`` the touched values
+                # hold the entry's, so they grow only if the entry does.
+                if entry[kind].add(box[kind]) and touched[kind].add(box[kind]):
+                    whole.pop(kind, None)
+                return
+        mask = 0
         for dim in narrow:
             if touched[dim].add(box[dim]):
                 whole.pop(dim, None)  # (the probe's value there may be held now)
@@ -192,18 +208,9 @@ class DecidedIndex:
                     self.touched_sets[dim].update(box[dim])
                     mask |= _BIT[dim]
                     whole.pop(dim, None)
-        if narrow and (len(narrow) == 1 or (len(narrow) == 2 and narrow[0] == _PROTO and len(box.proto) == 1
-                                            and box.proto[0][0] == box.proto[0][1])):
-            # One narrow dimension (a source drop), or one protocol and one more (a tcp port drop):
-            # such boxes of one kind differ only there and merge into one entry.
-            dim = narrow[-1]
-            key = (dim, box.local, box.iif, box.state) + box[_PROTO:dim] + box[dim + 1:_DST + 1]  # (all but dim's)
-            entry = self.merged.get(key)
-            if entry is not None:
-                entry[dim].add(box[dim])
-                return
+        if mergeable:  # (the first box of its kind)
             entry = self._entry(box, mask)
-            entry[dim] = Union(box[dim])
+            entry[kind] = Union(box[kind])
             self.merged[key] = entry
             self._file(entry, _ANY, _ANY)
             return
@@ -217,6 +224,12 @@ class DecidedIndex:
 
     def _file(self, entry: list, src_keys, dport_keys) -> None:
         self.entries.append(entry)
+        same_mask = self.by_mask.get(entry[8])
+        if same_mask is None:
+            self.by_mask[entry[8]] = [entry]
+            self.unskipped.clear()  # (a new kind of entry: the lists a probe reads change)
+        else:
+            same_mask.append(entry)
         for key in (src_keys if src_keys is not _ANY else (_ANY,)):
             self.by_src.setdefault(key, []).append(entry)
         for key in (dport_keys if dport_keys is not _ANY else (_ANY,)):
@@ -323,6 +336,31 @@ class DecidedIndex:
             point[_SRC][0][0], point[_DST][0][0]
         iif, = point.iif
         state, = point.state
+        if free:
+            # The entries of the masks ``free`` does not skip are often a handful (a source drop's
+            # probe: the merged source drops), fewer than the candidates: tested first, when none
+            # holds the packet the answer is the scan's, its work charged as the scan would.
+            unskipped = self.unskipped.get(free)
+            if unskipped is None:
+                unskipped = self.unskipped[free] = [entries for mask, entries in self.by_mask.items()
+                                                    if not mask & free]
+            if sum(map(len, unskipped)) <= _FEW_UNSKIPPED:
+                for entries in unskipped:
+                    for entry in entries:
+                        held = entry[0]
+                        if held is not None and held is not local or iif not in entry[6] or state not in entry[7]:
+                            continue
+                        if _has(entry[1], proto) and _has(entry[3], dport) and _has(entry[4], src) \
+                                and _has(entry[5], dst) and _has(entry[2], sport):
+                            break  # (held: the scan below finds the first entry holding it)
+                    else:
+                        continue
+                    break
+                else:
+                    self.spent += sum(map(len, candidates))
+                    if self.spent > self.budget:
+                        raise OverBudget
+                    return None
         for entries in candidates:
             self.spent += len(entries)
             if self.spent > self.budget:
@@ -458,6 +496,7 @@ def _moved_out(point: Box, box: Box, entry: list) -> tuple[Box | None, int | Non
     return tuple.__new__(Box, values), dim
 
 
+_FEW_UNSKIPPED = 8  # entries a probe may test directly instead of scanning its candidates
 _PROBES = 8  # packets of a box tried, each outside the entry that held the one before, before it is cut
 
 

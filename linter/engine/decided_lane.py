@@ -34,10 +34,14 @@ from linter.model import (
 LANE_BUDGET = 100_000  # boxes made, cut and looked at per chain, plus LANE_BUDGET_PER_RULE for each of its rules
 LANE_BUDGET_PER_RULE = 40  # (a random mix spends 18% of it at 10k rules, 28% at 100k; past it, the general path)
 _LOCAL = Box._fields.index("local")
+_SRC = Box._fields.index("src")
+_DPORT = Box._fields.index("dport")
 _PROTO = Box._fields.index("proto")  # (followed by sport and dport: plain_match sets proto and dport in one slice)
 assert Box._fields[_PROTO:_PROTO + 3] == ("proto", "sport", "dport")
 _JUMP, _GOTO, _RETURN, _OTHER = VerdictKind.JUMP, VerdictKind.GOTO, VerdictKind.RETURN, VerdictKind.OTHER
 _JUMPING = frozenset((_JUMP, _GOTO))
+_DECIDES_MATCH = TERMINAL_KINDS - {_GOTO}  # verdicts whose match the judged chain decides (RETURN too; a
+# goto also asks for its target's returned space, as the general path does: decided_by's)
 CALLEE_DEPTH = 16  # nested jumps followed into called chains; deeper: the general path
 
 
@@ -63,8 +67,24 @@ def judge(analysis, chain: Chain):
     dead: set[int] = set()
     shadowed: set[int] = set()
     covers = index.covers
+    add = index.add
+    any_local = lane.any_local
     try:
         for position, rule in enumerate(chain.rules):
+            if rule.verdict.kind in _DECIDES_MATCH:
+                # A plain rule that ends the chain for what it matches (the mix's source and port
+                # drops): what decided_by() would take out is its match, tested and added here.
+                inside = plain_match(any_local, rule.matches)
+                if inside is None:
+                    dead.add(position)  # (it matches nothing)
+                    continue
+                if inside is not False:
+                    if covers(inside):
+                        dead.add(position)
+                        shadowed.add(position)
+                    else:
+                        add(inside)
+                    continue
             matched = lane.matched(rule)
             for box in matched:
                 if not covers(box):
@@ -146,6 +166,8 @@ class _Lane:
                 return []
             inside = self._decided_in(verdict.target, depth)
             self.index.charge(len(matched) * len(inside))
+            if id(rule) in self.plain:  # (one box, narrowed from the universe in its source or protocol and ports)
+                return _less(_crossed_plain(matched[0], inside, self.any_local), returns, self.index)
             return _less(_crossed(matched, inside), returns, self.index)
         if kind is _GOTO:
             if depth:
@@ -185,8 +207,31 @@ class _Lane:
         """Everything ``chain`` decides (does not return), as boxes."""
         returns: list[Box] = []
         decided: list[Box] = []
+        reads = self.analysis.plain_reads.get(chain.name)
+        if reads is not None:  # (engine/plain_chain.py read its rules already: no jump, nothing opaque)
+            return self._plain_decides(chain, reads)
         for rule in chain.rules:
             decided.extend(self.decided_by(rule, self.matched(rule), returns, depth))
+        return decided
+
+
+    def _plain_decides(self, chain: Chain, reads: list) -> list[Box]:
+        """_decides() of a called chain engine/plain_chain.py judged, from its reading of each
+        rule (sources, protocols, destination ports; None: it matches nothing): the boxes
+        decided_by() makes of them, as plain_match() would have read them."""
+        returns: list[Box] = []
+        decided: list[Box] = []
+        values = list(self.any_local)
+        for rule, inside in zip(chain.rules, reads):
+            if inside is None:
+                continue
+            verdict = rule.verdict
+            kind = verdict.kind
+            values[_SRC], values[_PROTO], values[_DPORT] = inside
+            if kind is _RETURN:
+                returns.append(tuple.__new__(Box, values))
+            elif verdict.terminal_other if kind is _OTHER else kind in TERMINAL_KINDS:  # (no goto: plain_chain's)
+                decided.extend(_less([tuple.__new__(Box, values)], returns, self.index))
         return decided
 
 
@@ -213,6 +258,46 @@ def plain_match(box: Box, matches) -> Box | None | bool:
 def _crossed(boxes: list[Box], others: list[Box]) -> list[Box]:
     """Every non-empty intersection of a box of ``boxes`` with one of ``others``."""
     return [both for box in boxes for other in others if (both := _both(box, other)) is not None]
+
+
+def _crossed_plain(box: Box, others: list[Box], universe: Box) -> list[Box]:
+    """_crossed([``box``], ``others``) for a box plain_match() made from ``universe``: the
+    universe but for its protocols, sources and destination ports, so each crossing is the
+    other box narrowed there (its other fields are the crossing's: the universe's hold them)."""
+    proto, src, dport = box.proto, box.src, box.dport
+    narrow_proto = proto is not universe.proto  # (plain_match keeps the universe's own tuples elsewhere)
+    narrow_dport = dport is not universe.dport
+    if src is universe.src:
+        single_src = None
+    else:
+        single_src = src[0] if len(src) == 1 else False
+    found = []
+    for other in others:
+        narrowed_src = theirs = other.src
+        if single_src:
+            if len(theirs) == 1:  # (most crossings miss in their sources)
+                lo, hi = single_src
+                other_lo, other_hi = theirs[0]
+                if hi < other_lo or other_hi < lo:
+                    continue
+                if other_lo < lo or hi < other_hi:
+                    narrowed_src = ((max(lo, other_lo), min(hi, other_hi)),)
+            elif not (narrowed_src := iv.intersect(src, theirs)):
+                continue
+        elif single_src is False and not (narrowed_src := iv.intersect(src, theirs)):
+            continue
+        narrowed_proto = other.proto
+        if narrow_proto and not (narrowed_proto := iv.intersect(proto, narrowed_proto)):
+            continue
+        narrowed_dport = other.dport
+        if narrow_dport and not (narrowed_dport := iv.intersect(dport, narrowed_dport)):
+            continue
+        values = list(other)
+        values[_PROTO] = narrowed_proto
+        values[_PROTO + 2] = narrowed_dport
+        values[_SRC] = narrowed_src
+        found.append(tuple.__new__(Box, values))
+    return found
 
 
 def _both(box: Box, other: Box) -> Box | None:

@@ -23,10 +23,12 @@ from linter.engine.space import PORT_PROTOCOL_RANGES, protocol_ranges
 from linter.engine.walk import MIN_SEGMENT, blocks_of
 from linter.model import AddressMatch, Chain, Direction, PortMatch, ProtocolMatch, Rule, VerdictKind
 
-def judge(analysis, chain: Chain, budget: int):
+def judge(analysis, chain: Chain, budget: int, reads: dict | None = None):
     """The ChainVerdicts (returned space None) of ``chain`` for ``analysis`` (an
     engine.shadow.ShadowAnalysis), or None when it is not a short chain of plain rules whose
-    general-path analysis spends at most ``budget`` splits."""
+    general-path analysis spends at most ``budget`` splits. ``reads``: where each judged
+    chain's rules as read are kept by chain name (per rule its (sources, protocols, ports),
+    or None when it matches nothing), for engine/decided_lane.py."""
     from linter.engine.shadow import ChainVerdicts  # (loaded by the caller already)
 
     rules = chain.rules
@@ -38,16 +40,18 @@ def judge(analysis, chain: Chain, budget: int):
     box = analysis.space[0]
     whole_src = box.src
     whole_dport = box.dport
-    read = _reader(box)
+    read = _reader_of(analysis, box)
     matched = []
     for rule in rules:
         kind = rule.verdict.kind
-        if kind is VerdictKind.JUMP or kind is VerdictKind.GOTO:
+        if kind is _JUMP or kind is _GOTO:
             return None
         inside = read(rule.matches)
         if inside is False:
             return None
         matched.append(inside)
+    if reads is not None:
+        reads[chain.name] = matched
     sources: iv.Ranges = ()  # decided for any protocol and port
     protocols: iv.Ranges = ()  # decided for any source and port
     ports: dict[int, iv.Ranges] = {}  # protocol -> ports decided for it (any source)
@@ -58,22 +62,51 @@ def judge(analysis, chain: Chain, budget: int):
             dead.add(position)  # (it matches nothing: nothing reaches it with a chance to match)
             continue
         src, proto, dport = inside
-        if _covered(src, proto, dport, sources, protocols, ports):
+        if (sources or protocols or ports) and _covered(src, proto, dport, sources, protocols, ports):
             dead.add(position)
             shadowed.add(position)
             continue
         verdict = rule.verdict
-        if verdict.kind is not VerdictKind.RETURN and not verdict.terminal:
+        if verdict.kind is not _RETURN and not verdict.terminal:
             continue
         if src is not whole_src and src != whole_src:
-            sources = iv.union(sources, src)
+            sources = _union(sources, src)
         elif dport == whole_dport:
-            protocols = iv.union(protocols, proto)
+            protocols = _union(protocols, proto)
         else:
             for lo, hi in proto:
                 for protocol in range(lo, hi + 1):
-                    ports[protocol] = iv.union(ports.get(protocol, ()), dport)
+                    ports[protocol] = _union(ports.get(protocol, ()), dport)
     return ChainVerdicts(dead or frozenset(), shadowed or frozenset(), True, None)
+
+
+_JUMP, _GOTO, _RETURN = VerdictKind.JUMP, VerdictKind.GOTO, VerdictKind.RETURN
+
+
+def _union(a: iv.Ranges, b: iv.Ranges) -> iv.Ranges:
+    """iv.union's answer, a one-range side merged by hand (a short chain's unions are of a
+    few ranges, where iv.union's passes in C cost more than they save)."""
+    if len(b) == 1 and len(a) <= 1:
+        if not a:
+            return b
+        (lo, hi), = a
+        (other_lo, other_hi), = b
+        if other_hi + 1 < lo:
+            return (b[0], a[0])
+        if hi + 1 < other_lo:
+            return (a[0], b[0])
+        if other_lo >= lo and other_hi <= hi:
+            return a
+        return ((min(lo, other_lo), max(hi, other_hi)),)
+    return iv.union(a, b)
+
+
+def _reader_of(analysis, box):
+    """_reader(``box``), made once per analysis (a random mix judges thousands of chains)."""
+    found = analysis.__dict__.get("_plain_reader")
+    if found is None or found[0] is not box:
+        found = analysis._plain_reader = (box, _reader(box))
+    return found[1]
 
 
 def _reader(box):

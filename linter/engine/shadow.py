@@ -109,6 +109,9 @@ class ShadowAnalysis:
         # then (the chains active at the analysis kept for that: loops read them).
         self._unread: dict[str, tuple[ChainVerdicts, list[str]]] = {}
         self._read_back_done = _ReadBackDone(self)
+        # The rules of the chains engine/plain_chain.py judged for the lane, as it read them
+        # (engine/decided_lane.py makes what such a chain decides from them).
+        self.plain_reads: dict[str, list] = {}
 
     def chain(self, chain: Chain) -> ChainVerdicts:
         """The analysis of ``chain`` (computed once)."""
@@ -132,6 +135,13 @@ class ShadowAnalysis:
         return found
 
     def _chain(self, chain: Chain, unread: bool = False) -> ChainVerdicts:
+        if not unread and chain.name not in self._targets and len(self.table.chains) >= PLAIN_CHAINS_AT_LEAST:
+            # Nobody reads what it returns: a chain of plain rules is judged by engine/plain_chain.py
+            # before its shape is made (a shape shared with it would give the same exact answer).
+            from linter.engine.plain_chain import judge as judge_plain  # (big inputs only)
+            if (found := judge_plain(self, chain, chain_budget(chain))) is not None:
+                self._done[chain.name] = found
+                return found
         if unread and not self._shapes and not any(rule.verdict.kind in _JUMP_KINDS for rule in chain.rules):
             # No analysis to share yet, and an unread chain's is never kept for its shape: its
             # shape would find nothing (and, jumping nowhere, has no target to analyse on the way).
@@ -148,20 +158,14 @@ class ShadowAnalysis:
             if unread:  # its dead rules as the general path finds them, no lane tried (and not kept
                 # for its shape: whether it can be shared reads its returned space)
                 from linter.engine.plain_chain import judge as judge_plain  # (big inputs only)
-                found = judge_plain(self, chain, chain_budget(chain)) or self._analyse(chain, False, lanes=False)
+                found = judge_plain(self, chain, chain_budget(chain), self.plain_reads) \
+                    or self._analyse(chain, False, lanes=False)
                 if found.judged:
                     self._unread[chain.name] = (found, self._active[:-1])
                     return found
                 found.returned = list(self.space)  # (what returned() makes of a chain not judged)
                 self._done[chain.name] = found
                 return found
-            if chain.name not in self._targets and len(self.table.chains) >= PLAIN_CHAINS_AT_LEAST:
-                # Nobody reads what it returns (its shape would only share it): a chain of plain
-                # rules is judged by engine/plain_chain.py.
-                from linter.engine.plain_chain import judge as judge_plain  # (big inputs only)
-                if (found := judge_plain(self, chain, chain_budget(chain))) is not None:
-                    self._done[chain.name] = found
-                    return found
             found = self._analyse(chain, shape is not None or chain.name in self._targets)
         finally:
             self._active.pop()

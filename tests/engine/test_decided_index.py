@@ -83,3 +83,25 @@ def test_covers_is_box_subtraction(seed):
                 both = _both(*parts)
                 if both is not None:
                     assert index.covers(both) is True
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_testing_the_unskipped_entries_first_changes_no_answer_nor_work(monkeypatch, seed):
+    """A probe whose unskipped entries are few tests them before its candidates: the answers and
+    the work charged (which decides when the lane gives up) are the candidate scan's."""
+
+    def run(few: int):
+        monkeypatch.setattr(decided_index, "_FEW_UNSKIPPED", few)
+        pick = random.Random(seed)
+        space = universe(Family.IPV4, INTERFACES)
+        whole = replace(space[0], local=None)
+        index = decided_index.DecidedIndex(space, 10**9)
+        found = []
+        for _ in range(pick.randint(10, 80)):
+            box = _box(pick, whole)
+            found.append((index.covers(box), index.spent))
+            if pick.random() < 0.7:
+                index.add(box)
+        return found
+
+    assert run(decided_index._FEW_UNSKIPPED) == run(-1)

@@ -231,3 +231,65 @@ def test_called_chains_the_general_path_cannot_judge_decide_nothing_in_both(monk
     assert _verdicts(text, monkeypatch, lane=True) == general
     judged = _judged_by_lane(text)
     assert judged is not None and ("INPUT", sorted(judged.dead), sorted(judged.shadowed), True, None) == general[0]
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_a_plain_jumps_crossings_are_the_general_crossings(seed):
+    """_crossed_plain (a jump whose match plain_match read) gives _crossed's boxes, equal field by
+    field, for random plain matches crossed with boxes of every kind the called chains decide
+    (sources, protocols, ports, states, interfaces, for this host or not), all inside the universe."""
+    from tests.engine.test_decided_index import _box
+
+    pick = random.Random(seed)
+    universe = shadow.universe(Family.IPV4, INTERFACES)[0]
+    whole = universe._replace(local=None)
+    matches = ["-s 10.1.2.0/24", "-s 10.0.0.0/8", "-p tcp", "-p udp", "-p tcp -m multiport --dports 22,80,8080",
+               "-p udp -m udp --dport 53", "-s 0.0.0.0/0", "-s 16.0.0.0/4", "-s 1.0.0.0/8"]
+    for _ in range(20):
+        text = pick.choice(matches)
+        rule = ruleset(f"*filter\n:INPUT ACCEPT [0:0]\n-A INPUT {text} -j A\n:A - [0:0]\nCOMMIT\n").tables[0].chains[0].rules[0]
+        box = decided_lane.plain_match(whole, rule.matches)
+        others = [_box(pick, whole) for _ in range(pick.randint(0, 8))]
+        # (the lane's boxes all lie in the universe: states named as its own)
+        others = [other._replace(state=frozenset(pick.sample(sorted(whole.state), 2))) if pick.random() < 0.3
+                  else other._replace(state=whole.state) for other in others]
+        assert decided_lane._crossed_plain(box, others, whole) == decided_lane._crossed([box], others)
+
+
+def _plain_mix(seed: int) -> str:
+    """The random mix's shape in small: INPUT of source drops, port drops and jumps (by source
+    or by protocol) into user chains of plain rules only (source RETURNs and drops, port drops,
+    protocols, rules matching everything, LOG), which engine/plain_chain.py reads for the lane."""
+    pick = random.Random(seed)
+    users = [f"C{index}" for index in range(6)]
+    lines = ["*filter", ":INPUT DROP [0:0]"] + [f":{name} - [0:0]" for name in users]
+
+    def plain() -> str:
+        proto = pick.choice(("tcp", "udp"))
+        ports = ",".join(map(str, sorted(pick.sample((22, 53, 80, 443, 8080), pick.randint(1, 3)))))
+        return pick.choice((f"-s {_net(pick, False, 24)}", f"-s {_net(pick, False, 16)}", f"-p {proto}", "",
+                            f"-p {proto} -m multiport --dports {ports}", f"-p {proto} -m {proto} --dport 53"))
+
+    for name in users:
+        for _ in range(pick.randint(1, 6)):
+            verdict = pick.choice(("RETURN", "RETURN", "DROP", "DROP", "ACCEPT", "LOG", "REJECT"))
+            lines.append(f"-A {name} {plain()} -j {verdict}".replace("  ", " "))
+    for _ in range(pick.randint(10, 60)):
+        roll = pick.random()
+        if roll < 0.3:
+            lines.append(f"-A INPUT -s {_net(pick, False, 16)} -j {pick.choice(users)}")
+        elif roll < 0.5:
+            lines.append(f"-A INPUT -p {pick.choice(('tcp', 'udp'))} -j {pick.choice(users)}")
+        else:
+            lines.append(f"-A INPUT {plain()} -j {pick.choice(('DROP', 'DROP', 'ACCEPT', 'RETURN'))}".replace("  ", " "))
+    return "\n".join(lines) + "\nCOMMIT\n"
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_called_chains_of_plain_rules_decide_as_read_again(monkeypatch, seed):
+    """What a called chain of plain rules decides, made from engine/plain_chain.py's reading
+    (_plain_decides), gives the general path's dead rules, as reading it again did."""
+    text = _plain_mix(seed)
+    judged = _judged_by_lane(text)
+    assert judged is not None
+    assert _verdicts(text, monkeypatch, lane=True) == _verdicts(text, monkeypatch, lane=False)
