@@ -268,6 +268,27 @@ def _kind(walker, table, boxes) -> tuple | None:
     return (id(table), walker.marks, walker.certain, walker.first_packet, id(walker.routing), tuple(exact))
 
 
+def _one_path(boxes) -> bool:
+    """Whether ``boxes`` share one path so far (their trail and assumptions): ``_kind`` is not None."""
+    first = boxes[0]
+    trail, assumptions = first.trail, first.assumptions
+    for box in boxes:
+        if box.trail is not trail or box.assumptions is not assumptions:
+            return False
+    return True
+
+
+def _wide_entry(boxes) -> bool:
+    """``_too_wide(_kind(...))`` read from the boxes themselves: some range list of theirs has
+    more than MAX_POINTS ranges."""
+    for box in boxes:
+        for field in _WIDE:
+            ranges = box[field]
+            if ranges is not None and len(ranges) > MAX_POINTS:
+                return True
+    return False
+
+
 def _too_wide(kind: tuple) -> bool:
     """Whether an entering range list (its length is in ``kind``, from ``_kind``) has more than
     MAX_POINTS ranges: their low bounds alone are that many distinct values of one class."""
@@ -306,7 +327,9 @@ class SharedWalks:
     evaluation's tables and rules, so they go with it."""
 
     def __init__(self):
-        self.walks: dict[int, int] = {}  # shape -> subtrees of it walked
+        self._walks: dict[int, int] = {}  # shape -> subtrees of it walked (see ``walks``)
+        # Walks too wide for any template, not counted yet: (table, chain, stack) of each.
+        self._uncounted: list[tuple] = []
         # (shape, kind of entering boxes, drop_nat) -> templates
         self.templates: dict[tuple, list[Template]] = {}
         # Set while the caller throws away every result a DNAT or REDIRECT rewrote (the routed
@@ -314,9 +337,31 @@ class SharedWalks:
         # such an accept, nothing coming back, then gives nothing, its boxes never made.
         self.drop_nat = False
 
+    @property
+    def walks(self) -> dict[int, int]:
+        """Shape -> how many subtrees of it were walked (not replayed) in this evaluation. A
+        walk too wide for templates is counted only when the count is read: its subtree is not
+        built before (a random mix's 3,000 `-p tcp` jumps carrying a long source list each
+        enter a chain met once, whose shape no later walk asks for)."""
+        uncounted = self._uncounted
+        if uncounted:
+            self._uncounted = []
+            walks = self._walks
+            for table, target, stack in uncounted:
+                subtree = subtree_of(table, target)
+                if subtree is not None and not any(chain.name in stack for chain in subtree.chains):
+                    walks[subtree.shape] = walks.get(subtree.shape, 0) + 1
+        return self._walks
+
     def __call__(self, walker, table, target, boxes: list[Box], stack: tuple, results: list) -> list[Box]:
         """``walker.walk_into(table, target, boxes, stack, results)``, taken from the walk of a
         subtree of the same shape where one fits (module docstring)."""
+        if _wide_entry(boxes):
+            # What the general path below does with such boxes (its ``wide``): walked, and
+            # counted where their subtree has a shape and they share one path so far (``_kind``).
+            if _one_path(boxes):
+                self._uncounted.append((table, target, stack))
+            return walker.walk_into(table, target, boxes, stack, results)
         subtree = subtree_of(table, target)
         if subtree is None or any(chain.name in stack for chain in subtree.chains):
             return walker.walk_into(table, target, boxes, stack, results)
@@ -339,7 +384,8 @@ class SharedWalks:
                     if self.drop_nat and template.all_nat:
                         return []
                     return template.replay(walker, table, subtree, boxes, values, results)
-        walks = self.walks[subtree.shape] = self.walks.get(subtree.shape, 0) + 1
+        counts = self.walks
+        walks = counts[subtree.shape] = counts.get(subtree.shape, 0) + 1
         if wide or walks < 2 or templates is not None and len(templates) >= MAX_TEMPLATES:
             return walker.walk_into(table, target, boxes, stack, results)
         before, already = budget.spent, len(results)
