@@ -268,27 +268,6 @@ def _kind(walker, table, boxes) -> tuple | None:
     return (id(table), walker.marks, walker.certain, walker.first_packet, id(walker.routing), tuple(exact))
 
 
-def _one_path(boxes) -> bool:
-    """Whether ``boxes`` share one path so far (their trail and assumptions): ``_kind`` is not None."""
-    first = boxes[0]
-    trail, assumptions = first.trail, first.assumptions
-    for box in boxes:
-        if box.trail is not trail or box.assumptions is not assumptions:
-            return False
-    return True
-
-
-def _wide_entry(boxes) -> bool:
-    """``_too_wide(_kind(...))`` read from the boxes themselves: some range list of theirs has
-    more than MAX_POINTS ranges."""
-    for box in boxes:
-        for field in _WIDE:
-            ranges = box[field]
-            if ranges is not None and len(ranges) > MAX_POINTS:
-                return True
-    return False
-
-
 def _too_wide(kind: tuple) -> bool:
     """Whether an entering range list (its length is in ``kind``, from ``_kind``) has more than
     MAX_POINTS ranges: their low bounds alone are that many distinct values of one class."""
@@ -356,26 +335,23 @@ class SharedWalks:
     def __call__(self, walker, table, target, boxes: list[Box], stack: tuple, results: list) -> list[Box]:
         """``walker.walk_into(table, target, boxes, stack, results)``, taken from the walk of a
         subtree of the same shape where one fits (module docstring)."""
-        if _wide_entry(boxes):
-            # What the general path below does with such boxes (its ``wide``): walked, and
-            # counted where their subtree has a shape and they share one path so far (``_kind``).
-            if _one_path(boxes):
-                self._uncounted.append((table, target, stack))
+        kind = _kind(walker, table, boxes)
+        if kind is None:
+            return walker.walk_into(table, target, boxes, stack, results)
+        # Too wide: no template can fit or be recorded (each would need more than MAX_POINTS
+        # bounds in one class), and listing the bounds of long range lists cost a random mix 20 s.
+        # Walked, and counted (later: ``walks``) where its subtree has a shape.
+        if _too_wide(kind):
+            self._uncounted.append((table, target, stack))
             return walker.walk_into(table, target, boxes, stack, results)
         subtree = subtree_of(table, target)
         if subtree is None or any(chain.name in stack for chain in subtree.chains):
-            return walker.walk_into(table, target, boxes, stack, results)
-        kind = _kind(walker, table, boxes)
-        if kind is None:
             return walker.walk_into(table, target, boxes, stack, results)
         key = (subtree.shape, kind, self.drop_nat)  # a walk made while dropping lacks what it dropped
         templates = self.templates.get(key)
         budget = walker.budget
         values = None
-        # Too wide: no template can fit or be recorded (each would need more than MAX_POINTS
-        # bounds in one class), and listing the bounds of long range lists cost a random mix 20 s.
-        wide = _too_wide(kind)
-        if templates and not wide:
+        if templates:
             values = _values(subtree, boxes)
             for template in templates:
                 if template.table is table and template.routing is walker.routing \
@@ -386,7 +362,7 @@ class SharedWalks:
                     return template.replay(walker, table, subtree, boxes, values, results)
         counts = self.walks
         walks = counts[subtree.shape] = counts.get(subtree.shape, 0) + 1
-        if wide or walks < 2 or templates is not None and len(templates) >= MAX_TEMPLATES:
+        if walks < 2 or templates is not None and len(templates) >= MAX_TEMPLATES:
             return walker.walk_into(table, target, boxes, stack, results)
         before, already = budget.spent, len(results)
         back = walker.walk_into(table, target, boxes, stack, results)
