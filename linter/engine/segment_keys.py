@@ -204,3 +204,29 @@ def _reach(families: list, start: int) -> list[int]:
         reach[index] = end
         following = family
     return reach
+
+
+REACH_WINDOW = 1024  # rules whose key stretches KeyStretches reads at a time
+
+
+class KeyStretches:
+    """Which dimensions a run of at least ``least`` rules may start on at a rule, from the
+    rules' key stretches (keyed_reach), read a window at a time (a chain that is one long run,
+    an allow-list, reads one window before its run is grown and skipped)."""
+
+    def __init__(self, rules, dimensions: tuple, least: int):
+        self.rules, self.dimensions, self.least = rules, dimensions, least
+        self.ends: list = []
+        self.base = self.known_until = 0  # ``ends``: the stretches of rules[base:], exact before known_until
+
+    def long_at(self, i: int) -> list[str]:
+        """The dimensions (in the order given) whose stretch from rule ``i`` holds ``least`` rules."""
+        if i >= self.known_until:
+            count, least = len(self.rules), self.least
+            stop = min(count, i + REACH_WINDOW + least)
+            reach = keyed_reach(self.rules, i, stop)
+            self.ends = [(dimension, reach[dimension]) for dimension in self.dimensions]
+            # (A stretch cut at ``stop`` is long enough, or not, alike for a rule ``least`` before it.)
+            self.base, self.known_until = i, stop - least + 1 if stop < count else stop
+        at = i - self.base
+        return [dimension for dimension, ends in self.ends if ends[at] - i >= self.least]

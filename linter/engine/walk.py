@@ -24,7 +24,7 @@ from linter.engine.quickmiss import quick_split
 from linter.engine.transparent import is_transparent, jump_changes_nothing, sets_notrack  # noqa: F401  (re-exported)
 from linter.engine.heldcuts import HeldCuts, holds_long, source_only
 from linter.engine.sourcerun import SourceRun, fold_source_runs, run as run_sources
-from linter.engine.segment_keys import covered_by, dispatch_key, grow_keys, keyed_reach, keyless_at
+from linter.engine.segment_keys import KeyStretches, covered_by, dispatch_key, grow_keys, keyless_at
 from linter.engine.runs import READ, REBUILD, plain_firsts, plain_verdicts, same_shape, shaped_walk, split_by_keys, split_parts
 from linter.engine.coalesce import coalesce
 from linter.engine.passthrough import passes_through
@@ -630,7 +630,6 @@ def nat_fields(verdict, family: Family, dst: iv.Ranges, dport: iv.Ranges, local:
 # rules of its own key.
 
 MIN_SEGMENT = 8
-_REACH_WINDOW = 1024  # rules whose key stretches blocks_of reads at a time
 _ADDRESS_DIMENSIONS = ("dst", "src")
 _DIMENSIONS = ("dst", "src", "dport")  # the order of preference between equally good runs
 
@@ -717,22 +716,11 @@ def blocks_of(chain: Chain) -> list:
     i = 0
     last_start = len(rules) - MIN_SEGMENT  # no segment starts past it (too few rules left)
     short_until: dict[str, int] = {}  # no run on the dimension starting before it is long enough
-    # Where each rule's stretch of keys of one family ends (engine/segment_keys.py): no run from
-    # a rule outgrows it, so a start whose stretches are all shorter than a segment is not grown.
-    # Read a window at a time: a chain that is one long run (an allow-list) reads one window.
-    ends: list = []
-    base = known_until = 0  # ``ends`` holds the stretches of rules[base:], exact before known_until
+    # No run outgrows its first rule's stretch of keys of one family (engine/segment_keys.py).
+    stretches = KeyStretches(rules, _DIMENSIONS, MIN_SEGMENT)
     while i < len(rules):
         best = None
-        if i <= last_start and i >= known_until:
-            stop = min(len(rules), i + _REACH_WINDOW + MIN_SEGMENT)
-            reach = keyed_reach(rules, i, stop)
-            ends = [(dimension, reach[dimension]) for dimension in _DIMENSIONS]
-            # (A stretch cut at ``stop`` is long enough or not alike for a rule MIN_SEGMENT before it.)
-            base, known_until = i, stop - MIN_SEGMENT + 1 if stop < len(rules) else stop
-        for dimension, stretch in ends if i <= last_start else ():
-            if stretch[i - base] - i < MIN_SEGMENT:
-                continue  # (grow_keys would stop short of a segment)
+        for dimension in stretches.long_at(i) if i <= last_start else ():
             key = dispatch_key(rules[i], dimension)
             if key is None or i < short_until.get(dimension, 0):
                 continue

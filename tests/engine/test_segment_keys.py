@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("linter.frontends.iptables.save")
 
-from linter.engine import intervals as iv  # noqa: E402
+from linter.engine import intervals as iv, segment_keys  # noqa: E402
 from linter.engine.segment_keys import covered_by, dispatch_key, grow_keys, keyless_at  # noqa: E402
 from linter.model import Family  # noqa: E402
 from tests.engine.helpers import ruleset  # noqa: E402
@@ -229,7 +229,7 @@ def test_blocks_of_skipping_starts_by_their_key_stretch_gives_the_blocks_of_grow
                  b.covered) for b in walk.blocks_of(chain)]
     found = {}
     for window in (1, 3, 16, 1024):
-        monkeypatch.setattr(walk, "_REACH_WINDOW", window)
+        monkeypatch.setattr(segment_keys, "REACH_WINDOW", window)
         found[window] = blocks()
     _grow_from_every_start(monkeypatch)
     every_start = blocks()
@@ -250,6 +250,6 @@ def test_keyed_reach_ends_each_stretch_at_a_rule_without_a_key_of_its_family():
 
 def _grow_from_every_start(monkeypatch) -> None:
     """blocks_of without the key stretches' skip: every stretch taken as long enough."""
-    from linter.engine import walk
-    monkeypatch.setattr(walk, "keyed_reach", lambda rules, start, stop: {
+    from linter.engine import segment_keys, walk
+    monkeypatch.setattr(segment_keys, "keyed_reach", lambda rules, start, stop: {
         dimension: [len(rules) + walk.MIN_SEGMENT] * (stop - start) for dimension in ("dst", "src", "dport")})
