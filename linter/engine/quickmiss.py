@@ -22,6 +22,9 @@ from linter.model import AddressMatch, Direction, PortMatch, ProtocolMatch
 
 _FIELD = {name: index for index, name in enumerate(Box._fields)}
 _NONE_NEEDED = -1  # no NAT field to look at first
+_PROTO, _SPORT, _DPORT, _SRC, _DST = (_FIELD[name] for name in ("proto", "sport", "dport", "src", "dst"))
+_NAT_DPORT, _NAT_DST = _FIELD["nat_dport"], _FIELD["nat_dst"]
+_SOURCE, _DESTINATION = Direction.SOURCE, Direction.DESTINATION
 
 # Each test: (field index, NAT field index or _NONE_NEEDED, lowest, highest, whole, family)
 # ``whole``: the match holds a box whose range lies within [lowest, highest] (one range,
@@ -40,13 +43,44 @@ def miss_tests(rule) -> tuple | None:
 
 
 def _build(matches) -> tuple | None:
+    # (_test_of's answers, read by the match's type in place: a walk builds the tests of every
+    # rule it meets, ~95,000 at a random mix of 100,000 rules. The model's match classes have
+    # no subclasses, so ``type(match) is`` says what isinstance says.)
     tests = []
     for match in matches:
-        test = _test_of(match)
-        if test is None:
+        if match.negated:
             break
-        tests.append(test)
-        if not test[4]:
+        kind = type(match)
+        if kind is AddressMatch:
+            ranges = match.addresses.ranges
+            if not ranges:
+                break
+            if match.direction is _SOURCE:
+                field, nat = _SRC, _NONE_NEEDED
+            else:
+                field, nat = _DST, _NAT_DST
+            lowest, highest = ranges[0] if len(ranges) == 1 else _bounds(ranges)
+            whole = len(ranges) == 1
+            tests.append((field, nat, lowest, highest, whole, match.addresses.family))
+        elif kind is ProtocolMatch:
+            if not match.protocols:
+                break
+            ranges = protocol_ranges(match.protocols)
+            whole = len(ranges) == 1
+            tests.append((_PROTO, _NONE_NEEDED, ranges[0][0], ranges[-1][1], whole, None))
+        elif kind is PortMatch:
+            ranges = match.ports.ranges
+            if not ranges:
+                break
+            lowest, highest = ranges[0] if len(ranges) == 1 else _bounds(ranges)
+            if match.direction is _DESTINATION:
+                tests.append((_DPORT, _NAT_DPORT, lowest, highest, False, None))
+            else:
+                tests.append((_SPORT, _NONE_NEEDED, lowest, highest, False, None))
+            break  # (a port match is never "whole": later tests say nothing)
+        else:
+            break
+        if not whole:
             break  # a box this match holds may still be cut by it: later tests say nothing
     return tuple(tests) or None
 

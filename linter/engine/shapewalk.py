@@ -306,7 +306,9 @@ class SharedWalks:
     evaluation's tables and rules, so they go with it."""
 
     def __init__(self):
-        self.walks: dict[int, int] = {}  # shape -> subtrees of it walked
+        self._walks: dict[int, int] = {}  # shape -> subtrees of it walked (see ``walks``)
+        # Walks too wide for any template, not counted yet: (table, chain, stack) of each.
+        self._uncounted: list[tuple] = []
         # (shape, kind of entering boxes, drop_nat) -> templates
         self.templates: dict[tuple, list[Template]] = {}
         # Set while the caller throws away every result a DNAT or REDIRECT rewrote (the routed
@@ -314,23 +316,42 @@ class SharedWalks:
         # such an accept, nothing coming back, then gives nothing, its boxes never made.
         self.drop_nat = False
 
+    @property
+    def walks(self) -> dict[int, int]:
+        """Shape -> how many subtrees of it were walked (not replayed) in this evaluation. A
+        walk too wide for templates is counted only when the count is read: its subtree is not
+        built before (a random mix's 3,000 `-p tcp` jumps carrying a long source list each
+        enter a chain met once, whose shape no later walk asks for)."""
+        uncounted = self._uncounted
+        if uncounted:
+            self._uncounted = []
+            walks = self._walks
+            for table, target, stack in uncounted:
+                subtree = subtree_of(table, target)
+                if subtree is not None and not any(chain.name in stack for chain in subtree.chains):
+                    walks[subtree.shape] = walks.get(subtree.shape, 0) + 1
+        return self._walks
+
     def __call__(self, walker, table, target, boxes: list[Box], stack: tuple, results: list) -> list[Box]:
         """``walker.walk_into(table, target, boxes, stack, results)``, taken from the walk of a
         subtree of the same shape where one fits (module docstring)."""
-        subtree = subtree_of(table, target)
-        if subtree is None or any(chain.name in stack for chain in subtree.chains):
-            return walker.walk_into(table, target, boxes, stack, results)
         kind, wide = _kind(walker, table, boxes)
         if kind is None:
+            return walker.walk_into(table, target, boxes, stack, results)
+        # Too wide: no template can fit or be recorded (each would need more than MAX_POINTS
+        # bounds in one class), and listing the bounds of long range lists cost a random mix 20 s.
+        # Walked, and counted (later: ``walks``) where its subtree has a shape.
+        if wide:
+            self._uncounted.append((table, target, stack))
+            return walker.walk_into(table, target, boxes, stack, results)
+        subtree = subtree_of(table, target)
+        if subtree is None or any(chain.name in stack for chain in subtree.chains):
             return walker.walk_into(table, target, boxes, stack, results)
         key = (subtree.shape, kind, self.drop_nat)  # a walk made while dropping lacks what it dropped
         templates = self.templates.get(key)
         budget = walker.budget
         values = None
-        # Too wide (``wide``): no template can fit or be recorded (each would need more than
-        # MAX_POINTS bounds in one class), and listing the bounds of long range lists cost a
-        # random mix 20 s.
-        if templates and not wide:
+        if templates:
             values = _values(subtree, boxes)
             for template in templates:
                 if template.table is table and template.routing is walker.routing \
@@ -339,8 +360,9 @@ class SharedWalks:
                     if self.drop_nat and template.all_nat:
                         return []
                     return template.replay(walker, table, subtree, boxes, values, results)
-        walks = self.walks[subtree.shape] = self.walks.get(subtree.shape, 0) + 1
-        if wide or walks < 2 or templates is not None and len(templates) >= MAX_TEMPLATES:
+        counts = self.walks
+        walks = counts[subtree.shape] = counts.get(subtree.shape, 0) + 1
+        if walks < 2 or templates is not None and len(templates) >= MAX_TEMPLATES:
             return walker.walk_into(table, target, boxes, stack, results)
         before, already = budget.spent, len(results)
         back = walker.walk_into(table, target, boxes, stack, results)

@@ -24,7 +24,7 @@ from linter.engine.quickmiss import quick_split
 from linter.engine.transparent import is_transparent, jump_changes_nothing, sets_notrack  # noqa: F401  (re-exported)
 from linter.engine.heldcuts import HeldCuts, holds_long, source_only
 from linter.engine.sourcerun import SourceRun, fold_source_runs, run as run_sources
-from linter.engine.segment_keys import covered_by, dispatch_key, grow_keys, keyless_at
+from linter.engine.segment_keys import KeyStretches, covered_by, dispatch_key, grow_keys, keyless_at
 from linter.engine.runs import READ, REBUILD, plain_firsts, plain_verdicts, same_shape, shaped_walk, split_by_keys, split_parts
 from linter.engine.coalesce import coalesce
 from linter.engine.passthrough import passes_through
@@ -716,9 +716,11 @@ def blocks_of(chain: Chain) -> list:
     i = 0
     last_start = len(rules) - MIN_SEGMENT  # no segment starts past it (too few rules left)
     short_until: dict[str, int] = {}  # no run on the dimension starting before it is long enough
+    # No run outgrows its first rule's stretch of keys of one family (engine/segment_keys.py).
+    stretches = KeyStretches(rules, _DIMENSIONS, MIN_SEGMENT)
     while i < len(rules):
         best = None
-        for dimension in _DIMENSIONS if i <= last_start else ():
+        for dimension in stretches.long_at(i) if i <= last_start else ():
             key = dispatch_key(rules[i], dimension)
             if key is None or i < short_until.get(dimension, 0):
                 continue

@@ -65,3 +65,44 @@ def test_past_the_budget_the_lane_walks_as_box_by_box(monkeypatch, seed):
         monkeypatch.setattr(budget_module, "MIN_OPS", limit)
         lane, walked, _ = _both_ways(monkeypatch, text)
         assert lane == walked
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_quick_tests_read_in_place_are_quickmiss_misses(seed):
+    """missed_by_all reads quickmiss.misses in place: it takes a rule exactly where every box
+    misses it by ``misses`` (random boxes of one or several ranges, states, NAT fields)."""
+    import random
+    from linter.engine.quickmiss import miss_tests, misses
+    from linter.engine.space import ALL_STATES, Box
+    from tests.engine.helpers import ruleset
+    rnd = random.Random(seed)
+    parts = ["-s 10.1.{}.0/24", "! -s 10.2.{}.0/24", "-d 10.3.{}.0/24", "-s 10.4.0.0/16,10.5.{}.0/24",
+             "-p tcp", "-p udp", "-p tcp -m multiport --dports 2{},80", "-p udp --sport 5{}",
+             "-m conntrack --ctstate NEW", "-i eth0"]
+    lines = ["-A INPUT " + " ".join(rnd.choice(parts).format(rnd.randint(0, 9)) for _ in range(rnd.randint(1, 2)))
+             + rnd.choice([" -j DROP", " -j ACCEPT", " -j RETURN"]) for _ in range(120)]
+    rules = ruleset("*filter\n:INPUT DROP [0:0]\n" + "\n".join(lines) + "\nCOMMIT\n").tables[0].chain("INPUT").rules
+
+    def ranges(low: int, high: int):
+        cuts = sorted(rnd.sample(range(low, high), 4))
+        return ((cuts[0], cuts[1]),) if rnd.random() < 0.6 else ((cuts[0], cuts[1]), (cuts[2] + 1, cuts[3]))
+
+    def box() -> Box:
+        net = (10 << 24) | (rnd.randint(0, 5) << 16)
+        return Box(Family.IPV4, rnd.choice([((6, 6),), ((17, 17),), ((0, 255),), ((6, 6), (17, 17))]),
+                   ranges(0, 65535), ranges(0, 100), ranges(net, net + 4 * 256), ranges(net, net + 4 * 256),
+                   frozenset({"eth0"}), rnd.choice([ALL_STATES, frozenset({"new"})]),
+                   nat_dport=None if rnd.random() < 0.9 else ((80, 80),))
+    taken = 0
+    for rule in rules:
+        tests = miss_tests(rule)
+        for _ in range(6):
+            pending = [box() for _ in range(rnd.randint(1, 3))]
+            went = allmiss.missed_by_all(walk.Walker(), None, rule, pending, ())
+            expected = tests is not None and all(
+                misses(b, tests) and not (len(b.state) > 1 and allmiss.has_path_decided(rule)) for b in pending)
+            assert (went is not None) == expected
+            if went is not None:
+                assert went == pending
+                taken += 1
+    assert taken > 20

@@ -117,3 +117,30 @@ def test_only_plain_source_rules_are_held():
                     "-A INPUT -d 10.0.0.0/8 -j DROP\nCOMMIT\n").tables[0].chains[0].rules
     assert heldcuts.source_only(rules[0]) == (Family.IPV4, ((0x0A000000, 0x0AFFFFFF),))
     assert [heldcuts.source_only(rule) for rule in rules[1:]] == [None, None, None]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_long_list_met_by_one_range_gives_what_intersect_gives(seed):
+    """cut_by_source's bisections of a long tuple by one range (heldcuts._in_range): intersect's
+    answer, by value and by identity (the list itself where all of it is inside, the range's
+    own tuple where the answer equals it)."""
+    rnd = random.Random(seed)
+    for _ in range(300):
+        ranges, low = [], rnd.randint(0, 50)
+        for _ in range(rnd.randint(65, 120)):
+            high = low + rnd.randint(0, 6)
+            ranges.append((low, high))
+            low = high + rnd.randint(2, 8)
+        src = tuple(ranges)
+        top = src[-1][1] + 20
+        lo = rnd.choice([rnd.randint(0, top), src[rnd.randrange(len(src))][0], src[rnd.randrange(len(src))][1] + 1])
+        hi = rnd.choice([lo, lo + rnd.randint(0, 12), lo + rnd.randint(0, top), src[rnd.randrange(len(src))][1]])
+        if rnd.random() < 0.05:
+            lo, hi = src[0][0] - rnd.randint(0, 3), src[-1][1] + rnd.randint(0, 3)  # (all of it inside)
+        if hi < lo:
+            lo, hi = hi, lo
+        wanted = ((lo, hi),)
+        found = heldcuts._in_range(src, lo, hi, wanted)
+        expected = iv.intersect(src, wanted)
+        assert found == expected
+        assert (found is src) == (expected is src) and (found is wanted) == (expected is wanted)

@@ -107,3 +107,43 @@ def test_quick_split_gives_split_rules_answer_on_many_boxes():
             assert quick_split(box, rule, False, False) == expected
             compared += 1
     assert compared == 400 * len(rules)
+
+
+def _reference_tests(matches):
+    """The quick tests by their definition: each leading match's _test_of, up to the first
+    without one or that may cut a box it holds."""
+    from linter.engine.quickmiss import _test_of
+    tests = []
+    for match in matches:
+        test = _test_of(match)
+        if test is None:
+            break
+        tests.append(test)
+        if not test[4]:
+            break
+    return tuple(tests) or None
+
+
+def test_the_tests_read_in_place_are_the_tests_match_by_match():
+    """quickmiss._build reads each match by its type in place: the same tests as _test_of's, over
+    the rules of the samples and random rules (negations, families, port and protocol lists)."""
+    import random
+    from pathlib import Path
+    from linter.engine.quickmiss import _build
+    from linter.pipeline import read_document
+    rules = []
+    for path in sorted(Path(__file__).resolve().parents[2].joinpath("samples").glob("*.rules")):
+        document = read_document(str(path)).document
+        if document is not None:
+            rules += [rule for table in document.tables for chain in table.chains for rule in chain.rules]
+    chance = random.Random(7)
+    parts = ["-s 10.1.{}.0/24", "! -s 10.2.{}.0/24", "-d 192.168.{}.1", "-d 10.3.0.0/16,10.4.{}.0/24",
+             "-p tcp", "-p udp", "! -p tcp", "-i eth0", "-m conntrack --ctstate NEW",
+             "-p tcp -m multiport --dports 22,{}0,443", "-p udp --sport 5{}", "-p tcp -m multiport ! --dports 2{}"]
+    lines = ["-A INPUT " + " ".join(chance.choice(parts).format(chance.randint(1, 9))
+                                    for _ in range(chance.randint(1, 3))) + " -j DROP" for _ in range(300)]
+    text = "*filter\n:INPUT DROP [0:0]\n" + "\n".join(lines) + "\nCOMMIT\n"
+    rules += list(ruleset(text).tables[0].chain("INPUT").rules)
+    assert len(rules) > 300
+    for rule in rules:
+        assert _build(rule.matches) == _reference_tests(rule.matches), rule

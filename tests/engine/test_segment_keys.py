@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("linter.frontends.iptables.save")
 
-from linter.engine import intervals as iv  # noqa: E402
+from linter.engine import intervals as iv, segment_keys  # noqa: E402
 from linter.engine.segment_keys import covered_by, dispatch_key, grow_keys, keyless_at  # noqa: E402
 from linter.model import Family  # noqa: E402
 from tests.engine.helpers import ruleset  # noqa: E402
@@ -183,6 +183,7 @@ def test_blocks_of_skipping_runs_too_short_gives_the_blocks_of_trying_every_star
         return [(place[id(b)],) if not isinstance(b, walk.Segment) else
                 (b.dimension, b.family, [[place[id(r)] for r in group] for group in b.groups], b.keys, b.index,
                  b.covered) for b in walk.blocks_of(chain)]
+    _grow_from_every_start(monkeypatch)  # (else the key stretches skip the starts keyless_at would)
     said = []
     real = walk.keyless_at
     monkeypatch.setattr(walk, "keyless_at", lambda *args: said.append(real(*args)) or said[-1])
@@ -191,3 +192,64 @@ def test_blocks_of_skipping_runs_too_short_gives_the_blocks_of_trying_every_star
     monkeypatch.setattr(walk, "keyless_at", lambda *args: False)
     assert skipping == blocks()
     assert any(len(block) > 1 for block in skipping)  # (some runs made segments)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_blocks_of_skipping_starts_by_their_key_stretch_gives_the_blocks_of_growing_every_start(monkeypatch, seed):
+    """blocks_of grows no run from a rule whose stretch of keys of one family (keyed_reach, read
+    a window at a time) is shorter than a segment: the blocks are those of growing from every
+    start, whatever the window."""
+    from linter.engine import walk
+    chance = random.Random(1000 + seed)
+
+    def line(kind: float) -> str:
+        if kind < 0.35:
+            return f"-s 10.{chance.randint(0, 3)}.{chance.randint(0, 40)}.0/{chance.choice((24, 24, 16))} -j DROP"
+        if kind < 0.45:
+            return f"! -s 10.9.{chance.randint(0, 40)}.0/24 -j DROP"  # (negated: no key)
+        if kind < 0.55:
+            return f"! -s 10.8.0.0/16 -s 10.9.{chance.randint(0, 40)}.0/24 -j DROP"  # (the first plain one)
+        if kind < 0.7:
+            return f"-p tcp -m multiport --dports {chance.randint(20, 60)},{chance.randint(70, 90)} -j DROP"
+        if kind < 0.85:
+            return f"-d 192.168.{chance.randint(0, 40)}.1/32 -s 10.7.{chance.randint(0, 40)}.0/24 -j ACCEPT"
+        return chance.choice(["-p udp -j DROP", "-i eth0 -j ACCEPT", "-m conntrack --ctstate NEW -j DROP"])
+    lines = []
+    for _ in range(80):
+        kind = chance.random()
+        lines += [line(chance.random())] if chance.random() < 0.5 else [line(kind) for _ in range(chance.randint(5, 14))]
+    text = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n" \
+        + "".join(f"-A INPUT {line}\n" for line in lines) + "COMMIT\n"
+
+    def blocks():  # (a new chain each time: blocks_of remembers its answer per chain)
+        chain = ruleset(text).tables[0].chains[0]
+        place = {id(rule): n for n, rule in enumerate(chain.rules)}
+        return [(place[id(b)],) if not isinstance(b, walk.Segment) else
+                (b.dimension, b.family, [[place[id(r)] for r in group] for group in b.groups], b.keys, b.index,
+                 b.covered) for b in walk.blocks_of(chain)]
+    found = {}
+    for window in (1, 3, 16, 1024):
+        monkeypatch.setattr(segment_keys, "REACH_WINDOW", window)
+        found[window] = blocks()
+    _grow_from_every_start(monkeypatch)
+    every_start = blocks()
+    assert all(got == every_start for got in found.values())
+    assert any(len(block) > 1 for block in every_start)  # (some runs made segments)
+
+
+def test_keyed_reach_ends_each_stretch_at_a_rule_without_a_key_of_its_family():
+    from linter.engine.segment_keys import keyed_reach
+    rules = _rules("-s 10.0.0.0/24 -j DROP", "-s 10.0.1.0/24 -p tcp --dport 22 -j DROP", "-p tcp --dport 23 -j DROP",
+                   "! -s 10.0.2.0/24 -j DROP", "-s 10.1.0.0/16 -j DROP", "-s 10.2.0.0/16 -d 10.0.0.1 -j DROP")
+    reach = keyed_reach(rules, 0, len(rules))
+    assert reach["src"] == [2, 2, 2, 3, 6, 6]
+    assert reach["dport"] == [0, 3, 3, 3, 4, 5]
+    assert reach["dst"] == [0, 1, 2, 3, 4, 6]
+    assert keyed_reach(rules, 1, 3)["src"] == [2, 2]  # (looking no further than ``stop``)
+
+
+def _grow_from_every_start(monkeypatch) -> None:
+    """blocks_of without the key stretches' skip: every stretch taken as long enough."""
+    from linter.engine import segment_keys, walk
+    monkeypatch.setattr(segment_keys, "keyed_reach", lambda rules, start, stop: {
+        dimension: [len(rules) + walk.MIN_SEGMENT] * (stop - start) for dimension in ("dst", "src", "dport")})

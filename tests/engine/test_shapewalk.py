@@ -219,3 +219,33 @@ def test_a_replayed_nat_is_rewritten_as_applying_the_rule_rewrites(verdict, monk
         assert {box.nat_dst for box in rewritten if box.local} == {((_ip("10.1.0.9"),) * 2,), ((_ip("10.1.0.12"),) * 2,)}
     else:
         assert rewritten and all(box.local and box.nat_dst == box.dst for box in rewritten)
+
+
+@pytest.mark.parametrize("order", ["wide first", "narrow first", "mixed"])
+def test_walks_too_wide_counted_late_count_as_counting_them_at_once(order, monkeypatch):
+    """A walk too wide for templates is counted only when the counts are read (SharedWalks.walks):
+    the results, counts and templates of walks wide and narrow in turn are those of counting
+    each wide walk's subtree as it enters (the counts read after every walk into a chain)."""
+    sources = tuple((_ip(f"192.0.2.{2 * n}"), _ip(f"192.0.2.{2 * n}")) for n in range(shapewalk.MAX_POINTS + 1))
+    wide, narrow = [_box(src=sources)], [_box()]
+    other = [_box(src=sources), _box(proto=((6, 6),), src=((_ip("10.1.0.0"), _ip("10.1.0.9")),))]
+    runs = {"wide first": [wide, narrow, narrow], "narrow first": [narrow, wide, narrow, wide],
+            "mixed": [other, narrow, wide, other, narrow]}[order]
+    document = ruleset(_kube(SERVICES))
+
+    def run():
+        walks = SharedWalks()
+        got = [_walk(document, boxes, shared=True, walks=walks) for boxes in runs]
+        return got, dict(walks.walks), {key: len(found) for key, found in walks.templates.items()}
+    fast = run()
+    lazy = shapewalk.SharedWalks.__call__
+
+    def counted_at_once(self, *args):
+        back = lazy(self, *args)
+        assert not self.walks or not self._uncounted  # (read: nothing left uncounted)
+        return back
+    monkeypatch.setattr(shapewalk.SharedWalks, "__call__", counted_at_once)
+    general = run()
+    assert fast == general
+    assert sum(fast[1].values()) >= 4 * len(SERVICES) * sum(boxes is not narrow for boxes in runs)
+    assert fast[0] == [_walk(document, boxes, shared=False) for boxes in runs]
