@@ -7,6 +7,7 @@ Moved out of engine/space.py unchanged; space.py re-exports ``coalesce`` and
 from __future__ import annotations
 
 from bisect import bisect_right
+from itertools import repeat
 from operator import is_, itemgetter
 
 from linter.engine import intervals as iv, memo
@@ -63,14 +64,19 @@ def coalesce(boxes: list[Box], held: dict | None = None) -> list[Box]:
 
 def _coalesce_path(boxes: list[Box], held: dict | None = None) -> list[Box]:
     """coalesce() for boxes that all took one path."""
-    width = len(_VALUE_FIELDS)
     # Long range lists are compared by identity: hashing them costs their length, and boxes
     # split from one another share them anyway. Each value is hashed once, into a small number
     # (equal values, equal numbers): the keys per box below are tuples of those.
     codes: dict = {}
+    # A signature holds the numbers of the fields in which some two boxes hold different objects
+    # (``kept``): a field whose object every box shares has one number in every signature, and
+    # leaving it out changes no comparison. A quarter of a million boxes end ufw's user chain,
+    # alike by identity in nine of thirteen fields. Held boxes get full signatures (their source
+    # number is their own: _held_signature).
+    kept = _ALL_FIELDS if held else _varying(boxes)
     # The signatures lie in a list beside the boxes, not in a dict by id: at the end of ufw's
     # user chain a quarter of a million boxes each held a key int and a dict slot besides.
-    signatures = [_signature(box, width, codes) for box in boxes]
+    signatures = _signatures(boxes, kept, codes)
     if held:
         for at, box in enumerate(boxes):
             if id(box) in held:
@@ -87,32 +93,22 @@ def _coalesce_path(boxes: list[Box], held: dict | None = None) -> list[Box]:
         # Two boxes that differ in one dimension of the block agree on every dimension out of
         # it: when no two boxes agree there, none merges in any dimension of the block (one
         # pass for the block instead of one per dimension).
-        outside = _OUTSIDE_BLOCK[block]
+        outside = _picker([at for at, field in enumerate(kept) if _BLOCK_OF_FIELD.get(field) != block])
         # Counted by the keys' hashes, not the keys (a quarter of a million boxes at the end of
         # ufw's user chain held that many key tuples at once): distinct hashes are distinct
         # keys, and where two hashes are equal the groups below are made as before.
-        if len({hash(outside(signature)) for signature in signatures}) == len(boxes):
+        if len(set(map(hash, map(outside, signatures)))) == len(boxes):
             apart.add(block)
             continue
         index = Box._fields.index(name)
-        key = _OTHER_THAN[name]
-        # A group's first box (by its place) is kept as it is, a list made only for a group
-        # met again.
-        groups: dict[tuple, int | list[int]] = {}
-        for at, signature in enumerate(signatures):
-            group_key = key(signature)
-            found = groups.get(group_key)
-            if found is None:
-                groups[group_key] = at
-            elif type(found) is list:
-                found.append(at)
-            else:
-                groups[group_key] = [found, at]
-        if len(groups) == len(boxes):
-            continue
+        key = _picker([at for at, field in enumerate(kept) if field != index])
+        groups = _groups(signatures, key)
+        if groups is None:
+            continue  # (no two boxes alike but for this dimension)
         merged = []
         merged_signatures = []
-        for places in groups.values():
+        widen = index not in kept  # a merge in a field left out: its objects differ from now on
+        for places in groups:
             if type(places) is not list:
                 merged.append(boxes[places])
                 merged_signatures.append(signatures[places])
@@ -124,7 +120,7 @@ def _coalesce_path(boxes: list[Box], held: dict | None = None) -> list[Box]:
                 box = _merged_held(members, held)
             else:
                 box = replace(members[0], **{name: _merged_ranges(tuple(m[index] for m in members))})
-            signature = _signature(box, width, codes)
+            signature = None if widen else _signature(box, kept, codes)
             if held and id(box) in held:
                 signature = _held_signature(signature, codes)
             merged.append(box)
@@ -132,10 +128,82 @@ def _coalesce_path(boxes: list[Box], held: dict | None = None) -> list[Box]:
         del groups
         boxes = merged
         signatures = merged_signatures
+        if widen:
+            # Every field in the signatures again, numbered as before (codes is kept): the same
+            # comparisons as full signatures from the start.
+            kept = _ALL_FIELDS
+            signatures = _signatures(boxes, kept, codes)
         apart.clear()  # (new boxes: what was apart may not be)
         if len(boxes) < 2:
             break
     return boxes
+
+
+def _groups(signatures: list[tuple], key) -> list | None:
+    """The places of ``signatures`` grouped by ``key`` of each, the groups in the order of
+    their first members, a group of one as its place and a larger one as a list of places;
+    None when every group has one member. Grouped by the keys' hashes, the key tuples not
+    kept (at the end of ufw's user chain a quarter of a million of them): equal keys have
+    equal hashes, and the members of each group of a hash are then compared by their keys;
+    where two keys of one hash differ, grouped by the keys themselves."""
+    hashes = list(map(hash, map(key, signatures)))
+    if len(set(hashes)) == len(hashes):
+        return None
+    # A group's first member (by its place) is kept as it is, a list made only for a group
+    # met again.
+    by_hash: dict[int, int | list[int]] = {}
+    for at, number in enumerate(hashes):
+        found = by_hash.get(number)
+        if found is None:
+            by_hash[number] = at
+        elif type(found) is list:
+            found.append(at)
+        else:
+            by_hash[number] = [found, at]
+    del hashes
+    for places in by_hash.values():
+        if type(places) is list:
+            first = key(signatures[places[0]])
+            for at in places:
+                if key(signatures[at]) != first:
+                    return _groups_by_key(signatures, key)  # (two keys, one hash)
+    return list(by_hash.values())
+
+
+def _groups_by_key(signatures: list[tuple], key) -> list | None:
+    """_groups, the signatures grouped by their keys themselves."""
+    groups: dict[tuple, int | list[int]] = {}
+    for at, signature in enumerate(signatures):
+        group_key = key(signature)
+        found = groups.get(group_key)
+        if found is None:
+            groups[group_key] = at
+        elif type(found) is list:
+            found.append(at)
+        else:
+            groups[group_key] = [found, at]
+    return None if len(groups) == len(signatures) else list(groups.values())
+
+
+def _varying(boxes: list[Box]) -> tuple[int, ...]:
+    """The places of the value fields in which some box holds another object than the first."""
+    first = boxes[0]
+    return tuple(at for at in range(_WIDTH)
+                 if not all(map(is_, map(_FIELD_GETTERS[at], boxes), repeat(first[at]))))
+
+
+def _picker(places: list[int]):
+    """A function of a signature to the tuple of its numbers at ``places``."""
+    if not places:
+        return _nothing
+    if len(places) == 1:
+        place, = places
+        return lambda signature: (signature[place],)
+    return itemgetter(*places)
+
+
+def _nothing(signature: tuple) -> tuple:
+    return ()
 
 
 def coalesce_pair(pair: list[Box]) -> list[Box]:
@@ -182,11 +250,10 @@ _FIELD_AT = {name: index for index, name in enumerate(Box._fields)}
 # Dimensions in blocks, each block tested at once before its dimensions one by one.
 _BLOCKS = (("dst", "dport"), ("proto", "src", "sport"), ("nat_dst", "nat_dport"), ("iif", "state", "oif"))
 _BLOCK_OF = {name: number for number, block in enumerate(_BLOCKS) for name in block}
-_SIGNATURE_WIDTH = len(_VALUE_FIELDS)  # the values' numbers (the boxes share one path)
-_OUTSIDE_BLOCK = tuple(itemgetter(*(i for i in range(_SIGNATURE_WIDTH) if Box._fields[i] not in block))
-                       for block in _BLOCKS)
-_OTHER_THAN = {name: itemgetter(*(i for i in range(_SIGNATURE_WIDTH) if i != Box._fields.index(name)))
-               for name in _DIMENSIONS}
+_BLOCK_OF_FIELD = {Box._fields.index(name): number for name, number in _BLOCK_OF.items()}
+_ALL_FIELDS = tuple(range(len(_VALUE_FIELDS)))  # a full signature's places (the boxes share one path)
+_FIELD_GETTERS = tuple(itemgetter(at) for at in _ALL_FIELDS)
+_VALUES = itemgetter(slice(0, len(_VALUE_FIELDS)))  # a box's value fields, in order
 
 
 _MERGED: dict[tuple[int, ...], tuple[tuple, iv.Ranges]] = {}
@@ -282,12 +349,21 @@ def _held_signature(signature: tuple, codes: dict) -> tuple:
     return signature[:_SOURCE_AT] + (codes.setdefault(object(), len(codes)),) + signature[_SOURCE_AT + 1:]
 
 
-def _signature(box: Box, width: int, codes: dict) -> tuple:
-    """The numbers of ``box``'s values (equal values, equal numbers). Its path is not in it:
-    _coalesce_path is given the boxes of one path, and a merged box keeps its first member's."""
+def _signature(box: Box, kept: tuple[int, ...], codes: dict) -> tuple:
+    """The numbers of ``box``'s values at the places ``kept`` (equal values, equal numbers). Its
+    path is not in it: _coalesce_path is given the boxes of one path, and a merged box keeps its
+    first member's."""
     code = codes.setdefault
     return tuple([code(v if type(v) is not tuple and type(v) is not RangeList or len(v) <= BY_VALUE else id(v),
-                       len(codes)) for v in box[:width]])
+                       len(codes)) for v in map(box.__getitem__, kept)])
+
+
+def _signatures(boxes: list[Box], kept: tuple[int, ...], codes: dict) -> list[tuple]:
+    """``[_signature(box, kept, codes) for box in boxes]``, in one loop."""
+    code = codes.setdefault
+    pick = _picker(list(kept)) if kept is not _ALL_FIELDS else _VALUES
+    return [tuple([code(v if type(v) is not tuple and type(v) is not RangeList or len(v) <= BY_VALUE else id(v),
+                        len(codes)) for v in pick(box)]) for box in boxes]
 
 
 def merged_in_sources(boxes: list[Box], held: dict | None = None) -> list[Box] | None:

@@ -456,9 +456,11 @@ class ExposureAnalysis:
                                 gathered[key] = entry = dict(
                                     family=family, protocol=proto, ports=ports, reach=kind, sources=sources,
                                     interfaces=single.get(iface) or single.setdefault(iface, frozenset({iface})),
-                                    possible=possible, conditions=conditions, deciders=deciders,
-                                    forwarded=result.forwarded, nat_targets=nat,
-                                    nat_ports=box.nat_dport if has_ports else None, via=via)
+                                    possible=possible, conditions=conditions, deciders=deciders, via=via)
+                                # The last three unless Exposure's defaults: 10 keys are 272 B, 13 are 464 B.
+                                if routed or result.forwarded or nat or has_ports and box.nat_dport is not None:
+                                    entry.update(forwarded=result.forwarded, nat_targets=nat,
+                                                 nat_ports=box.nat_dport if has_ports else None)
                                 if routed:
                                     entry.update(routed=True, destinations=box.dst, out_interfaces=box.oif)
                                 gathered_at[id(entry)] = numbered
@@ -466,7 +468,7 @@ class ExposureAnalysis:
                             else:
                                 entry["sources"] = iv.union(built(entry["sources"]), built(sources))
                                 if has_ports and box.nat_dport is not None:
-                                    entry["nat_ports"] = iv.union(entry["nat_ports"] or (), box.nat_dport)
+                                    entry["nat_ports"] = iv.union(entry.get("nat_ports") or (), box.nat_dport)
                                 if routed:
                                     entry["out_interfaces"] = entry["out_interfaces"] | box.oif
                             if kind == "private" and to_private:
@@ -578,7 +580,7 @@ def _merge_key(entry: dict) -> tuple:
     """What entries merge_exactly may merge share: everything but interfaces, ports and sources."""
     return (entry["family"], entry["protocol"], entry["reach"], entry["possible"], entry["conditions"],
             tuple([d.span for d in entry["deciders"]]), tuple([d.span for d in entry["via"]]),
-            entry["forwarded"], entry["nat_targets"])
+            entry.get("forwarded", False), entry.get("nat_targets", ()))
 
 
 class _Interfaces(dict):
@@ -687,8 +689,8 @@ def _merge_one_interface(entries: list[dict], dimensions: tuple[str, ...]) -> li
 
 
 def _unite_nat_ports(into: dict, entry: dict) -> None:
-    if entry["nat_ports"] is not None:
-        into["nat_ports"] = iv.union(into["nat_ports"] or (), entry["nat_ports"])
+    if entry.get("nat_ports") is not None:
+        into["nat_ports"] = iv.union(into.get("nat_ports") or (), entry["nat_ports"])
     if "out_interfaces" in entry and into is not entry:
         into["out_interfaces"] = into["out_interfaces"] | entry["out_interfaces"]
 

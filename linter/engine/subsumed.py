@@ -52,9 +52,12 @@ def drop_subsumed(results: list, node_of=_no_node) -> list:
     assumed: dict[tuple, list[frozenset]] = {}
     keyed = []
     for result in results:
+        if result.verdict is not accept:
+            keyed.append(None)  # (a refused result's box not built: engine/paths.py RefusedResult)
+            continue
         box = _fields(result)
         nat_dst = box.nat_dst
-        if result.verdict is not accept or (nat_dst if nat_dst is None or len(nat_dst) <= 8 else id(nat_dst)) not in mixed:
+        if (nat_dst if nat_dst is None or len(nat_dst) <= 8 else id(nat_dst)) not in mixed:
             keyed.append(None)
             continue
         key = _box_key(result, box, node_of)
