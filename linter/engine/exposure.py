@@ -73,20 +73,51 @@ class Exposure:
     destinations: iv.Ranges = ()  # routed: the destinations (as sent) these sources reach on these ports
     out_interfaces: frozenset[str] = frozenset()  # routed: each part leaves through one of these
 
-    def __getattr__(self, name: str):
-        # (Only asked for an attribute the instance lacks.) Public sources the summary kept
-        # as how they were cut are built when read (engine/held_sources.py).
-        held = self.__dict__.get("_held_sources") if name == "sources" else None
-        if held is None:
-            raise AttributeError(name)
-        return held.ranges()
-
     @property
     def primary(self) -> Decider | None:
         """The decider a finding points at: the DNAT for forwarded traffic, else the final accept,
         or, when that accept matches everything (a shared accept chain), the last jump that
         chose this traffic."""
         return primary_of(self.forwarded, self.deciders, self.via)
+
+
+class HeldExposure(Exposure):
+    """An Exposure whose public sources the summary kept as how they were cut
+    (engine/held_sources.py, ``_held_sources`` in its dictionary): built each time they are read.
+    Equal to, hashed and shown as the Exposure of the list built.
+
+    A class of its own so that Exposure needs no ``__getattr__``: with one, Python 3.11 reads
+    every attribute of every Exposure the slow way (no specialised read)."""
+
+    def __new__(cls, *args, **kwargs):
+        # Made from fields (dataclasses.replace): the Exposure of those fields, its sources a list.
+        # Without any (copy, pickle): an empty instance whose dictionary is then restored.
+        if args or kwargs:
+            return Exposure(*args, **kwargs)
+        return object.__new__(cls)
+
+    @property
+    def sources(self) -> iv.Ranges:
+        return self.__dict__["_held_sources"].ranges()
+
+    def __eq__(self, other):
+        # Also asked first for ``exposure == held`` (a subclass's reflected __eq__ goes first).
+        if isinstance(other, Exposure):
+            return _field_values(self) == _field_values(other)
+        return NotImplemented
+
+    __hash__ = Exposure.__hash__  # (a class that defines __eq__ alone is unhashable)
+
+    def __repr__(self) -> str:
+        return "Exposure" + Exposure.__repr__(self)[len(type(self).__qualname__):]
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Exposure))
+
+
+def _field_values(exposure: Exposure) -> tuple:
+    """What the dataclass's equality compares: every field, in order."""
+    return tuple([getattr(exposure, name) for name in _FIELD_NAMES])
 
 
 def primary_of(forwarded: bool, deciders: tuple[Decider, ...], via: tuple[Decider, ...]) -> Decider | None:
@@ -509,7 +540,7 @@ class ExposureAnalysis:
                 exposures.append(Exposure(**values.pop()))
             exposures.reverse()
         if holding:  # (a pass over every exposure otherwise: an allow-list holds none)
-            hold_sources(exposures)
+            hold_sources(exposures, HeldExposure)
         return in_summary_order(exposures)
 
 
