@@ -81,45 +81,6 @@ class Exposure:
         return primary_of(self.forwarded, self.deciders, self.via)
 
 
-class HeldExposure(Exposure):
-    """An Exposure whose public sources the summary kept as how they were cut
-    (engine/held_sources.py, ``_held_sources`` in its dictionary): built each time they are read.
-    Equal to, hashed and shown as the Exposure of the list built.
-
-    A class of its own so that Exposure needs no ``__getattr__``: with one, Python 3.11 reads
-    every attribute of every Exposure the slow way (no specialised read)."""
-
-    def __new__(cls, *args, **kwargs):
-        # Made from fields (dataclasses.replace): the Exposure of those fields, its sources a list.
-        # Without any (copy, pickle): an empty instance whose dictionary is then restored.
-        if args or kwargs:
-            return Exposure(*args, **kwargs)
-        return object.__new__(cls)
-
-    @property
-    def sources(self) -> iv.Ranges:
-        return self.__dict__["_held_sources"].ranges()
-
-    def __eq__(self, other):
-        # Also asked first for ``exposure == held`` (a subclass's reflected __eq__ goes first).
-        if isinstance(other, Exposure):
-            return _field_values(self) == _field_values(other)
-        return NotImplemented
-
-    __hash__ = Exposure.__hash__  # (a class that defines __eq__ alone is unhashable)
-
-    def __repr__(self) -> str:
-        return "Exposure" + Exposure.__repr__(self)[len(type(self).__qualname__):]
-
-
-_FIELD_NAMES = tuple(f.name for f in fields(Exposure))
-
-
-def _field_values(exposure: Exposure) -> tuple:
-    """What the dataclass's equality compares: every field, in order."""
-    return tuple([getattr(exposure, name) for name in _FIELD_NAMES])
-
-
 def primary_of(forwarded: bool, deciders: tuple[Decider, ...], via: tuple[Decider, ...]) -> Decider | None:
     """Exposure.primary of an exposure with these ``forwarded``, ``deciders`` and ``via``."""
     if forwarded:
@@ -540,6 +501,9 @@ class ExposureAnalysis:
                 exposures.append(Exposure(**values.pop()))
             exposures.reverse()
         if holding:  # (a pass over every exposure otherwise: an allow-list holds none)
+            # (Imported here: held_exposure.py subclasses Exposure, so it imports this module.)
+            from linter.engine.held_exposure import HeldExposure
+
             hold_sources(exposures, HeldExposure)
         return in_summary_order(exposures)
 

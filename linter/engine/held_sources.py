@@ -122,7 +122,7 @@ class ClassParts:
 
 def hold_sources(exposures: list, held_class: type) -> None:
     """Each Exposure made with held sources keeps them aside (``_held_sources``) and becomes a
-    ``held_class`` (exposure.HeldExposure), whose ``sources`` builds them when read."""
+    ``held_class`` (held_exposure.HeldExposure), whose ``sources`` builds them when read."""
     for exposure in exposures:
         state = exposure.__dict__
         if type(state["sources"]) is HeldSources:

@@ -156,7 +156,8 @@ def test_a_held_exposure_equals_hashes_and_copies_as_the_exposure_of_its_list():
     import copy
     import pickle
 
-    from linter.engine.exposure import Exposure, HeldExposure
+    from linter.engine.exposure import Exposure
+    from linter.engine.held_exposure import HeldExposure
 
     analysis = ExposureAnalysis([ruleset(_user_rules(300))], loopback=False)
     held = [e for e in analysis.exposures() if "_held_sources" in e.__dict__]
