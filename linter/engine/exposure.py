@@ -73,14 +73,6 @@ class Exposure:
     destinations: iv.Ranges = ()  # routed: the destinations (as sent) these sources reach on these ports
     out_interfaces: frozenset[str] = frozenset()  # routed: each part leaves through one of these
 
-    def __getattr__(self, name: str):
-        # (Only asked for an attribute the instance lacks.) Public sources the summary kept
-        # as how they were cut are built when read (engine/held_sources.py).
-        held = self.__dict__.get("_held_sources") if name == "sources" else None
-        if held is None:
-            raise AttributeError(name)
-        return held.ranges()
-
     @property
     def primary(self) -> Decider | None:
         """The decider a finding points at: the DNAT for forwarded traffic, else the final accept,
@@ -511,7 +503,10 @@ class ExposureAnalysis:
                 exposures.append(Exposure(**values.pop()))
             exposures.reverse()
         if holding:  # (a pass over every exposure otherwise: an allow-list holds none)
-            hold_sources(exposures)
+            # (Imported here: held_exposure.py subclasses Exposure, so it imports this module.)
+            from linter.engine.held_exposure import HeldExposure
+
+            hold_sources(exposures, HeldExposure)
         return in_summary_order(exposures)
 
 

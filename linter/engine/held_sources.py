@@ -120,10 +120,11 @@ class ClassParts:
         return known
 
 
-def hold_sources(exposures: list) -> None:
-    """Each Exposure made with held sources keeps them aside (``_held_sources``), for
-    ``Exposure.sources`` to build when read."""
+def hold_sources(exposures: list, held_class: type) -> None:
+    """Each Exposure made with held sources keeps them aside (``_held_sources``) and becomes a
+    ``held_class`` (held_exposure.HeldExposure), whose ``sources`` builds them when read."""
     for exposure in exposures:
         state = exposure.__dict__
         if type(state["sources"]) is HeldSources:
             state["_held_sources"] = state.pop("sources")
+            object.__setattr__(exposure, "__class__", held_class)  # (a frozen dataclass refuses plain assignment)

@@ -150,3 +150,29 @@ def test_an_exposure_with_held_sources_reads_as_one_with_its_list():
     assert getattr(exposure, "not_a_field", None) is None
     with pytest.raises(AttributeError):
         exposure.not_a_field  # noqa: B018
+
+
+def test_a_held_exposure_equals_hashes_and_copies_as_the_exposure_of_its_list():
+    import copy
+    import pickle
+
+    from linter.engine.exposure import Exposure
+    from linter.engine.held_exposure import HeldExposure
+
+    analysis = ExposureAnalysis([ruleset(_user_rules(300))], loopback=False)
+    held = [e for e in analysis.exposures() if "_held_sources" in e.__dict__]
+    assert held and all(type(e) is HeldExposure for e in held)
+    assert not hasattr(Exposure, "__getattr__")  # (with one, no read of an Exposure is specialised)
+    for exposure in held[:20]:
+        plain = Exposure(**{f.name: getattr(exposure, f.name) for f in dataclasses.fields(Exposure)})
+        assert type(plain) is Exposure and "_held_sources" not in plain.__dict__
+        # Both ways round (Exposure.__eq__ declines a subclass; HeldExposure.__eq__ is asked).
+        assert plain == exposure and exposure == plain and not (plain != exposure) and not (exposure != plain)
+        assert hash(plain) == hash(exposure) and repr(plain) == repr(exposure)
+        other = dataclasses.replace(plain, ports=((1, 1),))
+        assert other != exposure and exposure != other
+        assert exposure != "not an exposure"
+        assert type(dataclasses.replace(exposure)) is Exposure
+        for copied in (copy.copy(exposure), pickle.loads(pickle.dumps(exposure))):
+            assert type(copied) is HeldExposure and copied == exposure == plain
+            assert copied.sources == plain.sources
