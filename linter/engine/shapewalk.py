@@ -58,14 +58,11 @@ _EXACT = (ProtocolMatch, StateMatch, OpaqueMatch, MarkMatch)
 class Subtree:
     """A chain and the chains it reaches: its shape, its chains in order and its constants."""
 
-    __slots__ = ("shape", "chains", "names", "constants")
+    __slots__ = ("shape", "chains", "constants")
 
     def __init__(self, shape: int, chains: tuple, constants: tuple):
         self.shape = shape  # the number of its shape: equal for subtrees alike but for their constants
         self.chains = chains
-        # Its chains' names, for the test of a jump's stack (once per entry: kube-proxy's
-        # KUBE-SVC subtrees are entered 20,000 times).
-        self.names = frozenset(chain.name for chain in chains)
         self.constants = constants  # per class: the bounds of every range of a match, in rule order
 
 
@@ -331,7 +328,7 @@ class SharedWalks:
             walks = self._walks
             for table, target, stack in uncounted:
                 subtree = subtree_of(table, target)
-                if subtree is not None and subtree.names.isdisjoint(stack):
+                if subtree is not None and not any(chain.name in stack for chain in subtree.chains):
                     walks[subtree.shape] = walks.get(subtree.shape, 0) + 1
         return self._walks
 
@@ -348,7 +345,7 @@ class SharedWalks:
             self._uncounted.append((table, target, stack))
             return walker.walk_into(table, target, boxes, stack, results)
         subtree = subtree_of(table, target)
-        if subtree is None or not subtree.names.isdisjoint(stack):
+        if subtree is None or any(chain.name in stack for chain in subtree.chains):
             return walker.walk_into(table, target, boxes, stack, results)
         key = (subtree.shape, kind, self.drop_nat)  # a walk made while dropping lacks what it dropped
         templates = self.templates.get(key)
