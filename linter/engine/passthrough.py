@@ -30,6 +30,8 @@ from linter.engine.quickmiss import miss_tests, misses
 from linter.engine.space import Box, has_path_decided
 from linter.model import Rule, VerdictKind
 
+_JUMP = VerdictKind.JUMP  # (read once: a member looked up through its class costs an attribute read)
+
 
 def passes_through(walker, table, target, blocks: list, boxes: list[Box], stack: tuple[str, ...],
                    passes_whole) -> list[Box] | None:
@@ -44,7 +46,7 @@ def passes_through(walker, table, target, blocks: list, boxes: list[Box], stack:
             return None  # (a dispatch run)
         verdict = rule.verdict
         tests = miss_tests(rule)
-        if tests is None or not (verdict.terminal or verdict.kind is VerdictKind.JUMP):
+        if tests is None or not (verdict.terminal or verdict.kind is _JUMP):
             return None
         by_state = has_path_decided(rule)
         for box in boxes:

@@ -264,6 +264,10 @@ def _addrtype_ranges(family: Family, types: frozenset[str], direction: Direction
     return result
 
 
+# (Read once: a member looked up through its class costs an attribute read, per box and match.)
+_SOURCE, _DESTINATION = Direction.SOURCE, Direction.DESTINATION
+
+
 def split_match(box: Box, match, rule, record_misses: bool = True,
                 decide: bool | str = True) -> tuple[Box | None, list[Box]]:
     """Split ``box`` by one match: (the part that matches or None, the parts that don't).
@@ -277,7 +281,7 @@ def split_match(box: Box, match, rule, record_misses: bool = True,
     if isinstance(match, ProtocolMatch):
         inside, outside = _split_ranges(box, box.proto, protocol_ranges(match.protocols), with_proto)
     elif isinstance(match, PortMatch):
-        if match.direction is Direction.DESTINATION:
+        if match.direction is _DESTINATION:
             inside, outside = _split_ranges(box, box.cur_dport, match.ports.ranges, with_dport)
         else:
             inside, outside = _split_ranges(box, box.sport, match.ports.ranges, with_sport)
@@ -292,7 +296,7 @@ def split_match(box: Box, match, rule, record_misses: bool = True,
         if not match.addresses.family.covers(box.family) or match.addresses.family is not box.family and \
                 match.addresses.family in (Family.IPV4, Family.IPV6):
             return None, [box]  # an ip match never matches an ip6 packet, negated or not
-        if match.direction is Direction.SOURCE:
+        if match.direction is _SOURCE:
             inside, outside = _split_ranges(box, box.src, match.addresses.ranges, with_src)
         else:
             inside, outside = _split_ranges(box, box.cur_dst, match.addresses.ranges, with_dst)
@@ -315,7 +319,7 @@ def split_match(box: Box, match, rule, record_misses: bool = True,
     elif isinstance(match, AddrTypeMatch):
         own = decide.own(box.family) if isinstance(decide, Routing) and decide.host else None
         wanted = _addrtype_ranges(box.family, match.types, match.direction, box, own)
-        if match.direction is Direction.SOURCE:
+        if match.direction is _SOURCE:
             inside, outside = _split_ranges(box, box.src, wanted, with_src)
         else:
             inside, outside = _split_ranges(box, box.cur_dst, wanted, with_dst)
