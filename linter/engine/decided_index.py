@@ -17,8 +17,9 @@ alike (a rule without an address type match cannot tell them apart).
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+
 from linter.engine import intervals as iv
-from linter.engine.chunked_union import Union
 from linter.engine.space import Box
 
 _PROTO, _SPORT, _DPORT, _SRC, _DST, _IIF, _STATE, _LOCAL = (Box._fields.index(name) for name in (
@@ -33,6 +34,88 @@ _FEW_BUCKETS = 4  # a box whose sources span at most this many /16 (IPv4) bucket
 
 class OverBudget(Exception):
     """The coverage tests spent the budget they were given."""
+
+
+class Union:
+    """A growing set of integers as sorted, disjoint, non-adjacent ranges in two lists (adding
+    a range costs a bisection and a list splice, not a copy of the tuple)."""
+
+    __slots__ = ("starts", "ends")
+
+    def __init__(self, ranges: iv.Ranges = ()):
+        self.starts = [lo for lo, _ in ranges]
+        self.ends = [hi for _, hi in ranges]
+
+    def add(self, ranges: iv.Ranges) -> bool:
+        """Add ``ranges``; whether the set grew."""
+        starts, ends = self.starts, self.ends
+        grew = False
+        for lo, hi in ranges:
+            first = bisect_left(ends, lo - 1)  # the first range reaching lo or adjacent to it
+            if first < len(starts) and starts[first] <= lo and hi <= ends[first]:
+                continue  # (held already: most protocols and ports added are)
+            after = bisect_right(starts, hi + 1)  # past the last range starting at or next to hi
+            if first < after:
+                lo = min(lo, starts[first])
+                hi = max(hi, ends[after - 1])
+            starts[first:after] = [lo]
+            ends[first:after] = [hi]
+            grew = True
+        return grew
+
+    def meets(self, ranges: iv.Ranges) -> bool:
+        starts, ends = self.starts, self.ends
+        for lo, hi in ranges:
+            at = bisect_left(ends, lo)
+            if at < len(starts) and starts[at] <= hi:
+                return True
+        return False
+
+    def covers(self, ranges: iv.Ranges) -> bool:
+        starts, ends = self.starts, self.ends
+        for lo, hi in ranges:
+            at = bisect_left(ends, lo)
+            if at == len(starts) or starts[at] > lo or ends[at] < hi:
+                return False
+        return True
+
+    def inside(self, ranges: iv.Ranges) -> iv.Ranges:
+        """``ranges`` ∩ this set."""
+        starts, ends, out = self.starts, self.ends, []
+        count = len(starts)
+        for lo, hi in ranges:
+            at = bisect_left(ends, lo)
+            while at < count and starts[at] <= hi:
+                out.append((max(lo, starts[at]), min(hi, ends[at])))
+                at += 1
+        return tuple(out)
+
+    def outside(self, ranges: iv.Ranges) -> iv.Ranges:
+        """``ranges`` minus this set."""
+        starts, ends, out = self.starts, self.ends, []
+        count = len(starts)
+        for lo, hi in ranges:
+            at = bisect_left(ends, lo)
+            while at < count and starts[at] <= hi:
+                if starts[at] > lo:
+                    out.append((lo, starts[at] - 1))
+                lo = ends[at] + 1
+                at += 1
+            if lo <= hi:
+                out.append((lo, hi))
+        return tuple(out)
+
+    def first_outside(self, ranges: iv.Ranges) -> int | None:
+        """The smallest value of ``ranges`` not in this set, or None."""
+        starts, ends = self.starts, self.ends
+        count = len(starts)
+        for lo, hi in ranges:
+            at = bisect_left(ends, lo)
+            if at == count or starts[at] > lo:
+                return lo
+            if ends[at] < hi:
+                return ends[at] + 1
+        return None
 
 
 def _meets(ranges: iv.Ranges, other) -> bool:
@@ -358,7 +441,8 @@ class DecidedIndex:
 def _has(ranges, value: int) -> bool:
     """Whether ``ranges`` (an entry's: a Union or sorted disjoint ranges) hold ``value``."""
     if type(ranges) is Union:
-        return ranges.holds(value)
+        at = bisect_right(ranges.starts, value) - 1
+        return at >= 0 and value <= ranges.ends[at]
     if type(ranges) is not tuple:
         return _meets(((value, value),), ranges)
     for lo, hi in ranges:
