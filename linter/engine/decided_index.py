@@ -165,7 +165,11 @@ class DecidedIndex:
         self.entries: list[list] = []  # every entry: [local, proto, sport, dport, src, dst, iif, state, mask]
         self.touched: dict[int, Union] = {dim: Union() for dim in _RANGE_DIMS}  # values some entry narrows
         self.touched_sets: dict[int, set] = {dim: set() for dim in _SET_DIMS}
-        self.whole_probe: dict[int, tuple] = {}  # dimension -> _probe_value of the whole dimension, while valid
+        # _probe() of a box whole in every dimension: its values (a dimension's None until found,
+        # and again once an entry narrows it: the value there may be held now) and its bits
+        self.whole_values: list = [None if at in _DIMS else value for at, value in enumerate(first)]
+        self.whole_bits = 0
+        self.full_items = tuple((dim, first[dim]) for dim in _DIMS)
         self.by_mask: dict[int, list[list]] = {}  # entry mask -> the entries of that mask
         self.unskipped: dict[int, list[list]] = {}  # a probe's free bits -> the by_mask lists it does not skip
 
@@ -181,7 +185,6 @@ class DecidedIndex:
         self.spent += 1
         full = self.full
         narrow = [dim for dim in _RANGE_DIMS if box[dim] != full[dim]]
-        whole = self.whole_probe
         touched = self.touched
         mergeable = narrow and (len(narrow) == 1 or (len(narrow) == 2 and narrow[0] == _PROTO and len(box.proto) == 1
                                                      and box.proto[0][0] == box.proto[0][1]))
@@ -195,19 +198,19 @@ class DecidedIndex:
                 # Its other values are the entry's, touched already; in ``kind`` the touched values
                 # hold the entry's, so they grow only if the entry does.
                 if entry[kind].add(box[kind]) and touched[kind].add(box[kind]):
-                    whole.pop(kind, None)
+                    self._narrowed(kind)
                 return
         mask = 0
         for dim in narrow:
             if touched[dim].add(box[dim]):
-                whole.pop(dim, None)  # (the probe's value there may be held now)
+                self._narrowed(dim)
             mask |= _BIT[dim]
         if box.iif != full[_IIF] or box.state != full[_STATE]:
             for dim in _SET_DIMS:
                 if box[dim] != full[dim]:
                     self.touched_sets[dim].update(box[dim])
                     mask |= _BIT[dim]
-                    whole.pop(dim, None)
+                    self._narrowed(dim)
         if mergeable:  # (the first box of its kind)
             entry = self._entry(box, mask)
             entry[kind] = Union(box[kind])
@@ -216,6 +219,11 @@ class DecidedIndex:
             return
         entry = self._entry(box, mask)
         self._file(entry, self._src_keys(box.src), self._dport_keys(box.dport))
+
+    def _narrowed(self, dim: int) -> None:
+        """Forget the whole probe's value in ``dim``, where an entry narrows more now."""
+        self.whole_values[dim] = None
+        self.whole_bits &= ~_BIT[dim]
 
     @staticmethod
     def _entry(box: Box, mask: int) -> list:
@@ -294,23 +302,24 @@ class DecidedIndex:
 
     def _probe(self, box: Box) -> tuple[Box, int]:
         """One packet of ``box``, chosen where no entry narrows a dimension if it can be, and
-        the bits of the dimensions where it is so (free: no entry narrowing them holds it)."""
-        values = list(box)
-        if box.local is None:
-            values[_LOCAL] = True
-        free_bits = 0
-        full = self.full
-        whole = self.whole_probe
-        for dim in _DIMS:
+        the bits of the dimensions where it is so (free: no entry narrowing them holds it).
+        Only its local flag and dimensions are read (by _candidate and _moved_out); its other
+        fields are the universe's."""
+        whole_values = self.whole_values  # (kept until an entry narrows a dimension: most boxes are whole in most)
+        values = list(whole_values)
+        free_bits = self.whole_bits
+        values[_LOCAL] = True if box.local is None else box.local
+        for dim, full in self.full_items:
             mine = box[dim]
-            if mine is full[dim] or mine == full[dim]:
-                found = whole.get(dim)
-                if found is None:  # (kept until an entry narrows the dimension: most boxes are whole in most)
-                    found = whole[dim] = self._probe_value(dim, mine)
-            else:
+            if mine is not full and mine != full:
                 found = self._probe_value(dim, mine)
-            values[dim] = found[0]
-            free_bits |= found[1]
+                values[dim] = found[0]
+                free_bits = free_bits & ~_BIT[dim] | found[1]
+            elif values[dim] is None:
+                found = self._probe_value(dim, full)
+                whole_values[dim] = values[dim] = found[0]
+                self.whole_bits |= found[1]
+                free_bits |= found[1]
         return tuple.__new__(Box, values), free_bits
 
     def _probe_value(self, dim: int, mine) -> tuple:
@@ -329,7 +338,13 @@ class DecidedIndex:
         does; ``free``: the bits of the dimensions where ``point`` holds no value any entry
         narrowing them holds, so an entry narrowing one of them is passed over without a test
         (it cannot hold the packet)."""
-        candidates = self._point_candidates(point)
+        # (_candidates() of a box of one packet, one source bucket and one port, made directly)
+        by_src, by_dport = self.by_src, self.by_dport
+        candidates = [entries for entries in (by_src.get(point[_SRC][0][0] >> self.shift), by_src.get(_ANY))
+                      if entries]
+        other = [entries for entries in (by_dport.get(point[_DPORT][0][0]), by_dport.get(_ANY)) if entries]
+        if sum(map(len, other)) < sum(map(len, candidates)):
+            candidates = other
         self.spent += 1
         local = point.local
         proto, sport, dport, src, dst = point[_PROTO][0][0], point[_SPORT][0][0], point[_DPORT][0][0], \
@@ -392,15 +407,6 @@ class DecidedIndex:
                 found = other
         elif src_keys is _ANY:
             found = [self.entries]
-        return found
-
-    def _point_candidates(self, point: Box) -> list[list]:
-        """_candidates() of a box of one packet (one source bucket, one port), made directly."""
-        by_src, by_dport = self.by_src, self.by_dport
-        found = [entries for entries in (by_src.get(point.src[0][0] >> self.shift), by_src.get(_ANY)) if entries]
-        other = [entries for entries in (by_dport.get(point.dport[0][0]), by_dport.get(_ANY)) if entries]
-        if sum(map(len, other)) < sum(map(len, found)):
-            return other
         return found
 
     @staticmethod

@@ -140,3 +140,22 @@ def _every_chain(text: str, monkeypatch, plain: bool):
 def test_chains_nobody_jumps_to_get_the_general_paths_analysis(monkeypatch, seed):
     text = _table(seed)
     assert _every_chain(text, monkeypatch, plain=True) == _every_chain(text, monkeypatch, plain=False)
+
+
+def _canonical(pick: random.Random, top: int) -> tuple:
+    """Sorted, disjoint, non-adjacent ranges (iv.union's inputs)."""
+    from linter.engine import intervals as iv
+
+    return iv.normalize((lo, lo + pick.choice((0, 0, 1, 5))) for lo in pick.sample(range(top), pick.randint(0, 7)))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_hand_merged_union_is_iv_union(seed):
+    """plain_chain._union's merge of a few ranges by hand gives iv.union's ranges."""
+    from linter.engine import intervals as iv
+
+    pick = random.Random(seed)
+    for _ in range(300):
+        top = pick.choice((8, 30, 65536))
+        a, b = _canonical(pick, top), _canonical(pick, top)
+        assert plain_chain._union(a, b) == iv.union(a, b)
