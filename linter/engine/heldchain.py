@@ -31,7 +31,6 @@ from __future__ import annotations
 
 from linter.engine.heldcuts import HeldCuts, source_only
 from linter.engine.known_sizes import collector
-from linter.engine.memo import IdentityCache
 from linter.engine.quickmiss import miss_tests, misses
 from linter.engine.space import Box, has_path_decided, with_trail
 from linter.engine.walk import Outcome, rule_steps
@@ -39,32 +38,27 @@ from linter.model import Chain, Rule, Table, VerdictKind
 
 _DECIDED = {VerdictKind.DROP: Outcome.DROP, VerdictKind.REJECT: Outcome.REJECT, VerdictKind.RETURN: Outcome.RETURN}
 
-# chain -> its plan: per rule (rule, source key, outcome) for a cut by source, (rule, None,
-# quick tests) for a rule the boxes must miss; False where the chain cannot be walked here.
-_PLANS: IdentityCache = IdentityCache(100_000)
-
-
-def _plan_of(chain: Chain, blocks: list) -> tuple | bool:
-    plan = _PLANS.get(chain)
-    if plan is not None:
-        return plan
+def _plan_of(blocks: list) -> list | None:
+    """Per rule (rule, source key, outcome) for a cut by source, (rule, None, quick tests) for a
+    rule the boxes must miss; None where the chain cannot be walked here. (Not remembered: a
+    random mix's carried jumps each enter a chain met once, and 3,000 plans held 3 MB.)"""
     steps = []
     for rule in blocks:
         if type(rule) is not Rule:
-            return _PLANS.put(chain, False)  # (a dispatch run or a source run)
+            return None  # (a dispatch run or a source run)
         verdict = rule.verdict
         key = source_only(rule)
         if key is not None:
             outcome = _DECIDED.get(verdict.kind)
             if outcome is None:
-                return _PLANS.put(chain, False)
+                return None
             steps.append((rule, key, outcome))
             continue
         tests = miss_tests(rule)
         if tests is None or not (verdict.terminal or verdict.kind is VerdictKind.JUMP):
-            return _PLANS.put(chain, False)
+            return None
         steps.append((rule, None, tests))
-    return _PLANS.put(chain, tuple(steps))
+    return steps
 
 
 def walk_carried(walker, held: HeldCuts, table: Table, chain: Chain, blocks: list, pending: list[Box],
@@ -74,7 +68,7 @@ def walk_carried(walker, held: HeldCuts, table: Table, chain: Chain, blocks: lis
     ``Walker._run`` gives it; None where this does not apply (nothing done then)."""
     if returned is None or walker.record or walker.marks or not pending:
         return None
-    plan = _plan_of(chain, blocks)
+    plan = _plan_of(blocks)
     if not plan:
         return None
     budget = walker.budget
