@@ -183,6 +183,10 @@ class Walker:
         if carried is not None and carried[0] is boxes:
             self.carry = None
             held = carried = carried[1]  # boxes' holes, carried in by a jump (engine/heldjumps.py)
+            from linter.engine.heldchain import walk_carried  # (imports this module)
+            if checkpoints is None and (went := walk_carried(self, held, table, chain, blocks_of(chain), pending,
+                                                             stack, results, returned)) is not None:
+                return went  # a short chain of source cuts and rules every box misses (engine/heldchain.py)
         for position, block in enumerate(blocks_of(chain)):
             if not pending:
                 break
@@ -280,7 +284,9 @@ class Walker:
             if not inside:
                 self.budget.spent += 1
                 return going_on
-            going_on.extend(self._apply_rule(table, chain, rule, inside, results, stack, returned, matched_whole=True))
+            from linter.engine.heldchain import decide_matched  # (imports this module)
+            if not decide_matched(self, table, chain, rule, inside, results, returned):
+                going_on.extend(self._apply_rule(table, chain, rule, inside, results, stack, returned, matched_whole=True))
             return going_on
         if held and not held.misses_all(pending, lambda box: self._split_whole(rule, box)):
             if rule.verdict.kind is VerdictKind.JUMP and not self._passes_whole(table, rule, stack):
@@ -624,8 +630,6 @@ def nat_fields(verdict, family: Family, dst: iv.Ranges, dport: iv.Ranges, local:
     return nat_dst, verdict.to_ports.ranges if verdict.to_ports is not None else dport, local
 
 
-
-
 # --- Dispatch segments ----------------------------------------------------------
 # Large rulesets (kube-proxy, blocklists, allow-lists) are long runs of rules that each
 # test one destination address, source address or port. Walking every box through every
@@ -636,8 +640,6 @@ def nat_fields(verdict, family: Family, dst: iv.Ranges, dport: iv.Ranges, local:
 MIN_SEGMENT = 8
 _ADDRESS_DIMENSIONS = ("dst", "src")
 _DIMENSIONS = ("dst", "src", "dport")  # the order of preference between equally good runs
-
-
 
 
 @dataclass

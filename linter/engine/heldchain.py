@@ -1,0 +1,124 @@
+"""A short chain walked by held boxes carried into it, rule by rule without the walker's dispatch.
+
+A random mix's INPUT jumps `-p tcp -j CHAIN-N` about 3,000 times at 100,000 rules, each jump
+carrying the held box of new connections (engine/heldjumps.py: the long list of sources not
+dropped yet, its latest cuts kept as holes) and the few pieces jumps by source network
+returned. Each target is a chain of ~5 rules met once: `-s NET -j DROP`, `-s NET -j RETURN`,
+and port drops on ports the boxes do not hold. ``Walker._run`` met each rule through its block
+dispatch, the all-miss test, ``_apply_held``, ``_apply_rule``, ``met`` and ``after_split``.
+
+Here such a chain is walked by the same steps, read in place:
+
+- a rule on sources alone with DROP, REJECT or RETURN cuts the boxes as ``_apply_held`` does
+  (``HeldCuts.cut_by_source``); what it matches is decided as ``_apply_rule(matched_whole=True)``
+  decides it (a step on its trail, a DROP or REJECT result deferred as engine/known_sizes.py
+  defers it; a RETURN's part handed back untouched), and charged as those charge. (The all-miss
+  test the walker asks first is left out: where it holds, the cut finds nothing inside and
+  gives the same boxes and charge.)
+- every other rule must be missed by every entering box on the quick tests
+  (engine/quickmiss.py), checked before anything is done; it is charged as engine/allmiss.py
+  charges. The boxes met later are the entering ones or parts of them cut by source only, and a
+  part of a box misses whatever the box misses on those tests (its bounds lie within the box's).
+
+The walk is taken only where nothing else can come between: every block a plain rule, no trace,
+no marks, a RETURN's parts collected by the caller, and the budget not crossed even if every
+rule met every entering box (the boxes going on are never more than those entering: the walker
+would neither merge nor settle them between rules). What falls off the end is what the walker
+gives there (``HeldCuts.coalesce``, held boxes going back still held).
+"""
+
+from __future__ import annotations
+
+from linter.engine.heldcuts import HeldCuts, source_only
+from linter.engine.known_sizes import collector
+from linter.engine.quickmiss import miss_tests, misses
+from linter.engine.space import Box, has_path_decided, with_trail
+from linter.engine.walk import Outcome, rule_steps
+from linter.model import Chain, Rule, Table, VerdictKind
+
+_DECIDED = {VerdictKind.DROP: Outcome.DROP, VerdictKind.REJECT: Outcome.REJECT, VerdictKind.RETURN: Outcome.RETURN}
+
+def _plan_of(blocks: list) -> list | None:
+    """Per rule (rule, source key, outcome) for a cut by source, (rule, None, quick tests) for a
+    rule the boxes must miss; None where the chain cannot be walked here. (Not remembered: a
+    random mix's carried jumps each enter a chain met once, and 3,000 plans held 3 MB.)"""
+    steps = []
+    for rule in blocks:
+        if type(rule) is not Rule:
+            return None  # (a dispatch run or a source run)
+        verdict = rule.verdict
+        key = source_only(rule)
+        if key is not None:
+            outcome = _DECIDED.get(verdict.kind)
+            if outcome is None:
+                return None
+            steps.append((rule, key, outcome))
+            continue
+        tests = miss_tests(rule)
+        if tests is None or not (verdict.terminal or verdict.kind is VerdictKind.JUMP):
+            return None
+        steps.append((rule, None, tests))
+    return steps
+
+
+def walk_carried(walker, held: HeldCuts, table: Table, chain: Chain, blocks: list, pending: list[Box],
+                 stack: tuple[str, ...], results: list, returned: list[Box] | None) -> list[Box] | None:
+    """What falls off the end of ``chain`` (``blocks``: its blocks) for ``pending``, held boxes
+    carried in with their holes in ``held`` (``stack``: the chain's own name last), as
+    ``Walker._run`` gives it; None where this does not apply (nothing done then)."""
+    if returned is None or walker.record or walker.marks or not pending:
+        return None
+    plan = _plan_of(blocks)
+    if not plan:
+        return None
+    budget = walker.budget
+    if budget.spent + len(plan) * (len(pending) + 1) > budget.limit:
+        return None  # (past the budget the walker merges boxes between rules)
+    for rule, key, tests in plan:
+        if key is None:
+            by_state = has_path_decided(rule)
+            for box in pending:
+                if by_state and len(box.state) > 1 or not misses(box, tests):
+                    return None
+    stepped = rule_steps(table, chain)
+    for rule, key, outcome in plan:
+        if not pending:
+            break
+        if key is None:
+            # (engine/allmiss.py: every box goes on as it is.)
+            if not walker._passes_whole(table, rule, stack):
+                budget.spent += len(pending) + 1
+            continue
+        inside, going_on = held.cut_by_source(key, pending)
+        budget.spent += len(pending) - len(inside)
+        pending = going_on
+        if not inside:
+            budget.spent += 1
+            continue
+        _decide(budget, stepped, rule, outcome, inside, results, returned)
+    return held.coalesce(pending)
+
+
+def decide_matched(walker, table: Table, chain: Chain, rule: Rule, inside: list[Box], results: list,
+                   returned: list[Box] | None) -> bool:
+    """``Walker._apply_rule(matched_whole=True)`` for ``inside`` (the parts of held boxes in the
+    ranges of ``rule``, a rule on sources alone the walker does not pass whole), done here where
+    ``rule`` drops, rejects or returns: True then, else False (nothing done). Nothing goes on."""
+    outcome = _DECIDED.get(rule.verdict.kind)
+    if outcome is None or walker.record or outcome is Outcome.RETURN and returned is None:
+        return False
+    _decide(walker.budget, rule_steps(table, chain), rule, outcome, inside, results, returned)
+    return True
+
+
+def _decide(budget, stepped, rule: Rule, outcome: Outcome, inside: list[Box], results: list,
+            returned: list[Box] | None) -> None:
+    """What ``Walker.met`` and ``after_split`` do with parts a rule without statements matched
+    whole (``stepped``: walk.rule_steps of its chain), charged as ``_apply_rule`` charges."""
+    budget.spent += len(inside) + 1
+    if outcome is Outcome.RETURN:
+        returned.extend(inside)  # (a RETURN leaves no step: what comes back goes on as it went)
+        return
+    decided = [with_trail(box, stepped(box.trail, rule)) for box in inside]
+    sizes = collector()  # (a DROP or REJECT result deferred as engine/known_sizes.py defers it)
+    results.extend((box, outcome) for box in (sizes.defer(decided) if sizes is not None else decided))
