@@ -20,16 +20,21 @@ def in_summary_order(exposures: list) -> list:
     the other). Many keys (a key a few exposures): sorted as the list."""
     groups: dict[tuple, list] = {}
     rank = _REACH_RANK
+    # Past a quarter of the exposures in keys the list is sorted: known as soon as the groups
+    # are that many, and they are dropped then, not kept under the sort's own keys (ufw's
+    # 100,000 exposures have as many keys: a list each was the run's top of memory).
+    many = len(exposures) // 4
     for e in exposures:
         key = (e.family._value_, e.protocol, rank[e.reach], e.ports, e.possible, e.destinations)  # _summary_key
         group = groups.get(key)
         if group is None:
+            if len(groups) == many:
+                groups = None
+                exposures.sort(key=_summary_key)
+                return exposures
             groups[key] = [e]
         else:
             group.append(e)
-    if len(groups) * 4 > len(exposures):
-        exposures.sort(key=_summary_key)
-        return exposures
     ordered: list = []
     for key in sorted(groups):
         ordered += groups[key]
