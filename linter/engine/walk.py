@@ -93,8 +93,7 @@ _VERDICT_OUTCOME = {
 # otherwise (Verdict.other_outcome).
 _OTHER_OUTCOME = {"queue": Outcome.QUEUE, "drop": Outcome.DROP}
 
-# Enum members read once: a member looked up through its class costs a Python-level attribute
-# read, and met/after_split run once per jump (kube-proxy's 20,000 service jumps).
+# Enum members read once (a class attribute read per jump; kube-proxy's 20,000 service jumps).
 _JUMP, _GOTO, _RETURN_KIND = VerdictKind.JUMP, VerdictKind.GOTO, VerdictKind.RETURN
 
 
@@ -305,8 +304,7 @@ class Walker:
         return quick_split(box, rule, self.record, self.decide)
 
     def _passes_whole(self, table: Table, rule: Rule, stack: tuple[str, ...]) -> bool:
-        """Whether every box goes on past ``rule`` (a terminal rule or a jump) as it came, not
-        split by it."""
+        """Whether every box goes on past ``rule`` (a terminal rule or a jump) as it came, unsplit."""
         verdict = rule.verdict
         if verdict.kind is _JUMP and not self.record and jump_changes_nothing(table, verdict.target, stack) \
                 and (mark_effect(rule) if self.marks and rule.statements else None) is None \
