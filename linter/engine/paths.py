@@ -12,7 +12,6 @@ base chain applies its policy.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from operator import itemgetter
 
 from linter.engine.budget import Budget, Cut, recursion_room
 from linter.engine.descent import Deferred
@@ -73,53 +72,6 @@ class DeferredResult(Result):
     def deferred(self) -> Deferred:
         """What the walk decided, its long list kept as a Node."""
         return _GET_BOX(self)
-
-
-class RefusedResult(Result):
-    """A plain (not deferred) drop or reject kept small: its box's fields but the five in which
-    the boxes a chain refuses differ (sport, dport, src, dst, trail) lie in a template box that
-    every refused result with the very same objects in those fields shares (the Result's own box
-    slot holds it), the five in slots of their own; ``box`` builds the Box, every field the
-    object the walk decided. ufw's 100,000 user rules leave 280,000 drops: a Box each (~176 B)
-    besides the Result. In a check only a settling of random choices reads a refused box."""
-
-    __slots__ = ("_sport", "_dport", "_src", "_dst", "_trail")
-
-    @property
-    def box(self) -> Box:
-        t = _GET_BOX(self)
-        return _tuple_new(Box, (t[0], t[1], self._sport, self._dport, self._src, self._dst, t[6], t[7], t[8], t[9],
-                                t[10], t[11], t[12], t[13], t[14], self._trail))
-
-
-_tuple_new = tuple.__new__
-_SHARED_FIELDS = itemgetter(0, 1, 6, 7, 8, 9, 10, 11, 12, 13, 14)  # all but sport, dport, src, dst, trail
-if tuple(Box._fields[i] for i in (2, 3, 4, 5, 15)) != ("sport", "dport", "src", "dst", "trail"):
-    raise AssertionError(f"Box fields changed: {Box._fields}")
-_SET_REFUSED = tuple(RefusedResult.__dict__[name].__set__ for name in RefusedResult.__slots__)
-_VARYING = itemgetter(2, 3, 4, 5, 15)
-COMPACT_REFUSED = True  # (tests turn it off to compare with the plain results)
-
-
-def refused(box: Box, verdict: Outcome, forwarded: bool, templates: dict) -> Result:
-    """``decided(box, verdict, forwarded)`` for a drop or reject, a RefusedResult where the box is
-    a plain Box. ``templates``: id of the shared fields' objects -> the template box holding
-    them (its holding them keeps the ids theirs)."""
-    if type(box) is not Box or not COMPACT_REFUSED:
-        return decided(box, verdict, forwarded)
-    shared = _SHARED_FIELDS(box)
-    key = tuple(map(id, shared))
-    template = templates.get(key)
-    if template is None:
-        template = templates[key] = _tuple_new(Box, shared[:2] + ((), (), (), ()) + shared[2:] + ((),))
-    made = _new(RefusedResult)
-    _SET_BOX(made, template)
-    _SET_VERDICT(made, verdict)
-    _SET_FORWARDED(made, forwarded)
-    _SET_ROUTED(made, False)
-    for set_slot, value in zip(_SET_REFUSED, _VARYING(box)):
-        set_slot(made, value)
-    return made
 
 
 def decided(box: Box, verdict: Outcome, forwarded: bool) -> Result:
@@ -190,7 +142,6 @@ class PathEvaluator:
         self._chains: dict[tuple[Hook, Family], list[tuple[Table, Chain]]] = {}
         self.cuts: list[Cut] = []  # where an evaluation merged paths or stopped following a jump
         self.spent = 0  # box-rule applications of every evaluation so far
-        self._templates: dict[tuple, Box] = {}  # RefusedResult's template boxes (refused)
 
     def chains(self, hook: Hook, family: Family) -> list[tuple[Table, Chain]]:
         key = (hook, family)
@@ -367,7 +318,6 @@ class PathEvaluator:
             walked = walk_many(self.walker, table, chain, entering)
         hold_paths(True)  # the policy's steps shared by the boxes of one path, however many return
         returned, accepted, queued = Outcome.RETURN, Outcome.ACCEPT, Outcome.QUEUE
-        templates = self._templates
         survive = survivors.append
         # The chain's policy, read once (enum members and their values are Python-level
         # look-ups: kube-proxy's nat POSTROUTING returns 32,000 boxes). An unknown policy (an
@@ -383,10 +333,10 @@ class PathEvaluator:
             elif outcome is returned:
                 box = with_trail(box, step(box.trail, "policy", table, chain, detail=detail))
                 if policy_refuses:
-                    finals.append(refused(box, dropped, forwarded, templates))
+                    finals.append(decided(box, dropped, forwarded))
                 else:
                     survive(box)
             else:
-                finals.append(refused(box, outcome, forwarded, templates))
+                finals.append(decided(box, outcome, forwarded))
         hold_paths(False)
         return survivors

@@ -53,7 +53,7 @@ def drop_subsumed(results: list, node_of=_no_node) -> list:
     keyed = []
     for result in results:
         if result.verdict is not accept:
-            keyed.append(None)  # (a refused result's box not built: engine/paths.py RefusedResult)
+            keyed.append(None)  # (only accepts subsume: a refusal's box is not read)
             continue
         box = _fields(result)
         nat_dst = box.nat_dst
