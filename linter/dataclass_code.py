@@ -21,6 +21,8 @@ import marshal
 import os
 import sys
 
+from linter.stored_code import read_stored, stored_path
+
 # (module, text) of linter's dataclasses that had no stored code this run (tests read it; empty
 # when the file is up to date).
 compiled_at_run_time: set[tuple[str, str]] = set()
@@ -47,8 +49,7 @@ sys.stdout.buffer.write(marshal.dumps({name: sorted(found) for name, found in te
 
 def data_path() -> str:
     """The compiled file for this interpreter (CPython 3.11: ``dataclass_code.cpython-311.marshal``)."""
-    return os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                        f"dataclass_code.{sys.implementation.cache_tag}.marshal")
+    return stored_path("dataclass_code")
 
 
 def _magic() -> bytes:
@@ -59,16 +60,7 @@ def _magic() -> bytes:
 
 def _read() -> dict[str, bytes] | None:
     """The stored chunks by module, or None when there is no file for this bytecode version."""
-    if sys.implementation.cache_tag is None:
-        return None
-    try:
-        with open(data_path(), "rb") as handle:
-            magic, chunks = marshal.loads(handle.read())
-    except (OSError, EOFError, ValueError, TypeError):
-        return None
-    if magic != _magic() or not isinstance(chunks, dict):
-        return None
-    return chunks
+    return read_stored(data_path(), _magic())
 
 
 def install() -> bool:

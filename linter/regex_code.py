@@ -22,6 +22,8 @@ import os
 import sys
 from re import _compiler
 
+from linter.stored_code import read_stored, stored_path
+
 # What compiling depends on besides the pattern: the interpreter and its matcher's code format.
 # (and the file's own layout: 1, each pattern's arguments marshalled apart)
 _HEADER = (1, sys.version, _sre.MAGIC, _sre.CODESIZE)
@@ -65,23 +67,13 @@ with open(sys.argv[2], "wb") as out:
 
 def data_path() -> str:
     """The compiled file for this interpreter (CPython 3.11: ``regex_code.cpython-311.marshal``)."""
-    return os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                        f"regex_code.{sys.implementation.cache_tag}.marshal")
+    return stored_path("regex_code")
 
 
 def _read() -> dict | None:
     """The stored {(pattern, flags): marshalled arguments}, or None when there is no file for this
     interpreter."""
-    if sys.implementation.cache_tag is None:
-        return None
-    try:
-        with open(data_path(), "rb") as handle:
-            header, stored = marshal.loads(handle.read())
-    except (OSError, EOFError, ValueError, TypeError):
-        return None
-    if header != _HEADER or not isinstance(stored, dict):
-        return None
-    return stored
+    return read_stored(data_path(), _HEADER)
 
 
 def install() -> bool:
