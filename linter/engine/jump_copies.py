@@ -29,6 +29,7 @@ from __future__ import annotations
 from linter.engine import intervals as iv
 from linter.engine.coalesce import COALESCE_AT_LEAST
 from linter.engine.memo import IdentityCache
+from linter.engine.nat_dropped import dropped
 from linter.engine.runs import READ, REBUILD, copyable, fresh, matches_beside_key, split_by_keys
 from linter.engine.space import with_trail
 from linter.model import AddressMatch, Direction, VerdictKind
@@ -118,6 +119,7 @@ def walk_groups(walker, table, chain, segment, split, results: list, stack: tupl
     rebuild, read = REBUILD[segment.dimension], READ[segment.dimension]
     groups, keys = segment.groups, segment.keys
     budget = walker.budget
+    dropping = walker.shared is not None and walker.shared.drop_nat  # (the routed path without NAT)
     templates: dict[int, tuple | bool] = {}
     going_on: list = []
     # Groups whose pieces are not made yet (united at the end): (kind, key, the pieces when
@@ -147,7 +149,10 @@ def walk_groups(walker, table, chain, segment, split, results: list, stack: tupl
                           deferred is None)
             pieces = None
         next_pending, matched, assumed, before = met
-        if matched or assumed:
+        if dropping and not assumed and (spent := dropped(walker, table, rule, matched, stack)) is not None:
+            budget.spent += spent  # (engine/nat_dropped.py: the jump's walk would give nothing)
+            back = ()
+        elif matched or assumed:
             made = len(next_pending)
             next_pending = walker.after_split(table, chain, rule, None, next_pending, matched, assumed, before,
                                               results, stack, returned)

@@ -353,13 +353,12 @@ class SharedWalks:
         values = None
         if templates:
             values = _values(subtree, boxes)
-            for template in templates:
-                if template.table is table and template.routing is walker.routing \
-                        and _fits(template.pattern, values) and budget.spent + template.spent <= budget.limit:
-                    budget.spent += template.spent
-                    if self.drop_nat and template.all_nat:
-                        return []
-                    return template.replay(walker, table, subtree, boxes, values, results)
+            template = _fitting(templates, walker, table, values)
+            if template is not None:
+                budget.spent += template.spent
+                if self.drop_nat and template.all_nat:
+                    return []
+                return template.replay(walker, table, subtree, boxes, values, results)
         counts = self.walks
         walks = counts[subtree.shape] = counts.get(subtree.shape, 0) + 1
         if walks < 2 or templates is not None and len(templates) >= MAX_TEMPLATES:
@@ -372,6 +371,42 @@ class SharedWalks:
             if template is not None:
                 self.templates.setdefault(key, []).append(template)
         return back
+
+
+    def drops(self, walker, table, target, boxes: list[Box], stack: tuple) -> int | None:
+        """What ``self(walker, table, target, boxes, stack, results)`` charges the budget when
+        it gives nothing back and no result at all, by a template (all-DNAT, or empty) while
+        the caller drops what a DNAT rewrote (``drop_nat``); None where it would do anything
+        else (then nothing is done here: the caller walks as usual). Asks what the call asks,
+        in its order, and changes nothing."""
+        if not self.drop_nat:
+            return None
+        kind, wide = _kind(walker, table, boxes)
+        if kind is None or wide:
+            return None
+        subtree = subtree_of(table, target)
+        if subtree is None or any(chain.name in stack for chain in subtree.chains):
+            return None
+        templates = self.templates.get((subtree.shape, kind, True))
+        if not templates:
+            return None
+        template = _fitting(templates, walker, table, _values(subtree, boxes))
+        # An all-DNAT template gives nothing while dropping; one that holds nothing (a walk made
+        # while dropping, into subtrees that gave nothing) replays to nothing, no path extended.
+        if template is None or not (template.all_nat or not template.results and not template.back):
+            return None
+        return template.spent
+
+
+def _fitting(templates: list, walker, table, values):
+    """The first of ``templates`` that fits the entering boxes' ``values`` on this table and
+    routing within the walker's budget, or None."""
+    budget = walker.budget
+    for template in templates:
+        if template.table is table and template.routing is walker.routing \
+                and _fits(template.pattern, values) and budget.spent + template.spent <= budget.limit:
+            return template
+    return None
 
 
 class Template:
