@@ -26,6 +26,7 @@ from linter.engine.runs import READ, REBUILD, KeySplit, fresh, matches_beside_ke
 from linter.engine.space import Box, has_opaque, has_path_decided
 from linter.model import Direction, VerdictKind
 
+_JUMP = VerdictKind.JUMP  # (read once: a member looked up through its class costs ~0.3 us)
 _DIRECTION = {"src": Direction.SOURCE, "dst": Direction.DESTINATION}
 _PLAIN_KINDS = frozenset({VerdictKind.ACCEPT, VerdictKind.DROP, VerdictKind.REJECT})
 _CLASSES: IdentityCache = IdentityCache(10_000)
@@ -52,13 +53,13 @@ def _classes(segment) -> list | None:
     for (rule,) in groups:
         verdict = rule.verdict
         kind = verdict.kind
-        if rule.statements or not (kind is VerdictKind.JUMP or kind in _PLAIN_KINDS and verdict.terminal) \
+        if rule.statements or not (kind is _JUMP or kind in _PLAIN_KINDS and verdict.terminal) \
                 or has_opaque(rule) or has_path_decided(rule):
             return None
         found = matches_beside_key(rule, direction)
         if found is None or not found[1]:
             return None
-        classes.append((found[0], kind, None if kind is VerdictKind.JUMP else verdict))
+        classes.append((found[0], kind, None if kind is _JUMP else verdict))
     return classes
 
 
@@ -168,7 +169,7 @@ def _going_on(items: list, rebuild, reduce: bool) -> list[Box]:
 def _mode(rule, jump_mode, covered: iv.Ranges, field: int, holds: dict[int, bool]):
     """The rule's jump mode (jump_mode's answer; None for a rule that does not jump), or False
     when its groups cannot be copied: a returned space that does not hold every key whole."""
-    if rule.verdict.kind is not VerdictKind.JUMP:
+    if rule.verdict.kind is not _JUMP:
         return None
     mode = jump_mode(rule.verdict.target)
     if mode is None or isinstance(mode, str):  # SAME

@@ -62,3 +62,23 @@ def passes_through(walker, table, target, blocks: list, boxes: list[Box], stack:
         return None  # (the walk would merge boxes once past the budget)
     budget.spent += cost
     return coalesce(list(boxes))
+
+
+def walked_anyway(walker, blocks: list, boxes: list[Box]) -> bool:
+    """Whether ``passes_through`` answers None for ``boxes`` before it charges anything (some
+    rule of ``blocks`` may meet a box, or a condition above rules the lane out); False where it
+    might pass them through. Asks what it asks, changes nothing."""
+    if not boxes or walker.record or walker.carry is not None or holds_long(boxes):
+        return True
+    for rule in blocks:
+        if type(rule) is not Rule:
+            return True
+        verdict = rule.verdict
+        tests = miss_tests(rule)
+        if tests is None or not (verdict.terminal or verdict.kind is _JUMP):
+            return True
+        by_state = has_path_decided(rule)
+        for box in boxes:
+            if by_state and len(box.state) > 1 or not misses(box, tests):
+                return True
+    return False

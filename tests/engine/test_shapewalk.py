@@ -249,3 +249,47 @@ def test_walks_too_wide_counted_late_count_as_counting_them_at_once(order, monke
     assert fast == general
     assert sum(fast[1].values()) >= 4 * len(SERVICES) * sum(boxes is not narrow for boxes in runs)
     assert fast[0] == [_walk(document, boxes, shared=False) for boxes in runs]
+
+
+def test_kind_and_values_read_every_wide_field_as_before():
+    # _kind and _values unpack a box's fields at once: the same answers as reading the wide
+    # fields one by one, for random boxes (None in the NAT fields, long lists, paths apart).
+    import random as _random
+
+    from linter.engine import shapewalk as sw
+    from linter.engine.shapewalk import Subtree, _CLASS, _WIDE, _kind, _values
+    from linter.engine.space import Box as _Box
+    from linter.model import Family as _Family
+
+    def ranges(chance):
+        bounds = sorted(chance.sample(range(0, 5000), 2 * chance.randrange(1, 22)))
+        return tuple(zip(bounds[::2], [b - 1 if b - 1 >= a else a for a, b in zip(bounds[::2], bounds[1::2])]))
+
+    class _W:
+        marks, certain, first_packet, routing = None, False, False, None
+
+    chance = _random.Random(5)
+    trail, other = ("t",), ("u",)
+    for _ in range(300):
+        boxes = []
+        for _ in range(chance.randrange(1, 4)):
+            nat = chance.random() < 0.5
+            boxes.append(_Box(_Family.IPV4, ((6, 6),), ranges(chance), ranges(chance), ranges(chance), ranges(chance),
+                              frozenset({"eth0"}), frozenset({"new"}), False, ranges(chance) if nat else None,
+                              ranges(chance) if nat else None, None, 0, 0, (), trail if chance.random() < 0.9 else other))
+        kind, wide = _kind(_W, "table", boxes)
+        if any(box.trail is not boxes[0].trail for box in boxes):
+            assert (kind, wide) == (None, False)
+            continue
+        lengths = [tuple(-1 if box[f] is None else len(box[f]) for f in _WIDE) for box in boxes]
+        assert wide == any(max(each) > sw.MAX_POINTS for each in lengths)
+        assert kind[-1] == tuple((id(box.family), box.proto, box.iif, box.state, box.local, box.oif, box.mark,
+                                  box.ctmark, each) for box, each in zip(boxes, lengths))
+        constants = tuple(tuple(chance.sample(range(100), chance.randrange(0, 5))) for _ in range(4))
+        expected = [list(points) for points in constants]
+        for box in boxes:
+            for field in _WIDE:
+                if box[field] is not None:
+                    for lo, hi in box[field]:
+                        expected[_CLASS[field]] += [lo, hi + 1]
+        assert _values(Subtree(0, (), constants), boxes) == expected
