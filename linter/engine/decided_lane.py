@@ -69,6 +69,8 @@ def judge(analysis, chain: Chain):
     covers = index.covers
     add = index.add
     any_local = lane.any_local
+    cover_or_add_source = index.cover_or_add_source
+    whole_proto, whole_dport = any_local.proto, any_local.dport
     try:
         for position, rule in enumerate(chain.rules):
             if rule.verdict.kind in _DECIDES_MATCH:
@@ -79,7 +81,13 @@ def judge(analysis, chain: Chain):
                     dead.add(position)  # (it matches nothing)
                     continue
                 if inside is not False:
-                    if covers(inside):
+                    if inside.proto is whole_proto and inside.dport is whole_dport:
+                        # (a source drop, the commonest rule: tested and added in one go; any other box
+                        # it might be goes through covers() and add() there)
+                        if cover_or_add_source(inside):
+                            dead.add(position)
+                            shadowed.add(position)
+                    elif covers(inside):
                         dead.add(position)
                         shadowed.add(position)
                     else:
