@@ -294,8 +294,8 @@ class DecidedIndex:
             for held in entries:
                 if held[0] is False or iif not in held[6] or state not in held[7]:
                     continue
-                if _has(held[1], proto) and _has(held[3], dport) and _has(held[4], value) \
-                        and _has(held[5], dst) and _has(held[2], sport):
+                if _has(held[4], value) and _has(held[1], proto) and _has(held[3], dport) \
+                        and _has(held[5], dst) and _has(held[2], sport):  # (the sources first: the source entry's)
                     return self._cover_or_add(box)  # (held: the probes go on, covers() follows them)
         # None holds it: not covered. _candidate's charges (one, and its candidates' scan) ...
         by_src, by_dport = self.by_src, self.by_dport
@@ -405,12 +405,15 @@ class DecidedIndex:
         narrowing them holds, so an entry narrowing one of them is passed over without a test
         (it cannot hold the packet)."""
         # (_candidates() of a box of one packet, one source bucket and one port, made directly)
+        # (the source side's two lists, or the port side's when they hold fewer entries; None
+        # for a key nothing is filed under)
         by_src, by_dport = self.by_src, self.by_dport
-        candidates = [entries for entries in (by_src.get(point[_SRC][0][0] >> self.shift), by_src.get(_ANY))
-                      if entries]
-        other = [entries for entries in (by_dport.get(point[_DPORT][0][0]), by_dport.get(_ANY)) if entries]
-        if sum(map(len, other)) < sum(map(len, candidates)):
-            candidates = other
+        first, second = by_src.get(point[_SRC][0][0] >> self.shift), by_src.get(_ANY)
+        count = (len(first) if first else 0) + (len(second) if second else 0)
+        other_first, other_second = by_dport.get(point[_DPORT][0][0]), by_dport.get(_ANY)
+        other = (len(other_first) if other_first else 0) + (len(other_second) if other_second else 0)
+        if other < count:
+            first, second, count = other_first, other_second, other
         self.spent += 1
         local = point.local
         proto, sport, dport, src, dst = point[_PROTO][0][0], point[_SPORT][0][0], point[_DPORT][0][0], \
@@ -438,11 +441,13 @@ class DecidedIndex:
                         continue
                     break
                 else:
-                    self.spent += sum(map(len, candidates))
+                    self.spent += count
                     if self.spent > self.budget:
                         raise OverBudget
                     return None
-        for entries in candidates:
+        for entries in (first, second):
+            if not entries:
+                continue
             self.spent += len(entries)
             if self.spent > self.budget:
                 raise OverBudget
@@ -545,7 +550,10 @@ def _moved_out(point: Box, box: Box, entry: list) -> tuple[Box | None, int | Non
         values = list(point)
         values[_LOCAL] = not entry[0]
         return tuple.__new__(Box, values), None
-    for dim, slot in _CUT_ORDER:
+    mask = entry[8]
+    for dim, slot, bit in _CUT_ORDER_BITS:
+        if not mask & bit:
+            continue  # (the entry is whole there: every box, made from the universe, lies inside it)
         mine, theirs = box[dim], entry[slot]
         if dim in _SET_DIMS:
             free = mine - theirs
@@ -577,3 +585,4 @@ _SRC_BIT = _BIT[_SRC]
 _NOT_SRC = ~_SRC_BIT
 _SLOT = {_PROTO: 1, _SPORT: 2, _DPORT: 3, _SRC: 4, _DST: 5, _IIF: 6, _STATE: 7}
 _CUT_ORDER = tuple((dim, _SLOT[dim]) for dim in _DIMS)
+_CUT_ORDER_BITS = tuple((dim, _SLOT[dim], _BIT[dim]) for dim in _DIMS)
