@@ -162,7 +162,7 @@ class DecidedIndex:
         self.merged: dict[tuple, list] = {}  # (dimension, the other fields) -> the entry merged in it
         self.by_src: dict = {}  # source bucket (or _ANY) -> entries filed there
         self.by_dport: dict = {}  # destination port (or _ANY) -> entries filed there
-        self.entries: list[list] = []  # every entry: [local, proto, sport, dport, src, dst, iif, state, mask]
+        self.entries: list[list] = []  # every entry: [local, proto, sport, dport, src, dst, iif, state, mask, tests]
         self.touched: dict[int, Union] = {dim: Union() for dim in _RANGE_DIMS}  # values some entry narrows
         self.touched_sets: dict[int, set] = {dim: set() for dim in _SET_DIMS}
         # _probe() of a box whole in every dimension: its values (a dimension's None until found,
@@ -228,8 +228,11 @@ class DecidedIndex:
 
     @staticmethod
     def _entry(box: Box, mask: int) -> list:
-        # (mask: a bit per dimension the entry narrows, which then lies inside ``touched``)
-        return [box.local, box.proto, box.sport, box.dport, box.src, box.dst, box.iif, box.state, mask]
+        # (mask: a bit per dimension the entry narrows, which then lies inside ``touched``; tests:
+        # the slots of the range dimensions it narrows, the only ones a packet of the universe
+        # can lie outside of: _candidate tests those)
+        return [box.local, box.proto, box.sport, box.dport, box.src, box.dst, box.iif, box.state, mask,
+                _tests_of(mask)]
 
     def _file(self, entry: list, src_keys, dport_keys) -> None:
         self.entries.append(entry)
@@ -290,12 +293,15 @@ class DecidedIndex:
         proto, sport, dport, dst = whole[_PROTO][0][0], whole[_SPORT][0][0], whole[_DPORT][0][0], whole[_DST][0][0]
         iif, = whole[_IIF]
         state, = whole[_STATE]
+        values = (None, proto, sport, dport, value, dst)  # (by an entry's slot)
         for entries in unskipped:
             for held in entries:
                 if held[0] is False or iif not in held[6] or state not in held[7]:
                     continue
-                if _has(held[4], value) and _has(held[1], proto) and _has(held[3], dport) \
-                        and _has(held[5], dst) and _has(held[2], sport):  # (the sources first: the source entry's)
+                for slot in held[9]:
+                    if not _has(held[slot], values[slot]):
+                        break
+                else:
                     return self._cover_or_add(box)  # (held: the probes go on, covers() follows them)
         # None holds it: not covered. _candidate's charges (one, and its candidates' scan) ...
         by_src, by_dport = self.by_src, self.by_dport
@@ -416,8 +422,8 @@ class DecidedIndex:
             first, second, count = other_first, other_second, other
         self.spent += 1
         local = point.local
-        proto, sport, dport, src, dst = point[_PROTO][0][0], point[_SPORT][0][0], point[_DPORT][0][0], \
-            point[_SRC][0][0], point[_DST][0][0]
+        values = (None, point[_PROTO][0][0], point[_SPORT][0][0], point[_DPORT][0][0], point[_SRC][0][0],
+                  point[_DST][0][0])  # (by an entry's slot)
         iif, = point.iif
         state, = point.state
         if free:
@@ -434,8 +440,10 @@ class DecidedIndex:
                         held = entry[0]
                         if held is not None and held is not local or iif not in entry[6] or state not in entry[7]:
                             continue
-                        if _has(entry[1], proto) and _has(entry[3], dport) and _has(entry[4], src) \
-                                and _has(entry[5], dst) and _has(entry[2], sport):
+                        for slot in entry[9]:
+                            if not _has(entry[slot], values[slot]):
+                                break
+                        else:
                             break  # (held: the scan below finds the first entry holding it)
                     else:
                         continue
@@ -457,8 +465,16 @@ class DecidedIndex:
                 held = entry[0]
                 if held is not None and held is not local or iif not in entry[6] or state not in entry[7]:
                     continue
-                if _has(entry[1], proto) and _has(entry[3], dport) and _has(entry[4], src) \
-                        and _has(entry[5], dst) and _has(entry[2], sport):
+                for slot in entry[9]:
+                    ranges = entry[slot]
+                    if type(ranges) is Union:  # (_has, inline: the merged entries' long lists)
+                        value = values[slot]
+                        at = bisect_right(ranges.starts, value) - 1
+                        if at < 0 or value > ranges.ends[at]:
+                            break
+                    elif not _has(ranges, values[slot]):
+                        break
+                else:
                     return entry
         return None
 
@@ -586,3 +602,13 @@ _NOT_SRC = ~_SRC_BIT
 _SLOT = {_PROTO: 1, _SPORT: 2, _DPORT: 3, _SRC: 4, _DST: 5, _IIF: 6, _STATE: 7}
 _CUT_ORDER = tuple((dim, _SLOT[dim]) for dim in _DIMS)
 _CUT_ORDER_BITS = tuple((dim, _SLOT[dim], _BIT[dim]) for dim in _DIMS)
+_TESTED = tuple((_SLOT[dim], _BIT[dim]) for dim in (_SRC, _PROTO, _DPORT, _DST, _SPORT))  # (a source drop's first)
+_TESTS: dict[int, tuple] = {}
+
+
+def _tests_of(mask: int) -> tuple:
+    """The slots of the range dimensions an entry of ``mask`` narrows."""
+    found = _TESTS.get(mask)
+    if found is None:
+        found = _TESTS[mask] = tuple(slot for slot, bit in _TESTED if mask & bit)
+    return found
