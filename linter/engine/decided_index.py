@@ -52,14 +52,32 @@ class Union:
         grew = False
         for lo, hi in ranges:
             first = bisect_left(ends, lo - 1)  # the first range reaching lo or adjacent to it
-            if first < len(starts) and starts[first] <= lo and hi <= ends[first]:
-                continue  # (held already: most protocols and ports added are)
-            after = bisect_right(starts, hi + 1)  # past the last range starting at or next to hi
-            if first < after:
-                lo = min(lo, starts[first])
-                hi = max(hi, ends[after - 1])
-            starts[first:after] = [lo]
-            ends[first:after] = [hi]
+            if first == len(starts):
+                starts.append(lo)
+                ends.append(hi)
+                grew = True
+                continue
+            start = starts[first]
+            if start <= lo:
+                if hi <= ends[first]:
+                    continue  # (held already: most protocols and ports added are)
+                lo = start
+            elif start > hi + 1:  # (apart from every range: a new one, the commonest case)
+                starts[first:first] = [lo]
+                ends[first:first] = [hi]
+                grew = True
+                continue
+            # The ranges from ``first`` to the last one starting at or next to hi become one.
+            after = bisect_right(starts, hi + 1, first + 1)
+            end = ends[after - 1]
+            if end > hi:
+                hi = end
+            if after == first + 1:
+                starts[first] = lo
+                ends[first] = hi
+            else:
+                starts[first:after] = [lo]
+                ends[first:after] = [hi]
             grew = True
         return grew
 

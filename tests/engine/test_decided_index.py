@@ -159,3 +159,22 @@ def test_the_fused_source_test_takes_its_own_path_once_the_source_entry_exists(m
         start = pick.randrange(0, 2**32, size)
         index.cover_or_add_source(replace(whole, src=((start, start + size - 1),)))
     assert 0 < len(general) < 10
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_union_grows_as_iv_union(seed):
+    """Union.add keeps the ranges iv.union makes (sorted, disjoint, adjacent ones joined) and says
+    whether the set grew, range after range: apart, inside, touching, overlapping several."""
+    from linter.engine import intervals as iv
+
+    pick = random.Random(seed)
+    top = pick.choice((20, 100, 1000))
+    union = decided_index.Union()
+    held: tuple = ()
+    for _ in range(150):
+        ranges = iv.normalize((lo, min(top, lo + pick.choice((0, 0, 1, 3, 10, 40))))
+                              for lo in pick.sample(range(top), pick.randint(1, 3)))
+        grown = iv.union(held, ranges)
+        assert union.add(ranges) == (grown != held)
+        held = grown
+        assert tuple(zip(union.starts, union.ends)) == held
