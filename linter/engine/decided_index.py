@@ -317,7 +317,12 @@ class DecidedIndex:
                 if held[0] is False or iif not in held[6] or state not in held[7]:
                     continue
                 for slot in held[9]:
-                    if not _has(held[slot], values[slot]):
+                    ranges = held[slot]
+                    if type(ranges) is Union:  # (_has, inline)
+                        at = bisect_right(ranges.starts, values[slot]) - 1
+                        if at < 0 or values[slot] > ranges.ends[at]:
+                            break
+                    elif not _has(ranges, values[slot]):
                         break
                 else:
                     return self._cover_or_add(box)  # (held: the probes go on, covers() follows them)
@@ -459,7 +464,13 @@ class DecidedIndex:
                         if held is not None and held is not local or iif not in entry[6] or state not in entry[7]:
                             continue
                         for slot in entry[9]:
-                            if not _has(entry[slot], values[slot]):
+                            ranges = entry[slot]
+                            if type(ranges) is Union:  # (_has, inline)
+                                value = values[slot]
+                                at = bisect_right(ranges.starts, value) - 1
+                                if at < 0 or value > ranges.ends[at]:
+                                    break
+                            elif not _has(ranges, values[slot]):
                                 break
                         else:
                             break  # (held: the scan below finds the first entry holding it)
