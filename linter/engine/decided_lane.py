@@ -120,6 +120,10 @@ class _Lane:
         self.opaque: set[int] = set()  # id() of the rules matched() found a match taken as opaque in
         self.plain: set[int] = set()  # id() of the rules plain_match() read (never opaque nor path-decided)
         self.any_local = replace(analysis.space[0], local=None)  # the universe, for this host or not
+        # chain name -> (whether a jump there changes nothing, the chain it cuts by: cutting_target),
+        # both the same for every jump of one judge() call (its chains being analysed do not
+        # change meanwhile, and transparency is remembered): asked once per name
+        self.jumps: dict[str | None, tuple] = {}
 
     def matched(self, rule: Rule) -> list[Box]:
         """The packets of the universe ``rule`` matches (its opaque matches taken as matching,
@@ -170,9 +174,15 @@ class _Lane:
                 self.analysis._returned_by(verdict.target)
             return []
         if kind is _JUMP:
-            if jump_changes_nothing(self.analysis.table, verdict.target, self.analysis._active):
+            found = self.jumps.get(verdict.target)
+            if found is None:
+                analysis = self.analysis
+                found = self.jumps[verdict.target] = (
+                    jump_changes_nothing(analysis.table, verdict.target, analysis._active),
+                    analysis.cutting_target(verdict.target))
+            if found[0]:
                 return []
-            inside = self._decided_in(verdict.target, depth)
+            inside = self._decided_in(found[1], depth)
             self.index.charge(len(matched) * len(inside))
             if id(rule) in self.plain:  # (one box, narrowed from the universe in its source or protocol and ports)
                 return _less(_crossed_plain(matched[0], inside, self.any_local), returns, self.index)
@@ -191,10 +201,10 @@ class _Lane:
             return []
         return _less(matched, returns, self.index)
 
-    def _decided_in(self, name: str | None, depth: int) -> list[Box]:
-        """What a jump to chain ``name`` takes out for good: the packets it does not return."""
+    def _decided_in(self, target: Chain | None, depth: int) -> list[Box]:
+        """What a jump to ``target`` (the analysis's cutting_target of the jump's chain) takes
+        out for good: the packets it does not return."""
         analysis = self.analysis
-        target = analysis.cutting_target(name)
         if target is None:
             return []
         if not analysis.unread(target).judged:
