@@ -279,22 +279,39 @@ class DecidedIndex:
 
     # --- a source drop, tested and added in one go -------------------------------------
     def cover_or_add_source(self, box: Box) -> bool:
-        """``covers(box)``, and ``add(box)`` when not, for ``box`` the universe (local None, its
-        other fields the universe's own objects) narrowed in its sources only: a source drop,
-        31k of a random mix 100k's 50k tests. Most are told apart by the first probe: no entry
-        its free bits do not skip holds it. That case is answered here with the charges
-        covers() and add() make, and the box merged into the source drops' entry directly;
-        any other goes through covers() and add()."""
-        full = self.full
+        """``covers(box)``, and ``add(box)`` when not, for a box of sources only (see
+        _missed_source): a source drop, 31k of a random mix 100k's 50k tests. Where the first
+        probe tells it apart, it is merged into the source drops' entry directly, with add()'s
+        charge; any other goes through covers() and add()."""
         entry = self.source_entry
+        if entry is None or not self._missed_source(box):
+            return self._cover_or_add(box)
+        # add(box): merged in the source drops' entry (its other values the universe's, as the box's)
+        self.spent += 1
+        src = box.src
+        if entry[_SRC].add(src) and self.touched[_SRC].add(src):
+            self._narrowed(_SRC)
+        return False
+
+    def covers_source(self, box: Box) -> bool:
+        """``covers(box)`` for a box of sources only (see _missed_source): a jump's match."""
+        return False if self._missed_source(box) else self.covers(box)
+
+    def _missed_source(self, box: Box) -> bool:
+        """For ``box`` the universe narrowed in its sources only (local None, its other fields
+        the universe's own objects), whether covers() would find at its first probe that no
+        entry holds it, the usual answer: no entry its free bits do not skip holds it. Then
+        covers()'s charges are made here (and covers() answers False); when not, or for
+        another box, nothing is charged and covers() is to be asked."""
+        full = self.full
         whole = self.whole_values
         src = box.src
-        if entry is None or box.local is not None or src == full[_SRC] or whole[_PROTO] is None \
+        if box.local is not None or src == full[_SRC] or whole[_PROTO] is None \
                 or whole[_SPORT] is None or whole[_DPORT] is None or whole[_DST] is None or whole[_IIF] is None \
                 or whole[_STATE] is None or box.proto is not full[_PROTO] or box.dport is not full[_DPORT] \
                 or box.sport is not full[_SPORT] or box.dst is not full[_DST] or box.iif is not full[_IIF] \
                 or box.state is not full[_STATE]:
-            return self._cover_or_add(box)
+            return False
         # _probe(box): the whole probe's values but for the sources, free where they are
         value = self.touched[_SRC].first_outside(src)
         if value is None:
@@ -306,7 +323,7 @@ class DecidedIndex:
         if unskipped is None:
             unskipped = self.unskipped[free] = [entries for mask, entries in self.by_mask.items() if not mask & free]
         if not free or sum(map(len, unskipped)) > _FEW_UNSKIPPED:
-            return self._cover_or_add(box)
+            return False
         # _candidate(probe, free)'s direct test of the unskipped entries (local True: box.local is None)
         proto, sport, dport, dst = whole[_PROTO][0][0], whole[_SPORT][0][0], whole[_DPORT][0][0], whole[_DST][0][0]
         iif, = whole[_IIF]
@@ -325,20 +342,17 @@ class DecidedIndex:
                     elif not _has(ranges, values[slot]):
                         break
                 else:
-                    return self._cover_or_add(box)  # (held: the probes go on, covers() follows them)
-        # None holds it: not covered. _candidate's charges (one, and its candidates' scan) ...
+                    return False  # (held: the probes go on, covers() follows them)
+        # None holds it: not covered, with _candidate's charges (one, and its candidates' scan)
         by_src, by_dport = self.by_src, self.by_dport
         mine = by_src.get(value >> self.shift)
         count = len(by_src.get(_ANY) or ()) + (len(mine) if mine else 0)
         mine = by_dport.get(dport)
         other = len(by_dport.get(_ANY) or ()) + (len(mine) if mine else 0)
-        self.spent += 2 + (other if other < count else count)  # ... and add()'s one
-        if self.spent - 1 > self.budget:
+        self.spent += 1 + (other if other < count else count)
+        if self.spent > self.budget:
             raise OverBudget
-        # add(box): merged in the source drops' entry (its other values the universe's, as the box's)
-        if entry[_SRC].add(src) and self.touched[_SRC].add(src):
-            self._narrowed(_SRC)
-        return False
+        return True
 
     def _cover_or_add(self, box: Box) -> bool:
         if self.covers(box):

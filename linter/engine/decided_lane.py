@@ -69,7 +69,7 @@ def judge(analysis, chain: Chain):
     covers = index.covers
     add = index.add
     any_local = lane.any_local
-    cover_or_add_source = index.cover_or_add_source
+    cover_or_add_source, covers_source = index.cover_or_add_source, index.covers_source
     whole_proto, whole_dport = any_local.proto, any_local.dport
     try:
         for position, rule in enumerate(chain.rules):
@@ -95,7 +95,7 @@ def judge(analysis, chain: Chain):
                     continue
             matched = lane.matched(rule)
             for box in matched:
-                if not covers(box):
+                if not (covers_source(box) if box.proto is whole_proto and box.dport is whole_dport else covers(box)):
                     break
             else:
                 dead.add(position)
