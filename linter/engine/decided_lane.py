@@ -377,5 +377,6 @@ def _minus(box: Box, hole: Box) -> list[Box]:
     return pieces
 
 
+# _minus cuts in this order: (a field's position, whether it is a set)
 _MINUS_ORDER = tuple((Box._fields.index(name), name in ("iif", "state"))
-                     for name in ("proto", "iif", "state", "src", "dst", "sport", "dport"))  # (_minus cuts in this order)
+                     for name in ("proto", "iif", "state", "src", "dst", "sport", "dport"))
