@@ -52,14 +52,32 @@ class Union:
         grew = False
         for lo, hi in ranges:
             first = bisect_left(ends, lo - 1)  # the first range reaching lo or adjacent to it
-            if first < len(starts) and starts[first] <= lo and hi <= ends[first]:
-                continue  # (held already: most protocols and ports added are)
-            after = bisect_right(starts, hi + 1)  # past the last range starting at or next to hi
-            if first < after:
-                lo = min(lo, starts[first])
-                hi = max(hi, ends[after - 1])
-            starts[first:after] = [lo]
-            ends[first:after] = [hi]
+            if first == len(starts):
+                starts.append(lo)
+                ends.append(hi)
+                grew = True
+                continue
+            start = starts[first]
+            if start <= lo:
+                if hi <= ends[first]:
+                    continue  # (held already: most protocols and ports added are)
+                lo = start
+            elif start > hi + 1:  # (apart from every range: a new one, the commonest case)
+                starts[first:first] = [lo]
+                ends[first:first] = [hi]
+                grew = True
+                continue
+            # The ranges from ``first`` to the last one starting at or next to hi become one.
+            after = bisect_right(starts, hi + 1, first + 1)
+            end = ends[after - 1]
+            if end > hi:
+                hi = end
+            if after == first + 1:
+                starts[first] = lo
+                ends[first] = hi
+            else:
+                starts[first:after] = [lo]
+                ends[first:after] = [hi]
             grew = True
         return grew
 
@@ -162,7 +180,7 @@ class DecidedIndex:
         self.merged: dict[tuple, list] = {}  # (dimension, the other fields) -> the entry merged in it
         self.by_src: dict = {}  # source bucket (or _ANY) -> entries filed there
         self.by_dport: dict = {}  # destination port (or _ANY) -> entries filed there
-        self.entries: list[list] = []  # every entry: [local, proto, sport, dport, src, dst, iif, state, mask]
+        self.entries: list[list] = []  # every entry: [local, proto, sport, dport, src, dst, iif, state, mask, tests]
         self.touched: dict[int, Union] = {dim: Union() for dim in _RANGE_DIMS}  # values some entry narrows
         self.touched_sets: dict[int, set] = {dim: set() for dim in _SET_DIMS}
         # _probe() of a box whole in every dimension: its values (a dimension's None until found,
@@ -172,6 +190,7 @@ class DecidedIndex:
         self.full_items = tuple((dim, first[dim]) for dim in _DIMS)
         self.by_mask: dict[int, list[list]] = {}  # entry mask -> the entries of that mask
         self.unskipped: dict[int, list[list]] = {}  # a probe's free bits -> the by_mask lists it does not skip
+        self.source_entry: list | None = None  # the entry source drops merge in (cover_or_add_source), once made
 
     def charge(self, work: int) -> None:
         """Count ``work`` (boxes made elsewhere for this index) against the budget."""
@@ -227,8 +246,11 @@ class DecidedIndex:
 
     @staticmethod
     def _entry(box: Box, mask: int) -> list:
-        # (mask: a bit per dimension the entry narrows, which then lies inside ``touched``)
-        return [box.local, box.proto, box.sport, box.dport, box.src, box.dst, box.iif, box.state, mask]
+        # (mask: a bit per dimension the entry narrows, which then lies inside ``touched``; tests:
+        # the slots of the range dimensions it narrows, the only ones a packet of the universe
+        # can lie outside of: _candidate tests those)
+        return [box.local, box.proto, box.sport, box.dport, box.src, box.dst, box.iif, box.state, mask,
+                _tests_of(mask)]
 
     def _file(self, entry: list, src_keys, dport_keys) -> None:
         self.entries.append(entry)
@@ -254,6 +276,93 @@ class DecidedIndex:
         if iv.size(ranges) > _FEW_PORTS:
             return _ANY
         return [port for lo, hi in ranges for port in range(lo, hi + 1)]
+
+    # --- a source drop, tested and added in one go -------------------------------------
+    def cover_or_add_source(self, box: Box) -> bool:
+        """``covers(box)``, and ``add(box)`` when not, for a box of sources only (see
+        _missed_source): a source drop, 31k of a random mix 100k's 50k tests. Where the first
+        probe tells it apart, it is merged into the source drops' entry directly, with add()'s
+        charge; any other goes through covers() and add()."""
+        entry = self.source_entry
+        if entry is None or not self._missed_source(box):
+            return self._cover_or_add(box)
+        # add(box): merged in the source drops' entry (its other values the universe's, as the box's)
+        self.spent += 1
+        src = box.src
+        if entry[_SRC].add(src) and self.touched[_SRC].add(src):
+            self._narrowed(_SRC)
+        return False
+
+    def covers_source(self, box: Box) -> bool:
+        """``covers(box)`` for a box of sources only (see _missed_source): a jump's match."""
+        return False if self._missed_source(box) else self.covers(box)
+
+    def _missed_source(self, box: Box) -> bool:
+        """For ``box`` the universe narrowed in its sources only (local None, its other fields
+        the universe's own objects), whether covers() would find at its first probe that no
+        entry holds it, the usual answer: no entry its free bits do not skip holds it. Then
+        covers()'s charges are made here (and covers() answers False); when not, or for
+        another box, nothing is charged and covers() is to be asked."""
+        full = self.full
+        whole = self.whole_values
+        src = box.src
+        if box.local is not None or src == full[_SRC] or whole[_PROTO] is None \
+                or whole[_SPORT] is None or whole[_DPORT] is None or whole[_DST] is None or whole[_IIF] is None \
+                or whole[_STATE] is None or box.proto is not full[_PROTO] or box.dport is not full[_DPORT] \
+                or box.sport is not full[_SPORT] or box.dst is not full[_DST] or box.iif is not full[_IIF] \
+                or box.state is not full[_STATE]:
+            return False
+        # _probe(box): the whole probe's values but for the sources, free where they are
+        value = self.touched[_SRC].first_outside(src)
+        if value is None:
+            value = src[0][0]
+            free = self.whole_bits & _NOT_SRC
+        else:
+            free = self.whole_bits | _SRC_BIT
+        unskipped = self.unskipped.get(free)
+        if unskipped is None:
+            unskipped = self.unskipped[free] = [entries for mask, entries in self.by_mask.items() if not mask & free]
+        if not free or sum(map(len, unskipped)) > _FEW_UNSKIPPED:
+            return False
+        # _candidate(probe, free)'s direct test of the unskipped entries (local True: box.local is None)
+        proto, sport, dport, dst = whole[_PROTO][0][0], whole[_SPORT][0][0], whole[_DPORT][0][0], whole[_DST][0][0]
+        iif, = whole[_IIF]
+        state, = whole[_STATE]
+        values = (None, proto, sport, dport, value, dst)  # (by an entry's slot)
+        for entries in unskipped:
+            for held in entries:
+                if held[0] is False or iif not in held[6] or state not in held[7]:
+                    continue
+                for slot in held[9]:
+                    ranges = held[slot]
+                    if type(ranges) is Union:  # (_has, inline)
+                        at = bisect_right(ranges.starts, values[slot]) - 1
+                        if at < 0 or values[slot] > ranges.ends[at]:
+                            break
+                    elif not _has(ranges, values[slot]):
+                        break
+                else:
+                    return False  # (held: the probes go on, covers() follows them)
+        # None holds it: not covered, with _candidate's charges (one, and its candidates' scan)
+        by_src, by_dport = self.by_src, self.by_dport
+        mine = by_src.get(value >> self.shift)
+        count = len(by_src.get(_ANY) or ()) + (len(mine) if mine else 0)
+        mine = by_dport.get(dport)
+        other = len(by_dport.get(_ANY) or ()) + (len(mine) if mine else 0)
+        self.spent += 1 + (other if other < count else count)
+        if self.spent > self.budget:
+            raise OverBudget
+        return True
+
+    def _cover_or_add(self, box: Box) -> bool:
+        if self.covers(box):
+            return True
+        self.add(box)
+        if self.source_entry is None and box.local is None:
+            full = self.full
+            self.source_entry = self.merged.get((_SRC, None, full[_IIF], full[_STATE]) + tuple(
+                full[dim] for dim in (_PROTO, _SPORT, _DPORT, _DST)))
+        return False
 
     # --- coverage -------------------------------------------------------------------------
     def covers(self, box: Box) -> bool:
@@ -339,16 +448,19 @@ class DecidedIndex:
         narrowing them holds, so an entry narrowing one of them is passed over without a test
         (it cannot hold the packet)."""
         # (_candidates() of a box of one packet, one source bucket and one port, made directly)
+        # (the source side's two lists, or the port side's when they hold fewer entries; None
+        # for a key nothing is filed under)
         by_src, by_dport = self.by_src, self.by_dport
-        candidates = [entries for entries in (by_src.get(point[_SRC][0][0] >> self.shift), by_src.get(_ANY))
-                      if entries]
-        other = [entries for entries in (by_dport.get(point[_DPORT][0][0]), by_dport.get(_ANY)) if entries]
-        if sum(map(len, other)) < sum(map(len, candidates)):
-            candidates = other
+        first, second = by_src.get(point[_SRC][0][0] >> self.shift), by_src.get(_ANY)
+        count = (len(first) if first else 0) + (len(second) if second else 0)
+        other_first, other_second = by_dport.get(point[_DPORT][0][0]), by_dport.get(_ANY)
+        other = (len(other_first) if other_first else 0) + (len(other_second) if other_second else 0)
+        if other < count:
+            first, second, count = other_first, other_second, other
         self.spent += 1
         local = point.local
-        proto, sport, dport, src, dst = point[_PROTO][0][0], point[_SPORT][0][0], point[_DPORT][0][0], \
-            point[_SRC][0][0], point[_DST][0][0]
+        values = (None, point[_PROTO][0][0], point[_SPORT][0][0], point[_DPORT][0][0], point[_SRC][0][0],
+                  point[_DST][0][0])  # (by an entry's slot)
         iif, = point.iif
         state, = point.state
         if free:
@@ -365,18 +477,28 @@ class DecidedIndex:
                         held = entry[0]
                         if held is not None and held is not local or iif not in entry[6] or state not in entry[7]:
                             continue
-                        if _has(entry[1], proto) and _has(entry[3], dport) and _has(entry[4], src) \
-                                and _has(entry[5], dst) and _has(entry[2], sport):
+                        for slot in entry[9]:
+                            ranges = entry[slot]
+                            if type(ranges) is Union:  # (_has, inline)
+                                value = values[slot]
+                                at = bisect_right(ranges.starts, value) - 1
+                                if at < 0 or value > ranges.ends[at]:
+                                    break
+                            elif not _has(ranges, values[slot]):
+                                break
+                        else:
                             break  # (held: the scan below finds the first entry holding it)
                     else:
                         continue
                     break
                 else:
-                    self.spent += sum(map(len, candidates))
+                    self.spent += count
                     if self.spent > self.budget:
                         raise OverBudget
                     return None
-        for entries in candidates:
+        for entries in (first, second):
+            if not entries:
+                continue
             self.spent += len(entries)
             if self.spent > self.budget:
                 raise OverBudget
@@ -386,8 +508,16 @@ class DecidedIndex:
                 held = entry[0]
                 if held is not None and held is not local or iif not in entry[6] or state not in entry[7]:
                     continue
-                if _has(entry[1], proto) and _has(entry[3], dport) and _has(entry[4], src) \
-                        and _has(entry[5], dst) and _has(entry[2], sport):
+                for slot in entry[9]:
+                    ranges = entry[slot]
+                    if type(ranges) is Union:  # (_has, inline: the merged entries' long lists)
+                        value = values[slot]
+                        at = bisect_right(ranges.starts, value) - 1
+                        if at < 0 or value > ranges.ends[at]:
+                            break
+                    elif not _has(ranges, values[slot]):
+                        break
+                else:
                     return entry
         return None
 
@@ -479,7 +609,10 @@ def _moved_out(point: Box, box: Box, entry: list) -> tuple[Box | None, int | Non
         values = list(point)
         values[_LOCAL] = not entry[0]
         return tuple.__new__(Box, values), None
-    for dim, slot in _CUT_ORDER:
+    mask = entry[8]
+    for dim, slot, bit in _CUT_ORDER_BITS:
+        if not mask & bit:
+            continue  # (the entry is whole there: every box, made from the universe, lies inside it)
         mine, theirs = box[dim], entry[slot]
         if dim in _SET_DIMS:
             free = mine - theirs
@@ -507,5 +640,18 @@ _PROBES = 8  # packets of a box tried, each outside the entry that held the one 
 
 
 _BIT = {dim: 1 << bit for bit, dim in enumerate(_DIMS)}
+_SRC_BIT = _BIT[_SRC]
+_NOT_SRC = ~_SRC_BIT
 _SLOT = {_PROTO: 1, _SPORT: 2, _DPORT: 3, _SRC: 4, _DST: 5, _IIF: 6, _STATE: 7}
 _CUT_ORDER = tuple((dim, _SLOT[dim]) for dim in _DIMS)
+_CUT_ORDER_BITS = tuple((dim, _SLOT[dim], _BIT[dim]) for dim in _DIMS)
+_TESTED = tuple((_SLOT[dim], _BIT[dim]) for dim in (_SRC, _PROTO, _DPORT, _DST, _SPORT))  # (a source drop's first)
+_TESTS: dict[int, tuple] = {}
+
+
+def _tests_of(mask: int) -> tuple:
+    """The slots of the range dimensions an entry of ``mask`` narrows."""
+    found = _TESTS.get(mask)
+    if found is None:
+        found = _TESTS[mask] = tuple(slot for slot, bit in _TESTED if mask & bit)
+    return found

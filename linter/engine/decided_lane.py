@@ -69,6 +69,8 @@ def judge(analysis, chain: Chain):
     covers = index.covers
     add = index.add
     any_local = lane.any_local
+    cover_or_add_source, covers_source = index.cover_or_add_source, index.covers_source
+    whole_proto, whole_dport = any_local.proto, any_local.dport
     try:
         for position, rule in enumerate(chain.rules):
             if rule.verdict.kind in _DECIDES_MATCH:
@@ -79,7 +81,13 @@ def judge(analysis, chain: Chain):
                     dead.add(position)  # (it matches nothing)
                     continue
                 if inside is not False:
-                    if covers(inside):
+                    if inside.proto is whole_proto and inside.dport is whole_dport:
+                        # (a source drop, the commonest rule: tested and added in one go; any other box
+                        # it might be goes through covers() and add() there)
+                        if cover_or_add_source(inside):
+                            dead.add(position)
+                            shadowed.add(position)
+                    elif covers(inside):
                         dead.add(position)
                         shadowed.add(position)
                     else:
@@ -87,7 +95,7 @@ def judge(analysis, chain: Chain):
                     continue
             matched = lane.matched(rule)
             for box in matched:
-                if not covers(box):
+                if not (covers_source(box) if box.proto is whole_proto and box.dport is whole_dport else covers(box)):
                     break
             else:
                 dead.add(position)
@@ -112,6 +120,10 @@ class _Lane:
         self.opaque: set[int] = set()  # id() of the rules matched() found a match taken as opaque in
         self.plain: set[int] = set()  # id() of the rules plain_match() read (never opaque nor path-decided)
         self.any_local = replace(analysis.space[0], local=None)  # the universe, for this host or not
+        # chain name -> (whether a jump there changes nothing, the chain it cuts by: cutting_target),
+        # both the same for every jump of one judge() call (its chains being analysed do not
+        # change meanwhile, and transparency is remembered): asked once per name
+        self.jumps: dict[str | None, tuple] = {}
 
     def matched(self, rule: Rule) -> list[Box]:
         """The packets of the universe ``rule`` matches (its opaque matches taken as matching,
@@ -162,9 +174,15 @@ class _Lane:
                 self.analysis._returned_by(verdict.target)
             return []
         if kind is _JUMP:
-            if jump_changes_nothing(self.analysis.table, verdict.target, self.analysis._active):
+            found = self.jumps.get(verdict.target)
+            if found is None:
+                analysis = self.analysis
+                found = self.jumps[verdict.target] = (
+                    jump_changes_nothing(analysis.table, verdict.target, analysis._active),
+                    analysis.cutting_target(verdict.target))
+            if found[0]:
                 return []
-            inside = self._decided_in(verdict.target, depth)
+            inside = self._decided_in(found[1], depth)
             self.index.charge(len(matched) * len(inside))
             if id(rule) in self.plain:  # (one box, narrowed from the universe in its source or protocol and ports)
                 return _less(_crossed_plain(matched[0], inside, self.any_local), returns, self.index)
@@ -183,10 +201,10 @@ class _Lane:
             return []
         return _less(matched, returns, self.index)
 
-    def _decided_in(self, name: str | None, depth: int) -> list[Box]:
-        """What a jump to chain ``name`` takes out for good: the packets it does not return."""
+    def _decided_in(self, target: Chain | None, depth: int) -> list[Box]:
+        """What a jump to ``target`` (the analysis's cutting_target of the jump's chain) takes
+        out for good: the packets it does not return."""
         analysis = self.analysis
-        target = analysis.cutting_target(name)
         if target is None:
             return []
         if not analysis.unread(target).judged:
@@ -345,10 +363,9 @@ def _minus(box: Box, hole: Box) -> list[Box]:
         pieces.append(tuple.__new__(Box, values))
         values = list(values)
         values[_LOCAL] = hole.local
-    for name in ("proto", "iif", "state", "src", "dst", "sport", "dport"):
-        at = Box._fields.index(name)
+    for at, is_set in _MINUS_ORDER:
         mine, theirs = values[at], hole[at]
-        if name in ("iif", "state"):
+        if is_set:
             out, common = mine - theirs, mine & theirs
         else:
             out, common = iv.subtract(mine, theirs), iv.intersect(mine, theirs)
@@ -358,3 +375,8 @@ def _minus(box: Box, hole: Box) -> list[Box]:
             values = list(values)
         values[at] = common
     return pieces
+
+
+# _minus cuts in this order: (a field's position, whether it is a set)
+_MINUS_ORDER = tuple((Box._fields.index(name), name in ("iif", "state"))
+                     for name in ("proto", "iif", "state", "src", "dst", "sport", "dport"))

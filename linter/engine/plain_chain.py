@@ -21,7 +21,7 @@ from __future__ import annotations
 from linter.engine import intervals as iv
 from linter.engine.space import PORT_PROTOCOL_RANGES, protocol_ranges
 from linter.engine.walk import MIN_SEGMENT, blocks_of
-from linter.model import AddressMatch, Chain, Direction, PortMatch, ProtocolMatch, Rule, VerdictKind
+from linter.model import TERMINAL_KINDS, AddressMatch, Chain, Direction, PortMatch, ProtocolMatch, Rule, VerdictKind
 
 def judge(analysis, chain: Chain, budget: int, reads: dict | None = None):
     """The ChainVerdicts (returned space None) of ``chain`` for ``analysis`` (an
@@ -29,8 +29,6 @@ def judge(analysis, chain: Chain, budget: int, reads: dict | None = None):
     general-path analysis spends at most ``budget`` splits. ``reads``: where each judged
     chain's rules as read are kept by chain name (per rule its (sources, protocols, ports),
     or None when it matches nothing), for engine/decided_lane.py."""
-    from linter.engine.shadow import ChainVerdicts  # (loaded by the caller already)
-
     rules = chain.rules
     count = len(rules)
     if not rules or 2 * (2 ** count - 1) > budget:
@@ -42,33 +40,33 @@ def judge(analysis, chain: Chain, budget: int, reads: dict | None = None):
     whole_dport = box.dport
     read = _reader_of(analysis, box)
     matched = []
-    for rule in rules:
-        kind = rule.verdict.kind
+    sources: iv.Ranges = ()  # decided for any protocol and port
+    protocols: iv.Ranges = ()  # decided for any source and port
+    ports: dict[int, iv.Ranges] = {}  # protocol -> ports decided for it (any source)
+    dead: set[int] = set()
+    shadowed: set[int] = set()
+    # One pass reads each rule and judges it (a chain left to the general path at a later rule
+    # drops what was judged before it).
+    for position, rule in enumerate(rules):
+        verdict = rule.verdict
+        kind = verdict.kind
         if kind is _JUMP or kind is _GOTO:
             return None
         inside = read(rule.matches)
         if inside is False:
             return None
         matched.append(inside)
-    if reads is not None:
-        reads[chain.name] = matched
-    sources: iv.Ranges = ()  # decided for any protocol and port
-    protocols: iv.Ranges = ()  # decided for any source and port
-    ports: dict[int, iv.Ranges] = {}  # protocol -> ports decided for it (any source)
-    dead: set[int] = set()
-    shadowed: set[int] = set()
-    for position, (rule, inside) in enumerate(zip(rules, matched)):
         if inside is None:
             dead.add(position)  # (it matches nothing: nothing reaches it with a chance to match)
             continue
         src, proto, dport = inside
-        if (sources or protocols or ports) and _covered(src, proto, dport, sources, protocols, ports):
+        if (sources or protocols or ports) and (sources and _within(src, sources)
+                                                or _area_covered(proto, dport, protocols, ports)):
             dead.add(position)
             shadowed.add(position)
             continue
-        verdict = rule.verdict
-        if verdict.kind is not _RETURN and not verdict.terminal:
-            continue
+        if kind is not _RETURN and not (verdict.terminal_other if kind is _OTHER else kind in TERMINAL_KINDS):
+            continue  # (Verdict.terminal)
         if src is not whole_src and src != whole_src:
             sources = _union(sources, src)
         elif dport == whole_dport:
@@ -77,10 +75,22 @@ def judge(analysis, chain: Chain, budget: int, reads: dict | None = None):
             for lo, hi in proto:
                 for protocol in range(lo, hi + 1):
                     ports[protocol] = _union(ports.get(protocol, ()), dport)
-    return ChainVerdicts(dead or frozenset(), shadowed or frozenset(), True, None)
+    if reads is not None:
+        reads[chain.name] = matched
+    return _verdicts()(dead or frozenset(), shadowed or frozenset(), True, None)
 
 
-_JUMP, _GOTO, _RETURN = VerdictKind.JUMP, VerdictKind.GOTO, VerdictKind.RETURN
+def _verdicts():
+    """engine.shadow.ChainVerdicts (shadow.py imports this module lazily: looked up once)."""
+    global _VERDICTS
+    if _VERDICTS is None:
+        from linter.engine.shadow import ChainVerdicts
+        _VERDICTS = ChainVerdicts
+    return _VERDICTS
+
+
+_VERDICTS = None
+_JUMP, _GOTO, _RETURN, _OTHER = VerdictKind.JUMP, VerdictKind.GOTO, VerdictKind.RETURN, VerdictKind.OTHER
 
 
 def _union(a: iv.Ranges, b: iv.Ranges) -> iv.Ranges:
@@ -161,20 +171,46 @@ def _reader(box):
     return read
 
 
-def _covered(src, proto, dport, sources, protocols, ports) -> bool:
-    """Whether the box of ``src`` x ``proto`` x ``dport`` (any other field whole) lies inside
-    the union of ``sources`` x anything and anything x (``protocols`` x any port, or each
-    protocol of ``ports`` x its ports)."""
-    if sources and not iv.subtract(src, sources):
-        return True
+def _area_covered(proto, dport, protocols, ports) -> bool:
+    """Whether ``proto`` x ``dport`` (any source) lies inside the union of ``protocols`` x
+    any port and each protocol of ``ports`` x its ports. (A box of sources x protocols x ports
+    lies inside that union with sources x anything exactly when its sources lie inside the
+    sources, or this holds: were neither so, a source outside them with a protocol and port
+    outside the areas would be a packet outside both.)"""
     rest = iv.subtract(proto, protocols) if protocols else proto
     if not rest:
         return True
-    if sum(hi - lo + 1 for lo, hi in rest) > len(ports):
-        return False  # (some protocol left has no ports decided)
+    if len(rest) == 1:
+        (lo, hi), = rest
+        if hi - lo + 1 > len(ports):
+            return False  # (some protocol left has no ports decided: most often all 256 of them)
+    elif sum(hi - lo + 1 for lo, hi in rest) > len(ports):
+        return False
     for lo, hi in rest:
         for protocol in range(lo, hi + 1):
             held = ports.get(protocol)
-            if held is None or iv.subtract(dport, held):
+            if held is None or not _within(dport, held):
                 return False
+    return True
+
+
+def _within(ranges: iv.Ranges, held: iv.Ranges) -> bool:
+    """``ranges`` ⊆ ``held`` (not iv.subtract(ranges, held), both sorted; a short chain's
+    few ranges walked together, without making the difference)."""
+    at = 0
+    count = len(held)
+    for lo, hi in ranges:
+        while True:
+            if at == count:
+                return False
+            held_lo, held_hi = held[at]
+            if held_hi < lo:
+                at += 1
+                continue
+            if held_lo > lo:
+                return False  # (lo is in no range of ``held``)
+            if held_hi >= hi:
+                break
+            lo = held_hi + 1  # (the rest of the range may go on in the next one: overlapping or adjacent)
+            at += 1
     return True

@@ -105,3 +105,80 @@ def test_testing_the_unskipped_entries_first_changes_no_answer_nor_work(monkeypa
         return found
 
     assert run(decided_index._FEW_UNSKIPPED) == run(-1)
+
+
+def _source_only(pick: random.Random, whole):
+    """A source drop's box: the universe narrowed in its sources only (its other fields the
+    universe's own objects, as decided_lane.plain_match makes it)."""
+    if pick.random() < 0.15:
+        return replace(whole, src=_ranges(pick, 2**32 - 1, tuple(range(0, 2**32, 2**28)) + (2**24, 2**24 + 255, 2**25)))
+    size = pick.choice((2**8, 2**8, 2**16))  # (a /24 or a /16 network: rarely covered)
+    start = pick.randrange(0, 2**32, size)
+    return replace(whole, src=((start, start + size - 1),))
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_a_source_drop_tested_and_added_in_one_go_is_covers_then_add(seed):
+    """cover_or_add_source answers as covers() and, when not covered, adds as add(), with the
+    same work charged (covers_source as covers()): the same answers and spent, box after box,
+    as an index doing both."""
+    pick = random.Random(seed)
+    space = universe(Family.IPV4, INTERFACES)
+    whole = replace(space[0], local=None)
+    fused = decided_index.DecidedIndex(space, 10**9)
+    plain = decided_index.DecidedIndex(space, 10**9)
+    added = []
+    sources = 0.6 if seed % 2 else 0.95  # (the share of source drops: a mix's is ~0.6 of its tests)
+    for _ in range(pick.randint(20, 120)):
+        box = _source_only(pick, whole) if pick.random() < sources else _box(pick, whole)
+        covered = plain.covers(box)
+        assert covered == _inside(box, added), (box, added)
+        source_only = box.src != whole.src and box.proto is whole.proto and box.dport is whole.dport
+        if source_only and pick.random() < 0.25:  # (a jump's match: tested, not added)
+            assert fused.covers_source(box) is covered
+        elif source_only and pick.random() < 0.9:
+            assert fused.cover_or_add_source(box) is covered
+            if not covered:
+                plain.add(box)
+                added.append(box)
+        else:
+            assert fused.covers(box) is covered
+            if pick.random() < 0.7:
+                plain.add(box)
+                fused.add(box)
+                added.append(box)
+        assert fused.spent == plain.spent
+
+
+def test_the_fused_source_test_takes_its_own_path_once_the_source_entry_exists(monkeypatch):
+    """Most source drops are answered by cover_or_add_source itself, not by covers()."""
+    pick = random.Random(7)
+    space = universe(Family.IPV4, INTERFACES)
+    whole = replace(space[0], local=None)
+    index = decided_index.DecidedIndex(space, 10**9)
+    general = []
+    monkeypatch.setattr(index, "covers", lambda box, covers=index.covers: general.append(box) or covers(box))
+    for _ in range(200):
+        size = pick.choice((2**8, 2**16))
+        start = pick.randrange(0, 2**32, size)
+        index.cover_or_add_source(replace(whole, src=((start, start + size - 1),)))
+    assert 0 < len(general) < 10
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_union_grows_as_iv_union(seed):
+    """Union.add keeps the ranges iv.union makes (sorted, disjoint, adjacent ones joined) and says
+    whether the set grew, range after range: apart, inside, touching, overlapping several."""
+    from linter.engine import intervals as iv
+
+    pick = random.Random(seed)
+    top = pick.choice((20, 100, 1000))
+    union = decided_index.Union()
+    held: tuple = ()
+    for _ in range(150):
+        ranges = iv.normalize((lo, min(top, lo + pick.choice((0, 0, 1, 3, 10, 40))))
+                              for lo in pick.sample(range(top), pick.randint(1, 3)))
+        grown = iv.union(held, ranges)
+        assert union.add(ranges) == (grown != held)
+        held = grown
+        assert tuple(zip(union.starts, union.ends)) == held

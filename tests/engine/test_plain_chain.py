@@ -159,3 +159,25 @@ def test_the_hand_merged_union_is_iv_union(seed):
         top = pick.choice((8, 30, 65536))
         a, b = _canonical(pick, top), _canonical(pick, top)
         assert plain_chain._union(a, b) == iv.union(a, b)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_walked_containment_is_subtraction(seed):
+    """plain_chain._within answers as an empty iv.subtract, also where the held ranges touch or
+    overlap (a rule's own ports, as written, are kept as they are)."""
+    from linter.engine import intervals as iv
+
+    pick = random.Random(seed)
+    for _ in range(300):
+        top = pick.choice((8, 30, 65536))
+        ranges = _canonical(pick, top)
+        starts = [pick.randint(0, top) for _ in range(pick.randint(1, 5))]
+        held = _canonical(pick, top) if pick.random() < 0.5 else tuple(sorted(
+            (lo, min(top, lo + pick.randint(0, 4))) for lo in starts))
+        if not ranges or not held:
+            continue
+        assert plain_chain._within(ranges, held) == (not iv.subtract(ranges, held)), (ranges, held)
+        if pick.random() < 0.3:  # (ranges lying inside: often)
+            inside = tuple(sorted({(lo, hi) for lo, hi in held if pick.random() < 0.7}))
+            if inside:
+                assert plain_chain._within(inside, held) == (not iv.subtract(inside, held))
