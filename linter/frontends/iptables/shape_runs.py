@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import re
 
-from linter.frontends.makers import line_rule
+from linter.frontends.makers import RULE_BUILDER, SPAN_BUILDER
 from linter.frontends.iptables.shape_patterns import LITERAL_TARGETS, options_source
+from linter.model import Rule, Span
 
 STABLE = 48  # rule lines looked up with one set of recent shapes before their alternation is compiled
 MAX_KEPT = 16  # alternations kept (a set of shapes seen again reuses its own)
@@ -126,6 +127,8 @@ class ShapeRuns:
         chains = table.chains
         path = reader.path
         disjoint = LITERAL_TARGETS.isdisjoint
+        new_span = SPAN_BUILDER
+        new_rule = RULE_BUILDER
         line = first
         start_index = index
         last = len(lines)
@@ -160,7 +163,24 @@ class ShapeRuns:
                 else:
                     end = len(line)
                     text = line
-                chain.rules.append(line_rule(matches, verdict, path, lineno, end, comment, statements, text))
+                # makers.line_rule in place (one call less a line): Span(path, lineno, 1, lineno, end)
+                # and Rule(matches, verdict, span, comment, statements, text).
+                where = new_span()
+                where.path = path
+                where.line = lineno
+                where.column = 1
+                where.end_line = lineno
+                where.end_column = end
+                where.__class__ = Span
+                rule = new_rule()
+                rule.matches = matches
+                rule.verdict = verdict
+                rule.span = where
+                rule.comment = comment
+                rule.statements = statements
+                rule.text = text
+                rule.__class__ = Rule
+                chain.rules.append(rule)
             index += 1
             if index == last:
                 break
