@@ -71,7 +71,7 @@ class Plan:
     """
 
     __slots__ = ("matches", "verdict", "comment", "ignore", "fills", "comments", "statements", "key",
-                 "builtin_chain", "pattern", "found", "filler")
+                 "builtin_chain", "pattern", "found", "filler", "lone")
 
     def __init__(self, matches, verdict, comment, ignore, fills, comments) -> None:
         self.matches = matches
@@ -86,6 +86,9 @@ class Plan:
         self.pattern = None
         self.found = 0
         self.filler = None  # what ShapePlans.fill calls, set once ``fills`` hold the readers
+        # (the reader of the one value, verdict, comment, ignore, statements) of a plan whose one match
+        # is filled in and nothing else (``filler`` is then ``one``): shape_runs.py reads it in place.
+        self.lone = None
 
 
 class ShapePlans:
@@ -188,6 +191,8 @@ class ShapePlans:
             plan.fills = tuple((index, _value_reader(reader, kind, info), place)
                                for index, kind, info, place in plan.fills)
             plan.filler = _filler(plan)
+            if plan.filler.__name__ == "one" and plan.fills[0][0] == 0:
+                plan.lone = (plan.fills[0][1], plan.verdict, plan.comment, plan.ignore, plan.statements)
         self.plans[key] = plan or UNPLANNABLE
 
     @staticmethod

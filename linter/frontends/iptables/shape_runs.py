@@ -51,8 +51,8 @@ class ShapeRuns:
         self.chain_word = chain_word  # the grammar's CHAIN: what the head pattern reads as a chain name
         self.match = None  # the alternation's fullmatch, or None
         # Per group number of a shape's line: (its built-in chain or None, the group numbers of its
-        # values, or the one number when it has one value, whether it has one, the plan's filler);
-        # else None.
+        # values, or the one number when it has one value, whether it has one, the plan's filler and
+        # its ``lone``); else None.
         self.branches: list = []
         self.chain_at = 0  # the group number of a user chain's name
         self.version = -1  # the version of plans.recent the alternation was made for
@@ -138,7 +138,7 @@ class ShapeRuns:
                 if index == start_index and self.current:
                     return NO_SHAPE
                 break
-            chain_name, numbers, one, filler = branches[m.lastindex]
+            chain_name, numbers, one, filler, lone = branches[m.lastindex]
             # The values' groups alone: not every group of the alternation (m.groups()), most of them None.
             values = (m[numbers],) if one else m.group(*numbers)
             if not disjoint(values):
@@ -150,7 +150,12 @@ class ShapeRuns:
             elif chain_name not in builtin:
                 break
             try:
-                matches, verdict, comment, ignore, statements = filler(values)
+                if lone is not None:  # plans.py's ``one`` filler in place (one value, one match)
+                    read, verdict, comment, ignore, statements = lone
+                    value = values[0]
+                    matches = (read(value[1:-1] if value[0] == '"' else value),)
+                else:
+                    matches, verdict, comment, ignore, statements = filler(values)
             except ValueError:  # BadValue: the usual read reports it
                 break
             chain = chains.get(chain_name)
@@ -210,7 +215,7 @@ def _alternation(plans: list, chain_word: str):
             continue
         group = len(branches)  # the group of the whole line after "-A "; the plan's values follow it
         count = (len(plan.key) - 2) // 2
-        branches.append((plan.builtin_chain, *_numbers(group, count), plan.filler))
+        branches.append((plan.builtin_chain, *_numbers(group, count), plan.filler, plan.lone))
         branches.extend([None] * count)
     chain_at = len(branches)  # the group number of the user chain's name
     if user:
@@ -219,7 +224,7 @@ def _alternation(plans: list, chain_word: str):
         for plan in user:
             group = len(branches)
             count = (len(plan.key) - 2) // 2
-            branches.append((None, *_numbers(group, count), plan.filler))
+            branches.append((None, *_numbers(group, count), plan.filler, plan.lone))
             branches.extend([None] * count)
             options.append(f"({options_source(plan.key, True)})")
         builtin.append(f"({chain_word}) (?:{'|'.join(options)})")
