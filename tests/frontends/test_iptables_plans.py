@@ -210,4 +210,6 @@ def test_the_ipv4_address_reader_makes_what_the_general_reader_makes():
                 assert type(made.addresses) is type(expected.addresses) and read(text) is made
     texts = [t for t in _address_texts(rnd, 600) if " " not in t]
     lines = [f"-A INPUT -s {text} -j DROP" for text in texts]
-    _same(HEAD + "\n".join(lines) + "\nCOMMIT\n")
+    reader, _ = _same(HEAD + "\n".join(lines) + "\nCOMMIT\n")
+    # The shape's one value fills its one match: shape_runs.py reads it through the plan's lone.
+    assert any(plan and plan.lone is not None for plan in reader.plans.plans.values())
