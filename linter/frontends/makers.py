@@ -37,6 +37,8 @@ _PORT_SET = _building(PortSet, "ranges")
 _PORT_MATCH = _building(PortMatch, "direction ports negated")
 _CHAIN = _building(Chain, "name rules span hook type priority policy device role")
 _VERDICT = _building(Verdict, "kind target to_addresses to_ports options terminal_other other_outcome")
+# For loops that build these in place (iptables/shape_runs.py, iptables/plans.py), as the functions below do.
+SPAN_BUILDER, RULE_BUILDER, ADDRESS_SET_BUILDER, ADDRESS_MATCH_BUILDER = _SPAN, _RULE, _ADDRESS_SET, _ADDRESS_MATCH
 
 
 def span(path, line, column, end_line, end_column, _new=_SPAN, _cls=Span) -> Span:

@@ -169,3 +169,47 @@ def test_equal_jumps_share_one_verdict_whichever_way_their_lines_are_read():
                 assert seen.setdefault(rule.verdict.target, rule.verdict) is rule.verdict
         assert len(seen) == len(chains)
     _same(head + "\n".join(lines) + "\nCOMMIT\n")
+
+
+def _address_texts(rnd: random.Random, count: int) -> list[str]:
+    """Random -s/-d texts, most of them plain addresses, the rest near misses of every kind."""
+    parts = ["0", "1", "7", "10", "99", "255", "256", "00", "07", "010", "077", "08", "0377", "0x1f", "", "1a", "٣"]
+    bits = ["", "/", "/0", "/8", "/08", "/24", "/32", "/33", "/100", "/255.255.0.0", "/x", "/ 1"]
+    texts = []
+    for _ in range(count):
+        n = 4 if rnd.random() < 0.85 else rnd.choice([1, 2, 3, 5])
+        chosen = [str(rnd.randrange(256)) if rnd.random() < 0.7 else rnd.choice(parts) for _ in range(n)]
+        texts.append(".".join(chosen) + rnd.choice(bits))
+    return texts
+
+
+def test_the_ipv4_address_reader_makes_what_the_general_reader_makes():
+    """plans._ipv4_address (plain_ipv4 and the match made in place) against RuleReader.address_match,
+    on random plain texts and near misses; and lines of one shape with them read as the interpreter does."""
+    from linter.frontends.iptables import plans
+    from linter.frontends.iptables.values import BadValue
+
+    rnd = random.Random(31)
+    reader, _ = _read(HEAD + "COMMIT\n")
+    rules = reader.rules
+    for option, negated in (("-s", False), ("-d", True)):
+        direction = Direction.SOURCE if option == "-s" else Direction.DESTINATION
+        read = plans._value_reader(rules, "addr", (option, negated))
+        assert read.__name__ == "ipv4_address"
+        for text in _address_texts(rnd, 3000):
+            try:
+                expected = rules.address_match(direction, text, negated)
+            except BadValue as exc:
+                expected = (type(exc), str(exc))
+            try:
+                made = read(text)
+            except BadValue as exc:
+                made = (type(exc), str(exc))
+            assert made == expected, text
+            if isinstance(made, AddressMatch):
+                assert type(made.addresses) is type(expected.addresses) and read(text) is made
+    texts = [t for t in _address_texts(rnd, 600) if " " not in t]
+    lines = [f"-A INPUT -s {text} -j DROP" for text in texts]
+    reader, _ = _same(HEAD + "\n".join(lines) + "\nCOMMIT\n")
+    # The shape's one value fills its one match: shape_runs.py reads it through the plan's lone.
+    assert any(plan and plan.lone is not None for plan in reader.plans.plans.values())

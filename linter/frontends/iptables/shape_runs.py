@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import re
 
-from linter.frontends.makers import line_rule
+from linter.frontends.makers import RULE_BUILDER, SPAN_BUILDER
 from linter.frontends.iptables.shape_patterns import LITERAL_TARGETS, options_source
+from linter.model import Rule, Span
 
 STABLE = 48  # rule lines looked up with one set of recent shapes before their alternation is compiled
 MAX_KEPT = 16  # alternations kept (a set of shapes seen again reuses its own)
@@ -50,8 +51,8 @@ class ShapeRuns:
         self.chain_word = chain_word  # the grammar's CHAIN: what the head pattern reads as a chain name
         self.match = None  # the alternation's fullmatch, or None
         # Per group number of a shape's line: (its built-in chain or None, the group numbers of its
-        # values, or the one number when it has one value, whether it has one, the plan's filler);
-        # else None.
+        # values, or the one number when it has one value, whether it has one, the plan's filler and
+        # its ``lone``); else None.
         self.branches: list = []
         self.chain_at = 0  # the group number of a user chain's name
         self.version = -1  # the version of plans.recent the alternation was made for
@@ -126,6 +127,8 @@ class ShapeRuns:
         chains = table.chains
         path = reader.path
         disjoint = LITERAL_TARGETS.isdisjoint
+        new_span = SPAN_BUILDER
+        new_rule = RULE_BUILDER
         line = first
         start_index = index
         last = len(lines)
@@ -135,7 +138,7 @@ class ShapeRuns:
                 if index == start_index and self.current:
                     return NO_SHAPE
                 break
-            chain_name, numbers, one, filler = branches[m.lastindex]
+            chain_name, numbers, one, filler, lone = branches[m.lastindex]
             # The values' groups alone: not every group of the alternation (m.groups()), most of them None.
             values = (m[numbers],) if one else m.group(*numbers)
             if not disjoint(values):
@@ -147,7 +150,12 @@ class ShapeRuns:
             elif chain_name not in builtin:
                 break
             try:
-                matches, verdict, comment, ignore, statements = filler(values)
+                if lone is not None:  # plans.py's ``one`` filler in place (one value, one match)
+                    read, verdict, comment, ignore, statements = lone
+                    value = values[0]
+                    matches = (read(value[1:-1] if value[0] == '"' else value),)
+                else:
+                    matches, verdict, comment, ignore, statements = filler(values)
             except ValueError:  # BadValue: the usual read reports it
                 break
             chain = chains.get(chain_name)
@@ -160,7 +168,24 @@ class ShapeRuns:
                 else:
                     end = len(line)
                     text = line
-                chain.rules.append(line_rule(matches, verdict, path, lineno, end, comment, statements, text))
+                # makers.line_rule in place (one call less a line): Span(path, lineno, 1, lineno, end)
+                # and Rule(matches, verdict, span, comment, statements, text).
+                where = new_span()
+                where.path = path
+                where.line = lineno
+                where.column = 1
+                where.end_line = lineno
+                where.end_column = end
+                where.__class__ = Span
+                rule = new_rule()
+                rule.matches = matches
+                rule.verdict = verdict
+                rule.span = where
+                rule.comment = comment
+                rule.statements = statements
+                rule.text = text
+                rule.__class__ = Rule
+                chain.rules.append(rule)
             index += 1
             if index == last:
                 break
@@ -190,7 +215,7 @@ def _alternation(plans: list, chain_word: str):
             continue
         group = len(branches)  # the group of the whole line after "-A "; the plan's values follow it
         count = (len(plan.key) - 2) // 2
-        branches.append((plan.builtin_chain, *_numbers(group, count), plan.filler))
+        branches.append((plan.builtin_chain, *_numbers(group, count), plan.filler, plan.lone))
         branches.extend([None] * count)
     chain_at = len(branches)  # the group number of the user chain's name
     if user:
@@ -199,7 +224,7 @@ def _alternation(plans: list, chain_word: str):
         for plan in user:
             group = len(branches)
             count = (len(plan.key) - 2) // 2
-            branches.append((None, *_numbers(group, count), plan.filler))
+            branches.append((None, *_numbers(group, count), plan.filler, plan.lone))
             branches.extend([None] * count)
             options.append(f"({options_source(plan.key, True)})")
         builtin.append(f"({chain_word}) (?:{'|'.join(options)})")

@@ -62,6 +62,10 @@ _PART.update({f"0{n:02o}": n for n in range(64)})  # "000" .. "077"
 _FIRST = {text: n << 24 for text, n in _PART.items()}
 _SECOND = {text: n << 16 for text, n in _PART.items()}
 _THIRD = {text: n << 8 for text, n in _PART.items()}
+# For readers that do plain_ipv4's work in place (plans.py): the four places' tables, and the
+# host bits of a prefix length as written.
+PLACES = (_FIRST, _SECOND, _THIRD, _PART)
+HOST_BITS_OF = _HOST_BITS_OF
 
 
 def plain_ipv4(text: str) -> tuple[int, int] | None:
