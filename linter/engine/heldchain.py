@@ -36,7 +36,7 @@ from linter.engine.space import Box, has_path_decided, with_trail
 from linter.engine.walk import Outcome, rule_steps
 from linter.model import Chain, Rule, Table, VerdictKind
 
-_DECIDED = {VerdictKind.DROP: Outcome.DROP, VerdictKind.REJECT: Outcome.REJECT, VerdictKind.RETURN: Outcome.RETURN}
+DECIDED = {VerdictKind.DROP: Outcome.DROP, VerdictKind.REJECT: Outcome.REJECT, VerdictKind.RETURN: Outcome.RETURN}
 
 def _plan_of(blocks: list) -> list | None:
     """Per rule (rule, source key, outcome) for a cut by source, (rule, None, quick tests) for a
@@ -49,7 +49,7 @@ def _plan_of(blocks: list) -> list | None:
         verdict = rule.verdict
         key = source_only(rule)
         if key is not None:
-            outcome = _DECIDED.get(verdict.kind)
+            outcome = DECIDED.get(verdict.kind)
             if outcome is None:
                 return None
             steps.append((rule, key, outcome))
@@ -95,7 +95,7 @@ def walk_carried(walker, held: HeldCuts, table: Table, chain: Chain, blocks: lis
         if not inside:
             budget.spent += 1
             continue
-        _decide(budget, stepped, rule, outcome, inside, results, returned)
+        decide_parts(budget, stepped, rule, outcome, inside, results, returned)
     return held.coalesce(pending)
 
 
@@ -104,15 +104,15 @@ def decide_matched(walker, table: Table, chain: Chain, rule: Rule, inside: list[
     """``Walker._apply_rule(matched_whole=True)`` for ``inside`` (the parts of held boxes in the
     ranges of ``rule``, a rule on sources alone the walker does not pass whole), done here where
     ``rule`` drops, rejects or returns: True then, else False (nothing done). Nothing goes on."""
-    outcome = _DECIDED.get(rule.verdict.kind)
+    outcome = DECIDED.get(rule.verdict.kind)
     if outcome is None or walker.record or outcome is Outcome.RETURN and returned is None:
         return False
-    _decide(walker.budget, rule_steps(table, chain), rule, outcome, inside, results, returned)
+    decide_parts(walker.budget, rule_steps(table, chain), rule, outcome, inside, results, returned)
     return True
 
 
-def _decide(budget, stepped, rule: Rule, outcome: Outcome, inside: list[Box], results: list,
-            returned: list[Box] | None) -> None:
+def decide_parts(budget, stepped, rule: Rule, outcome: Outcome, inside: list[Box], results: list,
+                 returned: list[Box] | None) -> None:
     """What ``Walker.met`` and ``after_split`` do with parts a rule without statements matched
     whole (``stepped``: walk.rule_steps of its chain), charged as ``_apply_rule`` charges."""
     budget.spent += len(inside) + 1
