@@ -34,7 +34,7 @@ from linter.engine.quickmiss import miss_tests
 from linter.engine.space import Box, has_path_decided
 from linter.model import Rule, VerdictKind
 
-_JUMP = VerdictKind.JUMP
+_JUMP, _RETURN = VerdictKind.JUMP, VerdictKind.RETURN
 
 
 def held_run(walker, held: HeldCuts, table, chain, blocks: list, start: int, checkpoints: dict | None,
@@ -61,8 +61,8 @@ def held_run(walker, held: HeldCuts, table, chain, blocks: list, start: int, che
             break
         key = source_only(rule)
         if key is not None:
-            outcome = _DECIDED.get(kind)
-            if outcome is None or returned is None and outcome is _RETURN:
+            outcome = heldchain.DECIDED.get(kind)
+            if outcome is None or returned is None and kind is _RETURN:
                 break  # (a jump by source, an accept: the walker's way)
             # (_apply_held with decide_matched, read in place; no rule on sources alone is
             # passed whole by a walk that is not certain.)
@@ -71,8 +71,8 @@ def held_run(walker, held: HeldCuts, table, chain, blocks: list, start: int, che
             pending = pending_next
             if inside:
                 if stepped is None:
-                    stepped = rule_steps(table, chain)
-                decide(budget, stepped, rule, outcome, inside, results, returned)
+                    stepped = walk.rule_steps(table, chain)
+                heldchain.decide_parts(budget, stepped, rule, outcome, inside, results, returned)
             else:
                 budget.spent += 1
         else:
@@ -107,7 +107,4 @@ def _all_miss(pending: list[Box], tests: tuple, rule: Rule) -> bool:
     return True
 
 
-from linter.engine.heldchain import DECIDED as _DECIDED, decide_parts as decide  # noqa: E402  (imports engine/walk.py, which imports this one)
-from linter.engine.walk import Outcome, rule_steps  # noqa: E402
-
-_RETURN = Outcome.RETURN
+from linter.engine import heldchain, walk  # noqa: E402  (walk.py imports this module)
