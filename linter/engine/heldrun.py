@@ -29,6 +29,8 @@ what order and at what charge, is what the walker's own loop gives.
 
 from __future__ import annotations
 
+from itertools import islice
+
 from linter.engine.heldcuts import HeldCuts, source_only
 from linter.engine.quickmiss import miss_tests
 from linter.engine.space import Box, has_path_decided
@@ -85,6 +87,14 @@ def held_run(walker, held: HeldCuts, table, chain, blocks: list, start: int, che
     if position == start:
         return None
     return position, pending
+
+
+def skip(walked, position: int, after: int, pending: list[Box]) -> list[Box]:
+    """``pending``, once the blocks walked here (``position`` up to ``after``, held_run's answer)
+    are taken from ``walked``, the walker's enumerate of the blocks (its loop goes on from there)."""
+    if after > position + 1:
+        next(islice(walked, after - position - 2, None), None)
+    return pending
 
 
 def _all_miss(pending: list[Box], tests: tuple, rule: Rule) -> bool:

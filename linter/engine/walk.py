@@ -184,12 +184,10 @@ class Walker:
             if checkpoints is None and (went := heldchain.walk_carried(self, held, table, chain, blocks_of(chain),
                                                                        pending, stack, results, returned)) is not None:
                 return went  # a short chain of source cuts and rules every box misses (engine/heldchain.py)
-        blocks, skip_to = blocks_of(chain), 0
-        for position, block in enumerate(blocks):
+        blocks = blocks_of(chain)
+        for position, block in (walked := enumerate(blocks)):
             if not pending:
                 break
-            if position < skip_to:
-                continue  # (walked by engine/heldrun.py)
             went = None
             if held and (type(block) is not Rule or checkpoints and position in checkpoints):
                 if type(block) is Segment and not (checkpoints and position in checkpoints):
@@ -209,7 +207,7 @@ class Walker:
                     table, chain, rule, boxes, results, stack, returned), self.record, self.decide, chunked=True)
             elif held is not None and (run := heldrun.held_run(self, held, table, chain, blocks, position, checkpoints,
                                                                 pending, results, stack, returned)) is not None:
-                skip_to, pending = run  # a run of source cuts and rules every box misses (engine/heldrun.py)
+                pending = heldrun.skip(walked, position, *run)  # source cuts, rules every box misses (engine/heldrun.py)
             elif (missed := missed_by_all(self, table, block, pending, stack)) is not None:
                 pending = missed  # engine/allmiss.py: every box misses the rule
             elif held is not None or (not self.record and source_only(block) and holds_long(pending)):
