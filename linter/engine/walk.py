@@ -212,17 +212,16 @@ class Walker:
                 pending = missed  # engine/allmiss.py: every box misses the rule
             elif held is not None or (not self.record and source_only(block) and holds_long(pending)):
                 if held is None:
-                    held = HeldCuts()
+                    held = new_held()
                 pending = self._apply_held(held, table, chain, block, pending, results, stack, returned)
             else:
                 pending = self._apply_rule(table, chain, block, pending, results, stack, returned)
             if held and (len(pending) >= regrow or budget.spent > budget.limit and len(pending) >= merge_at):
                 pending = held.settle(pending)
             if len(pending) >= regrow:
-                # A rule that tests a port leaves, in every box it meets, the other protocols'
-                # part of that port: ufw's `allow from NET port P` rules multiplied each
-                # source's boxes by the rules after it. Merged once the boxes doubled, the
-                # merging costs as much as the splitting did, not more.
+                # A rule that tests a port leaves, in every box it meets, the other protocols' part of that
+                # port: ufw's `allow from NET port P` rules multiplied each source's boxes by the rules after
+                # it. Merged once the boxes doubled, the merging costs as much as the splitting did, not more.
                 pending = coalesce(pending)
                 regrow = regrow_at(pending)
             if budget.spent > budget.limit and len(pending) >= merge_at:  # (Budget.degraded, read in place)
@@ -393,11 +392,10 @@ class Walker:
                                 Outcome.ACCEPT) for box in matched + assumed)
                 next_pending.extend(matched)
                 return next_pending
-            # Every part that matched enters the target together (merged), not one by one. A part
-            # that matched only by assuming an opaque match of this rule leaves its "no match"
-            # branch going on with the whole box: what it brings back lies inside that, so only
-            # the certain part's return goes on (a trace keeps every assumption: nothing was put
-            # in ``assumed``).
+            # Every part that matched enters the target together (merged), not one by one. A part that matched
+            # only by assuming an opaque match of this rule leaves its "no match" branch going on with the whole
+            # box: what it brings back lies inside that, so only the certain part's return goes on (a trace
+            # keeps every assumption: nothing was put in ``assumed``).
             for parts, certain in ((matched, True), (assumed, False)):
                 if not parts:
                     continue
@@ -440,10 +438,9 @@ class Walker:
         """Walk ``boxes`` into ``target``: final outcomes go to ``results``, what comes back is returned."""
         if not self.budget.degraded:
             return self._walk_target(table, target, boxes, stack, results)
-        # Past the budget: packets that already entered this chain in this walk, as certain
-        # (or as possible) as these, met every outcome in there already: only what came
-        # back is needed, not another walk (that made twenty chains of two opaque jumps
-        # each cost a million walks).
+        # Past the budget: packets that already entered this chain in this walk, as certain (or as possible) as
+        # these, met every outcome in there already: only what came back is needed, not another walk (that made
+        # twenty chains of two opaque jumps each cost a million walks).
         back: list[Box] = []
         for box in boxes:
             key = (id(target), value_key(box), box.possible)
@@ -625,11 +622,10 @@ def nat_fields(verdict, family: Family, dst: iv.Ranges, dport: iv.Ranges, local:
 
 
 # --- Dispatch segments ----------------------------------------------------------
-# Large rulesets (kube-proxy, blocklists, allow-lists) are long runs of rules that each
-# test one destination address, source address or port. Walking every box through every
-# such rule costs rules x boxes; grouping a run by its disjoint keys makes it
-# rules x log(rules): a box is cut once by the run's keys, and each part meets only the
-# rules of its own key.
+# Large rulesets (kube-proxy, blocklists, allow-lists) are long runs of rules that each test one destination
+# address, source address or port. Walking every box through every such rule costs rules x boxes; grouping a run
+# by its disjoint keys makes it rules x log(rules): a box is cut once by the run's keys, and each part meets
+# only the rules of its own key.
 
 MIN_SEGMENT = 8
 _ADDRESS_DIMENSIONS = ("dst", "src")
@@ -755,4 +751,8 @@ def _grow_segment(rules, start: int, dimension: str, family, beat: int | None = 
     return segment, end
 
 
-from linter.engine import heldchain, heldjumps, heldrun, heldsegments  # noqa: E402  (they import this module)
+def new_held() -> HeldCuts:
+    """A walk's first held cuts, the lanes for held boxes imported first (engine/held*.py: they import this module)."""
+    global heldchain, heldjumps, heldrun, heldsegments
+    from linter.engine import heldchain, heldjumps, heldrun, heldsegments  # (not at start-up: most rulesets hold none)
+    return HeldCuts()
