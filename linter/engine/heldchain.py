@@ -33,10 +33,10 @@ from linter.engine.heldcuts import HeldCuts, source_only
 from linter.engine.known_sizes import collector
 from linter.engine.quickmiss import miss_tests, misses
 from linter.engine.space import Box, has_path_decided, with_trail
-from linter.engine.walk import Outcome, rule_steps
+from linter.engine.walk import Outcome, blocks_of, rule_steps
 from linter.model import Chain, Rule, Table, VerdictKind
 
-_DECIDED = {VerdictKind.DROP: Outcome.DROP, VerdictKind.REJECT: Outcome.REJECT, VerdictKind.RETURN: Outcome.RETURN}
+DECIDED = {VerdictKind.DROP: Outcome.DROP, VerdictKind.REJECT: Outcome.REJECT, VerdictKind.RETURN: Outcome.RETURN}
 
 def _plan_of(blocks: list) -> list | None:
     """Per rule (rule, source key, outcome) for a cut by source, (rule, None, quick tests) for a
@@ -49,7 +49,7 @@ def _plan_of(blocks: list) -> list | None:
         verdict = rule.verdict
         key = source_only(rule)
         if key is not None:
-            outcome = _DECIDED.get(verdict.kind)
+            outcome = DECIDED.get(verdict.kind)
             if outcome is None:
                 return None
             steps.append((rule, key, outcome))
@@ -95,8 +95,38 @@ def walk_carried(walker, held: HeldCuts, table: Table, chain: Chain, blocks: lis
         if not inside:
             budget.spent += 1
             continue
-        _decide(budget, stepped, rule, outcome, inside, results, returned)
+        decide_parts(budget, stepped, rule, outcome, inside, results, returned)
     return held.coalesce(pending)
+
+
+def enter_carried(walker, held: HeldCuts, table: Table, target: Chain, parts: list[Box], stack: tuple[str, ...],
+                  results: list) -> list[Box] | None:
+    """``walker.enter`` of ``parts`` into ``target`` (a jump's, from a chain whose walk's stack is
+    ``stack``), held boxes carried in with their holes in ``held`` (what engine/heldjumps.py
+    hands ``Walker._run`` through ``Walker.carry``), where ``walk_carried`` walks ``target``: what
+    comes back; None where it does not (nothing done: the jump enters the usual way)."""
+    budget = walker.budget
+    if walker.record or budget.degraded or not held or not stack:
+        return None
+    # enter: not past the budget; _walk_target: passes_through declines held boxes carried in,
+    # engine/shapewalk.py walks (and counts the walk, or not) or may use a template (not here).
+    wide = False
+    if walker.shared is not None:
+        wide = walker.shared.untemplated(walker, table, parts)
+        if wide is None:
+            return None
+    # walk_into: what returns, then what falls off the end; _run charges the chain first (no
+    # checkpoints below a base chain) and hands the walk to walk_carried.
+    budget.spent += 1
+    back: list[Box] = []
+    went = walk_carried(walker, held, table, target, blocks_of(target), parts, stack + (target.name,), results, back)
+    if went is None:
+        budget.spent -= 1  # (walk_carried declined before doing anything)
+        return None
+    if wide:
+        walker.shared.count_late(table, target, stack)
+    back.extend(went)
+    return back
 
 
 def decide_matched(walker, table: Table, chain: Chain, rule: Rule, inside: list[Box], results: list,
@@ -104,15 +134,15 @@ def decide_matched(walker, table: Table, chain: Chain, rule: Rule, inside: list[
     """``Walker._apply_rule(matched_whole=True)`` for ``inside`` (the parts of held boxes in the
     ranges of ``rule``, a rule on sources alone the walker does not pass whole), done here where
     ``rule`` drops, rejects or returns: True then, else False (nothing done). Nothing goes on."""
-    outcome = _DECIDED.get(rule.verdict.kind)
+    outcome = DECIDED.get(rule.verdict.kind)
     if outcome is None or walker.record or outcome is Outcome.RETURN and returned is None:
         return False
-    _decide(walker.budget, rule_steps(table, chain), rule, outcome, inside, results, returned)
+    decide_parts(walker.budget, rule_steps(table, chain), rule, outcome, inside, results, returned)
     return True
 
 
-def _decide(budget, stepped, rule: Rule, outcome: Outcome, inside: list[Box], results: list,
-            returned: list[Box] | None) -> None:
+def decide_parts(budget, stepped, rule: Rule, outcome: Outcome, inside: list[Box], results: list,
+                 returned: list[Box] | None) -> None:
     """What ``Walker.met`` and ``after_split`` do with parts a rule without statements matched
     whole (``stepped``: walk.rule_steps of its chain), charged as ``_apply_rule`` charges."""
     budget.spent += len(inside) + 1

@@ -21,6 +21,7 @@ templates (a template's replay would not walk the chain).
 
 from __future__ import annotations
 
+from linter.engine import heldchain
 from linter.engine.heldcuts import HeldCuts
 from linter.engine.quickmiss import quick_split
 from linter.engine.shapewalk import MAX_POINTS
@@ -77,12 +78,14 @@ def jump_holding(walker, held: HeldCuts, table: Table, chain: Chain, rule: Rule,
     if not matched:
         return next_pending
     parts = carried.coalesce(matched)
-    if carried:
-        walker.carry = (parts, carried)  # taken by the walk of ``target`` (Walker._run)
-    try:
-        back = walker.enter(table, chain, rule, target, parts, stack, results)
-    finally:
-        walker.carry = None
+    back = heldchain.enter_carried(walker, carried, table, target, parts, stack, results)  # (a short chain)
+    if back is None:
+        if carried:
+            walker.carry = (parts, carried)  # taken by the walk of ``target`` (Walker._run)
+        try:
+            back = walker.enter(table, chain, rule, target, parts, stack, results)
+        finally:
+            walker.carry = None
     for box in back:
         holes = carried.holes_of(box) if carried else None
         trail = before.get(id(box.trail))

@@ -352,6 +352,17 @@ class SharedWalks:
                     walks[subtree.shape] = walks.get(subtree.shape, 0) + 1
         return self._walks
 
+    def untemplated(self, walker, table, boxes: list[Box]) -> bool | None:
+        """How a call walks ``boxes`` without a template: True where it counts the walk late (too
+        wide: ``count_late``), False where it does not count it (no one path so far); None where
+        it may take or record a template."""
+        kind, wide = _kind(walker, table, boxes)
+        return False if kind is None else True if wide else None
+
+    def count_late(self, table, target, stack: tuple) -> None:
+        """A walk of ``target`` too wide for templates, counted when ``walks`` is read."""
+        self._uncounted.append((table, target, stack))
+
     def __call__(self, walker, table, target, boxes: list[Box], stack: tuple, results: list) -> list[Box]:
         """``walker.walk_into(table, target, boxes, stack, results)``, taken from the walk of a
         subtree of the same shape where one fits (module docstring)."""
@@ -362,7 +373,7 @@ class SharedWalks:
         # bounds in one class), and listing the bounds of long range lists cost a random mix 20 s.
         # Walked, and counted (later: ``walks``) where its subtree has a shape.
         if wide:
-            self._uncounted.append((table, target, stack))
+            self.count_late(table, target, stack)
             return walker.walk_into(table, target, boxes, stack, results)
         subtree = subtree_of(table, target)
         if subtree is None or _in_stack(subtree, stack):

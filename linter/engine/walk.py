@@ -67,8 +67,7 @@ def step(trail: tuple, event: str, table: Table, chain: Chain, rule: Rule | None
 
 
 def rule_steps(table: Table, chain: Chain):
-    """``(trail, rule) -> step(trail, "rule", table, chain, rule)``, one call per step (runs of
-    rules step a trail once per rule)."""
+    """``(trail, rule) -> step(trail, "rule", table, chain, rule)`` (runs of rules step a trail once per rule)."""
     table_id, chain_id = id(table), id(chain)
 
     def stepped(trail: tuple, rule: Rule) -> tuple:
@@ -182,18 +181,17 @@ class Walker:
         if carried is not None and carried[0] is boxes:
             self.carry = None
             held = carried = carried[1]  # boxes' holes, carried in by a jump (engine/heldjumps.py)
-            from linter.engine.heldchain import walk_carried  # (imports this module)
-            if checkpoints is None and (went := walk_carried(self, held, table, chain, blocks_of(chain), pending,
-                                                             stack, results, returned)) is not None:
+            if checkpoints is None and (went := heldchain.walk_carried(self, held, table, chain, blocks_of(chain),
+                                                                       pending, stack, results, returned)) is not None:
                 return went  # a short chain of source cuts and rules every box misses (engine/heldchain.py)
-        for position, block in enumerate(blocks_of(chain)):
+        blocks = blocks_of(chain)
+        for position, block in (walked := enumerate(blocks)):
             if not pending:
                 break
             went = None
             if held and (type(block) is not Rule or checkpoints and position in checkpoints):
                 if type(block) is Segment and not (checkpoints and position in checkpoints):
-                    from linter.engine.heldsegments import segment_holding  # (imports this module)
-                    went = segment_holding(self, held, table, chain, block, pending, results, stack, returned)
+                    went = heldsegments.segment_holding(self, held, table, chain, block, pending, results, stack, returned)
                 if went is None:
                     pending = held.settle(pending)
             if checkpoints and position in checkpoints:
@@ -207,21 +205,23 @@ class Walker:
             elif type(block) is SourceRun:  # engine/sourcerun.py: rules for a few sources each
                 pending = run_sources(block, pending, lambda rule, boxes: self._apply_rule(
                     table, chain, rule, boxes, results, stack, returned), self.record, self.decide, chunked=True)
+            elif held is not None and (run := heldrun.held_run(self, held, table, chain, blocks, position, checkpoints,
+                                                                pending, results, stack, returned)) is not None:
+                pending = heldrun.skip(walked, position, *run)  # source cuts, rules every box misses (engine/heldrun.py)
             elif (missed := missed_by_all(self, table, block, pending, stack)) is not None:
                 pending = missed  # engine/allmiss.py: every box misses the rule
             elif held is not None or (not self.record and source_only(block) and holds_long(pending)):
                 if held is None:
-                    held = HeldCuts()
+                    held = new_held()
                 pending = self._apply_held(held, table, chain, block, pending, results, stack, returned)
             else:
                 pending = self._apply_rule(table, chain, block, pending, results, stack, returned)
             if held and (len(pending) >= regrow or budget.spent > budget.limit and len(pending) >= merge_at):
                 pending = held.settle(pending)
             if len(pending) >= regrow:
-                # A rule that tests a port leaves, in every box it meets, the other protocols'
-                # part of that port: ufw's `allow from NET port P` rules multiplied each
-                # source's boxes by the rules after it. Merged once the boxes doubled, the
-                # merging costs as much as the splitting did, not more.
+                # A rule that tests a port leaves, in every box it meets, the other protocols' part of that
+                # port: ufw's `allow from NET port P` rules multiplied each source's boxes by the rules after
+                # it. Merged once the boxes doubled, the merging costs as much as the splitting did, not more.
                 pending = coalesce(pending)
                 regrow = regrow_at(pending)
             if budget.spent > budget.limit and len(pending) >= merge_at:  # (Budget.degraded, read in place)
@@ -244,8 +244,7 @@ class Walker:
 
     def _cut(self, table: Table, chain: Chain, rules: tuple, pending: list[Box],
              results: list[tuple[Box, Outcome]]) -> list[Box]:
-        """Boxes cut to what ``rules`` may accept; the rest is dropped here (a "pruned" step: no
-        later rule accepts it, and the chain's policy drops)."""
+        """Boxes cut to what ``rules`` may accept; the rest dropped here ("pruned": no later rule accepts it)."""
         kept = []
         hulls = _HULLS.setdefault(id(rules), (rules, {}))[1] if len(_HULLS) < 10_000 else {}
         for box in pending:
@@ -283,14 +282,12 @@ class Walker:
             if not inside:
                 self.budget.spent += 1
                 return going_on
-            from linter.engine.heldchain import decide_matched  # (imports this module)
-            if not decide_matched(self, table, chain, rule, inside, results, returned):
+            if not heldchain.decide_matched(self, table, chain, rule, inside, results, returned):
                 going_on.extend(self._apply_rule(table, chain, rule, inside, results, stack, returned, matched_whole=True))
             return going_on
         if held and not held.misses_all(pending, lambda box: self._split_whole(rule, box)):
             if rule.verdict.kind is VerdictKind.JUMP and not self._passes_whole(table, rule, stack):
-                from linter.engine.heldjumps import jump_holding  # (imports this module)
-                went = jump_holding(self, held, table, chain, rule, pending, results, stack)
+                went = heldjumps.jump_holding(self, held, table, chain, rule, pending, results, stack)
                 if went is not None:
                     return went
             pending = held.settle(pending)
@@ -395,11 +392,10 @@ class Walker:
                                 Outcome.ACCEPT) for box in matched + assumed)
                 next_pending.extend(matched)
                 return next_pending
-            # Every part that matched enters the target together (merged), not one by one. A part
-            # that matched only by assuming an opaque match of this rule leaves its "no match"
-            # branch going on with the whole box: what it brings back lies inside that, so only
-            # the certain part's return goes on (a trace keeps every assumption: nothing was put
-            # in ``assumed``).
+            # Every part that matched enters the target together (merged), not one by one. A part that matched
+            # only by assuming an opaque match of this rule leaves its "no match" branch going on with the whole
+            # box: what it brings back lies inside that, so only the certain part's return goes on (a trace
+            # keeps every assumption: nothing was put in ``assumed``).
             for parts, certain in ((matched, True), (assumed, False)):
                 if not parts:
                     continue
@@ -439,14 +435,12 @@ class Walker:
 
     def enter(self, table: Table, chain: Chain, rule: Rule, target: Chain, boxes: list[Box],
                stack: tuple[str, ...], results: list[tuple[Box, Outcome]]) -> list[Box]:
-        """Walk ``boxes`` into ``target``: final outcomes go to ``results``, what the target
-        returns (falling off its end or by a RETURN verdict) is returned."""
+        """Walk ``boxes`` into ``target``: final outcomes go to ``results``, what comes back is returned."""
         if not self.budget.degraded:
             return self._walk_target(table, target, boxes, stack, results)
-        # Past the budget: packets that already entered this chain in this walk, as certain
-        # (or as possible) as these, met every outcome in there already: only what came
-        # back is needed, not another walk (that made twenty chains of two opaque jumps
-        # each cost a million walks).
+        # Past the budget: packets that already entered this chain in this walk, as certain (or as possible) as
+        # these, met every outcome in there already: only what came back is needed, not another walk (that made
+        # twenty chains of two opaque jumps each cost a million walks).
         back: list[Box] = []
         for box in boxes:
             key = (id(target), value_key(box), box.possible)
@@ -478,8 +472,7 @@ class Walker:
 
     def walk_into(self, table: Table, target: Chain, boxes: list[Box], stack: tuple[str, ...],
                   results: list[tuple[Box, Outcome]]) -> list[Box]:
-        """Walk ``boxes`` into ``target`` (not recording): outcomes go to ``results``, what comes
-        back is returned."""
+        """Walk ``boxes`` into ``target`` (not recording): outcomes go to ``results``, what comes back is returned."""
         back = []
         back.extend(self._run(table, target, boxes, stack, results, back))
         return back
@@ -629,11 +622,10 @@ def nat_fields(verdict, family: Family, dst: iv.Ranges, dport: iv.Ranges, local:
 
 
 # --- Dispatch segments ----------------------------------------------------------
-# Large rulesets (kube-proxy, blocklists, allow-lists) are long runs of rules that each
-# test one destination address, source address or port. Walking every box through every
-# such rule costs rules x boxes; grouping a run by its disjoint keys makes it
-# rules x log(rules): a box is cut once by the run's keys, and each part meets only the
-# rules of its own key.
+# Large rulesets (kube-proxy, blocklists, allow-lists) are long runs of rules that each test one destination
+# address, source address or port. Walking every box through every such rule costs rules x boxes; grouping a run
+# by its disjoint keys makes it rules x log(rules): a box is cut once by the run's keys, and each part meets
+# only the rules of its own key.
 
 MIN_SEGMENT = 8
 _ADDRESS_DIMENSIONS = ("dst", "src")
@@ -697,8 +689,7 @@ _NEVER_CERTAIN: IdentityCache[bool] = IdentityCache(100_000)
 
 
 def _never_certain(rule: Rule) -> bool:
-    """Whether the rule has a match the engine never decides (OpaqueMatch): with
-    ``Walker.certain`` it never matches (remembered per rule)."""
+    """Whether the rule has an OpaqueMatch (never decided: never matches with ``Walker.certain``; remembered)."""
     found = _NEVER_CERTAIN.get(rule)
     if found is None:
         found = _NEVER_CERTAIN.put(rule, any(type(m) is OpaqueMatch for m in rule.matches))
@@ -758,3 +749,10 @@ def _grow_segment(rules, start: int, dimension: str, family, beat: int | None = 
     segment.starts = [row[0] for row in intervals]
     segment.covered = covered_by(intervals)
     return segment, end
+
+
+def new_held() -> HeldCuts:
+    """A walk's first held cuts, the lanes for held boxes imported first (engine/held*.py: they import this module)."""
+    global heldchain, heldjumps, heldrun, heldsegments
+    from linter.engine import heldchain, heldjumps, heldrun, heldsegments  # (not at start-up: most rulesets hold none)
+    return HeldCuts()

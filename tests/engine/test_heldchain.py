@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("linter.frontends.iptables.save")
 
-from linter.engine import heldchain, heldcuts  # noqa: E402
+from linter.engine import heldchain, heldcuts, heldrun  # noqa: E402
 from linter.model import Family  # noqa: E402
 from tests.engine.test_heldcuts import mixed_rules  # noqa: E402
 from tests.engine.test_heldjumps import _walked, varied_rules  # noqa: E402
@@ -75,7 +75,8 @@ def short_chains(seed: int, rules: int = 400, v6: bool = False) -> str:
 def _both_ways(monkeypatch, text: str, family: Family = Family.IPV4) -> dict:
     """The walk as shipped (lists past 16 ranges held), the same without this module's lanes,
     and with nothing held; how many carried walks the lane took and declined, and how many
-    matched parts it decided."""
+    matched parts it decided (the runs engine/heldrun.py walks in one loop left to the walker)."""
+    monkeypatch.setattr(heldrun, "held_run", lambda *args: None)
     taken = {"walked": 0, "declined": 0, "decided": 0}
     walk_carried, decide_matched = heldchain.walk_carried, heldchain.decide_matched
 
@@ -124,3 +125,43 @@ def test_mixed_and_varied_rules_walk_as_the_general_path(monkeypatch, seed):
         assert ways["lanes"] == ways["general"]
         decided += ways["decided"]
     assert decided > 0
+
+
+def _walks_counted(monkeypatch) -> list[dict]:
+    """Each evaluation's SharedWalks.walks (shape -> subtrees walked), read when it ends."""
+    from linter.engine import paths, shapewalk
+    counted = []
+    real = paths.PathEvaluator._evaluate
+
+    def evaluating(self, *args, **kwargs):
+        try:
+            return real(self, *args, **kwargs)
+        finally:
+            if isinstance(self.walker.shared, shapewalk.SharedWalks):
+                counted.append(dict(self.walker.shared.walks))
+    monkeypatch.setattr(paths.PathEvaluator, "_evaluate", evaluating)
+    return counted
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_chains_entered_straight_from_the_jump_walk_and_count_as_entered(monkeypatch, seed):
+    """heldchain.enter_carried against Walker.enter with the carry: the same results, budget and
+    cuts, and engine/shapewalk.py counts the same walks of each shape."""
+    from tests.engine.test_passthrough import _walked as walked_with_cuts
+    taken = []
+    real = heldchain.enter_carried
+
+    def entering(*args):
+        back = real(*args)
+        taken.append(back is not None)
+        return back
+    monkeypatch.setattr(heldcuts, "LONG", 16)
+    for text in (short_chains(seed), mixed_rules(seed, 400)):
+        counted = _walks_counted(monkeypatch)
+        monkeypatch.setattr(heldchain, "enter_carried", entering)
+        straight = walked_with_cuts(text), counted[:]
+        counted.clear()
+        monkeypatch.setattr(heldchain, "enter_carried", lambda *args: None)
+        entered = walked_with_cuts(text), counted[:]
+        assert straight == entered
+    assert sum(taken) > 3

@@ -1,0 +1,120 @@
+"""A run of plain rules met by a walk that holds cuts, walked in one loop.
+
+A random mix's INPUT holds the long list of sources not dropped yet (engine/heldcuts.py) from
+its first `-s NET -j DROP` on, and its next 45,000 blocks are mostly rules of two kinds: source
+drops (`-s NET/24 -j DROP`, ~21,000 at 100,000 rules) and port drops or `-p udp -j CHAIN` jumps
+that every box going on misses (~15,000). ``Walker._run`` met each through its block dispatch:
+the all-miss test (engine/allmiss.py, which builds the rule's quick tests only to find that a
+source drop may match the held box), then ``_apply_held``, its source key, ``_passes_whole``
+and ``heldchain.decide_matched``.
+
+Here, from one such block on, the blocks are walked by the same steps in one loop, while each is
+
+- a rule on sources alone with DROP or REJECT (or RETURN where the walk collects what returns):
+  cut as ``_apply_held`` cuts it (``HeldCuts.cut_by_source``), what it matches decided and
+  charged as ``heldchain.decide_matched`` decides it. The walker asks the all-miss test first;
+  where that holds, the cut finds nothing inside and gives the same boxes and charge (an
+  address match of another family misses on both; a box outside the rule's bounds intersects
+  nothing);
+- or a terminal rule or a jump every box misses on the quick tests: the boxes go on as they
+  are, charged as engine/allmiss.py charges (its test, read the same way).
+
+The loop stops before anything else: another rule, a dispatch run or a source run, a block where
+the walk cuts boxes to the accept hull (a checkpoint), no box left, or a rule that could take the
+budget past its limit (past it the walker merges boxes between rules). Neither kind of rule
+leaves more boxes than it met (a cut by source leaves each box or one part of it going on), so
+the walker would neither coalesce nor settle between them: what goes on, what is decided, in
+what order and at what charge, is what the walker's own loop gives.
+"""
+
+from __future__ import annotations
+
+from itertools import islice
+
+from linter.engine.heldcuts import HeldCuts, source_only
+from linter.engine.quickmiss import miss_tests
+from linter.engine.space import Box, has_path_decided
+from linter.model import Rule, VerdictKind
+
+_JUMP, _RETURN = VerdictKind.JUMP, VerdictKind.RETURN
+
+
+def held_run(walker, held: HeldCuts, table, chain, blocks: list, start: int, checkpoints: dict | None,
+             pending: list[Box], results: list, stack: tuple[str, ...],
+             returned: list[Box] | None) -> tuple[int, list[Box]] | None:
+    """(the position of the first block not walked here, the boxes going on past the blocks
+    before it) for ``blocks[start:]`` of ``chain`` (``stack``: its name last) met by ``pending``
+    in a walk holding ``held``; None where ``blocks[start]`` is not walked here (nothing done)."""
+    if walker.record or walker.certain:
+        return None  # (a trace steps every rule; a certain walk passes some rules whole)
+    budget = walker.budget
+    limit = budget.limit
+    stepped = None
+    position = start
+    end = len(blocks)
+    while position < end and pending:
+        rule = blocks[position]
+        if type(rule) is not Rule or checkpoints and position in checkpoints \
+                or budget.spent + len(pending) + 1 > limit:
+            break
+        verdict = rule.verdict
+        kind = verdict.kind
+        if not (verdict.terminal or kind is _JUMP):
+            break
+        key = source_only(rule)
+        if key is not None:
+            outcome = heldchain.DECIDED.get(kind)
+            if outcome is None or returned is None and kind is _RETURN:
+                break  # (a jump by source, an accept: the walker's way)
+            # (_apply_held with decide_matched, read in place; no rule on sources alone is
+            # passed whole by a walk that is not certain.)
+            inside, pending_next = held.cut_by_source(key, pending)
+            budget.spent += len(pending) - len(inside)
+            pending = pending_next
+            if inside:
+                if stepped is None:
+                    stepped = walk.rule_steps(table, chain)
+                heldchain.decide_parts(budget, stepped, rule, outcome, inside, results, returned)
+            else:
+                budget.spent += 1
+        else:
+            tests = miss_tests(rule)
+            if tests is None or not _all_miss(pending, tests, rule):
+                break
+            if not walker._passes_whole(table, rule, stack):
+                budget.spent += len(pending) + 1
+        position += 1
+    if position == start:
+        return None
+    return position, pending
+
+
+def skip(walked, position: int, after: int, pending: list[Box]) -> list[Box]:
+    """``pending``, once the blocks walked here (``position`` up to ``after``, held_run's answer)
+    are taken from ``walked``, the walker's enumerate of the blocks (its loop goes on from there)."""
+    if after > position + 1:
+        next(islice(walked, after - position - 2, None), None)
+    return pending
+
+
+def _all_miss(pending: list[Box], tests: tuple, rule: Rule) -> bool:
+    """engine/allmiss.py's test: every box misses ``rule`` (``tests``: its quick tests) unsplit."""
+    for box in pending:
+        if len(box.state) > 1 and has_path_decided(rule):
+            return False
+        for field, nat, lowest, highest, whole, family in tests:
+            if nat >= 0 and box[nat] is not None:
+                return False
+            ranges = box[field]
+            first = ranges[0][0]
+            last = ranges[-1][1]
+            if last < lowest or first > highest:
+                break  # (missed)
+            if not whole or first < lowest or last > highest or (family is not None and family is not box[0]):
+                return False
+        else:
+            return False  # (every test holds all of the box: it may match)
+    return True
+
+
+from linter.engine import heldchain, walk  # noqa: E402  (walk.py imports this module)
