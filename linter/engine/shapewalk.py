@@ -403,7 +403,6 @@ class SharedWalks:
                 self.templates.setdefault(key, []).append(template)
         return back
 
-
     def drops(self, walker, table, target, boxes: list[Box], stack: tuple) -> int | None:
         """What ``self(walker, table, target, boxes, stack, results)`` charges the budget when
         it gives nothing back and no result at all, by a template (all-DNAT, or empty) while
