@@ -68,3 +68,30 @@ def test_merge_exactly_equals_grouping_every_entry_from_the_start():
         got = exposure.merge_exactly(entries)
         expected = _grouped_from_the_start(copies)
         assert got == expected
+
+
+class _OneHash:
+    """A merge key whose hash every other one shares (two causes of one hash: a collision)."""
+
+    def __init__(self, key):
+        self.key = key
+
+    def __hash__(self):
+        return 7
+
+    def __eq__(self, other):
+        return isinstance(other, _OneHash) and self.key == other.key
+
+
+def test_merge_exactly_groups_by_keys_where_two_causes_share_a_hash(monkeypatch):
+    from linter.engine import merge_exact
+
+    real = merge_exact._merge_key
+    rng = random.Random(11)
+    for _ in range(1500):
+        entries = _entries(rng)
+        copies = [dict(entry) for entry in entries]
+        monkeypatch.setattr(merge_exact, "_merge_key", lambda entry: _OneHash(real(entry)))
+        got = exposure.merge_exactly(entries)
+        monkeypatch.setattr(merge_exact, "_merge_key", real)
+        assert got == _grouped_from_the_start(copies)
