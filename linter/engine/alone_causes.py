@@ -31,7 +31,7 @@ def alone_causes(results: list, accept, skip: set[int] | None, read, cause_texts
     # ahead (ufw's 77,000 accepts, none forwarded: what was read was held into the summary's loop).
     forwarded = 0
     for result in results:
-        if result.forwarded and result.verdict is accept and (skip is None or id(result) not in skip):
+        if result.verdict is accept and result.forwarded and (skip is None or id(result) not in skip):
             forwarded += 1
     if forwarded < ALONE_AT_LEAST:
         return {}, set()
