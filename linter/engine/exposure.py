@@ -17,7 +17,7 @@ from linter.engine.held_sources import ClassParts, built, hold_sources, node_of,
 from linter.engine.known_sizes import LONG, KnownSizes, collecting
 from linter.engine.lone_results import LoneLane, in_merge_order, lone_results, number_the_rest
 from linter.engine.memo import IdentityCache
-from linter.engine.merge_exact import _merge_key, _merge_one_interface, _unite_nat_ports, merge_exactly  # noqa: F401
+from linter.engine.merge_exact import merge_exactly, merge_key
 from linter.engine.paths import PathEvaluator, Result, base_chains
 from linter.engine.read_once import drained
 from linter.engine.roles import InterfaceRoles, host_addresses, infer_roles
@@ -511,7 +511,7 @@ class ExposureAnalysis:
         if lone_made:
             number_the_rest(gathered_at, merged, unnumbered)
             exposures = in_merge_order(lone_numbers, lone_made, merged, gathered_at, partial(merge_exactly, routed=routed),
-                                       _merge_key, lambda values: Exposure(**values))
+                                       merge_key, lambda values: Exposure(**values))
             merged.clear()
             lone_made.clear()
             lone_numbers.clear()

@@ -17,7 +17,7 @@ from linter.engine import intervals as iv
 from linter.engine.held_sources import unheld
 
 
-def _merge_key(entry: dict) -> tuple:
+def merge_key(entry: dict) -> tuple:
     """What entries merge_exactly may merge share: everything but interfaces, ports and sources."""
     return (entry["family"], entry["protocol"], entry["reach"], entry["possible"], entry["conditions"],
             tuple([d.span for d in entry["deciders"]]), tuple([d.span for d in entry["via"]]),
@@ -39,7 +39,7 @@ def merge_exactly(entries: list[dict], routed: bool = False) -> list[dict]:
     # hash of a cause's key -> its one entry (a dict), or [key, its entries...] once met again
     causes: dict[int, dict | list] = {}
     for entry in entries:
-        key = _merge_key(entry)
+        key = merge_key(entry)
         at = hash(key)
         found = causes.get(at)
         if found is None:
@@ -49,7 +49,7 @@ def merge_exactly(entries: list[dict], routed: bool = False) -> list[dict]:
                 return _merge_by_keys(entries, dimensions)  # two causes of one hash
             found.append(entry)
         else:
-            first_key = _merge_key(found)
+            first_key = merge_key(found)
             if key != first_key:
                 return _merge_by_keys(entries, dimensions)
             causes[at] = [first_key, found, entry]
@@ -71,7 +71,7 @@ def _merge_by_keys(entries: list[dict], dimensions: tuple[str, ...]) -> list[dic
     hash): the same causes in the same order."""
     groups: dict[tuple, list[dict]] = {}
     for entry in entries:
-        groups.setdefault(_merge_key(entry), []).append(entry)
+        groups.setdefault(merge_key(entry), []).append(entry)
     out: list[dict] = []
     for members in groups.values():
         if len(members) == 1 and len(members[0]["interfaces"]) == 1:
