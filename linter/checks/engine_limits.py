@@ -20,8 +20,11 @@ _HOW = {
 def analysis_simplified(ctx: CheckContext) -> None:
     """One finding per family whose evaluation was cut, at the first place it was."""
     analysis = ctx.exposure
+    walk_read = not reads_walk(ctx.document)
+    if walk_read:
+        analysis.read_once()  # (the summary lets each result go as it reads it: ufw 100k's top)
     analysis.exposures()  # evaluated once, shared with the exposure checks
-    if not reads_walk(ctx.document):
+    if walk_read:
         # No later check reads the walk's own results (the summary holds what they read): they
         # go now, and what the other checks make reuses their memory (an allow-list's 100,000
         # results, ~40 MB: fewer pages to fault in).

@@ -27,6 +27,14 @@ def alone_causes(results: list, accept, skip: set[int] | None, read, cause_texts
     alone when no other result read here has its deciders and jumps (their spans compared by
     value, as merge_exactly compares them), conditions, NAT targets and forwarding, when it
     is forwarded (the lane is for DNAT-forwarded results) and keeps its sources as a list."""
+    # Only a forwarded result can be alone: with too few of them, none is, and nothing is read
+    # ahead (ufw's 77,000 accepts, none forwarded: what was read was held into the summary's loop).
+    forwarded = 0
+    for result in results:
+        if result.verdict is accept and result.forwarded and (skip is None or id(result) not in skip):
+            forwarded += 1
+    if forwarded < ALONE_AT_LEAST:
+        return {}, set()
     read_results: dict[int, tuple] = {}
     # cause -> id(result) of the one result with it so far (negative when that one is no
     # candidate: not forwarded, or its sources held as a Node); 0 once a second one has it

@@ -13,11 +13,13 @@ from linter.engine import alone_causes as alone_lane
 from linter.engine import intervals as iv
 from linter.engine.choices import settle_choices
 from linter.engine.class_cut import ClassCut
-from linter.engine.held_sources import ClassParts, built, hold_sources, node_of, size_of, unheld
+from linter.engine.held_sources import ClassParts, built, hold_sources, node_of, size_of
 from linter.engine.known_sizes import LONG, KnownSizes, collecting
-from linter.engine.lone_results import LoneLane, in_merge_order, lone_results
+from linter.engine.lone_results import LoneLane, in_merge_order, lone_results, number_the_rest
 from linter.engine.memo import IdentityCache
+from linter.engine.merge_exact import merge_exactly, merge_key
 from linter.engine.paths import PathEvaluator, Result, base_chains
+from linter.engine.read_once import drained
 from linter.engine.roles import InterfaceRoles, host_addresses, infer_roles
 from linter.engine.space import replace as replace_box
 from linter.engine.subsumed import drop_subsumed
@@ -196,6 +198,7 @@ class ExposureAnalysis:
                                                  self.classes.internal_interfaces)
         self.host_addresses = host_addresses(rulesets, self.classes.host_addresses)
         self._results: dict[Family, list[Result]] | None = {}  # None: let go (let_go_results)
+        self._read_once = False  # the summary is the local results' last reader (read_once)
         self._routed_results: dict[Family, list[Result]] = {}
         self._exposures: list[Exposure] | None = None
         self.cuts: list = []  # engine.budget.Cut: where evaluating a family merged paths (or stopped)
@@ -233,6 +236,11 @@ class ExposureAnalysis:
             self.spent += evaluator.spent
             self.cuts.extend(evaluator.cuts)
         return self._results[family]
+
+    def read_once(self) -> None:
+        """Say that nothing will read the local path's results after the summary: it lets each go
+        as it reads it (engine/read_once.py), and a later ``results`` raises."""
+        self._read_once = True
 
     def let_go_results(self) -> None:
         """Free the local path's results once every reader has run (the summary is kept):
@@ -300,7 +308,8 @@ class ExposureAnalysis:
         # numbered with the entries gathered for the merge so that the merge's order is kept.
         lone_numbers: list[int] = []
         lone_made: list[Exposure] = []
-        gathered_at: dict[int, int] = {}  # id of a gathered entry -> its number
+        gathered_at: dict[int, int] = {}  # id of a gathered entry -> its number (where lone ones are numbered)
+        unnumbered: list[tuple[int, int, int]] = []  # (start, end) in merged of a family without them, its first number
         numbered = 0
         holding = False  # whether some entry's public sources are held (held_sources.py)
         trails = TrailReader(decider_of)
@@ -359,9 +368,12 @@ class ExposureAnalysis:
                 alone_read = alone_lane.alone_causes(family_results, Outcome.ACCEPT, lone, read_result,
                                                      lambda box: (_conditions(box.assumptions, condition_texts),
                                                                   nat_of(box)))
+            # Numbers matter only against lone exposures' (lone_results.in_merge_order): a family
+            # without them keeps its first number alone (ufw 100k: 77,000 ids and numbers, 7 MB).
+            numbers_kept, first_number = lone is not None or alone_read is not None and bool(alone_read[1]), numbered
             pending: list[Result] = []  # lone results not summarised yet (in runs: engine/lone_results.py)
             accept = Outcome.ACCEPT  # (an enum member looked up once, not per result: ~0.1 us each)
-            for result in family_results:
+            for result in drained(family_results) if self._read_once and not routed else family_results:
                 if result.verdict is not accept:
                     continue
                 if lone is not None and id(result) in lone:
@@ -457,7 +469,8 @@ class ExposureAnalysis:
                                                  nat_ports=box.nat_dport if has_ports else None)
                                 if routed:
                                     entry.update(routed=True, destinations=box.dst, out_interfaces=box.oif)
-                                gathered_at[id(entry)] = numbered
+                                if numbers_kept:
+                                    gathered_at[id(entry)] = numbered
                                 numbered += 1
                             else:
                                 entry["sources"] = iv.union(built(entry["sources"]), built(sources))
@@ -488,11 +501,17 @@ class ExposureAnalysis:
             for entry in gathered.values():
                 if entry["reach"] == "public":
                     entry["reach"] = "internet" if size_of(entry["sources"], self.sizes) * 2 >= public_size else "restricted"
+            start = len(merged)
             merged.extend(gathered.values())
             gathered.clear()
+            if not numbers_kept:
+                unnumbered.append((start, len(merged), first_number))
+        if self._read_once and not routed:
+            self._results = None  # (emptied by the loop: read again, they would be wrong)
         if lone_made:
+            number_the_rest(gathered_at, merged, unnumbered)
             exposures = in_merge_order(lone_numbers, lone_made, merged, gathered_at, partial(merge_exactly, routed=routed),
-                                       _merge_key, lambda values: Exposure(**values))
+                                       merge_key, lambda values: Exposure(**values))
             merged.clear()
             lone_made.clear()
             lone_numbers.clear()
@@ -572,125 +591,6 @@ def _protocols_of(splits: dict, proto: iv.Ranges) -> list[tuple[int, bool]]:
     if found is None:
         found = splits[proto] = _protocol_split(proto)
     return found
-
-
-def _merge_key(entry: dict) -> tuple:
-    """What entries merge_exactly may merge share: everything but interfaces, ports and sources."""
-    return (entry["family"], entry["protocol"], entry["reach"], entry["possible"], entry["conditions"],
-            tuple([d.span for d in entry["deciders"]]), tuple([d.span for d in entry["via"]]),
-            entry.get("forwarded", False), entry.get("nat_targets", ()))
-
-
-class _Interfaces(dict):
-    """merge_exactly's entries of one cause by interface (a type of its own, told apart from
-    an entry, which is a plain dict)."""
-
-    __slots__ = ()
-
-
-def merge_exactly(entries: list[dict], routed: bool = False) -> list[dict]:
-    """Entries of one cause merged without rounding up: each entry is a product (interfaces x
-    ports x sources), and two are merged only when two of those are equal, the third united;
-    a product of unions would be bigger than the union of the products.
-
-    ``entries`` come one per interface (which interfaces share a box depends on how the rules
-    split the space, what each interface lets in does not). Per interface, entries with equal
-    ports unite their sources and entries with equal sources their ports, until nothing
-    changes; then interfaces with equal ports and sources are grouped. Each round is one pass
-    of dictionary look-ups: linear in the number of entries. The entries are the caller's no
-    more: those of one interface are merged in place, not copied.
-    """
-    dimensions = ("ports", "sources", "destinations") if routed else ("ports", "sources")
-    # A cause's first entry of one interface is kept as it is (a plain dict), its _Interfaces
-    # made only when the cause is met again: ufw's allow rules are 100,000 causes of one entry
-    # each, and a dict and a list for each raised the summary's top by 16 MB (max RSS).
-    groups: dict[tuple, dict | _Interfaces] = {}
-    for entry in entries:
-        key = _merge_key(entry)
-        per_interface = groups.get(key)
-        if per_interface is None:
-            if len(entry["interfaces"]) == 1:
-                groups[key] = entry
-                continue
-            per_interface = groups[key] = _Interfaces()
-        elif type(per_interface) is not _Interfaces:
-            first = per_interface
-            per_interface = groups[key] = _Interfaces()
-            iface, = first["interfaces"]
-            per_interface[iface] = [first]
-        if len(entry["interfaces"]) == 1:
-            iface, = entry["interfaces"]
-            same = per_interface.get(iface)
-            if same is None:
-                per_interface[iface] = [entry]
-            else:
-                same.append(entry)
-            continue
-        for iface in entry["interfaces"]:
-            per_interface.setdefault(iface, []).append(dict(entry, interfaces=frozenset({iface})))
-    out = []
-    for per_interface in groups.values():
-        if type(per_interface) is not _Interfaces:
-            out.append(per_interface)  # one cause, one entry: nothing to merge (an allow-list rule)
-            continue
-        if len(per_interface) == 1:
-            # One interface: nothing to group (and keying its entries by their products hashed
-            # every long source list, ufw's allow-port rules one each: quadratic).
-            members, = per_interface.values()
-            if len(members) == 1:
-                out.append(members[0])  # one cause: nothing to merge (an allow-list rule)
-            else:
-                out.extend(_merge_one_interface(unheld(members), dimensions))
-            continue
-        grouped: dict[tuple, tuple[dict, list[str]]] = {}
-        for iface in sorted(per_interface):
-            for entry in _merge_one_interface(unheld(per_interface[iface]), dimensions):
-                product = tuple(entry[d] for d in dimensions)
-                same = grouped.get(product)
-                if same is None:
-                    grouped[product] = (entry, [iface])
-                else:
-                    same[1].append(iface)
-                    _unite_nat_ports(same[0], entry)
-        for entry, ifaces in grouped.values():
-            if len(ifaces) > 1:
-                entry["interfaces"] = frozenset(ifaces)
-            out.append(entry)
-    return out
-
-
-def _merge_one_interface(entries: list[dict], dimensions: tuple[str, ...]) -> list[dict]:
-    """The entries of one interface and cause, each dimension united where the others are
-    equal, until a round over every dimension changes nothing."""
-    if len(entries) == 1:
-        return entries
-    stable = 0
-    turn = 0
-    while stable < len(dimensions):
-        united = dimensions[turn % len(dimensions)]
-        others = tuple(d for d in dimensions if d != united)
-        turn += 1
-        by_key: dict = {}
-        for entry in entries:
-            key = tuple(entry[d] for d in others)
-            same = by_key.get(key)
-            if same is None:
-                by_key[key] = entry
-            else:
-                same[united] = iv.union(same[united], entry[united])
-                _unite_nat_ports(same, entry)
-        stable = stable + 1 if len(by_key) == len(entries) else 0
-        entries = list(by_key.values())
-        if len(entries) == 1:
-            break
-    return entries
-
-
-def _unite_nat_ports(into: dict, entry: dict) -> None:
-    if entry.get("nat_ports") is not None:
-        into["nat_ports"] = iv.union(into.get("nat_ports") or (), entry["nat_ports"])
-    if "out_interfaces" in entry and into is not entry:
-        into["out_interfaces"] = into["out_interfaces"] | entry["out_interfaces"]
 
 
 def _protocol_split(proto: iv.Ranges) -> list[tuple[int, bool]]:

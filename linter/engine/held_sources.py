@@ -124,7 +124,8 @@ def hold_sources(exposures: list, held_class: type) -> None:
     """Each Exposure made with held sources keeps them aside (``_held_sources``) and becomes a
     ``held_class`` (held_exposure.HeldExposure), whose ``sources`` builds them when read."""
     for exposure in exposures:
-        state = exposure.__dict__
-        if type(state["sources"]) is HeldSources:
+        # (The attribute read first: asking for __dict__ makes one, 64 B an exposure, ufw's 77,000.)
+        if type(exposure.sources) is HeldSources:
+            state = exposure.__dict__
             state["_held_sources"] = state.pop("sources")
             object.__setattr__(exposure, "__class__", held_class)  # (a frozen dataclass refuses plain assignment)

@@ -115,6 +115,16 @@ def in_merge_order(numbers: list[int], lone: list, entries: list[dict], entry_nu
     return out
 
 
+def number_the_rest(numbers: dict[int, int], entries: list[dict], unnumbered: list[tuple[int, int, int]]) -> None:
+    """Number in ``numbers`` (id -> number) the entries the summary left unnumbered: for each
+    (start, end, first) of ``unnumbered``, ``entries[start:end]`` (one family's, which made no
+    lone exposure) get first, first + 1, ... in order. Within a family without lone exposures,
+    numbers order its entries only, and no lone number lies between its first and last."""
+    for start, end, first in unnumbered:
+        for index in range(start, end):
+            numbers[id(entries[index])] = first + index - start
+
+
 def _first_two(item: tuple) -> tuple:
     return item[0], item[1]
 

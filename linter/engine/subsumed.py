@@ -49,32 +49,46 @@ def drop_subsumed(results: list, node_of=_no_node) -> list:
     mixed = {key for key, (_, differ) in groups.items() if differ}
     if not mixed:  # equal assumption sets never subsume one another
         return results
-    assumed: dict[tuple, list[frozenset]] = {}
-    keyed = []
+    # Only an accept that assumed a match can be dropped, and only by results of its box: the
+    # boxes of the others are keyed only where their key's hash is one of those accepts' (ufw
+    # 100k: 77,000 keys of 13 fields, a list each and one entry per result were ~23 MB on top
+    # of the walk's results, the run's top of memory).
+    dropping: set[int] = set()  # hashes of the keys of the accepts that assumed a match
+    for result in results:
+        if result.verdict is accept:
+            box = _fields(result)
+            nat_dst = box.nat_dst
+            if (nat_dst if nat_dst is None or len(nat_dst) <= 8 else id(nat_dst)) in mixed \
+                    and _matched(box.assumptions, matched_of):
+                dropping.add(hash(_box_key(result, box, node_of)))
+    assumed: dict[tuple, list[frozenset]] = {}  # a box's key -> what each result of it assumed matched
     for result in results:
         if result.verdict is not accept:
-            keyed.append(None)  # (only accepts subsume: a refusal's box is not read)
-            continue
+            continue  # (only accepts subsume: a refusal's box is not read)
         box = _fields(result)
         nat_dst = box.nat_dst
         if (nat_dst if nat_dst is None or len(nat_dst) <= 8 else id(nat_dst)) not in mixed:
-            keyed.append(None)
             continue
         key = _box_key(result, box, node_of)
-        matched = _matched(box.assumptions, matched_of)
-        assumed.setdefault(key, []).append(matched)
-        keyed.append((key, matched))
-    kept = []
-    for result, entry in zip(results, keyed):
-        if entry is not None and entry[1]:
-            key, matched = entry
-            others = assumed[key]
-            # A certain accept of the same part subsumes every assumed one; otherwise compare
-            # assumption sets (a few per part; many only in contrived rulesets, left as they are).
-            if len(others) > 1 and (frozenset() in others or len(others) <= 64 and any(o < matched for o in others)):
-                continue
-        kept.append(result)
-    return kept
+        if hash(key) in dropping:
+            assumed.setdefault(key, []).append(_matched(box.assumptions, matched_of))
+    kept = None  # made at the first result dropped (none: ``results`` as they are)
+    for index, result in enumerate(results):
+        if result.verdict is accept:
+            box = _fields(result)
+            nat_dst = box.nat_dst
+            if (nat_dst if nat_dst is None or len(nat_dst) <= 8 else id(nat_dst)) in mixed \
+                    and (matched := _matched(box.assumptions, matched_of)):
+                others = assumed[_box_key(result, box, node_of)]
+                # A certain accept of the same part subsumes every assumed one; otherwise compare
+                # assumption sets (a few per part; many only in contrived rulesets, left as they are).
+                if len(others) > 1 and (frozenset() in others or len(others) <= 64 and any(o < matched for o in others)):
+                    if kept is None:
+                        kept = results[:index]
+                    continue
+        if kept is not None:
+            kept.append(result)
+    return results if kept is None else kept
 
 
 def _matched(assumptions: tuple, matched_of: dict[int, frozenset]) -> frozenset:

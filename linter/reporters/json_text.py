@@ -36,6 +36,16 @@ def indented(value) -> str:
         return json.dumps(value, indent=2, ensure_ascii=False)
 
 
+def item_text(value, newline: str) -> str | None:
+    """The text ``indented`` writes for ``value`` as an item of a list or a member's value in a
+    dict whose items begin their lines with ``newline`` (a newline and the indent); None where
+    ``indented`` would leave the whole document to json.dumps (an unusual value)."""
+    try:
+        return _text(value, newline)
+    except (_Unusual, RecursionError):
+        return None
+
+
 def _text(value, newline: str) -> str:
     """The text of ``value`` whose line starts with ``newline`` (a newline and the indent)."""
     kind = type(value)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from types import SimpleNamespace
 
-from linter.engine import exposure
+from linter.engine import exposure, merge_exact
 from linter.engine.held_sources import unheld
 
 
@@ -16,7 +16,7 @@ def _grouped_from_the_start(entries: list[dict]) -> list[dict]:
     dimensions = ("ports", "sources")
     groups: dict = {}
     for entry in entries:
-        per_interface = groups.setdefault(exposure._merge_key(entry), {})
+        per_interface = groups.setdefault(merge_exact.merge_key(entry), {})
         if len(entry["interfaces"]) == 1:
             iface, = entry["interfaces"]
             per_interface.setdefault(iface, []).append(entry)
@@ -27,18 +27,18 @@ def _grouped_from_the_start(entries: list[dict]) -> list[dict]:
     for per_interface in groups.values():
         if len(per_interface) == 1:
             members, = per_interface.values()
-            out.extend(members if len(members) == 1 else exposure._merge_one_interface(unheld(members), dimensions))
+            out.extend(members if len(members) == 1 else merge_exact._merge_one_interface(unheld(members), dimensions))
             continue
         grouped: dict = {}
         for iface in sorted(per_interface):
-            for entry in exposure._merge_one_interface(unheld(per_interface[iface]), dimensions):
+            for entry in merge_exact._merge_one_interface(unheld(per_interface[iface]), dimensions):
                 product = tuple(entry[d] for d in dimensions)
                 same = grouped.get(product)
                 if same is None:
                     grouped[product] = (entry, [iface])
                 else:
                     same[1].append(iface)
-                    exposure._unite_nat_ports(same[0], entry)
+                    merge_exact._unite_nat_ports(same[0], entry)
         for entry, ifaces in grouped.values():
             if len(ifaces) > 1:
                 entry["interfaces"] = frozenset(ifaces)
@@ -68,3 +68,28 @@ def test_merge_exactly_equals_grouping_every_entry_from_the_start():
         got = exposure.merge_exactly(entries)
         expected = _grouped_from_the_start(copies)
         assert got == expected
+
+
+class _OneHash:
+    """A merge key whose hash every other one shares (two causes of one hash: a collision)."""
+
+    def __init__(self, key):
+        self.key = key
+
+    def __hash__(self):
+        return 7
+
+    def __eq__(self, other):
+        return isinstance(other, _OneHash) and self.key == other.key
+
+
+def test_merge_exactly_groups_by_keys_where_two_causes_share_a_hash(monkeypatch):
+    real = merge_exact.merge_key
+    rng = random.Random(11)
+    for _ in range(1500):
+        entries = _entries(rng)
+        copies = [dict(entry) for entry in entries]
+        monkeypatch.setattr(merge_exact, "merge_key", lambda entry: _OneHash(real(entry)))
+        got = exposure.merge_exactly(entries)
+        monkeypatch.setattr(merge_exact, "merge_key", real)
+        assert got == _grouped_from_the_start(copies)
