@@ -106,6 +106,7 @@ def run(command: list[str], env: dict | None = None, timeout: float = 1800, stdi
     process.returncode = code
     error = process.stderr.read().decode("utf-8", "replace") if process.stderr else ""
     process.stderr.close()
+    # ru_maxrss and time's %M are KiB: peaks are reported in MiB (2**20 bytes).
     cpu, rss = usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
     if report is not None:
         try:
@@ -276,8 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         # --- iptables-save
         if "iptables" in parts:
             print("\n== iptables-save (kube-proxy style) ==")
-            print(f"{'rules':>8} {'restore s':>9} {'MB':>6} | {'front end s':>11} | {'check s':>8} {'cpu s':>7} {'MB':>6} "
-                  f"{'ratio':>6} | {'exposure s':>10} {'MB':>6} {'ratio':>6}")
+            print(f"{'rules':>8} {'restore s':>9} {'MiB':>6} | {'front end s':>11} | {'check s':>8} {'cpu s':>7} {'MiB':>6} "
+                  f"{'ratio':>6} | {'exposure s':>10} {'MiB':>6} {'ratio':>6}")
         for n in sizes if "iptables" in parts else ():
             path = tmp_path / f"kube-{n}.rules"
             path.write_text(generate.iptables(n))
@@ -309,8 +310,8 @@ def main(argv: list[str] | None = None) -> int:
         # --- nftables
         if "nft" in parts:
             print("\n== nftables (kube-proxy layout) ==")
-            print(f"{'n':>8} {'rules':>8} {'nft -c s':>9} {'MB':>6} | {'front end s':>11} | {'check s':>8} "
-                  f"{'cpu s':>7} {'MB':>6} {'ratio':>6}")
+            print(f"{'n':>8} {'rules':>8} {'nft -c s':>9} {'MiB':>6} | {'front end s':>11} | {'check s':>8} "
+                  f"{'cpu s':>7} {'MiB':>6} {'ratio':>6}")
             for n in sizes:
                 path = tmp_path / f"kube-{n}.nft"
                 path.write_text(generate.nft(n))
@@ -398,7 +399,7 @@ def growth(rows: list[dict], measure: str) -> tuple[int, int, float] | None:
 
 def shapes(tmp_path: Path, ns: Namespace, warm: dict, args, results: dict) -> None:
     """Each shape at each size: the reference tool, portlint check and exposure."""
-    print("\n== shapes (issue 14): wall s / CPU s / peak MB ==")
+    print("\n== shapes (issue 14): wall s / CPU s / peak MiB ==")
     print(f"{'shape':<13} {'rules':>7} | {'reference':>17} | {'check':>21} | {'exposure':>21} | ratio (CPU)")
     for name in args.shapes.split(","):
         make, suffix, tool = SHAPES[name]
@@ -451,7 +452,7 @@ def small_file(tmp_path: Path, warm: dict, cold: dict, results: dict) -> None:
     print("\n== one small file (samples/hardened.rules), wall seconds, median of 10 ==")
     for label, row in results["small"].items():
         print(f"{label:<16} {row['median']:.3f}" + (f" (min {row['min']:.3f}, max {row['max']:.3f}, cpu "
-                                                   f"{row['cpu_median']:.3f}, {row['rss_mb']:.0f} MB)"
+                                                   f"{row['cpu_median']:.3f}, {row['rss_mb']:.0f} MiB)"
                                                    if "min" in row else ""))
 
 
@@ -469,7 +470,7 @@ def many_files(tmp_path: Path, warm: dict, args, results: dict) -> None:
         chosen = best(runs)
         results["many"][label] = asdict(chosen)
         print(f"{label:<15} wall {fmt_s(chosen.wall)} s  cpu {fmt_s(chosen.cpu)} s  "
-              f"cpu/wall {chosen.cpu / chosen.wall:.2f}  peak {chosen.rss_mb:.0f} MB (largest process)")
+              f"cpu/wall {chosen.cpu / chosen.wall:.2f}  peak {chosen.rss_mb:.0f} MiB (largest process)")
     one, pool = results["many"]["--jobs 1"], results["many"]["default (pool)"]
     if one["wall"] and pool["wall"]:
         results["many"]["speedup"] = one["wall"] / pool["wall"]
