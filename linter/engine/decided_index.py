@@ -191,6 +191,7 @@ class DecidedIndex:
         self.by_mask: dict[int, list[list]] = {}  # entry mask -> the entries of that mask
         self.unskipped: dict[int, list[list]] = {}  # a probe's free bits -> the by_mask lists it does not skip
         self.source_entry: list | None = None  # the entry source drops merge in (cover_or_add_source), once made
+        self.port_entries: dict = {}  # a protocol -> the entry its port drops merge in (cover_or_add_ports)
 
     def charge(self, work: int) -> None:
         """Count ``work`` (boxes made elsewhere for this index) against the budget."""
@@ -364,14 +365,63 @@ class DecidedIndex:
                 full[dim] for dim in (_PROTO, _SPORT, _DPORT, _DST)))
         return False
 
+    # --- a port drop, tested and added in one go ---------------------------------------
+    def cover_or_add_ports(self, box: Box) -> bool:
+        """``covers(box)``, and ``add(box)`` when not, for a box narrowed in its protocols and
+        destination ports only (local None, its other fields the universe's own objects): a
+        port drop, 12.5k of a random mix 100k's tests. covers() goes on from its first probe when
+        an entry holds that; a box not covered is merged into its
+        protocol's port drops' entry directly, with add()'s charge (add() makes that entry)."""
+        point, free = self._probe(box)
+        entry = self._candidate(point, free)
+        if entry is not None and self._covers_from(box, point, free, entry):
+            return True
+        entry = self.port_entries.get(box.proto)
+        if entry is None or not self._port_drop(box):
+            self.add(box)  # (the first of its protocol: add() makes the entry)
+            self._find_port_entry(box)
+            return False
+        # add(box): merged in the entry (its other values the universe's, as the box's)
+        self.spent += 1
+        dport = box.dport
+        if entry[_DPORT].add(dport) and self.touched[_DPORT].add(dport):
+            self._narrowed(_DPORT)
+        return False
+
+    def _port_drop(self, box: Box) -> bool:
+        """Whether add() merges ``box`` as a port drop: narrowed to one protocol and in its
+        destination ports, local None, its other fields the universe's own objects."""
+        full, proto = self.full, box.proto
+        return box.local is None and box.sport is full[_SPORT] and box.src is full[_SRC] \
+            and box.dst is full[_DST] and box.iif is full[_IIF] and box.state is full[_STATE] \
+            and len(proto) == 1 and proto[0][0] == proto[0][1] and proto != full[_PROTO] \
+            and box.dport != full[_DPORT]
+
+    def _find_port_entry(self, box: Box) -> None:
+        """Remember the entry add() merged port drop ``box`` into, for its protocol."""
+        if not self._port_drop(box):
+            return
+        entry = self.merged.get((_DPORT, None, box.iif, box.state) + box[_PROTO:_DPORT] + box[_DPORT + 1:_DST + 1])
+        if entry is not None:  # (add()'s key of the entry merged in destination ports)
+            self.port_entries[box.proto] = entry
+
     # --- coverage -------------------------------------------------------------------------
     def covers(self, box: Box) -> bool:
         """Whether every packet of ``box`` lies in the union (raises OverBudget)."""
         point, free = self._probe(box)
-        for _ in range(_PROBES):
-            entry = self._candidate(point, free)
-            if entry is None:
-                return False  # (a packet of the box no entry holds: the usual answer, found cheaply)
+        entry = self._candidate(point, free)
+        if entry is None:
+            return False  # (a packet of the box no entry holds: the usual answer, found cheaply)
+        return self._covers_from(box, point, free, entry)
+
+    def _covers_from(self, box: Box, point: Box, free: int, entry: list) -> bool:
+        """covers() of ``box`` once its first probe ``point`` (of free bits ``free``) found
+        ``entry`` holding it."""
+        for probe in range(_PROBES):
+            if probe:
+                entry = self._candidate(point, free)
+                if entry is None:
+                    return False
             point, dim = _moved_out(point, box, entry)
             if point is None:
                 return True  # the box lies inside that entry

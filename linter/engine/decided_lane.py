@@ -70,6 +70,7 @@ def judge(analysis, chain: Chain):
     add = index.add
     any_local = lane.any_local
     cover_or_add_source, covers_source = index.cover_or_add_source, index.covers_source
+    cover_or_add_ports = index.cover_or_add_ports
     whole_proto, whole_dport = any_local.proto, any_local.dport
     try:
         for position, rule in enumerate(chain.rules):
@@ -85,6 +86,11 @@ def judge(analysis, chain: Chain):
                         # (a source drop, the commonest rule: tested and added in one go; any other box
                         # it might be goes through covers() and add() there)
                         if cover_or_add_source(inside):
+                            dead.add(position)
+                            shadowed.add(position)
+                    elif inside.dport is not whole_dport and inside.src is any_local.src:
+                        # (a port drop: tested and added in one go likewise)
+                        if cover_or_add_ports(inside):
                             dead.add(position)
                             shadowed.add(position)
                     elif covers(inside):

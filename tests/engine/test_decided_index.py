@@ -165,6 +165,72 @@ def test_the_fused_source_test_takes_its_own_path_once_the_source_entry_exists(m
     assert 0 < len(general) < 10
 
 
+def _ports_only(pick: random.Random, whole):
+    """A port drop's box: the universe narrowed in its protocols and destination ports only
+    (its other fields the universe's own objects, as decided_lane.plain_match makes it); now
+    and then two protocols or every port (not merged as a port drop)."""
+    proto = pick.choice((((6, 6),), ((6, 6),), ((17, 17),), ((6, 6), (17, 17))))
+    if pick.random() < 0.05:
+        return replace(whole, proto=proto)
+    ports = sorted(pick.sample(range(1, 200), 3))
+    if pick.random() < 0.2:
+        return replace(whole, proto=proto, dport=((ports[0], ports[2]),))
+    return replace(whole, proto=proto, dport=tuple((port, port) for port in ports))
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_a_port_drop_tested_and_added_in_one_go_is_covers_then_add(seed):
+    """cover_or_add_ports answers as covers() and, when not covered, adds as add(), with the
+    same work charged: the same answers, spent and entries, box after box, as an index doing
+    both (among source drops, port drops and other boxes, as a mix's chain holds them)."""
+    pick = random.Random(seed)
+    space = universe(Family.IPV4, INTERFACES)
+    whole = replace(space[0], local=None)
+    fused = decided_index.DecidedIndex(space, 10**9)
+    plain = decided_index.DecidedIndex(space, 10**9)
+    added = []
+    for _ in range(pick.randint(20, 150)):
+        roll = pick.random()
+        box = _ports_only(pick, whole) if roll < 0.6 else _source_only(pick, whole) if roll < 0.8 \
+            else _box(pick, whole)
+        covered = plain.covers(box)
+        assert covered == _inside(box, added), (box, added)
+        if roll < 0.6:
+            assert fused.cover_or_add_ports(box) is covered
+            if not covered:
+                plain.add(box)
+                added.append(box)
+        else:
+            assert fused.covers(box) is covered
+            if pick.random() < 0.7:
+                plain.add(box)
+                fused.add(box)
+                added.append(box)
+        assert fused.spent == plain.spent
+        assert _entries(fused) == _entries(plain) and fused.whole_bits == plain.whole_bits
+
+
+def _entries(index) -> list:
+    """An index's entries, their merged lists as plain ranges (a Union has no equality)."""
+    return [[tuple(zip(value.starts, value.ends)) if type(value) is decided_index.Union else value
+             for value in entry] for entry in index.entries]
+
+
+def test_the_fused_port_test_merges_most_port_drops_itself(monkeypatch):
+    """Once each protocol's port drops have their entry, cover_or_add_ports adds into it
+    without add()."""
+    pick = random.Random(3)
+    space = universe(Family.IPV4, INTERFACES)
+    whole = replace(space[0], local=None)
+    index = decided_index.DecidedIndex(space, 10**9)
+    general = []
+    monkeypatch.setattr(index, "add", lambda box, add=index.add: general.append(box) or add(box))
+    for _ in range(200):
+        proto = pick.choice((((6, 6),), ((17, 17),)))
+        index.cover_or_add_ports(replace(whole, proto=proto, dport=((pick.randrange(1, 60000),) * 2,)))
+    assert 0 < len(general) <= 2
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_a_union_grows_as_iv_union(seed):
     """Union.add keeps the ranges iv.union makes (sorted, disjoint, adjacent ones joined) and says
