@@ -52,6 +52,7 @@ def held_run(walker, held: HeldCuts, table, chain, blocks: list, start: int, che
     stepped = None
     position = start
     end = len(blocks)
+    most = len(pending)  # (fewer than the walker's regrow mark: it merged past that before this block)
     while position < end and pending:
         rule = blocks[position]
         if type(rule) is not Rule or checkpoints and position in checkpoints \
@@ -62,10 +63,29 @@ def held_run(walker, held: HeldCuts, table, chain, blocks: list, start: int, che
         if not (verdict.terminal or kind is _JUMP):
             break
         key = source_only(rule)
+        if key is not None and kind is _JUMP:
+            # A jump by source network: _apply_held's steps (the walker's all-miss test, where it
+            # holds, gives what a cut finding nothing inside gives). What the chain sends back
+            # may leave more boxes than met it, or the budget spent: the run ends after such a
+            # jump, so the walker merges or settles what goes on as after its own step.
+            position += 1
+            if walker._passes_whole(table, rule, stack):
+                continue  # (everything comes back unchanged: nothing charged, nothing settled)
+            inside, pending_next = held.cut_by_source(key, pending)
+            budget.spent += len(pending) - len(inside)
+            if inside:
+                pending_next.extend(walker._apply_rule(table, chain, rule, inside, results, stack, returned,
+                                                       matched_whole=True))
+            else:
+                budget.spent += 1
+            pending = pending_next
+            if len(pending) > most or budget.spent > limit:
+                break
+            continue
         if key is not None:
             outcome = heldchain.DECIDED.get(kind)
             if outcome is None or returned is None and kind is _RETURN:
-                break  # (a jump by source, an accept: the walker's way)
+                break  # (a goto by source, an accept: the walker's way)
             # (_apply_held with decide_matched, read in place; no rule on sources alone is
             # passed whole by a walk that is not certain.)
             inside, pending_next = held.cut_by_source(key, pending)

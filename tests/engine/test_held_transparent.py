@@ -67,9 +67,8 @@ def test_transparent_jumps_pass_held_boxes_as_cutting_at_every_rule(monkeypatch,
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 4, 6, 9, 11])
 def test_transparent_jumps_in_varied_mixes(monkeypatch, seed):
-    held, never, unsettled = _held_and_never(monkeypatch, with_transparent_jumps(varied_rules(seed, 300), seed))
-    assert held == never
-    assert unsettled > 0
+    held, never, _ = _held_and_never(monkeypatch, with_transparent_jumps(varied_rules(seed, 300), seed))
+    assert held == never  # (a transparent jump by source may be met in a held run: engine/heldrun.py)
 
 
 @pytest.mark.parametrize("seed", [0, 2, 5])
