@@ -17,14 +17,21 @@ Here, from one such block on, the blocks are walked by the same steps in one loo
   address match of another family misses on both; a box outside the rule's bounds intersects
   nothing);
 - or a terminal rule or a jump every box misses on the quick tests: the boxes go on as they
-  are, charged as engine/allmiss.py charges (its test, read the same way).
+  are, charged as engine/allmiss.py charges (its test, read the same way);
+- or a jump by source network (`-s NET/16 -j CHAIN`, ~6,300 at 100,000 rules): cut as
+  ``_apply_held`` cuts it, the part inside applied by ``Walker._apply_rule`` as matched whole
+  (the chain walked as the walker walks it). What comes back may leave more boxes than met
+  the run, or the chain may spend past the budget: the run then ends after the jump, so the
+  walker merges or settles what goes on as after its own step (its regrow mark lies above
+  the count the run met: it merged past it before).
 
-The loop stops before anything else: another rule, a dispatch run or a source run, a block where
-the walk cuts boxes to the accept hull (a checkpoint), no box left, or a rule that could take the
-budget past its limit (past it the walker merges boxes between rules). Neither kind of rule
-leaves more boxes than it met (a cut by source leaves each box or one part of it going on), so
-the walker would neither coalesce nor settle between them: what goes on, what is decided, in
-what order and at what charge, is what the walker's own loop gives.
+The loop stops before anything else: another rule (a goto or an accept by source too), a
+dispatch run or a source run, a block where the walk cuts boxes to the accept hull (a
+checkpoint), no box left, or a rule that could take the budget past its limit (past it the
+walker merges boxes between rules). Neither of the first two kinds leaves more boxes than it
+met (a cut by source leaves each box or one part of it going on), so the walker would neither
+coalesce nor settle between them: what goes on, what is decided, in what order and at what
+charge, is what the walker's own loop gives.
 """
 
 from __future__ import annotations
@@ -52,6 +59,7 @@ def held_run(walker, held: HeldCuts, table, chain, blocks: list, start: int, che
     stepped = None
     position = start
     end = len(blocks)
+    most = len(pending)  # (fewer than the walker's regrow mark: it merged past that before this block)
     while position < end and pending:
         rule = blocks[position]
         if type(rule) is not Rule or checkpoints and position in checkpoints \
@@ -62,10 +70,29 @@ def held_run(walker, held: HeldCuts, table, chain, blocks: list, start: int, che
         if not (verdict.terminal or kind is _JUMP):
             break
         key = source_only(rule)
+        if key is not None and kind is _JUMP:
+            # A jump by source network: _apply_held's steps (the walker's all-miss test, where it
+            # holds, gives what a cut finding nothing inside gives). What the chain sends back
+            # may leave more boxes than met it, or the budget spent: the run ends after such a
+            # jump, so the walker merges or settles what goes on as after its own step.
+            position += 1
+            if walker._passes_whole(table, rule, stack):
+                continue  # (everything comes back unchanged: nothing charged, nothing settled)
+            inside, pending_next = held.cut_by_source(key, pending)
+            budget.spent += len(pending) - len(inside)
+            if inside:
+                pending_next.extend(walker._apply_rule(table, chain, rule, inside, results, stack, returned,
+                                                       matched_whole=True))
+            else:
+                budget.spent += 1
+            pending = pending_next
+            if len(pending) > most or budget.spent > limit:
+                break
+            continue
         if key is not None:
             outcome = heldchain.DECIDED.get(kind)
             if outcome is None or returned is None and kind is _RETURN:
-                break  # (a jump by source, an accept: the walker's way)
+                break  # (a goto by source, an accept: the walker's way)
             # (_apply_held with decide_matched, read in place; no rule on sources alone is
             # passed whole by a walk that is not certain.)
             inside, pending_next = held.cut_by_source(key, pending)

@@ -41,17 +41,8 @@ def passes_through(walker, table, target, blocks: list, boxes: list[Box], stack:
     box goes past unsplit is not charged)."""
     if not boxes or walker.record or walker.carry is not None or holds_long(boxes):
         return None
-    for rule in blocks:
-        if type(rule) is not Rule:
-            return None  # (a dispatch run)
-        verdict = rule.verdict
-        tests = miss_tests(rule)
-        if tests is None or not (verdict.terminal or verdict.kind is _JUMP):
-            return None
-        by_state = has_path_decided(rule)
-        for box in boxes:
-            if by_state and len(box.state) > 1 or not misses(box, tests):
-                return None
+    if not _all_missed(blocks, boxes):
+        return None
     inner = stack + (target.name,)
     cost = 1
     for rule in blocks:
@@ -70,15 +61,31 @@ def walked_anyway(walker, blocks: list, boxes: list[Box]) -> bool:
     might pass them through. Asks what it asks, changes nothing."""
     if not boxes or walker.record or walker.carry is not None or holds_long(boxes):
         return True
+    return not _all_missed(blocks, boxes)
+
+
+def _all_missed(blocks: list, boxes: list[Box]) -> bool:
+    """Whether every block of ``blocks`` is a plain rule with a terminal verdict or a jump that
+    every box of ``boxes`` misses on the quick tests, none split by conntrack state there."""
+    # A rule matching by something a packet's path decides splits a box of several states
+    # (state_parts): asked only where some box holds several (most boxes hold one, NEW).
+    several = False
+    for box in boxes:
+        if len(box.state) > 1:
+            several = True
+            break
     for rule in blocks:
         if type(rule) is not Rule:
-            return True
+            return False  # (a dispatch run)
         verdict = rule.verdict
         tests = miss_tests(rule)
         if tests is None or not (verdict.terminal or verdict.kind is _JUMP):
-            return True
-        by_state = has_path_decided(rule)
+            return False
+        if several and has_path_decided(rule):
+            for box in boxes:
+                if len(box.state) > 1:
+                    return False
         for box in boxes:
-            if by_state and len(box.state) > 1 or not misses(box, tests):
-                return True
-    return False
+            if not misses(box, tests):
+                return False
+    return True
