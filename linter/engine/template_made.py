@@ -123,12 +123,25 @@ class _Extensions:
         return path
 
 
+def _wide_parts(wide: tuple, kept: dict) -> tuple[int, tuple]:
+    """(the number in ``kept`` of the set of wide fields an item takes from an entering box as
+    they are, each (its place, the box, the field); its fields made of labels, each (its
+    place, the class, the label pairs)). Its other wide fields are None."""
+    same = tuple((place, spec[1], spec[2]) for place, spec in enumerate(wide)
+                 if spec is not None and spec[0] == "same")
+    labelled = tuple((place, spec[1], spec[2]) for place, spec in enumerate(wide)
+                     if spec is not None and spec[0] != "same")
+    return kept.setdefault(same, len(kept)), labelled
+
+
 def compile_items(items: list) -> tuple:
     """(the distinct steps, the distinct assumptions, ``items`` with their steps and
-    assumptions as nodes of the prefix trees of both, the two trees): items as
+    assumptions as nodes of the prefix trees of both and their wide fields as _wide_parts
+    gives them, the two trees, the distinct sets of fields taken as they are): items as
     shapewalk._item makes them, each ``(exact, wide, steps, conditions, nat)``."""
     steps: dict = {}
     conditions: dict = {}
+    kept: dict = {}
     step_lists = []
     condition_lists = []
     for _, _, item_steps, item_conditions, _ in items:
@@ -136,13 +149,13 @@ def compile_items(items: list) -> tuple:
         condition_lists.append(tuple(conditions.setdefault(c, len(conditions)) for c in item_conditions))
     step_tree = _trie(step_lists)
     condition_tree = _trie(condition_lists)
-    compiled = [(exact, wide, trail_node, assumed_node, nat) for (exact, wide, _, _, nat), trail_node, assumed_node
-                in zip(items, step_tree[1], condition_tree[1])]
-    return tuple(steps), tuple(conditions), compiled, (step_tree, condition_tree)
+    compiled = [(exact, _wide_parts(wide, kept), trail_node, assumed_node, nat)
+                for (exact, wide, _, _, nat), trail_node, assumed_node in zip(items, step_tree[1], condition_tree[1])]
+    return tuple(steps), tuple(conditions), compiled, (step_tree, condition_tree), tuple(kept)
 
 
-def made_all(step_specs: tuple, condition_specs: tuple, items: list, trees: tuple, walker, table, subtree,
-             entering: Box, boxes, values) -> list[Box]:
+def made_all(step_specs: tuple, condition_specs: tuple, items: list, trees: tuple, kept: tuple, walker, table,
+             subtree, entering: Box, boxes, values) -> list[Box]:
     """The box each of ``items`` (compiled by compile_items) describes, in order, for
     ``subtree`` entered by ``boxes`` (the first is ``entering``) with label ``values``."""
     chains = subtree.chains
@@ -163,23 +176,26 @@ def made_all(step_specs: tuple, condition_specs: tuple, items: list, trees: tupl
     trail_made, assumed_made = extensions.made
     nats: dict = {}
     local, routing = entering.local, walker.routing
+    # Per set of fields taken as they are, the six wide fields with those filled in (the very
+    # objects of the entering boxes), once a replay; an item copies it and adds its labels.
+    bases = []
+    for same in kept:
+        base = [None] * 6
+        for place, box, field in same:
+            base[place] = boxes[box][field]
+        bases.append(base)
     out = []
-    for exact, wide, trail_node, assumed_node, nat in items:
+    for exact, (base, labelled), trail_node, assumed_node, nat in items:
         trail = trail_made[trail_node] if trail_node >= 0 else None
         if trail is None:
             trail = path(0, trail_node, trees, steps, _step)
         assumptions = assumed_made[assumed_node] if assumed_node >= 0 else None
         if assumptions is None:
             assumptions = path(1, assumed_node, trees, conditions, _make_assumption)
-        fields = []
-        for spec in wide:
-            if spec is None:
-                fields.append(None)
-            elif spec[0] == "same":
-                fields.append(boxes[spec[1]][spec[2]])
-            else:
-                these = values[spec[1]]
-                fields.append(tuple([(these[low], these[high] - 1) for low, high in spec[2]]))
+        fields = bases[base][:]
+        for place, kind, pairs in labelled:
+            these = values[kind]
+            fields[place] = tuple([(these[low], these[high] - 1) for low, high in pairs])
         family, proto, iif, state, box_local, oif, mark, ctmark = exact
         sport, dport, src, dst, nat_dst, nat_dport = fields
         if nat is None:

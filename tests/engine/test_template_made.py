@@ -103,6 +103,16 @@ def test_a_replay_makes_what_one_call_per_step_makes(monkeypatch, size, entering
         assert [outcome for _, outcome in results] == [outcome for _, outcome in template.results]
         assert got == expected
         assert _sharing(got) == _sharing(expected)
+        assert _wide_sources(got, boxes) == _wide_sources(expected, boxes)
+
+
+def _wide_sources(made, boxes) -> list[tuple]:
+    """For each box, per wide field, the (entering box, field) whose very object it holds, or
+    None (a range list of its own, or no list)."""
+    wide = (2, 3, 4, 5, 9, 10)
+    return [tuple(next(((n, f) for n, entering in enumerate(boxes) for f in wide
+                        if box[field] is not None and entering[f] is box[field]), None) for field in wide)
+            for box in made]
 
 
 def test_a_replay_held_in_the_path_cache_shares_paths_with_what_came_before(monkeypatch):
