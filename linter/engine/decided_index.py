@@ -215,10 +215,7 @@ class DecidedIndex:
             key = (kind, box.local, box.iif, box.state) + box[_PROTO:kind] + box[kind + 1:_DST + 1]  # (all but kind's)
             entry = self.merged.get(key)
             if entry is not None:
-                # Its other values are the entry's, touched already; in ``kind`` the touched values
-                # hold the entry's, so they grow only if the entry does.
-                if entry[kind].add(box[kind]) and touched[kind].add(box[kind]):
-                    self._narrowed(kind)
+                self._merge_into(entry, kind, box[kind])  # (its other values the entry's, touched already)
                 return
         mask = 0
         for dim in narrow:
@@ -239,6 +236,12 @@ class DecidedIndex:
             return
         entry = self._entry(box, mask)
         self._file(entry, self._src_keys(box.src), self._dport_keys(box.dport))
+
+    def _merge_into(self, entry: list, dim: int, ranges) -> None:
+        """``ranges`` merged into a merged entry's ``dim`` (a Union). The touched values there
+        hold the entry's, so they grow only if the entry does."""
+        if entry[dim].add(ranges) and self.touched[dim].add(ranges):
+            self._narrowed(dim)
 
     def _narrowed(self, dim: int) -> None:
         """Forget the whole probe's value in ``dim``, where an entry narrows more now."""
@@ -289,9 +292,7 @@ class DecidedIndex:
             return self._cover_or_add(box)
         # add(box): merged in the source drops' entry (its other values the universe's, as the box's)
         self.spent += 1
-        src = box.src
-        if entry[_SRC].add(src) and self.touched[_SRC].add(src):
-            self._narrowed(_SRC)
+        self._merge_into(entry, _SRC, box.src)
         return False
 
     def covers_source(self, box: Box) -> bool:
@@ -383,9 +384,7 @@ class DecidedIndex:
             return False
         # add(box): merged in the entry (its other values the universe's, as the box's)
         self.spent += 1
-        dport = box.dport
-        if entry[_DPORT].add(dport) and self.touched[_DPORT].add(dport):
-            self._narrowed(_DPORT)
+        self._merge_into(entry, _DPORT, box.dport)
         return False
 
     def _port_drop(self, box: Box) -> bool:
