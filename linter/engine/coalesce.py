@@ -149,17 +149,7 @@ def _groups(signatures: list[tuple], key) -> list | None:
     hashes = list(map(hash, map(key, signatures)))
     if len(set(hashes)) == len(hashes):
         return None
-    # A group's first member (by its place) is kept as it is, a list made only for a group
-    # met again.
-    by_hash: dict[int, int | list[int]] = {}
-    for at, number in enumerate(hashes):
-        found = by_hash.get(number)
-        if found is None:
-            by_hash[number] = at
-        elif type(found) is list:
-            found.append(at)
-        else:
-            by_hash[number] = [found, at]
+    by_hash = _places_by(hashes)
     del hashes
     for places in by_hash.values():
         if type(places) is list:
@@ -172,9 +162,15 @@ def _groups(signatures: list[tuple], key) -> list | None:
 
 def _groups_by_key(signatures: list[tuple], key) -> list | None:
     """_groups, the signatures grouped by their keys themselves."""
-    groups: dict[tuple, int | list[int]] = {}
-    for at, signature in enumerate(signatures):
-        group_key = key(signature)
+    groups = _places_by(map(key, signatures))
+    return None if len(groups) == len(signatures) else list(groups.values())
+
+
+def _places_by(keys) -> dict:
+    """Each of ``keys`` -> its place among them, or the list of its places once met again (a
+    group's first member is kept as its place, a list made only for a group met again)."""
+    groups: dict = {}
+    for at, group_key in enumerate(keys):
         found = groups.get(group_key)
         if found is None:
             groups[group_key] = at
@@ -182,7 +178,7 @@ def _groups_by_key(signatures: list[tuple], key) -> list | None:
             found.append(at)
         else:
             groups[group_key] = [found, at]
-    return None if len(groups) == len(signatures) else list(groups.values())
+    return groups
 
 
 def _varying(boxes: list[Box]) -> tuple[int, ...]:
