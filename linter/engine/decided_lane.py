@@ -255,7 +255,10 @@ class _Lane:
             if kind is _RETURN:
                 returns.append(tuple.__new__(Box, values))
             elif verdict.terminal_other if kind is _OTHER else kind in TERMINAL_KINDS:  # (no goto: plain_chain's)
-                decided.extend(_less([tuple.__new__(Box, values)], returns, self.index))
+                if returns:
+                    decided.extend(_less_plain(tuple.__new__(Box, values), returns, self.index))
+                else:
+                    decided.append(tuple.__new__(Box, values))
         return decided
 
 
@@ -356,6 +359,60 @@ def _less(boxes: list[Box], holes: list[Box], index: DecidedIndex) -> list[Box]:
         boxes = pieces
         index.charge(len(boxes))
     return boxes
+
+
+def _less_plain(box: Box, holes: list[Box], index: DecidedIndex) -> list[Box]:
+    """_less([``box``], ``holes``, ``index``) for boxes made from the lane's universe (local
+    None) by setting their sources, protocols and destination ports only: _minus_plain()."""
+    boxes = [box]
+    for hole in holes:
+        if len(boxes) == 1:
+            boxes = _minus_plain(boxes[0], hole)
+        else:
+            pieces = []
+            for box in boxes:
+                pieces.extend(_minus_plain(box, hole))
+            boxes = pieces
+        index.charge(len(boxes))
+    return boxes
+
+
+def _minus_plain(box: Box, hole: Box) -> list[Box]:
+    """_minus(``box``, ``hole``) for two boxes that differ from the lane's universe (local None)
+    in their sources, protocols and destination ports only: the same pieces, in the same order
+    (their other fields meet whole, so leave no piece; they keep the box's objects there,
+    equal to those _minus makes)."""
+    mine_proto, theirs_proto = box[_PROTO], hole[_PROTO]
+    mine_src, theirs_src = box[_SRC], hole[_SRC]
+    mine_dport, theirs_dport = box[_DPORT], hole[_DPORT]
+    common_src = iv.intersect(mine_src, theirs_src)  # (most holes miss in their sources)
+    if not common_src:
+        return [box]
+    common_proto = iv.intersect(mine_proto, theirs_proto)
+    if not common_proto:
+        return [box]
+    common_dport = iv.intersect(mine_dport, theirs_dport)
+    if not common_dport:
+        return [box]
+    pieces = []
+    values = list(box)
+    out = iv.subtract(mine_proto, theirs_proto)
+    if out:
+        values[_PROTO] = out
+        pieces.append(tuple.__new__(Box, values))
+        values = list(values)
+    values[_PROTO] = common_proto
+    out = iv.subtract(mine_src, theirs_src)
+    if out:
+        values[_SRC] = out
+        pieces.append(tuple.__new__(Box, values))
+        values = list(values)
+    values[_SRC] = common_src
+    out = iv.subtract(mine_dport, theirs_dport)
+    if out:
+        values[_DPORT] = out
+        pieces.append(tuple.__new__(Box, values))
+    return pieces
 
 
 def _minus(box: Box, hole: Box) -> list[Box]:
