@@ -20,7 +20,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 
 from linter.engine import intervals as iv
-from linter.engine.space import Box
+from linter.engine.space import Box, with_src
 
 _PROTO, _SPORT, _DPORT, _SRC, _DST, _IIF, _STATE, _LOCAL = (Box._fields.index(name) for name in (
     "proto", "sport", "dport", "src", "dst", "iif", "state", "local"))
@@ -295,6 +295,17 @@ class DecidedIndex:
         self._merge_into(entry, _SRC, box.src)
         return False
 
+    def cover_or_add_sources(self, src: iv.Ranges, universe: Box) -> bool:
+        """cover_or_add_source() of ``universe`` (the index's universe box but for its local
+        flag, None) narrowed to sources ``src``, the box made only where covers() and add()
+        are asked: a source drop whose first probe tells it apart is merged in directly."""
+        entry = self.source_entry
+        if entry is None or not self._missed_sources(src):
+            return self._cover_or_add(with_src(universe, src))
+        self.spent += 1  # (add(): merged in the source drops' entry)
+        self._merge_into(entry, _SRC, src)
+        return False
+
     def covers_source(self, box: Box) -> bool:
         """``covers(box)`` for a box of sources only (see _missed_source): a jump's match."""
         return False if self._missed_source(box) else self.covers(box)
@@ -306,13 +317,18 @@ class DecidedIndex:
         covers()'s charges are made here (and covers() answers False); when not, or for
         another box, nothing is charged and covers() is to be asked."""
         full = self.full
-        whole = self.whole_values
-        src = box.src
-        if box.local is not None or src == full[_SRC] or whole[_PROTO] is None \
-                or whole[_SPORT] is None or whole[_DPORT] is None or whole[_DST] is None or whole[_IIF] is None \
-                or whole[_STATE] is None or box.proto is not full[_PROTO] or box.dport is not full[_DPORT] \
+        if box.local is not None or box.proto is not full[_PROTO] or box.dport is not full[_DPORT] \
                 or box.sport is not full[_SPORT] or box.dst is not full[_DST] or box.iif is not full[_IIF] \
                 or box.state is not full[_STATE]:
+            return False
+        return self._missed_sources(box.src)
+
+    def _missed_sources(self, src: iv.Ranges) -> bool:
+        """_missed_source() of the universe (local None) narrowed to sources ``src``."""
+        full = self.full
+        whole = self.whole_values
+        if src == full[_SRC] or whole[_PROTO] is None or whole[_SPORT] is None or whole[_DPORT] is None \
+                or whole[_DST] is None or whole[_IIF] is None or whole[_STATE] is None:
             return False
         # _probe(box): the whole probe's values but for the sources, free where they are
         value = self.touched[_SRC].first_outside(src)

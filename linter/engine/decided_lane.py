@@ -40,6 +40,7 @@ _PROTO = Box._fields.index("proto")  # (followed by sport and dport: plain_match
 assert Box._fields[_PROTO:_PROTO + 3] == ("proto", "sport", "dport")
 _JUMP, _GOTO, _RETURN, _OTHER = VerdictKind.JUMP, VerdictKind.GOTO, VerdictKind.RETURN, VerdictKind.OTHER
 _JUMPING = frozenset((_JUMP, _GOTO))
+_SOURCE = Direction.SOURCE
 _DECIDES_MATCH = TERMINAL_KINDS - {_GOTO}  # verdicts whose match the judged chain decides (RETURN too; a
 # goto also asks for its target's returned space, as the general path does: decided_by's)
 CALLEE_DEPTH = 16  # nested jumps followed into called chains; deeper: the general path
@@ -72,12 +73,26 @@ def judge(analysis, chain: Chain):
     cover_or_add_source, covers_source = index.cover_or_add_source, index.covers_source
     cover_or_add_ports = index.cover_or_add_ports
     whole_proto, whole_dport = any_local.proto, any_local.dport
+    cover_or_add_sources, family = index.cover_or_add_sources, any_local.family
+    # (the index's universe is the lane's but for the local flag: the same objects)
+    sources_direct = all(any_local[at] is value for at, value in index.full.items())
     try:
         for position, rule in enumerate(chain.rules):
             if rule.verdict.kind in _DECIDES_MATCH:
                 # A plain rule that ends the chain for what it matches (the mix's source and port
                 # drops): what decided_by() would take out is its match, tested and added here.
-                inside = plain_match(any_local, rule.matches)
+                matches = rule.matches
+                if len(matches) == 1 and type(first := matches[0]) is AddressMatch and not first.negated \
+                        and first.direction is _SOURCE and first.addresses.family is family and sources_direct:
+                    # (a source drop, the commonest rule: plain_match's box made only if asked for)
+                    src = first.addresses.ranges
+                    if not src:
+                        dead.add(position)
+                    elif cover_or_add_sources(src, any_local):
+                        dead.add(position)
+                        shadowed.add(position)
+                    continue
+                inside = plain_match(any_local, matches)
                 if inside is None:
                     dead.add(position)  # (it matches nothing)
                     continue
