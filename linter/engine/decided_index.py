@@ -20,10 +20,11 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 
 from linter.engine import intervals as iv
-from linter.engine.space import Box, with_src
+from linter.engine.space import Box, with_proto, with_src
 
 _PROTO, _SPORT, _DPORT, _SRC, _DST, _IIF, _STATE, _LOCAL = (Box._fields.index(name) for name in (
     "proto", "sport", "dport", "src", "dst", "iif", "state", "local"))
+assert Box._fields[_PROTO:_DST + 1] == ("proto", "sport", "dport", "src", "dst")  # (add_source_crossing's key)
 _RANGE_DIMS = (_PROTO, _SRC, _DST, _SPORT, _DPORT)  # (a box's difference is cut in this order)
 _SET_DIMS = (_IIF, _STATE)
 _DIMS = (_PROTO, _IIF, _STATE, _SRC, _DST, _SPORT, _DPORT)
@@ -236,6 +237,23 @@ class DecidedIndex:
             return
         entry = self._entry(box, mask)
         self._file(entry, self._src_keys(box.src), self._dport_keys(box.dport))
+
+    def add_source_crossing(self, proto: iv.Ranges, box: Box) -> None:
+        """``add(with_proto(box, proto))`` for ``proto`` one protocol: a protocol's jump crossed
+        with a box its chain decides, most often a source drop's (the universe narrowed in its
+        sources only, local None), merged straight into its entry when one holds such boxes."""
+        full = self.full
+        if box.local is not None or box.sport is not full[_SPORT] or box.dport is not full[_DPORT] \
+                or box.dst is not full[_DST] or box.src == full[_SRC] or proto == full[_PROTO]:
+            self.add(with_proto(box, proto))
+            return
+        # (add()'s key of boxes narrowed in one protocol and their sources)
+        entry = self.merged.get((_SRC, None, box.iif, box.state, proto, box.sport, box.dport, box.dst))
+        if entry is None:
+            self.add(with_proto(box, proto))  # (the first of its kind: add() makes the entry)
+            return
+        self.spent += 1
+        self._merge_into(entry, _SRC, box.src)
 
     def _merge_into(self, entry: list, dim: int, ranges) -> None:
         """``ranges`` merged into a merged entry's ``dim`` (a Union). The touched values there

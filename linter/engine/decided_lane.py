@@ -123,8 +123,7 @@ def judge(analysis, chain: Chain):
                 if matched:
                     shadowed.add(position)
                 continue
-            for box in lane.decided_by(rule, matched, [], 0):
-                index.add(box)
+            lane.add_decided(rule, matched)
     except (_Unsupported, OverBudget, RecursionError):
         return None
     return ChainVerdicts(dead or frozenset(), shadowed or frozenset(), True, None)
@@ -175,6 +174,31 @@ class _Lane:
             return [replace(found[0], local=None)]  # (for this host or not alike: one box)
         return found
 
+    def add_decided(self, rule: Rule, matched: list[Box]) -> None:
+        """index.add() of each box decided_by(``rule``, ``matched``, [], 0) gives, in order (a
+        plain rule's jump: its crossings made and added in one pass, _add_crossed_plain)."""
+        index = self.index
+        verdict = rule.verdict
+        if verdict.kind is _JUMP and matched and id(rule) in self.plain:  # (decided_by's jump, not opaque)
+            found = self._jump(verdict.target)
+            if found[0]:
+                return
+            inside = self._decided_in(found[1], 0)
+            index.charge(len(matched) * len(inside))
+            _add_crossed_plain(matched[0], inside, self.any_local, index)  # (no returns at depth 0)
+            return
+        for box in self.decided_by(rule, matched, [], 0):
+            index.add(box)
+
+    def _jump(self, target: str | None) -> tuple:
+        """Whether a jump to ``target`` changes nothing, and the chain it cuts by."""
+        found = self.jumps.get(target)
+        if found is None:
+            analysis = self.analysis
+            found = self.jumps[target] = (jump_changes_nothing(analysis.table, target, analysis._active),
+                                          analysis.cutting_target(target))
+        return found
+
     def decided_by(self, rule: Rule, matched: list[Box], returns: list[Box], depth: int) -> list[Box]:
         """The packets of ``matched`` (what ``rule`` matches) that ``rule`` takes out of its
         chain for good, less ``returns`` (what earlier RETURNs of a called chain sent back);
@@ -195,12 +219,7 @@ class _Lane:
                 self.analysis._returned_by(verdict.target)
             return []
         if kind is _JUMP:
-            found = self.jumps.get(verdict.target)
-            if found is None:
-                analysis = self.analysis
-                found = self.jumps[verdict.target] = (
-                    jump_changes_nothing(analysis.table, verdict.target, analysis._active),
-                    analysis.cutting_target(verdict.target))
+            found = self._jump(verdict.target)
             if found[0]:
                 return []
             inside = self._decided_in(found[1], depth)
@@ -340,6 +359,25 @@ def _crossed_plain(box: Box, others: list[Box], universe: Box) -> list[Box]:
         values[_SRC] = narrowed_src
         found.append(tuple.__new__(Box, values))
     return found
+
+
+def _add_crossed_plain(box: Box, others: list[Box], universe: Box, index: DecidedIndex) -> None:
+    """index.add() of each box of _crossed_plain(``box``, ``others``, ``universe``), in order;
+    for a jump's box of one protocol, a box of sources only it crosses is merged into its
+    entry directly (DecidedIndex.add_source_crossing: the crossing is that box of the protocol)."""
+    proto = box.proto
+    if box.src is not universe.src or box.dport is not universe.dport or len(proto) != 1 \
+            or proto[0][0] != proto[0][1] or iv.intersect(proto, universe.proto) is not proto:
+        for crossing in _crossed_plain(box, others, universe):
+            index.add(crossing)
+        return
+    whole_proto, whole_dport = universe.proto, universe.dport
+    for other in others:
+        if other.proto is whole_proto and other.dport is whole_dport:
+            index.add_source_crossing(proto, other)
+        else:
+            for crossing in _crossed_plain(box, [other], universe):
+                index.add(crossing)
 
 
 def _both(box: Box, other: Box) -> Box | None:

@@ -248,3 +248,39 @@ def test_a_union_grows_as_iv_union(seed):
         assert union.add(ranges) == (grown != held)
         held = grown
         assert tuple(zip(union.starts, union.ends)) == held
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_a_protocols_crossings_added_in_one_go_are_add(seed):
+    """A plain jump's crossings added by decided_lane._add_crossed_plain (a protocol's jump
+    crossed with source drops merged straight into their entry, add_source_crossing) leave the
+    index as add() of each of _crossed_plain's boxes, in order: the same spent, entries, touched
+    values and answers, among the other boxes a mix's chain adds."""
+    from linter.engine import decided_lane
+
+    pick = random.Random(seed)
+    space = universe(Family.IPV4, INTERFACES)
+    whole = replace(space[0], local=None)
+    fused = decided_index.DecidedIndex(space, 10**9)
+    plain = decided_index.DecidedIndex(space, 10**9)
+    for _ in range(pick.randint(10, 60)):
+        roll = pick.random()
+        if roll < 0.7:
+            jump = replace(whole, proto=pick.choice((((6, 6),), ((17, 17),), ((6, 6), (17, 17)), ((0, 255),)))) \
+                if roll < 0.5 else _source_only(pick, whole) if roll < 0.6 else _ports_only(pick, whole)
+            others = [_source_only(pick, whole) if pick.random() < 0.6 else _ports_only(pick, whole)
+                      if pick.random() < 0.5 else _box(pick, whole) for _ in range(pick.randint(0, 6))]
+            decided_lane._add_crossed_plain(jump, others, whole, fused)
+            for crossing in decided_lane._crossed_plain(jump, others, whole):
+                plain.add(crossing)
+        else:
+            box = _box(pick, whole)
+            assert fused.covers(box) is plain.covers(box)
+            fused.add(box)
+            plain.add(box)
+        assert fused.spent == plain.spent
+        assert _entries(fused) == _entries(plain) and fused.whole_bits == plain.whole_bits
+        assert all(tuple(zip(fused.touched[dim].starts, fused.touched[dim].ends))
+                   == tuple(zip(plain.touched[dim].starts, plain.touched[dim].ends)) for dim in fused.touched)
+        probe = _box(pick, whole)
+        assert fused.covers(probe) is plain.covers(probe) and fused.spent == plain.spent
