@@ -284,3 +284,40 @@ def test_a_protocols_crossings_added_in_one_go_are_add(seed):
                    == tuple(zip(plain.touched[dim].starts, plain.touched[dim].ends)) for dim in fused.touched)
         probe = _box(pick, whole)
         assert fused.covers(probe) is plain.covers(probe) and fused.spent == plain.spent
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_touched_values_are_the_union_of_what_entries_narrow(seed):
+    """An index's touched values in each range dimension are the union of the entries' values
+    there (of the entries narrowing it), also once they hold the universe's and adds to them
+    stop (touched_whole): wide source boxes among source drops, port drops and other boxes."""
+    from linter.engine import intervals as iv
+
+    pick = random.Random(seed)
+    space = universe(Family.IPV4, INTERFACES)
+    whole = replace(space[0], local=None)
+    index = decided_index.DecidedIndex(space, 10**9)
+    for _ in range(pick.randint(20, 120)):
+        roll = pick.random()
+        if roll < 0.1:
+            start = pick.randrange(0, 2**32, 2**24)
+            box = replace(whole, src=iv.subtract(whole.src, ((start, start + 2**24 - 1),)))
+        else:
+            box = _source_only(pick, whole) if roll < 0.5 else _ports_only(pick, whole) if roll < 0.8 \
+                else _box(pick, whole)
+        if roll < 0.5 and index.source_entry is not None:
+            index.cover_or_add_source(box)
+        elif 0.5 <= roll < 0.8:
+            index.cover_or_add_ports(box)
+        else:
+            index.add(box)
+        for dim, touched in index.touched.items():
+            slot = decided_index._SLOT[dim]
+            values = ()
+            for entry in index.entries:
+                if entry[8] & decided_index._BIT[dim]:
+                    mine = entry[slot]
+                    values = iv.union(values, tuple(zip(mine.starts, mine.ends)) if type(mine) is decided_index.Union
+                                      else mine)
+            assert tuple(zip(touched.starts, touched.ends)) == values
+            assert (dim in index.touched_whole) == (values == whole[dim])
