@@ -358,7 +358,7 @@ class DecidedIndex:
                 or whole[_DST] is None or whole[_IIF] is None or whole[_STATE] is None:
             return False
         # _probe(box): the whole probe's values but for the sources, free where they are
-        value = self.touched[_SRC].first_outside(src)
+        value = None if _SRC in self.touched_whole else self.touched[_SRC].first_outside(src)
         if value is None:
             value = src[0][0]
             free = self.whole_bits & _NOT_SRC
@@ -471,7 +471,7 @@ class DecidedIndex:
                 if dim in _SET_DIMS:
                     held = not point[dim].isdisjoint(self.touched_sets[dim])
                 else:
-                    held = self.touched[dim].meets(point[dim])
+                    held = dim in self.touched_whole or self.touched[dim].meets(point[dim])
                 free = free & ~_BIT[dim] if held else free | _BIT[dim]
         pieces = [box]
         while pieces:
@@ -529,7 +529,7 @@ class DecidedIndex:
         if dim in _SET_DIMS:
             free = mine - self.touched_sets[dim]
             return frozenset((min(free or mine),)), _BIT[dim] if free else 0
-        value = self.touched[dim].first_outside(mine)
+        value = None if dim in self.touched_whole else self.touched[dim].first_outside(mine)
         if value is None:
             return ((mine[0][0], mine[0][0]),), 0
         return ((value, value),), _BIT[dim]
@@ -606,6 +606,10 @@ class DecidedIndex:
                         value = values[slot]
                         at = bisect_right(ranges.starts, value) - 1
                         if at < 0 or value > ranges.ends[at]:
+                            break
+                    elif type(ranges) is tuple and len(ranges) == 1:  # (and one range: most entries')
+                        (lo, hi), = ranges
+                        if not lo <= values[slot] <= hi:
                             break
                     elif not _has(ranges, values[slot]):
                         break
