@@ -40,6 +40,7 @@ _PROTO = Box._fields.index("proto")  # (followed by sport and dport: plain_match
 assert Box._fields[_PROTO:_PROTO + 3] == ("proto", "sport", "dport")
 _JUMP, _GOTO, _RETURN, _OTHER = VerdictKind.JUMP, VerdictKind.GOTO, VerdictKind.RETURN, VerdictKind.OTHER
 _JUMPING = frozenset((_JUMP, _GOTO))
+_SOURCE = Direction.SOURCE
 _DECIDES_MATCH = TERMINAL_KINDS - {_GOTO}  # verdicts whose match the judged chain decides (RETURN too; a
 # goto also asks for its target's returned space, as the general path does: decided_by's)
 CALLEE_DEPTH = 16  # nested jumps followed into called chains; deeper: the general path
@@ -72,12 +73,26 @@ def judge(analysis, chain: Chain):
     cover_or_add_source, covers_source = index.cover_or_add_source, index.covers_source
     cover_or_add_ports = index.cover_or_add_ports
     whole_proto, whole_dport = any_local.proto, any_local.dport
+    cover_or_add_sources, family = index.cover_or_add_sources, any_local.family
+    # (the index's universe is the lane's but for the local flag: the same objects)
+    sources_direct = all(any_local[at] is value for at, value in index.full.items())
     try:
         for position, rule in enumerate(chain.rules):
             if rule.verdict.kind in _DECIDES_MATCH:
                 # A plain rule that ends the chain for what it matches (the mix's source and port
                 # drops): what decided_by() would take out is its match, tested and added here.
-                inside = plain_match(any_local, rule.matches)
+                matches = rule.matches
+                if len(matches) == 1 and type(first := matches[0]) is AddressMatch and not first.negated \
+                        and first.direction is _SOURCE and first.addresses.family is family and sources_direct:
+                    # (a source drop, the commonest rule: plain_match's box made only if asked for)
+                    src = first.addresses.ranges
+                    if not src:
+                        dead.add(position)
+                    elif cover_or_add_sources(src, any_local):
+                        dead.add(position)
+                        shadowed.add(position)
+                    continue
+                inside = plain_match(any_local, matches)
                 if inside is None:
                     dead.add(position)  # (it matches nothing)
                     continue
@@ -108,8 +123,7 @@ def judge(analysis, chain: Chain):
                 if matched:
                     shadowed.add(position)
                 continue
-            for box in lane.decided_by(rule, matched, [], 0):
-                index.add(box)
+            lane.add_decided(rule, matched)
     except (_Unsupported, OverBudget, RecursionError):
         return None
     return ChainVerdicts(dead or frozenset(), shadowed or frozenset(), True, None)
@@ -160,6 +174,31 @@ class _Lane:
             return [replace(found[0], local=None)]  # (for this host or not alike: one box)
         return found
 
+    def add_decided(self, rule: Rule, matched: list[Box]) -> None:
+        """index.add() of each box decided_by(``rule``, ``matched``, [], 0) gives, in order (a
+        plain rule's jump: its crossings made and added in one pass, _add_crossed_plain)."""
+        index = self.index
+        verdict = rule.verdict
+        if verdict.kind is _JUMP and matched and id(rule) in self.plain:  # (decided_by's jump, not opaque)
+            found = self._jump(verdict.target)
+            if found[0]:
+                return
+            inside = self._decided_in(found[1], 0)
+            index.charge(len(matched) * len(inside))
+            _add_crossed_plain(matched[0], inside, self.any_local, index)  # (no returns at depth 0)
+            return
+        for box in self.decided_by(rule, matched, [], 0):
+            index.add(box)
+
+    def _jump(self, target: str | None) -> tuple:
+        """Whether a jump to ``target`` changes nothing, and the chain it cuts by."""
+        found = self.jumps.get(target)
+        if found is None:
+            analysis = self.analysis
+            found = self.jumps[target] = (jump_changes_nothing(analysis.table, target, analysis._active),
+                                          analysis.cutting_target(target))
+        return found
+
     def decided_by(self, rule: Rule, matched: list[Box], returns: list[Box], depth: int) -> list[Box]:
         """The packets of ``matched`` (what ``rule`` matches) that ``rule`` takes out of its
         chain for good, less ``returns`` (what earlier RETURNs of a called chain sent back);
@@ -180,12 +219,7 @@ class _Lane:
                 self.analysis._returned_by(verdict.target)
             return []
         if kind is _JUMP:
-            found = self.jumps.get(verdict.target)
-            if found is None:
-                analysis = self.analysis
-                found = self.jumps[verdict.target] = (
-                    jump_changes_nothing(analysis.table, verdict.target, analysis._active),
-                    analysis.cutting_target(verdict.target))
+            found = self._jump(verdict.target)
             if found[0]:
                 return []
             inside = self._decided_in(found[1], depth)
@@ -255,7 +289,10 @@ class _Lane:
             if kind is _RETURN:
                 returns.append(tuple.__new__(Box, values))
             elif verdict.terminal_other if kind is _OTHER else kind in TERMINAL_KINDS:  # (no goto: plain_chain's)
-                decided.extend(_less([tuple.__new__(Box, values)], returns, self.index))
+                if returns:
+                    decided.extend(_less_plain(tuple.__new__(Box, values), returns, self.index))
+                else:
+                    decided.append(tuple.__new__(Box, values))
         return decided
 
 
@@ -324,6 +361,25 @@ def _crossed_plain(box: Box, others: list[Box], universe: Box) -> list[Box]:
     return found
 
 
+def _add_crossed_plain(box: Box, others: list[Box], universe: Box, index: DecidedIndex) -> None:
+    """index.add() of each box of _crossed_plain(``box``, ``others``, ``universe``), in order;
+    for a jump's box of one protocol, a box of sources only it crosses is merged into its
+    entry directly (DecidedIndex.add_source_crossing: the crossing is that box of the protocol)."""
+    proto = box.proto
+    if box.src is not universe.src or box.dport is not universe.dport or len(proto) != 1 \
+            or proto[0][0] != proto[0][1] or iv.intersect(proto, universe.proto) is not proto:
+        for crossing in _crossed_plain(box, others, universe):
+            index.add(crossing)
+        return
+    whole_proto, whole_dport = universe.proto, universe.dport
+    for other in others:
+        if other.proto is whole_proto and other.dport is whole_dport:
+            index.add_source_crossing(proto, other)
+        else:
+            for crossing in _crossed_plain(box, [other], universe):
+                index.add(crossing)
+
+
 def _both(box: Box, other: Box) -> Box | None:
     """``box`` ∩ ``other`` (engine.shadow.intersect, a local flag of None holding both)."""
     from linter.engine.shadow import intersect  # (loaded by the caller already)
@@ -356,6 +412,60 @@ def _less(boxes: list[Box], holes: list[Box], index: DecidedIndex) -> list[Box]:
         boxes = pieces
         index.charge(len(boxes))
     return boxes
+
+
+def _less_plain(box: Box, holes: list[Box], index: DecidedIndex) -> list[Box]:
+    """_less([``box``], ``holes``, ``index``) for boxes made from the lane's universe (local
+    None) by setting their sources, protocols and destination ports only: _minus_plain()."""
+    boxes = [box]
+    for hole in holes:
+        if len(boxes) == 1:
+            boxes = _minus_plain(boxes[0], hole)
+        else:
+            pieces = []
+            for box in boxes:
+                pieces.extend(_minus_plain(box, hole))
+            boxes = pieces
+        index.charge(len(boxes))
+    return boxes
+
+
+def _minus_plain(box: Box, hole: Box) -> list[Box]:
+    """_minus(``box``, ``hole``) for two boxes that differ from the lane's universe (local None)
+    in their sources, protocols and destination ports only: the same pieces, in the same order
+    (their other fields meet whole, so leave no piece; they keep the box's objects there,
+    equal to those _minus makes)."""
+    mine_proto, theirs_proto = box[_PROTO], hole[_PROTO]
+    mine_src, theirs_src = box[_SRC], hole[_SRC]
+    mine_dport, theirs_dport = box[_DPORT], hole[_DPORT]
+    common_src = iv.intersect(mine_src, theirs_src)  # (most holes miss in their sources)
+    if not common_src:
+        return [box]
+    common_proto = iv.intersect(mine_proto, theirs_proto)
+    if not common_proto:
+        return [box]
+    common_dport = iv.intersect(mine_dport, theirs_dport)
+    if not common_dport:
+        return [box]
+    pieces = []
+    values = list(box)
+    out = iv.subtract(mine_proto, theirs_proto)
+    if out:
+        values[_PROTO] = out
+        pieces.append(tuple.__new__(Box, values))
+        values = list(values)
+    values[_PROTO] = common_proto
+    out = iv.subtract(mine_src, theirs_src)
+    if out:
+        values[_SRC] = out
+        pieces.append(tuple.__new__(Box, values))
+        values = list(values)
+    values[_SRC] = common_src
+    out = iv.subtract(mine_dport, theirs_dport)
+    if out:
+        values[_DPORT] = out
+        pieces.append(tuple.__new__(Box, values))
+    return pieces
 
 
 def _minus(box: Box, hole: Box) -> list[Box]:

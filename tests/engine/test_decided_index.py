@@ -137,7 +137,11 @@ def test_a_source_drop_tested_and_added_in_one_go_is_covers_then_add(seed):
         if source_only and pick.random() < 0.25:  # (a jump's match: tested, not added)
             assert fused.covers_source(box) is covered
         elif source_only and pick.random() < 0.9:
-            assert fused.cover_or_add_source(box) is covered
+            # (from the box, or, for a box of the universe narrowed in its sources only, from its
+            # sources alone as decided_lane asks for a source drop's)
+            fused_answer = fused.cover_or_add_sources(box.src, whole) \
+                if box == replace(whole, src=box.src) and pick.random() < 0.5 else fused.cover_or_add_source(box)
+            assert fused_answer is covered
             if not covered:
                 plain.add(box)
                 added.append(box)
@@ -148,6 +152,7 @@ def test_a_source_drop_tested_and_added_in_one_go_is_covers_then_add(seed):
                 fused.add(box)
                 added.append(box)
         assert fused.spent == plain.spent
+        assert _entries(fused) == _entries(plain) and fused.whole_bits == plain.whole_bits
 
 
 def test_the_fused_source_test_takes_its_own_path_once_the_source_entry_exists(monkeypatch):
@@ -248,3 +253,76 @@ def test_a_union_grows_as_iv_union(seed):
         assert union.add(ranges) == (grown != held)
         held = grown
         assert tuple(zip(union.starts, union.ends)) == held
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_a_protocols_crossings_added_in_one_go_are_add(seed):
+    """A plain jump's crossings added by decided_lane._add_crossed_plain (a protocol's jump
+    crossed with source drops merged straight into their entry, add_source_crossing) leave the
+    index as add() of each of _crossed_plain's boxes, in order: the same spent, entries, touched
+    values and answers, among the other boxes a mix's chain adds."""
+    from linter.engine import decided_lane
+
+    pick = random.Random(seed)
+    space = universe(Family.IPV4, INTERFACES)
+    whole = replace(space[0], local=None)
+    fused = decided_index.DecidedIndex(space, 10**9)
+    plain = decided_index.DecidedIndex(space, 10**9)
+    for _ in range(pick.randint(10, 60)):
+        roll = pick.random()
+        if roll < 0.7:
+            jump = replace(whole, proto=pick.choice((((6, 6),), ((17, 17),), ((6, 6), (17, 17)), ((0, 255),)))) \
+                if roll < 0.5 else _source_only(pick, whole) if roll < 0.6 else _ports_only(pick, whole)
+            others = [_source_only(pick, whole) if pick.random() < 0.6 else _ports_only(pick, whole)
+                      if pick.random() < 0.5 else _box(pick, whole) for _ in range(pick.randint(0, 6))]
+            decided_lane._add_crossed_plain(jump, others, whole, fused)
+            for crossing in decided_lane._crossed_plain(jump, others, whole):
+                plain.add(crossing)
+        else:
+            box = _box(pick, whole)
+            assert fused.covers(box) is plain.covers(box)
+            fused.add(box)
+            plain.add(box)
+        assert fused.spent == plain.spent
+        assert _entries(fused) == _entries(plain) and fused.whole_bits == plain.whole_bits
+        assert all(tuple(zip(fused.touched[dim].starts, fused.touched[dim].ends))
+                   == tuple(zip(plain.touched[dim].starts, plain.touched[dim].ends)) for dim in fused.touched)
+        probe = _box(pick, whole)
+        assert fused.covers(probe) is plain.covers(probe) and fused.spent == plain.spent
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_touched_values_are_the_union_of_what_entries_narrow(seed):
+    """An index's touched values in each range dimension are the union of the entries' values
+    there (of the entries narrowing it), also once they hold the universe's and adds to them
+    stop (touched_whole): wide source boxes among source drops, port drops and other boxes."""
+    from linter.engine import intervals as iv
+
+    pick = random.Random(seed)
+    space = universe(Family.IPV4, INTERFACES)
+    whole = replace(space[0], local=None)
+    index = decided_index.DecidedIndex(space, 10**9)
+    for _ in range(pick.randint(20, 120)):
+        roll = pick.random()
+        if roll < 0.1:
+            start = pick.randrange(0, 2**32, 2**24)
+            box = replace(whole, src=iv.subtract(whole.src, ((start, start + 2**24 - 1),)))
+        else:
+            box = _source_only(pick, whole) if roll < 0.5 else _ports_only(pick, whole) if roll < 0.8 \
+                else _box(pick, whole)
+        if roll < 0.5 and index.source_entry is not None:
+            index.cover_or_add_source(box)
+        elif 0.5 <= roll < 0.8:
+            index.cover_or_add_ports(box)
+        else:
+            index.add(box)
+        for dim, touched in index.touched.items():
+            slot = decided_index._SLOT[dim]
+            values = ()
+            for entry in index.entries:
+                if entry[8] & decided_index._BIT[dim]:
+                    mine = entry[slot]
+                    values = iv.union(values, tuple(zip(mine.starts, mine.ends)) if type(mine) is decided_index.Union
+                                      else mine)
+            assert tuple(zip(touched.starts, touched.ends)) == values
+            assert (dim in index.touched_whole) == (values == whole[dim])

@@ -293,3 +293,32 @@ def test_called_chains_of_plain_rules_decide_as_read_again(monkeypatch, seed):
     judged = _judged_by_lane(text)
     assert judged is not None
     assert _verdicts(text, monkeypatch, lane=True) == _verdicts(text, monkeypatch, lane=False)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_a_plain_boxs_pieces_are_the_general_pieces(seed):
+    """_minus_plain and _less_plain (a called chain's boxes as engine/plain_chain.py read them,
+    less its RETURNs) give _minus's and _less's boxes, equal field by field and in order, with
+    the same work charged, for random boxes of the universe narrowed in their sources,
+    protocols and destination ports."""
+    from tests.engine.test_decided_index import _ranges
+
+    pick = random.Random(seed)
+    whole = shadow.universe(Family.IPV4, INTERFACES)[0]._replace(local=None)
+
+    def plain():
+        changes = {}
+        if pick.random() < 0.6:
+            changes["src"] = _ranges(pick, 2**32 - 1, (0, 2**24, 2**24 + 255, 2**25, 2**31, 2**32 - 1))
+        if pick.random() < 0.5:
+            changes["proto"] = pick.choice((((6, 6),), ((17, 17),), ((6, 6), (17, 17)), ((0, 5),)))
+            if pick.random() < 0.6:
+                changes["dport"] = _ranges(pick, 65535, (22, 53, 80, 443, 1000, 8080, 65535))
+        return whole._replace(**changes)
+
+    for _ in range(40):
+        box, holes = plain(), [plain() for _ in range(pick.randint(1, 4))]
+        assert decided_lane._minus_plain(box, holes[0]) == decided_lane._minus(box, holes[0])
+        general, fast = (decided_index.DecidedIndex([whole], 10**9) for _ in range(2))
+        assert decided_lane._less_plain(box, holes, fast) == decided_lane._less([box], holes, general)
+        assert fast.spent == general.spent
