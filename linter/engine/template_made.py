@@ -262,17 +262,18 @@ def made_all(step_specs: tuple, condition_specs: tuple, items: list, trees: tupl
             out.append(_new(Box, (family, proto, sport, dport, src, dst, iif, state, box_local, nat_dst, nat_dport,
                                   oif, mark, ctmark, assumptions, trail)))
             continue
-        rule = chains[nat[0]].rules[nat[1]]
-        verdict = rule.verdict
-        if verdict.kind not in _NAT:
-            box = _new(Box, (family, proto, sport, dport, src, dst, iif, state, local, None, None, oif, mark, ctmark,
-                             assumptions, trail))
-            out.append(apply_nat(box, rule, routing))
-            continue
         # The box before the DNAT (not rewritten, local as it entered) as apply_nat rewrites it.
+        # (Only a DNAT or REDIRECT rule is ever found here: its rule is looked up on a miss.)
         nat_key = (nat, id(dst), id(dport))
         found = nats.get(nat_key)
         if found is None or found[0] is not dst or found[1] is not dport or found[2] is not family:
+            rule = chains[nat[0]].rules[nat[1]]
+            verdict = rule.verdict
+            if verdict.kind not in _NAT:
+                box = _new(Box, (family, proto, sport, dport, src, dst, iif, state, local, None, None, oif, mark,
+                                 ctmark, assumptions, trail))
+                out.append(apply_nat(box, rule, routing))
+                continue
             found = nats[nat_key] = (dst, dport, family, nat_fields(verdict, family, dst, dport, local, routing))
         nat_dst, nat_dport, box_local = found[3]
         out.append(_new(Box, (family, proto, sport, dport, src, dst, iif, state, box_local, nat_dst, nat_dport, oif,
