@@ -328,25 +328,28 @@ def _same(item):
 
 def _replay_all(members: list[Box], template, walker: Walker, results: list, returned: list | None = None) -> None:
     """The template's outcomes for each of ``members`` in turn (into ``results``; where
-    ``returned`` is given, a box that returns goes there instead, without its outcome): its own wide dimensions, path and
-    assumptions, then the template's steps and assumptions. (Each path extended as
-    ``space.extend_path`` extends it, in place: the same look-up of the path cache by the same
-    key, the same emptying of a full cache before a new extension is stored.) One loop for the
-    group: 64,000 members a kube-proxy chain, each a call of its own before."""
+    ``returned`` is given, a box that returns goes there instead, without its outcome): its
+    own wide dimensions, path and assumptions, then the template's steps and assumptions.
+    (Each path extended as ``space.extend_path`` extends it, in place: the same look-up of the
+    path cache by the same key, the same emptying of a full cache before a new extension is
+    stored.) One loop for the group: 64,000 members a kube-proxy chain, each a call of its
+    own before."""
     paths = space._PATHS
     routing = walker.routing
     append = results.append
     back = Outcome.RETURN if returned is not None else _NOTHING
     # (Whether the cache may be emptied, read once: nothing in the loop holds or lets go.)
     clearing, size = not space._HOLDING[0], space.PATH_CACHE_SIZE
-    # Per outcome, the exact fields the walked box ended with (read once, not per member).
-    items = [((done.family, done.proto, done.iif, done.state, done.oif, done.mark, done.ctmark), outcome, nat, steps,
-              conditions) for done, outcome, nat, steps, conditions in template]
+    # Per outcome, the exact fields the walked box ended with (read once, not per member), and
+    # each step as the one-item tuple a path is extended by.
+    items = [((done.family, done.proto, done.iif, done.state, done.oif, done.mark, done.ctmark), outcome, nat,
+              tuple((identity, (s,)) for identity, s in steps), conditions)
+             for done, outcome, nat, steps, conditions in template]
     for member in members:
         _, _, sport, dport, src, dst, _, _, local, nat_dst, nat_dport, _, _, _, member_assumed, member_trail = member
         for (family, proto, iif, state, oif, mark, ctmark), outcome, nat, steps, conditions in items:
             trail = member_trail
-            for identity, s in steps:
+            for identity, one in steps:
                 key = (id(trail), identity)
                 hit = paths.get(key)
                 if hit is not None and hit[0] is trail:
@@ -354,7 +357,8 @@ def _replay_all(members: list[Box], template, walker: Walker, results: list, ret
                     continue
                 if clearing and len(paths) > size:
                     paths.clear()
-                extended = trail + (s,)
+                # (An empty trail plus a tuple is that tuple itself: a new one made, as before.)
+                extended = trail + one if trail else (one[0],)
                 paths[key] = (trail, extended)
                 trail = extended
             assumptions = member_assumed

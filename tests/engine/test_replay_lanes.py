@@ -125,3 +125,28 @@ def test_a_replay_with_the_cache_near_full_makes_what_one_call_per_step_makes(mo
         assert _sharing(got) == _sharing(expected)
         assert cache_got == cache_expected
         forget_paths()
+
+
+@pytest.mark.parametrize("count", [1, 2])
+@pytest.mark.parametrize("size", [0, 1, 50_000])
+def test_members_with_no_trail_yet_get_paths_made_as_extend_path_makes_them(monkeypatch, size, count):
+    """A member entering with an empty trail: each extension a new tuple where extend_path
+    makes one (the path cache emptied between them, not held), the same one where it shares."""
+    from tests.engine.test_path_sharing import _one_by_one, _partition
+    document = ruleset(FORWARD)
+    table, chain = _chain(document, "filter", "FORWARD")
+    walker = _walker(document)
+    # (every other member with a trail of its own: its extension empties a cache of size 0)
+    members = [box._replace(trail=()) if n % 2 == 0 else box for n, box in enumerate(_boxes(table, chain, 6, nat=True))]
+    done = members[0]._replace(assumptions=())
+    steps = [step((), "rule", table, chain, r) for r in chain.rules[:count]]
+    template = [(done, Outcome.ACCEPT, None, tuple(((i, "s"), s[0]) for i, s in enumerate(steps)), ())]
+    monkeypatch.setattr(space, "PATH_CACHE_SIZE", size)
+    runs = []
+    for make in (_one_by_one, _replay_all):
+        forget_paths()
+        made: list = []
+        make(members, template, walker, made)
+        runs.append(made)
+    assert runs[0] == runs[1]
+    assert _partition(runs[0]) == _partition(runs[1])
