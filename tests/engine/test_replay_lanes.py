@@ -150,3 +150,28 @@ def test_members_with_no_trail_yet_get_paths_made_as_extend_path_makes_them(monk
         runs.append(made)
     assert runs[0] == runs[1]
     assert _partition(runs[0]) == _partition(runs[1])
+
+
+def _values_field_by_field(subtree, boxes) -> list[list[int]]:
+    """shapewalk._values as it was written before: a loop over _WIDE and _CLASS."""
+    from linter.engine.shapewalk import _CLASS, _WIDE
+    values = [list(constants) for constants in subtree.constants]
+    for box in boxes:
+        for field in _WIDE:
+            ranges = box[field]
+            if ranges is not None:
+                for lo, hi in ranges:
+                    values[_CLASS[field]].extend((lo, hi + 1))
+    return values
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_values_with_the_fields_written_out_are_the_values_field_by_field(seed):
+    from linter.engine.shapewalk import Subtree, _values
+    rng = random.Random(seed)
+    for _ in range(50):
+        subtree = Subtree(0, (), tuple(tuple(rng.sample(range(100), rng.randrange(4))) for _ in range(4)))
+        boxes = [Box(Family.IPV4, ((6, 6),), _ranges(rng, 64), _ranges(rng, 64), _ranges(rng, 64),
+                     _ranges(rng, 64), frozenset({"eth0"}), frozenset({"new"}), local=False,
+                     nat_dst=_ranges(rng, 64), nat_dport=_ranges(rng, 64)) for _ in range(rng.randint(1, 3))]
+        assert _values(subtree, boxes) == _values_field_by_field(subtree, boxes)
