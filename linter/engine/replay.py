@@ -64,22 +64,92 @@ class Plan:
     def key(self, box: Box) -> tuple | None:
         """What decides how the chain's rules meet ``box``; None when a wide dimension of it
         spans more than one atom (the rules may cut it)."""
-        # (The box's fields unpacked at once: 130,000 keys a kube walk.)
+        # (The box's fields unpacked at once, and _atom written out for each: 130,000 keys a
+        # kube walk, six atoms each.)
         family, proto, sport, dport, src, dst, iif, state, local, nat_dst, nat_dport, oif, mark, ctmark, _, _ = box
-        src = _atom(self.sources, src)
-        sport = _atom(self.sports, sport)
-        if nat_dst is None:
-            nat_dst, dst = -2, _atom(self.addresses, dst)
-        else:
-            nat_dst = _atom(self.addresses, nat_dst)
-            dst = _atom(self.addresses, dst) if self.originals else -3
-        if nat_dport is None:
-            nat_dport, dport = -2, _atom(self.dports, dport)
-        else:
-            nat_dport = _atom(self.dports, nat_dport)
-            dport = _atom(self.dports, dport) if self.originals else -3
-        if src == -1 or dst == -1 or dport == -1 or sport == -1 or nat_dst == -1 or nat_dport == -1:
+        if not src or not sport:
             return None
+        bounds = self.sources
+        if bounds:
+            atom = bisect_right(bounds, src[0][0])
+            if atom != bisect_right(bounds, src[-1][1]):
+                return None
+            src = atom
+        else:
+            src = 0
+        bounds = self.sports
+        if bounds:
+            atom = bisect_right(bounds, sport[0][0])
+            if atom != bisect_right(bounds, sport[-1][1]):
+                return None
+            sport = atom
+        else:
+            sport = 0
+        addresses, ports = self.addresses, self.dports
+        if nat_dst is None:
+            nat_dst = -2
+            if not dst:
+                return None
+            if addresses:
+                atom = bisect_right(addresses, dst[0][0])
+                if atom != bisect_right(addresses, dst[-1][1]):
+                    return None
+                dst = atom
+            else:
+                dst = 0
+        else:
+            if not nat_dst:
+                return None
+            if addresses:
+                atom = bisect_right(addresses, nat_dst[0][0])
+                if atom != bisect_right(addresses, nat_dst[-1][1]):
+                    return None
+                nat_dst = atom
+            else:
+                nat_dst = 0
+            if not self.originals:
+                dst = -3
+            elif not dst:
+                return None
+            elif addresses:
+                atom = bisect_right(addresses, dst[0][0])
+                if atom != bisect_right(addresses, dst[-1][1]):
+                    return None
+                dst = atom
+            else:
+                dst = 0
+        if nat_dport is None:
+            nat_dport = -2
+            if not dport:
+                return None
+            if ports:
+                atom = bisect_right(ports, dport[0][0])
+                if atom != bisect_right(ports, dport[-1][1]):
+                    return None
+                dport = atom
+            else:
+                dport = 0
+        else:
+            if not nat_dport:
+                return None
+            if ports:
+                atom = bisect_right(ports, nat_dport[0][0])
+                if atom != bisect_right(ports, nat_dport[-1][1]):
+                    return None
+                nat_dport = atom
+            else:
+                nat_dport = 0
+            if not self.originals:
+                dport = -3
+            elif not dport:
+                return None
+            elif ports:
+                atom = bisect_right(ports, dport[0][0])
+                if atom != bisect_right(ports, dport[-1][1]):
+                    return None
+                dport = atom
+            else:
+                dport = 0
         # (The family by identity: hashing an enum member runs Python code.)
         return (src, dst, dport, sport, nat_dst, nat_dport, id(family), proto, iif, state, local, oif, mark, ctmark)
 
@@ -171,12 +241,17 @@ def walk_many(walker: Walker, table: Table, chain: Chain, boxes: list[Box]) -> l
         return walker.walk(table, chain, boxes)
     groups: dict[tuple, list[Box]] = {}
     apart: list[Box] = []
+    key_of = plan.key
     for box in boxes:
-        key = plan.key(box)
+        key = key_of(box)
         if key is None:
             apart.append(box)
         else:
-            groups.setdefault(key, []).append(box)
+            members = groups.get(key)
+            if members is None:
+                groups[key] = [box]
+            else:
+                members.append(box)
     if len(groups) * 2 > len(boxes):
         return walker.walk(table, chain, boxes)  # most boxes of a kind of their own: nothing to share
     results: list[tuple[Box, Outcome]] = []
@@ -200,15 +275,14 @@ def walk_many(walker: Walker, table: Table, chain: Chain, boxes: list[Box]) -> l
     # boxes share a path, and how the walks' boxes merge, then depend on their own paths only,
     # not on how many other boxes were replayed (each replay extends the cache).
     walked_apart = walker.walk(table, chain, apart) if apart else ()
+    back = Outcome.RETURN  # (an enum member looked up once: ~0.3 us a look-up, 130,000 results)
+    returned: list[Box] = []
     hold_paths(True)
     try:
         for members, walked in planned:
-            _replay_all(members, walked, walker, results)
+            _replay_all(members, walked, walker, results, returned)
     finally:
         hold_paths(False)
-    back = Outcome.RETURN  # (an enum member looked up once: ~0.3 us a look-up, 130,000 results)
-    returned = [box for box, outcome in results if outcome is back]
-    results = [pair for pair in results if pair[1] is not back]
     if walked_apart:
         for box, outcome in walked_apart:
             if outcome is back:
@@ -245,35 +319,46 @@ def _template(walker: Walker, table: Table, chain: Chain, box: Box):
     return template, spent
 
 
+_NOTHING = object()  # (an outcome no template holds)
+
+
 def _same(item):
     return item
 
 
-def _replay_all(members: list[Box], template, walker: Walker, results: list) -> None:
-    """The template's outcomes for each of ``members`` in turn (into ``results``): its own wide
-    dimensions, path and assumptions, then the template's steps and assumptions. (Each path
-    extended as ``space.extend_path`` extends it, in place: the same look-up of the path cache
-    by the same key, the same emptying of a full cache before a new extension is stored.) One
-    loop for the group: 64,000 members a kube-proxy chain, each a call of its own before."""
+def _replay_all(members: list[Box], template, walker: Walker, results: list, returned: list | None = None) -> None:
+    """The template's outcomes for each of ``members`` in turn (into ``results``; where
+    ``returned`` is given, a box that returns goes there instead, without its outcome): its
+    own wide dimensions, path and assumptions, then the template's steps and assumptions.
+    (Each path extended as ``space.extend_path`` extends it, in place: the same look-up of the
+    path cache by the same key, the same emptying of a full cache before a new extension is
+    stored.) One loop for the group: 64,000 members a kube-proxy chain, each a call of its
+    own before."""
     paths = space._PATHS
     routing = walker.routing
     append = results.append
-    # Per outcome, the exact fields the walked box ended with (read once, not per member).
-    items = [((done.family, done.proto, done.iif, done.state, done.oif, done.mark, done.ctmark), outcome, nat, steps,
-              conditions) for done, outcome, nat, steps, conditions in template]
+    back = Outcome.RETURN if returned is not None else _NOTHING
+    # (Whether the cache may be emptied, read once: nothing in the loop holds or lets go.)
+    clearing, size = not space._HOLDING[0], space.PATH_CACHE_SIZE
+    # Per outcome, the exact fields the walked box ended with (read once, not per member), and
+    # each step as the one-item tuple a path is extended by.
+    items = [((done.family, done.proto, done.iif, done.state, done.oif, done.mark, done.ctmark), outcome, nat,
+              tuple((identity, (s,)) for identity, s in steps), conditions)
+             for done, outcome, nat, steps, conditions in template]
     for member in members:
         _, _, sport, dport, src, dst, _, _, local, nat_dst, nat_dport, _, _, _, member_assumed, member_trail = member
         for (family, proto, iif, state, oif, mark, ctmark), outcome, nat, steps, conditions in items:
             trail = member_trail
-            for identity, s in steps:
+            for identity, one in steps:
                 key = (id(trail), identity)
                 hit = paths.get(key)
                 if hit is not None and hit[0] is trail:
                     trail = hit[1]
                     continue
-                if len(paths) > space.PATH_CACHE_SIZE and not space._HOLDING[0]:
+                if clearing and len(paths) > size:
                     paths.clear()
-                extended = trail + (s,)
+                # (An empty trail plus a tuple is that tuple itself: a new one made, as before.)
+                extended = trail + one if trail else (one[0],)
                 paths[key] = (trail, extended)
                 trail = extended
             assumptions = member_assumed
@@ -283,7 +368,10 @@ def _replay_all(members: list[Box], template, walker: Walker, results: list) -> 
                                  mark, ctmark, assumptions, trail))
             if nat is not None:
                 box = apply_nat(box, nat, routing)
-            append((box, outcome))
+            if outcome is back:
+                returned.append(box)
+            else:
+                append((box, outcome))
 
 
 _new_box = tuple.__new__  # Box's own constructor takes its 16 fields through Python code

@@ -295,18 +295,31 @@ def _kind(walker, table, boxes) -> tuple[tuple | None, bool]:
 
 def _values(subtree: Subtree, boxes) -> list[list[int]]:
     """Per class, the value of every label: the subtree's constants, then the entering boxes'
-    range bounds of that class, box by box, field by field."""
+    range bounds of that class, box by box, field by field (in _WIDE's order)."""
     sports, dports, sources, destinations = subtree.constants
-    values = [list(sports), list(dports), list(sources), list(destinations)]
+    sports, dports, sources, destinations = list(sports), list(dports), list(sources), list(destinations)
+    # (_WIDE's fields written out, each into its class: 20,000 calls a kube walk.)
     for box in boxes:
-        for field in _WIDE:
-            ranges = box[field]
-            if ranges is not None:
-                into = values[_CLASS[field]]
-                for lo, hi in ranges:
-                    into.append(lo)
-                    into.append(hi + 1)
-    return values
+        _, _, sport, dport, src, dst, _, _, _, nat_dst, nat_dport, _, _, _, _, _ = box
+        if sport is not None:
+            for lo, hi in sport:
+                sports += (lo, hi + 1)
+        if dport is not None:
+            for lo, hi in dport:
+                dports += (lo, hi + 1)
+        if src is not None:
+            for lo, hi in src:
+                sources += (lo, hi + 1)
+        if dst is not None:
+            for lo, hi in dst:
+                destinations += (lo, hi + 1)
+        if nat_dst is not None:
+            for lo, hi in nat_dst:
+                destinations += (lo, hi + 1)
+        if nat_dport is not None:
+            for lo, hi in nat_dport:
+                dports += (lo, hi + 1)
+    return [sports, dports, sources, destinations]
 
 
 def _fits(pattern, values) -> bool:

@@ -149,9 +149,31 @@ def compile_items(items: list) -> tuple:
         condition_lists.append(tuple(conditions.setdefault(c, len(conditions)) for c in item_conditions))
     step_tree = _trie(step_lists)
     condition_tree = _trie(condition_lists)
-    compiled = [(exact, _wide_parts(wide, kept), trail_node, assumed_node, nat)
-                for (exact, wide, _, _, nat), trail_node, assumed_node in zip(items, step_tree[1], condition_tree[1])]
-    return tuple(steps), tuple(conditions), compiled, (step_tree, condition_tree), tuple(kept)
+    step_specs, condition_specs = tuple(steps), tuple(conditions)
+    fresh_steps = _first_reached(step_tree, step_specs)
+    fresh_conditions = _first_reached(condition_tree, condition_specs)
+    compiled = [(exact, _wide_parts(wide, kept), trail_node, assumed_node, nat, new_steps, new_conditions)
+                for (exact, wide, _, _, nat), trail_node, assumed_node, new_steps, new_conditions
+                in zip(items, step_tree[1], condition_tree[1], fresh_steps, fresh_conditions)]
+    return step_specs, condition_specs, compiled, (step_tree, condition_tree), tuple(kept)
+
+
+def _first_reached(tree: tuple, specs: tuple) -> list[tuple]:
+    """Per sequence of ``tree`` (in order), the nodes it reaches first, each (its number, its
+    parent's number or -1, its spec), from the root down: while nothing empties the path
+    cache, the nodes a lazy replay builds for that item, in the order it builds them."""
+    nodes, ends = tree
+    reached = [False] * len(nodes)
+    fresh = []
+    for end in ends:
+        chain = []
+        node = end
+        while node >= 0 and not reached[node]:
+            reached[node] = True
+            chain.append(node)
+            node = nodes[node][0]
+        fresh.append(tuple((at, nodes[at][0], specs[nodes[at][1]]) for at in reversed(chain)))
+    return fresh
 
 
 def made_all(step_specs: tuple, condition_specs: tuple, items: list, trees: tuple, kept: tuple, walker, table,
@@ -160,20 +182,31 @@ def made_all(step_specs: tuple, condition_specs: tuple, items: list, trees: tupl
     ``subtree`` entered by ``boxes`` (the first is ``entering``) with label ``values``."""
     chains = subtree.chains
     table_id = id(table)
-    steps = []
-    for event, c, r, detail in step_specs:
-        chain = chains[c]
-        rule = None if r is None else chain.rules[r]
-        steps.append(((event, table_id, id(chain), id(rule), detail), (event, table, chain, rule, detail)))
-    conditions = []
-    for c, r, position, matched in condition_specs:
-        rule = chains[c].rules[r]
-        match = rule.matches[position]
-        conditions.append(((id(rule), id(match), matched), (rule, match, matched)))
-    steps, conditions = tuple(steps), tuple(conditions)
-    extensions = _Extensions(trees, (entering.trail, entering.assumptions))
-    path = extensions.path
-    trail_made, assumed_made = extensions.made
+    paths = space._PATHS
+    # Straight: nothing can empty the path cache during this replay (held, or room for every
+    # node of both trees), so each item builds the nodes it reaches first, in the order the
+    # lazy build (_Extensions) would, and finds every other node already built.
+    straight = space._HOLDING[0] or len(paths) + len(trees[0][0]) + len(trees[1][0]) <= space.PATH_CACHE_SIZE
+    if straight:
+        trail_made = [None] * len(trees[0][0])
+        assumed_made = [None] * len(trees[1][0])
+        start_trail, start_assumed = entering.trail, entering.assumptions
+        get = paths.get
+    else:
+        steps = []
+        for event, c, r, detail in step_specs:
+            chain = chains[c]
+            rule = None if r is None else chain.rules[r]
+            steps.append(((event, table_id, id(chain), id(rule), detail), (event, table, chain, rule, detail)))
+        conditions = []
+        for c, r, position, matched in condition_specs:
+            rule = chains[c].rules[r]
+            match = rule.matches[position]
+            conditions.append(((id(rule), id(match), matched), (rule, match, matched)))
+        steps, conditions = tuple(steps), tuple(conditions)
+        extensions = _Extensions(trees, (entering.trail, entering.assumptions))
+        path = extensions.path
+        trail_made, assumed_made = extensions.made
     nats: dict = {}
     local, routing = entering.local, walker.routing
     # Per set of fields taken as they are, the six wide fields with those filled in (the very
@@ -185,13 +218,40 @@ def made_all(step_specs: tuple, condition_specs: tuple, items: list, trees: tupl
             base[place] = boxes[box][field]
         bases.append(base)
     out = []
-    for exact, (base, labelled), trail_node, assumed_node, nat in items:
-        trail = trail_made[trail_node] if trail_node >= 0 else None
-        if trail is None:
-            trail = path(0, trail_node, trees, steps, _step)
-        assumptions = assumed_made[assumed_node] if assumed_node >= 0 else None
-        if assumptions is None:
-            assumptions = path(1, assumed_node, trees, conditions, _make_assumption)
+    for exact, (base, labelled), trail_node, assumed_node, nat, fresh_steps, fresh_conditions in items:
+        if straight:
+            # (extend_path written out: the same look-up by the same key, the same object made.)
+            for at, parent, (event, c, r, detail) in fresh_steps:
+                extending = start_trail if parent < 0 else trail_made[parent]
+                chain = chains[c]
+                rule = None if r is None else chain.rules[r]
+                key = (id(extending), (event, table_id, id(chain), id(rule), detail))
+                hit = get(key)
+                if hit is not None and hit[0] is extending:
+                    trail_made[at] = hit[1]
+                else:
+                    extended = trail_made[at] = extending + (_new(Step, (event, table, chain, rule, detail)),)
+                    paths[key] = (extending, extended)
+            for at, parent, (c, r, position, matched) in fresh_conditions:
+                extending = start_assumed if parent < 0 else assumed_made[parent]
+                rule = chains[c].rules[r]
+                match = rule.matches[position]
+                key = (id(extending), (id(rule), id(match), matched))
+                hit = get(key)
+                if hit is not None and hit[0] is extending:
+                    assumed_made[at] = hit[1]
+                else:
+                    extended = assumed_made[at] = extending + (_make_assumption((rule, match, matched)),)
+                    paths[key] = (extending, extended)
+            trail = trail_made[trail_node] if trail_node >= 0 else start_trail
+            assumptions = assumed_made[assumed_node] if assumed_node >= 0 else start_assumed
+        else:
+            trail = trail_made[trail_node] if trail_node >= 0 else None
+            if trail is None:
+                trail = path(0, trail_node, trees, steps, _step)
+            assumptions = assumed_made[assumed_node] if assumed_node >= 0 else None
+            if assumptions is None:
+                assumptions = path(1, assumed_node, trees, conditions, _make_assumption)
         fields = bases[base][:]
         for place, kind, pairs in labelled:
             these = values[kind]
@@ -202,17 +262,18 @@ def made_all(step_specs: tuple, condition_specs: tuple, items: list, trees: tupl
             out.append(_new(Box, (family, proto, sport, dport, src, dst, iif, state, box_local, nat_dst, nat_dport,
                                   oif, mark, ctmark, assumptions, trail)))
             continue
-        rule = chains[nat[0]].rules[nat[1]]
-        verdict = rule.verdict
-        if verdict.kind not in _NAT:
-            box = _new(Box, (family, proto, sport, dport, src, dst, iif, state, local, None, None, oif, mark, ctmark,
-                             assumptions, trail))
-            out.append(apply_nat(box, rule, routing))
-            continue
         # The box before the DNAT (not rewritten, local as it entered) as apply_nat rewrites it.
+        # (Only a DNAT or REDIRECT rule is ever found here: its rule is looked up on a miss.)
         nat_key = (nat, id(dst), id(dport))
         found = nats.get(nat_key)
         if found is None or found[0] is not dst or found[1] is not dport or found[2] is not family:
+            rule = chains[nat[0]].rules[nat[1]]
+            verdict = rule.verdict
+            if verdict.kind not in _NAT:
+                box = _new(Box, (family, proto, sport, dport, src, dst, iif, state, local, None, None, oif, mark,
+                                 ctmark, assumptions, trail))
+                out.append(apply_nat(box, rule, routing))
+                continue
             found = nats[nat_key] = (dst, dport, family, nat_fields(verdict, family, dst, dport, local, routing))
         nat_dst, nat_dport, box_local = found[3]
         out.append(_new(Box, (family, proto, sport, dport, src, dst, iif, state, box_local, nat_dst, nat_dport, oif,
