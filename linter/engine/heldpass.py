@@ -21,7 +21,9 @@ from __future__ import annotations
 from linter.engine.chains import chain_named
 from linter.engine.passthrough import walked_anyway
 from linter.engine.space import Box
-from linter.model import Rule, Table, Chain
+from linter.model import Chain, Rule, Table, VerdictKind
+
+_JUMP = VerdictKind.JUMP
 
 
 def passes_single(walker, table: Table, chain: Chain, rule: Rule, part: Box, stack: tuple[str, ...]) -> bool:
@@ -44,7 +46,8 @@ def passes_single(walker, table: Table, chain: Chain, rule: Rule, part: Box, sta
     passes_whole = walker._passes_whole
     cost = 1
     for other in blocks:
-        if not passes_whole(table, other, inner):
+        # (_passes_whole of a rule that is no jump, for a walk neither certain nor recording: False.)
+        if other.verdict.kind is not _JUMP or not passes_whole(table, other, inner):
             cost += 2
     budget = walker.budget
     if budget.spent + 2 + cost > budget.limit:

@@ -111,7 +111,7 @@ def held_run(walker, held: HeldCuts, table, chain, blocks: list, start: int, che
             tests = miss_tests(rule)
             if tests is None or not _all_miss(pending, tests, rule):
                 break
-            if not walker._passes_whole(table, rule, stack):
+            if kind is not _JUMP or not walker._passes_whole(table, rule, stack):  # (no jump: never, not certain)
                 budget.spent += len(pending) + 1
         position += 1
     if position == start:
