@@ -125,3 +125,22 @@ def test_past_the_budget_source_jumps_passed_as_the_walker_applies_them(monkeypa
         assert ways["lane"] == ways["general"]
         passed += ways["passed"] > 0
     assert passed > 3
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_chains_tested_as_passthrough_tests_them(monkeypatch, seed):
+    """heldpass's test of a chain (rules on one source network on their bounds) answers what
+    engine/passthrough.py's answers, at every jump the walks meet."""
+    from linter.engine import heldpass, passthrough
+    real, asked = heldpass._all_missed, []
+
+    def compared(blocks, part):
+        went = real(blocks, part)
+        assert went == passthrough._all_missed(blocks, [part])
+        asked.append(went)
+        return went
+    monkeypatch.setattr(heldpass, "_all_missed", compared)
+    for text in (with_passing_chains(mixed_rules(seed, 400), seed), with_passing_chains(varied_rules(seed, 300), seed),
+                 with_passing_chains(short_chains(seed, v6=True), seed, v6=True)):
+        _both_ways(monkeypatch, text, Family.IPV6 if "2001:" in text else Family.IPV4)
+    assert True in asked and False in asked
