@@ -309,8 +309,17 @@ def _merged_held(members: list[Box], held: dict) -> Box:
         if not _inside_ranges(listed, others):
             few = len(others) <= max(16, len(listed) >> SPLICE_SHIFT)
             listed = iv.splice(listed, others) if few else iv.union(listed, others)
+        holes = held[id(whole)][1]
+        # (Each range of P cuts at most one hole in two: H - P has at most len(H) + len(P) holes.)
+        if listed and len(listed) - len(holes) - len(others) > BY_VALUE:
+            _take_out(holes, others)  # H - P, in place (the list goes on with the merged box)
+            del held[id(whole)]
+            box = replace(members[0], src=listed)
+            if holes:
+                held[id(box)] = (box, holes)
+            return box
         if listed:
-            holes = iv.subtract(tuple(held[id(whole)][1]), others)
+            holes = iv.subtract(tuple(holes), others)
             if len(listed) - len(holes) > BY_VALUE:
                 del held[id(whole)]
                 box = replace(members[0], src=listed)
@@ -320,6 +329,25 @@ def _merged_held(members: list[Box], held: dict) -> Box:
     lists = tuple(iv.without_inside(box.src, held.pop(id(box))[1]) if id(box) in held else box.src
                   for box in members)
     return replace(members[0], src=_merged_ranges(lists))
+
+
+def _take_out(holes: list[tuple[int, int]], parts: iv.Ranges) -> None:
+    """``holes`` (sorted, disjoint) less ``parts`` (a normalized range list), in place: each
+    range of ``parts`` finds the holes it reaches by bisection and leaves what lies outside it."""
+    for lo, hi in parts:
+        first = bisect_right(holes, (lo, _AFTER_ALL))
+        if first and holes[first - 1][1] >= lo:
+            first -= 1
+        last = bisect_right(holes, (hi, _AFTER_ALL), first)  # (past the last hole starting at or before hi)
+        if first >= last:
+            continue
+        kept = []
+        low, high = holes[first][0], holes[last - 1][1]
+        if low < lo:
+            kept.append((low, lo - 1))
+        if high > hi:
+            kept.append((hi + 1, high))
+        holes[first:last] = kept
 
 
 def _inside_ranges(ranges: iv.Ranges, parts: iv.Ranges) -> bool:

@@ -39,6 +39,7 @@ from __future__ import annotations
 from itertools import islice
 
 from linter.engine.heldcuts import HeldCuts, source_only
+from linter.engine.heldpass import passes_single
 from linter.engine.quickmiss import miss_tests
 from linter.engine.space import Box, has_path_decided
 from linter.model import Rule, VerdictKind
@@ -80,7 +81,9 @@ def held_run(walker, held: HeldCuts, table, chain, blocks: list, start: int, che
                 continue  # (everything comes back unchanged: nothing charged, nothing settled)
             inside, pending_next = held.cut_by_source(key, pending)
             budget.spent += len(pending) - len(inside)
-            if inside:
+            if len(inside) == 1 and passes_single(walker, table, chain, rule, inside[0], stack):
+                pending_next.append(inside[0])  # (engine/heldpass.py: its chain passes it through)
+            elif inside:
                 pending_next.extend(walker._apply_rule(table, chain, rule, inside, results, stack, returned,
                                                        matched_whole=True))
             else:
@@ -108,7 +111,7 @@ def held_run(walker, held: HeldCuts, table, chain, blocks: list, start: int, che
             tests = miss_tests(rule)
             if tests is None or not _all_miss(pending, tests, rule):
                 break
-            if not walker._passes_whole(table, rule, stack):
+            if kind is not _JUMP or not walker._passes_whole(table, rule, stack):  # (no jump: never, not certain)
                 budget.spent += len(pending) + 1
         position += 1
     if position == start:
