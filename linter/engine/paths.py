@@ -23,7 +23,8 @@ from linter.engine.space import Routing
 from linter.engine.marks import marks_read, sets_marks
 from linter.engine.replay import walk_many
 from linter.engine.shapewalk import SharedWalks
-from linter.engine.walk import Outcome, Walker, is_transparent, step
+from linter.engine.stepper import stepper
+from linter.engine.walk import Outcome, Walker, is_transparent
 from linter.model import Chain, Family, Hook, Policy, Ruleset, Table
 
 LOCAL_PATH = (Hook.INGRESS, Hook.PREROUTING, Hook.INPUT)
@@ -327,11 +328,14 @@ class PathEvaluator:
         detail = policy.value
         policy_refuses = policy is Policy.DROP or policy is Policy.UNKNOWN
         dropped = Outcome.DROP
+        policy_step = None  # (engine/stepper.py: one Step for every box that fell off the chain)
         for box, outcome in walked:
             if outcome is accepted or outcome is queued:
                 survive(box)
             elif outcome is returned:
-                box = with_trail(box, step(box.trail, "policy", table, chain, detail=detail))
+                if policy_step is None:
+                    policy_step = stepper("policy", table, chain, detail=detail)
+                box = with_trail(box, policy_step(box.trail))
                 if policy_refuses:
                     finals.append(decided(box, dropped, forwarded))
                 else:
