@@ -245,15 +245,14 @@ def walk_many(walker: Walker, table: Table, chain: Chain, boxes: list[Box]) -> l
     # boxes share a path, and how the walks' boxes merge, then depend on their own paths only,
     # not on how many other boxes were replayed (each replay extends the cache).
     walked_apart = walker.walk(table, chain, apart) if apart else ()
+    returned: list[Box] = []  # the replays' boxes that fell off the chain, in order (the rest: results)
     hold_paths(True)
     try:
         for members, walked in planned:
-            _replay_all(members, walked, walker, results)
+            _replay_all(members, walked, walker, results, returned)
     finally:
         hold_paths(False)
     back = Outcome.RETURN  # (an enum member looked up once: ~0.3 us a look-up, 130,000 results)
-    returned = [box for box, outcome in results if outcome is back]
-    results = [pair for pair in results if pair[1] is not back]
     if walked_apart:
         for box, outcome in walked_apart:
             if outcome is back:
@@ -294,8 +293,9 @@ def _same(item):
     return item
 
 
-def _replay_all(members: list[Box], template, walker: Walker, results: list) -> None:
-    """The template's outcomes for each of ``members`` in turn (into ``results``): its own wide
+def _replay_all(members: list[Box], template, walker: Walker, results: list, returned: list) -> None:
+    """The template's outcomes for each of ``members`` in turn (into ``results``, but the boxes
+    that fall off the chain into ``returned``, in the same order): its own wide
     dimensions, path and assumptions, then the template's steps and assumptions. (Each path
     extended as ``space.extend_path`` extends it, in place: the same look-up of the path cache
     by the same key, the same emptying of a full cache before a new extension is stored.) One
@@ -303,6 +303,7 @@ def _replay_all(members: list[Box], template, walker: Walker, results: list) -> 
     paths = space._PATHS
     routing = walker.routing
     append = results.append
+    fell_off = returned.append
     # Per outcome, the exact fields the walked box ended with (read once, not per member).
     items = [((done.family, done.proto, done.iif, done.state, done.oif, done.mark, done.ctmark), outcome, nat, steps,
               conditions) for done, outcome, nat, steps, conditions in template]
@@ -321,7 +322,7 @@ def _replay_all(members: list[Box], template, walker: Walker, results: list) -> 
                 if family is member_family and proto is member_proto and iif is member_iif \
                         and state is member_state and oif is member_oif and mark is member_mark \
                         and ctmark is member_ctmark:
-                    append((member, outcome))
+                    fell_off(member)
                     continue
             family, proto, iif, state, oif, mark, ctmark = fields
             trail = member_trail
@@ -349,7 +350,10 @@ def _replay_all(members: list[Box], template, walker: Walker, results: list) -> 
                                  mark, ctmark, assumptions, trail))
             if nat is not None:
                 box = apply_nat(box, nat, routing)
-            append((box, outcome))
+            if outcome is back:
+                fell_off(box)
+            else:
+                append((box, outcome))
 
 
 _new_box = tuple.__new__  # Box's own constructor takes its 16 fields through Python code
