@@ -293,9 +293,9 @@ def _same(item):
     return item
 
 
-def _replay_all(members: list[Box], template, walker: Walker, results: list, returned: list) -> None:
+def _replay_all(members: list[Box], template, walker: Walker, results: list, returned: list | None = None) -> None:
     """The template's outcomes for each of ``members`` in turn (into ``results``, but the boxes
-    that fall off the chain into ``returned``, in the same order): its own wide
+    that fall off the chain into ``returned`` when given, in the same order): its own wide
     dimensions, path and assumptions, then the template's steps and assumptions. (Each path
     extended as ``space.extend_path`` extends it, in place: the same look-up of the path cache
     by the same key, the same emptying of a full cache before a new extension is stored.) One
@@ -303,11 +303,11 @@ def _replay_all(members: list[Box], template, walker: Walker, results: list, ret
     paths = space._PATHS
     routing = walker.routing
     append = results.append
-    fell_off = returned.append
+    back = Outcome.RETURN
+    fell_off = returned.append if returned is not None else lambda box: append((box, back))
     # Per outcome, the exact fields the walked box ended with (read once, not per member).
     items = [((done.family, done.proto, done.iif, done.state, done.oif, done.mark, done.ctmark), outcome, nat, steps,
               conditions) for done, outcome, nat, steps, conditions in template]
-    back = Outcome.RETURN
     for member in members:
         (member_family, member_proto, sport, dport, src, dst, member_iif, member_state, local, nat_dst, nat_dport,
          member_oif, member_mark, member_ctmark, member_assumed, member_trail) = member
