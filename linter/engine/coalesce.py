@@ -384,12 +384,13 @@ def _merged_ranges(lists: tuple[iv.Ranges, ...]) -> iv.Ranges:
     return merged
 
 
-def _forget_merged() -> None:
+def forget_merged() -> None:
+    """Empty the cache of merged range lists (and let go the lists it keeps for identity)."""
     _MERGED.clear()
     _MERGED_HELD[0] = 0
 
 
-memo.on_forget(_forget_merged)
+memo.on_forget(forget_merged)
 
 
 def _merged_held(members: list[Box], held: dict) -> Box:
