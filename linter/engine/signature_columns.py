@@ -5,15 +5,17 @@ tuples, one per box, the quarter of a million boxes ufw's user chain gives back 
 user rules held 88 bytes each at the walk's peak (24 MiB); as one array per field they hold
 4 bytes per field. Grouping them by the hashes of their keys in one dict (or one set, to ask
 whether any two are alike) held a hash int, a place int and a slot per box (another 22-30
-MiB); here the places are first dealt into buckets by the low bits of their hashes (two
-equal hashes, one bucket), and each bucket is asked on its own. coalesce.py takes this for
+MiB); here the hashes are first dealt into buckets by their low bits (two equal hashes, one
+bucket), each bucket asked on its own which hashes it holds twice, and only the places of
+those are grouped. coalesce.py takes this for
 lists of LEAN_AT boxes and more; shorter ones keep their tuples, which cost less to set up.
 """
 
 from __future__ import annotations
 
 from array import array
-from itertools import repeat
+from collections import Counter
+from itertools import compress, repeat
 
 _CODE = "i"  # a code is below the number of distinct values met: an overflow raises, never wraps
 _PLACE = "l"
@@ -71,20 +73,19 @@ class SignatureColumns:
 
 
 def _buckets(hashes: array) -> list[array]:
-    """The places of ``hashes`` dealt by the low bits of each hash, in order within each."""
-    parts = [array(_PLACE) for _ in range(BUCKETS)]
+    """The numbers of ``hashes`` dealt by their low bits (two equal numbers, one bucket)."""
+    parts = [array("q") for _ in range(BUCKETS)]
     deal = [part.append for part in parts]
     mask = BUCKETS - 1
-    for at, number in enumerate(hashes):
-        deal[number & mask](at)
+    for number in hashes:
+        deal[number & mask](number)
     return parts
 
 
 def any_repeated(hashes: array) -> bool:
     """Whether some number occurs twice in ``hashes`` (``len(set(hashes)) < len(hashes)``)."""
-    get = hashes.__getitem__
     for part in _buckets(hashes):
-        if len(set(map(get, part))) < len(part):
+        if len(set(part)) < len(part):
             return True
     return False
 
@@ -92,22 +93,19 @@ def any_repeated(hashes: array) -> bool:
 def repeated_groups(hashes: array) -> dict[int, array]:
     """The places of each number met more than once in ``hashes``, in order, by the first of
     them (a number met once is in no group); empty when every number is met once."""
+    repeated: set[int] = set()
+    for part in _buckets(hashes):
+        if len(set(part)) < len(part):
+            repeated.update(number for number, count in Counter(part).items() if count > 1)
+    if not repeated:
+        return {}
     get = hashes.__getitem__
     groups: dict[int, array] = {}
-    for part in _buckets(hashes):
-        if len(set(map(get, part))) == len(part):
-            continue
-        by_number: dict[int, int | array] = {}
-        for at in part:
-            number = get(at)
-            found = by_number.get(number)
-            if found is None:
-                by_number[number] = at
-            elif type(found) is array:
-                found.append(at)
-            else:
-                by_number[number] = array(_PLACE, (found, at))
-        for found in by_number.values():
-            if type(found) is array:
-                groups[found[0]] = found
-    return groups
+    for at in compress(range(len(hashes)), map(repeated.__contains__, hashes)):  # (only the repeated)
+        number = get(at)
+        found = groups.get(number)
+        if found is None:
+            groups[number] = array(_PLACE, (at,))
+        else:
+            found.append(at)
+    return {places[0]: places for places in groups.values()}
