@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from linter.engine.budget import Budget, Cut, recursion_room
 from linter.engine.descent import Deferred
 from linter.engine.heap import give_back
+from linter.engine.coalesce import forget_merged
 from linter.engine.space import Box, forget_paths, hold_paths, replace, with_trail
 from linter.engine.universe import LOOPBACK_IFACE
 from linter.engine.roles import bridge_subnets
@@ -166,6 +167,7 @@ class PathEvaluator:
         # The path cache let go with the walk: the next base chain's walk would begin by emptying
         # it, and kept until then it held an allow-list's 50,000 paths (~20 MB) to the end of the run.
         forget_paths()
+        forget_merged()  # (and the merged lists: ufw's user chain left ~0.8 million ranges kept for identity)
         give_back(len(finals))  # (the walk's garbage: free heap pages, engine/heap.py)
         self.spent += budget.spent
         if budget.cut is not None:

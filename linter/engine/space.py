@@ -207,6 +207,18 @@ def with_trail(box: Box, trail: tuple) -> Box:
     return _new_box(Box, box[:-1] + (trail,))
 
 
+def trails_back(boxes: list[Box], before: dict[int, tuple]) -> None:
+    """Each box of ``boxes`` whose trail is a key of ``before`` (by id) given that key's trail
+    instead, in place: a box is replaced where it lies, so the list never holds the old and the
+    new boxes at once (what comes back from ufw's user chain is a quarter of a million boxes,
+    the walk's peak when copied into a new list). ``boxes`` must be held nowhere else."""
+    get = before.get
+    for at, box in enumerate(boxes):
+        trail = get(id(box[-1]))
+        if trail is not None:
+            boxes[at] = _new_box(Box, box[:-1] + (trail,))
+
+
 def with_dst(box: Box, ranges: iv.Ranges) -> Box:
     if box.nat_dst is None:
         return _set_dst(box, ranges)

@@ -33,7 +33,7 @@ from linter.engine.allmiss import missed_by_all
 from linter.engine.space import (
     CUT_ASSUMPTION, FIRST_PACKET, Box, Routing, with_dport, with_dst, with_proto as _setter_proto,
     with_sport as _setter_sport, with_src, extend_path, merge_equal,
-    replace, split_rule, state_parts, value_key, with_trail,
+    replace, split_rule, state_parts, trails_back, value_key, with_trail,
 )
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
 from linter.model import (
@@ -415,8 +415,7 @@ class Walker:
                         results.extend((sub_box, Outcome.RETURN) for sub_box in back)
                 elif certain:
                     if before:
-                        back = [b if (trail := before.get(id(b.trail))) is None else with_trail(b, trail)
-                                for b in back]
+                        trails_back(back, before)  # in place (``back`` is a list of its own: enter, space.py)
                     next_pending.extend(back)
         else:
             matched.extend(assumed)
