@@ -1,17 +1,15 @@
-"""engine/replay.py's FORWARD and POSTROUTING lanes against their general forms: Plan.key's atoms worked out in place
-(against _atom), a replayed path's look-ups skipped once it is new (the same sharing of paths),
-a box returned with no step standing for itself (the same values)."""
+"""engine/replay.py's FORWARD and POSTROUTING lanes against their general forms: a replayed
+path's look-ups skipped once it is new (the same sharing of paths), a box returned with no step
+standing for itself (the same values). Plan.key against _atom: test_replay_lanes.py."""
 
 from __future__ import annotations
-
-import random
 
 import pytest
 
 pytest.importorskip("linter.frontends.iptables.save")
 
 from linter.engine import space  # noqa: E402
-from linter.engine.replay import MIN_BOXES, Plan, _atom, walk_many  # noqa: E402
+from linter.engine.replay import MIN_BOXES, walk_many  # noqa: E402
 from linter.engine.space import Box, value_key  # noqa: E402
 from linter.engine.walk import Outcome, step  # noqa: E402
 from linter.model import Family  # noqa: E402
@@ -24,49 +22,6 @@ POSTROUTING = ("*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACC
                "-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN\n"
                "-A KUBE-POSTROUTING -j MARK --set-xmark 0x4000/0x0\n"
                "-A KUBE-POSTROUTING -j MASQUERADE --random-fully\nCOMMIT\n")
-
-
-def _reference_key(plan: Plan, box: Box):
-    """Plan.key as it was written with _atom for every wide dimension."""
-    family, proto, sport, dport, src, dst, iif, state, local, nat_dst, nat_dport, oif, mark, ctmark, _, _ = box
-    src = _atom(plan.sources, src)
-    sport = _atom(plan.sports, sport)
-    if nat_dst is None:
-        nat_dst, dst = -2, _atom(plan.addresses, dst)
-    else:
-        nat_dst = _atom(plan.addresses, nat_dst)
-        dst = _atom(plan.addresses, dst) if plan.originals else -3
-    if nat_dport is None:
-        nat_dport, dport = -2, _atom(plan.dports, dport)
-    else:
-        nat_dport = _atom(plan.dports, nat_dport)
-        dport = _atom(plan.dports, dport) if plan.originals else -3
-    if -1 in (src, dst, dport, sport, nat_dst, nat_dport):
-        return None
-    return (src, dst, dport, sport, nat_dst, nat_dport, id(family), proto, iif, state, local, oif, mark, ctmark)
-
-
-def _ranges(rng: random.Random, top: int):
-    count = rng.choice((0, 1, 1, 1, 2, 3))
-    points = sorted(rng.sample(range(top), 2 * count))
-    return tuple((points[i], points[i + 1]) for i in range(0, len(points), 2))
-
-
-def _bounds(rng: random.Random, top: int) -> list[int]:
-    return sorted(rng.sample(range(top + 1), rng.choice((0, 0, 1, 2, 5))))
-
-
-def test_plan_key_in_place_is_atom_by_atom():
-    rng = random.Random(14)
-    top = 40
-    for _ in range(3_000):
-        plan = Plan(_bounds(rng, top), _bounds(rng, top), _bounds(rng, top), _bounds(rng, top), rng.random() < 0.3)
-        nat = rng.random() < 0.5
-        box = Box(Family.IPV4, ((6, 6),), _ranges(rng, top), _ranges(rng, top), _ranges(rng, top), _ranges(rng, top),
-                  frozenset({"eth0"}), frozenset({"new"}), local=False,
-                  nat_dst=_ranges(rng, top) if nat else None,
-                  nat_dport=_ranges(rng, top) if nat and rng.random() < 0.7 else None, mark=rng.choice((0, 0x4000)))
-        assert plan.key(box) == _reference_key(plan, box)
 
 
 def _got_pairs(document, table, chain, boxes):
