@@ -229,17 +229,20 @@ def settle_choices(results: list, accept) -> list:
     chosen = []
     certain_results = []
     refused_results = []
+    last, known = None, None  # the previous result's assumptions, what they are (one path's come together)
     for index, result in enumerate(results):
         if result.verdict is not accept:
             refused_results.append(result)
             continue
         # (A deferred result's assumptions are read without building its box: engine/descent.py.)
         assumptions = (result.box if result.deferred is None else result.deferred).assumptions
-        known = read.get(id(assumptions))
-        if known is None:
-            known = read[id(assumptions)] = _assumed(assumptions)
+        if assumptions is not last:
+            last = assumptions
+            known = read.get(id(assumptions))
+            if known is None:
+                known = read[id(assumptions)] = _assumed(assumptions)
         if known[0]:
-            chosen.append(index)
+            chosen.append((index, result, known[2]))
         elif not known[1]:
             certain_results.append(result)  # (a choice made is an assumption: never certain)
     if not chosen:
@@ -257,17 +260,23 @@ def settle_choices(results: list, accept) -> list:
     # that they meet (part of those that explain them, found by one look-up); every certain box
     # they meet but for their sources (looked for only when the alike ones explain nothing).
     near: dict[tuple, list] = {}
-    for index in chosen:
-        result = results[index]
+    # The boxes of one path come one after another: a box whose fields are the previous box's
+    # objects has its key, and what was found for it, without building and hashing the key.
+    last = (None,) * 7
+    found = None
+    for index, result, besides in chosen:
         box = result.box
-        key = (id(box.family), id(box.proto), id(box.dport), id(box.dst), id(box.sport), box.iif, box.state)
-        found = near.get(key)
-        if found is None:
-            found = near[key] = [refused.near(box), _alike_near(alike, box), None]
-        src = box.src
+        family, proto, sport, dport, src, dst, iif, state = box[:8]
+        if not (family is last[0] and proto is last[1] and dport is last[2] and dst is last[3]
+                and sport is last[4] and iif is last[5] and state is last[6]):
+            last = (family, proto, dport, dst, sport, iif, state)
+            key = (id(family), id(proto), id(dport), id(dst), id(sport), iif, state)
+            found = near.get(key)
+            if found is None:
+                found = near[key] = [refused.near(box), _alike_near(alike, box), None]
         if found[0] and _sources_meet(src, found[0]):
             continue  # a branch refuses some of these connections: the choice decides, unknown
-        if not read[id(box.assumptions)][2]:
+        if not besides:
             # Explained when some certain box it meets (all but the sources) meets its sources:
             # one alike is enough; else every one is asked.
             if found[1] and _sources_meet(src, found[1]):

@@ -153,3 +153,24 @@ def test_kube_proxy_shaped_services_drop_every_chosen_endpoint():
     settled = settle_choices(results, Outcome.ACCEPT)
     _same(settled, settled_by_definition(results, Outcome.ACCEPT))
     assert len(settled) == 41
+
+
+def _paths_table(seed: int) -> list:
+    # One path's boxes come one after another, alike but for their sources, sharing every
+    # other field's object and their assumption tuple (what settle_choices reads once for a
+    # run of them), the runs mixed with _table's boxes.
+    rng = random.Random(seed)
+    sources = [((0, 40),), ((41, 100),), ((3, 3),), ((0, 2), (4, 100)), ((50, 60), (70, 80)), ()]
+    results = []
+    for result in _table(seed):
+        for _ in range(rng.choice((1, 1, 2, 3, 4))):
+            box = result.box._replace(src=rng.choice(sources)) if rng.random() < 0.8 else result.box
+            verdict = result.verdict if rng.random() < 0.9 else rng.choice((Outcome.ACCEPT, Outcome.DROP))
+            results.append(Result(box, verdict, result.forwarded))
+    return results
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_runs_of_one_paths_boxes_settle_as_defined(seed):
+    results = _paths_table(5000 + seed)
+    _same(settle_choices(results, Outcome.ACCEPT), settled_by_definition(results, Outcome.ACCEPT))
