@@ -74,9 +74,14 @@ def walk_carried(walker, held: HeldCuts, table: Table, chain: Chain, blocks: lis
     budget = walker.budget
     if budget.spent + len(plan) * (len(pending) + 1) > budget.limit:
         return None  # (past the budget the walker merges boxes between rules)
+    several = False  # (whether some box has several conntrack states: only then is a rule's
+    for box in pending:  # path-decided match asked about, as the walker's all-miss test asks)
+        if len(box.state) > 1:
+            several = True
+            break
     for rule, key, tests in plan:
         if key is None:
-            by_state = has_path_decided(rule)
+            by_state = several and has_path_decided(rule)
             for box in pending:
                 if by_state and len(box.state) > 1 or not misses(box, tests):
                     return None

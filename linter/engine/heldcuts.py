@@ -169,8 +169,19 @@ class HeldCuts(dict):
                 continue
             entry = held.get(id(box))
             holes = entry[1] if entry is not None else None
+            at = -1  # (where the one piece of ``inside`` goes among the holes, once known)
             if holes:
-                inside = _less_holes(inside, holes)
+                if len(inside) == 1:
+                    # (One piece, the common case: _less_holes's test read in place, by one
+                    # bisection; it leaves ``inside`` as it is unless a hole reaches it, and
+                    # then the piece goes in the holes where the bisection says.)
+                    piece_lo, piece_hi = inside[0]
+                    at = bisect_right(holes, (piece_lo, _AFTER_ALL))
+                    if at and holes[at - 1][1] >= piece_lo or at < len(holes) and holes[at][0] <= piece_hi:
+                        inside = _less_holes(inside, holes)
+                        at = -1
+                else:
+                    inside = _less_holes(inside, holes)
                 if not inside:
                     going_on.append(box)
                     continue
@@ -183,11 +194,16 @@ class HeldCuts(dict):
             inside_parts.append(with_src(box, inside))
             if holes is None:
                 held[id(box)] = (box, list(inside))
+            elif at >= 0:
+                holes.insert(at, inside[0])
             else:
                 for piece in inside:
                     insort(holes, piece)
             going_on.append(box)
         return inside_parts, going_on
+
+
+_STARTS: list = [None, None]  # [the long list _in_range met last, its ranges' starts or None]
 
 
 def _in_range(src: iv.Ranges, low: int, high: int, wanted: iv.Ranges) -> iv.Ranges:
@@ -197,7 +213,18 @@ def _in_range(src: iv.Ranges, low: int, high: int, wanted: iv.Ranges) -> iv.Rang
     ``wanted`` itself when the answer equals it."""
     if src[0][0] >= low and src[-1][1] <= high:
         return src
-    first = bisect_left(src, (low,))  # (the first range starting at or after low)
+    # (the first range starting at or after low: bisect_left(src, (low,)), found among the
+    # list's starts once the same list came twice in a row: ints compare faster than tuples,
+    # and a held list meets hundreds of rules before it is settled into a new one.)
+    if _STARTS[0] is src:
+        starts = _STARTS[1]
+        if starts is None:
+            starts = _STARTS[1] = [piece[0] for piece in src]
+        first = bisect_left(starts, low)
+    else:
+        _STARTS[0] = src
+        _STARTS[1] = None
+        first = bisect_left(src, (low,))
     if first and src[first - 1][1] >= low:
         first -= 1
     # The ranges starting at or before high: every range before ``first`` does, and a network
