@@ -126,14 +126,12 @@ class _Extensions:
 def _wide_parts(wide: tuple, kept: dict) -> tuple[int, tuple]:
     """(the number in ``kept`` of the set of wide fields an item takes from an entering box as
     they are, each (its place, the box, the field); its fields made of labels, each (its
-    place, the class, the low labels, the high labels), a range per label pair). Its other
-    wide fields are None."""
+    place, the class, the number of label pairs, the label pairs)). Its other wide fields
+    are None."""
     same = tuple((place, spec[1], spec[2]) for place, spec in enumerate(wide)
                  if spec is not None and spec[0] == "same")
-    # Labelled: the pairs' low labels and high labels apart, so that a replay reads both with
-    # C-level maps (a comprehension per item was a Python frame per box).
-    labelled = tuple((place, spec[1], tuple(low for low, _ in spec[2]), tuple(high for _, high in spec[2]))
-                     for place, spec in enumerate(wide) if spec is not None and spec[0] != "same")
+    labelled = tuple((place, spec[1], len(spec[2]), spec[2]) for place, spec in enumerate(wide)
+                     if spec is not None and spec[0] != "same")
     return kept.setdefault(same, len(kept)), labelled
 
 
@@ -228,9 +226,6 @@ def made_all(step_specs: tuple, condition_specs: tuple, items: list, trees: tupl
         for place, box, field in same:
             base[place] = boxes[box][field]
         bases.append(base)
-    # Per class, the value of each label less one (a range's last value is its high bound's
-    # label less one): made on first use in this replay.
-    lasts = [None, None, None, None]
     out = []
     for exact, (base, labelled), trail_node, assumed_node, nat, fresh_steps, fresh_conditions in items:
         if straight:
@@ -267,11 +262,18 @@ def made_all(step_specs: tuple, condition_specs: tuple, items: list, trees: tupl
             if assumptions is None:
                 assumptions = path(1, assumed_node, trees, conditions, _make_assumption)
         fields = bases[base][:]
-        for place, kind, lows, highs in labelled:
-            ends = lasts[kind]
-            if ends is None:
-                ends = lasts[kind] = [value - 1 for value in values[kind]]
-            fields[place] = tuple(zip(map(values[kind].__getitem__, lows), map(ends.__getitem__, highs)))
+        for place, kind, size, pairs in labelled:
+            these = values[kind]
+            # (One and two ranges written out: a comprehension costs twice as much, and every
+            # kube-proxy replayed box has a two-range source.)
+            if size == 2:
+                (low, high), (low2, high2) = pairs
+                fields[place] = ((these[low], these[high] - 1), (these[low2], these[high2] - 1))
+            elif size == 1:
+                (low, high), = pairs
+                fields[place] = ((these[low], these[high] - 1),)
+            else:
+                fields[place] = tuple([(these[low], these[high] - 1) for low, high in pairs])
         family, proto, iif, state, box_local, oif, mark, ctmark = exact
         sport, dport, src, dst, nat_dst, nat_dport = fields
         if nat is None:

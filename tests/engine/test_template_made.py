@@ -211,3 +211,33 @@ def test_nat_entries_shared_as_the_keyed_cache_shares_them(monkeypatch, seed):
                                                          entering[0].local, walker.routing))
         reference.append(found[1])
     assert all(box.nat_dst is made[0] and box.nat_dport is made[1] for box, made in zip(got, reference))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_labelled_fields_of_every_length_make_what_one_call_per_step_makes(monkeypatch, seed):
+    """Wide fields made of one, two and more label pairs (made_all writes one and two out)
+    give the ranges the labels name, in order."""
+    import random
+    from linter.engine.template_made import compile_items, made_all
+    rng = random.Random(seed)
+    document = ruleset(_kube(SERVICES * 3))
+    calls = _replays(monkeypatch, document, [_box()])
+    template, walker, table, subtree, boxes, values = calls[-1]
+    items = [item for item, _ in template.results] + list(template.back)
+    classes = {0: 2, 1: 3, 2: 4, 3: 5}  # a class and the place of a field of it
+    drawn = []
+    for _ in range(40):
+        exact, wide, steps, conditions, nat = rng.choice(items)
+        wide = list(wide)
+        for kind, place in classes.items():
+            if place in (3, 5) and nat is not None or not values[kind] or rng.random() < 0.3:
+                continue
+            labels = range(len(values[kind]))
+            wide[place] = ("labels", kind, tuple((rng.choice(labels), rng.choice(labels))
+                                                 for _ in range(rng.randrange(1, 5))))
+        drawn.append((exact, tuple(wide), steps, conditions, nat))
+    forget_paths()
+    expected = [_one_by_one(item, walker, table, subtree, boxes[0], boxes, values) for item in drawn]
+    forget_paths()
+    got = made_all(*compile_items(drawn), walker, table, subtree, boxes[0], boxes, values)
+    assert got == expected
