@@ -126,19 +126,21 @@ class _Extensions:
 def _wide_parts(wide: tuple, kept: dict) -> tuple[int, tuple]:
     """(the number in ``kept`` of the set of wide fields an item takes from an entering box as
     they are, each (its place, the box, the field); its fields made of labels, each (its
-    place, the class, the label pairs)). Its other wide fields are None."""
+    place, the class, the number of label pairs, the label pairs)). Its other wide fields
+    are None."""
     same = tuple((place, spec[1], spec[2]) for place, spec in enumerate(wide)
                  if spec is not None and spec[0] == "same")
-    labelled = tuple((place, spec[1], spec[2]) for place, spec in enumerate(wide)
+    labelled = tuple((place, spec[1], len(spec[2]), spec[2]) for place, spec in enumerate(wide)
                      if spec is not None and spec[0] != "same")
     return kept.setdefault(same, len(kept)), labelled
 
 
 def compile_items(items: list) -> tuple:
     """(the distinct steps, the distinct assumptions, ``items`` with their steps and
-    assumptions as nodes of the prefix trees of both and their wide fields as _wide_parts
-    gives them, the two trees, the distinct sets of fields taken as they are): items as
-    shapewalk._item makes them, each ``(exact, wide, steps, conditions, nat)``."""
+    assumptions as nodes of the prefix trees of both, their wide fields as _wide_parts
+    gives them and their NAT rule numbered, the two trees, the distinct sets of fields taken
+    as they are, the number of distinct NAT rules): items as shapewalk._item makes them,
+    each ``(exact, wide, steps, conditions, nat)``."""
     steps: dict = {}
     conditions: dict = {}
     kept: dict = {}
@@ -152,10 +154,13 @@ def compile_items(items: list) -> tuple:
     step_specs, condition_specs = tuple(steps), tuple(conditions)
     fresh_steps = _first_reached(step_tree, step_specs)
     fresh_conditions = _first_reached(condition_tree, condition_specs)
-    compiled = [(exact, _wide_parts(wide, kept), trail_node, assumed_node, nat, new_steps, new_conditions)
+    # A NAT rule as (its number among the template's distinct ones, its chain, its place).
+    nats: dict = {}
+    compiled = [(exact, _wide_parts(wide, kept), trail_node, assumed_node,
+                 None if nat is None else (nats.setdefault(nat, len(nats)),) + nat, new_steps, new_conditions)
                 for (exact, wide, _, _, nat), trail_node, assumed_node, new_steps, new_conditions
                 in zip(items, step_tree[1], condition_tree[1], fresh_steps, fresh_conditions)]
-    return step_specs, condition_specs, compiled, (step_tree, condition_tree), tuple(kept)
+    return step_specs, condition_specs, compiled, (step_tree, condition_tree), tuple(kept), len(nats)
 
 
 def _first_reached(tree: tuple, specs: tuple) -> list[tuple]:
@@ -176,8 +181,8 @@ def _first_reached(tree: tuple, specs: tuple) -> list[tuple]:
     return fresh
 
 
-def made_all(step_specs: tuple, condition_specs: tuple, items: list, trees: tuple, kept: tuple, walker, table,
-             subtree, entering: Box, boxes, values) -> list[Box]:
+def made_all(step_specs: tuple, condition_specs: tuple, items: list, trees: tuple, kept: tuple, nat_count: int,
+             walker, table, subtree, entering: Box, boxes, values) -> list[Box]:
     """The box each of ``items`` (compiled by compile_items) describes, in order, for
     ``subtree`` entered by ``boxes`` (the first is ``entering``) with label ``values``."""
     chains = subtree.chains
@@ -208,6 +213,10 @@ def made_all(step_specs: tuple, condition_specs: tuple, items: list, trees: tupl
         path = extensions.path
         trail_made, assumed_made = extensions.made
     nats: dict = {}
+    # Per NAT rule, the entry of ``nats`` last stored for it: an item whose destination,
+    # destination ports and family are the very ones it was made for takes it without building
+    # the dict's key (it is what the dict holds for that key: every store and hit sets it).
+    last_nat = [None] * nat_count
     local, routing = entering.local, walker.routing
     # Per set of fields taken as they are, the six wide fields with those filled in (the very
     # objects of the entering boxes), once a replay; an item copies it and adds its labels.
@@ -253,9 +262,18 @@ def made_all(step_specs: tuple, condition_specs: tuple, items: list, trees: tupl
             if assumptions is None:
                 assumptions = path(1, assumed_node, trees, conditions, _make_assumption)
         fields = bases[base][:]
-        for place, kind, pairs in labelled:
+        for place, kind, size, pairs in labelled:
             these = values[kind]
-            fields[place] = tuple([(these[low], these[high] - 1) for low, high in pairs])
+            # (One and two ranges written out: a comprehension costs twice as much, and every
+            # kube-proxy replayed box has a two-range source.)
+            if size == 2:
+                (low, high), (low2, high2) = pairs
+                fields[place] = ((these[low], these[high] - 1), (these[low2], these[high2] - 1))
+            elif size == 1:
+                (low, high), = pairs
+                fields[place] = ((these[low], these[high] - 1),)
+            else:
+                fields[place] = tuple([(these[low], these[high] - 1) for low, high in pairs])
         family, proto, iif, state, box_local, oif, mark, ctmark = exact
         sport, dport, src, dst, nat_dst, nat_dport = fields
         if nat is None:
@@ -264,10 +282,17 @@ def made_all(step_specs: tuple, condition_specs: tuple, items: list, trees: tupl
             continue
         # The box before the DNAT (not rewritten, local as it entered) as apply_nat rewrites it.
         # (Only a DNAT or REDIRECT rule is ever found here: its rule is looked up on a miss.)
-        nat_key = (nat, id(dst), id(dport))
+        number, c, r = nat
+        found = last_nat[number]
+        if found is not None and found[0] is dst and found[1] is dport and found[2] is family:
+            nat_dst, nat_dport, box_local = found[3]
+            out.append(_new(Box, (family, proto, sport, dport, src, dst, iif, state, box_local, nat_dst, nat_dport,
+                                  oif, mark, ctmark, assumptions, trail)))
+            continue
+        nat_key = (number, id(dst), id(dport))
         found = nats.get(nat_key)
         if found is None or found[0] is not dst or found[1] is not dport or found[2] is not family:
-            rule = chains[nat[0]].rules[nat[1]]
+            rule = chains[c].rules[r]
             verdict = rule.verdict
             if verdict.kind not in _NAT:
                 box = _new(Box, (family, proto, sport, dport, src, dst, iif, state, local, None, None, oif, mark,
@@ -275,6 +300,7 @@ def made_all(step_specs: tuple, condition_specs: tuple, items: list, trees: tupl
                 out.append(apply_nat(box, rule, routing))
                 continue
             found = nats[nat_key] = (dst, dport, family, nat_fields(verdict, family, dst, dport, local, routing))
+        last_nat[number] = found
         nat_dst, nat_dport, box_local = found[3]
         out.append(_new(Box, (family, proto, sport, dport, src, dst, iif, state, box_local, nat_dst, nat_dport, oif,
                               mark, ctmark, assumptions, trail)))

@@ -167,3 +167,77 @@ def test_random_items_sharing_prefixes_make_what_one_call_per_step_makes(monkeyp
         got = made_all(*compile_items(more), walker, table, subtree, boxes[0], boxes, values)
         assert got == expected
         assert _sharing(got) == _sharing(expected)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_nat_entries_shared_as_the_keyed_cache_shares_them(monkeypatch, seed):
+    """Items DNATed by the template's rules in a random order, their destinations and ports
+    taken from entering boxes whose lists are equal or not, the same objects or not: each
+    box is what nat_fields gives it, and two boxes share their rewritten destination object
+    exactly where one dict keyed by (rule, destination object, ports object) would give both
+    the same entry (made_all's last-entry-per-rule shortcut reads that dict's entries)."""
+    import random
+    from linter.engine.template_made import compile_items, made_all
+    rng = random.Random(seed)
+    document = ruleset(_kube(SERVICES * 3))
+    calls = _replays(monkeypatch, document, [_box()])
+    template, walker, table, subtree, boxes, values = calls[-1]
+    items = [item for item, _ in template.results if item[4] is not None]
+    assert len({item[4] for item in items}) >= 2
+    first = boxes[0]
+    other = ((first.dst[0][0], first.dst[0][0]),)
+    entering = [first, first._replace(dst=tuple(first.dst), dport=tuple(first.dport)), first._replace(dst=other)]
+    drawn = []
+    for _ in range(40):
+        exact, wide, steps, conditions, nat = rng.choice(items)
+        wide = list(wide)
+        wide[1] = ("same", rng.randrange(3), 3)  # the destination ports
+        wide[3] = ("same", rng.randrange(3), 5)  # the destination
+        drawn.append((exact, tuple(wide), steps, conditions, nat))
+    forget_paths()
+    expected = [_one_by_one(item, walker, table, subtree, entering[0], entering, values) for item in drawn]
+    forget_paths()
+    got = made_all(*compile_items(drawn), walker, table, subtree, entering[0], entering, values)
+    assert got == expected
+    # The objects one keyed dict of nat_fields' answers gives, item by item.
+    keyed: dict = {}
+    reference = []
+    for item, box in zip(drawn, expected):
+        key = (item[4], id(box.dst), id(box.dport))
+        found = keyed.get(key)
+        if found is None or found[0] is not box.family:
+            rule = subtree.chains[item[4][0]].rules[item[4][1]]
+            found = keyed[key] = (box.family, nat_fields(rule.verdict, box.family, box.dst, box.dport,
+                                                         entering[0].local, walker.routing))
+        reference.append(found[1])
+    assert all(box.nat_dst is made[0] and box.nat_dport is made[1] for box, made in zip(got, reference))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_labelled_fields_of_every_length_make_what_one_call_per_step_makes(monkeypatch, seed):
+    """Wide fields made of one, two and more label pairs (made_all writes one and two out)
+    give the ranges the labels name, in order."""
+    import random
+    from linter.engine.template_made import compile_items, made_all
+    rng = random.Random(seed)
+    document = ruleset(_kube(SERVICES * 3))
+    calls = _replays(monkeypatch, document, [_box()])
+    template, walker, table, subtree, boxes, values = calls[-1]
+    items = [item for item, _ in template.results] + list(template.back)
+    classes = {0: 2, 1: 3, 2: 4, 3: 5}  # a class and the place of a field of it
+    drawn = []
+    for _ in range(40):
+        exact, wide, steps, conditions, nat = rng.choice(items)
+        wide = list(wide)
+        for kind, place in classes.items():
+            if place in (3, 5) and nat is not None or not values[kind] or rng.random() < 0.3:
+                continue
+            labels = range(len(values[kind]))
+            wide[place] = ("labels", kind, tuple((rng.choice(labels), rng.choice(labels))
+                                                 for _ in range(rng.randrange(1, 5))))
+        drawn.append((exact, tuple(wide), steps, conditions, nat))
+    forget_paths()
+    expected = [_one_by_one(item, walker, table, subtree, boxes[0], boxes, values) for item in drawn]
+    forget_paths()
+    got = made_all(*compile_items(drawn), walker, table, subtree, boxes[0], boxes, values)
+    assert got == expected
