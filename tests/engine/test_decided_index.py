@@ -326,3 +326,24 @@ def test_touched_values_are_the_union_of_what_entries_narrow(seed):
                                       else mine)
             assert tuple(zip(touched.starts, touched.ends)) == values
             assert (dim in index.touched_whole) == (values == whole[dim])
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_port_drops_probe_is_probe(seed):
+    """_probe_ports gives _probe's packet and free bits (and leaves the whole probe's values and
+    bits as _probe does) for port drops and any other box, at any state of the index: among
+    source drops, port drops and other boxes added, each box probed by both on twin indexes."""
+    pick = random.Random(seed)
+    space = universe(Family.IPV4, INTERFACES)
+    whole = replace(space[0], local=None)
+    fused = decided_index.DecidedIndex(space, 10**9)
+    plain = decided_index.DecidedIndex(space, 10**9)
+    for _ in range(pick.randint(20, 120)):
+        roll = pick.random()
+        box = _ports_only(pick, whole) if roll < 0.5 else _source_only(pick, whole) if roll < 0.7 \
+            else _box(pick, whole)
+        assert fused._probe_ports(box) == plain._probe(box)
+        assert fused.whole_values == plain.whole_values and fused.whole_bits == plain.whole_bits
+        if pick.random() < 0.6:
+            fused.add(box)
+            plain.add(box)
