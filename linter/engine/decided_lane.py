@@ -296,6 +296,9 @@ class _Lane:
         return decided
 
 
+_PORT_PROTOCOLS: dict[frozenset, iv.Ranges] = {}  # a protocol match's set -> its ranges that have ports
+
+
 def plain_match(box: Box, matches) -> Box | None | bool:
     """split_rule's matching part of universe box ``box`` for the mix's commonest rules (a
     source network; a protocol; a protocol and destination ports, none negated), made
@@ -309,7 +312,10 @@ def plain_match(box: Box, matches) -> Box | None | bool:
             return with_proto(box, protocol_ranges(first.protocols))
     elif count == 2 and type(first) is ProtocolMatch and type(ports := matches[1]) is PortMatch \
             and not first.negated and not ports.negated and ports.direction is Direction.DESTINATION:
-        protocols = iv.intersect(protocol_ranges(first.protocols), PORT_PROTOCOL_RANGES)
+        protocols = _PORT_PROTOCOLS.get(first.protocols)
+        if protocols is None:  # (the same few protocol sets in thousands of port drops: once each)
+            protocols = _PORT_PROTOCOLS[first.protocols] = iv.intersect(protocol_ranges(first.protocols),
+                                                                       PORT_PROTOCOL_RANGES)
         if not protocols or not ports.ports.ranges:
             return None
         return tuple.__new__(Box, box[:_PROTO] + (protocols, box[_PROTO + 1], ports.ports.ranges) + box[_PROTO + 3:])
