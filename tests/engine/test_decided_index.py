@@ -347,3 +347,25 @@ def test_a_port_drops_probe_is_probe(seed):
         if pick.random() < 0.6:
             fused.add(box)
             plain.add(box)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_whole_point_kept_is_the_whole_probes(seed):
+    """_missed_sources()'s remembered packet is always the whole probe's values as they are:
+    source drops tested among other boxes added, the packet compared after each."""
+    pick = random.Random(seed)
+    space = universe(Family.IPV4, INTERFACES)
+    whole = replace(space[0], local=None)
+    index = decided_index.DecidedIndex(space, 10**9)
+    for _ in range(pick.randint(20, 120)):
+        roll = pick.random()
+        box = _source_only(pick, whole) if roll < 0.5 else _ports_only(pick, whole) if roll < 0.7 \
+            else _box(pick, whole)
+        if roll < 0.5:
+            index.cover_or_add_source(box)
+        elif not index.covers(box):
+            index.add(box)
+        point, values = index.whole_point, index.whole_values
+        if point is not None:
+            assert point == (values[1][0][0], values[2][0][0], values[3][0][0], values[5][0][0],
+                             *values[6], *values[7])
