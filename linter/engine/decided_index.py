@@ -20,6 +20,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 
 from linter.engine import intervals as iv
+from linter.engine.port_probe import probe_ports
 from linter.engine.space import Box, with_proto, with_src
 
 _PROTO, _SPORT, _DPORT, _SRC, _DST, _IIF, _STATE, _LOCAL = (Box._fields.index(name) for name in (
@@ -391,10 +392,6 @@ class DecidedIndex:
                         at = bisect_right(ranges.starts, values[slot]) - 1
                         if at < 0 or values[slot] > ranges.ends[at]:
                             break
-                    elif type(ranges) is tuple and len(ranges) == 1:  # (one range, inline)
-                        (lo, hi), = ranges
-                        if not lo <= values[slot] <= hi:
-                            break
                     elif not _has(ranges, values[slot]):
                         break
                 else:
@@ -427,7 +424,7 @@ class DecidedIndex:
         port drop, 12.5k of a random mix 100k's tests. covers() goes on from its first probe when
         an entry holds that; a box not covered is merged into its
         protocol's port drops' entry directly, with add()'s charge (add() makes that entry)."""
-        point, free = self._probe_ports(box)
+        point, free = probe_ports(self, box, _BIT[_PROTO], _BIT[_DPORT])
         entry = self._candidate(point, free)
         if entry is not None and self._covers_from(box, point, free, entry):
             return True
@@ -534,37 +531,6 @@ class DecidedIndex:
                 free_bits |= found[1]
         return tuple.__new__(Box, values), free_bits
 
-    def _probe_ports(self, box: Box) -> tuple[Box, int]:
-        """_probe(box) for a box whose sources, source ports, destinations, input interfaces and
-        conntrack states are the universe's own objects (a port drop's), once the whole probe's
-        values are known there: only its protocols and destination ports are looked up."""
-        full, whole_values = self.full, self.whole_values
-        if box.src is not full[_SRC] or box.sport is not full[_SPORT] or box.dst is not full[_DST] \
-                or box.iif is not full[_IIF] or box.state is not full[_STATE] or whole_values[_SRC] is None \
-                or whole_values[_SPORT] is None or whole_values[_DST] is None or whole_values[_IIF] is None \
-                or whole_values[_STATE] is None:
-            return self._probe(box)
-        values = list(whole_values)
-        free_bits = self.whole_bits
-        values[_LOCAL] = True if box.local is None else box.local
-        touched_whole = self.touched_whole
-        for dim in (_PROTO, _DPORT):  # (_probe()'s loop over these two, _probe_value inline)
-            mine, whole = box[dim], full[dim]
-            if mine is not whole and mine != whole:
-                value = None if dim in touched_whole else self.touched[dim].first_outside(mine)
-                if value is None:
-                    values[dim] = ((mine[0][0], mine[0][0]),)
-                    free_bits &= ~_BIT[dim]
-                else:
-                    values[dim] = ((value, value),)
-                    free_bits |= _BIT[dim]
-            elif values[dim] is None:
-                found = self._probe_value(dim, whole)
-                whole_values[dim] = values[dim] = found[0]
-                self.whole_bits |= found[1]
-                free_bits |= found[1]
-        return tuple.__new__(Box, values), free_bits
-
     def _probe_value(self, dim: int, mine) -> tuple:
         """The probe's value in dimension ``dim`` of a box holding ``mine`` there, and the
         dimension's bit if no entry narrowing it holds that value (else 0)."""
@@ -617,10 +583,6 @@ class DecidedIndex:
                                 value = values[slot]
                                 at = bisect_right(ranges.starts, value) - 1
                                 if at < 0 or value > ranges.ends[at]:
-                                    break
-                            elif type(ranges) is tuple and len(ranges) == 1:  # (one range, inline)
-                                (lo, hi), = ranges
-                                if not lo <= values[slot] <= hi:
                                     break
                             elif not _has(ranges, values[slot]):
                                 break
@@ -727,7 +689,6 @@ def _has(ranges, value: int) -> bool:
         if value <= hi:
             return lo <= value
     return False
-
 
 
 def _reaches_outside(box: Box, entry: list) -> int:

@@ -13,6 +13,7 @@ import pytest
 
 from linter.engine import decided_index
 from linter.engine.decided_lane import _minus
+from linter.engine.port_probe import probe_ports
 from linter.engine.shadow import universe
 from linter.engine.space import replace
 from linter.model import Family
@@ -330,7 +331,7 @@ def test_touched_values_are_the_union_of_what_entries_narrow(seed):
 
 @pytest.mark.parametrize("seed", range(40))
 def test_a_port_drops_probe_is_probe(seed):
-    """_probe_ports gives _probe's packet and free bits (and leaves the whole probe's values and
+    """port_probe.probe_ports gives _probe's packet and free bits (and leaves the whole probe's values and
     bits as _probe does) for port drops and any other box, at any state of the index: among
     source drops, port drops and other boxes added, each box probed by both on twin indexes."""
     pick = random.Random(seed)
@@ -342,7 +343,8 @@ def test_a_port_drops_probe_is_probe(seed):
         roll = pick.random()
         box = _ports_only(pick, whole) if roll < 0.5 else _source_only(pick, whole) if roll < 0.7 \
             else _box(pick, whole)
-        assert fused._probe_ports(box) == plain._probe(box)
+        bits = decided_index._BIT
+        assert probe_ports(fused, box, bits[1], bits[3]) == plain._probe(box)
         assert fused.whole_values == plain.whole_values and fused.whole_bits == plain.whole_bits
         if pick.random() < 0.6:
             fused.add(box)
