@@ -20,6 +20,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 
 from linter.engine import intervals as iv
+from linter.engine.port_probe import probe_ports
 from linter.engine.space import Box, with_proto, with_src
 
 _PROTO, _SPORT, _DPORT, _SRC, _DST, _IIF, _STATE, _LOCAL = (Box._fields.index(name) for name in (
@@ -189,6 +190,9 @@ class DecidedIndex:
         # and again once an entry narrows it: the value there may be held now) and its bits
         self.whole_values: list = [None if at in _DIMS else value for at, value in enumerate(first)]
         self.whole_bits = 0
+        # _missed_sources()'s packet of the whole probe (proto, sport, dport, dst, iif, state),
+        # made once its values there are known, forgotten with any of them (_narrowed)
+        self.whole_point: tuple | None = None
         self.full_items = tuple((dim, first[dim]) for dim in _DIMS)
         self.by_mask: dict[int, list[list]] = {}  # entry mask -> the entries of that mask
         self.unskipped: dict[int, list[list]] = {}  # a probe's free bits -> the by_mask lists it does not skip
@@ -267,6 +271,7 @@ class DecidedIndex:
     def _narrowed(self, dim: int) -> None:
         """Forget the whole probe's value in ``dim``, where an entry narrows more now."""
         self.whole_values[dim] = None
+        self.whole_point = None
         self.whole_bits &= ~_BIT[dim]
         touched = self.touched.get(dim)
         if touched is not None and len(touched.starts) == 1:
@@ -352,10 +357,15 @@ class DecidedIndex:
 
     def _missed_sources(self, src: iv.Ranges) -> bool:
         """_missed_source() of the universe (local None) narrowed to sources ``src``."""
-        full = self.full
-        whole = self.whole_values
-        if src == full[_SRC] or whole[_PROTO] is None or whole[_SPORT] is None or whole[_DPORT] is None \
-                or whole[_DST] is None or whole[_IIF] is None or whole[_STATE] is None:
+        point = self.whole_point
+        if point is None:
+            whole = self.whole_values
+            if whole[_PROTO] is None or whole[_SPORT] is None or whole[_DPORT] is None \
+                    or whole[_DST] is None or whole[_IIF] is None or whole[_STATE] is None:
+                return False
+            point = self.whole_point = (whole[_PROTO][0][0], whole[_SPORT][0][0], whole[_DPORT][0][0],
+                                        whole[_DST][0][0], *whole[_IIF], *whole[_STATE])
+        if src == self.full[_SRC]:
             return False
         # _probe(box): the whole probe's values but for the sources, free where they are
         value = None if _SRC in self.touched_whole else self.touched[_SRC].first_outside(src)
@@ -370,9 +380,7 @@ class DecidedIndex:
         if not free or sum(map(len, unskipped)) > _FEW_UNSKIPPED:
             return False
         # _candidate(probe, free)'s direct test of the unskipped entries (local True: box.local is None)
-        proto, sport, dport, dst = whole[_PROTO][0][0], whole[_SPORT][0][0], whole[_DPORT][0][0], whole[_DST][0][0]
-        iif, = whole[_IIF]
-        state, = whole[_STATE]
+        proto, sport, dport, dst, iif, state = point
         values = (None, proto, sport, dport, value, dst)  # (by an entry's slot)
         for entries in unskipped:
             for held in entries:
@@ -416,7 +424,7 @@ class DecidedIndex:
         port drop, 12.5k of a random mix 100k's tests. covers() goes on from its first probe when
         an entry holds that; a box not covered is merged into its
         protocol's port drops' entry directly, with add()'s charge (add() makes that entry)."""
-        point, free = self._probe(box)
+        point, free = probe_ports(self, box, _BIT[_PROTO], _BIT[_DPORT])
         entry = self._candidate(point, free)
         if entry is not None and self._covers_from(box, point, free, entry):
             return True
@@ -681,7 +689,6 @@ def _has(ranges, value: int) -> bool:
         if value <= hi:
             return lo <= value
     return False
-
 
 
 def _reaches_outside(box: Box, entry: list) -> int:

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from linter.engine import intervals as iv
 from linter.engine.decided_index import DecidedIndex, OverBudget
+from linter.engine.port_protocols import port_protocol_ranges
 from linter.engine.space import (
-    PORT_PROTOCOL_RANGES, Box, has_opaque, has_path_decided, protocol_ranges, replace, split_rule, with_proto, with_src,
+    Box, has_opaque, has_path_decided, protocol_ranges, replace, split_rule, with_proto, with_src,
 )
 from linter.engine.transparent import jump_changes_nothing
 from linter.engine.verdict_kinds import kinds_of
@@ -309,7 +310,7 @@ def plain_match(box: Box, matches) -> Box | None | bool:
             return with_proto(box, protocol_ranges(first.protocols))
     elif count == 2 and type(first) is ProtocolMatch and type(ports := matches[1]) is PortMatch \
             and not first.negated and not ports.negated and ports.direction is Direction.DESTINATION:
-        protocols = iv.intersect(protocol_ranges(first.protocols), PORT_PROTOCOL_RANGES)
+        protocols = port_protocol_ranges(first.protocols)
         if not protocols or not ports.ports.ranges:
             return None
         return tuple.__new__(Box, box[:_PROTO] + (protocols, box[_PROTO + 1], ports.ports.ranges) + box[_PROTO + 3:])

@@ -19,7 +19,8 @@ rules from the universe's two boxes.
 from __future__ import annotations
 
 from linter.engine import intervals as iv
-from linter.engine.space import PORT_PROTOCOL_RANGES, protocol_ranges
+from linter.engine.port_protocols import port_protocol_ranges
+from linter.engine.space import protocol_ranges
 from linter.engine.walk import MIN_SEGMENT, blocks_of
 from linter.model import TERMINAL_KINDS, AddressMatch, Chain, Direction, PortMatch, ProtocolMatch, Rule, VerdictKind
 
@@ -160,7 +161,7 @@ def _reader(box):
         if count == 2 and type(first) is ProtocolMatch and type(ports := matches[1]) is PortMatch \
                 and not first.negated and not ports.negated and ports.direction is Direction.DESTINATION:
             named = protocol_ranges(first.protocols)
-            protocols = iv.intersect(named, PORT_PROTOCOL_RANGES)
+            protocols = port_protocol_ranges(first.protocols)
             if not protocols or not ports.ports.ranges:
                 return None
             if protocols != named:

@@ -13,6 +13,7 @@ import pytest
 
 from linter.engine import decided_index
 from linter.engine.decided_lane import _minus
+from linter.engine.port_probe import probe_ports
 from linter.engine.shadow import universe
 from linter.engine.space import replace
 from linter.model import Family
@@ -326,3 +327,47 @@ def test_touched_values_are_the_union_of_what_entries_narrow(seed):
                                       else mine)
             assert tuple(zip(touched.starts, touched.ends)) == values
             assert (dim in index.touched_whole) == (values == whole[dim])
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_port_drops_probe_is_probe(seed):
+    """port_probe.probe_ports gives _probe's packet and free bits (and leaves the whole probe's values and
+    bits as _probe does) for port drops and any other box, at any state of the index: among
+    source drops, port drops and other boxes added, each box probed by both on twin indexes."""
+    pick = random.Random(seed)
+    space = universe(Family.IPV4, INTERFACES)
+    whole = replace(space[0], local=None)
+    fused = decided_index.DecidedIndex(space, 10**9)
+    plain = decided_index.DecidedIndex(space, 10**9)
+    for _ in range(pick.randint(20, 120)):
+        roll = pick.random()
+        box = _ports_only(pick, whole) if roll < 0.5 else _source_only(pick, whole) if roll < 0.7 \
+            else _box(pick, whole)
+        bits = decided_index._BIT
+        assert probe_ports(fused, box, bits[1], bits[3]) == plain._probe(box)
+        assert fused.whole_values == plain.whole_values and fused.whole_bits == plain.whole_bits
+        if pick.random() < 0.6:
+            fused.add(box)
+            plain.add(box)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_whole_point_kept_is_the_whole_probes(seed):
+    """_missed_sources()'s remembered packet is always the whole probe's values as they are:
+    source drops tested among other boxes added, the packet compared after each."""
+    pick = random.Random(seed)
+    space = universe(Family.IPV4, INTERFACES)
+    whole = replace(space[0], local=None)
+    index = decided_index.DecidedIndex(space, 10**9)
+    for _ in range(pick.randint(20, 120)):
+        roll = pick.random()
+        box = _source_only(pick, whole) if roll < 0.5 else _ports_only(pick, whole) if roll < 0.7 \
+            else _box(pick, whole)
+        if roll < 0.5:
+            index.cover_or_add_source(box)
+        elif not index.covers(box):
+            index.add(box)
+        point, values = index.whole_point, index.whole_values
+        if point is not None:
+            assert point == (values[1][0][0], values[2][0][0], values[3][0][0], values[5][0][0],
+                             *values[6], *values[7])
