@@ -38,10 +38,11 @@ from __future__ import annotations
 
 from itertools import islice
 
+from linter.engine.allmiss import every_box_misses
 from linter.engine.heldcuts import HeldCuts, source_only
 from linter.engine.heldpass import passes_single
 from linter.engine.quickmiss import miss_tests
-from linter.engine.space import Box, has_path_decided
+from linter.engine.space import Box
 from linter.model import Rule, VerdictKind
 
 _JUMP, _RETURN = VerdictKind.JUMP, VerdictKind.RETURN
@@ -109,7 +110,7 @@ def held_run(walker, held: HeldCuts, table, chain, blocks: list, start: int, che
                 budget.spent += 1
         else:
             tests = miss_tests(rule)
-            if tests is None or not _all_miss(pending, tests, rule):
+            if tests is None or not every_box_misses(pending, tests, rule):
                 break
             if kind is not _JUMP or not walker._passes_whole(table, rule, stack):  # (no jump: never, not certain)
                 budget.spent += len(pending) + 1
@@ -125,26 +126,6 @@ def skip(walked, position: int, after: int, pending: list[Box]) -> list[Box]:
     if after > position + 1:
         next(islice(walked, after - position - 2, None), None)
     return pending
-
-
-def _all_miss(pending: list[Box], tests: tuple, rule: Rule) -> bool:
-    """engine/allmiss.py's test: every box misses ``rule`` (``tests``: its quick tests) unsplit."""
-    for box in pending:
-        if len(box.state) > 1 and has_path_decided(rule):
-            return False
-        for field, nat, lowest, highest, whole, family in tests:
-            if nat >= 0 and box[nat] is not None:
-                return False
-            ranges = box[field]
-            first = ranges[0][0]
-            last = ranges[-1][1]
-            if last < lowest or first > highest:
-                break  # (missed)
-            if not whole or first < lowest or last > highest or (family is not None and family is not box[0]):
-                return False
-        else:
-            return False  # (every test holds all of the box: it may match)
-    return True
 
 
 from linter.engine import heldchain, walk  # noqa: E402  (walk.py imports this module)
