@@ -300,6 +300,7 @@ class ExposureAnalysis:
         gathered: dict[tuple, dict] = {}
         converted: dict[tuple, iv.Ranges] = {}  # public sources counted as private (private destination)
         nat_texts: dict[tuple, tuple[str, ...]] = {}
+        port_texts: dict[iv.Ranges, str] = {}  # a DNAT's new ports, as nat_of words them
         single: dict[str, frozenset[str]] = {}
         condition_texts: IdentityCache[tuple[str, ...]] = IdentityCache(1_000_000)
         protocol_splits: dict[iv.Ranges, list[tuple[int, bool]]] = {}
@@ -325,24 +326,34 @@ class ExposureAnalysis:
         def read_result(result: Result) -> tuple:
             # (its Node or None, its box, its deciders, its via): a long source list kept as
             # its Node is not built (held_sources.py)
-            node = node_of(result)
-            box = result.box if node is None else result.deferred.bare
+            if result.deferred is None:  # (node_of's own first test: a plain result, most of them)
+                node, box = None, result.box
+            else:
+                node = node_of(result)
+                box = result.box if node is None else result.deferred.bare
             if len(box.trail) > 1:  # engine/trail_deciders.py: each step read once
                 return node, box, *trails.read(box.trail, result.forwarded or routed, fallback)
             return node, box, _deciders(box.trail, result.forwarded or routed, fallback), _via(box.trail)
 
         def nat_of(box) -> tuple[str, ...]:
             # Where a DNAT sends the box, in words (a few targets, asked per box).
-            if box.nat_dst is None:
+            nat_dst = box.nat_dst
+            if nat_dst is None:
                 return ()
-            nat_key = (box.nat_dst, box.nat_dport)
+            nat_dport = box.nat_dport
+            nat_key = (nat_dst, nat_dport)
             nat = nat_texts.get(nat_key)
             if nat is None:
-                nat = tuple(format_range(box.family, lo, hi) for lo, hi in box.nat_dst[:4])
+                family = box.family
+                nat = [format_range(family, lo, hi) for lo, hi in nat_dst[:4]]
                 # A DNAT that keeps the port says only where to: no "port 0-79,81-442,...".
-                if box.nat_dport is not None and box.nat_dport != box.dport:
-                    nat = tuple(f"{n} port {ports_text(box.nat_dport)}" for n in nat)
-                nat_texts[nat_key] = nat
+                if nat_dport is not None and nat_dport != box.dport:
+                    # (kube-proxy's 30,000 endpoints: one address each, a few ports among them all)
+                    port = port_texts.get(nat_dport)
+                    if port is None:
+                        port = port_texts[nat_dport] = f" port {ports_text(nat_dport)}"
+                    nat = [n + port for n in nat]
+                nat = nat_texts[nat_key] = tuple(nat)
             return nat
 
         def size_sources(sources) -> int:
@@ -396,7 +407,7 @@ class ExposureAnalysis:
                 else:
                     node, box, deciders, via, (possible, conditions), nat = known
                     alone = id(result) in alone_read[1]
-                external, inside = split_interfaces(box.iif)
+                external, inside = outside_inside.get(box.iif) or split_interfaces(box.iif)
                 public = private = to_private = ()
                 if external or inside:
                     if box.dst is not last_dst:  # boxes share their destinations: asked once a list
@@ -437,7 +448,7 @@ class ExposureAnalysis:
                     kinds.append(("private", private, external))
                 if inside and (public or private):
                     kinds.append(("internal", iv.union(public, private), inside))
-                protocols = _protocols_of(protocol_splits, box.proto)
+                protocols = protocol_splits.get(box.proto) or _protocols_of(protocol_splits, box.proto)
                 if alone:  # engine/alone_causes.py: nothing to gather or merge
                     numbered = alone_lane.add_alone(alone_exposure, family, box, kinds, protocols, deciders, via, possible,
                                          conditions, result.forwarded, nat, public_size, size_sources, numbered,
