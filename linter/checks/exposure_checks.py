@@ -85,6 +85,7 @@ def _causes(ctx: CheckContext) -> list:
     # PL301's exposures are picked in the same pass (ephemeral_service_ports reads them): a
     # second pass over kube-proxy's 22,000 exposures cost ~14 ms at 100k, cache misses mostly.
     overlapping, overlaps_of = [], _OverlapsOf(ctx)
+    last_ports, overlaps = object(), None  # (overlaps_of's own test, without the call: runs share ports)
     for exposure in ctx.exposure.exposures():
         transport = PORT_TRANSPORTS.get(exposure.protocol)
         if transport is None:
@@ -92,7 +93,10 @@ def _causes(ctx: CheckContext) -> list:
         reach = exposure.reach
         if reach == "loopback":
             continue
-        if overlaps_of(exposure.ports):
+        ports = exposure.ports
+        if ports is not last_ports:
+            last_ports, overlaps = ports, overlaps_of(ports)
+        if overlaps:
             overlapping.append(exposure)
         if reach not in _CAUSE_REACHES:
             continue

@@ -161,9 +161,14 @@ def decider_of(rule: Rule | None, chain, table, hook: Hook | None) -> Decider:
     return found
 
 
+_NO_CONDITIONS = (False, ())  # what _conditions makes of no assumptions
+
+
 def _conditions(assumptions: tuple, cache: IdentityCache) -> tuple[bool, tuple[str, ...]]:
     """(whether the path assumed an opaque match matched, those matches as written); assumption
     tuples are shared by every box of one path, so each is described once."""
+    if not assumptions:
+        return _NO_CONDITIONS  # (most paths assume nothing: no look-up)
     texts = cache.get(assumptions)
     if texts is None:
         texts = cache.put(assumptions, tuple(dict.fromkeys(
@@ -418,6 +423,13 @@ class ExposureAnalysis:
                         public, private = held_parts.split(node)
                         holding = True  # (the one place held sources are made)
                         to_private = public and not routed and not dst_public
+                    elif alone and not dst_public:
+                        # Alone in its cause (never routed) to a private destination: its public
+                        # sources count as private below, and what they were is read only where
+                        # entries are gathered (``converted``). Both classes in one cut: without
+                        # public sources that is the private cut, all public the sources
+                        # themselves (the classes are canonical lists: equal tuples), as below.
+                        public, private = (), cut_either(box.src)
                     else:
                         public = cut_public(box.src)
                         if len(public) > LONG:
