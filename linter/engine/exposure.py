@@ -372,6 +372,7 @@ class ExposureAnalysis:
             fallback = None if routed else _final_policy(self.rulesets, family)
             public_size = iv.size(classes[0][1])
             last_dst, dst_public = None, False
+            dst_classes: dict[iv.Ranges, bool] = {}  # a one-range destination -> whether it is public
             family_results = self.routed_results(family) if routed else self.results(family)
             lone = None if routed or reported is not None else lone_results(family_results, Outcome.ACCEPT, Hook.INPUT)
             if lone is not None:
@@ -416,7 +417,13 @@ class ExposureAnalysis:
                 public = private = to_private = ()
                 if external or inside:
                     if box.dst is not last_dst:  # boxes share their destinations: asked once a list
-                        last_dst, dst_public = box.dst, bool(cut_public(box.dst))
+                        last_dst = box.dst
+                        if len(last_dst) == 1:  # (and a lone address once: kube's cluster IPs, a list each)
+                            dst_public = dst_classes.get(last_dst)
+                            if dst_public is None:
+                                dst_public = dst_classes[last_dst] = bool(cut_public(last_dst))
+                        else:
+                            dst_public = bool(cut_public(last_dst))
                     if node is not None and (inside or LOOPBACK_IFACE in box.iif or not (routed or dst_public)):
                         box, node = result.box, None  # (held: sources from outside to a public address)
                     if node is not None:
