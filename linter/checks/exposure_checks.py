@@ -82,9 +82,23 @@ def _causes(ctx: CheckContext) -> list:
     stays a (decider, exposure, transport) tuple: report_causes reports most of those without a
     Cause (checks/lone_causes.py)."""
     causes: dict[tuple, Cause | tuple] = {}
+    # PL301's exposures are picked in the same pass (ephemeral_service_ports reads them): a
+    # second pass over kube-proxy's 22,000 exposures cost ~14 ms at 100k, cache misses mostly.
+    overlapping, overlaps_of = [], _OverlapsOf(ctx)
+    last_ports, overlaps = object(), None  # (overlaps_of's own test, without the call: runs share ports)
     for exposure in ctx.exposure.exposures():
         transport = PORT_TRANSPORTS.get(exposure.protocol)
-        if transport is None or exposure.reach not in _CAUSE_REACHES:
+        if transport is None:
+            continue
+        reach = exposure.reach
+        if reach == "loopback":
+            continue
+        ports = exposure.ports
+        if ports is not last_ports:
+            last_ports, overlaps = ports, overlaps_of(ports)
+        if overlaps:
+            overlapping.append(exposure)
+        if reach not in _CAUSE_REACHES:
             continue
         if exposure.forwarded or exposure.via:
             decider = exposure.primary
@@ -101,6 +115,7 @@ def _causes(ctx: CheckContext) -> list:
         if type(cause) is tuple:
             cause = causes[(span.path, span.line, span.column)] = Cause.started(ctx, *cause)
         cause.add(ctx, exposure, transport)
+    ctx.memo("ephemeral overlaps")["exposures"] = (overlapping, overlaps_of)
     # File order: the keys are (path, line, column), each once (sorted alone: no item pairs made).
     return [causes[place] for place in sorted(causes)]
 
@@ -521,23 +536,51 @@ def _related(exposure: Exposure):
     )
 
 
-@check("PL301", on=Ruleset)
-def ephemeral_service_ports(ctx: CheckContext) -> None:
-    """Accepted service ports that lie inside an ephemeral port range."""
-    seen = set()
-    overlaps: dict[tuple, list] = {}  # ports -> their overlaps: a few port sets, many rules
-    last_ports, found = object(), None  # exposures in a row share their ports object: looked up once
+class _OverlapsOf:
+    """The ephemeral overlaps of a port set (_ephemeral_overlaps), remembered per set: a few
+    port sets, many exposures (those in a row share their ports object: looked up once)."""
+
+    __slots__ = ("ranges", "overlaps", "last_ports", "found")
+
+    def __init__(self, ctx: CheckContext):
+        self.ranges = ctx.settings.ephemeral_ranges  # (not the context: kept in its memo, no cycle)
+        self.overlaps: dict[tuple, list] = {}
+        self.last_ports, self.found = object(), None
+
+    def __call__(self, ports: query.Ranges) -> list:
+        if ports is not self.last_ports:
+            found = self.overlaps.get(ports)
+            if found is None:
+                found = self.overlaps[ports] = _ephemeral_overlaps(self.ranges, ports)
+            self.last_ports, self.found = ports, found
+        return self.found
+
+
+def _ephemeral_exposures(ctx: CheckContext) -> tuple[list, _OverlapsOf]:
+    """The exposures of a port transport and a reach other than loopback whose ports overlap an
+    ephemeral range, in summary order, and their overlaps (picked by _causes when it ran)."""
+    picked = ctx.memo("ephemeral overlaps").pop("exposures", None)
+    if picked is not None:
+        return picked
+    overlapping, overlaps_of = [], _OverlapsOf(ctx)
     for exposure in ctx.exposure.exposures():
         transport = PORT_TRANSPORTS.get(exposure.protocol)
         if transport is None or exposure.reach == "loopback":
             continue
+        if overlaps_of(exposure.ports):
+            overlapping.append(exposure)
+    return overlapping, overlaps_of
+
+
+@check("PL301", on=Ruleset)
+def ephemeral_service_ports(ctx: CheckContext) -> None:
+    """Accepted service ports that lie inside an ephemeral port range."""
+    seen = set()
+    overlapping, overlaps_of = _ephemeral_exposures(ctx)
+    for exposure in overlapping:
+        transport = PORT_TRANSPORTS[exposure.protocol]
         ports = exposure.ports
-        if ports is not last_ports:
-            last_ports, found = ports, overlaps.get(ports)
-            if found is None:
-                found = overlaps[ports] = _ephemeral_overlaps(ctx, ports)
-        if not found:
-            continue
+        found = overlaps_of(ports)
         decider = exposure.primary
         if decider is None or decider.rule is None or not _names_ports(decider.rule):
             continue
@@ -555,12 +598,12 @@ def ephemeral_service_ports(ctx: CheckContext) -> None:
                 hint="Move the service below 32768 or reserve the port (net.ipv4.ip_local_reserved_ports)")
 
 
-def _ephemeral_overlaps(ctx: CheckContext, ports: query.Ranges) -> list:
-    """(name, lo, hi, ports inside) of each ephemeral range the ports overlap; none for a port
-    range (its PL202/PL302 finding names the overlap)."""
+def _ephemeral_overlaps(ephemeral_ranges, ports: query.Ranges) -> list:
+    """(name, lo, hi, ports inside) of each of ``ephemeral_ranges`` (the settings') the ports
+    overlap; none for a port range (its PL202/PL302 finding names the overlap)."""
     if query.size(ports) > WIDE_PORTS or any(hi - lo + 1 >= RANGE_AT_LEAST for lo, hi in ports):
         return []
-    overlaps = ((name, lo, hi, query.intersect(ports, ((lo, hi),))) for name, lo, hi in ctx.settings.ephemeral_ranges)
+    overlaps = ((name, lo, hi, query.intersect(ports, ((lo, hi),))) for name, lo, hi in ephemeral_ranges)
     return [overlap for overlap in overlaps if overlap[3]]
 
 

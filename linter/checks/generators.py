@@ -48,14 +48,30 @@ def generator_of(ruleset: Ruleset) -> str | None:
 def _generator(ruleset: Ruleset) -> str | None:
     if ruleset.generator is not None:
         return ruleset.generator  # the front end knows (compose: Docker's own rules)
-    names = [(table.name, chain.name) for table in ruleset.tables for chain in table.chains]
+    tables = {table.name for table in ruleset.tables if table.chains}  # (a table without chains names nothing)
     for generator, table_name in _TABLE_SIGNS:
-        if any(table == table_name for table, _ in names):
+        if table_name in tables:
             return generator
-    for generator, sign in _CHAIN_SIGNS:
-        if any(sign.search(chain) for _, chain in names):
+    chains = [chain.name for table in ruleset.tables for chain in table.chains]
+    # One search of the names a line each, not one per name (kube-proxy 100k: 40,000 chains,
+    # ~30 ms): each sign matches within a name, its ^ and $ at the name's ends (re.M), unless a
+    # name holds a line break (then name by name).
+    text = "\n".join(chains)
+    if text.count("\n") != max(len(chains) - 1, 0):
+        for generator, sign in _CHAIN_SIGNS:
+            if any(sign.search(chain) for chain in chains):
+                return generator
+        return None
+    for generator, sign, needed in _LINE_SIGNS:
+        if needed in text and sign.search(text):
             return generator
     return None
+
+
+# _CHAIN_SIGNS over names a line each, with a string every match holds (its search is skipped
+# without it: firewalld's alternation tries each position of the text, ~18 ms at 40,000 chains).
+_LINE_SIGNS = tuple((generator, re.compile(sign.pattern, re.M), "_" if generator == "firewalld" else "")
+                    for generator, sign in _CHAIN_SIGNS)
 
 
 # Services a generator's own defaults put on a port (evidence, like a rule's comment): firewalld's

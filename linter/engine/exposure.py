@@ -161,9 +161,14 @@ def decider_of(rule: Rule | None, chain, table, hook: Hook | None) -> Decider:
     return found
 
 
+_NO_CONDITIONS = (False, ())  # what _conditions makes of no assumptions
+
+
 def _conditions(assumptions: tuple, cache: IdentityCache) -> tuple[bool, tuple[str, ...]]:
     """(whether the path assumed an opaque match matched, those matches as written); assumption
     tuples are shared by every box of one path, so each is described once."""
+    if not assumptions:
+        return _NO_CONDITIONS  # (most paths assume nothing: no look-up)
     texts = cache.get(assumptions)
     if texts is None:
         texts = cache.put(assumptions, tuple(dict.fromkeys(
@@ -300,6 +305,7 @@ class ExposureAnalysis:
         gathered: dict[tuple, dict] = {}
         converted: dict[tuple, iv.Ranges] = {}  # public sources counted as private (private destination)
         nat_texts: dict[tuple, tuple[str, ...]] = {}
+        port_texts: dict[iv.Ranges, str] = {}  # a DNAT's new ports, as nat_of words them
         single: dict[str, frozenset[str]] = {}
         condition_texts: IdentityCache[tuple[str, ...]] = IdentityCache(1_000_000)
         protocol_splits: dict[iv.Ranges, list[tuple[int, bool]]] = {}
@@ -325,24 +331,34 @@ class ExposureAnalysis:
         def read_result(result: Result) -> tuple:
             # (its Node or None, its box, its deciders, its via): a long source list kept as
             # its Node is not built (held_sources.py)
-            node = node_of(result)
-            box = result.box if node is None else result.deferred.bare
+            if result.deferred is None:  # (node_of's own first test: a plain result, most of them)
+                node, box = None, result.box
+            else:
+                node = node_of(result)
+                box = result.box if node is None else result.deferred.bare
             if len(box.trail) > 1:  # engine/trail_deciders.py: each step read once
                 return node, box, *trails.read(box.trail, result.forwarded or routed, fallback)
             return node, box, _deciders(box.trail, result.forwarded or routed, fallback), _via(box.trail)
 
         def nat_of(box) -> tuple[str, ...]:
             # Where a DNAT sends the box, in words (a few targets, asked per box).
-            if box.nat_dst is None:
+            nat_dst = box.nat_dst
+            if nat_dst is None:
                 return ()
-            nat_key = (box.nat_dst, box.nat_dport)
+            nat_dport = box.nat_dport
+            nat_key = (nat_dst, nat_dport)
             nat = nat_texts.get(nat_key)
             if nat is None:
-                nat = tuple(format_range(box.family, lo, hi) for lo, hi in box.nat_dst[:4])
+                family = box.family
+                nat = [format_range(family, lo, hi) for lo, hi in nat_dst[:4]]
                 # A DNAT that keeps the port says only where to: no "port 0-79,81-442,...".
-                if box.nat_dport is not None and box.nat_dport != box.dport:
-                    nat = tuple(f"{n} port {ports_text(box.nat_dport)}" for n in nat)
-                nat_texts[nat_key] = nat
+                if nat_dport is not None and nat_dport != box.dport:
+                    # (kube-proxy's 30,000 endpoints: one address each, a few ports among them all)
+                    port = port_texts.get(nat_dport)
+                    if port is None:
+                        port = port_texts[nat_dport] = f" port {ports_text(nat_dport)}"
+                    nat = [n + port for n in nat]
+                nat = nat_texts[nat_key] = tuple(nat)
             return nat
 
         def size_sources(sources) -> int:
@@ -356,6 +372,7 @@ class ExposureAnalysis:
             fallback = None if routed else _final_policy(self.rulesets, family)
             public_size = iv.size(classes[0][1])
             last_dst, dst_public = None, False
+            dst_classes: dict[iv.Ranges, bool] = {}  # a one-range destination -> whether it is public
             family_results = self.routed_results(family) if routed else self.results(family)
             lone = None if routed or reported is not None else lone_results(family_results, Outcome.ACCEPT, Hook.INPUT)
             if lone is not None:
@@ -396,17 +413,30 @@ class ExposureAnalysis:
                 else:
                     node, box, deciders, via, (possible, conditions), nat = known
                     alone = id(result) in alone_read[1]
-                external, inside = split_interfaces(box.iif)
+                external, inside = outside_inside.get(box.iif) or split_interfaces(box.iif)
                 public = private = to_private = ()
                 if external or inside:
                     if box.dst is not last_dst:  # boxes share their destinations: asked once a list
-                        last_dst, dst_public = box.dst, bool(cut_public(box.dst))
+                        last_dst = box.dst
+                        if len(last_dst) == 1:  # (and a lone address once: kube's cluster IPs, a list each)
+                            dst_public = dst_classes.get(last_dst)
+                            if dst_public is None:
+                                dst_public = dst_classes[last_dst] = bool(cut_public(last_dst))
+                        else:
+                            dst_public = bool(cut_public(last_dst))
                     if node is not None and (inside or LOOPBACK_IFACE in box.iif or not (routed or dst_public)):
                         box, node = result.box, None  # (held: sources from outside to a public address)
                     if node is not None:
                         public, private = held_parts.split(node)
                         holding = True  # (the one place held sources are made)
                         to_private = public and not routed and not dst_public
+                    elif alone and not dst_public:
+                        # Alone in its cause (never routed) to a private destination: its public
+                        # sources count as private below, and what they were is read only where
+                        # entries are gathered (``converted``). Both classes in one cut: without
+                        # public sources that is the private cut, all public the sources
+                        # themselves (the classes are canonical lists: equal tuples), as below.
+                        public, private = (), cut_either(box.src)
                     else:
                         public = cut_public(box.src)
                         if len(public) > LONG:
@@ -437,7 +467,7 @@ class ExposureAnalysis:
                     kinds.append(("private", private, external))
                 if inside and (public or private):
                     kinds.append(("internal", iv.union(public, private), inside))
-                protocols = _protocols_of(protocol_splits, box.proto)
+                protocols = protocol_splits.get(box.proto) or _protocols_of(protocol_splits, box.proto)
                 if alone:  # engine/alone_causes.py: nothing to gather or merge
                     numbered = alone_lane.add_alone(alone_exposure, family, box, kinds, protocols, deciders, via, possible,
                                          conditions, result.forwarded, nat, public_size, size_sources, numbered,

@@ -337,3 +337,40 @@ COMMIT
         (8, "PL101", "critical", "2 services are reachable from the internet: telnet (23/tcp), telnet-alt (2323/tcp);"
                                  " plaintext: telnet, telnet-alt"),
     ]
+
+
+def test_ephemeral_exposures_picked_by_causes_are_what_its_own_pass_picks():
+    # _causes picks PL301's exposures in its own pass (exposure_checks._ephemeral_exposures reads
+    # them): the same exposures, in the same order, as PL301's own pass over the summary.
+    import random
+
+    from linter.checks import CheckContext
+    from linter.checks import exposure_checks
+
+    rng = random.Random(301)
+    picked_in_all = 0
+    for _ in range(40):
+        lines = ["*filter", ":INPUT DROP [0:0]", ":FORWARD DROP [0:0]", ":OUTPUT ACCEPT [0:0]"]
+        for _ in range(rng.randint(1, 12)):
+            proto = rng.choice(["tcp", "udp", "sctp", "icmp"])
+            port = rng.choice([22, 80, 33000, 40000, 49200, 60999, 61000, 65000])
+            source = rng.choice(["", "-s 198.51.100.7/32 ", "-s 10.0.0.0/8 ", "-i lo ", "-i eth1 "])
+            if proto == "icmp":
+                lines.append(f"-A INPUT {source}-p icmp -j ACCEPT")
+            elif rng.random() < 0.2:
+                lines.append(f"-A INPUT {source}-p {proto} -m {proto} --dport {port}:{port + 20} -j ACCEPT")
+            else:
+                lines.append(f"-A INPUT {source}-p {proto} -m {proto} --dport {port} -j ACCEPT")
+        lines.append("COMMIT")
+        document = ruleset("\n".join(lines) + "\n")
+        for settings in (Settings(), Settings(ephemeral_ranges=(("IANA", 49152, 65535), ("low", 30000, 40000)))):
+            alone = CheckContext(document, settings)
+            own, own_overlaps = exposure_checks._ephemeral_exposures(alone)
+            after = CheckContext(document, settings)
+            exposure_checks._causes(after)
+            picked, picked_overlaps = exposure_checks._ephemeral_exposures(after)
+            assert [(e.protocol, e.ports, e.reach, e.sources, e.interfaces) for e in picked] == \
+                [(e.protocol, e.ports, e.reach, e.sources, e.interfaces) for e in own]
+            assert [picked_overlaps(e.ports) for e in picked] == [own_overlaps(e.ports) for e in own]
+            picked_in_all += len(picked)
+    assert picked_in_all > 40  # (the random rulesets do overlap the ranges)

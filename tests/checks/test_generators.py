@@ -37,3 +37,41 @@ def test_ufw_sample_findings_and_hints():
     assert [f for f in found if f[0] == "PL015"] == []
     assert ("PL201", 102, "high", "ufw delete allow 3389/tcp, then ufw allow from 10.0.0.0/8 to any port 3389 "
                                   "proto tcp (your own network instead of 10.0.0.0/8)") in found
+
+
+def _generator_name_by_name(tables) -> str | None:
+    """What _generator answers, asked of each table and chain name in turn (its plain form)."""
+    from linter.checks.generators import _CHAIN_SIGNS, _TABLE_SIGNS
+
+    names = [(table.name, chain.name) for table in tables for chain in table.chains]
+    for generator, table_name in _TABLE_SIGNS:
+        if any(table == table_name for table, _ in names):
+            return generator
+    for generator, sign in _CHAIN_SIGNS:
+        if any(sign.search(chain) for _, chain in names):
+            return generator
+    return None
+
+
+def test_generator_search_of_every_name_at_once_is_exact():
+    # The names joined a line each and searched once (re.M) answer what a search per name does:
+    # random names built from pieces of every sign, anchors' neighbours and line breaks.
+    import random
+    from types import SimpleNamespace
+
+    from linter.checks.generators import _generator
+
+    pieces = ["ufw-user-", "ufw6-before-", "ufw-", "filter_", "nat_", "IN_", "FWD_", "_allow", "IN_x_allow",
+              "KUBE-", "SERVICES", "SVC-", "NODEPORTS", "f2b-", "LOCALINPUT", "ALLOWIN", "PVEFW-", "net2fw",
+              "loc-fw", "DOCKER", "-USER", "-ISOLATION-STAGE-1", "INPUT", "x", "_", "-", "\n", "é"]
+    tables_names = ["filter", "nat", "firewalld", "fw4", "inet"]
+    rng = random.Random(14)
+    for _ in range(3000):
+        tables = []
+        for _ in range(rng.randint(0, 3)):
+            chains = tuple(SimpleNamespace(name="".join(rng.choice(pieces) for _ in range(rng.randint(0, 3))))
+                           for _ in range(rng.randint(0, 4)))
+            name = rng.choice(tables_names) if rng.random() < 0.1 else "filter"
+            tables.append(SimpleNamespace(name=name, chains=chains))
+        document = SimpleNamespace(generator=None, tables=tables)
+        assert _generator(document) == _generator_name_by_name(tables)

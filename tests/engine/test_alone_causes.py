@@ -201,3 +201,40 @@ def test_the_alone_maker_makes_what_the_constructor_makes():
     built = Exposure(*values)
     assert type(made) is Exposure and made == built and hash(made) == hash(built)
     assert list(vars(made).items()) == list(vars(built).items())  # the same fields, in the same order
+
+
+def test_the_private_destination_lane_cuts_what_the_general_path_cuts():
+    # _summarise's lane for a result alone in its cause to a private destination: the sources of
+    # either class in one cut, where the general path cuts the public ones first, then both
+    # (some public) or the private ones (none public). The same tuples, for random sources and
+    # configured trusted networks (the classes then differ), in both families.
+    import random
+
+    from linter.engine import intervals as iv
+    from linter.engine.class_cut import ClassCut
+
+    rng = random.Random(17)
+    checked = 0
+    for family, top in ((Family.IPV4, 2**32 - 1), (Family.IPV6, 2**128 - 1)):
+        for _ in range(300):
+            trusted = iv.normalize((lo, lo + rng.choice([0, 255, 2**16])) for lo in
+                                   (rng.randrange(0, top - 2**16) for _ in range(rng.randint(0, 3))))
+            classes = NetworkClasses(trusted_v4=trusted if family is Family.IPV4 else (),
+                                     trusted_v6=trusted if family is Family.IPV6 else ()).classes(family)
+            cut_public, cut_private = ClassCut(classes[0][1]), ClassCut(classes[1][1])
+            cut_either = ClassCut(iv.union(classes[0][1], classes[1][1]))
+            anchors = [lo for _, ranges in classes for lo, hi in ranges] + \
+                [hi for _, ranges in classes for lo, hi in ranges]
+            for _ in range(20):
+                points = sorted(rng.choice(anchors) + rng.randint(-3, 3) if rng.random() < 0.7 else rng.randint(0, top)
+                                for _ in range(2 * rng.randint(0, 4)))
+                points = [min(max(p, 0), top) for p in points]
+                src = iv.normalize(zip(points[::2], points[1::2]))
+                public = cut_public(src)
+                if public:
+                    general = public if public is src else cut_either(src)
+                else:
+                    general = () if public is src else cut_private(src)
+                assert cut_either(src) == general
+                checked += bool(general)
+    assert checked > 1000
