@@ -99,6 +99,7 @@ class ShadowAnalysis:
     def __init__(self, table: Table, family: Family, interfaces):
         self.table = table
         self.space = universe(family, interfaces)
+        self._family = family
         self._done: dict[str, ChainVerdicts] = {}
         self._returned_spaces: dict[tuple[Box, ...], list[Box]] = {}
         self._active: list[str] = []
@@ -116,7 +117,11 @@ class ShadowAnalysis:
     def chain(self, chain: Chain) -> ChainVerdicts:
         """The analysis of ``chain`` (computed once)."""
         found = self._done.get(chain.name)  # (most asks: the check asks of every chain again)
-        return found if found is not None else self._analysis_of(chain, False)
+        if found is not None:
+            return found
+        if (kept := self._unread.get(chain.name)) is not None:
+            return kept[0]
+        return self._chain(chain)  # (_analysis_of's answer, without its look-ups again)
 
     def unread(self, chain: Chain) -> ChainVerdicts:
         """``chain``'s analysis as chain() gives it, for engine/decided_lane.py, which does not
@@ -142,7 +147,11 @@ class ShadowAnalysis:
                 with recursion_room(len(self.table.chains)):
                     return self._plain_first(chain)
             return self._plain_first(chain)
-        shape = self._shape_of(chain, unread)
+        if unread:
+            shape = self._shape_of(chain, True)
+        else:  # (_shape_of's answer for a chain read back, written out: 30,000 endpoint chains)
+            shape = chain_shape(self.table, chain, self._family, self._active,
+                                self._read_back_done if self._unread else self._done, self.chain)
         found = self._shapes.get(shape) if shape is not None else None  # engine/shadow_shapes.py
         if found is not None:
             self._done[chain.name] = found
@@ -174,7 +183,7 @@ class ShadowAnalysis:
             # shape would find nothing (and, jumping nowhere, has no target to analyse on the way).
             return None
         done = self._read_back_done if self._unread else self._done
-        return chain_shape(self.table, chain, self.space[0].family, self._active, done, self.chain)
+        return chain_shape(self.table, chain, self._family, self._active, done, self.chain)
 
     def _analysed(self, chain: Chain, unread: bool, shape: tuple | None) -> ChainVerdicts:
         """``chain`` analysed by its rules (its shape, when it has one, found no analysis)."""
