@@ -34,5 +34,6 @@ def forget_settled(boxes: list[Box]) -> tuple[list[Box], bool]:
 def jump_targets(table: Table) -> frozenset[str]:
     """The names of the chains some rule of ``table`` jumps or goes to (any named target, to
     be sure): only their returned space is ever read, by the analysis of their callers."""
-    return frozenset(rule.verdict.target for chain in table.chains for rule in chain.rules
-                     if rule.verdict.target is not None)
+    targets = {rule.verdict.target for chain in table.chains for rule in chain.rules}  # (a set display: in C)
+    targets.discard(None)
+    return frozenset(targets)

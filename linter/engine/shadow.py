@@ -99,6 +99,7 @@ class ShadowAnalysis:
     def __init__(self, table: Table, family: Family, interfaces):
         self.table = table
         self.space = universe(family, interfaces)
+        self._family = family
         self._done: dict[str, ChainVerdicts] = {}
         self._returned_spaces: dict[tuple[Box, ...], list[Box]] = {}
         self._active: list[str] = []
@@ -115,7 +116,12 @@ class ShadowAnalysis:
 
     def chain(self, chain: Chain) -> ChainVerdicts:
         """The analysis of ``chain`` (computed once)."""
-        return self._analysis_of(chain, False)
+        found = self._done.get(chain.name)  # (most asks: the check asks of every chain again)
+        if found is not None:
+            return found
+        if (kept := self._unread.get(chain.name)) is not None:
+            return kept[0]
+        return self._chain(chain)  # (_analysis_of's answer, without its look-ups again)
 
     def unread(self, chain: Chain) -> ChainVerdicts:
         """``chain``'s analysis as chain() gives it, for engine/decided_lane.py, which does not
@@ -127,32 +133,60 @@ class ShadowAnalysis:
         if found is None:
             if (kept := self._unread.get(chain.name)) is not None:
                 return kept[0]
-            if not self._active:
-                # The analysis recurses per jump: room for the table's deepest possible chain.
-                with recursion_room(len(self.table.chains)):
-                    return self._chain(chain, unread)
             return self._chain(chain, unread)
         return found
 
     def _chain(self, chain: Chain, unread: bool = False) -> ChainVerdicts:
+        # The analysis recurses per jump: room for the table's deepest possible chain, made at the
+        # outermost chain once its shape is not one analysed already (kube-proxy's 20,000 endpoint
+        # chains asked for by the check each find theirs: raising the limit and restoring it cost
+        # more than the look-up). chain_shape() analyses a chain it jumps to with none active, so
+        # that chain makes its own room.
         if not unread and chain.name not in self._targets and len(self.table.chains) >= PLAIN_CHAINS_AT_LEAST:
-            # Nobody reads what it returns: a chain of plain rules is judged by engine/plain_chain.py
-            # before its shape is made (a shape shared with it would give the same exact answer).
-            from linter.engine.plain_chain import judge as judge_plain  # (big inputs only)
-            if (found := judge_plain(self, chain, chain_budget(chain))) is not None:
-                self._done[chain.name] = found
-                return found
-        if unread and not self._shapes and not any(rule.verdict.kind in _JUMP_KINDS for rule in chain.rules):
-            # No analysis to share yet, and an unread chain's is never kept for its shape: its
-            # shape would find nothing (and, jumping nowhere, has no target to analyse on the way).
-            shape = None
-        else:
-            done = self._read_back_done if self._unread else self._done
-            shape = chain_shape(self.table, chain, self.space[0].family, self._active, done, self.chain)
+            if not self._active:
+                with recursion_room(len(self.table.chains)):
+                    return self._plain_first(chain)
+            return self._plain_first(chain)
+        if unread:
+            shape = self._shape_of(chain, True)
+        else:  # (_shape_of's answer for a chain read back, written out: 30,000 endpoint chains)
+            shape = chain_shape(self.table, chain, self._family, self._active,
+                                self._read_back_done if self._unread else self._done, self.chain)
         found = self._shapes.get(shape) if shape is not None else None  # engine/shadow_shapes.py
         if found is not None:
             self._done[chain.name] = found
             return found
+        if not self._active:
+            with recursion_room(len(self.table.chains)):
+                return self._analysed(chain, unread, shape)
+        return self._analysed(chain, unread, shape)
+
+    def _plain_first(self, chain: Chain) -> ChainVerdicts:
+        """_chain for a chain nobody jumps to: a chain of plain rules is judged by
+        engine/plain_chain.py before its shape is made (a shape shared with it would give the
+        same exact answer)."""
+        from linter.engine.plain_chain import judge as judge_plain  # (big inputs only)
+        if (found := judge_plain(self, chain, chain_budget(chain))) is not None:
+            self._done[chain.name] = found
+            return found
+        shape = self._shape_of(chain, False)
+        found = self._shapes.get(shape) if shape is not None else None
+        if found is not None:
+            self._done[chain.name] = found
+            return found
+        return self._analysed(chain, False, shape)
+
+    def _shape_of(self, chain: Chain, unread: bool) -> tuple | None:
+        """``chain``'s shape (engine/shadow_shapes.py), None when it has none to look up."""
+        if unread and not self._shapes and not any(rule.verdict.kind in _JUMP_KINDS for rule in chain.rules):
+            # No analysis to share yet, and an unread chain's is never kept for its shape: its
+            # shape would find nothing (and, jumping nowhere, has no target to analyse on the way).
+            return None
+        done = self._read_back_done if self._unread else self._done
+        return chain_shape(self.table, chain, self._family, self._active, done, self.chain)
+
+    def _analysed(self, chain: Chain, unread: bool, shape: tuple | None) -> ChainVerdicts:
+        """``chain`` analysed by its rules (its shape, when it has one, found no analysis)."""
         self._active.append(chain.name)
         try:
             if unread:  # its dead rules as the general path finds them, no lane tried (and not kept
@@ -411,12 +445,19 @@ class ShadowAnalysis:
 
     def _jump_mode(self, name: str | None):
         """For engine/keyed_jumps.py, what a jump to ``name`` does where it is taken (as _rule
-        asks it): keyed_jumps.SAME when nothing changes, else _returned_by's answer."""
-        if jump_changes_nothing(self.table, name, self._active):
+        asks it): keyed_jumps.SAME when nothing changes (jump_changes_nothing), else
+        _returned_by's answer; the chain looked up once for both (KUBE-SERVICES: 10,000 jumps)."""
+        table, active = self.table, self._active
+        target = chain_named(table, name)
+        if target is None or target.name in active:
+            return None  # (nothing to walk into, or a loop: as cutting_target says)
+        if is_transparent(table, target):
             from linter.engine.keyed_jumps import SAME  # (loaded by the caller already)
 
             return SAME
-        return self._returned_by(name)
+        if len(active) >= MAX_DEPTH or not target.rules:
+            return None
+        return self.returned(target)
 
     def _dead(self, rule: Rule, index: int, pending: list[Box], state: "_Progress") -> list[Box]:
         """Note the rule nothing reaches (shadowed when it would match something on its own)."""

@@ -20,6 +20,7 @@ from bisect import bisect_left
 from linter.addresses import family_max
 from linter.engine.budget import MAX_FOLLOWED_DEPTH
 from linter.engine.chains import chain_named, chains_by_name
+from linter.engine.memo import per_file
 from linter.engine.space import has_opaque, has_path_decided
 from linter.engine.walk import MIN_SEGMENT, is_transparent
 from linter.model import (
@@ -173,7 +174,7 @@ def _target(table: Table, index: dict, rule, only_ranges: bool, active: list[str
     chains by name; ``only_ranges``: the rule has address and port matches alone, none of
     them opaque nor decided by the path)."""
     verdict = rule.verdict
-    if verdict.kind is _JUMP and not only_ranges and (has_opaque(rule) or has_path_decided(rule)):
+    if verdict.kind is _JUMP and not only_ranges and _may_not_match(rule):
         return None  # it may not match at all: whatever comes back lies inside what went on
     target = index.get(verdict.target or "")
     if target is None:
@@ -190,6 +191,27 @@ def _target(table: Table, index: dict, rule, only_ranges: bool, active: list[str
     if verdicts is None or verdicts.returned is None:
         return _NO_SHAPE
     return id(verdicts.returned)  # kept alive by ``done``: interned, shared by equal returns
+
+
+# id(matches) -> (the matches, whether one is opaque or decided by the path): rules share their
+# matches (kube-proxy's 20,000 probability jumps two tuples), and the answer is read off them alone.
+_MAY_NOT_MATCH: dict[int, tuple[tuple, bool]] = per_file({})
+_MAY_NOT_MATCH_AT_MOST = 100_000
+
+
+def _may_not_match(rule) -> bool:
+    """has_opaque(rule) or has_path_decided(rule), remembered per tuple of matches."""
+    matches = rule.matches
+    if type(matches) is not tuple:
+        return has_opaque(rule) or has_path_decided(rule)
+    known = _MAY_NOT_MATCH.get(id(matches))
+    if known is not None and known[0] is matches:
+        return known[1]
+    found = has_opaque(rule) or has_path_decided(rule)
+    if len(_MAY_NOT_MATCH) >= _MAY_NOT_MATCH_AT_MOST:
+        _MAY_NOT_MATCH.clear()
+    _MAY_NOT_MATCH[id(matches)] = (matches, found)  # (holding the tuple: its id stays its own)
+    return found
 
 
 def shareable(verdicts, family: Family) -> bool:
