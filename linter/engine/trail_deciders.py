@@ -27,6 +27,7 @@ _PASSING, _RULE, _POLICY = 0, 1, 2
 # The record of a user chain's step that is nothing to either (passing, no jump with matches):
 # kube-proxy's service jumps without matches and its masquerade steps.
 _NOTHING = (_PASSING,)
+_UNENTERED = (None, None)  # (hook, base chain) of a table no base chain's step has entered yet
 
 
 class TrailReader:
@@ -71,8 +72,8 @@ class TrailReader:
         steps = self._steps
         rule_deciders = self._rule_deciders
         final_hook = _FORWARD if forwarded else _INPUT
-        hooks: dict[int, Hook] = {}  # table -> the hook of the base chain its steps run under
-        bases: dict = {}  # table -> that base chain
+        # table -> (the hook of the base chain its steps run under, that base chain)
+        entered: dict[int, tuple] = {}
         on_final = []  # the accepting rules on the final hook
         dnat = []  # the DNAT and REDIRECT rules
         policy_steps = []  # accepting policies of chains with rules
@@ -90,14 +91,13 @@ class TrailReader:
             if jump is not None:
                 via.append(jump)
             if hook is not None:
-                hooks[table_id] = hook
-                bases[table_id] = chain
+                entered[table_id] = (hook, chain)
+                base = chain
             elif kind is _PASSING:
                 continue
             else:
-                hook = hooks.get(table_id)  # a user chain inherits its caller's hook
+                hook, base = entered.get(table_id, _UNENTERED)  # a user chain inherits its caller's hook
             if kind is _RULE:
-                base = bases.get(table_id)
                 if not (accept and base is not None and base.type == "nat"):
                     # A nat chain's ACCEPT only ends that chain (no NAT): it never decides filtering.
                     made = rule_deciders.get(id(step))
