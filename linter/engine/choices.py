@@ -51,7 +51,7 @@ def _meet_dst(a, b) -> bool:
 def _beside_src(a, b) -> bool:
     """Whether two boxes whose protocols, ports and destinations meet share connections as the
     client sends them (before any DNAT), their sources apart."""
-    return bool(a.iif & b.iif) and bool(a.state & b.state) and meets(a.sport, b.sport)
+    return not a.iif.isdisjoint(b.iif) and not a.state.isdisjoint(b.state) and meets(a.sport, b.sport)
 
 
 def _sources_meet(src, boxes: list) -> bool:
@@ -252,7 +252,7 @@ def settle_choices(results: list, accept) -> list:
     certain = None  # _ByPorts of certain_boxes, built when the alike ones do not explain a box
     alike = _alike(certain_boxes)
     settled = list(results)
-    dropped = set()
+    dropped = 0  # results dropped (their places in settled hold None)
     # The boxes of one path differ mostly in their sources (kube-proxy: an endpoint's own address
     # and the rest), sharing the other fields' objects: what they may meet is found once for them
     # (by identity: the results hold the objects, so their ids stay theirs). Per such key: the
@@ -280,7 +280,8 @@ def settle_choices(results: list, accept) -> list:
             # Explained when some certain box it meets (all but the sources) meets its sources:
             # one alike is enough; else every one is asked.
             if found[1] and _sources_meet(src, found[1]):
-                dropped.add(index)
+                settled[index] = None
+                dropped += 1
                 continue
             explaining = found[2]
             if explaining is None:
@@ -288,13 +289,14 @@ def settle_choices(results: list, accept) -> list:
                     certain = _ByPorts(certain_boxes)
                 explaining = found[2] = certain.near(box)
             if explaining and _sources_meet(src, explaining):
-                dropped.add(index)
+                settled[index] = None
+                dropped += 1
                 continue
         rest = tuple([a for a in box.assumptions if not (a.matched and is_choice(a.match))])
         settled[index] = replace_result(result, box=box._replace(assumptions=rest))
     if not dropped:
         return settled
-    return [result for index, result in enumerate(settled) if index not in dropped]
+    return [result for result in settled if result is not None]
 
 
 ALIKE_AT_MOST = 8  # ranges of ports or destinations past which a box is not filed by them (hashing)
