@@ -56,6 +56,16 @@ def _beside_src(a, b) -> bool:
 
 def _sources_meet(src, boxes: list) -> bool:
     """Whether ``src`` meets the sources of one of ``boxes``."""
+    if len(src) == 1:
+        # One range (kube-proxy's endpoint addresses, half of what is settled): placed by one
+        # bisection in each list, as overlap.meets places a short list's ranges in a long one.
+        (lo, hi), = src
+        for other in boxes:
+            other_src = other.src
+            at = bisect_left(other_src, (lo,))  # the first range starting at or after lo
+            if (at and other_src[at - 1][1] >= lo) or (at < len(other_src) and other_src[at][0] <= hi):
+                return True
+        return False
     for other in boxes:
         if meets(src, other.src):
             return True
@@ -262,14 +272,14 @@ def settle_choices(results: list, accept) -> list:
     near: dict[tuple, list] = {}
     # The boxes of one path come one after another: a box whose fields are the previous box's
     # objects has its key, and what was found for it, without building and hashing the key.
-    last = (None,) * 7
-    found = None
+    last_family = last_proto = last_sport = last_dport = last_dst = last_iif = last_state = found = None
     for index, result, besides in chosen:
         box = result.box
         family, proto, sport, dport, src, dst, iif, state = box[:8]
-        if not (family is last[0] and proto is last[1] and dport is last[2] and dst is last[3]
-                and sport is last[4] and iif is last[5] and state is last[6]):
-            last = (family, proto, dport, dst, sport, iif, state)
+        if not (dst is last_dst and dport is last_dport and family is last_family and proto is last_proto
+                and sport is last_sport and iif is last_iif and state is last_state):
+            last_family, last_proto, last_sport, last_dport, last_dst, last_iif, last_state = \
+                family, proto, sport, dport, dst, iif, state
             key = (id(family), id(proto), id(dport), id(dst), id(sport), iif, state)
             found = near.get(key)
             if found is None:
