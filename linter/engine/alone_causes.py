@@ -40,17 +40,23 @@ def alone_causes(results: list, accept, skip: set[int] | None, read, cause_texts
     # candidate: not forwarded, or its sources held as a Node); 0 once a second one has it
     owner: dict[tuple, int] = {}
     claim = owner.setdefault
-    span_keys: dict[int, tuple] = {}  # id(span) -> its fields (what Span's equality compares)
-    span_key = span_keys.get
+    # A decider's span stands in a cause as a number, one per value of its fields (what Span's
+    # equality compares): equal numbers, equal spans, and a key of a few ints hashes at once.
+    span_numbers: dict = {}  # span fields -> their number
+    numbers: dict[int, int] = {}  # id(decider) -> the number of its span
+    number_of = numbers.get
+    numbered: list = []  # the deciders numbered (kept: their ids stay theirs)
 
     def spans_of(deciders: tuple) -> tuple:
         out = []
         for decider in deciders:
-            span = decider.span
-            found = span_key(id(span))
+            found = number_of(id(decider))
             if found is None:
-                found = span_keys[id(span)] = (span.path, span.line, span.column, span.end_line, span.end_column) \
-                    if span is not None else None
+                span = decider.span
+                fields = (span.path, span.line, span.column, span.end_line, span.end_column) if span is not None \
+                    else None
+                found = numbers[id(decider)] = span_numbers.setdefault(fields, len(span_numbers))
+                numbered.append(decider)
             out.append(found)
         return tuple(out)
 

@@ -51,11 +51,21 @@ def _meet_dst(a, b) -> bool:
 def _beside_src(a, b) -> bool:
     """Whether two boxes whose protocols, ports and destinations meet share connections as the
     client sends them (before any DNAT), their sources apart."""
-    return bool(a.iif & b.iif) and bool(a.state & b.state) and meets(a.sport, b.sport)
+    return not a.iif.isdisjoint(b.iif) and not a.state.isdisjoint(b.state) and meets(a.sport, b.sport)
 
 
 def _sources_meet(src, boxes: list) -> bool:
     """Whether ``src`` meets the sources of one of ``boxes``."""
+    if len(src) == 1:
+        # One range (kube-proxy's endpoint addresses, half of what is settled): placed by one
+        # bisection in each list, as overlap.meets places a short list's ranges in a long one.
+        (lo, hi), = src
+        for other in boxes:
+            other_src = other.src
+            at = bisect_left(other_src, (lo,))  # the first range starting at or after lo
+            if (at and other_src[at - 1][1] >= lo) or (at < len(other_src) and other_src[at][0] <= hi):
+                return True
+        return False
     for other in boxes:
         if meets(src, other.src):
             return True
@@ -252,7 +262,7 @@ def settle_choices(results: list, accept) -> list:
     certain = None  # _ByPorts of certain_boxes, built when the alike ones do not explain a box
     alike = _alike(certain_boxes)
     settled = list(results)
-    dropped = set()
+    dropped = 0  # results dropped (their places in settled hold None)
     # The boxes of one path differ mostly in their sources (kube-proxy: an endpoint's own address
     # and the rest), sharing the other fields' objects: what they may meet is found once for them
     # (by identity: the results hold the objects, so their ids stay theirs). Per such key: the
@@ -262,14 +272,14 @@ def settle_choices(results: list, accept) -> list:
     near: dict[tuple, list] = {}
     # The boxes of one path come one after another: a box whose fields are the previous box's
     # objects has its key, and what was found for it, without building and hashing the key.
-    last = (None,) * 7
-    found = None
+    last_family = last_proto = last_sport = last_dport = last_dst = last_iif = last_state = found = None
     for index, result, besides in chosen:
         box = result.box
         family, proto, sport, dport, src, dst, iif, state = box[:8]
-        if not (family is last[0] and proto is last[1] and dport is last[2] and dst is last[3]
-                and sport is last[4] and iif is last[5] and state is last[6]):
-            last = (family, proto, dport, dst, sport, iif, state)
+        if not (dst is last_dst and dport is last_dport and family is last_family and proto is last_proto
+                and sport is last_sport and iif is last_iif and state is last_state):
+            last_family, last_proto, last_sport, last_dport, last_dst, last_iif, last_state = \
+                family, proto, sport, dport, dst, iif, state
             key = (id(family), id(proto), id(dport), id(dst), id(sport), iif, state)
             found = near.get(key)
             if found is None:
@@ -280,7 +290,8 @@ def settle_choices(results: list, accept) -> list:
             # Explained when some certain box it meets (all but the sources) meets its sources:
             # one alike is enough; else every one is asked.
             if found[1] and _sources_meet(src, found[1]):
-                dropped.add(index)
+                settled[index] = None
+                dropped += 1
                 continue
             explaining = found[2]
             if explaining is None:
@@ -288,13 +299,14 @@ def settle_choices(results: list, accept) -> list:
                     certain = _ByPorts(certain_boxes)
                 explaining = found[2] = certain.near(box)
             if explaining and _sources_meet(src, explaining):
-                dropped.add(index)
+                settled[index] = None
+                dropped += 1
                 continue
         rest = tuple([a for a in box.assumptions if not (a.matched and is_choice(a.match))])
         settled[index] = replace_result(result, box=box._replace(assumptions=rest))
     if not dropped:
         return settled
-    return [result for index, result in enumerate(settled) if index not in dropped]
+    return [result for result in settled if result is not None]
 
 
 ALIKE_AT_MOST = 8  # ranges of ports or destinations past which a box is not filed by them (hashing)

@@ -27,6 +27,7 @@ _PASSING, _RULE, _POLICY = 0, 1, 2
 # The record of a user chain's step that is nothing to either (passing, no jump with matches):
 # kube-proxy's service jumps without matches and its masquerade steps.
 _NOTHING = (_PASSING,)
+_UNENTERED = (None, None)  # (hook, base chain) of a table no base chain's step has entered yet
 
 
 class TrailReader:
@@ -38,29 +39,33 @@ class TrailReader:
         (engine.exposure.decider_of)."""
         self._decider_of = decider_of
         self._steps: dict[int, tuple] = {}
-        # id(step) -> (hook, the Decider of its rule under that hook): a user chain's rule
-        # inherits its caller's hook, which is nearly always the same one
-        self._rule_deciders: dict[int, tuple] = {}
         self._nothing: list = []  # the steps recorded as _NOTHING (kept: their ids stay theirs)
 
     def _record(self, step) -> tuple:
-        chain, rule, table = step.chain, step.rule, step.table
+        chain, rule = step.chain, step.rule
+        hook = chain.hook
+        verdict = rule.verdict.kind if rule is not None else None
         kind = _PASSING
-        if step.event == "rule":
-            if rule is not None and (rule.verdict.kind in _ACCEPTING or step.detail == CUT_DETAIL):
-                kind = _RULE
-        elif step.event == "policy" and step.detail == "accept":
-            kind = _POLICY
         via = None
-        if step.event == "rule" and rule is not None and rule.matches and rule.verdict.kind in _JUMPS:
-            via = self._decider_of(rule, chain, table, chain.hook)
-        if kind is _PASSING and via is None and chain.hook is None:
+        event = step.event
+        if event == "rule":
+            if rule is not None:
+                if verdict in _ACCEPTING or step.detail == CUT_DETAIL:
+                    kind = _RULE
+                if verdict in _JUMPS and rule.matches:
+                    via = self._decider_of(rule, chain, step.table, hook)
+        elif event == "policy" and step.detail == "accept":
+            kind = _POLICY
+        if kind is _PASSING and via is None and hook is None:
             self._nothing.append(step)
             self._steps[id(step)] = _NOTHING
             return _NOTHING
-        accept = rule is not None and rule.verdict.kind is _ACCEPT
-        nat = rule is not None and rule.verdict.kind in _NAT_TARGETS
-        record = self._steps[id(step)] = (kind, id(table), chain.hook, chain, table, rule, accept, via, nat, step)
+        table = step.table
+        # (what a base chain's step enters its table with; the hook and Decider the step's rule
+        # was last read under: a user chain's rule nearly always inherits the same hook)
+        enter = (hook, chain) if hook is not None else None
+        record = self._steps[id(step)] = (kind, id(table), hook, chain, table, rule, verdict is _ACCEPT, via,
+                                          verdict in _NAT_TARGETS, enter, [None, None], step)
         return record
 
     def read(self, trail: tuple, forwarded: bool, fallback=None) -> tuple[tuple, tuple]:
@@ -69,10 +74,9 @@ class TrailReader:
         last chain, for a walk that left no step (an empty chain)."""
         decider_of = self._decider_of
         steps = self._steps
-        rule_deciders = self._rule_deciders
         final_hook = _FORWARD if forwarded else _INPUT
-        hooks: dict[int, Hook] = {}  # table -> the hook of the base chain its steps run under
-        bases: dict = {}  # table -> that base chain
+        # table -> (the hook of the base chain its steps run under, that base chain)
+        entered: dict[int, tuple] = {}
         on_final = []  # the accepting rules on the final hook
         dnat = []  # the DNAT and REDIRECT rules
         policy_steps = []  # accepting policies of chains with rules
@@ -86,26 +90,24 @@ class TrailReader:
                 record = self._record(step)
             if record is _NOTHING:
                 continue
-            kind, table_id, hook, chain, table, rule, accept, jump, nat, _ = record
+            kind, table_id, hook, chain, table, rule, accept, jump, nat, enter, made, _ = record
             if jump is not None:
                 via.append(jump)
             if hook is not None:
-                hooks[table_id] = hook
-                bases[table_id] = chain
+                entered[table_id] = enter
+                base = chain
             elif kind is _PASSING:
                 continue
             else:
-                hook = hooks.get(table_id)  # a user chain inherits its caller's hook
+                hook, base = entered.get(table_id, _UNENTERED)  # a user chain inherits its caller's hook
             if kind is _RULE:
-                base = bases.get(table_id)
                 if not (accept and base is not None and base.type == "nat"):
                     # A nat chain's ACCEPT only ends that chain (no NAT): it never decides filtering.
-                    made = rule_deciders.get(id(step))
-                    if made is not None and made[0] is hook:
+                    if made[0] is hook and hook is not None:
                         decider = made[1]
                     else:
-                        decider = decider_of(rule, chain, table, hook)
-                        rule_deciders[id(step)] = (hook, decider)
+                        decider = made[1] = decider_of(rule, chain, table, hook)
+                        made[0] = hook
                     # (what choose() picks from: the decider's hook is ``hook``, its rule ``rule``)
                     if hook is final_hook:
                         on_final.append(decider)
@@ -149,7 +151,10 @@ def choose(on_final: list, dnat: list, final_policies: list, forwarded: bool, fa
         chosen = list(dnat)
         for decider in on_final:  # ``decider not in dnat``, equal deciders sharing their hook
             hook = decider.hook
-            if not any(other is decider or (other.hook is hook and other == decider) for other in dnat):
+            for other in dnat:
+                if other is decider or (other.hook is hook and other == decider):
+                    break
+            else:
                 chosen.append(decider)
     if not chosen and fallback is not None and not forwarded:
         chosen = [fallback]  # the input chain was empty: its policy let the box in

@@ -174,3 +174,24 @@ def _paths_table(seed: int) -> list:
 def test_runs_of_one_paths_boxes_settle_as_defined(seed):
     results = _paths_table(5000 + seed)
     _same(settle_choices(results, Outcome.ACCEPT), settled_by_definition(results, Outcome.ACCEPT))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_one_range_sources_meet_as_meets_says(seed):
+    # _sources_meet places a one-range source by bisection in each box's sources: what meets()
+    # says of every pair, at the ranges' edges too.
+    rng = random.Random(seed)
+    for _ in range(400):
+        top = rng.choice((15, 255, 2**32 - 1))
+        boxes = []
+        for _ in range(rng.randint(0, 4)):
+            count = rng.randint(0, min(6, (top + 1) // 2))
+            values = sorted(rng.sample(range(top + 1), 2 * count))
+            src = tuple((values[i], values[i + 1]) for i in range(0, 2 * count, 2))
+            boxes.append(Box(Family.IPV4, ((6, 6),), ((0, 65535),), ((80, 80),), src, ((1, 1),),
+                             frozenset({"eth0"}), frozenset({"new"})))
+        edges = [v for box in boxes for lo, hi in box.src for v in (lo - 1, lo, hi, hi + 1) if 0 <= v <= top]
+        lo = rng.choice(edges) if edges and rng.random() < 0.7 else rng.randrange(top + 1)
+        hi = rng.choice([v for v in edges if v >= lo] or [lo]) if rng.random() < 0.5 else rng.randint(lo, top)
+        src = ((lo, hi),)
+        assert choices._sources_meet(src, boxes) == any(meets(src, box.src) for box in boxes), (src, boxes)
