@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 
-from linter.engine import intervals as iv
+from linter.engine import decided_any, intervals as iv
 from linter.engine.port_probe import probe_ports
 from linter.engine.space import Box, with_proto, with_src
 
@@ -198,6 +198,7 @@ class DecidedIndex:
         self.unskipped: dict[int, list[list]] = {}  # a probe's free bits -> the by_mask lists it does not skip
         self.source_entry: list | None = None  # the entry source drops merge in (cover_or_add_source), once made
         self.port_entries: dict = {}  # a protocol -> the entry its port drops merge in (cover_or_add_ports)
+        self.any_seen: dict = {}  # (an _ANY list, free bits, protocol) -> what _candidate scans of it (decided_any)
 
     def charge(self, work: int) -> None:
         """Count ``work`` (boxes made elsewhere for this index) against the budget."""
@@ -420,10 +421,9 @@ class DecidedIndex:
     # --- a port drop, tested and added in one go ---------------------------------------
     def cover_or_add_ports(self, box: Box) -> bool:
         """``covers(box)``, and ``add(box)`` when not, for a box narrowed in its protocols and
-        destination ports only (local None, its other fields the universe's own objects): a
-        port drop, 12.5k of a random mix 100k's tests. covers() goes on from its first probe when
-        an entry holds that; a box not covered is merged into its
-        protocol's port drops' entry directly, with add()'s charge (add() makes that entry)."""
+        destination ports only (local None, its other fields the universe's own objects): a port drop,
+        12.5k of a random mix 100k's tests. covers() goes on from its first probe when an entry holds that;
+        a box not covered is merged into its protocol's port drops' entry directly, with add()'s charge."""
         point, free = probe_ports(self, box, _BIT[_PROTO], _BIT[_DPORT])
         entry = self._candidate(point, free)
         if entry is not None and self._covers_from(box, point, free, entry):
@@ -547,9 +547,8 @@ class DecidedIndex:
         does; ``free``: the bits of the dimensions where ``point`` holds no value any entry
         narrowing them holds, so an entry narrowing one of them is passed over without a test
         (it cannot hold the packet)."""
-        # (_candidates() of a box of one packet, one source bucket and one port, made directly)
-        # (the source side's two lists, or the port side's when they hold fewer entries; None
-        # for a key nothing is filed under)
+        # (_candidates() of a box of one packet, one source bucket and one port, made directly: the source
+        # side's two lists, or the port side's when they hold fewer entries; None for a key nothing is filed under)
         by_src, by_dport = self.by_src, self.by_dport
         first, second = by_src.get(point[_SRC][0][0] >> self.shift), by_src.get(_ANY)
         count = (len(first) if first else 0) + (len(second) if second else 0)
@@ -596,13 +595,14 @@ class DecidedIndex:
                     if self.spent > self.budget:
                         raise OverBudget
                     return None
-        for entries in (first, second):
+        for entries, scanned in ((first, first), (second, second and decided_any.any_entries(  # (charged whole)
+                self.any_seen, second, free, values[1], _BIT[_PROTO]))):
             if not entries:
                 continue
             self.spent += len(entries)
             if self.spent > self.budget:
                 raise OverBudget
-            for entry in entries:
+            for entry in scanned:
                 if entry[8] & free:
                     continue
                 held = entry[0]

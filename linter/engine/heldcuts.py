@@ -156,10 +156,10 @@ class HeldCuts(dict):
                 going_on.append(box)  # an ip match never matches an ip6 packet
                 continue
             src = box.src
+            if low is not None and src and (src[-1][1] < low or src[0][0] > high):
+                going_on.append(box)  # (whole, as a split gives it; a held box too: nothing inside)
+                continue
             if len(src) <= LONG and id(box) not in held:
-                if low is not None and src and (src[-1][1] < low or src[0][0] > high):
-                    going_on.append(box)
-                    continue
                 _split(box, wanted, inside_parts, going_on)
                 continue
             inside = _in_range(src, low, high, wanted) if low is not None and type(src) is tuple \
