@@ -264,14 +264,19 @@ def made_all(step_specs: tuple, condition_specs: tuple, items: list, trees: tupl
         fields = bases[base][:]
         for place, kind, size, pairs in labelled:
             these = values[kind]
-            # (One and two ranges written out: a comprehension costs twice as much, and every
-            # kube-proxy replayed box has a two-range source.)
+            # (One to three ranges written out: a comprehension costs twice as much, and every
+            # kube-proxy replayed box has a source of one range (its endpoint) or of those the
+            # entering box had and one more (the rest of them).)
             if size == 2:
                 (low, high), (low2, high2) = pairs
                 fields[place] = ((these[low], these[high] - 1), (these[low2], these[high2] - 1))
             elif size == 1:
                 (low, high), = pairs
                 fields[place] = ((these[low], these[high] - 1),)
+            elif size == 3:
+                (low, high), (low2, high2), (low3, high3) = pairs
+                fields[place] = ((these[low], these[high] - 1), (these[low2], these[high2] - 1),
+                                 (these[low3], these[high3] - 1))
             else:
                 fields[place] = tuple([(these[low], these[high] - 1) for low, high in pairs])
         family, proto, iif, state, box_local, oif, mark, ctmark = exact

@@ -215,7 +215,7 @@ def test_nat_entries_shared_as_the_keyed_cache_shares_them(monkeypatch, seed):
 
 @pytest.mark.parametrize("seed", range(4))
 def test_labelled_fields_of_every_length_make_what_one_call_per_step_makes(monkeypatch, seed):
-    """Wide fields made of one, two and more label pairs (made_all writes one and two out)
+    """Wide fields made of one to four label pairs (made_all writes one to three out)
     give the ranges the labels name, in order."""
     import random
     from linter.engine.template_made import compile_items, made_all
