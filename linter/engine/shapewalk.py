@@ -28,7 +28,7 @@ from itertools import count
 
 from linter.engine.chains import chains_by_name
 from linter.engine.memo import IdentityCache
-from linter.engine.order_test import order_test
+from linter.engine.order_test import label_reads, order_test
 from linter.engine.space import Box
 from linter.engine.template_made import compile_items, made_all
 from linter.engine.walk import Outcome
@@ -395,15 +395,13 @@ class SharedWalks:
         key = (subtree.shape, kind, self.drop_nat)  # a walk made while dropping lacks what it dropped
         templates = self.templates.get(key)
         budget = walker.budget
-        values = None
         if templates:
-            values = _values(subtree, boxes)
-            template = _fitting(templates, walker, table, values)
+            template = _fitting(templates, walker, table, subtree, boxes)
             if template is not None:
                 budget.spent += template.spent
                 if self.drop_nat and template.all_nat:
                     return []
-                return template.replay(walker, table, subtree, boxes, values, results)
+                return template.replay(walker, table, subtree, boxes, _values(subtree, boxes), results)
         counts = self.walks
         walks = counts[subtree.shape] = counts.get(subtree.shape, 0) + 1
         if walks < 2 or templates is not None and len(templates) >= MAX_TEMPLATES:
@@ -411,7 +409,7 @@ class SharedWalks:
         before, already = budget.spent, len(results)
         back = walker.walk_into(table, target, boxes, stack, results)
         if not budget.degraded:
-            template = Template.record(walker, table, subtree, boxes, values or _values(subtree, boxes),
+            template = Template.record(walker, table, subtree, boxes, _values(subtree, boxes),
                                        results[already:], back, budget.spent - before)
             if template is not None:
                 self.templates.setdefault(key, []).append(template)
@@ -434,7 +432,7 @@ class SharedWalks:
         templates = self.templates.get((subtree.shape, kind, True))
         if not templates:
             return None
-        template = _fitting(templates, walker, table, _values(subtree, boxes))
+        template = _fitting(templates, walker, table, subtree, boxes)
         # An all-DNAT template gives nothing while dropping; one that holds nothing (a walk made
         # while dropping, into subtrees that gave nothing) replays to nothing, no path extended.
         if template is None or not (template.all_nat or not template.results and not template.back):
@@ -450,13 +448,16 @@ def _in_stack(subtree: Subtree, stack: tuple) -> bool:
     return False
 
 
-def _fitting(templates: list, walker, table, values):
-    """The first of ``templates`` that fits the entering boxes' ``values`` on this table and
-    routing within the walker's budget, or None."""
+def _fitting(templates: list, walker, table, subtree: Subtree, boxes):
+    """The first of ``templates`` that fits ``boxes`` entering ``subtree`` (their values, as
+    _values lists them, fit its pattern: _fits) on this table and routing within the walker's
+    budget, or None."""
     budget = walker.budget
+    sports, dports, sources, destinations = subtree.constants
     for template in templates:
         if template.table is table and template.routing is walker.routing \
-                and template.fits(*values) and budget.spent + template.spent <= budget.limit:
+                and template.fits(sports, dports, sources, destinations, boxes) \
+                and budget.spent + template.spent <= budget.limit:
             return template
     return None
 
@@ -466,11 +467,13 @@ class Template:
 
     __slots__ = ("table", "routing", "pattern", "fits", "spent", "results", "back", "all_nat", "compiled", "outcomes")
 
-    def __init__(self, table, routing, pattern, spent, results, back):
+    def __init__(self, table, routing, pattern, spent, results, back, reads):
         self.table = table
         self.routing = routing
         self.pattern = pattern
-        self.fits = order_test(pattern)  # _fits(pattern, values) as one compiled comparison
+        # _fits(pattern, _values(subtree, boxes)) as one compiled comparison of the constants and
+        # boxes (``reads``: where each label is read, engine/order_test.py).
+        self.fits = order_test(pattern, reads)
         self.spent = spent
         self.results = results
         self.back = back
@@ -517,7 +520,7 @@ class Template:
             if item is None:
                 return None
             returned.append(item)
-        return cls(table, walker.routing, tuple(pattern), spent, made, returned)
+        return cls(table, walker.routing, tuple(pattern), spent, made, returned, label_reads(subtree.constants, boxes))
 
     def replay(self, walker, table, subtree: Subtree, boxes, values, results: list) -> list[Box]:
         """This walk renamed onto ``subtree`` entered by ``boxes``: results appended to
