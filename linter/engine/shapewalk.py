@@ -401,7 +401,7 @@ class SharedWalks:
                 budget.spent += template.spent
                 if self.drop_nat and template.all_nat:
                     return []
-                return template.replay(walker, table, subtree, boxes, _values(subtree, boxes), results)
+                return template.replay(walker, table, subtree, boxes, results)
         counts = self.walks
         walks = counts[subtree.shape] = counts.get(subtree.shape, 0) + 1
         if walks < 2 or templates is not None and len(templates) >= MAX_TEMPLATES:
@@ -478,7 +478,7 @@ class Template:
         self.results = results
         self.back = back
         # Every item, results then returned boxes, as engine/template_made.py builds them.
-        self.compiled = compile_items([item for item, _ in results] + list(back))
+        self.compiled = compile_items([item for item, _ in results] + list(back), reads)
         self.outcomes = [outcome for _, outcome in results]
         # Every box accepted by a DNAT or REDIRECT (applied again on replay: its destination
         # rewritten, never None), none coming back: kube-proxy's KUBE-SVC subtrees.
@@ -522,10 +522,10 @@ class Template:
             returned.append(item)
         return cls(table, walker.routing, tuple(pattern), spent, made, returned, label_reads(subtree.constants, boxes))
 
-    def replay(self, walker, table, subtree: Subtree, boxes, values, results: list) -> list[Box]:
+    def replay(self, walker, table, subtree: Subtree, boxes, results: list) -> list[Box]:
         """This walk renamed onto ``subtree`` entered by ``boxes``: results appended to
         ``results``, what comes back returned."""
-        made = made_all(*self.compiled, walker, table, subtree, boxes[0], boxes, values)
+        made = made_all(*self.compiled, walker, table, subtree, boxes[0], boxes)
         outcomes = self.outcomes
         results.extend(zip(made, outcomes))
         return made[len(outcomes):]
