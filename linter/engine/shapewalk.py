@@ -59,13 +59,12 @@ _EXACT = (ProtocolMatch, StateMatch, OpaqueMatch, MarkMatch)
 class Subtree:
     """A chain and the chains it reaches: its shape, its chains in order and its constants."""
 
-    __slots__ = ("shape", "chains", "constants", "names")
+    __slots__ = ("shape", "chains", "constants")
 
     def __init__(self, shape: int, chains: tuple, constants: tuple):
         self.shape = shape  # the number of its shape: equal for subtrees alike but for their constants
         self.chains = chains
         self.constants = constants  # per class: the bounds of every range of a match, in rule order
-        self.names = frozenset(chain.name for chain in chains)  # (for _in_stack: 20,000 calls a kube walk)
 
 
 _SUBTREES: IdentityCache = IdentityCache(100_000)
@@ -393,7 +392,7 @@ class SharedWalks:
             return walker.walk_into(table, target, boxes, stack, results)
         hit = _SUBTREE_ENTRIES.get(id(target))  # (subtree_of's cache read in place)
         subtree = (hit[1] or None) if hit is not None and hit[0] is target else subtree_of(table, target)
-        if subtree is None or not subtree.names.isdisjoint(stack):  # (_in_stack)
+        if subtree is None or _in_stack(subtree, stack):
             return walker.walk_into(table, target, boxes, stack, results)
         key = (subtree.shape, kind, self.drop_nat)  # a walk made while dropping lacks what it dropped
         templates = self.templates.get(key)
@@ -431,7 +430,7 @@ class SharedWalks:
             return None
         hit = _SUBTREE_ENTRIES.get(id(target))  # (subtree_of's cache read in place)
         subtree = (hit[1] or None) if hit is not None and hit[0] is target else subtree_of(table, target)
-        if subtree is None or not subtree.names.isdisjoint(stack):  # (_in_stack)
+        if subtree is None or _in_stack(subtree, stack):
             return None
         templates = self.templates.get((subtree.shape, kind, True))
         if not templates:
@@ -446,7 +445,10 @@ class SharedWalks:
 
 def _in_stack(subtree: Subtree, stack: tuple) -> bool:
     """Whether a chain of ``subtree`` is being walked (a loop back into it: no template)."""
-    return not subtree.names.isdisjoint(stack)
+    for chain in subtree.chains:  # (a loop, not any() over a generator: 20,000 calls a kube walk)
+        if chain.name in stack:
+            return True
+    return False
 
 
 def _fitting(templates: list, walker, table, subtree: Subtree, boxes):

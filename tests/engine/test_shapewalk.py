@@ -294,18 +294,3 @@ def test_kind_and_values_read_every_wide_field_as_before():
                         expected[_CLASS[field]] += [lo, hi + 1]
         assert _values(Subtree(0, (), constants), boxes) == expected
 
-
-def test_in_stack_asks_whether_any_chain_of_the_subtree_is_on_the_stack():
-    import random
-    from linter.engine.shapewalk import _in_stack
-    document = ruleset(_kube(SERVICES))
-    table = next(t for t in document.tables if t.name == "nat")
-    names = [c.name for c in table.chains]
-    rng = random.Random(7)
-    for chain in table.chains:
-        subtree = subtree_of(table, chain)
-        if subtree is None:
-            continue
-        for _ in range(20):
-            stack = tuple(rng.sample(names, rng.randrange(4)))
-            assert _in_stack(subtree, stack) == any(c.name in stack for c in subtree.chains)
