@@ -293,4 +293,3 @@ def test_kind_and_values_read_every_wide_field_as_before():
                     for lo, hi in box[field]:
                         expected[_CLASS[field]] += [lo, hi + 1]
         assert _values(Subtree(0, (), constants), boxes) == expected
-
