@@ -28,6 +28,7 @@ from itertools import count
 
 from linter.engine.chains import chains_by_name
 from linter.engine.memo import IdentityCache
+from linter.engine.order_test import label_reads, order_test
 from linter.engine.space import Box
 from linter.engine.template_made import compile_items, made_all
 from linter.engine.walk import Outcome
@@ -67,6 +68,7 @@ class Subtree:
 
 
 _SUBTREES: IdentityCache = IdentityCache(100_000)
+_SUBTREE_ENTRIES = _SUBTREES._entries  # (emptied in place, never replaced)
 
 
 _NO_POINTS = ((), (), (), ())
@@ -361,7 +363,7 @@ class SharedWalks:
             walks = self._walks
             for table, target, stack in uncounted:
                 subtree = subtree_of(table, target)
-                if subtree is not None and not any(chain.name in stack for chain in subtree.chains):
+                if subtree is not None and not _in_stack(subtree, stack):
                     walks[subtree.shape] = walks.get(subtree.shape, 0) + 1
         return self._walks
 
@@ -388,21 +390,20 @@ class SharedWalks:
         if wide:
             self.count_late(table, target, stack)
             return walker.walk_into(table, target, boxes, stack, results)
-        subtree = subtree_of(table, target)
+        hit = _SUBTREE_ENTRIES.get(id(target))  # (subtree_of's cache read in place)
+        subtree = (hit[1] or None) if hit is not None and hit[0] is target else subtree_of(table, target)
         if subtree is None or _in_stack(subtree, stack):
             return walker.walk_into(table, target, boxes, stack, results)
         key = (subtree.shape, kind, self.drop_nat)  # a walk made while dropping lacks what it dropped
         templates = self.templates.get(key)
         budget = walker.budget
-        values = None
         if templates:
-            values = _values(subtree, boxes)
-            template = _fitting(templates, walker, table, values)
+            template = _fitting(templates, walker, table, subtree, boxes)
             if template is not None:
                 budget.spent += template.spent
                 if self.drop_nat and template.all_nat:
                     return []
-                return template.replay(walker, table, subtree, boxes, values, results)
+                return template.replay(walker, table, subtree, boxes, results)
         counts = self.walks
         walks = counts[subtree.shape] = counts.get(subtree.shape, 0) + 1
         if walks < 2 or templates is not None and len(templates) >= MAX_TEMPLATES:
@@ -410,7 +411,7 @@ class SharedWalks:
         before, already = budget.spent, len(results)
         back = walker.walk_into(table, target, boxes, stack, results)
         if not budget.degraded:
-            template = Template.record(walker, table, subtree, boxes, values or _values(subtree, boxes),
+            template = Template.record(walker, table, subtree, boxes, _values(subtree, boxes),
                                        results[already:], back, budget.spent - before)
             if template is not None:
                 self.templates.setdefault(key, []).append(template)
@@ -427,13 +428,14 @@ class SharedWalks:
         kind, wide = _kind(walker, table, boxes)
         if kind is None or wide:
             return None
-        subtree = subtree_of(table, target)
+        hit = _SUBTREE_ENTRIES.get(id(target))  # (subtree_of's cache read in place)
+        subtree = (hit[1] or None) if hit is not None and hit[0] is target else subtree_of(table, target)
         if subtree is None or _in_stack(subtree, stack):
             return None
         templates = self.templates.get((subtree.shape, kind, True))
         if not templates:
             return None
-        template = _fitting(templates, walker, table, _values(subtree, boxes))
+        template = _fitting(templates, walker, table, subtree, boxes)
         # An all-DNAT template gives nothing while dropping; one that holds nothing (a walk made
         # while dropping, into subtrees that gave nothing) replays to nothing, no path extended.
         if template is None or not (template.all_nat or not template.results and not template.back):
@@ -449,13 +451,16 @@ def _in_stack(subtree: Subtree, stack: tuple) -> bool:
     return False
 
 
-def _fitting(templates: list, walker, table, values):
-    """The first of ``templates`` that fits the entering boxes' ``values`` on this table and
-    routing within the walker's budget, or None."""
+def _fitting(templates: list, walker, table, subtree: Subtree, boxes):
+    """The first of ``templates`` that fits ``boxes`` entering ``subtree`` (their values, as
+    _values lists them, fit its pattern: _fits) on this table and routing within the walker's
+    budget, or None."""
     budget = walker.budget
+    sports, dports, sources, destinations = subtree.constants
     for template in templates:
         if template.table is table and template.routing is walker.routing \
-                and _fits(template.pattern, values) and budget.spent + template.spent <= budget.limit:
+                and template.fits(sports, dports, sources, destinations, boxes) \
+                and budget.spent + template.spent <= budget.limit:
             return template
     return None
 
@@ -463,17 +468,20 @@ def _fitting(templates: list, walker, table, values):
 class Template:
     """One walk of a subtree, in labels: what each result and returned box is made of."""
 
-    __slots__ = ("table", "routing", "pattern", "spent", "results", "back", "all_nat", "compiled", "outcomes")
+    __slots__ = ("table", "routing", "pattern", "fits", "spent", "results", "back", "all_nat", "compiled", "outcomes")
 
-    def __init__(self, table, routing, pattern, spent, results, back):
+    def __init__(self, table, routing, pattern, spent, results, back, reads):
         self.table = table
         self.routing = routing
         self.pattern = pattern
+        # _fits(pattern, _values(subtree, boxes)) as one compiled comparison of the constants and
+        # boxes (``reads``: where each label is read, engine/order_test.py).
+        self.fits = order_test(pattern, reads)
         self.spent = spent
         self.results = results
         self.back = back
         # Every item, results then returned boxes, as engine/template_made.py builds them.
-        self.compiled = compile_items([item for item, _ in results] + list(back))
+        self.compiled = compile_items([item for item, _ in results] + list(back), reads)
         self.outcomes = [outcome for _, outcome in results]
         # Every box accepted by a DNAT or REDIRECT (applied again on replay: its destination
         # rewritten, never None), none coming back: kube-proxy's KUBE-SVC subtrees.
@@ -515,12 +523,12 @@ class Template:
             if item is None:
                 return None
             returned.append(item)
-        return cls(table, walker.routing, tuple(pattern), spent, made, returned)
+        return cls(table, walker.routing, tuple(pattern), spent, made, returned, label_reads(subtree.constants, boxes))
 
-    def replay(self, walker, table, subtree: Subtree, boxes, values, results: list) -> list[Box]:
+    def replay(self, walker, table, subtree: Subtree, boxes, results: list) -> list[Box]:
         """This walk renamed onto ``subtree`` entered by ``boxes``: results appended to
         ``results``, what comes back returned."""
-        made = made_all(*self.compiled, walker, table, subtree, boxes[0], boxes, values)
+        made = made_all(*self.compiled, walker, table, subtree, boxes[0], boxes)
         outcomes = self.outcomes
         results.extend(zip(made, outcomes))
         return made[len(outcomes):]

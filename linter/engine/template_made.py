@@ -15,7 +15,10 @@ extends each node's path once, when an item first needs it, and every later item
 or passing through it takes it from the replay's own list. That list is emptied whenever the
 path cache is, and a node is kept in it only while its parent is, so it holds only what the
 path cache would give from the entering path on. A DNAT's new destination is worked out once per NAT
-rule and destination of the replay (``walk.nat_fields`` reads nothing else).
+rule and destination of the replay (``walk.nat_fields`` reads nothing else). Every item's wide
+fields come from one function per template, written out and compiled: each label's value read
+straight from the subtree's constants or an entering box's range, where shapewalk._values would
+list it (order_test.label_reads), so a replay lists no values.
 """
 
 from __future__ import annotations
@@ -123,27 +126,46 @@ class _Extensions:
         return path
 
 
-def _wide_parts(wide: tuple, kept: dict) -> tuple[int, tuple]:
-    """(the number in ``kept`` of the set of wide fields an item takes from an entering box as
-    they are, each (its place, the box, the field); its fields made of labels, each (its
-    place, the class, the number of label pairs, the label pairs)). Its other wide fields
-    are None."""
-    same = tuple((place, spec[1], spec[2]) for place, spec in enumerate(wide)
-                 if spec is not None and spec[0] == "same")
-    labelled = tuple((place, spec[1], len(spec[2]), spec[2]) for place, spec in enumerate(wide)
-                     if spec is not None and spec[0] != "same")
-    return kept.setdefault(same, len(kept)), labelled
+def _less_one(read: str) -> str:
+    """The text of ``read``'s value less one (a high bound + 1 read back as the bound itself)."""
+    if read.startswith("(") and read.endswith(" + 1)"):
+        return read[1:-5]
+    return f"{read} - 1"
 
 
-def compile_items(items: list) -> tuple:
+def _wide_function(items: list, reads: list[list[str]]):
+    """A function of (the subtree's constants per class, the entering boxes) giving, per item,
+    its six wide fields: None, an entering box's very list, or the ranges its label pairs
+    name (each (value of the low label, value of the high label - 1)), every label's value
+    read where ``reads`` (order_test.label_reads) says _values lists it. Written out once per
+    template and compiled: the text holds only integers of the items and of ``reads``."""
+    rows = []
+    for _, wide, _, _, _ in items:
+        fields = []
+        for spec in wide:
+            if spec is None:
+                fields.append("None")
+            elif spec[0] == "same":
+                fields.append(f"boxes[{int(spec[1])}][{int(spec[2])}]")
+            else:
+                where = reads[spec[1]]
+                pairs = [f"({where[int(low)]}, {_less_one(where[int(high)])})" for low, high in spec[2]]
+                fields.append("(" + "".join(pair + ", " for pair in pairs) + ")" if pairs else "()")
+        rows.append("(" + ", ".join(fields) + ")")
+    source = "def wide(c0, c1, c2, c3, boxes):\n    return [\n" + "".join(f"        {row},\n" for row in rows) + "    ]\n"
+    names: dict = {"__builtins__": {}}
+    exec(compile(source, "<shapewalk template fields>", "exec", dont_inherit=True), names)
+    return names["wide"]
+
+
+def compile_items(items: list, reads: list[list[str]]) -> tuple:
     """(the distinct steps, the distinct assumptions, ``items`` with their steps and
-    assumptions as nodes of the prefix trees of both, their wide fields as _wide_parts
-    gives them and their NAT rule numbered, the two trees, the distinct sets of fields taken
-    as they are, the number of distinct NAT rules): items as shapewalk._item makes them,
+    assumptions as nodes of the prefix trees of both and their NAT rule numbered, the two
+    trees, the function giving every item's wide fields (_wide_function, labels read where
+    ``reads`` says), the number of distinct NAT rules): items as shapewalk._item makes them,
     each ``(exact, wide, steps, conditions, nat)``."""
     steps: dict = {}
     conditions: dict = {}
-    kept: dict = {}
     step_lists = []
     condition_lists = []
     for _, _, item_steps, item_conditions, _ in items:
@@ -156,11 +178,12 @@ def compile_items(items: list) -> tuple:
     fresh_conditions = _first_reached(condition_tree, condition_specs)
     # A NAT rule as (its number among the template's distinct ones, its chain, its place).
     nats: dict = {}
-    compiled = [(exact, _wide_parts(wide, kept), trail_node, assumed_node,
+    compiled = [(exact, trail_node, assumed_node,
                  None if nat is None else (nats.setdefault(nat, len(nats)),) + nat, new_steps, new_conditions)
-                for (exact, wide, _, _, nat), trail_node, assumed_node, new_steps, new_conditions
+                for (exact, _, _, _, nat), trail_node, assumed_node, new_steps, new_conditions
                 in zip(items, step_tree[1], condition_tree[1], fresh_steps, fresh_conditions)]
-    return step_specs, condition_specs, compiled, (step_tree, condition_tree), tuple(kept), len(nats)
+    return (step_specs, condition_specs, compiled, (step_tree, condition_tree), _wide_function(items, reads),
+            len(nats))
 
 
 def _first_reached(tree: tuple, specs: tuple) -> list[tuple]:
@@ -181,10 +204,10 @@ def _first_reached(tree: tuple, specs: tuple) -> list[tuple]:
     return fresh
 
 
-def made_all(step_specs: tuple, condition_specs: tuple, items: list, trees: tuple, kept: tuple, nat_count: int,
-             walker, table, subtree, entering: Box, boxes, values) -> list[Box]:
+def made_all(step_specs: tuple, condition_specs: tuple, items: list, trees: tuple, wide_of, nat_count: int,
+             walker, table, subtree, entering: Box, boxes) -> list[Box]:
     """The box each of ``items`` (compiled by compile_items) describes, in order, for
-    ``subtree`` entered by ``boxes`` (the first is ``entering``) with label ``values``."""
+    ``subtree`` entered by ``boxes`` (the first is ``entering``)."""
     chains = subtree.chains
     table_id = id(table)
     paths = space._PATHS
@@ -218,16 +241,10 @@ def made_all(step_specs: tuple, condition_specs: tuple, items: list, trees: tupl
     # the dict's key (it is what the dict holds for that key: every store and hit sets it).
     last_nat = [None] * nat_count
     local, routing = entering.local, walker.routing
-    # Per set of fields taken as they are, the six wide fields with those filled in (the very
-    # objects of the entering boxes), once a replay; an item copies it and adds its labels.
-    bases = []
-    for same in kept:
-        base = [None] * 6
-        for place, box, field in same:
-            base[place] = boxes[box][field]
-        bases.append(base)
     out = []
-    for exact, (base, labelled), trail_node, assumed_node, nat, fresh_steps, fresh_conditions in items:
+    wides = wide_of(*subtree.constants, boxes)
+    for (exact, trail_node, assumed_node, nat, fresh_steps, fresh_conditions), \
+            (sport, dport, src, dst, nat_dst, nat_dport) in zip(items, wides):
         if straight:
             # (extend_path written out: the same look-up by the same key, the same object made.)
             for at, parent, (event, c, r, detail) in fresh_steps:
@@ -261,21 +278,7 @@ def made_all(step_specs: tuple, condition_specs: tuple, items: list, trees: tupl
             assumptions = assumed_made[assumed_node] if assumed_node >= 0 else None
             if assumptions is None:
                 assumptions = path(1, assumed_node, trees, conditions, _make_assumption)
-        fields = bases[base][:]
-        for place, kind, size, pairs in labelled:
-            these = values[kind]
-            # (One and two ranges written out: a comprehension costs twice as much, and every
-            # kube-proxy replayed box has a two-range source.)
-            if size == 2:
-                (low, high), (low2, high2) = pairs
-                fields[place] = ((these[low], these[high] - 1), (these[low2], these[high2] - 1))
-            elif size == 1:
-                (low, high), = pairs
-                fields[place] = ((these[low], these[high] - 1),)
-            else:
-                fields[place] = tuple([(these[low], these[high] - 1) for low, high in pairs])
         family, proto, iif, state, box_local, oif, mark, ctmark = exact
-        sport, dport, src, dst, nat_dst, nat_dport = fields
         if nat is None:
             out.append(_new(Box, (family, proto, sport, dport, src, dst, iif, state, box_local, nat_dst, nat_dport,
                                   oif, mark, ctmark, assumptions, trail)))

@@ -119,7 +119,7 @@ def test_a_replay_with_the_cache_near_full_makes_what_one_call_per_step_makes(mo
         cache_expected = sorted(((value[0], key[1], value[1]) for key, value in space._PATHS.items()), key=repr)
         space._PATHS.clear()
         space._PATHS.update(kept)
-        got = made_all(*compiled, walker, table, subtree, boxes[0], boxes, values)
+        got = made_all(*compiled, walker, table, subtree, boxes[0], boxes)
         cache_got = sorted(((value[0], key[1], value[1]) for key, value in space._PATHS.items()), key=repr)
         assert got == expected
         assert _sharing(got) == _sharing(expected)

@@ -9,6 +9,8 @@ import pytest
 pytest.importorskip("linter.frontends.iptables.save")
 
 from linter.engine import shapewalk, space  # noqa: E402
+from linter.engine.order_test import label_reads  # noqa: E402
+from linter.engine.shapewalk import _values  # noqa: E402
 from linter.engine.space import Assumption, Box, extend_path, forget_paths  # noqa: E402
 from linter.engine.walk import Step, apply_nat, nat_fields  # noqa: E402
 from linter.model import VerdictKind  # noqa: E402
@@ -70,9 +72,9 @@ def _replays(monkeypatch, document, entering):
     calls = []
     replay = shapewalk.Template.replay
 
-    def recording(self, walker, table, subtree, boxes, values, results):
-        calls.append((self, walker, table, subtree, boxes, values))
-        return replay(self, walker, table, subtree, boxes, values, results)
+    def recording(self, walker, table, subtree, boxes, results):
+        calls.append((self, walker, table, subtree, boxes, _values(subtree, boxes)))
+        return replay(self, walker, table, subtree, boxes, results)
     monkeypatch.setattr(shapewalk.Template, "replay", recording)
     _walk(document, entering, shared=True)
     monkeypatch.setattr(shapewalk.Template, "replay", replay)
@@ -98,7 +100,7 @@ def test_a_replay_makes_what_one_call_per_step_makes(monkeypatch, size, entering
         expected = [_one_by_one(item, walker, table, subtree, boxes[0], boxes, values) for item in items]
         forget_paths()
         results: list = []
-        back = template.replay(walker, table, subtree, boxes, values, results)
+        back = template.replay(walker, table, subtree, boxes, results)
         got = [box for box, _ in results] + back
         assert [outcome for _, outcome in results] == [outcome for _, outcome in template.results]
         assert got == expected
@@ -125,7 +127,7 @@ def test_a_replay_held_in_the_path_cache_shares_paths_with_what_came_before(monk
     items = [item for item, _ in template.results]
     before = [_one_by_one(item, walker, table, subtree, boxes[0], boxes, values) for item in items]
     results: list = []
-    template.replay(walker, table, subtree, boxes, values, results)
+    template.replay(walker, table, subtree, boxes, results)
     assert [box for box, _ in results] == before
     assert all(box.trail is old.trail and box.assumptions is old.assumptions
                for (box, _), old in zip(results, before))
@@ -164,7 +166,7 @@ def test_random_items_sharing_prefixes_make_what_one_call_per_step_makes(monkeyp
         forget_paths()
         expected = [_one_by_one(item, walker, table, subtree, boxes[0], boxes, values) for item in more]
         forget_paths()
-        got = made_all(*compile_items(more), walker, table, subtree, boxes[0], boxes, values)
+        got = made_all(*compile_items(more, label_reads(subtree.constants, boxes)), walker, table, subtree, boxes[0], boxes)
         assert got == expected
         assert _sharing(got) == _sharing(expected)
 
@@ -197,7 +199,8 @@ def test_nat_entries_shared_as_the_keyed_cache_shares_them(monkeypatch, seed):
     forget_paths()
     expected = [_one_by_one(item, walker, table, subtree, entering[0], entering, values) for item in drawn]
     forget_paths()
-    got = made_all(*compile_items(drawn), walker, table, subtree, entering[0], entering, values)
+    got = made_all(*compile_items(drawn, label_reads(subtree.constants, boxes)), walker, table, subtree, entering[0],
+                   entering)
     assert got == expected
     # The objects one keyed dict of nat_fields' answers gives, item by item.
     keyed: dict = {}
@@ -215,7 +218,7 @@ def test_nat_entries_shared_as_the_keyed_cache_shares_them(monkeypatch, seed):
 
 @pytest.mark.parametrize("seed", range(4))
 def test_labelled_fields_of_every_length_make_what_one_call_per_step_makes(monkeypatch, seed):
-    """Wide fields made of one, two and more label pairs (made_all writes one and two out)
+    """Wide fields made of one to four label pairs (made_all writes one to three out)
     give the ranges the labels name, in order."""
     import random
     from linter.engine.template_made import compile_items, made_all
@@ -239,5 +242,5 @@ def test_labelled_fields_of_every_length_make_what_one_call_per_step_makes(monke
     forget_paths()
     expected = [_one_by_one(item, walker, table, subtree, boxes[0], boxes, values) for item in drawn]
     forget_paths()
-    got = made_all(*compile_items(drawn), walker, table, subtree, boxes[0], boxes, values)
+    got = made_all(*compile_items(drawn, label_reads(subtree.constants, boxes)), walker, table, subtree, boxes[0], boxes)
     assert got == expected
