@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
-from itertools import repeat
-from operator import is_, itemgetter
+from itertools import compress, repeat
+from operator import is_, is_not, itemgetter
 
 from linter.engine import intervals as iv, memo
 from linter.engine.rangelist import RangeList
@@ -336,9 +336,11 @@ def coalesce_pair(pair: list[Box]) -> list[Box]:
     identity, the rest by value."""
     first, second = pair
     differ = -1
-    for index in range(_WIDTH):
+    # (Only the fields whose objects differ are compared, found in C: a pair split from one
+    # box shares most of its objects.)
+    for index in compress(_FIELD_PLACES, map(is_not, first, second)):
         one, other = first[index], second[index]
-        if one is other or _code_key(one) == _code_key(other):
+        if _code_key(one) == _code_key(other):
             continue
         if differ >= 0:
             return pair  # two dimensions apart
@@ -364,6 +366,7 @@ def _code_key(value):
 
 
 _WIDTH = len(_VALUE_FIELDS)
+_FIELD_PLACES = range(_WIDTH)
 _TRAIL_OF = itemgetter(Box._fields.index("trail"))
 _ASSUMPTIONS_OF = itemgetter(Box._fields.index("assumptions"))
 _DIMENSION_SET = frozenset(_DIMENSIONS)
