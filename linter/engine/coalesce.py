@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
-from itertools import repeat
-from operator import is_, itemgetter
+from itertools import compress, repeat
+from operator import is_, is_not, itemgetter
 
 from linter.engine import intervals as iv, memo
 from linter.engine.rangelist import RangeList
@@ -35,20 +35,33 @@ def coalesce(boxes: list[Box], held: dict | None = None) -> list[Box]:
     """
     if len(boxes) < COALESCE_AT_LEAST:
         return boxes
+    first = boxes[0]
+    if all(map(is_, map(_TRAIL_OF, boxes), repeat(first.trail))) \
+            and all(map(is_, map(_ASSUMPTIONS_OF, boxes), repeat(first.assumptions))):
+        # One path (tested in C, each test ending at the first box apart): no key per box.
+        return _coalesce_path(boxes, held)
     # Only boxes of one path can merge: when most boxes have a path of their own (thousands
     # of DNATed connections entering FORWARD), only the paths shared by several are merged.
     # (A path's first box is kept as it is, a list made only for a path met again: most of the
     # 68,000 boxes entering a kube-proxy node's FORWARD have a path of their own.)
-    by_path: dict[tuple[int, int], Box | list[Box]] = {}
+    # Grouped by trail first (one id and an int key a box, not two and a tuple): where every
+    # trail met more than once comes with one assumptions tuple, trails and paths are the
+    # same groups in the same order.
+    by_path: dict = {}
+    assumed_apart = False  # whether a trail was met with two assumptions tuples
     for box in boxes:
-        key = (id(box.trail), id(box.assumptions))
+        key = id(box.trail)
         found = by_path.get(key)
         if found is None:
             by_path[key] = box
         elif type(found) is list:
+            assumed_apart = assumed_apart or box.assumptions is not found[0].assumptions
             found.append(box)
         else:
+            assumed_apart = assumed_apart or box.assumptions is not found.assumptions
             by_path[key] = [found, box]
+    if assumed_apart:
+        by_path = _by_path(boxes)
     if len(by_path) == len(boxes):
         return boxes
     if len(by_path) > 1:
@@ -62,6 +75,22 @@ def coalesce(boxes: list[Box], held: dict | None = None) -> list[Box]:
                 merged_all.extend(_coalesce_path(members, held))
         return merged_all
     return _coalesce_path(boxes, held)
+
+
+def _by_path(boxes: list[Box]) -> dict:
+    """(id(trail), id(assumptions)) -> the box of that path, or the list of its boxes once
+    the path is met again (in the order paths are first met)."""
+    by_path: dict[tuple[int, int], Box | list[Box]] = {}
+    for box in boxes:
+        key = (id(box.trail), id(box.assumptions))
+        found = by_path.get(key)
+        if found is None:
+            by_path[key] = box
+        elif type(found) is list:
+            found.append(box)
+        else:
+            by_path[key] = [found, box]
+    return by_path
 
 
 def _coalesce_path(boxes: list[Box], held: dict | None = None) -> list[Box]:
@@ -307,9 +336,11 @@ def coalesce_pair(pair: list[Box]) -> list[Box]:
     identity, the rest by value."""
     first, second = pair
     differ = -1
-    for index in range(_WIDTH):
+    # (Only the fields whose objects differ are compared, found in C: a pair split from one
+    # box shares most of its objects.)
+    for index in compress(_FIELD_PLACES, map(is_not, first, second)):
         one, other = first[index], second[index]
-        if one is other or _code_key(one) == _code_key(other):
+        if _code_key(one) == _code_key(other):
             continue
         if differ >= 0:
             return pair  # two dimensions apart
@@ -335,6 +366,9 @@ def _code_key(value):
 
 
 _WIDTH = len(_VALUE_FIELDS)
+_FIELD_PLACES = range(_WIDTH)
+_TRAIL_OF = itemgetter(Box._fields.index("trail"))
+_ASSUMPTIONS_OF = itemgetter(Box._fields.index("assumptions"))
 _DIMENSION_SET = frozenset(_DIMENSIONS)
 _FIELD_AT = {name: index for index, name in enumerate(Box._fields)}
 

@@ -18,6 +18,8 @@ accept) is applied again to each box, as it depends on the box's own destination
 from __future__ import annotations
 
 from bisect import bisect_right
+from itertools import repeat
+from operator import is_, itemgetter
 
 from linter.addresses import LOOPBACK_V4, LOOPBACK_V6
 from linter.engine.chains import chain_named
@@ -35,6 +37,7 @@ from linter.model import (
 )
 
 MIN_BOXES = 64  # fewer boxes than this are walked together as they are
+ONE_OUTCOME_LANE = True  # _replay_all's loops for one outcome (tests turn them off to compare)
 MAX_RULES = 1_024  # a chain (with the chains it jumps to) of more rules has no plan
 
 # Matches decided by the dimensions a plan compares exactly (protocol, interfaces, state,
@@ -318,6 +321,20 @@ def _replay_all(members: list[Box], template, walker: Walker, results: list, ret
     items = [((done.family, done.proto, done.iif, done.state, done.oif, done.mark, done.ctmark), outcome, nat,
               tuple((identity, (s,)) for identity, s in steps), conditions)
              for done, outcome, nat, steps, conditions in template]
+    if ONE_OUTCOME_LANE and len(items) == 1 and not items[0][4]:
+        # One outcome and no assumption (kube-proxy's FORWARD and nat POSTROUTING): the loop
+        # below for one item, its invariants read once.
+        fields, outcome, nat, steps, _ = items[0]
+        if not steps and outcome is back and nat is None:
+            if _stand_for_themselves(members, fields):
+                if returned is not None:
+                    returned.extend(members)
+                else:
+                    results.extend(zip(members, repeat(back)))
+                return
+        else:
+            _replay_one(members, items[0], paths, clearing, size, routing, append, fell_off if outcome is back else None)
+            return
     for member in members:
         (member_family, member_proto, sport, dport, src, dst, member_iif, member_state, local, nat_dst, nat_dport,
          member_oif, member_mark, member_ctmark, member_assumed, member_trail) = member
@@ -367,4 +384,44 @@ def _replay_all(members: list[Box], template, walker: Walker, results: list, ret
                 append((box, outcome))
 
 
+def _stand_for_themselves(members: list[Box], fields: tuple) -> bool:
+    """Whether every member holds the template's exact fields (family, protocol, interfaces,
+    state, marks) by identity: each then stands for its own stepless return (_replay_all)."""
+    return all(all(map(is_, map(getter, members), repeat(value))) for getter, value in zip(_EXACT_GETTERS, fields))
+
+
+def _replay_one(members: list[Box], item: tuple, paths: dict, clearing: bool, size: int, routing, append,
+                fell_off) -> None:
+    """_replay_all's loop for a template of one outcome with no assumption (``item``), not a
+    stepless return: each member's box, in order, to ``fell_off`` when given (a return), else
+    with the outcome to ``append``; each path extended as _replay_all extends it."""
+    fields, outcome, nat, steps, _ = item
+    family, proto, iif, state, oif, mark, ctmark = fields
+    for (_, _, sport, dport, src, dst, _, _, local, nat_dst, nat_dport, _, _, _, assumptions, trail) in members:
+        fresh = False  # whether ``trail`` was made by this replay's last step (_replay_all)
+        for identity, one in steps:
+            key = (id(trail), identity)
+            if not fresh:
+                hit = paths.get(key)
+                if hit is not None and hit[0] is trail:
+                    trail = hit[1]
+                    continue
+                fresh = True
+            if clearing and len(paths) > size:
+                paths.clear()
+            extended = trail + one if trail else (one[0],)
+            paths[key] = (trail, extended)
+            trail = extended
+        box = _new_box(Box, (family, proto, sport, dport, src, dst, iif, state, local, nat_dst, nat_dport, oif,
+                             mark, ctmark, assumptions, trail))
+        if nat is not None:
+            box = apply_nat(box, nat, routing)
+        if fell_off is not None:
+            fell_off(box)
+        else:
+            append((box, outcome))
+
+
+_EXACT_GETTERS = tuple(itemgetter(Box._fields.index(name)) for name in
+                       ("family", "proto", "iif", "state", "oif", "mark", "ctmark"))
 _new_box = tuple.__new__  # Box's own constructor takes its 16 fields through Python code
