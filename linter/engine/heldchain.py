@@ -37,6 +37,8 @@ from linter.engine.walk import Outcome, blocks_of, rule_steps
 from linter.model import Chain, Rule, Table, VerdictKind
 
 DECIDED = {VerdictKind.DROP: Outcome.DROP, VerdictKind.REJECT: Outcome.REJECT, VerdictKind.RETURN: Outcome.RETURN}
+# (enum members as module constants: a class attribute of an Enum costs ~140 ns on Python 3.11)
+_JUMP, _RETURNS = VerdictKind.JUMP, Outcome.RETURN
 
 def _plan_of(blocks: list) -> list | None:
     """Per rule (rule, source key, outcome) for a cut by source, (rule, None, quick tests) for a
@@ -55,7 +57,7 @@ def _plan_of(blocks: list) -> list | None:
             steps.append((rule, key, outcome))
             continue
         tests = miss_tests(rule)
-        if tests is None or not (verdict.terminal or verdict.kind is VerdictKind.JUMP):
+        if tests is None or not (verdict.terminal or verdict.kind is _JUMP):
             return None
         steps.append((rule, None, tests))
     return steps
@@ -140,7 +142,7 @@ def decide_matched(walker, table: Table, chain: Chain, rule: Rule, inside: list[
     ranges of ``rule``, a rule on sources alone the walker does not pass whole), done here where
     ``rule`` drops, rejects or returns: True then, else False (nothing done). Nothing goes on."""
     outcome = DECIDED.get(rule.verdict.kind)
-    if outcome is None or walker.record or outcome is Outcome.RETURN and returned is None:
+    if outcome is None or walker.record or outcome is _RETURNS and returned is None:
         return False
     decide_parts(walker.budget, rule_steps(table, chain), rule, outcome, inside, results, returned)
     return True
@@ -151,7 +153,7 @@ def decide_parts(budget, stepped, rule: Rule, outcome: Outcome, inside: list[Box
     """What ``Walker.met`` and ``after_split`` do with parts a rule without statements matched
     whole (``stepped``: walk.rule_steps of its chain), charged as ``_apply_rule`` charges."""
     budget.spent += len(inside) + 1
-    if outcome is Outcome.RETURN:
+    if outcome is _RETURNS:
         returned.extend(inside)  # (a RETURN leaves no step: what comes back goes on as it went)
         return
     decided = [with_trail(box, stepped(box.trail, rule)) for box in inside]

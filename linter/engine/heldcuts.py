@@ -37,20 +37,24 @@ MOST_PER_CUT = 8  # a rule taking more ranges than this out of a held box settle
 # mix 10k: 8 -> 4 -0.27% instructions; 3 alike, 2 +0.34%).
 HOLES_DIVISOR = 4
 _AFTER_ALL = 1 << 130  # past every address (v6 too): a bisection key after every range
+_SOURCE, _IPV4, _IPV6 = Direction.SOURCE, Family.IPV4, Family.IPV6
 
 
 def source_only(rule: Rule) -> tuple[Family, iv.Ranges] | None:
     """(family, ranges) of a rule whose only match is a plain source address match."""
+    # (asked ~92,000 times in a random mix of 100,000 rules, each rule about once: the enum
+    # members read from module constants, the address set once)
     matches = rule.matches
     if len(matches) != 1 or rule.statements:
         return None
     match = matches[0]
-    if type(match) is not AddressMatch or match.negated or match.direction is not Direction.SOURCE:
+    if type(match) is not AddressMatch or match.negated or match.direction is not _SOURCE:
         return None
-    family = match.addresses.family
-    if family is not Family.IPV4 and family is not Family.IPV6:
+    addresses = match.addresses
+    family = addresses.family
+    if family is not _IPV4 and family is not _IPV6:
         return None
-    return family, match.addresses.ranges
+    return family, addresses.ranges
 
 
 def holds_long(boxes: list[Box]) -> bool:

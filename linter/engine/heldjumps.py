@@ -29,6 +29,8 @@ from linter.engine.space import Box, state_parts, with_trail
 from linter.engine.walk import MAX_DEPTH, chain_named, step
 from linter.model import Rule, Table, Chain, VerdictKind
 
+_JUMP = VerdictKind.JUMP  # (a module constant: an Enum's class attribute costs ~140 ns on Python 3.11)
+
 
 def jump_holding(walker, held: HeldCuts, table: Table, chain: Chain, rule: Rule, pending: list[Box],
                  results: list, stack: tuple[str, ...]) -> list[Box] | None:
@@ -36,7 +38,7 @@ def jump_holding(walker, held: HeldCuts, table: Table, chain: Chain, rule: Rule,
     boxes' holes carried through the chain it jumps to; None where this does not apply (nothing
     done then: the caller applies the rule as usual)."""
     verdict = rule.verdict
-    if verdict.kind is not VerdictKind.JUMP or rule.statements or walker.record or walker.marks \
+    if verdict.kind is not _JUMP or rule.statements or walker.record or walker.marks \
             or walker.budget.degraded:
         return None
     target = chain_named(table, verdict.target)

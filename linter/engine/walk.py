@@ -273,9 +273,9 @@ class Walker:
                     returned: list[Box] | None) -> list[Box]:
         """_apply_rule with the long source lists of ``held`` cut only when they must be
         (engine/heldcuts.py): what each rule decides and what goes on are the same."""
-        if (rule.verdict.terminal or rule.verdict.kind is VerdictKind.JUMP) and self._passes_whole(table, rule, stack):
+        if (rule.verdict.terminal or rule.verdict.kind is _JUMP) and self._passes_whole(table, rule, stack):
             return pending  # (_apply_rule's answer, held boxes and all: not settled for a rule nothing meets)
-        if (key := source_only(rule)) is not None and (rule.verdict.terminal or rule.verdict.kind is VerdictKind.JUMP):
+        if (key := source_only(rule)) is not None and (rule.verdict.terminal or rule.verdict.kind is _JUMP):
             inside, going_on = held.cut_by_source(key, pending)
             # (_apply_rule counts every box it meets: the ones that missed here as well.)
             self.budget.spent += len(pending) - len(inside)
@@ -286,7 +286,7 @@ class Walker:
                 going_on.extend(self._apply_rule(table, chain, rule, inside, results, stack, returned, matched_whole=True))
             return going_on
         if held and not held.misses_all(pending, lambda box: self._split_whole(rule, box)):
-            if rule.verdict.kind is VerdictKind.JUMP:  # (not passed whole: above)
+            if rule.verdict.kind is _JUMP:  # (not passed whole: above)
                 went = heldjumps.jump_holding(self, held, table, chain, rule, pending, results, stack)
                 if went is not None:
                     return went
