@@ -213,3 +213,27 @@ def test_no_alternation_is_compiled_for_the_last_lines_of_a_text():
     reader = FileReader(SourceFile(PATH, HEAD + "\n".join(lines * 3) + "\nCOMMIT\n"))
     reader.read()
     assert reader.runs.compiled == 1
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_random_lines_of_the_two_match_and_jump_shapes_read_alike(seed):
+    """The fill functions of plans.py's _one_of_two and _match_and_verdict (a random mix's
+    multiport and ``-s NET -j CHAIN`` lines), with bad values among them, give the general read's model."""
+    rnd = random.Random(seed)
+    shapes = ["-A {c} -p {p} -m multiport --dports {l} -j DROP", "-A {c} -s {a} -p {p} -j DROP",
+              "-A {c} -s {a} -j {j}", "-A {c} -p {p} -s {a} -j {j}", "-A {c} -s {a} -j {j} -m comment --comment x",
+              "-A {c} -p {p} -j {j}"]
+    values = {"c": ["INPUT", "BLOCK", "CHAIN-1", "CHAIN-2"], "p": ["tcp", "udp"], "j": ["CHAIN-1", "CHAIN-2", "BLOCK"],
+              "a": ["10.0.0.1", "10.1.0.0/16", "1.2.3.0/24", "300.1.1.1", "1.2.3.4/33", "db.example.com"],
+              "l": ["22", "80,443", "1,2,3", "7,5,6,5", "65536,1", "http,22", "9,8,7,6,5,4,3,2,1,10,11,12,13,14,15,16"]}
+    lines = []
+    for _ in range(2000):
+        line = rnd.choice(shapes[:rnd.choice([2, 4, 6])])
+        for key, choices in values.items():
+            line = line.replace("{" + key + "}", rnd.choice(choices[:3] if rnd.random() < 0.9 else choices))
+        lines.append(line)
+    text = HEAD.replace(":BLOCK", ":CHAIN-1 - [0:0]\n:CHAIN-2 - [0:0]\n:BLOCK") + "\n".join(lines) + "\nCOMMIT\n"
+    reader, _ = _same(text)
+    assert reader.runs.taken > 600
+    fillers = {plan.filler.__name__ for plan in reader.plans.plans.values() if plan}
+    assert {"second_of_two", "first_of_two", "match_and_verdict", "match_of_several_and_verdict"} <= fillers

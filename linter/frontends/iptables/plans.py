@@ -215,6 +215,8 @@ def _filler(plan: Plan):
                 return (read(value[1:-1] if value[0] == '"' else value),), verdict, comment, ignore, statements
             return one
         template = plan.matches
+        if len(template) == 2:  # a protocol and a port list: the tuple made at once, no list
+            return _one_of_two(template, index, read, place, verdict, comment, ignore, statements)
 
         def one_of_several(values):
             value = values[index]
@@ -225,6 +227,8 @@ def _filler(plan: Plan):
     if len(fills) == 2 and plan.comments is None and fills[0][2] >= 0 and fills[1][2] >= 0:
         return _two_matches(plan)
     verdict_fills = [(index, read) for index, read, place in fills if place < 0]
+    if len(fills) == 2 and len(verdict_fills) == 1 and plan.comments is None:
+        return _match_and_verdict(plan)
     if len(verdict_fills) <= 1 and (plan.comments is None or len(plan.comments) == 1):
         return _some_values(plan, verdict_fills[0] if verdict_fills else None)
     # Not a closure over the plan: plan -> filler -> plan would be a reference cycle (see RecentShapes).
@@ -253,6 +257,47 @@ def _filler(plan: Plan):
             made_comment = "; ".join(text if index is None else _unquoted(values[index]) for index, text in comments)
         return made_matches, made_verdict, made_comment, ignore, made_statements
     return any_plan
+
+
+def _one_of_two(template: tuple, index: int, read, place: int, verdict, comment, ignore, statements):
+    """The fill function of a plan with two matches, one of them filled in (``place``), and nothing
+    else: ``one_of_several``'s answer, the tuple made without a list."""
+    if place == 0:
+        kept = template[1]
+
+        def first_of_two(values):
+            value = values[index]
+            return (read(value[1:-1] if value[0] == '"' else value), kept), verdict, comment, ignore, statements
+        return first_of_two
+    kept = template[0]
+
+    def second_of_two(values):
+        value = values[index]
+        return (kept, read(value[1:-1] if value[0] == '"' else value)), verdict, comment, ignore, statements
+    return second_of_two
+
+
+def _match_and_verdict(plan: Plan):
+    """The fill function of a plan with one match and the verdict filled in and nothing else (a
+    ``-s NET -j CHAIN``): ``_some_values``'s answer without its loop and checks."""
+    ((match_index, read_match, place),) = [fill for fill in plan.fills if fill[2] >= 0]
+    ((verdict_index, read_verdict, _),) = [fill for fill in plan.fills if fill[2] < 0]
+    template, comment, ignore, statements = plan.matches, plan.comment, plan.ignore, plan.statements
+    if len(template) == 1:
+        def match_and_verdict(values):
+            value = values[match_index]
+            made = read_match(value[1:-1] if value[0] == '"' else value)
+            value = values[verdict_index]
+            return (made,), read_verdict(value[1:-1] if value[0] == '"' else value), comment, ignore, statements
+        return match_and_verdict
+
+    def match_of_several_and_verdict(values):
+        made = list(template)
+        value = values[match_index]
+        made[place] = read_match(value[1:-1] if value[0] == '"' else value)
+        value = values[verdict_index]
+        return tuple(made), read_verdict(value[1:-1] if value[0] == '"' else value), comment, ignore, statements
+    return match_of_several_and_verdict
 
 
 def _two_matches(plan: Plan):

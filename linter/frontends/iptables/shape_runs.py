@@ -131,6 +131,11 @@ class ShapeRuns:
         new_rule = RULE_BUILDER
         line = first
         start_index = index
+        # The chain of the last line and its rules: a run's lines mostly add to one chain, whose
+        # name is looked up again only when it changes (a chain made for an undeclared name is in
+        # ``chains`` from then on, so the one kept is the one a lookup would find).
+        last_name = None
+        rules = None
         last = len(lines)
         while True:
             m = match(line)
@@ -158,9 +163,12 @@ class ShapeRuns:
                     matches, verdict, comment, ignore, statements = filler(values)
             except ValueError:  # BadValue: the usual read reports it
                 break
-            chain = chains.get(chain_name)
-            if chain is None:
-                chain = reader.undeclared_chain(table, chain_name, lineno, line)
+            if chain_name != last_name:
+                chain = chains.get(chain_name)
+                if chain is None:
+                    chain = reader.undeclared_chain(table, chain_name, lineno, line)
+                last_name = chain_name
+                rules = chain.rules
             if not ignore:
                 if line[-1] == " ":
                     end = len(line.rstrip(" \t"))
@@ -185,7 +193,7 @@ class ShapeRuns:
                 rule.statements = statements
                 rule.text = text
                 rule.__class__ = Rule
-                chain.rules.append(rule)
+                rules.append(rule)
             index += 1
             if index == last:
                 break
