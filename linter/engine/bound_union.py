@@ -18,7 +18,8 @@ from bisect import bisect_right
 from linter.engine import intervals as iv
 
 _BLOCK = 512  # bounds per block when cut (256 ranges; even: whole ranges); a block past twice that is halved
-_BELOW = float("-inf")  # the first block's key: every value lies at or past it
+_LIMIT = 2 * _BLOCK  # (bounds a block may hold before it is halved)
+_BELOW = -1  # the first block's key: every value (none is negative: ports, addresses, protocols) lies past it
 
 
 class Union:
@@ -71,12 +72,14 @@ class Union:
             elif at == len(block) and (k + 1 == len(blocks) or after < firsts[k + 1]):
                 block += (lo, after)  # (past the block's ranges and apart from the next block's)
                 grew = True
-                self._halve(k)
+                if len(block) > _LIMIT:
+                    self._halve(k)
                 continue
             elif at < len(block) and after < block[at]:
                 block[at:at] = (lo, after)  # (apart from every range: a new one, the commonest case)
                 grew = True
-                self._halve(k)
+                if len(block) > _LIMIT:
+                    self._halve(k)
                 continue
             else:
                 first = at  # (it reaches the next range, or touches it)
@@ -91,17 +94,17 @@ class Union:
                 continue
             block[first:last] = (lo, after)  # (first > 0 or k == 0: the block's first bound is kept)
             grew = True
-            self._halve(k)
+            if len(block) > _LIMIT:
+                self._halve(k)
         return grew
 
     def _halve(self, k: int) -> None:
-        """Cut block ``k`` in two when it has grown past twice _BLOCK bounds."""
+        """Cut block ``k`` (grown past _LIMIT bounds) in two."""
         block = self.blocks[k]
-        if len(block) > 2 * _BLOCK:
-            half = len(block) // 4 * 2  # (even: whole ranges on each side)
-            self.blocks.insert(k + 1, block[half:])
-            self.firsts.insert(k + 1, block[half])
-            del block[half:]
+        half = len(block) // 4 * 2  # (even: whole ranges on each side)
+        self.blocks.insert(k + 1, block[half:])
+        self.firsts.insert(k + 1, block[half])
+        del block[half:]
 
     def _add_across(self, lo: int, after: int) -> None:
         """Add the range [lo, after) that joins ranges of two blocks or more: on all the bounds

@@ -383,6 +383,7 @@ def test_a_unions_answers_are_iv_s(seed, block, monkeypatch):
     from linter.engine import bound_union, intervals as iv
 
     monkeypatch.setattr(bound_union, "_BLOCK", block)
+    monkeypatch.setattr(bound_union, "_LIMIT", 2 * block)
     pick = random.Random(seed)
     top = pick.choice((20, 100, 1000))
     union = decided_index.Union()
