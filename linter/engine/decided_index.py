@@ -176,9 +176,9 @@ class DecidedIndex:
         self.whole_point = None
         self.whole_bits &= ~_BIT[dim]
         touched = self.touched.get(dim)
-        if touched is not None and len(touched.blocks) == 1 and len(bounds := touched.blocks[0]) == 2:
+        if touched is not None and len(touched.bounds) == 2:
             (lo, _), (_, hi) = self.full[dim][0], self.full[dim][-1]
-            if bounds[0] <= lo and bounds[1] > hi:
+            if touched.bounds[0] <= lo and touched.bounds[1] > hi:
                 self.touched_whole.add(dim)  # (a source drop's merge: 44k of a mix 100k's, once the
                 # wide pieces of port drops less source RETURNs have touched every source)
 
@@ -290,9 +290,8 @@ class DecidedIndex:
                     continue
                 for slot in held[9]:
                     ranges = held[slot]
-                    if type(ranges) is Union:
-                        wanted = values[slot]  # (Union.has, inline: two bisections)
-                        if not bisect_right(ranges.blocks[bisect_right(ranges.firsts, wanted) - 1], wanted) & 1:
+                    if type(ranges) is Union:  # (_has, inline)
+                        if not bisect_right(ranges.bounds, values[slot]) & 1:
                             break
                     elif not _has(ranges, values[slot]):
                         break
@@ -479,9 +478,8 @@ class DecidedIndex:
                             continue
                         for slot in entry[9]:
                             ranges = entry[slot]
-                            if type(ranges) is Union:
-                                wanted = values[slot]  # (Union.has, inline: two bisections)
-                                if not bisect_right(ranges.blocks[bisect_right(ranges.firsts, wanted) - 1], wanted) & 1:
+                            if type(ranges) is Union:  # (_has, inline)
+                                if not bisect_right(ranges.bounds, values[slot]) & 1:
                                     break
                             elif not _has(ranges, values[slot]):
                                 break
@@ -511,8 +509,7 @@ class DecidedIndex:
                 for slot in entry[9]:
                     ranges = entry[slot]
                     if type(ranges) is Union:  # (_has, inline: the merged entries' long lists)
-                        wanted = values[slot]  # (Union.has, inline: two bisections)
-                        if not bisect_right(ranges.blocks[bisect_right(ranges.firsts, wanted) - 1], wanted) & 1:
+                        if not bisect_right(ranges.bounds, values[slot]) & 1:
                             break
                     elif type(ranges) is tuple and len(ranges) == 1:  # (and one range: most entries')
                         (lo, hi), = ranges
@@ -580,7 +577,7 @@ class DecidedIndex:
 def _has(ranges, value: int) -> bool:
     """Whether ``ranges`` (an entry's: a Union or sorted disjoint ranges) hold ``value``."""
     if type(ranges) is Union:
-        return ranges.has(value)
+        return bisect_right(ranges.bounds, value) & 1 == 1
     if type(ranges) is not tuple:
         return _meets(((value, value),), ranges)
     for lo, hi in ranges:
