@@ -17,9 +17,10 @@ alike (a rule without an address type match cannot tell them apart).
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 
 from linter.engine import decided_any, intervals as iv
+from linter.engine.bound_union import Union
 from linter.engine.port_probe import probe_ports
 from linter.engine.space import Box, with_proto, with_src
 
@@ -36,106 +37,6 @@ _FEW_BUCKETS = 4  # a box whose sources span at most this many /16 (IPv4) bucket
 
 class OverBudget(Exception):
     """The coverage tests spent the budget they were given."""
-
-
-class Union:
-    """A growing set of integers as sorted, disjoint, non-adjacent ranges in two lists (adding
-    a range costs a bisection and a list splice, not a copy of the tuple)."""
-
-    __slots__ = ("starts", "ends")
-
-    def __init__(self, ranges: iv.Ranges = ()):
-        self.starts = [lo for lo, _ in ranges]
-        self.ends = [hi for _, hi in ranges]
-
-    def add(self, ranges: iv.Ranges) -> bool:
-        """Add ``ranges``; whether the set grew."""
-        starts, ends = self.starts, self.ends
-        grew = False
-        for lo, hi in ranges:
-            first = bisect_left(ends, lo - 1)  # the first range reaching lo or adjacent to it
-            if first == len(starts):
-                starts.append(lo)
-                ends.append(hi)
-                grew = True
-                continue
-            start = starts[first]
-            if start <= lo:
-                if hi <= ends[first]:
-                    continue  # (held already: most protocols and ports added are)
-                lo = start
-            elif start > hi + 1:  # (apart from every range: a new one, the commonest case)
-                starts[first:first] = [lo]
-                ends[first:first] = [hi]
-                grew = True
-                continue
-            # The ranges from ``first`` to the last one starting at or next to hi become one.
-            after = bisect_right(starts, hi + 1, first + 1)
-            end = ends[after - 1]
-            if end > hi:
-                hi = end
-            if after == first + 1:
-                starts[first] = lo
-                ends[first] = hi
-            else:
-                starts[first:after] = [lo]
-                ends[first:after] = [hi]
-            grew = True
-        return grew
-
-    def meets(self, ranges: iv.Ranges) -> bool:
-        starts, ends = self.starts, self.ends
-        for lo, hi in ranges:
-            at = bisect_left(ends, lo)
-            if at < len(starts) and starts[at] <= hi:
-                return True
-        return False
-
-    def covers(self, ranges: iv.Ranges) -> bool:
-        starts, ends = self.starts, self.ends
-        for lo, hi in ranges:
-            at = bisect_left(ends, lo)
-            if at == len(starts) or starts[at] > lo or ends[at] < hi:
-                return False
-        return True
-
-    def inside(self, ranges: iv.Ranges) -> iv.Ranges:
-        """``ranges`` ∩ this set."""
-        starts, ends, out = self.starts, self.ends, []
-        count = len(starts)
-        for lo, hi in ranges:
-            at = bisect_left(ends, lo)
-            while at < count and starts[at] <= hi:
-                out.append((max(lo, starts[at]), min(hi, ends[at])))
-                at += 1
-        return tuple(out)
-
-    def outside(self, ranges: iv.Ranges) -> iv.Ranges:
-        """``ranges`` minus this set."""
-        starts, ends, out = self.starts, self.ends, []
-        count = len(starts)
-        for lo, hi in ranges:
-            at = bisect_left(ends, lo)
-            while at < count and starts[at] <= hi:
-                if starts[at] > lo:
-                    out.append((lo, starts[at] - 1))
-                lo = ends[at] + 1
-                at += 1
-            if lo <= hi:
-                out.append((lo, hi))
-        return tuple(out)
-
-    def first_outside(self, ranges: iv.Ranges) -> int | None:
-        """The smallest value of ``ranges`` not in this set, or None."""
-        starts, ends = self.starts, self.ends
-        count = len(starts)
-        for lo, hi in ranges:
-            at = bisect_left(ends, lo)
-            if at == count or starts[at] > lo:
-                return lo
-            if ends[at] < hi:
-                return ends[at] + 1
-        return None
 
 
 def _meets(ranges: iv.Ranges, other) -> bool:
@@ -275,9 +176,9 @@ class DecidedIndex:
         self.whole_point = None
         self.whole_bits &= ~_BIT[dim]
         touched = self.touched.get(dim)
-        if touched is not None and len(touched.starts) == 1:
+        if touched is not None and len(touched.bounds) == 2:
             (lo, _), (_, hi) = self.full[dim][0], self.full[dim][-1]
-            if touched.starts[0] <= lo and touched.ends[0] >= hi:
+            if touched.bounds[0] <= lo and touched.bounds[1] > hi:
                 self.touched_whole.add(dim)  # (a source drop's merge: 44k of a mix 100k's, once the
                 # wide pieces of port drops less source RETURNs have touched every source)
 
@@ -390,8 +291,7 @@ class DecidedIndex:
                 for slot in held[9]:
                     ranges = held[slot]
                     if type(ranges) is Union:  # (_has, inline)
-                        at = bisect_right(ranges.starts, values[slot]) - 1
-                        if at < 0 or values[slot] > ranges.ends[at]:
+                        if not bisect_right(ranges.bounds, values[slot]) & 1:
                             break
                     elif not _has(ranges, values[slot]):
                         break
@@ -579,9 +479,7 @@ class DecidedIndex:
                         for slot in entry[9]:
                             ranges = entry[slot]
                             if type(ranges) is Union:  # (_has, inline)
-                                value = values[slot]
-                                at = bisect_right(ranges.starts, value) - 1
-                                if at < 0 or value > ranges.ends[at]:
+                                if not bisect_right(ranges.bounds, values[slot]) & 1:
                                     break
                             elif not _has(ranges, values[slot]):
                                 break
@@ -611,9 +509,7 @@ class DecidedIndex:
                 for slot in entry[9]:
                     ranges = entry[slot]
                     if type(ranges) is Union:  # (_has, inline: the merged entries' long lists)
-                        value = values[slot]
-                        at = bisect_right(ranges.starts, value) - 1
-                        if at < 0 or value > ranges.ends[at]:
+                        if not bisect_right(ranges.bounds, values[slot]) & 1:
                             break
                     elif type(ranges) is tuple and len(ranges) == 1:  # (and one range: most entries')
                         (lo, hi), = ranges
@@ -681,8 +577,7 @@ class DecidedIndex:
 def _has(ranges, value: int) -> bool:
     """Whether ``ranges`` (an entry's: a Union or sorted disjoint ranges) hold ``value``."""
     if type(ranges) is Union:
-        at = bisect_right(ranges.starts, value) - 1
-        return at >= 0 and value <= ranges.ends[at]
+        return bisect_right(ranges.bounds, value) & 1 == 1
     if type(ranges) is not tuple:
         return _meets(((value, value),), ranges)
     for lo, hi in ranges:

@@ -371,3 +371,30 @@ def test_the_whole_point_kept_is_the_whole_probes(seed):
         if point is not None:
             assert point == (values[1][0][0], values[2][0][0], values[3][0][0], values[5][0][0],
                              *values[6], *values[7])
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_unions_answers_are_iv_s(seed):
+    """Union's has, meets, covers, inside, outside and first_outside (on its one list of bounds)
+    answer as engine/intervals.py does on the same ranges, as the set grows."""
+    from linter.engine import intervals as iv
+
+    pick = random.Random(seed)
+    top = pick.choice((20, 100, 1000))
+    union = decided_index.Union()
+    held: tuple = ()
+    for _ in range(80):
+        ranges = iv.normalize((lo, min(top, lo + pick.choice((0, 1, 3, 10, 40))))
+                              for lo in pick.sample(range(top), pick.randint(1, 3)))
+        held = iv.union(held, ranges)
+        union.add(ranges)
+        asked = iv.normalize((lo, min(top + 5, lo + pick.choice((0, 2, 30))))
+                             for lo in pick.sample(range(top + 5), pick.randint(1, 3)))
+        assert union.inside(asked) == iv.intersect(asked, held)
+        assert union.outside(asked) == iv.subtract(asked, held)
+        assert union.meets(asked) == bool(iv.intersect(asked, held))
+        assert union.covers(asked) == (not iv.subtract(asked, held))
+        out = iv.subtract(asked, held)
+        assert union.first_outside(asked) == (out[0][0] if out else None)
+        value = pick.randrange(top + 5)
+        assert union.has(value) == bool(iv.intersect(((value, value),), held))
