@@ -42,6 +42,7 @@ assert Box._fields[_PROTO:_PROTO + 3] == ("proto", "sport", "dport")
 _JUMP, _GOTO, _RETURN, _OTHER = VerdictKind.JUMP, VerdictKind.GOTO, VerdictKind.RETURN, VerdictKind.OTHER
 _JUMPING = frozenset((_JUMP, _GOTO))
 _SOURCE = Direction.SOURCE
+_DESTINATION = Direction.DESTINATION
 _DECIDES_MATCH = TERMINAL_KINDS - {_GOTO}  # verdicts whose match the judged chain decides (RETURN too; a
 # goto also asks for its target's returned space, as the general path does: decided_by's)
 CALLEE_DEPTH = 16  # nested jumps followed into called chains; deeper: the general path
@@ -304,12 +305,12 @@ def plain_match(box: Box, matches) -> Box | None | bool:
     count = len(matches)
     first = matches[0] if count else None
     if count == 1 and not first.negated:
-        if type(first) is AddressMatch and first.direction is Direction.SOURCE and first.addresses.family is box.family:
+        if type(first) is AddressMatch and first.direction is _SOURCE and first.addresses.family is box.family:
             return with_src(box, first.addresses.ranges) if first.addresses.ranges else None
         if type(first) is ProtocolMatch:
             return with_proto(box, protocol_ranges(first.protocols))
     elif count == 2 and type(first) is ProtocolMatch and type(ports := matches[1]) is PortMatch \
-            and not first.negated and not ports.negated and ports.direction is Direction.DESTINATION:
+            and not first.negated and not ports.negated and ports.direction is _DESTINATION:
         protocols = port_protocol_ranges(first.protocols)
         if not protocols or not ports.ports.ranges:
             return None

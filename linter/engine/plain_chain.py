@@ -142,6 +142,7 @@ def _reader(box):
     it), None when it matches nothing, False when the rule is not plain."""
     family, whole_src, whole_proto, whole_dport = box.family, box.src, box.proto, box.dport
     everything = (whole_src, whole_proto, whole_dport)
+    source, destination = Direction.SOURCE, Direction.DESTINATION  # (an Enum's class attribute costs ~10x a local)
 
     def read(matches):
         count = len(matches)
@@ -152,14 +153,14 @@ def _reader(box):
             if first.negated:
                 return False
             kind = type(first)
-            if kind is AddressMatch and first.direction is Direction.SOURCE and first.addresses.family is family:
+            if kind is AddressMatch and first.direction is source and first.addresses.family is family:
                 ranges = first.addresses.ranges
                 return (ranges, whole_proto, whole_dport) if ranges else None
             if kind is ProtocolMatch:
                 return (whole_src, protocol_ranges(first.protocols), whole_dport)
             return False
         if count == 2 and type(first) is ProtocolMatch and type(ports := matches[1]) is PortMatch \
-                and not first.negated and not ports.negated and ports.direction is Direction.DESTINATION:
+                and not first.negated and not ports.negated and ports.direction is destination:
             named = protocol_ranges(first.protocols)
             protocols = port_protocol_ranges(first.protocols)
             if not protocols or not ports.ports.ranges:
