@@ -68,7 +68,6 @@ class Subtree:
 
 
 _SUBTREES: IdentityCache = IdentityCache(100_000)
-_SUBTREE_ENTRIES = _SUBTREES._entries  # (emptied in place, never replaced)
 
 
 _NO_POINTS = ((), (), (), ())
@@ -390,8 +389,7 @@ class SharedWalks:
         if wide:
             self.count_late(table, target, stack)
             return walker.walk_into(table, target, boxes, stack, results)
-        hit = _SUBTREE_ENTRIES.get(id(target))  # (subtree_of's cache read in place)
-        subtree = (hit[1] or None) if hit is not None and hit[0] is target else subtree_of(table, target)
+        subtree = subtree_of(table, target)
         if subtree is None or _in_stack(subtree, stack):
             return walker.walk_into(table, target, boxes, stack, results)
         key = (subtree.shape, kind, self.drop_nat)  # a walk made while dropping lacks what it dropped
@@ -428,8 +426,7 @@ class SharedWalks:
         kind, wide = _kind(walker, table, boxes)
         if kind is None or wide:
             return None
-        hit = _SUBTREE_ENTRIES.get(id(target))  # (subtree_of's cache read in place)
-        subtree = (hit[1] or None) if hit is not None and hit[0] is target else subtree_of(table, target)
+        subtree = subtree_of(table, target)
         if subtree is None or _in_stack(subtree, stack):
             return None
         templates = self.templates.get((subtree.shape, kind, True))
