@@ -29,20 +29,24 @@ def default_accept_chains(ruleset: Ruleset):
     """(table, chain) of the input and forward filter base chains where unmatched traffic meets
     an accepting policy (``query.accepts_by_default``). PL401 reports them (see
     exposure_checks, which rates the ones that let the internet in by what they expose)."""
-    forwarding = _forwarding_in_use(ruleset)
+    # (_forwarding_in_use goes through every chain: asked last, and only of an empty accepting FORWARD)
+    forwarding = None
     interfaces = None
     for table in ruleset.tables:
         for chain in table.chains:
             if chain.hook not in _DEFAULT_DENY_HOOKS or (chain.type or "filter") != "filter":
                 continue
-            if chain.hook is Hook.FORWARD and not (chain.rules or forwarding):
-                continue  # a host that does not route: an empty accepting FORWARD changes nothing
             if (chain.policy or Policy.ACCEPT) is not Policy.ACCEPT:
                 continue
             if (chain.role or "filter") != "filter":
                 continue  # an iptables INPUT of mangle or raw, not filter
             if is_fragment_chain(table, chain):
                 continue
+            if chain.hook is Hook.FORWARD and not chain.rules:
+                if forwarding is None:
+                    forwarding = _forwarding_in_use(ruleset)
+                if not forwarding:
+                    continue  # a host that does not route: an empty accepting FORWARD changes nothing
             if interfaces is None:
                 interfaces = query.interfaces_of([ruleset])
             families = _families(table) or [table.family]
