@@ -14,7 +14,7 @@ import re
 from typing import NamedTuple
 
 from linter.engine.memo import IdentityCache
-from linter.model import Hook, InterfaceMatch, Ruleset, VerdictKind
+from linter.model import Hook, InterfaceMatch, MarkMatch, Ruleset, VerdictKind
 
 # firewalld's zone dispatch chain (roles.py reads its jumps whatever their matches).
 ZONE_DISPATCH = re.compile(r"^(?:filter_)?INPUT_ZONES$")
@@ -28,6 +28,7 @@ class RuleScan(NamedTuple):
     names: frozenset[str]  # interface names and prefixes (universe._named's answer)
     role_rules: tuple  # (table, chain, rule, in a zone dispatch chain) roles.infer_roles reads
     host_rules: tuple  # (chain, rule) roles.host_addresses reads
+    reads_marks: bool = False  # whether any rule has a MarkMatch (marks.marks_read's question)
 
 
 _SCANS: IdentityCache[RuleScan] = IdentityCache()
@@ -48,10 +49,18 @@ def rule_scan(ruleset: Ruleset) -> RuleScan:
     return found
 
 
+def scanned(ruleset: Ruleset) -> RuleScan | None:
+    """The scan of ``ruleset`` if it was made already, else None (nothing is scanned)."""
+    return _SCANS.get(ruleset)
+
+
 def _scan(ruleset: Ruleset) -> RuleScan:
     names = set()
     role_rules = []
     host_rules = []
+    # (marks.marks_read asks this of every match too: a pass of its own over a random mix's
+    # 100,000 rules cost as much as this one, most of it memory traffic)
+    reads_marks = False
     # (Enum members looked up once and compared by identity: hashing one runs Python code.)
     jump, goto = VerdictKind.JUMP, VerdictKind.GOTO
     dnat, redirect, snat = VerdictKind.DNAT, VerdictKind.REDIRECT, VerdictKind.SNAT
@@ -73,6 +82,8 @@ def _scan(ruleset: Ruleset) -> RuleScan:
                                 names.add(name[:-1] + "\x00")
                             else:
                                 names.add(name)
+                    if not reads_marks and isinstance(match, MarkMatch):
+                        reads_marks = True
                 kind = rule.verdict.kind
                 if kind is jump or kind is goto:
                     if zones or named and len(rule.matches) == 1:
@@ -85,4 +96,4 @@ def _scan(ruleset: Ruleset) -> RuleScan:
                         host_rules.append((chain, rule))
                 elif kind is snat and rule.verdict.to_addresses is not None:
                     host_rules.append((chain, rule))
-    return RuleScan(frozenset(names), tuple(role_rules), tuple(host_rules))
+    return RuleScan(frozenset(names), tuple(role_rules), tuple(host_rules), reads_marks)

@@ -145,3 +145,32 @@ COMMIT
     assert set(found.internet) == {"ppp*", "eth1"}
     assert roles.host_addresses([document])
     assert {"ppp\x00", "eth1"} <= universe.interface_representatives([document])
+
+
+def _marked_text(rng) -> str:
+    """_text with a few mark and connmark matches (or none) anywhere, in either table."""
+    lines = _text(rng).split("\n")
+    marks = ["-m mark --mark 0x1", "-m mark ! --mark 0x2/0xff", "-m connmark --mark 0x4"]
+    for _ in range(rng.choice((0, 0, 1, 2))):
+        places = [i for i, line in enumerate(lines) if line.startswith("-A ")]
+        if places:
+            i = rng.choice(places)
+            head, _, rest = lines[i].partition(" -j ") if " -j " in lines[i] else lines[i].partition(" -g ")
+            if rest:
+                lines[i] = f"{head} {rng.choice(marks)} {'-j' if ' -j ' in lines[i] else '-g'} {rest}"
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_marks_read_from_the_scan_is_the_pass_of_its_own(seed):
+    from linter.engine import marks
+    from linter.model import MarkMatch
+
+    document = ruleset(_marked_text(random.Random(seed)))
+    every_match = any(isinstance(m, MarkMatch) for t in document.tables for c in t.chains
+                      for r in c.rules for m in r.matches)
+    marks._MARKS_READ._entries.clear()
+    assert marks._reads_marks(document) == every_match  # no scan yet: its own pass
+    assert rule_scan(document).reads_marks == every_match
+    assert marks._reads_marks(document) == every_match  # read from the scan
+    assert marks.marks_read([document]) == every_match
