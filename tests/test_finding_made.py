@@ -32,3 +32,13 @@ def test_made_is_the_constructor():
         assert made == built and hash(made) == hash(built) and repr(made) == repr(built)
         assert pickle.dumps(made) == pickle.dumps(built)
         assert made.extra is not built.extra and made.fingerprint == built.fingerprint
+
+
+def test_reporters_order_findings_by_their_sort_key():
+    """reporters.FINDING_ORDER (Report.reported, the JSON report) is Finding.sort_key, made in C."""
+    from linter.reporters import FINDING_ORDER
+
+    rng = random.Random(15)
+    findings = [Finding.made(**_values(rng)) for _ in range(500)]
+    assert all(FINDING_ORDER(f) == f.sort_key() for f in findings)
+    assert [id(f) for f in sorted(findings, key=FINDING_ORDER)] == [id(f) for f in sorted(findings, key=Finding.sort_key)]
