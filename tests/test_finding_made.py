@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 import random
+import sys
 from dataclasses import fields
 
 from linter.findings import Finding, Severity
@@ -32,6 +33,7 @@ def test_made_is_the_constructor():
         assert made == built and hash(made) == hash(built) and repr(made) == repr(built)
         assert pickle.dumps(made) == pickle.dumps(built)
         assert made.extra is not built.extra and made.fingerprint == built.fingerprint
+        assert sys.getsizeof(made.__dict__) == sys.getsizeof(built.__dict__)  # the compact, shared-key one
 
 
 def test_reporters_order_findings_by_their_sort_key():
