@@ -236,7 +236,7 @@ class CheckContext:
                 key=key, related=related), span, later)
         meta = all_rules()[code]
         message = meta.render_message(fields or {}, variant)
-        finding = Finding(
+        finding = Finding.made(
             code=code, name=meta.name, severity=meta.severity if severity is None else severity,
             category=meta.category, path=span.path, line=span.line, column=span.column, message=message,
             hint=hint, proto=proto, ports=tuple(ports) if ports is not None else None, key=key,

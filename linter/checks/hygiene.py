@@ -29,20 +29,24 @@ def default_accept_chains(ruleset: Ruleset):
     """(table, chain) of the input and forward filter base chains where unmatched traffic meets
     an accepting policy (``query.accepts_by_default``). PL401 reports them (see
     exposure_checks, which rates the ones that let the internet in by what they expose)."""
-    forwarding = _forwarding_in_use(ruleset)
+    # (_forwarding_in_use goes through every chain: asked last, and only of an empty accepting FORWARD)
+    forwarding = None
     interfaces = None
     for table in ruleset.tables:
         for chain in table.chains:
             if chain.hook not in _DEFAULT_DENY_HOOKS or (chain.type or "filter") != "filter":
                 continue
-            if chain.hook is Hook.FORWARD and not (chain.rules or forwarding):
-                continue  # a host that does not route: an empty accepting FORWARD changes nothing
             if (chain.policy or Policy.ACCEPT) is not Policy.ACCEPT:
                 continue
             if (chain.role or "filter") != "filter":
                 continue  # an iptables INPUT of mangle or raw, not filter
             if is_fragment_chain(table, chain):
                 continue
+            if chain.hook is Hook.FORWARD and not chain.rules:
+                if forwarding is None:
+                    forwarding = _forwarding_in_use(ruleset)
+                if not forwarding:
+                    continue  # a host that does not route: an empty accepting FORWARD changes nothing
             if interfaces is None:
                 interfaces = query.interfaces_of([ruleset])
             families = _families(table) or [table.family]
@@ -79,11 +83,22 @@ def dead_rules(ctx: CheckContext) -> None:
     # One command can make a rule in both families (ufw allow ..., a function running iptables and
     # ip6tables): its line gets one finding of each code.
     reported: set[tuple[str, Span]] = set()
+    # Each chain's first catch-all as rule_scan's pass noted it, when it was made (the exposure
+    # analysis makes it): the loop below then reads that rule alone, not every rule again.
+    scan = query.rule_scan_made(ruleset)
+    catch_alls = scan.catch_alls if scan is not None else None
     for table in ruleset.tables:
         analyses = [(family, query.dead_rules_of(table, family, interfaces)) for family in _families(table)]
         for chain in table.chains:
             after_catch_all = None
-            for index, rule in enumerate(chain.rules):
+            candidates = enumerate(chain.rules)
+            if catch_alls is not None:
+                noted = catch_alls.get(id(chain))
+                if noted is None:
+                    candidates = ()
+                elif noted[0] is chain:
+                    candidates = ((noted[1], chain.rules[noted[1]]),)
+            for index, rule in candidates:
                 # A catch-all (no match, a final verdict), tested in place: an allow-list's 100,000 rules
                 if not rule.matches and rule.verdict.terminal and index + 1 < len(chain.rules):
                     after_catch_all = index
@@ -223,7 +238,7 @@ def chain_graph(ctx: CheckContext) -> None:
     """Jumps to undefined chains, user chains never used, and jump loops."""
     ruleset: Ruleset = ctx.document
     for table in ruleset.tables:
-        graph = jump_graph(table)  # checks/jump_graph.py, shared with jump_depth
+        graph = jump_graph(table, _jumps_noted(ruleset, table))  # checks/jump_graph.py, shared with jump_depth
         edges, used = graph.edges, graph.used
         for target, rule in graph.undefined:
             if _ufw_fragment(table, target):
@@ -245,6 +260,14 @@ def chain_graph(ctx: CheckContext) -> None:
         for cycle, rule in (_cycles(edges) if graph.depth() is None else ()):
             ctx.report("PL406", rule.span, key=f"{table.name}/{'>'.join(sorted(cycle))}",
                        fields={"cycle": " -> ".join(cycle + [cycle[0]])}, hint="Break the cycle; RETURN goes back to the caller")
+
+
+def _jumps_noted(ruleset: Ruleset, table: Table) -> list | None:
+    """The (chain, rule) of each jump and goto of ``table`` in order, as rule_scan's pass noted
+    them if it was made (None: not known without going through every rule)."""
+    scan = query.rule_scan_made(ruleset)
+    noted = scan.jumps.get(id(table)) if scan is not None and scan.jumps is not None else None
+    return noted[1] if noted is not None and noted[0] is table else None
 
 
 UFW_CHAIN = re.compile(r"ufw6?-")

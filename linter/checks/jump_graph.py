@@ -44,18 +44,30 @@ _UNKNOWN = object()
 _GRAPHS: IdentityCache[JumpGraph] = IdentityCache(1_000)
 
 
-def jump_graph(table: Table) -> JumpGraph:
-    """The jump graph of ``table`` (remembered per table)."""
+def jump_graph(table: Table, jumps: list | None = None) -> JumpGraph:
+    """The jump graph of ``table`` (remembered per table). ``jumps``: the (chain, rule) of each
+    jump and goto of the table in order, when known (engine/rule_scan.py notes them in its pass):
+    only those rules are read, where every rule was."""
     found = _GRAPHS.get(table)
     if found is None:
-        found = _GRAPHS.put(table, _build(table))
+        found = _GRAPHS.put(table, _build(table, jumps))
     return found
 
 
-def _build(table: Table) -> JumpGraph:
+def _build(table: Table, jump_rules: list | None = None) -> JumpGraph:
     edges: dict[str, list] = {chain.name: [] for chain in table.chains}
     undefined = []
     used = set()
+    if jump_rules is not None:
+        for chain, rule in jump_rules:  # (the loop below, on the rules it would not step over)
+            target = rule.verdict.target
+            if target:
+                used.add(target)
+                if target in edges:
+                    edges[chain.name].append((target, rule))
+                else:
+                    undefined.append((target, rule))
+        return JumpGraph(edges, undefined, used, tuple(chain.name for chain in table.chains if chain.is_base))
     jumps = _JUMPS
     for chain in table.chains:
         if len(chain.rules) >= LARGE and lacks(chain, _JUMPING):

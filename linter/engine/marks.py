@@ -9,6 +9,7 @@ from operator import attrgetter
 from linter.engine.budget import MAX_FOLLOWED_DEPTH as MAX_DEPTH
 from linter.engine.chains import chain_named
 from linter.engine.memo import IdentityCache
+from linter.engine.rule_scan import scanned
 from linter.engine.transparent import sets_notrack
 from linter.engine.space import replace
 from linter.model import Chain, MarkMatch, Rule, Table, VerdictKind
@@ -32,6 +33,9 @@ def marks_read(rulesets) -> bool:
 
 
 def _reads_marks(ruleset) -> bool:
+    known = scanned(ruleset)  # (rule_scan.py asks it in its pass over every match, made first)
+    if known is not None:
+        return known.reads_marks
     # The matches of a chain's rules read in C (map, chain, isinstance): a loop per match cost
     # a random mix's walk 4% (300,000 matches at 100,000 rules).
     for table in ruleset.tables:

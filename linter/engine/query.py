@@ -17,6 +17,7 @@ from linter.engine.intervals import (  # noqa: F401  (re-exported vocabulary)
     Ranges, contains, full, intersect, normalize, size, subtract, union,
 )
 from linter.addresses import family_max
+from linter.engine.rule_scan import scanned as rule_scan_made  # noqa: F401  (re-exported)
 from linter.engine.shadow import ShadowAnalysis, chain_budget as dead_rule_budget  # noqa: F401  (re-exported)
 from linter.engine.space import ALL_STATES, Box, replace
 from linter.engine.universe import (  # noqa: F401  (OTHER_IFACE, describe_interface re-exported)
@@ -35,6 +36,7 @@ __all__ = [
     "chain_named", "destinations_text", "interfaces_record",
     "exposure_of", "interfaces_of", "internet_accepted", "dropped_by", "drops_forwarded",
     "input_default", "accepts_by_default", "dead_rules_of", "destination_ports", "kinds_of", "lacks", "LARGE_CHAIN",
+    "rule_scan_made",
 ]
 
 

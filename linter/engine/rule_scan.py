@@ -6,6 +6,11 @@ and the host's own addresses (roles.host_addresses). The last two read only a fe
 rule, yet each walked all of kube-proxy's 100,000. Here one pass notes the names and, in rule
 order, the rules each of the other two would go on to read past its own first tests; those
 tests are repeated by the readers, so the lists only spare them the rules they would skip.
+
+The same pass answers what other passes over every rule asked (each such pass over a random
+mix's 100,000 rules cost 10-25 ms, most of it memory traffic): whether a rule reads a mark
+(marks.marks_read), each table's jumps and gotos in order (checks/jump_graph.py) and each
+chain's first catch-all with a rule after it (hygiene.dead_rules, PL403).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import re
 from typing import NamedTuple
 
 from linter.engine.memo import IdentityCache
-from linter.model import Hook, InterfaceMatch, Ruleset, VerdictKind
+from linter.model import Hook, InterfaceMatch, MarkMatch, Ruleset, VerdictKind
 
 # firewalld's zone dispatch chain (roles.py reads its jumps whatever their matches).
 ZONE_DISPATCH = re.compile(r"^(?:filter_)?INPUT_ZONES$")
@@ -28,6 +33,11 @@ class RuleScan(NamedTuple):
     names: frozenset[str]  # interface names and prefixes (universe._named's answer)
     role_rules: tuple  # (table, chain, rule, in a zone dispatch chain) roles.infer_roles reads
     host_rules: tuple  # (chain, rule) roles.host_addresses reads
+    reads_marks: bool = False  # whether any rule has a MarkMatch (marks.marks_read's question)
+    # id(table) -> (table, [(chain, rule) of each jump or goto of the table, in order])
+    jumps: dict | None = None
+    # id(chain) -> (chain, index of its first rule with no match and a final verdict that another rule follows)
+    catch_alls: dict | None = None
 
 
 _SCANS: IdentityCache[RuleScan] = IdentityCache()
@@ -48,24 +58,41 @@ def rule_scan(ruleset: Ruleset) -> RuleScan:
     return found
 
 
+def scanned(ruleset: Ruleset) -> RuleScan | None:
+    """The scan of ``ruleset`` if it was made already, else None (nothing is scanned)."""
+    return _SCANS.get(ruleset)
+
+
 def _scan(ruleset: Ruleset) -> RuleScan:
     names = set()
     role_rules = []
     host_rules = []
+    # (marks.marks_read asks this of every match too: a pass of its own over a random mix's
+    # 100,000 rules cost as much as this one, most of it memory traffic)
+    reads_marks = False
+    jumps: dict = {}
+    catch_alls: dict = {}
     # (Enum members looked up once and compared by identity: hashing one runs Python code.)
     jump, goto = VerdictKind.JUMP, VerdictKind.GOTO
     dnat, redirect, snat = VerdictKind.DNAT, VerdictKind.REDIRECT, VerdictKind.SNAT
     nat_kinds = ROLE_NAT_KINDS
     prerouting = Hook.PREROUTING
     for table in ruleset.tables:
+        table_jumps: list = []
+        jumps[id(table)] = (table, table_jumps)
         for chain in table.chains:
             if chain.device:
                 names.update(d.strip() for d in chain.device.split(","))
             zones = ZONE_DISPATCH.match(chain.name) is not None
             on_prerouting = chain.hook is prerouting
-            for rule in chain.rules:
+            last = len(chain.rules) - 1
+            catch_all = None
+            for index, rule in enumerate(chain.rules):
+                matches = rule.matches
+                if not matches and catch_all is None and index < last and rule.verdict.terminal:
+                    catch_all = catch_alls[id(chain)] = (chain, index)
                 named = False
-                for match in rule.matches:
+                for match in matches:
                     if isinstance(match, InterfaceMatch):
                         named = True
                         for name in match.names:
@@ -73,8 +100,11 @@ def _scan(ruleset: Ruleset) -> RuleScan:
                                 names.add(name[:-1] + "\x00")
                             else:
                                 names.add(name)
+                    if not reads_marks and isinstance(match, MarkMatch):
+                        reads_marks = True
                 kind = rule.verdict.kind
                 if kind is jump or kind is goto:
+                    table_jumps.append((chain, rule))
                     if zones or named and len(rule.matches) == 1:
                         role_rules.append((table, chain, rule, zones))
                     continue
@@ -85,4 +115,4 @@ def _scan(ruleset: Ruleset) -> RuleScan:
                         host_rules.append((chain, rule))
                 elif kind is snat and rule.verdict.to_addresses is not None:
                     host_rules.append((chain, rule))
-    return RuleScan(frozenset(names), tuple(role_rules), tuple(host_rules))
+    return RuleScan(frozenset(names), tuple(role_rules), tuple(host_rules), reads_marks, jumps, catch_alls)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from linter.findings import Finding, Severity, Suppressed
 
@@ -31,6 +32,10 @@ STATISTICS_FORMATS: dict[str, tuple[str, str]] = {
 }
 
 
+# Finding.sort_key's tuple, made in C (a random mix's 7,400 findings are sorted per report).
+FINDING_ORDER = attrgetter("path", "line", "column", "code", "key")
+
+
 @dataclass
 class Report:
     """What a run found, as reporters see it."""
@@ -46,7 +51,7 @@ class Report:
     @property
     def reported(self) -> list[Finding]:
         """Errors and findings, in file order."""
-        return sorted([*self.errors, *self.findings], key=Finding.sort_key)
+        return sorted([*self.errors, *self.findings], key=FINDING_ORDER)
 
     @property
     def baselined(self) -> int:

@@ -12,7 +12,7 @@ A record is Finding.as_record(). "suppressed" holds findings silenced inline
 
 from __future__ import annotations
 
-from linter.findings import Finding
+from linter.reporters import FINDING_ORDER
 from linter.reporters.json_text import indented, item_text
 from linter.reporters.safe import escape_json
 
@@ -26,8 +26,8 @@ def render(report) -> str:
         "version": SCHEMA_VERSION,
         "tool": {"name": "portlint", "version": __version__},
         "files": len(report.files),
-        "findings": [f.as_record() for f in sorted(report.findings, key=Finding.sort_key)],
-        "errors": [f.as_record() for f in sorted(report.errors, key=Finding.sort_key)],
+        "findings": [f.as_record() for f in sorted(report.findings, key=FINDING_ORDER)],
+        "errors": [f.as_record() for f in sorted(report.errors, key=FINDING_ORDER)],
         "suppressed": [s.as_record() for s in sorted(report.suppressed, key=lambda s: s.finding.sort_key())],
         "baselined": report.baselined,
     }
@@ -51,8 +51,8 @@ def write(report, stream, color: bool = False) -> None:
     for key, value in (("version", SCHEMA_VERSION), ("tool", {"name": "portlint", "version": __version__}),
                        ("files", len(report.files))):
         members.append((key, item_text(value, "\n  ")))
-    for key, items in (("findings", sorted(report.findings, key=Finding.sort_key)),
-                       ("errors", sorted(report.errors, key=Finding.sort_key)),
+    for key, items in (("findings", sorted(report.findings, key=FINDING_ORDER)),
+                       ("errors", sorted(report.errors, key=FINDING_ORDER)),
                        ("suppressed", sorted(report.suppressed, key=lambda s: s.finding.sort_key()))):
         texts = []
         for item in items:

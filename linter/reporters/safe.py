@@ -49,6 +49,17 @@ def safe_line(text: str) -> str:
     return text
 
 
+def printed_as_is(lines: list[str]) -> bool:
+    """Whether each of ``lines`` is printed as it stands: True only when ``safe_line`` leaves it
+    unchanged and it holds no tab (which a console expands) nor line break. Told in C by
+    ``isprintable`` on the lines run together (False for every character ``safe_text`` replaces,
+    for tab, CR and LF, and for some it keeps, such as a no-break space: the caller then guards
+    line by line as before) and two searches (a ``::`` or ``##[`` across two lines is a false
+    alarm, never a miss)."""
+    flat = "".join(lines)
+    return flat.isprintable() and "::" not in flat and _LEGACY_COMMAND not in flat
+
+
 def safe_lines(text: str) -> str:
     """Text of several lines (split at LF, which the caller wrote), each made a safe_line."""
     return "\n".join(safe_line(line) for line in text.split("\n"))

@@ -110,3 +110,30 @@ def test_jump_depth_still_reports_a_16_deep_chain_and_nothing_at_15():
     assert _deepest_jump(ruleset(chain_of(15)).tables[0]) is None
     assert jump_graph(table).depth() == 16
     assert jump_graph(ruleset(chain_of(15)).tables[0]).depth() == 15
+
+
+def test_the_graph_from_the_jumps_noted_is_the_graph_from_every_rule():
+    """jump_graph given the jumps rule_scan noted (hygiene's chain_graph) builds what reading
+    every rule builds, on random tables of jumps, gotos, loops and missing chains."""
+    import random
+
+    from linter.checks.jump_graph import _build
+    from linter.engine.rule_scan import rule_scan
+    from tests.engine.helpers import ruleset
+
+    for seed in range(200):
+        rng = random.Random(seed)
+        names = [f"c{i}" for i in range(rng.randrange(1, 12))]
+        lines = ["*filter", ":INPUT DROP [0:0]", ":FORWARD ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]"]
+        lines += [f":{name} - [0:0]" for name in names]
+        for chain in ["INPUT", "FORWARD"] + names:
+            for _ in range(rng.randrange(0, 8)):
+                match = rng.choice(["", "-s 10.0.0.1/32 ", "-p tcp -m tcp --dport 22 "])
+                target = rng.choice(names + ["missing", "ACCEPT", "DROP", "RETURN"])
+                lines.append(f"-A {chain} {match}-{rng.choice('jjg') if target in names or target == 'missing' else 'j'} {target}")
+        document = ruleset("\n".join(lines + ["COMMIT", ""]))
+        table = document.tables[0]
+        noted = rule_scan(document).jumps[id(table)][1]
+        every, fast = _build(table), _build(table, noted)
+        assert (fast.edges, fast.undefined, fast.used, fast.bases) == (every.edges, every.undefined, every.used, every.bases)
+        assert fast.depth() == every.depth()

@@ -145,3 +145,70 @@ COMMIT
     assert set(found.internet) == {"ppp*", "eth1"}
     assert roles.host_addresses([document])
     assert {"ppp\x00", "eth1"} <= universe.interface_representatives([document])
+
+
+def _marked_text(rng) -> str:
+    """_text with a few mark and connmark matches (or none) anywhere, in either table."""
+    lines = _text(rng).split("\n")
+    marks = ["-m mark --mark 0x1", "-m mark ! --mark 0x2/0xff", "-m connmark --mark 0x4"]
+    for _ in range(rng.choice((0, 0, 1, 2))):
+        places = [i for i, line in enumerate(lines) if line.startswith("-A ")]
+        if places:
+            i = rng.choice(places)
+            head, _, rest = lines[i].partition(" -j ") if " -j " in lines[i] else lines[i].partition(" -g ")
+            if rest:
+                lines[i] = f"{head} {rng.choice(marks)} {'-j' if ' -j ' in lines[i] else '-g'} {rest}"
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_marks_read_from_the_scan_is_the_pass_of_its_own(seed):
+    from linter.engine import marks
+    from linter.model import MarkMatch
+
+    document = ruleset(_marked_text(random.Random(seed)))
+    every_match = any(isinstance(m, MarkMatch) for t in document.tables for c in t.chains
+                      for r in c.rules for m in r.matches)
+    marks._MARKS_READ._entries.clear()
+    assert marks._reads_marks(document) == every_match  # no scan yet: its own pass
+    assert rule_scan(document).reads_marks == every_match
+    assert marks._reads_marks(document) == every_match  # read from the scan
+    assert marks.marks_read([document]) == every_match
+
+
+def _first_catch_alls(document) -> dict:
+    """hygiene.dead_rules' loop: per chain, its first rule with no match and a final verdict
+    that another rule follows."""
+    found = {}
+    for table in document.tables:
+        for chain in table.chains:
+            for index, rule in enumerate(chain.rules):
+                if not rule.matches and rule.verdict.terminal and index + 1 < len(chain.rules):
+                    found[id(chain)] = (chain, index)
+                    break
+    return found
+
+
+def _every_jump(document) -> dict:
+    return {id(table): (table, [(chain, rule) for chain in table.chains for rule in chain.rules
+                                if rule.verdict.kind.value in ("jump", "goto")])
+            for table in document.tables}
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_the_scan_notes_catch_alls_and_jumps_as_a_loop_over_every_rule(seed):
+    rng = random.Random(seed)
+    text = _text(rng)
+    if seed % 3 == 0:  # bare rules anywhere (a catch-all, a bare jump or a bare LOG that is none)
+        lines = text.split("\n")
+        for _ in range(rng.randrange(1, 4)):
+            places = [i for i, line in enumerate(lines) if line.startswith("-A ")]
+            place = rng.choice(places)
+            chain = lines[place].split()[1]
+            lines.insert(place + rng.choice((0, 1)),
+                         f"-A {chain} -j {rng.choice(['ACCEPT', 'DROP', 'RETURN', 'LOG', 'REJECT'])}")
+        text = "\n".join(lines)
+    document = ruleset(text)
+    scanned = rule_scan(document)
+    assert scanned.catch_alls == _first_catch_alls(document)
+    assert scanned.jumps == _every_jump(document)
