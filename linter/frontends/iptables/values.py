@@ -219,7 +219,9 @@ def port_range(text: str, proto: str, sep: str = ":", offset: int = 0) -> tuple[
 
 
 _PLAIN_PORT = re.compile(r"[0-9]{1,5}").fullmatch
-_PLAIN_PORT_LIST = re.compile(r"[0-9]{1,5}(?:,[0-9]{1,5}){0,14}").fullmatch
+# Possessive repeats (no backtracking): a run of digits is followed by "," or the end, which a
+# shorter run could not be followed by, so they match what the greedy ones would.
+_PLAIN_PORT_LIST = re.compile(r"[0-9]{1,5}+(?:,[0-9]{1,5}+){0,14}+").fullmatch
 
 
 def plain_port(text: str) -> tuple[tuple[int, int]] | None:
@@ -237,6 +239,10 @@ def plain_port_list(text: str) -> tuple[tuple[int, int], ...] | None:
     ports = sorted(map(int, text.split(",")))
     if ports[-1] > MAX_PORT:
         return None
+    if len(ports) == 3:  # three ports apart from each other (a common short list): its ranges at once
+        a, b, c = ports
+        if a + 1 < b and b + 1 < c:
+            return (a, a), (b, b), (c, c)
     # normalize_ranges of the ports as one-port ranges, for ports alone: sorted, a port at most one
     # above the last one extends its range (an equal one changes nothing), any other starts one.
     merged = []
