@@ -41,6 +41,26 @@ def test_plain_port_list_reads_what_multiport_list_reads():
             assert plain == multiport_list(text, "tcp"), text
 
 
+def test_three_port_lists_and_the_possessive_list_pattern():
+    """plain_port_list's three-port shortcut gives the normalized ranges (equal, adjacent, apart,
+    any order), and its possessive pattern accepts exactly what the greedy one accepted."""
+    from linter.frontends.iptables import values
+
+    rnd = random.Random(16)
+    near = ["0", "1", "2", "3", "4", "80", "81", "82", "65534", "65535", "65536", "007", "99999"]
+    for _ in range(20000):
+        text = ",".join(rnd.choice(near) if rnd.random() < 0.8 else str(rnd.randrange(70000)) for _ in range(3))
+        ports = [int(port) for port in text.split(",")]
+        want = None if max(ports) > 65535 else normalize_ranges((port, port) for port in ports)
+        assert plain_port_list(text) == want, text
+    greedy = re.compile(values._PLAIN_PORT_LIST.__self__.pattern.replace("}+", "}")).fullmatch
+    assert greedy.__self__.pattern != values._PLAIN_PORT_LIST.__self__.pattern
+    pieces = ["1", "22", "123456", ",", ",,", ":", " ", "x", "65535"]
+    for _ in range(20000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 12)))
+        assert (values._PLAIN_PORT_LIST(text) is None) == (greedy(text) is None), text
+
+
 def test_plain_port_list_leaves_other_texts_to_the_general_reader():
     for text in ["", "22,", ",22", "22:80", "ssh", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16", "123456", " 22"]:
         assert plain_port_list(text) is None, text

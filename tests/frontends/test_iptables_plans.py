@@ -213,3 +213,34 @@ def test_the_ipv4_address_reader_makes_what_the_general_reader_makes():
     reader, _ = _same(HEAD + "\n".join(lines) + "\nCOMMIT\n")
     # The shape's one value fills its one match: shape_runs.py reads it through the plan's lone.
     assert any(plan and plan.lone is not None for plan in reader.plans.plans.values())
+
+
+def test_the_ipv4_address_reader_reads_each_last_part_as_plain_ipv4_does():
+    """The text after an address's third dot is read once and remembered (values.address_tail):
+    every such text, read first or again, slashes and dots after it included, gives the general
+    reader's match (or its error)."""
+    from linter.frontends.iptables import plans
+    from linter.frontends.iptables.values import BadValue, TAILS, plain_ipv4
+
+    reader, _ = _read(HEAD + "COMMIT\n")
+    rules = reader.rules
+    read = plans._value_reader(rules, "addr", ("-s", False))
+    lasts = ["0", "4", "255", "256", "07", "010", "08", "", "4/", "4/0", "4/08", "4/24", "4/32", "4/33", "4/1/2",
+             "4/2.4", "4//24", "0x4", "4/٣"]
+    TAILS.clear()
+    for round_ in range(2):
+        for last in lasts:
+            for head in ("10.1.2", "1.2.3", "300.1.2", "1.2"):
+                text = f"{head}.{last}"
+                try:
+                    expected = rules.address_match(Direction.SOURCE, text, False)
+                except BadValue as exc:
+                    expected = (type(exc), str(exc))
+                try:
+                    made = read(text)
+                except BadValue as exc:
+                    made = (type(exc), str(exc))
+                assert made == expected, (round_, text)
+                if plain_ipv4(text) is not None:
+                    assert made.addresses.ranges == (plain_ipv4(text),)
+    assert all(plain_ipv4(f"1.2.3.{last}") is not None for last in TAILS)

@@ -237,3 +237,58 @@ def test_random_lines_of_the_two_match_and_jump_shapes_read_alike(seed):
     assert reader.runs.taken > 600
     fillers = {plan.filler.__name__ for plan in reader.plans.plans.values() if plan}
     assert {"second_of_two", "first_of_two", "match_and_verdict", "match_of_several_and_verdict"} <= fillers
+
+
+def test_the_possessive_value_pattern_reads_what_the_greedy_one_did():
+    """shape_patterns.VALUE's repeats are possessive: in a shape's pattern (a value followed by a
+    space, the end or the next literal text) and in plans.py's split, it matches what the greedy
+    pattern matched, with the same groups, on random lines."""
+    import re
+
+    from linter.frontends.iptables import shape_patterns
+
+    greedy = shape_patterns.VALUE.replace("*+", "*")
+    assert greedy != shape_patterns.VALUE
+    rnd = random.Random(9)
+    pieces = ["-s ", "-j ", "--dports ", " ", '"', "a b", "!", "\\", "1", "10.0.0.1", "/24", ",", "-x", "DROP", "é", "\t"]
+    keys = [("", "-s", " -j DROP", "INPUT"), ("-p tcp ", "--dports", " -j ", "-j", "", ""),
+            ("", "-s", " ", "-d", "", "")]
+    for key in keys:
+        fast = re.compile(shape_patterns.shape_source(key, True)).fullmatch
+        slow = re.compile(shape_patterns.shape_source(key, True).replace(shape_patterns.VALUE, greedy)).fullmatch
+        prefix = f"-A {key[-1] or 'X'} "
+        for _ in range(4000):
+            text = prefix + "".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 9)))
+            m, n = fast(text), slow(text)
+            assert (m and m.groups()) == (n and n.groups()), text
+    split_fast = re.compile(rf'(?:^|(?<= ))(-s|--dports) {shape_patterns.VALUE}(?= |\Z)').split
+    split_slow = re.compile(rf'(?:^|(?<= ))(-s|--dports) {greedy}(?= |\Z)').split
+    for _ in range(20000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 12)))
+        assert split_fast(text) == split_slow(text), text
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_random_lines_of_several_built_in_chains_and_user_chains_read_alike(seed):
+    """An alternation gathers the shapes of each built-in chain (shape_runs._alternation): lines of
+    INPUT, OUTPUT and FORWARD shapes mixed with user chains (one named like a built-in chain of
+    another table, one a literal target's name), and odd values, give the general read's model."""
+    rnd = random.Random(seed)
+    shapes = ["-A {b} -s {a} -j DROP", "-A {b} -s {a} -j {j}", "-A {b} -p {p} -m multiport --dports {l} -j DROP",
+              "-A {c} -s {a} -j RETURN", "-A {c} -s {a} -j DROP", "-A {c} -p {p} -m multiport --dports {l} -j DROP",
+              "-A {b} -p {p} -j {j}", '-A {c} -s {a} -m comment --comment {w} -j DROP']
+    values = {"b": ["INPUT", "OUTPUT", "FORWARD"], "c": ["CHAIN-1", "CHAIN-2", "PREROUTING", "LOG", "INPUTX"],
+              "p": ["tcp", "udp"], "j": ["CHAIN-1", "CHAIN-2", "ACCEPT", "LOG"],
+              "a": ["10.0.0.1", "1.2.3.0/24", "9.8.0.0/16", '"1.2.3.4"', '"1.2.3.4 x"', "1.2!3.4", "1.2.3.4\\",
+                    "300.1.1.1", "-1.2.3.4"],
+              "l": ["22", "80,443", "1,2,3", "65536,1"], "w": ["x", '"two words"', "ACCEPT", '"a"b']}
+    lines = []
+    for _ in range(3000):
+        line = rnd.choice(shapes[:rnd.choice([3, 6, 8])])
+        for key, choices in values.items():
+            line = line.replace("{" + key + "}", rnd.choice(choices[:3] if rnd.random() < 0.9 else choices))
+        lines.append(line)
+    head = HEAD.replace(":BLOCK", ":CHAIN-1 - [0:0]\n:CHAIN-2 - [0:0]\n:PREROUTING - [0:0]\n:LOG - [0:0]\n"
+                                  ":INPUTX - [0:0]\n:BLOCK")
+    reader, _ = _same(head + "\n".join(lines) + "\nCOMMIT\n")
+    assert reader.runs.taken > 1000

@@ -36,7 +36,7 @@ from linter.frontends.iptables.shape_patterns import (
 )
 from linter.frontends.iptables.tokens import STRING, WORD
 from linter.frontends.iptables.values import plain_ipv4, plain_nat_to, plain_port, plain_port_list
-from linter.frontends.iptables.values import HOST_BITS_OF, PLACES
+from linter.frontends.iptables.values import address_tail, PLACES, TAILS
 from linter.model import AddressMatch, AddressSet, Direction, Family, Verdict, VerdictKind
 
 # Options whose value is cut out of a line's shape.
@@ -432,33 +432,33 @@ def _value_reader(reader, kind: str, info):
 def _ipv4_address(known: dict, direction, negated: bool, general):
     """The "addr" reader of an IPv4 file: ``general``'s answer, with values.plain_ipv4 and
     makers.address_match done in place for a plain address (two calls less an address; the same
-    parts read by the same tables, the same objects); every other text goes to ``general``."""
+    parts read by the same tables, the same objects); every other text goes to ``general``. The
+    text after the third dot (the last part and any prefix length) is read once per such text
+    (values.address_tail): one split and four look-ups an address."""
     known_get = known.get
     family = Family.IPV4
-    first, second, third, fourth = PLACES
-    host_bits = HOST_BITS_OF.get
+    first, second, third, _ = PLACES
+    tail_get = TAILS.get
 
     def ipv4_address(value: str) -> AddressMatch:
         match = known_get(value)
         if match is not None:
             return match
-        addr, _, bits = value.partition("/")
         try:
-            a, b, c, d = addr.split(".")
-            lo = first[a] | second[b] | third[c] | fourth[d]
+            a, b, c, last = value.split(".")
+            lo = first[a] | second[b] | third[c]
         except (ValueError, KeyError):  # not four parts, or a part that is none
             return general(value)
-        if bits:
-            host = host_bits(bits)
-            if host is None:  # over 32, or no one- or two-digit number
+        tail = tail_get(last)
+        if tail is None:
+            tail = address_tail(last)
+            if tail is None:  # no part, a prefix length over 32 or of no one or two digits
                 return general(value)
-            lo &= ~host
-            bounds = lo, lo | host
-        else:
-            bounds = lo, lo
+        part, keep, host = tail
+        lo = (lo | part) & keep
         addresses = new_set()
         addresses.family = family
-        addresses.ranges = (bounds,)
+        addresses.ranges = ((lo, lo | host),)
         addresses.text = value
         addresses.__class__ = AddressSet
         match = new_match()

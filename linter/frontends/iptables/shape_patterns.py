@@ -23,8 +23,12 @@ import re
 from linter.frontends.iptables.rule_options import STANDARD_VERDICTS, TARGETS
 
 # A value cut out of a shape: a word of printable ASCII without space, quote, backslash or "!"
-# that does not start with "-", or such a string (spaces allowed) in double quotes.
-VALUE = r'("[ #-,.-\[\]-~][ !#-\[\]-~]*"|[#-,.-\[\]-~][#-\[\]-~]*)'
+# that does not start with "-", or such a string (spaces allowed) in double quotes. The repeats
+# are possessive (``*+``: no backtracking into them), which matches what the greedy ``*`` would:
+# a word is always followed by a space or the end of the line, a quoted string by its closing
+# quote, none of which the repeated class holds, so a shorter repeat could never be followed by
+# what comes next; a failing alternative of an alternation (shape_runs.py) then fails at once.
+VALUE = r'("[ #-,.-\[\]-~][ !#-\[\]-~]*+"|[#-,.-\[\]-~][#-\[\]-~]*+)'
 # -j names that stay in a shape (no value): the interpreter reads them as verdicts or target extensions.
 LITERAL_TARGETS = frozenset(STANDARD_VERDICTS) | frozenset(TARGETS)
 RECENT = 8  # patterns tried before a line's shape is looked up the long way

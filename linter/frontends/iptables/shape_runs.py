@@ -127,6 +127,7 @@ class ShapeRuns:
         chains = table.chains
         path = reader.path
         disjoint = LITERAL_TARGETS.isdisjoint
+        literal = LITERAL_TARGETS
         new_span = SPAN_BUILDER
         new_rule = RULE_BUILDER
         line = first
@@ -144,23 +145,28 @@ class ShapeRuns:
                     return NO_SHAPE
                 break
             chain_name, numbers, one, filler, lone = branches[m.lastindex]
-            # The values' groups alone: not every group of the alternation (m.groups()), most of them None.
-            values = (m[numbers],) if one else m.group(*numbers)
-            if not disjoint(values):
-                break
+            # The values' groups alone: not every group of the alternation (m.groups()), most of them
+            # None; one value is read and tested alone (no tuple, no isdisjoint call).
+            if one:
+                value = m[numbers]
+                if value in literal:
+                    break
+            else:
+                values = m.group(*numbers)
+                if not disjoint(values):
+                    break
             if chain_name is None:  # a user chain: the group of its name
                 chain_name = m[chain_at]
-                if chain_name in builtin or chain_name in LITERAL_TARGETS:
+                if chain_name in builtin or chain_name in literal:
                     break
             elif chain_name not in builtin:
                 break
             try:
                 if lone is not None:  # plans.py's ``one`` filler in place (one value, one match)
                     read, verdict, comment, ignore, statements = lone
-                    value = values[0]
                     matches = (read(value[1:-1] if value[0] == '"' else value),)
                 else:
-                    matches, verdict, comment, ignore, statements = filler(values)
+                    matches, verdict, comment, ignore, statements = filler((value,) if one else values)
             except ValueError:  # BadValue: the usual read reports it
                 break
             if chain_name != last_name:
@@ -208,35 +214,42 @@ class ShapeRuns:
 
 def _alternation(plans: list, chain_word: str):
     """The fullmatch of one alternation of the plans' patterns, its branches and the group of a
-    user chain's name (see ShapeRuns). The shapes of built-in chains come first, each with its
-    chain; then a user chain's name, read once by the grammar's CHAIN (``chain_word``, so that the
-    head pattern reads it whole: what ``ShapePlans.chain_read`` finds out line by line), and the
-    options of the shapes of user chains."""
+    user chain's name (see ShapeRuns). The shapes of built-in chains come first, gathered by chain
+    (its name is read once, then one group per shape holds its options: a line of another chain
+    fails there at once), in their order within a chain; then a user chain's name, read once by the
+    grammar's CHAIN (``chain_word``, so that the head pattern reads it whole: what
+    ``ShapePlans.chain_read`` finds out line by line), and the options of the shapes of user chains.
+    Shapes of different chains never read the same line, so gathering them keeps every answer."""
     branches: list = [None]
-    builtin = []
+    by_chain: dict = {}
     user = []
     for plan in plans:
         if plan.builtin_chain is not None:
-            builtin.append(f"({re.escape(plan.builtin_chain)} {options_source(plan.key, True)})")
+            by_chain.setdefault(plan.builtin_chain, []).append(plan)
         else:
             user.append(plan)
-            continue
-        group = len(branches)  # the group of the whole line after "-A "; the plan's values follow it
-        count = (len(plan.key) - 2) // 2
-        branches.append((plan.builtin_chain, *_numbers(group, count), plan.filler, plan.lone))
-        branches.extend([None] * count)
+    alternatives = []
+    for chain, chain_plans in by_chain.items():
+        alternatives.append(f"{re.escape(chain)} (?:{_options(chain_plans, chain, branches)})")
     chain_at = len(branches)  # the group number of the user chain's name
     if user:
         branches.append(None)
-        options = []
-        for plan in user:
-            group = len(branches)
-            count = (len(plan.key) - 2) // 2
-            branches.append((None, *_numbers(group, count), plan.filler, plan.lone))
-            branches.extend([None] * count)
-            options.append(f"({options_source(plan.key, True)})")
-        builtin.append(f"({chain_word}) (?:{'|'.join(options)})")
-    return re.compile(f"-A (?:{'|'.join(builtin)})").fullmatch, branches, chain_at
+        alternatives.append(f"({chain_word}) (?:{_options(user, None, branches)})")
+    return re.compile(f"-A (?:{'|'.join(alternatives)})").fullmatch, branches, chain_at
+
+
+def _options(plans: list, chain, branches: list) -> str:
+    """The alternation of the plans' options, one group each (the group of the options after the
+    chain; the plan's values follow it), with their branches (``chain``: the built-in one, or None)
+    appended to ``branches``."""
+    options = []
+    for plan in plans:
+        group = len(branches)
+        count = (len(plan.key) - 2) // 2
+        branches.append((chain, *_numbers(group, count), plan.filler, plan.lone))
+        branches.extend([None] * count)
+        options.append(f"({options_source(plan.key, True)})")
+    return "|".join(options)
 
 
 def _numbers(group: int, count: int) -> tuple:

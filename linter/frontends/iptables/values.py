@@ -67,6 +67,29 @@ _THIRD = {text: n << 8 for text, n in _PART.items()}
 PLACES = (_FIRST, _SECOND, _THIRD, _PART)
 HOST_BITS_OF = _HOST_BITS_OF
 
+# The last part of a plain address as written after its third dot ("4", "0/24", "0/"): (the
+# part's value, the mask keeping the network bits, the host bits), for ``address_tail``. Only
+# parts plain_ipv4 reads are kept: at most ~330 forms of a part times ~45 of a prefix length.
+_TAILS: dict[str, tuple[int, int, int]] = {}
+TAILS = _TAILS
+
+
+def address_tail(last: str) -> tuple[int, int, int] | None:
+    """What plain_ipv4 reads from the text after an address's third dot (``d`` or ``d/len``), as
+    (the part's value, the mask keeping the network bits, the host bits), remembered in TAILS;
+    None when plain_ipv4 reads no such text."""
+    d, _, bits = last.partition("/")
+    part = _PART.get(d)
+    if part is None:
+        return None
+    host = 0
+    if bits:  # "d/" alone has no prefix length, as in plain_ipv4
+        host = _HOST_BITS_OF.get(bits)
+        if host is None:
+            return None
+    tail = _TAILS[last] = (part, ~host, host)
+    return tail
+
 
 def plain_ipv4(text: str) -> tuple[int, int] | None:
     """The range of ``a.b.c.d`` or ``a.b.c.d/len`` in plain digits (as ``_ipv4_range`` reads it),
@@ -219,7 +242,9 @@ def port_range(text: str, proto: str, sep: str = ":", offset: int = 0) -> tuple[
 
 
 _PLAIN_PORT = re.compile(r"[0-9]{1,5}").fullmatch
-_PLAIN_PORT_LIST = re.compile(r"[0-9]{1,5}(?:,[0-9]{1,5}){0,14}").fullmatch
+# Possessive repeats (no backtracking): a run of digits is followed by "," or the end, which a
+# shorter run could not be followed by, so they match what the greedy ones would.
+_PLAIN_PORT_LIST = re.compile(r"[0-9]{1,5}+(?:,[0-9]{1,5}+){0,14}+").fullmatch
 
 
 def plain_port(text: str) -> tuple[tuple[int, int]] | None:
@@ -237,6 +262,10 @@ def plain_port_list(text: str) -> tuple[tuple[int, int], ...] | None:
     ports = sorted(map(int, text.split(",")))
     if ports[-1] > MAX_PORT:
         return None
+    if len(ports) == 3:  # three ports apart from each other (a common short list): its ranges at once
+        a, b, c = ports
+        if a + 1 < b and b + 1 < c:
+            return (a, a), (b, b), (c, c)
     # normalize_ranges of the ports as one-port ranges, for ports alone: sorted, a port at most one
     # above the last one extends its range (an equal one changes nothing), any other starts one.
     merged = []
