@@ -729,8 +729,7 @@ def blocks_of(chain: Chain) -> list:
             if best is None or score > best[0]:
                 best = (score, segment, j)
         if best is None:
-            blocks.append(rules[i])
-            i += 1
+            i = stretches.pass_short(blocks, i, last_start)  # (rule i, and those after it from which no run starts)
         else:
             blocks.append(best[1])
             i = best[2]

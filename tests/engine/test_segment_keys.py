@@ -253,3 +253,34 @@ def _grow_from_every_start(monkeypatch) -> None:
     from linter.engine import segment_keys, walk
     monkeypatch.setattr(segment_keys, "keyed_reach", lambda rules, start, stop: {
         dimension: [len(rules) + walk.MIN_SEGMENT] * (stop - start) for dimension in ("dst", "src", "dport")})
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pass_short_stops_at_the_first_rule_whose_long_at_is_not_empty(monkeypatch, seed):
+    """KeyStretches.pass_short keeps every rule up to the first (no further than ``last``) whose
+    long_at names a dimension, whatever the window: the rules long_at asked one by one give."""
+    from linter.engine.segment_keys import KeyStretches
+    chance = random.Random(3000 + seed)
+    texts = ["-s 10.0.{}.0/24 -j DROP", "-p tcp -m multiport --dports {},99 -j DROP", "-d 10.9.{}.1 -j ACCEPT",
+             "-i eth0 -j ACCEPT", "! -s 10.2.{}.0/24 -j DROP"]
+    lines = []
+    while len(lines) < 300:
+        text = chance.choice(texts)
+        lines += [text.format(chance.randint(1, 50)) for _ in range(chance.choice((1, 2, 5, 9, 12)))]
+    rules = _rules(*lines)
+    dimensions = ("dst", "src", "dport")
+    for window in (1, 5, 64, 1024):
+        monkeypatch.setattr(segment_keys, "REACH_WINDOW", window)
+        for last in (len(rules) - 8, len(rules) // 2):
+            stretches, asked = KeyStretches(rules, dimensions, 8), KeyStretches(rules, dimensions, 8)
+            i = 0
+            while i < len(rules):
+                blocks: list = []
+                stop = stretches.pass_short(blocks, i, last)
+                expected = i + 1
+                while expected <= last and not asked.long_at(expected):
+                    expected += 1
+                if expected > last:
+                    expected = len(rules)
+                assert stop == expected and blocks == list(rules[i:stop])
+                i = stop
