@@ -503,11 +503,10 @@ class Walker:
                                                      merged, self._apply_group, self._passes_whole)) is not None:
             return went  # one-rule jump groups alike but for their keys and targets (engine/jump_copies.py)
         skipping, by_group = segment.partition(pending)
-        going_on: list[Box] = []
-        # Parts of different boxes bound for one group go through it together, merged first.
-        for group, parts in by_group.values():
-            going_on.extend(self._apply_group(table, chain, group, coalesce(parts), results, stack, returned))
-        return skipping, going_on
+        # Parts of different boxes bound for one group go through it together, merged first (a group
+        # deciding on sources alone decides them at once: engine/source_groups.py; not at start-up).
+        from linter.engine.source_groups import walk_groups
+        return skipping, walk_groups(self, table, chain, segment, by_group, results, stack, returned)
 
     def _apply_group(self, table, chain, rules, parts, results, stack, returned) -> list[Box]:
         """A segment group's rules in order on the parts in its key; returns what goes on."""
