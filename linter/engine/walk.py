@@ -94,6 +94,8 @@ _OTHER_OUTCOME = {"queue": Outcome.QUEUE, "drop": Outcome.DROP}
 
 # Enum members read once (a class attribute read per jump; kube-proxy's 20,000 service jumps).
 _JUMP, _GOTO, _RETURN_KIND = VerdictKind.JUMP, VerdictKind.GOTO, VerdictKind.RETURN
+_DNAT, _REDIRECT = VerdictKind.DNAT, VerdictKind.REDIRECT
+_ACCEPTS, _DROPS, _REJECTS, _RETURNS = Outcome.ACCEPT, Outcome.DROP, Outcome.REJECT, Outcome.RETURN
 
 
 def verdict_outcome(verdict) -> Outcome:
@@ -420,11 +422,11 @@ class Walker:
         else:
             matched.extend(assumed)
             outcome = verdict_outcome(verdict)
-            if outcome is Outcome.RETURN and returned is not None:
+            if outcome is _RETURNS and returned is not None:
                 returned.extend(matched)
-            elif (outcome is Outcome.DROP or outcome is Outcome.REJECT) and (sizes := collector()) is not None:
+            elif (outcome is _DROPS or outcome is _REJECTS) and (sizes := collector()) is not None:
                 results.extend((box, outcome) for box in sizes.defer(matched))  # engine/descent.py
-            elif outcome is Outcome.ACCEPT and (sizes := collector()) is not None:
+            elif outcome is _ACCEPTS and (sizes := collector()) is not None:
                 # (What goes on to a later chain is built again there: engine/paths.py.)
                 results.extend((box, outcome) for box in sizes.defer(
                     [apply_nat(box, rule, self.routing) for box in matched], ports=False))
@@ -593,7 +595,7 @@ def apply_nat(box: Box, rule: Rule, routing: Routing | None = None) -> Box:
     """Rewrite the destination of a box for DNAT and REDIRECT; other verdicts leave it as it is.
     ``routing``: its ``host`` addresses, when known, keep a DNAT to one of them local."""
     verdict = rule.verdict
-    if verdict.kind is VerdictKind.DNAT or verdict.kind is VerdictKind.REDIRECT:
+    if verdict.kind is _DNAT or verdict.kind is _REDIRECT:
         nat_dst, nat_dport, local = nat_fields(verdict, box.family, box.cur_dst, box.cur_dport, box.local, routing)
         return replace(box, nat_dst=nat_dst, nat_dport=nat_dport, local=local)
     return box
