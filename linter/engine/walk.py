@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from dataclasses import replace as replace_routing
+from functools import partial
 from typing import NamedTuple
 
 from linter.engine import intervals as iv, memo
@@ -63,7 +64,7 @@ class Step(NamedTuple):
 def step(trail: tuple, event: str, table: Table, chain: Chain, rule: Rule | None = None, detail: str = "") -> tuple:
     """The trail with one more Step (shared with every other box that took the same way)."""
     identity = (event, id(table), id(chain), id(rule), detail)
-    return extend_path(trail, identity, Step, event, table, chain, rule, detail)
+    return extend_path(trail, identity, _new_step, (event, table, chain, rule, detail))
 
 
 def rule_steps(table: Table, chain: Chain):
@@ -71,7 +72,7 @@ def rule_steps(table: Table, chain: Chain):
     table_id, chain_id = id(table), id(chain)
 
     def stepped(trail: tuple, rule: Rule) -> tuple:
-        return extend_path(trail, ("rule", table_id, chain_id, id(rule), ""), Step, "rule", table, chain, rule, "")
+        return extend_path(trail, ("rule", table_id, chain_id, id(rule), ""), _new_step, ("rule", table, chain, rule, ""))
     return stepped
 
 
@@ -87,15 +88,15 @@ _VERDICT_OUTCOME = {
     VerdictKind.REDIRECT: Outcome.ACCEPT,
 }
 
-# Terminal targets portlint keeps as OTHER (TPROXY, SYNPROXY, NETMAP...): the packet is taken in
-# (diverted to a local socket, answered for, or rewritten), except where the front end says
-# otherwise (Verdict.other_outcome).
+# Terminal targets portlint keeps as OTHER (TPROXY, SYNPROXY, NETMAP...): the packet is taken in (diverted to a
+# local socket, answered for, or rewritten), except where the front end says otherwise (Verdict.other_outcome).
 _OTHER_OUTCOME = {"queue": Outcome.QUEUE, "drop": Outcome.DROP}
 
 # Enum members read once (a class attribute read per jump; kube-proxy's 20,000 service jumps).
-_JUMP, _GOTO, _RETURN_KIND = VerdictKind.JUMP, VerdictKind.GOTO, VerdictKind.RETURN
-_DNAT, _REDIRECT = VerdictKind.DNAT, VerdictKind.REDIRECT
+_JUMP, _GOTO, _RETURN_KIND, _DNAT, _REDIRECT = (VerdictKind.JUMP, VerdictKind.GOTO, VerdictKind.RETURN,
+                                                VerdictKind.DNAT, VerdictKind.REDIRECT)
 _ACCEPTS, _DROPS, _REJECTS, _RETURNS = Outcome.ACCEPT, Outcome.DROP, Outcome.REJECT, Outcome.RETURN
+_new_step = partial(tuple.__new__, Step)  # Step(*fields) made in C (step, rule_steps): what Step's own __new__ makes
 
 
 def verdict_outcome(verdict) -> Outcome:
