@@ -32,13 +32,14 @@ from __future__ import annotations
 from linter.engine.heldcuts import HeldCuts, source_only
 from linter.engine.known_sizes import collector
 from linter.engine.quickmiss import miss_tests, misses
-from linter.engine.space import Box, has_path_decided, with_trail
+from linter.engine.space import Box, has_path_decided
 from linter.engine.walk import Outcome, blocks_of, rule_steps
 from linter.model import Chain, Rule, Table, VerdictKind
 
 DECIDED = {VerdictKind.DROP: Outcome.DROP, VerdictKind.REJECT: Outcome.REJECT, VerdictKind.RETURN: Outcome.RETURN}
 # (enum members as module constants: a class attribute of an Enum costs ~140 ns on Python 3.11)
 _JUMP, _RETURNS = VerdictKind.JUMP, Outcome.RETURN
+_new_box = tuple.__new__
 
 def _plan_of(blocks: list) -> list | None:
     """Per rule (rule, source key, outcome) for a cut by source, (rule, None, quick tests) for a
@@ -156,6 +157,13 @@ def decide_parts(budget, stepped, rule: Rule, outcome: Outcome, inside: list[Box
     if outcome is _RETURNS:
         returned.extend(inside)  # (a RETURN leaves no step: what comes back goes on as it went)
         return
-    decided = [with_trail(box, stepped(box.trail, rule)) for box in inside]
+    # (with_trail read in place: the trail is a Box's last field; ~31,000 calls at a random mix
+    # of 100,000 rules, most with one part)
+    decided = [_new_box(Box, box[:-1] + (stepped(box[-1], rule),)) for box in inside]
     sizes = collector()  # (a DROP or REJECT result deferred as engine/known_sizes.py defers it)
-    results.extend((box, outcome) for box in (sizes.defer(decided) if sizes is not None else decided))
+    if sizes is not None:
+        decided = sizes.defer(decided)
+    if len(decided) == 1:
+        results.append((decided[0], outcome))
+    else:
+        results.extend([(box, outcome) for box in decided])

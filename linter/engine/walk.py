@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from dataclasses import replace as replace_routing
+from functools import partial
 from typing import NamedTuple
 
 from linter.engine import intervals as iv, memo
@@ -63,7 +64,7 @@ class Step(NamedTuple):
 def step(trail: tuple, event: str, table: Table, chain: Chain, rule: Rule | None = None, detail: str = "") -> tuple:
     """The trail with one more Step (shared with every other box that took the same way)."""
     identity = (event, id(table), id(chain), id(rule), detail)
-    return extend_path(trail, identity, Step, event, table, chain, rule, detail)
+    return extend_path(trail, identity, _new_step, (event, table, chain, rule, detail))
 
 
 def rule_steps(table: Table, chain: Chain):
@@ -71,7 +72,7 @@ def rule_steps(table: Table, chain: Chain):
     table_id, chain_id = id(table), id(chain)
 
     def stepped(trail: tuple, rule: Rule) -> tuple:
-        return extend_path(trail, ("rule", table_id, chain_id, id(rule), ""), Step, "rule", table, chain, rule, "")
+        return extend_path(trail, ("rule", table_id, chain_id, id(rule), ""), _new_step, ("rule", table, chain, rule, ""))
     return stepped
 
 
@@ -87,13 +88,15 @@ _VERDICT_OUTCOME = {
     VerdictKind.REDIRECT: Outcome.ACCEPT,
 }
 
-# Terminal targets portlint keeps as OTHER (TPROXY, SYNPROXY, NETMAP...): the packet is taken in
-# (diverted to a local socket, answered for, or rewritten), except where the front end says
-# otherwise (Verdict.other_outcome).
+# Terminal targets portlint keeps as OTHER (TPROXY, SYNPROXY, NETMAP...): the packet is taken in (diverted to a
+# local socket, answered for, or rewritten), except where the front end says otherwise (Verdict.other_outcome).
 _OTHER_OUTCOME = {"queue": Outcome.QUEUE, "drop": Outcome.DROP}
 
 # Enum members read once (a class attribute read per jump; kube-proxy's 20,000 service jumps).
-_JUMP, _GOTO, _RETURN_KIND = VerdictKind.JUMP, VerdictKind.GOTO, VerdictKind.RETURN
+_JUMP, _GOTO, _RETURN_KIND, _DNAT, _REDIRECT = (VerdictKind.JUMP, VerdictKind.GOTO, VerdictKind.RETURN,
+                                                VerdictKind.DNAT, VerdictKind.REDIRECT)
+_ACCEPTS, _DROPS, _REJECTS, _RETURNS = Outcome.ACCEPT, Outcome.DROP, Outcome.REJECT, Outcome.RETURN
+_new_step = partial(tuple.__new__, Step)  # Step(*fields) made in C (step, rule_steps): what Step's own __new__ makes
 
 
 def verdict_outcome(verdict) -> Outcome:
@@ -420,11 +423,11 @@ class Walker:
         else:
             matched.extend(assumed)
             outcome = verdict_outcome(verdict)
-            if outcome is Outcome.RETURN and returned is not None:
+            if outcome is _RETURNS and returned is not None:
                 returned.extend(matched)
-            elif (outcome is Outcome.DROP or outcome is Outcome.REJECT) and (sizes := collector()) is not None:
+            elif (outcome is _DROPS or outcome is _REJECTS) and (sizes := collector()) is not None:
                 results.extend((box, outcome) for box in sizes.defer(matched))  # engine/descent.py
-            elif outcome is Outcome.ACCEPT and (sizes := collector()) is not None:
+            elif outcome is _ACCEPTS and (sizes := collector()) is not None:
                 # (What goes on to a later chain is built again there: engine/paths.py.)
                 results.extend((box, outcome) for box in sizes.defer(
                     [apply_nat(box, rule, self.routing) for box in matched], ports=False))
@@ -503,11 +506,10 @@ class Walker:
                                                      merged, self._apply_group, self._passes_whole)) is not None:
             return went  # one-rule jump groups alike but for their keys and targets (engine/jump_copies.py)
         skipping, by_group = segment.partition(pending)
-        going_on: list[Box] = []
-        # Parts of different boxes bound for one group go through it together, merged first.
-        for group, parts in by_group.values():
-            going_on.extend(self._apply_group(table, chain, group, coalesce(parts), results, stack, returned))
-        return skipping, going_on
+        # Parts of different boxes bound for one group go through it together, merged first (a group
+        # deciding on sources alone decides them at once: engine/source_groups.py; not at start-up).
+        from linter.engine.source_groups import walk_groups
+        return skipping, walk_groups(self, table, chain, segment, by_group, results, stack, returned)
 
     def _apply_group(self, table, chain, rules, parts, results, stack, returned) -> list[Box]:
         """A segment group's rules in order on the parts in its key; returns what goes on."""
@@ -594,7 +596,7 @@ def apply_nat(box: Box, rule: Rule, routing: Routing | None = None) -> Box:
     """Rewrite the destination of a box for DNAT and REDIRECT; other verdicts leave it as it is.
     ``routing``: its ``host`` addresses, when known, keep a DNAT to one of them local."""
     verdict = rule.verdict
-    if verdict.kind is VerdictKind.DNAT or verdict.kind is VerdictKind.REDIRECT:
+    if verdict.kind is _DNAT or verdict.kind is _REDIRECT:
         nat_dst, nat_dport, local = nat_fields(verdict, box.family, box.cur_dst, box.cur_dport, box.local, routing)
         return replace(box, nat_dst=nat_dst, nat_dport=nat_dport, local=local)
     return box
@@ -729,8 +731,7 @@ def blocks_of(chain: Chain) -> list:
             if best is None or score > best[0]:
                 best = (score, segment, j)
         if best is None:
-            blocks.append(rules[i])
-            i += 1
+            i = stretches.pass_short(blocks, i, last_start)  # (rule i, and those after it from which no run starts)
         else:
             blocks.append(best[1])
             i = best[2]
