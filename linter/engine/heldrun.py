@@ -43,7 +43,7 @@ from linter.engine.heldcuts import HeldCuts, lone_grown, lone_of, source_only
 from linter.engine.heldpass import passes_single
 from linter.engine.quickmiss import miss_tests
 from linter.engine.known_sizes import collector
-from linter.engine.space import Box
+from linter.engine.space import Box, with_src
 from linter.model import TERMINAL_KINDS, Rule, VerdictKind
 
 _JUMP, _RETURN, _OTHER = VerdictKind.JUMP, VerdictKind.RETURN, VerdictKind.OTHER
@@ -85,7 +85,13 @@ def held_run(walker, held: HeldCuts, table, chain, blocks: list, start: int, che
             position += 1
             if walker._passes_whole(table, rule, stack):
                 continue  # (everything comes back unchanged: nothing charged, nothing settled)
-            inside, pending_next = held.cut_by_source(key, pending)
+            if lone is None or lone[0] is not pending:
+                lone = (pending, lone_of(held, pending))
+            part = held.cut_lone(lone[1], key) if lone[1] is not None else None
+            if part is not None:  # (cut_by_source's answer: below; a new list, to be added to)
+                inside, pending_next = [with_src(lone[1][0], part)] if part else [], pending.copy()
+            else:
+                inside, pending_next = held.cut_by_source(key, pending)
             budget.spent += len(pending) - len(inside)
             if len(inside) == 1 and passes_single(walker, table, chain, rule, inside[0], stack):
                 pending_next.append(inside[0])  # (engine/heldpass.py: its chain passes it through)
