@@ -83,7 +83,11 @@ class HeldCuts(dict):
         return settled
 
     def _settled(self, box: Box) -> Box:
-        return with_src(box, iv.without_inside(box.src, self[id(box)][1]))
+        src = box.src
+        holes = self[id(box)][1]
+        if _STARTS[0] is src and _STARTS[1] is not None:
+            return with_src(box, _without_holes(src, holes, _STARTS[1]))  # (the held list _in_range bisected)
+        return with_src(box, iv.without_inside(src, holes))
 
     def holes_of(self, box: Box) -> list[tuple[int, int]] | None:
         """The holes of ``box`` (None when it is not held)."""
@@ -395,6 +399,38 @@ def _in_range(src: iv.Ranges, low: int, high: int, wanted: iv.Ranges) -> iv.Rang
     l_lo, l_hi = out[-1]
     if l_hi > high:
         out[-1] = (l_lo, high)
+    return tuple(out)
+
+
+def _without_holes(src: iv.Ranges, holes: list[tuple[int, int]], starts: list[int]) -> iv.Ranges:
+    """iv.without_inside(``src``, ``holes``) (holes sorted, disjoint, each inside one range of
+    ``src``), ``starts`` being its ranges' starts: each range a hole falls in found by bisecting
+    the ints past the last one rebuilt, the stretches between added in one piece each (a random
+    mix 100k settles ~33,000 holes out of held lists of ~5,000-16,000 ranges)."""
+    out: list = []
+    kept = 0  # src[:kept] is in out already
+    count = len(holes)
+    i = 0
+    while i < count:
+        hole_lo, hole_hi = holes[i]
+        index = bisect_right(starts, hole_lo, kept) - 1  # (the range this hole is in: at or past kept)
+        start, end = src[index]
+        out += src[kept:index]
+        current = start
+        while True:
+            if hole_lo > current:
+                out.append((current, hole_lo - 1))
+            current = hole_hi + 1
+            i += 1
+            if i == count:
+                break
+            hole_lo, hole_hi = holes[i]
+            if hole_lo > end:
+                break  # (the next hole is in a later range)
+        if current <= end:
+            out.append((current, end))
+        kept = index + 1
+    out += src[kept:]
     return tuple(out)
 
 

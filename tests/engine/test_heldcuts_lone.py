@@ -116,3 +116,29 @@ def test_held_runs_with_and_without_lone_cuts_walk_alike(monkeypatch, seed):
         monkeypatch.undo()
         monkeypatch.setattr(heldcuts, "LONG", 8)
     assert calls["lone"] > 10
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_holes_settled_by_bisecting_starts_as_without_inside(seed):
+    rnd = random.Random(seed)
+    for _ in range(60):
+        src = _box(rnd).src
+        holes = []
+        for index in sorted(rnd.sample(range(len(src)), rnd.randint(0, min(len(src), 90)))):
+            lo, hi = src[index]
+            at = lo
+            while at <= hi and rnd.random() < 0.8:  # (one hole or several in a range, or none)
+                hole_lo = rnd.randint(at, hi)
+                hole_hi = rnd.randint(hole_lo, min(hi, hole_lo + 3))
+                holes.append((hole_lo, hole_hi))
+                at = hole_hi + 2
+        starts = [piece[0] for piece in src]
+        assert heldcuts._without_holes(src, holes, starts) == iv.without_inside(src, holes)
+        box = _box(rnd)
+        held = HeldCuts()
+        held.adopt(box, [box.src[0]] if rnd.random() < 0.5 else [(box.src[-1][1], box.src[-1][1])])
+        heldcuts._in_range(box.src, 0, 5, ((0, 5),))  # (twice: its starts are made)
+        heldcuts._in_range(box.src, 0, 5, ((0, 5),))
+        assert heldcuts._STARTS[0] is box.src and heldcuts._STARTS[1] is not None
+        expected = with_src(box, iv.without_inside(box.src, list(held.holes_of(box))))
+        assert held.settle([box]) == [expected]
