@@ -7,7 +7,7 @@ Moved out of engine/space.py unchanged; space.py re-exports ``coalesce`` and
 from __future__ import annotations
 
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from itertools import compress, repeat
 from operator import is_, is_not, itemgetter
 
@@ -437,13 +437,21 @@ def _merged_held(members: list[Box], held: dict) -> Box:
         whole = holding[0]
         others = iv.normalize(r for box in members if box is not whole for r in box.src)
         listed = whole.src
-        if not _inside_ranges(listed, others):
+        holes = held[id(whole)][1]
+        # (P is most often holes of H, each exactly: parts a jump by source network took and
+        # its chain sent back whole. A hole lies inside one range of L, so then P does too.)
+        exact = _exact_holes(holes, others)
+        if exact is None and not _inside_ranges(listed, others):
             few = len(others) <= max(16, len(listed) >> SPLICE_SHIFT)
             listed = iv.splice(listed, others) if few else iv.union(listed, others)
-        holes = held[id(whole)][1]
         # (Each range of P cuts at most one hole in two: H - P has at most len(H) + len(P) holes.)
         if listed and len(listed) - len(holes) - len(others) > BY_VALUE:
-            _take_out(holes, others)  # H - P, in place (the list goes on with the merged box)
+            # H - P, in place (the list goes on with the merged box)
+            if exact is not None:
+                for at in reversed(exact):
+                    del holes[at]  # (what _take_out does with a range equal to one hole)
+            else:
+                _take_out(holes, others)
             del held[id(whole)]
             box = replace(members[0], src=listed)
             if holes:
@@ -479,6 +487,19 @@ def _take_out(holes: list[tuple[int, int]], parts: iv.Ranges) -> None:
         if high > hi:
             kept.append((hi + 1, high))
         holes[first:last] = kept
+
+
+def _exact_holes(holes: list[tuple[int, int]], parts: iv.Ranges) -> list[int] | None:
+    """Where each range of ``parts`` (normalized) lies in ``holes`` (sorted, disjoint) as one
+    hole exactly, in order; None unless every one does."""
+    found = []
+    count = len(holes)
+    for piece in parts:
+        at = bisect_left(holes, piece)
+        if at == count or holes[at] != piece:
+            return None
+        found.append(at)
+    return found
 
 
 def _inside_ranges(ranges: iv.Ranges, parts: iv.Ranges) -> bool:

@@ -22,9 +22,10 @@ than the list has ranges can never take all of it, so a held box is never empty.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
+from operator import is_
 from typing import Callable
 
-from linter.engine import intervals as iv
+from linter.engine import intervals as iv, memo
 from linter.engine.coalesce import BY_VALUE, coalesce, merged_in_sources
 from linter.engine.space import Box, with_src
 from linter.model import AddressMatch, Direction, Family, Rule
@@ -82,7 +83,11 @@ class HeldCuts(dict):
         return settled
 
     def _settled(self, box: Box) -> Box:
-        return with_src(box, iv.without_inside(box.src, self[id(box)][1]))
+        src = box.src
+        holes = self[id(box)][1]
+        if _STARTS[0] is src and _STARTS[1] is not None:
+            return with_src(box, _without_holes(src, holes, _STARTS[1]))  # (the held list _in_range bisected)
+        return with_src(box, iv.without_inside(src, holes))
 
     def holes_of(self, box: Box) -> list[tuple[int, int]] | None:
         """The holes of ``box`` (None when it is not held)."""
@@ -207,6 +212,148 @@ class HeldCuts(dict):
         return inside_parts, going_on
 
 
+    def cut_lone(self, shape: tuple, key: tuple[Family, iv.Ranges]) -> iv.Ranges | None:
+        """What ``cut_by_source(key, boxes)`` does where it leaves ``boxes`` as they are, for
+        ``shape`` = ``lone_shape(self, boxes)``: the source ranges of the one part the rule
+        matches (the held box ``shape[0]`` with them: its hole noted, as cut_by_source notes
+        it), or ``()`` when it matches nothing; then the
+        boxes going on are ``boxes`` themselves, in their order. None where this cannot be told
+        so (nothing done: cut_by_source answers): a rule on more than one range or of another
+        family, another box the rule's network may reach, or a cut that settles the held box."""
+        box, family, starts, ends = shape
+        wanted_family, wanted = key
+        if wanted_family is not family or len(wanted) != 1:
+            return None
+        low, high = wanted[0]
+        # (The other boxes' bounds, merged: the last span starting at or before ``high`` is the
+        # only one that may reach back to ``low``. Missing them all, each goes on whole, as
+        # cut_by_source's bounds test lets it.)
+        at = bisect_right(starts, high)
+        if at and ends[at - 1] >= low:
+            return None
+        src = box.src
+        if src[-1][1] < low or src[0][0] > high:
+            return ()
+        inside = _in_range(src, low, high, wanted) if type(src) is tuple else iv.intersect(src, wanted)
+        if not inside:
+            return ()
+        holes = self[id(box)][1]
+        at = -1
+        if holes:
+            if len(inside) == 1:
+                piece_lo, piece_hi = inside[0]
+                at = bisect_right(holes, (piece_lo, _AFTER_ALL))
+                if at and holes[at - 1][1] >= piece_lo or at < len(holes) and holes[at][0] <= piece_hi:
+                    inside = _less_holes(inside, holes)
+                    at = -1
+            else:
+                inside = _less_holes(inside, holes)
+            if not inside:
+                return ()
+        if len(inside) > MOST_PER_CUT or len(holes) + len(inside) > len(src) // HOLES_DIVISOR:
+            return None  # (cut_by_source settles the box first)
+        if at >= 0:
+            holes.insert(at, inside[0])
+        else:
+            for piece in inside:
+                insort(holes, piece)
+        return inside
+
+
+LONE_MOST = 32  # lists of more boxes than this get no lone_shape (nor are remembered)
+# The last list of boxes given a lone_shape: [the list, its boxes then (a tuple), the HeldCuts,
+# the shape]. A walk's boxes go on in one list across many held runs (the walker hands on the
+# list a run ends with), so its shape is made once, not at each run.
+_LONE: list = [None, (), None, None]
+
+
+def lone_of(held: HeldCuts, boxes: list[Box]) -> tuple | None:
+    """lone_shape(``held``, ``boxes``), made again only where ``boxes`` is not the list last
+    asked about with the very boxes it held then, or ``held`` no longer holds that one box alone."""
+    last = _LONE
+    if last[0] is boxes and last[2] is held and len(boxes) == len(last[1]) and all(map(is_, boxes, last[1])):
+        shape = last[3]
+        if shape is None or len(held) == 1 and id(shape[0]) in held:
+            return shape
+    shape = lone_shape(held, boxes)
+    if len(boxes) <= LONE_MOST:
+        last[:] = boxes, tuple(boxes), held, shape
+    return shape
+
+
+def lone_grown(held: HeldCuts, before: list[Box], boxes: list[Box]) -> None:
+    """Note that ``boxes`` is ``before`` (the list lone_of answered for last, not changed since)
+    with boxes appended that ``held`` does not hold: its lone_shape is ``before``'s with their
+    bounds added (what a source jump sends back, added to boxes it left as they were)."""
+    last = _LONE
+    shape = last[3]
+    if last[0] is not before or shape is None or len(boxes) > LONE_MOST or last[2] is not held \
+            or len(held) != 1 or id(shape[0]) not in held:
+        return
+    count = len(before)
+    if len(boxes) < count or not all(map(is_, boxes[:count], last[1])):
+        return
+    lone, family, starts, ends = shape
+    starts, ends = list(starts), list(ends)
+    for box in boxes[count:]:
+        if box is lone:
+            return  # (the held box twice: lone_of makes its answer again)
+        src = box.src
+        if src and box.family is family:
+            _add_span(starts, ends, src[0][0], src[-1][1])
+    last[:] = boxes, tuple(boxes), held, (lone, family, starts, ends)
+
+
+def _add_span(starts: list[int], ends: list[int], low: int, high: int) -> None:
+    """(low, high) merged into the sorted disjoint spans ``starts``/``ends``, in place."""
+    first = bisect_left(ends, low)  # (the first span ending at or after low)
+    last = bisect_right(starts, high)  # (past the last span starting at or before high)
+    if first < last:
+        low = min(low, starts[first])
+        high = max(high, ends[last - 1])
+    starts[first:last] = [low]
+    ends[first:last] = [high]
+
+
+def forget_lone() -> None:
+    """Let go the list lone_of remembers (and its boxes)."""
+    _LONE[:] = None, (), None, None
+
+
+memo.on_forget(forget_lone)
+
+
+def lone_shape(held: HeldCuts, boxes: list[Box]) -> tuple | None:
+    """(the one held box of ``boxes``, its family, the starts and ends of the other boxes of
+    that family's source bounds, merged and sorted) for HeldCuts.cut_lone; None unless ``held``
+    holds one box alone and it is in ``boxes`` (at most LONE_MOST of them). (A random mix's
+    INPUT meets ~38,000 source drops with one long held box and a few short pieces that jumps
+    by source network returned.)"""
+    if len(held) != 1 or len(boxes) > LONE_MOST:
+        return None
+    lone = None
+    spans = []
+    for box in boxes:
+        if id(box) in held:
+            if lone is not None:
+                return None
+            lone = box
+        elif box.src:
+            spans.append(box)
+    if lone is None:
+        return None
+    family = lone.family
+    starts: list[int] = []
+    ends: list[int] = []
+    for low, high in sorted([(box.src[0][0], box.src[-1][1]) for box in spans if box.family is family]):
+        if ends and low <= ends[-1]:
+            if high > ends[-1]:
+                ends[-1] = high
+        else:
+            starts.append(low)
+            ends.append(high)
+    return lone, family, starts, ends
+
 _STARTS: list = [None, None]  # [the long list _in_range met last, its ranges' starts or None]
 
 
@@ -252,6 +399,38 @@ def _in_range(src: iv.Ranges, low: int, high: int, wanted: iv.Ranges) -> iv.Rang
     l_lo, l_hi = out[-1]
     if l_hi > high:
         out[-1] = (l_lo, high)
+    return tuple(out)
+
+
+def _without_holes(src: iv.Ranges, holes: list[tuple[int, int]], starts: list[int]) -> iv.Ranges:
+    """iv.without_inside(``src``, ``holes``) (holes sorted, disjoint, each inside one range of
+    ``src``), ``starts`` being its ranges' starts: each range a hole falls in found by bisecting
+    the ints past the last one rebuilt, the stretches between added in one piece each (a random
+    mix 100k settles ~33,000 holes out of held lists of ~5,000-16,000 ranges)."""
+    out: list = []
+    kept = 0  # src[:kept] is in out already
+    count = len(holes)
+    i = 0
+    while i < count:
+        hole_lo, hole_hi = holes[i]
+        index = bisect_right(starts, hole_lo, kept) - 1  # (the range this hole is in: at or past kept)
+        start, end = src[index]
+        out += src[kept:index]
+        current = start
+        while True:
+            if hole_lo > current:
+                out.append((current, hole_lo - 1))
+            current = hole_hi + 1
+            i += 1
+            if i == count:
+                break
+            hole_lo, hole_hi = holes[i]
+            if hole_lo > end:
+                break  # (the next hole is in a later range)
+        if current <= end:
+            out.append((current, end))
+        kept = index + 1
+    out += src[kept:]
     return tuple(out)
 
 

@@ -24,9 +24,9 @@ from linter.engine import heldcuts
 from linter.engine.heldcuts import source_only
 from linter.engine.quickmiss import miss_tests, misses
 from linter.engine.space import Box, has_path_decided
-from linter.model import Chain, Rule, Table, VerdictKind
+from linter.model import TERMINAL_KINDS, Chain, Rule, Table, VerdictKind
 
-_JUMP = VerdictKind.JUMP
+_JUMP, _OTHER = VerdictKind.JUMP, VerdictKind.OTHER
 
 
 def passes_single(walker, table: Table, chain: Chain, rule: Rule, part: Box, stack: tuple[str, ...]) -> bool:
@@ -41,15 +41,18 @@ def passes_single(walker, table: Table, chain: Chain, rule: Rule, part: Box, sta
     if target is None or target.name in stack or len(stack) >= walk.MAX_DEPTH:
         return False
     blocks = walk.blocks_of(target)
-    if walker.carry is not None or len(part.src) > heldcuts.LONG or not _all_missed(blocks, part):
+    if walker.carry is not None or len(part.src) > heldcuts.LONG:
         return False  # (what passes_through declines)
+    jumps = _all_missed(blocks, part)
+    if jumps is None:
+        return False
     # passthrough's charge: the chain, then every rule not passed whole the part and one.
+    # (_passes_whole of a rule that is no jump, for a walk neither certain nor recording: False.)
     inner = stack + (target.name,)
     passes_whole = walker._passes_whole
-    cost = 1
-    for other in blocks:
-        # (_passes_whole of a rule that is no jump, for a walk neither certain nor recording: False.)
-        if other.verdict.kind is not _JUMP or not passes_whole(table, other, inner):
+    cost = 1 + 2 * (len(blocks) - len(jumps))
+    for other in jumps:
+        if not passes_whole(table, other, inner):
             cost += 2
     budget = walker.budget
     if budget.spent + 2 + cost > budget.limit:
@@ -59,33 +62,37 @@ def passes_single(walker, table: Table, chain: Chain, rule: Rule, part: Box, sta
     return True
 
 
-def _all_missed(blocks: list, part: Box) -> bool:
-    """engine/passthrough.py's test for ``[part]``: every block a plain rule with a terminal
-    verdict or a jump that ``part`` misses on the quick tests, unsplit by conntrack state. A
-    rule on one source network alone is tested on its bounds in place: its quick tests are
-    that one test, which a box misses exactly when its list lies wholly below or above it (the
-    tests of most rules of a random mix's chains, not built one rule at a time)."""
+def _all_missed(blocks: list, part: Box) -> list[Rule] | None:
+    """The jumps of ``blocks`` (in order) where engine/passthrough.py's test for ``[part]``
+    holds: every block a plain rule with a terminal verdict or a jump that ``part`` misses on
+    the quick tests, unsplit by conntrack state; None where it does not. A rule on one source
+    network alone is tested on its bounds in place: its quick tests are that one test, which a
+    box misses exactly when its list lies wholly below or above it (the tests of most rules of
+    a random mix's chains, not built one rule at a time)."""
     several = len(part.state) > 1
     src = part.src
     first, last = src[0][0], src[-1][1]
+    jumps = []
     for rule in blocks:
         if type(rule) is not Rule:
-            return False  # (a dispatch run)
+            return None  # (a dispatch run)
         verdict = rule.verdict
-        if not (verdict.terminal or verdict.kind is _JUMP):
-            return False
+        kind = verdict.kind
+        if kind is _JUMP:
+            jumps.append(rule)
+        elif not (kind in TERMINAL_KINDS if kind is not _OTHER else verdict.terminal_other):
+            return None  # (Verdict.terminal, read in place)
         if several and has_path_decided(rule):
-            return False
+            return None
         key = source_only(rule)
         if key is not None and len(key[1]) == 1:
             low, high = key[1][0]
             if last < low or first > high:
                 continue
-            return False
+            return None
         tests = miss_tests(rule)
         if tests is None or not misses(part, tests):
-            return False
-    return True
-
+            return None
+    return jumps
 
 from linter.engine import walk  # noqa: E402  (walk.py imports heldrun, which imports this module)
