@@ -45,6 +45,7 @@ _SOURCE = Direction.SOURCE
 _DESTINATION = Direction.DESTINATION
 _DECIDES_MATCH = TERMINAL_KINDS - {_GOTO}  # verdicts whose match the judged chain decides (RETURN too; a
 # goto also asks for its target's returned space, as the general path does: decided_by's)
+_UNSEEN = object()  # (a target not looked up yet)
 CALLEE_DEPTH = 16  # nested jumps followed into called chains; deeper: the general path
 
 
@@ -78,9 +79,33 @@ def judge(analysis, chain: Chain):
     cover_or_add_sources, family = index.cover_or_add_sources, any_local.family
     # (the index's universe is the lane's but for the local flag: the same objects)
     sources_direct = all(any_local[at] is value for at, value in index.full.items())
+    charge = index.charge
+    jumped: dict = {}  # a plain jump's target -> lane.jump_decides()'s answer (asked at its first jump not dead)
     try:
         for position, rule in enumerate(chain.rules):
-            if rule.verdict.kind in _DECIDES_MATCH:
+            kind = rule.verdict.kind
+            if kind is _JUMP:
+                inside = plain_match(any_local, rule.matches)
+                if inside is not False:
+                    # A plain jump (the mix's jumps by a source network or a protocol): lane.matched()'s
+                    # one box, tested as below, then add_decided()'s crossings with what its target
+                    # decides, looked up once per target (the same answer for every jump: remembered there).
+                    if inside is None:
+                        dead.add(position)  # (it matches nothing)
+                    elif covers_source(inside) if inside.proto is whole_proto and inside.dport is whole_dport \
+                            else covers(inside):
+                        dead.add(position)
+                        shadowed.add(position)
+                    else:
+                        target = rule.verdict.target
+                        decided = jumped.get(target, _UNSEEN)
+                        if decided is _UNSEEN:
+                            decided = jumped[target] = lane.jump_decides(target)
+                        if decided is not None:
+                            charge(len(decided))
+                            _add_crossed_plain(inside, decided, any_local, index)  # (no returns at depth 0)
+                    continue
+            elif kind in _DECIDES_MATCH:
                 # A plain rule that ends the chain for what it matches (the mix's source and port
                 # drops): what decided_by() would take out is its match, tested and added here.
                 matches = rule.matches
@@ -182,15 +207,23 @@ class _Lane:
         index = self.index
         verdict = rule.verdict
         if verdict.kind is _JUMP and matched and id(rule) in self.plain:  # (decided_by's jump, not opaque)
-            found = self._jump(verdict.target)
-            if found[0]:
+            inside = self.jump_decides(verdict.target)
+            if inside is None:
                 return
-            inside = self._decided_in(found[1], 0)
             index.charge(len(matched) * len(inside))
             _add_crossed_plain(matched[0], inside, self.any_local, index)  # (no returns at depth 0)
             return
         for box in self.decided_by(rule, matched, [], 0):
             index.add(box)
+
+    def jump_decides(self, target: str | None) -> list[Box] | None:
+        """What a jump to ``target`` from the judged chain (depth 0) takes out for good, or None
+        when the jump changes nothing (decided_by's jump at depth 0: the same for every jump
+        to ``target`` in one judge() call, as _jump's and _decided_in's answers are)."""
+        found = self._jump(target)
+        if found[0]:
+            return None
+        return self._decided_in(found[1], 0)
 
     def _jump(self, target: str | None) -> tuple:
         """Whether a jump to ``target`` changes nothing, and the chain it cuts by."""
@@ -374,12 +407,16 @@ def _add_crossed_plain(box: Box, others: list[Box], universe: Box, index: Decide
             index.add(crossing)
         return
     whole_proto, whole_dport = universe.proto, universe.dport
+    add, add_source_crossing, intersect = index.add, index.add_source_crossing, iv.intersect
     for other in others:
         if other.proto is whole_proto and other.dport is whole_dport:
-            index.add_source_crossing(proto, other)
-        else:
-            for crossing in _crossed_plain(box, [other], universe):
-                index.add(crossing)
+            add_source_crossing(proto, other)
+        elif narrowed := intersect(proto, other.proto):
+            # (_crossed_plain(box, [other], universe)'s one crossing: the box is the universe's
+            # but for its protocol, so the crossing is ``other`` narrowed in its protocols)
+            values = list(other)
+            values[_PROTO] = narrowed
+            add(tuple.__new__(Box, values))
 
 
 def _both(box: Box, other: Box) -> Box | None:
