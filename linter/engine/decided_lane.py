@@ -80,6 +80,7 @@ def judge(analysis, chain: Chain):
     # (the index's universe is the lane's but for the local flag: the same objects)
     sources_direct = all(any_local[at] is value for at, value in index.full.items())
     charge = index.charge
+    head, whole_sport, tail = any_local[:_PROTO], any_local[_PROTO + 1], any_local[_PROTO + 3:]  # (plain_match's parts)
     jumped: dict = {}  # a plain jump's target -> lane.jump_decides()'s answer (asked at its first jump not dead)
     try:
         for position, rule in enumerate(chain.rules):
@@ -119,7 +120,16 @@ def judge(analysis, chain: Chain):
                         dead.add(position)
                         shadowed.add(position)
                     continue
-                inside = plain_match(any_local, matches)
+                if len(matches) == 2 and type(first := matches[0]) is ProtocolMatch \
+                        and type(ports := matches[1]) is PortMatch and not first.negated and not ports.negated \
+                        and ports.direction is _DESTINATION:
+                    # (a port drop: plain_match's box, made from the universe's parts cut once)
+                    protocols = port_protocol_ranges(first.protocols)
+                    ranges = ports.ports.ranges
+                    inside = tuple.__new__(Box, head + (protocols, whole_sport, ranges) + tail) \
+                        if protocols and ranges else None
+                else:
+                    inside = plain_match(any_local, matches)
                 if inside is None:
                     dead.add(position)  # (it matches nothing)
                     continue

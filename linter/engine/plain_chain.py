@@ -18,6 +18,8 @@ rules from the universe's two boxes.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from linter.engine import intervals as iv
 from linter.engine.port_protocols import port_protocol_ranges
 from linter.engine.space import protocol_ranges
@@ -38,7 +40,12 @@ def judge(analysis, chain: Chain, budget: int, reads: dict | None = None):
         return None  # (a dispatch run or a source run: the general path spends otherwise)
     box = analysis.space[0]
     whole_src = box.src
+    whole_proto = box.proto
     whole_dport = box.dport
+    family = box.family
+    # (a box of every protocol lies in the areas decided only where each protocol has ports decided:
+    # _area_covered's first test, asked only past it)
+    every_protocol = whole_proto[0][1] - whole_proto[0][0] + 1 if len(whole_proto) == 1 else 0
     read = _reader_of(analysis, box)
     matched = []
     sources: iv.Ranges = ()  # decided for any protocol and port
@@ -53,19 +60,32 @@ def judge(analysis, chain: Chain, budget: int, reads: dict | None = None):
         kind = verdict.kind
         if kind is _JUMP or kind is _GOTO:
             return None
-        inside = read(rule.matches)
-        if inside is False:
-            return None
-        matched.append(inside)
-        if inside is None:
-            dead.add(position)  # (it matches nothing: nothing reaches it with a chance to match)
-            continue
-        src, proto, dport = inside
-        if (sources or protocols or ports) and (sources and _within(src, sources)
-                                                or _area_covered(proto, dport, protocols, ports)):
-            dead.add(position)
-            shadowed.add(position)
-            continue
+        matches = rule.matches
+        if len(matches) == 1 and type(first := matches[0]) is AddressMatch and first.direction is _SOURCE \
+                and not first.negated and first.addresses.family is family and (src := first.addresses.ranges):
+            # (a source network, the commonest rule: read()'s answer made in place; its protocols and
+            # ports are the universe's, which the areas decided cover only when they hold every protocol)
+            proto, dport = whole_proto, whole_dport
+            matched.append((src, proto, dport))
+            if sources and _within(src, sources) \
+                    or (protocols or len(ports) >= every_protocol) and _area_covered(proto, dport, protocols, ports):
+                dead.add(position)
+                shadowed.add(position)
+                continue
+        else:
+            inside = read(matches)
+            if inside is False:
+                return None
+            matched.append(inside)
+            if inside is None:
+                dead.add(position)  # (it matches nothing: nothing reaches it with a chance to match)
+                continue
+            src, proto, dport = inside
+            if (sources or protocols or ports) and (sources and _within(src, sources)
+                                                    or _area_covered(proto, dport, protocols, ports)):
+                dead.add(position)
+                shadowed.add(position)
+                continue
         if kind is not _RETURN and not (verdict.terminal_other if kind is _OTHER else kind in TERMINAL_KINDS):
             continue  # (Verdict.terminal)
         if src is not whole_src and src != whole_src:
@@ -91,6 +111,7 @@ def _verdicts():
 
 
 _VERDICTS = None
+_SOURCE = Direction.SOURCE
 _JUMP, _GOTO, _RETURN, _OTHER = VerdictKind.JUMP, VerdictKind.GOTO, VerdictKind.RETURN, VerdictKind.OTHER
 
 
@@ -109,6 +130,23 @@ def _union(a: iv.Ranges, b: iv.Ranges) -> iv.Ranges:
         if other_lo >= lo and other_hi <= hi:
             return a
         return ((min(lo, other_lo), max(hi, other_hi)),)
+    if len(b) == 1 and len(a) <= _FEW_MERGED:
+        # (one range into a few, both canonical: placed by bisection, merged with the ranges it
+        # overlaps or touches)
+        (lo, hi), = b
+        start = bisect_left(a, b[0])  # (the first range not before it: a range starting at lo comes first)
+        if start and a[start - 1][1] + 1 >= lo:
+            start -= 1
+            lo = a[start][0]
+        end = start
+        count = len(a)
+        while end < count and a[end][0] <= hi + 1:
+            if a[end][1] > hi:
+                hi = a[end][1]
+            end += 1
+        if end == start + 1 and a[start][0] == lo and a[start][1] == hi:
+            return a  # (inside one range already)
+        return a[:start] + ((lo, hi),) + a[end:]
     if len(a) + len(b) <= _FEW_MERGED and a and b:
         # (a multiport drop's few ports: merged pair by pair, cheaper than iv.union's passes in C)
         items = sorted(a + b)
