@@ -39,6 +39,8 @@ _SRC = Box._fields.index("src")
 _DPORT = Box._fields.index("dport")
 _PROTO = Box._fields.index("proto")  # (followed by sport and dport: plain_match sets proto and dport in one slice)
 assert Box._fields[_PROTO:_PROTO + 3] == ("proto", "sport", "dport")
+_PLAIN_READ = 5  # engine/plain_chain.py's reads: a box's fields up to its sources
+assert Box._fields[:_PLAIN_READ] == ("family", "proto", "sport", "dport", "src")
 _JUMP, _GOTO, _RETURN, _OTHER = VerdictKind.JUMP, VerdictKind.GOTO, VerdictKind.RETURN, VerdictKind.OTHER
 _JUMPING = frozenset((_JUMP, _GOTO))
 _SOURCE = Direction.SOURCE
@@ -319,25 +321,19 @@ class _Lane:
 
 
     def _plain_decides(self, chain: Chain, reads: list) -> list[Box]:
-        """_decides() of a called chain engine/plain_chain.py judged, from its reading of each
-        rule (sources, protocols, destination ports; None: it matches nothing): the boxes
-        decided_by() makes of them, as plain_match() would have read them."""
+        """_decides() of a called chain engine/plain_chain.py judged, from its reading of the
+        rules that return or end the chain (whether each returns, and its box's first fields):
+        the boxes decided_by() makes of them, as plain_match() would have read them."""
         returns: list[Box] = []
         decided: list[Box] = []
-        values = list(self.any_local)
-        for rule, inside in zip(chain.rules, reads):
-            if inside is None:
-                continue
-            verdict = rule.verdict
-            kind = verdict.kind
-            values[_SRC], values[_PROTO], values[_DPORT] = inside
-            if kind is _RETURN:
-                returns.append(tuple.__new__(Box, values))
-            elif verdict.terminal_other if kind is _OTHER else kind in TERMINAL_KINDS:  # (no goto: plain_chain's)
-                if returns:
-                    decided.extend(_less_plain(tuple.__new__(Box, values), returns, self.index))
-                else:
-                    decided.append(tuple.__new__(Box, values))
+        rest = self.any_local[_PLAIN_READ:]
+        for returning, first in reads:
+            if returning:
+                returns.append(tuple.__new__(Box, first + rest))
+            elif returns:
+                decided.extend(_less_plain(tuple.__new__(Box, first + rest), returns, self.index))
+            else:
+                decided.append(tuple.__new__(Box, first + rest))
         return decided
 
 

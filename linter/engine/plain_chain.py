@@ -30,8 +30,11 @@ def judge(analysis, chain: Chain, budget: int, reads: dict | None = None):
     """The ChainVerdicts (returned space None) of ``chain`` for ``analysis`` (an
     engine.shadow.ShadowAnalysis), or None when it is not a short chain of plain rules whose
     general-path analysis spends at most ``budget`` splits. ``reads``: where each judged
-    chain's rules as read are kept by chain name (per rule its (sources, protocols, ports),
-    or None when it matches nothing), for engine/decided_lane.py."""
+    chain's rules as read are kept by chain name, for engine/decided_lane.py: for each rule
+    that matches something and returns or ends the chain (a RETURN or a terminal verdict), in
+    order, (whether it returns, the first fields of the box it matches: family, protocols,
+    source ports, destination ports, sources; engine.space.Box's order, the universe's own
+    objects where the rule does not narrow them)."""
     rules = chain.rules
     count = len(rules)
     if not rules or 2 * (2 ** count - 1) > budget:
@@ -47,7 +50,8 @@ def judge(analysis, chain: Chain, budget: int, reads: dict | None = None):
     # _area_covered's first test, asked only past it)
     every_protocol = whole_proto[0][1] - whole_proto[0][0] + 1 if len(whole_proto) == 1 else 0
     read = _reader_of(analysis, box)
-    matched = []
+    whole_sport = box.sport
+    deciding = [] if reads is not None else None
     sources: iv.Ranges = ()  # decided for any protocol and port
     protocols: iv.Ranges = ()  # decided for any source and port
     ports: dict[int, iv.Ranges] = {}  # protocol -> ports decided for it (any source)
@@ -66,28 +70,28 @@ def judge(analysis, chain: Chain, budget: int, reads: dict | None = None):
             # (a source network, the commonest rule: read()'s answer made in place; its protocols and
             # ports are the universe's, which the areas decided cover only when they hold every protocol)
             proto, dport = whole_proto, whole_dport
-            matched.append((src, proto, dport))
-            if sources and _within(src, sources) \
-                    or (protocols or len(ports) >= every_protocol) and _area_covered(proto, dport, protocols, ports):
-                dead.add(position)
-                shadowed.add(position)
-                continue
+            covered = sources and _within(src, sources) \
+                or (protocols or len(ports) >= every_protocol) and _area_covered(proto, dport, protocols, ports)
         else:
             inside = read(matches)
             if inside is False:
                 return None
-            matched.append(inside)
             if inside is None:
                 dead.add(position)  # (it matches nothing: nothing reaches it with a chance to match)
                 continue
             src, proto, dport = inside
-            if (sources or protocols or ports) and (sources and _within(src, sources)
-                                                    or _area_covered(proto, dport, protocols, ports)):
-                dead.add(position)
-                shadowed.add(position)
-                continue
-        if kind is not _RETURN and not (verdict.terminal_other if kind is _OTHER else kind in TERMINAL_KINDS):
-            continue  # (Verdict.terminal)
+            covered = (sources or protocols or ports) and (sources and _within(src, sources)
+                                                           or _area_covered(proto, dport, protocols, ports))
+        returning = kind is _RETURN
+        decides = returning or (verdict.terminal_other if kind is _OTHER else kind in TERMINAL_KINDS)  # (Verdict.terminal)
+        if decides and deciding is not None:  # (dead or not: the lane adds what each such rule matches)
+            deciding.append((returning, (family, proto, whole_sport, dport, src)))
+        if covered:
+            dead.add(position)
+            shadowed.add(position)
+            continue
+        if not decides:
+            continue
         if src is not whole_src and src != whole_src:
             sources = _union(sources, src)
         elif dport == whole_dport:
@@ -97,7 +101,7 @@ def judge(analysis, chain: Chain, budget: int, reads: dict | None = None):
                 for protocol in range(lo, hi + 1):
                     ports[protocol] = _union(ports.get(protocol, ()), dport)
     if reads is not None:
-        reads[chain.name] = matched
+        reads[chain.name] = deciding
     return _verdicts()(dead or frozenset(), shadowed or frozenset(), True, None)
 
 
