@@ -83,12 +83,20 @@ def judge(analysis, chain: Chain):
     sources_direct = all(any_local[at] is value for at, value in index.full.items())
     charge = index.charge
     head, whole_sport, tail = any_local[:_PROTO], any_local[_PROTO + 1], any_local[_PROTO + 3:]  # (plain_match's parts)
+    src_head, src_tail = any_local[:_SRC], any_local[_SRC + 1:]
     jumped: dict = {}  # a plain jump's target -> lane.jump_decides()'s answer (asked at its first jump not dead)
     try:
         for position, rule in enumerate(chain.rules):
             kind = rule.verdict.kind
             if kind is _JUMP:
-                inside = plain_match(any_local, rule.matches)
+                matches = rule.matches
+                if len(matches) == 1 and not (first := matches[0]).negated and type(first) is AddressMatch \
+                        and first.direction is _SOURCE and first.addresses.family is family:
+                    # (a jump by a source network: plain_match's box, made from the universe's parts)
+                    src = first.addresses.ranges
+                    inside = tuple.__new__(Box, src_head + (src,) + src_tail) if src else None
+                else:
+                    inside = plain_match(any_local, matches)
                 if inside is not False:
                     # A plain jump (the mix's jumps by a source network or a protocol): lane.matched()'s
                     # one box, tested as below, then add_decided()'s crossings with what its target
