@@ -39,12 +39,15 @@ _SRC = Box._fields.index("src")
 _DPORT = Box._fields.index("dport")
 _PROTO = Box._fields.index("proto")  # (followed by sport and dport: plain_match sets proto and dport in one slice)
 assert Box._fields[_PROTO:_PROTO + 3] == ("proto", "sport", "dport")
+_PLAIN_READ = 5  # engine/plain_chain.py's reads: a box's fields up to its sources
+assert Box._fields[:_PLAIN_READ] == ("family", "proto", "sport", "dport", "src")
 _JUMP, _GOTO, _RETURN, _OTHER = VerdictKind.JUMP, VerdictKind.GOTO, VerdictKind.RETURN, VerdictKind.OTHER
 _JUMPING = frozenset((_JUMP, _GOTO))
 _SOURCE = Direction.SOURCE
 _DESTINATION = Direction.DESTINATION
 _DECIDES_MATCH = TERMINAL_KINDS - {_GOTO}  # verdicts whose match the judged chain decides (RETURN too; a
 # goto also asks for its target's returned space, as the general path does: decided_by's)
+_UNSEEN = object()  # (a target not looked up yet)
 CALLEE_DEPTH = 16  # nested jumps followed into called chains; deeper: the general path
 
 
@@ -78,9 +81,42 @@ def judge(analysis, chain: Chain):
     cover_or_add_sources, family = index.cover_or_add_sources, any_local.family
     # (the index's universe is the lane's but for the local flag: the same objects)
     sources_direct = all(any_local[at] is value for at, value in index.full.items())
+    charge = index.charge
+    head, whole_sport, tail = any_local[:_PROTO], any_local[_PROTO + 1], any_local[_PROTO + 3:]  # (plain_match's parts)
+    src_head, src_tail = any_local[:_SRC], any_local[_SRC + 1:]
+    jumped: dict = {}  # a plain jump's target -> lane.jump_decides()'s answer (asked at its first jump not dead)
     try:
         for position, rule in enumerate(chain.rules):
-            if rule.verdict.kind in _DECIDES_MATCH:
+            kind = rule.verdict.kind
+            if kind is _JUMP:
+                matches = rule.matches
+                if len(matches) == 1 and not (first := matches[0]).negated and type(first) is AddressMatch \
+                        and first.direction is _SOURCE and first.addresses.family is family:
+                    # (a jump by a source network: plain_match's box, made from the universe's parts)
+                    src = first.addresses.ranges
+                    inside = tuple.__new__(Box, src_head + (src,) + src_tail) if src else None
+                else:
+                    inside = plain_match(any_local, matches)
+                if inside is not False:
+                    # A plain jump (the mix's jumps by a source network or a protocol): lane.matched()'s
+                    # one box, tested as below, then add_decided()'s crossings with what its target
+                    # decides, looked up once per target (the same answer for every jump: remembered there).
+                    if inside is None:
+                        dead.add(position)  # (it matches nothing)
+                    elif covers_source(inside) if inside.proto is whole_proto and inside.dport is whole_dport \
+                            else covers(inside):
+                        dead.add(position)
+                        shadowed.add(position)
+                    else:
+                        target = rule.verdict.target
+                        decided = jumped.get(target, _UNSEEN)
+                        if decided is _UNSEEN:
+                            decided = jumped[target] = lane.jump_decides(target)
+                        if decided is not None:
+                            charge(len(decided))
+                            _add_crossed_plain(inside, decided, any_local, index)  # (no returns at depth 0)
+                    continue
+            elif kind in _DECIDES_MATCH:
                 # A plain rule that ends the chain for what it matches (the mix's source and port
                 # drops): what decided_by() would take out is its match, tested and added here.
                 matches = rule.matches
@@ -94,7 +130,16 @@ def judge(analysis, chain: Chain):
                         dead.add(position)
                         shadowed.add(position)
                     continue
-                inside = plain_match(any_local, matches)
+                if len(matches) == 2 and type(first := matches[0]) is ProtocolMatch \
+                        and type(ports := matches[1]) is PortMatch and not first.negated and not ports.negated \
+                        and ports.direction is _DESTINATION:
+                    # (a port drop: plain_match's box, made from the universe's parts cut once)
+                    protocols = port_protocol_ranges(first.protocols)
+                    ranges = ports.ports.ranges
+                    inside = tuple.__new__(Box, head + (protocols, whole_sport, ranges) + tail) \
+                        if protocols and ranges else None
+                else:
+                    inside = plain_match(any_local, matches)
                 if inside is None:
                     dead.add(position)  # (it matches nothing)
                     continue
@@ -182,15 +227,23 @@ class _Lane:
         index = self.index
         verdict = rule.verdict
         if verdict.kind is _JUMP and matched and id(rule) in self.plain:  # (decided_by's jump, not opaque)
-            found = self._jump(verdict.target)
-            if found[0]:
+            inside = self.jump_decides(verdict.target)
+            if inside is None:
                 return
-            inside = self._decided_in(found[1], 0)
             index.charge(len(matched) * len(inside))
             _add_crossed_plain(matched[0], inside, self.any_local, index)  # (no returns at depth 0)
             return
         for box in self.decided_by(rule, matched, [], 0):
             index.add(box)
+
+    def jump_decides(self, target: str | None) -> list[Box] | None:
+        """What a jump to ``target`` from the judged chain (depth 0) takes out for good, or None
+        when the jump changes nothing (decided_by's jump at depth 0: the same for every jump
+        to ``target`` in one judge() call, as _jump's and _decided_in's answers are)."""
+        found = self._jump(target)
+        if found[0]:
+            return None
+        return self._decided_in(found[1], 0)
 
     def _jump(self, target: str | None) -> tuple:
         """Whether a jump to ``target`` changes nothing, and the chain it cuts by."""
@@ -276,25 +329,19 @@ class _Lane:
 
 
     def _plain_decides(self, chain: Chain, reads: list) -> list[Box]:
-        """_decides() of a called chain engine/plain_chain.py judged, from its reading of each
-        rule (sources, protocols, destination ports; None: it matches nothing): the boxes
-        decided_by() makes of them, as plain_match() would have read them."""
+        """_decides() of a called chain engine/plain_chain.py judged, from its reading of the
+        rules that return or end the chain (whether each returns, and its box's first fields):
+        the boxes decided_by() makes of them, as plain_match() would have read them."""
         returns: list[Box] = []
         decided: list[Box] = []
-        values = list(self.any_local)
-        for rule, inside in zip(chain.rules, reads):
-            if inside is None:
-                continue
-            verdict = rule.verdict
-            kind = verdict.kind
-            values[_SRC], values[_PROTO], values[_DPORT] = inside
-            if kind is _RETURN:
-                returns.append(tuple.__new__(Box, values))
-            elif verdict.terminal_other if kind is _OTHER else kind in TERMINAL_KINDS:  # (no goto: plain_chain's)
-                if returns:
-                    decided.extend(_less_plain(tuple.__new__(Box, values), returns, self.index))
-                else:
-                    decided.append(tuple.__new__(Box, values))
+        rest = self.any_local[_PLAIN_READ:]
+        for returning, first in reads:
+            if returning:
+                returns.append(tuple.__new__(Box, first + rest))
+            elif returns:
+                decided.extend(_less_plain(tuple.__new__(Box, first + rest), returns, self.index))
+            else:
+                decided.append(tuple.__new__(Box, first + rest))
         return decided
 
 
@@ -374,12 +421,16 @@ def _add_crossed_plain(box: Box, others: list[Box], universe: Box, index: Decide
             index.add(crossing)
         return
     whole_proto, whole_dport = universe.proto, universe.dport
+    add, add_source_crossing, intersect = index.add, index.add_source_crossing, iv.intersect
     for other in others:
         if other.proto is whole_proto and other.dport is whole_dport:
-            index.add_source_crossing(proto, other)
-        else:
-            for crossing in _crossed_plain(box, [other], universe):
-                index.add(crossing)
+            add_source_crossing(proto, other)
+        elif narrowed := intersect(proto, other.proto):
+            # (_crossed_plain(box, [other], universe)'s one crossing: the box is the universe's
+            # but for its protocol, so the crossing is ``other`` narrowed in its protocols)
+            values = list(other)
+            values[_PROTO] = narrowed
+            add(tuple.__new__(Box, values))
 
 
 def _both(box: Box, other: Box) -> Box | None:

@@ -18,6 +18,8 @@ rules from the universe's two boxes.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from linter.engine import intervals as iv
 from linter.engine.port_protocols import port_protocol_ranges
 from linter.engine.space import protocol_ranges
@@ -28,8 +30,11 @@ def judge(analysis, chain: Chain, budget: int, reads: dict | None = None):
     """The ChainVerdicts (returned space None) of ``chain`` for ``analysis`` (an
     engine.shadow.ShadowAnalysis), or None when it is not a short chain of plain rules whose
     general-path analysis spends at most ``budget`` splits. ``reads``: where each judged
-    chain's rules as read are kept by chain name (per rule its (sources, protocols, ports),
-    or None when it matches nothing), for engine/decided_lane.py."""
+    chain's rules as read are kept by chain name, for engine/decided_lane.py: for each rule
+    that matches something and returns or ends the chain (a RETURN or a terminal verdict), in
+    order, (whether it returns, the first fields of the box it matches: family, protocols,
+    source ports, destination ports, sources; engine.space.Box's order, the universe's own
+    objects where the rule does not narrow them)."""
     rules = chain.rules
     count = len(rules)
     if not rules or 2 * (2 ** count - 1) > budget:
@@ -38,9 +43,15 @@ def judge(analysis, chain: Chain, budget: int, reads: dict | None = None):
         return None  # (a dispatch run or a source run: the general path spends otherwise)
     box = analysis.space[0]
     whole_src = box.src
+    whole_proto = box.proto
     whole_dport = box.dport
+    family = box.family
+    # (a box of every protocol lies in the areas decided only where each protocol has ports decided:
+    # _area_covered's first test, asked only past it)
+    every_protocol = whole_proto[0][1] - whole_proto[0][0] + 1 if len(whole_proto) == 1 else 0
     read = _reader_of(analysis, box)
-    matched = []
+    whole_sport = box.sport
+    deciding = [] if reads is not None else None
     sources: iv.Ranges = ()  # decided for any protocol and port
     protocols: iv.Ranges = ()  # decided for any source and port
     ports: dict[int, iv.Ranges] = {}  # protocol -> ports decided for it (any source)
@@ -53,21 +64,34 @@ def judge(analysis, chain: Chain, budget: int, reads: dict | None = None):
         kind = verdict.kind
         if kind is _JUMP or kind is _GOTO:
             return None
-        inside = read(rule.matches)
-        if inside is False:
-            return None
-        matched.append(inside)
-        if inside is None:
-            dead.add(position)  # (it matches nothing: nothing reaches it with a chance to match)
-            continue
-        src, proto, dport = inside
-        if (sources or protocols or ports) and (sources and _within(src, sources)
-                                                or _area_covered(proto, dport, protocols, ports)):
+        matches = rule.matches
+        if len(matches) == 1 and type(first := matches[0]) is AddressMatch and first.direction is _SOURCE \
+                and not first.negated and first.addresses.family is family and (src := first.addresses.ranges):
+            # (a source network, the commonest rule: read()'s answer made in place; its protocols and
+            # ports are the universe's, which the areas decided cover only when they hold every protocol)
+            proto, dport = whole_proto, whole_dport
+            covered = sources and _within(src, sources) \
+                or (protocols or len(ports) >= every_protocol) and _area_covered(proto, dport, protocols, ports)
+        else:
+            inside = read(matches)
+            if inside is False:
+                return None
+            if inside is None:
+                dead.add(position)  # (it matches nothing: nothing reaches it with a chance to match)
+                continue
+            src, proto, dport = inside
+            covered = (sources or protocols or ports) and (sources and _within(src, sources)
+                                                           or _area_covered(proto, dport, protocols, ports))
+        returning = kind is _RETURN
+        decides = returning or (verdict.terminal_other if kind is _OTHER else kind in TERMINAL_KINDS)  # (Verdict.terminal)
+        if decides and deciding is not None:  # (dead or not: the lane adds what each such rule matches)
+            deciding.append((returning, (family, proto, whole_sport, dport, src)))
+        if covered:
             dead.add(position)
             shadowed.add(position)
             continue
-        if kind is not _RETURN and not (verdict.terminal_other if kind is _OTHER else kind in TERMINAL_KINDS):
-            continue  # (Verdict.terminal)
+        if not decides:
+            continue
         if src is not whole_src and src != whole_src:
             sources = _union(sources, src)
         elif dport == whole_dport:
@@ -77,7 +101,7 @@ def judge(analysis, chain: Chain, budget: int, reads: dict | None = None):
                 for protocol in range(lo, hi + 1):
                     ports[protocol] = _union(ports.get(protocol, ()), dport)
     if reads is not None:
-        reads[chain.name] = matched
+        reads[chain.name] = deciding
     return _verdicts()(dead or frozenset(), shadowed or frozenset(), True, None)
 
 
@@ -91,6 +115,7 @@ def _verdicts():
 
 
 _VERDICTS = None
+_SOURCE = Direction.SOURCE
 _JUMP, _GOTO, _RETURN, _OTHER = VerdictKind.JUMP, VerdictKind.GOTO, VerdictKind.RETURN, VerdictKind.OTHER
 
 
@@ -109,6 +134,23 @@ def _union(a: iv.Ranges, b: iv.Ranges) -> iv.Ranges:
         if other_lo >= lo and other_hi <= hi:
             return a
         return ((min(lo, other_lo), max(hi, other_hi)),)
+    if len(b) == 1 and len(a) <= _FEW_MERGED:
+        # (one range into a few, both canonical: placed by bisection, merged with the ranges it
+        # overlaps or touches)
+        (lo, hi), = b
+        start = bisect_left(a, b[0])  # (the first range not before it: a range starting at lo comes first)
+        if start and a[start - 1][1] + 1 >= lo:
+            start -= 1
+            lo = a[start][0]
+        end = start
+        count = len(a)
+        while end < count and a[end][0] <= hi + 1:
+            if a[end][1] > hi:
+                hi = a[end][1]
+            end += 1
+        if end == start + 1 and a[start][0] == lo and a[start][1] == hi:
+            return a  # (inside one range already)
+        return a[:start] + ((lo, hi),) + a[end:]
     if len(a) + len(b) <= _FEW_MERGED and a and b:
         # (a multiport drop's few ports: merged pair by pair, cheaper than iv.union's passes in C)
         items = sorted(a + b)

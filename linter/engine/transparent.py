@@ -8,7 +8,7 @@ to it and over such a base chain instead of splitting boxes for nothing.
 from __future__ import annotations
 
 from linter.engine.budget import MAX_FOLLOWED_DEPTH as MAX_DEPTH
-from linter.engine.chains import chain_named
+from linter.engine.chains import chain_named, chains_by_name
 from linter.engine.memo import IdentityCache
 from linter.model import Chain, Rule, Table, VerdictKind
 
@@ -33,8 +33,13 @@ def is_transparent(table: Table, chain: Chain) -> bool:
 def jump_changes_nothing(table: Table, name: str | None, active) -> bool:
     """Whether a jump to chain ``name`` brings every packet back as it was (``active``: the
     chains being walked, where a jump would be a loop)."""
-    target = chain_named(table, name)
-    return target is not None and target.name not in active and is_transparent(table, target)
+    # (chain_named's and is_transparent's look-ups in place: the walk asks this of every jump it
+    # passes, ~20,000 at a random mix of 100,000 rules)
+    target = chains_by_name(table).get(name or "")
+    if target is None or target.name in active:
+        return False
+    known = _TRANSPARENT.get(target)
+    return known if known is not None else _transparent(table, target, set())
 
 
 def _transparent(table: Table, chain: Chain, active: set[str]) -> bool:

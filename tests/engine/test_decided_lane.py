@@ -322,3 +322,59 @@ def test_a_plain_boxs_pieces_are_the_general_pieces(seed):
         general, fast = (decided_index.DecidedIndex([whole], 10**9) for _ in range(2))
         assert decided_lane._less_plain(box, holes, fast) == decided_lane._less([box], holes, general)
         assert fast.spent == general.spent
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_called_chains_reading_decides_what_its_rules_decide(seed):
+    """_plain_decides, from engine/plain_chain.py's reads (the rules that return or end the
+    chain, dead or not), gives the boxes decided_by() makes of each rule read again, in order,
+    with the same work charged."""
+    text = _plain_mix(seed)
+    memo.forget_every_file()
+    table = ruleset(text).tables[0]
+    analysis = ShadowAnalysis(table, Family.IPV4, INTERFACES)
+    for chain in (chain for chain in table.chains if chain.name.startswith("C")):
+        assert analysis.unread(chain).judged
+        reads = analysis.plain_reads[chain.name]
+        fast = decided_lane._Lane(analysis, decided_index.DecidedIndex(analysis.space, 10**9))
+        general = decided_lane._Lane(analysis, decided_index.DecidedIndex(analysis.space, 10**9))
+        returns, decided = [], []
+        for rule in chain.rules:
+            decided.extend(general.decided_by(rule, general.matched(rule), returns, 1))
+        assert fast._plain_decides(chain, reads) == decided
+        assert fast.index.spent == general.index.spent
+
+
+def _jumps_to_every_kind(seed: int) -> str:
+    """_plain_mix's INPUT jumping, by source or protocol, also to chains that change nothing
+    (LOG and RETURN only, or empty) and to chains asked many times over, after covering drops."""
+    pick = random.Random(seed)
+    lines = ["*filter", ":INPUT DROP [0:0]", ":C0 - [0:0]", ":C1 - [0:0]", ":EMPTY - [0:0]", ":SEEN - [0:0]"]
+    lines += ["-A SEEN -j LOG", "-A SEEN -s 10.1.0.0/16 -j RETURN"]
+    for name in ("C0", "C1"):
+        for _ in range(pick.randint(1, 5)):
+            match = pick.choice((f"-s 10.{pick.randint(0, 3)}.{pick.randint(0, 3)}.0/24", "-p tcp", "-p udp",
+                                 "-p tcp -m multiport --dports 22,80", "-s 10.1.0.0/16"))
+            lines.append(f"-A {name} {match} -j {pick.choice(('RETURN', 'DROP', 'DROP', 'ACCEPT', 'LOG'))}")
+    targets = ("C0", "C1", "EMPTY", "SEEN")
+    for _ in range(pick.randint(10, 50)):
+        roll = pick.random()
+        if roll < 0.35:
+            lines.append(f"-A INPUT -s 10.{pick.randint(0, 3)}.0.0/16 -j {pick.choice(targets)}")
+        elif roll < 0.6:
+            lines.append(f"-A INPUT -p {pick.choice(('tcp', 'udp', 'icmp'))} -j {pick.choice(targets)}")
+        elif roll < 0.8:
+            lines.append(f"-A INPUT -s 10.{pick.randint(0, 3)}.0.0/{pick.choice((16, 8))} -j DROP")
+        else:
+            lines.append(f"-A INPUT -p {pick.choice(('tcp', 'udp'))} -m multiport --dports 22,80 -j DROP")
+    return "\n".join(lines) + "\nCOMMIT\n"
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_plain_jumps_to_chains_that_change_nothing_or_are_asked_again_agree(monkeypatch, seed):
+    """A plain jump judged in judge()'s loop, what its target decides looked up once per target
+    (a chain that changes nothing, an empty one, one jumped to after covering drops), gives
+    the general path's dead and shadowed rules."""
+    text = _jumps_to_every_kind(seed)
+    assert _judged_by_lane(text) is not None
+    assert _verdicts(text, monkeypatch, lane=True) == _verdicts(text, monkeypatch, lane=False)

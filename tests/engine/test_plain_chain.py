@@ -181,3 +181,45 @@ def test_the_walked_containment_is_subtraction(seed):
             inside = tuple(sorted({(lo, hi) for lo, hi in held if pick.random() < 0.7}))
             if inside:
                 assert plain_chain._within(inside, held) == (not iv.subtract(inside, held))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_one_range_united_into_a_few_is_iv_union(seed):
+    """plain_chain._union of one range into a few (placed by bisection) gives iv.union's ranges,
+    where the range falls before, between, inside, across or touching the others."""
+    from linter.engine import intervals as iv
+
+    pick = random.Random(seed)
+    for _ in range(500):
+        top = pick.choice((8, 30, 200))
+        a = _canonical(pick, top)
+        lo = pick.randint(0, top)
+        b = ((lo, min(top, lo + pick.choice((0, 0, 1, 3, 20)))),)
+        assert plain_chain._union(a, b) == iv.union(a, b), (a, b)
+
+
+def _sources_and_areas(seed: int) -> str:
+    """A chain of source rules among protocol and port areas decided (every protocol's, some
+    protocols', all protocols' ports one by one): where a source rule's areas test is asked."""
+    pick = random.Random(seed)
+    lines = ["*filter", ":INPUT ACCEPT [0:0]", ":U - [0:0]"]
+    for _ in range(pick.randint(1, 12)):
+        roll = pick.random()
+        if roll < 0.5:
+            match = f"-s 10.{pick.randint(0, 2)}.0.0/{pick.choice((8, 16, 24, 0))}"
+        elif roll < 0.6:
+            match = f"-p {pick.choice(('all', 'tcp', 'udp', 'icmp'))}"
+        elif roll < 0.7:
+            match = ""
+        else:
+            proto = pick.choice(("tcp", "udp"))
+            match = f"-p {proto} -m {proto} --dport {pick.choice(('1:65535', '0:65535', '22', '80:90'))}"
+        verdict = pick.choice(("DROP", "DROP", "ACCEPT", "RETURN", "LOG"))
+        lines.append(f"-A U {match} -j {verdict}".replace("  ", " "))
+    return "\n".join(lines) + "\nCOMMIT\n"
+
+
+@pytest.mark.parametrize("seed", range(150))
+def test_source_rules_read_in_place_get_the_general_paths_analysis(seed):
+    fast, general = _both(_sources_and_areas(seed))
+    assert fast == general
