@@ -37,6 +37,7 @@ def judge(analysis, chain: Chain, budget: int, reads: dict | None = None):
     objects where the rule does not narrow them)."""
     rules = chain.rules
     count = len(rules)
+    last = count - 1
     if not rules or 2 * (2 ** count - 1) > budget:
         return None
     if count >= MIN_SEGMENT and any(type(block) is not Rule for block in blocks_of(chain)):
@@ -90,8 +91,8 @@ def judge(analysis, chain: Chain, budget: int, reads: dict | None = None):
             dead.add(position)
             shadowed.add(position)
             continue
-        if not decides:
-            continue
+        if not decides or position == last:
+            continue  # (the last rule's area is read by no rule after it)
         if src is not whole_src and src != whole_src:
             sources = _union(sources, src)
         elif dport == whole_dport:

@@ -53,6 +53,19 @@ class ChainVerdicts:
     # and None for a chain nothing jumps to (engine/settled.py: nothing reads it)
 
 
+def _plain_judge():
+    """engine.plain_chain.judge, imported at the first ask (big inputs only) and kept: an import
+    statement per chain cost as much as a short chain's judging loop's first steps."""
+    global _PLAIN_JUDGE
+    if _PLAIN_JUDGE is None:
+        from linter.engine.plain_chain import judge
+        _PLAIN_JUDGE = judge
+    return _PLAIN_JUDGE
+
+
+_PLAIN_JUDGE = None
+
+
 def chain_budget(chain: Chain) -> int:
     """The box splits the dead-rule analysis of ``chain`` may spend before giving up on it."""
     return SHADOW_BUDGET + SHADOW_BUDGET_PER_RULE * len(chain.rules)
@@ -133,6 +146,14 @@ class ShadowAnalysis:
         if found is None:
             if (kept := self._unread.get(chain.name)) is not None:
                 return kept[0]
+            if unread and not self._shapes:
+                # _chain's answer where engine/plain_chain.py judges the chain: with no shape
+                # analysed yet, a chain without jumps (all plain_chain judges) has no shape to look
+                # up, and _analysed would judge it so first (a random mix's 7,000 called chains).
+                found = _plain_judge()(self, chain, chain_budget(chain), self.plain_reads)
+                if found is not None:
+                    self._unread[chain.name] = (found, self._active[:])  # (judged: always)
+                    return found
             return self._chain(chain, unread)
         return found
 
@@ -165,8 +186,7 @@ class ShadowAnalysis:
         """_chain for a chain nobody jumps to: a chain of plain rules is judged by
         engine/plain_chain.py before its shape is made (a shape shared with it would give the
         same exact answer)."""
-        from linter.engine.plain_chain import judge as judge_plain  # (big inputs only)
-        if (found := judge_plain(self, chain, chain_budget(chain))) is not None:
+        if (found := _plain_judge()(self, chain, chain_budget(chain))) is not None:
             self._done[chain.name] = found
             return found
         shape = self._shape_of(chain, False)
@@ -191,8 +211,7 @@ class ShadowAnalysis:
         try:
             if unread:  # its dead rules as the general path finds them, no lane tried (and not kept
                 # for its shape: whether it can be shared reads its returned space)
-                from linter.engine.plain_chain import judge as judge_plain  # (big inputs only)
-                found = judge_plain(self, chain, chain_budget(chain), self.plain_reads) \
+                found = _plain_judge()(self, chain, chain_budget(chain), self.plain_reads) \
                     or self._analyse(chain, False, lanes=False)
                 if found.judged:
                     self._unread[chain.name] = (found, self._active[:-1])

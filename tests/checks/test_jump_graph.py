@@ -137,3 +137,30 @@ def test_the_graph_from_the_jumps_noted_is_the_graph_from_every_rule():
         every, fast = _build(table), _build(table, noted)
         assert (fast.edges, fast.undefined, fast.used, fast.bases) == (every.edges, every.undefined, every.used, every.bases)
         assert fast.depth() == every.depth()
+
+
+def test_the_depth_pass_over_jumping_chains_only_is_the_longest_way():
+    """acyclic_depth steps through the chains that jump somewhere only: on graphs of a few
+    dispatching chains and many leaves (a random mix's shape), with repeated jumps, loops and
+    starts among both, it is still None exactly at a loop and else the longest way."""
+    import random
+
+    from linter.checks.jump_graph import _inner_depth, acyclic, acyclic_depth
+
+    rng = random.Random(1410)
+    for trial in range(600):
+        size = rng.randint(1, 30)
+        names = [f"C{i}" for i in range(size)]
+        edges = {name: [] for name in names}
+        inner = rng.sample(names, rng.randint(0, size if trial % 3 == 0 else min(size, 6)))
+        for _ in range(rng.randint(0, 40)):
+            if inner:
+                edges[rng.choice(inner)].append((rng.choice(names), None))
+        starts = rng.sample(names, rng.randint(0, min(size, 4)))
+        depth = acyclic_depth(edges, starts)
+        # (acyclic_depth takes the whole pass where most chains jump: both passes, every graph)
+        assert _inner_depth(edges, [name for name in edges if edges[name]], starts) == depth
+        assert (depth is None) == (not acyclic(edges)) == _has_loop(edges), edges
+        if depth is not None:
+            for jumps in range(0, 9):
+                assert (depth >= jumps) == _longest_walk_at_least(edges, starts, jumps), (edges, starts, depth)

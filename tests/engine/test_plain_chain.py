@@ -223,3 +223,28 @@ def _sources_and_areas(seed: int) -> str:
 def test_source_rules_read_in_place_get_the_general_paths_analysis(seed):
     fast, general = _both(_sources_and_areas(seed))
     assert fast == general
+
+
+def _unread_everywhere(text: str, direct: bool):
+    """Every chain asked for unread (engine/decided_lane.py's question) in order, then read back:
+    through _analysis_of (its direct plain_chain step) or _chain (the path it stands for)."""
+    memo.forget_every_file()
+    table = ruleset(text).tables[0]
+    analysis = ShadowAnalysis(table, Family.IPV4, INTERFACES)
+    ask = analysis.unread if direct else (lambda chain: analysis._chain(chain, True))
+    found = []
+    for chain in table.chains:
+        if chain.name in analysis._done or chain.name in analysis._unread:
+            continue
+        verdicts = ask(chain)
+        found.append((chain.name, sorted(verdicts.dead), sorted(verdicts.shadowed), verdicts.judged))
+    kept = {name: (sorted(v.dead), list(active)) for name, (v, active) in analysis._unread.items()}
+    reads = dict(analysis.plain_reads)
+    returned = [tuple(analysis.returned(chain)) for chain in table.chains]
+    return found, kept, reads, returned
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_unread_chains_judged_directly_get_the_same_analysis(seed):
+    text = _table(seed)
+    assert _unread_everywhere(text, True) == _unread_everywhere(text, False)
