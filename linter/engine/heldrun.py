@@ -42,13 +42,10 @@ from linter.engine.allmiss import every_box_misses
 from linter.engine.heldcuts import HeldCuts, lone_grown, lone_of, source_only
 from linter.engine.heldpass import passes_single
 from linter.engine.quickmiss import miss_tests
-from linter.engine.known_sizes import collector
 from linter.engine.space import Box, with_src
 from linter.model import TERMINAL_KINDS, Rule, VerdictKind
 
 _JUMP, _RETURN, _OTHER = VerdictKind.JUMP, VerdictKind.RETURN, VerdictKind.OTHER
-_SRC_AT = Box._fields.index("src")
-_new_box = tuple.__new__
 
 
 def held_run(walker, held: HeldCuts, table, chain, blocks: list, start: int, checkpoints: dict | None,
@@ -111,25 +108,16 @@ def held_run(walker, held: HeldCuts, table, chain, blocks: list, start: int, che
                 break  # (a goto by source, an accept: the walker's way)
             # (_apply_held with decide_matched, read in place; no rule on sources alone is
             # passed whole by a walk that is not certain.)
-            if kind is not _RETURN:  # (a RETURN's part goes to ``returned``: the general way)
-                # One held box and short pieces beside the rule's network (most drops): the
-                # boxes go on as they are, the same list (only rebound here, never changed in
-                # place: what a jump sends back goes into cut_by_source's new list).
-                if lone is None or lone[0] is not pending:
-                    lone = (pending, lone_of(held, pending))
-                part = held.cut_lone(lone[1], key) if lone[1] is not None else None
-                if part is not None:
-                    # (charged as below: the boxes going on, then the part and one, or one)
-                    budget.spent += len(pending) + 1
-                    if part:
-                        # decide_parts of the held box with source ``part``, in one copy of it
-                        if stepped is None:
-                            stepped = walk.rule_steps(table, chain)
-                        box = lone[1][0]
-                        decided = _new_box(Box, box[:_SRC_AT] + (part,) + box[_SRC_AT + 1:-1]
-                                           + (stepped(box.trail, rule),))
-                        sizes = collector()
-                        results.append((sizes.defer([decided])[0] if sizes is not None else decided, outcome))
+            # One held box and short pieces beside the rule's network (most drops): the boxes go
+            # on as they are, the same list (only rebound here, never changed in place: what a
+            # jump sends back goes into cut_by_source's new list; a RETURN's part to ``returned``).
+            if lone is None or lone[0] is not pending:
+                lone = (pending, lone_of(held, pending))
+            if lone[1] is not None:
+                if stepped is None:
+                    stepped = walk.rule_steps(table, chain)
+                if heldchain.decide_lone(budget, stepped, rule, outcome, held, lone[1], key, pending,
+                                         results, returned):
                     position += 1
                     continue
             inside, pending_next = held.cut_by_source(key, pending)
