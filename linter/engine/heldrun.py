@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from itertools import islice
 
-from linter.engine.allmiss import every_box_misses
+from linter.engine.allmiss import every_box_misses, protocol_missed
 from linter.engine.heldcuts import HeldCuts, lone_grown, lone_of, source_only
 from linter.engine.heldpass import passes_single
 from linter.engine.quickmiss import miss_tests
@@ -73,6 +73,11 @@ def held_run(walker, held: HeldCuts, table, chain, blocks: list, start: int, che
         # (Verdict.terminal read in place, a jump asked first: ~48,000 rules of a random mix)
         if not (kind is _JUMP or (kind in TERMINAL_KINDS if kind is not _OTHER else verdict.terminal_other)):
             break
+        if protocol_missed(pending, rule):  # (what every_box_misses answers below, its tests not built)
+            if kind is not _JUMP or not walker._passes_whole(table, rule, stack):
+                budget.spent += len(pending) + 1
+            position += 1
+            continue
         key = source_only(rule)
         if key is not None and kind is _JUMP:
             # A jump by source network: _apply_held's steps (the walker's all-miss test, where it
