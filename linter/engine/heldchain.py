@@ -29,6 +29,7 @@ gives there (``HeldCuts.coalesce``, held boxes going back still held).
 
 from __future__ import annotations
 
+from linter.engine.allmiss import protocol_missed
 from linter.engine.heldcuts import HeldCuts, lone_of, source_only
 from linter.engine.known_sizes import collector
 from linter.engine.quickmiss import miss_tests, misses
@@ -42,10 +43,16 @@ _JUMP, _RETURNS = VerdictKind.JUMP, Outcome.RETURN
 _new_box = tuple.__new__
 _SRC_AT = Box._fields.index("src")
 
-def _plan_of(blocks: list) -> list | None:
-    """Per rule (rule, source key, outcome) for a cut by source, (rule, None, quick tests) for a
-    rule the boxes must miss; None where the chain cannot be walked here. (Not remembered: a
-    random mix's carried jumps each enter a chain met once, and 3,000 plans held 3 MB.)"""
+def _plan_of(blocks: list, pending: list[Box]) -> list | None:
+    """Per rule (rule, source key, outcome) for a cut by source, (rule, None, None) for a rule
+    every box of ``pending`` misses on the quick tests (unsplit by conntrack state); None where
+    the chain cannot be walked here. (Not remembered: a random mix's carried jumps each enter a
+    chain met once, and 3,000 plans held 3 MB.)"""
+    several = False  # (whether some box has several conntrack states: only then is a rule's
+    for box in pending:  # path-decided match asked about, as the walker's all-miss test asks)
+        if len(box.state) > 1:
+            several = True
+            break
     steps = []
     for rule in blocks:
         if type(rule) is not Rule:
@@ -58,10 +65,17 @@ def _plan_of(blocks: list) -> list | None:
                 return None
             steps.append((rule, key, outcome))
             continue
-        tests = miss_tests(rule)
-        if tests is None or not (verdict.terminal or verdict.kind is _JUMP):
+        if not (verdict.terminal or verdict.kind is _JUMP):
             return None
-        steps.append((rule, None, tests))
+        if not protocol_missed(pending, rule):  # (then the quick tests say the same: not built)
+            tests = miss_tests(rule)
+            if tests is None:
+                return None
+            by_state = several and has_path_decided(rule)
+            for box in pending:
+                if by_state and len(box.state) > 1 or not misses(box, tests):
+                    return None
+        steps.append((rule, None, None))
     return steps
 
 
@@ -72,23 +86,12 @@ def walk_carried(walker, held: HeldCuts, table: Table, chain: Chain, blocks: lis
     ``Walker._run`` gives it; None where this does not apply (nothing done then)."""
     if returned is None or walker.record or walker.marks or not pending:
         return None
-    plan = _plan_of(blocks)
+    plan = _plan_of(blocks, pending)
     if not plan:
         return None
     budget = walker.budget
     if budget.spent + len(plan) * (len(pending) + 1) > budget.limit:
         return None  # (past the budget the walker merges boxes between rules)
-    several = False  # (whether some box has several conntrack states: only then is a rule's
-    for box in pending:  # path-decided match asked about, as the walker's all-miss test asks)
-        if len(box.state) > 1:
-            several = True
-            break
-    for rule, key, tests in plan:
-        if key is None:
-            by_state = several and has_path_decided(rule)
-            for box in pending:
-                if by_state and len(box.state) > 1 or not misses(box, tests):
-                    return None
     stepped = rule_steps(table, chain)
     lone = None  # (a list of boxes, its lone_shape)
     for rule, key, outcome in plan:
