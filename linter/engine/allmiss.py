@@ -21,8 +21,10 @@ the packet's path decides).
 from __future__ import annotations
 
 from linter.engine.quickmiss import miss_tests
-from linter.engine.space import Box, has_path_decided
-from linter.model import Rule, VerdictKind
+from linter.engine.space import Box, has_path_decided, protocol_ranges
+from linter.model import ProtocolMatch, Rule, VerdictKind
+
+_PROTO = Box._fields.index("proto")
 
 
 def missed_by_all(walker, table, rule, pending: list[Box], stack: tuple[str, ...]) -> list[Box] | None:
@@ -63,4 +65,27 @@ def every_box_misses(pending: list[Box], tests: tuple, rule: Rule) -> bool:
                 return False
         else:
             return False  # (every test holds all of the box: it may match)
+    return True
+
+
+def protocol_missed(pending: list[Box], rule: Rule) -> bool:
+    """True where ``rule``'s first match is a protocol match every box of ``pending`` lies wholly
+    outside (none split by conntrack state first): ``every_box_misses(pending, miss_tests(rule),
+    rule)`` answers True then, its first test being that match's bounds, read the same way. False
+    says nothing. (A random mix's held runs meet ~15,000 `-p udp` rules at 100,000 rules with tcp
+    boxes: their port tests were built only to go unread.)"""
+    matches = rule.matches
+    if not matches:
+        return False
+    match = matches[0]
+    if type(match) is not ProtocolMatch or match.negated or not match.protocols:
+        return False
+    ranges = protocol_ranges(match.protocols)
+    lowest, highest = ranges[0][0], ranges[-1][1]
+    for box in pending:
+        if len(box.state) > 1 and has_path_decided(rule):
+            return False
+        proto = box[_PROTO]
+        if proto[-1][1] >= lowest and proto[0][0] <= highest:
+            return False
     return True

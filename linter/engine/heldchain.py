@@ -29,10 +29,11 @@ gives there (``HeldCuts.coalesce``, held boxes going back still held).
 
 from __future__ import annotations
 
-from linter.engine.heldcuts import HeldCuts, source_only
+from linter.engine.allmiss import protocol_missed
+from linter.engine.heldcuts import HeldCuts, lone_of, source_only
 from linter.engine.known_sizes import collector
 from linter.engine.quickmiss import miss_tests, misses
-from linter.engine.space import Box, has_path_decided
+from linter.engine.space import Box, has_path_decided, with_src
 from linter.engine.walk import Outcome, blocks_of, rule_steps
 from linter.model import Chain, Rule, Table, VerdictKind
 
@@ -40,11 +41,18 @@ DECIDED = {VerdictKind.DROP: Outcome.DROP, VerdictKind.REJECT: Outcome.REJECT, V
 # (enum members as module constants: a class attribute of an Enum costs ~140 ns on Python 3.11)
 _JUMP, _RETURNS = VerdictKind.JUMP, Outcome.RETURN
 _new_box = tuple.__new__
+_SRC_AT = Box._fields.index("src")
 
-def _plan_of(blocks: list) -> list | None:
-    """Per rule (rule, source key, outcome) for a cut by source, (rule, None, quick tests) for a
-    rule the boxes must miss; None where the chain cannot be walked here. (Not remembered: a
-    random mix's carried jumps each enter a chain met once, and 3,000 plans held 3 MB.)"""
+def _plan_of(blocks: list, pending: list[Box]) -> list | None:
+    """Per rule (rule, source key, outcome) for a cut by source, (rule, None, None) for a rule
+    every box of ``pending`` misses on the quick tests (unsplit by conntrack state); None where
+    the chain cannot be walked here. (Not remembered: a random mix's carried jumps each enter a
+    chain met once, and 3,000 plans held 3 MB.)"""
+    several = False  # (whether some box has several conntrack states: only then is a rule's
+    for box in pending:  # path-decided match asked about, as the walker's all-miss test asks)
+        if len(box.state) > 1:
+            several = True
+            break
     steps = []
     for rule in blocks:
         if type(rule) is not Rule:
@@ -57,10 +65,17 @@ def _plan_of(blocks: list) -> list | None:
                 return None
             steps.append((rule, key, outcome))
             continue
-        tests = miss_tests(rule)
-        if tests is None or not (verdict.terminal or verdict.kind is _JUMP):
+        if not (verdict.terminal or verdict.kind is _JUMP):
             return None
-        steps.append((rule, None, tests))
+        if not protocol_missed(pending, rule):  # (then the quick tests say the same: not built)
+            tests = miss_tests(rule)
+            if tests is None:
+                return None
+            by_state = several and has_path_decided(rule)
+            for box in pending:
+                if by_state and len(box.state) > 1 or not misses(box, tests):
+                    return None
+        steps.append((rule, None, None))
     return steps
 
 
@@ -71,24 +86,14 @@ def walk_carried(walker, held: HeldCuts, table: Table, chain: Chain, blocks: lis
     ``Walker._run`` gives it; None where this does not apply (nothing done then)."""
     if returned is None or walker.record or walker.marks or not pending:
         return None
-    plan = _plan_of(blocks)
+    plan = _plan_of(blocks, pending)
     if not plan:
         return None
     budget = walker.budget
     if budget.spent + len(plan) * (len(pending) + 1) > budget.limit:
         return None  # (past the budget the walker merges boxes between rules)
-    several = False  # (whether some box has several conntrack states: only then is a rule's
-    for box in pending:  # path-decided match asked about, as the walker's all-miss test asks)
-        if len(box.state) > 1:
-            several = True
-            break
-    for rule, key, tests in plan:
-        if key is None:
-            by_state = several and has_path_decided(rule)
-            for box in pending:
-                if by_state and len(box.state) > 1 or not misses(box, tests):
-                    return None
     stepped = rule_steps(table, chain)
+    lone = None  # (a list of boxes, its lone_shape)
     for rule, key, outcome in plan:
         if not pending:
             break
@@ -96,6 +101,12 @@ def walk_carried(walker, held: HeldCuts, table: Table, chain: Chain, blocks: lis
             # (engine/allmiss.py: every box goes on as it is.)
             if not walker._passes_whole(table, rule, stack):
                 budget.spent += len(pending) + 1
+            continue
+        # (the lone lane first, as engine/heldrun.py takes it: ``pending`` is only rebound here)
+        if lone is None or lone[0] is not pending:
+            lone = (pending, lone_of(held, pending))
+        if lone[1] is not None and decide_lone(budget, stepped, rule, outcome, held, lone[1], key, pending,
+                                               results, returned):
             continue
         inside, going_on = held.cut_by_source(key, pending)
         budget.spent += len(pending) - len(inside)
@@ -135,6 +146,51 @@ def enter_carried(walker, held: HeldCuts, table: Table, target: Chain, parts: li
         walker.shared.count_late(table, target, stack)
     back.extend(went)
     return back
+
+
+def apply_by_source(walker, held: HeldCuts, table: Table, chain: Chain, rule: Rule, key: tuple, pending: list[Box],
+                    results: list, stack: tuple[str, ...], returned: list[Box] | None) -> list[Box]:
+    """``Walker._apply_held``'s step for ``rule``, a terminal rule or a jump on sources ``key``
+    alone that the walker does not pass whole: the boxes going on (``pending`` itself where the
+    lone lane leaves them as they are: it is never changed in place here, nor by the walker)."""
+    budget = walker.budget
+    outcome = DECIDED.get(rule.verdict.kind)
+    if outcome is not None and not walker.record and (outcome is not _RETURNS or returned is not None):
+        shape = lone_of(held, pending)
+        if shape is not None and decide_lone(budget, rule_steps(table, chain), rule, outcome, held, shape, key,
+                                             pending, results, returned):
+            return pending
+    inside, going_on = held.cut_by_source(key, pending)
+    # (_apply_rule counts every box it meets: the ones that missed here as well.)
+    budget.spent += len(pending) - len(inside)
+    if not inside:
+        budget.spent += 1
+        return going_on
+    if not decide_matched(walker, table, chain, rule, inside, results, returned):
+        going_on.extend(walker._apply_rule(table, chain, rule, inside, results, stack, returned, matched_whole=True))
+    return going_on
+
+
+def decide_lone(budget, stepped, rule: Rule, outcome: Outcome, held: HeldCuts, shape: tuple, key: tuple,
+                pending: list[Box], results: list, returned: list[Box] | None) -> bool:
+    """``cut_by_source(key, pending)`` then ``decide_parts`` of what it matches, where
+    ``HeldCuts.cut_lone`` tells the boxes go on as they are (``shape``: lone_of(held,
+    ``pending``)): True then (the held box's hole noted, the part decided and charged as those
+    charge, built in one copy), else False (nothing done)."""
+    part = held.cut_lone(shape, key)
+    if part is None:
+        return False
+    # (cut_by_source charges the boxes going on, decide_parts the part and one; or one)
+    budget.spent += len(pending) + 1
+    if part:
+        box = shape[0]
+        if outcome is _RETURNS:
+            returned.append(with_src(box, part))  # (decide_parts hands a RETURN's part back as it is)
+            return True
+        decided = _new_box(Box, box[:_SRC_AT] + (part,) + box[_SRC_AT + 1:-1] + (stepped(box[-1], rule),))
+        sizes = collector()
+        results.append((sizes.defer([decided])[0] if sizes is not None else decided, outcome))
+    return True
 
 
 def decide_matched(walker, table: Table, chain: Chain, rule: Rule, inside: list[Box], results: list,

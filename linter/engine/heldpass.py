@@ -23,8 +23,8 @@ from linter.engine.chains import chain_named
 from linter.engine import heldcuts
 from linter.engine.heldcuts import source_only
 from linter.engine.quickmiss import miss_tests, misses
-from linter.engine.space import Box, has_path_decided
-from linter.model import TERMINAL_KINDS, Chain, Rule, Table, VerdictKind
+from linter.engine.space import Box, has_path_decided, protocol_ranges
+from linter.model import TERMINAL_KINDS, Chain, ProtocolMatch, Rule, Table, VerdictKind
 
 _JUMP, _OTHER = VerdictKind.JUMP, VerdictKind.OTHER
 
@@ -72,6 +72,8 @@ def _all_missed(blocks: list, part: Box) -> list[Rule] | None:
     several = len(part.state) > 1
     src = part.src
     first, last = src[0][0], src[-1][1]
+    proto = part.proto
+    proto_first, proto_last = proto[0][0], proto[-1][1]
     jumps = []
     for rule in blocks:
         if type(rule) is not Rule:
@@ -90,6 +92,14 @@ def _all_missed(blocks: list, part: Box) -> list[Rule] | None:
             if last < low or first > high:
                 continue
             return None
+        # (A rule led by a protocol match the part lies outside: its first quick test, which the
+        # part misses, read without building the rest; the state test is asked above.)
+        matches = rule.matches
+        match = matches[0] if matches else None
+        if type(match) is ProtocolMatch and not match.negated and match.protocols:
+            ranges = protocol_ranges(match.protocols)
+            if proto_last < ranges[0][0] or proto_first > ranges[-1][1]:
+                continue
         tests = miss_tests(rule)
         if tests is None or not misses(part, tests):
             return None

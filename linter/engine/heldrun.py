@@ -38,17 +38,14 @@ from __future__ import annotations
 
 from itertools import islice
 
-from linter.engine.allmiss import every_box_misses
+from linter.engine.allmiss import every_box_misses, protocol_missed
 from linter.engine.heldcuts import HeldCuts, lone_grown, lone_of, source_only
 from linter.engine.heldpass import passes_single
 from linter.engine.quickmiss import miss_tests
-from linter.engine.known_sizes import collector
 from linter.engine.space import Box, with_src
 from linter.model import TERMINAL_KINDS, Rule, VerdictKind
 
 _JUMP, _RETURN, _OTHER = VerdictKind.JUMP, VerdictKind.RETURN, VerdictKind.OTHER
-_SRC_AT = Box._fields.index("src")
-_new_box = tuple.__new__
 
 
 def held_run(walker, held: HeldCuts, table, chain, blocks: list, start: int, checkpoints: dict | None,
@@ -76,6 +73,11 @@ def held_run(walker, held: HeldCuts, table, chain, blocks: list, start: int, che
         # (Verdict.terminal read in place, a jump asked first: ~48,000 rules of a random mix)
         if not (kind is _JUMP or (kind in TERMINAL_KINDS if kind is not _OTHER else verdict.terminal_other)):
             break
+        if protocol_missed(pending, rule):  # (what every_box_misses answers below, its tests not built)
+            if kind is not _JUMP or not walker._passes_whole(table, rule, stack):
+                budget.spent += len(pending) + 1
+            position += 1
+            continue
         key = source_only(rule)
         if key is not None and kind is _JUMP:
             # A jump by source network: _apply_held's steps (the walker's all-miss test, where it
@@ -111,25 +113,16 @@ def held_run(walker, held: HeldCuts, table, chain, blocks: list, start: int, che
                 break  # (a goto by source, an accept: the walker's way)
             # (_apply_held with decide_matched, read in place; no rule on sources alone is
             # passed whole by a walk that is not certain.)
-            if kind is not _RETURN:  # (a RETURN's part goes to ``returned``: the general way)
-                # One held box and short pieces beside the rule's network (most drops): the
-                # boxes go on as they are, the same list (only rebound here, never changed in
-                # place: what a jump sends back goes into cut_by_source's new list).
-                if lone is None or lone[0] is not pending:
-                    lone = (pending, lone_of(held, pending))
-                part = held.cut_lone(lone[1], key) if lone[1] is not None else None
-                if part is not None:
-                    # (charged as below: the boxes going on, then the part and one, or one)
-                    budget.spent += len(pending) + 1
-                    if part:
-                        # decide_parts of the held box with source ``part``, in one copy of it
-                        if stepped is None:
-                            stepped = walk.rule_steps(table, chain)
-                        box = lone[1][0]
-                        decided = _new_box(Box, box[:_SRC_AT] + (part,) + box[_SRC_AT + 1:-1]
-                                           + (stepped(box.trail, rule),))
-                        sizes = collector()
-                        results.append((sizes.defer([decided])[0] if sizes is not None else decided, outcome))
+            # One held box and short pieces beside the rule's network (most drops): the boxes go
+            # on as they are, the same list (only rebound here, never changed in place: what a
+            # jump sends back goes into cut_by_source's new list; a RETURN's part to ``returned``).
+            if lone is None or lone[0] is not pending:
+                lone = (pending, lone_of(held, pending))
+            if lone[1] is not None:
+                if stepped is None:
+                    stepped = walk.rule_steps(table, chain)
+                if heldchain.decide_lone(budget, stepped, rule, outcome, held, lone[1], key, pending,
+                                         results, returned):
                     position += 1
                     continue
             inside, pending_next = held.cut_by_source(key, pending)

@@ -279,15 +279,7 @@ class Walker:
         if (rule.verdict.terminal or rule.verdict.kind is _JUMP) and self._passes_whole(table, rule, stack):
             return pending  # (_apply_rule's answer, held boxes and all: not settled for a rule nothing meets)
         if (key := source_only(rule)) is not None and (rule.verdict.terminal or rule.verdict.kind is _JUMP):
-            inside, going_on = held.cut_by_source(key, pending)
-            # (_apply_rule counts every box it meets: the ones that missed here as well.)
-            self.budget.spent += len(pending) - len(inside)
-            if not inside:
-                self.budget.spent += 1
-                return going_on
-            if not heldchain.decide_matched(self, table, chain, rule, inside, results, returned):
-                going_on.extend(self._apply_rule(table, chain, rule, inside, results, stack, returned, matched_whole=True))
-            return going_on
+            return heldchain.apply_by_source(self, held, table, chain, rule, key, pending, results, stack, returned)
         if held and not held.misses_all(pending, lambda box: self._split_whole(rule, box)):
             if rule.verdict.kind is _JUMP:  # (not passed whole: above)
                 went = heldjumps.jump_holding(self, held, table, chain, rule, pending, results, stack)

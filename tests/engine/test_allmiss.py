@@ -108,3 +108,53 @@ def test_the_quick_tests_read_in_place_are_quickmiss_misses(seed):
                 assert went == pending
                 taken += 1
     assert taken > 20
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_protocol_missed_answers_only_where_every_box_misses_does(seed):
+    """allmiss.protocol_missed (held_run's test of a rule led by a protocol match) says True only
+    where every_box_misses(pending, miss_tests(rule), rule) says True, and says it often."""
+    import random
+    from linter.engine.quickmiss import miss_tests
+    from linter.engine.space import ALL_STATES, Box
+    from tests.engine.helpers import ruleset
+    rnd = random.Random(seed)
+    parts = ["-p tcp", "-p udp", "-p icmp", "! -p udp", "-p tcp -m multiport --dports 2{},80", "-p udp --sport 5{}",
+             "-p udp -m conntrack --ctstate NEW", "-m conntrack --ctstate NEW -p udp", "-s 10.1.{}.0/24 -p udp"]
+    lines = ["-A INPUT " + rnd.choice(parts).format(rnd.randint(0, 9)) + rnd.choice([" -j DROP", " -j RETURN"])
+             for _ in range(120)]
+    rules = ruleset("*filter\n:INPUT DROP [0:0]\n" + "\n".join(lines) + "\nCOMMIT\n").tables[0].chain("INPUT").rules
+
+    def box() -> Box:
+        proto = rnd.choice([((6, 6),), ((17, 17),), ((0, 255),), ((6, 6), (17, 17)), ((1, 1), (6, 6))])
+        return Box(Family.IPV4, proto, ((0, 65535),), ((22, 22),), ((1, 9),), ((1, 9),), frozenset({"eth0"}),
+                   rnd.choice([ALL_STATES, frozenset({"new"})]))
+    taken = declined = 0
+    for rule in rules:
+        for _ in range(8):
+            pending = [box() for _ in range(rnd.randint(1, 3))]
+            expected = (tests := miss_tests(rule)) is not None and allmiss.every_box_misses(pending, tests, rule)
+            if allmiss.protocol_missed(pending, rule):
+                assert expected
+                taken += 1
+            else:
+                declined += expected
+    assert taken > 100
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_held_runs_with_and_without_protocol_missed_walk_alike(monkeypatch, seed):
+    """held_run's protocol lane taken, the walk equal to the one without it."""
+    monkeypatch.setattr(heldcuts, "LONG", 8)
+    calls = []
+    real = allmiss.protocol_missed
+
+    def counting(*args):
+        calls.append(real(*args))
+        return calls[-1]
+    for text in (mixed_rules(seed, 400), varied_rules(seed, 300)):
+        monkeypatch.setattr(heldrun, "protocol_missed", counting)
+        lane = _walked(text)
+        monkeypatch.setattr(heldrun, "protocol_missed", lambda *args: False)
+        assert _walked(text) == lane
+    assert sum(calls) > 10

@@ -165,3 +165,22 @@ def test_chains_entered_straight_from_the_jump_walk_and_count_as_entered(monkeyp
         entered = walked_with_cuts(text), counted[:]
         assert straight == entered
     assert sum(taken) > 3
+
+
+def test_plans_read_protocol_misses_as_the_quick_tests(monkeypatch):
+    """_plan_of's rules led by a protocol match every entering box lies outside (their quick
+    tests not built) are taken, and the walk equals the one where the tests are built for all."""
+    from linter.engine import allmiss
+    real, taken = allmiss.protocol_missed, []
+
+    def counting(*args):
+        taken.append(real(*args))
+        return taken[-1]
+    for seed in range(6):
+        monkeypatch.setattr(heldcuts, "LONG", 8)
+        monkeypatch.setattr(heldchain, "protocol_missed", counting)
+        lane = _walked(short_chains(seed))
+        monkeypatch.setattr(heldchain, "protocol_missed", lambda *args: False)
+        assert _walked(short_chains(seed)) == lane
+        monkeypatch.undo()
+    assert sum(taken) > 3

@@ -142,3 +142,38 @@ def test_holes_settled_by_bisecting_starts_as_without_inside(seed):
         assert heldcuts._STARTS[0] is box.src and heldcuts._STARTS[1] is not None
         expected = with_src(box, iv.without_inside(box.src, list(held.holes_of(box))))
         assert held.settle([box]) == [expected]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_every_lone_lane_walks_as_the_general_path(monkeypatch, seed):
+    """The lone lane of each caller (held_run, heldchain.walk_carried for chains carried into,
+    heldchain.apply_by_source for Walker._apply_held) is taken, and the walk equals the one
+    where cut_lone always declines (cut_by_source everywhere), result by result."""
+    import sys
+
+    from linter.engine import heldchain
+    from tests.engine.test_heldcuts import mixed_rules
+    from tests.engine.test_heldjumps import _walked, varied_rules
+    from tests.engine.test_heldchain import short_chains
+    callers: dict[str, int] = {}
+    real = heldchain.decide_lone
+
+    def counting(*args):
+        done = real(*args)
+        if done:
+            name = sys._getframe(1).f_code.co_name
+            callers[name] = callers.get(name, 0) + 1
+        return done
+    for text in (short_chains(seed), mixed_rules(seed, 400), varied_rules(seed, 300)):
+        for long, runs in ((8, True), (2, True), (8, False)):
+            monkeypatch.setattr(heldcuts, "LONG", long)
+            monkeypatch.setattr(heldchain, "decide_lone", counting)
+            if not runs:  # (without held runs, the walker's own loop meets the drops: _apply_held)
+                monkeypatch.setattr(heldrun, "held_run", lambda *args: None)
+            lane = _walked(text, Family.IPV4)
+            monkeypatch.setattr(HeldCuts, "cut_lone", lambda self, shape, key: None)
+            assert _walked(text, Family.IPV4) == lane
+            monkeypatch.undo()
+    assert callers.get("held_run", 0) > 10
+    assert callers.get("walk_carried", 0) > 3
+    assert callers.get("apply_by_source", 0) > 3

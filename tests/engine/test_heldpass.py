@@ -146,3 +146,23 @@ def test_chains_tested_as_passthrough_tests_them(monkeypatch, seed):
                  with_passing_chains(short_chains(seed, v6=True), seed, v6=True)):
         _both_ways(monkeypatch, text, Family.IPV6 if "2001:" in text else Family.IPV4)
     assert True in asked and False in asked
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_rules_led_by_a_protocol_tested_as_passthrough_tests_them(monkeypatch, seed):
+    """_all_missed's protocol test (a rule led by `-p udp` read on that match alone) is reached
+    and the chain's answer is passthrough's, at every jump the walks meet."""
+    from linter.engine import heldpass, passthrough
+    real, reached = heldpass._all_missed, []
+    ranges = heldpass.protocol_ranges
+
+    def compared(blocks, part):
+        went = real(blocks, part)
+        assert (went is not None) == passthrough._all_missed(blocks, [part])
+        return went
+    monkeypatch.setattr(heldpass, "_all_missed", compared)
+    monkeypatch.setattr(heldpass, "protocol_ranges", lambda protocols: reached.append(1) or ranges(protocols))
+    for text in (with_passing_chains(mixed_rules(seed, 400), seed, share=0.4),
+                 with_passing_chains(short_chains(seed), seed, share=0.4)):
+        _both_ways(monkeypatch, text)
+    assert len(reached) > 3
