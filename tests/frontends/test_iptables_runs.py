@@ -292,3 +292,49 @@ def test_random_lines_of_several_built_in_chains_and_user_chains_read_alike(seed
                                   ":INPUTX - [0:0]\n:BLOCK")
     reader, _ = _same(head + "\n".join(lines) + "\nCOMMIT\n")
     assert reader.runs.taken > 1000
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_shared_openings_pick_the_shape_and_values_each_pattern_reads(seed):
+    """shape_runs._alternation reads the shared opening of several shapes once (their first literal
+    text and values): on random lines, a line the alternation reads is one whose own shape's
+    pattern reads it, with the same values (the branch's groups), and a line it does not read is
+    one no shape's pattern reads without a literal target after -j (the guard, a tree of words)."""
+    import re
+
+    from linter.frontends.iptables import shape_patterns
+
+    rnd = random.Random(seed)
+    keys = [("", "-s", " -j DROP", ""), ("", "-s", " -j RETURN", ""), ("", "-s", " ", "-j", "", ""),
+            ("", "-s", " ", "-d", " -j DROP", ""), ("", "-s", " ", "-d", " ", "-j", "", ""),
+            ("-p tcp -m multiport ", "--dports", " -j DROP", ""), ("-p tcp ", "-j", "", ""),
+            ("", "-s", " -p tcp -m multiport ", "--dports", " -j ACCEPT", ""), ("", "-d", " -j DROP", "")]
+    words = ["DROP", "RETURN", "ACCEPT", "DRO", "DROPS", "CONN", "CONNMARK", "CT", "CTX", "X", "1.2.3.4",
+             '"a b"', "-x", "", "LOG", "LOGX"]
+
+    class Plan:
+        def __init__(self, key):
+            self.key, self.builtin_chain, self.filler, self.lone = key, None, key, None
+
+    read = 0
+    for trial in range(30):
+        chosen = rnd.sample(keys, rnd.randint(2, len(keys)))
+        match, branches, chain_at = shape_runs._alternation([Plan(key) for key in chosen], "[^ ]+")
+        own = [(key, re.compile(shape_patterns.shape_source(key, True)).fullmatch) for key in chosen]
+        for _ in range(300):
+            key = rnd.choice(keys)
+            parts = [key[0]]
+            for k in range(1, len(key) - 1, 2):
+                parts += [key[k], " ", rnd.choice(words), key[k + 1]]
+            line = "-A C " + "".join(parts)
+            m = match(line)
+            found = [(k, f(line)) for k, f in own if f(line)]
+            if m is None:
+                assert not found, line
+                continue
+            _, numbers, one, filler, _ = branches[m.lastindex]
+            read += 1
+            values = (m[numbers],) if one else m.group(*numbers)
+            assert m[chain_at] == "C"
+            assert [(k, f.groups()[1:]) for k, f in found] == [(filler, values)], line
+    assert read > 2000  # most lines are of a chosen shape

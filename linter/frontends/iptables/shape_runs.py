@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 
 from linter.frontends.makers import RULE_BUILDER, SPAN_BUILDER
-from linter.frontends.iptables.shape_patterns import LITERAL_TARGETS, options_source
+from linter.frontends.iptables.shape_patterns import LITERAL_TARGETS, VALUE, options_pieces
 from linter.model import Rule, Span
 
 STABLE = 48  # rule lines looked up with one set of recent shapes before their alternation is compiled
@@ -239,22 +239,52 @@ def _alternation(plans: list, chain_word: str):
 
 
 def _options(plans: list, chain, branches: list) -> str:
-    """The alternation of the plans' options, one group each (the group of the options after the
-    chain; the plan's values follow it), with their branches (``chain``: the built-in one, or None)
-    appended to ``branches``."""
-    options = []
-    for plan in plans:
+    """The alternation of the plans' options (the part of the line after the chain), with their
+    branches (``chain``: the built-in one, or None) appended to ``branches``. Shapes whose patterns
+    open alike (the same literal text and values, ``options_pieces``) share that opening, read
+    once (``-s V -j DROP`` and ``-s V -j RETURN`` scan V once); each shape's own rest is one group,
+    the last to close on a line of that shape (``lastindex``), and its values are the groups of
+    the shared opening and of that rest. The alternation takes the lines each pattern took: a
+    shared opening reads what each of its shapes' patterns read there, and what follows is the
+    alternation of their rests."""
+    shapes = [(options_pieces(plan.key, True), plan) for plan in plans]
+    return _tree([(pieces, 0, plan) for pieces, plan in shapes], [], chain, branches)
+
+
+def _tree(shapes: list, values: list, chain, branches: list) -> str:
+    """The alternation of ``shapes`` ((literal pieces, how many of its values are read already,
+    plan)), which share an opening whose values are the groups ``values``: the pieces from each
+    shape's value ``done`` on. A shape alone gets its group here; shapes whose next literal piece
+    and value are the same share them (one group for the value), in the order first seen."""
+    if len(shapes) == 1:
+        pieces, done, plan = shapes[0]
         group = len(branches)
-        count = (len(plan.key) - 2) // 2
-        branches.append((chain, *_numbers(group, count), plan.filler, plan.lone))
+        count = len(pieces) - 1 - done
+        numbers = values + list(range(group + 1, group + count + 1))
+        branches.append((chain, *_numbers(numbers), plan.filler, plan.lone))
         branches.extend([None] * count)
-        options.append(f"({options_source(plan.key, True)})")
-    return "|".join(options)
+        return f"({VALUE.join(pieces[done:])})"
+    by_opening: dict = {}
+    for shape in shapes:
+        pieces, done, plan = shape
+        # A shape with no value left is alone (a shape's key is unique: two such never meet).
+        opening = pieces[done] if done < len(pieces) - 1 else (None, id(plan))
+        by_opening.setdefault(opening, []).append(shape)
+    alternatives = []
+    for opening, sharing in by_opening.items():
+        if len(sharing) == 1 or isinstance(opening, tuple):
+            alternatives.append(_tree(sharing, values, chain, branches))
+            continue
+        group = len(branches)  # the shared value's group
+        branches.append(None)
+        rest = _tree([(pieces, done + 1, plan) for pieces, done, plan in sharing], values + [group], chain, branches)
+        alternatives.append(f"{opening}{VALUE}(?:{rest})")
+    return "|".join(alternatives)
 
 
-def _numbers(group: int, count: int) -> tuple:
-    """(the group numbers of the ``count`` values after group ``group``, or the one number when
-    ``count`` is 1; whether it is 1): what ShapeRuns.read asks the match for."""
-    if count == 1:
-        return group + 1, True
-    return tuple(range(group + 1, group + count + 1)), False
+def _numbers(numbers: list) -> tuple:
+    """(the group numbers of a shape's values, or the one number when it has one; whether it has
+    one): what ShapeRuns.read asks the match for."""
+    if len(numbers) == 1:
+        return numbers[0], True
+    return tuple(numbers), False
