@@ -52,7 +52,7 @@ class ShapeRuns:
         self.match = None  # the alternation's fullmatch, or None
         # Per group number of a shape's line: (its built-in chain or None, the group numbers of its
         # values, or the one number when it has one value, whether it has one, the plan's filler and
-        # its ``lone``); else None.
+        # its ``lone`` and ``pair``); else None.
         self.branches: list = []
         self.chain_at = 0  # the group number of a user chain's name
         self.version = -1  # the version of plans.recent the alternation was made for
@@ -144,7 +144,7 @@ class ShapeRuns:
                 if index == start_index and self.current:
                     return NO_SHAPE
                 break
-            chain_name, numbers, one, filler, lone = branches[m.lastindex]
+            chain_name, numbers, one, filler, lone, pair = branches[m.lastindex]
             # The values' groups alone: not every group of the alternation (m.groups()), most of them
             # None; one value is read and tested alone (no tuple, no isdisjoint call).
             if one:
@@ -165,6 +165,14 @@ class ShapeRuns:
                 if lone is not None:  # plans.py's ``one`` filler in place (one value, one match)
                     read, verdict, comment, ignore, statements = lone
                     matches = (read(value[1:-1] if value[0] == '"' else value),)
+                elif pair is not None:  # the ``first_of_two``/``second_of_two`` filler and the reader's memo in place
+                    kept, second, read, known, handler, negated, proto_name, verdict, comment, ignore, statements = pair
+                    if value[0] == '"':
+                        value = value[1:-1]
+                    made = known((handler, value, negated, proto_name))
+                    if made is None:  # the reader makes it (and keeps it in the memo)
+                        made = read(value)
+                    matches = (kept, made) if second else (made, kept)
                 else:
                     matches, verdict, comment, ignore, statements = filler((value,) if one else values)
             except ValueError:  # BadValue: the usual read reports it
@@ -261,7 +269,7 @@ def _tree(shapes: list, values: list, chain, branches: list) -> str:
         group = len(branches)
         count = len(pieces) - 1 - done
         numbers = values + list(range(group + 1, group + count + 1))
-        branches.append((chain, *_numbers(numbers), plan.filler, plan.lone))
+        branches.append((chain, *_numbers(numbers), plan.filler, plan.lone, plan.pair))
         branches.extend([None] * count)
         return f"({VALUE.join(pieces[done:])})"
     by_opening: dict = {}
