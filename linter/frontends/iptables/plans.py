@@ -90,10 +90,11 @@ class Plan:
         # is filled in and nothing else (``filler`` is then ``one``): shape_runs.py reads it in place.
         self.lone = None
         # (the other match, whether the value's match is the second, the value's reader, the reader's
-        # memo.get, handler, negated, protocol, verdict, comment, ignore, statements) of a plan of
-        # two matches, one of them a module option's (a port list) filled in from its one value and
-        # nothing else (``filler`` is then ``first_of_two`` or ``second_of_two``): shape_runs.py
-        # reads it in place, the memo looked up as the reader does.
+        # memo, handler, negated, protocol, the plain reader of its ports and their direction, the
+        # maker of a port match, verdict, comment, ignore, statements) of a plan of two matches, one
+        # of them a module option's (a port list) filled in from its one value and nothing else
+        # (``filler`` is then ``first_of_two`` or ``second_of_two``): shape_runs.py reads it in
+        # place, as the reader's ``option`` does (_value_reader).
         self.pair = None
 
 
@@ -205,8 +206,10 @@ class ShapePlans:
                 elif name in ("first_of_two", "second_of_two") and kinds[0][1] == "value":
                     place = plan.fills[0][2]
                     handler, negated, proto_name, _ = kinds[0][2]
-                    plan.pair = (plan.matches[1 - place], place == 1, plan.fills[0][1], reader.memo.get, handler,
-                                 negated, proto_name, plan.verdict, plan.comment, plan.ignore, plan.statements)
+                    plain, direction = _PLAIN_PORTS.get(handler, (_no_range, None))
+                    plan.pair = (plan.matches[1 - place], place == 1, plan.fills[0][1], reader.memo, handler,
+                                 negated, proto_name, plain, direction, make_port_match, plan.verdict,
+                                 plan.comment, plan.ignore, plan.statements)
         self.plans[key] = plan or UNPLANNABLE
 
     @staticmethod

@@ -165,13 +165,18 @@ class ShapeRuns:
                 if lone is not None:  # plans.py's ``one`` filler in place (one value, one match)
                     read, verdict, comment, ignore, statements = lone
                     matches = (read(value[1:-1] if value[0] == '"' else value),)
-                elif pair is not None:  # the ``first_of_two``/``second_of_two`` filler and the reader's memo in place
-                    kept, second, read, known, handler, negated, proto_name, verdict, comment, ignore, statements = pair
+                elif pair is not None:  # plans.py's ``first_of_two``/``second_of_two`` and its ``option`` in place
+                    (kept, second, read, memo, handler, negated, proto_name, plain, direction, make, verdict, comment,
+                     ignore, statements) = pair
                     if value[0] == '"':
                         value = value[1:-1]
-                    made = known((handler, value, negated, proto_name))
-                    if made is None:  # the reader makes it (and keeps it in the memo)
-                        made = read(value)
+                    key = (handler, value, negated, proto_name)
+                    made = memo.get(key)
+                    if made is None:
+                        ranges = plain(value)
+                        # Ports in plain digits made here; any other text by the reader (the usual read's model).
+                        made = read(value) if ranges is None else make(direction, ranges, negated)
+                        memo[key] = made
                     matches = (kept, made) if second else (made, kept)
                 else:
                     matches, verdict, comment, ignore, statements = filler((value,) if one else values)
