@@ -203,7 +203,7 @@ class ShapePlans:
                 name = plan.filler.__name__
                 if name == "one":
                     plan.lone = (plan.fills[0][1], plan.verdict, plan.comment, plan.ignore, plan.statements)
-                elif name in ("first_of_two", "second_of_two") and kinds[0][1] == "value":
+                elif name in ("first_of_two", "second_of_two") and kinds[0][1] == "value" and len(values) == 1:
                     place = plan.fills[0][2]
                     handler, negated, proto_name, _ = kinds[0][2]
                     plain, direction = _PLAIN_PORTS.get(handler, (_no_range, None))
