@@ -4,8 +4,9 @@ plans.py reads a line of a shape it has a plan for by the shape's pattern (shape
 trying the recent shapes' patterns one after the other, through a few calls per line. Once
 the set of recent shapes has stayed the same for a while, this module compiles one
 alternation of their patterns, and reads the lines that follow with it in a loop of its own:
-one ``fullmatch`` per line picks the shape (``lastindex``: each shape's pattern is one group)
-and reads its values, which the plan's fill function fills in (``Plan.filler``); the rule is
+one ``fullmatch`` per line picks the shape (``lastindex``: each shape's pattern, after an opening
+shared with other shapes, is one group) and reads its values, which the plan's fill function
+fills in (``Plan.filler``, or in the loop itself: ``Plan.lone``, ``Plan.pair``); the rule is
 added to its chain. The loop stops at the first line it does not take whole, which the usual
 way reads. Compiling an alternation costs milliseconds: it is done only with enough lines
 left to pay for it, and within a budget when the recent shapes keep changing.
