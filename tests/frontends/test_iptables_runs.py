@@ -292,3 +292,82 @@ def test_random_lines_of_several_built_in_chains_and_user_chains_read_alike(seed
                                   ":INPUTX - [0:0]\n:BLOCK")
     reader, _ = _same(head + "\n".join(lines) + "\nCOMMIT\n")
     assert reader.runs.taken > 1000
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_shared_openings_pick_the_shape_and_values_each_pattern_reads(seed):
+    """shape_runs._alternation reads the shared opening of several shapes once (their first literal
+    text and values): on random lines, a line the alternation reads is one whose own shape's
+    pattern reads it, with the same values (the branch's groups), and a line it does not read is
+    one no shape's pattern reads without a literal target after -j (the guard, a tree of words)."""
+    import re
+
+    from linter.frontends.iptables import shape_patterns
+
+    rnd = random.Random(seed)
+    keys = [("", "-s", " -j DROP", ""), ("", "-s", " -j RETURN", ""), ("", "-s", " ", "-j", "", ""),
+            ("", "-s", " ", "-d", " -j DROP", ""), ("", "-s", " ", "-d", " ", "-j", "", ""),
+            ("-p tcp -m multiport ", "--dports", " -j DROP", ""), ("-p tcp ", "-j", "", ""),
+            ("", "-s", " -p tcp -m multiport ", "--dports", " -j ACCEPT", ""), ("", "-d", " -j DROP", "")]
+    words = ["DROP", "RETURN", "ACCEPT", "DRO", "DROPS", "CONN", "CONNMARK", "CT", "CTX", "X", "1.2.3.4",
+             '"a b"', "-x", "", "LOG", "LOGX"]
+
+    class Plan:
+        def __init__(self, key):
+            self.key, self.builtin_chain, self.filler, self.lone, self.pair = key, None, key, None, None
+
+    read = 0
+    for trial in range(30):
+        chosen = rnd.sample(keys, rnd.randint(2, len(keys)))
+        match, branches, chain_at = shape_runs._alternation([Plan(key) for key in chosen], "[^ ]+")
+        own = [(key, re.compile(shape_patterns.shape_source(key, True)).fullmatch) for key in chosen]
+        for _ in range(300):
+            key = rnd.choice(keys)
+            parts = [key[0]]
+            for k in range(1, len(key) - 1, 2):
+                parts += [key[k], " ", rnd.choice(words), key[k + 1]]
+            line = "-A C " + "".join(parts)
+            m = match(line)
+            found = [(k, f(line)) for k, f in own if f(line)]
+            if m is None:
+                assert not found, line
+                continue
+            _, numbers, one, filler, _, _ = branches[m.lastindex]
+            read += 1
+            values = (m[numbers],) if one else m.group(*numbers)
+            assert m[chain_at] == "C"
+            assert [(k, f.groups()[1:]) for k, f in found] == [(filler, values)], line
+    assert read > 2000  # most lines are of a chosen shape
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_port_lines_read_in_the_runs_loop_read_alike(seed):
+    """A plan of a protocol and one port option filled in (``Plan.pair``) is read in shape_runs'
+    loop itself, through the reader's memo: random port lines (multiport and single ports, source
+    and destination, quoted, odd and repeated values, both protocols, in built-in and user chains)
+    give the general read's model, and equal port lists share one match object (the memo's)."""
+    rnd = random.Random(seed)
+    shapes = ["-A {b} -p {p} -m multiport --dports {l} -j DROP", "-A {c} -p {p} -m multiport --sports {l} -j DROP",
+              "-A {b} -p {p} -m {p} --dport {o} -j ACCEPT", "-A {c} -p {p} -m multiport --dports {l} -j RETURN",
+              "-A {b} -p {p} -m multiport ! --dports {l} -j DROP", "-A {b} -s {a} -j DROP"]
+    values = {"b": ["INPUT", "OUTPUT"], "c": ["CHAIN-1", "CHAIN-2"], "p": ["tcp", "udp"],
+              "l": ["22", "80,443", "1,2,3", "1:1024,8080", '"22"', "65536,1", "0", "x", "22,", "1:2:3", "ssh,80"],
+              "o": ["22", "443", '"80"', "1:1024", "65536", "ssh"], "a": ["10.0.0.1", "1.2.3.0/24"]}
+    lines = []
+    for _ in range(3000):
+        line = rnd.choice(shapes[:rnd.choice([2, 4, 6])])
+        for key, choices in values.items():
+            line = line.replace("{" + key + "}", rnd.choice(choices[:4] if rnd.random() < 0.9 else choices))
+        lines.append(line)
+    head = HEAD.replace(":BLOCK", ":CHAIN-1 - [0:0]\n:CHAIN-2 - [0:0]\n:BLOCK")
+    reader, result = _same(head + "\n".join(lines) + "\nCOMMIT\n")
+    assert reader.runs.taken > 1000
+    assert any(plan and plan.pair for plan in reader.plans.plans.values())
+    by_text: dict = {}
+    for table in result.document.tables:
+        for chain in table.chains:
+            for rule in chain.rules:
+                for match in rule.matches[1:]:
+                    if type(match).__name__ != "PortMatch":
+                        continue  # an odd value: read the usual way, which makes its own (diagnostics)
+                    assert by_text.setdefault((rule.text.split(" -j ")[0].split(" ", 2)[2], repr(match)), match) is match

@@ -71,7 +71,7 @@ class Plan:
     """
 
     __slots__ = ("matches", "verdict", "comment", "ignore", "fills", "comments", "statements", "key",
-                 "builtin_chain", "pattern", "found", "filler", "lone")
+                 "builtin_chain", "pattern", "found", "filler", "lone", "pair")
 
     def __init__(self, matches, verdict, comment, ignore, fills, comments) -> None:
         self.matches = matches
@@ -89,6 +89,13 @@ class Plan:
         # (the reader of the one value, verdict, comment, ignore, statements) of a plan whose one match
         # is filled in and nothing else (``filler`` is then ``one``): shape_runs.py reads it in place.
         self.lone = None
+        # (the other match, whether the value's match is the second, the value's reader, the reader's
+        # memo, handler, negated, protocol, the plain reader of its ports and their direction, the
+        # maker of a port match, verdict, comment, ignore, statements) of a plan of two matches, one
+        # of them a module option's (a port list) filled in from its one value and nothing else
+        # (``filler`` is then ``first_of_two`` or ``second_of_two``): shape_runs.py reads it in
+        # place, as the reader's ``option`` does (_value_reader).
+        self.pair = None
 
 
 class ShapePlans:
@@ -188,11 +195,21 @@ class ShapePlans:
             plan = _make_plan(_masked(tokens), [_unquoted(v) for v in values], tokens, result, self.reader.uses)
         if plan is not None:
             reader = self.reader
+            kinds = plan.fills
             plan.fills = tuple((index, _value_reader(reader, kind, info), place)
                                for index, kind, info, place in plan.fills)
             plan.filler = _filler(plan)
-            if plan.filler.__name__ == "one" and plan.fills[0][0] == 0:
-                plan.lone = (plan.fills[0][1], plan.verdict, plan.comment, plan.ignore, plan.statements)
+            if plan.fills and plan.fills[0][0] == 0:
+                name = plan.filler.__name__
+                if name == "one":
+                    plan.lone = (plan.fills[0][1], plan.verdict, plan.comment, plan.ignore, plan.statements)
+                elif name in ("first_of_two", "second_of_two") and kinds[0][1] == "value" and len(values) == 1:
+                    place = plan.fills[0][2]
+                    handler, negated, proto_name, _ = kinds[0][2]
+                    plain, direction = _PLAIN_PORTS.get(handler, (_no_range, None))
+                    plan.pair = (plan.matches[1 - place], place == 1, plan.fills[0][1], reader.memo, handler,
+                                 negated, proto_name, plain, direction, make_port_match, plan.verdict,
+                                 plan.comment, plan.ignore, plan.statements)
         self.plans[key] = plan or UNPLANNABLE
 
     @staticmethod

@@ -45,9 +45,29 @@ def longest_first(word: str) -> tuple:
     return -len(word), word
 
 
-_LITERALS = "|".join(re.escape(t) for t in sorted(LITERAL_TARGETS, key=longest_first))
+def word_tree(words) -> str:
+    """An alternation matching exactly the ``words`` (non-empty), as a tree keyed on their letters:
+    the words sharing a first letter share one branch, so a text is compared with one branch per
+    first letter rather than with every word (``re`` tries an alternation's branches in turn)."""
+    by_first: dict = {}
+    for word in sorted(words, key=longest_first):
+        by_first.setdefault(word[:1], []).append(word[1:])
+    branches = []
+    for first, rests in sorted(by_first.items()):
+        if len(rests) == 1:
+            branches.append(re.escape(first + rests[0]))
+            continue
+        # "" (a word ending here) comes last: longer words first, as in a flat alternation.
+        longer = [rest for rest in rests if rest]
+        tail = word_tree(longer) if longer else ""
+        if len(longer) < len(rests):
+            tail = f"{tail}|" if longer else ""
+        branches.append(f"{re.escape(first)}(?:{tail})")
+    return "|".join(branches)
+
+
 # Before a -j value in shape_source(key, True): the value is no literal target (as plans.py's split).
-NOT_LITERAL = rf"(?!(?:{_LITERALS})(?: |\Z))"
+NOT_LITERAL = rf"(?!(?:{word_tree(LITERAL_TARGETS)})(?: |\Z))"
 
 
 def shape_pattern(key: tuple[str, ...]):
@@ -66,12 +86,19 @@ def shape_source(key: tuple[str, ...], literal_jumps: bool = False) -> str:
 
 def options_source(key: tuple[str, ...], literal_jumps: bool = False) -> str:
     """The part of ``shape_source`` after the chain and its space: the values' groups."""
+    return VALUE.join(options_pieces(key, literal_jumps))
+
+
+def options_pieces(key: tuple[str, ...], literal_jumps: bool = False) -> list[str]:
+    """The literal parts of ``options_source``, between which its values' groups (``VALUE``) go:
+    one more than the shape has values."""
     pieces = [re.escape(key[0])]
     for k in range(1, len(key) - 1, 2):
         option = key[k]
         guard = NOT_LITERAL if literal_jumps and option in _JUMPS else ""
-        pieces += [re.escape(option), " ", guard, VALUE, re.escape(key[k + 1])]
-    return "".join(pieces)
+        pieces[-1] += f"{re.escape(option)} {guard}"
+        pieces.append(re.escape(key[k + 1]))
+    return pieces
 
 
 class RecentShapes:

@@ -4,8 +4,9 @@ plans.py reads a line of a shape it has a plan for by the shape's pattern (shape
 trying the recent shapes' patterns one after the other, through a few calls per line. Once
 the set of recent shapes has stayed the same for a while, this module compiles one
 alternation of their patterns, and reads the lines that follow with it in a loop of its own:
-one ``fullmatch`` per line picks the shape (``lastindex``: each shape's pattern is one group)
-and reads its values, which the plan's fill function fills in (``Plan.filler``); the rule is
+one ``fullmatch`` per line picks the shape (``lastindex``: each shape's pattern, after an opening
+shared with other shapes, is one group) and reads its values, which the plan's fill function
+fills in (``Plan.filler``, or in the loop itself: ``Plan.lone``, ``Plan.pair``); the rule is
 added to its chain. The loop stops at the first line it does not take whole, which the usual
 way reads. Compiling an alternation costs milliseconds: it is done only with enough lines
 left to pay for it, and within a budget when the recent shapes keep changing.
@@ -28,7 +29,7 @@ from __future__ import annotations
 import re
 
 from linter.frontends.makers import RULE_BUILDER, SPAN_BUILDER
-from linter.frontends.iptables.shape_patterns import LITERAL_TARGETS, options_source
+from linter.frontends.iptables.shape_patterns import LITERAL_TARGETS, VALUE, options_pieces
 from linter.model import Rule, Span
 
 STABLE = 48  # rule lines looked up with one set of recent shapes before their alternation is compiled
@@ -52,7 +53,7 @@ class ShapeRuns:
         self.match = None  # the alternation's fullmatch, or None
         # Per group number of a shape's line: (its built-in chain or None, the group numbers of its
         # values, or the one number when it has one value, whether it has one, the plan's filler and
-        # its ``lone``); else None.
+        # its ``lone`` and ``pair``); else None.
         self.branches: list = []
         self.chain_at = 0  # the group number of a user chain's name
         self.version = -1  # the version of plans.recent the alternation was made for
@@ -144,7 +145,7 @@ class ShapeRuns:
                 if index == start_index and self.current:
                     return NO_SHAPE
                 break
-            chain_name, numbers, one, filler, lone = branches[m.lastindex]
+            chain_name, numbers, one, filler, lone, pair = branches[m.lastindex]
             # The values' groups alone: not every group of the alternation (m.groups()), most of them
             # None; one value is read and tested alone (no tuple, no isdisjoint call).
             if one:
@@ -165,6 +166,19 @@ class ShapeRuns:
                 if lone is not None:  # plans.py's ``one`` filler in place (one value, one match)
                     read, verdict, comment, ignore, statements = lone
                     matches = (read(value[1:-1] if value[0] == '"' else value),)
+                elif pair is not None:  # plans.py's ``first_of_two``/``second_of_two`` and its ``option`` in place
+                    (kept, second, read, memo, handler, negated, proto_name, plain, direction, make, verdict, comment,
+                     ignore, statements) = pair
+                    if value[0] == '"':
+                        value = value[1:-1]
+                    key = (handler, value, negated, proto_name)
+                    made = memo.get(key)
+                    if made is None:
+                        ranges = plain(value)
+                        # Ports in plain digits made here; any other text by the reader (the usual read's model).
+                        made = read(value) if ranges is None else make(direction, ranges, negated)
+                        memo[key] = made
+                    matches = (kept, made) if second else (made, kept)
                 else:
                     matches, verdict, comment, ignore, statements = filler((value,) if one else values)
             except ValueError:  # BadValue: the usual read reports it
@@ -239,22 +253,52 @@ def _alternation(plans: list, chain_word: str):
 
 
 def _options(plans: list, chain, branches: list) -> str:
-    """The alternation of the plans' options, one group each (the group of the options after the
-    chain; the plan's values follow it), with their branches (``chain``: the built-in one, or None)
-    appended to ``branches``."""
-    options = []
-    for plan in plans:
+    """The alternation of the plans' options (the part of the line after the chain), with their
+    branches (``chain``: the built-in one, or None) appended to ``branches``. Shapes whose patterns
+    open alike (the same literal text and values, ``options_pieces``) share that opening, read
+    once (``-s V -j DROP`` and ``-s V -j RETURN`` scan V once); each shape's own rest is one group,
+    the last to close on a line of that shape (``lastindex``), and its values are the groups of
+    the shared opening and of that rest. The alternation takes the lines each pattern took: a
+    shared opening reads what each of its shapes' patterns read there, and what follows is the
+    alternation of their rests."""
+    shapes = [(options_pieces(plan.key, True), plan) for plan in plans]
+    return _tree([(pieces, 0, plan) for pieces, plan in shapes], [], chain, branches)
+
+
+def _tree(shapes: list, values: list, chain, branches: list) -> str:
+    """The alternation of ``shapes`` ((literal pieces, how many of its values are read already,
+    plan)), which share an opening whose values are the groups ``values``: the pieces from each
+    shape's value ``done`` on. A shape alone gets its group here; shapes whose next literal piece
+    and value are the same share them (one group for the value), in the order first seen."""
+    if len(shapes) == 1:
+        pieces, done, plan = shapes[0]
         group = len(branches)
-        count = (len(plan.key) - 2) // 2
-        branches.append((chain, *_numbers(group, count), plan.filler, plan.lone))
+        count = len(pieces) - 1 - done
+        numbers = values + list(range(group + 1, group + count + 1))
+        branches.append((chain, *_numbers(numbers), plan.filler, plan.lone, plan.pair))
         branches.extend([None] * count)
-        options.append(f"({options_source(plan.key, True)})")
-    return "|".join(options)
+        return f"({VALUE.join(pieces[done:])})"
+    by_opening: dict = {}
+    for shape in shapes:
+        pieces, done, plan = shape
+        # A shape with no value left is alone (a shape's key is unique: two such never meet).
+        opening = pieces[done] if done < len(pieces) - 1 else (None, id(plan))
+        by_opening.setdefault(opening, []).append(shape)
+    alternatives = []
+    for opening, sharing in by_opening.items():
+        if len(sharing) == 1 or isinstance(opening, tuple):
+            alternatives.append(_tree(sharing, values, chain, branches))
+            continue
+        group = len(branches)  # the shared value's group
+        branches.append(None)
+        rest = _tree([(pieces, done + 1, plan) for pieces, done, plan in sharing], values + [group], chain, branches)
+        alternatives.append(f"{opening}{VALUE}(?:{rest})")
+    return "|".join(alternatives)
 
 
-def _numbers(group: int, count: int) -> tuple:
-    """(the group numbers of the ``count`` values after group ``group``, or the one number when
-    ``count`` is 1; whether it is 1): what ShapeRuns.read asks the match for."""
-    if count == 1:
-        return group + 1, True
-    return tuple(range(group + 1, group + count + 1)), False
+def _numbers(numbers: list) -> tuple:
+    """(the group numbers of a shape's values, or the one number when it has one; whether it has
+    one): what ShapeRuns.read asks the match for."""
+    if len(numbers) == 1:
+        return numbers[0], True
+    return tuple(numbers), False
