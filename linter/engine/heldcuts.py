@@ -178,19 +178,9 @@ class HeldCuts(dict):
                 continue
             entry = held.get(id(box))
             holes = entry[1] if entry is not None else None
-            at = -1  # (where the one piece of ``inside`` goes among the holes, once known)
+            at = -1
             if holes:
-                if len(inside) == 1:
-                    # (One piece, the common case: _less_holes's test read in place, by one
-                    # bisection; it leaves ``inside`` as it is unless a hole reaches it, and
-                    # then the piece goes in the holes where the bisection says.)
-                    piece_lo, piece_hi = inside[0]
-                    at = bisect_right(holes, (piece_lo, _AFTER_ALL))
-                    if at and holes[at - 1][1] >= piece_lo or at < len(holes) and holes[at][0] <= piece_hi:
-                        inside = _less_holes(inside, holes)
-                        at = -1
-                else:
-                    inside = _less_holes(inside, holes)
+                inside, at = _beside_holes(inside, holes)
                 if not inside:
                     going_on.append(box)
                     continue
@@ -203,11 +193,8 @@ class HeldCuts(dict):
             inside_parts.append(with_src(box, inside))
             if holes is None:
                 held[id(box)] = (box, list(inside))
-            elif at >= 0:
-                holes.insert(at, inside[0])
             else:
-                for piece in inside:
-                    insort(holes, piece)
+                _add_holes(holes, inside, at)
             going_on.append(box)
         return inside_parts, going_on
 
@@ -240,23 +227,12 @@ class HeldCuts(dict):
         holes = self[id(box)][1]
         at = -1
         if holes:
-            if len(inside) == 1:
-                piece_lo, piece_hi = inside[0]
-                at = bisect_right(holes, (piece_lo, _AFTER_ALL))
-                if at and holes[at - 1][1] >= piece_lo or at < len(holes) and holes[at][0] <= piece_hi:
-                    inside = _less_holes(inside, holes)
-                    at = -1
-            else:
-                inside = _less_holes(inside, holes)
+            inside, at = _beside_holes(inside, holes)
             if not inside:
                 return ()
         if len(inside) > MOST_PER_CUT or len(holes) + len(inside) > len(src) // HOLES_DIVISOR:
             return None  # (cut_by_source settles the box first)
-        if at >= 0:
-            holes.insert(at, inside[0])
-        else:
-            for piece in inside:
-                insort(holes, piece)
+        _add_holes(holes, inside, at)
         return inside
 
 
@@ -448,6 +424,30 @@ def _split(box: Box, wanted: iv.Ranges, inside_parts: list[Box], going_on: list[
     outside = iv.subtract(src, wanted)
     if outside:
         going_on.append(with_src(box, outside))
+
+
+def _beside_holes(inside: iv.Ranges, holes: list[tuple[int, int]]) -> tuple[iv.Ranges, int]:
+    """(``inside`` without the holes that reach it, where its one piece goes among ``holes``
+    when known, else -1), for cut_by_source and cut_lone. One piece, the common case:
+    _less_holes's test read in place, by one bisection; it leaves ``inside`` as it is unless a
+    hole reaches it, and then the piece goes in the holes where the bisection says."""
+    if len(inside) != 1:
+        return _less_holes(inside, holes), -1
+    piece_lo, piece_hi = inside[0]
+    at = bisect_right(holes, (piece_lo, _AFTER_ALL))
+    if at and holes[at - 1][1] >= piece_lo or at < len(holes) and holes[at][0] <= piece_hi:
+        return _less_holes(inside, holes), -1
+    return inside, at
+
+
+def _add_holes(holes: list[tuple[int, int]], inside: iv.Ranges, at: int) -> None:
+    """``inside``'s pieces noted among ``holes`` (in order; ``at``: _beside_holes's place of
+    its one piece, or -1)."""
+    if at >= 0:
+        holes.insert(at, inside[0])
+    else:
+        for piece in inside:
+            insort(holes, piece)
 
 
 def _less_holes(inside: iv.Ranges, holes: list[tuple[int, int]]) -> iv.Ranges:
