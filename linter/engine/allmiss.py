@@ -74,14 +74,10 @@ def protocol_missed(pending: list[Box], rule: Rule) -> bool:
     rule)`` answers True then, its first test being that match's bounds, read the same way. False
     says nothing. (A random mix's held runs meet ~15,000 `-p udp` rules at 100,000 rules with tcp
     boxes: their port tests were built only to go unread.)"""
-    matches = rule.matches
-    if not matches:
+    bounds = leading_protocol(rule)
+    if bounds is None:
         return False
-    match = matches[0]
-    if type(match) is not ProtocolMatch or match.negated or not match.protocols:
-        return False
-    ranges = protocol_ranges(match.protocols)
-    lowest, highest = ranges[0][0], ranges[-1][1]
+    lowest, highest = bounds
     for box in pending:
         if len(box.state) > 1 and has_path_decided(rule):
             return False
@@ -89,3 +85,15 @@ def protocol_missed(pending: list[Box], rule: Rule) -> bool:
         if proto[-1][1] >= lowest and proto[0][0] <= highest:
             return False
     return True
+
+
+def leading_protocol(rule: Rule) -> tuple[int, int] | None:
+    """The lowest and highest protocol number of ``rule``'s first match, where that is a protocol
+    match, not negated: a box whose protocols lie wholly outside them misses ``rule`` on its
+    first quick test (miss_tests), whatever the others say. None otherwise."""
+    matches = rule.matches
+    match = matches[0] if matches else None
+    if type(match) is not ProtocolMatch or match.negated or not match.protocols:
+        return None
+    ranges = protocol_ranges(match.protocols)
+    return ranges[0][0], ranges[-1][1]

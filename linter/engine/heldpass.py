@@ -19,12 +19,13 @@ may meet the part) is left to ``_apply_rule`` with nothing done.
 
 from __future__ import annotations
 
+from linter.engine.allmiss import leading_protocol
 from linter.engine.chains import chain_named
 from linter.engine import heldcuts
 from linter.engine.heldcuts import source_only
 from linter.engine.quickmiss import miss_tests, misses
-from linter.engine.space import Box, has_path_decided, protocol_ranges
-from linter.model import TERMINAL_KINDS, Chain, ProtocolMatch, Rule, Table, VerdictKind
+from linter.engine.space import Box, has_path_decided
+from linter.model import TERMINAL_KINDS, Chain, Rule, Table, VerdictKind
 
 _JUMP, _OTHER = VerdictKind.JUMP, VerdictKind.OTHER
 
@@ -94,12 +95,9 @@ def _all_missed(blocks: list, part: Box) -> list[Rule] | None:
             return None
         # (A rule led by a protocol match the part lies outside: its first quick test, which the
         # part misses, read without building the rest; the state test is asked above.)
-        matches = rule.matches
-        match = matches[0] if matches else None
-        if type(match) is ProtocolMatch and not match.negated and match.protocols:
-            ranges = protocol_ranges(match.protocols)
-            if proto_last < ranges[0][0] or proto_first > ranges[-1][1]:
-                continue
+        bounds = leading_protocol(rule)
+        if bounds is not None and (proto_last < bounds[0] or proto_first > bounds[1]):
+            continue
         tests = miss_tests(rule)
         if tests is None or not misses(part, tests):
             return None
