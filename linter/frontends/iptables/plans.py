@@ -96,10 +96,11 @@ class Plan:
         # (``filler`` is then ``first_of_two`` or ``second_of_two``): shape_runs.py reads it in
         # place, as the reader's ``option`` does (_value_reader).
         self.pair = None
-        # (the address memo's get, the address reader, the match between, the port option's reader and
-        # the rest of ``pair`` from its memo on) of a plan of an address, one kept match and a port
-        # option, filled in from its two values in that order and nothing else (``filler`` is then
-        # ``two_matches``): shape_runs.py reads it in place (_two_in_place).
+        # (the address memo's get, the address reader, the match between, a memo of the port values'
+        # matches and its get, the port option's reader, verdict, comment, ignore, statements) of a plan
+        # of an address, one kept match and a port option, filled in from its two values in that
+        # order and nothing else (``filler`` is then ``two_matches``): shape_runs.py reads it in place
+        # (_two_in_place).
         self.two = None
 
 
@@ -307,16 +308,17 @@ def _two_in_place(reader, plan: Plan, kinds: tuple):
     ``-s NET -p tcp -m tcp --dport N``), else None. What shape_runs.py does with it is what
     ``two_matches`` does through the two readers: the address looked up in the memo its reader
     fills (the reader's own, ``reader.addresses``) and read by that reader when it is not there;
-    the ports as the ``option`` reader reads them, through ``reader.memo``."""
+    the ports by the ``option`` reader, through ``reader.memo``, once per text: a memo of the
+    plan's own keeps what it made of each, by the text alone. That is the object ``option``
+    would give again: its other keys (handler, negation, protocol) are the plan's, and
+    ``reader.memo`` only ever gains keys (none is dropped or given another object)."""
     (address_index, address_kind, address_info, address_place), (port_index, port_kind, port_info, port_place) = kinds
     if (address_kind != "addr" or port_kind != "value" or (address_index, port_index) != (0, 1)
             or len(plan.matches) != 3 or (address_place, port_place) != (0, 2)):
         return None
-    handler, negated, proto_name, _ = port_info
-    plain, direction = _PLAIN_PORTS.get(handler, (_no_range, None))
-    return (reader.addresses[address_info].get, plan.fills[0][1], plan.matches[1], plan.fills[1][1], reader.memo,
-            handler, negated, proto_name, plain, direction, make_port_match, plan.verdict, plan.comment, plan.ignore,
-            plan.statements)
+    ports: dict = {}  # the port option's values -> what its reader made of them (through reader.memo)
+    return (reader.addresses[address_info].get, plan.fills[0][1], plan.matches[1], ports.get, ports, plan.fills[1][1],
+            plan.verdict, plan.comment, plan.ignore, plan.statements)
 
 
 def _match_and_verdict(plan: Plan):

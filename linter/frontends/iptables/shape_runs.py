@@ -180,8 +180,7 @@ class ShapeRuns:
                         memo[key] = made
                     matches = (kept, made) if second else (made, kept)
                 elif two is not None:  # plans.py's ``two_matches``, its address memo and port ``option`` in place
-                    (known, read_address, kept, read, memo, handler, negated, proto_name, plain, direction, make,
-                     verdict, comment, ignore, statements) = two
+                    known, read_address, kept, ports, port_memo, read, verdict, comment, ignore, statements = two
                     address, value = values
                     if address[0] == '"':
                         address = address[1:-1]
@@ -190,12 +189,9 @@ class ShapeRuns:
                         address_match = read_address(address)
                     if value[0] == '"':
                         value = value[1:-1]
-                    key = (handler, value, negated, proto_name)
-                    made = memo.get(key)
+                    made = ports(value)
                     if made is None:
-                        ranges = plain(value)
-                        made = read(value) if ranges is None else make(direction, ranges, negated)
-                        memo[key] = made
+                        made = port_memo[value] = read(value)
                     matches = (address_match, kept, made)
                 else:
                     matches, verdict, comment, ignore, statements = filler((value,) if one else values)
