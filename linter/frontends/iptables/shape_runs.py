@@ -138,6 +138,7 @@ class ShapeRuns:
         # ``chains`` from then on, so the one kept is the one a lookup would find).
         last_name = None
         rules = None
+        checked = None  # the built-in chain of the last line that had one (found in ``builtin``)
         last = len(lines)
         while True:
             m = match(line)
@@ -160,8 +161,10 @@ class ShapeRuns:
                 chain_name = m[chain_at]
                 if chain_name in builtin or chain_name in literal:
                     break
-            elif chain_name not in builtin:
-                break
+            elif chain_name is not checked:  # a built-in chain: of this table (looked up once a run of it)
+                if chain_name not in builtin:
+                    break
+                checked = chain_name
             try:
                 if lone is not None:  # plans.py's ``one`` filler in place (one value, one match)
                     read, verdict, comment, ignore, statements = lone
