@@ -314,7 +314,7 @@ def test_shared_openings_pick_the_shape_and_values_each_pattern_reads(seed):
 
     class Plan:
         def __init__(self, key):
-            self.key, self.builtin_chain, self.filler, self.lone, self.pair = key, None, key, None, None
+            self.key, self.builtin_chain, self.filler, self.lone, self.pair, self.two = key, None, key, None, None, None
 
     read = 0
     for trial in range(30):
@@ -332,7 +332,7 @@ def test_shared_openings_pick_the_shape_and_values_each_pattern_reads(seed):
             if m is None:
                 assert not found, line
                 continue
-            _, numbers, one, filler, _, _ = branches[m.lastindex]
+            _, numbers, one, filler, _, _, _ = branches[m.lastindex]
             read += 1
             values = (m[numbers],) if one else m.group(*numbers)
             assert m[chain_at] == "C"
@@ -371,3 +371,48 @@ def test_port_lines_read_in_the_runs_loop_read_alike(seed):
                     if type(match).__name__ != "PortMatch":
                         continue  # an odd value: read the usual way, which makes its own (diagnostics)
                     assert by_text.setdefault((rule.text.split(" -j ")[0].split(" ", 2)[2], repr(match)), match) is match
+
+
+def _sharing(document) -> list:
+    """Per match of every rule, the position of the first match that is the same object: which
+    matches the read shares (the memos' objects)."""
+    first: dict = {}
+    shared = []
+    for table in document.tables:
+        for chain in table.chains:
+            for rule in chain.rules:
+                for match in rule.matches:
+                    shared.append(first.setdefault(id(match), len(first)))
+    return shared
+
+
+@pytest.mark.parametrize("seed,family", [(11, "ipv4"), (12, "ipv4"), (13, "ipv6")])
+def test_address_and_port_lines_read_in_the_runs_loop_read_alike(seed, family):
+    """A plan of an address, a kept match and a port option filled in (``Plan.two``, an allow-list's
+    ``-s NET -p tcp -m tcp --dport N``) is read in shape_runs' loop itself, through the reader's
+    address and option memos: random lines of such shapes (source and destination, negated,
+    quoted, odd and repeated values, single ports and lists, built-in and user chains) among
+    others give the general read's model, with the same matches shared as the general read shares."""
+    rnd = random.Random(seed)
+    shapes = ["-A {b} -s {a} -p {p} -m {p} --dport {o} -j ACCEPT", "-A {c} -d {a} -p {p} -m multiport --dports {l} -j DROP",
+              "-A {b} ! -s {a} -p {p} -m {p} --sport {o} -j DROP", "-A {b} -s {a} -p {p} -m {p} ! --dport {o} -j ACCEPT",
+              "-A {b} -p {p} -m {p} --dport {o} -j ACCEPT", "-A {b} -s {a} -j DROP", "-A {c} -s {a} -d {a} -j ACCEPT"]
+    addresses = (["10.0.0.1", "1.2.3.0/24", "10.9.0.0/16", '"1.2.3.4"', "300.1.1.1", "1.2.3.4/33", "db.example.com",
+                  "ACCEPT", "1.2.3", "0x0a.0.0.1", "1.2.3.4/", "1.2.3.4/08"] if family == "ipv4" else
+                 ["fe80::1", "2001:db8::/32", "::1", '"fe80::2"', "2001:db8::/129", "db.example.com", "ACCEPT", "1.2.3.4"])
+    values = {"b": ["INPUT", "OUTPUT"], "c": ["CHAIN-1", "CHAIN-2"], "p": ["tcp", "udp"],
+              "l": ["22", "80,443", "1:1024,8080", '"22"', "65536,1", "x"],
+              "o": ["22", "443", '"80"', "1:1024", "65536", "ssh", "DROP", "0"], "a": addresses}
+    lines = []
+    for _ in range(3000):
+        line = rnd.choice(shapes[:rnd.choice([1, 2, 4, 7])])
+        for key, choices in values.items():
+            while "{" + key + "}" in line:
+                line = line.replace("{" + key + "}", rnd.choice(choices[:3] if rnd.random() < 0.93 else choices), 1)
+        lines.append(line)
+    head = HEAD.replace(":BLOCK", ":CHAIN-1 - [0:0]\n:CHAIN-2 - [0:0]\n:BLOCK")
+    reader, result = _same(head + "\n".join(lines) + "\nCOMMIT\n")
+    assert reader.runs.taken > 1000
+    assert any(plan and plan.two for plan in reader.plans.plans.values())
+    assert _sharing(result.document) == _sharing(_read(SourceFile(PATH, head + "\n".join(lines) + "\nCOMMIT\n"),
+                                                       "interpreter")[1].document)

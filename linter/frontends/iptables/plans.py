@@ -71,7 +71,7 @@ class Plan:
     """
 
     __slots__ = ("matches", "verdict", "comment", "ignore", "fills", "comments", "statements", "key",
-                 "builtin_chain", "pattern", "found", "filler", "lone", "pair")
+                 "builtin_chain", "pattern", "found", "filler", "lone", "pair", "two")
 
     def __init__(self, matches, verdict, comment, ignore, fills, comments) -> None:
         self.matches = matches
@@ -96,6 +96,12 @@ class Plan:
         # (``filler`` is then ``first_of_two`` or ``second_of_two``): shape_runs.py reads it in
         # place, as the reader's ``option`` does (_value_reader).
         self.pair = None
+        # (the address memo's get, the address reader, the match between, a memo of the port values'
+        # matches and its get, the port option's reader, verdict, comment, ignore, statements) of a plan
+        # of an address, one kept match and a port option, filled in from its two values in that
+        # order and nothing else (``filler`` is then ``two_matches``): shape_runs.py reads it in place
+        # (_two_in_place).
+        self.two = None
 
 
 class ShapePlans:
@@ -210,6 +216,8 @@ class ShapePlans:
                     plan.pair = (plan.matches[1 - place], place == 1, plan.fills[0][1], reader.memo, handler,
                                  negated, proto_name, plain, direction, make_port_match, plan.verdict,
                                  plan.comment, plan.ignore, plan.statements)
+                elif name == "two_matches" and len(values) == 2:
+                    plan.two = _two_in_place(reader, plan, kinds)
         self.plans[key] = plan or UNPLANNABLE
 
     @staticmethod
@@ -292,6 +300,25 @@ def _one_of_two(template: tuple, index: int, read, place: int, verdict, comment,
         value = values[index]
         return (kept, read(value[1:-1] if value[0] == '"' else value)), verdict, comment, ignore, statements
     return second_of_two
+
+
+def _two_in_place(reader, plan: Plan, kinds: tuple):
+    """``Plan.two`` of a ``two_matches`` plan whose values are an address (the first match) and a
+    module option's port list (the third), with one match kept between them (an allow-list's
+    ``-s NET -p tcp -m tcp --dport N``), else None. What shape_runs.py does with it is what
+    ``two_matches`` does through the two readers: the address looked up in the memo its reader
+    fills (the reader's own, ``reader.addresses``) and read by that reader when it is not there;
+    the ports by the ``option`` reader, through ``reader.memo``, once per text: a memo of the
+    plan's own keeps what it made of each, by the text alone. That is the object ``option``
+    would give again: its other keys (handler, negation, protocol) are the plan's, and
+    ``reader.memo`` only ever gains keys (none is dropped or given another object)."""
+    (address_index, address_kind, address_info, address_place), (port_index, port_kind, port_info, port_place) = kinds
+    if (address_kind != "addr" or port_kind != "value" or (address_index, port_index) != (0, 1)
+            or len(plan.matches) != 3 or (address_place, port_place) != (0, 2)):
+        return None
+    ports: dict = {}  # the port option's values -> what its reader made of them (through reader.memo)
+    return (reader.addresses[address_info].get, plan.fills[0][1], plan.matches[1], ports.get, ports, plan.fills[1][1],
+            plan.verdict, plan.comment, plan.ignore, plan.statements)
 
 
 def _match_and_verdict(plan: Plan):

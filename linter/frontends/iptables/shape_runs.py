@@ -6,7 +6,7 @@ the set of recent shapes has stayed the same for a while, this module compiles o
 alternation of their patterns, and reads the lines that follow with it in a loop of its own:
 one ``fullmatch`` per line picks the shape (``lastindex``: each shape's pattern, after an opening
 shared with other shapes, is one group) and reads its values, which the plan's fill function
-fills in (``Plan.filler``, or in the loop itself: ``Plan.lone``, ``Plan.pair``); the rule is
+fills in (``Plan.filler``, or in the loop itself: ``Plan.lone``, ``Plan.pair``, ``Plan.two``); the rule is
 added to its chain. The loop stops at the first line it does not take whole, which the usual
 way reads. Compiling an alternation costs milliseconds: it is done only with enough lines
 left to pay for it, and within a budget when the recent shapes keep changing.
@@ -53,7 +53,7 @@ class ShapeRuns:
         self.match = None  # the alternation's fullmatch, or None
         # Per group number of a shape's line: (its built-in chain or None, the group numbers of its
         # values, or the one number when it has one value, whether it has one, the plan's filler and
-        # its ``lone`` and ``pair``); else None.
+        # its ``lone``, ``pair`` and ``two``); else None.
         self.branches: list = []
         self.chain_at = 0  # the group number of a user chain's name
         self.version = -1  # the version of plans.recent the alternation was made for
@@ -138,6 +138,7 @@ class ShapeRuns:
         # ``chains`` from then on, so the one kept is the one a lookup would find).
         last_name = None
         rules = None
+        checked = None  # the built-in chain of the last line that had one (found in ``builtin``)
         last = len(lines)
         while True:
             m = match(line)
@@ -145,7 +146,7 @@ class ShapeRuns:
                 if index == start_index and self.current:
                     return NO_SHAPE
                 break
-            chain_name, numbers, one, filler, lone, pair = branches[m.lastindex]
+            chain_name, numbers, one, filler, lone, pair, two = branches[m.lastindex]
             # The values' groups alone: not every group of the alternation (m.groups()), most of them
             # None; one value is read and tested alone (no tuple, no isdisjoint call).
             if one:
@@ -160,8 +161,10 @@ class ShapeRuns:
                 chain_name = m[chain_at]
                 if chain_name in builtin or chain_name in literal:
                     break
-            elif chain_name not in builtin:
-                break
+            elif chain_name is not checked:  # a built-in chain: of this table (looked up once a run of it)
+                if chain_name not in builtin:
+                    break
+                checked = chain_name
             try:
                 if lone is not None:  # plans.py's ``one`` filler in place (one value, one match)
                     read, verdict, comment, ignore, statements = lone
@@ -179,6 +182,20 @@ class ShapeRuns:
                         made = read(value) if ranges is None else make(direction, ranges, negated)
                         memo[key] = made
                     matches = (kept, made) if second else (made, kept)
+                elif two is not None:  # plans.py's ``two_matches``, its address memo and port ``option`` in place
+                    known, read_address, kept, ports, port_memo, read, verdict, comment, ignore, statements = two
+                    address, value = values
+                    if address[0] == '"':
+                        address = address[1:-1]
+                    address_match = known(address)
+                    if address_match is None:
+                        address_match = read_address(address)
+                    if value[0] == '"':
+                        value = value[1:-1]
+                    made = ports(value)
+                    if made is None:
+                        made = port_memo[value] = read(value)
+                    matches = (address_match, kept, made)
                 else:
                     matches, verdict, comment, ignore, statements = filler((value,) if one else values)
             except ValueError:  # BadValue: the usual read reports it
@@ -275,7 +292,7 @@ def _tree(shapes: list, values: list, chain, branches: list) -> str:
         group = len(branches)
         count = len(pieces) - 1 - done
         numbers = values + list(range(group + 1, group + count + 1))
-        branches.append((chain, *_numbers(numbers), plan.filler, plan.lone, plan.pair))
+        branches.append((chain, *_numbers(numbers), plan.filler, plan.lone, plan.pair, plan.two))
         branches.extend([None] * count)
         return f"({VALUE.join(pieces[done:])})"
     by_opening: dict = {}
