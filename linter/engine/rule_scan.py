@@ -41,6 +41,8 @@ class RuleScan(NamedTuple):
 
 
 _SCANS: IdentityCache[RuleScan] = IdentityCache()
+# The match classes the scan reads (model classes have no subclasses: told by type).
+_NOTED_MATCHES = frozenset((InterfaceMatch, MarkMatch))
 
 
 def rule_scan(ruleset: Ruleset) -> RuleScan:
@@ -77,6 +79,7 @@ def _scan(ruleset: Ruleset) -> RuleScan:
     dnat, redirect, snat = VerdictKind.DNAT, VerdictKind.REDIRECT, VerdictKind.SNAT
     nat_kinds = ROLE_NAT_KINDS
     prerouting = Hook.PREROUTING
+    noted = _NOTED_MATCHES
     for table in ruleset.tables:
         table_jumps: list = []
         jumps[id(table)] = (table, table_jumps)
@@ -93,15 +96,16 @@ def _scan(ruleset: Ruleset) -> RuleScan:
                     catch_all = catch_alls[id(chain)] = (chain, index)
                 named = False
                 for match in matches:
-                    if isinstance(match, InterfaceMatch):
-                        named = True
-                        for name in match.names:
-                            if name.endswith(("+", "*")):
-                                names.add(name[:-1] + "\x00")
-                            else:
-                                names.add(name)
-                    if not reads_marks and isinstance(match, MarkMatch):
-                        reads_marks = True
+                    if type(match) in noted:  # (one test for the two kinds of match noted)
+                        if type(match) is InterfaceMatch:
+                            named = True
+                            for name in match.names:
+                                if name.endswith(("+", "*")):
+                                    names.add(name[:-1] + "\x00")
+                                else:
+                                    names.add(name)
+                        else:
+                            reads_marks = True
                 kind = rule.verdict.kind
                 if kind is jump or kind is goto:
                     table_jumps.append((chain, rule))

@@ -212,3 +212,13 @@ def test_the_scan_notes_catch_alls_and_jumps_as_a_loop_over_every_rule(seed):
     scanned = rule_scan(document)
     assert scanned.catch_alls == _first_catch_alls(document)
     assert scanned.jumps == _every_jump(document)
+
+
+def test_the_match_classes_the_scan_notes_have_no_subclass():
+    """rule_scan tells an interface or mark match by its type (one set look-up per match: a
+    failed isinstance looks ``__class__`` up on the match); a subclass would be missed."""
+    from linter.engine.rule_scan import _NOTED_MATCHES
+    from linter.model import InterfaceMatch, MarkMatch
+
+    assert _NOTED_MATCHES == {InterfaceMatch, MarkMatch}
+    assert not InterfaceMatch.__subclasses__() and not MarkMatch.__subclasses__()
