@@ -239,17 +239,21 @@ def _long_chains_text(rng) -> str:
             elif pick < named + marked:
                 parts.append(f"-m mark --mark 0x{rng.randrange(1, 9)}")
             elif pick < 1 - bare:
-                parts.append(f"-s 10.{rng.randrange(256)}.{rng.randrange(256)}.0/24 -p tcp -m tcp --dport {rng.choice((22, 443))}")
+                parts.append(f"-s 10.{rng.randrange(256)}.{rng.randrange(256)}.0/24 "
+                             f"-p tcp -m tcp --dport {rng.choice((22, 443))}")
             parts.append(f"-j {rng.choice(['ACCEPT', 'ACCEPT', 'DROP', 'RETURN', 'LOG', 'REJECT'])}")
             lines.append(" ".join(parts))
     if rng.random() < 0.4:
-        lines.insert(rng.randrange(5, len(lines)), f"-A {rng.choice(('INPUT', 'USER'))} -i eth0 -{rng.choice('jg')} USER")
+        lines.insert(rng.randrange(5, len(lines)),
+                     f"-A {rng.choice(('INPUT', 'USER'))} -i eth0 -{rng.choice('jg')} USER")
     lines.append("COMMIT")
     if rng.random() < 0.5:
         lines += ["*nat", ":PREROUTING ACCEPT [0:0]", ":POSTROUTING ACCEPT [0:0]"]
-        lines += [f"-A POSTROUTING -o eth{n} -s 10.{n % 256}.0.0/16 -j {rng.choice(['ACCEPT', 'MASQUERADE', 'SNAT --to-source 1.2.3.4'])}"
+        out_targets = ["ACCEPT", "MASQUERADE", "SNAT --to-source 1.2.3.4"]
+        in_targets = ["ACCEPT", "DNAT --to-destination 10.0.0.5", "REDIRECT --to-ports 80"]
+        lines += [f"-A POSTROUTING -o eth{n} -s 10.{n % 256}.0.0/16 -j {rng.choice(out_targets)}"
                   for n in range(rng.choice((3, 300)))]
-        lines += [f"-A PREROUTING -i ppp+ -p tcp --dport {n + 1} -j {rng.choice(['ACCEPT', 'DNAT --to-destination 10.0.0.5', 'REDIRECT --to-ports 80'])}"
+        lines += [f"-A PREROUTING -i ppp+ -p tcp --dport {n + 1} -j {rng.choice(in_targets)}"
                   for n in range(rng.choice((3, 300)))]
         lines.append("COMMIT")
     return "\n".join(lines) + "\n"
