@@ -11,7 +11,6 @@ from linter.addresses import (
 )
 from linter.engine import alone_causes as alone_lane
 from linter.engine import intervals as iv
-from linter.engine.choices import settle_choices
 from linter.engine.class_cut import ClassCut
 from linter.engine.held_sources import ClassParts, built, hold_sources, node_of, size_of
 from linter.engine.known_sizes import LONG, KnownSizes, collecting
@@ -22,7 +21,7 @@ from linter.engine.paths import PathEvaluator, Result, base_chains
 from linter.engine.read_once import drained
 from linter.engine.roles import InterfaceRoles, host_addresses, infer_roles
 from linter.engine.space import replace as replace_box
-from linter.engine.subsumed import drop_subsumed
+from linter.engine.subsumed import settle_results
 from linter.engine.summary_order import REACH_ORDER, in_summary_order  # noqa: F401  (REACH_ORDER re-exported)
 from linter.engine.trail_deciders import TrailReader
 from linter.engine.universe import (
@@ -237,7 +236,7 @@ class ExposureAnalysis:
             with collecting(self.sizes):
                 walked = evaluator.evaluate(boxes)
             self.sizes.let_go()
-            self._results[family] = settle_choices(drop_subsumed(walked, self.sizes.node_of), Outcome.ACCEPT)
+            self._results[family] = settle_results(walked, self.sizes.node_of)  # (settle_choices(drop_subsumed(...)))
             self.spent += evaluator.spent
             self.cuts.extend(evaluator.cuts)
         return self._results[family]

@@ -19,6 +19,7 @@ import re
 from typing import NamedTuple
 
 from linter.engine.memo import IdentityCache
+from linter.engine.verdict_kinds import LARGE, kinds_of
 from linter.model import Hook, InterfaceMatch, MarkMatch, Ruleset, VerdictKind
 
 # firewalld's zone dispatch chain (roles.py reads its jumps whatever their matches).
@@ -41,6 +42,12 @@ class RuleScan(NamedTuple):
 
 
 _SCANS: IdentityCache[RuleScan] = IdentityCache()
+# The match classes the scan reads (model classes have no subclasses: told by type).
+_NOTED_MATCHES = frozenset((InterfaceMatch, MarkMatch))
+# The verdict kinds of the rules the scan lists (jumps, gotos, role and host rules): a large
+# chain without any (engine/verdict_kinds.py, read once for every pass that asks) has its
+# matches read alone (_names_and_marks).
+_LISTED_KINDS = ROLE_NAT_KINDS | {VerdictKind.JUMP, VerdictKind.GOTO, VerdictKind.REDIRECT}
 
 
 def rule_scan(ruleset: Ruleset) -> RuleScan:
@@ -77,12 +84,20 @@ def _scan(ruleset: Ruleset) -> RuleScan:
     dnat, redirect, snat = VerdictKind.DNAT, VerdictKind.REDIRECT, VerdictKind.SNAT
     nat_kinds = ROLE_NAT_KINDS
     prerouting = Hook.PREROUTING
+    noted = _NOTED_MATCHES
     for table in ruleset.tables:
         table_jumps: list = []
         jumps[id(table)] = (table, table_jumps)
         for chain in table.chains:
             if chain.device:
                 names.update(d.strip() for d in chain.device.split(","))
+            if len(chain.rules) >= LARGE and _LISTED_KINDS.isdisjoint(kinds_of(chain)):
+                # (an allow-list's 100,000 accepts)
+                marks, catch_all = _names_and_marks(chain.rules, names)
+                reads_marks = reads_marks or marks
+                if catch_all is not None:
+                    catch_alls[id(chain)] = (chain, catch_all)
+                continue
             zones = ZONE_DISPATCH.match(chain.name) is not None
             on_prerouting = chain.hook is prerouting
             last = len(chain.rules) - 1
@@ -93,15 +108,16 @@ def _scan(ruleset: Ruleset) -> RuleScan:
                     catch_all = catch_alls[id(chain)] = (chain, index)
                 named = False
                 for match in matches:
-                    if isinstance(match, InterfaceMatch):
-                        named = True
-                        for name in match.names:
-                            if name.endswith(("+", "*")):
-                                names.add(name[:-1] + "\x00")
-                            else:
-                                names.add(name)
-                    if not reads_marks and isinstance(match, MarkMatch):
-                        reads_marks = True
+                    if type(match) in noted:  # (one test for the two kinds of match noted)
+                        if type(match) is InterfaceMatch:
+                            named = True
+                            for name in match.names:
+                                if name.endswith(("+", "*")):
+                                    names.add(name[:-1] + "\x00")
+                                else:
+                                    names.add(name)
+                        else:
+                            reads_marks = True
                 kind = rule.verdict.kind
                 if kind is jump or kind is goto:
                     table_jumps.append((chain, rule))
@@ -116,3 +132,26 @@ def _scan(ruleset: Ruleset) -> RuleScan:
                 elif kind is snat and rule.verdict.to_addresses is not None:
                     host_rules.append((chain, rule))
     return RuleScan(frozenset(names), tuple(role_rules), tuple(host_rules), reads_marks, jumps, catch_alls)
+
+
+def _names_and_marks(rules: list, names: set) -> tuple[bool, int | None]:
+    """_scan's loop over a chain none of whose rules has a verdict kind of _LISTED_KINDS: no
+    rule of it is listed, only its interface names are added to ``names``. (Whether a rule has
+    a MarkMatch, the index of its first rule with no match and a final verdict that another
+    rule follows, None when none.)"""
+    noted = _NOTED_MATCHES
+    reads_marks = False
+    catch_all = None
+    last = len(rules) - 1
+    for index, rule in enumerate(rules):
+        matches = rule.matches
+        if not matches and catch_all is None and index < last and rule.verdict.terminal:
+            catch_all = index
+        for match in matches:
+            if type(match) in noted:
+                if type(match) is InterfaceMatch:
+                    for name in match.names:
+                        names.add(name[:-1] + "\x00" if name.endswith(("+", "*")) else name)
+                else:
+                    reads_marks = True
+    return reads_marks, catch_all

@@ -266,7 +266,7 @@ class ShadowAnalysis:
         for number, block in enumerate(blocks, 1):
             state.last = not read_back and number == len(blocks)  # nothing reads what goes on after it
             if isinstance(block, Segment):
-                self._segment(block, state, index_of)
+                self._segment(block, state, index_of, position)
                 position += sum(map(len, block.groups))
             elif type(block) is SourceRun:  # engine/sourcerun.py
                 state.pending = run_sources(block, state.pending, lambda rule, boxes: self._rule(
@@ -302,14 +302,16 @@ class ShadowAnalysis:
         key = tuple(boxes)
         return self._returned_spaces.setdefault(key, boxes)
 
-    def _segment(self, segment: Segment, state: "_Progress", index_of: dict[int, int]) -> None:
-        """A dispatch run: each group of rules meets only the part of the space in its key."""
+    def _segment(self, segment: Segment, state: "_Progress", index_of: RulePositions, start: int) -> None:
+        """A dispatch run: each group of rules meets only the part of the space in its key.
+        ``start``: the position of its first rule in the chain, as far as known (checked by
+        RulePositions.at before it is used)."""
         if plain_firsts(segment) and (split := split_by_keys(segment, state.pending)) is not None:
             self._plain_segment(segment, split, state, index_of)
             return
         if same_shape(segment) and (split := split_by_keys(segment, state.pending)) is not None \
                 and split.meeting and not any(split.partial):
-            self._shaped_segment(segment, split, state, index_of)
+            self._shaped_segment(segment, split, state, index_of, start)
             return
         from linter.engine.keyed_jumps import keyed_classes, keyed_segment  # (big inputs only)
         if keyed_classes(segment) is not None and (split := split_by_keys(segment, state.pending)) is not None \
@@ -357,16 +359,20 @@ class ShadowAnalysis:
                 self._rule(rule, index_of[id(rule)], [], state)
         state.pending = forget(split.skipping)
 
-    def _shaped_segment(self, segment: Segment, split: KeySplit, state: "_Progress", index_of: dict[int, int]) -> None:
+    def _shaped_segment(self, segment: Segment, split: KeySplit, state: "_Progress", index_of: RulePositions,
+                        start: int) -> None:
         """A run of groups alike but for their keys (runs.same_shape), every box holding every
         key whole: the first group is analysed, and every other one splits its part the same
         way (the same splits spent, the same positions dead). What goes on is what went on
         from the first group with the union of the keys, one box for all of them."""
         groups, keys, rebuild = segment.groups, segment.keys, REBUILD[segment.dimension]
         spent = state.spent
+        # The rules' positions from ``start`` (RulePositions.at checks each one): an allow-list's
+        # 100,000 rules in one segment, none dead, never build the map of every rule's position.
+        at = index_of.at
         parts = [rebuild(box, fresh(keys[0])) for box in split.meeting]
-        for rule in groups[0]:
-            parts = self._rule(rule, index_of[id(rule)], parts, state)
+        for offset, rule in enumerate(groups[0]):
+            parts = self._rule(rule, at(start + offset, rule), parts, state)
             if state.over_budget:
                 return
         each = state.spent - spent
@@ -383,13 +389,17 @@ class ShadowAnalysis:
             state.pending = forget(going_on)
             return
         state.spent += each * (len(groups) - 1)
-        dead = [(position, index_of[id(rule)] in state.shadowed) for position, rule in enumerate(groups[0])
-                if index_of[id(rule)] in state.dead]
-        for group in groups[1:]:
-            for position, shadowed in dead:
-                state.dead.add(index_of[id(group[position])])
-                if shadowed:
-                    state.shadowed.add(index_of[id(group[position])])
+        dead = [(position, at(start + position, rule) in state.shadowed) for position, rule in enumerate(groups[0])
+                if at(start + position, rule) in state.dead]
+        if dead:
+            first = start + len(groups[0])  # of the group's first rule, as far as known
+            for group in groups[1:]:
+                for position, shadowed in dead:
+                    index = at(first + position, group[position])
+                    state.dead.add(index)
+                    if shadowed:
+                        state.shadowed.add(index)
+                first += len(group)
         state.pending = forget(split.skipping + [rebuild(box, fresh(segment.covered)) for box in parts])
 
     def _rule(self, rule: Rule, index: int, pending: list[Box], state: "_Progress") -> list[Box]:

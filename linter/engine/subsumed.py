@@ -13,11 +13,38 @@ in the groups that mix different assumption sets.
 
 from __future__ import annotations
 
+from linter.engine.choices import settle_choices
 from linter.engine.walk import Outcome
 
 
 def _no_node(ranges):
     return None
+
+
+def settle_results(results: list, node_of=_no_node) -> list:
+    """``choices.settle_choices(drop_subsumed(results, node_of), Outcome.ACCEPT)``, the results
+    read once when no accept assumed a match: then neither has anything to do (an allow-list's
+    100,000 certain accepts were read by both, a pass each over objects out of cache)."""
+    accept = Outcome.ACCEPT
+    if not assumed_match(results, accept):
+        return results
+    return settle_choices(drop_subsumed(results, node_of), accept)
+
+
+def assumed_match(results: list, accept) -> bool:
+    """Whether some accept of ``results`` assumed an opaque match matched (a random choice is one
+    such match). One path's boxes share their assumptions tuple: each tuple is read once in a row."""
+    last = None
+    for result in results:
+        if result.verdict is accept:
+            deferred = result.deferred  # (a deferred result's box is not built: _fields)
+            assumptions = (result.box if deferred is None else deferred.bare).assumptions
+            if assumptions and assumptions is not last:
+                last = assumptions
+                for assumption in assumptions:
+                    if assumption.matched:
+                        return True
+    return False
 
 
 def drop_subsumed(results: list, node_of=_no_node) -> list:
@@ -27,7 +54,7 @@ def drop_subsumed(results: list, node_of=_no_node) -> list:
     DeferredResult holds that Node instead of the list: the Node stands for the list's
     identity, and its box is not built here)."""
     accept = Outcome.ACCEPT
-    if not any(a.matched for result in results if result.verdict is accept for a in _fields(result).assumptions):
+    if not assumed_match(results, accept):
         return results  # no accept assumed a match: there is nothing to drop (an allow-list's 100,000)
     matched_of: dict[int, frozenset] = {}  # id(assumptions) -> what they assumed matched
     # nat_dst (by value when short, by identity when long, as in _box_key) -> [the first

@@ -63,8 +63,8 @@ def _analysed(text: str, monkeypatch, general: bool):
         segments = []
         original = ShadowAnalysis._segment
 
-        def _segment(self, segment, state, index_of):
-            original(self, segment, state, index_of)
+        def _segment(self, segment, state, index_of, start):
+            original(self, segment, state, index_of, start)
             segments.append((state.spent, state.over_budget, tuple(state.pending), state.settled is state.pending,
                              sorted(state.dead), sorted(state.shadowed)))
 

@@ -212,3 +212,62 @@ def test_the_scan_notes_catch_alls_and_jumps_as_a_loop_over_every_rule(seed):
     scanned = rule_scan(document)
     assert scanned.catch_alls == _first_catch_alls(document)
     assert scanned.jumps == _every_jump(document)
+
+
+def test_the_match_classes_the_scan_notes_have_no_subclass():
+    """rule_scan tells an interface or mark match by its type (one set look-up per match: a
+    failed isinstance looks ``__class__`` up on the match); a subclass would be missed."""
+    from linter.engine.rule_scan import _NOTED_MATCHES
+    from linter.model import InterfaceMatch, MarkMatch
+
+    assert _NOTED_MATCHES == {InterfaceMatch, MarkMatch}
+    assert not InterfaceMatch.__subclasses__() and not MarkMatch.__subclasses__()
+
+
+def _long_chains_text(rng) -> str:
+    """A filter table whose INPUT and a user chain are past verdict_kinds.LARGE rules: accepts,
+    drops, returns and logs with interface matches (wildcards too), marks and bare rules; some
+    tables also jump, goto or (in nat) MASQUERADE, SNAT, DNAT or REDIRECT somewhere."""
+    lines = ["*filter", ":INPUT DROP [0:0]", ":FORWARD DROP [0:0]", ":OUTPUT ACCEPT [0:0]", ":USER - [0:0]"]
+    named, marked, bare = rng.choice((0, 0.1)), rng.choice((0, 0.002, 0.05)), rng.choice((0, 0.003, 0.1))
+    for chain in ("INPUT", "USER"):
+        for _ in range(rng.randrange(250, 320)):
+            parts = [f"-A {chain}"]
+            pick = rng.random()
+            if pick < named:
+                parts += _interfaces(rng, ("-i",) if chain == "INPUT" else ("-i", "-o"))
+            elif pick < named + marked:
+                parts.append(f"-m mark --mark 0x{rng.randrange(1, 9)}")
+            elif pick < 1 - bare:
+                parts.append(f"-s 10.{rng.randrange(256)}.{rng.randrange(256)}.0/24 "
+                             f"-p tcp -m tcp --dport {rng.choice((22, 443))}")
+            parts.append(f"-j {rng.choice(['ACCEPT', 'ACCEPT', 'DROP', 'RETURN', 'LOG', 'REJECT'])}")
+            lines.append(" ".join(parts))
+    if rng.random() < 0.4:
+        lines.insert(rng.randrange(5, len(lines)),
+                     f"-A {rng.choice(('INPUT', 'USER'))} -i eth0 -{rng.choice('jg')} USER")
+    lines.append("COMMIT")
+    if rng.random() < 0.5:
+        lines += ["*nat", ":PREROUTING ACCEPT [0:0]", ":POSTROUTING ACCEPT [0:0]"]
+        out_targets = ["ACCEPT", "MASQUERADE", "SNAT --to-source 1.2.3.4"]
+        in_targets = ["ACCEPT", "DNAT --to-destination 10.0.0.5", "REDIRECT --to-ports 80"]
+        lines += [f"-A POSTROUTING -o eth{n} -s 10.{n % 256}.0.0/16 -j {rng.choice(out_targets)}"
+                  for n in range(rng.choice((3, 300)))]
+        lines += [f"-A PREROUTING -i ppp+ -p tcp --dport {n + 1} -j {rng.choice(in_targets)}"
+                  for n in range(rng.choice((3, 300)))]
+        lines.append("COMMIT")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_long_chain_without_listed_kinds_is_scanned_as_by_the_loop(seed, monkeypatch):
+    """rule_scan reads a long chain none of whose rules it lists (verdict_kinds says so) by its
+    matches alone (_names_and_marks): the same scan as the loop over every rule gives."""
+    from linter.engine import rule_scan as module
+
+    document = ruleset(_long_chains_text(random.Random(seed)))
+    fast = module._scan(document)
+    monkeypatch.setattr(module, "LARGE", 10**9)  # every chain through the loop
+    assert module._scan(document) == fast
+    assert fast.catch_alls == _first_catch_alls(document) and fast.jumps == _every_jump(document)
+    assert fast.names | {universe.LOOPBACK_IFACE, universe.OTHER_IFACE} >= _named_everywhere(document)

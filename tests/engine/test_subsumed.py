@@ -8,7 +8,8 @@ import random
 
 from linter.engine.paths import Result
 from linter.engine.space import Assumption, Box
-from linter.engine.subsumed import drop_subsumed
+from linter.engine.choices import settle_choices
+from linter.engine.subsumed import assumed_match, drop_subsumed, settle_results
 from linter.engine.walk import Outcome
 from linter.model import Family, OpaqueMatch, Rule, Span, Verdict, VerdictKind
 
@@ -92,3 +93,28 @@ def test_grouped_by_dnat_target_it_drops_what_comparing_every_box_drops():
             results.append(Result(box(dport=rng.choice((22, 80)), nat_dst=nat, assumptions=rng.choice(tuples)),
                                   rng.choice((Outcome.ACCEPT, Outcome.ACCEPT, Outcome.DROP)), nat is not None))
         assert drop_subsumed(results) == reference(results)
+
+
+def test_settle_results_is_settle_choices_after_drop_subsumed():
+    """settle_results' one pass (no accept assumed a match: the results as they are) gives what
+    the two passes give, on random results where it is taken (nothing assumed, or assumptions
+    none of which matched, or only refusals assuming) and where it is not."""
+    rng = random.Random(1411)
+    rules = [MARK, PICK]
+    tuples = [()] + [tuple(Assumption(rule, rule.matches[0], matched) for rule in rng.sample(rules, k))
+                     for k in (1, 2) for matched in (False, True) for _ in range(2)]
+    taken = 0
+    for _ in range(600):
+        pool = rng.choice(([()], [(), tuples[1]], tuples))
+        results = []
+        for _ in range(rng.randrange(0, 25)):
+            verdict = rng.choice((Outcome.ACCEPT, Outcome.ACCEPT, Outcome.DROP))
+            assumptions = rng.choice(tuples if verdict is Outcome.DROP and rng.random() < 0.3 else pool)
+            results.append(Result(box(dport=rng.choice((22, 80)), assumptions=assumptions), verdict, False))
+        expected = settle_choices(drop_subsumed(results), Outcome.ACCEPT)
+        got = settle_results(results)
+        assert got == expected
+        if not assumed_match(results, Outcome.ACCEPT):
+            taken += 1
+            assert got is results and expected is results
+    assert 100 < taken < 550
