@@ -80,8 +80,8 @@ _CAUSE_REACHES = frozenset({"internet", "restricted", "internal"})  # public rea
 def _causes(ctx: CheckContext) -> list:
     """The exposures of the document gathered per deciding rule, in file order: what one rule
     admits from the internet and from internal interfaces is one cause. A cause of one exposure
-    stays a tuple, (decider, exposure, transport), with its reach level and LoneCauses key after
-    them when the lone lane may report it (checks/lone_causes.py); one that would report nothing
+    stays a tuple, (decider, exposure, transport), with its reach level and shape (lone_causes.
+    learned_shape) after them when the lone lane may report it; one that would report nothing
     (causes.reports_nothing: an allow-list's 50,000 rules on port 443) is left out here, the
     exposure read once, unless another exposure of its rule comes."""
     from linter.checks.lone_causes import learned_shape
@@ -144,7 +144,7 @@ def _causes(ctx: CheckContext) -> list:
                     quiet = True
                     causes[place] = [decider, exposure, transport]  # (a list: left out below)
                 else:
-                    causes[place] = (decider, exposure, transport, level, shape[0])
+                    causes[place] = (decider, exposure, transport, level, shape)
             else:
                 causes[place] = (decider, exposure, transport)
             continue

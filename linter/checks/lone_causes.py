@@ -21,13 +21,14 @@ from linter.findings import Severity
 _SILENT = ()  # a settled shape that reports nothing
 
 
-def learned_shape(ctx: CheckContext, key: tuple, decider, exposure, transport: str, level: str) -> tuple:
-    """(key, quiet): the entry of ``ctx.memo("lone shapes")`` for a cause of one exposure that
-    _causes makes, ``key`` the one LoneCauses looks its answers up by (everything they depend on
-    but the rule's place and sources), kept as one object per shape (50,000 causes hold one key,
-    not 50,000 equal ones), and whether such a cause reports nothing (causes.reports_nothing, a
-    function of the shape alone: the key holds all it reads)."""
-    found = ctx.memo("lone shapes")[key] = (key, reports_nothing(ctx, decider, exposure, transport, level))
+def learned_shape(ctx: CheckContext, key: tuple, decider, exposure, transport: str, level: str) -> list:
+    """[key, quiet, answer]: the entry of ``ctx.memo("lone shapes")`` for a cause of one exposure
+    that _causes makes. ``key``: everything LoneCauses' answer depends on but the rule's place
+    and sources; ``quiet``: whether such a cause reports nothing (causes.reports_nothing, a
+    function of the shape alone: the key holds all it reads); ``answer``: LoneCauses' settled
+    answer, None until settled (kept here, with the key: 50,000 causes hold one entry, and
+    none is looked up again by its key)."""
+    found = ctx.memo("lone shapes")[key] = [key, reports_nothing(ctx, decider, exposure, transport, level), None]
     return found
 
 
@@ -43,37 +44,36 @@ class LoneCauses:
 
     def __init__(self, ctx: CheckContext, reach_of, same_kind):
         self.ctx, self.reach_of, self.same_kind = ctx, reach_of, same_kind
-        self.settled = ctx.memo("lone causes")
 
     def report_all(self, causes: list, general) -> None:
-        """Report every cause of ``causes`` in order: a (decider, exposure, transport, level, key)
-        tuple of _causes here when it can (what ``Cause.started(ctx, decider, exposure,
-        transport)`` would have reported: a local cause), any other cause, and a tuple it leaves,
-        by ``general(cause)``. The lookups are made once and one stamper kept per answer: an
-        allow-list reports 50,000 causes here."""
-        settled = self.settled
-        get = settled.get
-        stampers: dict[int, object] = {}  # id(answer) -> its ctx.stamper (the answers live in ``settled``)
+        """Report every cause of ``causes`` in order: a (decider, exposure, transport, level,
+        shape) tuple of _causes (``shape``: its learned_shape entry) here when it can (what
+        ``Cause.started(ctx, decider, exposure, transport)`` would have reported: a local cause),
+        any other cause, and a tuple it leaves, by ``general(cause)``. One stamper is kept per
+        answer: an allow-list reports 50,000 causes here."""
+        stampers: dict[int, object] = {}  # id(answer) -> its ctx.stamper (the answers live in the shapes)
         reach_of = self.reach_of
+        last_answer = report = None  # (causes in a row share their answer: an allow-list's)
         for cause in causes:
             if type(cause) is tuple and len(cause) == 5:
                 # Not a policy (a default accept), a DNAT or jump, or other deciders (related
-                # locations): _causes sized its level and made its key (only settled answers are
-                # kept: the memos they come from never change an entry once it is a shape or a stamp).
-                decider, exposure, transport, level, key = cause
-                answer = get(key)
+                # locations): _causes sized its level and learned its shape. Only settled answers
+                # are kept (the memos they come from never change an entry once it is a shape or
+                # a stamp).
+                decider, exposure, transport, level, shape = cause
+                answer = shape[2]
                 if answer is None:
-                    answer = self._settle(decider, exposure, transport, level)
-                    if answer is not None:
-                        settled[key] = answer
+                    answer = shape[2] = self._settle(decider, exposure, transport, level)
                 if answer is _SILENT:
                     continue
                 if answer is not None:
-                    report = stampers.get(id(answer))
-                    if report is None:
-                        stamp, candidates = answer
-                        report = stampers[id(answer)] = self.ctx.stamper(
-                            stamp, "reach", partial(_lone_reach, reach_of, candidates))
+                    if answer is not last_answer:
+                        report = stampers.get(id(answer))
+                        if report is None:
+                            stamp, candidates = answer
+                            report = stampers[id(answer)] = self.ctx.stamper(
+                                stamp, "reach", partial(_lone_reach, reach_of, candidates))
+                        last_answer = answer
                     # later={"reach": partial(reach_of, (exposure, level, ...))}, as one small tuple
                     report(decider.span, exposure, level)
                     continue
