@@ -8,6 +8,11 @@ has been reported through a whole Cause, the others are stamped from the same te
 (CheckContext.report_stamped), each with the reach basis its Cause would have had. Anything
 this lane does not know yet (a shape seen fewer than three times, a range, a finding above
 info, related locations) goes the general way.
+
+Each such cause's shape is learned once (learned_shape: the key its answer depends on, and
+whether a cause of it reports nothing at all): _causes leaves the quiet ones out while the
+exposure is at hand (an allow-list's 50,000 rules on port 443), unless another exposure of the
+same rule comes, and hands the others here with their level and shape.
 """
 
 from __future__ import annotations
