@@ -107,16 +107,17 @@ def _render_deferred(meta, variant: str | None, fields: Mapping[str, object], la
 
 
 class _RenderOne(tuple):
-    """(meta, variant, fields, name, word, *arguments): Finding._render of a stamped finding whose
-    one later field ``name`` is ``word(*arguments)``, the message _render_deferred would make of
-    ``{name: partial(word, *arguments)}``. One object a finding (a partial is three: itself, its
-    arguments, its keywords)."""
+    """((meta, variant, fields, name, word), first, second): Finding._render of a stamped finding
+    whose one later field ``name`` is ``word(first, second)``, the message _render_deferred would
+    make of ``{name: partial(word, first, second)}``. One object of three items a finding (a
+    partial is three objects: itself, its arguments, its keywords); what every finding of the
+    stamp shares is one tuple."""
 
     __slots__ = ()
 
     def __call__(self) -> str:
-        meta, variant, fields, name, word, *arguments = self
-        return meta.render_message({**fields, name: word(*arguments)}, variant)
+        (meta, variant, fields, name, word), first, second = self
+        return meta.render_message({**fields, name: word(first, second)}, variant)
 
 
 _new_tuple = tuple.__new__
@@ -190,9 +191,10 @@ class CheckContext:
         finding, with what does not change between findings looked up once (an allow-list
         stamps 50,000 findings of one shape).
 
-        With ``name`` and ``word``: a function (span, *arguments) recording the finding whose one
-        ``later`` field is ``{name: partial(word, *arguments)}``, the message the same; a finding
-        then holds one _RenderOne for it, not two partials, their arguments and a dictionary."""
+        With ``name`` and ``word``: a function (span, first, second) recording the finding whose
+        one ``later`` field is ``{name: partial(word, first, second)}``, the message the same; a
+        finding then holds one _RenderOne for it, not two partials, their arguments and a
+        dictionary."""
         meta, variant, fields, state = stamp
         source_line, append, stamped = self._source_line, self.findings.append, Finding.stamped
         # pipeline.SourceLines: the lines of the file last quoted kept (the same line they would give).
@@ -214,11 +216,24 @@ class CheckContext:
             append(stamped(state, partial(_render_deferred, meta, variant, fields, later), path, number,
                            span.column, span.end_line, span.end_column, quoted_line(path, number)))
 
-        def report_one(span: Span, *arguments) -> None:
+        if name is None:
+            return report
+        head = (meta, variant, fields, name, word)
+
+        def report_one(span: Span, first, second) -> None:
             path, number = span.path, span.line
-            append(stamped(state, _new_tuple(_RenderOne, (meta, variant, fields, name, word, *arguments)), path,
-                           number, span.column, span.end_line, span.end_column, quoted_line(path, number)))
-        return report if name is None else report_one
+            append(stamped(state, _new_tuple(_RenderOne, (head, first, second)), path, number, span.column,
+                           span.end_line, span.end_column, quoted_line(path, number)))
+
+        def report_one_quoted(span: Span, first, second) -> None:
+            # report_one, quoted_line written out: pipeline.SourceLines (a run's, or a file's)
+            path, number = span.path, span.line
+            if path != last[0]:
+                last[0], last[1] = path, lines_of(path)
+            lines = last[1]
+            append(stamped(state, _new_tuple(_RenderOne, (head, first, second)), path, number, span.column,
+                           span.end_line, span.end_column, lines[number - 1] if 1 <= number <= len(lines) else ""))
+        return report_one_quoted if source_line and lines_of is not None else report_one
 
     def report(self, code: str, span: Span, *, fields: Mapping[str, object] | None = None, variant: str | None = None,
                severity: Severity | None = None, hint: str | None = None, proto: str | None = None, ports=None,

@@ -125,6 +125,17 @@ def known_shape(ctx: CheckContext, decider, exposure: Exposure, transport: str) 
     return level, ctx.memo("cause shapes").get(_shape_key(decider, exposure, transport, level, _cap(exposure)))
 
 
+def reports_nothing(ctx: CheckContext, decider, exposure: Exposure, transport: str, level: str) -> bool:
+    """Whether the cause a rule's one exposure makes alone (``Cause.started(ctx, decider, exposure,
+    transport)``, ``level`` its reach_level) reports nothing: no rated service and no port range
+    (exposure_checks.report_causes then says nothing of it: _report_services returns at once).
+    A function of the exposure's shape (_shape_key) alone: the same empty Cause the general path
+    fills, without the shape registered ("cause shapes" only decides what causes share)."""
+    cause = Cause(decider)
+    cause._add(ctx, exposure, transport, level, _cap(exposure))
+    return not cause.services and not cause._is_range(ctx.registry)
+
+
 class CauseShape:
     """What one exposure makes of an empty Cause (its dictionaries, shared by every cause of the
     shape until a second exposure comes: an allow-list's 50,000 rules on port 22), and whether

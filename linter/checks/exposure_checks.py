@@ -11,7 +11,8 @@ from __future__ import annotations
 from functools import partial
 
 from linter.checks import CheckContext, check
-from linter.checks.causes import ASSUME_HINT, MOST_OF_THE_PORTS, RANGE_AT_LEAST, Cause, calibrated
+from linter.checks.causes import ASSUME_HINT, MOST_OF_THE_PORTS, RANGE_AT_LEAST, Cause, calibrated, level_of_size, \
+    reach_level
 from linter.checks.common import LIST_AT_MOST, PORT_TRANSPORTS, WIDE_PORTS, ports_text
 from linter.engine import query
 from linter.engine.query import LOOPBACK_IFACE, Exposure, interfaces_record
@@ -79,13 +80,20 @@ _CAUSE_REACHES = frozenset({"internet", "restricted", "internal"})  # public rea
 def _causes(ctx: CheckContext) -> list:
     """The exposures of the document gathered per deciding rule, in file order: what one rule
     admits from the internet and from internal interfaces is one cause. A cause of one exposure
-    stays a (decider, exposure, transport) tuple: report_causes reports most of those without a
-    Cause (checks/lone_causes.py)."""
-    causes: dict[tuple, Cause | tuple] = {}
+    stays a tuple, (decider, exposure, transport), with its reach level and shape (lone_causes.
+    learned_shape) after them when the lone lane may report it; one that would report nothing
+    (causes.reports_nothing: an allow-list's 50,000 rules on port 443) is left out here, the
+    exposure read once, unless another exposure of its rule comes."""
+    from linter.checks.lone_causes import learned_shape
+
+    causes: dict[tuple, Cause | tuple | list] = {}
     # PL301's exposures are picked in the same pass (ephemeral_service_ports reads them): a
     # second pass over kube-proxy's 22,000 exposures cost ~14 ms at 100k, cache misses mostly.
     overlapping, overlaps_of = [], _OverlapsOf(ctx)
     last_ports, overlaps = object(), None  # (overlaps_of's own test, without the call: runs share ports)
+    known_shape = ctx.memo("lone shapes").get
+    last_span = last_family = last_level = None  # level_of_size's last question and answer
+    quiet = False
     for exposure in ctx.exposure.exposures():
         transport = PORT_TRANSPORTS.get(exposure.protocol)
         if transport is None:
@@ -101,23 +109,53 @@ def _causes(ctx: CheckContext) -> list:
         if reach not in _CAUSE_REACHES:
             continue
         if exposure.forwarded or exposure.via:
-            decider = exposure.primary
+            decider, alone = exposure.primary, False
         else:
             deciders = exposure.deciders
             decider = deciders[-1] if deciders else None  # Exposure.primary, without a jump or DNAT
+            alone = len(deciders) == 1  # (no related locations)
         if decider is None:
             continue
         span = decider.span
-        lone = (decider, exposure, transport)
-        cause = causes.setdefault((span.path, span.line, span.column), lone)
-        if cause is lone:
+        place = (span.path, span.line, span.column)
+        cause = causes.get(place)
+        if cause is None:
+            rule = decider.rule
+            if alone and rule is not None:
+                # reach_level, its one-range case written out (asked again only when the size or
+                # the family changes: an allow-list's /24s)
+                sources = exposure.sources
+                if reach == "restricted" and len(sources) == 1:
+                    lo, hi = sources[0]
+                    if hi - lo != last_span or exposure.family is not last_family:
+                        last_span, last_family = hi - lo, exposure.family
+                        last_level = level_of_size(hi - lo + 1, last_family)
+                    level = last_level
+                else:
+                    level = reach_level(exposure)
+                # What the lone lane's answer depends on but the rule's place and sources
+                # (LoneCauses.report_all): kept once per shape, with whether it reports nothing.
+                key = (ports, exposure.nat_ports, transport, rule.comment, level, exposure.possible,
+                       exposure.conditions, decider.chain, rule.verdict.target)
+                shape = known_shape(key)
+                if shape is None:
+                    shape = learned_shape(ctx, key, decider, exposure, transport, level)
+                if shape[1]:
+                    quiet = True
+                    causes[place] = [decider, exposure, transport]  # (a list: left out below)
+                else:
+                    causes[place] = (decider, exposure, transport, level, shape)
+            else:
+                causes[place] = (decider, exposure, transport)
             continue
-        if type(cause) is tuple:
-            cause = causes[(span.path, span.line, span.column)] = Cause.started(ctx, *cause)
+        if type(cause) is not Cause:
+            cause = causes[place] = Cause.started(ctx, *cause[:3])
         cause.add(ctx, exposure, transport)
     ctx.memo("ephemeral overlaps")["exposures"] = (overlapping, overlaps_of)
     # File order: the keys are (path, line, column), each once (sorted alone: no item pairs made).
-    return [causes[place] for place in sorted(causes)]
+    if not quiet:
+        return [causes[place] for place in sorted(causes)]
+    return [cause for place in sorted(causes) if type(cause := causes[place]) is not list]
 
 
 def _reach(ctx: CheckContext, cause: Cause) -> str:
@@ -196,7 +234,7 @@ def report_causes(ctx: CheckContext, causes: list) -> set:
 
     def general(cause) -> None:
         if type(cause) is tuple:
-            cause = Cause.started(ctx, *cause)
+            cause = Cause.started(ctx, *cause[:3])
         internal = cause.worst_level == "internal"
         if cause.decider.rule is None:
             # Only an input (or forward) filter chain's policy is a default accept to report: a

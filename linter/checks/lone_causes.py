@@ -8,15 +8,39 @@ has been reported through a whole Cause, the others are stamped from the same te
 (CheckContext.report_stamped), each with the reach basis its Cause would have had. Anything
 this lane does not know yet (a shape seen fewer than three times, a range, a finding above
 info, related locations) goes the general way.
+
+Each such cause's shape is learned once (learned_shape: the key its answer depends on, and
+whether a cause of it reports nothing at all): _causes leaves the quiet ones out while the
+exposure is at hand (an allow-list's 50,000 rules on port 443), unless another exposure of the
+same rule comes, and hands the others here with their level and shape.
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 from linter.checks import CheckContext
-from linter.checks.causes import known_shape, level_of_size, reach_level
+from linter.checks.causes import known_shape, reports_nothing
 from linter.findings import Severity
 
 _SILENT = ()  # a settled shape that reports nothing
+
+
+def learned_shape(ctx: CheckContext, key: tuple, decider, exposure, transport: str, level: str) -> list:
+    """[key, quiet, answer]: the entry of ``ctx.memo("lone shapes")`` for a cause of one exposure
+    that _causes makes. ``key``: everything LoneCauses' answer depends on but the rule's place
+    and sources; ``quiet``: whether such a cause reports nothing (causes.reports_nothing, a
+    function of the shape alone: the key holds all it reads); ``answer``: LoneCauses' settled
+    answer, None until settled (kept here, with the key: 50,000 causes hold one entry, and
+    none is looked up again by its key)."""
+    found = ctx.memo("lone shapes")[key] = [key, reports_nothing(ctx, decider, exposure, transport, level), None]
+    return found
+
+
+def _lone_reach(reach_of, candidates: frozenset, exposure, level: str) -> str:
+    """The reach of a cause of one exposure in words: reach_of (exposure_checks._reach_of) of
+    what exposure_checks._reach_basis gives for it (an Exposure is frozen: read when worded)."""
+    return reach_of((exposure, level, exposure.interfaces, "", exposure.possible, candidates))
 
 
 class LoneCauses:
@@ -25,64 +49,39 @@ class LoneCauses:
 
     def __init__(self, ctx: CheckContext, reach_of, same_kind):
         self.ctx, self.reach_of, self.same_kind = ctx, reach_of, same_kind
-        self.settled = ctx.memo("lone causes")
 
     def report_all(self, causes: list, general) -> None:
-        """Report every cause of ``causes`` in order: a (decider, exposure, transport) tuple
-        here when it can (what ``Cause.started(ctx, *cause)`` would have reported: a local
-        cause), any other, and a tuple it leaves, by ``general(cause)``. The lookups are made
-        once and one stamper kept per answer: an allow-list reports 100,000 causes here."""
-        settled = self.settled
-        get = settled.get
-        stampers: dict[int, object] = {}  # id(stamp) -> its ctx.stamper (the stamps live in ``settled``)
+        """Report every cause of ``causes`` in order: a (decider, exposure, transport, level,
+        shape) tuple of _causes (``shape``: its learned_shape entry) here when it can (what
+        ``Cause.started(ctx, decider, exposure, transport)`` would have reported: a local cause),
+        any other cause, and a tuple it leaves, by ``general(cause)``. One stamper is kept per
+        answer: an allow-list reports 50,000 causes here."""
+        stampers: dict[int, object] = {}  # id(answer) -> its ctx.stamper (the answers live in the shapes)
         reach_of = self.reach_of
-
-        def reach_words(*basis) -> str:
-            return reach_of(basis)
-
-        last_span = last_family = last_level = None  # level_of_size's last question and answer
+        last_answer = report = None  # (causes in a row share their answer: an allow-list's)
         for cause in causes:
-            if type(cause) is tuple:
-                decider, exposure, transport = cause
-                rule = decider.rule
-                # Not a policy (a default accept), a DNAT or jump, or other deciders (related locations).
-                if rule is not None and not exposure.forwarded and not exposure.via and len(exposure.deciders) == 1:
-                    # reach_level, its one-range case written out
-                    if exposure.reach == "restricted":
-                        sources = exposure.sources
-                        if len(sources) == 1:
-                            lo, hi = sources[0]
-                            # (asked again only when the size or family changes: an allow-list's /24s)
-                            if hi - lo != last_span or exposure.family is not last_family:
-                                last_span, last_family = hi - lo, exposure.family
-                                last_level = level_of_size(hi - lo + 1, last_family)
-                            level = last_level
-                        else:
-                            level = reach_level(exposure)
-                    else:
-                        level = reach_level(exposure)
-                    # Everything the answer depends on but the rule's place and sources: what
-                    # causes._shape_key and _cap read, and what _report_services adds to it. Only
-                    # settled answers are kept (the memos they come from never change an entry
-                    # once it is a shape or a stamp).
-                    possible = exposure.possible
-                    key = (exposure.ports, exposure.nat_ports, transport, rule.comment, level, possible,
-                           exposure.conditions, decider.chain, rule.verdict.target)
-                    answer = get(key)
-                    if answer is None:
-                        answer = self._settle(decider, exposure, transport, level)
-                        if answer is not None:
-                            settled[key] = answer
-                    if answer is _SILENT:
-                        continue
-                    if answer is not None:
-                        stamp, candidates = answer
-                        report = stampers.get(id(stamp))
+            if type(cause) is tuple and len(cause) == 5:
+                # Not a policy (a default accept), a DNAT or jump, or other deciders (related
+                # locations): _causes sized its level and learned its shape. Only settled answers
+                # are kept (the memos they come from never change an entry once it is a shape or
+                # a stamp).
+                decider, exposure, transport, level, shape = cause
+                answer = shape[2]
+                if answer is None:
+                    answer = shape[2] = self._settle(decider, exposure, transport, level)
+                if answer is _SILENT:
+                    continue
+                if answer is not None:
+                    if answer is not last_answer:
+                        report = stampers.get(id(answer))
                         if report is None:
-                            report = stampers[id(stamp)] = self.ctx.stamper(stamp, "reach", reach_words)
-                        # later={"reach": partial(reach_of, (exposure, level, ...))}, one partial made
-                        report(decider.span, exposure, level, exposure.interfaces, "", possible, candidates)
-                        continue
+                            stamp, candidates = answer
+                            report = stampers[id(answer)] = self.ctx.stamper(
+                                stamp, "reach", partial(_lone_reach, reach_of, candidates))
+                        last_answer = answer
+                    # later={"reach": partial(reach_of, (exposure, level, ...))}, as one small tuple
+                    report(decider.span, exposure, level)
+                    continue
             general(cause)
 
     def _settle(self, decider, exposure, transport: str, level: str):
