@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from operator import itemgetter
 
 from linter.engine import intervals as iv, memo
 from linter.engine.memo import IdentityCache
@@ -499,7 +500,42 @@ def _other_keys(segment, skipping: int, going_on: int) -> list[iv.Ranges]:
     if copies == 1:
         return [fresh(iv.subtract(segment.covered, keys[0]))]
     size = -(-others // copies)
-    return [iv.normalize(tuple(key[0] for key in keys[start:start + size])) for start in range(1, len(keys), size)]
+    starts = range(1, len(keys), size)
+    if ascending(segment):
+        # The keys of a stretch are all the keys between its first's start and its last's end:
+        # their union is what the segment's covered ranges hold there (engine/segment_keys.py).
+        return [within(segment.covered, keys[start][0][0], keys[min(start + size, len(keys)) - 1][0][1])
+                for start in starts]
+    return [iv.normalize(tuple(key[0] for key in keys[start:start + size])) for start in starts]
+
+
+_ASCENDING: IdentityCache[bool] = IdentityCache(10_000)
+
+
+def ascending(segment) -> bool:
+    """Whether the keys of ``segment`` (one interval each: single_keys) come in ascending
+    order, each after the one before it: its index, sorted by address, then lists the groups
+    in their order (remembered per segment)."""
+    found = _ASCENDING.get(segment)
+    if found is None:
+        groups = list(map(itemgetter(2), segment.index))
+        found = _ASCENDING.put(segment, groups == list(range(len(segment.keys))))
+    return found
+
+
+def within(ranges: iv.Ranges, lo: int, hi: int) -> iv.Ranges:
+    """iv.intersect(ranges, ((lo, hi),)) for sorted, disjoint ``ranges``: the ranges reaching
+    into [lo, hi] (found by bisection), the first and last cut at its bounds."""
+    first = _first_reaching(ranges, lo)
+    last = bisect_right(ranges, (hi, _AFTER_ALL))
+    found = list(ranges[first:last])
+    if not found:
+        return ()
+    if found[0][0] < lo:
+        found[0] = (lo, found[0][1])
+    if found[-1][1] > hi:
+        found[-1] = (found[-1][0], hi)
+    return tuple(found)
 
 
 def _template(rules: list[Rule], results: list, meeting: list[Box], going_on: list[Box], read, key):
