@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from itertools import chain
 from operator import itemgetter
 
 from linter.engine import intervals as iv, memo
@@ -471,14 +472,27 @@ def shaped_walk(segment, split: KeySplit, walk_group, where: tuple, results: lis
         return going_on
     budget.spent += (budget.spent - spent) * (len(groups) - 1)
     gone_on = list(going_on)
-    append = results.append
     # Each result cut around the key's field once: a copy is one tuple built (runs of plain_verdicts).
     cuts = [(*_cut_at(box, segment.dimension)[:2], outcome, position, before)
             for box, outcome, position, before in template]
-    copy_results(cuts, groups[1:], keys[1:], *where, append)  # engine/shaped_copies.py
+    copy_results(cuts, groups[1:], keys[1:], *where, results, distinct_rules(segment), groups[0])  # engine/shaped_copies.py
     for others in _other_keys(segment, len(split.skipping), len(gone_on)):
         going_on.extend([rebuild(box, others) for box in gone_on])
     return going_on
+
+
+_DISTINCT: IdentityCache[bool] = IdentityCache(10_000)
+
+
+def distinct_rules(segment) -> bool:
+    """Whether no rule object is in two places of the groups of ``segment`` (remembered per
+    segment): the copies of a shaped walk then each extend a trail by a rule no other copy
+    extends it by (engine/shaped_copies.py)."""
+    found = _DISTINCT.get(segment)
+    if found is None:
+        rules = list(chain.from_iterable(segment.groups))
+        found = _DISTINCT.put(segment, len(set(map(id, rules))) == len(rules))
+    return found
 
 
 def _other_keys(segment, skipping: int, going_on: int) -> list[iv.Ranges]:
