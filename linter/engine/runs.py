@@ -386,27 +386,40 @@ def _alike(segment) -> bool:
     if any(part is None for part in shape):
         return False
     # A rule whose matches before and after its key equal the first group's rule's at its
-    # position (the same objects, where the front end shares them), with the same verdict and
-    # no statement, has that rule's shape: only the others are shaped again.
-    templates = []
-    for rule, part in zip(groups[0], shape):
-        matches = rule.matches
-        key = _key_position(matches, direction)
-        templates.append((len(matches), key, matches[:key], matches[key + 1:], rule.verdict, part))
-    size = len(templates)
-    for group in groups[1:]:
-        if len(group) != size:
-            return False
-        for rule, (length, key, before, after, verdict, part) in zip(group, templates):
-            theirs = rule.matches
-            if len(theirs) == length and key < length and (rule.verdict is verdict or rule.verdict == verdict) \
-                    and not rule.statements and theirs[key + 1:] == after and (not key or theirs[:key] == before):
-                match = theirs[key]  # (_is_key, in place)
-                if type(match) is AddressMatch and not match.negated and match.direction is direction:
-                    continue
-            if _rule_shape(rule, direction) != part:
+    # position (the same objects, where the front end shares them), with the same verdict
+    # object and no statement, has that rule's shape: only the others are shaped again. The
+    # groups are read position by position (an allow-list's 50,000 groups of two rules).
+    size = len(shape)
+    rest = groups[1:]
+    if set(map(len, rest)) != {size}:
+        return False
+    for position, (rule, part) in enumerate(zip(groups[0], shape)):
+        column = map(itemgetter(position), rest)
+        for other in _unlike(column, rule.matches, rule.verdict, direction):
+            if _rule_shape(other, direction) != part:
                 return False
     return True
+
+
+def _unlike(rules, matches, verdict, direction: Direction):
+    """The rules of ``rules`` the shortcut does not show to be of the shape of a rule with
+    ``matches`` and ``verdict`` (the same matches beside the key, the key in the same place,
+    the same verdict, no statement)."""
+    length = len(matches)
+    key = _key_position(matches, direction)
+    if key >= length:
+        return rules
+    before, after = matches[:key], matches[key + 1:]
+    odd = []
+    for rule in rules:
+        theirs = rule.matches
+        if rule.verdict is verdict and theirs[key + 1:] == after and len(theirs) == length and not rule.statements \
+                and (not key or theirs[:key] == before):
+            match = theirs[key]  # (_is_key, in place)
+            if type(match) is AddressMatch and match.direction is direction and not match.negated:
+                continue
+        odd.append(rule)
+    return odd
 
 
 def _key_position(matches, direction: Direction) -> int:
