@@ -30,16 +30,17 @@ _new = tuple.__new__
 BULK_AT_LEAST = 64  # fewer copies are made one by one (setting up the maps costs more)
 
 
-def copy_results(cuts: list, groups, keys, table, chain, step_class, results: list, distinct: bool = False,
+def copy_results(cuts: list, groups, keys, table, chain, step_class, results: list, distinct=None,
                  walked=()) -> None:
     """Append to ``results`` ``(copy, outcome)`` for each group of ``groups`` (with its key of
     ``keys``) and each ``(head, tail, outcome, position, before)`` of ``cuts`` (in that order:
     groups outer): the box ``(*head, fresh key, *tail, trail)``, its trail ``before`` extended
     by the step of the group's rule at ``position`` (``step_class("rule", table, chain, rule,
-    "")``, shared through the path cache as ``extend_path`` shares it). ``distinct``: no rule
-    object is in two places of ``groups`` and ``walked``, the group walked (runs.distinct_rules)."""
+    "")``, shared through the path cache as ``extend_path`` shares it). ``distinct()``: whether
+    no rule object is in two places of ``groups`` and ``walked``, the group walked (asked only
+    where the copies are many: runs.distinct_rules)."""
     count = len(groups) * len(cuts)
-    if distinct and count >= BULK_AT_LEAST and no_hits(cuts, groups, walked, space._PATHS, count):
+    if count >= BULK_AT_LEAST and distinct is not None and distinct() and no_hits(cuts, groups, walked, space._PATHS, count):
         _in_bulk(cuts, groups, keys, table, chain, step_class, results)
     else:
         _one_by_one(cuts, groups, keys, table, chain, step_class, results.append)
@@ -52,7 +53,7 @@ def no_hits(cuts: list, groups, walked, paths: dict, count: int) -> bool:
     positions (different rules: ``groups`` and ``walked``, the group walked, share no rule
     object, none of them twice). Not tried where the cache holds many more keys than the copies
     would look up (each is read once here)."""
-    if len(paths) > 16 * count:
+    if len(paths) > 4 * count:
         return False
     extended = {id(before) for *_, before in cuts}
     if len({(id(before), position) for _, _, _, position, before in cuts}) < len(cuts):

@@ -84,7 +84,7 @@ def _run(monkeypatch, scenario, filled: dict, known: list, bulk: bool, size: int
     monkeypatch.setattr(shaped_copies, "_in_bulk", lambda *args: taken.append(1) or original(*args))
     results: list = []
     distinct = len({id(rule) for group in groups + [walked] for rule in group}) == len(groups) * len(walked) + len(walked)
-    copy_results(cuts, groups, keys, table, chain, Step, results, distinct, walked)
+    copy_results(cuts, groups, keys, table, chain, Step, results, lambda: distinct, walked)
     for box, _ in results:
         assert all(box[at] is not key for key in keys for at in range(_FIELDS))  # a fresh key
     return _labels(results, cache, known), bool(taken)
