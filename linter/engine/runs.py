@@ -21,6 +21,9 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from functools import partial
+from itertools import chain
+from operator import itemgetter
 
 from linter.engine import intervals as iv, memo
 from linter.engine.memo import IdentityCache
@@ -384,27 +387,40 @@ def _alike(segment) -> bool:
     if any(part is None for part in shape):
         return False
     # A rule whose matches before and after its key equal the first group's rule's at its
-    # position (the same objects, where the front end shares them), with the same verdict and
-    # no statement, has that rule's shape: only the others are shaped again.
-    templates = []
-    for rule, part in zip(groups[0], shape):
-        matches = rule.matches
-        key = _key_position(matches, direction)
-        templates.append((len(matches), key, matches[:key], matches[key + 1:], rule.verdict, part))
-    size = len(templates)
-    for group in groups[1:]:
-        if len(group) != size:
-            return False
-        for rule, (length, key, before, after, verdict, part) in zip(group, templates):
-            theirs = rule.matches
-            if len(theirs) == length and key < length and (rule.verdict is verdict or rule.verdict == verdict) \
-                    and not rule.statements and theirs[key + 1:] == after and (not key or theirs[:key] == before):
-                match = theirs[key]  # (_is_key, in place)
-                if type(match) is AddressMatch and not match.negated and match.direction is direction:
-                    continue
-            if _rule_shape(rule, direction) != part:
+    # position (the same objects, where the front end shares them), with the same verdict
+    # object and no statement, has that rule's shape: only the others are shaped again. The
+    # groups are read position by position (an allow-list's 50,000 groups of two rules).
+    size = len(shape)
+    rest = groups[1:]
+    if set(map(len, rest)) != {size}:
+        return False
+    for position, (rule, part) in enumerate(zip(groups[0], shape)):
+        column = map(itemgetter(position), rest)
+        for other in _unlike(column, rule.matches, rule.verdict, direction):
+            if _rule_shape(other, direction) != part:
                 return False
     return True
+
+
+def _unlike(rules, matches, verdict, direction: Direction):
+    """The rules of ``rules`` the shortcut does not show to be of the shape of a rule with
+    ``matches`` and ``verdict`` (the same matches beside the key, the key in the same place,
+    the same verdict, no statement)."""
+    length = len(matches)
+    key = _key_position(matches, direction)
+    if key >= length:
+        return rules
+    before, after = matches[:key], matches[key + 1:]
+    odd = []
+    for rule in rules:
+        theirs = rule.matches
+        if rule.verdict is verdict and theirs[key + 1:] == after and len(theirs) == length and not rule.statements \
+                and (not key or theirs[:key] == before):
+            match = theirs[key]  # (_is_key, in place)
+            if type(match) is AddressMatch and match.direction is direction and not match.negated:
+                continue
+        odd.append(rule)
+    return odd
 
 
 def _key_position(matches, direction: Direction) -> int:
@@ -470,14 +486,27 @@ def shaped_walk(segment, split: KeySplit, walk_group, where: tuple, results: lis
         return going_on
     budget.spent += (budget.spent - spent) * (len(groups) - 1)
     gone_on = list(going_on)
-    append = results.append
     # Each result cut around the key's field once: a copy is one tuple built (runs of plain_verdicts).
     cuts = [(*_cut_at(box, segment.dimension)[:2], outcome, position, before)
             for box, outcome, position, before in template]
-    copy_results(cuts, groups[1:], keys[1:], *where, append)  # engine/shaped_copies.py
+    copy_results(cuts, groups[1:], keys[1:], *where, results, partial(distinct_rules, segment), groups[0])  # engine/shaped_copies.py
     for others in _other_keys(segment, len(split.skipping), len(gone_on)):
         going_on.extend([rebuild(box, others) for box in gone_on])
     return going_on
+
+
+_DISTINCT: IdentityCache[bool] = IdentityCache(10_000)
+
+
+def distinct_rules(segment) -> bool:
+    """Whether no rule object is in two places of the groups of ``segment`` (remembered per
+    segment): the copies of a shaped walk then each extend a trail by a rule no other copy
+    extends it by (engine/shaped_copies.py)."""
+    found = _DISTINCT.get(segment)
+    if found is None:
+        rules = list(chain.from_iterable(segment.groups))
+        found = _DISTINCT.put(segment, len(set(map(id, rules))) == len(rules))
+    return found
 
 
 def _other_keys(segment, skipping: int, going_on: int) -> list[iv.Ranges]:
@@ -499,7 +528,42 @@ def _other_keys(segment, skipping: int, going_on: int) -> list[iv.Ranges]:
     if copies == 1:
         return [fresh(iv.subtract(segment.covered, keys[0]))]
     size = -(-others // copies)
-    return [iv.normalize(tuple(key[0] for key in keys[start:start + size])) for start in range(1, len(keys), size)]
+    starts = range(1, len(keys), size)
+    if ascending(segment):
+        # The keys of a stretch are all the keys between its first's start and its last's end:
+        # their union is what the segment's covered ranges hold there (engine/segment_keys.py).
+        return [within(segment.covered, keys[start][0][0], keys[min(start + size, len(keys)) - 1][0][1])
+                for start in starts]
+    return [iv.normalize(tuple(key[0] for key in keys[start:start + size])) for start in starts]
+
+
+_ASCENDING: IdentityCache[bool] = IdentityCache(10_000)
+
+
+def ascending(segment) -> bool:
+    """Whether the keys of ``segment`` (one interval each: single_keys) come in ascending
+    order, each after the one before it: its index, sorted by address, then lists the groups
+    in their order (remembered per segment)."""
+    found = _ASCENDING.get(segment)
+    if found is None:
+        groups = list(map(itemgetter(2), segment.index))
+        found = _ASCENDING.put(segment, groups == list(range(len(segment.keys))))
+    return found
+
+
+def within(ranges: iv.Ranges, lo: int, hi: int) -> iv.Ranges:
+    """iv.intersect(ranges, ((lo, hi),)) for sorted, disjoint ``ranges``: the ranges reaching
+    into [lo, hi] (found by bisection), the first and last cut at its bounds."""
+    first = _first_reaching(ranges, lo)
+    last = bisect_right(ranges, (hi, _AFTER_ALL))
+    found = list(ranges[first:last])
+    if not found:
+        return ()
+    if found[0][0] < lo:
+        found[0] = (lo, found[0][1])
+    if found[-1][1] > hi:
+        found[-1] = (found[-1][0], hi)
+    return tuple(found)
 
 
 def _template(rules: list[Rule], results: list, meeting: list[Box], going_on: list[Box], read, key):

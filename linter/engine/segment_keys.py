@@ -54,8 +54,8 @@ def grow_keys(rules, start: int, dimension: str, family, beat: int | None = None
     top = -1  # the highest address (or port) of any key so far
     end = len(rules)
     biggest = 1  # the largest group's size so far (followed only with ``beat``)
-    j = start
-    while j < end:
+    last_key = last_group = None  # keys[-1] and groups[-1]: an allow-list's ports for one source share a key
+    for j in range(start, end):
         rule = rules[j]
         ranges = None
         for match in rule.matches:
@@ -71,8 +71,13 @@ def grow_keys(rules, start: int, dimension: str, family, beat: int | None = None
             break
         if ranges[0][0] > top:
             group = None  # above every key so far (a sorted list): equal to none, overlapping none
-        elif ranges == keys[-1]:
-            group = len(keys) - 1  # the key of the rule before (an allow-list's ports for one source)
+        elif ranges == last_key:
+            last_group.append(rule)  # (the key of the rule before)
+            if beat is not None and len(last_group) > biggest:
+                biggest = len(last_group)
+                if end - start - biggest <= beat:
+                    break  # (cut short: cannot beat the other run)
+            continue
         else:
             if by_key is None:
                 by_key = {key: index for index, key in enumerate(keys)}
@@ -86,8 +91,10 @@ def grow_keys(rules, start: int, dimension: str, family, beat: int | None = None
             group = len(groups)
             if by_key is not None:
                 by_key[ranges] = group
-            groups.append([rule])
+            last_group = [rule]
+            groups.append(last_group)
             keys.append(ranges)
+            last_key = ranges
             for lo, hi in ranges:
                 intervals.append((lo, hi, group))
                 if taken is not None:
@@ -104,7 +111,8 @@ def grow_keys(rules, start: int, dimension: str, family, beat: int | None = None
                 biggest = len(members)
                 if end - start - biggest <= beat:
                     break  # (cut short: cannot beat the other run)
-        j += 1
+    else:
+        j = max(start, end)  # (every rule taken; none when ``start`` is past the end)
     return groups, keys, intervals, j
 
 

@@ -276,3 +276,32 @@ def test_groups_are_alike_exactly_by_their_definition(seed):
             assert alike is _alike_by_definition(segment)
             seen.add(alike)
     assert seen == {True, False} or seed  # (seed 0 meets both answers)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_copied_keys_read_off_the_covered_ranges_are_their_unions(seed, monkeypatch):
+    """_other_keys reads the union of a stretch of ascending keys off the segment's covered
+    ranges: the same lists as uniting the keys, for keys touching, apart or out of order."""
+    chance = random.Random(seed)
+    for _ in range(6):
+        nets = sorted(chance.sample(range(256), chance.randrange(8, 60)))
+        if chance.random() < 0.3:
+            chance.shuffle(nets)
+        text = allows(*(f"10.{net}.0.0/16" for net in nets))
+        segment, = [b for b in blocks_of(ruleset(text).tables[0].chains[0]) if isinstance(b, Segment)]
+        assert runs.ascending(segment) is (nets == sorted(nets))
+        for skipping, going_on in ((0, 1), (1, 2), (1, 1), (4, 2), (0, 0)):
+            fast = runs._other_keys(segment, skipping, going_on)
+            with monkeypatch.context() as patched:
+                patched.setattr(runs, "ascending", lambda segment: False)
+                assert runs._other_keys(segment, skipping, going_on) == fast
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ranges_within_bounds_are_their_intersection(seed):
+    chance = random.Random(seed)
+    ranges = iv.normalize(tuple((lo, lo + chance.randrange(0, 4)) for lo in chance.sample(range(0, 600, 2), 120)))
+    for _ in range(200):
+        lo = chance.randrange(-5, 620)
+        hi = lo + chance.randrange(0, 100)
+        assert runs.within(ranges, lo, hi) == iv.intersect(ranges, ((lo, hi),))
