@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from functools import partial
+import functools
 from itertools import chain
 from operator import itemgetter
 
@@ -489,7 +489,7 @@ def shaped_walk(segment, split: KeySplit, walk_group, where: tuple, results: lis
     # Each result cut around the key's field once: a copy is one tuple built (runs of plain_verdicts).
     cuts = [(*_cut_at(box, segment.dimension)[:2], outcome, position, before)
             for box, outcome, position, before in template]
-    copy_results(cuts, groups[1:], keys[1:], *where, results, partial(distinct_rules, segment), groups[0])  # engine/shaped_copies.py
+    copy_results(cuts, groups[1:], keys[1:], *where, results, functools.partial(distinct_rules, segment), groups[0])  # engine/shaped_copies.py
     for others in _other_keys(segment, len(split.skipping), len(gone_on)):
         going_on.extend([rebuild(box, others) for box in gone_on])
     return going_on
