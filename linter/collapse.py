@@ -8,8 +8,8 @@ there are and lists their lines; the others become its related locations (SARIF 
 from __future__ import annotations
 
 from dataclasses import replace
-from itertools import repeat
-from operator import attrgetter
+from itertools import compress, islice, repeat
+from operator import attrgetter, lt
 
 from linter.findings import Finding, Severity
 
@@ -36,6 +36,7 @@ def collapse_repeats(findings: list[Finding]) -> list[Finding]:
     # file together, PER_FILE codes by file, PER_MESSAGE codes by file and message.
     seen: dict[tuple, Finding | set[str]] = {}  # place -> its one finding, or its messages
     unique = []
+    loose: list[Finding] = []  # the findings of no group
     groups: dict[tuple, list[Finding]] = {}
     info = Severity.INFO
     for finding in findings:
@@ -58,6 +59,7 @@ def collapse_repeats(findings: list[Finding]) -> list[Finding]:
         elif code in PER_MESSAGE:
             key = (path, code, finding.message)
         else:
+            loose.append(finding)
             continue
         members = groups.get(key)
         if members is None:
@@ -65,13 +67,13 @@ def collapse_repeats(findings: list[Finding]) -> list[Finding]:
         else:
             members.append(finding)
     findings = unique
-    dropped: set[int] = set()
     replaced: dict[int, Finding] = {}
     for key, members in groups.items():
         ordinary = key[-1] == "ordinary"
         if len(members) < (ORDINARY_FROM if ordinary else COLLAPSE_FROM):
+            loose += members
             continue
-        members.sort(key=_SORT_KEY)
+        read_lines = _in_order(members)
         first, rest = members[0], members[1:]
         if ordinary:
             others = "; ".join(f"{_subject(f.message)} (line {f.line})" for f in rest[:LINES_LISTED])
@@ -83,19 +85,36 @@ def collapse_repeats(findings: list[Finding]) -> list[Finding]:
             if len(rest) > LINES_LISTED:
                 lines += ", ..."
             message = f"{first.message} ({len(rest)} more like it in this file: lines {lines})"
-        # (path, line, column, "same finding") of each, made in C: an allow-list's 50,000
-        related = first.related + tuple(zip(map(_PATH, rest), map(_LINE, rest), map(_COLUMN, rest),
-                                            repeat("same finding")))
+        # (path, line, column, "same finding") of each, made in C: an allow-list's 50,000. Every
+        # member is in the group's file (key[0]); the lines are those _in_order read, when it did.
+        lines_of_rest = map(_LINE, rest) if read_lines is None else islice(read_lines, 1, None)
+        related = first.related + tuple(zip(repeat(key[0]), lines_of_rest, map(_COLUMN, rest), repeat("same finding")))
         replaced[id(first)] = replace(first, message=message, related=related)
-        dropped.update(map(id, rest))
-    if not dropped:
+    if not replaced:
         return findings
-    return [replaced.get(id(f), f) for f in findings if id(f) not in dropped]
+    # What stays: the findings of no group or of a group too small, and each collapsed group's
+    # first. Picked in unique order by their identities, in C (an allow-list keeps 1 of 50,000).
+    staying = set(map(id, loose))
+    staying.update(replaced)
+    picked = compress(findings, map(staying.__contains__, map(id, findings)))
+    return [replaced.get(id(f), f) for f in picked]
+
+
+def _in_order(members: list[Finding]) -> list[int] | None:
+    """Sort the members of one group (all of one file) by Finding.sort_key; their lines in
+    that order when they were read (None when not)."""
+    lines = list(map(_LINE, members))
+    if all(map(lt, lines, islice(lines, 1, None))):
+        # One file (the paths are equal), each line after the one before: in order already (an
+        # allow-list's 50,000), told without a sort key made for each.
+        return lines
+    members.sort(key=_SORT_KEY)
+    return None
 
 
 # Finding.sort_key's tuple, made in C (an allow-list's 50,000 ordinary findings are sorted here).
 _SORT_KEY = attrgetter("path", "line", "column", "code", "key")
-_PATH, _LINE, _COLUMN = attrgetter("path"), attrgetter("line"), attrgetter("column")
+_LINE, _COLUMN = attrgetter("line"), attrgetter("column")
 
 
 def _subject(message: str) -> str:
