@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from itertools import compress, islice, repeat
-from operator import attrgetter, lt
+from operator import attrgetter, itemgetter, lt
 
 from linter.findings import Finding, Severity
 
@@ -37,7 +37,7 @@ def collapse_repeats(findings: list[Finding]) -> list[Finding]:
     seen: dict[tuple, Finding | set[str]] = {}  # place -> its one finding, or its messages
     unique = []
     loose: list[Finding] = []  # the findings of no group
-    groups: dict[tuple, list[Finding]] = {}
+    groups: dict[tuple, tuple[list[Finding], list[tuple]]] = {}  # key -> (its findings, their places)
     info = Severity.INFO
     for finding in findings:
         code, path = finding.code, finding.path
@@ -61,19 +61,26 @@ def collapse_repeats(findings: list[Finding]) -> list[Finding]:
         else:
             loose.append(finding)
             continue
-        members = groups.get(key)
-        if members is None:
-            groups[key] = [finding]
+        group = groups.get(key)
+        if group is None:
+            groups[key] = ([finding], [place])
         else:
-            members.append(finding)
+            group[0].append(finding)
+            group[1].append(place)
     findings = unique
     replaced: dict[int, Finding] = {}
-    for key, members in groups.items():
+    for key, (members, places) in groups.items():
         ordinary = key[-1] == "ordinary"
         if len(members) < (ORDINARY_FROM if ordinary else COLLAPSE_FROM):
             loose += members
             continue
-        read_lines = _in_order(members)
+        # The members' lines and columns from their places (not read again from each finding)
+        # while they are in order; None once sorted.
+        lines = list(map(_PLACE_LINE, places))
+        if _in_order(members, lines):
+            lines_of_rest, columns_of_rest = islice(lines, 1, None), map(_PLACE_COLUMN, islice(places, 1, None))
+        else:
+            lines_of_rest = columns_of_rest = None
         first, rest = members[0], members[1:]
         if ordinary:
             others = "; ".join(f"{_subject(f.message)} (line {f.line})" for f in rest[:LINES_LISTED])
@@ -81,14 +88,15 @@ def collapse_repeats(findings: list[Finding]) -> list[Finding]:
                 others += f" and {len(rest) - LINES_LISTED} more"
             message = f"{first.message}; so are {others}"
         else:
-            lines = ", ".join(str(f.line) for f in rest[:LINES_LISTED])
+            listed = ", ".join(str(f.line) for f in rest[:LINES_LISTED])
             if len(rest) > LINES_LISTED:
-                lines += ", ..."
-            message = f"{first.message} ({len(rest)} more like it in this file: lines {lines})"
+                listed += ", ..."
+            message = f"{first.message} ({len(rest)} more like it in this file: lines {listed})"
         # (path, line, column, "same finding") of each, made in C: an allow-list's 50,000. Every
-        # member is in the group's file (key[0]); the lines are those _in_order read, when it did.
-        lines_of_rest = map(_LINE, rest) if read_lines is None else islice(read_lines, 1, None)
-        related = first.related + tuple(zip(repeat(key[0]), lines_of_rest, map(_COLUMN, rest), repeat("same finding")))
+        # member is in the group's file (key[0]).
+        if lines_of_rest is None:
+            lines_of_rest, columns_of_rest = map(_LINE, rest), map(_COLUMN, rest)
+        related = first.related + tuple(zip(repeat(key[0]), lines_of_rest, columns_of_rest, repeat("same finding")))
         replaced[id(first)] = replace(first, message=message, related=related)
     if not replaced:
         return findings
@@ -100,21 +108,21 @@ def collapse_repeats(findings: list[Finding]) -> list[Finding]:
     return [replaced.get(id(f), f) for f in picked]
 
 
-def _in_order(members: list[Finding]) -> list[int] | None:
-    """Sort the members of one group (all of one file) by Finding.sort_key; their lines in
-    that order when they were read (None when not)."""
-    lines = list(map(_LINE, members))
+def _in_order(members: list[Finding], lines: list[int]) -> bool:
+    """Sort the members of one group (all of one file) by Finding.sort_key, given their
+    ``lines``; whether they were in that order already."""
     if all(map(lt, lines, islice(lines, 1, None))):
         # One file (the paths are equal), each line after the one before: in order already (an
         # allow-list's 50,000), told without a sort key made for each.
-        return lines
+        return True
     members.sort(key=_SORT_KEY)
-    return None
+    return False
 
 
 # Finding.sort_key's tuple, made in C (an allow-list's 50,000 ordinary findings are sorted here).
 _SORT_KEY = attrgetter("path", "line", "column", "code", "key")
 _LINE, _COLUMN = attrgetter("line"), attrgetter("column")
+_PLACE_LINE, _PLACE_COLUMN = itemgetter(2), itemgetter(3)  # of a place (code, path, line, column)
 
 
 def _subject(message: str) -> str:
