@@ -161,15 +161,19 @@ class PlainConsole:
         for segments in _finding_lines(finding, show_source, self.notes):
             self.line(segments)
 
-    def _write_with_notes(self, finding: Finding, notes: str) -> None:
+    def _write_with_notes(self, finding: Finding, notes: tuple[str, str, str]) -> None:
         """One finding with its source shown whose "= note:" lines are ``notes`` (_alike_notes)."""
         lines = _plain_lines(finding, True, notes=False)
         cut = len(lines) - (2 if finding.hint else 1)  # the notes come before the hint and the blank line
         before, after = lines[:cut], lines[cut:]
         if printed_as_is(before) and printed_as_is(after):
-            before.append(notes)
+            before.append("")
             after.append("")
-            self.stream.write("\n".join(before) + "\n".join(after))
+            write = self.stream.write
+            write("\n".join(before))
+            for piece in notes:
+                write(piece)
+            write("\n".join(after))
         else:
             self._write_guarded(finding, True)
 
@@ -181,8 +185,9 @@ _MANY_NOTES = 256  # a finding with this many notes or more has them written by 
 _PATH, _LINE, _COLUMN, _NOTE = (itemgetter(index) for index in range(4))
 
 
-def _alike_notes(related: tuple) -> str | None:
+def _alike_notes(related: tuple) -> tuple[str, str, str] | None:
     """The "= note:" lines of ``related`` (each ending in a line break) as ``notes`` prints them,
+    in three pieces to write one after the other (not copied into one more string of megabytes),
     when every one is of one path, one column and one note (the same objects) and each is printed as it stands;
     else None. Made by one join of the line numbers (a collapsed allow-list's 50,000): the
     path, column and note are written once and checked once (``printed_as_is``), and the line
@@ -200,7 +205,7 @@ def _alike_notes(related: tuple) -> str | None:
     if set(map(type, lines)) != {int}:
         return None
     head, tail = f"  = note: {path}:", f":{column}: {note}\n"
-    return head + (tail + head).join(map(str, lines)) + tail
+    return head, (tail + head).join(map(str, lines)), tail
 
 
 def _plain_lines(finding: Finding, show_source: bool, notes: bool = True) -> list[str]:
