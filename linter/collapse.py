@@ -34,23 +34,40 @@ def collapse_repeats(findings: list[Finding]) -> list[Finding]:
     # read (Finding.deferred), and comparing the place first is the same test. Each finding is
     # placed in its group in the same pass (an allow-list's 50,000): ordinary info findings of a
     # file together, PER_FILE codes by file, PER_MESSAGE codes by file and message.
+    # While each place comes after the one before (a file's findings, in file order), it is no
+    # place seen before and nothing is looked up; from the first that does not, every place is
+    # looked up in ``seen``, made then of the places so far (all different).
     seen: dict[tuple, Finding | set[str]] = {}  # place -> its one finding, or its messages
+    ascending = True
+    last: tuple = ()  # the last place while ascending (() is before every place)
+    places: list[tuple] = []  # the place of each unique finding while ascending
     unique = []
     loose: list[Finding] = []  # the findings of no group
     groups: dict[tuple, tuple[list[Finding], list[tuple]]] = {}  # key -> (its findings, their places)
     info = Severity.INFO
     for finding in findings:
         code, path = finding.code, finding.path
-        place = (code, path, finding.line, finding.column)
-        said = seen.get(place)
-        if said is None:
-            seen[place] = finding
-        else:
-            if isinstance(said, Finding):
-                said = seen[place] = {said.message}
-            if finding.message in said:
-                continue
-            said.add(finding.message)
+        place = (path, finding.line, finding.column, code)
+        if ascending:
+            try:
+                ascending = place > last
+            except TypeError:  # (a line or column that is not a number; numbers and strings order totally)
+                ascending = False
+            if ascending:
+                last = place
+                places.append(place)
+            else:
+                seen = dict(zip(places, unique))
+        if not ascending:
+            said = seen.get(place)
+            if said is None:
+                seen[place] = finding
+            else:
+                if isinstance(said, Finding):
+                    said = seen[place] = {said.message}
+                if finding.message in said:
+                    continue
+                said.add(finding.message)
         unique.append(finding)
         if code in ORDINARY and finding.severity is info:
             key = (path, "ordinary")
@@ -122,7 +139,7 @@ def _in_order(members: list[Finding], lines: list[int]) -> bool:
 # Finding.sort_key's tuple, made in C (an allow-list's 50,000 ordinary findings are sorted here).
 _SORT_KEY = attrgetter("path", "line", "column", "code", "key")
 _LINE, _COLUMN = attrgetter("line"), attrgetter("column")
-_PLACE_LINE, _PLACE_COLUMN = itemgetter(2), itemgetter(3)  # of a place (code, path, line, column)
+_PLACE_LINE, _PLACE_COLUMN = itemgetter(1), itemgetter(2)  # of a place (path, line, column, code)
 
 
 def _subject(message: str) -> str:

@@ -1,6 +1,6 @@
-"""collapse_repeats against the way it was written before its lanes (a group already in line
-order is not sorted again; what stays is picked by identity in C): random findings, equal
-field for field, message for message, in the same order."""
+"""collapse_repeats against the way it was written before its lanes (places in ascending order
+are not looked up; a group already in line order is not sorted again; what stays is picked by
+identity in C): random findings, equal field for field, message for message, in the same order."""
 
 from __future__ import annotations
 
@@ -96,4 +96,6 @@ def test_the_collapse_equals_the_way_it_was_on_random_findings():
         if rng.random() < 0.3:  # one large group of ordinary findings in one file, in line order
             findings = [replace(findings[0], code="PL201", severity=Severity.INFO, path="c.rules", line=line)
                         for line in range(5, 5 + 3 * size, 3)] + findings
+        if rng.random() < 0.1:  # a line that is not a number, in a finding of no group: compared no further
+            findings.insert(rng.randrange(len(findings) + 1), replace(findings[0], code="PL300", line=None))
         assert _state(collapse_repeats(list(findings))) == _state(_reference(list(findings)))
