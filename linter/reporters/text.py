@@ -122,32 +122,34 @@ class PlainConsole:
         findings at a time: their lines as they stand when none needs guarding
         (``printed_as_is``: a random mix's 30,000 lines were guarded and written one by one),
         else each of those findings line by line as before."""
-        # Each finding's text is the same however they are grouped: a finding with many notes of
-        # one kind (a collapsed allow-list's 50,000) is written on its own, its notes at once.
-        some: list[Finding] = []
-        for finding in findings:
+        for start in range(0, len(findings), _FINDINGS_AT_ONCE):
+            self._write_some(findings[start:start + _FINDINGS_AT_ONCE], show_source)
+
+    def _write_some(self, some: list[Finding], show_source: bool) -> None:
+        """The lines of a few findings: at once when none needs guarding, else finding by finding.
+        A finding with many notes of one kind (a collapsed allow-list's 50,000) is written on its
+        own, its notes at once (each finding's text is the same however they are grouped)."""
+        lines: list[str] = []
+        first = 0  # the first of ``some`` whose lines are in ``lines``
+        for index, finding in enumerate(some):
             if show_source and len(finding.related) >= _MANY_NOTES:
                 notes = _alike_notes(finding.related)
                 if notes is not None:
-                    self._write_some(some, show_source)
-                    some = []
+                    self._write_lines(some[first:index], lines, show_source)
                     self._write_with_notes(finding, notes)
+                    lines = []
+                    first = index + 1
                     continue
-            some.append(finding)
-            if len(some) == _FINDINGS_AT_ONCE:
-                self._write_some(some, show_source)
-                some = []
-        self._write_some(some, show_source)
-
-    def _write_some(self, some: list[Finding], show_source: bool) -> None:
-        """The lines of a few findings: at once when none needs guarding, else finding by finding."""
-        write = self.stream.write
-        lines = []
-        for finding in some:
             lines += _plain_lines(finding, show_source)
+        self._write_lines(some[first:], lines, show_source)
+
+    def _write_lines(self, some: list[Finding], lines: list[str], show_source: bool) -> None:
+        """``lines``, the lines of ``some``, at once when none needs guarding, else finding by finding."""
+        write = self.stream.write
         if printed_as_is(lines):
-            lines.append("")
-            write("\n".join(lines))
+            if lines:
+                lines.append("")
+                write("\n".join(lines))
             return
         for finding in some:
             lines = _plain_lines(finding, show_source)
