@@ -8,8 +8,8 @@ there are and lists their lines; the others become its related locations (SARIF 
 from __future__ import annotations
 
 from dataclasses import replace
-from itertools import repeat
-from operator import attrgetter
+from itertools import compress, islice, repeat
+from operator import attrgetter, itemgetter, lt
 
 from linter.findings import Finding, Severity
 
@@ -34,22 +34,40 @@ def collapse_repeats(findings: list[Finding]) -> list[Finding]:
     # read (Finding.deferred), and comparing the place first is the same test. Each finding is
     # placed in its group in the same pass (an allow-list's 50,000): ordinary info findings of a
     # file together, PER_FILE codes by file, PER_MESSAGE codes by file and message.
+    # While each place comes after the one before (a file's findings, in file order), it is no
+    # place seen before and nothing is looked up; from the first that does not, every place is
+    # looked up in ``seen``, made then of the places so far (all different).
     seen: dict[tuple, Finding | set[str]] = {}  # place -> its one finding, or its messages
+    ascending = True
+    last: tuple = ()  # the last place while ascending (() is before every place)
+    places: list[tuple] = []  # the place of each unique finding while ascending
     unique = []
-    groups: dict[tuple, list[Finding]] = {}
+    loose: list[Finding] = []  # the findings of no group
+    groups: dict[tuple, tuple[list[Finding], list[tuple]]] = {}  # key -> (its findings, their places)
     info = Severity.INFO
     for finding in findings:
         code, path = finding.code, finding.path
-        place = (code, path, finding.line, finding.column)
-        said = seen.get(place)
-        if said is None:
-            seen[place] = finding
-        else:
-            if isinstance(said, Finding):
-                said = seen[place] = {said.message}
-            if finding.message in said:
-                continue
-            said.add(finding.message)
+        place = (path, finding.line, finding.column, code)
+        if ascending:
+            try:
+                ascending = place > last
+            except TypeError:  # (a line or column that is not a number; numbers and strings order totally)
+                ascending = False
+            if ascending:
+                last = place
+                places.append(place)
+            else:
+                seen = dict(zip(places, unique))
+        if not ascending:
+            said = seen.get(place)
+            if said is None:
+                seen[place] = finding
+            else:
+                if isinstance(said, Finding):
+                    said = seen[place] = {said.message}
+                if finding.message in said:
+                    continue
+                said.add(finding.message)
         unique.append(finding)
         if code in ORDINARY and finding.severity is info:
             key = (path, "ordinary")
@@ -58,20 +76,28 @@ def collapse_repeats(findings: list[Finding]) -> list[Finding]:
         elif code in PER_MESSAGE:
             key = (path, code, finding.message)
         else:
+            loose.append(finding)
             continue
-        members = groups.get(key)
-        if members is None:
-            groups[key] = [finding]
+        group = groups.get(key)
+        if group is None:
+            groups[key] = ([finding], [place])
         else:
-            members.append(finding)
+            group[0].append(finding)
+            group[1].append(place)
     findings = unique
-    dropped: set[int] = set()
     replaced: dict[int, Finding] = {}
-    for key, members in groups.items():
+    for key, (members, places) in groups.items():
         ordinary = key[-1] == "ordinary"
         if len(members) < (ORDINARY_FROM if ordinary else COLLAPSE_FROM):
+            loose += members
             continue
-        members.sort(key=_SORT_KEY)
+        # The members' lines and columns from their places (not read again from each finding)
+        # while they are in order; None once sorted.
+        lines = list(map(_PLACE_LINE, places))
+        if _in_order(members, lines):
+            lines_of_rest, columns_of_rest = islice(lines, 1, None), map(_PLACE_COLUMN, islice(places, 1, None))
+        else:
+            lines_of_rest = columns_of_rest = None
         first, rest = members[0], members[1:]
         if ordinary:
             others = "; ".join(f"{_subject(f.message)} (line {f.line})" for f in rest[:LINES_LISTED])
@@ -79,23 +105,41 @@ def collapse_repeats(findings: list[Finding]) -> list[Finding]:
                 others += f" and {len(rest) - LINES_LISTED} more"
             message = f"{first.message}; so are {others}"
         else:
-            lines = ", ".join(str(f.line) for f in rest[:LINES_LISTED])
+            listed = ", ".join(str(f.line) for f in rest[:LINES_LISTED])
             if len(rest) > LINES_LISTED:
-                lines += ", ..."
-            message = f"{first.message} ({len(rest)} more like it in this file: lines {lines})"
-        # (path, line, column, "same finding") of each, made in C: an allow-list's 50,000
-        related = first.related + tuple(zip(map(_PATH, rest), map(_LINE, rest), map(_COLUMN, rest),
-                                            repeat("same finding")))
+                listed += ", ..."
+            message = f"{first.message} ({len(rest)} more like it in this file: lines {listed})"
+        # (path, line, column, "same finding") of each, made in C: an allow-list's 50,000. Every
+        # member is in the group's file (key[0]).
+        if lines_of_rest is None:
+            lines_of_rest, columns_of_rest = map(_LINE, rest), map(_COLUMN, rest)
+        related = first.related + tuple(zip(repeat(key[0]), lines_of_rest, columns_of_rest, repeat("same finding")))
         replaced[id(first)] = replace(first, message=message, related=related)
-        dropped.update(map(id, rest))
-    if not dropped:
+    if not replaced:
         return findings
-    return [replaced.get(id(f), f) for f in findings if id(f) not in dropped]
+    # What stays: the findings of no group or of a group too small, and each collapsed group's
+    # first. Picked in unique order by their identities, in C (an allow-list keeps 1 of 50,000).
+    staying = set(map(id, loose))
+    staying.update(replaced)
+    picked = compress(findings, map(staying.__contains__, map(id, findings)))
+    return [replaced.get(id(f), f) for f in picked]
+
+
+def _in_order(members: list[Finding], lines: list[int]) -> bool:
+    """Sort the members of one group (all of one file) by Finding.sort_key, given their
+    ``lines``; whether they were in that order already."""
+    if all(map(lt, lines, islice(lines, 1, None))):
+        # One file (the paths are equal), each line after the one before: in order already (an
+        # allow-list's 50,000), told without a sort key made for each.
+        return True
+    members.sort(key=_SORT_KEY)
+    return False
 
 
 # Finding.sort_key's tuple, made in C (an allow-list's 50,000 ordinary findings are sorted here).
 _SORT_KEY = attrgetter("path", "line", "column", "code", "key")
-_PATH, _LINE, _COLUMN = attrgetter("path"), attrgetter("line"), attrgetter("column")
+_LINE, _COLUMN = attrgetter("line"), attrgetter("column")
+_PLACE_LINE, _PLACE_COLUMN = itemgetter(1), itemgetter(2)  # of a place (path, line, column, code)
 
 
 def _subject(message: str) -> str:

@@ -101,8 +101,9 @@ class _Suppressions:
         return self.scanned[path]
 
 
-def _configured(findings, config) -> list[Finding]:
-    """Findings of selected rules, with the configured severity."""
+def _configured(findings, config, paths: set[str] | None = None) -> list[Finding]:
+    """Findings of selected rules, with the configured severity; ``paths``, when given, gets the
+    path of each finding kept."""
     kept = []
     # Asked once per code, path and severity: an allow-list's 50,000 findings are a few of those.
     asked: dict[tuple, Severity | None] = {}
@@ -118,7 +119,11 @@ def _configured(findings, config) -> list[Finding]:
                 severity = asked[question] = config.severity_of(code, given) if config.selected(code, path) else None
         if severity is not None:
             # A copy only when the severity changes: 50,000 copies of an allow-list's findings took 0.3 s.
-            kept.append(finding if severity is finding.severity else replace(finding, severity=severity))
+            kept.append(finding if severity is given else replace(finding, severity=severity))
+    if paths is not None:
+        # Every finding's question is in ``asked``: the kept ones' paths are those of the questions
+        # answered with a severity (not read again from 50,000 findings).
+        paths.update(question[1] for question, severity in asked.items() if severity is not None)
     return kept
 
 
@@ -141,8 +146,8 @@ def _apply_inline(results, config, settings, today: dt.date, policy=None) -> tup
                                          directive.until.isoformat() if directive.until else None))
 
     for result in results:
-        configured = _configured(result.findings, config)
-        paths = {finding.path for finding in configured}
+        paths: set[str] = set()
+        configured = _configured(result.findings, config, paths)
         if len(paths) == 1 and not getattr(suppressions.of(paths.pop()), "directives", None):
             kept.extend(configured)  # one file without a directive: nothing to match (an allow-list's 50,000)
             continue

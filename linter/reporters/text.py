@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
+from itertools import repeat
+from operator import is_, itemgetter
 
 from linter.findings import Finding, Severity
 from linter.reporters.safe import printed_as_is, safe_line, safe_text
@@ -120,40 +122,103 @@ class PlainConsole:
         findings at a time: their lines as they stand when none needs guarding
         (``printed_as_is``: a random mix's 30,000 lines were guarded and written one by one),
         else each of those findings line by line as before."""
-        write = self.stream.write
         for start in range(0, len(findings), _FINDINGS_AT_ONCE):
-            some = findings[start:start + _FINDINGS_AT_ONCE]
-            lines = []
-            for finding in some:
-                lines += _plain_lines(finding, show_source)
+            self._write_some(findings[start:start + _FINDINGS_AT_ONCE], show_source)
+
+    def _write_some(self, some: list[Finding], show_source: bool) -> None:
+        """The lines of a few findings: at once when none needs guarding, else finding by finding.
+        A finding with many notes of one kind (a collapsed allow-list's 50,000) is written on its
+        own, its notes at once (each finding's text is the same however they are grouped)."""
+        lines: list[str] = []
+        first = 0  # the first of ``some`` whose lines are in ``lines``
+        for index, finding in enumerate(some):
+            if show_source and len(finding.related) >= _MANY_NOTES:
+                notes = _alike_notes(finding.related)
+                if notes is not None:
+                    self._write_lines(some[first:index], lines, show_source)
+                    self._write_with_notes(finding, notes)
+                    lines = []
+                    first = index + 1
+                    continue
+            lines += _plain_lines(finding, show_source)
+        self._write_lines(some[first:], lines, show_source)
+
+    def _write_lines(self, some: list[Finding], lines: list[str], show_source: bool) -> None:
+        """``lines``, the lines of ``some``, at once when none needs guarding, else finding by finding."""
+        write = self.stream.write
+        if printed_as_is(lines):
+            if lines:
+                lines.append("")
+                write("\n".join(lines))
+            return
+        for finding in some:
+            lines = _plain_lines(finding, show_source)
             if printed_as_is(lines):
                 lines.append("")
                 write("\n".join(lines))
                 continue
-            for finding in some:
-                lines = _plain_lines(finding, show_source)
-                if printed_as_is(lines):
-                    lines.append("")
-                    write("\n".join(lines))
-                    continue
-                for segments in _finding_lines(finding, show_source, self.notes):
-                    self.line(segments)
+            self._write_guarded(finding, show_source)
+
+    def _write_guarded(self, finding: Finding, show_source: bool) -> None:
+        for segments in _finding_lines(finding, show_source, self.notes):
+            self.line(segments)
+
+    def _write_with_notes(self, finding: Finding, notes: tuple[str, str, str]) -> None:
+        """One finding with its source shown whose "= note:" lines are ``notes`` (_alike_notes)."""
+        lines = _plain_lines(finding, True, notes=False)
+        cut = len(lines) - (2 if finding.hint else 1)  # the notes come before the hint and the blank line
+        before, after = lines[:cut], lines[cut:]
+        if printed_as_is(before) and printed_as_is(after):
+            before.append("")
+            after.append("")
+            write = self.stream.write
+            write("\n".join(before))
+            for piece in notes:
+                write(piece)
+            write("\n".join(after))
+        else:
+            self._write_guarded(finding, True)
 
 
 # How each severity reads (Severity.__str__ is Python code reading an enum property: ~1 us a finding).
 _SEVERITY_WORD = {severity: f"{severity}" for severity in Severity}
 _FINDINGS_AT_ONCE = 256  # (a bounded piece of text at a time: ufw's 100,000 rules make 240,000 lines)
+_MANY_NOTES = 256  # a finding with this many notes or more has them written by _alike_notes when it can
+_PATH, _LINE, _COLUMN, _NOTE = (itemgetter(index) for index in range(4))
 
 
-def _plain_lines(finding: Finding, show_source: bool) -> list[str]:
+def _alike_notes(related: tuple) -> tuple[str, str, str] | None:
+    """The "= note:" lines of ``related`` (each ending in a line break) as ``notes`` prints them,
+    in three pieces to write one after the other (not copied into one more string of megabytes),
+    when every one is of one path, one column and one note (the same objects) and each is printed as it stands;
+    else None. Made by one join of the line numbers (a collapsed allow-list's 50,000): the
+    path, column and note are written once and checked once (``printed_as_is``), and the line
+    numbers are ints (their text is digits)."""
+    path, _, column, note = related[0]
+    if type(path) is not str or type(note) is not str or type(column) is not int:
+        return None
+    if not (printed_as_is([path]) and printed_as_is([note])):  # (safe_text leaves each as it is, no tab)
+        return None
+    # The same objects, not only equal ones (True == 1 but prints otherwise): a collapse repeats them.
+    if not (all(map(is_, map(_PATH, related), repeat(path))) and all(map(is_, map(_NOTE, related), repeat(note)))
+            and all(map(is_, map(_COLUMN, related), repeat(column)))):
+        return None
+    lines = list(map(_LINE, related))
+    if set(map(type, lines)) != {int}:
+        return None
+    head, tail = f"  = note: {path}:", f":{column}: {note}\n"
+    return head, (tail + head).join(map(str, lines)), tail
+
+
+def _plain_lines(finding: Finding, show_source: bool, notes: bool = True) -> list[str]:
     """The text of each line ``_finding_lines`` gives for ``finding`` (its pieces joined, notes
-    written in place), unguarded."""
+    written in place, or left out when not ``notes``), unguarded."""
     severity = finding.severity
     severity = _SEVERITY_WORD[severity] if type(severity) is Severity else f"{severity}"
     lines = [f"{finding.path}:{finding.line}:{finding.column}: {finding.code} [{severity}] {finding.message}"]
     if show_source:
         lines += _frame(finding)
-        if finding.related:
+        if finding.related and notes:
             lines += [f"  = note: {path}:{line}:{column}: {note}" for path, line, column, note in finding.related]
         if finding.hint:
             lines.append(f"  = hint: {finding.hint}")
