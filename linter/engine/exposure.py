@@ -378,7 +378,7 @@ class ExposureAnalysis:
             if lone is not None:
                 lane = LoneLane(family, Hook.INPUT, split_interfaces, cut_public, cut_private,
                                 partial(_protocols_of, protocol_splits), self.sizes, not_public, public_size, iv.union,
-                                lone_decider, lone_exposure, LONG, LOOPBACK_IFACE, LOOPBACK_ONLY, lone_numbers, lone_made)
+                                Decider, Exposure, _LONE_TAIL, LONG, LOOPBACK_IFACE, LOOPBACK_ONLY, lone_numbers, lone_made)
             alone_read = None  # (id(result) -> what read_result read of it and its texts; the ids alone)
             if not routed and reported is None \
                     and len(family_results) - (len(lone) if lone else 0) >= alone_lane.ALONE_AT_LEAST:

@@ -135,16 +135,20 @@ class LoneLane:
     kind of source, its interfaces together and its public sources sized, numbered in the
     summary's order (``numbers`` and ``made``: the numbers and exposures of every family, in
     order). Only the per-box questions are asked per result; what depends on a shared object
-    (the input interfaces, the destinations, the protocols) is asked once per object."""
+    (the input interfaces, the destinations, the protocols) is asked once per object.
+
+    ``decider_class`` and ``exposure_class`` (exposure.Decider and Exposure) are made here
+    field by field, as exposure.lone_decider and lone_exposure make them (their fields in
+    order, ``exposure_tail`` the defaults of the rest): the same objects without a call each."""
 
     def __init__(self, family, hook, split_interfaces, cut_public, cut_private, protocols_of, sizes,
-                 not_public, public_size: int, union, make_decider, make_exposure, long_at: int,
-                 loopback: str, loopback_only, numbers: list[int], made: list):
+                 not_public, public_size: int, union, decider_class, exposure_class, exposure_tail: dict,
+                 long_at: int, loopback: str, loopback_only, numbers: list[int], made: list):
         self.family, self.hook = family, hook
         self.split_interfaces, self.cut_public, self.cut_private = split_interfaces, cut_public, cut_private
         self.protocols_of, self.sizes, self.not_public, self.public_size = protocols_of, sizes, not_public, public_size
-        # make_exposure(family, protocol, ports, reach, sources, interfaces, deciders): nothing possible
-        self.union, self.make_decider, self.make_exposure = union, make_decider, make_exposure
+        self.union, self.decider_class, self.exposure_class = union, decider_class, exposure_class
+        self.exposure_tail = exposure_tail
         self.long_at, self.loopback, self.loopback_only = long_at, loopback, loopback_only
         self.numbers, self.made = numbers, made
         self.last_dst, self.dst_public = None, False
@@ -152,12 +156,17 @@ class LoneLane:
     def add_all(self, results: list, numbered: int) -> int:
         """Number and make the exposures of ``results`` (lone, in the summary's order) from
         ``numbered`` on; the next number."""
-        family, hook, make, make_decider = self.family, self.hook, self.make_exposure, self.make_decider
+        family, hook = self.family, self.hook
         split_interfaces, cut_public, cut_private, union = self.split_interfaces, self.cut_public, self.cut_private, self.union
         size, public_size, long_at, protocols_of = self.sizes.size, self.public_size, self.long_at, self.protocols_of
         loopback, loopback_only = self.loopback, self.loopback_only
         add_number, add_made = self.numbers.append, self.made.append
         last_dst, dst_public = self.last_dst, self.dst_public
+        new, decider_class, exposure_class, tail = object.__new__, self.decider_class, self.exposure_class, self.exposure_tail
+        # ClassCut of one range (an allow-list rule's -s NET/24), its bisection written out:
+        # inside one public range, the range itself; in a gap between two, none.
+        starts, class_ranges = cut_public.starts, cut_public.ranges
+        last_class = len(class_ranges) - 1
         # Boxes of a run share their interfaces and protocols: asked again only when they change.
         last_iif = last_proto = None
         last_chain = last_table = None  # and their names: a run's results share them
@@ -171,7 +180,14 @@ class LoneLane:
             if only.table is not last_table:
                 last_table = only.table
                 table_name = last_table.name
-            deciders = (make_decider(rule.span, rule, chain_name, table_name, hook),)
+            decider = new(decider_class)  # exposure.lone_decider, written out
+            state = decider.__dict__
+            state["span"] = rule.span
+            state["rule"] = rule
+            state["chain"] = chain_name
+            state["table"] = table_name
+            state["hook"] = hook
+            deciders = (decider,)
             src = box.src
             iif = box.iif
             if iif is not last_iif:
@@ -180,9 +196,18 @@ class LoneLane:
                 looped = loopback in iif
             public = private = ()
             if external or inside:
-                public = cut_public(src)
-                if len(public) > long_at:
-                    self.sizes.note_part(public, src, self.not_public)
+                public = None
+                if len(src) == 1:
+                    (lo, hi), = src
+                    at = bisect_right(starts, lo) - 1  # the last public range starting at or before lo
+                    if at >= 0 and class_ranges[at][1] >= hi:
+                        public = src
+                    elif (at < 0 or class_ranges[at][1] < lo) and (at == last_class or class_ranges[at + 1][0] > hi):
+                        public = ()
+                if public is None:
+                    public = cut_public(src)
+                    if len(public) > long_at:
+                        self.sizes.note_part(public, src, self.not_public)
                 # The classes are disjoint: sources all public hold no private one.
                 private = () if public is src else cut_private(src)
                 if box.dst is not last_dst:
@@ -200,7 +225,19 @@ class LoneLane:
                 reach = "internet" if count * 2 >= public_size else "restricted"
                 for proto, has_ports in protocols:
                     add_number(numbered)
-                    add_made(make(family, proto, box.dport if has_ports else (), reach, public, external, deciders))
+                    exposure = new(exposure_class)  # exposure.lone_exposure, written out
+                    state = exposure.__dict__
+                    state["family"] = family
+                    state["protocol"] = proto
+                    state["ports"] = box.dport if has_ports else ()
+                    state["reach"] = reach
+                    state["sources"] = public
+                    state["interfaces"] = external
+                    state["possible"] = False
+                    state["conditions"] = ()
+                    state["deciders"] = deciders
+                    state.update(tail)
+                    add_made(exposure)
                     numbered += 1
                 continue
             kinds = []
@@ -218,7 +255,19 @@ class LoneLane:
                 ports = box.dport if has_ports else ()
                 for kind, sources, ifaces in kinds:
                     add_number(numbered)
-                    add_made(make(family, proto, ports, kind, sources, ifaces, deciders))
+                    exposure = new(exposure_class)
+                    state = exposure.__dict__
+                    state["family"] = family
+                    state["protocol"] = proto
+                    state["ports"] = ports
+                    state["reach"] = kind
+                    state["sources"] = sources
+                    state["interfaces"] = ifaces
+                    state["possible"] = False
+                    state["conditions"] = ()
+                    state["deciders"] = deciders
+                    state.update(tail)
+                    add_made(exposure)
                     numbered += 1
         self.last_dst, self.dst_public = last_dst, dst_public
         return numbered

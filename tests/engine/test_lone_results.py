@@ -179,3 +179,33 @@ def test_lone_makers_make_what_the_constructors_make():
     built = Exposure(*values)
     assert type(lone) is Exposure and lone == built and hash(lone) == hash(built)
     assert list(vars(lone).items()) == list(vars(built).items())
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_allow_lists_give_the_merged_exposures(monkeypatch, seed):
+    """Single-range sources of every prefix length (inside one address class, in a gap between
+    public ranges, across a class's edge), interfaces, private destinations and repeated rules:
+    the lane's own cut of one range and its makers against the general path."""
+    import random
+
+    rng = random.Random(seed)
+    lines = ["*filter", ":INPUT DROP [0:0]", ":FORWARD DROP [0:0]", ":OUTPUT ACCEPT [0:0]",
+             "-A INPUT -i lo -j ACCEPT"]
+    for _ in range(rng.randrange(20, 60)):
+        address = ".".join(str(rng.choice([rng.randrange(256), 10, 100, 127, 172, 192, 0, 255])) for _ in range(4))
+        rule = f"-A INPUT -s {address}/{rng.randrange(1, 33)}"
+        if rng.random() < 0.15:
+            rule += f" -i eth{rng.randrange(2)}"
+        if rng.random() < 0.15:
+            rule += " -d 10.0.0.1" if rng.random() < 0.5 else " -d 198.51.100.1"
+        rule += rng.choice([" -p tcp -m tcp --dport 22", " -p tcp -m tcp --dport 443", " -p udp --dport 53",
+                            " -p tcp", ""])
+        lines.append(rule + " -j ACCEPT")
+        if rng.random() < 0.1:
+            lines.append(lines[-1])  # the same rule twice: the second is shadowed
+    lines.append("COMMIT")
+    document = ruleset("\n".join(lines) + "\n")
+    for loopback in (True, False):
+        forced, plain = _both_ways(monkeypatch, [document], loopback=loopback)
+        assert forced == plain
+        assert [repr(e) for e in forced] == [repr(e) for e in plain]
