@@ -26,13 +26,17 @@ def lone_results(results: list, accept, final_hook) -> set[int] | None:
     when there are fewer than LONE_AT_LEAST of them."""
     # Spans keyed by their fields (what Span's equality compares; its own hash is a Python call):
     # the first result of each span, and the spans two results share or another result's
-    # deciders could hold (any rule or chain on its path).
-    first: dict = {}
+    # deciders could hold (any rule or chain on its path). While the candidates' spans are of
+    # one path with their lines ascending (a file's rules in order), none can equal an earlier
+    # one (equal spans have equal lines): they are listed, and keyed only if that stops.
+    first: dict | None = None
+    listed: list = []  # the candidates while their spans' lines ascend
     shared = set()
     others = []
     candidates = 0
     accepting = VerdictKind.ACCEPT
     last_chain, last_final = None, False  # a run's results share their chain: asked once a chain
+    path, line = None, -1  # the path of the listed spans and the last one's line
     for result in results:
         if result.verdict is not accept:
             continue
@@ -52,16 +56,23 @@ def lone_results(results: list, accept, final_hook) -> set[int] | None:
             if final \
                     and (len(trail) == 1 or all(s.event == "policy" and s.detail == "accept" for s in trail[:-1])):
                 candidates += 1
-                number = id(result)
                 span = rule.span
-                at = first.setdefault((span.path, span.line, span.column, span.end_line, span.end_column)
-                                      if span is not None else None, number)
+                if first is None:
+                    if span is not None and span.line > line and (span.path is path or not listed):
+                        path, line = span.path, span.line
+                        listed.append(result)
+                        continue
+                    first = _keyed(listed)  # (the lines stopped ascending: every span keyed from here)
+                number = id(result)
+                at = first.setdefault(_fields(span), number)
                 if at != number:
                     shared.add(at)
                 continue
         others.append(result)
     if candidates < LONE_AT_LEAST:
         return None
+    if first is None and others:
+        first = _keyed(listed)  # (other results' steps are looked up by their spans' fields)
     for result in others:
         for step in _bare_box(result).trail:
             at = first.get(_fields(step.chain.span))
@@ -71,9 +82,15 @@ def lone_results(results: list, accept, final_hook) -> set[int] | None:
                 at = first.get(_fields(step.rule.span))
                 if at is not None:
                     shared.add(at)
-    lone = set(first.values())
+    lone = set(map(id, listed)) if first is None else set(first.values())
     lone -= shared
     return lone
+
+
+def _keyed(listed: list) -> dict:
+    """The listed candidates' spans keyed by their fields (each the first of its span: their
+    lines ascend), to their results' ids."""
+    return {_fields(_bare_box(result).trail[-1].rule.span): id(result) for result in listed}
 
 
 def _bare_box(result):

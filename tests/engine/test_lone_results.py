@@ -209,3 +209,23 @@ def test_random_allow_lists_give_the_merged_exposures(monkeypatch, seed):
         forced, plain = _both_ways(monkeypatch, [document], loopback=loopback)
         assert forced == plain
         assert [repr(e) for e in forced] == [repr(e) for e in plain]
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_lone_results_do_not_depend_on_the_order_of_the_spans(monkeypatch, tmp_path, shuffled):
+    """Spans listed while their lines ascend (none can equal an earlier one) and keyed once they
+    do not (a script's loop repeats a span; results out of line order): the same lone results."""
+    import random
+
+    from linter.model import Family
+
+    path = tmp_path / "fw.sh"
+    path.write_text(LOOP)
+    monkeypatch.setattr(lone_module, "LONE_AT_LEAST", 0)
+    for document in (ruleset(MIXED), ruleset(INTERFACES), read_document(str(path)).document):
+        results = ExposureAnalysis([document]).results(Family.IPV4)
+        expected = lone_module.lone_results(results, Outcome.ACCEPT, Hook.INPUT)
+        reordered = list(reversed(results))
+        if shuffled:
+            random.Random(len(results)).shuffle(reordered)
+        assert lone_module.lone_results(reordered, Outcome.ACCEPT, Hook.INPUT) == expected
