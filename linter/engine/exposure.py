@@ -15,7 +15,7 @@ from linter.engine.choices import settle_choices
 from linter.engine.class_cut import ClassCut
 from linter.engine.held_sources import ClassParts, built, hold_sources, node_of, size_of
 from linter.engine.known_sizes import LONG, KnownSizes, collecting
-from linter.engine.lone_results import LoneLane, in_merge_order, lone_results, number_the_rest
+from linter.engine.lone_results import EVERY, LoneLane, in_merge_order, lone_or_every, number_the_rest
 from linter.engine.memo import IdentityCache
 from linter.engine.merge_exact import merge_exactly, merge_key
 from linter.engine.paths import PathEvaluator, Result, base_chains
@@ -374,13 +374,14 @@ class ExposureAnalysis:
             last_dst, dst_public = None, False
             dst_classes: dict[iv.Ranges, bool] = {}  # a one-range destination -> whether it is public
             family_results = self.routed_results(family) if routed else self.results(family)
-            lone = None if routed or reported is not None else lone_results(family_results, Outcome.ACCEPT, Hook.INPUT)
+            lone = None if routed or reported is not None else lone_or_every(family_results, Outcome.ACCEPT, Hook.INPUT)
+            every = lone is EVERY  # (every accepted result lone: their ids were not gathered)
             if lone is not None:
                 lane = LoneLane(family, Hook.INPUT, split_interfaces, cut_public, cut_private,
                                 partial(_protocols_of, protocol_splits), self.sizes, not_public, public_size, iv.union,
                                 Decider, Exposure, _LONE_TAIL, LONG, LOOPBACK_IFACE, LOOPBACK_ONLY, lone_numbers, lone_made)
             alone_read = None  # (id(result) -> what read_result read of it and its texts; the ids alone)
-            if not routed and reported is None \
+            if not routed and reported is None and not every \
                     and len(family_results) - (len(lone) if lone else 0) >= alone_lane.ALONE_AT_LEAST:
                 alone_read = alone_lane.alone_causes(family_results, Outcome.ACCEPT, lone, read_result,
                                                      lambda box: (_conditions(box.assumptions, condition_texts),
@@ -390,6 +391,12 @@ class ExposureAnalysis:
             numbers_kept, first_number = lone is not None or alone_read is not None and bool(alone_read[1]), numbered
             pending: list[Result] = []  # lone results not summarised yet (in runs: engine/lone_results.py)
             accept = Outcome.ACCEPT  # (an enum member looked up once, not per result: ~0.1 us each)
+            if every:
+                # What the loop would do: pend each accepted result (all lone) and make them at its end.
+                pending = [result for result in family_results if result.verdict is accept]
+                if self._read_once and not routed:
+                    family_results.clear()  # (as drained leaves it)
+                family_results = []
             for result in drained(family_results) if self._read_once and not routed else family_results:
                 if result.verdict is not accept:
                     continue

@@ -16,14 +16,24 @@ from bisect import bisect_right
 from linter.model import VerdictKind
 
 LONE_AT_LEAST = 256  # fewer lone results: the general path alone (a second lane is not worth it)
+EVERY = "every accepted result"  # what lone_or_every says when no accepted result is not lone
 
 
 def lone_results(results: list, accept, final_hook) -> set[int] | None:
+    """lone_or_every, the ids of every ``accept`` result of ``results`` for EVERY."""
+    found = lone_or_every(results, accept, final_hook)
+    if found is EVERY:
+        return {id(result) for result in results if result.verdict is accept}
+    return found
+
+
+def lone_or_every(results: list, accept, final_hook) -> set[int] | str | None:
     """The ids of the ``accept`` results that one rule decided alone (a path to an ACCEPT in the
     ``final_hook`` base chain with nothing before it but accepting policies, as nat PREROUTING's;
     nothing assumed, no NAT) whose rule's span no other
     accepted result shares (rules whose spans are equal, a script's loop, are one cause); None
-    when there are fewer than LONE_AT_LEAST of them."""
+    when there are fewer than LONE_AT_LEAST of them; EVERY, without their ids, when every
+    accepted result is one (an allow-list's: the summary hands them all to LoneLane)."""
     # Spans keyed by their fields (what Span's equality compares; its own hash is a Python call):
     # the first result of each span, and the spans two results share or another result's
     # deciders could hold (any rule or chain on its path). While the candidates' spans are of
@@ -71,7 +81,9 @@ def lone_results(results: list, accept, final_hook) -> set[int] | None:
         others.append(result)
     if candidates < LONE_AT_LEAST:
         return None
-    if first is None and others:
+    if not others and not shared and (first is None or len(first) == candidates):
+        return EVERY  # (each candidate the first of its span, none shared)
+    if first is None:
         first = _keyed(listed)  # (other results' steps are looked up by their spans' fields)
     for result in others:
         for step in _bare_box(result).trail:
@@ -82,7 +94,7 @@ def lone_results(results: list, accept, final_hook) -> set[int] | None:
                 at = first.get(_fields(step.rule.span))
                 if at is not None:
                     shared.add(at)
-    lone = set(map(id, listed)) if first is None else set(first.values())
+    lone = set(first.values())
     lone -= shared
     return lone
 

@@ -229,3 +229,30 @@ def test_lone_results_do_not_depend_on_the_order_of_the_spans(monkeypatch, tmp_p
         if shuffled:
             random.Random(len(results)).shuffle(reordered)
         assert lone_module.lone_results(reordered, Outcome.ACCEPT, Hook.INPUT) == expected
+
+
+@pytest.mark.parametrize("read_once", [False, True])
+def test_every_accepted_result_lone_is_said_once_and_gives_the_merged_exposures(monkeypatch, read_once):
+    """An allow-list (drops among its results: a policy, a DROP rule): lone_or_every says EVERY
+    and gathers no ids, lone_results lists them all, and the summary hands every accepted result
+    to the lane at once (letting the walk's results go first when it reads them once)."""
+    from linter.model import Family
+
+    lines = ["*filter", ":INPUT DROP [0:0]", ":FORWARD DROP [0:0]", ":OUTPUT ACCEPT [0:0]",
+             "-A INPUT -i lo -j ACCEPT", "-A INPUT -s 192.0.2.7 -j DROP"]
+    lines += [f"-A INPUT -s 198.{n // 256}.{n % 256}.0/24 -p tcp -m tcp --dport {(22, 443)[n % 2]} -j ACCEPT"
+              for n in range(40)]
+    lines += ["-A INPUT -s 10.9.0.0/16 -p udp --dport 53 -j ACCEPT", "COMMIT"]
+    document = ruleset("\n".join(lines) + "\n")
+    monkeypatch.setattr(lone_module, "LONE_AT_LEAST", 0)
+    results = ExposureAnalysis([document]).results(Family.IPV4)
+    assert lone_module.lone_or_every(results, Outcome.ACCEPT, Hook.INPUT) is lone_module.EVERY
+    accepted = {id(r) for r in results if r.verdict is Outcome.ACCEPT}
+    assert len(accepted) < len(results) and lone_module.lone_results(results, Outcome.ACCEPT, Hook.INPUT) == accepted
+    forced = ExposureAnalysis([document])
+    if read_once:
+        forced.read_once()
+    made = forced.exposures()
+    monkeypatch.setattr(lone_module, "LONE_AT_LEAST", 10**9)
+    plain = ExposureAnalysis([document]).exposures()
+    assert made == plain and [repr(e) for e in made] == [repr(e) for e in plain]
