@@ -15,7 +15,7 @@ from linter.engine.choices import settle_choices
 from linter.engine.class_cut import ClassCut
 from linter.engine.held_sources import ClassParts, built, hold_sources, node_of, size_of
 from linter.engine.known_sizes import LONG, KnownSizes, collecting
-from linter.engine.lone_results import EVERY, LoneLane, in_merge_order, lone_or_every, number_the_rest
+from linter.engine.lone_results import EVERY, LoneLane, in_merge_order, lone_or_every, number_the_rest, spelt_out
 from linter.engine.memo import IdentityCache
 from linter.engine.merge_exact import merge_exactly, merge_key
 from linter.engine.paths import PathEvaluator, Result, base_chains
@@ -312,7 +312,7 @@ class ExposureAnalysis:
         outside_inside: dict[frozenset[str], tuple[frozenset[str], frozenset[str]]] = {}
         # Results that are a cause by themselves (engine/lone_results.py) become exposures at once,
         # numbered with the entries gathered for the merge so that the merge's order is kept.
-        lone_numbers: list[int] = []
+        lone_numbers: list = []  # (ints, and ranges of them: lone_results.spelt_out)
         lone_made: list[Exposure] = []
         gathered_at: dict[int, int] = {}  # id of a gathered entry -> its number (where lone ones are numbered)
         unnumbered: list[tuple[int, int, int]] = []  # (start, end) in merged of a family without them, its first number
@@ -547,8 +547,9 @@ class ExposureAnalysis:
             self._results = None  # (emptied by the loop: read again, they would be wrong)
         if lone_made:
             number_the_rest(gathered_at, merged, unnumbered)
-            exposures = in_merge_order(lone_numbers, lone_made, merged, gathered_at, partial(merge_exactly, routed=routed),
-                                       merge_key, lambda values: Exposure(**values))
+            # (without entries to merge, the lone exposures are the list as made: no number read)
+            exposures = in_merge_order(spelt_out(lone_numbers) if merged else [], lone_made, merged, gathered_at,
+                                       partial(merge_exactly, routed=routed), merge_key, lambda values: Exposure(**values))
             merged.clear()
             lone_made.clear()
             lone_numbers.clear()

@@ -144,6 +144,18 @@ def in_merge_order(numbers: list[int], lone: list, entries: list[dict], entry_nu
     return out
 
 
+def spelt_out(numbers: list) -> list[int]:
+    """The lone exposures' numbers one by one (LoneLane lists a range of them per add_all,
+    the alone lane one number at a time)."""
+    out: list[int] = []
+    for number in numbers:
+        if type(number) is range:
+            out += number
+        else:
+            out.append(number)
+    return out
+
+
 def number_the_rest(numbers: dict[int, int], entries: list[dict], unnumbered: list[tuple[int, int, int]]) -> None:
     """Number in ``numbers`` (id -> number) the entries the summary left unnumbered: for each
     (start, end, first) of ``unnumbered``, ``entries[start:end]`` (one family's, which made no
@@ -163,7 +175,8 @@ class LoneLane:
     branch for them made them (ExposureAnalysis._summarise): one entry per port protocol and
     kind of source, its interfaces together and its public sources sized, numbered in the
     summary's order (``numbers`` and ``made``: the numbers and exposures of every family, in
-    order). Only the per-box questions are asked per result; what depends on a shared object
+    order; the numbers of one add_all, which follow one another, as one ``range``: spelt out
+    by spelt_out only where entries are merged). Only the per-box questions are asked per result; what depends on a shared object
     (the input interfaces, the destinations, the protocols) is asked once per object.
 
     ``decider_class`` and ``exposure_class`` (exposure.Decider and Exposure) are made here
@@ -189,7 +202,8 @@ class LoneLane:
         split_interfaces, cut_public, cut_private, union = self.split_interfaces, self.cut_public, self.cut_private, self.union
         size, public_size, long_at, protocols_of = self.sizes.size, self.public_size, self.long_at, self.protocols_of
         loopback, loopback_only = self.loopback, self.loopback_only
-        add_number, add_made = self.numbers.append, self.made.append
+        add_made = self.made.append
+        first_number = numbered
         last_dst, dst_public = self.last_dst, self.dst_public
         new, decider_class, exposure_class, tail = object.__new__, self.decider_class, self.exposure_class, self.exposure_tail
         # ClassCut of one range (an allow-list rule's -s NET/24), its bisection written out:
@@ -253,7 +267,6 @@ class LoneLane:
                 count = public[0][1] - public[0][0] + 1 if len(public) == 1 else size(public)
                 reach = "internet" if count * 2 >= public_size else "restricted"
                 for proto, has_ports in protocols:
-                    add_number(numbered)
                     exposure = new(exposure_class)  # exposure.lone_exposure, written out
                     state = exposure.__dict__
                     state["family"] = family
@@ -283,7 +296,6 @@ class LoneLane:
             for proto, has_ports in protocols:
                 ports = box.dport if has_ports else ()
                 for kind, sources, ifaces in kinds:
-                    add_number(numbered)
                     exposure = new(exposure_class)
                     state = exposure.__dict__
                     state["family"] = family
@@ -299,4 +311,6 @@ class LoneLane:
                     add_made(exposure)
                     numbered += 1
         self.last_dst, self.dst_public = last_dst, dst_public
+        if numbered > first_number:
+            self.numbers.append(range(first_number, numbered))
         return numbered

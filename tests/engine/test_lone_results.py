@@ -256,3 +256,8 @@ def test_every_accepted_result_lone_is_said_once_and_gives_the_merged_exposures(
     monkeypatch.setattr(lone_module, "LONE_AT_LEAST", 10**9)
     plain = ExposureAnalysis([document]).exposures()
     assert made == plain and [repr(e) for e in made] == [repr(e) for e in plain]
+
+
+def test_spelt_out_gives_the_numbers_one_by_one():
+    assert lone_module.spelt_out([range(0, 3), 5, range(6, 6), 7, range(9, 11)]) == [0, 1, 2, 5, 7, 9, 10]
+    assert lone_module.spelt_out([]) == []
