@@ -180,16 +180,18 @@ class LoneLane:
     (the input interfaces, the destinations, the protocols) is asked once per object.
 
     ``decider_class`` and ``exposure_class`` (exposure.Decider and Exposure) are made here
-    field by field, as exposure.lone_decider and lone_exposure make them (their fields in
+    field by field, as exposure.lone_decider and lone_exposure make them (a Decider as a
+    ``decider_builder``, given its class once its slots are set; an Exposure's fields in
     order, ``exposure_tail`` the defaults of the rest): the same objects without a call each."""
 
     def __init__(self, family, hook, split_interfaces, cut_public, cut_private, protocols_of, sizes,
-                 not_public, public_size: int, union, decider_class, exposure_class, exposure_tail: dict,
+                 not_public, public_size: int, union, decider_builder, decider_class, exposure_class, exposure_tail: dict,
                  long_at: int, loopback: str, loopback_only, numbers: list[int], made: list):
         self.family, self.hook = family, hook
         self.split_interfaces, self.cut_public, self.cut_private = split_interfaces, cut_public, cut_private
         self.protocols_of, self.sizes, self.not_public, self.public_size = protocols_of, sizes, not_public, public_size
-        self.union, self.decider_class, self.exposure_class = union, decider_class, exposure_class
+        self.union, self.decider_builder, self.decider_class, self.exposure_class = \
+            union, decider_builder, decider_class, exposure_class
         self.exposure_tail = exposure_tail
         self.long_at, self.loopback, self.loopback_only = long_at, loopback, loopback_only
         self.numbers, self.made = numbers, made
@@ -205,7 +207,8 @@ class LoneLane:
         add_made = self.made.append
         first_number = numbered
         last_dst, dst_public = self.last_dst, self.dst_public
-        new, decider_class, exposure_class, tail = object.__new__, self.decider_class, self.exposure_class, self.exposure_tail
+        new, exposure_class, tail = object.__new__, self.exposure_class, self.exposure_tail
+        decider_builder, decider_class = self.decider_builder, self.decider_class
         # ClassCut of one range (an allow-list rule's -s NET/24), its bisection written out:
         # inside one public range, the range itself; in a gap between two, none.
         starts, class_ranges = cut_public.starts, cut_public.ranges
@@ -223,13 +226,13 @@ class LoneLane:
             if only.table is not last_table:
                 last_table = only.table
                 table_name = last_table.name
-            decider = new(decider_class)  # exposure.lone_decider, written out
-            state = decider.__dict__
-            state["span"] = rule.span
-            state["rule"] = rule
-            state["chain"] = chain_name
-            state["table"] = table_name
-            state["hook"] = hook
+            decider = decider_builder()  # exposure.lone_decider, written out
+            decider.span = rule.span
+            decider.rule = rule
+            decider.chain = chain_name
+            decider.table = table_name
+            decider.hook = hook
+            decider.__class__ = decider_class
             deciders = (decider,)
             src = box.src
             iif = box.iif
