@@ -15,7 +15,7 @@ from linter.engine.choices import settle_choices
 from linter.engine.class_cut import ClassCut
 from linter.engine.held_sources import ClassParts, built, hold_sources, node_of, size_of
 from linter.engine.known_sizes import LONG, KnownSizes, collecting
-from linter.engine.lone_results import EVERY, LoneLane, in_merge_order, lone_or_every, number_the_rest, spelt_out
+from linter.engine.lone_results import Every, LoneLane, in_merge_order, lone_or_every, number_the_rest, spelt_out
 from linter.engine.memo import IdentityCache
 from linter.engine.merge_exact import merge_exactly, merge_key
 from linter.engine.paths import PathEvaluator, Result, base_chains
@@ -376,7 +376,7 @@ class ExposureAnalysis:
             dst_classes: dict[iv.Ranges, bool] = {}  # a one-range destination -> whether it is public
             family_results = self.routed_results(family) if routed else self.results(family)
             lone = None if routed or reported is not None else lone_or_every(family_results, Outcome.ACCEPT, Hook.INPUT)
-            every = lone is EVERY  # (every accepted result lone: their ids were not gathered)
+            every = type(lone) is Every  # (every accepted result lone, listed: their ids not gathered)
             if lone is not None:
                 lane = LoneLane(family, Hook.INPUT, split_interfaces, cut_public, cut_private,
                                 partial(_protocols_of, protocol_splits), self.sizes, not_public, public_size, iv.union,
@@ -394,7 +394,7 @@ class ExposureAnalysis:
             accept = Outcome.ACCEPT  # (an enum member looked up once, not per result: ~0.1 us each)
             if every:
                 # What the loop would do: pend each accepted result (all lone) and make them at its end.
-                pending = [result for result in family_results if result.verdict is accept]
+                pending = lone
                 if self._read_once and not routed:
                     family_results.clear()  # (as drained leaves it)
                 family_results = []

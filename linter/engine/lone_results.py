@@ -16,24 +16,29 @@ from bisect import bisect_right
 from linter.model import VerdictKind
 
 LONE_AT_LEAST = 256  # fewer lone results: the general path alone (a second lane is not worth it)
-EVERY = "every accepted result"  # what lone_or_every says when no accepted result is not lone
+
+
+class Every(list):
+    """What lone_or_every gives when every accepted result is lone: those results, in order."""
+
+    __slots__ = ()
 
 
 def lone_results(results: list, accept, final_hook) -> set[int] | None:
-    """lone_or_every, the ids of every ``accept`` result of ``results`` for EVERY."""
+    """lone_or_every, the ids of the results of an Every."""
     found = lone_or_every(results, accept, final_hook)
-    if found is EVERY:
-        return {id(result) for result in results if result.verdict is accept}
+    if type(found) is Every:
+        return {id(result) for result in found}
     return found
 
 
-def lone_or_every(results: list, accept, final_hook) -> set[int] | str | None:
+def lone_or_every(results: list, accept, final_hook) -> set[int] | Every | None:
     """The ids of the ``accept`` results that one rule decided alone (a path to an ACCEPT in the
     ``final_hook`` base chain with nothing before it but accepting policies, as nat PREROUTING's;
     nothing assumed, no NAT) whose rule's span no other
     accepted result shares (rules whose spans are equal, a script's loop, are one cause); None
-    when there are fewer than LONE_AT_LEAST of them; EVERY, without their ids, when every
-    accepted result is one (an allow-list's: the summary hands them all to LoneLane)."""
+    when there are fewer than LONE_AT_LEAST of them; when every accepted result is one (an
+    allow-list's: the summary hands them all to LoneLane), those results as an Every, in order."""
     # Spans keyed by their fields (what Span's equality compares; its own hash is a Python call):
     # the first result of each span, and the spans two results share or another result's
     # deciders could hold (any rule or chain on its path). While the candidates' spans are of
@@ -81,8 +86,11 @@ def lone_or_every(results: list, accept, final_hook) -> set[int] | str | None:
         others.append(result)
     if candidates < LONE_AT_LEAST:
         return None
-    if not others and not shared and (first is None or len(first) == candidates):
-        return EVERY  # (each candidate the first of its span, none shared)
+    if not others and not shared:
+        if first is None:
+            return Every(listed)  # (listed: every accepted result, each the first of its span)
+        if len(first) == candidates:
+            return Every([result for result in results if result.verdict is accept])
     if first is None:
         first = _keyed(listed)  # (other results' steps are looked up by their spans' fields)
     for result in others:
