@@ -14,7 +14,7 @@ from linter.engine import intervals as iv
 from linter.engine.class_cut import ClassCut
 from linter.engine.held_sources import ClassParts, built, hold_sources, node_of, size_of
 from linter.engine.known_sizes import LONG, KnownSizes, collecting
-from linter.engine.lone_results import LoneLane, in_merge_order, lone_results, number_the_rest
+from linter.engine.lone_results import Every, LoneLane, in_merge_order, lone_or_every, number_the_rest, spelt_out
 from linter.engine.memo import IdentityCache
 from linter.engine.merge_exact import merge_exactly, merge_key
 from linter.engine.paths import PathEvaluator, Result, base_chains
@@ -36,9 +36,10 @@ _ACCEPTING = (VerdictKind.ACCEPT, VerdictKind.DNAT, VerdictKind.REDIRECT, Verdic
 _JUMPS = (VerdictKind.JUMP, VerdictKind.GOTO)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decider:
-    """What let a part of the space in: a rule, or a chain's accepting policy (rule None)."""
+    """What let a part of the space in: a rule, or a chain's accepting policy (rule None).
+    (Slots: an allow-list's 100,000 lone deciders were 176 B each with a dictionary, 72 B without.)"""
 
     span: Span
     rule: Rule | None
@@ -311,7 +312,7 @@ class ExposureAnalysis:
         outside_inside: dict[frozenset[str], tuple[frozenset[str], frozenset[str]]] = {}
         # Results that are a cause by themselves (engine/lone_results.py) become exposures at once,
         # numbered with the entries gathered for the merge so that the merge's order is kept.
-        lone_numbers: list[int] = []
+        lone_numbers: list = []  # (ints, and ranges of them: lone_results.spelt_out)
         lone_made: list[Exposure] = []
         gathered_at: dict[int, int] = {}  # id of a gathered entry -> its number (where lone ones are numbered)
         unnumbered: list[tuple[int, int, int]] = []  # (start, end) in merged of a family without them, its first number
@@ -373,13 +374,14 @@ class ExposureAnalysis:
             last_dst, dst_public = None, False
             dst_classes: dict[iv.Ranges, bool] = {}  # a one-range destination -> whether it is public
             family_results = self.routed_results(family) if routed else self.results(family)
-            lone = None if routed or reported is not None else lone_results(family_results, Outcome.ACCEPT, Hook.INPUT)
+            lone = None if routed or reported is not None else lone_or_every(family_results, Outcome.ACCEPT, Hook.INPUT)
+            every = type(lone) is Every  # (every accepted result lone, listed: their ids not gathered)
             if lone is not None:
                 lane = LoneLane(family, Hook.INPUT, split_interfaces, cut_public, cut_private,
                                 partial(_protocols_of, protocol_splits), self.sizes, not_public, public_size, iv.union,
-                                lone_decider, lone_exposure, LONG, LOOPBACK_IFACE, LOOPBACK_ONLY, lone_numbers, lone_made)
+                                DECIDER_BUILDER, Decider, Exposure, _LONE_TAIL, LONG, LOOPBACK_IFACE, LOOPBACK_ONLY, lone_numbers, lone_made)
             alone_read = None  # (id(result) -> what read_result read of it and its texts; the ids alone)
-            if not routed and reported is None \
+            if not routed and reported is None and not every \
                     and len(family_results) - (len(lone) if lone else 0) >= alone_lane.ALONE_AT_LEAST:
                 alone_read = alone_lane.alone_causes(family_results, Outcome.ACCEPT, lone, read_result,
                                                      lambda box: (_conditions(box.assumptions, condition_texts),
@@ -389,6 +391,12 @@ class ExposureAnalysis:
             numbers_kept, first_number = lone is not None or alone_read is not None and bool(alone_read[1]), numbered
             pending: list[Result] = []  # lone results not summarised yet (in runs: engine/lone_results.py)
             accept = Outcome.ACCEPT  # (an enum member looked up once, not per result: ~0.1 us each)
+            if every:
+                # What the loop would do: pend each accepted result (all lone) and make them at its end.
+                pending = lone
+                if self._read_once and not routed:
+                    family_results.clear()  # (as drained leaves it)
+                family_results = []
             for result in drained(family_results) if self._read_once and not routed else family_results:
                 if result.verdict is not accept:
                     continue
@@ -539,8 +547,9 @@ class ExposureAnalysis:
             self._results = None  # (emptied by the loop: read again, they would be wrong)
         if lone_made:
             number_the_rest(gathered_at, merged, unnumbered)
-            exposures = in_merge_order(lone_numbers, lone_made, merged, gathered_at, partial(merge_exactly, routed=routed),
-                                       merge_key, lambda values: Exposure(**values))
+            # (without entries to merge, the lone exposures are the list as made: no number read)
+            exposures = in_merge_order(spelt_out(lone_numbers) if merged else [], lone_made, merged, gathered_at,
+                                       partial(merge_exactly, routed=routed), merge_key, lambda values: Exposure(**values))
             merged.clear()
             lone_made.clear()
             lone_numbers.clear()
@@ -566,15 +575,32 @@ _LONE_TAIL = {f.name: f.default for f in fields(Exposure)[9:]}  # forwarded on: 
 _ALONE_TAIL = {f.name: f.default for f in fields(Exposure)[13:]}  # routed on: their defaults
 
 
+def _building(cls):
+    """A plain class with ``cls``'s slots, whose instances may become ``cls`` instances by
+    ``__class__`` assignment (Python allows it between classes of the same slots, and checks)."""
+    if tuple(cls.__slots__) != tuple(cls.__dataclass_fields__):
+        raise AssertionError(f"{cls.__name__}: slots {cls.__slots__} are not its fields")
+    building = type(f"Building{cls.__name__}", (), {"__slots__": cls.__slots__})
+    probe = building()
+    probe.__class__ = cls  # a TypeError here: the layouts differ
+    return building
+
+
+# Deciders made field by field (lone_decider, LoneLane.add_all): plain stores, then their class.
+DECIDER_BUILDER = _building(Decider)
+if tuple(Decider.__dataclass_fields__) != ("span", "rule", "chain", "table", "hook"):
+    raise AssertionError(f"Decider fields changed: {tuple(Decider.__dataclass_fields__)}")
+
+
 def lone_decider(span: Span, rule: Rule | None, chain: str, table: str, hook: Hook | None) -> Decider:
-    """``Decider(span, rule, chain, table, hook)``, one store a field (tested against the constructor)."""
-    decider = _NEW(Decider)
-    state = decider.__dict__
-    state["span"] = span
-    state["rule"] = rule
-    state["chain"] = chain
-    state["table"] = table
-    state["hook"] = hook
+    """``Decider(span, rule, chain, table, hook)``, one plain store a field (tested against the constructor)."""
+    decider = DECIDER_BUILDER()
+    decider.span = span
+    decider.rule = rule
+    decider.chain = chain
+    decider.table = table
+    decider.hook = hook
+    decider.__class__ = Decider
     return decider
 
 

@@ -18,21 +18,40 @@ from linter.model import VerdictKind
 LONE_AT_LEAST = 256  # fewer lone results: the general path alone (a second lane is not worth it)
 
 
+class Every(list):
+    """What lone_or_every gives when every accepted result is lone: those results, in order."""
+
+    __slots__ = ()
+
+
 def lone_results(results: list, accept, final_hook) -> set[int] | None:
+    """lone_or_every, the ids of the results of an Every."""
+    found = lone_or_every(results, accept, final_hook)
+    if type(found) is Every:
+        return {id(result) for result in found}
+    return found
+
+
+def lone_or_every(results: list, accept, final_hook) -> set[int] | Every | None:
     """The ids of the ``accept`` results that one rule decided alone (a path to an ACCEPT in the
     ``final_hook`` base chain with nothing before it but accepting policies, as nat PREROUTING's;
     nothing assumed, no NAT) whose rule's span no other
     accepted result shares (rules whose spans are equal, a script's loop, are one cause); None
-    when there are fewer than LONE_AT_LEAST of them."""
+    when there are fewer than LONE_AT_LEAST of them; when every accepted result is one (an
+    allow-list's: the summary hands them all to LoneLane), those results as an Every, in order."""
     # Spans keyed by their fields (what Span's equality compares; its own hash is a Python call):
     # the first result of each span, and the spans two results share or another result's
-    # deciders could hold (any rule or chain on its path).
-    first: dict = {}
+    # deciders could hold (any rule or chain on its path). While the candidates' spans are of
+    # one path with their lines ascending (a file's rules in order), none can equal an earlier
+    # one (equal spans have equal lines): they are listed, and keyed only if that stops.
+    first: dict | None = None
+    listed: list = []  # the candidates while their spans' lines ascend
     shared = set()
     others = []
     candidates = 0
     accepting = VerdictKind.ACCEPT
     last_chain, last_final = None, False  # a run's results share their chain: asked once a chain
+    path, line = None, -1  # the path of the listed spans and the last one's line
     for result in results:
         if result.verdict is not accept:
             continue
@@ -52,16 +71,28 @@ def lone_results(results: list, accept, final_hook) -> set[int] | None:
             if final \
                     and (len(trail) == 1 or all(s.event == "policy" and s.detail == "accept" for s in trail[:-1])):
                 candidates += 1
-                number = id(result)
                 span = rule.span
-                at = first.setdefault((span.path, span.line, span.column, span.end_line, span.end_column)
-                                      if span is not None else None, number)
+                if first is None:
+                    if span is not None and span.line > line and (span.path is path or not listed):
+                        path, line = span.path, span.line
+                        listed.append(result)
+                        continue
+                    first = _keyed(listed)  # (the lines stopped ascending: every span keyed from here)
+                number = id(result)
+                at = first.setdefault(_fields(span), number)
                 if at != number:
                     shared.add(at)
                 continue
         others.append(result)
     if candidates < LONE_AT_LEAST:
         return None
+    if not others and not shared:
+        if first is None:
+            return Every(listed)  # (listed: every accepted result, each the first of its span)
+        if len(first) == candidates:
+            return Every([result for result in results if result.verdict is accept])
+    if first is None:
+        first = _keyed(listed)  # (other results' steps are looked up by their spans' fields)
     for result in others:
         for step in _bare_box(result).trail:
             at = first.get(_fields(step.chain.span))
@@ -74,6 +105,12 @@ def lone_results(results: list, accept, final_hook) -> set[int] | None:
     lone = set(first.values())
     lone -= shared
     return lone
+
+
+def _keyed(listed: list) -> dict:
+    """The listed candidates' spans keyed by their fields (each the first of its span: their
+    lines ascend), to their results' ids."""
+    return {_fields(_bare_box(result).trail[-1].rule.span): id(result) for result in listed}
 
 
 def _bare_box(result):
@@ -115,6 +152,18 @@ def in_merge_order(numbers: list[int], lone: list, entries: list[dict], entry_nu
     return out
 
 
+def spelt_out(numbers: list) -> list[int]:
+    """The lone exposures' numbers one by one (LoneLane lists a range of them per add_all,
+    the alone lane one number at a time)."""
+    out: list[int] = []
+    for number in numbers:
+        if type(number) is range:
+            out += number
+        else:
+            out.append(number)
+    return out
+
+
 def number_the_rest(numbers: dict[int, int], entries: list[dict], unnumbered: list[tuple[int, int, int]]) -> None:
     """Number in ``numbers`` (id -> number) the entries the summary left unnumbered: for each
     (start, end, first) of ``unnumbered``, ``entries[start:end]`` (one family's, which made no
@@ -134,17 +183,24 @@ class LoneLane:
     branch for them made them (ExposureAnalysis._summarise): one entry per port protocol and
     kind of source, its interfaces together and its public sources sized, numbered in the
     summary's order (``numbers`` and ``made``: the numbers and exposures of every family, in
-    order). Only the per-box questions are asked per result; what depends on a shared object
-    (the input interfaces, the destinations, the protocols) is asked once per object."""
+    order; the numbers of one add_all, which follow one another, as one ``range``: spelt out
+    by spelt_out only where entries are merged). Only the per-box questions are asked per result; what depends on a shared object
+    (the input interfaces, the destinations, the protocols) is asked once per object.
+
+    ``decider_class`` and ``exposure_class`` (exposure.Decider and Exposure) are made here
+    field by field, as exposure.lone_decider and lone_exposure make them (a Decider as a
+    ``decider_builder``, given its class once its slots are set; an Exposure's fields in
+    order, ``exposure_tail`` the defaults of the rest): the same objects without a call each."""
 
     def __init__(self, family, hook, split_interfaces, cut_public, cut_private, protocols_of, sizes,
-                 not_public, public_size: int, union, make_decider, make_exposure, long_at: int,
-                 loopback: str, loopback_only, numbers: list[int], made: list):
+                 not_public, public_size: int, union, decider_builder, decider_class, exposure_class, exposure_tail: dict,
+                 long_at: int, loopback: str, loopback_only, numbers: list[int], made: list):
         self.family, self.hook = family, hook
         self.split_interfaces, self.cut_public, self.cut_private = split_interfaces, cut_public, cut_private
         self.protocols_of, self.sizes, self.not_public, self.public_size = protocols_of, sizes, not_public, public_size
-        # make_exposure(family, protocol, ports, reach, sources, interfaces, deciders): nothing possible
-        self.union, self.make_decider, self.make_exposure = union, make_decider, make_exposure
+        self.union, self.decider_builder, self.decider_class, self.exposure_class = \
+            union, decider_builder, decider_class, exposure_class
+        self.exposure_tail = exposure_tail
         self.long_at, self.loopback, self.loopback_only = long_at, loopback, loopback_only
         self.numbers, self.made = numbers, made
         self.last_dst, self.dst_public = None, False
@@ -152,12 +208,19 @@ class LoneLane:
     def add_all(self, results: list, numbered: int) -> int:
         """Number and make the exposures of ``results`` (lone, in the summary's order) from
         ``numbered`` on; the next number."""
-        family, hook, make, make_decider = self.family, self.hook, self.make_exposure, self.make_decider
+        family, hook = self.family, self.hook
         split_interfaces, cut_public, cut_private, union = self.split_interfaces, self.cut_public, self.cut_private, self.union
         size, public_size, long_at, protocols_of = self.sizes.size, self.public_size, self.long_at, self.protocols_of
         loopback, loopback_only = self.loopback, self.loopback_only
-        add_number, add_made = self.numbers.append, self.made.append
+        add_made = self.made.append
+        first_number = numbered
         last_dst, dst_public = self.last_dst, self.dst_public
+        new, exposure_class, tail = object.__new__, self.exposure_class, self.exposure_tail
+        decider_builder, decider_class = self.decider_builder, self.decider_class
+        # ClassCut of one range (an allow-list rule's -s NET/24), its bisection written out:
+        # inside one public range, the range itself; in a gap between two, none.
+        starts, class_ranges = cut_public.starts, cut_public.ranges
+        last_class = len(class_ranges) - 1
         # Boxes of a run share their interfaces and protocols: asked again only when they change.
         last_iif = last_proto = None
         last_chain = last_table = None  # and their names: a run's results share them
@@ -171,7 +234,14 @@ class LoneLane:
             if only.table is not last_table:
                 last_table = only.table
                 table_name = last_table.name
-            deciders = (make_decider(rule.span, rule, chain_name, table_name, hook),)
+            decider = decider_builder()  # exposure.lone_decider, written out
+            decider.span = rule.span
+            decider.rule = rule
+            decider.chain = chain_name
+            decider.table = table_name
+            decider.hook = hook
+            decider.__class__ = decider_class
+            deciders = (decider,)
             src = box.src
             iif = box.iif
             if iif is not last_iif:
@@ -180,9 +250,18 @@ class LoneLane:
                 looped = loopback in iif
             public = private = ()
             if external or inside:
-                public = cut_public(src)
-                if len(public) > long_at:
-                    self.sizes.note_part(public, src, self.not_public)
+                public = None
+                if len(src) == 1:
+                    (lo, hi), = src
+                    at = bisect_right(starts, lo) - 1  # the last public range starting at or before lo
+                    if at >= 0 and class_ranges[at][1] >= hi:
+                        public = src
+                    elif (at < 0 or class_ranges[at][1] < lo) and (at == last_class or class_ranges[at + 1][0] > hi):
+                        public = ()
+                if public is None:
+                    public = cut_public(src)
+                    if len(public) > long_at:
+                        self.sizes.note_part(public, src, self.not_public)
                 # The classes are disjoint: sources all public hold no private one.
                 private = () if public is src else cut_private(src)
                 if box.dst is not last_dst:
@@ -199,8 +278,19 @@ class LoneLane:
                 count = public[0][1] - public[0][0] + 1 if len(public) == 1 else size(public)
                 reach = "internet" if count * 2 >= public_size else "restricted"
                 for proto, has_ports in protocols:
-                    add_number(numbered)
-                    add_made(make(family, proto, box.dport if has_ports else (), reach, public, external, deciders))
+                    exposure = new(exposure_class)  # exposure.lone_exposure, written out
+                    state = exposure.__dict__
+                    state["family"] = family
+                    state["protocol"] = proto
+                    state["ports"] = box.dport if has_ports else ()
+                    state["reach"] = reach
+                    state["sources"] = public
+                    state["interfaces"] = external
+                    state["possible"] = False
+                    state["conditions"] = ()
+                    state["deciders"] = deciders
+                    state.update(tail)
+                    add_made(exposure)
                     numbered += 1
                 continue
             kinds = []
@@ -217,8 +307,21 @@ class LoneLane:
             for proto, has_ports in protocols:
                 ports = box.dport if has_ports else ()
                 for kind, sources, ifaces in kinds:
-                    add_number(numbered)
-                    add_made(make(family, proto, ports, kind, sources, ifaces, deciders))
+                    exposure = new(exposure_class)
+                    state = exposure.__dict__
+                    state["family"] = family
+                    state["protocol"] = proto
+                    state["ports"] = ports
+                    state["reach"] = kind
+                    state["sources"] = sources
+                    state["interfaces"] = ifaces
+                    state["possible"] = False
+                    state["conditions"] = ()
+                    state["deciders"] = deciders
+                    state.update(tail)
+                    add_made(exposure)
                     numbered += 1
         self.last_dst, self.dst_public = last_dst, dst_public
+        if numbered > first_number:
+            self.numbers.append(range(first_number, numbered))
         return numbered

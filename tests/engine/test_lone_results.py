@@ -174,8 +174,95 @@ def test_lone_makers_make_what_the_constructors_make():
     values = (Family.IPV4, 6, ((22, 22),), "restricted", ((1, 2),), frozenset({"eth0"}), False, (), (decider,))
     made = exposure_module.lone_decider(span, None, "INPUT", "filter", Hook.INPUT)
     assert type(made) is Decider and made == decider and hash(made) == hash(decider)
-    assert list(vars(made).items()) == list(vars(decider).items())  # the same fields, in the same order
+    assert [getattr(made, name) for name in Decider.__slots__] == [getattr(decider, name) for name in Decider.__slots__]
+    assert repr(made) == repr(decider)
     lone = exposure_module.lone_exposure(*values[:6], values[8])
     built = Exposure(*values)
     assert type(lone) is Exposure and lone == built and hash(lone) == hash(built)
     assert list(vars(lone).items()) == list(vars(built).items())
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_allow_lists_give_the_merged_exposures(monkeypatch, seed):
+    """Single-range sources of every prefix length (inside one address class, in a gap between
+    public ranges, across a class's edge), interfaces, private destinations and repeated rules:
+    the lane's own cut of one range and its makers against the general path."""
+    import random
+
+    rng = random.Random(seed)
+    lines = ["*filter", ":INPUT DROP [0:0]", ":FORWARD DROP [0:0]", ":OUTPUT ACCEPT [0:0]",
+             "-A INPUT -i lo -j ACCEPT"]
+    for _ in range(rng.randrange(20, 60)):
+        address = ".".join(str(rng.choice([rng.randrange(256), 10, 100, 127, 172, 192, 0, 255])) for _ in range(4))
+        rule = f"-A INPUT -s {address}/{rng.randrange(1, 33)}"
+        if rng.random() < 0.15:
+            rule += f" -i eth{rng.randrange(2)}"
+        if rng.random() < 0.15:
+            rule += " -d 10.0.0.1" if rng.random() < 0.5 else " -d 198.51.100.1"
+        rule += rng.choice([" -p tcp -m tcp --dport 22", " -p tcp -m tcp --dport 443", " -p udp --dport 53",
+                            " -p tcp", ""])
+        lines.append(rule + " -j ACCEPT")
+        if rng.random() < 0.1:
+            lines.append(lines[-1])  # the same rule twice: the second is shadowed
+    lines.append("COMMIT")
+    document = ruleset("\n".join(lines) + "\n")
+    for loopback in (True, False):
+        forced, plain = _both_ways(monkeypatch, [document], loopback=loopback)
+        assert forced == plain
+        # (the interface sets are equal; how a frozenset prints depends on how it was built)
+        assert [(type(e), repr(e.deciders)) for e in forced] == [(type(e), repr(e.deciders)) for e in plain]
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_lone_results_do_not_depend_on_the_order_of_the_spans(monkeypatch, tmp_path, shuffled):
+    """Spans listed while their lines ascend (none can equal an earlier one) and keyed once they
+    do not (a script's loop repeats a span; results out of line order): the same lone results."""
+    import random
+
+    from linter.model import Family
+
+    path = tmp_path / "fw.sh"
+    path.write_text(LOOP)
+    monkeypatch.setattr(lone_module, "LONE_AT_LEAST", 0)
+    for document in (ruleset(MIXED), ruleset(INTERFACES), read_document(str(path)).document):
+        results = ExposureAnalysis([document]).results(Family.IPV4)
+        expected = lone_module.lone_results(results, Outcome.ACCEPT, Hook.INPUT)
+        reordered = list(reversed(results))
+        if shuffled:
+            random.Random(len(results)).shuffle(reordered)
+        assert lone_module.lone_results(reordered, Outcome.ACCEPT, Hook.INPUT) == expected
+
+
+@pytest.mark.parametrize("read_once", [False, True])
+def test_every_accepted_result_lone_is_said_once_and_gives_the_merged_exposures(monkeypatch, read_once):
+    """An allow-list (drops among its results: a policy, a DROP rule): lone_or_every lists every
+    accepted result (an Every) and gathers no ids, lone_results gives all their ids, and the summary hands every accepted result
+    to the lane at once (letting the walk's results go first when it reads them once)."""
+    from linter.model import Family
+
+    lines = ["*filter", ":INPUT DROP [0:0]", ":FORWARD DROP [0:0]", ":OUTPUT ACCEPT [0:0]",
+             "-A INPUT -i lo -j ACCEPT", "-A INPUT -s 192.0.2.7 -j DROP"]
+    lines += [f"-A INPUT -s 198.{n // 256}.{n % 256}.0/24 -p tcp -m tcp --dport {(22, 443)[n % 2]} -j ACCEPT"
+              for n in range(40)]
+    lines += ["-A INPUT -s 10.9.0.0/16 -p udp --dport 53 -j ACCEPT", "COMMIT"]
+    document = ruleset("\n".join(lines) + "\n")
+    monkeypatch.setattr(lone_module, "LONE_AT_LEAST", 0)
+    results = ExposureAnalysis([document]).results(Family.IPV4)
+    every = lone_module.lone_or_every(results, Outcome.ACCEPT, Hook.INPUT)
+    assert type(every) is lone_module.Every and every == [r for r in results if r.verdict is Outcome.ACCEPT]
+    backwards = lone_module.lone_or_every(results[::-1], Outcome.ACCEPT, Hook.INPUT)  # (keyed: lines descend)
+    assert type(backwards) is lone_module.Every and backwards == every[::-1]
+    accepted = {id(r) for r in results if r.verdict is Outcome.ACCEPT}
+    assert len(accepted) < len(results) and lone_module.lone_results(results, Outcome.ACCEPT, Hook.INPUT) == accepted
+    forced = ExposureAnalysis([document])
+    if read_once:
+        forced.read_once()
+    made = forced.exposures()
+    monkeypatch.setattr(lone_module, "LONE_AT_LEAST", 10**9)
+    plain = ExposureAnalysis([document]).exposures()
+    assert made == plain and [(type(e), repr(e.deciders)) for e in made] == [(type(e), repr(e.deciders)) for e in plain]
+
+
+def test_spelt_out_gives_the_numbers_one_by_one():
+    assert lone_module.spelt_out([range(0, 3), 5, range(6, 6), 7, range(9, 11)]) == [0, 1, 2, 5, 7, 9, 10]
+    assert lone_module.spelt_out([]) == []
