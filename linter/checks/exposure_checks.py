@@ -121,7 +121,9 @@ def _causes(ctx: CheckContext) -> list:
         cause = causes.get(place)
         if cause is None:
             rule = decider.rule
-            if alone and rule is not None:
+            # (Not a HeldExposure: its sources are built each time they are read, and a cause of
+            # several exposures never needs them whole: ufw's held public sources.)
+            if alone and rule is not None and type(exposure) is Exposure:
                 # reach_level, its one-range case written out (asked again only when the size or
                 # the family changes: an allow-list's /24s)
                 sources = exposure.sources
