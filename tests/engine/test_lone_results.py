@@ -179,7 +179,9 @@ def test_lone_makers_make_what_the_constructors_make():
     lone = exposure_module.lone_exposure(*values[:6], values[8])
     built = Exposure(*values)
     assert type(lone) is Exposure and lone == built and hash(lone) == hash(built)
-    assert list(vars(lone).items()) == list(vars(built).items())
+    assert not hasattr(lone, "__dict__") and not hasattr(built, "__dict__")  # (slotted)
+    assert [getattr(lone, name) for name in Exposure.__slots__] == [getattr(built, name) for name in Exposure.__slots__]
+    assert all(getattr(lone, name) is getattr(built, name) for name in Exposure.__slots__)  # (the defaults' own)
 
 
 @pytest.mark.parametrize("seed", range(6))
