@@ -54,9 +54,11 @@ class Decider:
         return f"policy of {self.table} {self.chain}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Exposure:
-    """Ports of one protocol that new connections from one kind of source can reach."""
+    """Ports of one protocol that new connections from one kind of source can reach.
+    (Slots: smaller than with a dictionary, and faster to make and read; lone_exposure and
+    LoneLane make them field by field through EXPOSURE_BUILDER.)"""
 
     family: Family
     protocol: int  # IP protocol number; ports only mean something for tcp/udp/sctp/dccp/udplite
@@ -379,7 +381,7 @@ class ExposureAnalysis:
             if lone is not None:
                 lane = LoneLane(family, Hook.INPUT, split_interfaces, cut_public, cut_private,
                                 partial(_protocols_of, protocol_splits), self.sizes, not_public, public_size, iv.union,
-                                DECIDER_BUILDER, Decider, Exposure, _LONE_TAIL, LONG, LOOPBACK_IFACE, LOOPBACK_ONLY, lone_numbers, lone_made)
+                                DECIDER_BUILDER, Decider, EXPOSURE_BUILDER, Exposure, _LONE_TAIL, LONG, LOOPBACK_IFACE, LOOPBACK_ONLY, lone_numbers, lone_made)
             alone_read = None  # (id(result) -> what read_result read of it and its texts; the ids alone)
             if not routed and reported is None and not every \
                     and len(family_results) - (len(lone) if lone else 0) >= alone_lane.ALONE_AT_LEAST:
@@ -549,7 +551,7 @@ class ExposureAnalysis:
             number_the_rest(gathered_at, merged, unnumbered)
             # (without entries to merge, the lone exposures are the list as made: no number read)
             exposures = in_merge_order(spelt_out(lone_numbers) if merged else [], lone_made, merged, gathered_at,
-                                       partial(merge_exactly, routed=routed), merge_key, lambda values: Exposure(**values))
+                                       partial(merge_exactly, routed=routed), merge_key, exposure_of)
             merged.clear()
             lone_made.clear()
             lone_numbers.clear()
@@ -560,7 +562,7 @@ class ExposureAnalysis:
             # Each entry dict dropped as its Exposure is made: 100,000 of both at once were 100 MB.
             exposures = []
             while values:
-                exposures.append(Exposure(**values.pop()))
+                exposures.append(exposure_of(values.pop()))  # (Exposure(**entry), one store a field)
             exposures.reverse()
         if holding:  # (a pass over every exposure otherwise: an allow-list holds none)
             # (Imported here: held_exposure.py subclasses Exposure, so it imports this module.)
@@ -570,9 +572,12 @@ class ExposureAnalysis:
         return in_summary_order(exposures)
 
 
-_NEW = object.__new__
-_LONE_TAIL = {f.name: f.default for f in fields(Exposure)[9:]}  # forwarded on: their defaults
-_ALONE_TAIL = {f.name: f.default for f in fields(Exposure)[13:]}  # routed on: their defaults
+_LONE_TAIL = tuple(f.default for f in fields(Exposure)[9:])  # forwarded on: their defaults, in order
+_ALONE_TAIL = tuple(f.default for f in fields(Exposure)[13:])  # routed on: their defaults, in order
+if tuple(Exposure.__dataclass_fields__) != (
+        "family", "protocol", "ports", "reach", "sources", "interfaces", "possible", "conditions", "deciders",
+        "forwarded", "nat_targets", "nat_ports", "via", "routed", "destinations", "out_interfaces"):
+    raise AssertionError(f"Exposure fields changed: {tuple(Exposure.__dataclass_fields__)}")
 
 
 def _building(cls):
@@ -586,10 +591,13 @@ def _building(cls):
     return building
 
 
-# Deciders made field by field (lone_decider, LoneLane.add_all): plain stores, then their class.
+# Deciders and Exposures made field by field (lone_decider, lone_exposure, alone_exposure,
+# LoneLane.add_all): plain stores into a builder, then their class (a frozen dataclass's own
+# __init__ stores each field through object.__setattr__, a call each).
 DECIDER_BUILDER = _building(Decider)
 if tuple(Decider.__dataclass_fields__) != ("span", "rule", "chain", "table", "hook"):
     raise AssertionError(f"Decider fields changed: {tuple(Decider.__dataclass_fields__)}")
+EXPOSURE_BUILDER = _building(Exposure)
 
 
 def lone_decider(span: Span, rule: Rule | None, chain: str, table: str, hook: Hook | None) -> Decider:
@@ -607,20 +615,50 @@ def lone_decider(span: Span, rule: Rule | None, chain: str, table: str, hook: Ho
 def lone_exposure(family: Family, protocol: int, ports: iv.Ranges, reach: str, sources: iv.Ranges,
                   interfaces: frozenset[str], deciders: tuple[Decider, ...]) -> Exposure:
     """``Exposure(family, protocol, ports, reach, sources, interfaces, False, (), deciders)``, as
-    the constructor makes it but with one store a field (the lone lane's 100,000 exposures;
-    tests/engine/test_lone_results.py compares the two)."""
-    exposure = _NEW(Exposure)
-    state = exposure.__dict__
-    state["family"] = family
-    state["protocol"] = protocol
-    state["ports"] = ports
-    state["reach"] = reach
-    state["sources"] = sources
-    state["interfaces"] = interfaces
-    state["possible"] = False
-    state["conditions"] = ()
-    state["deciders"] = deciders
-    state.update(_LONE_TAIL)
+    the constructor makes it but with one plain store a field (the lone lane's 100,000
+    exposures; tests/engine/test_lone_results.py compares the two)."""
+    exposure = EXPOSURE_BUILDER()
+    exposure.family = family
+    exposure.protocol = protocol
+    exposure.ports = ports
+    exposure.reach = reach
+    exposure.sources = sources
+    exposure.interfaces = interfaces
+    exposure.possible = False
+    exposure.conditions = ()
+    exposure.deciders = deciders
+    (exposure.forwarded, exposure.nat_targets, exposure.nat_ports, exposure.via, exposure.routed,
+     exposure.destinations, exposure.out_interfaces) = _LONE_TAIL
+    exposure.__class__ = Exposure
+    return exposure
+
+
+_FORWARDED, _NAT_TARGETS, _NAT_PORTS, _VIA, _ROUTED, _DESTINATIONS, _OUT_INTERFACES = _LONE_TAIL
+
+
+def exposure_of(values: dict) -> Exposure:
+    """``Exposure(**values)`` of a summary entry (the first nine fields, and any of the rest), as
+    the constructor makes it but with one plain store a field (a third of its time: kube and
+    Docker make tens of thousands; tests/engine/test_lone_results.py compares the two)."""
+    get = values.get
+    exposure = EXPOSURE_BUILDER()
+    exposure.family = values["family"]
+    exposure.protocol = values["protocol"]
+    exposure.ports = values["ports"]
+    exposure.reach = values["reach"]
+    exposure.sources = values["sources"]
+    exposure.interfaces = values["interfaces"]
+    exposure.possible = values["possible"]
+    exposure.conditions = values["conditions"]
+    exposure.deciders = values["deciders"]
+    exposure.forwarded = get("forwarded", _FORWARDED)
+    exposure.nat_targets = get("nat_targets", _NAT_TARGETS)
+    exposure.nat_ports = get("nat_ports", _NAT_PORTS)
+    exposure.via = get("via", _VIA)
+    exposure.routed = get("routed", _ROUTED)
+    exposure.destinations = get("destinations", _DESTINATIONS)
+    exposure.out_interfaces = get("out_interfaces", _OUT_INTERFACES)
+    exposure.__class__ = Exposure
     return exposure
 
 
@@ -629,14 +667,24 @@ def alone_exposure(family: Family, protocol: int, ports: iv.Ranges, reach: str, 
                    deciders: tuple[Decider, ...], forwarded: bool, nat_targets: tuple[str, ...],
                    nat_ports: iv.Ranges | None, via: tuple[Decider, ...]) -> Exposure:
     """``Exposure(...)`` of these fields (the routed ones left at their defaults), as the
-    constructor makes it but with one store a field (tests/engine/test_alone_causes.py compares
-    the two)."""
-    exposure = _NEW(Exposure)
-    exposure.__dict__.update(
-        family=family, protocol=protocol, ports=ports, reach=reach, sources=sources, interfaces=interfaces,
-        possible=possible, conditions=conditions, deciders=deciders, forwarded=forwarded, nat_targets=nat_targets,
-        nat_ports=nat_ports, via=via)
-    exposure.__dict__.update(_ALONE_TAIL)
+    constructor makes it but with one plain store a field (tests/engine/test_alone_causes.py
+    compares the two)."""
+    exposure = EXPOSURE_BUILDER()
+    exposure.family = family
+    exposure.protocol = protocol
+    exposure.ports = ports
+    exposure.reach = reach
+    exposure.sources = sources
+    exposure.interfaces = interfaces
+    exposure.possible = possible
+    exposure.conditions = conditions
+    exposure.deciders = deciders
+    exposure.forwarded = forwarded
+    exposure.nat_targets = nat_targets
+    exposure.nat_ports = nat_ports
+    exposure.via = via
+    exposure.routed, exposure.destinations, exposure.out_interfaces = _ALONE_TAIL
+    exposure.__class__ = Exposure
     return exposure
 
 

@@ -13,8 +13,8 @@ checkpoint's part there without the cuts' parts there (kept per Node: a chain of
 followed once). The public part is then known by its size (the Node's size minus the
 others'), and kept as a HeldSources, which builds the list exactly (``ranges_of(node) ∩
 public``) each time it is read: an Exposure whose sources are held builds them when they are
-asked for (``Exposure.sources``), and the summary builds them before it unites or compares
-them with others (``built``, ``unheld``).
+asked for (held_exposure.HeldExposure.sources), and the summary builds them before it unites
+or compares them with others (``built``, ``unheld``).
 """
 
 from __future__ import annotations
@@ -121,11 +121,8 @@ class ClassParts:
 
 
 def hold_sources(exposures: list, held_class: type) -> None:
-    """Each Exposure made with held sources keeps them aside (``_held_sources``) and becomes a
-    ``held_class`` (held_exposure.HeldExposure), whose ``sources`` builds them when read."""
+    """Each Exposure made with held sources (a HeldSources in its ``sources`` slot) becomes a
+    ``held_class`` (held_exposure.HeldExposure: the same slots), whose ``sources`` builds them when read."""
     for exposure in exposures:
-        # (The attribute read first: asking for __dict__ makes one, 64 B an exposure, ufw's 77,000.)
         if type(exposure.sources) is HeldSources:
-            state = exposure.__dict__
-            state["_held_sources"] = state.pop("sources")
             object.__setattr__(exposure, "__class__", held_class)  # (a frozen dataclass refuses plain assignment)

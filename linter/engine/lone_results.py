@@ -188,19 +188,21 @@ class LoneLane:
     (the input interfaces, the destinations, the protocols) is asked once per object.
 
     ``decider_class`` and ``exposure_class`` (exposure.Decider and Exposure) are made here
-    field by field, as exposure.lone_decider and lone_exposure make them (a Decider as a
-    ``decider_builder``, given its class once its slots are set; an Exposure's fields in
-    order, ``exposure_tail`` the defaults of the rest): the same objects without a call each."""
+    field by field, as exposure.lone_decider and lone_exposure make them (each as its
+    ``decider_builder`` or ``exposure_builder``, given its class once its slots are set;
+    ``exposure_tail`` the defaults of an Exposure's fields from ``forwarded`` on): the same
+    objects without a call each."""
 
     def __init__(self, family, hook, split_interfaces, cut_public, cut_private, protocols_of, sizes,
-                 not_public, public_size: int, union, decider_builder, decider_class, exposure_class, exposure_tail: dict,
+                 not_public, public_size: int, union, decider_builder, decider_class, exposure_builder, exposure_class,
+                 exposure_tail: tuple,
                  long_at: int, loopback: str, loopback_only, numbers: list[int], made: list):
         self.family, self.hook = family, hook
         self.split_interfaces, self.cut_public, self.cut_private = split_interfaces, cut_public, cut_private
         self.protocols_of, self.sizes, self.not_public, self.public_size = protocols_of, sizes, not_public, public_size
         self.union, self.decider_builder, self.decider_class, self.exposure_class = \
             union, decider_builder, decider_class, exposure_class
-        self.exposure_tail = exposure_tail
+        self.exposure_builder, self.exposure_tail = exposure_builder, exposure_tail
         self.long_at, self.loopback, self.loopback_only = long_at, loopback, loopback_only
         self.numbers, self.made = numbers, made
         self.last_dst, self.dst_public = None, False
@@ -215,7 +217,8 @@ class LoneLane:
         add_made = self.made.append
         first_number = numbered
         last_dst, dst_public = self.last_dst, self.dst_public
-        new, exposure_class, tail = object.__new__, self.exposure_class, self.exposure_tail
+        exposure_builder, exposure_class = self.exposure_builder, self.exposure_class
+        forwarded, nat_targets, nat_ports, via, routed, destinations, out_interfaces = self.exposure_tail
         decider_builder, decider_class = self.decider_builder, self.decider_class
         # ClassCut of one range (an allow-list rule's -s NET/24), its bisection written out:
         # inside one public range, the range itself; in a gap between two, none.
@@ -278,18 +281,24 @@ class LoneLane:
                 count = public[0][1] - public[0][0] + 1 if len(public) == 1 else size(public)
                 reach = "internet" if count * 2 >= public_size else "restricted"
                 for proto, has_ports in protocols:
-                    exposure = new(exposure_class)  # exposure.lone_exposure, written out
-                    state = exposure.__dict__
-                    state["family"] = family
-                    state["protocol"] = proto
-                    state["ports"] = box.dport if has_ports else ()
-                    state["reach"] = reach
-                    state["sources"] = public
-                    state["interfaces"] = external
-                    state["possible"] = False
-                    state["conditions"] = ()
-                    state["deciders"] = deciders
-                    state.update(tail)
+                    exposure = exposure_builder()  # exposure.lone_exposure, written out
+                    exposure.family = family
+                    exposure.protocol = proto
+                    exposure.ports = box.dport if has_ports else ()
+                    exposure.reach = reach
+                    exposure.sources = public
+                    exposure.interfaces = external
+                    exposure.possible = False
+                    exposure.conditions = ()
+                    exposure.deciders = deciders
+                    exposure.forwarded = forwarded
+                    exposure.nat_targets = nat_targets
+                    exposure.nat_ports = nat_ports
+                    exposure.via = via
+                    exposure.routed = routed
+                    exposure.destinations = destinations
+                    exposure.out_interfaces = out_interfaces
+                    exposure.__class__ = exposure_class
                     add_made(exposure)
                     numbered += 1
                 continue
@@ -307,18 +316,24 @@ class LoneLane:
             for proto, has_ports in protocols:
                 ports = box.dport if has_ports else ()
                 for kind, sources, ifaces in kinds:
-                    exposure = new(exposure_class)
-                    state = exposure.__dict__
-                    state["family"] = family
-                    state["protocol"] = proto
-                    state["ports"] = ports
-                    state["reach"] = kind
-                    state["sources"] = sources
-                    state["interfaces"] = ifaces
-                    state["possible"] = False
-                    state["conditions"] = ()
-                    state["deciders"] = deciders
-                    state.update(tail)
+                    exposure = exposure_builder()
+                    exposure.family = family
+                    exposure.protocol = proto
+                    exposure.ports = ports
+                    exposure.reach = kind
+                    exposure.sources = sources
+                    exposure.interfaces = ifaces
+                    exposure.possible = False
+                    exposure.conditions = ()
+                    exposure.deciders = deciders
+                    exposure.forwarded = forwarded
+                    exposure.nat_targets = nat_targets
+                    exposure.nat_ports = nat_ports
+                    exposure.via = via
+                    exposure.routed = routed
+                    exposure.destinations = destinations
+                    exposure.out_interfaces = out_interfaces
+                    exposure.__class__ = exposure_class
                     add_made(exposure)
                     numbered += 1
         self.last_dst, self.dst_public = last_dst, dst_public

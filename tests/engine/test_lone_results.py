@@ -179,7 +179,31 @@ def test_lone_makers_make_what_the_constructors_make():
     lone = exposure_module.lone_exposure(*values[:6], values[8])
     built = Exposure(*values)
     assert type(lone) is Exposure and lone == built and hash(lone) == hash(built)
-    assert list(vars(lone).items()) == list(vars(built).items())
+    assert not hasattr(lone, "__dict__") and not hasattr(built, "__dict__")  # (slotted)
+    assert [getattr(lone, name) for name in Exposure.__slots__] == [getattr(built, name) for name in Exposure.__slots__]
+    assert all(getattr(lone, name) is getattr(built, name) for name in Exposure.__slots__)  # (the defaults' own)
+
+
+def test_the_entry_maker_makes_what_the_constructor_makes():
+    """exposure.exposure_of against Exposure(**entry), for entries with every subset of the
+    optional fields (given or left to their defaults), as the summary's entries have them."""
+    import itertools
+
+    from linter.engine import exposure as exposure_module
+    from linter.engine.exposure import Decider, Exposure
+    from linter.model import Family, Span
+
+    decider = Decider(Span("fw.rules", 3, 1, 3, 20), None, "INPUT", "filter", Hook.INPUT)
+    entry = dict(family=Family.IPV6, protocol=17, ports=((53, 53),), reach="internal", sources=((1, 2),),
+                 interfaces=frozenset({"eth0"}), possible=True, conditions=("the recent match",), deciders=(decider,))
+    optional = dict(forwarded=True, nat_targets=("10.0.0.5",), nat_ports=((80, 80),), via=(decider,), routed=True,
+                    destinations=((5, 9),), out_interfaces=frozenset({"eth1"}))
+    for count in range(len(optional) + 1):
+        for names in itertools.combinations(optional, count):
+            values = {**entry, **{name: optional[name] for name in names}}
+            made, built = exposure_module.exposure_of(dict(values)), Exposure(**values)
+            assert type(made) is Exposure and made == built and hash(made) == hash(built) and repr(made) == repr(built)
+            assert all(getattr(made, name) is getattr(built, name) for name in Exposure.__slots__)
 
 
 @pytest.mark.parametrize("seed", range(6))
