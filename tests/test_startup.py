@@ -34,6 +34,8 @@ loaded = sorted(m for m in ("lark", "yaml", "rich", "linter.commands.trace", "li
                             "tempfile", "random", "shutil", "difflib", "socket",
                             # OpenSSL: the compiled files' digests come from the interpreter's sha256
                             "_hashlib",
+                            # the compiled grammars: the fast path's terminal patterns come from a small JSON file
+                            "pickle",
                             # a directory walk: the .gitignore reader
                             "linter.gitignore")
                 if m in sys.modules)
