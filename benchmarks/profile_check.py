@@ -1,6 +1,6 @@
 """Profile one portlint command with cProfile and print where the time went.
 
-``python -m cProfile -m linter ...`` writes nothing: ``cli.run`` ends the process with
+``python -m cProfile -m linter ...`` writes nothing: ``linter.launch.run`` ends the process with
 ``os._exit`` (freeing a 100k-rule model object by object took seconds), so the profile is never
 dumped (and the file is not called profile.py: that would hide the standard library's module
 cProfile imports). This runs ``cli.main`` itself under the profiler instead.

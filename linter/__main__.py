@@ -1,4 +1,4 @@
-from linter.cli import run
+from linter.launch import run
 
 if __name__ == "__main__":  # not when a spawned worker process imports it as __mp_main__
     run()

@@ -284,36 +284,9 @@ def load_rulesets(ctx, paths, input_format=None):
 
 
 def run() -> None:
-    """The console entry point: a bug in portlint ends with a one-line message, not a traceback."""
-    try:
-        main()
-    except SystemExit as done:
-        _leave(done.code)
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except Exception as exc:
-        if os.environ.get("PORTLINT_DEBUG"):
-            raise
-        click.echo(safe_line(f"portlint: internal error: {type(exc).__name__}: {exc} "
-                             f"(set PORTLINT_DEBUG=1 for the traceback; please report it)"), err=True)
-        sys.exit(EXIT_ERROR)
+    """The click command line (linter.launch.run, the console entry point, takes a short way
+    for a plain check command line): a bug in portlint ends with a one-line message, not a
+    traceback; the process leaves without tearing the interpreter down (launch.leave)."""
+    from linter.launch import guarded
 
-
-def _leave(code) -> None:
-    """Exit with ``code`` without tearing the interpreter down: freeing a 100k-rule model and
-    its packet spaces object by object took 2.4 s after the report was out. Every file
-    portlint writes is closed by then (click closes them with its context); the standard
-    streams are flushed here."""
-    if code is None:
-        status = 0
-    elif isinstance(code, int):
-        status = code
-    else:
-        print(code, file=sys.stderr)
-        status = 1
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass  # a closed pipe (portlint ... | head): nothing more can be said there
-    os._exit(status)
+    guarded(main)

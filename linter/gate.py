@@ -19,8 +19,6 @@ import datetime as dt
 import sys
 from dataclasses import replace
 
-import click
-
 from linter.findings import Finding, Severity, Suppressed
 
 DEFAULT_FAIL_ON = "low"
@@ -30,6 +28,8 @@ DEFAULT_BASELINE = ".portlint-baseline.json"
 
 def gate_options(function):
     """The check command's CI options (kept here so cli.py stays small)."""
+    import click  # here: a plain check run (linter.launch) never imports click
+
     options = [
         click.option("--output", "output", type=click.Path(dir_okay=False),
                      help="Write the report to FILE; the terminal gets a one-line summary."),
@@ -230,6 +230,8 @@ def run(paths: list[str], *, fmt: str = "text", fail_on: str | None = None, inpu
     from linter.writing import WriteError, write_atomically
 
     def fail(message: str) -> int:
+        import click
+
         click.echo(safe_line(f"portlint: {message}"), err=True)
         return EXIT_ERROR
 
@@ -283,5 +285,7 @@ def run(paths: list[str], *, fmt: str = "text", fail_on: str | None = None, inpu
         except OSError as exc:  # a full disk behind a redirection
             return fail(f"cannot write the report to standard output: {exc.strerror or exc}")
         if note:
+            import click
+
             click.echo(safe_lines(note.strip()), err=True)
     return code

@@ -28,6 +28,20 @@ try:
     from _sha256 import sha256
 except ImportError:  # an interpreter without it
     from hashlib import sha256
+try:
+    # Rule data is checked by BLAKE2b: the interpreter's SHA-256 takes ~48 instructions a byte, ~10 M
+    # of a small file's run for the ~200 KB of rule files it reads; BLAKE2b a third of that.
+    from _blake2 import blake2b
+except ImportError:
+    from hashlib import blake2b
+
+# The digest a compiled.json entry carries of its YAML file's bytes, under this key.
+DATA_DIGEST = "blake2b"
+
+
+def data_digest(raw: bytes) -> str:
+    """The digest of a rule data file's bytes that compiled.json keeps (``DATA_DIGEST``)."""
+    return blake2b(raw).hexdigest()
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -65,7 +79,7 @@ def read_yaml(path: Path):
     raw = path.read_bytes()
     name = _data_name(path)
     found = _compiled_data().get(name) if name else None
-    if isinstance(found, dict) and found.get("sha256") == sha256(raw).hexdigest():
+    if isinstance(found, dict) and found.get(DATA_DIGEST) == data_digest(raw):
         return found.get("data")
     return _parse_yaml(raw.decode("utf-8"))
 
@@ -123,7 +137,7 @@ def compile_data(out=sys.stdout) -> Path:
         data = _parse_yaml(raw.decode("utf-8"))
         if json.loads(json.dumps(data)) != data:  # not plain JSON data (a date, a number key): read as YAML
             continue
-        entries[path.relative_to(rules).as_posix()] = {"sha256": sha256(raw).hexdigest(), "data": data}
+        entries[path.relative_to(rules).as_posix()] = {DATA_DIGEST: data_digest(raw), "data": data}
     lines = [f"{json.dumps(name)}:{json.dumps(entry, ensure_ascii=False, separators=(',', ':'))}"
              for name, entry in sorted(entries.items())]
     text = "{\n" + ",\n".join(lines) + "\n}\n"
@@ -143,7 +157,7 @@ def stale_data() -> list[str]:
     stale = []
     for path in _data_files():
         entry = compiled.get(path.relative_to(rules).as_posix())
-        if not isinstance(entry, dict) or entry.get("sha256") != sha256(path.read_bytes()).hexdigest():
+        if not isinstance(entry, dict) or entry.get(DATA_DIGEST) != data_digest(path.read_bytes()):
             stale.append(path.relative_to(rules).as_posix())
     return stale
 
@@ -229,18 +243,45 @@ def load_parser(grammar: str, start: str | tuple[str, ...] = "start", **options)
     return Lark(text, **settings)
 
 
+def terminals_path(grammar: str) -> Path:
+    return data_dir("grammars") / "compiled" / f"{grammar}.terminals.json"
+
+
 @functools.lru_cache(maxsize=None)
 def terminal_patterns(grammar: str, start: str | tuple[str, ...] = "start") -> dict[str, str]:
     """Each terminal's regular expression (as Lark's ``TerminalDef.pattern.to_regexp()``), by name.
 
-    Read from the compiled parser without importing Lark when it is up to date (a file
-    whose every line takes a front end's fast path never needs Lark at all), else from
-    the parser ``load_parser`` builds.
+    Read from grammars/compiled/<grammar>.terminals.json when that holds them for this
+    grammar's text (a small file: unpickling the compiled parser, and importing pickle, was
+    ~9 M instructions of a small file's run), else from the compiled parser without
+    importing Lark when that is up to date (a file whose every line takes a front end's fast
+    path never needs Lark at all), else from the parser ``load_parser`` builds.
     """
-    import re
-
     text = (data_dir("grammars") / f"{grammar}.lark").read_text(encoding="utf-8")
     source = _source_key(text, _options(start, {}))
+    stored = _stored_terminals(grammar).get(source)
+    if isinstance(stored, dict) and all(isinstance(v, str) for v in stored.values()):
+        return dict(stored)
+    return _compiled_terminals(grammar, start, source)
+
+
+@functools.lru_cache(maxsize=None)
+def _stored_terminals(grammar: str) -> dict:
+    """<grammar>.terminals.json: terminal patterns by the source key they were read for ({} when
+    there is no usable file)."""
+    import json
+
+    try:
+        found = json.loads(terminals_path(grammar).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _compiled_terminals(grammar: str, start, source: str) -> dict[str, str]:
+    """terminal_patterns read from the compiled parser, or from the parser built."""
+    import re
+
     patterns: dict[str, str] = {}
     try:
         # The terminals depend on the grammar alone: any Lark version's compiled parser will do.
@@ -259,6 +300,29 @@ def terminal_patterns(grammar: str, start: str | tuple[str, ...] = "start") -> d
         return patterns
     except (StopIteration, TypeError, KeyError, AttributeError, ValueError):
         return {t.name: t.pattern.to_regexp() for t in load_parser(grammar, start).terminals}
+
+
+def write_terminals(out=sys.stdout) -> list[Path]:
+    """Write grammars/compiled/<grammar>.terminals.json for the parsers in COMPILED (after
+    compile_grammars); the paths written or up to date."""
+    import json
+
+    by_grammar: dict[str, dict] = {}
+    for grammar, start in COMPILED:
+        text = (data_dir("grammars") / f"{grammar}.lark").read_text(encoding="utf-8")
+        source = _source_key(text, _options(start, {}))
+        by_grammar.setdefault(grammar, {})[source] = _compiled_terminals(grammar, start, source)
+    paths = []
+    for grammar, entries in by_grammar.items():
+        path = terminals_path(grammar)
+        content = json.dumps(dict(sorted(entries.items())), indent=1) + "\n"  # each grammar's terminals in its order
+        if path.exists() and path.read_text(encoding="utf-8") == content:
+            print(f"{path} is up to date", file=out)
+        else:
+            path.write_text(content, encoding="utf-8")
+            print(f"wrote {path}", file=out)
+        paths.append(path)
+    return paths
 
 
 def compile_grammars(out=sys.stdout, force: bool = False) -> list[Path]:
@@ -320,6 +384,7 @@ if __name__ == "__main__":
     from linter.dataclass_code import compile_all
 
     compile_grammars(force="--force" in sys.argv[1:])
+    write_terminals()
     sync_rule_examples()
     compile_data()
     compile_all()

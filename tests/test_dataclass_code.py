@@ -80,10 +80,10 @@ def test_stored_code_is_what_compiling_its_text_gives():
 
 @HERE
 def test_a_check_run_compiles_no_dataclass_text():
-    code = ("import os, sys; from linter import cli, dataclass_code; sys.argv = ['portlint', 'check', "
+    code = ("import os, sys; from linter import launch, dataclass_code; sys.argv = ['portlint', 'check', "
             f"{str(ROOT / 'samples' / 'hardened.rules')!r}]; "
-            "cli._leave = lambda status: (print(len(dataclass_code.compiled_at_run_time), file=sys.stderr), "
-            "sys.stderr.flush(), os._exit(status or 0)); cli.run()")
+            "launch.leave = lambda status: (print(len(dataclass_code.compiled_at_run_time), file=sys.stderr), "
+            "sys.stderr.flush(), os._exit(status or 0)); launch.run()")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert "PL101" in done.stdout
     assert done.stderr.strip().splitlines()[-1] == "0"

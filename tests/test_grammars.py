@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from linter.grammars import data_dir, load_parser
+from linter.grammars import COMPILED, data_dir, load_parser
 
 GRAMMARS = sorted(path.stem for path in data_dir("grammars").glob("*.lark"))
 
@@ -221,3 +221,27 @@ def test_a_stale_compiled_entry_is_ignored(tmp_path, monkeypatch):
         assert grammars.stale_data() == ["x.yaml"]
     finally:
         grammars._compiled_data.cache_clear()
+
+
+@pytest.mark.parametrize("grammar, start", COMPILED)
+def test_the_stored_terminal_patterns_are_up_to_date(grammar, start):
+    from linter import grammars
+
+    text = (grammars.data_dir("grammars") / f"{grammar}.lark").read_text(encoding="utf-8")
+    source = grammars._source_key(text, grammars._options(start, {}))
+    stored = grammars._stored_terminals(grammar).get(source)
+    assert stored is not None, f"{grammars.terminals_path(grammar)} is out of date: run `python -m linter.grammars`"
+    lark_s = {t.name: t.pattern.to_regexp() for t in load_parser(grammar, start).terminals}
+    assert stored == lark_s
+    assert list(stored) == list(grammars._compiled_terminals(grammar, start, source))  # in the same order
+
+
+def test_stored_terminal_patterns_of_another_grammar_text_are_not_read(monkeypatch):
+    from linter import grammars
+
+    monkeypatch.setattr(grammars, "_stored_terminals", lambda grammar: {"not this text": {"CHAIN": "x"}})
+    grammars.terminal_patterns.cache_clear()
+    try:
+        assert grammars.terminal_patterns("iptables")["CHAIN"] != "x"
+    finally:
+        grammars.terminal_patterns.cache_clear()

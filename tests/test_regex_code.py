@@ -55,10 +55,10 @@ def test_patterns_served_behave_as_compiled(monkeypatch):
 
 @HERE
 def test_a_check_run_compiles_no_pattern():
-    code = ("import os, sys; from linter import cli, regex_code; sys.argv = ['portlint', 'check', "
+    code = ("import os, sys; from linter import launch, regex_code; sys.argv = ['portlint', 'check', "
             f"{str(ROOT / 'samples' / 'hardened.rules')!r}]; "
-            "cli._leave = lambda status: (print(len(regex_code.compiled_at_run_time), file=sys.stderr), "
-            "sys.stderr.flush(), os._exit(status or 0)); cli.run()")
+            "launch.leave = lambda status: (print(len(regex_code.compiled_at_run_time), file=sys.stderr), "
+            "sys.stderr.flush(), os._exit(status or 0)); launch.run()")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert "PL101" in done.stdout
     assert done.stderr.strip().splitlines()[-1] == "0"

@@ -34,6 +34,8 @@ loaded = sorted(m for m in ("lark", "yaml", "rich", "linter.commands.trace", "li
                             "tempfile", "random", "shutil", "difflib", "socket",
                             # OpenSSL: the compiled files' digests come from the interpreter's sha256
                             "_hashlib",
+                            # the compiled grammars: the fast path's terminal patterns come from a small JSON file
+                            "pickle",
                             # a directory walk: the .gitignore reader
                             "linter.gitignore")
                 if m in sys.modules)
@@ -51,6 +53,32 @@ def test_check_on_a_small_file_imports_no_parser_library_and_no_rich(samples):
     out, loaded = _loaded("check", str(samples / "docker-host.rules"))
     assert "finding" in out
     assert loaded == set()
+
+
+QUICK_PROBE = """
+import sys
+from linter.launch import guarded, check_arguments, run
+sys.argv[0] = "portlint"
+import linter.launch
+linter.launch.leave = lambda code: None  # stay to look, instead of os._exit
+try:
+    run()
+except SystemExit:
+    pass
+loaded = sorted(m for m in ("click", "linter.cli", "linter.format_choice", "lark", "yaml", "rich")
+                if m in sys.modules)
+print("LOADED", ",".join(loaded), file=sys.stderr)
+"""
+
+
+def test_a_plain_check_command_line_imports_neither_click_nor_the_cli(samples):
+    # `portlint FILE` and `portlint check --isolated -q FILE` (a pre-commit hook) take linter.launch's
+    # short way: click and the command tree are a tenth of such a run.
+    for args in ((str(samples / "docker-host.rules"),), ("check", "--isolated", "-q", str(samples / "hardened.rules"))):
+        done = subprocess.run([sys.executable, "-c", QUICK_PROBE, *args], capture_output=True, text=True)
+        line = [ln for ln in done.stderr.splitlines() if ln.startswith("LOADED")][-1]
+        assert line == "LOADED ", (args, done.stderr)
+        assert args[0] == "check" or "finding" in done.stdout
 
 
 def test_lark_is_imported_when_a_line_needs_it(tmp_path):
