@@ -281,6 +281,9 @@ class ShadowAnalysis:
                     state.pending = coalesce(state.pending)
                 regrow = regrow_at(state.pending)
             if state.over_budget:
+                # What the general path made so far is never read again: let it go before the lane
+                # builds its own (ufw's INPUT: what came back from its 100,000-rule user chain).
+                state = None
                 if lanes and not read_back and not tried:  # (a chain without jumps: the general path's own lanes)
                     from linter.engine.decided_lane import judge, worth_trying_first
                     if worth_trying_first(chain) and (found := judge(self, chain)) is not None:
