@@ -575,10 +575,13 @@ def intersect(a: Box, b: Box) -> Box | None:
             return None
         both[index] = ranges
     for index in _SET_FIELDS:
-        common = a[index] & b[index]
+        mine = a[index]
+        common = mine & b[index]
         if not common:
             return None
-        both[index] = common
+        # An equal set is kept, not the new copy: a jump's crossings with what its chain returns
+        # are mostly the returned boxes' own sets (ufw INPUT: 240,000 crossings, two sets each).
+        both[index] = mine if len(common) == len(mine) else common
     return tuple.__new__(Box, both)
 
 
