@@ -281,6 +281,9 @@ class ShadowAnalysis:
                     state.pending = coalesce(state.pending)
                 regrow = regrow_at(state.pending)
             if state.over_budget:
+                # What the general path made so far is never read again: let it go before the lane
+                # builds its own (ufw's INPUT: what came back from its 100,000-rule user chain).
+                state = None
                 if lanes and not read_back and not tried:  # (a chain without jumps: the general path's own lanes)
                     from linter.engine.decided_lane import judge, worth_trying_first
                     if worth_trying_first(chain) and (found := judge(self, chain)) is not None:
@@ -572,10 +575,13 @@ def intersect(a: Box, b: Box) -> Box | None:
             return None
         both[index] = ranges
     for index in _SET_FIELDS:
-        common = a[index] & b[index]
+        mine = a[index]
+        common = mine & b[index]
         if not common:
             return None
-        both[index] = common
+        # An equal set is kept, not the new copy: a jump's crossings with what its chain returns
+        # are mostly the returned boxes' own sets (ufw INPUT: 240,000 crossings, two sets each).
+        both[index] = mine if len(common) == len(mine) else common
     return tuple.__new__(Box, both)
 
 
