@@ -57,7 +57,7 @@ class Decider:
 @dataclass(frozen=True, slots=True)
 class Exposure:
     """Ports of one protocol that new connections from one kind of source can reach.
-    (Slots: smaller than with a dictionary, and faster to make and read; lone_exposure and
+    (Slots: smaller than with a dictionary, and faster to make and read; exposure_of and
     LoneLane make them field by field through EXPOSURE_BUILDER.)"""
 
     family: Family
@@ -591,46 +591,13 @@ def _building(cls):
     return building
 
 
-# Deciders and Exposures made field by field (lone_decider, lone_exposure, alone_exposure,
-# LoneLane.add_all): plain stores into a builder, then their class (a frozen dataclass's own
-# __init__ stores each field through object.__setattr__, a call each).
+# Deciders and Exposures made field by field (exposure_of, alone_exposure, LoneLane.add_all):
+# plain stores into a builder, then their class (a frozen dataclass's own __init__ stores each
+# field through object.__setattr__, a call each).
 DECIDER_BUILDER = _building(Decider)
 if tuple(Decider.__dataclass_fields__) != ("span", "rule", "chain", "table", "hook"):
     raise AssertionError(f"Decider fields changed: {tuple(Decider.__dataclass_fields__)}")
 EXPOSURE_BUILDER = _building(Exposure)
-
-
-def lone_decider(span: Span, rule: Rule | None, chain: str, table: str, hook: Hook | None) -> Decider:
-    """``Decider(span, rule, chain, table, hook)``, one plain store a field (tested against the constructor)."""
-    decider = DECIDER_BUILDER()
-    decider.span = span
-    decider.rule = rule
-    decider.chain = chain
-    decider.table = table
-    decider.hook = hook
-    decider.__class__ = Decider
-    return decider
-
-
-def lone_exposure(family: Family, protocol: int, ports: iv.Ranges, reach: str, sources: iv.Ranges,
-                  interfaces: frozenset[str], deciders: tuple[Decider, ...]) -> Exposure:
-    """``Exposure(family, protocol, ports, reach, sources, interfaces, False, (), deciders)``, as
-    the constructor makes it but with one plain store a field (the lone lane's 100,000
-    exposures; tests/engine/test_lone_results.py compares the two)."""
-    exposure = EXPOSURE_BUILDER()
-    exposure.family = family
-    exposure.protocol = protocol
-    exposure.ports = ports
-    exposure.reach = reach
-    exposure.sources = sources
-    exposure.interfaces = interfaces
-    exposure.possible = False
-    exposure.conditions = ()
-    exposure.deciders = deciders
-    (exposure.forwarded, exposure.nat_targets, exposure.nat_ports, exposure.via, exposure.routed,
-     exposure.destinations, exposure.out_interfaces) = _LONE_TAIL
-    exposure.__class__ = Exposure
-    return exposure
 
 
 _FORWARDED, _NAT_TARGETS, _NAT_PORTS, _VIA, _ROUTED, _DESTINATIONS, _OUT_INTERFACES = _LONE_TAIL

@@ -188,7 +188,7 @@ class LoneLane:
     (the input interfaces, the destinations, the protocols) is asked once per object.
 
     ``decider_class`` and ``exposure_class`` (exposure.Decider and Exposure) are made here
-    field by field, as exposure.lone_decider and lone_exposure make them (each as its
+    field by field, as the constructors would make them (each as its
     ``decider_builder`` or ``exposure_builder``, given its class once its slots are set;
     ``exposure_tail`` the defaults of an Exposure's fields from ``forwarded`` on): the same
     objects without a call each."""
@@ -237,7 +237,7 @@ class LoneLane:
             if only.table is not last_table:
                 last_table = only.table
                 table_name = last_table.name
-            decider = decider_builder()  # exposure.lone_decider, written out
+            decider = decider_builder()  # Decider(span, rule, chain, table, hook), one plain store a field
             decider.span = rule.span
             decider.rule = rule
             decider.chain = chain_name
@@ -277,42 +277,21 @@ class LoneLane:
                 last_proto = box.proto
                 protocols = protocols_of(last_proto)
             if public and external and not private and not inside and not (looped and src):
-                # One kind of source, public (an allow-list's rules): made without the list of kinds.
+                # One kind of source, public (an allow-list's rules): its one kind made without the tests below.
                 count = public[0][1] - public[0][0] + 1 if len(public) == 1 else size(public)
-                reach = "internet" if count * 2 >= public_size else "restricted"
-                for proto, has_ports in protocols:
-                    exposure = exposure_builder()  # exposure.lone_exposure, written out
-                    exposure.family = family
-                    exposure.protocol = proto
-                    exposure.ports = box.dport if has_ports else ()
-                    exposure.reach = reach
-                    exposure.sources = public
-                    exposure.interfaces = external
-                    exposure.possible = False
-                    exposure.conditions = ()
-                    exposure.deciders = deciders
-                    exposure.forwarded = forwarded
-                    exposure.nat_targets = nat_targets
-                    exposure.nat_ports = nat_ports
-                    exposure.via = via
-                    exposure.routed = routed
-                    exposure.destinations = destinations
-                    exposure.out_interfaces = out_interfaces
-                    exposure.__class__ = exposure_class
-                    add_made(exposure)
-                    numbered += 1
-                continue
-            kinds = []
-            if looped and src:
-                kinds.append(("loopback", src, loopback_only))
-            if public and external:
-                # iv.size of one range (an allow-list rule's -s NET/24) written out
-                count = public[0][1] - public[0][0] + 1 if len(public) == 1 else size(public)
-                kinds.append(("internet" if count * 2 >= public_size else "restricted", public, external))
-            if private and external:
-                kinds.append(("private", private, external))
-            if inside and (public or private):
-                kinds.append(("internal", union(public, private), inside))
+                kinds = (("internet" if count * 2 >= public_size else "restricted", public, external),)
+            else:
+                kinds = []
+                if looped and src:
+                    kinds.append(("loopback", src, loopback_only))
+                if public and external:
+                    # iv.size of one range (an allow-list rule's -s NET/24) written out
+                    count = public[0][1] - public[0][0] + 1 if len(public) == 1 else size(public)
+                    kinds.append(("internet" if count * 2 >= public_size else "restricted", public, external))
+                if private and external:
+                    kinds.append(("private", private, external))
+                if inside and (public or private):
+                    kinds.append(("internal", union(public, private), inside))
             for proto, has_ports in protocols:
                 ports = box.dport if has_ports else ()
                 for kind, sources, ifaces in kinds:

@@ -172,11 +172,16 @@ def test_lone_makers_make_what_the_constructors_make():
     span = Span("fw.rules", 3, 1, 3, 20)
     decider = Decider(span, None, "INPUT", "filter", Hook.INPUT)
     values = (Family.IPV4, 6, ((22, 22),), "restricted", ((1, 2),), frozenset({"eth0"}), False, (), (decider,))
-    made = exposure_module.lone_decider(span, None, "INPUT", "filter", Hook.INPUT)
+    made = exposure_module.DECIDER_BUILDER()  # as LoneLane.add_all makes them
+    made.span, made.rule, made.chain, made.table, made.hook = span, None, "INPUT", "filter", Hook.INPUT
+    made.__class__ = Decider
     assert type(made) is Decider and made == decider and hash(made) == hash(decider)
     assert [getattr(made, name) for name in Decider.__slots__] == [getattr(decider, name) for name in Decider.__slots__]
     assert repr(made) == repr(decider)
-    lone = exposure_module.lone_exposure(*values[:6], values[8])
+    lone = exposure_module.EXPOSURE_BUILDER()
+    for name, value in zip(Exposure.__slots__, values + exposure_module._LONE_TAIL):
+        setattr(lone, name, value)
+    lone.__class__ = Exposure
     built = Exposure(*values)
     assert type(lone) is Exposure and lone == built and hash(lone) == hash(built)
     assert not hasattr(lone, "__dict__") and not hasattr(built, "__dict__")  # (slotted)
