@@ -116,49 +116,17 @@ def acyclic_depth(edges: dict, starts) -> int | None:
     """``acyclic(edges)``'s pass, which takes every chain after all the chains that jump to it,
     noting on the way the most jumps in a row from a chain of ``starts`` to each chain (final
     when it is taken): the most of all, or None when there is a loop. Without a loop a way is
-    never longer than that, so ``reaches(edges, starts, k)`` is ``depth >= k``."""
+    never longer than that, so ``reaches(edges, starts, k)`` is ``depth >= k``.
+
+    The pass goes through the chains that jump somewhere only (a random mix's 10,000 user
+    chains jump nowhere, and each would cost a step): a loop is made of such chains alone, and
+    each chain but the last of a way is one, so the longest way is one jump past the deepest of
+    them reached, or 0 when no start jumps anywhere."""
     inner = list(compress(edges, edges.values()))  # the chains that jump somewhere (in C)
-    if 2 * len(inner) < len(edges):
-        return _inner_depth(edges, inner, starts)
-    waiting = _waiting(edges)
-    depth = dict.fromkeys(starts, 0)  # chain reached from a start -> the most jumps to it so far
-    free = [name for name, count in waiting.items() if not count]
-    taken = 0
-    while free:
-        taken += 1
-        name = free.pop()
-        reached = depth.get(name)
-        if reached is None:
-            for target, _ in edges[name]:
-                count = waiting[target] - 1
-                waiting[target] = count
-                if not count:
-                    free.append(target)
-            continue
-        further = reached + 1
-        for target, _ in edges[name]:
-            count = waiting[target] - 1
-            waiting[target] = count
-            if not count:
-                free.append(target)
-            if depth.get(target, -1) < further:
-                depth[target] = further
-    if taken != len(waiting):
-        return None
-    return max(depth.values(), default=0)
-
-
-def _inner_depth(edges: dict, inner: list, starts) -> int | None:
-    """acyclic_depth's pass through the ``inner`` chains only, those that jump somewhere (a
-    random mix's 10,000 user chains jump nowhere, and each cost a step of the whole pass; most
-    of kube-proxy's jump on, which that pass takes as it is): a loop is made of such chains
-    alone, and each chain but the last of a way is one, so the longest way is one jump past
-    the deepest of them reached, or 0 when no start jumps anywhere."""
-    waiting = dict.fromkeys(inner, 0)  # inner chain -> jumps to it from inner chains not taken yet
-    for name in inner:
-        for target, _ in edges[name]:
-            if target in waiting:
-                waiting[target] += 1
+    # inner chain -> jumps to it not taken yet (counted by the C loop of Counter: kube-proxy's
+    # 40,000 chains have 70,000 jumps)
+    jumps_to = Counter(map(_first, chain_iterables.from_iterable(map(edges.__getitem__, inner))))
+    waiting = dict(zip(inner, map(jumps_to.__getitem__, inner)))
     depth = {name: 0 for name in starts if name in waiting}  # inner chain reached -> most jumps to it so far
     free = [name for name, count in waiting.items() if not count]
     taken = 0
