@@ -24,14 +24,6 @@ class Every(list):
     __slots__ = ()
 
 
-def lone_results(results: list, accept, final_hook) -> set[int] | None:
-    """lone_or_every, the ids of the results of an Every."""
-    found = lone_or_every(results, accept, final_hook)
-    if type(found) is Every:
-        return {id(result) for result in found}
-    return found
-
-
 def lone_or_every(results: list, accept, final_hook) -> set[int] | Every | None:
     """The ids of the ``accept`` results that one rule decided alone (a path to an ACCEPT in the
     ``final_hook`` base chain with nothing before it but accepting policies, as nat PREROUTING's;

@@ -63,6 +63,14 @@ iptables -P INPUT DROP
 """
 
 
+
+def _lone_ids(results: list, accept, final_hook) -> set[int] | None:
+    """lone_or_every's answer as ids: those of the results of an Every, or its set (or None) as it is."""
+    found = lone_module.lone_or_every(results, accept, final_hook)
+    if type(found) is lone_module.Every:
+        return {id(result) for result in found}
+    return found
+
 def _both_ways(monkeypatch, rulesets, **options):
     """(exposures with every lone result summarised apart, exposures with none) of fresh analyses."""
     monkeypatch.setattr(lone_module, "LONE_AT_LEAST", 0)
@@ -87,7 +95,7 @@ def test_the_lone_results_of_the_mixed_ruleset_are_the_single_rule_accepts(monke
 
     results = analysis.results(Family.IPV4)
     monkeypatch.setattr(lone_module, "LONE_AT_LEAST", 0)
-    lone = lone_module.lone_results(results, Outcome.ACCEPT, Hook.INPUT)
+    lone = _lone_ids(results, Outcome.ACCEPT, Hook.INPUT)
     lines = sorted({r.box.trail[-1].rule.span.line for r in results if id(r) in lone})
     # Not 15's and 25's (a jump to ADMIN and its accept), 18's, 20's and 21's (split by the rules
     # before them: several results each), 23's (a mark) or the DNAT's path; the rest are alone,
@@ -110,7 +118,7 @@ def test_fewer_than_the_threshold_take_the_general_path():
     from linter.model import Family
 
     results = ExposureAnalysis([document]).results(Family.IPV4)
-    assert lone_module.lone_results(results, Outcome.ACCEPT, Hook.INPUT) is None
+    assert _lone_ids(results, Outcome.ACCEPT, Hook.INPUT) is None
 
 
 def test_a_rule_that_also_decides_another_path_is_not_lone(monkeypatch):
@@ -123,9 +131,9 @@ def test_a_rule_that_also_decides_another_path_is_not_lone(monkeypatch):
     # The same rule seen on another path (as through a jump) makes it no longer alone.
     other = Result(only.box._replace(trail=(only.box.trail[-1], only.box.trail[-1])), Outcome.ACCEPT, False)
     monkeypatch.setattr(lone_module, "LONE_AT_LEAST", 0)
-    lone = lone_module.lone_results(results + [other], Outcome.ACCEPT, Hook.INPUT)
+    lone = _lone_ids(results + [other], Outcome.ACCEPT, Hook.INPUT)
     assert id(only) not in lone
-    assert id(only) in lone_module.lone_results(results, Outcome.ACCEPT, Hook.INPUT)
+    assert id(only) in _lone_ids(results, Outcome.ACCEPT, Hook.INPUT)
 
 
 def _documents():
@@ -255,11 +263,11 @@ def test_lone_results_do_not_depend_on_the_order_of_the_spans(monkeypatch, tmp_p
     monkeypatch.setattr(lone_module, "LONE_AT_LEAST", 0)
     for document in (ruleset(MIXED), ruleset(INTERFACES), read_document(str(path)).document):
         results = ExposureAnalysis([document]).results(Family.IPV4)
-        expected = lone_module.lone_results(results, Outcome.ACCEPT, Hook.INPUT)
+        expected = _lone_ids(results, Outcome.ACCEPT, Hook.INPUT)
         reordered = list(reversed(results))
         if shuffled:
             random.Random(len(results)).shuffle(reordered)
-        assert lone_module.lone_results(reordered, Outcome.ACCEPT, Hook.INPUT) == expected
+        assert _lone_ids(reordered, Outcome.ACCEPT, Hook.INPUT) == expected
 
 
 @pytest.mark.parametrize("read_once", [False, True])
@@ -282,7 +290,7 @@ def test_every_accepted_result_lone_is_said_once_and_gives_the_merged_exposures(
     backwards = lone_module.lone_or_every(results[::-1], Outcome.ACCEPT, Hook.INPUT)  # (keyed: lines descend)
     assert type(backwards) is lone_module.Every and backwards == every[::-1]
     accepted = {id(r) for r in results if r.verdict is Outcome.ACCEPT}
-    assert len(accepted) < len(results) and lone_module.lone_results(results, Outcome.ACCEPT, Hook.INPUT) == accepted
+    assert len(accepted) < len(results) and _lone_ids(results, Outcome.ACCEPT, Hook.INPUT) == accepted
     forced = ExposureAnalysis([document])
     if read_once:
         forced.read_once()
